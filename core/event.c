@@ -1,0 +1,301 @@
+/*
+ * The checks one published event must pass before delivery, in a fixed
+ * order so the cheapest refusals come first and the reason is predictable:
+ * protected topic, known type, size, strict JSON, object shape, topic
+ * binding, schema. Also the broker-side edits to an accepted payload.
+ */
+#include "event.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+#include "schema.h"
+#include "schemaset.h"
+#include "topic.h"
+
+/* Input characters of a client-supplied value shown in a message. */
+#define VALUE_SHOWN_MAX 40
+
+static void reject(struct jw_verdict *v, enum jw_reason reason, const char *field, const char *fmt,
+        ...) __attribute__((format(printf, 4, 5)));
+
+static void reject(
+        struct jw_verdict *v, enum jw_reason reason, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->reason = reason;
+	(void)snprintf(v->field, sizeof(v->field), "%s", field);
+	v->keyword[0] = '\0';
+	va_start(ap, fmt);
+	(void)vsnprintf(v->message, sizeof(v->message), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Renders s[0..n) (valid UTF-8, possibly with NUL or control characters,
+ * since it came through the strict parser) as a quoted ASCII excerpt of at
+ * most max characters: printable ASCII as is, everything else as \uXXXX.
+ * Keeping messages ASCII means cutting one short never splits a sequence.
+ */
+static void quote_value(char *out, size_t outsz, const char *s, size_t n, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, shown = 0;
+	char unit[16];
+	int ulen;
+
+	if(outsz < 8) {
+		if(outsz)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	while(i < n && shown < max) {
+		unsigned long cp;
+		size_t step;
+
+		if(u[i] < 0x80) {
+			cp = u[i];
+			step = 1;
+		} else if(u[i] < 0xE0) {
+			cp = u[i] & 0x1Fu;
+			step = 2;
+		} else if(u[i] < 0xF0) {
+			cp = u[i] & 0x0Fu;
+			step = 3;
+		} else {
+			cp = u[i] & 0x07u;
+			step = 4;
+		}
+		if(i + step > n)
+			break;
+		for(size_t k = 1; k < step; k++)
+			cp = (cp << 6) | (u[i + k] & 0x3Fu);
+		if(cp == '"' || cp == '\\')
+			ulen = snprintf(unit, sizeof(unit), "\\%c", (int)cp);
+		else if(cp >= 0x20 && cp < 0x7F)
+			ulen = snprintf(unit, sizeof(unit), "%c", (int)cp);
+		else if(cp < 0x10000)
+			ulen = snprintf(unit, sizeof(unit), "\\u%04lx", cp);
+		else
+			ulen = snprintf(unit, sizeof(unit), "\\u%04lx\\u%04lx", 0xD800 + ((cp - 0x10000) >> 10),
+			        0xDC00 + ((cp - 0x10000) & 0x3FF));
+		/* Room for the closing quote, "..." and the NUL. */
+		if(ulen < 0 || o + (size_t)ulen + 5 > outsz)
+			break;
+		memcpy(out + o, unit, (size_t)ulen);
+		o += (size_t)ulen;
+		i += step;
+		shown++;
+	}
+	out[o++] = '"';
+	if(i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static const char *type_name(const struct json_object *o)
+{
+	switch(json_object_get_type(o)) {
+		case json_type_null:
+			return "null";
+		case json_type_boolean:
+			return "boolean";
+		case json_type_int:
+		case json_type_double:
+			return "number";
+		case json_type_string:
+			return "string";
+		case json_type_array:
+			return "array";
+		case json_type_object:
+			return "object";
+	}
+	return "unknown";
+}
+
+/*
+ * Checks that member name of obj, when present, is the string want (the
+ * topic's value for what). Returns 0 or -1 with *v filled.
+ */
+static int check_binding(struct json_object *obj, const char *name, const char *what,
+        const char *want, struct jw_verdict *v)
+{
+	struct json_object *m = NULL;
+	char field[16], got[128], topic[160];
+	size_t n;
+
+	if(!json_object_object_get_ex(obj, name, &m))
+		return 0;
+	(void)snprintf(field, sizeof(field), "/%s", name);
+	quote_value(topic, sizeof(topic), want, strlen(want), JW_ID_MAX);
+	if(!json_object_is_type(m, json_type_string)) {
+		reject(v, JW_REASON_TOPIC_MISMATCH, field,
+		        "%s: must be the string %s (the topic's %s), got %s", field, topic, what,
+		        type_name(m));
+		return -1;
+	}
+	n = (size_t)json_object_get_string_len(m);
+	if(n == strlen(want) && memcmp(json_object_get_string(m), want, n) == 0)
+		return 0;
+	quote_value(got, sizeof(got), json_object_get_string(m), n, VALUE_SHOWN_MAX);
+	reject(v, JW_REASON_TOPIC_MISMATCH, field, "%s: %s does not match the topic's %s %s", field,
+	        got, what, topic);
+	return -1;
+}
+
+int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, const void *payload,
+        size_t len, const struct jw_event_limits *limits, struct json_object **obj,
+        struct jw_verdict *v)
+{
+	size_t max_payload = (size_t)JW_DEFAULT_MAX_PAYLOAD;
+	size_t max_depth = (size_t)JW_DEFAULT_MAX_DEPTH;
+	const struct jw_schema *schema;
+	struct json_object *doc = NULL;
+	struct jw_json_error jerr;
+	struct jw_schema_error serr;
+	int rc = -1, valid;
+
+	if(obj)
+		*obj = NULL;
+	v->reason = JW_REASON_NONE;
+	v->field[0] = '\0';
+	v->keyword[0] = '\0';
+	v->message[0] = '\0';
+	/* A zero limit means "use the default", like a missing option. */
+	if(limits && limits->max_payload)
+		max_payload = limits->max_payload;
+	if(limits && limits->max_depth)
+		max_depth = limits->max_depth;
+
+	if(strcmp(t->event, "state") == 0) {
+		reject(v, JW_REASON_PROTECTED_TOPIC, "", "state is published by the broker only");
+		goto out;
+	}
+	/* The type comes from the topic, already limited to [a-z0-9_-]. */
+	schema = set ? jw_schemaset_find(set, t->event) : NULL;
+	if(!schema) {
+		reject(v, JW_REASON_UNKNOWN_EVENT_TYPE, "", "no schema for event type \"%s\"", t->event);
+		goto out;
+	}
+	if(len == 0) {
+		reject(v, JW_REASON_EMPTY_PAYLOAD, "", "payload is empty");
+		goto out;
+	}
+	if(len > max_payload) {
+		reject(v, JW_REASON_PAYLOAD_TOO_LARGE, "", "payload is %zu bytes, limit %zu", len,
+		        max_payload);
+		goto out;
+	}
+	if(jw_json_parse(payload, len, max_depth, &doc, &jerr) < 0) {
+		reject(v, jerr.reason, "", "%s", jerr.message);
+		goto out;
+	}
+	if(!json_object_is_type(doc, json_type_object)) {
+		reject(v, JW_REASON_NOT_AN_OBJECT, "", "payload must be a JSON object, got %s",
+		        type_name(doc));
+		goto out;
+	}
+	if(check_binding(doc, "type", "event", t->event, v) < 0 ||
+	        check_binding(doc, "job_id", "job", t->job, v) < 0 ||
+	        check_binding(doc, "session_id", "session", t->session, v) < 0)
+		goto out;
+
+	memset(&serr, 0, sizeof(serr));
+	valid = jw_schema_validate(schema, doc, &serr);
+	if(valid < 0) {
+		reject(v, JW_REASON_INTERNAL, "", "out of memory while validating against the schema");
+		goto out;
+	}
+	if(valid == 0) {
+		reject(v, JW_REASON_SCHEMA_VIOLATION, serr.pointer, "%s", serr.message);
+		(void)snprintf(v->keyword, sizeof(v->keyword), "%s", serr.keyword);
+		goto out;
+	}
+	if(obj) {
+		*obj = doc;
+		doc = NULL;
+	}
+	rc = 0;
+out:
+	json_object_put(doc);
+	return rc;
+}
+
+int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec)
+{
+	time_t tt = (time_t)sec;
+	struct tm tm;
+	size_t n;
+	int m;
+
+	if((int64_t)tt != sec || !gmtime_r(&tt, &tm))
+		return -1;
+	if(nsec < 0)
+		nsec = 0;
+	if(nsec > 999999999L)
+		nsec = 999999999L;
+	n = strftime(buf, buflen, "%Y-%m-%dT%H:%M:%S", &tm);
+	if(n == 0)
+		return -1;
+	m = snprintf(buf + n, buflen - n, ".%03ldZ", nsec / 1000000L);
+	if(m < 0 || (size_t)m >= buflen - n)
+		return -1;
+	return (int)n + m;
+}
+
+void *jw_event_splice_member(const void *payload, size_t len, const char *key,
+        const char *raw_value, void *(*alloc)(size_t), size_t *outlen)
+{
+	const char *p = payload;
+	size_t brace = 0, next, klen = strlen(key), vlen = strlen(raw_value);
+	size_t ins, total;
+	int empty;
+	char *out, *o;
+
+	/* A checked payload is white space, then '{'; no BOM gets this far. */
+	while(brace < len && p[brace] != '{')
+		brace++;
+	if(brace == len)
+		return NULL;
+	next = brace + 1;
+	while(next < len && (p[next] == ' ' || p[next] == '\t' || p[next] == '\n' || p[next] == '\r'))
+		next++;
+	empty = next < len && p[next] == '}';
+
+	/* "key":value plus a comma when members follow. */
+	ins = klen + vlen + 3 + (empty ? 0 : 1);
+	if(ins < klen || len > SIZE_MAX - ins - 1)
+		return NULL;
+	total = len + ins;
+	out = alloc ? alloc(total + 1) : malloc(total + 1);
+	if(!out)
+		return NULL;
+	o = out;
+	memcpy(o, p, brace + 1);
+	o += brace + 1;
+	*o++ = '"';
+	memcpy(o, key, klen);
+	o += klen;
+	*o++ = '"';
+	*o++ = ':';
+	memcpy(o, raw_value, vlen);
+	o += vlen;
+	if(!empty)
+		*o++ = ',';
+	memcpy(o, p + brace + 1, len - brace - 1);
+	o += len - brace - 1;
+	*o = '\0';
+	if(outlen)
+		*outlen = total;
+	return out;
+}

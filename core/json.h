@@ -1,0 +1,54 @@
+/*
+ * Strict JSON parser producing json-c objects. json-c's own tokener accepts
+ * things an event contract must refuse (duplicate keys, NaN, Infinity,
+ * comments, invalid UTF-8 in some modes), so untrusted payloads and schema
+ * files go through this parser instead. RFC 8259 exactly, plus limits.
+ */
+#ifndef JW_JSON_H
+#define JW_JSON_H
+
+#include <stddef.h>
+
+#include "reason.h"
+
+struct json_object;
+
+struct jw_json_error {
+	enum jw_reason reason; /* INVALID_JSON, INVALID_UTF8, DUPLICATE_KEY,
+	                          TOO_DEEP, NUMBER_OUT_OF_RANGE, INTERNAL */
+	size_t offset;         /* byte offset of the problem in the input */
+	char message[160];     /* e.g. "duplicate key \"job_id\" at byte 42" */
+};
+
+/*
+ * Parses exactly one JSON value from buf[0..len) (surrounding white space
+ * allowed, nothing else). buf need not be NUL-terminated and may contain
+ * NUL bytes (which are an error outside strings).
+ *
+ * Rules beyond RFC 8259 grammar: input must be valid UTF-8 (no overlongs,
+ * no surrogates, nothing above U+10FFFF); \u escapes must not leave a lone
+ * surrogate; object keys must be unique; arrays and objects may nest at
+ * most max_depth levels (the top-level value is depth 1); a number that
+ * does not fit a finite double is NUMBER_OUT_OF_RANGE. Integers that fit
+ * int64 become json_type_int, others json_type_double (keeping their text
+ * for serialisation).
+ *
+ * On success returns 0 and stores a new object in *out (caller owns it,
+ * json_object_put). JSON null yields *out == NULL. On failure returns -1,
+ * fills *err and leaves *out NULL. Thread-safe; no global state.
+ */
+int jw_json_parse(const char *buf, size_t len, size_t max_depth,
+                  struct json_object **out, struct jw_json_error *err);
+
+/*
+ * Reads and parses a whole file with jw_json_parse. Returns 0 or -1 with
+ * *err filled (a read failure is INTERNAL with strerror text).
+ */
+int jw_json_parse_file(const char *path, size_t max_depth,
+                       struct json_object **out, struct jw_json_error *err);
+
+/* Checks that buf[0..len) is well-formed UTF-8 (same rules as above).
+ * Returns 1 when valid, 0 otherwise; *bad_offset gets the first bad byte. */
+int jw_utf8_valid(const char *buf, size_t len, size_t *bad_offset);
+
+#endif

@@ -1,0 +1,1310 @@
+/*
+ * JSON Schema (draft 2020-12) compiler: turns a schema document into the
+ * node graph of schema_internal.h once, so validation never reads the
+ * document again. Every keyword is compiled, accepted as an annotation, or
+ * refused with an error naming it, the source and the schema location: a
+ * schema must never silently mean less than it says.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "schema_internal.h"
+
+/* Bounds one regex match's backtracking (PCRE2's default is 10 million) so
+ * a pathological pattern and string cannot stall the broker thread. */
+#define MATCH_LIMIT 1000000u
+
+/* The only $schema value accepted: the dialect this compiler implements. */
+#define DRAFT_2020_12 "https://json-schema.org/draft/2020-12/schema"
+
+/* A $ref seen during the tree walk, resolved once the whole tree exists. */
+struct pending_ref {
+	struct jw_schema_node *node;
+	char *ref;
+	char *loc;
+};
+
+struct cctx {
+	struct jw_schema *s;
+	const struct json_object *doc;
+	const char *source;
+	char *err;
+	size_t errlen;
+	bool failed;
+	char *loc; /* JSON pointer of the schema being compiled */
+	size_t loc_len, loc_cap;
+	struct pending_ref *refs;
+	size_t n_refs, cap_refs;
+};
+
+struct keyword {
+	const char *name;
+	int (*compile)(struct cctx *c, struct jw_schema_node *n, const char *kw,
+	               const struct json_object *v);
+};
+
+static struct jw_schema_node *compile_schema(struct cctx *c,
+                                             const struct json_object *obj);
+
+/* Records the first error only: later ones are consequences. */
+__attribute__((format(printf, 2, 3)))
+static int cerr(struct cctx *c, const char *fmt, ...)
+{
+	char detail[400];
+	va_list ap;
+
+	if (c->failed)
+		return -1;
+	c->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	jw_schema__utf8_trim(detail);
+	if (c->err != NULL && c->errlen > 0) {
+		int k = snprintf(c->err, c->errlen, "%s: %s at %s", c->source, detail,
+		                 c->loc_len > 0 ? c->loc : "/");
+		if (k < 0 || (size_t)k >= c->errlen)
+			jw_schema__utf8_trim(c->err);
+	}
+	return -1;
+}
+
+static int oom(struct cctx *c)
+{
+	return cerr(c, "out of memory");
+}
+
+static int loc_reserve(struct cctx *c, size_t extra)
+{
+	if (c->loc_len + extra + 1 <= c->loc_cap)
+		return 0;
+	size_t cap = c->loc_cap * 2;
+	while (cap < c->loc_len + extra + 1)
+		cap *= 2;
+	char *p = realloc(c->loc, cap);
+	if (p == NULL)
+		return oom(c);
+	c->loc = p;
+	c->loc_cap = cap;
+	return 0;
+}
+
+/* Appends "/" + seg (escaped per RFC 6901) and returns the old length for
+ * loc_pop through *saved. */
+static int loc_push(struct cctx *c, const char *seg, size_t *saved)
+{
+	size_t len = strlen(seg);
+
+	*saved = c->loc_len;
+	if (loc_reserve(c, 1 + 2 * len) < 0)
+		return -1;
+	c->loc[c->loc_len++] = '/';
+	for (size_t i = 0; i < len; i++) {
+		if (seg[i] == '~' || seg[i] == '/') {
+			c->loc[c->loc_len++] = '~';
+			c->loc[c->loc_len++] = seg[i] == '~' ? '0' : '1';
+		} else {
+			c->loc[c->loc_len++] = seg[i];
+		}
+	}
+	c->loc[c->loc_len] = '\0';
+	return 0;
+}
+
+static int loc_push_index(struct cctx *c, size_t i, size_t *saved)
+{
+	char tmp[24];
+	snprintf(tmp, sizeof tmp, "%zu", i);
+	return loc_push(c, tmp, saved);
+}
+
+static void loc_pop(struct cctx *c, size_t saved)
+{
+	c->loc_len = saved;
+	c->loc[saved] = '\0';
+}
+
+static int loc_set(struct cctx *c, const char *loc)
+{
+	size_t len = strlen(loc);
+	c->loc_len = 0;
+	if (loc_reserve(c, len) < 0)
+		return -1;
+	memcpy(c->loc, loc, len + 1);
+	c->loc_len = len;
+	return 0;
+}
+
+/* Quoted, escaped and bounded, for names and values inside messages. */
+static const char *quote(char *buf, size_t size, const char *s)
+{
+	jw_schema__render_string(buf, size, size - 8, s, strlen(s));
+	return buf;
+}
+
+static struct jw_schema_node *node_new(struct cctx *c, const struct json_object *src)
+{
+	struct jw_schema *s = c->s;
+	struct jw_schema_node *n;
+
+	if (s->n_nodes == s->cap_nodes) {
+		size_t cap = s->cap_nodes ? s->cap_nodes * 2 : 16;
+		struct jw_schema_node **p = realloc(s->nodes, cap * sizeof *p);
+		if (p == NULL) {
+			oom(c);
+			return NULL;
+		}
+		s->nodes = p;
+		s->cap_nodes = cap;
+	}
+	n = calloc(1, sizeof *n);
+	if (n == NULL) {
+		oom(c);
+		return NULL;
+	}
+	n->loc = strdup(c->loc);
+	if (n->loc == NULL) {
+		free(n);
+		oom(c);
+		return NULL;
+	}
+	n->src = src;
+	s->nodes[s->n_nodes++] = n;
+	return n;
+}
+
+static bool is_type(const struct json_object *v, enum json_type t)
+{
+	return v != NULL && json_object_get_type(v) == t;
+}
+
+/* ---- annotations ---- */
+
+static int kw_string_annotation(struct cctx *c, struct jw_schema_node *n,
+                                const char *kw, const struct json_object *v)
+{
+	(void)n;
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"%s\" must be a string", kw);
+	return 0;
+}
+
+static int kw_bool_annotation(struct cctx *c, struct jw_schema_node *n,
+                              const char *kw, const struct json_object *v)
+{
+	(void)n;
+	if (!is_type(v, json_type_boolean))
+		return cerr(c, "\"%s\" must be a boolean", kw);
+	return 0;
+}
+
+static int kw_any_annotation(struct cctx *c, struct jw_schema_node *n,
+                             const char *kw, const struct json_object *v)
+{
+	(void)c;
+	(void)n;
+	(void)kw;
+	(void)v;
+	return 0;
+}
+
+static int kw_examples(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                       const struct json_object *v)
+{
+	(void)n;
+	if (!is_type(v, json_type_array))
+		return cerr(c, "\"%s\" must be an array", kw);
+	return 0;
+}
+
+static int kw_dollar_schema(struct cctx *c, struct jw_schema_node *n,
+                            const char *kw, const struct json_object *v)
+{
+	char buf[160];
+
+	if (n->src != c->doc)
+		return cerr(c, "unsupported keyword \"%s\" (accepted only at the document root)", kw);
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"%s\" must be a string", kw);
+	const char *uri = json_object_get_string((struct json_object *)(uintptr_t)v);
+	if (strcmp(uri, DRAFT_2020_12) != 0 && strcmp(uri, DRAFT_2020_12 "#") != 0)
+		return cerr(c, "unsupported $schema %s (only \"" DRAFT_2020_12 "\")",
+		            quote(buf, sizeof buf, uri));
+	return 0;
+}
+
+static int kw_id(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                 const struct json_object *v)
+{
+	/* A nested $id would start a new base URI for the refs below it;
+	 * resolving that is not implemented, so refuse instead of getting
+	 * it wrong. At the root it changes nothing for "#..." refs. */
+	if (n->src != c->doc)
+		return cerr(c, "unsupported keyword \"%s\" (accepted only at the document root)", kw);
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"%s\" must be a string", kw);
+	return 0;
+}
+
+/* ---- helpers for keyword values ---- */
+
+static int get_number(struct cctx *c, const char *kw, const struct json_object *v,
+                      struct jw_num *out)
+{
+	struct jw_value val;
+	jw_schema__value_init(&val, v);
+	if (val.type != JW_V_NUMBER)
+		return cerr(c, "\"%s\" must be a number", kw);
+	*out = val.num;
+	return 0;
+}
+
+/* A non-negative integer (2.0 counts, per the meta-schema's "integer");
+ * values beyond size_t saturate, which no instance can reach anyway. */
+static int get_count(struct cctx *c, const char *kw, const struct json_object *v,
+                     size_t *out)
+{
+	struct jw_value val;
+	jw_schema__value_init(&val, v);
+	if (val.type != JW_V_NUMBER || !jw_schema__num_is_integer(&val.num) ||
+	    val.num.d < 0)
+		return cerr(c, "\"%s\" must be a non-negative integer", kw);
+	if (!val.num.is_int)
+		*out = SIZE_MAX;
+#if SIZE_MAX < INT64_MAX
+	else if (val.num.i > (int64_t)SIZE_MAX)
+		*out = SIZE_MAX;
+#endif
+	else
+		*out = (size_t)val.num.i;
+	return 0;
+}
+
+static int compile_sub(struct cctx *c, const char *kw, const struct json_object *v,
+                       struct jw_schema_node **out)
+{
+	size_t saved;
+	if (loc_push(c, kw, &saved) < 0)
+		return -1;
+	*out = compile_schema(c, v);
+	loc_pop(c, saved);
+	return *out ? 0 : -1;
+}
+
+/* A non-empty array of schemas (allOf, anyOf, oneOf, prefixItems). */
+static int compile_sub_array(struct cctx *c, const char *kw, const struct json_object *v,
+                             struct jw_schema_node ***out, size_t *count)
+{
+	size_t saved, saved_i, len;
+
+	if (!is_type(v, json_type_array) || json_object_array_length(v) == 0)
+		return cerr(c, "\"%s\" must be a non-empty array of schemas", kw);
+	len = json_object_array_length(v);
+	*out = calloc(len, sizeof **out);
+	if (*out == NULL)
+		return oom(c);
+	*count = len;
+	if (loc_push(c, kw, &saved) < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (loc_push_index(c, i, &saved_i) < 0)
+			return -1;
+		(*out)[i] = compile_schema(c, json_object_array_get_idx(v, i));
+		if ((*out)[i] == NULL)
+			return -1;
+		loc_pop(c, saved_i);
+	}
+	loc_pop(c, saved);
+	return 0;
+}
+
+/* An object whose members are schemas (properties, dependentSchemas). */
+static int compile_sub_map(struct cctx *c, const char *kw, const struct json_object *v,
+                           struct jw_schema_prop **out, size_t *count)
+{
+	size_t saved, saved_m, i = 0;
+
+	if (!is_type(v, json_type_object))
+		return cerr(c, "\"%s\" must be an object of schemas", kw);
+	*count = 0;
+	*out = calloc((size_t)json_object_object_length(v) + 1, sizeof **out);
+	if (*out == NULL)
+		return oom(c);
+	if (loc_push(c, kw, &saved) < 0)
+		return -1;
+	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
+	     e = lh_entry_next(e), i++) {
+		const char *name = lh_entry_k(e);
+		(*out)[i].name = strdup(name);
+		if ((*out)[i].name == NULL)
+			return oom(c);
+		*count = i + 1;
+		if (loc_push(c, name, &saved_m) < 0)
+			return -1;
+		(*out)[i].node = compile_schema(c, lh_entry_v(e));
+		if ((*out)[i].node == NULL)
+			return -1;
+		loc_pop(c, saved_m);
+	}
+	loc_pop(c, saved);
+	return 0;
+}
+
+/* An array of distinct strings (required, dependentRequired values). */
+static int get_string_set(struct cctx *c, const char *kw, const struct json_object *v,
+                          char ***out, size_t *count)
+{
+	char buf[96];
+	size_t len;
+
+	if (!is_type(v, json_type_array))
+		return cerr(c, "\"%s\" must be an array of unique strings", kw);
+	len = json_object_array_length(v);
+	*count = 0;
+	*out = calloc(len + 1, sizeof **out);
+	if (*out == NULL)
+		return oom(c);
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *item = json_object_array_get_idx(v, i);
+		if (!is_type(item, json_type_string))
+			return cerr(c, "\"%s\" must be an array of unique strings", kw);
+		const char *str = json_object_get_string(item);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp((*out)[j], str) == 0)
+				return cerr(c, "\"%s\" lists %s twice", kw,
+				            quote(buf, sizeof buf, str));
+		}
+		(*out)[i] = strdup(str);
+		if ((*out)[i] == NULL)
+			return oom(c);
+		*count = i + 1;
+	}
+	return 0;
+}
+
+/* ECMA-262 spells General_Category values by their long names too
+ * (PropertyValueAliases.txt); PCRE2 10.42 knows only the short ones. */
+static const struct {
+	const char *name;
+	const char *pcre;
+} gc_names[] = {
+	{"Other", "C"}, {"Control", "Cc"}, {"cntrl", "Cc"}, {"Format", "Cf"},
+	{"Unassigned", "Cn"}, {"Private_Use", "Co"}, {"Surrogate", "Cs"},
+	{"Letter", "L"}, {"Cased_Letter", "LC"}, {"Lowercase_Letter", "Ll"},
+	{"Modifier_Letter", "Lm"}, {"Other_Letter", "Lo"}, {"Titlecase_Letter", "Lt"},
+	{"Uppercase_Letter", "Lu"}, {"Mark", "M"}, {"Combining_Mark", "M"},
+	{"Spacing_Mark", "Mc"}, {"Enclosing_Mark", "Me"}, {"Nonspacing_Mark", "Mn"},
+	{"Number", "N"}, {"Decimal_Number", "Nd"}, {"digit", "Nd"}, {"Letter_Number", "Nl"},
+	{"Other_Number", "No"}, {"Punctuation", "P"}, {"punct", "P"},
+	{"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
+	{"Close_Punctuation", "Pe"}, {"Final_Punctuation", "Pf"},
+	{"Initial_Punctuation", "Pi"}, {"Other_Punctuation", "Po"},
+	{"Open_Punctuation", "Ps"}, {"Symbol", "S"}, {"Currency_Symbol", "Sc"},
+	{"Modifier_Symbol", "Sk"}, {"Math_Symbol", "Sm"}, {"Other_Symbol", "So"},
+	{"Separator", "Z"}, {"Line_Separator", "Zl"}, {"Paragraph_Separator", "Zp"},
+	{"Space_Separator", "Zs"},
+};
+
+/*
+ * Rewrites \p{Name} and \P{Name} escapes whose Name is an ECMA-262
+ * General_Category spelling ("Letter", "gc=Letter",
+ * "General_Category=L") into PCRE2's short form. Everything else is
+ * copied unchanged. *out is NUL-terminated; the caller frees it.
+ */
+static int ecma_properties(const char *src, size_t len, char **out, size_t *outlen)
+{
+	/* A rewrite never grows an escape: the short name is shorter. */
+	char *dst = malloc(len + 1);
+	size_t o = 0;
+
+	if (dst == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (src[i] != '\\' || i + 1 >= len) {
+			dst[o++] = src[i];
+			continue;
+		}
+		char kind = src[i + 1];
+		const char *close = NULL;
+		if ((kind == 'p' || kind == 'P') && i + 2 < len && src[i + 2] == '{')
+			close = memchr(src + i + 3, '}', len - (i + 3));
+		if (close == NULL) {
+			/* Copy the escape as a pair so an escaped backslash
+			 * cannot start a new escape. */
+			dst[o++] = src[i++];
+			dst[o++] = src[i];
+			continue;
+		}
+		const char *name = src + i + 3;
+		size_t nlen = (size_t)(close - name);
+		const char *eq = memchr(name, '=', nlen);
+		const char *value = name;
+		size_t vlen = nlen;
+		bool gc_prefix = false;
+		if (eq != NULL) {
+			size_t plen = (size_t)(eq - name);
+			gc_prefix = (plen == 2 && memcmp(name, "gc", 2) == 0) ||
+			            (plen == 16 && memcmp(name, "General_Category", 16) == 0);
+			value = eq + 1;
+			vlen = nlen - plen - 1;
+		}
+		const char *repl = NULL;
+		if (eq == NULL || gc_prefix) {
+			for (size_t k = 0; k < sizeof gc_names / sizeof gc_names[0]; k++) {
+				if (strlen(gc_names[k].name) == vlen &&
+				    memcmp(gc_names[k].name, value, vlen) == 0) {
+					repl = gc_names[k].pcre;
+					break;
+				}
+			}
+			/* "gc=Lu": already short, only the prefix goes. */
+			if (repl == NULL && gc_prefix && vlen <= 2)
+				repl = "";
+		}
+		if (repl == NULL) {
+			size_t n = (size_t)(close - (src + i)) + 1;
+			memcpy(dst + o, src + i, n);
+			o += n;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = kind;
+			dst[o++] = '{';
+			if (repl[0] != '\0') {
+				memcpy(dst + o, repl, strlen(repl));
+				o += strlen(repl);
+			} else {
+				memcpy(dst + o, value, vlen);
+				o += vlen;
+			}
+			dst[o++] = '}';
+		}
+		i = (size_t)(close - src);
+	}
+	dst[o] = '\0';
+	*out = dst;
+	*outlen = o;
+	return 0;
+}
+
+/*
+ * ECMA-262 is the dialect JSON Schema names; PCRE2 is close when used in
+ * UTF mode without UCP (so \d, \w and \b stay ASCII), with "$" matching
+ * only at the very end, with \uXXXX escapes and with ECMA's long Unicode
+ * category names. Searches are unanchored. An error offset refers to the
+ * pattern as PCRE2 saw it, which differs only after a rewritten \p{...}.
+ */
+static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t len,
+                         struct jw_regex *re)
+{
+	char buf[160];
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	re->source = malloc(len + 1);
+	if (re->source == NULL)
+		return oom(c);
+	memcpy(re->source, src, len);
+	re->source[len] = '\0';
+	char *pcre;
+	size_t pcre_len;
+	if (ecma_properties(src, len, &pcre, &pcre_len) < 0)
+		return oom(c);
+	re->code = pcre2_compile((PCRE2_SPTR)pcre, pcre_len,
+	                         PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
+	                         &errcode, &erroff, NULL);
+	free(pcre);
+	if (re->code == NULL) {
+		PCRE2_UCHAR msg[128];
+		if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
+			snprintf((char *)msg, sizeof msg, "error %d", errcode);
+		jw_schema__render_string(buf, sizeof buf, 100, src, len);
+		return cerr(c, "\"%s\" %s does not compile: %s (at offset %zu)", kw, buf,
+		            (const char *)msg, (size_t)erroff);
+	}
+	/* JIT is an optimisation: where it is unavailable the interpreter
+	 * gives the same answers. */
+	(void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
+/* ---- assertions ---- */
+
+static const char *const type_names[] = {
+	"null", "boolean", "object", "array", "number", "string", "integer",
+};
+
+static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
+                    unsigned char *index)
+{
+	char buf[96];
+
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"type\" must be a type name or an array of them");
+	const char *name = json_object_get_string((struct json_object *)(uintptr_t)v);
+	for (unsigned i = 0; i < 7; i++) {
+		if (strcmp(name, type_names[i]) == 0) {
+			*bit = 1u << i;
+			*index = (unsigned char)i;
+			return 0;
+		}
+	}
+	return cerr(c, "unknown type %s", quote(buf, sizeof buf, name));
+}
+
+static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                   const struct json_object *v)
+{
+	unsigned bit;
+	unsigned char idx;
+
+	(void)kw;
+	n->has |= JW_HAS_TYPE;
+	if (!is_type(v, json_type_array)) {
+		if (type_bit(c, v, &bit, &idx) < 0)
+			return -1;
+		n->types = bit;
+		n->type_order[0] = idx;
+		n->n_types = 1;
+		return 0;
+	}
+	size_t len = json_object_array_length(v);
+	if (len == 0)
+		return cerr(c, "\"type\" must not be an empty array");
+	n->type_is_array = true;
+	for (size_t i = 0; i < len; i++) {
+		if (type_bit(c, json_object_array_get_idx(v, i), &bit, &idx) < 0)
+			return -1;
+		if (n->types & bit)
+			return cerr(c, "\"type\" lists \"%s\" twice", type_names[idx]);
+		n->types |= bit;
+		n->type_order[n->n_types++] = idx;
+	}
+	return 0;
+}
+
+static int kw_const(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                    const struct json_object *v)
+{
+	(void)kw;
+	n->has |= JW_HAS_CONST;
+	if (jw_schema__value_copy(v, &n->const_value) < 0)
+		return oom(c);
+	return 0;
+}
+
+static int kw_enum(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                   const struct json_object *v)
+{
+	(void)kw;
+	if (!is_type(v, json_type_array))
+		return cerr(c, "\"enum\" must be an array");
+	n->has |= JW_HAS_ENUM;
+	if (jw_schema__value_copy(v, &n->enum_values) < 0)
+		return oom(c);
+	return 0;
+}
+
+static int kw_number(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                     const struct json_object *v)
+{
+	struct jw_num *dst;
+	uint32_t bit;
+
+	if (strcmp(kw, "minimum") == 0) {
+		dst = &n->minimum;
+		bit = JW_HAS_MINIMUM;
+	} else if (strcmp(kw, "maximum") == 0) {
+		dst = &n->maximum;
+		bit = JW_HAS_MAXIMUM;
+	} else if (strcmp(kw, "exclusiveMinimum") == 0) {
+		dst = &n->ex_minimum;
+		bit = JW_HAS_EX_MINIMUM;
+	} else {
+		dst = &n->ex_maximum;
+		bit = JW_HAS_EX_MAXIMUM;
+	}
+	if (get_number(c, kw, v, dst) < 0)
+		return -1;
+	n->has |= bit;
+	return 0;
+}
+
+static int kw_multiple_of(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                          const struct json_object *v)
+{
+	struct jw_num zero;
+
+	if (get_number(c, kw, v, &n->multiple_of) < 0)
+		return -1;
+	jw_schema__num_from_int(&zero, 0);
+	if (jw_schema__num_cmp(&n->multiple_of, &zero) != 1)
+		return cerr(c, "\"%s\" must be greater than 0", kw);
+	n->has |= JW_HAS_MULTIPLE_OF;
+	return 0;
+}
+
+static int kw_count(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                    const struct json_object *v)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+		uint32_t bit;
+	} counts[] = {
+		{"minLength", offsetof(struct jw_schema_node, min_length), JW_HAS_MIN_LENGTH},
+		{"maxLength", offsetof(struct jw_schema_node, max_length), JW_HAS_MAX_LENGTH},
+		{"minItems", offsetof(struct jw_schema_node, min_items), JW_HAS_MIN_ITEMS},
+		{"maxItems", offsetof(struct jw_schema_node, max_items), JW_HAS_MAX_ITEMS},
+		{"minContains", offsetof(struct jw_schema_node, min_contains), JW_HAS_MIN_CONTAINS},
+		{"maxContains", offsetof(struct jw_schema_node, max_contains), JW_HAS_MAX_CONTAINS},
+		{"minProperties", offsetof(struct jw_schema_node, min_props), JW_HAS_MIN_PROPS},
+		{"maxProperties", offsetof(struct jw_schema_node, max_props), JW_HAS_MAX_PROPS},
+	};
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		if (strcmp(kw, counts[i].name) != 0)
+			continue;
+		size_t *dst = (size_t *)(void *)((char *)n + counts[i].offset);
+		if (get_count(c, kw, v, dst) < 0)
+			return -1;
+		n->has |= counts[i].bit;
+		return 0;
+	}
+	return cerr(c, "internal error: no slot for \"%s\"", kw);
+}
+
+static int kw_pattern(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                      const struct json_object *v)
+{
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"%s\" must be a string", kw);
+	n->has |= JW_HAS_PATTERN;
+	int len = json_object_get_string_len(v);
+	return compile_regex(c, kw, json_object_get_string((struct json_object *)(uintptr_t)v),
+	                     len > 0 ? (size_t)len : 0, &n->pattern);
+}
+
+static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                     const struct json_object *v)
+{
+	char buf[96];
+
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"%s\" must be a string", kw);
+	const char *f = json_object_get_string((struct json_object *)(uintptr_t)v);
+	/* Formats are asserted here, not mere annotations, so an unknown one
+	 * would silently check nothing: refuse it. */
+	if (strcmp(f, "date-time") == 0)
+		n->format = JW_FORMAT_DATE_TIME;
+	else if (strcmp(f, "uuid") == 0)
+		n->format = JW_FORMAT_UUID;
+	else
+		return cerr(c, "unsupported format %s (supported: \"date-time\", \"uuid\")",
+		            quote(buf, sizeof buf, f));
+	n->has |= JW_HAS_FORMAT;
+	return 0;
+}
+
+static int kw_unique_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                           const struct json_object *v)
+{
+	if (!is_type(v, json_type_boolean))
+		return cerr(c, "\"%s\" must be a boolean", kw);
+	if (json_object_get_boolean(v))
+		n->has |= JW_HAS_UNIQUE;
+	return 0;
+}
+
+static int kw_required(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                       const struct json_object *v)
+{
+	return get_string_set(c, kw, v, &n->required, &n->n_required);
+}
+
+static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
+                                 const char *kw, const struct json_object *v)
+{
+	size_t saved, saved_m, i = 0;
+
+	if (!is_type(v, json_type_object))
+		return cerr(c, "\"%s\" must be an object of string arrays", kw);
+	n->dep_required = calloc((size_t)json_object_object_length(v) + 1,
+	                         sizeof *n->dep_required);
+	if (n->dep_required == NULL)
+		return oom(c);
+	if (loc_push(c, kw, &saved) < 0)
+		return -1;
+	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
+	     e = lh_entry_next(e), i++) {
+		struct jw_schema_dep *d = &n->dep_required[i];
+		d->name = strdup(lh_entry_k(e));
+		if (d->name == NULL)
+			return oom(c);
+		n->n_dep_required = i + 1;
+		if (loc_push(c, d->name, &saved_m) < 0)
+			return -1;
+		if (get_string_set(c, kw, lh_entry_v(e), &d->required, &d->n_required) < 0)
+			return -1;
+		loc_pop(c, saved_m);
+	}
+	loc_pop(c, saved);
+	return 0;
+}
+
+/* ---- applicators ---- */
+
+static int kw_defs(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                   const struct json_object *v)
+{
+	struct jw_schema_prop *defs = NULL;
+	size_t count = 0;
+	int rc;
+
+	(void)n;
+	/* Definitions are compiled (and so checked) even when unused; they
+	 * are reached only through $ref, which finds them by source object. */
+	rc = compile_sub_map(c, kw, v, &defs, &count);
+	for (size_t i = 0; i < count; i++)
+		free(defs[i].name);
+	free(defs);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct jw_schema_prop *const *x = a;
+	const struct jw_schema_prop *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int kw_properties(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                         const struct json_object *v)
+{
+	if (compile_sub_map(c, kw, v, &n->props, &n->n_props) < 0)
+		return -1;
+	/* Sorted view so additionalProperties can ask "is this key declared?"
+	 * in O(log m) per instance key. */
+	n->props_sorted = calloc(n->n_props + 1, sizeof *n->props_sorted);
+	if (n->props_sorted == NULL)
+		return oom(c);
+	for (size_t i = 0; i < n->n_props; i++)
+		n->props_sorted[i] = &n->props[i];
+	qsort(n->props_sorted, n->n_props, sizeof *n->props_sorted, by_name);
+	return 0;
+}
+
+static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
+                                 const char *kw, const struct json_object *v)
+{
+	size_t saved, saved_m, i = 0;
+
+	if (!is_type(v, json_type_object))
+		return cerr(c, "\"%s\" must be an object of schemas", kw);
+	n->pattern_props = calloc((size_t)json_object_object_length(v) + 1,
+	                          sizeof *n->pattern_props);
+	if (n->pattern_props == NULL)
+		return oom(c);
+	if (loc_push(c, kw, &saved) < 0)
+		return -1;
+	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
+	     e = lh_entry_next(e), i++) {
+		struct jw_schema_pprop *pp = &n->pattern_props[i];
+		const char *re = lh_entry_k(e);
+		n->n_pattern_props = i + 1;
+		if (loc_push(c, re, &saved_m) < 0)
+			return -1;
+		if (compile_regex(c, kw, re, strlen(re), &pp->re) < 0)
+			return -1;
+		pp->node = compile_schema(c, lh_entry_v(e));
+		if (pp->node == NULL)
+			return -1;
+		loc_pop(c, saved_m);
+	}
+	loc_pop(c, saved);
+	return 0;
+}
+
+static int kw_dependent_schemas(struct cctx *c, struct jw_schema_node *n,
+                                const char *kw, const struct json_object *v)
+{
+	return compile_sub_map(c, kw, v, &n->dep_schemas, &n->n_dep_schemas);
+}
+
+static int kw_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                    const struct json_object *v)
+{
+	if (is_type(v, json_type_array))
+		return cerr(c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
+	return compile_sub(c, kw, v, &n->items);
+}
+
+static int kw_single(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                     const struct json_object *v)
+{
+	struct jw_schema_node **dst;
+
+	if (strcmp(kw, "additionalProperties") == 0)
+		dst = &n->additional;
+	else if (strcmp(kw, "propertyNames") == 0)
+		dst = &n->property_names;
+	else if (strcmp(kw, "contains") == 0)
+		dst = &n->contains;
+	else if (strcmp(kw, "not") == 0)
+		dst = &n->not_schema;
+	else if (strcmp(kw, "if") == 0)
+		dst = &n->if_schema;
+	else if (strcmp(kw, "then") == 0)
+		dst = &n->then_schema;
+	else
+		dst = &n->else_schema;
+	return compile_sub(c, kw, v, dst);
+}
+
+static int kw_array_of_schemas(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                               const struct json_object *v)
+{
+	if (strcmp(kw, "allOf") == 0)
+		return compile_sub_array(c, kw, v, &n->all_of, &n->n_all_of);
+	if (strcmp(kw, "anyOf") == 0)
+		return compile_sub_array(c, kw, v, &n->any_of, &n->n_any_of);
+	if (strcmp(kw, "oneOf") == 0)
+		return compile_sub_array(c, kw, v, &n->one_of, &n->n_one_of);
+	return compile_sub_array(c, kw, v, &n->prefix_items, &n->n_prefix_items);
+}
+
+static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                  const struct json_object *v)
+{
+	if (!is_type(v, json_type_string))
+		return cerr(c, "\"%s\" must be a string", kw);
+	if (c->n_refs == c->cap_refs) {
+		size_t cap = c->cap_refs ? c->cap_refs * 2 : 8;
+		struct pending_ref *p = realloc(c->refs, cap * sizeof *p);
+		if (p == NULL)
+			return oom(c);
+		c->refs = p;
+		c->cap_refs = cap;
+	}
+	struct pending_ref *r = &c->refs[c->n_refs];
+	r->node = n;
+	r->ref = strdup(json_object_get_string((struct json_object *)(uintptr_t)v));
+	r->loc = strdup(c->loc);
+	if (r->ref == NULL || r->loc == NULL) {
+		free(r->ref);
+		free(r->loc);
+		return oom(c);
+	}
+	c->n_refs++;
+	return 0;
+}
+
+/* Everything accepted. Anything else, including later-draft or vocabulary
+ * keywords this compiler cannot honour, is refused by name. */
+static const struct keyword keywords[] = {
+	{"$schema", kw_dollar_schema},
+	{"$id", kw_id},
+	{"$comment", kw_string_annotation},
+	{"title", kw_string_annotation},
+	{"description", kw_string_annotation},
+	{"default", kw_any_annotation},
+	{"examples", kw_examples},
+	{"deprecated", kw_bool_annotation},
+	{"readOnly", kw_bool_annotation},
+	{"writeOnly", kw_bool_annotation},
+	{"$defs", kw_defs},
+	{"$ref", kw_ref},
+	{"type", kw_type},
+	{"const", kw_const},
+	{"enum", kw_enum},
+	{"minimum", kw_number},
+	{"maximum", kw_number},
+	{"exclusiveMinimum", kw_number},
+	{"exclusiveMaximum", kw_number},
+	{"multipleOf", kw_multiple_of},
+	{"minLength", kw_count},
+	{"maxLength", kw_count},
+	{"pattern", kw_pattern},
+	{"format", kw_format},
+	{"items", kw_items},
+	{"prefixItems", kw_array_of_schemas},
+	{"minItems", kw_count},
+	{"maxItems", kw_count},
+	{"uniqueItems", kw_unique_items},
+	{"contains", kw_single},
+	{"minContains", kw_count},
+	{"maxContains", kw_count},
+	{"properties", kw_properties},
+	{"patternProperties", kw_pattern_properties},
+	{"additionalProperties", kw_single},
+	{"propertyNames", kw_single},
+	{"required", kw_required},
+	{"minProperties", kw_count},
+	{"maxProperties", kw_count},
+	{"dependentRequired", kw_dependent_required},
+	{"dependentSchemas", kw_dependent_schemas},
+	{"allOf", kw_array_of_schemas},
+	{"anyOf", kw_array_of_schemas},
+	{"oneOf", kw_array_of_schemas},
+	{"not", kw_single},
+	{"if", kw_single},
+	{"then", kw_single},
+	{"else", kw_single},
+};
+
+static const struct keyword *find_keyword(const char *name)
+{
+	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+		if (strcmp(keywords[i].name, name) == 0)
+			return &keywords[i];
+	}
+	return NULL;
+}
+
+static struct jw_schema_node *compile_schema(struct cctx *c,
+                                             const struct json_object *obj)
+{
+	char buf[96];
+	struct jw_schema_node *n;
+
+	if (!is_type(obj, json_type_object) && !is_type(obj, json_type_boolean)) {
+		jw_schema__render_json(buf, sizeof buf, 60, obj);
+		cerr(c, "a schema must be an object or a boolean, got %s", buf);
+		return NULL;
+	}
+	n = node_new(c, obj);
+	if (n == NULL)
+		return NULL;
+	if (is_type(obj, json_type_boolean)) {
+		n->is_bool = true;
+		n->bool_value = json_object_get_boolean(obj) != 0;
+		return n;
+	}
+	for (struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e;
+	     e = lh_entry_next(e)) {
+		const char *name = lh_entry_k(e);
+		const struct keyword *kw = find_keyword(name);
+		if (kw == NULL) {
+			cerr(c, "unsupported keyword %s", quote(buf, sizeof buf, name));
+			return NULL;
+		}
+		if (kw->compile(c, n, name, lh_entry_v(e)) < 0)
+			return NULL;
+	}
+	return n;
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Decodes the %XX escapes (RFC 3986 section 2.1) of a URI fragment. %00
+ * is refused: json-c keys cannot hold a NUL, so it could never resolve. */
+static int percent_decode(struct cctx *c, const char *ref, const char *in, char **out)
+{
+	char buf[160];
+	size_t len = strlen(in), o = 0;
+	char *d = malloc(len + 1);
+
+	if (d == NULL)
+		return oom(c);
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '%') {
+			d[o++] = in[i];
+			continue;
+		}
+		int hi = i + 2 < len ? hex_value(in[i + 1]) : -1;
+		int lo = i + 2 < len ? hex_value(in[i + 2]) : -1;
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+			free(d);
+			return cerr(c, "$ref %s has a malformed %%-escape",
+			            quote(buf, sizeof buf, ref));
+		}
+		d[o++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	d[o] = '\0';
+	*out = d;
+	return 0;
+}
+
+/*
+ * Finds the target of a local $ref ("#" or "#/json/pointer", RFC 6901 with
+ * the fragment percent-decoded first, section 6). *ptr receives the decoded
+ * pointer, which is also the target's schema location.
+ */
+static int ref_target(struct cctx *c, const char *ref, const struct json_object **out,
+                      char **ptr)
+{
+	char buf[160];
+	char *p = NULL, *tok = NULL;
+	const struct json_object *cur = c->doc;
+	int rc = -1;
+
+	*ptr = NULL;
+	if (ref[0] != '#') {
+		cerr(c, "$ref %s is not a local reference (only \"#...\" refs are supported)",
+		     quote(buf, sizeof buf, ref));
+		goto out;
+	}
+	if (percent_decode(c, ref, ref + 1, &p) < 0)
+		goto out;
+	if (p[0] != '\0' && p[0] != '/') {
+		cerr(c, "$ref %s names an anchor; only JSON pointer refs are supported",
+		     quote(buf, sizeof buf, ref));
+		goto out;
+	}
+	tok = malloc(strlen(p) + 1);
+	if (tok == NULL) {
+		oom(c);
+		goto out;
+	}
+	for (const char *s = p; *s == '/';) {
+		size_t t = 0;
+		for (s++; *s != '\0' && *s != '/'; s++) {
+			if (*s != '~') {
+				tok[t++] = *s;
+			} else if (s[1] == '0' || s[1] == '1') {
+				tok[t++] = s[1] == '0' ? '~' : '/';
+				s++;
+			} else {
+				cerr(c, "$ref %s has a malformed ~-escape", quote(buf, sizeof buf, ref));
+				goto out;
+			}
+		}
+		tok[t] = '\0';
+		if (is_type(cur, json_type_object)) {
+			struct json_object *next;
+			if (!json_object_object_get_ex(cur, tok, &next))
+				goto unresolved;
+			cur = next;
+		} else if (is_type(cur, json_type_array)) {
+			char *end;
+			/* RFC 6901 section 4: digits only, no leading zeros. */
+			if (tok[0] < '0' || tok[0] > '9' || (tok[0] == '0' && tok[1] != '\0'))
+				goto unresolved;
+			unsigned long long idx = strtoull(tok, &end, 10);
+			if (*end != '\0' || idx >= json_object_array_length(cur))
+				goto unresolved;
+			cur = json_object_array_get_idx(cur, (size_t)idx);
+		} else {
+			goto unresolved;
+		}
+	}
+	if (!is_type(cur, json_type_object) && !is_type(cur, json_type_boolean)) {
+		cerr(c, "$ref %s does not point to a schema", quote(buf, sizeof buf, ref));
+		goto out;
+	}
+	*out = cur;
+	*ptr = p;
+	p = NULL;
+	rc = 0;
+	goto out;
+unresolved:
+	cerr(c, "$ref %s does not resolve", quote(buf, sizeof buf, ref));
+out:
+	free(tok);
+	free(p);
+	return rc;
+}
+
+static int resolve_refs(struct cctx *c)
+{
+	/* Compiling a target that is not yet a node may add refs, so walk by
+	 * index: the array can move. */
+	for (size_t i = 0; i < c->n_refs; i++) {
+		const struct json_object *target;
+		struct jw_schema_node *t = NULL;
+		char *ptr;
+
+		if (loc_set(c, c->refs[i].loc) < 0)
+			return -1;
+		if (ref_target(c, c->refs[i].ref, &target, &ptr) < 0)
+			return -1;
+		for (size_t j = 0; j < c->s->n_nodes && t == NULL; j++) {
+			if (c->s->nodes[j]->src == target)
+				t = c->s->nodes[j];
+		}
+		if (t == NULL) {
+			/* A ref into something that is not a schema position
+			 * (e.g. "#/$defs/a/enum/0"): compile it there, once. */
+			if (loc_set(c, ptr) < 0) {
+				free(ptr);
+				return -1;
+			}
+			t = compile_schema(c, target);
+		}
+		free(ptr);
+		if (t == NULL)
+			return -1;
+		c->refs[i].node->ref = t;
+	}
+	return 0;
+}
+
+/*
+ * Applicators that evaluate the same instance location ($ref, allOf, anyOf,
+ * oneOf, not, if/then/else, dependentSchemas) must not form a cycle, or
+ * validation would never terminate ({"$ref": "#"} at the root). Cycles that
+ * pass through properties or items are fine: each lap descends into the
+ * instance, which is finite.
+ */
+static int check_cycles(struct cctx *c, struct jw_schema_node *n);
+
+static int check_edge(struct cctx *c, struct jw_schema_node *from, struct jw_schema_node *to)
+{
+	if (to == NULL)
+		return 0;
+	if (to->mark == 1) {
+		if (loc_set(c, from->loc) < 0)
+			return -1;
+		return cerr(c, "infinite $ref recursion: this schema reaches itself again "
+		               "without descending into the instance");
+	}
+	return check_cycles(c, to);
+}
+
+static int check_cycles(struct cctx *c, struct jw_schema_node *n)
+{
+	if (n->mark == 2)
+		return 0;
+	n->mark = 1;
+	if (check_edge(c, n, n->ref) < 0 || check_edge(c, n, n->not_schema) < 0 ||
+	    check_edge(c, n, n->if_schema) < 0 || check_edge(c, n, n->then_schema) < 0 ||
+	    check_edge(c, n, n->else_schema) < 0)
+		return -1;
+	for (size_t i = 0; i < n->n_all_of; i++)
+		if (check_edge(c, n, n->all_of[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < n->n_any_of; i++)
+		if (check_edge(c, n, n->any_of[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < n->n_one_of; i++)
+		if (check_edge(c, n, n->one_of[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < n->n_dep_schemas; i++)
+		if (check_edge(c, n, n->dep_schemas[i].node) < 0)
+			return -1;
+	n->mark = 2;
+	return 0;
+}
+
+static void regex_free(struct jw_regex *re)
+{
+	pcre2_code_free(re->code);
+	free(re->source);
+}
+
+static void node_free(struct jw_schema_node *n)
+{
+	json_object_put(n->const_value);
+	json_object_put(n->enum_values);
+	regex_free(&n->pattern);
+	for (size_t i = 0; i < n->n_props; i++)
+		free(n->props[i].name);
+	free(n->props);
+	free(n->props_sorted);
+	for (size_t i = 0; i < n->n_pattern_props; i++)
+		regex_free(&n->pattern_props[i].re);
+	free(n->pattern_props);
+	for (size_t i = 0; i < n->n_required; i++)
+		free(n->required[i]);
+	free(n->required);
+	for (size_t i = 0; i < n->n_dep_required; i++) {
+		for (size_t j = 0; j < n->dep_required[i].n_required; j++)
+			free(n->dep_required[i].required[j]);
+		free(n->dep_required[i].required);
+		free(n->dep_required[i].name);
+	}
+	free(n->dep_required);
+	for (size_t i = 0; i < n->n_dep_schemas; i++)
+		free(n->dep_schemas[i].name);
+	free(n->dep_schemas);
+	free(n->prefix_items);
+	free(n->all_of);
+	free(n->any_of);
+	free(n->one_of);
+	free(n->loc);
+	free(n);
+}
+
+void jw_schema_free(struct jw_schema *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n_nodes; i++)
+		node_free(s->nodes[i]);
+	free(s->nodes);
+	pcre2_match_context_free(s->match_ctx);
+	free(s);
+}
+
+int jw_schema_compile(const struct json_object *doc, const char *source,
+                      struct jw_schema **out, char *err, size_t errlen)
+{
+	struct cctx c;
+	struct jw_schema *s = NULL;
+	int rc = -1;
+
+	memset(&c, 0, sizeof c);
+	c.doc = doc;
+	c.source = source != NULL ? source : "schema";
+	c.err = err;
+	c.errlen = errlen;
+	*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+
+	c.loc_cap = 64;
+	c.loc = malloc(c.loc_cap);
+	s = calloc(1, sizeof *s);
+	if (c.loc == NULL || s == NULL) {
+		oom(&c);
+		goto out;
+	}
+	c.loc[0] = '\0';
+	c.s = s;
+
+	s->match_ctx = pcre2_match_context_create(NULL);
+	if (s->match_ctx == NULL) {
+		oom(&c);
+		goto out;
+	}
+	pcre2_set_match_limit(s->match_ctx, MATCH_LIMIT);
+
+	s->root = compile_schema(&c, doc);
+	if (s->root == NULL || resolve_refs(&c) < 0)
+		goto out;
+	for (size_t i = 0; i < s->n_nodes; i++)
+		if (check_cycles(&c, s->nodes[i]) < 0)
+			goto out;
+
+	/* The document may be freed after this: drop every pointer into it
+	 * and the compile-time-only locations. */
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		s->nodes[i]->src = NULL;
+		free(s->nodes[i]->loc);
+		s->nodes[i]->loc = NULL;
+	}
+	*out = s;
+	s = NULL;
+	rc = 0;
+out:
+	for (size_t i = 0; i < c.n_refs; i++) {
+		free(c.refs[i].ref);
+		free(c.refs[i].loc);
+	}
+	free(c.refs);
+	free(c.loc);
+	jw_schema_free(s);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * JSON Schema (draft 2020-12) compiler and validator on json-c. A schema is
+ * compiled once into a tree of keyword nodes (regexes compiled, $refs
+ * resolved to nodes); validation walks that tree and never re-reads the
+ * schema document. Keywords outside the supported set make compilation
+ * fail, naming the keyword, so a schema never silently means less than it
+ * says. See docs/validator.md for the supported set.
+ */
+#ifndef JW_SCHEMA_H
+#define JW_SCHEMA_H
+
+#include <stddef.h>
+
+struct json_object;
+struct jw_schema;
+
+/* Where and why an instance failed. */
+struct jw_schema_error {
+	char pointer[256];  /* JSON pointer into the instance, "" for the root */
+	char keyword[32];   /* the failing keyword, e.g. "maximum" */
+	char message[320];  /* "/progress: maximum 100, got 140" */
+};
+
+/*
+ * Compiles a schema document. source names the document in error messages
+ * (normally its file path). The document is not retained: the compiled
+ * schema copies what it needs, so the caller may put() doc afterwards.
+ *
+ * Returns 0 and *out on success. On failure returns -1, *out is NULL and
+ * err (errlen bytes, always NUL-terminated) says what and where, e.g.
+ * "schemas/progress.json: unsupported keyword \"unevaluatedProperties\"
+ * at /properties/x".
+ */
+int jw_schema_compile(const struct json_object *doc, const char *source,
+                      struct jw_schema **out, char *err, size_t errlen);
+
+/*
+ * Validates instance (may be NULL for JSON null) against s. Returns 1 when
+ * valid, 0 when not (with *err describing the first failure found: the
+ * deepest, most specific one where a choice exists), -1 on out of memory.
+ * err may be NULL when the caller needs only the verdict. Thread-safe for
+ * concurrent readers of one compiled schema.
+ */
+int jw_schema_validate(const struct jw_schema *s,
+                       const struct json_object *instance,
+                       struct jw_schema_error *err);
+
+/* Frees a compiled schema. NULL is a no-op. */
+void jw_schema_free(struct jw_schema *s);
+
+#endif

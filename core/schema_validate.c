@@ -1,0 +1,867 @@
+/*
+ * Validation of json-c instances against a compiled schema (schema.c). It
+ * runs on the broker thread for every event, so the success path does no
+ * formatting and almost no allocation (one PCRE2 match data block per call
+ * when a regex is used), and it reads the compiled schema only, so many
+ * threads may validate against one schema at once.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "schema_internal.h"
+
+/* Instance path segments remembered for error pointers; deeper levels
+ * still validate, they just cannot all be named (the pointer buffer is
+ * 256 bytes anyway). */
+#define PATH_SEGS 128
+
+/* How much of a value an error message shows. */
+#define VALUE_LIMIT 64
+
+/* Arrays up to this length are checked for duplicates pairwise; longer
+ * ones are hashed and sorted first. */
+#define UNIQUE_PAIRWISE_MAX 16
+
+struct seg {
+	const char *key; /* NULL for an array index */
+	size_t index;
+};
+
+/* An error plus the instance depth it was found at, so anyOf/oneOf can
+ * pick the alternative that got furthest. */
+struct verr {
+	size_t depth;
+	struct jw_schema_error e;
+};
+
+struct vctx {
+	const struct jw_schema *s;
+	pcre2_match_data *md; /* per call: PCRE2 forbids sharing it */
+	struct verr *err;
+	bool want;     /* false while only a verdict is needed (not, if, ...) */
+	bool in_names; /* validating a property name for propertyNames */
+	size_t depth;
+	struct seg path[PATH_SEGS];
+};
+
+static int validate(struct vctx *c, const struct jw_schema_node *n,
+                    const struct jw_value *v);
+
+static void push_key(struct vctx *c, const char *key)
+{
+	if (c->depth < PATH_SEGS) {
+		c->path[c->depth].key = key;
+		c->path[c->depth].index = 0;
+	}
+	c->depth++;
+}
+
+static void push_index(struct vctx *c, size_t i)
+{
+	if (c->depth < PATH_SEGS) {
+		c->path[c->depth].key = NULL;
+		c->path[c->depth].index = i;
+	}
+	c->depth++;
+}
+
+static void pop(struct vctx *c)
+{
+	c->depth--;
+}
+
+static void ptr_put(char *buf, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (*len + n >= size)
+		n = size - 1 - *len;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+/* RFC 6901: "~" is written "~0" and "/" is written "~1". */
+static void ptr_put_token(char *buf, size_t size, size_t *len, const char *tok)
+{
+	ptr_put(buf, size, len, "/", 1);
+	for (const char *p = tok; *p != '\0'; p++) {
+		if (*p == '~')
+			ptr_put(buf, size, len, "~0", 2);
+		else if (*p == '/')
+			ptr_put(buf, size, len, "~1", 2);
+		else
+			ptr_put(buf, size, len, p, 1);
+	}
+}
+
+static void render_pointer(const struct vctx *c, const char *extra, char *buf, size_t size)
+{
+	size_t len = 0;
+	size_t n = c->depth < PATH_SEGS ? c->depth : PATH_SEGS;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (c->path[i].key != NULL) {
+			ptr_put_token(buf, size, &len, c->path[i].key);
+		} else {
+			char tmp[24];
+			int k = snprintf(tmp, sizeof tmp, "/%zu", c->path[i].index);
+			ptr_put(buf, size, &len, tmp, (size_t)k);
+		}
+	}
+	if (c->depth > PATH_SEGS)
+		ptr_put(buf, size, &len, "/...", 4);
+	if (extra != NULL)
+		ptr_put_token(buf, size, &len, extra);
+	jw_schema__utf8_trim(buf);
+}
+
+/*
+ * Records a failure at the current instance location (plus extra, the
+ * name of a missing property, when given) and returns 0. Message format:
+ * "<pointer>: <detail>", the root pointer "" shown as "/".
+ */
+__attribute__((format(printf, 4, 5)))
+static int fail(struct vctx *c, const char *extra, const char *keyword, const char *fmt, ...)
+{
+	char detail[300];
+	va_list ap;
+
+	if (!c->want)
+		return 0;
+	struct verr *e = c->err;
+	e->depth = c->depth;
+	render_pointer(c, extra, e->e.pointer, sizeof e->e.pointer);
+	snprintf(e->e.keyword, sizeof e->e.keyword, "%s",
+	         c->in_names ? "propertyNames" : keyword);
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	jw_schema__utf8_trim(detail);
+	int k = snprintf(e->e.message, sizeof e->e.message, "%s: %s%s",
+	                 e->e.pointer[0] != '\0' ? e->e.pointer : "/",
+	                 c->in_names ? "propertyNames: " : "", detail);
+	if (k < 0 || (size_t)k >= sizeof e->e.message)
+		jw_schema__utf8_trim(e->e.message);
+	return 0;
+}
+
+/* The common shape "<expectation>, got <value>". */
+__attribute__((format(printf, 4, 5)))
+static int fail_got(struct vctx *c, const char *keyword, const struct jw_value *v,
+                    const char *fmt, ...)
+{
+	char expect[200], got[VALUE_LIMIT + 8];
+	va_list ap;
+
+	if (!c->want)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(expect, sizeof expect, fmt, ap);
+	va_end(ap);
+	jw_schema__utf8_trim(expect);
+	jw_schema__render_value(got, sizeof got, VALUE_LIMIT, v);
+	return fail(c, NULL, keyword, "%s, got %s", expect, got);
+}
+
+static const char *quoted(char *buf, size_t size, const char *s)
+{
+	jw_schema__render_string(buf, size, size - 8, s, strlen(s));
+	return buf;
+}
+
+/* 1 match, 0 no match, -1 out of memory, -2 PCRE2 gave up (match limit). */
+static int regex_search(struct vctx *c, const struct jw_regex *re, const char *s,
+                        size_t len)
+{
+	if (c->md == NULL) {
+		/* One pair is enough: only "did it match" matters. */
+		c->md = pcre2_match_data_create(1, NULL);
+		if (c->md == NULL)
+			return -1;
+	}
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, c->md, c->s->match_ctx);
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return -1;
+	return -2;
+}
+
+static bool type_matches(unsigned types, const struct jw_value *v)
+{
+	switch (v->type) {
+	case JW_V_NULL:
+		return types & JW_T_NULL;
+	case JW_V_BOOL:
+		return types & JW_T_BOOLEAN;
+	case JW_V_STRING:
+		return types & JW_T_STRING;
+	case JW_V_ARRAY:
+		return types & JW_T_ARRAY;
+	case JW_V_OBJECT:
+		return types & JW_T_OBJECT;
+	case JW_V_NUMBER:
+		return (types & JW_T_NUMBER) ||
+		       ((types & JW_T_INTEGER) && jw_schema__num_is_integer(&v->num));
+	}
+	return false;
+}
+
+static int fail_type(struct vctx *c, const struct jw_schema_node *n,
+                     const struct jw_value *v)
+{
+	static const char *const names[] = {
+		"null", "boolean", "object", "array", "number", "string", "integer",
+	};
+	char expect[96];
+	size_t len = 0;
+
+	if (!c->want)
+		return 0;
+	expect[0] = '\0';
+	if (n->type_is_array)
+		ptr_put(expect, sizeof expect, &len, "[", 1);
+	for (size_t i = 0; i < n->n_types; i++) {
+		const char *name = names[n->type_order[i]];
+		if (i > 0)
+			ptr_put(expect, sizeof expect, &len, ",", 1);
+		ptr_put(expect, sizeof expect, &len, "\"", 1);
+		ptr_put(expect, sizeof expect, &len, name, strlen(name));
+		ptr_put(expect, sizeof expect, &len, "\"", 1);
+	}
+	if (n->type_is_array)
+		ptr_put(expect, sizeof expect, &len, "]", 1);
+	return fail_got(c, "type", v, "type %s", expect);
+}
+
+static int validate_number(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_value *v)
+{
+	char b[40];
+	const struct jw_num *x = &v->num;
+	int r;
+
+	if (n->has & JW_HAS_MINIMUM) {
+		r = jw_schema__num_cmp(x, &n->minimum);
+		if (r == -1 || r == 2) {
+			if (c->want)
+				jw_schema__render_num(b, sizeof b, &n->minimum);
+			return fail_got(c, "minimum", v, "minimum %s", b);
+		}
+	}
+	if (n->has & JW_HAS_MAXIMUM) {
+		r = jw_schema__num_cmp(x, &n->maximum);
+		if (r == 1 || r == 2) {
+			if (c->want)
+				jw_schema__render_num(b, sizeof b, &n->maximum);
+			return fail_got(c, "maximum", v, "maximum %s", b);
+		}
+	}
+	if ((n->has & JW_HAS_EX_MINIMUM) && jw_schema__num_cmp(x, &n->ex_minimum) != 1) {
+		if (c->want)
+			jw_schema__render_num(b, sizeof b, &n->ex_minimum);
+		return fail_got(c, "exclusiveMinimum", v, "exclusiveMinimum %s", b);
+	}
+	if ((n->has & JW_HAS_EX_MAXIMUM) && jw_schema__num_cmp(x, &n->ex_maximum) != -1) {
+		if (c->want)
+			jw_schema__render_num(b, sizeof b, &n->ex_maximum);
+		return fail_got(c, "exclusiveMaximum", v, "exclusiveMaximum %s", b);
+	}
+	if ((n->has & JW_HAS_MULTIPLE_OF) && !jw_schema__num_multiple_of(x, &n->multiple_of)) {
+		if (c->want)
+			jw_schema__render_num(b, sizeof b, &n->multiple_of);
+		return fail_got(c, "multipleOf", v, "multipleOf %s", b);
+	}
+	return 1;
+}
+
+static int validate_string(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_value *v)
+{
+	char re[VALUE_LIMIT + 8], got[VALUE_LIMIT + 8];
+
+	if (n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) {
+		/* JSON Schema counts code points, not bytes or UTF-16 units. */
+		size_t cp = jw_schema__utf8_length(v->str, v->len);
+		bool too_short = (n->has & JW_HAS_MIN_LENGTH) && cp < n->min_length;
+		bool too_long = (n->has & JW_HAS_MAX_LENGTH) && cp > n->max_length;
+		if (too_short || too_long) {
+			if (!c->want)
+				return 0;
+			jw_schema__render_value(got, sizeof got, VALUE_LIMIT, v);
+			return fail(c, NULL, too_short ? "minLength" : "maxLength",
+			            "%s %zu, got %s (length %zu)",
+			            too_short ? "minLength" : "maxLength",
+			            too_short ? n->min_length : n->max_length, got, cp);
+		}
+	}
+	if (n->has & JW_HAS_PATTERN) {
+		int r = regex_search(c, &n->pattern, v->str, v->len);
+		if (r == -1)
+			return -1;
+		if (r != 1) {
+			if (c->want)
+				quoted(re, sizeof re, n->pattern.source);
+			if (r == -2)
+				return fail_got(c, "pattern", v, "pattern %s (match limit exceeded)", re);
+			return fail_got(c, "pattern", v, "pattern %s", re);
+		}
+	}
+	if (n->has & JW_HAS_FORMAT) {
+		if (n->format == JW_FORMAT_DATE_TIME && !jw_schema__format_date_time(v->str, v->len))
+			return fail_got(c, "format", v, "format \"date-time\"");
+		if (n->format == JW_FORMAT_UUID && !jw_schema__format_uuid(v->str, v->len))
+			return fail_got(c, "format", v, "format \"uuid\"");
+	}
+	return 1;
+}
+
+static int validate_child(struct vctx *c, const struct jw_schema_node *n,
+                          const struct json_object *child)
+{
+	struct jw_value cv;
+	jw_schema__value_init(&cv, child);
+	return validate(c, n, &cv);
+}
+
+struct hashed {
+	uint64_t h;
+	size_t i;
+};
+
+static int by_hash(const void *a, const void *b)
+{
+	const struct hashed *x = a, *y = b;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static bool items_equal(const struct json_object *arr, size_t i, size_t j)
+{
+	struct jw_value a, b;
+	jw_schema__value_init(&a, json_object_array_get_idx(arr, i));
+	jw_schema__value_init(&b, json_object_array_get_idx(arr, j));
+	return jw_schema__value_equal(&a, &b);
+}
+
+/* Finds the duplicate pair (i, j), i < j, with the smallest j. Returns 1
+ * when all items are distinct, 0 with *di, *dj set, -1 on no memory. */
+static int find_duplicate(const struct json_object *arr, size_t len, size_t *di,
+                          size_t *dj)
+{
+	size_t best_i = 0, best_j = SIZE_MAX;
+
+	if (len <= UNIQUE_PAIRWISE_MAX) {
+		for (size_t j = 1; j < len; j++) {
+			for (size_t i = 0; i < j; i++) {
+				if (items_equal(arr, i, j)) {
+					*di = i;
+					*dj = j;
+					return 0;
+				}
+			}
+		}
+		return 1;
+	}
+
+	struct hashed *h = malloc(len * sizeof *h);
+	if (h == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		struct jw_value x;
+		jw_schema__value_init(&x, json_object_array_get_idx(arr, i));
+		h[i].h = jw_schema__value_hash(&x);
+		h[i].i = i;
+	}
+	qsort(h, len, sizeof *h, by_hash);
+	for (size_t a = 0; a < len;) {
+		size_t b = a + 1;
+		while (b < len && h[b].h == h[a].h)
+			b++;
+		/* Within a run indices ascend, so stop once past the best j. */
+		for (size_t y = a + 1; y < b && h[y].i < best_j; y++) {
+			for (size_t x = a; x < y; x++) {
+				if (items_equal(arr, h[x].i, h[y].i)) {
+					best_i = h[x].i;
+					best_j = h[y].i;
+					break;
+				}
+			}
+		}
+		a = b;
+	}
+	free(h);
+	if (best_j == SIZE_MAX)
+		return 1;
+	*di = best_i;
+	*dj = best_j;
+	return 0;
+}
+
+static int validate_array(struct vctx *c, const struct jw_schema_node *n,
+                          const struct jw_value *v)
+{
+	const struct json_object *arr = v->obj;
+	size_t len = json_object_array_length(arr);
+	int r;
+
+	if ((n->has & JW_HAS_MIN_ITEMS) && len < n->min_items)
+		return fail(c, NULL, "minItems", "minItems %zu, got %zu items", n->min_items, len);
+	if ((n->has & JW_HAS_MAX_ITEMS) && len > n->max_items)
+		return fail(c, NULL, "maxItems", "maxItems %zu, got %zu items", n->max_items, len);
+	if ((n->has & JW_HAS_UNIQUE) && len > 1) {
+		size_t i, j;
+		r = find_duplicate(arr, len, &i, &j);
+		if (r <= 0) {
+			if (r < 0 || !c->want)
+				return r;
+			struct jw_value dup;
+			jw_schema__value_init(&dup, json_object_array_get_idx(arr, j));
+			push_index(c, j);
+			fail_got(c, "uniqueItems", &dup, "uniqueItems true (same as item %zu)", i);
+			pop(c);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < len && i < n->n_prefix_items; i++) {
+		push_index(c, i);
+		r = validate_child(c, n->prefix_items[i], json_object_array_get_idx(arr, i));
+		pop(c);
+		if (r != 1)
+			return r;
+	}
+	if (n->items != NULL) {
+		for (size_t i = n->n_prefix_items; i < len; i++) {
+			push_index(c, i);
+			if (n->items->is_bool && !n->items->bool_value)
+				r = fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
+				         n->n_prefix_items, len);
+			else
+				r = validate_child(c, n->items, json_object_array_get_idx(arr, i));
+			pop(c);
+			if (r != 1)
+				return r;
+		}
+	}
+	if (n->contains != NULL) {
+		size_t min = (n->has & JW_HAS_MIN_CONTAINS) ? n->min_contains : 1;
+		size_t max = (n->has & JW_HAS_MAX_CONTAINS) ? n->max_contains : SIZE_MAX;
+		size_t count = 0;
+		bool want = c->want;
+
+		c->want = false;
+		for (size_t i = 0; i < len; i++) {
+			push_index(c, i);
+			r = validate_child(c, n->contains, json_object_array_get_idx(arr, i));
+			pop(c);
+			if (r < 0) {
+				c->want = want;
+				return -1;
+			}
+			count += (size_t)r;
+			if (count >= min && max == SIZE_MAX)
+				break;
+		}
+		c->want = want;
+		if (count < min) {
+			if (n->has & JW_HAS_MIN_CONTAINS)
+				return fail(c, NULL, "minContains", "minContains %zu, got %zu matching items",
+				            min, count);
+			return fail_got(c, "contains", v, "contains: no item matched");
+		}
+		if (count > max)
+			return fail(c, NULL, "maxContains", "maxContains %zu, got %zu matching items",
+			            max, count);
+	}
+	return 1;
+}
+
+static int by_prop_name(const void *key, const void *elem)
+{
+	const struct jw_schema_prop *const *p = elem;
+	return strcmp(key, (*p)->name);
+}
+
+static bool has_member(const struct json_object *o, const char *name)
+{
+	return json_object_object_get_ex(o, name, NULL) != 0;
+}
+
+/* patternProperties and additionalProperties: one pass over the instance's
+ * members, a binary search for "declared in properties" and one regex
+ * search per pattern. */
+static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n,
+                                  const struct json_object *o)
+{
+	char name[VALUE_LIMIT + 8], re[VALUE_LIMIT + 8];
+
+	for (struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
+	     e = lh_entry_next(e)) {
+		const char *key = lh_entry_k(e);
+		const struct json_object *val = lh_entry_v(e);
+		bool matched = false;
+		int r;
+
+		if (n->additional != NULL && n->n_props > 0)
+			matched = bsearch(key, n->props_sorted, n->n_props,
+			                  sizeof *n->props_sorted, by_prop_name) != NULL;
+		for (size_t i = 0; i < n->n_pattern_props; i++) {
+			const struct jw_schema_pprop *pp = &n->pattern_props[i];
+			r = regex_search(c, &pp->re, key, strlen(key));
+			if (r == -1)
+				return -1;
+			if (r == -2) {
+				push_key(c, key);
+				if (c->want)
+					quoted(re, sizeof re, pp->re.source);
+				r = fail(c, NULL, "patternProperties",
+				         "patternProperties %s: match limit exceeded on the property name", re);
+				pop(c);
+				return r;
+			}
+			if (r == 0)
+				continue;
+			matched = true;
+			push_key(c, key);
+			r = validate_child(c, pp->node, val);
+			pop(c);
+			if (r != 1)
+				return r;
+		}
+		if (matched || n->additional == NULL)
+			continue;
+		push_key(c, key);
+		if (n->additional->is_bool && !n->additional->bool_value) {
+			if (c->want)
+				quoted(name, sizeof name, key);
+			r = fail(c, NULL, "additionalProperties",
+			         "additionalProperties: property %s is not allowed", name);
+		} else {
+			r = validate_child(c, n->additional, val);
+		}
+		pop(c);
+		if (r != 1)
+			return r;
+	}
+	return 1;
+}
+
+static int validate_object(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_value *v)
+{
+	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
+	const struct json_object *o = v->obj;
+	int r;
+
+	if (n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) {
+		size_t count = (size_t)json_object_object_length(o);
+		if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
+			return fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
+			            n->min_props, count);
+		if ((n->has & JW_HAS_MAX_PROPS) && count > n->max_props)
+			return fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
+			            n->max_props, count);
+	}
+	for (size_t i = 0; i < n->n_required; i++) {
+		if (!has_member(o, n->required[i])) {
+			if (c->want)
+				quoted(name, sizeof name, n->required[i]);
+			/* Point at where the property should be, so a rejection
+			 * notice can name the field. */
+			return fail(c, n->required[i], "required", "required property %s missing", name);
+		}
+	}
+	for (size_t i = 0; i < n->n_props; i++) {
+		struct json_object *child;
+		if (!json_object_object_get_ex(o, n->props[i].name, &child))
+			continue;
+		push_key(c, n->props[i].name);
+		r = validate_child(c, n->props[i].node, child);
+		pop(c);
+		if (r != 1)
+			return r;
+	}
+	if (n->n_pattern_props > 0 || n->additional != NULL) {
+		r = validate_extra_members(c, n, o);
+		if (r != 1)
+			return r;
+	}
+	if (n->property_names != NULL) {
+		for (struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
+		     e = lh_entry_next(e)) {
+			const char *key = lh_entry_k(e);
+			struct jw_value kv;
+			bool in_names = c->in_names;
+
+			jw_schema__value_init(&kv, NULL);
+			kv.type = JW_V_STRING;
+			kv.str = key;
+			kv.len = strlen(key);
+			push_key(c, key);
+			c->in_names = true;
+			r = validate(c, n->property_names, &kv);
+			c->in_names = in_names;
+			pop(c);
+			if (r != 1)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < n->n_dep_required; i++) {
+		const struct jw_schema_dep *d = &n->dep_required[i];
+		if (!has_member(o, d->name))
+			continue;
+		for (size_t j = 0; j < d->n_required; j++) {
+			if (has_member(o, d->required[j]))
+				continue;
+			if (c->want) {
+				quoted(name, sizeof name, d->required[j]);
+				quoted(other, sizeof other, d->name);
+			}
+			return fail(c, d->required[j], "dependentRequired",
+			            "dependentRequired property %s missing (required when %s is present)",
+			            name, other);
+		}
+	}
+	for (size_t i = 0; i < n->n_dep_schemas; i++) {
+		if (!has_member(o, n->dep_schemas[i].name))
+			continue;
+		r = validate(c, n->dep_schemas[i].node, v);
+		if (r != 1)
+			return r;
+	}
+	return 1;
+}
+
+/* Orders two alternatives' errors: deeper wins, then one that is not a
+ * plain "type" mismatch (that alternative at least had the right shape). */
+static int compare_errors(const struct verr *a, const struct verr *b)
+{
+	if (a->depth != b->depth)
+		return a->depth > b->depth ? 1 : -1;
+	bool ta = strcmp(a->e.keyword, "type") == 0;
+	bool tb = strcmp(b->e.keyword, "type") == 0;
+	if (ta != tb)
+		return ta ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Explains why none of alts matched. Re-runs them collecting errors: when
+ * one alternative got strictly furthest (compare_errors) its error is the
+ * most specific explanation; otherwise "<keyword>: no alternative matched".
+ */
+static int explain_alternatives(struct vctx *c, struct jw_schema_node *const *alts,
+                                size_t n, const char *keyword, const struct jw_value *v)
+{
+	struct verr *saved = c->err;
+	struct verr best, cur;
+	bool have = false, unique = false;
+
+	for (size_t i = 0; i < n; i++) {
+		c->err = &cur;
+		int r = validate(c, alts[i], v);
+		c->err = saved;
+		if (r != 0)
+			return r;
+		int cmp = have ? compare_errors(&cur, &best) : 1;
+		if (cmp > 0) {
+			best = cur;
+			have = true;
+			unique = true;
+		} else if (cmp == 0) {
+			unique = false;
+		}
+	}
+	if (unique) {
+		*saved = best;
+		return 0;
+	}
+	return fail_got(c, keyword, v, "%s: no alternative matched", keyword);
+}
+
+static int validate_any_of(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_value *v)
+{
+	bool want = c->want;
+
+	/* First pass without messages: the common case is a match, and then
+	 * the failed alternatives' errors would be wasted work. */
+	c->want = false;
+	for (size_t i = 0; i < n->n_any_of; i++) {
+		int r = validate(c, n->any_of[i], v);
+		if (r != 0) {
+			c->want = want;
+			return r;
+		}
+	}
+	c->want = want;
+	if (!want)
+		return 0;
+	return explain_alternatives(c, n->any_of, n->n_any_of, "anyOf", v);
+}
+
+static int validate_one_of(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_value *v)
+{
+	bool want = c->want;
+	size_t first = 0, matched = 0;
+
+	c->want = false;
+	for (size_t i = 0; i < n->n_one_of; i++) {
+		int r = validate(c, n->one_of[i], v);
+		if (r < 0) {
+			c->want = want;
+			return r;
+		}
+		if (r == 0)
+			continue;
+		if (matched++ == 0) {
+			first = i;
+			continue;
+		}
+		c->want = want;
+		return fail_got(c, "oneOf", v, "oneOf: alternatives %zu and %zu both matched",
+		                first, i);
+	}
+	c->want = want;
+	if (matched == 1)
+		return 1;
+	if (!want)
+		return 0;
+	return explain_alternatives(c, n->one_of, n->n_one_of, "oneOf", v);
+}
+
+static int validate(struct vctx *c, const struct jw_schema_node *n,
+                    const struct jw_value *v)
+{
+	char expect[VALUE_LIMIT * 2 + 8];
+	int r;
+
+	if (n->is_bool) {
+		if (n->bool_value)
+			return 1;
+		return fail_got(c, "false", v, "false schema: no value is allowed here");
+	}
+	if ((n->has & JW_HAS_TYPE) && !type_matches(n->types, v))
+		return fail_type(c, n, v);
+	if (n->has & JW_HAS_CONST) {
+		struct jw_value cv;
+		jw_schema__value_init(&cv, n->const_value);
+		if (!jw_schema__value_equal(&cv, v)) {
+			if (c->want)
+				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT, &cv);
+			return fail_got(c, "const", v, "const %s", expect);
+		}
+	}
+	if (n->has & JW_HAS_ENUM) {
+		size_t count = json_object_array_length(n->enum_values);
+		bool found = false;
+		for (size_t i = 0; i < count && !found; i++) {
+			struct jw_value ev;
+			jw_schema__value_init(&ev, json_object_array_get_idx(n->enum_values, i));
+			found = jw_schema__value_equal(&ev, v);
+		}
+		if (!found) {
+			if (c->want)
+				jw_schema__render_json(expect, sizeof expect, VALUE_LIMIT * 2,
+				                       n->enum_values);
+			return fail_got(c, "enum", v, "enum %s", expect);
+		}
+	}
+
+	switch (v->type) {
+	case JW_V_NUMBER:
+		r = validate_number(c, n, v);
+		break;
+	case JW_V_STRING:
+		r = validate_string(c, n, v);
+		break;
+	case JW_V_ARRAY:
+		r = validate_array(c, n, v);
+		break;
+	case JW_V_OBJECT:
+		r = validate_object(c, n, v);
+		break;
+	default:
+		r = 1;
+		break;
+	}
+	if (r != 1)
+		return r;
+
+	if (n->ref != NULL && (r = validate(c, n->ref, v)) != 1)
+		return r;
+	for (size_t i = 0; i < n->n_all_of; i++) {
+		r = validate(c, n->all_of[i], v);
+		if (r != 1)
+			return r;
+	}
+	if (n->n_any_of > 0 && (r = validate_any_of(c, n, v)) != 1)
+		return r;
+	if (n->n_one_of > 0 && (r = validate_one_of(c, n, v)) != 1)
+		return r;
+	if (n->not_schema != NULL) {
+		bool want = c->want;
+		c->want = false;
+		r = validate(c, n->not_schema, v);
+		c->want = want;
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return fail_got(c, "not", v, "not: value matches the excluded schema");
+	}
+	if (n->if_schema != NULL) {
+		bool want = c->want;
+		c->want = false;
+		r = validate(c, n->if_schema, v);
+		c->want = want;
+		if (r < 0)
+			return r;
+		const struct jw_schema_node *branch = r ? n->then_schema : n->else_schema;
+		if (branch != NULL && (r = validate(c, branch, v)) != 1)
+			return r;
+	}
+	return 1;
+}
+
+int jw_schema_validate(const struct jw_schema *s, const struct json_object *instance,
+                       struct jw_schema_error *err)
+{
+	struct vctx c;
+	struct verr top;
+	struct jw_value v;
+	int r;
+
+	/* The path array is written before it is read; skip clearing it. */
+	c.s = s;
+	c.md = NULL;
+	c.err = &top;
+	c.want = err != NULL;
+	c.in_names = false;
+	c.depth = 0;
+	top.depth = 0;
+	top.e.pointer[0] = top.e.keyword[0] = top.e.message[0] = '\0';
+
+	jw_schema__value_init(&v, instance);
+	r = validate(&c, s->root, &v);
+	pcre2_match_data_free(c.md);
+
+	if (err != NULL) {
+		if (r == 0) {
+			*err = top.e;
+		} else {
+			err->pointer[0] = '\0';
+			err->keyword[0] = '\0';
+			snprintf(err->message, sizeof err->message, "%s",
+			         r < 0 ? "out of memory while validating" : "");
+		}
+	}
+	return r;
+}

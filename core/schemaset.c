@@ -1,0 +1,240 @@
+/*
+ * Loads a directory of "<type>.json" schema files into an immutable,
+ * sorted set of compiled schemas. Loading is all or nothing, so a reload
+ * with one broken file leaves the running set untouched.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+#include "schema.h"
+#include "schemaset.h"
+
+/* Schema files are written by operators, not attackers, but a bound
+ * keeps a typo from recursing without limit. */
+#define SCHEMA_MAX_DEPTH 64
+
+#define SUFFIX ".json"
+#define SUFFIX_LEN (sizeof SUFFIX - 1)
+
+struct entry {
+	char type[JW_TYPE_MAX + 1];
+	struct jw_schema *schema;
+};
+
+struct jw_schemaset {
+	struct entry *entries; /* sorted by type */
+	size_t n;
+};
+
+/* [a-z0-9][a-z0-9_-]{0,63}: safe in topics, file names and SQL text. */
+static int valid_type(const char *s, size_t len)
+{
+	if (len == 0 || len > JW_TYPE_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		         (i > 0 && (ch == '_' || ch == '-'));
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	char *p = malloc(n);
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int by_type(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	return strcmp(x->type, y->type);
+}
+
+/*
+ * Lists the type names of dir's regular "*.json" files into *out (sorted,
+ * schemas not yet loaded). Returns 0 or -1 with err filled.
+ */
+static int list_types(const char *dir, struct entry **out, size_t *count, char *err,
+                      size_t errlen)
+{
+	struct entry *list = NULL;
+	size_t n = 0, cap = 0;
+	char *path = NULL;
+	DIR *d;
+	int rc = -1;
+
+	d = opendir(dir);
+	if (d == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct dirent *de;
+		struct stat st;
+
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0) {
+				snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		size_t len = strlen(de->d_name);
+		if (len < SUFFIX_LEN || strcmp(de->d_name + len - SUFFIX_LEN, SUFFIX) != 0)
+			continue;
+		free(path);
+		path = join_path(dir, de->d_name);
+		if (path == NULL) {
+			snprintf(err, errlen, "%s: out of memory", dir);
+			goto out;
+		}
+		/* stat, not lstat: deployments often link schema files in
+		 * (Kubernetes config maps do). Directories are not loaded. */
+		if (stat(path, &st) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		size_t tlen = len - SUFFIX_LEN;
+		if (!valid_type(de->d_name, tlen)) {
+			snprintf(err, errlen,
+			         "%s: invalid event type name \"%.*s\" (must match "
+			         "[a-z0-9][a-z0-9_-]{0,63})",
+			         path, (int)(tlen > 80 ? 80 : tlen), de->d_name);
+			goto out;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct entry *p = realloc(list, ncap * sizeof *p);
+			if (p == NULL) {
+				snprintf(err, errlen, "%s: out of memory", dir);
+				goto out;
+			}
+			list = p;
+			cap = ncap;
+		}
+		memcpy(list[n].type, de->d_name, tlen);
+		list[n].type[tlen] = '\0';
+		list[n].schema = NULL;
+		n++;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "%s: no schema files (*.json)", dir);
+		goto out;
+	}
+	qsort(list, n, sizeof *list, by_type);
+	*out = list;
+	*count = n;
+	list = NULL;
+	rc = 0;
+out:
+	free(path);
+	free(list);
+	closedir(d);
+	return rc;
+}
+
+int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
+                          size_t errlen)
+{
+	struct jw_schemaset *set = NULL;
+	char *path = NULL;
+	int rc = -1;
+	char dummy[1];
+
+	*out = NULL;
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	err[0] = '\0';
+
+	set = calloc(1, sizeof *set);
+	if (set == NULL) {
+		snprintf(err, errlen, "%s: out of memory", dir);
+		goto out;
+	}
+	if (list_types(dir, &set->entries, &set->n, err, errlen) < 0)
+		goto out;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct jw_json_error jerr;
+		struct json_object *doc = NULL;
+		char name[JW_TYPE_MAX + SUFFIX_LEN + 1];
+
+		snprintf(name, sizeof name, "%s%s", set->entries[i].type, SUFFIX);
+		free(path);
+		path = join_path(dir, name);
+		if (path == NULL) {
+			snprintf(err, errlen, "%s: out of memory", dir);
+			goto out;
+		}
+		if (jw_json_parse_file(path, SCHEMA_MAX_DEPTH, &doc, &jerr) < 0) {
+			snprintf(err, errlen, "%s: %s", path, jerr.message);
+			goto out;
+		}
+		/* The compiler's messages already start with the path. */
+		int crc = jw_schema_compile(doc, path, &set->entries[i].schema, err, errlen);
+		json_object_put(doc);
+		if (crc < 0)
+			goto out;
+	}
+	*out = set;
+	set = NULL;
+	rc = 0;
+out:
+	free(path);
+	jw_schemaset_free(set);
+	return rc;
+}
+
+const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
+                                          const char *type)
+{
+	struct entry key;
+	const struct entry *e;
+
+	if (set == NULL || type == NULL || strlen(type) > JW_TYPE_MAX)
+		return NULL;
+	memcpy(key.type, type, strlen(type) + 1);
+	e = bsearch(&key, set->entries, set->n, sizeof *set->entries, by_type);
+	return e != NULL ? e->schema : NULL;
+}
+
+size_t jw_schemaset_count(const struct jw_schemaset *set)
+{
+	return set != NULL ? set->n : 0;
+}
+
+const char *jw_schemaset_type(const struct jw_schemaset *set, size_t i)
+{
+	if (set == NULL || i >= set->n)
+		return NULL;
+	return set->entries[i].type;
+}
+
+void jw_schemaset_free(struct jw_schemaset *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		jw_schema_free(set->entries[i].schema);
+	free(set->entries);
+	free(set);
+}

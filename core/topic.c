@@ -1,0 +1,178 @@
+/*
+ * Parsing and formatting of job topics, {prefix}/{session}/{job}/{event}.
+ * Topics come straight from clients and may be up to 65535 bytes, so
+ * levels are measured in place and copied only once they are known to fit.
+ */
+#include "topic.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Longest event type name, matching JW_TYPE_MAX in schemaset.h. */
+#define EVENT_MAX 64
+
+static int id_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+	       c == '_' || c == '-';
+}
+
+static int event_first_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int event_char(unsigned char c)
+{
+	return event_first_char(c) || c == '_' || c == '-';
+}
+
+/* Names a refused character so a log reader can see it: '+', a space, \xC3. */
+static void name_char(char *out, size_t outsz, unsigned char c)
+{
+	if(c == ' ')
+		(void)snprintf(out, outsz, "a space");
+	else if(c > 0x20 && c < 0x7F)
+		(void)snprintf(out, outsz, "'%c'", c);
+	else
+		(void)snprintf(out, outsz, "\\x%02X", c);
+}
+
+/* Index of the first byte of s[0..n) that fails ok(), or n. */
+static size_t first_bad(const char *s, size_t n, int (*ok)(unsigned char))
+{
+	size_t i;
+
+	for(i = 0; i < n; i++) {
+		if(!ok((unsigned char)s[i]))
+			return i;
+	}
+	return n;
+}
+
+/* Checks one id level; on failure writes the cause to why. */
+static int check_id(const char *what, const char *s, size_t n, char *why, size_t whysz)
+{
+	char c[16];
+	size_t bad;
+
+	if(n == 0) {
+		(void)snprintf(why, whysz, "empty %s id", what);
+		return -1;
+	}
+	if(n > JW_ID_MAX) {
+		(void)snprintf(why, whysz, "%s id is %zu characters, limit %d", what, n, JW_ID_MAX);
+		return -1;
+	}
+	bad = first_bad(s, n, id_char);
+	if(bad < n) {
+		name_char(c, sizeof(c), (unsigned char)s[bad]);
+		(void)snprintf(why, whysz, "%s id contains %s (allowed: A-Z a-z 0-9 . _ -)", what, c);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_event(const char *s, size_t n, char *why, size_t whysz)
+{
+	char c[16];
+	size_t bad;
+
+	if(n == 0) {
+		(void)snprintf(why, whysz, "empty event type");
+		return -1;
+	}
+	if(n > EVENT_MAX) {
+		(void)snprintf(why, whysz, "event type is %zu characters, limit %d", n, EVENT_MAX);
+		return -1;
+	}
+	if(!event_first_char((unsigned char)s[0])) {
+		name_char(c, sizeof(c), (unsigned char)s[0]);
+		(void)snprintf(why, whysz, "event type must start with a-z or 0-9, got %s", c);
+		return -1;
+	}
+	bad = first_bad(s, n, event_char);
+	if(bad < n) {
+		name_char(c, sizeof(c), (unsigned char)s[bad]);
+		(void)snprintf(why, whysz, "event type contains %s (allowed: a-z 0-9 _ -)", c);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for(; *s; s++) {
+		if(*s == c)
+			n++;
+	}
+	return n;
+}
+
+enum jw_topic_kind jw_topic_parse(const char *prefix, const char *topic, struct jw_topic *t)
+{
+	size_t plen = strlen(prefix);
+	const char *rest, *level[3];
+	size_t llen[3], levels, i;
+
+	t->session[0] = '\0';
+	t->job[0] = '\0';
+	t->event[0] = '\0';
+	t->why[0] = '\0';
+
+	/* "jobs" and "jobs/..." are ours; "jobsX/..." is not. */
+	if(strncmp(topic, prefix, plen) != 0 || (topic[plen] != '/' && topic[plen] != '\0'))
+		return JW_TOPIC_OTHER;
+
+	/* Levels counted the way a user reads the topic, prefix included. */
+	levels = 1 + count_char(prefix, '/') + count_char(topic + plen, '/');
+	if(levels != 4 + count_char(prefix, '/')) {
+		(void)snprintf(t->why, sizeof(t->why),
+		        "expected %.40s/{session}/{job}/{event}, got %zu level%s", prefix, levels,
+		        levels == 1 ? "" : "s");
+		return JW_TOPIC_INVALID;
+	}
+	rest = topic + plen + 1;
+	for(i = 0; i < 3; i++) {
+		const char *slash = strchr(rest, '/');
+
+		level[i] = rest;
+		llen[i] = slash ? (size_t)(slash - rest) : strlen(rest);
+		rest += llen[i] + 1;
+	}
+	if(check_id("session", level[0], llen[0], t->why, sizeof(t->why)) < 0 ||
+	        check_id("job", level[1], llen[1], t->why, sizeof(t->why)) < 0 ||
+	        check_event(level[2], llen[2], t->why, sizeof(t->why)) < 0)
+		return JW_TOPIC_INVALID;
+
+	/* Lengths were checked against the field sizes above. */
+	memcpy(t->session, level[0], llen[0]);
+	t->session[llen[0]] = '\0';
+	memcpy(t->job, level[1], llen[1]);
+	t->job[llen[1]] = '\0';
+	memcpy(t->event, level[2], llen[2]);
+	t->event[llen[2]] = '\0';
+	return JW_TOPIC_JOB;
+}
+
+int jw_topic_id_valid(const char *s)
+{
+	size_t n;
+
+	if(!s)
+		return 0;
+	n = strlen(s);
+	return n >= 1 && n <= JW_ID_MAX && first_bad(s, n, id_char) == n;
+}
+
+int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *session,
+        const char *job, const char *event)
+{
+	int n = snprintf(buf, buflen, "%s/%s/%s/%s", prefix, session, job, event);
+
+	if(n < 0 || (size_t)n >= buflen)
+		return -1;
+	return n;
+}

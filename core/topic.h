@@ -1,0 +1,43 @@
+/*
+ * The topic contract: {prefix}/{session}/{job}/{event}. Ids are 1-128
+ * characters of [A-Za-z0-9._-]; the event is a schema type name.
+ */
+#ifndef JW_TOPIC_H
+#define JW_TOPIC_H
+
+#include <stddef.h>
+
+#define JW_ID_MAX 128
+
+enum jw_topic_kind {
+	JW_TOPIC_OTHER = 0, /* not under the prefix: none of our business */
+	JW_TOPIC_JOB,       /* a well-formed job topic (see t->event) */
+	JW_TOPIC_INVALID,   /* under the prefix but malformed */
+};
+
+struct jw_topic {
+	char session[JW_ID_MAX + 1];
+	char job[JW_ID_MAX + 1];
+	char event[65];
+	char why[128]; /* for JW_TOPIC_INVALID: what is wrong */
+};
+
+/*
+ * Classifies topic. "Under the prefix" means the first level equals prefix
+ * exactly ("jobs/..." for prefix "jobs"; "jobsX/..." is OTHER). Fills *t for
+ * JOB, t->why for INVALID.
+ */
+enum jw_topic_kind jw_topic_parse(const char *prefix, const char *topic,
+                                  struct jw_topic *t);
+
+/* 1 when s is a valid session or job id, else 0. */
+int jw_topic_id_valid(const char *s);
+
+/*
+ * Writes "{prefix}/{session}/{job}/{event}" into buf. Returns the length,
+ * or -1 when it does not fit.
+ */
+int jw_topic_format(char *buf, size_t buflen, const char *prefix,
+                    const char *session, const char *job, const char *event);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * The broker-thread handlers: every PUBLISH under the prefix is checked in
+ * MOSQ_EVT_MESSAGE (which has the MQTT 5 properties needed to answer on a
+ * response topic); wills, which never reach MESSAGE, are checked in the
+ * write ACL check the broker runs just before sending them.
+ */
+#include "plugin.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+
+#include "ptrset.h"
+#include "schemaset.h"
+#include "topic.h"
+
+static bool is_sys_topic(const char *topic)
+{
+	return !strncmp(topic, JW_SYS_PREFIX "/", sizeof(JW_SYS_PREFIX));
+}
+
+static void verdict_set(struct jw_verdict *v, enum jw_reason reason, const char *msg)
+{
+	memset(v, 0, sizeof(*v));
+	v->reason = reason;
+	snprintf(v->message, sizeof(v->message), "%s", msg);
+}
+
+/*
+ * Runs every check for a PUBLISH (or will) on topic. Returns 0 when the
+ * event may be delivered, with *obj holding the parsed payload (NULL when
+ * the topic is not ours), or -1 with *v, *t and *kind filled.
+ */
+static int check_publish(struct jw_plugin *p, const char *topic,
+                         const void *payload, uint32_t len,
+                         enum jw_topic_kind *kind, struct jw_topic *t,
+                         struct json_object **obj, struct jw_verdict *v)
+{
+	*obj = NULL;
+	if(is_sys_topic(topic)){
+		*kind = JW_TOPIC_OTHER;
+		verdict_set(v, JW_REASON_PROTECTED_TOPIC,
+				JW_SYS_PREFIX "/ topics are published by the broker only");
+		return -1;
+	}
+	*kind = jw_topic_parse(p->opt.prefix, topic, t);
+	if(*kind == JW_TOPIC_OTHER){
+		return 0;
+	}
+	if(*kind == JW_TOPIC_INVALID){
+		verdict_set(v, JW_REASON_INVALID_TOPIC, t->why);
+		return -1;
+	}
+	return jw_event_check(p->schemas, t, payload, len, &p->opt.limits, obj, v);
+}
+
+/*
+ * Adds "ts" as the first member when the publisher left it out. The new
+ * payload comes from mosquitto_malloc: the broker frees the old one.
+ * Returns 0, or -1 when out of memory (the message is left untouched).
+ */
+static int add_ts(struct mosquitto_evt_message *ed, struct json_object *obj)
+{
+	struct timespec now;
+	char ts[40], raw[44];
+	size_t outlen = 0;
+	void *out;
+
+	if(json_object_object_get_ex(obj, "ts", NULL)){
+		return 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	jw_event_format_ts(ts, sizeof(ts), (int64_t)now.tv_sec, now.tv_nsec);
+	snprintf(raw, sizeof(raw), "\"%s\"", ts);
+	out = jw_event_splice_member(ed->payload, ed->payloadlen, "ts", raw,
+			mosquitto_malloc, &outlen);
+	if(!out || outlen > UINT32_MAX){
+		mosquitto_free(out);
+		return -1;
+	}
+	ed->payload = out;
+	ed->payloadlen = (uint32_t)outlen;
+	return 0;
+}
+
+/* FNV-1a of the client id: tells a departed client's will from a new
+ * connection that happens to reuse the same struct mosquitto address. */
+static uint64_t id_tag(const struct mosquitto *client)
+{
+	const char *id = mosquitto_client_id(client);
+	uint64_t h = 1469598103934665603ULL;
+
+	for(; id && *id; id++){
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * Whether a write check is for client's will. The broker sends an
+ * immediate will right after MOSQ_EVT_DISCONNECT, before any other plugin
+ * event: that is p->just_departed. An MQTT 5 will delay sends it later
+ * from the main loop; such clients are remembered (with their id) in
+ * p->departed until they show signs of life or the will goes out.
+ */
+static bool is_will(struct jw_plugin *p, const struct mosquitto *client,
+                    const void *just_departed)
+{
+	uint64_t tag = 0;
+
+	if(client == just_departed){
+		return true;
+	}
+	return jw_ptrset_has(p->departed, client, &tag) && tag == id_tag(client);
+}
+
+int jw_message__on_message(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct mosquitto_evt_message *ed = event_data;
+	struct jw_topic t;
+	struct jw_verdict v;
+	struct json_object *obj = NULL;
+	enum jw_topic_kind kind;
+	int rc = MOSQ_ERR_SUCCESS;
+	int added;
+
+	(void)event;
+	p->just_departed = NULL;
+	/* Publishing proves the client is connected: no will is pending. */
+	jw_ptrset_remove(p->departed, ed->client);
+
+	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &obj, &v)){
+		jw_notice__reject(p, ed->client, ed->topic,
+				kind == JW_TOPIC_JOB ? &t : NULL, &v, ed->properties, false);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	if(kind != JW_TOPIC_JOB){
+		return MOSQ_ERR_SUCCESS;
+	}
+	added = add_ts(ed, obj);
+	if(added < 0){
+		verdict_set(&v, JW_REASON_INTERNAL, "out of memory while adding ts");
+		jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
+		rc = MOSQ_ERR_ACL_DENIED;
+		goto out;
+	}
+	if(added == 0){
+		p->counters.ts_added++;
+	}
+	jw_notice__count_accept(p, t.event);
+out:
+	json_object_put(obj);
+	return rc;
+}
+
+int jw_message__on_acl_check(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct mosquitto_evt_acl_check *ed = event_data;
+	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	struct jw_topic t;
+	struct jw_verdict v;
+	struct json_object *obj = NULL;
+	enum jw_topic_kind kind;
+	const void *just_departed = p->just_departed;
+
+	(void)event;
+	p->just_departed = NULL;
+	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE){
+		jw_ptrset_remove(p->departed, ed->client);
+		return fallback;
+	}
+	if(ed->access != MOSQ_ACL_WRITE || !is_will(p, ed->client, just_departed)){
+		/* Ordinary publishes are checked in MESSAGE, with their properties. */
+		return fallback;
+	}
+	/* MESSAGE never sees wills: this is the only place to stop a bad one. */
+	jw_ptrset_remove(p->departed, ed->client);
+	p->counters.wills_checked++;
+	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &obj, &v)){
+		jw_notice__reject(p, ed->client, ed->topic,
+				kind == JW_TOPIC_JOB ? &t : NULL, &v, NULL, true);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	if(kind == JW_TOPIC_JOB){
+		jw_notice__count_accept(p, t.event);
+	}
+	json_object_put(obj);
+	return fallback;
+}
+
+int jw_message__on_disconnect(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct mosquitto_evt_disconnect *ed = event_data;
+
+	(void)event;
+	p->just_departed = ed->client;
+	/* Only MQTT 5 has will delays; 3.1.1 wills go out right away. */
+	if(mosquitto_client_protocol_version(ed->client) == 5){
+		jw_ptrset_add(p->departed, ed->client, id_tag(ed->client));
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+int jw_message__on_tick(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+
+	(void)event;
+	(void)event_data;
+	/* A will follows its disconnect within the same loop pass. */
+	p->just_departed = NULL;
+	return MOSQ_ERR_SUCCESS;
+}

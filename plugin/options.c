@@ -1,0 +1,287 @@
+/*
+ * plugin_opt_* parsing and validation, done once in mosquitto_plugin_init,
+ * and the start-up probe that decides how the plugin answers access checks
+ * it does not object to (see docs/configuration.md, "acl_fallback").
+ */
+#include "plugin.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+
+#define OPT_PREFIX "plugin_opt_"
+
+static int parse_size(const char *key, const char *value, size_t min,
+                      size_t max, size_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+	unsigned long long mult = 1;
+
+	errno = 0;
+	if(!value || !isdigit((unsigned char)value[0])){
+		goto bad;
+	}
+	v = strtoull(value, &end, 10);
+	if(errno){
+		goto bad;
+	}
+	if(!strcmp(end, "k") || !strcmp(end, "K") || !strcmp(end, "KiB")){
+		mult = 1024;
+	}else if(!strcmp(end, "M") || !strcmp(end, "MiB")){
+		mult = 1024 * 1024;
+	}else if(*end){
+		goto bad;
+	}
+	if(v > max / mult || v * mult < min || v * mult > max){
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+				"jobwire: plugin_opt_%s must be between %zu and %zu, got \"%s\"",
+				key, min, max, value);
+		return -1;
+	}
+	*out = (size_t)(v * mult);
+	return 0;
+bad:
+	mosquitto_log_printf(MOSQ_LOG_ERR,
+			"jobwire: plugin_opt_%s must be a whole number (optionally with k or M), got \"%s\"",
+			key, value ? value : "");
+	return -1;
+}
+
+static int set_string(char **dst, const char *key, const char *value)
+{
+	if(!value || !value[0]){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_%s must not be empty", key);
+		return -1;
+	}
+	free(*dst);
+	*dst = strdup(value);
+	if(!*dst){
+		return -1;
+	}
+	return 0;
+}
+
+static int prefix_valid(const char *prefix)
+{
+	if(!prefix[0] || prefix[0] == '$' || strlen(prefix) > 64){
+		return 0;
+	}
+	for(const char *c = prefix; *c; c++){
+		if(*c == '/' || *c == '+' || *c == '#' || (unsigned char)*c < 0x20){
+			return 0;
+		}
+	}
+	return 1;
+}
+
+const char *jw_options__acl_name(enum jw_acl_fallback f)
+{
+	switch(f){
+		case JW_ACL_ALLOW: return "allow";
+		case JW_ACL_DEFER: return "defer";
+		default: return "auto";
+	}
+}
+
+int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int count)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->limits.max_payload = JW_DEFAULT_MAX_PAYLOAD;
+	opt->limits.max_depth = JW_DEFAULT_MAX_DEPTH;
+	opt->acl_fallback = JW_ACL_AUTO;
+	opt->log_rate = 20;
+
+	for(int i = 0; i < count; i++){
+		const char *key = opts[i].key;
+		const char *value = opts[i].value;
+		size_t n = 0;
+
+		if(!key){
+			continue;
+		}
+		if(!strcmp(key, "schemas_dir")){
+			if(set_string(&opt->schemas_dir, key, value)) goto fail;
+		}else if(!strcmp(key, "topic_prefix")){
+			if(set_string(&opt->prefix, key, value)) goto fail;
+			if(!prefix_valid(opt->prefix)){
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+						"jobwire: plugin_opt_topic_prefix must be one topic level without / + # or a leading $, got \"%s\"",
+						value);
+				goto fail;
+			}
+		}else if(!strcmp(key, "max_payload")){
+			if(parse_size(key, value, 64, 256u * 1024u * 1024u, &opt->limits.max_payload)) goto fail;
+		}else if(!strcmp(key, "max_depth")){
+			if(parse_size(key, value, 2, 1000, &opt->limits.max_depth)) goto fail;
+		}else if(!strcmp(key, "log_rate")){
+			if(parse_size(key, value, 0, 1000000, &n)) goto fail;
+			opt->log_rate = (unsigned)n;
+		}else if(!strcmp(key, "acl_fallback")){
+			if(value && !strcmp(value, "auto")){
+				opt->acl_fallback = JW_ACL_AUTO;
+			}else if(value && !strcmp(value, "allow")){
+				opt->acl_fallback = JW_ACL_ALLOW;
+			}else if(value && !strcmp(value, "defer")){
+				opt->acl_fallback = JW_ACL_DEFER;
+			}else{
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+						"jobwire: plugin_opt_acl_fallback must be auto, allow or defer, got \"%s\"",
+						value ? value : "");
+				goto fail;
+			}
+		}else{
+			/* A typo must not silently leave a default in force. */
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: unknown option plugin_opt_%s (see docs/configuration.md)", key);
+			goto fail;
+		}
+	}
+	if(!opt->schemas_dir){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_schemas_dir is required");
+		goto fail;
+	}
+	if(!opt->prefix){
+		opt->prefix = strdup("jobs");
+		if(!opt->prefix) goto fail;
+	}
+	return 0;
+fail:
+	jw_options__cleanup(opt);
+	return -1;
+}
+
+void jw_options__cleanup(struct jw_options *opt)
+{
+	free(opt->schemas_dir);
+	free(opt->prefix);
+	opt->schemas_dir = NULL;
+	opt->prefix = NULL;
+}
+
+/* The path given to the broker with -c, from /proc/self/cmdline. */
+static char *config_path(void)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen("/proc/self/cmdline", "rb");
+	char *path = NULL;
+
+	if(!f){
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for(size_t i = 0; i < n;){
+		const char *arg = buf + i;
+		size_t len = strlen(arg);
+
+		if((!strcmp(arg, "-c") || !strcmp(arg, "--config-file")) && i + len + 1 < n){
+			path = strdup(arg + len + 1);
+			break;
+		}
+		i += len + 1;
+	}
+	return path;
+}
+
+struct acl_probe {
+	int plugins;      /* plugin / auth_plugin lines, ours included */
+	int acl_files;
+	int depth;
+};
+
+static void probe_file(const char *path, struct acl_probe *pr);
+
+static void probe_dir(const char *dir, struct acl_probe *pr)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if(!d){
+		return;
+	}
+	while((de = readdir(d)) != NULL){
+		size_t len = strlen(de->d_name);
+		char path[4096];
+
+		if(len > 5 && !strcmp(de->d_name + len - 5, ".conf")){
+			if(snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path)){
+				probe_file(path, pr);
+			}
+		}
+	}
+	closedir(d);
+}
+
+static void probe_file(const char *path, struct acl_probe *pr)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+
+	if(pr->depth > 8 || !(f = fopen(path, "r"))){
+		return;
+	}
+	pr->depth++;
+	while(getline(&line, &cap, f) > 0){
+		char *key = line, *end;
+
+		while(isspace((unsigned char)*key)) key++;
+		end = key;
+		while(*end && !isspace((unsigned char)*end)) end++;
+		if(*end){
+			*end++ = '\0';
+		}
+		while(isspace((unsigned char)*end)) end++;
+		end[strcspn(end, "\r\n")] = '\0';
+		if(!strcmp(key, "plugin") || !strcmp(key, "auth_plugin")){
+			pr->plugins++;
+		}else if(!strcmp(key, "acl_file")){
+			pr->acl_files++;
+		}else if(!strcmp(key, "include_dir") && *end){
+			probe_dir(end, pr);
+		}
+	}
+	pr->depth--;
+	free(line);
+	fclose(f);
+}
+
+bool jw_options__detect_acl_source(char *why, size_t whylen)
+{
+	struct acl_probe pr = {0, 0, 0};
+	char *path = config_path();
+	FILE *f;
+
+	if(!path){
+		snprintf(why, whylen, "no -c configuration file on the command line");
+		return false;
+	}
+	f = fopen(path, "r");
+	if(!f){
+		/* Unknown: defer, so an acl_file we cannot see is never bypassed. */
+		snprintf(why, whylen, "cannot read %s to look for acl_file", path);
+		free(path);
+		return true;
+	}
+	fclose(f);
+	probe_file(path, &pr);
+	if(pr.acl_files > 0){
+		snprintf(why, whylen, "%s sets acl_file", path);
+	}else if(pr.plugins > 1){
+		snprintf(why, whylen, "%s loads another plugin", path);
+	}else{
+		snprintf(why, whylen, "%s has no acl_file and no other plugin", path);
+	}
+	free(path);
+	return pr.acl_files > 0 || pr.plugins > 1;
+}

@@ -1,0 +1,214 @@
+/*
+ * Entry points of the jobwire mosquitto plugin: option parsing, schema
+ * loading, callback registration, SIGHUP reload and cleanup. The event
+ * handling itself lives in message.c; notices and counters in notice.c.
+ */
+#include "plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+
+#include "ptrset.h"
+#include "schemaset.h"
+
+/* Disconnected clients remembered for will checks (see message.c). */
+#define JW_DEPARTED_CAP 65536
+
+#define JW_EXPORT __attribute__((visibility("default")))
+
+JW_EXPORT int mosquitto_plugin_version(int supported_version_count,
+                                       const int *supported_versions);
+JW_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
+                                    void **userdata,
+                                    struct mosquitto_opt *options,
+                                    int option_count);
+JW_EXPORT int mosquitto_plugin_cleanup(void *userdata,
+                                       struct mosquitto_opt *options,
+                                       int option_count);
+
+static int load_schemas(struct jw_plugin *p, struct jw_schemaset **out)
+{
+	char err[512];
+
+	if(jw_schemaset_load_dir(p->opt.schemas_dir, out, err, sizeof(err))){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot load schemas: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void log_types(const struct jw_schemaset *set, const char *what)
+{
+	char list[1024];
+	size_t used = 0;
+
+	list[0] = '\0';
+	for(size_t i = 0; i < jw_schemaset_count(set); i++){
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s",
+				i ? ", " : "", jw_schemaset_type(set, i));
+		if(n < 0 || (size_t)n >= sizeof(list) - used){
+			break;
+		}
+		used += (size_t)n;
+	}
+	mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: %s %zu event types: %s",
+			what, jw_schemaset_count(set), list);
+}
+
+/*
+ * SIGHUP: build a new schema set and swap it in only when every file
+ * compiled, so a broken edit never leaves the broker validating against
+ * half a contract. Returns DEFER so later RELOAD callbacks (and the
+ * broker's own password/ACL file reload) still run.
+ */
+static int on_reload(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct jw_schemaset *fresh = NULL;
+
+	(void)event;
+	(void)event_data;
+	if(load_schemas(p, &fresh)){
+		p->counters.reload_failures++;
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+				"jobwire: reload failed; keeping the %zu schemas loaded before",
+				jw_schemaset_count(p->schemas));
+		return MOSQ_ERR_PLUGIN_DEFER;
+	}
+	jw_schemaset_free(p->schemas);
+	p->schemas = fresh;
+	p->counters.reloads++;
+	log_types(p->schemas, "reloaded");
+	return MOSQ_ERR_PLUGIN_DEFER;
+}
+
+static void context_free(struct jw_plugin *p)
+{
+	if(!p){
+		return;
+	}
+	jw_schemaset_free(p->schemas);
+	jw_ptrset_free(p->departed);
+	jw_counters__cleanup(&p->counters);
+	jw_options__cleanup(&p->opt);
+	free(p);
+}
+
+static int register_callbacks(struct jw_plugin *p)
+{
+	if(mosquitto_callback_register(p->identifier, MOSQ_EVT_MESSAGE,
+				jw_message__on_message, NULL, p)
+			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_ACL_CHECK,
+				jw_message__on_acl_check, NULL, p)
+			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_DISCONNECT,
+				jw_message__on_disconnect, NULL, p)
+			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_TICK,
+				jw_message__on_tick, NULL, p)
+			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_RELOAD,
+				on_reload, NULL, p)){
+		return -1;
+	}
+	return 0;
+}
+
+static void unregister_callbacks(struct jw_plugin *p)
+{
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_MESSAGE, jw_message__on_message, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_ACL_CHECK, jw_message__on_acl_check, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_DISCONNECT, jw_message__on_disconnect, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_message__on_tick, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, on_reload, NULL);
+}
+
+static void resolve_acl_fallback(struct jw_plugin *p)
+{
+	char why[512];
+
+	switch(p->opt.acl_fallback){
+		case JW_ACL_ALLOW:
+			p->acl_allow = true;
+			snprintf(why, sizeof(why), "plugin_opt_acl_fallback allow");
+			break;
+		case JW_ACL_DEFER:
+			p->acl_allow = false;
+			snprintf(why, sizeof(why), "plugin_opt_acl_fallback defer");
+			break;
+		default:
+			p->acl_allow = !jw_options__detect_acl_source(why, sizeof(why));
+			break;
+	}
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+			"jobwire: access checks the plugin does not object to are %s (%s)",
+			p->acl_allow ? "allowed" : "deferred to acl_file / other plugins", why);
+}
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	for(int i = 0; i < supported_version_count; i++){
+		if(supported_versions[i] == 5){
+			return 5;
+		}
+	}
+	return -1;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+                          struct mosquitto_opt *options, int option_count)
+{
+	struct jw_plugin *p = calloc(1, sizeof(*p));
+
+	if(!p){
+		return MOSQ_ERR_NOMEM;
+	}
+	p->identifier = identifier;
+	if(jw_options__parse(&p->opt, options, option_count)){
+		free(p);
+		return MOSQ_ERR_INVAL;
+	}
+	if(load_schemas(p, &p->schemas)){
+		context_free(p);
+		return MOSQ_ERR_INVAL;
+	}
+	p->departed = jw_ptrset_new(JW_DEPARTED_CAP);
+	if(!p->departed){
+		context_free(p);
+		return MOSQ_ERR_NOMEM;
+	}
+	resolve_acl_fallback(p);
+	if(register_callbacks(p)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot register callbacks");
+		unregister_callbacks(p);
+		context_free(p);
+		return MOSQ_ERR_UNKNOWN;
+	}
+	log_types(p->schemas, "validating");
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+			"jobwire: topics %s/{session}/{job}/{event}, schemas from %s, max payload %zu bytes, max depth %zu",
+			p->opt.prefix, p->opt.schemas_dir, p->opt.limits.max_payload,
+			p->opt.limits.max_depth);
+	*userdata = p;
+	return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
+{
+	struct jw_plugin *p = userdata;
+
+	(void)options;
+	(void)option_count;
+	if(!p){
+		return MOSQ_ERR_SUCCESS;
+	}
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+			"jobwire: stopping; %llu events accepted, %llu rejected",
+			(unsigned long long)p->counters.accepted,
+			(unsigned long long)p->counters.rejected);
+	unregister_callbacks(p);
+	context_free(p);
+	return MOSQ_ERR_SUCCESS;
+}

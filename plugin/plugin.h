@@ -1,0 +1,102 @@
+/*
+ * The plugin's one context, passed as userdata to every callback (no
+ * file-level state), and the functions the plugin's files share. Only the
+ * broker thread touches any of it.
+ */
+#ifndef JW_PLUGIN_H
+#define JW_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "reason.h"
+
+struct mosquitto;
+struct mosquitto_opt;
+struct jw_schemaset;
+struct jw_topic;
+typedef struct mqtt5__property mosquitto_property;
+
+/* Topic prefix of everything the plugin itself publishes outside the job
+ * tree. A '$' topic, so '#' subscriptions never see it. */
+#define JW_SYS_PREFIX "$jobwire"
+#define JW_REJECTIONS_PREFIX JW_SYS_PREFIX "/rejections/"
+
+/* What the plugin answers for access checks it has no objection to. */
+enum jw_acl_fallback {
+	JW_ACL_AUTO = 0, /* decided at start from the broker's configuration */
+	JW_ACL_ALLOW,    /* no other ACL source: allow, as a bare broker does */
+	JW_ACL_DEFER,    /* acl_file or an ACL plugin decides */
+};
+
+struct jw_options {
+	char *schemas_dir;
+	char *prefix;
+	struct jw_event_limits limits;
+	enum jw_acl_fallback acl_fallback;
+	unsigned log_rate; /* rejection log lines per second, 0 = unlimited */
+};
+
+/* Counters since start. Per-type counts are indexed like the schema set's
+ * sorted type list at the time of counting; they are kept by name in
+ * jw_counters so a reload that adds types does not shift them. */
+struct jw_type_count {
+	char type[65];
+	uint64_t accepted;
+	uint64_t rejected;
+};
+
+struct jw_counters {
+	uint64_t accepted;
+	uint64_t rejected;
+	uint64_t by_reason[JW_REASON__COUNT];
+	uint64_t wills_checked;
+	uint64_t ts_added;
+	uint64_t reloads;
+	uint64_t reload_failures;
+	struct jw_type_count *types;
+	size_t ntypes;
+	size_t captypes;
+};
+
+struct jw_ptrset;
+
+struct jw_plugin {
+	void *identifier;
+	struct jw_options opt;
+	struct jw_schemaset *schemas;
+	struct jw_counters counters;
+	struct jw_ptrset *departed;   /* MQTT 5 clients whose will may be delayed */
+	const void *just_departed;    /* client of the last DISCONNECT event */
+	bool acl_allow;                /* resolved acl_fallback */
+	/* Rejection log rate limiting. */
+	int64_t log_window_s;
+	unsigned log_in_window;
+	uint64_t log_suppressed;
+};
+
+/* options.c */
+int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts,
+                      int count);
+void jw_options__cleanup(struct jw_options *opt);
+const char *jw_options__acl_name(enum jw_acl_fallback f);
+bool jw_options__detect_acl_source(char *why, size_t whylen);
+
+/* message.c: the MESSAGE, ACL_CHECK and DISCONNECT callbacks. */
+int jw_message__on_message(int event, void *event_data, void *userdata);
+int jw_message__on_acl_check(int event, void *event_data, void *userdata);
+int jw_message__on_disconnect(int event, void *event_data, void *userdata);
+int jw_message__on_tick(int event, void *event_data, void *userdata);
+
+/* notice.c: rejection notices, log lines and counters. */
+void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
+                       const char *topic, const struct jw_topic *t,
+                       const struct jw_verdict *v,
+                       const mosquitto_property *props, bool is_will);
+void jw_notice__count_accept(struct jw_plugin *p, const char *type);
+void jw_counters__cleanup(struct jw_counters *c);
+int jw_notice__rejection_topic(char *buf, size_t buflen, const char *client_id);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * Proves core/schema.c against the official JSON-Schema-Test-Suite (draft
+ * 2020-12): every test of every file for a keyword jobwire supports must
+ * pass, except the entries of an explicit skip list, each of which needs
+ * a feature jobwire deliberately refuses (remote refs, nested $id, $anchor,
+ * $dynamicRef, unevaluated*, the meta-schema).
+ *
+ * Usage: test_conformance <suite>/tests/draft2020-12
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+#include "schema.h"
+
+/* The suite nests deeper than any event; this is generous. */
+#define SUITE_MAX_DEPTH 256
+
+static const char *const suite_files[] = {
+	"type.json",
+	"properties.json",
+	"required.json",
+	"additionalProperties.json",
+	"patternProperties.json",
+	"enum.json",
+	"const.json",
+	"minimum.json",
+	"maximum.json",
+	"exclusiveMinimum.json",
+	"exclusiveMaximum.json",
+	"multipleOf.json",
+	"minLength.json",
+	"maxLength.json",
+	"pattern.json",
+	"items.json",
+	"prefixItems.json",
+	"minItems.json",
+	"maxItems.json",
+	"uniqueItems.json",
+	"minProperties.json",
+	"maxProperties.json",
+	"propertyNames.json",
+	"dependentRequired.json",
+	"dependentSchemas.json",
+	"contains.json",
+	"minContains.json",
+	"maxContains.json",
+	"allOf.json",
+	"anyOf.json",
+	"oneOf.json",
+	"not.json",
+	"if-then-else.json",
+	"ref.json",
+	"defs.json",
+	"boolean_schema.json",
+	"infinite-loop-detection.json",
+	"optional/format/date-time.json",
+	"optional/format/uuid.json",
+};
+
+/* One skipped group (test == NULL) or test, and why. */
+struct skip {
+	const char *file;
+	const char *group;
+	const char *test;
+	const char *why;
+	unsigned hits;
+};
+
+#define NESTED_ID "needs $id base-URI resolution ($id below the root)"
+
+static struct skip skips[] = {
+	/* The meta-schema is a remote document; refs are local only. */
+	{"ref.json", "remote ref, containing refs itself", NULL,
+	 "needs remote refs (the 2020-12 meta-schema)", 0},
+	{"defs.json", "validate definition against metaschema", NULL,
+	 "needs the meta-schema (a remote ref)", 0},
+	{"ref.json", "ref creates new scope when adjacent to keywords", NULL,
+	 "needs unevaluatedProperties", 0},
+	{"not.json", "collect annotations inside a 'not', even if collection is disabled", NULL,
+	 "needs unevaluatedProperties", 0},
+	{"ref.json", "Recursive references between schemas", NULL, NESTED_ID, 0},
+	{"ref.json", "refs with relative uris and defs", NULL, NESTED_ID, 0},
+	{"ref.json", "relative refs with absolute uris and defs", NULL, NESTED_ID, 0},
+	{"ref.json", "$id must be resolved against nearest parent, not just immediate parent",
+	 NULL, NESTED_ID, 0},
+	{"ref.json", "order of evaluation: $id and $ref", NULL, NESTED_ID, 0},
+	{"ref.json", "order of evaluation: $id and $anchor and $ref", NULL,
+	 NESTED_ID " and $anchor", 0},
+	{"ref.json", "order of evaluation: $id and $ref on nested schema", NULL, NESTED_ID, 0},
+	{"ref.json", "simple URN base URI with $ref via the URN", NULL,
+	 "needs $id base-URI resolution (the $ref names the document by its $id)", 0},
+	{"ref.json", "URN base URI with URN and JSON pointer ref", NULL,
+	 "needs $id base-URI resolution (the $ref names the document by its $id)", 0},
+	{"ref.json", "URN base URI with URN and anchor ref", NULL,
+	 "needs $anchor and $id base-URI resolution", 0},
+	{"ref.json", "URN ref with nested pointer ref", NULL, NESTED_ID, 0},
+	{"ref.json", "ref to if", NULL, NESTED_ID, 0},
+	{"ref.json", "ref to then", NULL, NESTED_ID, 0},
+	{"ref.json", "ref to else", NULL, NESTED_ID, 0},
+	{"ref.json", "ref with absolute-path-reference", NULL, NESTED_ID, 0},
+};
+
+#define N_SKIPS (sizeof skips / sizeof skips[0])
+
+static struct skip *find_skip(const char *file, const char *group, const char *test)
+{
+	for (size_t i = 0; i < N_SKIPS; i++) {
+		struct skip *s = &skips[i];
+		if (strcmp(s->file, file) != 0 || strcmp(s->group, group) != 0)
+			continue;
+		if (s->test == NULL || (test != NULL && strcmp(s->test, test) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+static const char *member_string(const struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+struct counts {
+	unsigned passed, failed, skipped;
+};
+
+/* Runs one test; returns true when the verdict matches the suite's. */
+static bool run_test(const struct jw_schema *schema, const struct json_object *test,
+                     char *why, size_t whylen)
+{
+	struct json_object *data = NULL, *valid;
+	struct jw_schema_error err;
+
+	json_object_object_get_ex(test, "data", &data);
+	if (!json_object_object_get_ex(test, "valid", &valid) ||
+	    !json_object_is_type(valid, json_type_boolean)) {
+		snprintf(why, whylen, "test has no boolean \"valid\"");
+		return false;
+	}
+	bool expected = json_object_get_boolean(valid) != 0;
+	int r = jw_schema_validate(schema, data, &err);
+	/* The verdict-only path skips all message work; it must agree. */
+	int quiet = jw_schema_validate(schema, data, NULL);
+	if (r < 0 || quiet < 0) {
+		snprintf(why, whylen, "validation failed: %s", err.message);
+		return false;
+	}
+	if (r != quiet) {
+		snprintf(why, whylen, "verdict %d with messages, %d without", r, quiet);
+		return false;
+	}
+	if ((r == 1) != expected) {
+		if (r == 0)
+			snprintf(why, whylen, "rejected, expected valid: %s", err.message);
+		else
+			snprintf(why, whylen, "accepted, expected invalid");
+		return false;
+	}
+	if (r == 0 && (err.message[0] == '\0' || err.keyword[0] == '\0')) {
+		snprintf(why, whylen, "rejected without keyword or message");
+		return false;
+	}
+	return true;
+}
+
+static void run_group(const char *file, const struct json_object *group, struct counts *fc)
+{
+	const char *gdesc = member_string(group, "description");
+	struct json_object *schema_doc = NULL, *tests = NULL;
+	struct jw_schema *schema = NULL;
+	char cerr[512], why[512];
+	struct skip *gskip = NULL;
+
+	json_object_object_get_ex(group, "schema", &schema_doc);
+	if (!json_object_object_get_ex(group, "tests", &tests) ||
+	    !json_object_is_type(tests, json_type_array)) {
+		printf("FAIL %s: %s: group has no tests array\n", file, gdesc);
+		fc->failed++;
+		return;
+	}
+	size_t n = json_object_array_length(tests);
+
+	gskip = find_skip(file, gdesc, NULL);
+	if (gskip != NULL && gskip->test == NULL) {
+		gskip->hits++;
+		fc->skipped += (unsigned)n;
+		return;
+	}
+	cerr[0] = '\0';
+	if (jw_schema_compile(schema_doc, file, &schema, cerr, sizeof cerr) < 0)
+		schema = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct json_object *test = json_object_array_get_idx(tests, i);
+		const char *tdesc = member_string(test, "description");
+		struct skip *s = find_skip(file, gdesc, tdesc);
+
+		if (s != NULL) {
+			s->hits++;
+			fc->skipped++;
+			continue;
+		}
+		if (schema == NULL) {
+			printf("FAIL %s: %s: %s: schema does not compile: %s\n", file, gdesc,
+			       tdesc, cerr);
+			fc->failed++;
+			continue;
+		}
+		if (run_test(schema, test, why, sizeof why)) {
+			fc->passed++;
+		} else {
+			printf("FAIL %s: %s: %s: %s\n", file, gdesc, tdesc, why);
+			fc->failed++;
+		}
+	}
+	jw_schema_free(schema);
+}
+
+static int run_file(const char *dir, const char *file, struct counts *total)
+{
+	struct counts fc = {0, 0, 0};
+	struct json_object *doc = NULL;
+	struct jw_json_error jerr;
+	char path[4096];
+	int n;
+
+	n = snprintf(path, sizeof path, "%s/%s", dir, file);
+	if (n < 0 || (size_t)n >= sizeof path) {
+		printf("FAIL %s: path too long\n", file);
+		total->failed++;
+		return -1;
+	}
+	if (jw_json_parse_file(path, SUITE_MAX_DEPTH, &doc, &jerr) < 0) {
+		printf("FAIL %s: %s\n", path, jerr.message);
+		total->failed++;
+		return -1;
+	}
+	if (!json_object_is_type(doc, json_type_array)) {
+		printf("FAIL %s: not an array of test groups\n", path);
+		json_object_put(doc);
+		total->failed++;
+		return -1;
+	}
+	for (size_t i = 0; i < json_object_array_length(doc); i++)
+		run_group(file, json_object_array_get_idx(doc, i), &fc);
+	json_object_put(doc);
+
+	printf("%-34s %4u passed, %u failed, %u skipped\n", file, fc.passed, fc.failed,
+	       fc.skipped);
+	total->passed += fc.passed;
+	total->failed += fc.failed;
+	total->skipped += fc.skipped;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct counts total = {0, 0, 0};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <JSON-Schema-Test-Suite>/tests/draft2020-12\n", argv[0]);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof suite_files / sizeof suite_files[0]; i++)
+		run_file(argv[1], suite_files[i], &total);
+
+	/* An entry that skipped nothing hides nothing, but it means the suite
+	 * or the validator changed and the list should be pruned. */
+	for (size_t i = 0; i < N_SKIPS; i++) {
+		if (skips[i].hits == 0)
+			printf("stale skip entry: %s: %s%s%s (%s)\n", skips[i].file, skips[i].group,
+			       skips[i].test ? ": " : "", skips[i].test ? skips[i].test : "",
+			       skips[i].why);
+	}
+	printf("conformance: %u passed, %u failed, %u skipped\n", total.passed, total.failed,
+	       total.skipped);
+	return total.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,195 @@
+# Shared helpers for integration tests: a real mosquitto on free loopback
+# ports with a generated configuration loading the freshly built plugin,
+# real mosquitto_pub / mosquitto_sub, and small assertion helpers.
+# Sourced by tests/integration/test_*.sh; needs JW_PLUGIN and JW_SOURCE_DIR
+# (set by CTest) or falls back to ./build.
+
+set -u
+JW_SOURCE_DIR=${JW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+JW_PLUGIN=${JW_PLUGIN:-$JW_SOURCE_DIR/build/plugin/jobwire.so}
+JW_SCHEMAS=${JW_SCHEMAS:-$JW_SOURCE_DIR/schemas}
+JW_FAILS=0
+JW_PASSES=0
+JW_BROKER_PIDS=()
+JW_BG_PIDS=()
+
+# A private work dir the broker user can read (mosquitto drops from root
+# to the mosquitto user before loading the plugin).
+JW_TMP=$(mktemp -d /tmp/jobwire-test.XXXXXX)
+chmod 755 "$JW_TMP"
+
+jw_cleanup() {
+	local pid
+	for pid in "${JW_BG_PIDS[@]}" "${JW_BROKER_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${JW_BG_PIDS[@]}" "${JW_BROKER_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	if [ "$JW_FAILS" -ne 0 ] && [ -n "${JW_KEEP_LOGS:-}" ]; then
+		echo "logs kept in $JW_TMP"
+	else
+		rm -rf "$JW_TMP"
+	fi
+}
+trap jw_cleanup EXIT
+
+# Prints a TCP port nobody listens on now.
+jw_free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+jw_wait_port() { # port [timeout_s]
+	local port=$1 deadline=$((SECONDS + ${2:-10}))
+	while [ $SECONDS -lt $deadline ]; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# jw_start_broker NAME [extra config lines...]: writes $JW_TMP/NAME.conf,
+# starts mosquitto, and sets JW_PORT (TCP), JW_WS_PORT, JW_LOG, JW_PID.
+# JW_PLUGIN_OPTS (newline-separated plugin_opt lines) is appended to the
+# plugin section.
+jw_start_broker() {
+	local name=$1
+	shift
+	JW_PORT=$(jw_free_port)
+	JW_WS_PORT=$(jw_free_port)
+	JW_LOG=$JW_TMP/$name.log
+	local conf=$JW_TMP/$name.conf
+	{
+		echo "per_listener_settings false"
+		echo "allow_anonymous true"
+		echo "log_dest stderr"
+		echo "log_type all"
+		echo "log_timestamp_format %H:%M:%S"
+		echo "persistence false"
+		echo "listener $JW_PORT 127.0.0.1"
+		echo "listener $JW_WS_PORT 127.0.0.1"
+		echo "protocol websockets"
+		echo "socket_domain ipv4"
+		echo "plugin $JW_PLUGIN"
+		echo "plugin_opt_schemas_dir ${JW_TEST_SCHEMAS:-$JW_SCHEMAS}"
+		[ -n "${JW_PLUGIN_OPTS:-}" ] && printf '%s\n' "$JW_PLUGIN_OPTS"
+		local line
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$conf"
+	chmod 644 "$conf"
+	# Sanitizer builds of the plugin need their runtimes in the broker.
+	if [ -n "${JW_BROKER_PRELOAD:-}" ]; then
+		LD_PRELOAD=$JW_BROKER_PRELOAD mosquitto -c "$conf" 2>"$JW_LOG" &
+	else
+		mosquitto -c "$conf" 2>"$JW_LOG" &
+	fi
+	JW_PID=$!
+	JW_BROKER_PIDS+=("$JW_PID")
+	if ! jw_wait_port "$JW_PORT" 10; then
+		echo "broker $name did not start; log:" >&2
+		cat "$JW_LOG" >&2
+		exit 1
+	fi
+}
+
+# Starts mosquitto_sub in the background, writing one line per message,
+# "topic<TAB>qos<TAB>retain<TAB>correlation-data<TAB>payload-in-hex", to FILE
+# (read it with msgs.py), and returns once the subscription is live (a probe message on a
+# private topic has come back). Probe lines start with "jwprobe/"; use
+# jw_lines to read the file without them. Sets JW_SUB_PID.
+# jw_sub FILE [mosquitto_sub args...]
+JW_PROBE_SEQ=0
+jw_sub() {
+	local out=$1
+	shift
+	JW_PROBE_SEQ=$((JW_PROBE_SEQ + 1))
+	local probe="jwprobe/$$-$JW_PROBE_SEQ"
+	mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -F '%t\t%q\t%r\t%D\t%x' -t "$probe" "$@" >"$out" 2>"$out.err" &
+	JW_SUB_PID=$!
+	JW_BG_PIDS+=("$JW_SUB_PID")
+	local deadline=$((SECONDS + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		mosquitto_pub -h 127.0.0.1 -p "$JW_PORT" -t "$probe" -m ready
+		sleep 0.1
+		grep -q "^$probe" "$out" && return 0
+	done
+	echo "subscriber did not come up: $(cat "$out.err")" >&2
+	return 1
+}
+
+# The lines of a jw_sub output file without probe lines.
+jw_lines() {
+	grep -v '^jwprobe/' "$1"
+}
+
+jw_pub() { # mosquitto_pub args...
+	mosquitto_pub -h 127.0.0.1 -p "$JW_PORT" "$@"
+}
+
+# Waits until FILE has at least N non-probe lines (default timeout 5 s).
+jw_wait_lines() { # file n [timeout]
+	local deadline=$((SECONDS + ${3:-5}))
+	while [ $SECONDS -lt $deadline ]; do
+		[ "$(jw_lines "$1" | wc -l)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+jw_pass() {
+	JW_PASSES=$((JW_PASSES + 1))
+	echo "ok - $*"
+}
+
+jw_fail() {
+	JW_FAILS=$((JW_FAILS + 1))
+	echo "FAIL - $*"
+}
+
+jw_check() { # description command...
+	local desc=$1
+	shift
+	if "$@"; then jw_pass "$desc"; else jw_fail "$desc"; fi
+}
+
+jw_assert_eq() { # description expected actual
+	if [ "$2" == "$3" ]; then
+		jw_pass "$1"
+	else
+		jw_fail "$1: expected [$2], got [$3]"
+	fi
+}
+
+# Ends the test: prints the summary line and sets the exit status. A
+# sanitizer report in any broker log fails the test.
+jw_done() {
+	local log
+	for log in "$JW_TMP"/*.log; do
+		[ -f "$log" ] || continue
+		if grep -Eq 'runtime error:|AddressSanitizer|LeakSanitizer' "$log"; then
+			jw_fail "sanitizer report in $(basename "$log")"
+			grep -E -A30 'runtime error:|AddressSanitizer' "$log" | head -60
+		fi
+	done
+	echo "$JW_PASSES passed, $JW_FAILS failed"
+	[ "$JW_FAILS" -eq 0 ]
+	exit $?
+}
+
+# Reads a JSON field from stdin with python (jw_json_field KEY).
+jw_json_field() {
+	python3 -c 'import json,sys
+d=json.loads(sys.stdin.read())
+v=d.get(sys.argv[1])
+print("" if v is None else (json.dumps(v) if not isinstance(v,str) else v))' "$1"
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every jobwire test: installs dependencies, builds with warnings as
+# errors, runs unit, conformance and integration tests, runs the unit and
+# conformance tests under valgrind, then rebuilds with ASan+UBSan and runs
+# them all again (the broker preloads the sanitizer runtimes to host the
+# instrumented plugin).
+#   JW_SKIP_INSTALL=1  skip the package check (faster local iteration)
+#   JW_QUICK=1         stop after the first build's tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+
+[ -n "${JW_SKIP_INSTALL:-}" ] || bash .ci/install-deps
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "build (warnings are errors)"
+cmake -S . -B build -DJW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+step "tests"
+(cd build && ctest --output-on-failure -j"$jobs")
+[ -z "${JW_QUICK:-}" ] || exit 0
+
+step "valgrind: unit and conformance tests"
+vg_failed=0
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	args=()
+	[ "$(basename "$t")" = test_conformance ] && args=("$root/../shared/json-schema-test-suite/tests/draft2020-12")
+	if ! CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		"$t" "${args[@]}" >"build/$(basename "$t").valgrind.log" 2>&1; then
+		echo "valgrind: $(basename "$t") FAILED"
+		tail -n 40 "build/$(basename "$t").valgrind.log"
+		vg_failed=1
+	else
+		echo "valgrind: $(basename "$t") clean"
+	fi
+done
+[ "$vg_failed" -eq 0 ]
+
+step "ASan+UBSan build and tests"
+cmake -S . -B build-asan -DJW_WERROR=ON -DJW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+asan=$(gcc -print-file-name=libasan.so)
+ubsan=$(gcc -print-file-name=libubsan.so)
+export JW_BROKER_PRELOAD="$asan:$ubsan"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure -j"$jobs" -L 'unit|conformance')
+(cd build-asan && ctest --output-on-failure -j"$jobs" -L integration)

@@ -1,0 +1,464 @@
+/* Proves that each event check refuses with the right reason, field and message in the documented
+ * order, and that broker edits to accepted payloads are byte-exact. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "event.h"
+#include "reason.h"
+#include "schemaset.h"
+#include "topic.h"
+
+static char schema_dir[64];
+static struct jw_schemaset *set;
+
+static const struct {
+	const char *name;
+	const char *text;
+} schema_files[] = {
+        {"progress.json", "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                          "\"type\":\"object\","
+                          "\"properties\":{\"progress\":{\"type\":\"number\",\"minimum\":0,"
+                          "\"maximum\":100}},"
+                          "\"required\":[\"progress\"]}"},
+        {"started.json", "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                         "\"type\":\"object\"}"},
+        /* A schema for state exists, yet clients still may not publish it. */
+        {"state.json", "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                       "\"type\":\"object\"}"},
+};
+
+#define NSCHEMAS (sizeof(schema_files) / sizeof(schema_files[0]))
+
+static void schemas_setup(void)
+{
+	char path[128], err[256];
+	size_t i;
+
+	(void)snprintf(schema_dir, sizeof(schema_dir), "/tmp/jw_event_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(schema_dir));
+	for(i = 0; i < NSCHEMAS; i++) {
+		FILE *fp;
+
+		(void)snprintf(path, sizeof(path), "%s/%s", schema_dir, schema_files[i].name);
+		fp = fopen(path, "wb");
+		ck_assert_ptr_nonnull(fp);
+		fputs(schema_files[i].text, fp);
+		ck_assert_int_eq(fclose(fp), 0);
+	}
+	err[0] = '\0';
+	ck_assert_msg(jw_schemaset_load_dir(schema_dir, &set, err, sizeof(err)) == 0, "load: %s", err);
+}
+
+static void schemas_teardown(void)
+{
+	char path[128];
+	size_t i;
+
+	jw_schemaset_free(set);
+	set = NULL;
+	for(i = 0; i < NSCHEMAS; i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", schema_dir, schema_files[i].name);
+		(void)unlink(path);
+	}
+	(void)rmdir(schema_dir);
+}
+
+static struct jw_topic topic(const char *session, const char *job, const char *event)
+{
+	struct jw_topic t;
+
+	memset(&t, 0, sizeof(t));
+	(void)snprintf(t.session, sizeof(t.session), "%s", session);
+	(void)snprintf(t.job, sizeof(t.job), "%s", job);
+	(void)snprintf(t.event, sizeof(t.event), "%s", event);
+	return t;
+}
+
+/* Runs a check that must fail and returns the verdict. */
+static struct jw_verdict refuse(const char *event, const char *payload, size_t len,
+        const struct jw_event_limits *limits, enum jw_reason reason, const char *field)
+{
+	struct jw_topic t = topic("s1", "j1", event);
+	struct json_object *obj = (struct json_object *)&t; /* must be reset */
+	struct jw_verdict v;
+
+	ck_assert_int_eq(jw_event_check(set, &t, payload, len, limits, &obj, &v), -1);
+	ck_assert_ptr_null(obj);
+	ck_assert_msg(v.reason == reason, "%s: got %s (%s), want %s", payload, jw_reason_name(v.reason),
+	        v.message, jw_reason_name(reason));
+	if(field)
+		ck_assert_str_eq(v.field, field);
+	ck_assert_msg(v.message[0] != '\0', "empty message");
+	return v;
+}
+
+#define REFUSE(ev, s, r, f) refuse(ev, s, sizeof(s) - 1, NULL, r, f)
+
+START_TEST(reason_names)
+{
+	static const char *const want[] = {
+	        "none",
+	        "invalid_topic",
+	        "protected_topic",
+	        "unknown_event_type",
+	        "empty_payload",
+	        "payload_too_large",
+	        "invalid_utf8",
+	        "invalid_json",
+	        "duplicate_key",
+	        "too_deep",
+	        "number_out_of_range",
+	        "not_an_object",
+	        "topic_mismatch",
+	        "schema_violation",
+	        "internal",
+	};
+	int i;
+
+	ck_assert_int_eq((int)(sizeof(want) / sizeof(want[0])), JW_REASON__COUNT);
+	for(i = 0; i < JW_REASON__COUNT; i++)
+		ck_assert_str_eq(jw_reason_name((enum jw_reason)i), want[i]);
+	ck_assert_str_eq(jw_reason_name(JW_REASON__COUNT), "unknown");
+	ck_assert_str_eq(jw_reason_name((enum jw_reason) - 1), "unknown");
+	ck_assert_str_eq(jw_reason_name((enum jw_reason)1000), "unknown");
+}
+END_TEST
+
+START_TEST(accepted)
+{
+	struct jw_topic t = topic("s1", "j1", "progress");
+	static const char ok[] = "{\"type\":\"progress\",\"job_id\":\"j1\","
+	                         "\"session_id\":\"s1\",\"progress\":40}";
+	struct json_object *obj = NULL, *m = NULL;
+	struct jw_verdict v;
+
+	ck_assert_int_eq(jw_event_check(set, &t, ok, sizeof(ok) - 1, NULL, &obj, &v), 0);
+	ck_assert_int_eq(v.reason, JW_REASON_NONE);
+	ck_assert_str_eq(v.field, "");
+	ck_assert_str_eq(v.message, "");
+	ck_assert(json_object_object_get_ex(obj, "progress", &m));
+	ck_assert_int_eq(json_object_get_int(m), 40);
+	json_object_put(obj);
+
+	/* The caller may not want the object. */
+	ck_assert_int_eq(jw_event_check(set, &t, "{\"progress\":1}", 14, NULL, NULL, &v), 0);
+}
+END_TEST
+
+START_TEST(protected_topic)
+{
+	struct jw_verdict v;
+
+	v = REFUSE("state", "{}", JW_REASON_PROTECTED_TOPIC, "");
+	ck_assert_str_eq(v.message, "state is published by the broker only");
+	/* Before anything about the payload. */
+	REFUSE("state", "", JW_REASON_PROTECTED_TOPIC, "");
+}
+END_TEST
+
+START_TEST(unknown_event_type)
+{
+	struct jw_topic t = topic("s1", "j1", "progress");
+	struct jw_verdict v;
+
+	v = REFUSE("foo", "{}", JW_REASON_UNKNOWN_EVENT_TYPE, "");
+	ck_assert_str_eq(v.message, "no schema for event type \"foo\"");
+	/* Before the payload is looked at. */
+	REFUSE("foo", "", JW_REASON_UNKNOWN_EVENT_TYPE, "");
+	/* No schema set at all behaves the same. */
+	ck_assert_int_eq(jw_event_check(NULL, &t, "{}", 2, NULL, NULL, &v), -1);
+	ck_assert_int_eq(v.reason, JW_REASON_UNKNOWN_EVENT_TYPE);
+}
+END_TEST
+
+START_TEST(empty_payload)
+{
+	struct jw_verdict v;
+
+	v = REFUSE("progress", "", JW_REASON_EMPTY_PAYLOAD, "");
+	ck_assert_str_eq(v.message, "payload is empty");
+}
+END_TEST
+
+START_TEST(payload_too_large)
+{
+	struct jw_event_limits small = {100, 0};
+	struct jw_verdict v;
+	size_t n = 70000;
+	char *big = malloc(n);
+
+	ck_assert_ptr_nonnull(big);
+	/* Not even JSON: the size is checked before parsing. */
+	memset(big, 'x', n);
+	v = refuse("progress", big, n, NULL, JW_REASON_PAYLOAD_TOO_LARGE, "");
+	ck_assert_str_eq(v.message, "payload is 70000 bytes, limit 65536");
+	v = refuse("progress", big, 101, &small, JW_REASON_PAYLOAD_TOO_LARGE, "");
+	ck_assert_str_eq(v.message, "payload is 101 bytes, limit 100");
+	/* Exactly at the limit is parsed (and then refused as not JSON). */
+	refuse("progress", big, 100, &small, JW_REASON_INVALID_JSON, "");
+	free(big);
+}
+END_TEST
+
+START_TEST(parse_errors)
+{
+	struct jw_event_limits shallow = {0, 2};
+	struct jw_verdict v;
+	static const char deep[] = "{\"progress\":1,\"x\":{\"y\":[]}}";
+
+	v = REFUSE("progress", "{\"progress\":1", JW_REASON_INVALID_JSON, "");
+	ck_assert_str_eq(v.message, "unexpected end of input at byte 13, "
+	                            "expected ',' or '}'");
+	REFUSE("progress", "{\"progress\":\xff}", JW_REASON_INVALID_UTF8, "");
+	v = REFUSE("progress", "{\"progress\":1,\"progress\":2}", JW_REASON_DUPLICATE_KEY, "");
+	ck_assert_str_eq(v.message, "duplicate key \"progress\" at byte 14");
+	REFUSE("progress", "{\"progress\":1e999}", JW_REASON_NUMBER_OUT_OF_RANGE, "");
+	REFUSE("progress", "{\"progress\":NaN}", JW_REASON_INVALID_JSON, "");
+	REFUSE("progress", "\xEF\xBB\xBF{\"progress\":1}", JW_REASON_INVALID_JSON, "");
+	refuse("progress", deep, sizeof(deep) - 1, &shallow, JW_REASON_TOO_DEEP, "");
+	/* The default depth (32) allows it. */
+	{
+		struct jw_topic t = topic("s1", "j1", "progress");
+
+		ck_assert_int_eq(jw_event_check(set, &t, deep, sizeof(deep) - 1, NULL, NULL, &v), 0);
+	}
+}
+END_TEST
+
+START_TEST(not_an_object)
+{
+	static const char *const kinds[][2] = {
+	        {"[]", "array"},
+	        {"\"x\"", "string"},
+	        {"1", "number"},
+	        {"1.5", "number"},
+	        {"true", "boolean"},
+	        {"null", "null"},
+	};
+	size_t i;
+
+	for(i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct jw_verdict v;
+		char want[80];
+
+		v = refuse("progress", kinds[i][0], strlen(kinds[i][0]), NULL, JW_REASON_NOT_AN_OBJECT, "");
+		(void)snprintf(want, sizeof(want), "payload must be a JSON object, got %s", kinds[i][1]);
+		ck_assert_str_eq(v.message, want);
+	}
+}
+END_TEST
+
+START_TEST(topic_mismatch)
+{
+	struct jw_verdict v;
+	static const char nul[] = "{\"job_id\":\"a\\u0000b\\n\\u00e9\\\"\","
+	                          "\"progress\":1}";
+	char big[300];
+	int n;
+
+	v = REFUSE(
+	        "progress", "{\"type\":\"started\",\"progress\":1}", JW_REASON_TOPIC_MISMATCH, "/type");
+	ck_assert_str_eq(v.message, "/type: \"started\" does not match the "
+	                            "topic's event \"progress\"");
+	v = REFUSE(
+	        "progress", "{\"job_id\":\"xyz\",\"progress\":1}", JW_REASON_TOPIC_MISMATCH, "/job_id");
+	ck_assert_str_eq(v.message, "/job_id: \"xyz\" does not match the "
+	                            "topic's job \"j1\"");
+	v = REFUSE("progress", "{\"session_id\":\"s2\",\"progress\":1}", JW_REASON_TOPIC_MISMATCH,
+	        "/session_id");
+	ck_assert_str_eq(v.message, "/session_id: \"s2\" does not match the "
+	                            "topic's session \"s1\"");
+	v = REFUSE("progress", "{\"job_id\":7,\"progress\":1}", JW_REASON_TOPIC_MISMATCH, "/job_id");
+	ck_assert_str_eq(v.message, "/job_id: must be the string \"j1\" (the "
+	                            "topic's job), got number");
+	REFUSE("progress", "{\"type\":null,\"progress\":1}", JW_REASON_TOPIC_MISMATCH, "/type");
+
+	/* A prefix of the topic value is not a match. */
+	REFUSE("progress", "{\"job_id\":\"j\",\"progress\":1}", JW_REASON_TOPIC_MISMATCH, "/job_id");
+	/* Nor is the value with an embedded NUL after it. */
+	REFUSE("progress", "{\"job_id\":\"j1\\u0000\",\"progress\":1}", JW_REASON_TOPIC_MISMATCH,
+	        "/job_id");
+
+	/* Hostile values are escaped: NUL, control, non-ASCII, quote. */
+	v = REFUSE("progress", nul, JW_REASON_TOPIC_MISMATCH, "/job_id");
+	ck_assert_str_eq(v.message, "/job_id: \"a\\u0000b\\u000a\\u00e9\\\"\" "
+	                            "does not match the topic's job \"j1\"");
+
+	/* Long values are cut short and marked. */
+	n = snprintf(big, sizeof(big), "{\"job_id\":\"%0250d\",\"progress\":1}", 0);
+	v = refuse("progress", big, (size_t)n, NULL, JW_REASON_TOPIC_MISMATCH, "/job_id");
+	ck_assert_ptr_nonnull(strstr(v.message, "0000\"... does not match"));
+
+	/* The type is bound first, then the job, then the session. */
+	REFUSE("progress", "{\"session_id\":\"x\",\"job_id\":\"x\",\"type\":\"x\"}",
+	        JW_REASON_TOPIC_MISMATCH, "/type");
+	REFUSE("progress", "{\"session_id\":\"x\",\"job_id\":\"x\"}", JW_REASON_TOPIC_MISMATCH,
+	        "/job_id");
+	/* Binding comes before the schema. */
+	REFUSE("progress", "{\"session_id\":\"x\",\"progress\":500}", JW_REASON_TOPIC_MISMATCH,
+	        "/session_id");
+}
+END_TEST
+
+START_TEST(schema_violation)
+{
+	struct jw_verdict v;
+
+	v = REFUSE("progress", "{\"progress\":140}", JW_REASON_SCHEMA_VIOLATION, "/progress");
+	ck_assert_str_eq(v.keyword, "maximum");
+	v = REFUSE("progress", "{\"progress\":\"x\"}", JW_REASON_SCHEMA_VIOLATION, "/progress");
+	ck_assert_str_eq(v.keyword, "type");
+	/* Where a missing member points is the validator's choice. */
+	v = REFUSE("progress", "{}", JW_REASON_SCHEMA_VIOLATION, NULL);
+	ck_assert_str_eq(v.keyword, "required");
+	ck_assert_ptr_nonnull(strstr(v.message, "progress"));
+}
+END_TEST
+
+/* The shipped schemas give the same verdicts as the test ones. */
+START_TEST(shipped_schemas)
+{
+	struct jw_schemaset *shipped = NULL;
+	struct jw_topic t = topic("s1", "j1", "progress");
+	struct jw_verdict v;
+	char err[256] = "";
+	static const char ok[] = "{\"type\":\"progress\",\"progress\":50,\"message\":\"x\"}";
+	static const char over[] = "{\"progress\":140}";
+
+	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
+	        "load: %s", err);
+	ck_assert_int_eq(jw_event_check(shipped, &t, ok, sizeof(ok) - 1, NULL, NULL, &v), 0);
+	ck_assert_int_eq(jw_event_check(shipped, &t, over, sizeof(over) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(v.reason, JW_REASON_SCHEMA_VIOLATION);
+	ck_assert_str_eq(v.field, "/progress");
+	ck_assert_str_eq(v.keyword, "maximum");
+	t = topic("s1", "j1", "state");
+	ck_assert_int_eq(jw_event_check(shipped, &t, "{}", 2, NULL, NULL, &v), -1);
+	ck_assert_int_eq(v.reason, JW_REASON_PROTECTED_TOPIC);
+	jw_schemaset_free(shipped);
+}
+END_TEST
+
+/* Counts calls so the test sees the given allocator is the one used. */
+static int alloc_calls;
+
+static void *counting_alloc(size_t n)
+{
+	alloc_calls++;
+	return malloc(n);
+}
+
+static void splice_eq(const char *in, const char *want)
+{
+	size_t outlen = 0;
+	char *out;
+	int before = alloc_calls;
+
+	out = jw_event_splice_member(
+	        in, strlen(in), "ts", "\"2026-11-22T02:40:00.123Z\"", counting_alloc, &outlen);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(alloc_calls, before + 1);
+	ck_assert_uint_eq(outlen, strlen(want));
+	ck_assert(memcmp(out, want, outlen) == 0);
+	ck_assert_int_eq(out[outlen], '\0');
+	free(out);
+}
+
+START_TEST(splice)
+{
+	splice_eq("{}", "{\"ts\":\"2026-11-22T02:40:00.123Z\"}");
+	splice_eq("{ }", "{\"ts\":\"2026-11-22T02:40:00.123Z\" }");
+	splice_eq("{\r\n\t}", "{\"ts\":\"2026-11-22T02:40:00.123Z\"\r\n\t}");
+	splice_eq("{\"a\":1}", "{\"ts\":\"2026-11-22T02:40:00.123Z\",\"a\":1}");
+	splice_eq("  \n{ \"a\" : [1, {}] }\n",
+	        "  \n{\"ts\":\"2026-11-22T02:40:00.123Z\", \"a\" : [1, {}] }\n");
+	splice_eq("{\n  \"progress\": 50\n}",
+	        "{\"ts\":\"2026-11-22T02:40:00.123Z\",\n  \"progress\": 50\n}");
+}
+END_TEST
+
+START_TEST(splice_bytes)
+{
+	/* Bytes after the brace, NULs in strings included, are untouched. */
+	static const char in[] = "{\"m\":\"a\\u0000\xc3\xa9\",\"n\":1.50}";
+	static const char want[] = "{\"seq\":17,\"m\":\"a\\u0000\xc3\xa9\","
+	                           "\"n\":1.50}";
+	size_t outlen = 0;
+	char *out;
+
+	out = jw_event_splice_member(in, sizeof(in) - 1, "seq", "17", malloc, &outlen);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(outlen, sizeof(want) - 1);
+	ck_assert(memcmp(out, want, outlen) == 0);
+	free(out);
+
+	/* Not an object: refused rather than guessed at. */
+	ck_assert_ptr_null(jw_event_splice_member("[1]", 3, "ts", "1", malloc, &outlen));
+}
+END_TEST
+
+START_TEST(format_ts)
+{
+	char buf[32];
+
+	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 0, 0), 24);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
+	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 1795315200, 123456789L), 24);
+	ck_assert_str_eq(buf, "2026-11-22T02:40:00.123Z");
+	/* Milliseconds are truncated, never rounded up into the next second. */
+	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 1795315259, 999999999L), 24);
+	ck_assert_str_eq(buf, "2026-11-22T02:40:59.999Z");
+	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 951782400, 5000000L), 24);
+	ck_assert_str_eq(buf, "2000-02-29T00:00:00.005Z");
+	/* 25 bytes is enough; 24 is not. */
+	ck_assert_int_eq(jw_event_format_ts(buf, 25, 0, 0), 24);
+	ck_assert_int_eq(jw_event_format_ts(buf, 24, 0, 0), -1);
+}
+END_TEST
+
+/* One TCase per behaviour; those that check events get a schema dir. */
+#define ADD(s, test, with_schemas)                                                                 \
+	do {                                                                                           \
+		TCase *tc_ = tcase_create(#test);                                                          \
+		if(with_schemas)                                                                           \
+			tcase_add_checked_fixture(tc_, schemas_setup, schemas_teardown);                       \
+		tcase_add_test(tc_, test);                                                                 \
+		suite_add_tcase(s, tc_);                                                                   \
+	} while(0)
+
+static Suite *event_suite(void)
+{
+	Suite *s = suite_create("event");
+
+	ADD(s, reason_names, 0);
+	ADD(s, accepted, 1);
+	ADD(s, protected_topic, 1);
+	ADD(s, unknown_event_type, 1);
+	ADD(s, empty_payload, 1);
+	ADD(s, payload_too_large, 1);
+	ADD(s, parse_errors, 1);
+	ADD(s, not_an_object, 1);
+	ADD(s, topic_mismatch, 1);
+	ADD(s, schema_violation, 1);
+	ADD(s, shipped_schemas, 0);
+	ADD(s, splice, 0);
+	ADD(s, splice_bytes, 0);
+	ADD(s, format_ts, 0);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(event_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,260 @@
+/* Proves that a schema directory loads all or nothing: good files become sorted, findable types,
+ * and a bad name, a broken file, a bad schema or an empty directory fails the load, naming why. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "schema.h"
+#include "schemaset.h"
+
+static char tmpdir[64];
+
+static void make_dir(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/jw-schemaset-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void write_file(const char *name, const char *content)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(content, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Removes tmpdir and what the tests put in it (files, one level of
+ * subdirectories). */
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[512];
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			remove_tree(path);
+		else
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void teardown(void)
+{
+	remove_tree(tmpdir);
+}
+
+/* Loads tmpdir expecting failure; returns the error. */
+static const char *load_fails(char *err, size_t errlen)
+{
+	struct jw_schemaset *set = (struct jw_schemaset *)1;
+	ck_assert_int_eq(jw_schemaset_load_dir(tmpdir, &set, err, errlen), -1);
+	ck_assert_ptr_null(set);
+	ck_assert_msg(err[0] != '\0', "no error text");
+	return err;
+}
+
+START_TEST(loads_directory)
+{
+	struct jw_schemaset *set = NULL;
+	char err[512];
+
+	make_dir();
+	write_file("progress.json", "{\"type\":\"object\",\"properties\":{\"progress\":{\"maximum\":100}}}");
+	write_file("started.json", "{\"type\":\"object\"}");
+	write_file("validation-required.json", "true");
+	write_file("README.md", "not a schema");
+	write_file("notes.json.bak", "{");
+	char sub[128];
+	snprintf(sub, sizeof sub, "%s/examples", tmpdir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	write_file("examples/broken.json", "{");
+	snprintf(sub, sizeof sub, "%s/dir.json", tmpdir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+
+	ck_assert_msg(jw_schemaset_load_dir(tmpdir, &set, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(jw_schemaset_count(set), 3);
+	ck_assert_str_eq(jw_schemaset_type(set, 0), "progress");
+	ck_assert_str_eq(jw_schemaset_type(set, 1), "started");
+	ck_assert_str_eq(jw_schemaset_type(set, 2), "validation-required");
+	ck_assert_ptr_null(jw_schemaset_type(set, 3));
+
+	const struct jw_schema *s = jw_schemaset_find(set, "progress");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(jw_schemaset_find(set, "started"));
+	ck_assert_ptr_nonnull(jw_schemaset_find(set, "validation-required"));
+	ck_assert_ptr_null(jw_schemaset_find(set, "complete"));
+	ck_assert_ptr_null(jw_schemaset_find(set, "examples"));
+	ck_assert_ptr_null(jw_schemaset_find(set, ""));
+
+	struct jw_schema_error verr;
+	ck_assert_int_eq(jw_schema_validate(s, NULL, &verr), 0);
+	ck_assert_str_eq(verr.message, "/: type \"object\", got null");
+	jw_schemaset_free(set);
+}
+END_TEST
+
+START_TEST(refuses_bad_names)
+{
+	static const char *const bad[] = {
+		"Progress.json", "_x.json", "-x.json", "a.b.json", "a b.json", ".json", ".hidden.json",
+		/* 65 characters, one too many */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json",
+	};
+	char err[512], want[256];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		make_dir();
+		write_file("ok.json", "{}");
+		write_file(bad[i], "{}");
+		load_fails(err, sizeof err);
+		snprintf(want, sizeof want, "%s/%s: invalid event type name \"", tmpdir, bad[i]);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: %s", bad[i], err);
+		teardown();
+	}
+
+	/* The longest valid name: 64 characters. */
+	char longest[80];
+	memset(longest, 'a', 64);
+	memcpy(longest + 1, "_-", 2);
+	memcpy(longest + 64, ".json", 6);
+	make_dir();
+	write_file(longest, "{}");
+	struct jw_schemaset *set = NULL;
+	ck_assert_msg(jw_schemaset_load_dir(tmpdir, &set, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(jw_schemaset_count(set), 1);
+	jw_schemaset_free(set);
+}
+END_TEST
+
+START_TEST(refuses_broken_file)
+{
+	char err[512], want[256];
+
+	make_dir();
+	write_file("good.json", "{}");
+	write_file("failed.json", "{\"type\": \"object\",}");
+	load_fails(err, sizeof err);
+	snprintf(want, sizeof want, "%s/failed.json: ", tmpdir);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+
+	teardown();
+	make_dir();
+	/* Duplicate keys are refused by the strict parser. */
+	write_file("dup.json", "{\"type\":\"object\",\"type\":\"string\"}");
+	load_fails(err, sizeof err);
+	snprintf(want, sizeof want, "%s/dup.json: ", tmpdir);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+}
+END_TEST
+
+START_TEST(refuses_bad_schema)
+{
+	char err[512], want[384];
+
+	make_dir();
+	write_file("a.json", "{}");
+	write_file("b.json", "{\"properties\":{\"x\":{\"unevaluatedProperties\":false}}}");
+	write_file("c.json", "{}");
+	load_fails(err, sizeof err);
+	snprintf(want, sizeof want,
+	         "%s/b.json: unsupported keyword \"unevaluatedProperties\" at /properties/x", tmpdir);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(refuses_empty_dir)
+{
+	char err[512], want[256];
+
+	make_dir();
+	write_file("README.md", "nothing here");
+	load_fails(err, sizeof err);
+	snprintf(want, sizeof want, "%s: no schema files (*.json)", tmpdir);
+	ck_assert_str_eq(err, want);
+
+	teardown();
+	snprintf(want, sizeof want, "%s/missing", "/tmp/jw-schemaset-none");
+	struct jw_schemaset *set = (struct jw_schemaset *)1;
+	ck_assert_int_eq(jw_schemaset_load_dir(want, &set, err, sizeof err), -1);
+	ck_assert_ptr_null(set);
+	ck_assert_msg(strstr(err, "No such file or directory") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(failure_keeps_nothing)
+{
+	char err[512];
+
+	/* Many good files before and after the bad one: all of them must be
+	 * released (leak checkers run this suite), none handed out. */
+	make_dir();
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "t%02d.json", i);
+		write_file(name, "{\"properties\":{\"a\":{\"pattern\":\"^x\"}},\"enum\":[{\"a\":\"x\"}]}");
+	}
+	write_file("t10.json", "{\"$ref\":\"#/nowhere\"}");
+	load_fails(err, sizeof err);
+	ck_assert_msg(strstr(err, "/t10.json: $ref \"#/nowhere\" does not resolve at /") != NULL, "%s",
+	              err);
+
+	/* A NULL error buffer is allowed. */
+	struct jw_schemaset *set = (struct jw_schemaset *)1;
+	ck_assert_int_eq(jw_schemaset_load_dir(tmpdir, &set, NULL, 0), -1);
+	ck_assert_ptr_null(set);
+
+	jw_schemaset_free(NULL);
+	ck_assert_uint_eq(jw_schemaset_count(NULL), 0);
+	ck_assert_ptr_null(jw_schemaset_find(NULL, "x"));
+}
+END_TEST
+
+static Suite *schemaset_suite(void)
+{
+	Suite *s = suite_create("schemaset");
+	struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+		{"loads_directory", loads_directory},
+		{"refuses_bad_names", refuses_bad_names},
+		{"refuses_broken_file", refuses_broken_file},
+		{"refuses_bad_schema", refuses_bad_schema},
+		{"refuses_empty_dir", refuses_empty_dir},
+		{"failure_keeps_nothing", failure_keeps_nothing},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_add_checked_fixture(tc, NULL, teardown);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(schemaset_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
