@@ -153,6 +153,30 @@ static int check_binding(struct json_object *obj, const char *name, const char *
 	return -1;
 }
 
+/*
+ * Contract rules JSON Schema cannot express (product.md): a progress
+ * event's current must not exceed its total. Runs after the schema, so the
+ * members, when present, are known to be numbers.
+ */
+static int check_rules(struct json_object *doc, const struct jw_topic *t, struct jw_verdict *v)
+{
+	struct json_object *cur, *tot;
+
+	if(strcmp(t->event, "progress") != 0)
+		return 0;
+	if(!json_object_object_get_ex(doc, "current", &cur) ||
+	        !json_object_object_get_ex(doc, "total", &tot))
+		return 0;
+	if(json_object_get_double(cur) > json_object_get_double(tot)) {
+		reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %s, got %s",
+		        json_object_to_json_string_ext(tot, JSON_C_TO_STRING_PLAIN),
+		        json_object_to_json_string_ext(cur, JSON_C_TO_STRING_PLAIN));
+		(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
+		return -1;
+	}
+	return 0;
+}
+
 int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, const void *payload,
         size_t len, const struct jw_event_limits *limits, struct json_object **obj,
         struct jw_verdict *v)
@@ -221,6 +245,8 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 		(void)snprintf(v->keyword, sizeof(v->keyword), "%s", serr.keyword);
 		goto out;
 	}
+	if(check_rules(doc, t, v) < 0)
+		goto out;
 	if(obj) {
 		*obj = doc;
 		doc = NULL;

@@ -21,6 +21,7 @@ static const char *const names[JW_REASON__COUNT] = {
         [JW_REASON_TOPIC_MISMATCH] = "topic_mismatch",
         [JW_REASON_SCHEMA_VIOLATION] = "schema_violation",
         [JW_REASON_INTERNAL] = "internal",
+        [JW_REASON_RULE_VIOLATION] = "rule_violation",
 };
 
 const char *jw_reason_name(enum jw_reason reason)

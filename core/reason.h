@@ -22,6 +22,7 @@ enum jw_reason {
 	JW_REASON_TOPIC_MISMATCH,      /* type / job_id / session_id disagree */
 	JW_REASON_SCHEMA_VIOLATION,
 	JW_REASON_INTERNAL,            /* out of memory and the like */
+	JW_REASON_RULE_VIOLATION,      /* a contract rule JSON Schema cannot say */
 	JW_REASON__COUNT
 };
 

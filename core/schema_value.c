@@ -267,6 +267,7 @@ int jw_schema__value_copy(const struct json_object *src, struct json_object **ou
 {
 	struct json_object *dst = NULL;
 	struct jw_value v;
+	int rc = -1;
 
 	*out = NULL;
 	jw_schema__value_init(&v, src);
@@ -295,10 +296,10 @@ int jw_schema__value_copy(const struct json_object *src, struct json_object **ou
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *c;
 			if (jw_schema__value_copy(json_object_array_get_idx(src, i), &c) < 0)
-				goto fail;
+				goto out;
 			if (json_object_array_add(dst, c) < 0) {
 				json_object_put(c);
-				goto fail;
+				goto out;
 			}
 		}
 		break;
@@ -311,10 +312,10 @@ int jw_schema__value_copy(const struct json_object *src, struct json_object **ou
 		     e = lh_entry_next(e)) {
 			struct json_object *c;
 			if (jw_schema__value_copy(lh_entry_v(e), &c) < 0)
-				goto fail;
+				goto out;
 			if (json_object_object_add(dst, lh_entry_k(e), c) < 0) {
 				json_object_put(c);
-				goto fail;
+				goto out;
 			}
 		}
 		break;
@@ -322,10 +323,11 @@ int jw_schema__value_copy(const struct json_object *src, struct json_object **ou
 	if (dst == NULL)
 		return -1;
 	*out = dst;
-	return 0;
-fail:
+	dst = NULL;
+	rc = 0;
+out:
 	json_object_put(dst);
-	return -1;
+	return rc;
 }
 
 size_t jw_schema__utf8_length(const char *s, size_t len)

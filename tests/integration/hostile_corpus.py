@@ -93,6 +93,7 @@ case("type of another event", '{"type": "complete", "progress": 5}', "topic_mism
 case("type not a string", '{"type": 5, "progress": 5}', "topic_mismatch", "/type")
 case("job_id mismatch", '{"job_id": "other", "progress": 5}', "topic_mismatch", "/job_id")
 case("session_id mismatch", '{"session_id": "other", "progress": 5}', "topic_mismatch", "/session_id")
+case("current above total", '{"current": 11, "total": 10}', "rule_violation", "/current")
 case("job_id with NUL", '{"job_id": "j1\\u0000", "progress": 5}', "topic_mismatch", "/job_id")
 # Topics.
 ok = '{"progress": 5}'

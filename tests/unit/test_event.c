@@ -117,6 +117,7 @@ START_TEST(reason_names)
 	        "topic_mismatch",
 	        "schema_violation",
 	        "internal",
+	        "rule_violation",
 	};
 	int i;
 
@@ -320,6 +321,28 @@ START_TEST(schema_violation)
 }
 END_TEST
 
+/* Contract rules beyond the schema: current may not exceed total. */
+START_TEST(current_above_total)
+{
+	struct jw_schemaset *shipped = NULL;
+	struct jw_verdict v;
+	struct jw_topic t = topic("s1", "j1", "progress");
+	char err[256] = "";
+	static const char ok[] = "{\"current\": 10, \"total\": 10}";
+	static const char bad[] = "{\"current\": 10.5, \"total\": 10}";
+
+	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
+	        "load: %s", err);
+	ck_assert_int_eq(jw_event_check(shipped, &t, ok, sizeof(ok) - 1, NULL, NULL, &v), 0);
+	ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
+	ck_assert_str_eq(v.field, "/current");
+	ck_assert_str_eq(v.keyword, "current_le_total");
+	ck_assert_str_eq(v.message, "/current: must not exceed total 10, got 10.5");
+	jw_schemaset_free(shipped);
+}
+END_TEST
+
 /* The shipped schemas give the same verdicts as the test ones. */
 START_TEST(shipped_schemas)
 {
@@ -446,6 +469,7 @@ static Suite *event_suite(void)
 	ADD(s, topic_mismatch, 1);
 	ADD(s, schema_violation, 1);
 	ADD(s, shipped_schemas, 0);
+	ADD(s, current_above_total, 0);
 	ADD(s, splice, 0);
 	ADD(s, splice_bytes, 0);
 	ADD(s, format_ts, 0);

@@ -487,11 +487,14 @@ START_TEST(test_manifest_entries_well_formed)
 				known_reason = 1;
 		ck_assert_msg(known_reason, "manifest: %s: unknown reason \"%s\"",
 		              x->rel, x->reason);
-		ck_assert_msg(strcmp(x->reason, "schema_violation") != 0 ||
+		/* Schema and rule violations name the keyword (or rule). */
+		ck_assert_msg((strcmp(x->reason, "schema_violation") != 0 &&
+		               strcmp(x->reason, "rule_violation") != 0) ||
 		              x->keyword[0] != '\0',
-		              "manifest: %s: schema_violation without keyword",
-		              x->rel);
+		              "manifest: %s: %s without keyword",
+		              x->rel, x->reason);
 		ck_assert_msg(strcmp(x->reason, "schema_violation") == 0 ||
+		              strcmp(x->reason, "rule_violation") == 0 ||
 		              x->keyword[0] == '\0',
 		              "manifest: %s: keyword given for %s", x->rel,
 		              x->reason);
