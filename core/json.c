@@ -959,12 +959,21 @@ int jw_json_parse_file(
 		goto out;
 	}
 	if(jw_json_parse(buf, len, max_depth, out, err) < 0) {
-		int n;
+		/* "path: cause", cut to fit; a long path may shorten the cause,
+		 * the offset survives in err->offset. Built by hand because
+		 * snprintf into the buffer we copy from cannot be proven safe. */
+		const char *parts[3] = {path, ": ", inner};
+		size_t used = 0;
 
 		memcpy(inner, err->message, sizeof(inner));
-		n = snprintf(err->message, sizeof(err->message), "%s: %s", path, inner);
-		/* A long path may cut the cause short; the offset survives. */
-		(void)n;
+		for(size_t k = 0; k < 3; k++) {
+			size_t n = strlen(parts[k]);
+			if(n > sizeof(err->message) - 1 - used)
+				n = sizeof(err->message) - 1 - used;
+			memcpy(err->message + used, parts[k], n);
+			used += n;
+		}
+		err->message[used] = '\0';
 		goto out;
 	}
 	rc = 0;

@@ -1154,6 +1154,8 @@ static int resolve_refs(struct cctx *c)
 			return -1;
 		if (ref_target(c, c->refs[i].ref, &target, &ptr) < 0)
 			return -1;
+		/* A linear scan per ref: compile time only, and event
+		 * schemas have tens of nodes, not thousands. */
 		for (size_t j = 0; j < c->s->n_nodes && t == NULL; j++) {
 			if (c->s->nodes[j]->src == target)
 				t = c->s->nodes[j];

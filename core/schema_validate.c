@@ -578,17 +578,23 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			return fail(c, n->required[i], "required", "required property %s missing", name);
 		}
 	}
+	size_t declared = 0;
 	for (size_t i = 0; i < n->n_props; i++) {
 		struct json_object *child;
 		if (!json_object_object_get_ex(o, n->props[i].name, &child))
 			continue;
+		declared++;
 		push_key(c, n->props[i].name);
 		r = validate_child(c, n->props[i].node, child);
 		pop(c);
 		if (r != 1)
 			return r;
 	}
-	if (n->n_pattern_props > 0 || n->additional != NULL) {
+	/* When every member was a declared property there is nothing left for
+	 * additionalProperties: the usual case for a valid event, and it
+	 * skips the per-member pass entirely. */
+	if (n->n_pattern_props > 0 ||
+	    (n->additional != NULL && declared < (size_t)json_object_object_length(o))) {
 		r = validate_extra_members(c, n, o);
 		if (r != 1)
 			return r;
@@ -859,8 +865,9 @@ int jw_schema_validate(const struct jw_schema *s, const struct json_object *inst
 		} else {
 			err->pointer[0] = '\0';
 			err->keyword[0] = '\0';
-			snprintf(err->message, sizeof err->message, "%s",
-			         r < 0 ? "out of memory while validating" : "");
+			err->message[0] = '\0';
+			if (r < 0)
+				snprintf(err->message, sizeof err->message, "out of memory while validating");
 		}
 	}
 	return r;

@@ -56,6 +56,19 @@ jw_wait_port() { # port [timeout_s]
 	return 1
 }
 
+# Starts mosquitto -c CONF in the background with stderr to LOG and sets
+# JW_LAST_PID to the broker's own pid. Sanitizer builds of the plugin need
+# their runtimes preloaded into the (uninstrumented) broker. stdout goes to
+# /dev/null so no broker outliving a test holds CTest's output pipe.
+jw_spawn_mosquitto() { # conf log
+	if [ -n "${JW_BROKER_PRELOAD:-}" ]; then
+		LD_PRELOAD=$JW_BROKER_PRELOAD mosquitto -c "$1" >/dev/null 2>"$2" &
+	else
+		mosquitto -c "$1" >/dev/null 2>"$2" &
+	fi
+	JW_LAST_PID=$!
+}
+
 # jw_start_broker NAME [extra config lines...]: writes $JW_TMP/NAME.conf,
 # starts mosquitto, and sets JW_PORT (TCP), JW_WS_PORT, JW_LOG, JW_PID.
 # JW_PLUGIN_OPTS (newline-separated plugin_opt lines) is appended to the
@@ -87,13 +100,8 @@ jw_start_broker() {
 		done
 	} >"$conf"
 	chmod 644 "$conf"
-	# Sanitizer builds of the plugin need their runtimes in the broker.
-	if [ -n "${JW_BROKER_PRELOAD:-}" ]; then
-		LD_PRELOAD=$JW_BROKER_PRELOAD mosquitto -c "$conf" 2>"$JW_LOG" &
-	else
-		mosquitto -c "$conf" 2>"$JW_LOG" &
-	fi
-	JW_PID=$!
+	jw_spawn_mosquitto "$conf" "$JW_LOG"
+	JW_PID=$JW_LAST_PID
 	JW_BROKER_PIDS+=("$JW_PID")
 	if ! jw_wait_port "$JW_PORT" 10; then
 		echo "broker $name did not start; log:" >&2

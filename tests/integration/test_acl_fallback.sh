@@ -43,6 +43,10 @@ log=$JW_TMP/typo.log
 port=$(jw_free_port)
 printf 'log_dest stderr\nlistener %s 127.0.0.1\nallow_anonymous true\nplugin %s\nplugin_opt_schemas_dir %s\nplugin_opt_shemas_dir x\n' \
 	"$port" "$JW_PLUGIN" "$JW_SCHEMAS" >"$JW_TMP/typo.conf"
-timeout 10 mosquitto -c "$JW_TMP/typo.conf" 2>"$log" >/dev/null
+jw_spawn_mosquitto "$JW_TMP/typo.conf" "$log"
+typo_pid=$JW_LAST_PID
+for _ in $(seq 100); do kill -0 "$typo_pid" 2>/dev/null || break; sleep 0.1; done
+jw_check "broker with a misspelt option exits" bash -c "! kill -0 $typo_pid 2>/dev/null"
+kill "$typo_pid" 2>/dev/null; wait "$typo_pid" 2>/dev/null
 jw_check "misspelt option refused at start" grep -q 'unknown option plugin_opt_shemas_dir' "$log"
 jw_done

@@ -134,9 +134,12 @@ static int collect(const char *rel)
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "",
-		         de->d_name);
-		snprintf(full, sizeof full, "%s/%s", EXAMPLES_DIR, child);
+		if (snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "",
+		             de->d_name) >= (int)sizeof child ||
+		    snprintf(full, sizeof full, "%s/%s", EXAMPLES_DIR, child) >= (int)sizeof full) {
+			rc = -1;
+			break;
+		}
 		if (is_dir(full)) {
 			rc = collect(child);
 		} else if (kind && has_json_suffix(de->d_name)) {

@@ -1,0 +1,558 @@
+/*
+ * MQTT load generator: one publisher and one subscriber connection (MQTT 5,
+ * QoS 1 both ways) in one thread, a stream of ~300-byte progress events with
+ * the publisher's in-flight window kept full, and publish-to-delivery
+ * latency per message. Prints one key=value line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "payload.h"
+
+struct options {
+	const char *host;
+	int port;
+	uint64_t count;     /* measured messages */
+	uint64_t warmup;    /* messages sent first and not measured */
+	uint64_t jobs;      /* topics jobs/<session>/job-<k>/progress, k < jobs */
+	const char *prefix; /* first topic level */
+	const char *session;
+	const char *label;  /* echoed in the output line */
+	uint64_t window;    /* publisher in-flight window (MQTT 5 send maximum) */
+	uint64_t ahead;     /* max published-but-not-delivered, 0 = no limit */
+	uint64_t size;      /* payload bytes */
+	uint64_t timeout_s; /* give up after this long without progress */
+	bool nodelay;
+};
+
+/* The whole run's state: userdata of both connections. */
+struct bench {
+	struct options o;
+	struct mosquitto *pub;
+	struct mosquitto *sub;
+	bool pub_ready;
+	bool sub_ready;
+	bool failed;
+	uint64_t window; /* o.window, lowered to the broker's receive maximum */
+	uint64_t total;  /* warmup + count */
+	uint64_t per_job;
+	uint64_t sent;
+	uint64_t acked;
+	uint64_t rejected; /* PUBACK with a failure reason code */
+	uint64_t received; /* distinct benchmark messages delivered */
+	uint64_t dups;
+	uint64_t foreign; /* deliveries that are not benchmark messages */
+	uint64_t with_ts; /* deliveries whose first member is "ts" */
+	unsigned char *seen;
+	uint64_t *lat_ns; /* latencies of measured messages, in arrival order */
+	uint64_t nlat;
+	int64_t t_first;     /* publish time of the first measured message */
+	int64_t t_last;      /* delivery time of the last measured message */
+	int64_t t_progress;  /* last time anything was acknowledged or delivered */
+	char **topics;
+	char payload[BENCH_PAYLOAD_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: mqtt_bench [options]\n"
+	        "  --host H        broker address (default 127.0.0.1)\n"
+	        "  --port P        broker port (default 1883)\n"
+	        "  --count N       measured messages (default 200000)\n"
+	        "  --warmup N      unmeasured messages sent first (default 10000)\n"
+	        "  --jobs N        jobs the stream is spread over (default 100)\n"
+	        "  --prefix P      first topic level (default jobs)\n"
+	        "  --session S     session level (default bench)\n"
+	        "  --window N      publisher in-flight window (default 20)\n"
+	        "  --ahead N       most messages published but not yet delivered, 0 = no\n"
+	        "                  limit (default 500; keeps the broker queue below\n"
+	        "                  max_queued_messages 1000, where QoS 1 messages are dropped)\n"
+	        "  --size N        payload bytes (default %u)\n"
+	        "  --timeout S     give up after S seconds without progress (default 10)\n"
+	        "  --nodelay       set TCP_NODELAY on both connections\n"
+	        "  --label L       first field of the output line (default run)\n",
+	        BENCH_PAYLOAD_SIZE);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if(!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if(errno || *end)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	uint64_t port = 1883;
+
+	for(int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int bad = 0;
+
+		if(!strcmp(a, "--nodelay")) {
+			o->nodelay = true;
+			continue;
+		}
+		if(!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if(!val) {
+			fprintf(stderr, "mqtt_bench: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if(!strcmp(a, "--host"))
+			o->host = val;
+		else if(!strcmp(a, "--port"))
+			bad = parse_u64(val, &port) || port == 0 || port > 65535;
+		else if(!strcmp(a, "--count"))
+			bad = parse_u64(val, &o->count) || o->count == 0;
+		else if(!strcmp(a, "--warmup"))
+			bad = parse_u64(val, &o->warmup);
+		else if(!strcmp(a, "--jobs"))
+			bad = parse_u64(val, &o->jobs) || o->jobs == 0 || o->jobs > 100000;
+		else if(!strcmp(a, "--prefix"))
+			o->prefix = val;
+		else if(!strcmp(a, "--session"))
+			o->session = val;
+		else if(!strcmp(a, "--window"))
+			bad = parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
+		else if(!strcmp(a, "--ahead"))
+			bad = parse_u64(val, &o->ahead);
+		else if(!strcmp(a, "--size"))
+			bad = parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
+		else if(!strcmp(a, "--timeout"))
+			bad = parse_u64(val, &o->timeout_s) || o->timeout_s == 0;
+		else if(!strcmp(a, "--label"))
+			o->label = val;
+		else
+			bad = 1;
+		if(bad) {
+			fprintf(stderr, "mqtt_bench: bad option %s %s\n", a, val);
+			return -1;
+		}
+	}
+	o->port = (int)port;
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void fail(struct bench *b, const char *what, int rc)
+{
+	fprintf(stderr, "mqtt_bench: %s: %s\n", what, mosquitto_strerror(rc));
+	b->failed = true;
+}
+
+static void on_pub_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+        const mosquitto_property *props)
+{
+	struct bench *b = obj;
+	uint16_t recv_max = 0;
+
+	(void)mosq;
+	(void)flags;
+	if(rc) {
+		fprintf(stderr, "mqtt_bench: publisher refused: %s\n", mosquitto_reason_string(rc));
+		b->failed = true;
+		return;
+	}
+	/* Never have more in flight than the broker accepts: libmosquitto would
+	 * queue the excess inside the client and inflate the latencies. */
+	if(mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &recv_max, false) &&
+	        recv_max > 0 && recv_max < b->window)
+		b->window = recv_max;
+	b->pub_ready = true;
+}
+
+static void on_sub_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+        const mosquitto_property *props)
+{
+	struct bench *b = obj;
+	char filter[512];
+	int n;
+
+	(void)flags;
+	(void)props;
+	if(rc) {
+		fprintf(stderr, "mqtt_bench: subscriber refused: %s\n", mosquitto_reason_string(rc));
+		b->failed = true;
+		return;
+	}
+	n = snprintf(filter, sizeof(filter), "%s/%s/+/progress", b->o.prefix, b->o.session);
+	if(n < 0 || (size_t)n >= sizeof(filter)) {
+		fprintf(stderr, "mqtt_bench: topic too long\n");
+		b->failed = true;
+		return;
+	}
+	rc = mosquitto_subscribe_v5(mosq, NULL, filter, 1, 0, NULL);
+	if(rc)
+		fail(b, "subscribe", rc);
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
+        const int *granted_qos, const mosquitto_property *props)
+{
+	struct bench *b = obj;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	if(qos_count != 1 || granted_qos[0] != 1) {
+		fprintf(stderr, "mqtt_bench: subscription not granted at QoS 1\n");
+		b->failed = true;
+		return;
+	}
+	b->sub_ready = true;
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
+        const mosquitto_property *props)
+{
+	struct bench *b = obj;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	b->acked++;
+	b->t_progress = now_ns();
+	if(reason >= 0x80) {
+		if(!b->rejected)
+			fprintf(stderr, "mqtt_bench: PUBACK reason 0x%02x: %s\n", (unsigned)reason,
+			        mosquitto_reason_string(reason));
+		b->rejected++;
+	}
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+        const mosquitto_property *props)
+{
+	struct bench *b = obj;
+	int64_t now = now_ns(), sent;
+	uint64_t seq;
+
+	(void)mosq;
+	(void)props;
+	/* libmosquitto NUL-terminates every payload it hands over. */
+	if(!msg->payload || bench_payload_parse(msg->payload, &sent, &seq) < 0 || seq >= b->total) {
+		b->foreign++;
+		return;
+	}
+	if(b->seen[seq]) {
+		b->dups++;
+		return;
+	}
+	b->seen[seq] = 1;
+	b->received++;
+	b->t_progress = now;
+	if(msg->payloadlen > 6 && !memcmp(msg->payload, "{\"ts\":", 6))
+		b->with_ts++;
+	if(seq >= b->o.warmup) {
+		b->lat_ns[b->nlat++] = now > sent ? (uint64_t)(now - sent) : 0;
+		b->t_last = now;
+	}
+}
+
+/* Publishes message number b->sent. */
+static int publish_one(struct bench *b)
+{
+	uint64_t seq = b->sent;
+	int64_t t = now_ns();
+	int len, rc;
+
+	len = bench_payload_format(b->payload, sizeof(b->payload), seq, seq / b->o.jobs, b->per_job,
+	        t, (size_t)b->o.size);
+	if(len < 0) {
+		fprintf(stderr, "mqtt_bench: payload does not fit\n");
+		b->failed = true;
+		return -1;
+	}
+	rc = mosquitto_publish_v5(
+	        b->pub, NULL, b->topics[seq % b->o.jobs], len, b->payload, 1, false, NULL);
+	if(rc) {
+		fail(b, "publish", rc);
+		return -1;
+	}
+	if(seq == b->o.warmup)
+		b->t_first = t;
+	b->sent++;
+	return 0;
+}
+
+/* Fills the in-flight window (and the delivery lead, when limited). */
+static void pump(struct bench *b)
+{
+	while(!b->failed && b->sent < b->total && b->sent - b->acked < b->window &&
+	        (!b->o.ahead || b->sent - b->received < b->o.ahead)) {
+		if(publish_one(b) < 0)
+			return;
+	}
+}
+
+/* One pass of the shared event loop: waits up to timeout_ms for either
+ * socket, then lets libmosquitto read, write and keep alive. */
+static int loop_once(struct bench *b, int timeout_ms)
+{
+	struct mosquitto *m[2] = {b->pub, b->sub};
+	struct pollfd fds[2];
+	int rc;
+
+	for(int i = 0; i < 2; i++) {
+		fds[i].fd = mosquitto_socket(m[i]);
+		fds[i].events = POLLIN;
+		if(mosquitto_want_write(m[i]))
+			fds[i].events |= POLLOUT;
+		fds[i].revents = 0;
+		if(fds[i].fd < 0) {
+			fprintf(stderr, "mqtt_bench: connection lost\n");
+			return -1;
+		}
+	}
+	if(poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+		perror("mqtt_bench: poll");
+		return -1;
+	}
+	for(int i = 0; i < 2; i++) {
+		if(fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			rc = mosquitto_loop_read(m[i], 1);
+			if(rc) {
+				fail(b, "read", rc);
+				return -1;
+			}
+		}
+		/* Callbacks run by the read only queue packets: flush them now. */
+		if(mosquitto_want_write(m[i])) {
+			rc = mosquitto_loop_write(m[i], 1);
+			if(rc) {
+				fail(b, "write", rc);
+				return -1;
+			}
+		}
+		rc = mosquitto_loop_misc(m[i]);
+		if(rc) {
+			fail(b, "keepalive", rc);
+			return -1;
+		}
+	}
+	return b->failed ? -1 : 0;
+}
+
+static struct mosquitto *client_new(struct bench *b, const char *role)
+{
+	char id[64];
+	struct mosquitto *m;
+
+	snprintf(id, sizeof(id), "jwbench-%s-%ld", role, (long)getpid());
+	m = mosquitto_new(id, true, b);
+	if(!m)
+		return NULL;
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	if(b->o.nodelay)
+		mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+	return m;
+}
+
+static int connect_both(struct bench *b)
+{
+	int64_t deadline;
+	int rc;
+
+	b->pub = client_new(b, "pub");
+	b->sub = client_new(b, "sub");
+	if(!b->pub || !b->sub) {
+		fprintf(stderr, "mqtt_bench: out of memory\n");
+		return -1;
+	}
+	mosquitto_int_option(b->pub, MOSQ_OPT_SEND_MAXIMUM, (int)b->o.window);
+	mosquitto_connect_v5_callback_set(b->pub, on_pub_connect);
+	mosquitto_publish_v5_callback_set(b->pub, on_publish);
+	mosquitto_connect_v5_callback_set(b->sub, on_sub_connect);
+	mosquitto_subscribe_v5_callback_set(b->sub, on_subscribe);
+	mosquitto_message_v5_callback_set(b->sub, on_message);
+
+	rc = mosquitto_connect_bind_v5(b->sub, b->o.host, b->o.port, 60, NULL, NULL);
+	if(rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_connect_bind_v5(b->pub, b->o.host, b->o.port, 60, NULL, NULL);
+	if(rc) {
+		fprintf(stderr, "mqtt_bench: connect to %s:%d: %s\n", b->o.host, b->o.port,
+		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		return -1;
+	}
+	deadline = now_ns() + 10 * 1000000000LL;
+	while(!(b->pub_ready && b->sub_ready)) {
+		if(loop_once(b, 100) < 0)
+			return -1;
+		if(now_ns() > deadline) {
+			fprintf(stderr, "mqtt_bench: no CONNACK/SUBACK within 10 s\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of the sorted v[0..n), in milliseconds. */
+static double pct_ms(const uint64_t *v, uint64_t n, double p)
+{
+	uint64_t rank;
+
+	if(!n)
+		return 0.0;
+	rank = (uint64_t)((p / 100.0) * (double)n + 0.999999);
+	if(rank < 1)
+		rank = 1;
+	if(rank > n)
+		rank = n;
+	return (double)v[rank - 1] / 1e6;
+}
+
+static int run(struct bench *b)
+{
+	int64_t limit = (int64_t)b->o.timeout_s * 1000000000LL;
+
+	b->t_progress = now_ns();
+	while(b->acked < b->total || b->received < b->total) {
+		pump(b);
+		if(b->failed || loop_once(b, 100) < 0)
+			return -1;
+		if(now_ns() - b->t_progress > limit) {
+			fprintf(stderr,
+			        "mqtt_bench: stalled for %" PRIu64 " s: sent %" PRIu64 ", acked %" PRIu64
+			        ", received %" PRIu64 " of %" PRIu64 "\n",
+			        b->o.timeout_s, b->sent, b->acked, b->received, b->total);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* This process's CPU time (user + system) so far, in seconds. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if(getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0.0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void report(struct bench *b)
+{
+	uint64_t lost = b->total - b->received;
+	double secs = b->t_last > b->t_first ? (double)(b->t_last - b->t_first) / 1e9 : 0.0;
+	double cpu = cpu_seconds();
+
+	qsort(b->lat_ns, (size_t)b->nlat, sizeof(*b->lat_ns), cmp_u64);
+	printf("label=%s messages=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f p50_ms=%.3f "
+	       "p99_ms=%.3f max_ms=%.3f lost=%" PRIu64 " rejected=%" PRIu64 " dups=%" PRIu64
+	       " ts_added=%" PRIu64 " window=%" PRIu64 " bytes=%" PRIu64 " client_cpu_us=%.1f\n",
+	        b->o.label, b->nlat, secs, secs > 0 ? (double)b->nlat / secs : 0.0,
+	        pct_ms(b->lat_ns, b->nlat, 50), pct_ms(b->lat_ns, b->nlat, 99),
+	        b->nlat ? (double)b->lat_ns[b->nlat - 1] / 1e6 : 0.0, lost, b->rejected, b->dups,
+	        b->with_ts, b->window, b->o.size, b->total ? cpu * 1e6 / (double)b->total : 0.0);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b;
+	int rc = 1, n;
+
+	memset(&b, 0, sizeof(b));
+	b.o = (struct options){.host = "127.0.0.1",
+	        .port = 1883,
+	        .count = 200000,
+	        .warmup = 10000,
+	        .jobs = 100,
+	        .prefix = "jobs",
+	        .session = "bench",
+	        .label = "run",
+	        .window = 20,
+	        .ahead = 500,
+	        .size = BENCH_PAYLOAD_SIZE,
+	        .timeout_s = 10};
+	if(parse_args(argc, argv, &b.o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	b.window = b.o.window;
+	b.total = b.o.warmup + b.o.count;
+	b.per_job = (b.total + b.o.jobs - 1) / b.o.jobs;
+	b.seen = calloc((size_t)b.total, 1);
+	b.lat_ns = calloc((size_t)b.o.count, sizeof(*b.lat_ns));
+	b.topics = calloc((size_t)b.o.jobs, sizeof(*b.topics));
+	if(!b.seen || !b.lat_ns || !b.topics)
+		goto nomem;
+	for(uint64_t k = 0; k < b.o.jobs; k++) {
+		size_t cap = strlen(b.o.prefix) + strlen(b.o.session) + 48;
+
+		b.topics[k] = malloc(cap);
+		if(!b.topics[k])
+			goto nomem;
+		n = snprintf(b.topics[k], cap, "%s/%s/job-%" PRIu64 "/progress", b.o.prefix, b.o.session,
+		        k);
+		if(n < 0 || (size_t)n >= cap)
+			goto nomem;
+	}
+
+	mosquitto_lib_init();
+	if(connect_both(&b) == 0 && run(&b) == 0)
+		rc = 0;
+	report(&b);
+	if(b.received < b.total || b.rejected || b.dups)
+		rc = 1;
+	if(b.pub) {
+		mosquitto_disconnect_v5(b.pub, 0, NULL);
+		mosquitto_destroy(b.pub);
+	}
+	if(b.sub) {
+		mosquitto_disconnect_v5(b.sub, 0, NULL);
+		mosquitto_destroy(b.sub);
+	}
+	mosquitto_lib_cleanup();
+	goto out;
+nomem:
+	fprintf(stderr, "mqtt_bench: out of memory\n");
+out:
+	for(uint64_t k = 0; b.topics && k < b.o.jobs; k++)
+		free(b.topics[k]);
+	free(b.topics);
+	free(b.seen);
+	free(b.lat_ns);
+	return rc;
+}
