@@ -57,9 +57,10 @@ struct bench {
 	unsigned char *seen;
 	uint64_t *lat_ns; /* latencies of measured messages, in arrival order */
 	uint64_t nlat;
-	int64_t t_first;     /* publish time of the first measured message */
-	int64_t t_last;      /* delivery time of the last measured message */
-	int64_t t_progress;  /* last time anything was acknowledged or delivered */
+	int64_t t_first;    /* publish time of the first measured message */
+	int64_t t_last;     /* delivery time of the last measured message */
+	int64_t t_progress; /* last time anything was acknowledged or delivered */
+	int last_len;       /* size of the last payload sent */
 	char **topics;
 	char payload[BENCH_PAYLOAD_MAX];
 };
@@ -172,8 +173,8 @@ static void fail(struct bench *b, const char *what, int rc)
 	b->failed = true;
 }
 
-static void on_pub_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
-        const mosquitto_property *props)
+static void on_pub_connect(
+        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
 {
 	struct bench *b = obj;
 	uint16_t recv_max = 0;
@@ -193,8 +194,8 @@ static void on_pub_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	b->pub_ready = true;
 }
 
-static void on_sub_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
-        const mosquitto_property *props)
+static void on_sub_connect(
+        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
 {
 	struct bench *b = obj;
 	char filter[512];
@@ -234,8 +235,8 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
 	b->sub_ready = true;
 }
 
-static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
-        const mosquitto_property *props)
+static void on_publish(
+        struct mosquitto *mosq, void *obj, int mid, int reason, const mosquitto_property *props)
 {
 	struct bench *b = obj;
 
@@ -288,8 +289,8 @@ static int publish_one(struct bench *b)
 	int64_t t = now_ns();
 	int len, rc;
 
-	len = bench_payload_format(b->payload, sizeof(b->payload), seq, seq / b->o.jobs, b->per_job,
-	        t, (size_t)b->o.size);
+	len = bench_payload_format(
+	        b->payload, sizeof(b->payload), seq, seq / b->o.jobs, b->per_job, t, (size_t)b->o.size);
 	if(len < 0) {
 		fprintf(stderr, "mqtt_bench: payload does not fit\n");
 		b->failed = true;
@@ -303,6 +304,7 @@ static int publish_one(struct bench *b)
 	}
 	if(seq == b->o.warmup)
 		b->t_first = t;
+	b->last_len = len;
 	b->sent++;
 	return 0;
 }
@@ -468,7 +470,7 @@ static double cpu_seconds(void)
 	if(getrusage(RUSAGE_SELF, &ru) < 0)
 		return 0.0;
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void report(struct bench *b)
@@ -480,11 +482,13 @@ static void report(struct bench *b)
 	qsort(b->lat_ns, (size_t)b->nlat, sizeof(*b->lat_ns), cmp_u64);
 	printf("label=%s messages=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f p50_ms=%.3f "
 	       "p99_ms=%.3f max_ms=%.3f lost=%" PRIu64 " rejected=%" PRIu64 " dups=%" PRIu64
-	       " ts_added=%" PRIu64 " window=%" PRIu64 " bytes=%" PRIu64 " client_cpu_us=%.1f\n",
+	       " foreign=%" PRIu64 " ts_added=%" PRIu64 " window=%" PRIu64
+	       " bytes=%d client_cpu_us=%.1f\n",
 	        b->o.label, b->nlat, secs, secs > 0 ? (double)b->nlat / secs : 0.0,
 	        pct_ms(b->lat_ns, b->nlat, 50), pct_ms(b->lat_ns, b->nlat, 99),
 	        b->nlat ? (double)b->lat_ns[b->nlat - 1] / 1e6 : 0.0, lost, b->rejected, b->dups,
-	        b->with_ts, b->window, b->o.size, b->total ? cpu * 1e6 / (double)b->total : 0.0);
+	        b->foreign, b->with_ts, b->window, b->last_len,
+	        b->total ? cpu * 1e6 / (double)b->total : 0.0);
 	fflush(stdout);
 }
 
@@ -524,16 +528,18 @@ int main(int argc, char **argv)
 		b.topics[k] = malloc(cap);
 		if(!b.topics[k])
 			goto nomem;
-		n = snprintf(b.topics[k], cap, "%s/%s/job-%" PRIu64 "/progress", b.o.prefix, b.o.session,
-		        k);
+		n = snprintf(
+		        b.topics[k], cap, "%s/%s/job-%" PRIu64 "/progress", b.o.prefix, b.o.session, k);
 		if(n < 0 || (size_t)n >= cap)
 			goto nomem;
 	}
 
 	mosquitto_lib_init();
-	if(connect_both(&b) == 0 && run(&b) == 0)
-		rc = 0;
-	report(&b);
+	if(connect_both(&b) == 0) {
+		if(run(&b) == 0)
+			rc = 0;
+		report(&b);
+	}
 	if(b.received < b.total || b.rejected || b.dups)
 		rc = 1;
 	if(b.pub) {

@@ -12,12 +12,12 @@
 
 #define NULL_EXPORT __attribute__((visibility("default")))
 
-NULL_EXPORT int mosquitto_plugin_version(int supported_version_count,
-        const int *supported_versions);
+NULL_EXPORT int mosquitto_plugin_version(
+        int supported_version_count, const int *supported_versions);
 NULL_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
         struct mosquitto_opt *options, int option_count);
-NULL_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options,
-        int option_count);
+NULL_EXPORT int mosquitto_plugin_cleanup(
+        void *userdata, struct mosquitto_opt *options, int option_count);
 
 static int on_message(int event, void *event_data, void *userdata)
 {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures what the plugin costs: plain mosquitto and mosquitto with the
 # plugin, each on a free loopback port, take the same mqtt_bench stream in
-# alternating rounds; then validate_bench times validation alone, natively
-# and under callgrind (instructions per event).
+# alternating rounds (optionally also a do-nothing plugin, to separate the
+# cost of being called from the cost of validating); then validate_bench
+# times validation alone, natively and under callgrind (instructions per
+# event).
 #
 # usage: bench/run.sh [BUILD_DIR]    (default build-bench; build it first)
 # Environment (defaults in brackets):
@@ -11,6 +13,8 @@
 #   BENCH_PIN [1]: broker on CPU 0, client on CPU 1 (taskset), when there
 #                  are at least 2 CPUs
 #   BENCH_VALIDATE_N [300000]  BENCH_CG_N1 [2000]  BENCH_CG_N2 [12000]
+#   BENCH_NULL [1]: also run a broker with bench/null_plugin.so, between
+#                   the other two in every round
 #   BENCH_CALLGRIND [1]  BENCH_KEEP [0]: keep the work directory
 #   BENCH_CLIENT_ARGS: extra mqtt_bench options (e.g. --nodelay)
 #   BENCH_BROKER_CONF: extra lines for both broker configurations
@@ -30,10 +34,16 @@ VALIDATE_N=${BENCH_VALIDATE_N:-300000}
 CG_N1=${BENCH_CG_N1:-2000}
 CG_N2=${BENCH_CG_N2:-12000}
 CALLGRIND=${BENCH_CALLGRIND:-1}
+NULL_RUNS=${BENCH_NULL:-1}
 
 MQTT_BENCH=$BUILD/bench/mqtt_bench
 VALIDATE_BENCH=$BUILD/bench/validate_bench
 PLUGIN=$BUILD/plugin/jobwire.so
+NULL_PLUGIN=$BUILD/bench/null_plugin.so
+if [ "$NULL_RUNS" = 1 ] && [ ! -f "$NULL_PLUGIN" ]; then
+	echo "no $NULL_PLUGIN (mosquitto_broker.h missing?): skipping the null-plugin runs" >&2
+	NULL_RUNS=0
+fi
 for f in "$MQTT_BENCH" "$VALIDATE_BENCH" "$PLUGIN"; do
 	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
 		echo "missing $f: cmake -S $SRC -B $BUILD -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build $BUILD" >&2
@@ -46,6 +56,7 @@ done
 WORK=$(mktemp -d /tmp/jobwire-bench.XXXXXX)
 chmod 755 "$WORK"
 cp "$PLUGIN" "$WORK/jobwire.so"
+[ "$NULL_RUNS" = 1 ] && cp "$NULL_PLUGIN" "$WORK/null_plugin.so"
 mkdir "$WORK/schemas"
 cp "$SRC"/schemas/*.json "$WORK/schemas/"
 chmod -R a+rX "$WORK"
@@ -141,6 +152,13 @@ PLAIN_PID=$BROKER_PID
 start_broker plugin "plugin $WORK/jobwire.so" "plugin_opt_schemas_dir $WORK/schemas"
 PLUGIN_PORT=$BROKER_PORT
 PLUGIN_PID=$BROKER_PID
+LABELS=(plain plugin)
+if [ "$NULL_RUNS" = 1 ]; then
+	start_broker null "plugin $WORK/null_plugin.so"
+	NULL_PORT=$BROKER_PORT
+	NULL_PID=$BROKER_PID
+	LABELS=(plain null plugin)
+fi
 if ! grep -q "jobwire: validating" "$WORK/plugin.log"; then
 	echo "the plugin did not load:" >&2
 	cat "$WORK/plugin.log" >&2
@@ -148,6 +166,11 @@ if ! grep -q "jobwire: validating" "$WORK/plugin.log"; then
 fi
 
 echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(mosquitto -h 2>/dev/null | head -1)"
+read -r LOAD1 _ </proc/loadavg
+echo "# load average at start: $LOAD1 (anything else running skews the figures)"
+if awk -v l="$LOAD1" 'BEGIN {exit !(l > 0.3)}'; then
+	echo "# WARNING: the machine is not idle" >&2
+fi
 echo "# stream: $COUNT measured + $WARMUP warm-up messages per run, ~300-byte progress events over $JOBS jobs, MQTT 5 QoS 1, window $WINDOW, ahead $AHEAD"
 if [ ${#BROKER_PIN[@]} -gt 0 ]; then
 	echo "# pinning: brokers on CPU 0, mqtt_bench on CPU 1"
@@ -156,7 +179,7 @@ else
 fi
 [ -n "${BENCH_CLIENT_ARGS:-}" ] && echo "# mqtt_bench options: $BENCH_CLIENT_ARGS"
 [ -n "${BENCH_BROKER_CONF:-}" ] && echo "# broker configuration added: $(printf '%s' "$BENCH_BROKER_CONF" | tr '\n' ';')"
-echo "# round order alternates: plain, plugin | plugin, plain | ..."
+echo "# round order alternates: ${LABELS[*]} | $(printf '%s\n' "${LABELS[@]}" | tac | tr '\n' ' ')| ..."
 
 RESULTS=$WORK/results.txt
 : >"$RESULTS"
@@ -177,13 +200,24 @@ run_one() {
 	echo "round=$1 $line" | tee -a "$RESULTS"
 }
 
+# run_label ROUND LABEL
+run_label() {
+	case $2 in
+		plain) run_one "$1" plain "$PLAIN_PORT" "$PLAIN_PID" ;;
+		null) run_one "$1" null "$NULL_PORT" "$NULL_PID" ;;
+		plugin) run_one "$1" plugin "$PLUGIN_PORT" "$PLUGIN_PID" ;;
+	esac
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
 	if [ $((r % 2)) = 1 ]; then
-		run_one "$r" plain "$PLAIN_PORT" "$PLAIN_PID"
-		run_one "$r" plugin "$PLUGIN_PORT" "$PLUGIN_PID"
+		for ((i = 0; i < ${#LABELS[@]}; i++)); do
+			run_label "$r" "${LABELS[i]}"
+		done
 	else
-		run_one "$r" plugin "$PLUGIN_PORT" "$PLUGIN_PID"
-		run_one "$r" plain "$PLAIN_PORT" "$PLAIN_PID"
+		for ((i = ${#LABELS[@]} - 1; i >= 0; i--)); do
+			run_label "$r" "${LABELS[i]}"
+		done
 	fi
 done
 
@@ -196,29 +230,37 @@ median() {
 }
 
 PLAIN_TPUT=$(field plain msgs_per_s | median)
-PLUGIN_TPUT=$(field plugin msgs_per_s | median)
+PLAIN_CPU=$(field plain broker_cpu_us | median)
 echo
 echo "summary (median of $ROUNDS runs each)"
 printf '  %-7s %9s %8s %8s %8s %15s %15s\n' broker msgs/s p50_ms p99_ms max_ms \
 	broker_cpu_us/msg client_cpu_us/msg
-for b in plain plugin; do
+for b in "${LABELS[@]}"; do
 	printf '  %-7s %9s %8s %8s %8s %15s %15s\n' "$b" "$(field $b msgs_per_s | median)" \
 		"$(field $b p50_ms | median)" "$(field $b p99_ms | median)" "$(field $b max_ms | median)" \
 		"$(field $b broker_cpu_us | median)" "$(field $b client_cpu_us | median)"
 done
-awk -v a="$PLUGIN_TPUT" -v b="$PLAIN_TPUT" 'BEGIN {
-	r = 100 * a / b
-	printf "  plugin/plain throughput: %.1f%% (target >= 95%%: %s)\n", r, (r >= 95 ? "met" : "MISSED")
-}'
-# Per-round ratios show how much of the spread is drift between rounds.
-printf '  per-round plugin/plain:'
-for ((r = 1; r <= ROUNDS; r++)); do
-	awk -v r="$r" '$1 == "round=" r {
-		split($2, l, "="); split($5, t, "=")
-		v[l[2]] = t[2]
-	} END {printf " %.1f%%", 100 * v["plugin"] / v["plain"]}' "$RESULTS"
+for b in "${LABELS[@]:1}"; do
+	awk -v a="$(field $b msgs_per_s | median)" -v b="$PLAIN_TPUT" -v l="$b" 'BEGIN {
+		r = 100 * a / b
+		printf "  %s/plain throughput: %.1f%%", l, r
+		if (l == "plugin")
+			printf " (target >= 95%%: %s)", (r >= 95 ? "met" : "MISSED")
+		printf "\n"
+	}'
+	# Per-round ratios show how much of the spread is drift between rounds.
+	printf '  per-round %s/plain:' "$b"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		awk -v r="$r" -v l="$b" '$1 == "round=" r {
+			split($2, k, "="); split($5, t, "=")
+			v[k[2]] = t[2]
+		} END {printf " %.1f%%", 100 * v[l] / v["plain"]}' "$RESULTS"
+	done
+	echo
+	awk -v a="$(field $b broker_cpu_us | median)" -v b="$PLAIN_CPU" -v l="$b" 'BEGIN {
+		printf "  broker CPU per message, %s - plain: %+.1f us (%+.1f%%)\n", l, a - b, 100 * (a - b) / b
+	}'
 done
-echo
 
 echo
 echo "validation alone (validate_bench, one thread${CLIENT_PIN:+, CPU 1})"

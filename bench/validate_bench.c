@@ -31,13 +31,14 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: validate_bench [-n N] [--schemas DIR] [--topic TOPIC] [--size BYTES] "
-	           "[--splice]\n"
-	           "  -n N        events to check (default 200000)\n"
-	           "  --schemas   schema directory (default " JW_SCHEMAS_DIR ")\n"
-	           "  --topic     job topic (default jobs/bench/job-1/progress)\n"
-	           "  --size      payload size in bytes (default %u)\n"
-	           "  --splice    also insert \"ts\" into each accepted payload, as the plugin does\n",
+	fprintf(f,
+	        "usage: validate_bench [-n N] [--schemas DIR] [--topic TOPIC] [--size BYTES] "
+	        "[--splice]\n"
+	        "  -n N        events to check (default 200000)\n"
+	        "  --schemas   schema directory (default " JW_SCHEMAS_DIR ")\n"
+	        "  --topic     job topic (default jobs/bench/job-1/progress)\n"
+	        "  --size      payload size in bytes (default %u)\n"
+	        "  --splice    also insert \"ts\" into each accepted payload, as the plugin does\n",
 	        BENCH_PAYLOAD_SIZE);
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every jobwire test: installs dependencies, builds with warnings as
 # errors, runs unit, conformance and integration tests, runs the unit and
-# conformance tests under valgrind, then rebuilds with ASan+UBSan and runs
+# conformance tests under valgrind, runs the integration tests with the
+# broker under valgrind, then rebuilds with ASan+UBSan and runs
 # them all again (the broker preloads the sanitizer runtimes to host the
 # instrumented plugin).
 #   JW_SKIP_INSTALL=1  skip the package check (faster local iteration)
@@ -39,6 +40,9 @@ for t in build/tests/test_*; do
 	fi
 done
 [ "$vg_failed" -eq 0 ]
+
+step "valgrind: integration tests with the broker (and plugin) under valgrind"
+(cd build && JW_BROKER_VALGRIND=1 JW_START_TIMEOUT=30 ctest --output-on-failure -j"$jobs" -L integration)
 
 step "ASan+UBSan build and tests"
 cmake -S . -B build-asan -DJW_WERROR=ON -DJW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -18,7 +18,8 @@ JW_BG_PIDS=()
 JW_TMP=$(mktemp -d /tmp/jobwire-test.XXXXXX)
 chmod 755 "$JW_TMP"
 
-jw_cleanup() {
+# Stops every broker and background client this test started.
+jw_stop_all() {
 	local pid
 	for pid in "${JW_BG_PIDS[@]}" "${JW_BROKER_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
@@ -26,6 +27,12 @@ jw_cleanup() {
 	for pid in "${JW_BG_PIDS[@]}" "${JW_BROKER_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
+	JW_BG_PIDS=()
+	JW_BROKER_PIDS=()
+}
+
+jw_cleanup() {
+	jw_stop_all
 	if [ "$JW_FAILS" -ne 0 ] && [ -n "${JW_KEEP_LOGS:-}" ]; then
 		echo "logs kept in $JW_TMP"
 	else
@@ -61,7 +68,10 @@ jw_wait_port() { # port [timeout_s]
 # their runtimes preloaded into the (uninstrumented) broker. stdout goes to
 # /dev/null so no broker outliving a test holds CTest's output pipe.
 jw_spawn_mosquitto() { # conf log
-	if [ -n "${JW_BROKER_PRELOAD:-}" ]; then
+	if [ -n "${JW_BROKER_VALGRIND:-}" ]; then
+		valgrind -q --vgdb=no --suppressions="$JW_SOURCE_DIR/tests/valgrind.supp" --log-file="$2.valgrind" --leak-check=full --errors-for-leak-kinds=definite \
+			--error-exitcode=99 mosquitto -c "$1" >/dev/null 2>"$2" &
+	elif [ -n "${JW_BROKER_PRELOAD:-}" ]; then
 		LD_PRELOAD=$JW_BROKER_PRELOAD mosquitto -c "$1" >/dev/null 2>"$2" &
 	else
 		mosquitto -c "$1" >/dev/null 2>"$2" &
@@ -103,7 +113,7 @@ jw_start_broker() {
 	jw_spawn_mosquitto "$conf" "$JW_LOG"
 	JW_PID=$JW_LAST_PID
 	JW_BROKER_PIDS+=("$JW_PID")
-	if ! jw_wait_port "$JW_PORT" 10; then
+	if ! jw_wait_port "$JW_PORT" "${JW_START_TIMEOUT:-10}"; then
 		echo "broker $name did not start; log:" >&2
 		cat "$JW_LOG" >&2
 		exit 1
@@ -182,6 +192,14 @@ jw_assert_eq() { # description expected actual
 # sanitizer report in any broker log fails the test.
 jw_done() {
 	local log
+	jw_stop_all
+	for log in "$JW_TMP"/*.log.valgrind; do
+		[ -f "$log" ] || continue
+		if [ -s "$log" ]; then
+			jw_fail "valgrind report for the broker in $(basename "$log")"
+			head -60 "$log"
+		fi
+	done
 	for log in "$JW_TMP"/*.log; do
 		[ -f "$log" ] || continue
 		if grep -Eq 'runtime error:|AddressSanitizer|LeakSanitizer' "$log"; then

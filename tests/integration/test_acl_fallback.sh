@@ -43,7 +43,8 @@ log=$JW_TMP/typo.log
 port=$(jw_free_port)
 printf 'log_dest stderr\nlistener %s 127.0.0.1\nallow_anonymous true\nplugin %s\nplugin_opt_schemas_dir %s\nplugin_opt_shemas_dir x\n' \
 	"$port" "$JW_PLUGIN" "$JW_SCHEMAS" >"$JW_TMP/typo.conf"
-jw_spawn_mosquitto "$JW_TMP/typo.conf" "$log"
+# mosquitto leaks on its own failed-start path: no valgrind for this one.
+JW_BROKER_VALGRIND= jw_spawn_mosquitto "$JW_TMP/typo.conf" "$log"
 typo_pid=$JW_LAST_PID
 for _ in $(seq 100); do kill -0 "$typo_pid" 2>/dev/null || break; sleep 0.1; done
 jw_check "broker with a misspelt option exits" bash -c "! kill -0 $typo_pid 2>/dev/null"
