@@ -31,6 +31,7 @@ struct options {
 	const char *label;  /* echoed in the output line */
 	uint64_t window;    /* publisher in-flight window (MQTT 5 send maximum) */
 	uint64_t ahead;     /* max published-but-not-delivered, 0 = no limit */
+	uint64_t rate;      /* messages per second, 0 = as fast as the window allows */
 	uint64_t size;      /* payload bytes */
 	uint64_t timeout_s; /* give up after this long without progress */
 	bool nodelay;
@@ -60,6 +61,7 @@ struct bench {
 	int64_t t_first;    /* publish time of the first measured message */
 	int64_t t_last;     /* delivery time of the last measured message */
 	int64_t t_progress; /* last time anything was acknowledged or delivered */
+	int64_t t_start;    /* when publishing began, for --rate */
 	int last_len;       /* size of the last payload sent */
 	char **topics;
 	char payload[BENCH_PAYLOAD_MAX];
@@ -80,6 +82,8 @@ static void usage(FILE *f)
 	        "  --ahead N       most messages published but not yet delivered, 0 = no\n"
 	        "                  limit (default 500; keeps the broker queue below\n"
 	        "                  max_queued_messages 1000, where QoS 1 messages are dropped)\n"
+	        "  --rate N        publish at most N messages per second (default 0: as fast\n"
+	        "                  as the window allows)\n"
 	        "  --size N        payload bytes (default %u)\n"
 	        "  --timeout S     give up after S seconds without progress (default 10)\n"
 	        "  --nodelay       set TCP_NODELAY on both connections\n"
@@ -142,6 +146,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			bad = parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
 		else if(!strcmp(a, "--ahead"))
 			bad = parse_u64(val, &o->ahead);
+		else if(!strcmp(a, "--rate"))
+			bad = parse_u64(val, &o->rate);
 		else if(!strcmp(a, "--size"))
 			bad = parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
 		else if(!strcmp(a, "--timeout"))
@@ -309,10 +315,18 @@ static int publish_one(struct bench *b)
 	return 0;
 }
 
-/* Fills the in-flight window (and the delivery lead, when limited). */
+/* Fills the in-flight window (and the delivery lead, when limited), or
+ * with --rate publishes the messages that are due by now. */
 static void pump(struct bench *b)
 {
-	while(!b->failed && b->sent < b->total && b->sent - b->acked < b->window &&
+	uint64_t due = b->total;
+
+	if(b->o.rate) {
+		double elapsed = (double)(now_ns() - b->t_start) / 1e9;
+
+		due = (uint64_t)(elapsed * (double)b->o.rate) + 1;
+	}
+	while(!b->failed && b->sent < b->total && b->sent < due && b->sent - b->acked < b->window &&
 	        (!b->o.ahead || b->sent - b->received < b->o.ahead)) {
 		if(publish_one(b) < 0)
 			return;
@@ -447,9 +461,12 @@ static int run(struct bench *b)
 	int64_t limit = (int64_t)b->o.timeout_s * 1000000000LL;
 
 	b->t_progress = now_ns();
+	b->t_start = b->t_progress;
 	while(b->acked < b->total || b->received < b->total) {
 		pump(b);
-		if(b->failed || loop_once(b, 100) < 0)
+		/* Paced runs wake at least every millisecond to publish on time;
+		 * under load every PUBACK and delivery wakes the loop anyway. */
+		if(b->failed || loop_once(b, b->o.rate ? 1 : 100) < 0)
 			return -1;
 		if(now_ns() - b->t_progress > limit) {
 			fprintf(stderr,
@@ -482,12 +499,12 @@ static void report(struct bench *b)
 	qsort(b->lat_ns, (size_t)b->nlat, sizeof(*b->lat_ns), cmp_u64);
 	printf("label=%s messages=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f p50_ms=%.3f "
 	       "p99_ms=%.3f max_ms=%.3f lost=%" PRIu64 " rejected=%" PRIu64 " dups=%" PRIu64
-	       " foreign=%" PRIu64 " ts_added=%" PRIu64 " window=%" PRIu64
+	       " foreign=%" PRIu64 " ts_added=%" PRIu64 " window=%" PRIu64 " rate=%" PRIu64
 	       " bytes=%d client_cpu_us=%.1f\n",
 	        b->o.label, b->nlat, secs, secs > 0 ? (double)b->nlat / secs : 0.0,
 	        pct_ms(b->lat_ns, b->nlat, 50), pct_ms(b->lat_ns, b->nlat, 99),
 	        b->nlat ? (double)b->lat_ns[b->nlat - 1] / 1e6 : 0.0, lost, b->rejected, b->dups,
-	        b->foreign, b->with_ts, b->window, b->last_len,
+	        b->foreign, b->with_ts, b->window, b->o.rate, b->last_len,
 	        b->total ? cpu * 1e6 / (double)b->total : 0.0);
 	fflush(stdout);
 }

@@ -22,6 +22,10 @@ static const char *const names[JW_REASON__COUNT] = {
         [JW_REASON_SCHEMA_VIOLATION] = "schema_violation",
         [JW_REASON_INTERNAL] = "internal",
         [JW_REASON_RULE_VIOLATION] = "rule_violation",
+        [JW_REASON_JOB_FINISHED] = "job_finished",
+        [JW_REASON_PROGRESS_BACKWARDS] = "progress_backwards",
+        [JW_REASON_UNKNOWN_JOB] = "unknown_job",
+        [JW_REASON_TOO_MANY_JOBS] = "too_many_jobs",
 };
 
 const char *jw_reason_name(enum jw_reason reason)

@@ -23,6 +23,10 @@ enum jw_reason {
 	JW_REASON_SCHEMA_VIOLATION,
 	JW_REASON_INTERNAL,            /* out of memory and the like */
 	JW_REASON_RULE_VIOLATION,      /* a contract rule JSON Schema cannot say */
+	JW_REASON_JOB_FINISHED,        /* event for a complete or failed job */
+	JW_REASON_PROGRESS_BACKWARDS,  /* overall progress would decrease */
+	JW_REASON_UNKNOWN_JOB,         /* control for a job the broker never saw */
+	JW_REASON_TOO_MANY_JOBS,       /* table full of unfinished jobs */
 	JW_REASON__COUNT
 };
 

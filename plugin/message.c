@@ -15,6 +15,7 @@
 #include <mosquitto_plugin.h>
 #include <mosquitto.h>
 
+#include "jobs.h"
 #include "ptrset.h"
 #include "schemaset.h"
 #include "topic.h"
@@ -132,6 +133,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 
 	(void)event;
 	p->just_departed = NULL;
+	p->suppress_payload = NULL;
 	/* Publishing proves the client is connected: no will is pending. */
 	jw_ptrset_remove(p->departed, ed->client);
 
@@ -143,13 +145,28 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	if(kind != JW_TOPIC_JOB){
 		return MOSQ_ERR_SUCCESS;
 	}
-	added = add_ts(ed, obj);
-	if(added < 0){
-		verdict_set(&v, JW_REASON_INTERNAL, "out of memory while adding ts");
-		jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
-		rc = MOSQ_ERR_ACL_DENIED;
-		goto out;
+	switch(jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v)){
+		case JW_APPLY_REJECT:
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
+			rc = MOSQ_ERR_ACL_DENIED;
+			goto out;
+		case JW_APPLY_DUPLICATE:
+			/*
+			 * A QoS 1 retransmission of the terminal event: the publisher
+			 * must get a normal PUBACK, so the message is accepted, but
+			 * every delivery of it is denied in the read ACL check that
+			 * the broker runs for each subscriber right after this
+			 * callback returns (see jw_message__on_acl_check).
+			 */
+			p->suppress_payload = ed->payload;
+			ed->retain = false;
+			goto out;
+		default:
+			break;
 	}
+	/* The state already changed: a failed ts insertion (out of memory)
+	 * delivers the event as published rather than refusing it now. */
+	added = add_ts(ed, obj);
 	if(added == 0){
 		p->counters.ts_added++;
 	}
@@ -171,7 +188,15 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 	const void *just_departed = p->just_departed;
 
 	(void)event;
+	if(ed->access == MOSQ_ACL_READ){
+		/* Deliveries of an acknowledged duplicate go nowhere. */
+		if(p->suppress_payload && ed->payload == p->suppress_payload){
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		return fallback;
+	}
 	p->just_departed = NULL;
+	p->suppress_payload = NULL;
 	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE){
 		jw_ptrset_remove(p->departed, ed->client);
 		return fallback;
@@ -189,6 +214,17 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	if(kind == JW_TOPIC_JOB){
+		int outcome = jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v);
+
+		if(outcome == JW_APPLY_REJECT){
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
+			json_object_put(obj);
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		if(outcome == JW_APPLY_DUPLICATE){
+			json_object_put(obj);
+			return MOSQ_ERR_ACL_DENIED; /* already delivered once */
+		}
 		jw_notice__count_accept(p, t.event);
 	}
 	json_object_put(obj);
@@ -201,6 +237,7 @@ int jw_message__on_disconnect(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_disconnect *ed = event_data;
 
 	(void)event;
+	p->suppress_payload = NULL;
 	p->just_departed = ed->client;
 	/* Only MQTT 5 has will delays; 3.1.1 wills go out right away. */
 	if(mosquitto_client_protocol_version(ed->client) == 5){
@@ -215,7 +252,10 @@ int jw_message__on_tick(int event, void *event_data, void *userdata)
 
 	(void)event;
 	(void)event_data;
-	/* A will follows its disconnect within the same loop pass. */
+	/* A will follows its disconnect, and the read checks of a duplicate
+	 * follow its MESSAGE, within the same loop pass. */
 	p->just_departed = NULL;
+	p->suppress_payload = NULL;
+	jw_lifecycle__tick(p);
 	return MOSQ_ERR_SUCCESS;
 }

@@ -4,6 +4,7 @@
  * it does not object to (see docs/configuration.md, "acl_fallback").
  */
 #include "plugin.h"
+#include "persist.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -55,6 +56,34 @@ bad:
 	return -1;
 }
 
+/* A decimal number (e.g. "0.5", "30") within [min, max]. */
+static int parse_double(const char *key, const char *value, double min, double max, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	if(!value || !value[0]){
+		goto bad;
+	}
+	v = strtod(value, &end);
+	if(errno || *end || v != v){
+		goto bad;
+	}
+	if(v < min || v > max){
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+				"jobwire: plugin_opt_%s must be between %g and %g, got \"%s\"",
+				key, min, max, value);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_%s must be a number, got \"%s\"",
+			key, value ? value : "");
+	return -1;
+}
+
 static int set_string(char **dst, const char *key, const char *value)
 {
 	if(!value || !value[0]){
@@ -98,6 +127,12 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 	opt->limits.max_depth = JW_DEFAULT_MAX_DEPTH;
 	opt->acl_fallback = JW_ACL_AUTO;
 	opt->log_rate = 20;
+	opt->state_max_rate = 10;
+	opt->state_ttl = 3600;
+	opt->heartbeat_interval = 30;
+	opt->max_jobs = 100000;
+	opt->spool_fsync = JW_FSYNC_INTERVAL;
+	opt->stats_interval = 10;
 
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key;
@@ -124,6 +159,32 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 		}else if(!strcmp(key, "log_rate")){
 			if(parse_size(key, value, 0, 1000000, &n)) goto fail;
 			opt->log_rate = (unsigned)n;
+		}else if(!strcmp(key, "state_max_rate")){
+			if(parse_double(key, value, 0.1, 1000, &opt->state_max_rate)) goto fail;
+		}else if(!strcmp(key, "state_ttl")){
+			if(parse_size(key, value, 0, UINT32_MAX, &n)) goto fail;
+			opt->state_ttl = (uint32_t)n;
+		}else if(!strcmp(key, "heartbeat_interval")){
+			if(parse_double(key, value, 0.1, 86400, &opt->heartbeat_interval)) goto fail;
+		}else if(!strcmp(key, "max_jobs")){
+			if(parse_size(key, value, 1, 100000000, &opt->max_jobs)) goto fail;
+		}else if(!strcmp(key, "data_dir")){
+			if(set_string(&opt->data_dir, key, value)) goto fail;
+		}else if(!strcmp(key, "stats_interval")){
+			if(parse_double(key, value, 0, 86400, &opt->stats_interval)) goto fail;
+		}else if(!strcmp(key, "spool_fsync")){
+			if(value && !strcmp(value, "always")){
+				opt->spool_fsync = JW_FSYNC_ALWAYS;
+			}else if(value && !strcmp(value, "interval")){
+				opt->spool_fsync = JW_FSYNC_INTERVAL;
+			}else if(value && !strcmp(value, "never")){
+				opt->spool_fsync = JW_FSYNC_NEVER;
+			}else{
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+						"jobwire: plugin_opt_spool_fsync must be always, interval or never, got \"%s\"",
+						value ? value : "");
+				goto fail;
+			}
 		}else if(!strcmp(key, "acl_fallback")){
 			if(value && !strcmp(value, "auto")){
 				opt->acl_fallback = JW_ACL_AUTO;
@@ -162,8 +223,10 @@ void jw_options__cleanup(struct jw_options *opt)
 {
 	free(opt->schemas_dir);
 	free(opt->prefix);
+	free(opt->data_dir);
 	opt->schemas_dir = NULL;
 	opt->prefix = NULL;
+	opt->data_dir = NULL;
 }
 
 /* The path given to the broker with -c, from /proc/self/cmdline. */

@@ -13,6 +13,7 @@
 #include <mosquitto_plugin.h>
 #include <mosquitto.h>
 
+#include "jobs.h"
 #include "ptrset.h"
 #include "schemaset.h"
 
@@ -92,6 +93,7 @@ static void context_free(struct jw_plugin *p)
 	if(!p){
 		return;
 	}
+	jw_lifecycle__cleanup(p);
 	jw_schemaset_free(p->schemas);
 	jw_ptrset_free(p->departed);
 	jw_counters__cleanup(&p->counters);
@@ -180,6 +182,15 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		return MOSQ_ERR_NOMEM;
 	}
 	resolve_acl_fallback(p);
+	{
+		struct jw_clock now;
+		jw_lifecycle__now(&now);
+		p->started_mono_ms = now.mono_ms;
+	}
+	if(jw_lifecycle__init(p)){
+		context_free(p);
+		return MOSQ_ERR_UNKNOWN;
+	}
 	if(register_callbacks(p)){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot register callbacks");
 		unregister_callbacks(p);

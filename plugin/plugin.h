@@ -23,6 +23,7 @@ typedef struct mqtt5__property mosquitto_property;
  * tree. A '$' topic, so '#' subscriptions never see it. */
 #define JW_SYS_PREFIX "$jobwire"
 #define JW_REJECTIONS_PREFIX JW_SYS_PREFIX "/rejections/"
+#define JW_STATS_TOPIC JW_SYS_PREFIX "/stats"
 
 /* What the plugin answers for access checks it has no objection to. */
 enum jw_acl_fallback {
@@ -37,6 +38,14 @@ struct jw_options {
 	struct jw_event_limits limits;
 	enum jw_acl_fallback acl_fallback;
 	unsigned log_rate; /* rejection log lines per second, 0 = unlimited */
+	/* Lifecycle (docs/lifecycle.md). */
+	double state_max_rate;       /* state publishes per second per job */
+	uint32_t state_ttl;          /* s; message expiry of a finished job's state */
+	double heartbeat_interval;   /* s; default when started has none */
+	size_t max_jobs;
+	char *data_dir;              /* NULL: nothing persisted */
+	int spool_fsync;             /* enum jw_fsync_policy */
+	double stats_interval;       /* s; 0 = no stats message */
 };
 
 /* Counters since start. Per-type counts are indexed like the schema set's
@@ -56,12 +65,22 @@ struct jw_counters {
 	uint64_t ts_added;
 	uint64_t reloads;
 	uint64_t reload_failures;
+	uint64_t duplicates;      /* terminal repeats acknowledged, not delivered */
+	uint64_t state_published;
+	uint64_t state_coalesced; /* held updates superseded by a newer one */
+	uint64_t state_failures;
+	uint64_t persist_dropped; /* records that could not be queued (memory) */
+	uint64_t restore_failures;
 	struct jw_type_count *types;
 	size_t ntypes;
 	size_t captypes;
 };
 
 struct jw_ptrset;
+struct jw_jobs;
+struct jw_persist;
+struct jw_clock;
+struct json_object;
 
 struct jw_plugin {
 	void *identifier;
@@ -71,6 +90,17 @@ struct jw_plugin {
 	struct jw_ptrset *departed;   /* MQTT 5 clients whose will may be delayed */
 	const void *just_departed;    /* client of the last DISCONNECT event */
 	bool acl_allow;                /* resolved acl_fallback */
+	struct jw_jobs *jobs;
+	struct jw_persist *persist;   /* NULL without plugin_opt_data_dir */
+	bool republished;             /* states put back after a restart */
+	const void *suppress_payload; /* deliveries of this payload are denied */
+	int64_t started_mono_ms;
+	int64_t next_stats_ms;
+	int64_t next_health_ms;
+	uint64_t persist_errors_seen;
+	bool persist_failing;
+	char **evicted_at_load;       /* keys to delete once the writer runs */
+	size_t nevicted_at_load, capevicted_at_load;
 	/* Rejection log rate limiting. */
 	int64_t log_window_s;
 	unsigned log_in_window;
@@ -89,6 +119,18 @@ int jw_message__on_message(int event, void *event_data, void *userdata);
 int jw_message__on_acl_check(int event, void *event_data, void *userdata);
 int jw_message__on_disconnect(int event, void *event_data, void *userdata);
 int jw_message__on_tick(int event, void *event_data, void *userdata);
+
+/* lifecycle.c: the job table in the broker. */
+int jw_lifecycle__init(struct jw_plugin *p);
+void jw_lifecycle__cleanup(struct jw_plugin *p);
+void jw_lifecycle__tick(struct jw_plugin *p);
+void jw_lifecycle__now(struct jw_clock *now);
+int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
+                        const struct json_object *obj, const void *raw,
+                        size_t rawlen, struct jw_verdict *v);
+
+/* stats.c */
+void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);
 
 /* notice.c: rejection notices, log lines and counters. */
 void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,

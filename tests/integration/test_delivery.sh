@@ -6,8 +6,14 @@
 . "$(dirname "$0")/lib.sh"
 
 jw_start_broker delivery
-jw_sub "$JW_TMP/v5.out" -V 5 -q 1 -t 'jobs/#' -t 'other/#' -t 'jobsX/#'
-jw_sub "$JW_TMP/v311.out" -V 311 -q 1 -t 'jobs/#'
+# Raw event topics only: the broker's retained state messages are another test's.
+topics=()
+for f in "$JW_SCHEMAS"/*.json; do
+	t=$(basename "$f" .json)
+	[ "$t" = state ] || topics+=(-t "jobs/+/+/$t")
+done
+jw_sub "$JW_TMP/v5.out" -V 5 -q 1 "${topics[@]}" -t 'other/#' -t 'jobsX/#'
+jw_sub "$JW_TMP/v311.out" -V 311 -q 1 "${topics[@]}"
 
 manifest=$JW_TMP/published.txt
 : >"$manifest"
@@ -16,8 +22,19 @@ for dir in "$JW_SCHEMAS"/examples/*/valid; do
 	type=$(basename "$(dirname "$dir")")
 	[ "$type" = state ] && continue # broker-published only
 	[ -f "$JW_SCHEMAS/$type.json" ] || continue
-	for file in "$dir"/*.json; do
-		topic="jobs/demo-session/job-1/$type"
+	for example in "$dir"/*.json; do
+		# Each example is its own job (a complete ends its job), so its
+		# session id is renamed in topic and payload alike.
+		session="ds-$n"
+		file=$JW_TMP/example-$n.json
+		sed "s/\"demo-session\"/\"$session\"/" "$example" >"$file"
+		topic="jobs/$session/job-1/$type"
+		if [ "$type" = control ]; then
+			# control needs a job to act on.
+			jw_pub -q 1 -t "jobs/$session/job-1/started" -m '{}'
+			printf '%s\t%s\n' "jobs/$session/job-1/started" "-" >>"$manifest"
+			n=$((n + 1))
+		fi
 		if [ $((n % 2)) -eq 0 ]; then
 			jw_pub -V 311 -q 0 -t "$topic" -f "$file"
 		else

@@ -60,7 +60,8 @@ notices = {}
 for m in msgs:
     if m["topic"].startswith("$jobwire/rejections/hostile-"):
         notices[m["topic"].rsplit("-", 1)[1]] = json.loads(m["payload"])
-delivered = [m for m in msgs if m["topic"].startswith("jobs/")]
+# The broker's own state messages are not deliveries of hostile events.
+delivered = [m for m in msgs if m["topic"].startswith("jobs/") and not m["topic"].endswith("/state")]
 problems = []
 accepted = 0
 for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):

@@ -118,6 +118,10 @@ START_TEST(reason_names)
 	        "schema_violation",
 	        "internal",
 	        "rule_violation",
+	        "job_finished",
+	        "progress_backwards",
+	        "unknown_job",
+	        "too_many_jobs",
 	};
 	int i;
 

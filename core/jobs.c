@@ -1,0 +1,1024 @@
+/*
+ * The job table and its lifecycle rules: an open-addressing hash map of
+ * jobs keyed by (session, job), and jw_jobs_apply, which folds one checked
+ * event into its job or refuses it (docs/lifecycle.md). Every allocation an
+ * event needs is made before the job is touched, so running out of memory
+ * leaves the table exactly as it was.
+ */
+#include "jobs_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define DEFAULT_MAX_JOBS 100000u
+#define DEFAULT_HEARTBEAT_S 30.0
+#define DEFAULT_STATE_RATE 10.0
+/* Heap positions are uint32_t; stay far below. */
+#define MAX_JOBS_LIMIT 100000000u
+#define ID_MAX 128u
+#define FIRST_SLOTS 64u
+/* Overall progress derived as 100 * current / total can differ from the
+ * same figure sent as progress in the last bits; such a difference is not
+ * "backwards" (the job keeps the larger value). */
+#define PROGRESS_SLACK 1e-9
+
+static const char *const status_names[JW_JOB__STATUS_COUNT] = {
+        [JW_JOB_RUNNING] = "running",
+        [JW_JOB_WAITING] = "waiting",
+        [JW_JOB_COMPLETE] = "complete",
+        [JW_JOB_FAILED] = "failed",
+};
+
+const char *jw_job_status_name(enum jw_job_status s)
+{
+	if((unsigned)s >= JW_JOB__STATUS_COUNT)
+		return "unknown";
+	return status_names[s];
+}
+
+/* ---- counted allocation ---- */
+
+void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
+{
+	void *p;
+
+	if(jobs->fail_after == 0) {
+		jobs->fail_after = -1;
+		return NULL;
+	}
+	if(jobs->fail_after > 0)
+		jobs->fail_after--;
+	p = calloc(1, n);
+	if(p)
+		jobs->mem += n;
+	return p;
+}
+
+void jw_jobs__release(struct jw_jobs *jobs, void *p, size_t n)
+{
+	if(!p)
+		return;
+	jobs->mem -= n;
+	free(p);
+}
+
+void jw_jobs__fail_alloc(struct jw_jobs *jobs, long n)
+{
+	jobs->fail_after = n < 0 ? -1 : n;
+}
+
+char *jw_jobs__text_dup(struct jw_jobs *jobs, const char *s, size_t n)
+{
+	char *t = jw_jobs__alloc(jobs, n + 1);
+
+	if(!t)
+		return NULL;
+	memcpy(t, s, n);
+	t[n] = '\0';
+	return t;
+}
+
+char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o)
+{
+	size_t n = 0;
+	const char *s = json_object_to_json_string_length(
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+
+	if(!s)
+		return NULL;
+	return jw_jobs__text_dup(jobs, s, n);
+}
+
+void jw_jobs__text_free(struct jw_jobs *jobs, char *s)
+{
+	/* JSON text never holds a raw NUL (it is escaped), so strlen is the
+	 * length that was allocated. */
+	if(s)
+		jw_jobs__release(jobs, s, strlen(s) + 1);
+}
+
+/* ---- jobs ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64 finaliser: spreads FNV's weak low bits over the mask. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *u = p;
+
+	for(size_t i = 0; i < n; i++) {
+		h ^= u[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t key_hash(
+        uint64_t seed, const char *session, size_t slen, const char *job, size_t jlen)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	h = fnv1a(h, session, slen);
+	h = fnv1a(h, "/", 1);
+	h = fnv1a(h, job, jlen);
+	return mix64(h);
+}
+
+uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen)
+{
+	/* Unseeded: it is stored in records and must mean the same after a
+	 * restart. The type is part of it so that identical bytes published
+	 * on another event topic are not taken for a retransmission. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, type, strlen(type) + 1);
+	h = fnv1a(h, raw, rawlen);
+	return mix64(h);
+}
+
+bool jw_jobs__id_valid(const char *id, size_t len)
+{
+	if(len < 1 || len > ID_MAX)
+		return false;
+	for(size_t i = 0; i < len; i++) {
+		char c = id[i];
+		if(!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		           c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static const char *job_part(const struct jw_job *j)
+{
+	return j->ids + j->session_len + 1;
+}
+
+static size_t job_size(const struct jw_job *j)
+{
+	return sizeof(*j) + j->session_len + 1 + strlen(job_part(j)) + 1;
+}
+
+struct jw_job *jw_jobs__job_new(
+        struct jw_jobs *jobs, const char *session, size_t slen, const char *job, size_t jlen)
+{
+	struct jw_job *j = jw_jobs__alloc(jobs, sizeof(*j) + slen + 1 + jlen + 1);
+
+	if(!j)
+		return NULL;
+	memcpy(j->ids, session, slen);
+	memcpy(j->ids + slen + 1, job, jlen);
+	j->session_len = (uint8_t)slen;
+	j->hash = key_hash(jobs->seed, session, slen, job, jlen);
+	j->heartbeat_interval_s = jobs->cfg.heartbeat_interval_s;
+	j->status = JW_JOB_RUNNING;
+	return j;
+}
+
+void jw_jobs__review_free(struct jw_jobs *jobs, struct jw_job_review *r)
+{
+	if(!r)
+		return;
+	jw_jobs__text_free(jobs, r->reason);
+	jw_jobs__text_free(jobs, r->item);
+	jw_jobs__text_free(jobs, r->actions);
+	jw_jobs__release(jobs, r, sizeof(*r));
+}
+
+void jw_jobs__end_free(struct jw_jobs *jobs, struct jw_job_end *e)
+{
+	if(!e)
+		return;
+	jw_jobs__text_free(jobs, e->error);
+	jw_jobs__text_free(jobs, e->code);
+	jw_jobs__text_free(jobs, e->details);
+	jw_jobs__text_free(jobs, e->result);
+	jw_jobs__release(jobs, e, sizeof(*e));
+}
+
+void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
+{
+	if(!j)
+		return;
+	jw_jobs__text_free(jobs, j->name);
+	jw_jobs__text_free(jobs, j->worker);
+	jw_jobs__text_free(jobs, j->steps);
+	jw_jobs__text_free(jobs, j->step);
+	jw_jobs__text_free(jobs, j->message);
+	jw_jobs__review_free(jobs, j->review);
+	jw_jobs__end_free(jobs, j->end);
+	jw_jobs__release(jobs, j, job_size(j));
+}
+
+/* ---- the hash table ---- */
+
+/* The slot holding the key, or the empty slot where it would go. */
+static size_t slot_find(const struct jw_jobs *jobs, uint64_t h, const char *session, size_t slen,
+        const char *job, size_t jlen)
+{
+	size_t mask = jobs->nslots - 1;
+	size_t i = (size_t)h & mask;
+	const struct jw_job *j;
+
+	while((j = jobs->slots[i]) != NULL) {
+		if(j->hash == h && j->session_len == slen && memcmp(j->ids, session, slen) == 0 &&
+		        memcmp(job_part(j), job, jlen) == 0 && job_part(j)[jlen] == '\0')
+			return i;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static size_t slot_of(const struct jw_jobs *jobs, const struct jw_job *j)
+{
+	const char *job = job_part(j);
+
+	return slot_find(jobs, j->hash, j->ids, j->session_len, job, strlen(job));
+}
+
+static void slot_delete(struct jw_jobs *jobs, size_t i)
+{
+	size_t mask = jobs->nslots - 1;
+	size_t k = i;
+
+	/* Backward-shift deletion: no tombstones, so probe chains stay as
+	 * short as the load factor says however long the table lives. */
+	for(;;) {
+		size_t home;
+
+		k = (k + 1) & mask;
+		if(!jobs->slots[k])
+			break;
+		home = (size_t)jobs->slots[k]->hash & mask;
+		if((i <= k) ? (home <= i || home > k) : (home <= i && home > k)) {
+			jobs->slots[i] = jobs->slots[k];
+			i = k;
+		}
+	}
+	jobs->slots[i] = NULL;
+}
+
+/* Grows the slot array so one more job keeps the load at most 3/4. The
+ * rehash is O(n) but happens only when the table doubles (about a dozen
+ * times up to 100000 jobs) and uses the stored hashes. */
+static int slots_reserve(struct jw_jobs *jobs)
+{
+	struct jw_job **ns;
+	size_t n, mask;
+
+	if((jobs->count + 1) * 4 <= jobs->nslots * 3)
+		return 0;
+	n = jobs->nslots * 2;
+	ns = jw_jobs__alloc(jobs, n * sizeof(*ns));
+	if(!ns)
+		return -1;
+	mask = n - 1;
+	for(size_t i = 0; i < jobs->nslots; i++) {
+		struct jw_job *j = jobs->slots[i];
+		size_t k;
+
+		if(!j)
+			continue;
+		k = (size_t)j->hash & mask;
+		while(ns[k])
+			k = (k + 1) & mask;
+		ns[k] = j;
+	}
+	jw_jobs__release(jobs, jobs->slots, jobs->nslots * sizeof(*jobs->slots));
+	jobs->slots = ns;
+	jobs->nslots = n;
+	return 0;
+}
+
+int jw_jobs__reserve(struct jw_jobs *jobs)
+{
+	if(slots_reserve(jobs) != 0)
+		return -1;
+	/* Every heap can hold every job, so a push never allocates: the
+	 * state policy and the event path then cannot fail half-way. */
+	for(int h = 0; h < JW_HEAP__COUNT; h++) {
+		if(jw_jobs__heap_reserve(jobs, &jobs->heaps[h], jobs->count + 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void jw_jobs__insert(struct jw_jobs *jobs, struct jw_job *j)
+{
+	size_t i = slot_of(jobs, j);
+
+	jobs->slots[i] = j;
+	jobs->count++;
+	jobs->by_status[j->status]++;
+	if(j->end)
+		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
+	else
+		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+}
+
+void jw_jobs__detach(struct jw_jobs *jobs, struct jw_job *j)
+{
+	size_t i = slot_of(jobs, j);
+
+	if(jobs->slots[i] == j) {
+		slot_delete(jobs, i);
+		jobs->count--;
+		jobs->by_status[j->status]--;
+	}
+	for(int h = 0; h < JW_HEAP__COUNT; h++)
+		jw_jobs__heap_remove(&jobs->heaps[h], j);
+}
+
+bool jw_jobs__evict_one(struct jw_jobs *jobs)
+{
+	struct jw_job *j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_ENDED]);
+
+	if(!j)
+		return false;
+	jw_jobs__detach(jobs, j);
+	if(jobs->cfg.on_evict)
+		jobs->cfg.on_evict(j, jobs->cfg.on_evict_arg);
+	jw_jobs__job_free(jobs, j);
+	jobs->evicted++;
+	return true;
+}
+
+struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
+{
+	struct jw_jobs *jobs;
+	struct jw_jobs_config c = {0};
+
+	if(cfg)
+		c = *cfg;
+	/* Zero means "the default", as for a missing plugin option. */
+	if(c.max_jobs == 0)
+		c.max_jobs = DEFAULT_MAX_JOBS;
+	if(c.heartbeat_interval_s == 0)
+		c.heartbeat_interval_s = DEFAULT_HEARTBEAT_S;
+	if(c.state_max_rate == 0)
+		c.state_max_rate = DEFAULT_STATE_RATE;
+	/* The interval's range is started.json's; the rate's keeps the
+	 * publishing interval between 1 ms and about 17 minutes. */
+	if(c.max_jobs > MAX_JOBS_LIMIT || !(c.heartbeat_interval_s > 0) ||
+	        !(c.heartbeat_interval_s <= 86400) || !(c.state_max_rate >= 0.001) ||
+	        !(c.state_max_rate <= 1000))
+		return NULL;
+	jobs = calloc(1, sizeof(*jobs));
+	if(!jobs)
+		return NULL;
+	jobs->cfg = c;
+	jobs->mem = sizeof(*jobs);
+	jobs->fail_after = -1;
+	jobs->state_interval_ms = (int64_t)ceil(1000.0 / c.state_max_rate);
+	/* Per-table seed (address space layout varies per process), so hash
+	 * collisions cannot be precomputed from the ids alone. */
+	jobs->seed = mix64((uint64_t)(uintptr_t)jobs ^ 0x6a6f62776972650aULL);
+	for(int h = 0; h < JW_HEAP__COUNT; h++)
+		jobs->heaps[h].id = (enum jw_jobs__heap_id)h;
+	jobs->nslots = FIRST_SLOTS;
+	jobs->slots = jw_jobs__alloc(jobs, FIRST_SLOTS * sizeof(*jobs->slots));
+	if(!jobs->slots) {
+		free(jobs);
+		return NULL;
+	}
+	return jobs;
+}
+
+void jw_jobs_free(struct jw_jobs *jobs)
+{
+	if(!jobs)
+		return;
+	for(size_t i = 0; i < jobs->nslots; i++)
+		jw_jobs__job_free(jobs, jobs->slots[i]);
+	for(int h = 0; h < JW_HEAP__COUNT; h++)
+		jw_jobs__heap_free(jobs, &jobs->heaps[h]);
+	jw_jobs__release(jobs, jobs->slots, jobs->nslots * sizeof(*jobs->slots));
+	free(jobs);
+}
+
+struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const char *job)
+{
+	size_t slen, jlen, i;
+
+	if(!jobs || !session || !job)
+		return NULL;
+	slen = strlen(session);
+	jlen = strlen(job);
+	if(slen < 1 || slen > ID_MAX || jlen < 1 || jlen > ID_MAX)
+		return NULL;
+	i = slot_find(jobs, key_hash(jobs->seed, session, slen, job, jlen), session, slen, job, jlen);
+	return jobs->slots[i];
+}
+
+/* ---- reading events ---- */
+
+enum kind { K_OTHER, K_STARTED, K_PROGRESS, K_COMPLETE, K_FAILED, K_VALIDATION };
+
+static enum kind kind_of(const char *type)
+{
+	if(strcmp(type, "started") == 0)
+		return K_STARTED;
+	if(strcmp(type, "progress") == 0)
+		return K_PROGRESS;
+	if(strcmp(type, "complete") == 0)
+		return K_COMPLETE;
+	if(strcmp(type, "failed") == 0)
+		return K_FAILED;
+	if(strcmp(type, "validation-required") == 0)
+		return K_VALIDATION;
+	return K_OTHER;
+}
+
+bool jw_jobs_type_is_urgent(const char *type)
+{
+	enum kind k;
+
+	if(!type)
+		return false;
+	k = kind_of(type);
+	return k == K_COMPLETE || k == K_FAILED || k == K_VALIDATION;
+}
+
+static struct json_object *member(const struct json_object *ev, const char *key, enum json_type t)
+{
+	struct json_object *m = NULL;
+
+	if(!json_object_object_get_ex(ev, key, &m) || !m || !json_object_is_type(m, t))
+		return NULL;
+	return m;
+}
+
+static bool num_member(const struct json_object *ev, const char *key, double *out)
+{
+	struct json_object *m = NULL;
+	double d;
+
+	if(!json_object_object_get_ex(ev, key, &m) || !m)
+		return false;
+	if(!json_object_is_type(m, json_type_double) && !json_object_is_type(m, json_type_int))
+		return false;
+	d = json_object_get_double(m);
+	if(!isfinite(d))
+		return false;
+	*out = d;
+	return true;
+}
+
+static int bool_member(const struct json_object *ev, const char *key)
+{
+	struct json_object *m = member(ev, key, json_type_boolean);
+
+	return m ? (json_object_get_boolean(m) ? 1 : 0) : -1;
+}
+
+static int64_t event_ts(const struct json_object *ev, const struct jw_clock *now)
+{
+	struct json_object *m = member(ev, "ts", json_type_string);
+	int64_t ms;
+
+	if(m && jw_jobs__parse_ts(
+	                json_object_get_string(m), (size_t)json_object_get_string_len(m), &ms))
+		return ms;
+	return now->real_ms;
+}
+
+/* The event's overall progress: its progress, else 100 * current / total
+ * when total > 0. false when it carries neither. */
+static bool overall_of(const struct json_object *ev, double *p, bool *from_current)
+{
+	double v, cur, tot;
+
+	if(num_member(ev, "progress", &v)) {
+		*from_current = false;
+	} else if(num_member(ev, "current", &cur) && num_member(ev, "total", &tot) && tot > 0) {
+		v = 100.0 * cur / tot;
+		*from_current = true;
+	} else {
+		return false;
+	}
+	*p = v < 0 ? 0 : v > 100 ? 100 : v;
+	return true;
+}
+
+static void verdict(struct jw_verdict *v, enum jw_reason reason, const char *field, const char *fmt,
+        ...) __attribute__((format(printf, 4, 5)));
+
+static void verdict(
+        struct jw_verdict *v, enum jw_reason reason, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->reason = reason;
+	v->keyword[0] = '\0';
+	if(snprintf(v->field, sizeof(v->field), "%s", field) < 0)
+		v->field[0] = '\0';
+	va_start(ap, fmt);
+	if(vsnprintf(v->message, sizeof(v->message), fmt, ap) < 0)
+		v->message[0] = '\0';
+	va_end(ap);
+}
+
+static void verdict_clear(struct jw_verdict *v)
+{
+	v->reason = JW_REASON_NONE;
+	v->field[0] = '\0';
+	v->keyword[0] = '\0';
+	v->message[0] = '\0';
+}
+
+/* ---- applying events ---- */
+
+/* Everything an event needs allocated, made before the job changes. */
+struct change {
+	char *name, *worker, *steps, *step, *message;
+	struct jw_job_review *review;
+	struct jw_job_end *end;
+};
+
+static void change_free(struct jw_jobs *jobs, struct change *c)
+{
+	jw_jobs__text_free(jobs, c->name);
+	jw_jobs__text_free(jobs, c->worker);
+	jw_jobs__text_free(jobs, c->steps);
+	jw_jobs__text_free(jobs, c->step);
+	jw_jobs__text_free(jobs, c->message);
+	jw_jobs__review_free(jobs, c->review);
+	jw_jobs__end_free(jobs, c->end);
+	memset(c, 0, sizeof(*c));
+}
+
+/* *out = the member's text when present with type t. -1: out of memory. */
+static int text_member(struct jw_jobs *jobs, const struct json_object *ev, const char *key,
+        enum json_type t, char **out)
+{
+	struct json_object *m = member(ev, key, t);
+
+	*out = NULL;
+	if(!m)
+		return 0;
+	*out = jw_jobs__text_of(jobs, m);
+	return *out ? 0 : -1;
+}
+
+/* A required string the schema guarantees; a fallback keeps the state
+ * valid should a schema file be edited to drop the requirement. */
+static char *required_text(
+        struct jw_jobs *jobs, const struct json_object *ev, const char *key, const char *fallback)
+{
+	struct json_object *m = member(ev, key, json_type_string);
+
+	if(m && json_object_get_string_len(m) > 0)
+		return jw_jobs__text_of(jobs, m);
+	return jw_jobs__text_dup(jobs, fallback, strlen(fallback));
+}
+
+static int prepare(
+        struct jw_jobs *jobs, struct change *c, enum kind k, const struct json_object *ev)
+{
+	switch(k) {
+		case K_STARTED:
+			if(text_member(jobs, ev, "name", json_type_string, &c->name) ||
+			        text_member(jobs, ev, "worker", json_type_string, &c->worker) ||
+			        text_member(jobs, ev, "steps", json_type_array, &c->steps))
+				return -1;
+			return 0;
+		case K_PROGRESS:
+			if(text_member(jobs, ev, "step", json_type_string, &c->step) ||
+			        text_member(jobs, ev, "message", json_type_string, &c->message))
+				return -1;
+			return 0;
+		case K_COMPLETE:
+			c->end = jw_jobs__alloc(jobs, sizeof(*c->end));
+			if(!c->end || text_member(jobs, ev, "message", json_type_string, &c->message) ||
+			        text_member(jobs, ev, "result", json_type_object, &c->end->result))
+				return -1;
+			return 0;
+		case K_FAILED:
+			c->end = jw_jobs__alloc(jobs, sizeof(*c->end));
+			if(!c->end)
+				return -1;
+			c->end->error = required_text(jobs, ev, "error", "\"failed\"");
+			if(!c->end->error || text_member(jobs, ev, "code", json_type_string, &c->end->code) ||
+			        text_member(jobs, ev, "details", json_type_object, &c->end->details))
+				return -1;
+			return 0;
+		case K_VALIDATION: {
+			struct jw_job_review *r = jw_jobs__alloc(jobs, sizeof(*r));
+			double d;
+
+			c->review = r;
+			if(!r)
+				return -1;
+			r->reason = required_text(jobs, ev, "reason", "\"review required\"");
+			if(!r->reason || text_member(jobs, ev, "item", json_type_object, &r->item) ||
+			        text_member(jobs, ev, "actions", json_type_array, &r->actions))
+				return -1;
+			if(num_member(ev, "confidence", &d) && d >= 0 && d <= 1)
+				r->confidence = d;
+			if(num_member(ev, "threshold", &d) && d >= 0 && d <= 1) {
+				r->threshold = d;
+				r->has_threshold = true;
+			}
+			return 0;
+		}
+		case K_OTHER:
+			break;
+	}
+	return 0;
+}
+
+/* Moves *src into *dst, freeing what *dst held, when *src is set. */
+static void replace_text(struct jw_jobs *jobs, char **dst, char **src)
+{
+	if(!*src)
+		return;
+	jw_jobs__text_free(jobs, *dst);
+	*dst = *src;
+	*src = NULL;
+}
+
+static void set_status(struct jw_jobs *jobs, struct jw_job *j, enum jw_job_status s)
+{
+	jobs->by_status[j->status]--;
+	jobs->by_status[s]++;
+	j->status = (uint8_t)s;
+}
+
+int64_t jw_jobs__timeout_ms(const struct jw_job *j)
+{
+	return (int64_t)llround(3.0 * j->heartbeat_interval_s * 1000.0);
+}
+
+static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
+        const struct json_object *ev, const struct jw_clock *now)
+{
+	double d;
+
+	replace_text(jobs, &j->name, &c->name);
+	replace_text(jobs, &j->worker, &c->worker);
+	replace_text(jobs, &j->steps, &c->steps);
+	if(num_member(ev, "total", &d) && d >= 0) {
+		j->total = d;
+		j->flags |= JW_JF_TOTAL;
+	}
+	if(num_member(ev, "heartbeat_interval_s", &d) && d > 0 && d <= 86400)
+		j->heartbeat_interval_s = d;
+	/* A repeated started (a worker reconnecting) keeps the first time. */
+	if(!(j->flags & JW_JF_STARTED)) {
+		j->started_ms = event_ts(ev, now);
+		j->flags |= JW_JF_STARTED;
+	}
+}
+
+static void fold_progress(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
+        const struct json_object *ev, const struct jw_clock *now)
+{
+	double d, cur, tot;
+	bool from_current, sampled;
+
+	sampled = overall_of(ev, &d, &from_current);
+	if(sampled) {
+		if(!(j->flags & JW_JF_PROGRESS) || d > j->progress)
+			j->progress = d;
+		j->flags |= JW_JF_PROGRESS;
+	}
+	if(num_member(ev, "current", &cur) && num_member(ev, "total", &tot)) {
+		j->current = cur;
+		j->total = tot;
+		j->flags |= JW_JF_CURRENT | JW_JF_TOTAL;
+	}
+	/* Absent members keep their last value: a status line or a phase
+	 * stays shown until the worker says something else. */
+	replace_text(jobs, &j->step, &c->step);
+	replace_text(jobs, &j->message, &c->message);
+	if(num_member(ev, "items_added", &d) && d >= 0) {
+		j->items_added = d;
+		j->flags |= JW_JF_ADDED;
+	}
+	if(num_member(ev, "items_failed", &d) && d >= 0) {
+		j->items_failed = d;
+		j->flags |= JW_JF_FAILED_ITEMS;
+	}
+	/* An event without an overall figure says nothing about the rate. */
+	if(sampled)
+		jw_jobs__eta_sample(j, j->progress, now->mono_ms);
+	if(num_member(ev, "eta_s", &d) && d >= 0) {
+		j->eta_s = d;
+		j->flags = (uint16_t)((j->flags | JW_JF_ETA) & ~JW_JF_ETA_EST);
+	} else if((j->flags & JW_JF_PROGRESS) && jw_jobs__eta_estimate(j, j->progress, &d)) {
+		j->eta_s = d;
+		j->flags |= JW_JF_ETA | JW_JF_ETA_EST;
+	} else {
+		j->flags = (uint16_t)(j->flags & ~(JW_JF_ETA | JW_JF_ETA_EST));
+	}
+	if(j->status == JW_JOB_WAITING) {
+		jw_jobs__review_free(jobs, j->review);
+		j->review = NULL;
+		set_status(jobs, j, JW_JOB_RUNNING);
+	}
+}
+
+static void fold_end(struct jw_job *j, struct change *c, struct jw_jobs *jobs, enum kind k,
+        const char *type, const struct json_object *ev, const void *raw, size_t rawlen,
+        const struct jw_clock *now)
+{
+	struct jw_job_end *e = c->end;
+	double d;
+	int b;
+
+	c->end = NULL;
+	j->end = e;
+	e->finished_ms = event_ts(ev, now);
+	e->ended_ms = now->real_ms;
+	e->fp_hash = jw_jobs__fingerprint(type, raw, rawlen);
+	e->fp_len = rawlen;
+	replace_text(jobs, &j->message, &c->message);
+	if(k == K_COMPLETE) {
+		if(num_member(ev, "duration_s", &d) && d >= 0) {
+			e->duration_s = d;
+		} else {
+			/* Without a started event the job is measured from when the
+			 * broker first saw it. */
+			int64_t from = (j->flags & JW_JF_STARTED) ? j->started_ms : j->first_seen_ms;
+			e->duration_s = e->finished_ms > from ? (double)(e->finished_ms - from) / 1000.0 : 0;
+		}
+		e->flags |= JW_EF_DURATION;
+		j->progress = 100;
+		j->flags |= JW_JF_PROGRESS;
+	} else {
+		if((b = bool_member(ev, "retryable")) >= 0)
+			e->flags |= (uint8_t)(JW_EF_HAS_RETRYABLE | (b ? JW_EF_RETRYABLE : 0));
+		if((b = bool_member(ev, "broker_generated")) >= 0)
+			e->flags |= (uint8_t)(JW_EF_HAS_BROKER_GEN | (b ? JW_EF_BROKER_GEN : 0));
+		if(b == 1 && e->code && strcmp(e->code, "\"heartbeat_timeout\"") == 0)
+			jobs->stalled++;
+	}
+	/* A finished job has no time left. */
+	j->flags = (uint16_t)(j->flags & ~(JW_JF_ETA | JW_JF_ETA_EST));
+	jw_jobs__review_free(jobs, j->review);
+	j->review = NULL;
+	set_status(jobs, j, k == K_COMPLETE ? JW_JOB_COMPLETE : JW_JOB_FAILED);
+}
+
+/* Folds an accepted worker event; cannot fail (c holds the allocations). */
+static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char *type,
+        const struct json_object *ev, const void *raw, size_t rawlen, struct change *c,
+        const struct jw_clock *now)
+{
+	switch(k) {
+		case K_STARTED:
+			fold_started(j, c, jobs, ev, now);
+			break;
+		case K_PROGRESS:
+			fold_progress(j, c, jobs, ev, now);
+			break;
+		case K_COMPLETE:
+		case K_FAILED:
+			fold_end(j, c, jobs, k, type, ev, raw, rawlen, now);
+			break;
+		case K_VALIDATION:
+			jw_jobs__review_free(jobs, j->review);
+			j->review = c->review;
+			c->review = NULL;
+			/* The worker is paused for a person: the time until the next
+			 * progress says nothing about its speed. */
+			j->flags |= JW_JF_REANCHOR;
+			if(j->status != JW_JOB_WAITING)
+				set_status(jobs, j, JW_JOB_WAITING);
+			break;
+		case K_OTHER:
+			break;
+	}
+	j->seq++;
+	j->updated_ms = now->real_ms;
+	j->heartbeat_ms = now->real_ms;
+	if(j->end) {
+		jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
+		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
+	} else {
+		j->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(j);
+		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+	}
+}
+
+static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job,
+        const struct json_object *ev, const struct jw_clock *now, struct jw_apply_result *res,
+        struct jw_verdict *v)
+{
+	struct json_object *action;
+
+	(void)jobs;
+	res->outcome = JW_APPLY_REJECT;
+	if(!j) {
+		verdict(v, JW_REASON_UNKNOWN_JOB, "", "no such job: %s", job);
+		return 0;
+	}
+	if(j->end) {
+		verdict(v, JW_REASON_JOB_FINISHED, "", "job %s is already %s", job,
+		        jw_job_status_name((enum jw_job_status)j->status));
+		return 0;
+	}
+	action = member(ev, "action", json_type_string);
+	/* A repeated cancel is delivered again (the worker may have missed
+	 * the first) but keeps the time of the first request. */
+	if(action && strcmp(json_object_get_string(action), "cancel") == 0 &&
+	        !(j->flags & JW_JF_CANCEL)) {
+		j->flags |= JW_JF_CANCEL;
+		j->cancel_ms = now->real_ms;
+	}
+	/* Not worker activity: the stall deadline and last_heartbeat_at stay. */
+	j->seq++;
+	j->updated_ms = now->real_ms;
+	res->outcome = JW_APPLY_ACCEPT;
+	res->job = j;
+	res->seq = j->seq;
+	return 0;
+}
+
+int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
+        struct jw_apply_result *res, struct jw_verdict *v)
+{
+	struct change c = {0};
+	struct jw_job *j, *nj = NULL;
+	enum kind k;
+	size_t slen, jlen;
+	double p;
+	bool from_current;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = JW_APPLY_REJECT;
+	verdict_clear(v);
+	if(!jobs || !session || !job || !type || !event || !now || (!raw && rawlen) ||
+	        !json_object_is_type(event, json_type_object)) {
+		verdict(v, JW_REASON_INTERNAL, "", "invalid arguments");
+		return 0;
+	}
+	slen = strlen(session);
+	jlen = strlen(job);
+	if(!jw_jobs__id_valid(session, slen) || !jw_jobs__id_valid(job, jlen)) {
+		verdict(v, JW_REASON_INVALID_TOPIC, "", "invalid session or job id");
+		return 0;
+	}
+	if(!raw)
+		raw = "";
+	j = jw_jobs_find(jobs, session, job);
+	if(strcmp(type, "control") == 0)
+		return apply_control(jobs, j, job, event, now, res, v);
+
+	if(j && j->end) {
+		if(rawlen == j->end->fp_len && jw_jobs__fingerprint(type, raw, rawlen) == j->end->fp_hash) {
+			res->outcome = JW_APPLY_DUPLICATE;
+			res->job = j;
+			res->seq = j->seq;
+			return 0;
+		}
+		verdict(v, JW_REASON_JOB_FINISHED, "", "job %s is already %s", job,
+		        jw_job_status_name((enum jw_job_status)j->status));
+		return 0;
+	}
+	k = kind_of(type);
+	if(k == K_PROGRESS && j && (j->flags & JW_JF_PROGRESS) &&
+	        overall_of(event, &p, &from_current) && p < j->progress - PROGRESS_SLACK) {
+		char got[32], have[32], cur[32], tot[32];
+		double d = 0;
+
+		jw_jobs__fmt_num(have, sizeof(have), j->progress);
+		if(!from_current) {
+			(void)num_member(event, "progress", &d);
+			jw_jobs__fmt_num(got, sizeof(got), d);
+			verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/progress",
+			        "/progress: %s is below the job's progress %s", got, have);
+		} else {
+			(void)num_member(event, "current", &d);
+			jw_jobs__fmt_num(cur, sizeof(cur), d);
+			(void)num_member(event, "total", &d);
+			jw_jobs__fmt_num(tot, sizeof(tot), d);
+			jw_jobs__fmt_num(got, sizeof(got), p);
+			verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/current",
+			        "/current: %s of %s (%s%%) is below the job's progress %s", cur, tot, got,
+			        have);
+		}
+		return 0;
+	}
+	if(!j && jobs->count >= jobs->cfg.max_jobs && jobs->heaps[JW_HEAP_ENDED].n == 0) {
+		verdict(v, JW_REASON_TOO_MANY_JOBS, "", "job table full: %zu unfinished jobs", jobs->count);
+		return 0;
+	}
+	if(prepare(jobs, &c, k, event) != 0)
+		goto out;
+	if(!j) {
+		nj = jw_jobs__job_new(jobs, session, slen, job, jlen);
+		if(!nj || jw_jobs__reserve(jobs) != 0)
+			goto out;
+		/* Only now, with nothing left that can fail, make room. */
+		if(jobs->count >= jobs->cfg.max_jobs)
+			(void)jw_jobs__evict_one(jobs);
+		nj->first_seen_ms = now->real_ms;
+		nj->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(nj);
+		jw_jobs__insert(jobs, nj);
+		j = nj;
+		nj = NULL;
+		res->created = true;
+	}
+	fold(jobs, j, k, type, event, raw, rawlen, &c, now);
+	res->outcome = JW_APPLY_ACCEPT;
+	res->job = j;
+	res->seq = j->seq;
+	res->urgent = k == K_COMPLETE || k == K_FAILED || k == K_VALIDATION;
+	rc = 0;
+out:
+	change_free(jobs, &c);
+	jw_jobs__job_free(jobs, nj);
+	if(rc != 0) {
+		memset(res, 0, sizeof(*res));
+		res->outcome = JW_APPLY_REJECT;
+		verdict(v, JW_REASON_INTERNAL, "", "out of memory");
+	}
+	return rc;
+}
+
+/* ---- accessors ---- */
+
+const char *jw_job_session(const struct jw_job *j)
+{
+	return j->ids;
+}
+
+const char *jw_job_id(const struct jw_job *j)
+{
+	return job_part(j);
+}
+
+enum jw_job_status jw_job_status(const struct jw_job *j)
+{
+	return (enum jw_job_status)j->status;
+}
+
+uint64_t jw_job_seq(const struct jw_job *j)
+{
+	return j->seq;
+}
+
+double jw_job_heartbeat_interval(const struct jw_job *j)
+{
+	return j->heartbeat_interval_s;
+}
+
+bool jw_job_finished(const struct jw_job *j)
+{
+	return j->end != NULL;
+}
+
+bool jw_job_cancel_requested(const struct jw_job *j)
+{
+	return (j->flags & JW_JF_CANCEL) != 0;
+}
+
+int jw_job_key(const struct jw_job *j, char *buf, size_t buflen)
+{
+	int n;
+
+	if(!j || !buf || buflen == 0)
+		return -1;
+	n = snprintf(buf, buflen, "%s/%s", j->ids, job_part(j));
+	if(n < 0 || (size_t)n >= buflen)
+		return -1;
+	return n;
+}
+
+void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if(!jobs)
+		return;
+	out->jobs = jobs->count;
+	memcpy(out->by_status, jobs->by_status, sizeof(out->by_status));
+	out->stalled = jobs->stalled;
+	out->evicted = jobs->evicted;
+	out->memory_bytes = jobs->mem;
+}
+
+void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *arg), void *arg)
+{
+	if(!jobs || !fn)
+		return;
+	for(size_t i = 0; i < jobs->nslots; i++) {
+		if(jobs->slots[i])
+			fn(jobs->slots[i], arg);
+	}
+}

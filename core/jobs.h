@@ -1,0 +1,191 @@
+/*
+ * The job table: every job the broker knows, keyed by (session, job), with
+ * its lifecycle (running, waiting, complete, failed), progress, ETA, the
+ * timers that drive rate-limited state publishing and stall detection, and
+ * the snapshot records that make it survive a restart. Pure: no I/O, no
+ * threads, no clock reads (callers pass the time in).
+ */
+#ifndef JW_JOBS_H
+#define JW_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct json_object;
+struct jw_job;
+struct jw_jobs;
+
+enum jw_job_status {
+	JW_JOB_RUNNING = 0,
+	JW_JOB_WAITING,   /* after validation-required, until progress or an end */
+	JW_JOB_COMPLETE,
+	JW_JOB_FAILED,
+	JW_JOB__STATUS_COUNT
+};
+
+/* "running", "waiting", "complete", "failed". */
+const char *jw_job_status_name(enum jw_job_status s);
+
+/* Both clocks, read once by the caller per event or tick. */
+struct jw_clock {
+	int64_t real_ms; /* CLOCK_REALTIME, ms since the epoch: timestamps */
+	int64_t mono_ms; /* CLOCK_MONOTONIC, ms: deadlines and rate limits */
+};
+
+struct jw_jobs_config {
+	size_t max_jobs;            /* default 100000 */
+	double heartbeat_interval_s; /* default interval when started has none: 30 */
+	double state_max_rate;      /* state publishes per second per job: 10 */
+	/* Optional (NULL: not told): called with each finished job the table
+	 * evicts to make room (in apply or restore), just before it is freed,
+	 * so the caller can drop its record and retained state. fn must not
+	 * change the table. */
+	void (*on_evict)(const struct jw_job *j, void *arg);
+	void *on_evict_arg;
+};
+
+/* A table with cfg (copied); NULL when out of memory or cfg is invalid. */
+struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg);
+void jw_jobs_free(struct jw_jobs *jobs);
+
+enum jw_apply_outcome {
+	JW_APPLY_ACCEPT = 0, /* deliver the event; the job's state changed */
+	JW_APPLY_DUPLICATE,  /* exact repeat of the job's terminal event (QoS 1
+	                        retransmission): acknowledge, do not deliver */
+	JW_APPLY_REJECT,     /* refuse the event; the verdict says why */
+};
+
+struct jw_apply_result {
+	enum jw_apply_outcome outcome;
+	struct jw_job *job; /* ACCEPT, DUPLICATE: the job (valid until the next
+	                       call that may evict: apply, restore) */
+	uint64_t seq;       /* ACCEPT: the event's per-job sequence number */
+	bool created;       /* ACCEPT: this event created the job */
+	bool urgent;        /* ACCEPT: the new state must go out at once
+	                       (terminal, waiting), after any held update */
+};
+
+/*
+ * Folds one event that already passed jw_event_check into the job table.
+ * type is the topic's event; event the parsed payload; raw/rawlen the bytes
+ * as published (before any broker insertion), used to recognise an exact
+ * repeat of the terminal event.
+ *
+ * Rules (docs/lifecycle.md): a job exists from its first accepted worker
+ * event; complete and failed are final (later events: JW_REASON_JOB_FINISHED,
+ * except an exact repeat: DUPLICATE); overall progress never decreases
+ * (JW_REASON_PROGRESS_BACKWARDS); validation-required moves the job to
+ * waiting until progress or an end; control does not create a job and a
+ * cancel for an unknown or finished job is refused (JW_REASON_UNKNOWN_JOB,
+ * JW_REASON_JOB_FINISHED); when the table is full the oldest finished job
+ * is evicted, and when only unfinished jobs remain a new job is refused
+ * (JW_REASON_TOO_MANY_JOBS). Types without special meaning (heartbeat,
+ * custom types) only refresh activity and seq.
+ *
+ * Every accepted worker event (not control) pushes the job's stall
+ * deadline to now + 3 x its heartbeat interval.
+ *
+ * Returns 0 with *res filled (REJECT included, with *v filled), or -1 when
+ * out of memory (nothing changed; *v says internal).
+ */
+int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job,
+                  const char *type, const struct json_object *event,
+                  const void *raw, size_t rawlen, const struct jw_clock *now,
+                  struct jw_apply_result *res, struct jw_verdict *v);
+
+/* The job, or NULL. */
+struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const char *job);
+
+const char *jw_job_session(const struct jw_job *j);
+const char *jw_job_id(const struct jw_job *j);
+enum jw_job_status jw_job_status(const struct jw_job *j);
+uint64_t jw_job_seq(const struct jw_job *j);
+double jw_job_heartbeat_interval(const struct jw_job *j);
+bool jw_job_finished(const struct jw_job *j);
+
+/*
+ * The job's state as a JSON object text valid against schemas/state.json
+ * ("type":"state" included). Returns a malloc'd NUL-terminated string
+ * (caller frees) and its length in *len, or NULL when out of memory.
+ */
+char *jw_job_state_json(const struct jw_job *j, size_t *len);
+
+/*
+ * State publishing policy, at most state_max_rate per second per job,
+ * latest wins, nothing held longer than one interval.
+ *
+ * After an ACCEPT, call jw_jobs_state_changed: it returns true when the
+ * state should be published now (then publish it and call
+ * jw_jobs_state_published), false when the update is held: it is then due
+ * at the end of the job's interval and comes back from
+ * jw_jobs_pop_state_due. For an urgent result, first call
+ * jw_jobs_state_held: when it is true, the state from BEFORE the event was
+ * held, and the caller must have published it before applying (see
+ * jw_jobs_type_is_urgent); urgent states are always "now".
+ */
+bool jw_jobs_state_changed(struct jw_jobs *jobs, struct jw_job *j, bool urgent,
+                           const struct jw_clock *now);
+void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j,
+                             const struct jw_clock *now);
+bool jw_jobs_state_held(const struct jw_job *j);
+
+/* Whether an accepted event of this type would be urgent (terminal or
+ * validation-required), so the caller can flush a held update first. */
+bool jw_jobs_type_is_urgent(const char *type);
+
+/* One job whose held state update is due at now, or NULL; the job is no
+ * longer held afterwards (publish it, then jw_jobs_state_published). Time
+ * proportional to the number of due jobs (a min-heap). */
+struct jw_job *jw_jobs_pop_state_due(struct jw_jobs *jobs, const struct jw_clock *now);
+
+/*
+ * One unfinished job whose stall deadline has passed, or NULL. The caller
+ * then fails it (normally by applying a broker-made failed event with code
+ * heartbeat_timeout through jw_jobs_apply). A popped job is not returned
+ * again unless new activity re-arms it. Time proportional to due jobs.
+ */
+struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *now);
+
+/* The failed event the broker publishes for a stalled job: a new json-c
+ * object (caller puts it) valid against schemas/failed.json with code
+ * "heartbeat_timeout", retryable true, broker_generated true, and an error
+ * naming the silence ("no event for 90 s (3 x heartbeat interval 30 s)"). */
+struct json_object *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now);
+
+struct jw_jobs_stats {
+	size_t jobs;                          /* in the table */
+	size_t by_status[JW_JOB__STATUS_COUNT];
+	uint64_t stalled;                     /* jobs failed for heartbeat_timeout */
+	uint64_t evicted;                     /* finished jobs evicted when full */
+	size_t memory_bytes;                  /* heap used by the table */
+};
+void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out);
+
+/*
+ * Restart safety. A record is one job's full snapshot (state plus what the
+ * broker needs internally: stall deadline as wall-clock time, heartbeat
+ * interval, terminal-event fingerprint, ETA estimator, seq). Records are
+ * opaque bytes to everyone else; the newest record of a key wins.
+ *
+ * jw_job_record: a malloc'd record of j (caller frees), *len its length,
+ * NULL when out of memory. jw_job_key: "session/job", the record's key.
+ * jw_jobs_restore: loads one record (replacing any job with the same key),
+ * converting its wall-clock deadline to now's monotonic clock (a deadline
+ * already passed fires on the next jw_jobs_pop_stalled). Returns 0, or -1
+ * with err filled for a malformed record (nothing changed).
+ */
+char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *len);
+int jw_job_key(const struct jw_job *j, char *buf, size_t buflen);
+int jw_jobs_restore(struct jw_jobs *jobs, const void *rec, size_t len,
+                    const struct jw_clock *now, char *err, size_t errlen);
+
+/* Calls fn for every job (order unspecified); fn must not change the table. */
+void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *arg), void *arg);
+
+/* Applying a cancel: a set flag shows in the state as cancel_requested. */
+bool jw_job_cancel_requested(const struct jw_job *j);
+
+#endif

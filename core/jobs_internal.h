@@ -1,0 +1,210 @@
+/*
+ * Internals of the job table shared by core/jobs*.c: the table and job
+ * layouts, the counted allocator every file allocates through (so
+ * memory_bytes is exact and tests can fail the Nth allocation), the
+ * indexed heaps behind the timers, and the JSON text helpers. Not part of
+ * the API: the plugin includes jobs.h only.
+ */
+#ifndef JW_JOBS_INTERNAL_H
+#define JW_JOBS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobs.h"
+
+struct json_object;
+
+/* The three timers, each an indexed min-heap over a job field. */
+enum jw_jobs__heap_id {
+	JW_HEAP_STALL = 0, /* unfinished jobs by deadline_mono */
+	JW_HEAP_DUE,       /* held state updates by due_mono */
+	JW_HEAP_ENDED,     /* finished jobs by end->ended_ms: eviction order */
+	JW_HEAP__COUNT
+};
+
+struct jw_jobs__heap {
+	struct jw_job **v;
+	size_t n;
+	size_t cap;
+	enum jw_jobs__heap_id id;
+};
+
+/* Job flags: presence of optional fields and timer states. */
+#define JW_JF_PROGRESS 0x0001u /* progress holds the overall percent */
+#define JW_JF_CURRENT 0x0002u
+#define JW_JF_TOTAL 0x0004u
+#define JW_JF_ETA 0x0008u
+#define JW_JF_ETA_EST 0x0010u /* eta_s was estimated by the broker */
+#define JW_JF_ADDED 0x0020u
+#define JW_JF_FAILED_ITEMS 0x0040u
+#define JW_JF_STARTED 0x0080u /* a started event was accepted */
+#define JW_JF_CANCEL 0x0100u
+#define JW_JF_HELD 0x0200u       /* a state update waits in the due heap */
+#define JW_JF_PUBLISHED 0x0400u  /* published_mono is meaningful */
+#define JW_JF_REANCHOR 0x0800u   /* next progress restarts the ETA clock */
+#define JW_JF_EST_ANCHOR 0x1000u /* est_progress/est_mono hold a sample */
+
+/* End flags (struct jw_job_end.flags). */
+#define JW_EF_DURATION 0x01u
+#define JW_EF_HAS_RETRYABLE 0x02u
+#define JW_EF_RETRYABLE 0x04u
+#define JW_EF_HAS_BROKER_GEN 0x08u
+#define JW_EF_BROKER_GEN 0x10u
+
+/*
+ * Stored texts (char *) are compact JSON: a string is kept with its quotes
+ * and escapes ("\"Processing 45/100\""), arrays and objects as compact
+ * text. Rendering state or a record is then a copy, strings with embedded
+ * NUL survive, and no json-c tree stays alive per job.
+ */
+
+/* The pending review of a waiting job: allocated only while waiting. */
+struct jw_job_review {
+	char *reason;  /* string text */
+	char *item;    /* object text or NULL */
+	char *actions; /* array text or NULL */
+	double confidence;
+	double threshold;
+	bool has_threshold;
+};
+
+/* What a terminal event left: allocated only once a job is finished. */
+struct jw_job_end {
+	char *error;   /* failed: string text */
+	char *code;    /* failed: string text or NULL */
+	char *details; /* failed: object text or NULL */
+	char *result;  /* complete: object text or NULL */
+	double duration_s;
+	int64_t finished_ms; /* finished_at: the event's ts, else receipt */
+	int64_t ended_ms;    /* receipt time: the eviction order */
+	uint64_t fp_hash;    /* fingerprint of type and raw bytes */
+	uint64_t fp_len;
+	uint8_t flags; /* JW_EF_* */
+};
+
+struct jw_job {
+	uint64_t hash; /* of the key, with the table's seed */
+	char *name, *worker, *steps, *step, *message;
+	struct jw_job_review *review;
+	struct jw_job_end *end;
+	double progress, current, total, eta_s, heartbeat_interval_s;
+	double items_added, items_failed;
+	int64_t first_seen_ms, started_ms, updated_ms, heartbeat_ms, cancel_ms;
+	uint64_t seq;
+	int64_t deadline_mono;  /* last worker activity + 3 x interval */
+	int64_t due_mono;       /* while held: when the update goes out */
+	int64_t published_mono; /* last state publish */
+	/* ETA estimator (jobs_eta.c): the sample the next rate is measured
+	 * from, the smoothed rate before bias correction, and its weight. */
+	double est_progress, est_rate, est_weight;
+	int64_t est_mono;
+	uint32_t heap_pos[JW_HEAP__COUNT]; /* index + 1 in each heap, 0: absent */
+	uint16_t flags;                    /* JW_JF_* */
+	uint8_t status;                    /* enum jw_job_status */
+	uint8_t session_len;
+	char ids[]; /* session '\0' job '\0' */
+};
+
+struct jw_jobs {
+	struct jw_jobs_config cfg;
+	int64_t state_interval_ms;
+	uint64_t seed;
+	struct jw_job **slots; /* open addressing, linear probing */
+	size_t nslots;         /* power of two */
+	size_t count;
+	struct jw_jobs__heap heaps[JW_HEAP__COUNT];
+	size_t by_status[JW_JOB__STATUS_COUNT];
+	uint64_t stalled;
+	uint64_t evicted;
+	size_t mem;      /* bytes allocated through jw_jobs__alloc */
+	long fail_after; /* test hook: allocations before one fails, -1 off */
+};
+
+/* Counted allocation (zeroed). NULL on failure or injected failure. */
+void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n);
+/* Releases n bytes from jw_jobs__alloc. NULL is a no-op. */
+void jw_jobs__release(struct jw_jobs *jobs, void *p, size_t n);
+/* Fails the allocation after the next n (0: the next one); -1 disarms.
+ * For tests: proves every path survives out of memory. */
+void jw_jobs__fail_alloc(struct jw_jobs *jobs, long n);
+
+/* A counted copy of s[0..n) plus NUL, or NULL. */
+char *jw_jobs__text_dup(struct jw_jobs *jobs, const char *s, size_t n);
+/* Compact JSON text of o (any type), counted; NULL when out of memory. */
+char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o);
+void jw_jobs__text_free(struct jw_jobs *jobs, char *s);
+
+/* A new job for the key (not inserted); NULL when out of memory. */
+struct jw_job *jw_jobs__job_new(
+        struct jw_jobs *jobs, const char *session, size_t slen, const char *job, size_t jlen);
+/* Frees j and everything it owns (j must be out of the table and heaps). */
+void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j);
+void jw_jobs__review_free(struct jw_jobs *jobs, struct jw_job_review *r);
+void jw_jobs__end_free(struct jw_jobs *jobs, struct jw_job_end *e);
+
+/* Room for one more job in the hash table and every heap, so inserting
+ * and every later heap push cannot fail. 0 or -1 (nothing changed). */
+int jw_jobs__reserve(struct jw_jobs *jobs);
+/* Inserts j (key must be absent, room reserved) and files it in the
+ * stall or ended heap by its status. */
+void jw_jobs__insert(struct jw_jobs *jobs, struct jw_job *j);
+/* Removes j from the table and every heap (not freed). */
+void jw_jobs__detach(struct jw_jobs *jobs, struct jw_job *j);
+/* Evicts the finished job that ended first. false when none is finished. */
+bool jw_jobs__evict_one(struct jw_jobs *jobs);
+/* The stall timeout in force: 3 x the heartbeat interval, in ms. */
+int64_t jw_jobs__timeout_ms(const struct jw_job *j);
+/* Whether id is 1-128 characters of [A-Za-z0-9._-]. */
+bool jw_jobs__id_valid(const char *id, size_t len);
+/* Fingerprint of a terminal event: 64-bit hash of type, NUL and raw. */
+uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
+
+/* Indexed min-heap (jobs_heap.c). Room must be reserved before _set. */
+int jw_jobs__heap_reserve(struct jw_jobs *jobs, struct jw_jobs__heap *h, size_t n);
+void jw_jobs__heap_set(struct jw_jobs__heap *h, struct jw_job *j);
+void jw_jobs__heap_remove(struct jw_jobs__heap *h, struct jw_job *j);
+struct jw_job *jw_jobs__heap_top(const struct jw_jobs__heap *h);
+void jw_jobs__heap_free(struct jw_jobs *jobs, struct jw_jobs__heap *h);
+
+/* ETA estimator (jobs_eta.c). */
+#define JW_ETA_TAU_S 30.0   /* smoothing time constant */
+#define JW_ETA_MIN_DT_MS 50 /* closer samples accumulate into the next */
+/* Folds an overall-progress sample taken at mono_ms into the rate. */
+void jw_jobs__eta_sample(struct jw_job *j, double progress, int64_t mono_ms);
+/* The estimate for progress p: true with *eta_s when the rate allows. */
+bool jw_jobs__eta_estimate(const struct jw_job *j, double p, double *eta_s);
+
+/* A growing output buffer that remembers allocation failure (plain
+ * malloc: what it builds is handed to the caller). */
+struct jw_jobs__buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n);
+void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s);
+/* Appends ',' unless right after '{', then "key":. */
+void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key);
+void jw_jobs__buf_num(struct jw_jobs__buf *b, double v);
+void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v);
+void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v);
+/* "2026-11-22T02:40:00.123Z" with quotes. */
+void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms);
+/* Hands over the text (NUL-terminated) or NULL after a failure. */
+char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len);
+
+/* Shortest text that reads back as v exactly; integers without ".0". */
+void jw_jobs__fmt_num(char *buf, size_t buflen, double v);
+/* RFC 3339 date-time to ms since the epoch. false for anything before
+ * 1970 or unparseable (the caller then uses the receipt time). */
+bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms);
+/* Formats real_ms as RFC 3339 UTC with milliseconds; length or -1. */
+int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms);
+
+/* Latest year a timestamp may have: state timestamps keep 4 digits. */
+#define JW_TS_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+#endif

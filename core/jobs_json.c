@@ -1,0 +1,346 @@
+/*
+ * The job's state as JSON text (schemas/state.json), and the small text
+ * tools the state and the records share: a growing buffer, shortest
+ * round-trip numbers and RFC 3339 timestamps both ways. The state is built
+ * by hand from the stored JSON texts, so rendering allocates one buffer
+ * and never re-parses what an event carried.
+ */
+#include "jobs_internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- buffer ---- */
+
+void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
+{
+	if(b->failed)
+		return;
+	if(b->cap - b->len <= n) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while(cap - b->len <= n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if(!p) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s)
+{
+	jw_jobs__buf_add(b, s, strlen(s));
+}
+
+void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
+{
+	if(b->len > 0 && b->p && b->p[b->len - 1] != '{')
+		jw_jobs__buf_add(b, ",", 1);
+	jw_jobs__buf_add(b, "\"", 1);
+	jw_jobs__buf_str(b, key);
+	jw_jobs__buf_add(b, "\":", 2);
+}
+
+void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
+{
+	char t[40];
+
+	jw_jobs__fmt_num(t, sizeof(t), v);
+	jw_jobs__buf_str(b, t);
+}
+
+void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
+{
+	char t[32];
+	int n = snprintf(t, sizeof(t), "%" PRId64, v);
+
+	if(n < 0 || (size_t)n >= sizeof(t)) {
+		b->failed = true;
+		return;
+	}
+	jw_jobs__buf_add(b, t, (size_t)n);
+}
+
+void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v)
+{
+	char t[32];
+	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
+
+	if(n < 0 || (size_t)n >= sizeof(t)) {
+		b->failed = true;
+		return;
+	}
+	jw_jobs__buf_add(b, t, (size_t)n);
+}
+
+void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms)
+{
+	char t[40];
+	int n = jw_jobs__format_ts(t, sizeof(t), real_ms);
+
+	if(n < 0) {
+		b->failed = true;
+		return;
+	}
+	jw_jobs__buf_add(b, "\"", 1);
+	jw_jobs__buf_add(b, t, (size_t)n);
+	jw_jobs__buf_add(b, "\"", 1);
+}
+
+char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len)
+{
+	char *p = b->p;
+
+	if(b->failed || !p) {
+		free(p);
+		p = NULL;
+	} else if(len) {
+		*len = b->len;
+	}
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+/* ---- numbers and time ---- */
+
+void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
+{
+	int n = 0;
+
+	if(!isfinite(v) || v == 0) {
+		/* Stored numbers are finite; 0 also catches -0. */
+		n = snprintf(buf, buflen, "0");
+	} else if(fabs(v) < 1e15 && v == floor(v)) {
+		n = snprintf(buf, buflen, "%.0f", v);
+	} else {
+		/* The fewest significant digits that read back as v: 0.1 stays
+		 * "0.1", and records restore every double bit for bit. */
+		for(int prec = 15; prec <= 17; prec++) {
+			n = snprintf(buf, buflen, "%.*g", prec, v);
+			if(n < 0 || (size_t)n >= buflen || strtod(buf, NULL) == v)
+				break;
+		}
+	}
+	if(n < 0 || (size_t)n >= buflen) {
+		if(buflen)
+			buf[0] = '\0';
+	}
+}
+
+static bool digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for(size_t i = 0; i < n; i++) {
+		if(s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days from 1970-01-01 to the proleptic Gregorian y-m-d (y >= 1). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t yy = m <= 2 ? y - 1 : y;
+	int64_t era = yy / 400;
+	int64_t yoe = yy - era * 400;
+	int64_t mp = (m + 9) % 12;
+	int64_t doy = (153 * mp + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if(m == 2)
+		return ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : 28;
+	return days[m - 1];
+}
+
+bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, ms = 0, off = 0;
+	size_t p = 19;
+	int64_t t;
+
+	/* RFC 3339 section 5.6, as schema_format.c accepts it. */
+	if(len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+	        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+		return false;
+	if(y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	        sec > 60)
+		return false;
+	if(s[p] == '.') {
+		int k = 0;
+
+		p++;
+		if(p >= len || s[p] < '0' || s[p] > '9')
+			return false;
+		/* Milliseconds: the first three digits, the rest truncated. */
+		for(; p < len && s[p] >= '0' && s[p] <= '9'; p++, k++) {
+			if(k < 3)
+				ms = ms * 10 + (s[p] - '0');
+		}
+		for(; k < 3; k++)
+			ms *= 10;
+	}
+	if(p < len && (s[p] == 'Z' || s[p] == 'z')) {
+		p++;
+	} else if(p + 6 <= len && (s[p] == '+' || s[p] == '-') && digits(s + p + 1, 2, &oh) &&
+	          s[p + 3] == ':' && digits(s + p + 4, 2, &om) && oh <= 23 && om <= 59) {
+		off = (s[p] == '+' ? 1 : -1) * (oh * 60 + om);
+		p += 6;
+	} else {
+		return false;
+	}
+	if(p != len)
+		return false;
+	if(sec == 60) {
+		/* A leap second has no POSIX time: the last moment before it. */
+		sec = 59;
+		ms = 999;
+	}
+	t = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec -
+	    (int64_t)off * 60;
+	t = t * 1000 + ms;
+	if(t < 0 || t > JW_TS_MAX_MS)
+		return false;
+	*real_ms = t;
+	return true;
+}
+
+int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms)
+{
+	int64_t sec, rem;
+
+	if(real_ms < 0 || real_ms > JW_TS_MAX_MS)
+		return -1;
+	sec = real_ms / 1000;
+	rem = real_ms % 1000;
+	return jw_event_format_ts(buf, buflen, sec, (long)(rem * 1000000));
+}
+
+/* ---- state ---- */
+
+static void add_text(struct jw_jobs__buf *b, const char *key, const char *text)
+{
+	if(!text)
+		return;
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_str(b, text);
+}
+
+static void add_num(struct jw_jobs__buf *b, const char *key, double v)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_num(b, v);
+}
+
+static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_ts(b, ms);
+}
+
+static void add_bool(struct jw_jobs__buf *b, const char *key, bool v)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_str(b, v ? "true" : "false");
+}
+
+/* "key":"id" for an id, which never needs escaping ([A-Za-z0-9._-]). */
+static void add_id(struct jw_jobs__buf *b, const char *key, const char *id)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_add(b, "\"", 1);
+	jw_jobs__buf_str(b, id);
+	jw_jobs__buf_add(b, "\"", 1);
+}
+
+char *jw_job_state_json(const struct jw_job *j, size_t *len)
+{
+	struct jw_jobs__buf b = {0};
+	const struct jw_job_end *e = j->end;
+	const struct jw_job_review *r = j->review;
+	unsigned f = j->flags;
+
+	jw_jobs__buf_str(&b, "{\"type\":\"state\"");
+	add_id(&b, "session_id", jw_job_session(j));
+	add_id(&b, "job_id", jw_job_id(j));
+	add_id(&b, "status", jw_job_status_name((enum jw_job_status)j->status));
+	jw_jobs__buf_key(&b, "seq");
+	jw_jobs__buf_u64(&b, j->seq);
+	add_text(&b, "name", j->name);
+	add_text(&b, "worker", j->worker);
+	add_text(&b, "steps", j->steps);
+	add_num(&b, "heartbeat_interval_s", j->heartbeat_interval_s);
+	if(f & JW_JF_PROGRESS)
+		add_num(&b, "progress", j->progress);
+	if(f & JW_JF_CURRENT)
+		add_num(&b, "current", j->current);
+	if(f & JW_JF_TOTAL)
+		add_num(&b, "total", j->total);
+	add_text(&b, "step", j->step);
+	add_text(&b, "message", j->message);
+	if(f & JW_JF_ETA) {
+		add_num(&b, "eta_s", j->eta_s);
+		add_bool(&b, "eta_estimated", (f & JW_JF_ETA_EST) != 0);
+	}
+	if(f & JW_JF_ADDED)
+		add_num(&b, "items_added", j->items_added);
+	if(f & JW_JF_FAILED_ITEMS)
+		add_num(&b, "items_failed", j->items_failed);
+	add_ts(&b, "first_seen_at", j->first_seen_ms);
+	if(f & JW_JF_STARTED)
+		add_ts(&b, "started_at", j->started_ms);
+	add_ts(&b, "updated_at", j->updated_ms);
+	add_ts(&b, "last_heartbeat_at", j->heartbeat_ms);
+	if(e) {
+		add_ts(&b, "finished_at", e->finished_ms);
+		if(e->flags & JW_EF_DURATION)
+			add_num(&b, "duration_s", e->duration_s);
+		add_text(&b, "result", e->result);
+		add_text(&b, "error", e->error);
+		add_text(&b, "code", e->code);
+		if(e->flags & JW_EF_HAS_RETRYABLE)
+			add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
+		add_text(&b, "details", e->details);
+		if(e->flags & JW_EF_HAS_BROKER_GEN)
+			add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
+	}
+	if(r) {
+		jw_jobs__buf_key(&b, "validation");
+		jw_jobs__buf_add(&b, "{", 1);
+		add_text(&b, "reason", r->reason);
+		add_num(&b, "confidence", r->confidence);
+		if(r->has_threshold)
+			add_num(&b, "threshold", r->threshold);
+		add_text(&b, "item", r->item);
+		add_text(&b, "actions", r->actions);
+		jw_jobs__buf_add(&b, "}", 1);
+	}
+	if(f & JW_JF_CANCEL) {
+		add_bool(&b, "cancel_requested", true);
+		add_ts(&b, "cancel_requested_at", j->cancel_ms);
+	}
+	jw_jobs__buf_add(&b, "}", 1);
+	return jw_jobs__buf_finish(&b, len);
+}

@@ -1,0 +1,137 @@
+/*
+ * The two clocks a job runs on: the state publishing policy (at most
+ * state_max_rate publishes per second per job, latest wins, nothing held
+ * longer than one interval) and stall detection (no worker event for 3 x
+ * the heartbeat interval). Both are indexed min-heaps, so a tick costs
+ * time in proportion to the jobs that are due, not to the table.
+ */
+#include "jobs_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+bool jw_jobs_state_changed(
+        struct jw_jobs *jobs, struct jw_job *j, bool urgent, const struct jw_clock *now)
+{
+	if(urgent || !(j->flags & JW_JF_PUBLISHED) ||
+	        now->mono_ms - j->published_mono >= jobs->state_interval_ms)
+		return true;
+	/* Already held: keep the due time. The state is rendered when it is
+	 * published, so the held update carries this change too. */
+	if(!(j->flags & JW_JF_HELD)) {
+		j->flags |= JW_JF_HELD;
+		j->due_mono = j->published_mono + jobs->state_interval_ms;
+		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_DUE], j);
+	}
+	return false;
+}
+
+void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j, const struct jw_clock *now)
+{
+	j->published_mono = now->mono_ms;
+	j->flags |= JW_JF_PUBLISHED;
+	j->flags = (uint16_t)(j->flags & ~JW_JF_HELD);
+	jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_DUE], j);
+}
+
+bool jw_jobs_state_held(const struct jw_job *j)
+{
+	return (j->flags & JW_JF_HELD) != 0;
+}
+
+struct jw_job *jw_jobs_pop_state_due(struct jw_jobs *jobs, const struct jw_clock *now)
+{
+	struct jw_job *j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_DUE]);
+
+	if(!j || j->due_mono > now->mono_ms)
+		return NULL;
+	jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_DUE], j);
+	j->flags = (uint16_t)(j->flags & ~JW_JF_HELD);
+	return j;
+}
+
+struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *now)
+{
+	struct jw_job *j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_STALL]);
+
+	if(!j || j->deadline_mono > now->mono_ms)
+		return NULL;
+	/* Out of the heap until activity re-arms it: the caller fails it,
+	 * and a job is never reported twice for the same silence. */
+	jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
+	return j;
+}
+
+/* json_object_object_add takes v only on success; this always does. */
+static int put(struct json_object *o, const char *key, struct json_object *v)
+{
+	if(!v)
+		return -1;
+	if(json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* A number as json-c should print it: integers without ".0". */
+static struct json_object *new_num(double v)
+{
+	char t[40];
+
+	if(fabs(v) < 1e15 && v == floor(v))
+		return json_object_new_int64((int64_t)v);
+	jw_jobs__fmt_num(t, sizeof(t), v);
+	return json_object_new_double_s(v, t);
+}
+
+struct json_object *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now)
+{
+	struct json_object *ev = NULL, *details = NULL, *res = NULL;
+	char error[160], hb[40], silent[40], ts[40];
+	int64_t timeout = jw_jobs__timeout_ms(j);
+	int64_t silent_ms = now->mono_ms - (j->deadline_mono - timeout);
+	int n, rc;
+
+	/* The silence actually measured (at least the timeout once due; more
+	 * when the broker was down), in tenths of a second so a fractional
+	 * interval reads right, and the interval it is judged by. */
+	if(silent_ms < 0)
+		silent_ms = 0;
+	jw_jobs__fmt_num(silent, sizeof(silent), floor((double)silent_ms / 100.0) / 10.0);
+	jw_jobs__fmt_num(hb, sizeof(hb), j->heartbeat_interval_s);
+	n = snprintf(
+	        error, sizeof(error), "no event for %s s (3 x heartbeat interval %s s)", silent, hb);
+	if(n < 0 || (size_t)n >= sizeof(error))
+		goto out;
+	if(jw_jobs__format_ts(ts, sizeof(ts), j->heartbeat_ms) < 0)
+		goto out;
+	ev = json_object_new_object();
+	details = json_object_new_object();
+	if(!ev || !details)
+		goto out;
+	if(put(details, "last_event_at", json_object_new_string(ts)) ||
+	        put(details, "heartbeat_interval_s", new_num(j->heartbeat_interval_s)))
+		goto out;
+	if(put(ev, "type", json_object_new_string("failed")) ||
+	        put(ev, "session_id", json_object_new_string(jw_job_session(j))) ||
+	        put(ev, "job_id", json_object_new_string(jw_job_id(j))) ||
+	        put(ev, "error", json_object_new_string_len(error, n)) ||
+	        put(ev, "code", json_object_new_string("heartbeat_timeout")) ||
+	        put(ev, "retryable", json_object_new_boolean(1)) ||
+	        put(ev, "broker_generated", json_object_new_boolean(1)))
+		goto out;
+	/* ev owns details from here, or put() released it. */
+	rc = put(ev, "details", details);
+	details = NULL;
+	if(rc != 0)
+		goto out;
+	res = ev;
+	ev = NULL;
+out:
+	json_object_put(details);
+	json_object_put(ev);
+	return res;
+}

@@ -1,0 +1,890 @@
+/*
+ * The job table's append-only log on disk (see kvlog.h). Every record is
+ * checksummed so that whatever a crash leaves half-written at the end is
+ * recognised and cut off, never misread as data.
+ *
+ * Record format (all integers little-endian, fixed width, no padding):
+ *
+ *   offset  size  field
+ *   0       4     magic 0x314B574A (the bytes "JWK1" on disk)
+ *   4       4     key length, 1..JW_KVLOG_KEY_MAX
+ *   8       4     value length, 0..JW_KVLOG_VAL_MAX, or 0xFFFFFFFF for a
+ *                 deletion (then no value bytes follow)
+ *   12      4     CRC32C (Castagnoli: reflected polynomial 0x82F63B78,
+ *                 initial value and final xor 0xFFFFFFFF) over bytes 0..11,
+ *                 then the key, then the value
+ *   16      klen  key bytes (no terminating NUL)
+ *   16+klen vlen  value bytes
+ *
+ * A file is a sequence of records with nothing before, between or after
+ * them. Reading stops at the first record whose header is short or
+ * invalid, whose body runs past the end of the file, or whose CRC does not
+ * match: that offset is the torn point. Everything before it is trusted;
+ * everything from it on is discarded (replay ignores it, open truncates
+ * it). The newest record of a key decides: a value makes the key live, a
+ * deletion removes it.
+ *
+ * Appends are written with pwrite at the end of the last good record, so a
+ * failed (partial) append is truncated away before the next one and never
+ * strands later records behind a torn one. jw_kvlog_append with val NULL
+ * writes a deletion whatever len is; a non-NULL val with len 0 is a live,
+ * empty value. A key is a C string, 1..JW_KVLOG_KEY_MAX bytes; an empty key
+ * is rejected with EINVAL like an oversize one.
+ *
+ * One process, one writer: nothing here locks the file against a second
+ * process appending to it.
+ */
+#include "kvlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define KV_MAGIC 0x314B574Au
+#define KV_DELETED 0xFFFFFFFFu
+#define KV_HDR 16u
+
+struct jw_kvlog {
+	int fd;
+	uint64_t size;       /* end of the last good record; appends go here */
+	bool must_truncate;  /* a failed append may have left bytes past size */
+};
+
+/* ---- CRC32C, table-driven (one byte per step) ---- */
+
+/* crc_table[i] is the CRC of the byte i: eight shift-and-xor steps with
+ * the reflected polynomial. A constant rather than a table filled on first
+ * use, so any thread may call into the log without an initialisation race.
+ * tests/unit/test_kvlog.c checks it against a bit-at-a-time CRC32C. */
+static const uint32_t crc_table[256] = {
+	0x00000000u, 0xF26B8303u, 0xE13B70F7u, 0x1350F3F4u, 0xC79A971Fu, 0x35F1141Cu,
+	0x26A1E7E8u, 0xD4CA64EBu, 0x8AD958CFu, 0x78B2DBCCu, 0x6BE22838u, 0x9989AB3Bu,
+	0x4D43CFD0u, 0xBF284CD3u, 0xAC78BF27u, 0x5E133C24u, 0x105EC76Fu, 0xE235446Cu,
+	0xF165B798u, 0x030E349Bu, 0xD7C45070u, 0x25AFD373u, 0x36FF2087u, 0xC494A384u,
+	0x9A879FA0u, 0x68EC1CA3u, 0x7BBCEF57u, 0x89D76C54u, 0x5D1D08BFu, 0xAF768BBCu,
+	0xBC267848u, 0x4E4DFB4Bu, 0x20BD8EDEu, 0xD2D60DDDu, 0xC186FE29u, 0x33ED7D2Au,
+	0xE72719C1u, 0x154C9AC2u, 0x061C6936u, 0xF477EA35u, 0xAA64D611u, 0x580F5512u,
+	0x4B5FA6E6u, 0xB93425E5u, 0x6DFE410Eu, 0x9F95C20Du, 0x8CC531F9u, 0x7EAEB2FAu,
+	0x30E349B1u, 0xC288CAB2u, 0xD1D83946u, 0x23B3BA45u, 0xF779DEAEu, 0x05125DADu,
+	0x1642AE59u, 0xE4292D5Au, 0xBA3A117Eu, 0x4851927Du, 0x5B016189u, 0xA96AE28Au,
+	0x7DA08661u, 0x8FCB0562u, 0x9C9BF696u, 0x6EF07595u, 0x417B1DBCu, 0xB3109EBFu,
+	0xA0406D4Bu, 0x522BEE48u, 0x86E18AA3u, 0x748A09A0u, 0x67DAFA54u, 0x95B17957u,
+	0xCBA24573u, 0x39C9C670u, 0x2A993584u, 0xD8F2B687u, 0x0C38D26Cu, 0xFE53516Fu,
+	0xED03A29Bu, 0x1F682198u, 0x5125DAD3u, 0xA34E59D0u, 0xB01EAA24u, 0x42752927u,
+	0x96BF4DCCu, 0x64D4CECFu, 0x77843D3Bu, 0x85EFBE38u, 0xDBFC821Cu, 0x2997011Fu,
+	0x3AC7F2EBu, 0xC8AC71E8u, 0x1C661503u, 0xEE0D9600u, 0xFD5D65F4u, 0x0F36E6F7u,
+	0x61C69362u, 0x93AD1061u, 0x80FDE395u, 0x72966096u, 0xA65C047Du, 0x5437877Eu,
+	0x4767748Au, 0xB50CF789u, 0xEB1FCBADu, 0x197448AEu, 0x0A24BB5Au, 0xF84F3859u,
+	0x2C855CB2u, 0xDEEEDFB1u, 0xCDBE2C45u, 0x3FD5AF46u, 0x7198540Du, 0x83F3D70Eu,
+	0x90A324FAu, 0x62C8A7F9u, 0xB602C312u, 0x44694011u, 0x5739B3E5u, 0xA55230E6u,
+	0xFB410CC2u, 0x092A8FC1u, 0x1A7A7C35u, 0xE811FF36u, 0x3CDB9BDDu, 0xCEB018DEu,
+	0xDDE0EB2Au, 0x2F8B6829u, 0x82F63B78u, 0x709DB87Bu, 0x63CD4B8Fu, 0x91A6C88Cu,
+	0x456CAC67u, 0xB7072F64u, 0xA457DC90u, 0x563C5F93u, 0x082F63B7u, 0xFA44E0B4u,
+	0xE9141340u, 0x1B7F9043u, 0xCFB5F4A8u, 0x3DDE77ABu, 0x2E8E845Fu, 0xDCE5075Cu,
+	0x92A8FC17u, 0x60C37F14u, 0x73938CE0u, 0x81F80FE3u, 0x55326B08u, 0xA759E80Bu,
+	0xB4091BFFu, 0x466298FCu, 0x1871A4D8u, 0xEA1A27DBu, 0xF94AD42Fu, 0x0B21572Cu,
+	0xDFEB33C7u, 0x2D80B0C4u, 0x3ED04330u, 0xCCBBC033u, 0xA24BB5A6u, 0x502036A5u,
+	0x4370C551u, 0xB11B4652u, 0x65D122B9u, 0x97BAA1BAu, 0x84EA524Eu, 0x7681D14Du,
+	0x2892ED69u, 0xDAF96E6Au, 0xC9A99D9Eu, 0x3BC21E9Du, 0xEF087A76u, 0x1D63F975u,
+	0x0E330A81u, 0xFC588982u, 0xB21572C9u, 0x407EF1CAu, 0x532E023Eu, 0xA145813Du,
+	0x758FE5D6u, 0x87E466D5u, 0x94B49521u, 0x66DF1622u, 0x38CC2A06u, 0xCAA7A905u,
+	0xD9F75AF1u, 0x2B9CD9F2u, 0xFF56BD19u, 0x0D3D3E1Au, 0x1E6DCDEEu, 0xEC064EEDu,
+	0xC38D26C4u, 0x31E6A5C7u, 0x22B65633u, 0xD0DDD530u, 0x0417B1DBu, 0xF67C32D8u,
+	0xE52CC12Cu, 0x1747422Fu, 0x49547E0Bu, 0xBB3FFD08u, 0xA86F0EFCu, 0x5A048DFFu,
+	0x8ECEE914u, 0x7CA56A17u, 0x6FF599E3u, 0x9D9E1AE0u, 0xD3D3E1ABu, 0x21B862A8u,
+	0x32E8915Cu, 0xC083125Fu, 0x144976B4u, 0xE622F5B7u, 0xF5720643u, 0x07198540u,
+	0x590AB964u, 0xAB613A67u, 0xB831C993u, 0x4A5A4A90u, 0x9E902E7Bu, 0x6CFBAD78u,
+	0x7FAB5E8Cu, 0x8DC0DD8Fu, 0xE330A81Au, 0x115B2B19u, 0x020BD8EDu, 0xF0605BEEu,
+	0x24AA3F05u, 0xD6C1BC06u, 0xC5914FF2u, 0x37FACCF1u, 0x69E9F0D5u, 0x9B8273D6u,
+	0x88D28022u, 0x7AB90321u, 0xAE7367CAu, 0x5C18E4C9u, 0x4F48173Du, 0xBD23943Eu,
+	0xF36E6F75u, 0x0105EC76u, 0x12551F82u, 0xE03E9C81u, 0x34F4F86Au, 0xC69F7B69u,
+	0xD5CF889Du, 0x27A40B9Eu, 0x79B737BAu, 0x8BDCB4B9u, 0x988C474Du, 0x6AE7C44Eu,
+	0xBE2DA0A5u, 0x4C4623A6u, 0x5F16D052u, 0xAD7D5351u,
+};
+
+/* Continues a CRC: start with crc = 0; the pre/post inversion is inside. */
+static uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	crc = ~crc;
+	while(len--){
+		crc = crc_table[(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
+	}
+	return ~crc;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v & 0xFFu);
+	p[1] = (unsigned char)((v >> 8) & 0xFFu);
+	p[2] = (unsigned char)((v >> 16) & 0xFFu);
+	p[3] = (unsigned char)((v >> 24) & 0xFFu);
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ---- errors ---- */
+
+static void set_err(char *err, size_t errlen, const char *what, const char *path, int errnum)
+{
+	char msg[128];
+
+	/* Callers that only look at errno (the writer thread) get the same
+	 * error as the text. */
+	errno = errnum;
+	if(!err || errlen == 0){
+		return;
+	}
+	/* strerror_r, not strerror: the writer thread calls us while the
+	 * broker thread may be formatting its own errors. */
+	if(strerror_r(errnum, msg, sizeof(msg)) != 0){
+		snprintf(msg, sizeof(msg), "error %d", errnum);
+	}
+	snprintf(err, errlen, "%s %s: %s", what, path, msg);
+	errno = errnum;
+}
+
+/* ---- low-level I/O: every call survives EINTR and short transfers ---- */
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const unsigned char *p = buf;
+
+	while(len > 0){
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if(n < 0){
+			if(errno == EINTR){
+				continue;
+			}
+			return -1;
+		}
+		if(n == 0){
+			/* POSIX allows 0 only for len 0; do not spin on it. */
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Reads up to len bytes at off; returns the count (less than len only at
+ * end of file) or -1. */
+static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while(got < len){
+		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+		if(n < 0){
+			if(errno == EINTR){
+				continue;
+			}
+			return -1;
+		}
+		if(n == 0){
+			break;
+		}
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int ftruncate_retry(int fd, uint64_t len)
+{
+	int rc;
+
+	do{
+		rc = ftruncate(fd, (off_t)len);
+	}while(rc != 0 && errno == EINTR);
+	return rc;
+}
+
+static int fsync_retry(int fd, bool data_only)
+{
+	int rc;
+
+	do{
+		rc = data_only ? fdatasync(fd) : fsync(fd);
+	}while(rc != 0 && errno == EINTR);
+	return rc;
+}
+
+static int open_retry(const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	do{
+		fd = open(path, flags | O_CLOEXEC, mode);
+	}while(fd < 0 && errno == EINTR);
+	return fd;
+}
+
+/* ---- sequential scan with a read buffer ---- */
+
+struct reader {
+	int fd;
+	uint64_t off;        /* file offset of buf[pos] */
+	unsigned char buf[65536];
+	size_t pos, len;
+};
+
+/* Consumes the next n bytes: copies them when dst is not NULL and feeds
+ * them to *crc when crc is not NULL. Returns n, fewer at end of file, or -1
+ * on a read error. */
+static ssize_t reader_take(struct reader *r, void *dst, size_t n, uint32_t *crc)
+{
+	unsigned char *d = dst;
+	size_t done = 0;
+
+	while(done < n){
+		size_t chunk;
+
+		if(r->pos == r->len){
+			ssize_t got;
+
+			do{
+				got = read(r->fd, r->buf, sizeof(r->buf));
+			}while(got < 0 && errno == EINTR);
+			if(got < 0){
+				return -1;
+			}
+			if(got == 0){
+				break;
+			}
+			r->pos = 0;
+			r->len = (size_t)got;
+		}
+		chunk = r->len - r->pos;
+		if(chunk > n - done){
+			chunk = n - done;
+		}
+		if(crc){
+			*crc = crc32c(*crc, r->buf + r->pos, chunk);
+		}
+		if(d){
+			memcpy(d + done, r->buf + r->pos, chunk);
+		}
+		r->pos += chunk;
+		r->off += chunk;
+		done += chunk;
+	}
+	return (ssize_t)done;
+}
+
+struct scan_result {
+	uint64_t good_end; /* end of the last good record */
+	uint64_t records;
+	bool torn;         /* bytes follow good_end */
+};
+
+/* Reads fd from offset 0, calling cb (when not NULL) for each good record:
+ * key NUL-terminated, val_off the file offset of its value, vlen KV_DELETED
+ * for a deletion; cb returns 0 or -1. Returns 0 (res filled), -1 with errno
+ * set for a read error, or -2 when cb failed. */
+static int scan(int fd,
+                int (*cb)(void *arg, const char *key, size_t klen, uint32_t vlen, uint64_t val_off),
+                void *arg, struct scan_result *res)
+{
+	struct reader *r;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	r = malloc(sizeof(*r));
+	if(!r){
+		errno = ENOMEM;
+		return -1;
+	}
+	r->fd = fd;
+	r->off = 0;
+	r->pos = r->len = 0;
+	if(lseek(fd, 0, SEEK_SET) < 0){
+		rc = -1;
+		goto out;
+	}
+	for(;;){
+		unsigned char hdr[KV_HDR];
+		char key[JW_KVLOG_KEY_MAX + 1];
+		uint32_t crc = 0, klen, vlen, body;
+		uint64_t start = r->off, val_off;
+		ssize_t n;
+
+		n = reader_take(r, hdr, KV_HDR, NULL);
+		if(n < 0){
+			rc = -1;
+			goto out;
+		}
+		if(n == 0){
+			break; /* clean end */
+		}
+		res->torn = true; /* until this record proves good */
+		if((size_t)n < KV_HDR){
+			break;
+		}
+		crc = crc32c(0, hdr, 12); /* the CRC field itself is not covered */
+		klen = get_le32(hdr + 4);
+		vlen = get_le32(hdr + 8);
+		if(get_le32(hdr) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
+		   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
+			break;
+		}
+		n = reader_take(r, key, klen, &crc);
+		if(n < 0){
+			rc = -1;
+			goto out;
+		}
+		if((size_t)n < klen){
+			break;
+		}
+		key[klen] = '\0';
+		if(memchr(key, '\0', klen)){
+			break; /* appends never write one: not our record */
+		}
+		val_off = r->off;
+		body = vlen == KV_DELETED ? 0 : vlen;
+		n = reader_take(r, NULL, body, &crc);
+		if(n < 0){
+			rc = -1;
+			goto out;
+		}
+		if((size_t)n < body || crc != get_le32(hdr + 12)){
+			break;
+		}
+		res->torn = false;
+		res->records++;
+		res->good_end = start + KV_HDR + klen + body;
+		if(cb && cb(arg, key, klen, vlen, val_off) != 0){
+			rc = -2;
+			goto out;
+		}
+	}
+out:
+	free(r);
+	return rc;
+}
+
+/* ---- key -> newest record map used by replay and compaction ---- */
+
+struct kv_entry {
+	struct kv_entry *next;
+	uint64_t val_off;
+	uint32_t vlen;
+	uint32_t hash;
+	char key[];
+};
+
+struct kv_map {
+	struct kv_entry **b;
+	size_t nb;    /* power of two */
+	size_t count;
+};
+
+static uint32_t key_hash(const char *key, size_t klen)
+{
+	/* FNV-1a: keys are short strings; this map lives only during start-up
+	 * and compaction. */
+	uint32_t h = 2166136261u;
+
+	for(size_t i = 0; i < klen; i++){
+		h ^= (unsigned char)key[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void map_free(struct kv_map *m)
+{
+	for(size_t i = 0; i < m->nb; i++){
+		struct kv_entry *e = m->b[i];
+		while(e){
+			struct kv_entry *next = e->next;
+			free(e);
+			e = next;
+		}
+	}
+	free(m->b);
+	m->b = NULL;
+	m->nb = m->count = 0;
+}
+
+static void map_grow(struct kv_map *m)
+{
+	size_t nb = m->nb ? m->nb * 2 : 256;
+	struct kv_entry **b = calloc(nb, sizeof(*b));
+
+	if(!b){
+		return; /* longer chains, still correct */
+	}
+	for(size_t i = 0; i < m->nb; i++){
+		struct kv_entry *e = m->b[i];
+		while(e){
+			struct kv_entry *next = e->next;
+			size_t j = e->hash & (nb - 1);
+			e->next = b[j];
+			b[j] = e;
+			e = next;
+		}
+	}
+	free(m->b);
+	m->b = b;
+	m->nb = nb;
+}
+
+static int map_record_cb(void *arg, const char *key, size_t klen, uint32_t vlen, uint64_t val_off)
+{
+	struct kv_map *m = arg;
+	uint32_t h = key_hash(key, klen);
+	struct kv_entry **pp, *e;
+
+	if(m->nb == 0 || m->count >= m->nb){
+		map_grow(m);
+		if(m->nb == 0){
+			return -1;
+		}
+	}
+	for(pp = &m->b[h & (m->nb - 1)]; (e = *pp) != NULL; pp = &e->next){
+		if(e->hash == h && strcmp(e->key, key) == 0){
+			break;
+		}
+	}
+	if(vlen == KV_DELETED){
+		/* Drop the entry: memory stays proportional to live keys. */
+		if(e){
+			*pp = e->next;
+			free(e);
+			m->count--;
+		}
+		return 0;
+	}
+	if(!e){
+		e = malloc(sizeof(*e) + klen + 1);
+		if(!e){
+			return -1;
+		}
+		memcpy(e->key, key, klen + 1);
+		e->hash = h;
+		e->next = m->b[h & (m->nb - 1)];
+		m->b[h & (m->nb - 1)] = e;
+		m->count++;
+	}
+	e->val_off = val_off;
+	e->vlen = vlen;
+	return 0;
+}
+
+static int cmp_entry_off(const void *a, const void *b)
+{
+	const struct kv_entry *x = *(struct kv_entry *const *)a;
+	const struct kv_entry *y = *(struct kv_entry *const *)b;
+
+	return (x->val_off > y->val_off) - (x->val_off < y->val_off);
+}
+
+/* The map's entries ordered by file position (the order of their newest
+ * writes), so values are read back sequentially and compaction keeps the
+ * log's order. Returns a malloc'd array (NULL with count 0 is fine) or
+ * NULL on out of memory. */
+static struct kv_entry **map_sorted(const struct kv_map *m, bool *oom)
+{
+	struct kv_entry **v;
+	size_t n = 0;
+
+	*oom = false;
+	if(m->count == 0){
+		return NULL;
+	}
+	v = malloc(m->count * sizeof(*v));
+	if(!v){
+		*oom = true;
+		return NULL;
+	}
+	for(size_t i = 0; i < m->nb; i++){
+		for(struct kv_entry *e = m->b[i]; e; e = e->next){
+			v[n++] = e;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_entry_off);
+	return v;
+}
+
+/* Scans path into m. Returns 0 (fd_out open, or -1 for a missing file),
+ * or -1 with err filled. */
+static int load_map(const char *path, struct kv_map *m, struct scan_result *res, int *fd_out,
+                    char *err, size_t errlen)
+{
+	int fd, rc;
+
+	memset(res, 0, sizeof(*res));
+	*fd_out = -1;
+	fd = open_retry(path, O_RDONLY, 0);
+	if(fd < 0){
+		if(errno == ENOENT){
+			return 0;
+		}
+		set_err(err, errlen, "open", path, errno);
+		return -1;
+	}
+	rc = scan(fd, map_record_cb, m, res);
+	if(rc != 0){
+		set_err(err, errlen, rc == -2 ? "replay (out of memory)" : "read", path,
+		        rc == -2 ? ENOMEM : errno);
+		close(fd);
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static void fill_stats(struct jw_kvlog_replay_stats *st, const struct scan_result *res,
+                       uint64_t live)
+{
+	if(!st){
+		return;
+	}
+	st->records = res->records;
+	st->live = live;
+	st->bytes = res->good_end;
+	st->torn_at = res->torn ? res->good_end : UINT64_MAX;
+}
+
+/* ---- public API ---- */
+
+int jw_kvlog_open(const char *path, struct jw_kvlog **out, char *err, size_t errlen)
+{
+	struct jw_kvlog *l = NULL;
+	struct scan_result res;
+	int fd = -1, rc = -1;
+
+	*out = NULL;
+	fd = open_retry(path, O_RDWR | O_CREAT, 0600);
+	if(fd < 0){
+		set_err(err, errlen, "open", path, errno);
+		goto out;
+	}
+	if(scan(fd, NULL, NULL, &res) != 0){
+		set_err(err, errlen, "read", path, errno);
+		goto out;
+	}
+	/* Cut what a crash left half-written, so the next append starts on a
+	 * record boundary that replay will reach. */
+	if(res.torn && ftruncate_retry(fd, res.good_end) != 0){
+		set_err(err, errlen, "truncate", path, errno);
+		goto out;
+	}
+	l = malloc(sizeof(*l));
+	if(!l){
+		set_err(err, errlen, "open", path, ENOMEM);
+		goto out;
+	}
+	l->fd = fd;
+	l->size = res.good_end;
+	l->must_truncate = false;
+	*out = l;
+	fd = -1;
+	rc = 0;
+out:
+	if(fd >= 0){
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return rc;
+}
+
+int jw_kvlog_append(struct jw_kvlog *l, const char *key, const void *val, size_t len)
+{
+	/* Header, key and a small value go out in one write; a bigger value is
+	 * a second write from the caller's buffer (no 16 MiB copy). */
+	unsigned char buf[4096];
+	size_t klen, body, first;
+	uint32_t crc;
+
+	if(!l || !key){
+		errno = EINVAL;
+		return -1;
+	}
+	klen = strlen(key);
+	if(klen == 0 || klen > JW_KVLOG_KEY_MAX || (val && len > JW_KVLOG_VAL_MAX)){
+		errno = EINVAL;
+		return -1;
+	}
+	body = val ? len : 0;
+	if(l->must_truncate){
+		if(ftruncate_retry(l->fd, l->size) != 0){
+			return -1;
+		}
+		l->must_truncate = false;
+	}
+	put_le32(buf, KV_MAGIC);
+	put_le32(buf + 4, (uint32_t)klen);
+	put_le32(buf + 8, val ? (uint32_t)len : KV_DELETED);
+	crc = crc32c(0, buf, 12);
+	crc = crc32c(crc, key, klen);
+	if(body){
+		crc = crc32c(crc, val, body);
+	}
+	put_le32(buf + 12, crc);
+	memcpy(buf + KV_HDR, key, klen);
+	first = KV_HDR + klen;
+	if(body && body <= sizeof(buf) - first){
+		memcpy(buf + first, val, body);
+		first += body;
+		body = 0;
+	}
+	if(pwrite_all(l->fd, buf, first, l->size) != 0
+	   || (body && pwrite_all(l->fd, val, body, l->size + first) != 0)){
+		int saved = errno;
+
+		/* Take the partial record back now; if even that fails, retry it
+		 * before the next append writes anything. */
+		if(ftruncate_retry(l->fd, l->size) != 0){
+			l->must_truncate = true;
+		}
+		errno = saved;
+		return -1;
+	}
+	l->size += first + body;
+	return 0;
+}
+
+int jw_kvlog_sync(struct jw_kvlog *l)
+{
+	if(!l){
+		errno = EINVAL;
+		return -1;
+	}
+	return fsync_retry(l->fd, true);
+}
+
+uint64_t jw_kvlog_size(const struct jw_kvlog *l)
+{
+	return l ? l->size : 0;
+}
+
+void jw_kvlog_close(struct jw_kvlog *l)
+{
+	if(!l){
+		return;
+	}
+	close(l->fd);
+	free(l);
+}
+
+static const unsigned char empty_value[1];
+
+int jw_kvlog_replay(const char *path,
+                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
+                    void *arg, struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+{
+	struct kv_map m = {0};
+	struct scan_result res;
+	struct kv_entry **v = NULL;
+	unsigned char *buf = NULL;
+	size_t bufcap = 0;
+	bool oom;
+	int fd = -1, rc = -1, saved;
+
+	if(load_map(path, &m, &res, &fd, err, errlen) != 0){
+		goto out;
+	}
+	fill_stats(st, &res, m.count);
+	v = map_sorted(&m, &oom);
+	if(oom){
+		set_err(err, errlen, "replay (out of memory)", path, ENOMEM);
+		goto out;
+	}
+	rc = 0;
+	for(size_t i = 0; i < m.count; i++){
+		struct kv_entry *e = v[i];
+		const void *val = empty_value;
+		ssize_t got;
+
+		if(e->vlen > 0){
+			if(e->vlen > bufcap){
+				free(buf);
+				bufcap = e->vlen;
+				buf = malloc(bufcap);
+				if(!buf){
+					bufcap = 0;
+					set_err(err, errlen, "replay (out of memory)", path, ENOMEM);
+					rc = -1;
+					goto out;
+				}
+			}
+			/* The CRC was checked by the scan; the file only grows. */
+			got = pread_full(fd, buf, e->vlen, e->val_off);
+			if(got != (ssize_t)e->vlen){
+				set_err(err, errlen, "read", path, got < 0 ? errno : EIO);
+				rc = -1;
+				goto out;
+			}
+			val = buf;
+		}
+		rc = fn(e->key, val, e->vlen, arg);
+		if(rc != 0){
+			goto out;
+		}
+	}
+out:
+	saved = errno; /* for the caller: cleanup must not change it */
+	free(buf);
+	free(v);
+	map_free(&m);
+	if(fd >= 0){
+		close(fd);
+	}
+	errno = saved;
+	return rc;
+}
+
+/* Directory part of path ("." for a bare name), malloc'd. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	char *d;
+
+	if(!slash){
+		return strdup(".");
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	d = malloc(n + 1);
+	if(d){
+		memcpy(d, path, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/*
+ * st describes the file before compaction (records read, live keys kept,
+ * bytes of good records, torn point). A torn tail is dropped by the rewrite.
+ * One failure happens after the rename: if the directory cannot be synced,
+ * path already holds the new file (same live data as the old one) and -1
+ * still reports that the switch is not yet durable.
+ */
+int jw_kvlog_compact(const char *path, struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+{
+	struct kv_map m = {0};
+	struct scan_result res;
+	struct kv_entry **v = NULL;
+	struct jw_kvlog out_log = {.fd = -1, .size = 0, .must_truncate = false};
+	unsigned char *buf = NULL;
+	size_t bufcap = 0, plen = strlen(path);
+	char *tmp = NULL, *dir = NULL;
+	bool oom, tmp_made = false;
+	int fd = -1, dfd = -1, rc = -1, saved;
+
+	tmp = malloc(plen + sizeof(".tmp"));
+	dir = dir_of(path);
+	if(!tmp || !dir){
+		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
+		goto out;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
+
+	if(load_map(path, &m, &res, &fd, err, errlen) != 0){
+		goto out;
+	}
+	fill_stats(st, &res, m.count);
+	v = map_sorted(&m, &oom);
+	if(oom){
+		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
+		goto out;
+	}
+	/* O_TRUNC: a tmp file left by a crash during an earlier compaction is
+	 * garbage by definition (the rename never happened). */
+	out_log.fd = open_retry(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if(out_log.fd < 0){
+		set_err(err, errlen, "create", tmp, errno);
+		goto out;
+	}
+	tmp_made = true;
+	for(size_t i = 0; i < m.count; i++){
+		struct kv_entry *e = v[i];
+
+		if(e->vlen > bufcap){
+			free(buf);
+			bufcap = e->vlen;
+			buf = malloc(bufcap);
+			if(!buf){
+				bufcap = 0;
+				set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
+				goto out;
+			}
+		}
+		if(e->vlen > 0){
+			ssize_t got = pread_full(fd, buf, e->vlen, e->val_off);
+			if(got != (ssize_t)e->vlen){
+				set_err(err, errlen, "read", path, got < 0 ? errno : EIO);
+				goto out;
+			}
+		}
+		if(jw_kvlog_append(&out_log, e->key, e->vlen ? (const void *)buf : empty_value, e->vlen) != 0){
+			set_err(err, errlen, "write", tmp, errno);
+			goto out;
+		}
+	}
+	/* The data must be durable before the rename makes it the log, or a
+	 * power cut could leave an empty file under the real name. */
+	if(fsync_retry(out_log.fd, false) != 0){
+		set_err(err, errlen, "fsync", tmp, errno);
+		goto out;
+	}
+	if(close(out_log.fd) != 0 && errno != EINTR){
+		out_log.fd = -1;
+		set_err(err, errlen, "close", tmp, errno);
+		goto out;
+	}
+	out_log.fd = -1;
+	if(rename(tmp, path) != 0){
+		set_err(err, errlen, "rename", tmp, errno);
+		goto out;
+	}
+	tmp_made = false;
+	/* The rename itself is durable only once the directory is synced. From
+	 * here on path holds the new file whatever happens, so a failure is
+	 * still reported but nothing is undone. */
+	dfd = open_retry(dir, O_RDONLY | O_DIRECTORY, 0);
+	if(dfd < 0 || fsync_retry(dfd, false) != 0){
+		set_err(err, errlen, "fsync directory", dir, errno);
+		goto out;
+	}
+	rc = 0;
+out:
+	saved = errno; /* for the caller: cleanup must not change it */
+	if(out_log.fd >= 0){
+		close(out_log.fd);
+	}
+	if(tmp_made){
+		unlink(tmp);
+	}
+	if(dfd >= 0){
+		close(dfd);
+	}
+	if(fd >= 0){
+		close(fd);
+	}
+	free(buf);
+	free(v);
+	map_free(&m);
+	free(tmp);
+	free(dir);
+	errno = saved;
+	return rc;
+}

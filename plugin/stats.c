@@ -1,0 +1,128 @@
+/*
+ * The retained stats message on $jobwire/stats: counters since start,
+ * the job table's shape and the persistence writer's health, published
+ * from the tick every plugin_opt_stats_interval seconds.
+ */
+#include "plugin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+
+#include "jobs.h"
+#include "persist.h"
+#include "schemaset.h"
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
+}
+
+static struct json_object *events_json(const struct jw_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *acc = json_object_new_object();
+	struct json_object *rej = json_object_new_object();
+	struct json_object *why = json_object_new_object();
+
+	add_u64(o, "accepted", c->accepted);
+	add_u64(o, "rejected", c->rejected);
+	add_u64(o, "duplicates", c->duplicates);
+	add_u64(o, "ts_added", c->ts_added);
+	add_u64(o, "wills_checked", c->wills_checked);
+	for(size_t i = 0; i < c->ntypes; i++){
+		add_u64(acc, c->types[i].type, c->types[i].accepted);
+		add_u64(rej, c->types[i].type, c->types[i].rejected);
+	}
+	for(int r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++){
+		if(c->by_reason[r]){
+			add_u64(why, jw_reason_name((enum jw_reason)r), c->by_reason[r]);
+		}
+	}
+	json_object_object_add(o, "accepted_by_type", acc);
+	json_object_object_add(o, "rejected_by_type", rej);
+	json_object_object_add(o, "rejected_by_reason", why);
+	return o;
+}
+
+static struct json_object *jobs_json(const struct jw_plugin *p)
+{
+	struct json_object *o = json_object_new_object();
+	struct jw_jobs_stats st;
+
+	jw_jobs_stats(p->jobs, &st);
+	add_u64(o, "total", st.jobs);
+	for(int s = 0; s < JW_JOB__STATUS_COUNT; s++){
+		add_u64(o, jw_job_status_name((enum jw_job_status)s), st.by_status[s]);
+	}
+	add_u64(o, "stalled", st.stalled);
+	add_u64(o, "evicted", st.evicted);
+	add_u64(o, "max", p->opt.max_jobs);
+	add_u64(o, "memory_bytes", st.memory_bytes);
+	return o;
+}
+
+static struct json_object *persist_json(const struct jw_plugin *p)
+{
+	struct json_object *o = json_object_new_object();
+	struct jw_persist_stats st;
+
+	json_object_object_add(o, "enabled", json_object_new_boolean(p->persist != NULL));
+	if(p->persist){
+		jw_persist_stats(p->persist, &st);
+		add_u64(o, "pending", st.pending);
+		add_u64(o, "bytes_written", st.bytes_written);
+		add_u64(o, "log_bytes", st.log_bytes);
+		add_u64(o, "write_errors", st.write_errors);
+	}
+	add_u64(o, "dropped", p->counters.persist_dropped);
+	add_u64(o, "restore_failures", p->counters.restore_failures);
+	return o;
+}
+
+void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *state = json_object_new_object();
+	struct json_object *schemas = json_object_new_object();
+	char ts[40];
+	const char *text;
+	size_t len;
+	char *payload;
+
+	if(!o || !state || !schemas){
+		json_object_put(o);
+		json_object_put(state);
+		json_object_put(schemas);
+		return;
+	}
+	jw_event_format_ts(ts, sizeof(ts), now->real_ms / 1000, (long)(now->real_ms % 1000) * 1000000L);
+	json_object_object_add(o, "type", json_object_new_string("stats"));
+	json_object_object_add(o, "ts", json_object_new_string(ts));
+	add_u64(o, "uptime_s", (uint64_t)((now->mono_ms - p->started_mono_ms) / 1000));
+	json_object_object_add(o, "events", events_json(&p->counters));
+	json_object_object_add(o, "jobs", jobs_json(p));
+	add_u64(state, "published", p->counters.state_published);
+	add_u64(state, "coalesced", p->counters.state_coalesced);
+	add_u64(state, "failures", p->counters.state_failures);
+	json_object_object_add(o, "state", state);
+	json_object_object_add(o, "persistence", persist_json(p));
+	add_u64(schemas, "types", jw_schemaset_count(p->schemas));
+	add_u64(schemas, "reloads", p->counters.reloads);
+	add_u64(schemas, "reload_failures", p->counters.reload_failures);
+	json_object_object_add(o, "schemas", schemas);
+
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = text ? strlen(text) : 0;
+	if(text && len < INT32_MAX && (payload = mosquitto_malloc(len + 1)) != NULL){
+		memcpy(payload, text, len + 1);
+		if(mosquitto_broker_publish(NULL, JW_STATS_TOPIC, (int)len, payload, 0, true, NULL)){
+			mosquitto_free(payload);
+		}
+	}
+	json_object_put(o);
+}
