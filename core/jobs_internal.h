@@ -195,6 +195,12 @@ void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v);
 void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms);
 /* Hands over the text (NUL-terminated) or NULL after a failure. */
 char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len);
+/* "key":value members ("key" skipped for a NULL text). */
+void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text);
+void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v);
+void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v);
+/* name .. items_failed, shared by the state JSON and the record. */
+void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j);
 
 /* Shortest text that reads back as v exactly; integers without ".0". */
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v);

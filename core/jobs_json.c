@@ -240,7 +240,7 @@ int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms)
 
 /* ---- state ---- */
 
-static void add_text(struct jw_jobs__buf *b, const char *key, const char *text)
+void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text)
 {
 	if(!text)
 		return;
@@ -248,10 +248,16 @@ static void add_text(struct jw_jobs__buf *b, const char *key, const char *text)
 	jw_jobs__buf_str(b, text);
 }
 
-static void add_num(struct jw_jobs__buf *b, const char *key, double v)
+void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_num(b, v);
+}
+
+void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_str(b, v ? "true" : "false");
 }
 
 static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
@@ -260,10 +266,33 @@ static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
 	jw_jobs__buf_ts(b, ms);
 }
 
-static void add_bool(struct jw_jobs__buf *b, const char *key, bool v)
+
+/* The members the state and the record share, from name to items_failed,
+ * written the same way in both. */
+void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
 {
-	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, v ? "true" : "false");
+	unsigned f = j->flags;
+
+	jw_jobs__add_text(b, "name", j->name);
+	jw_jobs__add_text(b, "worker", j->worker);
+	jw_jobs__add_text(b, "steps", j->steps);
+	jw_jobs__add_num(b, "heartbeat_interval_s", j->heartbeat_interval_s);
+	if(f & JW_JF_PROGRESS)
+		jw_jobs__add_num(b, "progress", j->progress);
+	if(f & JW_JF_CURRENT)
+		jw_jobs__add_num(b, "current", j->current);
+	if(f & JW_JF_TOTAL)
+		jw_jobs__add_num(b, "total", j->total);
+	jw_jobs__add_text(b, "step", j->step);
+	jw_jobs__add_text(b, "message", j->message);
+	if(f & JW_JF_ETA) {
+		jw_jobs__add_num(b, "eta_s", j->eta_s);
+		jw_jobs__add_bool(b, "eta_estimated", (f & JW_JF_ETA_EST) != 0);
+	}
+	if(f & JW_JF_ADDED)
+		jw_jobs__add_num(b, "items_added", j->items_added);
+	if(f & JW_JF_FAILED_ITEMS)
+		jw_jobs__add_num(b, "items_failed", j->items_failed);
 }
 
 /* "key":"id" for an id, which never needs escaping ([A-Za-z0-9._-]). */
@@ -288,26 +317,7 @@ char *jw_job_state_json(const struct jw_job *j, size_t *len)
 	add_id(&b, "status", jw_job_status_name((enum jw_job_status)j->status));
 	jw_jobs__buf_key(&b, "seq");
 	jw_jobs__buf_u64(&b, j->seq);
-	add_text(&b, "name", j->name);
-	add_text(&b, "worker", j->worker);
-	add_text(&b, "steps", j->steps);
-	add_num(&b, "heartbeat_interval_s", j->heartbeat_interval_s);
-	if(f & JW_JF_PROGRESS)
-		add_num(&b, "progress", j->progress);
-	if(f & JW_JF_CURRENT)
-		add_num(&b, "current", j->current);
-	if(f & JW_JF_TOTAL)
-		add_num(&b, "total", j->total);
-	add_text(&b, "step", j->step);
-	add_text(&b, "message", j->message);
-	if(f & JW_JF_ETA) {
-		add_num(&b, "eta_s", j->eta_s);
-		add_bool(&b, "eta_estimated", (f & JW_JF_ETA_EST) != 0);
-	}
-	if(f & JW_JF_ADDED)
-		add_num(&b, "items_added", j->items_added);
-	if(f & JW_JF_FAILED_ITEMS)
-		add_num(&b, "items_failed", j->items_failed);
+	jw_jobs__add_progress(&b, j);
 	add_ts(&b, "first_seen_at", j->first_seen_ms);
 	if(f & JW_JF_STARTED)
 		add_ts(&b, "started_at", j->started_ms);
@@ -316,29 +326,29 @@ char *jw_job_state_json(const struct jw_job *j, size_t *len)
 	if(e) {
 		add_ts(&b, "finished_at", e->finished_ms);
 		if(e->flags & JW_EF_DURATION)
-			add_num(&b, "duration_s", e->duration_s);
-		add_text(&b, "result", e->result);
-		add_text(&b, "error", e->error);
-		add_text(&b, "code", e->code);
+			jw_jobs__add_num(&b, "duration_s", e->duration_s);
+		jw_jobs__add_text(&b, "result", e->result);
+		jw_jobs__add_text(&b, "error", e->error);
+		jw_jobs__add_text(&b, "code", e->code);
 		if(e->flags & JW_EF_HAS_RETRYABLE)
-			add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
-		add_text(&b, "details", e->details);
+			jw_jobs__add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
+		jw_jobs__add_text(&b, "details", e->details);
 		if(e->flags & JW_EF_HAS_BROKER_GEN)
-			add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
+			jw_jobs__add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
 	}
 	if(r) {
 		jw_jobs__buf_key(&b, "validation");
 		jw_jobs__buf_add(&b, "{", 1);
-		add_text(&b, "reason", r->reason);
-		add_num(&b, "confidence", r->confidence);
+		jw_jobs__add_text(&b, "reason", r->reason);
+		jw_jobs__add_num(&b, "confidence", r->confidence);
 		if(r->has_threshold)
-			add_num(&b, "threshold", r->threshold);
-		add_text(&b, "item", r->item);
-		add_text(&b, "actions", r->actions);
+			jw_jobs__add_num(&b, "threshold", r->threshold);
+		jw_jobs__add_text(&b, "item", r->item);
+		jw_jobs__add_text(&b, "actions", r->actions);
 		jw_jobs__buf_add(&b, "}", 1);
 	}
 	if(f & JW_JF_CANCEL) {
-		add_bool(&b, "cancel_requested", true);
+		jw_jobs__add_bool(&b, "cancel_requested", true);
 		add_ts(&b, "cancel_requested_at", j->cancel_ms);
 	}
 	jw_jobs__buf_add(&b, "}", 1);

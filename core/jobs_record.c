@@ -26,19 +26,6 @@
 
 /* ---- writing ---- */
 
-static void add_text(struct jw_jobs__buf *b, const char *key, const char *text)
-{
-	if(!text)
-		return;
-	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, text);
-}
-
-static void add_num(struct jw_jobs__buf *b, const char *key, double v)
-{
-	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_num(b, v);
-}
 
 static void add_i64(struct jw_jobs__buf *b, const char *key, int64_t v)
 {
@@ -46,11 +33,6 @@ static void add_i64(struct jw_jobs__buf *b, const char *key, int64_t v)
 	jw_jobs__buf_i64(b, v);
 }
 
-static void add_bool(struct jw_jobs__buf *b, const char *key, bool v)
-{
-	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, v ? "true" : "false");
-}
 
 /* Monotonic times mean nothing after a restart: records carry them as
  * wall-clock times, read against the same clock pair. */
@@ -88,26 +70,7 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 	jw_jobs__buf_str(&b, "\"");
 	jw_jobs__buf_key(&b, "seq");
 	jw_jobs__buf_u64(&b, j->seq);
-	add_text(&b, "name", j->name);
-	add_text(&b, "worker", j->worker);
-	add_text(&b, "steps", j->steps);
-	add_num(&b, "heartbeat_interval_s", j->heartbeat_interval_s);
-	if(f & JW_JF_PROGRESS)
-		add_num(&b, "progress", j->progress);
-	if(f & JW_JF_CURRENT)
-		add_num(&b, "current", j->current);
-	if(f & JW_JF_TOTAL)
-		add_num(&b, "total", j->total);
-	add_text(&b, "step", j->step);
-	add_text(&b, "message", j->message);
-	if(f & JW_JF_ETA) {
-		add_num(&b, "eta_s", j->eta_s);
-		add_bool(&b, "eta_estimated", (f & JW_JF_ETA_EST) != 0);
-	}
-	if(f & JW_JF_ADDED)
-		add_num(&b, "items_added", j->items_added);
-	if(f & JW_JF_FAILED_ITEMS)
-		add_num(&b, "items_failed", j->items_failed);
+	jw_jobs__add_progress(&b, j);
 	add_i64(&b, "first_seen_ms", j->first_seen_ms);
 	if(f & JW_JF_STARTED)
 		add_i64(&b, "started_ms", j->started_ms);
@@ -118,22 +81,22 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 	if(!e)
 		add_i64(&b, "deadline_ms", mono_to_real(j->deadline_mono, now));
 	if(f & JW_JF_EST_ANCHOR) {
-		add_num(&b, "est_progress", j->est_progress);
+		jw_jobs__add_num(&b, "est_progress", j->est_progress);
 		add_i64(&b, "est_ms", mono_to_real(j->est_mono, now));
-		add_num(&b, "est_rate", j->est_rate);
-		add_num(&b, "est_weight", j->est_weight);
+		jw_jobs__add_num(&b, "est_rate", j->est_rate);
+		jw_jobs__add_num(&b, "est_weight", j->est_weight);
 	}
 	if(f & JW_JF_REANCHOR)
-		add_bool(&b, "est_reanchor", true);
+		jw_jobs__add_bool(&b, "est_reanchor", true);
 	if(r) {
 		jw_jobs__buf_key(&b, "validation");
 		jw_jobs__buf_str(&b, "{");
-		add_text(&b, "reason", r->reason);
-		add_num(&b, "confidence", r->confidence);
+		jw_jobs__add_text(&b, "reason", r->reason);
+		jw_jobs__add_num(&b, "confidence", r->confidence);
 		if(r->has_threshold)
-			add_num(&b, "threshold", r->threshold);
-		add_text(&b, "item", r->item);
-		add_text(&b, "actions", r->actions);
+			jw_jobs__add_num(&b, "threshold", r->threshold);
+		jw_jobs__add_text(&b, "item", r->item);
+		jw_jobs__add_text(&b, "actions", r->actions);
 		jw_jobs__buf_str(&b, "}");
 	}
 	if(e) {
@@ -148,15 +111,15 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 		jw_jobs__buf_key(&b, "fingerprint_len");
 		jw_jobs__buf_u64(&b, e->fp_len);
 		if(e->flags & JW_EF_DURATION)
-			add_num(&b, "duration_s", e->duration_s);
-		add_text(&b, "result", e->result);
-		add_text(&b, "error", e->error);
-		add_text(&b, "code", e->code);
+			jw_jobs__add_num(&b, "duration_s", e->duration_s);
+		jw_jobs__add_text(&b, "result", e->result);
+		jw_jobs__add_text(&b, "error", e->error);
+		jw_jobs__add_text(&b, "code", e->code);
 		if(e->flags & JW_EF_HAS_RETRYABLE)
-			add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
-		add_text(&b, "details", e->details);
+			jw_jobs__add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
+		jw_jobs__add_text(&b, "details", e->details);
 		if(e->flags & JW_EF_HAS_BROKER_GEN)
-			add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
+			jw_jobs__add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
 	}
 	jw_jobs__buf_str(&b, "}");
 	return jw_jobs__buf_finish(&b, len);
