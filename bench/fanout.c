@@ -1,0 +1,662 @@
+/*
+ * Fan-out benchmark: one publisher sends progress events for one job at a
+ * fixed rate (MQTT 5, QoS 1) while N subscriber connections (MQTT 5, QoS 1)
+ * all subscribe to one topic filter: the job's retained `state` topic (the
+ * plugin coalesces the events to a few updates per second) or, as a
+ * control, the raw progress topic. Every connection lives in one thread and
+ * one poll loop. Reports deliveries per subscriber per second, the latency
+ * from the publish of the newest event a delivery carries to its arrival
+ * (a state message carries the event's "message" text, so its send time),
+ * the latency from each event's publish to the first delivery that shows it
+ * or a later event to a subscriber (what coalescing adds), and the broker's
+ * CPU over the measured window. Prints one key=value line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "payload.h"
+
+/* Latency histogram: 10 µs buckets up to 20 s, then one overflow bucket. */
+#define HIST_US 10u
+#define HIST_N 2000000u
+
+struct options {
+	const char *host;
+	int port;
+	uint64_t subs;      /* subscriber connections */
+	const char *topic;  /* "state" or "progress": what the subscribers follow */
+	const char *session;
+	const char *job;
+	const char *label;
+	uint64_t rate;      /* events per second */
+	uint64_t warmup_s;  /* seconds published before the measured window */
+	uint64_t seconds;   /* measured window */
+	uint64_t drain_s;   /* most seconds to wait for deliveries afterwards */
+	uint64_t window;    /* publisher in-flight window */
+	uint64_t size;      /* event payload bytes */
+	long broker_pid;    /* read this process's CPU time, 0 = not */
+};
+
+struct sub {
+	struct mosquitto *m;
+	struct run *r;
+	bool ready;      /* SUBACK received */
+	uint64_t count;  /* deliveries in the measured window */
+	uint64_t last_seq;
+	bool any;
+};
+
+struct run {
+	struct options o;
+	struct mosquitto *pub;
+	struct sub *subs;
+	struct pollfd *fds;
+	bool pub_ready;
+	bool failed;
+	uint64_t ready;     /* subscribers with their SUBACK */
+	uint64_t window;
+	uint64_t total;     /* events to publish */
+	uint64_t sent, acked, rejected;
+	uint64_t first_measured, end_measured; /* seq range of the window */
+	uint64_t delivered; /* all deliveries */
+	uint64_t measured;  /* deliveries of events sent in the window */
+	uint64_t reordered; /* a subscriber saw an older or the same event again */
+	uint64_t foreign;
+	int64_t t_start, t_window, t_window_end, t_last_delivery;
+	uint32_t *hist;     /* delivery latency: newest event carried -> arrival */
+	uint32_t *vis;      /* visibility latency: every event covered -> arrival */
+	uint64_t nvis;
+	uint64_t max_ns, vis_max_ns;
+	int64_t *sent_ns;   /* publish time of every event */
+	int last_len;
+	char pub_topic[256];
+	char filter[256];
+	char payload[BENCH_PAYLOAD_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: fanout_bench [options]\n"
+	        "  --host H        broker address (default 127.0.0.1)\n"
+	        "  --port P        broker port (default 1883)\n"
+	        "  --subs N        subscriber connections (default 1000)\n"
+	        "  --topic T       state or progress: what the subscribers follow (default state)\n"
+	        "  --session S     session level (default fanout)\n"
+	        "  --job J         job level (default job-0)\n"
+	        "  --rate N        progress events per second (default 1000)\n"
+	        "  --warmup S      seconds published before measuring (default 2)\n"
+	        "  --seconds S     measured seconds (default 10)\n"
+	        "  --drain S       most seconds to wait for late deliveries (default 5)\n"
+	        "  --window N      publisher in-flight window (default 20)\n"
+	        "  --size N        event payload bytes (default %u)\n"
+	        "  --broker-pid P  report that process's CPU use over the measured window\n"
+	        "  --label L       first field of the output line (default run)\n",
+	        BENCH_PAYLOAD_SIZE);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if(!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if(errno || *end)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	uint64_t port = 1883, pid = 0;
+
+	for(int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int bad = 0;
+
+		if(!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if(!val) {
+			fprintf(stderr, "fanout_bench: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if(!strcmp(a, "--host"))
+			o->host = val;
+		else if(!strcmp(a, "--port"))
+			bad = parse_u64(val, &port) || port == 0 || port > 65535;
+		else if(!strcmp(a, "--subs"))
+			bad = parse_u64(val, &o->subs) || o->subs == 0 || o->subs > 50000;
+		else if(!strcmp(a, "--topic")) {
+			o->topic = val;
+			bad = strcmp(val, "state") != 0 && strcmp(val, "progress") != 0;
+		} else if(!strcmp(a, "--session"))
+			o->session = val;
+		else if(!strcmp(a, "--job"))
+			o->job = val;
+		else if(!strcmp(a, "--rate"))
+			bad = parse_u64(val, &o->rate) || o->rate == 0 || o->rate > 1000000;
+		else if(!strcmp(a, "--warmup"))
+			bad = parse_u64(val, &o->warmup_s) || o->warmup_s > 3600;
+		else if(!strcmp(a, "--seconds"))
+			bad = parse_u64(val, &o->seconds) || o->seconds == 0 || o->seconds > 3600;
+		else if(!strcmp(a, "--drain"))
+			bad = parse_u64(val, &o->drain_s) || o->drain_s > 3600;
+		else if(!strcmp(a, "--window"))
+			bad = parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
+		else if(!strcmp(a, "--size"))
+			bad = parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
+		else if(!strcmp(a, "--broker-pid")) {
+			bad = parse_u64(val, &pid) || pid == 0 || pid > 4194304;
+			o->broker_pid = (long)pid;
+		} else if(!strcmp(a, "--label"))
+			o->label = val;
+		else
+			bad = 1;
+		if(bad) {
+			fprintf(stderr, "fanout_bench: bad option %s %s\n", a, val);
+			return -1;
+		}
+	}
+	o->port = (int)port;
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CPU time (user + system) of process pid in clock ticks, -1 when unknown. */
+static long long proc_ticks(long pid)
+{
+	char path[64], buf[1024];
+	const char *p;
+	unsigned long long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if(!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces: fields count from the last ')'. */
+	p = strrchr(buf, ')');
+	if(!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (long long)(ut + st);
+}
+
+static double self_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if(getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0.0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void fail(struct run *r, const char *what, int rc)
+{
+	fprintf(stderr, "fanout_bench: %s: %s\n", what,
+	        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	r->failed = true;
+}
+
+static void on_pub_connect(
+        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
+{
+	struct run *r = obj;
+	uint16_t recv_max = 0;
+
+	(void)mosq;
+	(void)flags;
+	if(rc) {
+		fprintf(stderr, "fanout_bench: publisher refused: %s\n", mosquitto_reason_string(rc));
+		r->failed = true;
+		return;
+	}
+	if(mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &recv_max, false) &&
+	        recv_max > 0 && recv_max < r->window)
+		r->window = recv_max;
+	r->pub_ready = true;
+}
+
+static void on_publish(
+        struct mosquitto *mosq, void *obj, int mid, int reason, const mosquitto_property *props)
+{
+	struct run *r = obj;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	r->acked++;
+	if(reason >= 0x80) {
+		if(!r->rejected)
+			fprintf(stderr, "fanout_bench: PUBACK reason 0x%02x: %s\n", (unsigned)reason,
+			        mosquitto_reason_string(reason));
+		r->rejected++;
+	}
+}
+
+static void on_sub_connect(
+        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
+{
+	struct sub *s = obj;
+
+	(void)flags;
+	(void)props;
+	if(rc) {
+		fprintf(stderr, "fanout_bench: subscriber refused: %s\n", mosquitto_reason_string(rc));
+		s->r->failed = true;
+		return;
+	}
+	rc = mosquitto_subscribe_v5(mosq, NULL, s->r->filter, 1, 0, NULL);
+	if(rc)
+		fail(s->r, "subscribe", rc);
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
+        const int *granted_qos, const mosquitto_property *props)
+{
+	struct sub *s = obj;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	if(qos_count != 1 || granted_qos[0] != 1) {
+		fprintf(stderr, "fanout_bench: subscription not granted at QoS 1\n");
+		s->r->failed = true;
+		return;
+	}
+	s->ready = true;
+	s->r->ready++;
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+        const mosquitto_property *props)
+{
+	struct sub *s = obj;
+	struct run *r = s->r;
+	int64_t now = now_ns(), sent;
+	uint64_t seq, lat, bucket;
+
+	(void)mosq;
+	(void)props;
+	/* libmosquitto NUL-terminates every payload; a state message carries
+	 * the newest event's "message", and with it its send time and seq. */
+	if(!msg->payload || bench_payload_parse(msg->payload, &sent, &seq) < 0 || seq >= r->total) {
+		r->foreign++;
+		return;
+	}
+	r->delivered++;
+	r->t_last_delivery = now;
+	if(s->any && seq <= s->last_seq) {
+		r->reordered++;
+		return;
+	}
+	/* This delivery is the first one to show this subscriber every event
+	 * after the last one it saw. */
+	for(uint64_t k = s->any ? s->last_seq + 1 : seq; k <= seq; k++) {
+		if(k < r->first_measured || k >= r->end_measured)
+			continue;
+		lat = now > r->sent_ns[k] ? (uint64_t)(now - r->sent_ns[k]) : 0;
+		if(lat > r->vis_max_ns)
+			r->vis_max_ns = lat;
+		bucket = lat / (HIST_US * 1000u);
+		r->vis[bucket < HIST_N ? bucket : HIST_N]++;
+		r->nvis++;
+	}
+	s->any = true;
+	s->last_seq = seq;
+	if(seq < r->first_measured || seq >= r->end_measured)
+		return;
+	s->count++;
+	r->measured++;
+	lat = now > sent ? (uint64_t)(now - sent) : 0;
+	if(lat > r->max_ns)
+		r->max_ns = lat;
+	bucket = lat / (HIST_US * 1000u);
+	r->hist[bucket < HIST_N ? bucket : HIST_N]++;
+}
+
+static struct mosquitto *client_new(void *obj, const char *role, uint64_t i)
+{
+	char id[80];
+	struct mosquitto *m;
+
+	snprintf(id, sizeof(id), "jwfan-%s-%ld-%" PRIu64, role, (long)getpid(), i);
+	m = mosquitto_new(id, true, obj);
+	if(m)
+		mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	return m;
+}
+
+/* One pass over every connection: poll up to timeout_ms, then read what
+ * arrived and flush what callbacks queued; keep-alive every `misc` pass. */
+static int loop_once(struct run *r, int timeout_ms, bool misc)
+{
+	uint64_t n = r->o.subs + 1;
+	int rc;
+
+	for(uint64_t i = 0; i < n; i++) {
+		struct mosquitto *m = i ? r->subs[i - 1].m : r->pub;
+
+		r->fds[i].fd = m ? mosquitto_socket(m) : -1;
+		r->fds[i].events = POLLIN;
+		if(m && mosquitto_want_write(m))
+			r->fds[i].events |= POLLOUT;
+		r->fds[i].revents = 0;
+	}
+	if(poll(r->fds, (nfds_t)n, timeout_ms) < 0 && errno != EINTR) {
+		perror("fanout_bench: poll");
+		return -1;
+	}
+	for(uint64_t i = 0; i < n; i++) {
+		struct mosquitto *m = i ? r->subs[i - 1].m : r->pub;
+
+		if(!m || r->fds[i].fd < 0)
+			continue;
+		if(r->fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			rc = mosquitto_loop_read(m, 1);
+			if(rc) {
+				fail(r, "read", rc);
+				return -1;
+			}
+		}
+		if(mosquitto_want_write(m)) {
+			rc = mosquitto_loop_write(m, 1);
+			if(rc) {
+				fail(r, "write", rc);
+				return -1;
+			}
+		}
+		if(misc) {
+			rc = mosquitto_loop_misc(m);
+			if(rc) {
+				fail(r, "keepalive", rc);
+				return -1;
+			}
+		}
+	}
+	return r->failed ? -1 : 0;
+}
+
+/* Connects the publisher and every subscriber, at most 50 handshakes at a
+ * time so the broker's listen backlog never overflows. */
+static int connect_all(struct run *r)
+{
+	int64_t deadline = now_ns() + 60 * 1000000000LL;
+	uint64_t started = 0;
+	int rc;
+
+	r->pub = client_new(r, "pub", 0);
+	if(!r->pub)
+		return -1;
+	mosquitto_int_option(r->pub, MOSQ_OPT_SEND_MAXIMUM, (int)r->o.window);
+	mosquitto_connect_v5_callback_set(r->pub, on_pub_connect);
+	mosquitto_publish_v5_callback_set(r->pub, on_publish);
+	rc = mosquitto_connect_bind_v5(r->pub, r->o.host, r->o.port, 60, NULL, NULL);
+	if(rc) {
+		fail(r, "connect", rc);
+		return -1;
+	}
+	while(!r->pub_ready || r->ready < r->o.subs) {
+		while(started < r->o.subs && started - r->ready < 50) {
+			struct sub *s = &r->subs[started];
+
+			s->r = r;
+			s->m = client_new(s, "sub", started);
+			if(!s->m)
+				return -1;
+			mosquitto_connect_v5_callback_set(s->m, on_sub_connect);
+			mosquitto_subscribe_v5_callback_set(s->m, on_subscribe);
+			mosquitto_message_v5_callback_set(s->m, on_message);
+			rc = mosquitto_connect_bind_v5(s->m, r->o.host, r->o.port, 60, NULL, NULL);
+			if(rc) {
+				fail(r, "connect", rc);
+				return -1;
+			}
+			started++;
+		}
+		if(loop_once(r, 100, false) < 0)
+			return -1;
+		if(now_ns() > deadline) {
+			fprintf(stderr, "fanout_bench: %" PRIu64 " of %" PRIu64 " subscribers ready after 60 s\n",
+			        r->ready, r->o.subs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int publish_one(struct run *r)
+{
+	uint64_t seq = r->sent;
+	int64_t t = now_ns();
+	int len, rc;
+
+	/* One job: step seq of total + 1, so progress and current only grow. */
+	len = bench_payload_format(
+	        r->payload, sizeof(r->payload), seq, seq, r->total + 1, t, (size_t)r->o.size);
+	if(len < 0) {
+		fprintf(stderr, "fanout_bench: payload does not fit\n");
+		r->failed = true;
+		return -1;
+	}
+	rc = mosquitto_publish_v5(r->pub, NULL, r->pub_topic, len, r->payload, 1, false, NULL);
+	if(rc) {
+		fail(r, "publish", rc);
+		return -1;
+	}
+	if(seq == r->first_measured)
+		r->t_window = t;
+	if(seq == r->end_measured - 1)
+		r->t_window_end = t;
+	r->sent_ns[seq] = t;
+	r->last_len = len;
+	r->sent++;
+	return 0;
+}
+
+/* Nearest-rank percentile of a histogram of n values, in ms (upper edge
+ * of the bucket). */
+static double pct_ms(const uint32_t *hist, uint64_t n, uint64_t max_ns, double p)
+{
+	uint64_t rank = (uint64_t)((p / 100.0) * (double)n + 0.999999), seen = 0;
+
+	if(!n)
+		return 0.0;
+	if(rank < 1)
+		rank = 1;
+	for(uint64_t b = 0; b < HIST_N; b++) {
+		seen += hist[b];
+		if(seen >= rank)
+			return (double)((b + 1) * HIST_US) / 1000.0;
+	}
+	return (double)max_ns / 1e6;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int run(struct run *r)
+{
+	long long c0 = -1, c1 = -1;
+	int64_t last_misc, t_end_pub = 0, t_drain_end = 0, now;
+	double secs, broker_pct = -1.0, sub_min, sub_med, sub_max;
+	uint64_t *per_sub, expected;
+
+	if(connect_all(r) < 0)
+		return -1;
+	r->t_start = now_ns();
+	last_misc = r->t_start;
+	for(;;) {
+		now = now_ns();
+		if(r->sent < r->total) {
+			uint64_t due = (uint64_t)((double)(now - r->t_start) / 1e9 * (double)r->o.rate) + 1;
+
+			while(r->sent < r->total && r->sent < due && r->sent - r->acked < r->window) {
+				if(r->sent == r->first_measured && r->o.broker_pid)
+					c0 = proc_ticks(r->o.broker_pid);
+				if(publish_one(r) < 0)
+					return -1;
+				if(r->sent == r->end_measured && r->o.broker_pid)
+					c1 = proc_ticks(r->o.broker_pid);
+			}
+		} else if(!t_end_pub) {
+			t_end_pub = now;
+			t_drain_end = now + (int64_t)r->o.drain_s * 1000000000LL;
+		}
+		if(t_end_pub) {
+			/* Done when everything is acknowledged and nothing arrived
+			 * for a second, or at the drain limit. */
+			bool quiet = now - (r->t_last_delivery > t_end_pub ? r->t_last_delivery : t_end_pub) >
+			             1000000000LL;
+
+			if((r->acked >= r->total && quiet) || now > t_drain_end)
+				break;
+		}
+		if(loop_once(r, 1, now - last_misc > 1000000000LL) < 0)
+			return -1;
+		if(now - last_misc > 1000000000LL)
+			last_misc = now;
+	}
+
+	secs = (double)(r->t_window_end - r->t_window) / 1e9;
+	if(secs <= 0)
+		secs = (double)r->o.seconds;
+	if(c0 >= 0 && c1 >= 0)
+		broker_pct = 100.0 * (double)(c1 - c0) / (double)sysconf(_SC_CLK_TCK) / secs;
+	per_sub = calloc((size_t)r->o.subs, sizeof(*per_sub));
+	if(!per_sub)
+		return -1;
+	for(uint64_t i = 0; i < r->o.subs; i++)
+		per_sub[i] = r->subs[i].count;
+	qsort(per_sub, (size_t)r->o.subs, sizeof(*per_sub), cmp_u64);
+	sub_min = (double)per_sub[0] / secs;
+	sub_med = (double)per_sub[r->o.subs / 2] / secs;
+	sub_max = (double)per_sub[r->o.subs - 1] / secs;
+	free(per_sub);
+	/* Deliveries a raw subscription would take in the window. */
+	expected = (r->end_measured - r->first_measured) * r->o.subs;
+	printf("label=%s topic=%s subs=%" PRIu64 " rate=%" PRIu64 " seconds=%.3f events=%" PRIu64
+	       " pub_rate=%.0f acked=%" PRIu64 " rejected=%" PRIu64 " deliveries=%" PRIu64
+	       " raw_equivalent=%" PRIu64 " reduction=%.1f per_sub_per_s_min=%.2f"
+	       " per_sub_per_s_median=%.2f per_sub_per_s_max=%.2f deliveries_per_s=%.0f"
+	       " p50_ms=%.2f p99_ms=%.2f max_ms=%.2f vis_events=%" PRIu64 " vis_p50_ms=%.2f"
+	       " vis_p99_ms=%.2f vis_max_ms=%.2f reordered=%" PRIu64 " foreign=%" PRIu64
+	       " event_bytes=%d broker_cpu_pct=%.1f client_cpu_s=%.1f\n",
+	        r->o.label, r->o.topic, r->o.subs, r->o.rate, secs, r->end_measured - r->first_measured,
+	        (double)(r->end_measured - r->first_measured) / secs, r->acked, r->rejected, r->measured,
+	        expected, r->measured ? (double)expected / (double)r->measured : 0.0, sub_min, sub_med,
+	        sub_max, (double)r->measured / secs, pct_ms(r->hist, r->measured, r->max_ns, 50),
+	        pct_ms(r->hist, r->measured, r->max_ns, 99), (double)r->max_ns / 1e6, r->nvis,
+	        pct_ms(r->vis, r->nvis, r->vis_max_ns, 50), pct_ms(r->vis, r->nvis, r->vis_max_ns, 99),
+	        (double)r->vis_max_ns / 1e6, r->reordered, r->foreign,
+	        r->last_len, broker_pct, self_cpu_seconds());
+	fflush(stdout);
+	return r->failed ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	struct rlimit rl;
+	int rc = 1, n1, n2;
+
+	r.o = (struct options){.host = "127.0.0.1",
+	        .port = 1883,
+	        .subs = 1000,
+	        .topic = "state",
+	        .session = "fanout",
+	        .job = "job-0",
+	        .label = "run",
+	        .rate = 1000,
+	        .warmup_s = 2,
+	        .seconds = 10,
+	        .drain_s = 5,
+	        .window = 20,
+	        .size = BENCH_PAYLOAD_SIZE};
+	if(parse_args(argc, argv, &r.o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	/* Three descriptors per connection: the socket and libmosquitto's
+	 * socket pair for waking its loop. */
+	if(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 3 * r.o.subs + 64) {
+		rl.rlim_cur = rl.rlim_max < 3 * r.o.subs + 64 ? rl.rlim_max : 3 * r.o.subs + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	n1 = snprintf(r.pub_topic, sizeof(r.pub_topic), "jobs/%s/%s/progress", r.o.session, r.o.job);
+	n2 = snprintf(r.filter, sizeof(r.filter), "jobs/%s/%s/%s", r.o.session, r.o.job, r.o.topic);
+	if(n1 < 0 || (size_t)n1 >= sizeof(r.pub_topic) || n2 < 0 || (size_t)n2 >= sizeof(r.filter)) {
+		fprintf(stderr, "fanout_bench: topic too long\n");
+		return 2;
+	}
+	r.window = r.o.window;
+	r.first_measured = r.o.rate * r.o.warmup_s;
+	r.end_measured = r.first_measured + r.o.rate * r.o.seconds;
+	/* One more second after the window, so the window's last events are
+	 * followed by normal traffic, not by the end of the stream. */
+	r.total = r.end_measured + r.o.rate;
+	r.subs = calloc((size_t)r.o.subs, sizeof(*r.subs));
+	r.fds = calloc((size_t)r.o.subs + 1, sizeof(*r.fds));
+	r.hist = calloc(HIST_N + 1, sizeof(*r.hist));
+	r.vis = calloc(HIST_N + 1, sizeof(*r.vis));
+	r.sent_ns = calloc((size_t)r.total, sizeof(*r.sent_ns));
+	if(!r.subs || !r.fds || !r.hist || !r.vis || !r.sent_ns) {
+		fprintf(stderr, "fanout_bench: out of memory\n");
+		goto out;
+	}
+	mosquitto_lib_init();
+	if(run(&r) == 0)
+		rc = 0;
+	if(r.pub) {
+		mosquitto_disconnect_v5(r.pub, 0, NULL);
+		mosquitto_destroy(r.pub);
+	}
+	for(uint64_t i = 0; i < r.o.subs; i++) {
+		if(r.subs[i].m) {
+			mosquitto_disconnect_v5(r.subs[i].m, 0, NULL);
+			mosquitto_destroy(r.subs[i].m);
+		}
+	}
+	mosquitto_lib_cleanup();
+out:
+	free(r.subs);
+	free(r.fds);
+	free(r.hist);
+	free(r.vis);
+	free(r.sent_ns);
+	return rc;
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Lifecycle benchmarks: what the job table and the rate-limited state topic
+# cost and save.
+#   many jobs: mqtt_bench spreads one QoS 1 stream over 10000 job topics;
+#              plain mosquitto and mosquitto with the plugin take it in
+#              alternating rounds, each run on a freshly started broker.
+#              Reports throughput, p99, the plugin's state messages against
+#              the events it accepted ($jobwire/stats) and the broker's RSS.
+#   fan-out:   fanout_bench publishes 1000 progress events/s for one job to
+#              a broker with the plugin, with 1000 subscribers on the job's
+#              state topic, then (control) 1000 subscribers on the raw
+#              progress topic.
+#
+# usage: bench/lifecycle.sh [BUILD_DIR]   (default build-bench; RelWithDebInfo)
+# Environment (defaults in brackets):
+#   LB_ROUNDS [3]  LB_JOBS [10000]  LB_COUNT [200000]  LB_WARMUP [20000]
+#   LB_WINDOW [20]  LB_AHEAD [500]
+#   LB_MANY [1]: run the many-jobs case
+#   LB_FANOUT [1]: run the fan-out case   LB_SUBS [1000]  LB_FAN_RATE [1000]
+#   LB_FAN_SECONDS [10]  LB_FAN_WARMUP [2]  LB_FAN_RUNS [2]
+#   LB_PIN [1]: brokers on CPU 0, clients on CPU 1 (taskset)
+#   LB_KEEP [0]: keep the work directory
+
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$SRC/build-bench}" && pwd)
+ROUNDS=${LB_ROUNDS:-3}
+JOBS=${LB_JOBS:-10000}
+COUNT=${LB_COUNT:-200000}
+WARMUP=${LB_WARMUP:-20000}
+WINDOW=${LB_WINDOW:-20}
+AHEAD=${LB_AHEAD:-500}
+MANY=${LB_MANY:-1}
+FANOUT=${LB_FANOUT:-1}
+SUBS=${LB_SUBS:-1000}
+FAN_RATE=${LB_FAN_RATE:-1000}
+FAN_SECONDS=${LB_FAN_SECONDS:-10}
+FAN_WARMUP=${LB_FAN_WARMUP:-2}
+FAN_RUNS=${LB_FAN_RUNS:-2}
+PIN=${LB_PIN:-1}
+
+MQTT_BENCH=$BUILD/bench/mqtt_bench
+FANOUT_BENCH=$BUILD/bench/fanout_bench
+PLUGIN=$BUILD/plugin/jobwire.so
+for f in "$MQTT_BENCH" "$FANOUT_BENCH" "$PLUGIN"; do
+	if [ ! -f "$f" ]; then
+		echo "missing $f: cmake -S $SRC -B $BUILD -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
+			"&& cmake --build $BUILD" >&2
+		exit 1
+	fi
+done
+for tool in mosquitto mosquitto_sub python3 timeout; do
+	command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
+done
+# Every subscriber is one descriptor in the broker and three in fanout_bench
+# (libmosquitto keeps a socket pair per client to wake its loop).
+ulimit -n $((3 * SUBS + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# The broker drops from root to user mosquitto before loading the plugin:
+# everything it reads lives in a world-readable directory.
+WORK=$(mktemp -d /tmp/jobwire-lbench.XXXXXX)
+chmod 755 "$WORK"
+cp "$PLUGIN" "$WORK/jobwire.so"
+mkdir "$WORK/schemas"
+cp "$SRC"/schemas/*.json "$WORK/schemas/"
+chmod -R a+rX "$WORK"
+
+BROKER_PID=
+cleanup() {
+	stop_broker
+	if [ "${LB_KEEP:-0}" = 1 ]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+BROKER_PIN=()
+CLIENT_PIN=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	BROKER_PIN=(taskset -c 0)
+	CLIENT_PIN=(taskset -c 1)
+fi
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+wait_port() { # port
+	local deadline=$((SECONDS + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+rss_kb() {
+	awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
+}
+
+# start_broker NAME plain|plugin: a fresh broker (empty job table, empty
+# retained store); sets PORT and BROKER_PID.
+start_broker() {
+	local name=$1 kind=$2 conf
+	PORT=$(free_port)
+	conf=$WORK/$name.conf
+	{
+		echo "per_listener_settings false"
+		echo "allow_anonymous true"
+		echo "persistence false"
+		echo "log_dest stderr"
+		echo "log_type error"
+		echo "log_type warning"
+		echo "log_type notice"
+		echo "log_type information"
+		echo "listener $PORT 127.0.0.1"
+		if [ "$kind" = plugin ]; then
+			echo "plugin $WORK/jobwire.so"
+			echo "plugin_opt_schemas_dir $WORK/schemas"
+			echo "plugin_opt_stats_interval 1"
+		fi
+	} >"$conf"
+	chmod 644 "$conf"
+	"${BROKER_PIN[@]}" mosquitto -c "$conf" >/dev/null 2>"$WORK/$name.log" &
+	BROKER_PID=$!
+	if ! wait_port "$PORT"; then
+		echo "broker $name did not start:" >&2
+		cat "$WORK/$name.log" >&2
+		exit 1
+	fi
+	if [ "$kind" = plugin ] && ! grep -q "jobwire: validating" "$WORK/$name.log"; then
+		echo "the plugin did not load:" >&2
+		cat "$WORK/$name.log" >&2
+		exit 1
+	fi
+}
+
+stop_broker() {
+	if [ -n "$BROKER_PID" ]; then
+		kill "$BROKER_PID" 2>/dev/null || true
+		wait "$BROKER_PID" 2>/dev/null || true
+		BROKER_PID=
+	fi
+}
+
+# stats KEY...: values from the retained $jobwire/stats (dotted paths).
+stats() {
+	timeout 10 mosquitto_sub -p "$PORT" -t '$jobwire/stats' -C 1 -W 5 |
+		python3 -c 'import json, sys
+d = json.load(sys.stdin)
+out = []
+for path in sys.argv[1:]:
+    v = d
+    for k in path.split("."):
+        v = v[k]
+    out.append("%s=%s" % (path, v))
+print(" ".join(out))' "$@"
+}
+
+echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')," \
+	"$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM," \
+	"$(mosquitto -h 2>/dev/null | head -1)"
+if [ ${#BROKER_PIN[@]} -gt 0 ]; then
+	echo "# pinning: broker on CPU 0, clients on CPU 1"
+fi
+
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
+
+# many_one TAG plain|plugin: one many-jobs run on a fresh broker.
+many_one() {
+	local tag=$1 kind=$2 line c0 c1 rss0 rss1 extra=
+	start_broker "$tag-$kind" "$kind"
+	rss0=$(rss_kb "$BROKER_PID")
+	c0=$(cpu_ticks "$BROKER_PID")
+	if ! line=$(timeout 300 "${CLIENT_PIN[@]}" "$MQTT_BENCH" --port "$PORT" --label "$kind" \
+			--count "$COUNT" --warmup "$WARMUP" --jobs "$JOBS" --window "$WINDOW" \
+			--ahead "$AHEAD" --session "many-$tag"); then
+		echo "$tag $kind failed: $line" >&2
+		exit 1
+	fi
+	c1=$(cpu_ticks "$BROKER_PID")
+	if [ "$kind" = plugin ]; then
+		# Held states go out within 100 ms; stats are published every second.
+		sleep 2.5
+		extra=" $(stats events.accepted state.published state.coalesced jobs.total jobs.memory_bytes)"
+	fi
+	rss1=$(rss_kb "$BROKER_PID")
+	echo "run=$tag $line broker_cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK_US" \
+		-v n=$((COUNT + WARMUP)) 'BEGIN {printf "%.1f", d * t / n}') rss_start_kb=$rss0" \
+		"rss_end_kb=$rss1$extra" | tee -a "$RESULTS"
+	stop_broker
+}
+
+field() { # LABEL KEY: KEY of every many-jobs run of LABEL
+	awk -v l="label=$1" -v k="$2" '$2 == l {
+		for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2)
+	}' "$RESULTS"
+}
+
+median() {
+	sort -g | awk '{v[NR] = $1}
+		END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+if [ "$MANY" = 1 ]; then
+echo
+echo "many jobs: $COUNT measured + $WARMUP warm-up events round-robin over $JOBS jobs," \
+	"MQTT 5 QoS 1, window $WINDOW, ahead $AHEAD; fresh broker per run; plain/plugin," \
+	"order reversed every other round"
+for ((r = 1; r <= ROUNDS; r++)); do
+	if [ $((r % 2)) = 1 ]; then order="plain plugin"; else order="plugin plain"; fi
+	for kind in $order; do
+		many_one "r$r" "$kind"
+	done
+done
+echo
+echo "many-jobs summary (median of $ROUNDS runs each)"
+printf '  %-7s %9s %8s %8s %14s %12s\n' broker msgs/s p50_ms p99_ms broker_cpu_us rss_end_kb
+for b in plain plugin; do
+	printf '  %-7s %9s %8s %8s %14s %12s\n' "$b" "$(field "$b" msgs_per_s | median)" \
+		"$(field "$b" p50_ms | median)" "$(field "$b" p99_ms | median)" \
+		"$(field "$b" broker_cpu_us | median)" "$(field "$b" rss_end_kb | median)"
+done
+awk -v a="$(field plugin msgs_per_s | median)" -v p="$(field plain msgs_per_s | median)" 'BEGIN {
+	x = 100 * a / p
+	printf "  plugin/plain throughput: %.1f%% (target >= 95%%: %s)\n", x, (x >= 95 ? "met" : "MISSED")
+}'
+paste <(field plugin msgs_per_s) <(field plain msgs_per_s) |
+	awk '{printf "%s %.1f%%", (NR == 1 ? "  per round:" : ""), 100 * $1 / $2} END {print ""}'
+paste <(field plugin events.accepted) <(field plugin state.published) \
+	<(field plugin state.coalesced) <(field plugin rss_end_kb) <(field plain rss_end_kb) \
+	<(field plugin jobs.memory_bytes) | awk -v jobs="$JOBS" '{
+		printf "  accepted %d, state published %d (%.3f per event), coalesced %d;" \
+			" RSS plugin-plain %d kB = %.0f bytes/job (table memory_bytes %.0f/job)\n",
+			$1, $2, $2 / $1, $3, $4 - $5, 1024 * ($4 - $5) / jobs, $6 / jobs
+	}'
+fi
+
+if [ "$FANOUT" != 1 ]; then
+	exit 0
+fi
+
+# fan_one TAG state|progress
+fan_one() {
+	local tag=$1 topic=$2 line rss
+	start_broker "$tag-$topic" plugin
+	if ! line=$(timeout $((FAN_WARMUP + FAN_SECONDS + 120)) "${CLIENT_PIN[@]}" "$FANOUT_BENCH" \
+			--port "$PORT" --label "$tag" --topic "$topic" --subs "$SUBS" \
+			--rate "$FAN_RATE" --warmup "$FAN_WARMUP" --seconds "$FAN_SECONDS" \
+			--session "fan-$tag" --broker-pid "$BROKER_PID"); then
+		echo "fan-out $tag $topic failed: $line" >&2
+		line="label=$tag topic=$topic failed"
+	fi
+	rss=$(rss_kb "$BROKER_PID")
+	sleep 2.5
+	echo "fan=$tag $line rss_end_kb=$rss $(stats state.published state.coalesced events.accepted)" |
+		tee -a "$RESULTS"
+	stop_broker
+}
+
+echo
+echo "fan-out: 1 job, $FAN_RATE progress events/s, $SUBS subscribers (MQTT 5, QoS 1);" \
+	"$FAN_WARMUP s warm-up, $FAN_SECONDS s measured; state then raw progress (control)"
+for ((r = 1; r <= FAN_RUNS; r++)); do
+	fan_one "f$r" state
+	fan_one "f$r" progress
+done
