@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,6 +65,7 @@ struct run {
 	struct pollfd *fds;
 	bool pub_ready;
 	bool failed;
+	bool behind;        /* the publisher could not keep the rate */
 	uint64_t ready;     /* subscribers with their SUBACK */
 	uint64_t window;
 	uint64_t total;     /* events to publish */
@@ -512,16 +514,31 @@ static int cmp_u64(const void *a, const void *b)
 static int run(struct run *r)
 {
 	long long c0 = -1, c1 = -1;
-	int64_t last_misc, t_end_pub = 0, t_drain_end = 0, now;
-	double secs, broker_pct = -1.0, sub_min, sub_med, sub_max;
+	int64_t last_misc, t_end_pub = 0, t_drain_end = 0, now, pub_deadline;
+	double secs, all_secs, broker_pct = -1.0, sub_min, sub_med, sub_max;
 	uint64_t *per_sub, expected;
 
 	if(connect_all(r) < 0)
 		return -1;
 	r->t_start = now_ns();
 	last_misc = r->t_start;
+	pub_deadline = r->t_start + (int64_t)(r->total / r->o.rate + 1) * 1000000000LL;
 	for(;;) {
 		now = now_ns();
+		if(r->sent < r->total && now > pub_deadline) {
+			/* The publisher fell behind (a saturated broker or client):
+			 * stop at the planned end and measure what was sent. */
+			fprintf(stderr, "fanout_bench: only %" PRIu64 " of %" PRIu64 " events sent in time\n",
+			        r->sent, r->total);
+			r->behind = true;
+			if(r->sent < r->end_measured) {
+				r->end_measured = r->sent > r->first_measured ? r->sent : r->first_measured;
+				r->t_window_end = now;
+				if(r->o.broker_pid)
+					c1 = proc_ticks(r->o.broker_pid);
+			}
+			r->total = r->sent;
+		}
 		if(r->sent < r->total) {
 			uint64_t due = (uint64_t)((double)(now - r->t_start) / 1e9 * (double)r->o.rate) + 1;
 
@@ -552,11 +569,15 @@ static int run(struct run *r)
 			last_misc = now;
 	}
 
-	secs = (double)(r->t_window_end - r->t_window) / 1e9;
-	if(secs <= 0)
-		secs = (double)r->o.seconds;
-	if(c0 >= 0 && c1 >= 0)
+	/* Zero when the publisher never reached the measured window. */
+	secs = r->t_window && r->t_window_end > r->t_window ?
+	               (double)(r->t_window_end - r->t_window) / 1e9 :
+	               0.0;
+	if(c0 >= 0 && c1 >= 0 && secs > 0)
 		broker_pct = 100.0 * (double)(c1 - c0) / (double)sysconf(_SC_CLK_TCK) / secs;
+	all_secs = (double)(r->t_last_delivery - r->t_start) / 1e9;
+	if(secs <= 0)
+		secs = INFINITY; /* every per-second rate below reads 0 */
 	per_sub = calloc((size_t)r->o.subs, sizeof(*per_sub));
 	if(!per_sub)
 		return -1;
@@ -573,13 +594,17 @@ static int run(struct run *r)
 	       " pub_rate=%.0f acked=%" PRIu64 " rejected=%" PRIu64 " deliveries=%" PRIu64
 	       " raw_equivalent=%" PRIu64 " reduction=%.1f per_sub_per_s_min=%.2f"
 	       " per_sub_per_s_median=%.2f per_sub_per_s_max=%.2f deliveries_per_s=%.0f"
-	       " p50_ms=%.2f p99_ms=%.2f max_ms=%.2f vis_events=%" PRIu64 " vis_p50_ms=%.2f"
+	       " all_deliveries=%" PRIu64 " all_deliveries_per_s=%.0f"
+	       " behind=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f vis_events=%" PRIu64 " vis_p50_ms=%.2f"
 	       " vis_p99_ms=%.2f vis_max_ms=%.2f reordered=%" PRIu64 " foreign=%" PRIu64
 	       " event_bytes=%d broker_cpu_pct=%.1f client_cpu_s=%.1f\n",
-	        r->o.label, r->o.topic, r->o.subs, r->o.rate, secs, r->end_measured - r->first_measured,
+	        r->o.label, r->o.topic, r->o.subs, r->o.rate, isinf(secs) ? 0.0 : secs,
+	        r->end_measured - r->first_measured,
 	        (double)(r->end_measured - r->first_measured) / secs, r->acked, r->rejected, r->measured,
 	        expected, r->measured ? (double)expected / (double)r->measured : 0.0, sub_min, sub_med,
-	        sub_max, (double)r->measured / secs, pct_ms(r->hist, r->measured, r->max_ns, 50),
+	        sub_max, (double)r->measured / secs, r->delivered,
+	        all_secs > 0 ? (double)r->delivered / all_secs : 0.0, (int)r->behind,
+	        pct_ms(r->hist, r->measured, r->max_ns, 50),
 	        pct_ms(r->hist, r->measured, r->max_ns, 99), (double)r->max_ns / 1e6, r->nvis,
 	        pct_ms(r->vis, r->nvis, r->vis_max_ns, 50), pct_ms(r->vis, r->nvis, r->vis_max_ns, 99),
 	        (double)r->vis_max_ns / 1e6, r->reordered, r->foreign,

@@ -8,8 +8,10 @@
 #              the events it accepted ($jobwire/stats) and the broker's RSS.
 #   fan-out:   fanout_bench publishes 1000 progress events/s for one job to
 #              a broker with the plugin, with 1000 subscribers on the job's
-#              state topic, then (control) 1000 subscribers on the raw
-#              progress topic.
+#              state topic; controls: 1000 subscribers on the raw progress
+#              topic at the same rate, and at LB_CTL_RATE (as many
+#              deliveries as the state run). Reports deliveries per
+#              subscriber per second, latencies and the broker's CPU.
 #
 # usage: bench/lifecycle.sh [BUILD_DIR]   (default build-bench; RelWithDebInfo)
 # Environment (defaults in brackets):
@@ -18,6 +20,8 @@
 #   LB_MANY [1]: run the many-jobs case
 #   LB_FANOUT [1]: run the fan-out case   LB_SUBS [1000]  LB_FAN_RATE [1000]
 #   LB_FAN_SECONDS [10]  LB_FAN_WARMUP [2]  LB_FAN_RUNS [2]
+#   LB_CTL_RATE [10]: events/s of a second raw control (as many deliveries
+#                     as the state run), 0 = skip it
 #   LB_PIN [1]: brokers on CPU 0, clients on CPU 1 (taskset)
 #   LB_KEEP [0]: keep the work directory
 
@@ -38,6 +42,7 @@ FAN_RATE=${LB_FAN_RATE:-1000}
 FAN_SECONDS=${LB_FAN_SECONDS:-10}
 FAN_WARMUP=${LB_FAN_WARMUP:-2}
 FAN_RUNS=${LB_FAN_RUNS:-2}
+CTL_RATE=${LB_CTL_RATE:-10}
 PIN=${LB_PIN:-1}
 
 MQTT_BENCH=$BUILD/bench/mqtt_bench
@@ -107,6 +112,19 @@ cpu_ticks() {
 	awk '{print $14 + $15}' "/proc/$1/stat"
 }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+# Busy CPU time of the whole machine so far (all CPUs, clock ticks).
+machine_busy() {
+	awk 'NR == 1 {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
+# other_pct BUSY0 BUSY1 BROKER_TICKS CLIENT_US WALL_NS: CPU used by anything
+# but the broker and the client over a run, in % of one core (other tenants
+# of the machine skew the figures).
+other_pct() {
+	awk -v b=$(($2 - $1)) -v k="$3" -v c="$4" -v w="$5" -v t="$TICK_US" \
+		'BEGIN {printf "%.0f", 100 * ((b - k) * t - c) / (w / 1000)}'
+}
 
 rss_kb() {
 	awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
@@ -183,10 +201,12 @@ RESULTS=$WORK/results.txt
 
 # many_one TAG plain|plugin: one many-jobs run on a fresh broker.
 many_one() {
-	local tag=$1 kind=$2 line c0 c1 rss0 rss1 extra=
+	local tag=$1 kind=$2 line c0 c1 rss0 rss1 m0 m1 t0 t1 extra=
 	start_broker "$tag-$kind" "$kind"
 	rss0=$(rss_kb "$BROKER_PID")
 	c0=$(cpu_ticks "$BROKER_PID")
+	m0=$(machine_busy)
+	t0=$(date +%s%N)
 	if ! line=$(timeout 300 "${CLIENT_PIN[@]}" "$MQTT_BENCH" --port "$PORT" --label "$kind" \
 			--count "$COUNT" --warmup "$WARMUP" --jobs "$JOBS" --window "$WINDOW" \
 			--ahead "$AHEAD" --session "many-$tag"); then
@@ -194,10 +214,14 @@ many_one() {
 		exit 1
 	fi
 	c1=$(cpu_ticks "$BROKER_PID")
+	m1=$(machine_busy)
+	t1=$(date +%s%N)
+	extra=" other_load_pct=$(other_pct "$m0" "$m1" $((c1 - c0)) "$(awk -v l="$line" -v n=$((COUNT + WARMUP)) \
+		'BEGIN {if (match(l, /client_cpu_us=[0-9.]+/)) print n * substr(l, RSTART + 14, RLENGTH - 14); else print 0}')" $((t1 - t0)))"
 	if [ "$kind" = plugin ]; then
 		# Held states go out within 100 ms; stats are published every second.
 		sleep 2.5
-		extra=" $(stats events.accepted state.published state.coalesced jobs.total jobs.memory_bytes)"
+		extra="$extra $(stats events.accepted state.published state.coalesced jobs.total jobs.memory_bytes)"
 	fi
 	rss1=$(rss_kb "$BROKER_PID")
 	echo "run=$tag $line broker_cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK_US" \
@@ -255,28 +279,42 @@ if [ "$FANOUT" != 1 ]; then
 	exit 0
 fi
 
-# fan_one TAG state|progress
+# fan_one TAG state|progress RATE
 fan_one() {
-	local tag=$1 topic=$2 line rss
+	local tag=$1 topic=$2 rate=$3 line rss c0 c1 m0 m1 t0 t1 client_us
 	start_broker "$tag-$topic" plugin
+	c0=$(cpu_ticks "$BROKER_PID")
+	m0=$(machine_busy)
+	t0=$(date +%s%N)
 	if ! line=$(timeout $((FAN_WARMUP + FAN_SECONDS + 120)) "${CLIENT_PIN[@]}" "$FANOUT_BENCH" \
 			--port "$PORT" --label "$tag" --topic "$topic" --subs "$SUBS" \
-			--rate "$FAN_RATE" --warmup "$FAN_WARMUP" --seconds "$FAN_SECONDS" \
+			--rate "$rate" --warmup "$FAN_WARMUP" --seconds "$FAN_SECONDS" \
 			--session "fan-$tag" --broker-pid "$BROKER_PID"); then
 		echo "fan-out $tag $topic failed: $line" >&2
-		line="label=$tag topic=$topic failed"
+		line="label=$tag topic=$topic rate=$rate failed"
 	fi
+	c1=$(cpu_ticks "$BROKER_PID")
+	m1=$(machine_busy)
+	t1=$(date +%s%N)
+	client_us=$(awk -v l="$line" 'BEGIN {if (match(l, /client_cpu_s=[0-9.]+/))
+		print 1e6 * substr(l, RSTART + 13, RLENGTH - 13); else print 0}')
 	rss=$(rss_kb "$BROKER_PID")
 	sleep 2.5
-	echo "fan=$tag $line rss_end_kb=$rss $(stats state.published state.coalesced events.accepted)" |
+	echo "fan=$tag $line rss_end_kb=$rss" \
+		"other_load_pct=$(other_pct "$m0" "$m1" $((c1 - c0)) "$client_us" $((t1 - t0)))" \
+		"$(stats state.published state.coalesced events.accepted)" |
 		tee -a "$RESULTS"
 	stop_broker
 }
 
 echo
 echo "fan-out: 1 job, $FAN_RATE progress events/s, $SUBS subscribers (MQTT 5, QoS 1);" \
-	"$FAN_WARMUP s warm-up, $FAN_SECONDS s measured; state then raw progress (control)"
+	"$FAN_WARMUP s warm-up, $FAN_SECONDS s measured; state, then raw progress at the same" \
+	"rate and at $CTL_RATE/s (controls)"
 for ((r = 1; r <= FAN_RUNS; r++)); do
-	fan_one "f$r" state
-	fan_one "f$r" progress
+	fan_one "f$r" state "$FAN_RATE"
+	fan_one "f$r" progress "$FAN_RATE"
+	if [ "$CTL_RATE" != 0 ]; then
+		fan_one "f$r" progress "$CTL_RATE"
+	fi
 done
