@@ -177,6 +177,7 @@ stop_broker() {
 
 # stats KEY...: values from the retained $jobwire/stats (dotted paths).
 stats() {
+	# shellcheck disable=SC2016 # a literal $ in the topic
 	timeout 10 mosquitto_sub -p "$PORT" -t '$jobwire/stats' -C 1 -W 5 |
 		python3 -c 'import json, sys
 d = json.load(sys.stdin)
@@ -301,6 +302,8 @@ fan_one() {
 	rss=$(rss_kb "$BROKER_PID")
 	sleep 2.5
 	echo "fan=$tag $line rss_end_kb=$rss" \
+		"broker_run_cpu_pct=$(awk -v d=$((c1 - c0)) -v t="$TICK_US" -v w=$((t1 - t0)) \
+			'BEGIN {printf "%.1f", 100 * d * t / (w / 1000)}')" \
 		"other_load_pct=$(other_pct "$m0" "$m1" $((c1 - c0)) "$client_us" $((t1 - t0)))" \
 		"$(stats state.published state.coalesced events.accepted)" |
 		tee -a "$RESULTS"
