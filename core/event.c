@@ -279,6 +279,45 @@ int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec)
 	return (int)n + m;
 }
 
+void jw_ts_cache_init(struct jw_ts_cache *c)
+{
+	c->sec = 0;
+	c->len = 0;
+	c->head[0] = '\0';
+}
+
+int jw_event_ts_format(struct jw_ts_cache *c, char *buf, size_t buflen, int64_t sec, long nsec)
+{
+	long ms;
+
+	if(c->len == 0 || c->sec != sec) {
+		int n = jw_event_format_ts(c->head, sizeof(c->head), sec, 0);
+
+		/* ".000Z" follows the seconds; keep what precedes it. */
+		if(n < 5) {
+			c->len = 0;
+			return -1;
+		}
+		c->len = (size_t)n - 5;
+		c->sec = sec;
+	}
+	if(nsec < 0)
+		nsec = 0;
+	if(nsec > 999999999L)
+		nsec = 999999999L;
+	if(buflen < c->len + 6)
+		return -1;
+	ms = nsec / 1000000L;
+	memcpy(buf, c->head, c->len);
+	buf[c->len] = '.';
+	buf[c->len + 1] = (char)('0' + ms / 100);
+	buf[c->len + 2] = (char)('0' + ms / 10 % 10);
+	buf[c->len + 3] = (char)('0' + ms % 10);
+	buf[c->len + 4] = 'Z';
+	buf[c->len + 5] = '\0';
+	return (int)c->len + 5;
+}
+
 void *jw_event_splice_member(const void *payload, size_t len, const char *key,
         const char *raw_value, void *(*alloc)(size_t), size_t *outlen)
 {
