@@ -286,8 +286,14 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 {
 	char re[VALUE_LIMIT + 8], got[VALUE_LIMIT + 8];
 
-	if (n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) {
-		/* JSON Schema counts code points, not bytes or UTF-16 units. */
+	/*
+	 * JSON Schema counts code points, not bytes or UTF-16 units. A UTF-8
+	 * string of len bytes has between ceil(len / 4) and len code points,
+	 * so the byte length alone often settles both bounds.
+	 */
+	if ((n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) &&
+	    ((n->has & JW_HAS_MAX_LENGTH && v->len > n->max_length) ||
+	     (n->has & JW_HAS_MIN_LENGTH && n->min_length > v->len / 4 + (v->len % 4 != 0)))) {
 		size_t cp = jw_schema__utf8_length(v->str, v->len);
 		bool too_short = (n->has & JW_HAS_MIN_LENGTH) && cp < n->min_length;
 		bool too_long = (n->has & JW_HAS_MAX_LENGTH) && cp > n->max_length;
