@@ -752,6 +752,27 @@ static int parse_scalar(struct parser *p, struct json_object **out)
 	return 0;
 }
 
+/* Objects up to this many members are searched for a duplicate key by
+ * comparing with each earlier key; larger ones use json-c's hash table. */
+#define LINEAR_KEYS_MAX 16
+
+/*
+ * Whether obj already has key. Hashing a key costs json-c a few hundred
+ * instructions, more than comparing it with a dozen short keys, and most
+ * event objects are that small; past LINEAR_KEYS_MAX members the hash
+ * lookup keeps the whole parse linear, even with 10^5 keys.
+ */
+static int key_seen(struct json_object *obj, const char *key)
+{
+	if(json_object_object_length(obj) > LINEAR_KEYS_MAX)
+		return json_object_object_get_ex(obj, key, NULL);
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e; e = lh_entry_next(e)) {
+		if(strcmp(lh_entry_k(e), key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Parses an object key at p->pos (after white space) into f->key (the
  * frame's buffer, reused from key to key: json-c copies the key when the
@@ -793,8 +814,7 @@ static int parse_key(struct parser *p, struct frame *f)
 	}
 	memcpy(f->key, str, n);
 	f->key[n] = '\0';
-	/* A hash lookup in json-c: linear overall, even with 10^5 keys. */
-	if(json_object_object_get_ex(f->obj, f->key, NULL)) {
+	if(key_seen(f->obj, f->key)) {
 		quote_excerpt(shown, sizeof(shown), f->key, n, KEY_SHOWN_MAX);
 		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
 	}
