@@ -767,7 +767,9 @@ static int key_seen(struct json_object *obj, const char *key)
 	if(json_object_object_length(obj) > LINEAR_KEYS_MAX)
 		return json_object_object_get_ex(obj, key, NULL);
 	for(struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e; e = lh_entry_next(e)) {
-		if(strcmp(lh_entry_k(e), key) == 0)
+		const char *k = lh_entry_k(e);
+
+		if(k[0] == key[0] && strcmp(k, key) == 0)
 			return 1;
 	}
 	return 0;
