@@ -123,18 +123,55 @@ static const char *type_name(const struct json_object *o)
 	return "unknown";
 }
 
+/* The members the event checks read, found in one pass over the object. */
+enum {
+	M_TYPE,
+	M_JOB_ID,
+	M_SESSION_ID,
+	M_CURRENT,
+	M_TOTAL,
+	M_COUNT,
+};
+
+struct members {
+	struct json_object *val[M_COUNT]; /* NULL for JSON null */
+	unsigned present;                 /* bit i: val[i] is a member */
+};
+
 /*
- * Checks that member name of obj, when present, is the string want (the
- * topic's value for what). Returns 0 or -1 with *v filled.
+ * Collects the members above. One walk over a handful of keys is cheaper
+ * than five hash lookups, each of which hashes its key first.
  */
-static int check_binding(struct json_object *obj, const char *name, const char *what,
+static void find_members(struct json_object *doc, struct members *m)
+{
+	static const char *const names[M_COUNT] = {"type", "job_id", "session_id", "current", "total"};
+
+	memset(m, 0, sizeof(*m));
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(doc)); e; e = lh_entry_next(e)) {
+		const char *k = lh_entry_k(e);
+
+		for(int i = 0; i < M_COUNT; i++) {
+			if(k[0] == names[i][0] && strcmp(k, names[i]) == 0) {
+				m->val[i] = (struct json_object *)lh_entry_v(e);
+				m->present |= 1u << i;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * Checks that member i of m (named name), when present, is the string
+ * want (the topic's value for what). Returns 0 or -1 with *v filled.
+ */
+static int check_binding(const struct members *ms, int i, const char *name, const char *what,
         const char *want, struct jw_verdict *v)
 {
-	struct json_object *m = NULL;
+	struct json_object *m = ms->val[i];
 	char field[16], got[128], topic[160];
 	size_t n;
 
-	if(!json_object_object_get_ex(obj, name, &m))
+	if(!(ms->present & (1u << i)))
 		return 0;
 	(void)snprintf(field, sizeof(field), "/%s", name);
 	quote_value(topic, sizeof(topic), want, strlen(want), JW_ID_MAX);
@@ -158,14 +195,14 @@ static int check_binding(struct json_object *obj, const char *name, const char *
  * event's current must not exceed its total. Runs after the schema, so the
  * members, when present, are known to be numbers.
  */
-static int check_rules(struct json_object *doc, const struct jw_topic *t, struct jw_verdict *v)
+static int check_rules(const struct members *m, const struct jw_topic *t, struct jw_verdict *v)
 {
-	struct json_object *cur, *tot;
+	struct json_object *cur = m->val[M_CURRENT], *tot = m->val[M_TOTAL];
+	unsigned both = (1u << M_CURRENT) | (1u << M_TOTAL);
 
 	if(strcmp(t->event, "progress") != 0)
 		return 0;
-	if(!json_object_object_get_ex(doc, "current", &cur) ||
-	        !json_object_object_get_ex(doc, "total", &tot))
+	if((m->present & both) != both)
 		return 0;
 	if(json_object_get_double(cur) > json_object_get_double(tot)) {
 		reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %s, got %s",
@@ -187,6 +224,7 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 	struct json_object *doc = NULL;
 	struct jw_json_error jerr;
 	struct jw_schema_error serr;
+	struct members members;
 	int rc = -1, valid;
 
 	if(obj)
@@ -229,9 +267,10 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 		        type_name(doc));
 		goto out;
 	}
-	if(check_binding(doc, "type", "event", t->event, v) < 0 ||
-	        check_binding(doc, "job_id", "job", t->job, v) < 0 ||
-	        check_binding(doc, "session_id", "session", t->session, v) < 0)
+	find_members(doc, &members);
+	if(check_binding(&members, M_TYPE, "type", "event", t->event, v) < 0 ||
+	        check_binding(&members, M_JOB_ID, "job_id", "job", t->job, v) < 0 ||
+	        check_binding(&members, M_SESSION_ID, "session_id", "session", t->session, v) < 0)
 		goto out;
 
 	memset(&serr, 0, sizeof(serr));
@@ -245,7 +284,7 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 		(void)snprintf(v->keyword, sizeof(v->keyword), "%s", serr.keyword);
 		goto out;
 	}
-	if(check_rules(doc, t, v) < 0)
+	if(check_rules(&members, t, v) < 0)
 		goto out;
 	if(obj) {
 		*obj = doc;
@@ -277,6 +316,45 @@ int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec)
 	if(m < 0 || (size_t)m >= buflen - n)
 		return -1;
 	return (int)n + m;
+}
+
+void jw_ts_cache_init(struct jw_ts_cache *c)
+{
+	c->sec = 0;
+	c->len = 0;
+	c->head[0] = '\0';
+}
+
+int jw_event_ts_format(struct jw_ts_cache *c, char *buf, size_t buflen, int64_t sec, long nsec)
+{
+	long ms;
+
+	if(c->len == 0 || c->sec != sec) {
+		int n = jw_event_format_ts(c->head, sizeof(c->head), sec, 0);
+
+		/* ".000Z" follows the seconds; keep what precedes it. */
+		if(n < 5) {
+			c->len = 0;
+			return -1;
+		}
+		c->len = (size_t)n - 5;
+		c->sec = sec;
+	}
+	if(nsec < 0)
+		nsec = 0;
+	if(nsec > 999999999L)
+		nsec = 999999999L;
+	if(buflen < c->len + 6)
+		return -1;
+	ms = nsec / 1000000L;
+	memcpy(buf, c->head, c->len);
+	buf[c->len] = '.';
+	buf[c->len + 1] = (char)('0' + ms / 100);
+	buf[c->len + 2] = (char)('0' + ms / 10 % 10);
+	buf[c->len + 3] = (char)('0' + ms % 10);
+	buf[c->len + 4] = 'Z';
+	buf[c->len + 5] = '\0';
+	return (int)c->len + 5;
 }
 
 void *jw_event_splice_member(const void *payload, size_t len, const char *key,

@@ -83,10 +83,65 @@ char *jw_jobs__text_dup(struct jw_jobs *jobs, const char *s, size_t n)
 	return t;
 }
 
+/*
+ * Whether json-c would write s[0..n) between the quotes unchanged: printable
+ * ASCII other than '"' and '\\' ('/' stays as is with NOSLASHESCAPE).
+ * Anything else, including every byte >= 0x7F, is left to json-c.
+ */
+static bool plain_ascii(const char *s, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	size_t i = 0;
+
+	/* Eight bytes at a time, as in json.c's skip_plain, plus 0x7F. */
+	for(; n - i >= 8; i += 8) {
+		uint64_t w, q, b, d;
+
+		memcpy(&w, s + i, 8);
+		if(w & highs)
+			return false;
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		d = w ^ (ones * 0x7F);
+		if(((q - ones) | (b - ones) | (d - ones) | (w - ones * 0x20)) & ~w & highs)
+			return false;
+	}
+	for(; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if(c < 0x20 || c >= 0x7F || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
 char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o)
 {
 	size_t n = 0;
-	const char *s = json_object_to_json_string_length(
+	const char *s;
+
+	/*
+	 * Most stored texts are short plain strings (step, message): quoting
+	 * them here gives the same bytes as json-c's serialiser without its
+	 * print buffer and per-byte escaping, on every progress event.
+	 */
+	if(json_object_is_type(o, json_type_string)) {
+		const char *str = json_object_get_string(o);
+		size_t len = (size_t)json_object_get_string_len(o);
+
+		if(plain_ascii(str, len)) {
+			char *t = jw_jobs__alloc(jobs, len + 3);
+
+			if(!t)
+				return NULL;
+			t[0] = '"';
+			memcpy(t + 1, str, len);
+			t[len + 1] = '"';
+			t[len + 2] = '\0';
+			return t;
+		}
+	}
+	s = json_object_to_json_string_length(
 	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 
 	if(!s)

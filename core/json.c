@@ -26,6 +26,10 @@
 /* Longest key shown in a duplicate-key message, in input characters. */
 #define KEY_SHOWN_MAX 48
 
+/* Eight-bytes-at-a-time (SWAR) masks: a byte of ones, each byte's top bit. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
 enum utf8_fault {
 	UTF8_OK = 0,
 	UTF8_BAD_BYTE,   /* 0xF5..0xFF never occur */
@@ -39,7 +43,8 @@ enum utf8_fault {
 /* One open array or object. */
 struct frame {
 	struct json_object *obj;
-	char *key; /* object: key awaiting its value, else NULL */
+	char *key;     /* object: NUL-terminated key awaiting its value */
+	size_t keycap; /* bytes allocated at key, kept while the frame is reused */
 	int is_object;
 };
 
@@ -134,6 +139,17 @@ static enum utf8_fault utf8_scan(const unsigned char *s, size_t len, size_t *bad
 	enum utf8_fault f;
 
 	while(i < len) {
+		/* Eight ASCII bytes at a time: most payloads are all ASCII. */
+		while(len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if(w & HIGHS)
+				break;
+			i += 8;
+		}
+		if(i == len)
+			break;
 		if(s[i] < 0x80) {
 			i++;
 			continue;
@@ -384,40 +400,83 @@ static int parse_u_escape(struct parser *p, unsigned long *cp)
 	return 0;
 }
 
-/*
- * Parses the string whose opening quote is at p->pos into p->scratch
- * (decoded, not NUL-terminated, may contain NUL) and its length in *n.
- * The input was already checked to be valid UTF-8, so multi-byte
- * sequences are copied as they are.
- */
-static int parse_string(struct parser *p, size_t *n)
+/* Bytes that end a run of plain string content. */
+static int string_special(unsigned char c)
 {
-	size_t start = p->pos, o = 0;
+	return c == '"' || c == '\\' || c < 0x20;
+}
+
+/*
+ * Skips plain string content from i, eight bytes at a time, and returns
+ * the offset of the first 8-byte block holding a '"', a '\\', a byte
+ * below 0x20 (or too few bytes left); the caller finishes byte by byte.
+ * Per byte b of a word: (b ^ '"') - 1 and (b ^ '\\') - 1 borrow into
+ * the high bit only when b is that byte, and b - 0x20 only when b < 0x20;
+ * "& ~w" drops bytes >= 0x80 (all plain UTF-8), which cannot match.
+ */
+static size_t skip_plain(const unsigned char *s, size_t len, size_t i)
+{
+	while(len - i >= 8) {
+		uint64_t w, q, b;
+
+		memcpy(&w, s + i, 8);
+		q = w ^ (ONES * '"');
+		b = w ^ (ONES * '\\');
+		if(((q - ONES) | (b - ONES) | (w - ONES * 0x20)) & ~w & HIGHS)
+			break;
+		i += 8;
+	}
+	return i;
+}
+
+/*
+ * Parses the string whose opening quote is at p->pos. On success *str and
+ * *n hold the decoded text (not NUL-terminated, may contain NUL): a slice
+ * of the input when the string has no escapes, else p->scratch, valid
+ * until the next parse_string or parse_number. The input was already
+ * checked to be valid UTF-8, so runs without escapes are copied as they
+ * are, a run at a time.
+ */
+static int parse_string(struct parser *p, const char **str, size_t *n)
+{
+	size_t start = p->pos, o = 0, run;
+	const unsigned char *s = p->s;
+	int copied = 0;
 
 	p->pos++;
 	for(;;) {
 		unsigned char c;
 
+		run = p->pos;
+		p->pos = skip_plain(s, p->len, p->pos);
+		while(p->pos < p->len && !string_special(s[p->pos]))
+			p->pos++;
 		if(p->pos >= p->len)
 			return fail(p, JW_REASON_INVALID_JSON, start,
 			        "unterminated string starting at byte %zu", start);
-		/* Decoded output never exceeds 4 bytes per step. */
-		if(scratch_reserve(p, o + 4) < 0)
+		c = s[p->pos];
+		if(c == '"' && !copied) {
+			/* No escapes: the input itself is the decoded text. */
+			*str = (const char *)s + run;
+			*n = p->pos - run;
+			p->pos++;
+			return 0;
+		}
+		/* Decoded output never exceeds 4 bytes per escape. */
+		if(scratch_reserve(p, o + (p->pos - run) + 4) < 0)
 			return oom(p);
-		c = p->s[p->pos];
+		memcpy(p->scratch + o, s + run, p->pos - run);
+		o += p->pos - run;
+		copied = 1;
 		if(c == '"') {
 			p->pos++;
+			*str = p->scratch;
 			*n = o;
 			return 0;
 		}
 		if(c < 0x20)
 			return fail(p, JW_REASON_INVALID_JSON, p->pos,
 			        "control character U+%04X in string at byte %zu", c, p->pos);
-		if(c != '\\') {
-			p->scratch[o++] = (char)c;
-			p->pos++;
-			continue;
-		}
 		if(p->pos + 1 >= p->len)
 			return fail(p, JW_REASON_INVALID_JSON, start,
 			        "unterminated string starting at byte %zu", start);
@@ -489,8 +548,8 @@ static int malformed_number(struct parser *p, size_t start)
  */
 static int parse_number(struct parser *p, struct json_object **out)
 {
-	size_t start = p->pos, tl;
-	int integral = 1;
+	size_t start = p->pos, tl, frac = 0;
+	int integral = 1, has_exp = 0;
 	const unsigned char *s = p->s;
 
 	if(s[p->pos] == '-')
@@ -517,11 +576,14 @@ static int parse_number(struct parser *p, struct json_object **out)
 		if(p->pos >= p->len || !is_digit(s[p->pos]))
 			return fail(p, JW_REASON_INVALID_JSON, p->pos, "expected a digit after '.' at byte %zu",
 			        p->pos);
-		while(p->pos < p->len && is_digit(s[p->pos]))
+		while(p->pos < p->len && is_digit(s[p->pos])) {
 			p->pos++;
+			frac++;
+		}
 	}
 	if(p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
 		integral = 0;
+		has_exp = 1;
 		p->pos++;
 		if(p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-'))
 			p->pos++;
@@ -535,8 +597,17 @@ static int parse_number(struct parser *p, struct json_object **out)
 	if(p->pos < p->len && is_word_byte(s[p->pos]))
 		return malformed_number(p, start);
 
-	/* strtod and strtoll need a NUL-terminated copy. */
 	tl = p->pos - start;
+	/* Up to 18 digits cannot overflow int64: no strtoll needed. */
+	if(integral && tl - (s[start] == '-') <= 18) {
+		int64_t v = 0;
+
+		for(size_t k = start + (s[start] == '-'); k < p->pos; k++)
+			v = v * 10 + (s[k] - '0');
+		*out = json_object_new_int64(s[start] == '-' ? -v : v);
+		return *out ? 0 : oom(p);
+	}
+	/* strtod and strtoll need a NUL-terminated copy. */
 	if(scratch_reserve(p, tl + 1) < 0)
 		return oom(p);
 	memcpy(p->scratch, s + start, tl);
@@ -553,6 +624,26 @@ static int parse_number(struct parser *p, struct json_object **out)
 			return *out ? 0 : oom(p);
 		}
 		/* Beyond int64: fall through to a double that keeps its text. */
+	}
+	/*
+	 * Short decimals without an exponent ("42.5"): at most 15 digits make
+	 * an exactly representable integer m, 10^frac is exact up to 10^22,
+	 * and one IEEE division rounds m / 10^frac correctly, which is what
+	 * strtod returns (Clinger's fast path).
+	 */
+	if(!integral && !has_exp && tl - 1 - (s[start] == '-') <= 15) {
+		static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		        1e11, 1e12, 1e13, 1e14, 1e15};
+		int64_t m = 0;
+		double d;
+
+		for(size_t k = start + (s[start] == '-'); k < p->pos; k++) {
+			if(s[k] != '.')
+				m = m * 10 + (s[k] - '0');
+		}
+		d = (double)m / pow10[frac];
+		*out = json_object_new_double_s(s[start] == '-' ? -d : d, p->scratch);
+		return *out ? 0 : oom(p);
 	}
 	{
 		char *end = NULL;
@@ -636,13 +727,14 @@ static int parse_scalar(struct parser *p, struct json_object **out)
 
 	*out = NULL;
 	if(c == '"') {
+		const char *str = NULL;
 		size_t n = 0;
 
-		if(parse_string(p, &n) < 0)
+		if(parse_string(p, &str, &n) < 0)
 			return -1;
 		if(n > INT_MAX)
 			return fail(p, JW_REASON_INTERNAL, p->pos, "string too long at byte %zu", p->pos);
-		*out = json_object_new_string_len(p->scratch, (int)n);
+		*out = json_object_new_string_len(str, (int)n);
 		return *out ? 0 : oom(p);
 	}
 	if(c == '-' || is_digit(c))
@@ -660,41 +752,74 @@ static int parse_scalar(struct parser *p, struct json_object **out)
 	return 0;
 }
 
+/* Objects up to this many members are searched for a duplicate key by
+ * comparing with each earlier key; larger ones use json-c's hash table. */
+#define LINEAR_KEYS_MAX 16
+
 /*
- * Parses an object key at p->pos (after white space) into a new string in
- * *key, refusing duplicates of keys already in obj.
+ * Whether obj already has key. Hashing a key costs json-c a few hundred
+ * instructions, more than comparing it with a dozen short keys, and most
+ * event objects are that small; past LINEAR_KEYS_MAX members the hash
+ * lookup keeps the whole parse linear, even with 10^5 keys.
  */
-static int parse_key(struct parser *p, struct json_object *obj, char **key)
+static int key_seen(struct json_object *obj, const char *key)
+{
+	if(json_object_object_length(obj) > LINEAR_KEYS_MAX)
+		return json_object_object_get_ex(obj, key, NULL);
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e; e = lh_entry_next(e)) {
+		const char *k = lh_entry_k(e);
+
+		if(k[0] == key[0] && strcmp(k, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Parses an object key at p->pos (after white space) into f->key (the
+ * frame's buffer, reused from key to key: json-c copies the key when the
+ * member is added), refusing duplicates of keys already in f->obj.
+ */
+static int parse_key(struct parser *p, struct frame *f)
 {
 	size_t at = p->pos, n = 0;
+	const char *str = NULL;
 	char shown[96];
 
-	*key = NULL;
 	if(p->pos >= p->len || p->s[p->pos] != '"') {
 		if(p->pos < p->len && p->s[p->pos] == '\'')
 			return bad_value_start(p);
 		return unexpected(p, "'\"' to start an object key");
 	}
-	if(parse_string(p, &n) < 0)
+	if(parse_string(p, &str, &n) < 0)
 		return -1;
 	/*
 	 * json-c keys are C strings, so a key holding U+0000 would be silently
 	 * cut short (and could collide with another key). Refuse it instead.
 	 */
-	if(memchr(p->scratch, '\0', n))
+	if(memchr(str, '\0', n))
 		return fail(p, JW_REASON_INVALID_JSON, at, "object key at byte %zu contains \\u0000", at);
-	if(scratch_reserve(p, n + 1) < 0)
-		return oom(p);
-	p->scratch[n] = '\0';
-	/* A hash lookup in json-c: linear overall, even with 10^5 keys. */
-	if(json_object_object_get_ex(obj, p->scratch, NULL)) {
-		quote_excerpt(shown, sizeof(shown), p->scratch, n, KEY_SHOWN_MAX);
+	if(n >= f->keycap) {
+		size_t cap = f->keycap ? f->keycap : 32;
+		char *k;
+
+		while(cap <= n) {
+			if(cap > SIZE_MAX / 2)
+				return oom(p);
+			cap *= 2;
+		}
+		k = realloc(f->key, cap);
+		if(!k)
+			return oom(p);
+		f->key = k;
+		f->keycap = cap;
+	}
+	memcpy(f->key, str, n);
+	f->key[n] = '\0';
+	if(key_seen(f->obj, f->key)) {
+		quote_excerpt(shown, sizeof(shown), f->key, n, KEY_SHOWN_MAX);
 		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
 	}
-	*key = malloc(n + 1);
-	if(!*key)
-		return oom(p);
-	memcpy(*key, p->scratch, n + 1);
 	skip_ws(p);
 	if(p->pos >= p->len || p->s[p->pos] != ':')
 		return unexpected(p, "':' after object key");
@@ -720,12 +845,13 @@ static int push(struct parser *p, int is_object)
 
 		if(!n)
 			return oom(p);
+		/* New frames start without a key buffer. */
+		memset(n + p->cap, 0, (cap - p->cap) * sizeof(*n));
 		p->stack = n;
 		p->cap = cap;
 	}
 	f = &p->stack[p->depth];
 	f->obj = is_object ? json_object_new_object() : json_object_new_array();
-	f->key = NULL;
 	f->is_object = is_object;
 	if(!f->obj)
 		return oom(p);
@@ -743,8 +869,6 @@ static int attach(struct parser *p, struct json_object *v)
 	if(f->is_object) {
 		/* parse_key proved the key new, so skip json-c's own lookup. */
 		rc = json_object_object_add_ex(f->obj, f->key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW);
-		free(f->key);
-		f->key = NULL;
 	} else {
 		rc = json_object_array_add(f->obj, v);
 	}
@@ -760,8 +884,9 @@ static void parser_cleanup(struct parser *p)
 	while(p->depth > 0) {
 		p->depth--;
 		json_object_put(p->stack[p->depth].obj);
-		free(p->stack[p->depth].key);
 	}
+	for(size_t i = 0; i < p->cap; i++)
+		free(p->stack[i].key);
 	free(p->stack);
 	p->stack = NULL;
 	free(p->scratch);
@@ -794,7 +919,7 @@ static int parse_document(struct parser *p, struct json_object **out)
 				p->depth--;
 				v = p->stack[p->depth].obj;
 			} else if(is_object) {
-				if(parse_key(p, p->stack[p->depth - 1].obj, &p->stack[p->depth - 1].key) < 0)
+				if(parse_key(p, &p->stack[p->depth - 1]) < 0)
 					return -1;
 				continue;
 			} else {
@@ -827,7 +952,7 @@ static int parse_document(struct parser *p, struct json_object **out)
 				if(p->pos < p->len && p->s[p->pos] == close)
 					return fail(
 					        p, JW_REASON_INVALID_JSON, comma, "trailing comma at byte %zu", comma);
-				if(f->is_object && parse_key(p, f->obj, &f->key) < 0)
+				if(f->is_object && parse_key(p, f) < 0)
 					return -1;
 				break; /* next value */
 			}

@@ -286,8 +286,14 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 {
 	char re[VALUE_LIMIT + 8], got[VALUE_LIMIT + 8];
 
-	if (n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) {
-		/* JSON Schema counts code points, not bytes or UTF-16 units. */
+	/*
+	 * JSON Schema counts code points, not bytes or UTF-16 units. A UTF-8
+	 * string of len bytes has between ceil(len / 4) and len code points,
+	 * so the byte length alone often settles both bounds.
+	 */
+	if ((n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) &&
+	    ((n->has & JW_HAS_MAX_LENGTH && v->len > n->max_length) ||
+	     (n->has & JW_HAS_MIN_LENGTH && n->min_length > v->len / 4 + (v->len % 4 != 0)))) {
 		size_t cp = jw_schema__utf8_length(v->str, v->len);
 		bool too_short = (n->has & JW_HAS_MIN_LENGTH) && cp < n->min_length;
 		bool too_long = (n->has & JW_HAS_MAX_LENGTH) && cp > n->max_length;
@@ -489,6 +495,10 @@ static int by_prop_name(const void *key, const void *elem)
 	return strcmp(key, (*p)->name);
 }
 
+/* Largest object whose members are matched against "properties" one by
+ * one (a stack array of this many entries) instead of the other way. */
+#define MEMBER_SCAN_MAX 32
+
 static bool has_member(const struct json_object *o, const char *name)
 {
 	return json_object_object_get_ex(o, name, NULL) != 0;
@@ -579,16 +589,51 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	size_t declared = 0;
-	for (size_t i = 0; i < n->n_props; i++) {
-		struct json_object *child;
-		if (!json_object_object_get_ex(o, n->props[i].name, &child))
-			continue;
-		declared++;
-		push_key(c, n->props[i].name);
-		r = validate_child(c, n->props[i].node, child);
-		pop(c);
-		if (r != 1)
-			return r;
+	size_t members = (size_t)json_object_object_length(o);
+	if (n->n_props > 0 && members < n->n_props && members <= MEMBER_SCAN_MAX) {
+		/*
+		 * Fewer members than declared properties (the usual event: a
+		 * schema declares every optional field): look each member up
+		 * in the sorted declarations rather than hashing every declared
+		 * name, then validate in declared order, as below, so the error
+		 * reported first is the same.
+		 */
+		struct {
+			size_t idx;
+			const struct json_object *val;
+		} hit[MEMBER_SCAN_MAX];
+		for (struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
+		     e = lh_entry_next(e)) {
+			struct jw_schema_prop **pp = bsearch(lh_entry_k(e), n->props_sorted, n->n_props,
+			                                     sizeof *n->props_sorted, by_prop_name);
+			if (pp == NULL)
+				continue;
+			size_t idx = (size_t)(*pp - n->props), k = declared++;
+			for (; k > 0 && hit[k - 1].idx > idx; k--)
+				hit[k] = hit[k - 1];
+			hit[k].idx = idx;
+			hit[k].val = lh_entry_v(e);
+		}
+		for (size_t i = 0; i < declared; i++) {
+			const struct jw_schema_prop *prop = &n->props[hit[i].idx];
+			push_key(c, prop->name);
+			r = validate_child(c, prop->node, hit[i].val);
+			pop(c);
+			if (r != 1)
+				return r;
+		}
+	} else {
+		for (size_t i = 0; i < n->n_props; i++) {
+			struct json_object *child;
+			if (!json_object_object_get_ex(o, n->props[i].name, &child))
+				continue;
+			declared++;
+			push_key(c, n->props[i].name);
+			r = validate_child(c, n->props[i].node, child);
+			pop(c);
+			if (r != 1)
+				return r;
+		}
 	}
 	/* When every member was a declared property there is nothing left for
 	 * additionalProperties: the usual case for a valid event, and it

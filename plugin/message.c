@@ -65,19 +65,28 @@ static int check_publish(struct jw_plugin *p, const char *topic,
  * payload comes from mosquitto_malloc: the broker frees the old one.
  * Returns 0, or -1 when out of memory (the message is left untouched).
  */
-static int add_ts(struct mosquitto_evt_message *ed, struct json_object *obj)
+static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
+		struct json_object *obj)
 {
 	struct timespec now;
-	char ts[40], raw[44];
+	char raw[44];
 	size_t outlen = 0;
 	void *out;
+	int n;
 
 	if(json_object_object_get_ex(obj, "ts", NULL)){
 		return 1;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	jw_event_format_ts(ts, sizeof(ts), (int64_t)now.tv_sec, now.tv_nsec);
-	snprintf(raw, sizeof(raw), "\"%s\"", ts);
+	/* The quoted JSON string, written in place: this runs per message. */
+	raw[0] = '"';
+	n = jw_event_ts_format(&p->ts_cache, raw + 1, sizeof(raw) - 2,
+			(int64_t)now.tv_sec, now.tv_nsec);
+	if(n < 0){
+		return -1;
+	}
+	raw[n + 1] = '"';
+	raw[n + 2] = '\0';
 	out = jw_event_splice_member(ed->payload, ed->payloadlen, "ts", raw,
 			mosquitto_malloc, &outlen);
 	if(!out || outlen > UINT32_MAX){
@@ -166,7 +175,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	}
 	/* The state already changed: a failed ts insertion (out of memory)
 	 * delivers the event as published rather than refusing it now. */
-	added = add_ts(ed, obj);
+	added = add_ts(p, ed, obj);
 	if(added == 0){
 		p->counters.ts_added++;
 	}

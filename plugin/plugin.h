@@ -105,6 +105,7 @@ struct jw_plugin {
 	int64_t log_window_s;
 	unsigned log_in_window;
 	uint64_t log_suppressed;
+	struct jw_ts_cache ts_cache;  /* "ts" text of the current second */
 };
 
 /* options.c */

@@ -448,6 +448,29 @@ START_TEST(format_ts)
 }
 END_TEST
 
+/* The cached formatter agrees with the plain one across second changes. */
+START_TEST(ts_cache)
+{
+	static const struct {
+		int64_t sec;
+		long nsec;
+	} in[] = {{1795315200, 123456789L}, {1795315200, 7000000L}, {1795315259, 999999999L},
+	        {1795315260, 0}, {0, 0}, {951782400, 5000000L}, {951782400, -3}};
+	struct jw_ts_cache c;
+	char want[32], got[32];
+
+	jw_ts_cache_init(&c);
+	for(size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		int n = jw_event_format_ts(want, sizeof(want), in[i].sec, in[i].nsec);
+
+		ck_assert_int_eq(jw_event_ts_format(&c, got, sizeof(got), in[i].sec, in[i].nsec), n);
+		ck_assert_str_eq(got, want);
+	}
+	ck_assert_int_eq(jw_event_ts_format(&c, got, 25, 0, 0), 24);
+	ck_assert_int_eq(jw_event_ts_format(&c, got, 24, 0, 0), -1);
+}
+END_TEST
+
 /* One TCase per behaviour; those that check events get a schema dir. */
 #define ADD(s, test, with_schemas)                                                                 \
 	do {                                                                                           \
@@ -477,6 +500,7 @@ static Suite *event_suite(void)
 	ADD(s, splice, 0);
 	ADD(s, splice_bytes, 0);
 	ADD(s, format_ts, 0);
+	ADD(s, ts_cache, 0);
 	return s;
 }
 

@@ -1944,6 +1944,51 @@ START_TEST(hundred_thousand_jobs)
 }
 END_TEST
 
+/* Stored texts are byte-for-byte what json-c's serialiser writes, whether
+ * or not they take the plain-string shortcut. */
+START_TEST(text_of_matches_json_c)
+{
+	static const char *const in[] = {"", "segmenting", "a/b", "quote \" here", "back\\slash",
+	        "tab\there", "nl\n", "\x01", "\x7f", "caf\xc3\xa9", "\xe2\x82\xac 5", "~ } {"};
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+
+	ck_assert_ptr_nonnull(jobs);
+	for(size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct json_object *o = json_object_new_string(in[i]);
+		char *got = jw_jobs__text_of(jobs, o);
+
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, json_object_to_json_string_ext(o,
+		        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		jw_jobs__text_free(jobs, got);
+		json_object_put(o);
+	}
+	/* Long strings are scanned eight bytes at a time: a byte that needs
+	 * json-c at every offset of a block. */
+	for(size_t at = 0; at < 20; at++) {
+		static const char special[] = {'"', '\\', '\x01', '\x1f', '\x7f', '\x80', '/', ' '};
+
+		for(size_t k = 0; k < sizeof(special); k++) {
+			char buf[24];
+			struct json_object *o;
+			char *got;
+
+			memset(buf, 'a', 20);
+			buf[at] = special[k];
+			buf[20] = '\0';
+			o = json_object_new_string(buf);
+			got = jw_jobs__text_of(jobs, o);
+			ck_assert_ptr_nonnull(got);
+			ck_assert_str_eq(got, json_object_to_json_string_ext(o,
+			        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			jw_jobs__text_free(jobs, got);
+			json_object_put(o);
+		}
+	}
+	jw_jobs_free(jobs);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 #define ADD(s, test)                                                                               \
@@ -1959,6 +2004,7 @@ static Suite *jobs_suite(void)
 	Suite *s = suite_create("jobs");
 
 	ADD(s, config);
+	ADD(s, text_of_matches_json_c);
 	ADD(s, first_event_creates);
 	ADD(s, started_fields);
 	ADD(s, timestamps);

@@ -275,6 +275,92 @@ START_TEST(numbers)
 }
 END_TEST
 
+/*
+ * The parser converts short integers and short decimals without libc;
+ * every result must equal strtoll's and strtod's, bit for bit.
+ */
+START_TEST(number_fast_paths)
+{
+	static const char *const in[] = {"0", "-0", "7", "-7", "999999999999999999",
+	        "-999999999999999999", "1000000000000000000", "-9223372036854775807", "0.1", "-0.0",
+	        "42.5", "0.3", "2.675", "123456789012.345", "-99999999999999.9", "0.000000000000001",
+	        "9007199254740993.0", "1234567890123456.7", "3.14159265358979", "100.25", "1e2",
+	        "0.1e1"};
+	char buf[64];
+
+	for(size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct json_object *o = parse_ok(in[i], strlen(in[i]));
+		char *end = NULL;
+
+		if(json_object_is_type(o, json_type_int)) {
+			ck_assert_msg(json_object_get_int64(o) == strtoll(in[i], &end, 10), "%s", in[i]);
+		} else {
+			double want = strtod(in[i], &end), got = json_object_get_double(o);
+
+			ck_assert_msg(memcmp(&want, &got, sizeof(got)) == 0, "%s: %.17g != %.17g", in[i],
+			        got, want);
+			ck_assert_str_eq(json_object_to_json_string(o), in[i]);
+		}
+		json_object_put(o);
+	}
+	/* Random decimals of up to 15 digits, against strtod. */
+	srand(7);
+	for(int i = 0; i < 20000; i++) {
+		int fd = 1 + rand() % 7, len;
+		long long ip = rand() % 100000000, fp = rand(), scale = 1;
+		struct json_object *o;
+		double want, got;
+
+		for(int k = 0; k < fd; k++)
+			scale *= 10;
+		len = snprintf(buf, sizeof(buf), "%s%lld.%0*lld", (i & 1) ? "-" : "", ip, fd, fp % scale);
+		ck_assert(len > 0 && (size_t)len < sizeof(buf));
+		o = parse_ok(buf, (size_t)len);
+		want = strtod(buf, NULL);
+		got = json_object_get_double(o);
+		ck_assert_msg(memcmp(&want, &got, sizeof(got)) == 0, "%s", buf);
+		json_object_put(o);
+	}
+}
+END_TEST
+
+/*
+ * Plain runs are skipped eight bytes at a time: quotes, escapes and
+ * control bytes must be found at every position within a block.
+ */
+START_TEST(string_runs)
+{
+	char buf[64], want[64];
+
+	for(size_t at = 0; at < 20; at++) {
+		struct json_object *o;
+		struct jw_json_error err;
+		size_t n = 0, w = 0;
+
+		buf[n++] = '"';
+		for(size_t k = 0; k < at; k++) {
+			buf[n++] = (char)('a' + k % 26);
+			want[w++] = (char)('a' + k % 26);
+		}
+		memcpy(buf + n, "\\\\\\u00e9x\\\"", 11);
+		n += 11;
+		memcpy(want + w, "\\\xc3\xa9x\"", 5);
+		w += 5;
+		buf[n++] = '"';
+		o = parse_ok(buf, n);
+		ck_assert_int_eq(json_object_get_string_len(o), (int)w);
+		ck_assert(memcmp(json_object_get_string(o), want, w) == 0);
+		json_object_put(o);
+
+		/* A raw control byte at the same place is refused. */
+		buf[1 + at] = '\t';
+		o = NULL;
+		ck_assert_int_eq(jw_json_parse(buf, n, DEPTH, &o, &err), -1);
+		ck_assert_uint_eq(err.offset, 1 + at);
+	}
+}
+END_TEST
+
 START_TEST(strings)
 {
 	struct json_object *o;
@@ -627,6 +713,12 @@ static Suite *json_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("numbers");
 	tcase_add_test(tc, numbers);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("number_fast_paths");
+	tcase_add_test(tc, number_fast_paths);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("string_runs");
+	tcase_add_test(tc, string_runs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("strings");
 	tcase_add_test(tc, strings);
