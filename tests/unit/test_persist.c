@@ -427,13 +427,17 @@ START_TEST(test_many_puts_latency)
 			ck_assert_uint_eq(stats_of(p).write_errors, 0);
 		}
 	}
-	/* A sanity bound, not a benchmark: the lock only guards a map update. */
-	ck_assert_msg(worst_ns < 50 * 1000000LL, "worst put took %lld us", (long long)(worst_ns / 1000));
-	st = stats_of(p);
-	ck_assert_uint_le(st.pending, 2 * KEYS);
+	/* Stop the poller before any check can fail: it reads pl, which lives
+	 * on this stack. */
 	atomic_store(&pl.stop, true);
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
 	ck_assert_uint_gt(pl.polls, 0);
+	/* A sanity bound, not a benchmark: the lock only guards a map update,
+	 * so a put never waits for the disk. Loose enough for valgrind, which
+	 * runs this test too and slows everything tens of times. */
+	ck_assert_msg(worst_ns < 500 * 1000000LL, "worst put took %lld us", (long long)(worst_ns / 1000));
+	st = stats_of(p);
+	ck_assert_uint_le(st.pending, 2 * KEYS);
 	jw_persist_stop(p, 30000);
 
 	load_into(t.data, &s);
