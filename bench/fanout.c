@@ -108,21 +108,6 @@ static void usage(FILE *f)
 	        BENCH_PAYLOAD_SIZE);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if(!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if(errno || *end)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	uint64_t port = 1883, pid = 0;
@@ -144,9 +129,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		if(!strcmp(a, "--host"))
 			o->host = val;
 		else if(!strcmp(a, "--port"))
-			bad = parse_u64(val, &port) || port == 0 || port > 65535;
+			bad = bench_parse_u64(val, &port) || port == 0 || port > 65535;
 		else if(!strcmp(a, "--subs"))
-			bad = parse_u64(val, &o->subs) || o->subs == 0 || o->subs > 50000;
+			bad = bench_parse_u64(val, &o->subs) || o->subs == 0 || o->subs > 50000;
 		else if(!strcmp(a, "--topic")) {
 			o->topic = val;
 			bad = strcmp(val, "state") != 0 && strcmp(val, "progress") != 0;
@@ -155,19 +140,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 		else if(!strcmp(a, "--job"))
 			o->job = val;
 		else if(!strcmp(a, "--rate"))
-			bad = parse_u64(val, &o->rate) || o->rate == 0 || o->rate > 1000000;
+			bad = bench_parse_u64(val, &o->rate) || o->rate == 0 || o->rate > 1000000;
 		else if(!strcmp(a, "--warmup"))
-			bad = parse_u64(val, &o->warmup_s) || o->warmup_s > 3600;
+			bad = bench_parse_u64(val, &o->warmup_s) || o->warmup_s > 3600;
 		else if(!strcmp(a, "--seconds"))
-			bad = parse_u64(val, &o->seconds) || o->seconds == 0 || o->seconds > 3600;
+			bad = bench_parse_u64(val, &o->seconds) || o->seconds == 0 || o->seconds > 3600;
 		else if(!strcmp(a, "--drain"))
-			bad = parse_u64(val, &o->drain_s) || o->drain_s > 3600;
+			bad = bench_parse_u64(val, &o->drain_s) || o->drain_s > 3600;
 		else if(!strcmp(a, "--window"))
-			bad = parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
+			bad = bench_parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
 		else if(!strcmp(a, "--size"))
-			bad = parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
+			bad = bench_parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
 		else if(!strcmp(a, "--broker-pid")) {
-			bad = parse_u64(val, &pid) || pid == 0 || pid > 4194304;
+			bad = bench_parse_u64(val, &pid) || pid == 0 || pid > 4194304;
 			o->broker_pid = (long)pid;
 		} else if(!strcmp(a, "--label"))
 			o->label = val;

@@ -91,21 +91,6 @@ static void usage(FILE *f)
 	        BENCH_PAYLOAD_SIZE);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if(!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if(errno || *end)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	uint64_t port = 1883;
@@ -131,27 +116,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 		if(!strcmp(a, "--host"))
 			o->host = val;
 		else if(!strcmp(a, "--port"))
-			bad = parse_u64(val, &port) || port == 0 || port > 65535;
+			bad = bench_parse_u64(val, &port) || port == 0 || port > 65535;
 		else if(!strcmp(a, "--count"))
-			bad = parse_u64(val, &o->count) || o->count == 0;
+			bad = bench_parse_u64(val, &o->count) || o->count == 0;
 		else if(!strcmp(a, "--warmup"))
-			bad = parse_u64(val, &o->warmup);
+			bad = bench_parse_u64(val, &o->warmup);
 		else if(!strcmp(a, "--jobs"))
-			bad = parse_u64(val, &o->jobs) || o->jobs == 0 || o->jobs > 100000;
+			bad = bench_parse_u64(val, &o->jobs) || o->jobs == 0 || o->jobs > 100000;
 		else if(!strcmp(a, "--prefix"))
 			o->prefix = val;
 		else if(!strcmp(a, "--session"))
 			o->session = val;
 		else if(!strcmp(a, "--window"))
-			bad = parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
+			bad = bench_parse_u64(val, &o->window) || o->window == 0 || o->window > 65535;
 		else if(!strcmp(a, "--ahead"))
-			bad = parse_u64(val, &o->ahead);
+			bad = bench_parse_u64(val, &o->ahead);
 		else if(!strcmp(a, "--rate"))
-			bad = parse_u64(val, &o->rate);
+			bad = bench_parse_u64(val, &o->rate);
 		else if(!strcmp(a, "--size"))
-			bad = parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
+			bad = bench_parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
 		else if(!strcmp(a, "--timeout"))
-			bad = parse_u64(val, &o->timeout_s) || o->timeout_s == 0;
+			bad = bench_parse_u64(val, &o->timeout_s) || o->timeout_s == 0;
 		else if(!strcmp(a, "--label"))
 			o->label = val;
 		else

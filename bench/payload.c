@@ -1,6 +1,6 @@
 /*
- * The benchmark event shared by mqtt_bench and validate_bench: a valid
- * schemas/progress.json payload with its send time in the "message" text.
+ * What the benchmark tools share: the event (a valid schemas/progress.json
+ * payload with its send time in the "message" text) and option parsing.
  */
 #include "payload.h"
 
@@ -70,5 +70,20 @@ int bench_payload_parse(const char *payload, int64_t *t_ns, uint64_t *seq)
 		return -1;
 	*t_ns = (int64_t)t;
 	*seq = (uint64_t)s;
+	return 0;
+}
+
+int bench_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if(!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if(errno || *end)
+		return -1;
+	*out = (uint64_t)v;
 	return 0;
 }

@@ -32,4 +32,8 @@ int bench_payload_format(char *buf, size_t buflen, uint64_t seq, uint64_t n, uin
  */
 int bench_payload_parse(const char *payload, int64_t *t_ns, uint64_t *seq);
 
+/* A whole decimal number (no sign, no suffix) for command-line options.
+ * Returns 0, or -1 when s is not one or is out of range. */
+int bench_parse_u64(const char *s, uint64_t *out);
+
 #endif

@@ -42,21 +42,6 @@ static void usage(FILE *f)
 	        BENCH_PAYLOAD_SIZE);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if(!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if(errno || *end)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	uint64_t v;
@@ -78,13 +63,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		}
 		i++;
-		if(!strcmp(a, "-n") && !parse_u64(val, &v) && v > 0) {
+		if(!strcmp(a, "-n") && !bench_parse_u64(val, &v) && v > 0) {
 			o->n = v;
 		} else if(!strcmp(a, "--schemas")) {
 			o->schemas = val;
 		} else if(!strcmp(a, "--topic")) {
 			o->topic = val;
-		} else if(!strcmp(a, "--size") && !parse_u64(val, &v) && v < BENCH_PAYLOAD_MAX) {
+		} else if(!strcmp(a, "--size") && !bench_parse_u64(val, &v) && v < BENCH_PAYLOAD_MAX) {
 			o->size = (size_t)v;
 		} else {
 			fprintf(stderr, "validate_bench: bad option %s %s\n", a, val);
