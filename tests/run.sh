@@ -42,8 +42,8 @@ for t in build/tests/test_*; do
 done
 [ "$vg_failed" -eq 0 ]
 
-step "valgrind: integration tests with the broker (and plugin) under valgrind"
-(cd build && JW_BROKER_VALGRIND=1 JW_START_TIMEOUT=30 ctest --output-on-failure -j"$jobs" -L integration)
+step "valgrind: integration tests with the broker (and plugin) under valgrind (not the heavy ones)"
+(cd build && JW_BROKER_VALGRIND=1 JW_START_TIMEOUT=30 ctest --output-on-failure -j"$jobs" -L integration -LE heavy)
 
 step "ASan+UBSan build and tests"
 cmake -S . -B build-asan -DJW_WERROR=ON -DJW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
