@@ -202,10 +202,18 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 		if(p->suppress_payload && ed->payload == p->suppress_payload){
 			return MOSQ_ERR_ACL_DENIED;
 		}
-		return fallback;
+		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
 	}
 	p->just_departed = NULL;
 	p->suppress_payload = NULL;
+	/* With JWT on, the token's claims come first for every check, wills
+	 * included; what they allow is then checked like any publish. */
+	if(p->auth && jw_auth__acl_check(p, ed) != MOSQ_ERR_SUCCESS){
+		if(ed->access == MOSQ_ACL_WRITE && is_will(p, ed->client, just_departed)){
+			jw_ptrset_remove(p->departed, ed->client);
+		}
+		return MOSQ_ERR_ACL_DENIED;
+	}
 	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE){
 		jw_ptrset_remove(p->departed, ed->client);
 		return fallback;
@@ -248,6 +256,9 @@ int jw_message__on_disconnect(int event, void *event_data, void *userdata)
 	(void)event;
 	p->suppress_payload = NULL;
 	p->just_departed = ed->client;
+	if(p->auth){
+		jw_auth__on_disconnect(p, ed->client);
+	}
 	/* Only MQTT 5 has will delays; 3.1.1 wills go out right away. */
 	if(mosquitto_client_protocol_version(ed->client) == 5){
 		jw_ptrset_add(p->departed, ed->client, id_tag(ed->client));
@@ -266,5 +277,8 @@ int jw_message__on_tick(int event, void *event_data, void *userdata)
 	p->just_departed = NULL;
 	p->suppress_payload = NULL;
 	jw_lifecycle__tick(p);
+	if(p->auth){
+		jw_auth__tick(p);
+	}
 	return MOSQ_ERR_SUCCESS;
 }

@@ -133,6 +133,7 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 	opt->max_jobs = 100000;
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
+	opt->jwt_leeway = 30;
 
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key;
@@ -185,6 +186,18 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 						value ? value : "");
 				goto fail;
 			}
+		}else if(!strcmp(key, "auth_jwt_hs256_secret_file")){
+			if(set_string(&opt->jwt_hs256_secret_file, key, value)) goto fail;
+		}else if(!strcmp(key, "auth_jwt_public_key_file")){
+			if(set_string(&opt->jwt_public_key_file, key, value)) goto fail;
+		}else if(!strcmp(key, "auth_jwt_issuer")){
+			if(set_string(&opt->jwt_issuer, key, value)) goto fail;
+		}else if(!strcmp(key, "auth_jwt_audience")){
+			if(set_string(&opt->jwt_audience, key, value)) goto fail;
+		}else if(!strcmp(key, "auth_jwt_leeway")){
+			if(parse_size(key, value, 0, 3600, &n)) goto fail;
+			opt->jwt_leeway = (int64_t)n;
+			opt->jwt_leeway_set = true;
 		}else if(!strcmp(key, "acl_fallback")){
 			if(value && !strcmp(value, "auto")){
 				opt->acl_fallback = JW_ACL_AUTO;
@@ -224,6 +237,14 @@ void jw_options__cleanup(struct jw_options *opt)
 	free(opt->schemas_dir);
 	free(opt->prefix);
 	free(opt->data_dir);
+	free(opt->jwt_hs256_secret_file);
+	free(opt->jwt_public_key_file);
+	free(opt->jwt_issuer);
+	free(opt->jwt_audience);
+	opt->jwt_hs256_secret_file = NULL;
+	opt->jwt_public_key_file = NULL;
+	opt->jwt_issuer = NULL;
+	opt->jwt_audience = NULL;
 	opt->schemas_dir = NULL;
 	opt->prefix = NULL;
 	opt->data_dir = NULL;

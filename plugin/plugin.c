@@ -94,6 +94,7 @@ static void context_free(struct jw_plugin *p)
 		return;
 	}
 	jw_lifecycle__cleanup(p);
+	jw_auth__cleanup(p);
 	jw_schemaset_free(p->schemas);
 	jw_ptrset_free(p->departed);
 	jw_counters__cleanup(&p->counters);
@@ -115,6 +116,12 @@ static int register_callbacks(struct jw_plugin *p)
 				on_reload, NULL, p)){
 		return -1;
 	}
+	/* With JWT off the plugin answers no authentication question, so
+	 * password_file and allow_anonymous work as in a bare broker. */
+	if(p->auth && mosquitto_callback_register(p->identifier, MOSQ_EVT_BASIC_AUTH,
+				jw_auth__on_basic_auth, NULL, p)){
+		return -1;
+	}
 	return 0;
 }
 
@@ -125,6 +132,9 @@ static void unregister_callbacks(struct jw_plugin *p)
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_DISCONNECT, jw_message__on_disconnect, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_message__on_tick, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, on_reload, NULL);
+	if(p->auth){
+		mosquitto_callback_unregister(p->identifier, MOSQ_EVT_BASIC_AUTH, jw_auth__on_basic_auth, NULL);
+	}
 }
 
 static void resolve_acl_fallback(struct jw_plugin *p)
@@ -182,7 +192,16 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		context_free(p);
 		return MOSQ_ERR_NOMEM;
 	}
-	resolve_acl_fallback(p);
+	if(jw_auth__init(p)){
+		context_free(p);
+		return MOSQ_ERR_INVAL;
+	}
+	if(p->auth){
+		/* The claims decide every access check; nothing is deferred. */
+		p->acl_allow = true;
+	}else{
+		resolve_acl_fallback(p);
+	}
 	{
 		struct jw_clock now;
 		jw_lifecycle__now(&now);

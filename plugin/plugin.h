@@ -46,6 +46,13 @@ struct jw_options {
 	char *data_dir;              /* NULL: nothing persisted */
 	int spool_fsync;             /* enum jw_fsync_policy */
 	double stats_interval;       /* s; 0 = no stats message */
+	/* JWT authentication (docs/configuration.md); off without a key file. */
+	char *jwt_hs256_secret_file;
+	char *jwt_public_key_file;
+	char *jwt_issuer;
+	char *jwt_audience;
+	int64_t jwt_leeway;          /* s */
+	bool jwt_leeway_set;
 };
 
 /* Counters since start. Per-type counts are indexed like the schema set's
@@ -81,6 +88,8 @@ struct jw_jobs;
 struct jw_persist;
 struct jw_clock;
 struct json_object;
+struct jw_auth;
+struct mosquitto_evt_acl_check;
 
 struct jw_plugin {
 	void *identifier;
@@ -106,6 +115,7 @@ struct jw_plugin {
 	unsigned log_in_window;
 	uint64_t log_suppressed;
 	struct jw_ts_cache ts_cache;  /* "ts" text of the current second */
+	struct jw_auth *auth;         /* NULL: JWT authentication off */
 };
 
 /* options.c */
@@ -129,6 +139,17 @@ void jw_lifecycle__now(struct jw_clock *now);
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct json_object *obj, const void *raw,
                         size_t rawlen, struct jw_verdict *v);
+
+/* auth.c: JWT authentication and the session ACL (only with a key). */
+int jw_auth__init(struct jw_plugin *p);
+void jw_auth__cleanup(struct jw_plugin *p);
+int jw_auth__on_basic_auth(int event, void *event_data, void *userdata);
+void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client);
+void jw_auth__tick(struct jw_plugin *p);
+/* MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED from the client's claims. */
+int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check *ed);
+void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
+                    uint64_t *expired, size_t *connected);
 
 /* stats.c */
 void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);

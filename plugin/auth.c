@@ -1,0 +1,451 @@
+/*
+ * Optional JWT authentication and the session ACL built on it: BASIC_AUTH
+ * checks the token carried as the MQTT password and keeps its claims per
+ * connection (keyed on the struct mosquitto pointer, since client ids can
+ * be taken over); the ACL check answers from those claims; the tick ends
+ * connections whose token has expired. See docs/topics.md ("Who may do
+ * what") and docs/design.md ("JWT authentication").
+ */
+#include "plugin.h"
+#include "jwt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+
+#define EXPIRY_SCAN_MS 1000
+#define NBUCKETS_MIN 1024
+
+struct client_claims {
+	const void *client;          /* key; never dereferenced here */
+	struct jw_jwt_claims claims;
+	bool departed;               /* freed at the next tick */
+	bool kicked;                 /* expiry disconnect requested */
+	struct client_claims *next;
+};
+
+struct jw_auth {
+	struct jw_jwt_keys keys;
+	struct client_claims **buckets;
+	size_t nbuckets;
+	size_t count;
+	size_t ndeparted;
+	int64_t next_scan_ms;
+	uint64_t refused;
+	uint64_t accepted;
+	uint64_t expired_kicked;
+};
+
+static int64_t wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t bucket_of(const struct jw_auth *a, const void *client)
+{
+	uint64_t h = (uint64_t)(uintptr_t)client;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)(h & (a->nbuckets - 1));
+}
+
+static struct client_claims *find(const struct jw_auth *a, const void *client)
+{
+	struct client_claims *c = a->buckets[bucket_of(a, client)];
+
+	while(c && c->client != client){
+		c = c->next;
+	}
+	return c;
+}
+
+static void entry_free(struct client_claims *c)
+{
+	jw_jwt_claims_cleanup(&c->claims);
+	free(c);
+}
+
+static void remove_entry(struct jw_auth *a, const void *client)
+{
+	struct client_claims **pp = &a->buckets[bucket_of(a, client)];
+
+	while(*pp){
+		if((*pp)->client == client){
+			struct client_claims *dead = *pp;
+
+			*pp = dead->next;
+			if(dead->departed){
+				a->ndeparted--;
+			}
+			entry_free(dead);
+			a->count--;
+			return;
+		}
+		pp = &(*pp)->next;
+	}
+}
+
+/* Doubles the table when it is more than twice as full as it is wide.
+ * Failure to grow only makes chains longer. */
+static void maybe_grow(struct jw_auth *a)
+{
+	struct client_claims **nb;
+	size_t old = a->nbuckets;
+
+	if(a->count < a->nbuckets * 2){
+		return;
+	}
+	nb = calloc(old * 2, sizeof(*nb));
+	if(!nb){
+		return;
+	}
+	struct client_claims **ob = a->buckets;
+	a->buckets = nb;
+	a->nbuckets = old * 2;
+	for(size_t i = 0; i < old; i++){
+		struct client_claims *c = ob[i];
+
+		while(c){
+			struct client_claims *next = c->next;
+			size_t b = bucket_of(a, c->client);
+
+			c->next = nb[b];
+			nb[b] = c;
+			c = next;
+		}
+	}
+	free(ob);
+}
+
+static char *dup_opt(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int jw_auth__init(struct jw_plugin *p)
+{
+	struct jw_auth *a;
+	char err[512];
+
+	if(!p->opt.jwt_hs256_secret_file && !p->opt.jwt_public_key_file){
+		if(p->opt.jwt_issuer || p->opt.jwt_audience || p->opt.jwt_leeway_set){
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: plugin_opt_auth_jwt_issuer/_audience/_leeway need plugin_opt_auth_jwt_hs256_secret_file or plugin_opt_auth_jwt_public_key_file");
+			return -1;
+		}
+		return 0;
+	}
+	a = calloc(1, sizeof(*a));
+	if(!a){
+		return -1;
+	}
+	a->nbuckets = NBUCKETS_MIN;
+	a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
+	if(!a->buckets){
+		free(a);
+		return -1;
+	}
+	if(jw_jwt_keys_load(&a->keys, p->opt.jwt_hs256_secret_file, p->opt.jwt_public_key_file,
+				err, sizeof(err))){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: JWT authentication: %s", err);
+		free(a->buckets);
+		free(a);
+		return -1;
+	}
+	a->keys.leeway_s = p->opt.jwt_leeway;
+	a->keys.issuer = dup_opt(p->opt.jwt_issuer);
+	a->keys.audience = dup_opt(p->opt.jwt_audience);
+	if((p->opt.jwt_issuer && !a->keys.issuer) || (p->opt.jwt_audience && !a->keys.audience)){
+		p->auth = a;
+		jw_auth__cleanup(p);
+		return -1;
+	}
+	p->auth = a;
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+			"jobwire: JWT authentication on (%s%s%s), leeway %lld s%s%s%s%s; password_file and acl_file are not consulted",
+			a->keys.hs_secret ? "HS256" : "",
+			a->keys.hs_secret && a->keys.pub_alg ? ", " : "",
+			a->keys.pub_alg == JW_PUBKEY_RS256 ? "RS256" : a->keys.pub_alg == JW_PUBKEY_ES256 ? "ES256" : "",
+			(long long)a->keys.leeway_s,
+			a->keys.issuer ? ", issuer " : "", a->keys.issuer ? a->keys.issuer : "",
+			a->keys.audience ? ", audience " : "", a->keys.audience ? a->keys.audience : "");
+	return 0;
+}
+
+void jw_auth__cleanup(struct jw_plugin *p)
+{
+	struct jw_auth *a = p->auth;
+
+	if(!a){
+		return;
+	}
+	for(size_t i = 0; i < a->nbuckets; i++){
+		struct client_claims *c = a->buckets[i];
+
+		while(c){
+			struct client_claims *next = c->next;
+
+			entry_free(c);
+			c = next;
+		}
+	}
+	free(a->buckets);
+	jw_jwt_keys_cleanup(&a->keys);
+	free(a);
+	p->auth = NULL;
+}
+
+int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct jw_auth *a = p->auth;
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	struct client_claims *c;
+	char why[256];
+	const char *id = mosquitto_client_id(ed->client);
+
+	(void)event;
+	/* A new connection may reuse the address of one that departed in
+	 * this loop pass: its claims must never be inherited. */
+	remove_entry(a, ed->client);
+	c = calloc(1, sizeof(*c));
+	if(!c){
+		return MOSQ_ERR_NOMEM;
+	}
+	if(jw_jwt_verify(&a->keys, ed->password, wall_s(), &c->claims, why, sizeof(why))){
+		a->refused++;
+		/* Never the token, nor the username (some clients put it there). */
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: refused client %s from %s: %s",
+				id ? id : "(no id)", mosquitto_client_address(ed->client)
+				? mosquitto_client_address(ed->client) : "?", why);
+		free(c);
+		return MOSQ_ERR_AUTH;
+	}
+	c->client = ed->client;
+	{
+		size_t b = bucket_of(a, ed->client);
+		c->next = a->buckets[b];
+		a->buckets[b] = c;
+	}
+	a->count++;
+	a->accepted++;
+	maybe_grow(a);
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+			"jobwire: client %s authenticated as %s for %s%zu session(s), token expires in %lld s",
+			id ? id : "(no id)", jw_jwt_role_name(c->claims.role),
+			c->claims.all_sessions ? "all " : "",
+			c->claims.all_sessions ? (size_t)0 : c->claims.nsessions,
+			(long long)(c->claims.exp - wall_s()));
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* A will may still be checked after DISCONNECT, in the same loop pass:
+ * the claims stay until the next tick. */
+void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client)
+{
+	struct client_claims *c = find(p->auth, client);
+
+	if(c && !c->departed){
+		c->departed = true;
+		p->auth->ndeparted++;
+	}
+}
+
+void jw_auth__tick(struct jw_plugin *p)
+{
+	struct jw_auth *a = p->auth;
+	int64_t now_ms;
+	int64_t now;
+	char **kick = NULL;
+	size_t nkick = 0, capkick = 0;
+
+	if(a->ndeparted){
+		for(size_t i = 0; i < a->nbuckets && a->ndeparted; i++){
+			struct client_claims **pp = &a->buckets[i];
+
+			while(*pp){
+				if((*pp)->departed){
+					struct client_claims *dead = *pp;
+
+					*pp = dead->next;
+					entry_free(dead);
+					a->count--;
+					a->ndeparted--;
+				}else{
+					pp = &(*pp)->next;
+				}
+			}
+		}
+	}
+	now_ms = mono_ms();
+	if(now_ms < a->next_scan_ms){
+		return;
+	}
+	a->next_scan_ms = now_ms + EXPIRY_SCAN_MS;
+	now = wall_s();
+	/* Collect first: a kick fires DISCONNECT, which marks entries. */
+	for(size_t i = 0; i < a->nbuckets; i++){
+		for(struct client_claims *c = a->buckets[i]; c; c = c->next){
+			const char *id;
+
+			if(c->departed || c->kicked || now < c->claims.exp + a->keys.leeway_s){
+				continue;
+			}
+			c->kicked = true;
+			id = mosquitto_client_id(c->client);
+			if(!id){
+				continue;
+			}
+			if(nkick == capkick){
+				size_t cap = capkick ? capkick * 2 : 16;
+				char **grown = realloc(kick, cap * sizeof(*grown));
+				if(!grown){
+					break;
+				}
+				kick = grown;
+				capkick = cap;
+			}
+			kick[nkick] = strdup(id);
+			if(kick[nkick]){
+				nkick++;
+			}
+		}
+	}
+	for(size_t i = 0; i < nkick; i++){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE,
+				"jobwire: disconnecting client %s: its token expired", kick[i]);
+		mosquitto_kick_client_by_clientid(kick[i], false);
+		a->expired_kicked++;
+		free(kick[i]);
+	}
+	free(kick);
+}
+
+/* Splits topic into at most 5 levels; returns the level count (5 means
+ * "5 or more"). */
+static int split_levels(const char *topic, const char *lv[5], size_t len[5])
+{
+	int n = 0;
+	const char *s = topic;
+
+	for(;;){
+		const char *slash = strchr(s, '/');
+		size_t l = slash ? (size_t)(slash - s) : strlen(s);
+
+		if(n == 5){
+			return 5;
+		}
+		lv[n] = s;
+		len[n] = l;
+		n++;
+		if(!slash){
+			return n;
+		}
+		s = slash + 1;
+	}
+}
+
+static bool level_is(const char *lv, size_t len, const char *word)
+{
+	return strlen(word) == len && !memcmp(lv, word, len);
+}
+
+/* Whether the session level of a topic or filter is granted: an exact id,
+ * or a wildcard only for tokens with "sessions": "*". */
+static bool session_ok(const struct jw_jwt_claims *c, const char *lv, size_t len)
+{
+	if(level_is(lv, len, "+") || level_is(lv, len, "#")){
+		return c->all_sessions;
+	}
+	return jw_jwt_has_session(c, lv, len);
+}
+
+static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
+                  const struct mosquitto_evt_acl_check *ed)
+{
+	const char *lv[5];
+	size_t len[5];
+	int n;
+	bool sub = ed->access == MOSQ_ACL_SUBSCRIBE;
+	bool read = ed->access == MOSQ_ACL_READ || sub;
+
+	if(c->role == JW_ROLE_ADMIN){
+		return MOSQ_ERR_SUCCESS;
+	}
+	if(ed->topic[0] == '$'){
+		char own[512];
+
+		/* Everyone reads their own rejection notices; nothing else under
+		 * $jobwire ($jobwire/stats counts every session's jobs: admin). */
+		if(read && jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(ed->client)) >= 0
+				&& !strcmp(own, ed->topic)){
+			return MOSQ_ERR_SUCCESS;
+		}
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	n = split_levels(ed->topic, lv, len);
+	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])){
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	if(c->role == JW_ROLE_VIEWER){
+		if(read){
+			return MOSQ_ERR_SUCCESS;
+		}
+		/* Publish: control only. */
+		return n == 4 && level_is(lv[3], len[3], "control") ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+	}
+	/* Worker: events in, control out. */
+	if(read){
+		return n == 4 && level_is(lv[3], len[3], "control")
+				&& !level_is(lv[2], len[2], "#") ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+	}
+	return n == 4 && !level_is(lv[3], len[3], "control") ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+}
+
+int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check *ed)
+{
+	const struct client_claims *c;
+
+	if(ed->access == MOSQ_ACL_UNSUBSCRIBE){
+		return MOSQ_ERR_SUCCESS;
+	}
+	c = find(p->auth, ed->client);
+	if(!c || !ed->topic){
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	/* The token's expiry ends its rights at once, even before the tick
+	 * disconnects the client. */
+	if(wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	return decide(p, &c->claims, ed);
+}
+
+void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
+                    uint64_t *expired, size_t *connected)
+{
+	const struct jw_auth *a = p->auth;
+
+	*accepted = a ? a->accepted : 0;
+	*refused = a ? a->refused : 0;
+	*expired = a ? a->expired_kicked : 0;
+	*connected = a ? a->count - a->ndeparted : 0;
+}
