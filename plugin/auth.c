@@ -7,7 +7,7 @@
  * what") and docs/design.md ("JWT authentication").
  */
 #include "plugin.h"
-#include "jwt.h"
+#include "token.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,8 +4,8 @@
  * broker dependency, so the unit tests drive it directly; plugin/auth.c
  * wires it to mosquitto's BASIC_AUTH and ACL_CHECK events.
  */
-#ifndef JW_JWT_H
-#define JW_JWT_H
+#ifndef JW_TOKEN_H
+#define JW_TOKEN_H
 
 #include <stdbool.h>
 #include <stddef.h>

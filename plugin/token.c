@@ -1,12 +1,12 @@
 /*
- * Token checks for JWT authentication (see jwt.h). libjwt verifies the
+ * Token checks for JWT authentication (see token.h). libjwt verifies the
  * signature; everything it does not check, and everything it would check
  * unsafely, is done here: the algorithm is chosen by the configured key's
  * type, never by the token alone (libjwt 1.10 would verify an "HS256"
  * token against an RSA public key used as an HMAC secret), and every
  * claim is type-checked by hand.
  */
-#include "jwt.h"
+#include "token.h"
 
 #include <errno.h>
 #include <math.h>
