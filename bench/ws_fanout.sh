@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# 5000 MQTT-over-WebSocket subscribers (MQTT.js in Node, the dashboard's
+# library) on one job's retained state while a TCP worker sends progress
+# 10 times a second: delivery latency p50/p99, connect time, broker RSS per
+# connection and broker CPU, for several broker setups (JWT off/on,
+# allow_duplicate_messages, MQTT 3.1.1 / 5 subscribers).
+#
+# usage: bench/ws_fanout.sh [BUILD_DIR]   (default build)
+# Environment (defaults in brackets):
+#   WSB_CLIENTS [5000]  WSB_PROCS [2]: Node processes sharing the clients
+#   WSB_SECONDS [20]: publishing time   WSB_CONCURRENCY [100] connects in flight per process
+#   WSB_MODES ["plain-v4 plain-v4-dup plain-v5 jwt-v4-dup jwt-v5"]
+#     plain/jwt: JWT off / on; v4/v5: subscriber protocol; -dup: allow_duplicate_messages true;
+#     -raw: subscribe to the raw progress events instead of state (to separate
+#     the state hold from the fan-out)
+set -euo pipefail
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+CLIENTS=${WSB_CLIENTS:-5000}
+PROCS=${WSB_PROCS:-2}
+SECS=${WSB_SECONDS:-20}
+CONC=${WSB_CONCURRENCY:-100}
+MODES=${WSB_MODES:-plain-v4 plain-v4-dup plain-v5 jwt-v4-dup jwt-v5}
+export NODE_PATH=$SRC/examples/dashboard/node_modules
+[ -f "$NODE_PATH/mqtt/package.json" ] || (cd "$SRC/examples/dashboard" && npm ci --no-audit --no-fund --loglevel=error)
+ulimit -n "$(ulimit -Hn)"  # 5000 sockets per process need more than the usual 1024
+
+work=$(mktemp -d /tmp/jobwire-wsbench.XXXXXX)
+chmod 755 "$work"
+broker=
+trap '[ -n "$broker" ] && kill "$broker" 2>/dev/null; [ -n "${WSB_KEEP:-}" ] || rm -rf "$work"' EXIT
+head -c 48 /dev/urandom | base64 >"$work/secret"
+chmod 644 "$work/secret"
+mint() { python3 "$SRC/examples/jwt-dev-token.py" --secret-file "$work/secret" "$@"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+printf '%-12s %7s %6s %8s %9s %9s %8s %8s %8s %9s %7s\n' mode clients failed open_s conn_p50 conn_p99 lat_p50 lat_p99 lat_max rss/conn cpu%
+for mode in $MODES; do
+	tcp=$(free_port); ws=$(free_port)
+	dup=false; [[ $mode == *-dup* ]] && dup=true
+	ver=4; [[ $mode == *-v5* ]] && ver=5
+	topic=jobs/bench/j1/state; [[ $mode == *-raw* ]] && topic=jobs/bench/j1/progress
+	{
+		echo "per_listener_settings false"
+		echo "log_dest stderr"
+		echo "log_type error"
+		echo "persistence false"
+		echo "max_connections -1"
+		echo "allow_duplicate_messages $dup"
+		echo "listener $tcp 127.0.0.1"
+		echo "listener $ws 127.0.0.1"
+		echo "protocol websockets"
+		echo "socket_domain ipv4"
+		echo "plugin $BUILD/plugin/jobwire.so"
+		echo "plugin_opt_schemas_dir $SRC/schemas"
+		echo "plugin_opt_state_max_rate 20"
+		if [[ $mode == jwt* ]]; then
+			echo "allow_anonymous false"
+			echo "plugin_opt_auth_jwt_hs256_secret_file $work/secret"
+		else
+			echo "allow_anonymous true"
+		fi
+	} >"$work/$mode.conf"
+	chmod 644 "$work/$mode.conf"
+	mosquitto -c "$work/$mode.conf" 2>"$work/$mode.log" &
+	broker=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$ws") 2>/dev/null && break; sleep 0.05; done
+	sleep 0.5
+	rss0=$(rss_kb "$broker")
+	viewer=""; worker=""
+	if [[ $mode == jwt* ]]; then viewer=$(mint --role viewer --sessions bench); worker=$(mint --role worker --sessions bench); fi
+	pids=()
+	per=$((CLIENTS / PROCS))
+	for p in $(seq "$PROCS"); do
+		node "$SRC/bench/ws_fanout.js" --ws-port "$ws" --tcp-port "$tcp" --clients "$per" --seconds "$SECS" \
+			--mqtt "$ver" --topic "$topic" --concurrency "$CONC" --token "$viewer" --ready-file "$work/ready.$p" >"$work/out.$p" 2>"$work/err.$p" &
+		pids+=($!)
+	done
+	for _ in $(seq 1200); do
+		ready=$(find "$work" -name "ready.*" | wc -l)
+		[ "$ready" -eq "$PROCS" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	rss1=$(rss_kb "$broker")
+	c0=$(cpu_ticks "$broker")
+	node "$SRC/bench/ws_fanout.js" --publish --tcp-port "$tcp" --seconds "$SECS" --worker-token "$worker" >"$work/pub.out"
+	c1=$(cpu_ticks "$broker")
+	sleep 1
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" || true; done
+	kill "$broker"; wait "$broker" 2>/dev/null || true; broker=
+	rm -f "$work"/ready.*
+	python3 - "$mode" "$rss0" "$rss1" "$c0" "$c1" "$SECS" "$(getconf CLK_TCK)" "$work"/out.* <<'PY'
+import json, sys
+mode, rss0, rss1, c0, c1, secs, hz = sys.argv[1:8]
+outs = [json.loads(open(f).read().strip().splitlines()[-1]) for f in sys.argv[8:]]
+clients = sum(o["clients"] for o in outs)
+failed = sum(o["failed"] for o in outs)
+def worst(k): return max((o[k] for o in outs if o[k] is not None), default=None)
+def mid(k): # median of the per-process medians, weighted equally
+    v = sorted(o[k] for o in outs if o[k] is not None); return v[len(v)//2] if v else None
+rss = (int(rss1) - int(rss0)) / max(1, clients)
+cpu = 100.0 * (int(c1) - int(c0)) / int(hz) / float(secs)
+print("%-12s %7d %6d %8.1f %9s %9s %8s %8s %8s %7.1fkB %6.0f%%" % (mode, clients, failed, max(o["open_s"] for o in outs),
+      mid("connect_p50_ms"), worst("connect_p99_ms"), mid("lat_p50_ms"), worst("lat_p99_ms"), worst("lat_max_ms"), rss, cpu))
+PY
+done
