@@ -115,6 +115,20 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	add_u64(schemas, "reloads", p->counters.reloads);
 	add_u64(schemas, "reload_failures", p->counters.reload_failures);
 	json_object_object_add(o, "schemas", schemas);
+	if(p->auth){
+		struct json_object *auth = json_object_new_object();
+		uint64_t accepted, refused, expired;
+		size_t connected;
+
+		if(auth){
+			jw_auth__stats(p, &accepted, &refused, &expired, &connected);
+			add_u64(auth, "accepted", accepted);
+			add_u64(auth, "refused", refused);
+			add_u64(auth, "expired_disconnects", expired);
+			add_u64(auth, "connected", connected);
+			json_object_object_add(o, "auth", auth);
+		}
+	}
 
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = text ? strlen(text) : 0;
