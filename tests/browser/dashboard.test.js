@@ -121,9 +121,16 @@ async function main() {
     null, 'stage 50%: percent, current/total, step, message, ETA');
   const bar = await page.$eval('[data-job="j1"] .meter', (m) => m.getAttribute('aria-valuenow'));
   ok(bar === '50', `progress bar at 50 (aria-valuenow ${bar})`);
-  await page.waitForTimeout(2100);
-  const eta = await page.$eval('[data-job="j1"] .eta b', (e) => e.textContent);
-  ok(/^1m 2[5-8]s$/.test(eta), `ETA counts down (${eta})`);
+  // The page redraws once a second: two readings 3 s apart differ by 2-4 s.
+  const etaSeconds = async () => {
+    const t = await page.$eval('[data-job="j1"] .eta b', (e) => e.textContent);
+    const m = /^(?:(\d+)m )?(\d+)s/.exec(t);
+    return m ? Number(m[1] || 0) * 60 + Number(m[2]) : NaN;
+  };
+  const eta1 = await etaSeconds();
+  await page.waitForTimeout(3000);
+  const eta2 = await etaSeconds();
+  ok(eta1 <= 90 && eta1 >= 80 && eta1 - eta2 >= 2 && eta1 - eta2 <= 4, `ETA counts down (${eta1} s, then ${eta2} s)`);
   pub(env.WORKER, 'jobs/s1/j1/progress', { current: 200, total: 200, step: 'save', message: 'saving' });
   await waitFor(page, `${cardText('j1')}.includes('100%')`, null, 'stage 100%');
   pub(env.WORKER, 'jobs/s1/j1/complete', { result: { rows: 200 } });
