@@ -113,7 +113,7 @@ static void maybe_grow(struct jw_auth *a)
 	if(a->count < a->nbuckets * 2){
 		return;
 	}
-	nb = calloc(old * 2, sizeof(*nb));
+	nb = calloc(old * 2, sizeof(struct client_claims *));
 	if(!nb){
 		return;
 	}
@@ -158,7 +158,7 @@ int jw_auth__init(struct jw_plugin *p)
 		return -1;
 	}
 	a->nbuckets = NBUCKETS_MIN;
-	a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
+	a->buckets = calloc(a->nbuckets, sizeof(struct client_claims *));
 	if(!a->buckets){
 		free(a);
 		return -1;

@@ -23,7 +23,7 @@
 
 #include "topic.h"
 
-#define MAX_KEY_FILE (64 * 1024)
+#define MAX_KEY_FILE 65536
 
 static int read_file(const char *path, unsigned char **out, size_t *outlen,
                      char *err, size_t errlen)
@@ -95,7 +95,7 @@ static int classify_pubkey(struct jw_jwt_keys *k, const char *path, char *err, s
 		size_t glen = 0;
 
 		if(!EVP_PKEY_get_group_name(pkey, group, sizeof(group), &glen)
-				|| (strcmp(group, "prime256v1") && strcmp(group, "P-256"))){
+				|| (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0)){
 			snprintf(err, errlen, "%s: EC keys must be on P-256 (ES256), this one is on %s",
 					path, group[0] ? group : "an unknown curve");
 			goto out;
@@ -298,7 +298,7 @@ static int parse_sessions(struct json_object *v, struct jw_jwt_claims *c, char *
 	size_t n;
 
 	if(json_object_is_type(v, json_type_string)){
-		if(strcmp(json_object_get_string(v), "*")){
+		if(strcmp(json_object_get_string(v), "*") != 0){
 			snprintf(why, whylen, "claim sessions must be a list of session ids or \"*\"");
 			return -1;
 		}
@@ -388,7 +388,7 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 	}
 	if(k->issuer){
 		if(!json_object_object_get_ex(body, "iss", &v) || !json_object_is_type(v, json_type_string)
-				|| strcmp(json_object_get_string(v), k->issuer)){
+				|| strcmp(json_object_get_string(v), k->issuer) != 0){
 			snprintf(why, whylen, "claim iss is missing or not the configured issuer");
 			return -1;
 		}
