@@ -143,6 +143,24 @@ jw_check "worker may subscribe to its own rejection topic" bash -c "! grep -qi d
 timeout 5 mosquitto_sub -p "$JW_PORT" -V 5 -i worker-1 -u w -P "$worker" -t '$jobwire/rejections/worker-2' -W 1 >"$JW_TMP/rej2.out" 2>&1
 jw_check "worker may not subscribe to another client's rejection topic" grep -qi denied "$JW_TMP/rej2.out"
 
+# Wills are judged by the same token: one for the worker's own session is
+# delivered, one for another session is not.
+mosquitto_sub -p "$JW_PORT" -u a -P "$admin" -v -t 'jobs/+/+/failed' >"$JW_TMP/wills.out" 2>&1 &
+wills_pid=$!
+JW_BG_PIDS+=("$wills_pid")
+sleep 0.5
+for target in s1 s2; do
+	mosquitto_sub -p "$JW_PORT" -i "will-$target" -u w -P "$worker" -t "jobs/s1/w-$target/control" \
+		--will-topic "jobs/$target/w-$target/failed" --will-payload '{"error":"worker died"}' --will-qos 1 >/dev/null 2>&1 &
+	wpid=$!
+	sleep 0.5
+	kill -9 "$wpid"
+	wait "$wpid" 2>/dev/null
+done
+sleep 1
+jw_check "worker's will for its own session delivered" grep -q 'jobs/s1/w-s1/failed' "$JW_TMP/wills.out"
+jw_check "worker's will for another session not delivered" bash -c "! grep -q 'jobs/s2/w-s2/failed' '$JW_TMP/wills.out'"
+
 # --- Expiry ends the connection.
 short=$(tok --role viewer --sessions s1 --ttl 5)
 start=$SECONDS
