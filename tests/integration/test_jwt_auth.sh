@@ -43,6 +43,7 @@ refused() { # description token
 JW_PLUGIN_OPTS="plugin_opt_auth_jwt_hs256_secret_file $keys/secret
 plugin_opt_auth_jwt_public_key_file $keys/ec.pub
 plugin_opt_auth_jwt_leeway 0
+plugin_opt_stats_interval 1
 plugin_opt_log_rate 0"
 # No anonymous client gets in: the jw_sub helper is given an admin token.
 admin=$(tok --role admin --ttl 600)
@@ -93,6 +94,10 @@ huge=$(tok --claims "{\"role\":\"viewer\",\"sessions\":[\"s1\"],\"exp\":$((now +
 refused "huge token (${#huge} bytes)" "$huge"
 jw_check "broker still up after the hostile tokens" kill -0 "$JW_PID"
 jw_check "refusals are logged with a reason" grep -q 'jobwire: refused client probe-conn from .*: alg' "$JW_LOG"
+sleep 1.2
+stats=$(timeout 5 mosquitto_sub -p "$JW_PORT" -u a -P "$admin" -t '$jobwire/stats' -C 1 -W 4 2>/dev/null)
+echo "# stats: ${stats: -200}"
+jw_check "stats count the refusals (auth.refused >= 25)" python3 -c 'import json,sys; a=json.loads(sys.argv[1])["auth"]; sys.exit(0 if a["refused"] >= 25 and a["accepted"] >= 4 else 1)' "$stats"
 jw_check "no token ever appears in the log" bash -c "! grep -qF -e '${viewer:0:40}' -e '${worker##*.}' -e '${admin##*.}' '$JW_LOG'"
 
 # --- What each role may do.
