@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,4 +422,14 @@ int jw_split_list(const char *s, char *out, size_t max, size_t w,
 		p += len + 1;
 	}
 	return (int)n;
+}
+
+struct json_object *jw_json_number(double v)
+{
+	if(v == floor(v) && fabs(v) < 1e15){
+		return json_object_new_int64((int64_t)v);
+	}
+	char buf[40];
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	return json_object_new_double_s(v, buf);
 }

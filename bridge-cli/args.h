@@ -88,4 +88,8 @@ int jw_url_parse(const char *url, struct jw_url *u, char *err, size_t errlen);
 int jw_split_list(const char *s, char *out, size_t max, size_t w,
                   char *err, size_t errlen);
 
+/* A JSON number for v that prints the way people write it: 45, 0.42,
+ * 12.5 (%.15g), not 45.0 or 0.41999999999999998. Caller owns it. */
+struct json_object *jw_json_number(double v);
+
 #endif

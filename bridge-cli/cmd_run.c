@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "args.h"
 #include "json.h"
 #include "progress_line.h"
 #include "topic.h"
@@ -121,10 +122,10 @@ static void flush_progress(struct run *r)
 	}
 	struct json_object *o = json_object_new_object();
 	if(p->has_count){
-		json_object_object_add(o, "current", json_object_new_double(p->current));
-		json_object_object_add(o, "total", json_object_new_double(p->total));
+		json_object_object_add(o, "current", jw_json_number(p->current));
+		json_object_object_add(o, "total", jw_json_number(p->total));
 	}else{
-		json_object_object_add(o, "progress", json_object_new_double(pct));
+		json_object_object_add(o, "progress", jw_json_number(pct));
 	}
 	if(r->step[0]){
 		json_object_object_add(o, "step", json_object_new_string(r->step));
@@ -227,7 +228,7 @@ static void add_load(struct json_object *o)
 	double load[1];
 	if(getloadavg(load, 1) == 1){
 		struct json_object *sys = json_object_new_object();
-		json_object_object_add(sys, "load_1m", json_object_new_double(load[0]));
+		json_object_object_add(sys, "load_1m", jw_json_number(load[0]));
 		json_object_object_add(o, "system", sys);
 	}
 }
@@ -348,7 +349,7 @@ int jw_cmd_run(int argc, char **argv)
 
 	struct json_object *st = json_object_new_object();
 	json_object_object_add(st, "name", json_object_new_string(name ? name : cmdline));
-	json_object_object_add(st, "heartbeat_interval_s", json_object_new_double(hb));
+	json_object_object_add(st, "heartbeat_interval_s", jw_json_number(hb));
 	char worker[200], host[64] = "host";
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
@@ -552,7 +553,7 @@ int jw_cmd_run(int argc, char **argv)
 		publish_obj(&r, "failed", o, 1);
 	}else if(WIFEXITED(status) && WEXITSTATUS(status) == 0){
 		json_object_put(details);
-		json_object_object_add(o, "duration_s", json_object_new_double(dur));
+		json_object_object_add(o, "duration_s", jw_json_number(dur));
 		struct json_object *res = json_object_new_object();
 		json_object_object_add(res, "exit_status", json_object_new_int(0));
 		json_object_object_add(o, "result", res);
@@ -576,7 +577,7 @@ int jw_cmd_run(int argc, char **argv)
 		if(tail[0]){
 			json_object_object_add(details, "stderr_tail", json_object_new_string(tail));
 		}
-		json_object_object_add(details, "duration_s", json_object_new_double(dur));
+		json_object_object_add(details, "duration_s", jw_json_number(dur));
 		json_object_object_add(o, "details", details);
 		publish_obj(&r, "failed", o, 1);
 	}

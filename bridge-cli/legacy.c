@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "args.h"
 #include "json.h"
 
 /* Jobs remembered for item counts and last progress; the oldest entry is
@@ -214,11 +215,11 @@ static int map_progress(struct jw_legacy *lg, struct json_object *o, const char 
 		return finish(out, ev, session, job, "heartbeat", why, whylen);
 	}
 	if(hp){
-		json_object_object_add(out, "progress", json_object_new_double(pct));
+		json_object_object_add(out, "progress", jw_json_number(pct));
 	}
 	if(counts){
-		json_object_object_add(out, "current", json_object_new_double(cur));
-		json_object_object_add(out, "total", json_object_new_double(tot));
+		json_object_object_add(out, "current", jw_json_number(cur));
+		json_object_object_add(out, "total", jw_json_number(tot));
 	}
 	add_str(out, "step", str_member(o, K_STEP), 200);
 	add_str(out, "message", str_member(o, K_MESSAGE), 1000);
@@ -233,7 +234,7 @@ static int map_progress(struct jw_legacy *lg, struct json_object *o, const char 
 	}
 	static const char *const k_eta[] = {"eta_s", "eta", "eta_seconds", NULL};
 	if(num_member(o, k_eta, &a) == 1 && a >= 0){
-		json_object_object_add(out, "eta_s", json_object_new_double(a));
+		json_object_object_add(out, "eta_s", jw_json_number(a));
 	}
 	memo(lg, session, job)->progress = hp ? pct : 100.0 * cur / tot;
 	return finish(out, ev, session, job, "progress", why, whylen);
@@ -253,7 +254,7 @@ static int map_complete(struct jw_legacy *lg, struct json_object *o, const char 
 	static const char *const k_dur[] = {"duration_s", "duration", "processing_time", NULL};
 	double d;
 	if(num_member(o, k_dur, &d) == 1 && d >= 0){
-		json_object_object_add(out, "duration_s", json_object_new_double(d));
+		json_object_object_add(out, "duration_s", jw_json_number(d));
 	}
 	forget(lg, session, job);
 	return finish(out, ev, session, job, "complete", why, whylen);
@@ -411,7 +412,7 @@ enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_
 		struct job_memo *m = memo(lg, session, job);
 		m->items_added++;
 		struct json_object *out = json_object_new_object();
-		json_object_object_add(out, "progress", json_object_new_double(m->progress < 0 ? 0 : m->progress));
+		json_object_object_add(out, "progress", jw_json_number(m->progress < 0 ? 0 : m->progress));
 		json_object_object_add(out, "items_added", json_object_new_int64(m->items_added));
 		struct json_object *var = NULL;
 		json_object_object_get_ex(root, "variant", &var);
@@ -434,7 +435,7 @@ enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_
 		add_str(out, "name", str_member(body, K_NAME), 200);
 		double tot;
 		if(num_member(body, K_TOTAL, &tot) == 1 && tot >= 0){
-			json_object_object_add(out, "total", json_object_new_double(tot));
+			json_object_object_add(out, "total", jw_json_number(tot));
 		}
 		res = finish(out, ev, session, job, "started", why, whylen);
 	}else if(!strcmp(type, "processing_progress")){
@@ -463,9 +464,9 @@ enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_
 		const char *reason = str_member(body, k_reason);
 		struct json_object *out = json_object_new_object();
 		add_str(out, "reason", reason && *reason ? reason : "low confidence", 1000);
-		json_object_object_add(out, "confidence", json_object_new_double(c));
+		json_object_object_add(out, "confidence", jw_json_number(c));
 		if(num_member(body, k_thr, &t) == 1 && t >= 0 && t <= 1){
-			json_object_object_add(out, "threshold", json_object_new_double(t));
+			json_object_object_add(out, "threshold", jw_json_number(t));
 		}
 		res = finish(out, ev, session, job, "validation-required", why, whylen);
 	}else if(!strcmp(type, "system_status")){
@@ -479,7 +480,7 @@ enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_
 		for(size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++){
 			double x;
 			if(num_member(body, k[i].names, &x) == 1 && x >= 0 && x <= 100){
-				json_object_object_add(sys, k[i].key, json_object_new_double(x));
+				json_object_object_add(sys, k[i].key, jw_json_number(x));
 			}
 		}
 		struct json_object *out = json_object_new_object();

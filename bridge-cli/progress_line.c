@@ -15,7 +15,7 @@ static void copy_text(char *dst, size_t cap, const char *s, size_t n)
 		s++;
 		n--;
 	}
-	while(n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')){
+	while(n > 0 && ((unsigned char)s[n - 1] <= ' ' || s[n - 1] == 0x7f)){
 		n--;
 	}
 	if(n >= cap){
