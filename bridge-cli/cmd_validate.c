@@ -78,6 +78,11 @@ static int check_file(const struct jw_schemaset *set, const char *path, const ch
 	struct json_object *o = NULL;
 	struct jw_json_error je;
 	int rc = 1;
+	/* The broker checks the size before the syntax: so do we. */
+	if(len > JW_DEFAULT_MAX_PAYLOAD){
+		printf("%s: payload_too_large: payload is %zu bytes, limit %u\n", name, len, JW_DEFAULT_MAX_PAYLOAD);
+		goto out;
+	}
 	if(len > 0 && jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &o, &je)){
 		size_t l, c;
 		line_col(buf, je.offset, &l, &c);

@@ -323,7 +323,7 @@ static int follow(int argc, char **argv, int is_wait)
 			for(size_t i = 0; i < nviews; i++){
 				done += (size_t)terminal(views[i].status);
 			}
-			if(done == nviews && !dirty){
+			if(done == nviews && (!tty || !dirty)){
 				break;
 			}
 		}
