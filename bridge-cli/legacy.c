@@ -356,6 +356,13 @@ enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_
 		}
 	}
 
+	/* Record CRUD feeds (PEARL's study_created/updated/deleted) carry ids,
+	 * but no job runs: nothing to map. */
+	if(!strncmp(type, "study_", 6)){
+		snprintf(why, whylen, "\"%.40s\" is not about a job", rawtype);
+		goto out;
+	}
+
 	/* Where the job's fields live: "data" (progress_update), "job"
 	 * (job_*), or the message itself. */
 	struct json_object *body = root, *v;

@@ -6,10 +6,11 @@ batch, where it keeps the connection open until the client leaves.
 
   legacy_ws_server.py PORTFILE LOGFILE BATCH1 [BATCH2 ...]
 
-Writes the port it listens on to PORTFILE and one line per connection
+Listens on $LEGACY_WS_PORT (default: any free port). Writes the port it listens on to PORTFILE and one line per connection
 ("connection N path P") to LOGFILE.
 """
 import base64
+import os
 import hashlib
 import socket
 import struct
@@ -73,11 +74,10 @@ def main():
     portfile, log, batches = sys.argv[1], sys.argv[2], sys.argv[3:]
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    s.bind(("127.0.0.1", int(os.environ.get("LEGACY_WS_PORT", "0"))))
     s.listen(8)
     with open(portfile + ".tmp", "w") as f:
         f.write(str(s.getsockname()[1]))
-    import os
     os.rename(portfile + ".tmp", portfile)
     index = 0
     while True:
