@@ -129,7 +129,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		b->connected = 1;
 		b->connects++;
-		b->backoff = 0.5;
+		b->backoff = b->max_backoff < 0.5 ? b->max_backoff : 0.5;
 		b->len = 0;
 		fprintf(stderr, "jobwire bridge: connected to %s\n", b->url);
 		break;
@@ -320,6 +320,9 @@ int jw_cmd_bridge(int argc, char **argv)
 	}
 	if(!session){
 		session = "legacy";
+	}
+	if(b.backoff > b.max_backoff){
+		b.backoff = b.max_backoff;
 	}
 	b.lg = jw_legacy_new(session);
 	if(!b.lg){
