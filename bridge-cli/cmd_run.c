@@ -559,7 +559,7 @@ int jw_cmd_run(int argc, char **argv)
 		json_object_object_add(o, "result", res);
 		publish_obj(&r, "complete", o, 1);
 	}else{
-		char e[600];
+		char e[700];
 		const char *last = strrchr(tail, '\n');
 		last = last ? last + 1 : tail;
 		if(WIFEXITED(status)){
