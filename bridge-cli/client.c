@@ -220,6 +220,7 @@ struct jw_client {
 	char subs[JW_MAX_SUBS][512];
 	int nsubs;
 	int suback_mid;  /* last SUBACK mid received */
+	int suback_qos;  /* its first granted QoS; >= 0x80 is a refusal */
 	struct msg_node *head, *tail;
 	size_t queued;
 	unsigned long dropped;
@@ -263,12 +264,11 @@ static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int n, const
                          const mosquitto_property *props)
 {
 	(void)mosq;
-	(void)n;
-	(void)granted;
 	(void)props;
 	struct jw_client *cl = ud;
 	pthread_mutex_lock(&cl->lock);
 	cl->suback_mid = mid;
+	cl->suback_qos = n > 0 ? granted[0] : 0x80;
 	pthread_cond_broadcast(&cl->cond);
 	pthread_mutex_unlock(&cl->lock);
 }
@@ -494,7 +494,13 @@ int jw_client_subscribe(struct jw_client *cl, const char *topic, char *err, size
 			return -1;
 		}
 	}
+	int granted = cl->suback_qos;
 	pthread_mutex_unlock(&cl->lock);
+	if(granted >= 0x80){
+		snprintf(err, errlen, "the broker refused the subscription to %s (reason 0x%02x: %s)", topic, granted,
+		         mosquitto_reason_string(granted));
+		return -1;
+	}
 	return 0;
 }
 
