@@ -441,8 +441,10 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 	errno = 0;
 	int rc = mosquitto_connect_bind_v5(cl->mosq, c->host, port, c->keepalive, NULL, NULL);
 	if(rc){
-		snprintf(err, errlen, "cannot connect to %s:%d: %s", c->host, port,
-		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port,
+		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
+		         rc == MOSQ_ERR_TLS ? " (the server's certificate is not signed by a CA in --cafile/--capath,"
+		                              " or does not name the host; --insecure skips the name check)" : "");
 		goto fail;
 	}
 	rc = mosquitto_loop_start(cl->mosq);

@@ -62,7 +62,7 @@ static int parse_state(const char *payload, size_t len, struct job_view *v)
 			char *dst = (char *)v + strs[i].off;
 			snprintf(dst, strs[i].cap, "%s", json_object_get_string(x));
 			for(char *p = dst; *p; p++){
-				if((unsigned char)*p < 0x20){
+				if((unsigned char)*p < 0x20 || *p == 0x7f){
 					*p = ' '; /* no terminal control characters from the wire */
 				}
 			}

@@ -90,6 +90,12 @@ import json, sys
 st = [json.loads(l)["status"] for l in open(sys.argv[1]) if l.strip()]
 print(st[0], st[-1])' "$JW_TMP/json.out")"
 
+# Hostile text in an event never reaches the terminal as control codes.
+jw_pub -t jobs/h/j1/progress -m '{"progress":5,"message":"\u001b[2J\u001b]0;pwned\u0007 ok"}'
+jw_capture jw_cli watch -s h --plain --timeout 1
+jw_check "watch: escape sequences from events are neutralised" sh -c "! printf '%s' \"\$1\" | grep -q \"\$(printf '\\033')\"" _ "$JW_OUT"
+jw_assert_contains "watch: the text itself is still shown" "[2J ]0;pwned  ok" "$JW_OUT"
+
 # watch --exit-when-done stops by itself once every job has ended.
 jw_capture jw_cli watch -s v --exit-when-done --timeout 5
 jw_assert_eq "watch --exit-when-done: exit 0 on finished jobs" 0 "$JW_RC"

@@ -91,6 +91,10 @@ static const struct lcase cases[] = {
 	{"{\"type\":\"refresh_needed\"}", JW_LEGACY_IGNORED, NULL, "connection message"},
 	/* Hostile or unknown */
 	{"not json", JW_LEGACY_UNMAPPED, NULL, "not JSON"},
+	{"{\"type\":\"progress\",\"job_id\":\"a\",\"message\":\"caf\xe9\",\"progress\":1}", JW_LEGACY_UNMAPPED, NULL, "invalid UTF-8"},
+	{"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", JW_LEGACY_UNMAPPED, NULL, "deeper than"},
+	{"{\"type\":\"progress\",\"job_id\":\"a\",\"progress\":1e400}", JW_LEGACY_UNMAPPED, NULL, "out of range"},
+	{"", JW_LEGACY_UNMAPPED, NULL, "not JSON"},
 	{"[1,2]", JW_LEGACY_UNMAPPED, NULL, "not a JSON object"},
 	{"{\"progress\":4}", JW_LEGACY_UNMAPPED, NULL, "no \"type\" member"},
 	{"{\"type\":\"progress\",\"job_id\":\"a\",\"type\":\"x\"}", JW_LEGACY_UNMAPPED, NULL, "duplicate key"},
