@@ -667,7 +667,8 @@ int jw_read_all(const char *path, size_t max, char **buf, size_t *len, char *err
 			}
 			char *nb = realloc(b, cap * 2);
 			if(!nb){
-				break;
+				snprintf(err, errlen, "out of memory");
+				goto out;
 			}
 			b = nb;
 			cap *= 2;

@@ -6,7 +6,8 @@ batch, where it keeps the connection open until the client leaves.
 
   legacy_ws_server.py PORTFILE LOGFILE BATCH1 [BATCH2 ...]
 
-Listens on $LEGACY_WS_PORT (default: any free port). Writes the port it listens on to PORTFILE and one line per connection
+Listens on $LEGACY_WS_PORT (default: any free port) and pauses
+$LEGACY_WS_DELAY seconds (default 0.02) between messages. Writes the port it listens on to PORTFILE and one line per connection
 ("connection N path P") to LOGFILE.
 """
 import base64
@@ -56,7 +57,7 @@ def serve(conn, index, batches, log):
                 raw = raw.rstrip(b"\n")
                 if raw:
                     conn.sendall(frame(1, raw))
-                    time.sleep(0.02)
+                    time.sleep(float(os.environ.get("LEGACY_WS_DELAY", "0.02")))
     if index < len(batches) - 1:
         conn.sendall(frame(8, struct.pack("!H", 1001)))
         time.sleep(0.2)

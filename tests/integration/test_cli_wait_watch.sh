@@ -48,7 +48,7 @@ t1=$(date +%s%N)
 jw_assert_eq "wait: still running -> exit 2" 2 "$JW_RC"
 jw_assert_contains "wait: timeout says so" "did not end within 1s" "$JW_ERR"
 ms=$(((t1 - t0) / 1000000))
-jw_check "wait: the timeout is kept (${ms} ms)" [ "$ms" -ge 900 ] && [ "$ms" -lt 4000 ]
+jw_check "wait: the timeout is kept (${ms} ms)" [ "$ms" -ge 900 -a "$ms" -lt 4000 ]
 jw_capture jw_cli wait -s w -j never --timeout 500ms
 jw_assert_eq "wait: unknown job -> exit 2" 2 "$JW_RC"
 
