@@ -81,6 +81,13 @@ An invalid event is stopped and explained:
   mosquitto_pub -p $port -i worker-1 -t jobs/demo/job-1/progress -m '{"progress":140}'
   -> \$jobwire/rejections/worker-1 {"type":"rejected","reason":"schema_violation","field":"/progress",...}
 
+Or with the jobwire command (docs/cli.md) and the examples:
+  build/bridge-cli/jobwire watch -p $port
+  build/bridge-cli/jobwire run -p $port -s demo -j job-2 -- sh -c 'for i in 1 2 3 4; do echo "PROGRESS \$i/4"; sleep 1; done'
+  JW_PORT=$port bash examples/shell-worker.sh demo job-3
+  /usr/bin/python3 examples/python_worker.py --port $port demo job-4
+  build/examples/microscope/jobwire-station --port $port --station scope-1 --planes 20
+
 Config: $run/mosquitto.conf   Schemas: $run/schemas (edit, then: kill -HUP <broker pid>)
 Ctrl-C stops the broker.
 
