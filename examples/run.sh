@@ -87,23 +87,31 @@ Dashboard for session "demo" (viewer token, valid 24 h):
   http://127.0.0.1:$ws_port/#session=demo&token=$viewer_token
 
 Every client needs a token. A development admin token for the commands below:
-  export JW_TOKEN=$dev_token
+  export JOBWIRE_TOKEN=$dev_token
 
 Watch every job event and every rejection (in another terminal):
-  mosquitto_sub -p $port -u dev -P "\$JW_TOKEN" -v -t 'jobs/#' -t '\$jobwire/rejections/#'
+  mosquitto_sub -p $port -u dev -P "\$JOBWIRE_TOKEN" -v -t 'jobs/#' -t '\$jobwire/rejections/#'
 Or just each job's live state (retained, at most 10 updates a second):
-  mosquitto_sub -p $port -u dev -P "\$JW_TOKEN" -v -t 'jobs/+/+/state'
+  mosquitto_sub -p $port -u dev -P "\$JOBWIRE_TOKEN" -v -t 'jobs/+/+/state'
 
 Publish events as a worker would:
-  mosquitto_pub -p $port -u dev -P "\$JW_TOKEN" -t jobs/demo/job-1/started  -m '{"name":"Import","total":100}'
-  mosquitto_pub -p $port -u dev -P "\$JW_TOKEN" -t jobs/demo/job-1/progress -m '{"progress":42,"message":"parsing"}'
-  mosquitto_pub -p $port -u dev -P "\$JW_TOKEN" -t jobs/demo/job-1/complete -m '{"result":{"rows":100}}'
+  mosquitto_pub -p $port -u dev -P "\$JOBWIRE_TOKEN" -t jobs/demo/job-1/started  -m '{"name":"Import","total":100}'
+  mosquitto_pub -p $port -u dev -P "\$JOBWIRE_TOKEN" -t jobs/demo/job-1/progress -m '{"progress":42,"message":"parsing"}'
+  mosquitto_pub -p $port -u dev -P "\$JOBWIRE_TOKEN" -t jobs/demo/job-1/complete -m '{"result":{"rows":100}}'
 
 An invalid event is stopped and explained:
-  mosquitto_pub -p $port -u dev -P "\$JW_TOKEN" -i worker-1 -t jobs/demo/job-1/progress -m '{"progress":140}'
+  mosquitto_pub -p $port -u dev -P "\$JOBWIRE_TOKEN" -i worker-1 -t jobs/demo/job-1/progress -m '{"progress":140}'
   -> \$jobwire/rejections/worker-1 {"type":"rejected","reason":"schema_violation","field":"/progress",...}
 
 More tokens: python3 examples/jwt-dev-token.py --secret-file $run/jwt-secret --role worker --sessions demo
+
+Or with the jobwire command (docs/cli.md) and the examples (they read JOBWIRE_TOKEN):
+  build/bridge-cli/jobwire watch -p $port
+  build/bridge-cli/jobwire run -p $port -s demo -j job-2 -- sh -c 'for i in 1 2 3 4; do echo "PROGRESS \$i/4"; sleep 1; done'
+  JW_PORT=$port bash examples/shell-worker.sh demo job-3
+  /usr/bin/python3 examples/python_worker.py --port $port demo job-4
+  build/examples/microscope/jobwire-station --port $port --station scope-1 --planes 20
+
 Config: $run/mosquitto.conf   Schemas: $run/schemas (edit, then: kill -HUP <broker pid>)
 Ctrl-C stops the broker.
 

@@ -1,0 +1,156 @@
+/*
+ * jobwire history: finished jobs from the PostgreSQL journal
+ * (jobwire_finished_jobs, plugin/sql/001_finished_jobs.sql). Read-only,
+ * one parameterised query.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "cli.h"
+#include "topic.h"
+
+static const char help[] =
+	"usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
+	"                       [--since 1h] [--limit N] [--json] [--db CONNINFO]\n"
+	"\n"
+	"Lists finished jobs from the journal, newest first: finish time, session/job,\n"
+	"status, duration, code and error. --json prints one JSON object per row with\n"
+	"every column of jobwire_finished_jobs.\n"
+	"\n"
+	"  -s, --session S   one session\n"
+	"  -j, --job J       one job\n"
+	"      --status ST   complete or failed\n"
+	"      --since T     finished within T, e.g. 30m, 1h, 7d\n"
+	"      --limit N     at most N rows [50; 0 = all]\n"
+	"      --json        JSON lines\n"
+	"      --db CONNINFO libpq conninfo or URI [JOBWIRE_PG, else the PG* variables]\n"
+	"\n"
+	"Exit status: 0 (also when no row matches), 3 cannot connect or no journal\n"
+	"table, 64 bad arguments.\n";
+
+enum { O_SESSION = 1, O_JOB, O_STATUS, O_SINCE, O_LIMIT, O_JSON, O_DB, O_HELP };
+
+static const struct jw_opt opts[] = {
+	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"status", 0, 1, O_STATUS},
+	{"since", 0, 1, O_SINCE}, {"limit", 0, 1, O_LIMIT}, {"json", 0, 0, O_JSON},
+	{"db", 0, 1, O_DB}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
+};
+
+static const char query[] =
+	"SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	" session_id, job_id, status, coalesce(round(duration_s::numeric, 1)::text, '-'),"
+	" coalesce(code, ''), coalesce(error, ''),"
+	" row_to_json(f)::text"
+	" FROM jobwire_finished_jobs f"
+	" WHERE ($1::text IS NULL OR session_id = $1)"
+	"   AND ($2::text IS NULL OR job_id = $2)"
+	"   AND ($3::text IS NULL OR status = $3)"
+	"   AND ($4::float8 IS NULL OR finished_at >= now() - make_interval(secs => $4::float8))"
+	" ORDER BY finished_at DESC, session_id, job_id"
+	" LIMIT CASE WHEN $5::bigint = 0 THEN NULL ELSE $5::bigint END";
+
+int jw_cmd_history(int argc, char **argv)
+{
+	const char *cmd = "history";
+	const char *session = NULL, *job = NULL, *status = NULL, *db = getenv("JOBWIRE_PG");
+	char since[64] = "", limit[32] = "50", err[300];
+	int json = 0;
+	struct jw_args a;
+	jw_args_init(&a, argc, argv);
+	int id;
+	double d;
+	long n;
+	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+		switch(id){
+		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
+		case JW_ARGS_DASHDASH:
+		case JW_ARGS_POSITIONAL:
+			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
+			return JW_EXIT_USAGE;
+		case O_SESSION: session = a.value; break;
+		case O_JOB: job = a.value; break;
+		case O_STATUS: status = a.value; break;
+		case O_SINCE:
+			if(jw_parse_duration(a.value, &d, err, sizeof(err))){
+				jw_errorf(cmd, "--since: %s", err);
+				return JW_EXIT_USAGE;
+			}
+			snprintf(since, sizeof(since), "%.3f", d);
+			break;
+		case O_LIMIT:
+			if(jw_parse_long(a.value, 0, 1000000000L, &n, "--limit", err, sizeof(err))){
+				jw_errorf(cmd, "%s", err);
+				return JW_EXIT_USAGE;
+			}
+			snprintf(limit, sizeof(limit), "%ld", n);
+			break;
+		case O_JSON: json = 1; break;
+		case O_DB: db = a.value; break;
+		case O_HELP: fputs(help, stdout); return 0;
+		default: break;
+		}
+	}
+	if(status && strcmp(status, "complete") && strcmp(status, "failed")){
+		jw_errorf(cmd, "--status must be complete or failed (got \"%.40s\")", status);
+		return JW_EXIT_USAGE;
+	}
+	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
+		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+		return JW_EXIT_USAGE;
+	}
+	PGconn *pg = PQconnectdb(db ? db : "");
+	if(PQstatus(pg) != CONNECTION_OK){
+		char *m = PQerrorMessage(pg);
+		size_t l = strlen(m);
+		while(l > 0 && m[l - 1] == '\n'){
+			m[--l] = '\0';
+		}
+		jw_errorf(cmd, "cannot connect to the journal database: %s", m);
+		PQfinish(pg);
+		return JW_EXIT_CONNECT;
+	}
+	const char *params[5] = {session, job, status, since[0] ? since : NULL, limit};
+	PGresult *res = PQexecParams(pg, query, 5, NULL, params, NULL, NULL, 0);
+	int rc = JW_EXIT_OK;
+	if(PQresultStatus(res) != PGRES_TUPLES_OK){
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if(state && !strcmp(state, "42P01")){
+			jw_errorf(cmd, "no journal in database \"%s\": table jobwire_finished_jobs does not exist "
+			          "(is plugin_opt_journal_conninfo pointing here?)", PQdb(pg));
+		}else{
+			jw_errorf(cmd, "query failed: %s", PQresultErrorMessage(res));
+		}
+		rc = JW_EXIT_CONNECT;
+		goto out;
+	}
+	int rows = PQntuples(res);
+	if(!json && rows > 0){
+		printf("%-20s %-32s %-8s %9s %-18s %s\n", "FINISHED (UTC)", "SESSION/JOB", "STATUS", "DURATION", "CODE", "ERROR");
+	}
+	for(int i = 0; i < rows; i++){
+		if(json){
+			printf("%s\n", PQgetvalue(res, i, 7));
+			continue;
+		}
+		char idbuf[300], errbuf[81];
+		snprintf(idbuf, sizeof(idbuf), "%s/%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		snprintf(errbuf, sizeof(errbuf), "%s", PQgetvalue(res, i, 6));
+		for(char *p = errbuf; *p; p++){
+			if((unsigned char)*p < 0x20){
+				*p = ' ';
+			}
+		}
+		printf("%-20s %-32s %-8s %8ss %-18s %s\n", PQgetvalue(res, i, 0), idbuf, PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), errbuf);
+	}
+	if(!json && rows == 0){
+		fprintf(stderr, "no finished jobs match\n");
+	}
+out:
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+}

@@ -1,0 +1,197 @@
+/*
+ * jobwire validate: offline check of event payloads with the same code and
+ * schemas as the broker, with errors located by line and column (syntax)
+ * or JSON pointer (schema).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "event.h"
+#include "json.h"
+#include "schemaset.h"
+#include "topic.h"
+
+static const char help[] =
+	"usage: jobwire validate [TYPE] FILE... | -\n"
+	"\n"
+	"Checks each FILE (or stdin, -) as an event of TYPE, exactly as the broker\n"
+	"would, and prints one line per file: \"FILE: ok (TYPE)\" or\n"
+	"\"FILE:LINE:COL: reason: message\" for a syntax error and\n"
+	"\"FILE: reason: message (field /x, keyword k)\" for a schema error.\n"
+	"Without TYPE the payload's \"type\" member names it.\n"
+	"\n"
+	"  -s, --session S   session the payload is checked against [its session_id, else s]\n"
+	"  -j, --job J       job [its job_id, else j]\n"
+	"      --schemas DIR [JOBWIRE_SCHEMAS, else the installed schemas]\n"
+	"  -q, --quiet       print only problems\n"
+	"\n"
+	"Exit status: 0 all valid, 1 some invalid, 64 bad arguments or unreadable file.\n";
+
+enum { O_SESSION = 1, O_JOB, O_SCHEMAS, O_QUIET, O_HELP };
+
+static const struct jw_opt opts[] = {
+	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"schemas", 0, 1, O_SCHEMAS},
+	{"quiet", 'q', 0, O_QUIET}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
+};
+
+static void line_col(const char *buf, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for(size_t i = 0; i < off && buf[i]; i++){
+		if(buf[i] == '\n'){
+			(*line)++;
+			*col = 1;
+		}else if(((unsigned char)buf[i] & 0xC0) != 0x80){
+			(*col)++;
+		}
+	}
+}
+
+static const char *member_str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	if(o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
+	   && json_object_is_type(v, json_type_string)){
+		return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+/* Returns 0 valid, 1 invalid, -1 unreadable. */
+static int check_file(const struct jw_schemaset *set, const char *path, const char *type,
+                      const char *session, const char *job, int quiet)
+{
+	char err[400];
+	char *buf = NULL;
+	size_t len = 0;
+	if(jw_read_all(path, 16u << 20, &buf, &len, err, sizeof(err))){
+		fprintf(stderr, "jobwire validate: %s\n", err);
+		return -1;
+	}
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	struct json_object *o = NULL;
+	struct jw_json_error je;
+	int rc = 1;
+	/* The broker checks the size before the syntax: so do we. */
+	if(len > JW_DEFAULT_MAX_PAYLOAD){
+		printf("%s: payload_too_large: payload is %zu bytes, limit %u\n", name, len, JW_DEFAULT_MAX_PAYLOAD);
+		goto out;
+	}
+	if(len > 0 && jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &o, &je)){
+		size_t l, c;
+		line_col(buf, je.offset, &l, &c);
+		printf("%s:%zu:%zu: %s: %s\n", name, l, c, jw_reason_name(je.reason), je.message);
+		goto out;
+	}
+	const char *t = type ? type : member_str(o, "type");
+	if(!t){
+		printf("%s: cannot tell the event type: give TYPE or a \"type\" member\n", name);
+		goto out;
+	}
+	/* The topic the payload is checked against: its own ids when valid. */
+	const char *s = session ? session : member_str(o, "session_id");
+	const char *j = job ? job : member_str(o, "job_id");
+	if(!s || !jw_topic_id_valid(s)){
+		s = "s";
+	}
+	if(!j || !jw_topic_id_valid(j)){
+		j = "j";
+	}
+	char topic[512];
+	struct jw_topic tp;
+	if(jw_topic_format(topic, sizeof(topic), "jobs", s, j, t) < 0
+	   || jw_topic_parse("jobs", topic, &tp) != JW_TOPIC_JOB){
+		printf("%s: \"%.64s\" is not an event type name\n", name, t);
+		goto out;
+	}
+	struct jw_verdict v;
+	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
+	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
+		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
+		if(v.field[0] || v.keyword[0]){
+			printf(" (%s%s%s%s%s)", v.field[0] ? "field " : "", v.field,
+			       v.field[0] && v.keyword[0] ? ", " : "", v.keyword[0] ? "keyword " : "", v.keyword);
+		}
+		putchar('\n');
+		goto out;
+	}
+	if(!quiet){
+		printf("%s: ok (%s)\n", name, t);
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	free(buf);
+	return rc;
+}
+
+int jw_cmd_validate(int argc, char **argv)
+{
+	const char *cmd = "validate";
+	const char *session = NULL, *job = NULL, *schemas = NULL;
+	int quiet = 0;
+	char **files = calloc((size_t)argc + 1, sizeof(*files));
+	int nfiles = 0;
+	int rc = JW_EXIT_USAGE;
+	struct jw_schemaset *set = NULL;
+	struct jw_args a;
+	jw_args_init(&a, argc, argv);
+	int id;
+	if(!files){
+		return JW_EXIT_SOFTWARE;
+	}
+	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+		switch(id){
+		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); goto out;
+		case JW_ARGS_DASHDASH: break;
+		case JW_ARGS_POSITIONAL: files[nfiles++] = (char *)a.value; break;
+		case O_SESSION: session = a.value; break;
+		case O_JOB: job = a.value; break;
+		case O_SCHEMAS: schemas = a.value; break;
+		case O_QUIET: quiet = 1; break;
+		case O_HELP: fputs(help, stdout); rc = 0; goto out;
+		default: break;
+		}
+	}
+	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
+		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+		goto out;
+	}
+	char err[600];
+	if(jw_cli_load_schemas(schemas, &set, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		goto out;
+	}
+	const char *type = NULL;
+	int first = 0;
+	struct stat st;
+	/* The first argument is a TYPE when it names a schema and is not a file. */
+	if(nfiles >= 1 && jw_schemaset_find(set, files[0]) && stat(files[0], &st) != 0){
+		type = files[0];
+		first = 1;
+	}
+	if(first >= nfiles){
+		jw_errorf(cmd, "no FILE given (use - for stdin; see --help)");
+		goto out;
+	}
+	int bad = 0, unreadable = 0;
+	for(int i = first; i < nfiles; i++){
+		int r = check_file(set, files[i], type, session, job, quiet);
+		if(r > 0){
+			bad++;
+		}else if(r < 0){
+			unreadable++;
+		}
+	}
+	rc = unreadable ? JW_EXIT_USAGE : bad ? JW_EXIT_FAILED : JW_EXIT_OK;
+out:
+	jw_schemaset_free(set);
+	free(files);
+	return rc;
+}

@@ -1,0 +1,345 @@
+/*
+ * jobwire watch and jobwire wait: both follow the broker's retained state
+ * topics ({prefix}/S/J/state). watch shows every matching job (redrawn in
+ * place on a terminal, one line per change or JSON lines when piped); wait
+ * blocks until one job ends and turns its outcome into the exit status.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "json.h"
+#include "topic.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct job_view {
+	char session[JW_ID_MAX + 1];
+	char job[JW_ID_MAX + 1];
+	char status[16];
+	double progress; /* -1 when unknown */
+	double eta;      /* -1 when unknown */
+	char step[64];
+	char message[160];
+	char error[160];
+};
+
+/* Reads a state payload into v. Returns 0 or -1 when it is not one. */
+static int parse_state(const char *payload, size_t len, struct job_view *v)
+{
+	struct json_object *o = NULL, *x;
+	struct jw_json_error je;
+	memset(v, 0, sizeof(*v));
+	v->progress = v->eta = -1;
+	if(jw_json_parse(payload, len, 64, &o, &je) || !o || !json_object_is_type(o, json_type_object)){
+		json_object_put(o);
+		return -1;
+	}
+	static const struct { const char *k; size_t off, cap; } strs[] = {
+		{"session_id", offsetof(struct job_view, session), JW_ID_MAX + 1},
+		{"job_id", offsetof(struct job_view, job), JW_ID_MAX + 1},
+		{"status", offsetof(struct job_view, status), 16},
+		{"step", offsetof(struct job_view, step), 64},
+		{"message", offsetof(struct job_view, message), 160},
+		{"error", offsetof(struct job_view, error), 160},
+	};
+	for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++){
+		if(json_object_object_get_ex(o, strs[i].k, &x) && json_object_is_type(x, json_type_string)){
+			char *dst = (char *)v + strs[i].off;
+			snprintf(dst, strs[i].cap, "%s", json_object_get_string(x));
+			for(char *p = dst; *p; p++){
+				if((unsigned char)*p < 0x20 || *p == 0x7f){
+					*p = ' '; /* no terminal control characters from the wire */
+				}
+			}
+		}
+	}
+	if(json_object_object_get_ex(o, "progress", &x) && (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))){
+		v->progress = json_object_get_double(x);
+	}
+	if(json_object_object_get_ex(o, "eta_s", &x) && (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))){
+		v->eta = json_object_get_double(x);
+	}
+	json_object_put(o);
+	return v->status[0] && v->job[0] ? 0 : -1;
+}
+
+static void fmt_eta(double s, char *buf, size_t cap)
+{
+	if(s < 0 || !isfinite(s)){
+		snprintf(buf, cap, "-");
+	}else if(s < 60){
+		snprintf(buf, cap, "%.0fs", s);
+	}else if(s < 3600){
+		snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	}else{
+		snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	}
+}
+
+static int terminal(const char *status)
+{
+	return !strcmp(status, "complete") || !strcmp(status, "failed");
+}
+
+static void print_line(FILE *f, const struct job_view *v, int bar)
+{
+	char eta[32], id[300];
+	fmt_eta(v->eta, eta, sizeof(eta));
+	snprintf(id, sizeof(id), "%s/%s", v->session, v->job);
+	const char *text = !strcmp(v->status, "failed") && v->error[0] ? v->error : v->message;
+	if(bar){
+		char b[21];
+		int fill = v->progress < 0 ? 0 : (int)(v->progress / 5.0 + 0.5);
+		for(int i = 0; i < 20; i++){
+			b[i] = i < fill ? '#' : '-';
+		}
+		b[20] = '\0';
+		fprintf(f, "%-28.28s [%s] %5.1f%% %-8s ETA %-6s %-14.14s %.60s\033[K\n", id, b,
+		        v->progress < 0 ? 0.0 : v->progress, v->status, eta, v->step, text);
+	}else{
+		char pct[16] = "-";
+		if(v->progress >= 0){
+			snprintf(pct, sizeof(pct), "%.1f%%", v->progress);
+		}
+		fprintf(f, "%s %s %s eta=%s%s%s%s%s\n", id, v->status, pct, eta,
+		        v->step[0] ? " step=" : "", v->step, text[0] ? " " : "", text);
+	}
+}
+
+static const char watch_help[] =
+	"usage: jobwire watch [--session S] [--job J] [--json] [--exit-when-done]\n"
+	"\n"
+	"Follows the retained state of matching jobs ({prefix}/S/J/state). On a\n"
+	"terminal it redraws a table in place: progress bar, percent, status, ETA,\n"
+	"step and message. Piped, it prints one line per state change, or with\n"
+	"--json the state object itself (one JSON object per line).\n"
+	"\n"
+	"  -s, --session S      one session [all: +]\n"
+	"  -j, --job J          one job [all]\n"
+	"      --json           JSON lines\n"
+	"      --plain          lines even on a terminal\n"
+	"      --exit-when-done stop once every job seen is complete or failed\n"
+	"      --timeout T      stop after T (exit 2)\n"
+	"\n"
+	"Exit status: 0 (Ctrl-C or all done), 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
+
+static const char wait_help[] =
+	"usage: jobwire wait --session S --job J [--timeout T]\n"
+	"\n"
+	"Blocks until the job is complete or failed (from its retained state, so a\n"
+	"job that already ended answers at once) and prints its final state line.\n"
+	"\n"
+	"  -s, --session S   [JOBWIRE_SESSION]\n"
+	"  -j, --job J       [JOBWIRE_JOB]\n"
+	"      --timeout T   give up after T, e.g. 90s, 10m [forever]\n"
+	"      --json        print the final state as JSON\n"
+	"  -q, --quiet       print nothing\n"
+	"\n"
+	"Exit status: 0 complete, 1 failed, 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
+
+enum { O_SESSION = 1, O_JOB, O_JSON, O_PLAIN, O_DONE, O_TIMEOUT, O_QUIET };
+
+static const struct jw_opt opts[] = {
+	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"json", 0, 0, O_JSON},
+	{"plain", 0, 0, O_PLAIN}, {"exit-when-done", 0, 0, O_DONE}, {"timeout", 0, 1, O_TIMEOUT},
+	{"quiet", 'q', 0, O_QUIET}, JW_COMMON_OPTS, {NULL, 0, 0, 0},
+};
+
+#define MAX_VIEW 500
+
+static int follow(int argc, char **argv, int is_wait)
+{
+	const char *cmd = is_wait ? "wait" : "watch";
+	struct jw_conn conn;
+	char err[600];
+	const char *session = is_wait ? getenv("JOBWIRE_SESSION") : NULL;
+	const char *job = is_wait ? getenv("JOBWIRE_JOB") : NULL;
+	int json = 0, plain = 0, until_done = is_wait, quiet = 0;
+	double timeout = -1;
+	int rc = JW_EXIT_USAGE;
+	struct jw_client *cl = NULL;
+	struct job_view *views = NULL;
+	size_t nviews = 0;
+
+	if(jw_conn_init(&conn, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return rc;
+	}
+	struct jw_args a;
+	jw_args_init(&a, argc, argv);
+	int id;
+	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+		switch(id){
+		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return rc;
+		case JW_ARGS_DASHDASH:
+		case JW_ARGS_POSITIONAL:
+			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
+			return rc;
+		case O_SESSION: session = a.value; break;
+		case O_JOB: job = a.value; break;
+		case O_JSON: json = 1; break;
+		case O_PLAIN: plain = 1; break;
+		case O_DONE: until_done = 1; break;
+		case O_QUIET: quiet = 1; break;
+		case O_TIMEOUT:
+			if(jw_parse_duration(a.value, &timeout, err, sizeof(err))){
+				jw_errorf(cmd, "--timeout: %s", err);
+				return rc;
+			}
+			break;
+		default:
+			if(jw_conn_option(&conn, id, a.value, err, sizeof(err)) < 0){
+				jw_errorf(cmd, "%s", err);
+				return rc;
+			}
+		}
+	}
+	if(conn.help){
+		fputs(is_wait ? wait_help : watch_help, stdout);
+		fputs(jw_common_help, stdout);
+		return 0;
+	}
+	if(is_wait && (!session || !job)){
+		jw_errorf(cmd, "need --session and --job (see --help)");
+		return rc;
+	}
+	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
+		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+		return rc;
+	}
+	char topic[512];
+	snprintf(topic, sizeof(topic), "%s/%s/%s/state", conn.prefix, session ? session : "+", job ? job : "+");
+	if(jw_client_open(&conn, NULL, &cl, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_CONNECT;
+	}
+	if(jw_client_subscribe(cl, topic, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		rc = JW_EXIT_CONNECT;
+		goto out;
+	}
+	views = calloc(MAX_VIEW, sizeof(*views));
+	if(!views){
+		rc = JW_EXIT_SOFTWARE;
+		goto out;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	int tty = !is_wait && !json && !plain && isatty(STDOUT_FILENO);
+	int drawn = 0, dirty = 0;
+	double deadline = timeout >= 0 ? jw_now() + timeout : -1, last_draw = 0;
+	rc = JW_EXIT_OK;
+	if(tty){
+		printf("watching %s (Ctrl-C to stop)\n", topic);
+	}
+	while(!stop_flag){
+		double wait = 0.2;
+		if(deadline >= 0){
+			double left = deadline - jw_now();
+			if(left <= 0){
+				if(is_wait && !quiet){
+					fprintf(stderr, "jobwire wait: %s/%s did not end within %gs\n", session, job, timeout);
+				}
+				rc = JW_EXIT_TIMEOUT;
+				break;
+			}
+			wait = left < wait ? left : wait;
+		}
+		struct jw_msg *m = NULL;
+		if(jw_client_next(cl, wait, &m)){
+			struct job_view v;
+			if(m->len > 0 && parse_state(m->payload, m->len, &v) == 0){
+				size_t i;
+				for(i = 0; i < nviews; i++){
+					if(!strcmp(views[i].job, v.job) && !strcmp(views[i].session, v.session)){
+						break;
+					}
+				}
+				if(i == nviews && nviews < MAX_VIEW){
+					nviews++;
+				}
+				if(i < MAX_VIEW){
+					views[i] = v;
+				}
+				if(is_wait){
+					if(terminal(v.status)){
+						if(!quiet){
+							if(json){
+								printf("%s\n", m->payload);
+							}else{
+								print_line(stdout, &v, 0);
+							}
+						}
+						rc = !strcmp(v.status, "complete") ? JW_EXIT_OK : JW_EXIT_FAILED;
+						jw_msg_free(m);
+						break;
+					}
+				}else if(json){
+					printf("%s\n", m->payload);
+					fflush(stdout);
+				}else if(!tty){
+					print_line(stdout, &v, 0);
+					fflush(stdout);
+				}
+				dirty = 1;
+			}
+			jw_msg_free(m);
+		}
+		if(tty && dirty && jw_now() - last_draw >= 0.1){
+			/* Redraw in place: back to the first row, then every job. */
+			if(drawn){
+				printf("\033[%dA", drawn);
+			}
+			for(size_t i = 0; i < nviews; i++){
+				print_line(stdout, &views[i], 1);
+			}
+			printf("\033[J");
+			fflush(stdout);
+			drawn = (int)nviews;
+			dirty = 0;
+			last_draw = jw_now();
+		}
+		if(!is_wait && until_done && nviews > 0){
+			size_t done = 0;
+			for(size_t i = 0; i < nviews; i++){
+				done += (size_t)terminal(views[i].status);
+			}
+			if(done == nviews && (!tty || !dirty)){
+				break;
+			}
+		}
+	}
+out:
+	jw_client_close(cl);
+	free(views);
+	return rc;
+}
+
+int jw_cmd_watch(int argc, char **argv)
+{
+	return follow(argc, argv, 0);
+}
+
+int jw_cmd_wait(int argc, char **argv)
+{
+	return follow(argc, argv, 1);
+}
