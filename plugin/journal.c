@@ -558,6 +558,12 @@ static bool permanent_error(PGresult *r)
 	       || !strcmp(s, "42804") || !strncmp(s, "54", 2);
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static int connect_db(struct jw_journal *j)
 {
 	PGconn *c;
@@ -592,6 +598,9 @@ static int connect_db(struct jw_journal *j)
 		}
 		wait_socket(c, st == PGRES_POLLING_WRITING ? POLLOUT : POLLIN);
 	}
+	/* NOTICEs ("already exists, skipping") would go to the broker's
+	 * stderr: the journal reports through its stats and the broker log. */
+	PQsetNoticeProcessor(c, ignore_notice, NULL);
 	j->conn = c;
 	/* The same statements a DBA applies by hand (all IF NOT EXISTS). */
 	r = run(j, JW_JOURNAL_SQL, 0, NULL);
