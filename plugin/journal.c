@@ -41,7 +41,7 @@
 #include "persist.h"
 
 #define SEGMENT_MAX_DEFAULT (4u * 1024u * 1024u)
-#define BATCH_MAX_DEFAULT 1000u
+#define BATCH_MAX_DEFAULT 2000u
 #define BATCH_MAX_LIMIT 4000u       /* 16 parameters a row: under libpq's 65535 */
 #define SYNC_INTERVAL_MS 100
 #define BACKOFF_FIRST_MS 100
