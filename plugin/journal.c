@@ -49,6 +49,7 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define QUERY_TIMEOUT_MS 60000
 #define POLL_SLICE_MS 100
+#define GATHER_MS 20 /* after a partial batch: let the next one fill up */
 #define DEAD_LETTER_NAME "journal-dead-letter.jsonl"
 
 /* One record read back from the spool. */
@@ -1093,6 +1094,20 @@ static void *journal_main(void *arg)
 		backoff = 0;
 		set_state(j, JW_JOURNAL_UP);
 		advance(j, &b);
+		if(b.n < j->batch_max){
+			/* A partial batch: the spool is caught up. Waiting a little
+			 * before the next turns a trickle of finishing jobs into
+			 * batches (one commit and one checkpoint fsync per batch)
+			 * instead of a transaction per job, at the cost of at most
+			 * GATHER_MS more journal lag. Under load batches are full and
+			 * there is no wait. */
+			pthread_mutex_lock(&j->lock);
+			if(!j->stopping){
+				struct timespec ts = mono_abs(mono_ms() + GATHER_MS);
+				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+			}
+			pthread_mutex_unlock(&j->lock);
+		}
 		batch_clear(&b);
 	}
 	batch_clear(&b);
