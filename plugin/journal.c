@@ -1231,6 +1231,19 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	atomic_init(&j->oldest_ms, 0);
 	atomic_init(&j->replay_done, false);
 
+	/* Checks the conninfo here, where a mistake can stop the start. The
+	 * parser's message is not repeated: it may quote part of a password. */
+	{
+		char *perr = NULL;
+		PQconninfoOption *opts = PQconninfoParse(j->conninfo, &perr);
+
+		if(!opts){
+			PQfreemem(perr);
+			snprintf(err, errlen, "plugin_opt_pg_conninfo is not a valid libpq connection string or URI");
+			goto fail;
+		}
+		PQconninfoFree(opts);
+	}
 	if(ensure_dir(j->dir, err, errlen) != 0){
 		goto fail;
 	}

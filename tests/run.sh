@@ -54,6 +54,9 @@ export JW_BROKER_PRELOAD="$asan:$ubsan"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure -j"$jobs" -L 'unit|conformance')
+# The journal's threads with PostgreSQL, instrumented (its broker-hosted
+# integration tests skip themselves under the preload: lib_pg.sh).
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 CK_FORK=no "$root/tests/with_pg.sh" ./tests/test_journal)
 (cd build-asan && ctest --output-on-failure -j"$jobs" -L integration)
 
 step "ThreadSanitizer: the job-log writer thread and the journal's threads"

@@ -7,6 +7,7 @@
 # without blocking the rest, and the stats message shows the journal.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
+jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
 data=$JW_TMP/data

@@ -4,6 +4,7 @@
 # job has exactly one row.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
+jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
 for n in a b; do

@@ -6,6 +6,7 @@
 # be finished then.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
+jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
 jw_pg_stop

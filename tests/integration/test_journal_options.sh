@@ -54,9 +54,20 @@ refused "plugin_opt_journal_events must be a comma-separated list" \
 refused "plugin_opt_node_name must be 1 to 255 bytes" \
 	"plugin_opt_node_name $(printf 'n%.0s' $(seq 300))"
 
-# A conninfo libpq rejects: the broker runs, the journal is down, the rest works.
+# libpq's parser writes its complaint through gettext: not under the
+# sanitizer preload (see lib_pg.sh).
+if [ -z "${JW_BROKER_PRELOAD:-}" ]; then
+	refused "plugin_opt_pg_conninfo is not a valid libpq connection string" \
+		"plugin_opt_data_dir $data" "plugin_opt_pg_conninfo host=127.0.0.1 password='sekret"
+fi
+
+# A conninfo libpq cannot connect with: the broker runs, the journal is
+# down, the rest works. Not with the sanitizer preload (see lib_pg.sh).
+if [ -n "${JW_BROKER_PRELOAD:-}" ]; then
+	jw_done
+fi
 JW_PLUGIN_OPTS="plugin_opt_data_dir $data
-plugin_opt_pg_conninfo host=127.0.0.1 port=notaport password=sekret
+plugin_opt_pg_conninfo host=127.0.0.1 port=1 connect_timeout=1 password=sekret
 plugin_opt_stats_interval 0.5"
 jw_start_broker garbage
 jw_pub -q 1 -t jobs/g/j1/complete -m '{}'
