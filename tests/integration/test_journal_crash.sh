@@ -40,5 +40,6 @@ while [ $SECONDS -lt $deadline ]; do
 	sleep 0.5
 done
 jw_assert_eq "every acknowledged job has its row after kill -9 and restart" 0 "$missing"
+for _ in $(seq 50); do grep -q 'spool left by the previous run is in PostgreSQL' "$JW_LOG" && break; sleep 0.1; done
 jw_check "the restart logged the replay" grep -q 'spool left by the previous run is in PostgreSQL' "$JW_LOG"
 jw_done
