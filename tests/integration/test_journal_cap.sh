@@ -3,7 +3,8 @@
 # plugin_opt_spool_max; then they are refused (PUBACK 0x87 and a
 # journal_full notice) instead of being acknowledged and lost. Everything
 # acknowledged reaches PostgreSQL once it is back, and the refused jobs can
-# be finished then.
+# be finished then. A clean shutdown in between leaves the spool for the
+# next start.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
 jw_pg_skip_under_preload
@@ -32,6 +33,14 @@ first_refused=$(head -1 "$JW_TMP/refused" | cut -d' ' -f1)
 jw_check "a refused job did not finish in the job table" bash -c \
 	"! mosquitto_sub -h 127.0.0.1 -p $JW_PORT -t jobs/cap/$first_refused/state -C 1 -W 2 2>/dev/null | grep -q complete"
 
+# A clean shutdown while PostgreSQL is down: within the deadline, the rest
+# left spooled, and the next start replays it.
+t0=$SECONDS
+kill "$JW_PID"
+wait "$JW_PID" 2>/dev/null
+jw_check "clean shutdown within its deadline with PostgreSQL down ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 8
+jw_check "records left spooled at shutdown" bash -c "ls '$data'/journal/*.spool >/dev/null && test \$(cat '$data'/journal/*.spool | wc -c) -gt 10000"
+jw_start_broker b
 jw_pg_resume || jw_fail "PostgreSQL did not restart"
 deadline=$((SECONDS + 30))
 while [ $SECONDS -lt $deadline ]; do
