@@ -471,27 +471,20 @@ static void wait_socket(PGconn *c, short events)
 	}
 }
 
-static void cancel_query(PGconn *c)
-{
-	PGcancel *cn = PQgetCancel(c);
-	char buf[256];
-
-	if(cn){
-		PQcancel(cn, buf, sizeof(buf));
-		PQfreeCancel(cn);
-	}
-}
-
 /* Sends sql (with n text parameters, or as a simple multi-statement query
  * when vals is NULL) and returns its last result (caller PQclears), or
  * NULL when the connection failed, the query timed out or a stop aborted
- * it (the connection is then closed). */
+ * it (the connection is then closed). The connection is non-blocking, so
+ * nothing here waits longer than POLL_SLICE_MS without checking for a stop:
+ * a stalled server is simply dropped (no PQcancel, which would block on
+ * it); a statement it was running commits or not, and ON CONFLICT makes
+ * the retry harmless either way. */
 static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *const *vals)
 {
 	PGconn *c = j->conn;
 	PGresult *res, *last = NULL;
 	int64_t deadline = mono_ms() + QUERY_TIMEOUT_MS;
-	int sent;
+	int sent, flushed;
 
 	sent = vals ? PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQsendQuery(c, sql);
 	if(!sent){
@@ -500,21 +493,28 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 		return NULL;
 	}
 	for(;;){
-		while(PQisBusy(c)){
+		/* Push the query out (a big batch may not fit the socket buffer),
+		 * then read until the result is complete. */
+		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))){
 			if(aborting(j) || mono_ms() > deadline){
-				cancel_query(c);
 				set_last_error(j, aborting(j) ? "interrupted by shutdown" : "query timed out");
-				disconnect(j);
 				PQclear(last);
+				disconnect(j);
 				return NULL;
 			}
-			wait_socket(c, POLLIN);
+			wait_socket(c, flushed == 1 ? (short)(POLLIN | POLLOUT) : (short)POLLIN);
 			if(!PQconsumeInput(c)){
 				set_last_error(j, PQerrorMessage(c));
-				disconnect(j);
 				PQclear(last);
+				disconnect(j);
 				return NULL;
 			}
+		}
+		if(flushed < 0){
+			set_last_error(j, PQerrorMessage(c));
+			PQclear(last);
+			disconnect(j);
+			return NULL;
 		}
 		res = PQgetResult(c);
 		if(!res){
@@ -602,6 +602,11 @@ static int connect_db(struct jw_journal *j)
 	/* NOTICEs ("already exists, skipping") would go to the broker's
 	 * stderr: the journal reports through its stats and the broker log. */
 	PQsetNoticeProcessor(c, ignore_notice, NULL);
+	if(PQsetnonblocking(c, 1) != 0){
+		set_last_error(j, PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
 	j->conn = c;
 	/* The same statements a DBA applies by hand (all IF NOT EXISTS). */
 	r = run(j, JW_JOURNAL_SQL, 0, NULL);
