@@ -78,8 +78,9 @@ void jw_journal_last_error(struct jw_journal *j, char *buf, size_t buflen);
 /*
  * Broker thread, at shutdown. Asks the journal thread to copy what is
  * spooled into PostgreSQL, waits up to deadline_ms, then interrupts it
- * (cancelling a running query), syncs the spool and frees j. What is not
- * in PostgreSQL stays spooled for the next start. NULL is a no-op.
+ * (dropping the connection, whatever it is doing), syncs the spool and
+ * frees j. What is not in PostgreSQL stays spooled for the next start.
+ * NULL is a no-op.
  */
 void jw_journal_stop(struct jw_journal *j, int deadline_ms);
 
