@@ -1077,3 +1077,27 @@ void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *ar
 			fn(jobs->slots[i], arg);
 	}
 }
+
+bool jw_job_summary(const struct jw_job *j, struct jw_job_summary *out)
+{
+	const struct jw_job_end *e = j->end;
+
+	memset(out, 0, sizeof(*out));
+	out->retryable = -1;
+	if(!e || !jw_job_finished(j))
+		return false;
+	out->has_started = (j->flags & JW_JF_STARTED) != 0;
+	out->started_ms = j->started_ms;
+	out->has_progress = (j->flags & JW_JF_PROGRESS) != 0;
+	out->progress = j->progress;
+	out->has_duration = (e->flags & JW_EF_DURATION) != 0;
+	out->duration_s = e->duration_s;
+	out->finished_ms = e->finished_ms;
+	out->error = e->error;
+	out->code = e->code;
+	out->result = e->result;
+	if(e->flags & JW_EF_HAS_RETRYABLE)
+		out->retryable = (e->flags & JW_EF_RETRYABLE) ? 1 : 0;
+	out->broker_generated = (e->flags & JW_EF_BROKER_GEN) != 0;
+	return true;
+}

@@ -188,4 +188,25 @@ void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *ar
 /* Applying a cancel: a set flag shows in the state as cancel_requested. */
 bool jw_job_cancel_requested(const struct jw_job *j);
 
+
+/* What the journal records of a finished job (see core/journal_rec.h).
+ * Strings point into the job and stay valid until the job changes. */
+struct jw_job_summary {
+	bool has_started;     /* started_ms holds the first started event's ts */
+	int64_t started_ms;
+	bool has_progress;
+	double progress;      /* overall percent last known */
+	bool has_duration;
+	double duration_s;
+	int64_t finished_ms;  /* the terminal event's ts, else receipt */
+	const char *error;    /* failed only, else NULL */
+	const char *code;
+	const char *result;   /* complete: the result object's JSON text, or NULL */
+	int retryable;        /* -1 not given, 0, 1 */
+	bool broker_generated;
+};
+
+/* Fills out for j; returns false (out zeroed) when j is not finished. */
+bool jw_job_summary(const struct jw_job *j, struct jw_job_summary *out);
+
 #endif

@@ -888,3 +888,90 @@ out:
 	errno = saved;
 	return rc;
 }
+
+/* ---- the queue view: every record in order from an offset ---- */
+
+int jw_kvlog_read(const char *path, uint64_t from, uint64_t limit,
+                  int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+                  void *arg, uint64_t *end)
+{
+	unsigned char *buf = NULL;
+	size_t bufcap = 0;
+	uint64_t off = from;
+	int fd, rc = 0, saved = 0;
+
+	*end = from;
+	fd = open_retry(path, O_RDONLY, 0);
+	if(fd < 0){
+		return -1;
+	}
+	for(;;){
+		unsigned char hdr[KV_HDR];
+		uint32_t klen, vlen, body, crc;
+		size_t need;
+		ssize_t got;
+
+		if(limit != UINT64_MAX && off + KV_HDR > limit){
+			break;
+		}
+		got = pread_full(fd, hdr, KV_HDR, off);
+		if(got < 0){
+			rc = -1;
+			saved = errno;
+			break;
+		}
+		if((size_t)got < KV_HDR){
+			break;
+		}
+		klen = get_le32(hdr + 4);
+		vlen = get_le32(hdr + 8);
+		if(get_le32(hdr) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
+		   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
+			break;
+		}
+		body = vlen == KV_DELETED ? 0 : vlen;
+		need = (size_t)klen + body;
+		if(limit != UINT64_MAX && off + KV_HDR + need > limit){
+			break;
+		}
+		if(need + 1 > bufcap){
+			unsigned char *grown = realloc(buf, need + 1);
+			if(!grown){
+				rc = -1;
+				saved = ENOMEM;
+				break;
+			}
+			buf = grown;
+			bufcap = need + 1;
+		}
+		got = pread_full(fd, buf, need, off + KV_HDR);
+		if(got < 0){
+			rc = -1;
+			saved = errno;
+			break;
+		}
+		if((size_t)got < need){
+			break;
+		}
+		crc = crc32c(0, hdr, 12);
+		crc = crc32c(crc, buf, need);
+		if(crc != get_le32(hdr + 12) || memchr(buf, '\0', klen)){
+			break;
+		}
+		/* The key is handed over NUL-terminated: move the value up one. */
+		memmove(buf + klen + 1, buf + klen, body);
+		buf[klen] = '\0';
+		off += KV_HDR + need;
+		*end = off;
+		rc = fn((const char *)buf, vlen == KV_DELETED ? NULL : buf + klen + 1, body, off, arg);
+		if(rc != 0){
+			break;
+		}
+	}
+	free(buf);
+	close(fd);
+	if(rc == -1 && saved){
+		errno = saved;
+	}
+	return rc;
+}

@@ -65,4 +65,20 @@ int jw_kvlog_replay(const char *path,
  */
 int jw_kvlog_compact(const char *path, struct jw_kvlog_replay_stats *st, char *err, size_t errlen);
 
+/*
+ * Reads path in file order from offset from (which must be a record
+ * boundary: 0, or an end offset reported here), calling fn for each good
+ * record that ends at or before limit (UINT64_MAX: no limit) with its key,
+ * its value (NULL for a deletion), its length and the offset just past it.
+ * Stops at limit, at the end of the file, or at the first torn record
+ * (same rule as replay). fn returning non-zero stops the read and is
+ * returned. *end gets the end offset of the last record handed to fn (from
+ * when none). Unlike replay, every record is seen, in order: this is the
+ * queue view of the same file format (the journal spool). Returns 0, fn's
+ * value, or -1 with errno set (a missing file is ENOENT).
+ */
+int jw_kvlog_read(const char *path, uint64_t from, uint64_t limit,
+                  int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+                  void *arg, uint64_t *end);
+
 #endif

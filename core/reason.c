@@ -26,6 +26,7 @@ static const char *const names[JW_REASON__COUNT] = {
         [JW_REASON_PROGRESS_BACKWARDS] = "progress_backwards",
         [JW_REASON_UNKNOWN_JOB] = "unknown_job",
         [JW_REASON_TOO_MANY_JOBS] = "too_many_jobs",
+        [JW_REASON_JOURNAL_FULL] = "journal_full",
 };
 
 const char *jw_reason_name(enum jw_reason reason)

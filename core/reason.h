@@ -27,6 +27,7 @@ enum jw_reason {
 	JW_REASON_PROGRESS_BACKWARDS,  /* overall progress would decrease */
 	JW_REASON_UNKNOWN_JOB,         /* control for a job the broker never saw */
 	JW_REASON_TOO_MANY_JOBS,       /* table full of unfinished jobs */
+	JW_REASON_JOURNAL_FULL,        /* journal spool full (or unwritable) */
 	JW_REASON__COUNT
 };
 

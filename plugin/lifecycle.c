@@ -188,6 +188,19 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 	}
 	state_changed(p, res.job, true, now);
 	persist_job(p, res.job, now);
+	{
+		/* Broker-generated: nobody to refuse, so a full spool is counted
+		 * (journal.lost) and logged by the stats. */
+		struct jw_topic t;
+		memset(&t, 0, sizeof(t));
+		snprintf(t.session, sizeof(t.session), "%s", session);
+		snprintf(t.job, sizeof(t.job), "%s", job);
+		snprintf(t.event, sizeof(t.event), "failed");
+		if(jw_journal__record(p, &t, NULL, text, len, &v)){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: journal: could not spool the failure of %s/%s: %s",
+					session, job, v.message);
+		}
+	}
 out:
 	json_object_put(ev);
 }
@@ -249,6 +262,7 @@ void jw_lifecycle__tick(struct jw_plugin *p)
 	if(now.mono_ms >= p->next_health_ms){
 		p->next_health_ms = now.mono_ms + 1000;
 		log_persist_health(p);
+		jw_journal__tick(p);
 	}
 	if(p->opt.stats_interval > 0 && now.mono_ms >= p->next_stats_ms){
 		p->next_stats_ms = now.mono_ms + (int64_t)(p->opt.stats_interval * 1000);

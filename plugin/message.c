@@ -154,12 +154,26 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	if(kind != JW_TOPIC_JOB){
 		return MOSQ_ERR_SUCCESS;
 	}
+	/* A terminal event the journal cannot take is refused before it
+	 * changes anything, rather than acknowledged and lost. */
+	if(jw_journal__refuse(p, &t, &v)){
+		jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
+		rc = MOSQ_ERR_ACL_DENIED;
+		goto out;
+	}
 	switch(jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v)){
 		case JW_APPLY_REJECT:
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
 			rc = MOSQ_ERR_ACL_DENIED;
 			goto out;
 		case JW_APPLY_DUPLICATE:
+			/* Spooled again (PostgreSQL keeps the first): if the first
+			 * copy could not be spooled, this retry is how it gets in. */
+			if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
+				jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
+				rc = MOSQ_ERR_ACL_DENIED;
+				goto out;
+			}
 			/*
 			 * A QoS 1 retransmission of the terminal event: the publisher
 			 * must get a normal PUBACK, so the message is accepted, but
@@ -178,6 +192,14 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	added = add_ts(p, ed, obj);
 	if(added == 0){
 		p->counters.ts_added++;
+	}
+	/* Into the spool (one write) before the broker acknowledges. If even
+	 * that fails the publisher is refused and retries; its retry is a
+	 * duplicate, spooled above. */
+	if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
+		jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
+		rc = MOSQ_ERR_ACL_DENIED;
+		goto out;
 	}
 	jw_notice__count_accept(p, t.event);
 out:
@@ -231,7 +253,14 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	if(kind == JW_TOPIC_JOB){
-		int outcome = jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v);
+		int outcome;
+
+		if(jw_journal__refuse(p, &t, &v)){
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
+			json_object_put(obj);
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		outcome = jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v);
 
 		if(outcome == JW_APPLY_REJECT){
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
@@ -241,6 +270,11 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 		if(outcome == JW_APPLY_DUPLICATE){
 			json_object_put(obj);
 			return MOSQ_ERR_ACL_DENIED; /* already delivered once */
+		}
+		if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
+			json_object_put(obj);
+			return MOSQ_ERR_ACL_DENIED;
 		}
 		jw_notice__count_accept(p, t.event);
 	}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -38,6 +39,8 @@ static int parse_size(const char *key, const char *value, size_t min,
 		mult = 1024;
 	}else if(!strcmp(end, "M") || !strcmp(end, "MiB")){
 		mult = 1024 * 1024;
+	}else if(!strcmp(end, "G") || !strcmp(end, "GiB")){
+		mult = 1024ULL * 1024 * 1024;
 	}else if(*end){
 		goto bad;
 	}
@@ -51,9 +54,32 @@ static int parse_size(const char *key, const char *value, size_t min,
 	return 0;
 bad:
 	mosquitto_log_printf(MOSQ_LOG_ERR,
-			"jobwire: plugin_opt_%s must be a whole number (optionally with k or M), got \"%s\"",
+			"jobwire: plugin_opt_%s must be a whole number (optionally with k, M or G), got \"%s\"",
 			key, value ? value : "");
 	return -1;
+}
+
+/* "a,b,c": event type names, no empty item. */
+static bool journal_events_valid(const char *list)
+{
+	size_t item = 0;
+
+	for(const char *c = list;; c++){
+		if(*c == ',' || *c == '\0'){
+			if(item == 0 || item > 64){
+				return false;
+			}
+			if(*c == '\0'){
+				return true;
+			}
+			item = 0;
+			continue;
+		}
+		if(!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '-')){
+			return false;
+		}
+		item++;
+	}
 }
 
 /* A decimal number (e.g. "0.5", "30") within [min, max]. */
@@ -134,6 +160,7 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
 	opt->jwt_leeway = 30;
+	opt->spool_max = JW_DEFAULT_SPOOL_MAX;
 
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key;
@@ -198,6 +225,26 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 			if(parse_size(key, value, 0, 3600, &n)) goto fail;
 			opt->jwt_leeway = (int64_t)n;
 			opt->jwt_leeway_set = true;
+		}else if(!strcmp(key, "pg_conninfo")){
+			/* Never logged: a conninfo may hold password=. */
+			if(set_string(&opt->pg_conninfo, key, value)) goto fail;
+		}else if(!strcmp(key, "node_name")){
+			if(set_string(&opt->node_name, key, value)) goto fail;
+			if(!*opt->node_name || strlen(opt->node_name) > 255){
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+						"jobwire: plugin_opt_node_name must be 1 to 255 bytes");
+				goto fail;
+			}
+		}else if(!strcmp(key, "spool_max")){
+			if(parse_size(key, value, 64u * 1024u, SIZE_MAX / 2, &opt->spool_max)) goto fail;
+		}else if(!strcmp(key, "journal_events")){
+			if(set_string(&opt->journal_events, key, value)) goto fail;
+			if(!journal_events_valid(opt->journal_events)){
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+						"jobwire: plugin_opt_journal_events must be a comma-separated list of event types (a-z 0-9 _ -), got \"%s\"",
+						value);
+				goto fail;
+			}
 		}else if(!strcmp(key, "acl_fallback")){
 			if(value && !strcmp(value, "auto")){
 				opt->acl_fallback = JW_ACL_AUTO;
@@ -226,6 +273,20 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 		opt->prefix = strdup("jobs");
 		if(!opt->prefix) goto fail;
 	}
+	if(opt->pg_conninfo && !opt->data_dir){
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+				"jobwire: plugin_opt_pg_conninfo needs plugin_opt_data_dir (the journal spools there)");
+		goto fail;
+	}
+	if(!opt->node_name){
+		char host[256];
+		if(gethostname(host, sizeof(host)) != 0 || !host[0]){
+			snprintf(host, sizeof(host), "localhost");
+		}
+		host[sizeof(host) - 1] = '\0';
+		opt->node_name = strdup(host);
+		if(!opt->node_name) goto fail;
+	}
 	return 0;
 fail:
 	jw_options__cleanup(opt);
@@ -245,6 +306,12 @@ void jw_options__cleanup(struct jw_options *opt)
 	opt->jwt_public_key_file = NULL;
 	opt->jwt_issuer = NULL;
 	opt->jwt_audience = NULL;
+	free(opt->pg_conninfo);
+	free(opt->node_name);
+	free(opt->journal_events);
+	opt->pg_conninfo = NULL;
+	opt->node_name = NULL;
+	opt->journal_events = NULL;
 	opt->schemas_dir = NULL;
 	opt->prefix = NULL;
 	opt->data_dir = NULL;

@@ -93,6 +93,7 @@ static void context_free(struct jw_plugin *p)
 	if(!p){
 		return;
 	}
+	jw_journal__cleanup(p);
 	jw_lifecycle__cleanup(p);
 	jw_auth__cleanup(p);
 	jw_schemaset_free(p->schemas);
@@ -207,7 +208,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		jw_lifecycle__now(&now);
 		p->started_mono_ms = now.mono_ms;
 	}
-	if(jw_lifecycle__init(p)){
+	if(jw_lifecycle__init(p) || jw_journal__init(p)){
 		context_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}

@@ -53,7 +53,14 @@ struct jw_options {
 	char *jwt_audience;
 	int64_t jwt_leeway;          /* s */
 	bool jwt_leeway_set;
+	/* Journal (docs/journal.md). */
+	char *pg_conninfo;           /* NULL: journal off; never logged */
+	char *node_name;             /* default: the host name */
+	size_t spool_max;            /* bytes not yet in PostgreSQL */
+	char *journal_events;        /* comma list of extra types, or NULL */
 };
+
+#define JW_DEFAULT_SPOOL_MAX (256u * 1024u * 1024u)
 
 /* Counters since start. Per-type counts are indexed like the schema set's
  * sorted type list at the time of counting; they are kept by name in
@@ -78,6 +85,8 @@ struct jw_counters {
 	uint64_t state_failures;
 	uint64_t persist_dropped; /* records that could not be queued (memory) */
 	uint64_t restore_failures;
+	uint64_t journal_refused;  /* terminal events refused: spool full or failing */
+	uint64_t journal_lost;     /* broker-generated records that found the spool full */
 	struct jw_type_count *types;
 	size_t ntypes;
 	size_t captypes;
@@ -90,6 +99,7 @@ struct jw_clock;
 struct json_object;
 struct jw_auth;
 struct mosquitto_evt_acl_check;
+struct jw_journal;
 
 struct jw_plugin {
 	void *identifier;
@@ -116,6 +126,10 @@ struct jw_plugin {
 	uint64_t log_suppressed;
 	struct jw_ts_cache ts_cache;  /* "ts" text of the current second */
 	struct jw_auth *auth;         /* NULL: JWT authentication off */
+	struct jw_journal *journal;   /* NULL: journal off */
+	uint64_t journal_changes_seen;
+	uint64_t journal_dead_seen;
+	bool journal_replay_logged;
 };
 
 /* options.c */
@@ -150,6 +164,20 @@ void jw_auth__tick(struct jw_plugin *p);
 int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check *ed);
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
                     uint64_t *expired, size_t *connected);
+/* journal_glue.c: the broker side of the PostgreSQL journal. */
+int jw_journal__init(struct jw_plugin *p);
+void jw_journal__cleanup(struct jw_plugin *p);
+void jw_journal__tick(struct jw_plugin *p);
+/* Before applying an event: true (v filled, journal_full) when it is a
+ * terminal event the spool has no room for. */
+bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw_verdict *v);
+/* After an accepted (or duplicate terminal) event: spools its record when
+ * the journal wants it. client NULL: broker-generated. Returns 0, or -1
+ * with v filled (the record could not be spooled). */
+int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
+                       const struct mosquitto *client, const void *payload,
+                       size_t len, struct jw_verdict *v);
+struct json_object *jw_journal__stats_json(struct jw_plugin *p, const struct jw_clock *now);
 
 /* stats.c */
 void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);

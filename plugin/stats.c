@@ -111,6 +111,7 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	add_u64(state, "failures", p->counters.state_failures);
 	json_object_object_add(o, "state", state);
 	json_object_object_add(o, "persistence", persist_json(p));
+	json_object_object_add(o, "journal", jw_journal__stats_json(p, now));
 	add_u64(schemas, "types", jw_schemaset_count(p->schemas));
 	add_u64(schemas, "reloads", p->counters.reloads);
 	add_u64(schemas, "reload_failures", p->counters.reload_failures);

@@ -5,7 +5,7 @@
 # broker under valgrind, then rebuilds with ASan+UBSan and runs
 # them all again (the broker preloads the sanitizer runtimes to host the
 # instrumented plugin), and runs the writer thread's tests under
-# ThreadSanitizer.
+# ThreadSanitizer (the journal's against a private PostgreSQL cluster).
 #   JW_SKIP_INSTALL=1  skip the package check (faster local iteration)
 #   JW_QUICK=1         stop after the first build's tests
 set -euo pipefail
@@ -54,10 +54,15 @@ export JW_BROKER_PRELOAD="$asan:$ubsan"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure -j"$jobs" -L 'unit|conformance')
+# The journal's threads with PostgreSQL, instrumented (its broker-hosted
+# integration tests skip themselves under the preload: lib_pg.sh).
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 CK_FORK=no "$root/tests/with_pg.sh" ./tests/test_journal)
 (cd build-asan && ctest --output-on-failure -j"$jobs" -L integration)
 
-step "ThreadSanitizer: the job-log writer thread"
+step "ThreadSanitizer: the job-log writer thread and the journal's threads"
 unset JW_BROKER_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 cmake -S . -B build-tsan -DJW_WERROR=ON -DJW_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DJW_BENCH=OFF >/dev/null
-cmake --build build-tsan -j"$jobs" --target test_persist test_kvlog
+cmake --build build-tsan -j"$jobs" --target test_persist test_kvlog test_journal
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no ctest --output-on-failure -R 'test_persist|test_kvlog')
+# The journal thread against a real PostgreSQL (a private cluster).
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no "$root/tests/with_pg.sh" ./tests/test_journal)

@@ -122,6 +122,7 @@ START_TEST(reason_names)
 	        "progress_backwards",
 	        "unknown_job",
 	        "too_many_jobs",
+	        "journal_full",
 	};
 	int i;
 

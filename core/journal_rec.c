@@ -1,0 +1,423 @@
+/*
+ * Journal records (journal_rec.h): encode on the broker thread, decode on
+ * the journal thread. The spool form, one JSON object:
+ *
+ *   {"k":"f"|"e", "s":session, "j":job, "t":type, "ev":<event>,
+ *    "err":<json>, "code":<json>, "res":<json>, "rt":bool,
+ *    "st":ms, "fin":ms, "dur":s, "prog":pct, "cid":str, "user":str,
+ *    "bg":bool, "node":str, "seq":n, "at":ms}
+ *
+ * Absent members are SQL NULL. Member names are short because the spool
+ * holds one record per finished job until PostgreSQL has it.
+ */
+#include "journal_rec.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+
+/* Deep enough for any event the broker accepts (plugin_opt_max_depth is
+ * at most 1000) plus the record around it. */
+#define DECODE_MAX_DEPTH 1010
+
+const char *const jw_journal_finished_columns[JW_JOURNAL_FINISHED_COLS] = {
+	"session_id", "job_id", "status", "error", "code", "retryable", "result",
+	"final_event", "started_at", "finished_at", "duration_s", "final_progress",
+	"client_id", "username", "broker_generated", "node",
+};
+
+const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS] = {
+	"session_id", "job_id", "type", "event", "event_ts", "seq", "client_id",
+	"username", "node",
+};
+
+/* ---- encoding ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void add(struct buf *b, const char *s, size_t n)
+{
+	if(b->oom){
+		return;
+	}
+	if(b->len + n + 1 > b->cap){
+		size_t cap = b->cap ? b->cap : 256;
+		char *grown;
+
+		while(cap < b->len + n + 1){
+			cap *= 2;
+		}
+		grown = realloc(b->p, cap);
+		if(!grown){
+			b->oom = true;
+			return;
+		}
+		b->p = grown;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void add_s(struct buf *b, const char *s)
+{
+	add(b, s, strlen(s));
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped; other
+ * bytes copied (the broker's strings are UTF-8 already). */
+static void add_str(struct buf *b, const char *s)
+{
+	const char *run = s;
+
+	add(b, "\"", 1);
+	for(; *s; s++){
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+
+		if(c >= 0x20 && c != '"' && c != '\\'){
+			continue;
+		}
+		add(b, run, (size_t)(s - run));
+		if(c == '"' || c == '\\'){
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			add(b, esc, 2);
+		}else{
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			add(b, esc, 6);
+		}
+		run = s + 1;
+	}
+	add(b, run, (size_t)(s - run));
+	add(b, "\"", 1);
+}
+
+static void member(struct buf *b, const char *key)
+{
+	add(b, ",\"", 2);
+	add_s(b, key);
+	add(b, "\":", 2);
+}
+
+static void member_str(struct buf *b, const char *key, const char *v)
+{
+	if(v){
+		member(b, key);
+		add_str(b, v);
+	}
+}
+
+static void member_raw(struct buf *b, const char *key, const char *json, size_t n)
+{
+	if(json){
+		member(b, key);
+		add(b, json, n);
+	}
+}
+
+static void member_i64(struct buf *b, const char *key, int64_t v)
+{
+	char num[32];
+
+	member(b, key);
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	add_s(b, num);
+}
+
+static void member_num(struct buf *b, const char *key, double v)
+{
+	char num[40];
+
+	if(!isfinite(v)){
+		return;
+	}
+	member(b, key);
+	snprintf(num, sizeof(num), "%.17g", v);
+	add_s(b, num);
+}
+
+char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
+{
+	struct buf b = {0};
+
+	if(!r || !r->session || !r->job || !r->type || !r->event || !r->node){
+		return NULL;
+	}
+	add_s(&b, r->kind == JW_JOURNAL_FINISHED ? "{\"k\":\"f\"" : "{\"k\":\"e\"");
+	member_str(&b, "s", r->session);
+	member_str(&b, "j", r->job);
+	member_str(&b, "t", r->type);
+	member_raw(&b, "ev", r->event, r->event_len);
+	if(r->kind == JW_JOURNAL_FINISHED){
+		member_raw(&b, "err", r->error, r->error ? strlen(r->error) : 0);
+		member_raw(&b, "code", r->code, r->code ? strlen(r->code) : 0);
+		member_raw(&b, "res", r->result, r->result ? strlen(r->result) : 0);
+		if(r->retryable >= 0){
+			member(&b, "rt");
+			add_s(&b, r->retryable ? "true" : "false");
+		}
+		if(r->has_started){
+			member_i64(&b, "st", r->started_ms);
+		}
+		member_i64(&b, "fin", r->finished_ms);
+		if(r->has_duration){
+			member_num(&b, "dur", r->duration_s);
+		}
+		if(r->has_progress){
+			member_num(&b, "prog", r->progress);
+		}
+		member(&b, "bg");
+		add_s(&b, r->broker_generated ? "true" : "false");
+	}
+	member_str(&b, "cid", r->client_id);
+	member_str(&b, "user", r->username);
+	member_str(&b, "node", r->node);
+	member_i64(&b, "seq", (int64_t)(r->seq > INT64_MAX ? INT64_MAX : r->seq));
+	member_i64(&b, "at", r->spooled_ms);
+	add(&b, "}", 1);
+	if(b.oom){
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+/* ---- decoding ---- */
+
+char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms)
+{
+	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	int frac = (int)(ms - (int64_t)secs * 1000);
+	struct tm tm;
+
+	if(!gmtime_r(&secs, &tm)){
+		snprintf(buf, buflen, "1970-01-01T00:00:00.000Z");
+		return buf;
+	}
+	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	return buf;
+}
+
+static void set_err(char *err, size_t errlen, const char *msg, const char *what)
+{
+	if(err && errlen){
+		snprintf(err, errlen, "%s%s%s", msg, what ? " " : "", what ? what : "");
+	}
+}
+
+static struct json_object *get(struct json_object *o, const char *key, enum json_type type)
+{
+	struct json_object *m = NULL;
+
+	if(!json_object_object_get_ex(o, key, &m) || !m || !json_object_is_type(m, type)){
+		return NULL;
+	}
+	return m;
+}
+
+/* Sets *dst to a copy of s (NULL stays NULL). Returns -1 out of memory. */
+static int dup_to(char **dst, const char *s)
+{
+	if(!s){
+		*dst = NULL;
+		return 0;
+	}
+	*dst = strdup(s);
+	return *dst ? 0 : -1;
+}
+
+static int dup_str_member(char **dst, struct json_object *o, const char *key)
+{
+	struct json_object *m = get(o, key, json_type_string);
+
+	return dup_to(dst, m ? json_object_get_string(m) : NULL);
+}
+
+/* A JSON member as JSON text; a JSON string member as its value when
+ * unquote is set. */
+static int dup_json_member(char **dst, struct json_object *o, const char *key, bool unquote)
+{
+	struct json_object *m = NULL;
+
+	*dst = NULL;
+	if(!json_object_object_get_ex(o, key, &m) || !m){
+		return 0;
+	}
+	if(unquote && json_object_is_type(m, json_type_string)){
+		return dup_to(dst, json_object_get_string(m));
+	}
+	return dup_to(dst, json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static bool get_i64(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *m = get(o, key, json_type_int);
+
+	if(!m){
+		return false;
+	}
+	*out = json_object_get_int64(m);
+	return true;
+}
+
+static bool get_num(struct json_object *o, const char *key, double *out)
+{
+	struct json_object *m = NULL;
+
+	if(!json_object_object_get_ex(o, key, &m) || !m
+	   || !(json_object_is_type(m, json_type_double) || json_object_is_type(m, json_type_int))){
+		return false;
+	}
+	*out = json_object_get_double(m);
+	return isfinite(*out);
+}
+
+static int dup_ts(char **dst, struct json_object *o, const char *key)
+{
+	char ts[40];
+	int64_t ms;
+
+	*dst = NULL;
+	if(!get_i64(o, key, &ms)){
+		return 0;
+	}
+	return dup_to(dst, jw_journal_format_ms(ts, sizeof(ts), ms));
+}
+
+static int dup_num(char **dst, double v)
+{
+	char num[40];
+
+	snprintf(num, sizeof(num), "%.17g", v);
+	return dup_to(dst, num);
+}
+
+static int dup_bool(char **dst, struct json_object *o, const char *key)
+{
+	struct json_object *m = get(o, key, json_type_boolean);
+
+	*dst = NULL;
+	return m ? dup_to(dst, json_object_get_boolean(m) ? "true" : "false") : 0;
+}
+
+int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *row,
+                          char *err, size_t errlen)
+{
+	struct json_object *o = NULL, *k, *ev;
+	struct jw_json_error jerr = {0};
+	const char *kind;
+	int rc = -1, oom = 0;
+
+	memset(row, 0, sizeof(*row));
+	if(jw_json_parse(buf, len, DECODE_MAX_DEPTH, &o, &jerr) != 0 || !o
+	   || !json_object_is_type(o, json_type_object)){
+		set_err(err, errlen, "record is not a JSON object:", jerr.message);
+		goto out;
+	}
+	k = get(o, "k", json_type_string);
+	kind = k ? json_object_get_string(k) : "";
+	ev = get(o, "ev", json_type_object);
+	if(!get(o, "s", json_type_string) || !get(o, "j", json_type_string)
+	   || !get(o, "t", json_type_string) || !ev || !get(o, "node", json_type_string)){
+		set_err(err, errlen, "record lacks s, j, t, ev or node", NULL);
+		goto out;
+	}
+	{
+		int64_t at = 0;
+		row->spooled_ms = get_i64(o, "at", &at) ? at : 0;
+	}
+	if(!strcmp(kind, "f")){
+		int64_t st = 0, fin = 0;
+		double dur = 0, prog = 0;
+		bool has_st = get_i64(o, "st", &st);
+
+		if(!get_i64(o, "fin", &fin)){
+			set_err(err, errlen, "finished record lacks fin", NULL);
+			goto out;
+		}
+		row->kind = JW_JOURNAL_FINISHED;
+		row->ncols = JW_JOURNAL_FINISHED_COLS;
+		oom |= dup_str_member(&row->v[0], o, "s");
+		oom |= dup_str_member(&row->v[1], o, "j");
+		oom |= dup_str_member(&row->v[2], o, "t");
+		oom |= dup_json_member(&row->v[3], o, "err", true);
+		oom |= dup_json_member(&row->v[4], o, "code", true);
+		oom |= dup_bool(&row->v[5], o, "rt");
+		oom |= dup_json_member(&row->v[6], o, "res", false);
+		oom |= dup_json_member(&row->v[7], o, "ev", false);
+		oom |= dup_ts(&row->v[8], o, "st");
+		oom |= dup_ts(&row->v[9], o, "fin");
+		if(get_num(o, "dur", &dur)){
+			oom |= dup_num(&row->v[10], dur);
+		}else if(has_st && fin >= st){
+			oom |= dup_num(&row->v[10], (double)(fin - st) / 1000.0);
+		}
+		if(get_num(o, "prog", &prog)){
+			oom |= dup_num(&row->v[11], prog);
+		}
+		oom |= dup_str_member(&row->v[12], o, "cid");
+		oom |= dup_str_member(&row->v[13], o, "user");
+		oom |= dup_bool(&row->v[14], o, "bg");
+		if(!row->v[14]){
+			oom |= dup_to(&row->v[14], "false");
+		}
+		oom |= dup_str_member(&row->v[15], o, "node");
+	}else if(!strcmp(kind, "e")){
+		struct json_object *ts = get(ev, "ts", json_type_string);
+		int64_t seq = 0;
+
+		row->kind = JW_JOURNAL_EVENT;
+		row->ncols = JW_JOURNAL_EVENT_COLS;
+		oom |= dup_str_member(&row->v[0], o, "s");
+		oom |= dup_str_member(&row->v[1], o, "j");
+		oom |= dup_str_member(&row->v[2], o, "t");
+		oom |= dup_json_member(&row->v[3], o, "ev", false);
+		if(ts){
+			oom |= dup_to(&row->v[4], json_object_get_string(ts));
+		}else{
+			oom |= dup_ts(&row->v[4], o, "at");
+		}
+		get_i64(o, "seq", &seq);
+		{
+			char num[32];
+			snprintf(num, sizeof(num), "%lld", (long long)seq);
+			oom |= dup_to(&row->v[5], num);
+		}
+		oom |= dup_str_member(&row->v[6], o, "cid");
+		oom |= dup_str_member(&row->v[7], o, "user");
+		oom |= dup_str_member(&row->v[8], o, "node");
+	}else{
+		set_err(err, errlen, "record kind must be f or e", NULL);
+		goto out;
+	}
+	if(oom){
+		set_err(err, errlen, "out of memory", NULL);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+void jw_journal_row_cleanup(struct jw_journal_row *row)
+{
+	for(int i = 0; i < JW_JOURNAL_MAX_COLS; i++){
+		free(row->v[i]);
+		row->v[i] = NULL;
+	}
+	row->ncols = 0;
+}

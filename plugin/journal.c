@@ -1,0 +1,1361 @@
+/*
+ * The journal (journal.h). Three threads touch it:
+ *
+ * - the broker thread appends records to the current spool segment
+ *   (<data_dir>/journal/<seq>.spool, the job log's CRC framing from
+ *   core/kvlog.h) with one pwrite, rotates segments by size, and publishes
+ *   the write position (segment, size) under the lock;
+ * - the journal thread owns the PGconn: it reads records from its cursor up
+ *   to the published position, inserts them in batches, and after each
+ *   commit moves the cursor, writes <data_dir>/journal/checkpoint (write,
+ *   fsync, rename) and deletes segments wholly behind it;
+ * - the sync thread fdatasyncs the current segment per the fsync policy,
+ *   so neither the broker thread nor a slow database delays it.
+ *
+ * The lock guards the write position and the stop flags only, never I/O.
+ * Counters are atomics the broker thread polls.
+ */
+#include "journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "journal_rec.h"
+#include "journal_sql.h"
+#include "kvlog.h"
+#include "persist.h"
+
+#define SEGMENT_MAX_DEFAULT (4u * 1024u * 1024u)
+#define BATCH_MAX_DEFAULT 2000u
+#define BATCH_MAX_LIMIT 4000u       /* 16 parameters a row: under libpq's 65535 */
+#define SYNC_INTERVAL_MS 100
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+#define CONNECT_TIMEOUT_MS 10000
+#define QUERY_TIMEOUT_MS 60000
+#define POLL_SLICE_MS 100
+#define GATHER_MS 20 /* after a partial batch: let the next one fill up */
+#define DEAD_LETTER_NAME "journal-dead-letter.jsonl"
+
+/* One record read back from the spool. */
+struct item {
+	char *raw;             /* the record as spooled */
+	size_t len;
+	struct jw_journal_row row;
+	bool decoded;
+	char why[200];         /* decode error */
+};
+
+struct batch {
+	struct item *items;
+	size_t n, cap;
+	uint64_t seq, off;     /* cursor after the batch */
+	uint64_t bytes;        /* spool bytes it covers (torn tails included) */
+};
+
+struct jw_journal {
+	char *dir;             /* <data_dir>/journal */
+	char *dead_path;
+	char *conninfo;
+	int policy;
+	uint64_t spool_max, segment_max;
+	unsigned batch_max;
+
+	/* Broker thread only. */
+	struct jw_kvlog *seg;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;      /* journal thread: new records, stop */
+	pthread_cond_t sync_wake; /* sync thread */
+	pthread_cond_t done;      /* _stop waits for journal_done */
+	/* Under lock. */
+	uint64_t w_seq, w_size;   /* write position */
+	bool jt_waiting;
+	bool stopping;
+	bool journal_done;
+	bool sync_stop;
+	uint64_t appends;         /* for the sync thread */
+
+	pthread_t jthread, sthread;
+	atomic_bool abort;
+
+	/* Journal thread only. */
+	PGconn *conn;
+	uint64_t c_seq, c_off;    /* cursor: first record not in PostgreSQL */
+	uint64_t low_seq;         /* oldest segment that may exist */
+	uint64_t replay_end_seq;  /* segments below this are an earlier run's */
+
+	atomic_uint_fast64_t written_bytes;   /* backlog at open + appended */
+	atomic_uint_fast64_t committed_bytes;
+	atomic_uint_fast64_t disk_bytes;
+	atomic_uint_fast64_t spooled;
+	atomic_uint_fast64_t committed;
+	atomic_uint_fast64_t dead;
+	atomic_uint_fast64_t batches;
+	atomic_uint_fast64_t sync_errors;
+	atomic_uint_fast64_t write_errors;
+	atomic_uint_fast64_t state_changes;
+	atomic_int state;
+	atomic_int_fast64_t oldest_ms;
+	atomic_bool replay_done;
+
+	pthread_mutex_t err_lock;
+	char last_err[256];
+};
+
+/* ---- small helpers ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec mono_abs(int64_t ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	return ts;
+}
+
+static void set_err(char *err, size_t errlen, const char *what, const char *path, int errnum)
+{
+	char msg[128];
+
+	if(!err || errlen == 0){
+		return;
+	}
+	if(strerror_r(errnum, msg, sizeof(msg)) != 0){
+		snprintf(msg, sizeof(msg), "error %d", errnum);
+	}
+	snprintf(err, errlen, "%s %s: %s", what, path, msg);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if(p){
+		snprintf(p, n, "%s/%s", dir, name);
+	}
+	return p;
+}
+
+static void seg_path(const struct jw_journal *j, uint64_t seq, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s/%016" PRIu64 ".spool", j->dir, seq);
+}
+
+static int ensure_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if(mkdir(dir, 0700) == 0){
+		return 0;
+	}
+	if(errno != EEXIST){
+		set_err(err, errlen, "create directory", dir, errno);
+		return -1;
+	}
+	if(stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)){
+		set_err(err, errlen, "directory", dir, errno ? errno : ENOTDIR);
+		return -1;
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if(fd >= 0){
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static void set_state(struct jw_journal *j, enum jw_journal_state s)
+{
+	if(atomic_exchange(&j->state, (int)s) != (int)s){
+		atomic_fetch_add(&j->state_changes, 1);
+	}
+}
+
+static void set_last_error(struct jw_journal *j, const char *msg)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->err_lock);
+	snprintf(j->last_err, sizeof(j->last_err), "%s", msg ? msg : "");
+	/* libpq messages end in a newline and may hold several lines. */
+	n = strlen(j->last_err);
+	while(n > 0 && (j->last_err[n - 1] == '\n' || j->last_err[n - 1] == ' ')){
+		j->last_err[--n] = '\0';
+	}
+	for(char *c = j->last_err; *c; c++){
+		if(*c == '\n' || *c == '\t'){
+			*c = ' ';
+		}
+	}
+	pthread_mutex_unlock(&j->err_lock);
+}
+
+void jw_journal_last_error(struct jw_journal *j, char *buf, size_t buflen)
+{
+	pthread_mutex_lock(&j->err_lock);
+	snprintf(buf, buflen, "%s", j->last_err);
+	pthread_mutex_unlock(&j->err_lock);
+}
+
+/* ---- checkpoint ---- */
+
+static int read_checkpoint(const struct jw_journal *j, uint64_t *seq, uint64_t *off)
+{
+	char path[4096], line[128];
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
+	f = fopen(path, "r");
+	if(!f){
+		return -1;
+	}
+	if(fgets(line, sizeof(line), f) && sscanf(line, "%" SCNu64 " %" SCNu64, seq, off) == 2){
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Writes seq/off to checkpoint.tmp, fsyncs it and renames it over
+ * checkpoint: a crash leaves the old or the new one, never a mix. */
+static int write_checkpoint(struct jw_journal *j, uint64_t seq, uint64_t off)
+{
+	char tmp[4096], path[4096], line[64];
+	int fd, n, rc = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/checkpoint.tmp", j->dir);
+	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
+	n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", seq, off);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if(fd < 0){
+		return -1;
+	}
+	if(write(fd, line, (size_t)n) == n && fsync(fd) == 0){
+		rc = 0;
+	}
+	close(fd);
+	if(rc == 0 && rename(tmp, path) != 0){
+		rc = -1;
+	}
+	if(rc == 0){
+		fsync_dir(j->dir);
+	}
+	return rc;
+}
+
+/* ---- the broker side ---- */
+
+bool jw_journal_full(struct jw_journal *j, size_t len)
+{
+	uint64_t pending = atomic_load(&j->written_bytes) - atomic_load(&j->committed_bytes);
+
+	return pending + len + 16 + 2 * 256 > j->spool_max;
+}
+
+static int rotate(struct jw_journal *j)
+{
+	char path[4096], err[256];
+	struct jw_kvlog *next = NULL;
+	uint64_t seq = j->w_seq + 1;
+
+	seg_path(j, seq, path, sizeof(path));
+	if(jw_kvlog_open(path, &next, err, sizeof(err)) != 0){
+		return -1; /* keep appending to the full one */
+	}
+	jw_kvlog_close(j->seg);
+	j->seg = next;
+	pthread_mutex_lock(&j->lock);
+	j->w_seq = seq;
+	j->w_size = 0;
+	pthread_mutex_unlock(&j->lock);
+	return 0;
+}
+
+int jw_journal_append(struct jw_journal *j, const char *key, const void *rec, size_t len)
+{
+	uint64_t before, after;
+	bool wake;
+
+	if(!j || !key || !rec){
+		errno = EINVAL;
+		return -1;
+	}
+	if(jw_journal_full(j, len)){
+		errno = ENOSPC;
+		return -1;
+	}
+	before = jw_kvlog_size(j->seg);
+	if(jw_kvlog_append(j->seg, key, rec, len) != 0){
+		atomic_fetch_add(&j->write_errors, 1);
+		return -1;
+	}
+	after = jw_kvlog_size(j->seg);
+	atomic_fetch_add(&j->written_bytes, after - before);
+	atomic_fetch_add(&j->disk_bytes, after - before);
+	atomic_fetch_add(&j->spooled, 1);
+	pthread_mutex_lock(&j->lock);
+	j->w_size = after;
+	j->appends++;
+	wake = j->jt_waiting;
+	j->jt_waiting = false;
+	pthread_mutex_unlock(&j->lock);
+	if(wake){
+		pthread_cond_signal(&j->wake);
+	}
+	if(j->policy == JW_FSYNC_ALWAYS){
+		pthread_cond_signal(&j->sync_wake);
+	}
+	if(after >= j->segment_max){
+		rotate(j);
+	}
+	return 0;
+}
+
+void jw_journal_stats(struct jw_journal *j, struct jw_journal_stats *out)
+{
+	uint64_t w, c;
+
+	memset(out, 0, sizeof(*out));
+	if(!j){
+		return;
+	}
+	c = atomic_load(&j->committed_bytes);
+	w = atomic_load(&j->written_bytes);
+	out->state = (enum jw_journal_state)atomic_load(&j->state);
+	out->state_changes = atomic_load(&j->state_changes);
+	out->spooled = atomic_load(&j->spooled);
+	out->committed = atomic_load(&j->committed);
+	out->dead_letters = atomic_load(&j->dead);
+	out->pending_bytes = w > c ? w - c : 0;
+	out->spool_bytes = atomic_load(&j->disk_bytes);
+	out->oldest_ms = atomic_load(&j->oldest_ms);
+	out->batches = atomic_load(&j->batches);
+	out->sync_errors = atomic_load(&j->sync_errors);
+	out->write_errors = atomic_load(&j->write_errors);
+	out->replay_done = atomic_load(&j->replay_done);
+}
+
+/* ---- the sync thread ---- */
+
+static void *sync_main(void *arg)
+{
+	struct jw_journal *j = arg;
+	uint64_t synced_appends = 0, fd_seq = UINT64_MAX;
+	int fd = -1;
+
+	pthread_mutex_lock(&j->lock);
+	for(;;){
+		uint64_t appends, seq;
+		bool stop = j->sync_stop;
+
+		if(!stop && j->appends == synced_appends){
+			if(j->policy == JW_FSYNC_INTERVAL || j->policy == JW_FSYNC_ALWAYS){
+				struct timespec ts = mono_abs(mono_ms() + SYNC_INTERVAL_MS);
+				pthread_cond_timedwait(&j->sync_wake, &j->lock, &ts);
+			}else{
+				pthread_cond_wait(&j->sync_wake, &j->lock);
+			}
+			continue;
+		}
+		if(!stop && j->policy == JW_FSYNC_NEVER){
+			pthread_cond_wait(&j->sync_wake, &j->lock);
+			continue;
+		}
+		appends = j->appends;
+		seq = j->w_seq;
+		pthread_mutex_unlock(&j->lock);
+
+		if(appends != synced_appends){
+			char path[4096];
+
+			if(fd >= 0 && fd_seq != seq){
+				/* Rotated: the old segment's last records first. */
+				if(fdatasync(fd) != 0){
+					atomic_fetch_add(&j->sync_errors, 1);
+				}
+				close(fd);
+				fd = -1;
+				fsync_dir(j->dir);
+			}
+			if(fd < 0){
+				seg_path(j, seq, path, sizeof(path));
+				fd = open(path, O_RDONLY);
+				fd_seq = seq;
+			}
+			if(fd >= 0 && fdatasync(fd) == 0){
+				synced_appends = appends;
+			}else{
+				atomic_fetch_add(&j->sync_errors, 1);
+				synced_appends = appends; /* counted; the next append retries */
+			}
+		}
+		if(j->policy == JW_FSYNC_INTERVAL && !stop){
+			/* At most one sync per interval. */
+			struct timespec ts = {0, SYNC_INTERVAL_MS * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		pthread_mutex_lock(&j->lock);
+		if(stop && j->appends == synced_appends){
+			break;
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	if(fd >= 0){
+		close(fd);
+	}
+	return NULL;
+}
+
+/* ---- PostgreSQL, asynchronously so a stop can interrupt it ---- */
+
+static bool aborting(struct jw_journal *j)
+{
+	return atomic_load_explicit(&j->abort, memory_order_relaxed);
+}
+
+static void disconnect(struct jw_journal *j)
+{
+	if(j->conn){
+		PQfinish(j->conn);
+		j->conn = NULL;
+	}
+}
+
+/* Waits until the connection's socket is ready for events, at most
+ * POLL_SLICE_MS. */
+static void wait_socket(PGconn *c, short events)
+{
+	struct pollfd pfd = {PQsocket(c), events, 0};
+
+	if(pfd.fd >= 0){
+		poll(&pfd, 1, POLL_SLICE_MS);
+	}
+}
+
+/* Sends sql (with n text parameters, or as a simple multi-statement query
+ * when vals is NULL) and returns its last result (caller PQclears), or
+ * NULL when the connection failed, the query timed out or a stop aborted
+ * it (the connection is then closed). The connection is non-blocking, so
+ * nothing here waits longer than POLL_SLICE_MS without checking for a stop:
+ * a stalled server is simply dropped (no PQcancel, which would block on
+ * it); a statement it was running commits or not, and ON CONFLICT makes
+ * the retry harmless either way. */
+static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *const *vals)
+{
+	PGconn *c = j->conn;
+	PGresult *res, *last = NULL;
+	int64_t deadline = mono_ms() + QUERY_TIMEOUT_MS;
+	int sent, flushed;
+
+	sent = vals ? PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQsendQuery(c, sql);
+	if(!sent){
+		set_last_error(j, PQerrorMessage(c));
+		disconnect(j);
+		return NULL;
+	}
+	for(;;){
+		/* Push the query out (a big batch may not fit the socket buffer),
+		 * then read until the result is complete. */
+		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))){
+			if(aborting(j) || mono_ms() > deadline){
+				set_last_error(j, aborting(j) ? "interrupted by shutdown" : "query timed out");
+				PQclear(last);
+				disconnect(j);
+				return NULL;
+			}
+			wait_socket(c, flushed == 1 ? (short)(POLLIN | POLLOUT) : (short)POLLIN);
+			if(!PQconsumeInput(c)){
+				set_last_error(j, PQerrorMessage(c));
+				PQclear(last);
+				disconnect(j);
+				return NULL;
+			}
+		}
+		if(flushed < 0){
+			set_last_error(j, PQerrorMessage(c));
+			PQclear(last);
+			disconnect(j);
+			return NULL;
+		}
+		res = PQgetResult(c);
+		if(!res){
+			break;
+		}
+		PQclear(last);
+		last = res;
+	}
+	if(!last || PQstatus(c) != CONNECTION_OK){
+		set_last_error(j, PQerrorMessage(c));
+		PQclear(last);
+		disconnect(j);
+		return NULL;
+	}
+	return last;
+}
+
+static bool result_ok(PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/*
+ * Whether a failed statement's error is about the data of this row (so
+ * retrying cannot help and the row goes to the dead letters) rather than
+ * the database's condition (retry later): data exceptions (22), integrity
+ * violations (23, e.g. a CHECK), errors raised by triggers or functions
+ * (P0), datatype mismatches and program limits such as an oversized row
+ * (54). Permission errors, missing tables, connection and resource errors
+ * are the database's: they would refuse every row alike.
+ */
+static bool permanent_error(PGresult *r)
+{
+	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if(!s){
+		return false;
+	}
+	return !strncmp(s, "22", 2) || !strncmp(s, "23", 2) || !strncmp(s, "P0", 2)
+	       || !strcmp(s, "42804") || !strncmp(s, "54", 2);
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int connect_db(struct jw_journal *j)
+{
+	PGconn *c;
+	PGresult *r;
+	int64_t deadline = mono_ms() + CONNECT_TIMEOUT_MS;
+
+	c = PQconnectStart(j->conninfo);
+	if(!c){
+		set_last_error(j, "out of memory");
+		return -1;
+	}
+	if(PQstatus(c) == CONNECTION_BAD){
+		set_last_error(j, PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	for(;;){
+		PostgresPollingStatusType st = PQconnectPoll(c);
+
+		if(st == PGRES_POLLING_OK){
+			break;
+		}
+		if(st == PGRES_POLLING_FAILED){
+			set_last_error(j, PQerrorMessage(c));
+			PQfinish(c);
+			return -1;
+		}
+		if(aborting(j) || mono_ms() > deadline){
+			set_last_error(j, aborting(j) ? "interrupted by shutdown" : "connection timed out");
+			PQfinish(c);
+			return -1;
+		}
+		wait_socket(c, st == PGRES_POLLING_WRITING ? POLLOUT : POLLIN);
+	}
+	/* NOTICEs ("already exists, skipping") would go to the broker's
+	 * stderr: the journal reports through its stats and the broker log. */
+	PQsetNoticeProcessor(c, ignore_notice, NULL);
+	if(PQsetnonblocking(c, 1) != 0){
+		set_last_error(j, PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	j->conn = c;
+	/* The same statements a DBA applies by hand (all IF NOT EXISTS). */
+	r = run(j, JW_JOURNAL_SQL, 0, NULL);
+	if(!r){
+		return -1;
+	}
+	if(!result_ok(r)){
+		set_last_error(j, PQresultErrorMessage(r));
+		PQclear(r);
+		disconnect(j);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* ---- reading the spool ---- */
+
+static void item_free(struct item *it)
+{
+	free(it->raw);
+	jw_journal_row_cleanup(&it->row);
+}
+
+static void batch_clear(struct batch *b)
+{
+	for(size_t i = 0; i < b->n; i++){
+		item_free(&b->items[i]);
+	}
+	b->n = 0;
+	b->bytes = 0;
+}
+
+struct read_ctx {
+	struct batch *b;
+	size_t max;
+	uint64_t off;
+	bool oom;
+};
+
+static int read_cb(const char *key, const void *val, size_t len, uint64_t end, void *arg)
+{
+	struct read_ctx *rc = arg;
+	struct batch *b = rc->b;
+	struct item *it;
+
+	(void)key;
+	if(b->n == b->cap){
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct item *grown = realloc(b->items, cap * sizeof(*grown));
+		if(!grown){
+			rc->oom = true;
+			return 1;
+		}
+		b->items = grown;
+		b->cap = cap;
+	}
+	it = &b->items[b->n];
+	memset(it, 0, sizeof(*it));
+	it->raw = malloc(len + 1);
+	if(!it->raw){
+		rc->oom = true;
+		return 1;
+	}
+	if(val && len){
+		memcpy(it->raw, val, len);
+	}
+	it->raw[len] = '\0';
+	it->len = len;
+	it->decoded = jw_journal_rec_decode(it->raw, len, &it->row, it->why, sizeof(it->why)) == 0;
+	b->n++;
+	b->bytes += end - rc->off;
+	rc->off = end;
+	return b->n >= rc->max ? 1 : 0;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Fills b with up to max records from the cursor. Segments behind the
+ * write position are read to their end (a torn tail left by a crash is
+ * skipped); the current one up to the published size. */
+static int collect(struct jw_journal *j, struct batch *b, size_t max)
+{
+	uint64_t wseq, wsize, seq = j->c_seq, off = j->c_off;
+
+	pthread_mutex_lock(&j->lock);
+	wseq = j->w_seq;
+	wsize = j->w_size;
+	pthread_mutex_unlock(&j->lock);
+	b->n = 0;
+	b->bytes = 0;
+	while(b->n < max && seq <= wseq){
+		char path[4096];
+		struct read_ctx rc = {b, max, off, false};
+		uint64_t end = off;
+		int r;
+
+		seg_path(j, seq, path, sizeof(path));
+		r = jw_kvlog_read(path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, &rc, &end);
+		if(rc.oom){
+			break;
+		}
+		off = rc.off;
+		if(r == -1 && errno != ENOENT){
+			set_last_error(j, strerror(errno));
+			break;
+		}
+		if(b->n >= max || seq == wseq){
+			break;
+		}
+		/* An older segment read to its end: anything after the last good
+		 * record is a torn tail, counted as consumed. */
+		if(r == 0){
+			uint64_t size = file_size(path);
+			if(size > off){
+				b->bytes += size - off;
+			}
+		}
+		seq++;
+		off = 0;
+	}
+	b->seq = seq;
+	b->off = off;
+	return 0;
+}
+
+/* ---- writing to PostgreSQL ---- */
+
+static const char *const finished_casts[JW_JOURNAL_FINISHED_COLS] = {
+	"", "", "", "", "", "::boolean", "::jsonb", "::jsonb", "::timestamptz",
+	"::timestamptz", "::float8", "::float8", "", "", "::boolean", "",
+};
+static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
+	"", "", "", "::jsonb", "::timestamptz", "::bigint", "", "", "",
+};
+
+struct sqlbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int sql_add(struct sqlbuf *s, const char *text)
+{
+	size_t n = strlen(text);
+
+	if(s->len + n + 1 > s->cap){
+		size_t cap = s->cap ? s->cap : 4096;
+		char *grown;
+		while(cap < s->len + n + 1){
+			cap *= 2;
+		}
+		grown = realloc(s->p, cap);
+		if(!grown){
+			return -1;
+		}
+		s->p = grown;
+		s->cap = cap;
+	}
+	memcpy(s->p + s->len, text, n + 1);
+	s->len += n;
+	return 0;
+}
+
+/* INSERT of the rows idx[0..n) of kind: one statement, parameters in
+ * *vals (caller frees). Returns the SQL (caller frees) or NULL. */
+static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
+                          enum jw_journal_kind kind, const char ***vals)
+{
+	bool fin = kind == JW_JOURNAL_FINISHED;
+	int ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
+	const char *const *cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
+	const char *const *casts = fin ? finished_casts : event_casts;
+	struct sqlbuf s = {0};
+	const char **v;
+	int err = 0, p = 1;
+
+	v = malloc(n * (size_t)ncols * sizeof(*v));
+	if(!v){
+		return NULL;
+	}
+	err |= sql_add(&s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
+	for(int c = 0; c < ncols; c++){
+		err |= sql_add(&s, c ? ", " : "");
+		err |= sql_add(&s, cols[c]);
+	}
+	err |= sql_add(&s, ") VALUES ");
+	for(size_t i = 0; i < n; i++){
+		const struct item *it = &b->items[idx[i]];
+		err |= sql_add(&s, i ? ",(" : "(");
+		for(int c = 0; c < ncols; c++){
+			char ph[32];
+			snprintf(ph, sizeof(ph), "%s$%d%s", c ? "," : "", p++, casts[c]);
+			err |= sql_add(&s, ph);
+			v[i * (size_t)ncols + (size_t)c] = it->row.v[c];
+		}
+		err |= sql_add(&s, ")");
+	}
+	err |= sql_add(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
+	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
+	if(err){
+		free(s.p);
+		free(v);
+		return NULL;
+	}
+	*vals = v;
+	return s.p;
+}
+
+/* Appends one line to the dead-letter file and fsyncs it. */
+static void dead_letter(struct jw_journal *j, const struct item *it, const char *sqlstate,
+                        const char *reason)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *rec = json_tokener_parse(it->raw);
+	char ts[40];
+	const char *text;
+	int fd;
+
+	if(!o){
+		json_object_put(rec);
+		return;
+	}
+	json_object_object_add(o, "dead_at", json_object_new_string(jw_journal_format_ms(ts, sizeof(ts), real_ms())));
+	json_object_object_add(o, "sqlstate", sqlstate ? json_object_new_string(sqlstate) : NULL);
+	json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
+	json_object_object_add(o, "record", rec ? rec : json_object_new_string(it->raw));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	fd = open(j->dead_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if(fd >= 0 && text){
+		size_t n = strlen(text);
+		char *line = malloc(n + 2);
+		if(line){
+			memcpy(line, text, n);
+			line[n] = '\n';
+			if(write(fd, line, n + 1) < 0){
+				atomic_fetch_add(&j->sync_errors, 1);
+			}
+			free(line);
+		}
+		fsync(fd);
+	}
+	if(fd >= 0){
+		close(fd);
+	}
+	json_object_put(o);
+	atomic_fetch_add(&j->dead, 1);
+}
+
+/* Outcome of writing rows. */
+enum wr { WR_OK = 0, WR_RETRY, WR_ROWWISE };
+
+/* One INSERT of idx[0..n) of kind; WR_ROWWISE when PostgreSQL refused it
+ * for the data of some row. */
+static enum wr insert_rows(struct jw_journal *j, const struct batch *b, const size_t *idx,
+                           size_t n, enum jw_journal_kind kind, char *state, size_t statelen,
+                           char *msg, size_t msglen)
+{
+	const char **vals = NULL;
+	char *sql;
+	PGresult *r;
+	enum wr out = WR_OK;
+	int ncols = kind == JW_JOURNAL_FINISHED ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
+
+	if(n == 0){
+		return WR_OK;
+	}
+	sql = build_insert(b, idx, n, kind, &vals);
+	if(!sql){
+		set_last_error(j, "out of memory");
+		return WR_RETRY;
+	}
+	r = run(j, sql, (int)(n * (size_t)ncols), vals);
+	free(sql);
+	free(vals);
+	if(!r){
+		return WR_RETRY;
+	}
+	if(!result_ok(r)){
+		const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		snprintf(state, statelen, "%s", s ? s : "");
+		snprintf(msg, msglen, "%s", PQresultErrorMessage(r));
+		set_last_error(j, msg);
+		out = permanent_error(r) ? WR_ROWWISE : WR_RETRY;
+	}
+	PQclear(r);
+	return out;
+}
+
+static enum wr exec_simple(struct jw_journal *j, const char *sql)
+{
+	PGresult *r = run(j, sql, 0, NULL);
+	enum wr out = WR_OK;
+
+	if(!r){
+		return WR_RETRY;
+	}
+	if(!result_ok(r)){
+		set_last_error(j, PQresultErrorMessage(r));
+		out = WR_RETRY;
+	}
+	PQclear(r);
+	return out;
+}
+
+/*
+ * Writes the batch: the finished rows and the event rows in one
+ * transaction. When PostgreSQL refuses it for the data of a row, every
+ * row is retried alone (ON CONFLICT makes the repeats harmless) and those
+ * it refuses go to the dead letters. Returns 0 when everything is either
+ * committed or dead-lettered, -1 to retry the batch later.
+ */
+static int write_batch(struct jw_journal *j, struct batch *b)
+{
+	size_t *fin = NULL, *ev = NULL, nf = 0, ne = 0;
+	char state[8] = "", msg[512] = "";
+	enum wr w;
+	int rc = -1;
+
+	fin = malloc((b->n + 1) * sizeof(*fin));
+	ev = malloc((b->n + 1) * sizeof(*ev));
+	if(!fin || !ev){
+		set_last_error(j, "out of memory");
+		goto out;
+	}
+	for(size_t i = 0; i < b->n; i++){
+		struct item *it = &b->items[i];
+		if(!it->decoded){
+			dead_letter(j, it, NULL, it->why);
+		}else if(it->row.kind == JW_JOURNAL_FINISHED){
+			fin[nf++] = i;
+		}else{
+			ev[ne++] = i;
+		}
+	}
+	if(nf + ne == 0){
+		rc = 0;
+		goto out;
+	}
+	if(ne == 0){
+		w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
+	}else{
+		w = exec_simple(j, "BEGIN");
+		if(w == WR_OK){
+			w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
+		}
+		if(w == WR_OK){
+			w = insert_rows(j, b, ev, ne, JW_JOURNAL_EVENT, state, sizeof(state), msg, sizeof(msg));
+		}
+		if(w == WR_OK){
+			w = exec_simple(j, "COMMIT");
+		}else if(j->conn){
+			exec_simple(j, "ROLLBACK");
+		}
+	}
+	if(w == WR_RETRY){
+		goto out;
+	}
+	if(w == WR_ROWWISE){
+		for(size_t i = 0; i < b->n; i++){
+			struct item *it = &b->items[i];
+			size_t one = i;
+
+			if(!it->decoded){
+				continue;
+			}
+			state[0] = '\0';
+			w = insert_rows(j, b, &one, 1, it->row.kind, state, sizeof(state), msg, sizeof(msg));
+			if(w == WR_RETRY){
+				goto out;
+			}
+			if(w == WR_ROWWISE){
+				dead_letter(j, it, state, msg);
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(fin);
+	free(ev);
+	return rc;
+}
+
+/* After a commit: move the cursor, make it durable, drop whole segments
+ * behind it. */
+static void advance(struct jw_journal *j, const struct batch *b)
+{
+	j->c_seq = b->seq;
+	j->c_off = b->off;
+	write_checkpoint(j, j->c_seq, j->c_off);
+	atomic_fetch_add(&j->committed_bytes, b->bytes);
+	atomic_fetch_add(&j->committed, b->n);
+	atomic_fetch_add(&j->batches, 1);
+	while(j->low_seq < j->c_seq){
+		char path[4096];
+		uint64_t size;
+
+		seg_path(j, j->low_seq, path, sizeof(path));
+		size = file_size(path);
+		if(unlink(path) == 0){
+			atomic_fetch_sub(&j->disk_bytes, size);
+		}
+		j->low_seq++;
+	}
+	if(j->c_seq >= j->replay_end_seq){
+		atomic_store(&j->replay_done, true);
+	}
+}
+
+/* ---- the journal thread ---- */
+
+static void *journal_main(void *arg)
+{
+	struct jw_journal *j = arg;
+	struct batch b = {0};
+	int64_t backoff = 0, retry_at = 0;
+
+	for(;;){
+		bool stopping;
+
+		pthread_mutex_lock(&j->lock);
+		stopping = j->stopping;
+		pthread_mutex_unlock(&j->lock);
+		if(aborting(j)){
+			break;
+		}
+		if(backoff > 0 && mono_ms() < retry_at){
+			if(stopping){
+				break; /* the rest stays spooled */
+			}
+			pthread_mutex_lock(&j->lock);
+			if(!j->stopping){
+				struct timespec ts = mono_abs(retry_at);
+				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+			}
+			pthread_mutex_unlock(&j->lock);
+			continue;
+		}
+		if(!j->conn){
+			if(connect_db(j) != 0){
+				set_state(j, JW_JOURNAL_DOWN);
+				backoff = backoff ? backoff * 2 : BACKOFF_FIRST_MS;
+				if(backoff > BACKOFF_MAX_MS){
+					backoff = BACKOFF_MAX_MS;
+				}
+				retry_at = mono_ms() + backoff;
+				if(stopping){
+					break;
+				}
+				continue;
+			}
+			set_state(j, JW_JOURNAL_UP);
+			set_last_error(j, "");
+		}
+		collect(j, &b, j->batch_max);
+		if(b.n == 0 && b.bytes == 0 && b.seq == j->c_seq && b.off == j->c_off){
+			atomic_store(&j->oldest_ms, 0);
+			atomic_store(&j->replay_done, true);
+			if(stopping){
+				break;
+			}
+			/* Caught up: sleep until the broker appends (or a stop). */
+			pthread_mutex_lock(&j->lock);
+			if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
+				struct timespec ts = mono_abs(mono_ms() + 1000);
+				j->jt_waiting = true;
+				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+				j->jt_waiting = false;
+			}
+			pthread_mutex_unlock(&j->lock);
+			continue;
+		}
+		if(b.n > 0){
+			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : real_ms());
+		}
+		if(write_batch(j, &b) != 0){
+			set_state(j, JW_JOURNAL_DOWN);
+			backoff = backoff ? backoff * 2 : BACKOFF_FIRST_MS;
+			if(backoff > BACKOFF_MAX_MS){
+				backoff = BACKOFF_MAX_MS;
+			}
+			retry_at = mono_ms() + backoff;
+			batch_clear(&b);
+			continue;
+		}
+		backoff = 0;
+		set_state(j, JW_JOURNAL_UP);
+		advance(j, &b);
+		if(b.n < j->batch_max){
+			/* A partial batch: the spool is caught up. Waiting a little
+			 * before the next turns a trickle of finishing jobs into
+			 * batches (one commit and one checkpoint fsync per batch)
+			 * instead of a transaction per job, at the cost of at most
+			 * GATHER_MS more journal lag. Under load batches are full and
+			 * there is no wait. */
+			pthread_mutex_lock(&j->lock);
+			if(!j->stopping){
+				struct timespec ts = mono_abs(mono_ms() + GATHER_MS);
+				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+			}
+			pthread_mutex_unlock(&j->lock);
+		}
+		batch_clear(&b);
+	}
+	batch_clear(&b);
+	free(b.items);
+	disconnect(j);
+	pthread_mutex_lock(&j->lock);
+	j->journal_done = true;
+	pthread_cond_broadcast(&j->done);
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* ---- open and stop ---- */
+
+static void journal_free(struct jw_journal *j)
+{
+	jw_kvlog_close(j->seg);
+	pthread_cond_destroy(&j->wake);
+	pthread_cond_destroy(&j->sync_wake);
+	pthread_cond_destroy(&j->done);
+	pthread_mutex_destroy(&j->lock);
+	pthread_mutex_destroy(&j->err_lock);
+	free(j->dir);
+	free(j->dead_path);
+	free(j->conninfo);
+	free(j);
+}
+
+/* Lowest and highest segment numbers in the spool directory. */
+static void scan_segments(const struct jw_journal *j, uint64_t *lo, uint64_t *hi, bool *any)
+{
+	DIR *d = opendir(j->dir);
+	struct dirent *de;
+
+	*any = false;
+	*lo = *hi = 0;
+	if(!d){
+		return;
+	}
+	while((de = readdir(d)) != NULL){
+		char *end;
+		uint64_t seq;
+
+		if(strlen(de->d_name) != 22 || strcmp(de->d_name + 16, ".spool") != 0){
+			continue;
+		}
+		seq = strtoull(de->d_name, &end, 10);
+		if(end != de->d_name + 16){
+			continue;
+		}
+		if(!*any || seq < *lo){
+			*lo = seq;
+		}
+		if(!*any || seq > *hi){
+			*hi = seq;
+		}
+		*any = true;
+	}
+	closedir(d);
+}
+
+int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
+                    char *err, size_t errlen)
+{
+	struct jw_journal *j;
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	uint64_t lo, hi, cp_seq = 0, cp_off = 0, backlog = 0, disk = 0;
+	bool any, have_cp;
+	char path[4096];
+	int e;
+
+	*out = NULL;
+	if(!cfg || !cfg->data_dir || !cfg->conninfo){
+		set_err(err, errlen, "journal", "(configuration)", EINVAL);
+		return -1;
+	}
+	j = calloc(1, sizeof(*j));
+	if(!j){
+		set_err(err, errlen, "journal", cfg->data_dir, ENOMEM);
+		return -1;
+	}
+	j->dir = path_join(cfg->data_dir, "journal");
+	j->dead_path = path_join(cfg->data_dir, DEAD_LETTER_NAME);
+	j->conninfo = strdup(cfg->conninfo);
+	if(!j->dir || !j->dead_path || !j->conninfo){
+		free(j->dir);
+		free(j->dead_path);
+		free(j->conninfo);
+		free(j);
+		set_err(err, errlen, "journal", cfg->data_dir, ENOMEM);
+		return -1;
+	}
+	j->policy = cfg->fsync_policy;
+	j->spool_max = cfg->spool_max;
+	j->segment_max = cfg->segment_max ? cfg->segment_max : SEGMENT_MAX_DEFAULT;
+	j->batch_max = cfg->batch_max ? cfg->batch_max : BATCH_MAX_DEFAULT;
+	if(j->batch_max > BATCH_MAX_LIMIT){
+		j->batch_max = BATCH_MAX_LIMIT;
+	}
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_mutex_init(&j->err_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->wake, &ca);
+	pthread_cond_init(&j->sync_wake, &ca);
+	pthread_cond_init(&j->done, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&j->abort, false);
+	atomic_init(&j->written_bytes, 0);
+	atomic_init(&j->committed_bytes, 0);
+	atomic_init(&j->disk_bytes, 0);
+	atomic_init(&j->spooled, 0);
+	atomic_init(&j->committed, 0);
+	atomic_init(&j->dead, 0);
+	atomic_init(&j->batches, 0);
+	atomic_init(&j->sync_errors, 0);
+	atomic_init(&j->write_errors, 0);
+	atomic_init(&j->state_changes, 0);
+	atomic_init(&j->state, JW_JOURNAL_CONNECTING);
+	atomic_init(&j->oldest_ms, 0);
+	atomic_init(&j->replay_done, false);
+
+	/* Checks the conninfo here, where a mistake can stop the start. The
+	 * parser's message is not repeated: it may quote part of a password. */
+	{
+		char *perr = NULL;
+		PQconninfoOption *opts = PQconninfoParse(j->conninfo, &perr);
+
+		if(!opts){
+			PQfreemem(perr);
+			snprintf(err, errlen, "plugin_opt_pg_conninfo is not a valid libpq connection string or URI");
+			goto fail;
+		}
+		PQconninfoFree(opts);
+	}
+	if(ensure_dir(j->dir, err, errlen) != 0){
+		goto fail;
+	}
+	/* What an earlier run left: from the checkpoint (or the oldest
+	 * segment) to the newest segment. */
+	scan_segments(j, &lo, &hi, &any);
+	have_cp = read_checkpoint(j, &cp_seq, &cp_off) == 0;
+	if(!any){
+		lo = hi = have_cp ? cp_seq : 0;
+		cp_off = 0;
+	}else if(!have_cp || cp_seq < lo){
+		cp_seq = lo;
+		cp_off = 0;
+	}else if(cp_seq > hi){
+		cp_seq = hi + 1;
+		cp_off = 0;
+	}
+	for(uint64_t s = lo; any && s <= hi; s++){
+		uint64_t size;
+		seg_path(j, s, path, sizeof(path));
+		size = file_size(path);
+		disk += size;
+		if(s > cp_seq){
+			backlog += size;
+		}else if(s == cp_seq && size > cp_off){
+			backlog += size - cp_off;
+		}
+	}
+	j->c_seq = cp_seq;
+	j->c_off = cp_off;
+	j->low_seq = lo;
+	j->w_seq = any ? hi + 1 : lo;
+	if(j->w_seq < cp_seq){
+		j->w_seq = cp_seq;
+	}
+	if(j->c_seq > j->w_seq){
+		j->c_seq = j->w_seq;
+		j->c_off = 0;
+	}
+	if(j->c_seq == j->w_seq){
+		j->c_off = 0;
+	}
+	j->replay_end_seq = j->w_seq;
+	atomic_store(&j->written_bytes, backlog);
+	atomic_store(&j->disk_bytes, disk);
+	seg_path(j, j->w_seq, path, sizeof(path));
+	if(jw_kvlog_open(path, &j->seg, err, errlen) != 0){
+		goto fail;
+	}
+	j->w_size = jw_kvlog_size(j->seg);
+	atomic_fetch_add(&j->written_bytes, j->w_size);
+	atomic_fetch_add(&j->disk_bytes, j->w_size);
+
+	/* Both threads block every signal, so they keep reaching the broker
+	 * thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&j->sthread, NULL, sync_main, j);
+	if(e == 0){
+		e = pthread_create(&j->jthread, NULL, journal_main, j);
+		if(e != 0){
+			pthread_mutex_lock(&j->lock);
+			j->sync_stop = true;
+			pthread_cond_signal(&j->sync_wake);
+			pthread_mutex_unlock(&j->lock);
+			pthread_join(j->sthread, NULL);
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if(e != 0){
+		set_err(err, errlen, "start journal threads for", j->dir, e);
+		goto fail;
+	}
+	*out = j;
+	return 0;
+fail:
+	journal_free(j);
+	return -1;
+}
+
+void jw_journal_stop(struct jw_journal *j, int deadline_ms)
+{
+	struct timespec ts;
+
+	if(!j){
+		return;
+	}
+	ts = mono_abs(mono_ms() + (deadline_ms > 0 ? deadline_ms : 0));
+	pthread_mutex_lock(&j->lock);
+	j->stopping = true;
+	pthread_cond_broadcast(&j->wake);
+	while(!j->journal_done){
+		if(pthread_cond_timedwait(&j->done, &j->lock, &ts) == ETIMEDOUT){
+			break;
+		}
+	}
+	if(!j->journal_done){
+		atomic_store(&j->abort, true);
+		pthread_cond_broadcast(&j->wake);
+	}
+	pthread_mutex_unlock(&j->lock);
+	pthread_join(j->jthread, NULL);
+
+	pthread_mutex_lock(&j->lock);
+	j->sync_stop = true;
+	pthread_cond_signal(&j->sync_wake);
+	pthread_mutex_unlock(&j->lock);
+	pthread_join(j->sthread, NULL);
+	journal_free(j);
+}

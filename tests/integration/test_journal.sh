@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The PostgreSQL journal against a real PostgreSQL 15 cluster: the row of a
+# finished job holds what the events said (and who sent them), a
+# retransmitted terminal event gives one row, a broker-generated
+# heartbeat_timeout is marked as such, extra event types go to
+# jobwire_events, a record PostgreSQL refuses lands in the dead-letter file
+# without blocking the rest, and the stats message shows the journal.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_pg.sh"
+jw_pg_skip_under_preload
+
+jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+data=$JW_TMP/data
+mkdir -p "$data"
+chown mosquitto: "$data" 2>/dev/null || chmod 777 "$data"
+
+JW_PLUGIN_OPTS="plugin_opt_data_dir $data
+plugin_opt_pg_conninfo $JW_PG_CONNINFO password=not-logged-secret
+plugin_opt_node_name node-a
+plugin_opt_journal_events started
+plugin_opt_stats_interval 0.5"
+jw_start_broker a
+
+# Waits until SQL returns EXPECTED (default 10 s).
+wait_sql() { # expected sql [timeout]
+	local deadline=$((SECONDS + ${3:-10})) got
+	while [ $SECONDS -lt $deadline ]; do
+		got=$(jw_psql -c "$2" 2>/dev/null)
+		[ "$got" == "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "last: [$got]" >&2
+	return 1
+}
+
+# --- row content
+jw_pub -i worker-1 -u alice -q 1 -t jobs/s1/j1/started -m '{"name":"Import","total":100,"ts":"2026-01-02T03:04:05.000Z"}'
+jw_pub -i worker-1 -u alice -q 1 -t jobs/s1/j1/progress -m '{"progress":42}'
+jw_pub -i worker-1 -u alice -q 1 -t jobs/s1/j1/complete -m '{"result":{"rows":100},"ts":"2026-01-02T03:04:15.500Z"}'
+jw_check "complete job has its row" wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s1' AND job_id='j1'"
+row=$(jw_psql -F '|' -c "SELECT status, result::text, final_event->>'ts', started_at AT TIME ZONE 'UTC', finished_at AT TIME ZONE 'UTC', duration_s, final_progress, client_id, username, broker_generated, node, error IS NULL FROM jobwire_finished_jobs WHERE job_id='j1'")
+jw_assert_eq "row content of a complete job" \
+	'complete|{"rows": 100}|2026-01-02T03:04:15.500Z|2026-01-02 03:04:05|2026-01-02 03:04:15.5|10.5|100|worker-1|alice|f|node-a|t' "$row"
+
+jw_pub -i worker-2 -q 1 -t jobs/s1/j2/started -m '{"name":"Export"}'
+jw_pub -i worker-2 -q 1 -t jobs/s1/j2/progress -m '{"progress":30}'
+jw_pub -i worker-2 -q 1 -t jobs/s1/j2/failed -m '{"error":"disk full","code":"enospc","retryable":true}'
+jw_check "failed job has its row" wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j2'"
+row=$(jw_psql -F '|' -c "SELECT status, error, code, retryable, final_progress, client_id, coalesce(username,'-'), final_event ? 'ts', result IS NULL FROM jobwire_finished_jobs WHERE job_id='j2'")
+jw_assert_eq "row content of a failed job (ts added by the broker kept)" 'failed|disk full|enospc|t|30|worker-2|-|t|t' "$row"
+
+# --- idempotency: the same terminal event again (a QoS 1 retransmission)
+jw_pub -i worker-1 -q 1 -t jobs/s1/j1/complete -m '{"result":{"rows":100},"ts":"2026-01-02T03:04:15.500Z"}'
+jw_pub -i worker-1 -q 1 -t jobs/s1/j1/complete -m '{"result":{"rows":100},"ts":"2026-01-02T03:04:15.500Z"}'
+sleep 1
+jw_assert_eq "a retransmitted terminal event leaves one row" 1 \
+	"$(jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j1'")"
+
+# --- extra event types (plugin_opt_journal_events started)
+jw_assert_eq "started events go to jobwire_events" 2 \
+	"$(jw_psql -c "SELECT count(*) FROM jobwire_events WHERE type='started' AND node='node-a'")"
+jw_assert_eq "progress events are not journaled" 0 \
+	"$(jw_psql -c "SELECT count(*) FROM jobwire_events WHERE type='progress'")"
+
+# --- broker-generated heartbeat_timeout
+jw_pub -i worker-3 -q 1 -t jobs/s1/j3/started -m '{"name":"Stalls","heartbeat_interval_s":0.2}'
+jw_check "stalled job journaled as broker-generated" wait_sql \
+	'failed|heartbeat_timeout|true|' \
+	"SELECT status || '|' || code || '|' || broker_generated || '|' || coalesce(client_id,'') FROM jobwire_finished_jobs WHERE job_id='j3'"
+
+# --- a record PostgreSQL refuses for good: dead letter, the rest go through
+jw_psql -c "ALTER TABLE jobwire_finished_jobs ADD CONSTRAINT no_poison CHECK (job_id <> 'poison')"
+for i in 1 2 3; do
+	jw_pub -q 1 -t jobs/s2/ok-$i/complete -m '{}'
+done
+jw_pub -q 1 -t jobs/s2/poison/complete -m '{"result":{"bad":true}}'
+for i in 4 5 6; do
+	jw_pub -q 1 -t jobs/s2/ok-$i/complete -m '{}'
+done
+jw_check "the rest of the stream goes through" wait_sql 6 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s2'"
+dl=$data/journal-dead-letter.jsonl
+for _ in $(seq 50); do [ -s "$dl" ] && break; sleep 0.1; done
+jw_assert_eq "dead letter names the job, the SQLSTATE and the constraint" "poison 23514 True" \
+	"$(python3 -c 'import json,sys
+d=[json.loads(l) for l in open(sys.argv[1])]
+print(d[0]["record"]["j"], d[0]["sqlstate"], "no_poison" in d[0]["reason"])' "$dl" 2>&1)"
+wait_log() { local i; for i in $(seq 50); do grep -q "$1" "$JW_LOG" && return 0; sleep 0.1; done; return 1; }
+jw_check "dead letter logged" wait_log 'refused 1 record(s) for good'
+
+# --- stats and log hygiene
+sleep 1
+stats=$(mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t '$jobwire/stats' -C 1 -W 5)
+jw_assert_eq "stats show the journal up, caught up" "up 0 1" \
+	"$(printf '%s' "$stats" | python3 -c 'import json,sys
+j=json.load(sys.stdin)["journal"]; print(j["state"], j["pending_bytes"], j["dead_letters"])')"
+jw_check "the password is never logged" bash -c "! grep -q not-logged-secret '$JW_LOG'"
+jw_check "journal start logged" grep -q 'journal: writing to PostgreSQL' "$JW_LOG"
+
+# --- no conninfo: journal off, logged once, the rest works
+JW_PLUGIN_OPTS="plugin_opt_data_dir $data/off"
+mkdir -p "$data/off"; chmod 777 "$data/off"
+jw_start_broker off
+jw_pub -q 1 -t jobs/s3/j1/complete -m '{}'
+jw_check "without conninfo the job table still works" bash -c \
+	"mosquitto_sub -h 127.0.0.1 -p $JW_PORT -t jobs/s3/j1/state -C 1 -W 5 | grep -q '\"status\":\"complete\"'"
+jw_assert_eq "journal off logged once" 1 "$(grep -c 'journal is off' "$JW_LOG")"
+jw_assert_eq "nothing journaled without conninfo" 0 "$(jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s3'")"
+
+jw_done
