@@ -115,6 +115,72 @@ char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len)
 
 /* ---- numbers and time ---- */
 
+/*
+ * Writes the decimal digits of m (0 < m < 1e15) with a point before the
+ * last d of them ("0." first when m has no more than d digits) and a
+ * leading '-' when neg. Returns the length, or -1 when buflen is short.
+ */
+static int put_decimal(char *buf, size_t buflen, bool neg, uint64_t m, int d)
+{
+	char t[40];
+	int n = 0, len = 0;
+
+	do {
+		t[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while(m);
+	while(n <= d)
+		t[n++] = '0';
+	if((size_t)n + 3 > buflen)
+		return -1;
+	if(neg)
+		buf[len++] = '-';
+	while(n > 0) {
+		buf[len++] = t[--n];
+		if(n == d && d > 0)
+			buf[len++] = '.';
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * The common numbers without printf: integers below 1e15, and values with
+ * a short exact decimal form such as 42.5 or 0.125. For the latter, the
+ * fewest decimals d where v * 10^d rounds to an integer m that divides back
+ * to v exactly: m < 2^53 and 10^d are both exact doubles, so m / 10^d is
+ * the correctly rounded value of that decimal, which is what strtod reads.
+ * With m < 1e15 and 1e-4 <= |v|, that decimal has at most 15 significant
+ * digits and is v rounded to 15 digits, so "%.15g" prints the same text.
+ * Returns the length, or -1 to leave v to the printf path.
+ */
+static int fmt_num_fast(char *buf, size_t buflen, double v)
+{
+	static const double p10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+		1e13, 1e14, 1e15
+	};
+	bool neg = v < 0;
+	double a = neg ? -v : v;
+
+	if(a >= 1e15)
+		return -1;
+	if(a == floor(a))
+		return put_decimal(buf, buflen, neg, (uint64_t)a, 0);
+	if(a < 1e-4)
+		return -1;
+	for(int d = 1; d < 16; d++) {
+		double t = a * p10[d], m;
+
+		if(t >= 1e15)
+			break;
+		m = nearbyint(t);
+		if(m >= 1 && m / p10[d] == a)
+			return put_decimal(buf, buflen, neg, (uint64_t)m, d);
+	}
+	return -1;
+}
+
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
 {
 	int n = 0;
@@ -122,8 +188,8 @@ void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
 	if(!isfinite(v) || v == 0) {
 		/* Stored numbers are finite; 0 also catches -0. */
 		n = snprintf(buf, buflen, "0");
-	} else if(fabs(v) < 1e15 && v == floor(v)) {
-		n = snprintf(buf, buflen, "%.0f", v);
+	} else if((n = fmt_num_fast(buf, buflen, v)) >= 0) {
+		return;
 	} else {
 		/* The fewest significant digits that read back as v: 0.1 stays
 		 * "0.1", and records restore every double bit for bit. */
