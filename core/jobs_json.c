@@ -60,28 +60,36 @@ void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
 	jw_jobs__buf_str(b, t);
 }
 
+/* Decimal digits of v, right-aligned in t[0..24); returns where they start. */
+static size_t u64_digits(char t[24], uint64_t v)
+{
+	size_t i = 24;
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while(v);
+	return i;
+}
+
 void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
 {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRId64, v);
+	char t[24];
+	/* The magnitude as unsigned, so INT64_MIN has one too. */
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t i = u64_digits(t, m);
 
-	if(n < 0 || (size_t)n >= sizeof(t)) {
-		b->failed = true;
-		return;
-	}
-	jw_jobs__buf_add(b, t, (size_t)n);
+	if(v < 0)
+		t[--i] = '-';
+	jw_jobs__buf_add(b, t + i, 24 - i);
 }
 
 void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v)
 {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
+	char t[24];
+	size_t i = u64_digits(t, v);
 
-	if(n < 0 || (size_t)n >= sizeof(t)) {
-		b->failed = true;
-		return;
-	}
-	jw_jobs__buf_add(b, t, (size_t)n);
+	jw_jobs__buf_add(b, t + i, 24 - i);
 }
 
 void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms)
@@ -179,6 +187,23 @@ static int fmt_num_fast(char *buf, size_t buflen, double v)
 			return put_decimal(buf, buflen, neg, (uint64_t)m, d);
 	}
 	return -1;
+}
+
+void jw_jobs__fmt_num_exact(char *buf, size_t buflen, double v)
+{
+	int n;
+
+	if(!isfinite(v) || v == 0) {
+		n = snprintf(buf, buflen, "0");
+	} else if(fmt_num_fast(buf, buflen, v) >= 0) {
+		return;
+	} else {
+		n = snprintf(buf, buflen, "%.17g", v);
+	}
+	if(n < 0 || (size_t)n >= buflen) {
+		if(buflen)
+			buf[0] = '\0';
+	}
 }
 
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
@@ -312,6 +337,15 @@ void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text
 		return;
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_str(b, text);
+}
+
+void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v)
+{
+	char t[64];
+
+	jw_jobs__buf_key(b, key);
+	jw_jobs__fmt_num_exact(t, sizeof(t), v);
+	jw_jobs__buf_str(b, t);
 }
 
 void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v)

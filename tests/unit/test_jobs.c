@@ -393,6 +393,9 @@ static void fmt_num_same(double v)
 	fmt_num_reference(want, sizeof(want), v);
 	jw_jobs__fmt_num(got, sizeof(got), v);
 	ck_assert_msg(!strcmp(got, want), "%.17g: got %s, want %s", v, got, want);
+	/* The records' variant may be longer, but restores every bit. */
+	jw_jobs__fmt_num_exact(got, sizeof(got), v);
+	ck_assert_msg(strtod(got, NULL) == v || (v == 0 && !strcmp(got, "0")), "%.17g: exact %s", v, got);
 }
 
 /* Numbers print the same text as with printf's shortest round trip, for
@@ -407,8 +410,26 @@ START_TEST(numbers_match_printf)
 	};
 	uint64_t x = 0x9E3779B97F4A7C15ULL;
 
+	static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 1795315200123, INT64_MAX, INT64_MIN};
+
 	for(size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		fmt_num_same(fixed[i]);
+	/* Integers in records and states are written without printf. */
+	for(size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		struct jw_jobs__buf b = {0};
+		char want[64];
+		char *got;
+		size_t len = 0;
+
+		snprintf(want, sizeof(want), "%" PRId64 ",%" PRIu64, ints[i], (uint64_t)ints[i]);
+		jw_jobs__buf_i64(&b, ints[i]);
+		jw_jobs__buf_add(&b, ",", 1);
+		jw_jobs__buf_u64(&b, (uint64_t)ints[i]);
+		got = jw_jobs__buf_finish(&b, &len);
+		ck_assert_str_eq(got, want);
+		ck_assert_uint_eq(len, strlen(want));
+		free(got);
+	}
 	for(int i = 0; i < 100000; i++) {
 		double v;
 
