@@ -20,7 +20,8 @@ void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
 	if(b->failed)
 		return;
 	if(b->cap - b->len <= n) {
-		size_t cap = b->cap ? b->cap : 256;
+		/* A state or record is 300-1000 bytes: one allocation, mostly. */
+		size_t cap = b->cap ? b->cap : 1024;
 		char *p;
 
 		while(cap - b->len <= n)
