@@ -15,10 +15,11 @@
 
 /* ---- buffer ---- */
 
-void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL; false (and b failed) otherwise. */
+static bool buf_reserve(struct jw_jobs__buf *b, size_t n)
 {
 	if(b->failed)
-		return;
+		return false;
 	if(b->cap - b->len <= n) {
 		/* A state or record is 300-1000 bytes: one allocation, mostly. */
 		size_t cap = b->cap ? b->cap : 1024;
@@ -29,11 +30,18 @@ void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
 		p = realloc(b->p, cap);
 		if(!p) {
 			b->failed = true;
-			return;
+			return false;
 		}
 		b->p = p;
 		b->cap = cap;
 	}
+	return true;
+}
+
+void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
+{
+	if(!buf_reserve(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -46,11 +54,23 @@ void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s)
 
 void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
 {
-	if(b->len > 0 && b->p && b->p[b->len - 1] != '{')
-		jw_jobs__buf_add(b, ",", 1);
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_str(b, key);
-	jw_jobs__buf_add(b, "\":", 2);
+	/* One reservation for ,"key": (about ten keys per state or record). */
+	size_t klen = strlen(key);
+	bool comma = b->len > 0 && b->p && b->p[b->len - 1] != '{';
+	char *w;
+
+	if(!buf_reserve(b, klen + 4))
+		return;
+	w = b->p + b->len;
+	if(comma)
+		*w++ = ',';
+	*w++ = '"';
+	memcpy(w, key, klen);
+	w += klen;
+	*w++ = '"';
+	*w++ = ':';
+	*w = '\0';
+	b->len = (size_t)(w - b->p);
 }
 
 void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
