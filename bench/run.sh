@@ -20,6 +20,9 @@
 #   BENCH_CALLGRIND [1]  BENCH_KEEP [0]: keep the work directory
 #   BENCH_CLIENT_ARGS: extra mqtt_bench options (e.g. --nodelay)
 #   BENCH_BROKER_CONF: extra lines for every broker configuration
+#   BENCH_PERSIST [0]: 1 = the plugin broker also writes its job table
+#                  (plugin_opt_data_dir, as the example configuration does);
+#                  0 = no data_dir, the job table lives in memory only
 
 set -euo pipefail
 
@@ -182,7 +185,14 @@ if [ "$NULL_RUNS" = 1 ]; then
 	start_broker null "plugin $WORK/null_plugin.so"
 	LABELS+=(null)
 fi
-start_broker plugin "plugin $WORK/jobwire.so" "plugin_opt_schemas_dir $WORK/schemas"
+PLUGIN_EXTRA=()
+if [ "${BENCH_PERSIST:-0}" = 1 ]; then
+	mkdir "$WORK/data"
+	chown mosquitto "$WORK/data" 2>/dev/null || chmod 777 "$WORK/data"
+	PLUGIN_EXTRA+=("plugin_opt_data_dir $WORK/data")
+fi
+start_broker plugin "plugin $WORK/jobwire.so" "plugin_opt_schemas_dir $WORK/schemas" \
+	"${PLUGIN_EXTRA[@]}"
 LABELS+=(plugin)
 if ! grep -q "jobwire: validating" "$WORK/plugin.log"; then
 	echo "the plugin did not load:" >&2

@@ -296,6 +296,53 @@ out:
 	return rc;
 }
 
+static void put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" for years 1970-9999 without gmtime_r and
+ * strftime (the state and the job records format several per render).
+ * Days to a civil date as in H. Hinnant's days_from_civil inverse
+ * (proleptic Gregorian, UTC has no leap seconds in time_t). Returns the
+ * length (24), or -1 when buflen is short.
+ */
+static int format_ts_fast(char *buf, size_t buflen, int64_t sec, long ms)
+{
+	int64_t days = sec / 86400, rem = sec % 86400;
+	int64_t z = days + 719468, era = z / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	int y = (int)(yoe + era * 400 + (m <= 2));
+
+	if(buflen < 25)
+		return -1;
+	put2(buf, y / 100);
+	put2(buf + 2, y % 100);
+	buf[4] = '-';
+	put2(buf + 5, m);
+	buf[7] = '-';
+	put2(buf + 8, d);
+	buf[10] = 'T';
+	put2(buf + 11, (int)(rem / 3600));
+	buf[13] = ':';
+	put2(buf + 14, (int)(rem / 60 % 60));
+	buf[16] = ':';
+	put2(buf + 17, (int)(rem % 60));
+	buf[19] = '.';
+	buf[20] = (char)('0' + ms / 100);
+	put2(buf + 21, (int)(ms % 100));
+	buf[23] = 'Z';
+	buf[24] = '\0';
+	return 24;
+}
+
 int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec)
 {
 	time_t tt = (time_t)sec;
@@ -303,6 +350,12 @@ int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec)
 	size_t n;
 	int m;
 
+	/* 0 to 9999-12-31T23:59:59: the years strftime prints as 4 digits. */
+	if(sec >= 0 && sec < INT64_C(253402300800)) {
+		long ns = nsec < 0 ? 0 : nsec > 999999999L ? 999999999L : nsec;
+
+		return format_ts_fast(buf, buflen, sec, ns / 1000000L);
+	}
 	if((int64_t)tt != sec || !gmtime_r(&tt, &tm))
 		return -1;
 	if(nsec < 0)

@@ -507,11 +507,36 @@ bool jw_jobs_type_is_urgent(const char *type)
 	return k == K_COMPLETE || k == K_FAILED || k == K_VALIDATION;
 }
 
-static struct json_object *member(const struct json_object *ev, const char *key, enum json_type t)
+/*
+ * ev's member key (NULL when absent or JSON null). Events have a dozen
+ * members at most: a walk comparing first bytes is cheaper than json-c's
+ * hash, and apply looks up about ten keys per event. Keys are unique (the
+ * parser refuses duplicates), so the first match is the only one.
+ */
+static struct json_object *lookup(const struct json_object *ev, const char *key)
 {
 	struct json_object *m = NULL;
 
-	if(!json_object_object_get_ex(ev, key, &m) || !m || !json_object_is_type(m, t))
+	if(!json_object_is_type(ev, json_type_object))
+		return NULL;
+	if(json_object_object_length(ev) > 16) {
+		(void)json_object_object_get_ex(ev, key, &m);
+		return m;
+	}
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(ev)); e; e = lh_entry_next(e)) {
+		const char *k = lh_entry_k(e);
+
+		if(k[0] == key[0] && !strcmp(k, key))
+			return (struct json_object *)lh_entry_v(e);
+	}
+	return NULL;
+}
+
+static struct json_object *member(const struct json_object *ev, const char *key, enum json_type t)
+{
+	struct json_object *m = lookup(ev, key);
+
+	if(!m || !json_object_is_type(m, t))
 		return NULL;
 	return m;
 }
@@ -521,7 +546,7 @@ static bool num_member(const struct json_object *ev, const char *key, double *ou
 	struct json_object *m = NULL;
 	double d;
 
-	if(!json_object_object_get_ex(ev, key, &m) || !m)
+	if(!(m = lookup(ev, key)))
 		return false;
 	if(!json_object_is_type(m, json_type_double) && !json_object_is_type(m, json_type_int))
 		return false;

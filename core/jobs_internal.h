@@ -198,12 +198,20 @@ char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len);
 /* "key":value members ("key" skipped for a NULL text). */
 void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text);
 void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v);
+/* The same with jw_jobs__fmt_num_exact: for job records, not the state. */
+void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v);
 void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v);
 /* name .. items_failed, shared by the state JSON and the record. */
 void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j);
 
 /* Shortest text that reads back as v exactly; integers without ".0". */
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v);
+/*
+ * Text that reads back as v exactly, for the job records only: short
+ * decimals as jw_jobs__fmt_num writes them, anything else with 17
+ * significant digits (one printf, no search for the shortest form).
+ */
+void jw_jobs__fmt_num_exact(char *buf, size_t buflen, double v);
 /* RFC 3339 date-time to ms since the epoch. false for anything before
  * 1970 or unparseable (the caller then uses the receipt time). */
 bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms);

@@ -15,12 +15,14 @@
 
 /* ---- buffer ---- */
 
-void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL; false (and b failed) otherwise. */
+static bool buf_reserve(struct jw_jobs__buf *b, size_t n)
 {
 	if(b->failed)
-		return;
+		return false;
 	if(b->cap - b->len <= n) {
-		size_t cap = b->cap ? b->cap : 256;
+		/* A state or record is 300-1000 bytes: one allocation, mostly. */
+		size_t cap = b->cap ? b->cap : 1024;
 		char *p;
 
 		while(cap - b->len <= n)
@@ -28,11 +30,18 @@ void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
 		p = realloc(b->p, cap);
 		if(!p) {
 			b->failed = true;
-			return;
+			return false;
 		}
 		b->p = p;
 		b->cap = cap;
 	}
+	return true;
+}
+
+void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
+{
+	if(!buf_reserve(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -45,11 +54,23 @@ void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s)
 
 void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
 {
-	if(b->len > 0 && b->p && b->p[b->len - 1] != '{')
-		jw_jobs__buf_add(b, ",", 1);
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_str(b, key);
-	jw_jobs__buf_add(b, "\":", 2);
+	/* One reservation for ,"key": (about ten keys per state or record). */
+	size_t klen = strlen(key);
+	bool comma = b->len > 0 && b->p && b->p[b->len - 1] != '{';
+	char *w;
+
+	if(!buf_reserve(b, klen + 4))
+		return;
+	w = b->p + b->len;
+	if(comma)
+		*w++ = ',';
+	*w++ = '"';
+	memcpy(w, key, klen);
+	w += klen;
+	*w++ = '"';
+	*w++ = ':';
+	*w = '\0';
+	b->len = (size_t)(w - b->p);
 }
 
 void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
@@ -60,28 +81,36 @@ void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
 	jw_jobs__buf_str(b, t);
 }
 
+/* Decimal digits of v, right-aligned in t[0..24); returns where they start. */
+static size_t u64_digits(char t[24], uint64_t v)
+{
+	size_t i = 24;
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while(v);
+	return i;
+}
+
 void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
 {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRId64, v);
+	char t[24];
+	/* The magnitude as unsigned, so INT64_MIN has one too. */
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t i = u64_digits(t, m);
 
-	if(n < 0 || (size_t)n >= sizeof(t)) {
-		b->failed = true;
-		return;
-	}
-	jw_jobs__buf_add(b, t, (size_t)n);
+	if(v < 0)
+		t[--i] = '-';
+	jw_jobs__buf_add(b, t + i, 24 - i);
 }
 
 void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v)
 {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
+	char t[24];
+	size_t i = u64_digits(t, v);
 
-	if(n < 0 || (size_t)n >= sizeof(t)) {
-		b->failed = true;
-		return;
-	}
-	jw_jobs__buf_add(b, t, (size_t)n);
+	jw_jobs__buf_add(b, t + i, 24 - i);
 }
 
 void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms)
@@ -115,6 +144,89 @@ char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len)
 
 /* ---- numbers and time ---- */
 
+/*
+ * Writes the decimal digits of m (0 < m < 1e15) with a point before the
+ * last d of them ("0." first when m has no more than d digits) and a
+ * leading '-' when neg. Returns the length, or -1 when buflen is short.
+ */
+static int put_decimal(char *buf, size_t buflen, bool neg, uint64_t m, int d)
+{
+	char t[40];
+	int n = 0, len = 0;
+
+	do {
+		t[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while(m);
+	while(n <= d)
+		t[n++] = '0';
+	if((size_t)n + 3 > buflen)
+		return -1;
+	if(neg)
+		buf[len++] = '-';
+	while(n > 0) {
+		buf[len++] = t[--n];
+		if(n == d && d > 0)
+			buf[len++] = '.';
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * The common numbers without printf: integers below 1e15, and values with
+ * a short exact decimal form such as 42.5 or 0.125. For the latter, the
+ * fewest decimals d where v * 10^d rounds to an integer m that divides back
+ * to v exactly: m < 2^53 and 10^d are both exact doubles, so m / 10^d is
+ * the correctly rounded value of that decimal, which is what strtod reads.
+ * With m < 1e15 and 1e-4 <= |v|, that decimal has at most 15 significant
+ * digits and is v rounded to 15 digits, so "%.15g" prints the same text.
+ * Returns the length, or -1 to leave v to the printf path.
+ */
+static int fmt_num_fast(char *buf, size_t buflen, double v)
+{
+	static const double p10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+		1e13, 1e14, 1e15
+	};
+	bool neg = v < 0;
+	double a = neg ? -v : v;
+
+	if(a >= 1e15)
+		return -1;
+	if(a == floor(a))
+		return put_decimal(buf, buflen, neg, (uint64_t)a, 0);
+	if(a < 1e-4)
+		return -1;
+	for(int d = 1; d < 16; d++) {
+		double t = a * p10[d], m;
+
+		if(t >= 1e15)
+			break;
+		m = nearbyint(t);
+		if(m >= 1 && m / p10[d] == a)
+			return put_decimal(buf, buflen, neg, (uint64_t)m, d);
+	}
+	return -1;
+}
+
+void jw_jobs__fmt_num_exact(char *buf, size_t buflen, double v)
+{
+	int n;
+
+	if(!isfinite(v) || v == 0) {
+		n = snprintf(buf, buflen, "0");
+	} else if(fmt_num_fast(buf, buflen, v) >= 0) {
+		return;
+	} else {
+		n = snprintf(buf, buflen, "%.17g", v);
+	}
+	if(n < 0 || (size_t)n >= buflen) {
+		if(buflen)
+			buf[0] = '\0';
+	}
+}
+
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
 {
 	int n = 0;
@@ -122,8 +234,8 @@ void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
 	if(!isfinite(v) || v == 0) {
 		/* Stored numbers are finite; 0 also catches -0. */
 		n = snprintf(buf, buflen, "0");
-	} else if(fabs(v) < 1e15 && v == floor(v)) {
-		n = snprintf(buf, buflen, "%.0f", v);
+	} else if((n = fmt_num_fast(buf, buflen, v)) >= 0) {
+		return;
 	} else {
 		/* The fewest significant digits that read back as v: 0.1 stays
 		 * "0.1", and records restore every double bit for bit. */
@@ -246,6 +358,15 @@ void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text
 		return;
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_str(b, text);
+}
+
+void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v)
+{
+	char t[64];
+
+	jw_jobs__buf_key(b, key);
+	jw_jobs__fmt_num_exact(t, sizeof(t), v);
+	jw_jobs__buf_str(b, t);
 }
 
 void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v)

@@ -81,10 +81,10 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 	if(!e)
 		add_i64(&b, "deadline_ms", mono_to_real(j->deadline_mono, now));
 	if(f & JW_JF_EST_ANCHOR) {
-		jw_jobs__add_num(&b, "est_progress", j->est_progress);
+		jw_jobs__add_num_exact(&b, "est_progress", j->est_progress);
 		add_i64(&b, "est_ms", mono_to_real(j->est_mono, now));
-		jw_jobs__add_num(&b, "est_rate", j->est_rate);
-		jw_jobs__add_num(&b, "est_weight", j->est_weight);
+		jw_jobs__add_num_exact(&b, "est_rate", j->est_rate);
+		jw_jobs__add_num_exact(&b, "est_weight", j->est_weight);
 	}
 	if(f & JW_JF_REANCHOR)
 		jw_jobs__add_bool(&b, "est_reanchor", true);

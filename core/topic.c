@@ -5,6 +5,7 @@
  */
 #include "topic.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -170,9 +171,20 @@ int jw_topic_id_valid(const char *s)
 int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *session,
         const char *job, const char *event)
 {
-	int n = snprintf(buf, buflen, "%s/%s/%s/%s", prefix, session, job, event);
+	/* By hand: the state topic is formatted for every state published. */
+	const char *part[4] = {prefix, session, job, event};
+	size_t n = 0;
 
-	if(n < 0 || (size_t)n >= buflen)
-		return -1;
-	return n;
+	for(int i = 0; i < 4; i++) {
+		size_t len = strlen(part[i]);
+
+		if(len + (i > 0) >= buflen - n || n + len + (i > 0) > INT_MAX)
+			return -1;
+		if(i > 0)
+			buf[n++] = '/';
+		memcpy(buf + n, part[i], len);
+		n += len;
+	}
+	buf[n] = '\0';
+	return (int)n;
 }

@@ -1,9 +1,11 @@
 /* Proves that each event check refuses with the right reason, field and message in the documented
  * order, and that broker edits to accepted payloads are byte-exact. */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -449,6 +451,40 @@ START_TEST(format_ts)
 }
 END_TEST
 
+/* The hand-written formatter prints what gmtime_r and strftime print, for
+ * every month end, leap day and century rule from 1970 to 9999. */
+START_TEST(format_ts_matches_strftime)
+{
+	uint64_t x = 88172645463325252ULL;
+	char want[64], got[32];
+
+	for(int i = 0; i < 200000; i++) {
+		int64_t sec;
+		long nsec;
+		time_t tt;
+		struct tm tm;
+		size_t n;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if(i < 4000)
+			sec = (int64_t)i * 86399 * 3 + 86399 * (i & 1); /* day ends */
+		else if(i < 4010)
+			sec = INT64_C(253402300800) - 5 + (i - 4000); /* the last second, then past it */
+		else
+			sec = (int64_t)(x % UINT64_C(253402300800));
+		nsec = (long)(x >> 34) % 1000000000L;
+		tt = (time_t)sec;
+		ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
+		n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + n, sizeof(want) - n, ".%03ldZ", nsec / 1000000L);
+		ck_assert_int_eq(jw_event_format_ts(got, sizeof(got), sec, nsec), (int)strlen(want));
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 /* The cached formatter agrees with the plain one across second changes. */
 START_TEST(ts_cache)
 {
@@ -501,6 +537,7 @@ static Suite *event_suite(void)
 	ADD(s, splice, 0);
 	ADD(s, splice_bytes, 0);
 	ADD(s, format_ts, 0);
+	ADD(s, format_ts_matches_strftime, 0);
 	ADD(s, ts_cache, 0);
 	return s;
 }

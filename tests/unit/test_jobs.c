@@ -366,6 +366,97 @@ START_TEST(timestamps)
 }
 END_TEST
 
+/* The printf-only formatter the fast path must agree with. */
+static void fmt_num_reference(char *buf, size_t buflen, double v)
+{
+	int n = 0;
+
+	if(!isfinite(v) || v == 0) {
+		n = snprintf(buf, buflen, "0");
+	} else if(fabs(v) < 1e15 && v == floor(v)) {
+		n = snprintf(buf, buflen, "%.0f", v);
+	} else {
+		for(int prec = 15; prec <= 17; prec++) {
+			n = snprintf(buf, buflen, "%.*g", prec, v);
+			if(n < 0 || (size_t)n >= buflen || strtod(buf, NULL) == v)
+				break;
+		}
+	}
+	if(n < 0 || (size_t)n >= buflen)
+		buf[0] = '\0';
+}
+
+static void fmt_num_same(double v)
+{
+	char want[64], got[64];
+
+	fmt_num_reference(want, sizeof(want), v);
+	jw_jobs__fmt_num(got, sizeof(got), v);
+	ck_assert_msg(!strcmp(got, want), "%.17g: got %s, want %s", v, got, want);
+	/* The records' variant may be longer, but restores every bit. */
+	jw_jobs__fmt_num_exact(got, sizeof(got), v);
+	ck_assert_msg(strtod(got, NULL) == v || (v == 0 && !strcmp(got, "0")), "%.17g: exact %s", v, got);
+}
+
+/* Numbers print the same text as with printf's shortest round trip, for
+ * short decimals, integers, tiny and huge values and random bit patterns. */
+START_TEST(numbers_match_printf)
+{
+	static const double fixed[] = {
+		42.5, 0.1, 0.2, 0.3, 1.1, 2.675, 1e-4, 1.5e-4, 9.9999e-5, 0.000123, 123456.789,
+		999999999999999.0, 999999999999999.5, 1e15, 1e15 + 2, 99999999999999.9,
+		0.1 + 0.2, 1.0 / 3, 2.0 / 3, 1e-300, 5e-324, 1.7976931348623157e308, 4503599627370495.5,
+		-42.5, -0.001, -123456789012.345, 0.5, 0.25, 0.125, 100.0 / 3, 12.34, 99.99, 1e-5,
+	};
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+
+	static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 1795315200123, INT64_MAX, INT64_MIN};
+
+	for(size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		fmt_num_same(fixed[i]);
+	/* Integers in records and states are written without printf. */
+	for(size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		struct jw_jobs__buf b = {0};
+		char want[64];
+		char *got;
+		size_t len = 0;
+
+		snprintf(want, sizeof(want), "%" PRId64 ",%" PRIu64, ints[i], (uint64_t)ints[i]);
+		jw_jobs__buf_i64(&b, ints[i]);
+		jw_jobs__buf_add(&b, ",", 1);
+		jw_jobs__buf_u64(&b, (uint64_t)ints[i]);
+		got = jw_jobs__buf_finish(&b, &len);
+		ck_assert_str_eq(got, want);
+		ck_assert_uint_eq(len, strlen(want));
+		free(got);
+	}
+	for(int i = 0; i < 100000; i++) {
+		double v;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		switch(i % 4) {
+		case 0: /* short decimals, as progress and rates carry them */
+			v = (double)(int64_t)(x % 20000001) / (double)(1 + (int)(x >> 40) % 1000);
+			break;
+		case 1: /* up to six decimals */
+			v = (double)(int64_t)(x % 2000000001) / 1e6 - 1000;
+			break;
+		case 2: /* arbitrary finite doubles */
+			memcpy(&v, &x, sizeof(v));
+			if(!isfinite(v))
+				v = 1;
+			break;
+		default: /* products, as the estimator computes them */
+			v = (double)(x % 100000) * 0.1 * (double)((x >> 32) % 1000) / 7.0;
+			break;
+		}
+		fmt_num_same(v);
+	}
+}
+END_TEST
+
 START_TEST(progress_rules)
 {
 	struct jw_jobs *jobs = jw_jobs_new(NULL);
@@ -2008,6 +2099,7 @@ static Suite *jobs_suite(void)
 	ADD(s, first_event_creates);
 	ADD(s, started_fields);
 	ADD(s, timestamps);
+	ADD(s, numbers_match_printf);
 	ADD(s, progress_rules);
 	ADD(s, complete_is_terminal);
 	ADD(s, failed_is_terminal);

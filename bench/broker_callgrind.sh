@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Instructions the whole broker executes per message, under callgrind:
+# plain mosquitto and mosquitto with jobwire take the same mqtt_bench
+# stream (~300-byte progress events, MQTT 5, QoS 1, 100 jobs) for N1 and
+# then N2 messages; (Ir(N2) - Ir(N1)) / (N2 - N1) cancels start-up and
+# schema loading. Instruction counts do not depend on other load on the
+# machine, unlike msgs/s; they do not include the kernel's share (socket
+# I/O, futexes), which is the same with and without the plugin.
+#
+# The state topic is published on a timer (at most plugin_opt_state_max_rate
+# per job), so how many states go out per message depends on how fast the
+# slowed-down broker runs. To make the figure deterministic, each plugin
+# configuration runs twice:
+#   nostate: plugin_opt_state_max_rate 0.1 (a job's first state only,
+#            which cancels out): validation, ts, job table;
+#   state:   plugin_opt_state_max_rate 1000 (every event publishes its
+#            job's state, as with many slow jobs).
+# state - nostate is the cost of one state publish. With the default rate
+# of 10 per job and 100 jobs, bench/run.sh's stream publishes one state per
+# (msgs/s / 1000) events, e.g. one in 27 at 27000 msgs/s.
+#
+# usage: bench/broker_callgrind.sh [BUILD_DIR] (default build-bench)
+# Environment: BCG_N1 [2000]  BCG_N2 [12000]
+#   BCG_CONFIGS [plain plugin persist]: persist = plugin with
+#               plugin_opt_data_dir (the job table written to jobs.log)
+#   BCG_KEEP [0]: keep the work directory and the callgrind files
+# Run as root: the broker runs as user mosquitto (runuser), so that the
+# callgrind file is written by the same user the broker runs as.
+
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$SRC/build-bench}" && pwd)
+N1=${BCG_N1:-2000}
+N2=${BCG_N2:-12000}
+CONFIGS=${BCG_CONFIGS:-plain plugin persist}
+MQTT_BENCH=$BUILD/bench/mqtt_bench
+PLUGIN=$BUILD/plugin/jobwire.so
+
+for f in "$MQTT_BENCH" "$PLUGIN"; do
+	if [ ! -f "$f" ]; then
+		echo "missing $f: cmake --build $BUILD" >&2
+		exit 1
+	fi
+done
+if ! command -v valgrind >/dev/null; then
+	echo "valgrind is not installed" >&2
+	exit 1
+fi
+
+WORK=$(mktemp -d /tmp/jobwire-bcg.XXXXXX)
+chmod 1777 "$WORK"
+cp "$PLUGIN" "$WORK/jobwire.so"
+mkdir "$WORK/schemas"
+cp "$SRC"/schemas/*.json "$WORK/schemas/"
+chmod -R a+rX "$WORK/schemas" "$WORK/jobwire.so"
+BROKER=
+cleanup() {
+	if [ -n "$BROKER" ]; then
+		kill "$BROKER" 2>/dev/null || true
+		wait "$BROKER" 2>/dev/null || true
+	fi
+	if [ "${BCG_KEEP:-0}" = 1 ]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# ir NAME N CONFIG_LINES...: total instructions of a broker that carried N
+# messages.
+ir() {
+	local name=$1 n=$2 port conf out i
+	shift 2
+	port=$(free_port)
+	conf=$WORK/$name.$n.conf
+	out=$WORK/callgrind.$name.$n
+	{
+		echo "per_listener_settings false"
+		echo "allow_anonymous true"
+		echo "persistence false"
+		echo "log_dest stderr"
+		echo "log_type error"
+		echo "log_type warning"
+		echo "listener $port 127.0.0.1"
+		printf '%s\n' "$@"
+	} >"$conf"
+	chmod 644 "$conf"
+	runuser -u mosquitto -- valgrind --tool=callgrind --callgrind-out-file="$out" \
+		mosquitto -c "$conf" >/dev/null 2>"$out.log" &
+	BROKER=$!
+	for ((i = 0; i < 300; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+	done
+	"$MQTT_BENCH" --port "$port" --count "$n" --warmup 0 --timeout 60 --label "$name" >"$out.bench"
+	kill -TERM "$BROKER"
+	wait "$BROKER" || true
+	BROKER=
+	sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out"
+}
+
+# per_message NAME CONFIG_LINES...
+per_message() {
+	local name=$1 a b
+	shift
+	a=$(ir "$name" "$N1" "$@")
+	b=$(ir "$name" "$N2" "$@")
+	awk -v a="$a" -v b="$b" -v n1="$N1" -v n2="$N2" -v l="$name" 'BEGIN {
+		printf "%-16s instructions/message=%.0f\n", l, (b - a) / (n2 - n1)
+	}'
+}
+
+PLUGIN_CONF=("plugin $WORK/jobwire.so" "plugin_opt_schemas_dir $WORK/schemas"
+	"plugin_opt_stats_interval 0")
+echo "# broker instructions per message (callgrind, N1=$N1, N2=$N2)"
+for c in $CONFIGS; do
+	case $c in
+	plain)
+		per_message plain
+		;;
+	plugin)
+		per_message plugin.nostate "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate 0.1"
+		per_message plugin.state "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate 1000"
+		;;
+	persist)
+		for s in nostate state; do
+			rm -rf "$WORK/data"
+			mkdir "$WORK/data"
+			chown mosquitto "$WORK/data"
+			rate=0.1
+			[ $s = state ] && rate=1000
+			# A fresh data directory for both runs of a pair.
+			a=$(ir persist.$s "$N1" "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate $rate" \
+				"plugin_opt_data_dir $WORK/data")
+			rm -rf "$WORK/data"
+			mkdir "$WORK/data"
+			chown mosquitto "$WORK/data"
+			b=$(ir persist.$s "$N2" "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate $rate" \
+				"plugin_opt_data_dir $WORK/data")
+			awk -v a="$a" -v b="$b" -v n1="$N1" -v n2="$N2" -v l="persist.$s" 'BEGIN {
+				printf "%-16s instructions/message=%.0f\n", l, (b - a) / (n2 - n1)
+			}'
+		done
+		;;
+	*)
+		echo "unknown configuration $c" >&2
+		exit 1
+		;;
+	esac
+done
