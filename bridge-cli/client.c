@@ -355,21 +355,6 @@ void jw_msg_free(struct jw_msg *m)
 	free((struct msg_node *)(void *)m);
 }
 
-static int wait_connack(struct jw_client *cl, double timeout_s)
-{
-	struct timespec ts;
-	deadline_ts(&ts, timeout_s);
-	pthread_mutex_lock(&cl->lock);
-	while(cl->connack < 0){
-		if(pthread_cond_timedwait(&cl->cond, &cl->lock, &ts) == ETIMEDOUT){
-			break;
-		}
-	}
-	int rc = cl->connack;
-	pthread_mutex_unlock(&cl->lock);
-	return rc;
-}
-
 int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
                    struct jw_client **out, char *err, size_t errlen)
 {
@@ -447,20 +432,45 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 		                              " or does not name the host; --insecure skips the name check)" : "");
 		goto fail;
 	}
+	/* The first connection is driven here rather than by the network
+	 * thread: a TLS handshake that fails ends libmosquitto's thread
+	 * without any callback, so only mosquitto_loop's own return code
+	 * says why. The thread takes over once the broker has answered. */
+	double deadline = jw_now() + c->connect_timeout;
+	int lrc = MOSQ_ERR_SUCCESS;
+	int connack = -1;
+	while(jw_now() < deadline){
+		lrc = mosquitto_loop(cl->mosq, 50, 1);
+		pthread_mutex_lock(&cl->lock);
+		connack = cl->connack;
+		pthread_mutex_unlock(&cl->lock);
+		if(connack >= 0 || lrc != MOSQ_ERR_SUCCESS){
+			break; /* answered, or the handshake or connection failed */
+		}
+	}
+	if(connack > 0){
+		snprintf(err, errlen, "the broker at %s:%d refused the connection: %s", c->host, port,
+		         mosquitto_reason_string(connack));
+		goto fail;
+	}
+	if(connack < 0){
+		if(lrc == MOSQ_ERR_TLS){
+			snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port, mosquitto_strerror(lrc),
+			         " (the server's certificate is not signed by a CA in --cafile/--capath,"
+			         " or does not name the host; --insecure skips the name check)");
+		}else if(lrc != MOSQ_ERR_SUCCESS){
+			snprintf(err, errlen, "cannot connect to %s:%d: the connection ended before the broker answered: %s (is it an MQTT broker?%s)",
+			         c->host, port, lrc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(lrc),
+			         c->tls ? "" : " TLS needs --tls");
+		}else{
+			snprintf(err, errlen, "cannot connect to %s:%d: no answer within %gs (is it an MQTT broker?%s)",
+			         c->host, port, c->connect_timeout, c->tls ? "" : " TLS needs --tls");
+		}
+		goto fail;
+	}
 	rc = mosquitto_loop_start(cl->mosq);
 	if(rc){
 		snprintf(err, errlen, "cannot start the network thread: %s", mosquitto_strerror(rc));
-		goto fail;
-	}
-	rc = wait_connack(cl, c->connect_timeout);
-	if(rc != 0){
-		if(rc < 0){
-			snprintf(err, errlen, "cannot connect to %s:%d: no answer within %gs (is it an MQTT broker?%s)",
-			         c->host, port, c->connect_timeout, c->tls ? "" : " TLS needs --tls");
-		}else{
-			snprintf(err, errlen, "the broker at %s:%d refused the connection: %s", c->host, port,
-			         mosquitto_reason_string(rc));
-		}
 		goto fail;
 	}
 	*out = cl;
