@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,6 +459,37 @@ START_TEST(test_schemas_annotated)
 }
 END_TEST
 
+/* Every reason the broker can send is in the notice schema's enum, and
+ * the enum names nothing else: a notice is always valid against it. */
+START_TEST(test_rejection_reasons_match_enum)
+{
+	char path[PATH_LEN];
+	struct json_object *doc = NULL, *props, *reason, *en;
+	struct jw_json_error jerr;
+	int r;
+	size_t i, n;
+
+	snprintf(path, sizeof path, "%s/notices/rejection.json", JW_SCHEMAS_DIR);
+	ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc, &jerr) == 0,
+	              "%s: %s", path, jerr.message);
+	ck_assert(json_object_object_get_ex(doc, "properties", &props));
+	ck_assert(json_object_object_get_ex(props, "reason", &reason));
+	ck_assert(json_object_object_get_ex(reason, "enum", &en));
+	n = json_object_array_length(en);
+	for (r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++) {
+		const char *name = jw_reason_name((enum jw_reason)r);
+		bool found = false;
+
+		for (i = 0; i < n && !found; i++)
+			found = strcmp(json_object_get_string(json_object_array_get_idx(en, i)), name) == 0;
+		ck_assert_msg(found, "reason %s is missing from %s", name, path);
+	}
+	ck_assert_msg(n == (size_t)(JW_REASON__COUNT - 1),
+	              "%s lists %zu reasons, the broker has %d", path, n, JW_REASON__COUNT - 1);
+	json_object_put(doc);
+}
+END_TEST
+
 /* ---- the manifest ---- */
 
 START_TEST(test_manifest_loads)
@@ -637,6 +669,7 @@ static Suite *schema_examples_suite(void)
 	tcase_add_unchecked_fixture(tc, load_set, free_set);
 	tcase_add_test(tc, test_schemas_load);
 	tcase_add_test(tc, test_schemas_annotated);
+	tcase_add_test(tc, test_rejection_reasons_match_enum);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("manifest");
