@@ -47,9 +47,9 @@ if [ ! -s "$run/jwt-secret" ]; then
 	(umask 077 && head -c 48 /dev/urandom | base64 >"$run/jwt-secret")
 fi
 chgrp mosquitto "$run/jwt-secret" 2>/dev/null && chmod 640 "$run/jwt-secret" || chmod 644 "$run/jwt-secret"
-mint() { python3 examples/jwt-dev-token.py --secret-file "$run/jwt-secret" --ttl 86400 "$@"; }
+mint() { build/bridge-cli/jobwire token --secret-file "$run/jwt-secret" --ttl 24h "$@"; }
 viewer_token=$(mint --role viewer --sessions demo)
-dev_token=$(mint --role admin)
+dev_token=$(mint --role admin --sessions '*')
 chmod -R a+rX "$run/schemas" "$run/jobwire.so" "$run/mosquitto.conf" 2>/dev/null || true
 
 # The journal's PostgreSQL (examples/lib/postgres.sh).
@@ -108,7 +108,7 @@ An invalid event is stopped and explained:
   mosquitto_pub -p $port -u dev -P "\$JOBWIRE_TOKEN" -i worker-1 -t jobs/demo/job-1/progress -m '{"progress":140}'
   -> \$jobwire/rejections/worker-1 {"type":"rejected","reason":"schema_violation","field":"/progress",...}
 
-More tokens: python3 examples/jwt-dev-token.py --secret-file $run/jwt-secret --role worker --sessions demo
+More tokens: build/bridge-cli/jobwire token --secret-file $run/jwt-secret --role worker --sessions demo --ttl 1h
 
 Or with the jobwire command (docs/cli.md) and the examples (they read JOBWIRE_TOKEN):
   build/bridge-cli/jobwire watch -p $port
