@@ -76,25 +76,6 @@ static void print_notice(const char *payload, size_t len)
 	json_object_put(o);
 }
 
-/* The client's own rejection topic, encoded as the plugin does
- * (docs/topics.md): '/', '+', '#', '%' and control bytes become %XX. */
-static void rejection_topic(char *buf, size_t len, const char *client_id)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t used = (size_t)snprintf(buf, len, "$jobwire/rejections/");
-
-	for(const unsigned char *c = (const unsigned char *)client_id; *c && used + 4 < len; c++){
-		if(*c == '/' || *c == '+' || *c == '#' || *c == '%' || *c < 0x20 || *c == 0x7f){
-			buf[used++] = '%';
-			buf[used++] = hex[*c >> 4];
-			buf[used++] = hex[*c & 0xf];
-		}else{
-			buf[used++] = (char)*c;
-		}
-	}
-	buf[used] = '\0';
-}
-
 int jw_cmd_publish(int argc, char **argv)
 {
 	const char *cmd = "publish";
@@ -225,7 +206,7 @@ int jw_cmd_publish(int argc, char **argv)
 	char rt[300];
 	snprintf(rt, sizeof(rt), "%s", response_topic ? response_topic : "");
 	if(!response_topic){
-		rejection_topic(rt, sizeof(rt), jw_client_id(cl));
+		jw_topic_rejection(rt, sizeof(rt), jw_client_id(cl));
 	}
 	if(jw_client_subscribe(cl, rt, err, sizeof(err))){
 		jw_errorf(cmd, "%s", err);

@@ -6,6 +6,7 @@
 #include "topic.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,4 +188,35 @@ int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *se
 	}
 	buf[n] = '\0';
 	return (int)n;
+}
+
+int jw_topic_rejection(char *buf, size_t buflen, const char *client_id)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t used = strlen(JW_REJECTIONS_PREFIX);
+
+	if(buflen <= used){
+		return -1;
+	}
+	memcpy(buf, JW_REJECTIONS_PREFIX, used);
+	/* A client id may hold characters that are not allowed (or mean
+	 * something) in a topic level; encode them so every id maps to
+	 * exactly one level. */
+	for(const unsigned char *c = (const unsigned char *)(client_id ? client_id : ""); *c; c++){
+		bool enc = *c == '/' || *c == '+' || *c == '#' || *c == '%' || *c < 0x20 || *c == 0x7f;
+		size_t need = enc ? 3 : 1;
+
+		if(used + need >= buflen){
+			return -1;
+		}
+		if(enc){
+			buf[used++] = '%';
+			buf[used++] = hex[*c >> 4];
+			buf[used++] = hex[*c & 0xf];
+		}else{
+			buf[used++] = (char)*c;
+		}
+	}
+	buf[used] = '\0';
+	return (int)used;
 }

@@ -40,4 +40,15 @@ int jw_topic_id_valid(const char *s);
 int jw_topic_format(char *buf, size_t buflen, const char *prefix,
                     const char *session, const char *job, const char *event);
 
+/* Where the broker sends a client's rejection notices. */
+#define JW_REJECTIONS_PREFIX "$jobwire/rejections/"
+
+/*
+ * Writes JW_REJECTIONS_PREFIX followed by client_id (NULL as "") into buf,
+ * with '/', '+', '#', '%' and control bytes encoded as %XX so every id
+ * maps to exactly one topic level. Returns the length, or -1 when it does
+ * not fit.
+ */
+int jw_topic_rejection(char *buf, size_t buflen, const char *client_id);
+
 #endif

@@ -22,7 +22,6 @@ typedef struct mqtt5__property mosquitto_property;
 /* Topic prefix of everything the plugin itself publishes outside the job
  * tree. A '$' topic, so '#' subscriptions never see it. */
 #define JW_SYS_PREFIX "$jobwire"
-#define JW_REJECTIONS_PREFIX JW_SYS_PREFIX "/rejections/"
 #define JW_STATS_TOPIC JW_SYS_PREFIX "/stats"
 
 /* What the plugin answers for access checks it has no objection to. */

@@ -219,3 +219,12 @@ d=json.loads(sys.stdin.read())
 v=d.get(sys.argv[1])
 print("" if v is None else (json.dumps(v) if not isinstance(v,str) else v))' "$1"
 }
+
+# A data directory the broker (running as mosquitto) can write, for
+# plugin_opt_data_dir: $JW_TMP/NAME (default data). Prints its path.
+jw_data_dir() { # [name]
+	local d=$JW_TMP/${1:-data}
+	mkdir -p "$d"
+	chown mosquitto: "$d" 2>/dev/null || chmod 777 "$d"
+	echo "$d"
+}

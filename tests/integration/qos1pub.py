@@ -10,19 +10,7 @@ import socket
 import sys
 import time
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def field(b):
-    return len(b).to_bytes(2, "big") + b
+from mqttwire import field, varint
 
 
 class Conn:

@@ -6,19 +6,7 @@ Usage: rawmqtt.py PORT CLIENT_ID TOPIC_HEX PAYLOAD_FILE"""
 import socket
 import sys
 
-
-def remaining_length(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def utf8_field(b):
-    return len(b).to_bytes(2, "big") + b
+from mqttwire import field, varint
 
 
 def main():
@@ -26,15 +14,15 @@ def main():
     topic = bytes.fromhex(topic_hex)
     payload = open(payload_file, "rb").read()
     s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
-    var = utf8_field(b"MQTT") + bytes([4, 0x02]) + (30).to_bytes(2, "big")
-    body = var + utf8_field(cid.encode())
-    s.sendall(bytes([0x10]) + remaining_length(len(body)) + body)
+    var = field(b"MQTT") + bytes([4, 0x02]) + (30).to_bytes(2, "big")
+    body = var + field(cid.encode())
+    s.sendall(bytes([0x10]) + varint(len(body)) + body)
     connack = s.recv(4)
     if len(connack) != 4 or connack[0] != 0x20 or connack[3] != 0:
         print("connect refused")
         return
-    body = utf8_field(topic) + payload
-    s.sendall(bytes([0x30]) + remaining_length(len(body)) + body)
+    body = field(topic) + payload
+    s.sendall(bytes([0x30]) + varint(len(body)) + body)
     s.settimeout(2)
     try:
         data = s.recv(1)

@@ -22,8 +22,7 @@ keys=$JW_TMP/keys
 mkdir -p "$keys"
 head -c 48 /dev/urandom | base64 >"$keys/secret"
 chmod 644 "$keys/secret"
-mkdir -p "$JW_TMP/data"
-chown mosquitto: "$JW_TMP/data" 2>/dev/null || chmod 777 "$JW_TMP/data"
+jw_data_dir >/dev/null
 tok() { python3 "$mint" --secret-file "$keys/secret" "$@"; }
 head -c 48 /dev/urandom | base64 >"$keys/forger"
 

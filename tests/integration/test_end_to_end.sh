@@ -11,9 +11,7 @@ source "$(dirname "$0")/lib_cli.sh"
 jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-data=$JW_TMP/data
-mkdir -p "$data"
-chown mosquitto: "$data" 2>/dev/null || chmod 777 "$data"
+data=$(jw_data_dir)
 secret=$JW_TMP/jwt-secret
 head -c 48 /dev/urandom | base64 >"$secret"
 chmod 644 "$secret"

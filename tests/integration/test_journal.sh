@@ -10,9 +10,7 @@ source "$(dirname "$0")/lib_pg.sh"
 jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-data=$JW_TMP/data
-mkdir -p "$data"
-chown mosquitto: "$data" 2>/dev/null || chmod 777 "$data"
+data=$(jw_data_dir)
 
 JW_PLUGIN_OPTS="plugin_opt_data_dir $data
 plugin_opt_pg_conninfo $JW_PG_CONNINFO password=not-logged-secret

@@ -7,10 +7,8 @@ source "$(dirname "$0")/lib_pg.sh"
 jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-for n in a b; do
-	mkdir -p "$JW_TMP/data-$n"
-	chown mosquitto: "$JW_TMP/data-$n" 2>/dev/null || chmod 777 "$JW_TMP/data-$n"
-done
+jw_data_dir data-a >/dev/null
+jw_data_dir data-b >/dev/null
 JW_PLUGIN_OPTS="plugin_opt_data_dir $JW_TMP/data-a
 plugin_opt_pg_conninfo $JW_PG_CONNINFO
 plugin_opt_node_name node-a

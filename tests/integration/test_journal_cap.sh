@@ -11,9 +11,7 @@ jw_pg_skip_under_preload
 
 jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
 jw_pg_stop
-data=$JW_TMP/data
-mkdir -p "$data"
-chown mosquitto: "$data" 2>/dev/null || chmod 777 "$data"
+data=$(jw_data_dir)
 JW_PLUGIN_OPTS="plugin_opt_data_dir $data
 plugin_opt_pg_conninfo $JW_PG_CONNINFO
 plugin_opt_spool_max 64k"

@@ -5,9 +5,7 @@
 # down, which is logged once and shown in the stats.
 source "$(dirname "$0")/lib.sh"
 
-data=$JW_TMP/data
-mkdir -p "$data"
-chown mosquitto: "$data" 2>/dev/null || chmod 777 "$data"
+data=$(jw_data_dir)
 
 # refused "expected log text" option-lines...
 refused() {

@@ -12,9 +12,7 @@ d=json.loads(sys.argv[1]) if sys.argv[1] else {}
 print(json.dumps(d.get(sys.argv[2])) if not isinstance(d.get(sys.argv[2]), str) else d.get(sys.argv[2]))' "$1" "$2"; }
 state_of() { msgs "$1" | awk -F'\t' -v t="jobs/r/$2/state" '$1==t{p=$2} END{print p}'; }
 
-data=$JW_TMP/data
-mkdir -p "$data"
-chown mosquitto: "$data" 2>/dev/null || chmod 777 "$data"
+data=$(jw_data_dir)
 JW_PLUGIN_OPTS="plugin_opt_data_dir $data"
 # The runner's heartbeat interval: its stall deadline (3 x) must outlast two
 # broker starts, which take seconds under valgrind.

@@ -231,6 +231,27 @@ START_TEST(format)
 }
 END_TEST
 
+/* A client's rejection topic: one level whatever its id holds. */
+START_TEST(rejection)
+{
+	char buf[64];
+
+	ck_assert_int_eq(jw_topic_rejection(buf, sizeof(buf), "worker-1"), 28);
+	ck_assert_str_eq(buf, "$jobwire/rejections/worker-1");
+	ck_assert_int_gt(jw_topic_rejection(buf, sizeof(buf), "a/b+c#d%e\x01\x7f"), 0);
+	ck_assert_str_eq(buf, "$jobwire/rejections/a%2Fb%2Bc%23d%25e%01%7F");
+	ck_assert_int_eq(jw_topic_rejection(buf, sizeof(buf), NULL), 20);
+	ck_assert_str_eq(buf, "$jobwire/rejections/");
+	/* UTF-8 and '$' pass through unchanged. */
+	ck_assert_int_gt(jw_topic_rejection(buf, sizeof(buf), "m\xc3\xbcller$1"), 0);
+	ck_assert_str_eq(buf, "$jobwire/rejections/m\xc3\xbcller$1");
+	/* Too small, also when only an escape does not fit. */
+	ck_assert_int_eq(jw_topic_rejection(buf, 20, "x"), -1);
+	ck_assert_int_eq(jw_topic_rejection(buf, 23, "/"), -1);
+	ck_assert_int_eq(jw_topic_rejection(buf, 24, "/"), 23);
+}
+END_TEST
+
 static Suite *topic_suite(void)
 {
 	Suite *s = suite_create("topic");
@@ -253,6 +274,9 @@ static Suite *topic_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("format");
 	tcase_add_test(tc, format);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rejection");
+	tcase_add_test(tc, rejection);
 	suite_add_tcase(s, tc);
 	return s;
 }
