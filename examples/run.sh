@@ -124,5 +124,10 @@ Finished jobs are journaled to PostgreSQL; the latest ten:
 Ctrl-C stops the broker.
 
 MSG
-# Not exec: the EXIT trap stops the private PostgreSQL afterwards.
-mosquitto -c "$run/mosquitto.conf"
+# Not exec: the EXIT trap stops the private PostgreSQL afterwards. The
+# broker runs in the background so that a TERM or HUP sent to this script
+# (not only Ctrl-C, which reaches the whole process group) stops it too.
+mosquitto -c "$run/mosquitto.conf" &
+broker=$!
+trap 'kill -TERM "$broker" 2>/dev/null' INT TERM HUP
+wait "$broker" || wait "$broker" || true
