@@ -27,7 +27,7 @@ tok() { python3 "$mint" --secret-file "$keys/secret" "$@"; }
 # Exit status 0 when a client with password $1 gets a CONNACK success;
 # the broker's answer (and any client error) is left in conn.err.
 connects() {
-	timeout 10 mosquitto_sub -d -p "$JW_PORT" -V 5 -i probe-conn -u any -P "$1" -t "jobs/s1/x/state" -W 3 -C 1 >"$JW_TMP/conn.err" 2>&1
+	timeout 30 mosquitto_sub -d -p "$JW_PORT" -V 5 -i probe-conn -u any -P "$1" -t "jobs/s1/x/state" -W 3 -C 1 >"$JW_TMP/conn.err" 2>&1
 	grep -q 'received CONNACK (0)' "$JW_TMP/conn.err"
 }
 refused() { # description token
