@@ -1269,7 +1269,8 @@ static int parse_akey(struct parser *p, struct aframe *f)
 	}
 	if(parse_string(p, &str, &n) < 0)
 		return -1;
-	if(memchr(str, '\0', n))
+	/* Only an escape can put U+0000 in a key: a raw NUL ends the string. */
+	if(str == p->scratch && memchr(str, '\0', n))
 		return fail(p, JW_REASON_INVALID_JSON, at, "object key at byte %zu contains \\u0000", at);
 	if(n > UINT32_MAX)
 		return oom(p);
