@@ -287,16 +287,3 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok)
 		*ok = 0;
 	return o;
 }
-
-const struct jw_jnode *jw_jnode_get(const struct jw_jnode *o, const char *key)
-{
-	if(!o || o->type != JW_J_OBJECT)
-		return NULL;
-	for(uint32_t i = 0; i < o->n; i++) {
-		const struct jw_jnode *m = &o->u.kids[i];
-
-		if(m->key[0] == key[0] && strcmp(m->key, key) == 0)
-			return m;
-	}
-	return NULL;
-}

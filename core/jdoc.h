@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "json.h"
 
@@ -103,8 +104,25 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 /* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
 
-/* The member of object o named key (NUL-terminated), or NULL. */
-const struct jw_jnode *jw_jnode_get(const struct jw_jnode *o, const char *key);
+/*
+ * The member of object o named key (NUL-terminated), or NULL. Inline, so
+ * that a literal key's length is known at compile time: the walk then
+ * compares lengths and first bytes before any memcmp.
+ */
+static inline const struct jw_jnode *jw_jnode_get(const struct jw_jnode *o, const char *key)
+{
+	size_t len = strlen(key);
+
+	if(!o || o->type != JW_J_OBJECT)
+		return NULL;
+	for(uint32_t i = 0; i < o->n; i++) {
+		const struct jw_jnode *m = &o->u.kids[i];
+
+		if(m->keylen == len && m->key[0] == key[0] && memcmp(m->key, key, len) == 0)
+			return m;
+	}
+	return NULL;
+}
 
 /* The value as a double (ints converted), for numbers only. */
 static inline double jw_jnode_double(const struct jw_jnode *n)
