@@ -15,6 +15,7 @@
 /* A block larger than this (left by an unusually large document) is given
  * back rather than kept for the next one. */
 #define KEEP_MAX ((size_t)1024 * 1024)
+#define PENDING_KEEP_MAX 4096 /* values */
 
 struct jw_jchunk {
 	struct jw_jchunk *next;
@@ -61,6 +62,12 @@ void jw_jdoc_reset(struct jw_jdoc *d)
 	}
 	d->used = 0;
 	d->total = 0;
+	/* Likewise the value stack a very wide document left behind. */
+	if(d->pending_cap > PENDING_KEEP_MAX) {
+		free(d->pending);
+		d->pending = NULL;
+		d->pending_cap = 0;
+	}
 }
 
 void jw_jdoc_free(struct jw_jdoc *d)

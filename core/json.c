@@ -1397,9 +1397,12 @@ static int aattach(struct parser *p, struct aframe *f, const struct jw_jnode *v)
 
 	if(p->pending_n == d->pending_cap) {
 		size_t cap = d->pending_cap ? d->pending_cap * 2 : 64;
-		struct jw_jnode *n = realloc(d->pending, cap * sizeof(*n));
+		struct jw_jnode *n;
 
-		if(!n || cap > UINT32_MAX)
+		if(cap > UINT32_MAX)
+			return oom(p);
+		n = realloc(d->pending, cap * sizeof(*n));
+		if(!n)
 			return oom(p);
 		d->pending = n;
 		d->pending_cap = cap;
