@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "jdoc.h"
 #include "payload.h"
 #include "schemaset.h"
 #include "topic.h"
@@ -91,8 +92,8 @@ static int64_t now_ns(clockid_t clock)
 static int check_one(const struct jw_schemaset *set, const char *topic, const char *payload,
         size_t len, int splice, struct jw_ts_cache *cache, struct jw_verdict *v)
 {
+	static struct jw_jdoc doc; /* reused, as the plugin's (never freed) */
 	struct jw_topic t;
-	struct json_object *obj = NULL;
 	struct timespec now;
 	char raw[44];
 	size_t outlen = 0;
@@ -103,14 +104,13 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 		snprintf(v->message, sizeof(v->message), "not a job topic: %s", t.why);
 		return -1;
 	}
-	if(jw_event_check(set, &t, payload, len, NULL, &obj, v) < 0)
+	if(jw_event_check_doc(set, &t, payload, len, NULL, &doc, v) < 0)
 		return -1;
-	if(splice && !json_object_object_get_ex(obj, "ts", NULL)) {
+	if(splice && !jw_jnode_get(doc.root, "ts")) {
 		clock_gettime(CLOCK_REALTIME, &now);
 		raw[0] = '"';
 		n = jw_event_ts_format(cache, raw + 1, sizeof(raw) - 2, (int64_t)now.tv_sec, now.tv_nsec);
 		if(n < 0) {
-			json_object_put(obj);
 			snprintf(v->message, sizeof(v->message), "cannot format ts");
 			return -1;
 		}
@@ -118,13 +118,11 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 		raw[n + 2] = '\0';
 		out = jw_event_splice_member(payload, len, "ts", raw, malloc, &outlen);
 		if(!out) {
-			json_object_put(obj);
 			snprintf(v->message, sizeof(v->message), "out of memory");
 			return -1;
 		}
 		free(out);
 	}
-	json_object_put(obj);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * binding, schema. Also the broker-side edits to an accepted payload.
  */
 #include "event.h"
+#include "jdoc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,21 +104,21 @@ static void quote_value(char *out, size_t outsz, const char *s, size_t n, size_t
 	out[o] = '\0';
 }
 
-static const char *type_name(const struct json_object *o)
+static const char *type_name(const struct jw_jnode *o)
 {
-	switch(json_object_get_type(o)) {
-		case json_type_null:
+	switch(o->type) {
+		case JW_J_NULL:
 			return "null";
-		case json_type_boolean:
+		case JW_J_BOOL:
 			return "boolean";
-		case json_type_int:
-		case json_type_double:
+		case JW_J_INT:
+		case JW_J_DOUBLE:
 			return "number";
-		case json_type_string:
+		case JW_J_STRING:
 			return "string";
-		case json_type_array:
+		case JW_J_ARRAY:
 			return "array";
-		case json_type_object:
+		case JW_J_OBJECT:
 			return "object";
 	}
 	return "unknown";
@@ -134,7 +135,7 @@ enum {
 };
 
 struct members {
-	struct json_object *val[M_COUNT]; /* NULL for JSON null */
+	const struct jw_jnode *val[M_COUNT];
 	unsigned present;                 /* bit i: val[i] is a member */
 };
 
@@ -142,17 +143,17 @@ struct members {
  * Collects the members above. One walk over a handful of keys is cheaper
  * than five hash lookups, each of which hashes its key first.
  */
-static void find_members(struct json_object *doc, struct members *m)
+static void find_members(const struct jw_jnode *doc, struct members *m)
 {
 	static const char *const names[M_COUNT] = {"type", "job_id", "session_id", "current", "total"};
 
 	memset(m, 0, sizeof(*m));
-	for(struct lh_entry *e = lh_table_head(json_object_get_object(doc)); e; e = lh_entry_next(e)) {
-		const char *k = lh_entry_k(e);
+	for(uint32_t e = 0; e < doc->n; e++) {
+		const char *k = doc->u.kids[e].key;
 
 		for(int i = 0; i < M_COUNT; i++) {
 			if(k[0] == names[i][0] && strcmp(k, names[i]) == 0) {
-				m->val[i] = (struct json_object *)lh_entry_v(e);
+				m->val[i] = &doc->u.kids[e];
 				m->present |= 1u << i;
 				break;
 			}
@@ -167,7 +168,7 @@ static void find_members(struct json_object *doc, struct members *m)
 static int check_binding(const struct members *ms, int i, const char *name, const char *what,
         const char *want, struct jw_verdict *v)
 {
-	struct json_object *m = ms->val[i];
+	const struct jw_jnode *m = ms->val[i];
 	char field[16], got[128], topic[160];
 	size_t n;
 
@@ -175,16 +176,16 @@ static int check_binding(const struct members *ms, int i, const char *name, cons
 		return 0;
 	(void)snprintf(field, sizeof(field), "/%s", name);
 	quote_value(topic, sizeof(topic), want, strlen(want), JW_ID_MAX);
-	if(!json_object_is_type(m, json_type_string)) {
+	if(m->type != JW_J_STRING) {
 		reject(v, JW_REASON_TOPIC_MISMATCH, field,
 		        "%s: must be the string %s (the topic's %s), got %s", field, topic, what,
 		        type_name(m));
 		return -1;
 	}
-	n = (size_t)json_object_get_string_len(m);
-	if(n == strlen(want) && memcmp(json_object_get_string(m), want, n) == 0)
+	n = m->n;
+	if(n == strlen(want) && memcmp(m->u.s, want, n) == 0)
 		return 0;
-	quote_value(got, sizeof(got), json_object_get_string(m), n, VALUE_SHOWN_MAX);
+	quote_value(got, sizeof(got), m->u.s, n, VALUE_SHOWN_MAX);
 	reject(v, JW_REASON_TOPIC_MISMATCH, field, "%s: %s does not match the topic's %s %s", field,
 	        got, what, topic);
 	return -1;
@@ -197,18 +198,29 @@ static int check_binding(const struct members *ms, int i, const char *name, cons
  */
 static int check_rules(const struct members *m, const struct jw_topic *t, struct jw_verdict *v)
 {
-	struct json_object *cur = m->val[M_CURRENT], *tot = m->val[M_TOTAL];
+	const struct jw_jnode *cur = m->val[M_CURRENT], *tot = m->val[M_TOTAL];
 	unsigned both = (1u << M_CURRENT) | (1u << M_TOTAL);
 
 	if(strcmp(t->event, "progress") != 0)
 		return 0;
 	if((m->present & both) != both)
 		return 0;
-	if(json_object_get_double(cur) > json_object_get_double(tot)) {
-		reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %s, got %s",
-		        json_object_to_json_string_ext(tot, JSON_C_TO_STRING_PLAIN),
-		        json_object_to_json_string_ext(cur, JSON_C_TO_STRING_PLAIN));
-		(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
+	if(jw_jnode_double(cur) > jw_jnode_double(tot)) {
+		/* Rare: the two numbers are printed by json-c, as before. */
+		int ok1 = 0, ok2 = 0;
+		struct json_object *jt = jw_jnode_to_json(tot, &ok1), *jc = jw_jnode_to_json(cur, &ok2);
+
+		if(!ok1 || !ok2) {
+			reject(v, JW_REASON_INTERNAL, "", "out of memory while checking the event");
+		} else {
+			reject(v, JW_REASON_RULE_VIOLATION, "/current",
+			        "/current: must not exceed total %s, got %s",
+			        json_object_to_json_string_ext(jt, JSON_C_TO_STRING_PLAIN),
+			        json_object_to_json_string_ext(jc, JSON_C_TO_STRING_PLAIN));
+			(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
+		}
+		json_object_put(jt);
+		json_object_put(jc);
 		return -1;
 	}
 	return 0;
@@ -218,17 +230,39 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
         size_t len, const struct jw_event_limits *limits, struct json_object **obj,
         struct jw_verdict *v)
 {
+	struct jw_jdoc d;
+	int rc;
+
+	if(obj)
+		*obj = NULL;
+	jw_jdoc_init(&d);
+	rc = jw_event_check_doc(set, t, payload, len, limits, &d, v);
+	if(rc == 0 && obj) {
+		int ok = 0;
+
+		*obj = jw_jnode_to_json(d.root, &ok);
+		if(!ok) {
+			reject(v, JW_REASON_INTERNAL, "", "out of memory while checking the event");
+			rc = -1;
+		}
+	}
+	jw_jdoc_free(&d);
+	return rc;
+}
+
+int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
+        const void *payload, size_t len, const struct jw_event_limits *limits, struct jw_jdoc *doc,
+        struct jw_verdict *v)
+{
 	size_t max_payload = (size_t)JW_DEFAULT_MAX_PAYLOAD;
 	size_t max_depth = (size_t)JW_DEFAULT_MAX_DEPTH;
 	const struct jw_schema *schema;
-	struct json_object *doc = NULL;
+	const struct jw_jnode *root;
 	struct jw_json_error jerr;
 	struct jw_schema_error serr;
 	struct members members;
 	int rc = -1, valid;
 
-	if(obj)
-		*obj = NULL;
 	v->reason = JW_REASON_NONE;
 	v->field[0] = '\0';
 	v->keyword[0] = '\0';
@@ -258,23 +292,24 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 		        max_payload);
 		goto out;
 	}
-	if(jw_json_parse(payload, len, max_depth, &doc, &jerr) < 0) {
+	if(jw_jdoc_parse(doc, payload, len, max_depth, &jerr) < 0) {
 		reject(v, jerr.reason, "", "%s", jerr.message);
 		goto out;
 	}
-	if(!json_object_is_type(doc, json_type_object)) {
+	root = doc->root;
+	if(root->type != JW_J_OBJECT) {
 		reject(v, JW_REASON_NOT_AN_OBJECT, "", "payload must be a JSON object, got %s",
-		        type_name(doc));
+		        type_name(root));
 		goto out;
 	}
-	find_members(doc, &members);
+	find_members(root, &members);
 	if(check_binding(&members, M_TYPE, "type", "event", t->event, v) < 0 ||
 	        check_binding(&members, M_JOB_ID, "job_id", "job", t->job, v) < 0 ||
 	        check_binding(&members, M_SESSION_ID, "session_id", "session", t->session, v) < 0)
 		goto out;
 
 	memset(&serr, 0, sizeof(serr));
-	valid = jw_schema_validate(schema, doc, &serr);
+	valid = jw_schema_validate_node(schema, root, &serr);
 	if(valid < 0) {
 		reject(v, JW_REASON_INTERNAL, "", "out of memory while validating against the schema");
 		goto out;
@@ -286,13 +321,10 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 	}
 	if(check_rules(&members, t, v) < 0)
 		goto out;
-	if(obj) {
-		*obj = doc;
-		doc = NULL;
-	}
 	rc = 0;
 out:
-	json_object_put(doc);
+	if(rc < 0)
+		jw_jdoc_reset(doc);
 	return rc;
 }
 

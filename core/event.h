@@ -45,6 +45,18 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t,
                    struct json_object **obj, struct jw_verdict *v);
 
 /*
+ * The same checks, parsing into doc (jdoc.h; reused from call to call, no
+ * json-c): on acceptance returns 0 and doc->root is the event object,
+ * valid until doc's next parse. On rejection returns -1 with *v filled and
+ * doc->root NULL. jw_event_check is this plus a json-c copy of the tree.
+ */
+struct jw_jdoc;
+int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
+                       const void *payload, size_t len,
+                       const struct jw_event_limits *limits,
+                       struct jw_jdoc *doc, struct jw_verdict *v);
+
+/*
  * Formats a UTC RFC 3339 timestamp with milliseconds
  * ("2026-11-22T02:40:00.123Z") from a CLOCK_REALTIME reading. buf must
  * hold at least 25 bytes. Returns the length.

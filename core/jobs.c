@@ -5,6 +5,7 @@
  * event needs is made before the job is touched, so running out of memory
  * leaves the table exactly as it was.
  */
+#include "jdoc.h"
 #include "jobs_internal.h"
 
 #include <math.h>
@@ -147,6 +148,34 @@ char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o)
 	if(!s)
 		return NULL;
 	return jw_jobs__text_dup(jobs, s, n);
+}
+
+char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n)
+{
+	struct json_object *o;
+	char *t;
+	int ok = 0;
+
+	if(n->type == JW_J_STRING && plain_ascii(n->u.s, n->n)) {
+		t = jw_jobs__alloc(jobs, (size_t)n->n + 3);
+		if(!t)
+			return NULL;
+		t[0] = '"';
+		memcpy(t + 1, n->u.s, n->n);
+		t[n->n + 1] = '"';
+		t[n->n + 2] = '\0';
+		return t;
+	}
+	/* Containers and strings needing escapes (started, terminal and
+	 * review events mostly): json-c prints them, as it always did. */
+	o = jw_jnode_to_json(n, &ok);
+	if(!ok)
+		return NULL;
+	if(!o)
+		return jw_jobs__text_dup(jobs, "null", 4);
+	t = jw_jobs__text_of(jobs, o);
+	json_object_put(o);
+	return t;
 }
 
 void jw_jobs__text_free(struct jw_jobs *jobs, char *s)
@@ -508,76 +537,52 @@ bool jw_jobs_type_is_urgent(const char *type)
 }
 
 /*
- * ev's member key (NULL when absent or JSON null). Events have a dozen
- * members at most: a walk comparing first bytes is cheaper than json-c's
- * hash, and apply looks up about ten keys per event. Keys are unique (the
- * parser refuses duplicates), so the first match is the only one.
+ * ev's member key (NULL when absent). Keys are unique (the parser refuses
+ * duplicates), so the first match is the only one.
  */
-static struct json_object *lookup(const struct json_object *ev, const char *key)
+static const struct jw_jnode *member(const struct jw_jnode *ev, const char *key, enum jw_jtype t)
 {
-	struct json_object *m = NULL;
+	const struct jw_jnode *m = jw_jnode_get(ev, key);
 
-	if(!json_object_is_type(ev, json_type_object))
-		return NULL;
-	if(json_object_object_length(ev) > 16) {
-		(void)json_object_object_get_ex(ev, key, &m);
-		return m;
-	}
-	for(struct lh_entry *e = lh_table_head(json_object_get_object(ev)); e; e = lh_entry_next(e)) {
-		const char *k = lh_entry_k(e);
-
-		if(k[0] == key[0] && !strcmp(k, key))
-			return (struct json_object *)lh_entry_v(e);
-	}
-	return NULL;
-}
-
-static struct json_object *member(const struct json_object *ev, const char *key, enum json_type t)
-{
-	struct json_object *m = lookup(ev, key);
-
-	if(!m || !json_object_is_type(m, t))
+	if(!m || m->type != t)
 		return NULL;
 	return m;
 }
 
-static bool num_member(const struct json_object *ev, const char *key, double *out)
+static bool num_member(const struct jw_jnode *ev, const char *key, double *out)
 {
-	struct json_object *m = NULL;
+	const struct jw_jnode *m = jw_jnode_get(ev, key);
 	double d;
 
-	if(!(m = lookup(ev, key)))
+	if(!m || (m->type != JW_J_INT && m->type != JW_J_DOUBLE))
 		return false;
-	if(!json_object_is_type(m, json_type_double) && !json_object_is_type(m, json_type_int))
-		return false;
-	d = json_object_get_double(m);
+	d = jw_jnode_double(m);
 	if(!isfinite(d))
 		return false;
 	*out = d;
 	return true;
 }
 
-static int bool_member(const struct json_object *ev, const char *key)
+static int bool_member(const struct jw_jnode *ev, const char *key)
 {
-	struct json_object *m = member(ev, key, json_type_boolean);
+	const struct jw_jnode *m = member(ev, key, JW_J_BOOL);
 
-	return m ? (json_object_get_boolean(m) ? 1 : 0) : -1;
+	return m ? (m->b ? 1 : 0) : -1;
 }
 
-static int64_t event_ts(const struct json_object *ev, const struct jw_clock *now)
+static int64_t event_ts(const struct jw_jnode *ev, const struct jw_clock *now)
 {
-	struct json_object *m = member(ev, "ts", json_type_string);
+	const struct jw_jnode *m = member(ev, "ts", JW_J_STRING);
 	int64_t ms;
 
-	if(m && jw_jobs__parse_ts(
-	                json_object_get_string(m), (size_t)json_object_get_string_len(m), &ms))
+	if(m && jw_jobs__parse_ts(m->u.s, m->n, &ms))
 		return ms;
 	return now->real_ms;
 }
 
 /* The event's overall progress: its progress, else 100 * current / total
  * when total > 0. false when it carries neither. */
-static bool overall_of(const struct json_object *ev, double *p, bool *from_current)
+static bool overall_of(const struct jw_jnode *ev, double *p, bool *from_current)
 {
 	double v, cur, tot;
 
@@ -641,49 +646,49 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
 }
 
 /* *out = the member's text when present with type t. -1: out of memory. */
-static int text_member(struct jw_jobs *jobs, const struct json_object *ev, const char *key,
-        enum json_type t, char **out)
+static int text_member(struct jw_jobs *jobs, const struct jw_jnode *ev, const char *key,
+        enum jw_jtype t, char **out)
 {
-	struct json_object *m = member(ev, key, t);
+	const struct jw_jnode *m = member(ev, key, t);
 
 	*out = NULL;
 	if(!m)
 		return 0;
-	*out = jw_jobs__text_of(jobs, m);
+	*out = jw_jobs__text_of_node(jobs, m);
 	return *out ? 0 : -1;
 }
 
 /* A required string the schema guarantees; a fallback keeps the state
  * valid should a schema file be edited to drop the requirement. */
 static char *required_text(
-        struct jw_jobs *jobs, const struct json_object *ev, const char *key, const char *fallback)
+        struct jw_jobs *jobs, const struct jw_jnode *ev, const char *key, const char *fallback)
 {
-	struct json_object *m = member(ev, key, json_type_string);
+	const struct jw_jnode *m = member(ev, key, JW_J_STRING);
 
-	if(m && json_object_get_string_len(m) > 0)
-		return jw_jobs__text_of(jobs, m);
+	if(m && m->n > 0)
+		return jw_jobs__text_of_node(jobs, m);
 	return jw_jobs__text_dup(jobs, fallback, strlen(fallback));
 }
 
 static int prepare(
-        struct jw_jobs *jobs, struct change *c, enum kind k, const struct json_object *ev)
+        struct jw_jobs *jobs, struct change *c, enum kind k, const struct jw_jnode *ev)
 {
 	switch(k) {
 		case K_STARTED:
-			if(text_member(jobs, ev, "name", json_type_string, &c->name) ||
-			        text_member(jobs, ev, "worker", json_type_string, &c->worker) ||
-			        text_member(jobs, ev, "steps", json_type_array, &c->steps))
+			if(text_member(jobs, ev, "name", JW_J_STRING, &c->name) ||
+			        text_member(jobs, ev, "worker", JW_J_STRING, &c->worker) ||
+			        text_member(jobs, ev, "steps", JW_J_ARRAY, &c->steps))
 				return -1;
 			return 0;
 		case K_PROGRESS:
-			if(text_member(jobs, ev, "step", json_type_string, &c->step) ||
-			        text_member(jobs, ev, "message", json_type_string, &c->message))
+			if(text_member(jobs, ev, "step", JW_J_STRING, &c->step) ||
+			        text_member(jobs, ev, "message", JW_J_STRING, &c->message))
 				return -1;
 			return 0;
 		case K_COMPLETE:
 			c->end = jw_jobs__alloc(jobs, sizeof(*c->end));
-			if(!c->end || text_member(jobs, ev, "message", json_type_string, &c->message) ||
-			        text_member(jobs, ev, "result", json_type_object, &c->end->result))
+			if(!c->end || text_member(jobs, ev, "message", JW_J_STRING, &c->message) ||
+			        text_member(jobs, ev, "result", JW_J_OBJECT, &c->end->result))
 				return -1;
 			return 0;
 		case K_FAILED:
@@ -691,8 +696,8 @@ static int prepare(
 			if(!c->end)
 				return -1;
 			c->end->error = required_text(jobs, ev, "error", "\"failed\"");
-			if(!c->end->error || text_member(jobs, ev, "code", json_type_string, &c->end->code) ||
-			        text_member(jobs, ev, "details", json_type_object, &c->end->details))
+			if(!c->end->error || text_member(jobs, ev, "code", JW_J_STRING, &c->end->code) ||
+			        text_member(jobs, ev, "details", JW_J_OBJECT, &c->end->details))
 				return -1;
 			return 0;
 		case K_VALIDATION: {
@@ -703,8 +708,8 @@ static int prepare(
 			if(!r)
 				return -1;
 			r->reason = required_text(jobs, ev, "reason", "\"review required\"");
-			if(!r->reason || text_member(jobs, ev, "item", json_type_object, &r->item) ||
-			        text_member(jobs, ev, "actions", json_type_array, &r->actions))
+			if(!r->reason || text_member(jobs, ev, "item", JW_J_OBJECT, &r->item) ||
+			        text_member(jobs, ev, "actions", JW_J_ARRAY, &r->actions))
 				return -1;
 			if(num_member(ev, "confidence", &d) && d >= 0 && d <= 1)
 				r->confidence = d;
@@ -743,7 +748,7 @@ int64_t jw_jobs__timeout_ms(const struct jw_job *j)
 }
 
 static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
-        const struct json_object *ev, const struct jw_clock *now)
+        const struct jw_jnode *ev, const struct jw_clock *now)
 {
 	double d;
 
@@ -764,7 +769,7 @@ static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *job
 }
 
 static void fold_progress(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
-        const struct json_object *ev, const struct jw_clock *now)
+        const struct jw_jnode *ev, const struct jw_clock *now)
 {
 	double d, cur, tot;
 	bool from_current, sampled;
@@ -812,7 +817,7 @@ static void fold_progress(struct jw_job *j, struct change *c, struct jw_jobs *jo
 }
 
 static void fold_end(struct jw_job *j, struct change *c, struct jw_jobs *jobs, enum kind k,
-        const char *type, const struct json_object *ev, const void *raw, size_t rawlen,
+        const char *type, const struct jw_jnode *ev, const void *raw, size_t rawlen,
         const struct jw_clock *now)
 {
 	struct jw_job_end *e = c->end;
@@ -855,7 +860,7 @@ static void fold_end(struct jw_job *j, struct change *c, struct jw_jobs *jobs, e
 
 /* Folds an accepted worker event; cannot fail (c holds the allocations). */
 static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char *type,
-        const struct json_object *ev, const void *raw, size_t rawlen, struct change *c,
+        const struct jw_jnode *ev, const void *raw, size_t rawlen, struct change *c,
         const struct jw_clock *now)
 {
 	switch(k) {
@@ -895,10 +900,10 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 }
 
 static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job,
-        const struct json_object *ev, const struct jw_clock *now, struct jw_apply_result *res,
+        const struct jw_jnode *ev, const struct jw_clock *now, struct jw_apply_result *res,
         struct jw_verdict *v)
 {
-	struct json_object *action;
+	const struct jw_jnode *action;
 
 	(void)jobs;
 	res->outcome = JW_APPLY_REJECT;
@@ -911,10 +916,10 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 		        jw_job_status_name((enum jw_job_status)j->status));
 		return 0;
 	}
-	action = member(ev, "action", json_type_string);
+	action = member(ev, "action", JW_J_STRING);
 	/* A repeated cancel is delivered again (the worker may have missed
 	 * the first) but keeps the time of the first request. */
-	if(action && strcmp(json_object_get_string(action), "cancel") == 0 &&
+	if(action && strcmp(action->u.s, "cancel") == 0 &&
 	        !(j->flags & JW_JF_CANCEL)) {
 		j->flags |= JW_JF_CANCEL;
 		j->cancel_ms = now->real_ms;
@@ -932,6 +937,28 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, co
         const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
         struct jw_apply_result *res, struct jw_verdict *v)
 {
+	struct jw_jdoc d;
+	int rc;
+
+	/* Broker-made events and tests: through an arena copy. */
+	jw_jdoc_init(&d);
+	if(event && jw_jdoc_from_json(&d, event) < 0) {
+		jw_jdoc_free(&d);
+		memset(res, 0, sizeof(*res));
+		res->outcome = JW_APPLY_REJECT;
+		verdict(v, JW_REASON_INTERNAL, "", "out of memory");
+		return -1;
+	}
+	rc = jw_jobs_apply_node(jobs, session, job, type, event ? d.root : NULL, raw, rawlen, now,
+	        res, v);
+	jw_jdoc_free(&d);
+	return rc;
+}
+
+int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job,
+        const char *type, const struct jw_jnode *event, const void *raw, size_t rawlen,
+        const struct jw_clock *now, struct jw_apply_result *res, struct jw_verdict *v)
+{
 	struct change c = {0};
 	struct jw_job *j, *nj = NULL;
 	enum kind k;
@@ -944,7 +971,7 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, co
 	res->outcome = JW_APPLY_REJECT;
 	verdict_clear(v);
 	if(!jobs || !session || !job || !type || !event || !now || (!raw && rawlen) ||
-	        !json_object_is_type(event, json_type_object)) {
+	        event->type != JW_J_OBJECT) {
 		verdict(v, JW_REASON_INTERNAL, "", "invalid arguments");
 		return 0;
 	}

@@ -96,6 +96,14 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job,
                   const void *raw, size_t rawlen, const struct jw_clock *now,
                   struct jw_apply_result *res, struct jw_verdict *v);
 
+/* The same for an arena tree (jdoc.h): the per-message path. jw_jobs_apply
+ * converts its json-c event and calls this. */
+struct jw_jnode;
+int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job,
+                       const char *type, const struct jw_jnode *event,
+                       const void *raw, size_t rawlen, const struct jw_clock *now,
+                       struct jw_apply_result *res, struct jw_verdict *v);
+
 /* The job, or NULL. */
 struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const char *job);
 

@@ -134,6 +134,8 @@ void jw_jobs__fail_alloc(struct jw_jobs *jobs, long n);
 char *jw_jobs__text_dup(struct jw_jobs *jobs, const char *s, size_t n);
 /* Compact JSON text of o (any type), counted; NULL when out of memory. */
 char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o);
+struct jw_jnode;
+char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n);
 void jw_jobs__text_free(struct jw_jobs *jobs, char *s);
 
 /* A new job for the key (not inserted); NULL when out of memory. */

@@ -8,6 +8,7 @@
  * bounded by max_depth and by memory, never by the C stack.
  */
 #include "json.h"
+#include "jdoc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -59,6 +60,11 @@ struct parser {
 	char *scratch; /* decoded string or number text, reused */
 	size_t scratch_cap;
 	struct jw_json_error *err;
+	/* Arena mode (jw_jdoc_parse) only. */
+	struct jw_jdoc *doc;
+	struct aframe *astack;
+	size_t acap;
+	size_t pending_n; /* values in doc->pending */
 };
 
 static int fail(struct parser *p, enum jw_reason reason, size_t offset, const char *fmt, ...)
@@ -546,7 +552,16 @@ static int malformed_number(struct parser *p, size_t start)
  * with strtod, which reads '.' as the decimal point only in the "C" locale;
  * mosquitto never calls setlocale, so that holds in the broker and tools.
  */
-static int parse_number(struct parser *p, struct json_object **out)
+/* A parsed number: is_int with i, or d; a double's text is p->scratch
+ * (NUL-terminated) and, in the input, s[start..start + tl). */
+struct numval {
+	int is_int;
+	int64_t i;
+	double d;
+	size_t start, tl;
+};
+
+static int parse_number_val(struct parser *p, struct numval *nv)
 {
 	size_t start = p->pos, tl, frac = 0;
 	int integral = 1, has_exp = 0;
@@ -598,14 +613,18 @@ static int parse_number(struct parser *p, struct json_object **out)
 		return malformed_number(p, start);
 
 	tl = p->pos - start;
+	nv->start = start;
+	nv->tl = tl;
+	nv->is_int = 0;
 	/* Up to 18 digits cannot overflow int64: no strtoll needed. */
 	if(integral && tl - (s[start] == '-') <= 18) {
 		int64_t v = 0;
 
 		for(size_t k = start + (s[start] == '-'); k < p->pos; k++)
 			v = v * 10 + (s[k] - '0');
-		*out = json_object_new_int64(s[start] == '-' ? -v : v);
-		return *out ? 0 : oom(p);
+		nv->is_int = 1;
+		nv->i = s[start] == '-' ? -v : v;
+		return 0;
 	}
 	/* strtod and strtoll need a NUL-terminated copy. */
 	if(scratch_reserve(p, tl + 1) < 0)
@@ -620,8 +639,9 @@ static int parse_number(struct parser *p, struct json_object **out)
 		errno = 0;
 		v = strtoll(p->scratch, &end, 10);
 		if(errno == 0 && end == p->scratch + tl) {
-			*out = json_object_new_int64((int64_t)v);
-			return *out ? 0 : oom(p);
+			nv->is_int = 1;
+			nv->i = (int64_t)v;
+			return 0;
 		}
 		/* Beyond int64: fall through to a double that keeps its text. */
 	}
@@ -642,8 +662,8 @@ static int parse_number(struct parser *p, struct json_object **out)
 				m = m * 10 + (s[k] - '0');
 		}
 		d = (double)m / pow10[frac];
-		*out = json_object_new_double_s(s[start] == '-' ? -d : d, p->scratch);
-		return *out ? 0 : oom(p);
+		nv->d = s[start] == '-' ? -d : d;
+		return 0;
 	}
 	{
 		char *end = NULL;
@@ -657,9 +677,22 @@ static int parse_number(struct parser *p, struct json_object **out)
 		if(!isfinite(d))
 			return fail(p, JW_REASON_NUMBER_OUT_OF_RANGE, start,
 			        "number at byte %zu is out of range for a double", start);
-		*out = json_object_new_double_s(d, p->scratch);
-		return *out ? 0 : oom(p);
+		nv->d = d;
+		return 0;
 	}
+}
+
+static int parse_number(struct parser *p, struct json_object **out)
+{
+	struct numval nv;
+
+	if(parse_number_val(p, &nv) < 0)
+		return -1;
+	if(nv.is_int)
+		*out = json_object_new_int64(nv.i);
+	else
+		*out = json_object_new_double_s(nv.d, p->scratch);
+	return *out ? 0 : oom(p);
 }
 
 /* Matches the word at p->pos against a literal; reports the usual slips. */
@@ -1106,5 +1139,428 @@ out:
 	if(fp)
 		fclose(fp);
 	free(buf);
+	return rc;
+}
+
+/* ---- arena documents (jdoc.h) ---- */
+
+/* One key remembered in an object's duplicate-key set. */
+struct akey {
+	const char *k;
+	size_t n;
+};
+
+/* One open array or object while building a jw_jdoc. */
+struct aframe {
+	size_t first;      /* index in doc->pending of its first item */
+	const char *key;   /* object: key awaiting its value, NUL-terminated */
+	uint32_t keylen;
+	int is_object;
+	struct akey *hs;   /* past LINEAR_KEYS_MAX members: open-addressing set */
+	size_t hcap, hn;   /* (in the arena, so nothing to free per frame) */
+};
+
+static uint64_t key_hash(const char *k, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for(size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* Adds k to f's set (which has room). */
+static void hs_insert(struct aframe *f, const char *k, size_t n)
+{
+	size_t m = f->hcap - 1, i = (size_t)key_hash(k, n) & m;
+
+	while(f->hs[i].k)
+		i = (i + 1) & m;
+	f->hs[i].k = k;
+	f->hs[i].n = n;
+	f->hn++;
+}
+
+/* Makes room for one more key, building or doubling the set. */
+static int hs_grow(struct parser *p, struct aframe *f)
+{
+	size_t cap;
+	struct akey *old = f->hs;
+	size_t oldcap = f->hcap;
+
+	if(f->hs && (f->hn + 1) * 2 <= f->hcap)
+		return 0;
+	cap = f->hcap ? f->hcap * 2 : 64;
+	f->hs = jw_jdoc__alloc(p->doc, cap * sizeof(*f->hs));
+	if(!f->hs)
+		return -1;
+	memset(f->hs, 0, cap * sizeof(*f->hs));
+	f->hcap = cap;
+	f->hn = 0;
+	if(old) {
+		for(size_t i = 0; i < oldcap; i++) {
+			if(old[i].k)
+				hs_insert(f, old[i].k, old[i].n);
+		}
+	} else {
+		for(size_t i = f->first; i < p->pending_n; i++)
+			hs_insert(f, p->doc->pending[i].key, p->doc->pending[i].keylen);
+	}
+	return 0;
+}
+
+/* Whether f's object already has the key k[0..n). 1 yes, 0 no, -1 no memory. */
+static int akey_seen(struct parser *p, struct aframe *f, const char *k, size_t n)
+{
+	size_t count = p->pending_n - f->first;
+
+	if(!f->hs && count <= LINEAR_KEYS_MAX) {
+		const struct jw_jnode *m = p->doc->pending + f->first;
+
+		for(size_t i = 0; i < count; i++) {
+			if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	if(hs_grow(p, f) < 0)
+		return -1;
+	for(size_t i = (size_t)key_hash(k, n) & (f->hcap - 1); f->hs[i].k; i = (i + 1) & (f->hcap - 1)) {
+		if(f->hs[i].n == n && memcmp(f->hs[i].k, k, n) == 0)
+			return 1;
+	}
+	hs_insert(f, k, n);
+	return 0;
+}
+
+/*
+ * A string parse_string returned, made NUL-terminated and lasting: a slice
+ * of the (copied) input gets its closing quote overwritten, decoded text
+ * in the scratch buffer is copied into the arena.
+ */
+static const char *astring(struct parser *p, const char *str, size_t n)
+{
+	char *c;
+
+	if(str != p->scratch) {
+		((char *)str)[n] = '\0';
+		return str;
+	}
+	c = jw_jdoc__alloc(p->doc, n + 1);
+	if(!c)
+		return NULL;
+	memcpy(c, str, n);
+	c[n] = '\0';
+	return c;
+}
+
+/* parse_key for arena frames: same checks, same messages. */
+static int parse_akey(struct parser *p, struct aframe *f)
+{
+	size_t at = p->pos, n = 0;
+	const char *str = NULL;
+	char shown[96];
+	int seen;
+
+	if(p->pos >= p->len || p->s[p->pos] != '"') {
+		if(p->pos < p->len && p->s[p->pos] == '\'')
+			return bad_value_start(p);
+		return unexpected(p, "'\"' to start an object key");
+	}
+	if(parse_string(p, &str, &n) < 0)
+		return -1;
+	/* Only an escape can put U+0000 in a key: a raw NUL ends the string. */
+	if(str == p->scratch && memchr(str, '\0', n))
+		return fail(p, JW_REASON_INVALID_JSON, at, "object key at byte %zu contains \\u0000", at);
+	if(n > UINT32_MAX)
+		return oom(p);
+	str = astring(p, str, n);
+	if(!str)
+		return oom(p);
+	seen = akey_seen(p, f, str, n);
+	if(seen < 0)
+		return oom(p);
+	if(seen) {
+		quote_excerpt(shown, sizeof(shown), str, n, KEY_SHOWN_MAX);
+		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
+	}
+	f->key = str;
+	f->keylen = (uint32_t)n;
+	skip_ws(p);
+	if(p->pos >= p->len || p->s[p->pos] != ':')
+		return unexpected(p, "':' after object key");
+	p->pos++;
+	return 0;
+}
+
+/* parse_scalar for arena nodes. */
+static int parse_ascalar(struct parser *p, struct jw_jnode *out)
+{
+	unsigned char c = p->s[p->pos];
+	int matched = 0, value = 0;
+
+	memset(out, 0, sizeof(*out));
+	if(c == '"') {
+		const char *str = NULL;
+		size_t n = 0;
+
+		if(parse_string(p, &str, &n) < 0)
+			return -1;
+		if(n > INT_MAX)
+			return fail(p, JW_REASON_INTERNAL, p->pos, "string too long at byte %zu", p->pos);
+		out->type = JW_J_STRING;
+		out->n = (uint32_t)n;
+		out->u.s = astring(p, str, n);
+		return out->u.s ? 0 : oom(p);
+	}
+	if(c == '-' || is_digit(c)) {
+		struct numval nv;
+
+		if(parse_number_val(p, &nv) < 0)
+			return -1;
+		if(nv.is_int) {
+			out->type = JW_J_INT;
+			out->u.i = nv.i;
+		} else {
+			out->type = JW_J_DOUBLE;
+			out->u.d = nv.d;
+			out->text = (const char *)p->s + nv.start;
+			out->n = (uint32_t)nv.tl;
+		}
+		return 0;
+	}
+	if(parse_literal(p, &matched, &value) < 0)
+		return -1;
+	if(!matched)
+		return bad_value_start(p);
+	if(value < 0) {
+		out->type = JW_J_NULL;
+		return 0;
+	}
+	out->type = JW_J_BOOL;
+	out->b = (uint8_t)value;
+	return 0;
+}
+
+static int apush(struct parser *p, int is_object)
+{
+	struct aframe *f;
+
+	if(p->depth + 1 > p->max_depth)
+		return fail(p, JW_REASON_TOO_DEEP, p->pos, "nesting deeper than %zu levels at byte %zu",
+		        p->max_depth, p->pos);
+	if(p->depth == p->acap) {
+		size_t cap = p->acap ? p->acap * 2 : 16;
+		struct aframe *n = realloc(p->astack, cap * sizeof(*n));
+
+		if(!n)
+			return oom(p);
+		p->astack = n;
+		p->acap = cap;
+	}
+	f = &p->astack[p->depth];
+	f->first = p->pending_n;
+	f->key = NULL;
+	f->keylen = 0;
+	f->is_object = is_object;
+	f->hs = NULL;
+	f->hcap = 0;
+	f->hn = 0;
+	p->depth++;
+	p->pos++;
+	return 0;
+}
+
+/* Closes the innermost container: its items move into the arena. */
+static int apop(struct parser *p, struct jw_jnode *v)
+{
+	struct aframe *f = &p->astack[--p->depth];
+	size_t count = p->pending_n - f->first;
+
+	memset(v, 0, sizeof(*v));
+	v->type = f->is_object ? JW_J_OBJECT : JW_J_ARRAY;
+	v->n = (uint32_t)count;
+	if(count) {
+		v->u.kids = jw_jdoc__alloc(p->doc, count * sizeof(*v->u.kids));
+		if(!v->u.kids)
+			return oom(p);
+		memcpy(v->u.kids, p->doc->pending + f->first, count * sizeof(*v->u.kids));
+	}
+	p->pending_n = f->first;
+	return 0;
+}
+
+static int aattach(struct parser *p, struct aframe *f, const struct jw_jnode *v)
+{
+	struct jw_jdoc *d = p->doc;
+	struct jw_jnode *m;
+
+	if(p->pending_n == d->pending_cap) {
+		size_t cap = d->pending_cap ? d->pending_cap * 2 : 64;
+		struct jw_jnode *n;
+
+		if(cap > UINT32_MAX)
+			return oom(p);
+		n = realloc(d->pending, cap * sizeof(*n));
+		if(!n)
+			return oom(p);
+		d->pending = n;
+		d->pending_cap = cap;
+	}
+	m = &d->pending[p->pending_n++];
+	*m = *v;
+	if(f->is_object) {
+		m->key = f->key;
+		m->keylen = f->keylen;
+	}
+	return 0;
+}
+
+/* parse_document for arena nodes; same grammar, same messages. */
+static int parse_adocument(struct parser *p, struct jw_jnode *out)
+{
+	struct jw_jnode v;
+
+	for(;;) {
+		skip_ws(p);
+		if(p->pos >= p->len)
+			return unexpected(p, "a value");
+		if(p->s[p->pos] == '{' || p->s[p->pos] == '[') {
+			int is_object = p->s[p->pos] == '{';
+			unsigned char close = is_object ? '}' : ']';
+
+			if(apush(p, is_object) < 0)
+				return -1;
+			skip_ws(p);
+			if(p->pos < p->len && p->s[p->pos] == close) {
+				p->pos++;
+				if(apop(p, &v) < 0)
+					return -1;
+			} else if(is_object) {
+				if(parse_akey(p, &p->astack[p->depth - 1]) < 0)
+					return -1;
+				continue;
+			} else {
+				continue;
+			}
+		} else if(parse_ascalar(p, &v) < 0) {
+			return -1;
+		}
+
+		for(;;) {
+			struct aframe *f;
+			unsigned char close;
+
+			if(p->depth == 0) {
+				*out = v;
+				return 0;
+			}
+			f = &p->astack[p->depth - 1];
+			if(aattach(p, f, &v) < 0)
+				return -1;
+			close = f->is_object ? '}' : ']';
+			skip_ws(p);
+			if(p->pos < p->len && p->s[p->pos] == ',') {
+				size_t comma = p->pos;
+
+				p->pos++;
+				skip_ws(p);
+				if(p->pos < p->len && p->s[p->pos] == close)
+					return fail(
+					        p, JW_REASON_INVALID_JSON, comma, "trailing comma at byte %zu", comma);
+				if(f->is_object && parse_akey(p, f) < 0)
+					return -1;
+				break;
+			}
+			if(p->pos < p->len && p->s[p->pos] == close) {
+				p->pos++;
+				if(apop(p, &v) < 0)
+					return -1;
+				continue;
+			}
+			if(p->pos < p->len && p->s[p->pos] == '/')
+				return bad_value_start(p);
+			return unexpected(p, f->is_object ? "',' or '}'" : "',' or ']'");
+		}
+	}
+}
+
+int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+        struct jw_json_error *err)
+{
+	struct parser p;
+	struct jw_json_error local;
+	struct jw_jnode v, *root;
+	enum utf8_fault f;
+	size_t bad = 0;
+	char *copy;
+	int rc = -1;
+
+	if(!err)
+		err = &local;
+	jw_jdoc_reset(d);
+	memset(&p, 0, sizeof(p));
+	p.s = (const unsigned char *)buf;
+	p.len = len;
+	p.max_depth = max_depth;
+	p.err = err;
+	p.doc = d;
+	p.astack = d->frames;
+	p.acap = d->frames_cap;
+	p.scratch = d->scratch;
+	p.scratch_cap = d->scratch_cap;
+	err->reason = JW_REASON_NONE;
+	err->offset = 0;
+	err->message[0] = '\0';
+
+	if(len == 0) {
+		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input");
+		goto out;
+	}
+	f = utf8_scan(p.s, len, &bad);
+	if(f != UTF8_OK) {
+		fail(&p, JW_REASON_INVALID_UTF8, bad, "invalid UTF-8 at byte %zu (%s)", bad,
+		        utf8_fault_name(f));
+		goto out;
+	}
+	skip_ws(&p);
+	if(p.pos == len) {
+		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input (only white space)");
+		goto out;
+	}
+	/* The tree's strings are slices of this copy, NUL-terminated in place
+	 * (over their closing quotes), so the tree outlives buf. */
+	copy = len < SIZE_MAX ? jw_jdoc__alloc(d, len + 1) : NULL;
+	if(!copy) {
+		oom(&p);
+		goto out;
+	}
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	p.s = (const unsigned char *)copy;
+	if(parse_adocument(&p, &v) < 0)
+		goto out;
+	skip_ws(&p);
+	if(p.pos < len) {
+		char what[32];
+
+		describe_byte(what, sizeof(what), p.s[p.pos]);
+		fail(&p, JW_REASON_INVALID_JSON, p.pos, "trailing %s at byte %zu after the value", what,
+		        p.pos);
+		goto out;
+	}
+	root = jw_jdoc__alloc(d, sizeof(*root));
+	if(!root) {
+		oom(&p);
+		goto out;
+	}
+	*root = v;
+	d->root = root;
+	rc = 0;
+out:
+	d->frames = p.astack;
+	d->frames_cap = p.acap;
+	d->scratch = p.scratch;
+	d->scratch_cap = p.scratch_cap;
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "jdoc.h"
 #include "schema_internal.h"
 
 /*
@@ -603,12 +604,39 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	return 0;
 }
 
+static void doc_free(struct jw_jdoc *d)
+{
+	if (d != NULL) {
+		jw_jdoc_free(d);
+		free(d);
+	}
+}
+
+/* The arena tree validation reads, built from the private json-c copy. */
+static int to_doc(const struct json_object *v, struct jw_jdoc **out)
+{
+	struct jw_jdoc *d = malloc(sizeof(*d));
+
+	if (d == NULL)
+		return -1;
+	jw_jdoc_init(d);
+	if (jw_jdoc_from_json(d, v) < 0) {
+		jw_jdoc_free(d);
+		free(d);
+		return -1;
+	}
+	doc_free(*out);
+	*out = d;
+	return 0;
+}
+
 static int kw_const(struct cctx *c, struct jw_schema_node *n, const char *kw,
                     const struct json_object *v)
 {
 	(void)kw;
 	n->has |= JW_HAS_CONST;
-	if (jw_schema__value_copy(v, &n->const_value) < 0)
+	if (jw_schema__value_copy(v, &n->const_value) < 0 ||
+	    to_doc(n->const_value, &n->const_doc) < 0)
 		return oom(c);
 	return 0;
 }
@@ -620,7 +648,8 @@ static int kw_enum(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	if (!is_type(v, json_type_array))
 		return cerr(c, "\"enum\" must be an array");
 	n->has |= JW_HAS_ENUM;
-	if (jw_schema__value_copy(v, &n->enum_values) < 0)
+	if (jw_schema__value_copy(v, &n->enum_values) < 0 ||
+	    to_doc(n->enum_values, &n->enum_doc) < 0)
 		return oom(c);
 	return 0;
 }
@@ -1234,6 +1263,8 @@ static void node_free(struct jw_schema_node *n)
 {
 	json_object_put(n->const_value);
 	json_object_put(n->enum_values);
+	doc_free(n->const_doc);
+	doc_free(n->enum_doc);
 	regex_free(&n->pattern);
 	for (size_t i = 0; i < n->n_props; i++)
 		free(n->props[i].name);

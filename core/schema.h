@@ -45,6 +45,15 @@ int jw_schema_validate(const struct jw_schema *s,
                        const struct json_object *instance,
                        struct jw_schema_error *err);
 
+/*
+ * The same for an arena tree (jdoc.h): what the per-message path uses.
+ * jw_schema_validate converts its json-c instance and calls this.
+ */
+struct jw_jnode;
+int jw_schema_validate_node(const struct jw_schema *s,
+                            const struct jw_jnode *instance,
+                            struct jw_schema_error *err);
+
 /* Frees a compiled schema. NULL is a no-op. */
 void jw_schema_free(struct jw_schema *s);
 

@@ -16,6 +16,8 @@
 #include "schema.h"
 
 struct json_object;
+struct jw_jdoc;
+struct jw_jnode;
 
 /* Bits of the "type" keyword. "integer" is kept apart from "number"
  * because an integral double (1.0, 1e52) is an integer too. */
@@ -107,6 +109,8 @@ struct jw_schema_node {
 
 	struct json_object *const_value; /* private copy; NULL is JSON null */
 	struct json_object *enum_values; /* private copy of the array */
+	struct jw_jdoc *const_doc;       /* the same two as arena trees, */
+	struct jw_jdoc *enum_doc;        /* which is what validation reads */
 
 	struct jw_num minimum, maximum, ex_minimum, ex_maximum, multiple_of;
 
@@ -158,8 +162,8 @@ struct jw_schema {
 	pcre2_match_context *match_ctx;
 };
 
-/* A view of one instance value. Strings need not be backed by a json-c
- * object, which lets propertyNames validate keys without allocating. */
+/* A view of one instance value. Strings need not be backed by a node,
+ * which lets propertyNames validate keys without allocating. */
 enum jw_vtype {
 	JW_V_NULL,
 	JW_V_BOOL,
@@ -171,7 +175,7 @@ enum jw_vtype {
 
 struct jw_value {
 	enum jw_vtype type;
-	const struct json_object *obj; /* arrays and objects */
+	const struct jw_jnode *node;   /* arrays and objects */
 	const char *str;               /* strings: bytes, not NUL-terminated */
 	size_t len;
 	struct jw_num num;
@@ -193,7 +197,9 @@ int jw_schema__num_cmp(const struct jw_num *a, const struct jw_num *b);
 bool jw_schema__num_is_integer(const struct jw_num *n);
 bool jw_schema__num_multiple_of(const struct jw_num *x, const struct jw_num *m);
 
+/* Scalars only (arrays and objects get no node): for the compiler. */
 void jw_schema__value_init(struct jw_value *v, const struct json_object *o);
+void jw_schema__value_node(struct jw_value *v, const struct jw_jnode *n);
 /* JSON equality: 1 == 1.0, key order irrelevant, false != 0. */
 bool jw_schema__value_equal(const struct jw_value *a, const struct jw_value *b);
 uint64_t jw_schema__value_hash(const struct jw_value *v);

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "jdoc.h"
 #include "schema_internal.h"
 
 /* Instance path segments remembered for error pointers; deeper levels
@@ -329,10 +330,10 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 }
 
 static int validate_child(struct vctx *c, const struct jw_schema_node *n,
-                          const struct json_object *child)
+                          const struct jw_jnode *child)
 {
 	struct jw_value cv;
-	jw_schema__value_init(&cv, child);
+	jw_schema__value_node(&cv, child);
 	return validate(c, n, &cv);
 }
 
@@ -349,17 +350,17 @@ static int by_hash(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static bool items_equal(const struct json_object *arr, size_t i, size_t j)
+static bool items_equal(const struct jw_jnode *arr, size_t i, size_t j)
 {
 	struct jw_value a, b;
-	jw_schema__value_init(&a, json_object_array_get_idx(arr, i));
-	jw_schema__value_init(&b, json_object_array_get_idx(arr, j));
+	jw_schema__value_node(&a, &arr->u.kids[i]);
+	jw_schema__value_node(&b, &arr->u.kids[j]);
 	return jw_schema__value_equal(&a, &b);
 }
 
 /* Finds the duplicate pair (i, j), i < j, with the smallest j. Returns 1
  * when all items are distinct, 0 with *di, *dj set, -1 on no memory. */
-static int find_duplicate(const struct json_object *arr, size_t len, size_t *di,
+static int find_duplicate(const struct jw_jnode *arr, size_t len, size_t *di,
                           size_t *dj)
 {
 	size_t best_i = 0, best_j = SIZE_MAX;
@@ -382,7 +383,7 @@ static int find_duplicate(const struct json_object *arr, size_t len, size_t *di,
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		struct jw_value x;
-		jw_schema__value_init(&x, json_object_array_get_idx(arr, i));
+		jw_schema__value_node(&x, &arr->u.kids[i]);
 		h[i].h = jw_schema__value_hash(&x);
 		h[i].i = i;
 	}
@@ -414,8 +415,8 @@ static int find_duplicate(const struct json_object *arr, size_t len, size_t *di,
 static int validate_array(struct vctx *c, const struct jw_schema_node *n,
                           const struct jw_value *v)
 {
-	const struct json_object *arr = v->obj;
-	size_t len = json_object_array_length(arr);
+	const struct jw_jnode *arr = v->node;
+	size_t len = arr->n;
 	int r;
 
 	if ((n->has & JW_HAS_MIN_ITEMS) && len < n->min_items)
@@ -429,7 +430,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 			if (r < 0 || !c->want)
 				return r;
 			struct jw_value dup;
-			jw_schema__value_init(&dup, json_object_array_get_idx(arr, j));
+			jw_schema__value_node(&dup, &arr->u.kids[j]);
 			push_index(c, j);
 			fail_got(c, "uniqueItems", &dup, "uniqueItems true (same as item %zu)", i);
 			pop(c);
@@ -438,7 +439,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 	}
 	for (size_t i = 0; i < len && i < n->n_prefix_items; i++) {
 		push_index(c, i);
-		r = validate_child(c, n->prefix_items[i], json_object_array_get_idx(arr, i));
+		r = validate_child(c, n->prefix_items[i], &arr->u.kids[i]);
 		pop(c);
 		if (r != 1)
 			return r;
@@ -450,7 +451,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 				r = fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
 				         n->n_prefix_items, len);
 			else
-				r = validate_child(c, n->items, json_object_array_get_idx(arr, i));
+				r = validate_child(c, n->items, &arr->u.kids[i]);
 			pop(c);
 			if (r != 1)
 				return r;
@@ -465,7 +466,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		c->want = false;
 		for (size_t i = 0; i < len; i++) {
 			push_index(c, i);
-			r = validate_child(c, n->contains, json_object_array_get_idx(arr, i));
+			r = validate_child(c, n->contains, &arr->u.kids[i]);
 			pop(c);
 			if (r < 0) {
 				c->want = want;
@@ -499,23 +500,22 @@ static int by_prop_name(const void *key, const void *elem)
  * one (a stack array of this many entries) instead of the other way. */
 #define MEMBER_SCAN_MAX 32
 
-static bool has_member(const struct json_object *o, const char *name)
+static bool has_member(const struct jw_jnode *o, const char *name)
 {
-	return json_object_object_get_ex(o, name, NULL) != 0;
+	return jw_jnode_get(o, name) != NULL;
 }
 
 /* patternProperties and additionalProperties: one pass over the instance's
  * members, a binary search for "declared in properties" and one regex
  * search per pattern. */
 static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n,
-                                  const struct json_object *o)
+                                  const struct jw_jnode *o)
 {
 	char name[VALUE_LIMIT + 8], re[VALUE_LIMIT + 8];
 
-	for (struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
-	     e = lh_entry_next(e)) {
-		const char *key = lh_entry_k(e);
-		const struct json_object *val = lh_entry_v(e);
+	for (uint32_t m = 0; m < o->n; m++) {
+		const struct jw_jnode *val = &o->u.kids[m];
+		const char *key = val->key;
 		bool matched = false;
 		int r;
 
@@ -524,7 +524,7 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 			                  sizeof *n->props_sorted, by_prop_name) != NULL;
 		for (size_t i = 0; i < n->n_pattern_props; i++) {
 			const struct jw_schema_pprop *pp = &n->pattern_props[i];
-			r = regex_search(c, &pp->re, key, strlen(key));
+			r = regex_search(c, &pp->re, key, val->keylen);
 			if (r == -1)
 				return -1;
 			if (r == -2) {
@@ -567,11 +567,11 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_value *v)
 {
 	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
-	const struct json_object *o = v->obj;
+	const struct jw_jnode *o = v->node;
 	int r;
 
 	if (n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) {
-		size_t count = (size_t)json_object_object_length(o);
+		size_t count = o->n;
 		if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
 			return fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
 			            n->min_props, count);
@@ -589,7 +589,7 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	size_t declared = 0;
-	size_t members = (size_t)json_object_object_length(o);
+	size_t members = o->n;
 	if (n->n_props > 0 && members < n->n_props && members <= MEMBER_SCAN_MAX) {
 		/*
 		 * Fewer members than declared properties (the usual event: a
@@ -600,11 +600,10 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		 */
 		struct {
 			size_t idx;
-			const struct json_object *val;
+			const struct jw_jnode *val;
 		} hit[MEMBER_SCAN_MAX];
-		for (struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
-		     e = lh_entry_next(e)) {
-			struct jw_schema_prop **pp = bsearch(lh_entry_k(e), n->props_sorted, n->n_props,
+		for (uint32_t m = 0; m < o->n; m++) {
+			struct jw_schema_prop **pp = bsearch(o->u.kids[m].key, n->props_sorted, n->n_props,
 			                                     sizeof *n->props_sorted, by_prop_name);
 			if (pp == NULL)
 				continue;
@@ -612,7 +611,7 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			for (; k > 0 && hit[k - 1].idx > idx; k--)
 				hit[k] = hit[k - 1];
 			hit[k].idx = idx;
-			hit[k].val = lh_entry_v(e);
+			hit[k].val = &o->u.kids[m];
 		}
 		for (size_t i = 0; i < declared; i++) {
 			const struct jw_schema_prop *prop = &n->props[hit[i].idx];
@@ -624,8 +623,8 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		}
 	} else {
 		for (size_t i = 0; i < n->n_props; i++) {
-			struct json_object *child;
-			if (!json_object_object_get_ex(o, n->props[i].name, &child))
+			const struct jw_jnode *child = jw_jnode_get(o, n->props[i].name);
+			if (child == NULL)
 				continue;
 			declared++;
 			push_key(c, n->props[i].name);
@@ -639,22 +638,21 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 	 * additionalProperties: the usual case for a valid event, and it
 	 * skips the per-member pass entirely. */
 	if (n->n_pattern_props > 0 ||
-	    (n->additional != NULL && declared < (size_t)json_object_object_length(o))) {
+	    (n->additional != NULL && declared < o->n)) {
 		r = validate_extra_members(c, n, o);
 		if (r != 1)
 			return r;
 	}
 	if (n->property_names != NULL) {
-		for (struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
-		     e = lh_entry_next(e)) {
-			const char *key = lh_entry_k(e);
+		for (uint32_t m = 0; m < o->n; m++) {
+			const char *key = o->u.kids[m].key;
 			struct jw_value kv;
 			bool in_names = c->in_names;
 
 			jw_schema__value_init(&kv, NULL);
 			kv.type = JW_V_STRING;
 			kv.str = key;
-			kv.len = strlen(key);
+			kv.len = o->u.kids[m].keylen;
 			push_key(c, key);
 			c->in_names = true;
 			r = validate(c, n->property_names, &kv);
@@ -804,7 +802,7 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 		return fail_type(c, n, v);
 	if (n->has & JW_HAS_CONST) {
 		struct jw_value cv;
-		jw_schema__value_init(&cv, n->const_value);
+		jw_schema__value_node(&cv, n->const_doc->root);
 		if (!jw_schema__value_equal(&cv, v)) {
 			if (c->want)
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT, &cv);
@@ -812,17 +810,20 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	if (n->has & JW_HAS_ENUM) {
-		size_t count = json_object_array_length(n->enum_values);
+		const struct jw_jnode *values = n->enum_doc->root;
+		size_t count = values->n;
 		bool found = false;
 		for (size_t i = 0; i < count && !found; i++) {
 			struct jw_value ev;
-			jw_schema__value_init(&ev, json_object_array_get_idx(n->enum_values, i));
+			jw_schema__value_node(&ev, &values->u.kids[i]);
 			found = jw_schema__value_equal(&ev, v);
 		}
 		if (!found) {
-			if (c->want)
-				jw_schema__render_json(expect, sizeof expect, VALUE_LIMIT * 2,
-				                       n->enum_values);
+			if (c->want) {
+				struct jw_value all;
+				jw_schema__value_node(&all, values);
+				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT * 2, &all);
+			}
 			return fail_got(c, "enum", v, "enum %s", expect);
 		}
 	}
@@ -885,6 +886,28 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 int jw_schema_validate(const struct jw_schema *s, const struct json_object *instance,
                        struct jw_schema_error *err)
 {
+	struct jw_jdoc d;
+	int r;
+
+	/* The validator reads arena trees; a json-c instance is converted. */
+	jw_jdoc_init(&d);
+	if (jw_jdoc_from_json(&d, instance) < 0) {
+		jw_jdoc_free(&d);
+		if (err != NULL) {
+			err->pointer[0] = '\0';
+			err->keyword[0] = '\0';
+			snprintf(err->message, sizeof err->message, "out of memory while validating");
+		}
+		return -1;
+	}
+	r = jw_schema_validate_node(s, d.root, err);
+	jw_jdoc_free(&d);
+	return r;
+}
+
+int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *instance,
+                            struct jw_schema_error *err)
+{
 	struct vctx c;
 	struct verr top;
 	struct jw_value v;
@@ -900,7 +923,7 @@ int jw_schema_validate(const struct jw_schema *s, const struct json_object *inst
 	top.depth = 0;
 	top.e.pointer[0] = top.e.keyword[0] = top.e.message[0] = '\0';
 
-	jw_schema__value_init(&v, instance);
+	jw_schema__value_node(&v, instance);
 	r = validate(&c, s->root, &v);
 	pcre2_match_data_free(c.md);
 

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "jdoc.h"
 #include "schema_internal.h"
 
 /* 2^63 as a double: the first value above every int64. */
@@ -93,9 +94,46 @@ bool jw_schema__num_multiple_of(const struct jw_num *x, const struct jw_num *m)
 	return fabs(q - r) <= fabs(q) * (8 * DBL_EPSILON);
 }
 
+void jw_schema__value_node(struct jw_value *v, const struct jw_jnode *n)
+{
+	v->node = n;
+	v->str = NULL;
+	v->len = 0;
+	v->b = false;
+	switch (n->type) {
+	case JW_J_BOOL:
+		v->type = JW_V_BOOL;
+		v->b = n->b != 0;
+		break;
+	case JW_J_INT:
+		v->type = JW_V_NUMBER;
+		jw_schema__num_from_int(&v->num, n->u.i);
+		return;
+	case JW_J_DOUBLE:
+		v->type = JW_V_NUMBER;
+		jw_schema__num_from_double(&v->num, n->u.d);
+		return;
+	case JW_J_STRING:
+		v->type = JW_V_STRING;
+		v->str = n->u.s;
+		v->len = n->n;
+		break;
+	case JW_J_ARRAY:
+		v->type = JW_V_ARRAY;
+		break;
+	case JW_J_OBJECT:
+		v->type = JW_V_OBJECT;
+		break;
+	default:
+		v->type = JW_V_NULL;
+		break;
+	}
+	jw_schema__num_from_int(&v->num, 0);
+}
+
 void jw_schema__value_init(struct jw_value *v, const struct json_object *o)
 {
-	v->obj = NULL;
+	v->node = NULL;
 	v->str = NULL;
 	v->len = 0;
 	v->b = false;
@@ -139,27 +177,24 @@ void jw_schema__value_init(struct jw_value *v, const struct json_object *o)
 	}
 	case json_type_array:
 		v->type = JW_V_ARRAY;
-		v->obj = o;
 		break;
 	case json_type_object:
 		v->type = JW_V_OBJECT;
-		v->obj = o;
 		break;
 	}
 }
 
-static bool objects_equal(const struct json_object *a, const struct json_object *b)
+static bool objects_equal(const struct jw_jnode *a, const struct jw_jnode *b)
 {
-	if (json_object_object_length(a) != json_object_object_length(b))
+	if (a->n != b->n)
 		return false;
-	for (struct lh_entry *e = lh_table_head(json_object_get_object(a)); e;
-	     e = lh_entry_next(e)) {
-		struct json_object *bv;
-		if (!json_object_object_get_ex(b, (const char *)lh_entry_k(e), &bv))
+	for (uint32_t i = 0; i < a->n; i++) {
+		const struct jw_jnode *bv = jw_jnode_get(b, a->u.kids[i].key);
+		if (bv == NULL)
 			return false;
 		struct jw_value x, y;
-		jw_schema__value_init(&x, lh_entry_v(e));
-		jw_schema__value_init(&y, bv);
+		jw_schema__value_node(&x, &a->u.kids[i]);
+		jw_schema__value_node(&y, bv);
 		if (!jw_schema__value_equal(&x, &y))
 			return false;
 	}
@@ -180,20 +215,20 @@ bool jw_schema__value_equal(const struct jw_value *a, const struct jw_value *b)
 	case JW_V_STRING:
 		return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
 	case JW_V_ARRAY: {
-		size_t n = json_object_array_length(a->obj);
-		if (n != json_object_array_length(b->obj))
+		size_t n = a->node->n;
+		if (n != b->node->n)
 			return false;
 		for (size_t i = 0; i < n; i++) {
 			struct jw_value x, y;
-			jw_schema__value_init(&x, json_object_array_get_idx(a->obj, i));
-			jw_schema__value_init(&y, json_object_array_get_idx(b->obj, i));
+			jw_schema__value_node(&x, &a->node->u.kids[i]);
+			jw_schema__value_node(&y, &b->node->u.kids[i]);
 			if (!jw_schema__value_equal(&x, &y))
 				return false;
 		}
 		return true;
 	}
 	case JW_V_OBJECT:
-		return objects_equal(a->obj, b->obj);
+		return objects_equal(a->node, b->node);
 	}
 	return false;
 }
@@ -239,10 +274,10 @@ uint64_t jw_schema__value_hash(const struct jw_value *v)
 		return mix(hash_bytes(v->str, v->len));
 	case JW_V_ARRAY: {
 		uint64_t h = 0x4152u;
-		size_t n = json_object_array_length(v->obj);
+		size_t n = v->node->n;
 		for (size_t i = 0; i < n; i++) {
 			struct jw_value x;
-			jw_schema__value_init(&x, json_object_array_get_idx(v->obj, i));
+			jw_schema__value_node(&x, &v->node->u.kids[i]);
 			h = mix(h ^ jw_schema__value_hash(&x));
 		}
 		return h;
@@ -250,12 +285,11 @@ uint64_t jw_schema__value_hash(const struct jw_value *v)
 	case JW_V_OBJECT: {
 		/* A sum of per-member hashes does not depend on key order. */
 		uint64_t h = 0x4f424au;
-		for (struct lh_entry *e = lh_table_head(json_object_get_object(v->obj));
-		     e; e = lh_entry_next(e)) {
-			const char *k = lh_entry_k(e);
+		for (uint32_t i = 0; i < v->node->n; i++) {
+			const struct jw_jnode *k = &v->node->u.kids[i];
 			struct jw_value x;
-			jw_schema__value_init(&x, lh_entry_v(e));
-			h += mix(hash_bytes(k, strlen(k)) ^ mix(jw_schema__value_hash(&x)));
+			jw_schema__value_node(&x, k);
+			h += mix(hash_bytes(k->key, k->keylen) ^ mix(jw_schema__value_hash(&x)));
 		}
 		return h;
 	}
@@ -428,13 +462,13 @@ static void sink_value(struct jw_sink *s, const struct jw_value *v)
 		sink_json_string(s, v->str, v->len);
 		return;
 	case JW_V_ARRAY: {
-		size_t n = json_object_array_length(v->obj);
+		size_t n = v->node ? v->node->n : 0;
 		sink_put(s, "[", 1);
 		for (size_t i = 0; i < n && !s->full; i++) {
 			struct jw_value x;
 			if (i > 0)
 				sink_put(s, ",", 1);
-			jw_schema__value_init(&x, json_object_array_get_idx(v->obj, i));
+			jw_schema__value_node(&x, &v->node->u.kids[i]);
 			sink_value(s, &x);
 		}
 		sink_put(s, "]", 1);
@@ -443,16 +477,15 @@ static void sink_value(struct jw_sink *s, const struct jw_value *v)
 	case JW_V_OBJECT: {
 		bool first = true;
 		sink_put(s, "{", 1);
-		for (struct lh_entry *e = lh_table_head(json_object_get_object(v->obj));
-		     e && !s->full; e = lh_entry_next(e)) {
-			const char *k = lh_entry_k(e);
+		for (uint32_t i = 0; v->node && i < v->node->n && !s->full; i++) {
+			const struct jw_jnode *k = &v->node->u.kids[i];
 			struct jw_value x;
 			if (!first)
 				sink_put(s, ",", 1);
 			first = false;
-			sink_json_string(s, k, strlen(k));
+			sink_json_string(s, k->key, k->keylen);
 			sink_put(s, ":", 1);
-			jw_schema__value_init(&x, lh_entry_v(e));
+			jw_schema__value_node(&x, k);
 			sink_value(s, &x);
 		}
 		sink_put(s, "}", 1);
@@ -499,8 +532,17 @@ void jw_schema__render_json(char *buf, size_t size, size_t limit,
                             const struct json_object *o)
 {
 	struct jw_value v;
-	jw_schema__value_init(&v, o);
-	jw_schema__render_value(buf, size, limit, &v);
+	struct jw_jdoc d;
+
+	/* Compile-time messages only: arrays and objects go through a tree. */
+	jw_jdoc_init(&d);
+	if (jw_jdoc_from_json(&d, o) == 0) {
+		jw_schema__value_node(&v, d.root);
+		jw_schema__render_value(buf, size, limit, &v);
+	} else if (size > 0) {
+		buf[0] = '\0';
+	}
+	jw_jdoc_free(&d);
 }
 
 void jw_schema__render_string(char *buf, size_t size, size_t limit,

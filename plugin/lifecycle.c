@@ -117,7 +117,7 @@ static void state_changed(struct jw_plugin *p, struct jw_job *j, bool urgent, co
 }
 
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
-                        const struct json_object *obj, const void *raw, size_t rawlen,
+                        const struct jw_jnode *ev, const void *raw, size_t rawlen,
                         struct jw_verdict *v)
 {
 	struct jw_apply_result res;
@@ -126,7 +126,7 @@ int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
 	jw_lifecycle__now(&now);
 	flush_before_urgent(p, t->session, t->job, t->event, &now);
 	memset(&res, 0, sizeof(res));
-	if(jw_jobs_apply(p->jobs, t->session, t->job, t->event, obj, raw, rawlen, &now, &res, v)){
+	if(jw_jobs_apply_node(p->jobs, t->session, t->job, t->event, ev, raw, rawlen, &now, &res, v)){
 		return JW_APPLY_REJECT; /* out of memory: v says internal */
 	}
 	switch(res.outcome){

@@ -34,15 +34,16 @@ static void verdict_set(struct jw_verdict *v, enum jw_reason reason, const char 
 
 /*
  * Runs every check for a PUBLISH (or will) on topic. Returns 0 when the
- * event may be delivered, with *obj holding the parsed payload (NULL when
- * the topic is not ours), or -1 with *v, *t and *kind filled.
+ * event may be delivered, with *ev the parsed payload (in p->doc, valid
+ * until the next message; NULL when the topic is not ours), or -1 with
+ * *v, *t and *kind filled.
  */
 static int check_publish(struct jw_plugin *p, const char *topic,
                          const void *payload, uint32_t len,
                          enum jw_topic_kind *kind, struct jw_topic *t,
-                         struct json_object **obj, struct jw_verdict *v)
+                         const struct jw_jnode **ev, struct jw_verdict *v)
 {
-	*obj = NULL;
+	*ev = NULL;
 	if(is_sys_topic(topic)){
 		*kind = JW_TOPIC_OTHER;
 		verdict_set(v, JW_REASON_PROTECTED_TOPIC,
@@ -57,7 +58,11 @@ static int check_publish(struct jw_plugin *p, const char *topic,
 		verdict_set(v, JW_REASON_INVALID_TOPIC, t->why);
 		return -1;
 	}
-	return jw_event_check(p->schemas, t, payload, len, &p->opt.limits, obj, v);
+	if(jw_event_check_doc(p->schemas, t, payload, len, &p->opt.limits, &p->doc, v)){
+		return -1;
+	}
+	*ev = p->doc.root;
+	return 0;
 }
 
 /*
@@ -66,7 +71,7 @@ static int check_publish(struct jw_plugin *p, const char *topic,
  * Returns 0, or -1 when out of memory (the message is left untouched).
  */
 static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
-		struct json_object *obj)
+		const struct jw_jnode *ev)
 {
 	struct timespec now;
 	char raw[44];
@@ -74,7 +79,7 @@ static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 	void *out;
 	int n;
 
-	if(json_object_object_get_ex(obj, "ts", NULL)){
+	if(jw_jnode_get(ev, "ts")){
 		return 1;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -135,7 +140,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_message *ed = event_data;
 	struct jw_topic t;
 	struct jw_verdict v;
-	struct json_object *obj = NULL;
+	const struct jw_jnode *ev = NULL;
 	enum jw_topic_kind kind;
 	int rc = MOSQ_ERR_SUCCESS;
 	int added;
@@ -146,7 +151,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	/* Publishing proves the client is connected: no will is pending. */
 	jw_ptrset_remove(p->departed, ed->client);
 
-	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &obj, &v)){
+	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
 		jw_notice__reject(p, ed->client, ed->topic,
 				kind == JW_TOPIC_JOB ? &t : NULL, &v, ed->properties, false);
 		return MOSQ_ERR_ACL_DENIED;
@@ -161,7 +166,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 		rc = MOSQ_ERR_ACL_DENIED;
 		goto out;
 	}
-	switch(jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v)){
+	switch(jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &v)){
 		case JW_APPLY_REJECT:
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
 			rc = MOSQ_ERR_ACL_DENIED;
@@ -189,7 +194,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	}
 	/* The state already changed: a failed ts insertion (out of memory)
 	 * delivers the event as published rather than refusing it now. */
-	added = add_ts(p, ed, obj);
+	added = add_ts(p, ed, ev);
 	if(added == 0){
 		p->counters.ts_added++;
 	}
@@ -203,7 +208,6 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	}
 	jw_notice__count_accept(p, t.event);
 out:
-	json_object_put(obj);
 	return rc;
 }
 
@@ -214,7 +218,7 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
 	struct jw_topic t;
 	struct jw_verdict v;
-	struct json_object *obj = NULL;
+	const struct jw_jnode *ev = NULL;
 	enum jw_topic_kind kind;
 	const void *just_departed = p->just_departed;
 
@@ -247,7 +251,7 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 	/* MESSAGE never sees wills: this is the only place to stop a bad one. */
 	jw_ptrset_remove(p->departed, ed->client);
 	p->counters.wills_checked++;
-	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &obj, &v)){
+	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
 		jw_notice__reject(p, ed->client, ed->topic,
 				kind == JW_TOPIC_JOB ? &t : NULL, &v, NULL, true);
 		return MOSQ_ERR_ACL_DENIED;
@@ -257,28 +261,23 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 
 		if(jw_journal__refuse(p, &t, &v)){
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			json_object_put(obj);
 			return MOSQ_ERR_ACL_DENIED;
 		}
-		outcome = jw_lifecycle__apply(p, &t, obj, ed->payload, ed->payloadlen, &v);
+		outcome = jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &v);
 
 		if(outcome == JW_APPLY_REJECT){
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			json_object_put(obj);
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		if(outcome == JW_APPLY_DUPLICATE){
-			json_object_put(obj);
 			return MOSQ_ERR_ACL_DENIED; /* already delivered once */
 		}
 		if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			json_object_put(obj);
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		jw_notice__count_accept(p, t.event);
 	}
-	json_object_put(obj);
 	return fallback;
 }
 

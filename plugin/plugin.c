@@ -100,6 +100,7 @@ static void context_free(struct jw_plugin *p)
 	jw_ptrset_free(p->departed);
 	jw_counters__cleanup(&p->counters);
 	jw_options__cleanup(&p->opt);
+	jw_jdoc_free(&p->doc);
 	free(p);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "jdoc.h"
 #include "reason.h"
 
 struct mosquitto;
@@ -124,6 +125,8 @@ struct jw_plugin {
 	unsigned log_in_window;
 	uint64_t log_suppressed;
 	struct jw_ts_cache ts_cache;  /* "ts" text of the current second */
+	struct jw_jdoc doc;           /* the event being handled (broker thread
+	                                 only; its block is reused per message) */
 	struct jw_auth *auth;         /* NULL: JWT authentication off */
 	struct jw_journal *journal;   /* NULL: journal off */
 	uint64_t journal_changes_seen;
@@ -150,7 +153,7 @@ void jw_lifecycle__cleanup(struct jw_plugin *p);
 void jw_lifecycle__tick(struct jw_plugin *p);
 void jw_lifecycle__now(struct jw_clock *now);
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
-                        const struct json_object *obj, const void *raw,
+                        const struct jw_jnode *ev, const void *raw,
                         size_t rawlen, struct jw_verdict *v);
 
 /* auth.c: JWT authentication and the session ACL (only with a key). */

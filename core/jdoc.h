@@ -1,0 +1,133 @@
+/*
+ * A compact, arena-allocated JSON tree for the per-message path. One
+ * jw_jdoc holds one document: its nodes, its decoded strings and a copy of
+ * the input live in one block that is reused from message to message, so
+ * parsing an event costs no malloc once the block has grown to fit, and
+ * freeing it costs nothing. Objects keep their members in input order, as
+ * an array; there is no hashing. json-c stays for schema documents and for
+ * anything off the per-message path (jw_jnode_to_json converts a subtree).
+ */
+#ifndef JW_JDOC_H
+#define JW_JDOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "json.h"
+
+struct json_object;
+
+enum jw_jtype {
+	JW_J_NULL,
+	JW_J_BOOL,
+	JW_J_INT,    /* integral and fits int64: u.i */
+	JW_J_DOUBLE, /* everything else: u.d, and its text as written */
+	JW_J_STRING,
+	JW_J_ARRAY,
+	JW_J_OBJECT,
+};
+
+/*
+ * One value. A member of an object carries its key. Strings and keys are
+ * NUL-terminated (a string may also hold U+0000: n is its length; a key
+ * never does, the parser refuses it).
+ */
+struct jw_jnode {
+	uint8_t type;   /* enum jw_jtype */
+	uint8_t b;      /* JW_J_BOOL: 0 or 1 */
+	uint32_t n;     /* string: bytes; array: items; object: members;
+	                   double: bytes of text */
+	uint32_t keylen;
+	const char *key; /* object member: its key, else NULL */
+	union {
+		int64_t i;
+		double d;
+		const char *s;
+		struct jw_jnode *kids; /* array items or object members */
+	} u;
+	const char *text; /* double: its text as written (n bytes, not
+	                     NUL-terminated), for output; NULL if unknown */
+};
+
+struct jw_jchunk;
+
+/*
+ * The document and the parser's reusable state. Zero-initialise (or
+ * jw_jdoc_init), parse any number of times, jw_jdoc_free once. Not
+ * thread-safe: one per thread (the plugin keeps one for the broker thread).
+ */
+struct jw_jdoc {
+	const struct jw_jnode *root; /* NULL until a parse succeeds */
+	struct jw_jchunk *chunks;    /* the newest first; one once warm */
+	size_t used;                 /* bytes used in chunks */
+	size_t total;                /* bytes used in all chunks */
+	/* Parser state kept between parses (capacity only). */
+	void *frames;
+	size_t frames_cap;
+	struct jw_jnode *pending;
+	size_t pending_cap;
+	char *scratch;
+	size_t scratch_cap;
+};
+
+void jw_jdoc_init(struct jw_jdoc *d);
+/* Forgets the document, keeping (one block of) its memory for the next. */
+void jw_jdoc_reset(struct jw_jdoc *d);
+void jw_jdoc_free(struct jw_jdoc *d);
+
+/*
+ * Same contract as jw_json_parse (same verdicts, same error reasons,
+ * offsets and messages) but builds the tree in d. On success returns 0
+ * and d->root is the value (JSON null is a node of type JW_J_NULL). On
+ * failure returns -1, fills *err and d->root is NULL. The tree is valid
+ * until the next parse, reset or free of d; it does not refer to buf.
+ */
+int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+        struct jw_json_error *err);
+
+/*
+ * Builds d's tree from a json-c value (NULL is JSON null), copying what it
+ * needs: the result does not refer to o. Returns 0, or -1 when out of
+ * memory. For the paths that still hold json-c objects (schema constants,
+ * broker-made events, tests).
+ */
+int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o);
+
+/*
+ * A new json-c value equal to n (NULL for JSON null; *ok is set to 0 when
+ * out of memory, else 1). Numbers keep their text, so json-c serialises
+ * the result exactly as it would the value jw_json_parse made.
+ */
+struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
+
+/* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
+void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
+
+/*
+ * The member of object o named key (NUL-terminated), or NULL. Inline, so
+ * that a literal key's length is known at compile time: the walk then
+ * compares lengths and first bytes before any memcmp.
+ */
+static inline const struct jw_jnode *jw_jnode_get(const struct jw_jnode *o, const char *key)
+{
+	size_t len = strlen(key);
+
+	if(!o || o->type != JW_J_OBJECT)
+		return NULL;
+	for(uint32_t i = 0; i < o->n; i++) {
+		const struct jw_jnode *m = &o->u.kids[i];
+
+		if(m->keylen == len && m->key[0] == key[0] && memcmp(m->key, key, len) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* The value as a double (ints converted), for numbers only. */
+static inline double jw_jnode_double(const struct jw_jnode *n)
+{
+	return n->type == JW_J_INT ? (double)n->u.i : n->u.d;
+}
+
+#endif

@@ -1,0 +1,557 @@
+/*
+ * The arena parser (jw_jdoc_parse) against the json-c-producing one
+ * (jw_json_parse): for every input both must give the same verdict, the
+ * same reason, offset and message, and on success the same tree (types,
+ * values, number texts, member order). Inputs: hand-made hostile cases,
+ * every truncation and many single-byte corruptions of the schema
+ * examples, the examples themselves, the integration tests' hostile
+ * corpus, and generated documents.
+ */
+#include <check.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "jdoc.h"
+#include "json.h"
+
+/* Under valgrind (CI runs every unit test there too) the mutation and
+ * generation loops take every STRIDE-th case only. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define STRIDE (RUNNING_ON_VALGRIND ? 5u : 1u)
+#endif
+#endif
+#ifndef STRIDE
+#define STRIDE 1u
+#endif
+
+#define EXAMPLES_DIR JW_SCHEMAS_DIR "/examples"
+#define CORPUS_SCRIPT JW_SCHEMAS_DIR "/../tests/integration/hostile_corpus.py"
+
+static struct jw_jdoc doc; /* reused across inputs, as the plugin does */
+static size_t compared;
+
+/* Whether json-c value o and arena node n are the same tree. */
+static int same_tree(const struct json_object *o, const struct jw_jnode *n)
+{
+	struct json_object *m = (struct json_object *)(uintptr_t)o;
+
+	if(!o)
+		return n->type == JW_J_NULL;
+	switch(json_object_get_type(o)) {
+		case json_type_null:
+			return n->type == JW_J_NULL;
+		case json_type_boolean:
+			return n->type == JW_J_BOOL && n->b == (json_object_get_boolean(o) ? 1 : 0);
+		case json_type_int:
+			return n->type == JW_J_INT && n->u.i == json_object_get_int64(o);
+		case json_type_double: {
+			const char *t = json_object_get_userdata(m);
+			double d = json_object_get_double(o);
+
+			if(n->type != JW_J_DOUBLE || memcmp(&d, &n->u.d, sizeof(d)) != 0)
+				return 0;
+			return t && n->text && strlen(t) == n->n && memcmp(t, n->text, n->n) == 0;
+		}
+		case json_type_string:
+			return n->type == JW_J_STRING &&
+			       (size_t)json_object_get_string_len(o) == n->n &&
+			       memcmp(json_object_get_string(m), n->u.s, n->n) == 0 && n->u.s[n->n] == '\0';
+		case json_type_array:
+			if(n->type != JW_J_ARRAY || json_object_array_length(o) != n->n)
+				return 0;
+			for(size_t i = 0; i < n->n; i++) {
+				if(!same_tree(json_object_array_get_idx(o, i), &n->u.kids[i]))
+					return 0;
+			}
+			return 1;
+		case json_type_object: {
+			size_t i = 0;
+
+			if(n->type != JW_J_OBJECT || (size_t)json_object_object_length(o) != n->n)
+				return 0;
+			for(struct lh_entry *e = lh_table_head(json_object_get_object(o)); e;
+			        e = lh_entry_next(e), i++) {
+				const struct jw_jnode *k = &n->u.kids[i];
+
+				if(strcmp(lh_entry_k(e), k->key) != 0 || strlen(k->key) != k->keylen ||
+				        !same_tree(lh_entry_v(e), k))
+					return 0;
+				if(jw_jnode_get(n, k->key) != k)
+					return 0;
+			}
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void show(char *out, size_t outsz, const char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for(size_t i = 0; i < len && o + 8 < outsz; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		o += (size_t)snprintf(out + o, outsz - o, c >= 0x20 && c < 0x7f ? "%c" : "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
+/* Parses buf both ways (with max_depth) and checks they agree. */
+static void compare_depth(const char *buf, size_t len, size_t max_depth)
+{
+	struct json_object *o = (struct json_object *)1;
+	struct jw_json_error e1, e2;
+	int r1, r2;
+	char shown[200];
+
+	memset(&e1, 0x5a, sizeof(e1));
+	memset(&e2, 0x5a, sizeof(e2));
+	r1 = jw_json_parse(buf, len, max_depth, &o, &e1);
+	r2 = jw_jdoc_parse(&doc, buf, len, max_depth, &e2);
+	show(shown, sizeof(shown), buf, len);
+	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2,
+	        e1.message, e2.message);
+	ck_assert_msg(e1.reason == e2.reason, "reasons differ on %s", shown);
+	ck_assert_msg(e1.offset == e2.offset, "offsets differ on %s", shown);
+	ck_assert_msg(strcmp(e1.message, e2.message) == 0, "messages differ on %s: %s / %s", shown,
+	        e1.message, e2.message);
+	if(r1 == 0) {
+		struct json_object *back;
+		int ok = 0;
+
+		ck_assert_ptr_nonnull(doc.root);
+		ck_assert_msg(same_tree(o, doc.root), "trees differ on %s", shown);
+		/* Back to json-c: serialises exactly like the json-c parse. */
+		back = jw_jnode_to_json(doc.root, &ok);
+		ck_assert_int_eq(ok, 1);
+		ck_assert_str_eq(json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN),
+		        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(back);
+	} else {
+		ck_assert_ptr_null(o);
+		ck_assert_ptr_null(doc.root);
+	}
+	json_object_put(o);
+	compared++;
+}
+
+static void compare(const char *buf, size_t len)
+{
+	compare_depth(buf, len, 32);
+}
+
+static void compare_s(const char *s)
+{
+	compare(s, strlen(s));
+}
+
+START_TEST(hostile_cases)
+{
+	static const char *const cases[] = {
+		"", " ", " \t\r\n", "{", "}", "[", "]", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,",
+		"[1,", "[1", "\"abc", "\"ab\\", "\"\\u12", "\"\\u12G4\"", "tru", "nul", "fals",
+		"true", "false", "null", "truex", "nulll", "True", "NaN", "-NaN", "Infinity",
+		"-Infinity", "[NaN]", "{\"a\":Infinity}", "inf", "0", "-0", "-0.0", "0.0", "00", "01",
+		"-01", "1.", ".5", "-.5", "+1", "1e", "1e+", "1E-", "1e5", "1E+5", "1e-5", "-1.5e-7",
+		"1.5E308", "1e309", "-1e309", "1e-400", "4.9e-324", "2.2250738585072011e-308",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808",
+		"-9223372036854775809", "123456789012345678", "1234567890123456789",
+		"99999999999999999999999999999", "0.1", "42.5", "3.14159265358979",
+		"3.141592653589793238", "123456789012345.6", "1234567890123456.7", "0x1F", "1.2.3",
+		"12abc", "1_0", "[1,]", "{\"a\":1,}", "[,1]", "{,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}",
+		"{'a':1}", "['a']", "{a:1}", "/* c */1", "1 // c", "[1 /* c */]", "{\"a\":1}x",
+		"{\"a\":1} {}", "1 2", "\"a\" \"b\"", "\xef\xbb\xbf{}", "\xef\xbb\xbf", " \xef\xbb\xbf{}",
+		"{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":{\"a\":1},\"a\":3}", "{\"\":1,\"\":2}",
+		"{\"a\\u0062\":1,\"ab\":2}", "{\"a\\u0000\":1}", "{\"\\u0000\":1}", "\"\\u0000\"",
+		"\"a\\u0000b\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\ud800x\"",
+		"\"\\ud83d\\ude00\"", "\"\\uD83D\\uDE00\"", "\"\\ud83d\\ud83d\"", "\"\\ud83d\\u\"",
+		"\"\\x41\"", "\"\\a\"", "\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", "\"\\", "\"\\\"",
+		"\"a\x01b\"", "\"\x1f\"", "\"\x7f\"", "\"tab\there\"", "\"\xc3\xa9\"", "\"\xc0\xaf\"",
+		"\"\xc1\xbf\"", "\"\xe0\x80\xaf\"", "\"\xe0\x9f\xbf\"", "\"\xf0\x80\x80\xaf\"",
+		"\"\xf0\x8f\xbf\xbf\"", "\"\xed\xa0\x80\"", "\"\xed\xbf\xbf\"", "\"\xf4\x90\x80\x80\"",
+		"\"\xf5\x80\x80\x80\"", "\"\xff\"", "\"\xfe\"", "\"\x80\"", "\"\xbf\"", "\"\xe2\x82\"",
+		"\"\xe2\"", "\"\xf0\x9f\x98\"", "\"\xf0\x9f\x98\x80\"", "{\"\xfe\":1}", "\xc3",
+		"{\"a\":[1,2,{\"b\":null,\"c\":[true,false]}],\"d\":\"x\"}", "[[[[]]]]", "[{}]",
+		"{\"a\":{}}", "[[],[[]],{}]", "  [ 1 , 2 ]  ", "{ \"a\" : 1 }", "[\"\\/\"]",
+	};
+
+	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		compare_s(cases[i]);
+	/* NUL bytes inside and outside strings. */
+	compare("\0", 1);
+	compare("{}\0", 3);
+	compare("\"a\0b\"", 5);
+	compare("[1,\0]", 5);
+	compare("{\"a\0\":1}", 8);
+}
+END_TEST
+
+START_TEST(depth_cap)
+{
+	char buf[256];
+
+	for(size_t cap = 1; cap <= 6; cap++) {
+		for(size_t depth = 0; depth <= cap + 2; depth++) {
+			size_t o = 0;
+
+			for(size_t i = 0; i < depth; i++)
+				buf[o++] = i % 2 ? '[' : '{', o += (i % 2 ? 0 : (size_t)sprintf(buf + o, "\"k\":"));
+			buf[o++] = '1';
+			for(size_t i = depth; i-- > 0;)
+				buf[o++] = i % 2 ? ']' : '}';
+			compare_depth(buf, o, cap);
+			/* The same nesting truncated at every byte. */
+			for(size_t cut = 0; cut < o; cut++)
+				compare_depth(buf, cut, cap);
+		}
+	}
+	/* Far over the default cap. */
+	{
+		size_t n = 3000;
+		char *deep = malloc(2 * n);
+
+		ck_assert_ptr_nonnull(deep);
+		memset(deep, '[', n);
+		memset(deep + n, ']', n);
+		compare(deep, 2 * n);
+		compare_depth(deep, 2 * n, n);
+		compare_depth(deep, 2 * n, n - 1);
+		free(deep);
+	}
+}
+END_TEST
+
+START_TEST(many_keys)
+{
+	/* Past the linear duplicate check: a hash set in the arena. */
+	for(size_t n = 1; n <= 300; n += (n < 40 ? 1 : 37)) {
+		size_t cap = 32 * n + 64, o = 0, base;
+		char *buf = malloc(cap);
+
+		ck_assert_ptr_nonnull(buf);
+		buf[o++] = '{';
+		for(size_t i = 0; i < n; i++)
+			o += (size_t)sprintf(buf + o, "%s\"k%zu\":[%zu,{\"k%zu\":1}]", i ? "," : "", i, i, i);
+		base = o;
+		buf[o++] = '}';
+		compare(buf, o);
+		/* The same with one more key repeating an earlier one. */
+		for(size_t d = 0; d < n; d += (n / 7 + 1)) {
+			o = base + (size_t)sprintf(buf + base, ",\"k%zu\":0}", d);
+			compare(buf, o);
+		}
+		free(buf);
+	}
+}
+END_TEST
+
+/* Every example file: as is, every prefix, and single-byte corruptions. */
+static void mutate(const char *buf, size_t len)
+{
+	static const unsigned char bytes[] = {0x00, 0x01, 0x1f, ' ', '"', '\\', '{', '}', '[', ']',
+		',', ':', '-', '0', '9', '.', 'e', 'E', '+', 'n', 't', 'u', '/', 0x7f, 0x80, 0xbf, 0xc0,
+		0xc3, 0xe0, 0xed, 0xf0, 0xf4, 0xf5, 0xff};
+	char *m = malloc(len + 2);
+
+	ck_assert_ptr_nonnull(m);
+	compare(buf, len);
+	if(len > 4096) {
+		/* Large ones (the size-limit cases): a few cuts only. */
+		for(size_t cut = 0; cut < len; cut += len / 61 + 1)
+			compare(buf, cut);
+		free(m);
+		return;
+	}
+	for(size_t cut = 0; cut < len; cut += STRIDE)
+		compare(buf, cut);
+	for(size_t i = 0; i < len; i += STRIDE) {
+		/* Four of the bytes per position, a different four each time. */
+		for(size_t k = 0; k < 4; k++) {
+			memcpy(m, buf, len);
+			m[i] = (char)bytes[(i * 7 + k * 9) % sizeof(bytes)];
+			compare(m, len);
+		}
+		/* Deleted byte. */
+		memcpy(m, buf, i);
+		memcpy(m + i, buf + i + 1, len - i - 1);
+		compare(m, len - 1);
+	}
+	free(m);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static size_t walk(const char *dir, void (*fn)(const char *, size_t), const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t files = 0;
+
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	while((e = readdir(d))) {
+		char path[1024];
+		struct stat st;
+
+		if(e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ck_assert_int_eq(stat(path, &st), 0);
+		if(S_ISDIR(st.st_mode)) {
+			files += walk(path, fn, suffix);
+		} else if(strlen(e->d_name) > strlen(suffix) &&
+		          strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix) == 0) {
+			size_t len;
+			char *buf = slurp(path, &len);
+
+			fn(buf, len);
+			free(buf);
+			files++;
+		}
+	}
+	closedir(d);
+	return files;
+}
+
+START_TEST(schema_examples)
+{
+	size_t before = compared;
+	size_t files = walk(EXAMPLES_DIR, mutate, ".json");
+
+	ck_assert_uint_ge(files, 20);
+	ck_assert_uint_gt(compared - before, files * 100 / STRIDE);
+	/* The schemas themselves, as they are. */
+	ck_assert_uint_ge(walk(JW_SCHEMAS_DIR, compare, ".json"), 8 + files);
+}
+END_TEST
+
+START_TEST(hostile_corpus)
+{
+	char dir[] = "/tmp/jw-jdoc-XXXXXX", cmd[1200];
+	size_t files;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s'", CORPUS_SCRIPT, dir);
+	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+	files = walk(dir, mutate, ".bin");
+	ck_assert_uint_ge(files, 40);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* Generated documents of every shape, valid or not. */
+static uint64_t rng = 88172645463325252u;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void gen(char *buf, size_t cap, size_t *o, int depth)
+{
+	static const char *const atoms[] = {"0", "-0", "1", "-1", "42.5", "1e3", "-2.5E-3", "1e999",
+		"9223372036854775808", "true", "false", "null", "\"\"", "\"x\"", "\"\\u00e9\\n\"",
+		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\""};
+	uint64_t r = next();
+
+	if(*o + 64 > cap)
+		return;
+	if(depth > 5 || r % 3 == 0) {
+		const char *a = atoms[(r >> 8) % (sizeof(atoms) / sizeof(atoms[0]))];
+
+		/* Bad atoms rarely, so most documents are valid. */
+		if((r >> 16) % 16 != 0 && (strcmp(a, "1e999") == 0 || strcmp(a, "NaN") == 0 ||
+		                          strcmp(a, "\"\\ud800\"") == 0 || strcmp(a, "01") == 0 ||
+		                          strcmp(a, "\"\x01\"") == 0))
+			a = "7";
+		*o += (size_t)snprintf(buf + *o, cap - *o, "%s", a);
+		return;
+	}
+	if(r % 3 == 1) {
+		size_t n = (r >> 8) % 5;
+
+		buf[(*o)++] = '[';
+		for(size_t i = 0; i < n; i++) {
+			if(i)
+				buf[(*o)++] = ',';
+			gen(buf, cap, o, depth + 1);
+		}
+		buf[(*o)++] = ']';
+	} else {
+		size_t n = (r >> 8) % 5;
+
+		buf[(*o)++] = '{';
+		for(size_t i = 0; i < n; i++) {
+			if(i)
+				buf[(*o)++] = ',';
+			/* Keys from a small set, so duplicates happen. */
+			*o += (size_t)snprintf(buf + *o, cap - *o, "\"k%u\" : ", (unsigned)(next() % 6));
+			gen(buf, cap, o, depth + 1);
+		}
+		buf[(*o)++] = '}';
+	}
+}
+
+START_TEST(generated)
+{
+	char buf[8192];
+
+	for(unsigned i = 0; i < 4000 / STRIDE; i++) {
+		size_t o = 0;
+
+		gen(buf, sizeof(buf) - 8, &o, 0);
+		compare(buf, o);
+		compare_depth(buf, o, 3);
+	}
+}
+END_TEST
+
+START_TEST(from_json_round_trip)
+{
+	static const char *const docs[] = {"{\"a\":[1,2.50,{\"b\":null}],\"c\":\"\\u00e9\",\"d\":true}",
+		"[]", "{}", "null", "-0", "1e-7", "123456789012345678901234567890", "\"a\\u0000b\""};
+
+	for(size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct json_object *o = NULL, *back;
+		struct jw_json_error e;
+		struct jw_jdoc d;
+		int ok = 0;
+
+		jw_jdoc_init(&d);
+		ck_assert_int_eq(jw_json_parse(docs[i], strlen(docs[i]), 32, &o, &e), 0);
+		ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
+		ck_assert(same_tree(o, d.root));
+		back = jw_jnode_to_json(d.root, &ok);
+		ck_assert_int_eq(ok, 1);
+		ck_assert_str_eq(json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN),
+		        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(back);
+		json_object_put(o);
+		jw_jdoc_free(&d);
+	}
+	/* Plain json-c doubles (no text) and uint64 values. */
+	{
+		struct json_object *o = json_object_new_array(), *back;
+		struct jw_jdoc d;
+		int ok = 0;
+
+		json_object_array_add(o, json_object_new_double(0.1));
+		json_object_array_add(o, json_object_new_uint64(UINT64_MAX));
+		jw_jdoc_init(&d);
+		ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
+		ck_assert_int_eq(d.root->u.kids[0].type, JW_J_DOUBLE);
+		ck_assert_ptr_null(d.root->u.kids[0].text);
+		ck_assert_int_eq(d.root->u.kids[1].type, JW_J_DOUBLE);
+		ck_assert(d.root->u.kids[1].u.d == 18446744073709551615.0);
+		back = jw_jnode_to_json(&d.root->u.kids[0], &ok);
+		ck_assert_str_eq(json_object_to_json_string(back),
+		        json_object_to_json_string(json_object_array_get_idx(o, 0)));
+		json_object_put(back);
+		json_object_put(o);
+		jw_jdoc_free(&d);
+	}
+}
+END_TEST
+
+START_TEST(arena_reuse)
+{
+	/* A large document grows the arena over several blocks; the next
+	 * parse reuses one block, and a small one after a huge one gives the
+	 * memory back (checked by valgrind/ASan in CI for leaks). */
+	size_t n = 20000, o = 0;
+	char *big = malloc(n * 16 + 8);
+
+	ck_assert_ptr_nonnull(big);
+	big[o++] = '[';
+	for(size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(big + o, "%s\"s%zu\"", i ? "," : "", i);
+	big[o++] = ']';
+	ck_assert_int_eq(jw_jdoc_parse(&doc, big, o, 32, NULL), 0);
+	ck_assert_uint_eq(doc.root->n, n);
+	ck_assert_ptr_nonnull(doc.chunks);
+	ck_assert_int_eq(jw_jdoc_parse(&doc, big, o, 32, NULL), 0);
+	ck_assert_str_eq(doc.root->u.kids[n - 1].u.s, "s19999");
+	ck_assert_int_eq(jw_jdoc_parse(&doc, "{\"a\":1}", 7, 32, NULL), 0);
+	ck_assert_int_eq(jw_jnode_get(doc.root, "a")->u.i, 1);
+	ck_assert_ptr_null(jw_jnode_get(doc.root, "b"));
+	ck_assert_ptr_null(jw_jnode_get(jw_jnode_get(doc.root, "a"), "a"));
+	/* The tree does not refer to the input. */
+	memcpy(big, "{\"key\":\"value\"}", 15);
+	ck_assert_int_eq(jw_jdoc_parse(&doc, big, 15, 32, NULL), 0);
+	memset(big, 'x', 15);
+	ck_assert_str_eq(jw_jnode_get(doc.root, "key")->u.s, "value");
+	free(big);
+}
+END_TEST
+
+static void setup(void)
+{
+	jw_jdoc_init(&doc);
+}
+
+static void teardown(void)
+{
+	jw_jdoc_free(&doc);
+}
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("jdoc");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, hostile_cases);
+	tcase_add_test(tc, depth_cap);
+	tcase_add_test(tc, many_keys);
+	tcase_add_test(tc, schema_examples);
+	tcase_add_test(tc, hostile_corpus);
+	tcase_add_test(tc, generated);
+	tcase_add_test(tc, from_json_round_trip);
+	tcase_add_test(tc, arena_reuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
