@@ -24,17 +24,25 @@
 struct client_claims {
 	const void *client;          /* key; never dereferenced here */
 	struct jw_jwt_claims claims;
-	bool departed;               /* freed at the next tick */
-	bool kicked;                 /* expiry disconnect requested */
+	bool in_table;               /* linked in its bucket (find() sees it) */
+	bool departed;               /* on the departed list, freed at the next tick */
+	size_t heap_pos;             /* index + 1 in the expiry heap, 0: absent */
 	struct client_claims *next;
+	struct client_claims *next_departed;
 };
 
+/* The tick's work is proportional to what changed: departed connections
+ * are on their own list, and expiries come off a min-heap ordered by exp,
+ * so neither walks every connection. */
 struct jw_auth {
 	struct jw_jwt_keys keys;
 	struct client_claims **buckets;
 	size_t nbuckets;
-	size_t count;
-	size_t ndeparted;
+	size_t count;                /* entries in the table */
+	size_t ndeparted;            /* of them, departed */
+	struct client_claims *departed;
+	struct client_claims **heap; /* live entries by claims.exp */
+	size_t nheap, capheap;
 	int64_t next_scan_ms;
 	uint64_t refused;
 	uint64_t accepted;
@@ -83,23 +91,122 @@ static void entry_free(struct client_claims *c)
 	free(c);
 }
 
-static void remove_entry(struct jw_auth *a, const void *client)
+/* ---- the expiry heap ---- */
+
+static void heap_place(struct jw_auth *a, size_t i, struct client_claims *c)
+{
+	a->heap[i] = c;
+	c->heap_pos = i + 1;
+}
+
+static void heap_sift(struct jw_auth *a, size_t i)
+{
+	struct client_claims *c = a->heap[i];
+
+	while(i > 0 && a->heap[(i - 1) / 2]->claims.exp > c->claims.exp){
+		heap_place(a, i, a->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for(;;){
+		size_t l = 2 * i + 1, m = i;
+		int64_t k = c->claims.exp;
+
+		if(l < a->nheap && a->heap[l]->claims.exp < k){
+			m = l;
+			k = a->heap[l]->claims.exp;
+		}
+		if(l + 1 < a->nheap && a->heap[l + 1]->claims.exp < k){
+			m = l + 1;
+		}
+		if(m == i){
+			break;
+		}
+		heap_place(a, i, a->heap[m]);
+		i = m;
+	}
+	heap_place(a, i, c);
+}
+
+/* Room for one more entry; -1 when memory is short. */
+static int heap_reserve(struct jw_auth *a)
+{
+	if(a->nheap < a->capheap){
+		return 0;
+	}
+	size_t cap = a->capheap ? a->capheap * 2 : 64;
+	struct client_claims **grown = realloc(a->heap, cap * sizeof(*grown));
+
+	if(!grown){
+		return -1;
+	}
+	a->heap = grown;
+	a->capheap = cap;
+	return 0;
+}
+
+static void heap_push(struct jw_auth *a, struct client_claims *c)
+{
+	heap_place(a, a->nheap++, c);
+	heap_sift(a, a->nheap - 1);
+}
+
+static void heap_remove(struct jw_auth *a, struct client_claims *c)
+{
+	size_t i;
+
+	if(!c->heap_pos){
+		return;
+	}
+	i = c->heap_pos - 1;
+	c->heap_pos = 0;
+	if(--a->nheap > i){
+		heap_place(a, i, a->heap[a->nheap]);
+		heap_sift(a, i);
+	}
+}
+
+/* ---- the table ---- */
+
+/* Takes the entry of client out of its bucket, if there is one. A
+ * departed entry stays on the departed list for the tick to free; any
+ * other is freed now. */
+static void unlink_client(struct jw_auth *a, const void *client)
 {
 	struct client_claims **pp = &a->buckets[bucket_of(a, client)];
 
 	while(*pp){
 		if((*pp)->client == client){
-			struct client_claims *dead = *pp;
+			struct client_claims *c = *pp;
 
-			*pp = dead->next;
-			if(dead->departed){
-				a->ndeparted--;
-			}
-			entry_free(dead);
+			*pp = c->next;
+			c->in_table = false;
 			a->count--;
+			if(c->departed){
+				a->ndeparted--;
+			}else{
+				heap_remove(a, c);
+				entry_free(c);
+			}
 			return;
 		}
 		pp = &(*pp)->next;
+	}
+}
+
+/* Frees every departed entry (those still in the table leave it). */
+static void free_departed(struct jw_auth *a)
+{
+	while(a->departed){
+		struct client_claims *c = a->departed;
+
+		a->departed = c->next_departed;
+		if(c->in_table){
+			c->departed = false; /* so unlink_client frees nothing twice */
+			a->ndeparted--;
+			unlink_client(a, c->client); /* frees c */
+		}else{
+			entry_free(c);
+		}
 	}
 }
 
@@ -197,6 +304,7 @@ void jw_auth__cleanup(struct jw_plugin *p)
 	if(!a){
 		return;
 	}
+	free_departed(a);
 	for(size_t i = 0; i < a->nbuckets; i++){
 		struct client_claims *c = a->buckets[i];
 
@@ -208,6 +316,7 @@ void jw_auth__cleanup(struct jw_plugin *p)
 		}
 	}
 	free(a->buckets);
+	free(a->heap);
 	jw_jwt_keys_cleanup(&a->keys);
 	free(a);
 	p->auth = NULL;
@@ -225,9 +334,10 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	(void)event;
 	/* A new connection may reuse the address of one that departed in
 	 * this loop pass: its claims must never be inherited. */
-	remove_entry(a, ed->client);
+	unlink_client(a, ed->client);
 	c = calloc(1, sizeof(*c));
-	if(!c){
+	if(!c || heap_reserve(a)){
+		free(c);
 		return MOSQ_ERR_NOMEM;
 	}
 	if(jw_jwt_verify(&a->keys, ed->password, wall_s(), &c->claims, why, sizeof(why))){
@@ -245,6 +355,8 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 		c->next = a->buckets[b];
 		a->buckets[b] = c;
 	}
+	c->in_table = true;
+	heap_push(a, c);
 	a->count++;
 	a->accepted++;
 	maybe_grow(a);
@@ -261,11 +373,15 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
  * the claims stay until the next tick. */
 void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client)
 {
-	struct client_claims *c = find(p->auth, client);
+	struct jw_auth *a = p->auth;
+	struct client_claims *c = find(a, client);
 
 	if(c && !c->departed){
 		c->departed = true;
-		p->auth->ndeparted++;
+		a->ndeparted++;
+		heap_remove(a, c);
+		c->next_departed = a->departed;
+		a->departed = c;
 	}
 }
 
@@ -277,56 +393,36 @@ void jw_auth__tick(struct jw_plugin *p)
 	char **kick = NULL;
 	size_t nkick = 0, capkick = 0;
 
-	if(a->ndeparted){
-		for(size_t i = 0; i < a->nbuckets && a->ndeparted; i++){
-			struct client_claims **pp = &a->buckets[i];
-
-			while(*pp){
-				if((*pp)->departed){
-					struct client_claims *dead = *pp;
-
-					*pp = dead->next;
-					entry_free(dead);
-					a->count--;
-					a->ndeparted--;
-				}else{
-					pp = &(*pp)->next;
-				}
-			}
-		}
-	}
+	free_departed(a);
 	now_ms = mono_ms();
 	if(now_ms < a->next_scan_ms){
 		return;
 	}
 	a->next_scan_ms = now_ms + EXPIRY_SCAN_MS;
 	now = wall_s();
-	/* Collect first: a kick fires DISCONNECT, which marks entries. */
-	for(size_t i = 0; i < a->nbuckets; i++){
-		for(struct client_claims *c = a->buckets[i]; c; c = c->next){
-			const char *id;
+	/* Collect first: a kick fires DISCONNECT, which changes the heap. */
+	while(a->nheap && now >= a->heap[0]->claims.exp + a->keys.leeway_s){
+		struct client_claims *c = a->heap[0];
+		const char *id;
 
-			if(c->departed || c->kicked || now < c->claims.exp + a->keys.leeway_s){
-				continue;
+		heap_remove(a, c);
+		id = mosquitto_client_id(c->client);
+		if(!id){
+			continue;
+		}
+		if(nkick == capkick){
+			size_t cap = capkick ? capkick * 2 : 16;
+			char **grown = realloc(kick, cap * sizeof(*grown));
+			if(!grown){
+				heap_push(a, c); /* the next scan tries again */
+				break;
 			}
-			c->kicked = true;
-			id = mosquitto_client_id(c->client);
-			if(!id){
-				continue;
-			}
-			if(nkick == capkick){
-				size_t cap = capkick ? capkick * 2 : 16;
-				char **grown = realloc(kick, cap * sizeof(*grown));
-				if(!grown){
-					break;
-				}
-				kick = grown;
-				capkick = cap;
-			}
-			kick[nkick] = strdup(id);
-			if(kick[nkick]){
-				nkick++;
-			}
+			kick = grown;
+			capkick = cap;
+		}
+		kick[nkick] = strdup(id);
+		if(kick[nkick]){
+			nkick++;
 		}
 	}
 	for(size_t i = 0; i < nkick; i++){
