@@ -16,6 +16,7 @@
  * Counters are atomics the broker thread polls.
  */
 #include "journal.h"
+#include "worker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -120,29 +121,12 @@ struct jw_journal {
 
 /* ---- small helpers ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t real_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct timespec mono_abs(int64_t ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	return ts;
 }
 
 static void set_err(char *err, size_t errlen, const char *what, const char *path, int errnum)
@@ -389,7 +373,7 @@ static void *sync_main(void *arg)
 
 		if(!stop && j->appends == synced_appends){
 			if(j->policy == JW_FSYNC_INTERVAL || j->policy == JW_FSYNC_ALWAYS){
-				struct timespec ts = mono_abs(mono_ms() + SYNC_INTERVAL_MS);
+				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + SYNC_INTERVAL_MS);
 				pthread_cond_timedwait(&j->sync_wake, &j->lock, &ts);
 			}else{
 				pthread_cond_wait(&j->sync_wake, &j->lock);
@@ -483,7 +467,7 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 {
 	PGconn *c = j->conn;
 	PGresult *res, *last = NULL;
-	int64_t deadline = mono_ms() + QUERY_TIMEOUT_MS;
+	int64_t deadline = jw_worker_mono_ms() + QUERY_TIMEOUT_MS;
 	int sent, flushed;
 
 	sent = vals ? PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQsendQuery(c, sql);
@@ -496,7 +480,7 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 		/* Push the query out (a big batch may not fit the socket buffer),
 		 * then read until the result is complete. */
 		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))){
-			if(aborting(j) || mono_ms() > deadline){
+			if(aborting(j) || jw_worker_mono_ms() > deadline){
 				set_last_error(j, aborting(j) ? "interrupted by shutdown" : "query timed out");
 				PQclear(last);
 				disconnect(j);
@@ -569,7 +553,7 @@ static int connect_db(struct jw_journal *j)
 {
 	PGconn *c;
 	PGresult *r;
-	int64_t deadline = mono_ms() + CONNECT_TIMEOUT_MS;
+	int64_t deadline = jw_worker_mono_ms() + CONNECT_TIMEOUT_MS;
 
 	c = PQconnectStart(j->conninfo);
 	if(!c){
@@ -592,7 +576,7 @@ static int connect_db(struct jw_journal *j)
 			PQfinish(c);
 			return -1;
 		}
-		if(aborting(j) || mono_ms() > deadline){
+		if(aborting(j) || jw_worker_mono_ms() > deadline){
 			set_last_error(j, aborting(j) ? "interrupted by shutdown" : "connection timed out");
 			PQfinish(c);
 			return -1;
@@ -1037,13 +1021,13 @@ static void *journal_main(void *arg)
 		if(aborting(j)){
 			break;
 		}
-		if(backoff > 0 && mono_ms() < retry_at){
+		if(backoff > 0 && jw_worker_mono_ms() < retry_at){
 			if(stopping){
 				break; /* the rest stays spooled */
 			}
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping){
-				struct timespec ts = mono_abs(retry_at);
+				struct timespec ts = jw_worker_mono_abs(retry_at);
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 			}
 			pthread_mutex_unlock(&j->lock);
@@ -1056,7 +1040,7 @@ static void *journal_main(void *arg)
 				if(backoff > BACKOFF_MAX_MS){
 					backoff = BACKOFF_MAX_MS;
 				}
-				retry_at = mono_ms() + backoff;
+				retry_at = jw_worker_mono_ms() + backoff;
 				if(stopping){
 					break;
 				}
@@ -1075,7 +1059,7 @@ static void *journal_main(void *arg)
 			/* Caught up: sleep until the broker appends (or a stop). */
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
-				struct timespec ts = mono_abs(mono_ms() + 1000);
+				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + 1000);
 				j->jt_waiting = true;
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 				j->jt_waiting = false;
@@ -1092,7 +1076,7 @@ static void *journal_main(void *arg)
 			if(backoff > BACKOFF_MAX_MS){
 				backoff = BACKOFF_MAX_MS;
 			}
-			retry_at = mono_ms() + backoff;
+			retry_at = jw_worker_mono_ms() + backoff;
 			batch_clear(&b);
 			continue;
 		}
@@ -1108,7 +1092,7 @@ static void *journal_main(void *arg)
 			 * there is no wait. */
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping){
-				struct timespec ts = mono_abs(mono_ms() + GATHER_MS);
+				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + GATHER_MS);
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 			}
 			pthread_mutex_unlock(&j->lock);
@@ -1331,25 +1315,11 @@ fail:
 
 void jw_journal_stop(struct jw_journal *j, int deadline_ms)
 {
-	struct timespec ts;
-
 	if(!j){
 		return;
 	}
-	ts = mono_abs(mono_ms() + (deadline_ms > 0 ? deadline_ms : 0));
-	pthread_mutex_lock(&j->lock);
-	j->stopping = true;
-	pthread_cond_broadcast(&j->wake);
-	while(!j->journal_done){
-		if(pthread_cond_timedwait(&j->done, &j->lock, &ts) == ETIMEDOUT){
-			break;
-		}
-	}
-	if(!j->journal_done){
-		atomic_store(&j->abort, true);
-		pthread_cond_broadcast(&j->wake);
-	}
-	pthread_mutex_unlock(&j->lock);
+	jw_worker_stop(&j->lock, &j->wake, &j->done, &j->stopping, &j->journal_done, &j->abort,
+	               deadline_ms);
 	pthread_join(j->jthread, NULL);
 
 	pthread_mutex_lock(&j->lock);

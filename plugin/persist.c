@@ -14,6 +14,7 @@
  * can mark them clean), and both are retried with backoff.
  */
 #include "persist.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -99,23 +100,6 @@ struct jw_persist {
 };
 
 /* ---- time ---- */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct timespec mono_abs(int64_t ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	return ts;
-}
 
 /* ---- records and maps ---- */
 
@@ -500,7 +484,7 @@ static int write_batch(struct jw_persist *p)
 			continue;
 		}
 		if(w->unsynced.count == 0){
-			w->sync_due_ms = mono_ms() + SYNC_INTERVAL_MS;
+			w->sync_due_ms = jw_worker_mono_ms() + SYNC_INTERVAL_MS;
 		}
 		map_reserve(&w->unsynced);
 		free(map_put(&w->unsynced, r));
@@ -555,7 +539,7 @@ static void compact(struct jw_persist *p)
 		 * later rather than after every batch. */
 		atomic_fetch_add_explicit(&p->compact_errors, 1, memory_order_relaxed);
 		atomic_store_explicit(&p->last_errno, saved ? saved : EIO, memory_order_relaxed);
-		w->compact_not_before_ms = mono_ms() + COMPACT_RETRY_MS;
+		w->compact_not_before_ms = jw_worker_mono_ms() + COMPACT_RETRY_MS;
 	}
 	/* A failed reopen is counted as a write error; the next append or
 	 * sync retries it. Without a size to measure, compaction falls back
@@ -579,7 +563,7 @@ static bool compaction_due(const struct jw_persist *p)
 	if(limit < COMPACT_MIN_BYTES){
 		limit = COMPACT_MIN_BYTES;
 	}
-	return w->log && jw_kvlog_size(w->log) > limit && mono_ms() >= w->compact_not_before_ms;
+	return w->log && jw_kvlog_size(w->log) > limit && jw_worker_mono_ms() >= w->compact_not_before_ms;
 }
 
 /* One pass unlocked: append the batch, sync as the policy (or a stop)
@@ -599,7 +583,7 @@ static int writer_round(struct jw_persist *p, bool stopping)
 			}
 			break;
 		case JW_FSYNC_INTERVAL:
-			if(w->unsynced.count > 0 && (stopping || mono_ms() >= w->sync_due_ms)
+			if(w->unsynced.count > 0 && (stopping || jw_worker_mono_ms() >= w->sync_due_ms)
 			   && sync_log(p) != 0){
 				return -1;
 			}
@@ -632,7 +616,7 @@ static void *writer_main(void *arg)
 		/* Sleep until there is work; every timed wait uses the monotonic
 		 * clock the condition variable was set up with. */
 		for(;;){
-			int64_t now = mono_ms();
+			int64_t now = jw_worker_mono_ms();
 			int64_t until = -1;
 
 			if(atomic_load(&p->abort)){
@@ -663,7 +647,7 @@ static void *writer_main(void *arg)
 				goto out; /* everything written and synced */
 			}
 			if(until >= 0){
-				struct timespec ts = mono_abs(until);
+				struct timespec ts = jw_worker_mono_abs(until);
 				pthread_cond_timedwait(&p->wake, &p->lock, &ts);
 			}else{
 				pthread_cond_wait(&p->wake, &p->lock);
@@ -701,7 +685,7 @@ static void *writer_main(void *arg)
 			if(backoff_ms > BACKOFF_MAX_MS){
 				backoff_ms = BACKOFF_MAX_MS;
 			}
-			retry_at_ms = mono_ms() + backoff_ms;
+			retry_at_ms = jw_worker_mono_ms() + backoff_ms;
 		}
 	}
 out:
@@ -823,7 +807,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 		return -1;
 	}
 	p->policy = policy;
-	p->seed = (uint64_t)mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+	p->seed = (uint64_t)jw_worker_mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
 	atomic_init(&p->abort, false);
 	atomic_init(&p->batch_count, 0);
 	atomic_init(&p->unsynced_count, 0);
@@ -906,28 +890,11 @@ out:
 
 void jw_persist_stop(struct jw_persist *p, int deadline_ms)
 {
-	struct timespec ts;
-
 	if(!p){
 		return;
 	}
-	ts = mono_abs(mono_ms() + (deadline_ms > 0 ? deadline_ms : 0));
-	pthread_mutex_lock(&p->lock);
-	p->stopping = true;
-	pthread_cond_broadcast(&p->wake);
-	while(!p->writer_done){
-		if(pthread_cond_timedwait(&p->done, &p->lock, &ts) == ETIMEDOUT){
-			break;
-		}
-	}
-	if(!p->writer_done){
-		/* Past the deadline: make the writer give up at its next check
-		 * (persist.h) rather than leave a thread running in code that is
-		 * about to be unloaded. */
-		atomic_store(&p->abort, true);
-		pthread_cond_broadcast(&p->wake);
-	}
-	pthread_mutex_unlock(&p->lock);
+	jw_worker_stop(&p->lock, &p->wake, &p->done, &p->stopping, &p->writer_done, &p->abort,
+	               deadline_ms);
 	pthread_join(p->thread, NULL);
 	persist_free(p);
 }
