@@ -113,20 +113,95 @@ static size_t count_char(const char *s, char c)
 	return n;
 }
 
+/*
+ * Byte classes for the one-pass scan of a well-formed job topic: 1 for an
+ * id byte (id_char), 2 for an event byte (event_char). test_topic checks
+ * every byte value against both rules.
+ */
+enum { CLASS_ID = 1, CLASS_EVENT = 2 };
+
+static const unsigned char char_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/*
+ * Length of the run of bytes of class cls at s, stopping at the first
+ * byte outside it (the '/' or NUL that ends a good level).
+ */
+static size_t class_run(const char *s, unsigned char cls)
+{
+	size_t n = 0;
+
+	while(char_class[(unsigned char)s[n]] & cls)
+		n++;
+	return n;
+}
+
+/*
+ * The common case in one pass: three good levels after the prefix and
+ * nothing else. Returns 1 with *t filled, 0 when anything is unusual;
+ * the caller then runs the full checks, which name the problem.
+ */
+static int parse_fast(const char *rest, struct jw_topic *t)
+{
+	size_t s, j, e;
+
+	s = class_run(rest, CLASS_ID);
+	if(s == 0 || s > JW_ID_MAX || rest[s] != '/')
+		return 0;
+	j = class_run(rest + s + 1, CLASS_ID);
+	if(j == 0 || j > JW_ID_MAX || rest[s + 1 + j] != '/')
+		return 0;
+	e = class_run(rest + s + j + 2, CLASS_EVENT);
+	if(e == 0 || e > EVENT_MAX || rest[s + j + 2 + e] != '\0' ||
+	        !event_first_char((unsigned char)rest[s + j + 2]))
+		return 0;
+	memcpy(t->session, rest, s);
+	t->session[s] = '\0';
+	memcpy(t->job, rest + s + 1, j);
+	t->job[j] = '\0';
+	memcpy(t->event, rest + s + j + 2, e);
+	t->event[e] = '\0';
+	t->why[0] = '\0';
+	return 1;
+}
+
 enum jw_topic_kind jw_topic_parse(const char *prefix, const char *topic, struct jw_topic *t)
 {
 	size_t plen = strlen(prefix);
 	const char *rest, *level[3];
 	size_t llen[3], levels, i;
 
+	/* "jobs" and "jobs/..." are ours; "jobsX/..." is not. */
+	if(strncmp(topic, prefix, plen) != 0 || (topic[plen] != '/' && topic[plen] != '\0')) {
+		t->session[0] = '\0';
+		t->job[0] = '\0';
+		t->event[0] = '\0';
+		t->why[0] = '\0';
+		return JW_TOPIC_OTHER;
+	}
+	if(topic[plen] == '/' && parse_fast(topic + plen + 1, t))
+		return JW_TOPIC_JOB;
+
 	t->session[0] = '\0';
 	t->job[0] = '\0';
 	t->event[0] = '\0';
 	t->why[0] = '\0';
-
-	/* "jobs" and "jobs/..." are ours; "jobsX/..." is not. */
-	if(strncmp(topic, prefix, plen) != 0 || (topic[plen] != '/' && topic[plen] != '\0'))
-		return JW_TOPIC_OTHER;
 
 	/* Levels counted the way a user reads the topic, prefix included. */
 	levels = 1 + count_char(prefix, '/') + count_char(topic + plen, '/');

@@ -252,6 +252,81 @@ START_TEST(rejection)
 }
 END_TEST
 
+/* The contract's byte rules, written out independently of topic.c. */
+static int spec_id_byte(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+static int spec_event_byte(int c, int first)
+{
+	if((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return 1;
+	return !first && (c == '_' || c == '-');
+}
+
+/*
+ * Every byte value in every position of every level: a topic is a job
+ * topic exactly when the byte is allowed there, and otherwise the reason
+ * names the level (the one-pass scan and the full checks must agree).
+ */
+START_TEST(every_byte)
+{
+	for(int c = 1; c < 256; c++) {
+		for(int pos = 0; pos < 3; pos++) {
+			char id[4] = {'a', 'b', 'c', '\0'}, ev[4] = {'p', 'q', 'r', '\0'};
+			char buf[64];
+			struct jw_topic t;
+			enum jw_topic_kind k;
+			int want;
+
+			/* Session level. */
+			id[pos] = (char)c;
+			(void)snprintf(buf, sizeof(buf), "jobs/%s/j/progress", id);
+			k = jw_topic_parse("jobs", buf, &t);
+			want = spec_id_byte(c);
+			if(c == '/')
+				ck_assert_int_eq(k, JW_TOPIC_INVALID);
+			else if(want) {
+				ck_assert_int_eq(k, JW_TOPIC_JOB);
+				ck_assert_str_eq(t.session, id);
+			} else {
+				ck_assert_int_eq(k, JW_TOPIC_INVALID);
+				ck_assert_ptr_nonnull(strstr(t.why, "session id contains"));
+			}
+			/* Job level. */
+			(void)snprintf(buf, sizeof(buf), "jobs/s/%s/progress", id);
+			k = jw_topic_parse("jobs", buf, &t);
+			if(c == '/')
+				ck_assert_int_eq(k, JW_TOPIC_INVALID);
+			else if(want) {
+				ck_assert_int_eq(k, JW_TOPIC_JOB);
+				ck_assert_str_eq(t.job, id);
+			} else {
+				ck_assert_int_eq(k, JW_TOPIC_INVALID);
+				ck_assert_ptr_nonnull(strstr(t.why, "job id contains"));
+			}
+			/* Event level. */
+			ev[pos] = (char)c;
+			(void)snprintf(buf, sizeof(buf), "jobs/s/j/%s", ev);
+			k = jw_topic_parse("jobs", buf, &t);
+			if(c == '/')
+				ck_assert_int_eq(k, JW_TOPIC_INVALID);
+			else if(spec_event_byte(c, pos == 0)) {
+				ck_assert_int_eq(k, JW_TOPIC_JOB);
+				ck_assert_str_eq(t.event, ev);
+				ck_assert_str_eq(t.why, "");
+			} else {
+				ck_assert_int_eq(k, JW_TOPIC_INVALID);
+				ck_assert_ptr_nonnull(strstr(t.why, "event type"));
+				ck_assert_str_eq(t.event, "");
+			}
+		}
+	}
+}
+END_TEST
+
 static Suite *topic_suite(void)
 {
 	Suite *s = suite_create("topic");
@@ -259,6 +334,9 @@ static Suite *topic_suite(void)
 
 	tc = tcase_create("classify");
 	tcase_add_loop_test(tc, classify, 0, (int)NCASES);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("every_byte");
+	tcase_add_test(tc, every_byte);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("id_lengths");
 	tcase_add_test(tc, id_lengths);
