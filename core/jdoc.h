@@ -105,6 +105,13 @@ int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o);
  */
 struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 
+/*
+ * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
+ * d->root set when jw_json_parse would accept the input (the same tree),
+ * else -1 with d->root NULL and no reason given (also when out of memory).
+ */
+int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
+
 /* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
 
