@@ -1155,9 +1155,19 @@ out:
  * zero after the last byte is the end marker: no byte that could continue
  * a token is 0, and a 0 inside the input is refused wherever it appears,
  * so the scanners need no length checks. The rest of the padding lets the
- * string scanner load 8 bytes at a time.
+ * string scanner load 16 bytes at a time.
  */
-#define JW_PAD 8
+#define JW_PAD 16
+
+/* The string scanner uses SSE2 where the compiler offers it (all of
+ * x86-64), else 8-byte words; JW_JSON_NO_SIMD forces the words (the tests
+ * build it both ways). */
+#if defined(__SSE2__) && !defined(JW_JSON_NO_SIMD)
+#define JW_JSON_SSE2 1
+#include <emmintrin.h>
+#else
+#define JW_JSON_SSE2 0
+#endif
 
 /* Character classes for the fast path. */
 #define C_WS 1    /* JSON white space */
@@ -1192,6 +1202,7 @@ struct akey {
 struct aframe {
 	size_t first;      /* index in doc->pending of its first item */
 	int is_object;
+	uint64_t bloom;    /* key_bit of each key while the object is small */
 	struct akey *hs;   /* past LINEAR_KEYS_MAX members: open-addressing set */
 	size_t hcap, hn;   /* (in the arena, so nothing to free per frame) */
 };
@@ -1252,17 +1263,24 @@ static int hs_grow(struct jw_jdoc *d, struct aframe *f, size_t pn)
  * earlier key; past LINEAR_KEYS_MAX members a hash set keeps the parse
  * linear.
  */
-static int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
+static inline int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
 {
 	size_t count = pn - f->first;
 
 	if(!f->hs && count <= LINEAR_KEYS_MAX) {
+		/* One bit per key (its first and middle bytes and its length,
+		 * k[n] being the NUL): only when the bit was already set can an
+		 * earlier key be the same, and only then are they compared. */
+		uint64_t bit = UINT64_C(1) << (((unsigned char)k[0] + 5u * (unsigned char)k[n >> 1] + 11u * n) & 63);
 		const struct jw_jnode *m = d->pending + f->first;
 
-		for(size_t i = 0; i < count; i++) {
-			if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
-				return 1;
+		if(f->bloom & bit) {
+			for(size_t i = 0; i < count; i++) {
+				if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
+					return 1;
+			}
 		}
+		f->bloom |= bit;
 		return 0;
 	}
 	if(hs_grow(d, f, pn) < 0)
@@ -1461,6 +1479,24 @@ static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *p
 {
 	unsigned char *c = s;
 
+#if JW_JSON_SSE2
+	/* 16 bytes at a time: b + 0x60 (as a signed byte) is at most -34
+	 * exactly for 0x20..0x7E, so greater means a control byte, 0x7F or
+	 * above. */
+	for(;;) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i sp = _mm_or_si128(
+		        _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')), _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
+		        _mm_cmpgt_epi8(_mm_add_epi8(w, _mm_set1_epi8(0x60)), _mm_set1_epi8(-34)));
+		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+
+		if(m) {
+			c += __builtin_ctz(m);
+			break;
+		}
+		c += 16;
+	}
+#else
 	for(;;) {
 		uint64_t w, m;
 
@@ -1472,6 +1508,7 @@ static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *p
 		}
 		c += 8;
 	}
+#endif
 	if(*c != '"')
 		return scan_string_rest(s, c, n, plain);
 	*c = '\0';
@@ -1755,6 +1792,7 @@ value:
 			f = (struct aframe *)d->frames + depth++;
 			f->first = pn;
 			f->is_object = *c == '{';
+			f->bloom = 0;
 			f->hs = NULL;
 			f->hcap = 0;
 			f->hn = 0;
