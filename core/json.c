@@ -1367,24 +1367,57 @@ static inline size_t utf8_ok(const unsigned char *s)
 }
 
 /*
- * The rest of a string whose plain start the fast scan skipped: s is its
- * first byte, c the first byte that is not plain. Decodes escapes in
- * place (the decoded text is never longer than the escaped one) and checks
- * UTF-8. Returns the byte after the closing quote, or NULL when the
- * string must be refused. The text s[0..*n) is NUL-terminated.
+ * The first byte at or after c that is not plain: a run of plain string
+ * text is skipped 16 bytes at a time with SSE2, else 8 (special8). The
+ * end marker stops it.
+ */
+static inline unsigned char *skip_run(unsigned char *c)
+{
+#if JW_JSON_SSE2
+	/* b + 0x60, as a signed byte, is at most -34 exactly for 0x20..0x7E,
+	 * so greater means a control byte, 0x7F or above. */
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i shift = _mm_set1_epi8(0x60), top = _mm_set1_epi8(-34);
+
+	for(;;) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i sp = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+		        _mm_cmpgt_epi8(_mm_add_epi8(w, shift), top));
+		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+
+		if(m)
+			return c + __builtin_ctz(m);
+		c += 16;
+	}
+#else
+	for(;;) {
+		uint64_t w, m;
+
+		memcpy(&w, c, 8);
+		m = special8(w);
+		if(m)
+			return c + first_marked(m, c);
+		c += 8;
+	}
+#endif
+}
+
+/*
+ * The rest of a string whose plain start skip_run passed: s is its first
+ * byte, c the first byte that is not plain (and not its closing quote).
+ * Decodes escapes in place (the decoded text is never longer than the
+ * escaped one) and checks UTF-8. Returns the byte after the closing quote,
+ * or NULL when the string must be refused. The text s[0..*n) is
+ * NUL-terminated.
  */
 static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain)
 {
-	unsigned char *o = c;
-	int escaped = 0;
+	unsigned char *o = c, *r;
+	int raw = 0; /* a byte 0x7F or above, as it is */
 
 	for(;;) {
 		unsigned char b = *c;
 
-		if(plain_byte(b)) {
-			*o++ = *c++;
-			continue;
-		}
 		if(b == '"')
 			break;
 		if(b < 0x20)
@@ -1393,7 +1426,6 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
 			unsigned hi, lo;
 			unsigned long cp;
 
-			escaped = 1;
 			switch(c[1]) {
 				case '"':
 				case '\\':
@@ -1430,40 +1462,43 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
 						c += 6;
 					}
 					o += utf8_encode(cp, (char *)o);
-					c += 6;
-					continue;
+					c += 4;
+					break;
 				default:
 					return NULL;
 			}
 			c += 2;
-			continue;
-		}
-		if(b == 0x7F) {
+		} else if(b == 0x7F) {
+			raw = 1;
 			*o++ = *c++;
-			continue;
-		}
-		{
+		} else {
 			size_t k = utf8_ok(c);
 
 			if(!k)
 				return NULL;
+			raw = 1;
 			memmove(o, c, k);
 			o += k;
 			c += k;
 		}
+		/* The plain run up to the next byte of interest, moved down over
+		 * what escapes saved. */
+		r = skip_run(c);
+		if(o != c)
+			memmove(o, c, (size_t)(r - c));
+		o += r - c;
+		c = r;
 	}
 	*o = '\0';
 	*n = (size_t)(o - s);
-	*plain = 1;
-	if(escaped) {
-		for(const unsigned char *t = s; t < o; t++) {
-			if(!plain_byte(*t)) {
-				*plain = 0;
-				break;
-			}
-		}
-	} else {
-		*plain = 0;
+	*plain = 0;
+	if(!raw) {
+		/* Only escapes: the decoded text may still be plain ("\/"). */
+		const unsigned char *t = s;
+
+		while(t < o && plain_byte(*t))
+			t++;
+		*plain = t == o;
 	}
 	return c + 1;
 }
@@ -1472,43 +1507,13 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
  * The string whose text starts at s (after the opening quote): its text
  * is s[0..*n), NUL-terminated in place over the closing quote, and *plain
  * says whether every byte is plain. Returns the byte after the closing
- * quote, or NULL. Plain runs go 8 bytes at a time; anything else is left
- * to scan_string_rest.
+ * quote, or NULL. Escapes and bytes that are not plain are left to
+ * scan_string_rest.
  */
 static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *plain)
 {
-	unsigned char *c = s;
+	unsigned char *c = skip_run(s);
 
-#if JW_JSON_SSE2
-	/* 16 bytes at a time: b + 0x60 (as a signed byte) is at most -34
-	 * exactly for 0x20..0x7E, so greater means a control byte, 0x7F or
-	 * above. */
-	for(;;) {
-		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
-		__m128i sp = _mm_or_si128(
-		        _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')), _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
-		        _mm_cmpgt_epi8(_mm_add_epi8(w, _mm_set1_epi8(0x60)), _mm_set1_epi8(-34)));
-		unsigned m = (unsigned)_mm_movemask_epi8(sp);
-
-		if(m) {
-			c += __builtin_ctz(m);
-			break;
-		}
-		c += 16;
-	}
-#else
-	for(;;) {
-		uint64_t w, m;
-
-		memcpy(&w, c, 8);
-		m = special8(w);
-		if(m) {
-			c += first_marked(m, c);
-			break;
-		}
-		c += 8;
-	}
-#endif
 	if(*c != '"')
 		return scan_string_rest(s, c, n, plain);
 	*c = '\0';
@@ -1576,6 +1581,21 @@ static int slow_number(struct jw_jdoc *d, const unsigned char *start, size_t tl,
 	return 0;
 }
 
+/* Appends the digits at c to *m (wrapping past 19 digits, which the
+ * callers count) and returns the first byte that is not a digit. */
+static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
+{
+	uint64_t v = *m;
+	unsigned dg;
+
+	while((dg = (unsigned)(*c - '0')) < 10) {
+		v = v * 10 + dg;
+		c++;
+	}
+	*m = v;
+	return c;
+}
+
 /*
  * The number at c (a '-' or a digit) into v. Returns the byte after it, or
  * NULL when it must be refused. Integers of up to 18 digits fit int64 as
@@ -1602,10 +1622,7 @@ static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw
 		if(cls[*c] & C_DIGIT)
 			return NULL;
 	} else if(cls[*c] & C_DIGIT) {
-		do {
-			m = m * 10 + (uint64_t)(*c - '0');
-			c++;
-		} while(cls[*c] & C_DIGIT);
+		c = accumulate(c, &m);
 	} else {
 		return NULL;
 	}
@@ -1625,10 +1642,7 @@ static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw
 		integral = 0;
 		if(!(cls[*c] & C_DIGIT))
 			return NULL;
-		do {
-			m = m * 10 + (uint64_t)(*c - '0');
-			c++;
-		} while(cls[*c] & C_DIGIT);
+		c = accumulate(c, &m);
 		frac = (size_t)(c - f);
 		nd += frac;
 	}
@@ -1718,12 +1732,14 @@ int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t m
 	size_t pn = 0, depth = 0;
 
 	jw_jdoc_reset(d);
-	if(len == 0 || len > SIZE_MAX - JW_PAD)
+	if(len == 0 || len > SIZE_MAX - JW_PAD - sizeof(*root))
 		return -1;
-	/* The tree's strings live in this copy, so the tree outlives buf. */
-	copy = jw_jdoc__alloc(d, len + JW_PAD);
-	if(!copy)
+	/* The tree's strings live in this copy, so the tree outlives buf. The
+	 * root node goes in front of it: one allocation for both. */
+	root = jw_jdoc__alloc(d, sizeof(*root) + len + JW_PAD);
+	if(!root)
 		return -1;
+	copy = (unsigned char *)(root + 1);
 	memcpy(copy, buf, len);
 	memset(copy + len, 0, JW_PAD);
 	c = copy;
@@ -1874,9 +1890,6 @@ key:
 done:
 	SKIP_WS(c);
 	if(c != copy + len)
-		return -1;
-	root = jw_jdoc__alloc(d, sizeof(*root));
-	if(!root)
 		return -1;
 	*root = d->pending[0];
 	d->root = root;
