@@ -86,6 +86,9 @@ void jw_jdoc_free(struct jw_jdoc *d);
  * and d->root is the value (JSON null is a node of type JW_J_NULL). On
  * failure returns -1, fills *err and d->root is NULL. The tree is valid
  * until the next parse, reset or free of d; it does not refer to buf.
+ * Accepting is the fast case; a refused input is parsed once more by
+ * jw_json_parse, which supplies *err, so a refusal costs about as much
+ * as a jw_json_parse of the input up to the fault.
  */
 int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err);
