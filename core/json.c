@@ -6,6 +6,10 @@
  *
  * The parser keeps its container stack on the heap, so nesting depth is
  * bounded by max_depth and by memory, never by the C stack.
+ *
+ * The second half of the file is jw_jdoc_parse's fast path (jdoc.h): the
+ * same grammar for the per-message path, building an arena tree, with
+ * this parser explaining whatever it refuses.
  */
 #include "json.h"
 #include "jdoc.h"
