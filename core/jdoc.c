@@ -172,7 +172,18 @@ static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_objec
 			out->type = JW_J_STRING;
 			out->n = n > 0 ? (uint32_t)n : 0;
 			out->u.s = copy_text(d, json_object_get_string(m), out->n);
-			return out->u.s ? 0 : -1;
+			if(!out->u.s)
+				return -1;
+			out->plain = 1;
+			for(uint32_t i = 0; i < out->n; i++) {
+				unsigned char c = (unsigned char)out->u.s[i];
+
+				if(c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+					out->plain = 0;
+					break;
+				}
+			}
+			return 0;
 		}
 		case json_type_array: {
 			size_t n = json_object_array_length(o);

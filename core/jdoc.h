@@ -86,6 +86,9 @@ void jw_jdoc_free(struct jw_jdoc *d);
  * and d->root is the value (JSON null is a node of type JW_J_NULL). On
  * failure returns -1, fills *err and d->root is NULL. The tree is valid
  * until the next parse, reset or free of d; it does not refer to buf.
+ * Accepting is the fast case; a refused input is parsed once more by
+ * jw_json_parse, which supplies *err, so a refusal costs about as much
+ * as a jw_json_parse of the input up to the fault.
  */
 int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err);
@@ -104,6 +107,13 @@ int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o);
  * the result exactly as it would the value jw_json_parse made.
  */
 struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
+
+/*
+ * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
+ * d->root set when jw_json_parse would accept the input (the same tree),
+ * else -1 with d->root NULL and no reason given (also when out of memory).
+ */
+int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
 
 /* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);

@@ -6,11 +6,16 @@
  *
  * The parser keeps its container stack on the heap, so nesting depth is
  * bounded by max_depth and by memory, never by the C stack.
+ *
+ * The second half of the file is jw_jdoc_parse's fast path (jdoc.h): the
+ * same grammar for the per-message path, building an arena tree, with
+ * this parser explaining whatever it refuses.
  */
 #include "json.h"
 #include "jdoc.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -60,11 +65,6 @@ struct parser {
 	char *scratch; /* decoded string or number text, reused */
 	size_t scratch_cap;
 	struct jw_json_error *err;
-	/* Arena mode (jw_jdoc_parse) only. */
-	struct jw_jdoc *doc;
-	struct aframe *astack;
-	size_t acap;
-	size_t pending_n; /* values in doc->pending */
 };
 
 static int fail(struct parser *p, enum jw_reason reason, size_t offset, const char *fmt, ...)
@@ -684,7 +684,7 @@ static int parse_number_val(struct parser *p, struct numval *nv)
 
 static int parse_number(struct parser *p, struct json_object **out)
 {
-	struct numval nv;
+	struct numval nv = {0};
 
 	if(parse_number_val(p, &nv) < 0)
 		return -1;
@@ -1144,18 +1144,69 @@ out:
 
 /* ---- arena documents (jdoc.h) ---- */
 
+/*
+ * jw_jdoc_parse is split in two. The fast path below only decides whether
+ * the input is acceptable and builds the tree; it says nothing about why
+ * it refuses. Refusals are rare on the per-message path, so they are
+ * handed to jw_json_parse, which gives the reason, offset and message (the
+ * contract is that both parsers agree on them anyway). This keeps the fast
+ * path free of error bookkeeping, and of the up-front UTF-8 pass: the fast
+ * path validates UTF-8 inside strings and refuses any byte >= 0x80
+ * elsewhere, so whenever it accepts, the whole input was valid UTF-8, and
+ * whenever the input is not, jw_json_parse reports that first, as before.
+ *
+ * The input is copied into the arena with JW_PAD zero bytes after it. The
+ * zero after the last byte is the end marker: no byte that could continue
+ * a token is 0, and a 0 inside the input is refused wherever it appears,
+ * so the scanners need no length checks. The rest of the padding lets the
+ * string scanner load 16 bytes at a time.
+ */
+#define JW_PAD 16
+
+/* The string scanner uses SSE2 where the compiler offers it (all of
+ * x86-64), else 8-byte words; JW_JSON_NO_SIMD forces the words (the tests
+ * build it both ways). */
+#if defined(__SSE2__) && !defined(JW_JSON_NO_SIMD)
+#define JW_JSON_SSE2 1
+#include <emmintrin.h>
+#else
+#define JW_JSON_SSE2 0
+#endif
+
+/* Character classes for the fast path. */
+#define C_WS 1    /* JSON white space */
+#define C_DIGIT 2 /* '0'..'9' */
+#define C_WORD 4  /* cannot directly follow a number or literal (is_word_byte) */
+
+static const unsigned char cls[256] = {
+	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0,
+	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 4, 4, 0,
+	/* 0x30 */ 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	/* 0x50 */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 4,
+	/* 0x60 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	/* 0x70 */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0,
+};
+
+#define SKIP_WS(c)                                                                                 \
+	do {                                                                                           \
+		while(cls[*(c)] & C_WS)                                                                    \
+			(c)++;                                                                                 \
+	} while(0)
+
 /* One key remembered in an object's duplicate-key set. */
 struct akey {
 	const char *k;
 	size_t n;
 };
 
-/* One open array or object while building a jw_jdoc. */
+/* One open array or object while building a jw_jdoc. Its own node is the
+ * pending value just before its first item. */
 struct aframe {
 	size_t first;      /* index in doc->pending of its first item */
-	const char *key;   /* object: key awaiting its value, NUL-terminated */
-	uint32_t keylen;
 	int is_object;
+	uint64_t bloom;    /* key_bit of each key while the object is small */
 	struct akey *hs;   /* past LINEAR_KEYS_MAX members: open-addressing set */
 	size_t hcap, hn;   /* (in the arena, so nothing to free per frame) */
 };
@@ -1181,8 +1232,9 @@ static void hs_insert(struct aframe *f, const char *k, size_t n)
 	f->hn++;
 }
 
-/* Makes room for one more key, building or doubling the set. */
-static int hs_grow(struct parser *p, struct aframe *f)
+/* Makes room for one more key, building or doubling the set from the
+ * members pending[f->first..pn). */
+static int hs_grow(struct jw_jdoc *d, struct aframe *f, size_t pn)
 {
 	size_t cap;
 	struct akey *old = f->hs;
@@ -1191,7 +1243,7 @@ static int hs_grow(struct parser *p, struct aframe *f)
 	if(f->hs && (f->hn + 1) * 2 <= f->hcap)
 		return 0;
 	cap = f->hcap ? f->hcap * 2 : 64;
-	f->hs = jw_jdoc__alloc(p->doc, cap * sizeof(*f->hs));
+	f->hs = jw_jdoc__alloc(d, cap * sizeof(*f->hs));
 	if(!f->hs)
 		return -1;
 	memset(f->hs, 0, cap * sizeof(*f->hs));
@@ -1203,27 +1255,39 @@ static int hs_grow(struct parser *p, struct aframe *f)
 				hs_insert(f, old[i].k, old[i].n);
 		}
 	} else {
-		for(size_t i = f->first; i < p->pending_n; i++)
-			hs_insert(f, p->doc->pending[i].key, p->doc->pending[i].keylen);
+		for(size_t i = f->first; i < pn; i++)
+			hs_insert(f, d->pending[i].key, d->pending[i].keylen);
 	}
 	return 0;
 }
 
-/* Whether f's object already has the key k[0..n). 1 yes, 0 no, -1 no memory. */
-static int akey_seen(struct parser *p, struct aframe *f, const char *k, size_t n)
+/*
+ * Whether f's object (members pending[f->first..pn)) already has the key
+ * k[0..n): 1 yes, 0 no, -1 no memory. Small objects compare with each
+ * earlier key; past LINEAR_KEYS_MAX members a hash set keeps the parse
+ * linear.
+ */
+static inline int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
 {
-	size_t count = p->pending_n - f->first;
+	size_t count = pn - f->first;
 
 	if(!f->hs && count <= LINEAR_KEYS_MAX) {
-		const struct jw_jnode *m = p->doc->pending + f->first;
+		/* One bit per key (its first and middle bytes and its length,
+		 * k[n] being the NUL): only when the bit was already set can an
+		 * earlier key be the same, and only then are they compared. */
+		uint64_t bit = UINT64_C(1) << (((unsigned char)k[0] + 5u * (unsigned char)k[n >> 1] + 11u * n) & 63);
+		const struct jw_jnode *m = d->pending + f->first;
 
-		for(size_t i = 0; i < count; i++) {
-			if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
-				return 1;
+		if(f->bloom & bit) {
+			for(size_t i = 0; i < count; i++) {
+				if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
+					return 1;
+			}
 		}
+		f->bloom |= bit;
 		return 0;
 	}
-	if(hs_grow(p, f) < 0)
+	if(hs_grow(d, f, pn) < 0)
 		return -1;
 	for(size_t i = (size_t)key_hash(k, n) & (f->hcap - 1); f->hs[i].k; i = (i + 1) & (f->hcap - 1)) {
 		if(f->hs[i].n == n && memcmp(f->hs[i].k, k, n) == 0)
@@ -1234,333 +1298,635 @@ static int akey_seen(struct parser *p, struct aframe *f, const char *k, size_t n
 }
 
 /*
- * A string parse_string returned, made NUL-terminated and lasting: a slice
- * of the (copied) input gets its closing quote overwritten, decoded text
- * in the scratch buffer is copied into the arena.
+ * Per byte of w, the top bit is set when the byte ends a run of plain
+ * string text: '"', '\\', below 0x20, 0x7F or above. (b ^ '"') - 1 and
+ * (b ^ '\\') - 1 borrow into the top bit when b is that byte, b - 0x20
+ * when b < 0x20, b + 1 sets it for 0x7F..0xFE and b itself for 0x80 and
+ * up. A borrow or carry can also mark the byte above a marked one, never
+ * one below, so the lowest marked byte is exact.
  */
-static const char *astring(struct parser *p, const char *str, size_t n)
+static inline uint64_t special8(uint64_t w)
 {
-	char *c;
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
 
-	if(str != p->scratch) {
-		((char *)str)[n] = '\0';
-		return str;
+	return ((q - ONES) | (b - ONES) | (w - ONES * 0x20) | (w + ONES) | w) & HIGHS;
+}
+
+static inline int plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+/* The index of the lowest byte of w (in memory order) with its top bit set;
+ * m is special8 of the 8 bytes at s, not 0. */
+static inline size_t first_marked(uint64_t m, const unsigned char *s)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	(void)s;
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	size_t i = 0;
+
+	(void)m;
+	while(plain_byte(s[i]))
+		i++;
+	return i;
+#endif
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at s (s[0] >= 0x80), or 0
+ * (Unicode 15, table 3-7: the same rules as utf8_seq). s is followed by
+ * the end marker, and each byte is looked at only if the one before it
+ * fits, so this never reads past it.
+ */
+static inline size_t utf8_ok(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t need;
+
+	if(c < 0xC2 || c > 0xF4)
+		return 0;
+	if(c < 0xE0)
+		need = 1;
+	else if(c < 0xF0)
+		need = 2;
+	else
+		need = 3;
+	if(c == 0xE0)
+		lo = 0xA0;
+	else if(c == 0xED)
+		hi = 0x9F;
+	else if(c == 0xF0)
+		lo = 0x90;
+	else if(c == 0xF4)
+		hi = 0x8F;
+	if(s[1] < lo || s[1] > hi)
+		return 0;
+	for(size_t k = 2; k <= need; k++) {
+		if(s[k] < 0x80 || s[k] > 0xBF)
+			return 0;
 	}
-	c = jw_jdoc__alloc(p->doc, n + 1);
-	if(!c)
+	return need + 1;
+}
+
+/*
+ * The first byte at or after c that is not plain: a run of plain string
+ * text is skipped 16 bytes at a time with SSE2, else 8 (special8). The
+ * end marker stops it.
+ */
+static inline unsigned char *skip_run(unsigned char *c)
+{
+#if JW_JSON_SSE2
+	/* b + 0x60, as a signed byte, is at most -34 exactly for 0x20..0x7E,
+	 * so greater means a control byte, 0x7F or above. */
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i shift = _mm_set1_epi8(0x60), top = _mm_set1_epi8(-34);
+
+	for(;;) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i sp = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+		        _mm_cmpgt_epi8(_mm_add_epi8(w, shift), top));
+		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+
+		if(m)
+			return c + __builtin_ctz(m);
+		c += 16;
+	}
+#else
+	for(;;) {
+		uint64_t w, m;
+
+		memcpy(&w, c, 8);
+		m = special8(w);
+		if(m)
+			return c + first_marked(m, c);
+		c += 8;
+	}
+#endif
+}
+
+/*
+ * The rest of a string whose plain start skip_run passed: s is its first
+ * byte, c the first byte that is not plain (and not its closing quote).
+ * Decodes escapes in place (the decoded text is never longer than the
+ * escaped one) and checks UTF-8. Returns the byte after the closing quote,
+ * or NULL when the string must be refused. The text s[0..*n) is
+ * NUL-terminated.
+ */
+static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain)
+{
+	unsigned char *o = c, *r;
+	int raw = 0; /* a byte 0x7F or above, as it is */
+
+	for(;;) {
+		unsigned char b = *c;
+
+		if(b == '"')
+			break;
+		if(b < 0x20)
+			return NULL; /* a control character or the end of the input */
+		if(b == '\\') {
+			unsigned hi, lo;
+			unsigned long cp;
+
+			switch(c[1]) {
+				case '"':
+				case '\\':
+				case '/':
+					*o++ = c[1];
+					break;
+				case 'b':
+					*o++ = '\b';
+					break;
+				case 'f':
+					*o++ = '\f';
+					break;
+				case 'n':
+					*o++ = '\n';
+					break;
+				case 'r':
+					*o++ = '\r';
+					break;
+				case 't':
+					*o++ = '\t';
+					break;
+				case 'u':
+					/* hex4 stops at the first non-hex byte, the end marker
+					 * included. */
+					if(hex4(c + 2, &hi) < 0 || (hi >= 0xDC00 && hi <= 0xDFFF))
+						return NULL;
+					if(hi < 0xD800 || hi > 0xDBFF) {
+						cp = hi;
+					} else {
+						if(c[6] != '\\' || c[7] != 'u' || hex4(c + 8, &lo) < 0 || lo < 0xDC00 ||
+						        lo > 0xDFFF)
+							return NULL;
+						cp = 0x10000 + (((unsigned long)hi - 0xD800) << 10) + (lo - 0xDC00);
+						c += 6;
+					}
+					o += utf8_encode(cp, (char *)o);
+					c += 4;
+					break;
+				default:
+					return NULL;
+			}
+			c += 2;
+		} else if(b == 0x7F) {
+			raw = 1;
+			*o++ = *c++;
+		} else {
+			size_t k = utf8_ok(c);
+
+			if(!k)
+				return NULL;
+			raw = 1;
+			memmove(o, c, k);
+			o += k;
+			c += k;
+		}
+		/* The plain run up to the next byte of interest, moved down over
+		 * what escapes saved. */
+		r = skip_run(c);
+		if(o != c)
+			memmove(o, c, (size_t)(r - c));
+		o += r - c;
+		c = r;
+	}
+	*o = '\0';
+	*n = (size_t)(o - s);
+	*plain = 0;
+	if(!raw) {
+		/* Only escapes: the decoded text may still be plain ("\/"). */
+		const unsigned char *t = s;
+
+		while(t < o && plain_byte(*t))
+			t++;
+		*plain = t == o;
+	}
+	return c + 1;
+}
+
+/*
+ * The string whose text starts at s (after the opening quote): its text
+ * is s[0..*n), NUL-terminated in place over the closing quote, and *plain
+ * says whether every byte is plain. Returns the byte after the closing
+ * quote, or NULL. Escapes and bytes that are not plain are left to
+ * scan_string_rest.
+ */
+static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *plain)
+{
+	unsigned char *c = skip_run(s);
+
+	if(*c != '"')
+		return scan_string_rest(s, c, n, plain);
+	*c = '\0';
+	*n = (size_t)(c - s);
+	*plain = 1;
+	return c + 1;
+}
+
+/* d->scratch with room for need bytes. */
+static char *dscratch(struct jw_jdoc *d, size_t need)
+{
+	size_t cap;
+	char *n;
+
+	if(need <= d->scratch_cap)
+		return d->scratch;
+	cap = d->scratch_cap ? d->scratch_cap : 64;
+	while(cap < need) {
+		if(cap > SIZE_MAX / 2)
+			return NULL;
+		cap *= 2;
+	}
+	n = realloc(d->scratch, cap);
+	if(!n)
 		return NULL;
-	memcpy(c, str, n);
-	c[n] = '\0';
+	d->scratch = n;
+	d->scratch_cap = cap;
+	return n;
+}
+
+/*
+ * A number too long for the fast path: what parse_number_val does after
+ * its own short cases, with strtoll and strtod on a NUL-terminated copy.
+ * Returns 0, or -1 when out of range or out of memory.
+ */
+static int slow_number(struct jw_jdoc *d, const unsigned char *start, size_t tl, int integral,
+        struct jw_jnode *v)
+{
+	char *t = dscratch(d, tl + 1), *end = NULL;
+	double x;
+
+	if(!t)
+		return -1;
+	memcpy(t, start, tl);
+	t[tl] = '\0';
+	if(integral) {
+		long long i;
+
+		errno = 0;
+		i = strtoll(t, &end, 10);
+		if(errno == 0 && end == t + tl) {
+			v->type = JW_J_INT;
+			v->u.i = (int64_t)i;
+			return 0;
+		}
+	}
+	errno = 0;
+	x = strtod(t, &end);
+	if(end != t + tl || !isfinite(x))
+		return -1;
+	v->type = JW_J_DOUBLE;
+	v->u.d = x;
+	v->text = (const char *)start;
+	v->n = (uint32_t)tl;
+	return 0;
+}
+
+/* Appends the digits at c to *m (wrapping past 19 digits, which the
+ * callers count) and returns the first byte that is not a digit. */
+static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
+{
+	uint64_t v = *m;
+	unsigned dg;
+
+	while((dg = (unsigned)(*c - '0')) < 10) {
+		v = v * 10 + dg;
+		c++;
+	}
+	*m = v;
 	return c;
 }
 
-/* parse_key for arena frames: same checks, same messages. */
-static int parse_akey(struct parser *p, struct aframe *f)
+/*
+ * The number at c (a '-' or a digit) into v. Returns the byte after it, or
+ * NULL when it must be refused. Integers of up to 18 digits fit int64 as
+ * they are accumulated. Other numbers with at most 19 significant digits
+ * whose integer m is below 2^53 and whose decimal exponent e is within
+ * 22 of zero are m * 10^e or m / 10^-e: both operands are exact doubles,
+ * so the one IEEE operation rounds correctly, which is what strtod returns
+ * (Clinger's fast path). Everything else goes to slow_number.
+ */
+static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
 {
-	size_t at = p->pos, n = 0;
-	const char *str = NULL;
-	char shown[96];
-	int seen;
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	unsigned char *start = c, *digits;
+	uint64_t m = 0;
+	size_t nd, frac = 0;
+	int64_t ex = 0, e10;
+	int neg = *c == '-', integral = 1;
 
-	if(p->pos >= p->len || p->s[p->pos] != '"') {
-		if(p->pos < p->len && p->s[p->pos] == '\'')
-			return bad_value_start(p);
-		return unexpected(p, "'\"' to start an object key");
+	c += neg;
+	digits = c;
+	if(*c == '0') {
+		c++;
+		if(cls[*c] & C_DIGIT)
+			return NULL;
+	} else if(cls[*c] & C_DIGIT) {
+		c = accumulate(c, &m);
+	} else {
+		return NULL;
 	}
-	if(parse_string(p, &str, &n) < 0)
-		return -1;
-	/* Only an escape can put U+0000 in a key: a raw NUL ends the string. */
-	if(str == p->scratch && memchr(str, '\0', n))
-		return fail(p, JW_REASON_INVALID_JSON, at, "object key at byte %zu contains \\u0000", at);
-	if(n > UINT32_MAX)
-		return oom(p);
-	str = astring(p, str, n);
-	if(!str)
-		return oom(p);
-	seen = akey_seen(p, f, str, n);
-	if(seen < 0)
-		return oom(p);
-	if(seen) {
-		quote_excerpt(shown, sizeof(shown), str, n, KEY_SHOWN_MAX);
-		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
-	}
-	f->key = str;
-	f->keylen = (uint32_t)n;
-	skip_ws(p);
-	if(p->pos >= p->len || p->s[p->pos] != ':')
-		return unexpected(p, "':' after object key");
-	p->pos++;
-	return 0;
-}
-
-/* parse_scalar for arena nodes. */
-static int parse_ascalar(struct parser *p, struct jw_jnode *out)
-{
-	unsigned char c = p->s[p->pos];
-	int matched = 0, value = 0;
-
-	memset(out, 0, sizeof(*out));
-	if(c == '"') {
-		const char *str = NULL;
-		size_t n = 0;
-
-		if(parse_string(p, &str, &n) < 0)
-			return -1;
-		if(n > INT_MAX)
-			return fail(p, JW_REASON_INTERNAL, p->pos, "string too long at byte %zu", p->pos);
-		out->type = JW_J_STRING;
-		out->n = (uint32_t)n;
-		out->u.s = astring(p, str, n);
-		return out->u.s ? 0 : oom(p);
-	}
-	if(c == '-' || is_digit(c)) {
-		struct numval nv;
-
-		if(parse_number_val(p, &nv) < 0)
-			return -1;
-		if(nv.is_int) {
-			out->type = JW_J_INT;
-			out->u.i = nv.i;
-		} else {
-			out->type = JW_J_DOUBLE;
-			out->u.d = nv.d;
-			out->text = (const char *)p->s + nv.start;
-			out->n = (uint32_t)nv.tl;
+	nd = (size_t)(c - digits);
+	if(!(cls[*c] & C_WORD)) {
+		/* The common case: an integer followed by , ] } or white space. */
+		if(nd <= 18) {
+			v->type = JW_J_INT;
+			v->u.i = neg ? -(int64_t)m : (int64_t)m;
+			return c;
 		}
-		return 0;
+		return slow_number(d, start, (size_t)(c - start), 1, v) < 0 ? NULL : c;
 	}
-	if(parse_literal(p, &matched, &value) < 0)
+	if(*c == '.') {
+		unsigned char *f = ++c;
+
+		integral = 0;
+		if(!(cls[*c] & C_DIGIT))
+			return NULL;
+		c = accumulate(c, &m);
+		frac = (size_t)(c - f);
+		nd += frac;
+	}
+	if(*c == 'e' || *c == 'E') {
+		int eneg = 0;
+
+		integral = 0;
+		c++;
+		if(*c == '+' || *c == '-')
+			eneg = *c++ == '-';
+		if(!(cls[*c] & C_DIGIT))
+			return NULL;
+		do {
+			/* Past this, only slow_number can tell 0 or out of range. */
+			if(ex < 100000)
+				ex = ex * 10 + (*c - '0');
+			c++;
+		} while(cls[*c] & C_DIGIT);
+		if(eneg)
+			ex = -ex;
+	}
+	/* "0x1F", "1.2.3", "12abc": the grammar stopped early. */
+	if(cls[*c] & C_WORD)
+		return NULL;
+	if(integral)
+		return slow_number(d, start, (size_t)(c - start), 1, v) < 0 ? NULL : c;
+	e10 = ex - (int64_t)frac;
+#if FLT_EVAL_METHOD == 0
+	if(nd <= 19 && m <= (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
+		double x = (double)m;
+
+		x = e10 < 0 ? x / pow10[-e10] : x * pow10[e10];
+		v->type = JW_J_DOUBLE;
+		v->u.d = neg ? -x : x;
+		v->text = (const char *)start;
+		v->n = (uint32_t)(c - start);
+		return c;
+	}
+#else
+	(void)pow10;
+	(void)nd;
+	(void)e10;
+#endif
+	return slow_number(d, start, (size_t)(c - start), 0, v) < 0 ? NULL : c;
+}
+
+/* Grows d->pending to hold one more value. */
+static int pending_grow(struct jw_jdoc *d)
+{
+	size_t cap = d->pending_cap ? d->pending_cap * 2 : 64;
+	struct jw_jnode *n;
+
+	if(cap > UINT32_MAX)
 		return -1;
-	if(!matched)
-		return bad_value_start(p);
-	if(value < 0) {
-		out->type = JW_J_NULL;
-		return 0;
-	}
-	out->type = JW_J_BOOL;
-	out->b = (uint8_t)value;
+	n = realloc(d->pending, cap * sizeof(*n));
+	if(!n)
+		return -1;
+	d->pending = n;
+	d->pending_cap = cap;
 	return 0;
 }
 
-static int apush(struct parser *p, int is_object)
+static int frames_grow(struct jw_jdoc *d)
 {
-	struct aframe *f;
+	size_t cap = d->frames_cap ? d->frames_cap * 2 : 16;
+	struct aframe *n = realloc(d->frames, cap * sizeof(*n));
 
-	if(p->depth + 1 > p->max_depth)
-		return fail(p, JW_REASON_TOO_DEEP, p->pos, "nesting deeper than %zu levels at byte %zu",
-		        p->max_depth, p->pos);
-	if(p->depth == p->acap) {
-		size_t cap = p->acap ? p->acap * 2 : 16;
-		struct aframe *n = realloc(p->astack, cap * sizeof(*n));
-
-		if(!n)
-			return oom(p);
-		p->astack = n;
-		p->acap = cap;
-	}
-	f = &p->astack[p->depth];
-	f->first = p->pending_n;
-	f->key = NULL;
-	f->keylen = 0;
-	f->is_object = is_object;
-	f->hs = NULL;
-	f->hcap = 0;
-	f->hn = 0;
-	p->depth++;
-	p->pos++;
+	if(!n)
+		return -1;
+	d->frames = n;
+	d->frames_cap = cap;
 	return 0;
 }
 
-/* Closes the innermost container: its items move into the arena. */
-static int apop(struct parser *p, struct jw_jnode *v)
+/*
+ * The fast path. Values being built wait in d->pending: an open array or
+ * object is a pending node followed by its items so far, and closing it
+ * moves the items into one arena array. Object members are pending nodes
+ * that carry their key. Returns 0 with d->root set, or -1 with d->root
+ * NULL when the input must be refused or memory ran out.
+ */
+int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth)
 {
-	struct aframe *f = &p->astack[--p->depth];
-	size_t count = p->pending_n - f->first;
+	unsigned char *copy, *c;
+	struct jw_jnode *v, *root;
+	struct aframe *f = NULL;
+	size_t pn = 0, depth = 0;
 
+	jw_jdoc_reset(d);
+	if(len == 0 || len > SIZE_MAX - JW_PAD - sizeof(*root))
+		return -1;
+	/* The tree's strings live in this copy, so the tree outlives buf. The
+	 * root node goes in front of it: one allocation for both. */
+	root = jw_jdoc__alloc(d, sizeof(*root) + len + JW_PAD);
+	if(!root)
+		return -1;
+	copy = (unsigned char *)(root + 1);
+	memcpy(copy, buf, len);
+	memset(copy + len, 0, JW_PAD);
+	c = copy;
+
+new_item:
+	/* A slot for the top-level value or an array item. */
+	if(pn == d->pending_cap && pending_grow(d) < 0)
+		return -1;
+	v = &d->pending[pn++];
 	memset(v, 0, sizeof(*v));
-	v->type = f->is_object ? JW_J_OBJECT : JW_J_ARRAY;
-	v->n = (uint32_t)count;
-	if(count) {
-		v->u.kids = jw_jdoc__alloc(p->doc, count * sizeof(*v->u.kids));
-		if(!v->u.kids)
-			return oom(p);
-		memcpy(v->u.kids, p->doc->pending + f->first, count * sizeof(*v->u.kids));
-	}
-	p->pending_n = f->first;
-	return 0;
-}
+value:
+	SKIP_WS(c);
+	switch(*c) {
+		case '"': {
+			unsigned char *s = c + 1;
+			size_t n;
 
-static int aattach(struct parser *p, struct aframe *f, const struct jw_jnode *v)
-{
-	struct jw_jdoc *d = p->doc;
-	struct jw_jnode *m;
-
-	if(p->pending_n == d->pending_cap) {
-		size_t cap = d->pending_cap ? d->pending_cap * 2 : 64;
-		struct jw_jnode *n;
-
-		if(cap > UINT32_MAX)
-			return oom(p);
-		n = realloc(d->pending, cap * sizeof(*n));
-		if(!n)
-			return oom(p);
-		d->pending = n;
-		d->pending_cap = cap;
-	}
-	m = &d->pending[p->pending_n++];
-	*m = *v;
-	if(f->is_object) {
-		m->key = f->key;
-		m->keylen = f->keylen;
-	}
-	return 0;
-}
-
-/* parse_document for arena nodes; same grammar, same messages. */
-static int parse_adocument(struct parser *p, struct jw_jnode *out)
-{
-	struct jw_jnode v;
-
-	for(;;) {
-		skip_ws(p);
-		if(p->pos >= p->len)
-			return unexpected(p, "a value");
-		if(p->s[p->pos] == '{' || p->s[p->pos] == '[') {
-			int is_object = p->s[p->pos] == '{';
-			unsigned char close = is_object ? '}' : ']';
-
-			if(apush(p, is_object) < 0)
+			c = scan_string(s, &n, &v->plain);
+			if(!c || n > INT_MAX)
 				return -1;
-			skip_ws(p);
-			if(p->pos < p->len && p->s[p->pos] == close) {
-				p->pos++;
-				if(apop(p, &v) < 0)
-					return -1;
-			} else if(is_object) {
-				if(parse_akey(p, &p->astack[p->depth - 1]) < 0)
-					return -1;
-				continue;
-			} else {
-				continue;
-			}
-		} else if(parse_ascalar(p, &v) < 0) {
-			return -1;
+			v->type = JW_J_STRING;
+			v->n = (uint32_t)n;
+			v->u.s = (const char *)s;
+			break;
 		}
-
-		for(;;) {
-			struct aframe *f;
-			unsigned char close;
-
-			if(p->depth == 0) {
-				*out = v;
-				return 0;
-			}
-			f = &p->astack[p->depth - 1];
-			if(aattach(p, f, &v) < 0)
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+			c = scan_number(d, c, v);
+			if(!c)
 				return -1;
-			close = f->is_object ? '}' : ']';
-			skip_ws(p);
-			if(p->pos < p->len && p->s[p->pos] == ',') {
-				size_t comma = p->pos;
-
-				p->pos++;
-				skip_ws(p);
-				if(p->pos < p->len && p->s[p->pos] == close)
-					return fail(
-					        p, JW_REASON_INVALID_JSON, comma, "trailing comma at byte %zu", comma);
-				if(f->is_object && parse_akey(p, f) < 0)
-					return -1;
+			break;
+		case 't':
+			if(memcmp(c, "true", 4) != 0 || (cls[c[4]] & C_WORD))
+				return -1;
+			v->type = JW_J_BOOL;
+			v->b = 1;
+			c += 4;
+			break;
+		case 'f':
+			if(memcmp(c, "false", 5) != 0 || (cls[c[5]] & C_WORD))
+				return -1;
+			v->type = JW_J_BOOL;
+			c += 5;
+			break;
+		case 'n':
+			if(memcmp(c, "null", 4) != 0 || (cls[c[4]] & C_WORD))
+				return -1;
+			v->type = JW_J_NULL;
+			c += 4;
+			break;
+		case '{':
+		case '[':
+			if(depth >= max_depth)
+				return -1;
+			if(depth == d->frames_cap && frames_grow(d) < 0)
+				return -1;
+			f = (struct aframe *)d->frames + depth++;
+			f->first = pn;
+			f->is_object = *c == '{';
+			f->bloom = 0;
+			f->hs = NULL;
+			f->hcap = 0;
+			f->hn = 0;
+			v->type = f->is_object ? JW_J_OBJECT : JW_J_ARRAY;
+			c++;
+			SKIP_WS(c);
+			if(*c == (f->is_object ? '}' : ']')) {
+				c++;
+				depth--;
+				f = depth ? (struct aframe *)d->frames + depth - 1 : NULL;
 				break;
 			}
-			if(p->pos < p->len && p->s[p->pos] == close) {
-				p->pos++;
-				if(apop(p, &v) < 0)
-					return -1;
-				continue;
-			}
-			if(p->pos < p->len && p->s[p->pos] == '/')
-				return bad_value_start(p);
-			return unexpected(p, f->is_object ? "',' or '}'" : "',' or ']'");
-		}
+			if(f->is_object)
+				goto key;
+			goto new_item;
+		default:
+			return -1;
 	}
+
+	/* A value is complete: what follows it? */
+	for(;;) {
+		size_t count;
+
+		if(!depth)
+			goto done;
+		SKIP_WS(c);
+		if(*c == ',') {
+			c++;
+			if(f->is_object)
+				goto key;
+			goto new_item;
+		}
+		if(*c != (f->is_object ? '}' : ']'))
+			return -1;
+		c++;
+		/* Close the innermost container: its items move into the arena. */
+		count = pn - f->first;
+		v = &d->pending[f->first - 1];
+		v->n = (uint32_t)count;
+		v->u.kids = jw_jdoc__alloc(d, count * sizeof(*v->u.kids));
+		if(!v->u.kids)
+			return -1;
+		memcpy(v->u.kids, v + 1, count * sizeof(*v->u.kids));
+		pn = f->first;
+		depth--;
+		f = depth ? (struct aframe *)d->frames + depth - 1 : NULL;
+	}
+
+key:
+	SKIP_WS(c);
+	if(*c != '"')
+		return -1;
+	{
+		unsigned char *k = c + 1;
+		size_t n;
+		uint8_t kplain;
+		int seen;
+
+		c = scan_string(k, &n, &kplain);
+		/* A key may not hold U+0000 (only an escape can put it there). */
+		if(!c || n > UINT32_MAX || (!kplain && memchr(k, '\0', n)))
+			return -1;
+		seen = akey_seen(d, f, pn, (const char *)k, n);
+		if(seen)
+			return -1;
+		SKIP_WS(c);
+		if(*c != ':')
+			return -1;
+		c++;
+		if(pn == d->pending_cap && pending_grow(d) < 0)
+			return -1;
+		v = &d->pending[pn++];
+		memset(v, 0, sizeof(*v));
+		v->key = (const char *)k;
+		v->keylen = (uint32_t)n;
+	}
+	goto value;
+
+done:
+	SKIP_WS(c);
+	if(c != copy + len)
+		return -1;
+	*root = d->pending[0];
+	d->root = root;
+	return 0;
 }
 
 int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err)
 {
-	struct parser p;
 	struct jw_json_error local;
-	struct jw_jnode v, *root;
-	enum utf8_fault f;
-	size_t bad = 0;
-	char *copy;
-	int rc = -1;
+	struct json_object *o = NULL;
+	int rc;
 
 	if(!err)
 		err = &local;
-	jw_jdoc_reset(d);
-	memset(&p, 0, sizeof(p));
-	p.s = (const unsigned char *)buf;
-	p.len = len;
-	p.max_depth = max_depth;
-	p.err = err;
-	p.doc = d;
-	p.astack = d->frames;
-	p.acap = d->frames_cap;
-	p.scratch = d->scratch;
-	p.scratch_cap = d->scratch_cap;
 	err->reason = JW_REASON_NONE;
 	err->offset = 0;
 	err->message[0] = '\0';
-
-	if(len == 0) {
-		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input");
-		goto out;
+	if(jw_jdoc__parse_fast(d, buf, len, max_depth) == 0)
+		return 0;
+	/* Refused or out of memory: the reference parser says why. */
+	if(jw_json_parse(buf, len, max_depth, &o, err) < 0)
+		return -1;
+	/* It accepts what the fast path refused: that can only be for want
+	 * of memory, so a tree built from its result is the answer. */
+	rc = jw_jdoc_from_json(d, o);
+	json_object_put(o);
+	if(rc < 0) {
+		d->root = NULL;
+		err->reason = JW_REASON_INTERNAL;
+		err->offset = 0;
+		(void)snprintf(err->message, sizeof(err->message), "out of memory at byte 0");
+		return -1;
 	}
-	f = utf8_scan(p.s, len, &bad);
-	if(f != UTF8_OK) {
-		fail(&p, JW_REASON_INVALID_UTF8, bad, "invalid UTF-8 at byte %zu (%s)", bad,
-		        utf8_fault_name(f));
-		goto out;
-	}
-	skip_ws(&p);
-	if(p.pos == len) {
-		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input (only white space)");
-		goto out;
-	}
-	/* The tree's strings are slices of this copy, NUL-terminated in place
-	 * (over their closing quotes), so the tree outlives buf. */
-	copy = len < SIZE_MAX ? jw_jdoc__alloc(d, len + 1) : NULL;
-	if(!copy) {
-		oom(&p);
-		goto out;
-	}
-	memcpy(copy, buf, len);
-	copy[len] = '\0';
-	p.s = (const unsigned char *)copy;
-	if(parse_adocument(&p, &v) < 0)
-		goto out;
-	skip_ws(&p);
-	if(p.pos < len) {
-		char what[32];
-
-		describe_byte(what, sizeof(what), p.s[p.pos]);
-		fail(&p, JW_REASON_INVALID_JSON, p.pos, "trailing %s at byte %zu after the value", what,
-		        p.pos);
-		goto out;
-	}
-	root = jw_jdoc__alloc(d, sizeof(*root));
-	if(!root) {
-		oom(&p);
-		goto out;
-	}
-	*root = v;
-	d->root = root;
-	rc = 0;
-out:
-	d->frames = p.astack;
-	d->frames_cap = p.acap;
-	d->scratch = p.scratch;
-	d->scratch_cap = p.scratch_cap;
-	return rc;
+	return 0;
 }

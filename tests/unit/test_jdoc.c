@@ -41,6 +41,20 @@
 static struct jw_jdoc doc; /* reused across inputs, as the plugin does */
 static size_t compared;
 
+static struct jw_jdoc fast; /* for the fast path alone */
+
+/* What a string node's plain flag must say, byte by byte. */
+static int ref_plain(const char *s, size_t n)
+{
+	for(size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if(c < 0x20 || c >= 0x7F || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
 /* Whether json-c value o and arena node n are the same tree. */
 static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 {
@@ -64,7 +78,7 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 			return t && n->text && strlen(t) == n->n && memcmp(t, n->text, n->n) == 0;
 		}
 		case json_type_string:
-			return n->type == JW_J_STRING &&
+			return n->type == JW_J_STRING && n->plain == ref_plain(n->u.s, n->n) &&
 			       (size_t)json_object_get_string_len(o) == n->n &&
 			       memcmp(json_object_get_string(m), n->u.s, n->n) == 0 && n->u.s[n->n] == '\0';
 		case json_type_array:
@@ -113,7 +127,7 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 {
 	struct json_object *o = (struct json_object *)1;
 	struct jw_json_error e1, e2;
-	int r1, r2;
+	int r1, r2, r3;
 	char shown[200];
 
 	memset(&e1, 0x5a, sizeof(e1));
@@ -121,6 +135,18 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 	r1 = jw_json_parse(buf, len, max_depth, &o, &e1);
 	r2 = jw_jdoc_parse(&doc, buf, len, max_depth, &e2);
 	show(shown, sizeof(shown), buf, len);
+	/*
+	 * jw_jdoc_parse takes its error reports from jw_json_parse, so what
+	 * proves it is the fast path alone: it must accept exactly what
+	 * jw_json_parse accepts, and build the same tree.
+	 */
+	r3 = jw_jdoc__parse_fast(&fast, buf, len, max_depth);
+	ck_assert_msg(r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3,
+	        e1.message);
+	if(r3 == 0)
+		ck_assert_msg(same_tree(o, fast.root), "fast path tree differs on %s", shown);
+	else
+		ck_assert_ptr_null(fast.root);
 	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2,
 	        e1.message, e2.message);
 	ck_assert_msg(e1.reason == e2.reason, "reasons differ on %s", shown);
@@ -438,6 +464,124 @@ START_TEST(generated)
 }
 END_TEST
 
+/*
+ * Numbers around the fast path's limits: 2^53 (the largest exact mantissa),
+ * 10^22 (the largest exact power of ten), 18/19/20 digits (int64 and the
+ * digit budget), exponents near +-22 and beyond, -0, and long fractions.
+ */
+START_TEST(numbers)
+{
+	static const char *const cases[] = {"9007199254740992", "9007199254740993",
+		"9007199254740992.0", "9007199254740993.0", "9007199254740992e0", "9007199254740993e0",
+		"900719925474099.3", "900719925474099.31", "9007199254740991e22", "9007199254740992e22",
+		"9007199254740993e22", "9007199254740992e-22", "9007199254740993e-22", "1e22", "1e23",
+		"1e-22", "1e-23", "1.0e22", "10e21", "0.1e23", "123e-25", "5e-324", "2e-324", "1e308",
+		"1.7976931348623157e308", "1.7976931348623159e308", "2.2250738585072014e-308",
+		"-0", "-0.0", "-0e0", "-0e-400", "0e400", "0.0e999999999999999999999", "-0.000",
+		"0.30000000000000004", "0.1", "0.2", "0.3", "1.1", "2.675", "1.005", "123456789012345678",
+		"-123456789012345678", "1234567890123456789", "-1234567890123456789",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808",
+		"18446744073709551615", "18446744073709551616", "12345678901234567890.5",
+		"1234567890123456789.5", "123456789012345678.5", "0.1234567890123456789",
+		"0.12345678901234567890", "1.2345678901234567e-3", "4503599627370497.5",
+		"1e00000000000000000000000000000000000000022", "1e-0000000000000000000000000000000023",
+		"1e100000", "1e-100000", "1E+2", "1e+22", "1E-22", "100000000000000000000000e-1",
+		"0.000000000000000000000000000001", "7.0e-10", "[1.5,-2.25e3,3e-7,-0.0]",
+		"{\"a\":1e22,\"b\":-1e-22}", "1.5 ", "1.5e", "1.5e+", "1.e5", "-", "--1", "-e5", "1e5.5",
+		"1.5.5", "2e2e2", "0.5x", "1_000", "3.14_", "1e5_",
+	};
+	char buf[96];
+
+	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		compare_s(cases[i]);
+	/* Random mantissas, fractions and exponents around those limits. */
+	for(unsigned i = 0; i < 20000 / STRIDE; i++) {
+		uint64_t r = next();
+		size_t o = 0, ni = 1 + r % 21, nf = (r >> 5) % 4 ? 0 : 1 + (r >> 7) % 20;
+		int ex = (int)((r >> 12) % 61) - 30;
+
+		if((r >> 20) & 1)
+			buf[o++] = '-';
+		buf[o++] = (char)('1' + (r >> 21) % 9);
+		for(size_t k = 1; k < ni; k++)
+			buf[o++] = (char)('0' + next() % 10);
+		if(nf) {
+			buf[o++] = '.';
+			for(size_t k = 0; k < nf; k++)
+				buf[o++] = (char)('0' + next() % 10);
+		}
+		if((r >> 24) % 3)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%d", (r >> 26) & 1 ? "E" : "e", ex);
+		compare(buf, o);
+		/* The same in an array with a neighbour, and corrupted once. */
+		memmove(buf + 1, buf, o);
+		buf[0] = '[';
+		buf[o + 1] = ',';
+		buf[o + 2] = '1';
+		buf[o + 3] = ']';
+		compare(buf, o + 4);
+		buf[1 + (next() % o)] = "0.e-+x"[next() % 6];
+		compare(buf, o + 4);
+	}
+}
+END_TEST
+
+/*
+ * Strings of every length up to 40 with one odd byte at every position,
+ * as values and as keys: the 8-byte scanner must find the first special
+ * byte wherever it falls in a word, and the plain flag must match.
+ */
+START_TEST(strings)
+{
+	static const char *const odd[] = {"\"", "\\", "\\n", "\\\"", "\\u0041", "\\u00e9", "\\/",
+		"\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
+		"\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00"};
+	char buf[128];
+
+	for(size_t len = 0; len <= 40; len++) {
+		for(size_t at = 0; at <= len; at++) {
+			for(size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+				size_t o = 0, ol = strlen(odd[k]);
+
+				buf[o++] = '"';
+				for(size_t i = 0; i < len; i++) {
+					if(i == at) {
+						memcpy(buf + o, odd[k], ol);
+						o += ol;
+					}
+					buf[o++] = (char)('a' + i % 26);
+				}
+				if(at == len) {
+					memcpy(buf + o, odd[k], ol);
+					o += ol;
+				}
+				buf[o++] = '"';
+				compare(buf, o);
+				/* Unterminated, then as a key. */
+				compare(buf, o - 1);
+				memmove(buf + 1, buf, o);
+				buf[0] = '{';
+				memcpy(buf + o + 1, ":0}", 3);
+				compare(buf, o + 4);
+			}
+		}
+	}
+	/* Random bytes from a hostile palette. */
+	for(unsigned i = 0; i < 40000 / STRIDE; i++) {
+		static const unsigned char pal[] = {'a', 'Z', ' ', '~', '"', '\\', 'u', 'n', '0', 'D',
+			'8', 'c', 0x00, 0x1f, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
+			0xf5, 0xa0, 0x9f, 0x90, 0x8f};
+		size_t n = next() % 24, o = 0;
+
+		buf[o++] = '"';
+		for(size_t k = 0; k < n; k++)
+			buf[o++] = (char)pal[next() % sizeof(pal)];
+		buf[o++] = '"';
+		compare(buf, o);
+	}
+}
+END_TEST
+
 START_TEST(from_json_round_trip)
 {
 	static const char *const docs[] = {"{\"a\":[1,2.50,{\"b\":null}],\"c\":\"\\u00e9\",\"d\":true}",
@@ -519,11 +663,13 @@ END_TEST
 static void setup(void)
 {
 	jw_jdoc_init(&doc);
+	jw_jdoc_init(&fast);
 }
 
 static void teardown(void)
 {
 	jw_jdoc_free(&doc);
+	jw_jdoc_free(&fast);
 }
 
 static Suite *suite(void)
@@ -539,6 +685,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, schema_examples);
 	tcase_add_test(tc, hostile_corpus);
 	tcase_add_test(tc, generated);
+	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, strings);
 	tcase_add_test(tc, from_json_round_trip);
 	tcase_add_test(tc, arena_reuse);
 	suite_add_tcase(s, tc);
