@@ -94,6 +94,10 @@ struct jw_job {
 	int64_t first_seen_ms, started_ms, updated_ms, heartbeat_ms, cancel_ms;
 	uint64_t seq;
 	int64_t deadline_mono;  /* last worker activity + 3 x interval */
+	/* The stall heap's key: at most deadline_mono. Each event moves the
+	 * deadline later; the heap entry is only re-sifted when the stale key
+	 * reaches the top (jw_jobs_pop_stalled), not on every event. */
+	int64_t stall_key;
 	int64_t due_mono;       /* while held: when the update goes out */
 	int64_t published_mono; /* last state publish */
 	/* ETA estimator (jobs_eta.c): the sample the next rate is measured
@@ -101,9 +105,13 @@ struct jw_job {
 	double est_progress, est_rate, est_weight;
 	int64_t est_mono;
 	uint32_t heap_pos[JW_HEAP__COUNT]; /* index + 1 in each heap, 0: absent */
+	/* Bytes allocated for step and message (0: strlen + 1): a new text
+	 * that fits is written over the old one, no allocation per event. */
+	uint32_t step_cap, message_cap;
 	uint16_t flags;                    /* JW_JF_* */
 	uint8_t status;                    /* enum jw_job_status */
 	uint8_t session_len;
+	uint8_t job_len;
 	char ids[]; /* session '\0' job '\0' */
 };
 
@@ -137,6 +145,12 @@ char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o);
 struct jw_jnode;
 char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n);
 void jw_jobs__text_free(struct jw_jobs *jobs, char *s);
+/* The same for a text allocated with cap bytes (0: strlen + 1). */
+void jw_jobs__text_free_cap(struct jw_jobs *jobs, char *s, uint32_t cap);
+/* Puts the job in the stall heap at its deadline_mono, or moves it there
+ * when the deadline is earlier than its key; a later deadline waits until
+ * the key comes up in jw_jobs_pop_stalled. */
+void jw_jobs__stall_arm(struct jw_jobs *jobs, struct jw_job *j);
 
 /* A new job for the key (not inserted); NULL when out of memory. */
 struct jw_job *jw_jobs__job_new(
