@@ -127,6 +127,11 @@ struct jw_jobs {
 	uint64_t stalled;
 	uint64_t evicted;
 	size_t mem;      /* bytes allocated through jw_jobs__alloc */
+	/* jw_jobs_state_render's output, reused from state to state, and
+	 * the formatted second its timestamps mostly share. */
+	char *render;
+	size_t render_cap;
+	struct jw_ts_cache ts_cache[2]; /* recent times, first times */
 	long fail_after; /* test hook: allocations before one fails, -1 off */
 };
 

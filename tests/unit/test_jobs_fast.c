@@ -635,6 +635,231 @@ START_TEST(ids_every_length)
 }
 END_TEST
 
+/* ---- the state, written without the shortcuts ---- */
+
+/* The state as jw_job_state_json wrote it before it was written straight
+ * into a sized buffer: the reference every shortcut must match. */
+static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_ts(b, ms);
+}
+
+static void add_id(struct jw_jobs__buf *b, const char *key, const char *id)
+{
+	jw_jobs__buf_key(b, key);
+	jw_jobs__buf_add(b, "\"", 1);
+	jw_jobs__buf_str(b, id);
+	jw_jobs__buf_add(b, "\"", 1);
+}
+
+static char *reference_state(const struct jw_job *j, size_t *len)
+{
+	struct jw_jobs__buf b = {0};
+	const struct jw_job_end *e = j->end;
+	const struct jw_job_review *r = j->review;
+	unsigned f = j->flags;
+
+	jw_jobs__buf_str(&b, "{\"type\":\"state\"");
+	add_id(&b, "session_id", jw_job_session(j));
+	add_id(&b, "job_id", jw_job_id(j));
+	add_id(&b, "status", jw_job_status_name((enum jw_job_status)j->status));
+	jw_jobs__buf_key(&b, "seq");
+	jw_jobs__buf_u64(&b, j->seq);
+	jw_jobs__add_progress(&b, j);
+	add_ts(&b, "first_seen_at", j->first_seen_ms);
+	if(f & JW_JF_STARTED)
+		add_ts(&b, "started_at", j->started_ms);
+	add_ts(&b, "updated_at", j->updated_ms);
+	add_ts(&b, "last_heartbeat_at", j->heartbeat_ms);
+	if(e) {
+		add_ts(&b, "finished_at", e->finished_ms);
+		if(e->flags & JW_EF_DURATION)
+			jw_jobs__add_num(&b, "duration_s", e->duration_s);
+		jw_jobs__add_text(&b, "result", e->result);
+		jw_jobs__add_text(&b, "error", e->error);
+		jw_jobs__add_text(&b, "code", e->code);
+		if(e->flags & JW_EF_HAS_RETRYABLE)
+			jw_jobs__add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
+		jw_jobs__add_text(&b, "details", e->details);
+		if(e->flags & JW_EF_HAS_BROKER_GEN)
+			jw_jobs__add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
+	}
+	if(r) {
+		jw_jobs__buf_key(&b, "validation");
+		jw_jobs__buf_add(&b, "{", 1);
+		jw_jobs__add_text(&b, "reason", r->reason);
+		jw_jobs__add_num(&b, "confidence", r->confidence);
+		if(r->has_threshold)
+			jw_jobs__add_num(&b, "threshold", r->threshold);
+		jw_jobs__add_text(&b, "item", r->item);
+		jw_jobs__add_text(&b, "actions", r->actions);
+		jw_jobs__buf_add(&b, "}", 1);
+	}
+	if(f & JW_JF_CANCEL) {
+		jw_jobs__add_bool(&b, "cancel_requested", true);
+		add_ts(&b, "cancel_requested_at", j->cancel_ms);
+	}
+	jw_jobs__buf_add(&b, "}", 1);
+	return jw_jobs__buf_finish(&b, len);
+}
+
+/* Checks both renderers against the reference for j. */
+static void check_state(struct jw_jobs *jobs, const struct jw_job *j)
+{
+	size_t rlen = 0, len = 0, tlen = 0;
+	char *want = reference_state(j, &rlen);
+	char *got = jw_job_state_json(j, &len);
+	const char *table = jw_jobs_state_render(jobs, j, &tlen);
+
+	if(!want) {
+		ck_assert_ptr_null(got);
+		ck_assert_ptr_null(table);
+		return;
+	}
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_nonnull(table);
+	ck_assert_str_eq(got, want);
+	ck_assert_str_eq(table, want);
+	ck_assert_uint_eq(len, rlen);
+	ck_assert_uint_eq(tlen, rlen);
+	free(want);
+	free(got);
+}
+
+static void check_all_cb(struct jw_job *j, void *arg)
+{
+	check_state(arg, j);
+}
+
+/*
+ * Random events of every type, with random texts and numbers, for a few
+ * jobs over several seconds and days: after each, every job's state from
+ * both renderers equals the reference, through the table's timestamp
+ * cache included.
+ */
+START_TEST(state_matches_reference)
+{
+	static const char *const types[] = {"started", "progress", "progress", "progress",
+	        "validation-required", "complete", "failed", "control", "heartbeat", "custom"};
+	static const double nums[] = {0, 1, -1, 0.1, 12.5, 33.3, 1e15, 1e-5, 123456789.125, 1e300,
+	        -0.0, 2.5e-310, 99.99999999999999, 4503599627370497.0, 1.0 / 3.0};
+	struct jw_jobs *t = jw_jobs_new(NULL);
+	unsigned seed = 77 + (unsigned)_i;
+	char text[400], text2[100];
+	int64_t ms = 0;
+
+	for(int e = 0; e < 4000; e++) {
+		const char *type = types[next(&seed) % (sizeof(types) / sizeof(types[0]))];
+		struct json_object *o = json_object_new_object();
+		struct jw_apply_result r;
+		struct jw_verdict v;
+		char job[8];
+		size_t n;
+
+		snprintf(job, sizeof(job), "j%u", next(&seed) % 6 + 6 * (unsigned)(e / 500));
+		/* Mostly milliseconds apart, sometimes seconds, now and then days. */
+		ms += next(&seed) % 10 == 0 ? (int64_t)(next(&seed) % 5000) : next(&seed) % 50 == 0 ?
+		                                 INT64_C(86400000) * (next(&seed) % 400) :
+		                                 (int64_t)(next(&seed) % 3);
+		n = random_text(&seed, text, 204);
+		if(n == 0)
+			text[n++] = 'x';
+		if(strcmp(type, "started") == 0) {
+			json_object_object_add(o, "name", json_object_new_string_len(text, (int)n));
+			json_object_object_add(o, "worker", json_object_new_string("w\"1"));
+			if(next(&seed) % 2) {
+				struct json_object *a = json_object_new_array();
+
+				json_object_array_add(a, json_object_new_string("a"));
+				json_object_array_add(a, json_object_new_string_len(text, (int)n));
+				json_object_object_add(o, "steps", a);
+			}
+			json_object_object_add(o, "heartbeat_interval_s",
+			        json_object_new_double(0.5 + next(&seed) % 100));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "total",
+				        json_object_new_double(nums[next(&seed) % 15] * 0 + 1000));
+		} else if(strcmp(type, "progress") == 0) {
+			double pn = nums[next(&seed) % 15];
+
+			if(next(&seed) % 3)
+				json_object_object_add(o, "progress",
+				        json_object_new_double(fabs(pn) <= 100 ? fabs(pn) : 50));
+			if(next(&seed) % 2) {
+				json_object_object_add(o, "current", json_object_new_int64(next(&seed) % 1000));
+				json_object_object_add(o, "total", json_object_new_int64(1000));
+			}
+			if(next(&seed) % 2)
+				json_object_object_add(o, "step", json_object_new_string_len(text, (int)n));
+			if(next(&seed) % 2) {
+				size_t m = random_text(&seed, text2, sizeof(text2));
+
+				json_object_object_add(o, "message", json_object_new_string_len(text2, (int)m));
+			}
+			if(next(&seed) % 3 == 0)
+				json_object_object_add(o, "eta_s", json_object_new_double(fabs(pn)));
+			if(next(&seed) % 3 == 0)
+				json_object_object_add(o, "items_added", json_object_new_double(fabs(pn)));
+			if(next(&seed) % 5 == 0)
+				json_object_object_add(o, "items_failed", json_object_new_int(3));
+		} else if(strcmp(type, "validation-required") == 0) {
+			json_object_object_add(o, "reason", json_object_new_string_len(text, (int)n));
+			json_object_object_add(o, "confidence", json_object_new_double(0.25));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "threshold", json_object_new_double(0.5));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "item", json_object_new_object());
+		} else if(strcmp(type, "complete") == 0) {
+			if(next(&seed) % 2)
+				json_object_object_add(o, "duration_s", json_object_new_double(nums[next(&seed) % 15] * 0 + 12.25));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "result", json_object_new_object());
+			if(next(&seed) % 2)
+				json_object_object_add(o, "message", json_object_new_string_len(text, (int)n));
+		} else if(strcmp(type, "failed") == 0) {
+			json_object_object_add(o, "error", json_object_new_string_len(text, (int)n));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "code", json_object_new_string("e1"));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "retryable", json_object_new_boolean(next(&seed) % 2));
+			if(next(&seed) % 2)
+				json_object_object_add(o, "broker_generated", json_object_new_boolean(next(&seed) % 2));
+		} else if(strcmp(type, "control") == 0) {
+			json_object_object_add(o, "action", json_object_new_string("cancel"));
+		}
+		(void)apply_node(t, job, type, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		        (int)(next(&seed) % 2), at(ms), &r, &v);
+		json_object_put(o);
+		jw_jobs_foreach(t, check_all_cb, t);
+	}
+	{
+		struct jw_jobs_stats st;
+
+		jw_jobs_stats(t, &st);
+		ck_assert_uint_gt(st.by_status[JW_JOB_COMPLETE], 0);
+		ck_assert_uint_gt(st.by_status[JW_JOB_FAILED], 0);
+		ck_assert_uint_gt(st.jobs, 20);
+	}
+	/* A timestamp past 9999: no state from any renderer. */
+	{
+		struct jw_job *j = jw_jobs_find(t, "s1", "j0");
+
+		if(!j)
+			j = jw_jobs_find(t, "s1", "j1");
+		if(j) {
+			int64_t keep = j->heartbeat_ms;
+
+			j->heartbeat_ms = JW_TS_MAX_MS + 1;
+			check_state(t, j);
+			j->heartbeat_ms = keep;
+			check_state(t, j);
+		}
+	}
+	jw_jobs_free(t);
+}
+END_TEST
+
 #define ADD(s, test)                                                                               \
 	do {                                                                                           \
 		TCase *tc_ = tcase_create(#test);                                                          \
@@ -651,6 +876,10 @@ int main(void)
 	int failed;
 
 	tcase_add_loop_test(tc, texts_match_every_path, 0, 4);
+	tcase_set_timeout(tc, 300);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("state_matches_reference");
+	tcase_add_loop_test(tc, state_matches_reference, 0, 3);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
 	ADD(s, texts_grow_shrink_escape);
