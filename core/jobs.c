@@ -657,8 +657,6 @@ static enum kind kind_of(const char *type)
 		return K_PROGRESS;
 	if(strcmp(type, "started") == 0)
 		return K_STARTED;
-	if(strcmp(type, "progress") == 0)
-		return K_PROGRESS;
 	if(strcmp(type, "complete") == 0)
 		return K_COMPLETE;
 	if(strcmp(type, "failed") == 0)
@@ -670,12 +668,19 @@ static enum kind kind_of(const char *type)
 
 bool jw_jobs_type_is_urgent(const char *type)
 {
-	enum kind k;
-
 	if(!type)
 		return false;
-	k = kind_of(type);
-	return k == K_COMPLETE || k == K_FAILED || k == K_VALIDATION;
+	/* Asked before every event: the first letter rules out progress. */
+	switch(type[0]) {
+		case 'c':
+			return strcmp(type, "complete") == 0;
+		case 'f':
+			return strcmp(type, "failed") == 0;
+		case 'v':
+			return strcmp(type, "validation-required") == 0;
+		default:
+			return false;
+	}
 }
 
 /*
@@ -877,11 +882,16 @@ struct change {
 
 static void change_free(struct jw_jobs *jobs, struct change *c)
 {
+	/* After a fold everything has moved into the job: nothing to call. */
+	if(c->step.text)
+		jw_jobs__text_free_cap(jobs, c->step.text, c->step.cap);
+	if(c->message.text)
+		jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
+	if(!c->name && !c->worker && !c->steps && !c->review && !c->end)
+		return;
 	jw_jobs__text_free(jobs, c->name);
 	jw_jobs__text_free(jobs, c->worker);
 	jw_jobs__text_free(jobs, c->steps);
-	jw_jobs__text_free_cap(jobs, c->step.text, c->step.cap);
-	jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
 	jw_jobs__review_free(jobs, c->review);
 	jw_jobs__end_free(jobs, c->end);
 }
@@ -1244,6 +1254,31 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 	return 0;
 }
 
+/* The verdict for a progress event c whose overall figure is below j's.
+ * Out of line: its buffers would otherwise weigh on every event's frame. */
+static __attribute__((noinline)) void backwards(
+        const struct jw_job *j, const struct change *c, struct jw_verdict *v)
+{
+	char got[32], have[32], cur[32], tot[32];
+	double d = 0;
+
+	jw_jobs__fmt_num(have, sizeof(have), j->progress);
+	if(!c->from_current) {
+		(void)num_of(c->pf.progress, &d);
+		jw_jobs__fmt_num(got, sizeof(got), d);
+		verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/progress",
+		        "/progress: %s is below the job's progress %s", got, have);
+	} else {
+		(void)num_of(c->pf.current, &d);
+		jw_jobs__fmt_num(cur, sizeof(cur), d);
+		(void)num_of(c->pf.total, &d);
+		jw_jobs__fmt_num(tot, sizeof(tot), d);
+		jw_jobs__fmt_num(got, sizeof(got), c->overall);
+		verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/current",
+		        "/current: %s of %s (%s%%) is below the job's progress %s", cur, tot, got, have);
+	}
+}
+
 int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
         const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
         struct jw_apply_result *res, struct jw_verdict *v)
@@ -1316,25 +1351,7 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 	}
 	if(k == K_PROGRESS && j && (j->flags & JW_JF_PROGRESS) && c.sampled &&
 	        c.overall < j->progress - PROGRESS_SLACK) {
-		char got[32], have[32], cur[32], tot[32];
-		double d = 0;
-
-		jw_jobs__fmt_num(have, sizeof(have), j->progress);
-		if(!c.from_current) {
-			(void)num_of(c.pf.progress, &d);
-			jw_jobs__fmt_num(got, sizeof(got), d);
-			verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/progress",
-			        "/progress: %s is below the job's progress %s", got, have);
-		} else {
-			(void)num_of(c.pf.current, &d);
-			jw_jobs__fmt_num(cur, sizeof(cur), d);
-			(void)num_of(c.pf.total, &d);
-			jw_jobs__fmt_num(tot, sizeof(tot), d);
-			jw_jobs__fmt_num(got, sizeof(got), c.overall);
-			verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/current",
-			        "/current: %s of %s (%s%%) is below the job's progress %s", cur, tot, got,
-			        have);
-		}
+		backwards(j, &c, v);
 		return 0;
 	}
 	if(!j && jobs->count >= jobs->cfg.max_jobs && jobs->heaps[JW_HEAP_ENDED].n == 0) {
