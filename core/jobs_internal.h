@@ -16,6 +16,14 @@
 
 struct json_object;
 
+/*
+ * Everything declared here is internal to the library: hidden, so that in
+ * the plugin (a shared object built with -fPIC) the calls between these
+ * files go straight to the function instead of through the PLT, and the
+ * compiler may inline them, as it cannot an interposable symbol.
+ */
+#pragma GCC visibility push(hidden)
+
 /* The three timers, each an indexed min-heap over a job field. */
 enum jw_jobs__heap_id {
 	JW_HEAP_STALL = 0, /* unfinished jobs by deadline_mono */
@@ -241,5 +249,7 @@ int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms);
 
 /* Latest year a timestamp may have: state timestamps keep 4 digits. */
 #define JW_TS_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+#pragma GCC visibility pop
 
 #endif
