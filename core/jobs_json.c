@@ -205,12 +205,17 @@ static int fmt_num_fast(char *buf, size_t buflen, double v)
 		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 		1e13, 1e14, 1e15
 	};
+	/* 2^52: adding it to 0 <= t < 2^52 leaves no bits below the units,
+	 * so the sum is t rounded as the current mode rounds, exactly what
+	 * nearbyint(t) returns, and taking it away again is exact. */
+	const double round_add = 4503599627370496.0;
 	bool neg = v < 0;
 	double a = neg ? -v : v;
 
-	if(a >= 1e15)
+	if(!(a < 1e15))
 		return -1;
-	if(a == floor(a))
+	/* Below 1e15 the conversion truncates exactly: floor(a) == a. */
+	if((double)(uint64_t)a == a)
 		return put_decimal(buf, buflen, neg, (uint64_t)a, 0);
 	if(a < 1e-4)
 		return -1;
@@ -219,7 +224,7 @@ static int fmt_num_fast(char *buf, size_t buflen, double v)
 
 		if(t >= 1e15)
 			break;
-		m = nearbyint(t);
+		m = (t + round_add) - round_add;
 		if(m >= 1 && m / p10[d] == a)
 			return put_decimal(buf, buflen, neg, (uint64_t)m, d);
 	}
@@ -453,6 +458,35 @@ static inline char *put_mem(char *w, const char *s, size_t n)
 	return w + n;
 }
 
+/* The digits of v written at w (room for 20), as u64_digits makes them,
+ * without a copy of variable length: the count first, then the digits
+ * from the last. */
+static char *put_u64(char *w, uint64_t v)
+{
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+	                               "25262728293031323334353637383940414243444546474849"
+	                               "50515253545556575859606162636465666768697071727374"
+	                               "75767778798081828384858687888990919293949596979899";
+	size_t n = 1;
+	char *e;
+
+	for(uint64_t p = 10; n < 20 && v >= p; p *= 10)
+		n++;
+	e = w + n;
+	while(v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+
+		v /= 100;
+		e -= 2;
+		memcpy(e, pairs + 2 * d, 2);
+	}
+	if(v >= 10)
+		memcpy(e - 2, pairs + 2 * v, 2);
+	else
+		e[-1] = (char)('0' + v);
+	return w + n;
+}
+
 /* jw_jobs__buf_num's text: integers without the general formatter. */
 static char *put_num(char *w, double v)
 {
@@ -466,24 +500,14 @@ static char *put_num(char *w, double v)
 	/* Below 1e15 the conversion truncates exactly: an integer when it
 	 * converts back unchanged (no floor() call). NaN fails the test. */
 	if(a < 1e15 && (double)(uint64_t)a == a) {
-		char t[24];
-		size_t i = u64_digits(t, (uint64_t)a);
-
 		if(v < 0)
-			t[--i] = '-';
-		return put_mem(w, t + i, 24 - i);
+			*w++ = '-';
+		return put_u64(w, (uint64_t)a);
 	}
 	jw_jobs__fmt_num(w, 40, v);
 	return w + strlen(w);
 }
 
-static char *put_u64(char *w, uint64_t v)
-{
-	char t[24];
-	size_t i = u64_digits(t, v);
-
-	return put_mem(w, t + i, 24 - i);
-}
 
 /* "key":"ts" as add_ts writes it; *ok false when real_ms is out of range.
  * Through the table's cache when there is one: consecutive states mostly

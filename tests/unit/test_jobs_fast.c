@@ -847,6 +847,37 @@ START_TEST(state_matches_reference)
 
 		if(!j)
 			j = jw_jobs_find(t, "s1", "j1");
+		ck_assert_ptr_nonnull(j);
+		/* Every kind of number and sequence through the renderers' own
+		 * digit writers. */
+		for(int i = 0; i < 20000; i++) {
+			uint64_t x = (uint64_t)next(&seed) << 40 ^ (uint64_t)next(&seed) << 20 ^ next(&seed);
+			double d;
+
+			switch(i % 5) {
+				case 0:
+					memcpy(&d, &x, sizeof(d));
+					if(!isfinite(d))
+						d = -0.0;
+					break;
+				case 1:
+					d = (double)(x % 1000000000000000ULL) * ((x & 1) ? -1 : 1);
+					break;
+				case 2:
+					d = (double)(x % 100000) / 10.0;
+					break;
+				case 3:
+					d = (double)(x >> (x % 64));
+					break;
+				default:
+					d = (double)(x % 2001) / 20.0 - 50.0;
+					break;
+			}
+			j->items_added = d;
+			j->flags |= JW_JF_ADDED;
+			j->seq = i % 3 ? x >> (x % 64) : (i % 2 ? UINT64_MAX : 0);
+			check_state(t, j);
+		}
 		if(j) {
 			int64_t keep = j->heartbeat_ms;
 
