@@ -238,7 +238,7 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 /* Folds s[0..n) into h eight bytes at a time (the tail as one short
  * word), with n mixed in first so that the (session, job) split of the
  * same bytes hashes differently. */
-static uint64_t hash_part(uint64_t h, const char *s, size_t n)
+static inline uint64_t hash_part(uint64_t h, const char *s, size_t n)
 {
 	const uint64_t k = 0x9e3779b97f4a7c15ULL;
 	uint64_t w;
@@ -269,7 +269,7 @@ static uint64_t hash_part(uint64_t h, const char *s, size_t n)
 
 /* Whether a[0..n) equals b[0..n): ids are short, and a memcmp call costs
  * more than the comparison itself. */
-static bool bytes_eq(const char *a, const char *b, size_t n)
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y, u, v;
 
