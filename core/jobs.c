@@ -325,27 +325,35 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen)
 	return mix64(h);
 }
 
-/* 1 for the bytes an id may hold: [A-Za-z0-9._-]. */
-static const unsigned char id_byte[256] = {
-        ['-'] = 1, ['.'] = 1, ['_'] = 1,
-        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-        ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
-        ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-        ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
-        ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-        ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-        ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-        ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-};
+/* '1' at the bytes an id may hold: [A-Za-z0-9._-]; one row per 16. */
+static const char id_tab[257] = "0000000000000000" /* 0x00 */
+                                "0000000000000000" /* 0x10 */
+                                "0000000000000110" /* 0x20 */
+                                "1111111111000000" /* 0x30 */
+                                "0111111111111111" /* 0x40 */
+                                "1111111111100001" /* 0x50 */
+                                "0111111111111111" /* 0x60 */
+                                "1111111111100000" /* 0x70 */
+                                "0000000000000000" /* 0x80 */
+                                "0000000000000000" /* 0x90 */
+                                "0000000000000000" /* 0xa0 */
+                                "0000000000000000" /* 0xb0 */
+                                "0000000000000000" /* 0xc0 */
+                                "0000000000000000" /* 0xd0 */
+                                "0000000000000000" /* 0xe0 */
+                                "0000000000000000" /* 0xf0 */;
+
+static inline bool id_byte(unsigned char c)
+{
+	return id_tab[c] == '1';
+}
 
 bool jw_jobs__id_valid(const char *id, size_t len)
 {
 	if(len < 1 || len > ID_MAX)
 		return false;
 	for(size_t i = 0; i < len; i++) {
-		if(!id_byte[(unsigned char)id[i]])
+		if(!id_byte((unsigned char)id[i]))
 			return false;
 	}
 	return true;
@@ -359,7 +367,7 @@ static size_t id_len(const char *id)
 
 	/* NUL is not an id byte, so the walk stops at the end; past ID_MAX
 	 * it stops early, an id that long being invalid anyway. */
-	while(i <= ID_MAX && id_byte[(unsigned char)id[i]])
+	while(i <= ID_MAX && id_byte((unsigned char)id[i]))
 		i++;
 	if(i < 1 || i > ID_MAX || id[i] != '\0')
 		return 0;
@@ -640,8 +648,8 @@ struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const cha
 }
 
 /* jw_jobs_find for ids already measured (and valid), with their hash. */
-static struct jw_job *find_key(struct jw_jobs *jobs, uint64_t h, const char *session,
-        size_t slen, const char *job, size_t jlen)
+static struct jw_job *find_key(struct jw_jobs *jobs, uint64_t h, const char *session, size_t slen,
+        const char *job, size_t jlen)
 {
 	return jobs->slots[slot_find(jobs, h, session, slen, job, jlen)];
 }
@@ -990,10 +998,9 @@ static int prepare(struct jw_jobs *jobs, const struct jw_job *j, struct change *
 				return -1;
 			return 0;
 		case K_PROGRESS:
-			if(slot_prepare(jobs, j ? j->step : NULL, j ? j->step_cap : 0, c->pf.step,
-			           &c->step) ||
-			        slot_prepare(jobs, j ? j->message : NULL, j ? j->message_cap : 0,
-			                c->pf.message, &c->message))
+			if(slot_prepare(jobs, j ? j->step : NULL, j ? j->step_cap : 0, c->pf.step, &c->step) ||
+			        slot_prepare(jobs, j ? j->message : NULL, j ? j->message_cap : 0, c->pf.message,
+			                &c->message))
 				return -1;
 			return 0;
 		case K_COMPLETE:
@@ -1089,8 +1096,8 @@ static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *job
 	}
 }
 
-static void fold_progress(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
-        const struct jw_clock *now)
+static void fold_progress(
+        struct jw_job *j, struct change *c, struct jw_jobs *jobs, const struct jw_clock *now)
 {
 	const struct pfields *f = &c->pf;
 	double d = c->overall, cur, tot;

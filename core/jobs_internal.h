@@ -101,7 +101,7 @@ struct jw_job {
 	double items_added, items_failed;
 	int64_t first_seen_ms, started_ms, updated_ms, heartbeat_ms, cancel_ms;
 	uint64_t seq;
-	int64_t deadline_mono;  /* last worker activity + 3 x interval */
+	int64_t deadline_mono; /* last worker activity + 3 x interval */
 	/* The stall heap's key: at most deadline_mono. Each event moves the
 	 * deadline later; the heap entry is only re-sifted when the stale key
 	 * reaches the top (jw_jobs_pop_stalled), not on every event. */
@@ -116,8 +116,8 @@ struct jw_job {
 	/* Bytes allocated for step and message (0: strlen + 1): a new text
 	 * that fits is written over the old one, no allocation per event. */
 	uint32_t step_cap, message_cap;
-	uint16_t flags;                    /* JW_JF_* */
-	uint8_t status;                    /* enum jw_job_status */
+	uint16_t flags; /* JW_JF_* */
+	uint8_t status; /* enum jw_job_status */
 	uint8_t session_len;
 	uint8_t job_len;
 	char ids[]; /* session '\0' job '\0' */
@@ -134,12 +134,13 @@ struct jw_jobs {
 	size_t by_status[JW_JOB__STATUS_COUNT];
 	uint64_t stalled;
 	uint64_t evicted;
-	size_t mem;      /* bytes allocated through jw_jobs__alloc */
+	size_t mem; /* bytes allocated through jw_jobs__alloc */
 	/* jw_jobs_state_render's output, reused from state to state, and
-	 * the formatted second its timestamps mostly share. */
+	 * the formatted seconds its timestamps mostly share: [0] recent
+	 * times, [1] the jobs' first times. */
 	char *render;
 	size_t render_cap;
-	struct jw_ts_cache ts_cache[2]; /* recent times, first times */
+	struct jw_ts_cache ts_cache[2];
 	long fail_after; /* test hook: allocations before one fails, -1 off */
 };
 

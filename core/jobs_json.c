@@ -403,7 +403,6 @@ void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v)
 }
 
 
-
 /* The members the state and the record share, from name to items_failed,
  * written the same way in both. */
 void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
@@ -431,7 +430,6 @@ void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
 	if(f & JW_JF_FAILED_ITEMS)
 		jw_jobs__add_num(b, "items_failed", j->items_failed);
 }
-
 
 /*
  * The state is written straight into a buffer sized beforehand: keys are
@@ -507,7 +505,6 @@ static char *put_num(char *w, double v)
 	jw_jobs__fmt_num(w, 40, v);
 	return w + strlen(w);
 }
-
 
 /* "key":"ts" as add_ts writes it; *ok false when real_ms is out of range.
  * Through the table's cache when there is one: consecutive states mostly

@@ -107,8 +107,8 @@ static char *state_of(struct jw_jobs *jobs, const char *job)
  */
 static size_t random_text(unsigned *seed, char *buf, size_t max)
 {
-	static const char *const special[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "/",
-	        "\xc3\xa9", "\xe2\x82\xac", "\0", "\t"};
+	static const char *const special[] = {
+	        "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "/", "\xc3\xa9", "\xe2\x82\xac", "\0", "\t"};
 	size_t len, i = 0;
 	unsigned r = next(seed) % 100;
 	int escapes = (next(seed) % 4 == 0) ? 1 + (int)(next(seed) % 3) : 0;
@@ -209,7 +209,8 @@ START_TEST(texts_match_every_path)
 		ck_assert_int_eq(apply_node(a, job, type, payload, 1, now, &ra, &va), 0);
 		ck_assert_int_eq(apply_node(b, job, type, payload, 0, now, &rb, &vb), 0);
 		ck_assert_int_eq(apply_json(c, job, type, payload, now, &rc, &vc), 0);
-		ck_assert_int_eq(apply_node(d, job, type, payload, (int)(next(&seed) % 2), now, &rd, &vd), 0);
+		ck_assert_int_eq(
+		        apply_node(d, job, type, payload, (int)(next(&seed) % 2), now, &rd, &vd), 0);
 		ck_assert_int_eq(ra.outcome, rb.outcome);
 		ck_assert_int_eq(ra.outcome, rc.outcome);
 		ck_assert_int_eq(ra.outcome, rd.outcome);
@@ -256,7 +257,8 @@ START_TEST(texts_match_every_path)
 			char *rec = jw_job_record(j, &now, &len), err[200];
 
 			ck_assert_ptr_nonnull(rec);
-			ck_assert_msg(jw_jobs_restore(d, rec, len, &now, err, sizeof(err)) == 0, "%s: %s", err, rec);
+			ck_assert_msg(
+			        jw_jobs_restore(d, rec, len, &now, err, sizeof(err)) == 0, "%s: %s", err, rec);
 			free(rec);
 		}
 		free(payload);
@@ -275,13 +277,23 @@ START_TEST(texts_grow_shrink_escape)
 {
 	/* As they appear in the payload: JSON escapes stay escapes. */
 	static const char *const steps[] = {
-	        "a", "abcdefghij", "abc", "", "x",
+	        "a",
+	        "abcdefghij",
+	        "abc",
+	        "",
+	        "x",
 	        /* Longer than the buffer: a new one; then back within it. */
-	        "0123456789012345678901234567890123456789012345678901234567890123456789", "short",
+	        "0123456789012345678901234567890123456789012345678901234567890123456789",
+	        "short",
 	        /* Needs escapes after plain ones, then plain again in its buffer. */
-	        "quote \\\" and back \\\\ slash", "tab\\there", "plain again", "caf\xc3\xa9",
-	        "\x7f", "new\\nline \\/ solidus",
-	        "nul \\u0000 inside", "done",
+	        "quote \\\" and back \\\\ slash",
+	        "tab\\there",
+	        "plain again",
+	        "caf\xc3\xa9",
+	        "\x7f",
+	        "new\\nline \\/ solidus",
+	        "nul \\u0000 inside",
+	        "done",
 	};
 	struct jw_jobs *a = jw_jobs_new(NULL), *c = jw_jobs_new(NULL);
 
@@ -308,7 +320,8 @@ START_TEST(texts_grow_shrink_escape)
 				free(payload);
 				payload = p;
 			}
-			ck_assert_int_eq(apply_node(a, job, "progress", payload, mode, at((int64_t)i), &ra, &va), 0);
+			ck_assert_int_eq(
+			        apply_node(a, job, "progress", payload, mode, at((int64_t)i), &ra, &va), 0);
 			ck_assert_int_eq(ra.outcome, JW_APPLY_ACCEPT);
 			ck_assert_int_eq(apply_json(c, job, "progress", payload, at((int64_t)i), &rc, &vc), 0);
 			sa = state_of(a, job);
@@ -371,8 +384,7 @@ START_TEST(text_memory_exact)
 				text[n++] = 's';
 			json_object_object_add(o, "progress", json_object_new_int(e));
 			json_object_object_add(o, "step", json_object_new_string_len(text, (int)n));
-			json_object_object_add(
-			        o, "message", json_object_new_string_len(text + 350, (int)m));
+			json_object_object_add(o, "message", json_object_new_string_len(text + 350, (int)m));
 			ck_assert_int_eq(apply_node(t, job, "progress",
 			                         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			                         (int)(next(&seed) % 2), at(t0 + e + 1), &r, &v),
@@ -391,8 +403,8 @@ START_TEST(text_memory_exact)
 				free(rec);
 			}
 		}
-		ck_assert_int_eq(apply_node(t, job, "complete", "{\"message\":\"bye\"}", 1,
-		                         at(t0 + 100), &r, &v),
+		ck_assert_int_eq(
+		        apply_node(t, job, "complete", "{\"message\":\"bye\"}", 1, at(t0 + 100), &r, &v),
 		        0);
 		ck_assert_int_eq(r.outcome, JW_APPLY_ACCEPT);
 	}
@@ -410,8 +422,8 @@ START_TEST(text_grow_out_of_memory)
 	struct jw_jobs_stats s0, s1;
 	char *before, *after;
 
-	ck_assert_int_eq(apply_node(t, "j", "progress", "{\"progress\":1,\"message\":\"ab\"}", 1,
-	                         at(0), &r, &v),
+	ck_assert_int_eq(
+	        apply_node(t, "j", "progress", "{\"progress\":1,\"message\":\"ab\"}", 1, at(0), &r, &v),
 	        0);
 	before = state_of(t, "j");
 	jw_jobs_stats(t, &s0);
@@ -438,8 +450,8 @@ START_TEST(text_grow_out_of_memory)
 	free(after);
 	/* In place needs no allocation at all, so it cannot fail. */
 	jw_jobs__fail_alloc(t, 0);
-	ck_assert_int_eq(apply_node(t, "j", "progress", "{\"progress\":3,\"message\":\"cd\"}", 1,
-	                         at(2), &r, &v),
+	ck_assert_int_eq(
+	        apply_node(t, "j", "progress", "{\"progress\":3,\"message\":\"cd\"}", 1, at(2), &r, &v),
 	        0);
 	jw_jobs__fail_alloc(t, -1);
 	ck_assert_str_eq(jw_jobs_find(t, "s1", "j")->message, "\"cd\"");
@@ -456,11 +468,12 @@ START_TEST(progress_members_by_name)
 	struct jw_verdict v;
 	char *s;
 
-	ck_assert_int_eq(apply_node(t, "j", "progress",
-	                         "{\"progress\":5,\"stap\":\"x\",\"steps\":\"y\",\"Total\":9,\"totaL\":9,"
-	                         "\"eta_S\":3,\"messagE\":\"m\",\"current\":\"7\",\"items_addeD\":4,"
-	                         "\"items_failex\":2,\"progresS\":99,\"step\":1,\"message\":null}",
-	                         1, at(0), &r, &v),
+	ck_assert_int_eq(
+	        apply_node(t, "j", "progress",
+	                "{\"progress\":5,\"stap\":\"x\",\"steps\":\"y\",\"Total\":9,\"totaL\":9,"
+	                "\"eta_S\":3,\"messagE\":\"m\",\"current\":\"7\",\"items_addeD\":4,"
+	                "\"items_failex\":2,\"progresS\":99,\"step\":1,\"message\":null}",
+	                1, at(0), &r, &v),
 	        0);
 	s = state_of(t, "j");
 	ck_assert_ptr_null(strstr(s, "\"step\""));
@@ -483,9 +496,8 @@ START_TEST(progress_members_by_name)
 	                                "\"items_added\":4,\"items_failed\":2"));
 	free(s);
 	/* Backwards through current/total, found by the same walk. */
-	ck_assert_int_eq(apply_node(t, "j", "progress", "{\"total\":10,\"current\":5}", 1, at(2),
-	                         &r, &v),
-	        0);
+	ck_assert_int_eq(
+	        apply_node(t, "j", "progress", "{\"total\":10,\"current\":5}", 1, at(2), &r, &v), 0);
 	ck_assert_int_eq(r.outcome, JW_APPLY_REJECT);
 	ck_assert_str_eq(v.message, "/current: 5 of 10 (50%) is below the job's progress 60");
 	jw_jobs_free(t);
@@ -504,15 +516,13 @@ START_TEST(lazy_stall_heap)
 	struct jw_job *j;
 
 	/* a: 3 s timeout from 0, pushed to 2000 + 3000 by a progress. */
-	ck_assert_int_eq(apply_node(t, "a", "started", "{\"heartbeat_interval_s\":1}", 1, at(0), &r,
-	                         &v),
-	        0);
+	ck_assert_int_eq(
+	        apply_node(t, "a", "started", "{\"heartbeat_interval_s\":1}", 1, at(0), &r, &v), 0);
 	ck_assert_int_eq(apply_node(t, "a", "progress", "{\"progress\":1}", 1, at(2000), &r, &v), 0);
 	/* b: 30 s default from 100, then cut to 1.5 s from 200 (earlier). */
 	ck_assert_int_eq(apply_node(t, "b", "progress", "{\"progress\":1}", 1, at(100), &r, &v), 0);
-	ck_assert_int_eq(apply_node(t, "b", "started", "{\"heartbeat_interval_s\":0.5}", 1, at(200),
-	                         &r, &v),
-	        0);
+	ck_assert_int_eq(
+	        apply_node(t, "b", "started", "{\"heartbeat_interval_s\":0.5}", 1, at(200), &r, &v), 0);
 	now = at(1699);
 	ck_assert_ptr_null(jw_jobs_pop_stalled(t, &now));
 	now = at(1700);
@@ -742,8 +752,8 @@ START_TEST(state_matches_reference)
 {
 	static const char *const types[] = {"started", "progress", "progress", "progress",
 	        "validation-required", "complete", "failed", "control", "heartbeat", "custom"};
-	static const double nums[] = {0, 1, -1, 0.1, 12.5, 33.3, 1e15, 1e-5, 123456789.125, 1e300,
-	        -0.0, 2.5e-310, 99.99999999999999, 4503599627370497.0, 1.0 / 3.0};
+	static const double nums[] = {0, 1, -1, 0.1, 12.5, 33.3, 1e15, 1e-5, 123456789.125, 1e300, -0.0,
+	        2.5e-310, 99.99999999999999, 4503599627370497.0, 1.0 / 3.0};
 	struct jw_jobs *t = jw_jobs_new(NULL);
 	unsigned seed = 77 + (unsigned)_i;
 	char text[400], text2[100];
@@ -759,9 +769,9 @@ START_TEST(state_matches_reference)
 
 		snprintf(job, sizeof(job), "j%u", next(&seed) % 6 + 6 * (unsigned)(e / 500));
 		/* Mostly milliseconds apart, sometimes seconds, now and then days. */
-		ms += next(&seed) % 10 == 0 ? (int64_t)(next(&seed) % 5000) : next(&seed) % 50 == 0 ?
-		                                 INT64_C(86400000) * (next(&seed) % 400) :
-		                                 (int64_t)(next(&seed) % 3);
+		ms += next(&seed) % 10 == 0   ? (int64_t)(next(&seed) % 5000)
+		      : next(&seed) % 50 == 0 ? INT64_C(86400000) * (next(&seed) % 400)
+		                              : (int64_t)(next(&seed) % 3);
 		n = random_text(&seed, text, 204);
 		if(n == 0)
 			text[n++] = 'x';
@@ -775,17 +785,17 @@ START_TEST(state_matches_reference)
 				json_object_array_add(a, json_object_new_string_len(text, (int)n));
 				json_object_object_add(o, "steps", a);
 			}
-			json_object_object_add(o, "heartbeat_interval_s",
-			        json_object_new_double(0.5 + next(&seed) % 100));
+			json_object_object_add(
+			        o, "heartbeat_interval_s", json_object_new_double(0.5 + next(&seed) % 100));
 			if(next(&seed) % 2)
-				json_object_object_add(o, "total",
-				        json_object_new_double(nums[next(&seed) % 15] * 0 + 1000));
+				json_object_object_add(
+				        o, "total", json_object_new_double(nums[next(&seed) % 15] * 0 + 1000));
 		} else if(strcmp(type, "progress") == 0) {
 			double pn = nums[next(&seed) % 15];
 
 			if(next(&seed) % 3)
-				json_object_object_add(o, "progress",
-				        json_object_new_double(fabs(pn) <= 100 ? fabs(pn) : 50));
+				json_object_object_add(
+				        o, "progress", json_object_new_double(fabs(pn) <= 100 ? fabs(pn) : 50));
 			if(next(&seed) % 2) {
 				json_object_object_add(o, "current", json_object_new_int64(next(&seed) % 1000));
 				json_object_object_add(o, "total", json_object_new_int64(1000));
@@ -812,7 +822,8 @@ START_TEST(state_matches_reference)
 				json_object_object_add(o, "item", json_object_new_object());
 		} else if(strcmp(type, "complete") == 0) {
 			if(next(&seed) % 2)
-				json_object_object_add(o, "duration_s", json_object_new_double(nums[next(&seed) % 15] * 0 + 12.25));
+				json_object_object_add(o, "duration_s",
+				        json_object_new_double(nums[next(&seed) % 15] * 0 + 12.25));
 			if(next(&seed) % 2)
 				json_object_object_add(o, "result", json_object_new_object());
 			if(next(&seed) % 2)
@@ -824,7 +835,8 @@ START_TEST(state_matches_reference)
 			if(next(&seed) % 2)
 				json_object_object_add(o, "retryable", json_object_new_boolean(next(&seed) % 2));
 			if(next(&seed) % 2)
-				json_object_object_add(o, "broker_generated", json_object_new_boolean(next(&seed) % 2));
+				json_object_object_add(
+				        o, "broker_generated", json_object_new_boolean(next(&seed) % 2));
 		} else if(strcmp(type, "control") == 0) {
 			json_object_object_add(o, "action", json_object_new_string("cancel"));
 		}
