@@ -907,10 +907,9 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
 /*
  * Prepares sc from m (a string member or NULL) for the job's text have
  * (NULL: none yet) of have_cap bytes. A plain string is written in place
- * when it fits and does not leave more than about half the buffer unused;
- * a new buffer gets a quarter more room than it needs, so texts whose
- * length varies a little (counters in a status line) keep theirs. -1: out
- * of memory.
+ * when it fits and does not leave more than about half the buffer unused,
+ * so texts whose length varies a little (counters in a status line) keep
+ * their buffer. -1: out of memory.
  */
 static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
         const struct jw_jnode *m, struct slot_change *sc)
@@ -932,7 +931,10 @@ static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_ca
 			return 0;
 		}
 	}
-	cap = (need + need / 4 + 15) & ~(size_t)15;
+	/* A first text gets the next multiple of 16, one that outgrew its
+	 * buffer a quarter more, so a growing text does not reallocate on
+	 * every event. */
+	cap = ((have ? need + need / 4 : need) + 15) & ~(size_t)15;
 	if(cap > UINT32_MAX)
 		cap = need;
 	sc->text = jw_jobs__alloc(jobs, cap);
