@@ -150,22 +150,29 @@ char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o)
 	return jw_jobs__text_dup(jobs, s, n);
 }
 
-char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n)
+/* Whether string node n can be written between quotes as it is: the
+ * parser's flag when it set it, else a scan. */
+static bool node_plain(const struct jw_jnode *n)
+{
+	return n->plain || plain_ascii(n->u.s, n->n);
+}
+
+/* Writes plain string n with its quotes and a NUL: n->n + 3 bytes. */
+static void put_quoted(char *t, const struct jw_jnode *n)
+{
+	t[0] = '"';
+	memcpy(t + 1, n->u.s, n->n);
+	t[n->n + 1] = '"';
+	t[n->n + 2] = '\0';
+}
+
+/* The text of n through json-c: containers and strings needing escapes. */
+static char *text_of_node_slow(struct jw_jobs *jobs, const struct jw_jnode *n)
 {
 	struct json_object *o;
 	char *t;
 	int ok = 0;
 
-	if(n->type == JW_J_STRING && plain_ascii(n->u.s, n->n)) {
-		t = jw_jobs__alloc(jobs, (size_t)n->n + 3);
-		if(!t)
-			return NULL;
-		t[0] = '"';
-		memcpy(t + 1, n->u.s, n->n);
-		t[n->n + 1] = '"';
-		t[n->n + 2] = '\0';
-		return t;
-	}
 	/* Containers and strings needing escapes (started, terminal and
 	 * review events mostly): json-c prints them, as it always did. */
 	o = jw_jnode_to_json(n, &ok);
@@ -178,12 +185,30 @@ char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n)
 	return t;
 }
 
+char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n)
+{
+	char *t;
+
+	if(n->type != JW_J_STRING || !node_plain(n))
+		return text_of_node_slow(jobs, n);
+	t = jw_jobs__alloc(jobs, (size_t)n->n + 3);
+	if(t)
+		put_quoted(t, n);
+	return t;
+}
+
 void jw_jobs__text_free(struct jw_jobs *jobs, char *s)
 {
 	/* JSON text never holds a raw NUL (it is escaped), so strlen is the
 	 * length that was allocated. */
 	if(s)
 		jw_jobs__release(jobs, s, strlen(s) + 1);
+}
+
+void jw_jobs__text_free_cap(struct jw_jobs *jobs, char *s, uint32_t cap)
+{
+	if(s)
+		jw_jobs__release(jobs, s, cap ? cap : strlen(s) + 1);
 }
 
 /* ---- jobs ---- */
@@ -210,14 +235,81 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* Folds s[0..n) into h eight bytes at a time (the tail as one short
+ * word), with n mixed in first so that the (session, job) split of the
+ * same bytes hashes differently. */
+static inline uint64_t hash_part(uint64_t h, const char *s, size_t n)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t w;
+
+	h = (h ^ n) * k;
+	for(; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	if(n >= 4) {
+		/* Two overlapping words: n itself is already in h. */
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		w = (uint64_t)a << 32 | b;
+	} else if(n > 0) {
+		w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 |
+		    (unsigned char)s[n - 1];
+	} else {
+		return h;
+	}
+	h = (h ^ w) * k;
+	h ^= h >> 29;
+	return h;
+}
+
+/* Whether a[0..n) equals b[0..n): ids are short, and a memcmp call costs
+ * more than the comparison itself. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, u, v;
+
+	if(n < 8) {
+		uint32_t p, q, r, t;
+
+		if(n < 4) {
+			for(size_t i = 0; i < n; i++) {
+				if(a[i] != b[i])
+					return false;
+			}
+			return true;
+		}
+		/* Two overlapping words cover 4 to 7 bytes. */
+		memcpy(&p, a, 4);
+		memcpy(&q, b, 4);
+		memcpy(&r, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return p == q && r == t;
+	}
+	for(; n > 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if(x != y)
+			return false;
+	}
+	/* The last eight, overlapping what was compared when n < 8 now. */
+	memcpy(&u, a + n - 8, 8);
+	memcpy(&v, b + n - 8, 8);
+	return u == v;
+}
+
+/* In memory only (records do not store it), so it may change freely. */
 static uint64_t key_hash(
         uint64_t seed, const char *session, size_t slen, const char *job, size_t jlen)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
 
-	h = fnv1a(h, session, slen);
-	h = fnv1a(h, "/", 1);
-	h = fnv1a(h, job, jlen);
+	h = hash_part(h, session, slen);
+	h = hash_part(h, job, jlen);
 	return mix64(h);
 }
 
@@ -233,17 +325,53 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen)
 	return mix64(h);
 }
 
+/* '1' at the bytes an id may hold: [A-Za-z0-9._-]; one row per 16. */
+static const char id_tab[257] = "0000000000000000" /* 0x00 */
+                                "0000000000000000" /* 0x10 */
+                                "0000000000000110" /* 0x20 */
+                                "1111111111000000" /* 0x30 */
+                                "0111111111111111" /* 0x40 */
+                                "1111111111100001" /* 0x50 */
+                                "0111111111111111" /* 0x60 */
+                                "1111111111100000" /* 0x70 */
+                                "0000000000000000" /* 0x80 */
+                                "0000000000000000" /* 0x90 */
+                                "0000000000000000" /* 0xa0 */
+                                "0000000000000000" /* 0xb0 */
+                                "0000000000000000" /* 0xc0 */
+                                "0000000000000000" /* 0xd0 */
+                                "0000000000000000" /* 0xe0 */
+                                "0000000000000000" /* 0xf0 */;
+
+static inline bool id_byte(unsigned char c)
+{
+	return id_tab[c] == '1';
+}
+
 bool jw_jobs__id_valid(const char *id, size_t len)
 {
 	if(len < 1 || len > ID_MAX)
 		return false;
 	for(size_t i = 0; i < len; i++) {
-		char c = id[i];
-		if(!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		           c == '.' || c == '_' || c == '-'))
+		if(!id_byte((unsigned char)id[i]))
 			return false;
 	}
 	return true;
+}
+
+/* The length of the NUL-terminated id when it is valid, else 0: one pass
+ * instead of strlen and jw_jobs__id_valid. */
+static size_t id_len(const char *id)
+{
+	size_t i = 0;
+
+	/* NUL is not an id byte, so the walk stops at the end; past ID_MAX
+	 * it stops early, an id that long being invalid anyway. */
+	while(i <= ID_MAX && id_byte((unsigned char)id[i]))
+		i++;
+	if(i < 1 || i > ID_MAX || id[i] != '\0')
+		return 0;
+	return i;
 }
 
 static const char *job_part(const struct jw_job *j)
@@ -253,7 +381,7 @@ static const char *job_part(const struct jw_job *j)
 
 static size_t job_size(const struct jw_job *j)
 {
-	return sizeof(*j) + j->session_len + 1 + strlen(job_part(j)) + 1;
+	return sizeof(*j) + j->session_len + 1 + j->job_len + 1;
 }
 
 struct jw_job *jw_jobs__job_new(
@@ -266,6 +394,7 @@ struct jw_job *jw_jobs__job_new(
 	memcpy(j->ids, session, slen);
 	memcpy(j->ids + slen + 1, job, jlen);
 	j->session_len = (uint8_t)slen;
+	j->job_len = (uint8_t)jlen;
 	j->hash = key_hash(jobs->seed, session, slen, job, jlen);
 	j->heartbeat_interval_s = jobs->cfg.heartbeat_interval_s;
 	j->status = JW_JOB_RUNNING;
@@ -300,8 +429,8 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 	jw_jobs__text_free(jobs, j->name);
 	jw_jobs__text_free(jobs, j->worker);
 	jw_jobs__text_free(jobs, j->steps);
-	jw_jobs__text_free(jobs, j->step);
-	jw_jobs__text_free(jobs, j->message);
+	jw_jobs__text_free_cap(jobs, j->step, j->step_cap);
+	jw_jobs__text_free_cap(jobs, j->message, j->message_cap);
 	jw_jobs__review_free(jobs, j->review);
 	jw_jobs__end_free(jobs, j->end);
 	jw_jobs__release(jobs, j, job_size(j));
@@ -318,8 +447,8 @@ static size_t slot_find(const struct jw_jobs *jobs, uint64_t h, const char *sess
 	const struct jw_job *j;
 
 	while((j = jobs->slots[i]) != NULL) {
-		if(j->hash == h && j->session_len == slen && memcmp(j->ids, session, slen) == 0 &&
-		        memcmp(job_part(j), job, jlen) == 0 && job_part(j)[jlen] == '\0')
+		if(j->hash == h && j->session_len == slen && j->job_len == jlen &&
+		        bytes_eq(j->ids, session, slen) && bytes_eq(job_part(j), job, jlen))
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -330,7 +459,7 @@ static size_t slot_of(const struct jw_jobs *jobs, const struct jw_job *j)
 {
 	const char *job = job_part(j);
 
-	return slot_find(jobs, j->hash, j->ids, j->session_len, job, strlen(job));
+	return slot_find(jobs, j->hash, j->ids, j->session_len, job, j->job_len);
 }
 
 static void slot_delete(struct jw_jobs *jobs, size_t i)
@@ -410,7 +539,15 @@ void jw_jobs__insert(struct jw_jobs *jobs, struct jw_job *j)
 	if(j->end)
 		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
 	else
-		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+		jw_jobs__stall_arm(jobs, j);
+}
+
+void jw_jobs__stall_arm(struct jw_jobs *jobs, struct jw_job *j)
+{
+	if(j->heap_pos[JW_HEAP_STALL] != 0 && j->deadline_mono >= j->stall_key)
+		return;
+	j->stall_key = j->deadline_mono;
+	jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
 }
 
 void jw_jobs__detach(struct jw_jobs *jobs, struct jw_job *j)
@@ -466,6 +603,8 @@ struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
 	jobs->cfg = c;
 	jobs->mem = sizeof(*jobs);
 	jobs->fail_after = -1;
+	jw_ts_cache_init(&jobs->ts_cache[0]);
+	jw_ts_cache_init(&jobs->ts_cache[1]);
 	jobs->state_interval_ms = (int64_t)ceil(1000.0 / c.state_max_rate);
 	/* Per-table seed (address space layout varies per process), so hash
 	 * collisions cannot be precomputed from the ids alone. */
@@ -490,6 +629,7 @@ void jw_jobs_free(struct jw_jobs *jobs)
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
 		jw_jobs__heap_free(jobs, &jobs->heaps[h]);
 	jw_jobs__release(jobs, jobs->slots, jobs->nslots * sizeof(*jobs->slots));
+	free(jobs->render);
 	free(jobs);
 }
 
@@ -507,16 +647,24 @@ struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const cha
 	return jobs->slots[i];
 }
 
+/* jw_jobs_find for ids already measured (and valid), with their hash. */
+static struct jw_job *find_key(struct jw_jobs *jobs, uint64_t h, const char *session, size_t slen,
+        const char *job, size_t jlen)
+{
+	return jobs->slots[slot_find(jobs, h, session, slen, job, jlen)];
+}
+
 /* ---- reading events ---- */
 
 enum kind { K_OTHER, K_STARTED, K_PROGRESS, K_COMPLETE, K_FAILED, K_VALIDATION };
 
 static enum kind kind_of(const char *type)
 {
+	/* Progress first: nearly every event is one. */
+	if(type[0] == 'p' && strcmp(type, "progress") == 0)
+		return K_PROGRESS;
 	if(strcmp(type, "started") == 0)
 		return K_STARTED;
-	if(strcmp(type, "progress") == 0)
-		return K_PROGRESS;
 	if(strcmp(type, "complete") == 0)
 		return K_COMPLETE;
 	if(strcmp(type, "failed") == 0)
@@ -528,12 +676,19 @@ static enum kind kind_of(const char *type)
 
 bool jw_jobs_type_is_urgent(const char *type)
 {
-	enum kind k;
-
 	if(!type)
 		return false;
-	k = kind_of(type);
-	return k == K_COMPLETE || k == K_FAILED || k == K_VALIDATION;
+	/* Asked before every event: the first letter rules out progress. */
+	switch(type[0]) {
+		case 'c':
+			return strcmp(type, "complete") == 0;
+		case 'f':
+			return strcmp(type, "failed") == 0;
+		case 'v':
+			return strcmp(type, "validation-required") == 0;
+		default:
+			return false;
+	}
 }
 
 /*
@@ -549,9 +704,9 @@ static const struct jw_jnode *member(const struct jw_jnode *ev, const char *key,
 	return m;
 }
 
-static bool num_member(const struct jw_jnode *ev, const char *key, double *out)
+/* *out = m's value when m is a finite number. */
+static bool num_of(const struct jw_jnode *m, double *out)
 {
-	const struct jw_jnode *m = jw_jnode_get(ev, key);
 	double d;
 
 	if(!m || (m->type != JW_J_INT && m->type != JW_J_DOUBLE))
@@ -561,6 +716,90 @@ static bool num_member(const struct jw_jnode *ev, const char *key, double *out)
 		return false;
 	*out = d;
 	return true;
+}
+
+static bool num_member(const struct jw_jnode *ev, const char *key, double *out)
+{
+	return num_of(jw_jnode_get(ev, key), out);
+}
+
+/*
+ * The members a progress event is folded from, found in one walk over the
+ * event instead of one lookup per name (NULL: absent). Keys are unique
+ * (the parser refuses duplicates), so the first match is the only one.
+ */
+struct pfields {
+	const struct jw_jnode *progress, *current, *total, *step, *message, *eta_s, *items_added,
+	        *items_failed;
+};
+
+/*
+ * Whether key k (len bytes, 4 <= len <= 16) equals lit of the same length:
+ * two overlapping loads from each side, so never a byte past either end.
+ * With lit a literal, its words are constants after inlining.
+ */
+static inline bool key_eq(const char *k, const char *lit, size_t len)
+{
+	if(len <= 8) {
+		uint32_t a, b, c, d;
+
+		memcpy(&a, k, 4);
+		memcpy(&b, lit, 4);
+		memcpy(&c, k + len - 4, 4);
+		memcpy(&d, lit + len - 4, 4);
+		return a == b && c == d;
+	} else {
+		uint64_t a, b, c, d;
+
+		memcpy(&a, k, 8);
+		memcpy(&b, lit, 8);
+		memcpy(&c, k + len - 8, 8);
+		memcpy(&d, lit + len - 8, 8);
+		return a == b && c == d;
+	}
+}
+
+#define KEY_IS(m, lit) key_eq((m)->key, lit, sizeof(lit) - 1)
+
+static void pfields_scan(const struct jw_jnode *ev, struct pfields *f)
+{
+	memset(f, 0, sizeof(*f));
+	for(uint32_t i = 0; i < ev->n; i++) {
+		const struct jw_jnode *m = &ev->u.kids[i];
+
+		switch(m->keylen) {
+			case 4:
+				if(KEY_IS(m, "step"))
+					f->step = m;
+				break;
+			case 5:
+				if(KEY_IS(m, "total"))
+					f->total = m;
+				else if(KEY_IS(m, "eta_s"))
+					f->eta_s = m;
+				break;
+			case 7:
+				if(KEY_IS(m, "current"))
+					f->current = m;
+				else if(KEY_IS(m, "message"))
+					f->message = m;
+				break;
+			case 8:
+				if(KEY_IS(m, "progress"))
+					f->progress = m;
+				break;
+			case 11:
+				if(KEY_IS(m, "items_added"))
+					f->items_added = m;
+				break;
+			case 12:
+				if(KEY_IS(m, "items_failed"))
+					f->items_failed = m;
+				break;
+			default:
+				break;
+		}
+	}
 }
 
 static int bool_member(const struct jw_jnode *ev, const char *key)
@@ -582,13 +821,13 @@ static int64_t event_ts(const struct jw_jnode *ev, const struct jw_clock *now)
 
 /* The event's overall progress: its progress, else 100 * current / total
  * when total > 0. false when it carries neither. */
-static bool overall_of(const struct jw_jnode *ev, double *p, bool *from_current)
+static bool overall_of(const struct pfields *f, double *p, bool *from_current)
 {
 	double v, cur, tot;
 
-	if(num_member(ev, "progress", &v)) {
+	if(num_of(f->progress, &v)) {
 		*from_current = false;
-	} else if(num_member(ev, "current", &cur) && num_member(ev, "total", &tot) && tot > 0) {
+	} else if(num_of(f->current, &cur) && num_of(f->total, &tot) && tot > 0) {
 		v = 100.0 * cur / tot;
 		*from_current = true;
 	} else {
@@ -626,23 +865,103 @@ static void verdict_clear(struct jw_verdict *v)
 
 /* ---- applying events ---- */
 
+/*
+ * The new value of a text most events rewrite (step, message): either a
+ * plain string that fits the job's buffer, written over it by fold (no
+ * allocation), or a new text that replaces the buffer.
+ */
+struct slot_change {
+	const struct jw_jnode *in; /* write this over the job's text */
+	char *text;                /* else this replaces it (NULL: no change) */
+	uint32_t cap;              /* bytes of text, or of the job's buffer for
+	                              in; 0: strlen + 1 */
+};
+
 /* Everything an event needs allocated, made before the job changes. */
 struct change {
-	char *name, *worker, *steps, *step, *message;
+	char *name, *worker, *steps;
+	struct slot_change step, message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
+	struct pfields pf; /* K_PROGRESS: the event's members, */
+	double overall;    /* its overall progress when sampled */
+	bool sampled, from_current;
 };
 
 static void change_free(struct jw_jobs *jobs, struct change *c)
 {
+	/* After a fold everything has moved into the job: nothing to call. */
+	if(c->step.text)
+		jw_jobs__text_free_cap(jobs, c->step.text, c->step.cap);
+	if(c->message.text)
+		jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
+	if(!c->name && !c->worker && !c->steps && !c->review && !c->end)
+		return;
 	jw_jobs__text_free(jobs, c->name);
 	jw_jobs__text_free(jobs, c->worker);
 	jw_jobs__text_free(jobs, c->steps);
-	jw_jobs__text_free(jobs, c->step);
-	jw_jobs__text_free(jobs, c->message);
 	jw_jobs__review_free(jobs, c->review);
 	jw_jobs__end_free(jobs, c->end);
-	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Prepares sc from m (a string member or NULL) for the job's text have
+ * (NULL: none yet) of have_cap bytes. A plain string is written in place
+ * when it fits and does not leave more than about half the buffer unused,
+ * so texts whose length varies a little (counters in a status line) keep
+ * their buffer. -1: out of memory.
+ */
+static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
+        const struct jw_jnode *m, struct slot_change *sc)
+{
+	size_t need, cap;
+
+	if(!m || m->type != JW_J_STRING)
+		return 0;
+	if(!node_plain(m)) {
+		sc->text = text_of_node_slow(jobs, m);
+		return sc->text ? 0 : -1;
+	}
+	need = (size_t)m->n + 3;
+	if(have) {
+		cap = have_cap ? have_cap : strlen(have) + 1;
+		if(need <= cap && cap / 2 <= need + 32) {
+			sc->in = m;
+			sc->cap = (uint32_t)cap;
+			return 0;
+		}
+	}
+	/* A first text gets the next multiple of 16, one that outgrew its
+	 * buffer a quarter more, so a growing text does not reallocate on
+	 * every event. */
+	cap = ((have ? need + need / 4 : need) + 15) & ~(size_t)15;
+	if(cap > UINT32_MAX)
+		cap = need;
+	sc->text = jw_jobs__alloc(jobs, cap);
+	if(!sc->text)
+		return -1;
+	put_quoted(sc->text, m);
+	/* A plain text holds no NUL: strlen + 1 is exact for the fallback. */
+	sc->cap = cap == need ? 0 : (uint32_t)cap;
+	return 0;
+}
+
+/* Puts what slot_prepare made into the job's text *dst of *dcap bytes. */
+static void slot_put(struct jw_jobs *jobs, char **dst, uint32_t *dcap, struct slot_change *sc)
+{
+	if(sc->in) {
+		put_quoted(*dst, sc->in);
+		*dcap = sc->cap;
+		sc->in = NULL;
+		return;
+	}
+	if(!sc->text)
+		return;
+	jw_jobs__text_free_cap(jobs, *dst, *dcap);
+	*dst = sc->text;
+	*dcap = sc->cap;
+	sc->text = NULL;
+	sc->cap = 0;
 }
 
 /* *out = the member's text when present with type t. -1: out of memory. */
@@ -670,8 +989,8 @@ static char *required_text(
 	return jw_jobs__text_dup(jobs, fallback, strlen(fallback));
 }
 
-static int prepare(
-        struct jw_jobs *jobs, struct change *c, enum kind k, const struct jw_jnode *ev)
+static int prepare(struct jw_jobs *jobs, const struct jw_job *j, struct change *c, enum kind k,
+        const struct jw_jnode *ev)
 {
 	switch(k) {
 		case K_STARTED:
@@ -681,13 +1000,16 @@ static int prepare(
 				return -1;
 			return 0;
 		case K_PROGRESS:
-			if(text_member(jobs, ev, "step", JW_J_STRING, &c->step) ||
-			        text_member(jobs, ev, "message", JW_J_STRING, &c->message))
+			if(slot_prepare(jobs, j ? j->step : NULL, j ? j->step_cap : 0, c->pf.step, &c->step) ||
+			        slot_prepare(jobs, j ? j->message : NULL, j ? j->message_cap : 0, c->pf.message,
+			                &c->message))
 				return -1;
 			return 0;
 		case K_COMPLETE:
 			c->end = jw_jobs__alloc(jobs, sizeof(*c->end));
-			if(!c->end || text_member(jobs, ev, "message", JW_J_STRING, &c->message) ||
+			if(!c->end ||
+			        slot_prepare(jobs, j ? j->message : NULL, j ? j->message_cap : 0,
+			                member(ev, "message", JW_J_STRING), &c->message) ||
 			        text_member(jobs, ev, "result", JW_J_OBJECT, &c->end->result))
 				return -1;
 			return 0;
@@ -744,7 +1066,15 @@ static void set_status(struct jw_jobs *jobs, struct jw_job *j, enum jw_job_statu
 
 int64_t jw_jobs__timeout_ms(const struct jw_job *j)
 {
-	return (int64_t)llround(3.0 * j->heartbeat_interval_s * 1000.0);
+	double x = 3.0 * j->heartbeat_interval_s * 1000.0;
+	int64_t r;
+
+	/* llround without the library call, for every event: below 2^52
+	 * the fraction x - r is exact, and a half rounds away from zero. */
+	if(!(x >= 0 && x < 4503599627370496.0))
+		return (int64_t)llround(x);
+	r = (int64_t)x;
+	return x - (double)r >= 0.5 ? r + 1 : r;
 }
 
 static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
@@ -768,39 +1098,39 @@ static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *job
 	}
 }
 
-static void fold_progress(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
-        const struct jw_jnode *ev, const struct jw_clock *now)
+static void fold_progress(
+        struct jw_job *j, struct change *c, struct jw_jobs *jobs, const struct jw_clock *now)
 {
-	double d, cur, tot;
-	bool from_current, sampled;
+	const struct pfields *f = &c->pf;
+	double d = c->overall, cur, tot;
+	bool sampled = c->sampled;
 
-	sampled = overall_of(ev, &d, &from_current);
 	if(sampled) {
 		if(!(j->flags & JW_JF_PROGRESS) || d > j->progress)
 			j->progress = d;
 		j->flags |= JW_JF_PROGRESS;
 	}
-	if(num_member(ev, "current", &cur) && num_member(ev, "total", &tot)) {
+	if(num_of(f->current, &cur) && num_of(f->total, &tot)) {
 		j->current = cur;
 		j->total = tot;
 		j->flags |= JW_JF_CURRENT | JW_JF_TOTAL;
 	}
 	/* Absent members keep their last value: a status line or a phase
 	 * stays shown until the worker says something else. */
-	replace_text(jobs, &j->step, &c->step);
-	replace_text(jobs, &j->message, &c->message);
-	if(num_member(ev, "items_added", &d) && d >= 0) {
+	slot_put(jobs, &j->step, &j->step_cap, &c->step);
+	slot_put(jobs, &j->message, &j->message_cap, &c->message);
+	if(num_of(f->items_added, &d) && d >= 0) {
 		j->items_added = d;
 		j->flags |= JW_JF_ADDED;
 	}
-	if(num_member(ev, "items_failed", &d) && d >= 0) {
+	if(num_of(f->items_failed, &d) && d >= 0) {
 		j->items_failed = d;
 		j->flags |= JW_JF_FAILED_ITEMS;
 	}
 	/* An event without an overall figure says nothing about the rate. */
 	if(sampled)
 		jw_jobs__eta_sample(j, j->progress, now->mono_ms);
-	if(num_member(ev, "eta_s", &d) && d >= 0) {
+	if(num_of(f->eta_s, &d) && d >= 0) {
 		j->eta_s = d;
 		j->flags = (uint16_t)((j->flags | JW_JF_ETA) & ~JW_JF_ETA_EST);
 	} else if((j->flags & JW_JF_PROGRESS) && jw_jobs__eta_estimate(j, j->progress, &d)) {
@@ -830,7 +1160,7 @@ static void fold_end(struct jw_job *j, struct change *c, struct jw_jobs *jobs, e
 	e->ended_ms = now->real_ms;
 	e->fp_hash = jw_jobs__fingerprint(type, raw, rawlen);
 	e->fp_len = rawlen;
-	replace_text(jobs, &j->message, &c->message);
+	slot_put(jobs, &j->message, &j->message_cap, &c->message);
 	if(k == K_COMPLETE) {
 		if(num_member(ev, "duration_s", &d) && d >= 0) {
 			e->duration_s = d;
@@ -868,7 +1198,7 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 			fold_started(j, c, jobs, ev, now);
 			break;
 		case K_PROGRESS:
-			fold_progress(j, c, jobs, ev, now);
+			fold_progress(j, c, jobs, now);
 			break;
 		case K_COMPLETE:
 		case K_FAILED:
@@ -895,7 +1225,7 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
 	} else {
 		j->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(j);
-		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+		jw_jobs__stall_arm(jobs, j);
 	}
 }
 
@@ -933,6 +1263,31 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 	return 0;
 }
 
+/* The verdict for a progress event c whose overall figure is below j's.
+ * Out of line: its buffers would otherwise weigh on every event's frame. */
+static __attribute__((noinline)) void backwards(
+        const struct jw_job *j, const struct change *c, struct jw_verdict *v)
+{
+	char got[32], have[32], cur[32], tot[32];
+	double d = 0;
+
+	jw_jobs__fmt_num(have, sizeof(have), j->progress);
+	if(!c->from_current) {
+		(void)num_of(c->pf.progress, &d);
+		jw_jobs__fmt_num(got, sizeof(got), d);
+		verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/progress",
+		        "/progress: %s is below the job's progress %s", got, have);
+	} else {
+		(void)num_of(c->pf.current, &d);
+		jw_jobs__fmt_num(cur, sizeof(cur), d);
+		(void)num_of(c->pf.total, &d);
+		jw_jobs__fmt_num(tot, sizeof(tot), d);
+		jw_jobs__fmt_num(got, sizeof(got), c->overall);
+		verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/current",
+		        "/current: %s of %s (%s%%) is below the job's progress %s", cur, tot, got, have);
+	}
+}
+
 int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
         const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
         struct jw_apply_result *res, struct jw_verdict *v)
@@ -963,8 +1318,7 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 	struct jw_job *j, *nj = NULL;
 	enum kind k;
 	size_t slen, jlen;
-	double p;
-	bool from_current;
+	uint64_t h;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -975,16 +1329,18 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		verdict(v, JW_REASON_INTERNAL, "", "invalid arguments");
 		return 0;
 	}
-	slen = strlen(session);
-	jlen = strlen(job);
-	if(!jw_jobs__id_valid(session, slen) || !jw_jobs__id_valid(job, jlen)) {
+	slen = id_len(session);
+	jlen = id_len(job);
+	if(slen == 0 || jlen == 0) {
 		verdict(v, JW_REASON_INVALID_TOPIC, "", "invalid session or job id");
 		return 0;
 	}
 	if(!raw)
 		raw = "";
-	j = jw_jobs_find(jobs, session, job);
-	if(strcmp(type, "control") == 0)
+	h = key_hash(jobs->seed, session, slen, job, jlen);
+	j = find_key(jobs, h, session, slen, job, jlen);
+	k = kind_of(type);
+	if(k == K_OTHER && strcmp(type, "control") == 0)
 		return apply_control(jobs, j, job, event, now, res, v);
 
 	if(j && j->end) {
@@ -998,35 +1354,20 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		        jw_job_status_name((enum jw_job_status)j->status));
 		return 0;
 	}
-	k = kind_of(type);
-	if(k == K_PROGRESS && j && (j->flags & JW_JF_PROGRESS) &&
-	        overall_of(event, &p, &from_current) && p < j->progress - PROGRESS_SLACK) {
-		char got[32], have[32], cur[32], tot[32];
-		double d = 0;
-
-		jw_jobs__fmt_num(have, sizeof(have), j->progress);
-		if(!from_current) {
-			(void)num_member(event, "progress", &d);
-			jw_jobs__fmt_num(got, sizeof(got), d);
-			verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/progress",
-			        "/progress: %s is below the job's progress %s", got, have);
-		} else {
-			(void)num_member(event, "current", &d);
-			jw_jobs__fmt_num(cur, sizeof(cur), d);
-			(void)num_member(event, "total", &d);
-			jw_jobs__fmt_num(tot, sizeof(tot), d);
-			jw_jobs__fmt_num(got, sizeof(got), p);
-			verdict(v, JW_REASON_PROGRESS_BACKWARDS, "/current",
-			        "/current: %s of %s (%s%%) is below the job's progress %s", cur, tot, got,
-			        have);
-		}
+	if(k == K_PROGRESS) {
+		pfields_scan(event, &c.pf);
+		c.sampled = overall_of(&c.pf, &c.overall, &c.from_current);
+	}
+	if(k == K_PROGRESS && j && (j->flags & JW_JF_PROGRESS) && c.sampled &&
+	        c.overall < j->progress - PROGRESS_SLACK) {
+		backwards(j, &c, v);
 		return 0;
 	}
 	if(!j && jobs->count >= jobs->cfg.max_jobs && jobs->heaps[JW_HEAP_ENDED].n == 0) {
 		verdict(v, JW_REASON_TOO_MANY_JOBS, "", "job table full: %zu unfinished jobs", jobs->count);
 		return 0;
 	}
-	if(prepare(jobs, &c, k, event) != 0)
+	if(prepare(jobs, j, &c, k, event) != 0)
 		goto out;
 	if(!j) {
 		nj = jw_jobs__job_new(jobs, session, slen, job, jlen);

@@ -122,6 +122,14 @@ bool jw_job_finished(const struct jw_job *j);
 char *jw_job_state_json(const struct jw_job *j, size_t *len);
 
 /*
+ * The same text in a buffer the table owns and reuses: valid until the
+ * next call for this table or jw_jobs_free, no allocation once it has
+ * grown to fit. NULL when out of memory. For the broker's state publish,
+ * which copies it into the message.
+ */
+const char *jw_jobs_state_render(struct jw_jobs *jobs, const struct jw_job *j, size_t *len);
+
+/*
  * State publishing policy, at most state_max_rate per second per job,
  * latest wins, nothing held longer than one interval.
  *

@@ -12,7 +12,7 @@ static int64_t key_of(const struct jw_job *j, enum jw_jobs__heap_id id)
 {
 	switch(id) {
 		case JW_HEAP_STALL:
-			return j->deadline_mono;
+			return j->stall_key;
 		case JW_HEAP_DUE:
 			return j->due_mono;
 		case JW_HEAP_ENDED:

@@ -16,6 +16,14 @@
 
 struct json_object;
 
+/*
+ * Everything declared here is internal to the library: hidden, so that in
+ * the plugin (a shared object built with -fPIC) the calls between these
+ * files go straight to the function instead of through the PLT, and the
+ * compiler may inline them, as it cannot an interposable symbol.
+ */
+#pragma GCC visibility push(hidden)
+
 /* The three timers, each an indexed min-heap over a job field. */
 enum jw_jobs__heap_id {
 	JW_HEAP_STALL = 0, /* unfinished jobs by deadline_mono */
@@ -93,7 +101,11 @@ struct jw_job {
 	double items_added, items_failed;
 	int64_t first_seen_ms, started_ms, updated_ms, heartbeat_ms, cancel_ms;
 	uint64_t seq;
-	int64_t deadline_mono;  /* last worker activity + 3 x interval */
+	int64_t deadline_mono; /* last worker activity + 3 x interval */
+	/* The stall heap's key: at most deadline_mono. Each event moves the
+	 * deadline later; the heap entry is only re-sifted when the stale key
+	 * reaches the top (jw_jobs_pop_stalled), not on every event. */
+	int64_t stall_key;
 	int64_t due_mono;       /* while held: when the update goes out */
 	int64_t published_mono; /* last state publish */
 	/* ETA estimator (jobs_eta.c): the sample the next rate is measured
@@ -101,9 +113,13 @@ struct jw_job {
 	double est_progress, est_rate, est_weight;
 	int64_t est_mono;
 	uint32_t heap_pos[JW_HEAP__COUNT]; /* index + 1 in each heap, 0: absent */
-	uint16_t flags;                    /* JW_JF_* */
-	uint8_t status;                    /* enum jw_job_status */
+	/* Bytes allocated for step and message (0: strlen + 1): a new text
+	 * that fits is written over the old one, no allocation per event. */
+	uint32_t step_cap, message_cap;
+	uint16_t flags; /* JW_JF_* */
+	uint8_t status; /* enum jw_job_status */
 	uint8_t session_len;
+	uint8_t job_len;
 	char ids[]; /* session '\0' job '\0' */
 };
 
@@ -118,7 +134,13 @@ struct jw_jobs {
 	size_t by_status[JW_JOB__STATUS_COUNT];
 	uint64_t stalled;
 	uint64_t evicted;
-	size_t mem;      /* bytes allocated through jw_jobs__alloc */
+	size_t mem; /* bytes allocated through jw_jobs__alloc */
+	/* jw_jobs_state_render's output, reused from state to state, and
+	 * the formatted seconds its timestamps mostly share: [0] recent
+	 * times, [1] the jobs' first times. */
+	char *render;
+	size_t render_cap;
+	struct jw_ts_cache ts_cache[2];
 	long fail_after; /* test hook: allocations before one fails, -1 off */
 };
 
@@ -137,6 +159,12 @@ char *jw_jobs__text_of(struct jw_jobs *jobs, struct json_object *o);
 struct jw_jnode;
 char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n);
 void jw_jobs__text_free(struct jw_jobs *jobs, char *s);
+/* The same for a text allocated with cap bytes (0: strlen + 1). */
+void jw_jobs__text_free_cap(struct jw_jobs *jobs, char *s, uint32_t cap);
+/* Puts the job in the stall heap at its deadline_mono, or moves it there
+ * when the deadline is earlier than its key; a later deadline waits until
+ * the key comes up in jw_jobs_pop_stalled. */
+void jw_jobs__stall_arm(struct jw_jobs *jobs, struct jw_job *j);
 
 /* A new job for the key (not inserted); NULL when out of memory. */
 struct jw_job *jw_jobs__job_new(
@@ -222,5 +250,7 @@ int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms);
 
 /* Latest year a timestamp may have: state timestamps keep 4 digits. */
 #define JW_TS_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ---- buffer ---- */
@@ -81,15 +82,30 @@ void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
 	jw_jobs__buf_str(b, t);
 }
 
-/* Decimal digits of v, right-aligned in t[0..24); returns where they start. */
+/* Decimal digits of v, right-aligned in t[0..24); returns where they
+ * start. Two digits per division: seq, counters and totals are in every
+ * state. */
 static size_t u64_digits(char t[24], uint64_t v)
 {
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+	                               "25262728293031323334353637383940414243444546474849"
+	                               "50515253545556575859606162636465666768697071727374"
+	                               "75767778798081828384858687888990919293949596979899";
 	size_t i = 24;
 
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while(v);
+	while(v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+
+		v /= 100;
+		i -= 2;
+		memcpy(t + i, pairs + 2 * d, 2);
+	}
+	if(v >= 10) {
+		i -= 2;
+		memcpy(t + i, pairs + 2 * v, 2);
+	} else {
+		t[--i] = (char)('0' + v);
+	}
 	return i;
 }
 
@@ -189,12 +205,17 @@ static int fmt_num_fast(char *buf, size_t buflen, double v)
 		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 		1e13, 1e14, 1e15
 	};
+	/* 2^52: adding it to 0 <= t < 2^52 leaves no bits below the units,
+	 * so the sum is t rounded as the current mode rounds, exactly what
+	 * nearbyint(t) returns, and taking it away again is exact. */
+	const double round_add = 4503599627370496.0;
 	bool neg = v < 0;
 	double a = neg ? -v : v;
 
-	if(a >= 1e15)
+	if(!(a < 1e15))
 		return -1;
-	if(a == floor(a))
+	/* Below 1e15 the conversion truncates exactly: floor(a) == a. */
+	if((double)(uint64_t)a == a)
 		return put_decimal(buf, buflen, neg, (uint64_t)a, 0);
 	if(a < 1e-4)
 		return -1;
@@ -203,7 +224,7 @@ static int fmt_num_fast(char *buf, size_t buflen, double v)
 
 		if(t >= 1e15)
 			break;
-		m = nearbyint(t);
+		m = (t + round_add) - round_add;
 		if(m >= 1 && m / p10[d] == a)
 			return put_decimal(buf, buflen, neg, (uint64_t)m, d);
 	}
@@ -381,12 +402,6 @@ void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v)
 	jw_jobs__buf_str(b, v ? "true" : "false");
 }
 
-static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
-{
-	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_ts(b, ms);
-}
-
 
 /* The members the state and the record share, from name to items_failed,
  * written the same way in both. */
@@ -416,62 +431,329 @@ void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
 		jw_jobs__add_num(b, "items_failed", j->items_failed);
 }
 
-/* "key":"id" for an id, which never needs escaping ([A-Za-z0-9._-]). */
-static void add_id(struct jw_jobs__buf *b, const char *key, const char *id)
+/*
+ * The state is written straight into a buffer sized beforehand: keys are
+ * literals of known length and nothing checks for room per member. The
+ * bound is STATE_FIXED_MAX for everything but the stored texts (keys,
+ * ids of at most 128 bytes, at most 11 numbers of at most 40 bytes and 6
+ * timestamps of 26) plus the texts' lengths.
+ */
+#define STATE_FIXED_MAX 2048
+
+/* Appends a literal. */
+#define PUT_LIT(w, s) ((w) = put_mem((w), (s), sizeof(s) - 1))
+/* ,"key": (no comma right after '{'), the same as jw_jobs__buf_key. */
+#define PUT_KEY(w, k)                                                                              \
+	do {                                                                                           \
+		if((w)[-1] != '{')                                                                         \
+			*(w)++ = ',';                                                                          \
+		PUT_LIT(w, "\"" k "\":");                                                                  \
+	} while(0)
+
+static inline char *put_mem(char *w, const char *s, size_t n)
 {
-	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_str(b, id);
-	jw_jobs__buf_add(b, "\"", 1);
+	memcpy(w, s, n);
+	return w + n;
+}
+
+/* The digits of v written at w (room for 20), as u64_digits makes them,
+ * without a copy of variable length: the count first, then the digits
+ * from the last. */
+static char *put_u64(char *w, uint64_t v)
+{
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+	                               "25262728293031323334353637383940414243444546474849"
+	                               "50515253545556575859606162636465666768697071727374"
+	                               "75767778798081828384858687888990919293949596979899";
+	size_t n = 1;
+	char *e;
+
+	for(uint64_t p = 10; n < 20 && v >= p; p *= 10)
+		n++;
+	e = w + n;
+	while(v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+
+		v /= 100;
+		e -= 2;
+		memcpy(e, pairs + 2 * d, 2);
+	}
+	if(v >= 10)
+		memcpy(e - 2, pairs + 2 * v, 2);
+	else
+		e[-1] = (char)('0' + v);
+	return w + n;
+}
+
+/* jw_jobs__buf_num's text: integers without the general formatter. */
+static char *put_num(char *w, double v)
+{
+	double a = v < 0 ? -v : v;
+
+	if(v == 0) {
+		/* -0 too, as jw_jobs__fmt_num writes it. */
+		*w++ = '0';
+		return w;
+	}
+	/* Below 1e15 the conversion truncates exactly: an integer when it
+	 * converts back unchanged (no floor() call). NaN fails the test. */
+	if(a < 1e15 && (double)(uint64_t)a == a) {
+		if(v < 0)
+			*w++ = '-';
+		return put_u64(w, (uint64_t)a);
+	}
+	jw_jobs__fmt_num(w, 40, v);
+	return w + strlen(w);
+}
+
+/* "key":"ts" as add_ts writes it; *ok false when real_ms is out of range.
+ * Through the table's cache when there is one: consecutive states mostly
+ * carry times of the same second. */
+static char *put_ts(char *w, int64_t real_ms, struct jw_ts_cache *tc, bool *ok)
+{
+	int n;
+
+	*w++ = '"';
+	if(real_ms < 0 || real_ms > JW_TS_MAX_MS)
+		n = -1;
+	else if(tc)
+		n = jw_event_ts_format(tc, w, 40, real_ms / 1000, (long)(real_ms % 1000) * 1000000L);
+	else
+		n = jw_jobs__format_ts(w, 40, real_ms);
+	if(n < 0) {
+		*ok = false;
+		return w;
+	}
+	w += n;
+	*w++ = '"';
+	return w;
+}
+
+static char *put_text(char *w, const char *text, size_t len)
+{
+	return put_mem(w, text, len);
+}
+
+/* Lengths of the stored texts the state shows (0: absent). */
+struct state_lens {
+	size_t name, worker, steps, step, message;
+	size_t result, error, code, details;
+	size_t reason, item, actions;
+};
+
+static size_t tlen(const char *t)
+{
+	return t ? strlen(t) : 0;
+}
+
+static size_t state_bound(const struct jw_job *j, struct state_lens *l)
+{
+	const struct jw_job_end *e = j->end;
+	const struct jw_job_review *r = j->review;
+
+	memset(l, 0, sizeof(*l));
+	l->name = tlen(j->name);
+	l->worker = tlen(j->worker);
+	l->steps = tlen(j->steps);
+	l->step = tlen(j->step);
+	l->message = tlen(j->message);
+	if(e) {
+		l->result = tlen(e->result);
+		l->error = tlen(e->error);
+		l->code = tlen(e->code);
+		l->details = tlen(e->details);
+	}
+	if(r) {
+		l->reason = tlen(r->reason);
+		l->item = tlen(r->item);
+		l->actions = tlen(r->actions);
+	}
+	return STATE_FIXED_MAX + l->name + l->worker + l->steps + l->step + l->message + l->result +
+	       l->error + l->code + l->details + l->reason + l->item + l->actions;
+}
+
+#define PUT_TEXT(w, k, text, len)                                                                  \
+	do {                                                                                           \
+		if(text) {                                                                                 \
+			PUT_KEY(w, k);                                                                         \
+			(w) = put_text((w), (text), (len));                                                    \
+		}                                                                                          \
+	} while(0)
+
+/* Writes j's state into out (room for state_bound bytes) and a NUL; its
+ * length, or -1 when a timestamp is out of range. tc: NULL, or two caches
+ * (recent times, first times). */
+static ptrdiff_t render_state(
+        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_ts_cache *tc)
+{
+	const struct jw_job_end *e = j->end;
+	const struct jw_job_review *r = j->review;
+	unsigned f = j->flags;
+	const char *status = jw_job_status_name((enum jw_job_status)j->status);
+	char *w = out, *upd;
+	size_t upd_len;
+	bool ok = true;
+
+	PUT_LIT(w, "{\"type\":\"state\",\"session_id\":\"");
+	w = put_mem(w, j->ids, j->session_len);
+	PUT_LIT(w, "\",\"job_id\":\"");
+	w = put_mem(w, j->ids + j->session_len + 1, j->job_len);
+	PUT_LIT(w, "\",\"status\":\"");
+	w = put_mem(w, status, strlen(status));
+	PUT_LIT(w, "\",\"seq\":");
+	w = put_u64(w, j->seq);
+	/* jw_jobs__add_progress's members, in its order. */
+	PUT_TEXT(w, "name", j->name, l->name);
+	PUT_TEXT(w, "worker", j->worker, l->worker);
+	PUT_TEXT(w, "steps", j->steps, l->steps);
+	PUT_KEY(w, "heartbeat_interval_s");
+	w = put_num(w, j->heartbeat_interval_s);
+	if(f & JW_JF_PROGRESS) {
+		PUT_KEY(w, "progress");
+		w = put_num(w, j->progress);
+	}
+	if(f & JW_JF_CURRENT) {
+		PUT_KEY(w, "current");
+		w = put_num(w, j->current);
+	}
+	if(f & JW_JF_TOTAL) {
+		PUT_KEY(w, "total");
+		w = put_num(w, j->total);
+	}
+	PUT_TEXT(w, "step", j->step, l->step);
+	PUT_TEXT(w, "message", j->message, l->message);
+	if(f & JW_JF_ETA) {
+		PUT_KEY(w, "eta_s");
+		w = put_num(w, j->eta_s);
+		PUT_KEY(w, "eta_estimated");
+		if(f & JW_JF_ETA_EST)
+			PUT_LIT(w, "true");
+		else
+			PUT_LIT(w, "false");
+	}
+	if(f & JW_JF_ADDED) {
+		PUT_KEY(w, "items_added");
+		w = put_num(w, j->items_added);
+	}
+	if(f & JW_JF_FAILED_ITEMS) {
+		PUT_KEY(w, "items_failed");
+		w = put_num(w, j->items_failed);
+	}
+	/* A job's first times are from long ago: a cache of their own, so
+	 * they do not evict the current second. */
+	PUT_KEY(w, "first_seen_at");
+	w = put_ts(w, j->first_seen_ms, tc ? tc + 1 : NULL, &ok);
+	if(f & JW_JF_STARTED) {
+		PUT_KEY(w, "started_at");
+		w = put_ts(w, j->started_ms, tc ? tc + 1 : NULL, &ok);
+	}
+	PUT_KEY(w, "updated_at");
+	upd = w;
+	w = put_ts(w, j->updated_ms, tc, &ok);
+	upd_len = (size_t)(w - upd);
+	PUT_KEY(w, "last_heartbeat_at");
+	if(ok && j->heartbeat_ms == j->updated_ms) {
+		/* Every worker event sets both: the same text again. */
+		memcpy(w, upd, upd_len);
+		w += upd_len;
+	} else {
+		w = put_ts(w, j->heartbeat_ms, tc, &ok);
+	}
+	if(e) {
+		PUT_KEY(w, "finished_at");
+		w = put_ts(w, e->finished_ms, tc, &ok);
+		if(e->flags & JW_EF_DURATION) {
+			PUT_KEY(w, "duration_s");
+			w = put_num(w, e->duration_s);
+		}
+		PUT_TEXT(w, "result", e->result, l->result);
+		PUT_TEXT(w, "error", e->error, l->error);
+		PUT_TEXT(w, "code", e->code, l->code);
+		if(e->flags & JW_EF_HAS_RETRYABLE) {
+			PUT_KEY(w, "retryable");
+			if(e->flags & JW_EF_RETRYABLE)
+				PUT_LIT(w, "true");
+			else
+				PUT_LIT(w, "false");
+		}
+		PUT_TEXT(w, "details", e->details, l->details);
+		if(e->flags & JW_EF_HAS_BROKER_GEN) {
+			PUT_KEY(w, "broker_generated");
+			if(e->flags & JW_EF_BROKER_GEN)
+				PUT_LIT(w, "true");
+			else
+				PUT_LIT(w, "false");
+		}
+	}
+	if(r) {
+		PUT_KEY(w, "validation");
+		*w++ = '{';
+		PUT_TEXT(w, "reason", r->reason, l->reason);
+		PUT_KEY(w, "confidence");
+		w = put_num(w, r->confidence);
+		if(r->has_threshold) {
+			PUT_KEY(w, "threshold");
+			w = put_num(w, r->threshold);
+		}
+		PUT_TEXT(w, "item", r->item, l->item);
+		PUT_TEXT(w, "actions", r->actions, l->actions);
+		*w++ = '}';
+	}
+	if(f & JW_JF_CANCEL) {
+		PUT_KEY(w, "cancel_requested");
+		PUT_LIT(w, "true");
+		PUT_KEY(w, "cancel_requested_at");
+		w = put_ts(w, j->cancel_ms, tc, &ok);
+	}
+	*w++ = '}';
+	*w = '\0';
+	if(!ok)
+		return -1;
+	return w - out;
 }
 
 char *jw_job_state_json(const struct jw_job *j, size_t *len)
 {
-	struct jw_jobs__buf b = {0};
-	const struct jw_job_end *e = j->end;
-	const struct jw_job_review *r = j->review;
-	unsigned f = j->flags;
+	struct state_lens l;
+	size_t bound = state_bound(j, &l);
+	char *out = malloc(bound);
+	ptrdiff_t n;
 
-	jw_jobs__buf_str(&b, "{\"type\":\"state\"");
-	add_id(&b, "session_id", jw_job_session(j));
-	add_id(&b, "job_id", jw_job_id(j));
-	add_id(&b, "status", jw_job_status_name((enum jw_job_status)j->status));
-	jw_jobs__buf_key(&b, "seq");
-	jw_jobs__buf_u64(&b, j->seq);
-	jw_jobs__add_progress(&b, j);
-	add_ts(&b, "first_seen_at", j->first_seen_ms);
-	if(f & JW_JF_STARTED)
-		add_ts(&b, "started_at", j->started_ms);
-	add_ts(&b, "updated_at", j->updated_ms);
-	add_ts(&b, "last_heartbeat_at", j->heartbeat_ms);
-	if(e) {
-		add_ts(&b, "finished_at", e->finished_ms);
-		if(e->flags & JW_EF_DURATION)
-			jw_jobs__add_num(&b, "duration_s", e->duration_s);
-		jw_jobs__add_text(&b, "result", e->result);
-		jw_jobs__add_text(&b, "error", e->error);
-		jw_jobs__add_text(&b, "code", e->code);
-		if(e->flags & JW_EF_HAS_RETRYABLE)
-			jw_jobs__add_bool(&b, "retryable", (e->flags & JW_EF_RETRYABLE) != 0);
-		jw_jobs__add_text(&b, "details", e->details);
-		if(e->flags & JW_EF_HAS_BROKER_GEN)
-			jw_jobs__add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
+	if(!out)
+		return NULL;
+	n = render_state(out, j, &l, NULL);
+	if(n < 0) {
+		free(out);
+		return NULL;
 	}
-	if(r) {
-		jw_jobs__buf_key(&b, "validation");
-		jw_jobs__buf_add(&b, "{", 1);
-		jw_jobs__add_text(&b, "reason", r->reason);
-		jw_jobs__add_num(&b, "confidence", r->confidence);
-		if(r->has_threshold)
-			jw_jobs__add_num(&b, "threshold", r->threshold);
-		jw_jobs__add_text(&b, "item", r->item);
-		jw_jobs__add_text(&b, "actions", r->actions);
-		jw_jobs__buf_add(&b, "}", 1);
+	if(len)
+		*len = (size_t)n;
+	return out;
+}
+
+const char *jw_jobs_state_render(struct jw_jobs *jobs, const struct jw_job *j, size_t *len)
+{
+	struct state_lens l;
+	size_t bound = state_bound(j, &l);
+	ptrdiff_t n;
+
+	if(bound > jobs->render_cap) {
+		size_t cap = jobs->render_cap ? jobs->render_cap : 4096;
+		char *p;
+
+		while(cap < bound)
+			cap *= 2;
+		/* Not through jw_jobs__alloc: scratch space, not job state. */
+		p = realloc(jobs->render, cap);
+		if(!p)
+			return NULL;
+		jobs->render = p;
+		jobs->render_cap = cap;
 	}
-	if(f & JW_JF_CANCEL) {
-		jw_jobs__add_bool(&b, "cancel_requested", true);
-		add_ts(&b, "cancel_requested_at", j->cancel_ms);
-	}
-	jw_jobs__buf_add(&b, "}", 1);
-	return jw_jobs__buf_finish(&b, len);
+	n = render_state(jobs->render, j, &l, jobs->ts_cache);
+	if(n < 0)
+		return NULL;
+	if(len)
+		*len = (size_t)n;
+	return jobs->render;
 }

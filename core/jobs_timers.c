@@ -54,14 +54,25 @@ struct jw_job *jw_jobs_pop_state_due(struct jw_jobs *jobs, const struct jw_clock
 
 struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *now)
 {
-	struct jw_job *j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_STALL]);
+	struct jw_job *j;
 
-	if(!j || j->deadline_mono > now->mono_ms)
-		return NULL;
-	/* Out of the heap until activity re-arms it: the caller fails it,
-	 * and a job is never reported twice for the same silence. */
-	jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
-	return j;
+	while((j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_STALL])) != NULL &&
+	        j->stall_key <= now->mono_ms) {
+		/* A key that events have since moved on: re-filed at the real
+		 * deadline, once per timeout at most. Every other job's deadline
+		 * is at least its key, so a top whose key is its deadline is the
+		 * earliest deadline of all. */
+		if(j->deadline_mono > j->stall_key) {
+			j->stall_key = j->deadline_mono;
+			jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+			continue;
+		}
+		/* Out of the heap until activity re-arms it: the caller fails
+		 * it, and a job is never reported twice for the same silence. */
+		jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
+		return j;
+	}
+	return NULL;
 }
 
 /* json_object_object_add takes v only on success; this always does. */

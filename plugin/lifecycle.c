@@ -56,26 +56,26 @@ static void publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw
 	char topic[512];
 	mosquitto_property *props = NULL;
 	size_t len = 0;
-	char *json, *payload;
+	const char *json;
+	char *payload;
 
 	jw_jobs_state_published(p->jobs, j, now);
 	if(jw_topic_format(topic, sizeof(topic), p->opt.prefix, jw_job_session(j), jw_job_id(j), "state") < 0){
 		return;
 	}
-	json = jw_job_state_json(j, &len);
+	/* Rendered into the table's reusable buffer, then copied once into
+	 * the payload the broker takes over. */
+	json = jw_jobs_state_render(p->jobs, j, &len);
 	if(!json || len > INT32_MAX){
-		free(json);
 		p->counters.state_failures++;
 		return;
 	}
 	payload = mosquitto_malloc(len + 1);
 	if(!payload){
-		free(json);
 		p->counters.state_failures++;
 		return;
 	}
 	memcpy(payload, json, len + 1);
-	free(json);
 	if(jw_job_finished(j) && p->opt.state_ttl > 0){
 		mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, p->opt.state_ttl);
 	}
