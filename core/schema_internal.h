@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -54,6 +55,21 @@ enum {
 	JW_HAS_MAX_PROPS = 1u << 18,
 };
 
+/* Which groups of keywords a node carries, derived once compilation is
+ * done (jw_schema__finish), so validation skips a whole absent group with
+ * one test. */
+enum {
+	JW_G_VALUE = 1u << 0,  /* const, enum */
+	JW_G_NUMBER = 1u << 1, /* minimum ... multipleOf */
+	JW_G_STRING = 1u << 2, /* minLength, maxLength, pattern, format */
+	JW_G_ARRAY = 1u << 3,  /* every array keyword */
+	JW_G_OBJECT = 1u << 4, /* every object keyword */
+	JW_G_APPLY = 1u << 5,  /* $ref, allOf, anyOf, oneOf, not, if */
+};
+
+/* Largest "properties" whose presence is tracked as a 64-bit mask. */
+#define JW_PROPS_MASK_MAX 64
+
 /* A JSON number without precision loss: is_int when the value is integral
  * and fits int64 (then i is exact), otherwise only d is meaningful. */
 struct jw_num {
@@ -79,6 +95,7 @@ struct jw_schema_node;
 struct jw_schema_prop {
 	char *name;
 	struct jw_schema_node *node;
+	size_t len; /* strlen(name), set by jw_schema__finish */
 };
 
 struct jw_schema_pprop {
@@ -90,6 +107,13 @@ struct jw_schema_dep {
 	char *name;      /* when this property is present ... */
 	char **required; /* ... these must be present too */
 	size_t n_required;
+	/* Set by jw_schema__finish: the names' lengths, and when every name
+	 * is a declared property of a node with a presence mask, the bit of
+	 * name and the bits of required (by_mask true). */
+	size_t name_len;
+	size_t *required_len;
+	bool by_mask;
+	uint64_t name_bit, required_mask;
 };
 
 /*
@@ -101,6 +125,10 @@ struct jw_schema_node {
 	bool is_bool;
 	bool bool_value;
 	uint32_t has;
+	uint32_t groups; /* JW_G_*, set by jw_schema__finish */
+	/* Only "type" and minimum, maximum, minLength, maxLength: checked
+	 * inline by the object walk (set by jw_schema__finish). */
+	bool leaf;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */
@@ -127,13 +155,26 @@ struct jw_schema_node {
 	size_t min_props, max_props;
 	struct jw_schema_prop *props; /* declared order */
 	size_t n_props;
-	struct jw_schema_prop **props_sorted; /* by name, for bsearch */
+	/* "properties" by name: open addressing, 1 + index into props, 0
+	 * for an empty slot; 1 << (32 - props_shift) slots, at least twice
+	 * n_props. The hash samples a few bytes of the name (or, when that
+	 * clusters, every byte: props_hash_full). */
+	uint32_t *props_hash;
+	uint32_t props_shift;
+	bool props_hash_full;
 	struct jw_schema_pprop *pattern_props;
 	size_t n_pattern_props;
 	struct jw_schema_node *additional;
 	struct jw_schema_node *property_names;
 	char **required;
 	size_t n_required;
+	size_t *required_len;
+	/* When every required name is a declared property and n_props is at
+	 * most JW_PROPS_MASK_MAX: their presence bits, in declared order of
+	 * "required" (required_bit) and together (required_mask). */
+	bool required_by_mask;
+	uint64_t *required_bit;
+	uint64_t required_mask;
 	struct jw_schema_dep *dep_required;
 	size_t n_dep_required;
 	struct jw_schema_prop *dep_schemas;
@@ -189,6 +230,88 @@ struct jw_sink {
 	size_t len;
 	bool full;
 };
+
+/*
+ * Derives what validation reads besides the keywords themselves (groups,
+ * name lengths, the "properties" hash, presence masks). Called once per
+ * node after $ref resolution. Returns 0 or -1 (no memory).
+ */
+int jw_schema__finish(struct jw_schema_node *n);
+/*
+ * The hash of a property name as the "properties" table uses it (the top
+ * bits pick the slot). The sampled form reads the length and three bytes,
+ * which separates the usual field names in a few instructions; full reads
+ * every byte, for the tables whose names the sampled form clusters.
+ */
+static inline uint32_t jw_schema__name_hash(const char *s, size_t len, bool full)
+{
+	uint32_t h = (uint32_t)len;
+
+	if (full) {
+		h ^= 2166136261u;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)s[i]) * 16777619u;
+	} else if (len > 0) {
+		h ^= (uint32_t)(unsigned char)s[0] << 8 ^
+		     (uint32_t)(unsigned char)s[len / 2] << 16 ^
+		     (uint32_t)(unsigned char)s[len - 1] << 24;
+	}
+	return h * 0x9E3779B1u;
+}
+
+/*
+ * Whether the len bytes at a and b are equal. Names are short: up to 16
+ * bytes they are compared as two overlapping loads, which stay within
+ * the len bytes (memcpy, so unaligned loads are fine).
+ */
+static inline bool jw_schema__bytes_eq(const char *a, const char *b, size_t len)
+{
+	if (len >= 8 && len <= 16) {
+		uint64_t a0, a1, b0, b1;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + len - 8, 8);
+		memcpy(&b1, b + len - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (len >= 4 && len < 8) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + len - 4, 4);
+		memcpy(&b1, b + len - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (len < 4) {
+		for (size_t i = 0; i < len; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	return memcmp(a, b, len) == 0;
+}
+
+/* The index into n->props of the property named s (len bytes), or -1.
+ * Inlined: it runs once per member of every validated object. */
+__attribute__((always_inline))
+static inline long jw_schema__prop_find(const struct jw_schema_node *n, const char *s,
+                                        size_t len)
+{
+	if (n->props_hash == NULL)
+		return -1;
+	uint32_t mask = UINT32_MAX >> n->props_shift;
+	uint32_t i = jw_schema__name_hash(s, len, n->props_hash_full) >> n->props_shift;
+
+	for (;;) {
+		uint32_t e = n->props_hash[i];
+		if (e == 0)
+			return -1;
+		const struct jw_schema_prop *p = &n->props[e - 1];
+		if (p->len == len && jw_schema__bytes_eq(p->name, s, len))
+			return (long)e - 1;
+		i = (i + 1) & mask;
+	}
+}
 
 void jw_schema__num_from_int(struct jw_num *n, int64_t i);
 void jw_schema__num_from_double(struct jw_num *n, double d);
