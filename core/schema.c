@@ -5,6 +5,7 @@
  * refused with an error naming it, the source and the schema location: a
  * schema must never silently mean less than it says.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1304,29 +1305,43 @@ static long props_table(struct jw_schema_node *n, bool full)
 	unsigned bits = 1;
 	long longest = 0;
 
+	/* Slots hold 32-bit lengths and indexes; a longer name could never
+	 * match an instance key anyway (their length is a uint32_t). */
+	for (size_t i = 0; i < n->n_props; i++)
+		if (n->props[i].len > UINT32_MAX)
+			return -1;
 	while (((size_t)1 << bits) < 2 * n->n_props) {
 		if (++bits > 30)
 			return -1;
 	}
-	uint32_t *tab = calloc((size_t)1 << bits, sizeof *tab);
+	struct jw_schema_slot *tab = calloc((size_t)1 << bits, sizeof *tab);
 	if (tab == NULL)
 		return -1;
-	uint32_t shift = 32 - bits, mask = UINT32_MAX >> shift;
+	uint32_t shift = 64 - bits;
+	uint64_t mask = UINT64_MAX >> shift;
 	for (size_t i = 0; i < n->n_props; i++) {
 		const struct jw_schema_prop *p = &n->props[i];
-		uint32_t slot = jw_schema__name_hash(p->name, p->len, full) >> shift;
+		uint64_t w0, w1;
+		jw_schema__name_words(p->name, p->len, &w0, &w1);
+		uint64_t slot = jw_schema__name_hash(p->name, p->len, w0, w1, full) >> shift;
 		long probe = 0;
-		while (tab[slot] != 0) {
+		while (tab[slot].name != NULL) {
 			slot = (slot + 1) & mask;
 			probe++;
 		}
-		tab[slot] = (uint32_t)i + 1;
+		tab[slot].w0 = w0;
+		tab[slot].w1 = w1;
+		tab[slot].name = p->name;
+		tab[slot].node = p->node;
+		tab[slot].len = (uint32_t)p->len;
+		tab[slot].idx = (uint32_t)i;
 		if (probe > longest)
 			longest = probe;
 	}
 	free(n->props_hash);
 	n->props_hash = tab;
 	n->props_shift = shift;
+	n->props_mask = mask;
 	n->props_hash_full = full;
 	return longest;
 }
@@ -1339,6 +1354,44 @@ static uint64_t prop_bit(const struct jw_schema_node *n, const char *name, size_
 		return 0;
 	long i = jw_schema__prop_find(n, name, len);
 	return i < 0 ? 0 : (uint64_t)1 << i;
+}
+
+/* Magnitude up to which every int64 converts to a double exactly. */
+#define EXACT_INT_MAX ((int64_t)1 << 53)
+
+/* Whether b's d is its exact value. */
+static bool exact_double(const struct jw_num *b)
+{
+	return !b->is_int || (b->i >= -EXACT_INT_MAX && b->i <= EXACT_INT_MAX);
+}
+
+/* The leaf_* forms of a leaf node's keywords (see struct jw_schema_node). */
+static void leaf_finish(struct jw_schema_node *n)
+{
+	static const unsigned type_bits[] = {
+		[JW_J_NULL] = JW_T_NULL,
+		[JW_J_BOOL] = JW_T_BOOLEAN,
+		[JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
+		[JW_J_DOUBLE] = JW_T_NUMBER,
+		[JW_J_STRING] = JW_T_STRING,
+		[JW_J_ARRAY] = JW_T_ARRAY,
+		[JW_J_OBJECT] = JW_T_OBJECT,
+	};
+	bool has_min = n->has & JW_HAS_MINIMUM, has_max = n->has & JW_HAS_MAXIMUM;
+
+	n->leaf_accept = 0;
+	for (unsigned t = 0; t < sizeof type_bits / sizeof type_bits[0]; t++)
+		if (!(n->has & JW_HAS_TYPE) || (n->types & type_bits[t]))
+			n->leaf_accept |= 1u << t;
+	n->leaf_int = (!has_min || n->minimum.is_int) && (!has_max || n->maximum.is_int);
+	n->leaf_imin = has_min && n->minimum.is_int ? n->minimum.i : INT64_MIN;
+	n->leaf_imax = has_max && n->maximum.is_int ? n->maximum.i : INT64_MAX;
+	n->leaf_double = (!has_min || exact_double(&n->minimum)) &&
+	                 (!has_max || exact_double(&n->maximum));
+	n->leaf_dmin = has_min ? n->minimum.d : -HUGE_VAL;
+	n->leaf_dmax = has_max ? n->maximum.d : HUGE_VAL;
+	n->leaf_lmin = (n->has & JW_HAS_MIN_LENGTH) ? n->min_length : 0;
+	n->leaf_lmax = (n->has & JW_HAS_MAX_LENGTH) ? n->max_length : SIZE_MAX;
 }
 
 int jw_schema__finish(struct jw_schema_node *n)
@@ -1369,6 +1422,13 @@ int jw_schema__finish(struct jw_schema_node *n)
 	n->leaf = (g & ~(uint32_t)(JW_G_NUMBER | JW_G_STRING)) == 0 &&
 	          (n->has & ~(uint32_t)(JW_HAS_TYPE | JW_HAS_MINIMUM | JW_HAS_MAXIMUM |
 	                                JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) == 0;
+	if (n->leaf)
+		leaf_finish(n);
+	n->required_only = g == JW_G_OBJECT && n->has == 0 && n->n_required > 0 &&
+	                   n->n_props == 0 && n->n_pattern_props == 0 && n->additional == NULL &&
+	                   n->property_names == NULL && n->n_dep_required == 0 &&
+	                   n->n_dep_schemas == 0;
+	n->apply_only = g == JW_G_APPLY && n->has == 0;
 
 	for (size_t i = 0; i < n->n_props; i++)
 		n->props[i].len = strlen(n->props[i].name);

@@ -103,6 +103,15 @@ struct jw_schema_pprop {
 	struct jw_schema_node *node;
 };
 
+/* One slot of a "properties" hash table; name is NULL when empty. */
+struct jw_schema_slot {
+	uint64_t w0, w1; /* jw_schema__name_words of the name */
+	const char *name; /* props[idx].name */
+	const struct jw_schema_node *node; /* props[idx].node */
+	uint32_t len;
+	uint32_t idx;
+};
+
 struct jw_schema_dep {
 	char *name;      /* when this property is present ... */
 	char **required; /* ... these must be present too */
@@ -127,8 +136,23 @@ struct jw_schema_node {
 	uint32_t has;
 	uint32_t groups; /* JW_G_*, set by jw_schema__finish */
 	/* Only "type" and minimum, maximum, minLength, maxLength: checked
-	 * inline by the object walk (set by jw_schema__finish). */
+	 * inline by the object walk (set by jw_schema__finish), from these
+	 * precomputed forms: leaf_accept has bit 1 << t for each JW_J_* type
+	 * t that passes "type" outright; the bounds as int64 (when leaf_int:
+	 * both absent or integers) and as doubles (when leaf_double: exact as
+	 * doubles), infinite when absent; the lengths, 0 and SIZE_MAX when
+	 * absent. */
 	bool leaf;
+	bool leaf_int, leaf_double;
+	uint32_t leaf_accept;
+	int64_t leaf_imin, leaf_imax;
+	double leaf_dmin, leaf_dmax;
+	size_t leaf_lmin, leaf_lmax;
+	/* Only "required" (no other keyword at all): checked by a short loop
+	 * instead of the whole object walk. */
+	bool required_only;
+	/* Only applicators ($ref, allOf, ..., if): nothing before them. */
+	bool apply_only;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */
@@ -155,12 +179,13 @@ struct jw_schema_node {
 	size_t min_props, max_props;
 	struct jw_schema_prop *props; /* declared order */
 	size_t n_props;
-	/* "properties" by name: open addressing, 1 + index into props, 0
-	 * for an empty slot; 1 << (32 - props_shift) slots, at least twice
-	 * n_props. The hash samples a few bytes of the name (or, when that
-	 * clusters, every byte: props_hash_full). */
-	uint32_t *props_hash;
+	/* "properties" by name, when n_props > 0: open addressing over
+	 * props_mask + 1 = 1 << (64 - props_shift) slots, at least twice
+	 * n_props. The hash reads the name's words (or, when that clusters,
+	 * every byte: props_hash_full). */
+	struct jw_schema_slot *props_hash;
 	uint32_t props_shift;
+	uint64_t props_mask;
 	bool props_hash_full;
 	struct jw_schema_pprop *pattern_props;
 	size_t n_pattern_props;
@@ -238,79 +263,84 @@ struct jw_sink {
  */
 int jw_schema__finish(struct jw_schema_node *n);
 /*
- * The hash of a property name as the "properties" table uses it (the top
- * bits pick the slot). The sampled form reads the length and three bytes,
- * which separates the usual field names in a few instructions; full reads
- * every byte, for the tables whose names the sampled form clusters.
+ * A property name as two words that, with its length, identify it when it
+ * is at most 16 bytes long: for 8 to 16 bytes its first and last eight
+ * bytes, for 4 to 7 its first and last four (overlapping loads that stay
+ * within the len bytes; memcpy, so unaligned is fine), below 4 the bytes
+ * at 0, len / 2 and len - 1, which are all of them.
  */
-static inline uint32_t jw_schema__name_hash(const char *s, size_t len, bool full)
+static inline void jw_schema__name_words(const char *s, size_t len, uint64_t *w0, uint64_t *w1)
 {
-	uint32_t h = (uint32_t)len;
-
-	if (full) {
-		h ^= 2166136261u;
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ (unsigned char)s[i]) * 16777619u;
+	if (len >= 8) {
+		memcpy(w0, s, 8);
+		memcpy(w1, s + len - 8, 8);
+	} else if (len >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		*w0 = a;
+		*w1 = b;
 	} else if (len > 0) {
-		h ^= (uint32_t)(unsigned char)s[0] << 8 ^
-		     (uint32_t)(unsigned char)s[len / 2] << 16 ^
-		     (uint32_t)(unsigned char)s[len - 1] << 24;
+		*w0 = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+		      (uint64_t)(unsigned char)s[len - 1] << 16;
+		*w1 = 0;
+	} else {
+		*w0 = 0;
+		*w1 = 0;
 	}
-	return h * 0x9E3779B1u;
 }
 
 /*
- * Whether the len bytes at a and b are equal. Names are short: up to 16
- * bytes they are compared as two overlapping loads, which stay within
- * the len bytes (memcpy, so unaligned loads are fine).
+ * The hash of a property name as the "properties" table uses it (the top
+ * bits pick the slot). Normally made of the name's words, which covers
+ * every byte of a name up to 16 bytes; full reads every byte, for the
+ * tables whose longer names the words cluster.
  */
-static inline bool jw_schema__bytes_eq(const char *a, const char *b, size_t len)
+static inline uint64_t jw_schema__name_hash(const char *s, size_t len, uint64_t w0, uint64_t w1,
+                                            bool full)
 {
-	if (len >= 8 && len <= 16) {
-		uint64_t a0, a1, b0, b1;
-		memcpy(&a0, a, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&a1, a + len - 8, 8);
-		memcpy(&b1, b + len - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	if (len >= 4 && len < 8) {
-		uint32_t a0, a1, b0, b1;
-		memcpy(&a0, a, 4);
-		memcpy(&b0, b, 4);
-		memcpy(&a1, a + len - 4, 4);
-		memcpy(&b1, b + len - 4, 4);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	if (len < 4) {
+	uint64_t h = (uint64_t)len;
+
+	if (full) {
+		h ^= 14695981039346656037u;
 		for (size_t i = 0; i < len; i++)
-			if (a[i] != b[i])
-				return false;
-		return true;
+			h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	} else {
+		/* Rotated, so that equal words do not cancel. */
+		h ^= w0 ^ (w1 << 31 | w1 >> 33);
 	}
-	return memcmp(a, b, len) == 0;
+	return h * 0x9E3779B97F4A7C15u;
 }
 
-/* The index into n->props of the property named s (len bytes), or -1.
- * Inlined: it runs once per member of every validated object. */
+/* The slot of the property of n named s (len bytes), or NULL. Inlined:
+ * it runs once per member of every validated object. */
 __attribute__((always_inline))
+static inline const struct jw_schema_slot *jw_schema__prop_slot(const struct jw_schema_node *n,
+                                                                const char *s, size_t len)
+{
+	uint64_t w0, w1;
+
+	if (n->n_props == 0)
+		return NULL;
+	jw_schema__name_words(s, len, &w0, &w1);
+	uint64_t i = jw_schema__name_hash(s, len, w0, w1, n->props_hash_full) >> n->props_shift;
+	for (;;) {
+		const struct jw_schema_slot *e = &n->props_hash[i];
+		if (e->name == NULL)
+			return NULL;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		    (len <= 16 || memcmp(e->name, s, len) == 0))
+			return e;
+		i = (i + 1) & n->props_mask;
+	}
+}
+
+/* The index into n->props of the property named s (len bytes), or -1. */
 static inline long jw_schema__prop_find(const struct jw_schema_node *n, const char *s,
                                         size_t len)
 {
-	if (n->props_hash == NULL)
-		return -1;
-	uint32_t mask = UINT32_MAX >> n->props_shift;
-	uint32_t i = jw_schema__name_hash(s, len, n->props_hash_full) >> n->props_shift;
-
-	for (;;) {
-		uint32_t e = n->props_hash[i];
-		if (e == 0)
-			return -1;
-		const struct jw_schema_prop *p = &n->props[e - 1];
-		if (p->len == len && jw_schema__bytes_eq(p->name, s, len))
-			return (long)e - 1;
-		i = (i + 1) & mask;
-	}
+	const struct jw_schema_slot *e = jw_schema__prop_slot(n, s, len);
+	return e != NULL ? (long)e->idx : -1;
 }
 
 void jw_schema__num_from_int(struct jw_num *n, int64_t i);

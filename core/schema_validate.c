@@ -245,6 +245,10 @@ static int fail_type(struct vctx *c, const struct jw_schema_node *n,
 	return fail_got(c, "type", v, "type %s", expect);
 }
 
+/* Keeps a keyword group's code out of validate(), whose frame every
+ * subschema call pays for. */
+#define OUT_OF_LINE __attribute__((noinline))
+
 /* Magnitude up to which every int64 converts to a double exactly. */
 #define EXACT_INT_MAX ((int64_t)1 << 53)
 
@@ -299,42 +303,31 @@ slow:;
  */
 static inline bool leaf_ok(const struct jw_schema_node *n, const struct jw_jnode *x)
 {
-	uint32_t has = n->has;
+	unsigned t = x->type;
 
-	if (x->type > JW_J_OBJECT)
+	if (t > JW_J_OBJECT || !(n->leaf_accept & (1u << t)))
 		return false;
-	if ((has & JW_HAS_TYPE) && !(n->types & type_bits[x->type]))
-		return false;
-	switch (x->type) {
+	switch (t) {
 	case JW_J_INT:
+		return n->leaf_int && x->u.i >= n->leaf_imin && x->u.i <= n->leaf_imax;
 	case JW_J_DOUBLE:
-		if (has & JW_HAS_MINIMUM) {
-			int r = cmp_bound(x, &n->minimum);
-			if (r == -1 || r == 2)
-				return false;
-		}
-		if (has & JW_HAS_MAXIMUM) {
-			int r = cmp_bound(x, &n->maximum);
-			if (r == 1 || r == 2)
-				return false;
-		}
-		return true;
-	case JW_J_STRING:
+		/* Exact comparisons; NaN fails both and goes the long way. */
+		return n->leaf_double && x->u.d >= n->leaf_dmin && x->u.d <= n->leaf_dmax;
+	case JW_J_STRING: {
 		/* Code points: exactly n when plain, otherwise at most n and at
 		 * least ceil(n / 4) (validate_string counts when these do not
 		 * settle it). */
-		if ((has & JW_HAS_MAX_LENGTH) && x->n > n->max_length)
+		if (x->n > n->leaf_lmax)
 			return false;
-		if (has & JW_HAS_MIN_LENGTH) {
-			size_t least = x->plain ? x->n : x->n / 4 + (x->n % 4 != 0);
-			return least >= n->min_length;
-		}
-		return true;
+		size_t least = x->plain ? x->n : x->n / 4 + (x->n % 4 != 0);
+		return least >= n->leaf_lmin;
+	}
 	default:
 		return true;
 	}
 }
 
+OUT_OF_LINE
 static int validate_number(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_jnode *v)
 {
@@ -379,6 +372,7 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 	return 1;
 }
 
+OUT_OF_LINE
 static int validate_string(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_jnode *x)
 {
@@ -506,6 +500,7 @@ static int find_duplicate(const struct jw_jnode *arr, size_t len, size_t *di,
 	return 0;
 }
 
+OUT_OF_LINE
 static int validate_array(struct vctx *c, const struct jw_schema_node *n,
                           const struct jw_jnode *v)
 {
@@ -586,9 +581,15 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 /* Whether object o has a member named name (len bytes). */
 static bool has_member(const struct jw_jnode *o, const char *name, size_t len)
 {
+	uint64_t w0, w1, k0, k1;
+
+	jw_schema__name_words(name, len, &w0, &w1);
 	for (uint32_t i = 0; i < o->n; i++) {
 		const struct jw_jnode *m = &o->u.kids[i];
-		if (m->keylen == len && jw_schema__bytes_eq(m->key, name, len))
+		if (m->keylen != len)
+			continue;
+		jw_schema__name_words(m->key, len, &k0, &k1);
+		if (k0 == w0 && k1 == w1 && (len <= 16 || memcmp(m->key, name, len) == 0))
 			return true;
 	}
 	return false;
@@ -692,12 +693,24 @@ static int validate_many_props(struct vctx *c, const struct jw_schema_node *n,
 	return r;
 }
 
+/* A node with "required" and nothing else (n->required_only). */
+OUT_OF_LINE
+static int validate_required(struct vctx *c, const struct jw_schema_node *n,
+                             const struct jw_jnode *o)
+{
+	for (size_t i = 0; i < n->n_required; i++)
+		if (!has_member(o, n->required[i], n->required_len[i]))
+			return fail_required(c, n->required[i]);
+	return 1;
+}
+
+OUT_OF_LINE
 static int validate_object(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_jnode *o)
 {
 	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
 	const struct jw_jnode *slot[JW_PROPS_MASK_MAX];
-	uint64_t present = 0;
+	uint64_t present = 0, pending = 0;
 	size_t declared = 0;
 	int r;
 
@@ -714,21 +727,26 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 	 * One pass over the members finds each one's declared property (a
 	 * hash lookup) and records which are present as a bit mask, which
 	 * then also answers "required" and "dependentRequired" for names
-	 * that are declared properties. The lookup has no side effects, so
-	 * doing it before "required" leaves the reported error unchanged.
+	 * that are declared properties. A member whose subschema is a leaf
+	 * that it certainly satisfies (leaf_ok) is settled there; the others
+	 * are left pending for validate(). Neither step reports anything, so
+	 * doing them before "required" leaves the reported error unchanged.
 	 */
 	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX) {
 		for (uint32_t m = 0; m < o->n; m++) {
 			const struct jw_jnode *kid = &o->u.kids[m];
-			long idx = jw_schema__prop_find(n, kid->key, kid->keylen);
-			if (idx < 0)
+			const struct jw_schema_slot *e = jw_schema__prop_slot(n, kid->key, kid->keylen);
+			if (e == NULL)
 				continue;
 			declared++;
-			uint64_t bit = (uint64_t)1 << idx;
-			if (!(present & bit)) {
-				present |= bit;
-				slot[idx] = kid;
-			}
+			uint64_t bit = (uint64_t)1 << e->idx;
+			if (present & bit)
+				continue;
+			present |= bit;
+			if (e->node->leaf && leaf_ok(e->node, kid))
+				continue;
+			pending |= bit;
+			slot[e->idx] = kid;
 		}
 	}
 	if (n->n_required > 0) {
@@ -750,11 +768,10 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			return r;
 	} else {
 		/* Declared order, lowest bit first: the first error reported is
-		 * that of the first declared property that fails. */
-		for (uint64_t left = present; left != 0; left &= left - 1) {
+		 * that of the first declared property that fails (the settled
+		 * ones cannot fail). */
+		for (uint64_t left = pending; left != 0; left &= left - 1) {
 			unsigned idx = (unsigned)__builtin_ctzll(left);
-			if (n->props[idx].node->leaf && leaf_ok(n->props[idx].node, slot[idx]))
-				continue;
 			push_key(c, n->props[idx].name);
 			r = validate(c, n->props[idx].node, slot[idx]);
 			pop(c);
@@ -922,6 +939,7 @@ static int validate_one_of(struct vctx *c, const struct jw_schema_node *n,
 }
 
 /* const and enum: JSON equality on the general value form. */
+OUT_OF_LINE
 static int validate_value(struct vctx *c, const struct jw_schema_node *n,
                           const struct jw_jnode *x)
 {
@@ -959,7 +977,24 @@ static int validate_value(struct vctx *c, const struct jw_schema_node *n,
 	return 1;
 }
 
+/* validate() for a subschema of the same instance; a node that asserts
+ * only "required" (as in if/then's usual {"required": [...]}) or only
+ * applicators ({"not": ...}) skips validate()'s frame. */
+static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
+                          const struct jw_jnode *v);
+
+static inline int validate_same(struct vctx *c, const struct jw_schema_node *n,
+                                const struct jw_jnode *v)
+{
+	if (n->required_only && v->type == JW_J_OBJECT)
+		return validate_required(c, n, v);
+	if (n->apply_only)
+		return validate_apply(c, n, v);
+	return validate(c, n, v);
+}
+
 /* $ref, allOf, anyOf, oneOf, not and if/then/else, in that order. */
+OUT_OF_LINE
 static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
                           const struct jw_jnode *v)
 {
@@ -968,7 +1003,7 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 	if (n->ref != NULL && (r = validate(c, n->ref, v)) != 1)
 		return r;
 	for (size_t i = 0; i < n->n_all_of; i++) {
-		r = validate(c, n->all_of[i], v);
+		r = validate_same(c, n->all_of[i], v);
 		if (r != 1)
 			return r;
 	}
@@ -979,22 +1014,22 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 	if (n->not_schema != NULL) {
 		bool want = c->want;
 		c->want = false;
-		r = validate(c, n->not_schema, v);
+		r = validate_same(c, n->not_schema, v);
 		c->want = want;
 		if (r < 0)
 			return r;
 		if (r == 1)
-			return fail_got(c, "not", v, "not: value matches the excluded schema");
+			return want ? fail_got(c, "not", v, "not: value matches the excluded schema") : 0;
 	}
 	if (n->if_schema != NULL) {
 		bool want = c->want;
 		c->want = false;
-		r = validate(c, n->if_schema, v);
+		r = validate_same(c, n->if_schema, v);
 		c->want = want;
 		if (r < 0)
 			return r;
 		const struct jw_schema_node *branch = r ? n->then_schema : n->else_schema;
-		if (branch != NULL && (r = validate(c, branch, v)) != 1)
+		if (branch != NULL && (r = validate_same(c, branch, v)) != 1)
 			return r;
 	}
 	return 1;
@@ -1037,8 +1072,11 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 			return r;
 		break;
 	case JW_J_OBJECT:
-		if ((g & JW_G_OBJECT) && (r = validate_object(c, n, v)) != 1)
-			return r;
+		if (g & JW_G_OBJECT) {
+			r = n->required_only ? validate_required(c, n, v) : validate_object(c, n, v);
+			if (r != 1)
+				return r;
+		}
 		break;
 	default:
 		break;
