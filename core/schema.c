@@ -1261,10 +1261,10 @@ static void node_free(struct jw_schema_node *n)
 	for (size_t i = 0; i < n->n_required; i++)
 		free(n->required[i]);
 	free(n->required);
-	free(n->required_len);
+	free(n->required_key);
 	free(n->required_bit);
 	for (size_t i = 0; i < n->n_dep_required; i++) {
-		free(n->dep_required[i].required_len);
+		free(n->dep_required[i].required_key);
 		for (size_t j = 0; j < n->dep_required[i].n_required; j++)
 			free(n->dep_required[i].required[j]);
 		free(n->dep_required[i].required);
@@ -1295,8 +1295,8 @@ void jw_schema_free(struct jw_schema *s)
 
 /* ---- what validation derives from the compiled keywords ---- */
 
-/* Longest probe (slots past the home slot) accepted from the sampled
- * hash before the table is rebuilt hashing every byte of the names. */
+/* Longest probe (slots past the home slot) accepted from the word hash
+ * before the table is rebuilt hashing every byte of the names. */
 #define PROBE_MAX 3
 
 /* Fills n->props_hash; returns the longest probe, or -1 (no memory). */
@@ -1394,6 +1394,14 @@ static void leaf_finish(struct jw_schema_node *n)
 	n->leaf_lmax = (n->has & JW_HAS_MAX_LENGTH) ? n->max_length : SIZE_MAX;
 }
 
+/* k for the NUL-terminated name s (which k points into). */
+static void name_key(struct jw_schema_name *k, const char *s)
+{
+	k->s = s;
+	k->len = strlen(s);
+	jw_schema__name_words(s, k->len, &k->w0, &k->w1);
+}
+
 int jw_schema__finish(struct jw_schema_node *n)
 {
 	uint32_t g = 0;
@@ -1443,15 +1451,15 @@ int jw_schema__finish(struct jw_schema_node *n)
 	}
 
 	if (n->n_required > 0) {
-		n->required_len = calloc(n->n_required, sizeof *n->required_len);
+		n->required_key = calloc(n->n_required, sizeof *n->required_key);
 		n->required_bit = calloc(n->n_required, sizeof *n->required_bit);
-		if (n->required_len == NULL || n->required_bit == NULL)
+		if (n->required_key == NULL || n->required_bit == NULL)
 			return -1;
 		n->required_by_mask = true;
 		n->required_mask = 0;
 		for (size_t i = 0; i < n->n_required; i++) {
-			n->required_len[i] = strlen(n->required[i]);
-			n->required_bit[i] = prop_bit(n, n->required[i], n->required_len[i]);
+			name_key(&n->required_key[i], n->required[i]);
+			n->required_bit[i] = prop_bit(n, n->required[i], n->required_key[i].len);
 			if (n->required_bit[i] == 0)
 				n->required_by_mask = false;
 			n->required_mask |= n->required_bit[i];
@@ -1460,16 +1468,16 @@ int jw_schema__finish(struct jw_schema_node *n)
 
 	for (size_t i = 0; i < n->n_dep_required; i++) {
 		struct jw_schema_dep *d = &n->dep_required[i];
-		d->name_len = strlen(d->name);
-		d->name_bit = prop_bit(n, d->name, d->name_len);
+		name_key(&d->name_key, d->name);
+		d->name_bit = prop_bit(n, d->name, d->name_key.len);
 		d->by_mask = d->name_bit != 0;
 		d->required_mask = 0;
-		d->required_len = calloc(d->n_required + 1, sizeof *d->required_len);
-		if (d->required_len == NULL)
+		d->required_key = calloc(d->n_required + 1, sizeof *d->required_key);
+		if (d->required_key == NULL)
 			return -1;
 		for (size_t j = 0; j < d->n_required; j++) {
-			d->required_len[j] = strlen(d->required[j]);
-			uint64_t bit = prop_bit(n, d->required[j], d->required_len[j]);
+			name_key(&d->required_key[j], d->required[j]);
+			uint64_t bit = prop_bit(n, d->required[j], d->required_key[j].len);
 			if (bit == 0)
 				d->by_mask = false;
 			d->required_mask |= bit;

@@ -1,7 +1,8 @@
 /*
  * Internal model shared by the schema compiler (schema.c), the validator
  * (schema_validate.c) and their helpers (schema_value.c, schema_format.c).
- * Not installed and not part of the public API: only core/schema*.c include it.
+ * Not installed and not part of the public API: only core/schema*.c (the
+ * schema set borrows the name hashing) and the schema unit tests include it.
  */
 #ifndef JW_SCHEMA_INTERNAL_H
 #define JW_SCHEMA_INTERNAL_H
@@ -103,6 +104,14 @@ struct jw_schema_pprop {
 	struct jw_schema_node *node;
 };
 
+/* A name that validation compares against member keys: its length and
+ * jw_schema__name_words, computed once when compiling. */
+struct jw_schema_name {
+	const char *s;
+	size_t len;
+	uint64_t w0, w1;
+};
+
 /* One slot of a "properties" hash table; name is NULL when empty. */
 struct jw_schema_slot {
 	uint64_t w0, w1; /* jw_schema__name_words of the name */
@@ -116,11 +125,11 @@ struct jw_schema_dep {
 	char *name;      /* when this property is present ... */
 	char **required; /* ... these must be present too */
 	size_t n_required;
-	/* Set by jw_schema__finish: the names' lengths, and when every name
+	/* Set by jw_schema__finish: the names as keys, and when every name
 	 * is a declared property of a node with a presence mask, the bit of
 	 * name and the bits of required (by_mask true). */
-	size_t name_len;
-	size_t *required_len;
+	struct jw_schema_name name_key;
+	struct jw_schema_name *required_key;
 	bool by_mask;
 	uint64_t name_bit, required_mask;
 };
@@ -193,7 +202,7 @@ struct jw_schema_node {
 	struct jw_schema_node *property_names;
 	char **required;
 	size_t n_required;
-	size_t *required_len;
+	struct jw_schema_name *required_key; /* set by jw_schema__finish */
 	/* When every required name is a declared property and n_props is at
 	 * most JW_PROPS_MASK_MAX: their presence bits, in declared order of
 	 * "required" (required_bit) and together (required_mask). */

@@ -1,14 +1,16 @@
 /*
- * Validation of json-c instances against a compiled schema (schema.c). It
- * runs on the broker thread for every event, so the success path does no
- * formatting and almost no allocation (one PCRE2 match data block per call
- * when a regex is used), and it reads the compiled schema only, so many
- * threads may validate against one schema at once.
+ * Validation of instances (arena trees; json-c values are converted)
+ * against a compiled schema (schema.c). It runs on the broker thread for
+ * every event, so the success path does no formatting and almost no
+ * allocation (one PCRE2 match data block per call when a regex is used,
+ * one slot array for an object schema with more than 64 properties), and
+ * it reads the compiled schema only, so many threads may validate against
+ * one schema at once.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -579,17 +581,16 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 }
 
 /* Whether object o has a member named name (len bytes). */
-static bool has_member(const struct jw_jnode *o, const char *name, size_t len)
+static bool has_member(const struct jw_jnode *o, const struct jw_schema_name *k)
 {
-	uint64_t w0, w1, k0, k1;
+	uint64_t k0, k1;
 
-	jw_schema__name_words(name, len, &w0, &w1);
 	for (uint32_t i = 0; i < o->n; i++) {
 		const struct jw_jnode *m = &o->u.kids[i];
-		if (m->keylen != len)
+		if (m->keylen != k->len)
 			continue;
-		jw_schema__name_words(m->key, len, &k0, &k1);
-		if (k0 == w0 && k1 == w1 && (len <= 16 || memcmp(m->key, name, len) == 0))
+		jw_schema__name_words(m->key, k->len, &k0, &k1);
+		if (k0 == k->w0 && k1 == k->w1 && (k->len <= 16 || memcmp(m->key, k->s, k->len) == 0))
 			return true;
 	}
 	return false;
@@ -699,7 +700,7 @@ static int validate_required(struct vctx *c, const struct jw_schema_node *n,
                              const struct jw_jnode *o)
 {
 	for (size_t i = 0; i < n->n_required; i++)
-		if (!has_member(o, n->required[i], n->required_len[i]))
+		if (!has_member(o, &n->required_key[i]))
 			return fail_required(c, n->required[i]);
 	return 1;
 }
@@ -758,7 +759,7 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			}
 		} else {
 			for (size_t i = 0; i < n->n_required; i++)
-				if (!has_member(o, n->required[i], n->required_len[i]))
+				if (!has_member(o, &n->required_key[i]))
 					return fail_required(c, n->required[i]);
 		}
 	}
@@ -814,11 +815,11 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			if (!(present & d->name_bit) ||
 			    (present & d->required_mask) == d->required_mask)
 				continue;
-		} else if (!has_member(o, d->name, d->name_len)) {
+		} else if (!has_member(o, &d->name_key)) {
 			continue;
 		}
 		for (size_t j = 0; j < d->n_required; j++) {
-			if (has_member(o, d->required[j], d->required_len[j]))
+			if (has_member(o, &d->required_key[j]))
 				continue;
 			if (c->want) {
 				quoted(name, sizeof name, d->required[j]);
@@ -830,7 +831,9 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	for (size_t i = 0; i < n->n_dep_schemas; i++) {
-		if (!has_member(o, n->dep_schemas[i].name, n->dep_schemas[i].len))
+		struct jw_schema_name k = {n->dep_schemas[i].name, n->dep_schemas[i].len, 0, 0};
+		jw_schema__name_words(k.s, k.len, &k.w0, &k.w1);
+		if (!has_member(o, &k))
 			continue;
 		r = validate(c, n->dep_schemas[i].node, o);
 		if (r != 1)

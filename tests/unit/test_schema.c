@@ -882,6 +882,13 @@ START_TEST(number_fast_paths)
 				         "\"allOf\":[true]}}}",
 				         types[t], num_bounds[lo], num_bounds[hi]);
 				struct jw_schema *b = compile_ok(text);
+				/* The exclusive bounds take the general path's own
+				 * comparison (never a leaf). */
+				snprintf(text, sizeof text,
+				         "{\"properties\":{\"n\":{%s\"exclusiveMinimum\":%s,"
+				         "\"exclusiveMaximum\":%s}}}",
+				         types[t], num_bounds[lo], num_bounds[hi]);
+				struct jw_schema *e = compile_ok(text);
 				const struct jw_schema_node *leaf = a->root->props[0].node;
 				ck_assert(leaf->leaf);
 				ck_assert(!b->root->props[0].node->leaf);
@@ -902,9 +909,14 @@ START_TEST(number_fast_paths)
 					             jw_schema__num_is_integer(&jv.num);
 					ck_assert_msg(jw_schema_validate_node(a, d.root, NULL) == (in && typed),
 					              "%s against %s", inst, text);
+					bool inside = cmin == 1 && cmax == -1;
+					ck_assert_msg(jw_schema_validate_node(e, d.root, NULL) ==
+					                  (inside && typed),
+					              "%s against %s", inst, text);
 				}
 				jw_schema_free(a);
 				jw_schema_free(b);
+				jw_schema_free(e);
 			}
 		}
 	}
