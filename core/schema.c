@@ -1346,6 +1346,26 @@ static long props_table(struct jw_schema_node *n, bool full)
 	return longest;
 }
 
+const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_node *n,
+                                                      const char *s, size_t len)
+{
+	uint64_t w0, w1;
+
+	if (n->n_props == 0)
+		return NULL;
+	jw_schema__name_words(s, len, &w0, &w1);
+	uint64_t i = jw_schema__name_hash(s, len, w0, w1, n->props_hash_full) >> n->props_shift;
+	for (;;) {
+		const struct jw_schema_slot *e = &n->props_hash[i];
+		if (e->name == NULL)
+			return NULL;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		    (len <= 16 || memcmp(e->name, s, len) == 0))
+			return e;
+		i = (i + 1) & n->props_mask;
+	}
+}
+
 /* The presence bit of the declared property name, or 0 when the name is
  * not declared or n tracks no presence mask. */
 static uint64_t prop_bit(const struct jw_schema_node *n, const char *name, size_t len)

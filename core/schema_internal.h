@@ -321,27 +321,43 @@ static inline uint64_t jw_schema__name_hash(const char *s, size_t len, uint64_t 
 	return h * 0x9E3779B97F4A7C15u;
 }
 
-/* The slot of the property of n named s (len bytes), or NULL. Inlined:
- * it runs once per member of every validated object. */
+/* jw_schema__prop_slot for any name and table (schema.c). */
+const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_node *n,
+                                                      const char *s, size_t len);
+
+/*
+ * The slot named s (len bytes, at most 16) of a word-hashed table (tab,
+ * shift and mask as in the node, passed apart so that a loop keeps them
+ * in registers), or NULL. Up to 16 bytes the words are the whole name.
+ */
 __attribute__((always_inline))
-static inline const struct jw_schema_slot *jw_schema__prop_slot(const struct jw_schema_node *n,
-                                                                const char *s, size_t len)
+static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw_schema_slot *tab,
+                                                                 uint32_t shift, uint64_t mask,
+                                                                 const char *s, size_t len)
 {
 	uint64_t w0, w1;
 
-	if (n->n_props == 0)
-		return NULL;
 	jw_schema__name_words(s, len, &w0, &w1);
-	uint64_t i = jw_schema__name_hash(s, len, w0, w1, n->props_hash_full) >> n->props_shift;
+	uint64_t i = jw_schema__name_hash(s, len, w0, w1, false) >> shift;
 	for (;;) {
-		const struct jw_schema_slot *e = &n->props_hash[i];
+		const struct jw_schema_slot *e = &tab[i];
 		if (e->name == NULL)
 			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
-		    (len <= 16 || memcmp(e->name, s, len) == 0))
+		if (e->len == len && e->w0 == w0 && e->w1 == w1)
 			return e;
-		i = (i + 1) & n->props_mask;
+		i = (i + 1) & mask;
 	}
+}
+
+/* The slot of the property of n named s (len bytes), or NULL. */
+static inline const struct jw_schema_slot *jw_schema__prop_slot(const struct jw_schema_node *n,
+                                                                const char *s, size_t len)
+{
+	if (n->n_props == 0)
+		return NULL;
+	if (len > 16 || n->props_hash_full)
+		return jw_schema__prop_slot_any(n, s, len);
+	return jw_schema__slot_short(n->props_hash, n->props_shift, n->props_mask, s, len);
 }
 
 /* The index into n->props of the property named s (len bytes), or -1. */

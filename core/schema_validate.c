@@ -734,9 +734,18 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 	 * doing them before "required" leaves the reported error unchanged.
 	 */
 	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX) {
-		for (uint32_t m = 0; m < o->n; m++) {
-			const struct jw_jnode *kid = &o->u.kids[m];
-			const struct jw_schema_slot *e = jw_schema__prop_slot(n, kid->key, kid->keylen);
+		const struct jw_schema_slot *tab = n->props_hash;
+		uint32_t shift = n->props_shift;
+		uint64_t mask = n->props_mask;
+		bool any = n->props_hash_full;
+		const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+
+		for (; kid < end; kid++) {
+			const struct jw_schema_slot *e;
+			if (kid->keylen > 16 || any)
+				e = jw_schema__prop_slot_any(n, kid->key, kid->keylen);
+			else
+				e = jw_schema__slot_short(tab, shift, mask, kid->key, kid->keylen);
 			if (e == NULL)
 				continue;
 			declared++;
