@@ -326,19 +326,19 @@ const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_nod
                                                       const char *s, size_t len);
 
 /*
- * The slot named s (len bytes, at most 16) of a word-hashed table (tab,
- * shift and mask as in the node, passed apart so that a loop keeps them
- * in registers), or NULL. Up to 16 bytes the words are the whole name.
+ * The slot of the name with words w0, w1 and len (at most 16) bytes in a
+ * word-hashed table (tab, shift and mask as in the node, passed apart so
+ * that a loop keeps them in registers), or NULL. Up to 16 bytes the
+ * words are the whole name.
  */
 __attribute__((always_inline))
-static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw_schema_slot *tab,
+static inline const struct jw_schema_slot *jw_schema__slot_words(const struct jw_schema_slot *tab,
                                                                  uint32_t shift, uint64_t mask,
-                                                                 const char *s, size_t len)
+                                                                 uint64_t w0, uint64_t w1,
+                                                                 size_t len)
 {
-	uint64_t w0, w1;
+	uint64_t i = jw_schema__name_hash(NULL, len, w0, w1, false) >> shift;
 
-	jw_schema__name_words(s, len, &w0, &w1);
-	uint64_t i = jw_schema__name_hash(s, len, w0, w1, false) >> shift;
 	for (;;) {
 		const struct jw_schema_slot *e = &tab[i];
 		if (e->name == NULL)
@@ -347,6 +347,18 @@ static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw
 			return e;
 		i = (i + 1) & mask;
 	}
+}
+
+/* The same from the name itself. */
+__attribute__((always_inline))
+static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw_schema_slot *tab,
+                                                                 uint32_t shift, uint64_t mask,
+                                                                 const char *s, size_t len)
+{
+	uint64_t w0, w1;
+
+	jw_schema__name_words(s, len, &w0, &w1);
+	return jw_schema__slot_words(tab, shift, mask, w0, w1, len);
 }
 
 /* The slot of the property of n named s (len bytes), or NULL. */

@@ -48,6 +48,13 @@ struct vctx {
 	struct verr *err;
 	bool want;     /* false while only a verdict is needed (not, if, ...) */
 	bool in_names; /* validating a property name for propertyNames */
+	/* The object whose members validate_object last looked up in a
+	 * word-hashed table with a presence mask: that node and the mask,
+	 * which answer "is this declared name a member?" for subschemas
+	 * applied to the same object (if/then's "required"). */
+	const struct jw_jnode *scan_obj;
+	const struct jw_schema_node *scan_node;
+	uint64_t scan_present;
 	size_t depth;
 	struct seg path[PATH_SEGS];
 };
@@ -699,9 +706,23 @@ OUT_OF_LINE
 static int validate_required(struct vctx *c, const struct jw_schema_node *n,
                              const struct jw_jnode *o)
 {
-	for (size_t i = 0; i < n->n_required; i++)
-		if (!has_member(o, &n->required_key[i]))
+	const struct jw_schema_node *sn = c->scan_obj == o ? c->scan_node : NULL;
+
+	for (size_t i = 0; i < n->n_required; i++) {
+		const struct jw_schema_name *k = &n->required_key[i];
+		if (sn != NULL && k->len <= 16) {
+			/* A name the last scan of o declared: its bit says. */
+			const struct jw_schema_slot *e = jw_schema__slot_words(
+			        sn->props_hash, sn->props_shift, sn->props_mask, k->w0, k->w1, k->len);
+			if (e != NULL) {
+				if (!(c->scan_present & (uint64_t)1 << e->idx))
+					return fail_required(c, n->required[i]);
+				continue;
+			}
+		}
+		if (!has_member(o, k))
 			return fail_required(c, n->required[i]);
+	}
 	return 1;
 }
 
@@ -847,6 +868,11 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		r = validate(c, n->dep_schemas[i].node, o);
 		if (r != 1)
 			return r;
+	}
+	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX && !n->props_hash_full) {
+		c->scan_obj = o;
+		c->scan_node = n;
+		c->scan_present = present;
 	}
 	return 1;
 }
@@ -1134,6 +1160,7 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 	c.want = err != NULL;
 	c.in_names = false;
 	c.depth = 0;
+	c.scan_obj = NULL;
 	top.depth = 0;
 	top.e.pointer[0] = top.e.keyword[0] = top.e.message[0] = '\0';
 
