@@ -1403,13 +1403,22 @@ static void leaf_finish(struct jw_schema_node *n)
 	for (unsigned t = 0; t < sizeof type_bits / sizeof type_bits[0]; t++)
 		if (!(n->has & JW_HAS_TYPE) || (n->types & type_bits[t]))
 			n->leaf_accept |= 1u << t;
-	n->leaf_int = (!has_min || n->minimum.is_int) && (!has_max || n->maximum.is_int);
-	n->leaf_imin = has_min && n->minimum.is_int ? n->minimum.i : INT64_MIN;
-	n->leaf_imax = has_max && n->maximum.is_int ? n->maximum.i : INT64_MAX;
-	n->leaf_double = (!has_min || exact_double(&n->minimum)) &&
-	                 (!has_max || exact_double(&n->maximum));
-	n->leaf_dmin = has_min ? n->minimum.d : -HUGE_VAL;
-	n->leaf_dmax = has_max ? n->maximum.d : HUGE_VAL;
+	/* A bound the fast form cannot hold exactly leaves it an empty range
+	 * (min above max), which sends every value the long way. */
+	if ((!has_min || n->minimum.is_int) && (!has_max || n->maximum.is_int)) {
+		n->leaf_imin = has_min ? n->minimum.i : INT64_MIN;
+		n->leaf_imax = has_max ? n->maximum.i : INT64_MAX;
+	} else {
+		n->leaf_imin = INT64_MAX;
+		n->leaf_imax = INT64_MIN;
+	}
+	if ((!has_min || exact_double(&n->minimum)) && (!has_max || exact_double(&n->maximum))) {
+		n->leaf_dmin = has_min ? n->minimum.d : -HUGE_VAL;
+		n->leaf_dmax = has_max ? n->maximum.d : HUGE_VAL;
+	} else {
+		n->leaf_dmin = HUGE_VAL;
+		n->leaf_dmax = -HUGE_VAL;
+	}
 	n->leaf_lmin = (n->has & JW_HAS_MIN_LENGTH) ? n->min_length : 0;
 	n->leaf_lmax = (n->has & JW_HAS_MAX_LENGTH) ? n->max_length : SIZE_MAX;
 }
@@ -1457,6 +1466,9 @@ int jw_schema__finish(struct jw_schema_node *n)
 	                   n->property_names == NULL && n->n_dep_required == 0 &&
 	                   n->n_dep_schemas == 0;
 	n->apply_only = g == JW_G_APPLY && n->has == 0;
+	n->not_only = n->apply_only && n->not_schema != NULL && n->ref == NULL &&
+	              n->n_all_of == 0 && n->n_any_of == 0 && n->n_one_of == 0 &&
+	              n->if_schema == NULL;
 
 	for (size_t i = 0; i < n->n_props; i++)
 		n->props[i].len = strlen(n->props[i].name);

@@ -147,12 +147,11 @@ struct jw_schema_node {
 	/* Only "type" and minimum, maximum, minLength, maxLength: checked
 	 * inline by the object walk (set by jw_schema__finish), from these
 	 * precomputed forms: leaf_accept has bit 1 << t for each JW_J_* type
-	 * t that passes "type" outright; the bounds as int64 (when leaf_int:
-	 * both absent or integers) and as doubles (when leaf_double: exact as
-	 * doubles), infinite when absent; the lengths, 0 and SIZE_MAX when
-	 * absent. */
+	 * t that passes "type" outright; the bounds as int64 (when both are
+	 * absent or integers, else an empty range) and as doubles (when both
+	 * are exact as doubles, else an empty range), infinite when absent;
+	 * the lengths, 0 and SIZE_MAX when absent. */
 	bool leaf;
-	bool leaf_int, leaf_double;
 	uint32_t leaf_accept;
 	int64_t leaf_imin, leaf_imax;
 	double leaf_dmin, leaf_dmax;
@@ -162,6 +161,8 @@ struct jw_schema_node {
 	bool required_only;
 	/* Only applicators ($ref, allOf, ..., if): nothing before them. */
 	bool apply_only;
+	/* Only "not". */
+	bool not_only;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */

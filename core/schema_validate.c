@@ -318,10 +318,10 @@ static inline bool leaf_ok(const struct jw_schema_node *n, const struct jw_jnode
 		return false;
 	switch (t) {
 	case JW_J_INT:
-		return n->leaf_int && x->u.i >= n->leaf_imin && x->u.i <= n->leaf_imax;
+		return x->u.i >= n->leaf_imin && x->u.i <= n->leaf_imax;
 	case JW_J_DOUBLE:
 		/* Exact comparisons; NaN fails both and goes the long way. */
-		return n->leaf_double && x->u.d >= n->leaf_dmin && x->u.d <= n->leaf_dmax;
+		return x->u.d >= n->leaf_dmin && x->u.d <= n->leaf_dmax;
 	case JW_J_STRING: {
 		/* Code points: exactly n when plain, otherwise at most n and at
 		 * least ceil(n / 4) (validate_string counts when these do not
@@ -1017,7 +1017,8 @@ static int validate_value(struct vctx *c, const struct jw_schema_node *n,
 
 /* validate() for a subschema of the same instance; a node that asserts
  * only "required" (as in if/then's usual {"required": [...]}) or only
- * applicators ({"not": ...}) skips validate()'s frame. */
+ * applicators ({"not": ...}) skips validate()'s frame, and only "not",
+ * when just a verdict is wanted, validate_apply()'s too. */
 static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
                           const struct jw_jnode *v);
 
@@ -1026,6 +1027,10 @@ static inline int validate_same(struct vctx *c, const struct jw_schema_node *n,
 {
 	if (n->required_only && v->type == JW_J_OBJECT)
 		return validate_required(c, n, v);
+	if (n->not_only && !c->want) {
+		int r = validate_same(c, n->not_schema, v);
+		return r < 0 ? r : !r;
+	}
 	if (n->apply_only)
 		return validate_apply(c, n, v);
 	return validate(c, n, v);

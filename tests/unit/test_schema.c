@@ -1051,6 +1051,7 @@ START_TEST(required_fast_paths)
 	ck_assert(!v[1]->root->then_schema->required_only);
 	ck_assert(v[0]->root->if_schema->apply_only);
 	ck_assert(!v[1]->root->if_schema->apply_only);
+	ck_assert(v[0]->root->if_schema->not_only);
 	for (unsigned mask = 0; mask < 256; mask++) {
 		for (size_t k = 0; k < 4; k++) {
 			struct buf b = {0};
