@@ -114,8 +114,8 @@ struct jw_schema_name {
 
 /* One slot of a "properties" hash table; name is NULL when empty. */
 struct jw_schema_slot {
-	uint64_t w0, w1; /* jw_schema__name_words of the name */
-	const char *name; /* props[idx].name */
+	uint64_t w0, w1;                   /* jw_schema__name_words of the name */
+	const char *name;                  /* props[idx].name */
 	const struct jw_schema_node *node; /* props[idx].node */
 	uint32_t len;
 	uint32_t idx;
