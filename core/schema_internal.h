@@ -1,7 +1,8 @@
 /*
  * Internal model shared by the schema compiler (schema.c), the validator
  * (schema_validate.c) and their helpers (schema_value.c, schema_format.c).
- * Not installed and not part of the public API: only core/schema*.c include it.
+ * Not installed and not part of the public API: only core/schema*.c (the
+ * schema set borrows the name hashing) and the schema unit tests include it.
  */
 #ifndef JW_SCHEMA_INTERNAL_H
 #define JW_SCHEMA_INTERNAL_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -54,6 +56,21 @@ enum {
 	JW_HAS_MAX_PROPS = 1u << 18,
 };
 
+/* Which groups of keywords a node carries, derived once compilation is
+ * done (jw_schema__finish), so validation skips a whole absent group with
+ * one test. */
+enum {
+	JW_G_VALUE = 1u << 0,  /* const, enum */
+	JW_G_NUMBER = 1u << 1, /* minimum ... multipleOf */
+	JW_G_STRING = 1u << 2, /* minLength, maxLength, pattern, format */
+	JW_G_ARRAY = 1u << 3,  /* every array keyword */
+	JW_G_OBJECT = 1u << 4, /* every object keyword */
+	JW_G_APPLY = 1u << 5,  /* $ref, allOf, anyOf, oneOf, not, if */
+};
+
+/* Largest "properties" whose presence is tracked as a 64-bit mask. */
+#define JW_PROPS_MASK_MAX 64
+
 /* A JSON number without precision loss: is_int when the value is integral
  * and fits int64 (then i is exact), otherwise only d is meaningful. */
 struct jw_num {
@@ -79,6 +96,7 @@ struct jw_schema_node;
 struct jw_schema_prop {
 	char *name;
 	struct jw_schema_node *node;
+	size_t len; /* strlen(name), set by jw_schema__finish */
 };
 
 struct jw_schema_pprop {
@@ -86,10 +104,34 @@ struct jw_schema_pprop {
 	struct jw_schema_node *node;
 };
 
+/* A name that validation compares against member keys: its length and
+ * jw_schema__name_words, computed once when compiling. */
+struct jw_schema_name {
+	const char *s;
+	size_t len;
+	uint64_t w0, w1;
+};
+
+/* One slot of a "properties" hash table; name is NULL when empty. */
+struct jw_schema_slot {
+	uint64_t w0, w1;                   /* jw_schema__name_words of the name */
+	const char *name;                  /* props[idx].name */
+	const struct jw_schema_node *node; /* props[idx].node */
+	uint32_t len;
+	uint32_t idx;
+};
+
 struct jw_schema_dep {
 	char *name;      /* when this property is present ... */
 	char **required; /* ... these must be present too */
 	size_t n_required;
+	/* Set by jw_schema__finish: the names as keys, and when every name
+	 * is a declared property of a node with a presence mask, the bit of
+	 * name and the bits of required (by_mask true). */
+	struct jw_schema_name name_key;
+	struct jw_schema_name *required_key;
+	bool by_mask;
+	uint64_t name_bit, required_mask;
 };
 
 /*
@@ -101,6 +143,26 @@ struct jw_schema_node {
 	bool is_bool;
 	bool bool_value;
 	uint32_t has;
+	uint32_t groups; /* JW_G_*, set by jw_schema__finish */
+	/* Only "type" and minimum, maximum, minLength, maxLength: checked
+	 * inline by the object walk (set by jw_schema__finish), from these
+	 * precomputed forms: leaf_accept has bit 1 << t for each JW_J_* type
+	 * t that passes "type" outright; the bounds as int64 (when both are
+	 * absent or integers, else an empty range) and as doubles (when both
+	 * are exact as doubles, else an empty range), infinite when absent;
+	 * the lengths, 0 and SIZE_MAX when absent. */
+	bool leaf;
+	uint32_t leaf_accept;
+	int64_t leaf_imin, leaf_imax;
+	double leaf_dmin, leaf_dmax;
+	size_t leaf_lmin, leaf_lmax;
+	/* Only "required" (no other keyword at all): checked by a short loop
+	 * instead of the whole object walk. */
+	bool required_only;
+	/* Only applicators ($ref, allOf, ..., if): nothing before them. */
+	bool apply_only;
+	/* Only "not". */
+	bool not_only;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */
@@ -127,13 +189,27 @@ struct jw_schema_node {
 	size_t min_props, max_props;
 	struct jw_schema_prop *props; /* declared order */
 	size_t n_props;
-	struct jw_schema_prop **props_sorted; /* by name, for bsearch */
+	/* "properties" by name, when n_props > 0: open addressing over
+	 * props_mask + 1 = 1 << (64 - props_shift) slots, at least twice
+	 * n_props. The hash reads the name's words (or, when that clusters,
+	 * every byte: props_hash_full). */
+	struct jw_schema_slot *props_hash;
+	uint32_t props_shift;
+	uint64_t props_mask;
+	bool props_hash_full;
 	struct jw_schema_pprop *pattern_props;
 	size_t n_pattern_props;
 	struct jw_schema_node *additional;
 	struct jw_schema_node *property_names;
 	char **required;
 	size_t n_required;
+	struct jw_schema_name *required_key; /* set by jw_schema__finish */
+	/* When every required name is a declared property and n_props is at
+	 * most JW_PROPS_MASK_MAX: their presence bits, in declared order of
+	 * "required" (required_bit) and together (required_mask). */
+	bool required_by_mask;
+	uint64_t *required_bit;
+	uint64_t required_mask;
 	struct jw_schema_dep *dep_required;
 	size_t n_dep_required;
 	struct jw_schema_prop *dep_schemas;
@@ -189,6 +265,121 @@ struct jw_sink {
 	size_t len;
 	bool full;
 };
+
+/*
+ * Derives what validation reads besides the keywords themselves (groups,
+ * name lengths, the "properties" hash, presence masks). Called once per
+ * node after $ref resolution. Returns 0 or -1 (no memory).
+ */
+int jw_schema__finish(struct jw_schema_node *n);
+/*
+ * A property name as two words that, with its length, identify it when it
+ * is at most 16 bytes long: for 8 to 16 bytes its first and last eight
+ * bytes, for 4 to 7 its first and last four (overlapping loads that stay
+ * within the len bytes; memcpy, so unaligned is fine), below 4 the bytes
+ * at 0, len / 2 and len - 1, which are all of them.
+ */
+static inline void jw_schema__name_words(const char *s, size_t len, uint64_t *w0, uint64_t *w1)
+{
+	if (len >= 8) {
+		memcpy(w0, s, 8);
+		memcpy(w1, s + len - 8, 8);
+	} else if (len >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		*w0 = a;
+		*w1 = b;
+	} else if (len > 0) {
+		*w0 = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+		      (uint64_t)(unsigned char)s[len - 1] << 16;
+		*w1 = 0;
+	} else {
+		*w0 = 0;
+		*w1 = 0;
+	}
+}
+
+/*
+ * The hash of a property name as the "properties" table uses it (the top
+ * bits pick the slot). Normally made of the name's words, which covers
+ * every byte of a name up to 16 bytes; full reads every byte, for the
+ * tables whose longer names the words cluster.
+ */
+static inline uint64_t jw_schema__name_hash(const char *s, size_t len, uint64_t w0, uint64_t w1,
+                                            bool full)
+{
+	uint64_t h = (uint64_t)len;
+
+	if (full) {
+		h ^= 14695981039346656037u;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	} else {
+		/* Rotated, so that equal words do not cancel. */
+		h ^= w0 ^ (w1 << 31 | w1 >> 33);
+	}
+	return h * 0x9E3779B97F4A7C15u;
+}
+
+/* jw_schema__prop_slot for any name and table (schema.c). */
+const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_node *n,
+                                                      const char *s, size_t len);
+
+/*
+ * The slot of the name with words w0, w1 and len (at most 16) bytes in a
+ * word-hashed table (tab, shift and mask as in the node, passed apart so
+ * that a loop keeps them in registers), or NULL. Up to 16 bytes the
+ * words are the whole name.
+ */
+__attribute__((always_inline))
+static inline const struct jw_schema_slot *jw_schema__slot_words(const struct jw_schema_slot *tab,
+                                                                 uint32_t shift, uint64_t mask,
+                                                                 uint64_t w0, uint64_t w1,
+                                                                 size_t len)
+{
+	uint64_t i = jw_schema__name_hash(NULL, len, w0, w1, false) >> shift;
+
+	for (;;) {
+		const struct jw_schema_slot *e = &tab[i];
+		if (e->name == NULL)
+			return NULL;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1)
+			return e;
+		i = (i + 1) & mask;
+	}
+}
+
+/* The same from the name itself. */
+__attribute__((always_inline))
+static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw_schema_slot *tab,
+                                                                 uint32_t shift, uint64_t mask,
+                                                                 const char *s, size_t len)
+{
+	uint64_t w0, w1;
+
+	jw_schema__name_words(s, len, &w0, &w1);
+	return jw_schema__slot_words(tab, shift, mask, w0, w1, len);
+}
+
+/* The slot of the property of n named s (len bytes), or NULL. */
+static inline const struct jw_schema_slot *jw_schema__prop_slot(const struct jw_schema_node *n,
+                                                                const char *s, size_t len)
+{
+	if (n->n_props == 0)
+		return NULL;
+	if (len > 16 || n->props_hash_full)
+		return jw_schema__prop_slot_any(n, s, len);
+	return jw_schema__slot_short(n->props_hash, n->props_shift, n->props_mask, s, len);
+}
+
+/* The index into n->props of the property named s (len bytes), or -1. */
+static inline long jw_schema__prop_find(const struct jw_schema_node *n, const char *s,
+                                        size_t len)
+{
+	const struct jw_schema_slot *e = jw_schema__prop_slot(n, s, len);
+	return e != NULL ? (long)e->idx : -1;
+}
 
 void jw_schema__num_from_int(struct jw_num *n, int64_t i);
 void jw_schema__num_from_double(struct jw_num *n, double d);

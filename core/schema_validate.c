@@ -1,10 +1,13 @@
 /*
- * Validation of json-c instances against a compiled schema (schema.c). It
- * runs on the broker thread for every event, so the success path does no
- * formatting and almost no allocation (one PCRE2 match data block per call
- * when a regex is used), and it reads the compiled schema only, so many
- * threads may validate against one schema at once.
+ * Validation of instances (arena trees; json-c values are converted)
+ * against a compiled schema (schema.c). It runs on the broker thread for
+ * every event, so the success path does no formatting and almost no
+ * allocation (one PCRE2 match data block per call when a regex is used,
+ * one slot array for an object schema with more than 64 properties), and
+ * it reads the compiled schema only, so many threads may validate against
+ * one schema at once.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,19 +48,24 @@ struct vctx {
 	struct verr *err;
 	bool want;     /* false while only a verdict is needed (not, if, ...) */
 	bool in_names; /* validating a property name for propertyNames */
+	/* The object whose members validate_object last looked up in a
+	 * word-hashed table with a presence mask: that node and the mask,
+	 * which answer "is this declared name a member?" for subschemas
+	 * applied to the same object (if/then's "required"). */
+	const struct jw_jnode *scan_obj;
+	const struct jw_schema_node *scan_node;
+	uint64_t scan_present;
 	size_t depth;
 	struct seg path[PATH_SEGS];
 };
 
 static int validate(struct vctx *c, const struct jw_schema_node *n,
-                    const struct jw_value *v);
+                    const struct jw_jnode *x);
 
 static void push_key(struct vctx *c, const char *key)
 {
-	if (c->depth < PATH_SEGS) {
+	if (c->depth < PATH_SEGS)
 		c->path[c->depth].key = key;
-		c->path[c->depth].index = 0;
-	}
 	c->depth++;
 }
 
@@ -152,10 +160,11 @@ static int fail(struct vctx *c, const char *extra, const char *keyword, const ch
 
 /* The common shape "<expectation>, got <value>". */
 __attribute__((format(printf, 4, 5)))
-static int fail_got(struct vctx *c, const char *keyword, const struct jw_value *v,
+static int fail_got(struct vctx *c, const char *keyword, const struct jw_jnode *x,
                     const char *fmt, ...)
 {
 	char expect[200], got[VALUE_LIMIT + 8];
+	struct jw_value v;
 	va_list ap;
 
 	if (!c->want)
@@ -164,7 +173,8 @@ static int fail_got(struct vctx *c, const char *keyword, const struct jw_value *
 	vsnprintf(expect, sizeof expect, fmt, ap);
 	va_end(ap);
 	jw_schema__utf8_trim(expect);
-	jw_schema__render_value(got, sizeof got, VALUE_LIMIT, v);
+	jw_schema__value_node(&v, x);
+	jw_schema__render_value(got, sizeof got, VALUE_LIMIT, &v);
 	return fail(c, NULL, keyword, "%s, got %s", expect, got);
 }
 
@@ -194,28 +204,31 @@ static int regex_search(struct vctx *c, const struct jw_regex *re, const char *s
 	return -2;
 }
 
-static bool type_matches(unsigned types, const struct jw_value *v)
+/* The "type" bits every value of a node type satisfies; a double that
+ * happens to be integral is an "integer" too, which type_matches adds. */
+static const unsigned type_bits[] = {
+	[JW_J_NULL] = JW_T_NULL,
+	[JW_J_BOOL] = JW_T_BOOLEAN,
+	[JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
+	[JW_J_DOUBLE] = JW_T_NUMBER,
+	[JW_J_STRING] = JW_T_STRING,
+	[JW_J_ARRAY] = JW_T_ARRAY,
+	[JW_J_OBJECT] = JW_T_OBJECT,
+};
+
+static bool type_matches(unsigned types, const struct jw_jnode *x)
 {
-	switch (v->type) {
-	case JW_V_NULL:
-		return types & JW_T_NULL;
-	case JW_V_BOOL:
-		return types & JW_T_BOOLEAN;
-	case JW_V_STRING:
-		return types & JW_T_STRING;
-	case JW_V_ARRAY:
-		return types & JW_T_ARRAY;
-	case JW_V_OBJECT:
-		return types & JW_T_OBJECT;
-	case JW_V_NUMBER:
-		return (types & JW_T_NUMBER) ||
-		       ((types & JW_T_INTEGER) && jw_schema__num_is_integer(&v->num));
-	}
-	return false;
+	if (x->type > JW_J_OBJECT)
+		return types & JW_T_NULL; /* what jw_schema__value_node makes of it */
+	if (types & type_bits[x->type])
+		return true;
+	/* Same test as jw_schema__num_is_integer on the normalised value. */
+	return x->type == JW_J_DOUBLE && (types & JW_T_INTEGER) && isfinite(x->u.d) &&
+	       x->u.d == floor(x->u.d);
 }
 
 static int fail_type(struct vctx *c, const struct jw_schema_node *n,
-                     const struct jw_value *v)
+                     const struct jw_jnode *v)
 {
 	static const char *const names[] = {
 		"null", "boolean", "object", "array", "number", "string", "integer",
@@ -241,15 +254,97 @@ static int fail_type(struct vctx *c, const struct jw_schema_node *n,
 	return fail_got(c, "type", v, "type %s", expect);
 }
 
+/* Keeps a keyword group's code out of validate(), whose frame every
+ * subschema call pays for. */
+#define OUT_OF_LINE __attribute__((noinline))
+
+/* Magnitude up to which every int64 converts to a double exactly. */
+#define EXACT_INT_MAX ((int64_t)1 << 53)
+
+static void num_of(struct jw_num *out, const struct jw_jnode *x)
+{
+	if (x->type == JW_J_INT)
+		jw_schema__num_from_int(out, x->u.i);
+	else
+		jw_schema__num_from_double(out, x->u.d);
+}
+
+/*
+ * jw_schema__num_cmp(number of x, b) without building the jw_num: two
+ * integers compare as integers, and when both values are exact as doubles
+ * (every double is; an int64 up to 2^53 is) one double comparison is
+ * exact too, unordered (NaN) giving 2 as there.
+ */
+__attribute__((always_inline))
+static inline int cmp_bound(const struct jw_jnode *x, const struct jw_num *b)
+{
+	double xd;
+
+	if (x->type == JW_J_INT) {
+		int64_t i = x->u.i;
+		if (b->is_int)
+			return i < b->i ? -1 : i > b->i;
+		if (i < -EXACT_INT_MAX || i > EXACT_INT_MAX)
+			goto slow;
+		xd = (double)i;
+	} else {
+		if (b->is_int && (b->i < -EXACT_INT_MAX || b->i > EXACT_INT_MAX))
+			goto slow;
+		xd = x->u.d;
+	}
+	if (xd < b->d)
+		return -1;
+	if (xd > b->d)
+		return 1;
+	return xd == b->d ? 0 : 2;
+slow:;
+	struct jw_num xn;
+	num_of(&xn, x);
+	return jw_schema__num_cmp(&xn, b);
+}
+
+/*
+ * Whether x certainly satisfies n, a leaf node (n->leaf): the same tests
+ * as validate() for the keywords a leaf may carry, without setting up a
+ * call. false means "not certain" (a failure, an integral double against
+ * "integer", a non-ASCII string whose length needs counting, ...): the
+ * caller then runs validate(), which decides and explains.
+ */
+static inline bool leaf_ok(const struct jw_schema_node *n, const struct jw_jnode *x)
+{
+	unsigned t = x->type;
+
+	if (t > JW_J_OBJECT || !(n->leaf_accept & (1u << t)))
+		return false;
+	switch (t) {
+	case JW_J_INT:
+		return x->u.i >= n->leaf_imin && x->u.i <= n->leaf_imax;
+	case JW_J_DOUBLE:
+		/* Exact comparisons; NaN fails both and goes the long way. */
+		return x->u.d >= n->leaf_dmin && x->u.d <= n->leaf_dmax;
+	case JW_J_STRING: {
+		/* Code points: exactly n when plain, otherwise at most n and at
+		 * least ceil(n / 4) (validate_string counts when these do not
+		 * settle it). */
+		if (x->n > n->leaf_lmax)
+			return false;
+		size_t least = x->plain ? x->n : x->n / 4 + (x->n % 4 != 0);
+		return least >= n->leaf_lmin;
+	}
+	default:
+		return true;
+	}
+}
+
+OUT_OF_LINE
 static int validate_number(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_value *v)
+                           const struct jw_jnode *v)
 {
 	char b[40];
-	const struct jw_num *x = &v->num;
 	int r;
 
 	if (n->has & JW_HAS_MINIMUM) {
-		r = jw_schema__num_cmp(x, &n->minimum);
+		r = cmp_bound(v, &n->minimum);
 		if (r == -1 || r == 2) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->minimum);
@@ -257,51 +352,61 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	if (n->has & JW_HAS_MAXIMUM) {
-		r = jw_schema__num_cmp(x, &n->maximum);
+		r = cmp_bound(v, &n->maximum);
 		if (r == 1 || r == 2) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->maximum);
 			return fail_got(c, "maximum", v, "maximum %s", b);
 		}
 	}
-	if ((n->has & JW_HAS_EX_MINIMUM) && jw_schema__num_cmp(x, &n->ex_minimum) != 1) {
+	if ((n->has & JW_HAS_EX_MINIMUM) && cmp_bound(v, &n->ex_minimum) != 1) {
 		if (c->want)
 			jw_schema__render_num(b, sizeof b, &n->ex_minimum);
 		return fail_got(c, "exclusiveMinimum", v, "exclusiveMinimum %s", b);
 	}
-	if ((n->has & JW_HAS_EX_MAXIMUM) && jw_schema__num_cmp(x, &n->ex_maximum) != -1) {
+	if ((n->has & JW_HAS_EX_MAXIMUM) && cmp_bound(v, &n->ex_maximum) != -1) {
 		if (c->want)
 			jw_schema__render_num(b, sizeof b, &n->ex_maximum);
 		return fail_got(c, "exclusiveMaximum", v, "exclusiveMaximum %s", b);
 	}
-	if ((n->has & JW_HAS_MULTIPLE_OF) && !jw_schema__num_multiple_of(x, &n->multiple_of)) {
-		if (c->want)
-			jw_schema__render_num(b, sizeof b, &n->multiple_of);
-		return fail_got(c, "multipleOf", v, "multipleOf %s", b);
+	if (n->has & JW_HAS_MULTIPLE_OF) {
+		struct jw_num xn;
+		num_of(&xn, v);
+		if (!jw_schema__num_multiple_of(&xn, &n->multiple_of)) {
+			if (c->want)
+				jw_schema__render_num(b, sizeof b, &n->multiple_of);
+			return fail_got(c, "multipleOf", v, "multipleOf %s", b);
+		}
 	}
 	return 1;
 }
 
+OUT_OF_LINE
 static int validate_string(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_value *v)
+                           const struct jw_jnode *x)
 {
 	char re[VALUE_LIMIT + 8], got[VALUE_LIMIT + 8];
+	const char *str = x->u.s;
+	size_t len = x->n;
 
 	/*
 	 * JSON Schema counts code points, not bytes or UTF-16 units. A UTF-8
 	 * string of len bytes has between ceil(len / 4) and len code points,
-	 * so the byte length alone often settles both bounds.
+	 * so the byte length alone often settles both bounds; a plain (ASCII)
+	 * string has exactly len.
 	 */
 	if ((n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) &&
-	    ((n->has & JW_HAS_MAX_LENGTH && v->len > n->max_length) ||
-	     (n->has & JW_HAS_MIN_LENGTH && n->min_length > v->len / 4 + (v->len % 4 != 0)))) {
-		size_t cp = jw_schema__utf8_length(v->str, v->len);
+	    ((n->has & JW_HAS_MAX_LENGTH && len > n->max_length) ||
+	     (n->has & JW_HAS_MIN_LENGTH && n->min_length > len / 4 + (len % 4 != 0)))) {
+		size_t cp = x->plain ? len : jw_schema__utf8_length(str, len);
 		bool too_short = (n->has & JW_HAS_MIN_LENGTH) && cp < n->min_length;
 		bool too_long = (n->has & JW_HAS_MAX_LENGTH) && cp > n->max_length;
 		if (too_short || too_long) {
+			struct jw_value v;
 			if (!c->want)
 				return 0;
-			jw_schema__render_value(got, sizeof got, VALUE_LIMIT, v);
+			jw_schema__value_node(&v, x);
+			jw_schema__render_value(got, sizeof got, VALUE_LIMIT, &v);
 			return fail(c, NULL, too_short ? "minLength" : "maxLength",
 			            "%s %zu, got %s (length %zu)",
 			            too_short ? "minLength" : "maxLength",
@@ -309,32 +414,24 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	if (n->has & JW_HAS_PATTERN) {
-		int r = regex_search(c, &n->pattern, v->str, v->len);
+		int r = regex_search(c, &n->pattern, str, len);
 		if (r == -1)
 			return -1;
 		if (r != 1) {
 			if (c->want)
 				quoted(re, sizeof re, n->pattern.source);
 			if (r == -2)
-				return fail_got(c, "pattern", v, "pattern %s (match limit exceeded)", re);
-			return fail_got(c, "pattern", v, "pattern %s", re);
+				return fail_got(c, "pattern", x, "pattern %s (match limit exceeded)", re);
+			return fail_got(c, "pattern", x, "pattern %s", re);
 		}
 	}
 	if (n->has & JW_HAS_FORMAT) {
-		if (n->format == JW_FORMAT_DATE_TIME && !jw_schema__format_date_time(v->str, v->len))
-			return fail_got(c, "format", v, "format \"date-time\"");
-		if (n->format == JW_FORMAT_UUID && !jw_schema__format_uuid(v->str, v->len))
-			return fail_got(c, "format", v, "format \"uuid\"");
+		if (n->format == JW_FORMAT_DATE_TIME && !jw_schema__format_date_time(str, len))
+			return fail_got(c, "format", x, "format \"date-time\"");
+		if (n->format == JW_FORMAT_UUID && !jw_schema__format_uuid(str, len))
+			return fail_got(c, "format", x, "format \"uuid\"");
 	}
 	return 1;
-}
-
-static int validate_child(struct vctx *c, const struct jw_schema_node *n,
-                          const struct jw_jnode *child)
-{
-	struct jw_value cv;
-	jw_schema__value_node(&cv, child);
-	return validate(c, n, &cv);
 }
 
 struct hashed {
@@ -412,10 +509,11 @@ static int find_duplicate(const struct jw_jnode *arr, size_t len, size_t *di,
 	return 0;
 }
 
+OUT_OF_LINE
 static int validate_array(struct vctx *c, const struct jw_schema_node *n,
-                          const struct jw_value *v)
+                          const struct jw_jnode *v)
 {
-	const struct jw_jnode *arr = v->node;
+	const struct jw_jnode *arr = v;
 	size_t len = arr->n;
 	int r;
 
@@ -429,17 +527,16 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		if (r <= 0) {
 			if (r < 0 || !c->want)
 				return r;
-			struct jw_value dup;
-			jw_schema__value_node(&dup, &arr->u.kids[j]);
 			push_index(c, j);
-			fail_got(c, "uniqueItems", &dup, "uniqueItems true (same as item %zu)", i);
+			fail_got(c, "uniqueItems", &arr->u.kids[j], "uniqueItems true (same as item %zu)",
+			         i);
 			pop(c);
 			return 0;
 		}
 	}
 	for (size_t i = 0; i < len && i < n->n_prefix_items; i++) {
 		push_index(c, i);
-		r = validate_child(c, n->prefix_items[i], &arr->u.kids[i]);
+		r = validate(c, n->prefix_items[i], &arr->u.kids[i]);
 		pop(c);
 		if (r != 1)
 			return r;
@@ -451,7 +548,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 				r = fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
 				         n->n_prefix_items, len);
 			else
-				r = validate_child(c, n->items, &arr->u.kids[i]);
+				r = validate(c, n->items, &arr->u.kids[i]);
 			pop(c);
 			if (r != 1)
 				return r;
@@ -466,7 +563,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		c->want = false;
 		for (size_t i = 0; i < len; i++) {
 			push_index(c, i);
-			r = validate_child(c, n->contains, &arr->u.kids[i]);
+			r = validate(c, n->contains, &arr->u.kids[i]);
 			pop(c);
 			if (r < 0) {
 				c->want = want;
@@ -490,23 +587,24 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 	return 1;
 }
 
-static int by_prop_name(const void *key, const void *elem)
+/* Whether object o has a member named name (len bytes). */
+static bool has_member(const struct jw_jnode *o, const struct jw_schema_name *k)
 {
-	const struct jw_schema_prop *const *p = elem;
-	return strcmp(key, (*p)->name);
-}
+	uint64_t k0, k1;
 
-/* Largest object whose members are matched against "properties" one by
- * one (a stack array of this many entries) instead of the other way. */
-#define MEMBER_SCAN_MAX 32
-
-static bool has_member(const struct jw_jnode *o, const char *name)
-{
-	return jw_jnode_get(o, name) != NULL;
+	for (uint32_t i = 0; i < o->n; i++) {
+		const struct jw_jnode *m = &o->u.kids[i];
+		if (m->keylen != k->len)
+			continue;
+		jw_schema__name_words(m->key, k->len, &k0, &k1);
+		if (k0 == k->w0 && k1 == k->w1 && (k->len <= 16 || memcmp(m->key, k->s, k->len) == 0))
+			return true;
+	}
+	return false;
 }
 
 /* patternProperties and additionalProperties: one pass over the instance's
- * members, a binary search for "declared in properties" and one regex
+ * members, a table lookup for "declared in properties" and one regex
  * search per pattern. */
 static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n,
                                   const struct jw_jnode *o)
@@ -520,8 +618,7 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 		int r;
 
 		if (n->additional != NULL && n->n_props > 0)
-			matched = bsearch(key, n->props_sorted, n->n_props,
-			                  sizeof *n->props_sorted, by_prop_name) != NULL;
+			matched = jw_schema__prop_find(n, key, val->keylen) >= 0;
 		for (size_t i = 0; i < n->n_pattern_props; i++) {
 			const struct jw_schema_pprop *pp = &n->pattern_props[i];
 			r = regex_search(c, &pp->re, key, val->keylen);
@@ -540,7 +637,7 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 				continue;
 			matched = true;
 			push_key(c, key);
-			r = validate_child(c, pp->node, val);
+			r = validate(c, pp->node, val);
 			pop(c);
 			if (r != 1)
 				return r;
@@ -554,7 +651,7 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 			r = fail(c, NULL, "additionalProperties",
 			         "additionalProperties: property %s is not allowed", name);
 		} else {
-			r = validate_child(c, n->additional, val);
+			r = validate(c, n->additional, val);
 		}
 		pop(c);
 		if (r != 1)
@@ -563,11 +660,80 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 	return 1;
 }
 
+static int fail_required(struct vctx *c, const char *missing)
+{
+	char name[VALUE_LIMIT + 8];
+
+	if (c->want)
+		quoted(name, sizeof name, missing);
+	/* Point at where the property should be, so a rejection notice can
+	 * name the field. */
+	return fail(c, missing, "required", "required property %s missing", name);
+}
+
+/* "properties" of a node with more than JW_PROPS_MASK_MAX of them: each
+ * member is looked up once, its value parked in a slot per declared
+ * property, and the slots are validated in declared order. */
+static int validate_many_props(struct vctx *c, const struct jw_schema_node *n,
+                               const struct jw_jnode *o, size_t *declared)
+{
+	const struct jw_jnode **slot = calloc(n->n_props, sizeof *slot);
+	int r = 1;
+
+	if (slot == NULL)
+		return -1;
+	for (uint32_t m = 0; m < o->n; m++) {
+		long idx = jw_schema__prop_find(n, o->u.kids[m].key, o->u.kids[m].keylen);
+		if (idx < 0)
+			continue;
+		++*declared;
+		if (slot[idx] == NULL)
+			slot[idx] = &o->u.kids[m];
+	}
+	for (size_t i = 0; i < n->n_props && r == 1; i++) {
+		if (slot[i] == NULL)
+			continue;
+		push_key(c, n->props[i].name);
+		r = validate(c, n->props[i].node, slot[i]);
+		pop(c);
+	}
+	free(slot);
+	return r;
+}
+
+/* A node with "required" and nothing else (n->required_only). */
+OUT_OF_LINE
+static int validate_required(struct vctx *c, const struct jw_schema_node *n,
+                             const struct jw_jnode *o)
+{
+	const struct jw_schema_node *sn = c->scan_obj == o ? c->scan_node : NULL;
+
+	for (size_t i = 0; i < n->n_required; i++) {
+		const struct jw_schema_name *k = &n->required_key[i];
+		if (sn != NULL && k->len <= 16) {
+			/* A name the last scan of o declared: its bit says. */
+			const struct jw_schema_slot *e = jw_schema__slot_words(
+			        sn->props_hash, sn->props_shift, sn->props_mask, k->w0, k->w1, k->len);
+			if (e != NULL) {
+				if (!(c->scan_present & (uint64_t)1 << e->idx))
+					return fail_required(c, n->required[i]);
+				continue;
+			}
+		}
+		if (!has_member(o, k))
+			return fail_required(c, n->required[i]);
+	}
+	return 1;
+}
+
+OUT_OF_LINE
 static int validate_object(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_value *v)
+                           const struct jw_jnode *o)
 {
 	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
-	const struct jw_jnode *o = v->node;
+	const struct jw_jnode *slot[JW_PROPS_MASK_MAX];
+	uint64_t present = 0, pending = 0;
+	size_t declared = 0;
 	int r;
 
 	if (n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) {
@@ -579,56 +745,66 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			return fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
 			            n->max_props, count);
 	}
-	for (size_t i = 0; i < n->n_required; i++) {
-		if (!has_member(o, n->required[i])) {
-			if (c->want)
-				quoted(name, sizeof name, n->required[i]);
-			/* Point at where the property should be, so a rejection
-			 * notice can name the field. */
-			return fail(c, n->required[i], "required", "required property %s missing", name);
-		}
-	}
-	size_t declared = 0;
-	size_t members = o->n;
-	if (n->n_props > 0 && members < n->n_props && members <= MEMBER_SCAN_MAX) {
-		/*
-		 * Fewer members than declared properties (the usual event: a
-		 * schema declares every optional field): look each member up
-		 * in the sorted declarations rather than hashing every declared
-		 * name, then validate in declared order, as below, so the error
-		 * reported first is the same.
-		 */
-		struct {
-			size_t idx;
-			const struct jw_jnode *val;
-		} hit[MEMBER_SCAN_MAX];
-		for (uint32_t m = 0; m < o->n; m++) {
-			struct jw_schema_prop **pp = bsearch(o->u.kids[m].key, n->props_sorted, n->n_props,
-			                                     sizeof *n->props_sorted, by_prop_name);
-			if (pp == NULL)
-				continue;
-			size_t idx = (size_t)(*pp - n->props), k = declared++;
-			for (; k > 0 && hit[k - 1].idx > idx; k--)
-				hit[k] = hit[k - 1];
-			hit[k].idx = idx;
-			hit[k].val = &o->u.kids[m];
-		}
-		for (size_t i = 0; i < declared; i++) {
-			const struct jw_schema_prop *prop = &n->props[hit[i].idx];
-			push_key(c, prop->name);
-			r = validate_child(c, prop->node, hit[i].val);
-			pop(c);
-			if (r != 1)
-				return r;
-		}
-	} else {
-		for (size_t i = 0; i < n->n_props; i++) {
-			const struct jw_jnode *child = jw_jnode_get(o, n->props[i].name);
-			if (child == NULL)
+	/*
+	 * One pass over the members finds each one's declared property (a
+	 * hash lookup) and records which are present as a bit mask, which
+	 * then also answers "required" and "dependentRequired" for names
+	 * that are declared properties. A member whose subschema is a leaf
+	 * that it certainly satisfies (leaf_ok) is settled there; the others
+	 * are left pending for validate(). Neither step reports anything, so
+	 * doing them before "required" leaves the reported error unchanged.
+	 */
+	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX) {
+		const struct jw_schema_slot *tab = n->props_hash;
+		uint32_t shift = n->props_shift;
+		uint64_t mask = n->props_mask;
+		bool any = n->props_hash_full;
+		const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+
+		for (; kid < end; kid++) {
+			const struct jw_schema_slot *e;
+			if (kid->keylen > 16 || any)
+				e = jw_schema__prop_slot_any(n, kid->key, kid->keylen);
+			else
+				e = jw_schema__slot_short(tab, shift, mask, kid->key, kid->keylen);
+			if (e == NULL)
 				continue;
 			declared++;
-			push_key(c, n->props[i].name);
-			r = validate_child(c, n->props[i].node, child);
+			uint64_t bit = (uint64_t)1 << e->idx;
+			if (present & bit)
+				continue;
+			present |= bit;
+			if (e->node->leaf && leaf_ok(e->node, kid))
+				continue;
+			pending |= bit;
+			slot[e->idx] = kid;
+		}
+	}
+	if (n->n_required > 0) {
+		if (n->required_by_mask) {
+			if ((present & n->required_mask) != n->required_mask) {
+				for (size_t i = 0; i < n->n_required; i++)
+					if (!(present & n->required_bit[i]))
+						return fail_required(c, n->required[i]);
+			}
+		} else {
+			for (size_t i = 0; i < n->n_required; i++)
+				if (!has_member(o, &n->required_key[i]))
+					return fail_required(c, n->required[i]);
+		}
+	}
+	if (n->n_props > JW_PROPS_MASK_MAX) {
+		r = validate_many_props(c, n, o, &declared);
+		if (r != 1)
+			return r;
+	} else {
+		/* Declared order, lowest bit first: the first error reported is
+		 * that of the first declared property that fails (the settled
+		 * ones cannot fail). */
+		for (uint64_t left = pending; left != 0; left &= left - 1) {
+			unsigned idx = (unsigned)__builtin_ctzll(left);
+			push_key(c, n->props[idx].name);
+			r = validate(c, n->props[idx].node, slot[idx]);
 			pop(c);
 			if (r != 1)
 				return r;
@@ -646,16 +822,17 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 	if (n->property_names != NULL) {
 		for (uint32_t m = 0; m < o->n; m++) {
 			const char *key = o->u.kids[m].key;
-			struct jw_value kv;
+			struct jw_jnode kn;
 			bool in_names = c->in_names;
 
-			jw_schema__value_init(&kv, NULL);
-			kv.type = JW_V_STRING;
-			kv.str = key;
-			kv.len = o->u.kids[m].keylen;
+			/* The name as a string value of its own. */
+			memset(&kn, 0, sizeof kn);
+			kn.type = JW_J_STRING;
+			kn.u.s = key;
+			kn.n = o->u.kids[m].keylen;
 			push_key(c, key);
 			c->in_names = true;
-			r = validate(c, n->property_names, &kv);
+			r = validate(c, n->property_names, &kn);
 			c->in_names = in_names;
 			pop(c);
 			if (r != 1)
@@ -664,10 +841,15 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 	}
 	for (size_t i = 0; i < n->n_dep_required; i++) {
 		const struct jw_schema_dep *d = &n->dep_required[i];
-		if (!has_member(o, d->name))
+		if (d->by_mask) {
+			if (!(present & d->name_bit) ||
+			    (present & d->required_mask) == d->required_mask)
+				continue;
+		} else if (!has_member(o, &d->name_key)) {
 			continue;
+		}
 		for (size_t j = 0; j < d->n_required; j++) {
-			if (has_member(o, d->required[j]))
+			if (has_member(o, &d->required_key[j]))
 				continue;
 			if (c->want) {
 				quoted(name, sizeof name, d->required[j]);
@@ -679,11 +861,18 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	for (size_t i = 0; i < n->n_dep_schemas; i++) {
-		if (!has_member(o, n->dep_schemas[i].name))
+		struct jw_schema_name k = {n->dep_schemas[i].name, n->dep_schemas[i].len, 0, 0};
+		jw_schema__name_words(k.s, k.len, &k.w0, &k.w1);
+		if (!has_member(o, &k))
 			continue;
-		r = validate(c, n->dep_schemas[i].node, v);
+		r = validate(c, n->dep_schemas[i].node, o);
 		if (r != 1)
 			return r;
+	}
+	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX && !n->props_hash_full) {
+		c->scan_obj = o;
+		c->scan_node = n;
+		c->scan_present = present;
 	}
 	return 1;
 }
@@ -707,7 +896,7 @@ static int compare_errors(const struct verr *a, const struct verr *b)
  * most specific explanation; otherwise "<keyword>: no alternative matched".
  */
 static int explain_alternatives(struct vctx *c, struct jw_schema_node *const *alts,
-                                size_t n, const char *keyword, const struct jw_value *v)
+                                size_t n, const char *keyword, const struct jw_jnode *v)
 {
 	struct verr *saved = c->err;
 	struct verr best, cur;
@@ -736,7 +925,7 @@ static int explain_alternatives(struct vctx *c, struct jw_schema_node *const *al
 }
 
 static int validate_any_of(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_value *v)
+                           const struct jw_jnode *v)
 {
 	bool want = c->want;
 
@@ -757,7 +946,7 @@ static int validate_any_of(struct vctx *c, const struct jw_schema_node *n,
 }
 
 static int validate_one_of(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_value *v)
+                           const struct jw_jnode *v)
 {
 	bool want = c->want;
 	size_t first = 0, matched = 0;
@@ -787,26 +976,22 @@ static int validate_one_of(struct vctx *c, const struct jw_schema_node *n,
 	return explain_alternatives(c, n->one_of, n->n_one_of, "oneOf", v);
 }
 
-static int validate(struct vctx *c, const struct jw_schema_node *n,
-                    const struct jw_value *v)
+/* const and enum: JSON equality on the general value form. */
+OUT_OF_LINE
+static int validate_value(struct vctx *c, const struct jw_schema_node *n,
+                          const struct jw_jnode *x)
 {
 	char expect[VALUE_LIMIT * 2 + 8];
-	int r;
+	struct jw_value v;
 
-	if (n->is_bool) {
-		if (n->bool_value)
-			return 1;
-		return fail_got(c, "false", v, "false schema: no value is allowed here");
-	}
-	if ((n->has & JW_HAS_TYPE) && !type_matches(n->types, v))
-		return fail_type(c, n, v);
+	jw_schema__value_node(&v, x);
 	if (n->has & JW_HAS_CONST) {
 		struct jw_value cv;
 		jw_schema__value_node(&cv, n->const_doc->root);
-		if (!jw_schema__value_equal(&cv, v)) {
+		if (!jw_schema__value_equal(&cv, &v)) {
 			if (c->want)
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT, &cv);
-			return fail_got(c, "const", v, "const %s", expect);
+			return fail_got(c, "const", x, "const %s", expect);
 		}
 	}
 	if (n->has & JW_HAS_ENUM) {
@@ -816,7 +1001,7 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 		for (size_t i = 0; i < count && !found; i++) {
 			struct jw_value ev;
 			jw_schema__value_node(&ev, &values->u.kids[i]);
-			found = jw_schema__value_equal(&ev, v);
+			found = jw_schema__value_equal(&ev, &v);
 		}
 		if (!found) {
 			if (c->want) {
@@ -824,34 +1009,44 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 				jw_schema__value_node(&all, values);
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT * 2, &all);
 			}
-			return fail_got(c, "enum", v, "enum %s", expect);
+			return fail_got(c, "enum", x, "enum %s", expect);
 		}
 	}
+	return 1;
+}
 
-	switch (v->type) {
-	case JW_V_NUMBER:
-		r = validate_number(c, n, v);
-		break;
-	case JW_V_STRING:
-		r = validate_string(c, n, v);
-		break;
-	case JW_V_ARRAY:
-		r = validate_array(c, n, v);
-		break;
-	case JW_V_OBJECT:
-		r = validate_object(c, n, v);
-		break;
-	default:
-		r = 1;
-		break;
+/* validate() for a subschema of the same instance; a node that asserts
+ * only "required" (as in if/then's usual {"required": [...]}) or only
+ * applicators ({"not": ...}) skips validate()'s frame, and only "not",
+ * when just a verdict is wanted, validate_apply()'s too. */
+static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
+                          const struct jw_jnode *v);
+
+static inline int validate_same(struct vctx *c, const struct jw_schema_node *n,
+                                const struct jw_jnode *v)
+{
+	if (n->required_only && v->type == JW_J_OBJECT)
+		return validate_required(c, n, v);
+	if (n->not_only && !c->want) {
+		int r = validate_same(c, n->not_schema, v);
+		return r < 0 ? r : !r;
 	}
-	if (r != 1)
-		return r;
+	if (n->apply_only)
+		return validate_apply(c, n, v);
+	return validate(c, n, v);
+}
+
+/* $ref, allOf, anyOf, oneOf, not and if/then/else, in that order. */
+OUT_OF_LINE
+static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
+                          const struct jw_jnode *v)
+{
+	int r;
 
 	if (n->ref != NULL && (r = validate(c, n->ref, v)) != 1)
 		return r;
 	for (size_t i = 0; i < n->n_all_of; i++) {
-		r = validate(c, n->all_of[i], v);
+		r = validate_same(c, n->all_of[i], v);
 		if (r != 1)
 			return r;
 	}
@@ -862,24 +1057,75 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 	if (n->not_schema != NULL) {
 		bool want = c->want;
 		c->want = false;
-		r = validate(c, n->not_schema, v);
+		r = validate_same(c, n->not_schema, v);
 		c->want = want;
 		if (r < 0)
 			return r;
 		if (r == 1)
-			return fail_got(c, "not", v, "not: value matches the excluded schema");
+			return want ? fail_got(c, "not", v, "not: value matches the excluded schema") : 0;
 	}
 	if (n->if_schema != NULL) {
 		bool want = c->want;
 		c->want = false;
-		r = validate(c, n->if_schema, v);
+		r = validate_same(c, n->if_schema, v);
 		c->want = want;
 		if (r < 0)
 			return r;
 		const struct jw_schema_node *branch = r ? n->then_schema : n->else_schema;
-		if (branch != NULL && (r = validate(c, branch, v)) != 1)
+		if (branch != NULL && (r = validate_same(c, branch, v)) != 1)
 			return r;
 	}
+	return 1;
+}
+
+/*
+ * The keywords in a fixed order: type, const/enum, the ones for the
+ * instance's type, then the applicators. n->groups lets a node skip every
+ * group it does not use with one test each, so a leaf such as
+ * {"type": "integer", "minimum": 0} costs a type test and a comparison.
+ */
+static int validate(struct vctx *c, const struct jw_schema_node *n,
+                    const struct jw_jnode *v)
+{
+	uint32_t g = n->groups;
+	int r;
+
+	if (n->is_bool) {
+		if (n->bool_value)
+			return 1;
+		return fail_got(c, "false", v, "false schema: no value is allowed here");
+	}
+	if ((n->has & JW_HAS_TYPE) && !type_matches(n->types, v))
+		return fail_type(c, n, v);
+	if ((g & JW_G_VALUE) && (r = validate_value(c, n, v)) != 1)
+		return r;
+
+	switch (v->type) {
+	case JW_J_INT:
+	case JW_J_DOUBLE:
+		if ((g & JW_G_NUMBER) && (r = validate_number(c, n, v)) != 1)
+			return r;
+		break;
+	case JW_J_STRING:
+		if ((g & JW_G_STRING) && (r = validate_string(c, n, v)) != 1)
+			return r;
+		break;
+	case JW_J_ARRAY:
+		if ((g & JW_G_ARRAY) && (r = validate_array(c, n, v)) != 1)
+			return r;
+		break;
+	case JW_J_OBJECT:
+		if (g & JW_G_OBJECT) {
+			r = n->required_only ? validate_required(c, n, v) : validate_object(c, n, v);
+			if (r != 1)
+				return r;
+		}
+		break;
+	default:
+		break;
+	}
+	if (g & JW_G_APPLY)
+		return validate_apply(c, n, v);
 	return 1;
 }
 
@@ -910,7 +1156,6 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 {
 	struct vctx c;
 	struct verr top;
-	struct jw_value v;
 	int r;
 
 	/* The path array is written before it is read; skip clearing it. */
@@ -920,12 +1165,13 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 	c.want = err != NULL;
 	c.in_names = false;
 	c.depth = 0;
+	c.scan_obj = NULL;
 	top.depth = 0;
 	top.e.pointer[0] = top.e.keyword[0] = top.e.message[0] = '\0';
 
-	jw_schema__value_node(&v, instance);
-	r = validate(&c, s->root, &v);
-	pcre2_match_data_free(c.md);
+	r = validate(&c, s->root, instance);
+	if (c.md != NULL)
+		pcre2_match_data_free(c.md);
 
 	if (err != NULL) {
 		if (r == 0) {

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "json.h"
 #include "schema.h"
+#include "schema_internal.h"
 #include "schemaset.h"
 
 /* Schema files are written by operators, not attackers, but a bound
@@ -28,10 +30,51 @@ struct entry {
 	struct jw_schema *schema;
 };
 
+/* A slot of the by-type table; len 0 marks an empty one (types are never
+ * empty). The words and the hash are those of "properties" tables. */
+struct tslot {
+	uint64_t w0, w1;
+	size_t len;
+	size_t idx; /* into entries */
+};
+
 struct jw_schemaset {
 	struct entry *entries; /* sorted by type */
 	size_t n;
+	/* Every event looks its type up: open addressing over mask + 1 =
+	 * 1 << (64 - shift) slots, at least twice n. */
+	struct tslot *table;
+	uint32_t shift;
+	uint64_t mask;
 };
+
+/* Builds set->table from set->entries. Returns 0 or -1 (no memory). */
+static int build_table(struct jw_schemaset *set)
+{
+	unsigned bits = 1;
+
+	while (((size_t)1 << bits) < 2 * set->n)
+		bits++;
+	set->table = calloc((size_t)1 << bits, sizeof *set->table);
+	if (set->table == NULL)
+		return -1;
+	set->shift = 64 - bits;
+	set->mask = UINT64_MAX >> set->shift;
+	for (size_t i = 0; i < set->n; i++) {
+		const char *type = set->entries[i].type;
+		size_t len = strlen(type);
+		uint64_t w0, w1;
+		jw_schema__name_words(type, len, &w0, &w1);
+		uint64_t h = jw_schema__name_hash(type, len, w0, w1, false) >> set->shift;
+		while (set->table[h].len != 0)
+			h = (h + 1) & set->mask;
+		set->table[h].w0 = w0;
+		set->table[h].w1 = w1;
+		set->table[h].len = len;
+		set->table[h].idx = i;
+	}
+	return 0;
+}
 
 /* [a-z0-9][a-z0-9_-]{0,63}: safe in topics, file names and SQL text. */
 static int valid_type(const char *s, size_t len)
@@ -195,6 +238,10 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
 		if (crc < 0)
 			goto out;
 	}
+	if (build_table(set) < 0) {
+		snprintf(err, errlen, "%s: out of memory", dir);
+		goto out;
+	}
 	*out = set;
 	set = NULL;
 	rc = 0;
@@ -207,14 +254,25 @@ out:
 const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
                                           const char *type)
 {
-	struct entry key;
-	const struct entry *e;
+	uint64_t w0, w1;
+	size_t len;
 
-	if (set == NULL || type == NULL || strlen(type) > JW_TYPE_MAX)
+	if (set == NULL || type == NULL)
 		return NULL;
-	memcpy(key.type, type, strlen(type) + 1);
-	e = bsearch(&key, set->entries, set->n, sizeof *set->entries, by_type);
-	return e != NULL ? e->schema : NULL;
+	len = strlen(type);
+	if (len == 0 || len > JW_TYPE_MAX)
+		return NULL;
+	jw_schema__name_words(type, len, &w0, &w1);
+	uint64_t h = jw_schema__name_hash(type, len, w0, w1, false) >> set->shift;
+	for (;;) {
+		const struct tslot *e = &set->table[h];
+		if (e->len == 0)
+			return NULL;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		    (len <= 16 || memcmp(set->entries[e->idx].type, type, len) == 0))
+			return set->entries[e->idx].schema;
+		h = (h + 1) & set->mask;
+	}
 }
 
 size_t jw_schemaset_count(const struct jw_schemaset *set)
@@ -236,5 +294,6 @@ void jw_schemaset_free(struct jw_schemaset *set)
 	for (size_t i = 0; i < set->n; i++)
 		jw_schema_free(set->entries[i].schema);
 	free(set->entries);
+	free(set->table);
 	free(set);
 }

@@ -1,14 +1,21 @@
 /* Proves that the schema compiler refuses what it cannot honour with precise messages, and that
  * the validator reports the first failure with the exact pointer, keyword and message text. */
 #include <check.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "jdoc.h"
 #include "json.h"
 #include "schema.h"
+/* The fast-path tests look at the compiled form (which lookup table was
+ * built) and compare against the exact number comparison. */
+#include "schema_internal.h"
 
 #define SOURCE "schemas/x.json"
 
@@ -552,6 +559,529 @@ START_TEST(boolean_schemas)
 }
 END_TEST
 
+/* ---- fast paths: each is checked against a slow path or a reference ---- */
+
+/* A growing NUL-terminated buffer for generated JSON. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+__attribute__((format(printf, 2, 3)))
+static void buf_fmt(struct buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	ck_assert(n >= 0 && (size_t)n < sizeof tmp);
+	buf_add(b, tmp, (size_t)n);
+}
+
+/* s (n bytes, valid UTF-8) as a JSON string literal. */
+static void buf_str(struct buf *b, const char *s, size_t n)
+{
+	buf_add(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			buf_fmt(b, "\\%c", ch);
+		else if (ch < 0x20)
+			buf_fmt(b, "\\u%04x", ch);
+		else
+			buf_add(b, s + i, 1);
+	}
+	buf_add(b, "\"", 1);
+}
+
+/* Deterministic pseudo-random numbers (xorshift64). */
+static uint64_t rnd_state = 0x9E3779B97F4A7C15u;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static size_t rnd_below(size_t n)
+{
+	return (size_t)(rnd() % n);
+}
+
+/* Runs instance against two schemas that must agree on everything. */
+static void expect_same(const struct jw_schema *a, const struct jw_schema *b, const char *instance)
+{
+	struct jw_schema_error ea, eb;
+	int ra = check(a, instance, &ea);
+	int rb = check(b, instance, &eb);
+
+	ck_assert_msg(ra == rb, "%s: verdicts %d and %d", instance, ra, rb);
+	ck_assert_str_eq(ea.pointer, eb.pointer);
+	ck_assert_str_eq(ea.keyword, eb.keyword);
+	ck_assert_str_eq(ea.message, eb.message);
+}
+
+/* Property names that stress the lookup: empty, every length class of
+ * the name words (below 4, 4 to 7, 8 to 16, longer), bytes that JSON
+ * escapes or pointers encode, UTF-8, and long names that share their
+ * first and last eight bytes. */
+static const char *const odd_names[] = {
+	"", "a", "b", "ab", "ba", "abc", "~", "/", "a/b", "a~b", " ", "\"q\"", "\\",
+	"\x01", "\x1f\x7f", "type", "step", "total", "eta_s", "current", "message", "progress",
+	"progresS", "items_added", "items_failed", "sixteen_bytes_16", "seventeen_bytes17",
+	"\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80 emoji",
+	"prefix__0001__suffix__", "prefix__0002__suffix__", "prefix__1000__suffix__",
+	"prefix__0001__suffix_", "a longer property name of forty bytes...",
+};
+#define N_ODD (sizeof odd_names / sizeof odd_names[0])
+
+/* The declared index of key (n bytes) by a plain linear search, or -1. */
+static long ref_find(const char *const *names, size_t count, const char *key, size_t n)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(names[i]) == n && memcmp(names[i], key, n) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* "/" and the RFC 6901 token of key. */
+static void ref_pointer(char *out, size_t size, const char *key, size_t n)
+{
+	size_t len = 0;
+
+	out[len++] = '/';
+	for (size_t i = 0; i < n && len + 3 < size; i++) {
+		if (key[i] == '~') {
+			out[len++] = '~';
+			out[len++] = '0';
+		} else if (key[i] == '/') {
+			out[len++] = '~';
+			out[len++] = '1';
+		} else {
+			out[len++] = key[i];
+		}
+	}
+	out[len] = '\0';
+}
+
+/*
+ * properties + additionalProperties:false over names: property i accepts
+ * exactly the integer i. wrap adds "allOf":[true] to every subschema (no
+ * leaf fast path); pad declares that many more properties no instance
+ * uses (past 64 the presence mask gives way to per-property slots).
+ */
+static struct jw_schema *names_schema(const char *const *names, size_t count, bool wrap,
+                                      size_t pad)
+{
+	struct buf b = {0};
+	char err[512];
+	struct jw_schema *s = NULL;
+
+	buf_fmt(&b, "{\"additionalProperties\":false,\"properties\":{");
+	for (size_t i = 0; i < count; i++) {
+		buf_str(&b, names[i], strlen(names[i]));
+		buf_fmt(&b, ":{\"type\":\"integer\",\"minimum\":%zu,\"maximum\":%zu%s},", i, i,
+		        wrap ? ",\"allOf\":[true]" : "");
+	}
+	for (size_t i = 0; i < pad; i++)
+		buf_fmt(&b, "\"zz-pad-%zu\":{\"type\":\"string\"},", i);
+	b.p[b.len - 1] = '}';
+	buf_add(&b, "}", 1);
+	struct json_object *doc = parse(b.p);
+	ck_assert_int_eq(jw_schema_compile(doc, SOURCE, &s, err, sizeof err), 0);
+	json_object_put(doc);
+	free(b.p);
+	return s;
+}
+
+/* {key: value} against every variant, checked against the reference. */
+static void check_key(struct jw_schema *const *variants, size_t n_variants,
+                      const char *const *names, size_t count, const char *key, size_t n,
+                      long value)
+{
+	struct buf b = {0};
+	char ptr[256];
+	long idx = ref_find(names, count, key, n);
+
+	buf_add(&b, "{", 1);
+	buf_str(&b, key, n);
+	buf_fmt(&b, ":%ld}", value);
+	ref_pointer(ptr, sizeof ptr, key, n);
+	for (size_t v = 0; v < n_variants; v++) {
+		struct jw_schema_error err;
+		int r = check(variants[v], b.p, &err);
+		if (idx >= 0 && idx == value) {
+			ck_assert_msg(r == 1, "%s rejected: %s", b.p, err.message);
+			continue;
+		}
+		ck_assert_msg(r == 0, "%s accepted", b.p);
+		ck_assert_str_eq(err.pointer, ptr);
+		if (idx < 0)
+			ck_assert_str_eq(err.keyword, "additionalProperties");
+		else
+			ck_assert_str_eq(err.keyword, value < idx ? "minimum" : "maximum");
+	}
+	free(b.p);
+}
+
+START_TEST(property_lookup)
+{
+	struct jw_schema *v[4];
+	char key[64];
+
+	v[0] = names_schema(odd_names, N_ODD, false, 0);
+	v[1] = names_schema(odd_names, N_ODD, true, 0);
+	v[2] = names_schema(odd_names, N_ODD, false, 100);
+	v[3] = names_schema(odd_names, N_ODD, true, 100);
+	/* The names' words are the hash (no fallback): near misses land on
+	 * the slot of the name they miss, so the comparison is what refuses
+	 * them. */
+	ck_assert(!v[0]->root->props_hash_full);
+	for (size_t i = 0; i < N_ODD; i++) {
+		const char *name = odd_names[i];
+		size_t n = strlen(name);
+
+		check_key(v, 4, odd_names, N_ODD, name, n, (long)i);
+		check_key(v, 4, odd_names, N_ODD, name, n, (long)i + 1);
+		/* Near misses: each ASCII byte changed, one byte shorter, one
+		 * byte longer (which may land on another declared name). */
+		for (size_t j = 0; j < n && n < sizeof key; j++) {
+			if ((unsigned char)name[j] >= 0x80)
+				continue;
+			memcpy(key, name, n);
+			key[j] = (char)(name[j] ^ (name[j] == 1 ? 2 : 1));
+			check_key(v, 4, odd_names, N_ODD, key, n, (long)i);
+		}
+		if (n > 0 && (unsigned char)name[n - 1] < 0x80)
+			check_key(v, 4, odd_names, N_ODD, name, n - 1, (long)i);
+		if (n + 1 < sizeof key) {
+			memcpy(key, name, n);
+			key[n] = 'x';
+			check_key(v, 4, odd_names, N_ODD, key, n + 1, (long)i);
+		}
+	}
+	/* A many-member object: every declared name plus strangers, the first
+	 * failure in declared order wins whatever the member order. */
+	struct buf b = {0};
+	buf_add(&b, "{", 1);
+	for (size_t i = N_ODD; i-- > 0;) {
+		buf_str(&b, odd_names[i], strlen(odd_names[i]));
+		buf_fmt(&b, ":%zu,", i == 7 || i == 20 ? i + 1 : i);
+	}
+	b.p[b.len - 1] = '}';
+	for (size_t k = 0; k < 4; k++)
+		expect_error(v[k], b.p, "/~1", "maximum", "/~1: maximum 7, got 8");
+	free(b.p);
+	for (size_t k = 0; k < 4; k++)
+		jw_schema_free(v[k]);
+}
+END_TEST
+
+START_TEST(property_lookup_collisions)
+{
+	/* 150 names of 22 bytes sharing their first and last eight bytes:
+	 * the name words cannot tell them apart, so the table must fall back
+	 * to hashing every byte. */
+	char store[150][32];
+	const char *names[150];
+	for (size_t i = 0; i < 150; i++) {
+		snprintf(store[i], sizeof store[i], "prefix__%04zu__suffix__", i * 7);
+		names[i] = store[i];
+	}
+	struct jw_schema *v[2];
+	v[0] = names_schema(names, 150, false, 0);
+	v[1] = names_schema(names, 150, true, 0);
+	ck_assert(v[0]->root->props_hash_full);
+	for (size_t i = 0; i < 150; i++) {
+		check_key(v, 2, names, 150, names[i], strlen(names[i]), (long)i);
+		check_key(v, 2, names, 150, names[i], strlen(names[i]), (long)i + 1);
+	}
+	for (size_t i = 0; i < 1050; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "prefix__%04zu__suffix__", i);
+		check_key(v, 2, names, 150, key, strlen(key), (long)(i / 7));
+	}
+	jw_schema_free(v[0]);
+	jw_schema_free(v[1]);
+
+	/* Three such names probe at most two slots past their home: the
+	 * words stay the hash and the bytes between them tell the names
+	 * apart. */
+	v[0] = names_schema(names, 3, false, 0);
+	v[1] = names_schema(names, 3, true, 0);
+	ck_assert(!v[0]->root->props_hash_full);
+	for (size_t i = 0; i < 30; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "prefix__%04zu__suffix__", i);
+		check_key(v, 2, names, 3, key, strlen(key), (long)(i / 7));
+	}
+	jw_schema_free(v[0]);
+	jw_schema_free(v[1]);
+}
+END_TEST
+
+/* Bounds and values around every edge the number fast paths care about:
+ * integers against doubles, 2^53 (the last exact double integer), int64
+ * limits, integral doubles, negative zero. */
+static const char *const num_bounds[] = {
+	"0", "1", "-1", "100", "0.5", "-1.5", "2.0", "1e20", "9007199254740992",
+	"9007199254740993", "-9007199254740993", "9223372036854775807", "-9223372036854775808",
+	"18446744073709551615", "1e300", "-0.0",
+};
+static const char *const num_values[] = {
+	"0", "1", "-1", "2", "99", "100", "101", "0.5", "0.49999999999999994", "-1.5", "2.0",
+	"1e20", "1e20.5", "9007199254740992", "9007199254740993", "9007199254740992.0",
+	"9007199254740994.0", "-9007199254740993", "-9007199254740992.0",
+	"9223372036854775807", "-9223372036854775808", "9223372036854775808",
+	"18446744073709551615", "18446744073709551616", "1e300", "-1e300", "-0.0",
+	"-0", "3.000", "1E2", "\"7\"", "null", "true", "[]", "{}",
+};
+
+static void number_instance(char *out, size_t size, const char *v)
+{
+	/* "1e20.5" stands for a fractional value above 2^53 that is still
+	 * written as a plain double. */
+	if (strcmp(v, "1e20.5") == 0)
+		v = "100000000000000000000.5";
+	snprintf(out, size, "{\"n\":%s}", v);
+}
+
+START_TEST(number_fast_paths)
+{
+	static const char *const types[] = {"", "\"type\":\"integer\",", "\"type\":\"number\",",
+	                                    "\"type\":[\"integer\",\"string\"],"};
+	char text[512], inst[128];
+	struct jw_jdoc d;
+
+	jw_jdoc_init(&d);
+	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+		for (size_t lo = 0; lo < sizeof num_bounds / sizeof num_bounds[0]; lo++) {
+			for (size_t hi = 0; hi < sizeof num_bounds / sizeof num_bounds[0]; hi++) {
+				snprintf(text, sizeof text,
+				         "{\"properties\":{\"n\":{%s\"minimum\":%s,\"maximum\":%s}}}",
+				         types[t], num_bounds[lo], num_bounds[hi]);
+				struct jw_schema *a = compile_ok(text);
+				snprintf(text, sizeof text,
+				         "{\"properties\":{\"n\":{%s\"minimum\":%s,\"maximum\":%s,"
+				         "\"allOf\":[true]}}}",
+				         types[t], num_bounds[lo], num_bounds[hi]);
+				struct jw_schema *b = compile_ok(text);
+				/* The exclusive bounds take the general path's own
+				 * comparison (never a leaf). */
+				snprintf(text, sizeof text,
+				         "{\"properties\":{\"n\":{%s\"exclusiveMinimum\":%s,"
+				         "\"exclusiveMaximum\":%s}}}",
+				         types[t], num_bounds[lo], num_bounds[hi]);
+				struct jw_schema *e = compile_ok(text);
+				const struct jw_schema_node *leaf = a->root->props[0].node;
+				ck_assert(leaf->leaf);
+				ck_assert(!b->root->props[0].node->leaf);
+				for (size_t x = 0; x < sizeof num_values / sizeof num_values[0]; x++) {
+					struct jw_json_error jerr;
+					struct jw_value jv;
+					number_instance(inst, sizeof inst, num_values[x]);
+					expect_same(a, b, inst);
+					/* The reference: the exact comparison. */
+					ck_assert_int_eq(jw_jdoc_parse(&d, inst, strlen(inst), 8, &jerr), 0);
+					jw_schema__value_node(&jv, d.root->u.kids);
+					if (jv.type != JW_V_NUMBER)
+						continue;
+					int cmin = jw_schema__num_cmp(&jv.num, &leaf->minimum);
+					int cmax = jw_schema__num_cmp(&jv.num, &leaf->maximum);
+					bool in = cmin != -1 && cmin != 2 && cmax != 1 && cmax != 2;
+					bool typed = !(leaf->has & JW_HAS_TYPE) || (leaf->types & JW_T_NUMBER) ||
+					             jw_schema__num_is_integer(&jv.num);
+					ck_assert_msg(jw_schema_validate_node(a, d.root, NULL) == (in && typed),
+					              "%s against %s", inst, text);
+					bool inside = cmin == 1 && cmax == -1;
+					ck_assert_msg(jw_schema_validate_node(e, d.root, NULL) ==
+					                  (inside && typed),
+					              "%s against %s", inst, text);
+				}
+				jw_schema_free(a);
+				jw_schema_free(b);
+				jw_schema_free(e);
+			}
+		}
+	}
+	jw_jdoc_free(&d);
+}
+END_TEST
+
+/* Marks the strings of n that qualify as plain, as the parser may. */
+static void mark_plain(struct jw_jnode *n)
+{
+	if (n->type == JW_J_STRING) {
+		n->plain = 1;
+		for (uint32_t i = 0; i < n->n; i++) {
+			unsigned char ch = (unsigned char)n->u.s[i];
+			if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\')
+				n->plain = 0;
+		}
+	} else if (n->type == JW_J_ARRAY || n->type == JW_J_OBJECT) {
+		for (uint32_t i = 0; i < n->n; i++)
+			mark_plain(&n->u.kids[i]);
+	}
+}
+
+/* Validates text as an arena tree with and without the plain marks. */
+static void expect_plain_same(const struct jw_schema *s, const char *text)
+{
+	struct jw_jdoc d;
+	struct jw_json_error jerr;
+	struct jw_schema_error e0, e1;
+
+	jw_jdoc_init(&d);
+	ck_assert_int_eq(jw_jdoc_parse(&d, text, strlen(text), 8, &jerr), 0);
+	int r0 = jw_schema_validate_node(s, d.root, &e0);
+	mark_plain((struct jw_jnode *)(uintptr_t)d.root);
+	int r1 = jw_schema_validate_node(s, d.root, &e1);
+	ck_assert_int_eq(r0, r1);
+	ck_assert_str_eq(e0.message, e1.message);
+	jw_jdoc_free(&d);
+}
+
+START_TEST(string_fast_paths)
+{
+	static const char *const pieces[] = {"a", "Z", " ", "\\\"", "\\\\", "\\n", "\\u0001",
+	                                     "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	                                     "\\u00e9", "~"};
+	static const size_t bounds[] = {0, 1, 2, 3, 4, 5, 7, 8, 12, 13, 16};
+	char text[256], inst[512];
+
+	for (size_t lo = 0; lo < sizeof bounds / sizeof bounds[0]; lo++) {
+		for (size_t hi = lo; hi < sizeof bounds / sizeof bounds[0]; hi++) {
+			snprintf(text, sizeof text,
+			         "{\"properties\":{\"s\":{\"type\":\"string\",\"minLength\":%zu,"
+			         "\"maxLength\":%zu}}}",
+			         bounds[lo], bounds[hi]);
+			struct jw_schema *a = compile_ok(text);
+			snprintf(text, sizeof text,
+			         "{\"properties\":{\"s\":{\"type\":\"string\",\"minLength\":%zu,"
+			         "\"maxLength\":%zu,\"allOf\":[true]}}}",
+			         bounds[lo], bounds[hi]);
+			struct jw_schema *b = compile_ok(text);
+			ck_assert(a->root->props[0].node->leaf);
+			for (size_t k = 0; k < 60; k++) {
+				size_t len = 0, count = rnd_below(18);
+				len += (size_t)snprintf(inst, sizeof inst, "{\"s\":\"");
+				for (size_t i = 0; i < count; i++)
+					len += (size_t)snprintf(inst + len, sizeof inst - len, "%s",
+					                        pieces[rnd_below(sizeof pieces / sizeof pieces[0])]);
+				snprintf(inst + len, sizeof inst - len, "\"}");
+				expect_same(a, b, inst);
+				expect_plain_same(a, inst);
+				expect_plain_same(b, inst);
+			}
+			expect_same(a, b, "{\"s\":7}");
+			expect_same(a, b, "{\"s\":null}");
+			jw_schema_free(a);
+			jw_schema_free(b);
+		}
+	}
+}
+END_TEST
+
+/* One schema text with its subschemas made to take the general path:
+ * "allOf":[true] before every "required" and "minProperties":0 before
+ * every "not" (no-ops that end required_only and apply_only), and a
+ * padding of declared properties that turns the presence mask off. */
+static struct jw_schema *required_variant(const char *text, bool wrap, bool pad)
+{
+	struct buf b = {0};
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (wrap && strncmp(p, "\"required\":", 11) == 0)
+			buf_add(&b, "\"allOf\":[true],", 15);
+		if (wrap && strncmp(p, "\"not\":", 6) == 0)
+			buf_add(&b, "\"minProperties\":0,", 18);
+		if (pad && strncmp(p, "\"properties\":{", 14) == 0) {
+			buf_add(&b, p, 14);
+			p += 13;
+			for (size_t i = 0; i < 70; i++)
+				buf_fmt(&b, "\"pad%zu\":true,", i);
+			continue;
+		}
+		buf_add(&b, p, 1);
+	}
+	struct jw_schema *s = compile_ok(b.p);
+	free(b.p);
+	return s;
+}
+
+START_TEST(required_fast_paths)
+{
+	/* The shape of schemas/progress.json, plus "required", an empty name
+	 * and a dependency on an undeclared name. */
+	static const char text[] =
+	    "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":true,"
+	    "\"\":true,\"c\":true,\"dd\":{\"type\":\"string\"},\"e/f\":true},"
+	    "\"required\":[\"a\",\"\"],"
+	    "\"if\":{\"not\":{\"required\":[\"c\"]}},\"then\":{\"required\":[\"b\"]},"
+	    "\"else\":{\"required\":[\"dd\",\"x\"]},"
+	    "\"dependentRequired\":{\"c\":[\"dd\"],\"dd\":[\"c\",\"e/f\"],\"x\":[\"a\"],"
+	    "\"b\":[\"x\"]}}";
+	static const char *const keys[] = {"a", "b", "", "c", "dd", "e/f", "x", "y"};
+	static const char *const values[] = {"1", "\"s\"", "2.5", "null"};
+	struct jw_schema *v[4];
+
+	v[0] = required_variant(text, false, false);
+	v[1] = required_variant(text, true, false);
+	v[2] = required_variant(text, false, true);
+	v[3] = required_variant(text, true, true);
+	ck_assert(v[0]->root->required_by_mask);
+	ck_assert(!v[2]->root->required_by_mask);
+	ck_assert(v[0]->root->then_schema->required_only);
+	ck_assert(!v[1]->root->then_schema->required_only);
+	ck_assert(v[0]->root->if_schema->apply_only);
+	ck_assert(!v[1]->root->if_schema->apply_only);
+	ck_assert(v[0]->root->if_schema->not_only);
+	for (unsigned mask = 0; mask < 256; mask++) {
+		for (size_t k = 0; k < 4; k++) {
+			struct buf b = {0};
+			buf_add(&b, "{", 1);
+			for (size_t i = 0; i < 8; i++) {
+				if (!(mask & (1u << i)))
+					continue;
+				buf_str(&b, keys[i], strlen(keys[i]));
+				/* k == 0: every value of the right type, so the
+				 * walk reaches the applicators. */
+				if (k == 0)
+					buf_fmt(&b, ":%s,", i == 0 ? "1" : i == 4 ? "\"s\"" : "null");
+				else
+					buf_fmt(&b, ":%s,", values[(i + k + mask) % 4]);
+			}
+			if (b.len > 1)
+				b.len--;
+			buf_add(&b, "}", 1);
+			for (size_t i = 1; i < 4; i++)
+				expect_same(v[0], v[i], b.p);
+			free(b.p);
+		}
+	}
+	expect_error(v[0], "{\"\":0}", "/a", "required", "/a: required property \"a\" missing");
+	expect_error(v[0], "{\"a\":0}", "/", "required", "/: required property \"\" missing");
+	for (size_t i = 0; i < 4; i++)
+		jw_schema_free(v[i]);
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
 	Suite *s = suite_create("schema");
@@ -581,6 +1111,11 @@ static Suite *schema_suite(void)
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},
 		{"boolean_schemas", boolean_schemas},
+		{"property_lookup", property_lookup},
+		{"property_lookup_collisions", property_lookup_collisions},
+		{"number_fast_paths", number_fast_paths},
+		{"string_fast_paths", string_fast_paths},
+		{"required_fast_paths", required_fast_paths},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

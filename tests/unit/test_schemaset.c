@@ -2,11 +2,14 @@
  * and a bad name, a broken file, a bad schema or an empty directory fails the load, naming why. */
 #include <check.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "schema.h"
 #include "schemaset.h"
@@ -224,6 +227,77 @@ START_TEST(failure_keeps_nothing)
 }
 END_TEST
 
+/* The type of each file is its schema's "const": the schema found for a
+ * type tells which file it came from. */
+static bool finds_type(const struct jw_schemaset *set, const char *type)
+{
+	const struct jw_schema *s = jw_schemaset_find(set, type);
+	struct json_object *inst;
+
+	if (s == NULL)
+		return false;
+	inst = json_object_new_string(type);
+	ck_assert_ptr_nonnull(inst);
+	int r = jw_schema_validate(s, inst, NULL);
+	json_object_put(inst);
+	ck_assert_msg(r == 1, "type %s found another file's schema", type);
+	return true;
+}
+
+START_TEST(finds_many_types)
+{
+	/* Every length class of the lookup's name words, and long names that
+	 * share their first and last eight bytes. */
+	char names[48][JW_TYPE_MAX + 1];
+	size_t n = 0;
+	static const char *const fixed[] = {
+		"a", "b", "ab", "abc", "abcd", "state", "started", "progress", "progres", "progresss",
+		"validation-required", "validation-requires", "sixteen-bytes-16", "seventeen-bytes17",
+		"x123456789012345678901234567890123456789012345678901234567890123",
+	};
+	struct jw_schemaset *set = NULL;
+	char err[512], file[128], schema[128];
+
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		snprintf(names[n++], sizeof names[0], "%s", fixed[i]);
+	for (size_t i = 0; i < 30; i++)
+		snprintf(names[n++], sizeof names[0], "long-type-%02zu-same-tail", i * 3);
+	make_dir();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(file, sizeof file, "%.64s.json", names[i]);
+		snprintf(schema, sizeof schema, "{\"const\":\"%.64s\"}", names[i]);
+		write_file(file, schema);
+	}
+	ck_assert_msg(jw_schemaset_load_dir(tmpdir, &set, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(jw_schemaset_count(set), n);
+	for (size_t i = 0; i < n; i++) {
+		char key[JW_TYPE_MAX + 2];
+		size_t len = strlen(names[i]);
+
+		ck_assert_msg(finds_type(set, names[i]), "%s not found", names[i]);
+		/* Near misses: each byte changed, one shorter, one longer; a
+		 * miss must be a miss unless it spells another type. */
+		for (size_t j = 0; j <= len + 1; j++) {
+			snprintf(key, sizeof key, "%.64s", names[i]);
+			if (j < len)
+				key[j] = (char)(key[j] == 'z' ? 'y' : key[j] + 1);
+			else if (j == len)
+				key[len - 1] = '\0';
+			else
+				snprintf(key, sizeof key, "%.64sq", names[i]);
+			bool declared = false;
+			for (size_t k = 0; k < n; k++)
+				declared |= strcmp(names[k], key) == 0;
+			ck_assert_msg(finds_type(set, key) == declared, "%s", key);
+		}
+		snprintf(key, sizeof key, "long-type-%02zu-same-tail", i);
+		ck_assert(finds_type(set, key) == (i % 3 == 0 && i < 90));
+	}
+	ck_assert_ptr_null(jw_schemaset_find(set, ""));
+	jw_schemaset_free(set);
+}
+END_TEST
+
 static Suite *schemaset_suite(void)
 {
 	Suite *s = suite_create("schemaset");
@@ -237,6 +311,7 @@ static Suite *schemaset_suite(void)
 		{"refuses_bad_schema", refuses_bad_schema},
 		{"refuses_empty_dir", refuses_empty_dir},
 		{"failure_keeps_nothing", failure_keeps_nothing},
+		{"finds_many_types", finds_many_types},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
