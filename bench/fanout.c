@@ -11,21 +11,18 @@
  * or a later event to a subscriber (what coalescing adds), and the broker's
  * CPU over the measured window. Prints one key=value line.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
-#include <mqtt_protocol.h>
 
+#include "bench_conn.h"
 #include "payload.h"
 
 /* Latency histogram: 10 µs buckets up to 20 s, then one overflow bucket. */
@@ -49,10 +46,9 @@ struct options {
 	long broker_pid;    /* read this process's CPU time, 0 = not */
 };
 
+/* What one subscriber saw: the arg of its connection. */
 struct sub {
-	struct mosquitto *m;
 	struct run *r;
-	bool ready;      /* SUBACK received */
 	uint64_t count;  /* deliveries in the measured window */
 	uint64_t last_seq;
 	bool any;
@@ -60,16 +56,11 @@ struct sub {
 
 struct run {
 	struct options o;
-	struct mosquitto *pub;
+	struct bench_conn conn; /* clients[0] publishes, clients[1 + i] is subs[i] */
 	struct sub *subs;
-	struct pollfd *fds;
-	bool pub_ready;
-	bool failed;
 	bool behind;        /* the publisher could not keep the rate */
-	uint64_t ready;     /* subscribers with their SUBACK */
-	uint64_t window;
 	uint64_t total;     /* events to publish */
-	uint64_t sent, acked, rejected;
+	uint64_t sent;
 	uint64_t first_measured, end_measured; /* seq range of the window */
 	uint64_t delivered; /* all deliveries */
 	uint64_t measured;  /* deliveries of events sent in the window */
@@ -167,14 +158,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* CPU time (user + system) of process pid in clock ticks, -1 when unknown. */
 static long long proc_ticks(long pid)
 {
@@ -198,99 +181,12 @@ static long long proc_ticks(long pid)
 	return (long long)(ut + st);
 }
 
-static double self_cpu_seconds(void)
-{
-	struct rusage ru;
-
-	if(getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0.0;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static void fail(struct run *r, const char *what, int rc)
-{
-	fprintf(stderr, "fanout_bench: %s: %s\n", what,
-	        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-	r->failed = true;
-}
-
-static void on_pub_connect(
-        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
-{
-	struct run *r = obj;
-	uint16_t recv_max = 0;
-
-	(void)mosq;
-	(void)flags;
-	if(rc) {
-		fprintf(stderr, "fanout_bench: publisher refused: %s\n", mosquitto_reason_string(rc));
-		r->failed = true;
-		return;
-	}
-	if(mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &recv_max, false) &&
-	        recv_max > 0 && recv_max < r->window)
-		r->window = recv_max;
-	r->pub_ready = true;
-}
-
-static void on_publish(
-        struct mosquitto *mosq, void *obj, int mid, int reason, const mosquitto_property *props)
-{
-	struct run *r = obj;
-
-	(void)mosq;
-	(void)mid;
-	(void)props;
-	r->acked++;
-	if(reason >= 0x80) {
-		if(!r->rejected)
-			fprintf(stderr, "fanout_bench: PUBACK reason 0x%02x: %s\n", (unsigned)reason,
-			        mosquitto_reason_string(reason));
-		r->rejected++;
-	}
-}
-
-static void on_sub_connect(
-        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
-{
-	struct sub *s = obj;
-
-	(void)flags;
-	(void)props;
-	if(rc) {
-		fprintf(stderr, "fanout_bench: subscriber refused: %s\n", mosquitto_reason_string(rc));
-		s->r->failed = true;
-		return;
-	}
-	rc = mosquitto_subscribe_v5(mosq, NULL, s->r->filter, 1, 0, NULL);
-	if(rc)
-		fail(s->r, "subscribe", rc);
-}
-
-static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
-        const int *granted_qos, const mosquitto_property *props)
-{
-	struct sub *s = obj;
-
-	(void)mosq;
-	(void)mid;
-	(void)props;
-	if(qos_count != 1 || granted_qos[0] != 1) {
-		fprintf(stderr, "fanout_bench: subscription not granted at QoS 1\n");
-		s->r->failed = true;
-		return;
-	}
-	s->ready = true;
-	s->r->ready++;
-}
-
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
         const mosquitto_property *props)
 {
-	struct sub *s = obj;
+	struct sub *s = ((struct bench_client *)obj)->arg;
 	struct run *r = s->r;
-	int64_t now = now_ns(), sent;
+	int64_t now = bench_now_ns(), sent;
 	uint64_t seq, lat, bucket;
 
 	(void)mosq;
@@ -332,120 +228,29 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	r->hist[bucket < HIST_N ? bucket : HIST_N]++;
 }
 
-static struct mosquitto *client_new(void *obj, const char *role, uint64_t i)
-{
-	char id[80];
-	struct mosquitto *m;
-
-	snprintf(id, sizeof(id), "jwfan-%s-%ld-%" PRIu64, role, (long)getpid(), i);
-	m = mosquitto_new(id, true, obj);
-	if(m)
-		mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	return m;
-}
-
-/* One pass over every connection: poll up to timeout_ms, then read what
- * arrived and flush what callbacks queued; keep-alive every `misc` pass. */
-static int loop_once(struct run *r, int timeout_ms, bool misc)
-{
-	uint64_t n = r->o.subs + 1;
-	int rc;
-
-	for(uint64_t i = 0; i < n; i++) {
-		struct mosquitto *m = i ? r->subs[i - 1].m : r->pub;
-
-		r->fds[i].fd = m ? mosquitto_socket(m) : -1;
-		r->fds[i].events = POLLIN;
-		if(m && mosquitto_want_write(m))
-			r->fds[i].events |= POLLOUT;
-		r->fds[i].revents = 0;
-	}
-	if(poll(r->fds, (nfds_t)n, timeout_ms) < 0 && errno != EINTR) {
-		perror("fanout_bench: poll");
-		return -1;
-	}
-	for(uint64_t i = 0; i < n; i++) {
-		struct mosquitto *m = i ? r->subs[i - 1].m : r->pub;
-
-		if(!m || r->fds[i].fd < 0)
-			continue;
-		if(r->fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-			rc = mosquitto_loop_read(m, 1);
-			if(rc) {
-				fail(r, "read", rc);
-				return -1;
-			}
-		}
-		if(mosquitto_want_write(m)) {
-			rc = mosquitto_loop_write(m, 1);
-			if(rc) {
-				fail(r, "write", rc);
-				return -1;
-			}
-		}
-		if(misc) {
-			rc = mosquitto_loop_misc(m);
-			if(rc) {
-				fail(r, "keepalive", rc);
-				return -1;
-			}
-		}
-	}
-	return r->failed ? -1 : 0;
-}
-
-/* Connects the publisher and every subscriber, at most 50 handshakes at a
- * time so the broker's listen backlog never overflows. */
+/* Creates the publisher and every subscriber and connects them all. */
 static int connect_all(struct run *r)
 {
-	int64_t deadline = now_ns() + 60 * 1000000000LL;
-	uint64_t started = 0;
-	int rc;
+	long pid = (long)getpid();
 
-	r->pub = client_new(r, "pub", 0);
-	if(!r->pub)
+	if(bench_conn_init(&r->conn, "fanout_bench", (size_t)r->o.subs + 1, r->filter, on_message) < 0)
 		return -1;
-	mosquitto_int_option(r->pub, MOSQ_OPT_SEND_MAXIMUM, (int)r->o.window);
-	mosquitto_connect_v5_callback_set(r->pub, on_pub_connect);
-	mosquitto_publish_v5_callback_set(r->pub, on_publish);
-	rc = mosquitto_connect_bind_v5(r->pub, r->o.host, r->o.port, 60, NULL, NULL);
-	if(rc) {
-		fail(r, "connect", rc);
+	r->conn.window = r->o.window;
+	if(bench_conn_client(&r->conn, 0, r, "jwfan-pub-%ld-0", pid) < 0)
 		return -1;
-	}
-	while(!r->pub_ready || r->ready < r->o.subs) {
-		while(started < r->o.subs && started - r->ready < 50) {
-			struct sub *s = &r->subs[started];
-
-			s->r = r;
-			s->m = client_new(s, "sub", started);
-			if(!s->m)
-				return -1;
-			mosquitto_connect_v5_callback_set(s->m, on_sub_connect);
-			mosquitto_subscribe_v5_callback_set(s->m, on_subscribe);
-			mosquitto_message_v5_callback_set(s->m, on_message);
-			rc = mosquitto_connect_bind_v5(s->m, r->o.host, r->o.port, 60, NULL, NULL);
-			if(rc) {
-				fail(r, "connect", rc);
-				return -1;
-			}
-			started++;
-		}
-		if(loop_once(r, 100, false) < 0)
+	for(uint64_t i = 0; i < r->o.subs; i++) {
+		r->subs[i].r = r;
+		if(bench_conn_client(
+		           &r->conn, (size_t)i + 1, &r->subs[i], "jwfan-sub-%ld-%" PRIu64, pid, i) < 0)
 			return -1;
-		if(now_ns() > deadline) {
-			fprintf(stderr, "fanout_bench: %" PRIu64 " of %" PRIu64 " subscribers ready after 60 s\n",
-			        r->ready, r->o.subs);
-			return -1;
-		}
 	}
-	return 0;
+	return bench_conn_connect(&r->conn, r->o.host, r->o.port, 60);
 }
 
 static int publish_one(struct run *r)
 {
 	uint64_t seq = r->sent;
-	int64_t t = now_ns();
+	int64_t t = bench_now_ns();
 	int len, rc;
 
 	/* One job: step seq of total + 1, so progress and current only grow. */
@@ -453,12 +258,13 @@ static int publish_one(struct run *r)
 	        r->payload, sizeof(r->payload), seq, seq, r->total + 1, t, (size_t)r->o.size);
 	if(len < 0) {
 		fprintf(stderr, "fanout_bench: payload does not fit\n");
-		r->failed = true;
+		r->conn.failed = true;
 		return -1;
 	}
-	rc = mosquitto_publish_v5(r->pub, NULL, r->pub_topic, len, r->payload, 1, false, NULL);
+	rc = mosquitto_publish_v5(
+	        r->conn.clients[0].m, NULL, r->pub_topic, len, r->payload, 1, false, NULL);
 	if(rc) {
-		fail(r, "publish", rc);
+		bench_conn_fail(&r->conn, "publish", rc);
 		return -1;
 	}
 	if(seq == r->first_measured)
@@ -505,11 +311,11 @@ static int run(struct run *r)
 
 	if(connect_all(r) < 0)
 		return -1;
-	r->t_start = now_ns();
+	r->t_start = bench_now_ns();
 	last_misc = r->t_start;
 	pub_deadline = r->t_start + (int64_t)(r->total / r->o.rate + 1) * 1000000000LL;
 	for(;;) {
-		now = now_ns();
+		now = bench_now_ns();
 		if(r->sent < r->total && now > pub_deadline) {
 			/* The publisher fell behind (a saturated broker or client):
 			 * stop at the planned end and measure what was sent. */
@@ -527,7 +333,7 @@ static int run(struct run *r)
 		if(r->sent < r->total) {
 			uint64_t due = (uint64_t)((double)(now - r->t_start) / 1e9 * (double)r->o.rate) + 1;
 
-			while(r->sent < r->total && r->sent < due && r->sent - r->acked < r->window) {
+			while(r->sent < r->total && r->sent < due && r->sent - r->conn.acked < r->conn.window) {
 				if(r->sent == r->first_measured && r->o.broker_pid)
 					c0 = proc_ticks(r->o.broker_pid);
 				if(publish_one(r) < 0)
@@ -545,10 +351,10 @@ static int run(struct run *r)
 			bool quiet = now - (r->t_last_delivery > t_end_pub ? r->t_last_delivery : t_end_pub) >
 			             1000000000LL;
 
-			if((r->acked >= r->total && quiet) || now > t_drain_end)
+			if((r->conn.acked >= r->total && quiet) || now > t_drain_end)
 				break;
 		}
-		if(loop_once(r, 1, now - last_misc > 1000000000LL) < 0)
+		if(bench_conn_loop(&r->conn, 1, now - last_misc > 1000000000LL) < 0)
 			return -1;
 		if(now - last_misc > 1000000000LL)
 			last_misc = now;
@@ -585,17 +391,17 @@ static int run(struct run *r)
 	       " event_bytes=%d broker_cpu_pct=%.1f client_cpu_s=%.1f\n",
 	        r->o.label, r->o.topic, r->o.subs, r->o.rate, isinf(secs) ? 0.0 : secs,
 	        r->end_measured - r->first_measured,
-	        (double)(r->end_measured - r->first_measured) / secs, r->acked, r->rejected, r->measured,
-	        expected, r->measured ? (double)expected / (double)r->measured : 0.0, sub_min, sub_med,
-	        sub_max, (double)r->measured / secs, r->delivered,
+	        (double)(r->end_measured - r->first_measured) / secs, r->conn.acked, r->conn.rejected,
+	        r->measured, expected, r->measured ? (double)expected / (double)r->measured : 0.0,
+	        sub_min, sub_med, sub_max, (double)r->measured / secs, r->delivered,
 	        all_secs > 0 ? (double)r->delivered / all_secs : 0.0, (int)r->behind,
 	        pct_ms(r->hist, r->measured, r->max_ns, 50),
 	        pct_ms(r->hist, r->measured, r->max_ns, 99), (double)r->max_ns / 1e6, r->nvis,
 	        pct_ms(r->vis, r->nvis, r->vis_max_ns, 50), pct_ms(r->vis, r->nvis, r->vis_max_ns, 99),
-	        (double)r->vis_max_ns / 1e6, r->reordered, r->foreign,
-	        r->last_len, broker_pct, self_cpu_seconds());
+	        (double)r->vis_max_ns / 1e6, r->reordered, r->foreign, r->last_len, broker_pct,
+	        bench_cpu_seconds());
 	fflush(stdout);
-	return r->failed ? -1 : 0;
+	return r->conn.failed ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -633,38 +439,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fanout_bench: topic too long\n");
 		return 2;
 	}
-	r.window = r.o.window;
 	r.first_measured = r.o.rate * r.o.warmup_s;
 	r.end_measured = r.first_measured + r.o.rate * r.o.seconds;
 	/* One more second after the window, so the window's last events are
 	 * followed by normal traffic, not by the end of the stream. */
 	r.total = r.end_measured + r.o.rate;
 	r.subs = calloc((size_t)r.o.subs, sizeof(*r.subs));
-	r.fds = calloc((size_t)r.o.subs + 1, sizeof(*r.fds));
 	r.hist = calloc(HIST_N + 1, sizeof(*r.hist));
 	r.vis = calloc(HIST_N + 1, sizeof(*r.vis));
 	r.sent_ns = calloc((size_t)r.total, sizeof(*r.sent_ns));
-	if(!r.subs || !r.fds || !r.hist || !r.vis || !r.sent_ns) {
+	if(!r.subs || !r.hist || !r.vis || !r.sent_ns) {
 		fprintf(stderr, "fanout_bench: out of memory\n");
 		goto out;
 	}
 	mosquitto_lib_init();
 	if(run(&r) == 0)
 		rc = 0;
-	if(r.pub) {
-		mosquitto_disconnect_v5(r.pub, 0, NULL);
-		mosquitto_destroy(r.pub);
-	}
-	for(uint64_t i = 0; i < r.o.subs; i++) {
-		if(r.subs[i].m) {
-			mosquitto_disconnect_v5(r.subs[i].m, 0, NULL);
-			mosquitto_destroy(r.subs[i].m);
-		}
-	}
+	bench_conn_cleanup(&r.conn);
 	mosquitto_lib_cleanup();
 out:
 	free(r.subs);
-	free(r.fds);
 	free(r.hist);
 	free(r.vis);
 	free(r.sent_ns);

@@ -4,20 +4,16 @@
  * the publisher's in-flight window kept full, and publish-to-delivery
  * latency per message. Prints one key=value line.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <sys/resource.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
-#include <mqtt_protocol.h>
 
+#include "bench_conn.h"
 #include "payload.h"
 
 struct options {
@@ -37,20 +33,13 @@ struct options {
 	bool nodelay;
 };
 
-/* The whole run's state: userdata of both connections. */
+/* The whole run's state: the arg of the subscriber connection. */
 struct bench {
 	struct options o;
-	struct mosquitto *pub;
-	struct mosquitto *sub;
-	bool pub_ready;
-	bool sub_ready;
-	bool failed;
-	uint64_t window; /* o.window, lowered to the broker's receive maximum */
-	uint64_t total;  /* warmup + count */
+	struct bench_conn conn; /* clients[0] publishes, clients[1] subscribes */
+	uint64_t total;         /* warmup + count */
 	uint64_t per_job;
 	uint64_t sent;
-	uint64_t acked;
-	uint64_t rejected; /* PUBACK with a failure reason code */
 	uint64_t received; /* distinct benchmark messages delivered */
 	uint64_t dups;
 	uint64_t foreign; /* deliveries that are not benchmark messages */
@@ -58,12 +47,12 @@ struct bench {
 	unsigned char *seen;
 	uint64_t *lat_ns; /* latencies of measured messages, in arrival order */
 	uint64_t nlat;
-	int64_t t_first;    /* publish time of the first measured message */
-	int64_t t_last;     /* delivery time of the last measured message */
-	int64_t t_progress; /* last time anything was acknowledged or delivered */
-	int64_t t_start;    /* when publishing began, for --rate */
-	int last_len;       /* size of the last payload sent */
+	int64_t t_first; /* publish time of the first measured message */
+	int64_t t_last;  /* delivery time of the last measured message */
+	int64_t t_start; /* when publishing began, for --rate */
+	int last_len;    /* size of the last payload sent */
 	char **topics;
+	char filter[512];
 	char payload[BENCH_PAYLOAD_MAX];
 };
 
@@ -150,105 +139,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void fail(struct bench *b, const char *what, int rc)
-{
-	fprintf(stderr, "mqtt_bench: %s: %s\n", what, mosquitto_strerror(rc));
-	b->failed = true;
-}
-
-static void on_pub_connect(
-        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
-{
-	struct bench *b = obj;
-	uint16_t recv_max = 0;
-
-	(void)mosq;
-	(void)flags;
-	if(rc) {
-		fprintf(stderr, "mqtt_bench: publisher refused: %s\n", mosquitto_reason_string(rc));
-		b->failed = true;
-		return;
-	}
-	/* Never have more in flight than the broker accepts: libmosquitto would
-	 * queue the excess inside the client and inflate the latencies. */
-	if(mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &recv_max, false) &&
-	        recv_max > 0 && recv_max < b->window)
-		b->window = recv_max;
-	b->pub_ready = true;
-}
-
-static void on_sub_connect(
-        struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
-{
-	struct bench *b = obj;
-	char filter[512];
-	int n;
-
-	(void)flags;
-	(void)props;
-	if(rc) {
-		fprintf(stderr, "mqtt_bench: subscriber refused: %s\n", mosquitto_reason_string(rc));
-		b->failed = true;
-		return;
-	}
-	n = snprintf(filter, sizeof(filter), "%s/%s/+/progress", b->o.prefix, b->o.session);
-	if(n < 0 || (size_t)n >= sizeof(filter)) {
-		fprintf(stderr, "mqtt_bench: topic too long\n");
-		b->failed = true;
-		return;
-	}
-	rc = mosquitto_subscribe_v5(mosq, NULL, filter, 1, 0, NULL);
-	if(rc)
-		fail(b, "subscribe", rc);
-}
-
-static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
-        const int *granted_qos, const mosquitto_property *props)
-{
-	struct bench *b = obj;
-
-	(void)mosq;
-	(void)mid;
-	(void)props;
-	if(qos_count != 1 || granted_qos[0] != 1) {
-		fprintf(stderr, "mqtt_bench: subscription not granted at QoS 1\n");
-		b->failed = true;
-		return;
-	}
-	b->sub_ready = true;
-}
-
-static void on_publish(
-        struct mosquitto *mosq, void *obj, int mid, int reason, const mosquitto_property *props)
-{
-	struct bench *b = obj;
-
-	(void)mosq;
-	(void)mid;
-	(void)props;
-	b->acked++;
-	b->t_progress = now_ns();
-	if(reason >= 0x80) {
-		if(!b->rejected)
-			fprintf(stderr, "mqtt_bench: PUBACK reason 0x%02x: %s\n", (unsigned)reason,
-			        mosquitto_reason_string(reason));
-		b->rejected++;
-	}
-}
-
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
         const mosquitto_property *props)
 {
-	struct bench *b = obj;
-	int64_t now = now_ns(), sent;
+	struct bench *b = ((struct bench_client *)obj)->arg;
+	int64_t now = bench_now_ns(), sent;
 	uint64_t seq;
 
 	(void)mosq;
@@ -264,7 +159,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	}
 	b->seen[seq] = 1;
 	b->received++;
-	b->t_progress = now;
+	b->conn.t_progress = now;
 	if(msg->payloadlen > 6 && !memcmp(msg->payload, "{\"ts\":", 6))
 		b->with_ts++;
 	if(seq >= b->o.warmup) {
@@ -277,20 +172,20 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 static int publish_one(struct bench *b)
 {
 	uint64_t seq = b->sent;
-	int64_t t = now_ns();
+	int64_t t = bench_now_ns();
 	int len, rc;
 
 	len = bench_payload_format(
 	        b->payload, sizeof(b->payload), seq, seq / b->o.jobs, b->per_job, t, (size_t)b->o.size);
 	if(len < 0) {
 		fprintf(stderr, "mqtt_bench: payload does not fit\n");
-		b->failed = true;
+		b->conn.failed = true;
 		return -1;
 	}
-	rc = mosquitto_publish_v5(
-	        b->pub, NULL, b->topics[seq % b->o.jobs], len, b->payload, 1, false, NULL);
+	rc = mosquitto_publish_v5(b->conn.clients[0].m, NULL, b->topics[seq % b->o.jobs], len,
+	        b->payload, 1, false, NULL);
 	if(rc) {
-		fail(b, "publish", rc);
+		bench_conn_fail(&b->conn, "publish", rc);
 		return -1;
 	}
 	if(seq == b->o.warmup)
@@ -307,116 +202,36 @@ static void pump(struct bench *b)
 	uint64_t due = b->total;
 
 	if(b->o.rate) {
-		double elapsed = (double)(now_ns() - b->t_start) / 1e9;
+		double elapsed = (double)(bench_now_ns() - b->t_start) / 1e9;
 
 		due = (uint64_t)(elapsed * (double)b->o.rate) + 1;
 	}
-	while(!b->failed && b->sent < b->total && b->sent < due && b->sent - b->acked < b->window &&
+	while(!b->conn.failed && b->sent < b->total && b->sent < due &&
+	        b->sent - b->conn.acked < b->conn.window &&
 	        (!b->o.ahead || b->sent - b->received < b->o.ahead)) {
 		if(publish_one(b) < 0)
 			return;
 	}
 }
 
-/* One pass of the shared event loop: waits up to timeout_ms for either
- * socket, then lets libmosquitto read, write and keep alive. */
-static int loop_once(struct bench *b, int timeout_ms)
-{
-	struct mosquitto *m[2] = {b->pub, b->sub};
-	struct pollfd fds[2];
-	int rc;
-
-	for(int i = 0; i < 2; i++) {
-		fds[i].fd = mosquitto_socket(m[i]);
-		fds[i].events = POLLIN;
-		if(mosquitto_want_write(m[i]))
-			fds[i].events |= POLLOUT;
-		fds[i].revents = 0;
-		if(fds[i].fd < 0) {
-			fprintf(stderr, "mqtt_bench: connection lost\n");
-			return -1;
-		}
-	}
-	if(poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
-		perror("mqtt_bench: poll");
-		return -1;
-	}
-	for(int i = 0; i < 2; i++) {
-		if(fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-			rc = mosquitto_loop_read(m[i], 1);
-			if(rc) {
-				fail(b, "read", rc);
-				return -1;
-			}
-		}
-		/* Callbacks run by the read only queue packets: flush them now. */
-		if(mosquitto_want_write(m[i])) {
-			rc = mosquitto_loop_write(m[i], 1);
-			if(rc) {
-				fail(b, "write", rc);
-				return -1;
-			}
-		}
-		rc = mosquitto_loop_misc(m[i]);
-		if(rc) {
-			fail(b, "keepalive", rc);
-			return -1;
-		}
-	}
-	return b->failed ? -1 : 0;
-}
-
-static struct mosquitto *client_new(struct bench *b, const char *role)
-{
-	char id[64];
-	struct mosquitto *m;
-
-	snprintf(id, sizeof(id), "jwbench-%s-%ld", role, (long)getpid());
-	m = mosquitto_new(id, true, b);
-	if(!m)
-		return NULL;
-	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	if(b->o.nodelay)
-		mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-	return m;
-}
-
+/* Connects the publisher and the subscriber and waits for both. */
 static int connect_both(struct bench *b)
 {
-	int64_t deadline;
-	int rc;
+	int n;
 
-	b->pub = client_new(b, "pub");
-	b->sub = client_new(b, "sub");
-	if(!b->pub || !b->sub) {
-		fprintf(stderr, "mqtt_bench: out of memory\n");
+	n = snprintf(b->filter, sizeof(b->filter), "%s/%s/+/progress", b->o.prefix, b->o.session);
+	if(n < 0 || (size_t)n >= sizeof(b->filter)) {
+		fprintf(stderr, "mqtt_bench: topic too long\n");
 		return -1;
 	}
-	mosquitto_int_option(b->pub, MOSQ_OPT_SEND_MAXIMUM, (int)b->o.window);
-	mosquitto_connect_v5_callback_set(b->pub, on_pub_connect);
-	mosquitto_publish_v5_callback_set(b->pub, on_publish);
-	mosquitto_connect_v5_callback_set(b->sub, on_sub_connect);
-	mosquitto_subscribe_v5_callback_set(b->sub, on_subscribe);
-	mosquitto_message_v5_callback_set(b->sub, on_message);
-
-	rc = mosquitto_connect_bind_v5(b->sub, b->o.host, b->o.port, 60, NULL, NULL);
-	if(rc == MOSQ_ERR_SUCCESS)
-		rc = mosquitto_connect_bind_v5(b->pub, b->o.host, b->o.port, 60, NULL, NULL);
-	if(rc) {
-		fprintf(stderr, "mqtt_bench: connect to %s:%d: %s\n", b->o.host, b->o.port,
-		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	if(bench_conn_init(&b->conn, "mqtt_bench", 2, b->filter, on_message) < 0)
 		return -1;
-	}
-	deadline = now_ns() + 10 * 1000000000LL;
-	while(!(b->pub_ready && b->sub_ready)) {
-		if(loop_once(b, 100) < 0)
-			return -1;
-		if(now_ns() > deadline) {
-			fprintf(stderr, "mqtt_bench: no CONNACK/SUBACK within 10 s\n");
-			return -1;
-		}
-	}
-	return 0;
+	b->conn.nodelay = b->o.nodelay;
+	b->conn.window = b->o.window;
+	if(bench_conn_client(&b->conn, 0, b, "jwbench-pub-%ld", (long)getpid()) < 0 ||
+	        bench_conn_client(&b->conn, 1, b, "jwbench-sub-%ld", (long)getpid()) < 0)
+		return -1;
+	return bench_conn_connect(&b->conn, b->o.host, b->o.port, 10);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -445,41 +260,30 @@ static int run(struct bench *b)
 {
 	int64_t limit = (int64_t)b->o.timeout_s * 1000000000LL;
 
-	b->t_progress = now_ns();
-	b->t_start = b->t_progress;
-	while(b->acked < b->total || b->received < b->total) {
+	b->conn.t_progress = bench_now_ns();
+	b->t_start = b->conn.t_progress;
+	while(b->conn.acked < b->total || b->received < b->total) {
 		pump(b);
 		/* Paced runs wake at least every millisecond to publish on time;
 		 * under load every PUBACK and delivery wakes the loop anyway. */
-		if(b->failed || loop_once(b, b->o.rate ? 1 : 100) < 0)
+		if(b->conn.failed || bench_conn_loop(&b->conn, b->o.rate ? 1 : 100, true) < 0)
 			return -1;
-		if(now_ns() - b->t_progress > limit) {
+		if(bench_now_ns() - b->conn.t_progress > limit) {
 			fprintf(stderr,
 			        "mqtt_bench: stalled for %" PRIu64 " s: sent %" PRIu64 ", acked %" PRIu64
 			        ", received %" PRIu64 " of %" PRIu64 "\n",
-			        b->o.timeout_s, b->sent, b->acked, b->received, b->total);
+			        b->o.timeout_s, b->sent, b->conn.acked, b->received, b->total);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* This process's CPU time (user + system) so far, in seconds. */
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	if(getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0.0;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 static void report(struct bench *b)
 {
 	uint64_t lost = b->total - b->received;
 	double secs = b->t_last > b->t_first ? (double)(b->t_last - b->t_first) / 1e9 : 0.0;
-	double cpu = cpu_seconds();
+	double cpu = bench_cpu_seconds();
 
 	qsort(b->lat_ns, (size_t)b->nlat, sizeof(*b->lat_ns), cmp_u64);
 	printf("label=%s messages=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f p50_ms=%.3f "
@@ -488,8 +292,8 @@ static void report(struct bench *b)
 	       " bytes=%d client_cpu_us=%.1f\n",
 	        b->o.label, b->nlat, secs, secs > 0 ? (double)b->nlat / secs : 0.0,
 	        pct_ms(b->lat_ns, b->nlat, 50), pct_ms(b->lat_ns, b->nlat, 99),
-	        b->nlat ? (double)b->lat_ns[b->nlat - 1] / 1e6 : 0.0, lost, b->rejected, b->dups,
-	        b->foreign, b->with_ts, b->window, b->o.rate, b->last_len,
+	        b->nlat ? (double)b->lat_ns[b->nlat - 1] / 1e6 : 0.0, lost, b->conn.rejected, b->dups,
+	        b->foreign, b->with_ts, b->conn.window, b->o.rate, b->last_len,
 	        b->total ? cpu * 1e6 / (double)b->total : 0.0);
 	fflush(stdout);
 }
@@ -516,7 +320,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	b.window = b.o.window;
 	b.total = b.o.warmup + b.o.count;
 	b.per_job = (b.total + b.o.jobs - 1) / b.o.jobs;
 	b.seen = calloc((size_t)b.total, 1);
@@ -542,16 +345,9 @@ int main(int argc, char **argv)
 			rc = 0;
 		report(&b);
 	}
-	if(b.received < b.total || b.rejected || b.dups)
+	if(b.received < b.total || b.conn.rejected || b.dups)
 		rc = 1;
-	if(b.pub) {
-		mosquitto_disconnect_v5(b.pub, 0, NULL);
-		mosquitto_destroy(b.pub);
-	}
-	if(b.sub) {
-		mosquitto_disconnect_v5(b.sub, 0, NULL);
-		mosquitto_destroy(b.sub);
-	}
+	bench_conn_cleanup(&b.conn);
 	mosquitto_lib_cleanup();
 	goto out;
 nomem:
