@@ -30,6 +30,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 BUILD=$(cd "${1:-$SRC/build-bench}" && pwd)
 N1=${BCG_N1:-2000}
 N2=${BCG_N2:-12000}
@@ -37,77 +39,35 @@ CONFIGS=${BCG_CONFIGS:-plain plugin persist}
 MQTT_BENCH=$BUILD/bench/mqtt_bench
 PLUGIN=$BUILD/plugin/jobwire.so
 
-for f in "$MQTT_BENCH" "$PLUGIN"; do
-	if [ ! -f "$f" ]; then
-		echo "missing $f: cmake --build $BUILD" >&2
-		exit 1
-	fi
-done
+bench_need "$MQTT_BENCH" "$PLUGIN"
 if ! command -v valgrind >/dev/null; then
 	echo "valgrind is not installed" >&2
 	exit 1
 fi
 
-WORK=$(mktemp -d /tmp/jobwire-bcg.XXXXXX)
+bench_work_dir jobwire-bcg "$PLUGIN"
+# The broker's user writes the callgrind files here.
 chmod 1777 "$WORK"
-cp "$PLUGIN" "$WORK/jobwire.so"
-mkdir "$WORK/schemas"
-cp "$SRC"/schemas/*.json "$WORK/schemas/"
-chmod -R a+rX "$WORK/schemas" "$WORK/jobwire.so"
-BROKER=
-cleanup() {
-	if [ -n "$BROKER" ]; then
-		kill "$BROKER" 2>/dev/null || true
-		wait "$BROKER" 2>/dev/null || true
-	fi
-	if [ "${BCG_KEEP:-0}" = 1 ]; then
-		echo "work directory kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+trap 'bench_cleanup "${BCG_KEEP:-0}"' EXIT
+# Errors and warnings only, as when the figures in docs/performance.md
+# were taken.
+BENCH_LOG_TYPES="error warning"
+# A broker under valgrind takes seconds to start.
+BENCH_START_TIMEOUT=30
 
 # ir NAME N CONFIG_LINES...: total instructions of a broker that carried N
 # messages.
 ir() {
-	local name=$1 n=$2 port conf out i
+	local name=$1 n=$2 port out
 	shift 2
-	port=$(free_port)
-	conf=$WORK/$name.$n.conf
+	port=$(bench_free_port)
 	out=$WORK/callgrind.$name.$n
-	{
-		echo "per_listener_settings false"
-		echo "allow_anonymous true"
-		echo "persistence false"
-		echo "log_dest stderr"
-		echo "log_type error"
-		echo "log_type warning"
-		echo "listener $port 127.0.0.1"
-		printf '%s\n' "$@"
-	} >"$conf"
-	chmod 644 "$conf"
-	runuser -u mosquitto -- valgrind --tool=callgrind --callgrind-out-file="$out" \
-		mosquitto -c "$conf" >/dev/null 2>"$out.log" &
-	BROKER=$!
-	for ((i = 0; i < 300; i++)); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
+	bench_conf "$WORK/$name.$n.conf" "$port" "$@"
+	# The log goes to $out.log.
+	bench_run_broker "callgrind.$name.$n" "$WORK/$name.$n.conf" "$port" \
+		runuser -u mosquitto -- valgrind --tool=callgrind --callgrind-out-file="$out" mosquitto
 	"$MQTT_BENCH" --port "$port" --count "$n" --warmup 0 --timeout 60 --label "$name" >"$out.bench"
-	kill -TERM "$BROKER"
-	wait "$BROKER" || true
-	BROKER=
+	bench_stop_broker "$BENCH_PID"
 	sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out"
 }
 

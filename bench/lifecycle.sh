@@ -28,6 +28,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 BUILD=$(cd "${1:-$SRC/build-bench}" && pwd)
 ROUNDS=${LB_ROUNDS:-3}
 JOBS=${LB_JOBS:-10000}
@@ -48,13 +50,7 @@ PIN=${LB_PIN:-1}
 MQTT_BENCH=$BUILD/bench/mqtt_bench
 FANOUT_BENCH=$BUILD/bench/fanout_bench
 PLUGIN=$BUILD/plugin/jobwire.so
-for f in "$MQTT_BENCH" "$FANOUT_BENCH" "$PLUGIN"; do
-	if [ ! -f "$f" ]; then
-		echo "missing $f: cmake -S $SRC -B $BUILD -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
-			"&& cmake --build $BUILD" >&2
-		exit 1
-	fi
-done
+bench_need "$MQTT_BENCH" "$FANOUT_BENCH" "$PLUGIN"
 for tool in mosquitto mosquitto_sub python3 timeout; do
 	command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
 done
@@ -62,55 +58,10 @@ done
 # (libmosquitto keeps a socket pair per client to wake its loop).
 ulimit -n $((3 * SUBS + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# The broker drops from root to user mosquitto before loading the plugin:
-# everything it reads lives in a world-readable directory.
-WORK=$(mktemp -d /tmp/jobwire-lbench.XXXXXX)
-chmod 755 "$WORK"
-cp "$PLUGIN" "$WORK/jobwire.so"
-mkdir "$WORK/schemas"
-cp "$SRC"/schemas/*.json "$WORK/schemas/"
-chmod -R a+rX "$WORK"
+bench_work_dir jobwire-lbench "$PLUGIN"
+trap 'bench_cleanup "${LB_KEEP:-0}"' EXIT
+bench_pin "$PIN"
 
-BROKER_PID=
-cleanup() {
-	stop_broker
-	if [ "${LB_KEEP:-0}" = 1 ]; then
-		echo "work directory kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-BROKER_PIN=()
-CLIENT_PIN=()
-if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
-	BROKER_PIN=(taskset -c 0)
-	CLIENT_PIN=(taskset -c 1)
-fi
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-wait_port() { # port
-	local deadline=$((SECONDS + 10))
-	while [ $SECONDS -lt $deadline ]; do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
-
-cpu_ticks() {
-	awk '{print $14 + $15}' "/proc/$1/stat"
-}
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 # Busy CPU time of the whole machine so far (all CPUs, clock ticks).
@@ -126,53 +77,19 @@ other_pct() {
 		'BEGIN {printf "%.0f", 100 * ((b - k) * t - c) / (w / 1000)}'
 }
 
-rss_kb() {
-	awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
-}
-
 # start_broker NAME plain|plugin: a fresh broker (empty job table, empty
 # retained store); sets PORT and BROKER_PID.
 start_broker() {
-	local name=$1 kind=$2 conf
-	PORT=$(free_port)
-	conf=$WORK/$name.conf
-	{
-		echo "per_listener_settings false"
-		echo "allow_anonymous true"
-		echo "persistence false"
-		echo "log_dest stderr"
-		echo "log_type error"
-		echo "log_type warning"
-		echo "log_type notice"
-		echo "log_type information"
-		echo "listener $PORT 127.0.0.1"
-		if [ "$kind" = plugin ]; then
-			echo "plugin $WORK/jobwire.so"
-			echo "plugin_opt_schemas_dir $WORK/schemas"
-			echo "plugin_opt_stats_interval 1"
-		fi
-	} >"$conf"
-	chmod 644 "$conf"
-	"${BROKER_PIN[@]}" mosquitto -c "$conf" >/dev/null 2>"$WORK/$name.log" &
-	BROKER_PID=$!
-	if ! wait_port "$PORT"; then
-		echo "broker $name did not start:" >&2
-		cat "$WORK/$name.log" >&2
-		exit 1
+	local name=$1 kind=$2
+	if [ "$kind" = plugin ]; then
+		bench_start_broker "$name" "plugin $WORK/jobwire.so" \
+			"plugin_opt_schemas_dir $WORK/schemas" "plugin_opt_stats_interval 1"
+		bench_check_plugin "$name"
+	else
+		bench_start_broker "$name"
 	fi
-	if [ "$kind" = plugin ] && ! grep -q "jobwire: validating" "$WORK/$name.log"; then
-		echo "the plugin did not load:" >&2
-		cat "$WORK/$name.log" >&2
-		exit 1
-	fi
-}
-
-stop_broker() {
-	if [ -n "$BROKER_PID" ]; then
-		kill "$BROKER_PID" 2>/dev/null || true
-		wait "$BROKER_PID" 2>/dev/null || true
-		BROKER_PID=
-	fi
+	PORT=$BENCH_PORT
+	BROKER_PID=$BENCH_PID
 }
 
 # stats KEY...: values from the retained $jobwire/stats (dotted paths).
@@ -190,9 +107,7 @@ for path in sys.argv[1:]:
 print(" ".join(out))' "$@"
 }
 
-echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')," \
-	"$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM," \
-	"$(mosquitto -h 2>/dev/null | head -1)"
+bench_machine
 if [ ${#BROKER_PIN[@]} -gt 0 ]; then
 	echo "# pinning: broker on CPU 0, clients on CPU 1"
 fi
@@ -204,8 +119,8 @@ RESULTS=$WORK/results.txt
 many_one() {
 	local tag=$1 kind=$2 line c0 c1 rss0 rss1 m0 m1 t0 t1 extra=
 	start_broker "$tag-$kind" "$kind"
-	rss0=$(rss_kb "$BROKER_PID")
-	c0=$(cpu_ticks "$BROKER_PID")
+	rss0=$(bench_rss_kb "$BROKER_PID")
+	c0=$(bench_cpu_ticks "$BROKER_PID")
 	m0=$(machine_busy)
 	t0=$(date +%s%N)
 	if ! line=$(timeout 300 "${CLIENT_PIN[@]}" "$MQTT_BENCH" --port "$PORT" --label "$kind" \
@@ -214,7 +129,7 @@ many_one() {
 		echo "$tag $kind failed: $line" >&2
 		exit 1
 	fi
-	c1=$(cpu_ticks "$BROKER_PID")
+	c1=$(bench_cpu_ticks "$BROKER_PID")
 	m1=$(machine_busy)
 	t1=$(date +%s%N)
 	extra=" other_load_pct=$(other_pct "$m0" "$m1" $((c1 - c0)) "$(awk -v l="$line" -v n=$((COUNT + WARMUP)) \
@@ -224,22 +139,17 @@ many_one() {
 		sleep 2.5
 		extra="$extra $(stats events.accepted state.published state.coalesced jobs.total jobs.memory_bytes)"
 	fi
-	rss1=$(rss_kb "$BROKER_PID")
+	rss1=$(bench_rss_kb "$BROKER_PID")
 	echo "run=$tag $line broker_cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK_US" \
 		-v n=$((COUNT + WARMUP)) 'BEGIN {printf "%.1f", d * t / n}') rss_start_kb=$rss0" \
 		"rss_end_kb=$rss1$extra" | tee -a "$RESULTS"
-	stop_broker
+	bench_stop_broker "$BROKER_PID"
 }
 
 field() { # LABEL KEY: KEY of every many-jobs run of LABEL
 	awk -v l="label=$1" -v k="$2" '$2 == l {
 		for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2)
 	}' "$RESULTS"
-}
-
-median() {
-	sort -g | awk '{v[NR] = $1}
-		END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 if [ "$MANY" = 1 ]; then
@@ -257,11 +167,11 @@ echo
 echo "many-jobs summary (median of $ROUNDS runs each)"
 printf '  %-7s %9s %8s %8s %14s %12s\n' broker msgs/s p50_ms p99_ms broker_cpu_us rss_end_kb
 for b in plain plugin; do
-	printf '  %-7s %9s %8s %8s %14s %12s\n' "$b" "$(field "$b" msgs_per_s | median)" \
-		"$(field "$b" p50_ms | median)" "$(field "$b" p99_ms | median)" \
-		"$(field "$b" broker_cpu_us | median)" "$(field "$b" rss_end_kb | median)"
+	printf '  %-7s %9s %8s %8s %14s %12s\n' "$b" "$(field "$b" msgs_per_s | bench_median)" \
+		"$(field "$b" p50_ms | bench_median)" "$(field "$b" p99_ms | bench_median)" \
+		"$(field "$b" broker_cpu_us | bench_median)" "$(field "$b" rss_end_kb | bench_median)"
 done
-awk -v a="$(field plugin msgs_per_s | median)" -v p="$(field plain msgs_per_s | median)" 'BEGIN {
+awk -v a="$(field plugin msgs_per_s | bench_median)" -v p="$(field plain msgs_per_s | bench_median)" 'BEGIN {
 	x = 100 * a / p
 	printf "  plugin/plain throughput: %.1f%% (target >= 95%%: %s)\n", x, (x >= 95 ? "met" : "MISSED")
 }'
@@ -284,7 +194,7 @@ fi
 fan_one() {
 	local tag=$1 topic=$2 rate=$3 line rss c0 c1 m0 m1 t0 t1 client_us
 	start_broker "$tag-$topic" plugin
-	c0=$(cpu_ticks "$BROKER_PID")
+	c0=$(bench_cpu_ticks "$BROKER_PID")
 	m0=$(machine_busy)
 	t0=$(date +%s%N)
 	if ! line=$(timeout $((FAN_WARMUP + FAN_SECONDS + 120)) "${CLIENT_PIN[@]}" "$FANOUT_BENCH" \
@@ -294,12 +204,12 @@ fan_one() {
 		echo "fan-out $tag $topic failed: $line" >&2
 		line="label=$tag topic=$topic rate=$rate failed"
 	fi
-	c1=$(cpu_ticks "$BROKER_PID")
+	c1=$(bench_cpu_ticks "$BROKER_PID")
 	m1=$(machine_busy)
 	t1=$(date +%s%N)
 	client_us=$(awk -v l="$line" 'BEGIN {if (match(l, /client_cpu_s=[0-9.]+/))
 		print 1e6 * substr(l, RSTART + 13, RLENGTH - 13); else print 0}')
-	rss=$(rss_kb "$BROKER_PID")
+	rss=$(bench_rss_kb "$BROKER_PID")
 	sleep 2.5
 	echo "fan=$tag $line rss_end_kb=$rss" \
 		"broker_run_cpu_pct=$(awk -v d=$((c1 - c0)) -v t="$TICK_US" -v w=$((t1 - t0)) \
@@ -307,7 +217,7 @@ fan_one() {
 		"other_load_pct=$(other_pct "$m0" "$m1" $((c1 - c0)) "$client_us" $((t1 - t0)))" \
 		"$(stats state.published state.coalesced events.accepted)" |
 		tee -a "$RESULTS"
-	stop_broker
+	bench_stop_broker "$BROKER_PID"
 }
 
 echo

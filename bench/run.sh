@@ -27,6 +27,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 BUILD=${1:-$SRC/build-bench}
 if [ $# -eq 0 ] && [ ! -d "$BUILD" ] && [ -d "$SRC/build" ]; then
 	BUILD=$SRC/build
@@ -56,65 +58,18 @@ MQTT_BENCH=$BUILD/bench/mqtt_bench
 VALIDATE_BENCH=$BUILD/bench/validate_bench
 PLUGIN=$BUILD/plugin/jobwire.so
 NULL_PLUGIN=$BUILD/bench/null_plugin.so
-for f in "$MQTT_BENCH" "$VALIDATE_BENCH" "$PLUGIN"; do
-	if [ ! -f "$f" ]; then
-		echo "missing $f: cmake -S $SRC -B $BUILD -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
-			"&& cmake --build $BUILD" >&2
-		exit 1
-	fi
-done
+bench_need "$MQTT_BENCH" "$VALIDATE_BENCH" "$PLUGIN"
 if [ "$NULL_RUNS" = 1 ] && [ ! -f "$NULL_PLUGIN" ]; then
 	echo "no $NULL_PLUGIN (mosquitto_broker.h missing?): no null-plugin runs" >&2
 	NULL_RUNS=0
 fi
 
-# The broker drops from root to user mosquitto before loading a plugin:
-# everything it reads lives in a world-readable directory.
-WORK=$(mktemp -d /tmp/jobwire-bench.XXXXXX)
-chmod 755 "$WORK"
-cp "$PLUGIN" "$WORK/jobwire.so"
 if [ "$NULL_RUNS" = 1 ]; then
-	cp "$NULL_PLUGIN" "$WORK/null_plugin.so"
+	bench_work_dir jobwire-bench "$PLUGIN" "$NULL_PLUGIN"
+else
+	bench_work_dir jobwire-bench "$PLUGIN"
 fi
-mkdir "$WORK/schemas"
-cp "$SRC"/schemas/*.json "$WORK/schemas/"
-chmod -R a+rX "$WORK"
-
-PIDS=()
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "work directory kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-wait_port() { # port
-	local deadline=$((SECONDS + 10))
-	while [ $SECONDS -lt $deadline ]; do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
+trap 'bench_cleanup "${BENCH_KEEP:-0}"' EXIT
 
 # Percentage of CPU time the whole machine spent idle over the next 2 s.
 idle_percent() {
@@ -128,55 +83,21 @@ idle_percent() {
 	} END {printf "%.0f", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1])}'
 }
 
-# CPU time (user + system, clock ticks) a process has used so far.
-cpu_ticks() {
-	awk '{print $14 + $15}' "/proc/$1/stat"
-}
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-
-BROKER_PIN=()
-CLIENT_PIN=()
-if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
-	BROKER_PIN=(taskset -c 0)
-	CLIENT_PIN=(taskset -c 1)
-fi
+bench_pin "$PIN"
 
 # start_broker LABEL [extra config lines...]: starts a broker (not in a
-# subshell, so its pid reaches the cleanup); records PORT_<label> and
-# PID_<label>.
+# subshell, so its pid reaches the cleanup) with BENCH_BROKER_CONF's lines
+# before the extra ones; records PORT_<label> and PID_<label>.
 start_broker() {
-	local name=$1 port conf line
+	local name=$1
 	shift
-	port=$(free_port)
-	conf=$WORK/$name.conf
-	{
-		echo "per_listener_settings false"
-		echo "allow_anonymous true"
-		echo "persistence false"
-		# No per-message debug lines: logging would dominate the figures.
-		echo "log_dest stderr"
-		echo "log_type error"
-		echo "log_type warning"
-		echo "log_type notice"
-		echo "log_type information"
-		echo "listener $port 127.0.0.1"
-		if [ -n "${BENCH_BROKER_CONF:-}" ]; then
-			printf '%s\n' "$BENCH_BROKER_CONF"
-		fi
-		for line in "$@"; do
-			echo "$line"
-		done
-	} >"$conf"
-	chmod 644 "$conf"
-	"${BROKER_PIN[@]}" mosquitto -c "$conf" >/dev/null 2>"$WORK/$name.log" &
-	PIDS+=($!)
-	if ! wait_port "$port"; then
-		echo "broker $name did not start:" >&2
-		cat "$WORK/$name.log" >&2
-		exit 1
+	if [ -n "${BENCH_BROKER_CONF:-}" ]; then
+		set -- "$BENCH_BROKER_CONF" "$@"
 	fi
-	printf -v "PORT_$name" '%s' "$port"
-	printf -v "PID_$name" '%s' "${PIDS[-1]}"
+	bench_start_broker "$name" "$@"
+	printf -v "PORT_$name" '%s' "$BENCH_PORT"
+	printf -v "PID_$name" '%s' "$BENCH_PID"
 }
 
 LABELS=(plain)
@@ -194,16 +115,10 @@ fi
 start_broker plugin "plugin $WORK/jobwire.so" "plugin_opt_schemas_dir $WORK/schemas" \
 	"${PLUGIN_EXTRA[@]}"
 LABELS+=(plugin)
-if ! grep -q "jobwire: validating" "$WORK/plugin.log"; then
-	echo "the plugin did not load:" >&2
-	cat "$WORK/plugin.log" >&2
-	exit 1
-fi
+bench_check_plugin plugin
 
 IDLE=$(idle_percent)
-echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')," \
-	"$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM," \
-	"$(mosquitto -h 2>/dev/null | head -1)"
+bench_machine
 echo "# idle before start: $IDLE% over 2 s"
 if [ "$IDLE" -lt 95 ]; then
 	echo "# WARNING: something else is using the CPUs; the figures will be skewed" >&2
@@ -233,7 +148,7 @@ run_one() {
 	shift 4
 	port=PORT_$label
 	pid=PID_$label
-	c0=$(cpu_ticks "${!pid}")
+	c0=$(bench_cpu_ticks "${!pid}")
 	# BENCH_CLIENT_ARGS is split into words on purpose.
 	# shellcheck disable=SC2086
 	if ! line=$("${CLIENT_PIN[@]}" "$MQTT_BENCH" --port "${!port}" --label "$label" \
@@ -242,7 +157,7 @@ run_one() {
 		echo "$tag $label failed: $line" >&2
 		exit 1
 	fi
-	c1=$(cpu_ticks "${!pid}")
+	c1=$(bench_cpu_ticks "${!pid}")
 	line="$line broker_cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK_US" \
 		-v n=$((count + warmup)) 'BEGIN {printf "%.1f", d * t / n}')"
 	echo "run=$tag $line" | tee -a "$RESULTS"
@@ -272,11 +187,6 @@ field() {
 	}' "$RESULTS"
 }
 
-median() {
-	sort -g | awk '{v[NR] = $1}
-		END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
-
 echo
 echo "throughput: as fast as the window allows; order ${LABELS[*]}, reversed every other round"
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -285,20 +195,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-PLAIN_TPUT=$(field r plain msgs_per_s | median)
-PLAIN_CPU=$(field r plain broker_cpu_us | median)
+PLAIN_TPUT=$(field r plain msgs_per_s | bench_median)
+PLAIN_CPU=$(field r plain broker_cpu_us | bench_median)
 echo
 echo "throughput summary (median of $ROUNDS runs each)"
 printf '  %-7s %9s %8s %8s %8s %18s %18s\n' broker msgs/s p50_ms p99_ms max_ms \
 	broker_cpu_us/msg client_cpu_us/msg
 for b in "${LABELS[@]}"; do
-	printf '  %-7s %9s %8s %8s %8s %18s %18s\n' "$b" "$(field r "$b" msgs_per_s | median)" \
-		"$(field r "$b" p50_ms | median)" "$(field r "$b" p99_ms | median)" \
-		"$(field r "$b" max_ms | median)" "$(field r "$b" broker_cpu_us | median)" \
-		"$(field r "$b" client_cpu_us | median)"
+	printf '  %-7s %9s %8s %8s %8s %18s %18s\n' "$b" "$(field r "$b" msgs_per_s | bench_median)" \
+		"$(field r "$b" p50_ms | bench_median)" "$(field r "$b" p99_ms | bench_median)" \
+		"$(field r "$b" max_ms | bench_median)" "$(field r "$b" broker_cpu_us | bench_median)" \
+		"$(field r "$b" client_cpu_us | bench_median)"
 done
 for b in "${LABELS[@]:1}"; do
-	awk -v a="$(field r "$b" msgs_per_s | median)" -v p="$PLAIN_TPUT" -v l="$b" 'BEGIN {
+	awk -v a="$(field r "$b" msgs_per_s | bench_median)" -v p="$PLAIN_TPUT" -v l="$b" 'BEGIN {
 		x = 100 * a / p
 		printf "  %s/plain throughput: %.1f%%", l, x
 		if (l == "plugin")
@@ -312,7 +222,7 @@ for b in "${LABELS[@]:1}"; do
 			'BEGIN {printf " %.1f%%", 100 * a / p}'
 	done
 	echo
-	awk -v a="$(field r "$b" broker_cpu_us | median)" -v p="$PLAIN_CPU" -v l="$b" 'BEGIN {
+	awk -v a="$(field r "$b" broker_cpu_us | bench_median)" -v p="$PLAIN_CPU" -v l="$b" 'BEGIN {
 		printf "  broker CPU per message, %s - plain: %+.1f us (%+.1f%%)\n", l, a - p,
 			100 * (a - p) / p
 	}'
@@ -330,9 +240,9 @@ if [ "$RATE" != 0 ]; then
 	echo "fixed-rate summary (median of 2 runs each)"
 	printf '  %-7s %9s %8s %8s %8s %18s\n' broker msgs/s p50_ms p99_ms max_ms broker_cpu_us/msg
 	for b in "${LABELS[@]}"; do
-		printf '  %-7s %9s %8s %8s %8s %18s\n' "$b" "$(field fixed "$b" msgs_per_s | median)" \
-			"$(field fixed "$b" p50_ms | median)" "$(field fixed "$b" p99_ms | median)" \
-			"$(field fixed "$b" max_ms | median)" "$(field fixed "$b" broker_cpu_us | median)"
+		printf '  %-7s %9s %8s %8s %8s %18s\n' "$b" "$(field fixed "$b" msgs_per_s | bench_median)" \
+			"$(field fixed "$b" p50_ms | bench_median)" "$(field fixed "$b" p99_ms | bench_median)" \
+			"$(field fixed "$b" max_ms | bench_median)" "$(field fixed "$b" broker_cpu_us | bench_median)"
 	done
 fi
 

@@ -16,6 +16,8 @@
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 CLIENTS=${WSB_CLIENTS:-5000}
 PROCS=${WSB_PROCS:-2}
 SECS=${WSB_SECONDS:-20}
@@ -25,20 +27,16 @@ export NODE_PATH=$SRC/examples/dashboard/node_modules
 [ -f "$NODE_PATH/mqtt/package.json" ] || (cd "$SRC/examples/dashboard" && npm ci --no-audit --no-fund --loglevel=error)
 ulimit -n "$(ulimit -Hn)"  # 5000 sockets per process need more than the usual 1024
 
-work=$(mktemp -d /tmp/jobwire-wsbench.XXXXXX)
-chmod 755 "$work"
-broker=
-trap '[ -n "$broker" ] && kill "$broker" 2>/dev/null; [ -n "${WSB_KEEP:-}" ] || rm -rf "$work"' EXIT
-head -c 48 /dev/urandom | base64 >"$work/secret"
-chmod 644 "$work/secret"
-mint() { python3 "$SRC/examples/jwt-dev-token.py" --secret-file "$work/secret" "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+WORK=$(mktemp -d /tmp/jobwire-wsbench.XXXXXX)
+chmod 755 "$WORK"
+trap 'bench_cleanup "${WSB_KEEP:+1}"' EXIT
+head -c 48 /dev/urandom | base64 >"$WORK/secret"
+chmod 644 "$WORK/secret"
+mint() { python3 "$SRC/examples/jwt-dev-token.py" --secret-file "$WORK/secret" "$@"; }
 
 printf '%-12s %7s %6s %8s %9s %9s %8s %8s %8s %9s %7s\n' mode clients failed open_s conn_p50 conn_p99 lat_p50 lat_p99 lat_max rss/conn cpu%
 for mode in $MODES; do
-	tcp=$(free_port); ws=$(free_port)
+	tcp=$(bench_free_port); ws=$(bench_free_port)
 	dup=false; [[ $mode == *-dup* ]] && dup=true
 	ver=4; [[ $mode == *-v5* ]] && ver=5
 	topic=jobs/bench/j1/state; [[ $mode == *-raw* ]] && topic=jobs/bench/j1/progress
@@ -58,42 +56,41 @@ for mode in $MODES; do
 		echo "plugin_opt_state_max_rate 20"
 		if [[ $mode == jwt* ]]; then
 			echo "allow_anonymous false"
-			echo "plugin_opt_auth_jwt_hs256_secret_file $work/secret"
+			echo "plugin_opt_auth_jwt_hs256_secret_file $WORK/secret"
 		else
 			echo "allow_anonymous true"
 		fi
-	} >"$work/$mode.conf"
-	chmod 644 "$work/$mode.conf"
-	mosquitto -c "$work/$mode.conf" 2>"$work/$mode.log" &
-	broker=$!
-	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$ws") 2>/dev/null && break; sleep 0.05; done
+	} >"$WORK/$mode.conf"
+	chmod 644 "$WORK/$mode.conf"
+	bench_run_broker "$mode" "$WORK/$mode.conf" "$ws"
+	broker=$BENCH_PID
 	sleep 0.5
-	rss0=$(rss_kb "$broker")
+	rss0=$(bench_rss_kb "$broker")
 	viewer=""; worker=""
 	if [[ $mode == jwt* ]]; then viewer=$(mint --role viewer --sessions bench); worker=$(mint --role worker --sessions bench); fi
 	pids=()
 	per=$((CLIENTS / PROCS))
 	for p in $(seq "$PROCS"); do
 		node "$SRC/bench/ws_fanout.js" --ws-port "$ws" --tcp-port "$tcp" --clients "$per" --seconds "$SECS" \
-			--mqtt "$ver" --topic "$topic" --concurrency "$CONC" --token "$viewer" --ready-file "$work/ready.$p" >"$work/out.$p" 2>"$work/err.$p" &
+			--mqtt "$ver" --topic "$topic" --concurrency "$CONC" --token "$viewer" --ready-file "$WORK/ready.$p" >"$WORK/out.$p" 2>"$WORK/err.$p" &
 		pids+=($!)
 	done
 	for _ in $(seq 1200); do
-		ready=$(find "$work" -name "ready.*" | wc -l)
+		ready=$(find "$WORK" -name "ready.*" | wc -l)
 		[ "$ready" -eq "$PROCS" ] && break
 		sleep 0.1
 	done
 	sleep 1
-	rss1=$(rss_kb "$broker")
-	c0=$(cpu_ticks "$broker")
-	node "$SRC/bench/ws_fanout.js" --publish --tcp-port "$tcp" --seconds "$SECS" --worker-token "$worker" >"$work/pub.out"
-	c1=$(cpu_ticks "$broker")
+	rss1=$(bench_rss_kb "$broker")
+	c0=$(bench_cpu_ticks "$broker")
+	node "$SRC/bench/ws_fanout.js" --publish --tcp-port "$tcp" --seconds "$SECS" --worker-token "$worker" >"$WORK/pub.out"
+	c1=$(bench_cpu_ticks "$broker")
 	sleep 1
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" || true; done
-	kill "$broker"; wait "$broker" 2>/dev/null || true; broker=
-	rm -f "$work"/ready.*
-	python3 - "$mode" "$rss0" "$rss1" "$c0" "$c1" "$SECS" "$(getconf CLK_TCK)" "$work"/out.* <<'PY'
+	bench_stop_broker "$broker"
+	rm -f "$WORK"/ready.*
+	python3 - "$mode" "$rss0" "$rss1" "$c0" "$c1" "$SECS" "$(getconf CLK_TCK)" "$WORK"/out.* <<'PY'
 import json, sys
 mode, rss0, rss1, c0, c1, secs, hz = sys.argv[1:8]
 outs = [json.loads(open(f).read().strip().splitlines()[-1]) for f in sys.argv[8:]]
