@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kvlog.h"
+#include "seen.h"
 
 /* ---- helpers ---- */
 
@@ -73,70 +74,6 @@ static void spill(const char *path, const unsigned char *buf, size_t len)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
 	ck_assert_int_eq(fclose(f), 0);
-}
-
-/* What a replay delivered. */
-struct seen_entry {
-	char *key;
-	unsigned char *val;
-	size_t len;
-};
-struct seen {
-	struct seen_entry *v;
-	size_t n, cap;
-	int calls;
-};
-
-static int seen_cb(const char *key, const void *val, size_t len, void *arg)
-{
-	struct seen *s = arg;
-
-	ck_assert_ptr_nonnull(val);
-	for(size_t i = 0; i < s->n; i++){
-		ck_assert_msg(strcmp(s->v[i].key, key) != 0, "key %s delivered twice", key);
-	}
-	if(s->n == s->cap){
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		ck_assert_ptr_nonnull(s->v);
-	}
-	s->v[s->n].key = strdup(key);
-	s->v[s->n].val = malloc(len + 1);
-	ck_assert_ptr_nonnull(s->v[s->n].val);
-	memcpy(s->v[s->n].val, val, len);
-	s->v[s->n].len = len;
-	s->n++;
-	s->calls++;
-	return 0;
-}
-
-static void seen_free(struct seen *s)
-{
-	for(size_t i = 0; i < s->n; i++){
-		free(s->v[i].key);
-		free(s->v[i].val);
-	}
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static const struct seen_entry *seen_get(const struct seen *s, const char *key)
-{
-	for(size_t i = 0; i < s->n; i++){
-		if(strcmp(s->v[i].key, key) == 0){
-			return &s->v[i];
-		}
-	}
-	return NULL;
-}
-
-static void assert_value(const struct seen *s, const char *key, const char *val)
-{
-	const struct seen_entry *e = seen_get(s, key);
-
-	ck_assert_msg(e != NULL, "key %s missing", key);
-	ck_assert_uint_eq(e->len, strlen(val));
-	ck_assert_msg(memcmp(e->val, val, e->len) == 0, "key %s has the wrong value", key);
 }
 
 static void replay_into(const char *path, struct seen *s, struct jw_kvlog_replay_stats *st)
@@ -255,9 +192,9 @@ START_TEST(test_append_replay)
 	ck_assert_uint_eq(s.n, 4);
 	ck_assert_uint_eq(st.bytes, (uint64_t)file_size(t.path));
 	ck_assert_uint_eq(st.torn_at, UINT64_MAX);
-	assert_value(&s, "a", "1");
-	assert_value(&s, "b", "22");
-	assert_value(&s, "e", "");
+	seen_assert_value(&s, "a", "1");
+	seen_assert_value(&s, "b", "22");
+	seen_assert_value(&s, "e", "");
 	ck_assert_ptr_null(seen_get(&s, "c"));
 	ck_assert_ptr_null(seen_get(&s, "d"));
 	ck_assert_uint_eq(seen_get(&s, "big")->len, biglen);
@@ -273,7 +210,7 @@ START_TEST(test_append_replay)
 	replay_into(t.path, &s, &st);
 	ck_assert_uint_eq(st.records, 10);
 	ck_assert_uint_eq(s.n, 4);
-	assert_value(&s, "c", "back");
+	seen_assert_value(&s, "c", "back");
 	ck_assert_ptr_null(seen_get(&s, "a"));
 	seen_free(&s);
 	free(big);
@@ -322,7 +259,7 @@ START_TEST(test_missing_file)
 
 	tdir_init(&t);
 	replay_into(t.path, &s, &st);
-	ck_assert_int_eq(s.calls, 0);
+	ck_assert_uint_eq(s.n, 0);
 	ck_assert_uint_eq(st.records, 0);
 	ck_assert_uint_eq(st.live, 0);
 	ck_assert_uint_eq(st.bytes, 0);
@@ -391,8 +328,8 @@ static void torn_tail_every_offset(int last_is_delete)
 		ck_assert_uint_eq(st.bytes, base);
 		ck_assert_uint_eq(st.torn_at, cut == 0 ? UINT64_MAX : base);
 		ck_assert_ptr_null(seen_get(&s, "last"));
-		assert_value(&s, "k3", "v15"); /* still live: the deletion is torn */
-		assert_value(&s, "k11", "v11");
+		seen_assert_value(&s, "k3", "v15"); /* still live: the deletion is torn */
+		seen_assert_value(&s, "k11", "v11");
 		seen_free(&s);
 
 		l = open_ok(t.path);
@@ -403,8 +340,8 @@ static void torn_tail_every_offset(int last_is_delete)
 		replay_into(t.path, &s, &st);
 		ck_assert_uint_eq(st.records, 21);
 		ck_assert_uint_eq(st.torn_at, UINT64_MAX);
-		assert_value(&s, "after", "ok");
-		assert_value(&s, "k3", "v15");
+		seen_assert_value(&s, "after", "ok");
+		seen_assert_value(&s, "k3", "v15");
 		seen_free(&s);
 	}
 	/* And uncut, the last record counts. */
@@ -511,7 +448,7 @@ START_TEST(test_corrupt_middle)
 			ck_assert_uint_eq(st.torn_at, off[5]);
 			ck_assert_uint_eq(st.bytes, off[5]);
 			ck_assert_uint_eq(s.n, 5);
-			assert_value(&s, "key4", "value4");
+			seen_assert_value(&s, "key4", "value4");
 			ck_assert_ptr_null(seen_get(&s, "key5"));
 			ck_assert_ptr_null(seen_get(&s, "key9"));
 			seen_free(&s);
@@ -592,7 +529,7 @@ START_TEST(test_compact)
 		for(int k = 0; k < 100; k++){
 			snprintf(key, sizeof(key), "session-%d/job-%d", k % 7, k);
 			if(model[k][0]){
-				assert_value(&s, key, model[k]);
+				seen_assert_value(&s, key, model[k]);
 				live++;
 			}else{
 				ck_assert_ptr_null(seen_get(&s, key));
@@ -613,7 +550,7 @@ START_TEST(test_compact)
 	put_s(l, "new", "value");
 	jw_kvlog_close(l);
 	replay_into(t.path, &s, &st);
-	assert_value(&s, "new", "value");
+	seen_assert_value(&s, "new", "value");
 	ck_assert_uint_eq(st.torn_at, UINT64_MAX);
 	seen_free(&s);
 	tdir_cleanup(&t);
@@ -654,7 +591,7 @@ START_TEST(test_compact_torn_and_missing)
 	replay_into(t.path, &s, &st);
 	ck_assert_uint_eq(st.records, 1);
 	ck_assert_uint_eq(st.torn_at, UINT64_MAX);
-	assert_value(&s, "a", "2");
+	seen_assert_value(&s, "a", "2");
 	seen_free(&s);
 
 	/* Failure leaves the log untouched and reports the path. */
@@ -713,7 +650,7 @@ START_TEST(test_oversize_rejected)
 	replay_into(t.path, &s, &st);
 	ck_assert_uint_eq(st.bytes, size);
 	ck_assert_uint_eq(s.n, 2);
-	assert_value(&s, key, "v");
+	seen_assert_value(&s, key, "v");
 	ck_assert_uint_eq(seen_get(&s, "max")->len, JW_KVLOG_VAL_MAX);
 	ck_assert(memcmp(seen_get(&s, "max")->val, val, JW_KVLOG_VAL_MAX) == 0);
 	seen_free(&s);
@@ -762,7 +699,7 @@ START_TEST(test_failed_append_rolls_back)
 	replay_into(t.path, &s, &st);
 	ck_assert_uint_eq(st.torn_at, UINT64_MAX);
 	ck_assert_uint_eq(st.records, 3);
-	assert_value(&s, "b", "2");
+	seen_assert_value(&s, "b", "2");
 	ck_assert_uint_eq(seen_get(&s, "big")->len, sizeof(val));
 	seen_free(&s);
 	tdir_cleanup(&t);

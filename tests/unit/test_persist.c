@@ -18,6 +18,7 @@
 
 #include "kvlog.h"
 #include "persist.h"
+#include "seen.h"
 
 /* ---- helpers ---- */
 
@@ -109,70 +110,12 @@ static void put_s(struct jw_persist *p, const char *key, const char *val)
 	ck_assert_int_eq(jw_persist_put(p, key, val, strlen(val)), 0);
 }
 
-/* What a load delivered: key -> value. */
-struct seen_entry {
-	char *key;
-	char *val;
-	size_t len;
-};
-struct seen {
-	struct seen_entry *v;
-	size_t n, cap;
-};
-
-static int seen_cb(const char *key, const void *val, size_t len, void *arg)
-{
-	struct seen *s = arg;
-
-	if(s->n == s->cap){
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		ck_assert_ptr_nonnull(s->v);
-	}
-	s->v[s->n].key = strdup(key);
-	s->v[s->n].val = malloc(len + 1);
-	ck_assert_ptr_nonnull(s->v[s->n].val);
-	memcpy(s->v[s->n].val, val, len);
-	s->v[s->n].val[len] = '\0';
-	s->v[s->n].len = len;
-	s->n++;
-	return 0;
-}
-
-static void seen_free(struct seen *s)
-{
-	for(size_t i = 0; i < s->n; i++){
-		free(s->v[i].key);
-		free(s->v[i].val);
-	}
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static const char *seen_get(const struct seen *s, const char *key)
-{
-	for(size_t i = 0; i < s->n; i++){
-		if(strcmp(s->v[i].key, key) == 0){
-			return s->v[i].val;
-		}
-	}
-	return NULL;
-}
-
 static void load_into(const char *dir, struct seen *s)
 {
 	char err[256] = "";
 
 	memset(s, 0, sizeof(*s));
 	ck_assert_msg(jw_persist_load(dir, seen_cb, s, err, sizeof(err)) == 0, "%s", err);
-}
-
-static void assert_value(const struct seen *s, const char *key, const char *val)
-{
-	const char *got = seen_get(s, key);
-
-	ck_assert_msg(got != NULL, "key %s missing", key);
-	ck_assert_str_eq(got, val);
 }
 
 /* Records in the log file (every version, not just live keys). */
@@ -283,8 +226,8 @@ START_TEST(test_put_rejects_bad_arguments)
 	jw_persist_stop(p, 5000);
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 2);
-	assert_value(&s, "empty", "");
-	assert_value(&s, key, "max");
+	seen_assert_value(&s, "empty", "");
+	seen_assert_value(&s, key, "max");
 	seen_free(&s);
 	tdir_cleanup(&t);
 }
@@ -323,8 +266,8 @@ START_TEST(test_put_coalesce_stop)
 
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 2);
-	assert_value(&s, "job", "v1000");
-	assert_value(&s, "other", "x");
+	seen_assert_value(&s, "job", "v1000");
+	seen_assert_value(&s, "other", "x");
 	ck_assert_ptr_null(seen_get(&s, "gone"));
 	seen_free(&s);
 	/* 1003 puts, a handful of records. */
@@ -361,8 +304,8 @@ START_TEST(test_restart_cycle)
 	jw_persist_stop(p, 5000);
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 2);
-	assert_value(&s, "b", "22");
-	assert_value(&s, "c", "3");
+	seen_assert_value(&s, "b", "22");
+	seen_assert_value(&s, "c", "3");
 	seen_free(&s);
 	ck_assert_uint_eq(log_records(t.log), 5);
 	tdir_cleanup(&t);
@@ -449,7 +392,7 @@ START_TEST(test_many_puts_latency)
 		snprintf(key, sizeof(key), "session-%d/job-%d", k % 13, k);
 		ck_assert_ptr_nonnull(seen_get(&s, key));
 		n = snprintf(val, sizeof(val), "{\"seq\":%d,\"pad\":\"", last);
-		ck_assert_msg(strncmp(seen_get(&s, key), val, (size_t)n) == 0, "key %s is stale", key);
+		ck_assert_msg(strncmp(seen_get(&s, key)->val, val, (size_t)n) == 0, "key %s is stale", key);
 	}
 	seen_free(&s);
 	tdir_cleanup(&t);
@@ -640,8 +583,8 @@ START_TEST(test_write_failures_keep_records)
 
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 9);
-	assert_value(&s, "k0", "old");
-	assert_value(&s, "k3", "new");
+	seen_assert_value(&s, "k0", "old");
+	seen_assert_value(&s, "k3", "new");
 	ck_assert_ptr_null(seen_get(&s, "k4"));
 	seen_free(&s);
 	tdir_cleanup(&t);
@@ -693,8 +636,8 @@ START_TEST(test_sync_failure_rewrites)
 	jw_persist_stop(p, 5000);
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 2);
-	assert_value(&s, "a", "1");
-	assert_value(&s, "b", "2");
+	seen_assert_value(&s, "a", "1");
+	seen_assert_value(&s, "b", "2");
 	seen_free(&s);
 	tdir_cleanup(&t);
 }
@@ -743,9 +686,9 @@ START_TEST(test_compaction)
 
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 3);
-	assert_value(&s, "small", "kept");
-	assert_value(&s, "after", "compaction");
-	ck_assert(strncmp(seen_get(&s, "big"), "version 39 ", 11) == 0);
+	seen_assert_value(&s, "small", "kept");
+	seen_assert_value(&s, "after", "compaction");
+	ck_assert(strncmp(seen_get(&s, "big")->val, "version 39 ", 11) == 0);
 	seen_free(&s);
 	free(big);
 	tdir_cleanup(&t);
@@ -782,8 +725,8 @@ START_TEST(test_compaction_failure_keeps_log)
 	jw_persist_stop(p, 5000);
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, 2);
-	assert_value(&s, "after", "failure");
-	ck_assert(strncmp(seen_get(&s, "big"), "version 39 ", 11) == 0);
+	seen_assert_value(&s, "after", "failure");
+	ck_assert(strncmp(seen_get(&s, "big")->val, "version 39 ", 11) == 0);
 	seen_free(&s);
 	free(big);
 	tdir_cleanup(&t);
