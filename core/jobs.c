@@ -366,9 +366,27 @@ static size_t id_len(const char *id)
 	size_t i = 0;
 
 	/* NUL is not an id byte, so the walk stops at the end; past ID_MAX
-	 * it stops early, an id that long being invalid anyway. */
-	while(i <= ID_MAX && id_byte((unsigned char)id[i]))
-		i++;
+	 * it stops early, an id that long being invalid anyway. Four bytes a
+	 * round, each read only after the one before it was an id byte. */
+	for(;;) {
+		if(!id_byte((unsigned char)id[i]))
+			break;
+		if(!id_byte((unsigned char)id[i + 1])) {
+			i += 1;
+			break;
+		}
+		if(!id_byte((unsigned char)id[i + 2])) {
+			i += 2;
+			break;
+		}
+		if(!id_byte((unsigned char)id[i + 3])) {
+			i += 3;
+			break;
+		}
+		i += 4;
+		if(i > ID_MAX)
+			return 0;
+	}
 	if(i < 1 || i > ID_MAX || id[i] != '\0')
 		return 0;
 	return i;
@@ -660,8 +678,10 @@ enum kind { K_OTHER, K_STARTED, K_PROGRESS, K_COMPLETE, K_FAILED, K_VALIDATION }
 
 static enum kind kind_of(const char *type)
 {
-	/* Progress first: nearly every event is one. */
-	if(type[0] == 'p' && strcmp(type, "progress") == 0)
+	/* Progress first: nearly every event is one. Byte by byte, stopping
+	 * at the first difference, so never past a shorter type's NUL. */
+	if(type[0] == 'p' && type[1] == 'r' && type[2] == 'o' && type[3] == 'g' && type[4] == 'r' &&
+	        type[5] == 'e' && type[6] == 's' && type[7] == 's' && type[8] == '\0')
 		return K_PROGRESS;
 	if(strcmp(type, "started") == 0)
 		return K_STARTED;
@@ -731,7 +751,25 @@ static bool num_member(const struct jw_jnode *ev, const char *key, double *out)
 struct pfields {
 	const struct jw_jnode *progress, *current, *total, *step, *message, *eta_s, *items_added,
 	        *items_failed;
+	/* The numbers among them, read once: num_of's value where the bit of
+	 * PF_<name> in has is set (present and a finite number). */
+	double v_progress, v_current, v_total, v_eta_s, v_added, v_failed;
+	unsigned has;
 };
+
+#define PF_PROGRESS 0x01u
+#define PF_CURRENT 0x02u
+#define PF_TOTAL 0x04u
+#define PF_ETA 0x08u
+#define PF_ADDED 0x10u
+#define PF_FAILED 0x20u
+
+/* Records m (a member named as f's bit says) when it is a finite number. */
+static inline void pf_num(struct pfields *f, const struct jw_jnode *m, double *v, unsigned bit)
+{
+	if(num_of(m, v))
+		f->has |= bit;
+}
 
 /*
  * Whether key k (len bytes, 4 <= len <= 16) equals lit of the same length:
@@ -763,7 +801,9 @@ static inline bool key_eq(const char *k, const char *lit, size_t len)
 
 static void pfields_scan(const struct jw_jnode *ev, struct pfields *f)
 {
-	memset(f, 0, sizeof(*f));
+	f->progress = f->current = f->total = f->step = f->message = NULL;
+	f->eta_s = f->items_added = f->items_failed = NULL;
+	f->has = 0;
 	for(uint32_t i = 0; i < ev->n; i++) {
 		const struct jw_jnode *m = &ev->u.kids[i];
 
@@ -773,28 +813,39 @@ static void pfields_scan(const struct jw_jnode *ev, struct pfields *f)
 					f->step = m;
 				break;
 			case 5:
-				if(KEY_IS(m, "total"))
+				if(KEY_IS(m, "total")) {
 					f->total = m;
-				else if(KEY_IS(m, "eta_s"))
+					pf_num(f, m, &f->v_total, PF_TOTAL);
+				} else if(KEY_IS(m, "eta_s")) {
 					f->eta_s = m;
+					pf_num(f, m, &f->v_eta_s, PF_ETA);
+				}
 				break;
 			case 7:
-				if(KEY_IS(m, "current"))
+				if(KEY_IS(m, "current")) {
 					f->current = m;
-				else if(KEY_IS(m, "message"))
+					pf_num(f, m, &f->v_current, PF_CURRENT);
+				} else if(KEY_IS(m, "message")) {
 					f->message = m;
+				}
 				break;
 			case 8:
-				if(KEY_IS(m, "progress"))
+				if(KEY_IS(m, "progress")) {
 					f->progress = m;
+					pf_num(f, m, &f->v_progress, PF_PROGRESS);
+				}
 				break;
 			case 11:
-				if(KEY_IS(m, "items_added"))
+				if(KEY_IS(m, "items_added")) {
 					f->items_added = m;
+					pf_num(f, m, &f->v_added, PF_ADDED);
+				}
 				break;
 			case 12:
-				if(KEY_IS(m, "items_failed"))
+				if(KEY_IS(m, "items_failed")) {
 					f->items_failed = m;
+					pf_num(f, m, &f->v_failed, PF_FAILED);
+				}
 				break;
 			default:
 				break;
@@ -823,12 +874,13 @@ static int64_t event_ts(const struct jw_jnode *ev, const struct jw_clock *now)
  * when total > 0. false when it carries neither. */
 static bool overall_of(const struct pfields *f, double *p, bool *from_current)
 {
-	double v, cur, tot;
+	double v;
 
-	if(num_of(f->progress, &v)) {
+	if(f->has & PF_PROGRESS) {
+		v = f->v_progress;
 		*from_current = false;
-	} else if(num_of(f->current, &cur) && num_of(f->total, &tot) && tot > 0) {
-		v = 100.0 * cur / tot;
+	} else if((f->has & (PF_CURRENT | PF_TOTAL)) == (PF_CURRENT | PF_TOTAL) && f->v_total > 0) {
+		v = 100.0 * f->v_current / f->v_total;
 		*from_current = true;
 	} else {
 		return false;
@@ -883,9 +935,11 @@ struct change {
 	struct slot_change step, message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
-	struct pfields pf; /* K_PROGRESS: the event's members, */
-	double overall;    /* its overall progress when sampled */
+	double overall; /* K_PROGRESS: its overall progress when sampled */
 	bool sampled, from_current;
+	/* K_PROGRESS: the event's members; last, as only progress events
+	 * fill it (pfields_scan), so nothing else needs it cleared. */
+	struct pfields pf;
 };
 
 static void change_free(struct jw_jobs *jobs, struct change *c)
@@ -1102,7 +1156,7 @@ static void fold_progress(
         struct jw_job *j, struct change *c, struct jw_jobs *jobs, const struct jw_clock *now)
 {
 	const struct pfields *f = &c->pf;
-	double d = c->overall, cur, tot;
+	double d = c->overall;
 	bool sampled = c->sampled;
 
 	if(sampled) {
@@ -1110,28 +1164,28 @@ static void fold_progress(
 			j->progress = d;
 		j->flags |= JW_JF_PROGRESS;
 	}
-	if(num_of(f->current, &cur) && num_of(f->total, &tot)) {
-		j->current = cur;
-		j->total = tot;
+	if((f->has & (PF_CURRENT | PF_TOTAL)) == (PF_CURRENT | PF_TOTAL)) {
+		j->current = f->v_current;
+		j->total = f->v_total;
 		j->flags |= JW_JF_CURRENT | JW_JF_TOTAL;
 	}
 	/* Absent members keep their last value: a status line or a phase
 	 * stays shown until the worker says something else. */
 	slot_put(jobs, &j->step, &j->step_cap, &c->step);
 	slot_put(jobs, &j->message, &j->message_cap, &c->message);
-	if(num_of(f->items_added, &d) && d >= 0) {
-		j->items_added = d;
+	if((f->has & PF_ADDED) && f->v_added >= 0) {
+		j->items_added = f->v_added;
 		j->flags |= JW_JF_ADDED;
 	}
-	if(num_of(f->items_failed, &d) && d >= 0) {
-		j->items_failed = d;
+	if((f->has & PF_FAILED) && f->v_failed >= 0) {
+		j->items_failed = f->v_failed;
 		j->flags |= JW_JF_FAILED_ITEMS;
 	}
 	/* An event without an overall figure says nothing about the rate. */
 	if(sampled)
 		jw_jobs__eta_sample(j, j->progress, now->mono_ms);
-	if(num_of(f->eta_s, &d) && d >= 0) {
-		j->eta_s = d;
+	if((f->has & PF_ETA) && f->v_eta_s >= 0) {
+		j->eta_s = f->v_eta_s;
 		j->flags = (uint16_t)((j->flags | JW_JF_ETA) & ~JW_JF_ETA_EST);
 	} else if((j->flags & JW_JF_PROGRESS) && jw_jobs__eta_estimate(j, j->progress, &d)) {
 		j->eta_s = d;
@@ -1314,13 +1368,14 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
         const char *type, const struct jw_jnode *event, const void *raw, size_t rawlen,
         const struct jw_clock *now, struct jw_apply_result *res, struct jw_verdict *v)
 {
-	struct change c = {0};
+	struct change c;
 	struct jw_job *j, *nj = NULL;
 	enum kind k;
 	size_t slen, jlen;
 	uint64_t h;
 	int rc = -1;
 
+	memset(&c, 0, offsetof(struct change, pf));
 	memset(res, 0, sizeof(*res));
 	res->outcome = JW_APPLY_REJECT;
 	verdict_clear(v);

@@ -165,6 +165,15 @@ struct jw_job *jw_jobs_pop_state_due(struct jw_jobs *jobs, const struct jw_clock
  */
 struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *now);
 
+/*
+ * The earliest monotonic time (ms) at which jw_jobs_pop_state_due or
+ * jw_jobs_pop_stalled may return a job, INT64_MAX when neither can: before
+ * it both return NULL, so a caller polling often may skip them (and the
+ * clock reads their now needs). A stall deadline that events have moved
+ * later may be reported early: the pop then only re-files it.
+ */
+int64_t jw_jobs_next_due(const struct jw_jobs *jobs);
+
 /* The failed event the broker publishes for a stalled job: a new json-c
  * object (caller puts it) valid against schemas/failed.json with code
  * "heartbeat_timeout", retryable true, broker_generated true, and an error

@@ -75,6 +75,21 @@ struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *
 	return NULL;
 }
 
+int64_t jw_jobs_next_due(const struct jw_jobs *jobs)
+{
+	const struct jw_jobs__heap *due = &jobs->heaps[JW_HEAP_DUE];
+	const struct jw_jobs__heap *stall = &jobs->heaps[JW_HEAP_STALL];
+	int64_t t = INT64_MAX;
+
+	/* The tops' keys are what the pops compare with now: due_mono, and
+	 * stall_key (at most the real deadline, see jw_jobs_pop_stalled). */
+	if(due->n)
+		t = due->v[0]->due_mono;
+	if(stall->n && stall->v[0]->stall_key < t)
+		t = stall->v[0]->stall_key;
+	return t;
+}
+
 /* json_object_object_add takes v only on success; this always does. */
 static int put(struct json_object *o, const char *key, struct json_object *v)
 {

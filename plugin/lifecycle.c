@@ -118,21 +118,22 @@ static void state_changed(struct jw_plugin *p, struct jw_job *j, bool urgent, co
 
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw, size_t rawlen,
-                        struct jw_verdict *v)
+                        const struct jw_clock *now, struct jw_verdict *v)
 {
 	struct jw_apply_result res;
-	struct jw_clock now;
 
-	jw_lifecycle__now(&now);
-	flush_before_urgent(p, t->session, t->job, t->event, &now);
-	memset(&res, 0, sizeof(res));
-	if(jw_jobs_apply_node(p->jobs, t->session, t->job, t->event, ev, raw, rawlen, &now, &res, v)){
+	flush_before_urgent(p, t->session, t->job, t->event, now);
+	if(jw_jobs_apply_node(p->jobs, t->session, t->job, t->event, ev, raw, rawlen, now, &res, v)){
 		return JW_APPLY_REJECT; /* out of memory: v says internal */
 	}
 	switch(res.outcome){
 		case JW_APPLY_ACCEPT:
-			state_changed(p, res.job, res.urgent, &now);
-			persist_job(p, res.job, &now);
+			state_changed(p, res.job, res.urgent, now);
+			/* Checked here: persist_job's frame (a key buffer) is not
+			 * worth setting up for every event without a data dir. */
+			if(p->persist){
+				persist_job(p, res.job, now);
+			}
 			break;
 		case JW_APPLY_DUPLICATE:
 			p->counters.duplicates++;
@@ -240,12 +241,29 @@ static void log_persist_health(struct jw_plugin *p)
 	}
 }
 
+/* Whether a tick at monotonic time mono_ms has anything to do. */
+static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
+{
+	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) || mono_ms >= p->next_health_ms
+	        || (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
+}
+
 void jw_lifecycle__tick(struct jw_plugin *p)
 {
 	struct jw_clock now;
+	struct timespec ts;
 	struct jw_job *j;
 
-	jw_lifecycle__now(&now);
+	/* Runs on every pass of the broker's loop, nearly always with
+	 * nothing due: one clock read and the timers' earliest deadline
+	 * settle that; the wall clock is read only when there is work. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now.mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if(!tick_due(p, now.mono_ms)){
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if(!p->republished){
 		/* The broker's retained store may have been lost with the
 		 * restart: put back the state of every job we know. */
