@@ -303,7 +303,7 @@ static inline bool bytes_eq(const char *a, const char *b, size_t n)
 }
 
 /* In memory only (records do not store it), so it may change freely. */
-static uint64_t key_hash(
+static inline __attribute__((always_inline)) uint64_t key_hash(
         uint64_t seed, const char *session, size_t slen, const char *job, size_t jlen)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
@@ -965,7 +965,7 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
  * so texts whose length varies a little (counters in a status line) keep
  * their buffer. -1: out of memory.
  */
-static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
+static int slot_prepare_slow(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
         const struct jw_jnode *m, struct slot_change *sc)
 {
 	size_t need, cap;
@@ -998,6 +998,28 @@ static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_ca
 	/* A plain text holds no NUL: strlen + 1 is exact for the fallback. */
 	sc->cap = cap == need ? 0 : (uint32_t)cap;
 	return 0;
+}
+
+/*
+ * slot_prepare_slow with its commonest case inline: a string the parser
+ * marked plain that fits the job's buffer (the same test), as a status
+ * line or phase rewritten on every progress event is.
+ */
+static inline int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
+        const struct jw_jnode *m, struct slot_change *sc)
+{
+	if(!m || m->type != JW_J_STRING)
+		return 0;
+	if(have && have_cap && m->plain) {
+		size_t need = (size_t)m->n + 3;
+
+		if(need <= have_cap && have_cap / 2 <= need + 32) {
+			sc->in = m;
+			sc->cap = have_cap;
+			return 0;
+		}
+	}
+	return slot_prepare_slow(jobs, have, have_cap, m, sc);
 }
 
 /* Puts what slot_prepare made into the job's text *dst of *dcap bytes. */
@@ -1465,6 +1487,16 @@ const char *jw_job_session(const struct jw_job *j)
 const char *jw_job_id(const struct jw_job *j)
 {
 	return job_part(j);
+}
+
+size_t jw_job_session_len(const struct jw_job *j)
+{
+	return j->session_len;
+}
+
+size_t jw_job_id_len(const struct jw_job *j)
+{
+	return j->job_len;
 }
 
 enum jw_job_status jw_job_status(const struct jw_job *j)

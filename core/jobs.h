@@ -109,6 +109,9 @@ struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const cha
 
 const char *jw_job_session(const struct jw_job *j);
 const char *jw_job_id(const struct jw_job *j);
+/* The lengths of jw_job_session and jw_job_id, without measuring them. */
+size_t jw_job_session_len(const struct jw_job *j);
+size_t jw_job_id_len(const struct jw_job *j);
 enum jw_job_status jw_job_status(const struct jw_job *j);
 uint64_t jw_job_seq(const struct jw_job *j);
 double jw_job_heartbeat_interval(const struct jw_job *j);

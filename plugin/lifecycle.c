@@ -8,6 +8,7 @@
 #include "plugin.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,37 @@ static void persist_job(struct jw_plugin *p, const struct jw_job *j, const struc
 	free(rec);
 }
 
+/*
+ * jw_topic_format(buf, buflen, prefix, session, job, "state") for j, with
+ * the ids' lengths the job keeps: four copies, no measuring. Returns the
+ * length, or -1 when it does not fit (as jw_topic_format).
+ */
+static int state_topic(char *buf, size_t buflen, const char *prefix, const struct jw_job *j)
+{
+	static const char event[] = "/state";
+	size_t plen = strlen(prefix);
+	size_t slen = jw_job_session_len(j);
+	size_t jlen = jw_job_id_len(j);
+	size_t n = plen + 1 + slen + 1 + jlen + sizeof(event) - 1;
+
+	if(n >= buflen || n > INT_MAX){
+		return -1;
+	}
+	memcpy(buf, prefix, plen);
+	buf[plen] = '/';
+	memcpy(buf + plen + 1, jw_job_session(j), slen);
+	buf[plen + 1 + slen] = '/';
+	memcpy(buf + plen + 2 + slen, jw_job_id(j), jlen);
+	memcpy(buf + plen + 2 + slen + jlen, event, sizeof(event));
+	return (int)n;
+}
+
 /* Publishes j's retained state; a finished job's copy expires after
- * plugin_opt_state_ttl so the retained store does not grow forever. */
-static void publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now)
+ * plugin_opt_state_ttl so the retained store does not grow forever. Out
+ * of line: its topic buffer would otherwise weigh on every event's frame
+ * (state_changed and the urgent flush are inlined into the apply). */
+static __attribute__((noinline)) void publish_state(struct jw_plugin *p, struct jw_job *j,
+		const struct jw_clock *now)
 {
 	char topic[512];
 	mosquitto_property *props = NULL;
@@ -60,7 +89,7 @@ static void publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw
 	char *payload;
 
 	jw_jobs_state_published(p->jobs, j, now);
-	if(jw_topic_format(topic, sizeof(topic), p->opt.prefix, jw_job_session(j), jw_job_id(j), "state") < 0){
+	if(state_topic(topic, sizeof(topic), p->opt.prefix, j) < 0){
 		return;
 	}
 	/* Rendered into the table's reusable buffer, then copied once into

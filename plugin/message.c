@@ -226,43 +226,19 @@ out:
 	return rc;
 }
 
-int jw_message__on_acl_check(int event, void *event_data, void *userdata)
+/*
+ * Checks a will (the write check of a departed client) like a PUBLISH.
+ * Out of line: its topic and verdict buffers would otherwise be set up in
+ * every access check, one per PUBLISH and one per delivery.
+ */
+static __attribute__((noinline)) int check_will(struct jw_plugin *p,
+		struct mosquitto_evt_acl_check *ed, int fallback)
 {
-	struct jw_plugin *p = userdata;
-	struct mosquitto_evt_acl_check *ed = event_data;
-	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
 	struct jw_topic t;
 	struct jw_verdict v;
 	const struct jw_jnode *ev = NULL;
 	enum jw_topic_kind kind;
-	const void *just_departed = p->just_departed;
 
-	(void)event;
-	if(ed->access == MOSQ_ACL_READ){
-		/* Deliveries of an acknowledged duplicate go nowhere. */
-		if(p->suppress_payload && ed->payload == p->suppress_payload){
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
-	}
-	p->just_departed = NULL;
-	p->suppress_payload = NULL;
-	/* With JWT on, the token's claims come first for every check, wills
-	 * included; what they allow is then checked like any publish. */
-	if(p->auth && jw_auth__acl_check(p, ed) != MOSQ_ERR_SUCCESS){
-		if(ed->access == MOSQ_ACL_WRITE && is_will(p, ed->client, just_departed)){
-			jw_ptrset_remove(p->departed, ed->client);
-		}
-		return MOSQ_ERR_ACL_DENIED;
-	}
-	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE){
-		jw_ptrset_remove(p->departed, ed->client);
-		return fallback;
-	}
-	if(ed->access != MOSQ_ACL_WRITE || !is_will(p, ed->client, just_departed)){
-		/* Ordinary publishes are checked in MESSAGE, with their properties. */
-		return fallback;
-	}
 	/* MESSAGE never sees wills: this is the only place to stop a bad one. */
 	jw_ptrset_remove(p->departed, ed->client);
 	p->counters.wills_checked++;
@@ -296,6 +272,42 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 		jw_notice__count_accept(p, t.event);
 	}
 	return fallback;
+}
+
+int jw_message__on_acl_check(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct mosquitto_evt_acl_check *ed = event_data;
+	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	const void *just_departed = p->just_departed;
+
+	(void)event;
+	if(ed->access == MOSQ_ACL_READ){
+		/* Deliveries of an acknowledged duplicate go nowhere. */
+		if(p->suppress_payload && ed->payload == p->suppress_payload){
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
+	}
+	p->just_departed = NULL;
+	p->suppress_payload = NULL;
+	/* With JWT on, the token's claims come first for every check, wills
+	 * included; what they allow is then checked like any publish. */
+	if(p->auth && jw_auth__acl_check(p, ed) != MOSQ_ERR_SUCCESS){
+		if(ed->access == MOSQ_ACL_WRITE && is_will(p, ed->client, just_departed)){
+			jw_ptrset_remove(p->departed, ed->client);
+		}
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE){
+		jw_ptrset_remove(p->departed, ed->client);
+		return fallback;
+	}
+	if(ed->access != MOSQ_ACL_WRITE || !is_will(p, ed->client, just_departed)){
+		/* Ordinary publishes are checked in MESSAGE, with their properties. */
+		return fallback;
+	}
+	return check_will(p, ed, fallback);
 }
 
 int jw_message__on_disconnect(int event, void *event_data, void *userdata)
