@@ -764,11 +764,17 @@ struct pfields {
 #define PF_ADDED 0x10u
 #define PF_FAILED 0x20u
 
-/* Records m (a member named as f's bit says) when it is a finite number. */
+/* Records m (a member named as f's bit says) when it is a finite number:
+ * num_of, with an integer (always finite) decided by its type alone. */
 static inline void pf_num(struct pfields *f, const struct jw_jnode *m, double *v, unsigned bit)
 {
-	if(num_of(m, v))
+	if(m->type == JW_J_INT) {
+		*v = (double)m->u.i;
 		f->has |= bit;
+	} else if(m->type == JW_J_DOUBLE && isfinite(m->u.d)) {
+		*v = m->u.d;
+		f->has |= bit;
+	}
 }
 
 /*
@@ -949,7 +955,8 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
 		jw_jobs__text_free_cap(jobs, c->step.text, c->step.cap);
 	if(c->message.text)
 		jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
-	if(!c->name && !c->worker && !c->steps && !c->review && !c->end)
+	if(((uintptr_t)c->name | (uintptr_t)c->worker | (uintptr_t)c->steps | (uintptr_t)c->review |
+	            (uintptr_t)c->end) == 0)
 		return;
 	jw_jobs__text_free(jobs, c->name);
 	jw_jobs__text_free(jobs, c->worker);

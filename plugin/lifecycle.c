@@ -124,7 +124,8 @@ static void flush_before_urgent(struct jw_plugin *p, const char *session, const 
 {
 	struct jw_job *j;
 
-	if(!jw_jobs_type_is_urgent(type)){
+	/* The first letter rules out nearly every event without a call. */
+	if((type[0] != 'c' && type[0] != 'f' && type[0] != 'v') || !jw_jobs_type_is_urgent(type)){
 		return;
 	}
 	j = jw_jobs_find(p->jobs, session, job);
