@@ -361,7 +361,7 @@ bool jw_jobs__id_valid(const char *id, size_t len)
 
 /* The length of the NUL-terminated id when it is valid, else 0: one pass
  * instead of strlen and jw_jobs__id_valid. */
-static size_t id_len(const char *id)
+static inline __attribute__((always_inline)) size_t id_len(const char *id)
 {
 	size_t i = 0;
 
@@ -457,8 +457,8 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 /* ---- the hash table ---- */
 
 /* The slot holding the key, or the empty slot where it would go. */
-static size_t slot_find(const struct jw_jobs *jobs, uint64_t h, const char *session, size_t slen,
-        const char *job, size_t jlen)
+static inline __attribute__((always_inline)) size_t slot_find(const struct jw_jobs *jobs,
+        uint64_t h, const char *session, size_t slen, const char *job, size_t jlen)
 {
 	size_t mask = jobs->nslots - 1;
 	size_t i = (size_t)h & mask;
@@ -1210,8 +1210,11 @@ static void fold_progress(
 		j->items_failed = f->v_failed;
 		j->flags |= JW_JF_FAILED_ITEMS;
 	}
-	/* An event without an overall figure says nothing about the rate. */
-	if(sampled)
+	/* An event without an overall figure says nothing about the rate.
+	 * jw_jobs__eta_sample's first test is repeated here: a sample closer
+	 * than JW_ETA_MIN_DT_MS to an anchor it keeps changes nothing. */
+	if(sampled && ((j->flags & (JW_JF_EST_ANCHOR | JW_JF_REANCHOR)) != JW_JF_EST_ANCHOR ||
+	                      now->mono_ms - j->est_mono >= JW_ETA_MIN_DT_MS))
 		jw_jobs__eta_sample(j, j->progress, now->mono_ms);
 	if((f->has & PF_ETA) && f->v_eta_s >= 0) {
 		j->eta_s = f->v_eta_s;
@@ -1308,7 +1311,10 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
 	} else {
 		j->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(j);
-		jw_jobs__stall_arm(jobs, j);
+		/* Nearly always a later deadline of a job already filed: the
+		 * lazy heap leaves it (jw_jobs__stall_arm's own test). */
+		if(j->heap_pos[JW_HEAP_STALL] == 0 || j->deadline_mono < j->stall_key)
+			jw_jobs__stall_arm(jobs, j);
 	}
 }
 
