@@ -151,6 +151,18 @@ void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j,
                              const struct jw_clock *now);
 bool jw_jobs_state_held(const struct jw_job *j);
 
+/* What jw_jobs_state_note decided. */
+enum jw_state_note {
+	JW_STATE_PUBLISH = 0, /* publish now (jw_jobs_state_changed true) */
+	JW_STATE_HOLD,        /* held from now on */
+	JW_STATE_COALESCED,   /* an update was already held: this one joins it */
+};
+
+/* jw_jobs_state_changed, also telling whether an update was held before
+ * (jw_jobs_state_held first): one call per event for the broker. */
+enum jw_state_note jw_jobs_state_note(struct jw_jobs *jobs, struct jw_job *j, bool urgent,
+                                      const struct jw_clock *now);
+
 /* Whether an accepted event of this type would be urgent (terminal or
  * validation-required), so the caller can flush a held update first. */
 bool jw_jobs_type_is_urgent(const char *type);

@@ -28,6 +28,16 @@ bool jw_jobs_state_changed(
 	return false;
 }
 
+enum jw_state_note jw_jobs_state_note(
+        struct jw_jobs *jobs, struct jw_job *j, bool urgent, const struct jw_clock *now)
+{
+	bool was_held = (j->flags & JW_JF_HELD) != 0;
+
+	if(jw_jobs_state_changed(jobs, j, urgent, now))
+		return JW_STATE_PUBLISH;
+	return was_held ? JW_STATE_COALESCED : JW_STATE_HOLD;
+}
+
 void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j, const struct jw_clock *now)
 {
 	j->published_mono = now->mono_ms;

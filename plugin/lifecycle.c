@@ -137,12 +137,15 @@ static void flush_before_urgent(struct jw_plugin *p, const char *session, const 
 /* After an accepted change: publish now or hold (latest wins). */
 static void state_changed(struct jw_plugin *p, struct jw_job *j, bool urgent, const struct jw_clock *now)
 {
-	bool was_held = jw_jobs_state_held(j);
-
-	if(jw_jobs_state_changed(p->jobs, j, urgent, now)){
-		publish_state(p, j, now);
-	}else if(was_held){
-		p->counters.state_coalesced++;
+	switch(jw_jobs_state_note(p->jobs, j, urgent, now)){
+		case JW_STATE_PUBLISH:
+			publish_state(p, j, now);
+			break;
+		case JW_STATE_COALESCED:
+			p->counters.state_coalesced++;
+			break;
+		case JW_STATE_HOLD:
+			break;
 	}
 }
 

@@ -721,6 +721,65 @@ START_TEST(progress_type_exact)
 }
 END_TEST
 
+/* jw_jobs_state_note against jw_jobs_state_held + jw_jobs_state_changed on
+ * a twin table: same decisions, same flags and due times at every step. */
+START_TEST(state_note_matches)
+{
+	struct jw_jobs_config cfg = {0};
+	struct jw_jobs *a, *b;
+	struct jw_apply_result ra, rb;
+	struct jw_verdict v;
+	unsigned seed = 77;
+	int64_t clock = 0;
+	char job[16];
+	int seen[3] = {0, 0, 0};
+
+	cfg.state_max_rate = 5;
+	a = jw_jobs_new(&cfg);
+	b = jw_jobs_new(&cfg);
+	for(int step = 0; step < 5000; step++) {
+		struct jw_clock now;
+		bool urgent = next(&seed) % 20 == 0, held, pub;
+		enum jw_state_note note, want;
+		struct jw_job *ja, *jb;
+
+		clock += next(&seed) % 90;
+		now = at(clock);
+		snprintf(job, sizeof(job), "j%u", next(&seed) % 8);
+		ck_assert_int_eq(apply_node(a, job, "progress", "{\"progress\":1}", 1, now, &ra, &v), 0);
+		ck_assert_int_eq(apply_node(b, job, "progress", "{\"progress\":1}", 1, now, &rb, &v), 0);
+		held = jw_jobs_state_held(ra.job);
+		pub = jw_jobs_state_changed(a, ra.job, urgent, &now);
+		want = pub ? JW_STATE_PUBLISH : held ? JW_STATE_COALESCED : JW_STATE_HOLD;
+		note = jw_jobs_state_note(b, rb.job, urgent, &now);
+		ck_assert_int_eq(note, want);
+		seen[note]++;
+		if(pub) {
+			jw_jobs_state_published(a, ra.job, &now);
+			jw_jobs_state_published(b, rb.job, &now);
+		}
+		ck_assert_uint_eq(ra.job->flags, rb.job->flags);
+		ck_assert_int_eq(ra.job->due_mono, rb.job->due_mono);
+		if(step % 7 == 0) {
+			while((ja = jw_jobs_pop_state_due(a, &now)) != NULL) {
+				jb = jw_jobs_pop_state_due(b, &now);
+				ck_assert_ptr_nonnull(jb);
+				ck_assert_str_eq(jw_job_id(ja), jw_job_id(jb));
+				jw_jobs_state_published(a, ja, &now);
+				jw_jobs_state_published(b, jb, &now);
+			}
+			ck_assert_ptr_null(jw_jobs_pop_state_due(b, &now));
+		}
+	}
+	/* Every answer came up. */
+	ck_assert_int_gt(seen[JW_STATE_PUBLISH], 0);
+	ck_assert_int_gt(seen[JW_STATE_HOLD], 0);
+	ck_assert_int_gt(seen[JW_STATE_COALESCED], 0);
+	jw_jobs_free(a);
+	jw_jobs_free(b);
+}
+END_TEST
+
 /* The inline rounding of the stall timeout is llround's. */
 START_TEST(timeout_rounds_as_llround)
 {
@@ -1108,6 +1167,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	ADD(s, id_walk_every_byte);
 	ADD(s, progress_type_exact);
+	ADD(s, state_note_matches);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
