@@ -303,7 +303,7 @@ static inline bool bytes_eq(const char *a, const char *b, size_t n)
 }
 
 /* In memory only (records do not store it), so it may change freely. */
-static uint64_t key_hash(
+static inline __attribute__((always_inline)) uint64_t key_hash(
         uint64_t seed, const char *session, size_t slen, const char *job, size_t jlen)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
@@ -361,14 +361,32 @@ bool jw_jobs__id_valid(const char *id, size_t len)
 
 /* The length of the NUL-terminated id when it is valid, else 0: one pass
  * instead of strlen and jw_jobs__id_valid. */
-static size_t id_len(const char *id)
+static inline __attribute__((always_inline)) size_t id_len(const char *id)
 {
 	size_t i = 0;
 
 	/* NUL is not an id byte, so the walk stops at the end; past ID_MAX
-	 * it stops early, an id that long being invalid anyway. */
-	while(i <= ID_MAX && id_byte((unsigned char)id[i]))
-		i++;
+	 * it stops early, an id that long being invalid anyway. Four bytes a
+	 * round, each read only after the one before it was an id byte. */
+	for(;;) {
+		if(!id_byte((unsigned char)id[i]))
+			break;
+		if(!id_byte((unsigned char)id[i + 1])) {
+			i += 1;
+			break;
+		}
+		if(!id_byte((unsigned char)id[i + 2])) {
+			i += 2;
+			break;
+		}
+		if(!id_byte((unsigned char)id[i + 3])) {
+			i += 3;
+			break;
+		}
+		i += 4;
+		if(i > ID_MAX)
+			return 0;
+	}
 	if(i < 1 || i > ID_MAX || id[i] != '\0')
 		return 0;
 	return i;
@@ -439,8 +457,8 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 /* ---- the hash table ---- */
 
 /* The slot holding the key, or the empty slot where it would go. */
-static size_t slot_find(const struct jw_jobs *jobs, uint64_t h, const char *session, size_t slen,
-        const char *job, size_t jlen)
+static inline __attribute__((always_inline)) size_t slot_find(const struct jw_jobs *jobs,
+        uint64_t h, const char *session, size_t slen, const char *job, size_t jlen)
 {
 	size_t mask = jobs->nslots - 1;
 	size_t i = (size_t)h & mask;
@@ -660,8 +678,10 @@ enum kind { K_OTHER, K_STARTED, K_PROGRESS, K_COMPLETE, K_FAILED, K_VALIDATION }
 
 static enum kind kind_of(const char *type)
 {
-	/* Progress first: nearly every event is one. */
-	if(type[0] == 'p' && strcmp(type, "progress") == 0)
+	/* Progress first: nearly every event is one. Byte by byte, stopping
+	 * at the first difference, so never past a shorter type's NUL. */
+	if(type[0] == 'p' && type[1] == 'r' && type[2] == 'o' && type[3] == 'g' && type[4] == 'r' &&
+	        type[5] == 'e' && type[6] == 's' && type[7] == 's' && type[8] == '\0')
 		return K_PROGRESS;
 	if(strcmp(type, "started") == 0)
 		return K_STARTED;
@@ -731,7 +751,31 @@ static bool num_member(const struct jw_jnode *ev, const char *key, double *out)
 struct pfields {
 	const struct jw_jnode *progress, *current, *total, *step, *message, *eta_s, *items_added,
 	        *items_failed;
+	/* The numbers among them, read once: num_of's value where the bit of
+	 * PF_<name> in has is set (present and a finite number). */
+	double v_progress, v_current, v_total, v_eta_s, v_added, v_failed;
+	unsigned has;
 };
+
+#define PF_PROGRESS 0x01u
+#define PF_CURRENT 0x02u
+#define PF_TOTAL 0x04u
+#define PF_ETA 0x08u
+#define PF_ADDED 0x10u
+#define PF_FAILED 0x20u
+
+/* Records m (a member named as f's bit says) when it is a finite number:
+ * num_of, with an integer (always finite) decided by its type alone. */
+static inline void pf_num(struct pfields *f, const struct jw_jnode *m, double *v, unsigned bit)
+{
+	if(m->type == JW_J_INT) {
+		*v = (double)m->u.i;
+		f->has |= bit;
+	} else if(m->type == JW_J_DOUBLE && isfinite(m->u.d)) {
+		*v = m->u.d;
+		f->has |= bit;
+	}
+}
 
 /*
  * Whether key k (len bytes, 4 <= len <= 16) equals lit of the same length:
@@ -763,7 +807,9 @@ static inline bool key_eq(const char *k, const char *lit, size_t len)
 
 static void pfields_scan(const struct jw_jnode *ev, struct pfields *f)
 {
-	memset(f, 0, sizeof(*f));
+	f->progress = f->current = f->total = f->step = f->message = NULL;
+	f->eta_s = f->items_added = f->items_failed = NULL;
+	f->has = 0;
 	for(uint32_t i = 0; i < ev->n; i++) {
 		const struct jw_jnode *m = &ev->u.kids[i];
 
@@ -773,28 +819,39 @@ static void pfields_scan(const struct jw_jnode *ev, struct pfields *f)
 					f->step = m;
 				break;
 			case 5:
-				if(KEY_IS(m, "total"))
+				if(KEY_IS(m, "total")) {
 					f->total = m;
-				else if(KEY_IS(m, "eta_s"))
+					pf_num(f, m, &f->v_total, PF_TOTAL);
+				} else if(KEY_IS(m, "eta_s")) {
 					f->eta_s = m;
+					pf_num(f, m, &f->v_eta_s, PF_ETA);
+				}
 				break;
 			case 7:
-				if(KEY_IS(m, "current"))
+				if(KEY_IS(m, "current")) {
 					f->current = m;
-				else if(KEY_IS(m, "message"))
+					pf_num(f, m, &f->v_current, PF_CURRENT);
+				} else if(KEY_IS(m, "message")) {
 					f->message = m;
+				}
 				break;
 			case 8:
-				if(KEY_IS(m, "progress"))
+				if(KEY_IS(m, "progress")) {
 					f->progress = m;
+					pf_num(f, m, &f->v_progress, PF_PROGRESS);
+				}
 				break;
 			case 11:
-				if(KEY_IS(m, "items_added"))
+				if(KEY_IS(m, "items_added")) {
 					f->items_added = m;
+					pf_num(f, m, &f->v_added, PF_ADDED);
+				}
 				break;
 			case 12:
-				if(KEY_IS(m, "items_failed"))
+				if(KEY_IS(m, "items_failed")) {
 					f->items_failed = m;
+					pf_num(f, m, &f->v_failed, PF_FAILED);
+				}
 				break;
 			default:
 				break;
@@ -823,12 +880,13 @@ static int64_t event_ts(const struct jw_jnode *ev, const struct jw_clock *now)
  * when total > 0. false when it carries neither. */
 static bool overall_of(const struct pfields *f, double *p, bool *from_current)
 {
-	double v, cur, tot;
+	double v;
 
-	if(num_of(f->progress, &v)) {
+	if(f->has & PF_PROGRESS) {
+		v = f->v_progress;
 		*from_current = false;
-	} else if(num_of(f->current, &cur) && num_of(f->total, &tot) && tot > 0) {
-		v = 100.0 * cur / tot;
+	} else if((f->has & (PF_CURRENT | PF_TOTAL)) == (PF_CURRENT | PF_TOTAL) && f->v_total > 0) {
+		v = 100.0 * f->v_current / f->v_total;
 		*from_current = true;
 	} else {
 		return false;
@@ -883,9 +941,11 @@ struct change {
 	struct slot_change step, message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
-	struct pfields pf; /* K_PROGRESS: the event's members, */
-	double overall;    /* its overall progress when sampled */
+	double overall; /* K_PROGRESS: its overall progress when sampled */
 	bool sampled, from_current;
+	/* K_PROGRESS: the event's members; last, as only progress events
+	 * fill it (pfields_scan), so nothing else needs it cleared. */
+	struct pfields pf;
 };
 
 static void change_free(struct jw_jobs *jobs, struct change *c)
@@ -895,7 +955,8 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
 		jw_jobs__text_free_cap(jobs, c->step.text, c->step.cap);
 	if(c->message.text)
 		jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
-	if(!c->name && !c->worker && !c->steps && !c->review && !c->end)
+	if(((uintptr_t)c->name | (uintptr_t)c->worker | (uintptr_t)c->steps | (uintptr_t)c->review |
+	            (uintptr_t)c->end) == 0)
 		return;
 	jw_jobs__text_free(jobs, c->name);
 	jw_jobs__text_free(jobs, c->worker);
@@ -911,7 +972,7 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
  * so texts whose length varies a little (counters in a status line) keep
  * their buffer. -1: out of memory.
  */
-static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
+static int slot_prepare_slow(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
         const struct jw_jnode *m, struct slot_change *sc)
 {
 	size_t need, cap;
@@ -944,6 +1005,28 @@ static int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_ca
 	/* A plain text holds no NUL: strlen + 1 is exact for the fallback. */
 	sc->cap = cap == need ? 0 : (uint32_t)cap;
 	return 0;
+}
+
+/*
+ * slot_prepare_slow with its commonest case inline: a string the parser
+ * marked plain that fits the job's buffer (the same test), as a status
+ * line or phase rewritten on every progress event is.
+ */
+static inline int slot_prepare(struct jw_jobs *jobs, const char *have, uint32_t have_cap,
+        const struct jw_jnode *m, struct slot_change *sc)
+{
+	if(!m || m->type != JW_J_STRING)
+		return 0;
+	if(have && have_cap && m->plain) {
+		size_t need = (size_t)m->n + 3;
+
+		if(need <= have_cap && have_cap / 2 <= need + 32) {
+			sc->in = m;
+			sc->cap = have_cap;
+			return 0;
+		}
+	}
+	return slot_prepare_slow(jobs, have, have_cap, m, sc);
 }
 
 /* Puts what slot_prepare made into the job's text *dst of *dcap bytes. */
@@ -1102,7 +1185,7 @@ static void fold_progress(
         struct jw_job *j, struct change *c, struct jw_jobs *jobs, const struct jw_clock *now)
 {
 	const struct pfields *f = &c->pf;
-	double d = c->overall, cur, tot;
+	double d = c->overall;
 	bool sampled = c->sampled;
 
 	if(sampled) {
@@ -1110,28 +1193,31 @@ static void fold_progress(
 			j->progress = d;
 		j->flags |= JW_JF_PROGRESS;
 	}
-	if(num_of(f->current, &cur) && num_of(f->total, &tot)) {
-		j->current = cur;
-		j->total = tot;
+	if((f->has & (PF_CURRENT | PF_TOTAL)) == (PF_CURRENT | PF_TOTAL)) {
+		j->current = f->v_current;
+		j->total = f->v_total;
 		j->flags |= JW_JF_CURRENT | JW_JF_TOTAL;
 	}
 	/* Absent members keep their last value: a status line or a phase
 	 * stays shown until the worker says something else. */
 	slot_put(jobs, &j->step, &j->step_cap, &c->step);
 	slot_put(jobs, &j->message, &j->message_cap, &c->message);
-	if(num_of(f->items_added, &d) && d >= 0) {
-		j->items_added = d;
+	if((f->has & PF_ADDED) && f->v_added >= 0) {
+		j->items_added = f->v_added;
 		j->flags |= JW_JF_ADDED;
 	}
-	if(num_of(f->items_failed, &d) && d >= 0) {
-		j->items_failed = d;
+	if((f->has & PF_FAILED) && f->v_failed >= 0) {
+		j->items_failed = f->v_failed;
 		j->flags |= JW_JF_FAILED_ITEMS;
 	}
-	/* An event without an overall figure says nothing about the rate. */
-	if(sampled)
+	/* An event without an overall figure says nothing about the rate.
+	 * jw_jobs__eta_sample's first test is repeated here: a sample closer
+	 * than JW_ETA_MIN_DT_MS to an anchor it keeps changes nothing. */
+	if(sampled && ((j->flags & (JW_JF_EST_ANCHOR | JW_JF_REANCHOR)) != JW_JF_EST_ANCHOR ||
+	                      now->mono_ms - j->est_mono >= JW_ETA_MIN_DT_MS))
 		jw_jobs__eta_sample(j, j->progress, now->mono_ms);
-	if(num_of(f->eta_s, &d) && d >= 0) {
-		j->eta_s = d;
+	if((f->has & PF_ETA) && f->v_eta_s >= 0) {
+		j->eta_s = f->v_eta_s;
 		j->flags = (uint16_t)((j->flags | JW_JF_ETA) & ~JW_JF_ETA_EST);
 	} else if((j->flags & JW_JF_PROGRESS) && jw_jobs__eta_estimate(j, j->progress, &d)) {
 		j->eta_s = d;
@@ -1225,7 +1311,10 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
 	} else {
 		j->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(j);
-		jw_jobs__stall_arm(jobs, j);
+		/* Nearly always a later deadline of a job already filed: the
+		 * lazy heap leaves it (jw_jobs__stall_arm's own test). */
+		if(j->heap_pos[JW_HEAP_STALL] == 0 || j->deadline_mono < j->stall_key)
+			jw_jobs__stall_arm(jobs, j);
 	}
 }
 
@@ -1314,13 +1403,14 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
         const char *type, const struct jw_jnode *event, const void *raw, size_t rawlen,
         const struct jw_clock *now, struct jw_apply_result *res, struct jw_verdict *v)
 {
-	struct change c = {0};
+	struct change c;
 	struct jw_job *j, *nj = NULL;
 	enum kind k;
 	size_t slen, jlen;
 	uint64_t h;
 	int rc = -1;
 
+	memset(&c, 0, offsetof(struct change, pf));
 	memset(res, 0, sizeof(*res));
 	res->outcome = JW_APPLY_REJECT;
 	verdict_clear(v);
@@ -1410,6 +1500,16 @@ const char *jw_job_session(const struct jw_job *j)
 const char *jw_job_id(const struct jw_job *j)
 {
 	return job_part(j);
+}
+
+size_t jw_job_session_len(const struct jw_job *j)
+{
+	return j->session_len;
+}
+
+size_t jw_job_id_len(const struct jw_job *j)
+{
+	return j->job_len;
 }
 
 enum jw_job_status jw_job_status(const struct jw_job *j)

@@ -109,6 +109,9 @@ struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const cha
 
 const char *jw_job_session(const struct jw_job *j);
 const char *jw_job_id(const struct jw_job *j);
+/* The lengths of jw_job_session and jw_job_id, without measuring them. */
+size_t jw_job_session_len(const struct jw_job *j);
+size_t jw_job_id_len(const struct jw_job *j);
 enum jw_job_status jw_job_status(const struct jw_job *j);
 uint64_t jw_job_seq(const struct jw_job *j);
 double jw_job_heartbeat_interval(const struct jw_job *j);
@@ -148,6 +151,18 @@ void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j,
                              const struct jw_clock *now);
 bool jw_jobs_state_held(const struct jw_job *j);
 
+/* What jw_jobs_state_note decided. */
+enum jw_state_note {
+	JW_STATE_PUBLISH = 0, /* publish now (jw_jobs_state_changed true) */
+	JW_STATE_HOLD,        /* held from now on */
+	JW_STATE_COALESCED,   /* an update was already held: this one joins it */
+};
+
+/* jw_jobs_state_changed, also telling whether an update was held before
+ * (jw_jobs_state_held first): one call per event for the broker. */
+enum jw_state_note jw_jobs_state_note(struct jw_jobs *jobs, struct jw_job *j, bool urgent,
+                                      const struct jw_clock *now);
+
 /* Whether an accepted event of this type would be urgent (terminal or
  * validation-required), so the caller can flush a held update first. */
 bool jw_jobs_type_is_urgent(const char *type);
@@ -164,6 +179,15 @@ struct jw_job *jw_jobs_pop_state_due(struct jw_jobs *jobs, const struct jw_clock
  * again unless new activity re-arms it. Time proportional to due jobs.
  */
 struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *now);
+
+/*
+ * The earliest monotonic time (ms) at which jw_jobs_pop_state_due or
+ * jw_jobs_pop_stalled may return a job, INT64_MAX when neither can: before
+ * it both return NULL, so a caller polling often may skip them (and the
+ * clock reads their now needs). A stall deadline that events have moved
+ * later may be reported early: the pop then only re-files it.
+ */
+int64_t jw_jobs_next_due(const struct jw_jobs *jobs);
 
 /* The failed event the broker publishes for a stalled job: a new json-c
  * object (caller puts it) valid against schemas/failed.json with code

@@ -28,6 +28,16 @@ bool jw_jobs_state_changed(
 	return false;
 }
 
+enum jw_state_note jw_jobs_state_note(
+        struct jw_jobs *jobs, struct jw_job *j, bool urgent, const struct jw_clock *now)
+{
+	bool was_held = (j->flags & JW_JF_HELD) != 0;
+
+	if(jw_jobs_state_changed(jobs, j, urgent, now))
+		return JW_STATE_PUBLISH;
+	return was_held ? JW_STATE_COALESCED : JW_STATE_HOLD;
+}
+
 void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j, const struct jw_clock *now)
 {
 	j->published_mono = now->mono_ms;
@@ -73,6 +83,21 @@ struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *
 		return j;
 	}
 	return NULL;
+}
+
+int64_t jw_jobs_next_due(const struct jw_jobs *jobs)
+{
+	const struct jw_jobs__heap *due = &jobs->heaps[JW_HEAP_DUE];
+	const struct jw_jobs__heap *stall = &jobs->heaps[JW_HEAP_STALL];
+	int64_t t = INT64_MAX;
+
+	/* The tops' keys are what the pops compare with now: due_mono, and
+	 * stall_key (at most the real deadline, see jw_jobs_pop_stalled). */
+	if(due->n)
+		t = due->v[0]->due_mono;
+	if(stall->n && stall->v[0]->stall_key < t)
+		t = stall->v[0]->stall_key;
+	return t;
 }
 
 /* json_object_object_add takes v only on success; this always does. */

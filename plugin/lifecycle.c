@@ -8,6 +8,7 @@
 #include "plugin.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,37 @@ static void persist_job(struct jw_plugin *p, const struct jw_job *j, const struc
 	free(rec);
 }
 
+/*
+ * jw_topic_format(buf, buflen, prefix, session, job, "state") for j, with
+ * the ids' lengths the job keeps: four copies, no measuring. Returns the
+ * length, or -1 when it does not fit (as jw_topic_format).
+ */
+static int state_topic(char *buf, size_t buflen, const char *prefix, const struct jw_job *j)
+{
+	static const char event[] = "/state";
+	size_t plen = strlen(prefix);
+	size_t slen = jw_job_session_len(j);
+	size_t jlen = jw_job_id_len(j);
+	size_t n = plen + 1 + slen + 1 + jlen + sizeof(event) - 1;
+
+	if(n >= buflen || n > INT_MAX){
+		return -1;
+	}
+	memcpy(buf, prefix, plen);
+	buf[plen] = '/';
+	memcpy(buf + plen + 1, jw_job_session(j), slen);
+	buf[plen + 1 + slen] = '/';
+	memcpy(buf + plen + 2 + slen, jw_job_id(j), jlen);
+	memcpy(buf + plen + 2 + slen + jlen, event, sizeof(event));
+	return (int)n;
+}
+
 /* Publishes j's retained state; a finished job's copy expires after
- * plugin_opt_state_ttl so the retained store does not grow forever. */
-static void publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now)
+ * plugin_opt_state_ttl so the retained store does not grow forever. Out
+ * of line: its topic buffer would otherwise weigh on every event's frame
+ * (state_changed and the urgent flush are inlined into the apply). */
+static __attribute__((noinline)) void publish_state(struct jw_plugin *p, struct jw_job *j,
+		const struct jw_clock *now)
 {
 	char topic[512];
 	mosquitto_property *props = NULL;
@@ -60,7 +89,7 @@ static void publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw
 	char *payload;
 
 	jw_jobs_state_published(p->jobs, j, now);
-	if(jw_topic_format(topic, sizeof(topic), p->opt.prefix, jw_job_session(j), jw_job_id(j), "state") < 0){
+	if(state_topic(topic, sizeof(topic), p->opt.prefix, j) < 0){
 		return;
 	}
 	/* Rendered into the table's reusable buffer, then copied once into
@@ -95,7 +124,8 @@ static void flush_before_urgent(struct jw_plugin *p, const char *session, const 
 {
 	struct jw_job *j;
 
-	if(!jw_jobs_type_is_urgent(type)){
+	/* The first letter rules out nearly every event without a call. */
+	if((type[0] != 'c' && type[0] != 'f' && type[0] != 'v') || !jw_jobs_type_is_urgent(type)){
 		return;
 	}
 	j = jw_jobs_find(p->jobs, session, job);
@@ -107,32 +137,36 @@ static void flush_before_urgent(struct jw_plugin *p, const char *session, const 
 /* After an accepted change: publish now or hold (latest wins). */
 static void state_changed(struct jw_plugin *p, struct jw_job *j, bool urgent, const struct jw_clock *now)
 {
-	bool was_held = jw_jobs_state_held(j);
-
-	if(jw_jobs_state_changed(p->jobs, j, urgent, now)){
-		publish_state(p, j, now);
-	}else if(was_held){
-		p->counters.state_coalesced++;
+	switch(jw_jobs_state_note(p->jobs, j, urgent, now)){
+		case JW_STATE_PUBLISH:
+			publish_state(p, j, now);
+			break;
+		case JW_STATE_COALESCED:
+			p->counters.state_coalesced++;
+			break;
+		case JW_STATE_HOLD:
+			break;
 	}
 }
 
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw, size_t rawlen,
-                        struct jw_verdict *v)
+                        const struct jw_clock *now, struct jw_verdict *v)
 {
 	struct jw_apply_result res;
-	struct jw_clock now;
 
-	jw_lifecycle__now(&now);
-	flush_before_urgent(p, t->session, t->job, t->event, &now);
-	memset(&res, 0, sizeof(res));
-	if(jw_jobs_apply_node(p->jobs, t->session, t->job, t->event, ev, raw, rawlen, &now, &res, v)){
+	flush_before_urgent(p, t->session, t->job, t->event, now);
+	if(jw_jobs_apply_node(p->jobs, t->session, t->job, t->event, ev, raw, rawlen, now, &res, v)){
 		return JW_APPLY_REJECT; /* out of memory: v says internal */
 	}
 	switch(res.outcome){
 		case JW_APPLY_ACCEPT:
-			state_changed(p, res.job, res.urgent, &now);
-			persist_job(p, res.job, &now);
+			state_changed(p, res.job, res.urgent, now);
+			/* Checked here: persist_job's frame (a key buffer) is not
+			 * worth setting up for every event without a data dir. */
+			if(p->persist){
+				persist_job(p, res.job, now);
+			}
 			break;
 		case JW_APPLY_DUPLICATE:
 			p->counters.duplicates++;
@@ -240,12 +274,29 @@ static void log_persist_health(struct jw_plugin *p)
 	}
 }
 
+/* Whether a tick at monotonic time mono_ms has anything to do. */
+static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
+{
+	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) || mono_ms >= p->next_health_ms
+	        || (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
+}
+
 void jw_lifecycle__tick(struct jw_plugin *p)
 {
 	struct jw_clock now;
+	struct timespec ts;
 	struct jw_job *j;
 
-	jw_lifecycle__now(&now);
+	/* Runs on every pass of the broker's loop, nearly always with
+	 * nothing due: one clock read and the timers' earliest deadline
+	 * settle that; the wall clock is read only when there is work. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now.mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if(!tick_due(p, now.mono_ms)){
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if(!p->republished){
 		/* The broker's retained store may have been lost with the
 		 * restart: put back the state of every job we know. */

@@ -66,27 +66,33 @@ static int check_publish(struct jw_plugin *p, const char *topic,
 }
 
 /*
- * Adds "ts" as the first member when the publisher left it out. The new
+ * Adds "ts" as the first member when the publisher left it out, from the
+ * message's clock reading (the one its job table change used). The new
  * payload comes from mosquitto_malloc: the broker frees the old one.
  * Returns 0, or -1 when out of memory (the message is left untouched).
  */
 static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
-		const struct jw_jnode *ev)
+		const struct jw_jnode *ev, const struct jw_clock *now)
 {
-	struct timespec now;
 	char raw[44];
 	size_t outlen = 0;
+	int64_t sec = now->real_ms / 1000;
+	long ms = (long)(now->real_ms % 1000);
 	void *out;
 	int n;
 
 	if(jw_jnode_get(ev, "ts")){
 		return 1;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	/* The quoted JSON string, written in place: this runs per message. */
+	if(ms < 0){
+		/* Before 1970: the second below, as tv_sec and tv_nsec were. */
+		ms += 1000;
+		sec--;
+	}
+	/* The quoted JSON string, written in place: this runs per message.
+	 * Milliseconds are all a ts shows, and all the reading keeps. */
 	raw[0] = '"';
-	n = jw_event_ts_format(&p->ts_cache, raw + 1, sizeof(raw) - 2,
-			(int64_t)now.tv_sec, now.tv_nsec);
+	n = jw_event_ts_format(&p->ts_cache, raw + 1, sizeof(raw) - 2, sec, ms * 1000000L);
 	if(n < 0){
 		return -1;
 	}
@@ -131,6 +137,10 @@ static bool is_will(struct jw_plugin *p, const struct mosquitto *client,
 	if(client == just_departed){
 		return true;
 	}
+	/* Nearly always nobody is pending: every PUBLISH comes through here. */
+	if(jw_ptrset_size(p->departed) == 0){
+		return false;
+	}
 	return jw_ptrset_has(p->departed, client, &tag) && tag == id_tag(client);
 }
 
@@ -140,6 +150,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_message *ed = event_data;
 	struct jw_topic t;
 	struct jw_verdict v;
+	struct jw_clock now;
 	const struct jw_jnode *ev = NULL;
 	enum jw_topic_kind kind;
 	int rc = MOSQ_ERR_SUCCESS;
@@ -149,7 +160,9 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	p->just_departed = NULL;
 	p->suppress_payload = NULL;
 	/* Publishing proves the client is connected: no will is pending. */
-	jw_ptrset_remove(p->departed, ed->client);
+	if(jw_ptrset_size(p->departed) != 0){
+		jw_ptrset_remove(p->departed, ed->client);
+	}
 
 	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
 		jw_notice__reject(p, ed->client, ed->topic,
@@ -166,7 +179,9 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 		rc = MOSQ_ERR_ACL_DENIED;
 		goto out;
 	}
-	switch(jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &v)){
+	/* One reading per message: the job table and the added ts agree. */
+	jw_lifecycle__now(&now);
+	switch(jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &now, &v)){
 		case JW_APPLY_REJECT:
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
 			rc = MOSQ_ERR_ACL_DENIED;
@@ -194,7 +209,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	}
 	/* The state already changed: a failed ts insertion (out of memory)
 	 * delivers the event as published rather than refusing it now. */
-	added = add_ts(p, ed, ev);
+	added = add_ts(p, ed, ev, &now);
 	if(added == 0){
 		p->counters.ts_added++;
 	}
@@ -211,15 +226,59 @@ out:
 	return rc;
 }
 
+/*
+ * Checks a will (the write check of a departed client) like a PUBLISH.
+ * Out of line: its topic and verdict buffers would otherwise be set up in
+ * every access check, one per PUBLISH and one per delivery.
+ */
+static __attribute__((noinline)) int check_will(struct jw_plugin *p,
+		struct mosquitto_evt_acl_check *ed, int fallback)
+{
+	struct jw_topic t;
+	struct jw_verdict v;
+	const struct jw_jnode *ev = NULL;
+	enum jw_topic_kind kind;
+
+	/* MESSAGE never sees wills: this is the only place to stop a bad one. */
+	jw_ptrset_remove(p->departed, ed->client);
+	p->counters.wills_checked++;
+	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
+		jw_notice__reject(p, ed->client, ed->topic,
+				kind == JW_TOPIC_JOB ? &t : NULL, &v, NULL, true);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	if(kind == JW_TOPIC_JOB){
+		struct jw_clock now;
+		int outcome;
+
+		if(jw_journal__refuse(p, &t, &v)){
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		jw_lifecycle__now(&now);
+		outcome = jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &now, &v);
+
+		if(outcome == JW_APPLY_REJECT){
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		if(outcome == JW_APPLY_DUPLICATE){
+			return MOSQ_ERR_ACL_DENIED; /* already delivered once */
+		}
+		if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
+			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
+			return MOSQ_ERR_ACL_DENIED;
+		}
+		jw_notice__count_accept(p, t.event);
+	}
+	return fallback;
+}
+
 int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 {
 	struct jw_plugin *p = userdata;
 	struct mosquitto_evt_acl_check *ed = event_data;
 	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
-	struct jw_topic t;
-	struct jw_verdict v;
-	const struct jw_jnode *ev = NULL;
-	enum jw_topic_kind kind;
 	const void *just_departed = p->just_departed;
 
 	(void)event;
@@ -248,37 +307,7 @@ int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 		/* Ordinary publishes are checked in MESSAGE, with their properties. */
 		return fallback;
 	}
-	/* MESSAGE never sees wills: this is the only place to stop a bad one. */
-	jw_ptrset_remove(p->departed, ed->client);
-	p->counters.wills_checked++;
-	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
-		jw_notice__reject(p, ed->client, ed->topic,
-				kind == JW_TOPIC_JOB ? &t : NULL, &v, NULL, true);
-		return MOSQ_ERR_ACL_DENIED;
-	}
-	if(kind == JW_TOPIC_JOB){
-		int outcome;
-
-		if(jw_journal__refuse(p, &t, &v)){
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		outcome = jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &v);
-
-		if(outcome == JW_APPLY_REJECT){
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		if(outcome == JW_APPLY_DUPLICATE){
-			return MOSQ_ERR_ACL_DENIED; /* already delivered once */
-		}
-		if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		jw_notice__count_accept(p, t.event);
-	}
-	return fallback;
+	return check_will(p, ed, fallback);
 }
 
 int jw_message__on_disconnect(int event, void *event_data, void *userdata)

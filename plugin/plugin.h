@@ -152,9 +152,12 @@ int jw_lifecycle__init(struct jw_plugin *p);
 void jw_lifecycle__cleanup(struct jw_plugin *p);
 void jw_lifecycle__tick(struct jw_plugin *p);
 void jw_lifecycle__now(struct jw_clock *now);
+/* now: the message's one clock reading (jw_lifecycle__now), which its
+ * added "ts" shares. */
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw,
-                        size_t rawlen, struct jw_verdict *v);
+                        size_t rawlen, const struct jw_clock *now,
+                        struct jw_verdict *v);
 
 /* auth.c: JWT authentication and the session ACL (only with a key). */
 int jw_auth__init(struct jw_plugin *p);

@@ -551,6 +551,235 @@ START_TEST(lazy_stall_heap)
 }
 END_TEST
 
+/*
+ * jw_jobs_next_due against the pops it lets a caller skip: 40 jobs with
+ * random heartbeat intervals, rate-limited states held and published,
+ * stalls popped; at each of 4000 random steps, before the reported time
+ * both pops return NULL, and at it at least one of them finds work (a
+ * due state, a stalled job, or a stale stall key re-filed).
+ */
+START_TEST(next_due_matches_pops)
+{
+	struct jw_jobs_config cfg = {0};
+	struct jw_jobs *t;
+	struct jw_apply_result r;
+	struct jw_verdict v;
+	struct jw_clock now;
+	struct jw_job *j;
+	unsigned seed = (unsigned)_i * 7919u + 3u;
+	int64_t clock = 0;
+	char job[16], ev[96];
+
+	cfg.state_max_rate = 2;
+	t = jw_jobs_new(&cfg);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(jw_jobs_next_due(t), INT64_MAX);
+	for(int step = 0; step < 4000; step++) {
+		int64_t due = jw_jobs_next_due(t);
+		unsigned op = next(&seed) % 10;
+
+		clock += next(&seed) % 700;
+		now = at(clock);
+		if(now.mono_ms < due) {
+			ck_assert_ptr_null(jw_jobs_pop_state_due(t, &now));
+			ck_assert_ptr_null(jw_jobs_pop_stalled(t, &now));
+			ck_assert_int_eq(jw_jobs_next_due(t), due);
+		}
+		/* Exactly at the reported time, something is there to do. */
+		if(due != INT64_MAX) {
+			struct jw_clock d = {now.real_ms, due};
+			struct jw_job *a, *b = NULL;
+
+			a = jw_jobs_pop_state_due(t, &d);
+			if(!a) {
+				struct jw_job *top = t->heaps[JW_HEAP_STALL].n ? t->heaps[JW_HEAP_STALL].v[0] : NULL;
+				int64_t key = top ? top->stall_key : INT64_MAX;
+
+				ck_assert_int_eq(key, due);
+				b = jw_jobs_pop_stalled(t, &d);
+				/* NULL only when the stale key was re-filed later. */
+				if(!b)
+					ck_assert_int_gt(jw_jobs_next_due(t), due);
+			}
+			if(a)
+				jw_jobs_state_published(t, a, &d);
+			if(b) {
+				ck_assert_int_eq(apply_node(t, jw_job_id(b), "failed", "{\"error\":\"stalled\"}",
+				                         1, d, &r, &v),
+				        0);
+			}
+		}
+		snprintf(job, sizeof(job), "j%u", next(&seed) % 40);
+		if(op < 6) {
+			snprintf(ev, sizeof(ev), "{\"progress\":%u}", next(&seed) % 2 ? 50u : 60u);
+			ck_assert_int_eq(apply_node(t, job, "progress", ev, 1, now, &r, &v), 0);
+		} else if(op < 8) {
+			snprintf(ev, sizeof(ev), "{\"heartbeat_interval_s\":%u.%u}", next(&seed) % 3,
+			        1 + next(&seed) % 9);
+			ck_assert_int_eq(apply_node(t, job, "started", ev, 1, now, &r, &v), 0);
+		} else {
+			ck_assert_int_eq(apply_node(t, job, "heartbeat", "{}", 1, now, &r, &v), 0);
+		}
+		if(r.outcome == JW_APPLY_ACCEPT && jw_jobs_state_changed(t, r.job, r.urgent, &now))
+			jw_jobs_state_published(t, r.job, &now);
+		/* Now and then the caller catches up with everything due. */
+		if(op == 9) {
+			while((j = jw_jobs_pop_state_due(t, &now)) != NULL)
+				jw_jobs_state_published(t, j, &now);
+			while(jw_jobs_pop_stalled(t, &now) != NULL)
+				;
+			ck_assert_int_gt(jw_jobs_next_due(t), now.mono_ms);
+		}
+	}
+	jw_jobs_free(t);
+}
+END_TEST
+
+/* The unrolled id walk against jw_jobs__id_valid: every length up to 140,
+ * every byte value at every fifth position, the NUL at every place. */
+START_TEST(id_walk_every_byte)
+{
+	struct jw_jobs *t = NULL;
+	struct jw_apply_result r;
+	struct jw_verdict v;
+	char id[160];
+	int n = 0;
+
+	for(int len = 0; len <= 140; len++) {
+		/* A table per length: far below max_jobs. */
+		jw_jobs_free(t);
+		t = jw_jobs_new(NULL);
+		for(int pos = -1; pos < len; pos += (pos < 0 ? 1 : 5)) {
+			for(int c = 1; c < 256; c += (pos < 0 ? 255 : 1)) {
+				bool valid;
+				struct jw_jdoc d;
+				struct jw_json_error err;
+
+				for(int i = 0; i < len; i++)
+					id[i] = (char)('A' + (i * 5 + len) % 26);
+				if(pos >= 0)
+					id[pos] = (char)c;
+				id[len] = '\0';
+				valid = len > 0 && strlen(id) == (size_t)len && jw_jobs__id_valid(id, (size_t)len);
+				jw_jdoc_init(&d);
+				ck_assert_int_eq(jw_jdoc_parse(&d, "{}", 2, 8, &err), 0);
+				ck_assert_int_eq(jw_jobs_apply_node(t, "s", id, "heartbeat", d.root, "{}", 2,
+				                         &(struct jw_clock){BASE_REAL, BASE_MONO + n}, &r, &v),
+				        0);
+				jw_jdoc_free(&d);
+				if(valid) {
+					ck_assert_int_eq(r.outcome, JW_APPLY_ACCEPT);
+					ck_assert_uint_eq(jw_job_id_len(r.job), (size_t)len);
+					ck_assert_uint_eq(jw_job_session_len(r.job), 1);
+					ck_assert_str_eq(jw_job_id(r.job), id);
+				} else {
+					ck_assert_int_eq(r.outcome, JW_APPLY_REJECT);
+					ck_assert_int_eq(v.reason, JW_REASON_INVALID_TOPIC);
+					ck_assert_str_eq(v.message, "invalid session or job id");
+				}
+				n++;
+				/* The same id as the session. */
+				jw_jdoc_init(&d);
+				ck_assert_int_eq(jw_jdoc_parse(&d, "{}", 2, 8, &err), 0);
+				ck_assert_int_eq(jw_jobs_apply_node(t, id, "j", "heartbeat", d.root, "{}", 2,
+				                         &(struct jw_clock){BASE_REAL, BASE_MONO + n}, &r, &v),
+				        0);
+				jw_jdoc_free(&d);
+				ck_assert_int_eq(r.outcome, (valid ? JW_APPLY_ACCEPT : JW_APPLY_REJECT));
+				if(valid)
+					ck_assert_uint_eq(jw_job_session_len(r.job), (size_t)len);
+			}
+		}
+	}
+	jw_jobs_free(t);
+}
+END_TEST
+
+/* Types that only start like "progress" are custom events: the job's
+ * progress does not move; "progress" itself does. */
+START_TEST(progress_type_exact)
+{
+	static const char *const near[] = {"p", "pr", "progres", "progressx", "progress-", "Progress",
+	        "progresS", "rogress", "pprogress"};
+	struct jw_jobs *t = jw_jobs_new(NULL);
+	struct jw_apply_result r;
+	struct jw_verdict v;
+	struct jw_job *j;
+
+	ck_assert_int_eq(apply_node(t, "a", "progress", "{\"progress\":10}", 1, at(0), &r, &v), 0);
+	j = r.job;
+	for(size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+		ck_assert_int_eq(apply_node(t, "a", near[i], "{\"progress\":90}", 1, at(1 + (int64_t)i), &r,
+		                         &v),
+		        0);
+		ck_assert_int_eq(r.outcome, JW_APPLY_ACCEPT);
+		ck_assert(j->progress == 10);
+	}
+	ck_assert_int_eq(apply_node(t, "a", "progress", "{\"progress\":90}", 1, at(100), &r, &v), 0);
+	ck_assert(j->progress == 90);
+	jw_jobs_free(t);
+}
+END_TEST
+
+/* jw_jobs_state_note against jw_jobs_state_held + jw_jobs_state_changed on
+ * a twin table: same decisions, same flags and due times at every step. */
+START_TEST(state_note_matches)
+{
+	struct jw_jobs_config cfg = {0};
+	struct jw_jobs *a, *b;
+	struct jw_apply_result ra, rb;
+	struct jw_verdict v;
+	unsigned seed = 77;
+	int64_t clock = 0;
+	char job[16];
+	int seen[3] = {0, 0, 0};
+
+	cfg.state_max_rate = 5;
+	a = jw_jobs_new(&cfg);
+	b = jw_jobs_new(&cfg);
+	for(int step = 0; step < 5000; step++) {
+		struct jw_clock now;
+		bool urgent = next(&seed) % 20 == 0, held, pub;
+		enum jw_state_note note, want;
+		struct jw_job *ja, *jb;
+
+		clock += next(&seed) % 90;
+		now = at(clock);
+		snprintf(job, sizeof(job), "j%u", next(&seed) % 8);
+		ck_assert_int_eq(apply_node(a, job, "progress", "{\"progress\":1}", 1, now, &ra, &v), 0);
+		ck_assert_int_eq(apply_node(b, job, "progress", "{\"progress\":1}", 1, now, &rb, &v), 0);
+		held = jw_jobs_state_held(ra.job);
+		pub = jw_jobs_state_changed(a, ra.job, urgent, &now);
+		want = pub ? JW_STATE_PUBLISH : held ? JW_STATE_COALESCED : JW_STATE_HOLD;
+		note = jw_jobs_state_note(b, rb.job, urgent, &now);
+		ck_assert_int_eq(note, want);
+		seen[note]++;
+		if(pub) {
+			jw_jobs_state_published(a, ra.job, &now);
+			jw_jobs_state_published(b, rb.job, &now);
+		}
+		ck_assert_uint_eq(ra.job->flags, rb.job->flags);
+		ck_assert_int_eq(ra.job->due_mono, rb.job->due_mono);
+		if(step % 7 == 0) {
+			while((ja = jw_jobs_pop_state_due(a, &now)) != NULL) {
+				jb = jw_jobs_pop_state_due(b, &now);
+				ck_assert_ptr_nonnull(jb);
+				ck_assert_str_eq(jw_job_id(ja), jw_job_id(jb));
+				jw_jobs_state_published(a, ja, &now);
+				jw_jobs_state_published(b, jb, &now);
+			}
+			ck_assert_ptr_null(jw_jobs_pop_state_due(b, &now));
+		}
+	}
+	/* Every answer came up. */
+	ck_assert_int_gt(seen[JW_STATE_PUBLISH], 0);
+	ck_assert_int_gt(seen[JW_STATE_HOLD], 0);
+	ck_assert_int_gt(seen[JW_STATE_COALESCED], 0);
+	jw_jobs_free(a);
+	jw_jobs_free(b);
+}
+END_TEST
+
 /* The inline rounding of the stall timeout is llround's. */
 START_TEST(timeout_rounds_as_llround)
 {
@@ -932,6 +1161,13 @@ int main(void)
 	ADD(s, lazy_stall_heap);
 	ADD(s, timeout_rounds_as_llround);
 	ADD(s, ids_every_length);
+	tc = tcase_create("next_due_matches_pops");
+	tcase_add_loop_test(tc, next_due_matches_pops, 0, 3);
+	tcase_set_timeout(tc, 300);
+	suite_add_tcase(s, tc);
+	ADD(s, id_walk_every_byte);
+	ADD(s, progress_type_exact);
+	ADD(s, state_note_matches);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
