@@ -1518,6 +1518,64 @@ int jw_schema__finish(struct jw_schema_node *n)
 	return 0;
 }
 
+/* The presence bits in n of the names of r, a required-only node, or
+ * false when r is not one or a name is not a declared property of n. */
+static bool required_bits(const struct jw_schema_node *n, const struct jw_schema_node *r,
+                          uint64_t *mask)
+{
+	if (r->is_bool || !r->required_only)
+		return false;
+	*mask = 0;
+	for (size_t i = 0; i < r->n_required; i++) {
+		uint64_t bit = prop_bit(n, r->required[i], r->required_key[i].len);
+		if (bit == 0)
+			return false;
+		*mask |= bit;
+	}
+	return true;
+}
+
+void jw_schema__finish_if(struct jw_schema_node *n)
+{
+	const struct jw_schema_node *cond;
+	uint64_t if_mask = 0, then_mask = 0, else_mask = 0;
+	bool neg = false;
+
+	n->if_by_mask = false;
+	/* The node's scan must leave its mask behind (validate_object does
+	 * so for a word-hashed table of at most JW_PROPS_MASK_MAX), and
+	 * nothing may run between the object keywords and "if". */
+	if (n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
+	    n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
+	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL)
+		return;
+	cond = n->if_schema;
+	if (!cond->is_bool && cond->not_only) {
+		cond = cond->not_schema;
+		neg = true;
+	}
+	if (!required_bits(n, cond, &if_mask))
+		return;
+	if (n->then_schema != NULL && !required_bits(n, n->then_schema, &then_mask))
+		return;
+	if (n->else_schema != NULL && !required_bits(n, n->else_schema, &else_mask))
+		return;
+	n->if_neg = neg;
+	n->if_mask = if_mask;
+	n->then_mask = then_mask;
+	n->else_mask = else_mask;
+	n->if_by_mask = true;
+}
+
+int jw_schema_root_property(const struct jw_schema *s, const char *name)
+{
+	const struct jw_schema_node *n = s != NULL ? s->root : NULL;
+
+	if (n == NULL || n->is_bool || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
+		return -1;
+	return (int)jw_schema__prop_find(n, name, strlen(name));
+}
+
 int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen)
 {
@@ -1563,6 +1621,8 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < s->n_nodes; i++)
+		jw_schema__finish_if(s->nodes[i]);
 
 	/* The document may be freed after this: drop every pointer into it
 	 * and the compile-time-only locations. */

@@ -163,6 +163,17 @@ struct jw_schema_node {
 	bool apply_only;
 	/* Only "not". */
 	bool not_only;
+	/* "if" answered from the presence mask of the node's own member scan
+	 * (set by jw_schema__finish_if): the node's only applicator is
+	 * if/then/else, "if" is a required-only node or "not" of one, and
+	 * "then" and "else" are absent or required-only, every name a
+	 * declared property. "if" holds when the bits of if_mask are all
+	 * present (inverted when if_neg); the branch taken then needs all of
+	 * then_mask or else_mask. A failure goes the long way, which
+	 * explains it. */
+	bool if_by_mask;
+	bool if_neg;
+	uint64_t if_mask, then_mask, else_mask;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */
@@ -272,6 +283,9 @@ struct jw_sink {
  * node after $ref resolution. Returns 0 or -1 (no memory).
  */
 int jw_schema__finish(struct jw_schema_node *n);
+/* The if_by_mask forms; run after jw_schema__finish of every node, since
+ * it reads the flags that sets on n's subschemas. */
+void jw_schema__finish_if(struct jw_schema_node *n);
 /*
  * A property name as two words that, with its length, identify it when it
  * is at most 16 bytes long: for 8 to 16 bytes its first and last eight

@@ -55,6 +55,10 @@ struct vctx {
 	const struct jw_jnode *scan_obj;
 	const struct jw_schema_node *scan_node;
 	uint64_t scan_present;
+	/* jw_schema_validate_members: where the root's scan of the instance
+	 * (root) leaves its members, else NULL. */
+	struct jw_schema_members *members;
+	const struct jw_jnode *root;
 	size_t depth;
 	struct seg path[PATH_SEGS];
 };
@@ -731,7 +735,7 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_jnode *o)
 {
 	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
-	const struct jw_jnode *slot[JW_PROPS_MASK_MAX];
+	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
 	uint64_t present = 0, pending = 0;
 	size_t declared = 0;
 	int r;
@@ -761,6 +765,9 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		bool any = n->props_hash_full;
 		const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
 
+		/* The root's scan of the instance also serves the caller. */
+		if (c->members != NULL && o == c->root && n == c->s->root)
+			slot = c->members->member;
 		for (; kid < end; kid++) {
 			const struct jw_schema_slot *e;
 			if (kid->keylen > 16 || any)
@@ -774,10 +781,14 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			if (present & bit)
 				continue;
 			present |= bit;
+			slot[e->idx] = kid;
 			if (e->node->leaf && leaf_ok(e->node, kid))
 				continue;
 			pending |= bit;
-			slot[e->idx] = kid;
+		}
+		if (slot != own) {
+			c->members->scanned = 1;
+			c->members->present = present;
 		}
 	}
 	if (n->n_required > 0) {
@@ -1120,6 +1131,15 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 			if (r != 1)
 				return r;
 		}
+		/* if/then/else from the mask validate_object just left (see
+		 * if_by_mask); only a pass is decided here. */
+		if (n->if_by_mask && c->scan_obj == v && c->scan_node == n) {
+			uint64_t p = c->scan_present;
+			bool cond = ((p & n->if_mask) == n->if_mask) != n->if_neg;
+			uint64_t need = cond ? n->then_mask : n->else_mask;
+			if ((p & need) == need)
+				return 1;
+		}
 		break;
 	default:
 		break;
@@ -1151,8 +1171,8 @@ int jw_schema_validate(const struct jw_schema *s, const struct json_object *inst
 	return r;
 }
 
-int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *instance,
-                            struct jw_schema_error *err)
+static int validate_top(const struct jw_schema *s, const struct jw_jnode *instance,
+                        struct jw_schema_error *err, struct jw_schema_members *m)
 {
 	struct vctx c;
 	struct verr top;
@@ -1160,6 +1180,8 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 
 	/* The path array is written before it is read; skip clearing it. */
 	c.s = s;
+	c.members = m;
+	c.root = instance;
 	c.md = NULL;
 	c.err = &top;
 	c.want = err != NULL;
@@ -1185,4 +1207,18 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 		}
 	}
 	return r;
+}
+
+int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *instance,
+                            struct jw_schema_error *err)
+{
+	return validate_top(s, instance, err, NULL);
+}
+
+int jw_schema_validate_members(const struct jw_schema *s, const struct jw_jnode *instance,
+                               struct jw_schema_error *err, struct jw_schema_members *m)
+{
+	m->scanned = 0;
+	m->present = 0;
+	return validate_top(s, instance, err, m);
 }
