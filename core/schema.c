@@ -1255,6 +1255,8 @@ static void node_free(struct jw_schema_node *n)
 		free(n->props[i].name);
 	free(n->props);
 	free(n->props_hash);
+	free(n->dep_bit);
+	free(n->dep_mask);
 	for (size_t i = 0; i < n->n_pattern_props; i++)
 		regex_free(&n->pattern_props[i].re);
 	free(n->pattern_props);
@@ -1308,7 +1310,7 @@ static long props_table(struct jw_schema_node *n, bool full)
 	/* Slots hold 32-bit lengths and indexes; a longer name could never
 	 * match an instance key anyway (their length is a uint32_t). */
 	for (size_t i = 0; i < n->n_props; i++)
-		if (n->props[i].len > UINT32_MAX)
+		if (n->props[i].len >= UINT32_MAX)
 			return -1;
 	while (((size_t)1 << bits) < 2 * n->n_props) {
 		if (++bits > 30)
@@ -1319,6 +1321,8 @@ static long props_table(struct jw_schema_node *n, bool full)
 		return -1;
 	uint32_t shift = 64 - bits;
 	uint64_t mask = UINT64_MAX >> shift;
+	for (size_t i = 0; i < ((size_t)1 << bits); i++)
+		tab[i].len = UINT32_MAX;
 	for (size_t i = 0; i < n->n_props; i++) {
 		const struct jw_schema_prop *p = &n->props[i];
 		uint64_t w0, w1;
@@ -1335,6 +1339,7 @@ static long props_table(struct jw_schema_node *n, bool full)
 		tab[slot].node = p->node;
 		tab[slot].len = (uint32_t)p->len;
 		tab[slot].idx = (uint32_t)i;
+		tab[slot].bit = i < 64 ? (uint64_t)1 << i : 0;
 		if (probe > longest)
 			longest = probe;
 	}
@@ -1535,7 +1540,8 @@ static bool required_bits(const struct jw_schema_node *n, const struct jw_schema
 	return true;
 }
 
-void jw_schema__finish_if(struct jw_schema_node *n)
+/* The if_by_mask forms of n. */
+static void finish_if(struct jw_schema_node *n)
 {
 	const struct jw_schema_node *cond;
 	uint64_t if_mask = 0, then_mask = 0, else_mask = 0;
@@ -1565,6 +1571,64 @@ void jw_schema__finish_if(struct jw_schema_node *n)
 	n->then_mask = then_mask;
 	n->else_mask = else_mask;
 	n->if_by_mask = true;
+}
+
+/* Whether n qualifies for obj_fast (see struct jw_schema_node). */
+static bool obj_fast(const struct jw_schema_node *n)
+{
+	if (n->is_bool || n->required_only || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX ||
+	    n->props_hash_full)
+		return false;
+	if ((n->has & JW_HAS_TYPE) && !(n->types & JW_T_OBJECT))
+		return false;
+	if (n->has & (JW_HAS_CONST | JW_HAS_ENUM | JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS))
+		return false;
+	if (n->n_pattern_props > 0 || n->property_names != NULL || n->n_dep_schemas > 0)
+		return false;
+	if (n->additional != NULL && !(n->additional->is_bool && !n->additional->bool_value))
+		return false;
+	if (n->n_required > 0 && !n->required_by_mask)
+		return false;
+	for (size_t i = 0; i < n->n_dep_required; i++)
+		if (!n->dep_required[i].by_mask)
+			return false;
+	if ((n->groups & JW_G_APPLY) && !n->if_by_mask)
+		return false;
+	return true;
+}
+
+int jw_schema__finish_late(struct jw_schema_node *n)
+{
+	if (n->is_bool)
+		return 0;
+	finish_if(n);
+	if (n->props_hash != NULL) {
+		size_t slots = (size_t)n->props_mask + 1;
+		for (size_t i = 0; i < slots; i++) {
+			struct jw_schema_slot *e = &n->props_hash[i];
+			if (e->name == NULL || e->node->is_bool || !e->node->leaf)
+				continue;
+			e->leaf_accept = e->node->leaf_accept;
+			e->leaf_imin = e->node->leaf_imin;
+			e->leaf_imax = e->node->leaf_imax;
+			e->leaf_dmin = e->node->leaf_dmin;
+			e->leaf_dmax = e->node->leaf_dmax;
+			e->leaf_lmin = e->node->leaf_lmin;
+			e->leaf_lmax = e->node->leaf_lmax;
+		}
+	}
+	n->obj_fast = obj_fast(n);
+	if (n->obj_fast && n->n_dep_required > 0) {
+		n->dep_bit = calloc(n->n_dep_required, sizeof *n->dep_bit);
+		n->dep_mask = calloc(n->n_dep_required, sizeof *n->dep_mask);
+		if (n->dep_bit == NULL || n->dep_mask == NULL)
+			return -1;
+		for (size_t i = 0; i < n->n_dep_required; i++) {
+			n->dep_bit[i] = n->dep_required[i].name_bit;
+			n->dep_mask[i] = n->dep_required[i].required_mask;
+		}
+	}
+	return 0;
 }
 
 int jw_schema_root_property(const struct jw_schema *s, const char *name)
@@ -1621,8 +1685,12 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < s->n_nodes; i++)
-		jw_schema__finish_if(s->nodes[i]);
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		if (jw_schema__finish_late(s->nodes[i]) < 0) {
+			oom(&c);
+			goto out;
+		}
+	}
 
 	/* The document may be freed after this: drop every pointer into it
 	 * and the compile-time-only locations. */

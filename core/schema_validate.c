@@ -63,8 +63,19 @@ struct vctx {
 	struct seg path[PATH_SEGS];
 };
 
-static int validate(struct vctx *c, const struct jw_schema_node *n,
-                    const struct jw_jnode *x);
+static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
+                         const struct jw_jnode *v);
+static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
+                                const struct jw_jnode *o);
+
+/* An object against an obj_fast node takes the one-pass path. */
+static inline int validate(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_jnode *v)
+{
+	if (n->obj_fast && v->type == JW_J_OBJECT)
+		return validate_fast_object(c, n, v);
+	return validate_slow(c, n, v);
+}
 
 static void push_key(struct vctx *c, const char *key)
 {
@@ -308,36 +319,36 @@ slow:;
 }
 
 /*
- * Whether x certainly satisfies n, a leaf node (n->leaf): the same tests
- * as validate() for the keywords a leaf may carry, without setting up a
- * call. false means "not certain" (a failure, an integral double against
- * "integer", a non-ASCII string whose length needs counting, ...): the
- * caller then runs validate(), which decides and explains.
+ * Whether x certainly satisfies the subschema of slot e when that is a
+ * leaf node (n->leaf; e holds a copy of its leaf_* forms, and no leaf
+ * type for any other node): the same tests as validate() for the
+ * keywords a leaf may carry, without setting up a call. false means "not
+ * certain" (a failure, an integral double against "integer", a non-ASCII
+ * string whose length needs counting, no leaf, ...): the caller then runs
+ * validate(), which decides and explains.
  */
-static inline bool leaf_ok(const struct jw_schema_node *n, const struct jw_jnode *x)
+__attribute__((always_inline))
+static inline bool slot_leaf_ok(const struct jw_schema_slot *e, const struct jw_jnode *x)
 {
 	unsigned t = x->type;
 
-	if (t > JW_J_OBJECT || !(n->leaf_accept & (1u << t)))
+	if (t > JW_J_OBJECT || !(e->leaf_accept & (1u << t)))
 		return false;
-	switch (t) {
-	case JW_J_INT:
-		return x->u.i >= n->leaf_imin && x->u.i <= n->leaf_imax;
-	case JW_J_DOUBLE:
-		/* Exact comparisons; NaN fails both and goes the long way. */
-		return x->u.d >= n->leaf_dmin && x->u.d <= n->leaf_dmax;
-	case JW_J_STRING: {
+	if (t == JW_J_INT)
+		return x->u.i >= e->leaf_imin && x->u.i <= e->leaf_imax;
+	if (t == JW_J_STRING) {
 		/* Code points: exactly n when plain, otherwise at most n and at
 		 * least ceil(n / 4) (validate_string counts when these do not
 		 * settle it). */
-		if (x->n > n->leaf_lmax)
+		if (x->n > e->leaf_lmax)
 			return false;
 		size_t least = x->plain ? x->n : x->n / 4 + (x->n % 4 != 0);
-		return least >= n->leaf_lmin;
+		return least >= e->leaf_lmin;
 	}
-	default:
-		return true;
-	}
+	if (t == JW_J_DOUBLE)
+		/* Exact comparisons; NaN fails both and goes the long way. */
+		return x->u.d >= e->leaf_dmin && x->u.d <= e->leaf_dmax;
+	return true;
 }
 
 OUT_OF_LINE
@@ -782,7 +793,7 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 				continue;
 			present |= bit;
 			slot[e->idx] = kid;
-			if (e->node->leaf && leaf_ok(e->node, kid))
+			if (slot_leaf_ok(e, kid))
 				continue;
 			pending |= bit;
 		}
@@ -1095,8 +1106,8 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
  * group it does not use with one test each, so a leaf such as
  * {"type": "integer", "minimum": 0} costs a type test and a comparison.
  */
-static int validate(struct vctx *c, const struct jw_schema_node *n,
-                    const struct jw_jnode *v)
+static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
+                         const struct jw_jnode *v)
 {
 	uint32_t g = n->groups;
 	int r;
@@ -1146,6 +1157,79 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 	}
 	if (g & JW_G_APPLY)
 		return validate_apply(c, n, v);
+	return 1;
+}
+
+/*
+ * validate() of an object against an obj_fast node: the member scan of
+ * validate_object with the slots' leaf copies, then "required",
+ * additionalProperties, dependentRequired and "if" from the presence
+ * mask. The members' own subschemas are validated in declared order as
+ * there, so their failures are reported as they are; any other failure
+ * sends the object through validate_slow, which finds and explains the
+ * same first error (nothing before it failed, and validating has no
+ * effect but its result).
+ */
+OUT_OF_LINE
+static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
+                                const struct jw_jnode *o)
+{
+	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
+	const struct jw_schema_slot *tab = n->props_hash;
+	uint32_t shift = n->props_shift;
+	uint64_t mask = n->props_mask;
+	uint64_t present = 0, pending = 0;
+	const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+	size_t declared = 0;
+	int r;
+
+	if (c->members != NULL && o == c->root && n == c->s->root)
+		slot = c->members->member;
+	for (; kid < end; kid++) {
+		const struct jw_schema_slot *e;
+		if (kid->keylen > 16)
+			e = jw_schema__prop_slot_any(n, kid->key, kid->keylen);
+		else
+			e = jw_schema__slot_hit(tab, shift, mask, kid->key, kid->keylen);
+		if (e == NULL)
+			continue;
+		declared++;
+		if (present & e->bit)
+			continue;
+		present |= e->bit;
+		slot[e->idx] = kid;
+		if (!slot_leaf_ok(e, kid))
+			pending |= e->bit;
+	}
+	if (slot != own) {
+		c->members->scanned = 1;
+		c->members->present = present;
+	}
+	if ((present & n->required_mask) != n->required_mask)
+		return validate_slow(c, n, o);
+	for (uint64_t left = pending; left != 0; left &= left - 1) {
+		unsigned idx = (unsigned)__builtin_ctzll(left);
+		push_key(c, n->props[idx].name);
+		r = validate(c, n->props[idx].node, slot[idx]);
+		pop(c);
+		if (r != 1)
+			return r;
+	}
+	if (n->additional != NULL && declared < o->n)
+		return validate_slow(c, n, o);
+	for (size_t i = 0; i < n->n_dep_required; i++) {
+		if ((present & n->dep_bit[i]) && (present & n->dep_mask[i]) != n->dep_mask[i])
+			return validate_slow(c, n, o);
+	}
+	c->scan_obj = o;
+	c->scan_node = n;
+	c->scan_present = present;
+	if (n->if_by_mask) {
+		bool cond = ((present & n->if_mask) == n->if_mask) != n->if_neg;
+		uint64_t need = cond ? n->then_mask : n->else_mask;
+		if ((present & need) != need)
+			return validate_slow(c, n, o);
+	}
 	return 1;
 }
 
