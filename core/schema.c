@@ -1257,6 +1257,7 @@ static void node_free(struct jw_schema_node *n)
 	free(n->props_hash);
 	free(n->dep_bit);
 	free(n->dep_mask);
+	free(n->props_order);
 	for (size_t i = 0; i < n->n_pattern_props; i++)
 		regex_free(&n->pattern_props[i].re);
 	free(n->pattern_props);
@@ -1618,6 +1619,18 @@ int jw_schema__finish_late(struct jw_schema_node *n)
 		}
 	}
 	n->obj_fast = obj_fast(n);
+	if (n->obj_fast) {
+		/* The last entry: a slot no key of at most 16 bytes matches. */
+		static const struct jw_schema_slot none = {.len = UINT32_MAX};
+		size_t slots = (size_t)n->props_mask + 1;
+		n->props_order = calloc(n->n_props + 1, sizeof *n->props_order);
+		if (n->props_order == NULL)
+			return -1;
+		for (size_t i = 0; i < slots; i++)
+			if (n->props_hash[i].name != NULL)
+				n->props_order[n->props_hash[i].idx] = &n->props_hash[i];
+		n->props_order[n->n_props] = &none;
+	}
 	if (n->obj_fast && n->n_dep_required > 0) {
 		n->dep_bit = calloc(n->n_dep_required, sizeof *n->dep_bit);
 		n->dep_mask = calloc(n->n_dep_required, sizeof *n->dep_mask);

@@ -128,6 +128,8 @@ struct jw_schema_slot {
 	int64_t leaf_imin, leaf_imax;
 	double leaf_dmin, leaf_dmax;
 	size_t leaf_lmin, leaf_lmax;
+	/* To 128 bytes on LP64, so that indexing the table is one shift. */
+	unsigned char pad[128 - 104];
 };
 
 struct jw_schema_dep {
@@ -192,6 +194,10 @@ struct jw_schema_node {
 	 * masks in declared order. */
 	bool obj_fast;
 	uint64_t *dep_bit, *dep_mask;
+	/* With obj_fast: the slot of each property in declared order, then
+	 * one that matches no key. Members tend to come in declared order,
+	 * so the one-pass scan first tries the slot after the last match. */
+	const struct jw_schema_slot **props_order;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */
@@ -388,11 +394,9 @@ static inline const struct jw_schema_slot *jw_schema__slot_words(const struct jw
 __attribute__((always_inline))
 static inline const struct jw_schema_slot *jw_schema__slot_hit(const struct jw_schema_slot *tab,
                                                                uint32_t shift, uint64_t mask,
-                                                               const char *s, size_t len)
+                                                               uint64_t w0, uint64_t w1,
+                                                               size_t len)
 {
-	uint64_t w0, w1;
-
-	jw_schema__name_words(s, len, &w0, &w1);
 	uint64_t i = jw_schema__name_hash(NULL, len, w0, w1, false) >> shift;
 	for (;;) {
 		const struct jw_schema_slot *e = &tab[i];

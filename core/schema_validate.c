@@ -332,23 +332,24 @@ static inline bool slot_leaf_ok(const struct jw_schema_slot *e, const struct jw_
 {
 	unsigned t = x->type;
 
-	if (t > JW_J_OBJECT || !(e->leaf_accept & (1u << t)))
-		return false;
+	/* The frequent types first, each with its accept bit as a constant. */
 	if (t == JW_J_INT)
-		return x->u.i >= e->leaf_imin && x->u.i <= e->leaf_imax;
+		return (e->leaf_accept & (1u << JW_J_INT)) && x->u.i >= e->leaf_imin &&
+		       x->u.i <= e->leaf_imax;
 	if (t == JW_J_STRING) {
 		/* Code points: exactly n when plain, otherwise at most n and at
 		 * least ceil(n / 4) (validate_string counts when these do not
 		 * settle it). */
-		if (x->n > e->leaf_lmax)
+		if (!(e->leaf_accept & (1u << JW_J_STRING)) || x->n > e->leaf_lmax)
 			return false;
 		size_t least = x->plain ? x->n : x->n / 4 + (x->n % 4 != 0);
 		return least >= e->leaf_lmin;
 	}
 	if (t == JW_J_DOUBLE)
 		/* Exact comparisons; NaN fails both and goes the long way. */
-		return x->u.d >= e->leaf_dmin && x->u.d <= e->leaf_dmax;
-	return true;
+		return (e->leaf_accept & (1u << JW_J_DOUBLE)) && x->u.d >= e->leaf_dmin &&
+		       x->u.d <= e->leaf_dmax;
+	return t <= JW_J_OBJECT && (e->leaf_accept & (1u << t));
 }
 
 OUT_OF_LINE
@@ -1185,14 +1186,24 @@ static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
 
 	if (c->members != NULL && o == c->root && n == c->s->root)
 		slot = c->members->member;
+	const struct jw_schema_slot *const *order = n->props_order;
+	const struct jw_schema_slot *guess = order[0];
+
 	for (; kid < end; kid++) {
 		const struct jw_schema_slot *e;
-		if (kid->keylen > 16)
-			e = jw_schema__prop_slot_any(n, kid->key, kid->keylen);
-		else
-			e = jw_schema__slot_hit(tab, shift, mask, kid->key, kid->keylen);
+		size_t len = kid->keylen;
+		if (len > 16) {
+			e = jw_schema__prop_slot_any(n, kid->key, len);
+		} else {
+			uint64_t w0, w1;
+			jw_schema__name_words(kid->key, len, &w0, &w1);
+			e = guess;
+			if (e->len != len || e->w0 != w0 || e->w1 != w1)
+				e = jw_schema__slot_hit(tab, shift, mask, w0, w1, len);
+		}
 		if (e == NULL)
 			continue;
+		guess = order[e->idx + 1];
 		declared++;
 		if (present & e->bit)
 			continue;
