@@ -1161,6 +1161,16 @@ static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
 	return 1;
 }
 
+/* The slot of a name of at most 16 bytes (its words w0, w1) in n's word
+ * hash, or NULL: out of line, so that the scan loop, which mostly hits
+ * its guess, keeps its registers. */
+__attribute__((noinline))
+static const struct jw_schema_slot *slot_lookup(const struct jw_schema_node *n, uint64_t w0,
+                                                uint64_t w1, size_t len)
+{
+	return jw_schema__slot_hit(n->props_hash, n->props_shift, n->props_mask, w0, w1, len);
+}
+
 /*
  * validate() of an object against an obj_fast node: the member scan of
  * validate_object with the slots' leaf copies, then "required",
@@ -1176,12 +1186,9 @@ static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
                                 const struct jw_jnode *o)
 {
 	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
-	const struct jw_schema_slot *tab = n->props_hash;
-	uint32_t shift = n->props_shift;
-	uint64_t mask = n->props_mask;
 	uint64_t present = 0, pending = 0;
 	const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
-	size_t declared = 0;
+	bool undeclared = false;
 	int r;
 
 	if (c->members != NULL && o == c->root && n == c->s->root)
@@ -1199,12 +1206,13 @@ static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
 			jw_schema__name_words(kid->key, len, &w0, &w1);
 			e = guess;
 			if (e->len != len || e->w0 != w0 || e->w1 != w1)
-				e = jw_schema__slot_hit(tab, shift, mask, w0, w1, len);
+				e = slot_lookup(n, w0, w1, len);
 		}
-		if (e == NULL)
+		if (e == NULL) {
+			undeclared = true;
 			continue;
+		}
 		guess = order[e->idx + 1];
-		declared++;
 		if (present & e->bit)
 			continue;
 		present |= e->bit;
@@ -1226,7 +1234,7 @@ static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
 		if (r != 1)
 			return r;
 	}
-	if (n->additional != NULL && declared < o->n)
+	if (n->additional != NULL && undeclared)
 		return validate_slow(c, n, o);
 	for (size_t i = 0; i < n->n_dep_required; i++) {
 		if ((present & n->dep_bit[i]) && (present & n->dep_mask[i]) != n->dep_mask[i])
