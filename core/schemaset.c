@@ -282,6 +282,25 @@ out:
 	return rc;
 }
 
+/* The probe of jw_schemaset_lookup for names longer than 16 bytes, whose
+ * words do not cover them: out of line, so that the memcmp call does not
+ * make the short names' path save registers. */
+__attribute__((noinline))
+static const struct jw_schemaset_type *lookup_long(const struct jw_schemaset *set,
+                                                   const char *type, size_t len, uint64_t h,
+                                                   uint64_t w0, uint64_t w1)
+{
+	for (;;) {
+		const struct tslot *e = &set->table[h];
+		if (e->len == 0)
+			return NULL;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		    memcmp(set->entries[e->idx].type, type, len) == 0)
+			return &set->entries[e->idx].info;
+		h = (h + 1) & set->mask;
+	}
+}
+
 const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *set,
                                                     const char *type)
 {
@@ -295,12 +314,13 @@ const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *s
 		return NULL;
 	jw_schema__name_words(type, len, &w0, &w1);
 	uint64_t h = jw_schema__name_hash(type, len, w0, w1, false) >> set->shift;
+	if (len > 16)
+		return lookup_long(set, type, len, h, w0, w1);
 	for (;;) {
 		const struct tslot *e = &set->table[h];
 		if (e->len == 0)
 			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
-		    (len <= 16 || memcmp(set->entries[e->idx].type, type, len) == 0))
+		if (e->len == len && e->w0 == w0 && e->w1 == w1)
 			return &set->entries[e->idx].info;
 		h = (h + 1) & set->mask;
 	}
