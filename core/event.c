@@ -124,14 +124,14 @@ static const char *type_name(const struct jw_jnode *o)
 	return "unknown";
 }
 
-/* The members the event checks read, found in one pass over the object. */
+/* The members the event checks read (JW_TM_* of schemaset.h). */
 enum {
-	M_TYPE,
-	M_JOB_ID,
-	M_SESSION_ID,
-	M_CURRENT,
-	M_TOTAL,
-	M_COUNT,
+	M_TYPE = JW_TM_TYPE,
+	M_JOB_ID = JW_TM_JOB_ID,
+	M_SESSION_ID = JW_TM_SESSION_ID,
+	M_CURRENT = JW_TM_CURRENT,
+	M_TOTAL = JW_TM_TOTAL,
+	M_COUNT = JW_TM_COUNT,
 };
 
 struct members {
@@ -209,37 +209,68 @@ static int check_binding(const struct members *ms, int i, const char *name, cons
 }
 
 /*
+ * The members of m from the validator's scan of the root (sm, whose
+ * scanned is set) for a type whose checked members all have a root
+ * property (ty->by_scan): the same first members find_members would find.
+ */
+static void members_of_scan(const struct jw_schemaset_type *ty, const struct jw_schema_members *sm,
+        struct members *m)
+{
+	m->present = 0;
+	for(int i = 0; i < M_COUNT; i++) {
+		int p = ty->prop[i];
+
+		if(p >= 0 && (sm->present & ((uint64_t)1 << p))) {
+			m->val[i] = sm->member[p];
+			m->present |= 1u << i;
+		}
+	}
+}
+
+static int check_bindings(const struct members *m, const struct jw_topic *t, struct jw_verdict *v)
+{
+	if(check_binding(m, M_TYPE, "type", "event", t->event, v) < 0 ||
+	        check_binding(m, M_JOB_ID, "job_id", "job", t->job, v) < 0 ||
+	        check_binding(m, M_SESSION_ID, "session_id", "session", t->session, v) < 0)
+		return -1;
+	return 0;
+}
+
+/* A progress event's current and total members, both present. */
+struct jnode_pair {
+	const struct jw_jnode *cur, *tot;
+};
+
+/* The verdict for current > total; rare, so kept out of the caller. The
+ * two numbers are printed by json-c, as before. */
+__attribute__((noinline)) static int reject_rule(const struct jw_jnode *cur,
+        const struct jw_jnode *tot, struct jw_verdict *v)
+{
+	int ok1 = 0, ok2 = 0;
+	struct json_object *jt = jw_jnode_to_json(tot, &ok1), *jc = jw_jnode_to_json(cur, &ok2);
+
+	if(!ok1 || !ok2) {
+		reject(v, JW_REASON_INTERNAL, "", "out of memory while checking the event");
+	} else {
+		reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %s, got %s",
+		        json_object_to_json_string_ext(jt, JSON_C_TO_STRING_PLAIN),
+		        json_object_to_json_string_ext(jc, JSON_C_TO_STRING_PLAIN));
+		(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
+	}
+	json_object_put(jt);
+	json_object_put(jc);
+	return -1;
+}
+
+/*
  * Contract rules JSON Schema cannot express (product.md): a progress
  * event's current must not exceed its total. Runs after the schema, so the
  * members, when present, are known to be numbers.
  */
-static int check_rules(const struct members *m, const struct jw_topic *t, struct jw_verdict *v)
+static inline int check_rules(const struct jnode_pair *both, struct jw_verdict *v)
 {
-	const struct jw_jnode *cur = m->val[M_CURRENT], *tot = m->val[M_TOTAL];
-	unsigned both = (1u << M_CURRENT) | (1u << M_TOTAL);
-
-	if(t->event[0] != 'p' || strcmp(t->event, "progress") != 0)
-		return 0;
-	if((m->present & both) != both)
-		return 0;
-	if(jw_jnode_double(cur) > jw_jnode_double(tot)) {
-		/* Rare: the two numbers are printed by json-c, as before. */
-		int ok1 = 0, ok2 = 0;
-		struct json_object *jt = jw_jnode_to_json(tot, &ok1), *jc = jw_jnode_to_json(cur, &ok2);
-
-		if(!ok1 || !ok2) {
-			reject(v, JW_REASON_INTERNAL, "", "out of memory while checking the event");
-		} else {
-			reject(v, JW_REASON_RULE_VIOLATION, "/current",
-			        "/current: must not exceed total %s, got %s",
-			        json_object_to_json_string_ext(jt, JSON_C_TO_STRING_PLAIN),
-			        json_object_to_json_string_ext(jc, JSON_C_TO_STRING_PLAIN));
-			(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
-		}
-		json_object_put(jt);
-		json_object_put(jc);
-		return -1;
-	}
+	if(jw_jnode_double(both->cur) > jw_jnode_double(both->tot))
+		return reject_rule(both->cur, both->tot, v);
 	return 0;
 }
 
@@ -273,11 +304,14 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
 {
 	size_t max_payload = (size_t)JW_DEFAULT_MAX_PAYLOAD;
 	size_t max_depth = (size_t)JW_DEFAULT_MAX_DEPTH;
-	const struct jw_schema *schema;
+	const struct jw_schemaset_type *ty;
 	const struct jw_jnode *root;
 	struct jw_json_error jerr;
-	struct jw_schema_error serr;
+	struct jw_schema_error serr; /* written by the validator */
+	struct jw_schema_members sm;
 	struct members members;
+	struct jnode_pair pair;
+	unsigned rule = (1u << M_CURRENT) | (1u << M_TOTAL);
 	int rc = -1, valid;
 
 	v->reason = JW_REASON_NONE;
@@ -295,8 +329,8 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
 		goto out;
 	}
 	/* The type comes from the topic, already limited to [a-z0-9_-]. */
-	schema = set ? jw_schemaset_find(set, t->event) : NULL;
-	if(!schema) {
+	ty = set ? jw_schemaset_lookup(set, t->event) : NULL;
+	if(!ty) {
 		reject(v, JW_REASON_UNKNOWN_EVENT_TYPE, "", "no schema for event type \"%s\"", t->event);
 		goto out;
 	}
@@ -319,14 +353,49 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
 		        type_name(root));
 		goto out;
 	}
-	find_members(root, &members);
-	if(check_binding(&members, M_TYPE, "type", "event", t->event, v) < 0 ||
-	        check_binding(&members, M_JOB_ID, "job_id", "job", t->job, v) < 0 ||
-	        check_binding(&members, M_SESSION_ID, "session_id", "session", t->session, v) < 0)
-		goto out;
 
-	memset(&serr, 0, sizeof(serr));
-	valid = jw_schema_validate_node(schema, root, &serr);
+	/*
+	 * The checks run in the order binding, schema, rules, and the first
+	 * failure is the verdict. The schema's own scan of the members finds
+	 * those the other checks read, so the validator runs first and its
+	 * verdict is held back until the binding has passed; validation has
+	 * no effect other than its result, so the verdict is the same.
+	 */
+	if(ty->by_scan) {
+		uint64_t both;
+
+		valid = jw_schema_validate_members(ty->schema, root, &serr, &sm);
+		if(!sm.scanned) {
+			find_members(root, &members);
+		} else if(sm.present & ty->bind_mask) {
+			members_of_scan(ty, &sm, &members);
+		} else {
+			/* The common case: no binding member, nothing to compare. */
+			members.present = 0;
+			if(valid == 1 && ty->progress) {
+				both = ((uint64_t)1 << ty->prop[M_CURRENT]) | ((uint64_t)1 << ty->prop[M_TOTAL]);
+				if((sm.present & both) != both) {
+					rc = 0;
+					goto out;
+				}
+				pair.cur = sm.member[ty->prop[M_CURRENT]];
+				pair.tot = sm.member[ty->prop[M_TOTAL]];
+				if(check_rules(&pair, v) < 0)
+					goto out;
+			}
+			if(valid == 1) {
+				rc = 0;
+				goto out;
+			}
+		}
+		if(check_bindings(&members, t, v) < 0)
+			goto out;
+	} else {
+		find_members(root, &members);
+		if(check_bindings(&members, t, v) < 0)
+			goto out;
+		valid = jw_schema_validate_node(ty->schema, root, &serr);
+	}
 	if(valid < 0) {
 		reject(v, JW_REASON_INTERNAL, "", "out of memory while validating against the schema");
 		goto out;
@@ -336,8 +405,12 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
 		(void)snprintf(v->keyword, sizeof(v->keyword), "%s", serr.keyword);
 		goto out;
 	}
-	if(check_rules(&members, t, v) < 0)
-		goto out;
+	if(ty->progress && (members.present & rule) == rule) {
+		pair.cur = members.val[M_CURRENT];
+		pair.tot = members.val[M_TOTAL];
+		if(check_rules(&pair, v) < 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	if(rc < 0)

@@ -1255,6 +1255,9 @@ static void node_free(struct jw_schema_node *n)
 		free(n->props[i].name);
 	free(n->props);
 	free(n->props_hash);
+	free(n->dep_bit);
+	free(n->dep_mask);
+	free(n->props_order);
 	for (size_t i = 0; i < n->n_pattern_props; i++)
 		regex_free(&n->pattern_props[i].re);
 	free(n->pattern_props);
@@ -1308,7 +1311,7 @@ static long props_table(struct jw_schema_node *n, bool full)
 	/* Slots hold 32-bit lengths and indexes; a longer name could never
 	 * match an instance key anyway (their length is a uint32_t). */
 	for (size_t i = 0; i < n->n_props; i++)
-		if (n->props[i].len > UINT32_MAX)
+		if (n->props[i].len >= UINT32_MAX)
 			return -1;
 	while (((size_t)1 << bits) < 2 * n->n_props) {
 		if (++bits > 30)
@@ -1319,6 +1322,8 @@ static long props_table(struct jw_schema_node *n, bool full)
 		return -1;
 	uint32_t shift = 64 - bits;
 	uint64_t mask = UINT64_MAX >> shift;
+	for (size_t i = 0; i < ((size_t)1 << bits); i++)
+		tab[i].len = UINT32_MAX;
 	for (size_t i = 0; i < n->n_props; i++) {
 		const struct jw_schema_prop *p = &n->props[i];
 		uint64_t w0, w1;
@@ -1335,6 +1340,7 @@ static long props_table(struct jw_schema_node *n, bool full)
 		tab[slot].node = p->node;
 		tab[slot].len = (uint32_t)p->len;
 		tab[slot].idx = (uint32_t)i;
+		tab[slot].bit = i < 64 ? (uint64_t)1 << i : 0;
 		if (probe > longest)
 			longest = probe;
 	}
@@ -1518,6 +1524,135 @@ int jw_schema__finish(struct jw_schema_node *n)
 	return 0;
 }
 
+/* The presence bits in n of the names of r, a required-only node, or
+ * false when r is not one or a name is not a declared property of n. */
+static bool required_bits(const struct jw_schema_node *n, const struct jw_schema_node *r,
+                          uint64_t *mask)
+{
+	if (r->is_bool || !r->required_only)
+		return false;
+	*mask = 0;
+	for (size_t i = 0; i < r->n_required; i++) {
+		uint64_t bit = prop_bit(n, r->required[i], r->required_key[i].len);
+		if (bit == 0)
+			return false;
+		*mask |= bit;
+	}
+	return true;
+}
+
+/* The if_by_mask forms of n. */
+static void finish_if(struct jw_schema_node *n)
+{
+	const struct jw_schema_node *cond;
+	uint64_t if_mask = 0, then_mask = 0, else_mask = 0;
+	bool neg = false;
+
+	n->if_by_mask = false;
+	/* The node's scan must leave its mask behind (validate_object does
+	 * so for a word-hashed table of at most JW_PROPS_MASK_MAX), and
+	 * nothing may run between the object keywords and "if". */
+	if (n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
+	    n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
+	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL)
+		return;
+	cond = n->if_schema;
+	if (!cond->is_bool && cond->not_only) {
+		cond = cond->not_schema;
+		neg = true;
+	}
+	if (!required_bits(n, cond, &if_mask))
+		return;
+	if (n->then_schema != NULL && !required_bits(n, n->then_schema, &then_mask))
+		return;
+	if (n->else_schema != NULL && !required_bits(n, n->else_schema, &else_mask))
+		return;
+	n->if_neg = neg;
+	n->if_mask = if_mask;
+	n->then_mask = then_mask;
+	n->else_mask = else_mask;
+	n->if_by_mask = true;
+}
+
+/* Whether n qualifies for obj_fast (see struct jw_schema_node). */
+static bool obj_fast(const struct jw_schema_node *n)
+{
+	if (n->is_bool || n->required_only || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX ||
+	    n->props_hash_full)
+		return false;
+	if ((n->has & JW_HAS_TYPE) && !(n->types & JW_T_OBJECT))
+		return false;
+	if (n->has & (JW_HAS_CONST | JW_HAS_ENUM | JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS))
+		return false;
+	if (n->n_pattern_props > 0 || n->property_names != NULL || n->n_dep_schemas > 0)
+		return false;
+	if (n->additional != NULL && !(n->additional->is_bool && !n->additional->bool_value))
+		return false;
+	if (n->n_required > 0 && !n->required_by_mask)
+		return false;
+	for (size_t i = 0; i < n->n_dep_required; i++)
+		if (!n->dep_required[i].by_mask)
+			return false;
+	if ((n->groups & JW_G_APPLY) && !n->if_by_mask)
+		return false;
+	return true;
+}
+
+int jw_schema__finish_late(struct jw_schema_node *n)
+{
+	if (n->is_bool)
+		return 0;
+	finish_if(n);
+	if (n->props_hash != NULL) {
+		size_t slots = (size_t)n->props_mask + 1;
+		for (size_t i = 0; i < slots; i++) {
+			struct jw_schema_slot *e = &n->props_hash[i];
+			if (e->name == NULL || e->node->is_bool || !e->node->leaf)
+				continue;
+			e->leaf_accept = e->node->leaf_accept;
+			e->leaf_imin = e->node->leaf_imin;
+			e->leaf_imax = e->node->leaf_imax;
+			e->leaf_dmin = e->node->leaf_dmin;
+			e->leaf_dmax = e->node->leaf_dmax;
+			e->leaf_lmin = e->node->leaf_lmin;
+			e->leaf_lmax = e->node->leaf_lmax;
+		}
+	}
+	n->obj_fast = obj_fast(n);
+	if (n->obj_fast) {
+		/* The last entry: a slot no key of at most 16 bytes matches. */
+		static const struct jw_schema_slot none = {.len = UINT32_MAX};
+		size_t slots = (size_t)n->props_mask + 1;
+		n->props_order = calloc(n->n_props + 1, sizeof *n->props_order);
+		if (n->props_order == NULL)
+			return -1;
+		for (size_t i = 0; i < slots; i++)
+			if (n->props_hash[i].name != NULL)
+				n->props_order[n->props_hash[i].idx] = &n->props_hash[i];
+		n->props_order[n->n_props] = &none;
+	}
+	if (n->obj_fast && n->n_dep_required > 0) {
+		n->dep_bit = calloc(n->n_dep_required, sizeof *n->dep_bit);
+		n->dep_mask = calloc(n->n_dep_required, sizeof *n->dep_mask);
+		if (n->dep_bit == NULL || n->dep_mask == NULL)
+			return -1;
+		for (size_t i = 0; i < n->n_dep_required; i++) {
+			n->dep_bit[i] = n->dep_required[i].name_bit;
+			n->dep_mask[i] = n->dep_required[i].required_mask;
+		}
+	}
+	return 0;
+}
+
+int jw_schema_root_property(const struct jw_schema *s, const char *name)
+{
+	const struct jw_schema_node *n = s != NULL ? s->root : NULL;
+
+	if (n == NULL || n->is_bool || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
+		return -1;
+	return (int)jw_schema__prop_find(n, name, strlen(name));
+}
+
 int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen)
 {
@@ -1559,6 +1694,12 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
 			goto out;
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		if (jw_schema__finish(s->nodes[i]) < 0) {
+			oom(&c);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		if (jw_schema__finish_late(s->nodes[i]) < 0) {
 			oom(&c);
 			goto out;
 		}

@@ -10,6 +10,7 @@
 #define JW_SCHEMA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 struct jw_schema;
@@ -53,6 +54,41 @@ struct jw_jnode;
 int jw_schema_validate_node(const struct jw_schema *s,
                             const struct jw_jnode *instance,
                             struct jw_schema_error *err);
+
+/*
+ * What validation learnt of an object instance's own members while
+ * checking the root schema's "properties", for a caller that reads some
+ * of them too (the event checks) without a second walk. scanned is 1
+ * when the root's member scan ran over instance (it does unless the
+ * instance is refused before it, or the root has no "properties" or
+ * more than JW_SCHEMA_MEMBERS_MAX of them); then bit i of present says
+ * whether a member is named as the root's i-th declared property
+ * (jw_schema_root_property), and member[i] is the first such member.
+ * Other entries of member are not set.
+ */
+#define JW_SCHEMA_MEMBERS_MAX 64
+struct jw_schema_members {
+	int scanned;
+	uint64_t present;
+	const struct jw_jnode *member[JW_SCHEMA_MEMBERS_MAX];
+};
+
+/*
+ * jw_schema_validate_node that also fills *m (see above; m must not be
+ * NULL). The verdict and *err are those of jw_schema_validate_node.
+ */
+int jw_schema_validate_members(const struct jw_schema *s,
+                               const struct jw_jnode *instance,
+                               struct jw_schema_error *err,
+                               struct jw_schema_members *m);
+
+/*
+ * The index of name among the root's declared "properties", as
+ * jw_schema_members counts them, or -1 when it is not one of them or the
+ * root tracks no members (no "properties", or more than
+ * JW_SCHEMA_MEMBERS_MAX).
+ */
+int jw_schema_root_property(const struct jw_schema *s, const char *name);
 
 /* Frees a compiled schema. NULL is a no-op. */
 void jw_schema_free(struct jw_schema *s);

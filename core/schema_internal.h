@@ -112,13 +112,24 @@ struct jw_schema_name {
 	uint64_t w0, w1;
 };
 
-/* One slot of a "properties" hash table; name is NULL when empty. */
+/* One slot of a "properties" hash table; name is NULL and len
+ * UINT32_MAX (which no key of at most 16 bytes has) when empty. */
 struct jw_schema_slot {
 	uint64_t w0, w1;                   /* jw_schema__name_words of the name */
-	const char *name;                  /* props[idx].name */
-	const struct jw_schema_node *node; /* props[idx].node */
 	uint32_t len;
 	uint32_t idx;
+	uint64_t bit;                      /* 1 << idx; 0 when idx >= 64 */
+	const char *name;                  /* props[idx].name */
+	const struct jw_schema_node *node; /* props[idx].node */
+	/* node's leaf_* forms when node->leaf, else leaf_accept 0 (every
+	 * value goes to validate()); copied by jw_schema__finish_late so the
+	 * member scan reads one slot. */
+	uint32_t leaf_accept;
+	int64_t leaf_imin, leaf_imax;
+	double leaf_dmin, leaf_dmax;
+	size_t leaf_lmin, leaf_lmax;
+	/* To 128 bytes on LP64, so that indexing the table is one shift. */
+	unsigned char pad[128 - 104];
 };
 
 struct jw_schema_dep {
@@ -163,6 +174,30 @@ struct jw_schema_node {
 	bool apply_only;
 	/* Only "not". */
 	bool not_only;
+	/* "if" answered from the presence mask of the node's own member scan
+	 * (set by jw_schema__finish_late): the node's only applicator is
+	 * if/then/else, "if" is a required-only node or "not" of one, and
+	 * "then" and "else" are absent or required-only, every name a
+	 * declared property. "if" holds when the bits of if_mask are all
+	 * present (inverted when if_neg); the branch taken then needs all of
+	 * then_mask or else_mask. A failure goes the long way, which
+	 * explains it. */
+	bool if_by_mask;
+	bool if_neg;
+	uint64_t if_mask, then_mask, else_mask;
+	/* An object instance can be checked by one tight pass (set by
+	 * jw_schema__finish_late): "type" allows objects, no const or enum,
+	 * 1 to JW_PROPS_MASK_MAX word-hashed "properties", "required" and
+	 * every "dependentRequired" by mask, additionalProperties absent or
+	 * false, no other object keyword, and no applicator but an
+	 * if_by_mask "if". dep_bit and dep_mask are the dependentRequired
+	 * masks in declared order. */
+	bool obj_fast;
+	uint64_t *dep_bit, *dep_mask;
+	/* With obj_fast: the slot of each property in declared order, then
+	 * one that matches no key. Members tend to come in declared order,
+	 * so the one-pass scan first tries the slot after the last match. */
+	const struct jw_schema_slot **props_order;
 
 	unsigned types;
 	unsigned char type_order[7]; /* declared order, for messages */
@@ -272,6 +307,10 @@ struct jw_sink {
  * node after $ref resolution. Returns 0 or -1 (no memory).
  */
 int jw_schema__finish(struct jw_schema_node *n);
+/* The forms that read what jw_schema__finish derives for n's subschemas
+ * (if_by_mask, obj_fast, the slots' leaf copies); run after
+ * jw_schema__finish of every node. Returns 0 or -1 (no memory). */
+int jw_schema__finish_late(struct jw_schema_node *n);
 /*
  * A property name as two words that, with its length, identify it when it
  * is at most 16 bytes long: for 8 to 16 bytes its first and last eight
@@ -349,6 +388,26 @@ static inline const struct jw_schema_slot *jw_schema__slot_words(const struct jw
 		i = (i + 1) & mask;
 	}
 }
+
+/* jw_schema__slot_words testing for a match before for an empty slot
+ * (which the UINT32_MAX length of an empty one allows). */
+__attribute__((always_inline))
+static inline const struct jw_schema_slot *jw_schema__slot_hit(const struct jw_schema_slot *tab,
+                                                               uint32_t shift, uint64_t mask,
+                                                               uint64_t w0, uint64_t w1,
+                                                               size_t len)
+{
+	uint64_t i = jw_schema__name_hash(NULL, len, w0, w1, false) >> shift;
+	for (;;) {
+		const struct jw_schema_slot *e = &tab[i];
+		if (e->len == len && e->w0 == w0 && e->w1 == w1)
+			return e;
+		if (e->name == NULL)
+			return NULL;
+		i = (i + 1) & mask;
+	}
+}
+
 
 /* The same from the name itself. */
 __attribute__((always_inline))

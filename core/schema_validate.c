@@ -55,12 +55,27 @@ struct vctx {
 	const struct jw_jnode *scan_obj;
 	const struct jw_schema_node *scan_node;
 	uint64_t scan_present;
+	/* jw_schema_validate_members: where the root's scan of the instance
+	 * (root) leaves its members, else NULL. */
+	struct jw_schema_members *members;
+	const struct jw_jnode *root;
 	size_t depth;
 	struct seg path[PATH_SEGS];
 };
 
-static int validate(struct vctx *c, const struct jw_schema_node *n,
-                    const struct jw_jnode *x);
+static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
+                         const struct jw_jnode *v);
+static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
+                                const struct jw_jnode *o);
+
+/* An object against an obj_fast node takes the one-pass path. */
+static inline int validate(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_jnode *v)
+{
+	if (n->obj_fast && v->type == JW_J_OBJECT)
+		return validate_fast_object(c, n, v);
+	return validate_slow(c, n, v);
+}
 
 static void push_key(struct vctx *c, const char *key)
 {
@@ -304,36 +319,37 @@ slow:;
 }
 
 /*
- * Whether x certainly satisfies n, a leaf node (n->leaf): the same tests
- * as validate() for the keywords a leaf may carry, without setting up a
- * call. false means "not certain" (a failure, an integral double against
- * "integer", a non-ASCII string whose length needs counting, ...): the
- * caller then runs validate(), which decides and explains.
+ * Whether x certainly satisfies the subschema of slot e when that is a
+ * leaf node (n->leaf; e holds a copy of its leaf_* forms, and no leaf
+ * type for any other node): the same tests as validate() for the
+ * keywords a leaf may carry, without setting up a call. false means "not
+ * certain" (a failure, an integral double against "integer", a non-ASCII
+ * string whose length needs counting, no leaf, ...): the caller then runs
+ * validate(), which decides and explains.
  */
-static inline bool leaf_ok(const struct jw_schema_node *n, const struct jw_jnode *x)
+__attribute__((always_inline))
+static inline bool slot_leaf_ok(const struct jw_schema_slot *e, const struct jw_jnode *x)
 {
 	unsigned t = x->type;
 
-	if (t > JW_J_OBJECT || !(n->leaf_accept & (1u << t)))
-		return false;
-	switch (t) {
-	case JW_J_INT:
-		return x->u.i >= n->leaf_imin && x->u.i <= n->leaf_imax;
-	case JW_J_DOUBLE:
-		/* Exact comparisons; NaN fails both and goes the long way. */
-		return x->u.d >= n->leaf_dmin && x->u.d <= n->leaf_dmax;
-	case JW_J_STRING: {
+	/* The frequent types first, each with its accept bit as a constant. */
+	if (t == JW_J_INT)
+		return (e->leaf_accept & (1u << JW_J_INT)) && x->u.i >= e->leaf_imin &&
+		       x->u.i <= e->leaf_imax;
+	if (t == JW_J_STRING) {
 		/* Code points: exactly n when plain, otherwise at most n and at
 		 * least ceil(n / 4) (validate_string counts when these do not
 		 * settle it). */
-		if (x->n > n->leaf_lmax)
+		if (!(e->leaf_accept & (1u << JW_J_STRING)) || x->n > e->leaf_lmax)
 			return false;
 		size_t least = x->plain ? x->n : x->n / 4 + (x->n % 4 != 0);
-		return least >= n->leaf_lmin;
+		return least >= e->leaf_lmin;
 	}
-	default:
-		return true;
-	}
+	if (t == JW_J_DOUBLE)
+		/* Exact comparisons; NaN fails both and goes the long way. */
+		return (e->leaf_accept & (1u << JW_J_DOUBLE)) && x->u.d >= e->leaf_dmin &&
+		       x->u.d <= e->leaf_dmax;
+	return t <= JW_J_OBJECT && (e->leaf_accept & (1u << t));
 }
 
 OUT_OF_LINE
@@ -731,7 +747,7 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_jnode *o)
 {
 	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
-	const struct jw_jnode *slot[JW_PROPS_MASK_MAX];
+	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
 	uint64_t present = 0, pending = 0;
 	size_t declared = 0;
 	int r;
@@ -761,6 +777,9 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		bool any = n->props_hash_full;
 		const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
 
+		/* The root's scan of the instance also serves the caller. */
+		if (c->members != NULL && o == c->root && n == c->s->root)
+			slot = c->members->member;
 		for (; kid < end; kid++) {
 			const struct jw_schema_slot *e;
 			if (kid->keylen > 16 || any)
@@ -774,10 +793,14 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 			if (present & bit)
 				continue;
 			present |= bit;
-			if (e->node->leaf && leaf_ok(e->node, kid))
+			slot[e->idx] = kid;
+			if (slot_leaf_ok(e, kid))
 				continue;
 			pending |= bit;
-			slot[e->idx] = kid;
+		}
+		if (slot != own) {
+			c->members->scanned = 1;
+			c->members->present = present;
 		}
 	}
 	if (n->n_required > 0) {
@@ -1084,8 +1107,8 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
  * group it does not use with one test each, so a leaf such as
  * {"type": "integer", "minimum": 0} costs a type test and a comparison.
  */
-static int validate(struct vctx *c, const struct jw_schema_node *n,
-                    const struct jw_jnode *v)
+static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
+                         const struct jw_jnode *v)
 {
 	uint32_t g = n->groups;
 	int r;
@@ -1120,12 +1143,112 @@ static int validate(struct vctx *c, const struct jw_schema_node *n,
 			if (r != 1)
 				return r;
 		}
+		/* if/then/else from the mask validate_object just left (see
+		 * if_by_mask); only a pass is decided here. */
+		if (n->if_by_mask && c->scan_obj == v && c->scan_node == n) {
+			uint64_t p = c->scan_present;
+			bool cond = ((p & n->if_mask) == n->if_mask) != n->if_neg;
+			uint64_t need = cond ? n->then_mask : n->else_mask;
+			if ((p & need) == need)
+				return 1;
+		}
 		break;
 	default:
 		break;
 	}
 	if (g & JW_G_APPLY)
 		return validate_apply(c, n, v);
+	return 1;
+}
+
+/* The slot of a name of at most 16 bytes (its words w0, w1) in n's word
+ * hash, or NULL: out of line, so that the scan loop, which mostly hits
+ * its guess, keeps its registers. */
+__attribute__((noinline))
+static const struct jw_schema_slot *slot_lookup(const struct jw_schema_node *n, uint64_t w0,
+                                                uint64_t w1, size_t len)
+{
+	return jw_schema__slot_hit(n->props_hash, n->props_shift, n->props_mask, w0, w1, len);
+}
+
+/*
+ * validate() of an object against an obj_fast node: the member scan of
+ * validate_object with the slots' leaf copies, then "required",
+ * additionalProperties, dependentRequired and "if" from the presence
+ * mask. The members' own subschemas are validated in declared order as
+ * there, so their failures are reported as they are; any other failure
+ * sends the object through validate_slow, which finds and explains the
+ * same first error (nothing before it failed, and validating has no
+ * effect but its result).
+ */
+OUT_OF_LINE
+static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
+                                const struct jw_jnode *o)
+{
+	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
+	uint64_t present = 0, pending = 0;
+	const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+	bool undeclared = false;
+	int r;
+
+	if (c->members != NULL && o == c->root && n == c->s->root)
+		slot = c->members->member;
+	const struct jw_schema_slot *const *order = n->props_order;
+	const struct jw_schema_slot *guess = order[0];
+
+	for (; kid < end; kid++) {
+		const struct jw_schema_slot *e;
+		size_t len = kid->keylen;
+		if (len > 16) {
+			e = jw_schema__prop_slot_any(n, kid->key, len);
+		} else {
+			uint64_t w0, w1;
+			jw_schema__name_words(kid->key, len, &w0, &w1);
+			e = guess;
+			if (e->len != len || e->w0 != w0 || e->w1 != w1)
+				e = slot_lookup(n, w0, w1, len);
+		}
+		if (e == NULL) {
+			undeclared = true;
+			continue;
+		}
+		guess = order[e->idx + 1];
+		if (present & e->bit)
+			continue;
+		present |= e->bit;
+		slot[e->idx] = kid;
+		if (!slot_leaf_ok(e, kid))
+			pending |= e->bit;
+	}
+	if (slot != own) {
+		c->members->scanned = 1;
+		c->members->present = present;
+	}
+	if ((present & n->required_mask) != n->required_mask)
+		return validate_slow(c, n, o);
+	for (uint64_t left = pending; left != 0; left &= left - 1) {
+		unsigned idx = (unsigned)__builtin_ctzll(left);
+		push_key(c, n->props[idx].name);
+		r = validate(c, n->props[idx].node, slot[idx]);
+		pop(c);
+		if (r != 1)
+			return r;
+	}
+	if (n->additional != NULL && undeclared)
+		return validate_slow(c, n, o);
+	for (size_t i = 0; i < n->n_dep_required; i++) {
+		if ((present & n->dep_bit[i]) && (present & n->dep_mask[i]) != n->dep_mask[i])
+			return validate_slow(c, n, o);
+	}
+	c->scan_obj = o;
+	c->scan_node = n;
+	c->scan_present = present;
+	if (n->if_by_mask) {
+		bool cond = ((present & n->if_mask) == n->if_mask) != n->if_neg;
+		uint64_t need = cond ? n->then_mask : n->else_mask;
+		if ((present & need) != need)
+			return validate_slow(c, n, o);
+	}
 	return 1;
 }
 
@@ -1151,8 +1274,8 @@ int jw_schema_validate(const struct jw_schema *s, const struct json_object *inst
 	return r;
 }
 
-int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *instance,
-                            struct jw_schema_error *err)
+static int validate_top(const struct jw_schema *s, const struct jw_jnode *instance,
+                        struct jw_schema_error *err, struct jw_schema_members *m)
 {
 	struct vctx c;
 	struct verr top;
@@ -1160,6 +1283,8 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 
 	/* The path array is written before it is read; skip clearing it. */
 	c.s = s;
+	c.members = m;
+	c.root = instance;
 	c.md = NULL;
 	c.err = &top;
 	c.want = err != NULL;
@@ -1185,4 +1310,18 @@ int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *in
 		}
 	}
 	return r;
+}
+
+int jw_schema_validate_node(const struct jw_schema *s, const struct jw_jnode *instance,
+                            struct jw_schema_error *err)
+{
+	return validate_top(s, instance, err, NULL);
+}
+
+int jw_schema_validate_members(const struct jw_schema *s, const struct jw_jnode *instance,
+                               struct jw_schema_error *err, struct jw_schema_members *m)
+{
+	m->scanned = 0;
+	m->present = 0;
+	return validate_top(s, instance, err, m);
 }

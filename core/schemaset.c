@@ -28,6 +28,7 @@
 struct entry {
 	char type[JW_TYPE_MAX + 1];
 	struct jw_schema *schema;
+	struct jw_schemaset_type info; /* info.schema is schema */
 };
 
 /* A slot of the by-type table; len 0 marks an empty one (types are never
@@ -74,6 +75,35 @@ static int build_table(struct jw_schemaset *set)
 		set->table[h].idx = i;
 	}
 	return 0;
+}
+
+/* The names of the JW_TM_* members, in that order. */
+static const char *const member_names[JW_TM_COUNT] = {
+	[JW_TM_TYPE] = "type",
+	[JW_TM_JOB_ID] = "job_id",
+	[JW_TM_SESSION_ID] = "session_id",
+	[JW_TM_CURRENT] = "current",
+	[JW_TM_TOTAL] = "total",
+};
+
+/* Fills e->info from e's type and compiled schema. */
+static void type_info(struct entry *e)
+{
+	struct jw_schemaset_type *t = &e->info;
+
+	t->schema = e->schema;
+	t->progress = strcmp(e->type, "progress") == 0;
+	t->bind_mask = 0;
+	t->by_scan = 1;
+	for (int i = 0; i < JW_TM_COUNT; i++) {
+		t->prop[i] = jw_schema_root_property(e->schema, member_names[i]);
+		if (t->prop[i] < 0) {
+			if (i <= JW_TM_SESSION_ID || t->progress)
+				t->by_scan = 0;
+		} else if (i <= JW_TM_SESSION_ID) {
+			t->bind_mask |= (uint64_t)1 << t->prop[i];
+		}
+	}
 }
 
 /* [a-z0-9][a-z0-9_-]{0,63}: safe in topics, file names and SQL text. */
@@ -237,6 +267,7 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
 		json_object_put(doc);
 		if (crc < 0)
 			goto out;
+		type_info(&set->entries[i]);
 	}
 	if (build_table(set) < 0) {
 		snprintf(err, errlen, "%s: out of memory", dir);
@@ -251,8 +282,27 @@ out:
 	return rc;
 }
 
-const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
-                                          const char *type)
+/* The probe of jw_schemaset_lookup for names longer than 16 bytes, whose
+ * words do not cover them: out of line, so that the memcmp call does not
+ * make the short names' path save registers. */
+__attribute__((noinline))
+static const struct jw_schemaset_type *lookup_long(const struct jw_schemaset *set,
+                                                   const char *type, size_t len, uint64_t h,
+                                                   uint64_t w0, uint64_t w1)
+{
+	for (;;) {
+		const struct tslot *e = &set->table[h];
+		if (e->len == 0)
+			return NULL;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		    memcmp(set->entries[e->idx].type, type, len) == 0)
+			return &set->entries[e->idx].info;
+		h = (h + 1) & set->mask;
+	}
+}
+
+const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *set,
+                                                    const char *type)
 {
 	uint64_t w0, w1;
 	size_t len;
@@ -264,15 +314,24 @@ const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
 		return NULL;
 	jw_schema__name_words(type, len, &w0, &w1);
 	uint64_t h = jw_schema__name_hash(type, len, w0, w1, false) >> set->shift;
+	if (len > 16)
+		return lookup_long(set, type, len, h, w0, w1);
 	for (;;) {
 		const struct tslot *e = &set->table[h];
 		if (e->len == 0)
 			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
-		    (len <= 16 || memcmp(set->entries[e->idx].type, type, len) == 0))
-			return set->entries[e->idx].schema;
+		if (e->len == len && e->w0 == w0 && e->w1 == w1)
+			return &set->entries[e->idx].info;
 		h = (h + 1) & set->mask;
 	}
+}
+
+const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
+                                          const char *type)
+{
+	const struct jw_schemaset_type *t = jw_schemaset_lookup(set, type);
+
+	return t != NULL ? t->schema : NULL;
 }
 
 size_t jw_schemaset_count(const struct jw_schemaset *set)

@@ -8,6 +8,7 @@
 #define JW_SCHEMASET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct jw_schema;
 struct jw_schemaset;
@@ -30,6 +31,40 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out,
 /* The compiled schema for type, or NULL when there is none. */
 const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
                                           const char *type);
+
+/* The top-level members the event checks (event.c) read: the topic
+ * binding (type, job_id, session_id) and the progress rule's current and
+ * total. */
+enum {
+	JW_TM_TYPE,
+	JW_TM_JOB_ID,
+	JW_TM_SESSION_ID,
+	JW_TM_CURRENT,
+	JW_TM_TOTAL,
+	JW_TM_COUNT,
+};
+
+/* One type of the set, with what the event checks derive from its schema
+ * once instead of per event. */
+struct jw_schemaset_type {
+	const struct jw_schema *schema;
+	/* jw_schema_root_property of each JW_TM_* member's name, -1 when the
+	 * root does not declare it. */
+	int prop[JW_TM_COUNT];
+	/* The type is "progress" (the current <= total rule applies). */
+	int progress;
+	/* Every member the checks of this type read has a prop (type,
+	 * job_id, session_id; current and total too for progress), so the
+	 * validator's scan of the root (jw_schema_members) finds them all. */
+	int by_scan;
+	/* The presence bits (jw_schema_members.present) of the binding
+	 * members type, job_id and session_id that have a prop. */
+	uint64_t bind_mask;
+};
+
+/* The entry for type, or NULL when there is none. */
+const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *set,
+                                                    const char *type);
 
 /* Number of types and the i-th type name (sorted), for logs and docs. */
 size_t jw_schemaset_count(const struct jw_schemaset *set);

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "jdoc.h"
 #include "reason.h"
 #include "schemaset.h"
 #include "topic.h"
@@ -374,6 +375,126 @@ START_TEST(shipped_schemas)
 }
 END_TEST
 
+/* Deterministic pseudo-random numbers (xorshift64). */
+static uint64_t rnd_state = 0x9E3779B97F4A7C15u;
+
+static size_t rnd_below(size_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (size_t)(rnd_state % n);
+}
+
+/* Checks payload on t both ways: the members taken from the validator's
+ * scan (by_scan, as the type is loaded) and found by the separate walk
+ * (by_scan cleared). Everything in the verdicts must agree. */
+static void expect_same_verdict(const struct jw_schemaset *s, const struct jw_topic *t,
+        const char *payload)
+{
+	struct jw_schemaset_type *ty = (struct jw_schemaset_type *)jw_schemaset_lookup(s, t->event);
+	struct jw_verdict a, b;
+	struct jw_jdoc d;
+	int ra, rb, by_scan;
+
+	ck_assert_ptr_nonnull(ty);
+	by_scan = ty->by_scan;
+	jw_jdoc_init(&d);
+	ra = jw_event_check_doc(s, t, payload, strlen(payload), NULL, &d, &a);
+	ty->by_scan = 0;
+	rb = jw_event_check_doc(s, t, payload, strlen(payload), NULL, &d, &b);
+	ty->by_scan = by_scan;
+	jw_jdoc_free(&d);
+	ck_assert_msg(ra == rb, "%s: %d and %d", payload, ra, rb);
+	ck_assert_int_eq(a.reason, b.reason);
+	ck_assert_str_eq(a.field, b.field);
+	ck_assert_str_eq(a.keyword, b.keyword);
+	ck_assert_str_eq(a.message, b.message);
+}
+
+/* Random events, friendly and hostile, for every shipped type: binding
+ * members that match, mismatch or have the wrong type, current above
+ * total, schema failures together with binding failures, undeclared and
+ * near-miss names, then one corrupted byte. */
+START_TEST(members_by_scan)
+{
+	static const char *const keys[] = {
+	    "type", "job_id", "session_id", "current", "total", "progress", "message", "step",
+	    "eta_s", "items_added", "ts", "seq", "error", "reason", "typ", "types", "job_iD",
+	    "session_idd", "Current", "a_name_longer_than_sixteen",
+	};
+	static const char *const values[] = {
+	    "\"progress\"", "\"started\"", "\"j1\"", "\"s1\"", "\"j2\"", "1", "10", "10.5", "0",
+	    "-1", "150", "2.5", "\"x\"", "\"\"", "null", "true", "[]", "{}", "\"\\u00e9\"",
+	    "\"2026-11-22T02:40:00.123Z\"", "1e400", "9223372036854775807",
+	};
+	static const char *const types[] = {
+	    "progress", "started", "complete", "failed", "heartbeat", "control",
+	    "validation-required",
+	};
+	struct jw_schemaset *shipped = NULL;
+	char err[256] = "", buf[1024];
+
+	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
+	        "load: %s", err);
+	ck_assert(jw_schemaset_lookup(shipped, "progress")->by_scan);
+	ck_assert(jw_schemaset_lookup(shipped, "progress")->progress);
+	for(size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++) {
+		struct jw_topic t = topic("s1", "j1", types[ti]);
+
+		if(!jw_schemaset_lookup(shipped, types[ti]))
+			continue;
+		for(size_t round = 0; round < 1500; round++) {
+			size_t len = 0, count = rnd_below(8);
+			uint32_t used = 0;
+
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "{");
+			for(size_t i = 0; i < count; i++) {
+				size_t k = rnd_below(3) ? rnd_below(6) : rnd_below(sizeof(keys) / sizeof(keys[0]));
+				size_t v = rnd_below(sizeof(values) / sizeof(values[0]));
+
+				if(used & (1u << k))
+					continue;
+				used |= 1u << k;
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\"%s\":%s",
+				        len > 1 ? "," : "", keys[k], values[v]);
+			}
+			(void)snprintf(buf + len, sizeof(buf) - len, "}");
+			len++;
+			expect_same_verdict(shipped, &t, buf);
+			if(len > 2) {
+				size_t at = 1 + rnd_below(len - 2);
+
+				buf[at] = (char)(0x20 + rnd_below(95));
+				expect_same_verdict(shipped, &t, buf);
+			}
+		}
+	}
+	jw_schemaset_free(shipped);
+}
+END_TEST
+
+/* The test set's progress type (current and total undeclared) takes the
+ * separate walk; the verdicts are those of the shipped behaviour. */
+START_TEST(members_without_scan)
+{
+	struct jw_topic t = topic("s1", "j1", "progress");
+	struct jw_verdict v;
+
+	ck_assert(!jw_schemaset_lookup(set, "progress")->by_scan);
+	static const char bound[] = "{\"progress\":1,\"type\":\"x\"}";
+	static const char rule[] = "{\"progress\":1,\"current\":2,\"total\":1}";
+
+	ck_assert_int_eq(jw_event_check(set, &t, bound, sizeof(bound) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(v.reason, JW_REASON_TOPIC_MISMATCH);
+	ck_assert_str_eq(v.field, "/type");
+	ck_assert_int_eq(jw_event_check(set, &t, rule, sizeof(rule) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
+	expect_same_verdict(set, &t, "{\"progress\":1,\"current\":2,\"total\":1}");
+	expect_same_verdict(set, &t, "{\"progress\":1,\"job_id\":\"j2\"}");
+}
+END_TEST
+
 /* Counts calls so the test sees the given allocator is the one used. */
 static int alloc_calls;
 
@@ -534,6 +655,8 @@ static Suite *event_suite(void)
 	ADD(s, schema_violation, 1);
 	ADD(s, shipped_schemas, 0);
 	ADD(s, current_above_total, 0);
+	ADD(s, members_by_scan, 0);
+	ADD(s, members_without_scan, 1);
 	ADD(s, splice, 0);
 	ADD(s, splice_bytes, 0);
 	ADD(s, format_ts, 0);

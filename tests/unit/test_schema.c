@@ -1082,6 +1082,194 @@ START_TEST(required_fast_paths)
 }
 END_TEST
 
+/* Turns every node's one-pass and "if" by mask forms off, which leaves
+ * the general path (validate_object, validate_apply) to decide. */
+static void general_only(struct jw_schema *s)
+{
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		s->nodes[i]->obj_fast = false;
+		s->nodes[i]->if_by_mask = false;
+	}
+}
+
+/* Checks jw_schema_validate_members on the arena tree of instance: the
+ * verdict and error of jw_schema_validate_node, and when scanned, the
+ * first member of each declared root property (a linear search). */
+static void expect_members(const struct jw_schema *s, const char *instance)
+{
+	struct jw_jdoc d;
+	struct jw_json_error jerr;
+	struct jw_schema_error e1, e2;
+	struct jw_schema_members m;
+
+	jw_jdoc_init(&d);
+	ck_assert_int_eq(jw_jdoc_parse(&d, instance, strlen(instance), 32, &jerr), 0);
+	int r1 = jw_schema_validate_node(s, d.root, &e1);
+	int r2 = jw_schema_validate_members(s, d.root, &e2, &m);
+	ck_assert_int_eq(r1, r2);
+	ck_assert_str_eq(e1.pointer, e2.pointer);
+	ck_assert_str_eq(e1.keyword, e2.keyword);
+	ck_assert_str_eq(e1.message, e2.message);
+	if (m.scanned) {
+		const struct jw_schema_node *n = s->root;
+		ck_assert(d.root->type == JW_J_OBJECT);
+		ck_assert(n->n_props > 0 && n->n_props <= JW_SCHEMA_MEMBERS_MAX);
+		for (size_t i = 0; i < n->n_props; i++) {
+			const struct jw_jnode *first = NULL;
+			for (uint32_t k = 0; k < d.root->n && first == NULL; k++) {
+				const struct jw_jnode *kid = &d.root->u.kids[k];
+				if (kid->keylen == n->props[i].len &&
+				    memcmp(kid->key, n->props[i].name, kid->keylen) == 0)
+					first = kid;
+			}
+			ck_assert_int_eq(jw_schema_root_property(s, n->props[i].name), (int)i);
+			ck_assert_msg(((m.present >> i) & 1) == (first != NULL), "%s: bit %zu", instance, i);
+			if (first != NULL)
+				ck_assert_ptr_eq(m.member[i], first);
+		}
+	} else {
+		/* Only a refusal before the scan, or a root without one. */
+		ck_assert(r1 != 1 || d.root->type != JW_J_OBJECT || s->root->n_props == 0 ||
+		          s->root->n_props > JW_SCHEMA_MEMBERS_MAX);
+	}
+	jw_jdoc_free(&d);
+}
+
+/* Random events against a progress-like schema: the one-pass object path
+ * (obj_fast, if_by_mask) against the general path, on well-formed and
+ * hostile members (duplicates, near-miss and long names, wrong types,
+ * failing leaves and non-leaf subschemas, undeclared members), and then
+ * on byte-corrupted texts that still parse. */
+START_TEST(object_fast_paths)
+{
+	static const char text[] =
+	    "{\"type\":\"object\",\"properties\":{"
+	    "\"type\":{\"const\":\"progress\"},\"job_id\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9-]{1,8}$\"},"
+	    "\"progress\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100},"
+	    "\"current\":{\"type\":\"number\",\"minimum\":0},\"total\":{\"type\":\"number\",\"minimum\":0},"
+	    "\"message\":{\"type\":\"string\",\"maxLength\":12},\"step\":{\"type\":\"string\",\"minLength\":1},"
+	    "\"items_added\":{\"type\":\"integer\",\"minimum\":0},"
+	    "\"a_rather_long_property_name\":{\"type\":\"integer\"},\"\":true},"
+	    "\"additionalProperties\":false,\"required\":[\"step\"],"
+	    "\"if\":{\"not\":{\"required\":[\"current\"]}},\"then\":{\"required\":[\"progress\"]},"
+	    "\"dependentRequired\":{\"current\":[\"total\"],\"total\":[\"current\"]}}";
+	static const char *const keys[] = {
+	    "type", "job_id", "progress", "current", "total", "message", "step", "items_added",
+	    "a_rather_long_property_name", "", "curren", "currenT", "current ", "Step", "stepp",
+	    "a_rather_long_property_namE", "a_rather_long_property_name_", "x",
+	};
+	static const char *const values[] = {
+	    "1", "0", "-1", "100", "101", "2.5", "-0.5", "1e300", "\"progress\"", "\"job-1\"",
+	    "\"Job_1!\"", "\"\"", "\"a\"", "\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"",
+	    "\"fourteen chars\"", "\"caf\\u00e9 \\\"q\\\"\"", "null", "true", "[]", "{}",
+	    "{\"step\":\"x\"}", "9223372036854775807", "-9223372036854775808", "3.0",
+	};
+	struct jw_schema *fast = compile_ok(text);
+	struct jw_schema *slow = compile_ok(text);
+	struct buf b = {0};
+
+	general_only(slow);
+	ck_assert(fast->root->obj_fast);
+	ck_assert(fast->root->if_by_mask);
+	for (size_t round = 0; round < 4000; round++) {
+		size_t count = rnd_below(9);
+		b.len = 0;
+		buf_add(&b, "{", 1);
+		uint32_t used = 0;
+		for (size_t i = 0; i < count; i++) {
+			/* Mostly declared names, so the walk gets far; no name twice
+			 * (the parser refuses duplicate keys). */
+			size_t k = rnd_below(4) ? rnd_below(10) : rnd_below(sizeof keys / sizeof keys[0]);
+			size_t v = rnd_below(sizeof values / sizeof values[0]);
+			if (used & (1u << k))
+				continue;
+			used |= 1u << k;
+			buf_fmt(&b, "%s\"%s\":%s", b.len > 1 ? "," : "", keys[k], values[v]);
+		}
+		buf_add(&b, "}", 1);
+		expect_same(fast, slow, b.p);
+		expect_members(fast, b.p);
+		expect_members(slow, b.p);
+		/* One corrupted byte; texts that still parse must agree too. */
+		if (b.len > 2) {
+			size_t at = 1 + rnd_below(b.len - 2);
+			char saved = b.p[at];
+			struct json_object *o;
+			struct jw_json_error jerr;
+			b.p[at] = (char)(rnd_below(2) ? b.p[rnd_below(b.len)] : (char)(0x20 + rnd_below(95)));
+			if (jw_json_parse(b.p, b.len, 32, &o, &jerr) == 0) {
+				json_object_put(o);
+				expect_same(fast, slow, b.p);
+				expect_members(fast, b.p);
+			}
+			b.p[at] = saved;
+		}
+	}
+	/* Each way out of the one pass explains as the general path does. */
+	expect_error(fast, "{\"progress\":1}", "/step", "required",
+	             "/step: required property \"step\" missing");
+	expect_error(fast, "{\"step\":\"s\"}", "/progress", "required",
+	             "/progress: required property \"progress\" missing");
+	expect_error(fast, "{\"step\":\"s\",\"current\":1}", "/total", "dependentRequired",
+	             "/total: dependentRequired property \"total\" missing (required when "
+	             "\"current\" is present)");
+	expect_error(fast, "{\"step\":\"s\",\"progress\":1,\"x\":1}", "/x", "additionalProperties",
+	             "/x: additionalProperties: property \"x\" is not allowed");
+	expect_error(fast, "{\"step\":\"s\",\"progress\":101}", "/progress", "maximum",
+	             "/progress: maximum 100, got 101");
+	expect_error(fast, "{\"step\":\"s\",\"progress\":1,\"job_id\":\"J\"}", "/job_id", "pattern",
+	             "/job_id: pattern \"^[a-z0-9-]{1,8}$\", got \"J\"");
+	free(b.p);
+	jw_schema_free(fast);
+	jw_schema_free(slow);
+}
+END_TEST
+
+/* Nodes that must not take the one pass, and an else branch by mask. */
+START_TEST(object_fast_eligibility)
+{
+	static const char *const no[] = {
+	    "{\"properties\":{\"a\":true},\"minProperties\":1}",
+	    "{\"properties\":{\"a\":true},\"patternProperties\":{\"^x\":true}}",
+	    "{\"properties\":{\"a\":true},\"additionalProperties\":{\"type\":\"string\"}}",
+	    "{\"properties\":{\"a\":true},\"required\":[\"b\"]}",
+	    "{\"properties\":{\"a\":true},\"dependentRequired\":{\"a\":[\"b\"]}}",
+	    "{\"properties\":{\"a\":true},\"allOf\":[true]}",
+	    "{\"properties\":{\"a\":true},\"if\":{\"required\":[\"b\"]},\"then\":true}",
+	    "{\"properties\":{\"a\":true},\"const\":{}}",
+	    "{\"type\":\"array\",\"properties\":{\"a\":true}}",
+	    "{\"required\":[\"a\"]}",
+	};
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		struct jw_schema *s = compile_ok(no[i]);
+		ck_assert_msg(!s->root->obj_fast, "%s", no[i]);
+		jw_schema_free(s);
+	}
+	struct jw_schema *s = compile_ok(
+	    "{\"properties\":{\"a\":{\"type\":\"integer\",\"maximum\":3},\"b\":true,\"c\":true},"
+	    "\"if\":{\"required\":[\"a\"]},\"then\":{\"required\":[\"b\"]},"
+	    "\"else\":{\"required\":[\"c\"]}}");
+	struct jw_schema *g = compile_ok(
+	    "{\"properties\":{\"a\":{\"type\":\"integer\",\"maximum\":3},\"b\":true,\"c\":true},"
+	    "\"if\":{\"required\":[\"a\"]},\"then\":{\"required\":[\"b\"]},"
+	    "\"else\":{\"required\":[\"c\"]}}");
+	general_only(g);
+	ck_assert(s->root->obj_fast && s->root->if_by_mask && !s->root->if_neg);
+	static const char *const inst[] = {
+	    "{}", "{\"a\":1}", "{\"a\":1,\"b\":0}", "{\"c\":0}", "{\"a\":4,\"b\":0}", "{\"b\":0}",
+	    "{\"a\":1,\"c\":2,\"b\":1}", "{\"c\":1,\"a\":\"x\"}", "[]", "3",
+	};
+	for (size_t i = 0; i < sizeof inst / sizeof inst[0]; i++) {
+		expect_same(s, g, inst[i]);
+		expect_members(s, inst[i]);
+	}
+	expect_error(s, "{}", "/c", "required", "/c: required property \"c\" missing");
+	expect_error(s, "{\"a\":1}", "/b", "required", "/b: required property \"b\" missing");
+	jw_schema_free(s);
+	jw_schema_free(g);
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
 	Suite *s = suite_create("schema");
@@ -1090,6 +1278,8 @@ static Suite *schema_suite(void)
 		const TTest *test;
 	} cases[] = {
 		{"error_maximum", error_maximum},
+		{"object_fast_paths", object_fast_paths},
+		{"object_fast_eligibility", object_fast_eligibility},
 		{"error_type", error_type},
 		{"error_root", error_root},
 		{"error_required", error_required},
