@@ -108,6 +108,32 @@ void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n)
 	return p;
 }
 
+/* Out of line, so that the warm case needs no stack frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void *begin_cold(struct jw_jdoc *d, size_t n)
+{
+	jw_jdoc_reset(d);
+	return jw_jdoc__alloc(d, n);
+}
+
+void *jw_jdoc__begin(struct jw_jdoc *d, size_t n)
+{
+	struct jw_jchunk *c = d->chunks;
+
+	/* The warm case, one kept block with room: what jw_jdoc_reset and
+	 * jw_jdoc__alloc would do, without the calls. */
+	if(c && !c->next && c->cap <= KEEP_MAX && n <= c->cap - 7 && d->pending_cap <= PENDING_KEEP_MAX) {
+		n = (n + 7) & ~(size_t)7;
+		d->root = NULL;
+		d->used = n;
+		d->total = n;
+		return c->data;
+	}
+	return begin_cold(d, n);
+}
+
 static const char *copy_text(struct jw_jdoc *d, const char *s, size_t n)
 {
 	char *c = jw_jdoc__alloc(d, n + 1);

@@ -118,6 +118,10 @@ int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t m
 /* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
 
+/* Internal: jw_jdoc_reset, then jw_jdoc__alloc of n bytes, in one call
+ * that is short when d is warm. For json.c. */
+void *jw_jdoc__begin(struct jw_jdoc *d, size_t n);
+
 /*
  * The member of object o named key (NUL-terminated), or NULL. Inline, so
  * that a literal key's length is known at compile time: the walk then

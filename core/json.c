@@ -1173,6 +1173,15 @@ out:
 #define JW_JSON_SSE2 0
 #endif
 
+/* Branch hints for the fast path: the refusals and growth steps are
+ * rare, and saying so lets the compiler keep the parser's state in
+ * registers along the common path. */
+#if defined(__GNUC__)
+#define RARE(x) __builtin_expect(!!(x), 0)
+#else
+#define RARE(x) (x)
+#endif
+
 /* Character classes for the fast path. */
 #define C_WS 1    /* JSON white space */
 #define C_DIGIT 2 /* '0'..'9' */
@@ -1262,31 +1271,13 @@ static int hs_grow(struct jw_jdoc *d, struct aframe *f, size_t pn)
 }
 
 /*
- * Whether f's object (members pending[f->first..pn)) already has the key
- * k[0..n): 1 yes, 0 no, -1 no memory. Small objects compare with each
- * earlier key; past LINEAR_KEYS_MAX members a hash set keeps the parse
- * linear.
+ * Whether f's object (members pending[f->first..pn)), which has more than
+ * LINEAR_KEYS_MAX members, already has the key k[0..n): 1 yes, 0 no, -1
+ * no memory. A hash set in the arena keeps the parse linear. (Smaller
+ * objects are checked by the parser itself, comparing with earlier keys.)
  */
-static inline int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
+static int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
 {
-	size_t count = pn - f->first;
-
-	if(!f->hs && count <= LINEAR_KEYS_MAX) {
-		/* One bit per key (its first and middle bytes and its length,
-		 * k[n] being the NUL): only when the bit was already set can an
-		 * earlier key be the same, and only then are they compared. */
-		uint64_t bit = UINT64_C(1) << (((unsigned char)k[0] + 5u * (unsigned char)k[n >> 1] + 11u * n) & 63);
-		const struct jw_jnode *m = d->pending + f->first;
-
-		if(f->bloom & bit) {
-			for(size_t i = 0; i < count; i++) {
-				if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
-					return 1;
-			}
-		}
-		f->bloom |= bit;
-		return 0;
-	}
 	if(hs_grow(d, f, pn) < 0)
 		return -1;
 	for(size_t i = (size_t)key_hash(k, n) & (f->hcap - 1); f->hs[i].k; i = (i + 1) & (f->hcap - 1)) {
@@ -1589,10 +1580,9 @@ static int slow_number(struct jw_jdoc *d, const unsigned char *start, size_t tl,
  * callers count) and returns the first byte that is not a digit. */
 static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
 {
-	uint64_t v = *m;
-	unsigned dg;
+	uint64_t v = *m, dg;
 
-	while((dg = (unsigned)(*c - '0')) < 10) {
+	while((dg = (uint64_t)*c - '0') < 10) {
 		v = v * 10 + dg;
 		c++;
 	}
@@ -1609,10 +1599,12 @@ static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
  * so the one IEEE operation rounds correctly, which is what strtod returns
  * (Clinger's fast path). Everything else goes to slow_number.
  */
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+        1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
 {
-	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	const double *pow10 = pow10_exact;
 	unsigned char *start = c, *digits;
 	uint64_t m = 0;
 	size_t nd, frac = 0;
@@ -1724,51 +1716,137 @@ static int frames_grow(struct jw_jdoc *d)
 /*
  * The fast path. Values being built wait in d->pending: an open array or
  * object is a pending node followed by its items so far, and closing it
- * moves the items into one arena array. Object members are pending nodes
- * that carry their key. Returns 0 with d->root set, or -1 with d->root
- * NULL when the input must be refused or memory ran out.
+ * moves the items into one arena array. The outermost container is the
+ * exception: nothing follows its items, so they stay where they are and
+ * the root is d->pending[0] (kept, like the arena, until the next parse,
+ * reset or free of d). Object members are pending nodes that carry their
+ * key. The innermost container's first item, kind and key filter live in
+ * locals; d->frames keeps them for every open container (the filter only
+ * while a child is open). Returns 0 with d->root set, or -1 with d->root
+ * NULL when the input must be refused, memory ran out or the input is
+ * longer than INT_MAX bytes.
  */
 int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth)
 {
 	unsigned char *copy, *c;
-	struct jw_jnode *v, *root;
+	struct jw_jnode *v, *p, *pend, *first;
 	struct aframe *f = NULL;
-	size_t pn = 0, depth = 0;
+	size_t depth = 0;
+	uint64_t bloom = 0;
+	int in_object = 0;
+	unsigned char closer = 0;
 
-	jw_jdoc_reset(d);
-	if(len == 0 || len > SIZE_MAX - JW_PAD - sizeof(*root))
+	/* Within this bound every string fits a node's n and every key its
+	 * keylen without a check; a longer input is left to jw_json_parse. */
+	if(len == 0 || len > INT_MAX) {
+		jw_jdoc_reset(d);
 		return -1;
-	/* The tree's strings live in this copy, so the tree outlives buf. The
-	 * root node goes in front of it: one allocation for both. */
-	root = jw_jdoc__alloc(d, sizeof(*root) + len + JW_PAD);
-	if(!root)
+	}
+	/* The tree's strings live in this copy, so the tree outlives buf. */
+	copy = jw_jdoc__begin(d, len + JW_PAD);
+	if(!copy || (!d->pending && pending_grow(d) < 0))
 		return -1;
-	copy = (unsigned char *)(root + 1);
 	memcpy(copy, buf, len);
 	memset(copy + len, 0, JW_PAD);
 	c = copy;
+	p = d->pending;
+	pend = p + d->pending_cap;
+	first = p;
 
-new_item:
+/* The next pending slot, zeroed, into v. Growing moves d->pending, and
+ * the pointers into it with it. */
+#define NEXT_SLOT()                                                                                \
+	do {                                                                                           \
+		if(RARE(p == pend)) {                                                                      \
+			size_t pi_ = (size_t)(p - d->pending), fi_ = (size_t)(first - d->pending);             \
+                                                                                                   \
+			if(pending_grow(d) < 0)                                                                \
+				return -1;                                                                         \
+			p = d->pending + pi_;                                                                  \
+			first = d->pending + fi_;                                                              \
+			pend = d->pending + d->pending_cap;                                                    \
+		}                                                                                          \
+		v = p++;                                                                                   \
+		memset(v, 0, sizeof(*v));                                                                  \
+	} while(0)
+
+item:
 	/* A slot for the top-level value or an array item. */
-	if(pn == d->pending_cap && pending_grow(d) < 0)
-		return -1;
-	v = &d->pending[pn++];
-	memset(v, 0, sizeof(*v));
+	NEXT_SLOT();
 value:
-	SKIP_WS(c);
-	switch(*c) {
-		case '"': {
-			unsigned char *s = c + 1;
+	/* Numbers and strings first, without the jump table. */
+	if((unsigned)(*c - '0') < 10 || *c == '-') {
+		/* The usual forms inline: an integer of up to 18 digits, or
+		 * one with a fraction and no exponent, that does not start
+		 * with 0. These are scan_number's own short cases (the same
+		 * tests, the same one rounding); anything else goes to it
+		 * from the start. */
+		unsigned char *t = c + (*c == '-'), *u = t + 1;
+		uint64_t m = (uint64_t)*t - '0', dg;
+
+		if(m - 1 < 9) {
+			while((dg = (uint64_t)*u - '0') < 10) {
+				m = m * 10 + dg;
+				u++;
+			}
+			if(!(cls[*u] & C_WORD)) {
+				if(u - t <= 18) {
+					v->type = JW_J_INT;
+					v->u.i = *c == '-' ? -(int64_t)m : (int64_t)m;
+					c = u;
+					goto next;
+				}
+			}
+#if FLT_EVAL_METHOD == 0
+			else if(*u == '.' && (dg = (uint64_t)u[1] - '0') < 10) {
+				unsigned char *fr = u + 1;
+
+				u += 2;
+				m = m * 10 + dg;
+				while((dg = (uint64_t)*u - '0') < 10) {
+					m = m * 10 + dg;
+					u++;
+				}
+				if(!(cls[*u] & C_WORD) && u - t - 1 <= 19 && m <= (UINT64_C(1) << 53) &&
+				        u - fr <= 22) {
+					double x = (double)m / pow10_exact[u - fr];
+
+					v->type = JW_J_DOUBLE;
+					v->u.d = *c == '-' ? -x : x;
+					v->text = (const char *)c;
+					v->n = (uint32_t)(u - c);
+					c = u;
+					goto next;
+				}
+			}
+#endif
+		}
+		c = scan_number(d, c, v);
+		if(RARE(!c))
+			return -1;
+		goto next;
+	}
+	if(*c == '"') {
+		unsigned char *s = c + 1;
+
+		c = skip_run(s);
+		v->type = JW_J_STRING;
+		v->u.s = (const char *)s;
+		if(*c == '"') {
+			*c++ = '\0';
+			v->n = (uint32_t)(c - 1 - s);
+			v->plain = 1;
+		} else {
 			size_t n;
 
-			c = scan_string(s, &n, &v->plain);
-			if(!c || n > INT_MAX)
+			c = scan_string_rest(s, c, &n, &v->plain);
+			if(RARE(!c))
 				return -1;
-			v->type = JW_J_STRING;
 			v->n = (uint32_t)n;
-			v->u.s = (const char *)s;
-			break;
 		}
+		goto next;
+	}
+	switch(*c) {
 		case '-':
 		case '0':
 		case '1':
@@ -1803,89 +1881,138 @@ value:
 			v->type = JW_J_NULL;
 			c += 4;
 			break;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			c++;
+			SKIP_WS(c);
+			goto value;
 		case '{':
 		case '[':
 			if(depth >= max_depth)
 				return -1;
 			if(depth == d->frames_cap && frames_grow(d) < 0)
 				return -1;
+			if(depth)
+				((struct aframe *)d->frames)[depth - 1].bloom = bloom;
 			f = (struct aframe *)d->frames + depth++;
-			f->first = pn;
-			f->is_object = *c == '{';
-			f->bloom = 0;
+			in_object = *c == '{';
+			closer = in_object ? '}' : ']';
+			first = p;
+			bloom = 0;
+			f->first = (size_t)(p - d->pending);
+			f->is_object = in_object;
 			f->hs = NULL;
 			f->hcap = 0;
 			f->hn = 0;
-			v->type = f->is_object ? JW_J_OBJECT : JW_J_ARRAY;
+			v->type = in_object ? JW_J_OBJECT : JW_J_ARRAY;
 			c++;
 			SKIP_WS(c);
-			if(*c == (f->is_object ? '}' : ']')) {
+			if(*c == closer) {
+				/* Empty: n 0, no items. */
 				c++;
-				depth--;
-				f = depth ? (struct aframe *)d->frames + depth - 1 : NULL;
-				break;
+				goto closed;
 			}
-			if(f->is_object)
+			if(in_object)
 				goto key;
-			goto new_item;
+			goto item;
 		default:
 			return -1;
 	}
 
+next:
 	/* A value is complete: what follows it? */
+	if(!depth)
+		goto done;
 	for(;;) {
-		size_t count;
-
-		if(!depth)
-			goto done;
-		SKIP_WS(c);
 		if(*c == ',') {
 			c++;
-			if(f->is_object)
+			if(in_object)
 				goto key;
-			goto new_item;
+			goto item;
 		}
-		if(*c != (f->is_object ? '}' : ']'))
+		if(*c == closer)
+			break;
+		if(RARE(!(cls[*c] & C_WS)))
 			return -1;
 		c++;
-		/* Close the innermost container: its items move into the arena. */
-		count = pn - f->first;
-		v = &d->pending[f->first - 1];
-		v->n = (uint32_t)count;
-		v->u.kids = jw_jdoc__alloc(d, count * sizeof(*v->u.kids));
-		if(!v->u.kids)
-			return -1;
-		memcpy(v->u.kids, v + 1, count * sizeof(*v->u.kids));
-		pn = f->first;
-		depth--;
-		f = depth ? (struct aframe *)d->frames + depth - 1 : NULL;
+		SKIP_WS(c);
 	}
+	c++;
+	/* Close the innermost container: its items move into the arena,
+	 * unless it is the outermost one. */
+	v = first - 1;
+	v->n = (uint32_t)(p - first);
+	if(depth == 1) {
+		v->u.kids = first;
+		goto done;
+	}
+	v->u.kids = jw_jdoc__alloc(d, (size_t)(p - first) * sizeof(*v->u.kids));
+	if(!v->u.kids)
+		return -1;
+	memcpy(v->u.kids, first, (size_t)(p - first) * sizeof(*v->u.kids));
+	p = first;
+closed:
+	/* Back in the enclosing container, if any. */
+	if(--depth) {
+		f = (struct aframe *)d->frames + depth - 1;
+		first = d->pending + f->first;
+		in_object = f->is_object;
+		closer = in_object ? '}' : ']';
+		bloom = f->bloom;
+	}
+	goto next;
 
 key:
-	SKIP_WS(c);
-	if(*c != '"')
-		return -1;
+	if(RARE(*c != '"')) {
+		SKIP_WS(c);
+		if(*c != '"')
+			return -1;
+	}
 	{
 		unsigned char *k = c + 1;
-		size_t n;
-		uint8_t kplain;
-		int seen;
+		size_t n, count = (size_t)(p - first);
 
-		c = scan_string(k, &n, &kplain);
-		/* A key may not hold U+0000 (only an escape can put it there). */
-		if(!c || n > UINT32_MAX || (!kplain && memchr(k, '\0', n)))
+		c = skip_run(k);
+		if(*c == '"') {
+			*c++ = '\0';
+			n = (size_t)(c - 1 - k);
+		} else {
+			uint8_t kplain;
+
+			c = scan_string_rest(k, c, &n, &kplain);
+			/* A key may not hold U+0000 (only an escape can put it
+			 * there). */
+			if(RARE(!c || (!kplain && memchr(k, '\0', n))))
+				return -1;
+		}
+		if(count <= LINEAR_KEYS_MAX) {
+			/* One bit per key (its first and last bytes and its
+			 * length): only when the bit was already set can an earlier
+			 * key be the same, and only then are they compared. For an
+			 * empty key the "last byte" is the opening quote. */
+			uint64_t bit = UINT64_C(1)
+			        << (((unsigned)k[0] + 2u * (unsigned)k[(ptrdiff_t)n - 1] + (unsigned)n) & 63);
+
+			if(RARE(bloom & bit)) {
+				for(size_t i = 0; i < count; i++) {
+					if(first[i].keylen == n && first[i].key[0] == k[0] &&
+					        memcmp(first[i].key, k, n) == 0)
+						return -1;
+				}
+			}
+			bloom |= bit;
+		} else if(akey_seen(d, f, (size_t)(p - d->pending), (const char *)k, n) != 0) {
 			return -1;
-		seen = akey_seen(d, f, pn, (const char *)k, n);
-		if(seen)
-			return -1;
-		SKIP_WS(c);
-		if(*c != ':')
-			return -1;
+		}
+		if(RARE(*c != ':')) {
+			SKIP_WS(c);
+			if(*c != ':')
+				return -1;
+		}
 		c++;
-		if(pn == d->pending_cap && pending_grow(d) < 0)
-			return -1;
-		v = &d->pending[pn++];
-		memset(v, 0, sizeof(*v));
+		NEXT_SLOT();
 		v->key = (const char *)k;
 		v->keylen = (uint32_t)n;
 	}
@@ -1895,9 +2022,9 @@ done:
 	SKIP_WS(c);
 	if(c != copy + len)
 		return -1;
-	*root = d->pending[0];
-	d->root = root;
+	d->root = d->pending;
 	return 0;
+#undef NEXT_SLOT
 }
 
 int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
