@@ -1369,16 +1369,19 @@ static inline size_t utf8_ok(const unsigned char *s)
 static inline unsigned char *skip_run(unsigned char *c)
 {
 #if JW_JSON_SSE2
-	/* b + 0x60, as a signed byte, is at most -34 exactly for 0x20..0x7E,
-	 * so greater means a control byte, 0x7F or above. */
+	/* b + 0x60 (wrapping) is -128..-34 as a signed byte exactly for
+	 * 0x20..0x7E; adding 33 more with signed saturation leaves those
+	 * negative and takes every other byte to 0 or above. So the top bit
+	 * says "plain", unless the byte is '"' or '\\'; a plain run ends at
+	 * the first byte whose bit is clear. */
 	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-	const __m128i shift = _mm_set1_epi8(0x60), top = _mm_set1_epi8(-34);
+	const __m128i shift = _mm_set1_epi8(0x60), sat = _mm_set1_epi8(33);
 
 	for(;;) {
 		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
-		__m128i sp = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-		        _mm_cmpgt_epi8(_mm_add_epi8(w, shift), top));
-		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+		__m128i qb = _mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash));
+		__m128i pl = _mm_andnot_si128(qb, _mm_adds_epi8(_mm_add_epi8(w, shift), sat));
+		unsigned m = (unsigned)_mm_movemask_epi8(pl) ^ 0xFFFFu;
 
 		if(m)
 			return c + __builtin_ctz(m);
