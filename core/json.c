@@ -1733,10 +1733,11 @@ int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t m
 {
 	unsigned char *copy, *c;
 	struct jw_jnode *v, *p, *pend, *first;
-	struct aframe *f = NULL;
+	struct aframe *f;
 	size_t depth = 0;
 	uint64_t bloom = 0;
-	int in_object = 0;
+	/* What closes the innermost container: '}', ']', or at the top
+	 * level the end marker. */
 	unsigned char closer = 0;
 
 	/* Within this bound every string fits a node's n and every key its
@@ -1900,16 +1901,15 @@ value:
 			if(depth)
 				((struct aframe *)d->frames)[depth - 1].bloom = bloom;
 			f = (struct aframe *)d->frames + depth++;
-			in_object = *c == '{';
-			closer = in_object ? '}' : ']';
+			closer = *c == '{' ? '}' : ']';
 			first = p;
 			bloom = 0;
 			f->first = (size_t)(p - d->pending);
-			f->is_object = in_object;
+			f->is_object = closer == '}';
 			f->hs = NULL;
 			f->hcap = 0;
 			f->hn = 0;
-			v->type = in_object ? JW_J_OBJECT : JW_J_ARRAY;
+			v->type = closer == '}' ? JW_J_OBJECT : JW_J_ARRAY;
 			c++;
 			SKIP_WS(c);
 			if(*c == closer) {
@@ -1917,7 +1917,7 @@ value:
 				c++;
 				goto closed;
 			}
-			if(in_object)
+			if(closer == '}')
 				goto key;
 			goto item;
 		default:
@@ -1925,14 +1925,15 @@ value:
 	}
 
 next:
-	/* A value is complete: what follows it? */
-	if(!depth)
-		goto done;
+	/* A value is complete: what follows it? At the top level only white
+	 * space and the end marker (closer is 0 there). */
 	for(;;) {
 		if(*c == ',') {
 			c++;
-			if(in_object)
+			if(closer == '}')
 				goto key;
+			if(RARE(closer != ']'))
+				return -1;
 			goto item;
 		}
 		if(*c == closer)
@@ -1942,6 +1943,8 @@ next:
 		c++;
 		SKIP_WS(c);
 	}
+	if(!closer)
+		goto done;
 	c++;
 	/* Close the innermost container: its items move into the arena,
 	 * unless it is the outermost one. */
@@ -1961,9 +1964,10 @@ closed:
 	if(--depth) {
 		f = (struct aframe *)d->frames + depth - 1;
 		first = d->pending + f->first;
-		in_object = f->is_object;
-		closer = in_object ? '}' : ']';
+		closer = f->is_object ? '}' : ']';
 		bloom = f->bloom;
+	} else {
+		closer = 0;
 	}
 	goto next;
 
@@ -1975,7 +1979,8 @@ key:
 	}
 	{
 		unsigned char *k = c + 1;
-		size_t n, count = (size_t)(p - first);
+		size_t n;
+		uint64_t bit;
 
 		c = skip_run(k);
 		if(*c == '"') {
@@ -1990,25 +1995,32 @@ key:
 			if(RARE(!c || (!kplain && memchr(k, '\0', n))))
 				return -1;
 		}
-		if(count <= LINEAR_KEYS_MAX) {
-			/* One bit per key (its first and last bytes and its
-			 * length): only when the bit was already set can an earlier
-			 * key be the same, and only then are they compared. For an
-			 * empty key the "last byte" is the opening quote. */
-			uint64_t bit = UINT64_C(1)
-			        << (((unsigned)k[0] + 2u * (unsigned)k[(ptrdiff_t)n - 1] + (unsigned)n) & 63);
+		/*
+		 * One bit per key (its first and last bytes and its length; for
+		 * an empty key the "last byte" is the opening quote): only when
+		 * the bit was already set can an earlier key be the same. Then
+		 * up to LINEAR_KEYS_MAX earlier keys are compared one by one;
+		 * past that the object gets a hash set, and all its bits are
+		 * set, so that every later key goes to the set too.
+		 */
+		bit = UINT64_C(1) << (((unsigned)k[0] + 2u * (unsigned)k[(ptrdiff_t)n - 1] + (unsigned)n) & 63);
+		if(RARE(bloom & bit)) {
+			size_t count = (size_t)(p - first);
 
-			if(RARE(bloom & bit)) {
+			if(count <= LINEAR_KEYS_MAX) {
 				for(size_t i = 0; i < count; i++) {
 					if(first[i].keylen == n && first[i].key[0] == k[0] &&
 					        memcmp(first[i].key, k, n) == 0)
 						return -1;
 				}
+			} else {
+				f = (struct aframe *)d->frames + depth - 1;
+				if(akey_seen(d, f, (size_t)(p - d->pending), (const char *)k, n) != 0)
+					return -1;
+				bit = ~UINT64_C(0);
 			}
-			bloom |= bit;
-		} else if(akey_seen(d, f, (size_t)(p - d->pending), (const char *)k, n) != 0) {
-			return -1;
 		}
+		bloom |= bit;
 		if(RARE(*c != ':')) {
 			SKIP_WS(c);
 			if(*c != ':')
