@@ -1186,12 +1186,13 @@ out:
 #define C_WS 1    /* JSON white space */
 #define C_DIGIT 2 /* '0'..'9' */
 #define C_WORD 4  /* cannot directly follow a number or literal (is_word_byte) */
+#define C_NUM 8   /* can start a number: '-' and '0'..'9' */
 
 static const unsigned char cls[256] = {
 	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0,
 	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x20 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 4, 4, 0,
-	/* 0x30 */ 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 12, 4, 0,
+	/* 0x30 */ 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 0, 0, 0, 0, 0, 0,
 	/* 0x40 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 	/* 0x50 */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 4,
 	/* 0x60 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
@@ -1779,7 +1780,7 @@ item:
 	NEXT_SLOT();
 value:
 	/* Numbers and strings first, without the jump table. */
-	if((unsigned)(*c - '0') < 10 || *c == '-') {
+	if(cls[*c] & C_NUM) {
 		/* The usual forms inline: an integer of up to 18 digits, or
 		 * one with a fraction and no exponent, that does not start
 		 * with 0. These are scan_number's own short cases (the same
