@@ -12,17 +12,8 @@
 
 /* First block; enough for a typical event and its copy. */
 #define CHUNK_MIN 4096
-/* A block larger than this (left by an unusually large document) is given
- * back rather than kept for the next one. */
-#define KEEP_MAX ((size_t)1024 * 1024)
-#define PENDING_KEEP_MAX 4096 /* values */
-
-struct jw_jchunk {
-	struct jw_jchunk *next;
-	size_t cap;
-	size_t pad_; /* keeps data 8-aligned */
-	unsigned char data[];
-};
+#define KEEP_MAX JW_JDOC__KEEP_MAX
+#define PENDING_KEEP_MAX JW_JDOC__PENDING_KEEP_MAX
 
 void jw_jdoc_init(struct jw_jdoc *d)
 {
@@ -108,30 +99,10 @@ void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n)
 	return p;
 }
 
-/* Out of line, so that the warm case needs no stack frame. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void *begin_cold(struct jw_jdoc *d, size_t n)
+void *jw_jdoc__begin_cold(struct jw_jdoc *d, size_t n)
 {
 	jw_jdoc_reset(d);
 	return jw_jdoc__alloc(d, n);
-}
-
-void *jw_jdoc__begin(struct jw_jdoc *d, size_t n)
-{
-	struct jw_jchunk *c = d->chunks;
-
-	/* The warm case, one kept block with room: what jw_jdoc_reset and
-	 * jw_jdoc__alloc would do, without the calls. */
-	if(c && !c->next && c->cap <= KEEP_MAX && n <= c->cap - 7 && d->pending_cap <= PENDING_KEEP_MAX) {
-		n = (n + 7) & ~(size_t)7;
-		d->root = NULL;
-		d->used = n;
-		d->total = n;
-		return c->data;
-	}
-	return begin_cold(d, n);
 }
 
 static const char *copy_text(struct jw_jdoc *d, const char *s, size_t n)

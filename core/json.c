@@ -1730,7 +1730,41 @@ static int frames_grow(struct jw_jdoc *d)
  * NULL when the input must be refused, memory ran out or the input is
  * longer than INT_MAX bytes.
  */
-int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth)
+/*
+ * jw_jdoc_parse after the fast path refused the input (or ran out of
+ * memory): the reference parser says why. Out of line, and reached by a
+ * tail call, so that the accepting path keeps nothing for it.
+ */
+static int refused(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+        struct jw_json_error *err)
+{
+	struct jw_json_error local;
+	struct json_object *o = NULL;
+	int rc;
+
+	if(!err)
+		err = &local;
+	err->reason = JW_REASON_NONE;
+	err->offset = 0;
+	err->message[0] = '\0';
+	if(jw_json_parse(buf, len, max_depth, &o, err) < 0)
+		return -1;
+	/* It accepts what the fast path refused: that can only be for want
+	 * of memory, so a tree built from its result is the answer. */
+	rc = jw_jdoc_from_json(d, o);
+	json_object_put(o);
+	if(rc < 0) {
+		d->root = NULL;
+		err->reason = JW_REASON_INTERNAL;
+		err->offset = 0;
+		(void)snprintf(err->message, sizeof(err->message), "out of memory at byte 0");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+        struct jw_json_error *err, int report)
 {
 	unsigned char *copy, *c;
 	struct jw_jnode *v, *p, *pend, *first;
@@ -1745,12 +1779,12 @@ int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t m
 	 * keylen without a check; a longer input is left to jw_json_parse. */
 	if(len == 0 || len > INT_MAX) {
 		jw_jdoc_reset(d);
-		return -1;
+		goto refused;
 	}
 	/* The tree's strings live in this copy, so the tree outlives buf. */
 	copy = jw_jdoc__begin(d, len + JW_PAD);
 	if(!copy || (!d->pending && pending_grow(d) < 0))
-		return -1;
+		goto refused;
 	memcpy(copy, buf, len);
 	memset(copy + len, 0, JW_PAD);
 	c = copy;
@@ -1766,7 +1800,7 @@ int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t m
 			size_t pi_ = (size_t)(p - d->pending), fi_ = (size_t)(first - d->pending);             \
                                                                                                    \
 			if(pending_grow(d) < 0)                                                                \
-				return -1;                                                                         \
+				goto refused;                                                                         \
 			p = d->pending + pi_;                                                                  \
 			first = d->pending + fi_;                                                              \
 			pend = d->pending + d->pending_cap;                                                    \
@@ -1828,7 +1862,7 @@ value:
 		}
 		c = scan_number(d, c, v);
 		if(RARE(!c))
-			return -1;
+			goto refused;
 		goto next;
 	}
 	if(*c == '"') {
@@ -1846,7 +1880,7 @@ value:
 
 			c = scan_string_rest(s, c, &n, &v->plain);
 			if(RARE(!c))
-				return -1;
+				goto refused;
 			v->n = (uint32_t)n;
 		}
 		goto next;
@@ -1865,24 +1899,24 @@ value:
 		case '9':
 			c = scan_number(d, c, v);
 			if(!c)
-				return -1;
+				goto refused;
 			break;
 		case 't':
 			if(memcmp(c, "true", 4) != 0 || (cls[c[4]] & C_WORD))
-				return -1;
+				goto refused;
 			v->type = JW_J_BOOL;
 			v->b = 1;
 			c += 4;
 			break;
 		case 'f':
 			if(memcmp(c, "false", 5) != 0 || (cls[c[5]] & C_WORD))
-				return -1;
+				goto refused;
 			v->type = JW_J_BOOL;
 			c += 5;
 			break;
 		case 'n':
 			if(memcmp(c, "null", 4) != 0 || (cls[c[4]] & C_WORD))
-				return -1;
+				goto refused;
 			v->type = JW_J_NULL;
 			c += 4;
 			break;
@@ -1896,9 +1930,9 @@ value:
 		case '{':
 		case '[':
 			if(depth >= max_depth)
-				return -1;
+				goto refused;
 			if(depth == d->frames_cap && frames_grow(d) < 0)
-				return -1;
+				goto refused;
 			if(depth)
 				((struct aframe *)d->frames)[depth - 1].bloom = bloom;
 			f = (struct aframe *)d->frames + depth++;
@@ -1922,7 +1956,7 @@ value:
 				goto key;
 			goto item;
 		default:
-			return -1;
+			goto refused;
 	}
 
 next:
@@ -1934,13 +1968,13 @@ next:
 			if(closer == '}')
 				goto key;
 			if(RARE(closer != ']'))
-				return -1;
+				goto refused;
 			goto item;
 		}
 		if(*c == closer)
 			break;
 		if(RARE(!(cls[*c] & C_WS)))
-			return -1;
+			goto refused;
 		c++;
 		SKIP_WS(c);
 	}
@@ -1957,7 +1991,7 @@ next:
 	}
 	v->u.kids = jw_jdoc__alloc(d, (size_t)(p - first) * sizeof(*v->u.kids));
 	if(!v->u.kids)
-		return -1;
+		goto refused;
 	memcpy(v->u.kids, first, (size_t)(p - first) * sizeof(*v->u.kids));
 	p = first;
 closed:
@@ -1976,7 +2010,7 @@ key:
 	if(RARE(*c != '"')) {
 		SKIP_WS(c);
 		if(*c != '"')
-			return -1;
+			goto refused;
 	}
 	{
 		unsigned char *k = c + 1;
@@ -1994,17 +2028,17 @@ key:
 			/* A key may not hold U+0000 (only an escape can put it
 			 * there). */
 			if(RARE(!c || (!kplain && memchr(k, '\0', n))))
-				return -1;
+				goto refused;
 		}
 		/*
-		 * One bit per key (its first and last bytes and its length; for
-		 * an empty key the "last byte" is the opening quote): only when
-		 * the bit was already set can an earlier key be the same. Then
+		 * One bit per key, from its first byte and its length (the keys
+		 * of each schemas/ event type get distinct bits): only when the
+		 * bit was already set can an earlier key be the same. Then
 		 * up to LINEAR_KEYS_MAX earlier keys are compared one by one;
 		 * past that the object gets a hash set, and all its bits are
 		 * set, so that every later key goes to the set too.
 		 */
-		bit = UINT64_C(1) << (((unsigned)k[0] + 2u * (unsigned)k[(ptrdiff_t)n - 1] + (unsigned)n) & 63);
+		bit = UINT64_C(1) << (((unsigned)k[0] + 4u * (unsigned)n) & 63);
 		if(RARE(bloom & bit)) {
 			size_t count = (size_t)(p - first);
 
@@ -2012,12 +2046,12 @@ key:
 				for(size_t i = 0; i < count; i++) {
 					if(first[i].keylen == n && first[i].key[0] == k[0] &&
 					        memcmp(first[i].key, k, n) == 0)
-						return -1;
+						goto refused;
 				}
 			} else {
 				f = (struct aframe *)d->frames + depth - 1;
 				if(akey_seen(d, f, (size_t)(p - d->pending), (const char *)k, n) != 0)
-					return -1;
+					goto refused;
 				bit = ~UINT64_C(0);
 			}
 		}
@@ -2025,7 +2059,7 @@ key:
 		if(RARE(*c != ':')) {
 			SKIP_WS(c);
 			if(*c != ':')
-				return -1;
+				goto refused;
 		}
 		c++;
 		NEXT_SLOT();
@@ -2037,39 +2071,28 @@ key:
 done:
 	SKIP_WS(c);
 	if(c != copy + len)
-		return -1;
+		goto refused;
 	d->root = d->pending;
 	return 0;
+
+refused:
+	d->root = NULL;
+	return report ? refused(d, buf, len, max_depth, err) : -1;
 #undef NEXT_SLOT
+}
+
+int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth)
+{
+	return parse_fast(d, buf, len, max_depth, NULL, 0);
 }
 
 int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err)
 {
-	struct jw_json_error local;
-	struct json_object *o = NULL;
-	int rc;
-
-	if(!err)
-		err = &local;
-	err->reason = JW_REASON_NONE;
-	err->offset = 0;
-	err->message[0] = '\0';
-	if(jw_jdoc__parse_fast(d, buf, len, max_depth) == 0)
-		return 0;
-	/* Refused or out of memory: the reference parser says why. */
-	if(jw_json_parse(buf, len, max_depth, &o, err) < 0)
-		return -1;
-	/* It accepts what the fast path refused: that can only be for want
-	 * of memory, so a tree built from its result is the answer. */
-	rc = jw_jdoc_from_json(d, o);
-	json_object_put(o);
-	if(rc < 0) {
-		d->root = NULL;
-		err->reason = JW_REASON_INTERNAL;
+	if(err) {
+		err->reason = JW_REASON_NONE;
 		err->offset = 0;
-		(void)snprintf(err->message, sizeof(err->message), "out of memory at byte 0");
-		return -1;
+		err->message[0] = '\0';
 	}
-	return 0;
+	return parse_fast(d, buf, len, max_depth, err, 1);
 }
