@@ -1821,14 +1821,16 @@ value:
 		 * tests, the same one rounding); anything else goes to it
 		 * from the start. */
 		unsigned char *t = c + (*c == '-'), *u = t + 1;
-		uint64_t m = (uint64_t)*t - '0', dg;
+		uint64_t m = (uint64_t)*t - '0', dg, b;
 
 		if(m - 1 < 9) {
-			while((dg = (uint64_t)*u - '0') < 10) {
-				m = m * 10 + dg;
+			/* The byte is kept whole: the digit is b - '0' inside the
+			 * one address computation. */
+			while((b = *u) - '0' < 10) {
+				m = m * 10 + b - '0';
 				u++;
 			}
-			if(!(cls[*u] & C_WORD)) {
+			if(!(cls[b] & C_WORD)) {
 				if(u - t <= 18) {
 					v->type = JW_J_INT;
 					v->u.i = *c == '-' ? -(int64_t)m : (int64_t)m;
