@@ -540,17 +540,18 @@ START_TEST(numbers)
 END_TEST
 
 /*
- * Every byte value at every position of a string of up to 40 bytes, as a
- * value and as a key: the 16-byte run scanner must stop exactly where the
- * reference does, whatever the byte and wherever it falls in a block.
+ * Every byte value at every position of a string of up to 55 bytes, as a
+ * value and as a key: the run scanners (16 bytes, then 32 with AVX2) must
+ * stop exactly where the reference does, whatever the byte and wherever
+ * it falls in a block.
  */
 START_TEST(every_byte)
 {
-	char buf[128];
+	char buf[160];
 
 	for(unsigned b = 0; b < 256; b++) {
-		for(size_t len = 1; len <= 40; len += (len < 20 ? 1 : 7)) {
-			for(size_t at = 0; at < len; at++) {
+		for(size_t len = 1; len <= 55; len += (len < 20 ? 1 : 7)) {
+			for(size_t at = b % STRIDE; at < len; at += STRIDE) {
 				size_t o = 0;
 
 				memcpy(buf, "{\"", 2);
