@@ -111,7 +111,9 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 /*
  * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
  * d->root set when jw_json_parse would accept the input (the same tree),
- * else -1 with d->root NULL and no reason given (also when out of memory).
+ * else -1 with d->root NULL and no reason given (also when out of memory,
+ * and for an input longer than INT_MAX bytes, which jw_jdoc_parse then
+ * hands to jw_json_parse whole).
  */
 int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
 

@@ -1374,7 +1374,8 @@ static inline size_t utf8_ok(const unsigned char *s)
 
 /*
  * The first byte at or after c that is not plain: a run of plain string
- * text is skipped 16 bytes at a time with SSE2, else 8 (special8). The
+ * text is skipped 16 bytes at a time with SSE2 (past the first 16, 32 at a
+ * time with AVX2 if the processor has it), else 8 (special8). The
  * end marker stops it.
  */
 #if JW_JSON_AVX2
