@@ -1372,12 +1372,6 @@ static inline size_t utf8_ok(const unsigned char *s)
 	return need + 1;
 }
 
-/*
- * The first byte at or after c that is not plain: a run of plain string
- * text is skipped 16 bytes at a time with SSE2 (past the first 16, 32 at a
- * time with AVX2 if the processor has it), else 8 (special8). The
- * end marker stops it.
- */
 #if JW_JSON_AVX2
 /* skip_run's loop with 32-byte loads: the same test as below, for twice
  * the bytes per step. Only called when the processor has AVX2. */
@@ -1399,6 +1393,12 @@ __attribute__((target("avx2"), noinline)) static unsigned char *skip_run_avx2(un
 }
 #endif
 
+/*
+ * The first byte at or after c that is not plain: a run of plain string
+ * text is skipped 16 bytes at a time with SSE2 (past the first 16, 32 at a
+ * time with AVX2 if the processor has it), else 8 (special8). The
+ * end marker stops it.
+ */
 static inline unsigned char *skip_run(unsigned char *c)
 {
 #if JW_JSON_SSE2
