@@ -12,17 +12,8 @@
 
 /* First block; enough for a typical event and its copy. */
 #define CHUNK_MIN 4096
-/* A block larger than this (left by an unusually large document) is given
- * back rather than kept for the next one. */
-#define KEEP_MAX ((size_t)1024 * 1024)
-#define PENDING_KEEP_MAX 4096 /* values */
-
-struct jw_jchunk {
-	struct jw_jchunk *next;
-	size_t cap;
-	size_t pad_; /* keeps data 8-aligned */
-	unsigned char data[];
-};
+#define KEEP_MAX JW_JDOC__KEEP_MAX
+#define PENDING_KEEP_MAX JW_JDOC__PENDING_KEEP_MAX
 
 void jw_jdoc_init(struct jw_jdoc *d)
 {
@@ -106,6 +97,12 @@ void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n)
 	d->used += n;
 	d->total += n;
 	return p;
+}
+
+void *jw_jdoc__begin_cold(struct jw_jdoc *d, size_t n)
+{
+	jw_jdoc_reset(d);
+	return jw_jdoc__alloc(d, n);
 }
 
 static const char *copy_text(struct jw_jdoc *d, const char *s, size_t n)

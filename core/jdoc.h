@@ -111,12 +111,49 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 /*
  * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
  * d->root set when jw_json_parse would accept the input (the same tree),
- * else -1 with d->root NULL and no reason given (also when out of memory).
+ * else -1 with d->root NULL and no reason given (also when out of memory,
+ * and for an input longer than INT_MAX bytes, which jw_jdoc_parse then
+ * hands to jw_json_parse whole).
  */
 int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
 
 /* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
+
+/*
+ * Internal, for json.c: the arena's blocks, and what jw_jdoc_reset keeps
+ * (a block larger than JW_JDOC__KEEP_MAX bytes, left by an unusually
+ * large document, is given back rather than kept for the next one, and
+ * likewise a value stack of more than JW_JDOC__PENDING_KEEP_MAX values).
+ */
+struct jw_jchunk {
+	struct jw_jchunk *next;
+	size_t cap;
+	size_t pad_; /* keeps data 8-aligned */
+	unsigned char data[];
+};
+
+#define JW_JDOC__KEEP_MAX ((size_t)1024 * 1024)
+#define JW_JDOC__PENDING_KEEP_MAX 4096
+
+void *jw_jdoc__begin_cold(struct jw_jdoc *d, size_t n);
+
+/* Internal: jw_jdoc_reset, then jw_jdoc__alloc of n bytes. Inline for the
+ * warm case, one kept block with room, which is what reset would leave. */
+static inline void *jw_jdoc__begin(struct jw_jdoc *d, size_t n)
+{
+	struct jw_jchunk *c = d->chunks;
+
+	if(c && !c->next && c->cap <= JW_JDOC__KEEP_MAX && n <= c->cap - 7 &&
+	        d->pending_cap <= JW_JDOC__PENDING_KEEP_MAX) {
+		n = (n + 7) & ~(size_t)7;
+		d->root = NULL;
+		d->used = n;
+		d->total = n;
+		return c->data;
+	}
+	return jw_jdoc__begin_cold(d, n);
+}
 
 /*
  * The member of object o named key (NUL-terminated), or NULL. Inline, so

@@ -1159,9 +1159,9 @@ out:
  * zero after the last byte is the end marker: no byte that could continue
  * a token is 0, and a 0 inside the input is refused wherever it appears,
  * so the scanners need no length checks. The rest of the padding lets the
- * string scanner load 16 bytes at a time.
+ * string scanner load 16 or 32 bytes at a time.
  */
-#define JW_PAD 16
+#define JW_PAD 32
 
 /* The string scanner uses SSE2 where the compiler offers it (all of
  * x86-64), else 8-byte words; JW_JSON_NO_SIMD forces the words (the tests
@@ -1173,16 +1173,36 @@ out:
 #define JW_JSON_SSE2 0
 #endif
 
+/* Past a string's first 16 plain bytes, 32 at a time with AVX2 when the
+ * processor has it (asked at run time: the build does not assume it).
+ * JW_JSON_NO_AVX2 leaves it out (a test builds the SSE2 loop that way). */
+#if JW_JSON_SSE2 && defined(__x86_64__) && defined(__GNUC__) && !defined(JW_JSON_NO_AVX2)
+#define JW_JSON_AVX2 1
+#include <immintrin.h>
+#else
+#define JW_JSON_AVX2 0
+#endif
+
+/* Branch hints for the fast path: the refusals and growth steps are
+ * rare, and saying so lets the compiler keep the parser's state in
+ * registers along the common path. */
+#if defined(__GNUC__)
+#define RARE(x) __builtin_expect(!!(x), 0)
+#else
+#define RARE(x) (x)
+#endif
+
 /* Character classes for the fast path. */
 #define C_WS 1    /* JSON white space */
 #define C_DIGIT 2 /* '0'..'9' */
 #define C_WORD 4  /* cannot directly follow a number or literal (is_word_byte) */
+#define C_NUM 8   /* can start a number: '-' and '0'..'9' */
 
 static const unsigned char cls[256] = {
 	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0,
 	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x20 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 4, 4, 0,
-	/* 0x30 */ 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 12, 4, 0,
+	/* 0x30 */ 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 0, 0, 0, 0, 0, 0,
 	/* 0x40 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 	/* 0x50 */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 4,
 	/* 0x60 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
@@ -1262,31 +1282,13 @@ static int hs_grow(struct jw_jdoc *d, struct aframe *f, size_t pn)
 }
 
 /*
- * Whether f's object (members pending[f->first..pn)) already has the key
- * k[0..n): 1 yes, 0 no, -1 no memory. Small objects compare with each
- * earlier key; past LINEAR_KEYS_MAX members a hash set keeps the parse
- * linear.
+ * Whether f's object (members pending[f->first..pn)), which has more than
+ * LINEAR_KEYS_MAX members, already has the key k[0..n): 1 yes, 0 no, -1
+ * no memory. A hash set in the arena keeps the parse linear. (Smaller
+ * objects are checked by the parser itself, comparing with earlier keys.)
  */
-static inline int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
+static int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char *k, size_t n)
 {
-	size_t count = pn - f->first;
-
-	if(!f->hs && count <= LINEAR_KEYS_MAX) {
-		/* One bit per key (its first and middle bytes and its length,
-		 * k[n] being the NUL): only when the bit was already set can an
-		 * earlier key be the same, and only then are they compared. */
-		uint64_t bit = UINT64_C(1) << (((unsigned char)k[0] + 5u * (unsigned char)k[n >> 1] + 11u * n) & 63);
-		const struct jw_jnode *m = d->pending + f->first;
-
-		if(f->bloom & bit) {
-			for(size_t i = 0; i < count; i++) {
-				if(m[i].keylen == n && m[i].key[0] == k[0] && memcmp(m[i].key, k, n) == 0)
-					return 1;
-			}
-		}
-		f->bloom |= bit;
-		return 0;
-	}
 	if(hs_grow(d, f, pn) < 0)
 		return -1;
 	for(size_t i = (size_t)key_hash(k, n) & (f->hcap - 1); f->hs[i].k; i = (i + 1) & (f->hcap - 1)) {
@@ -1370,28 +1372,58 @@ static inline size_t utf8_ok(const unsigned char *s)
 	return need + 1;
 }
 
+#if JW_JSON_AVX2
+/* skip_run's loop with 32-byte loads: the same test as below, for twice
+ * the bytes per step. Only called when the processor has AVX2. */
+__attribute__((target("avx2"), noinline)) static unsigned char *skip_run_avx2(unsigned char *c)
+{
+	const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\');
+	const __m256i shift = _mm256_set1_epi8(0x60), sat = _mm256_set1_epi8(33);
+
+	for(;;) {
+		__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)c);
+		__m256i qb = _mm256_or_si256(_mm256_cmpeq_epi8(w, quote), _mm256_cmpeq_epi8(w, bslash));
+		__m256i pl = _mm256_andnot_si256(qb, _mm256_adds_epi8(_mm256_add_epi8(w, shift), sat));
+		unsigned m = ~(unsigned)_mm256_movemask_epi8(pl);
+
+		if(m)
+			return c + __builtin_ctz(m);
+		c += 32;
+	}
+}
+#endif
+
 /*
  * The first byte at or after c that is not plain: a run of plain string
- * text is skipped 16 bytes at a time with SSE2, else 8 (special8). The
+ * text is skipped 16 bytes at a time with SSE2 (past the first 16, 32 at a
+ * time with AVX2 if the processor has it), else 8 (special8). The
  * end marker stops it.
  */
 static inline unsigned char *skip_run(unsigned char *c)
 {
 #if JW_JSON_SSE2
-	/* b + 0x60, as a signed byte, is at most -34 exactly for 0x20..0x7E,
-	 * so greater means a control byte, 0x7F or above. */
+	/* b + 0x60 (wrapping) is -128..-34 as a signed byte exactly for
+	 * 0x20..0x7E; adding 33 more with signed saturation leaves those
+	 * negative and takes every other byte to 0 or above. So the top bit
+	 * says "plain", unless the byte is '"' or '\\'; a plain run ends at
+	 * the first byte whose bit is clear. */
 	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-	const __m128i shift = _mm_set1_epi8(0x60), top = _mm_set1_epi8(-34);
+	const __m128i shift = _mm_set1_epi8(0x60), sat = _mm_set1_epi8(33);
 
 	for(;;) {
 		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
-		__m128i sp = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-		        _mm_cmpgt_epi8(_mm_add_epi8(w, shift), top));
-		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+		__m128i qb = _mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash));
+		__m128i pl = _mm_andnot_si128(qb, _mm_adds_epi8(_mm_add_epi8(w, shift), sat));
+		unsigned m = (unsigned)_mm_movemask_epi8(pl) ^ 0xFFFFu;
 
 		if(m)
 			return c + __builtin_ctz(m);
 		c += 16;
+#if JW_JSON_AVX2
+		/* A long run: the rest with AVX2 if there is AVX2. */
+		if(__builtin_cpu_supports("avx2"))
+			return skip_run_avx2(c);
+#endif
 	}
 #else
 	for(;;) {
@@ -1589,10 +1621,9 @@ static int slow_number(struct jw_jdoc *d, const unsigned char *start, size_t tl,
  * callers count) and returns the first byte that is not a digit. */
 static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
 {
-	uint64_t v = *m;
-	unsigned dg;
+	uint64_t v = *m, dg;
 
-	while((dg = (unsigned)(*c - '0')) < 10) {
+	while((dg = (uint64_t)*c - '0') < 10) {
 		v = v * 10 + dg;
 		c++;
 	}
@@ -1609,10 +1640,12 @@ static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
  * so the one IEEE operation rounds correctly, which is what strtod returns
  * (Clinger's fast path). Everything else goes to slow_number.
  */
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+        1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
 {
-	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	const double *pow10 = pow10_exact;
 	unsigned char *start = c, *digits;
 	uint64_t m = 0;
 	size_t nd, frac = 0;
@@ -1724,183 +1757,22 @@ static int frames_grow(struct jw_jdoc *d)
 /*
  * The fast path. Values being built wait in d->pending: an open array or
  * object is a pending node followed by its items so far, and closing it
- * moves the items into one arena array. Object members are pending nodes
- * that carry their key. Returns 0 with d->root set, or -1 with d->root
- * NULL when the input must be refused or memory ran out.
+ * moves the items into one arena array. The outermost container is the
+ * exception: nothing follows its items, so they stay where they are and
+ * the root is d->pending[0] (kept, like the arena, until the next parse,
+ * reset or free of d). Object members are pending nodes that carry their
+ * key. The innermost container's first item, kind and key filter live in
+ * locals; d->frames keeps them for every open container (the filter only
+ * while a child is open). Returns 0 with d->root set, or -1 with d->root
+ * NULL when the input must be refused, memory ran out or the input is
+ * longer than INT_MAX bytes.
  */
-int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth)
-{
-	unsigned char *copy, *c;
-	struct jw_jnode *v, *root;
-	struct aframe *f = NULL;
-	size_t pn = 0, depth = 0;
-
-	jw_jdoc_reset(d);
-	if(len == 0 || len > SIZE_MAX - JW_PAD - sizeof(*root))
-		return -1;
-	/* The tree's strings live in this copy, so the tree outlives buf. The
-	 * root node goes in front of it: one allocation for both. */
-	root = jw_jdoc__alloc(d, sizeof(*root) + len + JW_PAD);
-	if(!root)
-		return -1;
-	copy = (unsigned char *)(root + 1);
-	memcpy(copy, buf, len);
-	memset(copy + len, 0, JW_PAD);
-	c = copy;
-
-new_item:
-	/* A slot for the top-level value or an array item. */
-	if(pn == d->pending_cap && pending_grow(d) < 0)
-		return -1;
-	v = &d->pending[pn++];
-	memset(v, 0, sizeof(*v));
-value:
-	SKIP_WS(c);
-	switch(*c) {
-		case '"': {
-			unsigned char *s = c + 1;
-			size_t n;
-
-			c = scan_string(s, &n, &v->plain);
-			if(!c || n > INT_MAX)
-				return -1;
-			v->type = JW_J_STRING;
-			v->n = (uint32_t)n;
-			v->u.s = (const char *)s;
-			break;
-		}
-		case '-':
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-			c = scan_number(d, c, v);
-			if(!c)
-				return -1;
-			break;
-		case 't':
-			if(memcmp(c, "true", 4) != 0 || (cls[c[4]] & C_WORD))
-				return -1;
-			v->type = JW_J_BOOL;
-			v->b = 1;
-			c += 4;
-			break;
-		case 'f':
-			if(memcmp(c, "false", 5) != 0 || (cls[c[5]] & C_WORD))
-				return -1;
-			v->type = JW_J_BOOL;
-			c += 5;
-			break;
-		case 'n':
-			if(memcmp(c, "null", 4) != 0 || (cls[c[4]] & C_WORD))
-				return -1;
-			v->type = JW_J_NULL;
-			c += 4;
-			break;
-		case '{':
-		case '[':
-			if(depth >= max_depth)
-				return -1;
-			if(depth == d->frames_cap && frames_grow(d) < 0)
-				return -1;
-			f = (struct aframe *)d->frames + depth++;
-			f->first = pn;
-			f->is_object = *c == '{';
-			f->bloom = 0;
-			f->hs = NULL;
-			f->hcap = 0;
-			f->hn = 0;
-			v->type = f->is_object ? JW_J_OBJECT : JW_J_ARRAY;
-			c++;
-			SKIP_WS(c);
-			if(*c == (f->is_object ? '}' : ']')) {
-				c++;
-				depth--;
-				f = depth ? (struct aframe *)d->frames + depth - 1 : NULL;
-				break;
-			}
-			if(f->is_object)
-				goto key;
-			goto new_item;
-		default:
-			return -1;
-	}
-
-	/* A value is complete: what follows it? */
-	for(;;) {
-		size_t count;
-
-		if(!depth)
-			goto done;
-		SKIP_WS(c);
-		if(*c == ',') {
-			c++;
-			if(f->is_object)
-				goto key;
-			goto new_item;
-		}
-		if(*c != (f->is_object ? '}' : ']'))
-			return -1;
-		c++;
-		/* Close the innermost container: its items move into the arena. */
-		count = pn - f->first;
-		v = &d->pending[f->first - 1];
-		v->n = (uint32_t)count;
-		v->u.kids = jw_jdoc__alloc(d, count * sizeof(*v->u.kids));
-		if(!v->u.kids)
-			return -1;
-		memcpy(v->u.kids, v + 1, count * sizeof(*v->u.kids));
-		pn = f->first;
-		depth--;
-		f = depth ? (struct aframe *)d->frames + depth - 1 : NULL;
-	}
-
-key:
-	SKIP_WS(c);
-	if(*c != '"')
-		return -1;
-	{
-		unsigned char *k = c + 1;
-		size_t n;
-		uint8_t kplain;
-		int seen;
-
-		c = scan_string(k, &n, &kplain);
-		/* A key may not hold U+0000 (only an escape can put it there). */
-		if(!c || n > UINT32_MAX || (!kplain && memchr(k, '\0', n)))
-			return -1;
-		seen = akey_seen(d, f, pn, (const char *)k, n);
-		if(seen)
-			return -1;
-		SKIP_WS(c);
-		if(*c != ':')
-			return -1;
-		c++;
-		if(pn == d->pending_cap && pending_grow(d) < 0)
-			return -1;
-		v = &d->pending[pn++];
-		memset(v, 0, sizeof(*v));
-		v->key = (const char *)k;
-		v->keylen = (uint32_t)n;
-	}
-	goto value;
-
-done:
-	SKIP_WS(c);
-	if(c != copy + len)
-		return -1;
-	*root = d->pending[0];
-	d->root = root;
-	return 0;
-}
-
-int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+/*
+ * jw_jdoc_parse after the fast path refused the input (or ran out of
+ * memory): the reference parser says why. Out of line, and reached by a
+ * tail call, so that the accepting path keeps nothing for it.
+ */
+static int refused(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err)
 {
 	struct jw_json_error local;
@@ -1912,9 +1784,6 @@ int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_dep
 	err->reason = JW_REASON_NONE;
 	err->offset = 0;
 	err->message[0] = '\0';
-	if(jw_jdoc__parse_fast(d, buf, len, max_depth) == 0)
-		return 0;
-	/* Refused or out of memory: the reference parser says why. */
 	if(jw_json_parse(buf, len, max_depth, &o, err) < 0)
 		return -1;
 	/* It accepts what the fast path refused: that can only be for want
@@ -1929,4 +1798,340 @@ int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_dep
 		return -1;
 	}
 	return 0;
+}
+
+static int parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+        struct jw_json_error *err, int report)
+{
+	unsigned char *copy, *c;
+	struct jw_jnode *v, *p, *pend, *first;
+	struct aframe *f;
+	size_t depth = 0;
+	uint64_t bloom = 0;
+	/* What closes the innermost container: '}', ']', or at the top
+	 * level the end marker. */
+	unsigned char closer = 0;
+
+	/* Within this bound every string fits a node's n and every key its
+	 * keylen without a check; a longer input is left to jw_json_parse. */
+	if(len == 0 || len > INT_MAX) {
+		jw_jdoc_reset(d);
+		goto refused;
+	}
+	/* The tree's strings live in this copy, so the tree outlives buf. */
+	copy = jw_jdoc__begin(d, len + JW_PAD);
+	if(!copy || (!d->pending && pending_grow(d) < 0))
+		goto refused;
+	memcpy(copy, buf, len);
+	memset(copy + len, 0, JW_PAD);
+	c = copy;
+	p = d->pending;
+	pend = p + d->pending_cap;
+	first = p;
+
+/* The next pending slot, zeroed, into v. Growing moves d->pending, and
+ * the pointers into it with it. */
+#define NEXT_SLOT()                                                                                \
+	do {                                                                                           \
+		if(RARE(p == pend)) {                                                                      \
+			size_t pi_ = (size_t)(p - d->pending), fi_ = (size_t)(first - d->pending);             \
+                                                                                                   \
+			if(pending_grow(d) < 0)                                                                \
+				goto refused;                                                                         \
+			p = d->pending + pi_;                                                                  \
+			first = d->pending + fi_;                                                              \
+			pend = d->pending + d->pending_cap;                                                    \
+		}                                                                                          \
+		v = p++;                                                                                   \
+		memset(v, 0, sizeof(*v));                                                                  \
+	} while(0)
+
+item:
+	/* A slot for the top-level value or an array item. */
+	NEXT_SLOT();
+value:
+	/* Numbers and strings first, without the jump table. */
+	if(cls[*c] & C_NUM) {
+		/* The usual forms inline: an integer of up to 18 digits, or
+		 * one with a fraction and no exponent, that does not start
+		 * with 0. These are scan_number's own short cases (the same
+		 * tests, the same one rounding); anything else goes to it
+		 * from the start. */
+		unsigned char *t = c + (*c == '-'), *u = t + 1;
+		uint64_t m = (uint64_t)*t - '0', dg, b;
+
+		if(m - 1 < 9) {
+			/* The byte is kept whole: the digit is b - '0' inside the
+			 * one address computation. */
+			while((b = *u) - '0' < 10) {
+				m = m * 10 + b - '0';
+				u++;
+			}
+			if(!(cls[b] & C_WORD)) {
+				if(u - t <= 18) {
+					v->type = JW_J_INT;
+					v->u.i = *c == '-' ? -(int64_t)m : (int64_t)m;
+					c = u;
+					goto next;
+				}
+			}
+#if FLT_EVAL_METHOD == 0
+			else if(*u == '.' && (dg = (uint64_t)u[1] - '0') < 10) {
+				unsigned char *fr = u + 1;
+
+				u += 2;
+				m = m * 10 + dg;
+				while((dg = (uint64_t)*u - '0') < 10) {
+					m = m * 10 + dg;
+					u++;
+				}
+				if(!(cls[*u] & C_WORD) && u - t - 1 <= 19 && m <= (UINT64_C(1) << 53) &&
+				        u - fr <= 22) {
+					double x = (double)m / pow10_exact[u - fr];
+
+					v->type = JW_J_DOUBLE;
+					v->u.d = *c == '-' ? -x : x;
+					v->text = (const char *)c;
+					v->n = (uint32_t)(u - c);
+					c = u;
+					goto next;
+				}
+			}
+#endif
+		}
+		c = scan_number(d, c, v);
+		if(RARE(!c))
+			goto refused;
+		goto next;
+	}
+	if(*c == '"') {
+		unsigned char *s = c + 1;
+
+		c = skip_run(s);
+		v->type = JW_J_STRING;
+		v->u.s = (const char *)s;
+		if(*c == '"') {
+			*c++ = '\0';
+			v->n = (uint32_t)(c - 1 - s);
+			v->plain = 1;
+		} else {
+			size_t n;
+
+			c = scan_string_rest(s, c, &n, &v->plain);
+			if(RARE(!c))
+				goto refused;
+			v->n = (uint32_t)n;
+		}
+		goto next;
+	}
+	switch(*c) {
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+			c = scan_number(d, c, v);
+			if(!c)
+				goto refused;
+			break;
+		case 't':
+			if(memcmp(c, "true", 4) != 0 || (cls[c[4]] & C_WORD))
+				goto refused;
+			v->type = JW_J_BOOL;
+			v->b = 1;
+			c += 4;
+			break;
+		case 'f':
+			if(memcmp(c, "false", 5) != 0 || (cls[c[5]] & C_WORD))
+				goto refused;
+			v->type = JW_J_BOOL;
+			c += 5;
+			break;
+		case 'n':
+			if(memcmp(c, "null", 4) != 0 || (cls[c[4]] & C_WORD))
+				goto refused;
+			v->type = JW_J_NULL;
+			c += 4;
+			break;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			c++;
+			SKIP_WS(c);
+			goto value;
+		case '{':
+		case '[':
+			if(depth >= max_depth)
+				goto refused;
+			if(depth == d->frames_cap && frames_grow(d) < 0)
+				goto refused;
+			if(depth)
+				((struct aframe *)d->frames)[depth - 1].bloom = bloom;
+			f = (struct aframe *)d->frames + depth++;
+			closer = *c == '{' ? '}' : ']';
+			first = p;
+			bloom = 0;
+			f->first = (size_t)(p - d->pending);
+			f->is_object = closer == '}';
+			f->hs = NULL;
+			f->hcap = 0;
+			f->hn = 0;
+			v->type = closer == '}' ? JW_J_OBJECT : JW_J_ARRAY;
+			c++;
+			SKIP_WS(c);
+			if(*c == closer) {
+				/* Empty: n 0, no items. */
+				c++;
+				goto closed;
+			}
+			if(closer == '}')
+				goto key;
+			goto item;
+		default:
+			goto refused;
+	}
+
+next:
+	/* A value is complete: what follows it? At the top level only white
+	 * space and the end marker (closer is 0 there). */
+	for(;;) {
+		if(*c == ',') {
+			c++;
+			if(closer == '}')
+				goto key;
+			if(RARE(closer != ']'))
+				goto refused;
+			goto item;
+		}
+		if(*c == closer)
+			break;
+		if(RARE(!(cls[*c] & C_WS)))
+			goto refused;
+		c++;
+		SKIP_WS(c);
+	}
+	if(!closer)
+		goto done;
+	c++;
+	/* Close the innermost container: its items move into the arena,
+	 * unless it is the outermost one. */
+	v = first - 1;
+	v->n = (uint32_t)(p - first);
+	if(depth == 1) {
+		v->u.kids = first;
+		goto done;
+	}
+	v->u.kids = jw_jdoc__alloc(d, (size_t)(p - first) * sizeof(*v->u.kids));
+	if(!v->u.kids)
+		goto refused;
+	memcpy(v->u.kids, first, (size_t)(p - first) * sizeof(*v->u.kids));
+	p = first;
+closed:
+	/* Back in the enclosing container, if any. */
+	if(--depth) {
+		f = (struct aframe *)d->frames + depth - 1;
+		first = d->pending + f->first;
+		closer = f->is_object ? '}' : ']';
+		bloom = f->bloom;
+	} else {
+		closer = 0;
+	}
+	goto next;
+
+key:
+	if(RARE(*c != '"')) {
+		SKIP_WS(c);
+		if(*c != '"')
+			goto refused;
+	}
+	{
+		unsigned char *k = c + 1;
+		size_t n;
+		uint64_t bit;
+
+		c = skip_run(k);
+		if(*c == '"') {
+			*c++ = '\0';
+			n = (size_t)(c - 1 - k);
+		} else {
+			uint8_t kplain;
+
+			c = scan_string_rest(k, c, &n, &kplain);
+			/* A key may not hold U+0000 (only an escape can put it
+			 * there). */
+			if(RARE(!c || (!kplain && memchr(k, '\0', n))))
+				goto refused;
+		}
+		/*
+		 * One bit per key, from its first byte and its length (the keys
+		 * of each schemas/ event type get distinct bits): only when the
+		 * bit was already set can an earlier key be the same. Then
+		 * up to LINEAR_KEYS_MAX earlier keys are compared one by one;
+		 * past that the object gets a hash set, and all its bits are
+		 * set, so that every later key goes to the set too.
+		 */
+		bit = UINT64_C(1) << (((unsigned)k[0] + 4u * (unsigned)n) & 63);
+		if(RARE(bloom & bit)) {
+			size_t count = (size_t)(p - first);
+
+			if(count <= LINEAR_KEYS_MAX) {
+				for(size_t i = 0; i < count; i++) {
+					if(first[i].keylen == n && first[i].key[0] == k[0] &&
+					        memcmp(first[i].key, k, n) == 0)
+						goto refused;
+				}
+			} else {
+				f = (struct aframe *)d->frames + depth - 1;
+				if(akey_seen(d, f, (size_t)(p - d->pending), (const char *)k, n) != 0)
+					goto refused;
+				bit = ~UINT64_C(0);
+			}
+		}
+		bloom |= bit;
+		if(RARE(*c != ':')) {
+			SKIP_WS(c);
+			if(*c != ':')
+				goto refused;
+		}
+		c++;
+		NEXT_SLOT();
+		v->key = (const char *)k;
+		v->keylen = (uint32_t)n;
+	}
+	goto value;
+
+done:
+	SKIP_WS(c);
+	if(c != copy + len)
+		goto refused;
+	d->root = d->pending;
+	return 0;
+
+refused:
+	d->root = NULL;
+	return report ? refused(d, buf, len, max_depth, err) : -1;
+#undef NEXT_SLOT
+}
+
+int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth)
+{
+	return parse_fast(d, buf, len, max_depth, NULL, 0);
+}
+
+int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
+        struct jw_json_error *err)
+{
+	if(err) {
+		err->reason = JW_REASON_NONE;
+		err->offset = 0;
+		err->message[0] = '\0';
+	}
+	return parse_fast(d, buf, len, max_depth, err, 1);
 }

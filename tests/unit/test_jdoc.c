@@ -85,7 +85,9 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 			if(n->type != JW_J_ARRAY || json_object_array_length(o) != n->n)
 				return 0;
 			for(size_t i = 0; i < n->n; i++) {
-				if(!same_tree(json_object_array_get_idx(o, i), &n->u.kids[i]))
+				/* Items carry no key. */
+				if(n->u.kids[i].key || n->u.kids[i].keylen ||
+				        !same_tree(json_object_array_get_idx(o, i), &n->u.kids[i]))
 					return 0;
 			}
 			return 1;
@@ -144,7 +146,8 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 	ck_assert_msg(r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3,
 	        e1.message);
 	if(r3 == 0)
-		ck_assert_msg(same_tree(o, fast.root), "fast path tree differs on %s", shown);
+		ck_assert_msg(same_tree(o, fast.root) && !fast.root->key, "fast path tree differs on %s",
+		        shown);
 	else
 		ck_assert_ptr_null(fast.root);
 	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2,
@@ -522,6 +525,52 @@ START_TEST(numbers)
 		compare(buf, o + 4);
 		buf[1 + (next() % o)] = "0.e-+x"[next() % 6];
 		compare(buf, o + 4);
+		/* As a member value (the parser reads the usual forms inline),
+		 * closed by '}', by white space, and by another member. */
+		memmove(buf + 5, buf + 1, o);
+		memcpy(buf, "{\"k\":", 5);
+		buf[o + 5] = '}';
+		compare(buf, o + 6);
+		memcpy(buf + o + 5, " }", 2);
+		compare(buf, o + 7);
+		memcpy(buf + o + 5, ",\"j\":1}", 7);
+		compare(buf, o + 12);
+	}
+}
+END_TEST
+
+/*
+ * Every byte value at every position of a string of up to 55 bytes, as a
+ * value and as a key: the run scanners (16 bytes, then 32 with AVX2) must
+ * stop exactly where the reference does, whatever the byte and wherever
+ * it falls in a block.
+ */
+START_TEST(every_byte)
+{
+	char buf[160];
+
+	for(unsigned b = 0; b < 256; b++) {
+		for(size_t len = 1; len <= 55; len += (len < 20 ? 1 : 7)) {
+			for(size_t at = b % STRIDE; at < len; at += STRIDE) {
+				size_t o = 0;
+
+				memcpy(buf, "{\"", 2);
+				o = 2;
+				for(size_t i = 0; i < len; i++)
+					buf[o++] = i == at ? (char)b : (char)('A' + i % 26);
+				memcpy(buf + o, "\":\"", 3);
+				o += 3;
+				for(size_t i = 0; i < len; i++)
+					buf[o++] = i == at ? (char)b : (char)('a' + i % 26);
+				memcpy(buf + o, "\"}", 2);
+				o += 2;
+				compare(buf, o);
+				/* Only the value, and a value with a second member. */
+				compare(buf + 2 + len + 2, len + 2);
+				memcpy(buf + o - 1, ",\"z\":true}", 11);
+				compare(buf, o + 10);
+			}
+		}
 	}
 }
 END_TEST
@@ -687,6 +736,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, generated);
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, strings);
+	tcase_add_test(tc, every_byte);
 	tcase_add_test(tc, from_json_round_trip);
 	tcase_add_test(tc, arena_reuse);
 	suite_add_tcase(s, tc);
