@@ -26,19 +26,32 @@ step "tests"
 [ -z "${JW_QUICK:-}" ] || exit 0
 
 step "valgrind: unit and conformance tests"
-vg_failed=0
-for t in build/tests/test_*; do
-	[ -x "$t" ] || continue
-	args=()
+# One test per CPU at a time: memcheck runs a program on one thread.
+vg_one() {
+	local t=$1 args=()
 	[ "$(basename "$t")" = test_conformance ] && args=("$root/../shared/json-schema-test-suite/tests/draft2020-12")
 	if ! CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		"$t" "${args[@]}" >"build/$(basename "$t").valgrind.log" 2>&1; then
 		echo "valgrind: $(basename "$t") FAILED"
 		tail -n 40 "build/$(basename "$t").valgrind.log"
-		vg_failed=1
-	else
-		echo "valgrind: $(basename "$t") clean"
+		return 1
 	fi
+	echo "valgrind: $(basename "$t") clean"
+}
+vg_failed=0
+running=0
+for t in build/tests/test_*; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	vg_one "$t" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || vg_failed=1
+		running=$((running - 1))
+	fi
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || vg_failed=1
+	running=$((running - 1))
 done
 [ "$vg_failed" -eq 0 ]
 
