@@ -1394,20 +1394,11 @@ static bool exact_double(const struct jw_num *b)
 /* The leaf_* forms of a leaf node's keywords (see struct jw_schema_node). */
 static void leaf_finish(struct jw_schema_node *n)
 {
-	static const unsigned type_bits[] = {
-		[JW_J_NULL] = JW_T_NULL,
-		[JW_J_BOOL] = JW_T_BOOLEAN,
-		[JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
-		[JW_J_DOUBLE] = JW_T_NUMBER,
-		[JW_J_STRING] = JW_T_STRING,
-		[JW_J_ARRAY] = JW_T_ARRAY,
-		[JW_J_OBJECT] = JW_T_OBJECT,
-	};
 	bool has_min = n->has & JW_HAS_MINIMUM, has_max = n->has & JW_HAS_MAXIMUM;
 
 	n->leaf_accept = 0;
-	for (unsigned t = 0; t < sizeof type_bits / sizeof type_bits[0]; t++)
-		if (!(n->has & JW_HAS_TYPE) || (n->types & type_bits[t]))
+	for (unsigned t = JW_J_NULL; t <= JW_J_OBJECT; t++)
+		if (!(n->has & JW_HAS_TYPE) || (n->types & jw_schema__type_bits(t)))
 			n->leaf_accept |= 1u << t;
 	/* A bound the fast form cannot hold exactly leaves it an empty range
 	 * (min above max), which sends every value the long way. */

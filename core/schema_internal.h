@@ -15,6 +15,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "jdoc.h"
 #include "schema.h"
 
 struct json_object;
@@ -477,5 +478,26 @@ void jw_schema__utf8_trim(char *buf);
 /* RFC 3339 section 5.6 date-time, and RFC 4122 textual UUIDs. */
 bool jw_schema__format_date_time(const char *s, size_t len);
 bool jw_schema__format_uuid(const char *s, size_t len);
+
+/*
+ * The "type" bits every value of arena node type t (enum jw_jtype)
+ * satisfies; a double that happens to be integral is an "integer" too,
+ * which the validator adds itself. Shared by the compiler's leaf forms and
+ * the validator so the two cannot disagree.
+ */
+static inline unsigned jw_schema__type_bits(unsigned t)
+{
+	static const unsigned bits[] = {
+		[JW_J_NULL] = JW_T_NULL,
+		[JW_J_BOOL] = JW_T_BOOLEAN,
+		[JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
+		[JW_J_DOUBLE] = JW_T_NUMBER,
+		[JW_J_STRING] = JW_T_STRING,
+		[JW_J_ARRAY] = JW_T_ARRAY,
+		[JW_J_OBJECT] = JW_T_OBJECT,
+	};
+
+	return t < sizeof bits / sizeof bits[0] ? bits[t] : 0;
+}
 
 #endif

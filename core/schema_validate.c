@@ -219,23 +219,12 @@ static int regex_search(struct vctx *c, const struct jw_regex *re, const char *s
 	return -2;
 }
 
-/* The "type" bits every value of a node type satisfies; a double that
- * happens to be integral is an "integer" too, which type_matches adds. */
-static const unsigned type_bits[] = {
-	[JW_J_NULL] = JW_T_NULL,
-	[JW_J_BOOL] = JW_T_BOOLEAN,
-	[JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
-	[JW_J_DOUBLE] = JW_T_NUMBER,
-	[JW_J_STRING] = JW_T_STRING,
-	[JW_J_ARRAY] = JW_T_ARRAY,
-	[JW_J_OBJECT] = JW_T_OBJECT,
-};
 
 static bool type_matches(unsigned types, const struct jw_jnode *x)
 {
 	if (x->type > JW_J_OBJECT)
 		return types & JW_T_NULL; /* what jw_schema__value_node makes of it */
-	if (types & type_bits[x->type])
+	if (types & jw_schema__type_bits(x->type))
 		return true;
 	/* Same test as jw_schema__num_is_integer on the normalised value. */
 	return x->type == JW_J_DOUBLE && (types & JW_T_INTEGER) && isfinite(x->u.d) &&
