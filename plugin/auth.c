@@ -475,29 +475,34 @@ static bool session_ok(const struct jw_jwt_claims *c, const char *lv, size_t len
 }
 
 static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
-                  const struct mosquitto_evt_acl_check *ed)
+                  const struct mosquitto *client, const char *topic, int access)
 {
 	const char *lv[5];
 	size_t len[5];
 	int n;
-	bool sub = ed->access == MOSQ_ACL_SUBSCRIBE;
-	bool read = ed->access == MOSQ_ACL_READ || sub;
+	bool sub = access == MOSQ_ACL_SUBSCRIBE;
+	bool read = access == MOSQ_ACL_READ || sub;
 
 	if(c->role == JW_ROLE_ADMIN){
 		return MOSQ_ERR_SUCCESS;
 	}
-	if(ed->topic[0] == '$'){
+	if(topic[0] == '$'){
 		char own[512];
 
-		/* Everyone reads their own rejection notices; nothing else under
-		 * $jobwire ($jobwire/stats counts every session's jobs: admin). */
-		if(read && jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(ed->client)) >= 0
-				&& !strcmp(own, ed->topic)){
+		/* Everyone reads their own rejection notices and their own
+		 * replies; nothing else under $jobwire ($jobwire/stats counts
+		 * every session's jobs: admin). The escaped id is one level, so
+		 * no filter can reach another client's topics through it. */
+		if(read && jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(client)) >= 0
+				&& !strcmp(own, topic)){
+			return MOSQ_ERR_SUCCESS;
+		}
+		if(read && jw_notice__own_replies(client, topic)){
 			return MOSQ_ERR_SUCCESS;
 		}
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	n = split_levels(ed->topic, lv, len);
+	n = split_levels(topic, lv, len);
 	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])){
 		return MOSQ_ERR_ACL_DENIED;
 	}
@@ -532,7 +537,21 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
 	if(wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	return decide(p, &c->claims, ed);
+	return decide(p, &c->claims, ed->client, ed->topic, ed->access);
+}
+
+bool jw_auth__may_read(struct jw_plugin *p, const struct mosquitto *client, const char *topic)
+{
+	const struct client_claims *c;
+
+	if(!p->auth){
+		return p->acl_allow;
+	}
+	c = find(p->auth, client);
+	if(!c || wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+		return false;
+	}
+	return decide(p, &c->claims, client, topic, MOSQ_ACL_READ) == MOSQ_ERR_SUCCESS;
 }
 
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
