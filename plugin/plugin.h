@@ -53,6 +53,8 @@ struct jw_options {
 	char *jwt_audience;
 	int64_t jwt_leeway;          /* s */
 	bool jwt_leeway_set;
+	uint64_t jwt_session_hold;   /* s; an away persistent session keeps its id */
+	bool jwt_session_hold_set;
 	/* Journal (docs/journal.md). */
 	char *pg_conninfo;           /* NULL: journal off; never logged */
 	char *node_name;             /* default: the host name */
@@ -173,6 +175,9 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
 bool jw_auth__may_read(struct jw_plugin *p, const struct mosquitto *client, const char *topic);
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
                     uint64_t *expired, size_t *connected);
+/* CONNECTs refused because their client id belongs to another token's
+ * owner, and persistent sessions kept for clients that are away. */
+void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
 /* journal_glue.c: the broker side of the PostgreSQL journal. */
 int jw_journal__init(struct jw_plugin *p);
 void jw_journal__cleanup(struct jw_plugin *p);
