@@ -77,6 +77,7 @@ struct jw_auth {
 	uint64_t id_refused;
 	uint64_t held_evicted;       /* released early: MAX_HELD reached */
 	uint64_t held_evicted_logged;
+	bool kicking;                /* inside an expiry kick */
 };
 
 static int64_t wall_s(void)
@@ -671,7 +672,12 @@ void jw_auth__tick(struct jw_plugin *p)
 	for(size_t i = 0; i < nkick; i++){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE,
 				"jobwire: disconnecting client %s: its token expired", kick[i]);
+		/* mosquitto re-checks a persistent session's subscriptions as it
+		 * kicks (check_subscription_acls): the expired token must not
+		 * strip the session it is about to keep (see jw_auth__acl_check). */
+		a->kicking = true;
 		mosquitto_kick_client_by_clientid(kick[i], false);
+		a->kicking = false;
 		a->expired_kicked++;
 		free(kick[i]);
 	}
@@ -775,9 +781,20 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
 	if(!c || !ed->topic){
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	/* The token's expiry ends its rights at once, even before the tick
-	 * disconnects the client. */
-	if(wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+	/*
+	 * The token's expiry ends its rights at once, even before the tick
+	 * disconnects the client. Except for what is queued for a kept
+	 * session while its client is away: nothing reaches anyone from that
+	 * queue until the client is back with a valid token, and mosquitto
+	 * then checks every queued message again against the new connection
+	 * (connection_check_acl in handle_connect.c), so the token it comes
+	 * back with decides. Denying here would drop the messages the session
+	 * exists to keep (a worker's cancel) whenever a token runs out during
+	 * an outage.
+	 */
+	if(!(c->held && ed->access == MOSQ_ACL_READ)
+			&& !(p->auth->kicking && ed->access == MOSQ_ACL_SUBSCRIBE)
+			&& wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	return decide(p, &c->claims, ed->client, ed->topic, ed->access);
