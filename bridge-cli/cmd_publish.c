@@ -203,12 +203,23 @@ int jw_cmd_publish(int argc, char **argv)
 		rc = JW_EXIT_CONNECT;
 		goto out;
 	}
-	char rt[300];
+	/* The client's own replies topic, the one $jobwire/ topic the broker
+	 * answers on; a response topic the broker refuses sends the notice to
+	 * the rejection topic instead, so both are watched. */
+	char rt[300], own_rej[300];
 	snprintf(rt, sizeof(rt), "%s", response_topic ? response_topic : "");
 	if(!response_topic){
-		jw_topic_rejection(rt, sizeof(rt), jw_client_id(cl));
+		int n = jw_topic_client_level(rt, sizeof(rt), JW_REPLIES_PREFIX, jw_client_id(cl));
+
+		if(n < 0 || snprintf(rt + n, sizeof(rt) - (size_t)n, "/publish") >= (int)(sizeof(rt) - (size_t)n)){
+			jw_errorf(cmd, "client id too long for a replies topic");
+			rc = JW_EXIT_CONNECT;
+			goto out;
+		}
 	}
-	if(jw_client_subscribe(cl, rt, err, sizeof(err))){
+	jw_topic_rejection(own_rej, sizeof(own_rej), jw_client_id(cl));
+	if(jw_client_subscribe(cl, rt, err, sizeof(err))
+			|| (strcmp(rt, own_rej) != 0 && jw_client_subscribe(cl, own_rej, err, sizeof(err)))){
 		jw_errorf(cmd, "%s", err);
 		rc = JW_EXIT_CONNECT;
 		goto out;
@@ -238,7 +249,7 @@ int jw_cmd_publish(int argc, char **argv)
 	struct jw_msg *m;
 	rc = JW_EXIT_FAILED;
 	while(jw_now() < deadline && jw_client_next(cl, deadline - jw_now(), &m)){
-		int mine = !strcmp(m->topic, rt) && m->corr && !strcmp(m->corr, corr);
+		int mine = (!strcmp(m->topic, rt) || !strcmp(m->topic, own_rej)) && m->corr && !strcmp(m->corr, corr);
 		if(mine){
 			print_notice(m->payload, m->len);
 		}

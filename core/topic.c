@@ -265,15 +265,16 @@ int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *se
 	return (int)n;
 }
 
-int jw_topic_rejection(char *buf, size_t buflen, const char *client_id)
+int jw_topic_client_level(char *buf, size_t buflen, const char *prefix,
+                          const char *client_id)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t used = strlen(JW_REJECTIONS_PREFIX);
+	size_t used = strlen(prefix);
 
 	if(buflen <= used){
 		return -1;
 	}
-	memcpy(buf, JW_REJECTIONS_PREFIX, used);
+	memcpy(buf, prefix, used);
 	/* A client id may hold characters that are not allowed (or mean
 	 * something) in a topic level; encode them so every id maps to
 	 * exactly one level. */
@@ -294,4 +295,9 @@ int jw_topic_rejection(char *buf, size_t buflen, const char *client_id)
 	}
 	buf[used] = '\0';
 	return (int)used;
+}
+
+int jw_topic_rejection(char *buf, size_t buflen, const char *client_id)
+{
+	return jw_topic_client_level(buf, buflen, JW_REJECTIONS_PREFIX, client_id);
 }

@@ -42,13 +42,19 @@ int jw_topic_format(char *buf, size_t buflen, const char *prefix,
 
 /* Where the broker sends a client's rejection notices. */
 #define JW_REJECTIONS_PREFIX "$jobwire/rejections/"
+/* A client's own answer topics: JW_REPLIES_PREFIX{escaped id}[/...]. The
+ * only part of $jobwire/ a client may name as an MQTT 5 response topic. */
+#define JW_REPLIES_PREFIX "$jobwire/replies/"
 
 /*
- * Writes JW_REJECTIONS_PREFIX followed by client_id (NULL as "") into buf,
- * with '/', '+', '#', '%' and control bytes encoded as %XX so every id
- * maps to exactly one topic level. Returns the length, or -1 when it does
- * not fit.
+ * Writes prefix followed by client_id (NULL as "") into buf, with '/',
+ * '+', '#', '%' and control bytes encoded as %XX so every id maps to
+ * exactly one topic level. Returns the length, or -1 when it does not fit.
  */
+int jw_topic_client_level(char *buf, size_t buflen, const char *prefix,
+                          const char *client_id);
+
+/* jw_topic_client_level with JW_REJECTIONS_PREFIX. */
 int jw_topic_rejection(char *buf, size_t buflen, const char *client_id);
 
 #endif

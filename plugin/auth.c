@@ -3,8 +3,11 @@
  * checks the token carried as the MQTT password and keeps its claims per
  * connection (keyed on the struct mosquitto pointer, since client ids can
  * be taken over); the ACL check answers from those claims; the tick ends
- * connections whose token has expired. See docs/topics.md ("Who may do
- * what") and docs/design.md ("JWT authentication").
+ * connections whose token has expired. A client id in use (connected, or
+ * its persistent session kept while the client is away) belongs to its
+ * token's owner (subject and sessions): BASIC_AUTH refuses it to any other
+ * token, since it runs before mosquitto's takeover. See docs/topics.md
+ * ("Who may do what") and docs/design.md ("JWT authentication").
  */
 #include "plugin.h"
 #include "token.h"
@@ -20,15 +23,30 @@
 
 #define EXPIRY_SCAN_MS 1000
 #define NBUCKETS_MIN 1024
+/* Most sessions kept for clients that are away; beyond it the longest
+ * away loses its reservation first. */
+#define MAX_HELD 65536
 
+/*
+ * One authenticated connection. Live while connected; held when it ended
+ * but its persistent session is kept (its client id stays reserved and
+ * its claims decide what is queued for it); departed when it ended for
+ * good (kept until the next tick for the will, then freed).
+ */
 struct client_claims {
 	const void *client;          /* key; never dereferenced here */
 	struct jw_jwt_claims claims;
+	char *id;                    /* client id at CONNECT; NULL when empty */
 	bool in_table;               /* linked in its bucket (find() sees it) */
 	bool departed;               /* on the departed list, freed at the next tick */
+	bool held;                   /* on the held list: away, session kept */
+	bool owns_id;                /* the id table's entry for id */
 	size_t heap_pos;             /* index + 1 in the expiry heap, 0: absent */
+	int64_t held_until_ms;
 	struct client_claims *next;
+	struct client_claims *next_id;
 	struct client_claims *next_departed;
+	struct client_claims *held_prev, *held_next;
 };
 
 /* The tick's work is proportional to what changed: departed connections
@@ -43,10 +61,23 @@ struct jw_auth {
 	struct client_claims *departed;
 	struct client_claims **heap; /* live entries by claims.exp */
 	size_t nheap, capheap;
+	/* Client ids in use: id -> the entry using it (live or held). */
+	struct client_claims **ids;
+	size_t nidbuckets;
+	size_t nids;
+	/* Held entries, oldest first (all hold for the same time, so this is
+	 * also the order in which they run out). */
+	struct client_claims *held_head, *held_tail;
+	size_t nheld;
+	int64_t hold_ms;
 	int64_t next_scan_ms;
 	uint64_t refused;
 	uint64_t accepted;
 	uint64_t expired_kicked;
+	uint64_t id_refused;
+	uint64_t held_evicted;       /* released early: MAX_HELD reached */
+	uint64_t held_evicted_logged;
+	bool kicking;                /* inside an expiry kick */
 };
 
 static int64_t wall_s(void)
@@ -88,7 +119,117 @@ static struct client_claims *find(const struct jw_auth *a, const void *client)
 static void entry_free(struct client_claims *c)
 {
 	jw_jwt_claims_cleanup(&c->claims);
+	free(c->id);
 	free(c);
+}
+
+/* ---- client ids in use ---- */
+
+static size_t id_bucket(const struct jw_auth *a, const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for(; *id; id++){
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	}
+	return (size_t)(h & (a->nidbuckets - 1));
+}
+
+static struct client_claims *id_find(const struct jw_auth *a, const char *id)
+{
+	struct client_claims *c = a->ids[id_bucket(a, id)];
+
+	while(c && strcmp(c->id, id) != 0){
+		c = c->next_id;
+	}
+	return c;
+}
+
+/* Doubles the id table when it is more than twice as full as it is
+ * wide. Failure to grow only makes chains longer. */
+static void id_maybe_grow(struct jw_auth *a)
+{
+	struct client_claims **nb, **ob = a->ids;
+	size_t old = a->nidbuckets;
+
+	if(a->nids < old * 2){
+		return;
+	}
+	nb = calloc(old * 2, sizeof(*nb));
+	if(!nb){
+		return;
+	}
+	a->ids = nb;
+	a->nidbuckets = old * 2;
+	for(size_t i = 0; i < old; i++){
+		struct client_claims *c = ob[i];
+
+		while(c){
+			struct client_claims *next = c->next_id;
+			size_t b = id_bucket(a, c->id);
+
+			c->next_id = nb[b];
+			nb[b] = c;
+			c = next;
+		}
+	}
+	free(ob);
+}
+
+/* Makes c the user of its id (no other entry may own it). */
+static void id_insert(struct jw_auth *a, struct client_claims *c)
+{
+	size_t b;
+
+	if(!c->id){
+		return;
+	}
+	b = id_bucket(a, c->id);
+	c->next_id = a->ids[b];
+	a->ids[b] = c;
+	c->owns_id = true;
+	a->nids++;
+	id_maybe_grow(a);
+}
+
+static void id_remove(struct jw_auth *a, struct client_claims *c)
+{
+	struct client_claims **pp;
+
+	if(!c->owns_id){
+		return;
+	}
+	pp = &a->ids[id_bucket(a, c->id)];
+	while(*pp && *pp != c){
+		pp = &(*pp)->next_id;
+	}
+	if(*pp){
+		*pp = c->next_id;
+	}
+	c->owns_id = false;
+	a->nids--;
+}
+
+/* ---- the held list ---- */
+
+static void held_unlink(struct jw_auth *a, struct client_claims *c)
+{
+	if(!c->held){
+		return;
+	}
+	if(c->held_prev){
+		c->held_prev->held_next = c->held_next;
+	}else{
+		a->held_head = c->held_next;
+	}
+	if(c->held_next){
+		c->held_next->held_prev = c->held_prev;
+	}else{
+		a->held_tail = c->held_prev;
+	}
+	c->held_prev = c->held_next = NULL;
+	c->held = false;
+	a->nheld--;
 }
 
 /* ---- the expiry heap ---- */
@@ -185,11 +326,53 @@ static void unlink_client(struct jw_auth *a, const void *client)
 				a->ndeparted--;
 			}else{
 				heap_remove(a, c);
+				held_unlink(a, c);
+				id_remove(a, c);
 				entry_free(c);
 			}
 			return;
 		}
 		pp = &(*pp)->next;
+	}
+}
+
+/* The connection of c ended for good: off the heap, the held list and
+ * the id table; freed at the next tick (a will may still be checked in
+ * this loop pass). */
+static void depart(struct jw_auth *a, struct client_claims *c)
+{
+	if(c->departed){
+		return;
+	}
+	heap_remove(a, c);
+	held_unlink(a, c);
+	id_remove(a, c);
+	c->departed = true;
+	a->ndeparted++;
+	c->next_departed = a->departed;
+	a->departed = c;
+}
+
+/* The connection of c ended but its session is kept: its id stays
+ * reserved and its claims keep answering what may be queued for it,
+ * for plugin_opt_auth_jwt_session_hold. */
+static void hold(struct jw_auth *a, struct client_claims *c)
+{
+	heap_remove(a, c);
+	c->held = true;
+	c->held_until_ms = mono_ms() + a->hold_ms;
+	c->held_prev = a->held_tail;
+	c->held_next = NULL;
+	if(a->held_tail){
+		a->held_tail->held_next = c;
+	}else{
+		a->held_head = c;
+	}
+	a->held_tail = c;
+	a->nheld++;
+	if(a->nheld > MAX_HELD){
+		a->held_evicted++;
+		depart(a, a->held_head);
 	}
 }
 
@@ -253,9 +436,9 @@ int jw_auth__init(struct jw_plugin *p)
 	char err[512];
 
 	if(!p->opt.jwt_hs256_secret_file && !p->opt.jwt_public_key_file){
-		if(p->opt.jwt_issuer || p->opt.jwt_audience || p->opt.jwt_leeway_set){
+		if(p->opt.jwt_issuer || p->opt.jwt_audience || p->opt.jwt_leeway_set || p->opt.jwt_session_hold_set){
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_auth_jwt_issuer/_audience/_leeway need plugin_opt_auth_jwt_hs256_secret_file or plugin_opt_auth_jwt_public_key_file");
+					"jobwire: plugin_opt_auth_jwt_issuer/_audience/_leeway/_session_hold need plugin_opt_auth_jwt_hs256_secret_file or plugin_opt_auth_jwt_public_key_file");
 			return -1;
 		}
 		return 0;
@@ -266,14 +449,20 @@ int jw_auth__init(struct jw_plugin *p)
 	}
 	a->nbuckets = NBUCKETS_MIN;
 	a->buckets = calloc(a->nbuckets, sizeof(struct client_claims *));
-	if(!a->buckets){
+	a->nidbuckets = NBUCKETS_MIN;
+	a->ids = calloc(a->nidbuckets, sizeof(struct client_claims *));
+	if(!a->buckets || !a->ids){
+		free(a->buckets);
+		free(a->ids);
 		free(a);
 		return -1;
 	}
+	a->hold_ms = (int64_t)p->opt.jwt_session_hold * 1000;
 	if(jw_jwt_keys_load(&a->keys, p->opt.jwt_hs256_secret_file, p->opt.jwt_public_key_file,
 				err, sizeof(err))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: JWT authentication: %s", err);
 		free(a->buckets);
+		free(a->ids);
 		free(a);
 		return -1;
 	}
@@ -287,13 +476,14 @@ int jw_auth__init(struct jw_plugin *p)
 	}
 	p->auth = a;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
-			"jobwire: JWT authentication on (%s%s%s), leeway %lld s%s%s%s%s; password_file and acl_file are not consulted",
+			"jobwire: JWT authentication on (%s%s%s), leeway %lld s%s%s%s%s, client ids of away sessions held %lld s; password_file and acl_file are not consulted",
 			a->keys.hs_secret ? "HS256" : "",
 			a->keys.hs_secret && a->keys.pub_alg ? ", " : "",
 			a->keys.pub_alg == JW_PUBKEY_RS256 ? "RS256" : a->keys.pub_alg == JW_PUBKEY_ES256 ? "ES256" : "",
 			(long long)a->keys.leeway_s,
 			a->keys.issuer ? ", issuer " : "", a->keys.issuer ? a->keys.issuer : "",
-			a->keys.audience ? ", audience " : "", a->keys.audience ? a->keys.audience : "");
+			a->keys.audience ? ", audience " : "", a->keys.audience ? a->keys.audience : "",
+			(long long)p->opt.jwt_session_hold);
 	return 0;
 }
 
@@ -316,6 +506,7 @@ void jw_auth__cleanup(struct jw_plugin *p)
 		}
 	}
 	free(a->buckets);
+	free(a->ids);
 	free(a->heap);
 	jw_jwt_keys_cleanup(&a->keys);
 	free(a);
@@ -327,9 +518,10 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	struct jw_plugin *p = userdata;
 	struct jw_auth *a = p->auth;
 	struct mosquitto_evt_basic_auth *ed = event_data;
-	struct client_claims *c;
+	struct client_claims *c, *user = NULL;
 	char why[256];
 	const char *id = mosquitto_client_id(ed->client);
+	const char *addr = mosquitto_client_address(ed->client);
 
 	(void)event;
 	/* A new connection may reuse the address of one that departed in
@@ -344,10 +536,43 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 		a->refused++;
 		/* Never the token, nor the username (some clients put it there). */
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: refused client %s from %s: %s",
-				id ? id : "(no id)", mosquitto_client_address(ed->client)
-				? mosquitto_client_address(ed->client) : "?", why);
+				id ? id : "(no id)", addr ? addr : "?", why);
 		free(c);
 		return MOSQ_ERR_AUTH;
+	}
+	/*
+	 * mosquitto takes an id in use over after authentication
+	 * (connect__on_authorised): the old connection is closed and its
+	 * session handed over or wiped. Only the id's owner may do that; for
+	 * anyone else this is the last point to say no.
+	 */
+	if(id && id[0]){
+		user = id_find(a, id);
+		if(user && !jw_jwt_same_owner(&user->claims, &c->claims)){
+			a->refused++;
+			a->id_refused++;
+			mosquitto_log_printf(MOSQ_LOG_NOTICE,
+					"jobwire: refused client %s from %s: client id %s is in use by a %s whose token has another subject or other sessions",
+					id, addr ? addr : "?", id, user->held ? "kept session (client away)" : "connection");
+			jw_jwt_claims_cleanup(&c->claims);
+			free(c);
+			return MOSQ_ERR_AUTH;
+		}
+		c->id = strdup(id);
+		if(!c->id){
+			jw_jwt_claims_cleanup(&c->claims);
+			free(c);
+			return MOSQ_ERR_NOMEM;
+		}
+	}
+	if(user){
+		/* The owner is back (or reconnects before mosquitto noticed the
+		 * old connection drop): the new connection uses the id now. A
+		 * kept session's entry has no connection left to wait for. */
+		id_remove(a, user);
+		if(user->held){
+			depart(a, user);
+		}
 	}
 	c->client = ed->client;
 	{
@@ -357,6 +582,7 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	}
 	c->in_table = true;
 	heap_push(a, c);
+	id_insert(a, c);
 	a->count++;
 	a->accepted++;
 	maybe_grow(a);
@@ -369,19 +595,27 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* A will may still be checked after DISCONNECT, in the same loop pass:
- * the claims stay until the next tick. */
+/*
+ * A will may still be checked after DISCONNECT, in the same loop pass:
+ * the claims stay until the next tick. A client that asked for a
+ * persistent session (MQTT 3.1.1 clean session off, MQTT 5 clean start
+ * off; the plugin API shows no MQTT 5 session expiry) keeps its id and
+ * its claims while it is away.
+ */
 void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client)
 {
 	struct jw_auth *a = p->auth;
 	struct client_claims *c = find(a, client);
 
-	if(c && !c->departed){
-		c->departed = true;
-		a->ndeparted++;
-		heap_remove(a, c);
-		c->next_departed = a->departed;
-		a->departed = c;
+	if(!c || c->departed){
+		return;
+	}
+	/* A kept session ends when it is taken over (mosquitto closes the old
+	 * context then) or its address is reused. */
+	if(!c->held && c->owns_id && a->hold_ms > 0 && !mosquitto_client_clean_session(client)){
+		hold(a, c);
+	}else{
+		depart(a, c);
 	}
 }
 
@@ -395,10 +629,20 @@ void jw_auth__tick(struct jw_plugin *p)
 
 	free_departed(a);
 	now_ms = mono_ms();
+	/* Kept sessions whose hold ran out give up their id. */
+	while(a->held_head && a->held_head->held_until_ms <= now_ms){
+		depart(a, a->held_head);
+	}
 	if(now_ms < a->next_scan_ms){
 		return;
 	}
 	a->next_scan_ms = now_ms + EXPIRY_SCAN_MS;
+	if(a->held_evicted != a->held_evicted_logged){
+		mosquitto_log_printf(MOSQ_LOG_WARNING,
+				"jobwire: %llu kept sessions gave up their client id early: more than %d clients with persistent sessions are away",
+				(unsigned long long)(a->held_evicted - a->held_evicted_logged), MAX_HELD);
+		a->held_evicted_logged = a->held_evicted;
+	}
 	now = wall_s();
 	/* Collect first: a kick fires DISCONNECT, which changes the heap. */
 	while(a->nheap && now >= a->heap[0]->claims.exp + a->keys.leeway_s){
@@ -428,7 +672,12 @@ void jw_auth__tick(struct jw_plugin *p)
 	for(size_t i = 0; i < nkick; i++){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE,
 				"jobwire: disconnecting client %s: its token expired", kick[i]);
+		/* mosquitto re-checks a persistent session's subscriptions as it
+		 * kicks (check_subscription_acls): the expired token must not
+		 * strip the session it is about to keep (see jw_auth__acl_check). */
+		a->kicking = true;
 		mosquitto_kick_client_by_clientid(kick[i], false);
+		a->kicking = false;
 		a->expired_kicked++;
 		free(kick[i]);
 	}
@@ -475,29 +724,34 @@ static bool session_ok(const struct jw_jwt_claims *c, const char *lv, size_t len
 }
 
 static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
-                  const struct mosquitto_evt_acl_check *ed)
+                  const struct mosquitto *client, const char *topic, int access)
 {
 	const char *lv[5];
 	size_t len[5];
 	int n;
-	bool sub = ed->access == MOSQ_ACL_SUBSCRIBE;
-	bool read = ed->access == MOSQ_ACL_READ || sub;
+	bool sub = access == MOSQ_ACL_SUBSCRIBE;
+	bool read = access == MOSQ_ACL_READ || sub;
 
 	if(c->role == JW_ROLE_ADMIN){
 		return MOSQ_ERR_SUCCESS;
 	}
-	if(ed->topic[0] == '$'){
+	if(topic[0] == '$'){
 		char own[512];
 
-		/* Everyone reads their own rejection notices; nothing else under
-		 * $jobwire ($jobwire/stats counts every session's jobs: admin). */
-		if(read && jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(ed->client)) >= 0
-				&& !strcmp(own, ed->topic)){
+		/* Everyone reads their own rejection notices and their own
+		 * replies; nothing else under $jobwire ($jobwire/stats counts
+		 * every session's jobs: admin). The escaped id is one level, so
+		 * no filter can reach another client's topics through it. */
+		if(read && jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(client)) >= 0
+				&& !strcmp(own, topic)){
+			return MOSQ_ERR_SUCCESS;
+		}
+		if(read && jw_notice__own_replies(client, topic)){
 			return MOSQ_ERR_SUCCESS;
 		}
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	n = split_levels(ed->topic, lv, len);
+	n = split_levels(topic, lv, len);
 	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])){
 		return MOSQ_ERR_ACL_DENIED;
 	}
@@ -527,12 +781,37 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
 	if(!c || !ed->topic){
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	/* The token's expiry ends its rights at once, even before the tick
-	 * disconnects the client. */
-	if(wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+	/*
+	 * The token's expiry ends its rights at once, even before the tick
+	 * disconnects the client. Except for what is queued for a kept
+	 * session while its client is away: nothing reaches anyone from that
+	 * queue until the client is back with a valid token, and mosquitto
+	 * then checks every queued message again against the new connection
+	 * (connection_check_acl in handle_connect.c), so the token it comes
+	 * back with decides. Denying here would drop the messages the session
+	 * exists to keep (a worker's cancel) whenever a token runs out during
+	 * an outage.
+	 */
+	if(!(c->held && ed->access == MOSQ_ACL_READ)
+			&& !(p->auth->kicking && ed->access == MOSQ_ACL_SUBSCRIBE)
+			&& wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	return decide(p, &c->claims, ed);
+	return decide(p, &c->claims, ed->client, ed->topic, ed->access);
+}
+
+bool jw_auth__may_read(struct jw_plugin *p, const struct mosquitto *client, const char *topic)
+{
+	const struct client_claims *c;
+
+	if(!p->auth){
+		return p->acl_allow;
+	}
+	c = find(p->auth, client);
+	if(!c || wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+		return false;
+	}
+	return decide(p, &c->claims, client, topic, MOSQ_ACL_READ) == MOSQ_ERR_SUCCESS;
 }
 
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
@@ -543,5 +822,13 @@ void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *ref
 	*accepted = a ? a->accepted : 0;
 	*refused = a ? a->refused : 0;
 	*expired = a ? a->expired_kicked : 0;
-	*connected = a ? a->count - a->ndeparted : 0;
+	*connected = a ? a->count - a->ndeparted - a->nheld : 0;
+}
+
+void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held)
+{
+	const struct jw_auth *a = p->auth;
+
+	*id_refused = a ? a->id_refused : 0;
+	*held = a ? a->nheld : 0;
 }

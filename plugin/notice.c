@@ -1,7 +1,10 @@
 /*
  * What happens when an event is refused: the machine-readable notice
- * (published to the publisher's MQTT 5 response topic, else to its
- * per-client rejection topic), one rate-limited log line, and the counters.
+ * (published to the publisher's MQTT 5 response topic when the
+ * response-topic policy allows it, else to its per-client rejection
+ * topic), one rate-limited log line, and the counters. The response-topic
+ * policy lives here too, for every answer the broker sends on a client's
+ * behalf.
  */
 #include "plugin.h"
 
@@ -22,6 +25,85 @@
 int jw_notice__rejection_topic(char *buf, size_t buflen, const char *client_id)
 {
 	return jw_topic_rejection(buf, buflen, client_id);
+}
+
+bool jw_notice__own_replies(const struct mosquitto *client, const char *topic)
+{
+	char own[1024];
+	int n = jw_topic_client_level(own, sizeof(own), JW_REPLIES_PREFIX, mosquitto_client_id(client));
+
+	/* An empty id would make every client's replies "its own". */
+	if(n <= (int)strlen(JW_REPLIES_PREFIX) || strncmp(topic, own, (size_t)n) != 0){
+		return false;
+	}
+	return topic[n] == '\0' || topic[n] == '/';
+}
+
+const char *jw_notice__response_refusal_name(enum jw_response_refusal r)
+{
+	switch(r){
+		case JW_RESPONSE_INVALID: return "invalid";
+		case JW_RESPONSE_BROKER_TOPIC: return "broker_topic";
+		case JW_RESPONSE_NOT_READABLE: return "not_readable";
+		default: return "ok";
+	}
+}
+
+/* Whether topic's first level is exactly level. */
+static bool first_level_is(const char *topic, const char *level)
+{
+	size_t n = strlen(level);
+
+	return !strncmp(topic, level, n) && (topic[n] == '\0' || topic[n] == '/');
+}
+
+enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
+		const struct mosquitto *client, const char *topic, char *why, size_t whylen)
+{
+	size_t len = topic ? strlen(topic) : 0;
+
+	/* A PUBLISH topic as MQTT defines it (MQTT 5 section 4.7): non-empty,
+	 * UTF-8, at most 65535 bytes, no wildcards. 2.0.11 passes wildcards
+	 * through, and mosquitto_broker_publish checks nothing. */
+	if(len == 0){
+		snprintf(why, whylen, "the response topic is empty");
+		return JW_RESPONSE_INVALID;
+	}
+	if(len > 65535 || mosquitto_validate_utf8(topic, (int)len) != MOSQ_ERR_SUCCESS){
+		snprintf(why, whylen, "the response topic is not UTF-8 of at most 65535 bytes");
+		return JW_RESPONSE_INVALID;
+	}
+	if(strpbrk(topic, "+#")){
+		snprintf(why, whylen, "the response topic contains a wildcard (+ or #)");
+		return JW_RESPONSE_INVALID;
+	}
+	if(mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS){
+		snprintf(why, whylen, "the response topic is not a valid topic to publish to");
+		return JW_RESPONSE_INVALID;
+	}
+	/* The broker's own topics: job events, control and state under the
+	 * prefix, $jobwire/ (stats, every client's notices and replies), $SYS
+	 * and any other $ topic. A client's own replies are the exception. */
+	if(first_level_is(topic, p->opt.prefix)){
+		snprintf(why, whylen, "%s/ topics are the broker's: answers never go there", p->opt.prefix);
+		return JW_RESPONSE_BROKER_TOPIC;
+	}
+	if(topic[0] == '$'){
+		if(jw_notice__own_replies(client, topic)){
+			return JW_RESPONSE_OK;
+		}
+		snprintf(why, whylen, "$ topics are the broker's; the one a client may use is "
+				JW_REPLIES_PREFIX "{its client id}/...");
+		return JW_RESPONSE_BROKER_TOPIC;
+	}
+	if(!jw_auth__may_read(p, client, topic)){
+		snprintf(why, whylen, p->auth
+				? "the publisher's token does not allow it to read the response topic"
+				: "an ACL source other than jobwire decides who may read the response topic; use "
+				JW_REPLIES_PREFIX "{client id}/...");
+		return JW_RESPONSE_NOT_READABLE;
+	}
+	return JW_RESPONSE_OK;
 }
 
 static struct jw_type_count *type_count(struct jw_counters *c, const char *type)
@@ -69,9 +151,17 @@ static void add_str(struct json_object *o, const char *key, const char *value)
 }
 
 /* The notice as JSON text; caller frees with mosquitto_free. */
+/* Why the publisher's response topic was not used; NULL topic: none. */
+struct refused_response {
+	const char *topic;
+	enum jw_response_refusal reason;
+	char message[160];
+};
+
 static char *notice_json(const struct mosquitto *client, const char *topic,
                          const struct jw_topic *t, const struct jw_verdict *v,
-                         bool is_will, size_t *len)
+                         bool is_will, const struct refused_response *rr,
+                         size_t *len)
 {
 	struct json_object *o = json_object_new_object();
 	struct timespec now;
@@ -99,6 +189,21 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
 	if(is_will){
 		json_object_object_add(o, "will", json_object_new_boolean(1));
 	}
+	if(rr->topic){
+		struct json_object *r = json_object_new_object();
+
+		if(r){
+			size_t tl = strnlen(rr->topic, 65536);
+
+			/* Quoted only when it is text: JSON strings must be UTF-8. */
+			if(tl <= 65535 && mosquitto_validate_utf8(rr->topic, (int)tl) == MOSQ_ERR_SUCCESS){
+				add_str(r, "topic", rr->topic);
+			}
+			add_str(r, "reason", jw_notice__response_refusal_name(rr->reason));
+			add_str(r, "message", rr->message);
+			json_object_object_add(o, "response_topic_refused", r);
+		}
+	}
 	add_str(o, "ts", ts);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if(text){
@@ -113,35 +218,50 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
 }
 
 /*
- * Where the notice goes: the MQTT 5 response topic (with the publisher's
- * correlation data) when one was given, else the per-client topic.
- * Returns 0 with dest filled and *props (possibly NULL) to hand over.
+ * Where the notice goes: the MQTT 5 response topic when one was given and
+ * the response-topic policy allows it, else the per-client topic, noting
+ * in *rr why the response topic was not used. The publisher's correlation
+ * data goes along either way. Returns 0 with *dest (free with
+ * mosquitto_free) and *props (possibly NULL) to hand over, or -1.
+ * *response (free with mosquitto_free) keeps the response topic that
+ * *rr points into.
  */
-static int notice_destination(const struct mosquitto *client,
-                              const mosquitto_property *in, char *dest,
-                              size_t destlen, mosquitto_property **props)
+static int notice_destination(struct jw_plugin *p, const struct mosquitto *client,
+                              const mosquitto_property *in, char **dest,
+                              char **response, struct refused_response *rr,
+                              mosquitto_property **props)
 {
-	char *response = NULL;
 	void *corr = NULL;
 	uint16_t corrlen = 0;
+	char own[1024];
 
 	*props = NULL;
-	if(in && mosquitto_property_read_string(in, MQTT_PROP_RESPONSE_TOPIC, &response, false)){
-		bool ok = strlen(response) < destlen
-				&& mosquitto_pub_topic_check(response) == MOSQ_ERR_SUCCESS;
-		if(ok){
-			snprintf(dest, destlen, "%s", response);
-			if(mosquitto_property_read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen, false)){
-				mosquitto_property_add_binary(props, MQTT_PROP_CORRELATION_DATA, corr, corrlen);
-				mosquitto_free(corr);
-			}
-		}
-		mosquitto_free(response);
-		if(ok){
-			return 0;
-		}
+	*dest = NULL;
+	*response = NULL;
+	memset(rr, 0, sizeof(*rr));
+	if(!in){
+		goto own_topic;
 	}
-	return jw_notice__rejection_topic(dest, destlen, mosquitto_client_id(client)) < 0 ? -1 : 0;
+	if(mosquitto_property_read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen, false)){
+		mosquitto_property_add_binary(props, MQTT_PROP_CORRELATION_DATA, corr, corrlen);
+		mosquitto_free(corr);
+	}
+	if(!mosquitto_property_read_string(in, MQTT_PROP_RESPONSE_TOPIC, response, false)){
+		goto own_topic;
+	}
+	rr->reason = jw_notice__response_topic_check(p, client, *response, rr->message, sizeof(rr->message));
+	if(rr->reason == JW_RESPONSE_OK){
+		*dest = *response;
+		*response = NULL;
+		return 0;
+	}
+	rr->topic = *response;
+own_topic:
+	if(jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(client)) < 0){
+		return -1;
+	}
+	*dest = mosquitto_strdup(own);
+	return *dest ? 0 : -1;
 }
 
 /* Copies s for a log line with control characters replaced. */
@@ -186,10 +306,11 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
                        const struct jw_verdict *v,
                        const mosquitto_property *props, bool is_will)
 {
-	char dest[1024];
+	char *dest = NULL, *response = NULL;
+	struct refused_response rr;
 	mosquitto_property *out_props = NULL;
 	size_t len = 0;
-	char *payload;
+	char *payload = NULL;
 
 	p->counters.rejected++;
 	if(v->reason > JW_REASON_NONE && v->reason < JW_REASON__COUNT){
@@ -213,18 +334,21 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
 				jw_reason_name(v->reason), v->message);
 	}
 
-	if(notice_destination(client, is_will ? NULL : props, dest, sizeof(dest), &out_props)){
-		return;
+	if(notice_destination(p, client, is_will ? NULL : props, &dest, &response, &rr, &out_props)){
+		goto out;
 	}
-	payload = notice_json(client, topic, t, v, is_will, &len);
+	payload = notice_json(client, topic, t, v, is_will, &rr, &len);
 	if(!payload || len > INT32_MAX){
-		mosquitto_free(payload);
-		mosquitto_property_free_all(&out_props);
-		return;
+		goto out;
 	}
 	/* On success the broker owns payload and props; on failure we do. */
-	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props)){
-		mosquitto_free(payload);
-		mosquitto_property_free_all(&out_props);
+	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props) == MOSQ_ERR_SUCCESS){
+		payload = NULL;
+		out_props = NULL;
 	}
+out:
+	mosquitto_free(payload);
+	mosquitto_property_free_all(&out_props);
+	mosquitto_free(dest);
+	mosquitto_free(response);
 }

@@ -160,6 +160,7 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
 	opt->jwt_leeway = 30;
+	opt->jwt_session_hold = 86400;
 	opt->spool_max = JW_DEFAULT_SPOOL_MAX;
 
 	for(int i = 0; i < count; i++){
@@ -225,6 +226,10 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 			if(parse_size(key, value, 0, 3600, &n)) goto fail;
 			opt->jwt_leeway = (int64_t)n;
 			opt->jwt_leeway_set = true;
+		}else if(!strcmp(key, "auth_jwt_session_hold")){
+			if(parse_size(key, value, 0, 31536000, &n)) goto fail;
+			opt->jwt_session_hold = (uint64_t)n;
+			opt->jwt_session_hold_set = true;
 		}else if(!strcmp(key, "pg_conninfo")){
 			/* Never logged: a conninfo may hold password=. */
 			if(set_string(&opt->pg_conninfo, key, value)) goto fail;

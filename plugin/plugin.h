@@ -53,6 +53,8 @@ struct jw_options {
 	char *jwt_audience;
 	int64_t jwt_leeway;          /* s */
 	bool jwt_leeway_set;
+	uint64_t jwt_session_hold;   /* s; an away persistent session keeps its id */
+	bool jwt_session_hold_set;
 	/* Journal (docs/journal.md). */
 	char *pg_conninfo;           /* NULL: journal off; never logged */
 	char *node_name;             /* default: the host name */
@@ -167,8 +169,15 @@ void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client)
 void jw_auth__tick(struct jw_plugin *p);
 /* MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED from the client's claims. */
 int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check *ed);
+/* Whether client may read topic: from its token's claims with JWT on;
+ * with JWT off, true only when no other ACL source follows jobwire
+ * (acl_fallback allow), since the plugin cannot ask acl_file. */
+bool jw_auth__may_read(struct jw_plugin *p, const struct mosquitto *client, const char *topic);
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
                     uint64_t *expired, size_t *connected);
+/* CONNECTs refused because their client id belongs to another token's
+ * owner, and persistent sessions kept for clients that are away. */
+void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
 /* journal_glue.c: the broker side of the PostgreSQL journal. */
 int jw_journal__init(struct jw_plugin *p);
 void jw_journal__cleanup(struct jw_plugin *p);
@@ -195,5 +204,29 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
 void jw_notice__count_accept(struct jw_plugin *p, const char *type);
 void jw_counters__cleanup(struct jw_counters *c);
 int jw_notice__rejection_topic(char *buf, size_t buflen, const char *client_id);
+/* Whether topic is client's own $jobwire/replies/{escaped id} or below. */
+bool jw_notice__own_replies(const struct mosquitto *client, const char *topic);
+
+/*
+ * The response-topic policy: whether the broker may publish an answer for
+ * client (a rejection notice, or any later request/response reply) to
+ * topic, the MQTT 5 response topic the client named. mosquitto_broker_publish
+ * skips the write ACL, so this is the only check such a publish gets. OK
+ * only when topic is a valid PUBLISH topic, is not the broker's (anything
+ * under the prefix, any $ topic except the client's own
+ * $jobwire/replies/{id}[/...]), and the client may read it
+ * (jw_auth__may_read; its own replies always). Otherwise a refusal with a
+ * sentence for the client in why. Broker thread only.
+ */
+enum jw_response_refusal {
+	JW_RESPONSE_OK = 0,
+	JW_RESPONSE_INVALID,      /* not a valid PUBLISH topic */
+	JW_RESPONSE_BROKER_TOPIC, /* a topic the broker owns */
+	JW_RESPONSE_NOT_READABLE, /* the client may not (or might not) read it */
+};
+enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
+		const struct mosquitto *client, const char *topic, char *why, size_t whylen);
+/* The refusal's stable name in notices: "invalid", "broker_topic", ... */
+const char *jw_notice__response_refusal_name(enum jw_response_refusal r);
 
 #endif

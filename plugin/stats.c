@@ -118,8 +118,8 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	json_object_object_add(o, "schemas", schemas);
 	if(p->auth){
 		struct json_object *auth = json_object_new_object();
-		uint64_t accepted, refused, expired;
-		size_t connected;
+		uint64_t accepted, refused, expired, id_refused;
+		size_t connected, held;
 
 		if(auth){
 			jw_auth__stats(p, &accepted, &refused, &expired, &connected);
@@ -127,6 +127,9 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 			add_u64(auth, "refused", refused);
 			add_u64(auth, "expired_disconnects", expired);
 			add_u64(auth, "connected", connected);
+			jw_auth__id_stats(p, &id_refused, &held);
+			add_u64(auth, "client_id_refused", id_refused);
+			add_u64(auth, "kept_sessions", held);
 			json_object_object_add(o, "auth", auth);
 		}
 	}

@@ -172,8 +172,28 @@ void jw_jwt_claims_cleanup(struct jw_jwt_claims *c)
 		free(c->sessions[i]);
 	}
 	free(c->sessions);
+	free(c->subject);
 	c->sessions = NULL;
 	c->nsessions = 0;
+	c->subject = NULL;
+}
+
+bool jw_jwt_same_owner(const struct jw_jwt_claims *a, const struct jw_jwt_claims *b)
+{
+	if((a->subject == NULL) != (b->subject == NULL)
+			|| (a->subject && strcmp(a->subject, b->subject) != 0)){
+		return false;
+	}
+	if(a->all_sessions != b->all_sessions || a->nsessions != b->nsessions){
+		return false;
+	}
+	/* Both lists are sorted without repeats (parse_sessions). */
+	for(size_t i = 0; i < a->nsessions; i++){
+		if(strcmp(a->sessions[i], b->sessions[i]) != 0){
+			return false;
+		}
+	}
+	return true;
 }
 
 const char *jw_jwt_role_name(enum jw_role r)
@@ -293,6 +313,11 @@ static int check_audience(struct json_object *body, const char *want)
 	return -1;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int parse_sessions(struct json_object *v, struct jw_jwt_claims *c, char *why, size_t whylen)
 {
 	size_t n;
@@ -342,6 +367,18 @@ static int parse_sessions(struct json_object *v, struct jw_jwt_claims *c, char *
 		}
 		c->nsessions = i + 1;
 	}
+	/* Sorted without repeats, so two tokens for the same sessions compare
+	 * equal however their lists are written (jw_jwt_same_owner). */
+	qsort(c->sessions, c->nsessions, sizeof(*c->sessions), cmp_str);
+	n = 0;
+	for(size_t i = 0; i < c->nsessions; i++){
+		if(n > 0 && !strcmp(c->sessions[n - 1], c->sessions[i])){
+			free(c->sessions[i]);
+			continue;
+		}
+		c->sessions[n++] = c->sessions[i];
+	}
+	c->nsessions = n;
 	return 0;
 }
 
@@ -419,6 +456,19 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 	}else if(c->role != JW_ROLE_ADMIN){
 		snprintf(why, whylen, "claim sessions is missing");
 		return -1;
+	}
+	/* The subject decides who owns a client id in use (auth.c). */
+	if(json_object_object_get_ex(body, "sub", &v)){
+		if(!json_object_is_type(v, json_type_string)
+				|| strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)){
+			snprintf(why, whylen, "claim sub is not a string");
+			return -1;
+		}
+		c->subject = strdup(json_object_get_string(v));
+		if(!c->subject){
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }

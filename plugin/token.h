@@ -45,8 +45,9 @@ struct jw_jwt_keys {
 struct jw_jwt_claims {
 	enum jw_role role;
 	bool all_sessions;          /* "sessions": "*" */
-	char **sessions;            /* valid topic ids, owned */
+	char **sessions;            /* valid topic ids, sorted, no repeats, owned */
 	size_t nsessions;
+	char *subject;              /* "sub", owned; NULL when absent */
 	int64_t exp;                /* seconds since the epoch */
 };
 
@@ -69,15 +70,25 @@ void jw_jwt_keys_cleanup(struct jw_jwt_keys *k);
  * header, algorithm against the configured key types (the header's alg
  * picks which key is used only among the keys whose type matches it, so a
  * public key is never used as an HMAC secret), signature, exp (required),
- * nbf and iat (not in the future), iss and aud when configured, role and
- * sessions. Returns 0 with *out filled (free with jw_jwt_claims_cleanup),
+ * nbf and iat (not in the future), iss and aud when configured, role,
+ * sessions and sub (a string when present). Returns 0 with *out filled (free with jw_jwt_claims_cleanup),
  * or -1 with a reason in why that never quotes the token.
  */
 int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
                   struct jw_jwt_claims *out, char *why, size_t whylen);
 
-/* Frees the session list; safe twice. */
+/* Frees the session list and the subject; safe twice. */
 void jw_jwt_claims_cleanup(struct jw_jwt_claims *c);
+
+/*
+ * Whether two tokens speak for the same owner: the same subject (or both
+ * without one) and the same sessions (as sets: order and repeats do not
+ * matter; "*" only equals "*"; a token without a sessions claim only
+ * equals another without one). The role and the times do not count, so a
+ * worker's renewed token is the same owner. A client id in use can only
+ * be taken over by a token of the same owner.
+ */
+bool jw_jwt_same_owner(const struct jw_jwt_claims *a, const struct jw_jwt_claims *b);
 
 /* Whether the claims grant session (exact id, or "*"). */
 bool jw_jwt_has_session(const struct jw_jwt_claims *c, const char *session,

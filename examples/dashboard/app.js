@@ -6,6 +6,13 @@
  * broker's http_dir serves files without a Content-Type.
  *
  * URL fragment: #session=S&token=T[&prefix=jobs][&ws=ws://host:port/]
+ *
+ * The token goes only to this page's own server (ws:// for an http://
+ * page, wss:// for https://, same host and port), or to an address the
+ * operator lists in config.json next to the page ("broker", the default,
+ * and "allowed_brokers"): a link's ws= naming anything else is refused
+ * before any connection is made, so a crafted link cannot send a
+ * viewer's token to another server. See docs/dashboard.md.
  */
 (function () {
   'use strict';
@@ -15,11 +22,15 @@
   var BACKOFF_MAX_MS = 30000;
   var TOAST_MS = 8000;
 
+  var CONFIG_TIMEOUT_MS = 3000;
+
   var params = new URLSearchParams(location.hash.replace(/^#/, ''));
   var session = params.get('session') || '';
   var token = params.get('token') || '';
   var prefix = params.get('prefix') || 'jobs';
-  var wsUrl = params.get('ws') || ((location.protocol === 'https:' ? 'wss://' : 'ws://') + (location.host || '127.0.0.1:9001') + '/');
+  /* This page's own server: the broker that served it. */
+  var ownUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + (location.host || '127.0.0.1:9001') + '/';
+  var wsUrl = null;         /* decided by chooseBroker() */
 
   var jobs = new Map();     /* job_id -> { state, el, etaDeadline, receivedAt } */
   var client = null;
@@ -289,6 +300,65 @@
     });
   }
 
+  /* ---- which broker ---- */
+
+  /* "ws://host:port" of a ws: or wss: URL, or null for anything else
+   * (other schemes, user:password@, unparsable text). */
+  function wsOrigin(text) {
+    var u;
+    try { u = new URL(text); } catch (e) { return null; }
+    if ((u.protocol !== 'ws:' && u.protocol !== 'wss:') || u.username || u.password) return null;
+    return u.protocol + '//' + u.host;
+  }
+
+  /* The operator's config.json next to the page (optional): a missing or
+   * unreadable file means "this page's own server only". */
+  function loadConfig() {
+    if (typeof fetch !== 'function' || location.protocol === 'file:') return Promise.resolve({});
+    var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = setTimeout(function () { if (ctl) ctl.abort(); }, CONFIG_TIMEOUT_MS);
+    return fetch('config.json', { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .catch(function () { return {}; })
+      .then(function (c) { clearTimeout(timer); return c && typeof c === 'object' ? c : {}; });
+  }
+
+  /* Sets wsUrl, or returns why the link's address is refused. */
+  function chooseBroker(config) {
+    var allowed = {};
+    var preferred = typeof config.broker === 'string' && wsOrigin(config.broker) ? config.broker : ownUrl;
+    allowed[wsOrigin(ownUrl)] = true;
+    allowed[wsOrigin(preferred)] = true;
+    (Array.isArray(config.allowed_brokers) ? config.allowed_brokers : []).forEach(function (b) {
+      var o = typeof b === 'string' ? wsOrigin(b) : null;
+      if (o) allowed[o] = true;
+    });
+    var asked = params.get('ws');
+    if (!asked) {
+      wsUrl = preferred;
+      return null;
+    }
+    var origin = wsOrigin(asked);
+    if (!origin) return 'the link names a broker address that is not a ws:// or wss:// URL';
+    if (!allowed[origin]) {
+      return 'the link asks for broker ' + origin + ', which is neither this page\'s server (' +
+        wsOrigin(ownUrl) + ') nor an address allowed in the dashboard\'s config.json';
+    }
+    wsUrl = asked;
+    return null;
+  }
+
+  function refuseBroker(why) {
+    stopped = true;
+    setConn('offline', 'offline: broker address not allowed');
+    var box = $('blocked');
+    box.textContent = '';
+    box.appendChild(el('h2', null, 'Not connected'));
+    box.appendChild(el('p', 'reason', why.charAt(0).toUpperCase() + why.slice(1) + '. Your token was not sent anywhere. ' +
+      'Open the dashboard from its own address, or ask the operator to allow that broker.'));
+    box.hidden = false;
+  }
+
   /* ---- start ---- */
   function showForm() {
     setConn('offline', 'not connected');
@@ -303,7 +373,7 @@
     p.set('session', $('f-session').value.trim());
     p.set('token', $('f-token').value.trim());
     if (params.get('prefix')) p.set('prefix', prefix);
-    if (params.get('ws')) p.set('ws', wsUrl);
+    if (params.get('ws') && wsUrl) p.set('ws', wsUrl);
     location.hash = p.toString();
     location.reload();
   });
@@ -319,5 +389,13 @@
   $('session-label').textContent = 'session ' + session;
   document.title = 'jobwire · ' + session;
   window.jobwireDashboard = { jobs: jobs, clientId: clientId };
-  connect();
+  loadConfig().then(function (config) {
+    var why = chooseBroker(config);
+    if (why) {
+      refuseBroker(why);
+      return;
+    }
+    window.jobwireDashboard.broker = wsUrl;
+    connect();
+  });
 })();

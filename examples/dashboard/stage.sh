@@ -2,7 +2,9 @@
 # Copies the dashboard into DEST for mosquitto's http_dir: the page, its
 # stylesheet and script, and MQTT.js's dist/mqtt.min.js from the npm
 # package pinned by package-lock.json (installed here with `npm ci` when
-# missing). The copy is never edited by hand and never committed.
+# missing). The copy is never edited by hand and never committed. An
+# operator's config.json in DEST (docs/dashboard.md, broker address) is
+# left as it is.
 # Usage: examples/dashboard/stage.sh DEST
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

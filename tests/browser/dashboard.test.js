@@ -7,11 +7,14 @@
  *
  * Env: JW_PORT, JW_WS_PORT, VIEWER, VIEWER_S2, WORKER, WORKER_S2, ADMIN,
  * EXPIRED, RESTART (a command that restarts the broker on the same ports),
- * SCREENSHOT (path of the PNG to keep).
+ * SCREENSHOT (path of the PNG to keep), WWW (the broker's http_dir).
  */
 'use strict';
 const { chromium } = require('playwright-core');
 const mqtt = require('mqtt');
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
 const { execFileSync, spawn } = require('child_process');
 
 const env = process.env;
@@ -93,6 +96,65 @@ async function nodeChecks() {
   const { c: x, err: xe } = await mqttClient(env.EXPIRED);
   ok(xe && /authori/i.test(xe.message), `MQTT.js: expired token refused (${xe && xe.message})`);
   x.end(true);
+}
+
+/* A link's #ws= must not take the token anywhere but the page's own
+ * server or an address the operator allowed in config.json. */
+async function brokerAddressChecks(browser) {
+  let conns = 0;
+  let bytes = 0;
+  const other = net.createServer((sock) => {
+    conns++;
+    sock.on('data', (d) => { bytes += d.length; });
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => other.listen(0, '127.0.0.1', r));
+  const otherPort = other.address().port;
+  const config = path.join(env.WWW, 'config.json');
+  const live = () => document.getElementById('conn').dataset.state === 'live';
+
+  const crafted = async (what) => {
+    const p = await browser.newPage();
+    await p.goto(`${base}#session=s1&token=${env.VIEWER}&ws=ws://127.0.0.1:${otherPort}/`);
+    await waitFor(p, () => /broker address not allowed/.test(document.getElementById('conn').innerText), null,
+      `${what}: the connection indicator says the broker address is not allowed`);
+    await waitFor(p, (port) => {
+      const b = document.getElementById('blocked');
+      return !b.hidden && b.innerText.includes(`ws://127.0.0.1:${port}`) && /token was not sent/.test(b.innerText);
+    }, String(otherPort), `${what}: the page names the refused address and says the token was not sent`);
+    await p.waitForTimeout(1500);
+    ok(conns === 0 && bytes === 0, `${what}: nothing reached the other server (${conns} connections, ${bytes} bytes)`);
+    ok(!(await p.evaluate(live)), `${what}: never live`);
+    await p.close();
+  };
+
+  await crafted('crafted #ws= link, no config.json');
+  let p = await browser.newPage();
+  await p.goto(`${base}#session=s1&token=${env.VIEWER}&ws=ws://127.0.0.1:${env.JW_WS_PORT}/`);
+  await waitFor(p, live, null, '#ws= naming the page\'s own server connects');
+  await p.close();
+
+  // The operator allows another address for the same broker.
+  fs.writeFileSync(config, JSON.stringify({ allowed_brokers: [`ws://localhost:${env.JW_WS_PORT}/`] }));
+  fs.chmodSync(config, 0o644);
+  p = await browser.newPage();
+  await p.goto(`${base}#session=s1&token=${env.VIEWER}&ws=ws://localhost:${env.JW_WS_PORT}/`);
+  await waitFor(p, live, null, 'config.json allowed_brokers: a link to a listed address connects');
+  ok((await p.evaluate(() => window.jobwireDashboard.broker)) === `ws://localhost:${env.JW_WS_PORT}/`,
+    'config.json allowed_brokers: the page uses the listed address');
+  await p.close();
+  await crafted('crafted #ws= link with a config.json that does not list it');
+
+  // The operator's default broker for links without #ws=.
+  fs.writeFileSync(config, JSON.stringify({ broker: `ws://localhost:${env.JW_WS_PORT}/` }));
+  p = await browser.newPage();
+  await p.goto(`${base}#session=s1&token=${env.VIEWER}`);
+  await waitFor(p, live, null, 'config.json broker: a link without #ws= connects there');
+  ok((await p.evaluate(() => window.jobwireDashboard.broker)) === `ws://localhost:${env.JW_WS_PORT}/`,
+    'config.json broker: used as the default address');
+  await p.close();
+  fs.unlinkSync(config);
+  other.close();
 }
 
 async function main() {
@@ -218,6 +280,8 @@ async function main() {
   await p4.fill('#f-token', env.VIEWER);
   await p4.press('#f-token', 'Enter');
   await waitFor(p4, () => document.getElementById('conn').dataset.state === 'live', null, 'form submission connects');
+
+  await brokerAddressChecks(browser);
 
   ok(consoleErrors.length === 0, `no page errors (${consoleErrors.join('; ')})`);
   await browser.close();

@@ -124,7 +124,9 @@ jw_start_broker() {
 # "topic<TAB>qos<TAB>retain<TAB>correlation-data<TAB>payload-in-hex", to FILE
 # (read it with msgs.py), and returns once the subscription is live (a probe message on a
 # private topic has come back). Probe lines start with "jwprobe/"; use
-# jw_lines to read the file without them. Sets JW_SUB_PID.
+# jw_lines to read the file without them. Sets JW_SUB_PID. With JWT on,
+# set JW_PROBE_AUTH to the probe publisher's credentials ("-u a -P TOKEN"
+# for an admin token) and pass the subscriber's own.
 # jw_sub FILE [mosquitto_sub args...]
 JW_PROBE_SEQ=0
 jw_sub() {
@@ -137,7 +139,8 @@ jw_sub() {
 	JW_BG_PIDS+=("$JW_SUB_PID")
 	local deadline=$((SECONDS + 10))
 	while [ $SECONDS -lt $deadline ]; do
-		mosquitto_pub -h 127.0.0.1 -p "$JW_PORT" -t "$probe" -m ready
+		# shellcheck disable=SC2086 # credentials without spaces
+		mosquitto_pub -h 127.0.0.1 -p "$JW_PORT" ${JW_PROBE_AUTH:-} -t "$probe" -m ready
 		sleep 0.1
 		grep -q "^$probe" "$out" && return 0
 	done

@@ -46,6 +46,11 @@ jw_capture jw_cli publish progress -s demo -j job-1 progress=140 --no-local-chec
 jw_assert_eq "broker rejection: exit 1" 1 "$JW_RC"
 jw_assert_contains "broker rejection: the broker's reason, field and keyword" \
 	"rejected by the broker: schema_violation: /progress: maximum 100, got 140 (field /progress, keyword maximum)" "$JW_ERR"
+# A response topic the broker will not answer on (the job tree is the
+# broker's): the notice comes on the rejection topic, with the verdict.
+jw_capture jw_cli publish progress -s demo -j job-1 progress=140 --no-local-check --response-topic jobs/demo/job-1/control
+jw_assert_contains "refused response topic: the verdict still arrives" \
+	"rejected by the broker: schema_violation: /progress: maximum 100" "$JW_ERR"
 # A rule only the broker knows: progress may not go backwards.
 jw_capture jw_cli publish progress -s demo -j job-1 progress=10
 jw_assert_eq "lifecycle rejection: exit 1" 1 "$JW_RC"

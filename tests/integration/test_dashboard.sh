@@ -3,8 +3,9 @@
 # JWT on: the page is served by the broker's http_dir, shows a job moving
 # 0 -> 100 -> complete with toasts, alerts for review, never another
 # session's jobs, sends cancel to the worker, survives a broker restart
-# without duplicates, and refuses bad tokens; MQTT.js in Node meets the
-# same limits. Keeps a screenshot in the build dir.
+# without duplicates, and refuses bad tokens; a link naming another
+# broker address (#ws=) sends nothing there unless config.json allows it;
+# MQTT.js in Node meets the same limits. Keeps a screenshot in the build dir.
 # labels: heavy
 . "$(dirname "$0")/lib.sh"
 src=$JW_SOURCE_DIR
@@ -56,6 +57,7 @@ export EXPIRED=$(tok --role viewer --sessions s1 --ttl -60)
 export FORGED=$(python3 "$mint" --secret-file "$keys/forger" --role viewer --sessions s1)
 export RESTART="bash $JW_TMP/restart.sh"
 export SCREENSHOT=$artifacts/dashboard.png
+export WWW=$JW_TMP/www
 export NODE_PATH=$src/examples/dashboard/node_modules
 
 if timeout 300 node "$src/tests/browser/dashboard.test.js" >"$JW_TMP/browser.out" 2>&1; then

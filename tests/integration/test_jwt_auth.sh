@@ -213,6 +213,7 @@ bad_start "secret too short" "at least 32 bytes" "plugin_opt_auth_jwt_hs256_secr
 chmod 644 "$keys/ec.pem"
 bad_start "private key given as the public key" "is not a PEM public key" "plugin_opt_auth_jwt_public_key_file $keys/ec.pem"
 bad_start "issuer without a key" "need plugin_opt_auth_jwt_hs256_secret_file" "plugin_opt_auth_jwt_issuer x"
+bad_start "session hold without a key" "need plugin_opt_auth_jwt_hs256_secret_file" "plugin_opt_auth_jwt_session_hold 60"
 bad_start "leeway out of range" "plugin_opt_auth_jwt_leeway must be between" \
 	"plugin_opt_auth_jwt_hs256_secret_file $keys/secret
 plugin_opt_auth_jwt_leeway 99999"

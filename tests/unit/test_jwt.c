@@ -436,6 +436,67 @@ START_TEST(test_key_files)
 }
 END_TEST
 
+/* Who a token speaks for: its subject and its set of sessions. */
+static void claims_of(const struct jw_jwt_keys *k, const char *claims, struct jw_jwt_claims *c)
+{
+	char why[256];
+	char *t = hs(claims);
+
+	ck_assert_msg(jw_jwt_verify(k, t, NOW, c, why, sizeof(why)) == 0, "%s: %s", claims, why);
+	free(t);
+}
+
+START_TEST(test_owner)
+{
+	struct jw_jwt_keys k = keys_both();
+	struct jw_jwt_claims a, b, c, d, e, f, g, h;
+
+	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":[\"s2\",\"s1\",\"s2\"],\"exp\":1800000100}", &a);
+	ck_assert_str_eq(a.subject, "alice");
+	ck_assert_uint_eq(a.nsessions, 2);
+	ck_assert_str_eq(a.sessions[0], "s1");
+	ck_assert_str_eq(a.sessions[1], "s2");
+	/* Another role, another expiry, another order: the same owner. */
+	claims_of(&k, "{\"role\":\"viewer\",\"sub\":\"alice\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000200}", &b);
+	ck_assert(jw_jwt_same_owner(&a, &b));
+	ck_assert(jw_jwt_same_owner(&b, &a));
+	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"bob\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000100}", &c);
+	ck_assert(!jw_jwt_same_owner(&a, &c));
+	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":[\"s1\"],\"exp\":1800000100}", &d);
+	ck_assert(!jw_jwt_same_owner(&a, &d));
+	ck_assert(!jw_jwt_same_owner(&d, &a));
+	claims_of(&k, "{\"role\":\"worker\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000100}", &e);
+	ck_assert_ptr_null(e.subject);
+	ck_assert(!jw_jwt_same_owner(&a, &e));
+	ck_assert(!jw_jwt_same_owner(&e, &a));
+	claims_of(&k, "{\"role\":\"worker\",\"sessions\":[\"s2\",\"s1\"],\"exp\":1800000300}", &f);
+	ck_assert(jw_jwt_same_owner(&e, &f));
+	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":\"*\",\"exp\":1800000100}", &g);
+	ck_assert(!jw_jwt_same_owner(&a, &g));
+	claims_of(&k, "{\"role\":\"admin\",\"sub\":\"alice\",\"exp\":1800000100}", &h);
+	ck_assert(!jw_jwt_same_owner(&g, &h));
+	ck_assert(jw_jwt_same_owner(&h, &h));
+	/* A subject is a string; anything else is refused, not ignored. */
+	{
+		char *t;
+
+		t = hs("{\"role\":\"worker\",\"sub\":42,\"sessions\":[\"s1\"],\"exp\":1800000100}");
+		refused(&k, t, "claim sub is not a string");
+		free(t);
+	}
+	jw_jwt_claims_cleanup(&a);
+	jw_jwt_claims_cleanup(&b);
+	jw_jwt_claims_cleanup(&c);
+	jw_jwt_claims_cleanup(&d);
+	jw_jwt_claims_cleanup(&e);
+	jw_jwt_claims_cleanup(&f);
+	jw_jwt_claims_cleanup(&g);
+	jw_jwt_claims_cleanup(&h);
+	jw_jwt_claims_cleanup(&h);
+	jw_jwt_keys_cleanup(&k);
+}
+END_TEST
+
 static Suite *jwt_suite(void)
 {
 	Suite *s = suite_create("jwt");
@@ -450,6 +511,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(tc, test_issuer_audience);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_key_files);
+	tcase_add_test(tc, test_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }

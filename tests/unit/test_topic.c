@@ -249,6 +249,10 @@ START_TEST(rejection)
 	ck_assert_int_eq(jw_topic_rejection(buf, 20, "x"), -1);
 	ck_assert_int_eq(jw_topic_rejection(buf, 23, "/"), -1);
 	ck_assert_int_eq(jw_topic_rejection(buf, 24, "/"), 23);
+	/* The replies level escapes the same way. */
+	ck_assert_int_eq(jw_topic_client_level(buf, sizeof(buf), JW_REPLIES_PREFIX, "lab/scope#2"), 32);
+	ck_assert_str_eq(buf, "$jobwire/replies/lab%2Fscope%232");
+	ck_assert_int_eq(jw_topic_client_level(buf, 17, JW_REPLIES_PREFIX, ""), -1);
 }
 END_TEST
 
