@@ -282,7 +282,7 @@ static int rotate(struct jw_journal *j)
 	uint64_t seq = j->w_seq + 1;
 
 	seg_path(j, seq, path, sizeof(path));
-	if(jw_kvlog_open(path, &next, err, sizeof(err)) != 0){
+	if(jw_kvlog_open(path, &next, NULL, NULL, err, sizeof(err)) != 0){
 		return -1; /* keep appending to the full one */
 	}
 	jw_kvlog_close(j->seg);
@@ -694,7 +694,7 @@ static int collect(struct jw_journal *j, struct batch *b, size_t max)
 		int r;
 
 		seg_path(j, seq, path, sizeof(path));
-		r = jw_kvlog_read(path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, &rc, &end);
+		r = jw_kvlog_read(path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, NULL, &rc, &end);
 		if(rc.oom){
 			break;
 		}
@@ -1279,7 +1279,7 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	atomic_store(&j->written_bytes, backlog);
 	atomic_store(&j->disk_bytes, disk);
 	seg_path(j, j->w_seq, path, sizeof(path));
-	if(jw_kvlog_open(path, &j->seg, err, errlen) != 0){
+	if(jw_kvlog_open(path, &j->seg, NULL, NULL, err, errlen) != 0){
 		goto fail;
 	}
 	j->w_size = jw_kvlog_size(j->seg);
