@@ -1,7 +1,8 @@
 /*
- * The job table's append-only log on disk (see kvlog.h). Every record is
- * checksummed so that whatever a crash leaves half-written at the end is
- * recognised and cut off, never misread as data.
+ * The append-only key/value log on disk (see kvlog.h): the job table's
+ * jobs.log and the journal's spool segments. Every record is checksummed,
+ * so whatever a crash leaves half-written, or a failing disk changes, is
+ * recognised and skipped, never misread as data.
  *
  * Record format (all integers little-endian, fixed width, no padding):
  *
@@ -17,11 +18,17 @@
  *   16+klen vlen  value bytes
  *
  * A file is a sequence of records with nothing before, between or after
- * them. Reading stops at the first record whose header is short or
- * invalid, whose body runs past the end of the file, or whose CRC does not
- * match: that offset is the torn point. Everything before it is trusted;
- * everything from it on is discarded (replay ignores it, open truncates
- * it). The newest record of a key decides: a value makes the key live, a
+ * them. A record is good when its magic and lengths are sane, it fits in
+ * the file, its key has no NUL and its CRC matches. Where a reader finds
+ * no good record, it scans forward for the next magic whose record is
+ * good and resumes there: the bytes in between are one damaged stretch,
+ * reported to the caller. A damaged length field therefore costs only its
+ * own record (the next record's magic is found where it always was), and
+ * a false magic inside a value is rejected by the lengths and the CRC (a
+ * JSON value cannot even hold the small binary lengths a header needs). A
+ * stretch that reaches the end of the file is a damaged tail: what a crash
+ * left half-written, or damage in the last records; open cuts it off. The
+ * newest good record of a key decides: a value makes the key live, a
  * deletion removes it.
  *
  * Appends are written with pwrite at the end of the last good record, so a
@@ -234,147 +241,308 @@ static int open_retry(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
-/* ---- sequential scan with a read buffer ---- */
-
-struct reader {
-	int fd;
-	uint64_t off;        /* file offset of buf[pos] */
-	unsigned char buf[65536];
-	size_t pos, len;
-};
-
-/* Consumes the next n bytes: copies them when dst is not NULL and feeds
- * them to *crc when crc is not NULL. Returns n, fewer at end of file, or -1
- * on a read error. */
-static ssize_t reader_take(struct reader *r, void *dst, size_t n, uint32_t *crc)
+uint32_t jw_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	unsigned char *d = dst;
-	size_t done = 0;
-
-	while(done < n){
-		size_t chunk;
-
-		if(r->pos == r->len){
-			ssize_t got;
-
-			do{
-				got = read(r->fd, r->buf, sizeof(r->buf));
-			}while(got < 0 && errno == EINTR);
-			if(got < 0){
-				return -1;
-			}
-			if(got == 0){
-				break;
-			}
-			r->pos = 0;
-			r->len = (size_t)got;
-		}
-		chunk = r->len - r->pos;
-		if(chunk > n - done){
-			chunk = n - done;
-		}
-		if(crc){
-			*crc = crc32c(*crc, r->buf + r->pos, chunk);
-		}
-		if(d){
-			memcpy(d + done, r->buf + r->pos, chunk);
-		}
-		r->pos += chunk;
-		r->off += chunk;
-		done += chunk;
-	}
-	return (ssize_t)done;
+	return crc32c(crc, buf, len);
 }
 
-struct scan_result {
-	uint64_t good_end; /* end of the last good record */
-	uint64_t records;
-	bool torn;         /* bytes follow good_end */
+/* ---- reading: a window over a file or a buffer ---- */
+
+#define WIN_CHUNK 65536u
+
+/*
+ * The readers see the bytes through a window: over a buffer it is the
+ * buffer itself; over a file it is a read buffer that slides forward and
+ * grows to hold the largest record met, so a record is always checked
+ * from one contiguous block of memory.
+ */
+struct win {
+	int fd;                     /* -1: reading mem */
+	const unsigned char *mem;   /* the buffer (fd -1) */
+	unsigned char *buf;         /* file bytes [at, at + len) */
+	size_t cap, len;
+	uint64_t at;
+	uint64_t end;               /* reading stops here (a limit or the end) */
+	uint64_t size;              /* the end of the file or buffer */
+	int err;                    /* errno of a failed read or allocation */
 };
 
-/* Reads fd from offset 0, calling cb (when not NULL) for each good record:
- * key NUL-terminated, val_off the file offset of its value, vlen KV_DELETED
- * for a deletion; cb returns 0 or -1. Returns 0 (res filled), -1 with errno
- * set for a read error, or -2 when cb failed. */
-static int scan(int fd,
-                int (*cb)(void *arg, const char *key, size_t klen, uint32_t vlen, uint64_t val_off),
-                void *arg, struct scan_result *res)
+static void win_init_mem(struct win *w, const void *buf, size_t len)
 {
-	struct reader *r;
-	int rc = 0;
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->mem = buf;
+	w->end = w->size = len;
+}
 
-	memset(res, 0, sizeof(*res));
-	r = malloc(sizeof(*r));
-	if(!r){
-		errno = ENOMEM;
+static void win_cleanup(struct win *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+}
+
+/* The n bytes at off, or NULL when they run past the end (or a read
+ * failed: w->err). A file found shorter than expected (it shrank) moves
+ * the end back to where it really is. */
+static const unsigned char *win_at(struct win *w, uint64_t off, size_t n)
+{
+	size_t want, keep = 0;
+	ssize_t got;
+
+	if(off > w->end || n > w->end - off){
+		return NULL;
+	}
+	if(w->fd < 0){
+		return w->mem + off;
+	}
+	if(off >= w->at && off - w->at <= w->len && n <= w->len - (size_t)(off - w->at)){
+		return w->buf + (off - w->at);
+	}
+	want = n > WIN_CHUNK ? n : WIN_CHUNK;
+	if(want > w->end - off){
+		want = (size_t)(w->end - off);
+	}
+	if(want > w->cap){
+		unsigned char *grown = realloc(w->buf, want);
+
+		if(!grown){
+			w->err = ENOMEM;
+			return NULL;
+		}
+		w->buf = grown;
+		w->cap = want;
+	}
+	/* Sliding forward: keep what the buffer already holds from off on. */
+	if(off >= w->at && off - w->at < w->len){
+		keep = w->len - (size_t)(off - w->at);
+		memmove(w->buf, w->buf + (off - w->at), keep);
+	}
+	got = pread_full(w->fd, w->buf + keep, want - keep, off + keep);
+	if(got < 0){
+		w->err = errno;
+		w->len = 0;
+		return NULL;
+	}
+	w->at = off;
+	w->len = keep + (size_t)got;
+	if(w->len < want){
+		w->end = w->size = off + w->len;
+	}
+	return w->len >= n ? w->buf : NULL;
+}
+
+/* A good record found in the window. */
+struct rec {
+	uint32_t klen;
+	uint32_t vlen;               /* KV_DELETED for a deletion */
+	size_t size;                 /* header, key and value */
+	const unsigned char *p;      /* the record, valid until the window moves */
+};
+
+/* Whether a good record starts at off: 1 (r filled), 0, or -1 (w->err). */
+static int rec_at(struct win *w, uint64_t off, struct rec *r)
+{
+	const unsigned char *p = win_at(w, off, KV_HDR);
+	uint32_t klen, vlen, body, crc;
+
+	if(!p){
+		return w->err ? -1 : 0;
+	}
+	klen = get_le32(p + 4);
+	vlen = get_le32(p + 8);
+	/* Lengths are checked before anything is read for them, so a damaged
+	 * length field costs nothing but this record. */
+	if(get_le32(p) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
+	   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
+		return 0;
+	}
+	body = vlen == KV_DELETED ? 0 : vlen;
+	p = win_at(w, off, (size_t)KV_HDR + klen + body);
+	if(!p){
+		return w->err ? -1 : 0;
+	}
+	crc = crc32c(0, p, 12); /* the CRC field itself is not covered */
+	crc = crc32c(crc, p + KV_HDR, (size_t)klen + body);
+	if(crc != get_le32(p + 12) || memchr(p + KV_HDR, '\0', klen)){
+		return 0; /* appends never write a NUL in a key: not our record */
+	}
+	r->klen = klen;
+	r->vlen = vlen;
+	r->size = (size_t)KV_HDR + klen + body;
+	r->p = p;
+	return 1;
+}
+
+/* Whether the 4 bytes at p are the magic, as written by put_le32. */
+static bool is_magic(const unsigned char *p)
+{
+	return get_le32(p) == KV_MAGIC;
+}
+
+/*
+ * After finding no good record at off: the start of the next good record
+ * (the first marker past off whose record verifies), or w->end when there
+ * is none. *marks counts the markers in between, off's own included.
+ * Returns 0 or -1 (w->err).
+ */
+static int resync(struct win *w, uint64_t off, uint64_t *next, uint64_t *marks)
+{
+	const unsigned char *p = win_at(w, off, 4);
+	uint64_t pos = off + 1;
+
+	*marks = 0;
+	if(p && is_magic(p)){
+		(*marks)++;
+	}else if(!p && w->err){
 		return -1;
 	}
-	r->fd = fd;
-	r->off = 0;
-	r->pos = r->len = 0;
-	if(lseek(fd, 0, SEEK_SET) < 0){
-		rc = -1;
-		goto out;
-	}
-	for(;;){
-		unsigned char hdr[KV_HDR];
-		char key[JW_KVLOG_KEY_MAX + 1];
-		uint32_t crc = 0, klen, vlen, body;
-		uint64_t start = r->off, val_off;
-		ssize_t n;
+	/* A record needs at least a header; nothing shorter can follow. */
+	while(pos < w->end && w->end - pos >= KV_HDR){
+		size_t n = w->end - pos > WIN_CHUNK ? WIN_CHUNK : (size_t)(w->end - pos);
+		const unsigned char *c = win_at(w, pos, n), *hit = NULL;
+		size_t i;
 
-		n = reader_take(r, hdr, KV_HDR, NULL);
-		if(n < 0){
-			rc = -1;
-			goto out;
+		if(!c){
+			if(w->err){
+				return -1;
+			}
+			continue; /* the file shrank: w->end moved back */
 		}
-		if(n == 0){
-			break; /* clean end */
+		for(i = 0; i + 4 <= n; i++){
+			const unsigned char *q = memchr(c + i, 'J', n - 3 - i);
+
+			if(!q){
+				break;
+			}
+			i = (size_t)(q - c);
+			if(is_magic(q)){
+				hit = q;
+				break;
+			}
 		}
-		res->torn = true; /* until this record proves good */
-		if((size_t)n < KV_HDR){
-			break;
+		if(!hit){
+			/* A marker may straddle the chunk's end: look again there. */
+			pos += n - 3;
+			continue;
 		}
-		crc = crc32c(0, hdr, 12); /* the CRC field itself is not covered */
-		klen = get_le32(hdr + 4);
-		vlen = get_le32(hdr + 8);
-		if(get_le32(hdr) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
-		   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
-			break;
-		}
-		n = reader_take(r, key, klen, &crc);
-		if(n < 0){
-			rc = -1;
-			goto out;
-		}
-		if((size_t)n < klen){
-			break;
-		}
-		key[klen] = '\0';
-		if(memchr(key, '\0', klen)){
-			break; /* appends never write one: not our record */
-		}
-		val_off = r->off;
-		body = vlen == KV_DELETED ? 0 : vlen;
-		n = reader_take(r, NULL, body, &crc);
-		if(n < 0){
-			rc = -1;
-			goto out;
-		}
-		if((size_t)n < body || crc != get_le32(hdr + 12)){
-			break;
-		}
-		res->torn = false;
-		res->records++;
-		res->good_end = start + KV_HDR + klen + body;
-		if(cb && cb(arg, key, klen, vlen, val_off) != 0){
-			rc = -2;
-			goto out;
+		{
+			uint64_t cand = pos + (uint64_t)(hit - c);
+			struct rec r;
+			int rc;
+
+			rc = rec_at(w, cand, &r);
+			if(rc < 0){
+				return -1;
+			}
+			if(rc > 0){
+				*next = cand;
+				return 0;
+			}
+			(*marks)++;
+			pos = cand + 1;
 		}
 	}
-out:
-	free(r);
-	return rc;
+	*next = w->end;
+	return 0;
+}
+
+/* What walk() hands each good record to. */
+typedef int walk_rec_fn(struct win *w, const struct rec *r, uint64_t off, void *arg);
+
+/*
+ * Reads w from off to w->end: on_rec for each good record, on_damage for
+ * each stretch in between that is not one (with resynchronisation at the
+ * next good record). *pos follows: past the last record or stretch
+ * handled. Returns 0, -1 (w->err), or a callback's non-zero value.
+ */
+static int walk(struct win *w, uint64_t off, walk_rec_fn *on_rec, jw_kvlog_damage_fn *on_damage,
+                void *arg, uint64_t *pos)
+{
+	*pos = off;
+	while(off < w->end){
+		struct jw_kvlog_damage d;
+		struct rec r;
+		uint64_t next, marks;
+		int rc = rec_at(w, off, &r);
+
+		if(rc < 0){
+			return -1;
+		}
+		if(rc > 0){
+			off += r.size;
+			*pos = off;
+			if(on_rec && (rc = on_rec(w, &r, off - r.size, arg)) != 0){
+				return rc;
+			}
+			continue;
+		}
+		if(resync(w, off, &next, &marks) != 0){
+			return -1;
+		}
+		d.offset = off;
+		d.length = next - off;
+		d.records = marks ? marks : 1;
+		d.tail = next >= w->size;
+		off = next;
+		*pos = off;
+		if(on_damage && (rc = on_damage(&d, arg)) != 0){
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Opens path for reading and sets w up over it: refuses anything but a
+ * regular file (a FIFO would block, a directory cannot be read). Returns
+ * 0, or -1 with errno (ENOENT for a missing file, EINVAL for not a regular
+ * file). */
+static int win_open(struct win *w, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	fd = open_retry(path, O_RDONLY | O_NONBLOCK, 0);
+	if(fd < 0){
+		return -1;
+	}
+	if(fstat(fd, &st) != 0){
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if(!S_ISREG(st.st_mode)){
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	w->fd = fd;
+	w->end = w->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static void win_close(struct win *w)
+{
+	if(w->fd >= 0){
+		close(w->fd);
+		w->fd = -1;
+	}
+	win_cleanup(w);
+}
+
+/* Path errors in the words the log shows. */
+static void set_read_err(char *err, size_t errlen, const char *path, int errnum)
+{
+	if(errnum == EINVAL){
+		if(err && errlen){
+			snprintf(err, errlen, "read %s: not a regular file", path);
+		}
+		errno = EINVAL;
+		return;
+	}
+	set_err(err, errlen, "read", path, errnum);
 }
 
 /* ---- key -> newest record map used by replay and compaction ---- */
@@ -444,12 +612,15 @@ static void map_grow(struct kv_map *m)
 	m->nb = nb;
 }
 
-static int map_record_cb(void *arg, const char *key, size_t klen, uint32_t vlen, uint64_t val_off)
+/* walk() callback building the map: 0, or -1 when out of memory. */
+static int map_record_cb(struct win *w, const struct rec *r, uint64_t off, void *arg)
 {
 	struct kv_map *m = arg;
-	uint32_t h = key_hash(key, klen);
+	const char *key = (const char *)r->p + KV_HDR;
+	uint32_t h = key_hash(key, r->klen);
 	struct kv_entry **pp, *e;
 
+	(void)w;
 	if(m->nb == 0 || m->count >= m->nb){
 		map_grow(m);
 		if(m->nb == 0){
@@ -457,11 +628,11 @@ static int map_record_cb(void *arg, const char *key, size_t klen, uint32_t vlen,
 		}
 	}
 	for(pp = &m->b[h & (m->nb - 1)]; (e = *pp) != NULL; pp = &e->next){
-		if(e->hash == h && strcmp(e->key, key) == 0){
+		if(e->hash == h && strncmp(e->key, key, r->klen) == 0 && e->key[r->klen] == '\0'){
 			break;
 		}
 	}
-	if(vlen == KV_DELETED){
+	if(r->vlen == KV_DELETED){
 		/* Drop the entry: memory stays proportional to live keys. */
 		if(e){
 			*pp = e->next;
@@ -471,18 +642,19 @@ static int map_record_cb(void *arg, const char *key, size_t klen, uint32_t vlen,
 		return 0;
 	}
 	if(!e){
-		e = malloc(sizeof(*e) + klen + 1);
+		e = malloc(sizeof(*e) + r->klen + 1);
 		if(!e){
 			return -1;
 		}
-		memcpy(e->key, key, klen + 1);
+		memcpy(e->key, key, r->klen);
+		e->key[r->klen] = '\0';
 		e->hash = h;
 		e->next = m->b[h & (m->nb - 1)];
 		m->b[h & (m->nb - 1)] = e;
 		m->count++;
 	}
-	e->val_off = val_off;
-	e->vlen = vlen;
+	e->val_off = off + KV_HDR + r->klen;
+	e->vlen = r->vlen;
 	return 0;
 }
 
@@ -521,67 +693,114 @@ static struct kv_entry **map_sorted(const struct kv_map *m, bool *oom)
 	return v;
 }
 
-/* Scans path into m. Returns 0 (fd_out open, or -1 for a missing file),
- * or -1 with err filled. */
-static int load_map(const char *path, struct kv_map *m, struct scan_result *res, int *fd_out,
-                    char *err, size_t errlen)
-{
-	int fd, rc;
+/* Counts for the replay statistics, kept while walking. */
+struct scan {
+	struct kv_map *map;           /* NULL: records are only counted */
+	jw_kvlog_damage_fn *on_damage;
+	void *arg;
+	uint64_t records, bytes, good_end;
+	uint64_t damaged, damaged_bytes, damaged_records;
+	uint64_t tail_at;             /* UINT64_MAX: no damaged tail */
+	bool oom;
+};
 
-	memset(res, 0, sizeof(*res));
-	*fd_out = -1;
-	fd = open_retry(path, O_RDONLY, 0);
-	if(fd < 0){
-		if(errno == ENOENT){
-			return 0;
-		}
-		set_err(err, errlen, "open", path, errno);
+static int scan_record_cb(struct win *w, const struct rec *r, uint64_t off, void *arg)
+{
+	struct scan *s = arg;
+
+	s->records++;
+	s->bytes += r->size;
+	s->good_end = off + r->size;
+	if(s->map && map_record_cb(w, r, off, s->map) != 0){
+		s->oom = true;
 		return -1;
 	}
-	rc = scan(fd, map_record_cb, m, res);
-	if(rc != 0){
-		set_err(err, errlen, rc == -2 ? "replay (out of memory)" : "read", path,
-		        rc == -2 ? ENOMEM : errno);
-		close(fd);
-		return -1;
-	}
-	*fd_out = fd;
 	return 0;
 }
 
-static void fill_stats(struct jw_kvlog_replay_stats *st, const struct scan_result *res,
-                       uint64_t live)
+static int scan_damage_cb(const struct jw_kvlog_damage *d, void *arg)
+{
+	struct scan *s = arg;
+
+	s->damaged++;
+	s->damaged_bytes += d->length;
+	s->damaged_records += d->records;
+	if(d->tail){
+		s->tail_at = d->offset;
+	}
+	return s->on_damage ? s->on_damage(d, s->arg) : 0;
+}
+
+/* Walks the whole window into s. Returns 0, -1 (read error: w->err, or
+ * out of memory: s->oom), or on_damage's value. */
+static int scan_all(struct win *w, struct scan *s)
+{
+	uint64_t pos;
+
+	s->tail_at = UINT64_MAX;
+	return walk(w, 0, scan_record_cb, scan_damage_cb, s, &pos);
+}
+
+static void fill_stats(struct jw_kvlog_replay_stats *st, const struct scan *s, uint64_t live)
 {
 	if(!st){
 		return;
 	}
-	st->records = res->records;
+	st->records = s->records;
 	st->live = live;
-	st->bytes = res->good_end;
-	st->torn_at = res->torn ? res->good_end : UINT64_MAX;
+	st->bytes = s->bytes;
+	st->torn_at = s->tail_at;
+	st->damaged = s->damaged;
+	st->damaged_bytes = s->damaged_bytes;
+	st->damaged_records = s->damaged_records;
 }
 
 /* ---- public API ---- */
 
-int jw_kvlog_open(const char *path, struct jw_kvlog **out, char *err, size_t errlen)
+int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *on_damage,
+                  void *arg, char *err, size_t errlen)
 {
 	struct jw_kvlog *l = NULL;
-	struct scan_result res;
-	int fd = -1, rc = -1;
+	struct scan s;
+	struct win w;
+	struct stat st;
+	int fd = -1, rc = -1, r;
 
 	*out = NULL;
-	fd = open_retry(path, O_RDWR | O_CREAT, 0600);
+	memset(&w, 0, sizeof(w));
+	memset(&s, 0, sizeof(s));
+	fd = open_retry(path, O_RDWR | O_CREAT | O_NONBLOCK, 0600);
 	if(fd < 0){
 		set_err(err, errlen, "open", path, errno);
 		goto out;
 	}
-	if(scan(fd, NULL, NULL, &res) != 0){
-		set_err(err, errlen, "read", path, errno);
+	if(fstat(fd, &st) != 0){
+		set_err(err, errlen, "stat", path, errno);
 		goto out;
 	}
-	/* Cut what a crash left half-written, so the next append starts on a
-	 * record boundary that replay will reach. */
-	if(res.torn && ftruncate_retry(fd, res.good_end) != 0){
+	if(!S_ISREG(st.st_mode)){
+		if(err && errlen){
+			snprintf(err, errlen, "open %s: not a regular file", path);
+		}
+		errno = EINVAL;
+		goto out;
+	}
+	w.fd = fd;
+	w.end = w.size = (uint64_t)st.st_size;
+	s.on_damage = on_damage;
+	s.arg = arg;
+	r = scan_all(&w, &s);
+	if(r != 0){
+		if(r == -1 && w.err){
+			set_err(err, errlen, "read", path, w.err);
+		}else if(err && errlen){
+			snprintf(err, errlen, "open %s: stopped at damage", path);
+		}
+		goto out;
+	}
+	/* Cut a damaged tail (what a crash left half-written), so the next
+	 * append starts on a record boundary that readers will reach. */
+	if(s.good_end < w.size && ftruncate_retry(fd, s.good_end) != 0){
 		set_err(err, errlen, "truncate", path, errno);
 		goto out;
 	}
@@ -591,12 +810,13 @@ int jw_kvlog_open(const char *path, struct jw_kvlog **out, char *err, size_t err
 		goto out;
 	}
 	l->fd = fd;
-	l->size = res.good_end;
+	l->size = s.good_end;
 	l->must_truncate = false;
 	*out = l;
 	fd = -1;
 	rc = 0;
 out:
+	win_cleanup(&w);
 	if(fd >= 0){
 		int saved = errno;
 		close(fd);
@@ -686,53 +906,50 @@ void jw_kvlog_close(struct jw_kvlog *l)
 
 static const unsigned char empty_value[1];
 
-int jw_kvlog_replay(const char *path,
-                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    void *arg, struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+/* Replay over an opened window: builds the map, then hands out the newest
+ * value of every live key in file order. */
+static int replay_win(struct win *w,
+                      int (*fn)(const char *key, const void *val, size_t len, void *arg),
+                      jw_kvlog_damage_fn *on_damage, void *arg,
+                      struct jw_kvlog_replay_stats *st, bool *oom)
 {
 	struct kv_map m = {0};
-	struct scan_result res;
+	struct scan s;
 	struct kv_entry **v = NULL;
-	unsigned char *buf = NULL;
-	size_t bufcap = 0;
-	bool oom;
-	int fd = -1, rc = -1, saved;
+	int rc;
 
-	if(load_map(path, &m, &res, &fd, err, errlen) != 0){
+	*oom = false;
+	memset(&s, 0, sizeof(s));
+	s.map = &m;
+	s.on_damage = on_damage;
+	s.arg = arg;
+	rc = scan_all(w, &s);
+	if(rc != 0){
+		*oom = s.oom;
 		goto out;
 	}
-	fill_stats(st, &res, m.count);
-	v = map_sorted(&m, &oom);
-	if(oom){
-		set_err(err, errlen, "replay (out of memory)", path, ENOMEM);
+	fill_stats(st, &s, m.count);
+	v = map_sorted(&m, oom);
+	if(*oom){
+		rc = -1;
 		goto out;
 	}
-	rc = 0;
 	for(size_t i = 0; i < m.count; i++){
 		struct kv_entry *e = v[i];
 		const void *val = empty_value;
-		ssize_t got;
 
 		if(e->vlen > 0){
-			if(e->vlen > bufcap){
-				free(buf);
-				bufcap = e->vlen;
-				buf = malloc(bufcap);
-				if(!buf){
-					bufcap = 0;
-					set_err(err, errlen, "replay (out of memory)", path, ENOMEM);
-					rc = -1;
-					goto out;
+			/* The CRC was checked by the scan; values are read back in
+			 * file order, so the window only slides forward. */
+			val = win_at(w, e->val_off, e->vlen);
+			if(!val){
+				if(!w->err){
+					w->err = EIO; /* the file shrank under us */
 				}
-			}
-			/* The CRC was checked by the scan; the file only grows. */
-			got = pread_full(fd, buf, e->vlen, e->val_off);
-			if(got != (ssize_t)e->vlen){
-				set_err(err, errlen, "read", path, got < 0 ? errno : EIO);
+				*oom = w->err == ENOMEM;
 				rc = -1;
 				goto out;
 			}
-			val = buf;
 		}
 		rc = fn(e->key, val, e->vlen, arg);
 		if(rc != 0){
@@ -740,14 +957,65 @@ int jw_kvlog_replay(const char *path,
 		}
 	}
 out:
-	saved = errno; /* for the caller: cleanup must not change it */
-	free(buf);
 	free(v);
 	map_free(&m);
-	if(fd >= 0){
-		close(fd);
+	return rc;
+}
+
+int jw_kvlog_replay(const char *path,
+                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
+                    jw_kvlog_damage_fn *on_damage, void *arg,
+                    struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+{
+	struct win w;
+	bool oom;
+	int rc;
+
+	if(st){
+		memset(st, 0, sizeof(*st));
+		st->torn_at = UINT64_MAX;
 	}
-	errno = saved;
+	if(win_open(&w, path) != 0){
+		if(errno == ENOENT){
+			return 0;
+		}
+		set_read_err(err, errlen, path, errno);
+		return -1;
+	}
+	rc = replay_win(&w, fn, on_damage, arg, st, &oom);
+	if(rc == -1 && (oom || w.err)){
+		if(oom){
+			set_err(err, errlen, "replay (out of memory)", path, ENOMEM);
+		}else{
+			set_err(err, errlen, "read", path, w.err ? w.err : EIO);
+		}
+	}
+	{
+		int saved = errno; /* for the caller: cleanup must not change it */
+		win_close(&w);
+		errno = saved;
+	}
+	return rc;
+}
+
+int jw_kvlog_replay_buf(const void *buf, size_t len,
+                        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+                        jw_kvlog_damage_fn *on_damage, void *arg,
+                        struct jw_kvlog_replay_stats *st)
+{
+	struct win w;
+	bool oom;
+	int rc;
+
+	if(st){
+		memset(st, 0, sizeof(*st));
+		st->torn_at = UINT64_MAX;
+	}
+	win_init_mem(&w, buf, len);
+	rc = replay_win(&w, fn, on_damage, arg, st, &oom);
+	if(rc == -1){
+		errno = ENOMEM;
+	}
 	return rc;
 }
 
@@ -772,23 +1040,31 @@ static char *dir_of(const char *path)
 
 /*
  * st describes the file before compaction (records read, live keys kept,
- * bytes of good records, torn point). A torn tail is dropped by the rewrite.
- * One failure happens after the rename: if the directory cannot be synced,
- * path already holds the new file (same live data as the old one) and -1
- * still reports that the switch is not yet durable.
+ * bytes of good records, damage). Damaged stretches are dropped by the
+ * rewrite. One failure happens after the rename: if the directory cannot
+ * be synced, path already holds the new file (same live data as the old
+ * one) and -1 still reports that the switch is not yet durable.
  */
-int jw_kvlog_compact(const char *path, struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
+                     struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
 {
 	struct kv_map m = {0};
-	struct scan_result res;
+	struct scan s;
+	struct win w;
 	struct kv_entry **v = NULL;
 	struct jw_kvlog out_log = {.fd = -1, .size = 0, .must_truncate = false};
-	unsigned char *buf = NULL;
-	size_t bufcap = 0, plen = strlen(path);
+	size_t plen = strlen(path);
 	char *tmp = NULL, *dir = NULL;
 	bool oom, tmp_made = false;
-	int fd = -1, dfd = -1, rc = -1, saved;
+	int dfd = -1, rc = -1, r, saved;
 
+	memset(&w, 0, sizeof(w));
+	w.fd = -1;
+	memset(&s, 0, sizeof(s));
+	if(st){
+		memset(st, 0, sizeof(*st));
+		st->torn_at = UINT64_MAX;
+	}
 	tmp = malloc(plen + sizeof(".tmp"));
 	dir = dir_of(path);
 	if(!tmp || !dir){
@@ -798,10 +1074,31 @@ int jw_kvlog_compact(const char *path, struct jw_kvlog_replay_stats *st, char *e
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
 
-	if(load_map(path, &m, &res, &fd, err, errlen) != 0){
+	if(win_open(&w, path) != 0){
+		if(errno != ENOENT){
+			set_read_err(err, errlen, path, errno);
+			goto out;
+		}
+		win_init_mem(&w, empty_value, 0); /* a missing log compacts to an empty one */
+	}
+	s.map = &m;
+	s.on_damage = on_damage;
+	s.arg = arg;
+	r = scan_all(&w, &s);
+	if(r != 0){
+		if(r != -1 || (!s.oom && !w.err)){
+			rc = r;
+			if(err && errlen){
+				snprintf(err, errlen, "compact %s: stopped at damage", path);
+			}
+		}else if(s.oom){
+			set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
+		}else{
+			set_err(err, errlen, "read", path, w.err ? w.err : EIO);
+		}
 		goto out;
 	}
-	fill_stats(st, &res, m.count);
+	fill_stats(st, &s, m.count);
 	v = map_sorted(&m, &oom);
 	if(oom){
 		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
@@ -817,25 +1114,16 @@ int jw_kvlog_compact(const char *path, struct jw_kvlog_replay_stats *st, char *e
 	tmp_made = true;
 	for(size_t i = 0; i < m.count; i++){
 		struct kv_entry *e = v[i];
+		const void *val = empty_value;
 
-		if(e->vlen > bufcap){
-			free(buf);
-			bufcap = e->vlen;
-			buf = malloc(bufcap);
-			if(!buf){
-				bufcap = 0;
-				set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
-				goto out;
-			}
-		}
 		if(e->vlen > 0){
-			ssize_t got = pread_full(fd, buf, e->vlen, e->val_off);
-			if(got != (ssize_t)e->vlen){
-				set_err(err, errlen, "read", path, got < 0 ? errno : EIO);
+			val = win_at(&w, e->val_off, e->vlen);
+			if(!val){
+				set_err(err, errlen, "read", path, w.err ? w.err : EIO);
 				goto out;
 			}
 		}
-		if(jw_kvlog_append(&out_log, e->key, e->vlen ? (const void *)buf : empty_value, e->vlen) != 0){
+		if(jw_kvlog_append(&out_log, e->key, val, e->vlen) != 0){
 			set_err(err, errlen, "write", tmp, errno);
 			goto out;
 		}
@@ -877,10 +1165,7 @@ out:
 	if(dfd >= 0){
 		close(dfd);
 	}
-	if(fd >= 0){
-		close(fd);
-	}
-	free(buf);
+	win_close(&w);
 	free(v);
 	map_free(&m);
 	free(tmp);
@@ -891,87 +1176,98 @@ out:
 
 /* ---- the queue view: every record in order from an offset ---- */
 
+struct read_ctx {
+	int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg);
+	jw_kvlog_damage_fn *on_damage;
+	void *arg;
+};
+
+static int read_damage_cb(const struct jw_kvlog_damage *d, void *arg)
+{
+	struct read_ctx *c = arg;
+
+	return c->on_damage ? c->on_damage(d, c->arg) : 0;
+}
+
+static int read_record_cb(struct win *w, const struct rec *r, uint64_t off, void *arg)
+{
+	struct read_ctx *c = arg;
+	char key[JW_KVLOG_KEY_MAX + 1];
+	const unsigned char *val = r->p + KV_HDR + r->klen;
+
+	(void)w;
+	/* The key is handed over NUL-terminated. */
+	memcpy(key, r->p + KV_HDR, r->klen);
+	key[r->klen] = '\0';
+	return c->fn(key, r->vlen == KV_DELETED ? NULL : val, r->vlen == KV_DELETED ? 0 : r->vlen,
+	             off + r->size, c->arg);
+}
+
+static int read_win(struct win *w, uint64_t from, uint64_t limit,
+                    int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+                    jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
+{
+	struct read_ctx c = {fn, on_damage, arg};
+	int rc;
+
+	if(limit < w->end){
+		w->end = limit;
+	}
+	if(from >= w->end){
+		*end = from;
+		return 0;
+	}
+	rc = walk(w, from, read_record_cb, read_damage_cb, &c, end);
+	if(rc == -1 && w->err){
+		errno = w->err;
+	}
+	return rc;
+}
+
 int jw_kvlog_read(const char *path, uint64_t from, uint64_t limit,
                   int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
-                  void *arg, uint64_t *end)
+                  jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
 {
-	unsigned char *buf = NULL;
-	size_t bufcap = 0;
-	uint64_t off = from;
-	int fd, rc = 0, saved = 0;
+	struct win w;
+	int rc, saved;
 
 	*end = from;
-	fd = open_retry(path, O_RDONLY, 0);
-	if(fd < 0){
+	if(win_open(&w, path) != 0){
 		return -1;
 	}
-	for(;;){
-		unsigned char hdr[KV_HDR];
-		uint32_t klen, vlen, body, crc;
-		size_t need;
-		ssize_t got;
+	rc = read_win(&w, from, limit, fn, on_damage, arg, end);
+	saved = errno;
+	win_close(&w);
+	errno = saved;
+	return rc;
+}
 
-		if(limit != UINT64_MAX && off + KV_HDR > limit){
-			break;
-		}
-		got = pread_full(fd, hdr, KV_HDR, off);
-		if(got < 0){
-			rc = -1;
-			saved = errno;
-			break;
-		}
-		if((size_t)got < KV_HDR){
-			break;
-		}
-		klen = get_le32(hdr + 4);
-		vlen = get_le32(hdr + 8);
-		if(get_le32(hdr) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
-		   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
-			break;
-		}
-		body = vlen == KV_DELETED ? 0 : vlen;
-		need = (size_t)klen + body;
-		if(limit != UINT64_MAX && off + KV_HDR + need > limit){
-			break;
-		}
-		if(need + 1 > bufcap){
-			unsigned char *grown = realloc(buf, need + 1);
-			if(!grown){
-				rc = -1;
-				saved = ENOMEM;
-				break;
-			}
-			buf = grown;
-			bufcap = need + 1;
-		}
-		got = pread_full(fd, buf, need, off + KV_HDR);
-		if(got < 0){
-			rc = -1;
-			saved = errno;
-			break;
-		}
-		if((size_t)got < need){
-			break;
-		}
-		crc = crc32c(0, hdr, 12);
-		crc = crc32c(crc, buf, need);
-		if(crc != get_le32(hdr + 12) || memchr(buf, '\0', klen)){
-			break;
-		}
-		/* The key is handed over NUL-terminated: move the value up one. */
-		memmove(buf + klen + 1, buf + klen, body);
-		buf[klen] = '\0';
-		off += KV_HDR + need;
-		*end = off;
-		rc = fn((const char *)buf, vlen == KV_DELETED ? NULL : buf + klen + 1, body, off, arg);
-		if(rc != 0){
-			break;
-		}
+int jw_kvlog_read_buf(const void *buf, size_t len, uint64_t from, uint64_t limit,
+                      int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+                      jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
+{
+	struct win w;
+
+	*end = from;
+	win_init_mem(&w, buf, len);
+	return read_win(&w, from, limit, fn, on_damage, arg, end);
+}
+
+int jw_kvlog_record_at(const char *path, uint64_t off)
+{
+	struct win w;
+	struct rec r;
+	int rc, saved;
+
+	if(win_open(&w, path) != 0){
+		return -1;
 	}
-	free(buf);
-	close(fd);
-	if(rc == -1 && saved){
-		errno = saved;
+	rc = rec_at(&w, off, &r);
+	if(rc < 0){
+		errno = w.err;
 	}
+	saved = errno;
+	win_close(&w);
+	errno = saved;
 	return rc;
 }

@@ -8,7 +8,10 @@
  * - the journal thread owns the PGconn: it reads records from its cursor up
  *   to the published position, inserts them in batches, and after each
  *   commit moves the cursor, writes <data_dir>/journal/checkpoint (write,
- *   fsync, rename) and deletes segments wholly behind it;
+ *   fsync, rename; core/journal_spool.h) and deletes segments wholly
+ *   behind it. A damaged stretch of a segment is skipped (reading resumes
+ *   at the next good record), kept in a quarantine file, counted and
+ *   described in a note the broker thread logs;
  * - the sync thread fdatasyncs the current segment per the fsync policy,
  *   so neither the broker thread nor a slow database delays it.
  *
@@ -25,6 +28,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +41,11 @@
 #include <libpq-fe.h>
 
 #include "journal_rec.h"
+#include "journal_spool.h"
 #include "journal_sql.h"
 #include "kvlog.h"
 #include "persist.h"
+#include "quarantine.h"
 
 #define SEGMENT_MAX_DEFAULT (4u * 1024u * 1024u)
 #define BATCH_MAX_DEFAULT 2000u
@@ -95,11 +101,17 @@ struct jw_journal {
 	pthread_t jthread, sthread;
 	atomic_bool abort;
 
-	/* Journal thread only. */
+	/* Journal thread only (set up by _open before it starts). */
 	PGconn *conn;
 	uint64_t c_seq, c_off;    /* cursor: first record not in PostgreSQL */
-	uint64_t low_seq;         /* oldest segment that may exist */
 	uint64_t replay_end_seq;  /* segments below this are an earlier run's */
+	uint64_t *old_segs;       /* an earlier run's segments, ascending: the
+	                             numbers may have gaps, so the thread steps
+	                             through this list, never through a range */
+	size_t n_old;
+	size_t old_next;          /* old_segs[old_next..] are not deleted yet */
+	uint64_t live_low;        /* this run's oldest segment not deleted yet */
+	uint64_t dmg_seq, dmg_off; /* damage before this point is reported */
 
 	atomic_uint_fast64_t written_bytes;   /* backlog at open + appended */
 	atomic_uint_fast64_t committed_bytes;
@@ -114,6 +126,14 @@ struct jw_journal {
 	atomic_int state;
 	atomic_int_fast64_t oldest_ms;
 	atomic_bool replay_done;
+	atomic_uint_fast64_t checkpoint_damaged;
+	atomic_uint_fast64_t checkpoint_errors;
+	atomic_uint_fast64_t strays;
+
+	/* Damage met in segments, and the lines about it and about the
+	 * checkpoint and stray files for the broker thread's log. */
+	struct jw_damage_counts damage;
+	struct jw_notes notes;
 
 	pthread_mutex_t err_lock;
 	char last_err[256];
@@ -155,7 +175,9 @@ static char *path_join(const char *dir, const char *name)
 
 static void seg_path(const struct jw_journal *j, uint64_t seq, char *buf, size_t buflen)
 {
-	snprintf(buf, buflen, "%s/%016" PRIu64 ".spool", j->dir, seq);
+	char name[JW_SPOOL_NAME_LEN];
+
+	snprintf(buf, buflen, "%s/%s", j->dir, jw_spool_segment_name(name, sizeof(name), seq));
 }
 
 static int ensure_dir(const char *dir, char *err, size_t errlen)
@@ -221,39 +243,24 @@ void jw_journal_last_error(struct jw_journal *j, char *buf, size_t buflen)
 
 /* ---- checkpoint ---- */
 
-static int read_checkpoint(const struct jw_journal *j, uint64_t *seq, uint64_t *off)
-{
-	char path[4096], line[128];
-	FILE *f;
-	int rc = -1;
-
-	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
-	f = fopen(path, "r");
-	if(!f){
-		return -1;
-	}
-	if(fgets(line, sizeof(line), f) && sscanf(line, "%" SCNu64 " %" SCNu64, seq, off) == 2){
-		rc = 0;
-	}
-	fclose(f);
-	return rc;
-}
-
-/* Writes seq/off to checkpoint.tmp, fsyncs it and renames it over
- * checkpoint: a crash leaves the old or the new one, never a mix. */
+/* Writes seq/off (core/journal_spool.h: with its CRC) to checkpoint.tmp,
+ * fsyncs it and renames it over checkpoint: a crash leaves the old or the
+ * new one, never a mix; damage to it is detected at the next start. */
 static int write_checkpoint(struct jw_journal *j, uint64_t seq, uint64_t off)
 {
 	char tmp[4096], path[4096], line[64];
-	int fd, n, rc = -1;
+	size_t n;
+	int fd, rc = -1;
 
 	snprintf(tmp, sizeof(tmp), "%s/checkpoint.tmp", j->dir);
 	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
-	n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", seq, off);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	n = jw_spool_checkpoint_format(line, sizeof(line), seq, off);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if(fd < 0){
+		atomic_fetch_add(&j->checkpoint_errors, 1);
 		return -1;
 	}
-	if(write(fd, line, (size_t)n) == n && fsync(fd) == 0){
+	if(n > 0 && write(fd, line, n) == (ssize_t)n && fsync(fd) == 0){
 		rc = 0;
 	}
 	close(fd);
@@ -262,6 +269,10 @@ static int write_checkpoint(struct jw_journal *j, uint64_t seq, uint64_t off)
 	}
 	if(rc == 0){
 		fsync_dir(j->dir);
+	}else{
+		/* Not fatal: the previous checkpoint stays; a restart replays a
+		 * little more, which ON CONFLICT absorbs. */
+		atomic_fetch_add(&j->checkpoint_errors, 1);
 	}
 	return rc;
 }
@@ -281,8 +292,11 @@ static int rotate(struct jw_journal *j)
 	struct jw_kvlog *next = NULL;
 	uint64_t seq = j->w_seq + 1;
 
+	if(seq > JW_SPOOL_SEQ_MAX){
+		return -1; /* never a name the next start would not read */
+	}
 	seg_path(j, seq, path, sizeof(path));
-	if(jw_kvlog_open(path, &next, err, sizeof(err)) != 0){
+	if(jw_kvlog_open(path, &next, NULL, NULL, err, sizeof(err)) != 0){
 		return -1; /* keep appending to the full one */
 	}
 	jw_kvlog_close(j->seg);
@@ -356,6 +370,20 @@ void jw_journal_stats(struct jw_journal *j, struct jw_journal_stats *out)
 	out->sync_errors = atomic_load(&j->sync_errors);
 	out->write_errors = atomic_load(&j->write_errors);
 	out->replay_done = atomic_load(&j->replay_done);
+	out->damaged = atomic_load(&j->damage.stretches);
+	out->damaged_records = atomic_load(&j->damage.records);
+	out->damaged_bytes = atomic_load(&j->damage.bytes);
+	out->quarantined = atomic_load(&j->damage.quarantined);
+	out->unkept = atomic_load(&j->damage.unkept);
+	out->checkpoint_damaged = atomic_load(&j->checkpoint_damaged);
+	out->checkpoint_errors = atomic_load(&j->checkpoint_errors);
+	out->strays = atomic_load(&j->strays);
+}
+
+size_t jw_journal_notes(struct jw_journal *j, struct jw_note *out, size_t max, uint64_t *dropped)
+{
+	*dropped = 0;
+	return j ? jw_notes_take(&j->notes, out, max, dropped) : 0;
 }
 
 /* ---- the sync thread ---- */
@@ -625,9 +653,12 @@ static void batch_clear(struct batch *b)
 }
 
 struct read_ctx {
+	struct jw_journal *j;
 	struct batch *b;
 	size_t max;
-	uint64_t off;
+	uint64_t seq;          /* the segment being read */
+	const char *path;
+	uint64_t off;          /* past the last record taken or stretch skipped */
 	bool oom;
 };
 
@@ -662,9 +693,34 @@ static int read_cb(const char *key, const void *val, size_t len, uint64_t end, v
 	it->len = len;
 	it->decoded = jw_journal_rec_decode(it->raw, len, &it->row, it->why, sizeof(it->why)) == 0;
 	b->n++;
-	b->bytes += end - rc->off;
 	rc->off = end;
 	return b->n >= rc->max ? 1 : 0;
+}
+
+/*
+ * A stretch of a segment that is not a valid record: skipped (the cursor
+ * moves past it with the batch), kept in a quarantine file next to the
+ * segment, counted and noted for the log. A batch PostgreSQL did not take
+ * is read again later, so a stretch is reported the first time only.
+ */
+static int damage_cb(const struct jw_kvlog_damage *d, void *arg)
+{
+	struct read_ctx *rc = arg;
+	struct jw_journal *j = rc->j;
+	enum jw_note_level level;
+	char line[JW_NOTE_LEN];
+	int kept;
+
+	rc->off = d->offset + d->length;
+	if(rc->seq < j->dmg_seq || (rc->seq == j->dmg_seq && d->offset < j->dmg_off)){
+		return 0;
+	}
+	j->dmg_seq = rc->seq;
+	j->dmg_off = d->offset + d->length;
+	kept = jw_worker_keep_damage(rc->path, d, true, line, sizeof(line), &level);
+	jw_damage_count(&j->damage, d, kept);
+	jw_notes_add(&j->notes, level, line);
+	return 0;
 }
 
 static uint64_t file_size(const char *path)
@@ -674,9 +730,30 @@ static uint64_t file_size(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/* The segment after seq: the next of an earlier run's (there may be gaps
+ * in their numbers), then this run's, which follow one another. */
+static uint64_t next_seq(const struct jw_journal *j, uint64_t seq)
+{
+	size_t lo = 0, hi = j->n_old;
+
+	if(seq + 1 >= j->replay_end_seq){
+		return seq + 1;
+	}
+	while(lo < hi){ /* the first old segment above seq */
+		size_t mid = lo + (hi - lo) / 2;
+		if(j->old_segs[mid] <= seq){
+			lo = mid + 1;
+		}else{
+			hi = mid;
+		}
+	}
+	return lo < j->n_old ? j->old_segs[lo] : j->replay_end_seq;
+}
+
 /* Fills b with up to max records from the cursor. Segments behind the
- * write position are read to their end (a torn tail left by a crash is
- * skipped); the current one up to the published size. */
+ * write position are read to their end; the current one up to the
+ * published size. b->bytes counts the spool bytes passed, damaged
+ * stretches included. */
 static int collect(struct jw_journal *j, struct batch *b, size_t max)
 {
 	uint64_t wseq, wsize, seq = j->c_seq, off = j->c_off;
@@ -689,32 +766,32 @@ static int collect(struct jw_journal *j, struct batch *b, size_t max)
 	b->bytes = 0;
 	while(b->n < max && seq <= wseq){
 		char path[4096];
-		struct read_ctx rc = {b, max, off, false};
+		struct read_ctx rc = {j, b, max, seq, path, off, false};
 		uint64_t end = off;
 		int r;
 
 		seg_path(j, seq, path, sizeof(path));
-		r = jw_kvlog_read(path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, &rc, &end);
+		r = jw_kvlog_read(path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, damage_cb, &rc, &end);
+		b->bytes += rc.off - off;
+		off = rc.off;
 		if(rc.oom){
 			break;
 		}
-		off = rc.off;
-		if(r == -1 && errno != ENOENT){
-			set_last_error(j, strerror(errno));
+		/* A missing segment (or one replaced by something that is not a
+		 * file since the start) holds nothing to send. */
+		if(r == -1 && errno != ENOENT && errno != EINVAL){
+			char msg[128];
+			if(strerror_r(errno, msg, sizeof(msg)) != 0){
+				snprintf(msg, sizeof(msg), "error %d", errno);
+			}
+			set_last_error(j, msg);
 			break;
 		}
 		if(b->n >= max || seq == wseq){
 			break;
 		}
-		/* An older segment read to its end: anything after the last good
-		 * record is a torn tail, counted as consumed. */
-		if(r == 0){
-			uint64_t size = file_size(path);
-			if(size > off){
-				b->bytes += size - off;
-			}
-		}
-		seq++;
+		/* An older segment read to its end. */
+		seq = next_seq(j, seq);
 		off = 0;
 	}
 	b->seq = seq;
@@ -978,6 +1055,18 @@ out:
 	return rc;
 }
 
+static void drop_segment(struct jw_journal *j, uint64_t seq)
+{
+	char path[4096];
+	uint64_t size;
+
+	seg_path(j, seq, path, sizeof(path));
+	size = file_size(path);
+	if(unlink(path) == 0){
+		atomic_fetch_sub(&j->disk_bytes, size);
+	}
+}
+
 /* After a commit: move the cursor, make it durable, drop whole segments
  * behind it. */
 static void advance(struct jw_journal *j, const struct batch *b)
@@ -988,16 +1077,11 @@ static void advance(struct jw_journal *j, const struct batch *b)
 	atomic_fetch_add(&j->committed_bytes, b->bytes);
 	atomic_fetch_add(&j->committed, b->n);
 	atomic_fetch_add(&j->batches, 1);
-	while(j->low_seq < j->c_seq){
-		char path[4096];
-		uint64_t size;
-
-		seg_path(j, j->low_seq, path, sizeof(path));
-		size = file_size(path);
-		if(unlink(path) == 0){
-			atomic_fetch_sub(&j->disk_bytes, size);
-		}
-		j->low_seq++;
+	while(j->old_next < j->n_old && j->old_segs[j->old_next] < j->c_seq){
+		drop_segment(j, j->old_segs[j->old_next++]);
+	}
+	while(j->live_low < j->c_seq){
+		drop_segment(j, j->live_low++);
 	}
 	if(j->c_seq >= j->replay_end_seq){
 		atomic_store(&j->replay_done, true);
@@ -1119,43 +1203,193 @@ static void journal_free(struct jw_journal *j)
 	pthread_cond_destroy(&j->done);
 	pthread_mutex_destroy(&j->lock);
 	pthread_mutex_destroy(&j->err_lock);
+	jw_notes_cleanup(&j->notes);
+	free(j->old_segs);
 	free(j->dir);
 	free(j->dead_path);
 	free(j->conninfo);
 	free(j);
 }
 
-/* Lowest and highest segment numbers in the spool directory. */
-static void scan_segments(const struct jw_journal *j, uint64_t *lo, uint64_t *hi, bool *any)
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void note(struct jw_journal *j, enum jw_note_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(struct jw_journal *j, enum jw_note_level level, const char *fmt, ...)
+{
+	char line[JW_NOTE_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	jw_notes_add(&j->notes, level, line);
+}
+
+/*
+ * Lists the spool directory: the segment files an earlier run left
+ * (ascending, in *segs), and the highest segment number any name in it
+ * carries (*top, for numbering the next segment past all of them; -1 as
+ * UINT64_MAX when none). Names are untrusted input: each is parsed with
+ * bounds (core/journal_spool.h), and anything that is not a regular file
+ * named like a segment in range, the checkpoint or a quarantine file is
+ * noted for the log and left alone. Only names and file types are looked
+ * at (lstat), so a FIFO or device named like a segment blocks nothing.
+ * Returns 0, or -1 (out of memory, or the directory cannot be read).
+ */
+static int scan_segments(struct jw_journal *j, uint64_t **segs, size_t *nsegs, uint64_t *top,
+                         char *err, size_t errlen)
 {
 	DIR *d = opendir(j->dir);
 	struct dirent *de;
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0;
 
-	*any = false;
-	*lo = *hi = 0;
+	*segs = NULL;
+	*nsegs = 0;
+	*top = UINT64_MAX;
 	if(!d){
-		return;
+		set_err(err, errlen, "read directory", j->dir, errno);
+		return -1;
 	}
-	while((de = readdir(d)) != NULL){
-		char *end;
-		uint64_t seq;
+	for(;;){
+		struct stat st;
+		enum jw_spool_kind kind;
+		uint64_t seq = 0;
 
-		if(strlen(de->d_name) != 22 || strcmp(de->d_name + 16, ".spool") != 0){
+		errno = 0;
+		de = readdir(d);
+		if(!de){
+			if(errno != 0){
+				set_err(err, errlen, "read directory", j->dir, errno);
+				goto fail;
+			}
+			break;
+		}
+		kind = jw_spool_classify(de->d_name, &seq);
+		if(kind == JW_SPOOL_DOT || kind == JW_SPOOL_CHECKPOINT || kind == JW_SPOOL_CHECKPOINT_TMP
+		   || kind == JW_SPOOL_QUARANTINE){
 			continue;
 		}
-		seq = strtoull(de->d_name, &end, 10);
-		if(end != de->d_name + 16){
+		if(kind == JW_SPOOL_UNKNOWN){
+			atomic_fetch_add(&j->strays, 1);
+			note(j, JW_NOTE_WARNING, "ignoring %s/%.300s: not a journal file (left alone)", j->dir, de->d_name);
 			continue;
 		}
-		if(!*any || seq < *lo){
-			*lo = seq;
+		if(kind == JW_SPOOL_OUT_OF_RANGE){
+			atomic_fetch_add(&j->strays, 1);
+			note(j, JW_NOTE_WARNING,
+			     "ignoring %s/%s: segment number out of range (at most %llu; left alone)",
+			     j->dir, de->d_name, (unsigned long long)JW_SPOOL_SEQ_MAX);
+			continue;
 		}
-		if(!*any || seq > *hi){
-			*hi = seq;
+		/* A segment's name. Even if it is not a file, the next segment
+		 * must be numbered past it, or opening that would fail. */
+		if(*top == UINT64_MAX || seq > *top){
+			*top = seq;
 		}
-		*any = true;
+		if(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)){
+			atomic_fetch_add(&j->strays, 1);
+			note(j, JW_NOTE_WARNING,
+			     "ignoring %s/%s: named like a spool segment but not a regular file (left alone)",
+			     j->dir, de->d_name);
+			continue;
+		}
+		if(n == cap){
+			size_t ncap = cap ? cap * 2 : 64;
+			uint64_t *grown = realloc(v, ncap * sizeof(*grown));
+			if(!grown){
+				set_err(err, errlen, "read directory", j->dir, ENOMEM);
+				goto fail;
+			}
+			v = grown;
+			cap = ncap;
+		}
+		v[n++] = seq;
 	}
 	closedir(d);
+	if(n > 1){
+		qsort(v, n, sizeof(*v), cmp_u64);
+	}
+	*segs = v;
+	*nsegs = n;
+	return 0;
+fail:
+	closedir(d);
+	free(v);
+	return -1;
+}
+
+/* Whether segments holds seq (ascending). */
+static bool has_seg(const uint64_t *segs, size_t n, uint64_t seq)
+{
+	return n > 0 && bsearch(&seq, segs, n, sizeof(*segs), cmp_u64) != NULL;
+}
+
+/*
+ * Reads the checkpoint. A damaged one (bad checksum, not parseable, out
+ * of range, not a regular file) is kept in a quarantine file, counted and
+ * noted, and ignored: the caller then reads from the oldest segment,
+ * which sends again what PostgreSQL already has (ON CONFLICT drops it)
+ * but loses nothing. A checkpoint of the format without a checksum is
+ * trusted only when it points at a record boundary of a segment present.
+ * Returns whether the values in seq and off are to be used.
+ */
+static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t nsegs,
+                            uint64_t *seq, uint64_t *off)
+{
+	char path[4096], why[128] = "", kept[4096] = "", qerr[512] = "";
+	unsigned char raw[80];
+	size_t rawlen = 0;
+	enum jw_spool_cp st;
+	int q;
+
+	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
+	st = jw_spool_checkpoint_read(path, seq, off, raw, sizeof(raw), &rawlen, why, sizeof(why));
+	if(st == JW_SPOOL_CP_OK){
+		return true;
+	}
+	if(st == JW_SPOOL_CP_MISSING){
+		return false;
+	}
+	if(st == JW_SPOOL_CP_LEGACY){
+		char seg[4096];
+		uint64_t size;
+
+		if(nsegs == 0){
+			return true; /* it only numbers the next segment */
+		}
+		if(has_seg(segs, nsegs, *seq)){
+			seg_path(j, *seq, seg, sizeof(seg));
+			size = file_size(seg);
+			if(*off == size || (*off < size && jw_kvlog_record_at(seg, *off) == 1)){
+				return true;
+			}
+		}
+		snprintf(why, sizeof(why), "\"%" PRIu64 " %" PRIu64 "\" is not a record boundary of a segment present",
+		         *seq, *off);
+	}
+	atomic_fetch_add(&j->checkpoint_damaged, 1);
+	if(st == JW_SPOOL_CP_ERROR){
+		note(j, JW_NOTE_ERROR,
+		     "cannot read the checkpoint %s (%s); reading the spool from its oldest segment "
+		     "(what PostgreSQL already has is sent again and ignored)", path, why);
+		return false;
+	}
+	/* Broker thread at start: no fsync. */
+	q = jw_quarantine_write(path, 0, raw, rawlen, false, kept, sizeof(kept), qerr, sizeof(qerr));
+	note(j, JW_NOTE_ERROR,
+	     "the checkpoint %s is damaged (%s); reading the spool from its oldest segment "
+	     "(what PostgreSQL already has is sent again and ignored); %s%s",
+	     path, why, q == JW_QUARANTINE_WRITTEN ? "kept in " : q == JW_QUARANTINE_ALREADY ? "already kept in " : "",
+	     q >= 0 ? kept : qerr);
+	return false;
 }
 
 int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
@@ -1164,7 +1398,9 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	struct jw_journal *j;
 	pthread_condattr_t ca;
 	sigset_t all, old;
-	uint64_t lo, hi, cp_seq = 0, cp_off = 0, backlog = 0, disk = 0;
+	uint64_t lo, hi, top, cp_seq = 0, cp_off = 0, backlog = 0, disk = 0;
+	uint64_t *segs = NULL;
+	size_t nsegs = 0;
 	bool any, have_cp;
 	char path[4096];
 	int e;
@@ -1219,6 +1455,11 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	atomic_init(&j->state, JW_JOURNAL_CONNECTING);
 	atomic_init(&j->oldest_ms, 0);
 	atomic_init(&j->replay_done, false);
+	atomic_init(&j->checkpoint_damaged, 0);
+	atomic_init(&j->checkpoint_errors, 0);
+	atomic_init(&j->strays, 0);
+	jw_damage_counts_init(&j->damage);
+	jw_notes_init(&j->notes);
 
 	/* Checks the conninfo here, where a mistake can stop the start. The
 	 * parser's message is not repeated: it may quote part of a password. */
@@ -1238,10 +1479,16 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	}
 	/* What an earlier run left: from the checkpoint (or the oldest
 	 * segment) to the newest segment. */
-	scan_segments(j, &lo, &hi, &any);
-	have_cp = read_checkpoint(j, &cp_seq, &cp_off) == 0;
+	if(scan_segments(j, &segs, &nsegs, &top, err, errlen) != 0){
+		goto fail;
+	}
+	any = nsegs > 0;
+	lo = any ? segs[0] : 0;
+	hi = any ? segs[nsegs - 1] : 0;
+	have_cp = load_checkpoint(j, segs, nsegs, &cp_seq, &cp_off);
 	if(!any){
 		lo = hi = have_cp ? cp_seq : 0;
+		cp_seq = lo;
 		cp_off = 0;
 	}else if(!have_cp || cp_seq < lo){
 		cp_seq = lo;
@@ -1249,24 +1496,33 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	}else if(cp_seq > hi){
 		cp_seq = hi + 1;
 		cp_off = 0;
+	}else if(!has_seg(segs, nsegs, cp_seq)){
+		cp_off = 0; /* a gap: reading goes on with the next segment */
 	}
-	for(uint64_t s = lo; any && s <= hi; s++){
+	for(size_t i = 0; i < nsegs; i++){
 		uint64_t size;
-		seg_path(j, s, path, sizeof(path));
+		seg_path(j, segs[i], path, sizeof(path));
 		size = file_size(path);
 		disk += size;
-		if(s > cp_seq){
+		if(segs[i] > cp_seq){
 			backlog += size;
-		}else if(s == cp_seq && size > cp_off){
+		}else if(segs[i] == cp_seq && size > cp_off){
 			backlog += size - cp_off;
 		}
 	}
 	j->c_seq = cp_seq;
 	j->c_off = cp_off;
-	j->low_seq = lo;
 	j->w_seq = any ? hi + 1 : lo;
+	if(top != UINT64_MAX && j->w_seq <= top){
+		j->w_seq = top + 1;
+	}
 	if(j->w_seq < cp_seq){
 		j->w_seq = cp_seq;
+	}
+	if(j->w_seq > JW_SPOOL_SEQ_MAX){
+		snprintf(err, errlen, "journal segment numbers in %s reach the limit %llu: move the segment files away",
+		         j->dir, (unsigned long long)JW_SPOOL_SEQ_MAX);
+		goto fail;
 	}
 	if(j->c_seq > j->w_seq){
 		j->c_seq = j->w_seq;
@@ -1276,10 +1532,14 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 		j->c_off = 0;
 	}
 	j->replay_end_seq = j->w_seq;
+	j->live_low = j->w_seq;
+	j->old_segs = segs;
+	j->n_old = nsegs;
+	segs = NULL;
 	atomic_store(&j->written_bytes, backlog);
 	atomic_store(&j->disk_bytes, disk);
 	seg_path(j, j->w_seq, path, sizeof(path));
-	if(jw_kvlog_open(path, &j->seg, err, errlen) != 0){
+	if(jw_kvlog_open(path, &j->seg, NULL, NULL, err, errlen) != 0){
 		goto fail;
 	}
 	j->w_size = jw_kvlog_size(j->seg);
@@ -1309,6 +1569,7 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	*out = j;
 	return 0;
 fail:
+	free(segs);
 	journal_free(j);
 	return -1;
 }

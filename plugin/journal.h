@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker.h"
+
 struct jw_journal;
 
 struct jw_journal_config {
@@ -68,9 +70,21 @@ struct jw_journal_stats {
 	uint64_t sync_errors;
 	uint64_t write_errors;     /* failed appends */
 	bool replay_done;          /* what the last run left is in PostgreSQL */
+	uint64_t damaged;          /* damaged stretches of segments skipped */
+	uint64_t damaged_records;  /* records they held (about) */
+	uint64_t damaged_bytes;
+	uint64_t quarantined;      /* quarantine files written for them */
+	uint64_t unkept;           /* stretches that could not be kept */
+	uint64_t checkpoint_damaged; /* 1 when the checkpoint was ignored at start */
+	uint64_t checkpoint_errors;  /* checkpoint writes that failed */
+	uint64_t strays;           /* files in the spool directory left alone */
 };
 
 void jw_journal_stats(struct jw_journal *j, struct jw_journal_stats *out);
+
+/* Broker thread: log lines (about damage, the checkpoint, stray files)
+ * since the last call; jw_notes_take. */
+size_t jw_journal_notes(struct jw_journal *j, struct jw_note *out, size_t max, uint64_t *dropped);
 
 /* The latest PostgreSQL error text (no conninfo in it), for the log. */
 void jw_journal_last_error(struct jw_journal *j, char *buf, size_t buflen);

@@ -209,10 +209,23 @@ static const char *state_name(enum jw_journal_state s)
 void jw_journal__tick(struct jw_plugin *p)
 {
 	struct jw_journal_stats st;
+	struct jw_note notes[JW_NOTES_MAX];
+	uint64_t dropped;
+	size_t n;
 	char err[256];
 
 	if(!p->journal){
 		return;
+	}
+	/* Damage, a damaged checkpoint, stray files: one line each. */
+	n = jw_journal_notes(p->journal, notes, JW_NOTES_MAX, &dropped);
+	for(size_t i = 0; i < n; i++){
+		jw_lifecycle__log_note((int)notes[i].level, "journal: ", notes[i].text);
+	}
+	if(dropped){
+		mosquitto_log_printf(MOSQ_LOG_WARNING,
+				"jobwire: journal: %llu more lines about damaged or stray files in %s/journal not logged one by one: see journal in $jobwire/stats",
+				(unsigned long long)dropped, p->opt.data_dir);
 	}
 	jw_journal_stats(p->journal, &st);
 	/* Log transitions only, never once per record. */
@@ -277,6 +290,13 @@ struct json_object *jw_journal__stats_json(struct jw_plugin *p, const struct jw_
 				? (uint64_t)(now->real_ms - st.oldest_ms) : 0);
 		add_u64(o, "write_errors", st.write_errors);
 		add_u64(o, "sync_errors", st.sync_errors);
+		add_u64(o, "damaged_records", st.damaged_records);
+		add_u64(o, "damaged_bytes", st.damaged_bytes);
+		add_u64(o, "quarantine_files", st.quarantined);
+		add_u64(o, "quarantine_failures", st.unkept);
+		add_u64(o, "checkpoint_damaged", st.checkpoint_damaged);
+		add_u64(o, "checkpoint_errors", st.checkpoint_errors);
+		add_u64(o, "stray_files", st.strays);
 	}
 	add_u64(o, "refused", p->counters.journal_refused);
 	add_u64(o, "lost", p->counters.journal_lost);

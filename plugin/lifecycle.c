@@ -251,12 +251,32 @@ static void republish_one(struct jw_job *j, void *arg)
 	publish_state(c->p, j, &c->now);
 }
 
+void jw_lifecycle__log_note(int level, const char *prefix, const char *text)
+{
+	int mosq = level == JW_NOTE_ERROR ? MOSQ_LOG_ERR
+	           : level == JW_NOTE_WARNING ? MOSQ_LOG_WARNING : MOSQ_LOG_INFO;
+
+	mosquitto_log_printf(mosq, "jobwire: %s%s", prefix, text);
+}
+
 static void log_persist_health(struct jw_plugin *p)
 {
 	struct jw_persist_stats st;
+	struct jw_note notes[JW_NOTES_MAX];
+	uint64_t dropped;
+	size_t n;
 
 	if(!p->persist){
 		return;
+	}
+	n = jw_persist_notes(p->persist, notes, JW_NOTES_MAX, &dropped);
+	for(size_t i = 0; i < n; i++){
+		jw_lifecycle__log_note((int)notes[i].level, "", notes[i].text);
+	}
+	if(dropped){
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+				"jobwire: %llu more damaged stretches of %s/jobs.log not logged one by one: see persistence in $jobwire/stats",
+				(unsigned long long)dropped, p->opt.data_dir);
 	}
 	jw_persist_stats(p->persist, &st);
 	/* Log transitions only, never once per record. */
@@ -381,8 +401,16 @@ static int restore_cb(const char *key, const void *val, size_t len, void *arg)
 	return 0;
 }
 
+/* A damaged stretch of jobs.log met at load. */
+static void load_note_cb(enum jw_note_level level, const char *text, void *arg)
+{
+	(void)arg;
+	jw_lifecycle__log_note((int)level, "", text);
+}
+
 int jw_lifecycle__init(struct jw_plugin *p)
 {
+	struct jw_persist_load_stats lst;
 	struct jw_jobs_config cfg;
 	struct jw_jobs_stats st;
 	char err[512];
@@ -402,10 +430,14 @@ int jw_lifecycle__init(struct jw_plugin *p)
 				"jobwire: plugin_opt_data_dir not set: the job table is not persisted and is lost on restart");
 		return 0;
 	}
-	if(jw_persist_load(p->opt.data_dir, restore_cb, p, err, sizeof(err))){
+	if(jw_persist_load(p->opt.data_dir, restore_cb, load_note_cb, p, &lst, err, sizeof(err))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot load the job table: %s", err);
 		return -1;
 	}
+	p->counters.log_damaged_records += lst.damaged_records;
+	p->counters.log_damaged_bytes += lst.damaged_bytes;
+	p->counters.log_quarantined += lst.quarantined;
+	p->counters.log_unkept += lst.unkept;
 	jw_jobs_stats(p->jobs, &st);
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"jobwire: restored %zu jobs from %s/jobs.log (%zu running, %zu waiting, %zu complete, %zu failed)",

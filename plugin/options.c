@@ -9,9 +9,11 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mosquitto_broker.h>
@@ -378,13 +380,31 @@ static void probe_dir(const char *dir, struct acl_probe *pr)
 	closedir(d);
 }
 
+/* Opens path for reading only if it is a regular file: names found in an
+ * include_dir are whatever lies there, and a FIFO would block the start. */
+static FILE *open_regular(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if(fd < 0){
+		return NULL;
+	}
+	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))){
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 static void probe_file(const char *path, struct acl_probe *pr)
 {
 	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
 
-	if(pr->depth > 8 || !(f = fopen(path, "r"))){
+	if(pr->depth > 8 || !(f = open_regular(path))){
 		return;
 	}
 	pr->depth++;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "kvlog.h"
+#include "quarantine.h"
 
 #define SYNC_INTERVAL_MS 100
 #define BACKOFF_FIRST_MS 100
@@ -97,6 +98,11 @@ struct jw_persist {
 	/* Failure injection (persist.h). */
 	atomic_uint fail_writes;
 	atomic_uint fail_syncs;
+
+	/* Damage the writer met in the log (reopen, compaction), and the log
+	 * lines about it for the broker thread. */
+	struct jw_damage_counts damage;
+	struct jw_notes notes;
 };
 
 /* ---- time ---- */
@@ -336,6 +342,38 @@ void jw_persist_stats(struct jw_persist *p, struct jw_persist_stats *out)
 	out->compact_errors = atomic_load_explicit(&p->compact_errors, memory_order_relaxed);
 	out->last_errno = atomic_load_explicit(&p->last_errno, memory_order_relaxed);
 	out->failing = atomic_load_explicit(&p->failing, memory_order_relaxed);
+	out->damaged = atomic_load(&p->damage.stretches);
+	out->damaged_records = atomic_load(&p->damage.records);
+	out->damaged_bytes = atomic_load(&p->damage.bytes);
+	out->quarantined = atomic_load(&p->damage.quarantined);
+	out->unkept = atomic_load(&p->damage.unkept);
+}
+
+size_t jw_persist_notes(struct jw_persist *p, struct jw_note *out, size_t max, uint64_t *dropped)
+{
+	*dropped = 0;
+	return p ? jw_notes_take(&p->notes, out, max, dropped) : 0;
+}
+
+/*
+ * The writer thread met a damaged stretch of the log (reopening it after
+ * a failure, or compacting it): keep its bytes, and count and report it
+ * unless an identical copy was already kept, which means it was reported
+ * before (at load, or by an earlier compaction of this run or a previous
+ * one). Compaction drops the stretch from the log right after this.
+ */
+static int writer_damage_cb(const struct jw_kvlog_damage *d, void *arg)
+{
+	struct jw_persist *p = arg;
+	enum jw_note_level level;
+	char line[JW_NOTE_LEN];
+	int kept = jw_worker_keep_damage(p->path, d, true, line, sizeof(line), &level);
+
+	if(kept != JW_QUARANTINE_ALREADY){
+		jw_damage_count(&p->damage, d, kept);
+		jw_notes_add(&p->notes, level, line);
+	}
+	return 0;
 }
 
 static bool take_injected(atomic_uint *counter)
@@ -386,7 +424,7 @@ static int ensure_open(struct jw_persist *p)
 	}
 	/* The error text is dropped: stats carry the errno, and the broker
 	 * thread names the file when it logs. */
-	if(jw_kvlog_open(p->path, &p->w.log, err, sizeof(err)) != 0){
+	if(jw_kvlog_open(p->path, &p->w.log, writer_damage_cb, p, err, sizeof(err)) != 0){
 		note_error(p, errno);
 		return -1;
 	}
@@ -528,7 +566,7 @@ static void compact(struct jw_persist *p)
 
 	jw_kvlog_close(w->log);
 	w->log = NULL;
-	rc = jw_kvlog_compact(p->path, NULL, err, sizeof(err));
+	rc = jw_kvlog_compact(p->path, writer_damage_cb, p, NULL, err, sizeof(err));
 	saved = errno;
 	if(rc == 0){
 		atomic_fetch_add_explicit(&p->compactions, 1, memory_order_relaxed);
@@ -749,13 +787,60 @@ static char *log_path(const char *dir)
 	return path;
 }
 
+struct load_ctx {
+	const char *path;
+	int (*fn)(const char *key, const void *val, size_t len, void *arg);
+	void (*on_note)(enum jw_note_level level, const char *text, void *arg);
+	void *arg;
+	struct jw_persist_load_stats *st;
+};
+
+/* A damaged stretch met at load (broker thread, before the writer runs):
+ * kept without fsync (no disk sync on the broker thread; the writer's
+ * first compaction syncs the copy it finds again), counted, reported. */
+static int load_damage_cb(const struct jw_kvlog_damage *d, void *arg)
+{
+	struct load_ctx *c = arg;
+	enum jw_note_level level;
+	char line[JW_NOTE_LEN];
+	int kept = jw_worker_keep_damage(c->path, d, false, line, sizeof(line), &level);
+
+	c->st->damaged++;
+	c->st->damaged_records += d->records;
+	c->st->damaged_bytes += d->length;
+	if(kept == JW_QUARANTINE_WRITTEN){
+		c->st->quarantined++;
+	}else if(kept < 0){
+		c->st->unkept++;
+	}
+	if(c->on_note){
+		c->on_note(level, line, c->arg);
+	}
+	return 0;
+}
+
+static int load_record_cb(const char *key, const void *val, size_t len, void *arg)
+{
+	struct load_ctx *c = arg;
+
+	return c->fn(key, val, len, c->arg);
+}
+
 int jw_persist_load(const char *data_dir,
                     int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    void *arg, char *err, size_t errlen)
+                    void (*on_note)(enum jw_note_level level, const char *text, void *arg),
+                    void *arg, struct jw_persist_load_stats *st, char *err, size_t errlen)
 {
+	struct jw_persist_load_stats local;
+	struct jw_kvlog_replay_stats rst;
+	struct load_ctx c;
 	char *path = NULL;
 	int rc = -1;
 
+	if(!st){
+		st = &local;
+	}
+	memset(st, 0, sizeof(*st));
 	if(ensure_dir(data_dir, err, errlen) != 0){
 		goto out;
 	}
@@ -764,7 +849,14 @@ int jw_persist_load(const char *data_dir,
 		set_err(err, errlen, "load", data_dir, ENOMEM);
 		goto out;
 	}
-	rc = jw_kvlog_replay(path, fn, arg, NULL, err, errlen);
+	c.path = path;
+	c.fn = fn;
+	c.on_note = on_note;
+	c.arg = arg;
+	c.st = st;
+	rc = jw_kvlog_replay(path, load_record_cb, load_damage_cb, &c, &rst, err, errlen);
+	st->records = rst.records;
+	st->live = rst.live;
 out:
 	free(path);
 	return rc;
@@ -776,6 +868,7 @@ static void persist_free(struct jw_persist *p)
 	map_free(&p->w.batch);
 	map_free(&p->w.unsynced);
 	map_free(&p->pending);
+	jw_notes_cleanup(&p->notes);
 	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
@@ -822,6 +915,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 	atomic_init(&p->failing, false);
 	atomic_init(&p->fail_writes, 0);
 	atomic_init(&p->fail_syncs, 0);
+	jw_damage_counts_init(&p->damage);
 
 	/* The writer's maps always have buckets, so moving records between
 	 * them never needs an allocation that could fail. */
@@ -829,7 +923,9 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 		set_err(err, errlen, "start writer for", data_dir, ENOMEM);
 		goto out;
 	}
-	if(jw_kvlog_open(p->path, &p->w.log, err, errlen) != 0){
+	/* jw_persist_load has reported any damage already: this only cuts a
+	 * damaged tail so appends follow the last good record. */
+	if(jw_kvlog_open(p->path, &p->w.log, NULL, NULL, err, errlen) != 0){
 		goto out;
 	}
 	p->w.compact_base = jw_kvlog_size(p->w.log);
@@ -858,6 +954,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 		set_err(err, errlen, "start writer for", data_dir, e);
 		goto out;
 	}
+	jw_notes_init(&p->notes);
 	locks_made = true;
 
 	/* The writer blocks every signal, so they keep reaching the broker

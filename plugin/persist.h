@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker.h"
+
 struct jw_persist;
 
 /* When written records are forced to stable storage (docs/persistence.md
@@ -33,19 +35,36 @@ enum jw_fsync_policy {
 	JW_FSYNC_NEVER,      /* the kernel writes back when it likes (and at _stop) */
 };
 
+/* What jw_persist_load found. */
+struct jw_persist_load_stats {
+	uint64_t records;          /* good records read */
+	uint64_t live;             /* jobs handed to fn */
+	uint64_t damaged;          /* damaged stretches skipped (a torn tail included) */
+	uint64_t damaged_records;  /* records they held (about) */
+	uint64_t damaged_bytes;
+	uint64_t quarantined;      /* quarantine files written */
+	uint64_t unkept;           /* stretches that could not be kept */
+};
+
 /*
  * Broker thread, at start, before jw_persist_start. Creates data_dir (mode
  * 0700; its parent must exist) when missing, then replays
  * <data_dir>/jobs.log calling fn once per live key with its newest record
  * (order unspecified; key and val are valid during the call only). A
- * missing log is an empty table, and a torn tail left by a crash is
- * ignored. fn returning non-zero stops the replay; that value is returned.
- * Returns 0, fn's value, or -1 with err filled (data_dir unusable, read
- * error, out of memory).
+ * missing log is an empty table. A damaged record (a torn tail left by a
+ * crash, or bytes a failing disk changed) is skipped, and reading goes on
+ * with the next good one: the job keeps its previous record, if any. Each
+ * damaged stretch is kept in a quarantine file next to the log
+ * (core/quarantine.h), counted in st (may be NULL), and described in one
+ * line to on_note (may be NULL; the line names the file, the offset and
+ * the bytes skipped). fn returning non-zero stops the replay; that value
+ * is returned. Returns 0, fn's value, or -1 with err filled (data_dir
+ * unusable, jobs.log not a regular file, read error, out of memory).
  */
 int jw_persist_load(const char *data_dir,
                     int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    void *arg, char *err, size_t errlen);
+                    void (*on_note)(enum jw_note_level level, const char *text, void *arg),
+                    void *arg, struct jw_persist_load_stats *st, char *err, size_t errlen);
 
 /*
  * Broker thread. Opens <data_dir>/jobs.log for appending (creating
@@ -101,11 +120,23 @@ struct jw_persist_stats {
 	uint64_t compact_errors;   /* failed compactions (the old log is kept) */
 	int last_errno;            /* errno of the latest failure, 0 if none */
 	bool failing;              /* the latest write or sync failed; retrying */
+	/* Damage the writer met in the log after start (reopening it after a
+	 * failure, or compacting it), not counting stretches already kept in
+	 * a quarantine file (reported before). */
+	uint64_t damaged;          /* damaged stretches */
+	uint64_t damaged_records;  /* records they held (about) */
+	uint64_t damaged_bytes;
+	uint64_t quarantined;      /* quarantine files written */
+	uint64_t unkept;           /* stretches that could not be kept */
 };
 
 /* Any thread. A consistent-enough snapshot: each field is read atomically,
  * pending under the lock. */
 void jw_persist_stats(struct jw_persist *p, struct jw_persist_stats *out);
+
+/* Broker thread: the writer's log lines about damage since the last call
+ * (jw_notes_take). */
+size_t jw_persist_notes(struct jw_persist *p, struct jw_note *out, size_t max, uint64_t *dropped);
 
 /*
  * Internal, for tests (always compiled in; a counter check costs nothing):

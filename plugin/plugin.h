@@ -87,6 +87,12 @@ struct jw_counters {
 	uint64_t state_failures;
 	uint64_t persist_dropped; /* records that could not be queued (memory) */
 	uint64_t restore_failures;
+	/* Damage jw_persist_load met in jobs.log at start (the writer's own
+	 * finds are in its stats). */
+	uint64_t log_damaged_records;
+	uint64_t log_damaged_bytes;
+	uint64_t log_quarantined;
+	uint64_t log_unkept;
 	uint64_t journal_refused;  /* terminal events refused: spool full or failing */
 	uint64_t journal_lost;     /* broker-generated records that found the spool full */
 	struct jw_type_count *types;
@@ -154,6 +160,9 @@ int jw_lifecycle__init(struct jw_plugin *p);
 void jw_lifecycle__cleanup(struct jw_plugin *p);
 void jw_lifecycle__tick(struct jw_plugin *p);
 void jw_lifecycle__now(struct jw_clock *now);
+/* Logs a worker thread's note (worker.h: enum jw_note_level) as
+ * "jobwire: <prefix><text>". Broker thread. */
+void jw_lifecycle__log_note(int level, const char *prefix, const char *text);
 /* now: the message's one clock reading (jw_lifecycle__now), which its
  * added "ts" shares. */
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,

@@ -72,6 +72,7 @@ static struct json_object *persist_json(const struct jw_plugin *p)
 	struct jw_persist_stats st;
 
 	json_object_object_add(o, "enabled", json_object_new_boolean(p->persist != NULL));
+	memset(&st, 0, sizeof(st));
 	if(p->persist){
 		jw_persist_stats(p->persist, &st);
 		add_u64(o, "pending", st.pending);
@@ -81,6 +82,11 @@ static struct json_object *persist_json(const struct jw_plugin *p)
 	}
 	add_u64(o, "dropped", p->counters.persist_dropped);
 	add_u64(o, "restore_failures", p->counters.restore_failures);
+	/* Damage skipped in jobs.log: at load and by the writer since. */
+	add_u64(o, "damaged_records", p->counters.log_damaged_records + st.damaged_records);
+	add_u64(o, "damaged_bytes", p->counters.log_damaged_bytes + st.damaged_bytes);
+	add_u64(o, "quarantine_files", p->counters.log_quarantined + st.quarantined);
+	add_u64(o, "quarantine_failures", p->counters.log_unkept + st.unkept);
 	return o;
 }
 

@@ -2,16 +2,25 @@
  * spooled with one write each and never wait for the database; with
  * PostgreSQL unreachable they stay spooled (and are found again by the
  * next open), the spool cap refuses with ENOSPC, and a stop returns
- * within its deadline. With JW_TEST_PG_CONNINFO set (tests/run.sh starts a
- * private cluster for the ThreadSanitizer run) every record reaches the
- * table exactly once while the broker side keeps appending. */
+ * within its deadline. Stray files in the spool directory (huge, negative,
+ * non-numeric, overlong names, a directory, a symlink, a FIFO named like a
+ * segment) are noted and left alone, and opening stays prompt. With
+ * JW_TEST_PG_CONNINFO set (tests/run.sh starts a private cluster for the
+ * ThreadSanitizer run) every record reaches the table exactly once while
+ * the broker side keeps appending; a damaged byte in a spool segment costs
+ * only its record (counted, noted, quarantined); a damaged checkpoint, at
+ * any byte, costs nothing; segments with gaps in their numbers are all
+ * sent. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +29,9 @@
 
 #include "journal.h"
 #include "journal_rec.h"
+#include "kvlog.h"
 #include "persist.h"
+#include "quarantine.h"
 
 static int64_t now_ms(void)
 {
@@ -249,6 +260,443 @@ START_TEST(test_reaches_postgresql)
 }
 END_TEST
 
+
+/* ---- stray files and damage ---- */
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void spill(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A segment file written directly: jobs from..to-1 of session. */
+static void write_segment(const char *path, const char *session, int from, int to)
+{
+	struct jw_kvlog *l;
+	char err[256];
+
+	ck_assert_msg(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+	for(int i = from; i < to; i++){
+		char job[32], key[80], ev[64];
+		struct jw_journal_rec r;
+		size_t len;
+		char *text;
+
+		snprintf(job, sizeof(job), "job-%d", i);
+		snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"n\":%d}", i);
+		memset(&r, 0, sizeof(r));
+		r.kind = JW_JOURNAL_FINISHED;
+		r.session = session;
+		r.job = job;
+		r.type = "complete";
+		r.event = ev;
+		r.event_len = strlen(ev);
+		r.retryable = -1;
+		r.finished_ms = 1767323045000LL;
+		r.node = "unit";
+		text = jw_journal_rec_encode(&r, &len);
+		ck_assert_ptr_nonnull(text);
+		snprintf(key, sizeof(key), "%s/%s", session, job);
+		ck_assert_int_eq(jw_kvlog_append(l, key, text, len), 0);
+		free(text);
+	}
+	jw_kvlog_close(l);
+}
+
+static uint64_t size_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+/* Drains the journal's notes into one string (lines joined by '\n'). */
+static void notes_text(struct jw_journal *j, char *buf, size_t buflen, size_t *count)
+{
+	struct jw_note notes[JW_NOTES_MAX];
+	uint64_t dropped;
+	size_t n = jw_journal_notes(j, notes, JW_NOTES_MAX, &dropped), used = 0;
+
+	buf[0] = '\0';
+	for(size_t i = 0; i < n && used < buflen; i++){
+		int w = snprintf(buf + used, buflen - used, "%s\n", notes[i].text);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	*count = n + (size_t)dropped;
+}
+
+/* The spool directory with strays of every kind next to two real
+ * segments far apart in number. */
+static void make_strays(const char *jdir, const char *session)
+{
+	char path[512];
+	int fd;
+	const char *files[] = {"9999999999999999.spool", "-000000000000001.spool", "abcdefghijklmnop.spool",
+	                       "00000000000000001.spool", "README"};
+
+	ck_assert_int_eq(mkdir(jdir, 0700), 0);
+	for(size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++){
+		snprintf(path, sizeof(path), "%s/%s", jdir, files[i]);
+		spill(path, "JWK1 not a segment", 18);
+	}
+	snprintf(path, sizeof(path), "%s/0000000000000005.spool", jdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/0000000000000006.spool", jdir);
+	ck_assert_int_eq(symlink("/dev/zero", path), 0);
+	snprintf(path, sizeof(path), "%s/0000000000000007.spool", jdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/0000000000000002.spool", jdir);
+	write_segment(path, session, 0, 3);
+	snprintf(path, sizeof(path), "%s/0000000900000000.spool", jdir);
+	write_segment(path, session, 3, 5);
+	/* Readable by nobody but a directory scan: still only a name. */
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+START_TEST(test_stray_files)
+{
+	char dir[] = "/tmp/jw-journal-XXXXXX", jdir[64], conninfo[128], err[256], path[256], text[8192];
+	struct jw_journal_config cfg;
+	struct jw_journal *j = NULL;
+	struct jw_journal_stats st;
+	uint64_t expect;
+	size_t count;
+	int64_t t0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(jdir, sizeof(jdir), "%s/journal", dir);
+	make_strays(jdir, "stray");
+	snprintf(path, sizeof(path), "%s/0000000000000002.spool", jdir);
+	expect = size_of(path);
+	snprintf(path, sizeof(path), "%s/0000000900000000.spool", jdir);
+	expect += size_of(path);
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d connect_timeout=1", closed_port());
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.data_dir = dir;
+	cfg.conninfo = conninfo;
+	cfg.fsync_policy = JW_FSYNC_INTERVAL;
+	cfg.spool_max = 1u << 20;
+	t0 = now_ms();
+	ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_lt(now_ms() - t0, 1000);
+	jw_journal_stats(j, &st);
+	ck_assert_uint_eq(st.strays, 8);
+	ck_assert_uint_eq(st.pending_bytes, expect);
+	notes_text(j, text, sizeof(text), &count);
+	ck_assert_uint_eq(count, 8);
+	ck_assert_ptr_nonnull(strstr(text, "9999999999999999.spool: segment number out of range"));
+	ck_assert_ptr_nonnull(strstr(text, "-000000000000001.spool: not a journal file"));
+	ck_assert_ptr_nonnull(strstr(text, "abcdefghijklmnop.spool: not a journal file"));
+	ck_assert_ptr_nonnull(strstr(text, "00000000000000001.spool: not a journal file"));
+	ck_assert_ptr_nonnull(strstr(text, "README: not a journal file"));
+	ck_assert_ptr_nonnull(strstr(text, "0000000000000005.spool: named like a spool segment but not a regular file"));
+	ck_assert_ptr_nonnull(strstr(text, "0000000000000006.spool: named like a spool segment but not a regular file"));
+	ck_assert_ptr_nonnull(strstr(text, "0000000000000007.spool: named like a spool segment but not a regular file"));
+	/* New records go to a segment numbered past every name. */
+	ck_assert_int_eq(append_job(j, "stray", 5), 0);
+	snprintf(path, sizeof(path), "%s/0000000900000001.spool", jdir);
+	ck_assert_uint_gt(size_of(path), 0);
+	t0 = now_ms();
+	jw_journal_stop(j, 500);
+	ck_assert_int_lt(now_ms() - t0, 1500);
+	/* Left alone. */
+	snprintf(path, sizeof(path), "%s/9999999999999999.spool", jdir);
+	ck_assert_uint_eq(size_of(path), 18);
+	snprintf(path, sizeof(path), "%s/0000000000000005.spool", jdir);
+	{
+		struct stat sb;
+		ck_assert_int_eq(lstat(path, &sb), 0);
+		ck_assert(S_ISDIR(sb.st_mode));
+		snprintf(path, sizeof(path), "%s/0000000000000006.spool", jdir);
+		ck_assert_int_eq(lstat(path, &sb), 0);
+		ck_assert(S_ISLNK(sb.st_mode));
+	}
+	rm_rf(dir);
+}
+END_TEST
+
+static PGconn *db(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	return c;
+}
+
+static void exec_ok(PGconn *c, const char *sql, const char *p1)
+{
+	const char *params[1] = {p1};
+	PGresult *r = PQexecParams(c, sql, p1 ? 1 : 0, NULL, params, NULL, NULL, 0);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s",
+	              PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+/* Opens the journal on dir and waits until everything spooled is in
+ * PostgreSQL. */
+static struct jw_journal *open_caught_up(const char *dir, const char *conninfo, struct jw_journal_stats *st)
+{
+	struct jw_journal_config cfg;
+	struct jw_journal *j = NULL;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.data_dir = dir;
+	cfg.conninfo = conninfo;
+	cfg.fsync_policy = JW_FSYNC_INTERVAL;
+	cfg.spool_max = 64u << 20;
+	ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
+	for(int i = 0; i < 600; i++){
+		jw_journal_stats(j, st);
+		if(st->replay_done && st->pending_bytes == 0 && st->state == JW_JOURNAL_UP){
+			return j;
+		}
+		sleep_ms(20);
+	}
+	ck_abort_msg("the journal did not catch up");
+	return j;
+}
+
+#define NDMG 20
+
+/* One byte changed in the middle of a spool segment left while PostgreSQL
+ * was down: every other job gets its row; the damaged record is counted,
+ * named in a note (file and offset) and kept in a quarantine file. */
+START_TEST(test_damaged_spool_byte)
+{
+	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	char dir[] = "/tmp/jw-journal-XXXXXX", seg[128], session[32], want[256], text[8192], qpath[256];
+	uint64_t off[NDMG + 1];
+	struct jw_journal_stats st;
+	struct jw_journal *j;
+	struct jw_kvlog *l;
+	unsigned char *bytes, *q;
+	size_t len, qlen, count;
+	uint64_t mid;
+	int k = 0;
+	char err[256];
+
+	if(!conninfo || !*conninfo){
+		fprintf(stderr, "test_damaged_spool_byte: JW_TEST_PG_CONNINFO not set, skipped\n");
+		return;
+	}
+	snprintf(session, sizeof(session), "dmg-%ld", (long)getpid());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(seg, sizeof(seg), "%s/journal", dir);
+	ck_assert_int_eq(mkdir(seg, 0700), 0);
+	snprintf(seg, sizeof(seg), "%s/journal/0000000000000000.spool", dir);
+	write_segment(seg, session, 0, NDMG);
+	/* Where each record starts, from the same framing. */
+	ck_assert_int_eq(jw_kvlog_open(seg, &l, NULL, NULL, err, sizeof(err)), 0);
+	jw_kvlog_close(l);
+	bytes = slurp(seg, &len);
+	{
+		uint64_t at = 0;
+		for(int i = 0; i < NDMG; i++){
+			uint32_t klen = (uint32_t)bytes[at + 4] | (uint32_t)bytes[at + 5] << 8;
+			uint32_t vlen = (uint32_t)bytes[at + 8] | (uint32_t)bytes[at + 9] << 8 | (uint32_t)bytes[at + 10] << 16;
+			off[i] = at;
+			at += 16 + klen + vlen;
+		}
+		off[NDMG] = at;
+		ck_assert_uint_eq(at, len);
+	}
+	mid = len / 2;
+	while(mid >= off[k + 1]){
+		k++;
+	}
+	bytes[mid] ^= 0x5A;
+	spill(seg, bytes, len);
+
+	j = open_caught_up(dir, conninfo, &st);
+	ck_assert_uint_eq(st.committed, NDMG - 1);
+	ck_assert_uint_eq(st.damaged_records, 1);
+	ck_assert_uint_eq(st.damaged_bytes, off[k + 1] - off[k]);
+	ck_assert_uint_eq(st.quarantined, 1);
+	notes_text(j, text, sizeof(text), &count);
+	ck_assert_uint_eq(count, 1);
+	snprintf(want, sizeof(want), "skipped %llu damaged bytes at offset %llu of %s",
+	         (unsigned long long)(off[k + 1] - off[k]), (unsigned long long)off[k], seg);
+	ck_assert_msg(strstr(text, want) != NULL, "[%s] lacks [%s]", text, want);
+	jw_journal_stop(j, 2000);
+	ck_assert_int_eq(count_rows(conninfo, session), NDMG - 1);
+	/* The segment is consumed and deleted; its damaged bytes are kept. */
+	ck_assert_int_eq(access(seg, F_OK), -1);
+	snprintf(qpath, sizeof(qpath), "%s.at-%llu.damaged", seg, (unsigned long long)off[k]);
+	q = slurp(qpath, &qlen);
+	ck_assert_uint_eq(qlen, off[k + 1] - off[k]);
+	ck_assert(memcmp(q, bytes + off[k], qlen) == 0);
+	free(q);
+	free(bytes);
+	rm_rf(dir);
+}
+END_TEST
+
+/* The checkpoint damaged at every byte (and to the old format's text, and
+ * to a position that is not a record boundary): no job is lost; what
+ * PostgreSQL already had is sent again and ignored. Segments whose numbers
+ * leave gaps are all sent. */
+START_TEST(test_damaged_checkpoint)
+{
+	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	char dir[] = "/tmp/jw-journal-XXXXXX", work[64], cp[128], session[32], cmd[512], text[8192];
+	struct jw_journal_config cfg;
+	struct jw_journal_stats st;
+	struct jw_journal *j;
+	unsigned char *good;
+	size_t cplen, count;
+	PGconn *c;
+	char err[256];
+
+	if(!conninfo || !*conninfo){
+		fprintf(stderr, "test_damaged_checkpoint: JW_TEST_PG_CONNINFO not set, skipped\n");
+		return;
+	}
+	snprintf(session, sizeof(session), "cp-%ld", (long)getpid());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(work, sizeof(work), "%s/w", dir);
+	ck_assert_int_eq(mkdir(work, 0700), 0);
+	/* 20 jobs in PostgreSQL (the checkpoint behind them), then 10 more
+	 * spooled while it is unreachable. */
+	j = open_caught_up(work, conninfo, &st);
+	for(int i = 0; i < 20; i++){
+		ck_assert_int_eq(append_job(j, session, i), 0);
+	}
+	for(int i = 0; i < 300; i++){
+		jw_journal_stats(j, &st);
+		if(st.committed >= 20){
+			break;
+		}
+		sleep_ms(20);
+	}
+	ck_assert_uint_eq(st.committed, 20);
+	jw_journal_stop(j, 2000);
+	{
+		char down[128];
+		snprintf(down, sizeof(down), "host=127.0.0.1 port=%d connect_timeout=1", closed_port());
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.data_dir = work;
+		cfg.conninfo = down;
+		cfg.fsync_policy = JW_FSYNC_INTERVAL;
+		cfg.spool_max = 64u << 20;
+		ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
+		for(int i = 20; i < 30; i++){
+			ck_assert_int_eq(append_job(j, session, i), 0);
+		}
+		jw_journal_stop(j, 200);
+	}
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s/saved'", work, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cp, sizeof(cp), "%s/journal/checkpoint", work);
+	good = slurp(cp, &cplen);
+	c = db(conninfo);
+
+	for(size_t b = 0; b <= cplen + 2; b++){
+		unsigned char bad[80];
+		size_t badlen = cplen;
+		bool damaged = true;
+
+		memcpy(bad, good, cplen);
+		if(b < cplen){
+			bad[b] ^= 0x01;
+		}else if(b == cplen){
+			/* The format before checksums, pointing at a boundary: used. */
+			badlen = (size_t)(strchr((char *)bad, ' ') - (char *)bad);
+			badlen += strcspn((char *)bad + badlen + 1, " ") + 1;
+			bad[badlen++] = '\n';
+			damaged = false;
+		}else if(b == cplen + 1){
+			/* The old format, not at a boundary: not trusted. */
+			badlen = (size_t)snprintf((char *)bad, sizeof(bad), "0 7\n");
+		}else{
+			/* Garbage. */
+			badlen = 40;
+			memset(bad, 0xA5, badlen);
+		}
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s/saved' '%s'", work, dir, work);
+		ck_assert_int_eq(system(cmd), 0);
+		spill(cp, bad, badlen);
+		exec_ok(c, "DELETE FROM jobwire_finished_jobs WHERE session_id = $1 AND substr(job_id, 5)::int >= 20", session);
+		ck_assert_int_eq(count_rows(conninfo, session), 20);
+
+		j = open_caught_up(work, conninfo, &st);
+		ck_assert_msg(st.checkpoint_damaged == (damaged ? 1u : 0u), "case %zu: checkpoint_damaged %llu", b,
+		              (unsigned long long)st.checkpoint_damaged);
+		ck_assert_uint_eq(st.committed, damaged ? 30 : 10);
+		notes_text(j, text, sizeof(text), &count);
+		if(damaged){
+			ck_assert_msg(strstr(text, "checkpoint") && strstr(text, "reading the spool from its oldest segment"),
+			              "case %zu: %s", b, text);
+		}
+		jw_journal_stop(j, 2000);
+		ck_assert_msg(count_rows(conninfo, session) == 30, "case %zu: %ld rows", b, count_rows(conninfo, session));
+	}
+	PQfinish(c);
+	free(good);
+	rm_rf(dir);
+}
+END_TEST
+
+/* Segments numbered far apart, with stray files around them: all sent,
+ * then deleted; the strays stay. */
+START_TEST(test_gaps_and_strays_reach_postgresql)
+{
+	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	char dir[] = "/tmp/jw-journal-XXXXXX", jdir[64], session[32], path[256];
+	struct jw_journal_stats st;
+	struct jw_journal *j;
+	int64_t t0;
+
+	if(!conninfo || !*conninfo){
+		fprintf(stderr, "test_gaps_and_strays_reach_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
+		return;
+	}
+	snprintf(session, sizeof(session), "gap-%ld", (long)getpid());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(jdir, sizeof(jdir), "%s/journal", dir);
+	make_strays(jdir, session);
+	t0 = now_ms();
+	j = open_caught_up(dir, conninfo, &st);
+	ck_assert_int_lt(now_ms() - t0, 10000);
+	ck_assert_uint_eq(st.committed, 5);
+	jw_journal_stop(j, 2000);
+	ck_assert_int_eq(count_rows(conninfo, session), 5);
+	snprintf(path, sizeof(path), "%s/0000000000000002.spool", jdir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/0000000900000000.spool", jdir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/9999999999999999.spool", jdir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	rm_rf(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("journal");
@@ -260,6 +708,13 @@ int main(void)
 	tcase_add_test(tc, test_spools_while_database_down);
 	tcase_add_test(tc, test_cap_refuses);
 	tcase_add_test(tc, test_reaches_postgresql);
+	suite_add_tcase(suite, tc);
+	tc = tcase_create("disk");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_stray_files);
+	tcase_add_test(tc, test_damaged_spool_byte);
+	tcase_add_test(tc, test_damaged_checkpoint);
+	tcase_add_test(tc, test_gaps_and_strays_reach_postgresql);
 	suite_add_tcase(suite, tc);
 	sr = srunner_create(suite);
 	srunner_run_all(sr, CK_NORMAL);

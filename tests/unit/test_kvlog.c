@@ -4,6 +4,7 @@
  * open cuts it off so appending continues cleanly. */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "kvlog.h"
+#include "quarantine.h"
 #include "seen.h"
 
 /* ---- helpers ---- */
@@ -81,7 +83,7 @@ static void replay_into(const char *path, struct seen *s, struct jw_kvlog_replay
 	char err[256] = "";
 
 	memset(s, 0, sizeof(*s));
-	ck_assert_msg(jw_kvlog_replay(path, seen_cb, s, st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(jw_kvlog_replay(path, seen_cb, NULL, s, st, err, sizeof(err)) == 0, "%s", err);
 }
 
 static struct jw_kvlog *open_ok(const char *path)
@@ -89,7 +91,7 @@ static struct jw_kvlog *open_ok(const char *path)
 	struct jw_kvlog *l = NULL;
 	char err[256] = "";
 
-	ck_assert_msg(jw_kvlog_open(path, &l, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_ptr_nonnull(l);
 	return l;
 }
@@ -242,7 +244,7 @@ START_TEST(test_replay_callback_stops)
 	put_s(l, "a", "1");
 	put_s(l, "b", "2");
 	jw_kvlog_close(l);
-	ck_assert_int_eq(jw_kvlog_replay(t.path, stop_after_one, &calls, NULL, err, sizeof(err)), 7);
+	ck_assert_int_eq(jw_kvlog_replay(t.path, stop_after_one, NULL, &calls, NULL, err, sizeof(err)), 7);
 	ck_assert_int_eq(calls, 1);
 	tdir_cleanup(&t);
 }
@@ -277,7 +279,7 @@ START_TEST(test_missing_file)
 	/* Open in a directory that does not exist: an error naming the path. */
 	snprintf(path, sizeof(path), "%s/nope/jobs.log", t.dir);
 	l = (struct jw_kvlog *)&st;
-	ck_assert_int_eq(jw_kvlog_open(path, &l, err, sizeof(err)), -1);
+	ck_assert_int_eq(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)), -1);
 	ck_assert_ptr_null(l);
 	ck_assert_ptr_nonnull(strstr(err, path));
 	tdir_cleanup(&t);
@@ -405,77 +407,343 @@ START_TEST(test_garbage_tail)
 }
 END_TEST
 
-/* ---- corruption in the middle ---- */
+/* ---- damage anywhere: skip the damaged record, keep the rest ---- */
 
-START_TEST(test_corrupt_middle)
+/* A replay that also collects the damaged stretches it was told of. */
+struct dmg_seen {
+	struct seen s;              /* first: seen_cb gets this struct */
+	struct jw_kvlog_damage d[16];
+	size_t nd;
+};
+
+static int dmg_cb(const struct jw_kvlog_damage *d, void *arg)
+{
+	struct dmg_seen *c = arg;
+
+	ck_assert_uint_lt(c->nd, 16);
+	c->d[c->nd++] = *d;
+	return 0;
+}
+
+static void replay_dmg(const char *path, struct dmg_seen *c, struct jw_kvlog_replay_stats *st)
+{
+	char err[256] = "";
+
+	memset(c, 0, sizeof(*c));
+	ck_assert_msg(jw_kvlog_replay(path, seen_cb, dmg_cb, c, st, err, sizeof(err)) == 0, "%s", err);
+}
+
+/* The log of the damage tests: a map with overwrites, a deletion and an
+ * empty value. Record i is key[i] = val[i] (NULL: a deletion). */
+#define NREC 8
+static const char *const dk[NREC] = {"s/a", "s/b", "s/a", "s/c", "s/b", "s/d", "s/e", "s/c"};
+static const char *const dv[NREC] = {"alpha-1", "bravo-1", "alpha-2", "charlie-1", NULL, "", "echo-1",
+                                     "charlie-2"};
+
+/* Writes the log; off[i] is where record i starts, off[NREC] the end. */
+static unsigned char *write_model_log(const char *path, uint64_t off[NREC + 1], size_t *len)
+{
+	struct jw_kvlog *l = open_ok(path);
+
+	for(int i = 0; i < NREC; i++){
+		off[i] = jw_kvlog_size(l);
+		ck_assert_int_eq(jw_kvlog_append(l, dk[i], dv[i], dv[i] ? strlen(dv[i]) : 0), 0);
+	}
+	off[NREC] = jw_kvlog_size(l);
+	jw_kvlog_close(l);
+	return slurp(path, len);
+}
+
+/* Fails unless s is what the log holds without record lost (-1: none),
+ * plus extra keys of other names. */
+static void assert_model_without(const struct seen *s, int lost, size_t extra)
+{
+	const char *keys[] = {"s/a", "s/b", "s/c", "s/d", "s/e"};
+	size_t live = 0;
+
+	for(size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++){
+		const char *want = NULL;
+		bool present = false;
+
+		for(int i = 0; i < NREC; i++){
+			if(i != lost && !strcmp(dk[i], keys[k])){
+				present = dv[i] != NULL;
+				want = dv[i];
+			}
+		}
+		if(present){
+			seen_assert_value(s, keys[k], want);
+			live++;
+		}else{
+			ck_assert_msg(seen_get(s, keys[k]) == NULL, "%s should be absent (record %d lost)", keys[k], lost);
+		}
+	}
+	ck_assert_uint_eq(s->n, live + extra);
+}
+
+/* Which record byte b belongs to. */
+static int record_of(const uint64_t off[NREC + 1], uint64_t b)
+{
+	for(int i = 0; i < NREC; i++){
+		if(b >= off[i] && b < off[i + 1]){
+			return i;
+		}
+	}
+	ck_abort_msg("byte %llu outside the log", (unsigned long long)b);
+	return -1;
+}
+
+/* One damaged copy of the log: every other record is read, exactly the
+ * damaged one is lost and reported once with its bounds, replay from a
+ * buffer agrees, its bytes can be quarantined, and open keeps the middle
+ * (cutting only a damaged tail) so appends go on. */
+static void check_damaged_copy(struct tdir *t, const unsigned char *copy, size_t len,
+                               const uint64_t off[NREC + 1], int k, const char *what)
+{
+	struct dmg_seen c, cb;
+	struct jw_kvlog_replay_stats st, stb;
+	struct jw_kvlog *l;
+	uint64_t klen = off[k + 1] - off[k];
+	bool tail = k == NREC - 1;
+	char kept[256], err[256];
+
+	spill(t->path, copy, len);
+	replay_dmg(t->path, &c, &st);
+	ck_assert_msg(c.nd == 1, "%s: %zu damaged stretches", what, c.nd);
+	ck_assert_msg(c.d[0].offset == off[k] && c.d[0].length == klen,
+	              "%s: stretch %llu+%llu, record %d is %llu+%llu", what,
+	              (unsigned long long)c.d[0].offset, (unsigned long long)c.d[0].length, k,
+	              (unsigned long long)off[k], (unsigned long long)klen);
+	ck_assert_uint_eq(c.d[0].records, 1);
+	ck_assert_int_eq(c.d[0].tail, tail);
+	ck_assert_uint_eq(st.records, NREC - 1);
+	ck_assert_uint_eq(st.damaged, 1);
+	ck_assert_uint_eq(st.damaged_bytes, klen);
+	ck_assert_uint_eq(st.damaged_records, 1);
+	ck_assert_uint_eq(st.bytes, off[NREC] - klen);
+	ck_assert_uint_eq(st.torn_at, tail ? off[k] : UINT64_MAX);
+	assert_model_without(&c.s, k, 0);
+
+	/* The buffer entry point (for fuzzing) reads the same. */
+	memset(&cb, 0, sizeof(cb));
+	ck_assert_int_eq(jw_kvlog_replay_buf(copy, len, seen_cb, dmg_cb, &cb, &stb), 0);
+	ck_assert_uint_eq(cb.nd, 1);
+	ck_assert_uint_eq(cb.d[0].offset, off[k]);
+	ck_assert_uint_eq(stb.records, st.records);
+	assert_model_without(&cb.s, k, 0);
+	seen_free(&cb.s);
+	seen_free(&c.s);
+
+	/* The quarantine file holds exactly the damaged bytes. */
+	ck_assert_int_eq(jw_quarantine_copy(t->path, off[k], klen, false, kept, sizeof(kept), err, sizeof(err)),
+	                 JW_QUARANTINE_WRITTEN);
+	{
+		size_t qlen;
+		unsigned char *q = slurp(kept, &qlen);
+		ck_assert_uint_eq(qlen, klen);
+		ck_assert(memcmp(q, copy + off[k], klen) == 0);
+		free(q);
+	}
+	/* Found again: not copied twice. */
+	ck_assert_int_eq(jw_quarantine_copy(t->path, off[k], klen, false, kept, sizeof(kept), err, sizeof(err)),
+	                 JW_QUARANTINE_ALREADY);
+	ck_assert_int_eq(unlink(kept), 0);
+
+	/* Open cuts only a damaged tail; appends follow the last good record. */
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(jw_kvlog_open(t->path, &l, dmg_cb, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.nd, 1);
+	ck_assert_uint_eq(jw_kvlog_size(l), tail ? off[k] : len);
+	put_s(l, "s/new", "after");
+	jw_kvlog_close(l);
+	replay_dmg(t->path, &c, &st);
+	ck_assert_uint_eq(c.nd, tail ? 0 : 1);
+	ck_assert_uint_eq(st.records, NREC);
+	seen_assert_value(&c.s, "s/new", "after");
+	assert_model_without(&c.s, k, 1);
+	seen_free(&c.s);
+}
+
+START_TEST(test_flip_every_byte)
 {
 	struct tdir t;
-	struct jw_kvlog *l;
+	uint64_t off[NREC + 1];
 	unsigned char *full, *copy;
-	size_t full_len;
-	uint64_t off[11];
-	char key[16], val[16];
+	size_t len;
+	char what[64];
 
 	tdir_init(&t);
-	l = open_ok(t.path);
-	for(int i = 0; i < 10; i++){
-		off[i] = jw_kvlog_size(l);
-		snprintf(key, sizeof(key), "key%d", i);
-		snprintf(val, sizeof(val), "value%d", i);
-		if(i == 7){
-			ck_assert_int_eq(jw_kvlog_append(l, "key2", NULL, 0), 0);
-		}else{
-			put_s(l, key, val);
-		}
-	}
-	off[10] = jw_kvlog_size(l);
-	jw_kvlog_close(l);
-	full = slurp(t.path, &full_len);
-	copy = malloc(full_len);
+	full = write_model_log(t.path, off, &len);
+	copy = malloc(len);
 	ck_assert_ptr_nonnull(copy);
-
-	/* Every byte of record 5, and one bit or the whole byte flipped. */
-	for(uint64_t b = off[5]; b < off[6]; b++){
-		for(int mode = 0; mode < 2; mode++){
-			struct seen s;
-			struct jw_kvlog_replay_stats st;
-
-			memcpy(copy, full, full_len);
-			copy[b] ^= mode ? 0xFF : 0x10;
-			spill(t.path, copy, full_len);
-			replay_into(t.path, &s, &st);
-			ck_assert_uint_eq(st.records, 5);
-			ck_assert_uint_eq(st.torn_at, off[5]);
-			ck_assert_uint_eq(st.bytes, off[5]);
-			ck_assert_uint_eq(s.n, 5);
-			seen_assert_value(&s, "key4", "value4");
-			ck_assert_ptr_null(seen_get(&s, "key5"));
-			ck_assert_ptr_null(seen_get(&s, "key9"));
-			seen_free(&s);
-		}
-	}
-	/* Open trusts nothing past the bad record either. */
-	l = open_ok(t.path);
-	ck_assert_uint_eq(jw_kvlog_size(l), off[5]);
-	jw_kvlog_close(l);
-	ck_assert_int_eq(file_size(t.path), (off_t)off[5]);
-
-	/* A bad first record leaves an empty log. */
-	memcpy(copy, full, full_len);
-	copy[20] ^= 1;
-	spill(t.path, copy, full_len);
-	{
-		struct seen s;
-		struct jw_kvlog_replay_stats st;
-
-		replay_into(t.path, &s, &st);
-		ck_assert_uint_eq(st.records, 0);
-		ck_assert_uint_eq(st.torn_at, 0);
-		ck_assert_uint_eq(s.n, 0);
-		seen_free(&s);
+	for(uint64_t b = 0; b < len; b++){
+		memcpy(copy, full, len);
+		copy[b] ^= 0xFF;
+		snprintf(what, sizeof(what), "byte %llu flipped", (unsigned long long)b);
+		check_damaged_copy(&t, copy, len, off, record_of(off, b), what);
 	}
 	free(copy);
 	free(full);
+	tdir_cleanup(&t);
+}
+END_TEST
+
+START_TEST(test_flip_every_bit)
+{
+	struct tdir t;
+	uint64_t off[NREC + 1];
+	unsigned char *full, *copy;
+	size_t len;
+	char what[64];
+
+	tdir_init(&t);
+	full = write_model_log(t.path, off, &len);
+	copy = malloc(len);
+	ck_assert_ptr_nonnull(copy);
+	/* In record 3 (a middle one) and the last: magic, key length, value
+	 * length (low and high bytes: too long, or past the end), CRC, key,
+	 * value. */
+	for(int r = 3; r < NREC; r += NREC - 1 - 3){
+		const uint64_t at[] = {0, 3, 4, 7, 8, 10, 11, 12, 15, 16, 20};
+		for(size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++){
+			uint64_t b = off[r] + at[i];
+			for(int bit = 0; bit < 8; bit++){
+				memcpy(copy, full, len);
+				copy[b] ^= (unsigned char)(1u << bit);
+				snprintf(what, sizeof(what), "bit %d of byte %llu", bit, (unsigned long long)b);
+				check_damaged_copy(&t, copy, len, off, r, what);
+			}
+		}
+	}
+	free(copy);
+	free(full);
+	tdir_cleanup(&t);
+}
+END_TEST
+
+/* A zero-filled block in the middle (a lost disk block) and a torn tail in
+ * the same file: two stretches; every record outside them is read. */
+START_TEST(test_zeroed_block_and_torn_tail)
+{
+	struct tdir t;
+	struct jw_kvlog *l;
+	struct dmg_seen c;
+	struct jw_kvlog_replay_stats st;
+	unsigned char *full;
+	uint64_t off[41];
+	size_t len;
+	char key[16], val[32];
+	int first_lost = -1, last_lost = -1;
+
+	tdir_init(&t);
+	l = open_ok(t.path);
+	for(int i = 0; i < 40; i++){
+		off[i] = jw_kvlog_size(l);
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(val, sizeof(val), "value of record %02d", i);
+		put_s(l, key, val);
+	}
+	off[40] = jw_kvlog_size(l);
+	jw_kvlog_close(l);
+	full = slurp(t.path, &len);
+	memset(full + off[10] + 5, 0, 300);
+	for(int i = 0; i < 40; i++){
+		if(off[i + 1] > off[10] + 5 && off[i] < off[10] + 305){
+			if(first_lost < 0){
+				first_lost = i;
+			}
+			last_lost = i;
+		}
+	}
+	spill(t.path, full, off[39] + 20); /* the last record cut short */
+	replay_dmg(t.path, &c, &st);
+	ck_assert_uint_eq(c.nd, 2);
+	ck_assert_uint_eq(c.d[0].offset, off[first_lost]);
+	ck_assert_uint_eq(c.d[0].offset + c.d[0].length, off[last_lost + 1]);
+	ck_assert_uint_eq(c.d[0].records, 1); /* the zeros ate the other markers */
+	ck_assert(!c.d[0].tail);
+	ck_assert_uint_eq(c.d[1].offset, off[39]);
+	ck_assert_uint_eq(c.d[1].length, 20);
+	ck_assert(c.d[1].tail);
+	ck_assert_uint_eq(st.records, (uint64_t)(39 - (last_lost - first_lost + 1)));
+	for(int i = 0; i < 40; i++){
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(val, sizeof(val), "value of record %02d", i);
+		if((i >= first_lost && i <= last_lost) || i == 39){
+			ck_assert_ptr_null(seen_get(&c.s, key));
+		}else{
+			seen_assert_value(&c.s, key, val);
+		}
+	}
+	seen_free(&c.s);
+	free(full);
+	tdir_cleanup(&t);
+}
+END_TEST
+
+/* A marker inside a value that is not a record start is not taken for
+ * one: the lengths or the CRC reject it, and reading stays in step. */
+START_TEST(test_false_marker_in_value)
+{
+	struct tdir t;
+	struct jw_kvlog *l;
+	struct dmg_seen c;
+	struct jw_kvlog_replay_stats st;
+	unsigned char *full;
+	size_t len;
+	uint64_t second;
+
+	tdir_init(&t);
+	l = open_ok(t.path);
+	put_s(l, "a", "xxJWK1\x05\x01\x01\x01JWK1JWK1 end");
+	second = jw_kvlog_size(l);
+	put_s(l, "b", "JWK1");
+	put_s(l, "c", "3");
+	jw_kvlog_close(l);
+	replay_dmg(t.path, &c, &st);
+	ck_assert_uint_eq(c.nd, 0);
+	ck_assert_uint_eq(c.s.n, 3);
+	seen_free(&c.s);
+	/* Damage the first record: the markers in its value are passed over
+	 * (and counted), and reading resumes at "b". */
+	full = slurp(t.path, &len);
+	full[1] ^= 0x01;
+	spill(t.path, full, len);
+	replay_dmg(t.path, &c, &st);
+	ck_assert_uint_eq(c.nd, 1);
+	ck_assert_uint_eq(c.d[0].offset, 0);
+	ck_assert_uint_eq(c.d[0].length, second);
+	ck_assert_uint_eq(c.d[0].records, 3);
+	ck_assert_uint_eq(c.s.n, 2);
+	seen_assert_value(&c.s, "b", "JWK1");
+	seen_free(&c.s);
+	free(full);
+	tdir_cleanup(&t);
+}
+END_TEST
+
+/* Not a regular file: refused, never read (a FIFO would block). */
+START_TEST(test_not_a_regular_file)
+{
+	struct tdir t;
+	struct jw_kvlog *l = NULL;
+	struct seen s = {0};
+	char err[256] = "";
+	uint64_t end;
+
+	tdir_init(&t);
+	ck_assert_int_eq(mkfifo(t.path, 0600), 0);
+	ck_assert_int_eq(jw_kvlog_replay(t.path, seen_cb, NULL, &s, NULL, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	ck_assert_int_eq(jw_kvlog_open(t.path, &l, NULL, NULL, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	errno = 0;
+	ck_assert_int_eq(jw_kvlog_read(t.path, 0, UINT64_MAX, NULL, NULL, NULL, &end), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	unlink(t.path);
+	ck_assert_int_eq(mkdir(t.path, 0700), 0);
+	ck_assert_int_eq(jw_kvlog_replay(t.path, seen_cb, NULL, &s, NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(rmdir(t.path), 0);
 	tdir_cleanup(&t);
 }
 END_TEST
@@ -512,7 +780,7 @@ START_TEST(test_compact)
 	jw_kvlog_close(l);
 	before = file_size(t.path);
 
-	ck_assert_msg(jw_kvlog_compact(t.path, &cst, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(jw_kvlog_compact(t.path, NULL, NULL, &cst, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(cst.records, 1000);
 	ck_assert_uint_eq(cst.bytes, (uint64_t)before);
 	ck_assert_uint_eq(cst.torn_at, UINT64_MAX);
@@ -541,7 +809,7 @@ START_TEST(test_compact)
 	seen_free(&s);
 
 	/* Compacting a compacted log changes nothing. */
-	ck_assert_int_eq(jw_kvlog_compact(t.path, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(jw_kvlog_compact(t.path, NULL, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(file_size(t.path), after);
 
 	/* Reopened after compaction, the log takes appends. */
@@ -569,7 +837,7 @@ START_TEST(test_compact_torn_and_missing)
 
 	tdir_init(&t);
 	/* A missing log compacts to an empty one. */
-	ck_assert_msg(jw_kvlog_compact(t.path, &st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(jw_kvlog_compact(t.path, NULL, NULL, &st, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(st.records, 0);
 	ck_assert_int_eq(file_size(t.path), 0);
 
@@ -585,7 +853,7 @@ START_TEST(test_compact_torn_and_missing)
 	close(fd);
 	/* A stale tmp file from an interrupted compaction is overwritten. */
 	spill(t.tmp, (const unsigned char *)"junk", 4);
-	ck_assert_int_eq(jw_kvlog_compact(t.path, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(jw_kvlog_compact(t.path, NULL, NULL, &st, err, sizeof(err)), 0);
 	ck_assert_uint_eq(st.torn_at, good);
 	ck_assert_int_eq(access(t.tmp, F_OK), -1);
 	replay_into(t.path, &s, &st);
@@ -598,7 +866,7 @@ START_TEST(test_compact_torn_and_missing)
 	{
 		char bad[200];
 		snprintf(bad, sizeof(bad), "%s/nodir/jobs.log", t.dir);
-		ck_assert_int_eq(jw_kvlog_compact(bad, NULL, err, sizeof(err)), -1);
+		ck_assert_int_eq(jw_kvlog_compact(bad, NULL, NULL, NULL, err, sizeof(err)), -1);
 		ck_assert_ptr_nonnull(strstr(err, "nodir"));
 	}
 	tdir_cleanup(&t);
@@ -727,8 +995,13 @@ int main(void)
 	tcase_add_test(tc, test_garbage_tail);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
-	tc = tcase_create("corruption");
-	tcase_add_test(tc, test_corrupt_middle);
+	tc = tcase_create("damage");
+	tcase_add_test(tc, test_flip_every_byte);
+	tcase_add_test(tc, test_flip_every_bit);
+	tcase_add_test(tc, test_zeroed_block_and_torn_tail);
+	tcase_add_test(tc, test_false_marker_in_value);
+	tcase_add_test(tc, test_not_a_regular_file);
+	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("compaction");
 	tcase_add_test(tc, test_compact);

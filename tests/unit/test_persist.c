@@ -1,8 +1,11 @@
 /* Proves the job table's writer thread gets every record put before stop
  * into the log with the newest value per key, never makes put wait for the
  * disk, keeps records through write and sync failures until they succeed,
- * honours the stop deadline, syncs per policy and compacts a grown log.
- * No mosquitto: plugin/persist.c is compiled into this test. */
+ * honours the stop deadline, syncs per policy and compacts a grown log;
+ * and that a damaged byte anywhere in jobs.log costs only its record, which
+ * is counted, reported in one line naming the file and offset, and kept in
+ * a quarantine file. No mosquitto: plugin/persist.c is compiled into this
+ * test. */
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kvlog.h"
 #include "persist.h"
+#include "quarantine.h"
 #include "seen.h"
 
 /* ---- helpers ---- */
@@ -38,8 +44,31 @@ static void tdir_init(struct tdir *t)
 	snprintf(t->tmp, sizeof(t->tmp), "%s/jobs.log.tmp", t->data);
 }
 
+/* Removes the quarantine files in data; returns how many there were. */
+static int remove_quarantine(const struct tdir *t)
+{
+	DIR *d = opendir(t->data);
+	struct dirent *de;
+	char path[512];
+	int n = 0;
+
+	if(!d){
+		return 0;
+	}
+	while((de = readdir(d)) != NULL){
+		if(jw_quarantine_is_name(de->d_name)){
+			snprintf(path, sizeof(path), "%s/%s", t->data, de->d_name);
+			ck_assert_int_eq(unlink(path), 0);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
 static void tdir_cleanup(struct tdir *t)
 {
+	remove_quarantine(t);
 	unlink(t->log);
 	rmdir(t->tmp); /* a directory in the compaction failure test */
 	unlink(t->tmp);
@@ -115,7 +144,7 @@ static void load_into(const char *dir, struct seen *s)
 	char err[256] = "";
 
 	memset(s, 0, sizeof(*s));
-	ck_assert_msg(jw_persist_load(dir, seen_cb, s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(jw_persist_load(dir, seen_cb, NULL, s, NULL, err, sizeof(err)) == 0, "%s", err);
 }
 
 /* Records in the log file (every version, not just live keys). */
@@ -125,7 +154,7 @@ static uint64_t log_records(const char *log)
 	struct seen s = {0};
 	char err[256] = "";
 
-	ck_assert_msg(jw_kvlog_replay(log, seen_cb, &s, &st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(jw_kvlog_replay(log, seen_cb, NULL, &s, &st, err, sizeof(err)) == 0, "%s", err);
 	seen_free(&s);
 	ck_assert_uint_eq(st.torn_at, UINT64_MAX);
 	return st.records;
@@ -155,7 +184,7 @@ START_TEST(test_load_creates_dir)
 
 	/* Only the last component is created. */
 	snprintf(deep, sizeof(deep), "%s/a/b", t.root);
-	ck_assert_int_eq(jw_persist_load(deep, seen_cb, &s, err, sizeof(err)), -1);
+	ck_assert_int_eq(jw_persist_load(deep, seen_cb, NULL, &s, NULL, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, deep));
 	ck_assert_int_eq(rmdir(t.data), 0);
 
@@ -163,7 +192,7 @@ START_TEST(test_load_creates_dir)
 	f = fopen(t.data, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
-	ck_assert_int_eq(jw_persist_load(t.data, seen_cb, &s, err, sizeof(err)), -1);
+	ck_assert_int_eq(jw_persist_load(t.data, seen_cb, NULL, &s, NULL, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, t.data));
 	tdir_cleanup(&t);
 }
@@ -708,7 +737,7 @@ START_TEST(test_compaction_failure_keeps_log)
 	ck_assert_ptr_nonnull(big);
 	memset(big, '#', len);
 	tdir_init(&t);
-	ck_assert_int_eq(jw_persist_load(t.data, seen_cb, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(jw_persist_load(t.data, seen_cb, NULL, &s, NULL, err, sizeof(err)), 0);
 	/* A directory in the way of the compaction's temporary file: even
 	 * root cannot create a file there. */
 	ck_assert_int_eq(mkdir(t.tmp, 0700), 0);
@@ -728,6 +757,315 @@ START_TEST(test_compaction_failure_keeps_log)
 	seen_assert_value(&s, "after", "failure");
 	ck_assert(strncmp(seen_get(&s, "big")->val, "version 39 ", 11) == 0);
 	seen_free(&s);
+	free(big);
+	tdir_cleanup(&t);
+}
+END_TEST
+
+/* ---- damage in jobs.log ---- */
+
+/* Log lines handed to on_note. */
+struct notes_seen {
+	struct seen s;          /* first: seen_cb gets this struct */
+	char lines[8][1024];
+	int levels[8];
+	int n;
+};
+
+static void note_cb(enum jw_note_level level, const char *text, void *arg)
+{
+	struct notes_seen *c = arg;
+
+	ck_assert_int_lt(c->n, 8);
+	c->levels[c->n] = (int)level;
+	snprintf(c->lines[c->n++], sizeof(c->lines[0]), "%s", text);
+}
+
+static void load_damaged(const char *dir, struct notes_seen *c, struct jw_persist_load_stats *st)
+{
+	char err[256] = "";
+
+	memset(c, 0, sizeof(*c));
+	ck_assert_msg(jw_persist_load(dir, seen_cb, note_cb, c, st, err, sizeof(err)) == 0, "%s", err);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void spill(const char *path, const unsigned char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+#define NJOB 6
+/* Record i: key jk[i], value jv[i] (job 2 is written twice). */
+static const char *const jk[NJOB] = {"s/j0", "s/j1", "s/j2", "s/j3", "s/j2", "s/j4"};
+static const char *const jv[NJOB] = {
+	"{\"status\":\"running\",\"progress\":10}", "{\"status\":\"complete\"}",
+	"{\"status\":\"running\",\"progress\":1}", "{\"status\":\"failed\",\"code\":\"x\"}",
+	"{\"status\":\"running\",\"progress\":99}", "{\"status\":\"waiting\"}",
+};
+
+/* Every job's newest undamaged record is loaded; lost is the damaged one. */
+static void assert_jobs_without(const struct seen *s, int lost, size_t extra)
+{
+	const char *keys[] = {"s/j0", "s/j1", "s/j2", "s/j3", "s/j4"};
+	size_t live = 0;
+
+	for(size_t k = 0; k < 5; k++){
+		const char *want = NULL;
+
+		for(int i = 0; i < NJOB; i++){
+			if(i != lost && !strcmp(jk[i], keys[k])){
+				want = jv[i];
+			}
+		}
+		if(want){
+			seen_assert_value(s, keys[k], want);
+			live++;
+		}else{
+			ck_assert_ptr_null(seen_get(s, keys[k]));
+		}
+	}
+	ck_assert_uint_eq(s->n, live + extra);
+}
+
+START_TEST(test_load_damage_every_byte)
+{
+	struct tdir t;
+	struct jw_kvlog *l;
+	struct notes_seen c;
+	struct jw_persist_load_stats st;
+	uint64_t off[NJOB + 1];
+	unsigned char *full, *copy;
+	size_t len;
+	char err[256], want[512], qpath[512];
+
+	tdir_init(&t);
+	ck_assert_int_eq(mkdir(t.data, 0700), 0);
+	ck_assert_int_eq(jw_kvlog_open(t.log, &l, NULL, NULL, err, sizeof(err)), 0);
+	for(int i = 0; i < NJOB; i++){
+		off[i] = jw_kvlog_size(l);
+		ck_assert_int_eq(jw_kvlog_append(l, jk[i], jv[i], strlen(jv[i])), 0);
+	}
+	off[NJOB] = jw_kvlog_size(l);
+	jw_kvlog_close(l);
+	full = slurp(t.log, &len);
+	copy = malloc(len);
+	ck_assert_ptr_nonnull(copy);
+
+	for(uint64_t b = 0; b < len; b++){
+		int k = 0;
+		uint64_t rlen;
+		unsigned char *q;
+		size_t qlen;
+
+		while(b >= off[k + 1]){
+			k++;
+		}
+		rlen = off[k + 1] - off[k];
+		memcpy(copy, full, len);
+		copy[b] ^= 0xFF;
+		spill(t.log, copy, len);
+
+		load_damaged(t.data, &c, &st);
+		assert_jobs_without(&c.s, k, 0);
+		ck_assert_uint_eq(st.damaged, 1);
+		ck_assert_uint_eq(st.damaged_records, 1);
+		ck_assert_uint_eq(st.damaged_bytes, rlen);
+		ck_assert_uint_eq(st.quarantined, 1);
+		ck_assert_uint_eq(st.records, NJOB - 1);
+		/* One line: the file, the offset, the bytes, where they are kept. */
+		ck_assert_int_eq(c.n, 1);
+		snprintf(qpath, sizeof(qpath), "%s.at-%llu.damaged", t.log, (unsigned long long)off[k]);
+		snprintf(want, sizeof(want), "%llu %sbytes at offset %llu of %s", (unsigned long long)rlen,
+		         k == NJOB - 1 ? "" : "damaged ", (unsigned long long)off[k], t.log);
+		ck_assert_msg(strstr(c.lines[0], want) != NULL, "[%s] lacks [%s]", c.lines[0], want);
+		ck_assert_msg(strstr(c.lines[0], qpath) != NULL, "[%s] lacks [%s]", c.lines[0], qpath);
+		ck_assert_int_eq(c.levels[0], k == NJOB - 1 ? JW_NOTE_WARNING : JW_NOTE_ERROR);
+		/* The quarantine file holds exactly the damaged record's bytes. */
+		q = slurp(qpath, &qlen);
+		ck_assert_uint_eq(qlen, rlen);
+		ck_assert(memcmp(q, copy + off[k], rlen) == 0);
+		free(q);
+		seen_free(&c.s);
+
+		/* The same damage at the next start: reported again, not copied
+		 * again. */
+		load_damaged(t.data, &c, &st);
+		ck_assert_uint_eq(st.damaged, 1);
+		ck_assert_uint_eq(st.quarantined, 0);
+		ck_assert_ptr_nonnull(strstr(c.lines[0], "already kept in"));
+		seen_free(&c.s);
+		ck_assert_int_eq(remove_quarantine(&t), 1);
+	}
+	free(copy);
+	free(full);
+	tdir_cleanup(&t);
+}
+END_TEST
+
+/* After a load that skipped damage, the writer appends behind the last
+ * good record: damage in the middle stays (and is skipped again), a
+ * damaged tail is cut, and nothing written later is lost. */
+START_TEST(test_start_after_damage)
+{
+	struct tdir t;
+	struct jw_kvlog *l;
+	struct jw_persist *p;
+	struct notes_seen c;
+	struct jw_persist_load_stats st;
+	uint64_t off[NJOB + 1];
+	unsigned char *full;
+	size_t len;
+	char err[256];
+
+	tdir_init(&t);
+	ck_assert_int_eq(mkdir(t.data, 0700), 0);
+	for(int where = 0; where < 2; where++){
+		int k = where == 0 ? 2 : NJOB - 1;
+
+		ck_assert_int_eq(jw_kvlog_open(t.log, &l, NULL, NULL, err, sizeof(err)), 0);
+		for(int i = 0; i < NJOB; i++){
+			off[i] = jw_kvlog_size(l);
+			ck_assert_int_eq(jw_kvlog_append(l, jk[i], jv[i], strlen(jv[i])), 0);
+		}
+		off[NJOB] = jw_kvlog_size(l);
+		jw_kvlog_close(l);
+		full = slurp(t.log, &len);
+		full[off[k] + 20] ^= 0x01;
+		spill(t.log, full, len);
+		free(full);
+
+		load_damaged(t.data, &c, &st);
+		seen_free(&c.s);
+		p = start_ok(t.data, JW_FSYNC_ALWAYS);
+		put_s(p, "s/new", "written after");
+		jw_persist_stop(p, 5000);
+		load_damaged(t.data, &c, &st);
+		assert_jobs_without(&c.s, k, 1);
+		seen_assert_value(&c.s, "s/new", "written after");
+		ck_assert_uint_eq(st.damaged, where == 0 ? 1 : 0);
+		seen_free(&c.s);
+		remove_quarantine(&t);
+		unlink(t.log);
+	}
+	tdir_cleanup(&t);
+}
+END_TEST
+
+static void big_round(struct jw_persist *p, char *big, size_t len)
+{
+	struct jw_persist_stats st;
+
+	fill_big(p, big, len, 0, 40);
+	WAIT_FOR(p, st, st.compactions >= 1, 10000);
+}
+
+/* Damage that appears while the broker runs is met by the compaction:
+ * counted, noted, quarantined (synced), and the rewritten log is clean.
+ * Damage already reported at load is not counted a second time. */
+START_TEST(test_damage_met_by_compaction)
+{
+	struct tdir t;
+	struct jw_persist *p;
+	struct jw_persist_stats st;
+	struct jw_note notes[JW_NOTES_MAX];
+	struct notes_seen c;
+	struct jw_persist_load_stats lst;
+	uint64_t dropped, b_off, b_len;
+	size_t n, len = 256 * 1024;
+	char *big = malloc(len);
+	char want[512];
+	int fd;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, '#', len);
+	tdir_init(&t);
+	p = start_ok(t.data, JW_FSYNC_ALWAYS);
+	put_s(p, "a", "first");
+	WAIT_FOR(p, st, st.pending == 0 && st.unsynced == 0, 10000);
+	b_off = st.log_bytes;
+	put_s(p, "b", "second, damaged on disk");
+	WAIT_FOR(p, st, st.pending == 0 && st.unsynced == 0, 10000);
+	b_len = st.log_bytes - b_off;
+	put_s(p, "c", "third");
+	WAIT_FOR(p, st, st.pending == 0 && st.unsynced == 0, 10000);
+	/* A failing disk changes a byte of "b" under the running writer. */
+	fd = open(t.log, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "X", 1, (off_t)(b_off + 20)), 1);
+	close(fd);
+	big_round(p, big, len);
+	st = stats_of(p);
+	ck_assert_uint_eq(st.damaged, 1);
+	ck_assert_uint_eq(st.damaged_records, 1);
+	ck_assert_uint_eq(st.damaged_bytes, b_len);
+	ck_assert_uint_eq(st.quarantined, 1);
+	n = jw_persist_notes(p, notes, JW_NOTES_MAX, &dropped);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(dropped, 0);
+	snprintf(want, sizeof(want), "skipped %llu damaged bytes at offset %llu of %s",
+	         (unsigned long long)b_len, (unsigned long long)b_off, t.log);
+	ck_assert_msg(strstr(notes[0].text, want) != NULL, "[%s] lacks [%s]", notes[0].text, want);
+	jw_persist_stop(p, 5000);
+	load_damaged(t.data, &c, &lst);
+	ck_assert_uint_eq(lst.damaged, 0); /* compaction rewrote the log without it */
+	seen_assert_value(&c.s, "a", "first");
+	seen_assert_value(&c.s, "c", "third");
+	ck_assert_ptr_null(seen_get(&c.s, "b"));
+	seen_free(&c.s);
+	ck_assert_int_eq(remove_quarantine(&t), 1);
+
+	/* Damage reported (and kept) at load: the compaction that drops it
+	 * does not report it again. */
+	{
+		unsigned char *full;
+		size_t flen;
+		struct jw_kvlog *l;
+		char err[256];
+
+		unlink(t.log);
+		ck_assert_int_eq(jw_kvlog_open(t.log, &l, NULL, NULL, err, sizeof(err)), 0);
+		ck_assert_int_eq(jw_kvlog_append(l, "x", "one", 3), 0);
+		ck_assert_int_eq(jw_kvlog_append(l, "y", "two", 3), 0);
+		jw_kvlog_close(l);
+		full = slurp(t.log, &flen);
+		full[2] ^= 0x20;
+		spill(t.log, full, flen);
+		free(full);
+		load_damaged(t.data, &c, &lst);
+		ck_assert_uint_eq(lst.damaged, 1);
+		ck_assert_uint_eq(lst.quarantined, 1);
+		seen_free(&c.s);
+		p = start_ok(t.data, JW_FSYNC_NEVER);
+		big_round(p, big, len);
+		st = stats_of(p);
+		ck_assert_uint_eq(st.damaged, 0);
+		ck_assert_uint_eq(jw_persist_notes(p, notes, JW_NOTES_MAX, &dropped), 0);
+		jw_persist_stop(p, 5000);
+		ck_assert_int_eq(remove_quarantine(&t), 1);
+	}
 	free(big);
 	tdir_cleanup(&t);
 }
@@ -769,6 +1107,12 @@ int main(void)
 	tc = tcase_create("compaction");
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_compaction_failure_keeps_log);
+	suite_add_tcase(suite, tc);
+	tc = tcase_create("damage");
+	tcase_add_test(tc, test_load_damage_every_byte);
+	tcase_add_test(tc, test_start_after_damage);
+	tcase_add_test(tc, test_damage_met_by_compaction);
+	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
 
 	sr = srunner_create(suite);
