@@ -4,10 +4,12 @@
 # conformance tests under valgrind, runs the integration tests with the
 # broker under valgrind, then rebuilds with ASan+UBSan and runs
 # them all again (the broker preloads the sanitizer runtimes to host the
-# instrumented plugin), and runs the writer thread's tests under
-# ThreadSanitizer (the journal's against a private PostgreSQL cluster).
+# instrumented plugin), runs the writer thread's tests under
+# ThreadSanitizer (the journal's against a private PostgreSQL cluster),
+# and runs every fuzz target for a short while under libFuzzer (clang).
 #   JW_SKIP_INSTALL=1  skip the package check (faster local iteration)
 #   JW_QUICK=1         stop after the first build's tests
+#   JW_FUZZ_SECONDS=N  seconds per fuzz target (default 20; 0 skips them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,13 +27,15 @@ step "tests"
 (cd build && ctest --output-on-failure -j"$jobs")
 [ -z "${JW_QUICK:-}" ] || exit 0
 
-step "valgrind: unit and conformance tests"
+step "valgrind: unit, conformance and fuzz replay tests"
 # One test per CPU at a time: memcheck runs a program on one thread.
+# Every test program runs without arguments (test_conformance reads the
+# suite kept in tests/conformance/json-schema-test-suite; the fuzz replay
+# programs their corpus and regression folders).
 vg_one() {
-	local t=$1 args=()
-	[ "$(basename "$t")" = test_conformance ] && args=("$root/../shared/json-schema-test-suite/tests/draft2020-12")
+	local t=$1
 	if ! CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		"$t" "${args[@]}" >"build/$(basename "$t").valgrind.log" 2>&1; then
+		"$t" >"build/$(basename "$t").valgrind.log" 2>&1; then
 		echo "valgrind: $(basename "$t") FAILED"
 		tail -n 40 "build/$(basename "$t").valgrind.log"
 		return 1
@@ -40,7 +44,7 @@ vg_one() {
 }
 vg_failed=0
 running=0
-for t in build/tests/test_*; do
+for t in build/tests/test_* build/tests/fuzz/replay_*; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
 	vg_one "$t" &
 	running=$((running + 1))
@@ -66,7 +70,7 @@ ubsan=$(gcc -print-file-name=libubsan.so)
 export JW_BROKER_PRELOAD="$asan:$ubsan"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure -j"$jobs" -L 'unit|conformance')
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure -j"$jobs" -L 'unit|conformance|fuzz-replay')
 # The journal's threads with PostgreSQL, instrumented (its broker-hosted
 # integration tests skip themselves under the preload: lib_pg.sh).
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 CK_FORK=no "$root/tests/with_pg.sh" ./tests/test_journal)
@@ -79,3 +83,10 @@ cmake --build build-tsan -j"$jobs" --target test_persist test_kvlog test_journal
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no ctest --output-on-failure -R 'test_persist|test_kvlog')
 # The journal thread against a real PostgreSQL (a private cluster).
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no "$root/tests/with_pg.sh" ./tests/test_journal)
+
+step "fuzz: every target ${JW_FUZZ_SECONDS:-20} s under libFuzzer with ASan+UBSan (clang, build-fuzz)"
+# Two targets at a time; a crash or broken invariant fails the run and
+# prints the report with the reproducing input (tests/fuzz/run.sh).
+if [ "${JW_FUZZ_SECONDS:-20}" != 0 ]; then
+	JW_FUZZ_JOBS="$jobs" bash tests/fuzz/run.sh all "${JW_FUZZ_SECONDS:-20}"
+fi

@@ -5,7 +5,10 @@
  * a feature jobwire deliberately refuses (remote refs, nested $id, $anchor,
  * $dynamicRef, unevaluated*, the meta-schema).
  *
- * Usage: test_conformance <suite>/tests/draft2020-12
+ * Usage: test_conformance [<suite>/tests/draft2020-12]
+ * Without an argument it reads the copy the build names (JW_SUITE_DIR: the
+ * suite kept in tests/conformance/json-schema-test-suite unless the
+ * JW_SCHEMA_TEST_SUITE CMake variable points elsewhere).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -263,13 +266,16 @@ static int run_file(const char *dir, const char *file, struct counts *total)
 int main(int argc, char **argv)
 {
 	struct counts total = {0, 0, 0};
+	const char *dir = JW_SUITE_DIR;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s <JSON-Schema-Test-Suite>/tests/draft2020-12\n", argv[0]);
+	if (argc > 2) {
+		fprintf(stderr, "usage: %s [<JSON-Schema-Test-Suite>/tests/draft2020-12]\n", argv[0]);
 		return 2;
 	}
+	if (argc == 2)
+		dir = argv[1];
 	for (size_t i = 0; i < sizeof suite_files / sizeof suite_files[0]; i++)
-		run_file(argv[1], suite_files[i], &total);
+		run_file(dir, suite_files[i], &total);
 
 	/* An entry that skipped nothing hides nothing, but it means the suite
 	 * or the validator changed and the list should be pruned. */
