@@ -2083,7 +2083,10 @@ key:
 
 			if(count <= LINEAR_KEYS_MAX) {
 				for(size_t i = 0; i < count; i++) {
-					if(first[i].keylen == n && first[i].key[0] == k[0] &&
+					/* key is char and k unsigned char: compared as
+					 * bytes, or a first byte of 0x80 or more (any
+					 * name not starting with ASCII) never matches. */
+					if(first[i].keylen == n && (unsigned char)first[i].key[0] == k[0] &&
 					        memcmp(first[i].key, k, n) == 0)
 						goto refused;
 				}
