@@ -21,9 +21,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "json.h"
 #include "topic.h"
 
 #define MAX_KEY_FILE 65536
+/* Nesting allowed in a token's header and claims: far more than any
+ * real token has, and the strict parser stops there. */
+#define TOKEN_JSON_DEPTH 16
 
 static int read_file(const char *path, unsigned char **out, size_t *outlen,
                      char *err, size_t errlen)
@@ -458,10 +462,43 @@ static jwt_alg_t pick_alg(const struct jw_jwt_keys *k, const char *alg,
 	return JWT_ALG_INVAL;
 }
 
+/*
+ * Parses a decoded header or claims segment with the strict parser
+ * (RFC 8259; a member named twice is refused, as RFC 7519 section 4
+ * allows, so that no two readers of the token can disagree on which
+ * value counts). what names the segment in why, which never quotes the
+ * token (nor the parser's message, which would). Returns the object or
+ * NULL.
+ */
+static struct json_object *parse_segment(const char *text, size_t len, const char *what,
+                                         char *why, size_t whylen)
+{
+	struct json_object *o = NULL;
+	struct jw_json_error jerr;
+
+	if(jw_json_parse(text, len, TOKEN_JSON_DEPTH, &o, &jerr) < 0){
+		if(jerr.reason == JW_REASON_DUPLICATE_KEY){
+			snprintf(why, whylen, "%s: a member is named twice", what);
+		}else{
+			snprintf(why, whylen, "%s: not valid JSON", what);
+		}
+		return NULL;
+	}
+	if(!json_object_is_type(o, json_type_object)){
+		snprintf(why, whylen, "%s: not a JSON object", what);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
                   struct jw_jwt_claims *out, char *why, size_t whylen)
 {
 	char header[1024];
+	/* The claims as signed: base64url makes 4 characters of 3 bytes. */
+	char claims[JW_JWT_MAX_TOKEN / 4 * 3 + 4];
+	long hlen, clen;
 	const char *dot1, *dot2;
 	size_t len;
 	struct json_object *hdr = NULL, *body = NULL, *algv;
@@ -469,7 +506,6 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 	size_t keylen = 0;
 	jwt_alg_t alg;
 	jwt_t *jwt = NULL;
-	char *grants = NULL;
 	int rc = -1;
 	int err;
 
@@ -493,13 +529,16 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 		snprintf(why, whylen, "unsigned token");
 		return -1;
 	}
-	if(b64url_decode(token, (size_t)(dot1 - token), header, sizeof(header)) < 0){
+	hlen = b64url_decode(token, (size_t)(dot1 - token), header, sizeof(header));
+	if(hlen < 0){
 		snprintf(why, whylen, "token header is not base64url");
 		return -1;
 	}
-	hdr = json_tokener_parse(header);
-	if(!hdr || !json_object_is_type(hdr, json_type_object)
-			|| !json_object_object_get_ex(hdr, "alg", &algv)
+	hdr = parse_segment(header, (size_t)hlen, "token header", why, whylen);
+	if(!hdr){
+		goto out;
+	}
+	if(!json_object_object_get_ex(hdr, "alg", &algv)
 			|| !json_object_is_type(algv, json_type_string)){
 		snprintf(why, whylen, "token header is not a JSON object with an alg");
 		goto out;
@@ -518,10 +557,15 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 		snprintf(why, whylen, "token algorithm changed during decoding");
 		goto out;
 	}
-	grants = jwt_get_grants_json(jwt, NULL);
-	body = grants ? json_tokener_parse(grants) : NULL;
+	/* The claims are read from the signed text itself, not from libjwt's
+	 * copy, which has already kept one of any repeated members. */
+	clen = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof(claims));
+	if(clen < 0){
+		snprintf(why, whylen, "claims are not base64url");
+		goto out;
+	}
+	body = parse_segment(claims, (size_t)clen, "token claims", why, whylen);
 	if(!body){
-		snprintf(why, whylen, "claims are not a JSON object");
 		goto out;
 	}
 	if(check_claims(k, body, now, out, why, whylen)){
@@ -530,7 +574,6 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 	}
 	rc = 0;
 out:
-	free(grants);
 	jwt_free(jwt);
 	json_object_put(hdr);
 	json_object_put(body);

@@ -271,6 +271,9 @@ START_TEST(test_alg_none_and_confusion)
 	free(t);
 	refused(&k, "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9.c2ln",
 			"algorithm none is not accepted");
+	/* {"alg":"none","alg":"HS256"}: a header naming alg twice. */
+	refused(&k, "eyJhbGciOiJub25lIiwiYWxnIjoiSFMyNTYifQ.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9.c2ln",
+			"token header: a member is named twice");
 	/* The classic confusion: HS256 with the public key's PEM as secret. */
 	memset(&only_pub, 0, sizeof(only_pub));
 	ck_assert_int_eq(jw_jwt_keys_load(&only_pub, NULL, ec_pub, err, sizeof(err)), 0);
@@ -312,6 +315,12 @@ START_TEST(test_claim_types)
 		{"{\"role\":\"worker\",\"sessions\":[\"\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
 		{"{\"role\":\"worker\",\"sessions\":[\"a\\u0000b\"],\"exp\":1800000100}", "malformed"},
 		{"{\"role\":\"worker\",\"sessions\":[\"$SYS\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
+		/* A claim named twice: which one counts is up to the parser, so
+		 * neither does (RFC 7519 section 4). */
+		{"{\"role\":\"viewer\",\"role\":\"admin\",\"sessions\":[\"s\"],\"exp\":1800000100}", "a member is named twice"},
+		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"exp\":1900000000}", "a member is named twice"},
+		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"\\u0065xp\":1900000000}", "a member is named twice"},
+		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"x\":{\"\xc3\xa9\":1,\"\xc3\xa9\":2}}", "a member is named twice"},
 	};
 	struct jw_jwt_keys k = keys_both();
 
