@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "number.h"
 #include "schema.h"
 #include "schemaset.h"
 #include "topic.h"
@@ -265,11 +266,12 @@ __attribute__((noinline)) static int reject_rule(const struct jw_jnode *cur,
 /*
  * Contract rules JSON Schema cannot express (product.md): a progress
  * event's current must not exceed its total. Runs after the schema, so the
- * members, when present, are known to be numbers.
+ * members, when present, are known to be numbers. Compared exactly
+ * (number.h): as doubles, 9007199254740993 would equal 9007199254740992.
  */
 static inline int check_rules(const struct jnode_pair *both, struct jw_verdict *v)
 {
-	if(jw_jnode_double(both->cur) > jw_jnode_double(both->tot))
+	if(jw_jnode_num_cmp(both->cur, both->tot) == 1)
 		return reject_rule(both->cur, both->tot, v);
 	return 0;
 }

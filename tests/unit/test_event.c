@@ -351,6 +351,72 @@ START_TEST(current_above_total)
 }
 END_TEST
 
+/*
+ * current <= total on the exact values, whatever their size or spelling:
+ * integers past 2^53 (which doubles cannot tell apart), past int64,
+ * fractions next to integers, exponents. Each pair is checked both ways
+ * round (current above total is refused, below or equal accepted).
+ */
+START_TEST(current_total_exact)
+{
+	static const struct {
+		const char *lo, *hi; /* lo < hi, or equal when eq */
+		int eq;
+	} pairs[] = {
+		{"9007199254740992", "9007199254740993", 0},
+		{"9007199254740992.0", "9007199254740993", 0},
+		{"9007199254740992", "9007199254740992.5", 0},
+		{"9007199254740993", "9007199254740993.0", 1},
+		{"9007199254740993", "9.007199254740993e15", 1},
+		{"9223372036854775806", "9223372036854775807", 0},
+		{"9223372036854775807", "9223372036854775808", 0},
+		{"18446744073709551616", "18446744073709551617", 0},
+		{"123456789012345678901234567890", "123456789012345678901234567891", 0},
+		{"1e30", "1000000000000000000000000000001", 0},
+		{"1e30", "1000000000000000000000000000000", 1},
+		{"0.1", "0.10000000000000000001", 0},
+		{"0.30000000000000004", "0.3000000000000000444089209850062616169452667236328125", 0},
+		{"1", "1.0000000000000000001", 0},
+		{"0", "0.0", 1},
+		{"100", "1e2", 1},
+	};
+	struct jw_schemaset *shipped = NULL;
+	struct jw_verdict v;
+	struct jw_topic t = topic("s1", "j1", "progress");
+	char err[256] = "", buf[256];
+
+	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
+	        "load: %s", err);
+	for(size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].lo,
+		        pairs[i].hi);
+
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == 0,
+		        "%s refused: %s", buf, v.message);
+		n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].hi,
+		        pairs[i].lo);
+		if(pairs[i].eq) {
+			ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == 0,
+			        "%s refused: %s", buf, v.message);
+			continue;
+		}
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == -1,
+		        "%s accepted", buf);
+		ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
+		ck_assert_str_eq(v.keyword, "current_le_total");
+	}
+	/* The numbers are shown as written. */
+	{
+		static const char bad[] = "{\"current\": 9007199254740993, \"total\": 9007199254740992}";
+
+		ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, NULL, &v), -1);
+		ck_assert_str_eq(v.message,
+		        "/current: must not exceed total 9007199254740992, got 9007199254740993");
+	}
+	jw_schemaset_free(shipped);
+}
+END_TEST
+
 /* The shipped schemas give the same verdicts as the test ones. */
 START_TEST(shipped_schemas)
 {
@@ -655,6 +721,7 @@ static Suite *event_suite(void)
 	ADD(s, schema_violation, 1);
 	ADD(s, shipped_schemas, 0);
 	ADD(s, current_above_total, 0);
+	ADD(s, current_total_exact, 0);
 	ADD(s, members_by_scan, 0);
 	ADD(s, members_without_scan, 1);
 	ADD(s, splice, 0);

@@ -466,6 +466,132 @@ START_TEST(numbers)
 }
 END_TEST
 
+/*
+ * Every numeric keyword on the exact values: integers past 2^53 (which
+ * read as their neighbours in doubles), past int64, and decimals next to
+ * an integer or to another decimal with the same double. The leaf form
+ * (type and bounds alone) and the general form must agree.
+ */
+START_TEST(numbers_exact)
+{
+	struct jw_schema *s;
+	char text[256];
+
+	for (size_t w = 0; w < 2; w++) {
+		/* minimum / maximum, as a member (the leaf form) and at the root. */
+		snprintf(text, sizeof text, "{\"properties\":{\"n\":%s}}",
+		         w ? "{\"allOf\":[true],\"maximum\":9007199254740992}"
+		           : "{\"maximum\":9007199254740992}");
+		s = compile_ok(text);
+		expect_valid(s, "{\"n\":9007199254740992}");
+		expect_valid(s, "{\"n\":9007199254740992.0}");
+		expect_valid(s, "{\"n\":9007199254740991.5}");
+		expect_error(s, "{\"n\":9007199254740993}", "/n", "maximum",
+		             "/n: maximum 9007199254740992, got 9007199254740993");
+		expect_error(s, "{\"n\":9007199254740993.0}", "/n", "maximum",
+		             "/n: maximum 9007199254740992, got 9007199254740993.0");
+		expect_error(s, "{\"n\":9007199254740992.0000001}", "/n", "maximum", NULL);
+		expect_error(s, "{\"n\":9.007199254740993e15}", "/n", "maximum", NULL);
+		jw_schema_free(s);
+
+		snprintf(text, sizeof text, "{\"properties\":{\"n\":%s}}",
+		         w ? "{\"allOf\":[true],\"minimum\":100,\"maximum\":100}"
+		           : "{\"minimum\":100,\"maximum\":100}");
+		s = compile_ok(text);
+		expect_valid(s, "{\"n\":100}");
+		expect_valid(s, "{\"n\":100.0}");
+		expect_valid(s, "{\"n\":1e2}");
+		expect_error(s, "{\"n\":100.00000000000000001}", "/n", "maximum",
+		             "/n: maximum 100, got 100.00000000000000001");
+		expect_error(s, "{\"n\":99.999999999999999999}", "/n", "minimum",
+		             "/n: minimum 100, got 99.999999999999999999");
+		jw_schema_free(s);
+	}
+
+	/* Decimal bounds: 0.1 is not a double, the text is exact. */
+	s = compile_ok("{\"maximum\":0.1,\"exclusiveMinimum\":0.1e-20}");
+	expect_valid(s, "0.1");
+	expect_valid(s, "0.09999999999999999999");
+	expect_error(s, "0.10000000000000000001", "", "maximum",
+	             "/: maximum 0.1, got 0.10000000000000000001");
+	expect_error(s, "1e-21", "", "exclusiveMinimum", "/: exclusiveMinimum 0.1e-20, got 1e-21");
+	expect_valid(s, "1.0000000000000000001e-21");
+	jw_schema_free(s);
+
+	/* Beyond int64. */
+	s = compile_ok("{\"minimum\":18446744073709551616,\"exclusiveMaximum\":18446744073709551618}");
+	expect_valid(s, "18446744073709551616");
+	expect_valid(s, "18446744073709551617");
+	expect_error(s, "18446744073709551615", "", "minimum",
+	             "/: minimum 18446744073709551616, got 18446744073709551615");
+	expect_error(s, "18446744073709551618", "", "exclusiveMaximum", NULL);
+	expect_error(s, "1.8446744073709551618e19", "", "exclusiveMaximum", NULL);
+	jw_schema_free(s);
+
+	/* const and enum: 2^53 + 1 is not 2^53, 1.0 is 1. */
+	s = compile_ok("{\"const\":9007199254740993}");
+	expect_valid(s, "9007199254740993");
+	expect_valid(s, "9007199254740993.0");
+	expect_valid(s, "90071992547409930e-1");
+	expect_error(s, "9007199254740992", "", "const",
+	             "/: const 9007199254740993, got 9007199254740992");
+	expect_error(s, "9007199254740994", "", "const", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"enum\":[18446744073709551617,0.1,[9007199254740993]]}");
+	expect_valid(s, "18446744073709551617");
+	expect_valid(s, "0.10");
+	expect_valid(s, "[9007199254740993.00]");
+	expect_error(s, "18446744073709551616", "", "enum", NULL);
+	expect_error(s, "0.1000000000000000000001", "", "enum", NULL);
+	expect_error(s, "[9007199254740992]", "", "enum", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"uniqueItems\":true}");
+	expect_valid(s, "[9007199254740992,9007199254740993]");
+	expect_valid(s, "[18446744073709551616,18446744073709551617]");
+	expect_valid(s, "[0.1,0.10000000000000000001]");
+	expect_error(s, "[9007199254740993,9007199254740993.0]", "/1", "uniqueItems", NULL);
+	expect_error(s, "[1e19,10000000000000000000]", "/1", "uniqueItems", NULL);
+	jw_schema_free(s);
+
+	/* multipleOf on integers beyond 2^53 and int64, and on decimals. */
+	s = compile_ok("{\"multipleOf\":2}");
+	expect_valid(s, "9007199254740994");
+	expect_error(s, "9007199254740993", "", "multipleOf", NULL);
+	expect_valid(s, "18446744073709551616");
+	expect_error(s, "18446744073709551617", "", "multipleOf",
+	             "/: multipleOf 2, got 18446744073709551617");
+	expect_valid(s, "1e30");
+	expect_error(s, "1000000000000000000000000000001", "", "multipleOf", NULL);
+	expect_error(s, "4.0000000000000000001", "", "multipleOf", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"multipleOf\":0.01}");
+	expect_valid(s, "19.99");
+	expect_valid(s, "123456789012345678901234.56");
+	expect_error(s, "19.991", "", "multipleOf", NULL);
+	expect_error(s, "0.010000000000000000001", "", "multipleOf", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"multipleOf\":3}");
+	expect_valid(s, "9223372036854775809"); /* 3 * 3074457345618258603 */
+	expect_error(s, "9223372036854775808", "", "multipleOf", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"multipleOf\":0.5}");
+	expect_valid(s, "1e308"); /* the suite's float-overflow case */
+	expect_valid(s, "4.5");
+	expect_error(s, "4.50000000000000000001", "", "multipleOf", NULL);
+	jw_schema_free(s);
+
+	/* "integer" by the exact value. */
+	s = compile_ok("{\"type\":\"integer\"}");
+	expect_valid(s, "9007199254740993.0");
+	expect_valid(s, "18446744073709551617.000");
+	expect_valid(s, "1.5e1");
+	expect_error(s, "1.0000000000000000001", "", "type", NULL);
+	expect_error(s, "9007199254740992.5", "", "type", NULL);
+	expect_error(s, "1e-400", "", "type", NULL);
+	jw_schema_free(s);
+}
+END_TEST
+
 START_TEST(formats)
 {
 	struct jw_schema *s = compile_ok(
@@ -1297,6 +1423,7 @@ static Suite *schema_suite(void)
 		{"code_point_lengths", code_point_lengths},
 		{"deep_equality", deep_equality},
 		{"numbers", numbers},
+		{"numbers_exact", numbers_exact},
 		{"formats", formats},
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},
