@@ -35,6 +35,7 @@ static void chunks_free(struct jw_jchunk *c)
 void jw_jdoc_reset(struct jw_jdoc *d)
 {
 	d->root = NULL;
+	d->has_nul = 0;
 	if(d->chunks && (d->chunks->next || d->chunks->cap > KEEP_MAX)) {
 		/* Several blocks: next time one block that holds them all. */
 		size_t want = d->total;
@@ -181,6 +182,8 @@ static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_objec
 			out->u.s = copy_text(d, json_object_get_string(m), out->n);
 			if(!out->u.s)
 				return -1;
+			if(memchr(out->u.s, '\0', out->n))
+				d->has_nul = 1;
 			out->plain = 1;
 			for(uint32_t i = 0; i < out->n; i++) {
 				unsigned char c = (unsigned char)out->u.s[i];

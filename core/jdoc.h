@@ -63,6 +63,7 @@ struct jw_jchunk;
  */
 struct jw_jdoc {
 	const struct jw_jnode *root; /* NULL until a parse succeeds */
+	uint8_t has_nul;             /* a string value holds U+0000 */
 	struct jw_jchunk *chunks;    /* the newest first; one once warm */
 	size_t used;                 /* bytes used in chunks */
 	size_t total;                /* bytes used in all chunks */
@@ -148,6 +149,7 @@ static inline void *jw_jdoc__begin(struct jw_jdoc *d, size_t n)
 	        d->pending_cap <= JW_JDOC__PENDING_KEEP_MAX) {
 		n = (n + 7) & ~(size_t)7;
 		d->root = NULL;
+		d->has_nul = 0;
 		d->used = n;
 		d->total = n;
 		return c->data;

@@ -114,6 +114,20 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 	return 0;
 }
 
+/* Whether a string value under n holds U+0000 (what has_nul must say). */
+static int tree_has_nul(const struct jw_jnode *n)
+{
+	if(n->type == JW_J_STRING)
+		return memchr(n->u.s, '\0', n->n) != NULL;
+	if(n->type == JW_J_ARRAY || n->type == JW_J_OBJECT) {
+		for(uint32_t i = 0; i < n->n; i++) {
+			if(tree_has_nul(&n->u.kids[i]))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void show(char *out, size_t outsz, const char *buf, size_t len)
 {
 	size_t o = 0;
@@ -147,9 +161,11 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 	r3 = jw_jdoc__parse_fast(&fast, buf, len, max_depth);
 	ck_assert_msg(r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3,
 	        e1.message);
-	if(r3 == 0)
+	if(r3 == 0) {
 		ck_assert_msg(same_tree(o, fast.root) && !fast.root->key, "fast path tree differs on %s",
 		        shown);
+		ck_assert_msg(fast.has_nul == tree_has_nul(fast.root), "has_nul wrong on %s", shown);
+	}
 	else
 		ck_assert_ptr_null(fast.root);
 	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2,
@@ -559,7 +575,8 @@ static void gen(char *buf, size_t cap, size_t *o, int depth)
 {
 	static const char *const atoms[] = {"0", "-0", "1", "-1", "42.5", "1e3", "-2.5E-3", "1e999",
 		"9223372036854775808", "true", "false", "null", "\"\"", "\"x\"", "\"\\u00e9\\n\"",
-		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\""};
+		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\"",
+		"\"a\\u0000\""};
 	uint64_t r = next();
 
 	if(*o + 64 > cap)
@@ -734,7 +751,8 @@ START_TEST(strings)
 {
 	static const char *const odd[] = {"\"", "\\", "\\n", "\\\"", "\\u0041", "\\u00e9", "\\/",
 		"\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
-		"\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00"};
+		"\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00", "\\u0000",
+		"\\\\u0000"};
 	char buf[128];
 
 	for(size_t len = 0; len <= 40; len++) {
@@ -796,6 +814,8 @@ START_TEST(from_json_round_trip)
 		ck_assert_int_eq(jw_json_parse(docs[i], strlen(docs[i]), 32, &o, &e), 0);
 		ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
 		ck_assert(same_tree(o, d.root));
+		ck_assert_int_eq(d.has_nul, tree_has_nul(d.root));
+		ck_assert_int_eq(d.has_nul, strstr(docs[i], "u0000") != NULL);
 		back = jw_jnode_to_json(d.root, &ok);
 		ck_assert_int_eq(ok, 1);
 		ck_assert_str_eq(json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN),
