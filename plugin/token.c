@@ -349,11 +349,36 @@ static int parse_sessions(struct json_object *v, struct jw_jwt_claims *c, char *
 	return 0;
 }
 
+/* a + b and a - b clamped to int64: time claims come from the token and
+ * may sit at either end of the range. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if(__builtin_add_overflow(a, b, &r)){
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	}
+	return r;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if(__builtin_sub_overflow(a, b, &r)){
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	}
+	return r;
+}
+
 static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, int64_t now,
                         struct jw_jwt_claims *c, char *why, size_t whylen)
 {
 	struct json_object *v;
 	int64_t t = 0;
+	/* The option is bounded by JW_JWT_LEEWAY_MAX; so is what is used. */
+	int64_t leeway = k->leeway_s < 0 ? 0 : k->leeway_s > JW_JWT_LEEWAY_MAX ? JW_JWT_LEEWAY_MAX
+	                                                                       : k->leeway_s;
 	bool present;
 	const char *role;
 
@@ -369,25 +394,27 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 		snprintf(why, whylen, "claim exp is missing");
 		return -1;
 	}
-	if(now >= t + k->leeway_s){
-		snprintf(why, whylen, "token expired %lld s ago", (long long)(now - t));
+	if(now >= sat_add(t, leeway)){
+		snprintf(why, whylen, "token expired %lld s ago", (long long)sat_sub(now, t));
 		return -1;
 	}
-	c->exp = t;
+	/* Callers add the leeway to it (the broker's expiry checks): an exp
+	 * that far out means the same, and leaves room for that. */
+	c->exp = t > INT64_MAX - JW_JWT_LEEWAY_MAX ? INT64_MAX - JW_JWT_LEEWAY_MAX : t;
 	if(get_time(body, "nbf", &t, &present)){
 		snprintf(why, whylen, "claim nbf is not a number");
 		return -1;
 	}
-	if(present && t > now + k->leeway_s){
-		snprintf(why, whylen, "token not valid before %lld s from now", (long long)(t - now));
+	if(present && t > sat_add(now, leeway)){
+		snprintf(why, whylen, "token not valid before %lld s from now", (long long)sat_sub(t, now));
 		return -1;
 	}
 	if(get_time(body, "iat", &t, &present)){
 		snprintf(why, whylen, "claim iat is not a number");
 		return -1;
 	}
-	if(present && t > now + k->leeway_s){
-		snprintf(why, whylen, "token issued %lld s in the future", (long long)(t - now));
+	if(present && t > sat_add(now, leeway)){
+		snprintf(why, whylen, "token issued %lld s in the future", (long long)sat_sub(t, now));
 		return -1;
 	}
 	if(k->issuer){
