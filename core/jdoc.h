@@ -48,7 +48,9 @@ struct jw_jnode {
 		int64_t i;
 		double d;
 		const char *s;
-		struct jw_jnode *kids; /* array items or object members */
+		struct jw_jnode *kids; /* array items or object members;
+		                          NULL when n is 0, so index it, never
+		                          offset it (NULL + 0 is undefined) */
 	} u;
 	const char *text; /* double: its text as written (n bytes, not
 	                     NUL-terminated), for output; NULL if unknown */

@@ -768,7 +768,9 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		uint32_t shift = n->props_shift;
 		uint64_t mask = n->props_mask;
 		bool any = n->props_hash_full;
-		const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+		/* An empty object has no member array (u.kids is NULL), and
+		 * NULL + 0 is undefined: only a non-empty one is offset. */
+		const struct jw_jnode *kid = o->u.kids, *end = o->n ? kid + o->n : kid;
 
 		/* The root's scan of the instance also serves the caller. */
 		if (c->members != NULL && o == c->root && n == c->s->root)
@@ -1180,7 +1182,8 @@ static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
 {
 	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
 	uint64_t present = 0, pending = 0;
-	const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+	/* Not kid + o->n for an empty object: its u.kids is NULL. */
+	const struct jw_jnode *kid = o->u.kids, *end = o->n ? kid + o->n : kid;
 	bool undeclared = false;
 	int r;
 

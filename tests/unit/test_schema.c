@@ -592,6 +592,72 @@ START_TEST(numbers_exact)
 }
 END_TEST
 
+/*
+ * Empty arrays, objects and strings, in schemas and in instances, at the
+ * root and nested: an empty container has no items to point at, and the
+ * validator must not do arithmetic on its (absent) item pointer. Under
+ * -fsanitize=undefined (JW_SANITIZE) such arithmetic aborts the test.
+ */
+START_TEST(empty_values)
+{
+	static const char *const schemas[] = {
+		"{}", "{\"required\":[]}", "{\"properties\":{}}", "{\"properties\":{\"a\":{}}}",
+		"{\"properties\":{\"a\":{\"type\":\"array\",\"maxItems\":0}},\"required\":[\"a\"]}",
+		"{\"properties\":{\"a\":{\"type\":\"string\",\"maxLength\":0}},"
+		"\"additionalProperties\":false}",
+		"{\"patternProperties\":{}}", "{\"patternProperties\":{\"\":{\"type\":\"object\"}}}",
+		"{\"dependentRequired\":{}}", "{\"dependentRequired\":{\"a\":[]}}",
+		"{\"dependentSchemas\":{}}", "{\"dependentSchemas\":{\"a\":{}}}", "{\"$defs\":{}}",
+		"{\"const\":[]}", "{\"const\":{}}", "{\"const\":\"\"}", "{\"enum\":[[],{},\"\"]}",
+		"{\"enum\":[]}", "{\"pattern\":\"\"}", "{\"pattern\":\"^$\"}", "{\"prefixItems\":[]}",
+		"{\"prefixItems\":[{}],\"items\":false}", "{\"items\":{}}", "{\"items\":false}",
+		"{\"contains\":{},\"minContains\":0}", "{\"contains\":{}}", "{\"uniqueItems\":true}",
+		"{\"minItems\":0,\"maxItems\":0}", "{\"minProperties\":0,\"maxProperties\":0}",
+		"{\"propertyNames\":{\"maxLength\":0}}", "{\"propertyNames\":false}",
+		"{\"minLength\":0,\"maxLength\":0}", "{\"format\":\"date-time\"}",
+		"{\"format\":\"uuid\"}", "{\"allOf\":[{}]}", "{\"anyOf\":[{\"maxItems\":0}]}",
+		"{\"oneOf\":[{\"required\":[]}]}", "{\"not\":{\"required\":[]}}",
+		"{\"if\":{\"required\":[]},\"then\":{\"maxProperties\":0}}",
+		"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},"
+		"\"required\":[\"a\"]}",
+		"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}}}",
+		"{\"properties\":{\"a\":{\"properties\":{\"b\":{}}}}}",
+		"{\"items\":{\"properties\":{\"a\":{\"type\":\"integer\"}},\"additionalProperties\":false}}",
+	};
+	static const char *const instances[] = {"[]", "{}", "\"\"", "[[]]", "[{}]", "[\"\"]",
+		"{\"a\":[]}", "{\"a\":{}}", "{\"a\":\"\"}", "{\"\":{}}", "[[],{},\"\"]", "{\"a\":{\"b\":[]}}"};
+
+	for (size_t i = 0; i < sizeof schemas / sizeof schemas[0]; i++) {
+		struct json_object *doc = parse(schemas[i]);
+		struct jw_schema *s = NULL;
+		char err[512];
+
+		if (jw_schema_compile(doc, SOURCE, &s, err, sizeof err) < 0) {
+			/* Refused by the compiler ("enum": [] and the like): fine,
+			 * as long as it says why. */
+			ck_assert_msg(err[0] != '\0', "%s refused without a reason", schemas[i]);
+			json_object_put(doc);
+			continue;
+		}
+		json_object_put(doc);
+		for (size_t k = 0; k < sizeof instances / sizeof instances[0]; k++) {
+			struct jw_schema_error e;
+			struct jw_jdoc d;
+			struct jw_json_error jerr;
+			int r = check(s, instances[k], &e);
+
+			ck_assert_msg(r == 0 || r == 1, "%s against %s: %d", instances[k], schemas[i], r);
+			/* The arena path, which the broker takes. */
+			jw_jdoc_init(&d);
+			ck_assert_int_eq(jw_jdoc_parse(&d, instances[k], strlen(instances[k]), 8, &jerr), 0);
+			ck_assert_int_eq(jw_schema_validate_node(s, d.root, NULL), r);
+			jw_jdoc_free(&d);
+		}
+		jw_schema_free(s);
+	}
+}
+END_TEST
+
 START_TEST(formats)
 {
 	struct jw_schema *s = compile_ok(
@@ -1424,6 +1490,7 @@ static Suite *schema_suite(void)
 		{"deep_equality", deep_equality},
 		{"numbers", numbers},
 		{"numbers_exact", numbers_exact},
+		{"empty_values", empty_values},
 		{"formats", formats},
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},
