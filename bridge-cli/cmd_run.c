@@ -195,8 +195,11 @@ static void tail_text(struct run *r, char *out, size_t cap)
 	size_t n = r->tail_len < TAIL_MAX ? r->tail_len : TAIL_MAX;
 	size_t start = r->tail_len < TAIL_MAX ? 0 : r->tail_len % TAIL_MAX;
 	size_t k = 0;
+	/* A NUL byte would end the text here (and U+0000 could not be
+	 * journaled anyway): a space keeps what follows it. */
 	for(size_t i = 0; i < n && k + 1 < cap; i++){
-		out[k++] = r->tail[(start + i) % TAIL_MAX];
+		char ch = r->tail[(start + i) % TAIL_MAX];
+		out[k++] = ch ? ch : ' ';
 	}
 	out[k] = '\0';
 	if(r->tail_len > TAIL_MAX){

@@ -3,6 +3,8 @@
  * role, sessions, exp, iat and optional iss, aud, sub), for development and
  * tests. Production tokens come from your identity provider.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,10 +126,16 @@ int jw_cmd_token(int argc, char **argv)
 		jw_errorf(cmd, "secret in %s is %zu bytes: use at least 16 (32 random bytes recommended)", secret_file, slen);
 		goto out;
 	}
-	time_t now = time(NULL);
+	/* ttl is at most 10 years (jw_parse_duration), but the sum is checked
+	 * rather than trusted: a signed overflow would be undefined. */
+	int64_t now = (int64_t)time(NULL), exp;
 	rc = JW_EXIT_SOFTWARE;
+	if(__builtin_add_overflow(now, (int64_t)ttl, &exp) || exp > LONG_MAX){
+		jw_errorf(cmd, "--ttl: the expiry time does not fit");
+		goto out;
+	}
 	if(jwt_new(&jwt) || jwt_add_grant(jwt, "role", role)
-	   || jwt_add_grant_int(jwt, "iat", (long)now) || jwt_add_grant_int(jwt, "exp", (long)now + (long)ttl)
+	   || jwt_add_grant_int(jwt, "iat", (long)now) || jwt_add_grant_int(jwt, "exp", (long)exp)
 	   || jwt_add_grants_json(jwt, json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN))
 	   || (iss && jwt_add_grant(jwt, "iss", iss)) || (aud && jwt_add_grant(jwt, "aud", aud))
 	   || (sub && jwt_add_grant(jwt, "sub", sub))

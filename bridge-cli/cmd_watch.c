@@ -86,8 +86,12 @@ static void fmt_eta(double s, char *buf, size_t cap)
 		snprintf(buf, cap, "%.0fs", s);
 	}else if(s < 3600){
 		snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-	}else{
+	}else if(s < 1e9){
 		snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	}else{
+		/* eta_s comes from the worker, unbounded: converting a larger
+		 * number of hours to int would be undefined (INT_MIN here). */
+		snprintf(buf, cap, ">31y");
 	}
 }
 

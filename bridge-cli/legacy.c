@@ -192,6 +192,16 @@ static const char *const K_TOTAL[] = {"total_items", "total", NULL};
 static const char *const K_ERROR[] = {"error", "error_message", NULL};
 static const char *const K_NAME[] = {"name", "title", "operation_name", NULL};
 
+/* An integral count a >= 0 as a JSON number: an integer when it fits int64
+ * (converting a larger double to int64 is undefined), else the double. */
+static struct json_object *count_number(double a)
+{
+	if(a < 9223372036854775808.0){
+		return json_object_new_int64((int64_t)a);
+	}
+	return jw_json_number(a);
+}
+
 /* Builds a progress event from o's figures. Returns the result code. */
 static int map_progress(struct jw_legacy *lg, struct json_object *o, const char *session,
                         const char *job, struct jw_legacy_event *ev, char *why, size_t whylen)
@@ -227,10 +237,10 @@ static int map_progress(struct jw_legacy *lg, struct json_object *o, const char 
 	static const char *const k_failed[] = {"items_failed", NULL};
 	double a;
 	if(num_member(o, k_added, &a) == 1 && a >= 0 && a == floor(a)){
-		json_object_object_add(out, "items_added", json_object_new_int64((int64_t)a));
+		json_object_object_add(out, "items_added", count_number(a));
 	}
 	if(num_member(o, k_failed, &a) == 1 && a >= 0 && a == floor(a)){
-		json_object_object_add(out, "items_failed", json_object_new_int64((int64_t)a));
+		json_object_object_add(out, "items_failed", count_number(a));
 	}
 	static const char *const k_eta[] = {"eta_s", "eta", "eta_seconds", NULL};
 	if(num_member(o, k_eta, &a) == 1 && a >= 0){

@@ -7,7 +7,9 @@
 #include "event.h"
 #include "jdoc.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,19 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "number.h"
 #include "schema.h"
 #include "schemaset.h"
 #include "topic.h"
 
 /* Input characters of a client-supplied value shown in a message. */
 #define VALUE_SHOWN_MAX 40
+
+#if defined(__GNUC__)
+#define RARE_NUL(x) __builtin_expect(!!(x), 0)
+#else
+#define RARE_NUL(x) (x)
+#endif
 
 static void reject(struct jw_verdict *v, enum jw_reason reason, const char *field, const char *fmt,
         ...) __attribute__((format(printf, 4, 5)));
@@ -265,13 +274,101 @@ __attribute__((noinline)) static int reject_rule(const struct jw_jnode *cur,
 /*
  * Contract rules JSON Schema cannot express (product.md): a progress
  * event's current must not exceed its total. Runs after the schema, so the
- * members, when present, are known to be numbers.
+ * members, when present, are known to be numbers. Compared exactly
+ * (number.h): as doubles, 9007199254740993 would equal 9007199254740992.
  */
 static inline int check_rules(const struct jnode_pair *both, struct jw_verdict *v)
 {
-	if(jw_jnode_double(both->cur) > jw_jnode_double(both->tot))
+	if(jw_jnode_num_cmp(both->cur, both->tot) == 1)
 		return reject_rule(both->cur, both->tot, v);
 	return 0;
+}
+
+/*
+ * Appends "/token" (RFC 6901: '~' as "~0", '/' as "~1") to the pointer
+ * ptr[0..*len) of cap bytes; false when it does not fit.
+ */
+static bool ptr_push(char *ptr, size_t cap, size_t *len, const char *tok, size_t n)
+{
+	size_t o = *len;
+
+	if(o + 1 >= cap)
+		return false;
+	ptr[o++] = '/';
+	for(size_t i = 0; i < n; i++) {
+		const char *esc = tok[i] == '~' ? "~0" : tok[i] == '/' ? "~1" : NULL;
+		size_t el = esc ? 2 : 1;
+
+		if(o + el >= cap)
+			return false;
+		memcpy(ptr + o, esc ? esc : tok + i, el);
+		o += el;
+	}
+	ptr[o] = '\0';
+	*len = o;
+	return true;
+}
+
+/*
+ * The first string value under n that holds U+0000, in document order,
+ * with its JSON pointer in ptr (cut to "" when it does not fit cap), or
+ * NULL. Depth is bounded by the parser's max_depth.
+ */
+static const struct jw_jnode *find_nul(const struct jw_jnode *n, char *ptr, size_t cap,
+        size_t len)
+{
+	if(n->type == JW_J_STRING)
+		return memchr(n->u.s, '\0', n->n) ? n : NULL;
+	if(n->type != JW_J_ARRAY && n->type != JW_J_OBJECT)
+		return NULL;
+	for(uint32_t i = 0; i < n->n; i++) {
+		const struct jw_jnode *k = &n->u.kids[i], *hit;
+		size_t l = len;
+		char idx[16];
+		int il;
+		bool ok;
+
+		if(n->type == JW_J_OBJECT) {
+			ok = ptr_push(ptr, cap, &l, k->key, k->keylen);
+		} else {
+			il = snprintf(idx, sizeof(idx), "%" PRIu32, i);
+			ok = il > 0 && ptr_push(ptr, cap, &l, idx, (size_t)il);
+		}
+		hit = find_nul(k, ptr, cap, ok ? l : len);
+		if(hit) {
+			if(!ok)
+				ptr[0] = '\0';
+			return hit;
+		}
+		ptr[len] = '\0';
+	}
+	return NULL;
+}
+
+/*
+ * Refuses an event with U+0000 in a string (keys cannot hold it: the
+ * parser refuses those). The broker could deliver it, but the journal
+ * could not keep it: PostgreSQL's text and jsonb cannot store U+0000
+ * (SQLSTATE 22P05), so an acknowledged terminal event would never reach
+ * history. Refusing it at the door is the rule for every event type, so
+ * that a worker learns of it on its first progress event, not its last.
+ * Called only when the parser saw U+0000 (doc->has_nul).
+ */
+__attribute__((noinline)) static int reject_nul(const struct jw_jnode *root, struct jw_verdict *v)
+{
+	char ptr[sizeof(v->field)], got[128];
+	const struct jw_jnode *hit;
+
+	ptr[0] = '\0';
+	hit = find_nul(root, ptr, sizeof(ptr), 0);
+	if(!hit)
+		return 0;
+	quote_value(got, sizeof(got), hit->u.s, hit->n, VALUE_SHOWN_MAX);
+	reject(v, JW_REASON_RULE_VIOLATION, ptr,
+	        "%s: U+0000 (\\u0000) is not allowed in strings (the journal cannot store it), got %s",
+	        ptr[0] ? ptr : "/", got);
+	(void)snprintf(v->keyword, sizeof(v->keyword), "no_nul");
+	return -1;
 }
 
 int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, const void *payload,
@@ -413,6 +510,9 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
 	}
 	rc = 0;
 out:
+	/* Last of the contract rules, on every accepted path above. */
+	if(rc == 0 && RARE_NUL(doc->has_nul) && reject_nul(doc->root, v) < 0)
+		rc = -1;
 	if(rc < 0)
 		jw_jdoc_reset(doc);
 	return rc;

@@ -5,6 +5,8 @@
  */
 #include "jdoc.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,7 @@ static void chunks_free(struct jw_jchunk *c)
 void jw_jdoc_reset(struct jw_jdoc *d)
 {
 	d->root = NULL;
+	d->has_nul = 0;
 	if(d->chunks && (d->chunks->next || d->chunks->cap > KEEP_MAX)) {
 		/* Several blocks: next time one block that holds them all. */
 		size_t want = d->total;
@@ -136,10 +139,18 @@ static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_objec
 		case json_type_int: {
 			int64_t i = json_object_get_int64(o);
 
-			/* json-c clamps uint64 values to INT64_MAX. */
+			/* json-c clamps uint64 values to INT64_MAX. Above it, a
+			 * double with the digits as its text, which keeps the
+			 * value exact (number.h). */
 			if(i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
+				char digits[24];
+				int n = snprintf(digits, sizeof(digits), "%" PRIu64, json_object_get_uint64(o));
+
 				out->type = JW_J_DOUBLE;
 				out->u.d = (double)json_object_get_uint64(o);
+				if(n <= 0 || !(out->text = copy_text(d, digits, (size_t)n)))
+					return -1;
+				out->n = (uint32_t)n;
 				return 0;
 			}
 			out->type = JW_J_INT;
@@ -171,6 +182,8 @@ static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_objec
 			out->u.s = copy_text(d, json_object_get_string(m), out->n);
 			if(!out->u.s)
 				return -1;
+			if(memchr(out->u.s, '\0', out->n))
+				d->has_nul = 1;
 			out->plain = 1;
 			for(uint32_t i = 0; i < out->n; i++) {
 				unsigned char c = (unsigned char)out->u.s[i];

@@ -48,7 +48,9 @@ struct jw_jnode {
 		int64_t i;
 		double d;
 		const char *s;
-		struct jw_jnode *kids; /* array items or object members */
+		struct jw_jnode *kids; /* array items or object members;
+		                          NULL when n is 0, so index it, never
+		                          offset it (NULL + 0 is undefined) */
 	} u;
 	const char *text; /* double: its text as written (n bytes, not
 	                     NUL-terminated), for output; NULL if unknown */
@@ -63,6 +65,7 @@ struct jw_jchunk;
  */
 struct jw_jdoc {
 	const struct jw_jnode *root; /* NULL until a parse succeeds */
+	uint8_t has_nul;             /* a string value holds U+0000 */
 	struct jw_jchunk *chunks;    /* the newest first; one once warm */
 	size_t used;                 /* bytes used in chunks */
 	size_t total;                /* bytes used in all chunks */
@@ -148,6 +151,7 @@ static inline void *jw_jdoc__begin(struct jw_jdoc *d, size_t n)
 	        d->pending_cap <= JW_JDOC__PENDING_KEEP_MAX) {
 		n = (n + 7) & ~(size_t)7;
 		d->root = NULL;
+		d->has_nul = 0;
 		d->used = n;
 		d->total = n;
 		return c->data;

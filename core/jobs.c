@@ -7,6 +7,7 @@
  */
 #include "jdoc.h"
 #include "jobs_internal.h"
+#include "number.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1160,6 +1161,28 @@ int64_t jw_jobs__timeout_ms(const struct jw_job *j)
 	return x - (double)r >= 0.5 ? r + 1 : r;
 }
 
+/*
+ * Stores number m (whose value as a double is d) as count c of j: exactly
+ * when it is an integer that fits int64, however written (9007199254740993,
+ * 9007199254740993.0, 9.007199254740993e15), else as d.
+ */
+static void set_count(struct jw_job *j, union jw_jobs__count *c, unsigned bit,
+        const struct jw_jnode *m, double d)
+{
+	int64_t i;
+
+	if(m->type == JW_J_INT) {
+		c->i = m->u.i;
+		j->exact |= (uint8_t)bit;
+	} else if(m->text && jw_number_text_int64(m->text, m->n, &i) == 1) {
+		c->i = i;
+		j->exact |= (uint8_t)bit;
+	} else {
+		c->d = d;
+		j->exact &= (uint8_t)~bit;
+	}
+}
+
 static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *jobs,
         const struct jw_jnode *ev, const struct jw_clock *now)
 {
@@ -1169,7 +1192,7 @@ static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *job
 	replace_text(jobs, &j->worker, &c->worker);
 	replace_text(jobs, &j->steps, &c->steps);
 	if(num_member(ev, "total", &d) && d >= 0) {
-		j->total = d;
+		set_count(j, &j->total, JW_JX_TOTAL, jw_jnode_get(ev, "total"), d);
 		j->flags |= JW_JF_TOTAL;
 	}
 	if(num_member(ev, "heartbeat_interval_s", &d) && d > 0 && d <= 86400)
@@ -1194,8 +1217,8 @@ static void fold_progress(
 		j->flags |= JW_JF_PROGRESS;
 	}
 	if((f->has & (PF_CURRENT | PF_TOTAL)) == (PF_CURRENT | PF_TOTAL)) {
-		j->current = f->v_current;
-		j->total = f->v_total;
+		set_count(j, &j->current, JW_JX_CURRENT, f->current, f->v_current);
+		set_count(j, &j->total, JW_JX_TOTAL, f->total, f->v_total);
 		j->flags |= JW_JF_CURRENT | JW_JF_TOTAL;
 	}
 	/* Absent members keep their last value: a status line or a phase
@@ -1203,11 +1226,11 @@ static void fold_progress(
 	slot_put(jobs, &j->step, &j->step_cap, &c->step);
 	slot_put(jobs, &j->message, &j->message_cap, &c->message);
 	if((f->has & PF_ADDED) && f->v_added >= 0) {
-		j->items_added = f->v_added;
+		set_count(j, &j->items_added, JW_JX_ADDED, f->items_added, f->v_added);
 		j->flags |= JW_JF_ADDED;
 	}
 	if((f->has & PF_FAILED) && f->v_failed >= 0) {
-		j->items_failed = f->v_failed;
+		set_count(j, &j->items_failed, JW_JX_FAILED, f->items_failed, f->v_failed);
 		j->flags |= JW_JF_FAILED_ITEMS;
 	}
 	/* An event without an overall figure says nothing about the rate.

@@ -92,13 +92,29 @@ struct jw_job_end {
 	uint8_t flags; /* JW_EF_* */
 };
 
+/*
+ * A count the state shows (current, total, items_added, items_failed), as
+ * the worker sent it: i, exact, when the event's number was an integer
+ * that fits int64 (its JW_JX_* bit in the job's exact), else d. Kept as a
+ * double only, 9007199254740993 would show as 9007199254740992.
+ */
+union jw_jobs__count {
+	double d;
+	int64_t i;
+};
+
+#define JW_JX_CURRENT 0x01u
+#define JW_JX_TOTAL 0x02u
+#define JW_JX_ADDED 0x04u
+#define JW_JX_FAILED 0x08u
+
 struct jw_job {
 	uint64_t hash; /* of the key, with the table's seed */
 	char *name, *worker, *steps, *step, *message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
-	double progress, current, total, eta_s, heartbeat_interval_s;
-	double items_added, items_failed;
+	double progress, eta_s, heartbeat_interval_s;
+	union jw_jobs__count current, total, items_added, items_failed;
 	int64_t first_seen_ms, started_ms, updated_ms, heartbeat_ms, cancel_ms;
 	uint64_t seq;
 	int64_t deadline_mono; /* last worker activity + 3 x interval */
@@ -117,6 +133,7 @@ struct jw_job {
 	 * that fits is written over the old one, no allocation per event. */
 	uint32_t step_cap, message_cap;
 	uint16_t flags; /* JW_JF_* */
+	uint8_t exact;  /* JW_JX_*: which counts hold i */
 	uint8_t status; /* enum jw_job_status */
 	uint8_t session_len;
 	uint8_t job_len;
@@ -228,6 +245,9 @@ char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len);
 /* "key":value members ("key" skipped for a NULL text). */
 void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text);
 void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v);
+/* A count: its int64 when bit is set in exact, else its double. */
+void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__count c,
+        unsigned exact, unsigned bit);
 /* The same with jw_jobs__fmt_num_exact: for job records, not the state. */
 void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v);
 void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v);

@@ -396,6 +396,17 @@ void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v)
 	jw_jobs__buf_num(b, v);
 }
 
+void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__count c,
+        unsigned exact, unsigned bit)
+{
+	if(exact & bit) {
+		jw_jobs__buf_key(b, key);
+		jw_jobs__buf_i64(b, c.i);
+	} else {
+		jw_jobs__add_num(b, key, c.d);
+	}
+}
+
 void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v)
 {
 	jw_jobs__buf_key(b, key);
@@ -416,9 +427,9 @@ void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
 	if(f & JW_JF_PROGRESS)
 		jw_jobs__add_num(b, "progress", j->progress);
 	if(f & JW_JF_CURRENT)
-		jw_jobs__add_num(b, "current", j->current);
+		jw_jobs__add_count(b, "current", j->current, j->exact, JW_JX_CURRENT);
 	if(f & JW_JF_TOTAL)
-		jw_jobs__add_num(b, "total", j->total);
+		jw_jobs__add_count(b, "total", j->total, j->exact, JW_JX_TOTAL);
 	jw_jobs__add_text(b, "step", j->step);
 	jw_jobs__add_text(b, "message", j->message);
 	if(f & JW_JF_ETA) {
@@ -426,9 +437,9 @@ void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
 		jw_jobs__add_bool(b, "eta_estimated", (f & JW_JF_ETA_EST) != 0);
 	}
 	if(f & JW_JF_ADDED)
-		jw_jobs__add_num(b, "items_added", j->items_added);
+		jw_jobs__add_count(b, "items_added", j->items_added, j->exact, JW_JX_ADDED);
 	if(f & JW_JF_FAILED_ITEMS)
-		jw_jobs__add_num(b, "items_failed", j->items_failed);
+		jw_jobs__add_count(b, "items_failed", j->items_failed, j->exact, JW_JX_FAILED);
 }
 
 /*
@@ -504,6 +515,18 @@ static char *put_num(char *w, double v)
 	}
 	jw_jobs__fmt_num(w, 40, v);
 	return w + strlen(w);
+}
+
+/* jw_jobs__add_count's text: the int64 when exact, else put_num. */
+static char *put_count(char *w, union jw_jobs__count c, unsigned exact)
+{
+	if(!exact)
+		return put_num(w, c.d);
+	if(c.i < 0) {
+		*w++ = '-';
+		return put_u64(w, (uint64_t)0 - (uint64_t)c.i);
+	}
+	return put_u64(w, (uint64_t)c.i);
 }
 
 /* "key":"ts" as add_ts writes it; *ok false when real_ms is out of range.
@@ -614,11 +637,11 @@ static ptrdiff_t render_state(
 	}
 	if(f & JW_JF_CURRENT) {
 		PUT_KEY(w, "current");
-		w = put_num(w, j->current);
+		w = put_count(w, j->current, j->exact & JW_JX_CURRENT);
 	}
 	if(f & JW_JF_TOTAL) {
 		PUT_KEY(w, "total");
-		w = put_num(w, j->total);
+		w = put_count(w, j->total, j->exact & JW_JX_TOTAL);
 	}
 	PUT_TEXT(w, "step", j->step, l->step);
 	PUT_TEXT(w, "message", j->message, l->message);
@@ -633,11 +656,11 @@ static ptrdiff_t render_state(
 	}
 	if(f & JW_JF_ADDED) {
 		PUT_KEY(w, "items_added");
-		w = put_num(w, j->items_added);
+		w = put_count(w, j->items_added, j->exact & JW_JX_ADDED);
 	}
 	if(f & JW_JF_FAILED_ITEMS) {
 		PUT_KEY(w, "items_failed");
-		w = put_num(w, j->items_failed);
+		w = put_count(w, j->items_failed, j->exact & JW_JX_FAILED);
 	}
 	/* A job's first times are from long ago: a cache of their own, so
 	 * they do not evict the current second. */

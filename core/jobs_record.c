@@ -186,6 +186,35 @@ static int r_num(struct reader *rd, struct json_object *o, const char *key, doub
 	return 0;
 }
 
+/*
+ * A count (current, total, items_added, items_failed) of at least 0: an
+ * integer member is kept exactly (bit set in j->exact), anything else as
+ * a double, as jw_jobs__add_count wrote it.
+ */
+static int r_count(struct reader *rd, struct json_object *o, const char *key, struct jw_job *j,
+        union jw_jobs__count *c, unsigned bit, bool *present)
+{
+	struct json_object *m;
+	int64_t v;
+
+	*present = false;
+	if(get(rd, o, key, &m) != 0)
+		return -1;
+	if(!m)
+		return 0;
+	if(!json_object_is_type(m, json_type_int))
+		return r_num(rd, o, key, 0, HUGE_VAL, present, &c->d);
+	/* Records are read with jw_json_parse: an integer beyond int64 is a
+	 * double there, so this one is exact. */
+	v = json_object_get_int64(m);
+	if(v < 0)
+		return bad(rd, "%s: out of range", key);
+	c->i = v;
+	j->exact |= (uint8_t)bit;
+	*present = true;
+	return 0;
+}
+
 static int r_int(struct reader *rd, struct json_object *o, const char *key, int64_t lo, int64_t hi,
         bool *present, int64_t *out)
 {
@@ -493,10 +522,10 @@ static int read_common(
 	if(r_num(rd, o, "progress", 0, 100, &present, &j->progress) != 0)
 		return -1;
 	set_flag(j, present, JW_JF_PROGRESS);
-	if(r_num(rd, o, "current", 0, HUGE_VAL, &present, &j->current) != 0)
+	if(r_count(rd, o, "current", j, &j->current, JW_JX_CURRENT, &present) != 0)
 		return -1;
 	set_flag(j, present, JW_JF_CURRENT);
-	if(r_num(rd, o, "total", 0, HUGE_VAL, &present, &j->total) != 0)
+	if(r_count(rd, o, "total", j, &j->total, JW_JX_TOTAL, &present) != 0)
 		return -1;
 	set_flag(j, present, JW_JF_TOTAL);
 	if(r_num(rd, o, "eta_s", 0, HUGE_VAL, &present, &j->eta_s) != 0 ||
@@ -506,10 +535,10 @@ static int read_common(
 		return bad(rd, "eta_s and eta_estimated go together");
 	set_flag(j, present, JW_JF_ETA);
 	set_flag(j, b == 1, JW_JF_ETA_EST);
-	if(r_num(rd, o, "items_added", 0, HUGE_VAL, &present, &j->items_added) != 0)
+	if(r_count(rd, o, "items_added", j, &j->items_added, JW_JX_ADDED, &present) != 0)
 		return -1;
 	set_flag(j, present, JW_JF_ADDED);
-	if(r_num(rd, o, "items_failed", 0, HUGE_VAL, &present, &j->items_failed) != 0)
+	if(r_count(rd, o, "items_failed", j, &j->items_failed, JW_JX_FAILED, &present) != 0)
 		return -1;
 	set_flag(j, present, JW_JF_FAILED_ITEMS);
 	if(r_ts(rd, o, "first_seen_ms", true, &present, &j->first_seen_ms) != 0 ||

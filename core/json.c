@@ -1444,9 +1444,11 @@ static inline unsigned char *skip_run(unsigned char *c)
  * Decodes escapes in place (the decoded text is never longer than the
  * escaped one) and checks UTF-8. Returns the byte after the closing quote,
  * or NULL when the string must be refused. The text s[0..*n) is
- * NUL-terminated.
+ * NUL-terminated; *nul is set to 1 when it holds U+0000 (only \u0000
+ * can put it there), else left alone.
  */
-static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain)
+static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain,
+        uint8_t *nul)
 {
 	unsigned char *o = c, *r;
 	int raw = 0; /* a byte 0x7F or above, as it is */
@@ -1490,6 +1492,8 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
 						return NULL;
 					if(hi < 0xD800 || hi > 0xDBFF) {
 						cp = hi;
+						if(!cp)
+							*nul = 1;
 					} else {
 						if(c[6] != '\\' || c[7] != 'u' || hex4(c + 8, &lo) < 0 || lo < 0xDC00 ||
 						        lo > 0xDFFF)
@@ -1546,12 +1550,12 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
  * quote, or NULL. Escapes and bytes that are not plain are left to
  * scan_string_rest.
  */
-static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *plain)
+static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *plain, uint8_t *nul)
 {
 	unsigned char *c = skip_run(s);
 
 	if(*c != '"')
-		return scan_string_rest(s, c, n, plain);
+		return scan_string_rest(s, c, n, plain, nul);
 	*c = '\0';
 	*n = (size_t)(c - s);
 	*plain = 1;
@@ -1917,7 +1921,7 @@ value:
 		} else {
 			size_t n;
 
-			c = scan_string_rest(s, c, &n, &v->plain);
+			c = scan_string_rest(s, c, &n, &v->plain, &d->has_nul);
 			if(RARE(!c))
 				goto refused;
 			v->n = (uint32_t)n;
@@ -2061,12 +2065,12 @@ key:
 			*c++ = '\0';
 			n = (size_t)(c - 1 - k);
 		} else {
-			uint8_t kplain;
+			uint8_t kplain, knul = 0;
 
-			c = scan_string_rest(k, c, &n, &kplain);
+			c = scan_string_rest(k, c, &n, &kplain, &knul);
 			/* A key may not hold U+0000 (only an escape can put it
 			 * there). */
-			if(RARE(!c || (!kplain && memchr(k, '\0', n))))
+			if(RARE(!c || knul))
 				goto refused;
 		}
 		/*
@@ -2083,7 +2087,10 @@ key:
 
 			if(count <= LINEAR_KEYS_MAX) {
 				for(size_t i = 0; i < count; i++) {
-					if(first[i].keylen == n && first[i].key[0] == k[0] &&
+					/* key is char and k unsigned char: compared as
+					 * bytes, or a first byte of 0x80 or more (any
+					 * name not starting with ASCII) never matches. */
+					if(first[i].keylen == n && (unsigned char)first[i].key[0] == k[0] &&
 					        memcmp(first[i].key, k, n) == 0)
 						goto refused;
 				}

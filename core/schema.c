@@ -270,14 +270,27 @@ static int kw_id(struct cctx *c, struct jw_schema_node *n, const char *kw,
 
 /* ---- helpers for keyword values ---- */
 
+/* The number v into *out; its text, when it has one, is copied to *own
+ * (the node's), because the schema document does not outlive the
+ * compiled schema. */
 static int get_number(struct cctx *c, const char *kw, const struct json_object *v,
-                      struct jw_num *out)
+                      struct jw_num *out, char **own)
 {
 	struct jw_value val;
 	jw_schema__value_init(&val, v);
 	if (val.type != JW_V_NUMBER)
 		return cerr(c, "\"%s\" must be a number", kw);
 	*out = val.num;
+	free(*own);
+	*own = NULL;
+	if (out->text != NULL) {
+		*own = malloc(out->tlen + 1);
+		if (*own == NULL)
+			return oom(c);
+		memcpy(*own, out->text, out->tlen);
+		(*own)[out->tlen] = '\0';
+		out->text = *own;
+	}
 	return 0;
 }
 
@@ -660,21 +673,26 @@ static int kw_number(struct cctx *c, struct jw_schema_node *n, const char *kw,
 {
 	struct jw_num *dst;
 	uint32_t bit;
+	size_t t;
 
 	if (strcmp(kw, "minimum") == 0) {
 		dst = &n->minimum;
 		bit = JW_HAS_MINIMUM;
+		t = 0;
 	} else if (strcmp(kw, "maximum") == 0) {
 		dst = &n->maximum;
 		bit = JW_HAS_MAXIMUM;
+		t = 1;
 	} else if (strcmp(kw, "exclusiveMinimum") == 0) {
 		dst = &n->ex_minimum;
 		bit = JW_HAS_EX_MINIMUM;
+		t = 2;
 	} else {
 		dst = &n->ex_maximum;
 		bit = JW_HAS_EX_MAXIMUM;
+		t = 3;
 	}
-	if (get_number(c, kw, v, dst) < 0)
+	if (get_number(c, kw, v, dst, &n->num_text[t]) < 0)
 		return -1;
 	n->has |= bit;
 	return 0;
@@ -685,7 +703,7 @@ static int kw_multiple_of(struct cctx *c, struct jw_schema_node *n, const char *
 {
 	struct jw_num zero;
 
-	if (get_number(c, kw, v, &n->multiple_of) < 0)
+	if (get_number(c, kw, v, &n->multiple_of, &n->num_text[4]) < 0)
 		return -1;
 	jw_schema__num_from_int(&zero, 0);
 	if (jw_schema__num_cmp(&n->multiple_of, &zero) != 1)
@@ -1246,6 +1264,8 @@ static void regex_free(struct jw_regex *re)
 
 static void node_free(struct jw_schema_node *n)
 {
+	for (size_t i = 0; i < sizeof n->num_text / sizeof n->num_text[0]; i++)
+		free(n->num_text[i]);
 	json_object_put(n->const_value);
 	json_object_put(n->enum_values);
 	doc_free(n->const_doc);

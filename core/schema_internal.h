@@ -73,12 +73,16 @@ enum {
 #define JW_PROPS_MASK_MAX 64
 
 /* A JSON number without precision loss: is_int when the value is integral
- * and fits int64 (then i is exact), otherwise only d is meaningful. */
+ * and fits int64 (then i is exact); otherwise d is the nearest double and,
+ * when text is set, text[0..tlen) is the number as written, which is its
+ * exact value (number.h); without text, d is exact. */
 struct jw_num {
 	bool is_int;
 	bool was_double; /* written as 2.0 rather than 2: kept for messages */
 	int64_t i;
 	double d;
+	const char *text; /* not owned: the instance's arena or the node's copy */
+	size_t tlen;
 };
 
 enum jw_format {
@@ -211,6 +215,9 @@ struct jw_schema_node {
 	struct jw_jdoc *enum_doc;        /* which is what validation reads */
 
 	struct jw_num minimum, maximum, ex_minimum, ex_maximum, multiple_of;
+	/* The texts those numbers point to (owned; NULL when written as
+	 * integers that fit int64), in that order. */
+	char *num_text[5];
 
 	size_t min_length, max_length;
 	struct jw_regex pattern;
@@ -442,7 +449,13 @@ static inline long jw_schema__prop_find(const struct jw_schema_node *n, const ch
 }
 
 void jw_schema__num_from_int(struct jw_num *n, int64_t i);
+/* d exactly (a double made by code, not read from text). */
 void jw_schema__num_from_double(struct jw_num *n, double d);
+/* A number read from JSON text: d its nearest double, text[0..tlen) as
+ * written (kept by pointer: it must outlive n). */
+void jw_schema__num_from_text(struct jw_num *n, double d, const char *text, size_t tlen);
+/* The number of node x (JW_J_INT or JW_J_DOUBLE). */
+void jw_schema__num_of_node(struct jw_num *n, const struct jw_jnode *x);
 /* -1, 0 or 1 as a < b, a == b, a > b; 2 when unordered (NaN). */
 int jw_schema__num_cmp(const struct jw_num *a, const struct jw_num *b);
 bool jw_schema__num_is_integer(const struct jw_num *n);

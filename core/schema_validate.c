@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
+#include "number.h"
 #include "schema_internal.h"
 
 /* Instance path segments remembered for error pointers; deeper levels
@@ -226,9 +227,9 @@ static bool type_matches(unsigned types, const struct jw_jnode *x)
 		return types & JW_T_NULL; /* what jw_schema__value_node makes of it */
 	if (types & jw_schema__type_bits(x->type))
 		return true;
-	/* Same test as jw_schema__num_is_integer on the normalised value. */
-	return x->type == JW_J_DOUBLE && (types & JW_T_INTEGER) && isfinite(x->u.d) &&
-	       x->u.d == floor(x->u.d);
+	/* By the exact value, as jw_schema__num_is_integer: 2.0 is an
+	 * integer, 1.0000000000000000001 (whose double is 1) is not. */
+	return x->type == JW_J_DOUBLE && (types & JW_T_INTEGER) && jw_jnode_is_integer(x);
 }
 
 static int fail_type(struct vctx *c, const struct jw_schema_node *n,
@@ -267,17 +268,16 @@ static int fail_type(struct vctx *c, const struct jw_schema_node *n,
 
 static void num_of(struct jw_num *out, const struct jw_jnode *x)
 {
-	if (x->type == JW_J_INT)
-		jw_schema__num_from_int(out, x->u.i);
-	else
-		jw_schema__num_from_double(out, x->u.d);
+	jw_schema__num_of_node(out, x);
 }
 
 /*
  * jw_schema__num_cmp(number of x, b) without building the jw_num: two
- * integers compare as integers, and when both values are exact as doubles
- * (every double is; an int64 up to 2^53 is) one double comparison is
- * exact too, unordered (NaN) giving 2 as there.
+ * integers compare as integers, and two different doubles in their order
+ * (rounding to a double never reverses one), unordered (NaN) giving 2 as
+ * there. Equal doubles may be different numbers (x written as
+ * 100.00000000000000001, b as 100): those, and integers beyond 2^53, go
+ * the exact way.
  */
 __attribute__((always_inline))
 static inline int cmp_bound(const struct jw_jnode *x, const struct jw_num *b)
@@ -300,7 +300,8 @@ static inline int cmp_bound(const struct jw_jnode *x, const struct jw_num *b)
 		return -1;
 	if (xd > b->d)
 		return 1;
-	return xd == b->d ? 0 : 2;
+	if (xd != b->d)
+		return 2;
 slow:;
 	struct jw_num xn;
 	num_of(&xn, x);
@@ -335,9 +336,12 @@ static inline bool slot_leaf_ok(const struct jw_schema_slot *e, const struct jw_
 		return least >= e->leaf_lmin;
 	}
 	if (t == JW_J_DOUBLE)
-		/* Exact comparisons; NaN fails both and goes the long way. */
-		return (e->leaf_accept & (1u << JW_J_DOUBLE)) && x->u.d >= e->leaf_dmin &&
-		       x->u.d <= e->leaf_dmax;
+		/* Strictly inside the bounds as doubles is inside them exactly;
+		 * a double equal to a bound may be a number just past it
+		 * (100.00000000000000001 against a maximum of 100), and NaN
+		 * fails both: those go the long way. */
+		return (e->leaf_accept & (1u << JW_J_DOUBLE)) && x->u.d > e->leaf_dmin &&
+		       x->u.d < e->leaf_dmax;
 	return t <= JW_J_OBJECT && (e->leaf_accept & (1u << t));
 }
 
@@ -764,7 +768,9 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		uint32_t shift = n->props_shift;
 		uint64_t mask = n->props_mask;
 		bool any = n->props_hash_full;
-		const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+		/* An empty object has no member array (u.kids is NULL), and
+		 * NULL + 0 is undefined: only a non-empty one is offset. */
+		const struct jw_jnode *kid = o->u.kids, *end = o->n ? kid + o->n : kid;
 
 		/* The root's scan of the instance also serves the caller. */
 		if (c->members != NULL && o == c->root && n == c->s->root)
@@ -1176,7 +1182,8 @@ static int validate_fast_object(struct vctx *c, const struct jw_schema_node *n,
 {
 	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
 	uint64_t present = 0, pending = 0;
-	const struct jw_jnode *kid = o->u.kids, *end = kid + o->n;
+	/* Not kid + o->n for an empty object: its u.kids is NULL. */
+	const struct jw_jnode *kid = o->u.kids, *end = o->n ? kid + o->n : kid;
 	bool undeclared = false;
 	int r;
 

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
+#include "number.h"
 #include "schema_internal.h"
 
 /* 2^63 as a double: the first value above every int64. */
@@ -25,6 +26,8 @@ void jw_schema__num_from_int(struct jw_num *n, int64_t i)
 	n->was_double = false;
 	n->i = i;
 	n->d = (double)i;
+	n->text = NULL;
+	n->tlen = 0;
 }
 
 void jw_schema__num_from_double(struct jw_num *n, double d)
@@ -33,6 +36,8 @@ void jw_schema__num_from_double(struct jw_num *n, double d)
 	n->i = 0;
 	n->is_int = false;
 	n->was_double = true;
+	n->text = NULL;
+	n->tlen = 0;
 	/* Normalise integral doubles so 1.0 and 1 compare and hash alike. */
 	if (isfinite(d) && d == floor(d) && d >= -TWO_POW_63 && d < TWO_POW_63) {
 		n->is_int = true;
@@ -40,39 +45,84 @@ void jw_schema__num_from_double(struct jw_num *n, double d)
 	}
 }
 
-static int cmp_int_double(int64_t i, double d)
+void jw_schema__num_from_text(struct jw_num *n, double d, const char *text, size_t tlen)
 {
-	if (isnan(d))
-		return 2;
-	if (d >= TWO_POW_63)
-		return -1;
-	if (d < -TWO_POW_63)
-		return 1;
-	/* d is in range and (being normalised) not integral, so it lies
-	 * strictly between floor(d) and floor(d) + 1; compare in integers to
-	 * keep every bit of i. */
-	int64_t f = (int64_t)floor(d);
-	return i <= f ? -1 : 1;
+	int64_t i;
+
+	n->d = d;
+	n->was_double = true;
+	n->text = text;
+	n->tlen = tlen;
+	/* Integral by the text, not by d: 9007199254740993.0 is the integer
+	 * 9007199254740993 although its double is ...992, and
+	 * 1.0000000000000000001 is no integer although its double is 1. */
+	n->is_int = jw_number_text_int64(text, tlen, &i) == 1;
+	n->i = n->is_int ? i : 0;
+}
+
+void jw_schema__num_of_node(struct jw_num *n, const struct jw_jnode *x)
+{
+	if (x->type == JW_J_INT)
+		jw_schema__num_from_int(n, x->u.i);
+	else if (x->text)
+		jw_schema__num_from_text(n, x->u.d, x->text, x->n);
+	else
+		jw_schema__num_from_double(n, x->u.d);
+}
+
+/* n's exact value as decimal text: its own, or made in buf. NULL when
+ * it has none (an infinite double). */
+static const char *num_text(const struct jw_num *n, char *buf, size_t size, size_t *len)
+{
+	int k;
+
+	if (n->text != NULL) {
+		*len = n->tlen;
+		return n->text;
+	}
+	if (n->is_int) {
+		k = snprintf(buf, size, "%" PRId64, n->i);
+		*len = k > 0 ? (size_t)k : 0;
+		return buf;
+	}
+	*len = jw_number_exact_text(n->d, buf, size);
+	return *len ? buf : NULL;
 }
 
 int jw_schema__num_cmp(const struct jw_num *a, const struct jw_num *b)
 {
+	char ba[JW_NUMBER_EXACT_MAX], bb[JW_NUMBER_EXACT_MAX];
+	const char *ta, *tb;
+	size_t la = 0, lb = 0;
+
 	if (a->is_int && b->is_int)
 		return a->i < b->i ? -1 : a->i > b->i ? 1 : 0;
-	if (a->is_int)
-		return cmp_int_double(a->i, b->d);
-	if (b->is_int) {
-		int r = cmp_int_double(b->i, a->d);
-		return r == 2 ? 2 : -r;
-	}
 	if (isnan(a->d) || isnan(b->d))
 		return 2;
-	return a->d < b->d ? -1 : a->d > b->d ? 1 : 0;
+	/* Rounding to the nearest double never reverses an order, so
+	 * different doubles decide; equal ones may still be different
+	 * numbers (2^53 + 1 and 2^53, 0.1 and 0.10000000000000000001). */
+	if (a->d != b->d)
+		return a->d < b->d ? -1 : 1;
+	/* Doubles made by code are their own exact values. */
+	if (a->text == NULL && !a->is_int && b->text == NULL && !b->is_int)
+		return 0;
+	ta = num_text(a, ba, sizeof ba, &la);
+	tb = num_text(b, bb, sizeof bb, &lb);
+	if (ta == NULL || tb == NULL)
+		return 0; /* equal infinities */
+	return jw_number_text_cmp(ta, la, tb, lb);
 }
 
 bool jw_schema__num_is_integer(const struct jw_num *n)
 {
-	return n->is_int || (isfinite(n->d) && n->d == floor(n->d));
+	int64_t i;
+
+	if (n->is_int)
+		return true;
+	if (n->text != NULL)
+		return jw_number_text_int64(n->text, n->tlen, &i) >= 0;
+	return isfinite(n->d) && n->d == floor(n->d);
 }
 
 bool jw_schema__num_multiple_of(const struct jw_num *x, const struct jw_num *m)
@@ -80,6 +130,19 @@ bool jw_schema__num_multiple_of(const struct jw_num *x, const struct jw_num *m)
 	/* m > 0 is guaranteed by the compiler. */
 	if (x->is_int && m->is_int)
 		return x->i % m->i == 0;
+	/* Numbers read from text (or int64) exactly, by their decimal
+	 * digits: 18446744073709551617 is not a multiple of 2, 0.0075 is
+	 * one of 0.0001. */
+	if ((x->text != NULL || x->is_int) && (m->text != NULL || m->is_int)) {
+		char bx[32], bm[32];
+		size_t lx = 0, lm = 0;
+		const char *tx = num_text(x, bx, sizeof bx, &lx);
+		const char *tm = num_text(m, bm, sizeof bm, &lm);
+		int r = jw_number_text_multiple_of(tx, lx, tm, lm);
+
+		if (r >= 0)
+			return r == 1;
+	}
 	if (!isfinite(x->d))
 		return false;
 	double q = x->d / m->d;
@@ -106,12 +169,9 @@ void jw_schema__value_node(struct jw_value *v, const struct jw_jnode *n)
 		v->b = n->b != 0;
 		break;
 	case JW_J_INT:
-		v->type = JW_V_NUMBER;
-		jw_schema__num_from_int(&v->num, n->u.i);
-		return;
 	case JW_J_DOUBLE:
 		v->type = JW_V_NUMBER;
-		jw_schema__num_from_double(&v->num, n->u.d);
+		jw_schema__num_of_node(&v->num, n);
 		return;
 	case JW_J_STRING:
 		v->type = JW_V_STRING;
@@ -162,10 +222,17 @@ void jw_schema__value_init(struct jw_value *v, const struct json_object *o)
 		jw_schema__num_from_int(&v->num, i);
 		break;
 	}
-	case json_type_double:
+	case json_type_double: {
+		/* jw_json_parse keeps a double's text as its user data
+		 * (json_object_new_double_s); doubles made by code have none. */
+		const char *text = json_object_get_userdata((struct json_object *)(uintptr_t)o);
 		v->type = JW_V_NUMBER;
-		jw_schema__num_from_double(&v->num, json_object_get_double(o));
+		if (text != NULL)
+			jw_schema__num_from_text(&v->num, json_object_get_double(o), text, strlen(text));
+		else
+			jw_schema__num_from_double(&v->num, json_object_get_double(o));
 		break;
+	}
 	case json_type_string: {
 		int len = json_object_get_string_len(o);
 		v->type = JW_V_STRING;
@@ -314,6 +381,9 @@ int jw_schema__value_copy(const struct json_object *src, struct json_object **ou
 	case JW_V_NUMBER:
 		if (json_object_get_type(src) == json_type_int && v.num.is_int)
 			dst = json_object_new_int64(v.num.i);
+		else if (v.num.text != NULL)
+			/* The text goes along: it is the exact value. */
+			dst = json_object_new_double_s(v.num.d, v.num.text);
 		else
 			dst = json_object_new_double(v.num.d);
 		break;
@@ -430,6 +500,13 @@ static void sink_json_string(struct jw_sink *s, const char *p, size_t len)
 
 void jw_schema__render_num(char *buf, size_t size, const struct jw_num *n)
 {
+	/* As written, when that fits: 18446744073709551617 and 0.1 are
+	 * shown as they were sent, not as their doubles. */
+	if (n->text != NULL && n->tlen < size) {
+		memcpy(buf, n->text, n->tlen);
+		buf[n->tlen] = '\0';
+		return;
+	}
 	if (n->is_int) {
 		snprintf(buf, size, "%" PRId64 "%s", n->i, n->was_double ? ".0" : "");
 		return;

@@ -21,9 +21,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "json.h"
 #include "topic.h"
 
 #define MAX_KEY_FILE 65536
+/* Nesting allowed in a token's header and claims: far more than any
+ * real token has, and the strict parser stops there. */
+#define TOKEN_JSON_DEPTH 16
 
 static int read_file(const char *path, unsigned char **out, size_t *outlen,
                      char *err, size_t errlen)
@@ -382,11 +386,36 @@ static int parse_sessions(struct json_object *v, struct jw_jwt_claims *c, char *
 	return 0;
 }
 
+/* a + b and a - b clamped to int64: time claims come from the token and
+ * may sit at either end of the range. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if(__builtin_add_overflow(a, b, &r)){
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	}
+	return r;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if(__builtin_sub_overflow(a, b, &r)){
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	}
+	return r;
+}
+
 static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, int64_t now,
                         struct jw_jwt_claims *c, char *why, size_t whylen)
 {
 	struct json_object *v;
 	int64_t t = 0;
+	/* The option is bounded by JW_JWT_LEEWAY_MAX; so is what is used. */
+	int64_t leeway = k->leeway_s < 0 ? 0 : k->leeway_s > JW_JWT_LEEWAY_MAX ? JW_JWT_LEEWAY_MAX
+	                                                                       : k->leeway_s;
 	bool present;
 	const char *role;
 
@@ -402,25 +431,27 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 		snprintf(why, whylen, "claim exp is missing");
 		return -1;
 	}
-	if(now >= t + k->leeway_s){
-		snprintf(why, whylen, "token expired %lld s ago", (long long)(now - t));
+	if(now >= sat_add(t, leeway)){
+		snprintf(why, whylen, "token expired %lld s ago", (long long)sat_sub(now, t));
 		return -1;
 	}
-	c->exp = t;
+	/* Callers add the leeway to it (the broker's expiry checks): an exp
+	 * that far out means the same, and leaves room for that. */
+	c->exp = t > INT64_MAX - JW_JWT_LEEWAY_MAX ? INT64_MAX - JW_JWT_LEEWAY_MAX : t;
 	if(get_time(body, "nbf", &t, &present)){
 		snprintf(why, whylen, "claim nbf is not a number");
 		return -1;
 	}
-	if(present && t > now + k->leeway_s){
-		snprintf(why, whylen, "token not valid before %lld s from now", (long long)(t - now));
+	if(present && t > sat_add(now, leeway)){
+		snprintf(why, whylen, "token not valid before %lld s from now", (long long)sat_sub(t, now));
 		return -1;
 	}
 	if(get_time(body, "iat", &t, &present)){
 		snprintf(why, whylen, "claim iat is not a number");
 		return -1;
 	}
-	if(present && t > now + k->leeway_s){
-		snprintf(why, whylen, "token issued %lld s in the future", (long long)(t - now));
+	if(present && t > sat_add(now, leeway)){
+		snprintf(why, whylen, "token issued %lld s in the future", (long long)sat_sub(t, now));
 		return -1;
 	}
 	if(k->issuer){
@@ -508,10 +539,43 @@ static jwt_alg_t pick_alg(const struct jw_jwt_keys *k, const char *alg,
 	return JWT_ALG_INVAL;
 }
 
+/*
+ * Parses a decoded header or claims segment with the strict parser
+ * (RFC 8259; a member named twice is refused, as RFC 7519 section 4
+ * allows, so that no two readers of the token can disagree on which
+ * value counts). what names the segment in why, which never quotes the
+ * token (nor the parser's message, which would). Returns the object or
+ * NULL.
+ */
+static struct json_object *parse_segment(const char *text, size_t len, const char *what,
+                                         char *why, size_t whylen)
+{
+	struct json_object *o = NULL;
+	struct jw_json_error jerr;
+
+	if(jw_json_parse(text, len, TOKEN_JSON_DEPTH, &o, &jerr) < 0){
+		if(jerr.reason == JW_REASON_DUPLICATE_KEY){
+			snprintf(why, whylen, "%s: a member is named twice", what);
+		}else{
+			snprintf(why, whylen, "%s: not valid JSON", what);
+		}
+		return NULL;
+	}
+	if(!json_object_is_type(o, json_type_object)){
+		snprintf(why, whylen, "%s: not a JSON object", what);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
                   struct jw_jwt_claims *out, char *why, size_t whylen)
 {
 	char header[1024];
+	/* The claims as signed: base64url makes 4 characters of 3 bytes. */
+	char claims[JW_JWT_MAX_TOKEN / 4 * 3 + 4];
+	long hlen, clen;
 	const char *dot1, *dot2;
 	size_t len;
 	struct json_object *hdr = NULL, *body = NULL, *algv;
@@ -519,7 +583,6 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 	size_t keylen = 0;
 	jwt_alg_t alg;
 	jwt_t *jwt = NULL;
-	char *grants = NULL;
 	int rc = -1;
 	int err;
 
@@ -543,13 +606,16 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 		snprintf(why, whylen, "unsigned token");
 		return -1;
 	}
-	if(b64url_decode(token, (size_t)(dot1 - token), header, sizeof(header)) < 0){
+	hlen = b64url_decode(token, (size_t)(dot1 - token), header, sizeof(header));
+	if(hlen < 0){
 		snprintf(why, whylen, "token header is not base64url");
 		return -1;
 	}
-	hdr = json_tokener_parse(header);
-	if(!hdr || !json_object_is_type(hdr, json_type_object)
-			|| !json_object_object_get_ex(hdr, "alg", &algv)
+	hdr = parse_segment(header, (size_t)hlen, "token header", why, whylen);
+	if(!hdr){
+		goto out;
+	}
+	if(!json_object_object_get_ex(hdr, "alg", &algv)
 			|| !json_object_is_type(algv, json_type_string)){
 		snprintf(why, whylen, "token header is not a JSON object with an alg");
 		goto out;
@@ -568,10 +634,15 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 		snprintf(why, whylen, "token algorithm changed during decoding");
 		goto out;
 	}
-	grants = jwt_get_grants_json(jwt, NULL);
-	body = grants ? json_tokener_parse(grants) : NULL;
+	/* The claims are read from the signed text itself, not from libjwt's
+	 * copy, which has already kept one of any repeated members. */
+	clen = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof(claims));
+	if(clen < 0){
+		snprintf(why, whylen, "claims are not base64url");
+		goto out;
+	}
+	body = parse_segment(claims, (size_t)clen, "token claims", why, whylen);
 	if(!body){
-		snprintf(why, whylen, "claims are not a JSON object");
 		goto out;
 	}
 	if(check_claims(k, body, now, out, why, whylen)){
@@ -580,7 +651,6 @@ int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
 	}
 	rc = 0;
 out:
-	free(grants);
 	jwt_free(jwt);
 	json_object_put(hdr);
 	json_object_put(body);

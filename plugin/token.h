@@ -17,6 +17,8 @@
 #define JW_JWT_MAX_SESSIONS 256
 /* Shortest HS256 secret (RFC 7518 3.2: at least the hash size). */
 #define JW_JWT_MIN_SECRET 32
+/* Largest leeway (plugin_opt_auth_jwt_leeway), in seconds. */
+#define JW_JWT_LEEWAY_MAX 3600
 
 enum jw_role {
 	JW_ROLE_NONE = 0,
@@ -39,7 +41,9 @@ struct jw_jwt_keys {
 	enum jw_pubkey_alg pub_alg;
 	char *issuer;               /* NULL: iss not checked */
 	char *audience;             /* NULL: aud not checked */
-	int64_t leeway_s;           /* clock skew allowed on exp/nbf/iat */
+	int64_t leeway_s;           /* clock skew allowed on exp/nbf/iat;
+	                               0..JW_JWT_LEEWAY_MAX (larger counts as
+	                               the maximum) */
 };
 
 struct jw_jwt_claims {
@@ -48,7 +52,9 @@ struct jw_jwt_claims {
 	char **sessions;            /* valid topic ids, sorted, no repeats, owned */
 	size_t nsessions;
 	char *subject;              /* "sub", owned; NULL when absent */
-	int64_t exp;                /* seconds since the epoch */
+	int64_t exp;                /* seconds since the epoch; at most
+	                               INT64_MAX - JW_JWT_LEEWAY_MAX, so that
+	                               exp + leeway cannot overflow */
 };
 
 /*

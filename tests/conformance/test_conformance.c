@@ -63,6 +63,9 @@ static const char *const suite_files[] = {
 	"infinite-loop-detection.json",
 	"optional/format/date-time.json",
 	"optional/format/uuid.json",
+	/* Numbers compared by their exact values (number.h). */
+	"optional/bignum.json",
+	"optional/float-overflow.json",
 };
 
 /* One skipped group (test == NULL) or test, and why. */

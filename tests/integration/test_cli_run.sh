@@ -52,6 +52,14 @@ jw_assert_eq "failed: code and details" "exit_status 3 reading input|disk full" 
 jw_capture jw_cli wait -s r -j bad --timeout 5
 jw_assert_eq "failure: wait exits 1" 1 "$JW_RC"
 
+# 2b. A NUL byte on stderr: the tail keeps what follows it (as a space),
+# and the failed event is delivered (no U+0000 is ever sent).
+jw_capture jw_cli run -s r -j nul -- sh -c 'printf "bad\000byte\nlast line\n" >&2; exit 4'
+jw_assert_eq "NUL on stderr: exit 4" 4 "$JW_RC"
+sleep 0.3
+jw_assert_eq "NUL on stderr: delivered, tail kept past the NUL" "exit_status bad byte|last line" \
+	"$(field "$JW_TMP/all.out" jobs/r/nul/failed 'd["code"], d["details"]["stderr_tail"].replace("\n","|")')"
+
 # 3. Not found: 127 and a failed job.
 jw_capture jw_cli run -s r -j nf -- /nonexistent/tool --flag
 jw_assert_eq "missing command: exit 127" 127 "$JW_RC"

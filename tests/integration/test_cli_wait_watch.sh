@@ -90,6 +90,13 @@ import json, sys
 st = [json.loads(l)["status"] for l in open(sys.argv[1]) if l.strip()]
 print(st[0], st[-1])' "$JW_TMP/json.out")"
 
+# An ETA from the worker of any size prints as a duration.
+jw_pub -t jobs/e/long/progress -m '{"progress":5,"eta_s":360000}'
+jw_pub -t jobs/e/huge/progress -m '{"progress":5,"eta_s":1e300}'
+jw_capture jw_cli watch -s e --plain --timeout 1
+jw_assert_contains "watch: a 100-hour ETA" "e/long running 5.0% eta=100h00m" "$JW_OUT"
+jw_assert_contains "watch: an ETA of 1e300 s" "e/huge running 5.0% eta=>31y" "$JW_OUT"
+
 # Hostile text in an event never reaches the terminal as control codes.
 jw_pub -t jobs/h/j1/progress -m '{"progress":5,"message":"\u001b[2J\u001b]0;pwned\u0007 ok"}'
 jw_capture jw_cli watch -s h --plain --timeout 1

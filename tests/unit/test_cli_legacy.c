@@ -26,6 +26,11 @@ static const struct lcase cases[] = {
 	 "\"total_items\":10,\"items_added\":3,\"items_failed\":1}}",
 	 JW_LEGACY_EVENT, "legacy/curation_pipeline_scope_1/progress",
 	 "{\"progress\":40,\"current\":4,\"total\":10,\"message\":\"Processing curation 12\",\"items_added\":3,\"items_failed\":1}"},
+	/* Counts past int64 stay numbers (no undefined conversion). */
+	{"{\"type\":\"progress_update\",\"data\":{\"operation_name\":\"big\",\"status\":\"running\","
+	 "\"progress_percentage\":5,\"items_added\":1e300,\"items_failed\":1e19}}",
+	 JW_LEGACY_EVENT, "legacy/big/progress",
+	 "{\"progress\":5,\"items_added\":1e+300,\"items_failed\":1e+19}"},
 	{"{\"type\":\"progress_update\",\"data\":{\"operation_name\":\"op1\",\"status\":\"completed\",\"progress_percentage\":100}}",
 	 JW_LEGACY_EVENT, "legacy/op1/complete", "{}"},
 	{"{\"type\":\"progress_update\",\"data\":{\"operation_name\":\"op1\",\"status\":\"failed\",\"error_message\":\"HGNC timeout\"}}",

@@ -351,6 +351,141 @@ START_TEST(current_above_total)
 }
 END_TEST
 
+/*
+ * current <= total on the exact values, whatever their size or spelling:
+ * integers past 2^53 (which doubles cannot tell apart), past int64,
+ * fractions next to integers, exponents. Each pair is checked both ways
+ * round (current above total is refused, below or equal accepted).
+ */
+START_TEST(current_total_exact)
+{
+	static const struct {
+		const char *lo, *hi; /* lo < hi, or equal when eq */
+		int eq;
+	} pairs[] = {
+		{"9007199254740992", "9007199254740993", 0},
+		{"9007199254740992.0", "9007199254740993", 0},
+		{"9007199254740992", "9007199254740992.5", 0},
+		{"9007199254740993", "9007199254740993.0", 1},
+		{"9007199254740993", "9.007199254740993e15", 1},
+		{"9223372036854775806", "9223372036854775807", 0},
+		{"9223372036854775807", "9223372036854775808", 0},
+		{"18446744073709551616", "18446744073709551617", 0},
+		{"123456789012345678901234567890", "123456789012345678901234567891", 0},
+		{"1e30", "1000000000000000000000000000001", 0},
+		{"1e30", "1000000000000000000000000000000", 1},
+		{"0.1", "0.10000000000000000001", 0},
+		{"0.30000000000000004", "0.3000000000000000444089209850062616169452667236328125", 0},
+		{"1", "1.0000000000000000001", 0},
+		{"0", "0.0", 1},
+		{"100", "1e2", 1},
+	};
+	struct jw_schemaset *shipped = NULL;
+	struct jw_verdict v;
+	struct jw_topic t = topic("s1", "j1", "progress");
+	char err[256] = "", buf[256];
+
+	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
+	        "load: %s", err);
+	for(size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].lo,
+		        pairs[i].hi);
+
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == 0,
+		        "%s refused: %s", buf, v.message);
+		n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].hi,
+		        pairs[i].lo);
+		if(pairs[i].eq) {
+			ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == 0,
+			        "%s refused: %s", buf, v.message);
+			continue;
+		}
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == -1,
+		        "%s accepted", buf);
+		ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
+		ck_assert_str_eq(v.keyword, "current_le_total");
+	}
+	/* The numbers are shown as written. */
+	{
+		static const char bad[] = "{\"current\": 9007199254740993, \"total\": 9007199254740992}";
+
+		ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, NULL, &v), -1);
+		ck_assert_str_eq(v.message,
+		        "/current: must not exceed total 9007199254740992, got 9007199254740993");
+	}
+	jw_schemaset_free(shipped);
+}
+END_TEST
+
+/*
+ * U+0000 in any string of any event is refused (rule no_nul), with the
+ * JSON pointer of the first such string; the journal could not store it.
+ * A backslash followed by "u0000" as text is no NUL and passes.
+ */
+START_TEST(nul_in_strings)
+{
+	static const struct {
+		const char *type, *payload, *field;
+	} bad[] = {
+		{"failed", "{\"error\":\"boom\\u0000\"}", "/error"},
+		{"failed", "{\"error\":\"x\",\"code\":\"c\",\"details\":{\"a/b~c\":[1,\"\\u0000\"]}}",
+		 "/details/a~1b~0c/1"},
+		{"failed", "{\"error\":\"x\",\"details\":{\"\xc3\xa9\":{\"k\":\"\xc3\xa9\\u0000\"}}}",
+		 "/details/\xc3\xa9/k"},
+		{"complete", "{\"result\":{\"rows\":[\"a\",\"b\\u0000c\"]}}", "/result/rows/1"},
+		{"progress", "{\"progress\":5,\"message\":\"\\u0000\"}", "/message"},
+		{"started", "{\"name\":\"n\\u0000\"}", "/name"},
+	};
+	static const char *const good[] = {
+		"{\"error\":\"a backslash then u0000: \\\\u0000\"}",
+		"{\"error\":\"\\u0001 and \\u00e9 are fine\"}",
+	};
+	struct jw_schemaset *shipped = NULL;
+	struct jw_verdict v;
+	char err[256] = "";
+
+	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
+	        "load: %s", err);
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct jw_topic t = topic("s1", "j1", bad[i].type);
+
+		ck_assert_msg(jw_event_check(shipped, &t, bad[i].payload, strlen(bad[i].payload), NULL,
+		                      NULL, &v) == -1,
+		        "%s accepted", bad[i].payload);
+		ck_assert_msg(v.reason == JW_REASON_RULE_VIOLATION, "%s: %s", bad[i].payload, v.message);
+		ck_assert_str_eq(v.keyword, "no_nul");
+		ck_assert_str_eq(v.field, bad[i].field);
+		ck_assert_ptr_nonnull(strstr(v.message, "U+0000"));
+	}
+	{
+		struct jw_topic t = topic("s1", "j1", "failed");
+
+		ck_assert_int_eq(jw_event_check(shipped, &t, bad[0].payload, strlen(bad[0].payload), NULL,
+		                         NULL, &v),
+		        -1);
+		ck_assert_str_eq(v.message, "/error: U+0000 (\\u0000) is not allowed in strings (the "
+		                            "journal cannot store it), got \"boom\\u0000\"");
+		for(size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+			ck_assert_msg(jw_event_check(shipped, &t, good[i], strlen(good[i]), NULL, NULL, &v) == 0,
+			        "%s refused: %s", good[i], v.message);
+		/* The schema's verdict comes first. */
+		static const char both[] = "{\"error\":\"\\u0000\",\"x\":1}";
+
+		ck_assert_int_eq(jw_event_check(shipped, &t, both, sizeof(both) - 1, NULL, NULL, &v), -1);
+		ck_assert_int_eq(v.reason, JW_REASON_SCHEMA_VIOLATION);
+	}
+	/* A key with U+0000 stays invalid JSON. */
+	{
+		struct jw_topic t = topic("s1", "j1", "failed");
+		static const char k[] = "{\"error\":\"x\",\"details\":{\"a\\u0000\":1}}";
+
+		ck_assert_int_eq(jw_event_check(shipped, &t, k, sizeof(k) - 1, NULL, NULL, &v), -1);
+		ck_assert_int_eq(v.reason, JW_REASON_INVALID_JSON);
+	}
+	jw_schemaset_free(shipped);
+}
+END_TEST
+
 /* The shipped schemas give the same verdicts as the test ones. */
 START_TEST(shipped_schemas)
 {
@@ -655,6 +790,8 @@ static Suite *event_suite(void)
 	ADD(s, schema_violation, 1);
 	ADD(s, shipped_schemas, 0);
 	ADD(s, current_above_total, 0);
+	ADD(s, current_total_exact, 0);
+	ADD(s, nul_in_strings, 0);
 	ADD(s, members_by_scan, 0);
 	ADD(s, members_without_scan, 1);
 	ADD(s, splice, 0);

@@ -114,6 +114,20 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 	return 0;
 }
 
+/* Whether a string value under n holds U+0000 (what has_nul must say). */
+static int tree_has_nul(const struct jw_jnode *n)
+{
+	if(n->type == JW_J_STRING)
+		return memchr(n->u.s, '\0', n->n) != NULL;
+	if(n->type == JW_J_ARRAY || n->type == JW_J_OBJECT) {
+		for(uint32_t i = 0; i < n->n; i++) {
+			if(tree_has_nul(&n->u.kids[i]))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void show(char *out, size_t outsz, const char *buf, size_t len)
 {
 	size_t o = 0;
@@ -147,9 +161,11 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 	r3 = jw_jdoc__parse_fast(&fast, buf, len, max_depth);
 	ck_assert_msg(r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3,
 	        e1.message);
-	if(r3 == 0)
+	if(r3 == 0) {
 		ck_assert_msg(same_tree(o, fast.root) && !fast.root->key, "fast path tree differs on %s",
 		        shown);
+		ck_assert_msg(fast.has_nul == tree_has_nul(fast.root), "has_nul wrong on %s", shown);
+	}
 	else
 		ck_assert_ptr_null(fast.root);
 	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2,
@@ -288,6 +304,145 @@ START_TEST(many_keys)
 }
 END_TEST
 
+/* The UTF-8 bytes of cp at out; returns their number. */
+static size_t put_utf8(char *out, unsigned long cp)
+{
+	if(cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if(cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if(cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* cp as a JSON escape (a surrogate pair above U+FFFF). */
+static size_t put_escape(char *out, unsigned long cp)
+{
+	if(cp < 0x10000)
+		return (size_t)sprintf(out, "\\u%04lx", cp);
+	cp -= 0x10000;
+	return (size_t)sprintf(out, "\\u%04lx\\u%04lX", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+}
+
+/*
+ * A code point whose UTF-8 form starts with lead byte b (every lead byte
+ * that occurs: ASCII, 0xC2-0xDF, 0xE0-0xEF, 0xF0-0xF4), or 0 for bytes
+ * that never start a character or need escaping in a key.
+ */
+static unsigned long cp_for_lead(unsigned b)
+{
+	if(b >= 0x20 && b < 0x80)
+		return b == '"' || b == '\\' ? 0 : b;
+	if(b >= 0xC2 && b <= 0xDF)
+		return ((unsigned long)(b & 0x1F) << 6) | 0x15;
+	if(b >= 0xE0 && b <= 0xEF)
+		return ((unsigned long)(b & 0x0F) << 12) | (b == 0xED ? 0x123 : 0x923);
+	if(b >= 0xF0 && b <= 0xF4)
+		return ((unsigned long)(b & 0x07) << 18) | (b == 0xF4 ? 0x2345 : 0x12345);
+	return 0;
+}
+
+/* Expects buf to be refused as a duplicate key by both parsers, the fast
+ * path included, and the two to agree on everything else (compare). */
+static void expect_duplicate(const char *buf, size_t len)
+{
+	struct json_object *o = NULL;
+	struct jw_json_error e;
+	char shown[200];
+
+	show(shown, sizeof(shown), buf, len);
+	ck_assert_msg(jw_json_parse(buf, len, 32, &o, &e) == -1, "json-c path accepted %s", shown);
+	ck_assert_msg(e.reason == JW_REASON_DUPLICATE_KEY, "json-c path: %s on %s", e.message, shown);
+	ck_assert_msg(jw_jdoc__parse_fast(&fast, buf, len, 32) == -1, "fast path accepted %s", shown);
+	ck_assert_msg(jw_jdoc_parse(&doc, buf, len, 32, &e) == -1, "arena parser accepted %s", shown);
+	ck_assert_msg(e.reason == JW_REASON_DUPLICATE_KEY, "arena parser: %s on %s", e.message, shown);
+	compare(buf, len);
+}
+
+/*
+ * A member name twice in one object is refused whatever its first byte
+ * (every ASCII character, every lead byte of 2-, 3- and 4-byte UTF-8),
+ * however each occurrence is written (as is, or as \u escapes that
+ * decode to the same bytes), whether the object is small (compared key
+ * by key) or large (hashed), and nested or not. A different name with
+ * the same first byte and length stays accepted.
+ */
+START_TEST(duplicate_keys)
+{
+	char name[2][64], other[64], buf[2048];
+
+	for(unsigned b = 0x20; b <= 0xF4; b++) {
+		unsigned long cp = cp_for_lead(b);
+		size_t nl[2], ol;
+
+		if(!cp)
+			continue;
+		/* The name: that character, then "k"; spelled raw and escaped. */
+		nl[0] = put_utf8(name[0], cp);
+		name[0][nl[0]++] = 'k';
+		nl[1] = put_escape(name[1], cp);
+		name[1][nl[1]++] = '\\';
+		memcpy(name[1] + nl[1], "u006b", 5);
+		nl[1] += 5;
+		/* Same first byte and length, another name. */
+		memcpy(other, name[0], nl[0]);
+		other[nl[0] - 1] = 'j';
+		ol = nl[0];
+		for(int a = 0; a < 2; a++) {
+			for(int c = 0; c < 2; c++) {
+				for(int fill = 0; fill <= 20; fill += 20) {
+					for(int nest = 0; nest < 2; nest++) {
+						size_t o = 0;
+
+						if(nest)
+							o += (size_t)sprintf(buf + o, "{\"outer\":");
+						buf[o++] = '{';
+						for(int i = 0; i < fill; i++)
+							o += (size_t)sprintf(buf + o, "\"f%d\":%d,", i, i);
+						o += (size_t)sprintf(buf + o, "\"%.*s\":1,\"%.*s\":2,", (int)nl[a], name[a],
+						        (int)ol, other);
+						o += (size_t)sprintf(buf + o, "\"%.*s\":3}", (int)nl[c], name[c]);
+						if(nest)
+							buf[o++] = '}';
+						expect_duplicate(buf, o);
+						/* Without the repeat: accepted by both, same tree. */
+						o = 0;
+						buf[o++] = '{';
+						for(int i = 0; i < fill; i++)
+							o += (size_t)sprintf(buf + o, "\"f%d\":%d,", i, i);
+						o += (size_t)sprintf(buf + o, "\"%.*s\":1,\"%.*s\":2}", (int)nl[a], name[a],
+						        (int)ol, other);
+						ck_assert_int_eq(jw_jdoc__parse_fast(&fast, buf, o, 32), 0);
+						compare(buf, o);
+					}
+				}
+			}
+		}
+	}
+	/* The cases from the event contract: details with é twice. */
+	{
+		static const char ev[] = "{\"error\":\"x\",\"details\":{\"\xc3\xa9\":1,\"\xc3\xa9\":2}}";
+
+		expect_duplicate(ev, sizeof(ev) - 1);
+	}
+	compare_s("{\"error\":\"x\",\"details\":{\"\xc3\xa9\":1,\"\xc3\xa8\":2}}");
+}
+END_TEST
+
 /* Every example file: as is, every prefix, and single-byte corruptions. */
 static void mutate(const char *buf, size_t len)
 {
@@ -410,11 +565,18 @@ static uint64_t next(void)
 	return rng;
 }
 
+/* Object keys for gen: ASCII, 2-, 3- and 4-byte UTF-8 first bytes, and
+ * escapes that decode to the same names. */
+static const char *const gen_keys[] = {"k0", "k1", "k2", "\\u006b0", "\xc3\xa9", "\\u00e9",
+	"\xc3\xa9x", "\xe2\x82\xac", "\\u20ac", "\xf0\x9f\x98\x80", "\\ud83d\\ude00",
+	"\\ud83d\\ude00x", "\x7f", "\\u007f", ""};
+
 static void gen(char *buf, size_t cap, size_t *o, int depth)
 {
 	static const char *const atoms[] = {"0", "-0", "1", "-1", "42.5", "1e3", "-2.5E-3", "1e999",
 		"9223372036854775808", "true", "false", "null", "\"\"", "\"x\"", "\"\\u00e9\\n\"",
-		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\""};
+		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\"",
+		"\"a\\u0000\""};
 	uint64_t r = next();
 
 	if(*o + 64 > cap)
@@ -447,8 +609,11 @@ static void gen(char *buf, size_t cap, size_t *o, int depth)
 		for(size_t i = 0; i < n; i++) {
 			if(i)
 				buf[(*o)++] = ',';
-			/* Keys from a small set, so duplicates happen. */
-			*o += (size_t)snprintf(buf + *o, cap - *o, "\"k%u\" : ", (unsigned)(next() % 6));
+			/* Keys from a small set, so duplicates happen: names
+			 * starting with each UTF-8 byte class, some written both
+			 * raw and escaped (the same name). */
+			*o += (size_t)snprintf(buf + *o, cap - *o, "\"%s\" : ",
+			        gen_keys[next() % (sizeof(gen_keys) / sizeof(gen_keys[0]))]);
 			gen(buf, cap, o, depth + 1);
 		}
 		buf[(*o)++] = '}';
@@ -586,7 +751,8 @@ START_TEST(strings)
 {
 	static const char *const odd[] = {"\"", "\\", "\\n", "\\\"", "\\u0041", "\\u00e9", "\\/",
 		"\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
-		"\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00"};
+		"\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00", "\\u0000",
+		"\\\\u0000"};
 	char buf[128];
 
 	for(size_t len = 0; len <= 40; len++) {
@@ -648,6 +814,8 @@ START_TEST(from_json_round_trip)
 		ck_assert_int_eq(jw_json_parse(docs[i], strlen(docs[i]), 32, &o, &e), 0);
 		ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
 		ck_assert(same_tree(o, d.root));
+		ck_assert_int_eq(d.has_nul, tree_has_nul(d.root));
+		ck_assert_int_eq(d.has_nul, strstr(docs[i], "u0000") != NULL);
 		back = jw_jnode_to_json(d.root, &ok);
 		ck_assert_int_eq(ok, 1);
 		ck_assert_str_eq(json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN),
@@ -733,6 +901,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hostile_cases);
 	tcase_add_test(tc, depth_cap);
 	tcase_add_test(tc, many_keys);
+	tcase_add_test(tc, duplicate_keys);
 	tcase_add_test(tc, schema_examples);
 	tcase_add_test(tc, hostile_corpus);
 	tcase_add_test(tc, generated);

@@ -1502,6 +1502,67 @@ START_TEST(record_round_trip)
 }
 END_TEST
 
+/* Expects the job's state text to hold member (as "key":value, then a
+ * comma or the closing brace). */
+static void state_has(const struct jw_job *j, const char *member)
+{
+	char *s = state_text(j);
+	const char *at = strstr(s, member);
+
+	ck_assert_msg(at && (at[strlen(member)] == ',' || at[strlen(member)] == '}'),
+	        "state lacks %s: %s", member, s);
+	free(s);
+}
+
+/*
+ * current, total, items_added and items_failed are shown as the worker
+ * sent them: integers past 2^53 (which a double cannot hold) keep every
+ * digit, written as integers or as integral decimals, in the state and
+ * across a restart; fractions stay fractions.
+ */
+START_TEST(counts_exact)
+{
+	struct jw_jobs *a = jw_jobs_new(NULL), *b = jw_jobs_new(NULL);
+	struct copy_ctx c = {b, at(5000), {BASE_REAL + 5000, 777}};
+
+	ck_assert_int_eq(ev(a, "big", "started", "{\"total\":9007199254740993}", 0), JW_APPLY_ACCEPT);
+	state_has(find(a, "big"), "\"total\":9007199254740993");
+	ck_assert_int_eq(ev(a, "big", "progress",
+	                         "{\"current\":9007199254740993.0,\"total\":9223372036854775807,"
+	                         "\"items_added\":9007199254740995,\"items_failed\":9007199254740997e0}",
+	                         100),
+	        JW_APPLY_ACCEPT);
+	state_has(find(a, "big"), "\"current\":9007199254740993");
+	state_has(find(a, "big"), "\"total\":9223372036854775807");
+	state_has(find(a, "big"), "\"items_added\":9007199254740995");
+	state_has(find(a, "big"), "\"items_failed\":9007199254740997");
+	json_object_put(state(find(a, "big")));
+	jw_jobs_foreach(a, copy_job, &c);
+	states_equal(a, b, "big");
+	state_has(find(b, "big"), "\"current\":9007199254740993");
+	state_has(find(b, "big"), "\"total\":9223372036854775807");
+	/* Fractions, and integers that no longer fit int64, are doubles. */
+	ck_assert_int_eq(ev(a, "frac", "progress",
+	                         "{\"current\":1.5,\"total\":3,\"items_added\":18446744073709551617}", 0),
+	        JW_APPLY_ACCEPT);
+	state_has(find(a, "frac"), "\"current\":1.5");
+	state_has(find(a, "frac"), "\"total\":3");
+	state_has(find(a, "frac"), "\"progress\":50");
+	state_has(find(a, "frac"), "\"items_added\":1.8446744073709552e+19");
+	/* An exact value replaced by a fraction, and back. */
+	ck_assert_int_eq(ev(a, "big", "progress", "{\"current\":9007199254740993.5,\"total\":9223372036854775807}",
+	                         200),
+	        JW_APPLY_ACCEPT);
+	state_has(find(a, "big"), "\"current\":9007199254740994");
+	ck_assert_int_eq(ev(a, "big", "progress", "{\"current\":9007199254740995,\"total\":9223372036854775807}",
+	                         300),
+	        JW_APPLY_ACCEPT);
+	state_has(find(a, "big"), "\"current\":9007199254740995");
+	jw_jobs_free(a);
+	jw_jobs_free(b);
+}
+END_TEST
+
 START_TEST(record_after_downtime)
 {
 	struct jw_jobs *a = jw_jobs_new(NULL), *b = jw_jobs_new(NULL);
@@ -2118,6 +2179,7 @@ static Suite *jobs_suite(void)
 	ADD(s, stall_detection);
 	ADD(s, stall_heap_order);
 	ADD(s, record_round_trip);
+	ADD(s, counts_exact);
 	ADD(s, record_after_downtime);
 	ADD(s, restore_replaces_and_respects_max_jobs);
 	ADD(s, restore_refuses_corrupt_records);

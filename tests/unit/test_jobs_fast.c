@@ -1114,7 +1114,14 @@ START_TEST(state_matches_reference)
 					d = (double)(x % 2001) / 20.0 - 50.0;
 					break;
 			}
-			j->items_added = d;
+			/* Every fifth an exact int64 count, of any sign. */
+			if(i % 5 == 0) {
+				j->items_added.i = (int64_t)x;
+				j->exact |= JW_JX_ADDED;
+			} else {
+				j->items_added.d = d;
+				j->exact &= (uint8_t)~JW_JX_ADDED;
+			}
 			j->flags |= JW_JF_ADDED;
 			j->seq = i % 3 ? x >> (x % 64) : (i % 2 ? UINT64_MAX : 0);
 			check_state(t, j);

@@ -125,6 +125,16 @@ static const struct hostile hostile[] = {
         H("{\"x\":{\"b\":1,\"c\":2,\"b\":3}}", JW_REASON_DUPLICATE_KEY),
         H("[{\"k\":[],\"k\":{}}]", JW_REASON_DUPLICATE_KEY),
         H("{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}", JW_REASON_DUPLICATE_KEY),
+        /* Names starting with a non-ASCII byte, raw and escaped. */
+        H("{\"\xc3\xa9\":1,\"\xc3\xa9\":2}", JW_REASON_DUPLICATE_KEY),
+        H("{\"\\u00e9\":1,\"\xc3\xa9\":2}", JW_REASON_DUPLICATE_KEY),
+        H("{\"\xe2\x82\xac\":1,\"\\u20AC\":2}", JW_REASON_DUPLICATE_KEY),
+        H("{\"\xf0\x9f\x98\x80x\":1,\"\\ud83d\\ude00x\":2}", JW_REASON_DUPLICATE_KEY),
+        H("{\"error\":\"x\",\"details\":{\"\xc3\xa9\":1,\"\xc3\xa9\":2}}", JW_REASON_DUPLICATE_KEY),
+        /* Past the linear check (17+ members): the hash lookup. */
+        H("{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,\"h\":0,\"i\":0,\"j\":0,"
+          "\"k\":0,\"l\":0,\"m\":0,\"n\":0,\"o\":0,\"p\":0,\"q\":0,\"\xc3\xa9\":1,\"\\u00e9\":2}",
+          JW_REASON_DUPLICATE_KEY),
 };
 
 #define NHOSTILE (sizeof(hostile) / sizeof(hostile[0]))
@@ -680,6 +690,16 @@ START_TEST(parse_file)
 	ck_assert_int_eq(jw_json_parse_file(path, DEPTH, &o, &err), -1);
 	ck_assert_int_eq(err.reason, JW_REASON_DUPLICATE_KEY);
 	ck_assert_ptr_nonnull(strstr(err.message, "bad.json: duplicate key"));
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(unlink(path), 0);
+
+	/* A schema file whose property names repeat with a non-ASCII first
+	 * byte, once escaped. */
+	(void)snprintf(path, sizeof(path), "%s/utf8.json", dir);
+	write_file(path, "{\"properties\":{\"\xc3\xa9t\xc3\xa9\":{},\"\\u00e9t\\u00e9\":{}}}");
+	ck_assert_int_eq(jw_json_parse_file(path, DEPTH, &o, &err), -1);
+	ck_assert_int_eq(err.reason, JW_REASON_DUPLICATE_KEY);
+	ck_assert_ptr_nonnull(strstr(err.message, "utf8.json: duplicate key \"\\u00e9t\\u00e9\""));
 	ck_assert_ptr_null(o);
 	ck_assert_int_eq(unlink(path), 0);
 

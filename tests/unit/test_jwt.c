@@ -260,6 +260,107 @@ START_TEST(test_times)
 }
 END_TEST
 
+/* A token with these time claims (JSON numbers as text) and role viewer. */
+static char *timed(const char *exp, const char *nbf, const char *iat)
+{
+	char claims[512];
+	int n = snprintf(claims, sizeof(claims), "{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":%s", exp);
+
+	if(nbf){
+		n += snprintf(claims + n, sizeof(claims) - (size_t)n, ",\"nbf\":%s", nbf);
+	}
+	if(iat){
+		n += snprintf(claims + n, sizeof(claims) - (size_t)n, ",\"iat\":%s", iat);
+	}
+	snprintf(claims + n, sizeof(claims) - (size_t)n, "}");
+	return hs(claims);
+}
+
+/*
+ * Time claims at the ends of int64 (and a leeway at its end too) are
+ * judged without overflow: an exp far in the future is valid and its
+ * stored exp leaves room for exp + leeway, one far in the past is expired,
+ * an nbf or iat far in the future is refused and one far in the past is
+ * fine. Under -fsanitize=undefined any overflow here aborts the test.
+ */
+START_TEST(test_time_extremes)
+{
+	static const char *const far_future[] = {"9223372036854775807", "9223372036854775806",
+		"9223372036854770000", "9000000000000000"};
+	static const char *const far_past[] = {"-9223372036854775808", "-9223372036854775807",
+		"-9000000000000000", "0"};
+	static const int64_t leeways[] = {5, 0, 3600, INT64_MAX};
+	struct jw_jwt_keys k = keys_both();
+	struct jw_jwt_claims c;
+	char why[256];
+	char *t;
+
+	for(size_t l = 0; l < sizeof(leeways) / sizeof(leeways[0]); l++){
+		k.leeway_s = leeways[l];
+		for(size_t i = 0; i < sizeof(far_future) / sizeof(far_future[0]); i++){
+			t = timed(far_future[i], NULL, NULL);
+			ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "exp %s: %s",
+					far_future[i], why);
+			ck_assert_int_gt(c.exp, NOW);
+			/* What the broker adds to it later must not overflow. */
+			ck_assert_int_le(c.exp, INT64_MAX - JW_JWT_LEEWAY_MAX);
+			jw_jwt_claims_cleanup(&c);
+			free(t);
+			t = timed("1800000100", far_future[i], NULL);
+			refused(&k, t, "not valid before");
+			free(t);
+			t = timed("1800000100", NULL, far_future[i]);
+			refused(&k, t, "in the future");
+			free(t);
+		}
+		for(size_t i = 0; i < sizeof(far_past) / sizeof(far_past[0]); i++){
+			t = timed(far_past[i], NULL, NULL);
+			refused(&k, t, "expired");
+			free(t);
+			t = timed("1800000100", far_past[i], far_past[i]);
+			ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "nbf/iat %s: %s",
+					far_past[i], why);
+			jw_jwt_claims_cleanup(&c);
+			free(t);
+		}
+	}
+	/* The same as doubles at the edge of what is accepted as a time. */
+	k.leeway_s = 5;
+	t = timed("8.9e15", "-8.9e15", "-8.9e15");
+	ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "%s", why);
+	jw_jwt_claims_cleanup(&c);
+	free(t);
+	t = timed("-8.9e15", NULL, NULL);
+	refused(&k, t, "expired");
+	free(t);
+	/* Beyond int64: not a time (libjwt already refuses the number). */
+	t = timed("9223372036854775808", NULL, NULL);
+	ck_assert_int_eq(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)), -1);
+	ck_assert_ptr_null(c.sessions);
+	free(t);
+	t = timed("1e300", NULL, NULL);
+	refused(&k, t, "exp is not a number");
+	free(t);
+	/* At the far end of the clock itself. */
+	t = timed("9223372036854775807", NULL, NULL);
+	ck_assert_int_eq(jw_jwt_verify(&k, t, INT64_MAX, &c, why, sizeof(why)), -1);
+	ck_assert_int_eq(jw_jwt_verify(&k, t, INT64_MAX - 10, &c, why, sizeof(why)), 0);
+	jw_jwt_claims_cleanup(&c);
+	free(t);
+	/* At the clock's first second, exp there is within the leeway. */
+	t = timed("-9223372036854775808", "-9223372036854775808", "9223372036854775807");
+	refused(&k, t, "expired");
+	ck_assert_int_eq(jw_jwt_verify(&k, t, INT64_MIN, &c, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "in the future"));
+	free(t);
+	t = timed("-9223372036854775808", "-9223372036854775808", NULL);
+	ck_assert_int_eq(jw_jwt_verify(&k, t, INT64_MIN, &c, why, sizeof(why)), 0);
+	jw_jwt_claims_cleanup(&c);
+	free(t);
+	jw_jwt_keys_cleanup(&k);
+}
+END_TEST
+
 START_TEST(test_alg_none_and_confusion)
 {
 	struct jw_jwt_keys k = keys_both();
@@ -271,6 +372,9 @@ START_TEST(test_alg_none_and_confusion)
 	free(t);
 	refused(&k, "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9.c2ln",
 			"algorithm none is not accepted");
+	/* {"alg":"none","alg":"HS256"}: a header naming alg twice. */
+	refused(&k, "eyJhbGciOiJub25lIiwiYWxnIjoiSFMyNTYifQ.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9.c2ln",
+			"token header: a member is named twice");
 	/* The classic confusion: HS256 with the public key's PEM as secret. */
 	memset(&only_pub, 0, sizeof(only_pub));
 	ck_assert_int_eq(jw_jwt_keys_load(&only_pub, NULL, ec_pub, err, sizeof(err)), 0);
@@ -312,6 +416,12 @@ START_TEST(test_claim_types)
 		{"{\"role\":\"worker\",\"sessions\":[\"\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
 		{"{\"role\":\"worker\",\"sessions\":[\"a\\u0000b\"],\"exp\":1800000100}", "malformed"},
 		{"{\"role\":\"worker\",\"sessions\":[\"$SYS\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
+		/* A claim named twice: which one counts is up to the parser, so
+		 * neither does (RFC 7519 section 4). */
+		{"{\"role\":\"viewer\",\"role\":\"admin\",\"sessions\":[\"s\"],\"exp\":1800000100}", "a member is named twice"},
+		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"exp\":1900000000}", "a member is named twice"},
+		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"\\u0065xp\":1900000000}", "a member is named twice"},
+		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"x\":{\"\xc3\xa9\":1,\"\xc3\xa9\":2}}", "a member is named twice"},
 	};
 	struct jw_jwt_keys k = keys_both();
 
@@ -506,6 +616,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(tc, test_valid_hs256_viewer);
 	tcase_add_test(tc, test_valid_star_admin_es256_rs256);
 	tcase_add_test(tc, test_times);
+	tcase_add_test(tc, test_time_extremes);
 	tcase_add_test(tc, test_alg_none_and_confusion);
 	tcase_add_test(tc, test_claim_types);
 	tcase_add_test(tc, test_issuer_audience);

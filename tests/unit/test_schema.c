@@ -466,6 +466,198 @@ START_TEST(numbers)
 }
 END_TEST
 
+/*
+ * Every numeric keyword on the exact values: integers past 2^53 (which
+ * read as their neighbours in doubles), past int64, and decimals next to
+ * an integer or to another decimal with the same double. The leaf form
+ * (type and bounds alone) and the general form must agree.
+ */
+START_TEST(numbers_exact)
+{
+	struct jw_schema *s;
+	char text[256];
+
+	for (size_t w = 0; w < 2; w++) {
+		/* minimum / maximum, as a member (the leaf form) and at the root. */
+		snprintf(text, sizeof text, "{\"properties\":{\"n\":%s}}",
+		         w ? "{\"allOf\":[true],\"maximum\":9007199254740992}"
+		           : "{\"maximum\":9007199254740992}");
+		s = compile_ok(text);
+		expect_valid(s, "{\"n\":9007199254740992}");
+		expect_valid(s, "{\"n\":9007199254740992.0}");
+		expect_valid(s, "{\"n\":9007199254740991.5}");
+		expect_error(s, "{\"n\":9007199254740993}", "/n", "maximum",
+		             "/n: maximum 9007199254740992, got 9007199254740993");
+		expect_error(s, "{\"n\":9007199254740993.0}", "/n", "maximum",
+		             "/n: maximum 9007199254740992, got 9007199254740993.0");
+		expect_error(s, "{\"n\":9007199254740992.0000001}", "/n", "maximum", NULL);
+		expect_error(s, "{\"n\":9.007199254740993e15}", "/n", "maximum", NULL);
+		jw_schema_free(s);
+
+		snprintf(text, sizeof text, "{\"properties\":{\"n\":%s}}",
+		         w ? "{\"allOf\":[true],\"minimum\":100,\"maximum\":100}"
+		           : "{\"minimum\":100,\"maximum\":100}");
+		s = compile_ok(text);
+		expect_valid(s, "{\"n\":100}");
+		expect_valid(s, "{\"n\":100.0}");
+		expect_valid(s, "{\"n\":1e2}");
+		expect_error(s, "{\"n\":100.00000000000000001}", "/n", "maximum",
+		             "/n: maximum 100, got 100.00000000000000001");
+		expect_error(s, "{\"n\":99.999999999999999999}", "/n", "minimum",
+		             "/n: minimum 100, got 99.999999999999999999");
+		jw_schema_free(s);
+	}
+
+	/* Decimal bounds: 0.1 is not a double, the text is exact. */
+	s = compile_ok("{\"maximum\":0.1,\"exclusiveMinimum\":0.1e-20}");
+	expect_valid(s, "0.1");
+	expect_valid(s, "0.09999999999999999999");
+	expect_error(s, "0.10000000000000000001", "", "maximum",
+	             "/: maximum 0.1, got 0.10000000000000000001");
+	expect_error(s, "1e-21", "", "exclusiveMinimum", "/: exclusiveMinimum 0.1e-20, got 1e-21");
+	expect_valid(s, "1.0000000000000000001e-21");
+	jw_schema_free(s);
+
+	/* Beyond int64. */
+	s = compile_ok("{\"minimum\":18446744073709551616,\"exclusiveMaximum\":18446744073709551618}");
+	expect_valid(s, "18446744073709551616");
+	expect_valid(s, "18446744073709551617");
+	expect_error(s, "18446744073709551615", "", "minimum",
+	             "/: minimum 18446744073709551616, got 18446744073709551615");
+	expect_error(s, "18446744073709551618", "", "exclusiveMaximum", NULL);
+	expect_error(s, "1.8446744073709551618e19", "", "exclusiveMaximum", NULL);
+	jw_schema_free(s);
+
+	/* const and enum: 2^53 + 1 is not 2^53, 1.0 is 1. */
+	s = compile_ok("{\"const\":9007199254740993}");
+	expect_valid(s, "9007199254740993");
+	expect_valid(s, "9007199254740993.0");
+	expect_valid(s, "90071992547409930e-1");
+	expect_error(s, "9007199254740992", "", "const",
+	             "/: const 9007199254740993, got 9007199254740992");
+	expect_error(s, "9007199254740994", "", "const", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"enum\":[18446744073709551617,0.1,[9007199254740993]]}");
+	expect_valid(s, "18446744073709551617");
+	expect_valid(s, "0.10");
+	expect_valid(s, "[9007199254740993.00]");
+	expect_error(s, "18446744073709551616", "", "enum", NULL);
+	expect_error(s, "0.1000000000000000000001", "", "enum", NULL);
+	expect_error(s, "[9007199254740992]", "", "enum", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"uniqueItems\":true}");
+	expect_valid(s, "[9007199254740992,9007199254740993]");
+	expect_valid(s, "[18446744073709551616,18446744073709551617]");
+	expect_valid(s, "[0.1,0.10000000000000000001]");
+	expect_error(s, "[9007199254740993,9007199254740993.0]", "/1", "uniqueItems", NULL);
+	expect_error(s, "[1e19,10000000000000000000]", "/1", "uniqueItems", NULL);
+	jw_schema_free(s);
+
+	/* multipleOf on integers beyond 2^53 and int64, and on decimals. */
+	s = compile_ok("{\"multipleOf\":2}");
+	expect_valid(s, "9007199254740994");
+	expect_error(s, "9007199254740993", "", "multipleOf", NULL);
+	expect_valid(s, "18446744073709551616");
+	expect_error(s, "18446744073709551617", "", "multipleOf",
+	             "/: multipleOf 2, got 18446744073709551617");
+	expect_valid(s, "1e30");
+	expect_error(s, "1000000000000000000000000000001", "", "multipleOf", NULL);
+	expect_error(s, "4.0000000000000000001", "", "multipleOf", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"multipleOf\":0.01}");
+	expect_valid(s, "19.99");
+	expect_valid(s, "123456789012345678901234.56");
+	expect_error(s, "19.991", "", "multipleOf", NULL);
+	expect_error(s, "0.010000000000000000001", "", "multipleOf", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"multipleOf\":3}");
+	expect_valid(s, "9223372036854775809"); /* 3 * 3074457345618258603 */
+	expect_error(s, "9223372036854775808", "", "multipleOf", NULL);
+	jw_schema_free(s);
+	s = compile_ok("{\"multipleOf\":0.5}");
+	expect_valid(s, "1e308"); /* the suite's float-overflow case */
+	expect_valid(s, "4.5");
+	expect_error(s, "4.50000000000000000001", "", "multipleOf", NULL);
+	jw_schema_free(s);
+
+	/* "integer" by the exact value. */
+	s = compile_ok("{\"type\":\"integer\"}");
+	expect_valid(s, "9007199254740993.0");
+	expect_valid(s, "18446744073709551617.000");
+	expect_valid(s, "1.5e1");
+	expect_error(s, "1.0000000000000000001", "", "type", NULL);
+	expect_error(s, "9007199254740992.5", "", "type", NULL);
+	expect_error(s, "1e-400", "", "type", NULL);
+	jw_schema_free(s);
+}
+END_TEST
+
+/*
+ * Empty arrays, objects and strings, in schemas and in instances, at the
+ * root and nested: an empty container has no items to point at, and the
+ * validator must not do arithmetic on its (absent) item pointer. Under
+ * -fsanitize=undefined (JW_SANITIZE) such arithmetic aborts the test.
+ */
+START_TEST(empty_values)
+{
+	static const char *const schemas[] = {
+		"{}", "{\"required\":[]}", "{\"properties\":{}}", "{\"properties\":{\"a\":{}}}",
+		"{\"properties\":{\"a\":{\"type\":\"array\",\"maxItems\":0}},\"required\":[\"a\"]}",
+		"{\"properties\":{\"a\":{\"type\":\"string\",\"maxLength\":0}},"
+		"\"additionalProperties\":false}",
+		"{\"patternProperties\":{}}", "{\"patternProperties\":{\"\":{\"type\":\"object\"}}}",
+		"{\"dependentRequired\":{}}", "{\"dependentRequired\":{\"a\":[]}}",
+		"{\"dependentSchemas\":{}}", "{\"dependentSchemas\":{\"a\":{}}}", "{\"$defs\":{}}",
+		"{\"const\":[]}", "{\"const\":{}}", "{\"const\":\"\"}", "{\"enum\":[[],{},\"\"]}",
+		"{\"enum\":[]}", "{\"pattern\":\"\"}", "{\"pattern\":\"^$\"}", "{\"prefixItems\":[]}",
+		"{\"prefixItems\":[{}],\"items\":false}", "{\"items\":{}}", "{\"items\":false}",
+		"{\"contains\":{},\"minContains\":0}", "{\"contains\":{}}", "{\"uniqueItems\":true}",
+		"{\"minItems\":0,\"maxItems\":0}", "{\"minProperties\":0,\"maxProperties\":0}",
+		"{\"propertyNames\":{\"maxLength\":0}}", "{\"propertyNames\":false}",
+		"{\"minLength\":0,\"maxLength\":0}", "{\"format\":\"date-time\"}",
+		"{\"format\":\"uuid\"}", "{\"allOf\":[{}]}", "{\"anyOf\":[{\"maxItems\":0}]}",
+		"{\"oneOf\":[{\"required\":[]}]}", "{\"not\":{\"required\":[]}}",
+		"{\"if\":{\"required\":[]},\"then\":{\"maxProperties\":0}}",
+		"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},"
+		"\"required\":[\"a\"]}",
+		"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}}}",
+		"{\"properties\":{\"a\":{\"properties\":{\"b\":{}}}}}",
+		"{\"items\":{\"properties\":{\"a\":{\"type\":\"integer\"}},\"additionalProperties\":false}}",
+	};
+	static const char *const instances[] = {"[]", "{}", "\"\"", "[[]]", "[{}]", "[\"\"]",
+		"{\"a\":[]}", "{\"a\":{}}", "{\"a\":\"\"}", "{\"\":{}}", "[[],{},\"\"]", "{\"a\":{\"b\":[]}}"};
+
+	for (size_t i = 0; i < sizeof schemas / sizeof schemas[0]; i++) {
+		struct json_object *doc = parse(schemas[i]);
+		struct jw_schema *s = NULL;
+		char err[512];
+
+		if (jw_schema_compile(doc, SOURCE, &s, err, sizeof err) < 0) {
+			/* Refused by the compiler ("enum": [] and the like): fine,
+			 * as long as it says why. */
+			ck_assert_msg(err[0] != '\0', "%s refused without a reason", schemas[i]);
+			json_object_put(doc);
+			continue;
+		}
+		json_object_put(doc);
+		for (size_t k = 0; k < sizeof instances / sizeof instances[0]; k++) {
+			struct jw_schema_error e;
+			struct jw_jdoc d;
+			struct jw_json_error jerr;
+			int r = check(s, instances[k], &e);
+
+			ck_assert_msg(r == 0 || r == 1, "%s against %s: %d", instances[k], schemas[i], r);
+			/* The arena path, which the broker takes. */
+			jw_jdoc_init(&d);
+			ck_assert_int_eq(jw_jdoc_parse(&d, instances[k], strlen(instances[k]), 8, &jerr), 0);
+			ck_assert_int_eq(jw_schema_validate_node(s, d.root, NULL), r);
+			jw_jdoc_free(&d);
+		}
+		jw_schema_free(s);
+	}
+}
+END_TEST
+
 START_TEST(formats)
 {
 	struct jw_schema *s = compile_ok(
@@ -1297,6 +1489,8 @@ static Suite *schema_suite(void)
 		{"code_point_lengths", code_point_lengths},
 		{"deep_equality", deep_equality},
 		{"numbers", numbers},
+		{"numbers_exact", numbers_exact},
+		{"empty_values", empty_values},
 		{"formats", formats},
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},

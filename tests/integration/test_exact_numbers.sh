@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Proves that the broker compares numbers as written: progress with
+# current and total past 2^53 is refused when current is the larger
+# (9007199254740993 > 9007199254740992, the same double; likewise past
+# uint64) with a notice showing both as sent, and delivered otherwise,
+# the retained state showing both numbers digit for digit.
+. "$(dirname "$0")/lib.sh"
+here=$(dirname "$0")
+msgs() { python3 "$here/msgs.py" "$@"; }
+# Prints the raw JSON text of member KEY of the object in $1 (numbers as
+# written, without going through a float).
+raw_member() { python3 -c 'import json,sys
+d=json.loads(sys.argv[1], parse_int=str, parse_float=str) if sys.argv[1] else {}
+v=d.get(sys.argv[2])
+print("" if v is None else v)' "$1" "$2"; }
+
+JW_PLUGIN_OPTS="plugin_opt_log_rate 0"
+jw_start_broker exact_numbers
+jw_sub "$JW_TMP/events.out" -V 5 -q 1 -t 'jobs/exact/+/+'
+jw_sub "$JW_TMP/rej.out" -V 5 -t '$jobwire/rejections/#'
+
+# Publishes PAYLOAD on TOPIC as MQTT 5 QoS 1 client ID; prints the
+# client's complaint ("" when acknowledged).
+pub() { jw_pub -V 5 -q 1 -i "$1" -t "$2" -m "$3" 2>&1; }
+notice_of() { msgs "$JW_TMP/rej.out" | awk -F'\t' -v t="\$jobwire/rejections/$1" '$1==t{p=$2} END{print p}'; }
+wait_notice() {
+	local deadline=$((SECONDS + 5))
+	while [ $SECONDS -lt $deadline ]; do
+		[ -n "$(notice_of "$1")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# --- current <= total on integers past 2^53.
+jw_pub -q 1 -t jobs/exact/big/started -m '{"name":"big"}'
+out=$(pub big-bad jobs/exact/big/progress '{"current":9007199254740993,"total":9007199254740992}')
+jw_check "current 2^53+1 over total 2^53: refused (0x87)" grep -q "Not authorized" <<<"$out"
+wait_notice big-bad
+n=$(notice_of big-bad)
+jw_assert_eq "refusal reason" rule_violation "$(raw_member "$n" reason)"
+jw_assert_eq "refusal keyword" current_le_total "$(raw_member "$n" keyword)"
+jw_assert_eq "refusal field" /current "$(raw_member "$n" field)"
+jw_assert_eq "refusal message shows the numbers as sent" \
+	"/current: must not exceed total 9007199254740992, got 9007199254740993" "$(raw_member "$n" message)"
+out=$(pub big-bad2 jobs/exact/big/progress '{"current":18446744073709551617,"total":18446744073709551616}')
+jw_check "current past uint64 over total: refused" grep -q "Not authorized" <<<"$out"
+out=$(pub big-ok jobs/exact/big/progress '{"current":9007199254740992,"total":9007199254740993}')
+jw_assert_eq "current 2^53 under total 2^53+1: acknowledged" "" "$out"
+jw_wait_lines "$JW_TMP/events.out" 2 5
+jw_assert_eq "only the valid progress is delivered" 1 "$(msgs "$JW_TMP/events.out" --count jobs/exact/big/progress)"
+state=$(timeout 5 mosquitto_sub -p "$JW_PORT" -t jobs/exact/big/state -C 1 -W 3 2>/dev/null)
+jw_assert_eq "state: current digit for digit" 9007199254740992 "$(raw_member "$state" current)"
+jw_assert_eq "state: total digit for digit" 9007199254740993 "$(raw_member "$state" total)"
+
+jw_done
