@@ -69,9 +69,9 @@ static void add_str(struct json_object *o, const char *key, const char *value)
 }
 
 /* The notice as JSON text; caller frees with mosquitto_free. */
-static char *notice_json(const struct mosquitto *client, const char *topic,
+static char *notice_json(const char *client_id, const char *topic,
                          const struct jw_topic *t, const struct jw_verdict *v,
-                         bool is_will, size_t *len)
+                         enum jw_origin origin, size_t *len)
 {
 	struct json_object *o = json_object_new_object();
 	struct timespec now;
@@ -95,8 +95,8 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
 		add_str(o, "job_id", t->job);
 		add_str(o, "event", t->event);
 	}
-	add_str(o, "client_id", mosquitto_client_id(client));
-	if(is_will){
+	add_str(o, "client_id", client_id);
+	if(origin == JW_FROM_WILL){
 		json_object_object_add(o, "will", json_object_new_boolean(1));
 	}
 	add_str(o, "ts", ts);
@@ -117,7 +117,7 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
  * correlation data) when one was given, else the per-client topic.
  * Returns 0 with dest filled and *props (possibly NULL) to hand over.
  */
-static int notice_destination(const struct mosquitto *client,
+static int notice_destination(const char *client_id,
                               const mosquitto_property *in, char *dest,
                               size_t destlen, mosquitto_property **props)
 {
@@ -141,7 +141,10 @@ static int notice_destination(const struct mosquitto *client,
 			return 0;
 		}
 	}
-	return jw_notice__rejection_topic(dest, destlen, mosquitto_client_id(client)) < 0 ? -1 : 0;
+	if(!client_id){
+		return -1;
+	}
+	return jw_notice__rejection_topic(dest, destlen, client_id) < 0 ? -1 : 0;
 }
 
 /* Copies s for a log line with control characters replaced. */
@@ -181,10 +184,19 @@ static bool log_allowed(struct jw_plugin *p)
 	return true;
 }
 
-void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
+static const char *origin_name(enum jw_origin origin)
+{
+	switch(origin){
+		case JW_FROM_WILL: return "will";
+		case JW_FROM_WRITE: return "retained PUBLISH or will";
+		default: return "PUBLISH";
+	}
+}
+
+void jw_notice__reject(struct jw_plugin *p, const char *client_id,
                        const char *topic, const struct jw_topic *t,
                        const struct jw_verdict *v,
-                       const mosquitto_property *props, bool is_will)
+                       const mosquitto_property *props, enum jw_origin origin)
 {
 	char dest[1024];
 	mosquitto_property *out_props = NULL;
@@ -207,16 +219,17 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
 	if(log_allowed(p)){
 		char ltopic[256], lclient[128];
 		log_safe(ltopic, sizeof(ltopic), topic);
-		log_safe(lclient, sizeof(lclient), mosquitto_client_id(client));
+		log_safe(lclient, sizeof(lclient), client_id ? client_id : "?");
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: rejected %s on \"%s\" from \"%s\": %s: %s",
-				is_will ? "will" : "PUBLISH", ltopic, lclient,
+				origin_name(origin), ltopic, lclient,
 				jw_reason_name(v->reason), v->message);
 	}
 
-	if(notice_destination(client, is_will ? NULL : props, dest, sizeof(dest), &out_props)){
+	if(notice_destination(client_id, origin == JW_FROM_PUBLISH ? props : NULL, dest, sizeof(dest),
+				&out_props)){
 		return;
 	}
-	payload = notice_json(client, topic, t, v, is_will, &len);
+	payload = notice_json(client_id, topic, t, v, origin, &len);
 	if(!payload || len > INT32_MAX){
 		mosquitto_free(payload);
 		mosquitto_property_free_all(&out_props);
