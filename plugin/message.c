@@ -141,7 +141,7 @@ static void buf_free(struct buf *b)
  * is not a job topic) and, for a valid job event, the clock reading.
  */
 static void check_write(struct jw_plugin *p, struct jw_write *w, const char *topic,
-		const void *payload, uint32_t len)
+		const void *payload, uint32_t len, bool retain)
 {
 	w->ev = NULL;
 	w->valid = false;
@@ -158,6 +158,15 @@ static void check_write(struct jw_plugin *p, struct jw_write *w, const char *top
 	}
 	if(w->kind == JW_TOPIC_INVALID){
 		verdict_set(&w->v, JW_REASON_INVALID_TOPIC, w->t.why);
+		return;
+	}
+	/* A retained control message would be replayed to every later
+	 * subscriber: an old cancel would stop the next run of the job.
+	 * Refused rather than stripped, because a will cannot be changed. */
+	if(retain && !strcmp(w->t.event, "control")){
+		verdict_set(&w->v, JW_REASON_RULE_VIOLATION,
+				"control messages are never retained: publish without the retain flag");
+		snprintf(w->v.keyword, sizeof(w->v.keyword), "not_retained");
 		return;
 	}
 	if(jw_event_check_doc(p->schemas, &w->t, payload, len, &p->opt.limits, &p->doc, &w->v)){
@@ -495,7 +504,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 	if(w->active){
 		settle(p, NULL);
 	}
-	check_write(p, w, ed->topic, ed->payload, ed->payloadlen);
+	check_write(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
 	return finish_publish(p, w, ed);
 }
 
@@ -562,7 +571,7 @@ static int on_write(struct jw_plugin *p, struct mosquitto_evt_acl_check *ed, int
 	w->client = ed->client;
 	w->payload = ed->payload;
 	w->len = ed->payloadlen;
-	check_write(p, w, ed->topic, ed->payload, ed->payloadlen);
+	check_write(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
 	if(w->valid && w->kind != JW_TOPIC_JOB){
 		/* Not a topic jobwire checks: only MESSAGE needs to match it. */
 		w->replay = false;

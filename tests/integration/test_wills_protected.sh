@@ -4,7 +4,7 @@
 # takeover (a second connection with the same client id) wills are each
 # delivered and applied to the job when valid, and delivered to nobody,
 # with a notice on the client's rejection topic, when not; a retained bad
-# will is never stored; wills the broker sends
+# will is never stored; control is never retained; wills the broker sends
 # while it shuts down leave the job table on disk as it was; and no client,
 # by PUBLISH or by will, can write a job's state topic or the broker's
 # $jobwire topics.
@@ -156,6 +156,24 @@ sleep 0.5
 jw_assert_eq "takeover will for a finished job not delivered" 1 "$(count jobs/s1/t1/failed)"
 jw_assert_eq "its notice says the job is finished" job_finished "$(jf reason "$(notice_of tw-late)")"
 
+# --- Control is never retained (an old cancel would stop the next run).
+start_job s1/c1
+out=$(jw_pub -V 5 -q 1 -i ctl-ret -r -t jobs/s1/c1/control -m '{"action":"cancel"}' 2>&1 || true)
+jw_check "retained control refused with 0x87" grep -q 'Not authorized' <<<"$out"
+jw_check "retained control not retained: a new subscriber gets nothing" nothing_retained jobs/s1/c1/control
+notice=$(notice_of ctl-ret)
+jw_assert_eq "retained control: notice" "rule_violation not_retained" \
+	"$(jf reason "$notice") $(jf keyword "$notice")"
+will_client ctl-will jobs/s1/c1/control '{"action":"cancel"}' 5 --will-retain
+hold ctl-dwill --v5 --will-topic jobs/s1/c1/control --will-payload '{"action":"cancel"}' --will-delay 1 --will-retain
+cut
+jw_check "retained delayed control will: notice" wait_count '$jobwire/rejections/ctl-dwill' 1
+jw_assert_eq "retained control wills not delivered" 0 "$(count jobs/s1/c1/control)"
+jw_check "retained control wills not retained" nothing_retained jobs/s1/c1/control
+jw_assert_eq "retained control will: notice" not_retained "$(jf keyword "$(notice_of ctl-will)")"
+jw_pub -q 1 -t jobs/s1/c1/control -m '{"action":"cancel"}'
+jw_check "control without retain still delivered" wait_count jobs/s1/c1/control 1
+
 # --- Ordinary publishes to protected topics.
 out=$(jw_pub -V 5 -q 1 -t jobs/s1/j9/state -m '{"session_id":"s1","job_id":"j9","status":"complete","seq":1,"updated_at":"2026-01-01T00:00:00Z"}' 2>&1 || true)
 jw_check "PUBLISH to state refused with 0x87" grep -q 'Not authorized' <<<"$out"
@@ -166,15 +184,16 @@ jw_assert_eq "nothing published on state" 0 "$(count jobs/s1/j9/state)"
 jw_assert_eq "nothing published on someone's rejection topic" 0 "$(count '$jobwire/rejections/someone')"
 
 # The counters saw each will once: those the broker said were wills (6
-# immediate, 2 delayed, 5 takeover; the retained bad ones refused at their
-# access check are not known to be wills then), and each refusal once (13).
+# immediate, 2 delayed, 5 takeover, 1 control; the retained bad ones
+# refused at their access check are not known to be wills then), and
+# each refusal once (16).
 sleep 1
 stats=$(mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t '$jobwire/stats' -C 1 -W 5)
 events=$(python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])["events"]))' "$stats")
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], 0))' "$events" "$1"; }
-jw_assert_eq "stats: wills checked" 13 "$(field wills_checked)"
-jw_assert_eq "stats: rejected" 13 "$(field rejected)"
-jw_assert_eq "stats: accepted (4 started, 4 wills)" 8 "$(field accepted)"
+jw_assert_eq "stats: wills checked" 14 "$(field wills_checked)"
+jw_assert_eq "stats: rejected" 16 "$(field rejected)"
+jw_assert_eq "stats: accepted (5 started, 4 wills, 1 control)" 10 "$(field accepted)"
 
 # --- Shutdown: mosquitto sends every connected client's will when it
 # stops. The worker comes back after the restart: its job must still be
