@@ -50,6 +50,11 @@ static bool wanted_event(const struct jw_plugin *p, const char *type)
 	return false;
 }
 
+bool jw_journal__wants(const struct jw_plugin *p, const char *type)
+{
+	return p->journal && (is_terminal(type) || wanted_event(p, type));
+}
+
 int jw_journal__init(struct jw_plugin *p)
 {
 	struct jw_journal_config cfg;
@@ -134,7 +139,7 @@ static int spool(struct jw_plugin *p, struct jw_journal_rec *r, struct jw_verdic
 }
 
 int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
-                       const struct mosquitto *client, const void *payload,
+                       const struct jw_who *who, const void *payload,
                        size_t len, struct jw_verdict *v)
 {
 	struct jw_job_summary sum;
@@ -161,8 +166,8 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 	r.event = payload;
 	r.event_len = len;
 	r.retryable = -1;
-	r.client_id = client ? mosquitto_client_id(client) : NULL;
-	r.username = client ? mosquitto_client_username(client) : NULL;
+	r.client_id = who ? who->client_id : NULL;
+	r.username = who ? who->username : NULL;
 	r.node = p->opt.node_name;
 	r.seq = j ? jw_job_seq(j) : 0;
 	r.spooled_ms = now.real_ms;
@@ -179,11 +184,12 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 		r.duration_s = sum.duration_s;
 		r.has_progress = sum.has_progress;
 		r.progress = sum.progress;
-		r.broker_generated = sum.broker_generated || !client;
+		r.broker_generated = sum.broker_generated || !who;
 		rc = spool(p, &r, v);
 		if(rc){
-			p->counters.journal_refused++;
-			if(!client){
+			if(who && !who->late){
+				p->counters.journal_refused++;
+			}else{
 				p->counters.journal_lost++;
 			}
 		}

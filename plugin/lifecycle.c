@@ -149,6 +149,80 @@ static void state_changed(struct jw_plugin *p, struct jw_job *j, bool urgent, co
 	}
 }
 
+/* Remembers j for jw_lifecycle__flush_held. Out of line: the will path
+ * only. Out of memory, the record is written now. */
+static __attribute__((noinline)) void hold_job(struct jw_plugin *p, const struct jw_job *j)
+{
+	char key[2 * JW_ID_MAX + 2];
+	char *copy;
+
+	if(jw_job_key(j, key, sizeof(key)) < 0){
+		return;
+	}
+	for(size_t i = 0; i < p->nheld_keys; i++){
+		if(!strcmp(p->held_keys[i], key)){
+			return;
+		}
+	}
+	if(p->nheld_keys == p->capheld_keys){
+		size_t cap = p->capheld_keys ? p->capheld_keys * 2 : 8;
+		char **grown = realloc(p->held_keys, cap * sizeof(*grown));
+		if(!grown){
+			goto now;
+		}
+		p->held_keys = grown;
+		p->capheld_keys = cap;
+	}
+	copy = strdup(key);
+	if(!copy){
+		goto now;
+	}
+	p->held_keys[p->nheld_keys++] = copy;
+	return;
+now:
+	{
+		struct jw_clock now;
+		jw_lifecycle__now(&now);
+		persist_job(p, j, &now);
+	}
+}
+
+void jw_lifecycle__flush_held(struct jw_plugin *p)
+{
+	struct jw_clock now;
+
+	if(p->nheld_keys == 0){
+		return;
+	}
+	jw_lifecycle__now(&now);
+	for(size_t i = 0; i < p->nheld_keys; i++){
+		char *slash = strchr(p->held_keys[i], '/');
+		struct jw_job *j;
+
+		/* Ids never contain '/': the key splits at its only one. */
+		if(slash){
+			*slash = '\0';
+			j = jw_jobs_find(p->jobs, p->held_keys[i], slash + 1);
+			/* An evicted job's record is already being deleted. */
+			if(j){
+				persist_job(p, j, &now);
+			}
+		}
+		free(p->held_keys[i]);
+	}
+	p->nheld_keys = 0;
+}
+
+void jw_lifecycle__drop_held(struct jw_plugin *p)
+{
+	for(size_t i = 0; i < p->nheld_keys; i++){
+		free(p->held_keys[i]);
+	}
+	free(p->held_keys);
+	p->held_keys = NULL;
+	p->nheld_keys = p->capheld_keys = 0;
+}
+
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw, size_t rawlen,
                         const struct jw_clock *now, struct jw_verdict *v)
@@ -165,7 +239,11 @@ int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
 			/* Checked here: persist_job's frame (a key buffer) is not
 			 * worth setting up for every event without a data dir. */
 			if(p->persist){
-				persist_job(p, res.job, now);
+				if(p->hold_durable){
+					hold_job(p, res.job);
+				}else{
+					persist_job(p, res.job, now);
+				}
 			}
 			break;
 		case JW_APPLY_DUPLICATE:
@@ -455,6 +533,9 @@ int jw_lifecycle__init(struct jw_plugin *p)
 
 void jw_lifecycle__cleanup(struct jw_plugin *p)
 {
+	/* Held changes came from wills sent at shutdown: the job table on
+	 * disk stays as it was, so the workers carry on after a restart. */
+	jw_lifecycle__drop_held(p);
 	if(p->persist){
 		/* Everything put so far reaches the disk, or the deadline says
 		 * how long shutdown may wait for it. */

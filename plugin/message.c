@@ -1,12 +1,17 @@
 /*
- * The broker-thread handlers: every PUBLISH under the prefix is checked in
- * MOSQ_EVT_MESSAGE (which has the MQTT 5 properties needed to answer on a
- * response topic); wills, which never reach MESSAGE, are checked in the
- * write ACL check the broker runs just before sending them.
+ * The broker-thread handlers for what clients publish. mosquitto shows a
+ * PUBLISH to a plugin twice in a row (its write ACL check, then
+ * MOSQ_EVT_MESSAGE with the same payload buffer) and a will only once (a
+ * write check that MESSAGE never follows). So every write check is checked
+ * where it happens and kept as the pending write; the broker's next event
+ * says what it was: its MESSAGE (a PUBLISH, finished there, where its MQTT 5
+ * properties are) or anything else (not a PUBLISH: a will, or a write the
+ * plugin must not apply). docs/design.md, "Telling a will from a publish".
  */
 #include "plugin.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,13 +21,79 @@
 #include <mosquitto.h>
 
 #include "jobs.h"
-#include "ptrset.h"
 #include "schemaset.h"
 #include "topic.h"
 
+/* What the previous plugin event was: a will is recognised at its check
+ * when the broker has just said whose connection ended. */
+enum last_event {
+	LAST_OTHER = 0,
+	LAST_READ,       /* a read check: last_read_* */
+	LAST_DISCONNECT, /* MOSQ_EVT_DISCONNECT of last_client (id in last_id) */
+};
+
+/* A reusable byte buffer. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/*
+ * The write check the broker has not yet followed by anything. The
+ * broker's buffers (payload, topic, client id) are compared, never read,
+ * after the check: a will's are freed right after its deliveries are
+ * queued (its client's id too, when the broker sends a delayed will), a
+ * refused PUBLISH's at once. What settling it needs is copied; the
+ * client itself lives until the next tick at least.
+ */
+struct jw_write {
+	bool active;
+	bool valid;       /* passed every check (v unused) */
+	bool replay;      /* a session being resumed: see settle() */
+	bool copied;      /* bytes (and topic, id as below) hold this write's */
+	bool has_id;      /* id holds the client's id */
+	enum jw_topic_kind kind;
+	const struct mosquitto *client;
+	const void *payload;
+	uint32_t len;
+	const struct jw_jnode *ev; /* the event (valid job topic), in p->doc */
+	struct jw_clock now;       /* the message's one clock reading */
+	struct jw_topic t;
+	struct jw_verdict v;
+	struct buf bytes;          /* the payload */
+	struct buf topic;          /* the topic, when not a job topic (else t) */
+	struct buf id;
+};
+
+/* A will's journal record, spooled at the next tick (see settle()). */
+struct held_rec {
+	struct jw_topic t;
+	char *client_id;
+	char *username;
+	char *payload;
+	size_t len;
+};
+
+struct jw_msgstate {
+	struct jw_write w;
+	enum last_event last;
+	const void *last_client;
+	const void *last_read_payload;
+	const void *last_read_topic;
+	struct buf last_id;
+	const void *connecting;        /* its write checks are session replays */
+	const void *suppress_payload;  /* deliveries of this message are denied */
+	bool write_final;              /* the plugin's answer to a write check is
+	                                  the broker's (no acl_file after it) */
+	struct held_rec *held;
+	size_t nheld, capheld;
+};
+
 static bool is_sys_topic(const char *topic)
 {
-	return !strncmp(topic, JW_SYS_PREFIX "/", sizeof(JW_SYS_PREFIX));
+	/* The first byte settles it for nearly every topic, without a call. */
+	return topic[0] == JW_SYS_PREFIX[0] && !strncmp(topic, JW_SYS_PREFIX "/", sizeof(JW_SYS_PREFIX));
 }
 
 static void verdict_set(struct jw_verdict *v, enum jw_reason reason, const char *msg)
@@ -32,37 +103,79 @@ static void verdict_set(struct jw_verdict *v, enum jw_reason reason, const char 
 	snprintf(v->message, sizeof(v->message), "%s", msg);
 }
 
-/*
- * Runs every check for a PUBLISH (or will) on topic. Returns 0 when the
- * event may be delivered, with *ev the parsed payload (in p->doc, valid
- * until the next message; NULL when the topic is not ours), or -1 with
- * *v, *t and *kind filled.
- */
-static int check_publish(struct jw_plugin *p, const char *topic,
-                         const void *payload, uint32_t len,
-                         enum jw_topic_kind *kind, struct jw_topic *t,
-                         const struct jw_jnode **ev, struct jw_verdict *v)
+/* Copies n bytes of s into b (NUL-terminated). -1 when out of memory. */
+static int buf_set(struct buf *b, const void *s, size_t n)
 {
-	*ev = NULL;
-	if(is_sys_topic(topic)){
-		*kind = JW_TOPIC_OTHER;
-		verdict_set(v, JW_REASON_PROTECTED_TOPIC,
-				JW_SYS_PREFIX "/ topics are published by the broker only");
-		return -1;
+	if(n + 1 > b->cap){
+		size_t cap = b->cap ? b->cap : 64;
+		char *grown;
+
+		while(cap < n + 1){
+			cap *= 2;
+		}
+		grown = realloc(b->data, cap);
+		if(!grown){
+			b->len = 0;
+			return -1;
+		}
+		b->data = grown;
+		b->cap = cap;
 	}
-	*kind = jw_topic_parse(p->opt.prefix, topic, t);
-	if(*kind == JW_TOPIC_OTHER){
-		return 0;
+	if(n){
+		memcpy(b->data, s, n);
 	}
-	if(*kind == JW_TOPIC_INVALID){
-		verdict_set(v, JW_REASON_INVALID_TOPIC, t->why);
-		return -1;
-	}
-	if(jw_event_check_doc(p->schemas, t, payload, len, &p->opt.limits, &p->doc, v)){
-		return -1;
-	}
-	*ev = p->doc.root;
+	b->data[n] = '\0';
+	b->len = n;
 	return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Runs every check for a PUBLISH or will on topic into w: kind, valid,
+ * t, v, ev (in p->doc, valid until the next message; NULL when the topic
+ * is not a job topic) and, for a valid job event, the clock reading.
+ */
+static void check_write(struct jw_plugin *p, struct jw_write *w, const char *topic,
+		const void *payload, uint32_t len, bool retain)
+{
+	w->ev = NULL;
+	w->valid = false;
+	if(is_sys_topic(topic)){
+		w->kind = JW_TOPIC_OTHER;
+		verdict_set(&w->v, JW_REASON_PROTECTED_TOPIC,
+				JW_SYS_PREFIX "/ topics are published by the broker only");
+		return;
+	}
+	w->kind = jw_topic_parse(p->opt.prefix, topic, &w->t);
+	if(w->kind == JW_TOPIC_OTHER){
+		w->valid = true;
+		return;
+	}
+	if(w->kind == JW_TOPIC_INVALID){
+		verdict_set(&w->v, JW_REASON_INVALID_TOPIC, w->t.why);
+		return;
+	}
+	/* A retained control message would be replayed to every later
+	 * subscriber: an old cancel would stop the next run of the job.
+	 * Refused rather than stripped, because a will cannot be changed. */
+	if(retain && !strcmp(w->t.event, "control")){
+		verdict_set(&w->v, JW_REASON_RULE_VIOLATION,
+				"control messages are never retained: publish without the retain flag");
+		snprintf(w->v.keyword, sizeof(w->v.keyword), "not_retained");
+		return;
+	}
+	if(jw_event_check_doc(p->schemas, &w->t, payload, len, &p->opt.limits, &p->doc, &w->v)){
+		return;
+	}
+	w->ev = p->doc.root;
+	w->valid = true;
+	/* One reading per message: the job table and the added ts agree. */
+	jw_lifecycle__now(&w->now);
 }
 
 /*
@@ -109,90 +222,44 @@ static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 	return 0;
 }
 
-/* FNV-1a of the client id: tells a departed client's will from a new
- * connection that happens to reuse the same struct mosquitto address. */
-static uint64_t id_tag(const struct mosquitto *client)
+/* A PUBLISH, checked at its write check (w): its MESSAGE callback. */
+static int finish_publish(struct jw_plugin *p, struct jw_write *w,
+		struct mosquitto_evt_message *ed)
 {
-	const char *id = mosquitto_client_id(client);
-	uint64_t h = 1469598103934665603ULL;
-
-	for(; id && *id; id++){
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	}
-	return h;
-}
-
-/*
- * Whether a write check is for client's will. The broker sends an
- * immediate will right after MOSQ_EVT_DISCONNECT, before any other plugin
- * event: that is p->just_departed. An MQTT 5 will delay sends it later
- * from the main loop; such clients are remembered (with their id) in
- * p->departed until they show signs of life or the will goes out.
- */
-static bool is_will(struct jw_plugin *p, const struct mosquitto *client,
-                    const void *just_departed)
-{
-	uint64_t tag = 0;
-
-	if(client == just_departed){
-		return true;
-	}
-	/* Nearly always nobody is pending: every PUBLISH comes through here. */
-	if(jw_ptrset_size(p->departed) == 0){
-		return false;
-	}
-	return jw_ptrset_has(p->departed, client, &tag) && tag == id_tag(client);
-}
-
-int jw_message__on_message(int event, void *event_data, void *userdata)
-{
-	struct jw_plugin *p = userdata;
-	struct mosquitto_evt_message *ed = event_data;
-	struct jw_topic t;
 	struct jw_verdict v;
-	struct jw_clock now;
-	const struct jw_jnode *ev = NULL;
-	enum jw_topic_kind kind;
-	int rc = MOSQ_ERR_SUCCESS;
+	struct jw_who who;
 	int added;
 
-	(void)event;
-	p->just_departed = NULL;
-	p->suppress_payload = NULL;
-	/* Publishing proves the client is connected: no will is pending. */
-	if(jw_ptrset_size(p->departed) != 0){
-		jw_ptrset_remove(p->departed, ed->client);
-	}
-
-	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
-		jw_notice__reject(p, ed->client, ed->topic,
-				kind == JW_TOPIC_JOB ? &t : NULL, &v, ed->properties, false);
+	w->active = false;
+	if(!w->valid){
+		jw_notice__reject(p, ed->client, mosquitto_client_id(ed->client), ed->topic,
+				w->kind == JW_TOPIC_JOB ? &w->t : NULL, &w->v, ed->properties, JW_FROM_PUBLISH);
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(kind != JW_TOPIC_JOB){
+	if(w->kind != JW_TOPIC_JOB){
 		return MOSQ_ERR_SUCCESS;
 	}
 	/* A terminal event the journal cannot take is refused before it
-	 * changes anything, rather than acknowledged and lost. */
-	if(jw_journal__refuse(p, &t, &v)){
-		jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
-		rc = MOSQ_ERR_ACL_DENIED;
-		goto out;
+	 * changes anything, rather than acknowledged and lost. (p->journal
+	 * is tested here too: no call per message with the journal off.) */
+	if(p->journal && jw_journal__refuse(p, &w->t, &v)){
+		goto refused;
 	}
-	/* One reading per message: the job table and the added ts agree. */
-	jw_lifecycle__now(&now);
-	switch(jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &now, &v)){
+	who.late = false;
+	if(p->journal){
+		who.client_id = mosquitto_client_id(ed->client);
+		who.username = mosquitto_client_username(ed->client);
+	}else{
+		who.client_id = who.username = NULL; /* not recorded */
+	}
+	switch(jw_lifecycle__apply(p, &w->t, w->ev, ed->payload, ed->payloadlen, &w->now, &v)){
 		case JW_APPLY_REJECT:
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
-			rc = MOSQ_ERR_ACL_DENIED;
-			goto out;
+			goto refused;
 		case JW_APPLY_DUPLICATE:
 			/* Spooled again (PostgreSQL keeps the first): if the first
 			 * copy could not be spooled, this retry is how it gets in. */
-			if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
-				jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
-				rc = MOSQ_ERR_ACL_DENIED;
-				goto out;
+			if(jw_journal__record(p, &w->t, &who, ed->payload, ed->payloadlen, &v)){
+				goto refused;
 			}
 			/*
 			 * A QoS 1 retransmission of the terminal event: the publisher
@@ -201,75 +268,341 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 			 * the broker runs for each subscriber right after this
 			 * callback returns (see jw_message__on_acl_check).
 			 */
-			p->suppress_payload = ed->payload;
+			p->msg->suppress_payload = ed->payload;
 			ed->retain = false;
-			goto out;
+			return MOSQ_ERR_SUCCESS;
 		default:
 			break;
 	}
 	/* The state already changed: a failed ts insertion (out of memory)
 	 * delivers the event as published rather than refusing it now. */
-	added = add_ts(p, ed, ev, &now);
+	added = add_ts(p, ed, w->ev, &w->now);
 	if(added == 0){
 		p->counters.ts_added++;
 	}
 	/* Into the spool (one write) before the broker acknowledges. If even
 	 * that fails the publisher is refused and retries; its retry is a
 	 * duplicate, spooled above. */
-	if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
-		jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
-		rc = MOSQ_ERR_ACL_DENIED;
-		goto out;
+	if(p->journal && jw_journal__record(p, &w->t, &who, ed->payload, ed->payloadlen, &v)){
+		goto refused;
 	}
-	jw_notice__count_accept(p, t.event);
-out:
-	return rc;
+	jw_notice__count_accept(p, w->t.event);
+	return MOSQ_ERR_SUCCESS;
+refused:
+	jw_notice__reject(p, ed->client, mosquitto_client_id(ed->client), ed->topic, &w->t, &v, ed->properties,
+			JW_FROM_PUBLISH);
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+/* Keeps a will's journal record for the next tick. Out of memory, it is
+ * spooled now. */
+static void hold_record(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
+		const void *payload, size_t len)
+{
+	struct jw_msgstate *m = p->msg;
+	struct held_rec *h;
+	struct jw_verdict v;
+
+	if(m->nheld == m->capheld){
+		size_t cap = m->capheld ? m->capheld * 2 : 8;
+		struct held_rec *grown = realloc(m->held, cap * sizeof(*grown));
+		if(!grown){
+			goto now;
+		}
+		m->held = grown;
+		m->capheld = cap;
+	}
+	h = &m->held[m->nheld];
+	memset(h, 0, sizeof(*h));
+	h->t = *t;
+	h->client_id = who->client_id ? strdup(who->client_id) : NULL;
+	h->username = who->username ? strdup(who->username) : NULL;
+	h->payload = malloc(len + 1);
+	if((who->client_id && !h->client_id) || (who->username && !h->username) || !h->payload){
+		free(h->client_id);
+		free(h->username);
+		free(h->payload);
+		goto now;
+	}
+	if(len){
+		memcpy(h->payload, payload, len);
+	}
+	h->len = len;
+	m->nheld++;
+	return;
+now:
+	{
+		struct jw_who late = *who;
+
+		late.late = true;
+		(void)jw_journal__record(p, t, &late, payload, len, &v);
+	}
+}
+
+static void held_free(struct held_rec *h)
+{
+	free(h->client_id);
+	free(h->username);
+	free(h->payload);
+}
+
+/* Spools the records held since the last tick. */
+static void flush_held(struct jw_plugin *p)
+{
+	struct jw_msgstate *m = p->msg;
+
+	for(size_t i = 0; i < m->nheld; i++){
+		struct held_rec *h = &m->held[i];
+		struct jw_who who = {h->client_id, h->username, true};
+		struct jw_verdict v;
+
+		if(jw_journal__record(p, &h->t, &who, h->payload, h->len, &v)){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: journal: could not spool the will of %s/%s: %s",
+					h->t.session, h->t.job, v.message);
+		}
+		held_free(h);
+	}
+	m->nheld = 0;
 }
 
 /*
- * Checks a will (the write check of a departed client) like a PUBLISH.
- * Out of line: its topic and verdict buffers would otherwise be set up in
- * every access check, one per PUBLISH and one per delivery.
+ * Checks and applies a will (w) like a PUBLISH: counters, notice on the
+ * client's rejection topic, job table, journal. raw: its payload; id:
+ * its client's id. durable: false while the broker may be shutting down
+ * (the job table's record and the journal record wait for the next tick).
+ * Returns true when the will must reach nobody. Out of line: its buffers
+ * would otherwise be set up in every access check.
  */
-static __attribute__((noinline)) int check_will(struct jw_plugin *p,
-		struct mosquitto_evt_acl_check *ed, int fallback)
+static __attribute__((noinline)) bool finish_will(struct jw_plugin *p, struct jw_write *w,
+		const char *topic, const void *raw, const char *id, bool durable)
 {
-	struct jw_topic t;
 	struct jw_verdict v;
-	const struct jw_jnode *ev = NULL;
-	enum jw_topic_kind kind;
+	struct jw_who who;
+	int outcome;
 
-	/* MESSAGE never sees wills: this is the only place to stop a bad one. */
-	jw_ptrset_remove(p->departed, ed->client);
 	p->counters.wills_checked++;
-	if(check_publish(p, ed->topic, ed->payload, ed->payloadlen, &kind, &t, &ev, &v)){
-		jw_notice__reject(p, ed->client, ed->topic,
-				kind == JW_TOPIC_JOB ? &t : NULL, &v, NULL, true);
+	if(!w->valid){
+		jw_notice__reject(p, NULL, id, topic, w->kind == JW_TOPIC_JOB ? &w->t : NULL, &w->v, NULL,
+				JW_FROM_WILL);
+		return true;
+	}
+	if(jw_journal__refuse(p, &w->t, &v)){
+		goto refused;
+	}
+	p->hold_durable = !durable;
+	outcome = jw_lifecycle__apply(p, &w->t, w->ev, raw, w->len, &w->now, &v);
+	p->hold_durable = false;
+	if(outcome == JW_APPLY_REJECT){
+		goto refused;
+	}
+	if(outcome == JW_APPLY_DUPLICATE){
+		return true; /* already delivered once */
+	}
+	who.client_id = id;
+	who.username = mosquitto_client_username(w->client);
+	who.late = false;
+	if(!durable){
+		if(jw_journal__wants(p, w->t.event)){
+			hold_record(p, &w->t, &who, raw, w->len);
+		}
+	}else if(jw_journal__record(p, &w->t, &who, raw, w->len, &v)){
+		goto refused;
+	}
+	jw_notice__count_accept(p, w->t.event);
+	return false;
+refused:
+	jw_notice__reject(p, NULL, id, topic, &w->t, &v, NULL, JW_FROM_WILL);
+	return true;
+}
+
+/*
+ * The pending write was not followed by its MESSAGE, so it was not a
+ * PUBLISH. read: the read check that comes first, if any.
+ *
+ * A will's deliveries are queued right after its write check: each is a
+ * read check for one subscriber, on a copy of the payload (same topic and
+ * bytes, another buffer, the one all its deliveries share). So a first
+ * read check that matches shows the broker sent the will, and a will the
+ * job table refuses is stopped there, by that buffer.
+ *
+ * Without that evidence, a write the plugin answered for the whole ACL
+ * chain can only have been a will too (or a PUBLISH refused by a message
+ * callback of a plugin loaded before jobwire); with an acl_file after it,
+ * it may also have been a PUBLISH the acl_file refused, which must change
+ * nothing, so it is dropped.
+ *
+ * A session replay (write checks of a resumed session's unacknowledged
+ * QoS 2 messages, which went through MESSAGE when they arrived) is never
+ * applied again.
+ *
+ * Applied wills reach the job table at once, so that what is delivered
+ * and the table agree; they reach the disk at the next tick. At shutdown
+ * mosquitto sends every connected client's will after its last tick: the
+ * workers come back after the restart, and their jobs must still be
+ * running then.
+ */
+static __attribute__((noinline)) void settle(struct jw_plugin *p,
+		const struct mosquitto_evt_acl_check *read)
+{
+	struct jw_msgstate *m = p->msg;
+	struct jw_write *w = &m->w;
+	char tbuf[512];
+	const char *topic = w->topic.data;
+	const char *id;
+	bool copy;
+
+	w->active = false;
+	if(w->replay || !w->copied || (w->valid && w->kind != JW_TOPIC_JOB)){
+		return;
+	}
+	if(w->kind == JW_TOPIC_JOB){
+		if(jw_topic_format(tbuf, sizeof(tbuf), p->opt.prefix, w->t.session, w->t.job, w->t.event) < 0){
+			return;
+		}
+		topic = tbuf;
+	}
+	copy = read && read->payloadlen == w->len && !strcmp(read->topic, topic)
+			&& (w->len == 0 || !memcmp(read->payload, w->bytes.data, w->len));
+	if(!copy && !m->write_final){
+		return;
+	}
+	/* A delayed will's client no longer has its id by now, unless its
+	 * deliveries are being queued (copy); the id was kept when needed. */
+	id = w->has_id ? w->id.data : mosquitto_client_id(w->client);
+	if(finish_will(p, w, topic, w->bytes.data, id, false) && copy){
+		m->suppress_payload = read->payload;
+	}
+}
+
+/* Every callback but MESSAGE and the access checks starts here. */
+void jw_message__other_event(struct jw_plugin *p)
+{
+	struct jw_msgstate *m = p->msg;
+
+	if(m->w.active){
+		settle(p, NULL);
+	}
+	m->suppress_payload = NULL;
+	m->last = LAST_OTHER;
+}
+
+int jw_message__on_message(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct jw_msgstate *m = p->msg;
+	struct mosquitto_evt_message *ed = event_data;
+	struct jw_write *w = &m->w;
+
+	(void)event;
+	m->last = LAST_OTHER;
+	m->suppress_payload = NULL;
+	if(w->active && w->client == ed->client && w->payload == ed->payload){
+		return finish_publish(p, w, ed);
+	}
+	/* No write check came first: a bridge (mosquitto skips its access
+	 * checks) or an ACL plugin loaded before jobwire answered it. */
+	if(w->active){
+		settle(p, NULL);
+	}
+	check_write(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
+	return finish_publish(p, w, ed);
+}
+
+/* Whether client took over the session of the client of the DISCONNECT
+ * event just before (the same client id, another connection). */
+static bool resumes_last(const struct jw_msgstate *m, const struct mosquitto *client)
+{
+	const char *id = mosquitto_client_id(client);
+
+	return m->last_client != client && id && m->last_id.data && !strcmp(m->last_id.data, id);
+}
+
+/*
+ * Copies what settle() needs of a write check, which the broker may free
+ * before the next event: the payload (always: a read check is matched
+ * against it), and only where the rest cannot be had then: the topic of
+ * a refused write that is not a job topic (a job topic is t), the client
+ * id for a notice or a journal record. Out of memory, settle() applies
+ * nothing.
+ */
+static void keep_copies(struct jw_plugin *p, struct jw_write *w,
+		const struct mosquitto_evt_acl_check *ed)
+{
+	const char *id;
+
+	/* Inline for the usual size: this runs for every PUBLISH. */
+	if(ed->payloadlen >= w->bytes.cap && buf_set(&w->bytes, ed->payload, ed->payloadlen)){
+		return;
+	}
+	if(ed->payloadlen){
+		memcpy(w->bytes.data, ed->payload, ed->payloadlen);
+	}
+	w->bytes.len = ed->payloadlen;
+	w->has_id = false;
+	if(!w->valid || (p->journal && jw_journal__wants(p, w->t.event))){
+		id = mosquitto_client_id(ed->client);
+		if(buf_set(&w->id, id ? id : "", id ? strlen(id) : 0)){
+			return;
+		}
+		w->has_id = id != NULL;
+		if(w->kind != JW_TOPIC_JOB && buf_set(&w->topic, ed->topic, strlen(ed->topic))){
+			return;
+		}
+	}
+	w->copied = true;
+}
+
+/* A write check (see the top of this file). last, last_client: the
+ * previous event. */
+static int on_write(struct jw_plugin *p, struct mosquitto_evt_acl_check *ed, int fallback,
+		enum last_event last, const void *last_client)
+{
+	struct jw_msgstate *m = p->msg;
+	struct jw_write *w = &m->w;
+	bool known_will;
+
+	/* mosquitto's check_retain_source: right after the read check of a
+	 * retained message's replay, a write check of the same message for
+	 * its original publisher. It was checked when it was published. */
+	if(last == LAST_READ && ed->payload && ed->payload == m->last_read_payload
+			&& (const void *)ed->topic == m->last_read_topic){
+		return fallback;
+	}
+	w->client = ed->client;
+	w->payload = ed->payload;
+	w->len = ed->payloadlen;
+	check_write(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
+	if(w->valid && w->kind != JW_TOPIC_JOB){
+		/* Not a topic jobwire checks: only MESSAGE needs to match it. */
+		w->replay = false;
+		w->copied = false;
+		w->active = true;
+		return fallback;
+	}
+	/* The broker sends a will right after the DISCONNECT event of its
+	 * client; nothing else of that client can come then. */
+	known_will = last == LAST_DISCONNECT && last_client == ed->client;
+	if(known_will){
+		return finish_will(p, w, ed->topic, ed->payload, mosquitto_client_id(ed->client), true)
+				? MOSQ_ERR_ACL_DENIED : fallback;
+	}
+	/* A retained message is stored before anyone could stop its
+	 * deliveries, so a bad one is refused now, will or not. */
+	if(!w->valid && ed->retain){
+		jw_notice__reject(p, ed->client, mosquitto_client_id(ed->client), ed->topic,
+				w->kind == JW_TOPIC_JOB ? &w->t : NULL, &w->v, NULL, JW_FROM_WRITE);
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(kind == JW_TOPIC_JOB){
-		struct jw_clock now;
-		int outcome;
-
-		if(jw_journal__refuse(p, &t, &v)){
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		jw_lifecycle__now(&now);
-		outcome = jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &now, &v);
-
-		if(outcome == JW_APPLY_REJECT){
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		if(outcome == JW_APPLY_DUPLICATE){
-			return MOSQ_ERR_ACL_DENIED; /* already delivered once */
-		}
-		if(jw_journal__record(p, &t, ed->client, ed->payload, ed->payloadlen, &v)){
-			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		jw_notice__count_accept(p, t.event);
+	/* A connection resuming a session has its stored messages checked
+	 * again, right after the broker ended the session's old connection. */
+	if(last == LAST_DISCONNECT && resumes_last(m, ed->client)){
+		m->connecting = ed->client;
+	}
+	w->replay = ed->client == m->connecting;
+	w->active = true;
+	w->copied = false;
+	if(!w->replay){
+		keep_copies(p, w, ed);
 	}
 	return fallback;
 }
@@ -277,70 +610,130 @@ static __attribute__((noinline)) int check_will(struct jw_plugin *p,
 int jw_message__on_acl_check(int event, void *event_data, void *userdata)
 {
 	struct jw_plugin *p = userdata;
+	struct jw_msgstate *m = p->msg;
 	struct mosquitto_evt_acl_check *ed = event_data;
 	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
-	const void *just_departed = p->just_departed;
+	enum last_event last = m->last;
+	const void *last_client = m->last_client;
 
 	(void)event;
 	if(ed->access == MOSQ_ACL_READ){
-		/* Deliveries of an acknowledged duplicate go nowhere. */
-		if(p->suppress_payload && ed->payload == p->suppress_payload){
+		if(m->w.active){
+			settle(p, ed);
+		}
+		m->last = LAST_READ;
+		m->last_read_payload = ed->payload;
+		m->last_read_topic = ed->topic;
+		/* Deliveries of an acknowledged duplicate or a refused will go
+		 * nowhere. */
+		if(m->suppress_payload && ed->payload == m->suppress_payload){
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
 	}
-	p->just_departed = NULL;
-	p->suppress_payload = NULL;
+	if(m->w.active){
+		settle(p, NULL);
+	}
+	m->suppress_payload = NULL;
+	m->last = LAST_OTHER;
 	/* With JWT on, the token's claims come first for every check, wills
 	 * included; what they allow is then checked like any publish. */
 	if(p->auth && jw_auth__acl_check(p, ed) != MOSQ_ERR_SUCCESS){
-		if(ed->access == MOSQ_ACL_WRITE && is_will(p, ed->client, just_departed)){
-			jw_ptrset_remove(p->departed, ed->client);
-		}
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE){
-		jw_ptrset_remove(p->departed, ed->client);
+	if(ed->access != MOSQ_ACL_WRITE){
 		return fallback;
 	}
-	if(ed->access != MOSQ_ACL_WRITE || !is_will(p, ed->client, just_departed)){
-		/* Ordinary publishes are checked in MESSAGE, with their properties. */
-		return fallback;
-	}
-	return check_will(p, ed, fallback);
+	return on_write(p, ed, fallback, last, last_client);
 }
 
 int jw_message__on_disconnect(int event, void *event_data, void *userdata)
 {
 	struct jw_plugin *p = userdata;
+	struct jw_msgstate *m = p->msg;
 	struct mosquitto_evt_disconnect *ed = event_data;
+	const char *id = mosquitto_client_id(ed->client);
 
 	(void)event;
-	p->suppress_payload = NULL;
-	p->just_departed = ed->client;
+	jw_message__other_event(p);
+	m->last = LAST_DISCONNECT;
+	m->last_client = ed->client;
+	if(buf_set(&m->last_id, id ? id : "", id ? strlen(id) : 0)){
+		m->last = LAST_OTHER;
+	}
 	if(p->auth){
 		jw_auth__on_disconnect(p, ed->client);
 	}
-	/* Only MQTT 5 has will delays; 3.1.1 wills go out right away. */
-	if(mosquitto_client_protocol_version(ed->client) == 5){
-		jw_ptrset_add(p->departed, ed->client, id_tag(ed->client));
-	}
 	return MOSQ_ERR_SUCCESS;
+}
+
+int jw_message__on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct jw_msgstate *m = p->msg;
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	int rc;
+
+	jw_message__other_event(p);
+	rc = jw_auth__on_basic_auth(event, event_data, userdata);
+	/* An accepted connection goes on at once to take over its session
+	 * (its stored messages are checked again then). */
+	if(rc == MOSQ_ERR_SUCCESS){
+		m->connecting = ed->client;
+	}
+	return rc;
 }
 
 int jw_message__on_tick(int event, void *event_data, void *userdata)
 {
 	struct jw_plugin *p = userdata;
+	struct jw_msgstate *m = p->msg;
 
 	(void)event;
 	(void)event_data;
-	/* A will follows its disconnect, and the read checks of a duplicate
-	 * follow its MESSAGE, within the same loop pass. */
-	p->just_departed = NULL;
-	p->suppress_payload = NULL;
+	jw_message__other_event(p);
+	/* A connection's set-up, a will's deliveries and a duplicate's happen
+	 * within one pass of the broker's loop, which a tick ends. */
+	m->connecting = NULL;
+	if(p->nheld_keys){
+		jw_lifecycle__flush_held(p);
+	}
+	if(m->nheld){
+		flush_held(p);
+	}
 	jw_lifecycle__tick(p);
 	if(p->auth){
 		jw_auth__tick(p);
 	}
 	return MOSQ_ERR_SUCCESS;
+}
+
+int jw_message__init(struct jw_plugin *p)
+{
+	p->msg = calloc(1, sizeof(*p->msg));
+	if(!p->msg){
+		return -1;
+	}
+	p->msg->write_final = p->auth || p->acl_allow;
+	return 0;
+}
+
+void jw_message__cleanup(struct jw_plugin *p)
+{
+	struct jw_msgstate *m = p->msg;
+
+	if(!m){
+		return;
+	}
+	/* Whatever is pending or held came from wills sent at shutdown. */
+	for(size_t i = 0; i < m->nheld; i++){
+		held_free(&m->held[i]);
+	}
+	free(m->held);
+	buf_free(&m->w.topic);
+	buf_free(&m->w.bytes);
+	buf_free(&m->w.id);
+	buf_free(&m->last_id);
+	free(m);
+	p->msg = NULL;
 }

@@ -158,9 +158,9 @@ struct refused_response {
 	char message[160];
 };
 
-static char *notice_json(const struct mosquitto *client, const char *topic,
+static char *notice_json(const char *client_id, const char *topic,
                          const struct jw_topic *t, const struct jw_verdict *v,
-                         bool is_will, const struct refused_response *rr,
+                         enum jw_origin origin, const struct refused_response *rr,
                          size_t *len)
 {
 	struct json_object *o = json_object_new_object();
@@ -185,8 +185,8 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
 		add_str(o, "job_id", t->job);
 		add_str(o, "event", t->event);
 	}
-	add_str(o, "client_id", mosquitto_client_id(client));
-	if(is_will){
+	add_str(o, "client_id", client_id);
+	if(origin == JW_FROM_WILL){
 		json_object_object_add(o, "will", json_object_new_boolean(1));
 	}
 	if(rr->topic){
@@ -227,8 +227,8 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
  * *rr points into.
  */
 static int notice_destination(struct jw_plugin *p, const struct mosquitto *client,
-                              const mosquitto_property *in, char **dest,
-                              char **response, struct refused_response *rr,
+                              const char *client_id, const mosquitto_property *in,
+                              char **dest, char **response, struct refused_response *rr,
                               mosquitto_property **props)
 {
 	void *corr = NULL;
@@ -239,7 +239,7 @@ static int notice_destination(struct jw_plugin *p, const struct mosquitto *clien
 	*dest = NULL;
 	*response = NULL;
 	memset(rr, 0, sizeof(*rr));
-	if(!in){
+	if(!in || !client){
 		goto own_topic;
 	}
 	if(mosquitto_property_read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen, false)){
@@ -257,7 +257,7 @@ static int notice_destination(struct jw_plugin *p, const struct mosquitto *clien
 	}
 	rr->topic = *response;
 own_topic:
-	if(jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(client)) < 0){
+	if(!client_id || jw_notice__rejection_topic(own, sizeof(own), client_id) < 0){
 		return -1;
 	}
 	*dest = mosquitto_strdup(own);
@@ -301,10 +301,19 @@ static bool log_allowed(struct jw_plugin *p)
 	return true;
 }
 
-void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
+static const char *origin_name(enum jw_origin origin)
+{
+	switch(origin){
+		case JW_FROM_WILL: return "will";
+		case JW_FROM_WRITE: return "retained PUBLISH or will";
+		default: return "PUBLISH";
+	}
+}
+
+void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, const char *client_id,
                        const char *topic, const struct jw_topic *t,
                        const struct jw_verdict *v,
-                       const mosquitto_property *props, bool is_will)
+                       const mosquitto_property *props, enum jw_origin origin)
 {
 	char *dest = NULL, *response = NULL;
 	struct refused_response rr;
@@ -328,16 +337,17 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
 	if(log_allowed(p)){
 		char ltopic[256], lclient[128];
 		log_safe(ltopic, sizeof(ltopic), topic);
-		log_safe(lclient, sizeof(lclient), mosquitto_client_id(client));
+		log_safe(lclient, sizeof(lclient), client_id ? client_id : "?");
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: rejected %s on \"%s\" from \"%s\": %s: %s",
-				is_will ? "will" : "PUBLISH", ltopic, lclient,
+				origin_name(origin), ltopic, lclient,
 				jw_reason_name(v->reason), v->message);
 	}
 
-	if(notice_destination(p, client, is_will ? NULL : props, &dest, &response, &rr, &out_props)){
+	if(notice_destination(p, client, client_id, origin == JW_FROM_PUBLISH ? props : NULL,
+				&dest, &response, &rr, &out_props)){
 		goto out;
 	}
-	payload = notice_json(client, topic, t, v, is_will, &rr, &len);
+	payload = notice_json(client_id, topic, t, v, origin, &rr, &len);
 	if(!payload || len > INT32_MAX){
 		goto out;
 	}

@@ -14,11 +14,7 @@
 #include <mosquitto.h>
 
 #include "jobs.h"
-#include "ptrset.h"
 #include "schemaset.h"
-
-/* Disconnected clients remembered for will checks (see message.c). */
-#define JW_DEPARTED_CAP 65536
 
 #define JW_EXPORT __attribute__((visibility("default")))
 
@@ -74,6 +70,7 @@ static int on_reload(int event, void *event_data, void *userdata)
 
 	(void)event;
 	(void)event_data;
+	jw_message__other_event(p);
 	if(load_schemas(p, &fresh)){
 		p->counters.reload_failures++;
 		mosquitto_log_printf(MOSQ_LOG_ERR,
@@ -93,11 +90,12 @@ static void context_free(struct jw_plugin *p)
 	if(!p){
 		return;
 	}
+	/* Wills held for the next tick were sent at shutdown: dropped. */
+	jw_message__cleanup(p);
 	jw_journal__cleanup(p);
 	jw_lifecycle__cleanup(p);
 	jw_auth__cleanup(p);
 	jw_schemaset_free(p->schemas);
-	jw_ptrset_free(p->departed);
 	jw_counters__cleanup(&p->counters);
 	jw_options__cleanup(&p->opt);
 	jw_jdoc_free(&p->doc);
@@ -121,7 +119,7 @@ static int register_callbacks(struct jw_plugin *p)
 	/* With JWT off the plugin answers no authentication question, so
 	 * password_file and allow_anonymous work as in a bare broker. */
 	if(p->auth && mosquitto_callback_register(p->identifier, MOSQ_EVT_BASIC_AUTH,
-				jw_auth__on_basic_auth, NULL, p)){
+				jw_message__on_basic_auth, NULL, p)){
 		return -1;
 	}
 	return 0;
@@ -135,7 +133,7 @@ static void unregister_callbacks(struct jw_plugin *p)
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_message__on_tick, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, on_reload, NULL);
 	if(p->auth){
-		mosquitto_callback_unregister(p->identifier, MOSQ_EVT_BASIC_AUTH, jw_auth__on_basic_auth, NULL);
+		mosquitto_callback_unregister(p->identifier, MOSQ_EVT_BASIC_AUTH, jw_message__on_basic_auth, NULL);
 	}
 }
 
@@ -189,11 +187,6 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		context_free(p);
 		return MOSQ_ERR_INVAL;
 	}
-	p->departed = jw_ptrset_new(JW_DEPARTED_CAP);
-	if(!p->departed){
-		context_free(p);
-		return MOSQ_ERR_NOMEM;
-	}
 	if(jw_auth__init(p)){
 		context_free(p);
 		return MOSQ_ERR_INVAL;
@@ -203,6 +196,10 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		p->acl_allow = true;
 	}else{
 		resolve_acl_fallback(p);
+	}
+	if(jw_message__init(p)){
+		context_free(p);
+		return MOSQ_ERR_NOMEM;
 	}
 	{
 		struct jw_clock now;

@@ -100,7 +100,6 @@ struct jw_counters {
 	size_t captypes;
 };
 
-struct jw_ptrset;
 struct jw_jobs;
 struct jw_persist;
 struct jw_clock;
@@ -108,19 +107,40 @@ struct json_object;
 struct jw_auth;
 struct mosquitto_evt_acl_check;
 struct jw_journal;
+struct jw_msgstate;
+
+/* Who sent what a notice or a journal record is about. */
+enum jw_origin {
+	JW_FROM_PUBLISH,
+	JW_FROM_WILL,
+	JW_FROM_WRITE, /* a write check the broker has not yet said is either */
+};
+
+/* The client behind an event, as copies or strings owned by the caller;
+ * NULL where a function takes one: the broker itself. */
+struct jw_who {
+	const char *client_id;
+	const char *username;
+	bool late;  /* its event was delivered already: nobody to refuse */
+};
 
 struct jw_plugin {
 	void *identifier;
 	struct jw_options opt;
 	struct jw_schemaset *schemas;
 	struct jw_counters counters;
-	struct jw_ptrset *departed;   /* MQTT 5 clients whose will may be delayed */
-	const void *just_departed;    /* client of the last DISCONNECT event */
+	struct jw_msgstate *msg;      /* message.c: the write the broker has not
+	                                 yet said what it was, and the order of
+	                                 its events */
 	bool acl_allow;                /* resolved acl_fallback */
 	struct jw_jobs *jobs;
 	struct jw_persist *persist;   /* NULL without plugin_opt_data_dir */
 	bool republished;             /* states put back after a restart */
-	const void *suppress_payload; /* deliveries of this payload are denied */
+	/* Changes made by wills the broker may be sending at shutdown are made
+	 * durable at the next tick, which never comes at shutdown (message.c). */
+	bool hold_durable;            /* set around such an apply */
+	char **held_keys;             /* jobs to persist at the next tick */
+	size_t nheld_keys, capheld_keys;
 	int64_t started_mono_ms;
 	int64_t next_stats_ms;
 	int64_t next_health_ms;
@@ -149,11 +169,19 @@ void jw_options__cleanup(struct jw_options *opt);
 const char *jw_options__acl_name(enum jw_acl_fallback f);
 bool jw_options__detect_acl_source(char *why, size_t whylen);
 
-/* message.c: the MESSAGE, ACL_CHECK and DISCONNECT callbacks. */
+/* message.c: the MESSAGE, ACL_CHECK, DISCONNECT, TICK and (with JWT)
+ * BASIC_AUTH callbacks. init returns 0 or -1 (out of memory); cleanup
+ * drops what is pending without applying it (safe to call twice). */
+int jw_message__init(struct jw_plugin *p);
+void jw_message__cleanup(struct jw_plugin *p);
 int jw_message__on_message(int event, void *event_data, void *userdata);
 int jw_message__on_acl_check(int event, void *event_data, void *userdata);
 int jw_message__on_disconnect(int event, void *event_data, void *userdata);
 int jw_message__on_tick(int event, void *event_data, void *userdata);
+int jw_message__on_basic_auth(int event, void *event_data, void *userdata);
+/* For the other callbacks (RELOAD): what the broker did since the last
+ * write check is settled before anything else happens. */
+void jw_message__other_event(struct jw_plugin *p);
 
 /* lifecycle.c: the job table in the broker. */
 int jw_lifecycle__init(struct jw_plugin *p);
@@ -169,6 +197,10 @@ int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw,
                         size_t rawlen, const struct jw_clock *now,
                         struct jw_verdict *v);
+/* Writes the jobs changed while p->hold_durable was set (tick), or
+ * forgets them (cleanup). */
+void jw_lifecycle__flush_held(struct jw_plugin *p);
+void jw_lifecycle__drop_held(struct jw_plugin *p);
 
 /* auth.c: JWT authentication and the session ACL (only with a key). */
 int jw_auth__init(struct jw_plugin *p);
@@ -195,21 +227,27 @@ void jw_journal__tick(struct jw_plugin *p);
  * terminal event the spool has no room for. */
 bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw_verdict *v);
 /* After an accepted (or duplicate terminal) event: spools its record when
- * the journal wants it. client NULL: broker-generated. Returns 0, or -1
+ * the journal wants it. who NULL: broker-generated. Returns 0, or -1
  * with v filled (the record could not be spooled). */
 int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
-                       const struct mosquitto *client, const void *payload,
+                       const struct jw_who *who, const void *payload,
                        size_t len, struct jw_verdict *v);
+/* Whether jw_journal__record would record an event of this type. */
+bool jw_journal__wants(const struct jw_plugin *p, const char *type);
 struct json_object *jw_journal__stats_json(struct jw_plugin *p, const struct jw_clock *now);
 
 /* stats.c */
 void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);
 
-/* notice.c: rejection notices, log lines and counters. */
-void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client,
+/* notice.c: rejection notices, log lines and counters. client: the
+ * publisher while it is the live sender of a PUBLISH (its claims decide
+ * whether its response topic may be used), else NULL; client_id: the
+ * publisher's (NULL when the broker no longer knows it: no notice then);
+ * props: the PUBLISH's properties (response topic), NULL for the others. */
+void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, const char *client_id,
                        const char *topic, const struct jw_topic *t,
                        const struct jw_verdict *v,
-                       const mosquitto_property *props, bool is_will);
+                       const mosquitto_property *props, enum jw_origin origin);
 void jw_notice__count_accept(struct jw_plugin *p, const char *type);
 void jw_counters__cleanup(struct jw_counters *c);
 int jw_notice__rejection_topic(char *buf, size_t buflen, const char *client_id);

@@ -11,6 +11,8 @@ cat >"$acl" <<'ACL'
 # Anonymous clients: one session only, plus their rejection notices.
 topic readwrite jobs/allowed/#
 topic read $jobwire/rejections/#
+# Every job's state, to see which jobs exist.
+topic read jobs/+/+/state
 topic readwrite jwprobe/#
 ACL
 chmod 644 "$acl"
@@ -24,6 +26,20 @@ sleep 0.5
 jw_assert_eq "valid event on a permitted topic delivered" 1 "$(python3 "$here/msgs.py" "$JW_TMP/acl.out" --count jobs/allowed/j1/progress)"
 jw_assert_eq "valid event on a topic the acl_file denies not delivered" 0 "$(python3 "$here/msgs.py" "$JW_TMP/acl.out" --count jobs/denied/j1/progress)"
 jw_assert_eq "invalid event on a permitted topic refused with a notice" 1 "$(python3 "$here/msgs.py" "$JW_TMP/acl.out" --count '$jobwire/rejections/bad-pub')"
+# A PUBLISH the acl_file refuses reaches no MESSAGE callback, like a
+# will: it must not change the job table either (no job, no state).
+jw_assert_eq "refused by the acl_file: no job created" 0 "$(python3 "$here/msgs.py" "$JW_TMP/acl.out" --count jobs/denied/j1/state)"
+jw_check "refused by the acl_file: no retained state" \
+	test -z "$(mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t jobs/denied/j1/state -C 1 -W 1 2>/dev/null)"
+# A will on a permitted topic is still checked and applied.
+mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -i acl-will -t jwprobe/idle \
+	--will-topic jobs/allowed/j2/failed --will-payload '{"error":"worker lost"}' --will-qos 1 >/dev/null 2>&1 &
+will_pid=$!
+sleep 0.5
+{ kill -9 "$will_pid"; wait "$will_pid"; } 2>/dev/null
+sleep 0.5
+jw_assert_eq "will on a permitted topic delivered" 1 "$(python3 "$here/msgs.py" "$JW_TMP/acl.out" --count jobs/allowed/j2/failed)"
+jw_check "will on a permitted topic applied" grep -q '"job_id":"j2","status":"failed"' <(python3 "$here/msgs.py" "$JW_TMP/acl.out")
 
 jw_start_broker no-acl
 jw_check "auto mode without acl_file allows" grep -q 'are allowed .*has no acl_file and no other plugin' "$JW_LOG"

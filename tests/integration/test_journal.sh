@@ -4,7 +4,8 @@
 # retransmitted terminal event gives one row, a broker-generated
 # heartbeat_timeout is marked as such, extra event types go to
 # jobwire_events, a record PostgreSQL refuses lands in the dead-letter file
-# without blocking the rest, and the stats message shows the journal.
+# without blocking the rest, the stats message shows the journal, and wills
+# are journaled with their client, except those sent at shutdown.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
 jw_pg_skip_under_preload
@@ -93,6 +94,35 @@ jw_assert_eq "stats show the journal up, caught up" "up 0 1" \
 j=json.load(sys.stdin)["journal"]; print(j["state"], j["pending_bytes"], j["dead_letters"])')"
 jw_check "the password is never logged" bash -c "! grep -q not-logged-secret '$JW_LOG'"
 jw_check "journal start logged" grep -q 'journal: writing to PostgreSQL' "$JW_LOG"
+
+# --- wills: journaled like the failure they are (an immediate one at once,
+# a takeover one at the broker's next tick), with their client; a will
+# sent while the broker stops is not journaled (the worker comes back).
+willconn() { python3 "$(dirname "$0")/willconn.py" "$JW_PORT" "$@"; }
+held() { # id job: a connection with a failed will on the job, held open
+	python3 "$(dirname "$0")/willconn.py" "$JW_PORT" "$1" --will-topic "jobs/s4/$2/failed" \
+		--will-payload '{"error":"worker lost","code":"worker_lost"}' --will-qos 1 hold >"$JW_TMP/$1.hold" 2>&1 &
+	HELD_PID=$!
+	JW_BG_PIDS+=("$HELD_PID")
+	for _ in $(seq 100); do grep -qs connected "$JW_TMP/$1.hold" && return 0; sleep 0.05; done
+	return 1
+}
+for j in w1 w2 w3 w4; do jw_pub -q 1 -t jobs/s4/$j/started -m '{"name":"with a will"}'; done
+held will-1 w1
+{ kill -9 "$HELD_PID"; wait "$HELD_PID"; } 2>/dev/null
+held will-2 w2
+willconn will-2 disconnect >/dev/null
+jw_check "immediate will journaled with its client" wait_sql 'failed|worker_lost|will-1|false' \
+	"SELECT status || '|' || code || '|' || client_id || '|' || broker_generated FROM jobwire_finished_jobs WHERE job_id='w1'"
+jw_check "takeover will journaled with its client" wait_sql 'failed|worker_lost|will-2|false' \
+	"SELECT status || '|' || code || '|' || client_id || '|' || broker_generated FROM jobwire_finished_jobs WHERE job_id='w2'"
+# Two of them: the plugin learns that the first was a will from the second.
+held will-3 w3
+held will-4 w4
+kill "$JW_PID"
+wait "$JW_PID" 2>/dev/null
+jw_assert_eq "wills sent at shutdown are not journaled" 0 \
+	"$(jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id IN ('w3', 'w4')")"
 
 # --- no conninfo: journal off, logged once, the rest works
 JW_PLUGIN_OPTS="plugin_opt_data_dir $data/off"

@@ -166,6 +166,30 @@ sleep 1
 jw_check "worker's will for its own session delivered" grep -q 'jobs/s1/w-s1/failed' "$JW_TMP/wills.out"
 jw_check "worker's will for another session not delivered" bash -c "! grep -q 'jobs/s2/w-s2/failed' '$JW_TMP/wills.out'"
 
+# A second connection with a worker's client id takes its session over:
+# the first connection's will, judged by the first's token, is checked
+# like any will (valid: delivered and applied; invalid: delivered to
+# nobody, with a notice).
+mosquitto_sub -p "$JW_PORT" -u a -P "$admin" -v -t 'jobs/s1/+/failed' -t 'jobs/s1/+/state' \
+	-t '$jobwire/rejections/#' >"$JW_TMP/takeover.out" 2>&1 &
+JW_BG_PIDS+=($!)
+sleep 0.5
+takeover() { # id job payload
+	python3 "$here/willconn.py" "$JW_PORT" "$1" --v5 --user w --password "$worker" \
+		--will-topic "jobs/s1/$2/failed" --will-payload "$3" --will-qos 1 hold >"$JW_TMP/$1.hold" 2>&1 &
+	local pid=$!
+	for _ in $(seq 100); do grep -qs connected "$JW_TMP/$1.hold" && break; sleep 0.05; done
+	python3 "$here/willconn.py" "$JW_PORT" "$1" --v5 --user w --password "$worker" disconnect >/dev/null
+	wait "$pid" 2>/dev/null
+}
+takeover tk-good tk1 '{"error":"taken over"}'
+takeover tk-bad tk2 '{"code":"taken over"}'
+sleep 1
+jw_check "valid takeover will delivered" grep -q '^jobs/s1/tk1/failed ' "$JW_TMP/takeover.out"
+jw_check "valid takeover will applied" grep -q '^jobs/s1/tk1/state .*"status":"failed"' "$JW_TMP/takeover.out"
+jw_check "invalid takeover will not delivered" bash -c "! grep -q '^jobs/s1/tk2/failed' '$JW_TMP/takeover.out'"
+jw_check "invalid takeover will: notice" grep -q '^\$jobwire/rejections/tk-bad .*"will":true' "$JW_TMP/takeover.out"
+
 # --- Expiry ends the connection.
 short=$(tok --role viewer --sessions s1 --ttl 5)
 start=$SECONDS
