@@ -198,16 +198,31 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms)
 {
-	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int frac = (int)(ms - (int64_t)secs * 1000);
+	int64_t whole, frac;
+	time_t secs;
 	struct tm tm;
+
+	if(ms < JW_JOURNAL_TIME_MIN_MS){
+		ms = JW_JOURNAL_TIME_MIN_MS;
+	}else if(ms > JW_JOURNAL_TIME_MAX_MS){
+		ms = JW_JOURNAL_TIME_MAX_MS;
+	}
+	/* Rounded down to the second: before 1970 the milliseconds count up
+	 * from the second before (-1 is 23:59:59.999). */
+	whole = ms / 1000;
+	frac = ms % 1000;
+	if(frac < 0){
+		frac += 1000;
+		whole--;
+	}
+	secs = (time_t)whole;
 
 	if(!gmtime_r(&secs, &tm)){
 		snprintf(buf, buflen, "1970-01-01T00:00:00.000Z");
 		return buf;
 	}
 	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 	return buf;
 }
 
@@ -285,6 +300,14 @@ static bool get_num(struct json_object *o, const char *key, double *out)
 	return isfinite(*out);
 }
 
+/* Whether the time member key, if present, is one a record may hold. */
+static bool time_ok(struct json_object *o, const char *key)
+{
+	int64_t ms;
+
+	return !get_i64(o, key, &ms) || (ms >= JW_JOURNAL_TIME_MIN_MS && ms <= JW_JOURNAL_TIME_MAX_MS);
+}
+
 static int dup_ts(char **dst, struct json_object *o, const char *key)
 {
 	char ts[40];
@@ -334,6 +357,19 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 	   || !get(o, "t", json_type_string) || !ev || !get(o, "node", json_type_string)){
 		set_err(err, errlen, "record lacks s, j, t, ev or node", NULL);
 		goto out;
+	}
+	/* A time no clock gives (the difference of two such overflows) is
+	 * damage the CRC did not catch, or a forgery: the record is refused,
+	 * like any other that cannot be decoded. */
+	{
+		static const char *const times[] = {"st", "fin", "at"};
+
+		for(size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++){
+			if(!time_ok(o, times[i])){
+				set_err(err, errlen, "record time out of range (years 1 to 9999):", times[i]);
+				goto out;
+			}
+		}
 	}
 	{
 		int64_t at = 0;

@@ -62,13 +62,20 @@ struct jw_journal_row {
 	int64_t spooled_ms;
 };
 
+/* The times a record may hold, in ms since 1970: years 1 to 9999, what
+ * RFC 3339 can write and PostgreSQL's timestamptz can store. No clock
+ * gives anything else. */
+#define JW_JOURNAL_TIME_MIN_MS (-62135596800000LL) /* 0001-01-01T00:00:00.000Z */
+#define JW_JOURNAL_TIME_MAX_MS 253402300799999LL   /* 9999-12-31T23:59:59.999Z */
+
 /*
  * Decodes a spooled record into row (the caller frees it with
  * jw_journal_row_cleanup, also after a failure). Timestamps become RFC
  * 3339 UTC text with milliseconds; booleans "true"/"false"; JSON members
  * their JSON text; error and code their string value. Returns 0, or -1
  * with err filled (not JSON, wrong kind, a required member missing or of
- * the wrong type).
+ * the wrong type, a time (st, fin, at) outside JW_JOURNAL_TIME_MIN_MS to
+ * JW_JOURNAL_TIME_MAX_MS: only a damaged or forged record holds one).
  */
 int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *row,
                           char *err, size_t errlen);
@@ -76,7 +83,8 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 void jw_journal_row_cleanup(struct jw_journal_row *row);
 
 /* RFC 3339 UTC with milliseconds ("2026-01-02T03:04:05.678Z") of a
- * wall-clock time in ms; buf needs 32 bytes. Returns buf. */
+ * wall-clock time in ms, clamped to JW_JOURNAL_TIME_MIN_MS to
+ * JW_JOURNAL_TIME_MAX_MS; buf needs 32 bytes. Returns buf. */
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms);
 
 #endif

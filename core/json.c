@@ -1299,6 +1299,7 @@ static int akey_seen(struct jw_jdoc *d, struct aframe *f, size_t pn, const char 
 	return 0;
 }
 
+#if !JW_JSON_SSE2
 /*
  * Per byte of w, the top bit is set when the byte ends a run of plain
  * string text: '"', '\\', below 0x20, 0x7F or above. (b ^ '"') - 1 and
@@ -1313,12 +1314,14 @@ static inline uint64_t special8(uint64_t w)
 
 	return ((q - ONES) | (b - ONES) | (w - ONES * 0x20) | (w + ONES) | w) & HIGHS;
 }
+#endif
 
 static inline int plain_byte(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
+#if !JW_JSON_SSE2
 /* The index of the lowest byte of w (in memory order) with its top bit set;
  * m is special8 of the 8 bytes at s, not 0. */
 static inline size_t first_marked(uint64_t m, const unsigned char *s)
@@ -1335,6 +1338,7 @@ static inline size_t first_marked(uint64_t m, const unsigned char *s)
 	return i;
 #endif
 }
+#endif
 
 /*
  * The length of the well-formed UTF-8 sequence at s (s[0] >= 0x80), or 0
@@ -1540,25 +1544,6 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
 			t++;
 		*plain = t == o;
 	}
-	return c + 1;
-}
-
-/*
- * The string whose text starts at s (after the opening quote): its text
- * is s[0..*n), NUL-terminated in place over the closing quote, and *plain
- * says whether every byte is plain. Returns the byte after the closing
- * quote, or NULL. Escapes and bytes that are not plain are left to
- * scan_string_rest.
- */
-static inline unsigned char *scan_string(unsigned char *s, size_t *n, uint8_t *plain, uint8_t *nul)
-{
-	unsigned char *c = skip_run(s);
-
-	if(*c != '"')
-		return scan_string_rest(s, c, n, plain, nul);
-	*c = '\0';
-	*n = (size_t)(c - s);
-	*plain = 1;
 	return c + 1;
 }
 

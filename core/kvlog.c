@@ -25,7 +25,10 @@
  * reported to the caller. A damaged length field therefore costs only its
  * own record (the next record's magic is found where it always was), and
  * a false magic inside a value is rejected by the lengths and the CRC (a
- * JSON value cannot even hold the small binary lengths a header needs). A
+ * JSON value cannot even hold the small binary lengths a header needs).
+ * Checking a marker costs a bounded amount whatever length it claims
+ * (rec_check: a big claim's CRC comes from running checksums), so a
+ * stretch packed with plausible headers is read in linear time. A
  * stretch that reaches the end of the file is a damaged tail: what a crash
  * left half-written, or damage in the last records; open cuts it off. The
  * newest good record of a key decides: a value makes the key live, a
@@ -331,6 +334,41 @@ static const unsigned char *win_at(struct win *w, uint64_t off, size_t n)
 	return w->len >= n ? w->buf : NULL;
 }
 
+/* At least min bytes at off (fewer only at the end), and *avail: how
+ * many the window holds from off. Unlike win_at, it does not slide while
+ * the window still holds min bytes from off, so a scan that moves forward
+ * a little at a time does not move the window each time. */
+static const unsigned char *win_peek(struct win *w, uint64_t off, size_t min, size_t *avail)
+{
+	const unsigned char *p;
+	size_t n;
+
+	if(off >= w->end){
+		return NULL;
+	}
+	if(w->fd < 0){
+		*avail = (size_t)(w->end - off);
+		return w->mem + off;
+	}
+	if(off >= w->at && off - w->at < w->len){
+		n = w->len - (size_t)(off - w->at);
+		if(n > w->end - off){
+			n = (size_t)(w->end - off);
+		}
+		if(n >= min || n == w->end - off){
+			*avail = n;
+			return w->buf + (off - w->at);
+		}
+	}
+	n = w->end - off > WIN_CHUNK ? WIN_CHUNK : (size_t)(w->end - off);
+	p = win_at(w, off, n);
+	if(!p){
+		return NULL;
+	}
+	*avail = n;
+	return p;
+}
+
 /* A good record found in the window. */
 struct rec {
 	uint32_t klen;
@@ -379,13 +417,277 @@ static bool is_magic(const unsigned char *p)
 	return get_le32(p) == KV_MAGIC;
 }
 
+/* ---- checking a claimed record without checksumming it again ---- */
+
+/*
+ * A marker with plausible lengths claims a record of up to 16 MiB, and
+ * checking a claim by checksumming the bytes it covers costs its length.
+ * A stretch packed with such headers (every 12 bytes, each claiming most
+ * of what follows) would cost the sum of the claims: quadratic in the
+ * stretch. So a claim of more than IX_DIRECT bytes of key and value is
+ * checked from running checksums instead: the CRC32C of the bytes from a
+ * base up to every IX_STEP-th byte ("prefixes"), each byte checksummed
+ * once however many claims cover it. The CRC of any range then follows
+ * from two prefixes (CRC combination, as zlib's crc32_combine does it:
+ * crc(A B) = crc(A) x^(8|B|) + crc(B), modulo the polynomial in
+ * GF(2)), so a claim costs two prefix lookups (under IX_STEP bytes of
+ * checksum each) and one multiplication by x^(8n). A read of n bytes thus
+ * checksums at most about n * (1 + IX_DIRECT / 12) bytes plus the largest
+ * record, whatever its headers claim.
+ */
+#define IX_DIRECT 1024u
+#define IX_STEP 64u
+#define IX_CHUNK 65536u /* bytes checksummed per read; a multiple of IX_STEP */
+
+/* x^(2^k) modulo the CRC32C polynomial, reflected, k = 0..30:
+ * x2n[0] = x, x2n[k] = x2n[k-1]^2. Squaring x2n[30] gives x again, so
+ * x^(2^k) is x2n[k % 31] for every k (zlib's CRC-32 polynomial has period
+ * 32 instead; this one does not). */
+static const uint32_t x2n[31] = {
+	0x40000000u, 0x20000000u, 0x08000000u, 0x00800000u, 0x00008000u, 0x82F63B78u,
+	0x6EA2D55Cu, 0x18B8EA18u, 0x510AC59Au, 0xB82BE955u, 0xB8FDB1E7u, 0x88E56F72u,
+	0x74C360A4u, 0xE4172B16u, 0x0D65762Au, 0x35D73A62u, 0x28461564u, 0xBF455269u,
+	0xE2EA32DCu, 0xFE7740E6u, 0xF946610Bu, 0x3C204F8Fu, 0x538586E3u, 0x59726915u,
+	0x734D5309u, 0xBC1AC763u, 0x7D0722CCu, 0xD289CABEu, 0xE94CA9BCu, 0x05B74F3Fu,
+	0xA51E1F42u,
+};
+
+/* a * b modulo the polynomial (reflected); a must not be 0. */
+static uint32_t mulmodp(uint32_t a, uint32_t b)
+{
+	uint32_t m = (uint32_t)1 << 31, p = 0;
+
+	for(;;){
+		if(a & m){
+			p ^= b;
+			if((a & (m - 1)) == 0){
+				break;
+			}
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ 0x82F63B78u : b >> 1;
+	}
+	return p;
+}
+
+/* x^(8n) modulo the polynomial: what shifting a CRC past n bytes of zeros
+ * multiplies it by. */
+static uint32_t x8n(uint64_t n)
+{
+	uint32_t p = (uint32_t)1 << 31; /* 1 */
+	unsigned k = 3;
+
+	while(n){
+		if(n & 1){
+			p = mulmodp(x2n[k % 31], p);
+		}
+		n >>= 1;
+		k++;
+	}
+	return p;
+}
+
+/* The prefixes of one walk. */
+struct crcix {
+	uint64_t base;
+	uint64_t k0;        /* ck[i] is the CRC of [base, base + (k0 + i) * IX_STEP) */
+	uint32_t *ck;
+	size_t n, cap;      /* n == 0: none yet */
+	unsigned char *buf; /* file bytes being checksummed */
+};
+
+static void ix_cleanup(struct crcix *ix)
+{
+	free(ix->ck);
+	free(ix->buf);
+}
+
+/* The n bytes at off (n <= IX_CHUNK), from the buffer or read from the
+ * file outside the window, or NULL: a read failed (w->err), or they are
+ * not all there (the file shrank: w->end moves back, as in win_at). */
+static const unsigned char *ix_bytes(struct crcix *ix, struct win *w, uint64_t off, size_t n)
+{
+	ssize_t got;
+
+	if(off > w->end || n > w->end - off){
+		return NULL;
+	}
+	if(w->fd < 0){
+		return w->mem + off;
+	}
+	if(!ix->buf && (ix->buf = malloc(IX_CHUNK)) == NULL){
+		w->err = ENOMEM;
+		return NULL;
+	}
+	got = pread_full(w->fd, ix->buf, n, off);
+	if(got < 0){
+		w->err = errno;
+		return NULL;
+	}
+	if((size_t)got < n){
+		w->end = w->size = off + (uint64_t)got;
+		return NULL;
+	}
+	return ix->buf;
+}
+
+/* Room for one more prefix. Returns 0 or -1 (w->err). */
+static int ix_room(struct crcix *ix, struct win *w)
+{
+	uint32_t *grown;
+	size_t cap;
+
+	if(ix->n < ix->cap){
+		return 0;
+	}
+	cap = ix->cap ? ix->cap * 2 : 1024;
+	grown = realloc(ix->ck, cap * sizeof(*grown));
+	if(!grown){
+		w->err = ENOMEM;
+		return -1;
+	}
+	ix->ck = grown;
+	ix->cap = cap;
+	return 0;
+}
+
+/*
+ * Makes the prefixes ready for ranges from a on (a only grows from one
+ * call to the next): starts them over at a when they do not reach it,
+ * else forgets those before a. Returns 0 or -1 (w->err).
+ */
+static int ix_from(struct crcix *ix, struct win *w, uint64_t a)
+{
+	uint64_t k;
+
+	if(ix->n == 0 || ix->base + (ix->k0 + ix->n - 1) * IX_STEP < a){
+		if(ix_room(ix, w) != 0){
+			return -1;
+		}
+		ix->base = a;
+		ix->k0 = 0;
+		ix->ck[0] = 0; /* the CRC of nothing */
+		ix->n = 1;
+		return 0;
+	}
+	k = (a - ix->base) / IX_STEP;
+	/* Dropped in bulk, so each prefix is moved at most once. */
+	if(k > ix->k0 && k - ix->k0 >= ix->n / 2){
+		size_t drop = (size_t)(k - ix->k0);
+
+		memmove(ix->ck, ix->ck + drop, (ix->n - drop) * sizeof(*ix->ck));
+		ix->n -= drop;
+		ix->k0 = k;
+	}
+	return 0;
+}
+
+/* The CRC of [base, x) (x past what ix_from was given last) into *crc.
+ * Returns 1 (done), 0 (the bytes are not all there) or -1 (w->err). */
+static int ix_prefix(struct crcix *ix, struct win *w, uint64_t x, uint32_t *crc)
+{
+	uint64_t k = (x - ix->base) / IX_STEP;
+	size_t tail = (size_t)(x - ix->base - k * IX_STEP);
+	const unsigned char *p;
+
+	while(ix->k0 + ix->n - 1 < k){
+		uint64_t last = ix->k0 + ix->n - 1, steps = k - last;
+		uint32_t c = ix->ck[ix->n - 1];
+
+		if(steps > IX_CHUNK / IX_STEP){
+			steps = IX_CHUNK / IX_STEP;
+		}
+		p = ix_bytes(ix, w, ix->base + last * IX_STEP, (size_t)(steps * IX_STEP));
+		if(!p){
+			return w->err ? -1 : 0;
+		}
+		for(uint64_t i = 0; i < steps; i++){
+			if(ix_room(ix, w) != 0){
+				return -1;
+			}
+			c = crc32c(c, p + i * IX_STEP, IX_STEP);
+			ix->ck[ix->n++] = c;
+		}
+	}
+	*crc = ix->ck[k - ix->k0];
+	if(tail){
+		p = ix_bytes(ix, w, x - tail, tail);
+		if(!p){
+			return w->err ? -1 : 0;
+		}
+		*crc = crc32c(*crc, p, tail);
+	}
+	return 1;
+}
+
+/*
+ * rec_at, with the CRC of a big claim taken from the prefixes: whether a
+ * good record starts at off. 1 (r filled), 0, or -1 (w->err). Offsets
+ * given to one ix only grow.
+ */
+static int rec_check(struct win *w, struct crcix *ix, uint64_t off, struct rec *r)
+{
+	const unsigned char *p = win_at(w, off, KV_HDR);
+	uint32_t klen, vlen, body, pa, pe, crc;
+	uint64_t a, e;
+	int rc;
+
+	if(!p){
+		return w->err ? -1 : 0;
+	}
+	klen = get_le32(p + 4);
+	vlen = get_le32(p + 8);
+	if(get_le32(p) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
+	   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
+		return 0;
+	}
+	body = vlen == KV_DELETED ? 0 : vlen;
+	if((uint64_t)klen + body <= IX_DIRECT){
+		return rec_at(w, off, r);
+	}
+	/* Never past the end: a claim that does not fit is no record. */
+	a = off + KV_HDR;
+	e = a + klen + body;
+	if(e > w->end){
+		return 0;
+	}
+	p = win_at(w, off, (size_t)KV_HDR + klen);
+	if(!p){
+		return w->err ? -1 : 0;
+	}
+	if(memchr(p + KV_HDR, '\0', klen)){
+		return 0;
+	}
+	crc = crc32c(0, p, 12);
+	if(ix_from(ix, w, a) != 0){
+		return -1;
+	}
+	if((rc = ix_prefix(ix, w, a, &pa)) != 1 || (rc = ix_prefix(ix, w, e, &pe)) != 1){
+		return rc;
+	}
+	/* crc(header key value) from crc(header), crc([base, a)) and
+	 * crc([base, e)): both shifts are past the key and value. */
+	if((mulmodp(x8n(e - a), crc ^ pa) ^ pe) != get_le32(p + 12)){
+		return 0;
+	}
+	p = win_at(w, off, (size_t)(e - off));
+	if(!p){
+		return w->err ? -1 : 0;
+	}
+	r->klen = klen;
+	r->vlen = vlen;
+	r->size = (size_t)(e - off);
+	r->p = p;
+	return 1;
+}
+
 /*
  * After finding no good record at off: the start of the next good record
  * (the first marker past off whose record verifies), or w->end when there
  * is none. *marks counts the markers in between, off's own included.
  * Returns 0 or -1 (w->err).
  */
-static int resync(struct win *w, uint64_t off, uint64_t *next, uint64_t *marks)
+static int resync(struct win *w, struct crcix *ix, uint64_t off, uint64_t *next, uint64_t *marks)
 {
 	const unsigned char *p = win_at(w, off, 4);
 	uint64_t pos = off + 1;
@@ -398,8 +700,8 @@ static int resync(struct win *w, uint64_t off, uint64_t *next, uint64_t *marks)
 	}
 	/* A record needs at least a header; nothing shorter can follow. */
 	while(pos < w->end && w->end - pos >= KV_HDR){
-		size_t n = w->end - pos > WIN_CHUNK ? WIN_CHUNK : (size_t)(w->end - pos);
-		const unsigned char *c = win_at(w, pos, n), *hit = NULL;
+		size_t n = 0;
+		const unsigned char *c = win_peek(w, pos, KV_HDR, &n), *hit = NULL;
 		size_t i;
 
 		if(!c){
@@ -407,6 +709,9 @@ static int resync(struct win *w, uint64_t off, uint64_t *next, uint64_t *marks)
 				return -1;
 			}
 			continue; /* the file shrank: w->end moved back */
+		}
+		if(n < 4){
+			break;
 		}
 		for(i = 0; i + 4 <= n; i++){
 			const unsigned char *q = memchr(c + i, 'J', n - 3 - i);
@@ -421,7 +726,8 @@ static int resync(struct win *w, uint64_t off, uint64_t *next, uint64_t *marks)
 			}
 		}
 		if(!hit){
-			/* A marker may straddle the chunk's end: look again there. */
+			/* A marker may straddle the end of what was looked at: look
+			 * again there. */
 			pos += n - 3;
 			continue;
 		}
@@ -430,7 +736,7 @@ static int resync(struct win *w, uint64_t off, uint64_t *next, uint64_t *marks)
 			struct rec r;
 			int rc;
 
-			rc = rec_at(w, cand, &r);
+			rc = rec_check(w, ix, cand, &r);
 			if(rc < 0){
 				return -1;
 			}
@@ -458,26 +764,31 @@ typedef int walk_rec_fn(struct win *w, const struct rec *r, uint64_t off, void *
 static int walk(struct win *w, uint64_t off, walk_rec_fn *on_rec, jw_kvlog_damage_fn *on_damage,
                 void *arg, uint64_t *pos)
 {
+	struct crcix ix;
+	int rc = 0;
+
+	memset(&ix, 0, sizeof(ix));
 	*pos = off;
 	while(off < w->end){
 		struct jw_kvlog_damage d;
 		struct rec r;
 		uint64_t next, marks;
-		int rc = rec_at(w, off, &r);
 
+		rc = rec_check(w, &ix, off, &r);
 		if(rc < 0){
-			return -1;
+			goto out;
 		}
 		if(rc > 0){
 			off += r.size;
 			*pos = off;
 			if(on_rec && (rc = on_rec(w, &r, off - r.size, arg)) != 0){
-				return rc;
+				goto out;
 			}
 			continue;
 		}
-		if(resync(w, off, &next, &marks) != 0){
-			return -1;
+		if(resync(w, &ix, off, &next, &marks) != 0){
+			rc = -1;
+			goto out;
 		}
 		d.offset = off;
 		d.length = next - off;
@@ -486,10 +797,13 @@ static int walk(struct win *w, uint64_t off, walk_rec_fn *on_rec, jw_kvlog_damag
 		off = next;
 		*pos = off;
 		if(on_damage && (rc = on_damage(&d, arg)) != 0){
-			return rc;
+			goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	ix_cleanup(&ix);
+	return rc;
 }
 
 /* Opens path for reading and sets w up over it: refuses anything but a

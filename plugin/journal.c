@@ -1338,11 +1338,12 @@ static bool has_seg(const uint64_t *segs, size_t n, uint64_t seq)
  * noted, and ignored: the caller then reads from the oldest segment,
  * which sends again what PostgreSQL already has (ON CONFLICT drops it)
  * but loses nothing. A checkpoint of the format without a checksum is
- * trusted only when it points at a record boundary of a segment present.
- * Returns whether the values in seq and off are to be used.
+ * trusted only when it points at a record boundary of a segment present
+ * (or there is no segment); *legacy says it was in that format, used or
+ * not. Returns whether the values in seq and off are to be used.
  */
 static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t nsegs,
-                            uint64_t *seq, uint64_t *off)
+                            uint64_t *seq, uint64_t *off, bool *legacy)
 {
 	char path[4096], why[128] = "", kept[4096] = "", qerr[512] = "";
 	unsigned char raw[80];
@@ -1352,6 +1353,7 @@ static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t n
 
 	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
 	st = jw_spool_checkpoint_read(path, seq, off, raw, sizeof(raw), &rawlen, why, sizeof(why));
+	*legacy = st == JW_SPOOL_CP_LEGACY;
 	if(st == JW_SPOOL_CP_OK){
 		return true;
 	}
@@ -1392,16 +1394,58 @@ static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t n
 	return false;
 }
 
+/*
+ * At open, when the checkpoint file would lead the next start somewhere
+ * else than where this start reads from: writes that position as the
+ * checkpoint, durably (write, fsync, rename, directory fsync), before
+ * anything is appended. This runs on the broker thread, but only at
+ * start before it serves anyone, and only for this repair. If the
+ * checkpoint cannot be written it is removed, which makes the next start
+ * read from the oldest segment (sending again what PostgreSQL has, losing
+ * nothing). cp_seq/cp_off are what the file said. Returns 0, or -1 with
+ * err filled when neither works.
+ */
+static int repair_checkpoint(struct jw_journal *j, uint64_t cp_seq, uint64_t cp_off, uint64_t seq,
+                             uint64_t off, char *err, size_t errlen)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
+	if(write_checkpoint(j, seq, off) == 0){
+		if(cp_seq == seq && cp_off == off){
+			note(j, JW_NOTE_INFO, "rewrote the checkpoint %s (segment %" PRIu64 " offset %" PRIu64
+			     ") with a checksum", path, seq, off);
+		}else{
+			note(j, JW_NOTE_WARNING,
+			     "the checkpoint %s said segment %" PRIu64 " offset %" PRIu64
+			     ", which is not where the spool on disk goes on; reading from segment %" PRIu64
+			     " offset %" PRIu64 ", now the checkpoint",
+			     path, cp_seq, cp_off, seq, off);
+		}
+		return 0;
+	}
+	if(unlink(path) == 0){
+		fsync_dir(j->dir);
+		note(j, JW_NOTE_WARNING,
+		     "cannot rewrite the checkpoint %s (segment %" PRIu64 " offset %" PRIu64
+		     "); removed it, so the next start reads the spool from its oldest segment",
+		     path, cp_seq, cp_off);
+		return 0;
+	}
+	set_err(err, errlen, "rewrite the journal checkpoint", path, errno);
+	return -1;
+}
+
 int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
                     char *err, size_t errlen)
 {
 	struct jw_journal *j;
 	pthread_condattr_t ca;
 	sigset_t all, old;
-	uint64_t lo, hi, top, cp_seq = 0, cp_off = 0, backlog = 0, disk = 0;
+	uint64_t lo, next, top, cp_seq = 0, cp_off = 0, c_seq, c_off, backlog = 0, disk = 0;
 	uint64_t *segs = NULL;
 	size_t nsegs = 0;
-	bool any, have_cp;
+	bool any, have_cp, legacy = false;
 	char path[4096];
 	int e;
 
@@ -1484,53 +1528,52 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	}
 	any = nsegs > 0;
 	lo = any ? segs[0] : 0;
-	hi = any ? segs[nsegs - 1] : 0;
-	have_cp = load_checkpoint(j, segs, nsegs, &cp_seq, &cp_off);
-	if(!any){
-		lo = hi = have_cp ? cp_seq : 0;
-		cp_seq = lo;
-		cp_off = 0;
-	}else if(!have_cp || cp_seq < lo){
-		cp_seq = lo;
-		cp_off = 0;
-	}else if(cp_seq > hi){
-		cp_seq = hi + 1;
-		cp_off = 0;
-	}else if(!has_seg(segs, nsegs, cp_seq)){
-		cp_off = 0; /* a gap: reading goes on with the next segment */
+	/* This run writes past every segment-like name (top >= every segment
+	 * listed), so nothing it appends lies behind what an earlier run
+	 * left. Numbering does not follow the checkpoint: only names on disk
+	 * decide, so a checkpoint naming a huge segment cannot push the
+	 * numbers to the limit. */
+	next = top == UINT64_MAX ? 0 : top + 1;
+	if(next > JW_SPOOL_SEQ_MAX){
+		snprintf(err, errlen, "journal segment numbers in %s reach the limit %llu: move the segment files away",
+		         j->dir, (unsigned long long)JW_SPOOL_SEQ_MAX);
+		goto fail;
+	}
+	have_cp = load_checkpoint(j, segs, nsegs, &cp_seq, &cp_off, &legacy);
+	c_seq = lo;
+	c_off = 0;
+	if(!any || (have_cp && cp_seq > segs[nsegs - 1])){
+		c_seq = next; /* nothing spooled past the checkpoint */
+	}else if(have_cp && cp_seq >= lo){
+		c_seq = cp_seq;
+		/* In a gap, reading goes on with the next segment. */
+		c_off = has_seg(segs, nsegs, cp_seq) ? cp_off : 0;
+	}
+	if((have_cp && (c_seq != cp_seq || c_off != cp_off)) || legacy){
+		/* The checkpoint names a place that is not on disk, or is in the
+		 * old format, which is judged by the segments present: left as it
+		 * is, the next start could trust it (again, or newly, now that
+		 * this run's segment exists), and it may then fall inside or past
+		 * what this run appends: those records would be skipped. So the
+		 * position used here is made durable first. */
+		if(repair_checkpoint(j, cp_seq, cp_off, c_seq, c_off, err, errlen) != 0){
+			goto fail;
+		}
 	}
 	for(size_t i = 0; i < nsegs; i++){
 		uint64_t size;
 		seg_path(j, segs[i], path, sizeof(path));
 		size = file_size(path);
 		disk += size;
-		if(segs[i] > cp_seq){
+		if(segs[i] > c_seq){
 			backlog += size;
-		}else if(segs[i] == cp_seq && size > cp_off){
-			backlog += size - cp_off;
+		}else if(segs[i] == c_seq && size > c_off){
+			backlog += size - c_off;
 		}
 	}
-	j->c_seq = cp_seq;
-	j->c_off = cp_off;
-	j->w_seq = any ? hi + 1 : lo;
-	if(top != UINT64_MAX && j->w_seq <= top){
-		j->w_seq = top + 1;
-	}
-	if(j->w_seq < cp_seq){
-		j->w_seq = cp_seq;
-	}
-	if(j->w_seq > JW_SPOOL_SEQ_MAX){
-		snprintf(err, errlen, "journal segment numbers in %s reach the limit %llu: move the segment files away",
-		         j->dir, (unsigned long long)JW_SPOOL_SEQ_MAX);
-		goto fail;
-	}
-	if(j->c_seq > j->w_seq){
-		j->c_seq = j->w_seq;
-		j->c_off = 0;
-	}
-	if(j->c_seq == j->w_seq){
-		j->c_off = 0;
-	}
+	j->c_seq = c_seq;
+	j->c_off = c_off;
+	j->w_seq = next;
 	j->replay_end_seq = j->w_seq;
 	j->live_low = j->w_seq;
 	j->old_segs = segs;

@@ -1,28 +1,34 @@
 /*
  * The journal's checkpoint and spool directory as jw_journal_open finds
- * them at start (plugin/journal.c: read_checkpoint, scan_segments and the
- * cursor they give). read_checkpoint is static and runs only inside
- * jw_journal_open, so the target drives jw_journal_open itself on a
- * private data directory, with a libpq connection string that fails at
- * once (the journal thread then only backs off), and stops it again.
+ * them at start (plugin/journal.c: load_checkpoint, scan_segments and the
+ * cursor they give). The checkpoint is read only inside jw_journal_open,
+ * so the target drives jw_journal_open itself on a private data directory,
+ * with a libpq connection string that fails at once (the journal thread
+ * then only backs off), and stops it again.
  *
  * Input: the checkpoint file's bytes (none when empty), optionally a NUL
  * byte and a segment list: each byte b adds b >> 4 records, written by the
  * real writer (jw_journal_rec_encode, jw_kvlog_append), to segment
  * 1 + (b & 15).
  *
- * Checked: a damaged checkpoint never stops the start; the statistics
- * agree with the files (spool bytes are the segments' sizes, pending is
- * at most that); an appended record lands in a segment and is pending.
- * With CHECK_RESTART, also: after a stop and a second start, that
- * record is still pending (what docs/journal.md promises for anything
- * acknowledged and not yet in PostgreSQL).
+ * Checked: a damaged checkpoint never stops the start, and it is counted
+ * exactly when jw_spool_checkpoint_parse refuses it (or it is in the old
+ * format and does not point at a record boundary of a segment present);
+ * the statistics agree with the files (spool bytes are the segments'
+ * sizes, pending is at most that); an appended record lands in a segment
+ * the next start lists, and is pending. Then, after a stop and a second
+ * start: nothing pending was lost or invented (what docs/journal.md
+ * promises for anything acknowledged and not yet in PostgreSQL, whatever
+ * the checkpoint said), and the checkpoint is damaged again only if the
+ * journal could not have replaced it (one in the old format is rewritten
+ * at the first start).
  */
 #include "fuzz.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +37,9 @@
 
 #include "journal.h"
 #include "journal_rec.h"
+#include "journal_spool.h"
 #include "kvlog.h"
 #include "persist.h"
-
-/*
- * Off: jw_journal_open moves its cursor past a checkpoint that is ahead
- * of the segments (or resets it when there are none) but leaves the file
- * as it was, so a record spooled before the first commit is skipped by
- * the next start (and a checkpoint number above 16 digits names a
- * segment the next start does not list). Turn on with that fixed.
- */
-#ifndef CHECK_RESTART
-#define CHECK_RESTART 0
-#endif
 
 #define KEY "fz/j1"
 
@@ -81,7 +77,7 @@ static void init(void)
 }
 
 /* Bytes in the *.spool files of the journal folder; *bad counts names the
- * start would not list (not 16 digits). */
+ * start would not list as segments. */
 static uint64_t spool_bytes(int *bad)
 {
 	DIR *d = opendir(jdir);
@@ -95,10 +91,11 @@ static uint64_t spool_bytes(int *bad)
 		size_t n = strlen(de->d_name);
 		char p[1024];
 		struct stat st;
+		uint64_t seq;
 
 		if(n < 6 || strcmp(de->d_name + n - 6, ".spool") != 0)
 			continue;
-		if(n != 22 || strspn(de->d_name, "0123456789") != 16)
+		if(jw_spool_classify(de->d_name, &seq) != JW_SPOOL_SEGMENT)
 			(*bad)++;
 		snprintf(p, sizeof(p), "%s/%s", jdir, de->d_name);
 		if(stat(p, &st) == 0)
@@ -106,6 +103,39 @@ static uint64_t spool_bytes(int *bad)
 	}
 	closedir(d);
 	return sum;
+}
+
+/* The size of segment seq, or -1 when there is none. */
+static int64_t segment_size(uint64_t seq)
+{
+	char p[600];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%016llu.spool", jdir, (unsigned long long)seq);
+	return stat(p, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/* Whether the start must call the checkpoint damaged: what the parser
+ * refuses, or the old format not at a record boundary of a segment
+ * present (with segments at all). Every record here has size each. */
+static bool expect_damaged(const uint8_t *cp, size_t len, bool any_segment, uint64_t each)
+{
+	uint64_t seq, off;
+	int64_t size;
+
+	if(len == 0)
+		return false;
+	switch(jw_spool_checkpoint_parse(cp, len, &seq, &off, NULL, 0)) {
+		case JW_SPOOL_CP_OK:
+			return false;
+		case JW_SPOOL_CP_LEGACY:
+			if(!any_segment)
+				return false;
+			size = segment_size(seq);
+			return size < 0 || off > (uint64_t)size || off % each != 0;
+		default:
+			return true;
+	}
 }
 
 static struct jw_journal *start(const char *dir)
@@ -132,7 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cplen = nul ? (size_t)(nul - data) : size;
 	struct jw_journal *j;
 	struct jw_journal_stats st;
-	uint64_t disk, rec_bytes = 16 + strlen(KEY) + 0;
+	uint64_t disk, pending, seq, off, rec_bytes = 16 + strlen(KEY);
+	bool damaged;
 	int bad;
 
 	if(!rec)
@@ -153,15 +184,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct jw_kvlog *l;
 
 			snprintf(p, sizeof(p), "%s/%016u.spool", jdir, 1u + (data[i] & 15u));
-			FUZZ_CHECK(jw_kvlog_open(p, &l, err, sizeof(err)) == 0, "%s", err);
+			FUZZ_CHECK(jw_kvlog_open(p, &l, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
 			for(int n = 0; n < data[i] >> 4; n++)
 				FUZZ_CHECK(jw_kvlog_append(l, KEY, rec, rec_len) == 0, "append failed");
 			jw_kvlog_close(l);
 		}
 	}
 
+	damaged = expect_damaged(data, cplen, nul && size > cplen + 1, rec_bytes);
 	j = start(jw_fuzz_dir());
 	jw_journal_stats(j, &st);
+	FUZZ_CHECK(st.checkpoint_damaged == (damaged ? 1u : 0u),
+	        "checkpoint_damaged is %" PRIu64 ", the checkpoint is %s", st.checkpoint_damaged,
+	        damaged ? "damaged" : "usable");
 	disk = spool_bytes(&bad);
 	FUZZ_CHECK(st.spool_bytes == disk, "stats say %" PRIu64 " spool bytes, the files hold %" PRIu64,
 	        st.spool_bytes, disk);
@@ -175,17 +210,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	        st.spool_bytes, disk);
 	FUZZ_CHECK(st.pending_bytes >= rec_bytes,
 	        "an appended record is not pending (%" PRIu64 " bytes)", st.pending_bytes);
+	pending = st.pending_bytes;
 	jw_journal_stop(j, 0);
 
-	if(CHECK_RESTART) {
-		FUZZ_CHECK(bad == 0, "the journal writes to a segment the next start does not list");
-		j = start(jw_fuzz_dir());
-		jw_journal_stats(j, &st);
-		FUZZ_CHECK(st.pending_bytes >= rec_bytes,
-		        "after a restart the record spooled before it is no longer pending (%" PRIu64
-		        " bytes)",
-		        st.pending_bytes);
-		jw_journal_stop(j, 0);
-	}
+	FUZZ_CHECK(bad == 0, "the journal writes to a segment the next start does not list");
+	j = start(jw_fuzz_dir());
+	jw_journal_stats(j, &st);
+	FUZZ_CHECK(st.pending_bytes == pending,
+	        "after a restart %" PRIu64 " bytes are pending, before it %" PRIu64, st.pending_bytes,
+	        pending);
+	/* Only a file the journal cannot have replaced is damaged again: one
+	 * in the old format is rewritten at the first start. */
+	damaged = damaged && jw_spool_checkpoint_parse(data, cplen, &seq, &off, NULL, 0) != JW_SPOOL_CP_LEGACY;
+	FUZZ_CHECK(st.checkpoint_damaged == (damaged ? 1u : 0u),
+	        "after a restart checkpoint_damaged is %" PRIu64, st.checkpoint_damaged);
+	jw_journal_stop(j, 0);
 	return 0;
 }

@@ -6,8 +6,8 @@
 Text seeds come from the repository (schemas/examples payloads, the
 schemas, the vendored JSON-Schema-Test-Suite) and a few written here;
 tokens are signed with the fuzz target's fixed HS256 secret; the on-disk
-seeds (job logs, spooled records, spool segments) are written by jobwire's
-own writers through the make_seeds program, built in BUILD_DIR (default
+seeds (job logs, spooled records, spool segments, checkpoints) are
+written by jobwire's own writers through the make_seeds program, built in BUILD_DIR (default
 build). The corpus folders are emptied first; regressions/ is not touched.
 """
 import base64
@@ -211,6 +211,20 @@ def spool_roundtrips():
                                          ["demo", "job-2", "progress", '{"progress":5}', "", "", "", "", "u", "n"]))
     put("spool", "record-bad-kind", b'\x00{"k":"x","s":"a","j":"b","t":"c","ev":{},"node":"n"}')
     put("spool", "record-times", b'\x00{"k":"f","s":"a","j":"b","t":"failed","ev":{},"node":"n","st":-1,"fin":0,"dur":1e308}')
+    # Mode 3: names in the spool directory.
+    names = {
+        "segment": "0000000000000007.spool",
+        "segment-max": "0999999999999999.spool",
+        "out-of-range": "9999999999999999.spool",
+        "short": "000000000000007.spool",
+        "sign": "-000000000000001.spool",
+        "checkpoint": "checkpoint",
+        "checkpoint-tmp": "checkpoint.tmp",
+        "quarantine": "0000000000000007.spool.at-12.damaged",
+        "dot": "..",
+    }
+    for name, text in names.items():
+        put("spool", "name-" + name, b"\x03" + text.encode())
 
 
 def checkpoint_seeds():

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan+UBSan, in build-fuzz/) and runs
-# them, two at a time, each for a bounded time:
+# Builds the libFuzzer targets (clang, ASan+UBSan, warnings as errors, in
+# build-fuzz/) and runs them, two at a time, each for a bounded time:
 #   bash tests/fuzz/run.sh                 every target, 20 s each
 #   bash tests/fuzz/run.sh kvlog 600       one target, 10 minutes
 #   bash tests/fuzz/run.sh all 300         every target, 5 minutes each
@@ -37,7 +37,7 @@ case $seconds in
 esac
 
 command -v clang >/dev/null || { echo "fuzz: clang not found (bash .ci/install-deps installs it)" >&2; exit 1; }
-CC=clang cmake -S . -B "$build" -DJW_FUZZ=ON -DJW_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+CC=clang cmake -S . -B "$build" -DJW_FUZZ=ON -DJW_WERROR=ON -DJW_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 if ! cmake --build "$build" -j"$jobs" --target fuzz_targets >"$build/fuzz-build.log" 2>&1; then
 	tail -n 40 "$build/fuzz-build.log"
 	echo "fuzz: the build failed (log: $build/fuzz-build.log)" >&2

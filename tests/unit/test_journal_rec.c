@@ -182,6 +182,50 @@ START_TEST(test_format_ms)
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), 0), "1970-01-01T00:00:00.000Z");
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), 1767323055500LL), "2026-01-02T03:04:15.500Z");
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), -1), "1969-12-31T23:59:59.999Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), -1000), "1969-12-31T23:59:59.000Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), -1001), "1969-12-31T23:59:58.999Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), JW_JOURNAL_TIME_MIN_MS), "0001-01-01T00:00:00.000Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), JW_JOURNAL_TIME_MAX_MS), "9999-12-31T23:59:59.999Z");
+	/* Beyond what a record may hold: clamped, never a wrong fraction. */
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), INT64_MIN), "0001-01-01T00:00:00.000Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), INT64_MAX), "9999-12-31T23:59:59.999Z");
+}
+END_TEST
+
+/* A time no clock gives (a damaged or forged spool record) is refused as
+ * undecodable, saying which member, and never overflows the duration. */
+START_TEST(test_decode_times_out_of_range)
+{
+	static const struct {
+		const char *rec, *member;
+	} bad[] = {
+		{"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"failed\",\"ev\":{},\"node\":\"n\","
+		 "\"fin\":-9223372036854775808}", "fin"},
+		{"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"failed\",\"ev\":{},\"node\":\"n\","
+		 "\"st\":-9000000000000000000,\"fin\":9000000000000000000}", "st"},
+		{"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1,"
+		 "\"at\":253402300800000}", "at"},
+		{"{\"k\":\"e\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
+		 "\"at\":-62135596800001}", "at"},
+	};
+	static const char ok[] = "{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
+	                         "\"st\":-62135596800000,\"fin\":253402300799999}";
+	struct jw_journal_row row;
+	char err[200];
+
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+		err[0] = '\0';
+		ck_assert_msg(jw_journal_rec_decode(bad[i].rec, strlen(bad[i].rec), &row, err, sizeof(err)) == -1,
+		              "accepted: %s", bad[i].rec);
+		ck_assert_msg(strstr(err, "out of range") && strstr(err, bad[i].member), "reason: %s", err);
+		jw_journal_row_cleanup(&row);
+	}
+	/* The extremes themselves are times. */
+	ck_assert_msg(jw_journal_rec_decode(ok, strlen(ok), &row, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(row.v[8], "0001-01-01T00:00:00.000Z");
+	ck_assert_str_eq(row.v[9], "9999-12-31T23:59:59.999Z");
+	ck_assert_str_eq(row.v[10], "315537897599.99902");
+	jw_journal_row_cleanup(&row);
 }
 END_TEST
 
@@ -265,6 +309,7 @@ int main(void)
 	tcase_add_test(tc, test_encode_refuses_incomplete);
 	tcase_add_test(tc, test_decode_hostile);
 	tcase_add_test(tc, test_format_ms);
+	tcase_add_test(tc, test_decode_times_out_of_range);
 	tcase_add_test(tc, test_kvlog_read_in_order);
 	suite_add_tcase(suite, tc);
 	sr = srunner_create(suite);
