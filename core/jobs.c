@@ -8,6 +8,7 @@
 #include "jdoc.h"
 #include "jobs_internal.h"
 #include "number.h"
+#include "util/id.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -22,7 +23,6 @@
 #define DEFAULT_STATE_RATE 10.0
 /* Heap positions are uint32_t; stay far below. */
 #define MAX_JOBS_LIMIT 100000000u
-#define ID_MAX 128u
 #define FIRST_SLOTS 64u
 /* Overall progress derived as 100 * current / total can differ from the
  * same figure sent as progress in the last bits; such a difference is not
@@ -326,73 +326,6 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen)
 	return mix64(h);
 }
 
-/* '1' at the bytes an id may hold: [A-Za-z0-9._-]; one row per 16. */
-static const char id_tab[257] = "0000000000000000" /* 0x00 */
-                                "0000000000000000" /* 0x10 */
-                                "0000000000000110" /* 0x20 */
-                                "1111111111000000" /* 0x30 */
-                                "0111111111111111" /* 0x40 */
-                                "1111111111100001" /* 0x50 */
-                                "0111111111111111" /* 0x60 */
-                                "1111111111100000" /* 0x70 */
-                                "0000000000000000" /* 0x80 */
-                                "0000000000000000" /* 0x90 */
-                                "0000000000000000" /* 0xa0 */
-                                "0000000000000000" /* 0xb0 */
-                                "0000000000000000" /* 0xc0 */
-                                "0000000000000000" /* 0xd0 */
-                                "0000000000000000" /* 0xe0 */
-                                "0000000000000000" /* 0xf0 */;
-
-static inline bool id_byte(unsigned char c)
-{
-	return id_tab[c] == '1';
-}
-
-bool jw_jobs__id_valid(const char *id, size_t len)
-{
-	if(len < 1 || len > ID_MAX)
-		return false;
-	for(size_t i = 0; i < len; i++) {
-		if(!id_byte((unsigned char)id[i]))
-			return false;
-	}
-	return true;
-}
-
-/* The length of the NUL-terminated id when it is valid, else 0: one pass
- * instead of strlen and jw_jobs__id_valid. */
-static inline __attribute__((always_inline)) size_t id_len(const char *id)
-{
-	size_t i = 0;
-
-	/* NUL is not an id byte, so the walk stops at the end; past ID_MAX
-	 * it stops early, an id that long being invalid anyway. Four bytes a
-	 * round, each read only after the one before it was an id byte. */
-	for(;;) {
-		if(!id_byte((unsigned char)id[i]))
-			break;
-		if(!id_byte((unsigned char)id[i + 1])) {
-			i += 1;
-			break;
-		}
-		if(!id_byte((unsigned char)id[i + 2])) {
-			i += 2;
-			break;
-		}
-		if(!id_byte((unsigned char)id[i + 3])) {
-			i += 3;
-			break;
-		}
-		i += 4;
-		if(i > ID_MAX)
-			return 0;
-	}
-	if(i < 1 || i > ID_MAX || id[i] != '\0')
-		return 0;
-	return i;
-}
-
 static const char *job_part(const struct jw_job *j)
 {
 	return j->ids + j->session_len + 1;
@@ -660,7 +593,7 @@ struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const cha
 		return NULL;
 	slen = strlen(session);
 	jlen = strlen(job);
-	if(slen < 1 || slen > ID_MAX || jlen < 1 || jlen > ID_MAX)
+	if(slen < 1 || slen > JW_ID_MAX || jlen < 1 || jlen > JW_ID_MAX)
 		return NULL;
 	i = slot_find(jobs, key_hash(jobs->seed, session, slen, job, jlen), session, slen, job, jlen);
 	return jobs->slots[i];
@@ -1442,8 +1375,8 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		verdict(v, JW_REASON_INTERNAL, "", "invalid arguments");
 		return 0;
 	}
-	slen = id_len(session);
-	jlen = id_len(job);
+	slen = jw_id_len(session);
+	jlen = jw_id_len(job);
 	if(slen == 0 || jlen == 0) {
 		verdict(v, JW_REASON_INVALID_TOPIC, "", "invalid session or job id");
 		return 0;

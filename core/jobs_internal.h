@@ -203,8 +203,6 @@ void jw_jobs__detach(struct jw_jobs *jobs, struct jw_job *j);
 bool jw_jobs__evict_one(struct jw_jobs *jobs);
 /* The stall timeout in force: 3 x the heartbeat interval, in ms. */
 int64_t jw_jobs__timeout_ms(const struct jw_job *j);
-/* Whether id is 1-128 characters of [A-Za-z0-9._-]. */
-bool jw_jobs__id_valid(const char *id, size_t len);
 /* Fingerprint of a terminal event: 64-bit hash of type, NUL and raw. */
 uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
 

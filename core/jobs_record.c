@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "util/id.h"
 
 #define RECORD_VERSION 1
 /* An event may nest 32 levels; its objects sit one or two levels deeper
@@ -349,10 +350,10 @@ static int read_ids(
 	if(get(rd, o, "session_id", &s) != 0 || get(rd, o, "job_id", &j) != 0)
 		return -1;
 	if(!s || !json_object_is_type(s, json_type_string) ||
-	        !jw_jobs__id_valid(json_object_get_string(s), (size_t)json_object_get_string_len(s)))
+	        !jw_id_valid(json_object_get_string(s), (size_t)json_object_get_string_len(s)))
 		return bad(rd, "session_id: missing or invalid");
 	if(!j || !json_object_is_type(j, json_type_string) ||
-	        !jw_jobs__id_valid(json_object_get_string(j), (size_t)json_object_get_string_len(j)))
+	        !jw_id_valid(json_object_get_string(j), (size_t)json_object_get_string_len(j)))
 		return bad(rd, "job_id: missing or invalid");
 	*session = json_object_get_string(s);
 	*job = json_object_get_string(j);

@@ -15,6 +15,7 @@
 #include "jdoc.h"
 #include "jobs.h"
 #include "jobs_internal.h"
+#include "util/id.h"
 #include "json.h"
 
 #define BASE_REAL INT64_C(1795315200000) /* 2026-11-22T02:40:00.000Z */
@@ -635,7 +636,7 @@ START_TEST(next_due_matches_pops)
 }
 END_TEST
 
-/* The unrolled id walk against jw_jobs__id_valid: every length up to 140,
+/* The unrolled id walk against jw_id_valid: every length up to 140,
  * every byte value at every fifth position, the NUL at every place. */
 START_TEST(id_walk_every_byte)
 {
@@ -660,7 +661,7 @@ START_TEST(id_walk_every_byte)
 				if(pos >= 0)
 					id[pos] = (char)c;
 				id[len] = '\0';
-				valid = len > 0 && strlen(id) == (size_t)len && jw_jobs__id_valid(id, (size_t)len);
+				valid = len > 0 && strlen(id) == (size_t)len && jw_id_valid(id, (size_t)len);
 				jw_jdoc_init(&d);
 				ck_assert_int_eq(jw_jdoc_parse(&d, "{}", 2, 8, &err), 0);
 				ck_assert_int_eq(jw_jobs_apply_node(t, "s", id, "heartbeat", d.root, "{}", 2,
@@ -868,7 +869,7 @@ START_TEST(ids_every_length)
 		snprintf(id, sizeof(id), "x%cy", c);
 		ck_assert_int_eq(apply_node(t, id, "heartbeat", "{}", 1, at(700), &r, &v), 0);
 		ck_assert_int_eq(v.reason == JW_REASON_INVALID_TOPIC, !ok);
-		ck_assert_int_eq(jw_jobs__id_valid(id, 3), ok);
+		ck_assert_int_eq(jw_id_valid(id, 3), ok);
 	}
 	jw_jobs_free(t);
 }
