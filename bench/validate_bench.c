@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "util/rfc3339.h"
 #include "jdoc.h"
 #include "payload.h"
 #include "schemaset.h"
@@ -90,7 +91,7 @@ static int64_t now_ns(clockid_t clock)
 
 /* The plugin's per-message work for one event. Returns 0 when accepted. */
 static int check_one(const struct jw_schemaset *set, const char *topic, const char *payload,
-        size_t len, int splice, struct jw_ts_cache *cache, struct jw_verdict *v)
+        size_t len, int splice, struct jw_rfc3339_cache *cache, struct jw_verdict *v)
 {
 	static struct jw_jdoc doc; /* reused, as the plugin's (never freed) */
 	struct jw_topic t;
@@ -109,7 +110,7 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 	if(splice && !jw_jnode_get(doc.root, "ts")) {
 		clock_gettime(CLOCK_REALTIME, &now);
 		raw[0] = '"';
-		n = jw_event_ts_format(cache, raw + 1, sizeof(raw) - 2, (int64_t)now.tv_sec, now.tv_nsec);
+		n = jw_rfc3339_format_cached(cache, raw + 1, sizeof(raw) - 2, (int64_t)now.tv_sec, now.tv_nsec);
 		if(n < 0) {
 			snprintf(v->message, sizeof(v->message), "cannot format ts");
 			return -1;
@@ -129,7 +130,7 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 int main(int argc, char **argv)
 {
 	struct options o = {200000, JW_SCHEMAS_DIR, "jobs/bench/job-1/progress", BENCH_PAYLOAD_SIZE, 0};
-	struct jw_ts_cache cache;
+	struct jw_rfc3339_cache cache;
 	struct jw_schemaset *set = NULL;
 	struct jw_verdict v;
 	char err[512], payload[BENCH_PAYLOAD_MAX];
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	jw_ts_cache_init(&cache);
+	jw_rfc3339_cache_init(&cache);
 	if(jw_schemaset_load_dir(o.schemas, &set, err, sizeof(err)) < 0) {
 		fprintf(stderr, "validate_bench: %s\n", err);
 		return 1;

@@ -555,8 +555,8 @@ struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
 	jobs->cfg = c;
 	jobs->mem = sizeof(*jobs);
 	jobs->fail_after = -1;
-	jw_ts_cache_init(&jobs->ts_cache[0]);
-	jw_ts_cache_init(&jobs->ts_cache[1]);
+	jw_rfc3339_cache_init(&jobs->ts_cache[0]);
+	jw_rfc3339_cache_init(&jobs->ts_cache[1]);
 	jobs->state_interval_ms = (int64_t)ceil(1000.0 / c.state_max_rate);
 	/* Per-table seed (address space layout varies per process), so hash
 	 * collisions cannot be precomputed from the ids alone. */

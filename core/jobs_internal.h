@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "jobs.h"
+#include "util/rfc3339.h"
 
 struct json_object;
 
@@ -157,7 +158,7 @@ struct jw_jobs {
 	 * times, [1] the jobs' first times. */
 	char *render;
 	size_t render_cap;
-	struct jw_ts_cache ts_cache[2];
+	struct jw_rfc3339_cache ts_cache[2];
 	long fail_after; /* test hook: allocations before one fails, -1 off */
 };
 
@@ -260,8 +261,9 @@ void jw_jobs__fmt_num(char *buf, size_t buflen, double v);
  * significant digits (one printf, no search for the shortest form).
  */
 void jw_jobs__fmt_num_exact(char *buf, size_t buflen, double v);
-/* RFC 3339 date-time to ms since the epoch. false for anything before
- * 1970 or unparseable (the caller then uses the receipt time). */
+/* RFC 3339 date-time to ms since the epoch, a leap second anywhere taken
+ * as the millisecond before it. false for anything before 1970, after
+ * JW_TS_MAX_MS or unparseable (the caller then uses the receipt time). */
 bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms);
 /* Formats real_ms as RFC 3339 UTC with milliseconds; length or -1. */
 int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms);

@@ -272,103 +272,29 @@ void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
 	}
 }
 
-static bool digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-
-	for(size_t i = 0; i < n; i++) {
-		if(s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days from 1970-01-01 to the proleptic Gregorian y-m-d (y >= 1). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int64_t yy = m <= 2 ? y - 1 : y;
-	int64_t era = yy / 400;
-	int64_t yoe = yy - era * 400;
-	int64_t mp = (m + 9) % 12;
-	int64_t doy = (153 * mp + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if(m == 2)
-		return ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : 28;
-	return days[m - 1];
-}
-
 bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms)
 {
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, ms = 0, off = 0;
-	size_t p = 19;
-	int64_t t;
+	struct jw_rfc3339 t;
+	int rc = jw_rfc3339_parse(s, len, &t);
+	int64_t ms;
 
-	/* RFC 3339 section 5.6, as schema_format.c accepts it. */
-	if(len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-	        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-	        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+	/* The schemas' date-time refuses a leap second that is not 23:59 UTC;
+	 * a time that reaches the table without that check keeps it all the
+	 * same (as the millisecond before it). */
+	if(rc != 0 && rc != JW_RFC3339_ELEAP)
 		return false;
-	if(y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-	        sec > 60)
+	ms = jw_rfc3339_to_ms(&t);
+	if(ms < 0 || ms > JW_TS_MAX_MS)
 		return false;
-	if(s[p] == '.') {
-		int k = 0;
-
-		p++;
-		if(p >= len || s[p] < '0' || s[p] > '9')
-			return false;
-		/* Milliseconds: the first three digits, the rest truncated. */
-		for(; p < len && s[p] >= '0' && s[p] <= '9'; p++, k++) {
-			if(k < 3)
-				ms = ms * 10 + (s[p] - '0');
-		}
-		for(; k < 3; k++)
-			ms *= 10;
-	}
-	if(p < len && (s[p] == 'Z' || s[p] == 'z')) {
-		p++;
-	} else if(p + 6 <= len && (s[p] == '+' || s[p] == '-') && digits(s + p + 1, 2, &oh) &&
-	          s[p + 3] == ':' && digits(s + p + 4, 2, &om) && oh <= 23 && om <= 59) {
-		off = (s[p] == '+' ? 1 : -1) * (oh * 60 + om);
-		p += 6;
-	} else {
-		return false;
-	}
-	if(p != len)
-		return false;
-	if(sec == 60) {
-		/* A leap second has no POSIX time: the last moment before it. */
-		sec = 59;
-		ms = 999;
-	}
-	t = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec -
-	    (int64_t)off * 60;
-	t = t * 1000 + ms;
-	if(t < 0 || t > JW_TS_MAX_MS)
-		return false;
-	*real_ms = t;
+	*real_ms = ms;
 	return true;
 }
 
 int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms)
 {
-	int64_t sec, rem;
-
 	if(real_ms < 0 || real_ms > JW_TS_MAX_MS)
 		return -1;
-	sec = real_ms / 1000;
-	rem = real_ms % 1000;
-	return jw_event_format_ts(buf, buflen, sec, (long)(rem * 1000000));
+	return jw_rfc3339_format_ms(buf, buflen, real_ms);
 }
 
 /* ---- state ---- */
@@ -532,7 +458,7 @@ static char *put_count(char *w, union jw_jobs__count c, unsigned exact)
 /* "key":"ts" as add_ts writes it; *ok false when real_ms is out of range.
  * Through the table's cache when there is one: consecutive states mostly
  * carry times of the same second. */
-static char *put_ts(char *w, int64_t real_ms, struct jw_ts_cache *tc, bool *ok)
+static char *put_ts(char *w, int64_t real_ms, struct jw_rfc3339_cache *tc, bool *ok)
 {
 	int n;
 
@@ -540,7 +466,7 @@ static char *put_ts(char *w, int64_t real_ms, struct jw_ts_cache *tc, bool *ok)
 	if(real_ms < 0 || real_ms > JW_TS_MAX_MS)
 		n = -1;
 	else if(tc)
-		n = jw_event_ts_format(tc, w, 40, real_ms / 1000, (long)(real_ms % 1000) * 1000000L);
+		n = jw_rfc3339_format_cached(tc, w, 40, real_ms / 1000, (long)(real_ms % 1000) * 1000000L);
 	else
 		n = jw_jobs__format_ts(w, 40, real_ms);
 	if(n < 0) {
@@ -607,7 +533,7 @@ static size_t state_bound(const struct jw_job *j, struct state_lens *l)
  * length, or -1 when a timestamp is out of range. tc: NULL, or two caches
  * (recent times, first times). */
 static ptrdiff_t render_state(
-        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_ts_cache *tc)
+        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
 {
 	const struct jw_job_end *e = j->end;
 	const struct jw_job_review *r = j->review;

@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "json.h"
+#include "util/rfc3339.h"
 
 /* Deep enough for any event the broker accepts (plugin_opt_max_depth is
  * at most 1000) plus the record around it. */
@@ -198,16 +198,10 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms)
 {
-	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int frac = (int)(ms - (int64_t)secs * 1000);
-	struct tm tm;
-
-	if(!gmtime_r(&secs, &tm)){
+	/* A year outside 0000-9999 (which no record the broker writes
+	 * holds) prints as the epoch. */
+	if(jw_rfc3339_format_ms(buf, buflen, ms) < 0)
 		snprintf(buf, buflen, "1970-01-01T00:00:00.000Z");
-		return buf;
-	}
-	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	return buf;
 }
 

@@ -76,7 +76,8 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 void jw_journal_row_cleanup(struct jw_journal_row *row);
 
 /* RFC 3339 UTC with milliseconds ("2026-01-02T03:04:05.678Z") of a
- * wall-clock time in ms; buf needs 32 bytes. Returns buf. */
+ * wall-clock time in ms (util/rfc3339.h; before 1970 too); buf needs 25
+ * bytes. Returns buf. */
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms);
 
 #endif

@@ -194,7 +194,7 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 	}
 	snprintf(session, sizeof(session), "%s", jw_job_session(j));
 	snprintf(job, sizeof(job), "%s", jw_job_id(j));
-	jw_event_format_ts(ts, sizeof(ts), now->real_ms / 1000, (long)(now->real_ms % 1000) * 1000000L);
+	jw_rfc3339_format_ms(ts, sizeof(ts), now->real_ms);
 	json_object_object_add(ev, "ts", json_object_new_string(ts));
 	text = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = text ? strlen(text) : 0;

@@ -92,7 +92,7 @@ static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 	/* The quoted JSON string, written in place: this runs per message.
 	 * Milliseconds are all a ts shows, and all the reading keeps. */
 	raw[0] = '"';
-	n = jw_event_ts_format(&p->ts_cache, raw + 1, sizeof(raw) - 2, sec, ms * 1000000L);
+	n = jw_rfc3339_format_cached(&p->ts_cache, raw + 1, sizeof(raw) - 2, sec, ms * 1000000L);
 	if(n < 0){
 		return -1;
 	}

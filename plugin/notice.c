@@ -173,7 +173,7 @@ static char *notice_json(const struct mosquitto *client, const char *topic,
 		return NULL;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	jw_event_format_ts(ts, sizeof(ts), (int64_t)now.tv_sec, now.tv_nsec);
+	jw_rfc3339_format(ts, sizeof(ts), (int64_t)now.tv_sec, now.tv_nsec, 3);
 	add_str(o, "type", "rejected");
 	add_str(o, "reason", jw_reason_name(v->reason));
 	add_str(o, "message", v->message);

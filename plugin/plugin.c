@@ -180,7 +180,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		return MOSQ_ERR_NOMEM;
 	}
 	p->identifier = identifier;
-	jw_ts_cache_init(&p->ts_cache);
+	jw_rfc3339_cache_init(&p->ts_cache);
 	if(jw_options__parse(&p->opt, options, option_count)){
 		free(p);
 		return MOSQ_ERR_INVAL;

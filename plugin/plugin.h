@@ -13,6 +13,7 @@
 #include "event.h"
 #include "jdoc.h"
 #include "reason.h"
+#include "util/rfc3339.h"
 
 struct mosquitto;
 struct mosquitto_opt;
@@ -132,7 +133,7 @@ struct jw_plugin {
 	int64_t log_window_s;
 	unsigned log_in_window;
 	uint64_t log_suppressed;
-	struct jw_ts_cache ts_cache;  /* "ts" text of the current second */
+	struct jw_rfc3339_cache ts_cache;  /* "ts" text of the current second */
 	struct jw_jdoc doc;           /* the event being handled (broker thread
 	                                 only; its block is reused per message) */
 	struct jw_auth *auth;         /* NULL: JWT authentication off */
