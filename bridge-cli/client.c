@@ -19,6 +19,7 @@
 #include <mqtt_protocol.h>
 
 #include "schemaset.h"
+#include "util/clock.h"
 
 const char jw_common_help[] =
 	"Connection options (defaults from the environment in brackets):\n"
@@ -183,15 +184,13 @@ int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size
 
 double jw_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)jw_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
+/* An absolute CLOCK_REALTIME time for pthread_cond_timedwait. */
 static void deadline_ts(struct timespec *ts, double timeout_s)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
-	double t = (double)ts->tv_sec + (double)ts->tv_nsec / 1e9 + timeout_s;
+	double t = (double)jw_clock_ns(CLOCK_REALTIME) / 1e9 + timeout_s;
 	ts->tv_sec = (time_t)t;
 	ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
 }

@@ -141,14 +141,6 @@ struct jw_journal {
 
 /* ---- small helpers ---- */
 
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void set_err(char *err, size_t errlen, const char *what, const char *path, int errnum)
 {
 	char msg[128];
@@ -401,7 +393,7 @@ static void *sync_main(void *arg)
 
 		if(!stop && j->appends == synced_appends){
 			if(j->policy == JW_FSYNC_INTERVAL || j->policy == JW_FSYNC_ALWAYS){
-				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + SYNC_INTERVAL_MS);
+				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS);
 				pthread_cond_timedwait(&j->sync_wake, &j->lock, &ts);
 			}else{
 				pthread_cond_wait(&j->sync_wake, &j->lock);
@@ -495,7 +487,7 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 {
 	PGconn *c = j->conn;
 	PGresult *res, *last = NULL;
-	int64_t deadline = jw_worker_mono_ms() + QUERY_TIMEOUT_MS;
+	int64_t deadline = jw_clock_ms(CLOCK_MONOTONIC) + QUERY_TIMEOUT_MS;
 	int sent, flushed;
 
 	sent = vals ? PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQsendQuery(c, sql);
@@ -508,7 +500,7 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 		/* Push the query out (a big batch may not fit the socket buffer),
 		 * then read until the result is complete. */
 		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))){
-			if(aborting(j) || jw_worker_mono_ms() > deadline){
+			if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline){
 				set_last_error(j, aborting(j) ? "interrupted by shutdown" : "query timed out");
 				PQclear(last);
 				disconnect(j);
@@ -581,7 +573,7 @@ static int connect_db(struct jw_journal *j)
 {
 	PGconn *c;
 	PGresult *r;
-	int64_t deadline = jw_worker_mono_ms() + CONNECT_TIMEOUT_MS;
+	int64_t deadline = jw_clock_ms(CLOCK_MONOTONIC) + CONNECT_TIMEOUT_MS;
 
 	c = PQconnectStart(j->conninfo);
 	if(!c){
@@ -604,7 +596,7 @@ static int connect_db(struct jw_journal *j)
 			PQfinish(c);
 			return -1;
 		}
-		if(aborting(j) || jw_worker_mono_ms() > deadline){
+		if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline){
 			set_last_error(j, aborting(j) ? "interrupted by shutdown" : "connection timed out");
 			PQfinish(c);
 			return -1;
@@ -895,7 +887,7 @@ static void dead_letter(struct jw_journal *j, const struct item *it, const char 
 		json_object_put(rec);
 		return;
 	}
-	json_object_object_add(o, "dead_at", json_object_new_string(jw_journal_format_ms(ts, sizeof(ts), real_ms())));
+	json_object_object_add(o, "dead_at", json_object_new_string(jw_journal_format_ms(ts, sizeof(ts), jw_clock_ms(CLOCK_REALTIME))));
 	json_object_object_add(o, "sqlstate", sqlstate ? json_object_new_string(sqlstate) : NULL);
 	json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
 	json_object_object_add(o, "record", rec ? rec : json_object_new_string(it->raw));
@@ -1105,7 +1097,7 @@ static void *journal_main(void *arg)
 		if(aborting(j)){
 			break;
 		}
-		if(backoff > 0 && jw_worker_mono_ms() < retry_at){
+		if(backoff > 0 && jw_clock_ms(CLOCK_MONOTONIC) < retry_at){
 			if(stopping){
 				break; /* the rest stays spooled */
 			}
@@ -1124,7 +1116,7 @@ static void *journal_main(void *arg)
 				if(backoff > BACKOFF_MAX_MS){
 					backoff = BACKOFF_MAX_MS;
 				}
-				retry_at = jw_worker_mono_ms() + backoff;
+				retry_at = jw_clock_ms(CLOCK_MONOTONIC) + backoff;
 				if(stopping){
 					break;
 				}
@@ -1143,7 +1135,7 @@ static void *journal_main(void *arg)
 			/* Caught up: sleep until the broker appends (or a stop). */
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
-				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + 1000);
+				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + 1000);
 				j->jt_waiting = true;
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 				j->jt_waiting = false;
@@ -1152,7 +1144,7 @@ static void *journal_main(void *arg)
 			continue;
 		}
 		if(b.n > 0){
-			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : real_ms());
+			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : jw_clock_ms(CLOCK_REALTIME));
 		}
 		if(write_batch(j, &b) != 0){
 			set_state(j, JW_JOURNAL_DOWN);
@@ -1160,7 +1152,7 @@ static void *journal_main(void *arg)
 			if(backoff > BACKOFF_MAX_MS){
 				backoff = BACKOFF_MAX_MS;
 			}
-			retry_at = jw_worker_mono_ms() + backoff;
+			retry_at = jw_clock_ms(CLOCK_MONOTONIC) + backoff;
 			batch_clear(&b);
 			continue;
 		}
@@ -1176,7 +1168,7 @@ static void *journal_main(void *arg)
 			 * there is no wait. */
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping){
-				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + GATHER_MS);
+				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + GATHER_MS);
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 			}
 			pthread_mutex_unlock(&j->lock);

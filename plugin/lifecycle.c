@@ -24,16 +24,6 @@
 #include "persist.h"
 #include "topic.h"
 
-void jw_lifecycle__now(struct jw_clock *now)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now->real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now->mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void persist_job(struct jw_plugin *p, const struct jw_job *j, const struct jw_clock *now)
 {
 	char key[2 * JW_ID_MAX + 2];
@@ -304,19 +294,16 @@ static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
 void jw_lifecycle__tick(struct jw_plugin *p)
 {
 	struct jw_clock now;
-	struct timespec ts;
 	struct jw_job *j;
 
 	/* Runs on every pass of the broker's loop, nearly always with
 	 * nothing due: one clock read and the timers' earliest deadline
 	 * settle that; the wall clock is read only when there is work. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now.mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now.mono_ms = jw_clock_ms(CLOCK_MONOTONIC);
 	if(!tick_due(p, now.mono_ms)){
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now.real_ms = jw_clock_ms(CLOCK_REALTIME);
 	if(!p->republished){
 		/* The broker's retained store may have been lost with the
 		 * restart: put back the state of every job we know. */
@@ -393,7 +380,7 @@ static int restore_cb(const char *key, const void *val, size_t len, void *arg)
 	struct jw_clock now;
 	char err[256];
 
-	jw_lifecycle__now(&now);
+	jw_clock_now(&now);
 	if(jw_jobs_restore(p->jobs, val, len, &now, err, sizeof(err))){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "jobwire: skipping unreadable job record %s: %s", key, err);
 		p->counters.restore_failures++;

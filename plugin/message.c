@@ -180,7 +180,7 @@ int jw_message__on_message(int event, void *event_data, void *userdata)
 		goto out;
 	}
 	/* One reading per message: the job table and the added ts agree. */
-	jw_lifecycle__now(&now);
+	jw_clock_now(&now);
 	switch(jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &now, &v)){
 		case JW_APPLY_REJECT:
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, ed->properties, false);
@@ -255,7 +255,7 @@ static __attribute__((noinline)) int check_will(struct jw_plugin *p,
 			jw_notice__reject(p, ed->client, ed->topic, &t, &v, NULL, true);
 			return MOSQ_ERR_ACL_DENIED;
 		}
-		jw_lifecycle__now(&now);
+		jw_clock_now(&now);
 		outcome = jw_lifecycle__apply(p, &t, ev, ed->payload, ed->payloadlen, &now, &v);
 
 		if(outcome == JW_APPLY_REJECT){

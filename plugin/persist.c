@@ -522,7 +522,7 @@ static int write_batch(struct jw_persist *p)
 			continue;
 		}
 		if(w->unsynced.count == 0){
-			w->sync_due_ms = jw_worker_mono_ms() + SYNC_INTERVAL_MS;
+			w->sync_due_ms = jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS;
 		}
 		map_reserve(&w->unsynced);
 		free(map_put(&w->unsynced, r));
@@ -577,7 +577,7 @@ static void compact(struct jw_persist *p)
 		 * later rather than after every batch. */
 		atomic_fetch_add_explicit(&p->compact_errors, 1, memory_order_relaxed);
 		atomic_store_explicit(&p->last_errno, saved ? saved : EIO, memory_order_relaxed);
-		w->compact_not_before_ms = jw_worker_mono_ms() + COMPACT_RETRY_MS;
+		w->compact_not_before_ms = jw_clock_ms(CLOCK_MONOTONIC) + COMPACT_RETRY_MS;
 	}
 	/* A failed reopen is counted as a write error; the next append or
 	 * sync retries it. Without a size to measure, compaction falls back
@@ -601,7 +601,7 @@ static bool compaction_due(const struct jw_persist *p)
 	if(limit < COMPACT_MIN_BYTES){
 		limit = COMPACT_MIN_BYTES;
 	}
-	return w->log && jw_kvlog_size(w->log) > limit && jw_worker_mono_ms() >= w->compact_not_before_ms;
+	return w->log && jw_kvlog_size(w->log) > limit && jw_clock_ms(CLOCK_MONOTONIC) >= w->compact_not_before_ms;
 }
 
 /* One pass unlocked: append the batch, sync as the policy (or a stop)
@@ -621,7 +621,7 @@ static int writer_round(struct jw_persist *p, bool stopping)
 			}
 			break;
 		case JW_FSYNC_INTERVAL:
-			if(w->unsynced.count > 0 && (stopping || jw_worker_mono_ms() >= w->sync_due_ms)
+			if(w->unsynced.count > 0 && (stopping || jw_clock_ms(CLOCK_MONOTONIC) >= w->sync_due_ms)
 			   && sync_log(p) != 0){
 				return -1;
 			}
@@ -654,7 +654,7 @@ static void *writer_main(void *arg)
 		/* Sleep until there is work; every timed wait uses the monotonic
 		 * clock the condition variable was set up with. */
 		for(;;){
-			int64_t now = jw_worker_mono_ms();
+			int64_t now = jw_clock_ms(CLOCK_MONOTONIC);
 			int64_t until = -1;
 
 			if(atomic_load(&p->abort)){
@@ -723,7 +723,7 @@ static void *writer_main(void *arg)
 			if(backoff_ms > BACKOFF_MAX_MS){
 				backoff_ms = BACKOFF_MAX_MS;
 			}
-			retry_at_ms = jw_worker_mono_ms() + backoff_ms;
+			retry_at_ms = jw_clock_ms(CLOCK_MONOTONIC) + backoff_ms;
 		}
 	}
 out:
@@ -900,7 +900,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 		return -1;
 	}
 	p->policy = policy;
-	p->seed = (uint64_t)jw_worker_mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+	p->seed = (uint64_t)jw_clock_ms(CLOCK_MONOTONIC) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
 	atomic_init(&p->abort, false);
 	atomic_init(&p->batch_count, 0);
 	atomic_init(&p->unsynced_count, 0);

@@ -206,7 +206,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	}
 	{
 		struct jw_clock now;
-		jw_lifecycle__now(&now);
+		jw_clock_now(&now);
 		p->started_mono_ms = now.mono_ms;
 	}
 	if(jw_lifecycle__init(p) || jw_journal__init(p)){

@@ -13,6 +13,7 @@
 #include "event.h"
 #include "jdoc.h"
 #include "reason.h"
+#include "util/clock.h"
 #include "util/rfc3339.h"
 
 struct mosquitto;
@@ -160,11 +161,10 @@ int jw_message__on_tick(int event, void *event_data, void *userdata);
 int jw_lifecycle__init(struct jw_plugin *p);
 void jw_lifecycle__cleanup(struct jw_plugin *p);
 void jw_lifecycle__tick(struct jw_plugin *p);
-void jw_lifecycle__now(struct jw_clock *now);
 /* Logs a worker thread's note (worker.h: enum jw_note_level) as
  * "jobwire: <prefix><text>". Broker thread. */
 void jw_lifecycle__log_note(int level, const char *prefix, const char *text);
-/* now: the message's one clock reading (jw_lifecycle__now), which its
+/* now: the message's one clock reading (jw_clock_now), which its
  * added "ts" shares. */
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw,
