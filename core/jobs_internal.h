@@ -2,7 +2,7 @@
  * Internals of the job table shared by core/jobs*.c: the table and job
  * layouts, the counted allocator every file allocates through (so
  * memory_bytes is exact and tests can fail the Nth allocation), the
- * indexed heaps behind the timers, and the JSON text helpers. Not part of
+ * timers' heaps, and the JSON text helpers. Not part of
  * the API: the plugin includes jobs.h only.
  */
 #ifndef JW_JOBS_INTERNAL_H
@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "jobs.h"
+#include "util/heap.h"
+#include "util/htab.h"
 #include "util/rfc3339.h"
 
 struct json_object;
@@ -31,13 +33,6 @@ enum jw_jobs__heap_id {
 	JW_HEAP_DUE,       /* held state updates by due_mono */
 	JW_HEAP_ENDED,     /* finished jobs by end->ended_ms: eviction order */
 	JW_HEAP__COUNT
-};
-
-struct jw_jobs__heap {
-	struct jw_job **v;
-	size_t n;
-	size_t cap;
-	enum jw_jobs__heap_id id;
 };
 
 /* Job flags: presence of optional fields and timer states. */
@@ -110,7 +105,6 @@ union jw_jobs__count {
 #define JW_JX_FAILED 0x08u
 
 struct jw_job {
-	uint64_t hash; /* of the key, with the table's seed */
 	char *name, *worker, *steps, *step, *message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
@@ -144,11 +138,10 @@ struct jw_job {
 struct jw_jobs {
 	struct jw_jobs_config cfg;
 	int64_t state_interval_ms;
-	uint64_t seed;
-	struct jw_job **slots; /* open addressing, linear probing */
-	size_t nslots;         /* power of two */
-	size_t count;
-	struct jw_jobs__heap heaps[JW_HEAP__COUNT];
+	uint64_t seed;             /* of the key hashes */
+	struct jw_alloc alloc;     /* jw_jobs__alloc, for the table and heaps */
+	struct jw_htab table;      /* the jobs by key; table.count: how many */
+	struct jw_heap heaps[JW_HEAP__COUNT]; /* by enum jw_jobs__heap_id */
 	size_t by_status[JW_JOB__STATUS_COUNT];
 	uint64_t stalled;
 	uint64_t evicted;
@@ -207,12 +200,10 @@ int64_t jw_jobs__timeout_ms(const struct jw_job *j);
 /* Fingerprint of a terminal event: 64-bit hash of type, NUL and raw. */
 uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
 
-/* Indexed min-heap (jobs_heap.c). Room must be reserved before _set. */
-int jw_jobs__heap_reserve(struct jw_jobs *jobs, struct jw_jobs__heap *h, size_t n);
-void jw_jobs__heap_set(struct jw_jobs__heap *h, struct jw_job *j);
-void jw_jobs__heap_remove(struct jw_jobs__heap *h, struct jw_job *j);
-struct jw_job *jw_jobs__heap_top(const struct jw_jobs__heap *h);
-void jw_jobs__heap_free(struct jw_jobs *jobs, struct jw_jobs__heap *h);
+/* Files j in heap id at its key there (stall_key, due_mono, or
+ * end->ended_ms), or moves it to that key. Room was reserved when j
+ * entered the table (jw_jobs__reserve), so it cannot fail. */
+void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j);
 
 /* ETA estimator (jobs_eta.c). */
 #define JW_ETA_TAU_S 30.0   /* smoothing time constant */

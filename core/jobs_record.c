@@ -665,15 +665,15 @@ int jw_jobs_restore(struct jw_jobs *jobs, const void *rec, size_t len, const str
 		jw_jobs__detach(jobs, old);
 		jw_jobs__job_free(jobs, old);
 	} else {
-		if(jobs->count >= jobs->cfg.max_jobs && jobs->heaps[JW_HEAP_ENDED].n == 0) {
-			bad(&rd, "job table full: %zu unfinished jobs", jobs->count);
+		if(jobs->table.count >= jobs->cfg.max_jobs && jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
+			bad(&rd, "job table full: %zu unfinished jobs", jobs->table.count);
 			goto out;
 		}
 		if(jw_jobs__reserve(jobs) != 0) {
 			bad(&rd, "out of memory");
 			goto out;
 		}
-		if(jobs->count >= jobs->cfg.max_jobs)
+		if(jobs->table.count >= jobs->cfg.max_jobs)
 			(void)jw_jobs__evict_one(jobs);
 	}
 	jw_jobs__insert(jobs, j);

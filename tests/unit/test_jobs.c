@@ -1829,7 +1829,7 @@ static char *snapshot(struct jw_jobs *jobs)
 	jw_jobs_stats(jobs, &st);
 	/* A failed reserve may keep capacity it grew (still counted, freed
 	 * with the table); everything else must be as it was. */
-	content = st.memory_bytes - jobs->nslots * sizeof(*jobs->slots);
+	content = st.memory_bytes - (jobs->table.mask + 1) * sizeof(*jobs->table.slots);
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
 		content -= jobs->heaps[h].cap * sizeof(*jobs->heaps[h].v);
 	ck_assert_int_lt(snprintf(tail, sizeof(tail), "%zu %zu %zu %zu %zu %" PRIu64 " %" PRIu64 " %zu",

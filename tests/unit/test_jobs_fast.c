@@ -593,7 +593,7 @@ START_TEST(next_due_matches_pops)
 
 			a = jw_jobs_pop_state_due(t, &d);
 			if(!a) {
-				struct jw_job *top = t->heaps[JW_HEAP_STALL].n ? t->heaps[JW_HEAP_STALL].v[0] : NULL;
+				struct jw_job *top = jw_heap_top(&t->heaps[JW_HEAP_STALL], NULL);
 				int64_t key = top ? top->stall_key : INT64_MAX;
 
 				ck_assert_int_eq(key, due);
