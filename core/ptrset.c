@@ -1,63 +1,56 @@
 /*
- * Bounded pointer set: an open-addressing hash table (linear probing with
- * backward-shift deletion, so no tombstones accumulate) indexing the slots
- * of a ring buffer that remembers insertion order for eviction.
+ * Bounded pointer set: the toolkit's hash table (util/htab.h) indexing a
+ * fixed pool of entries, which a doubly linked list keeps in insertion
+ * order for eviction. Everything is allocated by jw_ptrset_new; adding,
+ * refreshing, evicting and removing are O(1) and never allocate.
  */
 #include "ptrset.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-struct jw_ptrset {
-	size_t cap;       /* most entries held */
-	size_t nbuckets;  /* power of two, >= 2 * cap */
-	const void **buckets;
-	uint64_t *tags;    /* tag of the pointer in the same bucket */
-	const void **ring; /* insertion order; NULL marks a removed entry */
-	const void **spare; /* compaction buffer, so adding never allocates */
-	size_t head;       /* oldest ring position */
-	size_t count;      /* ring positions in use (incl. removed ones) */
-	size_t size;       /* live entries */
+#include "util/hash.h"
+#include "util/htab.h"
+
+#define NONE SIZE_MAX
+
+struct entry {
+	const void *p;   /* NULL: on the free list */
+	uint64_t tag;
+	size_t prev;     /* older neighbour, NONE for the oldest */
+	size_t next;     /* newer neighbour (or next free), NONE at the end */
 };
 
-static size_t hash_ptr(const void *p, size_t mask)
-{
-	uint64_t x = (uint64_t)(uintptr_t)p;
-
-	/* Pointers are aligned and clustered: mix the bits (splitmix64). */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return (size_t)x & mask;
-}
+struct jw_ptrset {
+	size_t cap;            /* most entries held */
+	struct jw_htab table;  /* p -> its entry */
+	struct entry *entries; /* cap of them */
+	size_t oldest, newest; /* ends of the insertion order, NONE: empty */
+	size_t free;           /* first free entry, NONE: none */
+};
 
 struct jw_ptrset *jw_ptrset_new(size_t cap)
 {
 	struct jw_ptrset *s;
-	size_t n = 16;
 
-	if(cap == 0 || cap > SIZE_MAX / 4){
+	if(cap == 0 || cap > SIZE_MAX / 4 / sizeof(struct entry)){
 		return NULL;
-	}
-	while(n < cap * 2){
-		n *= 2;
 	}
 	s = calloc(1, sizeof(*s));
 	if(!s){
 		return NULL;
 	}
 	s->cap = cap;
-	s->nbuckets = n;
-	s->buckets = calloc(n, sizeof(*s->buckets));
-	s->tags = calloc(n, sizeof(*s->tags));
-	s->ring = calloc(cap, sizeof(*s->ring));
-	s->spare = calloc(cap, sizeof(*s->spare));
-	if(!s->buckets || !s->tags || !s->ring || !s->spare){
+	s->entries = calloc(cap, sizeof(*s->entries));
+	if(!s->entries || jw_htab_init(&s->table, cap, NULL) != 0){
 		jw_ptrset_free(s);
 		return NULL;
 	}
+	for(size_t i = 0; i < cap; i++){
+		s->entries[i].next = i + 1 < cap ? i + 1 : NONE;
+	}
+	s->free = 0;
+	s->oldest = s->newest = NONE;
 	return s;
 }
 
@@ -66,155 +59,124 @@ void jw_ptrset_free(struct jw_ptrset *s)
 	if(!s){
 		return;
 	}
-	free(s->buckets);
-	free(s->tags);
-	free(s->ring);
-	free(s->spare);
+	jw_htab_cleanup(&s->table);
+	free(s->entries);
 	free(s);
 }
 
-static size_t find_bucket(const struct jw_ptrset *s, const void *p)
+/* p's entry, or NULL; *pos gets its table slot. */
+static struct entry *find(const struct jw_ptrset *s, const void *p, size_t *pos)
 {
-	size_t mask = s->nbuckets - 1;
-	size_t i = hash_ptr(p, mask);
+	uint64_t h = jw_hash_ptr(p);
 
-	while(s->buckets[i] && s->buckets[i] != p){
-		i = (i + 1) & mask;
+	for(struct entry *e = jw_htab_first(&s->table, h, pos); e; e = jw_htab_next(&s->table, h, pos)){
+		if(e->p == p){
+			return e;
+		}
 	}
-	return i;
+	return NULL;
+}
+
+static void unlink_entry(struct jw_ptrset *s, struct entry *e)
+{
+	if(e->prev != NONE){
+		s->entries[e->prev].next = e->next;
+	}else{
+		s->oldest = e->next;
+	}
+	if(e->next != NONE){
+		s->entries[e->next].prev = e->prev;
+	}else{
+		s->newest = e->prev;
+	}
+}
+
+static void append(struct jw_ptrset *s, struct entry *e)
+{
+	size_t i = (size_t)(e - s->entries);
+
+	e->prev = s->newest;
+	e->next = NONE;
+	if(s->newest != NONE){
+		s->entries[s->newest].next = i;
+	}else{
+		s->oldest = i;
+	}
+	s->newest = i;
+}
+
+/* Takes e (at table slot pos) out of the set. */
+static void drop(struct jw_ptrset *s, struct entry *e, size_t pos)
+{
+	jw_htab_remove_at(&s->table, pos);
+	unlink_entry(s, e);
+	e->p = NULL;
+	e->next = s->free;
+	s->free = (size_t)(e - s->entries);
 }
 
 bool jw_ptrset_has(const struct jw_ptrset *s, const void *p, uint64_t *tag)
 {
-	size_t i;
+	struct entry *e;
+	size_t pos;
 
 	if(!s || !p){
 		return false;
 	}
-	i = find_bucket(s, p);
-	if(s->buckets[i] != p){
+	e = find(s, p, &pos);
+	if(!e){
 		return false;
 	}
 	if(tag){
-		*tag = s->tags[i];
+		*tag = e->tag;
 	}
 	return true;
 }
 
-static void hash_delete(struct jw_ptrset *s, size_t i)
-{
-	size_t mask = s->nbuckets - 1;
-	size_t j = i;
-
-	/* Backward-shift deletion keeps every probe chain unbroken. */
-	for(;;){
-		size_t home;
-
-		j = (j + 1) & mask;
-		if(!s->buckets[j]){
-			break;
-		}
-		home = hash_ptr(s->buckets[j], mask);
-		/* Move j into the hole at i unless its home lies in (i, j]. */
-		if((i <= j) ? (home <= i || home > j) : (home <= i && home > j)){
-			s->buckets[i] = s->buckets[j];
-			s->tags[i] = s->tags[j];
-			i = j;
-		}
-	}
-	s->buckets[i] = NULL;
-}
-
-static void ring_forget(struct jw_ptrset *s, const void *p)
-{
-	size_t k;
-
-	for(k = 0; k < s->count; k++){
-		size_t pos = (s->head + k) % s->cap;
-		if(s->ring[pos] == p){
-			s->ring[pos] = NULL;
-			return;
-		}
-	}
-}
-
 void jw_ptrset_remove(struct jw_ptrset *s, const void *p)
 {
-	size_t i;
+	struct entry *e;
+	size_t pos;
 
 	if(!s || !p){
 		return;
 	}
-	i = find_bucket(s, p);
-	if(s->buckets[i] != p){
-		return;
-	}
-	hash_delete(s, i);
-	ring_forget(s, p);
-	s->size--;
-}
-
-static void ring_pop_oldest(struct jw_ptrset *s)
-{
-	while(s->count > 0){
-		const void *old = s->ring[s->head];
-
-		s->ring[s->head] = NULL;
-		s->head = (s->head + 1) % s->cap;
-		s->count--;
-		if(old){
-			hash_delete(s, find_bucket(s, old));
-			s->size--;
-			return;
-		}
+	e = find(s, p, &pos);
+	if(e){
+		drop(s, e, pos);
 	}
 }
 
 int jw_ptrset_add(struct jw_ptrset *s, const void *p, uint64_t tag)
 {
-	size_t i;
+	struct entry *e;
+	size_t pos;
 
 	if(!s || !p){
 		return -1;
 	}
-	i = find_bucket(s, p);
-	if(s->buckets[i] == p){
+	e = find(s, p, &pos);
+	if(e){
 		/* Refresh: a second departure of the same pointer is newer. */
-		ring_forget(s, p);
+		unlink_entry(s, e);
 	}else{
-		if(s->size == s->cap){
-			ring_pop_oldest(s);
-			i = find_bucket(s, p);
-		}
-		s->buckets[i] = p;
-		s->size++;
-	}
-	s->tags[i] = tag;
-	/* Removed entries leave holes in the ring; compact when it is full. */
-	if(s->count == s->cap){
-		size_t k, w = 0;
-		const void **tmp = s->spare;
+		if(s->free == NONE){
+			struct entry *old = &s->entries[s->oldest];
 
-		for(k = 0; k < s->count; k++){
-			const void *q = s->ring[(s->head + k) % s->cap];
-			if(q){
-				tmp[w++] = q;
-			}
+			(void)find(s, old->p, &pos);
+			drop(s, old, pos);
 		}
-		for(k = w; k < s->cap; k++){
-			tmp[k] = NULL;
-		}
-		s->spare = s->ring;
-		s->ring = tmp;
-		s->head = 0;
-		s->count = w;
+		e = &s->entries[s->free];
+		s->free = e->next;
+		e->p = p;
+		jw_htab_insert(&s->table, jw_hash_ptr(p), e);
 	}
-	s->ring[(s->head + s->count) % s->cap] = p;
-	s->count++;
+	e->tag = tag;
+	append(s, e);
 	return 0;
 }
 
 size_t jw_ptrset_size(const struct jw_ptrset *s)
 {
-	return s ? s->size : 0;
+	return s ? s->table.count : 0;
 }

@@ -19,6 +19,7 @@
 #include "ptrset.h"
 #include "schemaset.h"
 #include "topic.h"
+#include "util/hash.h"
 
 static bool is_sys_topic(const char *topic)
 {
@@ -109,17 +110,16 @@ static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 	return 0;
 }
 
-/* FNV-1a of the client id: tells a departed client's will from a new
+/* A hash of the client id: tells a departed client's will from a new
  * connection that happens to reuse the same struct mosquitto address. */
 static uint64_t id_tag(const struct mosquitto *client)
 {
 	const char *id = mosquitto_client_id(client);
-	uint64_t h = 1469598103934665603ULL;
 
-	for(; id && *id; id++){
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	if(!id){
+		id = "";
 	}
-	return h;
+	return jw_hash(id, strlen(id), 0);
 }
 
 /*
