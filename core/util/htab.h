@@ -2,7 +2,8 @@
  * The one hash table: open addressing with linear probing over slots that
  * hold an item pointer and the item's 64-bit hash. The table owns only its
  * slot array; items belong to the caller, who computes their hashes
- * (util/hash.h) and compares keys. A lookup walks the items stored with
+ * (util/hash.h; slots are picked by the low bits, which must be well
+ * mixed) and compares keys. A lookup walks the items stored with
  * the key's hash (normally one), so a probe never reads an item whose
  * hash differs. Deletion shifts the probe chain back (no tombstones), so
  * probes stay as short as the load (at most 3/4 after jw_htab_reserve)
