@@ -28,6 +28,7 @@
 
 #include "kvlog.h"
 #include "quarantine.h"
+#include "util/hash.h"
 
 #define SYNC_INTERVAL_MS 100
 #define BACKOFF_FIRST_MS 100
@@ -109,23 +110,6 @@ struct jw_persist {
 
 /* ---- records and maps ---- */
 
-static uint64_t key_hash(uint64_t seed, const char *key, size_t klen)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-
-	for(size_t i = 0; i < klen; i++){
-		h ^= (unsigned char)key[i];
-		h *= 0x100000001b3ULL;
-	}
-	/* Finalise (splitmix64) so the seed reaches the low bits we index with. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
-}
-
 static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size_t len, bool del)
 {
 	size_t klen;
@@ -150,7 +134,7 @@ static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size
 		return NULL;
 	}
 	r->next = NULL;
-	r->hash = key_hash(seed, key, klen);
+	r->hash = jw_hash(key, klen, seed);
 	r->len = len;
 	r->del = del;
 	memcpy(r->key, key, klen + 1);
@@ -900,7 +884,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 		return -1;
 	}
 	p->policy = policy;
-	p->seed = (uint64_t)jw_clock_ms(CLOCK_MONOTONIC) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+	p->seed = jw_hash_mix((uint64_t)jw_clock_ms(CLOCK_MONOTONIC) ^ (uint64_t)(uintptr_t)p);
 	atomic_init(&p->abort, false);
 	atomic_init(&p->batch_count, 0);
 	atomic_init(&p->unsynced_count, 0);
