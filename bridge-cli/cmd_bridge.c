@@ -136,11 +136,15 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if(b->len + len + 1 > b->cap){
 			size_t cap = (b->len + len + 1) * 2;
-			if(cap > (16u << 20)){
+			/* The limit is on the message, not on the doubled buffer. */
+			if(b->len + len > (16u << 20)){
 				fprintf(stderr, "jobwire bridge: message larger than 16 MiB dropped\n");
 				b->len = 0;
 				b->unmapped++;
 				return -1;
+			}
+			if(cap > (16u << 20) + 1){
+				cap = (16u << 20) + 1;
 			}
 			char *nb = realloc(b->buf, cap);
 			if(!nb){
