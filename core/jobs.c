@@ -53,6 +53,7 @@ void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
 
 	if(jobs->fail_after == 0) {
 		jobs->fail_after = -1;
+	jw_buf_init(&jobs->render, JW_BUF_UNLIMITED);
 		return NULL;
 	}
 	if(jobs->fail_after > 0)
@@ -505,7 +506,7 @@ void jw_jobs_free(struct jw_jobs *jobs)
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
 		jw_heap_cleanup(&jobs->heaps[h]);
 	jw_htab_cleanup(&jobs->table);
-	free(jobs->render);
+	jw_buf_cleanup(&jobs->render);
 	free(jobs);
 }
 

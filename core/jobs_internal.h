@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "jobs.h"
+#include "util/buf.h"
 #include "util/heap.h"
 #include "util/htab.h"
 #include "util/rfc3339.h"
@@ -149,8 +150,7 @@ struct jw_jobs {
 	/* jw_jobs_state_render's output, reused from state to state, and
 	 * the formatted seconds its timestamps mostly share: [0] recent
 	 * times, [1] the jobs' first times. */
-	char *render;
-	size_t render_cap;
+	struct jw_buf render;
 	struct jw_rfc3339_cache ts_cache[2];
 	long fail_after; /* test hook: allocations before one fails, -1 off */
 };
@@ -213,36 +213,29 @@ void jw_jobs__eta_sample(struct jw_job *j, double progress, int64_t mono_ms);
 /* The estimate for progress p: true with *eta_s when the rate allows. */
 bool jw_jobs__eta_estimate(const struct jw_job *j, double p, double *eta_s);
 
-/* A growing output buffer that remembers allocation failure (plain
- * malloc: what it builds is handed to the caller). */
-struct jw_jobs__buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
-void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n);
-void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s);
+/*
+ * JSON writing into a util/buf.h buffer (plain malloc: what it builds is
+ * handed to the caller); a failure is kept in the buffer, so a writer
+ * checks once, at jw_buf_take.
+ */
 /* Appends ',' unless right after '{', then "key":. */
-void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key);
-void jw_jobs__buf_num(struct jw_jobs__buf *b, double v);
-void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v);
-void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v);
+void jw_jobs__buf_key(struct jw_buf *b, const char *key);
+void jw_jobs__buf_num(struct jw_buf *b, double v);
+void jw_jobs__buf_i64(struct jw_buf *b, int64_t v);
+void jw_jobs__buf_u64(struct jw_buf *b, uint64_t v);
 /* "2026-11-22T02:40:00.123Z" with quotes. */
-void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms);
-/* Hands over the text (NUL-terminated) or NULL after a failure. */
-char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len);
+void jw_jobs__buf_ts(struct jw_buf *b, int64_t real_ms);
 /* "key":value members ("key" skipped for a NULL text). */
-void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text);
-void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v);
+void jw_jobs__add_text(struct jw_buf *b, const char *key, const char *text);
+void jw_jobs__add_num(struct jw_buf *b, const char *key, double v);
 /* A count: its int64 when bit is set in exact, else its double. */
-void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__count c,
+void jw_jobs__add_count(struct jw_buf *b, const char *key, union jw_jobs__count c,
         unsigned exact, unsigned bit);
 /* The same with jw_jobs__fmt_num_exact: for job records, not the state. */
-void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v);
-void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v);
+void jw_jobs__add_num_exact(struct jw_buf *b, const char *key, double v);
+void jw_jobs__add_bool(struct jw_buf *b, const char *key, bool v);
 /* name .. items_failed, shared by the state JSON and the record. */
-void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j);
+void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j);
 
 /* Shortest text that reads back as v exactly; integers without ".0". */
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v);

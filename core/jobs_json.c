@@ -12,57 +12,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <errno.h>
 #include <string.h>
 
-/* ---- buffer ---- */
+/* ---- JSON into a buffer ---- */
 
-/* Room for n more bytes and the NUL; false (and b failed) otherwise. */
-static bool buf_reserve(struct jw_jobs__buf *b, size_t n)
-{
-	if(b->failed)
-		return false;
-	if(b->cap - b->len <= n) {
-		/* A state or record is 300-1000 bytes: one allocation, mostly. */
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while(cap - b->len <= n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if(!p) {
-			b->failed = true;
-			return false;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	return true;
-}
-
-void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
-{
-	if(!buf_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s)
-{
-	jw_jobs__buf_add(b, s, strlen(s));
-}
-
-void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
+void jw_jobs__buf_key(struct jw_buf *b, const char *key)
 {
 	/* One reservation for ,"key": (about ten keys per state or record). */
 	size_t klen = strlen(key);
 	bool comma = b->len > 0 && b->p && b->p[b->len - 1] != '{';
-	char *w;
+	char *start, *w;
 
-	if(!buf_reserve(b, klen + 4))
+	if(jw_buf_reserve(b, klen + 4) != 0)
 		return;
-	w = b->p + b->len;
+	start = w = jw_buf_tail(b);
 	if(comma)
 		*w++ = ',';
 	*w++ = '"';
@@ -70,16 +34,15 @@ void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
 	w += klen;
 	*w++ = '"';
 	*w++ = ':';
-	*w = '\0';
-	b->len = (size_t)(w - b->p);
+	jw_buf_commit(b, (size_t)(w - start));
 }
 
-void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
+void jw_jobs__buf_num(struct jw_buf *b, double v)
 {
 	char t[40];
 
 	jw_jobs__fmt_num(t, sizeof(t), v);
-	jw_jobs__buf_str(b, t);
+	jw_buf_add_str(b, t);
 }
 
 /* Decimal digits of v, right-aligned in t[0..24); returns where they
@@ -109,7 +72,7 @@ static size_t u64_digits(char t[24], uint64_t v)
 	return i;
 }
 
-void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
+void jw_jobs__buf_i64(struct jw_buf *b, int64_t v)
 {
 	char t[24];
 	/* The magnitude as unsigned, so INT64_MIN has one too. */
@@ -118,44 +81,29 @@ void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
 
 	if(v < 0)
 		t[--i] = '-';
-	jw_jobs__buf_add(b, t + i, 24 - i);
+	jw_buf_add(b, t + i, 24 - i);
 }
 
-void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v)
+void jw_jobs__buf_u64(struct jw_buf *b, uint64_t v)
 {
 	char t[24];
 	size_t i = u64_digits(t, v);
 
-	jw_jobs__buf_add(b, t + i, 24 - i);
+	jw_buf_add(b, t + i, 24 - i);
 }
 
-void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms)
+void jw_jobs__buf_ts(struct jw_buf *b, int64_t real_ms)
 {
 	char t[40];
 	int n = jw_jobs__format_ts(t, sizeof(t), real_ms);
 
 	if(n < 0) {
-		b->failed = true;
+		jw_buf_fail(b, -ERANGE);
 		return;
 	}
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_add(b, t, (size_t)n);
-	jw_jobs__buf_add(b, "\"", 1);
-}
-
-char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len)
-{
-	char *p = b->p;
-
-	if(b->failed || !p) {
-		free(p);
-		p = NULL;
-	} else if(len) {
-		*len = b->len;
-	}
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return p;
+	jw_buf_add(b, "\"", 1);
+	jw_buf_add(b, t, (size_t)n);
+	jw_buf_add(b, "\"", 1);
 }
 
 /* ---- numbers and time ---- */
@@ -299,30 +247,30 @@ int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms)
 
 /* ---- state ---- */
 
-void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text)
+void jw_jobs__add_text(struct jw_buf *b, const char *key, const char *text)
 {
 	if(!text)
 		return;
 	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, text);
+	jw_buf_add_str(b, text);
 }
 
-void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v)
+void jw_jobs__add_num_exact(struct jw_buf *b, const char *key, double v)
 {
 	char t[64];
 
 	jw_jobs__buf_key(b, key);
 	jw_jobs__fmt_num_exact(t, sizeof(t), v);
-	jw_jobs__buf_str(b, t);
+	jw_buf_add_str(b, t);
 }
 
-void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v)
+void jw_jobs__add_num(struct jw_buf *b, const char *key, double v)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_num(b, v);
 }
 
-void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__count c,
+void jw_jobs__add_count(struct jw_buf *b, const char *key, union jw_jobs__count c,
         unsigned exact, unsigned bit)
 {
 	if(exact & bit) {
@@ -333,16 +281,16 @@ void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__
 	}
 }
 
-void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v)
+void jw_jobs__add_bool(struct jw_buf *b, const char *key, bool v)
 {
 	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, v ? "true" : "false");
+	jw_buf_add_str(b, v ? "true" : "false");
 }
 
 
 /* The members the state and the record share, from name to items_failed,
  * written the same way in both. */
-void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
+void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j)
 {
 	unsigned f = j->flags;
 
@@ -686,23 +634,15 @@ const char *jw_jobs_state_render(struct jw_jobs *jobs, const struct jw_job *j, s
 	size_t bound = state_bound(j, &l);
 	ptrdiff_t n;
 
-	if(bound > jobs->render_cap) {
-		size_t cap = jobs->render_cap ? jobs->render_cap : 4096;
-		char *p;
-
-		while(cap < bound)
-			cap *= 2;
-		/* Not through jw_jobs__alloc: scratch space, not job state. */
-		p = realloc(jobs->render, cap);
-		if(!p)
-			return NULL;
-		jobs->render = p;
-		jobs->render_cap = cap;
-	}
-	n = render_state(jobs->render, j, &l, jobs->ts_cache);
+	/* Scratch space, not job state: not through jw_jobs__alloc. At least
+	 * 4 KiB, so the size of a job's state can vary without a realloc. */
+	jw_buf_reset(&jobs->render);
+	if(jw_buf_reserve(&jobs->render, bound < 4095 ? 4095 : bound) != 0)
+		return NULL;
+	n = render_state(jw_buf_tail(&jobs->render), j, &l, jobs->ts_cache);
 	if(n < 0)
 		return NULL;
 	if(len)
 		*len = (size_t)n;
-	return jobs->render;
+	return jobs->render.p;
 }

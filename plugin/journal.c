@@ -46,6 +46,7 @@
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
+#include "util/buf.h"
 
 #define SEGMENT_MAX_DEFAULT (4u * 1024u * 1024u)
 #define BATCH_MAX_DEFAULT 2000u
@@ -801,33 +802,6 @@ static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
 	"", "", "", "::jsonb", "::timestamptz", "::bigint", "", "", "",
 };
 
-struct sqlbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int sql_add(struct sqlbuf *s, const char *text)
-{
-	size_t n = strlen(text);
-
-	if(s->len + n + 1 > s->cap){
-		size_t cap = s->cap ? s->cap : 4096;
-		char *grown;
-		while(cap < s->len + n + 1){
-			cap *= 2;
-		}
-		grown = realloc(s->p, cap);
-		if(!grown){
-			return -1;
-		}
-		s->p = grown;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, text, n + 1);
-	s->len += n;
-	return 0;
-}
-
 /* INSERT of the rows idx[0..n) of kind: one statement, parameters in
  * *vals (caller frees). Returns the SQL (caller frees) or NULL. */
 static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
@@ -837,40 +811,42 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 	int ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
 	const char *const *cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
 	const char *const *casts = fin ? finished_casts : event_casts;
-	struct sqlbuf s = {0};
+	struct jw_buf s;
 	const char **v;
-	int err = 0, p = 1;
+	char *sql;
+	int p = 1;
 
 	v = malloc(n * (size_t)ncols * sizeof(*v));
 	if(!v){
 		return NULL;
 	}
-	err |= sql_add(&s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
+	/* Built whole and checked once: the buffer keeps a failed append. */
+	jw_buf_init(&s, JW_BUF_UNLIMITED);
+	(void)jw_buf_reserve(&s, 4095);
+	jw_buf_add_str(&s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
 	for(int c = 0; c < ncols; c++){
-		err |= sql_add(&s, c ? ", " : "");
-		err |= sql_add(&s, cols[c]);
+		jw_buf_add_str(&s, c ? ", " : "");
+		jw_buf_add_str(&s, cols[c]);
 	}
-	err |= sql_add(&s, ") VALUES ");
+	jw_buf_add_str(&s, ") VALUES ");
 	for(size_t i = 0; i < n; i++){
 		const struct item *it = &b->items[idx[i]];
-		err |= sql_add(&s, i ? ",(" : "(");
+		jw_buf_add_str(&s, i ? ",(" : "(");
 		for(int c = 0; c < ncols; c++){
-			char ph[32];
-			snprintf(ph, sizeof(ph), "%s$%d%s", c ? "," : "", p++, casts[c]);
-			err |= sql_add(&s, ph);
+			jw_buf_printf(&s, "%s$%d%s", c ? "," : "", p++, casts[c]);
 			v[i * (size_t)ncols + (size_t)c] = it->row.v[c];
 		}
-		err |= sql_add(&s, ")");
+		jw_buf_add_str(&s, ")");
 	}
-	err |= sql_add(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
+	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
 	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
-	if(err){
-		free(s.p);
+	sql = jw_buf_take(&s, NULL);
+	if(!sql){
 		free(v);
 		return NULL;
 	}
 	*vals = v;
-	return s.p;
+	return sql;
 }
 
 /* Appends one line to the dead-letter file and fsyncs it. */

@@ -15,7 +15,7 @@ void jw_buf_init(struct jw_buf *b, size_t max)
 	b->p = NULL;
 	b->len = 0;
 	b->cap = 0;
-	b->max = max > JW_BUF_UNLIMITED ? JW_BUF_UNLIMITED : max;
+	b->max = max == 0 || max > JW_BUF_UNLIMITED ? JW_BUF_UNLIMITED : max;
 	b->err = 0;
 }
 
@@ -32,6 +32,8 @@ int jw_buf_reserve(struct jw_buf *b, size_t n)
 
 	if(b->err)
 		return b->err;
+	if(b->max == 0)
+		b->max = JW_BUF_UNLIMITED;
 	if(n > b->max - b->len) {
 		b->err = -EMSGSIZE;
 		return b->err;
@@ -115,6 +117,12 @@ void jw_buf_truncate(struct jw_buf *b, size_t len)
 		b->len = len;
 		b->p[len] = '\0';
 	}
+}
+
+void jw_buf_fail(struct jw_buf *b, int err)
+{
+	if(!b->err)
+		b->err = err < 0 ? err : -EINVAL;
 }
 
 void jw_buf_reset(struct jw_buf *b)

@@ -26,7 +26,9 @@ struct jw_buf {
 /* For a buffer with no limit but memory. */
 #define JW_BUF_UNLIMITED (SIZE_MAX / 2)
 
-/* An empty buffer (nothing allocated) for at most max bytes of text. */
+/* An empty buffer (nothing allocated) for at most max bytes of text; max
+ * 0 means JW_BUF_UNLIMITED, so a zeroed struct jw_buf is an empty buffer
+ * too. */
 void jw_buf_init(struct jw_buf *b, size_t max);
 
 /* Frees the text; b is then empty, with its max kept. Safe twice. */
@@ -54,6 +56,10 @@ void jw_buf_commit(struct jw_buf *b, size_t n);
 
 /* Cuts the text back to len bytes (len <= b->len). */
 void jw_buf_truncate(struct jw_buf *b, size_t len);
+
+/* Makes err (negative) the buffer's error, as if an append had failed:
+ * for a writer whose own step failed (a number that would not format). */
+void jw_buf_fail(struct jw_buf *b, int err);
 
 /* Empties the text and clears the error, keeping the memory. */
 void jw_buf_reset(struct jw_buf *b);

@@ -416,16 +416,16 @@ START_TEST(numbers_match_printf)
 		fmt_num_same(fixed[i]);
 	/* Integers in records and states are written without printf. */
 	for(size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-		struct jw_jobs__buf b = {0};
+		struct jw_buf b = {0};
 		char want[64];
 		char *got;
 		size_t len = 0;
 
 		snprintf(want, sizeof(want), "%" PRId64 ",%" PRIu64, ints[i], (uint64_t)ints[i]);
 		jw_jobs__buf_i64(&b, ints[i]);
-		jw_jobs__buf_add(&b, ",", 1);
+		jw_buf_add(&b, ",", 1);
 		jw_jobs__buf_u64(&b, (uint64_t)ints[i]);
-		got = jw_jobs__buf_finish(&b, &len);
+		got = jw_buf_take(&b, &len);
 		ck_assert_str_eq(got, want);
 		ck_assert_uint_eq(len, strlen(want));
 		free(got);

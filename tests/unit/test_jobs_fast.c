@@ -879,28 +879,28 @@ END_TEST
 
 /* The state as jw_job_state_json wrote it before it was written straight
  * into a sized buffer: the reference every shortcut must match. */
-static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
+static void add_ts(struct jw_buf *b, const char *key, int64_t ms)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_ts(b, ms);
 }
 
-static void add_id(struct jw_jobs__buf *b, const char *key, const char *id)
+static void add_id(struct jw_buf *b, const char *key, const char *id)
 {
 	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_str(b, id);
-	jw_jobs__buf_add(b, "\"", 1);
+	jw_buf_add(b, "\"", 1);
+	jw_buf_add_str(b, id);
+	jw_buf_add(b, "\"", 1);
 }
 
 static char *reference_state(const struct jw_job *j, size_t *len)
 {
-	struct jw_jobs__buf b = {0};
+	struct jw_buf b = {0};
 	const struct jw_job_end *e = j->end;
 	const struct jw_job_review *r = j->review;
 	unsigned f = j->flags;
 
-	jw_jobs__buf_str(&b, "{\"type\":\"state\"");
+	jw_buf_add_str(&b, "{\"type\":\"state\"");
 	add_id(&b, "session_id", jw_job_session(j));
 	add_id(&b, "job_id", jw_job_id(j));
 	add_id(&b, "status", jw_job_status_name((enum jw_job_status)j->status));
@@ -927,21 +927,21 @@ static char *reference_state(const struct jw_job *j, size_t *len)
 	}
 	if(r) {
 		jw_jobs__buf_key(&b, "validation");
-		jw_jobs__buf_add(&b, "{", 1);
+		jw_buf_add(&b, "{", 1);
 		jw_jobs__add_text(&b, "reason", r->reason);
 		jw_jobs__add_num(&b, "confidence", r->confidence);
 		if(r->has_threshold)
 			jw_jobs__add_num(&b, "threshold", r->threshold);
 		jw_jobs__add_text(&b, "item", r->item);
 		jw_jobs__add_text(&b, "actions", r->actions);
-		jw_jobs__buf_add(&b, "}", 1);
+		jw_buf_add(&b, "}", 1);
 	}
 	if(f & JW_JF_CANCEL) {
 		jw_jobs__add_bool(&b, "cancel_requested", true);
 		add_ts(&b, "cancel_requested_at", j->cancel_ms);
 	}
-	jw_jobs__buf_add(&b, "}", 1);
-	return jw_jobs__buf_finish(&b, len);
+	jw_buf_add(&b, "}", 1);
+	return jw_buf_take(&b, len);
 }
 
 /* Checks both renderers against the reference for j. */

@@ -127,10 +127,25 @@ START_TEST(hostile_sizes)
 	jw_buf_reset(&b);
 	ck_assert_int_eq(jw_buf_reserve(&b, SIZE_MAX - 1), -EMSGSIZE);
 	jw_buf_cleanup(&b);
+	/* max 0 and a zeroed buffer: no limit but memory. */
 	jw_buf_init(&b, 0);
-	ck_assert_int_eq(jw_buf_add(&b, "", 0), 0);
-	ck_assert_str_eq(b.p, "");
-	ck_assert_int_eq(jw_buf_add(&b, "a", 1), -EMSGSIZE);
+	ck_assert_uint_eq(b.max, JW_BUF_UNLIMITED);
+	jw_buf_cleanup(&b);
+	{
+		struct jw_buf z = {0};
+
+		ck_assert_int_eq(jw_buf_add(&z, "abc", 3), 0);
+		ck_assert_str_eq(z.p, "abc");
+		ck_assert_uint_eq(z.max, JW_BUF_UNLIMITED);
+		jw_buf_cleanup(&z);
+	}
+	/* A writer's own failure is kept like an append's. */
+	jw_buf_init(&b, 16);
+	jw_buf_fail(&b, -ERANGE);
+	ck_assert_int_eq(jw_buf_add(&b, "a", 1), -ERANGE);
+	jw_buf_fail(&b, -ENOMEM); /* the first error stays */
+	ck_assert_int_eq(b.err, -ERANGE);
+	ck_assert_ptr_null(jw_buf_take(&b, NULL));
 	jw_buf_cleanup(&b);
 }
 END_TEST
