@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util_check.h"
 
 START_TEST(append_and_take)
 {
@@ -153,22 +154,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_buf");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("text");
-	tcase_add_test(tc, append_and_take);
-	tcase_add_test(tc, growth_keeps_text);
-	tcase_add_test(tc, reserve_tail_commit);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("limits");
-	tcase_add_test(tc, max_is_exact_and_sticky);
-	tcase_add_test(tc, hostile_sizes);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "text", append_and_take, growth_keeps_text, reserve_tail_commit, NULL);
+	jw_test_case(s, "limits", max_is_exact_and_sticky, hostile_sizes, NULL);
+	return jw_test_run(s);
 }

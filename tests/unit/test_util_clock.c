@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "util_check.h"
 
 START_TEST(readings)
 {
@@ -36,16 +37,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_clock");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("readings");
-	tcase_add_test(tc, readings);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "readings", readings, NULL);
+	return jw_test_run(s);
 }

@@ -8,15 +8,13 @@
 #include <string.h>
 
 #include "util/hash.h"
+#include "util_check.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
 static uint64_t next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return jw_test_next(&rng);
 }
 
 START_TEST(fnv1a_published_values)
@@ -128,25 +126,9 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_hash");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("fnv1a");
-	tcase_add_test(tc, fnv1a_published_values);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("mix");
-	tcase_add_test(tc, mix_is_splitmix64);
-	tcase_add_test(tc, pointer_spread);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("bytes");
-	tcase_add_test(tc, reads_exactly_n_bytes);
-	tcase_add_test(tc, every_bit_counts);
-	tcase_add_test(tc, seed_and_parts);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "fnv1a", fnv1a_published_values, NULL);
+	jw_test_case(s, "mix", mix_is_splitmix64, pointer_spread, NULL);
+	jw_test_case(s, "bytes", reads_exactly_n_bytes, every_bit_counts, seed_and_parts, NULL);
+	return jw_test_run(s);
 }

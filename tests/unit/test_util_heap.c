@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "util/heap.h"
+#include "util_check.h"
 
 struct item {
 	int64_t key[2];
@@ -20,10 +21,7 @@ static uint64_t rng = 88172645463325252ULL;
 
 static uint64_t next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return jw_test_next(&rng);
 }
 
 /* The heap property, and each entry's item pointing back at its index. */
@@ -211,20 +209,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_heap");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("order");
-	tcase_add_test(tc, model);
-	tcase_add_test(tc, two_heaps);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("memory");
-	tcase_add_test(tc, out_of_memory);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "order", model, two_heaps, NULL);
+	jw_test_case(s, "memory", out_of_memory, NULL);
+	return jw_test_run(s);
 }

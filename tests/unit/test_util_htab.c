@@ -12,6 +12,7 @@
 
 #include "util/hash.h"
 #include "util/htab.h"
+#include "util_check.h"
 
 struct item {
 	uint64_t key;
@@ -121,9 +122,7 @@ static void churn(int hash_kind)
 		struct item *it;
 		size_t i, pos;
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		jw_test_next(&x);
 		i = (size_t)(x % N);
 		it = find(&t, items[i].hash, items[i].key, &pos);
 		ck_assert_int_eq(it != NULL, items[i].in);
@@ -276,23 +275,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_htab");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("lifecycle");
-	tcase_add_test(tc, init_cleanup);
-	tcase_add_test(tc, allocator_and_failures);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("model");
-	tcase_add_test(tc, churn_spread);
-	tcase_add_test(tc, churn_collisions);
-	tcase_add_test(tc, churn_wrap);
-	tcase_add_test(tc, same_hash_many_keys);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "lifecycle", init_cleanup, allocator_and_failures, NULL);
+	jw_test_case(s, "model", churn_spread, churn_collisions, churn_wrap, same_hash_many_keys, NULL);
+	return jw_test_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/id.h"
+#include "util_check.h"
 
 static bool allowed(int c)
 {
@@ -107,18 +108,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_id");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("rule");
-	tcase_add_test(tc, every_byte);
-	tcase_add_test(tc, lengths_and_positions);
-	tcase_add_test(tc, run_stops);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "rule", every_byte, lengths_and_positions, run_stops, NULL);
+	return jw_test_run(s);
 }

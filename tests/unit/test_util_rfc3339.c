@@ -12,15 +12,13 @@
 #include <time.h>
 
 #include "util/rfc3339.h"
+#include "util_check.h"
 
 static uint64_t rng = 88172645463325252ULL;
 
 static uint64_t next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return jw_test_next(&rng);
 }
 
 START_TEST(format_known)
@@ -311,23 +309,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util_rfc3339");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("format");
-	tcase_add_test(tc, format_known);
-	tcase_add_test(tc, format_matches_gmtime);
-	tcase_add_test(tc, cache);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("parse");
-	tcase_add_test(tc, parse_verdicts);
-	tcase_add_test(tc, parse_hostile);
-	tcase_add_test(tc, to_ms);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "format", format_known, format_matches_gmtime, cache, NULL);
+	jw_test_case(s, "parse", parse_verdicts, parse_hostile, to_ms, NULL);
+	return jw_test_run(s);
 }
