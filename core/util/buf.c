@@ -25,7 +25,7 @@ void jw_buf_cleanup(struct jw_buf *b)
 	jw_buf_init(b, b->max);
 }
 
-int jw_buf_reserve(struct jw_buf *b, size_t n)
+int jw_buf__grow(struct jw_buf *b, size_t n)
 {
 	size_t need, cap;
 	char *p;
@@ -60,24 +60,6 @@ int jw_buf_reserve(struct jw_buf *b, size_t n)
 	return 0;
 }
 
-int jw_buf_add(struct jw_buf *b, const void *s, size_t n)
-{
-	int rc = jw_buf_reserve(b, n);
-
-	if(rc != 0)
-		return rc;
-	if(n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int jw_buf_add_str(struct jw_buf *b, const char *s)
-{
-	return jw_buf_add(b, s, strlen(s));
-}
-
 int jw_buf_printf(struct jw_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -98,17 +80,6 @@ int jw_buf_printf(struct jw_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
-}
-
-char *jw_buf_tail(struct jw_buf *b)
-{
-	return b->err || !b->p ? NULL : b->p + b->len;
-}
-
-void jw_buf_commit(struct jw_buf *b, size_t n)
-{
-	b->len += n;
-	b->p[b->len] = '\0';
 }
 
 void jw_buf_truncate(struct jw_buf *b, size_t len)

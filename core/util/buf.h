@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct jw_buf {
 	char *p;    /* the text, NUL-terminated; NULL until the first growth */
@@ -34,25 +35,59 @@ void jw_buf_init(struct jw_buf *b, size_t max);
 /* Frees the text; b is then empty, with its max kept. Safe twice. */
 void jw_buf_cleanup(struct jw_buf *b);
 
-/* Room for n more bytes and the NUL, so that writing them through
- * jw_buf_tail needs no allocation. 0 or an error. */
-int jw_buf_reserve(struct jw_buf *b, size_t n);
+/* jw_buf_reserve's growth, out of line. */
+int jw_buf__grow(struct jw_buf *b, size_t n);
+
+/*
+ * Room for n more bytes and the NUL, so that writing them through
+ * jw_buf_tail needs no allocation. 0 or an error. Inline, like the
+ * appends: a job record is some forty of them, on every message that
+ * changes a job when the table is persisted.
+ */
+static inline int jw_buf_reserve(struct jw_buf *b, size_t n)
+{
+	/* cap never passes max + 1, so room within cap is within max. */
+	if(b->err == 0 && n < b->cap - b->len)
+		return 0;
+	return jw_buf__grow(b, n);
+}
 
 /* Appends s[0..n) (any bytes, NUL included). 0 or an error. */
-int jw_buf_add(struct jw_buf *b, const void *s, size_t n);
+static inline int jw_buf_add(struct jw_buf *b, const void *s, size_t n)
+{
+	int rc = jw_buf_reserve(b, n);
+
+	if(rc != 0)
+		return rc;
+	if(n)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
 
 /* Appends the string s. 0 or an error. */
-int jw_buf_add_str(struct jw_buf *b, const char *s);
+static inline int jw_buf_add_str(struct jw_buf *b, const char *s)
+{
+	return jw_buf_add(b, s, strlen(s));
+}
 
 /* Appends printf's output. 0, an error, or -EINVAL for a bad format. */
 int jw_buf_printf(struct jw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Where the next byte goes: write at most the n bytes of the last
  * jw_buf_reserve(b, n), then jw_buf_commit. NULL after an error. */
-char *jw_buf_tail(struct jw_buf *b);
+static inline char *jw_buf_tail(struct jw_buf *b)
+{
+	return b->err || !b->p ? NULL : b->p + b->len;
+}
 
 /* Counts n bytes written at jw_buf_tail as text and terminates it. */
-void jw_buf_commit(struct jw_buf *b, size_t n);
+static inline void jw_buf_commit(struct jw_buf *b, size_t n)
+{
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 
 /* Cuts the text back to len bytes (len <= b->len). */
 void jw_buf_truncate(struct jw_buf *b, size_t len);
