@@ -20,14 +20,6 @@
  * overflow, or the kernel drops handshakes and the run waits for retries. */
 #define CONNECT_BURST 50u
 
-int64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 double bench_cpu_seconds(void)
 {
 	struct rusage ru;

@@ -319,7 +319,7 @@ per_event() {
 }
 echo
 echo "check+ts, instructions per event by step (inclusive)"
-per_event yes | grep -E ':(check_one|jw_event_check|jw_event_check_doc|jw_json_parse|jw_jdoc_parse|jw_schema_validate|jw_schema_validate_node|json_object_put|jw_event_format_ts|jw_event_splice_member|jw_topic_parse|check_binding|check_rules)$' ||
+per_event yes | grep -E ':(check_one|jw_event_check|jw_event_check_doc|jw_json_parse|jw_jdoc_parse|jw_schema_validate|jw_schema_validate_node|json_object_put|jw_rfc3339_format_cached|jw_event_splice_member|jw_topic_parse|check_binding|check_rules)$' ||
 	true
 echo
 echo "check+ts, instructions per event by function (own cost, top 20)"

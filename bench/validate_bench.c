@@ -13,6 +13,8 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "util/clock.h"
+#include "util/rfc3339.h"
 #include "jdoc.h"
 #include "payload.h"
 #include "schemaset.h"
@@ -80,21 +82,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The plugin's per-message work for one event. Returns 0 when accepted. */
 static int check_one(const struct jw_schemaset *set, const char *topic, const char *payload,
-        size_t len, int splice, struct jw_ts_cache *cache, struct jw_verdict *v)
+        size_t len, int splice, struct jw_rfc3339_cache *cache, struct jw_verdict *v)
 {
 	static struct jw_jdoc doc; /* reused, as the plugin's (never freed) */
 	struct jw_topic t;
-	struct timespec now;
 	char raw[44];
 	size_t outlen = 0;
 	void *out;
@@ -107,9 +100,11 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 	if(jw_event_check_doc(set, &t, payload, len, NULL, &doc, v) < 0)
 		return -1;
 	if(splice && !jw_jnode_get(doc.root, "ts")) {
-		clock_gettime(CLOCK_REALTIME, &now);
+		int64_t now_ms = jw_clock_ms(CLOCK_REALTIME);
+
 		raw[0] = '"';
-		n = jw_event_ts_format(cache, raw + 1, sizeof(raw) - 2, (int64_t)now.tv_sec, now.tv_nsec);
+		n = jw_rfc3339_format_cached(cache, raw + 1, sizeof(raw) - 2, now_ms / 1000,
+		        (long)(now_ms % 1000) * 1000000L);
 		if(n < 0) {
 			snprintf(v->message, sizeof(v->message), "cannot format ts");
 			return -1;
@@ -129,7 +124,7 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 int main(int argc, char **argv)
 {
 	struct options o = {200000, JW_SCHEMAS_DIR, "jobs/bench/job-1/progress", BENCH_PAYLOAD_SIZE, 0};
-	struct jw_ts_cache cache;
+	struct jw_rfc3339_cache cache;
 	struct jw_schemaset *set = NULL;
 	struct jw_verdict v;
 	char err[512], payload[BENCH_PAYLOAD_MAX];
@@ -141,7 +136,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	jw_ts_cache_init(&cache);
+	jw_rfc3339_cache_init(&cache);
 	if(jw_schemaset_load_dir(o.schemas, &set, err, sizeof(err)) < 0) {
 		fprintf(stderr, "validate_bench: %s\n", err);
 		return 1;
@@ -158,16 +153,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "validate_bench: payload rejected: %s\n%s\n", v.message, payload);
 		goto out;
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
-	c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = jw_clock_ns(CLOCK_MONOTONIC);
+	c0 = jw_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for(uint64_t i = 0; i < o.n; i++) {
 		if(check_one(set, o.topic, payload, (size_t)len, o.splice, &cache, &v) < 0) {
 			fprintf(stderr, "validate_bench: rejected at %" PRIu64 ": %s\n", i, v.message);
 			goto out;
 		}
 	}
-	t1 = now_ns(CLOCK_MONOTONIC);
-	c1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t1 = jw_clock_ns(CLOCK_MONOTONIC);
+	c1 = jw_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	secs = (double)(t1 - t0) / 1e9;
 	printf("mode=%s events=%" PRIu64 " bytes=%d seconds=%.3f events_per_s=%.0f us_per_event=%.3f "
 	       "cpu_us_per_event=%.3f\n",

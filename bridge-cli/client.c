@@ -19,6 +19,8 @@
 #include <mqtt_protocol.h>
 
 #include "schemaset.h"
+#include "util/buf.h"
+#include "util/clock.h"
 
 const char jw_common_help[] =
 	"Connection options (defaults from the environment in brackets):\n"
@@ -183,15 +185,13 @@ int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size
 
 double jw_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)jw_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
+/* An absolute CLOCK_REALTIME time for pthread_cond_timedwait. */
 static void deadline_ts(struct timespec *ts, double timeout_s)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
-	double t = (double)ts->tv_sec + (double)ts->tv_nsec / 1e9 + timeout_s;
+	double t = (double)jw_clock_ns(CLOCK_REALTIME) / 1e9 + timeout_s;
 	ts->tv_sec = (time_t)t;
 	ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
 }
@@ -662,29 +662,34 @@ int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, s
 int jw_read_all(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	struct jw_buf b;
+	int rc = -1;
+
 	if(!f){
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
-	int rc = -1;
-	while(b){
-		if(n + 1 >= cap){
-			if(cap > max + 1){
+	jw_buf_init(&b, max);
+	for(;;){
+		/* 4 KiB at a time, and once max bytes are in, one more byte to
+		 * tell a longer file from one of exactly max bytes. */
+		size_t room = max - b.len < 4096 ? max - b.len : 4096, r;
+		char extra;
+
+		if(room == 0){
+			r = fread(&extra, 1, 1, f);
+			if(r > 0){
 				snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
 				goto out;
 			}
-			char *nb = realloc(b, cap * 2);
-			if(!nb){
+		}else{
+			if(jw_buf_reserve(&b, room) != 0){
 				snprintf(err, errlen, "out of memory");
 				goto out;
 			}
-			b = nb;
-			cap *= 2;
+			r = fread(jw_buf_tail(&b), 1, room, f);
+			jw_buf_commit(&b, r);
 		}
-		size_t r = fread(b + n, 1, cap - n - 1, f);
-		n += r;
 		if(r == 0){
 			if(ferror(f)){
 				snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -693,21 +698,14 @@ int jw_read_all(const char *path, size_t max, char **buf, size_t *len, char *err
 			break;
 		}
 	}
-	if(!b){
+	*buf = jw_buf_take(&b, len);
+	if(!*buf){
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if(n > max){
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
 	rc = 0;
 out:
-	free(b);
+	jw_buf_cleanup(&b);
 	if(f != stdin){
 		fclose(f);
 	}

@@ -5,6 +5,7 @@
  * The feed is reconnected with exponential backoff; messages the mapper
  * cannot express are reported on stderr and counted, never guessed at.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "legacy.h"
 #include "schemaset.h"
 #include "topic.h"
+#include "util/buf.h"
 
 static const char help[] =
 	"usage: jobwire bridge --from ws://host[:port]/path [--session S]\n"
@@ -66,8 +68,7 @@ struct bridge {
 	int tls;
 	double backoff, max_backoff, next_try;
 	int connected;
-	char *buf;
-	size_t len, cap;
+	struct jw_buf msg; /* the message being received, 16 MiB at most */
 	struct jw_legacy *lg;
 	struct jw_client *cl;
 	struct jw_schemaset *set;
@@ -130,31 +131,21 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		b->connected = 1;
 		b->connects++;
 		b->backoff = b->max_backoff < 0.5 ? b->max_backoff : 0.5;
-		b->len = 0;
+		jw_buf_reset(&b->msg);
 		fprintf(stderr, "jobwire bridge: connected to %s\n", b->url);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if(b->len + len + 1 > b->cap){
-			size_t cap = (b->len + len + 1) * 2;
-			if(cap > (16u << 20)){
+		if(jw_buf_add(&b->msg, in, len) != 0){
+			if(b->msg.err == -EMSGSIZE){
 				fprintf(stderr, "jobwire bridge: message larger than 16 MiB dropped\n");
-				b->len = 0;
 				b->unmapped++;
-				return -1;
 			}
-			char *nb = realloc(b->buf, cap);
-			if(!nb){
-				return -1;
-			}
-			b->buf = nb;
-			b->cap = cap;
+			jw_buf_reset(&b->msg);
+			return -1;
 		}
-		memcpy(b->buf + b->len, in, len);
-		b->len += len;
 		if(lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)){
-			b->buf[b->len] = '\0';
-			handle(b, b->buf, b->len);
-			b->len = 0;
+			handle(b, b->msg.p, b->msg.len);
+			jw_buf_reset(&b->msg);
 			if(b->max_messages > 0 && b->received >= (unsigned long)b->max_messages){
 				stop_flag = 1;
 			}
@@ -262,6 +253,7 @@ int jw_cmd_bridge(int argc, char **argv)
 	const char *from = NULL, *session = getenv("JOBWIRE_SESSION");
 	struct bridge b;
 	memset(&b, 0, sizeof(b));
+	jw_buf_init(&b.msg, 16u << 20);
 	b.max_backoff = 30;
 	b.backoff = 0.5;
 	b.local_check = 1;
@@ -395,6 +387,6 @@ out:
 	jw_client_close(b.cl);
 	jw_schemaset_free(b.set);
 	jw_legacy_free(b.lg);
-	free(b.buf);
+	jw_buf_cleanup(&b.msg);
 	return rc;
 }

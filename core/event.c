@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -516,120 +515,6 @@ out:
 	if(rc < 0)
 		jw_jdoc_reset(doc);
 	return rc;
-}
-
-static void put2(char *p, int v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-/*
- * "YYYY-MM-DDTHH:MM:SS.mmmZ" for years 1970-9999 without gmtime_r and
- * strftime (the state and the job records format several per render).
- * Days to a civil date as in H. Hinnant's days_from_civil inverse
- * (proleptic Gregorian, UTC has no leap seconds in time_t). Returns the
- * length (24), or -1 when buflen is short.
- */
-static int format_ts_fast(char *buf, size_t buflen, int64_t sec, long ms)
-{
-	int64_t days = sec / 86400, rem = sec % 86400;
-	int64_t z = days + 719468, era = z / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	int y = (int)(yoe + era * 400 + (m <= 2));
-
-	if(buflen < 25)
-		return -1;
-	put2(buf, y / 100);
-	put2(buf + 2, y % 100);
-	buf[4] = '-';
-	put2(buf + 5, m);
-	buf[7] = '-';
-	put2(buf + 8, d);
-	buf[10] = 'T';
-	put2(buf + 11, (int)(rem / 3600));
-	buf[13] = ':';
-	put2(buf + 14, (int)(rem / 60 % 60));
-	buf[16] = ':';
-	put2(buf + 17, (int)(rem % 60));
-	buf[19] = '.';
-	buf[20] = (char)('0' + ms / 100);
-	put2(buf + 21, (int)(ms % 100));
-	buf[23] = 'Z';
-	buf[24] = '\0';
-	return 24;
-}
-
-int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec)
-{
-	time_t tt = (time_t)sec;
-	struct tm tm;
-	size_t n;
-	int m;
-
-	/* 0 to 9999-12-31T23:59:59: the years strftime prints as 4 digits. */
-	if(sec >= 0 && sec < INT64_C(253402300800)) {
-		long ns = nsec < 0 ? 0 : nsec > 999999999L ? 999999999L : nsec;
-
-		return format_ts_fast(buf, buflen, sec, ns / 1000000L);
-	}
-	if((int64_t)tt != sec || !gmtime_r(&tt, &tm))
-		return -1;
-	if(nsec < 0)
-		nsec = 0;
-	if(nsec > 999999999L)
-		nsec = 999999999L;
-	n = strftime(buf, buflen, "%Y-%m-%dT%H:%M:%S", &tm);
-	if(n == 0)
-		return -1;
-	m = snprintf(buf + n, buflen - n, ".%03ldZ", nsec / 1000000L);
-	if(m < 0 || (size_t)m >= buflen - n)
-		return -1;
-	return (int)n + m;
-}
-
-void jw_ts_cache_init(struct jw_ts_cache *c)
-{
-	c->sec = 0;
-	c->len = 0;
-	c->head[0] = '\0';
-}
-
-int jw_event_ts_format(struct jw_ts_cache *c, char *buf, size_t buflen, int64_t sec, long nsec)
-{
-	long ms;
-
-	if(c->len == 0 || c->sec != sec) {
-		int n = jw_event_format_ts(c->head, sizeof(c->head), sec, 0);
-
-		/* ".000Z" follows the seconds; keep what precedes it. */
-		if(n < 5) {
-			c->len = 0;
-			return -1;
-		}
-		c->len = (size_t)n - 5;
-		c->sec = sec;
-	}
-	if(nsec < 0)
-		nsec = 0;
-	if(nsec > 999999999L)
-		nsec = 999999999L;
-	if(buflen < c->len + 6)
-		return -1;
-	ms = nsec / 1000000L;
-	memcpy(buf, c->head, c->len);
-	buf[c->len] = '.';
-	buf[c->len + 1] = (char)('0' + ms / 100);
-	buf[c->len + 2] = (char)('0' + ms / 10 % 10);
-	buf[c->len + 3] = (char)('0' + ms % 10);
-	buf[c->len + 4] = 'Z';
-	buf[c->len + 5] = '\0';
-	return (int)c->len + 5;
 }
 
 void *jw_event_splice_member(const void *payload, size_t len, const char *key,

@@ -57,34 +57,6 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
                        struct jw_jdoc *doc, struct jw_verdict *v);
 
 /*
- * Formats a UTC RFC 3339 timestamp with milliseconds
- * ("2026-11-22T02:40:00.123Z") from a CLOCK_REALTIME reading. buf must
- * hold at least 25 bytes. Returns the length.
- */
-int jw_event_format_ts(char *buf, size_t buflen, int64_t sec, long nsec);
-
-/*
- * The text of the last second jw_event_ts_format formatted, so that a
- * caller stamping many events per second only rewrites the milliseconds.
- * Caller-owned storage; one cache per thread (the plugin keeps one in its
- * context, used on the broker thread only).
- */
-struct jw_ts_cache {
-	int64_t sec;     /* second held in head, valid when len > 0 */
-	size_t len;      /* bytes in head, 0 = empty */
-	char head[40];   /* "2026-11-22T02:40:00" (no fraction, no 'Z') */
-};
-
-/* Empties the cache. */
-void jw_ts_cache_init(struct jw_ts_cache *c);
-
-/*
- * Same contract and output as jw_event_format_ts, through the cache: only
- * a new second costs gmtime_r and strftime.
- */
-int jw_event_ts_format(struct jw_ts_cache *c, char *buf, size_t buflen, int64_t sec, long nsec);
-
-/*
  * Inserts the member "key":<raw_value> as the first member of the JSON
  * object text payload[0..len), which must already have passed
  * jw_event_check. raw_value is inserted verbatim (e.g. "\"2026-...Z\"" or

@@ -8,6 +8,8 @@
 #include "jdoc.h"
 #include "jobs_internal.h"
 #include "number.h"
+#include "util/hash.h"
+#include "util/id.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -22,8 +24,8 @@
 #define DEFAULT_STATE_RATE 10.0
 /* Heap positions are uint32_t; stay far below. */
 #define MAX_JOBS_LIMIT 100000000u
-#define ID_MAX 128u
-#define FIRST_SLOTS 64u
+/* Jobs the first slot array holds: 64 slots. */
+#define FIRST_JOBS 48u
 /* Overall progress derived as 100 * current / total can differ from the
  * same figure sent as progress in the last bits; such a difference is not
  * "backwards" (the job keeps the larger value). */
@@ -51,6 +53,7 @@ void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
 
 	if(jobs->fail_after == 0) {
 		jobs->fail_after = -1;
+	jw_buf_init(&jobs->render, JW_BUF_UNLIMITED);
 		return NULL;
 	}
 	if(jobs->fail_after > 0)
@@ -67,6 +70,17 @@ void jw_jobs__release(struct jw_jobs *jobs, void *p, size_t n)
 		return;
 	jobs->mem -= n;
 	free(p);
+}
+
+/* The same as a struct jw_alloc, for the hash table and the heaps. */
+static void *counted_alloc(void *ctx, size_t n)
+{
+	return jw_jobs__alloc(ctx, n);
+}
+
+static void counted_release(void *ctx, void *p, size_t n)
+{
+	jw_jobs__release(ctx, p, n);
 }
 
 void jw_jobs__fail_alloc(struct jw_jobs *jobs, long n)
@@ -214,60 +228,6 @@ void jw_jobs__text_free_cap(struct jw_jobs *jobs, char *s, uint32_t cap)
 
 /* ---- jobs ---- */
 
-static uint64_t mix64(uint64_t x)
-{
-	/* splitmix64 finaliser: spreads FNV's weak low bits over the mask. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *u = p;
-
-	for(size_t i = 0; i < n; i++) {
-		h ^= u[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* Folds s[0..n) into h eight bytes at a time (the tail as one short
- * word), with n mixed in first so that the (session, job) split of the
- * same bytes hashes differently. */
-static inline uint64_t hash_part(uint64_t h, const char *s, size_t n)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15ULL;
-	uint64_t w;
-
-	h = (h ^ n) * k;
-	for(; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	if(n >= 4) {
-		/* Two overlapping words: n itself is already in h. */
-		uint32_t a, b;
-
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		w = (uint64_t)a << 32 | b;
-	} else if(n > 0) {
-		w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 |
-		    (unsigned char)s[n - 1];
-	} else {
-		return h;
-	}
-	h = (h ^ w) * k;
-	h ^= h >> 29;
-	return h;
-}
-
 /* Whether a[0..n) equals b[0..n): ids are short, and a memcmp call costs
  * more than the comparison itself. */
 static inline bool bytes_eq(const char *a, const char *b, size_t n)
@@ -303,94 +263,35 @@ static inline bool bytes_eq(const char *a, const char *b, size_t n)
 	return u == v;
 }
 
-/* In memory only (records do not store it), so it may change freely. */
+/* In memory only (records do not store it), so it may change freely. The
+ * session and the job are folded apart, so that "ab"/"c" and "a"/"bc"
+ * differ. */
 static inline __attribute__((always_inline)) uint64_t key_hash(
         uint64_t seed, const char *session, size_t slen, const char *job, size_t jlen)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+	uint64_t h = JW_HASH_FNV_OFFSET ^ seed;
 
-	h = hash_part(h, session, slen);
-	h = hash_part(h, job, jlen);
-	return mix64(h);
+	h = jw_hash_fold(h, session, slen);
+	h = jw_hash_fold(h, job, jlen);
+	return jw_hash_mix(h);
+}
+
+static uint64_t job_hash(const struct jw_jobs *jobs, const struct jw_job *j)
+{
+	return key_hash(jobs->seed, j->ids, j->session_len, j->ids + j->session_len + 1, j->job_len);
 }
 
 uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen)
 {
-	/* Unseeded: it is stored in records and must mean the same after a
-	 * restart. The type is part of it so that identical bytes published
-	 * on another event topic are not taken for a retransmission. */
-	uint64_t h = 0xcbf29ce484222325ULL;
+	/* Unseeded FNV-1a: it is stored in records and must mean the same
+	 * after a restart and an upgrade. The type is part of it so that
+	 * identical bytes published on another event topic are not taken for
+	 * a retransmission. */
+	uint64_t h = JW_HASH_FNV_OFFSET;
 
-	h = fnv1a(h, type, strlen(type) + 1);
-	h = fnv1a(h, raw, rawlen);
-	return mix64(h);
-}
-
-/* '1' at the bytes an id may hold: [A-Za-z0-9._-]; one row per 16. */
-static const char id_tab[257] = "0000000000000000" /* 0x00 */
-                                "0000000000000000" /* 0x10 */
-                                "0000000000000110" /* 0x20 */
-                                "1111111111000000" /* 0x30 */
-                                "0111111111111111" /* 0x40 */
-                                "1111111111100001" /* 0x50 */
-                                "0111111111111111" /* 0x60 */
-                                "1111111111100000" /* 0x70 */
-                                "0000000000000000" /* 0x80 */
-                                "0000000000000000" /* 0x90 */
-                                "0000000000000000" /* 0xa0 */
-                                "0000000000000000" /* 0xb0 */
-                                "0000000000000000" /* 0xc0 */
-                                "0000000000000000" /* 0xd0 */
-                                "0000000000000000" /* 0xe0 */
-                                "0000000000000000" /* 0xf0 */;
-
-static inline bool id_byte(unsigned char c)
-{
-	return id_tab[c] == '1';
-}
-
-bool jw_jobs__id_valid(const char *id, size_t len)
-{
-	if(len < 1 || len > ID_MAX)
-		return false;
-	for(size_t i = 0; i < len; i++) {
-		if(!id_byte((unsigned char)id[i]))
-			return false;
-	}
-	return true;
-}
-
-/* The length of the NUL-terminated id when it is valid, else 0: one pass
- * instead of strlen and jw_jobs__id_valid. */
-static inline __attribute__((always_inline)) size_t id_len(const char *id)
-{
-	size_t i = 0;
-
-	/* NUL is not an id byte, so the walk stops at the end; past ID_MAX
-	 * it stops early, an id that long being invalid anyway. Four bytes a
-	 * round, each read only after the one before it was an id byte. */
-	for(;;) {
-		if(!id_byte((unsigned char)id[i]))
-			break;
-		if(!id_byte((unsigned char)id[i + 1])) {
-			i += 1;
-			break;
-		}
-		if(!id_byte((unsigned char)id[i + 2])) {
-			i += 2;
-			break;
-		}
-		if(!id_byte((unsigned char)id[i + 3])) {
-			i += 3;
-			break;
-		}
-		i += 4;
-		if(i > ID_MAX)
-			return 0;
-	}
-	if(i < 1 || i > ID_MAX || id[i] != '\0')
-		return 0;
-	return i;
+	h = jw_hash_fnv1a(h, type, strlen(type) + 1);
+	h = jw_hash_fnv1a(h, raw, rawlen);
+	return jw_hash_mix(h);
 }
 
 static const char *job_part(const struct jw_job *j)
@@ -414,7 +315,6 @@ struct jw_job *jw_jobs__job_new(
 	memcpy(j->ids + slen + 1, job, jlen);
 	j->session_len = (uint8_t)slen;
 	j->job_len = (uint8_t)jlen;
-	j->hash = key_hash(jobs->seed, session, slen, job, jlen);
 	j->heartbeat_interval_s = jobs->cfg.heartbeat_interval_s;
 	j->status = JW_JOB_RUNNING;
 	return j;
@@ -455,94 +355,54 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 	jw_jobs__release(jobs, j, job_size(j));
 }
 
-/* ---- the hash table ---- */
+/* ---- the hash table and the timers ---- */
 
-/* The slot holding the key, or the empty slot where it would go. */
-static inline __attribute__((always_inline)) size_t slot_find(const struct jw_jobs *jobs,
+/* The job of the key (ids measured and valid, h their key_hash), or NULL. */
+static inline __attribute__((always_inline)) struct jw_job *find_key(const struct jw_jobs *jobs,
         uint64_t h, const char *session, size_t slen, const char *job, size_t jlen)
 {
-	size_t mask = jobs->nslots - 1;
-	size_t i = (size_t)h & mask;
-	const struct jw_job *j;
+	size_t pos;
 
-	while((j = jobs->slots[i]) != NULL) {
-		if(j->hash == h && j->session_len == slen && j->job_len == jlen &&
-		        bytes_eq(j->ids, session, slen) && bytes_eq(job_part(j), job, jlen))
-			return i;
-		i = (i + 1) & mask;
+	for(struct jw_job *j = jw_htab_first(&jobs->table, h, &pos); j;
+	        j = jw_htab_next(&jobs->table, h, &pos)) {
+		if(j->session_len == slen && j->job_len == jlen && bytes_eq(j->ids, session, slen) &&
+		        bytes_eq(job_part(j), job, jlen))
+			return j;
 	}
-	return i;
+	return NULL;
 }
 
-static size_t slot_of(const struct jw_jobs *jobs, const struct jw_job *j)
+/* The key of j in heap id: what the timers compare with now. */
+static int64_t heap_key(const struct jw_job *j, enum jw_jobs__heap_id id)
 {
-	const char *job = job_part(j);
-
-	return slot_find(jobs, j->hash, j->ids, j->session_len, job, j->job_len);
-}
-
-static void slot_delete(struct jw_jobs *jobs, size_t i)
-{
-	size_t mask = jobs->nslots - 1;
-	size_t k = i;
-
-	/* Backward-shift deletion: no tombstones, so probe chains stay as
-	 * short as the load factor says however long the table lives. */
-	for(;;) {
-		size_t home;
-
-		k = (k + 1) & mask;
-		if(!jobs->slots[k])
+	switch(id) {
+		case JW_HEAP_STALL:
+			return j->stall_key;
+		case JW_HEAP_DUE:
+			return j->due_mono;
+		case JW_HEAP_ENDED:
+		case JW_HEAP__COUNT:
 			break;
-		home = (size_t)jobs->slots[k]->hash & mask;
-		if((i <= k) ? (home <= i || home > k) : (home <= i && home > k)) {
-			jobs->slots[i] = jobs->slots[k];
-			i = k;
-		}
 	}
-	jobs->slots[i] = NULL;
+	return j->end ? j->end->ended_ms : 0;
 }
 
-/* Grows the slot array so one more job keeps the load at most 3/4. The
- * rehash is O(n) but happens only when the table doubles (about a dozen
- * times up to 100000 jobs) and uses the stored hashes. */
-static int slots_reserve(struct jw_jobs *jobs)
+void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j)
 {
-	struct jw_job **ns;
-	size_t n, mask;
-
-	if((jobs->count + 1) * 4 <= jobs->nslots * 3)
-		return 0;
-	n = jobs->nslots * 2;
-	ns = jw_jobs__alloc(jobs, n * sizeof(*ns));
-	if(!ns)
-		return -1;
-	mask = n - 1;
-	for(size_t i = 0; i < jobs->nslots; i++) {
-		struct jw_job *j = jobs->slots[i];
-		size_t k;
-
-		if(!j)
-			continue;
-		k = (size_t)j->hash & mask;
-		while(ns[k])
-			k = (k + 1) & mask;
-		ns[k] = j;
-	}
-	jw_jobs__release(jobs, jobs->slots, jobs->nslots * sizeof(*jobs->slots));
-	jobs->slots = ns;
-	jobs->nslots = n;
-	return 0;
+	/* Cannot fail: jw_jobs__reserve made room when j entered the table. */
+	(void)jw_heap_set(&jobs->heaps[id], j, heap_key(j, id));
 }
 
 int jw_jobs__reserve(struct jw_jobs *jobs)
 {
-	if(slots_reserve(jobs) != 0)
+	/* The rehash is O(n) but happens only when the table doubles (about
+	 * a dozen times up to 100000 jobs) and uses the stored hashes. */
+	if(jw_htab_reserve(&jobs->table, jobs->table.count + 1) != 0)
 		return -1;
 	/* Every heap can hold every job, so a push never allocates: the
 	 * state policy and the event path then cannot fail half-way. */
 	for(int h = 0; h < JW_HEAP__COUNT; h++) {
-		if(jw_jobs__heap_reserve(jobs, &jobs->heaps[h], jobs->count + 1) != 0)
+		if(jw_heap_reserve(&jobs->heaps[h], jobs->table.count + 1) != 0)
 			return -1;
 	}
 	return 0;
@@ -550,13 +410,10 @@ int jw_jobs__reserve(struct jw_jobs *jobs)
 
 void jw_jobs__insert(struct jw_jobs *jobs, struct jw_job *j)
 {
-	size_t i = slot_of(jobs, j);
-
-	jobs->slots[i] = j;
-	jobs->count++;
+	jw_htab_insert(&jobs->table, job_hash(jobs, j), j);
 	jobs->by_status[j->status]++;
 	if(j->end)
-		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
+		jw_jobs__heap_set(jobs, JW_HEAP_ENDED, j);
 	else
 		jw_jobs__stall_arm(jobs, j);
 }
@@ -566,25 +423,20 @@ void jw_jobs__stall_arm(struct jw_jobs *jobs, struct jw_job *j)
 	if(j->heap_pos[JW_HEAP_STALL] != 0 && j->deadline_mono >= j->stall_key)
 		return;
 	j->stall_key = j->deadline_mono;
-	jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+	jw_jobs__heap_set(jobs, JW_HEAP_STALL, j);
 }
 
 void jw_jobs__detach(struct jw_jobs *jobs, struct jw_job *j)
 {
-	size_t i = slot_of(jobs, j);
-
-	if(jobs->slots[i] == j) {
-		slot_delete(jobs, i);
-		jobs->count--;
+	if(jw_htab_remove(&jobs->table, job_hash(jobs, j), j))
 		jobs->by_status[j->status]--;
-	}
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
-		jw_jobs__heap_remove(&jobs->heaps[h], j);
+		jw_heap_remove(&jobs->heaps[h], j);
 }
 
 bool jw_jobs__evict_one(struct jw_jobs *jobs)
 {
-	struct jw_job *j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_ENDED]);
+	struct jw_job *j = jw_heap_top(&jobs->heaps[JW_HEAP_ENDED], NULL);
 
 	if(!j)
 		return false;
@@ -622,17 +474,18 @@ struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
 	jobs->cfg = c;
 	jobs->mem = sizeof(*jobs);
 	jobs->fail_after = -1;
-	jw_ts_cache_init(&jobs->ts_cache[0]);
-	jw_ts_cache_init(&jobs->ts_cache[1]);
+	jw_rfc3339_cache_init(&jobs->ts_cache[0]);
+	jw_rfc3339_cache_init(&jobs->ts_cache[1]);
 	jobs->state_interval_ms = (int64_t)ceil(1000.0 / c.state_max_rate);
 	/* Per-table seed (address space layout varies per process), so hash
 	 * collisions cannot be precomputed from the ids alone. */
-	jobs->seed = mix64((uint64_t)(uintptr_t)jobs ^ 0x6a6f62776972650aULL);
+	jobs->seed = jw_hash_mix((uint64_t)(uintptr_t)jobs ^ 0x6a6f62776972650aULL);
+	/* The table's arrays are counted in memory_bytes like the jobs. */
+	jobs->alloc = (struct jw_alloc){counted_alloc, counted_release, jobs};
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
-		jobs->heaps[h].id = (enum jw_jobs__heap_id)h;
-	jobs->nslots = FIRST_SLOTS;
-	jobs->slots = jw_jobs__alloc(jobs, FIRST_SLOTS * sizeof(*jobs->slots));
-	if(!jobs->slots) {
+		jw_heap_init(&jobs->heaps[h],
+		        offsetof(struct jw_job, heap_pos) + (size_t)h * sizeof(uint32_t), &jobs->alloc);
+	if(jw_htab_init(&jobs->table, FIRST_JOBS, &jobs->alloc) != 0) {
 		free(jobs);
 		return NULL;
 	}
@@ -643,34 +496,31 @@ void jw_jobs_free(struct jw_jobs *jobs)
 {
 	if(!jobs)
 		return;
-	for(size_t i = 0; i < jobs->nslots; i++)
-		jw_jobs__job_free(jobs, jobs->slots[i]);
+	{
+		size_t pos = 0;
+		struct jw_job *j;
+
+		while((j = jw_htab_each(&jobs->table, &pos)) != NULL)
+			jw_jobs__job_free(jobs, j);
+	}
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
-		jw_jobs__heap_free(jobs, &jobs->heaps[h]);
-	jw_jobs__release(jobs, jobs->slots, jobs->nslots * sizeof(*jobs->slots));
-	free(jobs->render);
+		jw_heap_cleanup(&jobs->heaps[h]);
+	jw_htab_cleanup(&jobs->table);
+	jw_buf_cleanup(&jobs->render);
 	free(jobs);
 }
 
 struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const char *job)
 {
-	size_t slen, jlen, i;
+	size_t slen, jlen;
 
 	if(!jobs || !session || !job)
 		return NULL;
 	slen = strlen(session);
 	jlen = strlen(job);
-	if(slen < 1 || slen > ID_MAX || jlen < 1 || jlen > ID_MAX)
+	if(slen < 1 || slen > JW_ID_MAX || jlen < 1 || jlen > JW_ID_MAX)
 		return NULL;
-	i = slot_find(jobs, key_hash(jobs->seed, session, slen, job, jlen), session, slen, job, jlen);
-	return jobs->slots[i];
-}
-
-/* jw_jobs_find for ids already measured (and valid), with their hash. */
-static struct jw_job *find_key(struct jw_jobs *jobs, uint64_t h, const char *session, size_t slen,
-        const char *job, size_t jlen)
-{
-	return jobs->slots[slot_find(jobs, h, session, slen, job, jlen)];
+	return find_key(jobs, key_hash(jobs->seed, session, slen, job, jlen), session, slen, job, jlen);
 }
 
 /* ---- reading events ---- */
@@ -1330,8 +1180,8 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 	j->updated_ms = now->real_ms;
 	j->heartbeat_ms = now->real_ms;
 	if(j->end) {
-		jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
-		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_ENDED], j);
+		jw_heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
+		jw_jobs__heap_set(jobs, JW_HEAP_ENDED, j);
 	} else {
 		j->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(j);
 		/* Nearly always a later deadline of a job already filed: the
@@ -1442,8 +1292,8 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		verdict(v, JW_REASON_INTERNAL, "", "invalid arguments");
 		return 0;
 	}
-	slen = id_len(session);
-	jlen = id_len(job);
+	slen = jw_id_len(session);
+	jlen = jw_id_len(job);
 	if(slen == 0 || jlen == 0) {
 		verdict(v, JW_REASON_INVALID_TOPIC, "", "invalid session or job id");
 		return 0;
@@ -1476,8 +1326,9 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		backwards(j, &c, v);
 		return 0;
 	}
-	if(!j && jobs->count >= jobs->cfg.max_jobs && jobs->heaps[JW_HEAP_ENDED].n == 0) {
-		verdict(v, JW_REASON_TOO_MANY_JOBS, "", "job table full: %zu unfinished jobs", jobs->count);
+	if(!j && jobs->table.count >= jobs->cfg.max_jobs && jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
+		verdict(v, JW_REASON_TOO_MANY_JOBS, "", "job table full: %zu unfinished jobs",
+		        jobs->table.count);
 		return 0;
 	}
 	if(prepare(jobs, j, &c, k, event) != 0)
@@ -1487,7 +1338,7 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		if(!nj || jw_jobs__reserve(jobs) != 0)
 			goto out;
 		/* Only now, with nothing left that can fail, make room. */
-		if(jobs->count >= jobs->cfg.max_jobs)
+		if(jobs->table.count >= jobs->cfg.max_jobs)
 			(void)jw_jobs__evict_one(jobs);
 		nj->first_seen_ms = now->real_ms;
 		nj->deadline_mono = now->mono_ms + jw_jobs__timeout_ms(nj);
@@ -1577,7 +1428,7 @@ void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out)
 	memset(out, 0, sizeof(*out));
 	if(!jobs)
 		return;
-	out->jobs = jobs->count;
+	out->jobs = jobs->table.count;
 	memcpy(out->by_status, jobs->by_status, sizeof(out->by_status));
 	out->stalled = jobs->stalled;
 	out->evicted = jobs->evicted;
@@ -1586,12 +1437,13 @@ void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out)
 
 void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *arg), void *arg)
 {
+	size_t pos = 0;
+	struct jw_job *j;
+
 	if(!jobs || !fn)
 		return;
-	for(size_t i = 0; i < jobs->nslots; i++) {
-		if(jobs->slots[i])
-			fn(jobs->slots[i], arg);
-	}
+	while((j = jw_htab_each(&jobs->table, &pos)) != NULL)
+		fn(j, arg);
 }
 
 bool jw_job_summary(const struct jw_job *j, struct jw_job_summary *out)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "util/clock.h" /* struct jw_clock */
 
 struct json_object;
 struct jw_job;
@@ -28,12 +29,6 @@ enum jw_job_status {
 
 /* "running", "waiting", "complete", "failed". */
 const char *jw_job_status_name(enum jw_job_status s);
-
-/* Both clocks, read once by the caller per event or tick. */
-struct jw_clock {
-	int64_t real_ms; /* CLOCK_REALTIME, ms since the epoch: timestamps */
-	int64_t mono_ms; /* CLOCK_MONOTONIC, ms: deadlines and rate limits */
-};
 
 struct jw_jobs_config {
 	size_t max_jobs;            /* default 100000 */

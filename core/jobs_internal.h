@@ -2,7 +2,7 @@
  * Internals of the job table shared by core/jobs*.c: the table and job
  * layouts, the counted allocator every file allocates through (so
  * memory_bytes is exact and tests can fail the Nth allocation), the
- * indexed heaps behind the timers, and the JSON text helpers. Not part of
+ * timers' heaps, and the JSON text helpers. Not part of
  * the API: the plugin includes jobs.h only.
  */
 #ifndef JW_JOBS_INTERNAL_H
@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #include "jobs.h"
+#include "util/buf.h"
+#include "util/heap.h"
+#include "util/htab.h"
+#include "util/rfc3339.h"
 
 struct json_object;
 
@@ -30,13 +34,6 @@ enum jw_jobs__heap_id {
 	JW_HEAP_DUE,       /* held state updates by due_mono */
 	JW_HEAP_ENDED,     /* finished jobs by end->ended_ms: eviction order */
 	JW_HEAP__COUNT
-};
-
-struct jw_jobs__heap {
-	struct jw_job **v;
-	size_t n;
-	size_t cap;
-	enum jw_jobs__heap_id id;
 };
 
 /* Job flags: presence of optional fields and timer states. */
@@ -109,7 +106,6 @@ union jw_jobs__count {
 #define JW_JX_FAILED 0x08u
 
 struct jw_job {
-	uint64_t hash; /* of the key, with the table's seed */
 	char *name, *worker, *steps, *step, *message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
@@ -143,11 +139,10 @@ struct jw_job {
 struct jw_jobs {
 	struct jw_jobs_config cfg;
 	int64_t state_interval_ms;
-	uint64_t seed;
-	struct jw_job **slots; /* open addressing, linear probing */
-	size_t nslots;         /* power of two */
-	size_t count;
-	struct jw_jobs__heap heaps[JW_HEAP__COUNT];
+	uint64_t seed;             /* of the key hashes */
+	struct jw_alloc alloc;     /* jw_jobs__alloc, for the table and heaps */
+	struct jw_htab table;      /* the jobs by key; table.count: how many */
+	struct jw_heap heaps[JW_HEAP__COUNT]; /* by enum jw_jobs__heap_id */
 	size_t by_status[JW_JOB__STATUS_COUNT];
 	uint64_t stalled;
 	uint64_t evicted;
@@ -155,9 +150,8 @@ struct jw_jobs {
 	/* jw_jobs_state_render's output, reused from state to state, and
 	 * the formatted seconds its timestamps mostly share: [0] recent
 	 * times, [1] the jobs' first times. */
-	char *render;
-	size_t render_cap;
-	struct jw_ts_cache ts_cache[2];
+	struct jw_buf render;
+	struct jw_rfc3339_cache ts_cache[2];
 	long fail_after; /* test hook: allocations before one fails, -1 off */
 };
 
@@ -203,17 +197,13 @@ void jw_jobs__detach(struct jw_jobs *jobs, struct jw_job *j);
 bool jw_jobs__evict_one(struct jw_jobs *jobs);
 /* The stall timeout in force: 3 x the heartbeat interval, in ms. */
 int64_t jw_jobs__timeout_ms(const struct jw_job *j);
-/* Whether id is 1-128 characters of [A-Za-z0-9._-]. */
-bool jw_jobs__id_valid(const char *id, size_t len);
 /* Fingerprint of a terminal event: 64-bit hash of type, NUL and raw. */
 uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
 
-/* Indexed min-heap (jobs_heap.c). Room must be reserved before _set. */
-int jw_jobs__heap_reserve(struct jw_jobs *jobs, struct jw_jobs__heap *h, size_t n);
-void jw_jobs__heap_set(struct jw_jobs__heap *h, struct jw_job *j);
-void jw_jobs__heap_remove(struct jw_jobs__heap *h, struct jw_job *j);
-struct jw_job *jw_jobs__heap_top(const struct jw_jobs__heap *h);
-void jw_jobs__heap_free(struct jw_jobs *jobs, struct jw_jobs__heap *h);
+/* Files j in heap id at its key there (stall_key, due_mono, or
+ * end->ended_ms), or moves it to that key. Room was reserved when j
+ * entered the table (jw_jobs__reserve), so it cannot fail. */
+void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j);
 
 /* ETA estimator (jobs_eta.c). */
 #define JW_ETA_TAU_S 30.0   /* smoothing time constant */
@@ -223,36 +213,29 @@ void jw_jobs__eta_sample(struct jw_job *j, double progress, int64_t mono_ms);
 /* The estimate for progress p: true with *eta_s when the rate allows. */
 bool jw_jobs__eta_estimate(const struct jw_job *j, double p, double *eta_s);
 
-/* A growing output buffer that remembers allocation failure (plain
- * malloc: what it builds is handed to the caller). */
-struct jw_jobs__buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
-void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n);
-void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s);
+/*
+ * JSON writing into a util/buf.h buffer (plain malloc: what it builds is
+ * handed to the caller); a failure is kept in the buffer, so a writer
+ * checks once, at jw_buf_take.
+ */
 /* Appends ',' unless right after '{', then "key":. */
-void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key);
-void jw_jobs__buf_num(struct jw_jobs__buf *b, double v);
-void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v);
-void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v);
+void jw_jobs__buf_key(struct jw_buf *b, const char *key);
+void jw_jobs__buf_num(struct jw_buf *b, double v);
+void jw_jobs__buf_i64(struct jw_buf *b, int64_t v);
+void jw_jobs__buf_u64(struct jw_buf *b, uint64_t v);
 /* "2026-11-22T02:40:00.123Z" with quotes. */
-void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms);
-/* Hands over the text (NUL-terminated) or NULL after a failure. */
-char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len);
+void jw_jobs__buf_ts(struct jw_buf *b, int64_t real_ms);
 /* "key":value members ("key" skipped for a NULL text). */
-void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text);
-void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v);
+void jw_jobs__add_text(struct jw_buf *b, const char *key, const char *text);
+void jw_jobs__add_num(struct jw_buf *b, const char *key, double v);
 /* A count: its int64 when bit is set in exact, else its double. */
-void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__count c,
+void jw_jobs__add_count(struct jw_buf *b, const char *key, union jw_jobs__count c,
         unsigned exact, unsigned bit);
 /* The same with jw_jobs__fmt_num_exact: for job records, not the state. */
-void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v);
-void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v);
+void jw_jobs__add_num_exact(struct jw_buf *b, const char *key, double v);
+void jw_jobs__add_bool(struct jw_buf *b, const char *key, bool v);
 /* name .. items_failed, shared by the state JSON and the record. */
-void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j);
+void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j);
 
 /* Shortest text that reads back as v exactly; integers without ".0". */
 void jw_jobs__fmt_num(char *buf, size_t buflen, double v);
@@ -262,8 +245,9 @@ void jw_jobs__fmt_num(char *buf, size_t buflen, double v);
  * significant digits (one printf, no search for the shortest form).
  */
 void jw_jobs__fmt_num_exact(char *buf, size_t buflen, double v);
-/* RFC 3339 date-time to ms since the epoch. false for anything before
- * 1970 or unparseable (the caller then uses the receipt time). */
+/* RFC 3339 date-time to ms since the epoch, a leap second anywhere taken
+ * as the millisecond before it. false for anything before 1970, after
+ * JW_TS_MAX_MS or unparseable (the caller then uses the receipt time). */
 bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms);
 /* Formats real_ms as RFC 3339 UTC with milliseconds; length or -1. */
 int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms);

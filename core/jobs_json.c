@@ -12,57 +12,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <errno.h>
 #include <string.h>
 
-/* ---- buffer ---- */
+/* ---- JSON into a buffer ---- */
 
-/* Room for n more bytes and the NUL; false (and b failed) otherwise. */
-static bool buf_reserve(struct jw_jobs__buf *b, size_t n)
-{
-	if(b->failed)
-		return false;
-	if(b->cap - b->len <= n) {
-		/* A state or record is 300-1000 bytes: one allocation, mostly. */
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while(cap - b->len <= n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if(!p) {
-			b->failed = true;
-			return false;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	return true;
-}
-
-void jw_jobs__buf_add(struct jw_jobs__buf *b, const char *s, size_t n)
-{
-	if(!buf_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void jw_jobs__buf_str(struct jw_jobs__buf *b, const char *s)
-{
-	jw_jobs__buf_add(b, s, strlen(s));
-}
-
-void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
+void jw_jobs__buf_key(struct jw_buf *b, const char *key)
 {
 	/* One reservation for ,"key": (about ten keys per state or record). */
 	size_t klen = strlen(key);
 	bool comma = b->len > 0 && b->p && b->p[b->len - 1] != '{';
-	char *w;
+	char *start, *w;
 
-	if(!buf_reserve(b, klen + 4))
+	if(jw_buf_reserve(b, klen + 4) != 0)
 		return;
-	w = b->p + b->len;
+	start = w = jw_buf_tail(b);
 	if(comma)
 		*w++ = ',';
 	*w++ = '"';
@@ -70,16 +34,15 @@ void jw_jobs__buf_key(struct jw_jobs__buf *b, const char *key)
 	w += klen;
 	*w++ = '"';
 	*w++ = ':';
-	*w = '\0';
-	b->len = (size_t)(w - b->p);
+	jw_buf_commit(b, (size_t)(w - start));
 }
 
-void jw_jobs__buf_num(struct jw_jobs__buf *b, double v)
+void jw_jobs__buf_num(struct jw_buf *b, double v)
 {
 	char t[40];
 
 	jw_jobs__fmt_num(t, sizeof(t), v);
-	jw_jobs__buf_str(b, t);
+	jw_buf_add_str(b, t);
 }
 
 /* Decimal digits of v, right-aligned in t[0..24); returns where they
@@ -109,7 +72,7 @@ static size_t u64_digits(char t[24], uint64_t v)
 	return i;
 }
 
-void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
+void jw_jobs__buf_i64(struct jw_buf *b, int64_t v)
 {
 	char t[24];
 	/* The magnitude as unsigned, so INT64_MIN has one too. */
@@ -118,44 +81,29 @@ void jw_jobs__buf_i64(struct jw_jobs__buf *b, int64_t v)
 
 	if(v < 0)
 		t[--i] = '-';
-	jw_jobs__buf_add(b, t + i, 24 - i);
+	jw_buf_add(b, t + i, 24 - i);
 }
 
-void jw_jobs__buf_u64(struct jw_jobs__buf *b, uint64_t v)
+void jw_jobs__buf_u64(struct jw_buf *b, uint64_t v)
 {
 	char t[24];
 	size_t i = u64_digits(t, v);
 
-	jw_jobs__buf_add(b, t + i, 24 - i);
+	jw_buf_add(b, t + i, 24 - i);
 }
 
-void jw_jobs__buf_ts(struct jw_jobs__buf *b, int64_t real_ms)
+void jw_jobs__buf_ts(struct jw_buf *b, int64_t real_ms)
 {
 	char t[40];
 	int n = jw_jobs__format_ts(t, sizeof(t), real_ms);
 
 	if(n < 0) {
-		b->failed = true;
+		jw_buf_fail(b, -ERANGE);
 		return;
 	}
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_add(b, t, (size_t)n);
-	jw_jobs__buf_add(b, "\"", 1);
-}
-
-char *jw_jobs__buf_finish(struct jw_jobs__buf *b, size_t *len)
-{
-	char *p = b->p;
-
-	if(b->failed || !p) {
-		free(p);
-		p = NULL;
-	} else if(len) {
-		*len = b->len;
-	}
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return p;
+	jw_buf_add(b, "\"", 1);
+	jw_buf_add(b, t, (size_t)n);
+	jw_buf_add(b, "\"", 1);
 }
 
 /* ---- numbers and time ---- */
@@ -272,131 +220,57 @@ void jw_jobs__fmt_num(char *buf, size_t buflen, double v)
 	}
 }
 
-static bool digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-
-	for(size_t i = 0; i < n; i++) {
-		if(s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days from 1970-01-01 to the proleptic Gregorian y-m-d (y >= 1). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int64_t yy = m <= 2 ? y - 1 : y;
-	int64_t era = yy / 400;
-	int64_t yoe = yy - era * 400;
-	int64_t mp = (m + 9) % 12;
-	int64_t doy = (153 * mp + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if(m == 2)
-		return ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : 28;
-	return days[m - 1];
-}
-
 bool jw_jobs__parse_ts(const char *s, size_t len, int64_t *real_ms)
 {
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, ms = 0, off = 0;
-	size_t p = 19;
-	int64_t t;
+	struct jw_rfc3339 t;
+	int rc = jw_rfc3339_parse(s, len, &t);
+	int64_t ms;
 
-	/* RFC 3339 section 5.6, as schema_format.c accepts it. */
-	if(len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-	        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-	        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+	/* The schemas' date-time refuses a leap second that is not 23:59 UTC;
+	 * a time that reaches the table without that check keeps it all the
+	 * same (as the millisecond before it). */
+	if(rc != 0 && rc != JW_RFC3339_ELEAP)
 		return false;
-	if(y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-	        sec > 60)
+	ms = jw_rfc3339_to_ms(&t);
+	if(ms < 0 || ms > JW_TS_MAX_MS)
 		return false;
-	if(s[p] == '.') {
-		int k = 0;
-
-		p++;
-		if(p >= len || s[p] < '0' || s[p] > '9')
-			return false;
-		/* Milliseconds: the first three digits, the rest truncated. */
-		for(; p < len && s[p] >= '0' && s[p] <= '9'; p++, k++) {
-			if(k < 3)
-				ms = ms * 10 + (s[p] - '0');
-		}
-		for(; k < 3; k++)
-			ms *= 10;
-	}
-	if(p < len && (s[p] == 'Z' || s[p] == 'z')) {
-		p++;
-	} else if(p + 6 <= len && (s[p] == '+' || s[p] == '-') && digits(s + p + 1, 2, &oh) &&
-	          s[p + 3] == ':' && digits(s + p + 4, 2, &om) && oh <= 23 && om <= 59) {
-		off = (s[p] == '+' ? 1 : -1) * (oh * 60 + om);
-		p += 6;
-	} else {
-		return false;
-	}
-	if(p != len)
-		return false;
-	if(sec == 60) {
-		/* A leap second has no POSIX time: the last moment before it. */
-		sec = 59;
-		ms = 999;
-	}
-	t = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec -
-	    (int64_t)off * 60;
-	t = t * 1000 + ms;
-	if(t < 0 || t > JW_TS_MAX_MS)
-		return false;
-	*real_ms = t;
+	*real_ms = ms;
 	return true;
 }
 
 int jw_jobs__format_ts(char *buf, size_t buflen, int64_t real_ms)
 {
-	int64_t sec, rem;
-
 	if(real_ms < 0 || real_ms > JW_TS_MAX_MS)
 		return -1;
-	sec = real_ms / 1000;
-	rem = real_ms % 1000;
-	return jw_event_format_ts(buf, buflen, sec, (long)(rem * 1000000));
+	return jw_rfc3339_format_ms(buf, buflen, real_ms);
 }
 
 /* ---- state ---- */
 
-void jw_jobs__add_text(struct jw_jobs__buf *b, const char *key, const char *text)
+void jw_jobs__add_text(struct jw_buf *b, const char *key, const char *text)
 {
 	if(!text)
 		return;
 	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, text);
+	jw_buf_add_str(b, text);
 }
 
-void jw_jobs__add_num_exact(struct jw_jobs__buf *b, const char *key, double v)
+void jw_jobs__add_num_exact(struct jw_buf *b, const char *key, double v)
 {
 	char t[64];
 
 	jw_jobs__buf_key(b, key);
 	jw_jobs__fmt_num_exact(t, sizeof(t), v);
-	jw_jobs__buf_str(b, t);
+	jw_buf_add_str(b, t);
 }
 
-void jw_jobs__add_num(struct jw_jobs__buf *b, const char *key, double v)
+void jw_jobs__add_num(struct jw_buf *b, const char *key, double v)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_num(b, v);
 }
 
-void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__count c,
+void jw_jobs__add_count(struct jw_buf *b, const char *key, union jw_jobs__count c,
         unsigned exact, unsigned bit)
 {
 	if(exact & bit) {
@@ -407,16 +281,16 @@ void jw_jobs__add_count(struct jw_jobs__buf *b, const char *key, union jw_jobs__
 	}
 }
 
-void jw_jobs__add_bool(struct jw_jobs__buf *b, const char *key, bool v)
+void jw_jobs__add_bool(struct jw_buf *b, const char *key, bool v)
 {
 	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_str(b, v ? "true" : "false");
+	jw_buf_add_str(b, v ? "true" : "false");
 }
 
 
 /* The members the state and the record share, from name to items_failed,
  * written the same way in both. */
-void jw_jobs__add_progress(struct jw_jobs__buf *b, const struct jw_job *j)
+void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j)
 {
 	unsigned f = j->flags;
 
@@ -532,7 +406,7 @@ static char *put_count(char *w, union jw_jobs__count c, unsigned exact)
 /* "key":"ts" as add_ts writes it; *ok false when real_ms is out of range.
  * Through the table's cache when there is one: consecutive states mostly
  * carry times of the same second. */
-static char *put_ts(char *w, int64_t real_ms, struct jw_ts_cache *tc, bool *ok)
+static char *put_ts(char *w, int64_t real_ms, struct jw_rfc3339_cache *tc, bool *ok)
 {
 	int n;
 
@@ -540,7 +414,7 @@ static char *put_ts(char *w, int64_t real_ms, struct jw_ts_cache *tc, bool *ok)
 	if(real_ms < 0 || real_ms > JW_TS_MAX_MS)
 		n = -1;
 	else if(tc)
-		n = jw_event_ts_format(tc, w, 40, real_ms / 1000, (long)(real_ms % 1000) * 1000000L);
+		n = jw_rfc3339_format_cached(tc, w, 40, real_ms / 1000, (long)(real_ms % 1000) * 1000000L);
 	else
 		n = jw_jobs__format_ts(w, 40, real_ms);
 	if(n < 0) {
@@ -607,7 +481,7 @@ static size_t state_bound(const struct jw_job *j, struct state_lens *l)
  * length, or -1 when a timestamp is out of range. tc: NULL, or two caches
  * (recent times, first times). */
 static ptrdiff_t render_state(
-        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_ts_cache *tc)
+        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
 {
 	const struct jw_job_end *e = j->end;
 	const struct jw_job_review *r = j->review;
@@ -760,23 +634,15 @@ const char *jw_jobs_state_render(struct jw_jobs *jobs, const struct jw_job *j, s
 	size_t bound = state_bound(j, &l);
 	ptrdiff_t n;
 
-	if(bound > jobs->render_cap) {
-		size_t cap = jobs->render_cap ? jobs->render_cap : 4096;
-		char *p;
-
-		while(cap < bound)
-			cap *= 2;
-		/* Not through jw_jobs__alloc: scratch space, not job state. */
-		p = realloc(jobs->render, cap);
-		if(!p)
-			return NULL;
-		jobs->render = p;
-		jobs->render_cap = cap;
-	}
-	n = render_state(jobs->render, j, &l, jobs->ts_cache);
+	/* Scratch space, not job state: not through jw_jobs__alloc. At least
+	 * 4 KiB, so the size of a job's state can vary without a realloc. */
+	jw_buf_reset(&jobs->render);
+	if(jw_buf_reserve(&jobs->render, bound < 4095 ? 4095 : bound) != 0)
+		return NULL;
+	n = render_state(jw_buf_tail(&jobs->render), j, &l, jobs->ts_cache);
 	if(n < 0)
 		return NULL;
 	if(len)
 		*len = (size_t)n;
-	return jobs->render;
+	return jobs->render.p;
 }

@@ -8,6 +8,7 @@
  */
 #include "jobs_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "util/id.h"
 
 #define RECORD_VERSION 1
 /* An event may nest 32 levels; its objects sit one or two levels deeper
@@ -27,7 +29,7 @@
 /* ---- writing ---- */
 
 
-static void add_i64(struct jw_jobs__buf *b, const char *key, int64_t v)
+static void add_i64(struct jw_buf *b, const char *key, int64_t v)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_i64(b, v);
@@ -48,26 +50,30 @@ static int64_t real_to_mono(int64_t real, const struct jw_clock *now)
 
 char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *len)
 {
-	struct jw_jobs__buf b = {0};
+	struct jw_buf b;
 	const struct jw_job_end *e = j->end;
 	const struct jw_job_review *r = j->review;
 	unsigned f = j->flags;
 	char hex[20];
 
-	jw_jobs__buf_str(&b, "{");
+	/* A record is 300-1000 bytes: one allocation, mostly. */
+	jw_buf_init(&b, JW_BUF_UNLIMITED);
+	(void)jw_buf_reserve(&b, 1023);
+
+	jw_buf_add_str(&b, "{");
 	add_i64(&b, "v", RECORD_VERSION);
 	jw_jobs__buf_key(&b, "session_id");
-	jw_jobs__buf_str(&b, "\"");
-	jw_jobs__buf_str(&b, jw_job_session(j));
-	jw_jobs__buf_str(&b, "\"");
+	jw_buf_add_str(&b, "\"");
+	jw_buf_add_str(&b, jw_job_session(j));
+	jw_buf_add_str(&b, "\"");
 	jw_jobs__buf_key(&b, "job_id");
-	jw_jobs__buf_str(&b, "\"");
-	jw_jobs__buf_str(&b, jw_job_id(j));
-	jw_jobs__buf_str(&b, "\"");
+	jw_buf_add_str(&b, "\"");
+	jw_buf_add_str(&b, jw_job_id(j));
+	jw_buf_add_str(&b, "\"");
 	jw_jobs__buf_key(&b, "status");
-	jw_jobs__buf_str(&b, "\"");
-	jw_jobs__buf_str(&b, jw_job_status_name((enum jw_job_status)j->status));
-	jw_jobs__buf_str(&b, "\"");
+	jw_buf_add_str(&b, "\"");
+	jw_buf_add_str(&b, jw_job_status_name((enum jw_job_status)j->status));
+	jw_buf_add_str(&b, "\"");
 	jw_jobs__buf_key(&b, "seq");
 	jw_jobs__buf_u64(&b, j->seq);
 	jw_jobs__add_progress(&b, j);
@@ -90,24 +96,24 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 		jw_jobs__add_bool(&b, "est_reanchor", true);
 	if(r) {
 		jw_jobs__buf_key(&b, "validation");
-		jw_jobs__buf_str(&b, "{");
+		jw_buf_add_str(&b, "{");
 		jw_jobs__add_text(&b, "reason", r->reason);
 		jw_jobs__add_num(&b, "confidence", r->confidence);
 		if(r->has_threshold)
 			jw_jobs__add_num(&b, "threshold", r->threshold);
 		jw_jobs__add_text(&b, "item", r->item);
 		jw_jobs__add_text(&b, "actions", r->actions);
-		jw_jobs__buf_str(&b, "}");
+		jw_buf_add_str(&b, "}");
 	}
 	if(e) {
 		add_i64(&b, "finished_ms", e->finished_ms);
 		add_i64(&b, "ended_ms", e->ended_ms);
 		if(snprintf(hex, sizeof(hex), "%016" PRIx64, e->fp_hash) != 16)
-			b.failed = true;
+			jw_buf_fail(&b, -ERANGE);
 		jw_jobs__buf_key(&b, "fingerprint");
-		jw_jobs__buf_str(&b, "\"");
-		jw_jobs__buf_str(&b, hex);
-		jw_jobs__buf_str(&b, "\"");
+		jw_buf_add_str(&b, "\"");
+		jw_buf_add_str(&b, hex);
+		jw_buf_add_str(&b, "\"");
 		jw_jobs__buf_key(&b, "fingerprint_len");
 		jw_jobs__buf_u64(&b, e->fp_len);
 		if(e->flags & JW_EF_DURATION)
@@ -121,8 +127,8 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 		if(e->flags & JW_EF_HAS_BROKER_GEN)
 			jw_jobs__add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
 	}
-	jw_jobs__buf_str(&b, "}");
-	return jw_jobs__buf_finish(&b, len);
+	jw_buf_add_str(&b, "}");
+	return jw_buf_take(&b, len);
 }
 
 /* ---- reading ---- */
@@ -349,10 +355,10 @@ static int read_ids(
 	if(get(rd, o, "session_id", &s) != 0 || get(rd, o, "job_id", &j) != 0)
 		return -1;
 	if(!s || !json_object_is_type(s, json_type_string) ||
-	        !jw_jobs__id_valid(json_object_get_string(s), (size_t)json_object_get_string_len(s)))
+	        !jw_id_valid(json_object_get_string(s), (size_t)json_object_get_string_len(s)))
 		return bad(rd, "session_id: missing or invalid");
 	if(!j || !json_object_is_type(j, json_type_string) ||
-	        !jw_jobs__id_valid(json_object_get_string(j), (size_t)json_object_get_string_len(j)))
+	        !jw_id_valid(json_object_get_string(j), (size_t)json_object_get_string_len(j)))
 		return bad(rd, "job_id: missing or invalid");
 	*session = json_object_get_string(s);
 	*job = json_object_get_string(j);
@@ -664,15 +670,15 @@ int jw_jobs_restore(struct jw_jobs *jobs, const void *rec, size_t len, const str
 		jw_jobs__detach(jobs, old);
 		jw_jobs__job_free(jobs, old);
 	} else {
-		if(jobs->count >= jobs->cfg.max_jobs && jobs->heaps[JW_HEAP_ENDED].n == 0) {
-			bad(&rd, "job table full: %zu unfinished jobs", jobs->count);
+		if(jobs->table.count >= jobs->cfg.max_jobs && jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
+			bad(&rd, "job table full: %zu unfinished jobs", jobs->table.count);
 			goto out;
 		}
 		if(jw_jobs__reserve(jobs) != 0) {
 			bad(&rd, "out of memory");
 			goto out;
 		}
-		if(jobs->count >= jobs->cfg.max_jobs)
+		if(jobs->table.count >= jobs->cfg.max_jobs)
 			(void)jw_jobs__evict_one(jobs);
 	}
 	jw_jobs__insert(jobs, j);

@@ -23,7 +23,7 @@ bool jw_jobs_state_changed(
 	if(!(j->flags & JW_JF_HELD)) {
 		j->flags |= JW_JF_HELD;
 		j->due_mono = j->published_mono + jobs->state_interval_ms;
-		jw_jobs__heap_set(&jobs->heaps[JW_HEAP_DUE], j);
+		jw_jobs__heap_set(jobs, JW_HEAP_DUE, j);
 	}
 	return false;
 }
@@ -43,7 +43,7 @@ void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j, const struc
 	j->published_mono = now->mono_ms;
 	j->flags |= JW_JF_PUBLISHED;
 	j->flags = (uint16_t)(j->flags & ~JW_JF_HELD);
-	jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_DUE], j);
+	jw_heap_remove(&jobs->heaps[JW_HEAP_DUE], j);
 }
 
 bool jw_jobs_state_held(const struct jw_job *j)
@@ -53,11 +53,11 @@ bool jw_jobs_state_held(const struct jw_job *j)
 
 struct jw_job *jw_jobs_pop_state_due(struct jw_jobs *jobs, const struct jw_clock *now)
 {
-	struct jw_job *j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_DUE]);
+	struct jw_job *j = jw_heap_top(&jobs->heaps[JW_HEAP_DUE], NULL);
 
 	if(!j || j->due_mono > now->mono_ms)
 		return NULL;
-	jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_DUE], j);
+	jw_heap_remove(&jobs->heaps[JW_HEAP_DUE], j);
 	j->flags = (uint16_t)(j->flags & ~JW_JF_HELD);
 	return j;
 }
@@ -66,7 +66,7 @@ struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *
 {
 	struct jw_job *j;
 
-	while((j = jw_jobs__heap_top(&jobs->heaps[JW_HEAP_STALL])) != NULL &&
+	while((j = jw_heap_top(&jobs->heaps[JW_HEAP_STALL], NULL)) != NULL &&
 	        j->stall_key <= now->mono_ms) {
 		/* A key that events have since moved on: re-filed at the real
 		 * deadline, once per timeout at most. Every other job's deadline
@@ -74,12 +74,12 @@ struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *
 		 * earliest deadline of all. */
 		if(j->deadline_mono > j->stall_key) {
 			j->stall_key = j->deadline_mono;
-			jw_jobs__heap_set(&jobs->heaps[JW_HEAP_STALL], j);
+			jw_jobs__heap_set(jobs, JW_HEAP_STALL, j);
 			continue;
 		}
 		/* Out of the heap until activity re-arms it: the caller fails
 		 * it, and a job is never reported twice for the same silence. */
-		jw_jobs__heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
+		jw_heap_remove(&jobs->heaps[JW_HEAP_STALL], j);
 		return j;
 	}
 	return NULL;
@@ -87,16 +87,14 @@ struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *
 
 int64_t jw_jobs_next_due(const struct jw_jobs *jobs)
 {
-	const struct jw_jobs__heap *due = &jobs->heaps[JW_HEAP_DUE];
-	const struct jw_jobs__heap *stall = &jobs->heaps[JW_HEAP_STALL];
-	int64_t t = INT64_MAX;
+	int64_t t = INT64_MAX, k;
 
 	/* The tops' keys are what the pops compare with now: due_mono, and
 	 * stall_key (at most the real deadline, see jw_jobs_pop_stalled). */
-	if(due->n)
-		t = due->v[0]->due_mono;
-	if(stall->n && stall->v[0]->stall_key < t)
-		t = stall->v[0]->stall_key;
+	if(jw_heap_top(&jobs->heaps[JW_HEAP_DUE], &k))
+		t = k;
+	if(jw_heap_top(&jobs->heaps[JW_HEAP_STALL], &k) && k < t)
+		t = k;
 	return t;
 }
 

@@ -17,9 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "json.h"
+#include "util/buf.h"
+#include "util/rfc3339.h"
 
 /* Deep enough for any event the broker accepts (plugin_opt_max_depth is
  * at most 1000) plus the record around it. */
@@ -38,49 +39,13 @@ const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS] = {
 
 /* ---- encoding ---- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void add(struct buf *b, const char *s, size_t n)
-{
-	if(b->oom){
-		return;
-	}
-	if(b->len + n + 1 > b->cap){
-		size_t cap = b->cap ? b->cap : 256;
-		char *grown;
-
-		while(cap < b->len + n + 1){
-			cap *= 2;
-		}
-		grown = realloc(b->p, cap);
-		if(!grown){
-			b->oom = true;
-			return;
-		}
-		b->p = grown;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void add_s(struct buf *b, const char *s)
-{
-	add(b, s, strlen(s));
-}
-
 /* A JSON string: quotes, backslashes and control characters escaped; other
  * bytes copied (the broker's strings are UTF-8 already). */
-static void add_str(struct buf *b, const char *s)
+static void add_str(struct jw_buf *b, const char *s)
 {
 	const char *run = s;
 
-	add(b, "\"", 1);
+	jw_buf_add(b, "\"", 1);
 	for(; *s; s++){
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
@@ -88,29 +53,29 @@ static void add_str(struct buf *b, const char *s)
 		if(c >= 0x20 && c != '"' && c != '\\'){
 			continue;
 		}
-		add(b, run, (size_t)(s - run));
+		jw_buf_add(b, run, (size_t)(s - run));
 		if(c == '"' || c == '\\'){
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			add(b, esc, 2);
+			jw_buf_add(b, esc, 2);
 		}else{
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			add(b, esc, 6);
+			jw_buf_add(b, esc, 6);
 		}
 		run = s + 1;
 	}
-	add(b, run, (size_t)(s - run));
-	add(b, "\"", 1);
+	jw_buf_add(b, run, (size_t)(s - run));
+	jw_buf_add(b, "\"", 1);
 }
 
-static void member(struct buf *b, const char *key)
+static void member(struct jw_buf *b, const char *key)
 {
-	add(b, ",\"", 2);
-	add_s(b, key);
-	add(b, "\":", 2);
+	jw_buf_add(b, ",\"", 2);
+	jw_buf_add_str(b, key);
+	jw_buf_add(b, "\":", 2);
 }
 
-static void member_str(struct buf *b, const char *key, const char *v)
+static void member_str(struct jw_buf *b, const char *key, const char *v)
 {
 	if(v){
 		member(b, key);
@@ -118,24 +83,24 @@ static void member_str(struct buf *b, const char *key, const char *v)
 	}
 }
 
-static void member_raw(struct buf *b, const char *key, const char *json, size_t n)
+static void member_raw(struct jw_buf *b, const char *key, const char *json, size_t n)
 {
 	if(json){
 		member(b, key);
-		add(b, json, n);
+		jw_buf_add(b, json, n);
 	}
 }
 
-static void member_i64(struct buf *b, const char *key, int64_t v)
+static void member_i64(struct jw_buf *b, const char *key, int64_t v)
 {
 	char num[32];
 
 	member(b, key);
 	snprintf(num, sizeof(num), "%lld", (long long)v);
-	add_s(b, num);
+	jw_buf_add_str(b, num);
 }
 
-static void member_num(struct buf *b, const char *key, double v)
+static void member_num(struct jw_buf *b, const char *key, double v)
 {
 	char num[40];
 
@@ -144,17 +109,19 @@ static void member_num(struct buf *b, const char *key, double v)
 	}
 	member(b, key);
 	snprintf(num, sizeof(num), "%.17g", v);
-	add_s(b, num);
+	jw_buf_add_str(b, num);
 }
 
 char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 {
-	struct buf b = {0};
+	struct jw_buf b;
 
 	if(!r || !r->session || !r->job || !r->type || !r->event || !r->node){
 		return NULL;
 	}
-	add_s(&b, r->kind == JW_JOURNAL_FINISHED ? "{\"k\":\"f\"" : "{\"k\":\"e\"");
+	jw_buf_init(&b, JW_BUF_UNLIMITED);
+	(void)jw_buf_reserve(&b, 255);
+	jw_buf_add_str(&b, r->kind == JW_JOURNAL_FINISHED ? "{\"k\":\"f\"" : "{\"k\":\"e\"");
 	member_str(&b, "s", r->session);
 	member_str(&b, "j", r->job);
 	member_str(&b, "t", r->type);
@@ -165,7 +132,7 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 		member_raw(&b, "res", r->result, r->result ? strlen(r->result) : 0);
 		if(r->retryable >= 0){
 			member(&b, "rt");
-			add_s(&b, r->retryable ? "true" : "false");
+			jw_buf_add_str(&b, r->retryable ? "true" : "false");
 		}
 		if(r->has_started){
 			member_i64(&b, "st", r->started_ms);
@@ -178,51 +145,30 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 			member_num(&b, "prog", r->progress);
 		}
 		member(&b, "bg");
-		add_s(&b, r->broker_generated ? "true" : "false");
+		jw_buf_add_str(&b, r->broker_generated ? "true" : "false");
 	}
 	member_str(&b, "cid", r->client_id);
 	member_str(&b, "user", r->username);
 	member_str(&b, "node", r->node);
 	member_i64(&b, "seq", (int64_t)(r->seq > INT64_MAX ? INT64_MAX : r->seq));
 	member_i64(&b, "at", r->spooled_ms);
-	add(&b, "}", 1);
-	if(b.oom){
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
+	jw_buf_add(&b, "}", 1);
+	/* Built whole and checked once: the buffer keeps a failed append. */
+	return jw_buf_take(&b, len);
 }
 
 /* ---- decoding ---- */
 
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms)
 {
-	int64_t whole, frac;
-	time_t secs;
-	struct tm tm;
-
 	if(ms < JW_JOURNAL_TIME_MIN_MS){
 		ms = JW_JOURNAL_TIME_MIN_MS;
 	}else if(ms > JW_JOURNAL_TIME_MAX_MS){
 		ms = JW_JOURNAL_TIME_MAX_MS;
 	}
-	/* Rounded down to the second: before 1970 the milliseconds count up
-	 * from the second before (-1 is 23:59:59.999). */
-	whole = ms / 1000;
-	frac = ms % 1000;
-	if(frac < 0){
-		frac += 1000;
-		whole--;
-	}
-	secs = (time_t)whole;
-
-	if(!gmtime_r(&secs, &tm)){
+	/* Within those bounds every year has four digits. */
+	if(jw_rfc3339_format_ms(buf, buflen, ms) < 0)
 		snprintf(buf, buflen, "1970-01-01T00:00:00.000Z");
-		return buf;
-	}
-	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 	return buf;
 }
 

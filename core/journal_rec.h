@@ -84,7 +84,7 @@ void jw_journal_row_cleanup(struct jw_journal_row *row);
 
 /* RFC 3339 UTC with milliseconds ("2026-01-02T03:04:05.678Z") of a
  * wall-clock time in ms, clamped to JW_JOURNAL_TIME_MIN_MS to
- * JW_JOURNAL_TIME_MAX_MS; buf needs 32 bytes. Returns buf. */
+ * JW_JOURNAL_TIME_MAX_MS (util/rfc3339.h); buf needs 25 bytes. Returns buf. */
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms);
 
 #endif

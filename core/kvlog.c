@@ -57,6 +57,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "util/hash.h"
+
 #define KV_MAGIC 0x314B574Au
 #define KV_DELETED 0xFFFFFFFFu
 #define KV_HDR 16u
@@ -877,15 +879,8 @@ struct kv_map {
 
 static uint32_t key_hash(const char *key, size_t klen)
 {
-	/* FNV-1a: keys are short strings; this map lives only during start-up
-	 * and compaction. */
-	uint32_t h = 2166136261u;
-
-	for(size_t i = 0; i < klen; i++){
-		h ^= (unsigned char)key[i];
-		h *= 16777619u;
-	}
-	return h;
+	/* This map lives only during start-up and compaction (in memory). */
+	return (uint32_t)jw_hash(key, klen, 0);
 }
 
 static void map_free(struct kv_map *m)

@@ -15,6 +15,7 @@
 
 #include "jdoc.h"
 #include "schema_internal.h"
+#include "util/buf.h"
 
 /*
  * PCRE2's JIT scans subjects with aligned SIMD loads that may touch bytes
@@ -53,8 +54,7 @@ struct cctx {
 	char *err;
 	size_t errlen;
 	bool failed;
-	char *loc; /* JSON pointer of the schema being compiled */
-	size_t loc_len, loc_cap;
+	struct jw_buf loc; /* JSON pointer of the schema being compiled */
 	struct pending_ref *refs;
 	size_t n_refs, cap_refs;
 };
@@ -84,7 +84,7 @@ static int cerr(struct cctx *c, const char *fmt, ...)
 	jw_schema__utf8_trim(detail);
 	if (c->err != NULL && c->errlen > 0) {
 		int k = snprintf(c->err, c->errlen, "%s: %s at %s", c->source, detail,
-		                 c->loc_len > 0 ? c->loc : "/");
+		                 c->loc.len > 0 ? c->loc.p : "/");
 		if (k < 0 || (size_t)k >= c->errlen)
 			jw_schema__utf8_trim(c->err);
 	}
@@ -96,40 +96,27 @@ static int oom(struct cctx *c)
 	return cerr(c, "out of memory");
 }
 
-static int loc_reserve(struct cctx *c, size_t extra)
-{
-	if (c->loc_len + extra + 1 <= c->loc_cap)
-		return 0;
-	size_t cap = c->loc_cap * 2;
-	while (cap < c->loc_len + extra + 1)
-		cap *= 2;
-	char *p = realloc(c->loc, cap);
-	if (p == NULL)
-		return oom(c);
-	c->loc = p;
-	c->loc_cap = cap;
-	return 0;
-}
-
 /* Appends "/" + seg (escaped per RFC 6901) and returns the old length for
  * loc_pop through *saved. */
 static int loc_push(struct cctx *c, const char *seg, size_t *saved)
 {
 	size_t len = strlen(seg);
+	char *start, *w;
 
-	*saved = c->loc_len;
-	if (loc_reserve(c, 1 + 2 * len) < 0)
-		return -1;
-	c->loc[c->loc_len++] = '/';
+	*saved = c->loc.len;
+	if (jw_buf_reserve(&c->loc, 1 + 2 * len) != 0)
+		return oom(c);
+	start = w = jw_buf_tail(&c->loc);
+	*w++ = '/';
 	for (size_t i = 0; i < len; i++) {
 		if (seg[i] == '~' || seg[i] == '/') {
-			c->loc[c->loc_len++] = '~';
-			c->loc[c->loc_len++] = seg[i] == '~' ? '0' : '1';
+			*w++ = '~';
+			*w++ = seg[i] == '~' ? '0' : '1';
 		} else {
-			c->loc[c->loc_len++] = seg[i];
+			*w++ = seg[i];
 		}
 	}
-	c->loc[c->loc_len] = '\0';
+	jw_buf_commit(&c->loc, (size_t)(w - start));
 	return 0;
 }
 
@@ -142,18 +129,14 @@ static int loc_push_index(struct cctx *c, size_t i, size_t *saved)
 
 static void loc_pop(struct cctx *c, size_t saved)
 {
-	c->loc_len = saved;
-	c->loc[saved] = '\0';
+	jw_buf_truncate(&c->loc, saved);
 }
 
 static int loc_set(struct cctx *c, const char *loc)
 {
-	size_t len = strlen(loc);
-	c->loc_len = 0;
-	if (loc_reserve(c, len) < 0)
-		return -1;
-	memcpy(c->loc, loc, len + 1);
-	c->loc_len = len;
+	jw_buf_truncate(&c->loc, 0);
+	if (jw_buf_add_str(&c->loc, loc) != 0)
+		return oom(c);
 	return 0;
 }
 
@@ -184,7 +167,7 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 		oom(c);
 		return NULL;
 	}
-	n->loc = strdup(c->loc);
+	n->loc = strdup(c->loc.p);
 	if (n->loc == NULL) {
 		free(n);
 		oom(c);
@@ -940,7 +923,7 @@ static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	struct pending_ref *r = &c->refs[c->n_refs];
 	r->node = n;
 	r->ref = strdup(json_object_get_string((struct json_object *)(uintptr_t)v));
-	r->loc = strdup(c->loc);
+	r->loc = strdup(c->loc.p);
 	if (r->ref == NULL || r->loc == NULL) {
 		free(r->ref);
 		free(r->loc);
@@ -1680,14 +1663,13 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 
-	c.loc_cap = 64;
-	c.loc = malloc(c.loc_cap);
+	/* Room for most locations, and "" from the start. */
+	jw_buf_init(&c.loc, JW_BUF_UNLIMITED);
 	s = calloc(1, sizeof *s);
-	if (c.loc == NULL || s == NULL) {
+	if (jw_buf_reserve(&c.loc, 63) != 0 || s == NULL) {
 		oom(&c);
 		goto out;
 	}
-	c.loc[0] = '\0';
 	c.s = s;
 
 	s->match_ctx = pcre2_match_context_create(NULL);
@@ -1732,7 +1714,7 @@ out:
 		free(c.refs[i].loc);
 	}
 	free(c.refs);
-	free(c.loc);
+	jw_buf_cleanup(&c.loc);
 	jw_schema_free(s);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "jdoc.h"
 #include "schema.h"
+#include "util/hash.h"
 
 struct json_object;
 struct jw_jdoc;
@@ -358,14 +359,10 @@ static inline uint64_t jw_schema__name_hash(const char *s, size_t len, uint64_t 
 {
 	uint64_t h = (uint64_t)len;
 
-	if (full) {
-		h ^= 14695981039346656037u;
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	} else {
-		/* Rotated, so that equal words do not cancel. */
-		h ^= w0 ^ (w1 << 31 | w1 >> 33);
-	}
+	if (full)
+		return jw_hash(s, len, 0);
+	/* Rotated, so that equal words do not cancel. */
+	h ^= w0 ^ (w1 << 31 | w1 >> 33);
 	return h * 0x9E3779B97F4A7C15u;
 }
 

@@ -16,6 +16,7 @@
 #include "jdoc.h"
 #include "number.h"
 #include "schema_internal.h"
+#include "util/hash.h"
 
 /* 2^63 as a double: the first value above every int64. */
 #define TWO_POW_63 9223372036854775808.0
@@ -300,27 +301,7 @@ bool jw_schema__value_equal(const struct jw_value *a, const struct jw_value *b)
 	return false;
 }
 
-static uint64_t mix(uint64_t h)
-{
-	/* splitmix64 finaliser: cheap and spreads every input bit. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9u;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebu;
-	h ^= h >> 31;
-	return h;
-}
-
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
+/* In memory only (the uniqueItems check sorts by it), so it may change. */
 uint64_t jw_schema__value_hash(const struct jw_value *v)
 {
 	switch (v->type) {
@@ -332,20 +313,20 @@ uint64_t jw_schema__value_hash(const struct jw_value *v)
 		/* Equal numbers must hash alike: integral values are normalised
 		 * to int64, everything else hashes its bits. */
 		if (v->num.is_int)
-			return mix((uint64_t)v->num.i ^ 0x4e554du);
+			return jw_hash_mix((uint64_t)v->num.i ^ 0x4e554du);
 		uint64_t bits;
 		memcpy(&bits, &v->num.d, sizeof bits);
-		return mix(bits);
+		return jw_hash_mix(bits);
 	}
 	case JW_V_STRING:
-		return mix(hash_bytes(v->str, v->len));
+		return jw_hash(v->str, v->len, 0);
 	case JW_V_ARRAY: {
 		uint64_t h = 0x4152u;
 		size_t n = v->node->n;
 		for (size_t i = 0; i < n; i++) {
 			struct jw_value x;
 			jw_schema__value_node(&x, &v->node->u.kids[i]);
-			h = mix(h ^ jw_schema__value_hash(&x));
+			h = jw_hash_mix(h ^ jw_schema__value_hash(&x));
 		}
 		return h;
 	}
@@ -356,7 +337,8 @@ uint64_t jw_schema__value_hash(const struct jw_value *v)
 			const struct jw_jnode *k = &v->node->u.kids[i];
 			struct jw_value x;
 			jw_schema__value_node(&x, k);
-			h += mix(hash_bytes(k->key, k->keylen) ^ mix(jw_schema__value_hash(&x)));
+			h += jw_hash_mix(jw_hash(k->key, k->keylen, 0) ^
+			                 jw_hash_mix(jw_schema__value_hash(&x)));
 		}
 		return h;
 	}

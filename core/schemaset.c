@@ -17,6 +17,7 @@
 #include "schema.h"
 #include "schema_internal.h"
 #include "schemaset.h"
+#include "util/htab.h"
 
 /* Schema files are written by operators, not attackers, but a bound
  * keeps a typo from recursing without limit. */
@@ -27,52 +28,45 @@
 
 struct entry {
 	char type[JW_TYPE_MAX + 1];
+	/* The type's length and words (jw_schema__name_words): up to 16
+	 * bytes they are the whole name, so a lookup compares them without
+	 * a memcmp call. */
+	size_t len;
+	uint64_t w0, w1;
 	struct jw_schema *schema;
 	struct jw_schemaset_type info; /* info.schema is schema */
-};
-
-/* A slot of the by-type table; len 0 marks an empty one (types are never
- * empty). The words and the hash are those of "properties" tables. */
-struct tslot {
-	uint64_t w0, w1;
-	size_t len;
-	size_t idx; /* into entries */
 };
 
 struct jw_schemaset {
 	struct entry *entries; /* sorted by type */
 	size_t n;
-	/* Every event looks its type up: open addressing over mask + 1 =
-	 * 1 << (64 - shift) slots, at least twice n. */
-	struct tslot *table;
-	uint32_t shift;
-	uint64_t mask;
+	struct jw_htab table;  /* the entries by type: every event looks one up */
 };
+
+/*
+ * The table's hash of a type of len bytes with words w0, w1: the word hash
+ * of the "properties" tables (a multiply, no pass over the bytes: every
+ * event looks its type up), with its top half, where a multiplicative
+ * hash is strongest, turned down to the bits the table's mask takes.
+ */
+static inline uint64_t type_hash(const char *type, size_t len, uint64_t w0, uint64_t w1)
+{
+	uint64_t h = jw_schema__name_hash(type, len, w0, w1, false);
+
+	return h >> 32 | h << 32;
+}
 
 /* Builds set->table from set->entries. Returns 0 or -1 (no memory). */
 static int build_table(struct jw_schemaset *set)
 {
-	unsigned bits = 1;
-
-	while (((size_t)1 << bits) < 2 * set->n)
-		bits++;
-	set->table = calloc((size_t)1 << bits, sizeof *set->table);
-	if (set->table == NULL)
+	if (jw_htab_init(&set->table, set->n, NULL) != 0)
 		return -1;
-	set->shift = 64 - bits;
-	set->mask = UINT64_MAX >> set->shift;
 	for (size_t i = 0; i < set->n; i++) {
-		const char *type = set->entries[i].type;
-		size_t len = strlen(type);
-		uint64_t w0, w1;
-		jw_schema__name_words(type, len, &w0, &w1);
-		uint64_t h = jw_schema__name_hash(type, len, w0, w1, false) >> set->shift;
-		while (set->table[h].len != 0)
-			h = (h + 1) & set->mask;
-		set->table[h].w0 = w0;
-		set->table[h].w1 = w1;
-		set->table[h].len = len;
-		set->table[h].idx = i;
+		struct entry *e = &set->entries[i];
+
+		e->len = strlen(e->type);
+		jw_schema__name_words(e->type, e->len, &e->w0, &e->w1);
+		jw_htab_insert(&set->table, type_hash(e->type, e->len, e->w0, e->w1), e);
 	}
 	return 0;
 }
@@ -282,30 +276,11 @@ out:
 	return rc;
 }
 
-/* The probe of jw_schemaset_lookup for names longer than 16 bytes, whose
- * words do not cover them: out of line, so that the memcmp call does not
- * make the short names' path save registers. */
-__attribute__((noinline))
-static const struct jw_schemaset_type *lookup_long(const struct jw_schemaset *set,
-                                                   const char *type, size_t len, uint64_t h,
-                                                   uint64_t w0, uint64_t w1)
-{
-	for (;;) {
-		const struct tslot *e = &set->table[h];
-		if (e->len == 0)
-			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
-		    memcmp(set->entries[e->idx].type, type, len) == 0)
-			return &set->entries[e->idx].info;
-		h = (h + 1) & set->mask;
-	}
-}
-
 const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *set,
                                                     const char *type)
 {
-	uint64_t w0, w1;
-	size_t len;
+	uint64_t w0, w1, h;
+	size_t len, pos;
 
 	if (set == NULL || type == NULL)
 		return NULL;
@@ -313,17 +288,14 @@ const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *s
 	if (len == 0 || len > JW_TYPE_MAX)
 		return NULL;
 	jw_schema__name_words(type, len, &w0, &w1);
-	uint64_t h = jw_schema__name_hash(type, len, w0, w1, false) >> set->shift;
-	if (len > 16)
-		return lookup_long(set, type, len, h, w0, w1);
-	for (;;) {
-		const struct tslot *e = &set->table[h];
-		if (e->len == 0)
-			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1)
-			return &set->entries[e->idx].info;
-		h = (h + 1) & set->mask;
+	h = type_hash(type, len, w0, w1);
+	for (const struct entry *e = jw_htab_first(&set->table, h, &pos); e;
+	     e = jw_htab_next(&set->table, h, &pos)) {
+		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		    (len <= 16 || memcmp(e->type, type, len) == 0))
+			return &e->info;
 	}
+	return NULL;
 }
 
 const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
@@ -353,6 +325,6 @@ void jw_schemaset_free(struct jw_schemaset *set)
 	for (size_t i = 0; i < set->n; i++)
 		jw_schema_free(set->entries[i].schema);
 	free(set->entries);
-	free(set->table);
+	jw_htab_cleanup(&set->table);
 	free(set);
 }

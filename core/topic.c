@@ -15,8 +15,7 @@
 
 static int id_char(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-	       c == '_' || c == '-';
+	return jw_id_byte(c);
 }
 
 static int event_first_char(unsigned char c)
@@ -114,40 +113,30 @@ static size_t count_char(const char *s, char c)
 }
 
 /*
- * Byte classes for the one-pass scan of a well-formed job topic: 1 for an
- * id byte (id_char), 2 for an event byte (event_char). test_topic checks
- * every byte value against both rules.
+ * The event bytes (event_char) as a table, for the one-pass scan of a
+ * well-formed job topic. test_topic checks every byte value against the
+ * rule.
  */
-enum { CLASS_ID = 1, CLASS_EVENT = 2 };
-
-static const unsigned char char_class[256] = {
+static const unsigned char event_byte[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
 	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3,
-	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
 };
 
 /*
- * Length of the run of bytes of class cls at s, stopping at the first
- * byte outside it (the '/' or NUL that ends a good level).
+ * Length of the run of event bytes at s, stopping at the first other byte
+ * (the NUL that ends a good level).
  */
-static size_t class_run(const char *s, unsigned char cls)
+static size_t event_run(const char *s)
 {
 	size_t n = 0;
 
-	while(char_class[(unsigned char)s[n]] & cls)
+	while(event_byte[(unsigned char)s[n]])
 		n++;
 	return n;
 }
@@ -161,13 +150,15 @@ static int parse_fast(const char *rest, struct jw_topic *t)
 {
 	size_t s, j, e;
 
-	s = class_run(rest, CLASS_ID);
+	/* jw_id_run stops soon after JW_ID_MAX bytes, so a long level is
+	 * left to the full checks without being read to its end here. */
+	s = jw_id_run(rest);
 	if(s == 0 || s > JW_ID_MAX || rest[s] != '/')
 		return 0;
-	j = class_run(rest + s + 1, CLASS_ID);
+	j = jw_id_run(rest + s + 1);
 	if(j == 0 || j > JW_ID_MAX || rest[s + 1 + j] != '/')
 		return 0;
-	e = class_run(rest + s + j + 2, CLASS_EVENT);
+	e = event_run(rest + s + j + 2);
 	if(e == 0 || e > EVENT_MAX || rest[s + j + 2 + e] != '\0' ||
 	        !event_first_char((unsigned char)rest[s + j + 2]))
 		return 0;
@@ -241,7 +232,7 @@ int jw_topic_id_valid(const char *s)
 	if(!s)
 		return 0;
 	n = strlen(s);
-	return n >= 1 && n <= JW_ID_MAX && first_bad(s, n, id_char) == n;
+	return jw_id_valid(s, n);
 }
 
 int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *session,

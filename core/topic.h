@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#define JW_ID_MAX 128
+#include "util/id.h" /* JW_ID_MAX and the id rule */
 
 enum jw_topic_kind {
 	JW_TOPIC_OTHER = 0, /* not under the prefix: none of our business */

@@ -11,7 +11,11 @@
  */
 #include "plugin.h"
 #include "token.h"
+#include "util/hash.h"
+#include "util/heap.h"
+#include "util/htab.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +26,8 @@
 #include <mosquitto.h>
 
 #define EXPIRY_SCAN_MS 1000
-#define NBUCKETS_MIN 1024
+/* Entries the tables first have room for (1024 slots). */
+#define TABLE_MIN 768
 /* Most sessions kept for clients that are away; beyond it the longest
  * away loses its reservation first. */
 #define MAX_HELD 65536
@@ -37,14 +42,12 @@ struct client_claims {
 	const void *client;          /* key; never dereferenced here */
 	struct jw_jwt_claims claims;
 	char *id;                    /* client id at CONNECT; NULL when empty */
-	bool in_table;               /* linked in its bucket (find() sees it) */
+	bool in_table;               /* in the clients table (find() sees it) */
 	bool departed;               /* on the departed list, freed at the next tick */
 	bool held;                   /* on the held list: away, session kept */
 	bool owns_id;                /* the id table's entry for id */
-	size_t heap_pos;             /* index + 1 in the expiry heap, 0: absent */
+	uint32_t heap_pos;           /* in the expiry heap (util/heap.h) */
 	int64_t held_until_ms;
-	struct client_claims *next;
-	struct client_claims *next_id;
 	struct client_claims *next_departed;
 	struct client_claims *held_prev, *held_next;
 };
@@ -54,17 +57,13 @@ struct client_claims {
  * so neither walks every connection. */
 struct jw_auth {
 	struct jw_jwt_keys keys;
-	struct client_claims **buckets;
-	size_t nbuckets;
-	size_t count;                /* entries in the table */
+	uint64_t seed;               /* of the id hashes: ids come from clients */
+	struct jw_htab clients;      /* by connection; clients.count: entries */
 	size_t ndeparted;            /* of them, departed */
 	struct client_claims *departed;
-	struct client_claims **heap; /* live entries by claims.exp */
-	size_t nheap, capheap;
+	struct jw_heap heap;         /* live entries by claims.exp */
 	/* Client ids in use: id -> the entry using it (live or held). */
-	struct client_claims **ids;
-	size_t nidbuckets;
-	size_t nids;
+	struct jw_htab ids;
 	/* Held entries, oldest first (all hold for the same time, so this is
 	 * also the order in which they run out). */
 	struct client_claims *held_head, *held_tail;
@@ -80,40 +79,31 @@ struct jw_auth {
 	bool kicking;                /* inside an expiry kick */
 };
 
+/* Token times are whole seconds; the coarse clock is enough for them and
+ * cheaper on the per-message ACL check. */
 static int64_t wall_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return (int64_t)ts.tv_sec;
+	return jw_clock_ms(CLOCK_REALTIME_COARSE) / 1000;
 }
 
-static int64_t mono_ms(void)
+static struct client_claims *find_at(const struct jw_auth *a, const void *client, size_t *pos)
 {
-	struct timespec ts;
+	uint64_t h = jw_hash_ptr(client);
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static size_t bucket_of(const struct jw_auth *a, const void *client)
-{
-	uint64_t h = (uint64_t)(uintptr_t)client;
-
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (size_t)(h & (a->nbuckets - 1));
+	for(struct client_claims *c = jw_htab_first(&a->clients, h, pos); c;
+			c = jw_htab_next(&a->clients, h, pos)){
+		if(c->client == client){
+			return c;
+		}
+	}
+	return NULL;
 }
 
 static struct client_claims *find(const struct jw_auth *a, const void *client)
 {
-	struct client_claims *c = a->buckets[bucket_of(a, client)];
+	size_t pos;
 
-	while(c && c->client != client){
-		c = c->next;
-	}
-	return c;
+	return find_at(a, client, &pos);
 }
 
 static void entry_free(struct client_claims *c)
@@ -125,89 +115,49 @@ static void entry_free(struct client_claims *c)
 
 /* ---- client ids in use ---- */
 
-static size_t id_bucket(const struct jw_auth *a, const char *id)
+static uint64_t id_hash(const struct jw_auth *a, const char *id)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for(; *id; id++){
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	}
-	return (size_t)(h & (a->nidbuckets - 1));
+	return jw_hash(id, strlen(id), a->seed);
 }
 
 static struct client_claims *id_find(const struct jw_auth *a, const char *id)
 {
-	struct client_claims *c = a->ids[id_bucket(a, id)];
+	uint64_t h = id_hash(a, id);
+	size_t pos;
 
-	while(c && strcmp(c->id, id) != 0){
-		c = c->next_id;
-	}
-	return c;
-}
-
-/* Doubles the id table when it is more than twice as full as it is
- * wide. Failure to grow only makes chains longer. */
-static void id_maybe_grow(struct jw_auth *a)
-{
-	struct client_claims **nb, **ob = a->ids;
-	size_t old = a->nidbuckets;
-
-	if(a->nids < old * 2){
-		return;
-	}
-	nb = calloc(old * 2, sizeof(*nb));
-	if(!nb){
-		return;
-	}
-	a->ids = nb;
-	a->nidbuckets = old * 2;
-	for(size_t i = 0; i < old; i++){
-		struct client_claims *c = ob[i];
-
-		while(c){
-			struct client_claims *next = c->next_id;
-			size_t b = id_bucket(a, c->id);
-
-			c->next_id = nb[b];
-			nb[b] = c;
-			c = next;
+	for(struct client_claims *c = jw_htab_first(&a->ids, h, &pos); c;
+			c = jw_htab_next(&a->ids, h, &pos)){
+		if(strcmp(c->id, id) == 0){
+			return c;
 		}
 	}
-	free(ob);
+	return NULL;
 }
 
-/* Makes c the user of its id (no other entry may own it). */
+/* Room for one more entry in t: growing when it can, and while memory is
+ * short, the free slots a full table still has. */
+static bool table_room(struct jw_htab *t)
+{
+	return jw_htab_reserve(t, t->count + 1) == 0 || jw_htab_has_room(t);
+}
+
+/* Makes c the user of its id (no other entry may own it; room reserved). */
 static void id_insert(struct jw_auth *a, struct client_claims *c)
 {
-	size_t b;
-
 	if(!c->id){
 		return;
 	}
-	b = id_bucket(a, c->id);
-	c->next_id = a->ids[b];
-	a->ids[b] = c;
+	jw_htab_insert(&a->ids, id_hash(a, c->id), c);
 	c->owns_id = true;
-	a->nids++;
-	id_maybe_grow(a);
 }
 
 static void id_remove(struct jw_auth *a, struct client_claims *c)
 {
-	struct client_claims **pp;
-
 	if(!c->owns_id){
 		return;
 	}
-	pp = &a->ids[id_bucket(a, c->id)];
-	while(*pp && *pp != c){
-		pp = &(*pp)->next_id;
-	}
-	if(*pp){
-		*pp = c->next_id;
-	}
+	(void)jw_htab_remove(&a->ids, id_hash(a, c->id), c);
 	c->owns_id = false;
-	a->nids--;
 }
 
 /* ---- the held list ---- */
@@ -232,107 +182,28 @@ static void held_unlink(struct jw_auth *a, struct client_claims *c)
 	a->nheld--;
 }
 
-/* ---- the expiry heap ---- */
-
-static void heap_place(struct jw_auth *a, size_t i, struct client_claims *c)
-{
-	a->heap[i] = c;
-	c->heap_pos = i + 1;
-}
-
-static void heap_sift(struct jw_auth *a, size_t i)
-{
-	struct client_claims *c = a->heap[i];
-
-	while(i > 0 && a->heap[(i - 1) / 2]->claims.exp > c->claims.exp){
-		heap_place(a, i, a->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	for(;;){
-		size_t l = 2 * i + 1, m = i;
-		int64_t k = c->claims.exp;
-
-		if(l < a->nheap && a->heap[l]->claims.exp < k){
-			m = l;
-			k = a->heap[l]->claims.exp;
-		}
-		if(l + 1 < a->nheap && a->heap[l + 1]->claims.exp < k){
-			m = l + 1;
-		}
-		if(m == i){
-			break;
-		}
-		heap_place(a, i, a->heap[m]);
-		i = m;
-	}
-	heap_place(a, i, c);
-}
-
-/* Room for one more entry; -1 when memory is short. */
-static int heap_reserve(struct jw_auth *a)
-{
-	if(a->nheap < a->capheap){
-		return 0;
-	}
-	size_t cap = a->capheap ? a->capheap * 2 : 64;
-	struct client_claims **grown = realloc(a->heap, cap * sizeof(*grown));
-
-	if(!grown){
-		return -1;
-	}
-	a->heap = grown;
-	a->capheap = cap;
-	return 0;
-}
-
-static void heap_push(struct jw_auth *a, struct client_claims *c)
-{
-	heap_place(a, a->nheap++, c);
-	heap_sift(a, a->nheap - 1);
-}
-
-static void heap_remove(struct jw_auth *a, struct client_claims *c)
-{
-	size_t i;
-
-	if(!c->heap_pos){
-		return;
-	}
-	i = c->heap_pos - 1;
-	c->heap_pos = 0;
-	if(--a->nheap > i){
-		heap_place(a, i, a->heap[a->nheap]);
-		heap_sift(a, i);
-	}
-}
-
 /* ---- the table ---- */
 
-/* Takes the entry of client out of its bucket, if there is one. A
+/* Takes the entry of client out of the table, if it is there. A
  * departed entry stays on the departed list for the tick to free; any
  * other is freed now. */
 static void unlink_client(struct jw_auth *a, const void *client)
 {
-	struct client_claims **pp = &a->buckets[bucket_of(a, client)];
+	size_t pos;
+	struct client_claims *c = find_at(a, client, &pos);
 
-	while(*pp){
-		if((*pp)->client == client){
-			struct client_claims *c = *pp;
-
-			*pp = c->next;
-			c->in_table = false;
-			a->count--;
-			if(c->departed){
-				a->ndeparted--;
-			}else{
-				heap_remove(a, c);
-				held_unlink(a, c);
-				id_remove(a, c);
-				entry_free(c);
-			}
-			return;
-		}
-		pp = &(*pp)->next;
+	if(!c){
+		return;
+	}
+	jw_htab_remove_at(&a->clients, pos);
+	c->in_table = false;
+	if(c->departed){
+		a->ndeparted--;
+	}else{
+		jw_heap_remove(&a->heap, c);
+		held_unlink(a, c);
+		id_remove(a, c);
+		entry_free(c);
 	}
 }
 
@@ -344,7 +215,7 @@ static void depart(struct jw_auth *a, struct client_claims *c)
 	if(c->departed){
 		return;
 	}
-	heap_remove(a, c);
+	jw_heap_remove(&a->heap, c);
 	held_unlink(a, c);
 	id_remove(a, c);
 	c->departed = true;
@@ -358,9 +229,9 @@ static void depart(struct jw_auth *a, struct client_claims *c)
  * for plugin_opt_auth_jwt_session_hold. */
 static void hold(struct jw_auth *a, struct client_claims *c)
 {
-	heap_remove(a, c);
+	jw_heap_remove(&a->heap, c);
 	c->held = true;
-	c->held_until_ms = mono_ms() + a->hold_ms;
+	c->held_until_ms = jw_clock_ms(CLOCK_MONOTONIC_COARSE) + a->hold_ms;
 	c->held_prev = a->held_tail;
 	c->held_next = NULL;
 	if(a->held_tail){
@@ -393,38 +264,6 @@ static void free_departed(struct jw_auth *a)
 	}
 }
 
-/* Doubles the table when it is more than twice as full as it is wide.
- * Failure to grow only makes chains longer. */
-static void maybe_grow(struct jw_auth *a)
-{
-	struct client_claims **nb;
-	size_t old = a->nbuckets;
-
-	if(a->count < a->nbuckets * 2){
-		return;
-	}
-	nb = calloc(old * 2, sizeof(struct client_claims *));
-	if(!nb){
-		return;
-	}
-	struct client_claims **ob = a->buckets;
-	a->buckets = nb;
-	a->nbuckets = old * 2;
-	for(size_t i = 0; i < old; i++){
-		struct client_claims *c = ob[i];
-
-		while(c){
-			struct client_claims *next = c->next;
-			size_t b = bucket_of(a, c->client);
-
-			c->next = nb[b];
-			nb[b] = c;
-			c = next;
-		}
-	}
-	free(ob);
-}
-
 static char *dup_opt(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -447,13 +286,11 @@ int jw_auth__init(struct jw_plugin *p)
 	if(!a){
 		return -1;
 	}
-	a->nbuckets = NBUCKETS_MIN;
-	a->buckets = calloc(a->nbuckets, sizeof(struct client_claims *));
-	a->nidbuckets = NBUCKETS_MIN;
-	a->ids = calloc(a->nidbuckets, sizeof(struct client_claims *));
-	if(!a->buckets || !a->ids){
-		free(a->buckets);
-		free(a->ids);
+	a->seed = jw_hash_ptr(a);
+	jw_heap_init(&a->heap, offsetof(struct client_claims, heap_pos), NULL);
+	if(jw_htab_init(&a->clients, TABLE_MIN, NULL) != 0 || jw_htab_init(&a->ids, TABLE_MIN, NULL) != 0){
+		jw_htab_cleanup(&a->clients);
+		jw_htab_cleanup(&a->ids);
 		free(a);
 		return -1;
 	}
@@ -461,8 +298,8 @@ int jw_auth__init(struct jw_plugin *p)
 	if(jw_jwt_keys_load(&a->keys, p->opt.jwt_hs256_secret_file, p->opt.jwt_public_key_file,
 				err, sizeof(err))){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: JWT authentication: %s", err);
-		free(a->buckets);
-		free(a->ids);
+		jw_htab_cleanup(&a->clients);
+		jw_htab_cleanup(&a->ids);
 		free(a);
 		return -1;
 	}
@@ -495,19 +332,17 @@ void jw_auth__cleanup(struct jw_plugin *p)
 		return;
 	}
 	free_departed(a);
-	for(size_t i = 0; i < a->nbuckets; i++){
-		struct client_claims *c = a->buckets[i];
+	{
+		size_t pos = 0;
+		struct client_claims *c;
 
-		while(c){
-			struct client_claims *next = c->next;
-
+		while((c = jw_htab_each(&a->clients, &pos)) != NULL){
 			entry_free(c);
-			c = next;
 		}
 	}
-	free(a->buckets);
-	free(a->ids);
-	free(a->heap);
+	jw_htab_cleanup(&a->clients);
+	jw_htab_cleanup(&a->ids);
+	jw_heap_cleanup(&a->heap);
 	jw_jwt_keys_cleanup(&a->keys);
 	free(a);
 	p->auth = NULL;
@@ -528,7 +363,8 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	 * this loop pass: its claims must never be inherited. */
 	unlink_client(a, ed->client);
 	c = calloc(1, sizeof(*c));
-	if(!c || heap_reserve(a)){
+	if(!c || jw_heap_reserve(&a->heap, jw_heap_size(&a->heap) + 1) != 0
+			|| !table_room(&a->clients) || !table_room(&a->ids)){
 		free(c);
 		return MOSQ_ERR_NOMEM;
 	}
@@ -575,17 +411,11 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 		}
 	}
 	c->client = ed->client;
-	{
-		size_t b = bucket_of(a, ed->client);
-		c->next = a->buckets[b];
-		a->buckets[b] = c;
-	}
+	jw_htab_insert(&a->clients, jw_hash_ptr(ed->client), c);
 	c->in_table = true;
-	heap_push(a, c);
+	(void)jw_heap_set(&a->heap, c, c->claims.exp); /* room reserved above */
 	id_insert(a, c);
-	a->count++;
 	a->accepted++;
-	maybe_grow(a);
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"jobwire: client %s authenticated as %s for %s%zu session(s), token expires in %lld s",
 			id ? id : "(no id)", jw_jwt_role_name(c->claims.role),
@@ -626,9 +456,11 @@ void jw_auth__tick(struct jw_plugin *p)
 	int64_t now;
 	char **kick = NULL;
 	size_t nkick = 0, capkick = 0;
+	struct client_claims *c;
+	int64_t exp;
 
 	free_departed(a);
-	now_ms = mono_ms();
+	now_ms = jw_clock_ms(CLOCK_MONOTONIC_COARSE);
 	/* Kept sessions whose hold ran out give up their id. */
 	while(a->held_head && a->held_head->held_until_ms <= now_ms){
 		depart(a, a->held_head);
@@ -645,11 +477,10 @@ void jw_auth__tick(struct jw_plugin *p)
 	}
 	now = wall_s();
 	/* Collect first: a kick fires DISCONNECT, which changes the heap. */
-	while(a->nheap && now >= a->heap[0]->claims.exp + a->keys.leeway_s){
-		struct client_claims *c = a->heap[0];
+	while((c = jw_heap_top(&a->heap, &exp)) != NULL && now >= exp + a->keys.leeway_s){
 		const char *id;
 
-		heap_remove(a, c);
+		jw_heap_remove(&a->heap, c);
 		id = mosquitto_client_id(c->client);
 		if(!id){
 			continue;
@@ -658,7 +489,7 @@ void jw_auth__tick(struct jw_plugin *p)
 			size_t cap = capkick ? capkick * 2 : 16;
 			char **grown = realloc(kick, cap * sizeof(*grown));
 			if(!grown){
-				heap_push(a, c); /* the next scan tries again */
+				(void)jw_heap_set(&a->heap, c, exp); /* the next scan tries again */
 				break;
 			}
 			kick = grown;
@@ -822,7 +653,7 @@ void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *ref
 	*accepted = a ? a->accepted : 0;
 	*refused = a ? a->refused : 0;
 	*expired = a ? a->expired_kicked : 0;
-	*connected = a ? a->count - a->ndeparted - a->nheld : 0;
+	*connected = a ? a->clients.count - a->ndeparted - a->nheld : 0;
 }
 
 void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held)

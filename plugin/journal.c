@@ -46,6 +46,7 @@
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
+#include "util/buf.h"
 
 #define SEGMENT_MAX_DEFAULT (4u * 1024u * 1024u)
 #define BATCH_MAX_DEFAULT 2000u
@@ -140,14 +141,6 @@ struct jw_journal {
 };
 
 /* ---- small helpers ---- */
-
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_err(char *err, size_t errlen, const char *what, const char *path, int errnum)
 {
@@ -401,7 +394,7 @@ static void *sync_main(void *arg)
 
 		if(!stop && j->appends == synced_appends){
 			if(j->policy == JW_FSYNC_INTERVAL || j->policy == JW_FSYNC_ALWAYS){
-				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + SYNC_INTERVAL_MS);
+				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS);
 				pthread_cond_timedwait(&j->sync_wake, &j->lock, &ts);
 			}else{
 				pthread_cond_wait(&j->sync_wake, &j->lock);
@@ -495,7 +488,7 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 {
 	PGconn *c = j->conn;
 	PGresult *res, *last = NULL;
-	int64_t deadline = jw_worker_mono_ms() + QUERY_TIMEOUT_MS;
+	int64_t deadline = jw_clock_ms(CLOCK_MONOTONIC) + QUERY_TIMEOUT_MS;
 	int sent, flushed;
 
 	sent = vals ? PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQsendQuery(c, sql);
@@ -508,7 +501,7 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 		/* Push the query out (a big batch may not fit the socket buffer),
 		 * then read until the result is complete. */
 		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))){
-			if(aborting(j) || jw_worker_mono_ms() > deadline){
+			if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline){
 				set_last_error(j, aborting(j) ? "interrupted by shutdown" : "query timed out");
 				PQclear(last);
 				disconnect(j);
@@ -581,7 +574,7 @@ static int connect_db(struct jw_journal *j)
 {
 	PGconn *c;
 	PGresult *r;
-	int64_t deadline = jw_worker_mono_ms() + CONNECT_TIMEOUT_MS;
+	int64_t deadline = jw_clock_ms(CLOCK_MONOTONIC) + CONNECT_TIMEOUT_MS;
 
 	c = PQconnectStart(j->conninfo);
 	if(!c){
@@ -604,7 +597,7 @@ static int connect_db(struct jw_journal *j)
 			PQfinish(c);
 			return -1;
 		}
-		if(aborting(j) || jw_worker_mono_ms() > deadline){
+		if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline){
 			set_last_error(j, aborting(j) ? "interrupted by shutdown" : "connection timed out");
 			PQfinish(c);
 			return -1;
@@ -809,33 +802,6 @@ static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
 	"", "", "", "::jsonb", "::timestamptz", "::bigint", "", "", "",
 };
 
-struct sqlbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int sql_add(struct sqlbuf *s, const char *text)
-{
-	size_t n = strlen(text);
-
-	if(s->len + n + 1 > s->cap){
-		size_t cap = s->cap ? s->cap : 4096;
-		char *grown;
-		while(cap < s->len + n + 1){
-			cap *= 2;
-		}
-		grown = realloc(s->p, cap);
-		if(!grown){
-			return -1;
-		}
-		s->p = grown;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, text, n + 1);
-	s->len += n;
-	return 0;
-}
-
 /* INSERT of the rows idx[0..n) of kind: one statement, parameters in
  * *vals (caller frees). Returns the SQL (caller frees) or NULL. */
 static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
@@ -845,40 +811,42 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 	int ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
 	const char *const *cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
 	const char *const *casts = fin ? finished_casts : event_casts;
-	struct sqlbuf s = {0};
+	struct jw_buf s;
 	const char **v;
-	int err = 0, p = 1;
+	char *sql;
+	int p = 1;
 
 	v = malloc(n * (size_t)ncols * sizeof(*v));
 	if(!v){
 		return NULL;
 	}
-	err |= sql_add(&s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
+	/* Built whole and checked once: the buffer keeps a failed append. */
+	jw_buf_init(&s, JW_BUF_UNLIMITED);
+	(void)jw_buf_reserve(&s, 4095);
+	jw_buf_add_str(&s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
 	for(int c = 0; c < ncols; c++){
-		err |= sql_add(&s, c ? ", " : "");
-		err |= sql_add(&s, cols[c]);
+		jw_buf_add_str(&s, c ? ", " : "");
+		jw_buf_add_str(&s, cols[c]);
 	}
-	err |= sql_add(&s, ") VALUES ");
+	jw_buf_add_str(&s, ") VALUES ");
 	for(size_t i = 0; i < n; i++){
 		const struct item *it = &b->items[idx[i]];
-		err |= sql_add(&s, i ? ",(" : "(");
+		jw_buf_add_str(&s, i ? ",(" : "(");
 		for(int c = 0; c < ncols; c++){
-			char ph[32];
-			snprintf(ph, sizeof(ph), "%s$%d%s", c ? "," : "", p++, casts[c]);
-			err |= sql_add(&s, ph);
+			jw_buf_printf(&s, "%s$%d%s", c ? "," : "", p++, casts[c]);
 			v[i * (size_t)ncols + (size_t)c] = it->row.v[c];
 		}
-		err |= sql_add(&s, ")");
+		jw_buf_add_str(&s, ")");
 	}
-	err |= sql_add(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
+	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
 	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
-	if(err){
-		free(s.p);
+	sql = jw_buf_take(&s, NULL);
+	if(!sql){
 		free(v);
 		return NULL;
 	}
 	*vals = v;
-	return s.p;
+	return sql;
 }
 
 /* Appends one line to the dead-letter file and fsyncs it. */
@@ -895,7 +863,7 @@ static void dead_letter(struct jw_journal *j, const struct item *it, const char 
 		json_object_put(rec);
 		return;
 	}
-	json_object_object_add(o, "dead_at", json_object_new_string(jw_journal_format_ms(ts, sizeof(ts), real_ms())));
+	json_object_object_add(o, "dead_at", json_object_new_string(jw_journal_format_ms(ts, sizeof(ts), jw_clock_ms(CLOCK_REALTIME))));
 	json_object_object_add(o, "sqlstate", sqlstate ? json_object_new_string(sqlstate) : NULL);
 	json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
 	json_object_object_add(o, "record", rec ? rec : json_object_new_string(it->raw));
@@ -1105,7 +1073,7 @@ static void *journal_main(void *arg)
 		if(aborting(j)){
 			break;
 		}
-		if(backoff > 0 && jw_worker_mono_ms() < retry_at){
+		if(backoff > 0 && jw_clock_ms(CLOCK_MONOTONIC) < retry_at){
 			if(stopping){
 				break; /* the rest stays spooled */
 			}
@@ -1124,7 +1092,7 @@ static void *journal_main(void *arg)
 				if(backoff > BACKOFF_MAX_MS){
 					backoff = BACKOFF_MAX_MS;
 				}
-				retry_at = jw_worker_mono_ms() + backoff;
+				retry_at = jw_clock_ms(CLOCK_MONOTONIC) + backoff;
 				if(stopping){
 					break;
 				}
@@ -1143,7 +1111,7 @@ static void *journal_main(void *arg)
 			/* Caught up: sleep until the broker appends (or a stop). */
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
-				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + 1000);
+				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + 1000);
 				j->jt_waiting = true;
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 				j->jt_waiting = false;
@@ -1152,7 +1120,7 @@ static void *journal_main(void *arg)
 			continue;
 		}
 		if(b.n > 0){
-			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : real_ms());
+			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : jw_clock_ms(CLOCK_REALTIME));
 		}
 		if(write_batch(j, &b) != 0){
 			set_state(j, JW_JOURNAL_DOWN);
@@ -1160,7 +1128,7 @@ static void *journal_main(void *arg)
 			if(backoff > BACKOFF_MAX_MS){
 				backoff = BACKOFF_MAX_MS;
 			}
-			retry_at = jw_worker_mono_ms() + backoff;
+			retry_at = jw_clock_ms(CLOCK_MONOTONIC) + backoff;
 			batch_clear(&b);
 			continue;
 		}
@@ -1176,7 +1144,7 @@ static void *journal_main(void *arg)
 			 * there is no wait. */
 			pthread_mutex_lock(&j->lock);
 			if(!j->stopping){
-				struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + GATHER_MS);
+				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + GATHER_MS);
 				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 			}
 			pthread_mutex_unlock(&j->lock);

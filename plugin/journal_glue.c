@@ -158,7 +158,7 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 		return 0;
 	}
 	j = jw_jobs_find(p->jobs, t->session, t->job);
-	jw_lifecycle__now(&now);
+	jw_clock_now(&now);
 	memset(&r, 0, sizeof(r));
 	r.session = t->session;
 	r.job = t->job;

@@ -24,16 +24,6 @@
 #include "persist.h"
 #include "topic.h"
 
-void jw_lifecycle__now(struct jw_clock *now)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now->real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now->mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void persist_job(struct jw_plugin *p, const struct jw_job *j, const struct jw_clock *now)
 {
 	char key[2 * JW_ID_MAX + 2];
@@ -182,7 +172,7 @@ static __attribute__((noinline)) void hold_job(struct jw_plugin *p, const struct
 now:
 	{
 		struct jw_clock now;
-		jw_lifecycle__now(&now);
+		jw_clock_now(&now);
 		persist_job(p, j, &now);
 	}
 }
@@ -194,7 +184,7 @@ void jw_lifecycle__flush_held(struct jw_plugin *p)
 	if(p->nheld_keys == 0){
 		return;
 	}
-	jw_lifecycle__now(&now);
+	jw_clock_now(&now);
 	for(size_t i = 0; i < p->nheld_keys; i++){
 		char *slash = strchr(p->held_keys[i], '/');
 		struct jw_job *j;
@@ -272,7 +262,7 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 	}
 	snprintf(session, sizeof(session), "%s", jw_job_session(j));
 	snprintf(job, sizeof(job), "%s", jw_job_id(j));
-	jw_event_format_ts(ts, sizeof(ts), now->real_ms / 1000, (long)(now->real_ms % 1000) * 1000000L);
+	jw_rfc3339_format_ms(ts, sizeof(ts), now->real_ms);
 	json_object_object_add(ev, "ts", json_object_new_string(ts));
 	text = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = text ? strlen(text) : 0;
@@ -382,19 +372,16 @@ static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
 void jw_lifecycle__tick(struct jw_plugin *p)
 {
 	struct jw_clock now;
-	struct timespec ts;
 	struct jw_job *j;
 
 	/* Runs on every pass of the broker's loop, nearly always with
 	 * nothing due: one clock read and the timers' earliest deadline
 	 * settle that; the wall clock is read only when there is work. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now.mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now.mono_ms = jw_clock_ms(CLOCK_MONOTONIC);
 	if(!tick_due(p, now.mono_ms)){
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now.real_ms = jw_clock_ms(CLOCK_REALTIME);
 	if(!p->republished){
 		/* The broker's retained store may have been lost with the
 		 * restart: put back the state of every job we know. */
@@ -471,7 +458,7 @@ static int restore_cb(const char *key, const void *val, size_t len, void *arg)
 	struct jw_clock now;
 	char err[256];
 
-	jw_lifecycle__now(&now);
+	jw_clock_now(&now);
 	if(jw_jobs_restore(p->jobs, val, len, &now, err, sizeof(err))){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "jobwire: skipping unreadable job record %s: %s", key, err);
 		p->counters.restore_failures++;

@@ -175,7 +175,7 @@ static void check_write(struct jw_plugin *p, struct jw_write *w, const char *top
 	w->ev = p->doc.root;
 	w->valid = true;
 	/* One reading per message: the job table and the added ts agree. */
-	jw_lifecycle__now(&w->now);
+	jw_clock_now(&w->now);
 }
 
 /*
@@ -205,7 +205,7 @@ static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 	/* The quoted JSON string, written in place: this runs per message.
 	 * Milliseconds are all a ts shows, and all the reading keeps. */
 	raw[0] = '"';
-	n = jw_event_ts_format(&p->ts_cache, raw + 1, sizeof(raw) - 2, sec, ms * 1000000L);
+	n = jw_rfc3339_format_cached(&p->ts_cache, raw + 1, sizeof(raw) - 2, sec, ms * 1000000L);
 	if(n < 0){
 		return -1;
 	}

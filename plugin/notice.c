@@ -164,7 +164,6 @@ static char *notice_json(const char *client_id, const char *topic,
                          size_t *len)
 {
 	struct json_object *o = json_object_new_object();
-	struct timespec now;
 	char ts[40];
 	const char *text;
 	char *out = NULL;
@@ -172,8 +171,7 @@ static char *notice_json(const char *client_id, const char *topic,
 	if(!o){
 		return NULL;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	jw_event_format_ts(ts, sizeof(ts), (int64_t)now.tv_sec, now.tv_nsec);
+	jw_rfc3339_format_ms(ts, sizeof(ts), jw_clock_ms(CLOCK_REALTIME));
 	add_str(o, "type", "rejected");
 	add_str(o, "reason", jw_reason_name(v->reason));
 	add_str(o, "message", v->message);
@@ -277,19 +275,19 @@ static void log_safe(char *dst, size_t dstlen, const char *s)
 
 static bool log_allowed(struct jw_plugin *p)
 {
-	struct timespec now;
+	int64_t now_s;
 
 	if(p->opt.log_rate == 0){
 		return true;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if((int64_t)now.tv_sec != p->log_window_s){
+	now_s = jw_clock_ms(CLOCK_MONOTONIC) / 1000;
+	if(now_s != p->log_window_s){
 		if(p->log_suppressed){
 			mosquitto_log_printf(MOSQ_LOG_NOTICE,
 					"jobwire: %llu further rejections not logged (plugin_opt_log_rate %u per second)",
 					(unsigned long long)p->log_suppressed, p->opt.log_rate);
 		}
-		p->log_window_s = (int64_t)now.tv_sec;
+		p->log_window_s = now_s;
 		p->log_in_window = 0;
 		p->log_suppressed = 0;
 	}

@@ -28,6 +28,7 @@
 
 #include "kvlog.h"
 #include "quarantine.h"
+#include "util/hash.h"
 
 #define SYNC_INTERVAL_MS 100
 #define BACKOFF_FIRST_MS 100
@@ -109,23 +110,6 @@ struct jw_persist {
 
 /* ---- records and maps ---- */
 
-static uint64_t key_hash(uint64_t seed, const char *key, size_t klen)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-
-	for(size_t i = 0; i < klen; i++){
-		h ^= (unsigned char)key[i];
-		h *= 0x100000001b3ULL;
-	}
-	/* Finalise (splitmix64) so the seed reaches the low bits we index with. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
-}
-
 static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size_t len, bool del)
 {
 	size_t klen;
@@ -150,7 +134,7 @@ static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size
 		return NULL;
 	}
 	r->next = NULL;
-	r->hash = key_hash(seed, key, klen);
+	r->hash = jw_hash(key, klen, seed);
 	r->len = len;
 	r->del = del;
 	memcpy(r->key, key, klen + 1);
@@ -522,7 +506,7 @@ static int write_batch(struct jw_persist *p)
 			continue;
 		}
 		if(w->unsynced.count == 0){
-			w->sync_due_ms = jw_worker_mono_ms() + SYNC_INTERVAL_MS;
+			w->sync_due_ms = jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS;
 		}
 		map_reserve(&w->unsynced);
 		free(map_put(&w->unsynced, r));
@@ -577,7 +561,7 @@ static void compact(struct jw_persist *p)
 		 * later rather than after every batch. */
 		atomic_fetch_add_explicit(&p->compact_errors, 1, memory_order_relaxed);
 		atomic_store_explicit(&p->last_errno, saved ? saved : EIO, memory_order_relaxed);
-		w->compact_not_before_ms = jw_worker_mono_ms() + COMPACT_RETRY_MS;
+		w->compact_not_before_ms = jw_clock_ms(CLOCK_MONOTONIC) + COMPACT_RETRY_MS;
 	}
 	/* A failed reopen is counted as a write error; the next append or
 	 * sync retries it. Without a size to measure, compaction falls back
@@ -601,7 +585,7 @@ static bool compaction_due(const struct jw_persist *p)
 	if(limit < COMPACT_MIN_BYTES){
 		limit = COMPACT_MIN_BYTES;
 	}
-	return w->log && jw_kvlog_size(w->log) > limit && jw_worker_mono_ms() >= w->compact_not_before_ms;
+	return w->log && jw_kvlog_size(w->log) > limit && jw_clock_ms(CLOCK_MONOTONIC) >= w->compact_not_before_ms;
 }
 
 /* One pass unlocked: append the batch, sync as the policy (or a stop)
@@ -621,7 +605,7 @@ static int writer_round(struct jw_persist *p, bool stopping)
 			}
 			break;
 		case JW_FSYNC_INTERVAL:
-			if(w->unsynced.count > 0 && (stopping || jw_worker_mono_ms() >= w->sync_due_ms)
+			if(w->unsynced.count > 0 && (stopping || jw_clock_ms(CLOCK_MONOTONIC) >= w->sync_due_ms)
 			   && sync_log(p) != 0){
 				return -1;
 			}
@@ -654,7 +638,7 @@ static void *writer_main(void *arg)
 		/* Sleep until there is work; every timed wait uses the monotonic
 		 * clock the condition variable was set up with. */
 		for(;;){
-			int64_t now = jw_worker_mono_ms();
+			int64_t now = jw_clock_ms(CLOCK_MONOTONIC);
 			int64_t until = -1;
 
 			if(atomic_load(&p->abort)){
@@ -723,7 +707,7 @@ static void *writer_main(void *arg)
 			if(backoff_ms > BACKOFF_MAX_MS){
 				backoff_ms = BACKOFF_MAX_MS;
 			}
-			retry_at_ms = jw_worker_mono_ms() + backoff_ms;
+			retry_at_ms = jw_clock_ms(CLOCK_MONOTONIC) + backoff_ms;
 		}
 	}
 out:
@@ -900,7 +884,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 		return -1;
 	}
 	p->policy = policy;
-	p->seed = (uint64_t)jw_worker_mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+	p->seed = jw_hash_mix((uint64_t)jw_clock_ms(CLOCK_MONOTONIC) ^ (uint64_t)(uintptr_t)p);
 	atomic_init(&p->abort, false);
 	atomic_init(&p->batch_count, 0);
 	atomic_init(&p->unsynced_count, 0);

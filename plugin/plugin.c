@@ -178,7 +178,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		return MOSQ_ERR_NOMEM;
 	}
 	p->identifier = identifier;
-	jw_ts_cache_init(&p->ts_cache);
+	jw_rfc3339_cache_init(&p->ts_cache);
 	if(jw_options__parse(&p->opt, options, option_count)){
 		free(p);
 		return MOSQ_ERR_INVAL;
@@ -203,7 +203,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	}
 	{
 		struct jw_clock now;
-		jw_lifecycle__now(&now);
+		jw_clock_now(&now);
 		p->started_mono_ms = now.mono_ms;
 	}
 	if(jw_lifecycle__init(p) || jw_journal__init(p)){

@@ -13,6 +13,8 @@
 #include "event.h"
 #include "jdoc.h"
 #include "reason.h"
+#include "util/clock.h"
+#include "util/rfc3339.h"
 
 struct mosquitto;
 struct mosquitto_opt;
@@ -152,7 +154,7 @@ struct jw_plugin {
 	int64_t log_window_s;
 	unsigned log_in_window;
 	uint64_t log_suppressed;
-	struct jw_ts_cache ts_cache;  /* "ts" text of the current second */
+	struct jw_rfc3339_cache ts_cache;  /* "ts" text of the current second */
 	struct jw_jdoc doc;           /* the event being handled (broker thread
 	                                 only; its block is reused per message) */
 	struct jw_auth *auth;         /* NULL: JWT authentication off */
@@ -187,11 +189,10 @@ void jw_message__other_event(struct jw_plugin *p);
 int jw_lifecycle__init(struct jw_plugin *p);
 void jw_lifecycle__cleanup(struct jw_plugin *p);
 void jw_lifecycle__tick(struct jw_plugin *p);
-void jw_lifecycle__now(struct jw_clock *now);
 /* Logs a worker thread's note (worker.h: enum jw_note_level) as
  * "jobwire: <prefix><text>". Broker thread. */
 void jw_lifecycle__log_note(int level, const char *prefix, const char *text);
-/* now: the message's one clock reading (jw_lifecycle__now), which its
+/* now: the message's one clock reading (jw_clock_now), which its
  * added "ts" shares. */
 int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
                         const struct jw_jnode *ev, const void *raw,

@@ -106,7 +106,7 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 		json_object_put(schemas);
 		return;
 	}
-	jw_event_format_ts(ts, sizeof(ts), now->real_ms / 1000, (long)(now->real_ms % 1000) * 1000000L);
+	jw_rfc3339_format_ms(ts, sizeof(ts), now->real_ms);
 	json_object_object_add(o, "type", json_object_new_string("stats"));
 	json_object_object_add(o, "ts", json_object_new_string(ts));
 	add_u64(o, "uptime_s", (uint64_t)((now->mono_ms - p->started_mono_ms) / 1000));

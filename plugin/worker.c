@@ -9,14 +9,6 @@
 #include "kvlog.h"
 #include "quarantine.h"
 
-int64_t jw_worker_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct timespec jw_worker_mono_abs(int64_t ms)
 {
 	struct timespec ts;
@@ -29,7 +21,7 @@ struct timespec jw_worker_mono_abs(int64_t ms)
 void jw_worker_stop(pthread_mutex_t *lock, pthread_cond_t *wake, pthread_cond_t *done,
                     bool *stopping, const bool *finished, atomic_bool *abort, int deadline_ms)
 {
-	struct timespec ts = jw_worker_mono_abs(jw_worker_mono_ms() + (deadline_ms > 0 ? deadline_ms : 0));
+	struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + (deadline_ms > 0 ? deadline_ms : 0));
 
 	pthread_mutex_lock(lock);
 	*stopping = true;

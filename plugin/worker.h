@@ -18,12 +18,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 struct jw_kvlog_damage;
 
-/* CLOCK_MONOTONIC in milliseconds. */
-int64_t jw_worker_mono_ms(void);
-
-/* An absolute CLOCK_MONOTONIC time for pthread_cond_timedwait. */
+/* An absolute CLOCK_MONOTONIC time (ms, as jw_clock_ms reads it) for
+ * pthread_cond_timedwait. */
 struct timespec jw_worker_mono_abs(int64_t ms);
 
 /*

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -688,82 +687,6 @@ START_TEST(splice_bytes)
 }
 END_TEST
 
-START_TEST(format_ts)
-{
-	char buf[32];
-
-	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 0, 0), 24);
-	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
-	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 1795315200, 123456789L), 24);
-	ck_assert_str_eq(buf, "2026-11-22T02:40:00.123Z");
-	/* Milliseconds are truncated, never rounded up into the next second. */
-	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 1795315259, 999999999L), 24);
-	ck_assert_str_eq(buf, "2026-11-22T02:40:59.999Z");
-	ck_assert_int_eq(jw_event_format_ts(buf, sizeof(buf), 951782400, 5000000L), 24);
-	ck_assert_str_eq(buf, "2000-02-29T00:00:00.005Z");
-	/* 25 bytes is enough; 24 is not. */
-	ck_assert_int_eq(jw_event_format_ts(buf, 25, 0, 0), 24);
-	ck_assert_int_eq(jw_event_format_ts(buf, 24, 0, 0), -1);
-}
-END_TEST
-
-/* The hand-written formatter prints what gmtime_r and strftime print, for
- * every month end, leap day and century rule from 1970 to 9999. */
-START_TEST(format_ts_matches_strftime)
-{
-	uint64_t x = 88172645463325252ULL;
-	char want[64], got[32];
-
-	for(int i = 0; i < 200000; i++) {
-		int64_t sec;
-		long nsec;
-		time_t tt;
-		struct tm tm;
-		size_t n;
-
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		if(i < 4000)
-			sec = (int64_t)i * 86399 * 3 + 86399 * (i & 1); /* day ends */
-		else if(i < 4010)
-			sec = INT64_C(253402300800) - 5 + (i - 4000); /* the last second, then past it */
-		else
-			sec = (int64_t)(x % UINT64_C(253402300800));
-		nsec = (long)(x >> 34) % 1000000000L;
-		tt = (time_t)sec;
-		ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
-		n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(want + n, sizeof(want) - n, ".%03ldZ", nsec / 1000000L);
-		ck_assert_int_eq(jw_event_format_ts(got, sizeof(got), sec, nsec), (int)strlen(want));
-		ck_assert_str_eq(got, want);
-	}
-}
-END_TEST
-
-/* The cached formatter agrees with the plain one across second changes. */
-START_TEST(ts_cache)
-{
-	static const struct {
-		int64_t sec;
-		long nsec;
-	} in[] = {{1795315200, 123456789L}, {1795315200, 7000000L}, {1795315259, 999999999L},
-	        {1795315260, 0}, {0, 0}, {951782400, 5000000L}, {951782400, -3}};
-	struct jw_ts_cache c;
-	char want[32], got[32];
-
-	jw_ts_cache_init(&c);
-	for(size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
-		int n = jw_event_format_ts(want, sizeof(want), in[i].sec, in[i].nsec);
-
-		ck_assert_int_eq(jw_event_ts_format(&c, got, sizeof(got), in[i].sec, in[i].nsec), n);
-		ck_assert_str_eq(got, want);
-	}
-	ck_assert_int_eq(jw_event_ts_format(&c, got, 25, 0, 0), 24);
-	ck_assert_int_eq(jw_event_ts_format(&c, got, 24, 0, 0), -1);
-}
-END_TEST
-
 /* One TCase per behaviour; those that check events get a schema dir. */
 #define ADD(s, test, with_schemas)                                                                 \
 	do {                                                                                           \
@@ -796,9 +719,6 @@ static Suite *event_suite(void)
 	ADD(s, members_without_scan, 1);
 	ADD(s, splice, 0);
 	ADD(s, splice_bytes, 0);
-	ADD(s, format_ts, 0);
-	ADD(s, format_ts_matches_strftime, 0);
-	ADD(s, ts_cache, 0);
 	return s;
 }
 

@@ -416,16 +416,16 @@ START_TEST(numbers_match_printf)
 		fmt_num_same(fixed[i]);
 	/* Integers in records and states are written without printf. */
 	for(size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-		struct jw_jobs__buf b = {0};
+		struct jw_buf b = {0};
 		char want[64];
 		char *got;
 		size_t len = 0;
 
 		snprintf(want, sizeof(want), "%" PRId64 ",%" PRIu64, ints[i], (uint64_t)ints[i]);
 		jw_jobs__buf_i64(&b, ints[i]);
-		jw_jobs__buf_add(&b, ",", 1);
+		jw_buf_add(&b, ",", 1);
 		jw_jobs__buf_u64(&b, (uint64_t)ints[i]);
-		got = jw_jobs__buf_finish(&b, &len);
+		got = jw_buf_take(&b, &len);
 		ck_assert_str_eq(got, want);
 		ck_assert_uint_eq(len, strlen(want));
 		free(got);
@@ -1829,7 +1829,7 @@ static char *snapshot(struct jw_jobs *jobs)
 	jw_jobs_stats(jobs, &st);
 	/* A failed reserve may keep capacity it grew (still counted, freed
 	 * with the table); everything else must be as it was. */
-	content = st.memory_bytes - jobs->nslots * sizeof(*jobs->slots);
+	content = st.memory_bytes - (jobs->table.mask + 1) * sizeof(*jobs->table.slots);
 	for(int h = 0; h < JW_HEAP__COUNT; h++)
 		content -= jobs->heaps[h].cap * sizeof(*jobs->heaps[h].v);
 	ck_assert_int_lt(snprintf(tail, sizeof(tail), "%zu %zu %zu %zu %zu %" PRIu64 " %" PRIu64 " %zu",

@@ -15,6 +15,7 @@
 #include "jdoc.h"
 #include "jobs.h"
 #include "jobs_internal.h"
+#include "util/id.h"
 #include "json.h"
 
 #define BASE_REAL INT64_C(1795315200000) /* 2026-11-22T02:40:00.000Z */
@@ -592,7 +593,7 @@ START_TEST(next_due_matches_pops)
 
 			a = jw_jobs_pop_state_due(t, &d);
 			if(!a) {
-				struct jw_job *top = t->heaps[JW_HEAP_STALL].n ? t->heaps[JW_HEAP_STALL].v[0] : NULL;
+				struct jw_job *top = jw_heap_top(&t->heaps[JW_HEAP_STALL], NULL);
 				int64_t key = top ? top->stall_key : INT64_MAX;
 
 				ck_assert_int_eq(key, due);
@@ -635,7 +636,7 @@ START_TEST(next_due_matches_pops)
 }
 END_TEST
 
-/* The unrolled id walk against jw_jobs__id_valid: every length up to 140,
+/* The unrolled id walk against jw_id_valid: every length up to 140,
  * every byte value at every fifth position, the NUL at every place. */
 START_TEST(id_walk_every_byte)
 {
@@ -660,7 +661,7 @@ START_TEST(id_walk_every_byte)
 				if(pos >= 0)
 					id[pos] = (char)c;
 				id[len] = '\0';
-				valid = len > 0 && strlen(id) == (size_t)len && jw_jobs__id_valid(id, (size_t)len);
+				valid = len > 0 && strlen(id) == (size_t)len && jw_id_valid(id, (size_t)len);
 				jw_jdoc_init(&d);
 				ck_assert_int_eq(jw_jdoc_parse(&d, "{}", 2, 8, &err), 0);
 				ck_assert_int_eq(jw_jobs_apply_node(t, "s", id, "heartbeat", d.root, "{}", 2,
@@ -868,7 +869,7 @@ START_TEST(ids_every_length)
 		snprintf(id, sizeof(id), "x%cy", c);
 		ck_assert_int_eq(apply_node(t, id, "heartbeat", "{}", 1, at(700), &r, &v), 0);
 		ck_assert_int_eq(v.reason == JW_REASON_INVALID_TOPIC, !ok);
-		ck_assert_int_eq(jw_jobs__id_valid(id, 3), ok);
+		ck_assert_int_eq(jw_id_valid(id, 3), ok);
 	}
 	jw_jobs_free(t);
 }
@@ -878,28 +879,28 @@ END_TEST
 
 /* The state as jw_job_state_json wrote it before it was written straight
  * into a sized buffer: the reference every shortcut must match. */
-static void add_ts(struct jw_jobs__buf *b, const char *key, int64_t ms)
+static void add_ts(struct jw_buf *b, const char *key, int64_t ms)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_ts(b, ms);
 }
 
-static void add_id(struct jw_jobs__buf *b, const char *key, const char *id)
+static void add_id(struct jw_buf *b, const char *key, const char *id)
 {
 	jw_jobs__buf_key(b, key);
-	jw_jobs__buf_add(b, "\"", 1);
-	jw_jobs__buf_str(b, id);
-	jw_jobs__buf_add(b, "\"", 1);
+	jw_buf_add(b, "\"", 1);
+	jw_buf_add_str(b, id);
+	jw_buf_add(b, "\"", 1);
 }
 
 static char *reference_state(const struct jw_job *j, size_t *len)
 {
-	struct jw_jobs__buf b = {0};
+	struct jw_buf b = {0};
 	const struct jw_job_end *e = j->end;
 	const struct jw_job_review *r = j->review;
 	unsigned f = j->flags;
 
-	jw_jobs__buf_str(&b, "{\"type\":\"state\"");
+	jw_buf_add_str(&b, "{\"type\":\"state\"");
 	add_id(&b, "session_id", jw_job_session(j));
 	add_id(&b, "job_id", jw_job_id(j));
 	add_id(&b, "status", jw_job_status_name((enum jw_job_status)j->status));
@@ -926,21 +927,21 @@ static char *reference_state(const struct jw_job *j, size_t *len)
 	}
 	if(r) {
 		jw_jobs__buf_key(&b, "validation");
-		jw_jobs__buf_add(&b, "{", 1);
+		jw_buf_add(&b, "{", 1);
 		jw_jobs__add_text(&b, "reason", r->reason);
 		jw_jobs__add_num(&b, "confidence", r->confidence);
 		if(r->has_threshold)
 			jw_jobs__add_num(&b, "threshold", r->threshold);
 		jw_jobs__add_text(&b, "item", r->item);
 		jw_jobs__add_text(&b, "actions", r->actions);
-		jw_jobs__buf_add(&b, "}", 1);
+		jw_buf_add(&b, "}", 1);
 	}
 	if(f & JW_JF_CANCEL) {
 		jw_jobs__add_bool(&b, "cancel_requested", true);
 		add_ts(&b, "cancel_requested_at", j->cancel_ms);
 	}
-	jw_jobs__buf_add(&b, "}", 1);
-	return jw_jobs__buf_finish(&b, len);
+	jw_buf_add(&b, "}", 1);
+	return jw_buf_take(&b, len);
 }
 
 /* Checks both renderers against the reference for j. */
