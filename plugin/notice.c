@@ -14,10 +14,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
+#include "broker_api.h"
 
 #include "schemaset.h"
 #include "topic.h"
