@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include "broker_api.h"
 
+#include "props.h"
 #include "schemaset.h"
 #include "topic.h"
 
@@ -237,11 +238,11 @@ static int notice_destination(struct jw_plugin *p, const struct mosquitto *clien
 	if(!in || !client){
 		goto own_topic;
 	}
-	if(mosquitto_property_read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen, false)){
+	if(jw_props__read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen)){
 		mosquitto_property_add_binary(props, MQTT_PROP_CORRELATION_DATA, corr, corrlen);
 		mosquitto_free(corr);
 	}
-	if(!mosquitto_property_read_string(in, MQTT_PROP_RESPONSE_TOPIC, response, false)){
+	if(!jw_props__read_string(in, MQTT_PROP_RESPONSE_TOPIC, response)){
 		goto own_topic;
 	}
 	rr->reason = jw_notice__response_topic_check(p, client, *response, rr->message, sizeof(rr->message));
