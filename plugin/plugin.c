@@ -196,6 +196,10 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		return MOSQ_ERR_NOMEM;
 	}
 	p->identifier = identifier;
+#if JW_MOSQ_21
+	/* 2.1 names plugins in its log and in $CONTROL/broker/v1 listPlugins. */
+	(void)mosquitto_plugin_set_info(identifier, "jobwire", JW_PLUGIN_VERSION);
+#endif
 	jw_rfc3339_cache_init(&p->ts_cache);
 	if(jw_options__parse(&p->opt, options, option_count)){
 		free(p);
