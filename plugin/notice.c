@@ -351,6 +351,7 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, cons
 	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props) == MOSQ_ERR_SUCCESS){
 		payload = NULL;
 		out_props = NULL;
+		p->counters.notices_sent++;
 	}
 out:
 	mosquitto_free(payload);
