@@ -156,5 +156,6 @@ int jw_cmd_history(int argc, char **argv);
 int jw_cmd_validate(int argc, char **argv);
 int jw_cmd_token(int argc, char **argv);
 int jw_cmd_bridge(int argc, char **argv);
+int jw_cmd_metrics(int argc, char **argv);
 
 #endif
