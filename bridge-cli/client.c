@@ -641,7 +641,7 @@ void jw_client_close(struct jw_client *cl)
 
 /* ---- misc ------------------------------------------------------------- */
 
-int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, size_t errlen)
+const char *jw_cli_schemas_dir(const char *dir)
 {
 	const char *d = dir;
 	if(!d){
@@ -651,6 +651,12 @@ int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, s
 		d = access(JW_CLI_INSTALLED_SCHEMAS "/progress.json", R_OK) == 0
 		    ? JW_CLI_INSTALLED_SCHEMAS : JW_CLI_SOURCE_SCHEMAS;
 	}
+	return d;
+}
+
+int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, size_t errlen)
+{
+	const char *d = jw_cli_schemas_dir(dir);
 	char e[400];
 	if(jw_schemaset_load_dir(d, out, e, sizeof(e))){
 		snprintf(err, errlen, "cannot load the schemas in %s: %s (set --schemas or JOBWIRE_SCHEMAS)", d, e);
