@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Lists the tracked source, build and script files that lack an
 # "SPDX-License-Identifier:" line in their first ten lines, and exits 1
-# when there is any (docs/licensing.md). JSON has no comments (the
-# schemas and examples are covered by LICENSE), documentation is prose,
-# and copies of other projects' files keep their own licence, so those
-# are left out.
+# when there is any (docs/licensing.md). JSON and dpkg's conffiles list
+# have no comments (LICENSE covers them), documentation is prose, and
+# copies of other projects' files keep their own licence, so those are
+# left out.
 #   tests/check_spdx.sh            every tracked file
 #   tests/check_spdx.sh FILE...    only these
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 wanted() {
 	case "$1" in
 		tests/conformance/json-schema-test-suite/* | tests/fuzz/corpus/* | tests/fuzz/regressions/*) return 1 ;;
-		*/package-lock.json | LICENSE | LICENSE-*) return 1 ;;
+		*/package-lock.json | LICENSE | LICENSE-* | plugin/debian/conffiles) return 1 ;;
 		*.c | *.h | *.sh | *.py | *.js | *.cmake | */CMakeLists.txt | CMakeLists.txt | *.sql | *.css | *.html) return 0 ;;
 		*.in | *.conf | *.service | *.1 | .clang-format | .clang-tidy | .editorconfig | .gitignore) return 0 ;;
 		.ci/* | plugin/debian/*) return 0 ;;
