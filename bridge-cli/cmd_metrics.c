@@ -148,7 +148,9 @@ static void *collect(void *arg)
 				jw_client_close(cl);
 				cl = NULL;
 				if(strcmp(err, last_err)){
-					fprintf(stderr, "jobwire metrics: %s; retrying every 2 s\n", err);
+					fprintf(stderr, "jobwire metrics: %s%s; retrying every 2 s\n", err,
+					        strstr(err, "refused the subscription")
+					        ? " (with JWT on, only admin tokens may read " STATS_TOPIC ")" : "");
 					snprintf(last_err, sizeof(last_err), "%s", err);
 				}
 				nap(x, 2);

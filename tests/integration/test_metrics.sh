@@ -5,7 +5,8 @@
 # dead endpoint) while the broker is unreachable, then the accepted and
 # rejected counters, notices and job gauges once it is up, a page on /
 # that links to /metrics, 404 elsewhere, and jobwire_up 0 again when the
-# broker goes away; it refuses a bad --listen and an address in use.
+# broker goes away; it refuses a bad --listen and an address in use; with
+# JWT on, an admin token reads the stats and another is told it cannot.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_cli.sh"
 
@@ -100,4 +101,33 @@ while kill -0 "$exporter" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.
 jw_check "SIGTERM stops the exporter" bash -c '! kill -0 "$1" 2>/dev/null' _ "$exporter"
 wait "$exporter"
 jw_assert_eq "and it exits 0" 0 "$?"
+jw_stop_all
+
+# JWT on: only an admin token may read $jobwire/stats; the exporter says
+# so and keeps answering jobwire_up 0 with another one.
+secret=$JW_TMP/secret
+head -c 48 /dev/urandom | base64 >"$secret"
+chgrp mosquitto "$secret" 2>/dev/null
+chmod 640 "$secret"
+admin=$("$JW_CLI" token --role admin --sessions '*' --ttl 1h --secret-file "$secret")
+viewer=$("$JW_CLI" token --role viewer --sessions s1 --ttl 1h --secret-file "$secret")
+JW_PLUGIN_OPTS="plugin_opt_stats_interval 1
+plugin_opt_auth_jwt_hs256_secret_file $secret"
+jw_start_broker metrics-jwt
+vport=$(jw_free_port)
+"$JW_CLI" metrics -p "$JW_PORT" --token "$viewer" --listen "127.0.0.1:$vport" 2>"$JW_TMP/viewer.err" &
+JW_BG_PIDS+=($!)
+aport=$(jw_free_port)
+"$JW_CLI" metrics -p "$JW_PORT" --token "$admin" --listen "127.0.0.1:$aport" 2>"$JW_TMP/admin.err" &
+JW_BG_PIDS+=($!)
+jw_wait_port "$vport" 10
+jw_wait_port "$aport" 10
+jw_check "with an admin token: jobwire_up 1" wait_metric "http://127.0.0.1:$aport/metrics" '^jobwire_up 1$'
+jw_check "and the token counters" wait_metric "http://127.0.0.1:$aport/metrics" '^jobwire_auth_connections [0-9]'
+jw_check "with a viewer token: jobwire_up 0" grep -qx 'jobwire_up 0' <<<"$(http_get "http://127.0.0.1:$vport/metrics")"
+deadline=$((SECONDS + 10))
+until grep -q 'only admin tokens may read \$jobwire/stats' "$JW_TMP/viewer.err" || [ $SECONDS -ge $deadline ]; do
+	sleep 0.1
+done
+jw_check "and the exporter says an admin token is needed" grep -q 'only admin tokens may read \$jobwire/stats' "$JW_TMP/viewer.err"
 jw_done
