@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "jobs.h"
+#include "util/rfc3339.h"
 
 struct buf {
 	char *p;
@@ -219,9 +220,14 @@ static void render_stats(struct buf *b, const struct jw_metrics_input *in)
 
 	family(b, "jobwire_stats_age_seconds", "gauge",
 	       "Age of the latest $jobwire/stats message (its ts against this host's clock).");
-	if((v = member(stats, "ts")) && json_object_is_type(v, json_type_string)
-	   && jw_metrics_parse_ts(json_object_get_string(v), &d) == 0){
-		sample(b, "jobwire_stats_age_seconds", in->now_s > d ? in->now_s - d : 0);
+	if((v = member(stats, "ts")) && json_object_is_type(v, json_type_string)){
+		struct jw_rfc3339 t;
+		const char *ts = json_object_get_string(v);
+
+		if(jw_rfc3339_parse(ts, strlen(ts), &t) == 0){
+			d = (double)jw_rfc3339_to_ms(&t) / 1000.0;
+			sample(b, "jobwire_stats_age_seconds", in->now_s > d ? in->now_s - d : 0);
+		}
 	}
 	for(size_t i = 0; i < sizeof(labelled) / sizeof(labelled[0]); i++){
 		render_labelled(b, stats, &labelled[i]);
@@ -289,67 +295,5 @@ int jw_metrics_render(const struct jw_metrics_input *in, char **out, size_t *len
 	}
 	*out = b.p;
 	*len = b.len;
-	return 0;
-}
-
-/* Reads exactly n digits at *s into *v and advances. */
-static int digits(const char **s, int n, int *v)
-{
-	*v = 0;
-	for(int i = 0; i < n; i++){
-		if((*s)[i] < '0' || (*s)[i] > '9'){
-			return -1;
-		}
-		*v = *v * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-int jw_metrics_parse_ts(const char *s, double *out)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	double frac = 0, scale = 0.1;
-
-	if(!s || digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-'
-	   || digits(&s, 2, &d) || (*s != 'T' && *s != 't') || !*s++ || digits(&s, 2, &h) || *s++ != ':'
-	   || digits(&s, 2, &mi) || *s++ != ':' || digits(&s, 2, &sec)){
-		return -1;
-	}
-	if(*s == '.'){
-		s++;
-		if(*s < '0' || *s > '9'){
-			return -1;
-		}
-		for(; *s >= '0' && *s <= '9'; s++, scale /= 10){
-			frac += (*s - '0') * scale;
-		}
-	}
-	if(*s == 'Z' || *s == 'z'){
-		s++;
-	}else if(*s == '+' || *s == '-'){
-		sign = *s++ == '-' ? -1 : 1;
-		if(digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om)){
-			return -1;
-		}
-	}else{
-		return -1;
-	}
-	if(*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59){
-		return -1;
-	}
-	*out = (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec)
-	       - sign * (oh * 3600 + om * 60) + frac;
 	return 0;
 }

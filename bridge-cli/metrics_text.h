@@ -31,11 +31,4 @@ struct jw_metrics_input {
  */
 int jw_metrics_render(const struct jw_metrics_input *in, char **out, size_t *len);
 
-/*
- * Parses the stats message's "ts" (RFC 3339, e.g.
- * "2026-11-22T03:40:00.123Z" or with a +hh:mm offset) to seconds since
- * the epoch. 0 or -1 when it is not such a time.
- */
-int jw_metrics_parse_ts(const char *s, double *out);
-
 #endif
