@@ -140,6 +140,9 @@ struct jw_schemaset;
  * installed dir, else the source tree's. 0 or -1 with err. */
 int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, size_t errlen);
 
+/* The schema directory jw_cli_load_schemas would load, by the same rules. */
+const char *jw_cli_schemas_dir(const char *dir);
+
 /* Monotonic seconds. */
 double jw_now(void);
 
@@ -156,5 +159,7 @@ int jw_cmd_history(int argc, char **argv);
 int jw_cmd_validate(int argc, char **argv);
 int jw_cmd_token(int argc, char **argv);
 int jw_cmd_bridge(int argc, char **argv);
+int jw_cmd_metrics(int argc, char **argv);
+int jw_cmd_asyncapi(int argc, char **argv);
 
 #endif

@@ -641,16 +641,51 @@ void jw_client_close(struct jw_client *cl)
 
 /* ---- misc ------------------------------------------------------------- */
 
-int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, size_t errlen)
+/* BIN/../share/jobwire/schemas beside this executable when it holds the
+ * schemas, else NULL. A package installs under another prefix than the
+ * build was configured with, so the configured path alone is not enough. */
+static const char *schemas_beside_exe(void)
+{
+	static char path[4096];
+	char exe[4096], probe[4200];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if(n <= 0){
+		return NULL;
+	}
+	exe[n] = '\0';
+	if(!(slash = strrchr(exe, '/'))){
+		return NULL;
+	}
+	*slash = '\0';
+	int m = snprintf(path, sizeof(path), "%s/%s", exe, JW_CLI_SCHEMAS_FROM_BINDIR);
+	if(m < 0 || (size_t)m >= sizeof(path)){
+		return NULL;
+	}
+	snprintf(probe, sizeof(probe), "%s/progress.json", path);
+	return access(probe, R_OK) == 0 ? path : NULL;
+}
+
+const char *jw_cli_schemas_dir(const char *dir)
 {
 	const char *d = dir;
 	if(!d){
 		d = getenv("JOBWIRE_SCHEMAS");
 	}
 	if(!d || !*d){
+		d = schemas_beside_exe();
+	}
+	if(!d){
 		d = access(JW_CLI_INSTALLED_SCHEMAS "/progress.json", R_OK) == 0
 		    ? JW_CLI_INSTALLED_SCHEMAS : JW_CLI_SOURCE_SCHEMAS;
 	}
+	return d;
+}
+
+int jw_cli_load_schemas(const char *dir, struct jw_schemaset **out, char *err, size_t errlen)
+{
+	const char *d = jw_cli_schemas_dir(dir);
 	char e[400];
 	if(jw_schemaset_load_dir(d, out, e, sizeof(e))){
 		snprintf(err, errlen, "cannot load the schemas in %s: %s (set --schemas or JOBWIRE_SCHEMAS)", d, e);

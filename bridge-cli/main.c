@@ -22,6 +22,8 @@ static const struct {
 	{"validate", jw_cmd_validate, "check event payloads against the schemas, offline"},
 	{"token", jw_cmd_token, "mint a development JWT for the broker's JWT mode"},
 	{"bridge", jw_cmd_bridge, "republish a legacy progress WebSocket feed as jobwire events"},
+	{"metrics", jw_cmd_metrics, "serve the broker's $jobwire/stats to Prometheus"},
+	{"asyncapi", jw_cmd_asyncapi, "write the AsyncAPI 3.0 document of the broker's topics"},
 };
 
 static void usage(FILE *f)

@@ -21,9 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
+#include "broker_api.h"
 
 #define EXPIRY_SCAN_MS 1000
 /* Entries the tables first have room for (1024 slots). */

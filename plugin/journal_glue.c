@@ -15,9 +15,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
+#include "broker_api.h"
 
 #include "jobs.h"
 #include "journal.h"

@@ -15,10 +15,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
+#include "broker_api.h"
 
 #include "jobs.h"
 #include "persist.h"

@@ -16,9 +16,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
+#include "broker_api.h"
 
 #include "jobs.h"
 #include "schemaset.h"

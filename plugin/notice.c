@@ -14,11 +14,9 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
+#include "broker_api.h"
 
+#include "props.h"
 #include "schemaset.h"
 #include "topic.h"
 
@@ -240,11 +238,11 @@ static int notice_destination(struct jw_plugin *p, const struct mosquitto *clien
 	if(!in || !client){
 		goto own_topic;
 	}
-	if(mosquitto_property_read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen, false)){
+	if(jw_props__read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen)){
 		mosquitto_property_add_binary(props, MQTT_PROP_CORRELATION_DATA, corr, corrlen);
 		mosquitto_free(corr);
 	}
-	if(!mosquitto_property_read_string(in, MQTT_PROP_RESPONSE_TOPIC, response, false)){
+	if(!jw_props__read_string(in, MQTT_PROP_RESPONSE_TOPIC, response)){
 		goto own_topic;
 	}
 	rr->reason = jw_notice__response_topic_check(p, client, *response, rr->message, sizeof(rr->message));
@@ -353,6 +351,7 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, cons
 	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props) == MOSQ_ERR_SUCCESS){
 		payload = NULL;
 		out_props = NULL;
+		p->counters.notices_sent++;
 	}
 out:
 	mosquitto_free(payload);

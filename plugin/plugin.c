@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
+#include "broker_api.h"
 
 #include "jobs.h"
 #include "schemaset.h"
@@ -102,8 +100,27 @@ static void context_free(struct jw_plugin *p)
 	free(p);
 }
 
+/*
+ * The 2.1 line fires MOSQ_EVT_CLIENT_OFFLINE instead of MOSQ_EVT_DISCONNECT
+ * when a client with a persistent session goes away (its session lives
+ * on); to jobwire it means what DISCONNECT means in 2.0, which fires for
+ * every client. A 2.0 build registers it by its number (event numbers are
+ * part of the plugin ABI), so the same .so behaves alike in a 2.1 broker;
+ * a 2.0 broker answers MOSQ_ERR_NOT_SUPPORTED (docs/compatibility.md).
+ */
+#define JW_EVT_CLIENT_OFFLINE 28
+#if JW_MOSQ_21
+_Static_assert(MOSQ_EVT_CLIENT_OFFLINE == JW_EVT_CLIENT_OFFLINE, "MOSQ_EVT_CLIENT_OFFLINE moved");
+#endif
+
 static int register_callbacks(struct jw_plugin *p)
 {
+	int rc = mosquitto_callback_register(p->identifier, JW_EVT_CLIENT_OFFLINE,
+			jw_message__on_disconnect, NULL, p);
+
+	if(rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NOT_SUPPORTED){
+		return -1;
+	}
 	if(mosquitto_callback_register(p->identifier, MOSQ_EVT_MESSAGE,
 				jw_message__on_message, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_ACL_CHECK,
@@ -130,6 +147,7 @@ static void unregister_callbacks(struct jw_plugin *p)
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_MESSAGE, jw_message__on_message, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_ACL_CHECK, jw_message__on_acl_check, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_DISCONNECT, jw_message__on_disconnect, NULL);
+	mosquitto_callback_unregister(p->identifier, JW_EVT_CLIENT_OFFLINE, jw_message__on_disconnect, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_message__on_tick, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, on_reload, NULL);
 	if(p->auth){
@@ -178,6 +196,10 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		return MOSQ_ERR_NOMEM;
 	}
 	p->identifier = identifier;
+#if JW_MOSQ_21
+	/* 2.1 names plugins in its log and in $CONTROL/broker/v1 listPlugins. */
+	(void)mosquitto_plugin_set_info(identifier, "jobwire", JW_PLUGIN_VERSION);
+#endif
 	jw_rfc3339_cache_init(&p->ts_cache);
 	if(jw_options__parse(&p->opt, options, option_count)){
 		free(p);

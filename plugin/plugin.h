@@ -84,6 +84,7 @@ struct jw_counters {
 	uint64_t reloads;
 	uint64_t reload_failures;
 	uint64_t duplicates;      /* terminal repeats acknowledged, not delivered */
+	uint64_t notices_sent;    /* rejection notices the broker queued */
 	uint64_t state_published;
 	uint64_t state_coalesced; /* held updates superseded by a newer one */
 	uint64_t state_failures;

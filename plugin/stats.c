@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mosquitto.h>
+#include "broker_api.h"
 
 #include "jobs.h"
 #include "persist.h"
@@ -34,6 +32,7 @@ static struct json_object *events_json(const struct jw_counters *c)
 	add_u64(o, "duplicates", c->duplicates);
 	add_u64(o, "ts_added", c->ts_added);
 	add_u64(o, "wills_checked", c->wills_checked);
+	add_u64(o, "notices", c->notices_sent);
 	for(size_t i = 0; i < c->ntypes; i++){
 		add_u64(acc, c->types[i].type, c->types[i].accepted);
 		add_u64(rej, c->types[i].type, c->types[i].rejected);

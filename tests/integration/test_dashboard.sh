@@ -41,7 +41,7 @@ old=\$(cat "$JW_TMP/broker.pid")
 kill "\$old"
 for _ in \$(seq 100); do kill -0 "\$old" 2>/dev/null || break; sleep 0.05; done
 sleep 1
-LD_PRELOAD=${JW_BROKER_PRELOAD:-} mosquitto -c "$JW_TMP/dash.conf" >/dev/null 2>>"$JW_TMP/dash.log" &
+LD_PRELOAD=${JW_BROKER_PRELOAD:-} "$JW_MOSQUITTO" -c "$JW_TMP/dash.conf" >/dev/null 2>>"$JW_TMP/dash.log" &
 echo \$! >"$JW_TMP/broker.pid"
 for _ in \$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$JW_WS_PORT) 2>/dev/null && exit 0; sleep 0.05; done
 echo "broker did not come back" >&2

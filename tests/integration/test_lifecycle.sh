@@ -131,6 +131,8 @@ jw_check "stats counts accepted progress events" \
 	python3 -c "import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d['events']['accepted_by_type']['progress'] >= 2000 else 1)" "$stats"
 jw_check "stats counts rejections by reason" \
 	python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=d['events']['rejected_by_reason']; sys.exit(0 if r.get('job_finished',0) >= 3 and r.get('unknown_job',0) == 1 and r.get('progress_backwards',0) == 1 else 1)" "$stats"
+jw_check "stats counts the notices sent, one per rejection" \
+	python3 -c "import json,sys; d=json.loads(sys.argv[1])['events']; sys.exit(0 if d['notices'] == d['rejected'] >= 5 else 1)" "$stats"
 jw_check "stats shows jobs by status, stalled, coalesced states, memory" \
 	python3 -c "import json,sys; d=json.loads(sys.argv[1]); j=d['jobs']; sys.exit(0 if j['stalled'] >= 1 and j['failed'] >= 1 and j['memory_bytes'] > 0 and d['state']['coalesced'] > 0 and d['events']['duplicates'] == 1 else 1)" "$stats"
 # --- Bounds: at most 3 jobs; finished ones make room, unfinished do not.

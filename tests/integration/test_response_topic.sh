@@ -124,6 +124,15 @@ wait_seen "$JW_TMP/w.out" replies/adm-1
 
 for c in "${done_cases[@]}"; do
 	IFS='|' read -r n rt reason what <<<"$c"
+	if [ "$reason" = invalid ] && jw_broker_at_least 2.0.20; then
+		# Since 2.0.20 the broker refuses an invalid response topic itself
+		# (a protocol error: it closes the connection) before any plugin
+		# sees the PUBLISH; jobwire's check covers the brokers before it.
+		jw_check "JWT worker: response topic $rt ($what): the broker closes the connection, no PUBACK" \
+			bash -c '! grep -q "\"puback\"" "$1"' _ "$JW_TMP/atk-$n.out"
+		jw_assert_eq "JWT worker: response topic $rt ($what): nothing published there" 0 "$(seen_on "$JW_TMP/w.out" "$rt")"
+		continue
+	fi
 	refused_to "JWT worker: response topic $rt ($what) refused: $reason" "$JW_TMP/w.out" "atk-$n" "$rt" "$reason"
 done
 refused_to "JWT viewer: response topic in its own session's job tree refused" "$JW_TMP/w.out" vw-1 jobs/A/j1/control broker_topic

@@ -106,7 +106,14 @@ hold dw-bad --v5 --will-topic jobs/s1/d2/failed --will-payload "$bad" --will-qos
 cut
 hold dw-ret --v5 --will-topic jobs/s1/d3/failed --will-payload "$bad" --will-qos 1 --will-delay 1 --will-retain
 cut
-jw_assert_eq "delayed will not sent at once" 0 "$(count jobs/s1/d1/failed)"
+if jw_broker_at_least 2.1; then
+	# The 2.1 line counts the delay in whole seconds from the second the
+	# connection died (will_delay_time <= now), so a 1 s delay may end at
+	# once; 2.0 waits past it (<). docs/compatibility.md.
+	echo "note: mosquitto $(jw_broker_version) may send a 1 s delayed will at once; not checked"
+else
+	jw_assert_eq "delayed will not sent at once" 0 "$(count jobs/s1/d1/failed)"
+fi
 jw_check "valid delayed will delivered" wait_count jobs/s1/d1/failed 1
 sleep 0.5
 jw_assert_eq "valid delayed will delivered once" 1 "$(count jobs/s1/d1/failed)"

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
+/*
+ * Builds jobwire's AsyncAPI 3.0 document from the schema set (see
+ * asyncapi.h). The operations are a client's: "send" is a PUBLISH to the
+ * broker, "receive" a subscription. QoS and retain are what the broker
+ * uses for what it publishes itself (plugin/lifecycle.c, notice.c,
+ * stats.c) and what docs/topics.md asks of workers.
+ */
+#include "asyncapi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define MQTT_BINDING_VERSION "0.2.0"
+
+/* Collects out-of-memory while the document is built: every helper
+ * takes the builder and becomes a no-op once it failed. */
+struct builder {
+	int failed;
+};
+
+static struct json_object *obj(struct builder *b)
+{
+	struct json_object *o = json_object_new_object();
+
+	if(!o){
+		b->failed = 1;
+	}
+	return o;
+}
+
+/* Adds value (owned) to o under key; NULL value or o marks failure. */
+static void put(struct builder *b, struct json_object *o, const char *key, struct json_object *value)
+{
+	if(!o || !value || json_object_object_add(o, key, value)){
+		json_object_put(value);
+		b->failed = 1;
+	}
+}
+
+static void put_str(struct builder *b, struct json_object *o, const char *key, const char *value)
+{
+	put(b, o, key, json_object_new_string(value));
+}
+
+static void put_int(struct builder *b, struct json_object *o, const char *key, int value)
+{
+	put(b, o, key, json_object_new_int(value));
+}
+
+/* {"$ref": "<printf of fmt>"} */
+static struct json_object *ref(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static struct json_object *ref(struct builder *b, const char *fmt, ...)
+{
+	char text[512];
+	struct json_object *o = obj(b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	put_str(b, o, "$ref", text);
+	return o;
+}
+
+/* Rewrites every local "$ref" ("#..." ) under v to "#/components/schemas/<key>...". */
+static void rewrite_refs(struct builder *b, struct json_object *v, const char *key)
+{
+	if(json_object_is_type(v, json_type_array)){
+		size_t n = json_object_array_length(v);
+
+		for(size_t i = 0; i < n; i++){
+			rewrite_refs(b, json_object_array_get_idx(v, i), key);
+		}
+		return;
+	}
+	if(!json_object_is_type(v, json_type_object)){
+		return;
+	}
+	json_object_object_foreach(v, k, child){
+		if(!strcmp(k, "$ref") && json_object_is_type(child, json_type_string)){
+			const char *r = json_object_get_string(child);
+
+			if(r[0] == '#'){
+				char text[1024];
+				int n = snprintf(text, sizeof(text), "#/components/schemas/%s%s", key, r + 1);
+
+				if(n < 0 || (size_t)n >= sizeof(text) || json_object_set_string(child, text) != 1){
+					b->failed = 1;
+				}
+			}
+		}else{
+			rewrite_refs(b, child, key);
+		}
+	}
+}
+
+/* A copy of schema for components/schemas/<key>: no $id or $schema (the
+ * document is the resource now), references rewritten. */
+static struct json_object *embed(struct builder *b, struct json_object *schema, const char *key)
+{
+	struct json_object *copy = NULL;
+
+	if(!json_object_is_type(schema, json_type_object) || json_object_deep_copy(schema, &copy, NULL)){
+		b->failed = 1;
+		return NULL;
+	}
+	json_object_object_del(copy, "$id");
+	json_object_object_del(copy, "$schema");
+	rewrite_refs(b, copy, key);
+	return copy;
+}
+
+static const char *member_str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if(o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)){
+		return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+static struct json_object *mqtt_op_binding(struct builder *b, int qos, int retain)
+{
+	struct json_object *bindings = obj(b), *mqtt = obj(b);
+
+	put_int(b, mqtt, "qos", qos);
+	put(b, mqtt, "retain", json_object_new_boolean(retain));
+	put_str(b, mqtt, "bindingVersion", MQTT_BINDING_VERSION);
+	put(b, bindings, "mqtt", mqtt);
+	return bindings;
+}
+
+static struct json_object *param(struct builder *b, const char *description, const char *example)
+{
+	struct json_object *p = obj(b), *ex = json_object_new_array();
+
+	put_str(b, p, "description", description);
+	if(!ex || json_object_array_add(ex, json_object_new_string(example))){
+		json_object_put(ex);
+		b->failed = 1;
+		return p;
+	}
+	put(b, p, "examples", ex);
+	return p;
+}
+
+static const char id_rule[] = "1-128 characters of A-Z a-z 0-9 . _ -";
+
+/* The job channel of one type: jobs/{session}/{job}/<type>. */
+static struct json_object *job_channel(struct builder *b, const struct jw_asyncapi_opts *o,
+                                       const char *type, const char *key, const char *description)
+{
+	struct json_object *ch = obj(b), *params = obj(b), *msgs = obj(b);
+	char address[256], text[512];
+
+	snprintf(address, sizeof(address), "%s/{session}/{job}/%s", o->prefix, type);
+	put_str(b, ch, "address", address);
+	put_str(b, ch, "description", description);
+	snprintf(text, sizeof(text), "The session the job belongs to (%s).", id_rule);
+	put(b, params, "session", param(b, text, "lab"));
+	snprintf(text, sizeof(text), "The job (%s).", id_rule);
+	put(b, params, "job", param(b, text, "job-1"));
+	put(b, ch, "parameters", params);
+	put(b, msgs, key, ref(b, "#/components/messages/%s", key));
+	put(b, ch, "messages", msgs);
+	return ch;
+}
+
+/* An operation on channel id with its one message. */
+static void operation(struct builder *b, struct json_object *ops, const char *id,
+                      const char *action, const char *channel, const char *message,
+                      const char *summary, int qos, int retain)
+{
+	struct json_object *op = obj(b), *list = json_object_new_array();
+
+	put_str(b, op, "action", action);
+	put(b, op, "channel", ref(b, "#/channels/%s", channel));
+	put_str(b, op, "summary", summary);
+	if(!list || json_object_array_add(list, ref(b, "#/channels/%s/messages/%s", channel, message))){
+		json_object_put(list);
+		b->failed = 1;
+	}else{
+		put(b, op, "messages", list);
+	}
+	put(b, op, "bindings", mqtt_op_binding(b, qos, retain));
+	put(b, ops, id, op);
+}
+
+static struct json_object *message(struct builder *b, const char *name, const char *schema_key,
+                                   struct json_object *schema, const char *fallback_summary)
+{
+	struct json_object *m = obj(b);
+	const char *title = member_str(schema, "title");
+	const char *description = member_str(schema, "description");
+
+	put_str(b, m, "name", name);
+	if(title){
+		put_str(b, m, "title", title);
+	}
+	put_str(b, m, "summary", description ? description : fallback_summary);
+	put_str(b, m, "contentType", "application/json");
+	put(b, m, "payload", ref(b, "#/components/schemas/%s", schema_key));
+	return m;
+}
+
+/* $jobwire/stats has no schema file: its shape is in docs/topics.md. */
+static struct json_object *stats_schema(struct builder *b)
+{
+	struct json_object *s = obj(b), *props = obj(b), *req = json_object_new_array();
+	struct json_object *p;
+
+	put_str(b, s, "type", "object");
+	put_str(b, s, "description", "Counters since the broker started, republished every "
+	        "plugin_opt_stats_interval seconds; every member is described in docs/topics.md "
+	        "(\"The stats topic\").");
+	p = obj(b);
+	put(b, p, "const", json_object_new_string("stats"));
+	put(b, props, "type", p);
+	p = obj(b);
+	put_str(b, p, "type", "string");
+	put_str(b, p, "format", "date-time");
+	put(b, props, "ts", p);
+	p = obj(b);
+	put_str(b, p, "type", "integer");
+	put_int(b, p, "minimum", 0);
+	put(b, props, "uptime_s", p);
+	const char *objects[] = {"events", "jobs", "state", "persistence", "journal", "schemas", "auth"};
+	for(size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++){
+		p = obj(b);
+		put_str(b, p, "type", "object");
+		put(b, props, objects[i], p);
+	}
+	put(b, s, "properties", props);
+	if(!req || json_object_array_add(req, json_object_new_string("type"))
+	   || json_object_array_add(req, json_object_new_string("ts"))){
+		json_object_put(req);
+		b->failed = 1;
+	}else{
+		put(b, s, "required", req);
+	}
+	return s;
+}
+
+static struct json_object *servers(struct builder *b, const struct jw_asyncapi_opts *o)
+{
+	struct json_object *all = obj(b), *tcp = obj(b), *ws = obj(b), *sec;
+
+	put_str(b, tcp, "host", o->tcp);
+	put_str(b, tcp, "protocol", "mqtt");
+	put_str(b, tcp, "protocolVersion", "5");
+	put_str(b, tcp, "title", "MQTT over TCP");
+	put_str(b, tcp, "description", "Workers and services: MQTT 5 (3.1.1 works too, without "
+	        "PUBACK reason codes or response topics).");
+	sec = json_object_new_array();
+	if(!sec || json_object_array_add(sec, ref(b, "#/components/securitySchemes/%s", "jwt"))){
+		json_object_put(sec);
+		b->failed = 1;
+	}else{
+		put(b, tcp, "security", sec);
+	}
+	put(b, all, "mqtt", tcp);
+
+	put_str(b, ws, "host", o->ws);
+	put_str(b, ws, "protocol", "ws");
+	put_str(b, ws, "title", "MQTT over WebSocket");
+	put_str(b, ws, "description", "Browsers: MQTT over WebSocket (subprotocol \"mqtt\"); the "
+	        "same port serves the dashboard's files (http_dir).");
+	sec = json_object_new_array();
+	if(!sec || json_object_array_add(sec, ref(b, "#/components/securitySchemes/%s", "jwt"))){
+		json_object_put(sec);
+		b->failed = 1;
+	}else{
+		put(b, ws, "security", sec);
+	}
+	put(b, all, "websocket", ws);
+	return all;
+}
+
+static struct json_object *security_schemes(struct builder *b)
+{
+	struct json_object *all = obj(b), *jwt = obj(b);
+
+	put_str(b, jwt, "type", "userPassword");
+	put_str(b, jwt, "description",
+	        "With plugin_opt_auth_jwt_* set, every client sends a JWT (HS256, RS256 or ES256) "
+	        "as its MQTT password, with any username. Claims: exp (required), role (viewer, "
+	        "worker or admin), sessions (a list of session ids, or \"*\"), sub; iss and aud "
+	        "when the broker checks them. The role and sessions decide every subscribe, "
+	        "delivery and publish (docs/topics.md, \"Who may do what with JWT on\"). Without "
+	        "a key the broker's own password_file and acl_file apply.");
+	put(b, all, "jwt", jwt);
+	return all;
+}
+
+int jw_asyncapi_build(const struct jw_asyncapi_opts *o, const struct jw_asyncapi_input *in,
+                      struct json_object **out, char *err, size_t errlen)
+{
+	struct builder bb = {0}, *b = &bb;
+	struct json_object *doc = obj(b), *info = obj(b), *license = obj(b);
+	struct json_object *channels = obj(b), *ops = obj(b), *components = obj(b);
+	struct json_object *messages = obj(b), *schemas = obj(b), *ch, *msgs, *params;
+	char text[512];
+
+	*out = NULL;
+	put_str(b, doc, "asyncapi", "3.0.0");
+	put_str(b, info, "title", "jobwire");
+	put_str(b, info, "version", o->version);
+	put_str(b, info, "description",
+	        "Typed job events over MQTT, validated by the jobwire plugin inside Mosquitto. "
+	        "Workers publish events on job topics; the broker checks each against its JSON "
+	        "Schema (draft 2020-12) and delivers it, or refuses it and publishes a rejection "
+	        "notice. It keeps every job's state (retained) and its counters on $jobwire/stats. "
+	        "Operations are a client's: send is a PUBLISH to the broker, receive a "
+	        "subscription. An event the broker refuses is never delivered; an MQTT 5 "
+	        "publisher at QoS 1 gets PUBACK 0x87 and the notice on its response topic (or "
+	        "its rejection topic). Generated by `jobwire asyncapi` from the broker's schemas.");
+	put_str(b, license, "name", "EPL-2.0 OR BSD-3-Clause");
+	put(b, info, "license", license);
+	put(b, doc, "info", info);
+	put_str(b, doc, "defaultContentType", "application/json");
+	put(b, doc, "servers", servers(b, o));
+
+	for(size_t i = 0; i < in->ntypes && !b->failed; i++){
+		const char *type = in->types[i];
+		struct json_object *schema = in->schemas[i];
+		const char *desc = member_str(schema, "description");
+
+		put(b, schemas, type, embed(b, schema, type));
+		put(b, messages, type, message(b, type, type, schema, type));
+		if(!strcmp(type, "state")){
+			ch = job_channel(b, o, type, type,
+			                 "The job's current state, published by the broker (retained, at "
+			                 "most plugin_opt_state_max_rate times a second; terminal and "
+			                 "validation-required changes at once). Clients may not publish here.");
+			put(b, channels, type, ch);
+			operation(b, ops, "receive_state", "receive", type, type,
+			          "Follow jobs: the retained state arrives at once on subscribe.", 1, 1);
+		}else if(!strcmp(type, "control")){
+			ch = job_channel(b, o, type, type, desc ? desc : "Requests to the job's worker.");
+			put(b, channels, type, ch);
+			operation(b, ops, "send_control", "send", type, type,
+			          "Ask the worker to act on the job (the dashboard's Cancel).", 1, 0);
+			operation(b, ops, "receive_control", "receive", type, type,
+			          "Workers: act on requests for the jobs they run.", 1, 0);
+		}else{
+			char id[128];
+
+			snprintf(text, sizeof(text), "The %s event of a job. %s", type, desc ? desc : "");
+			ch = job_channel(b, o, type, type, text);
+			put(b, channels, type, ch);
+			snprintf(id, sizeof(id), "send_%s", type);
+			snprintf(text, sizeof(text), "Publish a %s event (checked against its schema; "
+			         "terminal events at QoS 1 or 2).", type);
+			operation(b, ops, id, "send", type, type, text, 1, 0);
+			snprintf(id, sizeof(id), "receive_%s", type);
+			snprintf(text, sizeof(text), "Receive %s events that passed the checks.", type);
+			operation(b, ops, id, "receive", type, type, text, 1, 0);
+		}
+	}
+
+	/* Rejection notices: $jobwire/rejections/{client id}. */
+	if(in->rejection){
+		put(b, schemas, "jobwire.rejection", embed(b, in->rejection, "jobwire.rejection"));
+	}else{
+		struct json_object *s = obj(b);
+		put_str(b, s, "type", "object");
+		put(b, schemas, "jobwire.rejection", s);
+	}
+	put(b, messages, "jobwire.rejection",
+	    message(b, "rejected", "jobwire.rejection", in->rejection, "A refused event and why."));
+	ch = obj(b);
+	params = obj(b);
+	msgs = obj(b);
+	put_str(b, ch, "address", "$jobwire/rejections/{clientId}");
+	put_str(b, ch, "description",
+	        "Why the broker refused an event, for the client that published it (not "
+	        "retained). A $ topic: '#' never matches it. An MQTT 5 publisher's notice goes "
+	        "to its response topic instead when the broker allows that topic (e.g. "
+	        "$jobwire/replies/{clientId}/...), with its correlation data.");
+	put(b, params, "clientId", param(b, "The publisher's client id, with / + # % and control "
+	                                 "characters percent-encoded (%XX).", "worker-1"));
+	put(b, ch, "parameters", params);
+	put(b, msgs, "rejected", ref(b, "#/components/messages/%s", "jobwire.rejection"));
+	put(b, ch, "messages", msgs);
+	put(b, channels, "jobwire.rejections", ch);
+	operation(b, ops, "receive_rejections", "receive", "jobwire.rejections", "rejected",
+	          "Learn why an event was refused (subscribe before publishing).", 1, 0);
+
+	/* Stats: $jobwire/stats, retained. */
+	put(b, schemas, "jobwire.stats", stats_schema(b));
+	put(b, messages, "jobwire.stats", message(b, "stats", "jobwire.stats", NULL,
+	                                          "The broker's counters."));
+	ch = obj(b);
+	msgs = obj(b);
+	put_str(b, ch, "address", "$jobwire/stats");
+	put_str(b, ch, "description", "The broker's counters (retained; admin tokens only with JWT on). "
+	        "`jobwire metrics` serves them to Prometheus.");
+	put(b, msgs, "stats", ref(b, "#/components/messages/%s", "jobwire.stats"));
+	put(b, ch, "messages", msgs);
+	put(b, channels, "jobwire.stats", ch);
+	operation(b, ops, "receive_stats", "receive", "jobwire.stats", "stats",
+	          "Monitor the broker.", 0, 1);
+
+	put(b, doc, "channels", channels);
+	put(b, doc, "operations", ops);
+	put(b, components, "schemas", schemas);
+	put(b, components, "messages", messages);
+	put(b, components, "securitySchemes", security_schemes(b));
+	put(b, doc, "components", components);
+	if(b->failed){
+		json_object_put(doc);
+		snprintf(err, errlen, "cannot build the document: out of memory or a schema file that "
+		         "is not a JSON object");
+		return -1;
+	}
+	*out = doc;
+	return 0;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
+/*
+ * jobwire asyncapi: writes the AsyncAPI 3.0 document of a broker's
+ * contract from its schema directory (asyncapi.c builds it). The build
+ * runs it over schemas/ and installs the result beside the schemas; an
+ * operator who adds an event type runs it again over the broker's
+ * plugin_opt_schemas_dir (docs/schemas.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "asyncapi.h"
+#include "cli.h"
+#include "json.h"
+#include "schemaset.h"
+
+static const char help[] =
+	"usage: jobwire asyncapi [--schemas DIR] [-o FILE] [--prefix P]\n"
+	"                        [--tcp HOST:PORT] [--ws HOST:PORT]\n"
+	"\n"
+	"Writes the AsyncAPI 3.0 document (JSON) of the broker's topics: one channel\n"
+	"per event type of the schema directory with its payload schema, the state\n"
+	"and control channels, the rejection and stats topics, MQTT bindings (QoS,\n"
+	"retain), the TCP and WebSocket servers and the JWT security scheme.\n"
+	"\n"
+	"      --schemas DIR   the broker's plugin_opt_schemas_dir [JOBWIRE_SCHEMAS,\n"
+	"                      else the installed schemas]\n"
+	"  -o, --output FILE   write FILE (replaced whole) instead of stdout\n"
+	"      --prefix P      topic prefix, plugin_opt_topic_prefix [JOBWIRE_PREFIX, else jobs]\n"
+	"      --tcp HOST:PORT the MQTT listener for the servers section [localhost:1883]\n"
+	"      --ws HOST:PORT  the WebSocket listener [localhost:9001]\n"
+	"\n"
+	"Exit status: 0 written, 64 bad arguments or schemas that do not load,\n"
+	"70 the file could not be written.\n";
+
+enum { O_SCHEMAS = 1, O_OUTPUT, O_PREFIX, O_TCP, O_WS, O_HELP };
+
+static const struct jw_opt opts[] = {
+	{"schemas", 0, 1, O_SCHEMAS}, {"output", 'o', 1, O_OUTPUT}, {"prefix", 0, 1, O_PREFIX},
+	{"tcp", 0, 1, O_TCP}, {"ws", 0, 1, O_WS}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
+};
+
+/* host:port with a port in 1..65535 and a host without spaces or '/'. */
+static int host_port_valid(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	long port;
+	char err[100];
+
+	if(!colon || colon == s || strpbrk(s, " \t/")){
+		return 0;
+	}
+	return jw_parse_long(colon + 1, 1, 65535, &port, "port", err, sizeof(err)) == 0;
+}
+
+/* Writes text to path through a temporary file renamed over it, so a
+ * reader never sees half a document. 0 or -1 with err. */
+static int write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[4200];
+	FILE *f;
+	size_t len = strlen(text);
+
+	if(snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)){
+		snprintf(err, errlen, "%.400s: path too long", path);
+		return -1;
+	}
+	if(!(f = fopen(tmp, "w"))){
+		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if(fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF || fclose(f) != 0){
+		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if(rename(tmp, path) != 0){
+		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_file(const char *path, struct json_object **out, char *err, size_t errlen)
+{
+	struct jw_json_error je;
+
+	if(jw_json_parse_file(path, 64, out, &je)){
+		snprintf(err, errlen, "%.400s: %s", path, je.message);
+		return -1;
+	}
+	return 0;
+}
+
+int jw_cmd_asyncapi(int argc, char **argv)
+{
+	const char *cmd = "asyncapi";
+	const char *schemas_opt = NULL, *output = NULL, *tcp = "localhost:1883", *ws = "localhost:9001";
+	char prefix[65] = "jobs", err[600], path[4200];
+	const char *e = getenv("JOBWIRE_PREFIX");
+	struct jw_schemaset *set = NULL;
+	struct json_object **schemas = NULL, *rejection = NULL, *doc = NULL;
+	const char **types = NULL;
+	size_t n = 0;
+	int rc = JW_EXIT_USAGE, id;
+	struct jw_args a;
+
+	if(e && *e){
+		snprintf(prefix, sizeof(prefix), "%s", e);
+	}
+	jw_args_init(&a, argc, argv);
+	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+		switch(id){
+		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
+		case JW_ARGS_DASHDASH:
+		case JW_ARGS_POSITIONAL:
+			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
+			return JW_EXIT_USAGE;
+		case O_SCHEMAS: schemas_opt = a.value; break;
+		case O_OUTPUT: output = a.value; break;
+		case O_PREFIX:
+			if(!*a.value || strlen(a.value) >= sizeof(prefix) || strpbrk(a.value, "/+#")){
+				jw_errorf(cmd, "--prefix must be one topic level of 1-64 characters without / + #");
+				return JW_EXIT_USAGE;
+			}
+			snprintf(prefix, sizeof(prefix), "%s", a.value);
+			break;
+		case O_TCP: tcp = a.value; break;
+		case O_WS: ws = a.value; break;
+		case O_HELP: fputs(help, stdout); return 0;
+		default: break;
+		}
+	}
+	if(!host_port_valid(tcp) || !host_port_valid(ws)){
+		jw_errorf(cmd, "--tcp and --ws take HOST:PORT with a port of 1-65535 (got \"%.60s\", \"%.60s\")",
+		          tcp, ws);
+		return JW_EXIT_USAGE;
+	}
+
+	const char *dir = jw_cli_schemas_dir(schemas_opt);
+	if(jw_cli_load_schemas(dir, &set, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	n = jw_schemaset_count(set);
+	types = calloc(n ? n : 1, sizeof(*types));
+	schemas = calloc(n ? n : 1, sizeof(*schemas));
+	if(!types || !schemas){
+		jw_errorf(cmd, "out of memory");
+		rc = JW_EXIT_SOFTWARE;
+		goto out;
+	}
+	for(size_t i = 0; i < n; i++){
+		types[i] = jw_schemaset_type(set, i);
+		snprintf(path, sizeof(path), "%s/%s.json", dir, types[i]);
+		if(parse_file(path, &schemas[i], err, sizeof(err))){
+			jw_errorf(cmd, "%s", err);
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/notices/rejection.json", dir);
+	if(access(path, F_OK) == 0 && parse_file(path, &rejection, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		goto out;
+	}
+
+	const struct jw_asyncapi_opts o = {JW_CLI_VERSION, prefix, tcp, ws};
+	const struct jw_asyncapi_input in = {types, schemas, n, rejection};
+	if(jw_asyncapi_build(&o, &in, &doc, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		rc = JW_EXIT_SOFTWARE;
+		goto out;
+	}
+	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+	                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+	if(!text){
+		jw_errorf(cmd, "out of memory");
+		rc = JW_EXIT_SOFTWARE;
+		goto out;
+	}
+	if(output){
+		if(write_file(output, text, err, sizeof(err))){
+			jw_errorf(cmd, "cannot write %s", err);
+			rc = JW_EXIT_SOFTWARE;
+			goto out;
+		}
+	}else if(printf("%s\n", text) < 0 || fflush(stdout) != 0){
+		rc = JW_EXIT_SOFTWARE;
+		goto out;
+	}
+	rc = JW_EXIT_OK;
+out:
+	json_object_put(doc);
+	json_object_put(rejection);
+	for(size_t i = 0; schemas && i < n; i++){
+		json_object_put(schemas[i]);
+	}
+	free(schemas);
+	free(types);
+	jw_schemaset_free(set);
+	return rc;
+}
