@@ -128,11 +128,24 @@ jw_start_broker() {
 	jw_spawn_mosquitto "$conf" "$JW_LOG"
 	JW_PID=$JW_LAST_PID
 	JW_BROKER_PIDS+=("$JW_PID")
-	if ! jw_wait_port "$JW_PORT" "${JW_START_TIMEOUT:-10}"; then
+	if ! jw_wait_port "$JW_PORT" "${JW_START_TIMEOUT:-10}" || ! jw_wait_running "$JW_LOG" "${JW_START_TIMEOUT:-10}"; then
 		echo "broker $name did not start; log:" >&2
 		cat "$JW_LOG" >&2
 		exit 1
 	fi
+}
+
+# Waits until the broker logging to LOG says it is running. Its listeners
+# accept connections a moment before it installs its signal handlers, and
+# a SIGTERM in between kills it without its shutdown (no plugin cleanup):
+# slow under valgrind, where that moment is long.
+jw_wait_running() { # log [timeout_s]
+	local deadline=$((SECONDS + ${2:-10}))
+	while [ $SECONDS -lt $deadline ]; do
+		grep -q 'mosquitto version [^ ]* running' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # Starts mosquitto_sub in the background, writing one line per message,

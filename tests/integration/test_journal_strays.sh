@@ -28,13 +28,21 @@ plugin_opt_stats_interval 0.5"
 t0=$(date +%s.%N)
 JW_START_TIMEOUT=${JW_START_TIMEOUT:-10} jw_start_broker a
 took=$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")
-jw_check "the broker starts promptly (${took}s)" python3 -c "import sys; sys.exit(0 if $took < 5 else 1)"
+# (Valgrind alone takes seconds to start a broker.)
+prompt=5
+[ -z "${JW_BROKER_VALGRIND:-}" ] || prompt=20
+jw_check "the broker starts promptly (${took}s)" python3 -c "import sys; sys.exit(0 if $took < $prompt else 1)"
 # Not spinning: over 2 s the broker uses a small share of one CPU.
+# Under valgrind the first seconds go to translating code, and everything
+# costs more: measure after that, against half a CPU (a spin takes all of
+# one either way).
 ticks() { awk '{print $14 + $15}' "/proc/$JW_PID/stat"; }
+limit=50
+if [ -n "${JW_BROKER_VALGRIND:-}" ]; then sleep 3; limit=100; fi
 before=$(ticks)
 sleep 2
 used=$(($(ticks) - before))
-jw_check "the broker is idle after start ($used ticks of CPU in 2 s)" test "$used" -lt 50
+jw_check "the broker is idle after start ($used ticks of CPU in 2 s)" test "$used" -lt "$limit"
 
 wait_log() { local i; for i in $(seq 50); do grep -qF -- "$1" "$JW_LOG" && return 0; sleep 0.1; done; return 1; }
 jw_check "huge segment number logged" wait_log "journal: ignoring $j/9999999999999999.spool: segment number out of range"
