@@ -28,6 +28,13 @@ struct jw_kvlog;
 uint32_t jw_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /*
+ * How many bytes this process has run through the checksum so far, in
+ * reads and writes alike (any thread). A cost measure: the tests check
+ * with it that reading past damage stays linear in the file's size.
+ */
+uint64_t jw_kvlog_checksummed(void);
+
+/*
  * A stretch of bytes a reader skipped because no valid record starts in
  * it: it begins where the last good record ended (or at the first byte)
  * and ends where the next good record begins (or at the end).

@@ -21,7 +21,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 [ -n "${JW_SKIP_INSTALL:-}" ] || bash .ci/install-deps
 
-step() { printf '\n==== %s\n' "$*"; }
+# Each step's heading says how long the run has taken so far (the whole
+# run is meant to stay under 45 minutes on two cores).
+step() { printf '\n==== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+trap 'step "done (exit $?)"' EXIT
 
 step "build (warnings are errors)"
 cmake -S . -B build -DJW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
