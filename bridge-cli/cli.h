@@ -68,6 +68,11 @@ int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size
 /* Prints "jobwire CMD: msg" to stderr. */
 void jw_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* For a command that takes no positional argument: prints the error of a
+ * bad option (JW_ARGS_ERROR) or of a stray argument. Returns 1 when id was
+ * one of those, 0 otherwise. */
+int jw_cli_bad_arg(const char *cmd, const struct jw_args *a, int id);
+
 /* ---- MQTT client ------------------------------------------------------ */
 
 struct jw_client;

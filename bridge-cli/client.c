@@ -51,6 +51,20 @@ void jw_errorf(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 }
 
+int jw_cli_bad_arg(const char *cmd, const struct jw_args *a, int id)
+{
+	switch(id){
+	case JW_ARGS_ERROR:
+		jw_errorf(cmd, "%s (see --help)", a->err);
+		return 1;
+	case JW_ARGS_DASHDASH:
+	case JW_ARGS_POSITIONAL:
+		jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a->value ? a->value : "--");
+		return 1;
+	default: return 0;
+	}
+}
+
 static int set_url(struct jw_conn *c, const char *url, char *err, size_t errlen)
 {
 	struct jw_url u;
