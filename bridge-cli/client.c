@@ -369,15 +369,13 @@ void jw_msg_free(struct jw_msg *m)
 	free((struct msg_node *)(void *)m);
 }
 
-int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
-                   struct jw_client **out, char *err, size_t errlen)
+/* The client with its lock and wake-up pipe, no MQTT yet. NULL with err. */
+static struct jw_client *client_new(char *err, size_t errlen)
 {
-	*out = NULL;
-	mosquitto_lib_init();
 	struct jw_client *cl = calloc(1, sizeof(*cl));
 	if(!cl){
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_cond_init(&cl->cond, NULL);
@@ -385,12 +383,21 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 	cl->pipefd[0] = cl->pipefd[1] = -1;
 	if(pipe(cl->pipefd)){
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		goto fail;
+		jw_client_close(cl);
+		return NULL;
 	}
-	fcntl(cl->pipefd[0], F_SETFL, O_NONBLOCK);
-	fcntl(cl->pipefd[1], F_SETFL, O_NONBLOCK);
-	fcntl(cl->pipefd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(cl->pipefd[1], F_SETFD, FD_CLOEXEC);
+	for(int i = 0; i < 2; i++){
+		fcntl(cl->pipefd[i], F_SETFL, O_NONBLOCK);
+	}
+	for(int i = 0; i < 2; i++){
+		fcntl(cl->pipefd[i], F_SETFD, FD_CLOEXEC);
+	}
+	return cl;
+}
+
+/* --client-id, else jobwire-HOST-PID. */
+static void choose_id(struct jw_client *cl, const struct jw_conn *c)
+{
 	if(c->client_id[0]){
 		snprintf(cl->id, sizeof(cl->id), "%s", c->client_id);
 	}else{
@@ -399,10 +406,33 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 		host[strcspn(host, "./+# ")] = '\0';
 		snprintf(cl->id, sizeof(cl->id), "jobwire-%s-%ld", host, (long)getpid());
 	}
+}
+
+static int setup_tls(struct jw_client *cl, const struct jw_conn *c, char *err, size_t errlen)
+{
+	int rc = mosquitto_tls_set(cl->mosq, c->cafile, c->capath, c->cert, c->key, NULL);
+	if(rc == MOSQ_ERR_SUCCESS && !c->cafile && !c->capath){
+		rc = mosquitto_int_option(cl->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+	}
+	if(rc){
+		snprintf(err, errlen, "TLS setup: %s (check --cafile/--cert/--key)", mosquitto_strerror(rc));
+		return -1;
+	}
+	if(c->insecure){
+		mosquitto_tls_insecure_set(cl->mosq, true);
+	}
+	return 0;
+}
+
+/* The MQTT 5 client: callbacks, credentials, will and TLS. 0 or -1 with
+ * err. */
+static int setup_mosq(struct jw_client *cl, const struct jw_conn *c, const struct jw_will *will, char *err,
+                      size_t errlen)
+{
 	cl->mosq = mosquitto_new(cl->id, true, cl);
 	if(!cl->mosq){
 		snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
-		goto fail;
+		return -1;
 	}
 	mosquitto_int_option(cl->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	mosquitto_connect_v5_callback_set(cl->mosq, on_connect);
@@ -420,31 +450,42 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 		                               will->qos, will->retain, NULL);
 		if(rc){
 			snprintf(err, errlen, "will: %s", mosquitto_strerror(rc));
-			goto fail;
+			return -1;
 		}
 	}
-	if(c->tls){
-		int rc = mosquitto_tls_set(cl->mosq, c->cafile, c->capath, c->cert, c->key, NULL);
-		if(rc == MOSQ_ERR_SUCCESS && !c->cafile && !c->capath){
-			rc = mosquitto_int_option(cl->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-		}
-		if(rc){
-			snprintf(err, errlen, "TLS setup: %s (check --cafile/--cert/--key)", mosquitto_strerror(rc));
-			goto fail;
-		}
-		if(c->insecure){
-			mosquitto_tls_insecure_set(cl->mosq, true);
-		}
+	return c->tls ? setup_tls(cl, c, err, errlen) : 0;
+}
+
+static const char tls_hint[] = " (the server's certificate is not signed by a CA in --cafile/--capath,"
+                               " or does not name the host; --insecure skips the name check)";
+
+/* Why the broker did not answer: lrc is mosquitto_loop's last return. */
+static void no_connack_error(const struct jw_conn *c, int port, int lrc, char *err, size_t errlen)
+{
+	if(lrc == MOSQ_ERR_TLS){
+		snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port, mosquitto_strerror(lrc), tls_hint);
+	}else if(lrc != MOSQ_ERR_SUCCESS){
+		snprintf(err, errlen, "cannot connect to %s:%d: the connection ended before the broker answered: %s (is it an MQTT broker?%s)",
+		         c->host, port, lrc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(lrc),
+		         c->tls ? "" : " TLS needs --tls");
+	}else{
+		snprintf(err, errlen, "cannot connect to %s:%d: no answer within %gs (is it an MQTT broker?%s)",
+		         c->host, port, c->connect_timeout, c->tls ? "" : " TLS needs --tls");
 	}
+}
+
+/* Connects and waits for CONNACK up to the connect timeout. 0 or -1 with
+ * err. */
+static int first_connect(struct jw_client *cl, const struct jw_conn *c, char *err, size_t errlen)
+{
 	int port = c->port ? c->port : (c->tls ? 8883 : 1883);
 	errno = 0;
 	int rc = mosquitto_connect_bind_v5(cl->mosq, c->host, port, c->keepalive, NULL, NULL);
 	if(rc){
 		snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port,
 		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
-		         rc == MOSQ_ERR_TLS ? " (the server's certificate is not signed by a CA in --cafile/--capath,"
-		                              " or does not name the host; --insecure skips the name check)" : "");
-		goto fail;
+		         rc == MOSQ_ERR_TLS ? tls_hint : "");
+		return -1;
 	}
 	/* The first connection is driven here rather than by the network
 	 * thread: a TLS handshake that fails ends libmosquitto's thread
@@ -465,24 +506,29 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 	if(connack > 0){
 		snprintf(err, errlen, "the broker at %s:%d refused the connection: %s", c->host, port,
 		         mosquitto_reason_string(connack));
-		goto fail;
+		return -1;
 	}
 	if(connack < 0){
-		if(lrc == MOSQ_ERR_TLS){
-			snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port, mosquitto_strerror(lrc),
-			         " (the server's certificate is not signed by a CA in --cafile/--capath,"
-			         " or does not name the host; --insecure skips the name check)");
-		}else if(lrc != MOSQ_ERR_SUCCESS){
-			snprintf(err, errlen, "cannot connect to %s:%d: the connection ended before the broker answered: %s (is it an MQTT broker?%s)",
-			         c->host, port, lrc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(lrc),
-			         c->tls ? "" : " TLS needs --tls");
-		}else{
-			snprintf(err, errlen, "cannot connect to %s:%d: no answer within %gs (is it an MQTT broker?%s)",
-			         c->host, port, c->connect_timeout, c->tls ? "" : " TLS needs --tls");
-		}
+		no_connack_error(c, port, lrc, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
+                   struct jw_client **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	mosquitto_lib_init();
+	struct jw_client *cl = client_new(err, errlen);
+	if(!cl){
+		return -1;
+	}
+	choose_id(cl, c);
+	if(setup_mosq(cl, c, will, err, errlen) || first_connect(cl, c, err, errlen)){
 		goto fail;
 	}
-	rc = mosquitto_loop_start(cl->mosq);
+	int rc = mosquitto_loop_start(cl->mosq);
 	if(rc){
 		snprintf(err, errlen, "cannot start the network thread: %s", mosquitto_strerror(rc));
 		goto fail;
