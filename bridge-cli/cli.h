@@ -68,10 +68,18 @@ int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size
 /* Prints "jobwire CMD: msg" to stderr. */
 void jw_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* For a command that takes no positional argument: prints the error of a
- * bad option (JW_ARGS_ERROR) or of a stray argument. Returns 1 when id was
- * one of those, 0 otherwise. */
-int jw_cli_bad_arg(const char *cmd, const struct jw_args *a, int id);
+/* jw_cli_next's flags: the command takes positional arguments, so they
+ * (and "--") are returned rather than refused. */
+#define JW_CLI_POSITIONAL 1
+
+/*
+ * The next option of a command's arguments: its id, or JW_ARGS_END after
+ * the last. A bad option, a positional argument the command does not take
+ * or a bad value of a common option is reported on stderr ("jobwire CMD:
+ * ...") and returns JW_ARGS_ERROR. With conn, the common options are
+ * applied to it and not returned.
+ */
+int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, struct jw_conn *conn, int flags);
 
 /* ---- MQTT client ------------------------------------------------------ */
 

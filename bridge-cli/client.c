@@ -51,17 +51,34 @@ void jw_errorf(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 }
 
-int jw_cli_bad_arg(const char *cmd, const struct jw_args *a, int id)
+int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, struct jw_conn *conn, int flags)
 {
-	switch(id){
-	case JW_ARGS_ERROR:
-		jw_errorf(cmd, "%s (see --help)", a->err);
-		return 1;
-	case JW_ARGS_DASHDASH:
-	case JW_ARGS_POSITIONAL:
-		jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a->value ? a->value : "--");
-		return 1;
-	default: return 0;
+	char err[600];
+	for(;;){
+		int id = jw_args_next(a, opts);
+		switch(id){
+		case JW_ARGS_END: return id;
+		case JW_ARGS_ERROR:
+			jw_errorf(cmd, "%s (see --help)", a->err);
+			return JW_ARGS_ERROR;
+		case JW_ARGS_DASHDASH:
+		case JW_ARGS_POSITIONAL:
+			if(flags & JW_CLI_POSITIONAL){
+				return id;
+			}
+			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a->value ? a->value : "--");
+			return JW_ARGS_ERROR;
+		default:
+			break;
+		}
+		int r = conn ? jw_conn_option(conn, id, a->value, err, sizeof(err)) : 0;
+		if(r < 0){
+			jw_errorf(cmd, "%s", err);
+			return JW_ARGS_ERROR;
+		}
+		if(r == 0){
+			return id;
+		}
 	}
 }
 

@@ -111,11 +111,9 @@ static int parse_options(int argc, char **argv, struct asyncapi_opts *o)
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		if(jw_cli_bad_arg(cmd, &a, id)){
-			return JW_EXIT_USAGE;
-		}
+	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END){
 		switch(id){
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case O_SCHEMAS: o->schemas = a.value; break;
 		case O_OUTPUT: o->output = a.value; break;
 		case O_PREFIX:

@@ -265,11 +265,9 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct bri
 	int id;
 	long n;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		if(jw_cli_bad_arg(cmd, &a, id)){
-			return JW_EXIT_USAGE;
-		}
+	while((id = jw_cli_next(cmd, &a, opts, conn, 0)) != JW_ARGS_END){
 		switch(id){
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case O_FROM: *from = a.value; break;
 		case O_SESSION: *session = a.value; break;
 		case O_BACKOFF:
@@ -287,11 +285,7 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct bri
 			break;
 		case O_NOCHECK: b->local_check = 0; break;
 		case O_VERBOSE: b->verbose = 1; break;
-		default:
-			if(jw_conn_option(conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
+		default: break;
 		}
 	}
 	if(conn->help){

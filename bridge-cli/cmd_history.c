@@ -71,11 +71,9 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 	double d;
 	long n;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		if(jw_cli_bad_arg(cmd, &a, id)){
-			return JW_EXIT_USAGE;
-		}
+	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END){
 		switch(id){
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case O_SESSION: o->session = a.value; break;
 		case O_JOB: o->job = a.value; break;
 		case O_STATUS: o->status = a.value; break;

@@ -347,22 +347,15 @@ static int parse_listen(const char *s, char *addr, size_t addrlen, int *port, ch
  * option). */
 static int parse_options(int argc, char **argv, struct exporter *x, const char **listen)
 {
-	const char *cmd = "metrics";
-	char err[600];
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		if(jw_cli_bad_arg(cmd, &a, id)){
+	while((id = jw_cli_next("metrics", &a, opts, &x->conn, 0)) != JW_ARGS_END){
+		if(id == JW_ARGS_ERROR){
 			return JW_EXIT_USAGE;
 		}
-		switch(id){
-		case O_LISTEN: *listen = a.value; break;
-		default:
-			if(jw_conn_option(&x->conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
+		if(id == O_LISTEN){
+			*listen = a.value;
 		}
 	}
 	if(x->conn.help){

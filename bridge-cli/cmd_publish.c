@@ -93,9 +93,9 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct pub
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	while((id = jw_cli_next(cmd, &a, opts, conn, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case JW_ARGS_DASHDASH: break;
 		case JW_ARGS_POSITIONAL:
 			if(!o->type){
@@ -122,11 +122,7 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct pub
 			}
 			break;
 		case O_QUIET: o->quiet = 1; break;
-		default:
-			if(jw_conn_option(conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
+		default: break;
 		}
 	}
 	return -1;

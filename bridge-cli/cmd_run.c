@@ -281,9 +281,9 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct run
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while(o->cmd_at < 0 && (id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	while(o->cmd_at < 0 && (id = jw_cli_next(cmd, &a, opts, conn, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case JW_ARGS_DASHDASH: o->cmd_at = a.i; break;
 		case JW_ARGS_POSITIONAL: o->cmd_at = a.i - 1; break;
 		case O_SESSION: o->session = a.value; break;
@@ -303,11 +303,7 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct run
 			break;
 		case O_NOPROG: o->parse = 0; break;
 		case O_NOWILL: o->use_will = 0; break;
-		default:
-			if(jw_conn_option(conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
+		default: break;
 		}
 	}
 	return -1;

@@ -56,9 +56,9 @@ static int parse_options(int argc, char **argv, struct token_opts *o)
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	while((id = jw_cli_next(cmd, &a, opts, NULL, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case JW_ARGS_DASHDASH:
 		case JW_ARGS_POSITIONAL:
 			jw_errorf(cmd, "unexpected argument \"%.60s\"", a.value ? a.value : "--");

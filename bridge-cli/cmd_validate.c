@@ -146,9 +146,9 @@ int jw_cmd_validate(int argc, char **argv)
 	if(!files){
 		return JW_EXIT_SOFTWARE;
 	}
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	while((id = jw_cli_next(cmd, &a, opts, NULL, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); goto out;
+		case JW_ARGS_ERROR: goto out;
 		case JW_ARGS_DASHDASH: break;
 		case JW_ARGS_POSITIONAL: files[nfiles++] = (char *)a.value; break;
 		case O_SESSION: session = a.value; break;

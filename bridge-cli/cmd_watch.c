@@ -189,11 +189,9 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct fol
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		if(jw_cli_bad_arg(f->cmd, &a, id)){
-			return JW_EXIT_USAGE;
-		}
+	while((id = jw_cli_next(f->cmd, &a, opts, conn, 0)) != JW_ARGS_END){
 		switch(id){
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case O_SESSION: f->session = a.value; break;
 		case O_JOB: f->job = a.value; break;
 		case O_JSON: f->json = 1; break;
@@ -206,11 +204,7 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct fol
 				return JW_EXIT_USAGE;
 			}
 			break;
-		default:
-			if(jw_conn_option(conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(f->cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
+		default: break;
 		}
 	}
 	if(conn->help){
