@@ -219,19 +219,21 @@ static int looks_like_number(const char *s)
 	return *p == '\0';
 }
 
-int jw_fields_add(struct json_object *obj, const char *assignment,
-                  char *err, size_t errlen)
+/* Splits "key=value" or "key:=json" into key (NUL-terminated, cap bytes)
+ * and *val, with *raw for :=. 0 or -1 with err on an empty, long, dotted
+ * or non-UTF-8 name or value. */
+static int split_assignment(const char *assignment, char *key, size_t cap, int *raw, const char **val,
+                            char *err, size_t errlen)
 {
 	const char *eq = strchr(assignment, '=');
 	if(!eq){
 		snprintf(err, errlen, "\"%.60s\": expected field=value or field:=json", assignment);
 		return -1;
 	}
-	int raw = eq > assignment && eq[-1] == ':';
-	size_t klen = (size_t)(eq - assignment) - (raw ? 1u : 0u);
-	const char *val = eq + 1;
-	char key[256];
-	if(klen == 0 || klen >= sizeof(key)){
+	*raw = eq > assignment && eq[-1] == ':';
+	size_t klen = (size_t)(eq - assignment) - (*raw ? 1u : 0u);
+	*val = eq + 1;
+	if(klen == 0 || klen >= cap){
 		snprintf(err, errlen, "\"%.60s\": the field name is %s", assignment, klen ? "too long" : "empty");
 		return -1;
 	}
@@ -241,33 +243,44 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 		snprintf(err, errlen, "field \"%s\": empty name between dots", key);
 		return -1;
 	}
-	if(!jw_utf8_valid(key, klen, &(size_t){0}) || !jw_utf8_valid(val, strlen(val), &(size_t){0})){
+	if(!jw_utf8_valid(key, klen, &(size_t){0}) || !jw_utf8_valid(*val, strlen(*val), &(size_t){0})){
 		snprintf(err, errlen, "field \"%.60s\": not valid UTF-8", key);
 		return -1;
 	}
+	return 0;
+}
 
-	struct json_object *v = NULL;
-	if(raw){
-		struct jw_json_error je;
-		if(jw_json_parse(val, strlen(val), 32, &v, &je)){
-			snprintf(err, errlen, "field \"%s\": %s", key, je.message);
-			return -1;
-		}
-		if(!v){
-			v = NULL; /* JSON null: json-c represents it as NULL */
-		}
-	}else if(looks_like_number(val)){
-		struct jw_json_error je;
-		if(jw_json_parse(val, strlen(val), 1, &v, &je)){
+/* The typed value: JSON for :=, else a number, true, false, null or a
+ * string. *v is NULL for JSON null. 0 or -1 with err. */
+static int field_value(const char *key, const char *val, int raw, struct json_object **v, char *err,
+                      size_t errlen)
+{
+	struct jw_json_error je;
+	*v = NULL;
+	if(raw || looks_like_number(val)){
+		/* JSON null: json-c represents it as NULL. */
+		if(jw_json_parse(val, strlen(val), raw ? 32 : 1, v, &je)){
 			snprintf(err, errlen, "field \"%s\": %s", key, je.message);
 			return -1;
 		}
 	}else if(!strcmp(val, "true") || !strcmp(val, "false")){
-		v = json_object_new_boolean(val[0] == 't');
-	}else if(!strcmp(val, "null")){
-		v = NULL;
-	}else{
-		v = json_object_new_string(val);
+		*v = json_object_new_boolean(val[0] == 't');
+	}else if(strcmp(val, "null")){
+		*v = json_object_new_string(val);
+	}
+	return 0;
+}
+
+int jw_fields_add(struct json_object *obj, const char *assignment,
+                  char *err, size_t errlen)
+{
+	char key[256];
+	int raw;
+	const char *val;
+	struct json_object *v = NULL;
+	if(split_assignment(assignment, key, sizeof(key), &raw, &val, err, errlen)
+	   || field_value(key, val, raw, &v, err, errlen)){
+		return -1;
 	}
 
 	/* Walk (and create) the parent objects; refuse to overwrite. */
@@ -275,7 +288,6 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 	char *seg = key;
 	char *dot;
 	struct json_object *created = NULL; /* first object we created, to undo */
-	const char *created_key = NULL;
 	struct json_object *created_parent = NULL;
 	char created_name[256];
 	while((dot = strchr(seg, '.')) != NULL){
@@ -293,7 +305,6 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 				created = child;
 				created_parent = parent;
 				snprintf(created_name, sizeof(created_name), "%s", seg);
-				created_key = created_name;
 			}
 		}
 		*dot = '.';
@@ -301,7 +312,7 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 		seg = dot + 1;
 	}
 	if(json_object_object_get_ex(parent, seg, NULL)){
-		snprintf(err, errlen, "field \"%.*s\" is given twice", (int)klen, assignment);
+		snprintf(err, errlen, "field \"%s\" is given twice", key);
 		goto fail;
 	}
 	json_object_object_add(parent, seg, v);
@@ -310,7 +321,7 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 fail:
 	json_object_put(v);
 	if(created){
-		json_object_object_del(created_parent, created_key);
+		json_object_object_del(created_parent, created_name);
 	}
 	return -1;
 }

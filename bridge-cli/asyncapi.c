@@ -259,26 +259,31 @@ static void put_security(struct builder *b, struct json_object *server)
 	}
 }
 
+/* One server; version NULL leaves protocolVersion out. */
+static struct json_object *server(struct builder *b, const char *host, const char *protocol, const char *version,
+                                  const char *title, const char *description)
+{
+	struct json_object *srv = obj(b);
+	put_str(b, srv, "host", host);
+	put_str(b, srv, "protocol", protocol);
+	if(version){
+		put_str(b, srv, "protocolVersion", version);
+	}
+	put_str(b, srv, "title", title);
+	put_str(b, srv, "description", description);
+	put_security(b, srv);
+	return srv;
+}
+
 static struct json_object *servers(struct builder *b, const struct jw_asyncapi_opts *o)
 {
-	struct json_object *all = obj(b), *tcp = obj(b), *ws = obj(b);
-
-	put_str(b, tcp, "host", o->tcp);
-	put_str(b, tcp, "protocol", "mqtt");
-	put_str(b, tcp, "protocolVersion", "5");
-	put_str(b, tcp, "title", "MQTT over TCP");
-	put_str(b, tcp, "description", "Workers and services: MQTT 5 (3.1.1 works too, without "
-	        "PUBACK reason codes or response topics).");
-	put_security(b, tcp);
-	put(b, all, "mqtt", tcp);
-
-	put_str(b, ws, "host", o->ws);
-	put_str(b, ws, "protocol", "ws");
-	put_str(b, ws, "title", "MQTT over WebSocket");
-	put_str(b, ws, "description", "Browsers: MQTT over WebSocket (subprotocol \"mqtt\"); the "
-	        "same port serves the dashboard's files (http_dir).");
-	put_security(b, ws);
-	put(b, all, "websocket", ws);
+	struct json_object *all = obj(b);
+	put(b, all, "mqtt", server(b, o->tcp, "mqtt", "5", "MQTT over TCP",
+	                           "Workers and services: MQTT 5 (3.1.1 works too, without "
+	                           "PUBACK reason codes or response topics)."));
+	put(b, all, "websocket", server(b, o->ws, "ws", NULL, "MQTT over WebSocket",
+	                                "Browsers: MQTT over WebSocket (subprotocol \"mqtt\"); the "
+	                                "same port serves the dashboard's files (http_dir)."));
 	return all;
 }
 

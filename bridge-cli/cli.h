@@ -7,6 +7,7 @@
 #define JW_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "args.h"
@@ -146,6 +147,12 @@ void jw_client_close(struct jw_client *cl);
 void jw_msg_free(struct jw_msg *m);
 
 /* ---- misc ------------------------------------------------------------- */
+
+struct jw_verdict;
+
+/* Prints " (field F, keyword K)" for a refused event to f, or nothing when
+ * the verdict names neither. */
+void jw_cli_print_where(FILE *f, const struct jw_verdict *v);
 
 struct jw_schemaset;
 

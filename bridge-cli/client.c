@@ -18,6 +18,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "event.h"
 #include "schemaset.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -717,6 +718,14 @@ void jw_client_close(struct jw_client *cl)
 }
 
 /* ---- misc ------------------------------------------------------------- */
+
+void jw_cli_print_where(FILE *f, const struct jw_verdict *v)
+{
+	if(v->field[0] || v->keyword[0]){
+		fprintf(f, " (%s%s%s%s%s)", v->field[0] ? "field " : "", v->field,
+		        v->field[0] && v->keyword[0] ? ", " : "", v->keyword[0] ? "keyword " : "", v->keyword);
+	}
+}
 
 /* BIN/../share/jobwire/schemas beside this executable when it holds the
  * schemas, else NULL. A package installs under another prefix than the

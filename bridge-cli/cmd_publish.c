@@ -183,10 +183,7 @@ static int check_locally(const struct jw_conn *conn, const struct jw_topic *t, c
 	int rc = 0;
 	if(jw_event_check(set, t, payload, plen, &lim, NULL, &v)){
 		fprintf(stderr, "rejected locally: %s: %s", jw_reason_name(v.reason), v.message);
-		if(v.field[0] || v.keyword[0]){
-			fprintf(stderr, " (%s%s%s%s%s)", v.field[0] ? "field " : "", v.field,
-			        v.field[0] && v.keyword[0] ? ", " : "", v.keyword[0] ? "keyword " : "", v.keyword);
-		}
+		jw_cli_print_where(stderr, &v);
 		fprintf(stderr, "\n(not published; --no-local-check sends it anyway)\n");
 		rc = JW_EXIT_FAILED;
 	}

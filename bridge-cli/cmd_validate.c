@@ -63,6 +63,75 @@ static const char *member_str(struct json_object *o, const char *k)
 	return NULL;
 }
 
+/* The topic the payload is checked against: TYPE or its "type" member,
+ * and the given ids, else its own when valid, else s and j. 0, or 1 after
+ * printing why there is no such topic. */
+static int event_topic(struct json_object *o, const char *name, const char *type, const char *session,
+                       const char *job, struct jw_topic *tp, const char **t)
+{
+	char topic[512];
+	*t = type ? type : member_str(o, "type");
+	if(!*t){
+		printf("%s: cannot tell the event type: give TYPE or a \"type\" member\n", name);
+		return 1;
+	}
+	const char *s = session ? session : member_str(o, "session_id");
+	const char *j = job ? job : member_str(o, "job_id");
+	if(!s || !jw_topic_id_valid(s)){
+		s = "s";
+	}
+	if(!j || !jw_topic_id_valid(j)){
+		j = "j";
+	}
+	if(jw_topic_format(topic, sizeof(topic), "jobs", s, j, *t) < 0
+	   || jw_topic_parse("jobs", topic, tp) != JW_TOPIC_JOB){
+		printf("%s: \"%.64s\" is not an event type name\n", name, *t);
+		return 1;
+	}
+	return 0;
+}
+
+/* Checks buf[0..len) as the broker would and prints the result line.
+ * Returns 0 valid, 1 invalid. */
+static int check_payload(const struct jw_schemaset *set, const char *name, const char *buf, size_t len,
+                         const char *type, const char *session, const char *job, int quiet)
+{
+	struct json_object *o = NULL;
+	struct jw_json_error je;
+	struct jw_topic tp;
+	const char *t;
+	int rc = 1;
+	/* The broker checks the size before the syntax: so do we. */
+	if(len > JW_DEFAULT_MAX_PAYLOAD){
+		printf("%s: payload_too_large: payload is %zu bytes, limit %u\n", name, len, JW_DEFAULT_MAX_PAYLOAD);
+		return 1;
+	}
+	if(len > 0 && jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &o, &je)){
+		size_t l, c;
+		line_col(buf, je.offset, &l, &c);
+		printf("%s:%zu:%zu: %s: %s\n", name, l, c, jw_reason_name(je.reason), je.message);
+		return 1;
+	}
+	if(event_topic(o, name, type, session, job, &tp, &t)){
+		goto out;
+	}
+	struct jw_verdict v;
+	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
+	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
+		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
+		jw_cli_print_where(stdout, &v);
+		putchar('\n');
+		goto out;
+	}
+	if(!quiet){
+		printf("%s: ok (%s)\n", name, t);
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
 /* Returns 0 valid, 1 invalid, -1 unreadable. */
 static int check_file(const struct jw_schemaset *set, const char *path, const char *type,
                       const char *session, const char *job, int quiet)
@@ -74,59 +143,7 @@ static int check_file(const struct jw_schemaset *set, const char *path, const ch
 		fprintf(stderr, "jobwire validate: %s\n", err);
 		return -1;
 	}
-	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	struct json_object *o = NULL;
-	struct jw_json_error je;
-	int rc = 1;
-	/* The broker checks the size before the syntax: so do we. */
-	if(len > JW_DEFAULT_MAX_PAYLOAD){
-		printf("%s: payload_too_large: payload is %zu bytes, limit %u\n", name, len, JW_DEFAULT_MAX_PAYLOAD);
-		goto out;
-	}
-	if(len > 0 && jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &o, &je)){
-		size_t l, c;
-		line_col(buf, je.offset, &l, &c);
-		printf("%s:%zu:%zu: %s: %s\n", name, l, c, jw_reason_name(je.reason), je.message);
-		goto out;
-	}
-	const char *t = type ? type : member_str(o, "type");
-	if(!t){
-		printf("%s: cannot tell the event type: give TYPE or a \"type\" member\n", name);
-		goto out;
-	}
-	/* The topic the payload is checked against: its own ids when valid. */
-	const char *s = session ? session : member_str(o, "session_id");
-	const char *j = job ? job : member_str(o, "job_id");
-	if(!s || !jw_topic_id_valid(s)){
-		s = "s";
-	}
-	if(!j || !jw_topic_id_valid(j)){
-		j = "j";
-	}
-	char topic[512];
-	struct jw_topic tp;
-	if(jw_topic_format(topic, sizeof(topic), "jobs", s, j, t) < 0
-	   || jw_topic_parse("jobs", topic, &tp) != JW_TOPIC_JOB){
-		printf("%s: \"%.64s\" is not an event type name\n", name, t);
-		goto out;
-	}
-	struct jw_verdict v;
-	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
-	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
-		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
-		if(v.field[0] || v.keyword[0]){
-			printf(" (%s%s%s%s%s)", v.field[0] ? "field " : "", v.field,
-			       v.field[0] && v.keyword[0] ? ", " : "", v.keyword[0] ? "keyword " : "", v.keyword);
-		}
-		putchar('\n');
-		goto out;
-	}
-	if(!quiet){
-		printf("%s: ok (%s)\n", name, t);
-	}
-	rc = 0;
-out:
-	json_object_put(o);
+	int rc = check_payload(set, strcmp(path, "-") ? path : "<stdin>", buf, len, type, session, job, quiet);
 	free(buf);
 	return rc;
 }
