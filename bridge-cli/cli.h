@@ -66,6 +66,10 @@ int jw_conn_init(struct jw_conn *c, char *err, size_t errlen);
  * option, 0 when it is not, -1 with err on a bad value. */
 int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size_t errlen);
 
+/* Checks the session and job ids given (NULL: not given) by the topic
+ * rule. 0, or -1 after printing the rule as "jobwire CMD: ...". */
+int jw_cli_check_ids(const char *cmd, const char *session, const char *job);
+
 /* Prints "jobwire CMD: msg" to stderr. */
 void jw_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -20,6 +20,7 @@
 
 #include "event.h"
 #include "schemaset.h"
+#include "topic.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -81,6 +82,15 @@ int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, s
 			return id;
 		}
 	}
+}
+
+int jw_cli_check_ids(const char *cmd, const char *session, const char *job)
+{
+	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
+		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+		return -1;
+	}
+	return 0;
 }
 
 static int set_url(struct jw_conn *c, const char *url, char *err, size_t errlen)

@@ -10,7 +10,6 @@
 #include <libpq-fe.h>
 
 #include "cli.h"
-#include "topic.h"
 
 static const char help[] =
 	"usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
@@ -101,8 +100,7 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 		jw_errorf(cmd, "--status must be complete or failed (got \"%.40s\")", o->status);
 		return JW_EXIT_USAGE;
 	}
-	if((o->session && !jw_topic_id_valid(o->session)) || (o->job && !jw_topic_id_valid(o->job))){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+	if(jw_cli_check_ids(cmd, o->session, o->job)){
 		return JW_EXIT_USAGE;
 	}
 	return -1;

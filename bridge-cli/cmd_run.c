@@ -24,7 +24,6 @@
 #include "args.h"
 #include "json.h"
 #include "progress_line.h"
-#include "topic.h"
 
 static const char help[] =
 	"usage: jobwire run --session S --job J [--name N] [--heartbeat SECS] -- CMD [ARGS...]\n"
@@ -317,8 +316,7 @@ static int check_options(const struct run_opts *o, int argc)
 		jw_errorf(cmd, "need --session, --job and a command after -- (see --help)");
 		return JW_EXIT_USAGE;
 	}
-	if(!jw_topic_id_valid(o->session) || !jw_topic_id_valid(o->job)){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+	if(jw_cli_check_ids(cmd, o->session, o->job)){
 		return JW_EXIT_USAGE;
 	}
 	const char *name = o->name;

@@ -148,67 +148,82 @@ static int check_file(const struct jw_schemaset *set, const char *path, const ch
 	return rc;
 }
 
-int jw_cmd_validate(int argc, char **argv)
+struct validate_opts {
+	const char *session, *job, *schemas;
+	int quiet;
+	char **files; /* the positional arguments: [TYPE] FILE... */
+	int nfiles;
+};
+
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct validate_opts *o)
 {
 	const char *cmd = "validate";
-	const char *session = NULL, *job = NULL, *schemas = NULL;
-	int quiet = 0;
-	char **files = calloc((size_t)argc + 1, sizeof(*files));
-	int nfiles = 0;
-	int rc = JW_EXIT_USAGE;
-	struct jw_schemaset *set = NULL;
 	struct jw_args a;
-	jw_args_init(&a, argc, argv);
 	int id;
-	if(!files){
-		return JW_EXIT_SOFTWARE;
-	}
+	jw_args_init(&a, argc, argv);
 	while((id = jw_cli_next(cmd, &a, opts, NULL, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: goto out;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case JW_ARGS_DASHDASH: break;
-		case JW_ARGS_POSITIONAL: files[nfiles++] = (char *)a.value; break;
-		case O_SESSION: session = a.value; break;
-		case O_JOB: job = a.value; break;
-		case O_SCHEMAS: schemas = a.value; break;
-		case O_QUIET: quiet = 1; break;
-		case O_HELP: fputs(help, stdout); rc = 0; goto out;
+		case JW_ARGS_POSITIONAL: o->files[o->nfiles++] = (char *)a.value; break;
+		case O_SESSION: o->session = a.value; break;
+		case O_JOB: o->job = a.value; break;
+		case O_SCHEMAS: o->schemas = a.value; break;
+		case O_QUIET: o->quiet = 1; break;
+		case O_HELP: fputs(help, stdout); return 0;
 		default: break;
 		}
 	}
-	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
-		goto out;
-	}
-	char err[600];
-	if(jw_cli_load_schemas(schemas, &set, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		goto out;
-	}
+	return jw_cli_check_ids(cmd, o->session, o->job) ? JW_EXIT_USAGE : -1;
+}
+
+/* Checks every file. Returns the exit status. */
+static int check_files(const struct jw_schemaset *set, const struct validate_opts *o)
+{
 	const char *type = NULL;
 	int first = 0;
 	struct stat st;
 	/* The first argument is a TYPE when it names a schema and is not a file. */
-	if(nfiles >= 1 && jw_schemaset_find(set, files[0]) && stat(files[0], &st) != 0){
-		type = files[0];
+	if(o->nfiles >= 1 && jw_schemaset_find(set, o->files[0]) && stat(o->files[0], &st) != 0){
+		type = o->files[0];
 		first = 1;
 	}
-	if(first >= nfiles){
-		jw_errorf(cmd, "no FILE given (use - for stdin; see --help)");
-		goto out;
+	if(first >= o->nfiles){
+		jw_errorf("validate", "no FILE given (use - for stdin; see --help)");
+		return JW_EXIT_USAGE;
 	}
 	int bad = 0, unreadable = 0;
-	for(int i = first; i < nfiles; i++){
-		int r = check_file(set, files[i], type, session, job, quiet);
+	for(int i = first; i < o->nfiles; i++){
+		int r = check_file(set, o->files[i], type, o->session, o->job, o->quiet);
 		if(r > 0){
 			bad++;
 		}else if(r < 0){
 			unreadable++;
 		}
 	}
-	rc = unreadable ? JW_EXIT_USAGE : bad ? JW_EXIT_FAILED : JW_EXIT_OK;
-out:
+	return unreadable ? JW_EXIT_USAGE : bad ? JW_EXIT_FAILED : JW_EXIT_OK;
+}
+
+int jw_cmd_validate(int argc, char **argv)
+{
+	struct validate_opts o = {NULL, NULL, NULL, 0, calloc((size_t)argc + 1, sizeof(char *)), 0};
+	struct jw_schemaset *set = NULL;
+	char err[600];
+	int rc;
+	if(!o.files){
+		return JW_EXIT_SOFTWARE;
+	}
+	if((rc = parse_options(argc, argv, &o)) < 0){
+		if(jw_cli_load_schemas(o.schemas, &set, err, sizeof(err))){
+			jw_errorf("validate", "%s", err);
+			rc = JW_EXIT_USAGE;
+		}else{
+			rc = check_files(set, &o);
+		}
+	}
 	jw_schemaset_free(set);
-	free(files);
+	free(o.files);
 	return rc;
 }

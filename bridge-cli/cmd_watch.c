@@ -216,8 +216,7 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct fol
 		jw_errorf(f->cmd, "need --session and --job (see --help)");
 		return JW_EXIT_USAGE;
 	}
-	if((f->session && !jw_topic_id_valid(f->session)) || (f->job && !jw_topic_id_valid(f->job))){
-		jw_errorf(f->cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+	if(jw_cli_check_ids(f->cmd, f->session, f->job)){
 		return JW_EXIT_USAGE;
 	}
 	return -1;
