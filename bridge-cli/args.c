@@ -326,10 +326,88 @@ fail:
 	return -1;
 }
 
+/* "user:password@" at the start of [*p, end), moving *p past it. 0 or -1
+ * with err. */
+static int url_userinfo(const char **p, const char *end, struct jw_url *u, char *err, size_t errlen)
+{
+	const char *at = memchr(*p, '@', (size_t)(end - *p));
+	if(!at){
+		return 0;
+	}
+	const char *colon = memchr(*p, ':', (size_t)(at - *p));
+	const char *uend = colon ? colon : at;
+	if((size_t)(uend - *p) >= sizeof(u->username)
+	   || (colon && (size_t)(at - colon - 1) >= sizeof(u->password))){
+		snprintf(err, errlen, "URL: user name or password too long");
+		return -1;
+	}
+	memcpy(u->username, *p, (size_t)(uend - *p));
+	if(colon){
+		memcpy(u->password, colon + 1, (size_t)(at - colon - 1));
+	}
+	*p = at + 1;
+	return 0;
+}
+
+/* The host of [p, end), "[v6]" or a name; *portp gets the port's text or
+ * NULL. 0 or -1 with err. */
+static int url_host(const char *url, const char *p, const char *end, struct jw_url *u, const char **portp,
+                    char *err, size_t errlen)
+{
+	const char *hend;
+	*portp = NULL;
+	if(*p == '['){
+		hend = memchr(p, ']', (size_t)(end - p));
+		if(!hend){
+			snprintf(err, errlen, "URL \"%.80s\": unclosed [", url);
+			return -1;
+		}
+		p++;
+		if(hend[1] == ':'){
+			*portp = hend + 2;
+		}else if(hend + 1 != end){
+			snprintf(err, errlen, "URL \"%.80s\": junk after ]", url);
+			return -1;
+		}
+	}else{
+		hend = memchr(p, ':', (size_t)(end - p));
+		if(hend){
+			*portp = hend + 1;
+		}else{
+			hend = end;
+		}
+	}
+	if(hend == p || (size_t)(hend - p) >= sizeof(u->host)){
+		snprintf(err, errlen, "URL \"%.80s\": %s host", url, hend == p ? "no" : "too long a");
+		return -1;
+	}
+	memcpy(u->host, p, (size_t)(hend - p));
+	return 0;
+}
+
+static int url_port(const char *url, const char *portp, const char *end, struct jw_url *u, char *err,
+                    size_t errlen)
+{
+	char num[16];
+	size_t n = (size_t)(end - portp);
+	long port;
+	if(n == 0 || n >= sizeof(num)){
+		snprintf(err, errlen, "URL \"%.80s\": bad port", url);
+		return -1;
+	}
+	memcpy(num, portp, n);
+	num[n] = '\0';
+	if(jw_parse_long(num, 1, 65535, &port, "URL port", err, errlen)){
+		return -1;
+	}
+	u->port = (int)port;
+	return 0;
+}
+
 int jw_url_parse(const char *url, struct jw_url *u, char *err, size_t errlen)
 {
 	memset(u, 0, sizeof(*u));
-	const char *p;
+	const char *p, *portp;
 	if(!strncmp(url, "mqtt://", 7) || !strncmp(url, "tcp://", 6)){
 		p = strchr(url, '/') + 2;
 	}else if(!strncmp(url, "mqtts://", 8) || !strncmp(url, "ssl://", 6)){
@@ -344,65 +422,10 @@ int jw_url_parse(const char *url, struct jw_url *u, char *err, size_t errlen)
 		snprintf(err, errlen, "URL \"%.80s\": no path, query or fragment allowed", url);
 		return -1;
 	}
-	const char *at = memchr(p, '@', (size_t)(end - p));
-	if(at){
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		const char *uend = colon ? colon : at;
-		if((size_t)(uend - p) >= sizeof(u->username)
-		   || (colon && (size_t)(at - colon - 1) >= sizeof(u->password))){
-			snprintf(err, errlen, "URL: user name or password too long");
-			return -1;
-		}
-		memcpy(u->username, p, (size_t)(uend - p));
-		if(colon){
-			memcpy(u->password, colon + 1, (size_t)(at - colon - 1));
-		}
-		p = at + 1;
-	}
-	const char *hend;
-	const char *portp = NULL;
-	if(*p == '['){
-		hend = memchr(p, ']', (size_t)(end - p));
-		if(!hend){
-			snprintf(err, errlen, "URL \"%.80s\": unclosed [", url);
-			return -1;
-		}
-		p++;
-		if(hend[1] == ':'){
-			portp = hend + 2;
-		}else if(hend + 1 != end){
-			snprintf(err, errlen, "URL \"%.80s\": junk after ]", url);
-			return -1;
-		}
-	}else{
-		hend = memchr(p, ':', (size_t)(end - p));
-		if(hend){
-			portp = hend + 1;
-		}else{
-			hend = end;
-		}
-	}
-	if(hend == p || (size_t)(hend - p) >= sizeof(u->host)){
-		snprintf(err, errlen, "URL \"%.80s\": %s host", url, hend == p ? "no" : "too long a");
+	if(url_userinfo(&p, end, u, err, errlen) || url_host(url, p, end, u, &portp, err, errlen)){
 		return -1;
 	}
-	memcpy(u->host, p, (size_t)(hend - p));
-	if(portp){
-		char num[16];
-		size_t n = (size_t)(end - portp);
-		long port;
-		if(n == 0 || n >= sizeof(num)){
-			snprintf(err, errlen, "URL \"%.80s\": bad port", url);
-			return -1;
-		}
-		memcpy(num, portp, n);
-		num[n] = '\0';
-		if(jw_parse_long(num, 1, 65535, &port, "URL port", err, errlen)){
-			return -1;
-		}
-		u->port = (int)port;
-	}
-	return 0;
+	return portp ? url_port(url, portp, end, u, err, errlen) : 0;
 }
 
 int jw_split_list(const char *s, char *out, size_t max, size_t w,
