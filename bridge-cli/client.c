@@ -148,6 +148,24 @@ int jw_conn_init(struct jw_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* --password, or --token (is_token), which the plugin reads from the
+ * password with any user name. 1 or -1 with err. */
+static int set_password(struct jw_conn *c, const char *value, int is_token, char *err, size_t errlen)
+{
+	if(strlen(value) >= sizeof(c->password)){
+		snprintf(err, errlen, "--%s: longer than %zu bytes", is_token ? "token" : "password",
+		         sizeof(c->password) - 1);
+		return -1;
+	}
+	snprintf(c->password, sizeof(c->password), "%s", value);
+	c->has_password = 1;
+	if(is_token && !c->has_username){
+		snprintf(c->username, sizeof(c->username), "jobwire");
+		c->has_username = 1;
+	}
+	return 1;
+}
+
 int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size_t errlen)
 {
 	long n;
@@ -172,21 +190,8 @@ int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size
 		snprintf(c->username, sizeof(c->username), "%s", value);
 		c->has_username = 1;
 		return 1;
-	case JW_OPT_PASSWORD:
-	case JW_OPT_TOKEN:
-		if(strlen(value) >= sizeof(c->password)){
-			snprintf(err, errlen, "--%s: longer than %zu bytes", id == JW_OPT_TOKEN ? "token" : "password",
-			         sizeof(c->password) - 1);
-			return -1;
-		}
-		snprintf(c->password, sizeof(c->password), "%s", value);
-		c->has_password = 1;
-		/* The plugin reads the token from the password; any user name. */
-		if(id == JW_OPT_TOKEN && !c->has_username){
-			snprintf(c->username, sizeof(c->username), "jobwire");
-			c->has_username = 1;
-		}
-		return 1;
+	case JW_OPT_PASSWORD: return set_password(c, value, 0, err, errlen);
+	case JW_OPT_TOKEN: return set_password(c, value, 1, err, errlen);
 	case JW_OPT_CAFILE: c->cafile = value; c->tls = 1; return 1;
 	case JW_OPT_CAPATH: c->capath = value; c->tls = 1; return 1;
 	case JW_OPT_CERT: c->cert = value; return 1;

@@ -228,65 +228,68 @@ static char *dup_text(const char *text, size_t *len)
 	return c;
 }
 
+/* A request: /metrics, the index page or not found. */
+static int on_request(struct lws *wsi, struct exporter *x, struct pss *s, const char *path)
+{
+	char *body = NULL;
+	size_t blen = 0;
+
+	if(!strcmp(path, "/metrics")){
+		double now = (double)jw_clock_ns(CLOCK_REALTIME) / 1e9;
+		pthread_mutex_lock(&x->lock);
+		struct jw_metrics_input mi = {x->connected, x->stats, x->clients, now};
+		int rc = jw_metrics_render(&mi, &body, &blen);
+		pthread_mutex_unlock(&x->lock);
+		if(rc){
+			return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL) ? -1 : 0;
+		}
+		return respond(wsi, s, HTTP_STATUS_OK, JW_METRICS_CONTENT_TYPE, body, blen);
+	}
+	if(!strcmp(path, "/")){
+		body = dup_text(index_html, &blen);
+		return body ? respond(wsi, s, HTTP_STATUS_OK, "text/html; charset=utf-8", body, blen) : -1;
+	}
+	body = dup_text("not found: try /metrics\n", &blen);
+	return body ? respond(wsi, s, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", body, blen) : -1;
+}
+
+/* Sends the next piece of the response body; ends the transaction after
+ * the last. */
+static int send_body(struct lws *wsi, struct pss *s)
+{
+	unsigned char buf[LWS_PRE + 16384];
+	size_t n = s->len - s->sent;
+	if(n > sizeof(buf) - LWS_PRE){
+		n = sizeof(buf) - LWS_PRE;
+	}
+	int final = s->sent + n == s->len;
+	memcpy(&buf[LWS_PRE], s->body + s->sent, n);
+	if(lws_write(wsi, &buf[LWS_PRE], n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n){
+		pss_clear(s);
+		return -1;
+	}
+	s->sent += n;
+	if(!final){
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	pss_clear(s);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct pss *s = user;
 	struct exporter *x = lws_context_user(lws_get_context(wsi));
 
 	switch(reason){
-	case LWS_CALLBACK_HTTP: {
-		const char *path = in;
-
-		if(!s){
-			return -1;
+	case LWS_CALLBACK_HTTP:
+		return s ? on_request(wsi, x, s, in) : -1;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if(s && s->body){
+			return send_body(wsi, s);
 		}
-		char *body = NULL;
-		size_t blen = 0;
-
-		if(!strcmp(path, "/metrics")){
-			double now = (double)jw_clock_ns(CLOCK_REALTIME) / 1e9;
-			pthread_mutex_lock(&x->lock);
-			struct jw_metrics_input mi = {x->connected, x->stats, x->clients, now};
-			int rc = jw_metrics_render(&mi, &body, &blen);
-			pthread_mutex_unlock(&x->lock);
-			if(rc){
-				return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL) ? -1 : 0;
-			}
-			return respond(wsi, s, HTTP_STATUS_OK, JW_METRICS_CONTENT_TYPE, body, blen);
-		}
-		if(!strcmp(path, "/")){
-			body = dup_text(index_html, &blen);
-			return body ? respond(wsi, s, HTTP_STATUS_OK, "text/html; charset=utf-8", body, blen) : -1;
-		}
-		body = dup_text("not found: try /metrics\n", &blen);
-		return body ? respond(wsi, s, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", body, blen) : -1;
-	}
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		unsigned char buf[LWS_PRE + 16384];
-		size_t n;
-		int final;
-
-		if(!s || !s->body){
-			break;
-		}
-		n = s->len - s->sent;
-		if(n > sizeof(buf) - LWS_PRE){
-			n = sizeof(buf) - LWS_PRE;
-		}
-		final = s->sent + n == s->len;
-		memcpy(&buf[LWS_PRE], s->body + s->sent, n);
-		if(lws_write(wsi, &buf[LWS_PRE], n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n){
-			pss_clear(s);
-			return -1;
-		}
-		s->sent += n;
-		if(!final){
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-		pss_clear(s);
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
+		break;
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		/* Also for connections closed before any request: no pss then. */
