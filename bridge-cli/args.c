@@ -219,19 +219,21 @@ static int looks_like_number(const char *s)
 	return *p == '\0';
 }
 
-int jw_fields_add(struct json_object *obj, const char *assignment,
-                  char *err, size_t errlen)
+/* Splits "key=value" or "key:=json" into key (NUL-terminated, cap bytes)
+ * and *val, with *raw for :=. 0 or -1 with err on an empty, long, dotted
+ * or non-UTF-8 name or value. */
+static int split_assignment(const char *assignment, char *key, size_t cap, int *raw, const char **val,
+                            char *err, size_t errlen)
 {
 	const char *eq = strchr(assignment, '=');
 	if(!eq){
 		snprintf(err, errlen, "\"%.60s\": expected field=value or field:=json", assignment);
 		return -1;
 	}
-	int raw = eq > assignment && eq[-1] == ':';
-	size_t klen = (size_t)(eq - assignment) - (raw ? 1u : 0u);
-	const char *val = eq + 1;
-	char key[256];
-	if(klen == 0 || klen >= sizeof(key)){
+	*raw = eq > assignment && eq[-1] == ':';
+	size_t klen = (size_t)(eq - assignment) - (*raw ? 1u : 0u);
+	*val = eq + 1;
+	if(klen == 0 || klen >= cap){
 		snprintf(err, errlen, "\"%.60s\": the field name is %s", assignment, klen ? "too long" : "empty");
 		return -1;
 	}
@@ -241,33 +243,44 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 		snprintf(err, errlen, "field \"%s\": empty name between dots", key);
 		return -1;
 	}
-	if(!jw_utf8_valid(key, klen, &(size_t){0}) || !jw_utf8_valid(val, strlen(val), &(size_t){0})){
+	if(!jw_utf8_valid(key, klen, &(size_t){0}) || !jw_utf8_valid(*val, strlen(*val), &(size_t){0})){
 		snprintf(err, errlen, "field \"%.60s\": not valid UTF-8", key);
 		return -1;
 	}
+	return 0;
+}
 
-	struct json_object *v = NULL;
-	if(raw){
-		struct jw_json_error je;
-		if(jw_json_parse(val, strlen(val), 32, &v, &je)){
-			snprintf(err, errlen, "field \"%s\": %s", key, je.message);
-			return -1;
-		}
-		if(!v){
-			v = NULL; /* JSON null: json-c represents it as NULL */
-		}
-	}else if(looks_like_number(val)){
-		struct jw_json_error je;
-		if(jw_json_parse(val, strlen(val), 1, &v, &je)){
+/* The typed value: JSON for :=, else a number, true, false, null or a
+ * string. *v is NULL for JSON null. 0 or -1 with err. */
+static int field_value(const char *key, const char *val, int raw, struct json_object **v, char *err,
+                      size_t errlen)
+{
+	struct jw_json_error je;
+	*v = NULL;
+	if(raw || looks_like_number(val)){
+		/* JSON null: json-c represents it as NULL. */
+		if(jw_json_parse(val, strlen(val), raw ? 32 : 1, v, &je)){
 			snprintf(err, errlen, "field \"%s\": %s", key, je.message);
 			return -1;
 		}
 	}else if(!strcmp(val, "true") || !strcmp(val, "false")){
-		v = json_object_new_boolean(val[0] == 't');
-	}else if(!strcmp(val, "null")){
-		v = NULL;
-	}else{
-		v = json_object_new_string(val);
+		*v = json_object_new_boolean(val[0] == 't');
+	}else if(strcmp(val, "null")){
+		*v = json_object_new_string(val);
+	}
+	return 0;
+}
+
+int jw_fields_add(struct json_object *obj, const char *assignment,
+                  char *err, size_t errlen)
+{
+	char key[256];
+	int raw;
+	const char *val;
+	struct json_object *v = NULL;
+	if(split_assignment(assignment, key, sizeof(key), &raw, &val, err, errlen)
+	   || field_value(key, val, raw, &v, err, errlen)){
+		return -1;
 	}
 
 	/* Walk (and create) the parent objects; refuse to overwrite. */
@@ -275,7 +288,6 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 	char *seg = key;
 	char *dot;
 	struct json_object *created = NULL; /* first object we created, to undo */
-	const char *created_key = NULL;
 	struct json_object *created_parent = NULL;
 	char created_name[256];
 	while((dot = strchr(seg, '.')) != NULL){
@@ -293,7 +305,6 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 				created = child;
 				created_parent = parent;
 				snprintf(created_name, sizeof(created_name), "%s", seg);
-				created_key = created_name;
 			}
 		}
 		*dot = '.';
@@ -301,7 +312,7 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 		seg = dot + 1;
 	}
 	if(json_object_object_get_ex(parent, seg, NULL)){
-		snprintf(err, errlen, "field \"%.*s\" is given twice", (int)klen, assignment);
+		snprintf(err, errlen, "field \"%s\" is given twice", key);
 		goto fail;
 	}
 	json_object_object_add(parent, seg, v);
@@ -310,15 +321,93 @@ int jw_fields_add(struct json_object *obj, const char *assignment,
 fail:
 	json_object_put(v);
 	if(created){
-		json_object_object_del(created_parent, created_key);
+		json_object_object_del(created_parent, created_name);
 	}
 	return -1;
+}
+
+/* "user:password@" at the start of [*p, end), moving *p past it. 0 or -1
+ * with err. */
+static int url_userinfo(const char **p, const char *end, struct jw_url *u, char *err, size_t errlen)
+{
+	const char *at = memchr(*p, '@', (size_t)(end - *p));
+	if(!at){
+		return 0;
+	}
+	const char *colon = memchr(*p, ':', (size_t)(at - *p));
+	const char *uend = colon ? colon : at;
+	if((size_t)(uend - *p) >= sizeof(u->username)
+	   || (colon && (size_t)(at - colon - 1) >= sizeof(u->password))){
+		snprintf(err, errlen, "URL: user name or password too long");
+		return -1;
+	}
+	memcpy(u->username, *p, (size_t)(uend - *p));
+	if(colon){
+		memcpy(u->password, colon + 1, (size_t)(at - colon - 1));
+	}
+	*p = at + 1;
+	return 0;
+}
+
+/* The host of [p, end), "[v6]" or a name; *portp gets the port's text or
+ * NULL. 0 or -1 with err. */
+static int url_host(const char *url, const char *p, const char *end, struct jw_url *u, const char **portp,
+                    char *err, size_t errlen)
+{
+	const char *hend;
+	*portp = NULL;
+	if(*p == '['){
+		hend = memchr(p, ']', (size_t)(end - p));
+		if(!hend){
+			snprintf(err, errlen, "URL \"%.80s\": unclosed [", url);
+			return -1;
+		}
+		p++;
+		if(hend[1] == ':'){
+			*portp = hend + 2;
+		}else if(hend + 1 != end){
+			snprintf(err, errlen, "URL \"%.80s\": junk after ]", url);
+			return -1;
+		}
+	}else{
+		hend = memchr(p, ':', (size_t)(end - p));
+		if(hend){
+			*portp = hend + 1;
+		}else{
+			hend = end;
+		}
+	}
+	if(hend == p || (size_t)(hend - p) >= sizeof(u->host)){
+		snprintf(err, errlen, "URL \"%.80s\": %s host", url, hend == p ? "no" : "too long a");
+		return -1;
+	}
+	memcpy(u->host, p, (size_t)(hend - p));
+	return 0;
+}
+
+static int url_port(const char *url, const char *portp, const char *end, struct jw_url *u, char *err,
+                    size_t errlen)
+{
+	char num[16];
+	size_t n = (size_t)(end - portp);
+	long port;
+	if(n == 0 || n >= sizeof(num)){
+		snprintf(err, errlen, "URL \"%.80s\": bad port", url);
+		return -1;
+	}
+	memcpy(num, portp, n);
+	num[n] = '\0';
+	if(jw_parse_long(num, 1, 65535, &port, "URL port", err, errlen)){
+		return -1;
+	}
+	u->port = (int)port;
+	return 0;
 }
 
 int jw_url_parse(const char *url, struct jw_url *u, char *err, size_t errlen)
 {
 	memset(u, 0, sizeof(*u));
-	const char *p;
+	const char *p, *portp;
 	if(!strncmp(url, "mqtt://", 7) || !strncmp(url, "tcp://", 6)){
 		p = strchr(url, '/') + 2;
 	}else if(!strncmp(url, "mqtts://", 8) || !strncmp(url, "ssl://", 6)){
@@ -333,65 +422,10 @@ int jw_url_parse(const char *url, struct jw_url *u, char *err, size_t errlen)
 		snprintf(err, errlen, "URL \"%.80s\": no path, query or fragment allowed", url);
 		return -1;
 	}
-	const char *at = memchr(p, '@', (size_t)(end - p));
-	if(at){
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		const char *uend = colon ? colon : at;
-		if((size_t)(uend - p) >= sizeof(u->username)
-		   || (colon && (size_t)(at - colon - 1) >= sizeof(u->password))){
-			snprintf(err, errlen, "URL: user name or password too long");
-			return -1;
-		}
-		memcpy(u->username, p, (size_t)(uend - p));
-		if(colon){
-			memcpy(u->password, colon + 1, (size_t)(at - colon - 1));
-		}
-		p = at + 1;
-	}
-	const char *hend;
-	const char *portp = NULL;
-	if(*p == '['){
-		hend = memchr(p, ']', (size_t)(end - p));
-		if(!hend){
-			snprintf(err, errlen, "URL \"%.80s\": unclosed [", url);
-			return -1;
-		}
-		p++;
-		if(hend[1] == ':'){
-			portp = hend + 2;
-		}else if(hend + 1 != end){
-			snprintf(err, errlen, "URL \"%.80s\": junk after ]", url);
-			return -1;
-		}
-	}else{
-		hend = memchr(p, ':', (size_t)(end - p));
-		if(hend){
-			portp = hend + 1;
-		}else{
-			hend = end;
-		}
-	}
-	if(hend == p || (size_t)(hend - p) >= sizeof(u->host)){
-		snprintf(err, errlen, "URL \"%.80s\": %s host", url, hend == p ? "no" : "too long a");
+	if(url_userinfo(&p, end, u, err, errlen) || url_host(url, p, end, u, &portp, err, errlen)){
 		return -1;
 	}
-	memcpy(u->host, p, (size_t)(hend - p));
-	if(portp){
-		char num[16];
-		size_t n = (size_t)(end - portp);
-		long port;
-		if(n == 0 || n >= sizeof(num)){
-			snprintf(err, errlen, "URL \"%.80s\": bad port", url);
-			return -1;
-		}
-		memcpy(num, portp, n);
-		num[n] = '\0';
-		if(jw_parse_long(num, 1, 65535, &port, "URL port", err, errlen)){
-			return -1;
-		}
-		u->port = (int)port;
-	}
-	return 0;
+	return portp ? url_port(url, portp, end, u, err, errlen) : 0;
 }
 
 int jw_split_list(const char *s, char *out, size_t max, size_t w,

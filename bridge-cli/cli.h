@@ -7,6 +7,7 @@
 #define JW_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "args.h"
@@ -65,8 +66,25 @@ int jw_conn_init(struct jw_conn *c, char *err, size_t errlen);
  * option, 0 when it is not, -1 with err on a bad value. */
 int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size_t errlen);
 
+/* Checks the session and job ids given (NULL: not given) by the topic
+ * rule. 0, or -1 after printing the rule as "jobwire CMD: ...". */
+int jw_cli_check_ids(const char *cmd, const char *session, const char *job);
+
 /* Prints "jobwire CMD: msg" to stderr. */
 void jw_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* jw_cli_next's flags: the command takes positional arguments, so they
+ * (and "--") are returned rather than refused. */
+#define JW_CLI_POSITIONAL 1
+
+/*
+ * The next option of a command's arguments: its id, or JW_ARGS_END after
+ * the last. A bad option, a positional argument the command does not take
+ * or a bad value of a common option is reported on stderr ("jobwire CMD:
+ * ...") and returns JW_ARGS_ERROR. With conn, the common options are
+ * applied to it and not returned.
+ */
+int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, struct jw_conn *conn, int flags);
 
 /* ---- MQTT client ------------------------------------------------------ */
 
@@ -133,6 +151,12 @@ void jw_client_close(struct jw_client *cl);
 void jw_msg_free(struct jw_msg *m);
 
 /* ---- misc ------------------------------------------------------------- */
+
+struct jw_verdict;
+
+/* Prints " (field F, keyword K)" for a refused event to f, or nothing when
+ * the verdict names neither. */
+void jw_cli_print_where(FILE *f, const struct jw_verdict *v);
 
 struct jw_schemaset;
 

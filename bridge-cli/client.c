@@ -18,7 +18,9 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "event.h"
 #include "schemaset.h"
+#include "topic.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -49,6 +51,46 @@ void jw_errorf(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, struct jw_conn *conn, int flags)
+{
+	char err[600];
+	for(;;){
+		int id = jw_args_next(a, opts);
+		switch(id){
+		case JW_ARGS_END: return id;
+		case JW_ARGS_ERROR:
+			jw_errorf(cmd, "%s (see --help)", a->err);
+			return JW_ARGS_ERROR;
+		case JW_ARGS_DASHDASH:
+		case JW_ARGS_POSITIONAL:
+			if(flags & JW_CLI_POSITIONAL){
+				return id;
+			}
+			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a->value ? a->value : "--");
+			return JW_ARGS_ERROR;
+		default:
+			break;
+		}
+		int r = conn ? jw_conn_option(conn, id, a->value, err, sizeof(err)) : 0;
+		if(r < 0){
+			jw_errorf(cmd, "%s", err);
+			return JW_ARGS_ERROR;
+		}
+		if(r == 0){
+			return id;
+		}
+	}
+}
+
+int jw_cli_check_ids(const char *cmd, const char *session, const char *job)
+{
+	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
+		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+		return -1;
+	}
+	return 0;
 }
 
 static int set_url(struct jw_conn *c, const char *url, char *err, size_t errlen)
@@ -106,6 +148,24 @@ int jw_conn_init(struct jw_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* --password, or --token (is_token), which the plugin reads from the
+ * password with any user name. 1 or -1 with err. */
+static int set_password(struct jw_conn *c, const char *value, int is_token, char *err, size_t errlen)
+{
+	if(strlen(value) >= sizeof(c->password)){
+		snprintf(err, errlen, "--%s: longer than %zu bytes", is_token ? "token" : "password",
+		         sizeof(c->password) - 1);
+		return -1;
+	}
+	snprintf(c->password, sizeof(c->password), "%s", value);
+	c->has_password = 1;
+	if(is_token && !c->has_username){
+		snprintf(c->username, sizeof(c->username), "jobwire");
+		c->has_username = 1;
+	}
+	return 1;
+}
+
 int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size_t errlen)
 {
 	long n;
@@ -130,21 +190,8 @@ int jw_conn_option(struct jw_conn *c, int id, const char *value, char *err, size
 		snprintf(c->username, sizeof(c->username), "%s", value);
 		c->has_username = 1;
 		return 1;
-	case JW_OPT_PASSWORD:
-	case JW_OPT_TOKEN:
-		if(strlen(value) >= sizeof(c->password)){
-			snprintf(err, errlen, "--%s: longer than %zu bytes", id == JW_OPT_TOKEN ? "token" : "password",
-			         sizeof(c->password) - 1);
-			return -1;
-		}
-		snprintf(c->password, sizeof(c->password), "%s", value);
-		c->has_password = 1;
-		/* The plugin reads the token from the password; any user name. */
-		if(id == JW_OPT_TOKEN && !c->has_username){
-			snprintf(c->username, sizeof(c->username), "jobwire");
-			c->has_username = 1;
-		}
-		return 1;
+	case JW_OPT_PASSWORD: return set_password(c, value, 0, err, errlen);
+	case JW_OPT_TOKEN: return set_password(c, value, 1, err, errlen);
 	case JW_OPT_CAFILE: c->cafile = value; c->tls = 1; return 1;
 	case JW_OPT_CAPATH: c->capath = value; c->tls = 1; return 1;
 	case JW_OPT_CERT: c->cert = value; return 1;
@@ -355,15 +402,13 @@ void jw_msg_free(struct jw_msg *m)
 	free((struct msg_node *)(void *)m);
 }
 
-int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
-                   struct jw_client **out, char *err, size_t errlen)
+/* The client with its lock and wake-up pipe, no MQTT yet. NULL with err. */
+static struct jw_client *client_new(char *err, size_t errlen)
 {
-	*out = NULL;
-	mosquitto_lib_init();
 	struct jw_client *cl = calloc(1, sizeof(*cl));
 	if(!cl){
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_cond_init(&cl->cond, NULL);
@@ -371,12 +416,21 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 	cl->pipefd[0] = cl->pipefd[1] = -1;
 	if(pipe(cl->pipefd)){
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		goto fail;
+		jw_client_close(cl);
+		return NULL;
 	}
-	fcntl(cl->pipefd[0], F_SETFL, O_NONBLOCK);
-	fcntl(cl->pipefd[1], F_SETFL, O_NONBLOCK);
-	fcntl(cl->pipefd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(cl->pipefd[1], F_SETFD, FD_CLOEXEC);
+	for(int i = 0; i < 2; i++){
+		fcntl(cl->pipefd[i], F_SETFL, O_NONBLOCK);
+	}
+	for(int i = 0; i < 2; i++){
+		fcntl(cl->pipefd[i], F_SETFD, FD_CLOEXEC);
+	}
+	return cl;
+}
+
+/* --client-id, else jobwire-HOST-PID. */
+static void choose_id(struct jw_client *cl, const struct jw_conn *c)
+{
 	if(c->client_id[0]){
 		snprintf(cl->id, sizeof(cl->id), "%s", c->client_id);
 	}else{
@@ -385,10 +439,33 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 		host[strcspn(host, "./+# ")] = '\0';
 		snprintf(cl->id, sizeof(cl->id), "jobwire-%s-%ld", host, (long)getpid());
 	}
+}
+
+static int setup_tls(struct jw_client *cl, const struct jw_conn *c, char *err, size_t errlen)
+{
+	int rc = mosquitto_tls_set(cl->mosq, c->cafile, c->capath, c->cert, c->key, NULL);
+	if(rc == MOSQ_ERR_SUCCESS && !c->cafile && !c->capath){
+		rc = mosquitto_int_option(cl->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+	}
+	if(rc){
+		snprintf(err, errlen, "TLS setup: %s (check --cafile/--cert/--key)", mosquitto_strerror(rc));
+		return -1;
+	}
+	if(c->insecure){
+		mosquitto_tls_insecure_set(cl->mosq, true);
+	}
+	return 0;
+}
+
+/* The MQTT 5 client: callbacks, credentials, will and TLS. 0 or -1 with
+ * err. */
+static int setup_mosq(struct jw_client *cl, const struct jw_conn *c, const struct jw_will *will, char *err,
+                      size_t errlen)
+{
 	cl->mosq = mosquitto_new(cl->id, true, cl);
 	if(!cl->mosq){
 		snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
-		goto fail;
+		return -1;
 	}
 	mosquitto_int_option(cl->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	mosquitto_connect_v5_callback_set(cl->mosq, on_connect);
@@ -406,31 +483,42 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 		                               will->qos, will->retain, NULL);
 		if(rc){
 			snprintf(err, errlen, "will: %s", mosquitto_strerror(rc));
-			goto fail;
+			return -1;
 		}
 	}
-	if(c->tls){
-		int rc = mosquitto_tls_set(cl->mosq, c->cafile, c->capath, c->cert, c->key, NULL);
-		if(rc == MOSQ_ERR_SUCCESS && !c->cafile && !c->capath){
-			rc = mosquitto_int_option(cl->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-		}
-		if(rc){
-			snprintf(err, errlen, "TLS setup: %s (check --cafile/--cert/--key)", mosquitto_strerror(rc));
-			goto fail;
-		}
-		if(c->insecure){
-			mosquitto_tls_insecure_set(cl->mosq, true);
-		}
+	return c->tls ? setup_tls(cl, c, err, errlen) : 0;
+}
+
+static const char tls_hint[] = " (the server's certificate is not signed by a CA in --cafile/--capath,"
+                               " or does not name the host; --insecure skips the name check)";
+
+/* Why the broker did not answer: lrc is mosquitto_loop's last return. */
+static void no_connack_error(const struct jw_conn *c, int port, int lrc, char *err, size_t errlen)
+{
+	if(lrc == MOSQ_ERR_TLS){
+		snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port, mosquitto_strerror(lrc), tls_hint);
+	}else if(lrc != MOSQ_ERR_SUCCESS){
+		snprintf(err, errlen, "cannot connect to %s:%d: the connection ended before the broker answered: %s (is it an MQTT broker?%s)",
+		         c->host, port, lrc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(lrc),
+		         c->tls ? "" : " TLS needs --tls");
+	}else{
+		snprintf(err, errlen, "cannot connect to %s:%d: no answer within %gs (is it an MQTT broker?%s)",
+		         c->host, port, c->connect_timeout, c->tls ? "" : " TLS needs --tls");
 	}
+}
+
+/* Connects and waits for CONNACK up to the connect timeout. 0 or -1 with
+ * err. */
+static int first_connect(struct jw_client *cl, const struct jw_conn *c, char *err, size_t errlen)
+{
 	int port = c->port ? c->port : (c->tls ? 8883 : 1883);
 	errno = 0;
 	int rc = mosquitto_connect_bind_v5(cl->mosq, c->host, port, c->keepalive, NULL, NULL);
 	if(rc){
 		snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port,
 		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
-		         rc == MOSQ_ERR_TLS ? " (the server's certificate is not signed by a CA in --cafile/--capath,"
-		                              " or does not name the host; --insecure skips the name check)" : "");
-		goto fail;
+		         rc == MOSQ_ERR_TLS ? tls_hint : "");
+		return -1;
 	}
 	/* The first connection is driven here rather than by the network
 	 * thread: a TLS handshake that fails ends libmosquitto's thread
@@ -451,24 +539,29 @@ int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
 	if(connack > 0){
 		snprintf(err, errlen, "the broker at %s:%d refused the connection: %s", c->host, port,
 		         mosquitto_reason_string(connack));
-		goto fail;
+		return -1;
 	}
 	if(connack < 0){
-		if(lrc == MOSQ_ERR_TLS){
-			snprintf(err, errlen, "cannot connect to %s:%d: %s%s", c->host, port, mosquitto_strerror(lrc),
-			         " (the server's certificate is not signed by a CA in --cafile/--capath,"
-			         " or does not name the host; --insecure skips the name check)");
-		}else if(lrc != MOSQ_ERR_SUCCESS){
-			snprintf(err, errlen, "cannot connect to %s:%d: the connection ended before the broker answered: %s (is it an MQTT broker?%s)",
-			         c->host, port, lrc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(lrc),
-			         c->tls ? "" : " TLS needs --tls");
-		}else{
-			snprintf(err, errlen, "cannot connect to %s:%d: no answer within %gs (is it an MQTT broker?%s)",
-			         c->host, port, c->connect_timeout, c->tls ? "" : " TLS needs --tls");
-		}
+		no_connack_error(c, port, lrc, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
+                   struct jw_client **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	mosquitto_lib_init();
+	struct jw_client *cl = client_new(err, errlen);
+	if(!cl){
+		return -1;
+	}
+	choose_id(cl, c);
+	if(setup_mosq(cl, c, will, err, errlen) || first_connect(cl, c, err, errlen)){
 		goto fail;
 	}
-	rc = mosquitto_loop_start(cl->mosq);
+	int rc = mosquitto_loop_start(cl->mosq);
 	if(rc){
 		snprintf(err, errlen, "cannot start the network thread: %s", mosquitto_strerror(rc));
 		goto fail;
@@ -640,6 +733,14 @@ void jw_client_close(struct jw_client *cl)
 }
 
 /* ---- misc ------------------------------------------------------------- */
+
+void jw_cli_print_where(FILE *f, const struct jw_verdict *v)
+{
+	if(v->field[0] || v->keyword[0]){
+		fprintf(f, " (%s%s%s%s%s)", v->field[0] ? "field " : "", v->field,
+		        v->field[0] && v->keyword[0] ? ", " : "", v->keyword[0] ? "keyword " : "", v->keyword);
+	}
+}
 
 /* BIN/../share/jobwire/schemas beside this executable when it holds the
  * schemas, else NULL. A package installs under another prefix than the

@@ -98,111 +98,148 @@ static int parse_file(const char *path, struct json_object **out, char *err, siz
 	return 0;
 }
 
-int jw_cmd_asyncapi(int argc, char **argv)
+struct asyncapi_opts {
+	const char *schemas, *output, *tcp, *ws;
+	char prefix[65];
+};
+
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct asyncapi_opts *o)
 {
 	const char *cmd = "asyncapi";
-	const char *schemas_opt = NULL, *output = NULL, *tcp = "localhost:1883", *ws = "localhost:9001";
-	char prefix[65] = "jobs", err[600], path[4200];
-	const char *e = getenv("JOBWIRE_PREFIX");
-	struct jw_schemaset *set = NULL;
-	struct json_object **schemas = NULL, *rejection = NULL, *doc = NULL;
-	const char **types = NULL;
-	size_t n = 0;
-	int rc = JW_EXIT_USAGE, id;
 	struct jw_args a;
-
-	if(e && *e){
-		snprintf(prefix, sizeof(prefix), "%s", e);
-	}
+	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
-		case JW_ARGS_DASHDASH:
-		case JW_ARGS_POSITIONAL:
-			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
-			return JW_EXIT_USAGE;
-		case O_SCHEMAS: schemas_opt = a.value; break;
-		case O_OUTPUT: output = a.value; break;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
+		case O_SCHEMAS: o->schemas = a.value; break;
+		case O_OUTPUT: o->output = a.value; break;
 		case O_PREFIX:
-			if(!*a.value || strlen(a.value) >= sizeof(prefix) || strpbrk(a.value, "/+#")){
+			if(!*a.value || strlen(a.value) >= sizeof(o->prefix) || strpbrk(a.value, "/+#")){
 				jw_errorf(cmd, "--prefix must be one topic level of 1-64 characters without / + #");
 				return JW_EXIT_USAGE;
 			}
-			snprintf(prefix, sizeof(prefix), "%s", a.value);
+			snprintf(o->prefix, sizeof(o->prefix), "%s", a.value);
 			break;
-		case O_TCP: tcp = a.value; break;
-		case O_WS: ws = a.value; break;
+		case O_TCP: o->tcp = a.value; break;
+		case O_WS: o->ws = a.value; break;
 		case O_HELP: fputs(help, stdout); return 0;
 		default: break;
 		}
 	}
-	if(!host_port_valid(tcp) || !host_port_valid(ws)){
+	if(!host_port_valid(o->tcp) || !host_port_valid(o->ws)){
 		jw_errorf(cmd, "--tcp and --ws take HOST:PORT with a port of 1-65535 (got \"%.60s\", \"%.60s\")",
-		          tcp, ws);
+		          o->tcp, o->ws);
 		return JW_EXIT_USAGE;
 	}
+	return -1;
+}
 
-	const char *dir = jw_cli_schemas_dir(schemas_opt);
-	if(jw_cli_load_schemas(dir, &set, err, sizeof(err))){
+/* The schema files the document is made of. */
+struct sources {
+	struct jw_schemaset *set;
+	const char **types;            /* n, owned by set */
+	struct json_object **schemas;  /* n */
+	size_t n;
+	struct json_object *rejection; /* notices/rejection.json, or NULL */
+};
+
+static void sources_cleanup(struct sources *src)
+{
+	json_object_put(src->rejection);
+	for(size_t i = 0; src->schemas && i < src->n; i++){
+		json_object_put(src->schemas[i]);
+	}
+	free(src->schemas);
+	free(src->types);
+	jw_schemaset_free(src->set);
+}
+
+/* Loads the schema set of dir and reads each schema file as JSON. 0 or
+ * an exit status after printing why; src needs sources_cleanup either
+ * way. */
+static int read_sources(const char *dir, struct sources *src)
+{
+	const char *cmd = "asyncapi";
+	char err[600], path[4200];
+	if(jw_cli_load_schemas(dir, &src->set, err, sizeof(err))){
 		jw_errorf(cmd, "%s", err);
 		return JW_EXIT_USAGE;
 	}
-	n = jw_schemaset_count(set);
-	types = calloc(n ? n : 1, sizeof(*types));
-	schemas = calloc(n ? n : 1, sizeof(*schemas));
-	if(!types || !schemas){
+	size_t n = jw_schemaset_count(src->set);
+	src->n = n;
+	src->types = calloc(n ? n : 1, sizeof(*src->types));
+	src->schemas = calloc(n ? n : 1, sizeof(*src->schemas));
+	if(!src->types || !src->schemas){
 		jw_errorf(cmd, "out of memory");
-		rc = JW_EXIT_SOFTWARE;
-		goto out;
+		return JW_EXIT_SOFTWARE;
 	}
 	for(size_t i = 0; i < n; i++){
-		types[i] = jw_schemaset_type(set, i);
-		snprintf(path, sizeof(path), "%s/%s.json", dir, types[i]);
-		if(parse_file(path, &schemas[i], err, sizeof(err))){
+		src->types[i] = jw_schemaset_type(src->set, i);
+		snprintf(path, sizeof(path), "%s/%s.json", dir, src->types[i]);
+		if(parse_file(path, &src->schemas[i], err, sizeof(err))){
 			jw_errorf(cmd, "%s", err);
-			goto out;
+			return JW_EXIT_USAGE;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/notices/rejection.json", dir);
-	if(access(path, F_OK) == 0 && parse_file(path, &rejection, err, sizeof(err))){
+	if(access(path, F_OK) == 0 && parse_file(path, &src->rejection, err, sizeof(err))){
 		jw_errorf(cmd, "%s", err);
-		goto out;
+		return JW_EXIT_USAGE;
 	}
+	return 0;
+}
 
-	const struct jw_asyncapi_opts o = {JW_CLI_VERSION, prefix, tcp, ws};
-	const struct jw_asyncapi_input in = {types, schemas, n, rejection};
-	if(jw_asyncapi_build(&o, &in, &doc, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		rc = JW_EXIT_SOFTWARE;
-		goto out;
-	}
+/* Writes doc, pretty-printed, to output or stdout. Returns the exit
+ * status. */
+static int emit(struct json_object *doc, const char *output)
+{
+	char err[600];
 	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 	                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
 	if(!text){
-		jw_errorf(cmd, "out of memory");
-		rc = JW_EXIT_SOFTWARE;
-		goto out;
+		jw_errorf("asyncapi", "out of memory");
+		return JW_EXIT_SOFTWARE;
 	}
 	if(output){
 		if(write_file(output, text, err, sizeof(err))){
-			jw_errorf(cmd, "cannot write %s", err);
-			rc = JW_EXIT_SOFTWARE;
-			goto out;
+			jw_errorf("asyncapi", "cannot write %s", err);
+			return JW_EXIT_SOFTWARE;
 		}
 	}else if(printf("%s\n", text) < 0 || fflush(stdout) != 0){
-		rc = JW_EXIT_SOFTWARE;
-		goto out;
+		return JW_EXIT_SOFTWARE;
 	}
-	rc = JW_EXIT_OK;
-out:
+	return JW_EXIT_OK;
+}
+
+int jw_cmd_asyncapi(int argc, char **argv)
+{
+	struct asyncapi_opts o = {NULL, NULL, "localhost:1883", "localhost:9001", "jobs"};
+	const char *e = getenv("JOBWIRE_PREFIX");
+	struct sources src = {0};
+	struct json_object *doc = NULL;
+	char err[600];
+	int rc;
+
+	if(e && *e){
+		snprintf(o.prefix, sizeof(o.prefix), "%s", e);
+	}
+	if((rc = parse_options(argc, argv, &o)) >= 0){
+		return rc;
+	}
+	if((rc = read_sources(jw_cli_schemas_dir(o.schemas), &src)) == 0){
+		const struct jw_asyncapi_opts ao = {JW_CLI_VERSION, o.prefix, o.tcp, o.ws};
+		const struct jw_asyncapi_input in = {src.types, src.schemas, src.n, src.rejection};
+		if(jw_asyncapi_build(&ao, &in, &doc, err, sizeof(err))){
+			jw_errorf("asyncapi", "%s", err);
+			rc = JW_EXIT_SOFTWARE;
+		}else{
+			rc = emit(doc, o.output);
+		}
+	}
 	json_object_put(doc);
-	json_object_put(rejection);
-	for(size_t i = 0; schemas && i < n; i++){
-		json_object_put(schemas[i]);
-	}
-	free(schemas);
-	free(types);
-	jw_schemaset_free(set);
+	sources_cleanup(&src);
 	return rc;
 }

@@ -122,6 +122,23 @@ static void handle(struct bridge *b, const char *msg, size_t len)
 	jw_legacy_event_cleanup(&ev);
 }
 
+/* The feed is down: try again after the backoff, which doubles up to
+ * max_backoff. */
+static void retry_later(struct bridge *b)
+{
+	b->wsi = NULL;
+	b->next_try = jw_now() + b->backoff;
+	b->backoff = b->backoff * 2 > b->max_backoff ? b->max_backoff : b->backoff * 2;
+}
+
+/* A notice on the rejection topic: the broker refused an event. */
+static void on_refusal(struct bridge *b, struct jw_msg *m)
+{
+	b->refused++;
+	fprintf(stderr, "jobwire bridge: the broker refused an event: %s\n", m->payload);
+	jw_msg_free(m);
+}
+
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	(void)user;
@@ -154,17 +171,13 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		fprintf(stderr, "jobwire bridge: cannot connect to %s: %s; retrying in %.1fs\n", b->url,
 		        in ? (const char *)in : "error", b->backoff);
-		b->wsi = NULL;
 		b->connected = 0;
-		b->next_try = jw_now() + b->backoff;
-		b->backoff = b->backoff * 2 > b->max_backoff ? b->max_backoff : b->backoff * 2;
+		retry_later(b);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		fprintf(stderr, "jobwire bridge: %s closed; reconnecting in %.1fs\n", b->url, b->backoff);
-		b->wsi = NULL;
 		b->connected = 0;
-		b->next_try = jw_now() + b->backoff;
-		b->backoff = b->backoff * 2 > b->max_backoff ? b->max_backoff : b->backoff * 2;
+		retry_later(b);
 		break;
 	default:
 		break;
@@ -191,9 +204,7 @@ static void try_connect(struct bridge *b)
 	ci.pwsi = &b->wsi;
 	b->next_try = jw_now() + 3600; /* until a callback says otherwise */
 	if(!lws_client_connect_via_info(&ci)){
-		b->wsi = NULL;
-		b->next_try = jw_now() + b->backoff;
-		b->backoff = b->backoff * 2 > b->max_backoff ? b->max_backoff : b->backoff * 2;
+		retry_later(b);
 	}
 }
 
@@ -205,9 +216,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	}
 	struct jw_msg *m;
 	while(jw_client_next(b->cl, 0, &m)){
-		b->refused++;
-		fprintf(stderr, "jobwire bridge: the broker refused an event: %s\n", m->payload);
-		jw_msg_free(m);
+		on_refusal(b, m);
 	}
 	lws_sul_schedule(b->ctx, 0, &b->sul, tick, 100 * LWS_US_PER_MS);
 }
@@ -245,9 +254,149 @@ static int parse_ws_url(struct bridge *b, const char *url, char *err, size_t err
 	return 0;
 }
 
-int jw_cmd_bridge(int argc, char **argv)
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct jw_conn *conn, struct bridge *b, const char **from,
+                         const char **session)
 {
 	const char *cmd = "bridge";
+	char err[600];
+	struct jw_args a;
+	int id;
+	long n;
+	jw_args_init(&a, argc, argv);
+	while((id = jw_cli_next(cmd, &a, opts, conn, 0)) != JW_ARGS_END){
+		switch(id){
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
+		case O_FROM: *from = a.value; break;
+		case O_SESSION: *session = a.value; break;
+		case O_BACKOFF:
+			if(jw_parse_duration(a.value, &b->max_backoff, err, sizeof(err)) || b->max_backoff < 0.1){
+				jw_errorf(cmd, "--max-backoff: %s", b->max_backoff < 0.1 ? "at least 100ms" : err);
+				return JW_EXIT_USAGE;
+			}
+			break;
+		case O_MAXMSG:
+			if(jw_parse_long(a.value, 1, 1000000000L, &n, "--max-messages", err, sizeof(err))){
+				jw_errorf(cmd, "%s", err);
+				return JW_EXIT_USAGE;
+			}
+			b->max_messages = n;
+			break;
+		case O_NOCHECK: b->local_check = 0; break;
+		case O_VERBOSE: b->verbose = 1; break;
+		default: break;
+		}
+	}
+	if(conn->help){
+		fputs(help, stdout);
+		fputs(jw_common_help, stdout);
+		return 0;
+	}
+	return -1;
+}
+
+/* The feed's URL and the mapper for session. 0 or JW_EXIT_USAGE. */
+static int setup_feed(struct bridge *b, const char *from, const char *session)
+{
+	const char *cmd = "bridge";
+	char err[600];
+	if(!from){
+		jw_errorf(cmd, "--from ws://host/path is required (see --help)");
+		return JW_EXIT_USAGE;
+	}
+	if(parse_ws_url(b, from, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	if(!session){
+		session = "legacy";
+	}
+	if(b->backoff > b->max_backoff){
+		b->backoff = b->max_backoff;
+	}
+	b->lg = jw_legacy_new(session);
+	if(!b->lg){
+		jw_errorf(cmd, "--session \"%.60s\" is not a session id (1-128 of A-Z a-z 0-9 . _ -)", session);
+		return JW_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Loads the schemas, connects to the broker and subscribes to this
+ * client's rejections. 0 or an exit status. */
+static int connect_broker(struct bridge *b, const struct jw_conn *conn)
+{
+	const char *cmd = "bridge";
+	char err[600], rej[300];
+	if(jw_cli_load_schemas(conn->schemas, &b->set, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	if(jw_client_open(conn, NULL, &b->cl, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_CONNECT;
+	}
+	snprintf(rej, sizeof(rej), "$jobwire/rejections/%s", jw_client_id(b->cl));
+	if(jw_client_subscribe(b->cl, rej, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_CONNECT;
+	}
+	return 0;
+}
+
+/* The WebSocket client context. 0 or JW_EXIT_SOFTWARE. */
+static int create_ws_context(struct bridge *b)
+{
+	lws_set_log_level(0, NULL);
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.user = b;
+	info.gid = -1;
+	info.uid = -1;
+	if(b->tls){
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	}
+	b->ctx = lws_create_context(&info);
+	if(!b->ctx){
+		jw_errorf("bridge", "cannot create the WebSocket context");
+		return JW_EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+/* Serves the feed until SIGINT, SIGTERM or --max-messages, then prints
+ * the counts. */
+static void run_bridge(struct bridge *b)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	lws_sul_schedule(b->ctx, 0, &b->sul, tick, 1);
+	while(!stop_flag){
+		if(lws_service(b->ctx, 0) < 0){
+			break;
+		}
+	}
+	/* Let the last QoS 1 publishes go out before disconnecting. */
+	double until = jw_now() + 1;
+	while(jw_now() < until){
+		struct jw_msg *m;
+		if(jw_client_next(b->cl, 0.1, &m)){
+			on_refusal(b, m);
+		}
+	}
+	fprintf(stderr, "jobwire bridge: %lu received, %lu published, %lu unmapped, %lu ignored, "
+	        "%lu invalid, %lu refused by the broker, %lu connections\n", b->received, b->published,
+	        b->unmapped, b->ignored, b->invalid, b->refused, b->connects);
+}
+
+int jw_cmd_bridge(int argc, char **argv)
+{
 	struct jw_conn conn;
 	char err[600];
 	const char *from = NULL, *session = getenv("JOBWIRE_SESSION");
@@ -257,130 +406,22 @@ int jw_cmd_bridge(int argc, char **argv)
 	b.max_backoff = 30;
 	b.backoff = 0.5;
 	b.local_check = 1;
-	int rc = JW_EXIT_USAGE;
+	int rc;
 	if(jw_conn_init(&conn, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
+		jw_errorf("bridge", "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	if((rc = parse_options(argc, argv, &conn, &b, &from, &session)) >= 0){
 		return rc;
 	}
-	struct jw_args a;
-	jw_args_init(&a, argc, argv);
-	int id;
-	long n;
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return rc;
-		case JW_ARGS_DASHDASH:
-		case JW_ARGS_POSITIONAL:
-			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
-			return rc;
-		case O_FROM: from = a.value; break;
-		case O_SESSION: session = a.value; break;
-		case O_BACKOFF:
-			if(jw_parse_duration(a.value, &b.max_backoff, err, sizeof(err)) || b.max_backoff < 0.1){
-				jw_errorf(cmd, "--max-backoff: %s", b.max_backoff < 0.1 ? "at least 100ms" : err);
-				return rc;
-			}
-			break;
-		case O_MAXMSG:
-			if(jw_parse_long(a.value, 1, 1000000000L, &n, "--max-messages", err, sizeof(err))){
-				jw_errorf(cmd, "%s", err);
-				return rc;
-			}
-			b.max_messages = n;
-			break;
-		case O_NOCHECK: b.local_check = 0; break;
-		case O_VERBOSE: b.verbose = 1; break;
-		default:
-			if(jw_conn_option(&conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return rc;
-			}
-		}
-	}
-	if(conn.help){
-		fputs(help, stdout);
-		fputs(jw_common_help, stdout);
-		return 0;
-	}
-	if(!from){
-		jw_errorf(cmd, "--from ws://host/path is required (see --help)");
-		return rc;
-	}
-	if(parse_ws_url(&b, from, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		return rc;
-	}
-	if(!session){
-		session = "legacy";
-	}
-	if(b.backoff > b.max_backoff){
-		b.backoff = b.max_backoff;
-	}
-	b.lg = jw_legacy_new(session);
-	if(!b.lg){
-		jw_errorf(cmd, "--session \"%.60s\" is not a session id (1-128 of A-Z a-z 0-9 . _ -)", session);
+	if((rc = setup_feed(&b, from, session))){
 		return rc;
 	}
 	b.prefix = conn.prefix;
-	if(jw_cli_load_schemas(conn.schemas, &b.set, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		goto out;
+	if((rc = connect_broker(&b, &conn)) == 0 && (rc = create_ws_context(&b)) == 0){
+		run_bridge(&b);
+		rc = JW_EXIT_OK;
 	}
-	if(jw_client_open(&conn, NULL, &b.cl, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		rc = JW_EXIT_CONNECT;
-		goto out;
-	}
-	char rej[300];
-	snprintf(rej, sizeof(rej), "$jobwire/rejections/%s", jw_client_id(b.cl));
-	if(jw_client_subscribe(b.cl, rej, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		rc = JW_EXIT_CONNECT;
-		goto out;
-	}
-	lws_set_log_level(0, NULL);
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.user = &b;
-	info.gid = -1;
-	info.uid = -1;
-	if(b.tls){
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	}
-	b.ctx = lws_create_context(&info);
-	if(!b.ctx){
-		jw_errorf(cmd, "cannot create the WebSocket context");
-		rc = JW_EXIT_SOFTWARE;
-		goto out;
-	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	lws_sul_schedule(b.ctx, 0, &b.sul, tick, 1);
-	while(!stop_flag){
-		if(lws_service(b.ctx, 0) < 0){
-			break;
-		}
-	}
-	/* Let the last QoS 1 publishes go out before disconnecting. */
-	double until = jw_now() + 1;
-	while(jw_now() < until){
-		struct jw_msg *m;
-		if(jw_client_next(b.cl, 0.1, &m)){
-			b.refused++;
-			fprintf(stderr, "jobwire bridge: the broker refused an event: %s\n", m->payload);
-			jw_msg_free(m);
-		}
-	}
-	fprintf(stderr, "jobwire bridge: %lu received, %lu published, %lu unmapped, %lu ignored, "
-	        "%lu invalid, %lu refused by the broker, %lu connections\n", b.received, b.published,
-	        b.unmapped, b.ignored, b.invalid, b.refused, b.connects);
-	rc = JW_EXIT_OK;
-out:
 	if(b.ctx){
 		lws_context_destroy(b.ctx);
 	}

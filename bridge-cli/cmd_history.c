@@ -10,7 +10,6 @@
 #include <libpq-fe.h>
 
 #include "cli.h"
-#include "topic.h"
 
 static const char help[] =
 	"usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
@@ -52,80 +51,77 @@ static const char query[] =
 	" ORDER BY finished_at DESC, session_id, job_id"
 	" LIMIT CASE WHEN $5::bigint = 0 THEN NULL ELSE $5::bigint END";
 
-int jw_cmd_history(int argc, char **argv)
+/* The query's parameters as text, and how to print the rows. */
+struct history_opts {
+	const char *session, *job, *status, *db;
+	char since[64]; /* seconds, "" for all */
+	char limit[32];
+	int json;
+};
+
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct history_opts *o)
 {
 	const char *cmd = "history";
-	const char *session = NULL, *job = NULL, *status = NULL, *db = getenv("JOBWIRE_PG");
-	char since[64] = "", limit[32] = "50", err[300];
-	int json = 0;
+	char err[300];
 	struct jw_args a;
-	jw_args_init(&a, argc, argv);
 	int id;
 	double d;
 	long n;
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	jw_args_init(&a, argc, argv);
+	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
-		case JW_ARGS_DASHDASH:
-		case JW_ARGS_POSITIONAL:
-			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
-			return JW_EXIT_USAGE;
-		case O_SESSION: session = a.value; break;
-		case O_JOB: job = a.value; break;
-		case O_STATUS: status = a.value; break;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
+		case O_SESSION: o->session = a.value; break;
+		case O_JOB: o->job = a.value; break;
+		case O_STATUS: o->status = a.value; break;
 		case O_SINCE:
 			if(jw_parse_duration(a.value, &d, err, sizeof(err))){
 				jw_errorf(cmd, "--since: %s", err);
 				return JW_EXIT_USAGE;
 			}
-			snprintf(since, sizeof(since), "%.3f", d);
+			snprintf(o->since, sizeof(o->since), "%.3f", d);
 			break;
 		case O_LIMIT:
 			if(jw_parse_long(a.value, 0, 1000000000L, &n, "--limit", err, sizeof(err))){
 				jw_errorf(cmd, "%s", err);
 				return JW_EXIT_USAGE;
 			}
-			snprintf(limit, sizeof(limit), "%ld", n);
+			snprintf(o->limit, sizeof(o->limit), "%ld", n);
 			break;
-		case O_JSON: json = 1; break;
-		case O_DB: db = a.value; break;
+		case O_JSON: o->json = 1; break;
+		case O_DB: o->db = a.value; break;
 		case O_HELP: fputs(help, stdout); return 0;
 		default: break;
 		}
 	}
-	if(status && strcmp(status, "complete") && strcmp(status, "failed")){
-		jw_errorf(cmd, "--status must be complete or failed (got \"%.40s\")", status);
+	if(o->status && strcmp(o->status, "complete") && strcmp(o->status, "failed")){
+		jw_errorf(cmd, "--status must be complete or failed (got \"%.40s\")", o->status);
 		return JW_EXIT_USAGE;
 	}
-	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+	if(jw_cli_check_ids(cmd, o->session, o->job)){
 		return JW_EXIT_USAGE;
 	}
-	PGconn *pg = PQconnectdb(db ? db : "");
-	if(PQstatus(pg) != CONNECTION_OK){
-		char *m = PQerrorMessage(pg);
-		size_t l = strlen(m);
-		while(l > 0 && m[l - 1] == '\n'){
-			m[--l] = '\0';
-		}
-		jw_errorf(cmd, "cannot connect to the journal database: %s", m);
-		PQfinish(pg);
-		return JW_EXIT_CONNECT;
+	return -1;
+}
+
+/* Why the query failed: a missing table means no journal here. */
+static void query_error(PGconn *pg, const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if(state && !strcmp(state, "42P01")){
+		jw_errorf("history", "no journal in database \"%s\": table jobwire_finished_jobs does not exist "
+		          "(is plugin_opt_journal_conninfo pointing here?)", PQdb(pg));
+	}else{
+		jw_errorf("history", "query failed: %s", PQresultErrorMessage(res));
 	}
-	const char *params[5] = {session, job, status, since[0] ? since : NULL, limit};
-	PGresult *res = PQexecParams(pg, query, 5, NULL, params, NULL, NULL, 0);
-	int rc = JW_EXIT_OK;
-	if(PQresultStatus(res) != PGRES_TUPLES_OK){
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if(state && !strcmp(state, "42P01")){
-			jw_errorf(cmd, "no journal in database \"%s\": table jobwire_finished_jobs does not exist "
-			          "(is plugin_opt_journal_conninfo pointing here?)", PQdb(pg));
-		}else{
-			jw_errorf(cmd, "query failed: %s", PQresultErrorMessage(res));
-		}
-		rc = JW_EXIT_CONNECT;
-		goto out;
-	}
+}
+
+/* Prints the rows: JSON lines, or a table with the error cut to 80 bytes
+ * and without control characters. */
+static void print_rows(const PGresult *res, int json)
+{
 	int rows = PQntuples(res);
 	if(!json && rows > 0){
 		printf("%-20s %-32s %-8s %9s %-18s %s\n", "FINISHED (UTC)", "SESSION/JOB", "STATUS", "DURATION", "CODE", "ERROR");
@@ -149,7 +145,35 @@ int jw_cmd_history(int argc, char **argv)
 	if(!json && rows == 0){
 		fprintf(stderr, "no finished jobs match\n");
 	}
-out:
+}
+
+int jw_cmd_history(int argc, char **argv)
+{
+	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0};
+	int rc = parse_options(argc, argv, &o);
+	if(rc >= 0){
+		return rc;
+	}
+	PGconn *pg = PQconnectdb(o.db ? o.db : "");
+	if(PQstatus(pg) != CONNECTION_OK){
+		char *m = PQerrorMessage(pg);
+		size_t l = strlen(m);
+		while(l > 0 && m[l - 1] == '\n'){
+			m[--l] = '\0';
+		}
+		jw_errorf("history", "cannot connect to the journal database: %s", m);
+		PQfinish(pg);
+		return JW_EXIT_CONNECT;
+	}
+	const char *params[5] = {o.session, o.job, o.status, o.since[0] ? o.since : NULL, o.limit};
+	PGresult *res = PQexecParams(pg, query, 5, NULL, params, NULL, NULL, 0);
+	rc = JW_EXIT_OK;
+	if(PQresultStatus(res) != PGRES_TUPLES_OK){
+		query_error(pg, res);
+		rc = JW_EXIT_CONNECT;
+	}else{
+		print_rows(res, o.json);
+	}
 	PQclear(res);
 	PQfinish(pg);
 	return rc;

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "json.h"
 #include "metrics_text.h"
+#include "util/clock.h"
 
 #define STATS_TOPIC "$jobwire/stats"
 #define CLIENTS_TOPIC "$SYS/broker/clients/connected"
@@ -227,67 +228,68 @@ static char *dup_text(const char *text, size_t *len)
 	return c;
 }
 
+/* A request: /metrics, the index page or not found. */
+static int on_request(struct lws *wsi, struct exporter *x, struct pss *s, const char *path)
+{
+	char *body = NULL;
+	size_t blen = 0;
+
+	if(!strcmp(path, "/metrics")){
+		double now = (double)jw_clock_ns(CLOCK_REALTIME) / 1e9;
+		pthread_mutex_lock(&x->lock);
+		struct jw_metrics_input mi = {x->connected, x->stats, x->clients, now};
+		int rc = jw_metrics_render(&mi, &body, &blen);
+		pthread_mutex_unlock(&x->lock);
+		if(rc){
+			return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL) ? -1 : 0;
+		}
+		return respond(wsi, s, HTTP_STATUS_OK, JW_METRICS_CONTENT_TYPE, body, blen);
+	}
+	if(!strcmp(path, "/")){
+		body = dup_text(index_html, &blen);
+		return body ? respond(wsi, s, HTTP_STATUS_OK, "text/html; charset=utf-8", body, blen) : -1;
+	}
+	body = dup_text("not found: try /metrics\n", &blen);
+	return body ? respond(wsi, s, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", body, blen) : -1;
+}
+
+/* Sends the next piece of the response body; ends the transaction after
+ * the last. */
+static int send_body(struct lws *wsi, struct pss *s)
+{
+	unsigned char buf[LWS_PRE + 16384];
+	size_t n = s->len - s->sent;
+	if(n > sizeof(buf) - LWS_PRE){
+		n = sizeof(buf) - LWS_PRE;
+	}
+	int final = s->sent + n == s->len;
+	memcpy(&buf[LWS_PRE], s->body + s->sent, n);
+	if(lws_write(wsi, &buf[LWS_PRE], n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n){
+		pss_clear(s);
+		return -1;
+	}
+	s->sent += n;
+	if(!final){
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	pss_clear(s);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct pss *s = user;
 	struct exporter *x = lws_context_user(lws_get_context(wsi));
 
 	switch(reason){
-	case LWS_CALLBACK_HTTP: {
-		const char *path = in;
-
-		if(!s){
-			return -1;
+	case LWS_CALLBACK_HTTP:
+		return s ? on_request(wsi, x, s, in) : -1;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if(s && s->body){
+			return send_body(wsi, s);
 		}
-		char *body = NULL;
-		size_t blen = 0;
-
-		if(!strcmp(path, "/metrics")){
-			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
-			pthread_mutex_lock(&x->lock);
-			struct jw_metrics_input mi = {x->connected, x->stats, x->clients,
-			                              (double)now.tv_sec + (double)now.tv_nsec / 1e9};
-			int rc = jw_metrics_render(&mi, &body, &blen);
-			pthread_mutex_unlock(&x->lock);
-			if(rc){
-				return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL) ? -1 : 0;
-			}
-			return respond(wsi, s, HTTP_STATUS_OK, JW_METRICS_CONTENT_TYPE, body, blen);
-		}
-		if(!strcmp(path, "/")){
-			body = dup_text(index_html, &blen);
-			return body ? respond(wsi, s, HTTP_STATUS_OK, "text/html; charset=utf-8", body, blen) : -1;
-		}
-		body = dup_text("not found: try /metrics\n", &blen);
-		return body ? respond(wsi, s, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", body, blen) : -1;
-	}
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		unsigned char buf[LWS_PRE + 16384];
-		size_t n;
-		int final;
-
-		if(!s || !s->body){
-			break;
-		}
-		n = s->len - s->sent;
-		if(n > sizeof(buf) - LWS_PRE){
-			n = sizeof(buf) - LWS_PRE;
-		}
-		final = s->sent + n == s->len;
-		memcpy(&buf[LWS_PRE], s->body + s->sent, n);
-		if(lws_write(wsi, &buf[LWS_PRE], n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n){
-			pss_clear(s);
-			return -1;
-		}
-		s->sent += n;
-		if(!final){
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-		pss_clear(s);
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
+		break;
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		/* Also for connections closed before any request: no pss then. */
@@ -344,16 +346,77 @@ static int parse_listen(const char *s, char *addr, size_t addrlen, int *port, ch
 	return 0;
 }
 
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct exporter *x, const char **listen)
+{
+	struct jw_args a;
+	int id;
+	jw_args_init(&a, argc, argv);
+	while((id = jw_cli_next("metrics", &a, opts, &x->conn, 0)) != JW_ARGS_END){
+		if(id == JW_ARGS_ERROR){
+			return JW_EXIT_USAGE;
+		}
+		if(id == O_LISTEN){
+			*listen = a.value;
+		}
+	}
+	if(x->conn.help){
+		fputs(help, stdout);
+		fputs(jw_common_help, stdout);
+		return 0;
+	}
+	if(!x->conn.client_id[0]){
+		char host[64] = "host";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(x->conn.client_id, sizeof(x->conn.client_id), "jobwire-metrics-%.60s-%ld", host, (long)getpid());
+	}
+	return -1;
+}
+
+/* The HTTP server on addr (all addresses when "") and port; NULL when it
+ * cannot listen. */
+static struct lws_context *listen_http(struct exporter *x, const char *addr, int port)
+{
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof(info));
+	lws_set_log_level(LLL_ERR, NULL);
+	info.port = port;
+	info.iface = addr[0] ? addr : NULL;
+	info.protocols = protocols;
+	info.user = x;
+	info.gid = -1;
+	info.uid = -1;
+	return lws_create_context(&info);
+}
+
+/* Starts the collector thread with SIGINT and SIGTERM blocked, so that
+ * signals go to this thread, whose poll() they interrupt. 0 or -1. */
+static int start_collector(struct exporter *x, pthread_t *thread)
+{
+	sigset_t block, old;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = pthread_create(thread, NULL, collect, x) ? -1 : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 int jw_cmd_metrics(int argc, char **argv)
 {
 	const char *cmd = "metrics";
 	const char *listen = "127.0.0.1:9883";
 	char err[600], addr[128];
-	int port = 0, id, rc = JW_EXIT_USAGE;
+	int port = 0, rc;
 	struct exporter x;
-	struct jw_args a;
 	pthread_t thread;
-	sigset_t block, old;
 	struct lws_context *ctx = NULL;
 
 	memset(&x, 0, sizeof(x));
@@ -363,71 +426,24 @@ int jw_cmd_metrics(int argc, char **argv)
 	}
 	/* Notice a broker that is down soon enough to answer scrapes. */
 	x.conn.connect_timeout = 5;
-	jw_args_init(&a, argc, argv);
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
-		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
-		case JW_ARGS_DASHDASH:
-		case JW_ARGS_POSITIONAL:
-			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
-			return JW_EXIT_USAGE;
-		case O_LISTEN: listen = a.value; break;
-		default:
-			if(jw_conn_option(&x.conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
-		}
-	}
-	if(x.conn.help){
-		fputs(help, stdout);
-		fputs(jw_common_help, stdout);
-		return 0;
+	if((rc = parse_options(argc, argv, &x, &listen)) >= 0){
+		return rc;
 	}
 	if(parse_listen(listen, addr, sizeof(addr), &port, err, sizeof(err))){
 		jw_errorf(cmd, "%s", err);
 		return JW_EXIT_USAGE;
 	}
-	if(!x.conn.client_id[0]){
-		char host[64] = "host";
-		gethostname(host, sizeof(host) - 1);
-		snprintf(x.conn.client_id, sizeof(x.conn.client_id), "jobwire-metrics-%.60s-%ld", host, (long)getpid());
-	}
-
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof(info));
-	lws_set_log_level(LLL_ERR, NULL);
-	info.port = port;
-	info.iface = addr[0] ? addr : NULL;
-	info.protocols = protocols;
-	info.user = &x;
-	info.gid = -1;
-	info.uid = -1;
-	ctx = lws_create_context(&info);
-	if(!ctx){
+	if(!(ctx = listen_http(&x, addr, port))){
 		jw_errorf(cmd, "cannot listen on %s (address in use, or not an address of this host?)", listen);
 		return JW_EXIT_CONNECT;
 	}
-
 	pthread_mutex_init(&x.lock, NULL);
 	x.clients = -1;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* Signals go to this thread, whose poll() they interrupt. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if(pthread_create(&thread, NULL, collect, &x)){
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if(start_collector(&x, &thread)){
 		jw_errorf(cmd, "cannot start the collector thread");
 		rc = JW_EXIT_SOFTWARE;
 		goto out;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fprintf(stderr, "jobwire metrics: serving http://%s%s%s:%d/metrics\n", strchr(addr, ':') ? "[" : "",
 	        addr[0] ? addr : "0.0.0.0", strchr(addr, ':') ? "]" : "", port);
 	while(!atomic_load(&signalled)){

@@ -24,7 +24,6 @@
 #include "args.h"
 #include "json.h"
 #include "progress_line.h"
-#include "topic.h"
 
 static const char help[] =
 	"usage: jobwire run --session S --job J [--name N] [--heartbeat SECS] -- CMD [ARGS...]\n"
@@ -66,10 +65,29 @@ static void on_signal(int sig)
 #define TAIL_MAX 2000
 #define LINE_MAX_ 4096
 
+/* What the options ask for. */
+struct run_opts {
+	const char *session, *job, *name;
+	double hb, grace;
+	int use_will, parse;
+	int cmd_at; /* argv index of the command, -1 none */
+};
+
 struct run {
 	struct jw_client *cl;
 	char base[400];   /* {prefix}/S/J */
-	const char *cmd;
+	char ctl[512];    /* {base}/control */
+	char cmdline[200];
+	double hb, grace;
+	/* the command */
+	pid_t pid;
+	int fds[2];       /* its stdout and stderr, -1 once closed */
+	int status, exited;
+	double t0, kill_at, drain_until;
+	/* cancel */
+	int cancelled;
+	char cancel_reason[300];
+	char requested_by[201];
 	/* progress */
 	double last_pct;  /* last published overall percent, -1 none */
 	int pending;      /* a progress report waits for the rate limit */
@@ -86,13 +104,24 @@ struct run {
 	int parse;
 };
 
-static void publish_obj(struct run *r, const char *type, struct json_object *o, int wait)
+/* Publishes o as the event type of the job (QoS 1). 0 with *mid, or -1
+ * with err. */
+static int send_event(struct run *r, const char *type, struct json_object *o, int *mid, char *err,
+                      size_t errlen)
 {
-	char topic[512], err[300];
+	char topic[512];
 	snprintf(topic, sizeof(topic), "%s/%s", r->base, type);
 	const char *p = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return jw_client_publish(r->cl, topic, p, strlen(p), 1, 0, NULL, NULL, 0, mid, err, errlen);
+}
+
+/* Publishes o (taking it) and, with wait, reports a missing or refusing
+ * PUBACK; errors are printed, never returned. */
+static void publish_obj(struct run *r, const char *type, struct json_object *o, int wait)
+{
+	char err[300];
 	int mid, reason;
-	if(jw_client_publish(r->cl, topic, p, strlen(p), 1, 0, NULL, NULL, 0, &mid, err, sizeof(err))){
+	if(send_event(r, type, o, &mid, err, sizeof(err))){
 		jw_errorf("run", "%s", err);
 	}else if(wait){
 		if(jw_client_wait_ack(r->cl, mid, 10, &reason)){
@@ -242,117 +271,117 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int jw_cmd_run(int argc, char **argv)
+/* Parses the options up to the command. Returns -1 to go on, else the
+ * exit status (after --help or a bad option). */
+static int parse_options(int argc, char **argv, struct jw_conn *conn, struct run_opts *o)
 {
 	const char *cmd = "run";
-	struct jw_conn conn;
 	char err[600];
-	const char *session = getenv("JOBWIRE_SESSION"), *job = getenv("JOBWIRE_JOB"), *name = NULL;
-	double hb = 10, grace = 10;
-	int use_will = 1, parse = 1;
-	struct run r;
-	memset(&r, 0, sizeof(r));
-	r.last_pct = -1;
-	if(jw_conn_init(&conn, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		return JW_EXIT_USAGE;
-	}
 	struct jw_args a;
+	int id;
 	jw_args_init(&a, argc, argv);
-	int id, cmd_at = -1;
-	while(cmd_at < 0 && (id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	while(o->cmd_at < 0 && (id = jw_cli_next(cmd, &a, opts, conn, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return JW_EXIT_USAGE;
-		case JW_ARGS_DASHDASH: cmd_at = a.i; break;
-		case JW_ARGS_POSITIONAL: cmd_at = a.i - 1; break;
-		case O_SESSION: session = a.value; break;
-		case O_JOB: job = a.value; break;
-		case O_NAME: name = a.value; break;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
+		case JW_ARGS_DASHDASH: o->cmd_at = a.i; break;
+		case JW_ARGS_POSITIONAL: o->cmd_at = a.i - 1; break;
+		case O_SESSION: o->session = a.value; break;
+		case O_JOB: o->job = a.value; break;
+		case O_NAME: o->name = a.value; break;
 		case O_HB:
-			if(jw_parse_duration(a.value, &hb, err, sizeof(err)) || hb < 1 || hb > 86400){
-				jw_errorf(cmd, "--heartbeat: %s", hb < 1 || hb > 86400 ? "must be 1s to 1d" : err);
+			if(jw_parse_duration(a.value, &o->hb, err, sizeof(err)) || o->hb < 1 || o->hb > 86400){
+				jw_errorf(cmd, "--heartbeat: %s", o->hb < 1 || o->hb > 86400 ? "must be 1s to 1d" : err);
 				return JW_EXIT_USAGE;
 			}
 			break;
 		case O_GRACE:
-			if(jw_parse_duration(a.value, &grace, err, sizeof(err))){
+			if(jw_parse_duration(a.value, &o->grace, err, sizeof(err))){
 				jw_errorf(cmd, "--grace: %s", err);
 				return JW_EXIT_USAGE;
 			}
 			break;
-		case O_NOPROG: parse = 0; break;
-		case O_NOWILL: use_will = 0; break;
-		default:
-			if(jw_conn_option(&conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
+		case O_NOPROG: o->parse = 0; break;
+		case O_NOWILL: o->use_will = 0; break;
+		default: break;
 		}
 	}
-	if(conn.help){
-		fputs(help, stdout);
-		fputs(jw_common_help, stdout);
-		return 0;
-	}
-	if(!session || !job || cmd_at < 0 || cmd_at >= argc){
+	return -1;
+}
+
+/* Checks what parse_options could not check alone. 0 or JW_EXIT_USAGE. */
+static int check_options(const struct run_opts *o, int argc)
+{
+	const char *cmd = "run";
+	if(!o->session || !o->job || o->cmd_at < 0 || o->cmd_at >= argc){
 		jw_errorf(cmd, "need --session, --job and a command after -- (see --help)");
 		return JW_EXIT_USAGE;
 	}
-	if(!jw_topic_id_valid(session) || !jw_topic_id_valid(job)){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
+	if(jw_cli_check_ids(cmd, o->session, o->job)){
 		return JW_EXIT_USAGE;
 	}
-	char **child_argv = argv + cmd_at;
-	char cmdline[200];
-	size_t k = 0;
-	cmdline[0] = '\0';
-	for(int i = cmd_at; i < argc && k + 2 < sizeof(cmdline); i++){
-		int w = snprintf(cmdline + k, sizeof(cmdline) - k, "%s%s", i > cmd_at ? " " : "", argv[i]);
-		k += w > 0 ? (size_t)w : 0;
-	}
-	if(k >= sizeof(cmdline)){
-		k = sizeof(cmdline) - 1;
-	}
-	if(!jw_utf8_valid(cmdline, strlen(cmdline), &(size_t){0})){
-		snprintf(cmdline, sizeof(cmdline), "%s", "command");
-	}
+	const char *name = o->name;
 	if(name && (!*name || strlen(name) > 200 || !jw_utf8_valid(name, strlen(name), &(size_t){0}))){
 		jw_errorf(cmd, "--name must be 1-200 bytes of UTF-8");
 		return JW_EXIT_USAGE;
 	}
-	r.parse = parse;
-	r.cmd = cmdline;
-	snprintf(r.base, sizeof(r.base), "%s/%s/%s", conn.prefix, session, job);
+	return 0;
+}
 
-	/* The will is a valid failed event, so the broker accepts it and the
-	 * job fails at once when the wrapper is killed or cut off. */
-	char will_topic[512], will_payload[600];
-	snprintf(will_topic, sizeof(will_topic), "%s/failed", r.base);
+/* The command line joined by spaces, cut to fit out; "command" when it is
+ * not UTF-8 (the broker would refuse the event). */
+static void join_cmdline(char *out, size_t cap, int argc, char **argv, int from)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for(int i = from; i < argc && k + 2 < cap; i++){
+		int w = snprintf(out + k, cap - k, "%s%s", i > from ? " " : "", argv[i]);
+		k += w > 0 ? (size_t)w : 0;
+	}
+	if(!jw_utf8_valid(out, strlen(out), &(size_t){0})){
+		snprintf(out, cap, "%s", "command");
+	}
+}
+
+/* The will is a valid failed event, so the broker accepts it and the job
+ * fails at once when the wrapper is killed or cut off. */
+static void will_payload(char *out, size_t cap)
+{
 	struct json_object *wo = json_object_new_object();
 	json_object_object_add(wo, "error", json_object_new_string(
 		"the jobwire run wrapper lost its connection to the broker (killed, crashed or network failure)"));
 	json_object_object_add(wo, "code", json_object_new_string("worker_lost"));
 	json_object_object_add(wo, "retryable", json_object_new_boolean(1));
-	snprintf(will_payload, sizeof(will_payload), "%s", json_object_to_json_string_ext(wo, JSON_C_TO_STRING_PLAIN));
+	snprintf(out, cap, "%s", json_object_to_json_string_ext(wo, JSON_C_TO_STRING_PLAIN));
 	json_object_put(wo);
-	struct jw_will will = {will_topic, will_payload, 1, 0};
+}
 
-	if(jw_client_open(&conn, use_will ? &will : NULL, &r.cl, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
+/* Connects (with the will unless use_will is 0) and subscribes to the
+ * job's control topic and this client's rejections. 0 or JW_EXIT_CONNECT. */
+static int connect_broker(struct run *r, const struct jw_conn *conn, int use_will)
+{
+	char err[600], will_topic[512], will_msg[600], rej[300];
+	snprintf(will_topic, sizeof(will_topic), "%s/failed", r->base);
+	will_payload(will_msg, sizeof(will_msg));
+	struct jw_will will = {will_topic, will_msg, 1, 0};
+
+	if(jw_client_open(conn, use_will ? &will : NULL, &r->cl, err, sizeof(err))){
+		jw_errorf("run", "%s", err);
 		return JW_EXIT_CONNECT;
 	}
-	char ctl[512], rej[300];
-	snprintf(ctl, sizeof(ctl), "%s/control", r.base);
-	snprintf(rej, sizeof(rej), "$jobwire/rejections/%s", jw_client_id(r.cl));
-	if(jw_client_subscribe(r.cl, ctl, err, sizeof(err)) || jw_client_subscribe(r.cl, rej, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		jw_client_close(r.cl);
+	snprintf(r->ctl, sizeof(r->ctl), "%s/control", r->base);
+	snprintf(rej, sizeof(rej), "$jobwire/rejections/%s", jw_client_id(r->cl));
+	if(jw_client_subscribe(r->cl, r->ctl, err, sizeof(err)) || jw_client_subscribe(r->cl, rej, err, sizeof(err))){
+		jw_errorf("run", "%s", err);
 		return JW_EXIT_CONNECT;
 	}
+	return 0;
+}
 
+static struct json_object *started_event(const struct run *r, const char *name)
+{
 	struct json_object *st = json_object_new_object();
-	json_object_object_add(st, "name", json_object_new_string(name ? name : cmdline));
-	json_object_object_add(st, "heartbeat_interval_s", jw_json_number(hb));
+	json_object_object_add(st, "name", json_object_new_string(name ? name : r->cmdline));
+	json_object_object_add(st, "heartbeat_interval_s", jw_json_number(r->hb));
 	char worker[200], host[64] = "host";
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
@@ -361,43 +390,52 @@ int jw_cmd_run(int argc, char **argv)
 		json_object_object_add(st, "worker", json_object_new_string(worker));
 	}
 	struct json_object *md = json_object_new_object();
-	json_object_object_add(md, "command", json_object_new_string(cmdline));
+	json_object_object_add(md, "command", json_object_new_string(r->cmdline));
 	json_object_object_add(st, "metadata", md);
-	{
-		char topic[512];
-		snprintf(topic, sizeof(topic), "%s/started", r.base);
-		const char *p = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		int mid, reason = 0;
-		if(jw_client_publish(r.cl, topic, p, strlen(p), 1, 0, NULL, NULL, 0, &mid, err, sizeof(err))
-		   || jw_client_wait_ack(r.cl, mid, 10, &reason) || reason >= 0x80){
-			struct jw_msg *m;
-			jw_errorf(cmd, "the broker did not accept started for %s/%s; not running the command", session, job);
-			if(jw_client_next(r.cl, 2, &m)){
-				jw_errorf(cmd, "notice: %s", m->payload);
-				jw_msg_free(m);
-			}
-			json_object_put(st);
-			jw_client_close(r.cl);
-			return JW_EXIT_FAILED;
+	return st;
+}
+
+/* Publishes started and waits for the broker to accept it: the command
+ * runs only then. 0 or JW_EXIT_FAILED (with the broker's notice if one
+ * comes). */
+static int publish_started(struct run *r, const struct run_opts *o)
+{
+	char err[600];
+	struct json_object *st = started_event(r, o->name);
+	int mid, reason = 0;
+	int rc = 0;
+	if(send_event(r, "started", st, &mid, err, sizeof(err))
+	   || jw_client_wait_ack(r->cl, mid, 10, &reason) || reason >= 0x80){
+		struct jw_msg *m;
+		jw_errorf("run", "the broker did not accept started for %s/%s; not running the command", o->session,
+		          o->job);
+		if(jw_client_next(r->cl, 2, &m)){
+			jw_errorf("run", "notice: %s", m->payload);
+			jw_msg_free(m);
 		}
+		rc = JW_EXIT_FAILED;
 	}
 	json_object_put(st);
-	r.last_event = jw_now();
+	r->last_event = jw_now();
+	return rc;
+}
 
+/* Starts the command in its own process group with its stdout and stderr
+ * on pipes. 0 or JW_EXIT_SOFTWARE. */
+static int spawn_command(struct run *r, char **child_argv)
+{
 	int out_pipe[2], err_pipe[2];
 	if(pipe(out_pipe) || pipe(err_pipe)){
-		jw_errorf(cmd, "pipe: %s", strerror(errno));
-		jw_client_close(r.cl);
+		jw_errorf("run", "pipe: %s", strerror(errno));
 		return JW_EXIT_SOFTWARE;
 	}
-	double t0 = jw_now();
-	pid_t pid = fork();
-	if(pid < 0){
-		jw_errorf(cmd, "fork: %s", strerror(errno));
-		jw_client_close(r.cl);
+	r->t0 = jw_now();
+	r->pid = fork();
+	if(r->pid < 0){
+		jw_errorf("run", "fork: %s", strerror(errno));
 		return JW_EXIT_SOFTWARE;
 	}
-	if(pid == 0){
+	if(r->pid == 0){
 		setpgid(0, 0);
 		/* If the wrapper dies, so does the command: nobody would report it. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -411,131 +449,239 @@ int jw_cmd_run(int argc, char **argv)
 		fprintf(stderr, "jobwire run: cannot run \"%s\": %s\n", child_argv[0], strerror(errno));
 		_exit(127);
 	}
-	setpgid(pid, pid);
+	setpgid(r->pid, r->pid);
 	close(out_pipe[1]);
 	close(err_pipe[1]);
+	r->fds[0] = out_pipe[0];
+	r->fds[1] = err_pipe[0];
+	return 0;
+}
+
+/* SIGINT, SIGTERM and SIGHUP are passed on to the command's group. */
+static void catch_signals(void)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
 
-	int fds[2] = {out_pipe[0], err_pipe[0]};
-	int status = 0, exited = 0, cancelled = 0;
-	double kill_at = -1, drain_until = -1;
-	char cancel_reason[300] = "", requested_by[201] = "";
-	while(fds[0] >= 0 || fds[1] >= 0 || !exited){
-		if(!exited && waitpid(pid, &status, WNOHANG) == pid){
-			exited = 1;
-			/* Grandchildren may hold the pipes: read what is left briefly. */
-			drain_until = jw_now() + 1.0;
+/* Notes the command's exit. Returns 1 when the loop is done: the command
+ * exited and what is left on the pipes has had its time. */
+static int child_done(struct run *r)
+{
+	if(!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid){
+		r->exited = 1;
+		/* Grandchildren may hold the pipes: read what is left briefly. */
+		r->drain_until = jw_now() + 1.0;
+	}
+	return r->exited && jw_now() > r->drain_until;
+}
+
+/* Signals to pass on, the SIGKILL after the grace, heartbeats and progress
+ * held back by the rate limit. */
+static void on_tick(struct run *r)
+{
+	if(got_signal && !r->exited){
+		kill(-r->pid, got_signal);
+		got_signal = 0;
+	}
+	if(r->kill_at >= 0 && !r->exited && jw_now() >= r->kill_at){
+		fprintf(stderr, "jobwire run: %s still running %gs after SIGTERM: SIGKILL\n", r->cmdline, r->grace);
+		kill(-r->pid, SIGKILL);
+		r->kill_at = -1;
+	}
+	if(jw_now() - r->last_event >= r->hb){
+		struct json_object *o = json_object_new_object();
+		add_load(o);
+		publish_obj(r, "heartbeat", o, 0);
+	}
+	if(r->pending && jw_now() - r->last_pub >= 0.25){
+		flush_progress(r);
+	}
+}
+
+/* Waits up to 100 ms for output or a message. */
+static void wait_for_input(struct run *r)
+{
+	struct pollfd p[3];
+	int np = 0;
+	for(int s = 0; s < 2; s++){
+		if(r->fds[s] >= 0){
+			p[np].fd = r->fds[s];
+			p[np].events = POLLIN;
+			np++;
 		}
-		if(exited && jw_now() > drain_until){
+	}
+	p[np].fd = jw_client_fd(r->cl);
+	p[np].events = POLLIN;
+	np++;
+	poll(p, (nfds_t)np, 100);
+}
+
+static void write_all(int fd, const char *buf, size_t n)
+{
+	size_t off = 0;
+	while(off < n){
+		ssize_t w = write(fd, buf + off, n - off);
+		if(w <= 0){
 			break;
 		}
-		if(got_signal && !exited){
-			kill(-pid, got_signal);
-			got_signal = 0;
+		off += (size_t)w;
+	}
+}
+
+/* Reads what stream s (0 stdout, 1 stderr) has ready, passes it through
+ * unchanged and scans it; closes the stream at its end. */
+static void pump_stream(struct run *r, int s)
+{
+	char buf[8192];
+	if(r->fds[s] < 0){
+		return;
+	}
+	struct pollfd q = {r->fds[s], POLLIN, 0};
+	if(poll(&q, 1, 0) <= 0){
+		return;
+	}
+	ssize_t n = read(r->fds[s], buf, sizeof(buf));
+	if(n <= 0){
+		if(n < 0 && errno == EINTR){
+			return;
 		}
-		if(kill_at >= 0 && !exited && jw_now() >= kill_at){
-			fprintf(stderr, "jobwire run: %s still running %gs after SIGTERM: SIGKILL\n", cmdline, grace);
-			kill(-pid, SIGKILL);
-			kill_at = -1;
+		close(r->fds[s]);
+		r->fds[s] = -1;
+		return;
+	}
+	write_all(s == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n);
+	on_output(r, s, buf, (size_t)n);
+}
+
+/* A control message: the first cancel before the command exits sends
+ * SIGTERM to its group and arms the SIGKILL. */
+static void on_control(struct run *r, const struct jw_msg *m)
+{
+	struct json_object *o = NULL, *v;
+	struct jw_json_error je;
+	if(!jw_json_parse(m->payload, m->len, 32, &o, &je) && o && json_object_is_type(o, json_type_object)
+	   && json_object_object_get_ex(o, "action", &v) && !strcmp(json_object_get_string(v), "cancel")
+	   && !r->cancelled && !r->exited){
+		r->cancelled = 1;
+		if(json_object_object_get_ex(o, "reason", &v) && json_object_is_type(v, json_type_string)){
+			snprintf(r->cancel_reason, sizeof(r->cancel_reason), "%s", json_object_get_string(v));
 		}
-		if(jw_now() - r.last_event >= hb){
-			struct json_object *o = json_object_new_object();
-			add_load(o);
-			publish_obj(&r, "heartbeat", o, 0);
+		if(json_object_object_get_ex(o, "requested_by", &v) && json_object_is_type(v, json_type_string)){
+			snprintf(r->requested_by, sizeof(r->requested_by), "%s", json_object_get_string(v));
 		}
-		if(r.pending && jw_now() - r.last_pub >= 0.25){
-			flush_progress(&r);
+		fprintf(stderr, "jobwire run: cancel requested%s%s: SIGTERM to %s\n",
+		        r->cancel_reason[0] ? ": " : "", r->cancel_reason, r->cmdline);
+		kill(-r->pid, SIGTERM);
+		r->kill_at = jw_now() + r->grace;
+	}
+	json_object_put(o);
+}
+
+static void drain_messages(struct run *r)
+{
+	struct jw_msg *m;
+	while(jw_client_next(r->cl, 0, &m)){
+		if(!strcmp(m->topic, r->ctl)){
+			on_control(r, m);
+		}else if(ends_with(m->topic, jw_client_id(r->cl))){
+			fprintf(stderr, "jobwire run: the broker refused an event: %s\n", m->payload);
 		}
-		struct pollfd p[3];
-		int np = 0;
+		jw_msg_free(m);
+	}
+}
+
+/* Runs until the command has exited and its output is read. */
+static void supervise(struct run *r)
+{
+	while(r->fds[0] >= 0 || r->fds[1] >= 0 || !r->exited){
+		if(child_done(r)){
+			break;
+		}
+		on_tick(r);
+		wait_for_input(r);
 		for(int s = 0; s < 2; s++){
-			if(fds[s] >= 0){
-				p[np].fd = fds[s];
-				p[np].events = POLLIN;
-				np++;
-			}
+			pump_stream(r, s);
 		}
-		p[np].fd = jw_client_fd(r.cl);
-		p[np].events = POLLIN;
-		np++;
-		poll(p, (nfds_t)np, 100);
-		for(int s = 0; s < 2; s++){
-			if(fds[s] < 0){
-				continue;
-			}
-			char buf[8192];
-			struct pollfd q = {fds[s], POLLIN, 0};
-			if(poll(&q, 1, 0) <= 0){
-				continue;
-			}
-			ssize_t n = read(fds[s], buf, sizeof(buf));
-			if(n <= 0){
-				if(n < 0 && errno == EINTR){
-					continue;
-				}
-				close(fds[s]);
-				fds[s] = -1;
-				continue;
-			}
-			/* Pass the output through unchanged. */
-			size_t off = 0;
-			while(off < (size_t)n){
-				ssize_t w = write(s == 0 ? STDOUT_FILENO : STDERR_FILENO, buf + off, (size_t)n - off);
-				if(w <= 0){
-					break;
-				}
-				off += (size_t)w;
-			}
-			on_output(&r, s, buf, (size_t)n);
-		}
-		struct jw_msg *m;
-		while(jw_client_next(r.cl, 0, &m)){
-			if(!strcmp(m->topic, ctl)){
-				struct json_object *o = NULL, *v;
-				struct jw_json_error je;
-				if(!jw_json_parse(m->payload, m->len, 32, &o, &je) && o && json_object_is_type(o, json_type_object)
-				   && json_object_object_get_ex(o, "action", &v) && !strcmp(json_object_get_string(v), "cancel")
-				   && !cancelled && !exited){
-					cancelled = 1;
-					if(json_object_object_get_ex(o, "reason", &v) && json_object_is_type(v, json_type_string)){
-						snprintf(cancel_reason, sizeof(cancel_reason), "%s", json_object_get_string(v));
-					}
-					if(json_object_object_get_ex(o, "requested_by", &v) && json_object_is_type(v, json_type_string)){
-						snprintf(requested_by, sizeof(requested_by), "%s", json_object_get_string(v));
-					}
-					fprintf(stderr, "jobwire run: cancel requested%s%s: SIGTERM to %s\n",
-					        cancel_reason[0] ? ": " : "", cancel_reason, cmdline);
-					kill(-pid, SIGTERM);
-					kill_at = jw_now() + grace;
-				}
-				json_object_put(o);
-			}else if(ends_with(m->topic, jw_client_id(r.cl))){
-				fprintf(stderr, "jobwire run: the broker refused an event: %s\n", m->payload);
-			}
-			jw_msg_free(m);
-		}
+		drain_messages(r);
 	}
 	for(int s = 0; s < 2; s++){
-		if(fds[s] >= 0){
-			if(r.linelen[s]){
-				on_line(&r, r.line[s], r.linelen[s]);
+		if(r->fds[s] >= 0){
+			if(r->linelen[s]){
+				on_line(r, r->line[s], r->linelen[s]);
 			}
-			close(fds[s]);
+			close(r->fds[s]);
 		}
 	}
-	if(!exited){
-		waitpid(pid, &status, 0);
+	if(!r->exited){
+		waitpid(r->pid, &r->status, 0);
 	}
-	flush_progress(&r);
-	double dur = jw_now() - t0;
+	flush_progress(r);
+}
+
+static void publish_cancelled(struct run *r, struct json_object *o, struct json_object *details)
+{
+	char e[400];
+	snprintf(e, sizeof(e), "cancelled%s%s", r->cancel_reason[0] ? ": " : "", r->cancel_reason);
+	json_object_object_add(o, "error", json_object_new_string(e));
+	json_object_object_add(o, "code", json_object_new_string("cancelled"));
+	json_object_object_add(o, "retryable", json_object_new_boolean(0));
+	if(r->requested_by[0]){
+		json_object_object_add(details, "requested_by", json_object_new_string(r->requested_by));
+	}
+	json_object_object_add(o, "details", details);
+	publish_obj(r, "failed", o, 1);
+}
+
+static void publish_complete(struct run *r, struct json_object *o, double dur)
+{
+	json_object_object_add(o, "duration_s", jw_json_number(dur));
+	struct json_object *res = json_object_new_object();
+	json_object_object_add(res, "exit_status", json_object_new_int(0));
+	json_object_object_add(o, "result", res);
+	publish_obj(r, "complete", o, 1);
+}
+
+/* failed with the exit status or signal and the last line of stderr. */
+static void publish_failed(struct run *r, struct json_object *o, struct json_object *details, double dur,
+                           int code)
+{
+	int status = r->status;
+	char tail[TAIL_MAX + 1], e[700];
+	tail_text(r, tail, sizeof(tail));
+	const char *last = strrchr(tail, '\n');
+	last = last ? last + 1 : tail;
+	if(WIFEXITED(status)){
+		snprintf(e, sizeof(e), "%s exited with status %d%s%.400s", r->cmdline, WEXITSTATUS(status),
+		         last[0] ? ": " : "", last);
+	}else{
+		snprintf(e, sizeof(e), "%s was killed by signal %d (%s)", r->cmdline, WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
+	}
+	if(!jw_utf8_valid(e, strlen(e), &(size_t){0})){
+		snprintf(e, sizeof(e), "command exited with status %d", code);
+	}
+	json_object_object_add(o, "error", json_object_new_string(e));
+	json_object_object_add(o, "code", json_object_new_string(WIFEXITED(status) ? "exit_status" : "signal"));
+	if(tail[0]){
+		json_object_object_add(details, "stderr_tail", json_object_new_string(tail));
+	}
+	json_object_object_add(details, "duration_s", jw_json_number(dur));
+	json_object_object_add(o, "details", details);
+	publish_obj(r, "failed", o, 1);
+}
+
+/* Publishes how the command ended. Returns its exit status for the
+ * wrapper's own (128+N for signal N). */
+static int publish_outcome(struct run *r)
+{
+	int status = r->status;
+	double dur = jw_now() - r->t0;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	char tail[TAIL_MAX + 1];
-	tail_text(&r, tail, sizeof(tail));
 	struct json_object *o = json_object_new_object();
 	struct json_object *details = json_object_new_object();
 	if(WIFEXITED(status)){
@@ -543,47 +689,56 @@ int jw_cmd_run(int argc, char **argv)
 	}else{
 		json_object_object_add(details, "signal", json_object_new_int(WTERMSIG(status)));
 	}
-	if(cancelled){
-		char e[400];
-		snprintf(e, sizeof(e), "cancelled%s%s", cancel_reason[0] ? ": " : "", cancel_reason);
-		json_object_object_add(o, "error", json_object_new_string(e));
-		json_object_object_add(o, "code", json_object_new_string("cancelled"));
-		json_object_object_add(o, "retryable", json_object_new_boolean(0));
-		if(requested_by[0]){
-			json_object_object_add(details, "requested_by", json_object_new_string(requested_by));
-		}
-		json_object_object_add(o, "details", details);
-		publish_obj(&r, "failed", o, 1);
+	if(r->cancelled){
+		publish_cancelled(r, o, details);
 	}else if(WIFEXITED(status) && WEXITSTATUS(status) == 0){
 		json_object_put(details);
-		json_object_object_add(o, "duration_s", jw_json_number(dur));
-		struct json_object *res = json_object_new_object();
-		json_object_object_add(res, "exit_status", json_object_new_int(0));
-		json_object_object_add(o, "result", res);
-		publish_obj(&r, "complete", o, 1);
+		publish_complete(r, o, dur);
 	}else{
-		char e[700];
-		const char *last = strrchr(tail, '\n');
-		last = last ? last + 1 : tail;
-		if(WIFEXITED(status)){
-			snprintf(e, sizeof(e), "%s exited with status %d%s%.400s", cmdline, WEXITSTATUS(status),
-			         last[0] ? ": " : "", last);
-		}else{
-			snprintf(e, sizeof(e), "%s was killed by signal %d (%s)", cmdline, WTERMSIG(status),
-			         strsignal(WTERMSIG(status)));
-		}
-		if(!jw_utf8_valid(e, strlen(e), &(size_t){0})){
-			snprintf(e, sizeof(e), "command exited with status %d", code);
-		}
-		json_object_object_add(o, "error", json_object_new_string(e));
-		json_object_object_add(o, "code", json_object_new_string(WIFEXITED(status) ? "exit_status" : "signal"));
-		if(tail[0]){
-			json_object_object_add(details, "stderr_tail", json_object_new_string(tail));
-		}
-		json_object_object_add(details, "duration_s", jw_json_number(dur));
-		json_object_object_add(o, "details", details);
-		publish_obj(&r, "failed", o, 1);
+		publish_failed(r, o, details, dur, code);
+	}
+	return code;
+}
+
+int jw_cmd_run(int argc, char **argv)
+{
+	struct jw_conn conn;
+	char err[600];
+	struct run_opts o = {getenv("JOBWIRE_SESSION"), getenv("JOBWIRE_JOB"), NULL, 10, 10, 1, 1, -1};
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	r.last_pct = -1;
+	r.kill_at = -1;
+	r.drain_until = -1;
+	r.fds[0] = r.fds[1] = -1;
+	if(jw_conn_init(&conn, err, sizeof(err))){
+		jw_errorf("run", "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	int rc = parse_options(argc, argv, &conn, &o);
+	if(rc >= 0){
+		return rc;
+	}
+	if(conn.help){
+		fputs(help, stdout);
+		fputs(jw_common_help, stdout);
+		return 0;
+	}
+	if((rc = check_options(&o, argc))){
+		return rc;
+	}
+	join_cmdline(r.cmdline, sizeof(r.cmdline), argc, argv, o.cmd_at);
+	r.parse = o.parse;
+	r.hb = o.hb;
+	r.grace = o.grace;
+	snprintf(r.base, sizeof(r.base), "%s/%s/%s", conn.prefix, o.session, o.job);
+
+	if((rc = connect_broker(&r, &conn, o.use_will)) == 0 && (rc = publish_started(&r, &o)) == 0
+	   && (rc = spawn_command(&r, argv + o.cmd_at)) == 0){
+		catch_signals();
+		supervise(&r);
+		rc = publish_outcome(&r);
 	}
 	jw_client_close(r.cl);
-	return code;
+	return rc;
 }

@@ -41,104 +41,128 @@ static const struct jw_opt opts[] = {
 
 #define MAX_SESSIONS 256
 
-int jw_cmd_token(int argc, char **argv)
+struct token_opts {
+	const char *role, *sessions, *secret_file;
+	const char *iss, *aud, *sub;
+	double ttl;
+};
+
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct token_opts *o)
 {
 	const char *cmd = "token";
-	const char *role = NULL, *sessions = NULL, *secret_file = getenv("JOBWIRE_JWT_SECRET_FILE");
-	const char *iss = NULL, *aud = NULL, *sub = NULL;
-	double ttl = 3600;
 	char err[400];
-	int rc = JW_EXIT_USAGE;
-	char *secret = NULL;
-	size_t slen = 0;
-	jwt_t *jwt = NULL;
-	char *tok = NULL;
-	struct json_object *claims = NULL;
-	static char list[MAX_SESSIONS][JW_ID_MAX + 1];
 	struct jw_args a;
-	jw_args_init(&a, argc, argv);
 	int id;
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	jw_args_init(&a, argc, argv);
+	while((id = jw_cli_next(cmd, &a, opts, NULL, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); goto out;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case JW_ARGS_DASHDASH:
-		case JW_ARGS_POSITIONAL: jw_errorf(cmd, "unexpected argument \"%.60s\"", a.value ? a.value : "--"); goto out;
-		case O_ROLE: role = a.value; break;
-		case O_SESSIONS: sessions = a.value; break;
+		case JW_ARGS_POSITIONAL:
+			jw_errorf(cmd, "unexpected argument \"%.60s\"", a.value ? a.value : "--");
+			return JW_EXIT_USAGE;
+		case O_ROLE: o->role = a.value; break;
+		case O_SESSIONS: o->sessions = a.value; break;
 		case O_TTL:
-			if(jw_parse_duration(a.value, &ttl, err, sizeof(err)) || ttl < 1){
-				jw_errorf(cmd, "--ttl: %s", ttl < 1 ? "must be at least 1s" : err);
-				goto out;
+			if(jw_parse_duration(a.value, &o->ttl, err, sizeof(err)) || o->ttl < 1){
+				jw_errorf(cmd, "--ttl: %s", o->ttl < 1 ? "must be at least 1s" : err);
+				return JW_EXIT_USAGE;
 			}
 			break;
-		case O_SECRET: secret_file = a.value; break;
-		case O_ISS: iss = a.value; break;
-		case O_AUD: aud = a.value; break;
-		case O_SUB: sub = a.value; break;
-		case O_HELP: fputs(help, stdout); rc = 0; goto out;
+		case O_SECRET: o->secret_file = a.value; break;
+		case O_ISS: o->iss = a.value; break;
+		case O_AUD: o->aud = a.value; break;
+		case O_SUB: o->sub = a.value; break;
+		case O_HELP: fputs(help, stdout); return 0;
 		default: break;
 		}
 	}
+	const char *role = o->role;
 	if(!role || (strcmp(role, "viewer") && strcmp(role, "worker") && strcmp(role, "admin"))){
 		jw_errorf(cmd, "--role must be viewer, worker or admin");
-		goto out;
+		return JW_EXIT_USAGE;
 	}
-	if(!sessions){
+	if(!o->sessions){
 		jw_errorf(cmd, "--sessions is required (a list of session ids, or *)");
-		goto out;
+		return JW_EXIT_USAGE;
 	}
-	if(!secret_file){
+	if(!o->secret_file){
 		jw_errorf(cmd, "--secret-file (or JOBWIRE_JWT_SECRET_FILE) is required");
-		goto out;
+		return JW_EXIT_USAGE;
 	}
-	struct json_object *sess;
+	return -1;
+}
+
+/* The sessions claim: "*" or the array of the listed ids. NULL after
+ * printing why the list is bad. */
+static struct json_object *sessions_claim(const char *sessions)
+{
+	static char list[MAX_SESSIONS][JW_ID_MAX + 1];
+	char err[400];
 	if(!strcmp(sessions, "*")){
-		sess = json_object_new_string("*");
-	}else{
-		int n = jw_split_list(sessions, &list[0][0], MAX_SESSIONS, JW_ID_MAX + 1, err, sizeof(err));
-		if(n < 0){
-			jw_errorf(cmd, "--sessions: %s", err);
-			goto out;
+		return json_object_new_string("*");
+	}
+	int n = jw_split_list(sessions, &list[0][0], MAX_SESSIONS, JW_ID_MAX + 1, err, sizeof(err));
+	if(n < 0){
+		jw_errorf("token", "--sessions: %s", err);
+		return NULL;
+	}
+	struct json_object *sess = json_object_new_array();
+	for(int i = 0; i < n; i++){
+		if(!jw_topic_id_valid(list[i])){
+			json_object_put(sess);
+			jw_errorf("token", "--sessions: \"%s\" is not a session id (1-128 of A-Z a-z 0-9 . _ -)", list[i]);
+			return NULL;
 		}
-		sess = json_object_new_array();
-		for(int i = 0; i < n; i++){
-			if(!jw_topic_id_valid(list[i])){
-				json_object_put(sess);
-				jw_errorf(cmd, "--sessions: \"%s\" is not a session id (1-128 of A-Z a-z 0-9 . _ -)", list[i]);
-				goto out;
-			}
-			json_object_array_add(sess, json_object_new_string(list[i]));
+		json_object_array_add(sess, json_object_new_string(list[i]));
+	}
+	return sess;
+}
+
+/* Reads the shared secret; one trailing newline (LF or CRLF) is not part
+ * of it. 0, or -1 after printing why (*secret may still need freeing). */
+static int read_secret(const char *file, char **secret, size_t *slen)
+{
+	char err[400];
+	if(jw_read_all(file, 1u << 16, secret, slen, err, sizeof(err))){
+		jw_errorf("token", "secret: %s", err);
+		return -1;
+	}
+	char *p = *secret;
+	if(*slen > 0 && p[*slen - 1] == '\n'){
+		(*slen)--;
+		if(*slen > 0 && p[*slen - 1] == '\r'){
+			(*slen)--;
 		}
 	}
-	claims = json_object_new_object();
-	json_object_object_add(claims, "sessions", sess);
-	if(jw_read_all(secret_file, 1u << 16, &secret, &slen, err, sizeof(err))){
-		jw_errorf(cmd, "secret: %s", err);
-		goto out;
+	if(*slen < 16){
+		jw_errorf("token", "secret in %s is %zu bytes: use at least 16 (32 random bytes recommended)", file, *slen);
+		return -1;
 	}
-	if(slen > 0 && secret[slen - 1] == '\n'){
-		slen--;
-		if(slen > 0 && secret[slen - 1] == '\r'){
-			slen--;
-		}
-	}
-	if(slen < 16){
-		jw_errorf(cmd, "secret in %s is %zu bytes: use at least 16 (32 random bytes recommended)", secret_file, slen);
-		goto out;
-	}
+	return 0;
+}
+
+/* Signs the token (HS256) and prints it. Returns the exit status. */
+static int mint(const struct token_opts *o, struct json_object *claims, const char *secret, size_t slen)
+{
+	const char *cmd = "token";
+	jwt_t *jwt = NULL;
+	char *tok = NULL;
+	int rc = JW_EXIT_SOFTWARE;
 	/* ttl is at most 10 years (jw_parse_duration), but the sum is checked
 	 * rather than trusted: a signed overflow would be undefined. */
 	int64_t now = (int64_t)time(NULL), exp;
-	rc = JW_EXIT_SOFTWARE;
-	if(__builtin_add_overflow(now, (int64_t)ttl, &exp) || exp > LONG_MAX){
+	if(__builtin_add_overflow(now, (int64_t)o->ttl, &exp) || exp > LONG_MAX){
 		jw_errorf(cmd, "--ttl: the expiry time does not fit");
-		goto out;
+		return rc;
 	}
-	if(jwt_new(&jwt) || jwt_add_grant(jwt, "role", role)
+	if(jwt_new(&jwt) || jwt_add_grant(jwt, "role", o->role)
 	   || jwt_add_grant_int(jwt, "iat", (long)now) || jwt_add_grant_int(jwt, "exp", (long)exp)
 	   || jwt_add_grants_json(jwt, json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN))
-	   || (iss && jwt_add_grant(jwt, "iss", iss)) || (aud && jwt_add_grant(jwt, "aud", aud))
-	   || (sub && jwt_add_grant(jwt, "sub", sub))
+	   || (o->iss && jwt_add_grant(jwt, "iss", o->iss)) || (o->aud && jwt_add_grant(jwt, "aud", o->aud))
+	   || (o->sub && jwt_add_grant(jwt, "sub", o->sub))
 	   || jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)slen)){
 		jw_errorf(cmd, "cannot build the token");
 		goto out;
@@ -153,6 +177,30 @@ int jw_cmd_token(int argc, char **argv)
 out:
 	free(tok);
 	jwt_free(jwt);
+	return rc;
+}
+
+int jw_cmd_token(int argc, char **argv)
+{
+	struct token_opts o = {NULL, NULL, getenv("JOBWIRE_JWT_SECRET_FILE"), NULL, NULL, NULL, 3600};
+	int rc = parse_options(argc, argv, &o);
+	char *secret = NULL;
+	size_t slen = 0;
+	struct json_object *claims = NULL, *sess;
+	if(rc >= 0){
+		return rc;
+	}
+	rc = JW_EXIT_USAGE;
+	if(!(sess = sessions_claim(o.sessions))){
+		goto out;
+	}
+	claims = json_object_new_object();
+	json_object_object_add(claims, "sessions", sess);
+	if(read_secret(o.secret_file, &secret, &slen)){
+		goto out;
+	}
+	rc = mint(&o, claims, secret, slen);
+out:
 	json_object_put(claims);
 	if(secret){
 		memset(secret, 0, slen);

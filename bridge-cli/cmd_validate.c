@@ -63,6 +63,75 @@ static const char *member_str(struct json_object *o, const char *k)
 	return NULL;
 }
 
+/* The topic the payload is checked against: TYPE or its "type" member,
+ * and the given ids, else its own when valid, else s and j. 0, or 1 after
+ * printing why there is no such topic. */
+static int event_topic(struct json_object *o, const char *name, const char *type, const char *session,
+                       const char *job, struct jw_topic *tp, const char **t)
+{
+	char topic[512];
+	*t = type ? type : member_str(o, "type");
+	if(!*t){
+		printf("%s: cannot tell the event type: give TYPE or a \"type\" member\n", name);
+		return 1;
+	}
+	const char *s = session ? session : member_str(o, "session_id");
+	const char *j = job ? job : member_str(o, "job_id");
+	if(!s || !jw_topic_id_valid(s)){
+		s = "s";
+	}
+	if(!j || !jw_topic_id_valid(j)){
+		j = "j";
+	}
+	if(jw_topic_format(topic, sizeof(topic), "jobs", s, j, *t) < 0
+	   || jw_topic_parse("jobs", topic, tp) != JW_TOPIC_JOB){
+		printf("%s: \"%.64s\" is not an event type name\n", name, *t);
+		return 1;
+	}
+	return 0;
+}
+
+/* Checks buf[0..len) as the broker would and prints the result line.
+ * Returns 0 valid, 1 invalid. */
+static int check_payload(const struct jw_schemaset *set, const char *name, const char *buf, size_t len,
+                         const char *type, const char *session, const char *job, int quiet)
+{
+	struct json_object *o = NULL;
+	struct jw_json_error je;
+	struct jw_topic tp;
+	const char *t;
+	int rc = 1;
+	/* The broker checks the size before the syntax: so do we. */
+	if(len > JW_DEFAULT_MAX_PAYLOAD){
+		printf("%s: payload_too_large: payload is %zu bytes, limit %u\n", name, len, JW_DEFAULT_MAX_PAYLOAD);
+		return 1;
+	}
+	if(len > 0 && jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &o, &je)){
+		size_t l, c;
+		line_col(buf, je.offset, &l, &c);
+		printf("%s:%zu:%zu: %s: %s\n", name, l, c, jw_reason_name(je.reason), je.message);
+		return 1;
+	}
+	if(event_topic(o, name, type, session, job, &tp, &t)){
+		goto out;
+	}
+	struct jw_verdict v;
+	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
+	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
+		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
+		jw_cli_print_where(stdout, &v);
+		putchar('\n');
+		goto out;
+	}
+	if(!quiet){
+		printf("%s: ok (%s)\n", name, t);
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
 /* Returns 0 valid, 1 invalid, -1 unreadable. */
 static int check_file(const struct jw_schemaset *set, const char *path, const char *type,
                       const char *session, const char *job, int quiet)
@@ -74,124 +143,87 @@ static int check_file(const struct jw_schemaset *set, const char *path, const ch
 		fprintf(stderr, "jobwire validate: %s\n", err);
 		return -1;
 	}
-	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	struct json_object *o = NULL;
-	struct jw_json_error je;
-	int rc = 1;
-	/* The broker checks the size before the syntax: so do we. */
-	if(len > JW_DEFAULT_MAX_PAYLOAD){
-		printf("%s: payload_too_large: payload is %zu bytes, limit %u\n", name, len, JW_DEFAULT_MAX_PAYLOAD);
-		goto out;
-	}
-	if(len > 0 && jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &o, &je)){
-		size_t l, c;
-		line_col(buf, je.offset, &l, &c);
-		printf("%s:%zu:%zu: %s: %s\n", name, l, c, jw_reason_name(je.reason), je.message);
-		goto out;
-	}
-	const char *t = type ? type : member_str(o, "type");
-	if(!t){
-		printf("%s: cannot tell the event type: give TYPE or a \"type\" member\n", name);
-		goto out;
-	}
-	/* The topic the payload is checked against: its own ids when valid. */
-	const char *s = session ? session : member_str(o, "session_id");
-	const char *j = job ? job : member_str(o, "job_id");
-	if(!s || !jw_topic_id_valid(s)){
-		s = "s";
-	}
-	if(!j || !jw_topic_id_valid(j)){
-		j = "j";
-	}
-	char topic[512];
-	struct jw_topic tp;
-	if(jw_topic_format(topic, sizeof(topic), "jobs", s, j, t) < 0
-	   || jw_topic_parse("jobs", topic, &tp) != JW_TOPIC_JOB){
-		printf("%s: \"%.64s\" is not an event type name\n", name, t);
-		goto out;
-	}
-	struct jw_verdict v;
-	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
-	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
-		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
-		if(v.field[0] || v.keyword[0]){
-			printf(" (%s%s%s%s%s)", v.field[0] ? "field " : "", v.field,
-			       v.field[0] && v.keyword[0] ? ", " : "", v.keyword[0] ? "keyword " : "", v.keyword);
-		}
-		putchar('\n');
-		goto out;
-	}
-	if(!quiet){
-		printf("%s: ok (%s)\n", name, t);
-	}
-	rc = 0;
-out:
-	json_object_put(o);
+	int rc = check_payload(set, strcmp(path, "-") ? path : "<stdin>", buf, len, type, session, job, quiet);
 	free(buf);
 	return rc;
 }
 
-int jw_cmd_validate(int argc, char **argv)
+struct validate_opts {
+	const char *session, *job, *schemas;
+	int quiet;
+	char **files; /* the positional arguments: [TYPE] FILE... */
+	int nfiles;
+};
+
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct validate_opts *o)
 {
 	const char *cmd = "validate";
-	const char *session = NULL, *job = NULL, *schemas = NULL;
-	int quiet = 0;
-	char **files = calloc((size_t)argc + 1, sizeof(*files));
-	int nfiles = 0;
-	int rc = JW_EXIT_USAGE;
-	struct jw_schemaset *set = NULL;
 	struct jw_args a;
-	jw_args_init(&a, argc, argv);
 	int id;
-	if(!files){
-		return JW_EXIT_SOFTWARE;
-	}
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	jw_args_init(&a, argc, argv);
+	while((id = jw_cli_next(cmd, &a, opts, NULL, JW_CLI_POSITIONAL)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); goto out;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
 		case JW_ARGS_DASHDASH: break;
-		case JW_ARGS_POSITIONAL: files[nfiles++] = (char *)a.value; break;
-		case O_SESSION: session = a.value; break;
-		case O_JOB: job = a.value; break;
-		case O_SCHEMAS: schemas = a.value; break;
-		case O_QUIET: quiet = 1; break;
-		case O_HELP: fputs(help, stdout); rc = 0; goto out;
+		case JW_ARGS_POSITIONAL: o->files[o->nfiles++] = (char *)a.value; break;
+		case O_SESSION: o->session = a.value; break;
+		case O_JOB: o->job = a.value; break;
+		case O_SCHEMAS: o->schemas = a.value; break;
+		case O_QUIET: o->quiet = 1; break;
+		case O_HELP: fputs(help, stdout); return 0;
 		default: break;
 		}
 	}
-	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
-		goto out;
-	}
-	char err[600];
-	if(jw_cli_load_schemas(schemas, &set, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		goto out;
-	}
+	return jw_cli_check_ids(cmd, o->session, o->job) ? JW_EXIT_USAGE : -1;
+}
+
+/* Checks every file. Returns the exit status. */
+static int check_files(const struct jw_schemaset *set, const struct validate_opts *o)
+{
 	const char *type = NULL;
 	int first = 0;
 	struct stat st;
 	/* The first argument is a TYPE when it names a schema and is not a file. */
-	if(nfiles >= 1 && jw_schemaset_find(set, files[0]) && stat(files[0], &st) != 0){
-		type = files[0];
+	if(o->nfiles >= 1 && jw_schemaset_find(set, o->files[0]) && stat(o->files[0], &st) != 0){
+		type = o->files[0];
 		first = 1;
 	}
-	if(first >= nfiles){
-		jw_errorf(cmd, "no FILE given (use - for stdin; see --help)");
-		goto out;
+	if(first >= o->nfiles){
+		jw_errorf("validate", "no FILE given (use - for stdin; see --help)");
+		return JW_EXIT_USAGE;
 	}
 	int bad = 0, unreadable = 0;
-	for(int i = first; i < nfiles; i++){
-		int r = check_file(set, files[i], type, session, job, quiet);
+	for(int i = first; i < o->nfiles; i++){
+		int r = check_file(set, o->files[i], type, o->session, o->job, o->quiet);
 		if(r > 0){
 			bad++;
 		}else if(r < 0){
 			unreadable++;
 		}
 	}
-	rc = unreadable ? JW_EXIT_USAGE : bad ? JW_EXIT_FAILED : JW_EXIT_OK;
-out:
+	return unreadable ? JW_EXIT_USAGE : bad ? JW_EXIT_FAILED : JW_EXIT_OK;
+}
+
+int jw_cmd_validate(int argc, char **argv)
+{
+	struct validate_opts o = {NULL, NULL, NULL, 0, calloc((size_t)argc + 1, sizeof(char *)), 0};
+	struct jw_schemaset *set = NULL;
+	char err[600];
+	int rc;
+	if(!o.files){
+		return JW_EXIT_SOFTWARE;
+	}
+	if((rc = parse_options(argc, argv, &o)) < 0){
+		if(jw_cli_load_schemas(o.schemas, &set, err, sizeof(err))){
+			jw_errorf("validate", "%s", err);
+			rc = JW_EXIT_USAGE;
+		}else{
+			rc = check_files(set, &o);
+		}
+	}
 	jw_schemaset_free(set);
-	free(files);
+	free(o.files);
 	return rc;
 }

@@ -166,79 +166,208 @@ static const struct jw_opt opts[] = {
 
 #define MAX_VIEW 500
 
-static int follow(int argc, char **argv, int is_wait)
-{
-	const char *cmd = is_wait ? "wait" : "watch";
-	struct jw_conn conn;
-	char err[600];
-	const char *session = is_wait ? getenv("JOBWIRE_SESSION") : NULL;
-	const char *job = is_wait ? getenv("JOBWIRE_JOB") : NULL;
-	int json = 0, plain = 0, until_done = is_wait, quiet = 0;
-	double timeout = -1;
-	int rc = JW_EXIT_USAGE;
-	struct jw_client *cl = NULL;
-	struct job_view *views = NULL;
-	size_t nviews = 0;
+/* One run of watch or wait. */
+struct follow {
+	const char *cmd; /* "watch" or "wait" */
+	int is_wait;
+	const char *session, *job; /* NULL: all */
+	int json, plain, until_done, quiet;
+	double timeout;            /* -1: none */
+	struct jw_client *cl;
+	struct job_view *views;    /* MAX_VIEW, the first nviews used */
+	size_t nviews;
+	/* the table on a terminal */
+	int tty, drawn, dirty;
+	double last_draw;
+};
 
-	if(jw_conn_init(&conn, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
-		return rc;
-	}
+/* Returns -1 to go on, else the exit status (after --help or a bad
+ * option). */
+static int parse_options(int argc, char **argv, struct jw_conn *conn, struct follow *f)
+{
+	char err[600];
 	struct jw_args a;
-	jw_args_init(&a, argc, argv);
 	int id;
-	while((id = jw_args_next(&a, opts)) != JW_ARGS_END){
+	jw_args_init(&a, argc, argv);
+	while((id = jw_cli_next(f->cmd, &a, opts, conn, 0)) != JW_ARGS_END){
 		switch(id){
-		case JW_ARGS_ERROR: jw_errorf(cmd, "%s (see --help)", a.err); return rc;
-		case JW_ARGS_DASHDASH:
-		case JW_ARGS_POSITIONAL:
-			jw_errorf(cmd, "unexpected argument \"%.60s\" (see --help)", a.value ? a.value : "--");
-			return rc;
-		case O_SESSION: session = a.value; break;
-		case O_JOB: job = a.value; break;
-		case O_JSON: json = 1; break;
-		case O_PLAIN: plain = 1; break;
-		case O_DONE: until_done = 1; break;
-		case O_QUIET: quiet = 1; break;
+		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
+		case O_SESSION: f->session = a.value; break;
+		case O_JOB: f->job = a.value; break;
+		case O_JSON: f->json = 1; break;
+		case O_PLAIN: f->plain = 1; break;
+		case O_DONE: f->until_done = 1; break;
+		case O_QUIET: f->quiet = 1; break;
 		case O_TIMEOUT:
-			if(jw_parse_duration(a.value, &timeout, err, sizeof(err))){
-				jw_errorf(cmd, "--timeout: %s", err);
-				return rc;
+			if(jw_parse_duration(a.value, &f->timeout, err, sizeof(err))){
+				jw_errorf(f->cmd, "--timeout: %s", err);
+				return JW_EXIT_USAGE;
 			}
 			break;
-		default:
-			if(jw_conn_option(&conn, id, a.value, err, sizeof(err)) < 0){
-				jw_errorf(cmd, "%s", err);
-				return rc;
-			}
+		default: break;
 		}
 	}
-	if(conn.help){
-		fputs(is_wait ? wait_help : watch_help, stdout);
+	if(conn->help){
+		fputs(f->is_wait ? wait_help : watch_help, stdout);
 		fputs(jw_common_help, stdout);
 		return 0;
 	}
-	if(is_wait && (!session || !job)){
-		jw_errorf(cmd, "need --session and --job (see --help)");
+	if(f->is_wait && (!f->session || !f->job)){
+		jw_errorf(f->cmd, "need --session and --job (see --help)");
+		return JW_EXIT_USAGE;
+	}
+	if(jw_cli_check_ids(f->cmd, f->session, f->job)){
+		return JW_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Keeps v as the view of its job (new jobs beyond MAX_VIEW are not
+ * shown). */
+static void remember(struct follow *f, const struct job_view *v)
+{
+	size_t i;
+	for(i = 0; i < f->nviews; i++){
+		if(!strcmp(f->views[i].job, v->job) && !strcmp(f->views[i].session, v->session)){
+			break;
+		}
+	}
+	if(i == f->nviews && f->nviews < MAX_VIEW){
+		f->nviews++;
+	}
+	if(i < MAX_VIEW){
+		f->views[i] = *v;
+	}
+}
+
+/* A state message. Returns 1 with *rc when wait has its answer. */
+static int on_state(struct follow *f, const struct jw_msg *m, int *rc)
+{
+	struct job_view v;
+	if(m->len == 0 || parse_state(m->payload, m->len, &v) != 0){
+		return 0;
+	}
+	remember(f, &v);
+	if(f->is_wait){
+		if(terminal(v.status)){
+			if(!f->quiet){
+				if(f->json){
+					printf("%s\n", m->payload);
+				}else{
+					print_line(stdout, &v, 0);
+				}
+			}
+			*rc = !strcmp(v.status, "complete") ? JW_EXIT_OK : JW_EXIT_FAILED;
+			return 1;
+		}
+	}else if(f->json){
+		printf("%s\n", m->payload);
+		fflush(stdout);
+	}else if(!f->tty){
+		print_line(stdout, &v, 0);
+		fflush(stdout);
+	}
+	f->dirty = 1;
+	return 0;
+}
+
+/* Redraws the table in place: back to the first row, then every job. */
+static void redraw(struct follow *f)
+{
+	if(f->drawn){
+		printf("\033[%dA", f->drawn);
+	}
+	for(size_t i = 0; i < f->nviews; i++){
+		print_line(stdout, &f->views[i], 1);
+	}
+	printf("\033[J");
+	fflush(stdout);
+	f->drawn = (int)f->nviews;
+	f->dirty = 0;
+	f->last_draw = jw_now();
+}
+
+/* watch --exit-when-done: every job seen has ended (and is drawn). */
+static int all_done(const struct follow *f)
+{
+	size_t done = 0;
+	for(size_t i = 0; i < f->nviews; i++){
+		done += (size_t)terminal(f->views[i].status);
+	}
+	return done == f->nviews && (!f->tty || !f->dirty);
+}
+
+/* Follows the state messages until Ctrl-C, the timeout, wait's answer or
+ * watch's all done. Returns the exit status. */
+static int follow_loop(struct follow *f)
+{
+	double deadline = f->timeout >= 0 ? jw_now() + f->timeout : -1;
+	int rc = JW_EXIT_OK;
+	while(!stop_flag){
+		double wait = 0.2;
+		if(deadline >= 0){
+			double left = deadline - jw_now();
+			if(left <= 0){
+				if(f->is_wait && !f->quiet){
+					fprintf(stderr, "jobwire wait: %s/%s did not end within %gs\n", f->session, f->job,
+					        f->timeout);
+				}
+				return JW_EXIT_TIMEOUT;
+			}
+			wait = left < wait ? left : wait;
+		}
+		struct jw_msg *m = NULL;
+		if(jw_client_next(f->cl, wait, &m)){
+			int answered = on_state(f, m, &rc);
+			jw_msg_free(m);
+			if(answered){
+				break;
+			}
+		}
+		if(f->tty && f->dirty && jw_now() - f->last_draw >= 0.1){
+			redraw(f);
+		}
+		if(!f->is_wait && f->until_done && f->nviews > 0 && all_done(f)){
+			break;
+		}
+	}
+	return rc;
+}
+
+static int follow(int argc, char **argv, int is_wait)
+{
+	struct jw_conn conn;
+	char err[600], topic[512];
+	struct follow f;
+	memset(&f, 0, sizeof(f));
+	f.cmd = is_wait ? "wait" : "watch";
+	f.is_wait = is_wait;
+	f.session = is_wait ? getenv("JOBWIRE_SESSION") : NULL;
+	f.job = is_wait ? getenv("JOBWIRE_JOB") : NULL;
+	f.until_done = is_wait;
+	f.timeout = -1;
+	int rc;
+
+	if(jw_conn_init(&conn, err, sizeof(err))){
+		jw_errorf(f.cmd, "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	if((rc = parse_options(argc, argv, &conn, &f)) >= 0){
 		return rc;
 	}
-	if((session && !jw_topic_id_valid(session)) || (job && !jw_topic_id_valid(job))){
-		jw_errorf(cmd, "--session and --job must be 1-128 characters of A-Z a-z 0-9 . _ -");
-		return rc;
-	}
-	char topic[512];
-	snprintf(topic, sizeof(topic), "%s/%s/%s/state", conn.prefix, session ? session : "+", job ? job : "+");
-	if(jw_client_open(&conn, NULL, &cl, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
+	snprintf(topic, sizeof(topic), "%s/%s/%s/state", conn.prefix, f.session ? f.session : "+",
+	         f.job ? f.job : "+");
+	if(jw_client_open(&conn, NULL, &f.cl, err, sizeof(err))){
+		jw_errorf(f.cmd, "%s", err);
 		return JW_EXIT_CONNECT;
 	}
-	if(jw_client_subscribe(cl, topic, err, sizeof(err))){
-		jw_errorf(cmd, "%s", err);
+	if(jw_client_subscribe(f.cl, topic, err, sizeof(err))){
+		jw_errorf(f.cmd, "%s", err);
 		rc = JW_EXIT_CONNECT;
 		goto out;
 	}
-	views = calloc(MAX_VIEW, sizeof(*views));
-	if(!views){
+	f.views = calloc(MAX_VIEW, sizeof(*f.views));
+	if(!f.views){
 		rc = JW_EXIT_SOFTWARE;
 		goto out;
 	}
@@ -248,93 +377,14 @@ static int follow(int argc, char **argv, int is_wait)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	int tty = !is_wait && !json && !plain && isatty(STDOUT_FILENO);
-	int drawn = 0, dirty = 0;
-	double deadline = timeout >= 0 ? jw_now() + timeout : -1, last_draw = 0;
-	rc = JW_EXIT_OK;
-	if(tty){
+	f.tty = !is_wait && !f.json && !f.plain && isatty(STDOUT_FILENO);
+	if(f.tty){
 		printf("watching %s (Ctrl-C to stop)\n", topic);
 	}
-	while(!stop_flag){
-		double wait = 0.2;
-		if(deadline >= 0){
-			double left = deadline - jw_now();
-			if(left <= 0){
-				if(is_wait && !quiet){
-					fprintf(stderr, "jobwire wait: %s/%s did not end within %gs\n", session, job, timeout);
-				}
-				rc = JW_EXIT_TIMEOUT;
-				break;
-			}
-			wait = left < wait ? left : wait;
-		}
-		struct jw_msg *m = NULL;
-		if(jw_client_next(cl, wait, &m)){
-			struct job_view v;
-			if(m->len > 0 && parse_state(m->payload, m->len, &v) == 0){
-				size_t i;
-				for(i = 0; i < nviews; i++){
-					if(!strcmp(views[i].job, v.job) && !strcmp(views[i].session, v.session)){
-						break;
-					}
-				}
-				if(i == nviews && nviews < MAX_VIEW){
-					nviews++;
-				}
-				if(i < MAX_VIEW){
-					views[i] = v;
-				}
-				if(is_wait){
-					if(terminal(v.status)){
-						if(!quiet){
-							if(json){
-								printf("%s\n", m->payload);
-							}else{
-								print_line(stdout, &v, 0);
-							}
-						}
-						rc = !strcmp(v.status, "complete") ? JW_EXIT_OK : JW_EXIT_FAILED;
-						jw_msg_free(m);
-						break;
-					}
-				}else if(json){
-					printf("%s\n", m->payload);
-					fflush(stdout);
-				}else if(!tty){
-					print_line(stdout, &v, 0);
-					fflush(stdout);
-				}
-				dirty = 1;
-			}
-			jw_msg_free(m);
-		}
-		if(tty && dirty && jw_now() - last_draw >= 0.1){
-			/* Redraw in place: back to the first row, then every job. */
-			if(drawn){
-				printf("\033[%dA", drawn);
-			}
-			for(size_t i = 0; i < nviews; i++){
-				print_line(stdout, &views[i], 1);
-			}
-			printf("\033[J");
-			fflush(stdout);
-			drawn = (int)nviews;
-			dirty = 0;
-			last_draw = jw_now();
-		}
-		if(!is_wait && until_done && nviews > 0){
-			size_t done = 0;
-			for(size_t i = 0; i < nviews; i++){
-				done += (size_t)terminal(views[i].status);
-			}
-			if(done == nviews && (!tty || !dirty)){
-				break;
-			}
-		}
-	}
+	rc = follow_loop(&f);
 out:
-	jw_client_close(cl);
-	free(views);
+	jw_client_close(f.cl);
+	free(f.views);
 	return rc;
 }
 

@@ -329,6 +329,228 @@ static void snake(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The message's type in snake case into type. Returns 1 to map it, or 0
+ * with why and *res (ignored or unmapped). */
+static int read_type(struct json_object *root, char *type, size_t cap, const char **rawtype,
+                     enum jw_legacy_result *res, char *why, size_t whylen)
+{
+	static const char *const k_type[] = {"type", "event_type", "event", NULL};
+	*rawtype = str_member(root, k_type);
+	if(!*rawtype){
+		snprintf(why, whylen, "no \"type\" member");
+		return 0;
+	}
+	snake(*rawtype, type, cap);
+
+	/* Messages about the connection, not about a job. */
+	static const char *const ignored[] = {
+		"connected", "connection_ack", "heartbeat", "ping", "pong", "stats_updated",
+		"refresh_needed", "studies_update", NULL};
+	for(const char *const *p = ignored; *p; p++){
+		if(!strcmp(type, *p)){
+			snprintf(why, whylen, "\"%.40s\" is a connection message, not a job event", *rawtype);
+			*res = JW_LEGACY_IGNORED;
+			return 0;
+		}
+	}
+
+	/* Record CRUD feeds (PEARL's study_created/updated/deleted) carry ids,
+	 * but no job runs: nothing to map. */
+	if(!strncmp(type, "study_", 6)){
+		snprintf(why, whylen, "\"%.40s\" is not about a job", *rawtype);
+		return 0;
+	}
+	return 1;
+}
+
+/* Where the job's fields live: "data" (progress_update), "job" (job_*),
+ * or the message itself. */
+static struct json_object *job_body(struct json_object *root)
+{
+	struct json_object *v;
+	if(json_object_object_get_ex(root, "data", &v) && v && json_object_is_type(v, json_type_object)){
+		return v;
+	}
+	if(json_object_object_get_ex(root, "job", &v) && v && json_object_is_type(v, json_type_object)){
+		return v;
+	}
+	return root;
+}
+
+/* The session id (the default unless the message names one) and the job
+ * id, from the body first, then the message. 0, or -1 with why. */
+static int read_ids(const struct jw_legacy *lg, struct json_object *root, struct json_object *body,
+                    const char *type, const char *rawtype, int is_op, char *session, char *job,
+                    char *why, size_t whylen)
+{
+	snprintf(session, JW_ID_MAX + 1, "%s", lg->session);
+	int r = id_member(body, K_SESSION, session, JW_ID_MAX + 1, why, whylen, "session id");
+	if(r == 0 && body != root){
+		r = id_member(root, K_SESSION, session, JW_ID_MAX + 1, why, whylen, "session id");
+	}
+	if(r < 0){
+		return -1;
+	}
+	static const char *const k_job_op[] = {"operation_name", "job_id", "id", NULL};
+	static const char *const k_job[] = {"job_id", "image_id", "analysis_id", "task_id", "id", NULL};
+	r = id_member(body, is_op ? k_job_op : k_job, job, JW_ID_MAX + 1, why, whylen, "job id");
+	if(r == 0 && body != root){
+		r = id_member(root, k_job, job, JW_ID_MAX + 1, why, whylen, "job id");
+	}
+	if(r < 0){
+		return -1;
+	}
+	if(r == 0){
+		if(!strncmp(type, "study_", 6) || !strcmp(type, "system_status") || !strcmp(type, "error")){
+			snprintf(why, whylen, "\"%.40s\" is not about a job", rawtype);
+		}else{
+			snprintf(why, whylen, "\"%.40s\" message names no job (no job_id, operation_name, image_id or id)", rawtype);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Arti's variant_update: one annotated variant. Counted as an item added;
+ * the job's progress stays what it was. */
+static enum jw_legacy_result map_variant(struct jw_legacy *lg, struct json_object *root, const char *session,
+                                         const char *job, struct jw_legacy_event *ev, char *why, size_t whylen)
+{
+	struct job_memo *m = memo(lg, session, job);
+	m->items_added++;
+	struct json_object *out = json_object_new_object();
+	json_object_object_add(out, "progress", jw_json_number(m->progress < 0 ? 0 : m->progress));
+	json_object_object_add(out, "items_added", json_object_new_int64(m->items_added));
+	struct json_object *var = NULL;
+	json_object_object_get_ex(root, "variant", &var);
+	if(var && json_object_is_type(var, json_type_object)){
+		char text[300];
+		static const char *const k_chr[] = {"chromosome", NULL}, *const k_pos[] = {"position", NULL},
+		                         *const k_tier[] = {"amp_tier", NULL}, *const k_vid[] = {"variant_id", "id", NULL};
+		struct json_object *vid = member(var, k_vid), *pos = member(var, k_pos);
+		const char *chr = str_member(var, k_chr), *tier = str_member(var, k_tier);
+		snprintf(text, sizeof(text), "variant %s%s%s%s%s%s%s",
+		         vid ? json_object_get_string(vid) : "?",
+		         chr ? " " : "", chr ? chr : "", pos && chr ? ":" : "",
+		         pos && chr ? json_object_get_string(pos) : "", tier ? " " : "", tier ? tier : "");
+		add_str(out, "message", text, 1000);
+	}
+	return finish(out, ev, session, job, "progress", why, whylen);
+}
+
+static enum jw_legacy_result map_started(struct json_object *body, const char *session, const char *job,
+                                         struct jw_legacy_event *ev, char *why, size_t whylen)
+{
+	struct json_object *out = json_object_new_object();
+	add_str(out, "name", str_member(body, K_NAME), 200);
+	double tot;
+	if(num_member(body, K_TOTAL, &tot) == 1 && tot >= 0){
+		json_object_object_add(out, "total", jw_json_number(tot));
+	}
+	return finish(out, ev, session, job, "started", why, whylen);
+}
+
+static enum jw_legacy_result map_validation(struct json_object *body, const char *session, const char *job,
+                                            struct jw_legacy_event *ev, char *why, size_t whylen)
+{
+	static const char *const k_conf[] = {"confidence", "confidence_score", NULL};
+	static const char *const k_thr[] = {"threshold", NULL};
+	static const char *const k_reason[] = {"reason", "message", NULL};
+	double c, t;
+	if(num_member(body, k_conf, &c) != 1 || c < 0 || c > 1){
+		snprintf(why, whylen, "ValidationRequired needs a confidence between 0 and 1");
+		return JW_LEGACY_UNMAPPED;
+	}
+	const char *reason = str_member(body, k_reason);
+	struct json_object *out = json_object_new_object();
+	add_str(out, "reason", reason && *reason ? reason : "low confidence", 1000);
+	json_object_object_add(out, "confidence", jw_json_number(c));
+	if(num_member(body, k_thr, &t) == 1 && t >= 0 && t <= 1){
+		json_object_object_add(out, "threshold", jw_json_number(t));
+	}
+	return finish(out, ev, session, job, "validation-required", why, whylen);
+}
+
+/* Per-job system load: a heartbeat with the figures it has. */
+static enum jw_legacy_result map_system(struct json_object *body, const char *session, const char *job,
+                                        struct jw_legacy_event *ev, char *why, size_t whylen)
+{
+	struct json_object *sys = json_object_new_object();
+	static const struct { const char *key; const char *const names[3]; } k[] = {
+		{"cpu_percent", {"cpu_percent", "cpu_usage", NULL}},
+		{"memory_percent", {"memory_percent", "memory_usage", NULL}},
+		{"gpu_percent", {"gpu_percent", "gpu_usage", NULL}},
+	};
+	for(size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++){
+		double x;
+		if(num_member(body, k[i].names, &x) == 1 && x >= 0 && x <= 100){
+			json_object_object_add(sys, k[i].key, jw_json_number(x));
+		}
+	}
+	struct json_object *out = json_object_new_object();
+	json_object_object_add(out, "system", sys);
+	return finish(out, ev, session, job, "heartbeat", why, whylen);
+}
+
+/* kidney-genetics ProgressTracker: {"type":"progress_update","data":{...}};
+ * its status words are running / completed / failed. */
+static int is_tracker_type(const char *type)
+{
+	return !strcmp(type, "progress_update") || !strcmp(type, "task_completed") || !strcmp(type, "task_failed");
+}
+
+/* Maps by the (snake case) type once the ids are known. */
+static enum jw_legacy_result map_by_type(struct jw_legacy *lg, struct json_object *root, struct json_object *body,
+                                         const char *type, const char *rawtype, const char *session,
+                                         const char *job, struct jw_legacy_event *ev, char *why, size_t whylen)
+{
+	static const char *const k_status[] = {"status", NULL};
+	const char *status = str_member(body, k_status);
+
+	if(is_tracker_type(type)){
+		if(!strcmp(type, "task_completed")){
+			status = "completed";
+		}else if(!strcmp(type, "task_failed")){
+			status = "failed";
+		}
+		return map_by_status(lg, body, status, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "progress")){
+		return map_by_status(lg, body, status, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "variant_update")){
+		return map_variant(lg, root, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "processing_started") || !strcmp(type, "job_created") || !strcmp(type, "job_started")){
+		return map_started(body, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "processing_progress")){
+		return map_progress(lg, body, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "processing_complete") || !strcmp(type, "processing_completed")
+	   || !strcmp(type, "job_completed")){
+		return map_complete(lg, body, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "processing_failed") || !strcmp(type, "job_failed")){
+		return map_failed(lg, body, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "job_updated")){
+		/* Seed 004 statuses: pending, in_progress, completed, failed. */
+		if(status && (!strcmp(status, "pending") || !strcmp(status, "queued"))){
+			return finish(json_object_new_object(), ev, session, job, "heartbeat", why, whylen);
+		}
+		return map_by_status(lg, body, status, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "validation_required")){
+		return map_validation(body, session, job, ev, why, whylen);
+	}
+	if(!strcmp(type, "system_status")){
+		return map_system(body, session, job, ev, why, whylen);
+	}
+	snprintf(why, whylen, "unknown message type \"%.40s\"", rawtype);
+	return JW_LEGACY_UNMAPPED;
+}
+
 enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_t len,
                                     struct jw_legacy_event *ev, char *why, size_t whylen)
 {
@@ -341,171 +563,20 @@ enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_
 		return JW_LEGACY_UNMAPPED;
 	}
 	enum jw_legacy_result res = JW_LEGACY_UNMAPPED;
+	char type[64], session[JW_ID_MAX + 1], job[JW_ID_MAX + 1];
+	const char *rawtype;
 	if(!root || !json_object_is_type(root, json_type_object)){
 		snprintf(why, whylen, "not a JSON object");
 		goto out;
 	}
-	static const char *const k_type[] = {"type", "event_type", "event", NULL};
-	const char *rawtype = str_member(root, k_type);
-	if(!rawtype){
-		snprintf(why, whylen, "no \"type\" member");
+	if(!read_type(root, type, sizeof(type), &rawtype, &res, why, whylen)){
 		goto out;
 	}
-	char type[64];
-	snake(rawtype, type, sizeof(type));
-
-	/* Messages about the connection, not about a job. */
-	static const char *const ignored[] = {
-		"connected", "connection_ack", "heartbeat", "ping", "pong", "stats_updated",
-		"refresh_needed", "studies_update", NULL};
-	for(const char *const *p = ignored; *p; p++){
-		if(!strcmp(type, *p)){
-			snprintf(why, whylen, "\"%.40s\" is a connection message, not a job event", rawtype);
-			res = JW_LEGACY_IGNORED;
-			goto out;
-		}
-	}
-
-	/* Record CRUD feeds (PEARL's study_created/updated/deleted) carry ids,
-	 * but no job runs: nothing to map. */
-	if(!strncmp(type, "study_", 6)){
-		snprintf(why, whylen, "\"%.40s\" is not about a job", rawtype);
+	struct json_object *body = job_body(root);
+	if(read_ids(lg, root, body, type, rawtype, is_tracker_type(type), session, job, why, whylen)){
 		goto out;
 	}
-
-	/* Where the job's fields live: "data" (progress_update), "job"
-	 * (job_*), or the message itself. */
-	struct json_object *body = root, *v;
-	if(json_object_object_get_ex(root, "data", &v) && v && json_object_is_type(v, json_type_object)){
-		body = v;
-	}else if(json_object_object_get_ex(root, "job", &v) && v && json_object_is_type(v, json_type_object)){
-		body = v;
-	}
-	char session[JW_ID_MAX + 1], job[JW_ID_MAX + 1];
-	snprintf(session, sizeof(session), "%s", lg->session);
-	int r = id_member(body, K_SESSION, session, sizeof(session), why, whylen, "session id");
-	if(r == 0 && body != root){
-		r = id_member(root, K_SESSION, session, sizeof(session), why, whylen, "session id");
-	}
-	if(r < 0){
-		goto out;
-	}
-	static const char *const k_job_op[] = {"operation_name", "job_id", "id", NULL};
-	static const char *const k_job[] = {"job_id", "image_id", "analysis_id", "task_id", "id", NULL};
-	int is_op = !strcmp(type, "progress_update") || !strcmp(type, "task_completed")
-	            || !strcmp(type, "task_failed");
-	r = id_member(body, is_op ? k_job_op : k_job, job, sizeof(job), why, whylen, "job id");
-	if(r == 0 && body != root){
-		r = id_member(root, k_job, job, sizeof(job), why, whylen, "job id");
-	}
-	if(r < 0){
-		goto out;
-	}
-	if(r == 0){
-		if(!strncmp(type, "study_", 6) || !strcmp(type, "system_status") || !strcmp(type, "error")){
-			snprintf(why, whylen, "\"%.40s\" is not about a job", rawtype);
-		}else{
-			snprintf(why, whylen, "\"%.40s\" message names no job (no job_id, operation_name, image_id or id)", rawtype);
-		}
-		goto out;
-	}
-	static const char *const k_status[] = {"status", NULL};
-	const char *status = str_member(body, k_status);
-
-	if(is_op){
-		/* kidney-genetics ProgressTracker: {"type":"progress_update","data":{...}};
-		 * its status words are running / completed / failed. */
-		if(!strcmp(type, "task_completed")){
-			status = "completed";
-		}else if(!strcmp(type, "task_failed")){
-			status = "failed";
-		}
-		res = map_by_status(lg, body, status, session, job, ev, why, whylen);
-	}else if(!strcmp(type, "progress")){
-		res = map_by_status(lg, body, status, session, job, ev, why, whylen);
-	}else if(!strcmp(type, "variant_update")){
-		/* Arti: one annotated variant. Counted as an item added; the
-		 * job's progress stays what it was. */
-		struct job_memo *m = memo(lg, session, job);
-		m->items_added++;
-		struct json_object *out = json_object_new_object();
-		json_object_object_add(out, "progress", jw_json_number(m->progress < 0 ? 0 : m->progress));
-		json_object_object_add(out, "items_added", json_object_new_int64(m->items_added));
-		struct json_object *var = NULL;
-		json_object_object_get_ex(root, "variant", &var);
-		if(var && json_object_is_type(var, json_type_object)){
-			char text[300];
-			static const char *const k_chr[] = {"chromosome", NULL}, *const k_pos[] = {"position", NULL},
-			                         *const k_tier[] = {"amp_tier", NULL}, *const k_vid[] = {"variant_id", "id", NULL};
-			struct json_object *vid = member(var, k_vid), *pos = member(var, k_pos);
-			const char *chr = str_member(var, k_chr), *tier = str_member(var, k_tier);
-			snprintf(text, sizeof(text), "variant %s%s%s%s%s%s%s",
-			         vid ? json_object_get_string(vid) : "?",
-			         chr ? " " : "", chr ? chr : "", pos && chr ? ":" : "",
-			         pos && chr ? json_object_get_string(pos) : "", tier ? " " : "", tier ? tier : "");
-			add_str(out, "message", text, 1000);
-		}
-		res = finish(out, ev, session, job, "progress", why, whylen);
-	}else if(!strcmp(type, "processing_started") || !strcmp(type, "job_created")
-	         || !strcmp(type, "job_started")){
-		struct json_object *out = json_object_new_object();
-		add_str(out, "name", str_member(body, K_NAME), 200);
-		double tot;
-		if(num_member(body, K_TOTAL, &tot) == 1 && tot >= 0){
-			json_object_object_add(out, "total", jw_json_number(tot));
-		}
-		res = finish(out, ev, session, job, "started", why, whylen);
-	}else if(!strcmp(type, "processing_progress")){
-		res = map_progress(lg, body, session, job, ev, why, whylen);
-	}else if(!strcmp(type, "processing_complete") || !strcmp(type, "processing_completed")
-	         || !strcmp(type, "job_completed")){
-		res = map_complete(lg, body, session, job, ev, why, whylen);
-	}else if(!strcmp(type, "processing_failed") || !strcmp(type, "job_failed")){
-		res = map_failed(lg, body, session, job, ev, why, whylen);
-	}else if(!strcmp(type, "job_updated")){
-		/* Seed 004 statuses: pending, in_progress, completed, failed. */
-		if(status && (!strcmp(status, "pending") || !strcmp(status, "queued"))){
-			res = finish(json_object_new_object(), ev, session, job, "heartbeat", why, whylen);
-		}else{
-			res = map_by_status(lg, body, status, session, job, ev, why, whylen);
-		}
-	}else if(!strcmp(type, "validation_required")){
-		static const char *const k_conf[] = {"confidence", "confidence_score", NULL};
-		static const char *const k_thr[] = {"threshold", NULL};
-		static const char *const k_reason[] = {"reason", "message", NULL};
-		double c, t;
-		if(num_member(body, k_conf, &c) != 1 || c < 0 || c > 1){
-			snprintf(why, whylen, "ValidationRequired needs a confidence between 0 and 1");
-			goto out;
-		}
-		const char *reason = str_member(body, k_reason);
-		struct json_object *out = json_object_new_object();
-		add_str(out, "reason", reason && *reason ? reason : "low confidence", 1000);
-		json_object_object_add(out, "confidence", jw_json_number(c));
-		if(num_member(body, k_thr, &t) == 1 && t >= 0 && t <= 1){
-			json_object_object_add(out, "threshold", jw_json_number(t));
-		}
-		res = finish(out, ev, session, job, "validation-required", why, whylen);
-	}else if(!strcmp(type, "system_status")){
-		/* Per-job system load: a heartbeat with the figures it has. */
-		struct json_object *sys = json_object_new_object();
-		static const struct { const char *key; const char *const names[3]; } k[] = {
-			{"cpu_percent", {"cpu_percent", "cpu_usage", NULL}},
-			{"memory_percent", {"memory_percent", "memory_usage", NULL}},
-			{"gpu_percent", {"gpu_percent", "gpu_usage", NULL}},
-		};
-		for(size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++){
-			double x;
-			if(num_member(body, k[i].names, &x) == 1 && x >= 0 && x <= 100){
-				json_object_object_add(sys, k[i].key, jw_json_number(x));
-			}
-		}
-		struct json_object *out = json_object_new_object();
-		json_object_object_add(out, "system", sys);
-		res = finish(out, ev, session, job, "heartbeat", why, whylen);
-	}else{
-		snprintf(why, whylen, "unknown message type \"%.40s\"", rawtype);
-	}
+	res = map_by_type(lg, root, body, type, rawtype, session, job, ev, why, whylen);
 out:
 	json_object_put(root);
 	return res;

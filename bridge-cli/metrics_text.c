@@ -16,64 +16,26 @@
 #include <json-c/json.h>
 
 #include "jobs.h"
+#include "util/buf.h"
 #include "util/rfc3339.h"
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-static void appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void appendf(struct buf *b, const char *fmt, ...)
+static void family(struct jw_buf *b, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if(b->failed){
-		return;
-	}
-	for(;;){
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if(n < 0){
-			b->failed = 1;
-			return;
-		}
-		if((size_t)n < b->cap - b->len){
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap * 2 + (size_t)n;
-		char *grown = realloc(b->p, cap);
-		if(!grown){
-			b->failed = 1;
-			return;
-		}
-		b->p = grown;
-		b->cap = cap;
-	}
-}
-
-static void family(struct buf *b, const char *name, const char *type, const char *help)
-{
-	appendf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	jw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A label value with \, " and newline escaped as the format requires. */
-static void label_value(struct buf *b, const char *v)
+static void label_value(struct jw_buf *b, const char *v)
 {
-	for(; *v && !b->failed; v++){
+	for(; *v && !b->err; v++){
 		if(*v == '\\'){
-			appendf(b, "\\\\");
+			jw_buf_printf(b, "\\\\");
 		}else if(*v == '"'){
-			appendf(b, "\\\"");
+			jw_buf_printf(b, "\\\"");
 		}else if(*v == '\n'){
-			appendf(b, "\\n");
+			jw_buf_printf(b, "\\n");
 		}else{
-			appendf(b, "%c", *v);
+			jw_buf_printf(b, "%c", *v);
 		}
 	}
 }
@@ -97,10 +59,10 @@ static int number(struct json_object *v, double *out)
 	return -1;
 }
 
-static void sample(struct buf *b, const char *name, double v)
+static void sample(struct jw_buf *b, const char *name, double v)
 {
 	/* Counts are integers; %.17g prints them exactly up to 2^53. */
-	appendf(b, "%s %.17g\n", name, v);
+	jw_buf_printf(b, "%s %.17g\n", name, v);
 }
 
 /* One unlabelled metric from stats.<object>.<key> (object NULL: top level),
@@ -194,7 +156,7 @@ static const struct labelled labelled[] = {
 	 "events", "rejected_by_type", "type"},
 };
 
-static void render_labelled(struct buf *b, struct json_object *stats, const struct labelled *l)
+static void render_labelled(struct jw_buf *b, struct json_object *stats, const struct labelled *l)
 {
 	struct json_object *o = member(member(stats, l->object), l->key);
 	double v;
@@ -205,14 +167,14 @@ static void render_labelled(struct buf *b, struct json_object *stats, const stru
 	}
 	json_object_object_foreach(o, k, val){
 		if(number(val, &v) == 0){
-			appendf(b, "%s{%s=\"", l->name, l->label);
+			jw_buf_printf(b, "%s{%s=\"", l->name, l->label);
 			label_value(b, k);
-			appendf(b, "\"} %.17g\n", v);
+			jw_buf_printf(b, "\"} %.17g\n", v);
 		}
 	}
 }
 
-static void render_stats(struct buf *b, const struct jw_metrics_input *in)
+static void render_stats(struct jw_buf *b, const struct jw_metrics_input *in)
 {
 	struct json_object *stats = in->stats, *jobs = member(stats, "jobs"), *journal = member(stats, "journal");
 	struct json_object *v;
@@ -236,7 +198,7 @@ static void render_stats(struct buf *b, const struct jw_metrics_input *in)
 	for(int s = 0; s < JW_JOB__STATUS_COUNT; s++){
 		const char *name = jw_job_status_name((enum jw_job_status)s);
 		if((v = member(jobs, name)) && number(v, &d) == 0){
-			appendf(b, "jobwire_jobs{status=\"%s\"} %.17g\n", name, d);
+			jw_buf_printf(b, "jobwire_jobs{status=\"%s\"} %.17g\n", name, d);
 		}
 	}
 	for(size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++){
@@ -274,26 +236,18 @@ static void render_stats(struct buf *b, const struct jw_metrics_input *in)
 
 int jw_metrics_render(const struct jw_metrics_input *in, char **out, size_t *len)
 {
-	struct buf b = {malloc(4096), 0, 4096, 0};
+	struct jw_buf b;
 	int up = in->connected && in->stats;
 
 	*out = NULL;
 	*len = 0;
-	if(!b.p){
-		return -1;
-	}
-	b.p[0] = '\0';
+	jw_buf_init(&b, 0);
 	family(&b, "jobwire_up", "gauge",
 	       "1 when the exporter is connected to the broker and has its $jobwire/stats.");
 	sample(&b, "jobwire_up", up);
 	if(up){
 		render_stats(&b, in);
 	}
-	if(b.failed){
-		free(b.p);
-		return -1;
-	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	*out = jw_buf_take(&b, len);
+	return *out ? 0 : -1;
 }

@@ -85,59 +85,61 @@ static int keyword(const char *s, size_t n, const char *kw, size_t *after)
 	return 1;
 }
 
-int jw_progress_line_parse(const char *line, size_t len, struct jw_progress_line *out)
+/* "PROGRESS 45/100 msg" or "PROGRESS 45% msg", from i (after the
+ * keyword). 1 with out filled, 0 when the figures are not valid. */
+static int parse_progress(const char *line, size_t len, size_t i, struct jw_progress_line *out)
 {
-	memset(out, 0, sizeof(*out));
-	while(len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')){
-		len--;
+	double a, b;
+	if(read_number(line, len, &i, &a)){
+		return 0;
 	}
-	size_t i;
-	if(keyword(line, len, "PROGRESS", &i)){
-		double a, b;
-		if(read_number(line, len, &i, &a)){
+	if(i < len && line[i] == '/'){
+		i++;
+		if(read_number(line, len, &i, &b) || b <= 0 || a > b){
 			return 0;
 		}
-		if(i < len && line[i] == '/'){
+		out->has_count = 1;
+		out->current = a;
+		out->total = b;
+	}else{
+		if(i < len && line[i] == '%'){
 			i++;
-			if(read_number(line, len, &i, &b) || b <= 0 || a > b){
-				return 0;
-			}
-			out->has_count = 1;
-			out->current = a;
-			out->total = b;
-		}else{
-			if(i < len && line[i] == '%'){
-				i++;
-			}
-			if(a > 100){
-				return 0;
-			}
-			out->has_percent = 1;
-			out->percent = a;
 		}
-		if(i < len && !is_blank(line[i])){
-			memset(out, 0, sizeof(*out));
+		if(a > 100){
 			return 0;
 		}
-		copy_text(out->message, sizeof(out->message), line + i, len - i);
-		return 1;
+		out->has_percent = 1;
+		out->percent = a;
 	}
-	if(keyword(line, len, "STEP", &i)){
-		size_t e = i;
-		while(e < len && !is_blank(line[e])){
-			e++;
-		}
-		if(e == i){
-			return 0;
-		}
-		copy_text(out->step, sizeof(out->step), line + i, e - i);
-		copy_text(out->message, sizeof(out->message), line + e, len - e);
-		return 1;
+	if(i < len && !is_blank(line[i])){
+		memset(out, 0, sizeof(*out));
+		return 0;
 	}
-	/* A free-standing percentage anywhere in the line; the last one wins
-	 * (tqdm and curl print the overall figure last on a line). */
+	copy_text(out->message, sizeof(out->message), line + i, len - i);
+	return 1;
+}
+
+/* "STEP name msg", from i (after the keyword). */
+static int parse_step(const char *line, size_t len, size_t i, struct jw_progress_line *out)
+{
+	size_t e = i;
+	while(e < len && !is_blank(line[e])){
+		e++;
+	}
+	if(e == i){
+		return 0;
+	}
+	copy_text(out->step, sizeof(out->step), line + i, e - i);
+	copy_text(out->message, sizeof(out->message), line + e, len - e);
+	return 1;
+}
+
+/* A free-standing percentage anywhere in the line; the last one wins
+ * (tqdm and curl print the overall figure last on a line). */
+static int find_percent(const char *line, size_t len, struct jw_progress_line *out)
+{
 	int found = 0;
-	for(i = 0; i < len; i++){
+	for(size_t i = 0; i < len; i++){
 		if(!(line[i] >= '0' && line[i] <= '9')){
 			continue;
 		}
@@ -162,7 +164,22 @@ int jw_progress_line_parse(const char *line, size_t len, struct jw_progress_line
 	}
 	if(found){
 		copy_text(out->message, sizeof(out->message), line, len);
-		return 1;
 	}
-	return 0;
+	return found;
+}
+
+int jw_progress_line_parse(const char *line, size_t len, struct jw_progress_line *out)
+{
+	memset(out, 0, sizeof(*out));
+	while(len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')){
+		len--;
+	}
+	size_t i;
+	if(keyword(line, len, "PROGRESS", &i)){
+		return parse_progress(line, len, i, out);
+	}
+	if(keyword(line, len, "STEP", &i)){
+		return parse_step(line, len, i, out);
+	}
+	return find_percent(line, len, out);
 }
