@@ -1,7 +1,7 @@
 /*
- * The two JSON parsers against each other: core/json.c's strict parser
- * (jw_json_parse, json-c trees: schemas, journal records, the CLI) and
- * core/jdoc.c's arena parser (jw_jdoc_parse, every published event).
+ * The two JSON parsers against each other: core/json/parse_jsonc.c's
+ * strict parser (jw_json_parse, json-c trees: schemas, journal records,
+ * the CLI) and core/json/parse.c's arena parser (jw_jdoc_parse, every published event).
  * Their contract is one verdict: for every input they must accept exactly
  * the same documents, build the same tree, and refuse with the same
  * reason, offset and message; the arena parser's fast path alone must

@@ -5,7 +5,14 @@
  * parsing an event costs no malloc once the block has grown to fit, and
  * freeing it costs nothing. Objects keep their members in input order, as
  * an array; there is no hashing. json-c stays for schema documents and for
- * anything off the per-message path (jw_jnode_to_json converts a subtree).
+ * anything off the per-message path (convert.c: jw_jnode_to_json converts
+ * a subtree, jw_jdoc_from_json the other way).
+ *
+ * Ownership: a jw_jdoc owns every node and string of its tree; pointers
+ * into it are valid until its next parse, reset or free. It never refers
+ * to the caller's input. Threads: a jw_jdoc is used by one thread at a
+ * time; different documents are independent. Errors: jw_jdoc_parse
+ * reports as jw_json_parse does (json.h, struct jw_json_error).
  */
 #ifndef JW_JDOC_H
 #define JW_JDOC_H
@@ -120,11 +127,11 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
  */
 int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
 
-/* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
+/* Internal: n bytes (8-aligned) from d's arena, or NULL. For core/json/. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
 
 /*
- * Internal, for json.c: the arena's blocks, and what jw_jdoc_reset keeps
+ * Internal, for parse.c: the arena's blocks, and what jw_jdoc_reset keeps
  * (a block larger than JW_JDOC__KEEP_MAX bytes, left by an unusually
  * large document, is given back rather than kept for the next one, and
  * likewise a value stack of more than JW_JDOC__PENDING_KEEP_MAX values).
