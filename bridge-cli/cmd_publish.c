@@ -186,7 +186,7 @@ int jw_cmd_publish(int argc, char **argv)
 		}
 		struct jw_verdict v;
 		struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
-		if(jw_event_check(set, &t, payload, plen, &lim, NULL, &v)){
+		if(jw_event_check(set, &t, payload, plen, &lim, &v)){
 			fprintf(stderr, "rejected locally: %s: %s", jw_reason_name(v.reason), v.message);
 			if(v.field[0] || v.keyword[0]){
 				fprintf(stderr, " (%s%s%s%s%s)", v.field[0] ? "field " : "", v.field,

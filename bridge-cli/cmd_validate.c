@@ -112,7 +112,7 @@ static int check_file(const struct jw_schemaset *set, const char *path, const ch
 	}
 	struct jw_verdict v;
 	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
-	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
+	if(jw_event_check(set, &tp, buf, len, &lim, &v)){
 		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
 		if(v.field[0] || v.keyword[0]){
 			printf(" (%s%s%s%s%s)", v.field[0] ? "field " : "", v.field,
