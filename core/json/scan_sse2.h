@@ -1,39 +1,14 @@
 /*
  * Internal, included by scan.h: jw_json__skip_run 16 bytes at a time with
- * SSE2, which every x86-64 processor has.
+ * SSE2, which every x86-64 processor has; past the first 16 bytes of a
+ * run, 32 at a time with AVX2 where the processor has it (scan_avx2.h).
  */
 #ifndef JW_JSON_SCAN_SSE2_H
 #define JW_JSON_SCAN_SSE2_H
 
 #include <emmintrin.h>
 
-/* Past a string's first 16 plain bytes, 32 at a time with AVX2 when the
- * processor has it (asked at run time: the build does not assume it).
- * JW_JSON_NO_AVX2 leaves it out (a test builds the SSE2 loop that way). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(JW_JSON_NO_AVX2)
-#define JW_JSON_AVX2 1
-#include <immintrin.h>
-/* skip_run's loop with 32-byte loads: the same test as below, for twice
- * the bytes per step. Only called when the processor has AVX2. */
-__attribute__((target("avx2"), noinline)) static unsigned char *jw_json__skip_run_avx2(unsigned char *c)
-{
-	const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\');
-	const __m256i shift = _mm256_set1_epi8(0x60), sat = _mm256_set1_epi8(33);
-
-	for(;;) {
-		__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)c);
-		__m256i qb = _mm256_or_si256(_mm256_cmpeq_epi8(w, quote), _mm256_cmpeq_epi8(w, bslash));
-		__m256i pl = _mm256_andnot_si256(qb, _mm256_adds_epi8(_mm256_add_epi8(w, shift), sat));
-		unsigned m = ~(unsigned)_mm256_movemask_epi8(pl);
-
-		if(m)
-			return c + __builtin_ctz(m);
-		c += 32;
-	}
-}
-#else
-#define JW_JSON_AVX2 0
-#endif
+#include "scan_avx2.h"
 
 /* The first byte at or after c that is not plain (jw_json__plain_byte). */
 static inline unsigned char *jw_json__skip_run(unsigned char *c)
