@@ -23,10 +23,120 @@ static const char *copy_text(struct jw_jdoc *d, const char *s, size_t n)
 	return c;
 }
 
+static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o);
+
+static int fill_int(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	int64_t i = json_object_get_int64(o);
+
+	/* json-c clamps uint64 values to INT64_MAX. Above it, a double with
+	 * the digits as its text, which keeps the value exact (number.h). */
+	if(i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
+		char digits[24];
+		int n = snprintf(digits, sizeof(digits), "%" PRIu64, json_object_get_uint64(o));
+
+		out->type = JW_J_DOUBLE;
+		out->u.d = (double)json_object_get_uint64(o);
+		if(n <= 0 || !(out->text = copy_text(d, digits, (size_t)n)))
+			return -1;
+		out->n = (uint32_t)n;
+		return 0;
+	}
+	out->type = JW_J_INT;
+	out->u.i = i;
+	return 0;
+}
+
+static int fill_double(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	/* jw_json_parse keeps a double's text as its serialiser's user data
+	 * (json_object_new_double_s); plain doubles have none and json-c
+	 * formats them itself. */
+	const char *text = json_object_get_userdata((struct json_object *)(uintptr_t)o);
+
+	out->type = JW_J_DOUBLE;
+	out->u.d = json_object_get_double(o);
+	if(text) {
+		size_t n = strlen(text);
+
+		if(n > UINT32_MAX || !(out->text = copy_text(d, text, n)))
+			return -1;
+		out->n = (uint32_t)n;
+	}
+	return 0;
+}
+
+static int fill_string(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	int n = json_object_get_string_len(o);
+
+	out->type = JW_J_STRING;
+	out->n = n > 0 ? (uint32_t)n : 0;
+	out->u.s = copy_text(d, json_object_get_string((struct json_object *)(uintptr_t)o), out->n);
+	if(!out->u.s)
+		return -1;
+	if(memchr(out->u.s, '\0', out->n))
+		d->has_nul = 1;
+	out->plain = 1;
+	for(uint32_t i = 0; i < out->n; i++) {
+		unsigned char c = (unsigned char)out->u.s[i];
+
+		if(c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+			out->plain = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int fill_array(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	size_t n = json_object_array_length(o);
+
+	out->type = JW_J_ARRAY;
+	if(n > UINT32_MAX)
+		return -1;
+	out->n = (uint32_t)n;
+	if(!n)
+		return 0;
+	out->u.kids = jw_jdoc__alloc(d, n * sizeof(*out->u.kids));
+	if(!out->u.kids)
+		return -1;
+	for(size_t i = 0; i < n; i++) {
+		if(fill(d, &out->u.kids[i], json_object_array_get_idx(o, i)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int fill_object(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	size_t n = (size_t)json_object_object_length(o), i = 0;
+
+	out->type = JW_J_OBJECT;
+	out->n = (uint32_t)n;
+	if(!n)
+		return 0;
+	out->u.kids = jw_jdoc__alloc(d, n * sizeof(*out->u.kids));
+	if(!out->u.kids)
+		return -1;
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(o)); e && i < n;
+	        e = lh_entry_next(e), i++) {
+		const char *k = lh_entry_k(e);
+		size_t kl = strlen(k);
+		struct jw_jnode *kid = &out->u.kids[i];
+
+		if(fill(d, kid, lh_entry_v(e)) < 0)
+			return -1;
+		if(kl > UINT32_MAX || !(kid->key = copy_text(d, k, kl)))
+			return -1;
+		kid->keylen = (uint32_t)kl;
+	}
+	return 0;
+}
+
 static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
 {
-	struct json_object *m = (struct json_object *)(uintptr_t)o;
-
 	memset(out, 0, sizeof(*out));
 	if(!o) {
 		out->type = JW_J_NULL;
@@ -40,107 +150,16 @@ static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_objec
 			out->type = JW_J_BOOL;
 			out->b = json_object_get_boolean(o) ? 1 : 0;
 			return 0;
-		case json_type_int: {
-			int64_t i = json_object_get_int64(o);
-
-			/* json-c clamps uint64 values to INT64_MAX. Above it, a
-			 * double with the digits as its text, which keeps the
-			 * value exact (number.h). */
-			if(i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
-				char digits[24];
-				int n = snprintf(digits, sizeof(digits), "%" PRIu64, json_object_get_uint64(o));
-
-				out->type = JW_J_DOUBLE;
-				out->u.d = (double)json_object_get_uint64(o);
-				if(n <= 0 || !(out->text = copy_text(d, digits, (size_t)n)))
-					return -1;
-				out->n = (uint32_t)n;
-				return 0;
-			}
-			out->type = JW_J_INT;
-			out->u.i = i;
-			return 0;
-		}
-		case json_type_double: {
-			/* jw_json_parse keeps a double's text as its serialiser's
-			 * user data (json_object_new_double_s); plain doubles have
-			 * none and json-c formats them itself. */
-			const char *text = json_object_get_userdata(m);
-
-			out->type = JW_J_DOUBLE;
-			out->u.d = json_object_get_double(o);
-			if(text) {
-				size_t n = strlen(text);
-
-				if(n > UINT32_MAX || !(out->text = copy_text(d, text, n)))
-					return -1;
-				out->n = (uint32_t)n;
-			}
-			return 0;
-		}
-		case json_type_string: {
-			int n = json_object_get_string_len(o);
-
-			out->type = JW_J_STRING;
-			out->n = n > 0 ? (uint32_t)n : 0;
-			out->u.s = copy_text(d, json_object_get_string(m), out->n);
-			if(!out->u.s)
-				return -1;
-			if(memchr(out->u.s, '\0', out->n))
-				d->has_nul = 1;
-			out->plain = 1;
-			for(uint32_t i = 0; i < out->n; i++) {
-				unsigned char c = (unsigned char)out->u.s[i];
-
-				if(c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
-					out->plain = 0;
-					break;
-				}
-			}
-			return 0;
-		}
-		case json_type_array: {
-			size_t n = json_object_array_length(o);
-
-			out->type = JW_J_ARRAY;
-			if(n > UINT32_MAX)
-				return -1;
-			out->n = (uint32_t)n;
-			if(!n)
-				return 0;
-			out->u.kids = jw_jdoc__alloc(d, n * sizeof(*out->u.kids));
-			if(!out->u.kids)
-				return -1;
-			for(size_t i = 0; i < n; i++) {
-				if(fill(d, &out->u.kids[i], json_object_array_get_idx(o, i)) < 0)
-					return -1;
-			}
-			return 0;
-		}
-		case json_type_object: {
-			size_t n = (size_t)json_object_object_length(o), i = 0;
-
-			out->type = JW_J_OBJECT;
-			out->n = (uint32_t)n;
-			if(!n)
-				return 0;
-			out->u.kids = jw_jdoc__alloc(d, n * sizeof(*out->u.kids));
-			if(!out->u.kids)
-				return -1;
-			for(struct lh_entry *e = lh_table_head(json_object_get_object(o)); e && i < n;
-			        e = lh_entry_next(e), i++) {
-				const char *k = lh_entry_k(e);
-				size_t kl = strlen(k);
-				struct jw_jnode *kid = &out->u.kids[i];
-
-				if(fill(d, kid, lh_entry_v(e)) < 0)
-					return -1;
-				if(kl > UINT32_MAX || !(kid->key = copy_text(d, k, kl)))
-					return -1;
-				kid->keylen = (uint32_t)kl;
-			}
-			return 0;
-		}
+		case json_type_int:
+			return fill_int(d, out, o);
+		case json_type_double:
+			return fill_double(d, out, o);
+		case json_type_string:
+			return fill_string(d, out, o);
+		case json_type_array:
+			return fill_array(d, out, o);
+		case json_type_object:
+			return fill_object(d, out, o);
 	}
 	return -1;
 }

@@ -390,9 +390,20 @@ struct numval {
 	size_t start, tl;
 };
 
-static int parse_number_val(struct parser *p, struct numval *nv)
+/* The shape of a number the grammar accepted. */
+struct numshape {
+	int integral; /* no fraction, no exponent */
+	int has_exp;
+	size_t frac;  /* digits after the '.' */
+};
+
+/*
+ * Moves p->pos over the number that starts there (RFC 8259 section 6),
+ * filling *sh. Returns 0, or -1 with the error set.
+ */
+static int number_grammar(struct parser *p, struct numshape *sh)
 {
-	size_t start = p->pos, tl, frac = 0;
+	size_t start = p->pos, frac = 0;
 	int integral = 1, has_exp = 0;
 	const unsigned char *s = p->s;
 
@@ -440,7 +451,25 @@ static int parse_number_val(struct parser *p, struct numval *nv)
 	/* "0x1F", "1.2.3", "12abc": the grammar stopped early. */
 	if(p->pos < p->len && is_word_byte(s[p->pos]))
 		return malformed_number(p, start);
+	sh->integral = integral;
+	sh->has_exp = has_exp;
+	sh->frac = frac;
+	return 0;
+}
 
+/* The number at p->pos into *nv: its grammar, then its value. */
+static int parse_number_val(struct parser *p, struct numval *nv)
+{
+	size_t start = p->pos, tl, frac;
+	int integral, has_exp;
+	const unsigned char *s = p->s;
+	struct numshape sh = {0, 0, 0};
+
+	if(number_grammar(p, &sh) < 0)
+		return -1;
+	integral = sh.integral;
+	has_exp = sh.has_exp;
+	frac = sh.frac;
 	tl = p->pos - start;
 	nv->start = start;
 	nv->tl = tl;
