@@ -64,7 +64,7 @@ void jw_jdoc_free(struct jw_jdoc *d)
 	chunks_free(d->chunks);
 	free(d->frames);
 	free(d->pending);
-	free(d->scratch);
+	jw_buf_cleanup(&d->scratch);
 	memset(d, 0, sizeof(*d));
 }
 

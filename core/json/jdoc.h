@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "util/buf.h"
 
 struct json_object;
 
@@ -81,8 +82,7 @@ struct jw_jdoc {
 	size_t frames_cap;
 	struct jw_jnode *pending;
 	size_t pending_cap;
-	char *scratch;
-	size_t scratch_cap;
+	struct jw_buf scratch; /* a long number's text, for strtod */
 };
 
 void jw_jdoc_init(struct jw_jdoc *d);

@@ -198,25 +198,15 @@ static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_
 
 /* ---- numbers ---- */
 
+/* d->scratch with room for need bytes, or NULL. The buffer's errors are
+ * sticky; this one is only reported, so the next parse starts afresh. */
 static char *dscratch(struct jw_jdoc *d, size_t need)
 {
-	size_t cap;
-	char *n;
-
-	if(need <= d->scratch_cap)
-		return d->scratch;
-	cap = d->scratch_cap ? d->scratch_cap : 64;
-	while(cap < need) {
-		if(cap > SIZE_MAX / 2)
-			return NULL;
-		cap *= 2;
-	}
-	n = realloc(d->scratch, cap);
-	if(!n)
+	if(jw_buf_reserve(&d->scratch, need) != 0) {
+		jw_buf_reset(&d->scratch);
 		return NULL;
-	d->scratch = n;
-	d->scratch_cap = cap;
-	return n;
+	}
+	return d->scratch.p;
 }
 
 /*

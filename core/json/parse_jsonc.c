@@ -12,6 +12,7 @@
  */
 #include "json.h"
 #include "internal.h"
+#include "util/buf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -47,8 +48,7 @@ struct parser {
 	struct frame *stack;
 	size_t depth; /* frames in use */
 	size_t cap;
-	char *scratch; /* decoded string or number text, reused */
-	size_t scratch_cap;
+	struct jw_buf scratch; /* decoded string or number text, reused */
 	struct jw_json_error *err;
 };
 
@@ -185,28 +185,6 @@ static void skip_ws(struct parser *p)
 	}
 }
 
-static int scratch_reserve(struct parser *p, size_t need)
-{
-	size_t cap;
-	char *n;
-
-	if(need <= p->scratch_cap)
-		return 0;
-	cap = p->scratch_cap ? p->scratch_cap : 64;
-	while(cap < need) {
-		if(cap > SIZE_MAX / 2)
-			return -1;
-		cap *= 2;
-	}
-	n = realloc(p->scratch, cap);
-	if(!n)
-		return -1;
-	p->scratch = n;
-	p->scratch_cap = cap;
-	return 0;
-}
-
-
 /*
  * Decodes the \u escape at p->pos (pointing at the backslash) into the
  * code point, combining a surrogate pair. Advances past it.
@@ -274,13 +252,14 @@ static size_t skip_plain(const unsigned char *s, size_t len, size_t i)
  */
 static int parse_string(struct parser *p, const char **str, size_t *n)
 {
-	size_t start = p->pos, o = 0, run;
+	size_t start = p->pos, run;
 	const unsigned char *s = p->s;
 	int copied = 0;
 
 	p->pos++;
 	for(;;) {
 		unsigned char c;
+		char esc;
 
 		run = p->pos;
 		p->pos = skip_plain(s, p->len, p->pos);
@@ -297,16 +276,16 @@ static int parse_string(struct parser *p, const char **str, size_t *n)
 			p->pos++;
 			return 0;
 		}
-		/* Decoded output never exceeds 4 bytes per escape. */
-		if(scratch_reserve(p, o + (p->pos - run) + 4) < 0)
+		/* Escapes: the decoded text is built in p->scratch. */
+		if(!copied)
+			jw_buf_truncate(&p->scratch, 0);
+		if(jw_buf_add(&p->scratch, s + run, p->pos - run) != 0)
 			return oom(p);
-		memcpy(p->scratch + o, s + run, p->pos - run);
-		o += p->pos - run;
 		copied = 1;
 		if(c == '"') {
 			p->pos++;
-			*str = p->scratch;
-			*n = o;
+			*str = p->scratch.p;
+			*n = p->scratch.len;
 			return 0;
 		}
 		if(c < 0x20)
@@ -316,33 +295,35 @@ static int parse_string(struct parser *p, const char **str, size_t *n)
 			return fail(p, JW_REASON_INVALID_JSON, start,
 			        "unterminated string starting at byte %zu", start);
 		c = p->s[p->pos + 1];
+		esc = (char)c;
 		switch(c) {
 			case '"':
 			case '\\':
 			case '/':
-				p->scratch[o++] = (char)c;
 				break;
 			case 'b':
-				p->scratch[o++] = '\b';
+				esc = '\b';
 				break;
 			case 'f':
-				p->scratch[o++] = '\f';
+				esc = '\f';
 				break;
 			case 'n':
-				p->scratch[o++] = '\n';
+				esc = '\n';
 				break;
 			case 'r':
-				p->scratch[o++] = '\r';
+				esc = '\r';
 				break;
 			case 't':
-				p->scratch[o++] = '\t';
+				esc = '\t';
 				break;
 			case 'u': {
 				unsigned long cp = 0;
+				char u8[4];
 
 				if(parse_u_escape(p, &cp) < 0)
 					return -1;
-				o += jw_json__utf8_encode(cp, p->scratch + o);
+				if(jw_buf_add(&p->scratch, u8, jw_json__utf8_encode(cp, u8)) != 0)
+					return oom(p);
 				continue;
 			}
 			default: {
@@ -353,6 +334,8 @@ static int parse_string(struct parser *p, const char **str, size_t *n)
 				        "invalid escape (backslash then %s) at byte %zu", what, p->pos);
 			}
 		}
+		if(jw_buf_add(&p->scratch, &esc, 1) != 0)
+			return oom(p);
 		p->pos += 2;
 	}
 }
@@ -381,7 +364,7 @@ static int malformed_number(struct parser *p, size_t start)
  * with strtod, which reads '.' as the decimal point only in the "C" locale;
  * mosquitto never calls setlocale, so that holds in the broker and tools.
  */
-/* A parsed number: is_int with i, or d; a double's text is p->scratch
+/* A parsed number: is_int with i, or d; a double's text is p->scratch.p
  * (NUL-terminated) and, in the input, s[start..start + tl). */
 struct numval {
 	int is_int;
@@ -485,18 +468,17 @@ static int parse_number_val(struct parser *p, struct numval *nv)
 		return 0;
 	}
 	/* strtod and strtoll need a NUL-terminated copy. */
-	if(scratch_reserve(p, tl + 1) < 0)
+	jw_buf_truncate(&p->scratch, 0);
+	if(jw_buf_add(&p->scratch, s + start, tl) != 0)
 		return oom(p);
-	memcpy(p->scratch, s + start, tl);
-	p->scratch[tl] = '\0';
 
 	if(integral) {
 		char *end = NULL;
 		long long v;
 
 		errno = 0;
-		v = strtoll(p->scratch, &end, 10);
-		if(errno == 0 && end == p->scratch + tl) {
+		v = strtoll(p->scratch.p, &end, 10);
+		if(errno == 0 && end == p->scratch.p + tl) {
 			nv->is_int = 1;
 			nv->i = (int64_t)v;
 			return 0;
@@ -528,8 +510,8 @@ static int parse_number_val(struct parser *p, struct numval *nv)
 		double d;
 
 		errno = 0;
-		d = strtod(p->scratch, &end);
-		if(end != p->scratch + tl)
+		d = strtod(p->scratch.p, &end);
+		if(end != p->scratch.p + tl)
 			return malformed_number(p, start);
 		/* Underflow (1e-400) rounds toward zero and is accepted. */
 		if(!isfinite(d))
@@ -549,7 +531,7 @@ static int parse_number(struct parser *p, struct json_object **out)
 	if(nv.is_int)
 		*out = json_object_new_int64(nv.i);
 	else
-		*out = json_object_new_double_s(nv.d, p->scratch);
+		*out = json_object_new_double_s(nv.d, p->scratch.p);
 	return *out ? 0 : oom(p);
 }
 
@@ -780,8 +762,7 @@ static void parser_cleanup(struct parser *p)
 		free(p->stack[i].key);
 	free(p->stack);
 	p->stack = NULL;
-	free(p->scratch);
-	p->scratch = NULL;
+	jw_buf_cleanup(&p->scratch);
 }
 
 /*
@@ -922,11 +903,12 @@ int jw_json_parse_file(
         const char *path, size_t max_depth, struct json_object **out, struct jw_json_error *err)
 {
 	FILE *fp = NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct jw_buf buf;
 	char inner[sizeof(err->message)];
 	int rc = -1;
 
+	/* One byte past the limit tells "too big" from "exactly max". */
+	jw_buf_init(&buf, JW_JSON_FILE_MAX + 1);
 	*out = NULL;
 	err->reason = JW_REASON_INTERNAL;
 	err->offset = 0;
@@ -937,30 +919,18 @@ int jw_json_parse_file(
 		goto out;
 	}
 	for(;;) {
-		size_t got;
+		size_t got, want = buf.max - buf.len;
 
-		if(len == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *n;
-
-			/* One byte past the cap tells "too big" from "exactly max". */
-			if(ncap > JW_JSON_FILE_MAX + 1)
-				ncap = JW_JSON_FILE_MAX + 1;
-			if(ncap == cap) {
-				(void)snprintf(err->message, sizeof(err->message), "%s: larger than %zu bytes", path,
-				        JW_JSON_FILE_MAX);
-				goto out;
-			}
-			n = realloc(buf, ncap);
-			if(!n) {
-				(void)snprintf(err->message, sizeof(err->message), "%s: out of memory", path);
-				goto out;
-			}
-			buf = n;
-			cap = ncap;
+		if(want == 0)
+			break;
+		if(want > 65536)
+			want = 65536;
+		if(jw_buf_reserve(&buf, want) != 0) {
+			(void)snprintf(err->message, sizeof(err->message), "%s: out of memory", path);
+			goto out;
 		}
-		got = fread(buf + len, 1, cap - len, fp);
-		len += got;
+		got = fread(jw_buf_tail(&buf), 1, want, fp);
+		jw_buf_commit(&buf, got);
 		if(got == 0) {
 			if(ferror(fp)) {
 				(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
@@ -969,12 +939,12 @@ int jw_json_parse_file(
 			break;
 		}
 	}
-	if(len > JW_JSON_FILE_MAX) {
+	if(buf.len > JW_JSON_FILE_MAX) {
 		(void)snprintf(err->message, sizeof(err->message), "%s: larger than %zu bytes", path,
 		        JW_JSON_FILE_MAX);
 		goto out;
 	}
-	if(jw_json_parse(buf, len, max_depth, out, err) < 0) {
+	if(jw_json_parse(buf.p ? buf.p : "", buf.len, max_depth, out, err) < 0) {
 		/* "path: cause", cut to fit; a long path may shorten the cause,
 		 * the offset survives in err->offset. Built by hand because
 		 * snprintf into the buffer we copy from cannot be proven safe. */
@@ -996,6 +966,6 @@ int jw_json_parse_file(
 out:
 	if(fp)
 		fclose(fp);
-	free(buf);
+	jw_buf_cleanup(&buf);
 	return rc;
 }
