@@ -119,6 +119,18 @@ int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o);
 struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 
 /*
+ * Appends the JSON text of n (a whole tree, or any node in one) to b:
+ * compact, members in their order, numbers as they were written, strings
+ * with '"', '\\' and control characters escaped and everything else
+ * ('/', 0x7F, UTF-8) as it is: the bytes json-c writes for
+ * jw_jnode_to_json(n) with JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE (write.c). Returns 0, or b's error
+ * (util/buf.h: -ENOMEM, -EMSGSIZE); b keeps what was written. Reads n
+ * only: any thread that may read the document.
+ */
+int jw_jnode_write(struct jw_buf *b, const struct jw_jnode *n);
+
+/*
  * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
  * d->root set when jw_json_parse would accept the input (the same tree),
  * else -1 with d->root NULL and no reason given (also when out of memory,

@@ -9,9 +9,9 @@
  *
  * core/json/ holds: parse_jsonc.c (this parser, which also explains every
  * refusal of the arena parser), parse.c (the arena parser), jdoc.c (the
- * arena), convert.c (arena <-> json-c), utf8.c (UTF-8 validation),
- * scan*.h (the string scanner: SSE2, AVX2 or words), keyset.c
- * (duplicate keys of wide objects).
+ * arena), write.c (arena tree to text), convert.c (arena <-> json-c),
+ * utf8.c (UTF-8 validation), scan*.h (the string scanner: SSE2, AVX2 or
+ * words), keyset.c (duplicate keys of wide objects).
  *
  * Every function here is thread-safe: no global state.
  */

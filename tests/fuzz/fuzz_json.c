@@ -148,6 +148,20 @@ static void compare(const uint8_t *data, size_t size, size_t depth)
 		FUZZ_CHECK(same_tree(o, copy.root), "jw_jdoc_from_json builds another tree");
 		json_object_put(back);
 
+		/* The writer: json-c's bytes (no slash escapes), without json-c. */
+		{
+			struct jw_buf b;
+			const char *jc = o ? json_object_to_json_string_ext(o,
+			                             JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			                   : "null";
+
+			jw_buf_init(&b, 0);
+			FUZZ_CHECK(jw_jnode_write(&b, doc.root) == 0, "jw_jnode_write failed");
+			FUZZ_CHECK(b.len == strlen(jc) && memcmp(b.p, jc, b.len) == 0,
+			        "jw_jnode_write writes other bytes than json-c");
+			jw_buf_cleanup(&b);
+		}
+
 		/* What json-c writes is JSON the strict parser takes back (the
 		 * round trip the CLI and the journal rely on). */
 		{
