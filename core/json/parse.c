@@ -272,6 +272,11 @@ static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
 static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
         1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* Out of line: the parser inlines the usual numbers itself (number_value),
+ * and keeping this out leaves it the registers for them. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
 {
 	const double *pow10 = pow10_exact;
@@ -436,7 +441,7 @@ static int refused(struct jw_jdoc *d, const char *buf, size_t len, size_t max_de
  */
 struct fast {
 	struct jw_jdoc *d;
-	const struct jw_alloc *arena; /* for the key sets (keyset.h) */
+	struct jw_alloc *arena;       /* for the key sets (keyset.h) */
 	unsigned char *c;             /* the next input byte */
 	struct jw_jnode *v;           /* the value being parsed */
 	struct jw_jnode *p;           /* the next free pending slot */
@@ -724,7 +729,12 @@ STEP_INLINE int key_seen(struct fast *st, const unsigned char *k, size_t n)
 			}
 		} else {
 			struct aframe *f = (struct aframe *)st->d->frames + st->depth - 1;
-			int seen = jw_keyset_seen(&f->keys, st->arena, st->first, count, (const char *)k, n);
+			int seen;
+
+			/* The allocator the sets share, made on first need. */
+			if(!st->arena->alloc)
+				jw_keyset_arena(st->arena, st->d);
+			seen = jw_keyset_seen(&f->keys, st->arena, st->first, count, (const char *)k, n);
 
 			if(seen != 0)
 				return seen;
@@ -799,7 +809,7 @@ static int parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max
 		goto refused;
 	memcpy(copy, buf, len);
 	memset(copy + len, 0, JW_JSON_PAD);
-	jw_keyset_arena(&arena, d);
+	arena.alloc = NULL;
 	st = (struct fast){.d = d, .arena = &arena, .c = copy, .p = d->pending,
 	        .pend = d->pending + d->pending_cap, .first = d->pending, .max_depth = max_depth};
 
@@ -833,6 +843,13 @@ value:
 			goto refused;
 	}
 next:
+	/* The usual case first, without a step: a ',' right after the value. */
+	if(*st.c == ',' && st.closer) {
+		st.c++;
+		if(st.closer == '}')
+			goto key;
+		goto item;
+	}
 	switch(after_value(&st)) {
 		case STEP_KEY:
 			goto key;
