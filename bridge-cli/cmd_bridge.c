@@ -103,7 +103,7 @@ static void handle(struct bridge *b, const char *msg, size_t len)
 		struct jw_verdict v;
 		struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
 		if(jw_topic_parse(b->prefix, topic, &t) != JW_TOPIC_JOB
-		   || jw_event_check(b->set, &t, ev.payload, strlen(ev.payload), &lim, NULL, &v)){
+		   || jw_event_check(b->set, &t, ev.payload, strlen(ev.payload), &lim, &v)){
 			b->invalid++;
 			fprintf(stderr, "jobwire bridge: mapped event is not valid, not published (%s: %s): %s\n",
 			        jw_reason_name(v.reason), v.message, ev.payload);

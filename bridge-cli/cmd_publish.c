@@ -181,7 +181,7 @@ static int check_locally(const struct jw_conn *conn, const struct jw_topic *t, c
 	struct jw_verdict v;
 	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
 	int rc = 0;
-	if(jw_event_check(set, t, payload, plen, &lim, NULL, &v)){
+	if(jw_event_check(set, t, payload, plen, &lim, &v)){
 		fprintf(stderr, "rejected locally: %s: %s", jw_reason_name(v.reason), v.message);
 		jw_cli_print_where(stderr, &v);
 		fprintf(stderr, "\n(not published; --no-local-check sends it anyway)\n");

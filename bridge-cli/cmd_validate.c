@@ -117,7 +117,7 @@ static int check_payload(const struct jw_schemaset *set, const char *name, const
 	}
 	struct jw_verdict v;
 	struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
-	if(jw_event_check(set, &tp, buf, len, &lim, NULL, &v)){
+	if(jw_event_check(set, &tp, buf, len, &lim, &v)){
 		printf("%s: %s: %s", name, jw_reason_name(v.reason), v.message);
 		jw_cli_print_where(stdout, &v);
 		putchar('\n');

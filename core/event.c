@@ -8,13 +8,12 @@
 #include "jdoc.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <json-c/json.h>
 
 #include "json.h"
 #include "number.h"
@@ -249,24 +248,39 @@ struct jnode_pair {
 	const struct jw_jnode *cur, *tot;
 };
 
-/* The verdict for current > total; rare, so kept out of the caller. The
- * two numbers are printed by json-c, as before. */
+/*
+ * A number node as it was published: an integer in decimal, any other
+ * number as its text (what json-c printed for these nodes before, so the
+ * messages read the same). A double without text cannot come from the
+ * parser; it is printed with 17 significant digits. Returns the text and
+ * its length in *n; buf (32 bytes) holds it when it is not the node's.
+ */
+static const char *number_text(const struct jw_jnode *x, char *buf, size_t size, int *n)
+{
+	if(x->type == JW_J_DOUBLE && x->text) {
+		*n = x->n > INT_MAX ? INT_MAX : (int)x->n;
+		return x->text;
+	}
+	if(x->type == JW_J_INT)
+		*n = snprintf(buf, size, "%" PRId64, x->u.i);
+	else
+		*n = snprintf(buf, size, "%.17g", jw_jnode_double(x));
+	if(*n < 0)
+		*n = 0;
+	return buf;
+}
+
+/* The verdict for current > total; rare, so kept out of the caller. */
 __attribute__((noinline)) static int reject_rule(const struct jw_jnode *cur,
         const struct jw_jnode *tot, struct jw_verdict *v)
 {
-	int ok1 = 0, ok2 = 0;
-	struct json_object *jt = jw_jnode_to_json(tot, &ok1), *jc = jw_jnode_to_json(cur, &ok2);
+	char tb[32], cb[32];
+	int tn, cn;
+	const char *tt = number_text(tot, tb, sizeof(tb), &tn), *ct = number_text(cur, cb, sizeof(cb), &cn);
 
-	if(!ok1 || !ok2) {
-		reject(v, JW_REASON_INTERNAL, "", "out of memory while checking the event");
-	} else {
-		reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %s, got %s",
-		        json_object_to_json_string_ext(jt, JSON_C_TO_STRING_PLAIN),
-		        json_object_to_json_string_ext(jc, JSON_C_TO_STRING_PLAIN));
-		(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
-	}
-	json_object_put(jt);
-	json_object_put(jc);
+	reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %.*s, got %.*s",
+	        tn, tt, cn, ct);
+	(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
 	return -1;
 }
 
@@ -371,25 +385,13 @@ __attribute__((noinline)) static int reject_nul(const struct jw_jnode *root, str
 }
 
 int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, const void *payload,
-        size_t len, const struct jw_event_limits *limits, struct json_object **obj,
-        struct jw_verdict *v)
+        size_t len, const struct jw_event_limits *limits, struct jw_verdict *v)
 {
 	struct jw_jdoc d;
 	int rc;
 
-	if(obj)
-		*obj = NULL;
 	jw_jdoc_init(&d);
 	rc = jw_event_check_doc(set, t, payload, len, limits, &d, v);
-	if(rc == 0 && obj) {
-		int ok = 0;
-
-		*obj = jw_jnode_to_json(d.root, &ok);
-		if(!ok) {
-			reject(v, JW_REASON_INTERNAL, "", "out of memory while checking the event");
-			rc = -1;
-		}
-	}
 	jw_jdoc_free(&d);
 	return rc;
 }

@@ -12,7 +12,6 @@
 
 #include "reason.h"
 
-struct json_object;
 struct jw_schemaset;
 struct jw_topic;
 
@@ -35,26 +34,27 @@ struct jw_verdict {
 
 /*
  * Checks payload[0..len) published on the job topic t against set and
- * limits. On acceptance returns 0 and, when obj is not NULL, hands over the
- * parsed object in *obj (caller puts it). On rejection returns -1 with *v
- * filled and *obj NULL. v must not be NULL. Pure: no I/O, no globals.
- */
-int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t,
-                   const void *payload, size_t len,
-                   const struct jw_event_limits *limits,
-                   struct json_object **obj, struct jw_verdict *v);
-
-/*
- * The same checks, parsing into doc (jdoc.h; reused from call to call, no
- * json-c): on acceptance returns 0 and doc->root is the event object,
- * valid until doc's next parse. On rejection returns -1 with *v filled and
- * doc->root NULL. jw_event_check is this plus a json-c copy of the tree.
+ * limits, parsing into doc (jdoc.h; the caller's, reused from call to
+ * call: the per-message path allocates nothing once doc is warm). On
+ * acceptance returns 0 and doc->root is the event object, valid until
+ * doc's next parse, reset or free. On rejection returns -1 with *v filled
+ * (reason, field, keyword, message: event.h's struct jw_verdict) and
+ * doc->root NULL. v must not be NULL; payload is only read. Pure: no I/O,
+ * no globals; any thread, one doc per thread.
  */
 struct jw_jdoc;
 int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
                        const void *payload, size_t len,
                        const struct jw_event_limits *limits,
                        struct jw_jdoc *doc, struct jw_verdict *v);
+
+/*
+ * jw_event_check_doc with a document of its own, for callers that want
+ * only the verdict (the command-line tool): returns 0 or -1 as it does.
+ */
+int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t,
+                   const void *payload, size_t len,
+                   const struct jw_event_limits *limits, struct jw_verdict *v);
 
 /*
  * Inserts the member "key":<raw_value> as the first member of the JSON

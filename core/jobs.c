@@ -181,22 +181,18 @@ static void put_quoted(char *t, const struct jw_jnode *n)
 	t[n->n + 2] = '\0';
 }
 
-/* The text of n through json-c: containers and strings needing escapes. */
+/* The text of n through the arena writer: containers and strings needing
+ * escapes (started, terminal and review events mostly), in the bytes
+ * json-c wrote for them before (jdoc.h, jw_jnode_write). */
 static char *text_of_node_slow(struct jw_jobs *jobs, const struct jw_jnode *n)
 {
-	struct json_object *o;
-	char *t;
-	int ok = 0;
+	struct jw_buf b;
+	char *t = NULL;
 
-	/* Containers and strings needing escapes (started, terminal and
-	 * review events mostly): json-c prints them, as it always did. */
-	o = jw_jnode_to_json(n, &ok);
-	if(!ok)
-		return NULL;
-	if(!o)
-		return jw_jobs__text_dup(jobs, "null", 4);
-	t = jw_jobs__text_of(jobs, o);
-	json_object_put(o);
+	jw_buf_init(&b, 0);
+	if(jw_jnode_write(&b, n) == 0)
+		t = jw_jobs__text_dup(jobs, b.p, b.len);
+	jw_buf_cleanup(&b);
 	return t;
 }
 

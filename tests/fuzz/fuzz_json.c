@@ -1,7 +1,7 @@
 /*
- * The two JSON parsers against each other: core/json.c's strict parser
- * (jw_json_parse, json-c trees: schemas, journal records, the CLI) and
- * core/jdoc.c's arena parser (jw_jdoc_parse, every published event).
+ * The two JSON parsers against each other: core/json/parse_jsonc.c's
+ * strict parser (jw_json_parse, json-c trees: schemas, journal records,
+ * the CLI) and core/json/parse.c's arena parser (jw_jdoc_parse, every published event).
  * Their contract is one verdict: for every input they must accept exactly
  * the same documents, build the same tree, and refuse with the same
  * reason, offset and message; the arena parser's fast path alone must
@@ -147,6 +147,20 @@ static void compare(const uint8_t *data, size_t size, size_t depth)
 		FUZZ_CHECK(jw_jdoc_from_json(&copy, o) == 0, "jw_jdoc_from_json failed");
 		FUZZ_CHECK(same_tree(o, copy.root), "jw_jdoc_from_json builds another tree");
 		json_object_put(back);
+
+		/* The writer: json-c's bytes (no slash escapes), without json-c. */
+		{
+			struct jw_buf b;
+			const char *jc = o ? json_object_to_json_string_ext(o,
+			                             JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			                   : "null";
+
+			jw_buf_init(&b, 0);
+			FUZZ_CHECK(jw_jnode_write(&b, doc.root) == 0, "jw_jnode_write failed");
+			FUZZ_CHECK(b.len == strlen(jc) && memcmp(b.p, jc, b.len) == 0,
+			        "jw_jnode_write writes other bytes than json-c");
+			jw_buf_cleanup(&b);
+		}
 
 		/* What json-c writes is JSON the strict parser takes back (the
 		 * round trip the CLI and the journal rely on). */

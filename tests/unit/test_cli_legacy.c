@@ -143,7 +143,7 @@ START_TEST(sequence)
 		struct jw_event_limits lim = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
 		snprintf(full, sizeof(full), "jobs/%s", topic);
 		ck_assert_int_eq(jw_topic_parse("jobs", full, &t), JW_TOPIC_JOB);
-		ck_assert_msg(jw_event_check(set, &t, ev.payload, strlen(ev.payload), &lim, NULL, &v) == 0,
+		ck_assert_msg(jw_event_check(set, &t, ev.payload, strlen(ev.payload), &lim, &v) == 0,
 		              "case %zu: %s", i, v.message);
 		jw_legacy_event_cleanup(&ev);
 		jw_legacy_event_cleanup(&ev);

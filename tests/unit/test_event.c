@@ -86,11 +86,15 @@ static struct jw_verdict refuse(const char *event, const char *payload, size_t l
         const struct jw_event_limits *limits, enum jw_reason reason, const char *field)
 {
 	struct jw_topic t = topic("s1", "j1", event);
-	struct json_object *obj = (struct json_object *)&t; /* must be reset */
+	struct jw_jdoc doc;
 	struct jw_verdict v;
 
-	ck_assert_int_eq(jw_event_check(set, &t, payload, len, limits, &obj, &v), -1);
-	ck_assert_ptr_null(obj);
+	/* A document that held an accepted event must be left without one. */
+	jw_jdoc_init(&doc);
+	ck_assert_int_eq(jw_jdoc_parse(&doc, "{}", 2, 4, NULL), 0);
+	ck_assert_int_eq(jw_event_check_doc(set, &t, payload, len, limits, &doc, &v), -1);
+	ck_assert_ptr_null(doc.root);
+	jw_jdoc_free(&doc);
 	ck_assert_msg(v.reason == reason, "%s: got %s (%s), want %s", payload, jw_reason_name(v.reason),
 	        v.message, jw_reason_name(reason));
 	if(field)
@@ -142,19 +146,23 @@ START_TEST(accepted)
 	struct jw_topic t = topic("s1", "j1", "progress");
 	static const char ok[] = "{\"type\":\"progress\",\"job_id\":\"j1\","
 	                         "\"session_id\":\"s1\",\"progress\":40}";
-	struct json_object *obj = NULL, *m = NULL;
+	const struct jw_jnode *m;
+	struct jw_jdoc doc;
 	struct jw_verdict v;
 
-	ck_assert_int_eq(jw_event_check(set, &t, ok, sizeof(ok) - 1, NULL, &obj, &v), 0);
+	jw_jdoc_init(&doc);
+	ck_assert_int_eq(jw_event_check_doc(set, &t, ok, sizeof(ok) - 1, NULL, &doc, &v), 0);
 	ck_assert_int_eq(v.reason, JW_REASON_NONE);
 	ck_assert_str_eq(v.field, "");
 	ck_assert_str_eq(v.message, "");
-	ck_assert(json_object_object_get_ex(obj, "progress", &m));
-	ck_assert_int_eq(json_object_get_int(m), 40);
-	json_object_put(obj);
+	m = jw_jnode_get(doc.root, "progress");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(m->type, JW_J_INT);
+	ck_assert_int_eq(m->u.i, 40);
+	jw_jdoc_free(&doc);
 
 	/* The caller may not want the object. */
-	ck_assert_int_eq(jw_event_check(set, &t, "{\"progress\":1}", 14, NULL, NULL, &v), 0);
+	ck_assert_int_eq(jw_event_check(set, &t, "{\"progress\":1}", 14, NULL, &v), 0);
 }
 END_TEST
 
@@ -179,7 +187,7 @@ START_TEST(unknown_event_type)
 	/* Before the payload is looked at. */
 	REFUSE("foo", "", JW_REASON_UNKNOWN_EVENT_TYPE, "");
 	/* No schema set at all behaves the same. */
-	ck_assert_int_eq(jw_event_check(NULL, &t, "{}", 2, NULL, NULL, &v), -1);
+	ck_assert_int_eq(jw_event_check(NULL, &t, "{}", 2, NULL, &v), -1);
 	ck_assert_int_eq(v.reason, JW_REASON_UNKNOWN_EVENT_TYPE);
 }
 END_TEST
@@ -233,7 +241,7 @@ START_TEST(parse_errors)
 	{
 		struct jw_topic t = topic("s1", "j1", "progress");
 
-		ck_assert_int_eq(jw_event_check(set, &t, deep, sizeof(deep) - 1, NULL, NULL, &v), 0);
+		ck_assert_int_eq(jw_event_check(set, &t, deep, sizeof(deep) - 1, NULL, &v), 0);
 	}
 }
 END_TEST
@@ -340,8 +348,8 @@ START_TEST(current_above_total)
 
 	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
 	        "load: %s", err);
-	ck_assert_int_eq(jw_event_check(shipped, &t, ok, sizeof(ok) - 1, NULL, NULL, &v), 0);
-	ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(jw_event_check(shipped, &t, ok, sizeof(ok) - 1, NULL, &v), 0);
+	ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, &v), -1);
 	ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
 	ck_assert_str_eq(v.field, "/current");
 	ck_assert_str_eq(v.keyword, "current_le_total");
@@ -390,16 +398,16 @@ START_TEST(current_total_exact)
 		int n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].lo,
 		        pairs[i].hi);
 
-		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == 0,
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == 0,
 		        "%s refused: %s", buf, v.message);
 		n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].hi,
 		        pairs[i].lo);
 		if(pairs[i].eq) {
-			ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == 0,
+			ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == 0,
 			        "%s refused: %s", buf, v.message);
 			continue;
 		}
-		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, NULL, &v) == -1,
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == -1,
 		        "%s accepted", buf);
 		ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
 		ck_assert_str_eq(v.keyword, "current_le_total");
@@ -408,7 +416,7 @@ START_TEST(current_total_exact)
 	{
 		static const char bad[] = "{\"current\": 9007199254740993, \"total\": 9007199254740992}";
 
-		ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, NULL, &v), -1);
+		ck_assert_int_eq(jw_event_check(shipped, &t, bad, sizeof(bad) - 1, NULL, &v), -1);
 		ck_assert_str_eq(v.message,
 		        "/current: must not exceed total 9007199254740992, got 9007199254740993");
 	}
@@ -448,8 +456,7 @@ START_TEST(nul_in_strings)
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct jw_topic t = topic("s1", "j1", bad[i].type);
 
-		ck_assert_msg(jw_event_check(shipped, &t, bad[i].payload, strlen(bad[i].payload), NULL,
-		                      NULL, &v) == -1,
+		ck_assert_msg(jw_event_check(shipped, &t, bad[i].payload, strlen(bad[i].payload), NULL, &v) == -1,
 		        "%s accepted", bad[i].payload);
 		ck_assert_msg(v.reason == JW_REASON_RULE_VIOLATION, "%s: %s", bad[i].payload, v.message);
 		ck_assert_str_eq(v.keyword, "no_nul");
@@ -459,18 +466,17 @@ START_TEST(nul_in_strings)
 	{
 		struct jw_topic t = topic("s1", "j1", "failed");
 
-		ck_assert_int_eq(jw_event_check(shipped, &t, bad[0].payload, strlen(bad[0].payload), NULL,
-		                         NULL, &v),
+		ck_assert_int_eq(jw_event_check(shipped, &t, bad[0].payload, strlen(bad[0].payload), NULL, &v),
 		        -1);
 		ck_assert_str_eq(v.message, "/error: U+0000 (\\u0000) is not allowed in strings (the "
 		                            "journal cannot store it), got \"boom\\u0000\"");
 		for(size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-			ck_assert_msg(jw_event_check(shipped, &t, good[i], strlen(good[i]), NULL, NULL, &v) == 0,
+			ck_assert_msg(jw_event_check(shipped, &t, good[i], strlen(good[i]), NULL, &v) == 0,
 			        "%s refused: %s", good[i], v.message);
 		/* The schema's verdict comes first. */
 		static const char both[] = "{\"error\":\"\\u0000\",\"x\":1}";
 
-		ck_assert_int_eq(jw_event_check(shipped, &t, both, sizeof(both) - 1, NULL, NULL, &v), -1);
+		ck_assert_int_eq(jw_event_check(shipped, &t, both, sizeof(both) - 1, NULL, &v), -1);
 		ck_assert_int_eq(v.reason, JW_REASON_SCHEMA_VIOLATION);
 	}
 	/* A key with U+0000 stays invalid JSON. */
@@ -478,7 +484,7 @@ START_TEST(nul_in_strings)
 		struct jw_topic t = topic("s1", "j1", "failed");
 		static const char k[] = "{\"error\":\"x\",\"details\":{\"a\\u0000\":1}}";
 
-		ck_assert_int_eq(jw_event_check(shipped, &t, k, sizeof(k) - 1, NULL, NULL, &v), -1);
+		ck_assert_int_eq(jw_event_check(shipped, &t, k, sizeof(k) - 1, NULL, &v), -1);
 		ck_assert_int_eq(v.reason, JW_REASON_INVALID_JSON);
 	}
 	jw_schemaset_free(shipped);
@@ -497,13 +503,13 @@ START_TEST(shipped_schemas)
 
 	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
 	        "load: %s", err);
-	ck_assert_int_eq(jw_event_check(shipped, &t, ok, sizeof(ok) - 1, NULL, NULL, &v), 0);
-	ck_assert_int_eq(jw_event_check(shipped, &t, over, sizeof(over) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(jw_event_check(shipped, &t, ok, sizeof(ok) - 1, NULL, &v), 0);
+	ck_assert_int_eq(jw_event_check(shipped, &t, over, sizeof(over) - 1, NULL, &v), -1);
 	ck_assert_int_eq(v.reason, JW_REASON_SCHEMA_VIOLATION);
 	ck_assert_str_eq(v.field, "/progress");
 	ck_assert_str_eq(v.keyword, "maximum");
 	t = topic("s1", "j1", "state");
-	ck_assert_int_eq(jw_event_check(shipped, &t, "{}", 2, NULL, NULL, &v), -1);
+	ck_assert_int_eq(jw_event_check(shipped, &t, "{}", 2, NULL, &v), -1);
 	ck_assert_int_eq(v.reason, JW_REASON_PROTECTED_TOPIC);
 	jw_schemaset_free(shipped);
 }
@@ -619,10 +625,10 @@ START_TEST(members_without_scan)
 	static const char bound[] = "{\"progress\":1,\"type\":\"x\"}";
 	static const char rule[] = "{\"progress\":1,\"current\":2,\"total\":1}";
 
-	ck_assert_int_eq(jw_event_check(set, &t, bound, sizeof(bound) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(jw_event_check(set, &t, bound, sizeof(bound) - 1, NULL, &v), -1);
 	ck_assert_int_eq(v.reason, JW_REASON_TOPIC_MISMATCH);
 	ck_assert_str_eq(v.field, "/type");
-	ck_assert_int_eq(jw_event_check(set, &t, rule, sizeof(rule) - 1, NULL, NULL, &v), -1);
+	ck_assert_int_eq(jw_event_check(set, &t, rule, sizeof(rule) - 1, NULL, &v), -1);
 	ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
 	expect_same_verdict(set, &t, "{\"progress\":1,\"current\":2,\"total\":1}");
 	expect_same_verdict(set, &t, "{\"progress\":1,\"job_id\":\"j2\"}");

@@ -140,6 +140,21 @@ static void show(char *out, size_t outsz, const char *buf, size_t len)
 	out[o] = '\0';
 }
 
+/* jw_jnode_write of n gives what json-c writes for o (the same value). */
+static void check_write(const struct jw_jnode *n, struct json_object *o)
+{
+	struct jw_buf b;
+	const char *want = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                                 JSON_C_TO_STRING_NOSLASHESCAPE)
+	                     : "null";
+
+	jw_buf_init(&b, 0);
+	ck_assert_int_eq(jw_jnode_write(&b, n), 0);
+	ck_assert_msg(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0,
+	        "writer gives %s, json-c %s", b.p, want);
+	jw_buf_cleanup(&b);
+}
+
 /* Parses buf both ways (with max_depth) and checks they agree. */
 static void compare_depth(const char *buf, size_t len, size_t max_depth)
 {
@@ -186,6 +201,8 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 		ck_assert_str_eq(json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN),
 		        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(back);
+		/* The writer: the bytes json-c writes for the same value. */
+		check_write(doc.root, o);
 	} else {
 		ck_assert_ptr_null(o);
 		ck_assert_ptr_null(doc.root);
@@ -821,6 +838,7 @@ START_TEST(from_json_round_trip)
 		ck_assert_str_eq(json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN),
 		        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(back);
+		check_write(d.root, o);
 		json_object_put(o);
 		jw_jdoc_free(&d);
 	}
@@ -834,6 +852,23 @@ START_TEST(from_json_round_trip)
 		json_object_array_add(o, json_object_new_uint64(UINT64_MAX));
 		jw_jdoc_init(&d);
 		ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
+		{
+			/* The writer formats text-less doubles as json-c does. */
+			static const double more[] = {1.0, -2.0, 0.0, 1e300, 1e-7, 123456789.0, 1e17,
+				-1.5e-300, 2.5};
+			struct json_object *w = json_object_new_array();
+			struct jw_jdoc wd;
+
+			for(size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+				json_object_array_add(w, json_object_new_double(more[i]));
+			json_object_array_add(w, json_object_new_string("a/b\x7f\x01\n\"\\"));
+			jw_jdoc_init(&wd);
+			ck_assert_int_eq(jw_jdoc_from_json(&wd, w), 0);
+			check_write(wd.root, w);
+			check_write(d.root, o);
+			jw_jdoc_free(&wd);
+			json_object_put(w);
+		}
 		ck_assert_int_eq(d.root->u.kids[0].type, JW_J_DOUBLE);
 		ck_assert_ptr_null(d.root->u.kids[0].text);
 		ck_assert_int_eq(d.root->u.kids[1].type, JW_J_DOUBLE);

@@ -3,10 +3,10 @@
  * plain runs are then skipped 16 bytes at a time with SSE2 all the way
  * (the path of processors without AVX2), and it must agree with
  * jw_json_parse just the same. On a processor without AVX2 this repeats
- * test_jdoc. This file compiles its own copy of core/json.c, so the
+ * test_jdoc. This file compiles its own copy of core/json/parse.c, so the
  * library's copy is not linked in.
  */
 #define JW_JSON_NO_AVX2 1
-#include "../../core/json.c"
+#include "../../core/json/parse.c"
 
 #include "test_jdoc.c"

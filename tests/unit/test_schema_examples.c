@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "jdoc.h"
 #include "json.h"
 #include "reason.h"
 #include "schema.h"
@@ -327,7 +328,7 @@ static void check_event(const char *type, const char *payload, size_t len,
 	char topic[256];
 	struct jw_topic t;
 	struct jw_verdict v;
-	struct json_object *obj = NULL;
+	struct jw_jdoc doc;
 
 	memset(o, 0, sizeof *o);
 	memset(&v, 0, sizeof v);
@@ -336,13 +337,15 @@ static void check_event(const char *type, const char *payload, size_t len,
 	         TEST_JOB, type);
 	ck_assert_msg(jw_topic_parse(TEST_PREFIX, topic, &t) == JW_TOPIC_JOB,
 	              "%s: not a job topic: %s", topic, t.why);
-	if (jw_event_check(set, &t, payload, len, &limits, &obj, &v) == 0) {
-		ck_assert_msg(obj != NULL, "%s: accepted without an object", topic);
-		json_object_put(obj);
+	jw_jdoc_init(&doc);
+	if (jw_event_check_doc(set, &t, payload, len, &limits, &doc, &v) == 0) {
+		ck_assert_msg(doc.root != NULL, "%s: accepted without an object", topic);
+		jw_jdoc_free(&doc);
 		return;
 	}
-	ck_assert_msg(obj == NULL, "%s: rejected but an object was returned",
+	ck_assert_msg(doc.root == NULL, "%s: rejected but an object was returned",
 	              topic);
+	jw_jdoc_free(&doc);
 	ck_assert_msg(v.reason != JW_REASON_NONE, "%s: rejected with reason none",
 	              topic);
 	copy_str(o->reason, sizeof o->reason, jw_reason_name(v.reason));

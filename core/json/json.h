@@ -1,8 +1,19 @@
 /*
- * Strict JSON parser producing json-c objects. json-c's own tokener accepts
- * things an event contract must refuse (duplicate keys, NaN, Infinity,
- * comments, invalid UTF-8 in some modes), so untrusted payloads and schema
- * files go through this parser instead. RFC 8259 exactly, plus limits.
+ * Strict JSON parser producing json-c objects, for what is off the
+ * per-message path (schema files, journal records, tokens, the CLI); the
+ * per-message path parses into an arena document instead (jdoc.h), with
+ * the same verdicts. json-c's own tokener accepts things an event
+ * contract must refuse (duplicate keys, NaN, Infinity, comments, invalid
+ * UTF-8 in some modes), so untrusted text goes through this parser.
+ * RFC 8259 exactly, plus limits.
+ *
+ * core/json/ holds: parse_jsonc.c (this parser, which also explains every
+ * refusal of the arena parser), parse.c (the arena parser), jdoc.c (the
+ * arena), write.c (arena tree to text), convert.c (arena <-> json-c),
+ * utf8.c (UTF-8 validation), scan*.h (the string scanner: SSE2, AVX2 or
+ * words), keyset.c (duplicate keys of wide objects).
+ *
+ * Every function here is thread-safe: no global state.
  */
 #ifndef JW_JSON_H
 #define JW_JSON_H
@@ -13,9 +24,18 @@
 
 struct json_object;
 
+/*
+ * Why a text was refused. reason is one of:
+ *   JW_REASON_INVALID_JSON         not RFC 8259 JSON (grammar, a lone
+ *                                  surrogate escape, trailing bytes, empty)
+ *   JW_REASON_INVALID_UTF8         the text is not well-formed UTF-8
+ *   JW_REASON_DUPLICATE_KEY        an object names a key twice
+ *   JW_REASON_TOO_DEEP             nesting beyond max_depth
+ *   JW_REASON_NUMBER_OUT_OF_RANGE  a number beyond a finite double
+ *   JW_REASON_INTERNAL             out of memory, or a file could not be read
+ */
 struct jw_json_error {
-	enum jw_reason reason; /* INVALID_JSON, INVALID_UTF8, DUPLICATE_KEY,
-	                          TOO_DEEP, NUMBER_OUT_OF_RANGE, INTERNAL */
+	enum jw_reason reason; /* see above */
 	size_t offset;         /* byte offset of the problem in the input */
 	char message[160];     /* e.g. "duplicate key \"job_id\" at byte 42" */
 };

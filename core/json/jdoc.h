@@ -5,7 +5,14 @@
  * parsing an event costs no malloc once the block has grown to fit, and
  * freeing it costs nothing. Objects keep their members in input order, as
  * an array; there is no hashing. json-c stays for schema documents and for
- * anything off the per-message path (jw_jnode_to_json converts a subtree).
+ * anything off the per-message path (convert.c: jw_jnode_to_json converts
+ * a subtree, jw_jdoc_from_json the other way).
+ *
+ * Ownership: a jw_jdoc owns every node and string of its tree; pointers
+ * into it are valid until its next parse, reset or free. It never refers
+ * to the caller's input. Threads: a jw_jdoc is used by one thread at a
+ * time; different documents are independent. Errors: jw_jdoc_parse
+ * reports as jw_json_parse does (json.h, struct jw_json_error).
  */
 #ifndef JW_JDOC_H
 #define JW_JDOC_H
@@ -15,6 +22,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "util/buf.h"
 
 struct json_object;
 
@@ -74,8 +82,7 @@ struct jw_jdoc {
 	size_t frames_cap;
 	struct jw_jnode *pending;
 	size_t pending_cap;
-	char *scratch;
-	size_t scratch_cap;
+	struct jw_buf scratch; /* a long number's text, for strtod */
 };
 
 void jw_jdoc_init(struct jw_jdoc *d);
@@ -112,6 +119,18 @@ int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o);
 struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 
 /*
+ * Appends the JSON text of n (a whole tree, or any node in one) to b:
+ * compact, members in their order, numbers as they were written, strings
+ * with '"', '\\' and control characters escaped and everything else
+ * ('/', 0x7F, UTF-8) as it is: the bytes json-c writes for
+ * jw_jnode_to_json(n) with JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE (write.c). Returns 0, or b's error
+ * (util/buf.h: -ENOMEM, -EMSGSIZE); b keeps what was written. Reads n
+ * only: any thread that may read the document.
+ */
+int jw_jnode_write(struct jw_buf *b, const struct jw_jnode *n);
+
+/*
  * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
  * d->root set when jw_json_parse would accept the input (the same tree),
  * else -1 with d->root NULL and no reason given (also when out of memory,
@@ -120,11 +139,11 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
  */
 int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
 
-/* Internal: n bytes (8-aligned) from d's arena, or NULL. For json.c. */
+/* Internal: n bytes (8-aligned) from d's arena, or NULL. For core/json/. */
 void *jw_jdoc__alloc(struct jw_jdoc *d, size_t n);
 
 /*
- * Internal, for json.c: the arena's blocks, and what jw_jdoc_reset keeps
+ * Internal, for parse.c: the arena's blocks, and what jw_jdoc_reset keeps
  * (a block larger than JW_JDOC__KEEP_MAX bytes, left by an unusually
  * large document, is given back rather than kept for the next one, and
  * likewise a value stack of more than JW_JDOC__PENDING_KEEP_MAX values).

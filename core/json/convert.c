@@ -1,0 +1,240 @@
+/*
+ * Conversions between arena trees (jdoc.h) and json-c values, for what is
+ * off the per-message path: schema constants and defaults, broker-made
+ * events, the reason texts that print numbers as json-c does, tests.
+ */
+#include "jdoc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+static const char *copy_text(struct jw_jdoc *d, const char *s, size_t n)
+{
+	char *c = jw_jdoc__alloc(d, n + 1);
+
+	if(!c)
+		return NULL;
+	memcpy(c, s, n);
+	c[n] = '\0';
+	return c;
+}
+
+static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o);
+
+static int fill_int(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	int64_t i = json_object_get_int64(o);
+
+	/* json-c clamps uint64 values to INT64_MAX. Above it, a double with
+	 * the digits as its text, which keeps the value exact (number.h). */
+	if(i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
+		char digits[24];
+		int n = snprintf(digits, sizeof(digits), "%" PRIu64, json_object_get_uint64(o));
+
+		out->type = JW_J_DOUBLE;
+		out->u.d = (double)json_object_get_uint64(o);
+		if(n <= 0 || !(out->text = copy_text(d, digits, (size_t)n)))
+			return -1;
+		out->n = (uint32_t)n;
+		return 0;
+	}
+	out->type = JW_J_INT;
+	out->u.i = i;
+	return 0;
+}
+
+static int fill_double(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	/* jw_json_parse keeps a double's text as its serialiser's user data
+	 * (json_object_new_double_s); plain doubles have none and json-c
+	 * formats them itself. */
+	const char *text = json_object_get_userdata((struct json_object *)(uintptr_t)o);
+
+	out->type = JW_J_DOUBLE;
+	out->u.d = json_object_get_double(o);
+	if(text) {
+		size_t n = strlen(text);
+
+		if(n > UINT32_MAX || !(out->text = copy_text(d, text, n)))
+			return -1;
+		out->n = (uint32_t)n;
+	}
+	return 0;
+}
+
+static int fill_string(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	int n = json_object_get_string_len(o);
+
+	out->type = JW_J_STRING;
+	out->n = n > 0 ? (uint32_t)n : 0;
+	out->u.s = copy_text(d, json_object_get_string((struct json_object *)(uintptr_t)o), out->n);
+	if(!out->u.s)
+		return -1;
+	if(memchr(out->u.s, '\0', out->n))
+		d->has_nul = 1;
+	out->plain = 1;
+	for(uint32_t i = 0; i < out->n; i++) {
+		unsigned char c = (unsigned char)out->u.s[i];
+
+		if(c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+			out->plain = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int fill_array(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	size_t n = json_object_array_length(o);
+
+	out->type = JW_J_ARRAY;
+	if(n > UINT32_MAX)
+		return -1;
+	out->n = (uint32_t)n;
+	if(!n)
+		return 0;
+	out->u.kids = jw_jdoc__alloc(d, n * sizeof(*out->u.kids));
+	if(!out->u.kids)
+		return -1;
+	for(size_t i = 0; i < n; i++) {
+		if(fill(d, &out->u.kids[i], json_object_array_get_idx(o, i)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int fill_object(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	size_t n = (size_t)json_object_object_length(o), i = 0;
+
+	out->type = JW_J_OBJECT;
+	out->n = (uint32_t)n;
+	if(!n)
+		return 0;
+	out->u.kids = jw_jdoc__alloc(d, n * sizeof(*out->u.kids));
+	if(!out->u.kids)
+		return -1;
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(o)); e && i < n;
+	        e = lh_entry_next(e), i++) {
+		const char *k = lh_entry_k(e);
+		size_t kl = strlen(k);
+		struct jw_jnode *kid = &out->u.kids[i];
+
+		if(fill(d, kid, lh_entry_v(e)) < 0)
+			return -1;
+		if(kl > UINT32_MAX || !(kid->key = copy_text(d, k, kl)))
+			return -1;
+		kid->keylen = (uint32_t)kl;
+	}
+	return 0;
+}
+
+static int fill(struct jw_jdoc *d, struct jw_jnode *out, const struct json_object *o)
+{
+	memset(out, 0, sizeof(*out));
+	if(!o) {
+		out->type = JW_J_NULL;
+		return 0;
+	}
+	switch(json_object_get_type(o)) {
+		case json_type_null:
+			out->type = JW_J_NULL;
+			return 0;
+		case json_type_boolean:
+			out->type = JW_J_BOOL;
+			out->b = json_object_get_boolean(o) ? 1 : 0;
+			return 0;
+		case json_type_int:
+			return fill_int(d, out, o);
+		case json_type_double:
+			return fill_double(d, out, o);
+		case json_type_string:
+			return fill_string(d, out, o);
+		case json_type_array:
+			return fill_array(d, out, o);
+		case json_type_object:
+			return fill_object(d, out, o);
+	}
+	return -1;
+}
+
+int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o)
+{
+	struct jw_jnode *root;
+
+	jw_jdoc_reset(d);
+	root = jw_jdoc__alloc(d, sizeof(*root));
+	if(!root || fill(d, root, o) < 0)
+		return -1;
+	d->root = root;
+	return 0;
+}
+
+struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok)
+{
+	struct json_object *o = NULL;
+
+	*ok = 1;
+	switch(n->type) {
+		case JW_J_NULL:
+			return NULL;
+		case JW_J_BOOL:
+			o = json_object_new_boolean(n->b);
+			break;
+		case JW_J_INT:
+			o = json_object_new_int64(n->u.i);
+			break;
+		case JW_J_DOUBLE:
+			if(n->text) {
+				char buf[64], *t = n->n < sizeof(buf) ? buf : malloc((size_t)n->n + 1);
+
+				if(!t)
+					break;
+				memcpy(t, n->text, n->n);
+				t[n->n] = '\0';
+				o = json_object_new_double_s(n->u.d, t);
+				if(t != buf)
+					free(t);
+			} else {
+				o = json_object_new_double(n->u.d);
+			}
+			break;
+		case JW_J_STRING:
+			o = json_object_new_string_len(n->u.s, (int)n->n);
+			break;
+		case JW_J_ARRAY:
+			o = json_object_new_array_ext(n->n == 0 ? 1 : n->n > 1024 ? 1024 : (int)n->n);
+			for(uint32_t i = 0; o && i < n->n; i++) {
+				struct json_object *c = jw_jnode_to_json(&n->u.kids[i], ok);
+
+				if(!*ok || json_object_array_add(o, c) != 0) {
+					json_object_put(c);
+					json_object_put(o);
+					o = NULL;
+				}
+			}
+			break;
+		case JW_J_OBJECT:
+			o = json_object_new_object();
+			for(uint32_t i = 0; o && i < n->n; i++) {
+				struct json_object *c = jw_jnode_to_json(&n->u.kids[i], ok);
+
+				if(!*ok || json_object_object_add_ex(o, n->u.kids[i].key, c,
+				                   JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
+					json_object_put(c);
+					json_object_put(o);
+					o = NULL;
+				}
+			}
+			break;
+	}
+	if(!o)
+		*ok = 0;
+	return o;
+}

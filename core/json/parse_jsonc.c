@@ -1,0 +1,971 @@
+/*
+ * The strict RFC 8259 parser that builds json-c objects: for what is off
+ * the per-message path (schema files, journal records, tokens, the CLI),
+ * and the one that explains every refusal of the arena parser (parse.c)
+ * with a reason, an offset and a message. It exists because json-c's
+ * tokener is lenient in ways an event contract cannot be (duplicate keys
+ * silently overwrite, NaN and comments are accepted), and because every
+ * refusal here must say exactly what and where.
+ *
+ * The parser keeps its container stack on the heap, so nesting depth is
+ * bounded by max_depth and by memory, never by the C stack.
+ */
+#include "json.h"
+#include "internal.h"
+#include "util/buf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/* Schema files are small; this only stops a stray multi-GiB file. */
+#define JW_JSON_FILE_MAX ((size_t)16 * 1024 * 1024)
+
+/* Longest key shown in a duplicate-key message, in input characters. */
+#define KEY_SHOWN_MAX 48
+
+
+/* One open array or object. */
+struct frame {
+	struct json_object *obj;
+	char *key;     /* object: NUL-terminated key awaiting its value */
+	size_t keycap; /* bytes allocated at key, kept while the frame is reused */
+	int is_object;
+};
+
+struct parser {
+	const unsigned char *s;
+	size_t len;
+	size_t pos;
+	size_t max_depth;
+	struct frame *stack;
+	size_t depth; /* frames in use */
+	size_t cap;
+	struct jw_buf scratch; /* decoded string or number text, reused */
+	struct jw_json_error *err;
+};
+
+static int fail(struct parser *p, enum jw_reason reason, size_t offset, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int fail(struct parser *p, enum jw_reason reason, size_t offset, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->err->reason = reason;
+	p->err->offset = offset;
+	va_start(ap, fmt);
+	(void)vsnprintf(p->err->message, sizeof(p->err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int oom(struct parser *p)
+{
+	return fail(p, JW_REASON_INTERNAL, p->pos, "out of memory at byte %zu", p->pos);
+}
+
+/*
+ * Classifies the UTF-8 sequence starting at s[i] (Unicode 15, table 3-7).
+ * Returns UTF8_OK and its length in *n, or the fault.
+ */
+
+/*
+ * Writes s[0..n) into out as an ASCII, JSON-style quoted excerpt of at most
+ * max input characters: printable ASCII as is, the rest as \uXXXX. s must
+ * be valid UTF-8 (decoded keys always are).
+ */
+static void quote_excerpt(char *out, size_t outsz, const char *s, size_t n, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, shown = 0, k;
+	char unit[16];
+	int ulen;
+
+	if(outsz < 8) {
+		if(outsz)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	while(i < n) {
+		unsigned long cp;
+		size_t step;
+
+		if(shown == max)
+			break;
+		if(u[i] < 0x80) {
+			cp = u[i];
+			step = 1;
+		} else if(u[i] < 0xE0) {
+			cp = u[i] & 0x1Fu;
+			step = 2;
+		} else if(u[i] < 0xF0) {
+			cp = u[i] & 0x0Fu;
+			step = 3;
+		} else {
+			cp = u[i] & 0x07u;
+			step = 4;
+		}
+		if(i + step > n)
+			break;
+		for(k = 1; k < step; k++)
+			cp = (cp << 6) | (u[i + k] & 0x3Fu);
+		if(cp == '"' || cp == '\\')
+			ulen = snprintf(unit, sizeof(unit), "\\%c", (int)cp);
+		else if(cp >= 0x20 && cp < 0x7F)
+			ulen = snprintf(unit, sizeof(unit), "%c", (int)cp);
+		else if(cp < 0x10000)
+			ulen = snprintf(unit, sizeof(unit), "\\u%04lx", cp);
+		else
+			ulen = snprintf(unit, sizeof(unit), "\\u%04lx\\u%04lx", 0xD800 + ((cp - 0x10000) >> 10),
+			        0xDC00 + ((cp - 0x10000) & 0x3FF));
+		/* Keep room for the closing quote, "..." and the NUL. */
+		if(ulen < 0 || o + (size_t)ulen + 5 > outsz)
+			break;
+		memcpy(out + o, unit, (size_t)ulen);
+		o += (size_t)ulen;
+		i += step;
+		shown++;
+	}
+	out[o++] = '"';
+	if(i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* Describes the byte at pos for "unexpected ..." messages. */
+static void describe_byte(char *out, size_t outsz, unsigned char c)
+{
+	if(c >= 0x20 && c < 0x7F && c != '\'')
+		(void)snprintf(out, outsz, "character '%c'", c);
+	else if(c == '\'')
+		(void)snprintf(out, outsz, "character \"'\"");
+	else if(c == 0)
+		(void)snprintf(out, outsz, "NUL byte");
+	else
+		(void)snprintf(out, outsz, "byte \\x%02X", c);
+}
+
+static int unexpected(struct parser *p, const char *expected)
+{
+	char what[32];
+
+	if(p->pos >= p->len) {
+		if(expected)
+			return fail(p, JW_REASON_INVALID_JSON, p->pos,
+			        "unexpected end of input at byte %zu, expected %s", p->pos, expected);
+		return fail(
+		        p, JW_REASON_INVALID_JSON, p->pos, "unexpected end of input at byte %zu", p->pos);
+	}
+	describe_byte(what, sizeof(what), p->s[p->pos]);
+	if(expected)
+		return fail(p, JW_REASON_INVALID_JSON, p->pos, "unexpected %s at byte %zu, expected %s",
+		        what, p->pos, expected);
+	return fail(p, JW_REASON_INVALID_JSON, p->pos, "unexpected %s at byte %zu", what, p->pos);
+}
+
+static void skip_ws(struct parser *p)
+{
+	while(p->pos < p->len) {
+		unsigned char c = p->s[p->pos];
+
+		if(c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->pos++;
+	}
+}
+
+/*
+ * Decodes the \u escape at p->pos (pointing at the backslash) into the
+ * code point, combining a surrogate pair. Advances past it.
+ */
+static int parse_u_escape(struct parser *p, unsigned long *cp)
+{
+	size_t at = p->pos;
+	unsigned hi, lo;
+
+	if(p->len - at < 6 || jw_json__hex4(p->s + at + 2, &hi) < 0)
+		return fail(p, JW_REASON_INVALID_JSON, at,
+		        "invalid \\u escape at byte %zu (need 4 hex digits)", at);
+	p->pos = at + 6;
+	if(hi >= 0xDC00 && hi <= 0xDFFF)
+		return fail(p, JW_REASON_INVALID_JSON, at, "lone surrogate \\u%04x at byte %zu", hi, at);
+	if(hi < 0xD800 || hi > 0xDBFF) {
+		*cp = hi;
+		return 0;
+	}
+	/* RFC 8259 section 7: a high surrogate must be followed by a low one. */
+	if(p->len - p->pos < 6 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u' ||
+	        jw_json__hex4(p->s + p->pos + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+		return fail(p, JW_REASON_INVALID_JSON, at, "lone surrogate \\u%04x at byte %zu", hi, at);
+	p->pos += 6;
+	*cp = 0x10000 + (((unsigned long)hi - 0xD800) << 10) + (lo - 0xDC00);
+	return 0;
+}
+
+/* Bytes that end a run of plain string content. */
+static int string_special(unsigned char c)
+{
+	return c == '"' || c == '\\' || c < 0x20;
+}
+
+/*
+ * Skips plain string content from i, eight bytes at a time, and returns
+ * the offset of the first 8-byte block holding a '"', a '\\', a byte
+ * below 0x20 (or too few bytes left); the caller finishes byte by byte.
+ * Per byte b of a word: (b ^ '"') - 1 and (b ^ '\\') - 1 borrow into
+ * the high bit only when b is that byte, and b - 0x20 only when b < 0x20;
+ * "& ~w" drops bytes >= 0x80 (all plain UTF-8), which cannot match.
+ */
+static size_t skip_plain(const unsigned char *s, size_t len, size_t i)
+{
+	while(len - i >= 8) {
+		uint64_t w, q, b;
+
+		memcpy(&w, s + i, 8);
+		q = w ^ (ONES * '"');
+		b = w ^ (ONES * '\\');
+		if(((q - ONES) | (b - ONES) | (w - ONES * 0x20)) & ~w & HIGHS)
+			break;
+		i += 8;
+	}
+	return i;
+}
+
+/*
+ * Parses the string whose opening quote is at p->pos. On success *str and
+ * *n hold the decoded text (not NUL-terminated, may contain NUL): a slice
+ * of the input when the string has no escapes, else p->scratch, valid
+ * until the next parse_string or parse_number. The input was already
+ * checked to be valid UTF-8, so runs without escapes are copied as they
+ * are, a run at a time.
+ */
+static int parse_string(struct parser *p, const char **str, size_t *n)
+{
+	size_t start = p->pos, run;
+	const unsigned char *s = p->s;
+	int copied = 0;
+
+	p->pos++;
+	for(;;) {
+		unsigned char c;
+		char esc;
+
+		run = p->pos;
+		p->pos = skip_plain(s, p->len, p->pos);
+		while(p->pos < p->len && !string_special(s[p->pos]))
+			p->pos++;
+		if(p->pos >= p->len)
+			return fail(p, JW_REASON_INVALID_JSON, start,
+			        "unterminated string starting at byte %zu", start);
+		c = s[p->pos];
+		if(c == '"' && !copied) {
+			/* No escapes: the input itself is the decoded text. */
+			*str = (const char *)s + run;
+			*n = p->pos - run;
+			p->pos++;
+			return 0;
+		}
+		/* Escapes: the decoded text is built in p->scratch. */
+		if(!copied)
+			jw_buf_truncate(&p->scratch, 0);
+		if(jw_buf_add(&p->scratch, s + run, p->pos - run) != 0)
+			return oom(p);
+		copied = 1;
+		if(c == '"') {
+			p->pos++;
+			*str = p->scratch.p;
+			*n = p->scratch.len;
+			return 0;
+		}
+		if(c < 0x20)
+			return fail(p, JW_REASON_INVALID_JSON, p->pos,
+			        "control character U+%04X in string at byte %zu", c, p->pos);
+		if(p->pos + 1 >= p->len)
+			return fail(p, JW_REASON_INVALID_JSON, start,
+			        "unterminated string starting at byte %zu", start);
+		c = p->s[p->pos + 1];
+		esc = (char)c;
+		switch(c) {
+			case '"':
+			case '\\':
+			case '/':
+				break;
+			case 'b':
+				esc = '\b';
+				break;
+			case 'f':
+				esc = '\f';
+				break;
+			case 'n':
+				esc = '\n';
+				break;
+			case 'r':
+				esc = '\r';
+				break;
+			case 't':
+				esc = '\t';
+				break;
+			case 'u': {
+				unsigned long cp = 0;
+				char u8[4];
+
+				if(parse_u_escape(p, &cp) < 0)
+					return -1;
+				if(jw_buf_add(&p->scratch, u8, jw_json__utf8_encode(cp, u8)) != 0)
+					return oom(p);
+				continue;
+			}
+			default: {
+				char what[32];
+
+				describe_byte(what, sizeof(what), c);
+				return fail(p, JW_REASON_INVALID_JSON, p->pos,
+				        "invalid escape (backslash then %s) at byte %zu", what, p->pos);
+			}
+		}
+		if(jw_buf_add(&p->scratch, &esc, 1) != 0)
+			return oom(p);
+		p->pos += 2;
+	}
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Bytes that cannot directly follow a number or literal in valid JSON. */
+static int is_word_byte(unsigned char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+	       c == '+' || c == '-' || c == '_';
+}
+
+static int malformed_number(struct parser *p, size_t start)
+{
+	return fail(p, JW_REASON_INVALID_JSON, start, "malformed number at byte %zu", start);
+}
+
+/*
+ * Parses a number per the RFC 8259 section 6 grammar:
+ *   [ "-" ] ( "0" / [1-9] *DIGIT ) [ "." 1*DIGIT ] [ ("e"/"E") [+-] 1*DIGIT ]
+ * Integers that fit int64 become int objects. Everything else is converted
+ * with strtod, which reads '.' as the decimal point only in the "C" locale;
+ * mosquitto never calls setlocale, so that holds in the broker and tools.
+ */
+/* A parsed number: is_int with i, or d; a double's text is p->scratch.p
+ * (NUL-terminated) and, in the input, s[start..start + tl). */
+struct numval {
+	int is_int;
+	int64_t i;
+	double d;
+	size_t start, tl;
+};
+
+/* The shape of a number the grammar accepted. */
+struct numshape {
+	int integral; /* no fraction, no exponent */
+	int has_exp;
+	size_t frac;  /* digits after the '.' */
+};
+
+/*
+ * Moves p->pos over the number that starts there (RFC 8259 section 6),
+ * filling *sh. Returns 0, or -1 with the error set.
+ */
+static int number_grammar(struct parser *p, struct numshape *sh)
+{
+	size_t start = p->pos, frac = 0;
+	int integral = 1, has_exp = 0;
+	const unsigned char *s = p->s;
+
+	if(s[p->pos] == '-')
+		p->pos++;
+	if(p->pos >= p->len || !is_digit(s[p->pos])) {
+		if(p->len - p->pos >= 8 && memcmp(s + p->pos, "Infinity", 8) == 0)
+			return fail(p, JW_REASON_INVALID_JSON, start,
+			        "-Infinity is not valid JSON (at byte %zu)", start);
+		return fail(p, JW_REASON_INVALID_JSON, p->pos, "expected a digit after '-' at byte %zu",
+		        p->pos);
+	}
+	if(s[p->pos] == '0') {
+		p->pos++;
+		if(p->pos < p->len && is_digit(s[p->pos]))
+			return fail(
+			        p, JW_REASON_INVALID_JSON, start, "leading zero in number at byte %zu", start);
+	} else {
+		while(p->pos < p->len && is_digit(s[p->pos]))
+			p->pos++;
+	}
+	if(p->pos < p->len && s[p->pos] == '.') {
+		integral = 0;
+		p->pos++;
+		if(p->pos >= p->len || !is_digit(s[p->pos]))
+			return fail(p, JW_REASON_INVALID_JSON, p->pos, "expected a digit after '.' at byte %zu",
+			        p->pos);
+		while(p->pos < p->len && is_digit(s[p->pos])) {
+			p->pos++;
+			frac++;
+		}
+	}
+	if(p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
+		integral = 0;
+		has_exp = 1;
+		p->pos++;
+		if(p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-'))
+			p->pos++;
+		if(p->pos >= p->len || !is_digit(s[p->pos]))
+			return fail(p, JW_REASON_INVALID_JSON, p->pos,
+			        "expected a digit in exponent at byte %zu", p->pos);
+		while(p->pos < p->len && is_digit(s[p->pos]))
+			p->pos++;
+	}
+	/* "0x1F", "1.2.3", "12abc": the grammar stopped early. */
+	if(p->pos < p->len && is_word_byte(s[p->pos]))
+		return malformed_number(p, start);
+	sh->integral = integral;
+	sh->has_exp = has_exp;
+	sh->frac = frac;
+	return 0;
+}
+
+/* The number at p->pos into *nv: its grammar, then its value. */
+static int parse_number_val(struct parser *p, struct numval *nv)
+{
+	size_t start = p->pos, tl, frac;
+	int integral, has_exp;
+	const unsigned char *s = p->s;
+	struct numshape sh = {0, 0, 0};
+
+	if(number_grammar(p, &sh) < 0)
+		return -1;
+	integral = sh.integral;
+	has_exp = sh.has_exp;
+	frac = sh.frac;
+	tl = p->pos - start;
+	nv->start = start;
+	nv->tl = tl;
+	nv->is_int = 0;
+	/* Up to 18 digits cannot overflow int64: no strtoll needed. */
+	if(integral && tl - (s[start] == '-') <= 18) {
+		int64_t v = 0;
+
+		for(size_t k = start + (s[start] == '-'); k < p->pos; k++)
+			v = v * 10 + (s[k] - '0');
+		nv->is_int = 1;
+		nv->i = s[start] == '-' ? -v : v;
+		return 0;
+	}
+	/* strtod and strtoll need a NUL-terminated copy. */
+	jw_buf_truncate(&p->scratch, 0);
+	if(jw_buf_add(&p->scratch, s + start, tl) != 0)
+		return oom(p);
+
+	if(integral) {
+		char *end = NULL;
+		long long v;
+
+		errno = 0;
+		v = strtoll(p->scratch.p, &end, 10);
+		if(errno == 0 && end == p->scratch.p + tl) {
+			nv->is_int = 1;
+			nv->i = (int64_t)v;
+			return 0;
+		}
+		/* Beyond int64: fall through to a double that keeps its text. */
+	}
+	/*
+	 * Short decimals without an exponent ("42.5"): at most 15 digits make
+	 * an exactly representable integer m, 10^frac is exact up to 10^22,
+	 * and one IEEE division rounds m / 10^frac correctly, which is what
+	 * strtod returns (Clinger's fast path).
+	 */
+	if(!integral && !has_exp && tl - 1 - (s[start] == '-') <= 15) {
+		static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		        1e11, 1e12, 1e13, 1e14, 1e15};
+		int64_t m = 0;
+		double d;
+
+		for(size_t k = start + (s[start] == '-'); k < p->pos; k++) {
+			if(s[k] != '.')
+				m = m * 10 + (s[k] - '0');
+		}
+		d = (double)m / pow10[frac];
+		nv->d = s[start] == '-' ? -d : d;
+		return 0;
+	}
+	{
+		char *end = NULL;
+		double d;
+
+		errno = 0;
+		d = strtod(p->scratch.p, &end);
+		if(end != p->scratch.p + tl)
+			return malformed_number(p, start);
+		/* Underflow (1e-400) rounds toward zero and is accepted. */
+		if(!isfinite(d))
+			return fail(p, JW_REASON_NUMBER_OUT_OF_RANGE, start,
+			        "number at byte %zu is out of range for a double", start);
+		nv->d = d;
+		return 0;
+	}
+}
+
+static int parse_number(struct parser *p, struct json_object **out)
+{
+	struct numval nv = {0};
+
+	if(parse_number_val(p, &nv) < 0)
+		return -1;
+	if(nv.is_int)
+		*out = json_object_new_int64(nv.i);
+	else
+		*out = json_object_new_double_s(nv.d, p->scratch.p);
+	return *out ? 0 : oom(p);
+}
+
+/* Matches the word at p->pos against a literal; reports the usual slips. */
+static int parse_literal(struct parser *p, int *matched, int *value)
+{
+	static const struct {
+		const char *text;
+		int value;
+	} words[] = {{"true", 1}, {"false", 0}, {"null", -1}};
+	size_t start = p->pos, i, wl = 0;
+
+	while(start + wl < p->len && is_word_byte(p->s[start + wl]))
+		wl++;
+	for(i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i].text);
+
+		if(wl == n && memcmp(p->s + start, words[i].text, n) == 0) {
+			p->pos += n;
+			*matched = 1;
+			*value = words[i].value;
+			return 0;
+		}
+	}
+	*matched = 0;
+	if(wl == 3 && memcmp(p->s + start, "NaN", 3) == 0)
+		return fail(p, JW_REASON_INVALID_JSON, start, "NaN is not valid JSON (at byte %zu)", start);
+	if(wl == 8 && memcmp(p->s + start, "Infinity", 8) == 0)
+		return fail(p, JW_REASON_INVALID_JSON, start, "Infinity is not valid JSON (at byte %zu)",
+		        start);
+	if(wl > 0 && (p->s[start] == 't' || p->s[start] == 'f' || p->s[start] == 'n'))
+		return fail(p, JW_REASON_INVALID_JSON, start,
+		        "invalid literal at byte %zu (expected true, false or null)", start);
+	return 0;
+}
+
+/* Reports the byte at p->pos when a value was expected there. */
+static int bad_value_start(struct parser *p)
+{
+	unsigned char c;
+
+	if(p->pos >= p->len)
+		return unexpected(p, "a value");
+	c = p->s[p->pos];
+	if(c == 0xEF && p->pos == 0)
+		return fail(p, JW_REASON_INVALID_JSON, 0, "byte order mark at byte 0 is not valid JSON");
+	if(c == '/')
+		return fail(p, JW_REASON_INVALID_JSON, p->pos, "comments are not valid JSON (at byte %zu)",
+		        p->pos);
+	if(c == '\'')
+		return fail(p, JW_REASON_INVALID_JSON, p->pos,
+		        "single-quoted strings are not valid JSON (at byte %zu)", p->pos);
+	if(c == '+')
+		return fail(p, JW_REASON_INVALID_JSON, p->pos, "leading '+' in number at byte %zu", p->pos);
+	if(c == '.')
+		return fail(p, JW_REASON_INVALID_JSON, p->pos,
+		        "number must start with a digit (at byte %zu)", p->pos);
+	return unexpected(p, NULL);
+}
+
+/* Parses one scalar (string, number, literal) at p->pos into *out. */
+static int parse_scalar(struct parser *p, struct json_object **out)
+{
+	unsigned char c = p->s[p->pos];
+	int matched = 0, value = 0;
+
+	*out = NULL;
+	if(c == '"') {
+		const char *str = NULL;
+		size_t n = 0;
+
+		if(parse_string(p, &str, &n) < 0)
+			return -1;
+		if(n > INT_MAX)
+			return fail(p, JW_REASON_INTERNAL, p->pos, "string too long at byte %zu", p->pos);
+		*out = json_object_new_string_len(str, (int)n);
+		return *out ? 0 : oom(p);
+	}
+	if(c == '-' || is_digit(c))
+		return parse_number(p, out);
+	if(parse_literal(p, &matched, &value) < 0)
+		return -1;
+	if(!matched)
+		return bad_value_start(p);
+	if(value < 0)
+		return 0; /* null is represented by NULL, as in json-c */
+	*out = json_object_new_boolean(value);
+	if(!*out)
+		return oom(p);
+	/* A literal glued to more letters was reported by parse_literal. */
+	return 0;
+}
+
+/* Objects up to this many members are searched for a duplicate key by
+ * comparing with each earlier key; larger ones use json-c's hash table. */
+#define LINEAR_KEYS_MAX 16
+
+/*
+ * Whether obj already has key. Hashing a key costs json-c a few hundred
+ * instructions, more than comparing it with a dozen short keys, and most
+ * event objects are that small; past LINEAR_KEYS_MAX members the hash
+ * lookup keeps the whole parse linear, even with 10^5 keys.
+ */
+static int key_seen(struct json_object *obj, const char *key)
+{
+	if(json_object_object_length(obj) > LINEAR_KEYS_MAX)
+		return json_object_object_get_ex(obj, key, NULL);
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e; e = lh_entry_next(e)) {
+		const char *k = lh_entry_k(e);
+
+		if(k[0] == key[0] && strcmp(k, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Parses an object key at p->pos (after white space) into f->key (the
+ * frame's buffer, reused from key to key: json-c copies the key when the
+ * member is added), refusing duplicates of keys already in f->obj.
+ */
+static int parse_key(struct parser *p, struct frame *f)
+{
+	size_t at = p->pos, n = 0;
+	const char *str = NULL;
+	char shown[96];
+
+	if(p->pos >= p->len || p->s[p->pos] != '"') {
+		if(p->pos < p->len && p->s[p->pos] == '\'')
+			return bad_value_start(p);
+		return unexpected(p, "'\"' to start an object key");
+	}
+	if(parse_string(p, &str, &n) < 0)
+		return -1;
+	/*
+	 * json-c keys are C strings, so a key holding U+0000 would be silently
+	 * cut short (and could collide with another key). Refuse it instead.
+	 */
+	if(memchr(str, '\0', n))
+		return fail(p, JW_REASON_INVALID_JSON, at, "object key at byte %zu contains \\u0000", at);
+	if(n >= f->keycap) {
+		size_t cap = f->keycap ? f->keycap : 32;
+		char *k;
+
+		while(cap <= n) {
+			if(cap > SIZE_MAX / 2)
+				return oom(p);
+			cap *= 2;
+		}
+		k = realloc(f->key, cap);
+		if(!k)
+			return oom(p);
+		f->key = k;
+		f->keycap = cap;
+	}
+	memcpy(f->key, str, n);
+	f->key[n] = '\0';
+	if(key_seen(f->obj, f->key)) {
+		quote_excerpt(shown, sizeof(shown), f->key, n, KEY_SHOWN_MAX);
+		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
+	}
+	skip_ws(p);
+	if(p->pos >= p->len || p->s[p->pos] != ':')
+		return unexpected(p, "':' after object key");
+	p->pos++;
+	return 0;
+}
+
+static int push(struct parser *p, int is_object)
+{
+	struct frame *f;
+
+	/*
+	 * Check before descending, so "[[[[..." cannot run away. The limit
+	 * matters beyond this file too: json-c frees and serialises
+	 * recursively, so a result's depth is a C-stack cost for its users.
+	 */
+	if(p->depth + 1 > p->max_depth)
+		return fail(p, JW_REASON_TOO_DEEP, p->pos, "nesting deeper than %zu levels at byte %zu",
+		        p->max_depth, p->pos);
+	if(p->depth == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct frame *n = realloc(p->stack, cap * sizeof(*n));
+
+		if(!n)
+			return oom(p);
+		/* New frames start without a key buffer. */
+		memset(n + p->cap, 0, (cap - p->cap) * sizeof(*n));
+		p->stack = n;
+		p->cap = cap;
+	}
+	f = &p->stack[p->depth];
+	f->obj = is_object ? json_object_new_object() : json_object_new_array();
+	f->is_object = is_object;
+	if(!f->obj)
+		return oom(p);
+	p->depth++;
+	p->pos++;
+	return 0;
+}
+
+/* Adds v (ownership passes) to the innermost open container. */
+static int attach(struct parser *p, struct json_object *v)
+{
+	struct frame *f = &p->stack[p->depth - 1];
+	int rc;
+
+	if(f->is_object) {
+		/* parse_key proved the key new, so skip json-c's own lookup. */
+		rc = json_object_object_add_ex(f->obj, f->key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW);
+	} else {
+		rc = json_object_array_add(f->obj, v);
+	}
+	if(rc != 0) {
+		json_object_put(v);
+		return oom(p);
+	}
+	return 0;
+}
+
+static void parser_cleanup(struct parser *p)
+{
+	while(p->depth > 0) {
+		p->depth--;
+		json_object_put(p->stack[p->depth].obj);
+	}
+	for(size_t i = 0; i < p->cap; i++)
+		free(p->stack[i].key);
+	free(p->stack);
+	p->stack = NULL;
+	jw_buf_cleanup(&p->scratch);
+}
+
+/*
+ * The value loop. Instead of recursing, an open array or object is a frame
+ * on p->stack; a finished value is attached to the innermost frame, and a
+ * finished container becomes the value for the frame below it.
+ */
+static int parse_document(struct parser *p, struct json_object **out)
+{
+	struct json_object *v = NULL;
+
+	for(;;) {
+		/* Expect a value. */
+		skip_ws(p);
+		if(p->pos >= p->len)
+			return unexpected(p, "a value");
+		if(p->s[p->pos] == '{' || p->s[p->pos] == '[') {
+			int is_object = p->s[p->pos] == '{';
+			unsigned char close = is_object ? '}' : ']';
+
+			if(push(p, is_object) < 0)
+				return -1;
+			skip_ws(p);
+			if(p->pos < p->len && p->s[p->pos] == close) {
+				p->pos++;
+				p->depth--;
+				v = p->stack[p->depth].obj;
+			} else if(is_object) {
+				if(parse_key(p, &p->stack[p->depth - 1]) < 0)
+					return -1;
+				continue;
+			} else {
+				continue;
+			}
+		} else if(parse_scalar(p, &v) < 0) {
+			return -1;
+		}
+
+		/* Have a value v: attach it and see what follows. */
+		for(;;) {
+			struct frame *f;
+			unsigned char close;
+
+			if(p->depth == 0) {
+				*out = v;
+				return 0;
+			}
+			if(attach(p, v) < 0)
+				return -1;
+			v = NULL;
+			f = &p->stack[p->depth - 1];
+			close = f->is_object ? '}' : ']';
+			skip_ws(p);
+			if(p->pos < p->len && p->s[p->pos] == ',') {
+				size_t comma = p->pos;
+
+				p->pos++;
+				skip_ws(p);
+				if(p->pos < p->len && p->s[p->pos] == close)
+					return fail(
+					        p, JW_REASON_INVALID_JSON, comma, "trailing comma at byte %zu", comma);
+				if(f->is_object && parse_key(p, f) < 0)
+					return -1;
+				break; /* next value */
+			}
+			if(p->pos < p->len && p->s[p->pos] == close) {
+				p->pos++;
+				p->depth--;
+				v = p->stack[p->depth].obj;
+				continue;
+			}
+			if(p->pos < p->len && p->s[p->pos] == '/')
+				return bad_value_start(p);
+			return unexpected(p, f->is_object ? "',' or '}'" : "',' or ']'");
+		}
+	}
+}
+
+int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_object **out,
+        struct jw_json_error *err)
+{
+	struct parser p;
+	struct jw_json_error local;
+	struct json_object *v = NULL;
+	enum utf8_fault f;
+	size_t bad = 0;
+	int rc = -1;
+
+	if(!err)
+		err = &local;
+	*out = NULL;
+	memset(&p, 0, sizeof(p));
+	p.s = (const unsigned char *)buf;
+	p.len = len;
+	p.max_depth = max_depth;
+	p.err = err;
+	err->reason = JW_REASON_NONE;
+	err->offset = 0;
+	err->message[0] = '\0';
+
+	if(len == 0) {
+		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input");
+		goto out;
+	}
+	/* One pass up front: RFC 8259 section 8.1 requires UTF-8. */
+	f = jw_utf8__scan(p.s, len, &bad);
+	if(f != UTF8_OK) {
+		fail(&p, JW_REASON_INVALID_UTF8, bad, "invalid UTF-8 at byte %zu (%s)", bad,
+		        jw_utf8__fault_name(f));
+		goto out;
+	}
+	skip_ws(&p);
+	if(p.pos == len) {
+		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input (only white space)");
+		goto out;
+	}
+	if(parse_document(&p, &v) < 0)
+		goto out;
+	skip_ws(&p);
+	if(p.pos < len) {
+		char what[32];
+
+		describe_byte(what, sizeof(what), p.s[p.pos]);
+		fail(&p, JW_REASON_INVALID_JSON, p.pos, "trailing %s at byte %zu after the value", what,
+		        p.pos);
+		goto out;
+	}
+	*out = v;
+	v = NULL;
+	rc = 0;
+out:
+	json_object_put(v);
+	parser_cleanup(&p);
+	return rc;
+}
+
+int jw_json_parse_file(
+        const char *path, size_t max_depth, struct json_object **out, struct jw_json_error *err)
+{
+	FILE *fp = NULL;
+	struct jw_buf buf;
+	char inner[sizeof(err->message)];
+	int rc = -1;
+
+	/* One byte past the limit tells "too big" from "exactly max". */
+	jw_buf_init(&buf, JW_JSON_FILE_MAX + 1);
+	*out = NULL;
+	err->reason = JW_REASON_INTERNAL;
+	err->offset = 0;
+	err->message[0] = '\0';
+	fp = fopen(path, "rb");
+	if(!fp) {
+		(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for(;;) {
+		size_t got, want = buf.max - buf.len;
+
+		if(want == 0)
+			break;
+		if(want > 65536)
+			want = 65536;
+		if(jw_buf_reserve(&buf, want) != 0) {
+			(void)snprintf(err->message, sizeof(err->message), "%s: out of memory", path);
+			goto out;
+		}
+		got = fread(jw_buf_tail(&buf), 1, want, fp);
+		jw_buf_commit(&buf, got);
+		if(got == 0) {
+			if(ferror(fp)) {
+				(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+	}
+	if(buf.len > JW_JSON_FILE_MAX) {
+		(void)snprintf(err->message, sizeof(err->message), "%s: larger than %zu bytes", path,
+		        JW_JSON_FILE_MAX);
+		goto out;
+	}
+	if(jw_json_parse(buf.p ? buf.p : "", buf.len, max_depth, out, err) < 0) {
+		/* "path: cause", cut to fit; a long path may shorten the cause,
+		 * the offset survives in err->offset. Built by hand because
+		 * snprintf into the buffer we copy from cannot be proven safe. */
+		const char *parts[3] = {path, ": ", inner};
+		size_t used = 0;
+
+		memcpy(inner, err->message, sizeof(inner));
+		for(size_t k = 0; k < 3; k++) {
+			size_t n = strlen(parts[k]);
+			if(n > sizeof(err->message) - 1 - used)
+				n = sizeof(err->message) - 1 - used;
+			memcpy(err->message + used, parts[k], n);
+			used += n;
+		}
+		err->message[used] = '\0';
+		goto out;
+	}
+	rc = 0;
+out:
+	if(fp)
+		fclose(fp);
+	jw_buf_cleanup(&buf);
+	return rc;
+}
