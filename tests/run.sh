@@ -97,7 +97,7 @@ step "ThreadSanitizer: the job-log writer thread and the journal's threads"
 unset JW_BROKER_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 cmake -S . -B build-tsan -DJW_WERROR=ON -DJW_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DJW_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$jobs" --target test_persist test_kvlog test_journal
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no ctest --output-on-failure -R 'test_persist|test_kvlog')
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no ctest --output-on-failure -R '^unit\.(test_persist|test_kvlog)$')
 # The journal thread against a real PostgreSQL (a private cluster).
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 CK_FORK=no "$root/tests/with_pg.sh" ./tests/test_journal)
 
