@@ -1,5 +1,5 @@
 /*
- * Proves core/schema.c against the official JSON-Schema-Test-Suite (draft
+ * Proves core/schema/ against the official JSON-Schema-Test-Suite (draft
  * 2020-12): every test of every file for a keyword jobwire supports must
  * pass, except the entries of an explicit skip list, each of which needs
  * a feature jobwire deliberately refuses (remote refs, nested $id, $anchor,

@@ -15,7 +15,7 @@
 #include "schema.h"
 /* The fast-path tests look at the compiled form (which lookup table was
  * built) and compare against the exact number comparison. */
-#include "schema_internal.h"
+#include "schema/node.h"
 
 #define SOURCE "schemas/x.json"
 

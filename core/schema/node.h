@@ -1,7 +1,7 @@
 /*
- * Internal model shared by the schema compiler (schema.c), the validator
- * (schema_validate.c) and their helpers (schema_value.c, schema_format.c).
- * Not installed and not part of the public API: only core/schema*.c (the
+ * Internal model shared by the schema compiler (compile.c), the validator
+ * (validate.c) and their helpers (value.c, format.c).
+ * Not installed and not part of the public API: only core/schema/ (the
  * schema set borrows the name hashing) and the schema unit tests include it.
  */
 #ifndef JW_SCHEMA_INTERNAL_H

@@ -15,7 +15,7 @@
 
 #include "json.h"
 #include "schema.h"
-#include "schema_internal.h"
+#include "node.h"
 #include "schemaset.h"
 #include "util/htab.h"
 

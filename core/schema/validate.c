@@ -17,7 +17,7 @@
 
 #include "jdoc.h"
 #include "number.h"
-#include "schema_internal.h"
+#include "node.h"
 
 /* Instance path segments remembered for error pointers; deeper levels
  * still validate, they just cannot all be named (the pointer buffer is

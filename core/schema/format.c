@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "schema_internal.h"
+#include "node.h"
 #include "util/rfc3339.h"
 
 /* RFC 3339 section 5.6, with a leap second only where the time is 23:59

@@ -1,6 +1,6 @@
 /*
  * JSON Schema (draft 2020-12) compiler: turns a schema document into the
- * node graph of schema_internal.h once, so validation never reads the
+ * node graph of node.h once, so validation never reads the
  * document again. Every keyword is compiled, accepted as an annotation, or
  * refused with an error naming it, the source and the schema location: a
  * schema must never silently mean less than it says.
@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
-#include "schema_internal.h"
+#include "node.h"
 #include "util/buf.h"
 
 /*
