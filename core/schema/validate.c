@@ -735,108 +735,48 @@ static int validate_required(struct vctx *c, const struct jw_schema_node *n,
 	return 1;
 }
 
-OUT_OF_LINE
-static int validate_object(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_jnode *o)
+static int check_prop_count(struct vctx *c, const struct jw_schema_node *n,
+                            const struct jw_jnode *o)
 {
-	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
-	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
-	uint64_t present = 0, pending = 0;
-	size_t declared = 0;
-	int r;
+	size_t count = o->n;
 
-	if (n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) {
-		size_t count = o->n;
-		if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
-			return fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
-			            n->min_props, count);
-		if ((n->has & JW_HAS_MAX_PROPS) && count > n->max_props)
-			return fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
-			            n->max_props, count);
-	}
-	/*
-	 * One pass over the members finds each one's declared property (a
-	 * hash lookup) and records which are present as a bit mask, which
-	 * then also answers "required" and "dependentRequired" for names
-	 * that are declared properties. A member whose subschema is a leaf
-	 * that it certainly satisfies (leaf_ok) is settled there; the others
-	 * are left pending for validate(). Neither step reports anything, so
-	 * doing them before "required" leaves the reported error unchanged.
-	 */
-	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX) {
-		const struct jw_schema_slot *tab = n->props_hash;
-		uint32_t shift = n->props_shift;
-		uint64_t mask = n->props_mask;
-		bool any = n->props_hash_full;
-		/* An empty object has no member array (u.kids is NULL), and
-		 * NULL + 0 is undefined: only a non-empty one is offset. */
-		const struct jw_jnode *kid = o->u.kids, *end = o->n ? kid + o->n : kid;
+	if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
+		return fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
+		            n->min_props, count);
+	if ((n->has & JW_HAS_MAX_PROPS) && count > n->max_props)
+		return fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
+		            n->max_props, count);
+	return 1;
+}
 
-		/* The root's scan of the instance also serves the caller. */
-		if (c->members != NULL && o == c->root && n == c->s->root)
-			slot = c->members->member;
-		for (; kid < end; kid++) {
-			const struct jw_schema_slot *e;
-			if (kid->keylen > 16 || any)
-				e = jw_schema__prop_slot_any(n, kid->key, kid->keylen);
-			else
-				e = jw_schema__slot_short(tab, shift, mask, kid->key, kid->keylen);
-			if (e == NULL)
-				continue;
-			declared++;
-			uint64_t bit = (uint64_t)1 << e->idx;
-			if (present & bit)
-				continue;
-			present |= bit;
-			slot[e->idx] = kid;
-			if (slot_leaf_ok(e, kid))
-				continue;
-			pending |= bit;
-		}
-		if (slot != own) {
-			c->members->scanned = 1;
-			c->members->present = present;
-		}
-	}
-	if (n->n_required > 0) {
-		if (n->required_by_mask) {
-			if ((present & n->required_mask) != n->required_mask) {
-				for (size_t i = 0; i < n->n_required; i++)
-					if (!(present & n->required_bit[i]))
-						return fail_required(c, n->required[i]);
-			}
-		} else {
+/* "required": by the member mask when every name is a declared property
+ * (present), else by looking each name up. */
+static inline int check_required(struct vctx *c, const struct jw_schema_node *n,
+                                 const struct jw_jnode *o, uint64_t present)
+{
+	if (n->required_by_mask) {
+		if ((present & n->required_mask) != n->required_mask) {
 			for (size_t i = 0; i < n->n_required; i++)
-				if (!has_member(o, &n->required_key[i]))
+				if (!(present & n->required_bit[i]))
 					return fail_required(c, n->required[i]);
 		}
-	}
-	if (n->n_props > JW_PROPS_MASK_MAX) {
-		r = validate_many_props(c, n, o, &declared);
-		if (r != 1)
-			return r;
 	} else {
-		/* Declared order, lowest bit first: the first error reported is
-		 * that of the first declared property that fails (the settled
-		 * ones cannot fail). */
-		for (uint64_t left = pending; left != 0; left &= left - 1) {
-			unsigned idx = (unsigned)__builtin_ctzll(left);
-			push_key(c, n->props[idx].name);
-			r = validate(c, n->props[idx].node, slot[idx]);
-			pop(c);
-			if (r != 1)
-				return r;
-		}
+		for (size_t i = 0; i < n->n_required; i++)
+			if (!has_member(o, &n->required_key[i]))
+				return fail_required(c, n->required[i]);
 	}
-	/* When every member was a declared property there is nothing left for
-	 * additionalProperties: the usual case for a valid event, and it
-	 * skips the per-member pass entirely. */
-	if (n->n_pattern_props > 0 ||
-	    (n->additional != NULL && declared < o->n)) {
-		r = validate_extra_members(c, n, o);
-		if (r != 1)
-			return r;
-	}
+	return 1;
+}
+
+/* The object keywords that look at member names rather than declared
+ * properties: propertyNames, dependentRequired, dependentSchemas. present
+ * is validate_object's member mask (n's declared properties). */
+static int validate_names_and_deps(struct vctx *c, const struct jw_schema_node *n,
+                                   const struct jw_jnode *o, uint64_t present)
+{
+	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
+	int r;
+
 	if (n->property_names != NULL) {
 		for (uint32_t m = 0; m < o->n; m++) {
 			const char *key = o->u.kids[m].key;
@@ -884,6 +824,103 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		if (!has_member(o, &k))
 			continue;
 		r = validate(c, n->dep_schemas[i].node, o);
+		if (r != 1)
+			return r;
+	}
+	return 1;
+}
+
+OUT_OF_LINE
+static int validate_object(struct vctx *c, const struct jw_schema_node *n,
+                           const struct jw_jnode *o)
+{
+	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
+	uint64_t present = 0, pending = 0;
+	size_t declared = 0;
+	int r;
+
+	if (n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) {
+		r = check_prop_count(c, n, o);
+		if (r != 1)
+			return r;
+	}
+	/*
+	 * One pass over the members finds each one's declared property (a
+	 * hash lookup) and records which are present as a bit mask, which
+	 * then also answers "required" and "dependentRequired" for names
+	 * that are declared properties. A member whose subschema is a leaf
+	 * that it certainly satisfies (leaf_ok) is settled there; the others
+	 * are left pending for validate(). Neither step reports anything, so
+	 * doing them before "required" leaves the reported error unchanged.
+	 */
+	if (n->n_props > 0 && n->n_props <= JW_PROPS_MASK_MAX) {
+		const struct jw_schema_slot *tab = n->props_hash;
+		uint32_t shift = n->props_shift;
+		uint64_t mask = n->props_mask;
+		bool any = n->props_hash_full;
+		/* An empty object has no member array (u.kids is NULL), and
+		 * NULL + 0 is undefined: only a non-empty one is offset. */
+		const struct jw_jnode *kid = o->u.kids, *end = o->n ? kid + o->n : kid;
+
+		/* The root's scan of the instance also serves the caller. */
+		if (c->members != NULL && o == c->root && n == c->s->root)
+			slot = c->members->member;
+		for (; kid < end; kid++) {
+			const struct jw_schema_slot *e;
+			if (kid->keylen > 16 || any)
+				e = jw_schema__prop_slot_any(n, kid->key, kid->keylen);
+			else
+				e = jw_schema__slot_short(tab, shift, mask, kid->key, kid->keylen);
+			if (e == NULL)
+				continue;
+			declared++;
+			uint64_t bit = (uint64_t)1 << e->idx;
+			if (present & bit)
+				continue;
+			present |= bit;
+			slot[e->idx] = kid;
+			if (slot_leaf_ok(e, kid))
+				continue;
+			pending |= bit;
+		}
+		if (slot != own) {
+			c->members->scanned = 1;
+			c->members->present = present;
+		}
+	}
+	if (n->n_required > 0) {
+		r = check_required(c, n, o, present);
+		if (r != 1)
+			return r;
+	}
+	if (n->n_props > JW_PROPS_MASK_MAX) {
+		r = validate_many_props(c, n, o, &declared);
+		if (r != 1)
+			return r;
+	} else {
+		/* Declared order, lowest bit first: the first error reported is
+		 * that of the first declared property that fails (the settled
+		 * ones cannot fail). */
+		for (uint64_t left = pending; left != 0; left &= left - 1) {
+			unsigned idx = (unsigned)__builtin_ctzll(left);
+			push_key(c, n->props[idx].name);
+			r = validate(c, n->props[idx].node, slot[idx]);
+			pop(c);
+			if (r != 1)
+				return r;
+		}
+	}
+	/* When every member was a declared property there is nothing left for
+	 * additionalProperties: the usual case for a valid event, and it
+	 * skips the per-member pass entirely. */
+	if (n->n_pattern_props > 0 ||
+	    (n->additional != NULL && declared < o->n)) {
+		r = validate_extra_members(c, n, o);
+		if (r != 1)
+			return r;
+	}
+	if (n->property_names != NULL || n->n_dep_required > 0 || n->n_dep_schemas > 0) {
+		r = validate_names_and_deps(c, n, o, present);
 		if (r != 1)
 			return r;
 	}
