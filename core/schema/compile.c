@@ -504,6 +504,26 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 	return 0;
 }
 
+pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
+                                  PCRE2_SIZE *erroff)
+{
+	char *pcre;
+	size_t pcre_len;
+
+	*errcode = 0;
+	*erroff = 0;
+	if (ecma_properties(src, len, &pcre, &pcre_len) < 0)
+		return NULL;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pcre, pcre_len,
+	                                 PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+	                                         PCRE2_ALLOW_EMPTY_CLASS,
+	                                 errcode, erroff, NULL);
+	free(pcre);
+	if (code == NULL && *errcode == 0)
+		*errcode = PCRE2_ERROR_NOMEMORY;
+	return code;
+}
+
 /*
  * ECMA-262 is the dialect JSON Schema names; PCRE2 is close when used in
  * UTF mode without UCP (so \d, \w and \b stay ASCII), with "$" matching
@@ -523,14 +543,9 @@ static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t
 		return oom(c);
 	memcpy(re->source, src, len);
 	re->source[len] = '\0';
-	char *pcre;
-	size_t pcre_len;
-	if (ecma_properties(src, len, &pcre, &pcre_len) < 0)
+	re->code = jw_schema__regex_code(src, len, &errcode, &erroff);
+	if (re->code == NULL && errcode == 0)
 		return oom(c);
-	re->code = pcre2_compile((PCRE2_SPTR)pcre, pcre_len,
-	                         PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
-	                         &errcode, &erroff, NULL);
-	free(pcre);
 	if (re->code == NULL) {
 		PCRE2_UCHAR msg[128];
 		if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
@@ -745,13 +760,18 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	const char *f = json_object_get_string((struct json_object *)(uintptr_t)v);
 	/* Formats are asserted here, not mere annotations, so an unknown one
 	 * would silently check nothing: refuse it. */
-	if (strcmp(f, "date-time") == 0)
+	const struct jw_format_def *def = jw_schema__format_find(f);
+	if (def == NULL)
+		return cerr(c, "unsupported format %s (supported: %s)", quote(buf, sizeof buf, f),
+		            jw_schema__format_names());
+	if (strcmp(f, "date-time") == 0) {
 		n->format = JW_FORMAT_DATE_TIME;
-	else if (strcmp(f, "uuid") == 0)
+	} else if (strcmp(f, "uuid") == 0) {
 		n->format = JW_FORMAT_UUID;
-	else
-		return cerr(c, "unsupported format %s (supported: \"date-time\", \"uuid\")",
-		            quote(buf, sizeof buf, f));
+	} else {
+		n->format = JW_FORMAT_OTHER;
+		n->format_def = def;
+	}
 	n->has |= JW_HAS_FORMAT;
 	return 0;
 }

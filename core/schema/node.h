@@ -90,6 +90,13 @@ enum jw_format {
 	JW_FORMAT_NONE,
 	JW_FORMAT_DATE_TIME,
 	JW_FORMAT_UUID,
+	JW_FORMAT_OTHER, /* checked by node->format_def (format.c) */
+};
+
+/* One asserted "format" value and its checker (format.c). */
+struct jw_format_def {
+	const char *name;
+	bool (*check)(const char *s, size_t len);
 };
 
 struct jw_regex {
@@ -223,6 +230,7 @@ struct jw_schema_node {
 	size_t min_length, max_length;
 	struct jw_regex pattern;
 	enum jw_format format;
+	const struct jw_format_def *format_def; /* JW_FORMAT_OTHER */
 
 	size_t min_items, max_items, min_contains, max_contains;
 	struct jw_schema_node **prefix_items;
@@ -488,6 +496,30 @@ void jw_schema__utf8_trim(char *buf);
 /* RFC 3339 section 5.6 date-time, and RFC 4122 textual UUIDs. */
 bool jw_schema__format_date_time(const char *s, size_t len);
 bool jw_schema__format_uuid(const char *s, size_t len);
+/* format_net.c and format_uri.c (docs/validator.md, "Formats"). */
+bool jw_schema__format_email(const char *s, size_t len);
+bool jw_schema__format_idn_email(const char *s, size_t len);
+bool jw_schema__format_hostname(const char *s, size_t len);
+bool jw_schema__format_idn_hostname(const char *s, size_t len);
+bool jw_schema__format_ipv4(const char *s, size_t len);
+bool jw_schema__format_ipv6(const char *s, size_t len);
+bool jw_schema__format_uri(const char *s, size_t len);
+bool jw_schema__format_uri_reference(const char *s, size_t len);
+bool jw_schema__format_iri(const char *s, size_t len);
+bool jw_schema__format_iri_reference(const char *s, size_t len);
+bool jw_schema__format_uri_template(const char *s, size_t len);
+/* The checker of the format called name, or NULL when there is none. */
+const struct jw_format_def *jw_schema__format_find(const char *name);
+/* The names of every asserted format, comma separated, for messages. */
+const char *jw_schema__format_names(void);
+
+/*
+ * Compiles an ECMA-262 pattern with the options of docs/validator.md
+ * ("Regular expressions"). Returns the code, or NULL with *errcode set
+ * (PCRE2_ERROR_NOMEMORY when out of memory) and *erroff the offset.
+ */
+pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
+                                  PCRE2_SIZE *erroff);
 
 /*
  * The "type" bits every value of arena node type t (enum jw_jtype)

@@ -439,6 +439,8 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 			return fail_got(c, "format", x, "format \"date-time\"");
 		if (n->format == JW_FORMAT_UUID && !jw_schema__format_uuid(str, len))
 			return fail_got(c, "format", x, "format \"uuid\"");
+		if (n->format == JW_FORMAT_OTHER && !n->format_def->check(str, len))
+			return fail_got(c, "format", x, "format \"%s\"", n->format_def->name);
 	}
 	return 1;
 }

@@ -270,9 +270,12 @@ END_TEST
 
 START_TEST(unsupported_format)
 {
-	compile_fails("{\"properties\":{\"e\":{\"format\":\"email\"}}}",
-	              "schemas/x.json: unsupported format \"email\" (supported: \"date-time\", "
-	              "\"uuid\") at /properties/e");
+	compile_fails("{\"properties\":{\"e\":{\"format\":\"e-mail\"}}}",
+	              "schemas/x.json: unsupported format \"e-mail\" (supported: \"date\", "
+	              "\"date-time\", \"duration\", \"email\", \"hostname\", \"idn-email\", "
+	              "\"idn-hostname\", \"ipv4\", \"ipv6\", \"iri\", \"iri-reference\", "
+	              "\"json-pointer\", \"regex\", \"relative-json-pointer\", \"time\", \"uri\", "
+	              "\"uri-reference\", \"uri-template\", \"uuid\") at /properties/e");
 }
 END_TEST
 
@@ -674,6 +677,46 @@ START_TEST(formats)
 	expect_error(s, "{\"id\":\"2eb8aa08aa9811eab4aa73b441d16380\"}", "/id", "format",
 	             "/id: format \"uuid\", got \"2eb8aa08aa9811eab4aa73b441d16380\"");
 	jw_schema_free(s);
+
+	/* The other formats: one valid and one invalid value each (the
+	 * conformance test has the rest), and the message names the format. */
+	static const struct {
+		const char *format, *valid, *invalid;
+	} cases[] = {
+		{"date", "2024-02-29", "2023-02-29"},
+		{"time", "23:59:60Z", "12:00:00"},
+		{"duration", "P1DT12H", "P1Y2D"},
+		{"email", "joe.bloggs@example.com", "te..st@example.com"},
+		{"idn-email", "\\u5b9f\\u4f8b@\\u5b9f\\u4f8b.test", "user\\uff20example.com"},
+		{"hostname", "www.example.com", "-host"},
+		{"idn-hostname", "\\uc2e4\\ub840.\\ud14c\\uc2a4\\ud2b8", "l\\u00b7a"},
+		{"ipv4", "192.168.0.1", "127.1"},
+		{"ipv6", "::ffff:192.168.0.1", "1::2::3"},
+		{"uri", "http://example.com/a?b#c", "//example.com"},
+		{"uri-reference", "//example.com/a", "\\\\\\\\host"},
+		{"iri", "http://\\u00e9.example/", "\\u00e9"},
+		{"iri-reference", "\\u00e9/x", "x y"},
+		{"uri-template", "/a/{b}{?c,d*}", "/a/{b"},
+		{"json-pointer", "/a~1b", "/a~2"},
+		{"relative-json-pointer", "0#", "01"},
+		{"regex", "^a+$", "(?i)a"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char schema[96], valid[96], invalid[96], msg[160];
+		snprintf(schema, sizeof schema, "{\"format\":\"%s\"}", cases[i].format);
+		snprintf(valid, sizeof valid, "\"%s\"", cases[i].valid);
+		snprintf(invalid, sizeof invalid, "\"%s\"", cases[i].invalid);
+		s = compile_ok(schema);
+		expect_valid(s, valid);
+		expect_valid(s, "12");
+		snprintf(msg, sizeof msg, "format \"%s\", got ", cases[i].format);
+		expect_error(s, invalid, "", "format", NULL);
+		struct jw_schema_error err;
+		ck_assert_int_eq(check(s, invalid, &err), 0);
+		ck_assert_msg(strstr(err.message, msg) != NULL, "%s: %s", cases[i].format,
+		              err.message);
+		jw_schema_free(s);
+	}
 }
 END_TEST
 
