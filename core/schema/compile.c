@@ -57,6 +57,7 @@ struct cctx {
 	struct jw_buf loc; /* JSON pointer of the schema being compiled */
 	struct pending_ref *refs;
 	size_t n_refs, cap_refs;
+	unsigned flags; /* JW_SCHEMA_* of jw_schema_compile_opts */
 };
 
 struct keyword {
@@ -1038,6 +1039,12 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 	     e = lh_entry_next(e)) {
 		const char *name = lh_entry_k(e);
 		const struct keyword *kw = find_keyword(name);
+		/* "x-" keywords are the user's own annotations; other unknown
+		 * words are refused (a typo must not turn a rule off) unless
+		 * the caller asked for them as annotations. */
+		if (kw == NULL && (strncmp(name, "x-", 2) == 0 ||
+		                   (c->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
+			continue;
 		if (kw == NULL) {
 			cerr(c, "unsupported keyword %s", quote(buf, sizeof buf, name));
 			return NULL;
@@ -1322,11 +1329,18 @@ void jw_schema_free(struct jw_schema *s)
 int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen)
 {
+	return jw_schema_compile_opts(doc, source, 0, out, err, errlen);
+}
+
+int jw_schema_compile_opts(const struct json_object *doc, const char *source, unsigned flags,
+                           struct jw_schema **out, char *err, size_t errlen)
+{
 	struct cctx c;
 	struct jw_schema *s = NULL;
 	int rc = -1;
 
 	memset(&c, 0, sizeof c);
+	c.flags = flags;
 	c.doc = doc;
 	c.source = source != NULL ? source : "schema";
 	c.err = err;

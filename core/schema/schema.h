@@ -36,6 +36,18 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen);
 
 /*
+ * Keywords jobwire does not know are refused, except those starting with
+ * "x-" (the schema author's own annotations). With this flag every
+ * unknown keyword is accepted as an annotation instead: for running other
+ * people's schemas (the test suite's), never for event types.
+ */
+#define JW_SCHEMA_UNKNOWN_AS_ANNOTATION 1u
+
+/* jw_schema_compile with flags (JW_SCHEMA_*); flags 0 is jw_schema_compile. */
+int jw_schema_compile_opts(const struct json_object *doc, const char *source, unsigned flags,
+                           struct jw_schema **out, char *err, size_t errlen);
+
+/*
  * Validates instance (may be NULL for JSON null) against s. Returns 1 when
  * valid, 0 when not (with *err describing the first failure found: the
  * deepest, most specific one where a choice exists), -1 on out of memory.

@@ -257,6 +257,26 @@ START_TEST(unsupported_keyword)
 	              "root) at /properties/a");
 	compile_fails("{\"allOf\":[true,{\"contentMediaType\":\"text/plain\"}]}",
 	              "schemas/x.json: unsupported keyword \"contentMediaType\" at /allOf/1");
+	compile_fails("{\"X-owner\":\"ops\"}", "schemas/x.json: unsupported keyword \"X-owner\" at /");
+
+	/* "x-" keywords are the author's annotations, whatever their value. */
+	struct jw_schema *x = compile_ok("{\"x-owner\":\"ops\",\"properties\":{\"a\":"
+	                                 "{\"x-ui\":{\"widget\":\"slider\"},\"maximum\":3}}}");
+	expect_valid(x, "{\"a\":3}");
+	expect_error(x, "{\"a\":4}", "/a", "maximum", "/a: maximum 3, got 4");
+	jw_schema_free(x);
+
+	/* On request, any unknown keyword is an annotation. */
+	char err[256];
+	struct json_object *doc = json_tokener_parse("{\"tyep\":\"string\",\"minimum\":1}");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(jw_schema_compile_opts(doc, "x", JW_SCHEMA_UNKNOWN_AS_ANNOTATION, &x, err,
+	                                        sizeof err),
+	                 0);
+	expect_valid(x, "\"s\"");
+	expect_error(x, "0", "", "minimum", NULL);
+	jw_schema_free(x);
+	json_object_put(doc);
 
 	/* Annotations and a root $id are accepted. */
 	struct jw_schema *s = compile_ok(
