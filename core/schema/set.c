@@ -217,6 +217,22 @@ out:
 	return rc;
 }
 
+int jw_schema_load_file(const char *path, struct jw_schema **out, char *err, size_t errlen)
+{
+	struct jw_json_error jerr;
+	struct json_object *doc = NULL;
+
+	*out = NULL;
+	if (jw_json_parse_file(path, SCHEMA_MAX_DEPTH, &doc, &jerr) < 0) {
+		snprintf(err, errlen, "%s: %s", path, jerr.message);
+		return -1;
+	}
+	/* The compiler's messages already start with the path. */
+	int rc = jw_schema_compile(doc, path, out, err, errlen);
+	json_object_put(doc);
+	return rc;
+}
+
 int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
                           size_t errlen)
 {
@@ -241,8 +257,6 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
-		struct jw_json_error jerr;
-		struct json_object *doc = NULL;
 		char name[JW_TYPE_MAX + SUFFIX_LEN + 1];
 
 		snprintf(name, sizeof name, "%s%s", set->entries[i].type, SUFFIX);
@@ -252,14 +266,7 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
 			snprintf(err, errlen, "%s: out of memory", dir);
 			goto out;
 		}
-		if (jw_json_parse_file(path, SCHEMA_MAX_DEPTH, &doc, &jerr) < 0) {
-			snprintf(err, errlen, "%s: %s", path, jerr.message);
-			goto out;
-		}
-		/* The compiler's messages already start with the path. */
-		int crc = jw_schema_compile(doc, path, &set->entries[i].schema, err, errlen);
-		json_object_put(doc);
-		if (crc < 0)
+		if (jw_schema_load_file(path, &set->entries[i].schema, err, errlen) < 0)
 			goto out;
 		type_info(&set->entries[i]);
 	}
