@@ -911,6 +911,10 @@ static int kw_single(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		dst = &n->if_schema;
 	else if (strcmp(kw, "then") == 0)
 		dst = &n->then_schema;
+	else if (strcmp(kw, "unevaluatedProperties") == 0)
+		dst = &n->unevaluated_props;
+	else if (strcmp(kw, "unevaluatedItems") == 0)
+		dst = &n->unevaluated_items;
 	else
 		dst = &n->else_schema;
 	return compile_sub(c, kw, v, dst);
@@ -1005,6 +1009,8 @@ static const struct keyword keywords[] = {
 	{"if", kw_single},
 	{"then", kw_single},
 	{"else", kw_single},
+	{"unevaluatedProperties", kw_single},
+	{"unevaluatedItems", kw_single},
 };
 
 static const struct keyword *find_keyword(const char *name)

@@ -167,6 +167,8 @@ int jw_schema__finish(struct jw_schema_node *n)
 	if (n->ref != NULL || n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 ||
 	    n->not_schema != NULL || n->if_schema != NULL)
 		g |= JW_G_APPLY;
+	if (n->unevaluated_props != NULL || n->unevaluated_items != NULL)
+		g |= JW_G_UNEVAL;
 	n->groups = g;
 	n->leaf = (g & ~(uint32_t)(JW_G_NUMBER | JW_G_STRING)) == 0 &&
 	          (n->has & ~(uint32_t)(JW_HAS_TYPE | JW_HAS_MINIMUM | JW_HAS_MAXIMUM |
@@ -260,7 +262,8 @@ static void finish_if(struct jw_schema_node *n)
 	 * nothing may run between the object keywords and "if". */
 	if (n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
 	    n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
-	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL)
+	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL ||
+	    (n->groups & JW_G_UNEVAL))
 		return;
 	cond = n->if_schema;
 	if (!cond->is_bool && cond->not_only) {
@@ -300,6 +303,8 @@ static bool obj_fast(const struct jw_schema_node *n)
 		if (!n->dep_required[i].by_mask)
 			return false;
 	if ((n->groups & JW_G_APPLY) && !n->if_by_mask)
+		return false;
+	if (n->groups & JW_G_UNEVAL)
 		return false;
 	return true;
 }

@@ -68,6 +68,7 @@ enum {
 	JW_G_ARRAY = 1u << 3,  /* every array keyword */
 	JW_G_OBJECT = 1u << 4, /* every object keyword */
 	JW_G_APPLY = 1u << 5,  /* $ref, allOf, anyOf, oneOf, not, if */
+	JW_G_UNEVAL = 1u << 6, /* unevaluatedProperties, unevaluatedItems */
 };
 
 /* Largest "properties" whose presence is tracked as a 64-bit mask. */
@@ -272,6 +273,10 @@ struct jw_schema_node {
 	size_t n_all_of, n_any_of, n_one_of;
 	struct jw_schema_node *not_schema;
 	struct jw_schema_node *if_schema, *then_schema, *else_schema;
+	/* Applied, after every other keyword passed, to the members and
+	 * items no keyword of this node or of a subschema applied to the
+	 * same instance evaluated (unevaluated.c). */
+	struct jw_schema_node *unevaluated_props, *unevaluated_items;
 
 	/* Compile-time only: where the node came from (for $ref resolution and
 	 * messages) and a DFS colour for the $ref cycle check. src is never

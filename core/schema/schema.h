@@ -29,7 +29,7 @@ struct jw_schema_error {
  *
  * Returns 0 and *out on success. On failure returns -1, *out is NULL and
  * err (errlen bytes, always NUL-terminated) says what and where, e.g.
- * "schemas/progress.json: unsupported keyword \"unevaluatedProperties\"
+ * "schemas/progress.json: unsupported keyword \"maxLenght\"
  * at /properties/x".
  */
 int jw_schema_compile(const struct json_object *doc, const char *source,

@@ -19,50 +19,11 @@
 #include "number.h"
 #include "node.h"
 
-/* Instance path segments remembered for error pointers; deeper levels
- * still validate, they just cannot all be named (the pointer buffer is
- * 256 bytes anyway). */
-#define PATH_SEGS 128
-
-/* How much of a value an error message shows. */
-#define VALUE_LIMIT 64
+#include "vctx.h"
 
 /* Arrays up to this length are checked for duplicates pairwise; longer
  * ones are hashed and sorted first. */
 #define UNIQUE_PAIRWISE_MAX 16
-
-struct seg {
-	const char *key; /* NULL for an array index */
-	size_t index;
-};
-
-/* An error plus the instance depth it was found at, so anyOf/oneOf can
- * pick the alternative that got furthest. */
-struct verr {
-	size_t depth;
-	struct jw_schema_error e;
-};
-
-struct vctx {
-	const struct jw_schema *s;
-	pcre2_match_data *md; /* per call: PCRE2 forbids sharing it */
-	struct verr *err;
-	bool want;     /* false while only a verdict is needed (not, if, ...) */
-	bool in_names; /* validating a property name for propertyNames */
-	/* The object whose members validate_object last looked up in a
-	 * word-hashed table with a presence mask: that node and the mask,
-	 * which answer "is this declared name a member?" for subschemas
-	 * applied to the same object (if/then's "required"). */
-	const struct jw_jnode *scan_obj;
-	const struct jw_schema_node *scan_node;
-	uint64_t scan_present;
-	/* jw_schema_validate_members: where the root's scan of the instance
-	 * (root) leaves its members, else NULL. */
-	struct jw_schema_members *members;
-	const struct jw_jnode *root;
-	size_t depth;
-	struct seg path[PATH_SEGS];
-};
 
 static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
                          const struct jw_jnode *v);
@@ -1190,8 +1151,11 @@ static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
 	default:
 		break;
 	}
-	if (g & JW_G_APPLY)
-		return validate_apply(c, n, v);
+	if ((g & JW_G_APPLY) && ((r = validate_apply(c, n, v)) != 1 || !(g & JW_G_UNEVAL)))
+		return r;
+	/* Last: they need to know what every other keyword evaluated. */
+	if (g & JW_G_UNEVAL)
+		return jw_schema__unevaluated(c, n, v);
 	return 1;
 }
 
@@ -1359,4 +1323,36 @@ int jw_schema_validate_members(const struct jw_schema *s, const struct jw_jnode 
 	m->scanned = 0;
 	m->present = 0;
 	return validate_top(s, instance, err, m);
+}
+
+/* ---- for unevaluated.c ---- */
+
+int jw_schema__sub(struct vctx *c, const struct jw_schema_node *n, const struct jw_jnode *v)
+{
+	return validate(c, n, v);
+}
+
+int jw_schema__fail_detail(struct vctx *c, const char *keyword, const char *detail)
+{
+	return fail(c, NULL, keyword, "%s", detail);
+}
+
+void jw_schema__push_key(struct vctx *c, const char *key)
+{
+	push_key(c, key);
+}
+
+void jw_schema__push_index(struct vctx *c, size_t i)
+{
+	push_index(c, i);
+}
+
+void jw_schema__pop(struct vctx *c)
+{
+	pop(c);
+}
+
+int jw_schema__regex_search(struct vctx *c, const struct jw_regex *re, const char *s, size_t len)
+{
+	return regex_search(c, re, s, len);
 }

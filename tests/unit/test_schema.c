@@ -245,8 +245,8 @@ END_TEST
 
 START_TEST(unsupported_keyword)
 {
-	compile_fails("{\"properties\":{\"a\":{\"unevaluatedProperties\":false}}}",
-	              "schemas/x.json: unsupported keyword \"unevaluatedProperties\" at /properties/a");
+	compile_fails("{\"properties\":{\"a\":{\"dependencies\":{}}}}",
+	              "schemas/x.json: unsupported keyword \"dependencies\" at /properties/a");
 	compile_fails("{\"tyep\":\"string\"}", "schemas/x.json: unsupported keyword \"tyep\" at /");
 	compile_fails("{\"$defs\":{\"a\":{\"$anchor\":\"x\"}}}",
 	              "schemas/x.json: unsupported keyword \"$anchor\" at /$defs/a");
@@ -737,6 +737,48 @@ START_TEST(formats)
 		              err.message);
 		jw_schema_free(s);
 	}
+}
+END_TEST
+
+START_TEST(unevaluated)
+{
+	/* The 2020-12 way to close a composed object. */
+	struct jw_schema *s = compile_ok(
+	    "{\"allOf\":[{\"properties\":{\"a\":{\"type\":\"integer\"}}}],"
+	    "\"anyOf\":[{\"properties\":{\"b\":true},\"required\":[\"b\"]},"
+	    "{\"properties\":{\"c\":true},\"required\":[\"c\"]}],"
+	    "\"if\":{\"required\":[\"kind\"],\"properties\":{\"kind\":{\"const\":\"x\"}}},"
+	    "\"then\":{\"properties\":{\"x\":true}},"
+	    "\"patternProperties\":{\"^x-\":true},"
+	    "\"unevaluatedProperties\":false}");
+	expect_valid(s, "{\"a\":1,\"b\":2,\"x-trace\":\"t\"}");
+	expect_valid(s, "{\"c\":1,\"kind\":\"x\",\"x\":0}");
+	expect_error(s, "{\"b\":1,\"d\":2}", "/d", "unevaluatedProperties",
+	             "/d: unevaluatedProperties: property \"d\" is not allowed (no applied subschema "
+	             "evaluated it)");
+	/* A subschema that fails evaluates nothing: c's anyOf branch (c
+	 * absent), and "if" when kind is not "x", so kind itself is then
+	 * unevaluated (and x would be too). */
+	expect_error(s, "{\"b\":1,\"kind\":\"y\",\"x\":0}", "/kind", "unevaluatedProperties",
+	             NULL);
+	/* The other keywords are checked first. */
+	expect_error(s, "{\"a\":\"1\",\"b\":1}", "/a", "type", NULL);
+	jw_schema_free(s);
+
+	s = compile_ok("{\"prefixItems\":[{\"type\":\"string\"}],"
+	               "\"allOf\":[{\"contains\":{\"type\":\"integer\"}}],"
+	               "\"unevaluatedItems\":{\"type\":\"boolean\"}}");
+	expect_valid(s, "[\"a\",1,true,2]");
+	expect_error(s, "[\"a\",1,null]", "/2", "type", "/2: type \"boolean\", got null");
+	jw_schema_free(s);
+
+	s = compile_ok("{\"$ref\":\"#/$defs/base\",\"unevaluatedItems\":false,"
+	               "\"$defs\":{\"base\":{\"prefixItems\":[true,true]}}}");
+	expect_valid(s, "[1,2]");
+	expect_error(s, "[1,2,3]", "/2", "unevaluatedItems",
+	             "/2: unevaluatedItems: item 2 is not allowed (no applied subschema evaluated "
+	             "it)");
+	jw_schema_free(s);
 }
 END_TEST
 
@@ -1555,6 +1597,7 @@ static Suite *schema_suite(void)
 		{"numbers_exact", numbers_exact},
 		{"empty_values", empty_values},
 		{"formats", formats},
+		{"unevaluated", unevaluated},
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},
 		{"boolean_schemas", boolean_schemas},
