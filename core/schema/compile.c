@@ -45,11 +45,24 @@ struct pending_ref {
 	struct jw_schema_node *node;
 	char *ref;
 	char *loc;
+	const char *base; /* the base URI it is resolved against (c->uris) */
 };
+
+/* A schema resource (a document root or a schema object with "$id") or an
+ * anchor ("$anchor", "$dynamicAnchor"): its absolute URI ("base#name" for
+ * an anchor) and the schema object it names. */
+struct named {
+	const char *uri; /* in c->uris */
+	const struct json_object *src;
+	const char *base; /* the base URI inside it */
+	bool anchor;
+};
+
+/* Most documents one compile loads through jw_schema_options.load. */
+#define MAX_LOADED_DOCS 64
 
 struct cctx {
 	struct jw_schema *s;
-	const struct json_object *doc;
 	const char *source;
 	char *err;
 	size_t errlen;
@@ -57,7 +70,15 @@ struct cctx {
 	struct jw_buf loc; /* JSON pointer of the schema being compiled */
 	struct pending_ref *refs;
 	size_t n_refs, cap_refs;
-	unsigned flags; /* JW_SCHEMA_* of jw_schema_compile_opts */
+	const struct jw_schema_options *opts;
+	const char *base; /* base URI in effect where compilation is (c->uris) */
+	const struct json_object *doc_root; /* root of the document being compiled */
+	struct named *names;
+	size_t n_names, cap_names;
+	char **uris; /* every URI string above, owned */
+	size_t n_uris, cap_uris;
+	struct json_object *loaded[MAX_LOADED_DOCS]; /* owned */
+	size_t n_loaded;
 };
 
 struct keyword {
@@ -186,6 +207,120 @@ static bool is_type(const struct json_object *v, enum json_type t)
 
 /* ---- annotations ---- */
 
+/* Takes ownership of uri (NULL: out of memory) into c->uris. */
+static const char *keep_uri(struct cctx *c, char *uri)
+{
+	if (uri == NULL) {
+		oom(c);
+		return NULL;
+	}
+	if (c->n_uris == c->cap_uris) {
+		size_t cap = c->cap_uris ? c->cap_uris * 2 : 16;
+		char **p = realloc(c->uris, cap * sizeof *p);
+		if (p == NULL) {
+			free(uri);
+			oom(c);
+			return NULL;
+		}
+		c->uris = p;
+		c->cap_uris = cap;
+	}
+	c->uris[c->n_uris++] = uri;
+	return uri;
+}
+
+static const struct named *find_name(const struct cctx *c, const char *uri)
+{
+	for (size_t i = 0; i < c->n_names; i++)
+		if (strcmp(c->names[i].uri, uri) == 0)
+			return &c->names[i];
+	return NULL;
+}
+
+/* Registers uri (kept) as naming src; the same name for another schema
+ * is an error, as the target of a $ref to it would be ambiguous. */
+static int add_name(struct cctx *c, const char *uri, const struct json_object *src,
+                    const char *base, bool anchor)
+{
+	char buf[160];
+	const struct named *old = find_name(c, uri);
+
+	if (old != NULL) {
+		if (old->src == src)
+			return 0;
+		return cerr(c, "%s %s names two different schemas", anchor ? "anchor" : "\"$id\"",
+		            quote(buf, sizeof buf, uri));
+	}
+	if (c->n_names == c->cap_names) {
+		size_t cap = c->cap_names ? c->cap_names * 2 : 8;
+		struct named *p = realloc(c->names, cap * sizeof *p);
+		if (p == NULL)
+			return oom(c);
+		c->names = p;
+		c->cap_names = cap;
+	}
+	c->names[c->n_names++] = (struct named){uri, src, base, anchor};
+	return 0;
+}
+
+/* "$anchor" names: ^[A-Za-z_][-A-Za-z0-9._]*$ (2020-12 core, 8.2.2). */
+static bool anchor_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * Before obj's keywords: "$id" sets the base URI for everything in obj
+ * (resolved against the enclosing one, RFC 3986 section 5.2) and names
+ * obj by it; "$anchor" names obj by base#anchor. The caller restores
+ * c->base after obj.
+ */
+static int scope_enter(struct cctx *c, const struct json_object *obj)
+{
+	char buf[160];
+	struct json_object *v;
+
+	if (json_object_object_get_ex(obj, "$id", &v)) {
+		if (!is_type(v, json_type_string))
+			return cerr(c, "\"$id\" must be a string");
+		const char *id = json_object_get_string(v);
+		char *abs = jw_schema__uri_resolve(c->base, id);
+		if (abs == NULL)
+			return oom(c);
+		char *hash = strchr(abs, '#');
+		if (hash != NULL && hash[1] != '\0') {
+			free(abs);
+			return cerr(c, "\"$id\" %s has a fragment (name a place with \"$anchor\")",
+			            quote(buf, sizeof buf, id));
+		}
+		if (hash != NULL)
+			*hash = '\0';
+		const char *uri = keep_uri(c, abs);
+		if (uri == NULL || add_name(c, uri, obj, uri, false) < 0)
+			return -1;
+		c->base = uri;
+	}
+	if (json_object_object_get_ex(obj, "$anchor", &v)) {
+		if (!is_type(v, json_type_string) || !anchor_name(json_object_get_string(v)))
+			return cerr(c, "\"$anchor\" must be a name matching ^[A-Za-z_][-A-Za-z0-9._]*$");
+		const char *name = json_object_get_string(v);
+		size_t n = strlen(c->base) + strlen(name) + 2;
+		char *uri = malloc(n);
+		if (uri != NULL)
+			snprintf(uri, n, "%s#%s", c->base, name);
+		const char *kept = keep_uri(c, uri);
+		if (kept == NULL || add_name(c, kept, obj, c->base, true) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int kw_string_annotation(struct cctx *c, struct jw_schema_node *n,
                                 const char *kw, const struct json_object *v)
 {
@@ -227,9 +362,13 @@ static int kw_dollar_schema(struct cctx *c, struct jw_schema_node *n,
                             const char *kw, const struct json_object *v)
 {
 	char buf[160];
+	struct json_object *id;
 
-	if (n->src != c->doc)
-		return cerr(c, "unsupported keyword \"%s\" (accepted only at the document root)", kw);
+	if (n->src != c->doc_root &&
+	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
+		return cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root: the "
+		               "document root or beside \"$id\")",
+		            kw);
 	if (!is_type(v, json_type_string))
 		return cerr(c, "\"%s\" must be a string", kw);
 	const char *uri = json_object_get_string((struct json_object *)(uintptr_t)v);
@@ -239,16 +378,15 @@ static int kw_dollar_schema(struct cctx *c, struct jw_schema_node *n,
 	return 0;
 }
 
-static int kw_id(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                 const struct json_object *v)
+/* $id, $anchor and $dynamicAnchor take effect before the other keywords
+ * (scope_enter); here they are only accepted. */
+static int kw_scope(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                    const struct json_object *v)
 {
-	/* A nested $id would start a new base URI for the refs below it;
-	 * resolving that is not implemented, so refuse instead of getting
-	 * it wrong. At the root it changes nothing for "#..." refs. */
-	if (n->src != c->doc)
-		return cerr(c, "unsupported keyword \"%s\" (accepted only at the document root)", kw);
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	(void)c;
+	(void)n;
+	(void)kw;
+	(void)v;
 	return 0;
 }
 
@@ -949,6 +1087,7 @@ static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	r->node = n;
 	r->ref = strdup(json_object_get_string((struct json_object *)(uintptr_t)v));
 	r->loc = strdup(c->loc.p);
+	r->base = c->base;
 	if (r->ref == NULL || r->loc == NULL) {
 		free(r->ref);
 		free(r->loc);
@@ -962,7 +1101,8 @@ static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
  * keywords this compiler cannot honour, is refused by name. */
 static const struct keyword keywords[] = {
 	{"$schema", kw_dollar_schema},
-	{"$id", kw_id},
+	{"$id", kw_scope},
+	{"$anchor", kw_scope},
 	{"$comment", kw_string_annotation},
 	{"title", kw_string_annotation},
 	{"description", kw_string_annotation},
@@ -1041,6 +1181,9 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 		n->bool_value = json_object_get_boolean(obj) != 0;
 		return n;
 	}
+	const char *saved_base = c->base;
+	if (scope_enter(c, obj) < 0)
+		return NULL;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e;
 	     e = lh_entry_next(e)) {
 		const char *name = lh_entry_k(e);
@@ -1049,7 +1192,7 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 		 * words are refused (a typo must not turn a rule off) unless
 		 * the caller asked for them as annotations. */
 		if (kw == NULL && (strncmp(name, "x-", 2) == 0 ||
-		                   (c->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
+		                   (c->opts->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
 			continue;
 		if (kw == NULL) {
 			cerr(c, "unsupported keyword %s", quote(buf, sizeof buf, name));
@@ -1058,6 +1201,7 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 		if (kw->compile(c, n, name, lh_entry_v(e)) < 0)
 			return NULL;
 	}
+	c->base = saved_base;
 	return n;
 }
 
@@ -1125,37 +1269,16 @@ static bool pointer_step(const struct json_object **cur, const char *tok)
 	return true;
 }
 
-/*
- * Finds the target of a local $ref ("#" or "#/json/pointer", RFC 6901 with
- * the fragment percent-decoded first, section 6). *ptr receives the decoded
- * pointer, which is also the target's schema location.
- */
-static int ref_target(struct cctx *c, const char *ref, const struct json_object **out,
-                      char **ptr)
+/* Walks the RFC 6901 pointer p (already percent-decoded) from cur. */
+static int pointer_walk(struct cctx *c, const char *ref, const char *p,
+                        const struct json_object **cur)
 {
 	char buf[160];
-	char *p = NULL, *tok = NULL;
-	const struct json_object *cur = c->doc;
+	char *tok = malloc(strlen(p) + 1);
 	int rc = -1;
 
-	*ptr = NULL;
-	if (ref[0] != '#') {
-		cerr(c, "$ref %s is not a local reference (only \"#...\" refs are supported)",
-		     quote(buf, sizeof buf, ref));
-		goto out;
-	}
-	if (percent_decode(c, ref, ref + 1, &p) < 0)
-		goto out;
-	if (p[0] != '\0' && p[0] != '/') {
-		cerr(c, "$ref %s names an anchor; only JSON pointer refs are supported",
-		     quote(buf, sizeof buf, ref));
-		goto out;
-	}
-	tok = malloc(strlen(p) + 1);
-	if (tok == NULL) {
-		oom(c);
-		goto out;
-	}
+	if (tok == NULL)
+		return oom(c);
 	for (const char *s = p; *s == '/';) {
 		size_t t = 0;
 		for (s++; *s != '\0' && *s != '/'; s++) {
@@ -1170,21 +1293,116 @@ static int ref_target(struct cctx *c, const char *ref, const struct json_object 
 			}
 		}
 		tok[t] = '\0';
-		if (!pointer_step(&cur, tok)) {
+		if (!pointer_step(cur, tok)) {
 			cerr(c, "$ref %s does not resolve", quote(buf, sizeof buf, ref));
 			goto out;
 		}
 	}
+	rc = 0;
+out:
+	free(tok);
+	return rc;
+}
+
+/*
+ * The schema document at uri (absolute, no fragment) that no $id compiled
+ * so far names: fetched by the caller's loader, compiled as a resource of
+ * its own (its errors name it), and registered under uri.
+ */
+static const struct named *load_document(struct cctx *c, const char *ref, const char *uri)
+{
+	char buf[160], lerr[256];
+	struct json_object *doc = NULL;
+
+	if (c->opts->load == NULL) {
+		cerr(c, "$ref %s does not resolve (no schema has the URI %s)",
+		     quote(buf, sizeof buf, ref), uri);
+		return NULL;
+	}
+	if (c->n_loaded == MAX_LOADED_DOCS) {
+		cerr(c, "$ref %s: more than %d schema documents referenced",
+		     quote(buf, sizeof buf, ref), MAX_LOADED_DOCS);
+		return NULL;
+	}
+	lerr[0] = '\0';
+	if (c->opts->load(c->opts->load_ctx, uri, &doc, lerr, sizeof lerr) < 0) {
+		cerr(c, "$ref %s does not resolve: %s", quote(buf, sizeof buf, ref), lerr);
+		return NULL;
+	}
+	c->loaded[c->n_loaded++] = doc;
+	const char *kept = keep_uri(c, strdup(uri));
+	if (kept == NULL || add_name(c, kept, doc, kept, false) < 0)
+		return NULL;
+	const char *source = c->source, *base = c->base;
+	const struct json_object *root = c->doc_root;
+	c->source = kept;
+	c->base = kept;
+	c->doc_root = doc;
+	if (loc_set(c, "") < 0)
+		return NULL;
+	struct jw_schema_node *n = compile_schema(c, doc);
+	if (n == NULL)
+		return NULL;
+	c->source = source;
+	c->base = base;
+	c->doc_root = root;
+	return find_name(c, kept);
+}
+
+/*
+ * Finds the target of a $ref: the reference resolved against its base URI
+ * (RFC 3986 section 5.2), the part before "#" naming a resource (an $id,
+ * a document root, or a document the loader fetches), the fragment empty,
+ * an RFC 6901 pointer from that resource (percent-decoded first), or an
+ * anchor name. *in is the resource, *ptr (allocated) the fragment.
+ */
+static int ref_target(struct cctx *c, const struct pending_ref *r,
+                      const struct json_object **out, const struct named **in, char **ptr)
+{
+	char buf[160];
+	char *abs = jw_schema__uri_resolve(r->base, r->ref), *p = NULL;
+	int rc = -1;
+
+	*ptr = NULL;
+	if (abs == NULL)
+		return oom(c);
+	char *hash = strchr(abs, '#');
+	const char *frag = "";
+	if (hash != NULL) {
+		*hash = '\0';
+		frag = hash + 1;
+	}
+	const struct named *res = find_name(c, abs);
+	if (res == NULL && (res = load_document(c, r->ref, abs)) == NULL)
+		goto out;
+	if (percent_decode(c, r->ref, frag, &p) < 0)
+		goto out;
+	const struct json_object *cur = res->src;
+	if (p[0] == '/') {
+		if (pointer_walk(c, r->ref, p, &cur) < 0)
+			goto out;
+	} else if (p[0] != '\0') {
+		*hash = '#';
+		const struct named *a = find_name(c, abs);
+		if (a == NULL || !a->anchor) {
+			cerr(c, "$ref %s does not resolve (no \"$anchor\" %s)",
+			     quote(buf, sizeof buf, r->ref), p);
+			goto out;
+		}
+		cur = a->src;
+		res = a;
+	}
 	if (!is_type(cur, json_type_object) && !is_type(cur, json_type_boolean)) {
-		cerr(c, "$ref %s does not point to a schema", quote(buf, sizeof buf, ref));
+		cerr(c, "$ref %s does not point to a schema", quote(buf, sizeof buf, r->ref));
 		goto out;
 	}
 	*out = cur;
+	*in = res;
 	*ptr = p;
 	p = NULL;
 	rc = 0;
 out:
-	free(tok);
+	free(abs);
 	free(p);
 	return rc;
 }
@@ -1194,13 +1412,14 @@ static int resolve_refs(struct cctx *c)
 	/* Compiling a target that is not yet a node may add refs, so walk by
 	 * index: the array can move. */
 	for (size_t i = 0; i < c->n_refs; i++) {
-		const struct json_object *target;
+		const struct json_object *target = NULL;
+		const struct named *in = NULL;
 		struct jw_schema_node *t = NULL;
 		char *ptr;
 
 		if (loc_set(c, c->refs[i].loc) < 0)
 			return -1;
-		if (ref_target(c, c->refs[i].ref, &target, &ptr) < 0)
+		if (ref_target(c, &c->refs[i], &target, &in, &ptr) < 0)
 			return -1;
 		/* A linear scan per ref: compile time only, and event
 		 * schemas have tens of nodes, not thousands. */
@@ -1211,11 +1430,14 @@ static int resolve_refs(struct cctx *c)
 		if (t == NULL) {
 			/* A ref into something that is not a schema position
 			 * (e.g. "#/$defs/a/enum/0"): compile it there, once. */
+			const char *base = c->base;
+			c->base = in->base;
 			if (loc_set(c, ptr) < 0) {
 				free(ptr);
 				return -1;
 			}
 			t = compile_schema(c, target);
+			c->base = base;
 		}
 		free(ptr);
 		if (t == NULL)
@@ -1335,19 +1557,34 @@ void jw_schema_free(struct jw_schema *s)
 int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen)
 {
-	return jw_schema_compile_opts(doc, source, 0, out, err, errlen);
+	return jw_schema_compile_opts(doc, source, NULL, out, err, errlen);
 }
 
-int jw_schema_compile_opts(const struct json_object *doc, const char *source, unsigned flags,
-                           struct jw_schema **out, char *err, size_t errlen)
+/* The document's own URI when the caller gives none: a file: URI of the
+ * source name, so relative $id and $ref values have a base to resolve
+ * against (they find nothing there without a loader). */
+static const char *default_base(struct cctx *c, const char *source)
 {
+	size_t n = strlen(source) + 16;
+	char *uri = malloc(n);
+
+	if (uri != NULL)
+		snprintf(uri, n, "file://%s%s", source[0] == '/' ? "" : "/", source);
+	return keep_uri(c, uri);
+}
+
+int jw_schema_compile_opts(const struct json_object *doc, const char *source,
+                           const struct jw_schema_options *opts, struct jw_schema **out,
+                           char *err, size_t errlen)
+{
+	static const struct jw_schema_options none;
 	struct cctx c;
 	struct jw_schema *s = NULL;
 	int rc = -1;
 
 	memset(&c, 0, sizeof c);
-	c.flags = flags;
-	c.doc = doc;
+	c.opts = opts != NULL ? opts : &none;
+	c.doc_root = doc;
 	c.source = source != NULL ? source : "schema";
 	c.err = err;
 	c.errlen = errlen;
@@ -1371,6 +1608,10 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source, un
 	}
 	pcre2_set_match_limit(s->match_ctx, MATCH_LIMIT);
 
+	c.base = c.opts->base_uri != NULL ? keep_uri(&c, strdup(c.opts->base_uri))
+	                                  : default_base(&c, c.source);
+	if (c.base == NULL || add_name(&c, c.base, doc, c.base, false) < 0)
+		goto out;
 	s->root = compile_schema(&c, doc);
 	if (s->root == NULL || resolve_refs(&c) < 0)
 		goto out;
@@ -1406,6 +1647,12 @@ out:
 		free(c.refs[i].loc);
 	}
 	free(c.refs);
+	free(c.names);
+	for (size_t i = 0; i < c.n_uris; i++)
+		free(c.uris[i]);
+	free(c.uris);
+	for (size_t i = 0; i < c.n_loaded; i++)
+		json_object_put(c.loaded[i]);
 	jw_buf_cleanup(&c.loc);
 	jw_schema_free(s);
 	return rc;

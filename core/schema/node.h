@@ -513,6 +513,9 @@ bool jw_schema__format_uri_reference(const char *s, size_t len);
 bool jw_schema__format_iri(const char *s, size_t len);
 bool jw_schema__format_iri_reference(const char *s, size_t len);
 bool jw_schema__format_uri_template(const char *s, size_t len);
+/* ref resolved against base (RFC 3986 section 5.2), allocated; NULL when
+ * out of memory (uri.c). */
+char *jw_schema__uri_resolve(const char *base, const char *ref);
 /* The checker of the format called name, or NULL when there is none. */
 const struct jw_format_def *jw_schema__format_find(const char *name);
 /* The names of every asserted format, comma separated, for messages. */

@@ -248,13 +248,17 @@ START_TEST(unsupported_keyword)
 	compile_fails("{\"properties\":{\"a\":{\"dependencies\":{}}}}",
 	              "schemas/x.json: unsupported keyword \"dependencies\" at /properties/a");
 	compile_fails("{\"tyep\":\"string\"}", "schemas/x.json: unsupported keyword \"tyep\" at /");
-	compile_fails("{\"$defs\":{\"a\":{\"$anchor\":\"x\"}}}",
-	              "schemas/x.json: unsupported keyword \"$anchor\" at /$defs/a");
+	compile_fails("{\"$defs\":{\"a\":{\"$anchor\":\"1x\"}}}",
+	              "schemas/x.json: \"$anchor\" must be a name matching "
+	              "^[A-Za-z_][-A-Za-z0-9._]*$ at /$defs/a");
 	compile_fails("{\"items\":{\"$dynamicRef\":\"#x\"}}",
 	              "schemas/x.json: unsupported keyword \"$dynamicRef\" at /items");
-	compile_fails("{\"properties\":{\"a\":{\"$id\":\"a.json\"}}}",
-	              "schemas/x.json: unsupported keyword \"$id\" (accepted only at the document "
-	              "root) at /properties/a");
+	compile_fails("{\"properties\":{\"a\":{\"$id\":\"a.json#x\"}}}",
+	              "schemas/x.json: \"$id\" \"a.json#x\" has a fragment (name a place with "
+	              "\"$anchor\") at /properties/a");
+	compile_fails("{\"properties\":{\"a\":{\"$schema\":\"x\"}}}",
+	              "schemas/x.json: unsupported keyword \"$schema\" (accepted only at a resource "
+	              "root: the document root or beside \"$id\") at /properties/a");
 	compile_fails("{\"allOf\":[true,{\"contentMediaType\":\"text/plain\"}]}",
 	              "schemas/x.json: unsupported keyword \"contentMediaType\" at /allOf/1");
 	compile_fails("{\"X-owner\":\"ops\"}", "schemas/x.json: unsupported keyword \"X-owner\" at /");
@@ -267,11 +271,11 @@ START_TEST(unsupported_keyword)
 	jw_schema_free(x);
 
 	/* On request, any unknown keyword is an annotation. */
+	static const struct jw_schema_options annotations = {.flags = JW_SCHEMA_UNKNOWN_AS_ANNOTATION};
 	char err[256];
 	struct json_object *doc = json_tokener_parse("{\"tyep\":\"string\",\"minimum\":1}");
 	ck_assert_ptr_nonnull(doc);
-	ck_assert_int_eq(jw_schema_compile_opts(doc, "x", JW_SCHEMA_UNKNOWN_AS_ANNOTATION, &x, err,
-	                                        sizeof err),
+	ck_assert_int_eq(jw_schema_compile_opts(doc, "x", &annotations, &x, err, sizeof err),
 	                 0);
 	expect_valid(x, "\"s\"");
 	expect_error(x, "0", "", "minimum", NULL);
@@ -335,11 +339,10 @@ START_TEST(bad_ref)
 	compile_fails("{\"$ref\":\"#/$defs/missing\"}",
 	              "schemas/x.json: $ref \"#/$defs/missing\" does not resolve at /");
 	compile_fails("{\"properties\":{\"a\":{\"$ref\":\"other.json#/a\"}}}",
-	              "schemas/x.json: $ref \"other.json#/a\" is not a local reference (only \"#...\" "
-	              "refs are supported) at /properties/a");
+	              "schemas/x.json: $ref \"other.json#/a\" does not resolve (no schema has the URI "
+	              "file:///schemas/other.json) at /properties/a");
 	compile_fails("{\"$ref\":\"#node\"}",
-	              "schemas/x.json: $ref \"#node\" names an anchor; only JSON pointer refs are "
-	              "supported at /");
+	              "schemas/x.json: $ref \"#node\" does not resolve (no \"$anchor\" node) at /");
 	compile_fails("{\"$ref\":\"#/$defs/a%2\",\"$defs\":{\"a\":true}}",
 	              "schemas/x.json: $ref \"#/$defs/a%2\" has a malformed %-escape at /");
 	compile_fails("{\"$defs\":{\"a\":{\"enum\":[1]}},\"$ref\":\"#/$defs/a/enum\"}",
@@ -353,6 +356,17 @@ START_TEST(bad_ref)
 	    "\"properties\":{\"a\":{\"$ref\":\"#/examples/0\"}}}");
 	expect_valid(s, "{\"a\":1}");
 	expect_error(s, "{\"a\":\"x\"}", "/a", "type", "/a: type \"integer\", got \"x\"");
+	jw_schema_free(s);
+
+	/* $anchor, and $id giving a subschema a URI of its own that a $ref
+	 * resolves against the document's base. */
+	s = compile_ok("{\"$id\":\"https://example.com/root.json\","
+	               "\"properties\":{\"a\":{\"$ref\":\"#pos\"},\"b\":{\"$ref\":\"item.json\"}},"
+	               "\"$defs\":{\"p\":{\"$anchor\":\"pos\",\"minimum\":0},"
+	               "\"i\":{\"$id\":\"item.json\",\"type\":\"string\"}}}");
+	expect_valid(s, "{\"a\":1,\"b\":\"x\"}");
+	expect_error(s, "{\"a\":-1}", "/a", "minimum", NULL);
+	expect_error(s, "{\"b\":1}", "/b", "type", NULL);
 	jw_schema_free(s);
 }
 END_TEST
