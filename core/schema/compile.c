@@ -339,6 +339,37 @@ static int kw_bool_annotation(struct cctx *c, struct jw_schema_node *n,
 	return 0;
 }
 
+/* contentSchema: an annotation (content vocabulary), so not compiled or
+ * applied, but it must be a schema's shape. */
+static int kw_schema_annotation(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                                const struct json_object *v)
+{
+	(void)n;
+	if (!is_type(v, json_type_object) && !is_type(v, json_type_boolean))
+		return cerr(c, "\"%s\" must be a schema (an object or a boolean)", kw);
+	return 0;
+}
+
+/* $vocabulary: meaningful in a meta-schema only; an object of URIs to
+ * booleans, at a resource root. */
+static int kw_vocabulary(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                         const struct json_object *v)
+{
+	struct json_object *id;
+
+	if (n->src != c->doc_root &&
+	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
+		return cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root)", kw);
+	if (!is_type(v, json_type_object))
+		return cerr(c, "\"%s\" must be an object", kw);
+	json_object_object_foreach((struct json_object *)(uintptr_t)v, key, val) {
+		(void)key;
+		if (!is_type(val, json_type_boolean))
+			return cerr(c, "\"%s\" values must be booleans", kw);
+	}
+	return 0;
+}
+
 static int kw_any_annotation(struct cctx *c, struct jw_schema_node *n,
                              const char *kw, const struct json_object *v)
 {
@@ -899,6 +930,9 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	const char *f = json_object_get_string((struct json_object *)(uintptr_t)v);
 	/* Formats are asserted here, not mere annotations, so an unknown one
 	 * would silently check nothing: refuse it. */
+	/* The format-annotation vocabulary, on request: no check at all. */
+	if (c->opts->flags & JW_SCHEMA_FORMAT_ANNOTATION)
+		return 0;
 	const struct jw_format_def *def = jw_schema__format_find(f);
 	if (def == NULL)
 		return cerr(c, "unsupported format %s (supported: %s)", quote(buf, sizeof buf, f),
@@ -1111,6 +1145,10 @@ static const struct keyword keywords[] = {
 	{"deprecated", kw_bool_annotation},
 	{"readOnly", kw_bool_annotation},
 	{"writeOnly", kw_bool_annotation},
+	{"contentEncoding", kw_string_annotation},
+	{"contentMediaType", kw_string_annotation},
+	{"contentSchema", kw_schema_annotation},
+	{"$vocabulary", kw_vocabulary},
 	{"$defs", kw_defs},
 	{"$ref", kw_ref},
 	{"type", kw_type},

@@ -42,6 +42,11 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
  * people's schemas (the test suite's), never for event types.
  */
 #define JW_SCHEMA_UNKNOWN_AS_ANNOTATION 1u
+/*
+ * "format" as the 2020-12 format-annotation vocabulary: any value, no
+ * check. By default jobwire asserts formats and refuses unknown ones.
+ */
+#define JW_SCHEMA_FORMAT_ANNOTATION 2u
 
 /*
  * How a document's URIs resolve ($id, $ref to other documents). Fields

@@ -259,8 +259,10 @@ START_TEST(unsupported_keyword)
 	compile_fails("{\"properties\":{\"a\":{\"$schema\":\"x\"}}}",
 	              "schemas/x.json: unsupported keyword \"$schema\" (accepted only at a resource "
 	              "root: the document root or beside \"$id\") at /properties/a");
-	compile_fails("{\"allOf\":[true,{\"contentMediaType\":\"text/plain\"}]}",
-	              "schemas/x.json: unsupported keyword \"contentMediaType\" at /allOf/1");
+	compile_fails("{\"allOf\":[true,{\"contentMediaType\":7}]}",
+	              "schemas/x.json: \"contentMediaType\" must be a string at /allOf/1");
+	compile_fails("{\"contentSchema\":1}",
+	              "schemas/x.json: \"contentSchema\" must be a schema (an object or a boolean) at /");
 	compile_fails("{\"X-owner\":\"ops\"}", "schemas/x.json: unsupported keyword \"X-owner\" at /");
 
 	/* "x-" keywords are the author's annotations, whatever their value. */
@@ -286,7 +288,10 @@ START_TEST(unsupported_keyword)
 	struct jw_schema *s = compile_ok(
 	    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":\"urn:x\","
 	    "\"$comment\":\"c\",\"title\":\"t\",\"description\":\"d\",\"default\":1,"
-	    "\"examples\":[1],\"deprecated\":false,\"readOnly\":false,\"writeOnly\":false}");
+	    "\"examples\":[1],\"deprecated\":false,\"readOnly\":false,\"writeOnly\":false,"
+	    "\"contentMediaType\":\"application/json\",\"contentEncoding\":\"base64\","
+	    "\"contentSchema\":{\"type\":\"object\"},"
+	    "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/core\":true}}");
 	expect_valid(s, "1");
 	jw_schema_free(s);
 }
