@@ -46,6 +46,7 @@ struct pending_ref {
 	char *ref;
 	char *loc;
 	const char *base; /* the base URI it is resolved against (c->uris) */
+	bool dynamic;     /* $dynamicRef */
 };
 
 /* A schema resource (a document root or a schema object with "$id") or an
@@ -72,6 +73,8 @@ struct cctx {
 	size_t n_refs, cap_refs;
 	const struct jw_schema_options *opts;
 	const char *base; /* base URI in effect where compilation is (c->uris) */
+	uint32_t cur_res; /* the resource being compiled (s->resources) */
+	const char *ref_kw; /* "$ref" or "$dynamicRef", for messages */
 	const struct json_object *doc_root; /* root of the document being compiled */
 	struct named *names;
 	size_t n_names, cap_names;
@@ -275,13 +278,66 @@ static bool anchor_name(const char *s)
 	return true;
 }
 
+/* Starts a new schema resource; makes it the current one. */
+static int new_resource(struct cctx *c)
+{
+	struct jw_schema *s = c->s;
+
+	if (s->n_resources == s->cap_resources) {
+		size_t cap = s->cap_resources ? s->cap_resources * 2 : 4;
+		struct jw_schema_resource *p = realloc(s->resources, cap * sizeof *p);
+		if (p == NULL)
+			return oom(c);
+		s->resources = p;
+		s->cap_resources = cap;
+	}
+	memset(&s->resources[s->n_resources], 0, sizeof s->resources[0]);
+	c->cur_res = (uint32_t)s->n_resources++;
+	return 0;
+}
+
+/* base#name for an anchor, kept. */
+static const char *anchor_uri(struct cctx *c, const char *name)
+{
+	size_t len = strlen(c->base) + strlen(name) + 2;
+	char *uri = malloc(len);
+
+	if (uri != NULL)
+		snprintf(uri, len, "%s#%s", c->base, name);
+	return keep_uri(c, uri);
+}
+
+/* "$dynamicAnchor": an anchor, and a name of the current resource for
+ * $dynamicRef. */
+static int dynamic_anchor(struct cctx *c, struct jw_schema_node *n, struct json_object *v)
+{
+	if (!is_type(v, json_type_string) || !anchor_name(json_object_get_string(v)))
+		return cerr(c, "\"$dynamicAnchor\" must be a name matching ^[A-Za-z_][-A-Za-z0-9._]*$");
+	const char *name = json_object_get_string(v);
+	const char *uri = anchor_uri(c, name);
+	if (uri == NULL || add_name(c, uri, n->src, c->base, true) < 0)
+		return -1;
+	struct jw_schema_resource *res = &c->s->resources[c->cur_res];
+	struct jw_schema_dyn_anchor *p =
+	    realloc(res->anchors, (res->n_anchors + 1) * sizeof *res->anchors);
+	if (p == NULL)
+		return oom(c);
+	res->anchors = p;
+	p[res->n_anchors].name = strdup(name);
+	p[res->n_anchors].node = n;
+	if (p[res->n_anchors].name == NULL)
+		return oom(c);
+	res->n_anchors++;
+	return 0;
+}
+
 /*
  * Before obj's keywords: "$id" sets the base URI for everything in obj
  * (resolved against the enclosing one, RFC 3986 section 5.2) and names
  * obj by it; "$anchor" names obj by base#anchor. The caller restores
  * c->base after obj.
  */
-static int scope_enter(struct cctx *c, const struct json_object *obj)
+static int scope_enter(struct cctx *c, const struct json_object *obj, struct jw_schema_node *n)
 {
 	char buf[160];
 	struct json_object *v;
@@ -305,19 +361,19 @@ static int scope_enter(struct cctx *c, const struct json_object *obj)
 		if (uri == NULL || add_name(c, uri, obj, uri, false) < 0)
 			return -1;
 		c->base = uri;
+		if (new_resource(c) < 0)
+			return -1;
+		n->res_root = true;
 	}
 	if (json_object_object_get_ex(obj, "$anchor", &v)) {
 		if (!is_type(v, json_type_string) || !anchor_name(json_object_get_string(v)))
 			return cerr(c, "\"$anchor\" must be a name matching ^[A-Za-z_][-A-Za-z0-9._]*$");
-		const char *name = json_object_get_string(v);
-		size_t n = strlen(c->base) + strlen(name) + 2;
-		char *uri = malloc(n);
-		if (uri != NULL)
-			snprintf(uri, n, "%s#%s", c->base, name);
-		const char *kept = keep_uri(c, uri);
+		const char *kept = anchor_uri(c, json_object_get_string(v));
 		if (kept == NULL || add_name(c, kept, obj, c->base, true) < 0)
 			return -1;
 	}
+	if (json_object_object_get_ex(obj, "$dynamicAnchor", &v) && dynamic_anchor(c, n, v) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1104,8 +1160,8 @@ static int kw_array_of_schemas(struct cctx *c, struct jw_schema_node *n, const c
 	return compile_sub_array(c, kw, v, &n->prefix_items, &n->n_prefix_items);
 }
 
-static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                  const struct json_object *v)
+static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                   const struct json_object *v, bool dynamic)
 {
 	if (!is_type(v, json_type_string))
 		return cerr(c, "\"%s\" must be a string", kw);
@@ -1122,6 +1178,7 @@ static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	r->ref = strdup(json_object_get_string((struct json_object *)(uintptr_t)v));
 	r->loc = strdup(c->loc.p);
 	r->base = c->base;
+	r->dynamic = dynamic;
 	if (r->ref == NULL || r->loc == NULL) {
 		free(r->ref);
 		free(r->loc);
@@ -1131,12 +1188,26 @@ static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	return 0;
 }
 
+static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                  const struct json_object *v)
+{
+	return add_ref(c, n, kw, v, false);
+}
+
+static int kw_dynamic_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                          const struct json_object *v)
+{
+	return add_ref(c, n, kw, v, true);
+}
+
 /* Everything accepted. Anything else, including later-draft or vocabulary
  * keywords this compiler cannot honour, is refused by name. */
 static const struct keyword keywords[] = {
 	{"$schema", kw_dollar_schema},
 	{"$id", kw_scope},
 	{"$anchor", kw_scope},
+	{"$dynamicAnchor", kw_scope},
+	{"$dynamicRef", kw_dynamic_ref},
 	{"$comment", kw_string_annotation},
 	{"title", kw_string_annotation},
 	{"description", kw_string_annotation},
@@ -1220,8 +1291,10 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 		return n;
 	}
 	const char *saved_base = c->base;
-	if (scope_enter(c, obj) < 0)
+	uint32_t saved_res = c->cur_res;
+	if (scope_enter(c, obj, n) < 0)
 		return NULL;
+	n->resource = c->cur_res;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e;
 	     e = lh_entry_next(e)) {
 		const char *name = lh_entry_k(e);
@@ -1240,6 +1313,7 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 			return NULL;
 	}
 	c->base = saved_base;
+	c->cur_res = saved_res;
 	return n;
 }
 
@@ -1273,8 +1347,8 @@ static int percent_decode(struct cctx *c, const char *ref, const char *in, char 
 		int lo = i + 2 < len ? hex_value(in[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			free(d);
-			return cerr(c, "$ref %s has a malformed %%-escape",
-			            quote(buf, sizeof buf, ref));
+			return cerr(c, "%s %s has a malformed %%-escape",
+			            c->ref_kw, quote(buf, sizeof buf, ref));
 		}
 		d[o++] = (char)(hi * 16 + lo);
 		i += 2;
@@ -1326,13 +1400,13 @@ static int pointer_walk(struct cctx *c, const char *ref, const char *p,
 				tok[t++] = s[1] == '0' ? '~' : '/';
 				s++;
 			} else {
-				cerr(c, "$ref %s has a malformed ~-escape", quote(buf, sizeof buf, ref));
+				cerr(c, "%s %s has a malformed ~-escape", c->ref_kw, quote(buf, sizeof buf, ref));
 				goto out;
 			}
 		}
 		tok[t] = '\0';
 		if (!pointer_step(cur, tok)) {
-			cerr(c, "$ref %s does not resolve", quote(buf, sizeof buf, ref));
+			cerr(c, "%s %s does not resolve", c->ref_kw, quote(buf, sizeof buf, ref));
 			goto out;
 		}
 	}
@@ -1353,18 +1427,18 @@ static const struct named *load_document(struct cctx *c, const char *ref, const 
 	struct json_object *doc = NULL;
 
 	if (c->opts->load == NULL) {
-		cerr(c, "$ref %s does not resolve (no schema has the URI %s)",
-		     quote(buf, sizeof buf, ref), uri);
+		cerr(c, "%s %s does not resolve (no schema has the URI %s)",
+		     c->ref_kw, quote(buf, sizeof buf, ref), uri);
 		return NULL;
 	}
 	if (c->n_loaded == MAX_LOADED_DOCS) {
-		cerr(c, "$ref %s: more than %d schema documents referenced",
-		     quote(buf, sizeof buf, ref), MAX_LOADED_DOCS);
+		cerr(c, "%s %s: more than %d schema documents referenced",
+		     c->ref_kw, quote(buf, sizeof buf, ref), MAX_LOADED_DOCS);
 		return NULL;
 	}
 	lerr[0] = '\0';
 	if (c->opts->load(c->opts->load_ctx, uri, &doc, lerr, sizeof lerr) < 0) {
-		cerr(c, "$ref %s does not resolve: %s", quote(buf, sizeof buf, ref), lerr);
+		cerr(c, "%s %s does not resolve: %s", c->ref_kw, quote(buf, sizeof buf, ref), lerr);
 		return NULL;
 	}
 	c->loaded[c->n_loaded++] = doc;
@@ -1373,17 +1447,20 @@ static const struct named *load_document(struct cctx *c, const char *ref, const 
 		return NULL;
 	const char *source = c->source, *base = c->base;
 	const struct json_object *root = c->doc_root;
+	uint32_t res = c->cur_res;
 	c->source = kept;
 	c->base = kept;
 	c->doc_root = doc;
-	if (loc_set(c, "") < 0)
+	if (loc_set(c, "") < 0 || new_resource(c) < 0)
 		return NULL;
 	struct jw_schema_node *n = compile_schema(c, doc);
 	if (n == NULL)
 		return NULL;
+	n->res_root = true;
 	c->source = source;
 	c->base = base;
 	c->doc_root = root;
+	c->cur_res = res;
 	return find_name(c, kept);
 }
 
@@ -1423,15 +1500,15 @@ static int ref_target(struct cctx *c, const struct pending_ref *r,
 		*hash = '#';
 		const struct named *a = find_name(c, abs);
 		if (a == NULL || !a->anchor) {
-			cerr(c, "$ref %s does not resolve (no \"$anchor\" %s)",
-			     quote(buf, sizeof buf, r->ref), p);
+			cerr(c, "%s %s does not resolve (no anchor named %s)",
+			     c->ref_kw, quote(buf, sizeof buf, r->ref), p);
 			goto out;
 		}
 		cur = a->src;
 		res = a;
 	}
 	if (!is_type(cur, json_type_object) && !is_type(cur, json_type_boolean)) {
-		cerr(c, "$ref %s does not point to a schema", quote(buf, sizeof buf, r->ref));
+		cerr(c, "%s %s does not point to a schema", c->ref_kw, quote(buf, sizeof buf, r->ref));
 		goto out;
 	}
 	*out = cur;
@@ -1443,6 +1520,48 @@ out:
 	free(abs);
 	free(p);
 	return rc;
+}
+
+/* A $dynamicRef to t: frag (decoded) is its fragment; a plain name whose
+ * target has "$dynamicAnchor" of that name lets the dynamic scope decide. */
+static int dynamic_ref(struct cctx *c, struct jw_schema_node *n, struct jw_schema_node *t,
+                       const char *frag)
+{
+	struct json_object *a;
+
+	n->dyn_ref = t;
+	c->s->dynamic = true;
+	if (frag[0] == '\0' || frag[0] == '/' || t->is_bool ||
+	    !json_object_object_get_ex((struct json_object *)(uintptr_t)t->src, "$dynamicAnchor",
+	                               &a) ||
+	    !is_type(a, json_type_string) || strcmp(json_object_get_string(a), frag) != 0)
+		return 0;
+	n->dyn_name = strdup(frag);
+	if (n->dyn_name == NULL)
+		return oom(c);
+	n->dyn_bookend = true;
+	return 0;
+}
+
+/* With $dynamicRef in the schema: the nodes where evaluation may enter a
+ * resource (its root, any $ref or $dynamicRef target, any
+ * "$dynamicAnchor") push it on the dynamic scope. */
+static void mark_scoped(struct jw_schema *s)
+{
+	if (!s->dynamic)
+		return;
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		struct jw_schema_node *n = s->nodes[i];
+		if (n->res_root)
+			n->scoped = true;
+		if (n->ref != NULL)
+			n->ref->scoped = true;
+		if (n->dyn_ref != NULL)
+			n->dyn_ref->scoped = true;
+	}
+	for (size_t r = 0; r < s->n_resources; r++)
+		for (size_t k = 0; k < s->resources[r].n_anchors; k++)
+			s->resources[r].anchors[k].node->scoped = true;
 }
 
 static int resolve_refs(struct cctx *c)
@@ -1457,6 +1576,7 @@ static int resolve_refs(struct cctx *c)
 
 		if (loc_set(c, c->refs[i].loc) < 0)
 			return -1;
+		c->ref_kw = c->refs[i].dynamic ? "$dynamicRef" : "$ref";
 		if (ref_target(c, &c->refs[i], &target, &in, &ptr) < 0)
 			return -1;
 		/* A linear scan per ref: compile time only, and event
@@ -1477,10 +1597,19 @@ static int resolve_refs(struct cctx *c)
 			t = compile_schema(c, target);
 			c->base = base;
 		}
-		free(ptr);
-		if (t == NULL)
+		if (t == NULL) {
+			free(ptr);
 			return -1;
-		c->refs[i].node->ref = t;
+		}
+		if (c->refs[i].dynamic) {
+			if (dynamic_ref(c, c->refs[i].node, t, ptr) < 0) {
+				free(ptr);
+				return -1;
+			}
+		} else {
+			c->refs[i].node->ref = t;
+		}
+		free(ptr);
 	}
 	return 0;
 }
@@ -1512,7 +1641,8 @@ static int check_cycles(struct cctx *c, struct jw_schema_node *n)
 	if (n->mark == 2)
 		return 0;
 	n->mark = 1;
-	if (check_edge(c, n, n->ref) < 0 || check_edge(c, n, n->not_schema) < 0 ||
+	if (check_edge(c, n, n->ref) < 0 || check_edge(c, n, n->dyn_ref) < 0 ||
+	    check_edge(c, n, n->not_schema) < 0 ||
 	    check_edge(c, n, n->if_schema) < 0 || check_edge(c, n, n->then_schema) < 0 ||
 	    check_edge(c, n, n->else_schema) < 0)
 		return -1;
@@ -1528,6 +1658,14 @@ static int check_cycles(struct cctx *c, struct jw_schema_node *n)
 	for (size_t i = 0; i < n->n_dep_schemas; i++)
 		if (check_edge(c, n, n->dep_schemas[i].node) < 0)
 			return -1;
+	/* A $dynamicRef may land on any "$dynamicAnchor" of its name. */
+	for (size_t r = 0; n->dyn_bookend && r < c->s->n_resources; r++) {
+		const struct jw_schema_resource *res = &c->s->resources[r];
+		for (size_t k = 0; k < res->n_anchors; k++)
+			if (strcmp(res->anchors[k].name, n->dyn_name) == 0 &&
+			    check_edge(c, n, res->anchors[k].node) < 0)
+				return -1;
+	}
 	n->mark = 2;
 	return 0;
 }
@@ -1542,6 +1680,7 @@ static void node_free(struct jw_schema_node *n)
 {
 	for (size_t i = 0; i < sizeof n->num_text / sizeof n->num_text[0]; i++)
 		free(n->num_text[i]);
+	free(n->dyn_name);
 	json_object_put(n->const_value);
 	json_object_put(n->enum_values);
 	doc_free(n->const_doc);
@@ -1588,6 +1727,12 @@ void jw_schema_free(struct jw_schema *s)
 	for (size_t i = 0; i < s->n_nodes; i++)
 		node_free(s->nodes[i]);
 	free(s->nodes);
+	for (size_t r = 0; r < s->n_resources; r++) {
+		for (size_t k = 0; k < s->resources[r].n_anchors; k++)
+			free(s->resources[r].anchors[k].name);
+		free(s->resources[r].anchors);
+	}
+	free(s->resources);
 	pcre2_match_context_free(s->match_ctx);
 	free(s);
 }
@@ -1648,11 +1793,13 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
 
 	c.base = c.opts->base_uri != NULL ? keep_uri(&c, strdup(c.opts->base_uri))
 	                                  : default_base(&c, c.source);
-	if (c.base == NULL || add_name(&c, c.base, doc, c.base, false) < 0)
+	if (c.base == NULL || add_name(&c, c.base, doc, c.base, false) < 0 || new_resource(&c) < 0)
 		goto out;
 	s->root = compile_schema(&c, doc);
 	if (s->root == NULL || resolve_refs(&c) < 0)
 		goto out;
+	s->root->res_root = true;
+	mark_scoped(s);
 	for (size_t i = 0; i < s->n_nodes; i++)
 		if (check_cycles(&c, s->nodes[i]) < 0)
 			goto out;

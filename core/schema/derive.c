@@ -164,11 +164,13 @@ int jw_schema__finish(struct jw_schema_node *n)
 	    n->n_props > 0 || n->n_pattern_props > 0 || n->additional != NULL ||
 	    n->property_names != NULL || n->n_dep_required > 0 || n->n_dep_schemas > 0)
 		g |= JW_G_OBJECT;
-	if (n->ref != NULL || n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 ||
+	if (n->ref != NULL || n->dyn_ref != NULL || n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 ||
 	    n->not_schema != NULL || n->if_schema != NULL)
 		g |= JW_G_APPLY;
 	if (n->unevaluated_props != NULL || n->unevaluated_items != NULL)
 		g |= JW_G_UNEVAL;
+	if (n->scoped)
+		g |= JW_G_SCOPE;
 	n->groups = g;
 	n->leaf = (g & ~(uint32_t)(JW_G_NUMBER | JW_G_STRING)) == 0 &&
 	          (n->has & ~(uint32_t)(JW_HAS_TYPE | JW_HAS_MINIMUM | JW_HAS_MAXIMUM |
@@ -263,7 +265,7 @@ static void finish_if(struct jw_schema_node *n)
 	if (n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
 	    n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
 	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL ||
-	    (n->groups & JW_G_UNEVAL))
+	    n->dyn_ref != NULL || (n->groups & (JW_G_UNEVAL | JW_G_SCOPE)))
 		return;
 	cond = n->if_schema;
 	if (!cond->is_bool && cond->not_only) {
@@ -304,7 +306,7 @@ static bool obj_fast(const struct jw_schema_node *n)
 			return false;
 	if ((n->groups & JW_G_APPLY) && !n->if_by_mask)
 		return false;
-	if (n->groups & JW_G_UNEVAL)
+	if (n->groups & (JW_G_UNEVAL | JW_G_SCOPE))
 		return false;
 	return true;
 }

@@ -69,6 +69,7 @@ enum {
 	JW_G_OBJECT = 1u << 4, /* every object keyword */
 	JW_G_APPLY = 1u << 5,  /* $ref, allOf, anyOf, oneOf, not, if */
 	JW_G_UNEVAL = 1u << 6, /* unevaluatedProperties, unevaluatedItems */
+	JW_G_SCOPE = 1u << 7,  /* enters a resource of the dynamic scope (dynamic.c) */
 };
 
 /* Largest "properties" whose presence is tracked as a 64-bit mask. */
@@ -277,6 +278,18 @@ struct jw_schema_node {
 	 * items no keyword of this node or of a subschema applied to the
 	 * same instance evaluated (unevaluated.c). */
 	struct jw_schema_node *unevaluated_props, *unevaluated_items;
+	/* $dynamicRef: the statically resolved target, the anchor name, and
+	 * whether the target has "$dynamicAnchor" of that name (only then
+	 * does the dynamic scope decide). */
+	struct jw_schema_node *dyn_ref;
+	char *dyn_name;
+	bool dyn_bookend;
+	/* The schema resource this node belongs to (jw_schema.resources),
+	 * and whether evaluating it enters that resource in the dynamic
+	 * scope (only in schemas that use $dynamicRef). */
+	uint32_t resource;
+	bool scoped;
+	bool res_root; /* a document root or a schema object with "$id" */
 
 	/* Compile-time only: where the node came from (for $ref resolution and
 	 * messages) and a DFS colour for the $ref cycle check. src is never
@@ -286,8 +299,23 @@ struct jw_schema_node {
 	int mark;
 };
 
+/* One schema resource (a document or an "$id" schema object): its
+ * "$dynamicAnchor" names, for $dynamicRef. */
+struct jw_schema_dyn_anchor {
+	char *name;
+	struct jw_schema_node *node;
+};
+
+struct jw_schema_resource {
+	struct jw_schema_dyn_anchor *anchors;
+	size_t n_anchors;
+};
+
 struct jw_schema {
 	struct jw_schema_node *root;
+	struct jw_schema_resource *resources;
+	size_t n_resources, cap_resources;
+	bool dynamic; /* some node has $dynamicRef */
 	struct jw_schema_node **nodes; /* owns every node */
 	size_t n_nodes, cap_nodes;
 	/* Read-only after compilation, so every validating thread may share

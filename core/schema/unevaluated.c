@@ -45,6 +45,8 @@ static int collect_applied(struct vctx *c, const struct jw_schema_node *n,
 
 	if (n->ref != NULL && fn(c, n->ref, v, ev, false) < 0)
 		return -1;
+	if (n->dyn_ref != NULL && fn(c, jw_schema__dynamic_target(c, n), v, ev, false) < 0)
+		return -1;
 	for (size_t i = 0; i < n->n_all_of; i++)
 		if (fn(c, n->all_of[i], v, ev, false) < 0)
 			return -1;

@@ -1063,6 +1063,8 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 
 	if (n->ref != NULL && (r = validate(c, n->ref, v)) != 1)
 		return r;
+	if (n->dyn_ref != NULL && (r = validate(c, jw_schema__dynamic_target(c, n), v)) != 1)
+		return r;
 	for (size_t i = 0; i < n->n_all_of; i++) {
 		r = validate_same(c, n->all_of[i], v);
 		if (r != 1)
@@ -1108,6 +1110,8 @@ static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
 	uint32_t g = n->groups;
 	int r;
 
+	if ((g & JW_G_SCOPE) && (c->n_scope == 0 || c->scope[c->n_scope - 1] != n->resource))
+		return jw_schema__in_scope(c, n, v);
 	if (n->is_bool) {
 		if (n->bool_value)
 			return 1;
@@ -1289,6 +1293,7 @@ static int validate_top(const struct jw_schema *s, const struct jw_jnode *instan
 	c.want = err != NULL;
 	c.in_names = false;
 	c.depth = 0;
+	c.n_scope = 0;
 	c.scan_obj = NULL;
 	top.depth = 0;
 	top.e.pointer[0] = top.e.keyword[0] = top.e.message[0] = '\0';

@@ -11,6 +11,9 @@
 
 #include "node.h"
 
+/* Most schema resources nested in one dynamic scope. */
+#define JW_SCOPE_MAX 64
+
 /* Instance path segments remembered for error pointers; deeper levels
  * still validate, they just cannot all be named (the pointer buffer is
  * 256 bytes anyway). */
@@ -50,6 +53,10 @@ struct vctx {
 	const struct jw_jnode *root;
 	size_t depth;
 	struct seg path[PATH_SEGS];
+	/* The dynamic scope: the resources entered, outermost first (only
+	 * schemas with $dynamicRef push; dynamic.c). */
+	size_t n_scope;
+	uint32_t scope[JW_SCOPE_MAX];
 };
 
 /* validate() of n on v: 1 valid, 0 invalid (error recorded when c->want),
@@ -63,6 +70,15 @@ void jw_schema__push_index(struct vctx *c, size_t i);
 void jw_schema__pop(struct vctx *c);
 /* 1 match, 0 no match, -1 out of memory, -2 match limit. */
 int jw_schema__regex_search(struct vctx *c, const struct jw_regex *re, const char *s, size_t len);
+/* Evaluates n (a JW_G_SCOPE node) with its resource entered in the
+ * dynamic scope (dynamic.c). */
+int jw_schema__in_scope(struct vctx *c, const struct jw_schema_node *n,
+                        const struct jw_jnode *v);
+/* The schema n's $dynamicRef names here: the outermost resource of the
+ * dynamic scope with a "$dynamicAnchor" of that name when n's static
+ * target has one, else the static target. */
+const struct jw_schema_node *jw_schema__dynamic_target(const struct vctx *c,
+                                                       const struct jw_schema_node *n);
 /* unevaluatedProperties and unevaluatedItems of n on v, once every other
  * keyword of n passed (unevaluated.c). */
 int jw_schema__unevaluated(struct vctx *c, const struct jw_schema_node *n,

@@ -251,8 +251,10 @@ START_TEST(unsupported_keyword)
 	compile_fails("{\"$defs\":{\"a\":{\"$anchor\":\"1x\"}}}",
 	              "schemas/x.json: \"$anchor\" must be a name matching "
 	              "^[A-Za-z_][-A-Za-z0-9._]*$ at /$defs/a");
+	compile_fails("{\"items\":{\"$recursiveRef\":\"#\"}}",
+	              "schemas/x.json: unsupported keyword \"$recursiveRef\" at /items");
 	compile_fails("{\"items\":{\"$dynamicRef\":\"#x\"}}",
-	              "schemas/x.json: unsupported keyword \"$dynamicRef\" at /items");
+	              "schemas/x.json: $dynamicRef \"#x\" does not resolve (no anchor named x) at /items");
 	compile_fails("{\"properties\":{\"a\":{\"$id\":\"a.json#x\"}}}",
 	              "schemas/x.json: \"$id\" \"a.json#x\" has a fragment (name a place with "
 	              "\"$anchor\") at /properties/a");
@@ -347,7 +349,7 @@ START_TEST(bad_ref)
 	              "schemas/x.json: $ref \"other.json#/a\" does not resolve (no schema has the URI "
 	              "file:///schemas/other.json) at /properties/a");
 	compile_fails("{\"$ref\":\"#node\"}",
-	              "schemas/x.json: $ref \"#node\" does not resolve (no \"$anchor\" node) at /");
+	              "schemas/x.json: $ref \"#node\" does not resolve (no anchor named node) at /");
 	compile_fails("{\"$ref\":\"#/$defs/a%2\",\"$defs\":{\"a\":true}}",
 	              "schemas/x.json: $ref \"#/$defs/a%2\" has a malformed %-escape at /");
 	compile_fails("{\"$defs\":{\"a\":{\"enum\":[1]}},\"$ref\":\"#/$defs/a/enum\"}",
@@ -797,6 +799,28 @@ START_TEST(unevaluated)
 	expect_error(s, "[1,2,3]", "/2", "unevaluatedItems",
 	             "/2: unevaluatedItems: item 2 is not allowed (no applied subschema evaluated "
 	             "it)");
+	jw_schema_free(s);
+}
+END_TEST
+
+START_TEST(dynamic_ref)
+{
+	/* A generic list whose item schema the referring schema chooses: the
+	 * outermost "$dynamicAnchor": "item" of the dynamic scope wins. */
+	struct jw_schema *s = compile_ok(
+	    "{\"$id\":\"https://example.com/ints\",\"$ref\":\"list\","
+	    "\"$defs\":{\"item\":{\"$dynamicAnchor\":\"item\",\"type\":\"integer\"},"
+	    "\"list\":{\"$id\":\"list\",\"type\":\"array\",\"items\":{\"$dynamicRef\":\"#item\"},"
+	    "\"$defs\":{\"any\":{\"$dynamicAnchor\":\"item\"}}}}}");
+	expect_valid(s, "[1,2]");
+	expect_error(s, "[1,\"x\"]", "/1", "type", "/1: type \"integer\", got \"x\"");
+	jw_schema_free(s);
+
+	/* Alone, the list takes its own anchor: anything goes. */
+	s = compile_ok("{\"$id\":\"https://example.com/list\",\"type\":\"array\","
+	               "\"items\":{\"$dynamicRef\":\"#item\"},"
+	               "\"$defs\":{\"any\":{\"$dynamicAnchor\":\"item\"}}}");
+	expect_valid(s, "[1,\"x\"]");
 	jw_schema_free(s);
 }
 END_TEST
@@ -1617,6 +1641,7 @@ static Suite *schema_suite(void)
 		{"empty_values", empty_values},
 		{"formats", formats},
 		{"unevaluated", unevaluated},
+		{"dynamic_ref", dynamic_ref},
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},
 		{"boolean_schemas", boolean_schemas},
