@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
-#include "node.h"
+#include "cctx.h"
 #include "util/buf.h"
 
 /*
@@ -37,65 +37,10 @@
  * a pathological pattern and string cannot stall the broker thread. */
 #define MATCH_LIMIT 1000000u
 
-/* The only $schema value accepted: the dialect this compiler implements. */
-#define DRAFT_2020_12 "https://json-schema.org/draft/2020-12/schema"
-
-/* A $ref seen during the tree walk, resolved once the whole tree exists. */
-struct pending_ref {
-	struct jw_schema_node *node;
-	char *ref;
-	char *loc;
-	const char *base; /* the base URI it is resolved against (c->uris) */
-	bool dynamic;     /* $dynamicRef */
-};
-
-/* A schema resource (a document root or a schema object with "$id") or an
- * anchor ("$anchor", "$dynamicAnchor"): its absolute URI ("base#name" for
- * an anchor) and the schema object it names. */
-struct named {
-	const char *uri; /* in c->uris */
-	const struct json_object *src;
-	const char *base; /* the base URI inside it */
-	bool anchor;
-};
-
-/* Most documents one compile loads through jw_schema_options.load. */
-#define MAX_LOADED_DOCS 64
-
-struct cctx {
-	struct jw_schema *s;
-	const char *source;
-	char *err;
-	size_t errlen;
-	bool failed;
-	struct jw_buf loc; /* JSON pointer of the schema being compiled */
-	struct pending_ref *refs;
-	size_t n_refs, cap_refs;
-	const struct jw_schema_options *opts;
-	const char *base; /* base URI in effect where compilation is (c->uris) */
-	uint32_t cur_res; /* the resource being compiled (s->resources) */
-	const char *ref_kw; /* "$ref" or "$dynamicRef", for messages */
-	const struct json_object *doc_root; /* root of the document being compiled */
-	struct named *names;
-	size_t n_names, cap_names;
-	char **uris; /* every URI string above, owned */
-	size_t n_uris, cap_uris;
-	struct json_object *loaded[MAX_LOADED_DOCS]; /* owned */
-	size_t n_loaded;
-};
-
-struct keyword {
-	const char *name;
-	int (*compile)(struct cctx *c, struct jw_schema_node *n, const char *kw,
-	               const struct json_object *v);
-};
-
-static struct jw_schema_node *compile_schema(struct cctx *c,
-                                             const struct json_object *obj);
 
 /* Records the first error only: later ones are consequences. */
 __attribute__((format(printf, 2, 3)))
-static int cerr(struct cctx *c, const char *fmt, ...)
+int jw_schema__cerr(struct cctx *c, const char *fmt, ...)
 {
 	char detail[400];
 	va_list ap;
@@ -116,9 +61,9 @@ static int cerr(struct cctx *c, const char *fmt, ...)
 	return -1;
 }
 
-static int oom(struct cctx *c)
+int jw_schema__oom(struct cctx *c)
 {
-	return cerr(c, "out of memory");
+	return jw_schema__cerr(c, "out of memory");
 }
 
 /* Appends "/" + seg (escaped per RFC 6901) and returns the old length for
@@ -130,7 +75,7 @@ static int loc_push(struct cctx *c, const char *seg, size_t *saved)
 
 	*saved = c->loc.len;
 	if (jw_buf_reserve(&c->loc, 1 + 2 * len) != 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	start = w = jw_buf_tail(&c->loc);
 	*w++ = '/';
 	for (size_t i = 0; i < len; i++) {
@@ -157,16 +102,16 @@ static void loc_pop(struct cctx *c, size_t saved)
 	jw_buf_truncate(&c->loc, saved);
 }
 
-static int loc_set(struct cctx *c, const char *loc)
+int jw_schema__loc_set(struct cctx *c, const char *loc)
 {
 	jw_buf_truncate(&c->loc, 0);
 	if (jw_buf_add_str(&c->loc, loc) != 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	return 0;
 }
 
 /* Quoted, escaped and bounded, for names and values inside messages. */
-static const char *quote(char *buf, size_t size, const char *s)
+const char *jw_schema__quote(char *buf, size_t size, const char *s)
 {
 	jw_schema__render_string(buf, size, size - 8, s, strlen(s));
 	return buf;
@@ -181,7 +126,7 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 		size_t cap = s->cap_nodes ? s->cap_nodes * 2 : 16;
 		struct jw_schema_node **p = realloc(s->nodes, cap * sizeof *p);
 		if (p == NULL) {
-			oom(c);
+			jw_schema__oom(c);
 			return NULL;
 		}
 		s->nodes = p;
@@ -189,13 +134,13 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 	}
 	n = calloc(1, sizeof *n);
 	if (n == NULL) {
-		oom(c);
+		jw_schema__oom(c);
 		return NULL;
 	}
 	n->loc = strdup(c->loc.p);
 	if (n->loc == NULL) {
 		free(n);
-		oom(c);
+		jw_schema__oom(c);
 		return NULL;
 	}
 	n->src = src;
@@ -203,186 +148,19 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 	return n;
 }
 
-static bool is_type(const struct json_object *v, enum json_type t)
+bool jw_schema__is_type(const struct json_object *v, enum json_type t)
 {
 	return v != NULL && json_object_get_type(v) == t;
 }
 
 /* ---- annotations ---- */
 
-/* Takes ownership of uri (NULL: out of memory) into c->uris. */
-static const char *keep_uri(struct cctx *c, char *uri)
-{
-	if (uri == NULL) {
-		oom(c);
-		return NULL;
-	}
-	if (c->n_uris == c->cap_uris) {
-		size_t cap = c->cap_uris ? c->cap_uris * 2 : 16;
-		char **p = realloc(c->uris, cap * sizeof *p);
-		if (p == NULL) {
-			free(uri);
-			oom(c);
-			return NULL;
-		}
-		c->uris = p;
-		c->cap_uris = cap;
-	}
-	c->uris[c->n_uris++] = uri;
-	return uri;
-}
-
-static const struct named *find_name(const struct cctx *c, const char *uri)
-{
-	for (size_t i = 0; i < c->n_names; i++)
-		if (strcmp(c->names[i].uri, uri) == 0)
-			return &c->names[i];
-	return NULL;
-}
-
-/* Registers uri (kept) as naming src; the same name for another schema
- * is an error, as the target of a $ref to it would be ambiguous. */
-static int add_name(struct cctx *c, const char *uri, const struct json_object *src,
-                    const char *base, bool anchor)
-{
-	char buf[160];
-	const struct named *old = find_name(c, uri);
-
-	if (old != NULL) {
-		if (old->src == src)
-			return 0;
-		return cerr(c, "%s %s names two different schemas", anchor ? "anchor" : "\"$id\"",
-		            quote(buf, sizeof buf, uri));
-	}
-	if (c->n_names == c->cap_names) {
-		size_t cap = c->cap_names ? c->cap_names * 2 : 8;
-		struct named *p = realloc(c->names, cap * sizeof *p);
-		if (p == NULL)
-			return oom(c);
-		c->names = p;
-		c->cap_names = cap;
-	}
-	c->names[c->n_names++] = (struct named){uri, src, base, anchor};
-	return 0;
-}
-
-/* "$anchor" names: ^[A-Za-z_][-A-Za-z0-9._]*$ (2020-12 core, 8.2.2). */
-static bool anchor_name(const char *s)
-{
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return false;
-	for (s++; *s != '\0'; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
-			return false;
-	return true;
-}
-
-/* Starts a new schema resource; makes it the current one. */
-static int new_resource(struct cctx *c)
-{
-	struct jw_schema *s = c->s;
-
-	if (s->n_resources == s->cap_resources) {
-		size_t cap = s->cap_resources ? s->cap_resources * 2 : 4;
-		struct jw_schema_resource *p = realloc(s->resources, cap * sizeof *p);
-		if (p == NULL)
-			return oom(c);
-		s->resources = p;
-		s->cap_resources = cap;
-	}
-	memset(&s->resources[s->n_resources], 0, sizeof s->resources[0]);
-	c->cur_res = (uint32_t)s->n_resources++;
-	return 0;
-}
-
-/* base#name for an anchor, kept. */
-static const char *anchor_uri(struct cctx *c, const char *name)
-{
-	size_t len = strlen(c->base) + strlen(name) + 2;
-	char *uri = malloc(len);
-
-	if (uri != NULL)
-		snprintf(uri, len, "%s#%s", c->base, name);
-	return keep_uri(c, uri);
-}
-
-/* "$dynamicAnchor": an anchor, and a name of the current resource for
- * $dynamicRef. */
-static int dynamic_anchor(struct cctx *c, struct jw_schema_node *n, struct json_object *v)
-{
-	if (!is_type(v, json_type_string) || !anchor_name(json_object_get_string(v)))
-		return cerr(c, "\"$dynamicAnchor\" must be a name matching ^[A-Za-z_][-A-Za-z0-9._]*$");
-	const char *name = json_object_get_string(v);
-	const char *uri = anchor_uri(c, name);
-	if (uri == NULL || add_name(c, uri, n->src, c->base, true) < 0)
-		return -1;
-	struct jw_schema_resource *res = &c->s->resources[c->cur_res];
-	struct jw_schema_dyn_anchor *p =
-	    realloc(res->anchors, (res->n_anchors + 1) * sizeof *res->anchors);
-	if (p == NULL)
-		return oom(c);
-	res->anchors = p;
-	p[res->n_anchors].name = strdup(name);
-	p[res->n_anchors].node = n;
-	if (p[res->n_anchors].name == NULL)
-		return oom(c);
-	res->n_anchors++;
-	return 0;
-}
-
-/*
- * Before obj's keywords: "$id" sets the base URI for everything in obj
- * (resolved against the enclosing one, RFC 3986 section 5.2) and names
- * obj by it; "$anchor" names obj by base#anchor. The caller restores
- * c->base after obj.
- */
-static int scope_enter(struct cctx *c, const struct json_object *obj, struct jw_schema_node *n)
-{
-	char buf[160];
-	struct json_object *v;
-
-	if (json_object_object_get_ex(obj, "$id", &v)) {
-		if (!is_type(v, json_type_string))
-			return cerr(c, "\"$id\" must be a string");
-		const char *id = json_object_get_string(v);
-		char *abs = jw_schema__uri_resolve(c->base, id);
-		if (abs == NULL)
-			return oom(c);
-		char *hash = strchr(abs, '#');
-		if (hash != NULL && hash[1] != '\0') {
-			free(abs);
-			return cerr(c, "\"$id\" %s has a fragment (name a place with \"$anchor\")",
-			            quote(buf, sizeof buf, id));
-		}
-		if (hash != NULL)
-			*hash = '\0';
-		const char *uri = keep_uri(c, abs);
-		if (uri == NULL || add_name(c, uri, obj, uri, false) < 0)
-			return -1;
-		c->base = uri;
-		if (new_resource(c) < 0)
-			return -1;
-		n->res_root = true;
-	}
-	if (json_object_object_get_ex(obj, "$anchor", &v)) {
-		if (!is_type(v, json_type_string) || !anchor_name(json_object_get_string(v)))
-			return cerr(c, "\"$anchor\" must be a name matching ^[A-Za-z_][-A-Za-z0-9._]*$");
-		const char *kept = anchor_uri(c, json_object_get_string(v));
-		if (kept == NULL || add_name(c, kept, obj, c->base, true) < 0)
-			return -1;
-	}
-	if (json_object_object_get_ex(obj, "$dynamicAnchor", &v) && dynamic_anchor(c, n, v) < 0)
-		return -1;
-	return 0;
-}
-
 static int kw_string_annotation(struct cctx *c, struct jw_schema_node *n,
                                 const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	return 0;
 }
 
@@ -390,8 +168,8 @@ static int kw_bool_annotation(struct cctx *c, struct jw_schema_node *n,
                               const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_boolean))
-		return cerr(c, "\"%s\" must be a boolean", kw);
+	if (!jw_schema__is_type(v, json_type_boolean))
+		return jw_schema__cerr(c, "\"%s\" must be a boolean", kw);
 	return 0;
 }
 
@@ -401,8 +179,8 @@ static int kw_schema_annotation(struct cctx *c, struct jw_schema_node *n, const 
                                 const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_object) && !is_type(v, json_type_boolean))
-		return cerr(c, "\"%s\" must be a schema (an object or a boolean)", kw);
+	if (!jw_schema__is_type(v, json_type_object) && !jw_schema__is_type(v, json_type_boolean))
+		return jw_schema__cerr(c, "\"%s\" must be a schema (an object or a boolean)", kw);
 	return 0;
 }
 
@@ -415,13 +193,13 @@ static int kw_vocabulary(struct cctx *c, struct jw_schema_node *n, const char *k
 
 	if (n->src != c->doc_root &&
 	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
-		return cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root)", kw);
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object", kw);
+		return jw_schema__cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root)", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object", kw);
 	json_object_object_foreach((struct json_object *)(uintptr_t)v, key, val) {
 		(void)key;
-		if (!is_type(val, json_type_boolean))
-			return cerr(c, "\"%s\" values must be booleans", kw);
+		if (!jw_schema__is_type(val, json_type_boolean))
+			return jw_schema__cerr(c, "\"%s\" values must be booleans", kw);
 	}
 	return 0;
 }
@@ -440,8 +218,8 @@ static int kw_examples(struct cctx *c, struct jw_schema_node *n, const char *kw,
                        const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_array))
-		return cerr(c, "\"%s\" must be an array", kw);
+	if (!jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"%s\" must be an array", kw);
 	return 0;
 }
 
@@ -453,15 +231,15 @@ static int kw_dollar_schema(struct cctx *c, struct jw_schema_node *n,
 
 	if (n->src != c->doc_root &&
 	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
-		return cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root: the "
+		return jw_schema__cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root: the "
 		               "document root or beside \"$id\")",
 		            kw);
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	const char *uri = json_object_get_string((struct json_object *)(uintptr_t)v);
 	if (strcmp(uri, DRAFT_2020_12) != 0 && strcmp(uri, DRAFT_2020_12 "#") != 0)
-		return cerr(c, "unsupported $schema %s (only \"" DRAFT_2020_12 "\")",
-		            quote(buf, sizeof buf, uri));
+		return jw_schema__cerr(c, "unsupported $schema %s (only \"" DRAFT_2020_12 "\")",
+		            jw_schema__quote(buf, sizeof buf, uri));
 	return 0;
 }
 
@@ -488,14 +266,14 @@ static int get_number(struct cctx *c, const char *kw, const struct json_object *
 	struct jw_value val;
 	jw_schema__value_init(&val, v);
 	if (val.type != JW_V_NUMBER)
-		return cerr(c, "\"%s\" must be a number", kw);
+		return jw_schema__cerr(c, "\"%s\" must be a number", kw);
 	*out = val.num;
 	free(*own);
 	*own = NULL;
 	if (out->text != NULL) {
 		*own = malloc(out->tlen + 1);
 		if (*own == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		memcpy(*own, out->text, out->tlen);
 		(*own)[out->tlen] = '\0';
 		out->text = *own;
@@ -512,7 +290,7 @@ static int get_count(struct cctx *c, const char *kw, const struct json_object *v
 	jw_schema__value_init(&val, v);
 	if (val.type != JW_V_NUMBER || !jw_schema__num_is_integer(&val.num) ||
 	    val.num.d < 0)
-		return cerr(c, "\"%s\" must be a non-negative integer", kw);
+		return jw_schema__cerr(c, "\"%s\" must be a non-negative integer", kw);
 	if (!val.num.is_int)
 		*out = SIZE_MAX;
 #if SIZE_MAX < INT64_MAX
@@ -530,7 +308,7 @@ static int compile_sub(struct cctx *c, const char *kw, const struct json_object 
 	size_t saved;
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
-	*out = compile_schema(c, v);
+	*out = jw_schema__compile_schema(c, v);
 	loc_pop(c, saved);
 	return *out ? 0 : -1;
 }
@@ -541,19 +319,19 @@ static int compile_sub_array(struct cctx *c, const char *kw, const struct json_o
 {
 	size_t saved, saved_i, len;
 
-	if (!is_type(v, json_type_array) || json_object_array_length(v) == 0)
-		return cerr(c, "\"%s\" must be a non-empty array of schemas", kw);
+	if (!jw_schema__is_type(v, json_type_array) || json_object_array_length(v) == 0)
+		return jw_schema__cerr(c, "\"%s\" must be a non-empty array of schemas", kw);
 	len = json_object_array_length(v);
 	*out = calloc(len, sizeof **out);
 	if (*out == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	*count = len;
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (loc_push_index(c, i, &saved_i) < 0)
 			return -1;
-		(*out)[i] = compile_schema(c, json_object_array_get_idx(v, i));
+		(*out)[i] = jw_schema__compile_schema(c, json_object_array_get_idx(v, i));
 		if ((*out)[i] == NULL)
 			return -1;
 		loc_pop(c, saved_i);
@@ -568,12 +346,12 @@ static int compile_sub_map(struct cctx *c, const char *kw, const struct json_obj
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object of schemas", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object of schemas", kw);
 	*count = 0;
 	*out = calloc((size_t)json_object_object_length(v) + 1, sizeof **out);
 	if (*out == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
@@ -581,11 +359,11 @@ static int compile_sub_map(struct cctx *c, const char *kw, const struct json_obj
 		const char *name = lh_entry_k(e);
 		(*out)[i].name = strdup(name);
 		if ((*out)[i].name == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		*count = i + 1;
 		if (loc_push(c, name, &saved_m) < 0)
 			return -1;
-		(*out)[i].node = compile_schema(c, lh_entry_v(e));
+		(*out)[i].node = jw_schema__compile_schema(c, lh_entry_v(e));
 		if ((*out)[i].node == NULL)
 			return -1;
 		loc_pop(c, saved_m);
@@ -601,26 +379,26 @@ static int get_string_set(struct cctx *c, const char *kw, const struct json_obje
 	char buf[96];
 	size_t len;
 
-	if (!is_type(v, json_type_array))
-		return cerr(c, "\"%s\" must be an array of unique strings", kw);
+	if (!jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"%s\" must be an array of unique strings", kw);
 	len = json_object_array_length(v);
 	*count = 0;
 	*out = calloc(len + 1, sizeof **out);
 	if (*out == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	for (size_t i = 0; i < len; i++) {
 		struct json_object *item = json_object_array_get_idx(v, i);
-		if (!is_type(item, json_type_string))
-			return cerr(c, "\"%s\" must be an array of unique strings", kw);
+		if (!jw_schema__is_type(item, json_type_string))
+			return jw_schema__cerr(c, "\"%s\" must be an array of unique strings", kw);
 		const char *str = json_object_get_string(item);
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp((*out)[j], str) == 0)
-				return cerr(c, "\"%s\" lists %s twice", kw,
-				            quote(buf, sizeof buf, str));
+				return jw_schema__cerr(c, "\"%s\" lists %s twice", kw,
+				            jw_schema__quote(buf, sizeof buf, str));
 		}
 		(*out)[i] = strdup(str);
 		if ((*out)[i] == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		*count = i + 1;
 	}
 	return 0;
@@ -766,18 +544,18 @@ static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t
 
 	re->source = malloc(len + 1);
 	if (re->source == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	memcpy(re->source, src, len);
 	re->source[len] = '\0';
 	re->code = jw_schema__regex_code(src, len, &errcode, &erroff);
 	if (re->code == NULL && errcode == 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (re->code == NULL) {
 		PCRE2_UCHAR msg[128];
 		if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
 			snprintf((char *)msg, sizeof msg, "error %d", errcode);
 		jw_schema__render_string(buf, sizeof buf, 100, src, len);
-		return cerr(c, "\"%s\" %s does not compile: %s (at offset %zu)", kw, buf,
+		return jw_schema__cerr(c, "\"%s\" %s does not compile: %s (at offset %zu)", kw, buf,
 		            (const char *)msg, (size_t)erroff);
 	}
 	/* JIT is an optimisation: where it is unavailable (or skipped, see
@@ -798,8 +576,8 @@ static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
 {
 	char buf[96];
 
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"type\" must be a type name or an array of them");
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"type\" must be a type name or an array of them");
 	const char *name = json_object_get_string((struct json_object *)(uintptr_t)v);
 	for (unsigned i = 0; i < 7; i++) {
 		if (strcmp(name, type_names[i]) == 0) {
@@ -808,7 +586,7 @@ static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
 			return 0;
 		}
 	}
-	return cerr(c, "unknown type %s", quote(buf, sizeof buf, name));
+	return jw_schema__cerr(c, "unknown type %s", jw_schema__quote(buf, sizeof buf, name));
 }
 
 static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
@@ -819,7 +597,7 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 
 	(void)kw;
 	n->has |= JW_HAS_TYPE;
-	if (!is_type(v, json_type_array)) {
+	if (!jw_schema__is_type(v, json_type_array)) {
 		if (type_bit(c, v, &bit, &idx) < 0)
 			return -1;
 		n->types = bit;
@@ -829,13 +607,13 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	}
 	size_t len = json_object_array_length(v);
 	if (len == 0)
-		return cerr(c, "\"type\" must not be an empty array");
+		return jw_schema__cerr(c, "\"type\" must not be an empty array");
 	n->type_is_array = true;
 	for (size_t i = 0; i < len; i++) {
 		if (type_bit(c, json_object_array_get_idx(v, i), &bit, &idx) < 0)
 			return -1;
 		if (n->types & bit)
-			return cerr(c, "\"type\" lists \"%s\" twice", type_names[idx]);
+			return jw_schema__cerr(c, "\"type\" lists \"%s\" twice", type_names[idx]);
 		n->types |= bit;
 		n->type_order[n->n_types++] = idx;
 	}
@@ -875,7 +653,7 @@ static int kw_const(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	n->has |= JW_HAS_CONST;
 	if (jw_schema__value_copy(v, &n->const_value) < 0 ||
 	    to_doc(n->const_value, &n->const_doc) < 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	return 0;
 }
 
@@ -883,12 +661,12 @@ static int kw_enum(struct cctx *c, struct jw_schema_node *n, const char *kw,
                    const struct json_object *v)
 {
 	(void)kw;
-	if (!is_type(v, json_type_array))
-		return cerr(c, "\"enum\" must be an array");
+	if (!jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"enum\" must be an array");
 	n->has |= JW_HAS_ENUM;
 	if (jw_schema__value_copy(v, &n->enum_values) < 0 ||
 	    to_doc(n->enum_values, &n->enum_doc) < 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	return 0;
 }
 
@@ -931,7 +709,7 @@ static int kw_multiple_of(struct cctx *c, struct jw_schema_node *n, const char *
 		return -1;
 	jw_schema__num_from_int(&zero, 0);
 	if (jw_schema__num_cmp(&n->multiple_of, &zero) != 1)
-		return cerr(c, "\"%s\" must be greater than 0", kw);
+		return jw_schema__cerr(c, "\"%s\" must be greater than 0", kw);
 	n->has |= JW_HAS_MULTIPLE_OF;
 	return 0;
 }
@@ -962,14 +740,14 @@ static int kw_count(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		n->has |= counts[i].bit;
 		return 0;
 	}
-	return cerr(c, "internal error: no slot for \"%s\"", kw);
+	return jw_schema__cerr(c, "internal error: no slot for \"%s\"", kw);
 }
 
 static int kw_pattern(struct cctx *c, struct jw_schema_node *n, const char *kw,
                       const struct json_object *v)
 {
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	n->has |= JW_HAS_PATTERN;
 	int len = json_object_get_string_len(v);
 	return compile_regex(c, kw, json_object_get_string((struct json_object *)(uintptr_t)v),
@@ -981,8 +759,8 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 {
 	char buf[96];
 
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	const char *f = json_object_get_string((struct json_object *)(uintptr_t)v);
 	/* Formats are asserted here, not mere annotations, so an unknown one
 	 * would silently check nothing: refuse it. */
@@ -991,7 +769,7 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		return 0;
 	const struct jw_format_def *def = jw_schema__format_find(f);
 	if (def == NULL)
-		return cerr(c, "unsupported format %s (supported: %s)", quote(buf, sizeof buf, f),
+		return jw_schema__cerr(c, "unsupported format %s (supported: %s)", jw_schema__quote(buf, sizeof buf, f),
 		            jw_schema__format_names());
 	if (strcmp(f, "date-time") == 0) {
 		n->format = JW_FORMAT_DATE_TIME;
@@ -1008,8 +786,8 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 static int kw_unique_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
                            const struct json_object *v)
 {
-	if (!is_type(v, json_type_boolean))
-		return cerr(c, "\"%s\" must be a boolean", kw);
+	if (!jw_schema__is_type(v, json_type_boolean))
+		return jw_schema__cerr(c, "\"%s\" must be a boolean", kw);
 	if (json_object_get_boolean(v))
 		n->has |= JW_HAS_UNIQUE;
 	return 0;
@@ -1026,12 +804,12 @@ static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object of string arrays", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object of string arrays", kw);
 	n->dep_required = calloc((size_t)json_object_object_length(v) + 1,
 	                         sizeof *n->dep_required);
 	if (n->dep_required == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
@@ -1039,7 +817,7 @@ static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
 		struct jw_schema_dep *d = &n->dep_required[i];
 		d->name = strdup(lh_entry_k(e));
 		if (d->name == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		n->n_dep_required = i + 1;
 		if (loc_push(c, d->name, &saved_m) < 0)
 			return -1;
@@ -1082,12 +860,12 @@ static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object of schemas", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object of schemas", kw);
 	n->pattern_props = calloc((size_t)json_object_object_length(v) + 1,
 	                          sizeof *n->pattern_props);
 	if (n->pattern_props == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
@@ -1099,7 +877,7 @@ static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
 			return -1;
 		if (compile_regex(c, kw, re, strlen(re), &pp->re) < 0)
 			return -1;
-		pp->node = compile_schema(c, lh_entry_v(e));
+		pp->node = jw_schema__compile_schema(c, lh_entry_v(e));
 		if (pp->node == NULL)
 			return -1;
 		loc_pop(c, saved_m);
@@ -1117,8 +895,8 @@ static int kw_dependent_schemas(struct cctx *c, struct jw_schema_node *n,
 static int kw_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
                     const struct json_object *v)
 {
-	if (is_type(v, json_type_array))
-		return cerr(c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
+	if (jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
 	return compile_sub(c, kw, v, &n->items);
 }
 
@@ -1163,13 +941,13 @@ static int kw_array_of_schemas(struct cctx *c, struct jw_schema_node *n, const c
 static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
                    const struct json_object *v, bool dynamic)
 {
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	if (c->n_refs == c->cap_refs) {
 		size_t cap = c->cap_refs ? c->cap_refs * 2 : 8;
 		struct pending_ref *p = realloc(c->refs, cap * sizeof *p);
 		if (p == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		c->refs = p;
 		c->cap_refs = cap;
 	}
@@ -1182,7 +960,7 @@ static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	if (r->ref == NULL || r->loc == NULL) {
 		free(r->ref);
 		free(r->loc);
-		return oom(c);
+		return jw_schema__oom(c);
 	}
 	c->n_refs++;
 	return 0;
@@ -1271,28 +1049,28 @@ static const struct keyword *find_keyword(const char *name)
 	return NULL;
 }
 
-static struct jw_schema_node *compile_schema(struct cctx *c,
+struct jw_schema_node *jw_schema__compile_schema(struct cctx *c,
                                              const struct json_object *obj)
 {
 	char buf[96];
 	struct jw_schema_node *n;
 
-	if (!is_type(obj, json_type_object) && !is_type(obj, json_type_boolean)) {
+	if (!jw_schema__is_type(obj, json_type_object) && !jw_schema__is_type(obj, json_type_boolean)) {
 		jw_schema__render_json(buf, sizeof buf, 60, obj);
-		cerr(c, "a schema must be an object or a boolean, got %s", buf);
+		jw_schema__cerr(c, "a schema must be an object or a boolean, got %s", buf);
 		return NULL;
 	}
 	n = node_new(c, obj);
 	if (n == NULL)
 		return NULL;
-	if (is_type(obj, json_type_boolean)) {
+	if (jw_schema__is_type(obj, json_type_boolean)) {
 		n->is_bool = true;
 		n->bool_value = json_object_get_boolean(obj) != 0;
 		return n;
 	}
 	const char *saved_base = c->base;
 	uint32_t saved_res = c->cur_res;
-	if (scope_enter(c, obj, n) < 0)
+	if (jw_schema__scope_enter(c, obj, n) < 0)
 		return NULL;
 	n->resource = c->cur_res;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e;
@@ -1306,7 +1084,7 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 		                   (c->opts->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
 			continue;
 		if (kw == NULL) {
-			cerr(c, "unsupported keyword %s", quote(buf, sizeof buf, name));
+			jw_schema__cerr(c, "unsupported keyword %s", jw_schema__quote(buf, sizeof buf, name));
 			return NULL;
 		}
 		if (kw->compile(c, n, name, lh_entry_v(e)) < 0)
@@ -1315,359 +1093,6 @@ static struct jw_schema_node *compile_schema(struct cctx *c,
 	c->base = saved_base;
 	c->cur_res = saved_res;
 	return n;
-}
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decodes the %XX escapes (RFC 3986 section 2.1) of a URI fragment. %00
- * is refused: json-c keys cannot hold a NUL, so it could never resolve. */
-static int percent_decode(struct cctx *c, const char *ref, const char *in, char **out)
-{
-	char buf[160];
-	size_t len = strlen(in), o = 0;
-	char *d = malloc(len + 1);
-
-	if (d == NULL)
-		return oom(c);
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] != '%') {
-			d[o++] = in[i];
-			continue;
-		}
-		int hi = i + 2 < len ? hex_value(in[i + 1]) : -1;
-		int lo = i + 2 < len ? hex_value(in[i + 2]) : -1;
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			free(d);
-			return cerr(c, "%s %s has a malformed %%-escape",
-			            c->ref_kw, quote(buf, sizeof buf, ref));
-		}
-		d[o++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	d[o] = '\0';
-	*out = d;
-	return 0;
-}
-
-/* One RFC 6901 step: a member name, or an array index written as digits
- * without leading zeros (section 4). */
-static bool pointer_step(const struct json_object **cur, const char *tok)
-{
-	if (is_type(*cur, json_type_object)) {
-		struct json_object *next;
-		if (!json_object_object_get_ex(*cur, tok, &next))
-			return false;
-		*cur = next;
-		return true;
-	}
-	if (!is_type(*cur, json_type_array))
-		return false;
-	if (tok[0] < '0' || tok[0] > '9' || (tok[0] == '0' && tok[1] != '\0'))
-		return false;
-	char *end;
-	unsigned long long idx = strtoull(tok, &end, 10);
-	if (*end != '\0' || idx >= json_object_array_length(*cur))
-		return false;
-	*cur = json_object_array_get_idx(*cur, (size_t)idx);
-	return true;
-}
-
-/* Walks the RFC 6901 pointer p (already percent-decoded) from cur. */
-static int pointer_walk(struct cctx *c, const char *ref, const char *p,
-                        const struct json_object **cur)
-{
-	char buf[160];
-	char *tok = malloc(strlen(p) + 1);
-	int rc = -1;
-
-	if (tok == NULL)
-		return oom(c);
-	for (const char *s = p; *s == '/';) {
-		size_t t = 0;
-		for (s++; *s != '\0' && *s != '/'; s++) {
-			if (*s != '~') {
-				tok[t++] = *s;
-			} else if (s[1] == '0' || s[1] == '1') {
-				tok[t++] = s[1] == '0' ? '~' : '/';
-				s++;
-			} else {
-				cerr(c, "%s %s has a malformed ~-escape", c->ref_kw, quote(buf, sizeof buf, ref));
-				goto out;
-			}
-		}
-		tok[t] = '\0';
-		if (!pointer_step(cur, tok)) {
-			cerr(c, "%s %s does not resolve", c->ref_kw, quote(buf, sizeof buf, ref));
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(tok);
-	return rc;
-}
-
-/*
- * The schema document at uri (absolute, no fragment) that no $id compiled
- * so far names: fetched by the caller's loader, compiled as a resource of
- * its own (its errors name it), and registered under uri.
- */
-static const struct named *load_document(struct cctx *c, const char *ref, const char *uri)
-{
-	char buf[160], lerr[256];
-	struct json_object *doc = NULL;
-
-	if (c->opts->load == NULL) {
-		cerr(c, "%s %s does not resolve (no schema has the URI %s)",
-		     c->ref_kw, quote(buf, sizeof buf, ref), uri);
-		return NULL;
-	}
-	if (c->n_loaded == MAX_LOADED_DOCS) {
-		cerr(c, "%s %s: more than %d schema documents referenced",
-		     c->ref_kw, quote(buf, sizeof buf, ref), MAX_LOADED_DOCS);
-		return NULL;
-	}
-	lerr[0] = '\0';
-	if (c->opts->load(c->opts->load_ctx, uri, &doc, lerr, sizeof lerr) < 0) {
-		cerr(c, "%s %s does not resolve: %s", c->ref_kw, quote(buf, sizeof buf, ref), lerr);
-		return NULL;
-	}
-	c->loaded[c->n_loaded++] = doc;
-	const char *kept = keep_uri(c, strdup(uri));
-	if (kept == NULL || add_name(c, kept, doc, kept, false) < 0)
-		return NULL;
-	const char *source = c->source, *base = c->base;
-	const struct json_object *root = c->doc_root;
-	uint32_t res = c->cur_res;
-	c->source = kept;
-	c->base = kept;
-	c->doc_root = doc;
-	if (loc_set(c, "") < 0 || new_resource(c) < 0)
-		return NULL;
-	struct jw_schema_node *n = compile_schema(c, doc);
-	if (n == NULL)
-		return NULL;
-	n->res_root = true;
-	c->source = source;
-	c->base = base;
-	c->doc_root = root;
-	c->cur_res = res;
-	return find_name(c, kept);
-}
-
-/*
- * Finds the target of a $ref: the reference resolved against its base URI
- * (RFC 3986 section 5.2), the part before "#" naming a resource (an $id,
- * a document root, or a document the loader fetches), the fragment empty,
- * an RFC 6901 pointer from that resource (percent-decoded first), or an
- * anchor name. *in is the resource, *ptr (allocated) the fragment.
- */
-static int ref_target(struct cctx *c, const struct pending_ref *r,
-                      const struct json_object **out, const struct named **in, char **ptr)
-{
-	char buf[160];
-	char *abs = jw_schema__uri_resolve(r->base, r->ref), *p = NULL;
-	int rc = -1;
-
-	*ptr = NULL;
-	if (abs == NULL)
-		return oom(c);
-	char *hash = strchr(abs, '#');
-	const char *frag = "";
-	if (hash != NULL) {
-		*hash = '\0';
-		frag = hash + 1;
-	}
-	const struct named *res = find_name(c, abs);
-	if (res == NULL && (res = load_document(c, r->ref, abs)) == NULL)
-		goto out;
-	if (percent_decode(c, r->ref, frag, &p) < 0)
-		goto out;
-	const struct json_object *cur = res->src;
-	if (p[0] == '/') {
-		if (pointer_walk(c, r->ref, p, &cur) < 0)
-			goto out;
-	} else if (p[0] != '\0') {
-		*hash = '#';
-		const struct named *a = find_name(c, abs);
-		if (a == NULL || !a->anchor) {
-			cerr(c, "%s %s does not resolve (no anchor named %s)",
-			     c->ref_kw, quote(buf, sizeof buf, r->ref), p);
-			goto out;
-		}
-		cur = a->src;
-		res = a;
-	}
-	if (!is_type(cur, json_type_object) && !is_type(cur, json_type_boolean)) {
-		cerr(c, "%s %s does not point to a schema", c->ref_kw, quote(buf, sizeof buf, r->ref));
-		goto out;
-	}
-	*out = cur;
-	*in = res;
-	*ptr = p;
-	p = NULL;
-	rc = 0;
-out:
-	free(abs);
-	free(p);
-	return rc;
-}
-
-/* A $dynamicRef to t: frag (decoded) is its fragment; a plain name whose
- * target has "$dynamicAnchor" of that name lets the dynamic scope decide. */
-static int dynamic_ref(struct cctx *c, struct jw_schema_node *n, struct jw_schema_node *t,
-                       const char *frag)
-{
-	struct json_object *a;
-
-	n->dyn_ref = t;
-	c->s->dynamic = true;
-	if (frag[0] == '\0' || frag[0] == '/' || t->is_bool ||
-	    !json_object_object_get_ex((struct json_object *)(uintptr_t)t->src, "$dynamicAnchor",
-	                               &a) ||
-	    !is_type(a, json_type_string) || strcmp(json_object_get_string(a), frag) != 0)
-		return 0;
-	n->dyn_name = strdup(frag);
-	if (n->dyn_name == NULL)
-		return oom(c);
-	n->dyn_bookend = true;
-	return 0;
-}
-
-/* With $dynamicRef in the schema: the nodes where evaluation may enter a
- * resource (its root, any $ref or $dynamicRef target, any
- * "$dynamicAnchor") push it on the dynamic scope. */
-static void mark_scoped(struct jw_schema *s)
-{
-	if (!s->dynamic)
-		return;
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		struct jw_schema_node *n = s->nodes[i];
-		if (n->res_root)
-			n->scoped = true;
-		if (n->ref != NULL)
-			n->ref->scoped = true;
-		if (n->dyn_ref != NULL)
-			n->dyn_ref->scoped = true;
-	}
-	for (size_t r = 0; r < s->n_resources; r++)
-		for (size_t k = 0; k < s->resources[r].n_anchors; k++)
-			s->resources[r].anchors[k].node->scoped = true;
-}
-
-static int resolve_refs(struct cctx *c)
-{
-	/* Compiling a target that is not yet a node may add refs, so walk by
-	 * index: the array can move. */
-	for (size_t i = 0; i < c->n_refs; i++) {
-		const struct json_object *target = NULL;
-		const struct named *in = NULL;
-		struct jw_schema_node *t = NULL;
-		char *ptr;
-
-		if (loc_set(c, c->refs[i].loc) < 0)
-			return -1;
-		c->ref_kw = c->refs[i].dynamic ? "$dynamicRef" : "$ref";
-		if (ref_target(c, &c->refs[i], &target, &in, &ptr) < 0)
-			return -1;
-		/* A linear scan per ref: compile time only, and event
-		 * schemas have tens of nodes, not thousands. */
-		for (size_t j = 0; j < c->s->n_nodes && t == NULL; j++) {
-			if (c->s->nodes[j]->src == target)
-				t = c->s->nodes[j];
-		}
-		if (t == NULL) {
-			/* A ref into something that is not a schema position
-			 * (e.g. "#/$defs/a/enum/0"): compile it there, once. */
-			const char *base = c->base;
-			c->base = in->base;
-			if (loc_set(c, ptr) < 0) {
-				free(ptr);
-				return -1;
-			}
-			t = compile_schema(c, target);
-			c->base = base;
-		}
-		if (t == NULL) {
-			free(ptr);
-			return -1;
-		}
-		if (c->refs[i].dynamic) {
-			if (dynamic_ref(c, c->refs[i].node, t, ptr) < 0) {
-				free(ptr);
-				return -1;
-			}
-		} else {
-			c->refs[i].node->ref = t;
-		}
-		free(ptr);
-	}
-	return 0;
-}
-
-/*
- * Applicators that evaluate the same instance location ($ref, allOf, anyOf,
- * oneOf, not, if/then/else, dependentSchemas) must not form a cycle, or
- * validation would never terminate ({"$ref": "#"} at the root). Cycles that
- * pass through properties or items are fine: each lap descends into the
- * instance, which is finite.
- */
-static int check_cycles(struct cctx *c, struct jw_schema_node *n);
-
-static int check_edge(struct cctx *c, struct jw_schema_node *from, struct jw_schema_node *to)
-{
-	if (to == NULL)
-		return 0;
-	if (to->mark == 1) {
-		if (loc_set(c, from->loc) < 0)
-			return -1;
-		return cerr(c, "infinite $ref recursion: this schema reaches itself again "
-		               "without descending into the instance");
-	}
-	return check_cycles(c, to);
-}
-
-static int check_cycles(struct cctx *c, struct jw_schema_node *n)
-{
-	if (n->mark == 2)
-		return 0;
-	n->mark = 1;
-	if (check_edge(c, n, n->ref) < 0 || check_edge(c, n, n->dyn_ref) < 0 ||
-	    check_edge(c, n, n->not_schema) < 0 ||
-	    check_edge(c, n, n->if_schema) < 0 || check_edge(c, n, n->then_schema) < 0 ||
-	    check_edge(c, n, n->else_schema) < 0)
-		return -1;
-	for (size_t i = 0; i < n->n_all_of; i++)
-		if (check_edge(c, n, n->all_of[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n->n_any_of; i++)
-		if (check_edge(c, n, n->any_of[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n->n_one_of; i++)
-		if (check_edge(c, n, n->one_of[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n->n_dep_schemas; i++)
-		if (check_edge(c, n, n->dep_schemas[i].node) < 0)
-			return -1;
-	/* A $dynamicRef may land on any "$dynamicAnchor" of its name. */
-	for (size_t r = 0; n->dyn_bookend && r < c->s->n_resources; r++) {
-		const struct jw_schema_resource *res = &c->s->resources[r];
-		for (size_t k = 0; k < res->n_anchors; k++)
-			if (strcmp(res->anchors[k].name, n->dyn_name) == 0 &&
-			    check_edge(c, n, res->anchors[k].node) < 0)
-				return -1;
-	}
-	n->mark = 2;
-	return 0;
 }
 
 static void regex_free(struct jw_regex *re)
@@ -1753,7 +1178,7 @@ static const char *default_base(struct cctx *c, const char *source)
 
 	if (uri != NULL)
 		snprintf(uri, n, "file://%s%s", source[0] == '/' ? "" : "/", source);
-	return keep_uri(c, uri);
+	return jw_schema__keep_uri(c, uri);
 }
 
 int jw_schema_compile_opts(const struct json_object *doc, const char *source,
@@ -1779,39 +1204,39 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
 	jw_buf_init(&c.loc, JW_BUF_UNLIMITED);
 	s = calloc(1, sizeof *s);
 	if (jw_buf_reserve(&c.loc, 63) != 0 || s == NULL) {
-		oom(&c);
+		jw_schema__oom(&c);
 		goto out;
 	}
 	c.s = s;
 
 	s->match_ctx = pcre2_match_context_create(NULL);
 	if (s->match_ctx == NULL) {
-		oom(&c);
+		jw_schema__oom(&c);
 		goto out;
 	}
 	pcre2_set_match_limit(s->match_ctx, MATCH_LIMIT);
 
-	c.base = c.opts->base_uri != NULL ? keep_uri(&c, strdup(c.opts->base_uri))
+	c.base = c.opts->base_uri != NULL ? jw_schema__keep_uri(&c, strdup(c.opts->base_uri))
 	                                  : default_base(&c, c.source);
-	if (c.base == NULL || add_name(&c, c.base, doc, c.base, false) < 0 || new_resource(&c) < 0)
+	if (c.base == NULL || jw_schema__add_name(&c, c.base, doc, c.base, false) < 0 || jw_schema__new_resource(&c) < 0)
 		goto out;
-	s->root = compile_schema(&c, doc);
-	if (s->root == NULL || resolve_refs(&c) < 0)
+	s->root = jw_schema__compile_schema(&c, doc);
+	if (s->root == NULL || jw_schema__resolve_refs(&c) < 0)
 		goto out;
 	s->root->res_root = true;
-	mark_scoped(s);
+	jw_schema__mark_scoped(s);
 	for (size_t i = 0; i < s->n_nodes; i++)
-		if (check_cycles(&c, s->nodes[i]) < 0)
+		if (jw_schema__check_cycles(&c, s->nodes[i]) < 0)
 			goto out;
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		if (jw_schema__finish(s->nodes[i]) < 0) {
-			oom(&c);
+			jw_schema__oom(&c);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		if (jw_schema__finish_late(s->nodes[i]) < 0) {
-			oom(&c);
+			jw_schema__oom(&c);
 			goto out;
 		}
 	}
