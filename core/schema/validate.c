@@ -60,107 +60,6 @@ static void pop(struct vctx *c)
 	c->depth--;
 }
 
-static void ptr_put(char *buf, size_t size, size_t *len, const char *s, size_t n)
-{
-	if (*len + n >= size)
-		n = size - 1 - *len;
-	memcpy(buf + *len, s, n);
-	*len += n;
-	buf[*len] = '\0';
-}
-
-/* RFC 6901: "~" is written "~0" and "/" is written "~1". */
-static void ptr_put_token(char *buf, size_t size, size_t *len, const char *tok)
-{
-	ptr_put(buf, size, len, "/", 1);
-	for (const char *p = tok; *p != '\0'; p++) {
-		if (*p == '~')
-			ptr_put(buf, size, len, "~0", 2);
-		else if (*p == '/')
-			ptr_put(buf, size, len, "~1", 2);
-		else
-			ptr_put(buf, size, len, p, 1);
-	}
-}
-
-static void render_pointer(const struct vctx *c, const char *extra, char *buf, size_t size)
-{
-	size_t len = 0;
-	size_t n = c->depth < PATH_SEGS ? c->depth : PATH_SEGS;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (c->path[i].key != NULL) {
-			ptr_put_token(buf, size, &len, c->path[i].key);
-		} else {
-			char tmp[24];
-			int k = snprintf(tmp, sizeof tmp, "/%zu", c->path[i].index);
-			ptr_put(buf, size, &len, tmp, (size_t)k);
-		}
-	}
-	if (c->depth > PATH_SEGS)
-		ptr_put(buf, size, &len, "/...", 4);
-	if (extra != NULL)
-		ptr_put_token(buf, size, &len, extra);
-	jw_schema__utf8_trim(buf);
-}
-
-/*
- * Records a failure at the current instance location (plus extra, the
- * name of a missing property, when given) and returns 0. Message format:
- * "<pointer>: <detail>", the root pointer "" shown as "/".
- */
-__attribute__((format(printf, 4, 5)))
-static int fail(struct vctx *c, const char *extra, const char *keyword, const char *fmt, ...)
-{
-	char detail[300];
-	va_list ap;
-
-	if (!c->want)
-		return 0;
-	struct verr *e = c->err;
-	e->depth = c->depth;
-	render_pointer(c, extra, e->e.pointer, sizeof e->e.pointer);
-	snprintf(e->e.keyword, sizeof e->e.keyword, "%s",
-	         c->in_names ? "propertyNames" : keyword);
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	jw_schema__utf8_trim(detail);
-	int k = snprintf(e->e.message, sizeof e->e.message, "%s: %s%s",
-	                 e->e.pointer[0] != '\0' ? e->e.pointer : "/",
-	                 c->in_names ? "propertyNames: " : "", detail);
-	if (k < 0 || (size_t)k >= sizeof e->e.message)
-		jw_schema__utf8_trim(e->e.message);
-	return 0;
-}
-
-/* The common shape "<expectation>, got <value>". */
-__attribute__((format(printf, 4, 5)))
-static int fail_got(struct vctx *c, const char *keyword, const struct jw_jnode *x,
-                    const char *fmt, ...)
-{
-	char expect[200], got[VALUE_LIMIT + 8];
-	struct jw_value v;
-	va_list ap;
-
-	if (!c->want)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(expect, sizeof expect, fmt, ap);
-	va_end(ap);
-	jw_schema__utf8_trim(expect);
-	jw_schema__value_node(&v, x);
-	jw_schema__render_value(got, sizeof got, VALUE_LIMIT, &v);
-	return fail(c, NULL, keyword, "%s, got %s", expect, got);
-}
-
-static const char *quoted(char *buf, size_t size, const char *s)
-{
-	jw_schema__render_string(buf, size, size - 8, s, strlen(s));
-	return buf;
-}
-
 /* 1 match, 0 no match, -1 out of memory, -2 PCRE2 gave up (match limit). */
 static int regex_search(struct vctx *c, const struct jw_regex *re, const char *s,
                         size_t len)
@@ -206,18 +105,18 @@ static int fail_type(struct vctx *c, const struct jw_schema_node *n,
 		return 0;
 	expect[0] = '\0';
 	if (n->type_is_array)
-		ptr_put(expect, sizeof expect, &len, "[", 1);
+		jw_schema__ptr_put(expect, sizeof expect, &len, "[", 1);
 	for (size_t i = 0; i < n->n_types; i++) {
 		const char *name = names[n->type_order[i]];
 		if (i > 0)
-			ptr_put(expect, sizeof expect, &len, ",", 1);
-		ptr_put(expect, sizeof expect, &len, "\"", 1);
-		ptr_put(expect, sizeof expect, &len, name, strlen(name));
-		ptr_put(expect, sizeof expect, &len, "\"", 1);
+			jw_schema__ptr_put(expect, sizeof expect, &len, ",", 1);
+		jw_schema__ptr_put(expect, sizeof expect, &len, "\"", 1);
+		jw_schema__ptr_put(expect, sizeof expect, &len, name, strlen(name));
+		jw_schema__ptr_put(expect, sizeof expect, &len, "\"", 1);
 	}
 	if (n->type_is_array)
-		ptr_put(expect, sizeof expect, &len, "]", 1);
-	return fail_got(c, "type", v, "type %s", expect);
+		jw_schema__ptr_put(expect, sizeof expect, &len, "]", 1);
+	return jw_schema__fail_got(c, "type", v, "type %s", expect);
 }
 
 /* Keeps a keyword group's code out of validate(), whose frame every
@@ -318,7 +217,7 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		if (r == -1 || r == 2) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->minimum);
-			return fail_got(c, "minimum", v, "minimum %s", b);
+			return jw_schema__fail_got(c, "minimum", v, "minimum %s", b);
 		}
 	}
 	if (n->has & JW_HAS_MAXIMUM) {
@@ -326,18 +225,18 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		if (r == 1 || r == 2) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->maximum);
-			return fail_got(c, "maximum", v, "maximum %s", b);
+			return jw_schema__fail_got(c, "maximum", v, "maximum %s", b);
 		}
 	}
 	if ((n->has & JW_HAS_EX_MINIMUM) && cmp_bound(v, &n->ex_minimum) != 1) {
 		if (c->want)
 			jw_schema__render_num(b, sizeof b, &n->ex_minimum);
-		return fail_got(c, "exclusiveMinimum", v, "exclusiveMinimum %s", b);
+		return jw_schema__fail_got(c, "exclusiveMinimum", v, "exclusiveMinimum %s", b);
 	}
 	if ((n->has & JW_HAS_EX_MAXIMUM) && cmp_bound(v, &n->ex_maximum) != -1) {
 		if (c->want)
 			jw_schema__render_num(b, sizeof b, &n->ex_maximum);
-		return fail_got(c, "exclusiveMaximum", v, "exclusiveMaximum %s", b);
+		return jw_schema__fail_got(c, "exclusiveMaximum", v, "exclusiveMaximum %s", b);
 	}
 	if (n->has & JW_HAS_MULTIPLE_OF) {
 		struct jw_num xn;
@@ -345,7 +244,7 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		if (!jw_schema__num_multiple_of(&xn, &n->multiple_of)) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->multiple_of);
-			return fail_got(c, "multipleOf", v, "multipleOf %s", b);
+			return jw_schema__fail_got(c, "multipleOf", v, "multipleOf %s", b);
 		}
 	}
 	return 1;
@@ -377,7 +276,7 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 				return 0;
 			jw_schema__value_node(&v, x);
 			jw_schema__render_value(got, sizeof got, VALUE_LIMIT, &v);
-			return fail(c, NULL, too_short ? "minLength" : "maxLength",
+			return jw_schema__fail(c, NULL, too_short ? "minLength" : "maxLength",
 			            "%s %zu, got %s (length %zu)",
 			            too_short ? "minLength" : "maxLength",
 			            too_short ? n->min_length : n->max_length, got, cp);
@@ -389,19 +288,19 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 			return -1;
 		if (r != 1) {
 			if (c->want)
-				quoted(re, sizeof re, n->pattern.source);
+				jw_schema__quoted(re, sizeof re, n->pattern.source);
 			if (r == -2)
-				return fail_got(c, "pattern", x, "pattern %s (match limit exceeded)", re);
-			return fail_got(c, "pattern", x, "pattern %s", re);
+				return jw_schema__fail_got(c, "pattern", x, "pattern %s (match limit exceeded)", re);
+			return jw_schema__fail_got(c, "pattern", x, "pattern %s", re);
 		}
 	}
 	if (n->has & JW_HAS_FORMAT) {
 		if (n->format == JW_FORMAT_DATE_TIME && !jw_schema__format_date_time(str, len))
-			return fail_got(c, "format", x, "format \"date-time\"");
+			return jw_schema__fail_got(c, "format", x, "format \"date-time\"");
 		if (n->format == JW_FORMAT_UUID && !jw_schema__format_uuid(str, len))
-			return fail_got(c, "format", x, "format \"uuid\"");
+			return jw_schema__fail_got(c, "format", x, "format \"uuid\"");
 		if (n->format == JW_FORMAT_OTHER && !n->format_def->check(str, len))
-			return fail_got(c, "format", x, "format \"%s\"", n->format_def->name);
+			return jw_schema__fail_got(c, "format", x, "format \"%s\"", n->format_def->name);
 	}
 	return 1;
 }
@@ -490,9 +389,9 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 	int r;
 
 	if ((n->has & JW_HAS_MIN_ITEMS) && len < n->min_items)
-		return fail(c, NULL, "minItems", "minItems %zu, got %zu items", n->min_items, len);
+		return jw_schema__fail(c, NULL, "minItems", "minItems %zu, got %zu items", n->min_items, len);
 	if ((n->has & JW_HAS_MAX_ITEMS) && len > n->max_items)
-		return fail(c, NULL, "maxItems", "maxItems %zu, got %zu items", n->max_items, len);
+		return jw_schema__fail(c, NULL, "maxItems", "maxItems %zu, got %zu items", n->max_items, len);
 	if ((n->has & JW_HAS_UNIQUE) && len > 1) {
 		size_t i, j;
 		r = find_duplicate(arr, len, &i, &j);
@@ -500,7 +399,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 			if (r < 0 || !c->want)
 				return r;
 			push_index(c, j);
-			fail_got(c, "uniqueItems", &arr->u.kids[j], "uniqueItems true (same as item %zu)",
+			jw_schema__fail_got(c, "uniqueItems", &arr->u.kids[j], "uniqueItems true (same as item %zu)",
 			         i);
 			pop(c);
 			return 0;
@@ -517,7 +416,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		for (size_t i = n->n_prefix_items; i < len; i++) {
 			push_index(c, i);
 			if (n->items->is_bool && !n->items->bool_value)
-				r = fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
+				r = jw_schema__fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
 				         n->n_prefix_items, len);
 			else
 				r = validate(c, n->items, &arr->u.kids[i]);
@@ -548,12 +447,12 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		c->want = want;
 		if (count < min) {
 			if (n->has & JW_HAS_MIN_CONTAINS)
-				return fail(c, NULL, "minContains", "minContains %zu, got %zu matching items",
+				return jw_schema__fail(c, NULL, "minContains", "minContains %zu, got %zu matching items",
 				            min, count);
-			return fail_got(c, "contains", v, "contains: no item matched");
+			return jw_schema__fail_got(c, "contains", v, "contains: no item matched");
 		}
 		if (count > max)
-			return fail(c, NULL, "maxContains", "maxContains %zu, got %zu matching items",
+			return jw_schema__fail(c, NULL, "maxContains", "maxContains %zu, got %zu matching items",
 			            max, count);
 	}
 	return 1;
@@ -599,8 +498,8 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 			if (r == -2) {
 				push_key(c, key);
 				if (c->want)
-					quoted(re, sizeof re, pp->re.source);
-				r = fail(c, NULL, "patternProperties",
+					jw_schema__quoted(re, sizeof re, pp->re.source);
+				r = jw_schema__fail(c, NULL, "patternProperties",
 				         "patternProperties %s: match limit exceeded on the property name", re);
 				pop(c);
 				return r;
@@ -619,8 +518,8 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 		push_key(c, key);
 		if (n->additional->is_bool && !n->additional->bool_value) {
 			if (c->want)
-				quoted(name, sizeof name, key);
-			r = fail(c, NULL, "additionalProperties",
+				jw_schema__quoted(name, sizeof name, key);
+			r = jw_schema__fail(c, NULL, "additionalProperties",
 			         "additionalProperties: property %s is not allowed", name);
 		} else {
 			r = validate(c, n->additional, val);
@@ -637,10 +536,10 @@ static int fail_required(struct vctx *c, const char *missing)
 	char name[VALUE_LIMIT + 8];
 
 	if (c->want)
-		quoted(name, sizeof name, missing);
+		jw_schema__quoted(name, sizeof name, missing);
 	/* Point at where the property should be, so a rejection notice can
 	 * name the field. */
-	return fail(c, missing, "required", "required property %s missing", name);
+	return jw_schema__fail(c, missing, "required", "required property %s missing", name);
 }
 
 /* "properties" of a node with more than JW_PROPS_MASK_MAX of them: each
@@ -704,10 +603,10 @@ static int check_prop_count(struct vctx *c, const struct jw_schema_node *n,
 	size_t count = o->n;
 
 	if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
-		return fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
+		return jw_schema__fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
 		            n->min_props, count);
 	if ((n->has & JW_HAS_MAX_PROPS) && count > n->max_props)
-		return fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
+		return jw_schema__fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
 		            n->max_props, count);
 	return 1;
 }
@@ -773,10 +672,10 @@ static int validate_names_and_deps(struct vctx *c, const struct jw_schema_node *
 			if (has_member(o, &d->required_key[j]))
 				continue;
 			if (c->want) {
-				quoted(name, sizeof name, d->required[j]);
-				quoted(other, sizeof other, d->name);
+				jw_schema__quoted(name, sizeof name, d->required[j]);
+				jw_schema__quoted(other, sizeof other, d->name);
 			}
-			return fail(c, d->required[j], "dependentRequired",
+			return jw_schema__fail(c, d->required[j], "dependentRequired",
 			            "dependentRequired property %s missing (required when %s is present)",
 			            name, other);
 		}
@@ -939,7 +838,7 @@ static int explain_alternatives(struct vctx *c, struct jw_schema_node *const *al
 		*saved = best;
 		return 0;
 	}
-	return fail_got(c, keyword, v, "%s: no alternative matched", keyword);
+	return jw_schema__fail_got(c, keyword, v, "%s: no alternative matched", keyword);
 }
 
 static int validate_any_of(struct vctx *c, const struct jw_schema_node *n,
@@ -983,7 +882,7 @@ static int validate_one_of(struct vctx *c, const struct jw_schema_node *n,
 			continue;
 		}
 		c->want = want;
-		return fail_got(c, "oneOf", v, "oneOf: alternatives %zu and %zu both matched",
+		return jw_schema__fail_got(c, "oneOf", v, "oneOf: alternatives %zu and %zu both matched",
 		                first, i);
 	}
 	c->want = want;
@@ -1009,7 +908,7 @@ static int validate_value(struct vctx *c, const struct jw_schema_node *n,
 		if (!jw_schema__value_equal(&cv, &v)) {
 			if (c->want)
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT, &cv);
-			return fail_got(c, "const", x, "const %s", expect);
+			return jw_schema__fail_got(c, "const", x, "const %s", expect);
 		}
 	}
 	if (n->has & JW_HAS_ENUM) {
@@ -1027,7 +926,7 @@ static int validate_value(struct vctx *c, const struct jw_schema_node *n,
 				jw_schema__value_node(&all, values);
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT * 2, &all);
 			}
-			return fail_got(c, "enum", x, "enum %s", expect);
+			return jw_schema__fail_got(c, "enum", x, "enum %s", expect);
 		}
 	}
 	return 1;
@@ -1082,7 +981,7 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 		if (r < 0)
 			return r;
 		if (r == 1)
-			return want ? fail_got(c, "not", v, "not: value matches the excluded schema") : 0;
+			return want ? jw_schema__fail_got(c, "not", v, "not: value matches the excluded schema") : 0;
 	}
 	if (n->if_schema != NULL) {
 		bool want = c->want;
@@ -1115,7 +1014,7 @@ static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
 	if (n->is_bool) {
 		if (n->bool_value)
 			return 1;
-		return fail_got(c, "false", v, "false schema: no value is allowed here");
+		return jw_schema__fail_got(c, "false", v, "false schema: no value is allowed here");
 	}
 	if ((n->has & JW_HAS_TYPE) && !type_matches(n->types, v))
 		return fail_type(c, n, v);
@@ -1339,7 +1238,7 @@ int jw_schema__sub(struct vctx *c, const struct jw_schema_node *n, const struct 
 
 int jw_schema__fail_detail(struct vctx *c, const char *keyword, const char *detail)
 {
-	return fail(c, NULL, keyword, "%s", detail);
+	return jw_schema__fail(c, NULL, keyword, "%s", detail);
 }
 
 void jw_schema__push_key(struct vctx *c, const char *key)

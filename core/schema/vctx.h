@@ -59,6 +59,22 @@ struct vctx {
 	uint32_t scope[JW_SCOPE_MAX];
 };
 
+/*
+ * Records a failure at the current instance location (plus extra, the
+ * name of a missing property, when given) and returns 0. Message format:
+ * "<pointer>: <detail>", the root pointer "" shown as "/" (errors.c).
+ */
+__attribute__((format(printf, 4, 5)))
+int jw_schema__fail(struct vctx *c, const char *extra, const char *keyword, const char *fmt, ...);
+/* The common shape "<expectation>, got <value>". */
+__attribute__((format(printf, 4, 5)))
+int jw_schema__fail_got(struct vctx *c, const char *keyword, const struct jw_jnode *x,
+                        const char *fmt, ...);
+/* Appends s[0..n) to buf (size bytes, len used), cutting at the end. */
+void jw_schema__ptr_put(char *buf, size_t size, size_t *len, const char *s, size_t n);
+/* s as a JSON string cut to fit buf. */
+const char *jw_schema__quoted(char *buf, size_t size, const char *s);
+
 /* validate() of n on v: 1 valid, 0 invalid (error recorded when c->want),
  * -1 out of memory. */
 int jw_schema__sub(struct vctx *c, const struct jw_schema_node *n, const struct jw_jnode *v);
