@@ -1156,6 +1156,7 @@ void jw_schema_free(struct jw_schema *s)
 		for (size_t k = 0; k < s->resources[r].n_anchors; k++)
 			free(s->resources[r].anchors[k].name);
 		free(s->resources[r].anchors);
+		free(s->resources[r].uri);
 	}
 	free(s->resources);
 	pcre2_match_context_free(s->match_ctx);

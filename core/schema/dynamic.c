@@ -42,3 +42,15 @@ const struct jw_schema_node *jw_schema__dynamic_target(const struct vctx *c,
 	}
 	return n->dyn_ref;
 }
+
+void jw_schema__dynamic_note(struct vctx *c, const struct jw_schema_node *n,
+                             const struct jw_schema_node *target)
+{
+	char *msg = c->err->e.message;
+	size_t len = strlen(msg);
+
+	snprintf(msg + len, sizeof c->err->e.message - len,
+	         " ($dynamicRef \"#%s\" in the dynamic scope: %s)", n->dyn_name,
+	         c->s->resources[target->resource].uri);
+	jw_schema__utf8_trim(msg);
+}

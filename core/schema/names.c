@@ -94,6 +94,9 @@ int jw_schema__new_resource(struct cctx *c)
 		s->cap_resources = cap;
 	}
 	memset(&s->resources[s->n_resources], 0, sizeof s->resources[0]);
+	s->resources[s->n_resources].uri = strdup(c->base);
+	if (s->resources[s->n_resources].uri == NULL)
+		return jw_schema__oom(c);
 	c->cur_res = (uint32_t)s->n_resources++;
 	return 0;
 }

@@ -307,6 +307,7 @@ struct jw_schema_dyn_anchor {
 };
 
 struct jw_schema_resource {
+	char *uri; /* its absolute URI, for messages */
 	struct jw_schema_dyn_anchor *anchors;
 	size_t n_anchors;
 };

@@ -962,8 +962,14 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 
 	if (n->ref != NULL && (r = validate(c, n->ref, v)) != 1)
 		return r;
-	if (n->dyn_ref != NULL && (r = validate(c, jw_schema__dynamic_target(c, n), v)) != 1)
-		return r;
+	if (n->dyn_ref != NULL) {
+		const struct jw_schema_node *t = jw_schema__dynamic_target(c, n);
+		if ((r = validate(c, t, v)) != 1) {
+			if (r == 0 && c->want && n->dyn_bookend)
+				jw_schema__dynamic_note(c, n, t);
+			return r;
+		}
+	}
 	for (size_t i = 0; i < n->n_all_of; i++) {
 		r = validate_same(c, n->all_of[i], v);
 		if (r != 1)

@@ -95,6 +95,11 @@ int jw_schema__in_scope(struct vctx *c, const struct jw_schema_node *n,
  * target has one, else the static target. */
 const struct jw_schema_node *jw_schema__dynamic_target(const struct vctx *c,
                                                        const struct jw_schema_node *n);
+/* Adds to the recorded failure which schema the dynamic scope chose for
+ * n's $dynamicRef: " ($dynamicRef "#name" in the dynamic scope:
+ * <resource URI>)". */
+void jw_schema__dynamic_note(struct vctx *c, const struct jw_schema_node *n,
+                             const struct jw_schema_node *target);
 /* unevaluatedProperties and unevaluatedItems of n on v, once every other
  * keyword of n passed (unevaluated.c). */
 int jw_schema__unevaluated(struct vctx *c, const struct jw_schema_node *n,

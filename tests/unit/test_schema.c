@@ -813,7 +813,9 @@ START_TEST(dynamic_ref)
 	    "\"list\":{\"$id\":\"list\",\"type\":\"array\",\"items\":{\"$dynamicRef\":\"#item\"},"
 	    "\"$defs\":{\"any\":{\"$dynamicAnchor\":\"item\"}}}}}");
 	expect_valid(s, "[1,2]");
-	expect_error(s, "[1,\"x\"]", "/1", "type", "/1: type \"integer\", got \"x\"");
+	expect_error(s, "[1,\"x\"]", "/1", "type",
+	             "/1: type \"integer\", got \"x\" ($dynamicRef \"#item\" in the dynamic scope: "
+	             "https://example.com/ints)");
 	jw_schema_free(s);
 
 	/* Alone, the list takes its own anchor: anything goes. */
