@@ -433,20 +433,62 @@ static const struct {
  * "General_Category=L") into PCRE2's short form. Everything else is
  * copied unchanged. *out is NUL-terminated; the caller frees it.
  */
+/* ECMA-262's \s: WhiteSpace and LineTerminator (Unicode, unlike PCRE2's
+ * ASCII \s without UCP), as a class body, and its complement for \S
+ * inside a class. \N{U+...}, as \x{...} means something else with
+ * PCRE2_ALT_BSUX. */
+#define ECMA_SPACE                                                                         \
+	"\\N{U+9}-\\N{U+D}\\N{U+20}\\N{U+A0}\\N{U+1680}\\N{U+2000}-\\N{U+200A}"                 \
+	"\\N{U+2028}\\N{U+2029}\\N{U+202F}\\N{U+205F}\\N{U+3000}\\N{U+FEFF}"
+#define ECMA_NOT_SPACE                                                                     \
+	"\\N{U+0}-\\N{U+8}\\N{U+E}-\\N{U+1F}\\N{U+21}-\\N{U+9F}\\N{U+A1}-\\N{U+167F}"           \
+	"\\N{U+1681}-\\N{U+1FFF}\\N{U+200B}-\\N{U+2027}\\N{U+202A}-\\N{U+202E}"               \
+	"\\N{U+2030}-\\N{U+205E}\\N{U+2060}-\\N{U+2FFF}\\N{U+3001}-\\N{U+FEFE}"               \
+	"\\N{U+FF00}-\\N{U+10FFFF}"
+
+/* Writes the PCRE2 form of \s or \S (kind), inside a class or not. */
+static size_t ecma_space(char *dst, char kind, bool in_class)
+{
+	/* Outside a class \S is the negated class of the same body. */
+	const char *body = kind == 'S' && in_class ? ECMA_NOT_SPACE : ECMA_SPACE;
+	size_t o = 0;
+
+	if (!in_class) {
+		dst[o++] = '[';
+		if (kind == 'S')
+			dst[o++] = '^';
+	}
+	memcpy(dst + o, body, strlen(body));
+	o += strlen(body);
+	if (!in_class)
+		dst[o++] = ']';
+	return o;
+}
+
 static int ecma_properties(const char *src, size_t len, char **out, size_t *outlen)
 {
-	/* A rewrite never grows an escape: the short name is shorter. */
-	char *dst = malloc(len + 1);
+	/* Room for every escape to become the longest \S form. */
+	char *dst = malloc(len * (sizeof ECMA_NOT_SPACE / 2 + 4) + 1);
 	size_t o = 0;
+	bool in_class = false;
 
 	if (dst == NULL)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (src[i] != '\\' || i + 1 >= len) {
+			if (src[i] == '[' && !in_class)
+				in_class = true;
+			else if (src[i] == ']' && in_class)
+				in_class = false;
 			dst[o++] = src[i];
 			continue;
 		}
 		char kind = src[i + 1];
+		if (kind == 's' || kind == 'S') {
+			o += ecma_space(dst + o, kind, in_class);
+			i++;
+			continue;
+		}
 		const char *close = NULL;
 		if ((kind == 'p' || kind == 'P') && i + 2 < len && src[i + 2] == '{')
 			close = memchr(src + i + 3, '}', len - (i + 3));
@@ -533,7 +575,8 @@ pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
  * UTF mode without UCP (so \d, \w and \b stay ASCII), with "$" matching
  * only at the very end, with \uXXXX escapes and with ECMA's long Unicode
  * category names. Searches are unanchored. An error offset refers to the
- * pattern as PCRE2 saw it, which differs only after a rewritten \p{...}.
+ * pattern as PCRE2 saw it, which differs only after a rewritten \p{...},
+ * \s or \S.
  */
 static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t len,
                          struct jw_regex *re)

@@ -190,6 +190,18 @@ START_TEST(error_pattern)
 	expect_error(s, "{\"w\":\"xyz\"}", "/w", "pattern", "/w: pattern \"b\", got \"xyz\"");
 	jw_schema_free(s);
 
+	/* \s and \S are ECMA-262's: Unicode white space, in and out of a
+	 * class. */
+	s = compile_ok("{\"properties\":{\"s\":{\"pattern\":\"^\\\\s$\"},"
+	               "\"n\":{\"pattern\":\"^\\\\S$\"},\"c\":{\"pattern\":\"^[\\\\sx]$\"},"
+	               "\"d\":{\"pattern\":\"^[\\\\S]$\"}}}");
+	expect_valid(s, "{\"s\":\"\\u00a0\",\"n\":\"a\",\"c\":\"\\u3000\",\"d\":\"\\ud83d\\ude00\"}");
+	expect_valid(s, "{\"s\":\"\\ufeff\",\"c\":\"x\"}");
+	expect_error(s, "{\"n\":\"\\u2028\"}", "/n", "pattern", NULL);
+	expect_error(s, "{\"d\":\"\\u00a0\"}", "/d", "pattern", NULL);
+	expect_error(s, "{\"s\":\"a\"}", "/s", "pattern", "/s: pattern \"^\\\\s$\", got \"a\"");
+	jw_schema_free(s);
+
 	/* ECMA-262 long Unicode category names. */
 	s = compile_ok("{\"pattern\":\"^\\\\p{Letter}+$\"}");
 	expect_valid(s, "\"\\u03c0\"");
