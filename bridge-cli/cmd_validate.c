@@ -13,18 +13,25 @@
 #include "cli.h"
 #include "event.h"
 #include "json.h"
+#include "reason.h"
+#include "schema.h"
 #include "schemaset.h"
 #include "topic.h"
 
 static const char help[] =
 	"usage: jobwire validate [TYPE] FILE... | -\n"
+	"       jobwire validate --schema SCHEMA INSTANCE... | -\n"
 	"\n"
 	"Checks each FILE (or stdin, -) as an event of TYPE, exactly as the broker\n"
 	"would, and prints one line per file: \"FILE: ok (TYPE)\" or\n"
 	"\"FILE:LINE:COL: reason: message\" for a syntax error and\n"
 	"\"FILE: reason: message (field /x, keyword k)\" for a schema error.\n"
 	"Without TYPE the payload's \"type\" member names it.\n"
+	"With --schema each INSTANCE is any JSON document checked against the\n"
+	"schema file SCHEMA alone (no event rules): \"FILE: ok\" or\n"
+	"\"FILE: schema_violation: message (field /x, keyword k)\".\n"
 	"\n"
+	"      --schema F    check against the schema file F instead of an event type\n"
 	"  -s, --session S   session the payload is checked against [its session_id, else s]\n"
 	"  -j, --job J       job [its job_id, else j]\n"
 	"      --schemas DIR [JOBWIRE_SCHEMAS, else the installed schemas]\n"
@@ -32,11 +39,11 @@ static const char help[] =
 	"\n"
 	"Exit status: 0 all valid, 1 some invalid, 64 bad arguments or unreadable file.\n";
 
-enum { O_SESSION = 1, O_JOB, O_SCHEMAS, O_QUIET, O_HELP };
+enum { O_SESSION = 1, O_JOB, O_SCHEMAS, O_SCHEMA, O_QUIET, O_HELP };
 
 static const struct jw_opt opts[] = {
 	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"schemas", 0, 1, O_SCHEMAS},
-	{"quiet", 'q', 0, O_QUIET}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
+	{"schema", 0, 1, O_SCHEMA}, {"quiet", 'q', 0, O_QUIET}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
 };
 
 static void line_col(const char *buf, size_t off, size_t *line, size_t *col)
@@ -148,8 +155,89 @@ static int check_file(const struct jw_schemaset *set, const char *path, const ch
 	return rc;
 }
 
+/* Reads and parses path, printing a located syntax error. Returns 0 with
+ * *o (NULL for an empty document), 1 invalid, -1 unreadable. */
+static int read_json(const char *path, const char *name, struct json_object **o)
+{
+	char err[400];
+	char *buf = NULL;
+	size_t len = 0;
+	struct jw_json_error je;
+
+	*o = NULL;
+	if(jw_read_all(path, 16u << 20, &buf, &len, err, sizeof(err))){
+		fprintf(stderr, "jobwire validate: %s\n", err);
+		return -1;
+	}
+	int rc = 0;
+	if(jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, o, &je)){
+		size_t l, c;
+		line_col(buf, je.offset, &l, &c);
+		printf("%s:%zu:%zu: %s: %s\n", name, l, c, jw_reason_name(je.reason), je.message);
+		rc = 1;
+	}
+	free(buf);
+	return rc;
+}
+
+/* --schema: one instance against one compiled schema. Returns 0 valid,
+ * 1 invalid, -1 unreadable. */
+static int check_instance(const struct jw_schema *schema, const char *path, int quiet)
+{
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	struct json_object *o = NULL;
+	int rc = read_json(path, name, &o);
+	if(rc != 0){
+		return rc;
+	}
+	struct jw_schema_error e;
+	int r = jw_schema_validate(schema, o, &e);
+	json_object_put(o);
+	if(r < 0){
+		fprintf(stderr, "jobwire validate: %s: out of memory\n", name);
+		return -1;
+	}
+	if(r == 0){
+		printf("%s: %s: %s (field %s, keyword %s)\n", name,
+		       jw_reason_name(JW_REASON_SCHEMA_VIOLATION), e.message,
+		       e.pointer[0] ? e.pointer : "/", e.keyword);
+		return 1;
+	}
+	if(!quiet){
+		printf("%s: ok\n", name);
+	}
+	return 0;
+}
+
+static int validate_against(const char *cmd, const char *schema_file, char **files, int nfiles,
+                            int quiet)
+{
+	char err[600];
+	struct jw_schema *schema = NULL;
+
+	if(nfiles == 0){
+		jw_errorf(cmd, "no INSTANCE given (use - for stdin; see --help)");
+		return JW_EXIT_USAGE;
+	}
+	if(jw_schema_load_file(schema_file, &schema, err, sizeof(err))){
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	int bad = 0, unreadable = 0;
+	for(int i = 0; i < nfiles; i++){
+		int r = check_instance(schema, files[i], quiet);
+		if(r > 0){
+			bad++;
+		}else if(r < 0){
+			unreadable++;
+		}
+	}
+	jw_schema_free(schema);
+	return unreadable ? JW_EXIT_USAGE : bad ? JW_EXIT_FAILED : JW_EXIT_OK;
+}
+
 struct validate_opts {
-	const char *session, *job, *schemas;
+	const char *session, *job, *schemas, *schema_file;
 	int quiet;
 	char **files; /* the positional arguments: [TYPE] FILE... */
 	int nfiles;
@@ -171,6 +259,7 @@ static int parse_options(int argc, char **argv, struct validate_opts *o)
 		case O_SESSION: o->session = a.value; break;
 		case O_JOB: o->job = a.value; break;
 		case O_SCHEMAS: o->schemas = a.value; break;
+		case O_SCHEMA: o->schema_file = a.value; break;
 		case O_QUIET: o->quiet = 1; break;
 		case O_HELP: fputs(help, stdout); return 0;
 		default: break;
@@ -208,14 +297,23 @@ static int check_files(const struct jw_schemaset *set, const struct validate_opt
 
 int jw_cmd_validate(int argc, char **argv)
 {
-	struct validate_opts o = {NULL, NULL, NULL, 0, calloc((size_t)argc + 1, sizeof(char *)), 0};
+	struct validate_opts o = {NULL, NULL, NULL, NULL, 0, calloc((size_t)argc + 1, sizeof(char *)), 0};
 	struct jw_schemaset *set = NULL;
 	char err[600];
 	int rc;
 	if(!o.files){
 		return JW_EXIT_SOFTWARE;
 	}
-	if((rc = parse_options(argc, argv, &o)) < 0){
+	rc = parse_options(argc, argv, &o);
+	if(rc < 0 && o.schema_file){
+		if(o.session || o.job || o.schemas){
+			jw_errorf("validate", "--schema checks documents, not events: no --session, --job or --schemas");
+			rc = JW_EXIT_USAGE;
+		}else{
+			rc = validate_against("validate", o.schema_file, o.files, o.nfiles, o.quiet);
+		}
+	}
+	if(rc < 0){
 		if(jw_cli_load_schemas(o.schemas, &set, err, sizeof(err))){
 			jw_errorf("validate", "%s", err);
 			rc = JW_EXIT_USAGE;

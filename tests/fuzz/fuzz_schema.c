@@ -19,7 +19,7 @@
 #include "json.h"
 #include "schema.h"
 
-/* schemaset.c parses schema files with this limit. */
+/* core/schema/set.c parses schema files with this limit. */
 #define SCHEMA_DEPTH 64
 #define INSTANCE_DEPTH 32
 

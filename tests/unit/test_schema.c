@@ -15,7 +15,7 @@
 #include "schema.h"
 /* The fast-path tests look at the compiled form (which lookup table was
  * built) and compare against the exact number comparison. */
-#include "schema_internal.h"
+#include "schema/node.h"
 
 #define SOURCE "schemas/x.json"
 
@@ -190,6 +190,18 @@ START_TEST(error_pattern)
 	expect_error(s, "{\"w\":\"xyz\"}", "/w", "pattern", "/w: pattern \"b\", got \"xyz\"");
 	jw_schema_free(s);
 
+	/* \s and \S are ECMA-262's: Unicode white space, in and out of a
+	 * class. */
+	s = compile_ok("{\"properties\":{\"s\":{\"pattern\":\"^\\\\s$\"},"
+	               "\"n\":{\"pattern\":\"^\\\\S$\"},\"c\":{\"pattern\":\"^[\\\\sx]$\"},"
+	               "\"d\":{\"pattern\":\"^[\\\\S]$\"}}}");
+	expect_valid(s, "{\"s\":\"\\u00a0\",\"n\":\"a\",\"c\":\"\\u3000\",\"d\":\"\\ud83d\\ude00\"}");
+	expect_valid(s, "{\"s\":\"\\ufeff\",\"c\":\"x\"}");
+	expect_error(s, "{\"n\":\"\\u2028\"}", "/n", "pattern", NULL);
+	expect_error(s, "{\"d\":\"\\u00a0\"}", "/d", "pattern", NULL);
+	expect_error(s, "{\"s\":\"a\"}", "/s", "pattern", "/s: pattern \"^\\\\s$\", got \"a\"");
+	jw_schema_free(s);
+
 	/* ECMA-262 long Unicode category names. */
 	s = compile_ok("{\"pattern\":\"^\\\\p{Letter}+$\"}");
 	expect_valid(s, "\"\\u03c0\"");
@@ -245,24 +257,55 @@ END_TEST
 
 START_TEST(unsupported_keyword)
 {
-	compile_fails("{\"properties\":{\"a\":{\"unevaluatedProperties\":false}}}",
-	              "schemas/x.json: unsupported keyword \"unevaluatedProperties\" at /properties/a");
+	compile_fails("{\"properties\":{\"a\":{\"dependencies\":{}}}}",
+	              "schemas/x.json: unsupported keyword \"dependencies\" at /properties/a");
 	compile_fails("{\"tyep\":\"string\"}", "schemas/x.json: unsupported keyword \"tyep\" at /");
-	compile_fails("{\"$defs\":{\"a\":{\"$anchor\":\"x\"}}}",
-	              "schemas/x.json: unsupported keyword \"$anchor\" at /$defs/a");
+	compile_fails("{\"$defs\":{\"a\":{\"$anchor\":\"1x\"}}}",
+	              "schemas/x.json: \"$anchor\" must be a name matching "
+	              "^[A-Za-z_][-A-Za-z0-9._]*$ at /$defs/a");
+	compile_fails("{\"items\":{\"$recursiveRef\":\"#\"}}",
+	              "schemas/x.json: unsupported keyword \"$recursiveRef\" at /items");
 	compile_fails("{\"items\":{\"$dynamicRef\":\"#x\"}}",
-	              "schemas/x.json: unsupported keyword \"$dynamicRef\" at /items");
-	compile_fails("{\"properties\":{\"a\":{\"$id\":\"a.json\"}}}",
-	              "schemas/x.json: unsupported keyword \"$id\" (accepted only at the document "
-	              "root) at /properties/a");
-	compile_fails("{\"allOf\":[true,{\"contentMediaType\":\"text/plain\"}]}",
-	              "schemas/x.json: unsupported keyword \"contentMediaType\" at /allOf/1");
+	              "schemas/x.json: $dynamicRef \"#x\" does not resolve (no anchor named x) at /items");
+	compile_fails("{\"properties\":{\"a\":{\"$id\":\"a.json#x\"}}}",
+	              "schemas/x.json: \"$id\" \"a.json#x\" has a fragment (name a place with "
+	              "\"$anchor\") at /properties/a");
+	compile_fails("{\"properties\":{\"a\":{\"$schema\":\"x\"}}}",
+	              "schemas/x.json: unsupported keyword \"$schema\" (accepted only at a resource "
+	              "root: the document root or beside \"$id\") at /properties/a");
+	compile_fails("{\"allOf\":[true,{\"contentMediaType\":7}]}",
+	              "schemas/x.json: \"contentMediaType\" must be a string at /allOf/1");
+	compile_fails("{\"contentSchema\":1}",
+	              "schemas/x.json: \"contentSchema\" must be a schema (an object or a boolean) at /");
+	compile_fails("{\"X-owner\":\"ops\"}", "schemas/x.json: unsupported keyword \"X-owner\" at /");
+
+	/* "x-" keywords are the author's annotations, whatever their value. */
+	struct jw_schema *x = compile_ok("{\"x-owner\":\"ops\",\"properties\":{\"a\":"
+	                                 "{\"x-ui\":{\"widget\":\"slider\"},\"maximum\":3}}}");
+	expect_valid(x, "{\"a\":3}");
+	expect_error(x, "{\"a\":4}", "/a", "maximum", "/a: maximum 3, got 4");
+	jw_schema_free(x);
+
+	/* On request, any unknown keyword is an annotation. */
+	static const struct jw_schema_options annotations = {.flags = JW_SCHEMA_UNKNOWN_AS_ANNOTATION};
+	char err[256];
+	struct json_object *doc = json_tokener_parse("{\"tyep\":\"string\",\"minimum\":1}");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(jw_schema_compile_opts(doc, "x", &annotations, &x, err, sizeof err),
+	                 0);
+	expect_valid(x, "\"s\"");
+	expect_error(x, "0", "", "minimum", NULL);
+	jw_schema_free(x);
+	json_object_put(doc);
 
 	/* Annotations and a root $id are accepted. */
 	struct jw_schema *s = compile_ok(
 	    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":\"urn:x\","
 	    "\"$comment\":\"c\",\"title\":\"t\",\"description\":\"d\",\"default\":1,"
-	    "\"examples\":[1],\"deprecated\":false,\"readOnly\":false,\"writeOnly\":false}");
+	    "\"examples\":[1],\"deprecated\":false,\"readOnly\":false,\"writeOnly\":false,"
+	    "\"contentMediaType\":\"application/json\",\"contentEncoding\":\"base64\","
+	    "\"contentSchema\":{\"type\":\"object\"},"
+	    "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/core\":true}}");
 	expect_valid(s, "1");
 	jw_schema_free(s);
 }
@@ -270,9 +313,12 @@ END_TEST
 
 START_TEST(unsupported_format)
 {
-	compile_fails("{\"properties\":{\"e\":{\"format\":\"email\"}}}",
-	              "schemas/x.json: unsupported format \"email\" (supported: \"date-time\", "
-	              "\"uuid\") at /properties/e");
+	compile_fails("{\"properties\":{\"e\":{\"format\":\"e-mail\"}}}",
+	              "schemas/x.json: unsupported format \"e-mail\" (supported: \"date\", "
+	              "\"date-time\", \"duration\", \"email\", \"hostname\", \"idn-email\", "
+	              "\"idn-hostname\", \"ipv4\", \"ipv6\", \"iri\", \"iri-reference\", "
+	              "\"json-pointer\", \"regex\", \"relative-json-pointer\", \"time\", \"uri\", "
+	              "\"uri-reference\", \"uri-template\", \"uuid\") at /properties/e");
 }
 END_TEST
 
@@ -312,11 +358,10 @@ START_TEST(bad_ref)
 	compile_fails("{\"$ref\":\"#/$defs/missing\"}",
 	              "schemas/x.json: $ref \"#/$defs/missing\" does not resolve at /");
 	compile_fails("{\"properties\":{\"a\":{\"$ref\":\"other.json#/a\"}}}",
-	              "schemas/x.json: $ref \"other.json#/a\" is not a local reference (only \"#...\" "
-	              "refs are supported) at /properties/a");
+	              "schemas/x.json: $ref \"other.json#/a\" does not resolve (no schema has the URI "
+	              "file:///schemas/other.json) at /properties/a");
 	compile_fails("{\"$ref\":\"#node\"}",
-	              "schemas/x.json: $ref \"#node\" names an anchor; only JSON pointer refs are "
-	              "supported at /");
+	              "schemas/x.json: $ref \"#node\" does not resolve (no anchor named node) at /");
 	compile_fails("{\"$ref\":\"#/$defs/a%2\",\"$defs\":{\"a\":true}}",
 	              "schemas/x.json: $ref \"#/$defs/a%2\" has a malformed %-escape at /");
 	compile_fails("{\"$defs\":{\"a\":{\"enum\":[1]}},\"$ref\":\"#/$defs/a/enum\"}",
@@ -330,6 +375,17 @@ START_TEST(bad_ref)
 	    "\"properties\":{\"a\":{\"$ref\":\"#/examples/0\"}}}");
 	expect_valid(s, "{\"a\":1}");
 	expect_error(s, "{\"a\":\"x\"}", "/a", "type", "/a: type \"integer\", got \"x\"");
+	jw_schema_free(s);
+
+	/* $anchor, and $id giving a subschema a URI of its own that a $ref
+	 * resolves against the document's base. */
+	s = compile_ok("{\"$id\":\"https://example.com/root.json\","
+	               "\"properties\":{\"a\":{\"$ref\":\"#pos\"},\"b\":{\"$ref\":\"item.json\"}},"
+	               "\"$defs\":{\"p\":{\"$anchor\":\"pos\",\"minimum\":0},"
+	               "\"i\":{\"$id\":\"item.json\",\"type\":\"string\"}}}");
+	expect_valid(s, "{\"a\":1,\"b\":\"x\"}");
+	expect_error(s, "{\"a\":-1}", "/a", "minimum", NULL);
+	expect_error(s, "{\"b\":1}", "/b", "type", NULL);
 	jw_schema_free(s);
 }
 END_TEST
@@ -673,6 +729,112 @@ START_TEST(formats)
 	expect_error(s, "{\"ts\":\"1900-02-29T10:00:00Z\"}", "/ts", "format", NULL);
 	expect_error(s, "{\"id\":\"2eb8aa08aa9811eab4aa73b441d16380\"}", "/id", "format",
 	             "/id: format \"uuid\", got \"2eb8aa08aa9811eab4aa73b441d16380\"");
+	jw_schema_free(s);
+
+	/* The other formats: one valid and one invalid value each (the
+	 * conformance test has the rest), and the message names the format. */
+	static const struct {
+		const char *format, *valid, *invalid;
+	} cases[] = {
+		{"date", "2024-02-29", "2023-02-29"},
+		{"time", "23:59:60Z", "12:00:00"},
+		{"duration", "P1DT12H", "P1Y2D"},
+		{"email", "joe.bloggs@example.com", "te..st@example.com"},
+		{"idn-email", "\\u5b9f\\u4f8b@\\u5b9f\\u4f8b.test", "user\\uff20example.com"},
+		{"hostname", "www.example.com", "-host"},
+		{"idn-hostname", "\\uc2e4\\ub840.\\ud14c\\uc2a4\\ud2b8", "l\\u00b7a"},
+		{"ipv4", "192.168.0.1", "127.1"},
+		{"ipv6", "::ffff:192.168.0.1", "1::2::3"},
+		{"uri", "http://example.com/a?b#c", "//example.com"},
+		{"uri-reference", "//example.com/a", "\\\\\\\\host"},
+		{"iri", "http://\\u00e9.example/", "\\u00e9"},
+		{"iri-reference", "\\u00e9/x", "x y"},
+		{"uri-template", "/a/{b}{?c,d*}", "/a/{b"},
+		{"json-pointer", "/a~1b", "/a~2"},
+		{"relative-json-pointer", "0#", "01"},
+		{"regex", "^a+$", "(?i)a"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char schema[96], valid[96], invalid[96], msg[160];
+		snprintf(schema, sizeof schema, "{\"format\":\"%s\"}", cases[i].format);
+		snprintf(valid, sizeof valid, "\"%s\"", cases[i].valid);
+		snprintf(invalid, sizeof invalid, "\"%s\"", cases[i].invalid);
+		s = compile_ok(schema);
+		expect_valid(s, valid);
+		expect_valid(s, "12");
+		snprintf(msg, sizeof msg, "format \"%s\", got ", cases[i].format);
+		expect_error(s, invalid, "", "format", NULL);
+		struct jw_schema_error err;
+		ck_assert_int_eq(check(s, invalid, &err), 0);
+		ck_assert_msg(strstr(err.message, msg) != NULL, "%s: %s", cases[i].format,
+		              err.message);
+		jw_schema_free(s);
+	}
+}
+END_TEST
+
+START_TEST(unevaluated)
+{
+	/* The 2020-12 way to close a composed object. */
+	struct jw_schema *s = compile_ok(
+	    "{\"allOf\":[{\"properties\":{\"a\":{\"type\":\"integer\"}}}],"
+	    "\"anyOf\":[{\"properties\":{\"b\":true},\"required\":[\"b\"]},"
+	    "{\"properties\":{\"c\":true},\"required\":[\"c\"]}],"
+	    "\"if\":{\"required\":[\"kind\"],\"properties\":{\"kind\":{\"const\":\"x\"}}},"
+	    "\"then\":{\"properties\":{\"x\":true}},"
+	    "\"patternProperties\":{\"^x-\":true},"
+	    "\"unevaluatedProperties\":false}");
+	expect_valid(s, "{\"a\":1,\"b\":2,\"x-trace\":\"t\"}");
+	expect_valid(s, "{\"c\":1,\"kind\":\"x\",\"x\":0}");
+	expect_error(s, "{\"b\":1,\"d\":2}", "/d", "unevaluatedProperties",
+	             "/d: unevaluatedProperties: property \"d\" is not allowed (no applied subschema "
+	             "evaluated it)");
+	/* A subschema that fails evaluates nothing: c's anyOf branch (c
+	 * absent), and "if" when kind is not "x", so kind itself is then
+	 * unevaluated (and x would be too). */
+	expect_error(s, "{\"b\":1,\"kind\":\"y\",\"x\":0}", "/kind", "unevaluatedProperties",
+	             NULL);
+	/* The other keywords are checked first. */
+	expect_error(s, "{\"a\":\"1\",\"b\":1}", "/a", "type", NULL);
+	jw_schema_free(s);
+
+	s = compile_ok("{\"prefixItems\":[{\"type\":\"string\"}],"
+	               "\"allOf\":[{\"contains\":{\"type\":\"integer\"}}],"
+	               "\"unevaluatedItems\":{\"type\":\"boolean\"}}");
+	expect_valid(s, "[\"a\",1,true,2]");
+	expect_error(s, "[\"a\",1,null]", "/2", "type", "/2: type \"boolean\", got null");
+	jw_schema_free(s);
+
+	s = compile_ok("{\"$ref\":\"#/$defs/base\",\"unevaluatedItems\":false,"
+	               "\"$defs\":{\"base\":{\"prefixItems\":[true,true]}}}");
+	expect_valid(s, "[1,2]");
+	expect_error(s, "[1,2,3]", "/2", "unevaluatedItems",
+	             "/2: unevaluatedItems: item 2 is not allowed (no applied subschema evaluated "
+	             "it)");
+	jw_schema_free(s);
+}
+END_TEST
+
+START_TEST(dynamic_ref)
+{
+	/* A generic list whose item schema the referring schema chooses: the
+	 * outermost "$dynamicAnchor": "item" of the dynamic scope wins. */
+	struct jw_schema *s = compile_ok(
+	    "{\"$id\":\"https://example.com/ints\",\"$ref\":\"list\","
+	    "\"$defs\":{\"item\":{\"$dynamicAnchor\":\"item\",\"type\":\"integer\"},"
+	    "\"list\":{\"$id\":\"list\",\"type\":\"array\",\"items\":{\"$dynamicRef\":\"#item\"},"
+	    "\"$defs\":{\"any\":{\"$dynamicAnchor\":\"item\"}}}}}");
+	expect_valid(s, "[1,2]");
+	expect_error(s, "[1,\"x\"]", "/1", "type",
+	             "/1: type \"integer\", got \"x\" ($dynamicRef \"#item\" in the dynamic scope: "
+	             "https://example.com/ints)");
+	jw_schema_free(s);
+
+	/* Alone, the list takes its own anchor: anything goes. */
+	s = compile_ok("{\"$id\":\"https://example.com/list\",\"type\":\"array\","
+	               "\"items\":{\"$dynamicRef\":\"#item\"},"
+	               "\"$defs\":{\"any\":{\"$dynamicAnchor\":\"item\"}}}");
+	expect_valid(s, "[1,\"x\"]");
 	jw_schema_free(s);
 }
 END_TEST
@@ -1492,6 +1654,8 @@ static Suite *schema_suite(void)
 		{"numbers_exact", numbers_exact},
 		{"empty_values", empty_values},
 		{"formats", formats},
+		{"unevaluated", unevaluated},
+		{"dynamic_ref", dynamic_ref},
 		{"alternatives", alternatives},
 		{"object_keywords", object_keywords},
 		{"boolean_schemas", boolean_schemas},

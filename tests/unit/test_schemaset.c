@@ -165,17 +165,62 @@ START_TEST(refuses_broken_file)
 }
 END_TEST
 
+START_TEST(refs_between_files)
+{
+	char err[512], path[256];
+	struct jw_schemaset *set = NULL;
+
+	make_dir();
+	write_file("common.json",
+	           "{\"$defs\":{\"pct\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100}}}");
+	write_file("load.json", "{\"properties\":{\"cpu\":{\"$ref\":\"common.json#/$defs/pct\"}},"
+	                        "\"unevaluatedProperties\":false}");
+	ck_assert_int_eq(jw_schemaset_load_dir(tmpdir, &set, err, sizeof err), 0);
+	const struct jw_schema *s = jw_schemaset_find(set, "load");
+	ck_assert_ptr_nonnull(s);
+	struct json_object *ok = json_tokener_parse("{\"cpu\":50}");
+	struct json_object *bad = json_tokener_parse("{\"cpu\":150}");
+	struct jw_schema_error e;
+	ck_assert_int_eq(jw_schema_validate(s, ok, &e), 1);
+	ck_assert_int_eq(jw_schema_validate(s, bad, &e), 0);
+	ck_assert_str_eq(e.message, "/cpu: maximum 100, got 150");
+	json_object_put(ok);
+	json_object_put(bad);
+	jw_schemaset_free(set);
+
+	/* The file names come from the schema: nothing outside the folder,
+	 * no paths, no other schemes. */
+	static const char *const refs[] = {"../x.json", "/etc/passwd", "sub/x.json",
+	                                   "http://example.com/x.json", "x.txt", ".hidden.json",
+	                                   "a%2Fb.json"};
+	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+		char doc[128];
+		snprintf(doc, sizeof doc, "{\"$ref\":\"%s\"}", refs[i]);
+		write_file("evil.json", doc);
+		snprintf(path, sizeof path, "%s/evil.json", tmpdir);
+		struct jw_schema *x = NULL;
+		ck_assert_int_eq(jw_schema_load_file(path, &x, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, "only files of the schema folder") != NULL, "%s: %s", refs[i],
+		              err);
+	}
+	write_file("evil.json", "{\"$ref\":\"gone.json\"}");
+	struct jw_schema *x = NULL;
+	ck_assert_int_eq(jw_schema_load_file(path, &x, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "gone.json: No such file or directory") != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(refuses_bad_schema)
 {
 	char err[512], want[384];
 
 	make_dir();
 	write_file("a.json", "{}");
-	write_file("b.json", "{\"properties\":{\"x\":{\"unevaluatedProperties\":false}}}");
+	write_file("b.json", "{\"properties\":{\"x\":{\"dependencies\":{}}}}");
 	write_file("c.json", "{}");
 	load_fails(err, sizeof err);
 	snprintf(want, sizeof want,
-	         "%s/b.json: unsupported keyword \"unevaluatedProperties\" at /properties/x", tmpdir);
+	         "%s/b.json: unsupported keyword \"dependencies\" at /properties/x", tmpdir);
 	ck_assert_str_eq(err, want);
 }
 END_TEST
@@ -309,6 +354,7 @@ static Suite *schemaset_suite(void)
 		{"refuses_bad_names", refuses_bad_names},
 		{"refuses_broken_file", refuses_broken_file},
 		{"refuses_bad_schema", refuses_bad_schema},
+		{"refs_between_files", refs_between_files},
 		{"refuses_empty_dir", refuses_empty_dir},
 		{"failure_keeps_nothing", failure_keeps_nothing},
 		{"finds_many_types", finds_many_types},

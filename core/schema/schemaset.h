@@ -28,6 +28,14 @@ struct jw_schemaset;
 int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out,
                           char *err, size_t errlen);
 
+/*
+ * Reads, parses (strict, the schema set's depth limit) and compiles one
+ * schema file, for checking documents against a schema that is not an
+ * event type. Returns 0 and *out, or -1 with err filled (starting with
+ * path) and *out NULL.
+ */
+int jw_schema_load_file(const char *path, struct jw_schema **out, char *err, size_t errlen);
+
 /* The compiled schema for type, or NULL when there is none. */
 const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
                                           const char *type);

@@ -15,7 +15,7 @@
 
 #include "jdoc.h"
 #include "number.h"
-#include "schema_internal.h"
+#include "node.h"
 #include "util/hash.h"
 
 /* 2^63 as a double: the first value above every int64. */

@@ -17,52 +17,13 @@
 
 #include "jdoc.h"
 #include "number.h"
-#include "schema_internal.h"
+#include "node.h"
 
-/* Instance path segments remembered for error pointers; deeper levels
- * still validate, they just cannot all be named (the pointer buffer is
- * 256 bytes anyway). */
-#define PATH_SEGS 128
-
-/* How much of a value an error message shows. */
-#define VALUE_LIMIT 64
+#include "vctx.h"
 
 /* Arrays up to this length are checked for duplicates pairwise; longer
  * ones are hashed and sorted first. */
 #define UNIQUE_PAIRWISE_MAX 16
-
-struct seg {
-	const char *key; /* NULL for an array index */
-	size_t index;
-};
-
-/* An error plus the instance depth it was found at, so anyOf/oneOf can
- * pick the alternative that got furthest. */
-struct verr {
-	size_t depth;
-	struct jw_schema_error e;
-};
-
-struct vctx {
-	const struct jw_schema *s;
-	pcre2_match_data *md; /* per call: PCRE2 forbids sharing it */
-	struct verr *err;
-	bool want;     /* false while only a verdict is needed (not, if, ...) */
-	bool in_names; /* validating a property name for propertyNames */
-	/* The object whose members validate_object last looked up in a
-	 * word-hashed table with a presence mask: that node and the mask,
-	 * which answer "is this declared name a member?" for subschemas
-	 * applied to the same object (if/then's "required"). */
-	const struct jw_jnode *scan_obj;
-	const struct jw_schema_node *scan_node;
-	uint64_t scan_present;
-	/* jw_schema_validate_members: where the root's scan of the instance
-	 * (root) leaves its members, else NULL. */
-	struct jw_schema_members *members;
-	const struct jw_jnode *root;
-	size_t depth;
-	struct seg path[PATH_SEGS];
-};
 
 static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
                          const struct jw_jnode *v);
@@ -97,107 +58,6 @@ static void push_index(struct vctx *c, size_t i)
 static void pop(struct vctx *c)
 {
 	c->depth--;
-}
-
-static void ptr_put(char *buf, size_t size, size_t *len, const char *s, size_t n)
-{
-	if (*len + n >= size)
-		n = size - 1 - *len;
-	memcpy(buf + *len, s, n);
-	*len += n;
-	buf[*len] = '\0';
-}
-
-/* RFC 6901: "~" is written "~0" and "/" is written "~1". */
-static void ptr_put_token(char *buf, size_t size, size_t *len, const char *tok)
-{
-	ptr_put(buf, size, len, "/", 1);
-	for (const char *p = tok; *p != '\0'; p++) {
-		if (*p == '~')
-			ptr_put(buf, size, len, "~0", 2);
-		else if (*p == '/')
-			ptr_put(buf, size, len, "~1", 2);
-		else
-			ptr_put(buf, size, len, p, 1);
-	}
-}
-
-static void render_pointer(const struct vctx *c, const char *extra, char *buf, size_t size)
-{
-	size_t len = 0;
-	size_t n = c->depth < PATH_SEGS ? c->depth : PATH_SEGS;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (c->path[i].key != NULL) {
-			ptr_put_token(buf, size, &len, c->path[i].key);
-		} else {
-			char tmp[24];
-			int k = snprintf(tmp, sizeof tmp, "/%zu", c->path[i].index);
-			ptr_put(buf, size, &len, tmp, (size_t)k);
-		}
-	}
-	if (c->depth > PATH_SEGS)
-		ptr_put(buf, size, &len, "/...", 4);
-	if (extra != NULL)
-		ptr_put_token(buf, size, &len, extra);
-	jw_schema__utf8_trim(buf);
-}
-
-/*
- * Records a failure at the current instance location (plus extra, the
- * name of a missing property, when given) and returns 0. Message format:
- * "<pointer>: <detail>", the root pointer "" shown as "/".
- */
-__attribute__((format(printf, 4, 5)))
-static int fail(struct vctx *c, const char *extra, const char *keyword, const char *fmt, ...)
-{
-	char detail[300];
-	va_list ap;
-
-	if (!c->want)
-		return 0;
-	struct verr *e = c->err;
-	e->depth = c->depth;
-	render_pointer(c, extra, e->e.pointer, sizeof e->e.pointer);
-	snprintf(e->e.keyword, sizeof e->e.keyword, "%s",
-	         c->in_names ? "propertyNames" : keyword);
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	jw_schema__utf8_trim(detail);
-	int k = snprintf(e->e.message, sizeof e->e.message, "%s: %s%s",
-	                 e->e.pointer[0] != '\0' ? e->e.pointer : "/",
-	                 c->in_names ? "propertyNames: " : "", detail);
-	if (k < 0 || (size_t)k >= sizeof e->e.message)
-		jw_schema__utf8_trim(e->e.message);
-	return 0;
-}
-
-/* The common shape "<expectation>, got <value>". */
-__attribute__((format(printf, 4, 5)))
-static int fail_got(struct vctx *c, const char *keyword, const struct jw_jnode *x,
-                    const char *fmt, ...)
-{
-	char expect[200], got[VALUE_LIMIT + 8];
-	struct jw_value v;
-	va_list ap;
-
-	if (!c->want)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(expect, sizeof expect, fmt, ap);
-	va_end(ap);
-	jw_schema__utf8_trim(expect);
-	jw_schema__value_node(&v, x);
-	jw_schema__render_value(got, sizeof got, VALUE_LIMIT, &v);
-	return fail(c, NULL, keyword, "%s, got %s", expect, got);
-}
-
-static const char *quoted(char *buf, size_t size, const char *s)
-{
-	jw_schema__render_string(buf, size, size - 8, s, strlen(s));
-	return buf;
 }
 
 /* 1 match, 0 no match, -1 out of memory, -2 PCRE2 gave up (match limit). */
@@ -245,18 +105,18 @@ static int fail_type(struct vctx *c, const struct jw_schema_node *n,
 		return 0;
 	expect[0] = '\0';
 	if (n->type_is_array)
-		ptr_put(expect, sizeof expect, &len, "[", 1);
+		jw_schema__ptr_put(expect, sizeof expect, &len, "[", 1);
 	for (size_t i = 0; i < n->n_types; i++) {
 		const char *name = names[n->type_order[i]];
 		if (i > 0)
-			ptr_put(expect, sizeof expect, &len, ",", 1);
-		ptr_put(expect, sizeof expect, &len, "\"", 1);
-		ptr_put(expect, sizeof expect, &len, name, strlen(name));
-		ptr_put(expect, sizeof expect, &len, "\"", 1);
+			jw_schema__ptr_put(expect, sizeof expect, &len, ",", 1);
+		jw_schema__ptr_put(expect, sizeof expect, &len, "\"", 1);
+		jw_schema__ptr_put(expect, sizeof expect, &len, name, strlen(name));
+		jw_schema__ptr_put(expect, sizeof expect, &len, "\"", 1);
 	}
 	if (n->type_is_array)
-		ptr_put(expect, sizeof expect, &len, "]", 1);
-	return fail_got(c, "type", v, "type %s", expect);
+		jw_schema__ptr_put(expect, sizeof expect, &len, "]", 1);
+	return jw_schema__fail_got(c, "type", v, "type %s", expect);
 }
 
 /* Keeps a keyword group's code out of validate(), whose frame every
@@ -357,7 +217,7 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		if (r == -1 || r == 2) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->minimum);
-			return fail_got(c, "minimum", v, "minimum %s", b);
+			return jw_schema__fail_got(c, "minimum", v, "minimum %s", b);
 		}
 	}
 	if (n->has & JW_HAS_MAXIMUM) {
@@ -365,18 +225,18 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		if (r == 1 || r == 2) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->maximum);
-			return fail_got(c, "maximum", v, "maximum %s", b);
+			return jw_schema__fail_got(c, "maximum", v, "maximum %s", b);
 		}
 	}
 	if ((n->has & JW_HAS_EX_MINIMUM) && cmp_bound(v, &n->ex_minimum) != 1) {
 		if (c->want)
 			jw_schema__render_num(b, sizeof b, &n->ex_minimum);
-		return fail_got(c, "exclusiveMinimum", v, "exclusiveMinimum %s", b);
+		return jw_schema__fail_got(c, "exclusiveMinimum", v, "exclusiveMinimum %s", b);
 	}
 	if ((n->has & JW_HAS_EX_MAXIMUM) && cmp_bound(v, &n->ex_maximum) != -1) {
 		if (c->want)
 			jw_schema__render_num(b, sizeof b, &n->ex_maximum);
-		return fail_got(c, "exclusiveMaximum", v, "exclusiveMaximum %s", b);
+		return jw_schema__fail_got(c, "exclusiveMaximum", v, "exclusiveMaximum %s", b);
 	}
 	if (n->has & JW_HAS_MULTIPLE_OF) {
 		struct jw_num xn;
@@ -384,7 +244,7 @@ static int validate_number(struct vctx *c, const struct jw_schema_node *n,
 		if (!jw_schema__num_multiple_of(&xn, &n->multiple_of)) {
 			if (c->want)
 				jw_schema__render_num(b, sizeof b, &n->multiple_of);
-			return fail_got(c, "multipleOf", v, "multipleOf %s", b);
+			return jw_schema__fail_got(c, "multipleOf", v, "multipleOf %s", b);
 		}
 	}
 	return 1;
@@ -416,7 +276,7 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 				return 0;
 			jw_schema__value_node(&v, x);
 			jw_schema__render_value(got, sizeof got, VALUE_LIMIT, &v);
-			return fail(c, NULL, too_short ? "minLength" : "maxLength",
+			return jw_schema__fail(c, NULL, too_short ? "minLength" : "maxLength",
 			            "%s %zu, got %s (length %zu)",
 			            too_short ? "minLength" : "maxLength",
 			            too_short ? n->min_length : n->max_length, got, cp);
@@ -428,17 +288,19 @@ static int validate_string(struct vctx *c, const struct jw_schema_node *n,
 			return -1;
 		if (r != 1) {
 			if (c->want)
-				quoted(re, sizeof re, n->pattern.source);
+				jw_schema__quoted(re, sizeof re, n->pattern.source);
 			if (r == -2)
-				return fail_got(c, "pattern", x, "pattern %s (match limit exceeded)", re);
-			return fail_got(c, "pattern", x, "pattern %s", re);
+				return jw_schema__fail_got(c, "pattern", x, "pattern %s (match limit exceeded)", re);
+			return jw_schema__fail_got(c, "pattern", x, "pattern %s", re);
 		}
 	}
 	if (n->has & JW_HAS_FORMAT) {
 		if (n->format == JW_FORMAT_DATE_TIME && !jw_schema__format_date_time(str, len))
-			return fail_got(c, "format", x, "format \"date-time\"");
+			return jw_schema__fail_got(c, "format", x, "format \"date-time\"");
 		if (n->format == JW_FORMAT_UUID && !jw_schema__format_uuid(str, len))
-			return fail_got(c, "format", x, "format \"uuid\"");
+			return jw_schema__fail_got(c, "format", x, "format \"uuid\"");
+		if (n->format == JW_FORMAT_OTHER && !n->format_def->check(str, len))
+			return jw_schema__fail_got(c, "format", x, "format \"%s\"", n->format_def->name);
 	}
 	return 1;
 }
@@ -527,9 +389,9 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 	int r;
 
 	if ((n->has & JW_HAS_MIN_ITEMS) && len < n->min_items)
-		return fail(c, NULL, "minItems", "minItems %zu, got %zu items", n->min_items, len);
+		return jw_schema__fail(c, NULL, "minItems", "minItems %zu, got %zu items", n->min_items, len);
 	if ((n->has & JW_HAS_MAX_ITEMS) && len > n->max_items)
-		return fail(c, NULL, "maxItems", "maxItems %zu, got %zu items", n->max_items, len);
+		return jw_schema__fail(c, NULL, "maxItems", "maxItems %zu, got %zu items", n->max_items, len);
 	if ((n->has & JW_HAS_UNIQUE) && len > 1) {
 		size_t i, j;
 		r = find_duplicate(arr, len, &i, &j);
@@ -537,7 +399,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 			if (r < 0 || !c->want)
 				return r;
 			push_index(c, j);
-			fail_got(c, "uniqueItems", &arr->u.kids[j], "uniqueItems true (same as item %zu)",
+			jw_schema__fail_got(c, "uniqueItems", &arr->u.kids[j], "uniqueItems true (same as item %zu)",
 			         i);
 			pop(c);
 			return 0;
@@ -554,7 +416,7 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		for (size_t i = n->n_prefix_items; i < len; i++) {
 			push_index(c, i);
 			if (n->items->is_bool && !n->items->bool_value)
-				r = fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
+				r = jw_schema__fail(c, NULL, "items", "items false: at most %zu items allowed, got %zu",
 				         n->n_prefix_items, len);
 			else
 				r = validate(c, n->items, &arr->u.kids[i]);
@@ -585,12 +447,12 @@ static int validate_array(struct vctx *c, const struct jw_schema_node *n,
 		c->want = want;
 		if (count < min) {
 			if (n->has & JW_HAS_MIN_CONTAINS)
-				return fail(c, NULL, "minContains", "minContains %zu, got %zu matching items",
+				return jw_schema__fail(c, NULL, "minContains", "minContains %zu, got %zu matching items",
 				            min, count);
-			return fail_got(c, "contains", v, "contains: no item matched");
+			return jw_schema__fail_got(c, "contains", v, "contains: no item matched");
 		}
 		if (count > max)
-			return fail(c, NULL, "maxContains", "maxContains %zu, got %zu matching items",
+			return jw_schema__fail(c, NULL, "maxContains", "maxContains %zu, got %zu matching items",
 			            max, count);
 	}
 	return 1;
@@ -636,8 +498,8 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 			if (r == -2) {
 				push_key(c, key);
 				if (c->want)
-					quoted(re, sizeof re, pp->re.source);
-				r = fail(c, NULL, "patternProperties",
+					jw_schema__quoted(re, sizeof re, pp->re.source);
+				r = jw_schema__fail(c, NULL, "patternProperties",
 				         "patternProperties %s: match limit exceeded on the property name", re);
 				pop(c);
 				return r;
@@ -656,8 +518,8 @@ static int validate_extra_members(struct vctx *c, const struct jw_schema_node *n
 		push_key(c, key);
 		if (n->additional->is_bool && !n->additional->bool_value) {
 			if (c->want)
-				quoted(name, sizeof name, key);
-			r = fail(c, NULL, "additionalProperties",
+				jw_schema__quoted(name, sizeof name, key);
+			r = jw_schema__fail(c, NULL, "additionalProperties",
 			         "additionalProperties: property %s is not allowed", name);
 		} else {
 			r = validate(c, n->additional, val);
@@ -674,10 +536,10 @@ static int fail_required(struct vctx *c, const char *missing)
 	char name[VALUE_LIMIT + 8];
 
 	if (c->want)
-		quoted(name, sizeof name, missing);
+		jw_schema__quoted(name, sizeof name, missing);
 	/* Point at where the property should be, so a rejection notice can
 	 * name the field. */
-	return fail(c, missing, "required", "required property %s missing", name);
+	return jw_schema__fail(c, missing, "required", "required property %s missing", name);
 }
 
 /* "properties" of a node with more than JW_PROPS_MASK_MAX of them: each
@@ -735,24 +597,114 @@ static int validate_required(struct vctx *c, const struct jw_schema_node *n,
 	return 1;
 }
 
+static int check_prop_count(struct vctx *c, const struct jw_schema_node *n,
+                            const struct jw_jnode *o)
+{
+	size_t count = o->n;
+
+	if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
+		return jw_schema__fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
+		            n->min_props, count);
+	if ((n->has & JW_HAS_MAX_PROPS) && count > n->max_props)
+		return jw_schema__fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
+		            n->max_props, count);
+	return 1;
+}
+
+/* "required": by the member mask when every name is a declared property
+ * (present), else by looking each name up. */
+static inline int check_required(struct vctx *c, const struct jw_schema_node *n,
+                                 const struct jw_jnode *o, uint64_t present)
+{
+	if (n->required_by_mask) {
+		if ((present & n->required_mask) != n->required_mask) {
+			for (size_t i = 0; i < n->n_required; i++)
+				if (!(present & n->required_bit[i]))
+					return fail_required(c, n->required[i]);
+		}
+	} else {
+		for (size_t i = 0; i < n->n_required; i++)
+			if (!has_member(o, &n->required_key[i]))
+				return fail_required(c, n->required[i]);
+	}
+	return 1;
+}
+
+/* The object keywords that look at member names rather than declared
+ * properties: propertyNames, dependentRequired, dependentSchemas. present
+ * is validate_object's member mask (n's declared properties). */
+static int validate_names_and_deps(struct vctx *c, const struct jw_schema_node *n,
+                                   const struct jw_jnode *o, uint64_t present)
+{
+	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
+	int r;
+
+	if (n->property_names != NULL) {
+		for (uint32_t m = 0; m < o->n; m++) {
+			const char *key = o->u.kids[m].key;
+			struct jw_jnode kn;
+			bool in_names = c->in_names;
+
+			/* The name as a string value of its own. */
+			memset(&kn, 0, sizeof kn);
+			kn.type = JW_J_STRING;
+			kn.u.s = key;
+			kn.n = o->u.kids[m].keylen;
+			push_key(c, key);
+			c->in_names = true;
+			r = validate(c, n->property_names, &kn);
+			c->in_names = in_names;
+			pop(c);
+			if (r != 1)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < n->n_dep_required; i++) {
+		const struct jw_schema_dep *d = &n->dep_required[i];
+		if (d->by_mask) {
+			if (!(present & d->name_bit) ||
+			    (present & d->required_mask) == d->required_mask)
+				continue;
+		} else if (!has_member(o, &d->name_key)) {
+			continue;
+		}
+		for (size_t j = 0; j < d->n_required; j++) {
+			if (has_member(o, &d->required_key[j]))
+				continue;
+			if (c->want) {
+				jw_schema__quoted(name, sizeof name, d->required[j]);
+				jw_schema__quoted(other, sizeof other, d->name);
+			}
+			return jw_schema__fail(c, d->required[j], "dependentRequired",
+			            "dependentRequired property %s missing (required when %s is present)",
+			            name, other);
+		}
+	}
+	for (size_t i = 0; i < n->n_dep_schemas; i++) {
+		struct jw_schema_name k = {n->dep_schemas[i].name, n->dep_schemas[i].len, 0, 0};
+		jw_schema__name_words(k.s, k.len, &k.w0, &k.w1);
+		if (!has_member(o, &k))
+			continue;
+		r = validate(c, n->dep_schemas[i].node, o);
+		if (r != 1)
+			return r;
+	}
+	return 1;
+}
+
 OUT_OF_LINE
 static int validate_object(struct vctx *c, const struct jw_schema_node *n,
                            const struct jw_jnode *o)
 {
-	char name[VALUE_LIMIT + 8], other[VALUE_LIMIT + 8];
 	const struct jw_jnode *own[JW_PROPS_MASK_MAX], **slot = own;
 	uint64_t present = 0, pending = 0;
 	size_t declared = 0;
 	int r;
 
 	if (n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) {
-		size_t count = o->n;
-		if ((n->has & JW_HAS_MIN_PROPS) && count < n->min_props)
-			return fail(c, NULL, "minProperties", "minProperties %zu, got %zu properties",
-			            n->min_props, count);
-		if ((n->has & JW_HAS_MAX_PROPS) && count > n->max_props)
-			return fail(c, NULL, "maxProperties", "maxProperties %zu, got %zu properties",
-			            n->max_props, count);
+		r = check_prop_count(c, n, o);
+		if (r != 1)
+			return r;
 	}
 	/*
 	 * One pass over the members finds each one's declared property (a
@@ -799,17 +751,9 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		}
 	}
 	if (n->n_required > 0) {
-		if (n->required_by_mask) {
-			if ((present & n->required_mask) != n->required_mask) {
-				for (size_t i = 0; i < n->n_required; i++)
-					if (!(present & n->required_bit[i]))
-						return fail_required(c, n->required[i]);
-			}
-		} else {
-			for (size_t i = 0; i < n->n_required; i++)
-				if (!has_member(o, &n->required_key[i]))
-					return fail_required(c, n->required[i]);
-		}
+		r = check_required(c, n, o, present);
+		if (r != 1)
+			return r;
 	}
 	if (n->n_props > JW_PROPS_MASK_MAX) {
 		r = validate_many_props(c, n, o, &declared);
@@ -837,53 +781,8 @@ static int validate_object(struct vctx *c, const struct jw_schema_node *n,
 		if (r != 1)
 			return r;
 	}
-	if (n->property_names != NULL) {
-		for (uint32_t m = 0; m < o->n; m++) {
-			const char *key = o->u.kids[m].key;
-			struct jw_jnode kn;
-			bool in_names = c->in_names;
-
-			/* The name as a string value of its own. */
-			memset(&kn, 0, sizeof kn);
-			kn.type = JW_J_STRING;
-			kn.u.s = key;
-			kn.n = o->u.kids[m].keylen;
-			push_key(c, key);
-			c->in_names = true;
-			r = validate(c, n->property_names, &kn);
-			c->in_names = in_names;
-			pop(c);
-			if (r != 1)
-				return r;
-		}
-	}
-	for (size_t i = 0; i < n->n_dep_required; i++) {
-		const struct jw_schema_dep *d = &n->dep_required[i];
-		if (d->by_mask) {
-			if (!(present & d->name_bit) ||
-			    (present & d->required_mask) == d->required_mask)
-				continue;
-		} else if (!has_member(o, &d->name_key)) {
-			continue;
-		}
-		for (size_t j = 0; j < d->n_required; j++) {
-			if (has_member(o, &d->required_key[j]))
-				continue;
-			if (c->want) {
-				quoted(name, sizeof name, d->required[j]);
-				quoted(other, sizeof other, d->name);
-			}
-			return fail(c, d->required[j], "dependentRequired",
-			            "dependentRequired property %s missing (required when %s is present)",
-			            name, other);
-		}
-	}
-	for (size_t i = 0; i < n->n_dep_schemas; i++) {
-		struct jw_schema_name k = {n->dep_schemas[i].name, n->dep_schemas[i].len, 0, 0};
-		jw_schema__name_words(k.s, k.len, &k.w0, &k.w1);
-		if (!has_member(o, &k))
-			continue;
-		r = validate(c, n->dep_schemas[i].node, o);
+	if (n->property_names != NULL || n->n_dep_required > 0 || n->n_dep_schemas > 0) {
+		r = validate_names_and_deps(c, n, o, present);
 		if (r != 1)
 			return r;
 	}
@@ -939,7 +838,7 @@ static int explain_alternatives(struct vctx *c, struct jw_schema_node *const *al
 		*saved = best;
 		return 0;
 	}
-	return fail_got(c, keyword, v, "%s: no alternative matched", keyword);
+	return jw_schema__fail_got(c, keyword, v, "%s: no alternative matched", keyword);
 }
 
 static int validate_any_of(struct vctx *c, const struct jw_schema_node *n,
@@ -983,7 +882,7 @@ static int validate_one_of(struct vctx *c, const struct jw_schema_node *n,
 			continue;
 		}
 		c->want = want;
-		return fail_got(c, "oneOf", v, "oneOf: alternatives %zu and %zu both matched",
+		return jw_schema__fail_got(c, "oneOf", v, "oneOf: alternatives %zu and %zu both matched",
 		                first, i);
 	}
 	c->want = want;
@@ -1009,7 +908,7 @@ static int validate_value(struct vctx *c, const struct jw_schema_node *n,
 		if (!jw_schema__value_equal(&cv, &v)) {
 			if (c->want)
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT, &cv);
-			return fail_got(c, "const", x, "const %s", expect);
+			return jw_schema__fail_got(c, "const", x, "const %s", expect);
 		}
 	}
 	if (n->has & JW_HAS_ENUM) {
@@ -1027,7 +926,7 @@ static int validate_value(struct vctx *c, const struct jw_schema_node *n,
 				jw_schema__value_node(&all, values);
 				jw_schema__render_value(expect, sizeof expect, VALUE_LIMIT * 2, &all);
 			}
-			return fail_got(c, "enum", x, "enum %s", expect);
+			return jw_schema__fail_got(c, "enum", x, "enum %s", expect);
 		}
 	}
 	return 1;
@@ -1063,6 +962,14 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 
 	if (n->ref != NULL && (r = validate(c, n->ref, v)) != 1)
 		return r;
+	if (n->dyn_ref != NULL) {
+		const struct jw_schema_node *t = jw_schema__dynamic_target(c, n);
+		if ((r = validate(c, t, v)) != 1) {
+			if (r == 0 && c->want && n->dyn_bookend)
+				jw_schema__dynamic_note(c, n, t);
+			return r;
+		}
+	}
 	for (size_t i = 0; i < n->n_all_of; i++) {
 		r = validate_same(c, n->all_of[i], v);
 		if (r != 1)
@@ -1080,7 +987,7 @@ static int validate_apply(struct vctx *c, const struct jw_schema_node *n,
 		if (r < 0)
 			return r;
 		if (r == 1)
-			return want ? fail_got(c, "not", v, "not: value matches the excluded schema") : 0;
+			return want ? jw_schema__fail_got(c, "not", v, "not: value matches the excluded schema") : 0;
 	}
 	if (n->if_schema != NULL) {
 		bool want = c->want;
@@ -1108,10 +1015,12 @@ static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
 	uint32_t g = n->groups;
 	int r;
 
+	if ((g & JW_G_SCOPE) && (c->n_scope == 0 || c->scope[c->n_scope - 1] != n->resource))
+		return jw_schema__in_scope(c, n, v);
 	if (n->is_bool) {
 		if (n->bool_value)
 			return 1;
-		return fail_got(c, "false", v, "false schema: no value is allowed here");
+		return jw_schema__fail_got(c, "false", v, "false schema: no value is allowed here");
 	}
 	if ((n->has & JW_HAS_TYPE) && !type_matches(n->types, v))
 		return fail_type(c, n, v);
@@ -1151,8 +1060,11 @@ static int validate_slow(struct vctx *c, const struct jw_schema_node *n,
 	default:
 		break;
 	}
-	if (g & JW_G_APPLY)
-		return validate_apply(c, n, v);
+	if ((g & JW_G_APPLY) && ((r = validate_apply(c, n, v)) != 1 || !(g & JW_G_UNEVAL)))
+		return r;
+	/* Last: they need to know what every other keyword evaluated. */
+	if (g & JW_G_UNEVAL)
+		return jw_schema__unevaluated(c, n, v);
 	return 1;
 }
 
@@ -1286,6 +1198,7 @@ static int validate_top(const struct jw_schema *s, const struct jw_jnode *instan
 	c.want = err != NULL;
 	c.in_names = false;
 	c.depth = 0;
+	c.n_scope = 0;
 	c.scan_obj = NULL;
 	top.depth = 0;
 	top.e.pointer[0] = top.e.keyword[0] = top.e.message[0] = '\0';
@@ -1320,4 +1233,36 @@ int jw_schema_validate_members(const struct jw_schema *s, const struct jw_jnode 
 	m->scanned = 0;
 	m->present = 0;
 	return validate_top(s, instance, err, m);
+}
+
+/* ---- for unevaluated.c ---- */
+
+int jw_schema__sub(struct vctx *c, const struct jw_schema_node *n, const struct jw_jnode *v)
+{
+	return validate(c, n, v);
+}
+
+int jw_schema__fail_detail(struct vctx *c, const char *keyword, const char *detail)
+{
+	return jw_schema__fail(c, NULL, keyword, "%s", detail);
+}
+
+void jw_schema__push_key(struct vctx *c, const char *key)
+{
+	push_key(c, key);
+}
+
+void jw_schema__push_index(struct vctx *c, size_t i)
+{
+	push_index(c, i);
+}
+
+void jw_schema__pop(struct vctx *c)
+{
+	pop(c);
+}
+
+int jw_schema__regex_search(struct vctx *c, const struct jw_regex *re, const char *s, size_t len)
+{
+	return regex_search(c, re, s, len);
 }

@@ -3,8 +3,13 @@
  * sorted set of compiled schemas. Loading is all or nothing, so a reload
  * with one broken file leaves the running set untouched.
  */
+/* realpath (XSI). */
+#define _XOPEN_SOURCE 700
+
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +20,7 @@
 
 #include "json.h"
 #include "schema.h"
-#include "schema_internal.h"
+#include "node.h"
 #include "schemaset.h"
 #include "util/htab.h"
 
@@ -217,6 +222,99 @@ out:
 	return rc;
 }
 
+/* A file name a $ref may open in the schema folder: letters, digits,
+ * "_", "-" and ".", not starting with ".", ending in ".json". */
+static bool sibling_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len <= SUFFIX_LEN || len > 255 || s[0] == '.' ||
+	    strcmp(s + len - SUFFIX_LEN, SUFFIX) != 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * jw_schema_options.load for a schema file: a $ref may name another file
+ * of the same folder (file://<folder>/<name>.json), nothing else. The
+ * name comes from the schema, so it is checked before it is opened: one
+ * plain file name, no path, no escapes.
+ */
+static int load_sibling(void *ctx, const char *uri, struct json_object **doc, char *err,
+                        size_t errlen)
+{
+	const char *dir = ctx;
+	size_t dlen = strlen(dir);
+	struct jw_json_error jerr;
+	struct stat st;
+
+	if (strncmp(uri, "file://", 7) != 0 || strncmp(uri + 7, dir, dlen) != 0 ||
+	    uri[7 + dlen] != '/' || !sibling_name(uri + 8 + dlen)) {
+		snprintf(err, errlen, "only files of the schema folder (%s/<name>.json) can be referenced",
+		         dir);
+		return -1;
+	}
+	char *path = join_path(dir, uri + 8 + dlen);
+	if (path == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = -1;
+	if (stat(path, &st) < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errlen, "%s: not a regular file", path);
+	else if (jw_json_parse_file(path, SCHEMA_MAX_DEPTH, doc, &jerr) < 0)
+		snprintf(err, errlen, "%s: %s", path, jerr.message);
+	else
+		rc = 0;
+	free(path);
+	return rc;
+}
+
+int jw_schema_load_file(const char *path, struct jw_schema **out, char *err, size_t errlen)
+{
+	struct jw_json_error jerr;
+	struct json_object *doc = NULL;
+	char dir[PATH_MAX];
+
+	*out = NULL;
+	if (jw_json_parse_file(path, SCHEMA_MAX_DEPTH, &doc, &jerr) < 0) {
+		snprintf(err, errlen, "%s: %s", path, jerr.message);
+		return -1;
+	}
+	/* The document's URI is file://<its folder, resolved>/<its name>, so
+	 * that "$ref": "common.json" names the file beside it. */
+	const char *slash = strrchr(path, '/');
+	const char *name = slash != NULL ? slash + 1 : path;
+	char *folder = slash != NULL ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	char *base = NULL;
+	if (folder != NULL && realpath(folder, dir) != NULL) {
+		size_t n = strlen(dir) + strlen(name) + 16;
+		base = malloc(n);
+		if (base != NULL)
+			snprintf(base, n, "file://%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+	}
+	free(folder);
+	struct jw_schema_options opts = {0};
+	if (base != NULL) {
+		opts.base_uri = base;
+		opts.load = load_sibling;
+		opts.load_ctx = strcmp(dir, "/") == 0 ? "" : dir;
+	}
+	/* The compiler's messages already start with the path. */
+	int rc = jw_schema_compile_opts(doc, path, &opts, out, err, errlen);
+	free(base);
+	json_object_put(doc);
+	return rc;
+}
+
 int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
                           size_t errlen)
 {
@@ -241,8 +339,6 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
-		struct jw_json_error jerr;
-		struct json_object *doc = NULL;
 		char name[JW_TYPE_MAX + SUFFIX_LEN + 1];
 
 		snprintf(name, sizeof name, "%s%s", set->entries[i].type, SUFFIX);
@@ -252,14 +348,7 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err,
 			snprintf(err, errlen, "%s: out of memory", dir);
 			goto out;
 		}
-		if (jw_json_parse_file(path, SCHEMA_MAX_DEPTH, &doc, &jerr) < 0) {
-			snprintf(err, errlen, "%s: %s", path, jerr.message);
-			goto out;
-		}
-		/* The compiler's messages already start with the path. */
-		int crc = jw_schema_compile(doc, path, &set->entries[i].schema, err, errlen);
-		json_object_put(doc);
-		if (crc < 0)
+		if (jw_schema_load_file(path, &set->entries[i].schema, err, errlen) < 0)
 			goto out;
 		type_info(&set->entries[i]);
 	}

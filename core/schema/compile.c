@@ -1,6 +1,6 @@
 /*
  * JSON Schema (draft 2020-12) compiler: turns a schema document into the
- * node graph of schema_internal.h once, so validation never reads the
+ * node graph of node.h once, so validation never reads the
  * document again. Every keyword is compiled, accepted as an annotation, or
  * refused with an error naming it, the source and the schema location: a
  * schema must never silently mean less than it says.
@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
-#include "schema_internal.h"
+#include "cctx.h"
 #include "util/buf.h"
 
 /*
@@ -37,40 +37,10 @@
  * a pathological pattern and string cannot stall the broker thread. */
 #define MATCH_LIMIT 1000000u
 
-/* The only $schema value accepted: the dialect this compiler implements. */
-#define DRAFT_2020_12 "https://json-schema.org/draft/2020-12/schema"
-
-/* A $ref seen during the tree walk, resolved once the whole tree exists. */
-struct pending_ref {
-	struct jw_schema_node *node;
-	char *ref;
-	char *loc;
-};
-
-struct cctx {
-	struct jw_schema *s;
-	const struct json_object *doc;
-	const char *source;
-	char *err;
-	size_t errlen;
-	bool failed;
-	struct jw_buf loc; /* JSON pointer of the schema being compiled */
-	struct pending_ref *refs;
-	size_t n_refs, cap_refs;
-};
-
-struct keyword {
-	const char *name;
-	int (*compile)(struct cctx *c, struct jw_schema_node *n, const char *kw,
-	               const struct json_object *v);
-};
-
-static struct jw_schema_node *compile_schema(struct cctx *c,
-                                             const struct json_object *obj);
 
 /* Records the first error only: later ones are consequences. */
 __attribute__((format(printf, 2, 3)))
-static int cerr(struct cctx *c, const char *fmt, ...)
+int jw_schema__cerr(struct cctx *c, const char *fmt, ...)
 {
 	char detail[400];
 	va_list ap;
@@ -91,9 +61,9 @@ static int cerr(struct cctx *c, const char *fmt, ...)
 	return -1;
 }
 
-static int oom(struct cctx *c)
+int jw_schema__oom(struct cctx *c)
 {
-	return cerr(c, "out of memory");
+	return jw_schema__cerr(c, "out of memory");
 }
 
 /* Appends "/" + seg (escaped per RFC 6901) and returns the old length for
@@ -105,7 +75,7 @@ static int loc_push(struct cctx *c, const char *seg, size_t *saved)
 
 	*saved = c->loc.len;
 	if (jw_buf_reserve(&c->loc, 1 + 2 * len) != 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	start = w = jw_buf_tail(&c->loc);
 	*w++ = '/';
 	for (size_t i = 0; i < len; i++) {
@@ -132,16 +102,16 @@ static void loc_pop(struct cctx *c, size_t saved)
 	jw_buf_truncate(&c->loc, saved);
 }
 
-static int loc_set(struct cctx *c, const char *loc)
+int jw_schema__loc_set(struct cctx *c, const char *loc)
 {
 	jw_buf_truncate(&c->loc, 0);
 	if (jw_buf_add_str(&c->loc, loc) != 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	return 0;
 }
 
 /* Quoted, escaped and bounded, for names and values inside messages. */
-static const char *quote(char *buf, size_t size, const char *s)
+const char *jw_schema__quote(char *buf, size_t size, const char *s)
 {
 	jw_schema__render_string(buf, size, size - 8, s, strlen(s));
 	return buf;
@@ -156,7 +126,7 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 		size_t cap = s->cap_nodes ? s->cap_nodes * 2 : 16;
 		struct jw_schema_node **p = realloc(s->nodes, cap * sizeof *p);
 		if (p == NULL) {
-			oom(c);
+			jw_schema__oom(c);
 			return NULL;
 		}
 		s->nodes = p;
@@ -164,13 +134,13 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 	}
 	n = calloc(1, sizeof *n);
 	if (n == NULL) {
-		oom(c);
+		jw_schema__oom(c);
 		return NULL;
 	}
 	n->loc = strdup(c->loc.p);
 	if (n->loc == NULL) {
 		free(n);
-		oom(c);
+		jw_schema__oom(c);
 		return NULL;
 	}
 	n->src = src;
@@ -178,7 +148,7 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 	return n;
 }
 
-static bool is_type(const struct json_object *v, enum json_type t)
+bool jw_schema__is_type(const struct json_object *v, enum json_type t)
 {
 	return v != NULL && json_object_get_type(v) == t;
 }
@@ -189,8 +159,8 @@ static int kw_string_annotation(struct cctx *c, struct jw_schema_node *n,
                                 const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	return 0;
 }
 
@@ -198,8 +168,39 @@ static int kw_bool_annotation(struct cctx *c, struct jw_schema_node *n,
                               const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_boolean))
-		return cerr(c, "\"%s\" must be a boolean", kw);
+	if (!jw_schema__is_type(v, json_type_boolean))
+		return jw_schema__cerr(c, "\"%s\" must be a boolean", kw);
+	return 0;
+}
+
+/* contentSchema: an annotation (content vocabulary), so not compiled or
+ * applied, but it must be a schema's shape. */
+static int kw_schema_annotation(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                                const struct json_object *v)
+{
+	(void)n;
+	if (!jw_schema__is_type(v, json_type_object) && !jw_schema__is_type(v, json_type_boolean))
+		return jw_schema__cerr(c, "\"%s\" must be a schema (an object or a boolean)", kw);
+	return 0;
+}
+
+/* $vocabulary: meaningful in a meta-schema only; an object of URIs to
+ * booleans, at a resource root. */
+static int kw_vocabulary(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                         const struct json_object *v)
+{
+	struct json_object *id;
+
+	if (n->src != c->doc_root &&
+	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
+		return jw_schema__cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root)", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object", kw);
+	json_object_object_foreach((struct json_object *)(uintptr_t)v, key, val) {
+		(void)key;
+		if (!jw_schema__is_type(val, json_type_boolean))
+			return jw_schema__cerr(c, "\"%s\" values must be booleans", kw);
+	}
 	return 0;
 }
 
@@ -217,8 +218,8 @@ static int kw_examples(struct cctx *c, struct jw_schema_node *n, const char *kw,
                        const struct json_object *v)
 {
 	(void)n;
-	if (!is_type(v, json_type_array))
-		return cerr(c, "\"%s\" must be an array", kw);
+	if (!jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"%s\" must be an array", kw);
 	return 0;
 }
 
@@ -226,28 +227,31 @@ static int kw_dollar_schema(struct cctx *c, struct jw_schema_node *n,
                             const char *kw, const struct json_object *v)
 {
 	char buf[160];
+	struct json_object *id;
 
-	if (n->src != c->doc)
-		return cerr(c, "unsupported keyword \"%s\" (accepted only at the document root)", kw);
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (n->src != c->doc_root &&
+	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
+		return jw_schema__cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root: the "
+		               "document root or beside \"$id\")",
+		            kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	const char *uri = json_object_get_string((struct json_object *)(uintptr_t)v);
 	if (strcmp(uri, DRAFT_2020_12) != 0 && strcmp(uri, DRAFT_2020_12 "#") != 0)
-		return cerr(c, "unsupported $schema %s (only \"" DRAFT_2020_12 "\")",
-		            quote(buf, sizeof buf, uri));
+		return jw_schema__cerr(c, "unsupported $schema %s (only \"" DRAFT_2020_12 "\")",
+		            jw_schema__quote(buf, sizeof buf, uri));
 	return 0;
 }
 
-static int kw_id(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                 const struct json_object *v)
+/* $id, $anchor and $dynamicAnchor take effect before the other keywords
+ * (scope_enter); here they are only accepted. */
+static int kw_scope(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                    const struct json_object *v)
 {
-	/* A nested $id would start a new base URI for the refs below it;
-	 * resolving that is not implemented, so refuse instead of getting
-	 * it wrong. At the root it changes nothing for "#..." refs. */
-	if (n->src != c->doc)
-		return cerr(c, "unsupported keyword \"%s\" (accepted only at the document root)", kw);
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	(void)c;
+	(void)n;
+	(void)kw;
+	(void)v;
 	return 0;
 }
 
@@ -262,14 +266,14 @@ static int get_number(struct cctx *c, const char *kw, const struct json_object *
 	struct jw_value val;
 	jw_schema__value_init(&val, v);
 	if (val.type != JW_V_NUMBER)
-		return cerr(c, "\"%s\" must be a number", kw);
+		return jw_schema__cerr(c, "\"%s\" must be a number", kw);
 	*out = val.num;
 	free(*own);
 	*own = NULL;
 	if (out->text != NULL) {
 		*own = malloc(out->tlen + 1);
 		if (*own == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		memcpy(*own, out->text, out->tlen);
 		(*own)[out->tlen] = '\0';
 		out->text = *own;
@@ -286,7 +290,7 @@ static int get_count(struct cctx *c, const char *kw, const struct json_object *v
 	jw_schema__value_init(&val, v);
 	if (val.type != JW_V_NUMBER || !jw_schema__num_is_integer(&val.num) ||
 	    val.num.d < 0)
-		return cerr(c, "\"%s\" must be a non-negative integer", kw);
+		return jw_schema__cerr(c, "\"%s\" must be a non-negative integer", kw);
 	if (!val.num.is_int)
 		*out = SIZE_MAX;
 #if SIZE_MAX < INT64_MAX
@@ -304,7 +308,7 @@ static int compile_sub(struct cctx *c, const char *kw, const struct json_object 
 	size_t saved;
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
-	*out = compile_schema(c, v);
+	*out = jw_schema__compile_schema(c, v);
 	loc_pop(c, saved);
 	return *out ? 0 : -1;
 }
@@ -315,19 +319,19 @@ static int compile_sub_array(struct cctx *c, const char *kw, const struct json_o
 {
 	size_t saved, saved_i, len;
 
-	if (!is_type(v, json_type_array) || json_object_array_length(v) == 0)
-		return cerr(c, "\"%s\" must be a non-empty array of schemas", kw);
+	if (!jw_schema__is_type(v, json_type_array) || json_object_array_length(v) == 0)
+		return jw_schema__cerr(c, "\"%s\" must be a non-empty array of schemas", kw);
 	len = json_object_array_length(v);
 	*out = calloc(len, sizeof **out);
 	if (*out == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	*count = len;
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (loc_push_index(c, i, &saved_i) < 0)
 			return -1;
-		(*out)[i] = compile_schema(c, json_object_array_get_idx(v, i));
+		(*out)[i] = jw_schema__compile_schema(c, json_object_array_get_idx(v, i));
 		if ((*out)[i] == NULL)
 			return -1;
 		loc_pop(c, saved_i);
@@ -342,12 +346,12 @@ static int compile_sub_map(struct cctx *c, const char *kw, const struct json_obj
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object of schemas", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object of schemas", kw);
 	*count = 0;
 	*out = calloc((size_t)json_object_object_length(v) + 1, sizeof **out);
 	if (*out == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
@@ -355,11 +359,11 @@ static int compile_sub_map(struct cctx *c, const char *kw, const struct json_obj
 		const char *name = lh_entry_k(e);
 		(*out)[i].name = strdup(name);
 		if ((*out)[i].name == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		*count = i + 1;
 		if (loc_push(c, name, &saved_m) < 0)
 			return -1;
-		(*out)[i].node = compile_schema(c, lh_entry_v(e));
+		(*out)[i].node = jw_schema__compile_schema(c, lh_entry_v(e));
 		if ((*out)[i].node == NULL)
 			return -1;
 		loc_pop(c, saved_m);
@@ -375,26 +379,26 @@ static int get_string_set(struct cctx *c, const char *kw, const struct json_obje
 	char buf[96];
 	size_t len;
 
-	if (!is_type(v, json_type_array))
-		return cerr(c, "\"%s\" must be an array of unique strings", kw);
+	if (!jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"%s\" must be an array of unique strings", kw);
 	len = json_object_array_length(v);
 	*count = 0;
 	*out = calloc(len + 1, sizeof **out);
 	if (*out == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	for (size_t i = 0; i < len; i++) {
 		struct json_object *item = json_object_array_get_idx(v, i);
-		if (!is_type(item, json_type_string))
-			return cerr(c, "\"%s\" must be an array of unique strings", kw);
+		if (!jw_schema__is_type(item, json_type_string))
+			return jw_schema__cerr(c, "\"%s\" must be an array of unique strings", kw);
 		const char *str = json_object_get_string(item);
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp((*out)[j], str) == 0)
-				return cerr(c, "\"%s\" lists %s twice", kw,
-				            quote(buf, sizeof buf, str));
+				return jw_schema__cerr(c, "\"%s\" lists %s twice", kw,
+				            jw_schema__quote(buf, sizeof buf, str));
 		}
 		(*out)[i] = strdup(str);
 		if ((*out)[i] == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		*count = i + 1;
 	}
 	return 0;
@@ -429,20 +433,62 @@ static const struct {
  * "General_Category=L") into PCRE2's short form. Everything else is
  * copied unchanged. *out is NUL-terminated; the caller frees it.
  */
+/* ECMA-262's \s: WhiteSpace and LineTerminator (Unicode, unlike PCRE2's
+ * ASCII \s without UCP), as a class body, and its complement for \S
+ * inside a class. \N{U+...}, as \x{...} means something else with
+ * PCRE2_ALT_BSUX. */
+#define ECMA_SPACE                                                                         \
+	"\\N{U+9}-\\N{U+D}\\N{U+20}\\N{U+A0}\\N{U+1680}\\N{U+2000}-\\N{U+200A}"                 \
+	"\\N{U+2028}\\N{U+2029}\\N{U+202F}\\N{U+205F}\\N{U+3000}\\N{U+FEFF}"
+#define ECMA_NOT_SPACE                                                                     \
+	"\\N{U+0}-\\N{U+8}\\N{U+E}-\\N{U+1F}\\N{U+21}-\\N{U+9F}\\N{U+A1}-\\N{U+167F}"           \
+	"\\N{U+1681}-\\N{U+1FFF}\\N{U+200B}-\\N{U+2027}\\N{U+202A}-\\N{U+202E}"               \
+	"\\N{U+2030}-\\N{U+205E}\\N{U+2060}-\\N{U+2FFF}\\N{U+3001}-\\N{U+FEFE}"               \
+	"\\N{U+FF00}-\\N{U+10FFFF}"
+
+/* Writes the PCRE2 form of \s or \S (kind), inside a class or not. */
+static size_t ecma_space(char *dst, char kind, bool in_class)
+{
+	/* Outside a class \S is the negated class of the same body. */
+	const char *body = kind == 'S' && in_class ? ECMA_NOT_SPACE : ECMA_SPACE;
+	size_t o = 0;
+
+	if (!in_class) {
+		dst[o++] = '[';
+		if (kind == 'S')
+			dst[o++] = '^';
+	}
+	memcpy(dst + o, body, strlen(body));
+	o += strlen(body);
+	if (!in_class)
+		dst[o++] = ']';
+	return o;
+}
+
 static int ecma_properties(const char *src, size_t len, char **out, size_t *outlen)
 {
-	/* A rewrite never grows an escape: the short name is shorter. */
-	char *dst = malloc(len + 1);
+	/* Room for every escape to become the longest \S form. */
+	char *dst = malloc(len * (sizeof ECMA_NOT_SPACE / 2 + 4) + 1);
 	size_t o = 0;
+	bool in_class = false;
 
 	if (dst == NULL)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (src[i] != '\\' || i + 1 >= len) {
+			if (src[i] == '[' && !in_class)
+				in_class = true;
+			else if (src[i] == ']' && in_class)
+				in_class = false;
 			dst[o++] = src[i];
 			continue;
 		}
 		char kind = src[i + 1];
+		if (kind == 's' || kind == 'S') {
+			o += ecma_space(dst + o, kind, in_class);
+			i++;
+			continue;
+		}
 		const char *close = NULL;
 		if ((kind == 'p' || kind == 'P') && i + 2 < len && src[i + 2] == '{')
 			close = memchr(src + i + 3, '}', len - (i + 3));
@@ -504,12 +550,33 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 	return 0;
 }
 
+pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
+                                  PCRE2_SIZE *erroff)
+{
+	char *pcre;
+	size_t pcre_len;
+
+	*errcode = 0;
+	*erroff = 0;
+	if (ecma_properties(src, len, &pcre, &pcre_len) < 0)
+		return NULL;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pcre, pcre_len,
+	                                 PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+	                                         PCRE2_ALLOW_EMPTY_CLASS,
+	                                 errcode, erroff, NULL);
+	free(pcre);
+	if (code == NULL && *errcode == 0)
+		*errcode = PCRE2_ERROR_NOMEMORY;
+	return code;
+}
+
 /*
  * ECMA-262 is the dialect JSON Schema names; PCRE2 is close when used in
  * UTF mode without UCP (so \d, \w and \b stay ASCII), with "$" matching
  * only at the very end, with \uXXXX escapes and with ECMA's long Unicode
  * category names. Searches are unanchored. An error offset refers to the
- * pattern as PCRE2 saw it, which differs only after a rewritten \p{...}.
+ * pattern as PCRE2 saw it, which differs only after a rewritten \p{...},
+ * \s or \S.
  */
 static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t len,
                          struct jw_regex *re)
@@ -520,23 +587,18 @@ static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t
 
 	re->source = malloc(len + 1);
 	if (re->source == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	memcpy(re->source, src, len);
 	re->source[len] = '\0';
-	char *pcre;
-	size_t pcre_len;
-	if (ecma_properties(src, len, &pcre, &pcre_len) < 0)
-		return oom(c);
-	re->code = pcre2_compile((PCRE2_SPTR)pcre, pcre_len,
-	                         PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
-	                         &errcode, &erroff, NULL);
-	free(pcre);
+	re->code = jw_schema__regex_code(src, len, &errcode, &erroff);
+	if (re->code == NULL && errcode == 0)
+		return jw_schema__oom(c);
 	if (re->code == NULL) {
 		PCRE2_UCHAR msg[128];
 		if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
 			snprintf((char *)msg, sizeof msg, "error %d", errcode);
 		jw_schema__render_string(buf, sizeof buf, 100, src, len);
-		return cerr(c, "\"%s\" %s does not compile: %s (at offset %zu)", kw, buf,
+		return jw_schema__cerr(c, "\"%s\" %s does not compile: %s (at offset %zu)", kw, buf,
 		            (const char *)msg, (size_t)erroff);
 	}
 	/* JIT is an optimisation: where it is unavailable (or skipped, see
@@ -557,8 +619,8 @@ static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
 {
 	char buf[96];
 
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"type\" must be a type name or an array of them");
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"type\" must be a type name or an array of them");
 	const char *name = json_object_get_string((struct json_object *)(uintptr_t)v);
 	for (unsigned i = 0; i < 7; i++) {
 		if (strcmp(name, type_names[i]) == 0) {
@@ -567,7 +629,7 @@ static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
 			return 0;
 		}
 	}
-	return cerr(c, "unknown type %s", quote(buf, sizeof buf, name));
+	return jw_schema__cerr(c, "unknown type %s", jw_schema__quote(buf, sizeof buf, name));
 }
 
 static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
@@ -578,7 +640,7 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 
 	(void)kw;
 	n->has |= JW_HAS_TYPE;
-	if (!is_type(v, json_type_array)) {
+	if (!jw_schema__is_type(v, json_type_array)) {
 		if (type_bit(c, v, &bit, &idx) < 0)
 			return -1;
 		n->types = bit;
@@ -588,13 +650,13 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	}
 	size_t len = json_object_array_length(v);
 	if (len == 0)
-		return cerr(c, "\"type\" must not be an empty array");
+		return jw_schema__cerr(c, "\"type\" must not be an empty array");
 	n->type_is_array = true;
 	for (size_t i = 0; i < len; i++) {
 		if (type_bit(c, json_object_array_get_idx(v, i), &bit, &idx) < 0)
 			return -1;
 		if (n->types & bit)
-			return cerr(c, "\"type\" lists \"%s\" twice", type_names[idx]);
+			return jw_schema__cerr(c, "\"type\" lists \"%s\" twice", type_names[idx]);
 		n->types |= bit;
 		n->type_order[n->n_types++] = idx;
 	}
@@ -634,7 +696,7 @@ static int kw_const(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	n->has |= JW_HAS_CONST;
 	if (jw_schema__value_copy(v, &n->const_value) < 0 ||
 	    to_doc(n->const_value, &n->const_doc) < 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	return 0;
 }
 
@@ -642,12 +704,12 @@ static int kw_enum(struct cctx *c, struct jw_schema_node *n, const char *kw,
                    const struct json_object *v)
 {
 	(void)kw;
-	if (!is_type(v, json_type_array))
-		return cerr(c, "\"enum\" must be an array");
+	if (!jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"enum\" must be an array");
 	n->has |= JW_HAS_ENUM;
 	if (jw_schema__value_copy(v, &n->enum_values) < 0 ||
 	    to_doc(n->enum_values, &n->enum_doc) < 0)
-		return oom(c);
+		return jw_schema__oom(c);
 	return 0;
 }
 
@@ -690,7 +752,7 @@ static int kw_multiple_of(struct cctx *c, struct jw_schema_node *n, const char *
 		return -1;
 	jw_schema__num_from_int(&zero, 0);
 	if (jw_schema__num_cmp(&n->multiple_of, &zero) != 1)
-		return cerr(c, "\"%s\" must be greater than 0", kw);
+		return jw_schema__cerr(c, "\"%s\" must be greater than 0", kw);
 	n->has |= JW_HAS_MULTIPLE_OF;
 	return 0;
 }
@@ -721,14 +783,14 @@ static int kw_count(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		n->has |= counts[i].bit;
 		return 0;
 	}
-	return cerr(c, "internal error: no slot for \"%s\"", kw);
+	return jw_schema__cerr(c, "internal error: no slot for \"%s\"", kw);
 }
 
 static int kw_pattern(struct cctx *c, struct jw_schema_node *n, const char *kw,
                       const struct json_object *v)
 {
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	n->has |= JW_HAS_PATTERN;
 	int len = json_object_get_string_len(v);
 	return compile_regex(c, kw, json_object_get_string((struct json_object *)(uintptr_t)v),
@@ -740,18 +802,26 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 {
 	char buf[96];
 
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	const char *f = json_object_get_string((struct json_object *)(uintptr_t)v);
 	/* Formats are asserted here, not mere annotations, so an unknown one
 	 * would silently check nothing: refuse it. */
-	if (strcmp(f, "date-time") == 0)
+	/* The format-annotation vocabulary, on request: no check at all. */
+	if (c->opts->flags & JW_SCHEMA_FORMAT_ANNOTATION)
+		return 0;
+	const struct jw_format_def *def = jw_schema__format_find(f);
+	if (def == NULL)
+		return jw_schema__cerr(c, "unsupported format %s (supported: %s)", jw_schema__quote(buf, sizeof buf, f),
+		            jw_schema__format_names());
+	if (strcmp(f, "date-time") == 0) {
 		n->format = JW_FORMAT_DATE_TIME;
-	else if (strcmp(f, "uuid") == 0)
+	} else if (strcmp(f, "uuid") == 0) {
 		n->format = JW_FORMAT_UUID;
-	else
-		return cerr(c, "unsupported format %s (supported: \"date-time\", \"uuid\")",
-		            quote(buf, sizeof buf, f));
+	} else {
+		n->format = JW_FORMAT_OTHER;
+		n->format_def = def;
+	}
 	n->has |= JW_HAS_FORMAT;
 	return 0;
 }
@@ -759,8 +829,8 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 static int kw_unique_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
                            const struct json_object *v)
 {
-	if (!is_type(v, json_type_boolean))
-		return cerr(c, "\"%s\" must be a boolean", kw);
+	if (!jw_schema__is_type(v, json_type_boolean))
+		return jw_schema__cerr(c, "\"%s\" must be a boolean", kw);
 	if (json_object_get_boolean(v))
 		n->has |= JW_HAS_UNIQUE;
 	return 0;
@@ -777,12 +847,12 @@ static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object of string arrays", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object of string arrays", kw);
 	n->dep_required = calloc((size_t)json_object_object_length(v) + 1,
 	                         sizeof *n->dep_required);
 	if (n->dep_required == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
@@ -790,7 +860,7 @@ static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
 		struct jw_schema_dep *d = &n->dep_required[i];
 		d->name = strdup(lh_entry_k(e));
 		if (d->name == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		n->n_dep_required = i + 1;
 		if (loc_push(c, d->name, &saved_m) < 0)
 			return -1;
@@ -833,12 +903,12 @@ static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!is_type(v, json_type_object))
-		return cerr(c, "\"%s\" must be an object of schemas", kw);
+	if (!jw_schema__is_type(v, json_type_object))
+		return jw_schema__cerr(c, "\"%s\" must be an object of schemas", kw);
 	n->pattern_props = calloc((size_t)json_object_object_length(v) + 1,
 	                          sizeof *n->pattern_props);
 	if (n->pattern_props == NULL)
-		return oom(c);
+		return jw_schema__oom(c);
 	if (loc_push(c, kw, &saved) < 0)
 		return -1;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
@@ -850,7 +920,7 @@ static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
 			return -1;
 		if (compile_regex(c, kw, re, strlen(re), &pp->re) < 0)
 			return -1;
-		pp->node = compile_schema(c, lh_entry_v(e));
+		pp->node = jw_schema__compile_schema(c, lh_entry_v(e));
 		if (pp->node == NULL)
 			return -1;
 		loc_pop(c, saved_m);
@@ -868,8 +938,8 @@ static int kw_dependent_schemas(struct cctx *c, struct jw_schema_node *n,
 static int kw_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
                     const struct json_object *v)
 {
-	if (is_type(v, json_type_array))
-		return cerr(c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
+	if (jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
 	return compile_sub(c, kw, v, &n->items);
 }
 
@@ -890,6 +960,10 @@ static int kw_single(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		dst = &n->if_schema;
 	else if (strcmp(kw, "then") == 0)
 		dst = &n->then_schema;
+	else if (strcmp(kw, "unevaluatedProperties") == 0)
+		dst = &n->unevaluated_props;
+	else if (strcmp(kw, "unevaluatedItems") == 0)
+		dst = &n->unevaluated_items;
 	else
 		dst = &n->else_schema;
 	return compile_sub(c, kw, v, dst);
@@ -907,16 +981,16 @@ static int kw_array_of_schemas(struct cctx *c, struct jw_schema_node *n, const c
 	return compile_sub_array(c, kw, v, &n->prefix_items, &n->n_prefix_items);
 }
 
-static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                  const struct json_object *v)
+static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                   const struct json_object *v, bool dynamic)
 {
-	if (!is_type(v, json_type_string))
-		return cerr(c, "\"%s\" must be a string", kw);
+	if (!jw_schema__is_type(v, json_type_string))
+		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	if (c->n_refs == c->cap_refs) {
 		size_t cap = c->cap_refs ? c->cap_refs * 2 : 8;
 		struct pending_ref *p = realloc(c->refs, cap * sizeof *p);
 		if (p == NULL)
-			return oom(c);
+			return jw_schema__oom(c);
 		c->refs = p;
 		c->cap_refs = cap;
 	}
@@ -924,20 +998,37 @@ static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	r->node = n;
 	r->ref = strdup(json_object_get_string((struct json_object *)(uintptr_t)v));
 	r->loc = strdup(c->loc.p);
+	r->base = c->base;
+	r->dynamic = dynamic;
 	if (r->ref == NULL || r->loc == NULL) {
 		free(r->ref);
 		free(r->loc);
-		return oom(c);
+		return jw_schema__oom(c);
 	}
 	c->n_refs++;
 	return 0;
+}
+
+static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                  const struct json_object *v)
+{
+	return add_ref(c, n, kw, v, false);
+}
+
+static int kw_dynamic_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
+                          const struct json_object *v)
+{
+	return add_ref(c, n, kw, v, true);
 }
 
 /* Everything accepted. Anything else, including later-draft or vocabulary
  * keywords this compiler cannot honour, is refused by name. */
 static const struct keyword keywords[] = {
 	{"$schema", kw_dollar_schema},
-	{"$id", kw_id},
+	{"$id", kw_scope},
+	{"$anchor", kw_scope},
+	{"$dynamicAnchor", kw_scope},
+	{"$dynamicRef", kw_dynamic_ref},
 	{"$comment", kw_string_annotation},
 	{"title", kw_string_annotation},
 	{"description", kw_string_annotation},
@@ -946,6 +1037,10 @@ static const struct keyword keywords[] = {
 	{"deprecated", kw_bool_annotation},
 	{"readOnly", kw_bool_annotation},
 	{"writeOnly", kw_bool_annotation},
+	{"contentEncoding", kw_string_annotation},
+	{"contentMediaType", kw_string_annotation},
+	{"contentSchema", kw_schema_annotation},
+	{"$vocabulary", kw_vocabulary},
 	{"$defs", kw_defs},
 	{"$ref", kw_ref},
 	{"type", kw_type},
@@ -984,6 +1079,8 @@ static const struct keyword keywords[] = {
 	{"if", kw_single},
 	{"then", kw_single},
 	{"else", kw_single},
+	{"unevaluatedProperties", kw_single},
+	{"unevaluatedItems", kw_single},
 };
 
 static const struct keyword *find_keyword(const char *name)
@@ -995,248 +1092,50 @@ static const struct keyword *find_keyword(const char *name)
 	return NULL;
 }
 
-static struct jw_schema_node *compile_schema(struct cctx *c,
+struct jw_schema_node *jw_schema__compile_schema(struct cctx *c,
                                              const struct json_object *obj)
 {
 	char buf[96];
 	struct jw_schema_node *n;
 
-	if (!is_type(obj, json_type_object) && !is_type(obj, json_type_boolean)) {
+	if (!jw_schema__is_type(obj, json_type_object) && !jw_schema__is_type(obj, json_type_boolean)) {
 		jw_schema__render_json(buf, sizeof buf, 60, obj);
-		cerr(c, "a schema must be an object or a boolean, got %s", buf);
+		jw_schema__cerr(c, "a schema must be an object or a boolean, got %s", buf);
 		return NULL;
 	}
 	n = node_new(c, obj);
 	if (n == NULL)
 		return NULL;
-	if (is_type(obj, json_type_boolean)) {
+	if (jw_schema__is_type(obj, json_type_boolean)) {
 		n->is_bool = true;
 		n->bool_value = json_object_get_boolean(obj) != 0;
 		return n;
 	}
+	const char *saved_base = c->base;
+	uint32_t saved_res = c->cur_res;
+	if (jw_schema__scope_enter(c, obj, n) < 0)
+		return NULL;
+	n->resource = c->cur_res;
 	for (struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e;
 	     e = lh_entry_next(e)) {
 		const char *name = lh_entry_k(e);
 		const struct keyword *kw = find_keyword(name);
+		/* "x-" keywords are the user's own annotations; other unknown
+		 * words are refused (a typo must not turn a rule off) unless
+		 * the caller asked for them as annotations. */
+		if (kw == NULL && (strncmp(name, "x-", 2) == 0 ||
+		                   (c->opts->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
+			continue;
 		if (kw == NULL) {
-			cerr(c, "unsupported keyword %s", quote(buf, sizeof buf, name));
+			jw_schema__cerr(c, "unsupported keyword %s", jw_schema__quote(buf, sizeof buf, name));
 			return NULL;
 		}
 		if (kw->compile(c, n, name, lh_entry_v(e)) < 0)
 			return NULL;
 	}
+	c->base = saved_base;
+	c->cur_res = saved_res;
 	return n;
-}
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decodes the %XX escapes (RFC 3986 section 2.1) of a URI fragment. %00
- * is refused: json-c keys cannot hold a NUL, so it could never resolve. */
-static int percent_decode(struct cctx *c, const char *ref, const char *in, char **out)
-{
-	char buf[160];
-	size_t len = strlen(in), o = 0;
-	char *d = malloc(len + 1);
-
-	if (d == NULL)
-		return oom(c);
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] != '%') {
-			d[o++] = in[i];
-			continue;
-		}
-		int hi = i + 2 < len ? hex_value(in[i + 1]) : -1;
-		int lo = i + 2 < len ? hex_value(in[i + 2]) : -1;
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			free(d);
-			return cerr(c, "$ref %s has a malformed %%-escape",
-			            quote(buf, sizeof buf, ref));
-		}
-		d[o++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	d[o] = '\0';
-	*out = d;
-	return 0;
-}
-
-/* One RFC 6901 step: a member name, or an array index written as digits
- * without leading zeros (section 4). */
-static bool pointer_step(const struct json_object **cur, const char *tok)
-{
-	if (is_type(*cur, json_type_object)) {
-		struct json_object *next;
-		if (!json_object_object_get_ex(*cur, tok, &next))
-			return false;
-		*cur = next;
-		return true;
-	}
-	if (!is_type(*cur, json_type_array))
-		return false;
-	if (tok[0] < '0' || tok[0] > '9' || (tok[0] == '0' && tok[1] != '\0'))
-		return false;
-	char *end;
-	unsigned long long idx = strtoull(tok, &end, 10);
-	if (*end != '\0' || idx >= json_object_array_length(*cur))
-		return false;
-	*cur = json_object_array_get_idx(*cur, (size_t)idx);
-	return true;
-}
-
-/*
- * Finds the target of a local $ref ("#" or "#/json/pointer", RFC 6901 with
- * the fragment percent-decoded first, section 6). *ptr receives the decoded
- * pointer, which is also the target's schema location.
- */
-static int ref_target(struct cctx *c, const char *ref, const struct json_object **out,
-                      char **ptr)
-{
-	char buf[160];
-	char *p = NULL, *tok = NULL;
-	const struct json_object *cur = c->doc;
-	int rc = -1;
-
-	*ptr = NULL;
-	if (ref[0] != '#') {
-		cerr(c, "$ref %s is not a local reference (only \"#...\" refs are supported)",
-		     quote(buf, sizeof buf, ref));
-		goto out;
-	}
-	if (percent_decode(c, ref, ref + 1, &p) < 0)
-		goto out;
-	if (p[0] != '\0' && p[0] != '/') {
-		cerr(c, "$ref %s names an anchor; only JSON pointer refs are supported",
-		     quote(buf, sizeof buf, ref));
-		goto out;
-	}
-	tok = malloc(strlen(p) + 1);
-	if (tok == NULL) {
-		oom(c);
-		goto out;
-	}
-	for (const char *s = p; *s == '/';) {
-		size_t t = 0;
-		for (s++; *s != '\0' && *s != '/'; s++) {
-			if (*s != '~') {
-				tok[t++] = *s;
-			} else if (s[1] == '0' || s[1] == '1') {
-				tok[t++] = s[1] == '0' ? '~' : '/';
-				s++;
-			} else {
-				cerr(c, "$ref %s has a malformed ~-escape", quote(buf, sizeof buf, ref));
-				goto out;
-			}
-		}
-		tok[t] = '\0';
-		if (!pointer_step(&cur, tok)) {
-			cerr(c, "$ref %s does not resolve", quote(buf, sizeof buf, ref));
-			goto out;
-		}
-	}
-	if (!is_type(cur, json_type_object) && !is_type(cur, json_type_boolean)) {
-		cerr(c, "$ref %s does not point to a schema", quote(buf, sizeof buf, ref));
-		goto out;
-	}
-	*out = cur;
-	*ptr = p;
-	p = NULL;
-	rc = 0;
-out:
-	free(tok);
-	free(p);
-	return rc;
-}
-
-static int resolve_refs(struct cctx *c)
-{
-	/* Compiling a target that is not yet a node may add refs, so walk by
-	 * index: the array can move. */
-	for (size_t i = 0; i < c->n_refs; i++) {
-		const struct json_object *target;
-		struct jw_schema_node *t = NULL;
-		char *ptr;
-
-		if (loc_set(c, c->refs[i].loc) < 0)
-			return -1;
-		if (ref_target(c, c->refs[i].ref, &target, &ptr) < 0)
-			return -1;
-		/* A linear scan per ref: compile time only, and event
-		 * schemas have tens of nodes, not thousands. */
-		for (size_t j = 0; j < c->s->n_nodes && t == NULL; j++) {
-			if (c->s->nodes[j]->src == target)
-				t = c->s->nodes[j];
-		}
-		if (t == NULL) {
-			/* A ref into something that is not a schema position
-			 * (e.g. "#/$defs/a/enum/0"): compile it there, once. */
-			if (loc_set(c, ptr) < 0) {
-				free(ptr);
-				return -1;
-			}
-			t = compile_schema(c, target);
-		}
-		free(ptr);
-		if (t == NULL)
-			return -1;
-		c->refs[i].node->ref = t;
-	}
-	return 0;
-}
-
-/*
- * Applicators that evaluate the same instance location ($ref, allOf, anyOf,
- * oneOf, not, if/then/else, dependentSchemas) must not form a cycle, or
- * validation would never terminate ({"$ref": "#"} at the root). Cycles that
- * pass through properties or items are fine: each lap descends into the
- * instance, which is finite.
- */
-static int check_cycles(struct cctx *c, struct jw_schema_node *n);
-
-static int check_edge(struct cctx *c, struct jw_schema_node *from, struct jw_schema_node *to)
-{
-	if (to == NULL)
-		return 0;
-	if (to->mark == 1) {
-		if (loc_set(c, from->loc) < 0)
-			return -1;
-		return cerr(c, "infinite $ref recursion: this schema reaches itself again "
-		               "without descending into the instance");
-	}
-	return check_cycles(c, to);
-}
-
-static int check_cycles(struct cctx *c, struct jw_schema_node *n)
-{
-	if (n->mark == 2)
-		return 0;
-	n->mark = 1;
-	if (check_edge(c, n, n->ref) < 0 || check_edge(c, n, n->not_schema) < 0 ||
-	    check_edge(c, n, n->if_schema) < 0 || check_edge(c, n, n->then_schema) < 0 ||
-	    check_edge(c, n, n->else_schema) < 0)
-		return -1;
-	for (size_t i = 0; i < n->n_all_of; i++)
-		if (check_edge(c, n, n->all_of[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n->n_any_of; i++)
-		if (check_edge(c, n, n->any_of[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n->n_one_of; i++)
-		if (check_edge(c, n, n->one_of[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n->n_dep_schemas; i++)
-		if (check_edge(c, n, n->dep_schemas[i].node) < 0)
-			return -1;
-	n->mark = 2;
-	return 0;
 }
 
 static void regex_free(struct jw_regex *re)
@@ -1249,6 +1148,7 @@ static void node_free(struct jw_schema_node *n)
 {
 	for (size_t i = 0; i < sizeof n->num_text / sizeof n->num_text[0]; i++)
 		free(n->num_text[i]);
+	free(n->dyn_name);
 	json_object_put(n->const_value);
 	json_object_put(n->enum_values);
 	doc_free(n->const_doc);
@@ -1295,367 +1195,48 @@ void jw_schema_free(struct jw_schema *s)
 	for (size_t i = 0; i < s->n_nodes; i++)
 		node_free(s->nodes[i]);
 	free(s->nodes);
+	for (size_t r = 0; r < s->n_resources; r++) {
+		for (size_t k = 0; k < s->resources[r].n_anchors; k++)
+			free(s->resources[r].anchors[k].name);
+		free(s->resources[r].anchors);
+		free(s->resources[r].uri);
+	}
+	free(s->resources);
 	pcre2_match_context_free(s->match_ctx);
 	free(s);
-}
-
-/* ---- what validation derives from the compiled keywords ---- */
-
-/* Longest probe (slots past the home slot) accepted from the word hash
- * before the table is rebuilt hashing every byte of the names. */
-#define PROBE_MAX 3
-
-/* Fills n->props_hash; returns the longest probe, or -1 (no memory). */
-static long props_table(struct jw_schema_node *n, bool full)
-{
-	unsigned bits = 1;
-	long longest = 0;
-
-	/* Slots hold 32-bit lengths and indexes; a longer name could never
-	 * match an instance key anyway (their length is a uint32_t). */
-	for (size_t i = 0; i < n->n_props; i++)
-		if (n->props[i].len >= UINT32_MAX)
-			return -1;
-	while (((size_t)1 << bits) < 2 * n->n_props) {
-		if (++bits > 30)
-			return -1;
-	}
-	struct jw_schema_slot *tab = calloc((size_t)1 << bits, sizeof *tab);
-	if (tab == NULL)
-		return -1;
-	uint32_t shift = 64 - bits;
-	uint64_t mask = UINT64_MAX >> shift;
-	for (size_t i = 0; i < ((size_t)1 << bits); i++)
-		tab[i].len = UINT32_MAX;
-	for (size_t i = 0; i < n->n_props; i++) {
-		const struct jw_schema_prop *p = &n->props[i];
-		uint64_t w0, w1;
-		jw_schema__name_words(p->name, p->len, &w0, &w1);
-		uint64_t slot = jw_schema__name_hash(p->name, p->len, w0, w1, full) >> shift;
-		long probe = 0;
-		while (tab[slot].name != NULL) {
-			slot = (slot + 1) & mask;
-			probe++;
-		}
-		tab[slot].w0 = w0;
-		tab[slot].w1 = w1;
-		tab[slot].name = p->name;
-		tab[slot].node = p->node;
-		tab[slot].len = (uint32_t)p->len;
-		tab[slot].idx = (uint32_t)i;
-		tab[slot].bit = i < 64 ? (uint64_t)1 << i : 0;
-		if (probe > longest)
-			longest = probe;
-	}
-	free(n->props_hash);
-	n->props_hash = tab;
-	n->props_shift = shift;
-	n->props_mask = mask;
-	n->props_hash_full = full;
-	return longest;
-}
-
-const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_node *n,
-                                                      const char *s, size_t len)
-{
-	uint64_t w0, w1;
-
-	if (n->n_props == 0)
-		return NULL;
-	jw_schema__name_words(s, len, &w0, &w1);
-	uint64_t i = jw_schema__name_hash(s, len, w0, w1, n->props_hash_full) >> n->props_shift;
-	for (;;) {
-		const struct jw_schema_slot *e = &n->props_hash[i];
-		if (e->name == NULL)
-			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
-		    (len <= 16 || memcmp(e->name, s, len) == 0))
-			return e;
-		i = (i + 1) & n->props_mask;
-	}
-}
-
-/* The presence bit of the declared property name, or 0 when the name is
- * not declared or n tracks no presence mask. */
-static uint64_t prop_bit(const struct jw_schema_node *n, const char *name, size_t len)
-{
-	if (n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
-		return 0;
-	long i = jw_schema__prop_find(n, name, len);
-	return i < 0 ? 0 : (uint64_t)1 << i;
-}
-
-/* Magnitude up to which every int64 converts to a double exactly. */
-#define EXACT_INT_MAX ((int64_t)1 << 53)
-
-/* Whether b's d is its exact value. */
-static bool exact_double(const struct jw_num *b)
-{
-	return !b->is_int || (b->i >= -EXACT_INT_MAX && b->i <= EXACT_INT_MAX);
-}
-
-/* The leaf_* forms of a leaf node's keywords (see struct jw_schema_node). */
-static void leaf_finish(struct jw_schema_node *n)
-{
-	bool has_min = n->has & JW_HAS_MINIMUM, has_max = n->has & JW_HAS_MAXIMUM;
-
-	n->leaf_accept = 0;
-	for (unsigned t = JW_J_NULL; t <= JW_J_OBJECT; t++)
-		if (!(n->has & JW_HAS_TYPE) || (n->types & jw_schema__type_bits(t)))
-			n->leaf_accept |= 1u << t;
-	/* A bound the fast form cannot hold exactly leaves it an empty range
-	 * (min above max), which sends every value the long way. */
-	if ((!has_min || n->minimum.is_int) && (!has_max || n->maximum.is_int)) {
-		n->leaf_imin = has_min ? n->minimum.i : INT64_MIN;
-		n->leaf_imax = has_max ? n->maximum.i : INT64_MAX;
-	} else {
-		n->leaf_imin = INT64_MAX;
-		n->leaf_imax = INT64_MIN;
-	}
-	if ((!has_min || exact_double(&n->minimum)) && (!has_max || exact_double(&n->maximum))) {
-		n->leaf_dmin = has_min ? n->minimum.d : -HUGE_VAL;
-		n->leaf_dmax = has_max ? n->maximum.d : HUGE_VAL;
-	} else {
-		n->leaf_dmin = HUGE_VAL;
-		n->leaf_dmax = -HUGE_VAL;
-	}
-	n->leaf_lmin = (n->has & JW_HAS_MIN_LENGTH) ? n->min_length : 0;
-	n->leaf_lmax = (n->has & JW_HAS_MAX_LENGTH) ? n->max_length : SIZE_MAX;
-}
-
-/* k for the NUL-terminated name s (which k points into). */
-static void name_key(struct jw_schema_name *k, const char *s)
-{
-	k->s = s;
-	k->len = strlen(s);
-	jw_schema__name_words(s, k->len, &k->w0, &k->w1);
-}
-
-int jw_schema__finish(struct jw_schema_node *n)
-{
-	uint32_t g = 0;
-
-	if (n->is_bool)
-		return 0;
-	if (n->has & (JW_HAS_CONST | JW_HAS_ENUM))
-		g |= JW_G_VALUE;
-	if (n->has & (JW_HAS_MINIMUM | JW_HAS_MAXIMUM | JW_HAS_EX_MINIMUM |
-	              JW_HAS_EX_MAXIMUM | JW_HAS_MULTIPLE_OF))
-		g |= JW_G_NUMBER;
-	if (n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH | JW_HAS_PATTERN | JW_HAS_FORMAT))
-		g |= JW_G_STRING;
-	if ((n->has & (JW_HAS_MIN_ITEMS | JW_HAS_MAX_ITEMS | JW_HAS_UNIQUE |
-	               JW_HAS_MIN_CONTAINS | JW_HAS_MAX_CONTAINS)) ||
-	    n->n_prefix_items > 0 || n->items != NULL || n->contains != NULL)
-		g |= JW_G_ARRAY;
-	if ((n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) || n->n_required > 0 ||
-	    n->n_props > 0 || n->n_pattern_props > 0 || n->additional != NULL ||
-	    n->property_names != NULL || n->n_dep_required > 0 || n->n_dep_schemas > 0)
-		g |= JW_G_OBJECT;
-	if (n->ref != NULL || n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 ||
-	    n->not_schema != NULL || n->if_schema != NULL)
-		g |= JW_G_APPLY;
-	n->groups = g;
-	n->leaf = (g & ~(uint32_t)(JW_G_NUMBER | JW_G_STRING)) == 0 &&
-	          (n->has & ~(uint32_t)(JW_HAS_TYPE | JW_HAS_MINIMUM | JW_HAS_MAXIMUM |
-	                                JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) == 0;
-	if (n->leaf)
-		leaf_finish(n);
-	n->required_only = g == JW_G_OBJECT && n->has == 0 && n->n_required > 0 &&
-	                   n->n_props == 0 && n->n_pattern_props == 0 && n->additional == NULL &&
-	                   n->property_names == NULL && n->n_dep_required == 0 &&
-	                   n->n_dep_schemas == 0;
-	n->apply_only = g == JW_G_APPLY && n->has == 0;
-	n->not_only = n->apply_only && n->not_schema != NULL && n->ref == NULL &&
-	              n->n_all_of == 0 && n->n_any_of == 0 && n->n_one_of == 0 &&
-	              n->if_schema == NULL;
-
-	for (size_t i = 0; i < n->n_props; i++)
-		n->props[i].len = strlen(n->props[i].name);
-	for (size_t i = 0; i < n->n_dep_schemas; i++)
-		n->dep_schemas[i].len = strlen(n->dep_schemas[i].name);
-	if (n->n_props > 0) {
-		long longest = props_table(n, false);
-		if (longest > PROBE_MAX)
-			longest = props_table(n, true);
-		if (longest < 0)
-			return -1;
-	}
-
-	if (n->n_required > 0) {
-		n->required_key = calloc(n->n_required, sizeof *n->required_key);
-		n->required_bit = calloc(n->n_required, sizeof *n->required_bit);
-		if (n->required_key == NULL || n->required_bit == NULL)
-			return -1;
-		n->required_by_mask = true;
-		n->required_mask = 0;
-		for (size_t i = 0; i < n->n_required; i++) {
-			name_key(&n->required_key[i], n->required[i]);
-			n->required_bit[i] = prop_bit(n, n->required[i], n->required_key[i].len);
-			if (n->required_bit[i] == 0)
-				n->required_by_mask = false;
-			n->required_mask |= n->required_bit[i];
-		}
-	}
-
-	for (size_t i = 0; i < n->n_dep_required; i++) {
-		struct jw_schema_dep *d = &n->dep_required[i];
-		name_key(&d->name_key, d->name);
-		d->name_bit = prop_bit(n, d->name, d->name_key.len);
-		d->by_mask = d->name_bit != 0;
-		d->required_mask = 0;
-		d->required_key = calloc(d->n_required + 1, sizeof *d->required_key);
-		if (d->required_key == NULL)
-			return -1;
-		for (size_t j = 0; j < d->n_required; j++) {
-			name_key(&d->required_key[j], d->required[j]);
-			uint64_t bit = prop_bit(n, d->required[j], d->required_key[j].len);
-			if (bit == 0)
-				d->by_mask = false;
-			d->required_mask |= bit;
-		}
-	}
-	return 0;
-}
-
-/* The presence bits in n of the names of r, a required-only node, or
- * false when r is not one or a name is not a declared property of n. */
-static bool required_bits(const struct jw_schema_node *n, const struct jw_schema_node *r,
-                          uint64_t *mask)
-{
-	if (r->is_bool || !r->required_only)
-		return false;
-	*mask = 0;
-	for (size_t i = 0; i < r->n_required; i++) {
-		uint64_t bit = prop_bit(n, r->required[i], r->required_key[i].len);
-		if (bit == 0)
-			return false;
-		*mask |= bit;
-	}
-	return true;
-}
-
-/* The if_by_mask forms of n. */
-static void finish_if(struct jw_schema_node *n)
-{
-	const struct jw_schema_node *cond;
-	uint64_t if_mask = 0, then_mask = 0, else_mask = 0;
-	bool neg = false;
-
-	n->if_by_mask = false;
-	/* The node's scan must leave its mask behind (validate_object does
-	 * so for a word-hashed table of at most JW_PROPS_MASK_MAX), and
-	 * nothing may run between the object keywords and "if". */
-	if (n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
-	    n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
-	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL)
-		return;
-	cond = n->if_schema;
-	if (!cond->is_bool && cond->not_only) {
-		cond = cond->not_schema;
-		neg = true;
-	}
-	if (!required_bits(n, cond, &if_mask))
-		return;
-	if (n->then_schema != NULL && !required_bits(n, n->then_schema, &then_mask))
-		return;
-	if (n->else_schema != NULL && !required_bits(n, n->else_schema, &else_mask))
-		return;
-	n->if_neg = neg;
-	n->if_mask = if_mask;
-	n->then_mask = then_mask;
-	n->else_mask = else_mask;
-	n->if_by_mask = true;
-}
-
-/* Whether n qualifies for obj_fast (see struct jw_schema_node). */
-static bool obj_fast(const struct jw_schema_node *n)
-{
-	if (n->is_bool || n->required_only || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX ||
-	    n->props_hash_full)
-		return false;
-	if ((n->has & JW_HAS_TYPE) && !(n->types & JW_T_OBJECT))
-		return false;
-	if (n->has & (JW_HAS_CONST | JW_HAS_ENUM | JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS))
-		return false;
-	if (n->n_pattern_props > 0 || n->property_names != NULL || n->n_dep_schemas > 0)
-		return false;
-	if (n->additional != NULL && !(n->additional->is_bool && !n->additional->bool_value))
-		return false;
-	if (n->n_required > 0 && !n->required_by_mask)
-		return false;
-	for (size_t i = 0; i < n->n_dep_required; i++)
-		if (!n->dep_required[i].by_mask)
-			return false;
-	if ((n->groups & JW_G_APPLY) && !n->if_by_mask)
-		return false;
-	return true;
-}
-
-int jw_schema__finish_late(struct jw_schema_node *n)
-{
-	if (n->is_bool)
-		return 0;
-	finish_if(n);
-	if (n->props_hash != NULL) {
-		size_t slots = (size_t)n->props_mask + 1;
-		for (size_t i = 0; i < slots; i++) {
-			struct jw_schema_slot *e = &n->props_hash[i];
-			if (e->name == NULL || e->node->is_bool || !e->node->leaf)
-				continue;
-			e->leaf_accept = e->node->leaf_accept;
-			e->leaf_imin = e->node->leaf_imin;
-			e->leaf_imax = e->node->leaf_imax;
-			e->leaf_dmin = e->node->leaf_dmin;
-			e->leaf_dmax = e->node->leaf_dmax;
-			e->leaf_lmin = e->node->leaf_lmin;
-			e->leaf_lmax = e->node->leaf_lmax;
-		}
-	}
-	n->obj_fast = obj_fast(n);
-	if (n->obj_fast) {
-		/* The last entry: a slot no key of at most 16 bytes matches. */
-		static const struct jw_schema_slot none = {.len = UINT32_MAX};
-		size_t slots = (size_t)n->props_mask + 1;
-		n->props_order = calloc(n->n_props + 1, sizeof *n->props_order);
-		if (n->props_order == NULL)
-			return -1;
-		for (size_t i = 0; i < slots; i++)
-			if (n->props_hash[i].name != NULL)
-				n->props_order[n->props_hash[i].idx] = &n->props_hash[i];
-		n->props_order[n->n_props] = &none;
-	}
-	if (n->obj_fast && n->n_dep_required > 0) {
-		n->dep_bit = calloc(n->n_dep_required, sizeof *n->dep_bit);
-		n->dep_mask = calloc(n->n_dep_required, sizeof *n->dep_mask);
-		if (n->dep_bit == NULL || n->dep_mask == NULL)
-			return -1;
-		for (size_t i = 0; i < n->n_dep_required; i++) {
-			n->dep_bit[i] = n->dep_required[i].name_bit;
-			n->dep_mask[i] = n->dep_required[i].required_mask;
-		}
-	}
-	return 0;
-}
-
-int jw_schema_root_property(const struct jw_schema *s, const char *name)
-{
-	const struct jw_schema_node *n = s != NULL ? s->root : NULL;
-
-	if (n == NULL || n->is_bool || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
-		return -1;
-	return (int)jw_schema__prop_find(n, name, strlen(name));
 }
 
 int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen)
 {
+	return jw_schema_compile_opts(doc, source, NULL, out, err, errlen);
+}
+
+/* The document's own URI when the caller gives none: a file: URI of the
+ * source name, so relative $id and $ref values have a base to resolve
+ * against (they find nothing there without a loader). */
+static const char *default_base(struct cctx *c, const char *source)
+{
+	size_t n = strlen(source) + 16;
+	char *uri = malloc(n);
+
+	if (uri != NULL)
+		snprintf(uri, n, "file://%s%s", source[0] == '/' ? "" : "/", source);
+	return jw_schema__keep_uri(c, uri);
+}
+
+int jw_schema_compile_opts(const struct json_object *doc, const char *source,
+                           const struct jw_schema_options *opts, struct jw_schema **out,
+                           char *err, size_t errlen)
+{
+	static const struct jw_schema_options none;
 	struct cctx c;
 	struct jw_schema *s = NULL;
 	int rc = -1;
 
 	memset(&c, 0, sizeof c);
-	c.doc = doc;
+	c.opts = opts != NULL ? opts : &none;
+	c.doc_root = doc;
 	c.source = source != NULL ? source : "schema";
 	c.err = err;
 	c.errlen = errlen;
@@ -1667,33 +1248,39 @@ int jw_schema_compile(const struct json_object *doc, const char *source,
 	jw_buf_init(&c.loc, JW_BUF_UNLIMITED);
 	s = calloc(1, sizeof *s);
 	if (jw_buf_reserve(&c.loc, 63) != 0 || s == NULL) {
-		oom(&c);
+		jw_schema__oom(&c);
 		goto out;
 	}
 	c.s = s;
 
 	s->match_ctx = pcre2_match_context_create(NULL);
 	if (s->match_ctx == NULL) {
-		oom(&c);
+		jw_schema__oom(&c);
 		goto out;
 	}
 	pcre2_set_match_limit(s->match_ctx, MATCH_LIMIT);
 
-	s->root = compile_schema(&c, doc);
-	if (s->root == NULL || resolve_refs(&c) < 0)
+	c.base = c.opts->base_uri != NULL ? jw_schema__keep_uri(&c, strdup(c.opts->base_uri))
+	                                  : default_base(&c, c.source);
+	if (c.base == NULL || jw_schema__add_name(&c, c.base, doc, c.base, false) < 0 || jw_schema__new_resource(&c) < 0)
 		goto out;
+	s->root = jw_schema__compile_schema(&c, doc);
+	if (s->root == NULL || jw_schema__resolve_refs(&c) < 0)
+		goto out;
+	s->root->res_root = true;
+	jw_schema__mark_scoped(s);
 	for (size_t i = 0; i < s->n_nodes; i++)
-		if (check_cycles(&c, s->nodes[i]) < 0)
+		if (jw_schema__check_cycles(&c, s->nodes[i]) < 0)
 			goto out;
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		if (jw_schema__finish(s->nodes[i]) < 0) {
-			oom(&c);
+			jw_schema__oom(&c);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		if (jw_schema__finish_late(s->nodes[i]) < 0) {
-			oom(&c);
+			jw_schema__oom(&c);
 			goto out;
 		}
 	}
@@ -1714,6 +1301,12 @@ out:
 		free(c.refs[i].loc);
 	}
 	free(c.refs);
+	free(c.names);
+	for (size_t i = 0; i < c.n_uris; i++)
+		free(c.uris[i]);
+	free(c.uris);
+	for (size_t i = 0; i < c.n_loaded; i++)
+		json_object_put(c.loaded[i]);
 	jw_buf_cleanup(&c.loc);
 	jw_schema_free(s);
 	return rc;

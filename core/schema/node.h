@@ -1,7 +1,7 @@
 /*
- * Internal model shared by the schema compiler (schema.c), the validator
- * (schema_validate.c) and their helpers (schema_value.c, schema_format.c).
- * Not installed and not part of the public API: only core/schema*.c (the
+ * Internal model shared by the schema compiler (compile.c), the validator
+ * (validate.c) and their helpers (value.c, format.c).
+ * Not installed and not part of the public API: only core/schema/ (the
  * schema set borrows the name hashing) and the schema unit tests include it.
  */
 #ifndef JW_SCHEMA_INTERNAL_H
@@ -68,6 +68,8 @@ enum {
 	JW_G_ARRAY = 1u << 3,  /* every array keyword */
 	JW_G_OBJECT = 1u << 4, /* every object keyword */
 	JW_G_APPLY = 1u << 5,  /* $ref, allOf, anyOf, oneOf, not, if */
+	JW_G_UNEVAL = 1u << 6, /* unevaluatedProperties, unevaluatedItems */
+	JW_G_SCOPE = 1u << 7,  /* enters a resource of the dynamic scope (dynamic.c) */
 };
 
 /* Largest "properties" whose presence is tracked as a 64-bit mask. */
@@ -90,6 +92,13 @@ enum jw_format {
 	JW_FORMAT_NONE,
 	JW_FORMAT_DATE_TIME,
 	JW_FORMAT_UUID,
+	JW_FORMAT_OTHER, /* checked by node->format_def (format.c) */
+};
+
+/* One asserted "format" value and its checker (format.c). */
+struct jw_format_def {
+	const char *name;
+	bool (*check)(const char *s, size_t len);
 };
 
 struct jw_regex {
@@ -223,6 +232,7 @@ struct jw_schema_node {
 	size_t min_length, max_length;
 	struct jw_regex pattern;
 	enum jw_format format;
+	const struct jw_format_def *format_def; /* JW_FORMAT_OTHER */
 
 	size_t min_items, max_items, min_contains, max_contains;
 	struct jw_schema_node **prefix_items;
@@ -264,6 +274,22 @@ struct jw_schema_node {
 	size_t n_all_of, n_any_of, n_one_of;
 	struct jw_schema_node *not_schema;
 	struct jw_schema_node *if_schema, *then_schema, *else_schema;
+	/* Applied, after every other keyword passed, to the members and
+	 * items no keyword of this node or of a subschema applied to the
+	 * same instance evaluated (unevaluated.c). */
+	struct jw_schema_node *unevaluated_props, *unevaluated_items;
+	/* $dynamicRef: the statically resolved target, the anchor name, and
+	 * whether the target has "$dynamicAnchor" of that name (only then
+	 * does the dynamic scope decide). */
+	struct jw_schema_node *dyn_ref;
+	char *dyn_name;
+	bool dyn_bookend;
+	/* The schema resource this node belongs to (jw_schema.resources),
+	 * and whether evaluating it enters that resource in the dynamic
+	 * scope (only in schemas that use $dynamicRef). */
+	uint32_t resource;
+	bool scoped;
+	bool res_root; /* a document root or a schema object with "$id" */
 
 	/* Compile-time only: where the node came from (for $ref resolution and
 	 * messages) and a DFS colour for the $ref cycle check. src is never
@@ -273,8 +299,24 @@ struct jw_schema_node {
 	int mark;
 };
 
+/* One schema resource (a document or an "$id" schema object): its
+ * "$dynamicAnchor" names, for $dynamicRef. */
+struct jw_schema_dyn_anchor {
+	char *name;
+	struct jw_schema_node *node;
+};
+
+struct jw_schema_resource {
+	char *uri; /* its absolute URI, for messages */
+	struct jw_schema_dyn_anchor *anchors;
+	size_t n_anchors;
+};
+
 struct jw_schema {
 	struct jw_schema_node *root;
+	struct jw_schema_resource *resources;
+	size_t n_resources, cap_resources;
+	bool dynamic; /* some node has $dynamicRef */
 	struct jw_schema_node **nodes; /* owns every node */
 	size_t n_nodes, cap_nodes;
 	/* Read-only after compilation, so every validating thread may share
@@ -488,6 +530,33 @@ void jw_schema__utf8_trim(char *buf);
 /* RFC 3339 section 5.6 date-time, and RFC 4122 textual UUIDs. */
 bool jw_schema__format_date_time(const char *s, size_t len);
 bool jw_schema__format_uuid(const char *s, size_t len);
+/* format_net.c and format_uri.c (docs/validator.md, "Formats"). */
+bool jw_schema__format_email(const char *s, size_t len);
+bool jw_schema__format_idn_email(const char *s, size_t len);
+bool jw_schema__format_hostname(const char *s, size_t len);
+bool jw_schema__format_idn_hostname(const char *s, size_t len);
+bool jw_schema__format_ipv4(const char *s, size_t len);
+bool jw_schema__format_ipv6(const char *s, size_t len);
+bool jw_schema__format_uri(const char *s, size_t len);
+bool jw_schema__format_uri_reference(const char *s, size_t len);
+bool jw_schema__format_iri(const char *s, size_t len);
+bool jw_schema__format_iri_reference(const char *s, size_t len);
+bool jw_schema__format_uri_template(const char *s, size_t len);
+/* ref resolved against base (RFC 3986 section 5.2), allocated; NULL when
+ * out of memory (uri.c). */
+char *jw_schema__uri_resolve(const char *base, const char *ref);
+/* The checker of the format called name, or NULL when there is none. */
+const struct jw_format_def *jw_schema__format_find(const char *name);
+/* The names of every asserted format, comma separated, for messages. */
+const char *jw_schema__format_names(void);
+
+/*
+ * Compiles an ECMA-262 pattern with the options of docs/validator.md
+ * ("Regular expressions"). Returns the code, or NULL with *errcode set
+ * (PCRE2_ERROR_NOMEMORY when out of memory) and *erroff the offset.
+ */
+pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
+                                  PCRE2_SIZE *erroff);
 
 /*
  * The "type" bits every value of arena node type t (enum jw_jtype)

@@ -29,11 +29,51 @@ struct jw_schema_error {
  *
  * Returns 0 and *out on success. On failure returns -1, *out is NULL and
  * err (errlen bytes, always NUL-terminated) says what and where, e.g.
- * "schemas/progress.json: unsupported keyword \"unevaluatedProperties\"
+ * "schemas/progress.json: unsupported keyword \"maxLenght\"
  * at /properties/x".
  */
 int jw_schema_compile(const struct json_object *doc, const char *source,
                       struct jw_schema **out, char *err, size_t errlen);
+
+/*
+ * Keywords jobwire does not know are refused, except those starting with
+ * "x-" (the schema author's own annotations). With this flag every
+ * unknown keyword is accepted as an annotation instead: for running other
+ * people's schemas (the test suite's), never for event types.
+ */
+#define JW_SCHEMA_UNKNOWN_AS_ANNOTATION 1u
+/*
+ * "format" as the 2020-12 format-annotation vocabulary: any value, no
+ * check. By default jobwire asserts formats and refuses unknown ones.
+ */
+#define JW_SCHEMA_FORMAT_ANNOTATION 2u
+
+/*
+ * How a document's URIs resolve ($id, $ref to other documents). Fields
+ * left 0 take their defaults.
+ */
+struct jw_schema_options {
+	unsigned flags; /* JW_SCHEMA_* */
+	/* The document's own absolute URI, the base of its $id and $ref
+	 * values. NULL: "file://" and the source name. */
+	const char *base_uri;
+	/*
+	 * Fetches the schema document at uri (absolute, no fragment) when a
+	 * $ref names one that no $id of the documents compiled so far names.
+	 * Returns 0 and *doc (the compiler puts it when done), or -1 with
+	 * err (errlen bytes) saying why. NULL: such a $ref does not resolve.
+	 * uri is untrusted text from the schema: the loader decides what it
+	 * may open. Called on the compiling thread only.
+	 */
+	int (*load)(void *ctx, const char *uri, struct json_object **doc, char *err,
+	            size_t errlen);
+	void *load_ctx;
+};
+
+/* jw_schema_compile with options (NULL: the defaults, as jw_schema_compile). */
+int jw_schema_compile_opts(const struct json_object *doc, const char *source,
+                           const struct jw_schema_options *opts, struct jw_schema **out,
+                           char *err, size_t errlen);
 
 /*
  * Validates instance (may be NULL for JSON null) against s. Returns 1 when
