@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 #include "broker_api.h"
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "journal.h"
 #include "journal_rec.h"
 #include "persist.h"

@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 #include "broker_api.h"
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "schemaset.h"
 #include "topic.h"
 

@@ -11,7 +11,7 @@
 
 #include "broker_api.h"
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "schemaset.h"
 
 #define JW_EXPORT __attribute__((visibility("default")))

@@ -15,8 +15,8 @@
 
 #include <json-c/json.h>
 
-#include "jobs.h"
-#include "jobs_internal.h"
+#include "jobs/jobs.h"
+#include "jobs/internal.h"
 #include "json.h"
 #include "schema.h"
 

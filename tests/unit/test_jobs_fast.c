@@ -13,8 +13,8 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
-#include "jobs.h"
-#include "jobs_internal.h"
+#include "jobs/jobs.h"
+#include "jobs/internal.h"
 #include "util/id.h"
 #include "json.h"
 

@@ -6,7 +6,7 @@
  * leaves the table exactly as it was.
  */
 #include "jdoc.h"
-#include "jobs_internal.h"
+#include "internal.h"
 #include "number.h"
 #include "util/hash.h"
 #include "util/id.h"

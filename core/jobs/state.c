@@ -5,7 +5,7 @@
  * by hand from the stored JSON texts, so rendering allocates one buffer
  * and never re-parses what an event carried.
  */
-#include "jobs_internal.h"
+#include "internal.h"
 
 #include <inttypes.h>
 #include <math.h>
