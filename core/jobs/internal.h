@@ -120,7 +120,7 @@ struct jw_job {
 	int64_t stall_key;
 	int64_t due_mono;       /* while held: when the update goes out */
 	int64_t published_mono; /* last state publish */
-	/* ETA estimator (jobs_eta.c): the sample the next rate is measured
+	/* ETA estimator (eta.c): the sample the next rate is measured
 	 * from, the smoothed rate before bias correction, and its weight. */
 	double est_progress, est_rate, est_weight;
 	int64_t est_mono;
@@ -205,7 +205,7 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
  * entered the table (jw_jobs__reserve), so it cannot fail. */
 void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j);
 
-/* ETA estimator (jobs_eta.c). */
+/* ETA estimator (eta.c). */
 #define JW_ETA_TAU_S 30.0   /* smoothing time constant */
 #define JW_ETA_MIN_DT_MS 50 /* closer samples accumulate into the next */
 /* Folds an overall-progress sample taken at mono_ms into the rate. */

@@ -31,20 +31,6 @@
  * "backwards" (the job keeps the larger value). */
 #define PROGRESS_SLACK 1e-9
 
-static const char *const status_names[JW_JOB__STATUS_COUNT] = {
-        [JW_JOB_RUNNING] = "running",
-        [JW_JOB_WAITING] = "waiting",
-        [JW_JOB_COMPLETE] = "complete",
-        [JW_JOB_FAILED] = "failed",
-};
-
-const char *jw_job_status_name(enum jw_job_status s)
-{
-	if((unsigned)s >= JW_JOB__STATUS_COUNT)
-		return "unknown";
-	return status_names[s];
-}
-
 /* ---- counted allocation ---- */
 
 void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
