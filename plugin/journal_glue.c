@@ -80,6 +80,8 @@ int jw_journal__init(struct jw_plugin *p)
 
 void jw_journal__cleanup(struct jw_plugin *p)
 {
+	/* Held records came from wills sent at shutdown: not spooled. */
+	jw_journal__drop_held(p);
 	if(!p->journal){
 		return;
 	}
@@ -201,6 +203,88 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 	return rc;
 }
 
+/* A will's journal record, spooled at the next tick (plugin/will.c). */
+struct jw_held_rec {
+	struct jw_topic t;
+	char *client_id;
+	char *username;
+	char *payload;
+	size_t len;
+};
+
+static void held_free(struct jw_held_rec *h)
+{
+	free(h->client_id);
+	free(h->username);
+	free(h->payload);
+}
+
+void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
+		const void *payload, size_t len)
+{
+	struct jw_held_rec *h;
+	struct jw_verdict v;
+
+	if(p->nheld_recs == p->capheld_recs){
+		size_t cap = p->capheld_recs ? p->capheld_recs * 2 : 8;
+		struct jw_held_rec *grown = realloc(p->held_recs, cap * sizeof(*grown));
+		if(!grown){
+			goto now;
+		}
+		p->held_recs = grown;
+		p->capheld_recs = cap;
+	}
+	h = &p->held_recs[p->nheld_recs];
+	memset(h, 0, sizeof(*h));
+	h->t = *t;
+	h->client_id = who->client_id ? strdup(who->client_id) : NULL;
+	h->username = who->username ? strdup(who->username) : NULL;
+	h->payload = malloc(len + 1);
+	if((who->client_id && !h->client_id) || (who->username && !h->username) || !h->payload){
+		held_free(h);
+		goto now;
+	}
+	if(len){
+		memcpy(h->payload, payload, len);
+	}
+	h->len = len;
+	p->nheld_recs++;
+	return;
+now:
+	{
+		struct jw_who late = *who;
+
+		late.late = true;
+		(void)jw_journal__record(p, t, &late, payload, len, &v);
+	}
+}
+
+void jw_journal__flush_held(struct jw_plugin *p)
+{
+	for(size_t i = 0; i < p->nheld_recs; i++){
+		struct jw_held_rec *h = &p->held_recs[i];
+		struct jw_who who = {h->client_id, h->username, true};
+		struct jw_verdict v;
+
+		if(jw_journal__record(p, &h->t, &who, h->payload, h->len, &v)){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: journal: could not spool the will of %s/%s: %s",
+					h->t.session, h->t.job, v.message);
+		}
+		held_free(h);
+	}
+	p->nheld_recs = 0;
+}
+
+void jw_journal__drop_held(struct jw_plugin *p)
+{
+	for(size_t i = 0; i < p->nheld_recs; i++){
+		held_free(&p->held_recs[i]);
+	}
+	free(p->held_recs);
+	p->held_recs = NULL;
+	p->nheld_recs = p->capheld_recs = 0;
+}
+
 static const char *state_name(enum jw_journal_state s)
 {
 	switch(s){
@@ -224,7 +308,7 @@ void jw_journal__tick(struct jw_plugin *p)
 	/* Damage, a damaged checkpoint, stray files: one line each. */
 	n = jw_journal_notes(p->journal, notes, JW_NOTES_MAX, &dropped);
 	for(size_t i = 0; i < n; i++){
-		jw_lifecycle__log_note((int)notes[i].level, "journal: ", notes[i].text);
+		jw_log__note((int)notes[i].level, "journal: ", notes[i].text);
 	}
 	if(dropped){
 		mosquitto_log_printf(MOSQ_LOG_WARNING,

@@ -64,15 +64,6 @@ struct jw_write {
 	struct buf id;
 };
 
-/* A will's journal record, spooled at the next tick (see settle()). */
-struct held_rec {
-	struct jw_topic t;
-	char *client_id;
-	char *username;
-	char *payload;
-	size_t len;
-};
-
 struct jw_msgstate {
 	struct jw_write w;
 	enum last_event last;
@@ -84,8 +75,6 @@ struct jw_msgstate {
 	const void *suppress_payload;  /* deliveries of this message are denied */
 	bool write_final;              /* the plugin's answer to a write check is
 	                                  the broker's (no acl_file after it) */
-	struct held_rec *held;
-	size_t nheld, capheld;
 };
 
 static bool is_sys_topic(const char *topic)
@@ -176,62 +165,39 @@ static void check_write(struct jw_plugin *p, struct jw_write *w, const char *top
 	jw_clock_now(&w->now);
 }
 
-/*
- * Adds "ts" as the first member when the publisher left it out, from the
- * message's clock reading (the one its job table change used). The new
- * payload comes from mosquitto_malloc: the broker frees the old one.
- * Returns 0, or -1 when out of memory (the message is left untouched).
- */
-static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
-		const struct jw_jnode *ev, const struct jw_clock *now)
+/* The event of w for jw_effects__run. */
+static void event_ctx(struct jw_event_ctx *e, enum jw_origin origin, struct jw_write *w,
+		const char *topic)
 {
-	char raw[44];
-	size_t outlen = 0;
-	int64_t sec = now->real_ms / 1000;
-	long ms = (long)(now->real_ms % 1000);
-	void *out;
-	int n;
-
-	if(jw_jnode_get(ev, "ts")){
-		return 1;
-	}
-	if(ms < 0){
-		/* Before 1970: the second below, as tv_sec and tv_nsec were. */
-		ms += 1000;
-		sec--;
-	}
-	/* The quoted JSON string, written in place: this runs per message.
-	 * Milliseconds are all a ts shows, and all the reading keeps. */
-	raw[0] = '"';
-	n = jw_rfc3339_format_cached(&p->ts_cache, raw + 1, sizeof(raw) - 2, sec, ms * 1000000L);
-	if(n < 0){
-		return -1;
-	}
-	raw[n + 1] = '"';
-	raw[n + 2] = '\0';
-	out = jw_event_splice_member(ed->payload, ed->payloadlen, "ts", raw,
-			mosquitto_malloc, &outlen);
-	if(!out || outlen > UINT32_MAX){
-		mosquitto_free(out);
-		return -1;
-	}
-	ed->payload = out;
-	ed->payloadlen = (uint32_t)outlen;
-	return 0;
+	e->origin = origin;
+	e->t = w->kind == JW_TOPIC_JOB ? &w->t : NULL;
+	e->topic = topic;
+	e->client = w->client;
+	e->client_id = NULL;
+	e->props = NULL;
+	e->msg = NULL;
+	e->ev = w->ev;
+	e->payload = w->payload;
+	e->len = w->len;
+	e->durable = true;
+	e->now = &w->now;
 }
 
 /* A PUBLISH, checked at its write check (w): its MESSAGE callback. */
 static int finish_publish(struct jw_plugin *p, struct jw_write *w,
 		struct mosquitto_evt_message *ed)
 {
+	struct jw_event_ctx e;
+	struct jw_effects fx;
 	struct jw_verdict v;
-	struct jw_who who;
-	int added;
 
 	w->active = false;
+	event_ctx(&e, JW_FROM_PUBLISH, w, ed->topic);
+	e.client = ed->client;
+	e.props = ed->properties;
+	e.msg = ed;
 	if(!w->valid){
-		jw_notice__reject(p, ed->client, mosquitto_client_id(ed->client), ed->topic,
-				w->kind == JW_TOPIC_JOB ? &w->t : NULL, &w->v, ed->properties, JW_FROM_PUBLISH);
+		jw_effects__refuse(p, &e, &w->v);
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	if(w->kind != JW_TOPIC_JOB){
@@ -241,24 +207,15 @@ static int finish_publish(struct jw_plugin *p, struct jw_write *w,
 	 * changes anything, rather than acknowledged and lost. (p->journal
 	 * is tested here too: no call per message with the journal off.) */
 	if(p->journal && jw_journal__refuse(p, &w->t, &v)){
-		goto refused;
+		jw_effects__refuse(p, &e, &v);
+		return MOSQ_ERR_ACL_DENIED;
 	}
-	who.late = false;
-	if(p->journal){
-		who.client_id = mosquitto_client_id(ed->client);
-		who.username = mosquitto_client_username(ed->client);
-	}else{
-		who.client_id = who.username = NULL; /* not recorded */
-	}
-	switch(jw_lifecycle__apply(p, &w->t, w->ev, ed->payload, ed->payloadlen, &w->now, &v)){
-		case JW_APPLY_REJECT:
-			goto refused;
-		case JW_APPLY_DUPLICATE:
-			/* Spooled again (PostgreSQL keeps the first): if the first
-			 * copy could not be spooled, this retry is how it gets in. */
-			if(jw_journal__record(p, &w->t, &who, ed->payload, ed->payloadlen, &v)){
-				goto refused;
-			}
+	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, ed->payload, ed->payloadlen,
+			false, &w->now, &fx, &v);
+	switch(jw_effects__run(p, &fx, &e, &v)){
+		case JW_RUN_DENY:
+			return MOSQ_ERR_ACL_DENIED;
+		case JW_RUN_SUPPRESS:
 			/*
 			 * A QoS 1 retransmission of the terminal event: the publisher
 			 * must get a normal PUBACK, so the message is accepted, but
@@ -270,97 +227,8 @@ static int finish_publish(struct jw_plugin *p, struct jw_write *w,
 			ed->retain = false;
 			return MOSQ_ERR_SUCCESS;
 		default:
-			break;
+			return MOSQ_ERR_SUCCESS;
 	}
-	/* The state already changed: a failed ts insertion (out of memory)
-	 * delivers the event as published rather than refusing it now. */
-	added = add_ts(p, ed, w->ev, &w->now);
-	if(added == 0){
-		p->counters.ts_added++;
-	}
-	/* Into the spool (one write) before the broker acknowledges. If even
-	 * that fails the publisher is refused and retries; its retry is a
-	 * duplicate, spooled above. */
-	if(p->journal && jw_journal__record(p, &w->t, &who, ed->payload, ed->payloadlen, &v)){
-		goto refused;
-	}
-	jw_notice__count_accept(p, w->t.event);
-	return MOSQ_ERR_SUCCESS;
-refused:
-	jw_notice__reject(p, ed->client, mosquitto_client_id(ed->client), ed->topic, &w->t, &v, ed->properties,
-			JW_FROM_PUBLISH);
-	return MOSQ_ERR_ACL_DENIED;
-}
-
-/* Keeps a will's journal record for the next tick. Out of memory, it is
- * spooled now. */
-static void hold_record(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
-		const void *payload, size_t len)
-{
-	struct jw_msgstate *m = p->msg;
-	struct held_rec *h;
-	struct jw_verdict v;
-
-	if(m->nheld == m->capheld){
-		size_t cap = m->capheld ? m->capheld * 2 : 8;
-		struct held_rec *grown = realloc(m->held, cap * sizeof(*grown));
-		if(!grown){
-			goto now;
-		}
-		m->held = grown;
-		m->capheld = cap;
-	}
-	h = &m->held[m->nheld];
-	memset(h, 0, sizeof(*h));
-	h->t = *t;
-	h->client_id = who->client_id ? strdup(who->client_id) : NULL;
-	h->username = who->username ? strdup(who->username) : NULL;
-	h->payload = malloc(len + 1);
-	if((who->client_id && !h->client_id) || (who->username && !h->username) || !h->payload){
-		free(h->client_id);
-		free(h->username);
-		free(h->payload);
-		goto now;
-	}
-	if(len){
-		memcpy(h->payload, payload, len);
-	}
-	h->len = len;
-	m->nheld++;
-	return;
-now:
-	{
-		struct jw_who late = *who;
-
-		late.late = true;
-		(void)jw_journal__record(p, t, &late, payload, len, &v);
-	}
-}
-
-static void held_free(struct held_rec *h)
-{
-	free(h->client_id);
-	free(h->username);
-	free(h->payload);
-}
-
-/* Spools the records held since the last tick. */
-static void flush_held(struct jw_plugin *p)
-{
-	struct jw_msgstate *m = p->msg;
-
-	for(size_t i = 0; i < m->nheld; i++){
-		struct held_rec *h = &m->held[i];
-		struct jw_who who = {h->client_id, h->username, true};
-		struct jw_verdict v;
-
-		if(jw_journal__record(p, &h->t, &who, h->payload, h->len, &v)){
-			mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: journal: could not spool the will of %s/%s: %s",
-					h->t.session, h->t.job, v.message);
-		}
-		held_free(h);
-	}
-	m->nheld = 0;
 }
 
 /*
@@ -374,43 +242,27 @@ static void flush_held(struct jw_plugin *p)
 static __attribute__((noinline)) bool finish_will(struct jw_plugin *p, struct jw_write *w,
 		const char *topic, const void *raw, const char *id, bool durable)
 {
+	struct jw_event_ctx e;
+	struct jw_effects fx;
 	struct jw_verdict v;
-	struct jw_who who;
-	int outcome;
 
 	p->counters.wills_checked++;
+	event_ctx(&e, JW_FROM_WILL, w, topic);
+	e.client_id = id;
+	e.payload = raw;
+	e.durable = durable;
 	if(!w->valid){
-		jw_notice__reject(p, NULL, id, topic, w->kind == JW_TOPIC_JOB ? &w->t : NULL, &w->v, NULL,
-				JW_FROM_WILL);
+		jw_effects__refuse(p, &e, &w->v);
 		return true;
 	}
 	if(jw_journal__refuse(p, &w->t, &v)){
-		goto refused;
+		jw_effects__refuse(p, &e, &v);
+		return true;
 	}
-	p->hold_durable = !durable;
-	outcome = jw_lifecycle__apply(p, &w->t, w->ev, raw, w->len, &w->now, &v);
-	p->hold_durable = false;
-	if(outcome == JW_APPLY_REJECT){
-		goto refused;
-	}
-	if(outcome == JW_APPLY_DUPLICATE){
-		return true; /* already delivered once */
-	}
-	who.client_id = id;
-	who.username = mosquitto_client_username(w->client);
-	who.late = false;
-	if(!durable){
-		if(jw_journal__wants(p, w->t.event)){
-			hold_record(p, &w->t, &who, raw, w->len);
-		}
-	}else if(jw_journal__record(p, &w->t, &who, raw, w->len, &v)){
-		goto refused;
-	}
-	jw_notice__count_accept(p, w->t.event);
-	return false;
-refused:
-	jw_notice__reject(p, NULL, id, topic, &w->t, &v, NULL, JW_FROM_WILL);
-	return true;
+	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, w->len, false,
+			&w->now, &fx, &v);
+	/* A repeat was delivered once already: it reaches nobody. */
+	return jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS;
 }
 
 /*
@@ -587,9 +439,10 @@ static int on_write(struct jw_plugin *p, struct mosquitto_evt_acl_check *ed, int
 	/* A retained message is stored before anyone could stop its
 	 * deliveries, so a bad one is refused now, will or not. */
 	if(!w->valid && ed->retain){
-		jw_notice__reject(p, ed->client, mosquitto_client_id(ed->client), ed->topic,
-				w->kind == JW_TOPIC_JOB ? &w->t : NULL, &w->v, NULL, JW_FROM_WRITE);
-		return MOSQ_ERR_ACL_DENIED;
+		struct jw_event_ctx e;
+
+		event_ctx(&e, JW_FROM_WRITE, w, ed->topic);
+		return jw_effects__refuse(p, &e, &w->v) == JW_RUN_DENY ? MOSQ_ERR_ACL_DENIED : fallback;
 	}
 	/* A connection resuming a session has its stored messages checked
 	 * again, right after the broker ended the session's old connection. */
@@ -682,28 +535,12 @@ int jw_message__on_basic_auth(int event, void *event_data, void *userdata)
 	return rc;
 }
 
-int jw_message__on_tick(int event, void *event_data, void *userdata)
+void jw_message__end_of_pass(struct jw_plugin *p)
 {
-	struct jw_plugin *p = userdata;
-	struct jw_msgstate *m = p->msg;
-
-	(void)event;
-	(void)event_data;
 	jw_message__other_event(p);
 	/* A connection's set-up, a will's deliveries and a duplicate's happen
 	 * within one pass of the broker's loop, which a tick ends. */
-	m->connecting = NULL;
-	if(p->nheld_keys){
-		jw_lifecycle__flush_held(p);
-	}
-	if(m->nheld){
-		flush_held(p);
-	}
-	jw_lifecycle__tick(p);
-	if(p->auth){
-		jw_auth__tick(p);
-	}
-	return MOSQ_ERR_SUCCESS;
+	p->msg->connecting = NULL;
 }
 
 int jw_message__init(struct jw_plugin *p)
@@ -723,11 +560,7 @@ void jw_message__cleanup(struct jw_plugin *p)
 	if(!m){
 		return;
 	}
-	/* Whatever is pending or held came from wills sent at shutdown. */
-	for(size_t i = 0; i < m->nheld; i++){
-		held_free(&m->held[i]);
-	}
-	free(m->held);
+	/* Whatever is pending came from wills sent at shutdown. */
 	buf_free(&m->w.topic);
 	buf_free(&m->w.bytes);
 	buf_free(&m->w.id);

@@ -91,7 +91,7 @@ static void context_free(struct jw_plugin *p)
 	/* Wills held for the next tick were sent at shutdown: dropped. */
 	jw_message__cleanup(p);
 	jw_journal__cleanup(p);
-	jw_lifecycle__cleanup(p);
+	jw_table__cleanup(p);
 	jw_auth__cleanup(p);
 	jw_schemaset_free(p->schemas);
 	jw_counters__cleanup(&p->counters);
@@ -128,7 +128,7 @@ static int register_callbacks(struct jw_plugin *p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_DISCONNECT,
 				jw_message__on_disconnect, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_TICK,
-				jw_message__on_tick, NULL, p)
+				jw_tick__on_tick, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_RELOAD,
 				on_reload, NULL, p)){
 		return -1;
@@ -148,7 +148,7 @@ static void unregister_callbacks(struct jw_plugin *p)
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_ACL_CHECK, jw_message__on_acl_check, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_DISCONNECT, jw_message__on_disconnect, NULL);
 	mosquitto_callback_unregister(p->identifier, JW_EVT_CLIENT_OFFLINE, jw_message__on_disconnect, NULL);
-	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_message__on_tick, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_tick__on_tick, NULL);
 	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, on_reload, NULL);
 	if(p->auth){
 		mosquitto_callback_unregister(p->identifier, MOSQ_EVT_BASIC_AUTH, jw_message__on_basic_auth, NULL);
@@ -228,7 +228,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		jw_clock_now(&now);
 		p->started_mono_ms = now.mono_ms;
 	}
-	if(jw_lifecycle__init(p) || jw_journal__init(p)){
+	if(jw_table__init(p) || jw_journal__init(p)){
 		context_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}
