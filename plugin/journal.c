@@ -19,7 +19,7 @@
  * Counters are atomics the broker thread polls.
  */
 #include "journal.h"
-#include "worker.h"
+#include "threads.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /*
- * Log lines the plugin's files share: a worker thread's note, as the
+ * Log lines the plugin's files share: a background thread's note, as the
  * broker thread passes it on.
  */
 #include "plugin.h"
 
 #include "broker_api.h"
-#include "worker.h"
+#include "threads.h"
 
 void jw_log__note(int level, const char *prefix, const char *text)
 {

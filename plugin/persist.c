@@ -14,7 +14,7 @@
  * can mark them clean), and both are retried with backoff.
  */
 #include "persist.h"
-#include "worker.h"
+#include "threads.h"
 
 #include <errno.h>
 #include <pthread.h>

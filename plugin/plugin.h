@@ -137,15 +137,15 @@ struct jw_plugin {
 	struct jw_options opt;
 	struct jw_schemaset *schemas;
 	struct jw_counters counters;
-	struct jw_msgstate *msg;      /* message.c: the write the broker has not
-	                                 yet said what it was, and the order of
-	                                 its events */
+	struct jw_msgstate *msg;      /* write_check.h: the write the broker has
+	                                 not yet said what it was, and the order
+	                                 of its events */
 	bool acl_allow;                /* resolved acl_fallback */
 	struct jw_jobs *jobs;
 	struct jw_persist *persist;   /* NULL without plugin_opt_data_dir */
 	bool republished;             /* states put back after a restart */
 	/* Changes made by wills the broker may be sending at shutdown are made
-	 * durable at the next tick, which never comes at shutdown (message.c). */
+	 * durable at the next tick, which never comes at shutdown (will.c). */
 	char **held_keys;             /* jobs to persist at the next tick */
 	size_t nheld_keys, capheld_keys;
 	int64_t started_mono_ms;
@@ -165,7 +165,7 @@ struct jw_plugin {
 	struct jw_auth *auth;         /* NULL: JWT authentication off */
 	struct jw_journal *journal;   /* NULL: journal off */
 	struct jw_held_rec *held_recs; /* journal records to spool at the next
-	                                  tick (journal_glue.c) */
+	                                  tick (journal_records.c) */
 	size_t nheld_recs, capheld_recs;
 	uint64_t journal_changes_seen;
 	uint64_t journal_dead_seen;
@@ -179,24 +179,41 @@ void jw_options__cleanup(struct jw_options *opt);
 const char *jw_options__acl_name(enum jw_acl_fallback f);
 bool jw_options__detect_acl_source(char *why, size_t whylen);
 
-/* message.c: the MESSAGE, ACL_CHECK, DISCONNECT and (with JWT)
- * BASIC_AUTH callbacks. init returns 0 or -1 (out of memory); cleanup
- * drops what is pending without applying it (safe to call twice). */
-int jw_message__init(struct jw_plugin *p);
-void jw_message__cleanup(struct jw_plugin *p);
-int jw_message__on_message(int event, void *event_data, void *userdata);
-int jw_message__on_acl_check(int event, void *event_data, void *userdata);
-int jw_message__on_disconnect(int event, void *event_data, void *userdata);
-int jw_message__on_basic_auth(int event, void *event_data, void *userdata);
-/* For the other callbacks (RELOAD): what the broker did since the last
- * write check is settled before anything else happens. */
-void jw_message__other_event(struct jw_plugin *p);
-/* The end of a pass of the broker's loop (tick): as other_event, and a
- * connection's set-up is over. */
-void jw_message__end_of_pass(struct jw_plugin *p);
+/*
+ * The broker's events, one file each (write_check.h holds what they
+ * share: the write check the broker has not yet said what it was):
+ * publish.c MESSAGE, acl.c ACL_CHECK, clients.c DISCONNECT and (with JWT)
+ * BASIC_AUTH, will.c the wills among the write checks, tick.c TICK, and
+ * plugin.c RELOAD. The callbacks take the plugin as userdata and return
+ * MOSQ_ERR_SUCCESS, MOSQ_ERR_ACL_DENIED or MOSQ_ERR_PLUGIN_DEFER (never a
+ * code that would cost a client its connection). Broker thread only.
+ */
+int jw_publish__on_message(int event, void *event_data, void *userdata);
+int jw_acl__on_acl_check(int event, void *event_data, void *userdata);
+int jw_clients__on_disconnect(int event, void *event_data, void *userdata);
+int jw_clients__on_basic_auth(int event, void *event_data, void *userdata);
+/* write_check.c: the pending write's state. init returns 0 or -1 (out of
+ * memory); cleanup drops what is pending without applying it (safe to
+ * call twice). */
+int jw_write__init(struct jw_plugin *p);
+void jw_write__cleanup(struct jw_plugin *p);
+/* will.c: every callback but MESSAGE and the access checks starts here:
+ * what the broker did since the last write check is settled first. */
+void jw_will__other_event(struct jw_plugin *p);
+/* will.c: the end of a pass of the broker's loop (tick): as other_event,
+ * and a connection's set-up is over. */
+void jw_will__end_of_pass(struct jw_plugin *p);
 
 /* tick.c: the TICK callback (timers, health, stats). */
 int jw_tick__on_tick(int event, void *event_data, void *userdata);
+
+/* reload.c: the RELOAD callback (SIGHUP: the schemas again, swapped in
+ * only when every file compiled; a failure keeps the old set and is
+ * logged). load_schemas: 0, or -1 (logged) with *out untouched. */
+int jw_reload__on_reload(int event, void *event_data, void *userdata);
+int jw_reload__load_schemas(struct jw_plugin *p, struct jw_schemaset **out);
+/* Logs the set's types: "jobwire: <what> N event types: a, b, ...". */
+void jw_reload__log_types(const struct jw_schemaset *set, const char *what);
 
 /*
  * effects.c: the one place where what an event does is carried out.
@@ -239,7 +256,7 @@ enum jw_run jw_effects__run(struct jw_plugin *p, const struct jw_effects *fx,
 enum jw_run jw_effects__refuse(struct jw_plugin *p, const struct jw_event_ctx *e,
                                const struct jw_verdict *v);
 
-/* log.c: a worker thread's note (worker.h: enum jw_note_level) as
+/* log.c: a background thread's note (threads.h: enum jw_note_level) as
  * "jobwire: <prefix><text>". Broker thread. */
 void jw_log__note(int level, const char *prefix, const char *text);
 
@@ -281,10 +298,12 @@ void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *ref
 /* CONNECTs refused because their client id belongs to another token's
  * owner, and persistent sessions kept for clients that are away. */
 void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
-/* journal_glue.c: the broker side of the PostgreSQL journal. */
+/* journal_records.c: the broker side of the PostgreSQL journal (the
+ * journal's own threads are behind journal.h). init: 0 (also when the
+ * journal is off), -1 when it cannot start (logged). cleanup: what
+ * PostgreSQL has not taken stays spooled for the next start. */
 int jw_journal__init(struct jw_plugin *p);
 void jw_journal__cleanup(struct jw_plugin *p);
-void jw_journal__tick(struct jw_plugin *p);
 /* Before applying an event: true (v filled, journal_full) when it is a
  * terminal event the spool has no room for. */
 bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw_verdict *v);
@@ -302,9 +321,13 @@ void jw_journal__flush_held(struct jw_plugin *p);
 void jw_journal__drop_held(struct jw_plugin *p);
 /* Whether jw_journal__record would record an event of this type. */
 bool jw_journal__wants(const struct jw_plugin *p, const char *type);
+/* journal_health.c: the journal thread's state in the log (once per
+ * change; from the tick) and in the stats (a new json-c object, caller
+ * puts it; NULL when out of memory). */
+void jw_journal__tick(struct jw_plugin *p);
 struct json_object *jw_journal__stats_json(struct jw_plugin *p, const struct jw_clock *now);
 
-/* stats.c */
+/* stats.c: publishes the retained stats message now (tick). */
 void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);
 
 /* notice.c: rejection notices, log lines and counters. client: the

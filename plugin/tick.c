@@ -117,7 +117,7 @@ int jw_tick__on_tick(int event, void *event_data, void *userdata)
 
 	(void)event;
 	(void)event_data;
-	jw_message__end_of_pass(p);
+	jw_will__end_of_pass(p);
 	if(p->nheld_keys){
 		jw_table__flush_held(p);
 	}
