@@ -4,6 +4,19 @@
  * timers that drive rate-limited state publishing and stall detection, and
  * the snapshot records that make it survive a restart. Pure: no I/O, no
  * threads, no clock reads (callers pass the time in).
+ *
+ * Threads: a table is used by one thread at a time (in the plugin, the
+ * broker thread); tables share nothing. Ownership: the table owns its
+ * jobs; a struct jw_job pointer stays valid until the next call that may
+ * evict (apply, step, restore) or jw_jobs_free; strings passed in are
+ * copied. Errors: functions returning int give 0, or -1 with nothing
+ * changed (out of memory, or a malformed record: err says which); an
+ * event the rules refuse is not an error but a verdict (reason.h).
+ *
+ * Files (core/jobs/): table.c the table and its rules, effects.c
+ * jw_jobs_step, timers.c the state rate limit and stall heaps, state.c
+ * the state JSON, record.c restart records, json_write.c, timestamps.c
+ * and eta.c the tools they share; internal.h is theirs alone.
  */
 #ifndef JW_JOBS_H
 #define JW_JOBS_H

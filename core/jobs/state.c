@@ -222,26 +222,11 @@ static size_t state_bound(const struct jw_job *j, struct state_lens *l)
 /* Writes j's state into out (room for state_bound bytes) and a NUL; its
  * length, or -1 when a timestamp is out of range. tc: NULL, or two caches
  * (recent times, first times). */
-static ptrdiff_t render_state(
-        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
+/* name .. items_failed: jw_jobs__add_progress's members, in its order. */
+static inline char *put_progress(char *w, const struct jw_job *j, const struct state_lens *l)
 {
-	const struct jw_job_end *e = j->end;
-	const struct jw_job_review *r = j->review;
 	unsigned f = j->flags;
-	const char *status = jw_job_status_name((enum jw_job_status)j->status);
-	char *w = out, *upd;
-	size_t upd_len;
-	bool ok = true;
 
-	PUT_LIT(w, "{\"type\":\"state\",\"session_id\":\"");
-	w = put_mem(w, j->ids, j->session_len);
-	PUT_LIT(w, "\",\"job_id\":\"");
-	w = put_mem(w, j->ids + j->session_len + 1, j->job_len);
-	PUT_LIT(w, "\",\"status\":\"");
-	w = put_mem(w, status, strlen(status));
-	PUT_LIT(w, "\",\"seq\":");
-	w = put_u64(w, j->seq);
-	/* jw_jobs__add_progress's members, in its order. */
 	PUT_TEXT(w, "name", j->name, l->name);
 	PUT_TEXT(w, "worker", j->worker, l->worker);
 	PUT_TEXT(w, "steps", j->steps, l->steps);
@@ -278,11 +263,22 @@ static ptrdiff_t render_state(
 		PUT_KEY(w, "items_failed");
 		w = put_count(w, j->items_failed, j->exact & JW_JX_FAILED);
 	}
+	return w;
+}
+
+/* first_seen_at .. last_heartbeat_at. */
+static inline char *put_times(char *w, const struct jw_job *j, struct jw_rfc3339_cache *tc,
+        bool *okp)
+{
+	bool ok = *okp;
+	char *upd;
+	size_t upd_len;
+
 	/* A job's first times are from long ago: a cache of their own, so
 	 * they do not evict the current second. */
 	PUT_KEY(w, "first_seen_at");
 	w = put_ts(w, j->first_seen_ms, tc ? tc + 1 : NULL, &ok);
-	if(f & JW_JF_STARTED) {
+	if(j->flags & JW_JF_STARTED) {
 		PUT_KEY(w, "started_at");
 		w = put_ts(w, j->started_ms, tc ? tc + 1 : NULL, &ok);
 	}
@@ -298,46 +294,86 @@ static ptrdiff_t render_state(
 	} else {
 		w = put_ts(w, j->heartbeat_ms, tc, &ok);
 	}
-	if(e) {
-		PUT_KEY(w, "finished_at");
-		w = put_ts(w, e->finished_ms, tc, &ok);
-		if(e->flags & JW_EF_DURATION) {
-			PUT_KEY(w, "duration_s");
-			w = put_num(w, e->duration_s);
-		}
-		PUT_TEXT(w, "result", e->result, l->result);
-		PUT_TEXT(w, "error", e->error, l->error);
-		PUT_TEXT(w, "code", e->code, l->code);
-		if(e->flags & JW_EF_HAS_RETRYABLE) {
-			PUT_KEY(w, "retryable");
-			if(e->flags & JW_EF_RETRYABLE)
-				PUT_LIT(w, "true");
-			else
-				PUT_LIT(w, "false");
-		}
-		PUT_TEXT(w, "details", e->details, l->details);
-		if(e->flags & JW_EF_HAS_BROKER_GEN) {
-			PUT_KEY(w, "broker_generated");
-			if(e->flags & JW_EF_BROKER_GEN)
-				PUT_LIT(w, "true");
-			else
-				PUT_LIT(w, "false");
-		}
+	*okp = ok;
+	return w;
+}
+
+/* A finished job's members: finished_at .. broker_generated. */
+static inline char *put_end(char *w, const struct jw_job_end *e, const struct state_lens *l,
+        struct jw_rfc3339_cache *tc, bool *okp)
+{
+	bool ok = *okp;
+
+	PUT_KEY(w, "finished_at");
+	w = put_ts(w, e->finished_ms, tc, &ok);
+	if(e->flags & JW_EF_DURATION) {
+		PUT_KEY(w, "duration_s");
+		w = put_num(w, e->duration_s);
 	}
-	if(r) {
-		PUT_KEY(w, "validation");
-		*w++ = '{';
-		PUT_TEXT(w, "reason", r->reason, l->reason);
-		PUT_KEY(w, "confidence");
-		w = put_num(w, r->confidence);
-		if(r->has_threshold) {
-			PUT_KEY(w, "threshold");
-			w = put_num(w, r->threshold);
-		}
-		PUT_TEXT(w, "item", r->item, l->item);
-		PUT_TEXT(w, "actions", r->actions, l->actions);
-		*w++ = '}';
+	PUT_TEXT(w, "result", e->result, l->result);
+	PUT_TEXT(w, "error", e->error, l->error);
+	PUT_TEXT(w, "code", e->code, l->code);
+	if(e->flags & JW_EF_HAS_RETRYABLE) {
+		PUT_KEY(w, "retryable");
+		if(e->flags & JW_EF_RETRYABLE)
+			PUT_LIT(w, "true");
+		else
+			PUT_LIT(w, "false");
 	}
+	PUT_TEXT(w, "details", e->details, l->details);
+	if(e->flags & JW_EF_HAS_BROKER_GEN) {
+		PUT_KEY(w, "broker_generated");
+		if(e->flags & JW_EF_BROKER_GEN)
+			PUT_LIT(w, "true");
+		else
+			PUT_LIT(w, "false");
+	}
+	*okp = ok;
+	return w;
+}
+
+/* "validation":{...} of a job waiting for a review. */
+static inline char *put_review(char *w, const struct jw_job_review *r, const struct state_lens *l)
+{
+	PUT_KEY(w, "validation");
+	*w++ = '{';
+	PUT_TEXT(w, "reason", r->reason, l->reason);
+	PUT_KEY(w, "confidence");
+	w = put_num(w, r->confidence);
+	if(r->has_threshold) {
+		PUT_KEY(w, "threshold");
+		w = put_num(w, r->threshold);
+	}
+	PUT_TEXT(w, "item", r->item, l->item);
+	PUT_TEXT(w, "actions", r->actions, l->actions);
+	*w++ = '}';
+	return w;
+}
+
+static ptrdiff_t render_state(
+        char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
+{
+	const struct jw_job_end *e = j->end;
+	const struct jw_job_review *r = j->review;
+	unsigned f = j->flags;
+	const char *status = jw_job_status_name((enum jw_job_status)j->status);
+	char *w = out;
+	bool ok = true;
+
+	PUT_LIT(w, "{\"type\":\"state\",\"session_id\":\"");
+	w = put_mem(w, j->ids, j->session_len);
+	PUT_LIT(w, "\",\"job_id\":\"");
+	w = put_mem(w, j->ids + j->session_len + 1, j->job_len);
+	PUT_LIT(w, "\",\"status\":\"");
+	w = put_mem(w, status, strlen(status));
+	PUT_LIT(w, "\",\"seq\":");
+	w = put_u64(w, j->seq);
+	w = put_progress(w, j, l);
+	w = put_times(w, j, tc, &ok);
+	if(e)
+		w = put_end(w, e, l, tc, &ok);
+	if(r)
+		w = put_review(w, r, l);
 	if(f & JW_JF_CANCEL) {
 		PUT_KEY(w, "cancel_requested");
 		PUT_LIT(w, "true");
