@@ -39,7 +39,6 @@ void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
 
 	if(jobs->fail_after == 0) {
 		jobs->fail_after = -1;
-	jw_buf_init(&jobs->render, JW_BUF_UNLIMITED);
 		return NULL;
 	}
 	if(jobs->fail_after > 0)
@@ -460,6 +459,7 @@ struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
 	jobs->cfg = c;
 	jobs->mem = sizeof(*jobs);
 	jobs->fail_after = -1;
+	jw_buf_init(&jobs->render, JW_BUF_UNLIMITED);
 	jw_rfc3339_cache_init(&jobs->ts_cache[0]);
 	jw_rfc3339_cache_init(&jobs->ts_cache[1]);
 	jobs->state_interval_ms = (int64_t)ceil(1000.0 / c.state_max_rate);
