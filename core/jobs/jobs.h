@@ -13,10 +13,11 @@
  * changed (out of memory, or a malformed record: err says which); an
  * event the rules refuse is not an error but a verdict (reason.h).
  *
- * Files (core/jobs/): table.c the table and its rules, effects.c
- * jw_jobs_step, timers.c the state rate limit and stall heaps, state.c
- * the state JSON, record.c restart records, json_write.c, timestamps.c
- * and eta.c the tools they share; internal.h is theirs alone.
+ * Files (core/jobs/): apply.c the lifecycle rules, effects.c
+ * jw_jobs_step, table.c jobs by key and eviction, timers.c the state
+ * rate limit and stall heaps, state.c the state JSON, record.c restart
+ * records; memory.c, json_write.c, timestamps.c, eta.c and lookup.h
+ * what they share; internal.h is theirs alone.
  */
 #ifndef JW_JOBS_H
 #define JW_JOBS_H
