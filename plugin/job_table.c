@@ -44,7 +44,8 @@ void jw_table__persist(struct jw_plugin *p, const struct jw_job *j, const struct
  * the ids' lengths the job keeps: four copies, no measuring. Returns the
  * length, or -1 when it does not fit (as jw_topic_format).
  */
-static int state_topic(char *buf, size_t buflen, const char *prefix, const struct jw_job *j)
+static inline __attribute__((always_inline)) int state_topic(char *buf, size_t buflen,
+		const char *prefix, const struct jw_job *j)
 {
 	static const char event[] = "/state";
 	size_t plen = strlen(prefix);
@@ -67,7 +68,8 @@ static int state_topic(char *buf, size_t buflen, const char *prefix, const struc
 /* Publishes json (the rendered state of j, NULL when rendering failed)
  * on topic as j's retained state; a finished job's copy expires after
  * plugin_opt_state_ttl so the retained store does not grow forever. */
-static void publish_json(struct jw_plugin *p, const char *topic, const struct jw_job *j,
+static inline __attribute__((always_inline)) void publish_json(struct jw_plugin *p,
+		const char *topic, const struct jw_job *j,
 		const char *json, size_t len)
 {
 	mosquitto_property *props = NULL;

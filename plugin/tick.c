@@ -121,7 +121,9 @@ int jw_tick__on_tick(int event, void *event_data, void *userdata)
 	if(p->nheld_keys){
 		jw_table__flush_held(p);
 	}
-	jw_journal__flush_held(p);
+	if(p->nheld_recs){
+		jw_journal__flush_held(p);
+	}
 	timers(p);
 	if(p->auth){
 		jw_auth__tick(p);

@@ -104,23 +104,6 @@ void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 	jw_clock_now(&w->now);
 }
 
-/* The event of w for jw_effects__run. */
-void jw_write__event_ctx(struct jw_event_ctx *e, enum jw_origin origin, struct jw_write *w,
-		const char *topic)
-{
-	e->origin = origin;
-	e->t = w->kind == JW_TOPIC_JOB ? &w->t : NULL;
-	e->topic = topic;
-	e->client = w->client;
-	e->client_id = NULL;
-	e->props = NULL;
-	e->msg = NULL;
-	e->ev = w->ev;
-	e->payload = w->payload;
-	e->len = w->len;
-	e->durable = true;
-	e->now = &w->now;
-}
 
 int jw_write__init(struct jw_plugin *p)
 {

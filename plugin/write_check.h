@@ -82,9 +82,24 @@ struct jw_msgstate {
 /* Runs every check for a PUBLISH or will on topic into w (write_check.c). */
 void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 		const void *payload, uint32_t len, bool retain);
-/* Fills e with w's event, as origin saw it (write_check.c). */
-void jw_write__event_ctx(struct jw_event_ctx *e, enum jw_origin origin, struct jw_write *w,
-		const char *topic);
+/* Fills e with w's event, as origin saw it. Inline: every event. */
+static inline void jw_write__event_ctx(struct jw_event_ctx *e, enum jw_origin origin,
+		struct jw_write *w, const char *topic)
+{
+	e->origin = origin;
+	e->t = w->kind == JW_TOPIC_JOB ? &w->t : NULL;
+	e->topic = topic;
+	e->client = w->client;
+	e->client_id = NULL;
+	e->props = NULL;
+	e->msg = NULL;
+	e->ev = w->ev;
+	e->payload = w->payload;
+	e->len = w->len;
+	e->durable = true;
+	e->now = &w->now;
+}
+
 /* Copies n bytes of s into b (NUL-terminated). -1 when out of memory. */
 int jw_write__buf_set(struct jw_write_buf *b, const void *s, size_t n);
 void jw_write__buf_free(struct jw_write_buf *b);
