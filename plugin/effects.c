@@ -1,10 +1,8 @@
 /*
- * The one place where what an event does is carried out. The job table
- * decides (jw_jobs_step: a set of enum jw_effect); jw_effects__run turns
- * the set into the broker's actions, in the set's order: the held state,
- * the refusal, the log line, the delivery (with "ts" added), the state
- * topic, the job's record, the journal, the counters. The callers (a
- * PUBLISH, a will, a stalled job) only describe the event. Broker thread
+ * The one place where what an event does is carried out: the parts of
+ * jw_effects__run (effects.h) that are not on every message's path. The
+ * job table decides (jw_jobs_step: a set of enum jw_effect);
+ * jw_effects__run turns the set into the broker's actions. Broker thread
  * only.
  */
 #include "plugin.h"
@@ -15,6 +13,7 @@
 #include "broker_api.h"
 
 #include "jobs/jobs.h"
+#include "effects.h"
 #include "topic.h"
 
 /* The client id of a notice or record: the one given, else the client's. */
@@ -52,7 +51,7 @@ enum jw_run jw_effects__refuse(struct jw_plugin *p, const struct jw_event_ctx *e
  * Returns 0, 1 when the event has a ts, or -1 when out of memory (the
  * message is left untouched).
  */
-static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
+int jw_effects__add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 		const struct jw_jnode *ev, const struct jw_clock *now)
 {
 	char raw[44];
@@ -92,7 +91,7 @@ static int add_ts(struct jw_plugin *p, struct mosquitto_evt_message *ed,
 
 /* The broker's own event (a stalled job's failure), published as a
  * worker's would be. */
-static void publish_event(struct jw_plugin *p, const struct jw_event_ctx *e)
+void jw_effects__publish_event(struct jw_plugin *p, const struct jw_event_ctx *e)
 {
 	char topic[512];
 	char *payload;
@@ -123,9 +122,7 @@ static const void *payload_of(const struct jw_event_ctx *e, size_t *len)
 	return e->payload;
 }
 
-/* Offers the event to the journal. Returns 0, or -1 (v filled) when the
- * publisher must be refused: its record could not be spooled. */
-static int journal(struct jw_plugin *p, const struct jw_effects *fx,
+int jw_effects__journal(struct jw_plugin *p, const struct jw_effects *fx,
 		const struct jw_event_ctx *e, struct jw_verdict *v)
 {
 	struct jw_who who;
@@ -143,10 +140,9 @@ static int journal(struct jw_plugin *p, const struct jw_effects *fx,
 		}
 		return 0;
 	}
-	/* (p->journal is tested here too: no call per message with the
-	 * journal off.) A will's repeat was delivered once and is never sent
-	 * again: there is no retry to make up for. */
-	if(!p->journal || (e->origin == JW_FROM_WILL && (fx->set & JW_FX_SUPPRESS))){
+	/* A will's repeat was delivered once and is never sent again: there
+	 * is no retry to make up for. */
+	if(e->origin == JW_FROM_WILL && (fx->set & JW_FX_SUPPRESS)){
 		return 0;
 	}
 	who.client_id = client_id(e);
@@ -163,7 +159,7 @@ static int journal(struct jw_plugin *p, const struct jw_effects *fx,
 	return jw_journal__record(p, e->t, &who, payload, len, v);
 }
 
-static __attribute__((noinline)) void log_change(const struct jw_event_ctx *e)
+static void log_change(const struct jw_event_ctx *e)
 {
 	const struct jw_jnode *code = e->ev ? jw_jnode_get(e->ev, "code") : NULL;
 	const struct jw_jnode *error = e->ev ? jw_jnode_get(e->ev, "error") : NULL;
@@ -174,64 +170,17 @@ static __attribute__((noinline)) void log_change(const struct jw_event_ctx *e)
 			error && error->type == JW_J_STRING ? error->u.s : "");
 }
 
-enum jw_run jw_effects__run(struct jw_plugin *p, const struct jw_effects *fx,
-		const struct jw_event_ctx *e, struct jw_verdict *v)
+enum jw_run jw_effects__rare(struct jw_plugin *p, const struct jw_effects *fx,
+		const struct jw_event_ctx *e, const struct jw_verdict *v)
 {
-	unsigned set = fx->set;
-	enum jw_run run = JW_RUN_PASS;
-
-	/* One test for the three that nearly every event skips. */
-	if(__builtin_expect((set & (JW_FX_HELD_STATE | JW_FX_REFUSE | JW_FX_LOG)) != 0, 0)){
-		if(set & JW_FX_HELD_STATE){
-			jw_table__publish_rendered(p, fx->held_job, fx->held_state, fx->held_len);
-		}
-		if(set & JW_FX_REFUSE){
-			return jw_effects__refuse(p, e, v);
-		}
-		if(set & JW_FX_LOG){
-			log_change(e);
-		}
+	if(fx->set & JW_FX_HELD_STATE){
+		jw_table__publish_rendered(p, fx->held_job, fx->held_state, fx->held_len);
 	}
-	if(set & JW_FX_DELIVER){
-		if(e->msg){
-			/* The state already changed: a failed ts insertion (out of
-			 * memory) delivers the event as published rather than
-			 * refusing it now. */
-			if(add_ts(p, e->msg, e->ev, e->now) == 0){
-				p->counters.ts_added++;
-			}
-		}else if(e->origin == JW_FROM_BROKER){
-			publish_event(p, e);
-		}
-	}
-	if(set & JW_FX_SUPPRESS){
-		run = JW_RUN_SUPPRESS;
-	}
-	if(set & JW_FX_STATE_NOW){
-		jw_table__publish_state(p, fx->job, e->now);
-	}else if(set & JW_FX_COALESCED){
-		p->counters.state_coalesced++;
-	}
-	/* Checked here: a record's frame (a key buffer) is not worth setting
-	 * up for every event without a data dir. */
-	if((set & JW_FX_PERSIST) && p->persist){
-		if(e->durable){
-			jw_table__persist(p, fx->job, e->now);
-		}else{
-			jw_table__hold(p, fx->job);
-		}
-	}
-	if(set & JW_FX_COUNT_DUPLICATE){
-		p->counters.duplicates++;
-	}
-	/* Into the spool (one write) before the broker acknowledges. If even
-	 * that fails the publisher is refused and retries; its retry is a
-	 * duplicate, spooled again (PostgreSQL keeps the first). */
-	if((set & JW_FX_JOURNAL) && journal(p, fx, e, v)){
+	if(fx->set & JW_FX_REFUSE){
 		return jw_effects__refuse(p, e, v);
 	}
-	if(set & JW_FX_COUNT_ACCEPT){
-		jw_notice__count_accept(p, e->t->event);
+	if(fx->set & JW_FX_LOG){
+		log_change(e);
 	}
-	return run;
+	return JW_RUN_PASS;
 }

@@ -216,7 +216,8 @@ int jw_reload__load_schemas(struct jw_plugin *p, struct jw_schemaset **out);
 void jw_reload__log_types(const struct jw_schemaset *set, const char *what);
 
 /*
- * effects.c: the one place where what an event does is carried out.
+ * effects.h, effects.c: the one place where what an event does is carried
+ * out.
  * An event as the broker showed it: strings and buffers are the caller's
  * and only read during the call.
  */
@@ -246,13 +247,9 @@ enum jw_run {
 	JW_RUN_DENY,      /* refused (the publisher was told) */
 };
 
-/* Carries out fx (from jw_jobs_step) for e, in the order of enum
- * jw_effect. v: the step's verdict; also filled when a journal record
- * cannot be spooled (the event is then refused: JW_RUN_DENY). Broker
- * thread. */
-enum jw_run jw_effects__run(struct jw_plugin *p, const struct jw_effects *fx,
-                            const struct jw_event_ctx *e, struct jw_verdict *v);
-/* Refuses e for v (a notice, a count, a log line): JW_RUN_DENY. */
+/* jw_effects__run (effects.h) carries out what jw_jobs_step returned;
+ * jw_effects__refuse refuses e for v (a notice, a count, a log line) and
+ * returns JW_RUN_DENY. */
 enum jw_run jw_effects__refuse(struct jw_plugin *p, const struct jw_event_ctx *e,
                                const struct jw_verdict *v);
 

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include "broker_api.h"
 
+#include "effects.h"
 #include "jobs/jobs.h"
 #include "topic.h"
 

@@ -12,6 +12,7 @@
 
 #include "broker_api.h"
 
+#include "effects.h"
 #include "jobs/jobs.h"
 #include "topic.h"
 #include "write_check.h"
