@@ -3,7 +3,7 @@
  * Builds jobwire's AsyncAPI 3.0 document from the schema set (see
  * asyncapi.h). The operations are a client's: "send" is a PUBLISH to the
  * broker, "receive" a subscription. QoS and retain are what the broker
- * uses for what it publishes itself (plugin/lifecycle.c, notice.c,
+ * uses for what it publishes itself (plugin/job_table.c, notice.c,
  * stats.c) and what docs/topics.md asks of workers.
  */
 #include "asyncapi.h"

@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "util/buf.h"
 #include "util/rfc3339.h"
 

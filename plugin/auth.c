@@ -571,11 +571,11 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 		 * replies; nothing else under $jobwire ($jobwire/stats counts
 		 * every session's jobs: admin). The escaped id is one level, so
 		 * no filter can reach another client's topics through it. */
-		if(read && jw_notice__rejection_topic(own, sizeof(own), mosquitto_client_id(client)) >= 0
+		if(read && jw_client_topics__rejection(own, sizeof(own), mosquitto_client_id(client)) >= 0
 				&& !strcmp(own, topic)){
 			return MOSQ_ERR_SUCCESS;
 		}
-		if(read && jw_notice__own_replies(client, topic)){
+		if(read && jw_client_topics__own_replies(client, topic)){
 			return MOSQ_ERR_SUCCESS;
 		}
 		return MOSQ_ERR_ACL_DENIED;

@@ -19,7 +19,7 @@
  * Counters are atomics the broker thread polls.
  */
 #include "journal.h"
-#include "worker.h"
+#include "threads.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1058,6 +1058,42 @@ static void advance(struct jw_journal *j, const struct batch *b)
 
 /* ---- the journal thread ---- */
 
+/* PostgreSQL refused or failed: down, and the next try after a doubled
+ * wait (capped). */
+static void back_off(struct jw_journal *j, int64_t *backoff, int64_t *retry_at)
+{
+	set_state(j, JW_JOURNAL_DOWN);
+	*backoff = *backoff ? *backoff * 2 : BACKOFF_FIRST_MS;
+	if(*backoff > BACKOFF_MAX_MS){
+		*backoff = BACKOFF_MAX_MS;
+	}
+	*retry_at = jw_clock_ms(CLOCK_MONOTONIC) + *backoff;
+}
+
+/* Waits until monotonic mono_ms, an append or a stop. */
+static void sleep_until(struct jw_journal *j, int64_t mono_ms)
+{
+	pthread_mutex_lock(&j->lock);
+	if(!j->stopping){
+		struct timespec ts = jw_worker_mono_abs(mono_ms);
+		pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Caught up: sleep until the broker appends (or a stop). */
+static void sleep_caught_up(struct jw_journal *j)
+{
+	pthread_mutex_lock(&j->lock);
+	if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
+		struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + 1000);
+		j->jt_waiting = true;
+		pthread_cond_timedwait(&j->wake, &j->lock, &ts);
+		j->jt_waiting = false;
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
 static void *journal_main(void *arg)
 {
 	struct jw_journal *j = arg;
@@ -1077,22 +1113,12 @@ static void *journal_main(void *arg)
 			if(stopping){
 				break; /* the rest stays spooled */
 			}
-			pthread_mutex_lock(&j->lock);
-			if(!j->stopping){
-				struct timespec ts = jw_worker_mono_abs(retry_at);
-				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
-			}
-			pthread_mutex_unlock(&j->lock);
+			sleep_until(j, retry_at);
 			continue;
 		}
 		if(!j->conn){
 			if(connect_db(j) != 0){
-				set_state(j, JW_JOURNAL_DOWN);
-				backoff = backoff ? backoff * 2 : BACKOFF_FIRST_MS;
-				if(backoff > BACKOFF_MAX_MS){
-					backoff = BACKOFF_MAX_MS;
-				}
-				retry_at = jw_clock_ms(CLOCK_MONOTONIC) + backoff;
+				back_off(j, &backoff, &retry_at);
 				if(stopping){
 					break;
 				}
@@ -1108,27 +1134,14 @@ static void *journal_main(void *arg)
 			if(stopping){
 				break;
 			}
-			/* Caught up: sleep until the broker appends (or a stop). */
-			pthread_mutex_lock(&j->lock);
-			if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
-				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + 1000);
-				j->jt_waiting = true;
-				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
-				j->jt_waiting = false;
-			}
-			pthread_mutex_unlock(&j->lock);
+			sleep_caught_up(j);
 			continue;
 		}
 		if(b.n > 0){
 			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : jw_clock_ms(CLOCK_REALTIME));
 		}
 		if(write_batch(j, &b) != 0){
-			set_state(j, JW_JOURNAL_DOWN);
-			backoff = backoff ? backoff * 2 : BACKOFF_FIRST_MS;
-			if(backoff > BACKOFF_MAX_MS){
-				backoff = BACKOFF_MAX_MS;
-			}
-			retry_at = jw_clock_ms(CLOCK_MONOTONIC) + backoff;
+			back_off(j, &backoff, &retry_at);
 			batch_clear(&b);
 			continue;
 		}
@@ -1142,12 +1155,7 @@ static void *journal_main(void *arg)
 			 * instead of a transaction per job, at the cost of at most
 			 * GATHER_MS more journal lag. Under load batches are full and
 			 * there is no wait. */
-			pthread_mutex_lock(&j->lock);
-			if(!j->stopping){
-				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + GATHER_MS);
-				pthread_cond_timedwait(&j->wake, &j->lock, &ts);
-			}
-			pthread_mutex_unlock(&j->lock);
+			sleep_until(j, jw_clock_ms(CLOCK_MONOTONIC) + GATHER_MS);
 		}
 		batch_clear(&b);
 	}
@@ -1404,28 +1412,16 @@ static int repair_checkpoint(struct jw_journal *j, uint64_t cp_seq, uint64_t cp_
 	return -1;
 }
 
-int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
-                    char *err, size_t errlen)
+/* A journal with cfg's settings, its locks and counters set up, nothing
+ * on disk touched yet. NULL (err filled) when out of memory. */
+static struct jw_journal *journal_new(const struct jw_journal_config *cfg, char *err, size_t errlen)
 {
-	struct jw_journal *j;
+	struct jw_journal *j = calloc(1, sizeof(*j));
 	pthread_condattr_t ca;
-	sigset_t all, old;
-	uint64_t lo, next, top, cp_seq = 0, cp_off = 0, c_seq, c_off, backlog = 0, disk = 0;
-	uint64_t *segs = NULL;
-	size_t nsegs = 0;
-	bool any, have_cp, legacy = false;
-	char path[4096];
-	int e;
 
-	*out = NULL;
-	if(!cfg || !cfg->data_dir || !cfg->conninfo){
-		set_err(err, errlen, "journal", "(configuration)", EINVAL);
-		return -1;
-	}
-	j = calloc(1, sizeof(*j));
 	if(!j){
 		set_err(err, errlen, "journal", cfg->data_dir, ENOMEM);
-		return -1;
+		return NULL;
 	}
 	j->dir = path_join(cfg->data_dir, "journal");
 	j->dead_path = path_join(cfg->data_dir, DEAD_LETTER_NAME);
@@ -1436,7 +1432,7 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 		free(j->conninfo);
 		free(j);
 		set_err(err, errlen, "journal", cfg->data_dir, ENOMEM);
-		return -1;
+		return NULL;
 	}
 	j->policy = cfg->fsync_policy;
 	j->spool_max = cfg->spool_max;
@@ -1473,26 +1469,40 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	jw_damage_counts_init(&j->damage);
 	jw_notes_init(&j->notes);
 
-	/* Checks the conninfo here, where a mistake can stop the start. The
-	 * parser's message is not repeated: it may quote part of a password. */
-	{
-		char *perr = NULL;
-		PQconninfoOption *opts = PQconninfoParse(j->conninfo, &perr);
+	return j;
+}
 
-		if(!opts){
-			PQfreemem(perr);
-			snprintf(err, errlen, "plugin_opt_pg_conninfo is not a valid libpq connection string or URI");
-			goto fail;
-		}
-		PQconninfoFree(opts);
+/* Checks the conninfo here, where a mistake can stop the start. The
+ * parser's message is not repeated: it may quote part of a password. */
+static int check_conninfo(const char *conninfo, char *err, size_t errlen)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+
+	if(!opts){
+		PQfreemem(perr);
+		snprintf(err, errlen, "plugin_opt_pg_conninfo is not a valid libpq connection string or URI");
+		return -1;
 	}
-	if(ensure_dir(j->dir, err, errlen) != 0){
-		goto fail;
-	}
-	/* What an earlier run left: from the checkpoint (or the oldest
-	 * segment) to the newest segment. */
+	PQconninfoFree(opts);
+	return 0;
+}
+
+/*
+ * What an earlier run left: from the checkpoint (or the oldest segment)
+ * to the newest segment. Sets where reading and writing start and the
+ * byte counts, and opens this run's segment. 0, or -1 with err filled.
+ */
+static int recover_spool(struct jw_journal *j, char *err, size_t errlen)
+{
+	uint64_t lo, next, top, cp_seq = 0, cp_off = 0, c_seq, c_off, backlog = 0, disk = 0;
+	uint64_t *segs = NULL;
+	size_t nsegs = 0;
+	bool any, have_cp, legacy = false;
+	char path[4096];
+
 	if(scan_segments(j, &segs, &nsegs, &top, err, errlen) != 0){
-		goto fail;
+		return -1;
 	}
 	any = nsegs > 0;
 	lo = any ? segs[0] : 0;
@@ -1551,11 +1561,23 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	atomic_store(&j->disk_bytes, disk);
 	seg_path(j, j->w_seq, path, sizeof(path));
 	if(jw_kvlog_open(path, &j->seg, NULL, NULL, err, errlen) != 0){
-		goto fail;
+		return -1;
 	}
 	j->w_size = jw_kvlog_size(j->seg);
 	atomic_fetch_add(&j->written_bytes, j->w_size);
 	atomic_fetch_add(&j->disk_bytes, j->w_size);
+	return 0;
+fail:
+	free(segs);
+	return -1;
+}
+
+/* Starts the sync and journal threads. 0, or -1 with err filled (no
+ * thread left running). */
+static int start_threads(struct jw_journal *j, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	int e;
 
 	/* Both threads block every signal, so they keep reaching the broker
 	 * thread. */
@@ -1575,14 +1597,32 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if(e != 0){
 		set_err(err, errlen, "start journal threads for", j->dir, e);
-		goto fail;
+		return -1;
+	}
+	return 0;
+}
+
+int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
+                    char *err, size_t errlen)
+{
+	struct jw_journal *j;
+
+	*out = NULL;
+	if(!cfg || !cfg->data_dir || !cfg->conninfo){
+		set_err(err, errlen, "journal", "(configuration)", EINVAL);
+		return -1;
+	}
+	j = journal_new(cfg, err, errlen);
+	if(!j){
+		return -1;
+	}
+	if(check_conninfo(j->conninfo, err, errlen) != 0 || ensure_dir(j->dir, err, errlen) != 0
+			|| recover_spool(j, err, errlen) != 0 || start_threads(j, err, errlen) != 0){
+		journal_free(j);
+		return -1;
 	}
 	*out = j;
 	return 0;
-fail:
-	free(segs);
-	journal_free(j);
-	return -1;
 }
 
 void jw_journal_stop(struct jw_journal *j, int deadline_ms)

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "worker.h"
+#include "threads.h"
 
 struct jw_journal;
 

@@ -20,23 +20,6 @@
 #include "schemaset.h"
 #include "topic.h"
 
-int jw_notice__rejection_topic(char *buf, size_t buflen, const char *client_id)
-{
-	return jw_topic_rejection(buf, buflen, client_id);
-}
-
-bool jw_notice__own_replies(const struct mosquitto *client, const char *topic)
-{
-	char own[1024];
-	int n = jw_topic_client_level(own, sizeof(own), JW_REPLIES_PREFIX, mosquitto_client_id(client));
-
-	/* An empty id would make every client's replies "its own". */
-	if(n <= (int)strlen(JW_REPLIES_PREFIX) || strncmp(topic, own, (size_t)n) != 0){
-		return false;
-	}
-	return topic[n] == '\0' || topic[n] == '/';
-}
-
 const char *jw_notice__response_refusal_name(enum jw_response_refusal r)
 {
 	switch(r){
@@ -87,7 +70,7 @@ enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
 		return JW_RESPONSE_BROKER_TOPIC;
 	}
 	if(topic[0] == '$'){
-		if(jw_notice__own_replies(client, topic)){
+		if(jw_client_topics__own_replies(client, topic)){
 			return JW_RESPONSE_OK;
 		}
 		snprintf(why, whylen, "$ topics are the broker's; the one a client may use is "
@@ -253,7 +236,7 @@ static int notice_destination(struct jw_plugin *p, const struct mosquitto *clien
 	}
 	rr->topic = *response;
 own_topic:
-	if(!client_id || jw_notice__rejection_topic(own, sizeof(own), client_id) < 0){
+	if(!client_id || jw_client_topics__rejection(own, sizeof(own), client_id) < 0){
 		return -1;
 	}
 	*dest = mosquitto_strdup(own);

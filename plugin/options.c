@@ -146,7 +146,142 @@ const char *jw_options__acl_name(enum jw_acl_fallback f)
 	}
 }
 
-int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int count)
+/* What is checked and how refusals are logged. 0, -1 (logged) for a bad value, 1 for another group's key. */
+static int parse_check_option(struct jw_options *opt, const char *key, const char *value)
+{
+	size_t n = 0;
+
+	if(!strcmp(key, "schemas_dir")){
+		if(set_string(&opt->schemas_dir, key, value)) return -1;
+	}else if(!strcmp(key, "topic_prefix")){
+		if(set_string(&opt->prefix, key, value)) return -1;
+		if(!prefix_valid(opt->prefix)){
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: plugin_opt_topic_prefix must be one topic level without / + # or a leading $, got \"%s\"",
+					value);
+			return -1;
+		}
+	}else if(!strcmp(key, "max_payload")){
+		if(parse_size(key, value, 64, 256u * 1024u * 1024u, &opt->limits.max_payload)) return -1;
+	}else if(!strcmp(key, "max_depth")){
+		if(parse_size(key, value, 2, 1000, &opt->limits.max_depth)) return -1;
+	}else if(!strcmp(key, "log_rate")){
+		if(parse_size(key, value, 0, 1000000, &n)) return -1;
+		opt->log_rate = (unsigned)n;
+	}else if(!strcmp(key, "acl_fallback")){
+		if(value && !strcmp(value, "auto")){
+			opt->acl_fallback = JW_ACL_AUTO;
+		}else if(value && !strcmp(value, "allow")){
+			opt->acl_fallback = JW_ACL_ALLOW;
+		}else if(value && !strcmp(value, "defer")){
+			opt->acl_fallback = JW_ACL_DEFER;
+		}else{
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: plugin_opt_acl_fallback must be auto, allow or defer, got \"%s\"",
+					value ? value : "");
+			return -1;
+		}
+	}else{
+		return 1;
+	}
+	return 0;
+}
+
+/* The job table, its records and the stats. 0, -1 (logged) for a bad value, 1 for another group's key. */
+static int parse_lifecycle_option(struct jw_options *opt, const char *key, const char *value)
+{
+	size_t n = 0;
+
+	if(!strcmp(key, "state_max_rate")){
+		if(parse_double(key, value, 0.1, 1000, &opt->state_max_rate)) return -1;
+	}else if(!strcmp(key, "state_ttl")){
+		if(parse_size(key, value, 0, UINT32_MAX, &n)) return -1;
+		opt->state_ttl = (uint32_t)n;
+	}else if(!strcmp(key, "heartbeat_interval")){
+		if(parse_double(key, value, 0.1, 86400, &opt->heartbeat_interval)) return -1;
+	}else if(!strcmp(key, "max_jobs")){
+		if(parse_size(key, value, 1, 100000000, &opt->max_jobs)) return -1;
+	}else if(!strcmp(key, "data_dir")){
+		if(set_string(&opt->data_dir, key, value)) return -1;
+	}else if(!strcmp(key, "stats_interval")){
+		if(parse_double(key, value, 0, 86400, &opt->stats_interval)) return -1;
+	}else if(!strcmp(key, "spool_fsync")){
+		if(value && !strcmp(value, "always")){
+			opt->spool_fsync = JW_FSYNC_ALWAYS;
+		}else if(value && !strcmp(value, "interval")){
+			opt->spool_fsync = JW_FSYNC_INTERVAL;
+		}else if(value && !strcmp(value, "never")){
+			opt->spool_fsync = JW_FSYNC_NEVER;
+		}else{
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: plugin_opt_spool_fsync must be always, interval or never, got \"%s\"",
+					value ? value : "");
+			return -1;
+		}
+	}else{
+		return 1;
+	}
+	return 0;
+}
+
+/* JWT authentication. 0, -1 (logged) for a bad value, 1 for another group's key. */
+static int parse_auth_option(struct jw_options *opt, const char *key, const char *value)
+{
+	size_t n = 0;
+
+	if(!strcmp(key, "auth_jwt_hs256_secret_file")){
+		if(set_string(&opt->jwt_hs256_secret_file, key, value)) return -1;
+	}else if(!strcmp(key, "auth_jwt_public_key_file")){
+		if(set_string(&opt->jwt_public_key_file, key, value)) return -1;
+	}else if(!strcmp(key, "auth_jwt_issuer")){
+		if(set_string(&opt->jwt_issuer, key, value)) return -1;
+	}else if(!strcmp(key, "auth_jwt_audience")){
+		if(set_string(&opt->jwt_audience, key, value)) return -1;
+	}else if(!strcmp(key, "auth_jwt_leeway")){
+		if(parse_size(key, value, 0, 3600, &n)) return -1;
+		opt->jwt_leeway = (int64_t)n;
+		opt->jwt_leeway_set = true;
+	}else if(!strcmp(key, "auth_jwt_session_hold")){
+		if(parse_size(key, value, 0, 31536000, &n)) return -1;
+		opt->jwt_session_hold = (uint64_t)n;
+		opt->jwt_session_hold_set = true;
+	}else{
+		return 1;
+	}
+	return 0;
+}
+
+/* The PostgreSQL journal. 0, -1 (logged) for a bad value, 1 for another group's key. */
+static int parse_journal_option(struct jw_options *opt, const char *key, const char *value)
+{
+	if(!strcmp(key, "pg_conninfo")){
+		/* Never logged: a conninfo may hold password=. */
+		if(set_string(&opt->pg_conninfo, key, value)) return -1;
+	}else if(!strcmp(key, "node_name")){
+		if(set_string(&opt->node_name, key, value)) return -1;
+		if(!*opt->node_name || strlen(opt->node_name) > 255){
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: plugin_opt_node_name must be 1 to 255 bytes");
+			return -1;
+		}
+	}else if(!strcmp(key, "spool_max")){
+		if(parse_size(key, value, 64u * 1024u, SIZE_MAX / 2, &opt->spool_max)) return -1;
+	}else if(!strcmp(key, "journal_events")){
+		if(set_string(&opt->journal_events, key, value)) return -1;
+		if(!journal_events_valid(opt->journal_events)){
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: plugin_opt_journal_events must be a comma-separated list of event types (a-z 0-9 _ -), got \"%s\"",
+					value);
+			return -1;
+		}
+	}else{
+		return 1;
+	}
+	return 0;
+}
+
+/* The defaults, before any option. */
+static void set_defaults(struct jw_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->limits.max_payload = JW_DEFAULT_MAX_PAYLOAD;
@@ -163,125 +298,23 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 	opt->jwt_session_hold = 86400;
 	opt->spool_max = JW_DEFAULT_SPOOL_MAX;
 
-	for(int i = 0; i < count; i++){
-		const char *key = opts[i].key;
-		const char *value = opts[i].value;
-		size_t n = 0;
+}
 
-		if(!key){
-			continue;
-		}
-		if(!strcmp(key, "schemas_dir")){
-			if(set_string(&opt->schemas_dir, key, value)) goto fail;
-		}else if(!strcmp(key, "topic_prefix")){
-			if(set_string(&opt->prefix, key, value)) goto fail;
-			if(!prefix_valid(opt->prefix)){
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-						"jobwire: plugin_opt_topic_prefix must be one topic level without / + # or a leading $, got \"%s\"",
-						value);
-				goto fail;
-			}
-		}else if(!strcmp(key, "max_payload")){
-			if(parse_size(key, value, 64, 256u * 1024u * 1024u, &opt->limits.max_payload)) goto fail;
-		}else if(!strcmp(key, "max_depth")){
-			if(parse_size(key, value, 2, 1000, &opt->limits.max_depth)) goto fail;
-		}else if(!strcmp(key, "log_rate")){
-			if(parse_size(key, value, 0, 1000000, &n)) goto fail;
-			opt->log_rate = (unsigned)n;
-		}else if(!strcmp(key, "state_max_rate")){
-			if(parse_double(key, value, 0.1, 1000, &opt->state_max_rate)) goto fail;
-		}else if(!strcmp(key, "state_ttl")){
-			if(parse_size(key, value, 0, UINT32_MAX, &n)) goto fail;
-			opt->state_ttl = (uint32_t)n;
-		}else if(!strcmp(key, "heartbeat_interval")){
-			if(parse_double(key, value, 0.1, 86400, &opt->heartbeat_interval)) goto fail;
-		}else if(!strcmp(key, "max_jobs")){
-			if(parse_size(key, value, 1, 100000000, &opt->max_jobs)) goto fail;
-		}else if(!strcmp(key, "data_dir")){
-			if(set_string(&opt->data_dir, key, value)) goto fail;
-		}else if(!strcmp(key, "stats_interval")){
-			if(parse_double(key, value, 0, 86400, &opt->stats_interval)) goto fail;
-		}else if(!strcmp(key, "spool_fsync")){
-			if(value && !strcmp(value, "always")){
-				opt->spool_fsync = JW_FSYNC_ALWAYS;
-			}else if(value && !strcmp(value, "interval")){
-				opt->spool_fsync = JW_FSYNC_INTERVAL;
-			}else if(value && !strcmp(value, "never")){
-				opt->spool_fsync = JW_FSYNC_NEVER;
-			}else{
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-						"jobwire: plugin_opt_spool_fsync must be always, interval or never, got \"%s\"",
-						value ? value : "");
-				goto fail;
-			}
-		}else if(!strcmp(key, "auth_jwt_hs256_secret_file")){
-			if(set_string(&opt->jwt_hs256_secret_file, key, value)) goto fail;
-		}else if(!strcmp(key, "auth_jwt_public_key_file")){
-			if(set_string(&opt->jwt_public_key_file, key, value)) goto fail;
-		}else if(!strcmp(key, "auth_jwt_issuer")){
-			if(set_string(&opt->jwt_issuer, key, value)) goto fail;
-		}else if(!strcmp(key, "auth_jwt_audience")){
-			if(set_string(&opt->jwt_audience, key, value)) goto fail;
-		}else if(!strcmp(key, "auth_jwt_leeway")){
-			if(parse_size(key, value, 0, 3600, &n)) goto fail;
-			opt->jwt_leeway = (int64_t)n;
-			opt->jwt_leeway_set = true;
-		}else if(!strcmp(key, "auth_jwt_session_hold")){
-			if(parse_size(key, value, 0, 31536000, &n)) goto fail;
-			opt->jwt_session_hold = (uint64_t)n;
-			opt->jwt_session_hold_set = true;
-		}else if(!strcmp(key, "pg_conninfo")){
-			/* Never logged: a conninfo may hold password=. */
-			if(set_string(&opt->pg_conninfo, key, value)) goto fail;
-		}else if(!strcmp(key, "node_name")){
-			if(set_string(&opt->node_name, key, value)) goto fail;
-			if(!*opt->node_name || strlen(opt->node_name) > 255){
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-						"jobwire: plugin_opt_node_name must be 1 to 255 bytes");
-				goto fail;
-			}
-		}else if(!strcmp(key, "spool_max")){
-			if(parse_size(key, value, 64u * 1024u, SIZE_MAX / 2, &opt->spool_max)) goto fail;
-		}else if(!strcmp(key, "journal_events")){
-			if(set_string(&opt->journal_events, key, value)) goto fail;
-			if(!journal_events_valid(opt->journal_events)){
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-						"jobwire: plugin_opt_journal_events must be a comma-separated list of event types (a-z 0-9 _ -), got \"%s\"",
-						value);
-				goto fail;
-			}
-		}else if(!strcmp(key, "acl_fallback")){
-			if(value && !strcmp(value, "auto")){
-				opt->acl_fallback = JW_ACL_AUTO;
-			}else if(value && !strcmp(value, "allow")){
-				opt->acl_fallback = JW_ACL_ALLOW;
-			}else if(value && !strcmp(value, "defer")){
-				opt->acl_fallback = JW_ACL_DEFER;
-			}else{
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-						"jobwire: plugin_opt_acl_fallback must be auto, allow or defer, got \"%s\"",
-						value ? value : "");
-				goto fail;
-			}
-		}else{
-			/* A typo must not silently leave a default in force. */
-			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: unknown option plugin_opt_%s (see docs/configuration.md)", key);
-			goto fail;
-		}
-	}
+/* What the options mean together, once all are read. 0, or -1 (logged). */
+static int finish(struct jw_options *opt)
+{
 	if(!opt->schemas_dir){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_schemas_dir is required");
-		goto fail;
+		return -1;
 	}
 	if(!opt->prefix){
 		opt->prefix = strdup("jobs");
-		if(!opt->prefix) goto fail;
+		if(!opt->prefix) return -1;
 	}
 	if(opt->pg_conninfo && !opt->data_dir){
 		mosquitto_log_printf(MOSQ_LOG_ERR,
 				"jobwire: plugin_opt_pg_conninfo needs plugin_opt_data_dir (the journal spools there)");
-		goto fail;
+		return -1;
 	}
 	if(!opt->node_name){
 		char host[256];
@@ -290,7 +323,39 @@ int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int co
 		}
 		host[sizeof(host) - 1] = '\0';
 		opt->node_name = strdup(host);
-		if(!opt->node_name) goto fail;
+		if(!opt->node_name) return -1;
+	}
+	return 0;
+}
+
+int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int count)
+{
+	static int (*const groups[])(struct jw_options *, const char *, const char *) = {
+		parse_check_option, parse_lifecycle_option, parse_auth_option, parse_journal_option,
+	};
+
+	set_defaults(opt);
+	for(int i = 0; i < count; i++){
+		const char *key = opts[i].key;
+		int rc = 1;
+
+		if(!key){
+			continue;
+		}
+		for(size_t g = 0; g < sizeof(groups) / sizeof(groups[0]) && rc == 1; g++){
+			rc = groups[g](opt, key, opts[i].value);
+		}
+		if(rc == 1){
+			/* A typo must not silently leave a default in force. */
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+					"jobwire: unknown option plugin_opt_%s (see docs/configuration.md)", key);
+		}
+		if(rc != 0){
+			goto fail;
+		}
+	}
+	if(finish(opt) != 0){
+		goto fail;
 	}
 	return 0;
 fail:

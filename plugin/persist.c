@@ -14,7 +14,7 @@
  * can mark them clean), and both are retried with backoff.
  */
 #include "persist.h"
-#include "worker.h"
+#include "threads.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -860,11 +860,62 @@ static void persist_free(struct jw_persist *p)
 	free(p);
 }
 
+/* The writer's counters, all zero. */
+static void init_counters(struct jw_persist *p)
+{
+	atomic_init(&p->abort, false);
+	atomic_init(&p->batch_count, 0);
+	atomic_init(&p->unsynced_count, 0);
+	atomic_init(&p->records_written, 0);
+	atomic_init(&p->bytes_written, 0);
+	atomic_init(&p->log_bytes, 0);
+	atomic_init(&p->syncs, 0);
+	atomic_init(&p->compactions, 0);
+	atomic_init(&p->write_errors, 0);
+	atomic_init(&p->compact_errors, 0);
+	atomic_init(&p->last_errno, 0);
+	atomic_init(&p->failing, false);
+	atomic_init(&p->fail_writes, 0);
+	atomic_init(&p->fail_syncs, 0);
+}
+
+/* The lock and the two condition variables (timed waits on the monotonic
+ * clock). 0, or -1 with err filled and nothing left to destroy. */
+static int make_locks(struct jw_persist *p, const char *data_dir, char *err, size_t errlen)
+{
+	pthread_condattr_t ca;
+	int e;
+
+	if((e = pthread_mutex_init(&p->lock, NULL)) != 0){
+		set_err(err, errlen, "start writer for", data_dir, e);
+		return -1;
+	}
+	/* Timed waits measure against CLOCK_MONOTONIC: a wall-clock jump must
+	 * not stretch the stop deadline or the sync interval. */
+	if((e = pthread_condattr_init(&ca)) != 0){
+		pthread_mutex_destroy(&p->lock);
+		set_err(err, errlen, "start writer for", data_dir, e);
+		return -1;
+	}
+	e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if(e == 0 && (e = pthread_cond_init(&p->wake, &ca)) == 0){
+		if((e = pthread_cond_init(&p->done, &ca)) != 0){
+			pthread_cond_destroy(&p->wake);
+		}
+	}
+	pthread_condattr_destroy(&ca);
+	if(e != 0){
+		pthread_mutex_destroy(&p->lock);
+		set_err(err, errlen, "start writer for", data_dir, e);
+		return -1;
+	}
+	return 0;
+}
+
 int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct jw_persist **out,
                      char *err, size_t errlen)
 {
 	struct jw_persist *p = NULL;
-	pthread_condattr_t ca;
 	sigset_t all, old;
 	bool locks_made = false;
 	int rc = -1, e;
@@ -885,20 +936,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 	}
 	p->policy = policy;
 	p->seed = jw_hash_mix((uint64_t)jw_clock_ms(CLOCK_MONOTONIC) ^ (uint64_t)(uintptr_t)p);
-	atomic_init(&p->abort, false);
-	atomic_init(&p->batch_count, 0);
-	atomic_init(&p->unsynced_count, 0);
-	atomic_init(&p->records_written, 0);
-	atomic_init(&p->bytes_written, 0);
-	atomic_init(&p->log_bytes, 0);
-	atomic_init(&p->syncs, 0);
-	atomic_init(&p->compactions, 0);
-	atomic_init(&p->write_errors, 0);
-	atomic_init(&p->compact_errors, 0);
-	atomic_init(&p->last_errno, 0);
-	atomic_init(&p->failing, false);
-	atomic_init(&p->fail_writes, 0);
-	atomic_init(&p->fail_syncs, 0);
+	init_counters(p);
 	jw_damage_counts_init(&p->damage);
 
 	/* The writer's maps always have buckets, so moving records between
@@ -915,27 +953,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 	p->w.compact_base = jw_kvlog_size(p->w.log);
 	atomic_store(&p->log_bytes, p->w.compact_base);
 
-	if((e = pthread_mutex_init(&p->lock, NULL)) != 0){
-		set_err(err, errlen, "start writer for", data_dir, e);
-		goto out;
-	}
-	/* Timed waits measure against CLOCK_MONOTONIC: a wall-clock jump must
-	 * not stretch the stop deadline or the sync interval. */
-	if((e = pthread_condattr_init(&ca)) != 0){
-		pthread_mutex_destroy(&p->lock);
-		set_err(err, errlen, "start writer for", data_dir, e);
-		goto out;
-	}
-	e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if(e == 0 && (e = pthread_cond_init(&p->wake, &ca)) == 0){
-		if((e = pthread_cond_init(&p->done, &ca)) != 0){
-			pthread_cond_destroy(&p->wake);
-		}
-	}
-	pthread_condattr_destroy(&ca);
-	if(e != 0){
-		pthread_mutex_destroy(&p->lock);
-		set_err(err, errlen, "start writer for", data_dir, e);
+	if(make_locks(p, data_dir, err, errlen) != 0){
 		goto out;
 	}
 	jw_notes_init(&p->notes);

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "worker.h"
+#include "threads.h"
 
 struct jw_persist;
 

@@ -1,7 +1,8 @@
 /*
  * Entry points of the jobwire mosquitto plugin: option parsing, schema
- * loading, callback registration, SIGHUP reload and cleanup. The event
- * handling itself lives in message.c; notices and counters in notice.c.
+ * loading, callback registration and cleanup. Each broker event has its
+ * file (plugin.h lists them); what an event does to the job table is
+ * carried out in effects.c.
  */
 #include "plugin.h"
 
@@ -11,7 +12,7 @@
 
 #include "broker_api.h"
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "schemaset.h"
 
 #define JW_EXPORT __attribute__((visibility("default")))
@@ -26,72 +27,15 @@ JW_EXPORT int mosquitto_plugin_cleanup(void *userdata,
                                        struct mosquitto_opt *options,
                                        int option_count);
 
-static int load_schemas(struct jw_plugin *p, struct jw_schemaset **out)
-{
-	char err[512];
-
-	if(jw_schemaset_load_dir(p->opt.schemas_dir, out, err, sizeof(err))){
-		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot load schemas: %s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static void log_types(const struct jw_schemaset *set, const char *what)
-{
-	char list[1024];
-	size_t used = 0;
-
-	list[0] = '\0';
-	for(size_t i = 0; i < jw_schemaset_count(set); i++){
-		int n = snprintf(list + used, sizeof(list) - used, "%s%s",
-				i ? ", " : "", jw_schemaset_type(set, i));
-		if(n < 0 || (size_t)n >= sizeof(list) - used){
-			break;
-		}
-		used += (size_t)n;
-	}
-	mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: %s %zu event types: %s",
-			what, jw_schemaset_count(set), list);
-}
-
-/*
- * SIGHUP: build a new schema set and swap it in only when every file
- * compiled, so a broken edit never leaves the broker validating against
- * half a contract. Returns DEFER so later RELOAD callbacks (and the
- * broker's own password/ACL file reload) still run.
- */
-static int on_reload(int event, void *event_data, void *userdata)
-{
-	struct jw_plugin *p = userdata;
-	struct jw_schemaset *fresh = NULL;
-
-	(void)event;
-	(void)event_data;
-	jw_message__other_event(p);
-	if(load_schemas(p, &fresh)){
-		p->counters.reload_failures++;
-		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: reload failed; keeping the %zu schemas loaded before",
-				jw_schemaset_count(p->schemas));
-		return MOSQ_ERR_PLUGIN_DEFER;
-	}
-	jw_schemaset_free(p->schemas);
-	p->schemas = fresh;
-	p->counters.reloads++;
-	log_types(p->schemas, "reloaded");
-	return MOSQ_ERR_PLUGIN_DEFER;
-}
-
 static void context_free(struct jw_plugin *p)
 {
 	if(!p){
 		return;
 	}
 	/* Wills held for the next tick were sent at shutdown: dropped. */
-	jw_message__cleanup(p);
+	jw_write__cleanup(p);
 	jw_journal__cleanup(p);
-	jw_lifecycle__cleanup(p);
+	jw_table__cleanup(p);
 	jw_auth__cleanup(p);
 	jw_schemaset_free(p->schemas);
 	jw_counters__cleanup(&p->counters);
@@ -116,27 +60,27 @@ _Static_assert(MOSQ_EVT_CLIENT_OFFLINE == JW_EVT_CLIENT_OFFLINE, "MOSQ_EVT_CLIEN
 static int register_callbacks(struct jw_plugin *p)
 {
 	int rc = mosquitto_callback_register(p->identifier, JW_EVT_CLIENT_OFFLINE,
-			jw_message__on_disconnect, NULL, p);
+			jw_clients__on_disconnect, NULL, p);
 
 	if(rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NOT_SUPPORTED){
 		return -1;
 	}
 	if(mosquitto_callback_register(p->identifier, MOSQ_EVT_MESSAGE,
-				jw_message__on_message, NULL, p)
+				jw_publish__on_message, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_ACL_CHECK,
-				jw_message__on_acl_check, NULL, p)
+				jw_acl__on_acl_check, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_DISCONNECT,
-				jw_message__on_disconnect, NULL, p)
+				jw_clients__on_disconnect, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_TICK,
-				jw_message__on_tick, NULL, p)
+				jw_tick__on_tick, NULL, p)
 			|| mosquitto_callback_register(p->identifier, MOSQ_EVT_RELOAD,
-				on_reload, NULL, p)){
+				jw_reload__on_reload, NULL, p)){
 		return -1;
 	}
 	/* With JWT off the plugin answers no authentication question, so
 	 * password_file and allow_anonymous work as in a bare broker. */
 	if(p->auth && mosquitto_callback_register(p->identifier, MOSQ_EVT_BASIC_AUTH,
-				jw_message__on_basic_auth, NULL, p)){
+				jw_clients__on_basic_auth, NULL, p)){
 		return -1;
 	}
 	return 0;
@@ -144,14 +88,14 @@ static int register_callbacks(struct jw_plugin *p)
 
 static void unregister_callbacks(struct jw_plugin *p)
 {
-	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_MESSAGE, jw_message__on_message, NULL);
-	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_ACL_CHECK, jw_message__on_acl_check, NULL);
-	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_DISCONNECT, jw_message__on_disconnect, NULL);
-	mosquitto_callback_unregister(p->identifier, JW_EVT_CLIENT_OFFLINE, jw_message__on_disconnect, NULL);
-	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_message__on_tick, NULL);
-	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, on_reload, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_MESSAGE, jw_publish__on_message, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_ACL_CHECK, jw_acl__on_acl_check, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_DISCONNECT, jw_clients__on_disconnect, NULL);
+	mosquitto_callback_unregister(p->identifier, JW_EVT_CLIENT_OFFLINE, jw_clients__on_disconnect, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_TICK, jw_tick__on_tick, NULL);
+	mosquitto_callback_unregister(p->identifier, MOSQ_EVT_RELOAD, jw_reload__on_reload, NULL);
 	if(p->auth){
-		mosquitto_callback_unregister(p->identifier, MOSQ_EVT_BASIC_AUTH, jw_message__on_basic_auth, NULL);
+		mosquitto_callback_unregister(p->identifier, MOSQ_EVT_BASIC_AUTH, jw_clients__on_basic_auth, NULL);
 	}
 }
 
@@ -205,7 +149,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		free(p);
 		return MOSQ_ERR_INVAL;
 	}
-	if(load_schemas(p, &p->schemas)){
+	if(jw_reload__load_schemas(p, &p->schemas)){
 		context_free(p);
 		return MOSQ_ERR_INVAL;
 	}
@@ -219,7 +163,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	}else{
 		resolve_acl_fallback(p);
 	}
-	if(jw_message__init(p)){
+	if(jw_write__init(p)){
 		context_free(p);
 		return MOSQ_ERR_NOMEM;
 	}
@@ -228,7 +172,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		jw_clock_now(&now);
 		p->started_mono_ms = now.mono_ms;
 	}
-	if(jw_lifecycle__init(p) || jw_journal__init(p)){
+	if(jw_table__init(p) || jw_journal__init(p)){
 		context_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}
@@ -238,7 +182,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		context_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}
-	log_types(p->schemas, "validating");
+	jw_reload__log_types(p->schemas, "validating");
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 			"jobwire: topics %s/{session}/{job}/{event}, schemas from %s, max payload %zu bytes, max depth %zu",
 			p->opt.prefix, p->opt.schemas_dir, p->opt.limits.max_payload,

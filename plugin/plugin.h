@@ -111,12 +111,17 @@ struct jw_auth;
 struct mosquitto_evt_acl_check;
 struct jw_journal;
 struct jw_msgstate;
+struct jw_held_rec;
+struct jw_effects;
+struct jw_job;
+struct mosquitto_evt_message;
 
 /* Who sent what a notice or a journal record is about. */
 enum jw_origin {
 	JW_FROM_PUBLISH,
 	JW_FROM_WILL,
 	JW_FROM_WRITE, /* a write check the broker has not yet said is either */
+	JW_FROM_BROKER, /* the broker's own event (a stalled job's failure) */
 };
 
 /* The client behind an event, as copies or strings owned by the caller;
@@ -132,16 +137,15 @@ struct jw_plugin {
 	struct jw_options opt;
 	struct jw_schemaset *schemas;
 	struct jw_counters counters;
-	struct jw_msgstate *msg;      /* message.c: the write the broker has not
-	                                 yet said what it was, and the order of
-	                                 its events */
+	struct jw_msgstate *msg;      /* write_check.h: the write the broker has
+	                                 not yet said what it was, and the order
+	                                 of its events */
 	bool acl_allow;                /* resolved acl_fallback */
 	struct jw_jobs *jobs;
 	struct jw_persist *persist;   /* NULL without plugin_opt_data_dir */
 	bool republished;             /* states put back after a restart */
 	/* Changes made by wills the broker may be sending at shutdown are made
-	 * durable at the next tick, which never comes at shutdown (message.c). */
-	bool hold_durable;            /* set around such an apply */
+	 * durable at the next tick, which never comes at shutdown (will.c). */
 	char **held_keys;             /* jobs to persist at the next tick */
 	size_t nheld_keys, capheld_keys;
 	int64_t started_mono_ms;
@@ -160,6 +164,9 @@ struct jw_plugin {
 	                                 only; its block is reused per message) */
 	struct jw_auth *auth;         /* NULL: JWT authentication off */
 	struct jw_journal *journal;   /* NULL: journal off */
+	struct jw_held_rec *held_recs; /* journal records to spool at the next
+	                                  tick (journal_records.c) */
+	size_t nheld_recs, capheld_recs;
 	uint64_t journal_changes_seen;
 	uint64_t journal_dead_seen;
 	bool journal_replay_logged;
@@ -172,37 +179,104 @@ void jw_options__cleanup(struct jw_options *opt);
 const char *jw_options__acl_name(enum jw_acl_fallback f);
 bool jw_options__detect_acl_source(char *why, size_t whylen);
 
-/* message.c: the MESSAGE, ACL_CHECK, DISCONNECT, TICK and (with JWT)
- * BASIC_AUTH callbacks. init returns 0 or -1 (out of memory); cleanup
- * drops what is pending without applying it (safe to call twice). */
-int jw_message__init(struct jw_plugin *p);
-void jw_message__cleanup(struct jw_plugin *p);
-int jw_message__on_message(int event, void *event_data, void *userdata);
-int jw_message__on_acl_check(int event, void *event_data, void *userdata);
-int jw_message__on_disconnect(int event, void *event_data, void *userdata);
-int jw_message__on_tick(int event, void *event_data, void *userdata);
-int jw_message__on_basic_auth(int event, void *event_data, void *userdata);
-/* For the other callbacks (RELOAD): what the broker did since the last
- * write check is settled before anything else happens. */
-void jw_message__other_event(struct jw_plugin *p);
+/*
+ * The broker's events, one file each (write_check.h holds what they
+ * share: the write check the broker has not yet said what it was):
+ * publish.c MESSAGE, acl.c ACL_CHECK, clients.c DISCONNECT and (with JWT)
+ * BASIC_AUTH, will.c the wills among the write checks, tick.c TICK, and
+ * plugin.c RELOAD. The callbacks take the plugin as userdata and return
+ * MOSQ_ERR_SUCCESS, MOSQ_ERR_ACL_DENIED or MOSQ_ERR_PLUGIN_DEFER (never a
+ * code that would cost a client its connection). Broker thread only.
+ */
+int jw_publish__on_message(int event, void *event_data, void *userdata);
+int jw_acl__on_acl_check(int event, void *event_data, void *userdata);
+int jw_clients__on_disconnect(int event, void *event_data, void *userdata);
+int jw_clients__on_basic_auth(int event, void *event_data, void *userdata);
+/* write_check.c: the pending write's state. init returns 0 or -1 (out of
+ * memory); cleanup drops what is pending without applying it (safe to
+ * call twice). */
+int jw_write__init(struct jw_plugin *p);
+void jw_write__cleanup(struct jw_plugin *p);
+/* will.c: every callback but MESSAGE and the access checks starts here:
+ * what the broker did since the last write check is settled first. */
+void jw_will__other_event(struct jw_plugin *p);
+/* will.c: the end of a pass of the broker's loop (tick): as other_event,
+ * and a connection's set-up is over. */
+void jw_will__end_of_pass(struct jw_plugin *p);
 
-/* lifecycle.c: the job table in the broker. */
-int jw_lifecycle__init(struct jw_plugin *p);
-void jw_lifecycle__cleanup(struct jw_plugin *p);
-void jw_lifecycle__tick(struct jw_plugin *p);
-/* Logs a worker thread's note (worker.h: enum jw_note_level) as
+/* tick.c: the TICK callback (timers, health, stats). */
+int jw_tick__on_tick(int event, void *event_data, void *userdata);
+
+/* reload.c: the RELOAD callback (SIGHUP: the schemas again, swapped in
+ * only when every file compiled; a failure keeps the old set and is
+ * logged). load_schemas: 0, or -1 (logged) with *out untouched. */
+int jw_reload__on_reload(int event, void *event_data, void *userdata);
+int jw_reload__load_schemas(struct jw_plugin *p, struct jw_schemaset **out);
+/* Logs the set's types: "jobwire: <what> N event types: a, b, ...". */
+void jw_reload__log_types(const struct jw_schemaset *set, const char *what);
+
+/*
+ * effects.h, effects.c: the one place where what an event does is carried
+ * out.
+ * An event as the broker showed it: strings and buffers are the caller's
+ * and only read during the call.
+ */
+struct jw_event_ctx {
+	enum jw_origin origin;
+	const struct jw_topic *t;         /* NULL: not a job topic (refusals only) */
+	const char *topic;                /* as published, for notices */
+	const struct mosquitto *client;   /* its sender (PUBLISH, write check),
+	                                     the will's client, NULL: the broker */
+	const char *client_id;            /* NULL: the client's, when asked */
+	const mosquitto_property *props;  /* PUBLISH: its properties */
+	struct mosquitto_evt_message *msg; /* PUBLISH: "ts" is added to it */
+	const struct jw_jnode *ev;        /* the event (NULL for refusals) */
+	const void *payload;              /* will, broker: the bytes */
+	size_t len;
+	bool durable;                     /* false: a will while the broker may
+	                                     be shutting down: the job's record
+	                                     and journal record wait for the
+	                                     next tick */
+	const struct jw_clock *now;       /* the message's one clock reading */
+};
+
+/* What the broker must do with the event afterwards. */
+enum jw_run {
+	JW_RUN_PASS = 0,  /* deliver it */
+	JW_RUN_SUPPRESS,  /* acknowledge it, deliver it to nobody */
+	JW_RUN_DENY,      /* refused (the publisher was told) */
+};
+
+/* jw_effects__run (effects.h) carries out what jw_jobs_step returned;
+ * jw_effects__refuse refuses e for v (a notice, a count, a log line) and
+ * returns JW_RUN_DENY. */
+enum jw_run jw_effects__refuse(struct jw_plugin *p, const struct jw_event_ctx *e,
+                               const struct jw_verdict *v);
+
+/* log.c: a background thread's note (threads.h: enum jw_note_level) as
  * "jobwire: <prefix><text>". Broker thread. */
-void jw_lifecycle__log_note(int level, const char *prefix, const char *text);
-/* now: the message's one clock reading (jw_clock_now), which its
- * added "ts" shares. */
-int jw_lifecycle__apply(struct jw_plugin *p, const struct jw_topic *t,
-                        const struct jw_jnode *ev, const void *raw,
-                        size_t rawlen, const struct jw_clock *now,
-                        struct jw_verdict *v);
-/* Writes the jobs changed while p->hold_durable was set (tick), or
- * forgets them (cleanup). */
-void jw_lifecycle__flush_held(struct jw_plugin *p);
-void jw_lifecycle__drop_held(struct jw_plugin *p);
+void jw_log__note(int level, const char *prefix, const char *text);
+
+/* job_table.c: the job table in the broker. init: -1 when the table
+ * cannot be made or loaded (logged). */
+int jw_table__init(struct jw_plugin *p);
+void jw_table__cleanup(struct jw_plugin *p);
+/* Publishes j's retained state now (and marks it published). */
+void jw_table__publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now);
+/* Publishes a state rendered before (json NULL: rendering failed). */
+void jw_table__publish_rendered(struct jw_plugin *p, const struct jw_job *j,
+                                const char *json, size_t len);
+/* Every job's state again (after a restart); sets p->republished. */
+void jw_table__republish(struct jw_plugin *p, const struct jw_clock *now);
+/* Hands j's record to the writer now (a failure is counted). */
+void jw_table__persist(struct jw_plugin *p, const struct jw_job *j, const struct jw_clock *now);
+/* Remembers j's record for jw_table__flush_held (the next tick). */
+void jw_table__hold(struct jw_plugin *p, const struct jw_job *j);
+/* Writes the jobs held (tick), or forgets them (cleanup). */
+void jw_table__flush_held(struct jw_plugin *p);
+void jw_table__drop_held(struct jw_plugin *p);
+/* The writer's notes and failures in the log (once per change). */
+void jw_table__health(struct jw_plugin *p);
 
 /* auth.c: JWT authentication and the session ACL (only with a key). */
 int jw_auth__init(struct jw_plugin *p);
@@ -221,10 +295,12 @@ void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *ref
 /* CONNECTs refused because their client id belongs to another token's
  * owner, and persistent sessions kept for clients that are away. */
 void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
-/* journal_glue.c: the broker side of the PostgreSQL journal. */
+/* journal_records.c: the broker side of the PostgreSQL journal (the
+ * journal's own threads are behind journal.h). init: 0 (also when the
+ * journal is off), -1 when it cannot start (logged). cleanup: what
+ * PostgreSQL has not taken stays spooled for the next start. */
 int jw_journal__init(struct jw_plugin *p);
 void jw_journal__cleanup(struct jw_plugin *p);
-void jw_journal__tick(struct jw_plugin *p);
 /* Before applying an event: true (v filled, journal_full) when it is a
  * terminal event the spool has no room for. */
 bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw_verdict *v);
@@ -234,11 +310,21 @@ bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw
 int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
                        const struct jw_who *who, const void *payload,
                        size_t len, struct jw_verdict *v);
+/* Keeps a record for jw_journal__flush_held (a will's, spooled at the
+ * next tick); out of memory it is spooled now. drop_held forgets them. */
+void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
+                      const void *payload, size_t len);
+void jw_journal__flush_held(struct jw_plugin *p);
+void jw_journal__drop_held(struct jw_plugin *p);
 /* Whether jw_journal__record would record an event of this type. */
 bool jw_journal__wants(const struct jw_plugin *p, const char *type);
+/* journal_health.c: the journal thread's state in the log (once per
+ * change; from the tick) and in the stats (a new json-c object, caller
+ * puts it; NULL when out of memory). */
+void jw_journal__tick(struct jw_plugin *p);
 struct json_object *jw_journal__stats_json(struct jw_plugin *p, const struct jw_clock *now);
 
-/* stats.c */
+/* stats.c: publishes the retained stats message now (tick). */
 void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);
 
 /* notice.c: rejection notices, log lines and counters. client: the
@@ -252,9 +338,11 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, cons
                        const mosquitto_property *props, enum jw_origin origin);
 void jw_notice__count_accept(struct jw_plugin *p, const char *type);
 void jw_counters__cleanup(struct jw_counters *c);
-int jw_notice__rejection_topic(char *buf, size_t buflen, const char *client_id);
+/* client_topics.c: client_id's rejection topic into buf (as
+ * jw_topic_rejection: its length, or -1 when it does not fit). */
+int jw_client_topics__rejection(char *buf, size_t buflen, const char *client_id);
 /* Whether topic is client's own $jobwire/replies/{escaped id} or below. */
-bool jw_notice__own_replies(const struct mosquitto *client, const char *topic);
+bool jw_client_topics__own_replies(const struct mosquitto *client, const char *topic);
 
 /*
  * The response-topic policy: whether the broker may publish an answer for

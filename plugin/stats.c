@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 #include "broker_api.h"
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "persist.h"
 #include "schemaset.h"
 

@@ -128,7 +128,7 @@ static void check_verdict(const struct jw_verdict *v)
 	        "keyword \"%s\" with reason %s", v->keyword, jw_reason_name(v->reason));
 }
 
-/* The broker's ts edit of an accepted event (plugin/message.c). */
+/* The broker's ts edit of an accepted event (plugin/effects.c). */
 static void check_splice(const struct jw_topic *t, const uint8_t *p, size_t len)
 {
 	struct jw_event_limits limits = {0, 0};

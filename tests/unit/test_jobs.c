@@ -15,8 +15,9 @@
 
 #include <json-c/json.h>
 
-#include "jobs.h"
-#include "jobs_internal.h"
+#include "jdoc.h"
+#include "jobs/jobs.h"
+#include "jobs/internal.h"
 #include "json.h"
 #include "schema.h"
 
@@ -2141,6 +2142,77 @@ START_TEST(text_of_matches_json_c)
 }
 END_TEST
 
+/* ---- effects ---- */
+
+/* One event through jw_jobs_step at t ms; the effects it returns. */
+static unsigned step(struct jw_jobs *jobs, const char *job, const char *type, const char *payload,
+        int64_t t, bool broker_made, struct jw_effects *fx)
+{
+	struct jw_clock now = at(t);
+	struct jw_json_error err;
+	struct jw_jdoc d;
+
+	jw_jdoc_init(&d);
+	ck_assert_int_eq(jw_jdoc_parse(&d, payload, strlen(payload), 32, &err), 0);
+	ck_assert_int_eq(jw_jobs_step(jobs, "s1", job, type, d.root, payload, strlen(payload),
+	                         broker_made, &now, fx, &V),
+	        0);
+	jw_jdoc_free(&d);
+	return fx->set;
+}
+
+START_TEST(step_effects)
+{
+	struct jw_jobs_config cfg = {.state_max_rate = 10};
+	struct jw_jobs *jobs = jw_jobs_new(&cfg);
+	const unsigned accepted =
+	        JW_FX_DELIVER | JW_FX_PERSIST | JW_FX_JOURNAL | JW_FX_COUNT_ACCEPT;
+	const char *done = "{\"result\":{\"n\":1}}";
+	struct jw_effects fx;
+	struct json_object *held;
+	char *text;
+
+	/* The first state goes out at once; the next within the interval
+	 * is held, and a third joins it. */
+	ck_assert_uint_eq(step(jobs, "a", "progress", "{\"progress\":1}", 0, false, &fx),
+	        accepted | JW_FX_STATE_NOW);
+	ck_assert_int_eq(fx.outcome, JW_APPLY_ACCEPT);
+	ck_assert_ptr_eq(fx.job, find(jobs, "a"));
+	jw_jobs_state_published(jobs, fx.job, &(struct jw_clock){BASE_REAL, BASE_MONO});
+	ck_assert_uint_eq(step(jobs, "a", "progress", "{\"progress\":2}", 10, false, &fx),
+	        accepted | JW_FX_STATE_LATER);
+	ck_assert_uint_eq(step(jobs, "a", "progress", "{\"progress\":3}", 20, false, &fx),
+	        accepted | JW_FX_STATE_LATER | JW_FX_COALESCED);
+	/* An urgent event publishes the held state first: rendered before
+	 * the event, so it shows progress 3 and status running. */
+	ck_assert_uint_eq(step(jobs, "a", "complete", done, 30, false, &fx),
+	        accepted | JW_FX_HELD_STATE | JW_FX_STATE_NOW);
+	ck_assert_ptr_eq(fx.held_job, fx.job);
+	ck_assert_ptr_nonnull(fx.held_state);
+	text = strndup(fx.held_state, fx.held_len);
+	held = json_tokener_parse(text);
+	ck_assert_str_eq(sget(held, "status"), "running");
+	ck_assert_double_eq(nget(held, "progress"), 3);
+	json_object_put(held);
+	free(text);
+	ck_assert(!jw_jobs_state_held(fx.job));
+	/* The exact repeat: acknowledged, journaled again, delivered to
+	 * nobody; anything else after the end is refused. */
+	ck_assert_uint_eq(step(jobs, "a", "complete", done, 40, false, &fx),
+	        JW_FX_COUNT_DUPLICATE | JW_FX_JOURNAL | JW_FX_SUPPRESS);
+	ck_assert_int_eq(fx.outcome, JW_APPLY_DUPLICATE);
+	ck_assert_uint_eq(step(jobs, "a", "progress", "{\"progress\":4}", 50, false, &fx),
+	        JW_FX_REFUSE);
+	ck_assert_int_eq(fx.outcome, JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_JOB_FINISHED);
+	/* The broker's own events are logged, not counted. */
+	ck_assert_uint_eq(step(jobs, "b", "failed",
+	                          "{\"error\":\"silent\",\"code\":\"heartbeat_timeout\"}", 60, true, &fx),
+	        JW_FX_LOG | JW_FX_DELIVER | JW_FX_PERSIST | JW_FX_JOURNAL | JW_FX_STATE_NOW);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 #define ADD(s, test)                                                                               \
@@ -2176,6 +2248,7 @@ static Suite *jobs_suite(void)
 	ADD(s, eta_pause_for_review);
 	ADD(s, state_valid_in_every_status);
 	ADD(s, state_rate_limit);
+	ADD(s, step_effects);
 	ADD(s, stall_detection);
 	ADD(s, stall_heap_order);
 	ADD(s, record_round_trip);

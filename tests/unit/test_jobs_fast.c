@@ -13,8 +13,8 @@
 #include <json-c/json.h>
 
 #include "jdoc.h"
-#include "jobs.h"
-#include "jobs_internal.h"
+#include "jobs/jobs.h"
+#include "jobs/internal.h"
 #include "util/id.h"
 #include "json.h"
 
@@ -34,7 +34,7 @@ static unsigned next(unsigned *seed)
 }
 
 /* Whether json-c writes s[0..n) between quotes unchanged: the flag's
- * meaning, computed independently of core/jobs.c. */
+ * meaning, computed independently of core/jobs/. */
 static int is_plain(const char *s, size_t n)
 {
 	for(size_t i = 0; i < n; i++) {

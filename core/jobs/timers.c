@@ -5,7 +5,7 @@
  * the heartbeat interval). Both are indexed min-heaps, so a tick costs
  * time in proportion to the jobs that are due, not to the table.
  */
-#include "jobs_internal.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,8 +8,8 @@
  * in a quarantine file, count it, describe it). No mosquitto API: both
  * files are also compiled straight into their unit tests.
  */
-#ifndef JW_WORKER_H
-#define JW_WORKER_H
+#ifndef JW_THREADS_H
+#define JW_THREADS_H
 
 #include <pthread.h>
 #include <stdatomic.h>

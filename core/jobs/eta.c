@@ -6,7 +6,7 @@
  * with a bias correction so the first estimates are plain time-weighted
  * means instead of being pulled towards zero. See docs/lifecycle.md.
  */
-#include "jobs_internal.h"
+#include "internal.h"
 
 #include <math.h>
 

@@ -4,6 +4,20 @@
  * timers that drive rate-limited state publishing and stall detection, and
  * the snapshot records that make it survive a restart. Pure: no I/O, no
  * threads, no clock reads (callers pass the time in).
+ *
+ * Threads: a table is used by one thread at a time (in the plugin, the
+ * broker thread); tables share nothing. Ownership: the table owns its
+ * jobs; a struct jw_job pointer stays valid until the next call that may
+ * evict (apply, step, restore) or jw_jobs_free; strings passed in are
+ * copied. Errors: functions returning int give 0, or -1 with nothing
+ * changed (out of memory, or a malformed record: err says which); an
+ * event the rules refuse is not an error but a verdict (reason.h).
+ *
+ * Files (core/jobs/): apply.c the lifecycle rules, effects.c
+ * jw_jobs_step, table.c jobs by key and eviction, timers.c the state
+ * rate limit and stall heaps, state.c the state JSON, record.c restart
+ * records; memory.c, json_write.c, timestamps.c, eta.c and lookup.h
+ * what they share; internal.h is theirs alone.
  */
 #ifndef JW_JOBS_H
 #define JW_JOBS_H
@@ -98,6 +112,62 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
                        const char *type, const struct jw_jnode *event,
                        const void *raw, size_t rawlen, const struct jw_clock *now,
                        struct jw_apply_result *res, struct jw_verdict *v);
+
+/*
+ * What one event's passage through the table asks of the broker, in the
+ * order it must be carried out (lowest bit first). The table decides; the
+ * plugin executes the set in one place (plugin/effects.c) and does nothing
+ * else with an event.
+ */
+enum jw_effect {
+	JW_FX_HELD_STATE = 1u << 0, /* publish held_state, the job's state from
+	                               BEFORE the event (an update held back by
+	                               the rate limit), ahead of all else */
+	JW_FX_REFUSE = 1u << 1,     /* refuse the event: tell the publisher,
+	                               count and log it (the verdict says why);
+	                               nothing below follows */
+	JW_FX_LOG = 1u << 2,        /* log the change (the broker's own events) */
+	JW_FX_DELIVER = 1u << 3,    /* the event goes to its subscribers (a
+	                               broker-made one: publish it) */
+	JW_FX_SUPPRESS = 1u << 4,   /* acknowledge it, deliver it to nobody (an
+	                               exact repeat of a terminal event) */
+	JW_FX_STATE_NOW = 1u << 5,  /* publish the job's state now */
+	JW_FX_STATE_LATER = 1u << 6, /* the state is held: it comes back from
+	                                jw_jobs_pop_state_due */
+	JW_FX_COALESCED = 1u << 7,  /* with STATE_LATER: it joined an update
+	                               held before (counted) */
+	JW_FX_PERSIST = 1u << 8,    /* write the job's record (jw_job_record) */
+	JW_FX_COUNT_DUPLICATE = 1u << 9,
+	JW_FX_JOURNAL = 1u << 10,   /* offer the event to the journal */
+	JW_FX_COUNT_ACCEPT = 1u << 11, /* count it by type (clients' events) */
+};
+
+struct jw_effects {
+	unsigned set;               /* enum jw_effect bits */
+	enum jw_apply_outcome outcome;
+	struct jw_job *job;         /* ACCEPT, DUPLICATE: as jw_apply_result */
+	struct jw_job *held_job;    /* HELD_STATE: the job it is of */
+	const char *held_state;     /* HELD_STATE: the text (owned by the table,
+	                               valid until its next call of any kind,
+	                               jw_jobs_state_render included) */
+	size_t held_len;
+};
+
+/*
+ * One event through the table: the urgent flush, jw_jobs_apply_node and
+ * the state publishing policy, with what must follow in *fx. broker_made:
+ * the broker made the event itself (a stalled job's failure), which is
+ * then logged. The held state is marked published here (as
+ * jw_jobs_state_published). Same threading and ownership as
+ * jw_jobs_apply_node: the caller's thread, one at a time per table.
+ * Returns 0 with *fx filled (a refusal included: REFUSE, *v filled), or
+ * -1 when out of memory (fx: REFUSE; *v says internal; the table is as
+ * before, except that a held state may have been rendered).
+ */
+int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job,
+                 const char *type, const struct jw_jnode *event, const void *raw,
+                 size_t rawlen, bool broker_made, const struct jw_clock *now,
+                 struct jw_effects *fx, struct jw_verdict *v);
 
 /* The job, or NULL. */
 struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const char *job);

@@ -1,5 +1,5 @@
-/* See worker.h. */
-#include "worker.h"
+/* See threads.h. */
+#include "threads.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "jdoc.h"
 #include "jobs.h"
 #include "util/buf.h"
 #include "util/heap.h"
@@ -120,7 +122,7 @@ struct jw_job {
 	int64_t stall_key;
 	int64_t due_mono;       /* while held: when the update goes out */
 	int64_t published_mono; /* last state publish */
-	/* ETA estimator (jobs_eta.c): the sample the next rate is measured
+	/* ETA estimator (eta.c): the sample the next rate is measured
 	 * from, the smoothed rate before bias correction, and its weight. */
 	double est_progress, est_rate, est_weight;
 	int64_t est_mono;
@@ -159,6 +161,8 @@ struct jw_jobs {
 void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n);
 /* Releases n bytes from jw_jobs__alloc. NULL is a no-op. */
 void jw_jobs__release(struct jw_jobs *jobs, void *p, size_t n);
+/* The same as a struct jw_alloc, for the hash table and the heaps. */
+struct jw_alloc jw_jobs__counted(struct jw_jobs *jobs);
 /* Fails the allocation after the next n (0: the next one); -1 disarms.
  * For tests: proves every path survives out of memory. */
 void jw_jobs__fail_alloc(struct jw_jobs *jobs, long n);
@@ -172,6 +176,26 @@ char *jw_jobs__text_of_node(struct jw_jobs *jobs, const struct jw_jnode *n);
 void jw_jobs__text_free(struct jw_jobs *jobs, char *s);
 /* The same for a text allocated with cap bytes (0: strlen + 1). */
 void jw_jobs__text_free_cap(struct jw_jobs *jobs, char *s, uint32_t cap);
+/* The text of n through json-c: containers and strings needing escapes. */
+char *jw_jobs__text_of_node_slow(struct jw_jobs *jobs, const struct jw_jnode *n);
+/* Whether json-c would write s[0..n) between the quotes unchanged. */
+bool jw_jobs__plain_ascii(const char *s, size_t n);
+
+/* Whether string node n can be written between quotes as it is: the
+ * parser's flag when it set it, else a scan. */
+static inline bool jw_jobs__node_plain(const struct jw_jnode *n)
+{
+	return n->plain || jw_jobs__plain_ascii(n->u.s, n->n);
+}
+
+/* Writes plain string n with its quotes and a NUL: n->n + 3 bytes. */
+static inline void jw_jobs__put_quoted(char *t, const struct jw_jnode *n)
+{
+	t[0] = '"';
+	memcpy(t + 1, n->u.s, n->n);
+	t[n->n + 1] = '"';
+	t[n->n + 2] = '\0';
+}
 /* Puts the job in the stall heap at its deadline_mono, or moves it there
  * when the deadline is earlier than its key; a later deadline waits until
  * the key comes up in jw_jobs_pop_stalled. */
@@ -205,7 +229,7 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
  * entered the table (jw_jobs__reserve), so it cannot fail. */
 void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j);
 
-/* ETA estimator (jobs_eta.c). */
+/* ETA estimator (eta.c). */
 #define JW_ETA_TAU_S 30.0   /* smoothing time constant */
 #define JW_ETA_MIN_DT_MS 50 /* closer samples accumulate into the next */
 /* Folds an overall-progress sample taken at mono_ms into the rate. */

@@ -1,11 +1,11 @@
 /*
- * The broker side of the PostgreSQL journal (docs/journal.md): builds the
- * record of each finished job from the job table and the event as it is
- * delivered, spools it (journal.h) before the MESSAGE callback returns so
- * the publisher's acknowledgement never precedes it, refuses terminal
- * events the spool has no room for, and turns the journal thread's state
- * into log lines (once per change) and the stats message. Broker thread
- * only.
+ * The journal's records, on the broker's side (docs/journal.md): builds
+ * the record of each finished job from the job table and the event as it
+ * is delivered, spools it (journal.h) before the MESSAGE callback returns
+ * so the publisher's acknowledgement never precedes it, refuses terminal
+ * events the spool has no room for, keeps a will's record for the next
+ * tick, and starts and stops the journal. Its health (log lines, stats)
+ * is in journal_health.c. Broker thread only.
  */
 #include "plugin.h"
 
@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 #include "broker_api.h"
 
-#include "jobs.h"
+#include "jobs/jobs.h"
 #include "journal.h"
 #include "journal_rec.h"
 #include "persist.h"
@@ -80,6 +80,8 @@ int jw_journal__init(struct jw_plugin *p)
 
 void jw_journal__cleanup(struct jw_plugin *p)
 {
+	/* Held records came from wills sent at shutdown: not spooled. */
+	jw_journal__drop_held(p);
 	if(!p->journal){
 		return;
 	}
@@ -201,108 +203,84 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 	return rc;
 }
 
-static const char *state_name(enum jw_journal_state s)
+/* A will's journal record, spooled at the next tick (plugin/will.c). */
+struct jw_held_rec {
+	struct jw_topic t;
+	char *client_id;
+	char *username;
+	char *payload;
+	size_t len;
+};
+
+static void held_free(struct jw_held_rec *h)
 {
-	switch(s){
-		case JW_JOURNAL_UP: return "up";
-		case JW_JOURNAL_DOWN: return "down";
-		default: return "connecting";
-	}
+	free(h->client_id);
+	free(h->username);
+	free(h->payload);
 }
 
-void jw_journal__tick(struct jw_plugin *p)
+void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
+		const void *payload, size_t len)
 {
-	struct jw_journal_stats st;
-	struct jw_note notes[JW_NOTES_MAX];
-	uint64_t dropped;
-	size_t n;
-	char err[256];
+	struct jw_held_rec *h;
+	struct jw_verdict v;
 
-	if(!p->journal){
-		return;
-	}
-	/* Damage, a damaged checkpoint, stray files: one line each. */
-	n = jw_journal_notes(p->journal, notes, JW_NOTES_MAX, &dropped);
-	for(size_t i = 0; i < n; i++){
-		jw_lifecycle__log_note((int)notes[i].level, "journal: ", notes[i].text);
-	}
-	if(dropped){
-		mosquitto_log_printf(MOSQ_LOG_WARNING,
-				"jobwire: journal: %llu more lines about damaged or stray files in %s/journal not logged one by one: see journal in $jobwire/stats",
-				(unsigned long long)dropped, p->opt.data_dir);
-	}
-	jw_journal_stats(p->journal, &st);
-	/* Log transitions only, never once per record. */
-	if(st.state_changes != p->journal_changes_seen){
-		p->journal_changes_seen = st.state_changes;
-		if(st.state == JW_JOURNAL_UP){
-			mosquitto_log_printf(MOSQ_LOG_NOTICE,
-					"jobwire: journal: writing to PostgreSQL (%llu bytes spooled to catch up)",
-					(unsigned long long)st.pending_bytes);
-		}else if(st.state == JW_JOURNAL_DOWN){
-			jw_journal_last_error(p->journal, err, sizeof(err));
-			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: journal: PostgreSQL unavailable (%s); spooling to %s/journal (%llu bytes pending) and retrying",
-					err[0] ? err : "unknown error", p->opt.data_dir,
-					(unsigned long long)st.pending_bytes);
+	if(p->nheld_recs == p->capheld_recs){
+		size_t cap = p->capheld_recs ? p->capheld_recs * 2 : 8;
+		struct jw_held_rec *grown = realloc(p->held_recs, cap * sizeof(*grown));
+		if(!grown){
+			goto now;
 		}
+		p->held_recs = grown;
+		p->capheld_recs = cap;
 	}
-	if(st.replay_done && !p->journal_replay_logged){
-		p->journal_replay_logged = true;
-		mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: journal: the spool left by the previous run is in PostgreSQL");
+	h = &p->held_recs[p->nheld_recs];
+	memset(h, 0, sizeof(*h));
+	h->t = *t;
+	h->client_id = who->client_id ? strdup(who->client_id) : NULL;
+	h->username = who->username ? strdup(who->username) : NULL;
+	h->payload = malloc(len + 1);
+	if((who->client_id && !h->client_id) || (who->username && !h->username) || !h->payload){
+		held_free(h);
+		goto now;
 	}
-	if(st.dead_letters != p->journal_dead_seen){
-		char *detail;
+	if(len){
+		memcpy(h->payload, payload, len);
+	}
+	h->len = len;
+	p->nheld_recs++;
+	return;
+now:
+	{
+		struct jw_who late = *who;
 
-		jw_journal_last_error(p->journal, err, sizeof(err));
-		/* PostgreSQL's DETAIL repeats the row: the file has it. */
-		if((detail = strstr(err, " DETAIL:")) != NULL){
-			*detail = '\0';
+		late.late = true;
+		(void)jw_journal__record(p, t, &late, payload, len, &v);
+	}
+}
+
+void jw_journal__flush_held(struct jw_plugin *p)
+{
+	for(size_t i = 0; i < p->nheld_recs; i++){
+		struct jw_held_rec *h = &p->held_recs[i];
+		struct jw_who who = {h->client_id, h->username, true};
+		struct jw_verdict v;
+
+		if(jw_journal__record(p, &h->t, &who, h->payload, h->len, &v)){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: journal: could not spool the will of %s/%s: %s",
+					h->t.session, h->t.job, v.message);
 		}
-		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: journal: PostgreSQL refused %llu record(s) for good; kept in %s/journal-dead-letter.jsonl (latest: %s)",
-				(unsigned long long)(st.dead_letters - p->journal_dead_seen), p->opt.data_dir,
-				err[0] ? err : "see the file");
-		p->journal_dead_seen = st.dead_letters;
+		held_free(h);
 	}
+	p->nheld_recs = 0;
 }
 
-static void add_u64(struct json_object *o, const char *key, uint64_t v)
+void jw_journal__drop_held(struct jw_plugin *p)
 {
-	json_object_object_add(o, key, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
-}
-
-struct json_object *jw_journal__stats_json(struct jw_plugin *p, const struct jw_clock *now)
-{
-	struct json_object *o = json_object_new_object();
-	struct jw_journal_stats st;
-
-	if(!o){
-		return NULL;
+	for(size_t i = 0; i < p->nheld_recs; i++){
+		held_free(&p->held_recs[i]);
 	}
-	json_object_object_add(o, "enabled", json_object_new_boolean(p->journal != NULL));
-	if(p->journal){
-		jw_journal_stats(p->journal, &st);
-		json_object_object_add(o, "state", json_object_new_string(state_name(st.state)));
-		add_u64(o, "spooled", st.spooled);
-		add_u64(o, "committed", st.committed);
-		add_u64(o, "dead_letters", st.dead_letters);
-		add_u64(o, "pending_bytes", st.pending_bytes);
-		add_u64(o, "spool_bytes", st.spool_bytes);
-		add_u64(o, "spool_max", p->opt.spool_max);
-		add_u64(o, "lag_ms", st.oldest_ms > 0 && now->real_ms > st.oldest_ms
-				? (uint64_t)(now->real_ms - st.oldest_ms) : 0);
-		add_u64(o, "write_errors", st.write_errors);
-		add_u64(o, "sync_errors", st.sync_errors);
-		add_u64(o, "damaged_records", st.damaged_records);
-		add_u64(o, "damaged_bytes", st.damaged_bytes);
-		add_u64(o, "quarantine_files", st.quarantined);
-		add_u64(o, "quarantine_failures", st.unkept);
-		add_u64(o, "checkpoint_damaged", st.checkpoint_damaged);
-		add_u64(o, "checkpoint_errors", st.checkpoint_errors);
-		add_u64(o, "stray_files", st.strays);
-	}
-	add_u64(o, "refused", p->counters.journal_refused);
-	add_u64(o, "lost", p->counters.journal_lost);
-	return o;
+	free(p->held_recs);
+	p->held_recs = NULL;
+	p->nheld_recs = p->capheld_recs = 0;
 }

@@ -6,7 +6,7 @@
  * checks every member before touching the table: a corrupt record is
  * refused with a reason and changes nothing.
  */
-#include "jobs_internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>

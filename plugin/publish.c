@@ -1,0 +1,90 @@
+/*
+ * MOSQ_EVT_MESSAGE: a PUBLISH, checked at its write check (acl.c) or here
+ * when none came first (a bridge), goes through the job table; what it
+ * does is carried out by jw_effects__run (the state, "ts", the journal,
+ * the counters), and a refusal answers on the publisher's response topic,
+ * which only this callback sees. Broker thread only.
+ */
+#include "plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_api.h"
+
+#include "effects.h"
+#include "jobs/jobs.h"
+#include "topic.h"
+#include "write_check.h"
+
+/* A PUBLISH, checked at its write check (w): its MESSAGE callback. */
+static int finish_publish(struct jw_plugin *p, struct jw_write *w,
+		struct mosquitto_evt_message *ed)
+{
+	struct jw_event_ctx e;
+	struct jw_effects fx;
+	struct jw_verdict v;
+
+	w->active = false;
+	jw_write__event_ctx(&e, JW_FROM_PUBLISH, w, ed->topic);
+	e.client = ed->client;
+	e.props = ed->properties;
+	e.msg = ed;
+	if(!w->valid){
+		jw_effects__refuse(p, &e, &w->v);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	if(w->kind != JW_TOPIC_JOB){
+		return MOSQ_ERR_SUCCESS;
+	}
+	/* A terminal event the journal cannot take is refused before it
+	 * changes anything, rather than acknowledged and lost. (p->journal
+	 * is tested here too: no call per message with the journal off.) */
+	if(p->journal && jw_journal__refuse(p, &w->t, &v)){
+		jw_effects__refuse(p, &e, &v);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, ed->payload, ed->payloadlen,
+			false, &w->now, &fx, &v);
+	switch(jw_effects__run(p, &fx, &e, &v)){
+		case JW_RUN_DENY:
+			return MOSQ_ERR_ACL_DENIED;
+		case JW_RUN_SUPPRESS:
+			/*
+			 * A QoS 1 retransmission of the terminal event: the publisher
+			 * must get a normal PUBACK, so the message is accepted, but
+			 * every delivery of it is denied in the read ACL check that
+			 * the broker runs for each subscriber right after this
+			 * callback returns (see jw_acl__on_acl_check).
+			 */
+			p->msg->suppress_payload = ed->payload;
+			ed->retain = false;
+			return MOSQ_ERR_SUCCESS;
+		default:
+			return MOSQ_ERR_SUCCESS;
+	}
+}
+
+int jw_publish__on_message(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+	struct jw_msgstate *m = p->msg;
+	struct mosquitto_evt_message *ed = event_data;
+	struct jw_write *w = &m->w;
+
+	(void)event;
+	m->last = LAST_OTHER;
+	m->suppress_payload = NULL;
+	if(w->active && w->client == ed->client && w->payload == ed->payload){
+		return finish_publish(p, w, ed);
+	}
+	/* No write check came first: a bridge (mosquitto skips its access
+	 * checks) or an ACL plugin loaded before jobwire answered it. */
+	if(w->active){
+		jw_will__settle(p, NULL);
+	}
+	jw_write__check(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
+	return finish_publish(p, w, ed);
+}
+

@@ -1,0 +1,133 @@
+/*
+ * The broker's TICK: once per pass of its loop. Settles what the pass
+ * left pending (the write check of a will, records held while the broker
+ * may be shutting down), then, when something is due: puts back the
+ * states after a restart, publishes held state updates, fails stalled
+ * jobs, logs the writers' health and publishes the stats message.
+ * Broker thread only.
+ */
+#include "plugin.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include "broker_api.h"
+
+#include "effects.h"
+#include "jobs/jobs.h"
+#include "topic.h"
+
+/* Fails one stalled job the way a worker's failed event would. */
+static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now)
+{
+	char ts[40];
+	struct json_object *ev = jw_job_stall_event(j, now);
+	struct jw_event_ctx e;
+	struct jw_effects fx;
+	struct jw_verdict v;
+	struct jw_topic t;
+	struct jw_jdoc d;
+	const char *text;
+
+	if(!ev){
+		return;
+	}
+	memset(&t, 0, sizeof(t));
+	snprintf(t.session, sizeof(t.session), "%s", jw_job_session(j));
+	snprintf(t.job, sizeof(t.job), "%s", jw_job_id(j));
+	snprintf(t.event, sizeof(t.event), "failed");
+	jw_rfc3339_format_ms(ts, sizeof(ts), now->real_ms);
+	json_object_object_add(ev, "ts", json_object_new_string(ts));
+	text = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if(!text){
+		json_object_put(ev);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.origin = JW_FROM_BROKER;
+	e.t = &t;
+	e.payload = text;
+	e.len = strlen(text);
+	e.durable = true;
+	e.now = now;
+	/* Broker-made events reach the table through an arena copy. */
+	jw_jdoc_init(&d);
+	if(jw_jdoc_from_json(&d, ev) < 0){
+		memset(&v, 0, sizeof(v));
+		v.reason = JW_REASON_INTERNAL;
+		snprintf(v.message, sizeof(v.message), "out of memory");
+		jw_effects__refuse(p, &e, &v);
+	}else{
+		e.ev = d.root;
+		jw_jobs_step(p->jobs, t.session, t.job, t.event, e.ev, e.payload, e.len, true, now,
+				&fx, &v);
+		jw_effects__run(p, &fx, &e, &v);
+	}
+	jw_jdoc_free(&d);
+	json_object_put(ev);
+}
+
+/* Whether a tick at monotonic time mono_ms has anything to do. */
+static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
+{
+	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) || mono_ms >= p->next_health_ms
+	        || (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
+}
+
+/* The job table's timers, the health log lines and the stats. */
+static void timers(struct jw_plugin *p)
+{
+	struct jw_clock now;
+	struct jw_job *j;
+
+	/* Runs on every pass of the broker's loop, nearly always with
+	 * nothing due: one clock read and the timers' earliest deadline
+	 * settle that; the wall clock is read only when there is work. */
+	now.mono_ms = jw_clock_ms(CLOCK_MONOTONIC);
+	if(!tick_due(p, now.mono_ms)){
+		return;
+	}
+	now.real_ms = jw_clock_ms(CLOCK_REALTIME);
+	if(!p->republished){
+		/* The broker's retained store may have been lost with the
+		 * restart: put back the state of every job we know. */
+		jw_table__republish(p, &now);
+	}
+	while((j = jw_jobs_pop_state_due(p->jobs, &now)) != NULL){
+		jw_table__publish_state(p, j, &now);
+	}
+	while((j = jw_jobs_pop_stalled(p->jobs, &now)) != NULL){
+		fail_stalled(p, j, &now);
+	}
+	if(now.mono_ms >= p->next_health_ms){
+		p->next_health_ms = now.mono_ms + 1000;
+		jw_table__health(p);
+		jw_journal__tick(p);
+	}
+	if(p->opt.stats_interval > 0 && now.mono_ms >= p->next_stats_ms){
+		p->next_stats_ms = now.mono_ms + (int64_t)(p->opt.stats_interval * 1000);
+		jw_stats__publish(p, &now);
+	}
+}
+
+int jw_tick__on_tick(int event, void *event_data, void *userdata)
+{
+	struct jw_plugin *p = userdata;
+
+	(void)event;
+	(void)event_data;
+	jw_will__end_of_pass(p);
+	if(p->nheld_keys){
+		jw_table__flush_held(p);
+	}
+	if(p->nheld_recs){
+		jw_journal__flush_held(p);
+	}
+	timers(p);
+	if(p->auth){
+		jw_auth__tick(p);
+	}
+	return MOSQ_ERR_SUCCESS;
+}

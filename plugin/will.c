@@ -1,0 +1,132 @@
+/*
+ * Wills: a write check that MESSAGE never followed. A will known at its
+ * check (right after its client's DISCONNECT) is finished there (acl.c);
+ * any other is settled by the broker's next event, here. docs/design.md,
+ * "Telling a will from a publish". Broker thread only.
+ */
+#include "plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_api.h"
+
+#include "effects.h"
+#include "jobs/jobs.h"
+#include "topic.h"
+#include "write_check.h"
+
+/*
+ * Checks and applies a will (w) like a PUBLISH: counters, notice on the
+ * client's rejection topic, job table, journal. raw: its payload; id:
+ * its client's id. durable: false while the broker may be shutting down
+ * (the job table's record and the journal record wait for the next tick).
+ * Returns true when the will must reach nobody. Out of line: its buffers
+ * would otherwise be set up in every access check.
+ */
+__attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_write *w,
+		const char *topic, const void *raw, const char *id, bool durable)
+{
+	struct jw_event_ctx e;
+	struct jw_effects fx;
+	struct jw_verdict v;
+
+	p->counters.wills_checked++;
+	jw_write__event_ctx(&e, JW_FROM_WILL, w, topic);
+	e.client_id = id;
+	e.payload = raw;
+	e.durable = durable;
+	if(!w->valid){
+		jw_effects__refuse(p, &e, &w->v);
+		return true;
+	}
+	if(jw_journal__refuse(p, &w->t, &v)){
+		jw_effects__refuse(p, &e, &v);
+		return true;
+	}
+	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, w->len, false,
+			&w->now, &fx, &v);
+	/* A repeat was delivered once already: it reaches nobody. */
+	return jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS;
+}
+
+/*
+ * The pending write was not followed by its MESSAGE, so it was not a
+ * PUBLISH. read: the read check that comes first, if any.
+ *
+ * A will's deliveries are queued right after its write check: each is a
+ * read check for one subscriber, on a copy of the payload (same topic and
+ * bytes, another buffer, the one all its deliveries share). So a first
+ * read check that matches shows the broker sent the will, and a will the
+ * job table refuses is stopped there, by that buffer.
+ *
+ * Without that evidence, a write the plugin answered for the whole ACL
+ * chain can only have been a will too (or a PUBLISH refused by a message
+ * callback of a plugin loaded before jobwire); with an acl_file after it,
+ * it may also have been a PUBLISH the acl_file refused, which must change
+ * nothing, so it is dropped.
+ *
+ * A session replay (write checks of a resumed session's unacknowledged
+ * QoS 2 messages, which went through MESSAGE when they arrived) is never
+ * applied again.
+ *
+ * Applied wills reach the job table at once, so that what is delivered
+ * and the table agree; they reach the disk at the next tick. At shutdown
+ * mosquitto sends every connected client's will after its last tick: the
+ * workers come back after the restart, and their jobs must still be
+ * running then.
+ */
+__attribute__((noinline)) void jw_will__settle(struct jw_plugin *p,
+		const struct mosquitto_evt_acl_check *read)
+{
+	struct jw_msgstate *m = p->msg;
+	struct jw_write *w = &m->w;
+	char tbuf[512];
+	const char *topic = w->topic.data;
+	const char *id;
+	bool copy;
+
+	w->active = false;
+	if(w->replay || !w->copied || (w->valid && w->kind != JW_TOPIC_JOB)){
+		return;
+	}
+	if(w->kind == JW_TOPIC_JOB){
+		if(jw_topic_format(tbuf, sizeof(tbuf), p->opt.prefix, w->t.session, w->t.job, w->t.event) < 0){
+			return;
+		}
+		topic = tbuf;
+	}
+	copy = read && read->payloadlen == w->len && !strcmp(read->topic, topic)
+			&& (w->len == 0 || !memcmp(read->payload, w->bytes.data, w->len));
+	if(!copy && !m->write_final){
+		return;
+	}
+	/* A delayed will's client no longer has its id by now, unless its
+	 * deliveries are being queued (copy); the id was kept when needed. */
+	id = w->has_id ? w->id.data : mosquitto_client_id(w->client);
+	if(jw_will__finish(p, w, topic, w->bytes.data, id, false) && copy){
+		m->suppress_payload = read->payload;
+	}
+}
+
+/* Every callback but MESSAGE and the access checks starts here. */
+void jw_will__other_event(struct jw_plugin *p)
+{
+	struct jw_msgstate *m = p->msg;
+
+	if(m->w.active){
+		jw_will__settle(p, NULL);
+	}
+	m->suppress_payload = NULL;
+	m->last = LAST_OTHER;
+}
+
+void jw_will__end_of_pass(struct jw_plugin *p)
+{
+	jw_will__other_event(p);
+	/* A connection's set-up, a will's deliveries and a duplicate's happen
+	 * within one pass of the broker's loop, which a tick ends. */
+	p->msg->connecting = NULL;
+}
+
