@@ -130,6 +130,10 @@ int jw_acl__on_acl_check(int event, void *event_data, void *userdata)
 		if(m->w.active){
 			jw_will__settle(p, ed);
 		}
+		/* One message's read checks come one after the other. */
+		if(m->repeat_seen && ed->payload != m->last_read_payload){
+			jw_write__forget_seen(m);
+		}
 		m->last = LAST_READ;
 		m->last_read_payload = ed->payload;
 		m->last_read_topic = ed->topic;
@@ -138,12 +142,18 @@ int jw_acl__on_acl_check(int event, void *event_data, void *userdata)
 		if(m->suppress_payload && ed->payload == m->suppress_payload){
 			return MOSQ_ERR_ACL_DENIED;
 		}
+		if(m->nrepeats && jw_write__is_repeat(m, ed->topic, ed->payload, ed->payloadlen)){
+			return MOSQ_ERR_ACL_DENIED;
+		}
 		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
 	}
 	if(m->w.active){
 		jw_will__settle(p, NULL);
 	}
 	m->suppress_payload = NULL;
+	if(m->repeat_seen){
+		jw_write__forget_seen(m);
+	}
 	m->last = LAST_OTHER;
 	/* With JWT on, the token's claims come first for every check, wills
 	 * included; what they allow is then checked like any publish. */

@@ -60,6 +60,11 @@ static int finish_publish(struct jw_plugin *p, struct jw_write *w,
 			 */
 			p->msg->suppress_payload = ed->payload;
 			ed->retain = false;
+			/* At QoS 2 those checks come at PUBREL, later: the repeat
+			 * is held until then (write_check.h). */
+			if(ed->qos == 2){
+				jw_write__hold_repeat(p->msg, ed->topic, ed->payload, ed->payloadlen);
+			}
 			return MOSQ_ERR_SUCCESS;
 		default:
 			return MOSQ_ERR_SUCCESS;
@@ -76,6 +81,9 @@ int jw_publish__on_message(int event, void *event_data, void *userdata)
 	(void)event;
 	m->last = LAST_OTHER;
 	m->suppress_payload = NULL;
+	if(m->repeat_seen){
+		jw_write__forget_seen(m);
+	}
 	if(w->active && w->client == ed->client && w->payload == ed->payload){
 		return finish_publish(p, w, ed);
 	}

@@ -119,6 +119,9 @@ void jw_will__other_event(struct jw_plugin *p)
 		jw_will__settle(p, NULL);
 	}
 	m->suppress_payload = NULL;
+	if(m->repeat_seen){
+		jw_write__forget_seen(m);
+	}
 	m->last = LAST_OTHER;
 }
 

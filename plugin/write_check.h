@@ -66,6 +66,26 @@ struct jw_write {
 	struct jw_write_buf id;
 };
 
+/*
+ * A QoS 2 repeat of a terminal event, acknowledged but not to be
+ * delivered. With QoS 2 the broker delivers at PUBREL, after MESSAGE has
+ * returned (and for a kept session maybe on a later connection), so the
+ * repeat is known by its stored payload buffer, length and a hash of its
+ * topic and bytes until a read check of it comes. The buffer is compared,
+ * never read: a buffer freed and reused would also need the same topic
+ * and bytes to match, and those are the repeat's own.
+ */
+struct jw_held_repeat {
+	const void *payload;
+	uint32_t len;
+	bool seen;      /* a read check matched it: gone at the next other event */
+	uint64_t hash;  /* of topic and payload */
+};
+
+/* How many held repeats are kept; the oldest goes first (its PUBREL may
+ * never come: a publisher gone for good). */
+#define JW_HELD_REPEATS_MAX 1024
+
 struct jw_msgstate {
 	struct jw_write w;
 	enum last_event last;
@@ -75,9 +95,24 @@ struct jw_msgstate {
 	struct jw_write_buf last_id;
 	const void *connecting;        /* its write checks are session replays */
 	const void *suppress_payload;  /* deliveries of this message are denied */
+	struct jw_held_repeat *repeats; /* QoS 2 repeats, oldest first */
+	size_t nrepeats;
+	bool repeat_seen;              /* some repeat has seen == true */
 	bool write_final;              /* the plugin's answer to a write check is
 	                                  the broker's (no acl_file after it) */
 };
+
+/* Holds the QoS 2 repeat (payload, len) on topic (write_check.c). Out of
+ * memory, the oldest held repeat makes room. */
+void jw_write__hold_repeat(struct jw_msgstate *m, const char *topic, const void *payload,
+		uint32_t len);
+/* Whether a read check's message is a held repeat (marked seen if so).
+ * Called only when m->nrepeats. */
+bool jw_write__is_repeat(struct jw_msgstate *m, const char *topic, const void *payload,
+		uint32_t len);
+/* Forgets the repeats a read check has matched (their deliveries are
+ * over by the next event of another kind). */
+void jw_write__forget_seen(struct jw_msgstate *m);
 
 /* Runs every check for a PUBLISH or will on topic into w (write_check.c). */
 void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
