@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The libmosquitto side the MQTT load generators share: creating the
  * publisher and the subscribers, their connect and subscribe callbacks,

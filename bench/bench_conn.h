@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The libmosquitto side the MQTT load generators share (mqtt_bench,
  * fanout_bench): one publisher and any number of QoS 1 subscribers, all

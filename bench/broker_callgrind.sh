@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Instructions the whole broker executes per message, under callgrind:
 # plain mosquitto and mosquitto with jobwire take the same mqtt_bench
 # stream (~300-byte progress events, MQTT 5, QoS 1, 100 jobs) for N1 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Fan-out benchmark: one publisher sends progress events for one job at a
  * fixed rate (MQTT 5, QoS 1) while N subscriber connections (MQTT 5, QoS 1)

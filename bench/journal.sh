@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Journal benchmarks (docs/performance.md, "Journal"), each against a
 # private PostgreSQL 15 cluster and a broker with the plugin:
 #   drain:  JB_DRAIN terminal events are spooled while PostgreSQL is down,

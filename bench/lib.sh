@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # shellcheck shell=bash
 # What the broker benchmarks share: a work directory the broker can read,
 # mosquitto started on a free loopback port with a generated configuration,

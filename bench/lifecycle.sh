@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Lifecycle benchmarks: what the job table and the rate-limited state topic
 # cost and save.
 #   many jobs: mqtt_bench spreads one QoS 1 stream over 10000 job topics;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * MQTT load generator: one publisher and one subscriber connection (MQTT 5,
  * QoS 1 both ways) in one thread, a stream of ~300-byte progress events with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * A mosquitto plugin that registers the same per-message callbacks as
  * jobwire (MESSAGE, ACL_CHECK, TICK) and does nothing in them: run.sh uses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * What the benchmark tools share: the event (a valid schemas/progress.json
  * payload with its send time in the "message" text) and option parsing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The benchmark event: one ~300-byte progress payload that carries its own
  * send time, shared by mqtt_bench and validate_bench so both measure the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Measures what the plugin costs: plain mosquitto and mosquitto with the
 # plugin (and a do-nothing plugin, to separate the cost of being called from
 # the cost of validating), each on a free loopback port, take the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Validation alone: runs the plugin's per-message core work (topic parse and
  * jw_event_check, optionally the "ts" insertion) on one ~300-byte progress

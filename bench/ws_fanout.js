@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * WebSocket fan-out client for bench/ws_fanout.sh: opens N MQTT-over-
  * WebSocket subscribers (MQTT.js, the library the dashboard uses) on one

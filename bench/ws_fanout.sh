@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # 5000 MQTT-over-WebSocket subscribers (MQTT.js in Node, the dashboard's
 # library) on one job's retained state while a TCP worker sends progress
 # 10 times a second: delivery latency p50/p99, connect time, broker RSS per

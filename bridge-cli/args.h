@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Pure helpers of the jobwire command line: a small option scanner, number
  * and duration parsing, "field=value" event building and broker URLs. No

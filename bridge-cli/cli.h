@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Shared pieces of the jobwire command: exit codes, connection options
  * common to every command that talks to the broker, the MQTT client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The MQTT side of the jobwire command: connection options and their
  * environment defaults, and a libmosquitto client whose network thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire bridge: a libwebsockets client for a legacy JSON-over-WebSocket
  * progress feed. Each message goes through the pure mapper (legacy.c),

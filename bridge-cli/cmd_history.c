@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire history: finished jobs from the PostgreSQL journal
  * (jobwire_finished_jobs, plugin/sql/001_finished_jobs.sql). Read-only,

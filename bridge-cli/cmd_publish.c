@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire publish: builds one event, checks it with the broker's own
  * schemas, publishes it with MQTT 5 QoS 1 and a response topic, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire run: wraps a command as a job. Publishes started, heartbeats and
  * progress parsed from the command's output (passed through unchanged),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire token: mints an HS256 JWT for the broker's JWT mode (claims
  * role, sessions, exp, iat and optional iss, aud, sub), for development and

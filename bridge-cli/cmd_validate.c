@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire validate: offline check of event payloads with the same code and
  * schemas as the broker, with errors located by line and column (syntax)

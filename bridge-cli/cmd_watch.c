@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire watch and jobwire wait: both follow the broker's retained state
  * topics ({prefix}/S/J/state). watch shows every matching job (redrawn in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Legacy progress feed -> jobwire events (see legacy.h). Each family of
  * formats has one function; fields are looked up under the names the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Maps the JSON messages of legacy progress WebSocket feeds (the
  * FastAPI + Redis designs jobwire replaces) to jobwire events. Pure: one

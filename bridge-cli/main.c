@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire: the command line for workers and operators. Dispatches to one
  * function per command (cmd_*.c); everything shared lives in client.c and

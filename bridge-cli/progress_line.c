@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Progress lines in a wrapped command's output (see progress_line.h).
  */

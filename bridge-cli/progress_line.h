@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Recognises progress reports in a wrapped command's output, so that
  * `jobwire run` can turn them into progress events. Pure: one line in,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The checks one published event must pass before delivery, in a fixed
  * order so the cheapest refusals come first and the reason is predictable:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Event checks: everything between "a PUBLISH arrived on a job topic" and
  * "it may be delivered": size cap, strict UTF-8 JSON, object shape, topic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Journal records (journal_rec.h): encode on the broker thread, decode on
  * the journal thread. The spool form, one JSON object:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Journal records: what the broker thread writes to the journal spool for
  * each finished job (and each extra event type plugin_opt_journal_events

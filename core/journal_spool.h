@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The journal spool's files other than the records themselves (those are
  * core/kvlog.h's framing): what a name in <data_dir>/journal means, and

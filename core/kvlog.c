@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The append-only key/value log on disk (see kvlog.h): the job table's
  * jobs.log and the journal's spool segments. Every record is checksummed,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * An append-only log of key/value records on disk: the durable form of
  * the job table (jobs.log) and the record framing of the journal spool.

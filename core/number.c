@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Exact comparison, integrality and divisibility of JSON numbers from
  * their decimal text (number.h), for the places where rounding to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Exact arithmetic on JSON numbers as written. A double cannot hold
  * 9007199254740993 (it reads 9007199254740992), nor any integer beyond

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Bounded pointer set: the toolkit's hash table (util/htab.h) indexing a
  * fixed pool of entries, which a doubly linked list keeps in insertion

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Quarantine files (quarantine.h): the bytes a reader skipped, kept for
  * the operator next to the file they came from.

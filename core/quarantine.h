@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Quarantine files: when a reader of an on-disk record file (jobs.log, a
  * journal spool segment, the journal checkpoint) has to skip bytes it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The string form of each rejection reason. These names appear in
  * rejection notices, logs and counters, so they are part of the contract:

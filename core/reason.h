@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Why an event was refused: the stable, machine-readable reason codes that
  * travel in rejection notices, logs and counters. The string form of each

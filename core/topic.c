@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Parsing and formatting of job topics, {prefix}/{session}/{job}/{event}.
  * Topics come straight from clients and may be up to 65535 bytes, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The topic contract: {prefix}/{session}/{job}/{event}. Ids are 1-128
  * characters of [A-Za-z0-9._-]; the event is a schema type name.

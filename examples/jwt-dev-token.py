@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Mints a JWT for jobwire's JWT authentication, for development and tests.
 
 Production tokens come from your identity provider (or `jobwire token`);

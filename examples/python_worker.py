@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """A jobwire worker in Python with Debian's python3-paho-mqtt (1.6).
 
 Processes N items as job SESSION/JOB: started, progress with ETA and item

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Installs what jobwire needs, builds it, and starts a local broker with
 # the plugin on a TCP and a WebSocket listener, in the foreground (Ctrl-C
 # stops it). Ports: JW_PORT (default 1883), JW_WS_PORT (default 9001).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # A jobwire worker in plain shell: nothing but mosquitto_pub. Reports a
 # five-step import as job SESSION/JOB: started, progress per step, a
 # heartbeat, then complete. Broker: JW_HOST (127.0.0.1) and JW_PORT (1883);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * MOSQ_EVT_ACL_CHECK: read checks (a refused will's or an acknowledged
  * duplicate's deliveries are stopped there; with JWT on, the session ACL

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Optional JWT authentication and the session ACL built on it: BASIC_AUTH
  * checks the token carried as the MQTT password and keeps its claims per

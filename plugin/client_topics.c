@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The topics a client owns under $jobwire: its rejection topic and its
  * replies ($jobwire/replies/{escaped id}[/...]). Asked by the notices

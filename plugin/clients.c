@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Connections coming and going: MOSQ_EVT_DISCONNECT (a will may follow at
  * once: remembered for acl.c) and, with JWT on, MOSQ_EVT_BASIC_AUTH (an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The one place where what an event does is carried out: the parts of
  * jw_effects__run (effects.h) that are not on every message's path. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The one place where what an event does is carried out. The job table
  * decides (jw_jobs_step: a set of enum jw_effect); jw_effects__run turns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job table inside the broker (core/jobs over the broker's API): the
  * retained state topic of each job (rendered by the table, published

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The PostgreSQL journal of finished jobs (docs/journal.md): a spool of
  * segment files under <data_dir>/journal that the broker thread appends to,

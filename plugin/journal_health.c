@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The journal's health, on the broker's side: the journal thread's state
  * turned into log lines (once per change, from the tick) and into the

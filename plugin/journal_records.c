@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The journal's records, on the broker's side (docs/journal.md): builds
  * the record of each finished job from the job table and the event as it

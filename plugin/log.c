@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Log lines the plugin's files share: a background thread's note, as the
  * broker thread passes it on.

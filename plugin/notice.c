@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * What happens when an event is refused: the machine-readable notice
  * (published to the publisher's MQTT 5 response topic when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * plugin_opt_* parsing and validation, done once in mosquitto_plugin_init,
  * and the start-up probe that decides how the plugin answers access checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job table's writer thread (see persist.h): the broker thread drops
  * records into a pending map under a mutex; the writer swaps the whole map

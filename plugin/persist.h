@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job table's writer: keeps <data_dir>/jobs.log (core/kvlog.h) up to
  * date from a thread of its own, so the broker thread never waits for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Entry points of the jobwire mosquitto plugin: option parsing, schema
  * loading, callback registration and cleanup. Each broker event has its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The plugin's one context, passed as userdata to every callback (no
  * file-level state), and the functions the plugin's files share. Only the

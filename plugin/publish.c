@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * MOSQ_EVT_MESSAGE: a PUBLISH, checked at its write check (acl.c) or here
  * when none came first (a bridge), goes through the job table; what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * MOSQ_EVT_RELOAD (SIGHUP) and the schema loading it shares with the
  * start. Broker thread only.

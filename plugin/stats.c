@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The retained stats message on $jobwire/stats: counters since start,
  * the job table's shape and the persistence writer's health, published

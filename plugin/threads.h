@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * What the plugin's background threads (the job-log writer, persist.c; the
  * journal and its sync thread, journal.c) share: a monotonic clock for

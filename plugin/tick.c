@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The broker's TICK: once per pass of its loop. Settles what the pass
  * left pending (the write check of a will, records held while the broker

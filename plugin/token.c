@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Token checks for JWT authentication (see token.h). libjwt verifies the
  * signature; everything it does not check, and everything it would check

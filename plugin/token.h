@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * JWT verification for jobwire's optional authentication: key loading and
  * the check of one token into its claims (role, sessions, expiry). No

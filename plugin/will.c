@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Wills: a write check that MESSAGE never followed. A will known at its
  * check (right after its client's DISCONNECT) is finished there (acl.c);

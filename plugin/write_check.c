@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The pending write (write_check.h): the checks every PUBLISH or will
  * gets at its write check, the event as jw_effects__run sees it, and the

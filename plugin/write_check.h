@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The write check the broker has not yet said what it was, shared by the
  * files cut by broker event: acl.c (ACL_CHECK), publish.c (MESSAGE),

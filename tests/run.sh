@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Runs every jobwire test: installs dependencies, builds with warnings as
 # errors, runs unit, conformance and integration tests (with the Debian
 # package test, and the integration tests again against Mosquitto 2.0.20

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The lifecycle rules: jw_jobs_apply, which folds one checked event into
  * its job or refuses it (docs/lifecycle.md). Every allocation an event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jw_jobs_step: what an event does to the table, and what must follow,
  * in one call. It sits above the table (table.c) and its clocks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The broker's ETA for jobs whose worker sends no eta_s: the remaining
  * percent divided by a smoothed rate of progress. Workers report at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internals of the job table shared by core/jobs*.c: the table and job
  * layouts, the counted allocator every file allocates through (so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job table: every job the broker knows, keyed by (session, job), with
  * its lifecycle (running, waiting, complete, failed), progress, ETA, the

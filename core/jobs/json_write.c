@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * JSON members written into a util/buf.h buffer, for the state and the
  * job records alike: keys, shortest round-trip numbers, counts, booleans

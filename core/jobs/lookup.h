@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Finding a job by its key, for table.c and apply.c: inline, because
  * every event does it. Internal to core/jobs/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The table's counted memory (memory_bytes in the stats, and the test
  * hook that makes an allocation fail), and the job's stored texts: each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Job records: one job's complete snapshot as compact JSON, so the job
  * table survives a broker restart. A record holds what the state shows

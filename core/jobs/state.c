@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job's state as JSON text (schemas/state.json) and the names of its
  * statuses. The state is built by hand from the stored JSON texts, so

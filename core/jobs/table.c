@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job table: an open-addressing hash map of jobs keyed by (session,
  * job), their counted memory, the timers' heaps, eviction, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The two clocks a job runs on: the state publishing policy (at most
  * state_max_rate publishes per second per job, latest wins, nothing held

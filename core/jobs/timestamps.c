@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The job table's timestamps: RFC 3339 text to milliseconds since the
  * epoch and back (core/util/rfc3339), within the years a state may show.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Conversions between arena trees (jdoc.h) and json-c values, for what is
  * off the per-message path: schema constants and defaults, broker-made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal to core/json/: the pieces both parsers share (UTF-8 rules,
  * \u escapes). Not for use outside this folder. Everything here is pure

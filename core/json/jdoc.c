@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The arena behind jw_jdoc: blocks of memory reused from document to
  * document (the parser is parse.c, the json-c conversions convert.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * A compact, arena-allocated JSON tree for the per-message path. One
  * jw_jdoc holds one document: its nodes, its decoded strings and a copy of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Strict JSON parser producing json-c objects, for what is off the
  * per-message path (schema files, journal records, tokens, the CLI); the

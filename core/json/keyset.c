@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The duplicate-key set of large objects for the arena parser (keyset.h):
  * util/htab.h over the document's arena, keyed by util/hash.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal to core/json/parse.c: the duplicate-key set of one large object
  * while the arena parser builds it. Small objects are checked by comparing

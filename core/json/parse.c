@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The arena parser: jw_jdoc_parse (jdoc.h), the one parser of the
  * per-message path. It only decides whether the input is acceptable and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal to core/json/parse.c: jw_json__skip_run, the scanner that skips
  * a run of plain string text (printable ASCII other than '"' and '\\').

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal, included by scan_sse2.h: the rest of a long plain run 32 bytes
  * a step with AVX2, on processors that have it (asked at run time: the

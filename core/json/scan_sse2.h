@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal, included by scan.h: jw_json__skip_run 16 bytes at a time with
  * SSE2, which every x86-64 processor has; past the first 16 bytes of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal, included by scan.h: jw_json__skip_run eight bytes at a time in
  * a 64-bit word (SWAR), for processors without SSE2.

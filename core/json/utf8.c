@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * UTF-8 validation of whole buffers (json.h's jw_utf8_valid, and the
  * up-front pass of the json-c parser), over the one sequence rule in

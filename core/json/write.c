@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The writer of arena trees (jdoc.h's jw_jnode_write): JSON text without
  * json-c, byte for byte what json-c writes for the same value with

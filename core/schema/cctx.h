@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The schema compiler's state, shared by the files of the compiler:
  * compile.c (keywords and the entry point), names.c ($id, $anchor,

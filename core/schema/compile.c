@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * JSON Schema (draft 2020-12) compiler: turns a schema document into the
  * node graph of node.h once, so validation never reads the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * What validation derives from the compiled keywords, once every node and
  * $ref exists: the property hash tables, the member bits of "required" and

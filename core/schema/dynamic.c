@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * $dynamicRef and the dynamic scope (JSON Schema 2020-12 core, 8.2.3.2).
  * Evaluation keeps the stack of schema resources it has entered, from the

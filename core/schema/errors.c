@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Validation failures: the instance location as an RFC 6901 pointer and
  * the message, written only when the caller wants one (c->want). Off the

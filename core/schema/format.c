@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The asserted "format" values: the table the compiler looks names up in,
  * and the checkers for dates and times, durations, UUIDs, JSON pointers

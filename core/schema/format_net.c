@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * "format" checkers for network names and addresses: ipv4, ipv6,
  * hostname, idn-hostname, email, idn-email. Internationalised labels are

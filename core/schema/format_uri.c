@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * "format" checkers for uri, uri-reference, iri, iri-reference (RFC 3986,
  * RFC 3987) and uri-template (RFC 6570): recursive-descent scanners over

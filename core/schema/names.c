@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Names of schemas for references: "$id" (a schema resource with its own
  * base URI), "$anchor" and "$dynamicAnchor" (a place in a resource), as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Internal model shared by the schema compiler (compile.c), the validator
  * (validate.c) and their helpers (value.c, format.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * $ref and $dynamicRef resolution, once every schema object of the
  * document is compiled: URI resolution against the base where the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * JSON Schema (draft 2020-12) compiler and validator on json-c. A schema is
  * compiled once into a tree of keyword nodes (regexes compiled, $refs

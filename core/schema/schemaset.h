@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The set of event schemas loaded from one directory: every top-level
  * "<type>.json" file defines event type <type>. Subdirectories (examples,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Loads a directory of "<type>.json" schema files into an immutable,
  * sorted set of compiled schemas. Loading is all or nothing, so a reload

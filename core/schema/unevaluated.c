@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * unevaluatedProperties and unevaluatedItems (JSON Schema 2020-12,
  * "unevaluated" vocabulary). They apply to the members (items) of an

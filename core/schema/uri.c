@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * URI reference resolution (RFC 3986 section 5.2) for $id, $ref and
  * $anchor: compile time only. Strings are treated as already valid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Validation of instances (arena trees; json-c values are converted)
  * against a compiled schema (schema.c). It runs on the broker thread for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * JSON value helpers for the schema validator: exact number comparison
  * across int64 and double, JSON deep equality and hashing (enum, const,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The validator's per-call state (validate.c), shared with the keywords
  * kept in files of their own (unevaluated.c). Not public.

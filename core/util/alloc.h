@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The allocator a toolkit structure (util/htab.h, util/heap.h) takes its
  * arrays from, so that an owner that counts its memory (the job table's

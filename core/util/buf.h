@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The one growable text buffer (after curl's dynbuf): appends keep the
  * text NUL-terminated, growth doubles, and a maximum size turns a runaway

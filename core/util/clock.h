@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Clock readings in milliseconds or nanoseconds, and the pair of them the
  * job table works with. CLOCK_REALTIME is for timestamps people read;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The one 64-bit hash of jobwire's in-memory tables: bytes folded eight at
  * a time with a multiply (short ids, the usual key, take one to three

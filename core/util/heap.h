@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The one priority queue: a binary min-heap of (key, item) entries in
  * which every item records its own position (index + 1, 0 when absent,

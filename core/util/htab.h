@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The one hash table: open addressing with linear probing over slots that
  * hold an item pointer and the item's 64-bit hash. The table owns only its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The id rule of session and job ids: 1 to 128 bytes of [A-Za-z0-9._-],
  * safe in a topic level, a file name, a log line and SQL text. Topics,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* See rfc3339.h. */
 #include "util/rfc3339.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * RFC 3339 timestamps, both ways. Formatting writes UTC with a 'Z' and
  * three or nine fraction digits, years 0000-9999 (the four digits RFC

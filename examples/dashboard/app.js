@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire dashboard: subscribes to {prefix}/{session}/+/state (retained,
  * one message per job) over the broker's WebSocket listener and keeps one

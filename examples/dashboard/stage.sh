@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Copies the dashboard into DEST for mosquitto's http_dir: the page, its
 # stylesheet and script, and MQTT.js's dist/mqtt.min.js (with its
 # licence) from the npm package pinned by package-lock.json (installed

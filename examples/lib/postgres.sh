@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Sourced by examples/run.sh: the PostgreSQL the journal writes to.
 # With JW_PG_CONNINFO set, that database is used as is. Otherwise a private
 # PostgreSQL 15 cluster is created once under $run/pg (initdb as the

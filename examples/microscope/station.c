@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * A microscopy-station simulator: acquires a Z-stack and reports it as a
  * jobwire job over MQTT (libmosquitto), the way a station on a flaky lab

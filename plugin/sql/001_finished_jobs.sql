@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 -- jobwire journal, schema version 1.
 -- The plugin runs the same statements (IF NOT EXISTS) when it connects, so
 -- applying this file by hand is only needed where the plugin's database

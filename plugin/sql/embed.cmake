@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Turns the versioned table definition into a C string, so the plugin runs
 # exactly the statements a DBA applies by hand.
 #   cmake -DIN=plugin/sql/001_finished_jobs.sql -DOUT=journal_sql.h -P embed.cmake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Drives the dashboard in a real Chromium (Debian's /usr/bin/chromium via
  * playwright-core; no browser is ever downloaded) against a real broker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Proves core/schema/ against the official JSON-Schema-Test-Suite (draft
  * 2020-12): every test of every file for a keyword jobwire supports must

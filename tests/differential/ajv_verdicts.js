@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 // Reads the corpus (JSON lines {id, schema, data}) on stdin and prints
 // "id<TAB>verdict" per line: valid, invalid, or unsupported when ajv 8
 // (draft 2020-12, with ajv-formats) cannot compile the schema.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 // Writes the differential corpus as JSON lines {id, schema, data} to
 // stdout: every test instance of the given suite files, and for each a
 // few instances derived from it (numbers moved by one, strings cut and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Reads the differential corpus (JSON lines {"id", "schema", "data"},
  * tests/differential/corpus.js) on stdin and prints "id<TAB>verdict" per

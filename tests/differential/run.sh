@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Differential test: jobwire's validator against ajv 8 with ajv-formats
 # (npm, pinned in this folder's package-lock.json) over the suite's test
 # instances and instances derived from them (corpus.js). Every case both

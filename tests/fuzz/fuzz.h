@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * What the fuzz targets share. Each tests/fuzz/fuzz_<name>.c defines
  * LLVMFuzzerTestOneInput and is built twice: with clang and libFuzzer

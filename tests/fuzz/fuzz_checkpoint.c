@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The journal's checkpoint and spool directory as jw_journal_open finds
  * them at start (plugin/journal.c: load_checkpoint, scan_segments and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The full event check, as the broker runs it on every PUBLISH: the topic
  * parsed against the prefix "jobs", then jw_event_check_doc with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The two JSON parsers against each other: core/json/parse_jsonc.c's
  * strict parser (jw_json_parse, json-c trees: schemas, journal records,

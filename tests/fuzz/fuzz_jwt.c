@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The JWT check (plugin/token.c, compiled in as for tests/unit/test_jwt.c)
  * on hostile tokens, with a fixed HS256 secret and an RS256 public key

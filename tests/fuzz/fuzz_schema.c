@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The schema loader: compiles a schema from JSON text (what
  * jw_schemaset_load_dir does with each schemas/<type>.json, from the

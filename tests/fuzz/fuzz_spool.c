@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The journal spool's readers. The journal thread reads spool segments
  * only once it is connected to PostgreSQL (plugin/journal.c, collect and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The topic contract (core/topic.c): jw_topic_parse against a plain
  * reference of {prefix}/{session}/{job}/{event} (the one-pass fast path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Helpers shared by the fuzz targets (fuzz.h). */
 #include "fuzz.h"
 

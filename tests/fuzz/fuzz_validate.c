@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The validator on the shipped contract: every schema of the repository's
  * schemas/ (loaded once, as the broker loads them) against a fuzzed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Regenerates the committed seed corpus of the fuzz targets.
 
     python3 tests/fuzz/make_corpus.py [BUILD_DIR]

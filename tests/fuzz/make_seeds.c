@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Writes the seed inputs of the on-disk targets with jobwire's own
  * writers, so the corpus starts from files exactly as the broker leaves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The replay driver: runs a fuzz target's LLVMFuzzerTestOneInput over
  * files, without libFuzzer, so the normal (gcc) build and its valgrind

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Builds the libFuzzer targets (clang, ASan+UBSan, warnings as errors, in
 # build-fuzz/) and runs them, two at a time, each for a bounded time:
 #   bash tests/fuzz/run.sh                 every target, 20 s each

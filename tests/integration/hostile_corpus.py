@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Writes the hostile corpus: payloads and topics that must be refused with
 a specific reason (or, for raw protocol violations, refused by the broker
 itself without harming anyone else). Usage: hostile_corpus.py OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """A small legacy progress WebSocket server for the bridge test, standard
 library only: the n-th connection gets the messages of the n-th batch file
 (one message per line), then the server closes it, except after the last

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Shared helpers for integration tests: a real mosquitto on free loopback
 # ports with a generated configuration loading the freshly built plugin,
 # real mosquitto_pub / mosquitto_sub, and small assertion helpers.

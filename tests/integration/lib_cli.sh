@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Helpers for the tests of the jobwire command (bridge-cli). Source after
 # lib.sh. JW_CLI is the freshly built binary; it loads the repo's schemas.
 JW_BUILD_DIR=${JW_BUILD_DIR:-$JW_SOURCE_DIR/build}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # A private PostgreSQL 15 cluster for integration tests: initdb in the
 # test's work dir, run as the postgres user (initdb and postgres refuse
 # root), listening on a free loopback port and a unix socket in the same

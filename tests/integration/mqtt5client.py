@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """A one-connection MQTT 5 client spoken by hand, for tests that need what
 mosquitto_pub and mosquitto_sub cannot do on one connection: subscribe,
 then publish with any response topic (wildcards included), and report

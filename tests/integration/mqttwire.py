@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """MQTT wire-format pieces shared by the raw-socket test clients
 (rawmqtt.py, qos1pub.py): they speak the protocol by hand so that tests can
 send what ordinary clients refuse to, or watch every acknowledgement."""

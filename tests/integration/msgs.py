@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Reads a jw_sub output file (topic, qos, retain, correlation data, hex
 payload per line) and prints the messages, probe messages left out.
 

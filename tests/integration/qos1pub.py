@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Publishes terminal events with QoS 1 over MQTT 5 and records, for each,
 the broker's PUBACK: job ids acknowledged with success go to ACKED (one per
 line, flushed at once, so the file survives this process being cut off),

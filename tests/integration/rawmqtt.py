@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Sends one MQTT 3.1.1 PUBLISH with an arbitrary (possibly illegal) topic
 byte string, for protocol violations mosquitto_pub refuses to produce.
 Prints "closed" when the broker dropped the connection, "open" otherwise.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves the plugin keeps mosquitto's own acl_file working: with an
 # acl_file the plugin only adds its refusals and defers the rest, so
 # topics the file denies stay denied; without one it allows what it does

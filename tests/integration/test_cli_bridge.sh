@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire bridge` republishes a legacy progress WebSocket feed
 # (the seed formats: progress_update, progress, variant_update, Processing*,
 # ValidationRequired, job_*) as valid jobwire events the broker accepts,

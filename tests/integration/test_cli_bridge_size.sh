@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire bridge` takes a feed message of up to 16 MiB (its
 # stated limit) and drops only a larger one, saying so, then carries on
 # with the next connection.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that the three examples work as their README one-liners say: the
 # mosquitto_pub shell worker and the paho-mqtt Python worker run a job to
 # completion with only valid events (the Python one also honours a cancel),

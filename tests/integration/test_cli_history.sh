@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire history` reads the PostgreSQL journal table as the
 # plugin defines it (plugin/sql/001_finished_jobs.sql): newest first, with
 # the session, job, status and --since filters, JSON lines with every

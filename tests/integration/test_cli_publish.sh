@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire publish` delivers a valid event, stops an invalid one
 # locally (nothing reaches the broker), reports the broker's own reason when
 # the local check is skipped, fails clearly on an unreachable broker, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire run` turns a command into a job a user can follow:
 # started, progress from the documented output formats, heartbeats,
 # complete on exit 0, failed with exit status and stderr tail otherwise,

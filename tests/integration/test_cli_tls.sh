@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that the jobwire command's TLS options reach libmosquitto: with
 # the test CA (--cafile, JOBWIRE_CAFILE or an mqtts:// URL) it publishes and
 # waits over a TLS listener; without a CA that trusts the server, or with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire token` mints an HS256 JWT whose signature verifies
 # with the shared secret (checked here with Python's hmac, independently of
 # libjwt) and whose claims are the role, the sessions, iat and exp = iat +

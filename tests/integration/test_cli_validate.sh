@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire validate` gives the broker's verdict offline: every
 # example in schemas/examples is judged as the manifest says (same reason,
 # field and keyword), syntax errors are located by line and column, schema

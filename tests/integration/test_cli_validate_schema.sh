@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves `jobwire validate --schema FILE INSTANCE...`: any JSON document
 # checked against one schema file (not an event type), with the schema's
 # message, field and keyword for each failure, located syntax errors, a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that `jobwire wait` exits 0 on complete, 1 on failed, 2 on timeout
 # and 3 when the broker is unreachable, including for a job that ended
 # before it was called; and that `jobwire watch` prints one line (or one

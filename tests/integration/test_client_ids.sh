@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that with JWT on a client id in use belongs to the token that
 # uses it: a CONNECT with that id whose token names another subject or
 # other sessions is refused (and logged), and the connection using the id

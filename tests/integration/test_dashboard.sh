@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves the dashboard works in a real Chromium against a real broker with
 # JWT on: the page is served by the broker's http_dir, shows a job moving
 # 0 -> 100 -> complete with toasts, alerts for review, never another

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that every valid example event of every type reaches subscribers
 # through the broker with the plugin, over MQTT 3.1.1 and 5 at QoS 0 and 1,
 # byte-for-byte except for a "ts" member added when the publisher left it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that a member name repeated in one object is refused whatever its
 # first byte (ASCII, 2-, 3-, 4-byte UTF-8, or an escape of the same name):
 # the failed event is not delivered, the publisher gets 0x87 and a

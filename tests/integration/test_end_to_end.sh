@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # The whole product at once, as an operator would run it: a broker with the
 # plugin in JWT mode journaling to a real PostgreSQL, tokens minted by
 # `jobwire token`, a job wrapped by `jobwire run` with a worker token,

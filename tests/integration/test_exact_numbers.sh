@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that the broker compares numbers as written: progress with
 # current and total past 2^53 is refused when current is the larger
 # (9007199254740993 > 9007199254740992, the same double; likewise past

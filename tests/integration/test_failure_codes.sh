@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that failure codes in errno, HTTP and namespaced styles (ENOSPC,
 # EPIPE, HTTP_503, s3:NoSuchKey) are accepted from plain mosquitto_pub:
 # each failed event is delivered, acknowledged, and leaves the job's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that workers with a fixed client id, one connection per publish
 # (a station, a service, a shell loop of mosquitto_pub -i ID), get every
 # event delivered exactly once and applied once: MQTT 5 QoS 1, MQTT 3.1.1,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that a hostile corpus of payloads and topics (not JSON, truncated,
 # invalid UTF-8, over-size, deep nesting, NaN/Infinity/huge numbers,
 # duplicate keys, wrong types, topic/payload mismatch, + # $ / NUL in ids,

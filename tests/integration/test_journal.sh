@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # The PostgreSQL journal against a real PostgreSQL 15 cluster: the row of a
 # finished job holds what the events said (and who sent them), a
 # retransmitted terminal event gives one row, a broker-generated

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Two brokers bridged by a connection block, both with the plugin, both
 # journaling to the same database: each sees every job finish, yet every
 # job has exactly one row.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # The spool cap: with PostgreSQL down, terminal events are spooled until
 # plugin_opt_spool_max; then they are refused (PUBACK 0x87 and a
 # journal_full notice) instead of being acknowledged and lost. Everything

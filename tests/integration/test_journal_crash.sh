@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # labels: heavy
 # The broker killed with SIGKILL in the middle of a stream of finishing
 # jobs and started again on the same data directory: every job whose

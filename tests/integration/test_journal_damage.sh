@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Damage to the journal's files on disk costs at most the damaged record:
 # with PostgreSQL down, 20 finished jobs are spooled; one byte in the
 # middle of the spool segment is changed while the broker is stopped;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that whatever the broker acknowledges, the PostgreSQL journal can
 # store: a terminal event with U+0000 (\u0000) in a string, which
 # PostgreSQL's text and jsonb cannot hold (SQLSTATE 22P05), is refused at

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Hostile journal configuration: each bad value stops the broker at start
 # with a line naming the option (and never printing the conninfo); a
 # conninfo libpq cannot use leaves the broker running with the journal

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # labels: heavy
 # PostgreSQL stopped for 30 s in the middle of a stream of 5000 finishing
 # jobs, then started again: the broker keeps accepting (spooling), logs the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # A PostgreSQL that stops answering (every server process frozen with
 # SIGSTOP, as a hung host or a full disk would): the broker keeps
 # acknowledging finishing jobs, a clean shutdown still ends within the

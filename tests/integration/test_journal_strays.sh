@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # File names in the journal's spool directory are untrusted input: with
 # stray entries named like spool segments (a huge number, a negative one,
 # a non-numeric name, an overlong one, a directory, a symlink to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves JWT authentication and the session ACL with real mosquitto_pub /
 # mosquitto_sub: bad tokens of every kind are refused at CONNECT and never
 # logged; a viewer reads only its sessions and may only publish control;

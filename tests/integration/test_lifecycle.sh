@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves the broker keeps each job's lifecycle: a late subscriber gets the
 # retained state at once; 1000 progress events a second become at most
 # ~10 state messages a second ending on the last event; a silent worker is

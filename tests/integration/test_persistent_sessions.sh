@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that with JWT on a worker with a persistent session gets, when it
 # comes back, the control messages published while it was away: MQTT 3.1.1
 # with clean session off and MQTT 5 with clean start off and a session

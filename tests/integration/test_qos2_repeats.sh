@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that a QoS 2 repeat of a job's terminal event (a worker that
 # publishes its complete or failed again on a new connection, not knowing
 # whether the first arrived) is acknowledged but not delivered again, as

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that every invalid example event is stopped, that an MQTT 5 QoS 1
 # publisher sees PUBACK 0x87 and gets the notice (with its correlation
 # data) on its response topic, that other publishers get it on their

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that SIGHUP reloads the schema directory (a new event type becomes
 # valid), and that a broken schema file on reload keeps the old set in
 # force and says why in the log.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves the response-topic policy: a refused event's notice goes to the
 # publisher's MQTT 5 response topic only when that topic is not the
 # broker's (job topics, $jobwire/ except the publisher's own replies,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves the job table survives a broker restart, clean and by kill -9:
 # finished jobs stay finished (a repeat of their terminal event is still
 # recognised, later events still refused), running jobs keep their

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # One byte of jobs.log changed while the broker is stopped costs at most
 # the job whose record it hit: after a restart the other jobs are all
 # restored and republished, the broker log names the file, offset and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 # Proves that wills cannot bypass validation and are applied like events:
 # immediate (connection lost), MQTT 5 delayed (will-delay-interval) and
 # takeover (a second connection with the same client id) wills are each

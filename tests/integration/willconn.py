@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """One MQTT connection made by hand, for the will and session cases that
 mosquitto_pub/sub cannot be steered through: a will with a will-delay
 interval, a second connection taking over a client id, a QoS 2 PUBLISH left

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Collects what a replay of the key/value log delivered, for the tests of
  * the log (test_kvlog) and of its writer thread (test_persist). */
 #include "seen.h"

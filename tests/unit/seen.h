@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* What a replay of the key/value log delivered (jw_kvlog_replay,
  * jw_persist_load), collected by seen_cb so a test can look keys up:
  * shared by test_kvlog and test_persist. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that the jobwire command's argument helpers accept the documented
  * forms and refuse everything else with a specific message: the option
  * scanner, numbers, durations, field=value payloads, broker URLs and lists. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that `jobwire bridge` maps each legacy progress-feed format of the
  * seed designs to the right jobwire event, that every event it produces is
  * valid against the broker's schemas, and that messages it cannot express

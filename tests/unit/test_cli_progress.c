@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that `jobwire run` recognises exactly the documented progress
  * line formats (PROGRESS n/m, PROGRESS n%, STEP, free-standing n% as
  * printed by curl, wget, rsync and tqdm) and leaves other lines alone. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that each event check refuses with the right reason, field and message in the documented
  * order, and that broker edits to accepted payloads are byte-exact. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The arena parser (jw_jdoc_parse) against the json-c-producing one
  * (jw_json_parse): for every input both must give the same verdict, the

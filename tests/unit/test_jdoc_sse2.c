@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * test_jdoc again, with the parser built without its AVX2 loop: long
  * plain runs are then skipped 16 bytes at a time with SSE2 all the way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * test_jdoc again, with the parser built without SSE2: the string scanner
  * then reads 8-byte words (the path every non-x86 build takes), and it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the job table enforces every lifecycle rule of docs/lifecycle.md, keeps its ETA,
  * state-publishing and stall timers right, renders states that validate against the real
  * schemas/state.json in every status, restores jobs exactly from records and refuses corrupt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the job table's per-event shortcuts give exactly what the general paths give: step
  * and message rewritten in the job's own buffer as texts grow, shrink and start or stop
  * needing escapes, with the parser's plain flag set, clear or absent (json-c events, restored

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* The journal's threads (plugin/journal.c) without a broker: records are
  * spooled with one write each and never wait for the database; with
  * PostgreSQL unreachable they stay spooled (and are found again by the

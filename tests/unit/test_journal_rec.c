@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Journal records: what the broker spools decodes into exactly the row
  * parameters the table expects (NULLs where the event said nothing,
  * strings unescaped, timestamps in UTC), hostile spool contents are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the journal spool's on-disk files are read safely: a damaged byte
  * or bit anywhere in a spool segment costs exactly the record it is in
  * (read in batches from a cursor, the way the journal thread reads, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that the strict JSON parser accepts exactly RFC 8259 UTF-8 JSON and refuses everything
  * else with the right reason, offset and message. */
 #include <check.h>

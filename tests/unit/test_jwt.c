@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Unit tests of plugin/token.c (compiled straight in: it has no broker
  * dependency): valid tokens of each algorithm, every kind of bad token a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the on-disk key/value log keeps exactly the newest value of every
  * live key across reopen and compaction, and that a record torn at any byte
  * or corrupted anywhere is detected: replay keeps everything before it and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * Proves that JSON numbers are compared, tested for integrality and for
  * divisibility by their exact decimal values (core/number.c): integers

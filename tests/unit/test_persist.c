@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the job table's writer thread gets every record put before stop
  * into the log with the newest value per key, never makes put wait for the
  * disk, keeps records through write and sync failures until they succeed,

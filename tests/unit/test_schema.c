@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that the schema compiler refuses what it cannot honour with precise messages, and that
  * the validator reports the first failure with the exact pointer, keyword and message text. */
 #include <check.h>

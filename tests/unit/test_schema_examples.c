@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The example payloads under schemas/examples are the event contract in
  * executable form: every valid one must be accepted as published on

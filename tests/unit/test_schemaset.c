@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that a schema directory loads all or nothing: good files become sorted, findable types,
  * and a bad name, a broken file, a bad schema or an empty directory fails the load, naming why. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves that job topics are classified as job, invalid or other exactly per the topic contract,
  * with a specific reason for every invalid one. */
 #include <check.h>

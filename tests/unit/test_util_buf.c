@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the toolkit buffer: appends keep a NUL-terminated text (embedded
  * NULs included), growth keeps what was written, the maximum is exact and
  * an error is sticky until the text is taken or reset. */

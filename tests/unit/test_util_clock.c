@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the clock helpers: milliseconds and nanoseconds of the same
  * clock agree, the monotonic clock never goes back, the wall clock is the
  * one time() reads, and a clock the system lacks reads as 0. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the toolkit hash: FNV-1a keeps its published values (job
  * fingerprints are stored with it), jw_hash reads exactly the bytes it is
  * given, every bit of every byte reaches the result, and the pointer hash

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the toolkit heap: the smallest key comes out first under random
  * pushes, key moves both ways and removals (checked against a model),
  * every item knows its position, an item sits in two heaps at once, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the toolkit hash table: lookups agree with a plain model under
  * long random churn with colliding and wrapping probe chains, growth keeps
  * every item, a failed allocation leaves the table as it was (and a table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the id rule: exactly [A-Za-z0-9._-], 1 to 128 bytes, for every
  * byte value at every position; the run scanner stops at the first other
  * byte and never reads past a NUL, however long the input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /* Proves the RFC 3339 code: the formatter prints what gmtime_r and
  * strftime print for every month end, leap day and century rule of years
  * 0000-9999 and refuses what lies outside; the cache changes nothing; the

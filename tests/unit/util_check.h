@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * What the toolkit's Check suites (test_util_*.c) share: a deterministic
  * generator, so that a failure repeats, and a short way to declare cases
