@@ -33,24 +33,24 @@
 struct options {
 	const char *host;
 	int port;
-	uint64_t subs;      /* subscriber connections */
-	const char *topic;  /* "state" or "progress": what the subscribers follow */
+	uint64_t subs;     /* subscriber connections */
+	const char *topic; /* "state" or "progress": what the subscribers follow */
 	const char *session;
 	const char *job;
 	const char *label;
-	uint64_t rate;      /* events per second */
-	uint64_t warmup_s;  /* seconds published before the measured window */
-	uint64_t seconds;   /* measured window */
-	uint64_t drain_s;   /* most seconds to wait for deliveries afterwards */
-	uint64_t window;    /* publisher in-flight window */
-	uint64_t size;      /* event payload bytes */
-	long broker_pid;    /* read this process's CPU time, 0 = not */
+	uint64_t rate;     /* events per second */
+	uint64_t warmup_s; /* seconds published before the measured window */
+	uint64_t seconds;  /* measured window */
+	uint64_t drain_s;  /* most seconds to wait for deliveries afterwards */
+	uint64_t window;   /* publisher in-flight window */
+	uint64_t size;     /* event payload bytes */
+	long broker_pid;   /* read this process's CPU time, 0 = not */
 };
 
 /* What one subscriber saw: the arg of its connection. */
 struct sub {
 	struct run *r;
-	uint64_t count;  /* deliveries in the measured window */
+	uint64_t count; /* deliveries in the measured window */
 	uint64_t last_seq;
 	bool any;
 };
@@ -59,20 +59,20 @@ struct run {
 	struct options o;
 	struct bench_conn conn; /* clients[0] publishes, clients[1 + i] is subs[i] */
 	struct sub *subs;
-	bool behind;        /* the publisher could not keep the rate */
-	uint64_t total;     /* events to publish */
+	bool behind;    /* the publisher could not keep the rate */
+	uint64_t total; /* events to publish */
 	uint64_t sent;
 	uint64_t first_measured, end_measured; /* seq range of the window */
-	uint64_t delivered; /* all deliveries */
-	uint64_t measured;  /* deliveries of events sent in the window */
-	uint64_t reordered; /* a subscriber saw an older or the same event again */
+	uint64_t delivered;                    /* all deliveries */
+	uint64_t measured;                     /* deliveries of events sent in the window */
+	uint64_t reordered;                    /* a subscriber saw an older or the same event again */
 	uint64_t foreign;
 	int64_t t_start, t_window, t_window_end, t_last_delivery;
-	uint32_t *hist;     /* delivery latency: newest event carried -> arrival */
-	uint32_t *vis;      /* visibility latency: every event covered -> arrival */
+	uint32_t *hist; /* delivery latency: newest event carried -> arrival */
+	uint32_t *vis;  /* visibility latency: every event covered -> arrival */
 	uint64_t nvis;
 	uint64_t max_ns, vis_max_ns;
-	int64_t *sent_ns;   /* publish time of every event */
+	int64_t *sent_ns; /* publish time of every event */
 	int last_len;
 	char pub_topic[256];
 	char filter[256];
@@ -362,9 +362,9 @@ static int run(struct run *r)
 	}
 
 	/* Zero when the publisher never reached the measured window. */
-	secs = r->t_window && r->t_window_end > r->t_window ?
-	               (double)(r->t_window_end - r->t_window) / 1e9 :
-	               0.0;
+	secs = r->t_window && r->t_window_end > r->t_window
+	               ? (double)(r->t_window_end - r->t_window) / 1e9
+	               : 0.0;
 	if(c0 >= 0 && c1 >= 0 && secs > 0)
 		broker_pct = 100.0 * (double)(c1 - c0) / (double)sysconf(_SC_CLK_TCK) / secs;
 	all_secs = (double)(r->t_last_delivery - r->t_start) / 1e9;

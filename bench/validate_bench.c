@@ -104,8 +104,8 @@ static int check_one(const struct jw_schemaset *set, const char *topic, const ch
 		int64_t now_ms = jw_clock_ms(CLOCK_REALTIME);
 
 		raw[0] = '"';
-		n = jw_rfc3339_format_cached(cache, raw + 1, sizeof(raw) - 2, now_ms / 1000,
-		        (long)(now_ms % 1000) * 1000000L);
+		n = jw_rfc3339_format_cached(
+		        cache, raw + 1, sizeof(raw) - 2, now_ms / 1000, (long)(now_ms % 1000) * 1000000L);
 		if(n < 0) {
 			snprintf(v->message, sizeof(v->message), "cannot format ts");
 			return -1;

@@ -23,9 +23,9 @@ struct jw_opt {
 struct jw_args {
 	int argc;
 	char **argv;
-	int i;            /* next argv index */
-	int rest;         /* set after "--": every later argument is positional */
-	const char *value;/* the option's value, or the positional argument */
+	int i;             /* next argv index */
+	int rest;          /* set after "--": every later argument is positional */
+	const char *value; /* the option's value, or the positional argument */
 	char err[200];
 };
 
@@ -46,12 +46,12 @@ void jw_args_init(struct jw_args *a, int argc, char **argv);
 int jw_args_next(struct jw_args *a, const struct jw_opt *opts);
 
 /* Parses a whole decimal integer in [min, max]. 0 or -1 with err. */
-int jw_parse_long(const char *s, long min, long max, long *out,
-                  const char *what, char *err, size_t errlen);
+int jw_parse_long(
+        const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);
 
 /* Parses a finite decimal number in [min, max]. 0 or -1 with err. */
-int jw_parse_double(const char *s, double min, double max, double *out,
-                    const char *what, char *err, size_t errlen);
+int jw_parse_double(const char *s, double min, double max, double *out, const char *what, char *err,
+        size_t errlen);
 
 /*
  * Parses a duration: a number with an optional unit ms, s, m, h or d
@@ -68,14 +68,13 @@ int jw_parse_duration(const char *s, double *seconds, char *err, size_t errlen);
  * A key may not be empty, start or end with a dot, or be set twice.
  * Returns 0 or -1 with err; obj is unchanged on error.
  */
-int jw_fields_add(struct json_object *obj, const char *assignment,
-                  char *err, size_t errlen);
+int jw_fields_add(struct json_object *obj, const char *assignment, char *err, size_t errlen);
 
 /* A parsed broker URL: mqtt://[user[:pass]@]host[:port] or mqtts://. */
 struct jw_url {
 	char host[256];
-	int port;   /* 0 when absent */
-	int tls;    /* 1 for mqtts */
+	int port; /* 0 when absent */
+	int tls;  /* 1 for mqtts */
 	char username[256];
 	char password[256];
 };
@@ -86,8 +85,7 @@ int jw_url_parse(const char *url, struct jw_url *u, char *err, size_t errlen);
 /* Splits a comma-separated list in place-free fashion: returns the count
  * of non-empty items, or -1 with err if an item is empty ("a,,b"). Items
  * are copied into out[0..max) of width w. */
-int jw_split_list(const char *s, char *out, size_t max, size_t w,
-                  char *err, size_t errlen);
+int jw_split_list(const char *s, char *out, size_t max, size_t w, char *err, size_t errlen);
 
 /* A JSON number for v that prints the way people write it: 45, 0.42,
  * 12.5 (%.15g), not 45.0 or 0.41999999999999998. Caller owns it. */

@@ -26,16 +26,17 @@ static struct json_object *obj(struct builder *b)
 {
 	struct json_object *o = json_object_new_object();
 
-	if(!o){
+	if(!o) {
 		b->failed = 1;
 	}
 	return o;
 }
 
 /* Adds value (owned) to o under key; NULL value or o marks failure. */
-static void put(struct builder *b, struct json_object *o, const char *key, struct json_object *value)
+static void put(
+        struct builder *b, struct json_object *o, const char *key, struct json_object *value)
 {
-	if(!o || !value || json_object_object_add(o, key, value)){
+	if(!o || !value || json_object_object_add(o, key, value)) {
 		json_object_put(value);
 		b->failed = 1;
 	}
@@ -52,7 +53,8 @@ static void put_int(struct builder *b, struct json_object *o, const char *key, i
 }
 
 /* {"$ref": "<printf of fmt>"} */
-static struct json_object *ref(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static struct json_object *ref(struct builder *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 static struct json_object *ref(struct builder *b, const char *fmt, ...)
 {
@@ -70,30 +72,31 @@ static struct json_object *ref(struct builder *b, const char *fmt, ...)
 /* Rewrites every local "$ref" ("#..." ) under v to "#/components/schemas/<key>...". */
 static void rewrite_refs(struct builder *b, struct json_object *v, const char *key)
 {
-	if(json_object_is_type(v, json_type_array)){
+	if(json_object_is_type(v, json_type_array)) {
 		size_t n = json_object_array_length(v);
 
-		for(size_t i = 0; i < n; i++){
+		for(size_t i = 0; i < n; i++) {
 			rewrite_refs(b, json_object_array_get_idx(v, i), key);
 		}
 		return;
 	}
-	if(!json_object_is_type(v, json_type_object)){
+	if(!json_object_is_type(v, json_type_object)) {
 		return;
 	}
-	json_object_object_foreach(v, k, child){
-		if(!strcmp(k, "$ref") && json_object_is_type(child, json_type_string)){
+	json_object_object_foreach(v, k, child)
+	{
+		if(!strcmp(k, "$ref") && json_object_is_type(child, json_type_string)) {
 			const char *r = json_object_get_string(child);
 
-			if(r[0] == '#'){
+			if(r[0] == '#') {
 				char text[1024];
 				int n = snprintf(text, sizeof(text), "#/components/schemas/%s%s", key, r + 1);
 
-				if(n < 0 || (size_t)n >= sizeof(text) || json_object_set_string(child, text) != 1){
+				if(n < 0 || (size_t)n >= sizeof(text) || json_object_set_string(child, text) != 1) {
 					b->failed = 1;
 				}
 			}
-		}else{
+		} else {
 			rewrite_refs(b, child, key);
 		}
 	}
@@ -105,7 +108,8 @@ static struct json_object *embed(struct builder *b, struct json_object *schema, 
 {
 	struct json_object *copy = NULL;
 
-	if(!json_object_is_type(schema, json_type_object) || json_object_deep_copy(schema, &copy, NULL)){
+	if(!json_object_is_type(schema, json_type_object) ||
+	        json_object_deep_copy(schema, &copy, NULL)) {
 		b->failed = 1;
 		return NULL;
 	}
@@ -119,7 +123,7 @@ static const char *member_str(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	if(o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)){
+	if(o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)) {
 		return json_object_get_string(v);
 	}
 	return NULL;
@@ -141,7 +145,7 @@ static struct json_object *param(struct builder *b, const char *description, con
 	struct json_object *p = obj(b), *ex = json_object_new_array();
 
 	put_str(b, p, "description", description);
-	if(!ex || json_object_array_add(ex, json_object_new_string(example))){
+	if(!ex || json_object_array_add(ex, json_object_new_string(example))) {
 		json_object_put(ex);
 		b->failed = 1;
 		return p;
@@ -154,7 +158,7 @@ static const char id_rule[] = "1-128 characters of A-Z a-z 0-9 . _ -";
 
 /* The job channel of one type: jobs/{session}/{job}/<type>. */
 static struct json_object *job_channel(struct builder *b, const struct jw_asyncapi_opts *o,
-                                       const char *type, const char *key, const char *description)
+        const char *type, const char *key, const char *description)
 {
 	struct json_object *ch = obj(b), *params = obj(b), *msgs = obj(b);
 	char address[256], text[512];
@@ -174,18 +178,19 @@ static struct json_object *job_channel(struct builder *b, const struct jw_asynca
 
 /* An operation on channel id with its one message. */
 static void operation(struct builder *b, struct json_object *ops, const char *id,
-                      const char *action, const char *channel, const char *message,
-                      const char *summary, int qos, int retain)
+        const char *action, const char *channel, const char *message, const char *summary, int qos,
+        int retain)
 {
 	struct json_object *op = obj(b), *list = json_object_new_array();
 
 	put_str(b, op, "action", action);
 	put(b, op, "channel", ref(b, "#/channels/%s", channel));
 	put_str(b, op, "summary", summary);
-	if(!list || json_object_array_add(list, ref(b, "#/channels/%s/messages/%s", channel, message))){
+	if(!list ||
+	        json_object_array_add(list, ref(b, "#/channels/%s/messages/%s", channel, message))) {
 		json_object_put(list);
 		b->failed = 1;
-	}else{
+	} else {
 		put(b, op, "messages", list);
 	}
 	put(b, op, "bindings", mqtt_op_binding(b, qos, retain));
@@ -193,14 +198,14 @@ static void operation(struct builder *b, struct json_object *ops, const char *id
 }
 
 static struct json_object *message(struct builder *b, const char *name, const char *schema_key,
-                                   struct json_object *schema, const char *fallback_summary)
+        struct json_object *schema, const char *fallback_summary)
 {
 	struct json_object *m = obj(b);
 	const char *title = member_str(schema, "title");
 	const char *description = member_str(schema, "description");
 
 	put_str(b, m, "name", name);
-	if(title){
+	if(title) {
 		put_str(b, m, "title", title);
 	}
 	put_str(b, m, "summary", description ? description : fallback_summary);
@@ -216,7 +221,8 @@ static struct json_object *stats_schema(struct builder *b)
 	struct json_object *p;
 
 	put_str(b, s, "type", "object");
-	put_str(b, s, "description", "Counters since the broker started, republished every "
+	put_str(b, s, "description",
+	        "Counters since the broker started, republished every "
 	        "plugin_opt_stats_interval seconds; every member is described in docs/topics.md "
 	        "(\"The stats topic\").");
 	p = obj(b);
@@ -230,18 +236,19 @@ static struct json_object *stats_schema(struct builder *b)
 	put_str(b, p, "type", "integer");
 	put_int(b, p, "minimum", 0);
 	put(b, props, "uptime_s", p);
-	const char *objects[] = {"events", "jobs", "state", "persistence", "journal", "schemas", "auth"};
-	for(size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++){
+	const char *objects[] = {
+	        "events", "jobs", "state", "persistence", "journal", "schemas", "auth"};
+	for(size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
 		p = obj(b);
 		put_str(b, p, "type", "object");
 		put(b, props, objects[i], p);
 	}
 	put(b, s, "properties", props);
-	if(!req || json_object_array_add(req, json_object_new_string("type"))
-	   || json_object_array_add(req, json_object_new_string("ts"))){
+	if(!req || json_object_array_add(req, json_object_new_string("type")) ||
+	        json_object_array_add(req, json_object_new_string("ts"))) {
 		json_object_put(req);
 		b->failed = 1;
-	}else{
+	} else {
 		put(b, s, "required", req);
 	}
 	return s;
@@ -251,22 +258,22 @@ static struct json_object *stats_schema(struct builder *b)
 static void put_security(struct builder *b, struct json_object *server)
 {
 	struct json_object *sec = json_object_new_array();
-	if(!sec || json_object_array_add(sec, ref(b, "#/components/securitySchemes/%s", "jwt"))){
+	if(!sec || json_object_array_add(sec, ref(b, "#/components/securitySchemes/%s", "jwt"))) {
 		json_object_put(sec);
 		b->failed = 1;
-	}else{
+	} else {
 		put(b, server, "security", sec);
 	}
 }
 
 /* One server; version NULL leaves protocolVersion out. */
-static struct json_object *server(struct builder *b, const char *host, const char *protocol, const char *version,
-                                  const char *title, const char *description)
+static struct json_object *server(struct builder *b, const char *host, const char *protocol,
+        const char *version, const char *title, const char *description)
 {
 	struct json_object *srv = obj(b);
 	put_str(b, srv, "host", host);
 	put_str(b, srv, "protocol", protocol);
-	if(version){
+	if(version) {
 		put_str(b, srv, "protocolVersion", version);
 	}
 	put_str(b, srv, "title", title);
@@ -278,12 +285,14 @@ static struct json_object *server(struct builder *b, const char *host, const cha
 static struct json_object *servers(struct builder *b, const struct jw_asyncapi_opts *o)
 {
 	struct json_object *all = obj(b);
-	put(b, all, "mqtt", server(b, o->tcp, "mqtt", "5", "MQTT over TCP",
-	                           "Workers and services: MQTT 5 (3.1.1 works too, without "
-	                           "PUBACK reason codes or response topics)."));
-	put(b, all, "websocket", server(b, o->ws, "ws", NULL, "MQTT over WebSocket",
-	                                "Browsers: MQTT over WebSocket (subprotocol \"mqtt\"); the "
-	                                "same port serves the dashboard's files (http_dir)."));
+	put(b, all, "mqtt",
+	        server(b, o->tcp, "mqtt", "5", "MQTT over TCP",
+	                "Workers and services: MQTT 5 (3.1.1 works too, without "
+	                "PUBACK reason codes or response topics)."));
+	put(b, all, "websocket",
+	        server(b, o->ws, "ws", NULL, "MQTT over WebSocket",
+	                "Browsers: MQTT over WebSocket (subprotocol \"mqtt\"); the "
+	                "same port serves the dashboard's files (http_dir)."));
 	return all;
 }
 
@@ -332,35 +341,39 @@ struct parts {
 /* The channel and operations of one event type: state is the broker's,
  * control goes to the worker, every other type is a worker's event. */
 static void add_event_type(struct builder *b, const struct jw_asyncapi_opts *o, struct parts *d,
-                           const char *type, struct json_object *schema)
+        const char *type, struct json_object *schema)
 {
 	const char *desc = member_str(schema, "description");
 	char text[512], id[128];
 
 	put(b, d->schemas, type, embed(b, schema, type));
 	put(b, d->messages, type, message(b, type, type, schema, type));
-	if(!strcmp(type, "state")){
-		put(b, d->channels, type, job_channel(b, o, type, type,
-		                 "The job's current state, published by the broker (retained, at "
-		                 "most plugin_opt_state_max_rate times a second; terminal and "
-		                 "validation-required changes at once). Clients may not publish here."));
+	if(!strcmp(type, "state")) {
+		put(b, d->channels, type,
+		        job_channel(b, o, type, type,
+		                "The job's current state, published by the broker (retained, at "
+		                "most plugin_opt_state_max_rate times a second; terminal and "
+		                "validation-required changes at once). Clients may not publish here."));
 		operation(b, d->ops, "receive_state", "receive", type, type,
-		          "Follow jobs: the retained state arrives at once on subscribe.", 1, 1);
+		        "Follow jobs: the retained state arrives at once on subscribe.", 1, 1);
 		return;
 	}
-	if(!strcmp(type, "control")){
-		put(b, d->channels, type, job_channel(b, o, type, type, desc ? desc : "Requests to the job's worker."));
+	if(!strcmp(type, "control")) {
+		put(b, d->channels, type,
+		        job_channel(b, o, type, type, desc ? desc : "Requests to the job's worker."));
 		operation(b, d->ops, "send_control", "send", type, type,
-		          "Ask the worker to act on the job (the dashboard's Cancel).", 1, 0);
+		        "Ask the worker to act on the job (the dashboard's Cancel).", 1, 0);
 		operation(b, d->ops, "receive_control", "receive", type, type,
-		          "Workers: act on requests for the jobs they run.", 1, 0);
+		        "Workers: act on requests for the jobs they run.", 1, 0);
 		return;
 	}
 	snprintf(text, sizeof(text), "The %s event of a job. %s", type, desc ? desc : "");
 	put(b, d->channels, type, job_channel(b, o, type, type, text));
 	snprintf(id, sizeof(id), "send_%s", type);
-	snprintf(text, sizeof(text), "Publish a %s event (checked against its schema; "
-	         "terminal events at QoS 1 or 2).", type);
+	snprintf(text, sizeof(text),
+	        "Publish a %s event (checked against its schema; "
+	        "terminal events at QoS 1 or 2).",
+	        type);
 	operation(b, d->ops, id, "send", type, type, text, 1, 0);
 	snprintf(id, sizeof(id), "receive_%s", type);
 	snprintf(text, sizeof(text), "Receive %s events that passed the checks.", type);
@@ -370,15 +383,15 @@ static void add_event_type(struct builder *b, const struct jw_asyncapi_opts *o, 
 /* Rejection notices: $jobwire/rejections/{client id}. */
 static void add_rejections(struct builder *b, struct parts *d, struct json_object *rejection)
 {
-	if(rejection){
+	if(rejection) {
 		put(b, d->schemas, "jobwire.rejection", embed(b, rejection, "jobwire.rejection"));
-	}else{
+	} else {
 		struct json_object *s = obj(b);
 		put_str(b, s, "type", "object");
 		put(b, d->schemas, "jobwire.rejection", s);
 	}
 	put(b, d->messages, "jobwire.rejection",
-	    message(b, "rejected", "jobwire.rejection", rejection, "A refused event and why."));
+	        message(b, "rejected", "jobwire.rejection", rejection, "A refused event and why."));
 	struct json_object *ch = obj(b), *params = obj(b), *msgs = obj(b);
 	put_str(b, ch, "address", "$jobwire/rejections/{clientId}");
 	put_str(b, ch, "description",
@@ -386,35 +399,39 @@ static void add_rejections(struct builder *b, struct parts *d, struct json_objec
 	        "retained). A $ topic: '#' never matches it. An MQTT 5 publisher's notice goes "
 	        "to its response topic instead when the broker allows that topic (e.g. "
 	        "$jobwire/replies/{clientId}/...), with its correlation data.");
-	put(b, params, "clientId", param(b, "The publisher's client id, with / + # % and control "
-	                                 "characters percent-encoded (%XX).", "worker-1"));
+	put(b, params, "clientId",
+	        param(b,
+	                "The publisher's client id, with / + # % and control "
+	                "characters percent-encoded (%XX).",
+	                "worker-1"));
 	put(b, ch, "parameters", params);
 	put(b, msgs, "rejected", ref(b, "#/components/messages/%s", "jobwire.rejection"));
 	put(b, ch, "messages", msgs);
 	put(b, d->channels, "jobwire.rejections", ch);
 	operation(b, d->ops, "receive_rejections", "receive", "jobwire.rejections", "rejected",
-	          "Learn why an event was refused (subscribe before publishing).", 1, 0);
+	        "Learn why an event was refused (subscribe before publishing).", 1, 0);
 }
 
 /* Stats: $jobwire/stats, retained. */
 static void add_stats(struct builder *b, struct parts *d)
 {
 	put(b, d->schemas, "jobwire.stats", stats_schema(b));
-	put(b, d->messages, "jobwire.stats", message(b, "stats", "jobwire.stats", NULL,
-	                                             "The broker's counters."));
+	put(b, d->messages, "jobwire.stats",
+	        message(b, "stats", "jobwire.stats", NULL, "The broker's counters."));
 	struct json_object *ch = obj(b), *msgs = obj(b);
 	put_str(b, ch, "address", "$jobwire/stats");
-	put_str(b, ch, "description", "The broker's counters (retained; admin tokens only with JWT on). "
+	put_str(b, ch, "description",
+	        "The broker's counters (retained; admin tokens only with JWT on). "
 	        "`jobwire metrics` serves them to Prometheus.");
 	put(b, msgs, "stats", ref(b, "#/components/messages/%s", "jobwire.stats"));
 	put(b, ch, "messages", msgs);
 	put(b, d->channels, "jobwire.stats", ch);
 	operation(b, d->ops, "receive_stats", "receive", "jobwire.stats", "stats",
-	          "Monitor the broker.", 0, 1);
+	        "Monitor the broker.", 0, 1);
 }
 
 int jw_asyncapi_build(const struct jw_asyncapi_opts *o, const struct jw_asyncapi_input *in,
-                      struct json_object **out, char *err, size_t errlen)
+        struct json_object **out, char *err, size_t errlen)
 {
 	struct builder bb = {0}, *b = &bb;
 	struct json_object *doc = obj(b), *components = obj(b);
@@ -425,7 +442,7 @@ int jw_asyncapi_build(const struct jw_asyncapi_opts *o, const struct jw_asyncapi
 	put(b, doc, "info", info(b, o));
 	put_str(b, doc, "defaultContentType", "application/json");
 	put(b, doc, "servers", servers(b, o));
-	for(size_t i = 0; i < in->ntypes && !b->failed; i++){
+	for(size_t i = 0; i < in->ntypes && !b->failed; i++) {
 		add_event_type(b, o, &d, in->types[i], in->schemas[i]);
 	}
 	add_rejections(b, &d, in->rejection);
@@ -437,10 +454,11 @@ int jw_asyncapi_build(const struct jw_asyncapi_opts *o, const struct jw_asyncapi
 	put(b, components, "messages", d.messages);
 	put(b, components, "securitySchemes", security_schemes(b));
 	put(b, doc, "components", components);
-	if(b->failed){
+	if(b->failed) {
 		json_object_put(doc);
-		snprintf(err, errlen, "cannot build the document: out of memory or a schema file that "
-		         "is not a JSON object");
+		snprintf(err, errlen,
+		        "cannot build the document: out of memory or a schema file that "
+		        "is not a JSON object");
 		return -1;
 	}
 	*out = doc;

@@ -38,6 +38,6 @@ struct jw_asyncapi_input {
  * -1 with err (out of memory, a schema that is not an object).
  */
 int jw_asyncapi_build(const struct jw_asyncapi_opts *o, const struct jw_asyncapi_input *in,
-                      struct json_object **out, char *err, size_t errlen);
+        struct json_object **out, char *err, size_t errlen);
 
 #endif

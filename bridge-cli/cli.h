@@ -23,21 +23,38 @@
 
 /* Option ids of the common connection options (commands use ids < 100). */
 enum {
-	JW_OPT_HOST = 100, JW_OPT_PORT, JW_OPT_URL, JW_OPT_USERNAME, JW_OPT_PASSWORD,
-	JW_OPT_TOKEN, JW_OPT_CAFILE, JW_OPT_CAPATH, JW_OPT_CERT, JW_OPT_KEY, JW_OPT_TLS,
-	JW_OPT_INSECURE, JW_OPT_CLIENT_ID, JW_OPT_KEEPALIVE, JW_OPT_PREFIX,
-	JW_OPT_CONNECT_TIMEOUT, JW_OPT_HELP, JW_OPT_SCHEMAS,
+	JW_OPT_HOST = 100,
+	JW_OPT_PORT,
+	JW_OPT_URL,
+	JW_OPT_USERNAME,
+	JW_OPT_PASSWORD,
+	JW_OPT_TOKEN,
+	JW_OPT_CAFILE,
+	JW_OPT_CAPATH,
+	JW_OPT_CERT,
+	JW_OPT_KEY,
+	JW_OPT_TLS,
+	JW_OPT_INSECURE,
+	JW_OPT_CLIENT_ID,
+	JW_OPT_KEEPALIVE,
+	JW_OPT_PREFIX,
+	JW_OPT_CONNECT_TIMEOUT,
+	JW_OPT_HELP,
+	JW_OPT_SCHEMAS,
 };
 
-#define JW_COMMON_OPTS \
-	{"host", 'h', 1, JW_OPT_HOST}, {"port", 'p', 1, JW_OPT_PORT}, {"url", 0, 1, JW_OPT_URL}, \
-	{"username", 'u', 1, JW_OPT_USERNAME}, {"password", 'P', 1, JW_OPT_PASSWORD}, \
-	{"token", 0, 1, JW_OPT_TOKEN}, {"cafile", 0, 1, JW_OPT_CAFILE}, {"capath", 0, 1, JW_OPT_CAPATH}, \
-	{"cert", 0, 1, JW_OPT_CERT}, {"key", 0, 1, JW_OPT_KEY}, {"tls", 0, 0, JW_OPT_TLS}, \
-	{"insecure", 0, 0, JW_OPT_INSECURE}, {"client-id", 'i', 1, JW_OPT_CLIENT_ID}, \
-	{"keepalive", 0, 1, JW_OPT_KEEPALIVE}, {"prefix", 0, 1, JW_OPT_PREFIX}, \
-	{"connect-timeout", 0, 1, JW_OPT_CONNECT_TIMEOUT}, {"help", 0, 0, JW_OPT_HELP}, \
-	{"schemas", 0, 1, JW_OPT_SCHEMAS}
+#define JW_COMMON_OPTS                                                                             \
+	{"host", 'h', 1, JW_OPT_HOST}, {"port", 'p', 1, JW_OPT_PORT}, {"url", 0, 1, JW_OPT_URL},       \
+	        {"username", 'u', 1, JW_OPT_USERNAME}, {"password", 'P', 1, JW_OPT_PASSWORD},          \
+	        {"token", 0, 1, JW_OPT_TOKEN}, {"cafile", 0, 1, JW_OPT_CAFILE},                        \
+	        {"capath", 0, 1, JW_OPT_CAPATH}, {"cert", 0, 1, JW_OPT_CERT},                          \
+	        {"key", 0, 1, JW_OPT_KEY}, {"tls", 0, 0, JW_OPT_TLS},                                  \
+	        {"insecure", 0, 0, JW_OPT_INSECURE}, {"client-id", 'i', 1, JW_OPT_CLIENT_ID},          \
+	        {"keepalive", 0, 1, JW_OPT_KEEPALIVE}, {"prefix", 0, 1, JW_OPT_PREFIX},                \
+	        {"connect-timeout", 0, 1, JW_OPT_CONNECT_TIMEOUT}, {"help", 0, 0, JW_OPT_HELP},        \
+	{                                                                                              \
+		"schemas", 0, 1, JW_OPT_SCHEMAS                                                            \
+	}
 
 /* The help text of the common options, appended to each command's help. */
 extern const char jw_common_help[];
@@ -85,7 +102,8 @@ void jw_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(prin
  * ...") and returns JW_ARGS_ERROR. With conn, the common options are
  * applied to it and not returned.
  */
-int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, struct jw_conn *conn, int flags);
+int jw_cli_next(const char *cmd, struct jw_args *a, const struct jw_opt *opts, struct jw_conn *conn,
+        int flags);
 
 /* ---- MQTT client ------------------------------------------------------ */
 
@@ -96,7 +114,7 @@ struct jw_msg {
 	char *payload; /* NUL-terminated copy; len bytes before the NUL */
 	size_t len;
 	int retain;
-	char *corr;    /* correlation data, NUL-terminated, or NULL */
+	char *corr; /* correlation data, NUL-terminated, or NULL */
 	size_t corrlen;
 };
 
@@ -114,8 +132,8 @@ struct jw_will {
  * jw_client_next. Returns 0, or -1 with err ("cannot connect to
  * 127.0.0.1:1: Connection refused"), *out NULL.
  */
-int jw_client_open(const struct jw_conn *c, const struct jw_will *will,
-                   struct jw_client **out, char *err, size_t errlen);
+int jw_client_open(const struct jw_conn *c, const struct jw_will *will, struct jw_client **out,
+        char *err, size_t errlen);
 
 /* Subscribes (QoS 1) and waits for SUBACK. 0 or -1 with err. */
 int jw_client_subscribe(struct jw_client *cl, const char *topic, char *err, size_t errlen);
@@ -125,8 +143,8 @@ int jw_client_subscribe(struct jw_client *cl, const char *topic, char *err, size
  * corrlen bytes) may be NULL. 0 or -1 with err (not connected, ...).
  */
 int jw_client_publish(struct jw_client *cl, const char *topic, const void *payload, size_t len,
-                      int qos, int retain, const char *response_topic, const void *corr,
-                      size_t corrlen, int *mid, char *err, size_t errlen);
+        int qos, int retain, const char *response_topic, const void *corr, size_t corrlen, int *mid,
+        char *err, size_t errlen);
 
 /* Waits for the PUBACK of mid up to timeout_s. Returns 0 with *reason
  * (MQTT 5 reason code), or -1 on timeout. */

@@ -20,29 +20,34 @@
 #include "schemaset.h"
 
 static const char help[] =
-	"usage: jobwire asyncapi [--schemas DIR] [-o FILE] [--prefix P]\n"
-	"                        [--tcp HOST:PORT] [--ws HOST:PORT]\n"
-	"\n"
-	"Writes the AsyncAPI 3.0 document (JSON) of the broker's topics: one channel\n"
-	"per event type of the schema directory with its payload schema, the state\n"
-	"and control channels, the rejection and stats topics, MQTT bindings (QoS,\n"
-	"retain), the TCP and WebSocket servers and the JWT security scheme.\n"
-	"\n"
-	"      --schemas DIR   the broker's plugin_opt_schemas_dir [JOBWIRE_SCHEMAS,\n"
-	"                      else the installed schemas]\n"
-	"  -o, --output FILE   write FILE (replaced whole) instead of stdout\n"
-	"      --prefix P      topic prefix, plugin_opt_topic_prefix [JOBWIRE_PREFIX, else jobs]\n"
-	"      --tcp HOST:PORT the MQTT listener for the servers section [localhost:1883]\n"
-	"      --ws HOST:PORT  the WebSocket listener [localhost:9001]\n"
-	"\n"
-	"Exit status: 0 written, 64 bad arguments or schemas that do not load,\n"
-	"70 the file could not be written.\n";
+        "usage: jobwire asyncapi [--schemas DIR] [-o FILE] [--prefix P]\n"
+        "                        [--tcp HOST:PORT] [--ws HOST:PORT]\n"
+        "\n"
+        "Writes the AsyncAPI 3.0 document (JSON) of the broker's topics: one channel\n"
+        "per event type of the schema directory with its payload schema, the state\n"
+        "and control channels, the rejection and stats topics, MQTT bindings (QoS,\n"
+        "retain), the TCP and WebSocket servers and the JWT security scheme.\n"
+        "\n"
+        "      --schemas DIR   the broker's plugin_opt_schemas_dir [JOBWIRE_SCHEMAS,\n"
+        "                      else the installed schemas]\n"
+        "  -o, --output FILE   write FILE (replaced whole) instead of stdout\n"
+        "      --prefix P      topic prefix, plugin_opt_topic_prefix [JOBWIRE_PREFIX, else jobs]\n"
+        "      --tcp HOST:PORT the MQTT listener for the servers section [localhost:1883]\n"
+        "      --ws HOST:PORT  the WebSocket listener [localhost:9001]\n"
+        "\n"
+        "Exit status: 0 written, 64 bad arguments or schemas that do not load,\n"
+        "70 the file could not be written.\n";
 
 enum { O_SCHEMAS = 1, O_OUTPUT, O_PREFIX, O_TCP, O_WS, O_HELP };
 
 static const struct jw_opt opts[] = {
-	{"schemas", 0, 1, O_SCHEMAS}, {"output", 'o', 1, O_OUTPUT}, {"prefix", 0, 1, O_PREFIX},
-	{"tcp", 0, 1, O_TCP}, {"ws", 0, 1, O_WS}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
+        {"schemas", 0, 1, O_SCHEMAS},
+        {"output", 'o', 1, O_OUTPUT},
+        {"prefix", 0, 1, O_PREFIX},
+        {"tcp", 0, 1, O_TCP},
+        {"ws", 0, 1, O_WS},
+        {"help", 0, 0, O_HELP},
+        {NULL, 0, 0, 0},
 };
 
 /* host:port with a port in 1..65535 and a host without spaces or '/'. */
@@ -52,7 +57,7 @@ static int host_port_valid(const char *s)
 	long port;
 	char err[100];
 
-	if(!colon || colon == s || strpbrk(s, " \t/")){
+	if(!colon || colon == s || strpbrk(s, " \t/")) {
 		return 0;
 	}
 	return jw_parse_long(colon + 1, 1, 65535, &port, "port", err, sizeof(err)) == 0;
@@ -66,20 +71,20 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 	FILE *f;
 	size_t len = strlen(text);
 
-	if(snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)){
+	if(snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%.400s: path too long", path);
 		return -1;
 	}
-	if(!(f = fopen(tmp, "w"))){
+	if(!(f = fopen(tmp, "w"))) {
 		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if(fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF || fclose(f) != 0){
+	if(fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF || fclose(f) != 0) {
 		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
-	if(rename(tmp, path) != 0){
+	if(rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -91,7 +96,7 @@ static int parse_file(const char *path, struct json_object **out, char *err, siz
 {
 	struct jw_json_error je;
 
-	if(jw_json_parse_file(path, 64, out, &je)){
+	if(jw_json_parse_file(path, 64, out, &je)) {
 		snprintf(err, errlen, "%.400s: %s", path, je.message);
 		return -1;
 	}
@@ -111,27 +116,41 @@ static int parse_options(int argc, char **argv, struct asyncapi_opts *o)
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END){
-		switch(id){
-		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
-		case O_SCHEMAS: o->schemas = a.value; break;
-		case O_OUTPUT: o->output = a.value; break;
-		case O_PREFIX:
-			if(!*a.value || strlen(a.value) >= sizeof(o->prefix) || strpbrk(a.value, "/+#")){
-				jw_errorf(cmd, "--prefix must be one topic level of 1-64 characters without / + #");
+	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END) {
+		switch(id) {
+			case JW_ARGS_ERROR:
 				return JW_EXIT_USAGE;
-			}
-			snprintf(o->prefix, sizeof(o->prefix), "%s", a.value);
-			break;
-		case O_TCP: o->tcp = a.value; break;
-		case O_WS: o->ws = a.value; break;
-		case O_HELP: fputs(help, stdout); return 0;
-		default: break;
+			case O_SCHEMAS:
+				o->schemas = a.value;
+				break;
+			case O_OUTPUT:
+				o->output = a.value;
+				break;
+			case O_PREFIX:
+				if(!*a.value || strlen(a.value) >= sizeof(o->prefix) || strpbrk(a.value, "/+#")) {
+					jw_errorf(cmd,
+					        "--prefix must be one topic level of 1-64 characters without / + #");
+					return JW_EXIT_USAGE;
+				}
+				snprintf(o->prefix, sizeof(o->prefix), "%s", a.value);
+				break;
+			case O_TCP:
+				o->tcp = a.value;
+				break;
+			case O_WS:
+				o->ws = a.value;
+				break;
+			case O_HELP:
+				fputs(help, stdout);
+				return 0;
+			default:
+				break;
 		}
 	}
-	if(!host_port_valid(o->tcp) || !host_port_valid(o->ws)){
-		jw_errorf(cmd, "--tcp and --ws take HOST:PORT with a port of 1-65535 (got \"%.60s\", \"%.60s\")",
-		          o->tcp, o->ws);
+	if(!host_port_valid(o->tcp) || !host_port_valid(o->ws)) {
+		jw_errorf(cmd,
+		        "--tcp and --ws take HOST:PORT with a port of 1-65535 (got \"%.60s\", \"%.60s\")",
+		        o->tcp, o->ws);
 		return JW_EXIT_USAGE;
 	}
 	return -1;
@@ -140,8 +159,8 @@ static int parse_options(int argc, char **argv, struct asyncapi_opts *o)
 /* The schema files the document is made of. */
 struct sources {
 	struct jw_schemaset *set;
-	const char **types;            /* n, owned by set */
-	struct json_object **schemas;  /* n */
+	const char **types;           /* n, owned by set */
+	struct json_object **schemas; /* n */
 	size_t n;
 	struct json_object *rejection; /* notices/rejection.json, or NULL */
 };
@@ -149,7 +168,7 @@ struct sources {
 static void sources_cleanup(struct sources *src)
 {
 	json_object_put(src->rejection);
-	for(size_t i = 0; src->schemas && i < src->n; i++){
+	for(size_t i = 0; src->schemas && i < src->n; i++) {
 		json_object_put(src->schemas[i]);
 	}
 	free(src->schemas);
@@ -164,7 +183,7 @@ static int read_sources(const char *dir, struct sources *src)
 {
 	const char *cmd = "asyncapi";
 	char err[600], path[4200];
-	if(jw_cli_load_schemas(dir, &src->set, err, sizeof(err))){
+	if(jw_cli_load_schemas(dir, &src->set, err, sizeof(err))) {
 		jw_errorf(cmd, "%s", err);
 		return JW_EXIT_USAGE;
 	}
@@ -172,20 +191,20 @@ static int read_sources(const char *dir, struct sources *src)
 	src->n = n;
 	src->types = calloc(n ? n : 1, sizeof(*src->types));
 	src->schemas = calloc(n ? n : 1, sizeof(*src->schemas));
-	if(!src->types || !src->schemas){
+	if(!src->types || !src->schemas) {
 		jw_errorf(cmd, "out of memory");
 		return JW_EXIT_SOFTWARE;
 	}
-	for(size_t i = 0; i < n; i++){
+	for(size_t i = 0; i < n; i++) {
 		src->types[i] = jw_schemaset_type(src->set, i);
 		snprintf(path, sizeof(path), "%s/%s.json", dir, src->types[i]);
-		if(parse_file(path, &src->schemas[i], err, sizeof(err))){
+		if(parse_file(path, &src->schemas[i], err, sizeof(err))) {
 			jw_errorf(cmd, "%s", err);
 			return JW_EXIT_USAGE;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/notices/rejection.json", dir);
-	if(access(path, F_OK) == 0 && parse_file(path, &src->rejection, err, sizeof(err))){
+	if(access(path, F_OK) == 0 && parse_file(path, &src->rejection, err, sizeof(err))) {
 		jw_errorf(cmd, "%s", err);
 		return JW_EXIT_USAGE;
 	}
@@ -197,18 +216,18 @@ static int read_sources(const char *dir, struct sources *src)
 static int emit(struct json_object *doc, const char *output)
 {
 	char err[600];
-	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
-	if(!text){
+	const char *text = json_object_to_json_string_ext(
+	        doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if(!text) {
 		jw_errorf("asyncapi", "out of memory");
 		return JW_EXIT_SOFTWARE;
 	}
-	if(output){
-		if(write_file(output, text, err, sizeof(err))){
+	if(output) {
+		if(write_file(output, text, err, sizeof(err))) {
 			jw_errorf("asyncapi", "cannot write %s", err);
 			return JW_EXIT_SOFTWARE;
 		}
-	}else if(printf("%s\n", text) < 0 || fflush(stdout) != 0){
+	} else if(printf("%s\n", text) < 0 || fflush(stdout) != 0) {
 		return JW_EXIT_SOFTWARE;
 	}
 	return JW_EXIT_OK;
@@ -223,19 +242,19 @@ int jw_cmd_asyncapi(int argc, char **argv)
 	char err[600];
 	int rc;
 
-	if(e && *e){
+	if(e && *e) {
 		snprintf(o.prefix, sizeof(o.prefix), "%s", e);
 	}
-	if((rc = parse_options(argc, argv, &o)) >= 0){
+	if((rc = parse_options(argc, argv, &o)) >= 0) {
 		return rc;
 	}
-	if((rc = read_sources(jw_cli_schemas_dir(o.schemas), &src)) == 0){
+	if((rc = read_sources(jw_cli_schemas_dir(o.schemas), &src)) == 0) {
 		const struct jw_asyncapi_opts ao = {JW_CLI_VERSION, o.prefix, o.tcp, o.ws};
 		const struct jw_asyncapi_input in = {src.types, src.schemas, src.n, src.rejection};
-		if(jw_asyncapi_build(&ao, &in, &doc, err, sizeof(err))){
+		if(jw_asyncapi_build(&ao, &in, &doc, err, sizeof(err))) {
 			jw_errorf("asyncapi", "%s", err);
 			rc = JW_EXIT_SOFTWARE;
-		}else{
+		} else {
 			rc = emit(doc, o.output);
 		}
 	}

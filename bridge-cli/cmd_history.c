@@ -13,44 +13,50 @@
 #include "cli.h"
 
 static const char help[] =
-	"usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
-	"                       [--since 1h] [--limit N] [--json] [--db CONNINFO]\n"
-	"\n"
-	"Lists finished jobs from the journal, newest first: finish time, session/job,\n"
-	"status, duration, code and error. --json prints one JSON object per row with\n"
-	"every column of jobwire_finished_jobs.\n"
-	"\n"
-	"  -s, --session S   one session\n"
-	"  -j, --job J       one job\n"
-	"      --status ST   complete or failed\n"
-	"      --since T     finished within T, e.g. 30m, 1h, 7d\n"
-	"      --limit N     at most N rows [50; 0 = all]\n"
-	"      --json        JSON lines\n"
-	"      --db CONNINFO libpq conninfo or URI [JOBWIRE_PG, else the PG* variables]\n"
-	"\n"
-	"Exit status: 0 (also when no row matches), 3 cannot connect or no journal\n"
-	"table, 64 bad arguments.\n";
+        "usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
+        "                       [--since 1h] [--limit N] [--json] [--db CONNINFO]\n"
+        "\n"
+        "Lists finished jobs from the journal, newest first: finish time, session/job,\n"
+        "status, duration, code and error. --json prints one JSON object per row with\n"
+        "every column of jobwire_finished_jobs.\n"
+        "\n"
+        "  -s, --session S   one session\n"
+        "  -j, --job J       one job\n"
+        "      --status ST   complete or failed\n"
+        "      --since T     finished within T, e.g. 30m, 1h, 7d\n"
+        "      --limit N     at most N rows [50; 0 = all]\n"
+        "      --json        JSON lines\n"
+        "      --db CONNINFO libpq conninfo or URI [JOBWIRE_PG, else the PG* variables]\n"
+        "\n"
+        "Exit status: 0 (also when no row matches), 3 cannot connect or no journal\n"
+        "table, 64 bad arguments.\n";
 
 enum { O_SESSION = 1, O_JOB, O_STATUS, O_SINCE, O_LIMIT, O_JSON, O_DB, O_HELP };
 
 static const struct jw_opt opts[] = {
-	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"status", 0, 1, O_STATUS},
-	{"since", 0, 1, O_SINCE}, {"limit", 0, 1, O_LIMIT}, {"json", 0, 0, O_JSON},
-	{"db", 0, 1, O_DB}, {"help", 0, 0, O_HELP}, {NULL, 0, 0, 0},
+        {"session", 's', 1, O_SESSION},
+        {"job", 'j', 1, O_JOB},
+        {"status", 0, 1, O_STATUS},
+        {"since", 0, 1, O_SINCE},
+        {"limit", 0, 1, O_LIMIT},
+        {"json", 0, 0, O_JSON},
+        {"db", 0, 1, O_DB},
+        {"help", 0, 0, O_HELP},
+        {NULL, 0, 0, 0},
 };
 
 static const char query[] =
-	"SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" session_id, job_id, status, coalesce(round(duration_s::numeric, 1)::text, '-'),"
-	" coalesce(code, ''), coalesce(error, ''),"
-	" row_to_json(f)::text"
-	" FROM jobwire_finished_jobs f"
-	" WHERE ($1::text IS NULL OR session_id = $1)"
-	"   AND ($2::text IS NULL OR job_id = $2)"
-	"   AND ($3::text IS NULL OR status = $3)"
-	"   AND ($4::float8 IS NULL OR finished_at >= now() - make_interval(secs => $4::float8))"
-	" ORDER BY finished_at DESC, session_id, job_id"
-	" LIMIT CASE WHEN $5::bigint = 0 THEN NULL ELSE $5::bigint END";
+        "SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " session_id, job_id, status, coalesce(round(duration_s::numeric, 1)::text, '-'),"
+        " coalesce(code, ''), coalesce(error, ''),"
+        " row_to_json(f)::text"
+        " FROM jobwire_finished_jobs f"
+        " WHERE ($1::text IS NULL OR session_id = $1)"
+        "   AND ($2::text IS NULL OR job_id = $2)"
+        "   AND ($3::text IS NULL OR status = $3)"
+        "   AND ($4::float8 IS NULL OR finished_at >= now() - make_interval(secs => $4::float8))"
+        " ORDER BY finished_at DESC, session_id, job_id"
+        " LIMIT CASE WHEN $5::bigint = 0 THEN NULL ELSE $5::bigint END";
 
 /* The query's parameters as text, and how to print the rows. */
 struct history_opts {
@@ -71,37 +77,51 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 	double d;
 	long n;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END){
-		switch(id){
-		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
-		case O_SESSION: o->session = a.value; break;
-		case O_JOB: o->job = a.value; break;
-		case O_STATUS: o->status = a.value; break;
-		case O_SINCE:
-			if(jw_parse_duration(a.value, &d, err, sizeof(err))){
-				jw_errorf(cmd, "--since: %s", err);
+	while((id = jw_cli_next(cmd, &a, opts, NULL, 0)) != JW_ARGS_END) {
+		switch(id) {
+			case JW_ARGS_ERROR:
 				return JW_EXIT_USAGE;
-			}
-			snprintf(o->since, sizeof(o->since), "%.3f", d);
-			break;
-		case O_LIMIT:
-			if(jw_parse_long(a.value, 0, 1000000000L, &n, "--limit", err, sizeof(err))){
-				jw_errorf(cmd, "%s", err);
-				return JW_EXIT_USAGE;
-			}
-			snprintf(o->limit, sizeof(o->limit), "%ld", n);
-			break;
-		case O_JSON: o->json = 1; break;
-		case O_DB: o->db = a.value; break;
-		case O_HELP: fputs(help, stdout); return 0;
-		default: break;
+			case O_SESSION:
+				o->session = a.value;
+				break;
+			case O_JOB:
+				o->job = a.value;
+				break;
+			case O_STATUS:
+				o->status = a.value;
+				break;
+			case O_SINCE:
+				if(jw_parse_duration(a.value, &d, err, sizeof(err))) {
+					jw_errorf(cmd, "--since: %s", err);
+					return JW_EXIT_USAGE;
+				}
+				snprintf(o->since, sizeof(o->since), "%.3f", d);
+				break;
+			case O_LIMIT:
+				if(jw_parse_long(a.value, 0, 1000000000L, &n, "--limit", err, sizeof(err))) {
+					jw_errorf(cmd, "%s", err);
+					return JW_EXIT_USAGE;
+				}
+				snprintf(o->limit, sizeof(o->limit), "%ld", n);
+				break;
+			case O_JSON:
+				o->json = 1;
+				break;
+			case O_DB:
+				o->db = a.value;
+				break;
+			case O_HELP:
+				fputs(help, stdout);
+				return 0;
+			default:
+				break;
 		}
 	}
-	if(o->status && strcmp(o->status, "complete") && strcmp(o->status, "failed")){
+	if(o->status && strcmp(o->status, "complete") && strcmp(o->status, "failed")) {
 		jw_errorf(cmd, "--status must be complete or failed (got \"%.40s\")", o->status);
 		return JW_EXIT_USAGE;
 	}
-	if(jw_cli_check_ids(cmd, o->session, o->job)){
+	if(jw_cli_check_ids(cmd, o->session, o->job)) {
 		return JW_EXIT_USAGE;
 	}
 	return -1;
@@ -111,10 +131,12 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 static void query_error(PGconn *pg, const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	if(state && !strcmp(state, "42P01")){
-		jw_errorf("history", "no journal in database \"%s\": table jobwire_finished_jobs does not exist "
-		          "(is plugin_opt_journal_conninfo pointing here?)", PQdb(pg));
-	}else{
+	if(state && !strcmp(state, "42P01")) {
+		jw_errorf("history",
+		        "no journal in database \"%s\": table jobwire_finished_jobs does not exist "
+		        "(is plugin_opt_journal_conninfo pointing here?)",
+		        PQdb(pg));
+	} else {
 		jw_errorf("history", "query failed: %s", PQresultErrorMessage(res));
 	}
 }
@@ -124,26 +146,27 @@ static void query_error(PGconn *pg, const PGresult *res)
 static void print_rows(const PGresult *res, int json)
 {
 	int rows = PQntuples(res);
-	if(!json && rows > 0){
-		printf("%-20s %-32s %-8s %9s %-18s %s\n", "FINISHED (UTC)", "SESSION/JOB", "STATUS", "DURATION", "CODE", "ERROR");
+	if(!json && rows > 0) {
+		printf("%-20s %-32s %-8s %9s %-18s %s\n", "FINISHED (UTC)", "SESSION/JOB", "STATUS",
+		        "DURATION", "CODE", "ERROR");
 	}
-	for(int i = 0; i < rows; i++){
-		if(json){
+	for(int i = 0; i < rows; i++) {
+		if(json) {
 			printf("%s\n", PQgetvalue(res, i, 7));
 			continue;
 		}
 		char idbuf[300], errbuf[81];
 		snprintf(idbuf, sizeof(idbuf), "%s/%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 		snprintf(errbuf, sizeof(errbuf), "%s", PQgetvalue(res, i, 6));
-		for(char *p = errbuf; *p; p++){
-			if((unsigned char)*p < 0x20){
+		for(char *p = errbuf; *p; p++) {
+			if((unsigned char)*p < 0x20) {
 				*p = ' ';
 			}
 		}
-		printf("%-20s %-32s %-8s %8ss %-18s %s\n", PQgetvalue(res, i, 0), idbuf, PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), errbuf);
+		printf("%-20s %-32s %-8s %8ss %-18s %s\n", PQgetvalue(res, i, 0), idbuf,
+		        PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), errbuf);
 	}
-	if(!json && rows == 0){
+	if(!json && rows == 0) {
 		fprintf(stderr, "no finished jobs match\n");
 	}
 }
@@ -152,14 +175,14 @@ int jw_cmd_history(int argc, char **argv)
 {
 	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0};
 	int rc = parse_options(argc, argv, &o);
-	if(rc >= 0){
+	if(rc >= 0) {
 		return rc;
 	}
 	PGconn *pg = PQconnectdb(o.db ? o.db : "");
-	if(PQstatus(pg) != CONNECTION_OK){
+	if(PQstatus(pg) != CONNECTION_OK) {
 		char *m = PQerrorMessage(pg);
 		size_t l = strlen(m);
-		while(l > 0 && m[l - 1] == '\n'){
+		while(l > 0 && m[l - 1] == '\n') {
 			m[--l] = '\0';
 		}
 		jw_errorf("history", "cannot connect to the journal database: %s", m);
@@ -169,10 +192,10 @@ int jw_cmd_history(int argc, char **argv)
 	const char *params[5] = {o.session, o.job, o.status, o.since[0] ? o.since : NULL, o.limit};
 	PGresult *res = PQexecParams(pg, query, 5, NULL, params, NULL, NULL, 0);
 	rc = JW_EXIT_OK;
-	if(PQresultStatus(res) != PGRES_TUPLES_OK){
+	if(PQresultStatus(res) != PGRES_TUPLES_OK) {
 		query_error(pg, res);
 		rc = JW_EXIT_CONNECT;
-	}else{
+	} else {
 		print_rows(res, o.json);
 	}
 	PQclear(res);

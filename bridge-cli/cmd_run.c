@@ -27,33 +27,39 @@
 #include "progress_line.h"
 
 static const char help[] =
-	"usage: jobwire run --session S --job J [--name N] [--heartbeat SECS] -- CMD [ARGS...]\n"
-	"\n"
-	"Runs CMD as job S/J: publishes started, a heartbeat every SECS, progress\n"
-	"parsed from CMD's stdout and stderr (lines \"PROGRESS 45/100 msg\",\n"
-	"\"PROGRESS 45% msg\", \"STEP name\", or any free-standing \"45%\" as printed by\n"
-	"curl, wget, rsync, tqdm), then complete on exit 0 or failed with the exit\n"
-	"status and the tail of stderr. CMD's output still reaches the terminal.\n"
-	"A cancel on jobs/S/J/control sends SIGTERM to CMD, then SIGKILL after --grace.\n"
-	"\n"
-	"  -s, --session S     [JOBWIRE_SESSION]\n"
-	"  -j, --job J         [JOBWIRE_JOB]\n"
-	"  -n, --name N        job name shown by dashboards [the command line]\n"
-	"      --heartbeat T   heartbeat interval; the broker fails the job after 3\n"
-	"                      silent intervals [10s]\n"
-	"      --grace T       SIGTERM to SIGKILL on cancel [10s]\n"
-	"      --no-progress   do not parse output for progress\n"
-	"      --no-will       no will: a killed wrapper is noticed by heartbeat timeout only\n"
-	"\n"
-	"Exit status: CMD's own (128+N when killed by signal N); 3 cannot connect;\n"
-	"64 bad arguments; 1 when the broker refused started (CMD is not run).\n\n";
+        "usage: jobwire run --session S --job J [--name N] [--heartbeat SECS] -- CMD [ARGS...]\n"
+        "\n"
+        "Runs CMD as job S/J: publishes started, a heartbeat every SECS, progress\n"
+        "parsed from CMD's stdout and stderr (lines \"PROGRESS 45/100 msg\",\n"
+        "\"PROGRESS 45% msg\", \"STEP name\", or any free-standing \"45%\" as printed by\n"
+        "curl, wget, rsync, tqdm), then complete on exit 0 or failed with the exit\n"
+        "status and the tail of stderr. CMD's output still reaches the terminal.\n"
+        "A cancel on jobs/S/J/control sends SIGTERM to CMD, then SIGKILL after --grace.\n"
+        "\n"
+        "  -s, --session S     [JOBWIRE_SESSION]\n"
+        "  -j, --job J         [JOBWIRE_JOB]\n"
+        "  -n, --name N        job name shown by dashboards [the command line]\n"
+        "      --heartbeat T   heartbeat interval; the broker fails the job after 3\n"
+        "                      silent intervals [10s]\n"
+        "      --grace T       SIGTERM to SIGKILL on cancel [10s]\n"
+        "      --no-progress   do not parse output for progress\n"
+        "      --no-will       no will: a killed wrapper is noticed by heartbeat timeout only\n"
+        "\n"
+        "Exit status: CMD's own (128+N when killed by signal N); 3 cannot connect;\n"
+        "64 bad arguments; 1 when the broker refused started (CMD is not run).\n\n";
 
 enum { O_SESSION = 1, O_JOB, O_NAME, O_HB, O_GRACE, O_NOPROG, O_NOWILL };
 
 static const struct jw_opt opts[] = {
-	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"name", 'n', 1, O_NAME},
-	{"heartbeat", 0, 1, O_HB}, {"grace", 0, 1, O_GRACE}, {"no-progress", 0, 0, O_NOPROG},
-	{"no-will", 0, 0, O_NOWILL}, JW_COMMON_OPTS, {NULL, 0, 0, 0},
+        {"session", 's', 1, O_SESSION},
+        {"job", 'j', 1, O_JOB},
+        {"name", 'n', 1, O_NAME},
+        {"heartbeat", 0, 1, O_HB},
+        {"grace", 0, 1, O_GRACE},
+        {"no-progress", 0, 0, O_NOPROG},
+        {"no-will", 0, 0, O_NOWILL},
+        JW_COMMON_OPTS,
+        {NULL, 0, 0, 0},
 };
 
 static volatile sig_atomic_t got_signal;
@@ -76,13 +82,13 @@ struct run_opts {
 
 struct run {
 	struct jw_client *cl;
-	char base[400];   /* {prefix}/S/J */
-	char ctl[512];    /* {base}/control */
+	char base[400]; /* {prefix}/S/J */
+	char ctl[512];  /* {base}/control */
 	char cmdline[200];
 	double hb, grace;
 	/* the command */
 	pid_t pid;
-	int fds[2];       /* its stdout and stderr, -1 once closed */
+	int fds[2]; /* its stdout and stderr, -1 once closed */
 	int status, exited;
 	double t0, kill_at, drain_until;
 	/* cancel */
@@ -90,8 +96,8 @@ struct run {
 	char cancel_reason[300];
 	char requested_by[201];
 	/* progress */
-	double last_pct;  /* last published overall percent, -1 none */
-	int pending;      /* a progress report waits for the rate limit */
+	double last_pct; /* last published overall percent, -1 none */
+	int pending;     /* a progress report waits for the rate limit */
 	struct jw_progress_line pend;
 	char step[201];
 	double last_pub;
@@ -107,12 +113,13 @@ struct run {
 
 /* Publishes o as the event type of the job (QoS 1). 0 with *mid, or -1
  * with err. */
-static int send_event(struct run *r, const char *type, struct json_object *o, int *mid, char *err,
-                      size_t errlen)
+static int send_event(
+        struct run *r, const char *type, struct json_object *o, int *mid, char *err, size_t errlen)
 {
 	char topic[512];
 	snprintf(topic, sizeof(topic), "%s/%s", r->base, type);
-	const char *p = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *p = json_object_to_json_string_ext(
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return jw_client_publish(r->cl, topic, p, strlen(p), 1, 0, NULL, NULL, 0, mid, err, errlen);
 }
 
@@ -122,12 +129,12 @@ static void publish_obj(struct run *r, const char *type, struct json_object *o, 
 {
 	char err[300];
 	int mid, reason;
-	if(send_event(r, type, o, &mid, err, sizeof(err))){
+	if(send_event(r, type, o, &mid, err, sizeof(err))) {
 		jw_errorf("run", "%s", err);
-	}else if(wait){
-		if(jw_client_wait_ack(r->cl, mid, 10, &reason)){
+	} else if(wait) {
+		if(jw_client_wait_ack(r->cl, mid, 10, &reason)) {
 			jw_errorf("run", "no PUBACK for %s within 10 s: the event may be lost", type);
-		}else if(reason >= 0x80){
+		} else if(reason >= 0x80) {
 			jw_errorf("run", "the broker refused the %s event (reason 0x%02x)", type, reason);
 		}
 	}
@@ -137,30 +144,32 @@ static void publish_obj(struct run *r, const char *type, struct json_object *o, 
 
 static void flush_progress(struct run *r)
 {
-	if(!r->pending){
+	if(!r->pending) {
 		return;
 	}
 	r->pending = 0;
 	struct jw_progress_line *p = &r->pend;
-	double pct = p->has_count ? 100.0 * p->current / p->total : p->has_percent ? p->percent : r->last_pct;
-	if(pct < 0){
+	double pct = p->has_count     ? 100.0 * p->current / p->total
+	             : p->has_percent ? p->percent
+	                              : r->last_pct;
+	if(pct < 0) {
 		pct = 0;
 	}
-	if(pct < r->last_pct){
+	if(pct < r->last_pct) {
 		/* The broker refuses progress that goes backwards. */
 		return;
 	}
 	struct json_object *o = json_object_new_object();
-	if(p->has_count){
+	if(p->has_count) {
 		json_object_object_add(o, "current", jw_json_number(p->current));
 		json_object_object_add(o, "total", jw_json_number(p->total));
-	}else{
+	} else {
 		json_object_object_add(o, "progress", jw_json_number(pct));
 	}
-	if(r->step[0]){
+	if(r->step[0]) {
 		json_object_object_add(o, "step", json_object_new_string(r->step));
 	}
-	if(p->message[0]){
+	if(p->message[0]) {
 		json_object_object_add(o, "message", json_object_new_string(p->message));
 	}
 	r->last_pct = pct;
@@ -171,47 +180,47 @@ static void flush_progress(struct run *r)
 static void on_line(struct run *r, const char *line, size_t len)
 {
 	struct jw_progress_line p;
-	if(!r->parse || !jw_progress_line_parse(line, len, &p)){
+	if(!r->parse || !jw_progress_line_parse(line, len, &p)) {
 		return;
 	}
 	/* Only UTF-8 reaches the broker (it refuses anything else). */
-	if(!jw_utf8_valid(p.message, strlen(p.message), &(size_t){0})){
+	if(!jw_utf8_valid(p.message, strlen(p.message), &(size_t){0})) {
 		p.message[0] = '\0';
 	}
-	if(p.step[0]){
-		if(!jw_utf8_valid(p.step, strlen(p.step), &(size_t){0})){
+	if(p.step[0]) {
+		if(!jw_utf8_valid(p.step, strlen(p.step), &(size_t){0})) {
 			return;
 		}
 		snprintf(r->step, sizeof(r->step), "%s", p.step);
 	}
-	if(!p.has_percent && !p.has_count && r->pending){
+	if(!p.has_percent && !p.has_count && r->pending) {
 		/* A step line keeps the figures already waiting. */
-		if(p.message[0]){
+		if(p.message[0]) {
 			snprintf(r->pend.message, sizeof(r->pend.message), "%s", p.message);
 		}
 		return;
 	}
 	r->pend = p;
 	r->pending = 1;
-	if(jw_now() - r->last_pub >= 0.25){
+	if(jw_now() - r->last_pub >= 0.25) {
 		flush_progress(r);
 	}
 }
 
 static void on_output(struct run *r, int stream, const char *buf, size_t n)
 {
-	if(stream == 1){
-		for(size_t i = 0; i < n; i++){
+	if(stream == 1) {
+		for(size_t i = 0; i < n; i++) {
 			r->tail[(r->tail_len + i) % TAIL_MAX] = buf[i];
 		}
 		r->tail_len += n;
 	}
-	for(size_t i = 0; i < n; i++){
+	for(size_t i = 0; i < n; i++) {
 		char c = buf[i];
-		if(c == '\n' || c == '\r' || r->linelen[stream] == LINE_MAX_ - 1){
+		if(c == '\n' || c == '\r' || r->linelen[stream] == LINE_MAX_ - 1) {
 			on_line(r, r->line[stream], r->linelen[stream]);
 			r->linelen[stream] = 0;
-			if(c == '\n' || c == '\r'){
+			if(c == '\n' || c == '\r') {
 				continue;
 			}
 		}
@@ -227,30 +236,30 @@ static void tail_text(struct run *r, char *out, size_t cap)
 	size_t k = 0;
 	/* A NUL byte would end the text here (and U+0000 could not be
 	 * journaled anyway): a space keeps what follows it. */
-	for(size_t i = 0; i < n && k + 1 < cap; i++){
+	for(size_t i = 0; i < n && k + 1 < cap; i++) {
 		char ch = r->tail[(start + i) % TAIL_MAX];
 		out[k++] = ch ? ch : ' ';
 	}
 	out[k] = '\0';
-	if(r->tail_len > TAIL_MAX){
+	if(r->tail_len > TAIL_MAX) {
 		char *nl = strchr(out, '\n');
-		if(nl){
+		if(nl) {
 			memmove(out, nl + 1, strlen(nl + 1) + 1);
 		}
 	}
 	k = strlen(out);
-	while(k > 0 && (out[k - 1] == '\n' || out[k - 1] == '\r')){
+	while(k > 0 && (out[k - 1] == '\n' || out[k - 1] == '\r')) {
 		out[--k] = '\0';
 	}
-	if(!jw_utf8_valid(out, k, &(size_t){0})){
-		for(size_t i = 0; i < k; i++){
-			if((unsigned char)out[i] >= 0x80){
+	if(!jw_utf8_valid(out, k, &(size_t){0})) {
+		for(size_t i = 0; i < k; i++) {
+			if((unsigned char)out[i] >= 0x80) {
 				out[i] = '?';
 			}
 		}
 	}
-	for(size_t i = 0; i < k; i++){
-		if((unsigned char)out[i] < 0x20 && out[i] != '\n' && out[i] != '\t'){
+	for(size_t i = 0; i < k; i++) {
+		if((unsigned char)out[i] < 0x20 && out[i] != '\n' && out[i] != '\t') {
 			out[i] = ' ';
 		}
 	}
@@ -259,7 +268,7 @@ static void tail_text(struct run *r, char *out, size_t cap)
 static void add_load(struct json_object *o)
 {
 	double load[1];
-	if(getloadavg(load, 1) == 1){
+	if(getloadavg(load, 1) == 1) {
 		struct json_object *sys = json_object_new_object();
 		json_object_object_add(sys, "load_1m", jw_json_number(load[0]));
 		json_object_object_add(o, "system", sys);
@@ -281,29 +290,48 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct run
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while(o->cmd_at < 0 && (id = jw_cli_next(cmd, &a, opts, conn, JW_CLI_POSITIONAL)) != JW_ARGS_END){
-		switch(id){
-		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
-		case JW_ARGS_DASHDASH: o->cmd_at = a.i; break;
-		case JW_ARGS_POSITIONAL: o->cmd_at = a.i - 1; break;
-		case O_SESSION: o->session = a.value; break;
-		case O_JOB: o->job = a.value; break;
-		case O_NAME: o->name = a.value; break;
-		case O_HB:
-			if(jw_parse_duration(a.value, &o->hb, err, sizeof(err)) || o->hb < 1 || o->hb > 86400){
-				jw_errorf(cmd, "--heartbeat: %s", o->hb < 1 || o->hb > 86400 ? "must be 1s to 1d" : err);
+	while(o->cmd_at < 0 &&
+	        (id = jw_cli_next(cmd, &a, opts, conn, JW_CLI_POSITIONAL)) != JW_ARGS_END) {
+		switch(id) {
+			case JW_ARGS_ERROR:
 				return JW_EXIT_USAGE;
-			}
-			break;
-		case O_GRACE:
-			if(jw_parse_duration(a.value, &o->grace, err, sizeof(err))){
-				jw_errorf(cmd, "--grace: %s", err);
-				return JW_EXIT_USAGE;
-			}
-			break;
-		case O_NOPROG: o->parse = 0; break;
-		case O_NOWILL: o->use_will = 0; break;
-		default: break;
+			case JW_ARGS_DASHDASH:
+				o->cmd_at = a.i;
+				break;
+			case JW_ARGS_POSITIONAL:
+				o->cmd_at = a.i - 1;
+				break;
+			case O_SESSION:
+				o->session = a.value;
+				break;
+			case O_JOB:
+				o->job = a.value;
+				break;
+			case O_NAME:
+				o->name = a.value;
+				break;
+			case O_HB:
+				if(jw_parse_duration(a.value, &o->hb, err, sizeof(err)) || o->hb < 1 ||
+				        o->hb > 86400) {
+					jw_errorf(cmd, "--heartbeat: %s",
+					        o->hb < 1 || o->hb > 86400 ? "must be 1s to 1d" : err);
+					return JW_EXIT_USAGE;
+				}
+				break;
+			case O_GRACE:
+				if(jw_parse_duration(a.value, &o->grace, err, sizeof(err))) {
+					jw_errorf(cmd, "--grace: %s", err);
+					return JW_EXIT_USAGE;
+				}
+				break;
+			case O_NOPROG:
+				o->parse = 0;
+				break;
+			case O_NOWILL:
+				o->use_will = 0;
+				break;
+			default:
+				break;
 		}
 	}
 	return -1;
@@ -313,15 +341,15 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct run
 static int check_options(const struct run_opts *o, int argc)
 {
 	const char *cmd = "run";
-	if(!o->session || !o->job || o->cmd_at < 0 || o->cmd_at >= argc){
+	if(!o->session || !o->job || o->cmd_at < 0 || o->cmd_at >= argc) {
 		jw_errorf(cmd, "need --session, --job and a command after -- (see --help)");
 		return JW_EXIT_USAGE;
 	}
-	if(jw_cli_check_ids(cmd, o->session, o->job)){
+	if(jw_cli_check_ids(cmd, o->session, o->job)) {
 		return JW_EXIT_USAGE;
 	}
 	const char *name = o->name;
-	if(name && (!*name || strlen(name) > 200 || !jw_utf8_valid(name, strlen(name), &(size_t){0}))){
+	if(name && (!*name || strlen(name) > 200 || !jw_utf8_valid(name, strlen(name), &(size_t){0}))) {
 		jw_errorf(cmd, "--name must be 1-200 bytes of UTF-8");
 		return JW_EXIT_USAGE;
 	}
@@ -334,11 +362,11 @@ static void join_cmdline(char *out, size_t cap, int argc, char **argv, int from)
 {
 	size_t k = 0;
 	out[0] = '\0';
-	for(int i = from; i < argc && k + 2 < cap; i++){
+	for(int i = from; i < argc && k + 2 < cap; i++) {
 		int w = snprintf(out + k, cap - k, "%s%s", i > from ? " " : "", argv[i]);
 		k += w > 0 ? (size_t)w : 0;
 	}
-	if(!jw_utf8_valid(out, strlen(out), &(size_t){0})){
+	if(!jw_utf8_valid(out, strlen(out), &(size_t){0})) {
 		snprintf(out, cap, "%s", "command");
 	}
 }
@@ -348,8 +376,9 @@ static void join_cmdline(char *out, size_t cap, int argc, char **argv, int from)
 static void will_payload(char *out, size_t cap)
 {
 	struct json_object *wo = json_object_new_object();
-	json_object_object_add(wo, "error", json_object_new_string(
-		"the jobwire run wrapper lost its connection to the broker (killed, crashed or network failure)"));
+	json_object_object_add(wo, "error",
+	        json_object_new_string("the jobwire run wrapper lost its connection to the broker "
+	                               "(killed, crashed or network failure)"));
 	json_object_object_add(wo, "code", json_object_new_string("worker_lost"));
 	json_object_object_add(wo, "retryable", json_object_new_boolean(1));
 	snprintf(out, cap, "%s", json_object_to_json_string_ext(wo, JSON_C_TO_STRING_PLAIN));
@@ -365,13 +394,14 @@ static int connect_broker(struct run *r, const struct jw_conn *conn, int use_wil
 	will_payload(will_msg, sizeof(will_msg));
 	struct jw_will will = {will_topic, will_msg, 1, 0};
 
-	if(jw_client_open(conn, use_will ? &will : NULL, &r->cl, err, sizeof(err))){
+	if(jw_client_open(conn, use_will ? &will : NULL, &r->cl, err, sizeof(err))) {
 		jw_errorf("run", "%s", err);
 		return JW_EXIT_CONNECT;
 	}
 	snprintf(r->ctl, sizeof(r->ctl), "%s/control", r->base);
 	snprintf(rej, sizeof(rej), "$jobwire/rejections/%s", jw_client_id(r->cl));
-	if(jw_client_subscribe(r->cl, r->ctl, err, sizeof(err)) || jw_client_subscribe(r->cl, rej, err, sizeof(err))){
+	if(jw_client_subscribe(r->cl, r->ctl, err, sizeof(err)) ||
+	        jw_client_subscribe(r->cl, rej, err, sizeof(err))) {
 		jw_errorf("run", "%s", err);
 		return JW_EXIT_CONNECT;
 	}
@@ -387,7 +417,7 @@ static struct json_object *started_event(const struct run *r, const char *name)
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
 	snprintf(worker, sizeof(worker), "%s pid %ld", host, (long)getpid());
-	if(jw_utf8_valid(worker, strlen(worker), &(size_t){0})){
+	if(jw_utf8_valid(worker, strlen(worker), &(size_t){0})) {
 		json_object_object_add(st, "worker", json_object_new_string(worker));
 	}
 	struct json_object *md = json_object_new_object();
@@ -405,12 +435,12 @@ static int publish_started(struct run *r, const struct run_opts *o)
 	struct json_object *st = started_event(r, o->name);
 	int mid, reason = 0;
 	int rc = 0;
-	if(send_event(r, "started", st, &mid, err, sizeof(err))
-	   || jw_client_wait_ack(r->cl, mid, 10, &reason) || reason >= 0x80){
+	if(send_event(r, "started", st, &mid, err, sizeof(err)) ||
+	        jw_client_wait_ack(r->cl, mid, 10, &reason) || reason >= 0x80) {
 		struct jw_msg *m;
-		jw_errorf("run", "the broker did not accept started for %s/%s; not running the command", o->session,
-		          o->job);
-		if(jw_client_next(r->cl, 2, &m)){
+		jw_errorf("run", "the broker did not accept started for %s/%s; not running the command",
+		        o->session, o->job);
+		if(jw_client_next(r->cl, 2, &m)) {
 			jw_errorf("run", "notice: %s", m->payload);
 			jw_msg_free(m);
 		}
@@ -426,17 +456,17 @@ static int publish_started(struct run *r, const struct run_opts *o)
 static int spawn_command(struct run *r, char **child_argv)
 {
 	int out_pipe[2], err_pipe[2];
-	if(pipe(out_pipe) || pipe(err_pipe)){
+	if(pipe(out_pipe) || pipe(err_pipe)) {
 		jw_errorf("run", "pipe: %s", strerror(errno));
 		return JW_EXIT_SOFTWARE;
 	}
 	r->t0 = jw_now();
 	r->pid = fork();
-	if(r->pid < 0){
+	if(r->pid < 0) {
 		jw_errorf("run", "fork: %s", strerror(errno));
 		return JW_EXIT_SOFTWARE;
 	}
-	if(r->pid == 0){
+	if(r->pid == 0) {
 		setpgid(0, 0);
 		/* If the wrapper dies, so does the command: nobody would report it. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -473,7 +503,7 @@ static void catch_signals(void)
  * exited and what is left on the pipes has had its time. */
 static int child_done(struct run *r)
 {
-	if(!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid){
+	if(!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
 		r->exited = 1;
 		/* Grandchildren may hold the pipes: read what is left briefly. */
 		r->drain_until = jw_now() + 1.0;
@@ -485,21 +515,22 @@ static int child_done(struct run *r)
  * held back by the rate limit. */
 static void on_tick(struct run *r)
 {
-	if(got_signal && !r->exited){
+	if(got_signal && !r->exited) {
 		kill(-r->pid, got_signal);
 		got_signal = 0;
 	}
-	if(r->kill_at >= 0 && !r->exited && jw_now() >= r->kill_at){
-		fprintf(stderr, "jobwire run: %s still running %gs after SIGTERM: SIGKILL\n", r->cmdline, r->grace);
+	if(r->kill_at >= 0 && !r->exited && jw_now() >= r->kill_at) {
+		fprintf(stderr, "jobwire run: %s still running %gs after SIGTERM: SIGKILL\n", r->cmdline,
+		        r->grace);
 		kill(-r->pid, SIGKILL);
 		r->kill_at = -1;
 	}
-	if(jw_now() - r->last_event >= r->hb){
+	if(jw_now() - r->last_event >= r->hb) {
 		struct json_object *o = json_object_new_object();
 		add_load(o);
 		publish_obj(r, "heartbeat", o, 0);
 	}
-	if(r->pending && jw_now() - r->last_pub >= 0.25){
+	if(r->pending && jw_now() - r->last_pub >= 0.25) {
 		flush_progress(r);
 	}
 }
@@ -509,8 +540,8 @@ static void wait_for_input(struct run *r)
 {
 	struct pollfd p[3];
 	int np = 0;
-	for(int s = 0; s < 2; s++){
-		if(r->fds[s] >= 0){
+	for(int s = 0; s < 2; s++) {
+		if(r->fds[s] >= 0) {
 			p[np].fd = r->fds[s];
 			p[np].events = POLLIN;
 			np++;
@@ -525,9 +556,9 @@ static void wait_for_input(struct run *r)
 static void write_all(int fd, const char *buf, size_t n)
 {
 	size_t off = 0;
-	while(off < n){
+	while(off < n) {
 		ssize_t w = write(fd, buf + off, n - off);
-		if(w <= 0){
+		if(w <= 0) {
 			break;
 		}
 		off += (size_t)w;
@@ -539,16 +570,16 @@ static void write_all(int fd, const char *buf, size_t n)
 static void pump_stream(struct run *r, int s)
 {
 	char buf[8192];
-	if(r->fds[s] < 0){
+	if(r->fds[s] < 0) {
 		return;
 	}
 	struct pollfd q = {r->fds[s], POLLIN, 0};
-	if(poll(&q, 1, 0) <= 0){
+	if(poll(&q, 1, 0) <= 0) {
 		return;
 	}
 	ssize_t n = read(r->fds[s], buf, sizeof(buf));
-	if(n <= 0){
-		if(n < 0 && errno == EINTR){
+	if(n <= 0) {
+		if(n < 0 && errno == EINTR) {
 			return;
 		}
 		close(r->fds[s]);
@@ -565,14 +596,16 @@ static void on_control(struct run *r, const struct jw_msg *m)
 {
 	struct json_object *o = NULL, *v;
 	struct jw_json_error je;
-	if(!jw_json_parse(m->payload, m->len, 32, &o, &je) && o && json_object_is_type(o, json_type_object)
-	   && json_object_object_get_ex(o, "action", &v) && !strcmp(json_object_get_string(v), "cancel")
-	   && !r->cancelled && !r->exited){
+	if(!jw_json_parse(m->payload, m->len, 32, &o, &je) && o &&
+	        json_object_is_type(o, json_type_object) &&
+	        json_object_object_get_ex(o, "action", &v) &&
+	        !strcmp(json_object_get_string(v), "cancel") && !r->cancelled && !r->exited) {
 		r->cancelled = 1;
-		if(json_object_object_get_ex(o, "reason", &v) && json_object_is_type(v, json_type_string)){
+		if(json_object_object_get_ex(o, "reason", &v) && json_object_is_type(v, json_type_string)) {
 			snprintf(r->cancel_reason, sizeof(r->cancel_reason), "%s", json_object_get_string(v));
 		}
-		if(json_object_object_get_ex(o, "requested_by", &v) && json_object_is_type(v, json_type_string)){
+		if(json_object_object_get_ex(o, "requested_by", &v) &&
+		        json_object_is_type(v, json_type_string)) {
 			snprintf(r->requested_by, sizeof(r->requested_by), "%s", json_object_get_string(v));
 		}
 		fprintf(stderr, "jobwire run: cancel requested%s%s: SIGTERM to %s\n",
@@ -586,10 +619,10 @@ static void on_control(struct run *r, const struct jw_msg *m)
 static void drain_messages(struct run *r)
 {
 	struct jw_msg *m;
-	while(jw_client_next(r->cl, 0, &m)){
-		if(!strcmp(m->topic, r->ctl)){
+	while(jw_client_next(r->cl, 0, &m)) {
+		if(!strcmp(m->topic, r->ctl)) {
 			on_control(r, m);
-		}else if(ends_with(m->topic, jw_client_id(r->cl))){
+		} else if(ends_with(m->topic, jw_client_id(r->cl))) {
 			fprintf(stderr, "jobwire run: the broker refused an event: %s\n", m->payload);
 		}
 		jw_msg_free(m);
@@ -599,26 +632,26 @@ static void drain_messages(struct run *r)
 /* Runs until the command has exited and its output is read. */
 static void supervise(struct run *r)
 {
-	while(r->fds[0] >= 0 || r->fds[1] >= 0 || !r->exited){
-		if(child_done(r)){
+	while(r->fds[0] >= 0 || r->fds[1] >= 0 || !r->exited) {
+		if(child_done(r)) {
 			break;
 		}
 		on_tick(r);
 		wait_for_input(r);
-		for(int s = 0; s < 2; s++){
+		for(int s = 0; s < 2; s++) {
 			pump_stream(r, s);
 		}
 		drain_messages(r);
 	}
-	for(int s = 0; s < 2; s++){
-		if(r->fds[s] >= 0){
-			if(r->linelen[s]){
+	for(int s = 0; s < 2; s++) {
+		if(r->fds[s] >= 0) {
+			if(r->linelen[s]) {
 				on_line(r, r->line[s], r->linelen[s]);
 			}
 			close(r->fds[s]);
 		}
 	}
-	if(!r->exited){
+	if(!r->exited) {
 		waitpid(r->pid, &r->status, 0);
 	}
 	flush_progress(r);
@@ -631,7 +664,7 @@ static void publish_cancelled(struct run *r, struct json_object *o, struct json_
 	json_object_object_add(o, "error", json_object_new_string(e));
 	json_object_object_add(o, "code", json_object_new_string("cancelled"));
 	json_object_object_add(o, "retryable", json_object_new_boolean(0));
-	if(r->requested_by[0]){
+	if(r->requested_by[0]) {
 		json_object_object_add(details, "requested_by", json_object_new_string(r->requested_by));
 	}
 	json_object_object_add(o, "details", details);
@@ -648,27 +681,28 @@ static void publish_complete(struct run *r, struct json_object *o, double dur)
 }
 
 /* failed with the exit status or signal and the last line of stderr. */
-static void publish_failed(struct run *r, struct json_object *o, struct json_object *details, double dur,
-                           int code)
+static void publish_failed(
+        struct run *r, struct json_object *o, struct json_object *details, double dur, int code)
 {
 	int status = r->status;
 	char tail[TAIL_MAX + 1], e[700];
 	tail_text(r, tail, sizeof(tail));
 	const char *last = strrchr(tail, '\n');
 	last = last ? last + 1 : tail;
-	if(WIFEXITED(status)){
+	if(WIFEXITED(status)) {
 		snprintf(e, sizeof(e), "%s exited with status %d%s%.400s", r->cmdline, WEXITSTATUS(status),
-		         last[0] ? ": " : "", last);
-	}else{
+		        last[0] ? ": " : "", last);
+	} else {
 		snprintf(e, sizeof(e), "%s was killed by signal %d (%s)", r->cmdline, WTERMSIG(status),
-		         strsignal(WTERMSIG(status)));
+		        strsignal(WTERMSIG(status)));
 	}
-	if(!jw_utf8_valid(e, strlen(e), &(size_t){0})){
+	if(!jw_utf8_valid(e, strlen(e), &(size_t){0})) {
 		snprintf(e, sizeof(e), "command exited with status %d", code);
 	}
 	json_object_object_add(o, "error", json_object_new_string(e));
-	json_object_object_add(o, "code", json_object_new_string(WIFEXITED(status) ? "exit_status" : "signal"));
-	if(tail[0]){
+	json_object_object_add(
+	        o, "code", json_object_new_string(WIFEXITED(status) ? "exit_status" : "signal"));
+	if(tail[0]) {
 		json_object_object_add(details, "stderr_tail", json_object_new_string(tail));
 	}
 	json_object_object_add(details, "duration_s", jw_json_number(dur));
@@ -685,17 +719,17 @@ static int publish_outcome(struct run *r)
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	struct json_object *o = json_object_new_object();
 	struct json_object *details = json_object_new_object();
-	if(WIFEXITED(status)){
+	if(WIFEXITED(status)) {
 		json_object_object_add(details, "exit_status", json_object_new_int(WEXITSTATUS(status)));
-	}else{
+	} else {
 		json_object_object_add(details, "signal", json_object_new_int(WTERMSIG(status)));
 	}
-	if(r->cancelled){
+	if(r->cancelled) {
 		publish_cancelled(r, o, details);
-	}else if(WIFEXITED(status) && WEXITSTATUS(status) == 0){
+	} else if(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		json_object_put(details);
 		publish_complete(r, o, dur);
-	}else{
+	} else {
 		publish_failed(r, o, details, dur, code);
 	}
 	return code;
@@ -712,20 +746,20 @@ int jw_cmd_run(int argc, char **argv)
 	r.kill_at = -1;
 	r.drain_until = -1;
 	r.fds[0] = r.fds[1] = -1;
-	if(jw_conn_init(&conn, err, sizeof(err))){
+	if(jw_conn_init(&conn, err, sizeof(err))) {
 		jw_errorf("run", "%s", err);
 		return JW_EXIT_USAGE;
 	}
 	int rc = parse_options(argc, argv, &conn, &o);
-	if(rc >= 0){
+	if(rc >= 0) {
 		return rc;
 	}
-	if(conn.help){
+	if(conn.help) {
 		fputs(help, stdout);
 		fputs(jw_common_help, stdout);
 		return 0;
 	}
-	if((rc = check_options(&o, argc))){
+	if((rc = check_options(&o, argc))) {
 		return rc;
 	}
 	join_cmdline(r.cmdline, sizeof(r.cmdline), argc, argv, o.cmd_at);
@@ -734,8 +768,8 @@ int jw_cmd_run(int argc, char **argv)
 	r.grace = o.grace;
 	snprintf(r.base, sizeof(r.base), "%s/%s/%s", conn.prefix, o.session, o.job);
 
-	if((rc = connect_broker(&r, &conn, o.use_will)) == 0 && (rc = publish_started(&r, &o)) == 0
-	   && (rc = spawn_command(&r, argv + o.cmd_at)) == 0){
+	if((rc = connect_broker(&r, &conn, o.use_will)) == 0 && (rc = publish_started(&r, &o)) == 0 &&
+	        (rc = spawn_command(&r, argv + o.cmd_at)) == 0) {
 		catch_signals();
 		supervise(&r);
 		rc = publish_outcome(&r);

@@ -46,33 +46,40 @@ static int parse_state(const char *payload, size_t len, struct job_view *v)
 	struct jw_json_error je;
 	memset(v, 0, sizeof(*v));
 	v->progress = v->eta = -1;
-	if(jw_json_parse(payload, len, 64, &o, &je) || !o || !json_object_is_type(o, json_type_object)){
+	if(jw_json_parse(payload, len, 64, &o, &je) || !o ||
+	        !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return -1;
 	}
-	static const struct { const char *k; size_t off, cap; } strs[] = {
-		{"session_id", offsetof(struct job_view, session), JW_ID_MAX + 1},
-		{"job_id", offsetof(struct job_view, job), JW_ID_MAX + 1},
-		{"status", offsetof(struct job_view, status), 16},
-		{"step", offsetof(struct job_view, step), 64},
-		{"message", offsetof(struct job_view, message), 160},
-		{"error", offsetof(struct job_view, error), 160},
+	static const struct {
+		const char *k;
+		size_t off, cap;
+	} strs[] = {
+	        {"session_id", offsetof(struct job_view, session), JW_ID_MAX + 1},
+	        {"job_id", offsetof(struct job_view, job), JW_ID_MAX + 1},
+	        {"status", offsetof(struct job_view, status), 16},
+	        {"step", offsetof(struct job_view, step), 64},
+	        {"message", offsetof(struct job_view, message), 160},
+	        {"error", offsetof(struct job_view, error), 160},
 	};
-	for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++){
-		if(json_object_object_get_ex(o, strs[i].k, &x) && json_object_is_type(x, json_type_string)){
+	for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if(json_object_object_get_ex(o, strs[i].k, &x) &&
+		        json_object_is_type(x, json_type_string)) {
 			char *dst = (char *)v + strs[i].off;
 			snprintf(dst, strs[i].cap, "%s", json_object_get_string(x));
-			for(char *p = dst; *p; p++){
-				if((unsigned char)*p < 0x20 || *p == 0x7f){
+			for(char *p = dst; *p; p++) {
+				if((unsigned char)*p < 0x20 || *p == 0x7f) {
 					*p = ' '; /* no terminal control characters from the wire */
 				}
 			}
 		}
 	}
-	if(json_object_object_get_ex(o, "progress", &x) && (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))){
+	if(json_object_object_get_ex(o, "progress", &x) &&
+	        (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))) {
 		v->progress = json_object_get_double(x);
 	}
-	if(json_object_object_get_ex(o, "eta_s", &x) && (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))){
+	if(json_object_object_get_ex(o, "eta_s", &x) &&
+	        (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))) {
 		v->eta = json_object_get_double(x);
 	}
 	json_object_put(o);
@@ -81,15 +88,15 @@ static int parse_state(const char *payload, size_t len, struct job_view *v)
 
 static void fmt_eta(double s, char *buf, size_t cap)
 {
-	if(s < 0 || !isfinite(s)){
+	if(s < 0 || !isfinite(s)) {
 		snprintf(buf, cap, "-");
-	}else if(s < 60){
+	} else if(s < 60) {
 		snprintf(buf, cap, "%.0fs", s);
-	}else if(s < 3600){
+	} else if(s < 3600) {
 		snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-	}else if(s < 1e9){
+	} else if(s < 1e9) {
 		snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-	}else{
+	} else {
 		/* eta_s comes from the worker, unbounded: converting a larger
 		 * number of hours to int would be undefined (INT_MIN here). */
 		snprintf(buf, cap, ">31y");
@@ -107,62 +114,68 @@ static void print_line(FILE *f, const struct job_view *v, int bar)
 	fmt_eta(v->eta, eta, sizeof(eta));
 	snprintf(id, sizeof(id), "%s/%s", v->session, v->job);
 	const char *text = !strcmp(v->status, "failed") && v->error[0] ? v->error : v->message;
-	if(bar){
+	if(bar) {
 		char b[21];
 		int fill = v->progress < 0 ? 0 : (int)(v->progress / 5.0 + 0.5);
-		for(int i = 0; i < 20; i++){
+		for(int i = 0; i < 20; i++) {
 			b[i] = i < fill ? '#' : '-';
 		}
 		b[20] = '\0';
 		fprintf(f, "%-28.28s [%s] %5.1f%% %-8s ETA %-6s %-14.14s %.60s\033[K\n", id, b,
 		        v->progress < 0 ? 0.0 : v->progress, v->status, eta, v->step, text);
-	}else{
+	} else {
 		char pct[16] = "-";
-		if(v->progress >= 0){
+		if(v->progress >= 0) {
 			snprintf(pct, sizeof(pct), "%.1f%%", v->progress);
 		}
-		fprintf(f, "%s %s %s eta=%s%s%s%s%s\n", id, v->status, pct, eta,
-		        v->step[0] ? " step=" : "", v->step, text[0] ? " " : "", text);
+		fprintf(f, "%s %s %s eta=%s%s%s%s%s\n", id, v->status, pct, eta, v->step[0] ? " step=" : "",
+		        v->step, text[0] ? " " : "", text);
 	}
 }
 
 static const char watch_help[] =
-	"usage: jobwire watch [--session S] [--job J] [--json] [--exit-when-done]\n"
-	"\n"
-	"Follows the retained state of matching jobs ({prefix}/S/J/state). On a\n"
-	"terminal it redraws a table in place: progress bar, percent, status, ETA,\n"
-	"step and message. Piped, it prints one line per state change, or with\n"
-	"--json the state object itself (one JSON object per line).\n"
-	"\n"
-	"  -s, --session S      one session [all: +]\n"
-	"  -j, --job J          one job [all]\n"
-	"      --json           JSON lines\n"
-	"      --plain          lines even on a terminal\n"
-	"      --exit-when-done stop once every job seen is complete or failed\n"
-	"      --timeout T      stop after T (exit 2)\n"
-	"\n"
-	"Exit status: 0 (Ctrl-C or all done), 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
+        "usage: jobwire watch [--session S] [--job J] [--json] [--exit-when-done]\n"
+        "\n"
+        "Follows the retained state of matching jobs ({prefix}/S/J/state). On a\n"
+        "terminal it redraws a table in place: progress bar, percent, status, ETA,\n"
+        "step and message. Piped, it prints one line per state change, or with\n"
+        "--json the state object itself (one JSON object per line).\n"
+        "\n"
+        "  -s, --session S      one session [all: +]\n"
+        "  -j, --job J          one job [all]\n"
+        "      --json           JSON lines\n"
+        "      --plain          lines even on a terminal\n"
+        "      --exit-when-done stop once every job seen is complete or failed\n"
+        "      --timeout T      stop after T (exit 2)\n"
+        "\n"
+        "Exit status: 0 (Ctrl-C or all done), 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
 
 static const char wait_help[] =
-	"usage: jobwire wait --session S --job J [--timeout T]\n"
-	"\n"
-	"Blocks until the job is complete or failed (from its retained state, so a\n"
-	"job that already ended answers at once) and prints its final state line.\n"
-	"\n"
-	"  -s, --session S   [JOBWIRE_SESSION]\n"
-	"  -j, --job J       [JOBWIRE_JOB]\n"
-	"      --timeout T   give up after T, e.g. 90s, 10m [forever]\n"
-	"      --json        print the final state as JSON\n"
-	"  -q, --quiet       print nothing\n"
-	"\n"
-	"Exit status: 0 complete, 1 failed, 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
+        "usage: jobwire wait --session S --job J [--timeout T]\n"
+        "\n"
+        "Blocks until the job is complete or failed (from its retained state, so a\n"
+        "job that already ended answers at once) and prints its final state line.\n"
+        "\n"
+        "  -s, --session S   [JOBWIRE_SESSION]\n"
+        "  -j, --job J       [JOBWIRE_JOB]\n"
+        "      --timeout T   give up after T, e.g. 90s, 10m [forever]\n"
+        "      --json        print the final state as JSON\n"
+        "  -q, --quiet       print nothing\n"
+        "\n"
+        "Exit status: 0 complete, 1 failed, 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
 
 enum { O_SESSION = 1, O_JOB, O_JSON, O_PLAIN, O_DONE, O_TIMEOUT, O_QUIET };
 
 static const struct jw_opt opts[] = {
-	{"session", 's', 1, O_SESSION}, {"job", 'j', 1, O_JOB}, {"json", 0, 0, O_JSON},
-	{"plain", 0, 0, O_PLAIN}, {"exit-when-done", 0, 0, O_DONE}, {"timeout", 0, 1, O_TIMEOUT},
-	{"quiet", 'q', 0, O_QUIET}, JW_COMMON_OPTS, {NULL, 0, 0, 0},
+        {"session", 's', 1, O_SESSION},
+        {"job", 'j', 1, O_JOB},
+        {"json", 0, 0, O_JSON},
+        {"plain", 0, 0, O_PLAIN},
+        {"exit-when-done", 0, 0, O_DONE},
+        {"timeout", 0, 1, O_TIMEOUT},
+        {"quiet", 'q', 0, O_QUIET},
+        JW_COMMON_OPTS,
+        {NULL, 0, 0, 0},
 };
 
 #define MAX_VIEW 500
@@ -173,9 +186,9 @@ struct follow {
 	int is_wait;
 	const char *session, *job; /* NULL: all */
 	int json, plain, until_done, quiet;
-	double timeout;            /* -1: none */
+	double timeout; /* -1: none */
 	struct jw_client *cl;
-	struct job_view *views;    /* MAX_VIEW, the first nviews used */
+	struct job_view *views; /* MAX_VIEW, the first nviews used */
 	size_t nviews;
 	/* the table on a terminal */
 	int tty, drawn, dirty;
@@ -190,34 +203,48 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct fol
 	struct jw_args a;
 	int id;
 	jw_args_init(&a, argc, argv);
-	while((id = jw_cli_next(f->cmd, &a, opts, conn, 0)) != JW_ARGS_END){
-		switch(id){
-		case JW_ARGS_ERROR: return JW_EXIT_USAGE;
-		case O_SESSION: f->session = a.value; break;
-		case O_JOB: f->job = a.value; break;
-		case O_JSON: f->json = 1; break;
-		case O_PLAIN: f->plain = 1; break;
-		case O_DONE: f->until_done = 1; break;
-		case O_QUIET: f->quiet = 1; break;
-		case O_TIMEOUT:
-			if(jw_parse_duration(a.value, &f->timeout, err, sizeof(err))){
-				jw_errorf(f->cmd, "--timeout: %s", err);
+	while((id = jw_cli_next(f->cmd, &a, opts, conn, 0)) != JW_ARGS_END) {
+		switch(id) {
+			case JW_ARGS_ERROR:
 				return JW_EXIT_USAGE;
-			}
-			break;
-		default: break;
+			case O_SESSION:
+				f->session = a.value;
+				break;
+			case O_JOB:
+				f->job = a.value;
+				break;
+			case O_JSON:
+				f->json = 1;
+				break;
+			case O_PLAIN:
+				f->plain = 1;
+				break;
+			case O_DONE:
+				f->until_done = 1;
+				break;
+			case O_QUIET:
+				f->quiet = 1;
+				break;
+			case O_TIMEOUT:
+				if(jw_parse_duration(a.value, &f->timeout, err, sizeof(err))) {
+					jw_errorf(f->cmd, "--timeout: %s", err);
+					return JW_EXIT_USAGE;
+				}
+				break;
+			default:
+				break;
 		}
 	}
-	if(conn->help){
+	if(conn->help) {
 		fputs(f->is_wait ? wait_help : watch_help, stdout);
 		fputs(jw_common_help, stdout);
 		return 0;
 	}
-	if(f->is_wait && (!f->session || !f->job)){
+	if(f->is_wait && (!f->session || !f->job)) {
 		jw_errorf(f->cmd, "need --session and --job (see --help)");
 		return JW_EXIT_USAGE;
 	}
-	if(jw_cli_check_ids(f->cmd, f->session, f->job)){
+	if(jw_cli_check_ids(f->cmd, f->session, f->job)) {
 		return JW_EXIT_USAGE;
 	}
 	return -1;
@@ -228,15 +255,15 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct fol
 static void remember(struct follow *f, const struct job_view *v)
 {
 	size_t i;
-	for(i = 0; i < f->nviews; i++){
-		if(!strcmp(f->views[i].job, v->job) && !strcmp(f->views[i].session, v->session)){
+	for(i = 0; i < f->nviews; i++) {
+		if(!strcmp(f->views[i].job, v->job) && !strcmp(f->views[i].session, v->session)) {
 			break;
 		}
 	}
-	if(i == f->nviews && f->nviews < MAX_VIEW){
+	if(i == f->nviews && f->nviews < MAX_VIEW) {
 		f->nviews++;
 	}
-	if(i < MAX_VIEW){
+	if(i < MAX_VIEW) {
 		f->views[i] = *v;
 	}
 }
@@ -245,26 +272,26 @@ static void remember(struct follow *f, const struct job_view *v)
 static int on_state(struct follow *f, const struct jw_msg *m, int *rc)
 {
 	struct job_view v;
-	if(m->len == 0 || parse_state(m->payload, m->len, &v) != 0){
+	if(m->len == 0 || parse_state(m->payload, m->len, &v) != 0) {
 		return 0;
 	}
 	remember(f, &v);
-	if(f->is_wait){
-		if(terminal(v.status)){
-			if(!f->quiet){
-				if(f->json){
+	if(f->is_wait) {
+		if(terminal(v.status)) {
+			if(!f->quiet) {
+				if(f->json) {
 					printf("%s\n", m->payload);
-				}else{
+				} else {
 					print_line(stdout, &v, 0);
 				}
 			}
 			*rc = !strcmp(v.status, "complete") ? JW_EXIT_OK : JW_EXIT_FAILED;
 			return 1;
 		}
-	}else if(f->json){
+	} else if(f->json) {
 		printf("%s\n", m->payload);
 		fflush(stdout);
-	}else if(!f->tty){
+	} else if(!f->tty) {
 		print_line(stdout, &v, 0);
 		fflush(stdout);
 	}
@@ -275,10 +302,10 @@ static int on_state(struct follow *f, const struct jw_msg *m, int *rc)
 /* Redraws the table in place: back to the first row, then every job. */
 static void redraw(struct follow *f)
 {
-	if(f->drawn){
+	if(f->drawn) {
 		printf("\033[%dA", f->drawn);
 	}
-	for(size_t i = 0; i < f->nviews; i++){
+	for(size_t i = 0; i < f->nviews; i++) {
 		print_line(stdout, &f->views[i], 1);
 	}
 	printf("\033[J");
@@ -292,7 +319,7 @@ static void redraw(struct follow *f)
 static int all_done(const struct follow *f)
 {
 	size_t done = 0;
-	for(size_t i = 0; i < f->nviews; i++){
+	for(size_t i = 0; i < f->nviews; i++) {
 		done += (size_t)terminal(f->views[i].status);
 	}
 	return done == f->nviews && (!f->tty || !f->dirty);
@@ -304,31 +331,31 @@ static int follow_loop(struct follow *f)
 {
 	double deadline = f->timeout >= 0 ? jw_now() + f->timeout : -1;
 	int rc = JW_EXIT_OK;
-	while(!stop_flag){
+	while(!stop_flag) {
 		double wait = 0.2;
-		if(deadline >= 0){
+		if(deadline >= 0) {
 			double left = deadline - jw_now();
-			if(left <= 0){
-				if(f->is_wait && !f->quiet){
-					fprintf(stderr, "jobwire wait: %s/%s did not end within %gs\n", f->session, f->job,
-					        f->timeout);
+			if(left <= 0) {
+				if(f->is_wait && !f->quiet) {
+					fprintf(stderr, "jobwire wait: %s/%s did not end within %gs\n", f->session,
+					        f->job, f->timeout);
 				}
 				return JW_EXIT_TIMEOUT;
 			}
 			wait = left < wait ? left : wait;
 		}
 		struct jw_msg *m = NULL;
-		if(jw_client_next(f->cl, wait, &m)){
+		if(jw_client_next(f->cl, wait, &m)) {
 			int answered = on_state(f, m, &rc);
 			jw_msg_free(m);
-			if(answered){
+			if(answered) {
 				break;
 			}
 		}
-		if(f->tty && f->dirty && jw_now() - f->last_draw >= 0.1){
+		if(f->tty && f->dirty && jw_now() - f->last_draw >= 0.1) {
 			redraw(f);
 		}
-		if(!f->is_wait && f->until_done && f->nviews > 0 && all_done(f)){
+		if(!f->is_wait && f->until_done && f->nviews > 0 && all_done(f)) {
 			break;
 		}
 	}
@@ -349,26 +376,26 @@ static int follow(int argc, char **argv, int is_wait)
 	f.timeout = -1;
 	int rc;
 
-	if(jw_conn_init(&conn, err, sizeof(err))){
+	if(jw_conn_init(&conn, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);
 		return JW_EXIT_USAGE;
 	}
-	if((rc = parse_options(argc, argv, &conn, &f)) >= 0){
+	if((rc = parse_options(argc, argv, &conn, &f)) >= 0) {
 		return rc;
 	}
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", conn.prefix, f.session ? f.session : "+",
-	         f.job ? f.job : "+");
-	if(jw_client_open(&conn, NULL, &f.cl, err, sizeof(err))){
+	        f.job ? f.job : "+");
+	if(jw_client_open(&conn, NULL, &f.cl, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);
 		return JW_EXIT_CONNECT;
 	}
-	if(jw_client_subscribe(f.cl, topic, err, sizeof(err))){
+	if(jw_client_subscribe(f.cl, topic, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);
 		rc = JW_EXIT_CONNECT;
 		goto out;
 	}
 	f.views = calloc(MAX_VIEW, sizeof(*f.views));
-	if(!f.views){
+	if(!f.views) {
 		rc = JW_EXIT_SOFTWARE;
 		goto out;
 	}
@@ -379,7 +406,7 @@ static int follow(int argc, char **argv, int is_wait)
 	sigaction(SIGTERM, &sa, NULL);
 
 	f.tty = !is_wait && !f.json && !f.plain && isatty(STDOUT_FILENO);
-	if(f.tty){
+	if(f.tty) {
 		printf("watching %s (Ctrl-C to stop)\n", topic);
 	}
 	rc = follow_loop(&f);

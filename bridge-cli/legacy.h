@@ -25,8 +25,8 @@ enum jw_legacy_result {
 struct jw_legacy_event {
 	char session[JW_ID_MAX + 1];
 	char job[JW_ID_MAX + 1];
-	char type[65];  /* jobwire event type */
-	char *payload;  /* JSON object text, malloc'd; jw_legacy_event_cleanup */
+	char type[65]; /* jobwire event type */
+	char *payload; /* JSON object text, malloc'd; jw_legacy_event_cleanup */
 };
 
 /* New mapper; default_session is used when a message names no session
@@ -40,7 +40,7 @@ void jw_legacy_free(struct jw_legacy *lg);
  * UNMAPPED and IGNORED) says why.
  */
 enum jw_legacy_result jw_legacy_map(struct jw_legacy *lg, const char *msg, size_t len,
-                                    struct jw_legacy_event *ev, char *why, size_t whylen);
+        struct jw_legacy_event *ev, char *why, size_t whylen);
 
 /* Frees ev->payload; safe twice. */
 void jw_legacy_event_cleanup(struct jw_legacy_event *ev);

@@ -14,10 +14,10 @@ struct json_object;
 
 /* The exporter's view of the broker when a scrape arrives. */
 struct jw_metrics_input {
-	int connected;                /* the MQTT connection is up */
-	struct json_object *stats;    /* the latest $jobwire/stats payload, or NULL */
-	int64_t clients_connected;    /* $SYS/broker/clients/connected, -1 unknown */
-	double now_s;                 /* wall clock, seconds since the epoch */
+	int connected;             /* the MQTT connection is up */
+	struct json_object *stats; /* the latest $jobwire/stats payload, or NULL */
+	int64_t clients_connected; /* $SYS/broker/clients/connected, -1 unknown */
+	double now_s;              /* wall clock, seconds since the epoch */
 };
 
 /* The Content-Type of the text format. */

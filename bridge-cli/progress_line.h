@@ -10,12 +10,12 @@
 #include <stddef.h>
 
 struct jw_progress_line {
-	int has_percent;      /* percent is set */
-	double percent;       /* 0..100 */
-	int has_count;        /* current and total are set */
-	double current, total;/* 0 <= current <= total, total > 0 */
-	char step[201];       /* "" when none */
-	char message[1001];   /* "" when none */
+	int has_percent;       /* percent is set */
+	double percent;        /* 0..100 */
+	int has_count;         /* current and total are set */
+	double current, total; /* 0 <= current <= total, total > 0 */
+	char step[201];        /* "" when none */
+	char message[1001];    /* "" when none */
 };
 
 /*

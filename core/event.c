@@ -144,7 +144,7 @@ enum {
 
 struct members {
 	const struct jw_jnode *val[M_COUNT];
-	unsigned present;                 /* bit i: val[i] is a member */
+	unsigned present; /* bit i: val[i] is a member */
 };
 
 /*
@@ -221,8 +221,8 @@ static int check_binding(const struct members *ms, int i, const char *name, cons
  * scanned is set) for a type whose checked members all have a root
  * property (ty->by_scan): the same first members find_members would find.
  */
-static void members_of_scan(const struct jw_schemaset_type *ty, const struct jw_schema_members *sm,
-        struct members *m)
+static void members_of_scan(
+        const struct jw_schemaset_type *ty, const struct jw_schema_members *sm, struct members *m)
 {
 	m->present = 0;
 	for(int i = 0; i < M_COUNT; i++) {
@@ -272,15 +272,16 @@ static const char *number_text(const struct jw_jnode *x, char *buf, size_t size,
 }
 
 /* The verdict for current > total; rare, so kept out of the caller. */
-__attribute__((noinline)) static int reject_rule(const struct jw_jnode *cur,
-        const struct jw_jnode *tot, struct jw_verdict *v)
+__attribute__((noinline)) static int reject_rule(
+        const struct jw_jnode *cur, const struct jw_jnode *tot, struct jw_verdict *v)
 {
 	char tb[32], cb[32];
 	int tn, cn;
-	const char *tt = number_text(tot, tb, sizeof(tb), &tn), *ct = number_text(cur, cb, sizeof(cb), &cn);
+	const char *tt = number_text(tot, tb, sizeof(tb), &tn),
+	           *ct = number_text(cur, cb, sizeof(cb), &cn);
 
-	reject(v, JW_REASON_RULE_VIOLATION, "/current", "/current: must not exceed total %.*s, got %.*s",
-	        tn, tt, cn, ct);
+	reject(v, JW_REASON_RULE_VIOLATION, "/current",
+	        "/current: must not exceed total %.*s, got %.*s", tn, tt, cn, ct);
 	(void)snprintf(v->keyword, sizeof(v->keyword), "current_le_total");
 	return -1;
 }
@@ -328,8 +329,7 @@ static bool ptr_push(char *ptr, size_t cap, size_t *len, const char *tok, size_t
  * with its JSON pointer in ptr (cut to "" when it does not fit cap), or
  * NULL. Depth is bounded by the parser's max_depth.
  */
-static const struct jw_jnode *find_nul(const struct jw_jnode *n, char *ptr, size_t cap,
-        size_t len)
+static const struct jw_jnode *find_nul(const struct jw_jnode *n, char *ptr, size_t cap, size_t len)
 {
 	if(n->type == JW_J_STRING)
 		return memchr(n->u.s, '\0', n->n) ? n : NULL;

@@ -45,17 +45,15 @@ struct jw_verdict {
  */
 struct jw_jdoc;
 int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
-                       const void *payload, size_t len,
-                       const struct jw_event_limits *limits,
-                       struct jw_jdoc *doc, struct jw_verdict *v);
+        const void *payload, size_t len, const struct jw_event_limits *limits, struct jw_jdoc *doc,
+        struct jw_verdict *v);
 
 /*
  * jw_event_check_doc with a document of its own, for callers that want
  * only the verdict (the command-line tool): returns 0 or -1 as it does.
  */
-int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t,
-                   const void *payload, size_t len,
-                   const struct jw_event_limits *limits, struct jw_verdict *v);
+int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, const void *payload,
+        size_t len, const struct jw_event_limits *limits, struct jw_verdict *v);
 
 /*
  * Inserts the member "key":<raw_value> as the first member of the JSON
@@ -68,7 +66,6 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t,
  * *outlen, or NULL when allocation fails.
  */
 void *jw_event_splice_member(const void *payload, size_t len, const char *key,
-                             const char *raw_value, void *(*alloc)(size_t),
-                             size_t *outlen);
+        const char *raw_value, void *(*alloc)(size_t), size_t *outlen);
 
 #endif

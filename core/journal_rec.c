@@ -28,14 +28,34 @@
 #define DECODE_MAX_DEPTH 1010
 
 const char *const jw_journal_finished_columns[JW_JOURNAL_FINISHED_COLS] = {
-	"session_id", "job_id", "status", "error", "code", "retryable", "result",
-	"final_event", "started_at", "finished_at", "duration_s", "final_progress",
-	"client_id", "username", "broker_generated", "node",
+        "session_id",
+        "job_id",
+        "status",
+        "error",
+        "code",
+        "retryable",
+        "result",
+        "final_event",
+        "started_at",
+        "finished_at",
+        "duration_s",
+        "final_progress",
+        "client_id",
+        "username",
+        "broker_generated",
+        "node",
 };
 
 const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS] = {
-	"session_id", "job_id", "type", "event", "event_ts", "seq", "client_id",
-	"username", "node",
+        "session_id",
+        "job_id",
+        "type",
+        "event",
+        "event_ts",
+        "seq",
+        "client_id",
+        "username",
+        "node",
 };
 
 /* ---- encoding ---- */
@@ -47,19 +67,19 @@ static void add_str(struct jw_buf *b, const char *s)
 	const char *run = s;
 
 	jw_buf_add(b, "\"", 1);
-	for(; *s; s++){
+	for(; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
 
-		if(c >= 0x20 && c != '"' && c != '\\'){
+		if(c >= 0x20 && c != '"' && c != '\\') {
 			continue;
 		}
 		jw_buf_add(b, run, (size_t)(s - run));
-		if(c == '"' || c == '\\'){
+		if(c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			jw_buf_add(b, esc, 2);
-		}else{
+		} else {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			jw_buf_add(b, esc, 6);
 		}
@@ -78,7 +98,7 @@ static void member(struct jw_buf *b, const char *key)
 
 static void member_str(struct jw_buf *b, const char *key, const char *v)
 {
-	if(v){
+	if(v) {
 		member(b, key);
 		add_str(b, v);
 	}
@@ -86,7 +106,7 @@ static void member_str(struct jw_buf *b, const char *key, const char *v)
 
 static void member_raw(struct jw_buf *b, const char *key, const char *json, size_t n)
 {
-	if(json){
+	if(json) {
 		member(b, key);
 		jw_buf_add(b, json, n);
 	}
@@ -105,7 +125,7 @@ static void member_num(struct jw_buf *b, const char *key, double v)
 {
 	char num[40];
 
-	if(!isfinite(v)){
+	if(!isfinite(v)) {
 		return;
 	}
 	member(b, key);
@@ -117,7 +137,7 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 {
 	struct jw_buf b;
 
-	if(!r || !r->session || !r->job || !r->type || !r->event || !r->node){
+	if(!r || !r->session || !r->job || !r->type || !r->event || !r->node) {
 		return NULL;
 	}
 	jw_buf_init(&b, JW_BUF_UNLIMITED);
@@ -127,22 +147,22 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 	member_str(&b, "j", r->job);
 	member_str(&b, "t", r->type);
 	member_raw(&b, "ev", r->event, r->event_len);
-	if(r->kind == JW_JOURNAL_FINISHED){
+	if(r->kind == JW_JOURNAL_FINISHED) {
 		member_raw(&b, "err", r->error, r->error ? strlen(r->error) : 0);
 		member_raw(&b, "code", r->code, r->code ? strlen(r->code) : 0);
 		member_raw(&b, "res", r->result, r->result ? strlen(r->result) : 0);
-		if(r->retryable >= 0){
+		if(r->retryable >= 0) {
 			member(&b, "rt");
 			jw_buf_add_str(&b, r->retryable ? "true" : "false");
 		}
-		if(r->has_started){
+		if(r->has_started) {
 			member_i64(&b, "st", r->started_ms);
 		}
 		member_i64(&b, "fin", r->finished_ms);
-		if(r->has_duration){
+		if(r->has_duration) {
 			member_num(&b, "dur", r->duration_s);
 		}
-		if(r->has_progress){
+		if(r->has_progress) {
 			member_num(&b, "prog", r->progress);
 		}
 		member(&b, "bg");
@@ -162,9 +182,9 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 
 char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms)
 {
-	if(ms < JW_JOURNAL_TIME_MIN_MS){
+	if(ms < JW_JOURNAL_TIME_MIN_MS) {
 		ms = JW_JOURNAL_TIME_MIN_MS;
-	}else if(ms > JW_JOURNAL_TIME_MAX_MS){
+	} else if(ms > JW_JOURNAL_TIME_MAX_MS) {
 		ms = JW_JOURNAL_TIME_MAX_MS;
 	}
 	/* Within those bounds every year has four digits. */
@@ -175,7 +195,7 @@ char *jw_journal_format_ms(char *buf, size_t buflen, int64_t ms)
 
 static void set_err(char *err, size_t errlen, const char *msg, const char *what)
 {
-	if(err && errlen){
+	if(err && errlen) {
 		snprintf(err, errlen, "%s%s%s", msg, what ? " " : "", what ? what : "");
 	}
 }
@@ -184,7 +204,7 @@ static struct json_object *get(struct json_object *o, const char *key, enum json
 {
 	struct json_object *m = NULL;
 
-	if(!json_object_object_get_ex(o, key, &m) || !m || !json_object_is_type(m, type)){
+	if(!json_object_object_get_ex(o, key, &m) || !m || !json_object_is_type(m, type)) {
 		return NULL;
 	}
 	return m;
@@ -193,7 +213,7 @@ static struct json_object *get(struct json_object *o, const char *key, enum json
 /* Sets *dst to a copy of s (NULL stays NULL). Returns -1 out of memory. */
 static int dup_to(char **dst, const char *s)
 {
-	if(!s){
+	if(!s) {
 		*dst = NULL;
 		return 0;
 	}
@@ -215,20 +235,21 @@ static int dup_json_member(char **dst, struct json_object *o, const char *key, b
 	struct json_object *m = NULL;
 
 	*dst = NULL;
-	if(!json_object_object_get_ex(o, key, &m) || !m){
+	if(!json_object_object_get_ex(o, key, &m) || !m) {
 		return 0;
 	}
-	if(unquote && json_object_is_type(m, json_type_string)){
+	if(unquote && json_object_is_type(m, json_type_string)) {
 		return dup_to(dst, json_object_get_string(m));
 	}
-	return dup_to(dst, json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return dup_to(dst, json_object_to_json_string_ext(
+	                           m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static bool get_i64(struct json_object *o, const char *key, int64_t *out)
 {
 	struct json_object *m = get(o, key, json_type_int);
 
-	if(!m){
+	if(!m) {
 		return false;
 	}
 	*out = json_object_get_int64(m);
@@ -239,8 +260,8 @@ static bool get_num(struct json_object *o, const char *key, double *out)
 {
 	struct json_object *m = NULL;
 
-	if(!json_object_object_get_ex(o, key, &m) || !m
-	   || !(json_object_is_type(m, json_type_double) || json_object_is_type(m, json_type_int))){
+	if(!json_object_object_get_ex(o, key, &m) || !m ||
+	        !(json_object_is_type(m, json_type_double) || json_object_is_type(m, json_type_int))) {
 		return false;
 	}
 	*out = json_object_get_double(m);
@@ -261,7 +282,7 @@ static int dup_ts(char **dst, struct json_object *o, const char *key)
 	int64_t ms;
 
 	*dst = NULL;
-	if(!get_i64(o, key, &ms)){
+	if(!get_i64(o, key, &ms)) {
 		return 0;
 	}
 	return dup_to(dst, jw_journal_format_ms(ts, sizeof(ts), ms));
@@ -283,8 +304,8 @@ static int dup_bool(char **dst, struct json_object *o, const char *key)
 	return m ? dup_to(dst, json_object_get_boolean(m) ? "true" : "false") : 0;
 }
 
-int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *row,
-                          char *err, size_t errlen)
+int jw_journal_rec_decode(
+        const void *buf, size_t len, struct jw_journal_row *row, char *err, size_t errlen)
 {
 	struct json_object *o = NULL, *k, *ev;
 	struct jw_json_error jerr = {0};
@@ -292,16 +313,16 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 	int rc = -1, oom = 0;
 
 	memset(row, 0, sizeof(*row));
-	if(jw_json_parse(buf, len, DECODE_MAX_DEPTH, &o, &jerr) != 0 || !o
-	   || !json_object_is_type(o, json_type_object)){
+	if(jw_json_parse(buf, len, DECODE_MAX_DEPTH, &o, &jerr) != 0 || !o ||
+	        !json_object_is_type(o, json_type_object)) {
 		set_err(err, errlen, "record is not a JSON object:", jerr.message);
 		goto out;
 	}
 	k = get(o, "k", json_type_string);
 	kind = k ? json_object_get_string(k) : "";
 	ev = get(o, "ev", json_type_object);
-	if(!get(o, "s", json_type_string) || !get(o, "j", json_type_string)
-	   || !get(o, "t", json_type_string) || !ev || !get(o, "node", json_type_string)){
+	if(!get(o, "s", json_type_string) || !get(o, "j", json_type_string) ||
+	        !get(o, "t", json_type_string) || !ev || !get(o, "node", json_type_string)) {
 		set_err(err, errlen, "record lacks s, j, t, ev or node", NULL);
 		goto out;
 	}
@@ -311,8 +332,8 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 	{
 		static const char *const times[] = {"st", "fin", "at"};
 
-		for(size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++){
-			if(!time_ok(o, times[i])){
+		for(size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+			if(!time_ok(o, times[i])) {
 				set_err(err, errlen, "record time out of range (years 1 to 9999):", times[i]);
 				goto out;
 			}
@@ -322,12 +343,12 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 		int64_t at = 0;
 		row->spooled_ms = get_i64(o, "at", &at) ? at : 0;
 	}
-	if(!strcmp(kind, "f")){
+	if(!strcmp(kind, "f")) {
 		int64_t st = 0, fin = 0;
 		double dur = 0, prog = 0;
 		bool has_st = get_i64(o, "st", &st);
 
-		if(!get_i64(o, "fin", &fin)){
+		if(!get_i64(o, "fin", &fin)) {
 			set_err(err, errlen, "finished record lacks fin", NULL);
 			goto out;
 		}
@@ -343,22 +364,22 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 		oom |= dup_json_member(&row->v[7], o, "ev", false);
 		oom |= dup_ts(&row->v[8], o, "st");
 		oom |= dup_ts(&row->v[9], o, "fin");
-		if(get_num(o, "dur", &dur)){
+		if(get_num(o, "dur", &dur)) {
 			oom |= dup_num(&row->v[10], dur);
-		}else if(has_st && fin >= st){
+		} else if(has_st && fin >= st) {
 			oom |= dup_num(&row->v[10], (double)(fin - st) / 1000.0);
 		}
-		if(get_num(o, "prog", &prog)){
+		if(get_num(o, "prog", &prog)) {
 			oom |= dup_num(&row->v[11], prog);
 		}
 		oom |= dup_str_member(&row->v[12], o, "cid");
 		oom |= dup_str_member(&row->v[13], o, "user");
 		oom |= dup_bool(&row->v[14], o, "bg");
-		if(!row->v[14]){
+		if(!row->v[14]) {
 			oom |= dup_to(&row->v[14], "false");
 		}
 		oom |= dup_str_member(&row->v[15], o, "node");
-	}else if(!strcmp(kind, "e")){
+	} else if(!strcmp(kind, "e")) {
 		struct json_object *ts = get(ev, "ts", json_type_string);
 		int64_t seq = 0;
 
@@ -368,9 +389,9 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 		oom |= dup_str_member(&row->v[1], o, "j");
 		oom |= dup_str_member(&row->v[2], o, "t");
 		oom |= dup_json_member(&row->v[3], o, "ev", false);
-		if(ts){
+		if(ts) {
 			oom |= dup_to(&row->v[4], json_object_get_string(ts));
-		}else{
+		} else {
 			oom |= dup_ts(&row->v[4], o, "at");
 		}
 		get_i64(o, "seq", &seq);
@@ -382,11 +403,11 @@ int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *ro
 		oom |= dup_str_member(&row->v[6], o, "cid");
 		oom |= dup_str_member(&row->v[7], o, "user");
 		oom |= dup_str_member(&row->v[8], o, "node");
-	}else{
+	} else {
 		set_err(err, errlen, "record kind must be f or e", NULL);
 		goto out;
 	}
-	if(oom){
+	if(oom) {
 		set_err(err, errlen, "out of memory", NULL);
 		goto out;
 	}
@@ -398,7 +419,7 @@ out:
 
 void jw_journal_row_cleanup(struct jw_journal_row *row)
 {
-	for(int i = 0; i < JW_JOURNAL_MAX_COLS; i++){
+	for(int i = 0; i < JW_JOURNAL_MAX_COLS; i++) {
 		free(row->v[i]);
 		row->v[i] = NULL;
 	}

@@ -26,17 +26,17 @@ enum jw_journal_kind {
 struct jw_journal_rec {
 	enum jw_journal_kind kind;
 	const char *session, *job, *type;
-	const char *event;       /* the event as delivered (with ts) */
+	const char *event; /* the event as delivered (with ts) */
 	size_t event_len;
 	const char *error, *code, *result; /* JSON text or NULL */
-	int retryable;           /* -1 unknown, 0, 1 */
+	int retryable;                     /* -1 unknown, 0, 1 */
 	bool has_started, has_duration, has_progress;
 	int64_t started_ms, finished_ms;
 	double duration_s, progress;
 	const char *client_id, *username, *node;
 	bool broker_generated;
-	uint64_t seq;            /* the job's per-job sequence at this event */
-	int64_t spooled_ms;      /* wall clock when spooled: journal lag */
+	uint64_t seq;       /* the job's per-job sequence at this event */
+	int64_t spooled_ms; /* wall clock when spooled: journal lag */
 };
 
 /*
@@ -78,8 +78,8 @@ struct jw_journal_row {
  * the wrong type, a time (st, fin, at) outside JW_JOURNAL_TIME_MIN_MS to
  * JW_JOURNAL_TIME_MAX_MS: only a damaged or forged record holds one).
  */
-int jw_journal_rec_decode(const void *buf, size_t len, struct jw_journal_row *row,
-                          char *err, size_t errlen);
+int jw_journal_rec_decode(
+        const void *buf, size_t len, struct jw_journal_row *row, char *err, size_t errlen);
 
 void jw_journal_row_cleanup(struct jw_journal_row *row);
 

@@ -21,8 +21,8 @@
 
 static bool all_digits(const char *s, size_t n)
 {
-	for(size_t i = 0; i < n; i++){
-		if(s[i] < '0' || s[i] > '9'){
+	for(size_t i = 0; i < n; i++) {
+		if(s[i] < '0' || s[i] > '9') {
 			return false;
 		}
 	}
@@ -38,14 +38,14 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if(n == 0 || n > 20 || !all_digits(s, n)){
+	if(n == 0 || n > 20 || !all_digits(s, n)) {
 		return -1;
 	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	errno = 0;
 	v = strtoull(tmp, &end, 10);
-	if(errno != 0 || end != tmp + n){
+	if(errno != 0 || end != tmp + n) {
 		return -1;
 	}
 	*out = (uint64_t)v;
@@ -57,20 +57,21 @@ enum jw_spool_kind jw_spool_classify(const char *name, uint64_t *seq)
 	size_t n = strlen(name);
 	uint64_t v;
 
-	if(!strcmp(name, ".") || !strcmp(name, "..")){
+	if(!strcmp(name, ".") || !strcmp(name, "..")) {
 		return JW_SPOOL_DOT;
 	}
-	if(!strcmp(name, "checkpoint")){
+	if(!strcmp(name, "checkpoint")) {
 		return JW_SPOOL_CHECKPOINT;
 	}
-	if(!strcmp(name, "checkpoint.tmp")){
+	if(!strcmp(name, "checkpoint.tmp")) {
 		return JW_SPOOL_CHECKPOINT_TMP;
 	}
-	if(jw_quarantine_is_name(name)){
+	if(jw_quarantine_is_name(name)) {
 		return JW_SPOOL_QUARANTINE;
 	}
-	if(n != JW_SPOOL_DIGITS + sizeof(SEG_SUFFIX) - 1 || strcmp(name + JW_SPOOL_DIGITS, SEG_SUFFIX) != 0
-	   || parse_u64(name, JW_SPOOL_DIGITS, &v) != 0){
+	if(n != JW_SPOOL_DIGITS + sizeof(SEG_SUFFIX) - 1 ||
+	        strcmp(name + JW_SPOOL_DIGITS, SEG_SUFFIX) != 0 ||
+	        parse_u64(name, JW_SPOOL_DIGITS, &v) != 0) {
 		return JW_SPOOL_UNKNOWN;
 	}
 	*seq = v;
@@ -89,11 +90,11 @@ size_t jw_spool_checkpoint_format(char *buf, size_t buflen, uint64_t seq, uint64
 	int n = snprintf(body, sizeof(body), "%" PRIu64 " %" PRIu64, seq, off);
 	int m;
 
-	if(n < 0 || (size_t)n >= sizeof(body)){
+	if(n < 0 || (size_t)n >= sizeof(body)) {
 		return 0;
 	}
 	m = snprintf(buf, buflen, "%s %08" PRIx32 "\n", body, jw_crc32c(0, body, (size_t)n));
-	if(m < 0 || (size_t)m >= buflen){
+	if(m < 0 || (size_t)m >= buflen) {
 		return 0;
 	}
 	return (size_t)m;
@@ -101,7 +102,7 @@ size_t jw_spool_checkpoint_format(char *buf, size_t buflen, uint64_t seq, uint64
 
 static enum jw_spool_cp failed(char *why, size_t whylen, int errnum)
 {
-	if(why && whylen && strerror_r(errnum, why, whylen) != 0){
+	if(why && whylen && strerror_r(errnum, why, whylen) != 0) {
 		snprintf(why, whylen, "error %d", errnum);
 	}
 	return JW_SPOOL_CP_ERROR;
@@ -109,46 +110,46 @@ static enum jw_spool_cp failed(char *why, size_t whylen, int errnum)
 
 static enum jw_spool_cp damaged(char *why, size_t whylen, const char *text)
 {
-	if(why && whylen){
+	if(why && whylen) {
 		snprintf(why, whylen, "%s", text);
 	}
 	return JW_SPOOL_CP_DAMAGED;
 }
 
-enum jw_spool_cp jw_spool_checkpoint_parse(const void *buf, size_t len, uint64_t *seq,
-                                           uint64_t *off, char *why, size_t whylen)
+enum jw_spool_cp jw_spool_checkpoint_parse(
+        const void *buf, size_t len, uint64_t *seq, uint64_t *off, char *why, size_t whylen)
 {
 	const char *s = buf;
 	size_t i = 0, a, b, c;
 	uint64_t vseq, voff;
 
-	if(len == 0){
+	if(len == 0) {
 		return damaged(why, whylen, "empty");
 	}
-	if(len > CP_MAX_TEXT || s[len - 1] != '\n'){
+	if(len > CP_MAX_TEXT || s[len - 1] != '\n') {
 		return damaged(why, whylen, "not one line");
 	}
 	/* <digits> ' ' <digits> [' ' <8 hex>] '\n' */
 	a = i;
-	while(i < len && s[i] >= '0' && s[i] <= '9'){
+	while(i < len && s[i] >= '0' && s[i] <= '9') {
 		i++;
 	}
-	if(i == a || i >= len || s[i] != ' '){
+	if(i == a || i >= len || s[i] != ' ') {
 		return damaged(why, whylen, "not \"<segment> <offset>\"");
 	}
 	b = ++i;
-	while(i < len && s[i] >= '0' && s[i] <= '9'){
+	while(i < len && s[i] >= '0' && s[i] <= '9') {
 		i++;
 	}
-	if(i == b || i >= len || (s[i] != ' ' && s[i] != '\n')){
+	if(i == b || i >= len || (s[i] != ' ' && s[i] != '\n')) {
 		return damaged(why, whylen, "not \"<segment> <offset>\"");
 	}
-	if(parse_u64(s + a, b - 1 - a, &vseq) != 0 || parse_u64(s + b, i - b, &voff) != 0
-	   || vseq > JW_SPOOL_SEQ_MAX || voff > JW_SPOOL_OFF_MAX){
+	if(parse_u64(s + a, b - 1 - a, &vseq) != 0 || parse_u64(s + b, i - b, &voff) != 0 ||
+	        vseq > JW_SPOOL_SEQ_MAX || voff > JW_SPOOL_OFF_MAX) {
 		return damaged(why, whylen, "number out of range");
 	}
-	if(s[i] == '\n'){
-		if(i + 1 != len){
+	if(s[i] == '\n') {
+		if(i + 1 != len) {
 			return damaged(why, whylen, "not one line");
 		}
 		*seq = vseq;
@@ -156,10 +157,10 @@ enum jw_spool_cp jw_spool_checkpoint_parse(const void *buf, size_t len, uint64_t
 		return JW_SPOOL_CP_LEGACY;
 	}
 	c = ++i;
-	while(i < len && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))){
+	while(i < len && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
 		i++;
 	}
-	if(i - c != 8 || i + 1 != len || s[i] != '\n'){
+	if(i - c != 8 || i + 1 != len || s[i] != '\n') {
 		return damaged(why, whylen, "no checksum");
 	}
 	{
@@ -169,7 +170,7 @@ enum jw_spool_cp jw_spool_checkpoint_parse(const void *buf, size_t len, uint64_t
 		memcpy(hex, s + c, 8);
 		hex[8] = '\0';
 		want = (uint32_t)strtoul(hex, NULL, 16);
-		if(jw_crc32c(0, s, c - 1) != want){
+		if(jw_crc32c(0, s, c - 1) != want) {
 			return damaged(why, whylen, "checksum mismatch");
 		}
 	}
@@ -179,8 +180,7 @@ enum jw_spool_cp jw_spool_checkpoint_parse(const void *buf, size_t len, uint64_t
 }
 
 enum jw_spool_cp jw_spool_checkpoint_read(const char *path, uint64_t *seq, uint64_t *off,
-                                          unsigned char *raw, size_t rawcap, size_t *rawlen,
-                                          char *why, size_t whylen)
+        unsigned char *raw, size_t rawcap, size_t *rawlen, char *why, size_t whylen)
 {
 	unsigned char buf[CP_MAX_TEXT + 1];
 	struct stat st;
@@ -189,37 +189,37 @@ enum jw_spool_cp jw_spool_checkpoint_read(const char *path, uint64_t *seq, uint6
 
 	*rawlen = 0;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if(fd < 0){
-		if(errno == ENOENT){
+	if(fd < 0) {
+		if(errno == ENOENT) {
 			return JW_SPOOL_CP_MISSING;
 		}
 		return failed(why, whylen, errno);
 	}
-	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)){
+	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return damaged(why, whylen, "not a regular file");
 	}
-	while(got < sizeof(buf)){
+	while(got < sizeof(buf)) {
 		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
-		if(n < 0){
-			if(errno == EINTR){
+		if(n < 0) {
+			if(errno == EINTR) {
 				continue;
 			}
 			int e = errno;
 			close(fd);
 			return failed(why, whylen, e);
 		}
-		if(n == 0){
+		if(n == 0) {
 			break;
 		}
 		got += (size_t)n;
 	}
 	close(fd);
-	if(raw && rawcap){
+	if(raw && rawcap) {
 		*rawlen = got < rawcap ? got : rawcap;
 		memcpy(raw, buf, *rawlen);
 	}
-	if(got > CP_MAX_TEXT){
+	if(got > CP_MAX_TEXT) {
 		return damaged(why, whylen, "too long");
 	}
 	return jw_spool_checkpoint_parse(buf, got, seq, off, why, whylen);

@@ -51,25 +51,24 @@ char *jw_spool_segment_name(char *buf, size_t buflen, uint64_t seq);
 size_t jw_spool_checkpoint_format(char *buf, size_t buflen, uint64_t seq, uint64_t off);
 
 enum jw_spool_cp {
-	JW_SPOOL_CP_OK = 0,   /* checksum verified */
-	JW_SPOOL_CP_LEGACY,   /* "<seq> <off>\n" without a checksum (written
-	                         before checkpoints had one): parsed, but the
-	                         caller must check it against the segments */
-	JW_SPOOL_CP_DAMAGED,  /* anything else: why says what */
-	JW_SPOOL_CP_MISSING,  /* no checkpoint file (jw_spool_checkpoint_read) */
-	JW_SPOOL_CP_ERROR,    /* it could not be read (jw_spool_checkpoint_read) */
+	JW_SPOOL_CP_OK = 0,  /* checksum verified */
+	JW_SPOOL_CP_LEGACY,  /* "<seq> <off>\n" without a checksum (written
+	                        before checkpoints had one): parsed, but the
+	                        caller must check it against the segments */
+	JW_SPOOL_CP_DAMAGED, /* anything else: why says what */
+	JW_SPOOL_CP_MISSING, /* no checkpoint file (jw_spool_checkpoint_read) */
+	JW_SPOOL_CP_ERROR,   /* it could not be read (jw_spool_checkpoint_read) */
 };
 
 /* Parses len bytes of checkpoint text (numbers in range, nothing else in
  * it). why (may be NULL) gets the reason for JW_SPOOL_CP_DAMAGED. */
-enum jw_spool_cp jw_spool_checkpoint_parse(const void *buf, size_t len, uint64_t *seq,
-                                           uint64_t *off, char *why, size_t whylen);
+enum jw_spool_cp jw_spool_checkpoint_parse(
+        const void *buf, size_t len, uint64_t *seq, uint64_t *off, char *why, size_t whylen);
 
 /* Reads and parses the checkpoint file at path (at most 64 bytes are
  * read; a longer file, or one that is not a regular file, is damaged).
  * The raw bytes go to raw (rawcap bytes, *rawlen set) for quarantine. */
 enum jw_spool_cp jw_spool_checkpoint_read(const char *path, uint64_t *seq, uint64_t *off,
-                                          unsigned char *raw, size_t rawcap, size_t *rawlen,
-                                          char *why, size_t whylen);
+        unsigned char *raw, size_t rawcap, size_t *rawlen, char *why, size_t whylen);
 
 #endif

@@ -67,8 +67,8 @@
 
 struct jw_kvlog {
 	int fd;
-	uint64_t size;       /* end of the last good record; appends go here */
-	bool must_truncate;  /* a failed append may have left bytes past size */
+	uint64_t size;      /* end of the last good record; appends go here */
+	bool must_truncate; /* a failed append may have left bytes past size */
 };
 
 /* ---- CRC32C, table-driven (one byte per step) ---- */
@@ -78,49 +78,262 @@ struct jw_kvlog {
  * use, so any thread may call into the log without an initialisation race.
  * tests/unit/test_kvlog.c checks it against a bit-at-a-time CRC32C. */
 static const uint32_t crc_table[256] = {
-	0x00000000u, 0xF26B8303u, 0xE13B70F7u, 0x1350F3F4u, 0xC79A971Fu, 0x35F1141Cu,
-	0x26A1E7E8u, 0xD4CA64EBu, 0x8AD958CFu, 0x78B2DBCCu, 0x6BE22838u, 0x9989AB3Bu,
-	0x4D43CFD0u, 0xBF284CD3u, 0xAC78BF27u, 0x5E133C24u, 0x105EC76Fu, 0xE235446Cu,
-	0xF165B798u, 0x030E349Bu, 0xD7C45070u, 0x25AFD373u, 0x36FF2087u, 0xC494A384u,
-	0x9A879FA0u, 0x68EC1CA3u, 0x7BBCEF57u, 0x89D76C54u, 0x5D1D08BFu, 0xAF768BBCu,
-	0xBC267848u, 0x4E4DFB4Bu, 0x20BD8EDEu, 0xD2D60DDDu, 0xC186FE29u, 0x33ED7D2Au,
-	0xE72719C1u, 0x154C9AC2u, 0x061C6936u, 0xF477EA35u, 0xAA64D611u, 0x580F5512u,
-	0x4B5FA6E6u, 0xB93425E5u, 0x6DFE410Eu, 0x9F95C20Du, 0x8CC531F9u, 0x7EAEB2FAu,
-	0x30E349B1u, 0xC288CAB2u, 0xD1D83946u, 0x23B3BA45u, 0xF779DEAEu, 0x05125DADu,
-	0x1642AE59u, 0xE4292D5Au, 0xBA3A117Eu, 0x4851927Du, 0x5B016189u, 0xA96AE28Au,
-	0x7DA08661u, 0x8FCB0562u, 0x9C9BF696u, 0x6EF07595u, 0x417B1DBCu, 0xB3109EBFu,
-	0xA0406D4Bu, 0x522BEE48u, 0x86E18AA3u, 0x748A09A0u, 0x67DAFA54u, 0x95B17957u,
-	0xCBA24573u, 0x39C9C670u, 0x2A993584u, 0xD8F2B687u, 0x0C38D26Cu, 0xFE53516Fu,
-	0xED03A29Bu, 0x1F682198u, 0x5125DAD3u, 0xA34E59D0u, 0xB01EAA24u, 0x42752927u,
-	0x96BF4DCCu, 0x64D4CECFu, 0x77843D3Bu, 0x85EFBE38u, 0xDBFC821Cu, 0x2997011Fu,
-	0x3AC7F2EBu, 0xC8AC71E8u, 0x1C661503u, 0xEE0D9600u, 0xFD5D65F4u, 0x0F36E6F7u,
-	0x61C69362u, 0x93AD1061u, 0x80FDE395u, 0x72966096u, 0xA65C047Du, 0x5437877Eu,
-	0x4767748Au, 0xB50CF789u, 0xEB1FCBADu, 0x197448AEu, 0x0A24BB5Au, 0xF84F3859u,
-	0x2C855CB2u, 0xDEEEDFB1u, 0xCDBE2C45u, 0x3FD5AF46u, 0x7198540Du, 0x83F3D70Eu,
-	0x90A324FAu, 0x62C8A7F9u, 0xB602C312u, 0x44694011u, 0x5739B3E5u, 0xA55230E6u,
-	0xFB410CC2u, 0x092A8FC1u, 0x1A7A7C35u, 0xE811FF36u, 0x3CDB9BDDu, 0xCEB018DEu,
-	0xDDE0EB2Au, 0x2F8B6829u, 0x82F63B78u, 0x709DB87Bu, 0x63CD4B8Fu, 0x91A6C88Cu,
-	0x456CAC67u, 0xB7072F64u, 0xA457DC90u, 0x563C5F93u, 0x082F63B7u, 0xFA44E0B4u,
-	0xE9141340u, 0x1B7F9043u, 0xCFB5F4A8u, 0x3DDE77ABu, 0x2E8E845Fu, 0xDCE5075Cu,
-	0x92A8FC17u, 0x60C37F14u, 0x73938CE0u, 0x81F80FE3u, 0x55326B08u, 0xA759E80Bu,
-	0xB4091BFFu, 0x466298FCu, 0x1871A4D8u, 0xEA1A27DBu, 0xF94AD42Fu, 0x0B21572Cu,
-	0xDFEB33C7u, 0x2D80B0C4u, 0x3ED04330u, 0xCCBBC033u, 0xA24BB5A6u, 0x502036A5u,
-	0x4370C551u, 0xB11B4652u, 0x65D122B9u, 0x97BAA1BAu, 0x84EA524Eu, 0x7681D14Du,
-	0x2892ED69u, 0xDAF96E6Au, 0xC9A99D9Eu, 0x3BC21E9Du, 0xEF087A76u, 0x1D63F975u,
-	0x0E330A81u, 0xFC588982u, 0xB21572C9u, 0x407EF1CAu, 0x532E023Eu, 0xA145813Du,
-	0x758FE5D6u, 0x87E466D5u, 0x94B49521u, 0x66DF1622u, 0x38CC2A06u, 0xCAA7A905u,
-	0xD9F75AF1u, 0x2B9CD9F2u, 0xFF56BD19u, 0x0D3D3E1Au, 0x1E6DCDEEu, 0xEC064EEDu,
-	0xC38D26C4u, 0x31E6A5C7u, 0x22B65633u, 0xD0DDD530u, 0x0417B1DBu, 0xF67C32D8u,
-	0xE52CC12Cu, 0x1747422Fu, 0x49547E0Bu, 0xBB3FFD08u, 0xA86F0EFCu, 0x5A048DFFu,
-	0x8ECEE914u, 0x7CA56A17u, 0x6FF599E3u, 0x9D9E1AE0u, 0xD3D3E1ABu, 0x21B862A8u,
-	0x32E8915Cu, 0xC083125Fu, 0x144976B4u, 0xE622F5B7u, 0xF5720643u, 0x07198540u,
-	0x590AB964u, 0xAB613A67u, 0xB831C993u, 0x4A5A4A90u, 0x9E902E7Bu, 0x6CFBAD78u,
-	0x7FAB5E8Cu, 0x8DC0DD8Fu, 0xE330A81Au, 0x115B2B19u, 0x020BD8EDu, 0xF0605BEEu,
-	0x24AA3F05u, 0xD6C1BC06u, 0xC5914FF2u, 0x37FACCF1u, 0x69E9F0D5u, 0x9B8273D6u,
-	0x88D28022u, 0x7AB90321u, 0xAE7367CAu, 0x5C18E4C9u, 0x4F48173Du, 0xBD23943Eu,
-	0xF36E6F75u, 0x0105EC76u, 0x12551F82u, 0xE03E9C81u, 0x34F4F86Au, 0xC69F7B69u,
-	0xD5CF889Du, 0x27A40B9Eu, 0x79B737BAu, 0x8BDCB4B9u, 0x988C474Du, 0x6AE7C44Eu,
-	0xBE2DA0A5u, 0x4C4623A6u, 0x5F16D052u, 0xAD7D5351u,
+        0x00000000u,
+        0xF26B8303u,
+        0xE13B70F7u,
+        0x1350F3F4u,
+        0xC79A971Fu,
+        0x35F1141Cu,
+        0x26A1E7E8u,
+        0xD4CA64EBu,
+        0x8AD958CFu,
+        0x78B2DBCCu,
+        0x6BE22838u,
+        0x9989AB3Bu,
+        0x4D43CFD0u,
+        0xBF284CD3u,
+        0xAC78BF27u,
+        0x5E133C24u,
+        0x105EC76Fu,
+        0xE235446Cu,
+        0xF165B798u,
+        0x030E349Bu,
+        0xD7C45070u,
+        0x25AFD373u,
+        0x36FF2087u,
+        0xC494A384u,
+        0x9A879FA0u,
+        0x68EC1CA3u,
+        0x7BBCEF57u,
+        0x89D76C54u,
+        0x5D1D08BFu,
+        0xAF768BBCu,
+        0xBC267848u,
+        0x4E4DFB4Bu,
+        0x20BD8EDEu,
+        0xD2D60DDDu,
+        0xC186FE29u,
+        0x33ED7D2Au,
+        0xE72719C1u,
+        0x154C9AC2u,
+        0x061C6936u,
+        0xF477EA35u,
+        0xAA64D611u,
+        0x580F5512u,
+        0x4B5FA6E6u,
+        0xB93425E5u,
+        0x6DFE410Eu,
+        0x9F95C20Du,
+        0x8CC531F9u,
+        0x7EAEB2FAu,
+        0x30E349B1u,
+        0xC288CAB2u,
+        0xD1D83946u,
+        0x23B3BA45u,
+        0xF779DEAEu,
+        0x05125DADu,
+        0x1642AE59u,
+        0xE4292D5Au,
+        0xBA3A117Eu,
+        0x4851927Du,
+        0x5B016189u,
+        0xA96AE28Au,
+        0x7DA08661u,
+        0x8FCB0562u,
+        0x9C9BF696u,
+        0x6EF07595u,
+        0x417B1DBCu,
+        0xB3109EBFu,
+        0xA0406D4Bu,
+        0x522BEE48u,
+        0x86E18AA3u,
+        0x748A09A0u,
+        0x67DAFA54u,
+        0x95B17957u,
+        0xCBA24573u,
+        0x39C9C670u,
+        0x2A993584u,
+        0xD8F2B687u,
+        0x0C38D26Cu,
+        0xFE53516Fu,
+        0xED03A29Bu,
+        0x1F682198u,
+        0x5125DAD3u,
+        0xA34E59D0u,
+        0xB01EAA24u,
+        0x42752927u,
+        0x96BF4DCCu,
+        0x64D4CECFu,
+        0x77843D3Bu,
+        0x85EFBE38u,
+        0xDBFC821Cu,
+        0x2997011Fu,
+        0x3AC7F2EBu,
+        0xC8AC71E8u,
+        0x1C661503u,
+        0xEE0D9600u,
+        0xFD5D65F4u,
+        0x0F36E6F7u,
+        0x61C69362u,
+        0x93AD1061u,
+        0x80FDE395u,
+        0x72966096u,
+        0xA65C047Du,
+        0x5437877Eu,
+        0x4767748Au,
+        0xB50CF789u,
+        0xEB1FCBADu,
+        0x197448AEu,
+        0x0A24BB5Au,
+        0xF84F3859u,
+        0x2C855CB2u,
+        0xDEEEDFB1u,
+        0xCDBE2C45u,
+        0x3FD5AF46u,
+        0x7198540Du,
+        0x83F3D70Eu,
+        0x90A324FAu,
+        0x62C8A7F9u,
+        0xB602C312u,
+        0x44694011u,
+        0x5739B3E5u,
+        0xA55230E6u,
+        0xFB410CC2u,
+        0x092A8FC1u,
+        0x1A7A7C35u,
+        0xE811FF36u,
+        0x3CDB9BDDu,
+        0xCEB018DEu,
+        0xDDE0EB2Au,
+        0x2F8B6829u,
+        0x82F63B78u,
+        0x709DB87Bu,
+        0x63CD4B8Fu,
+        0x91A6C88Cu,
+        0x456CAC67u,
+        0xB7072F64u,
+        0xA457DC90u,
+        0x563C5F93u,
+        0x082F63B7u,
+        0xFA44E0B4u,
+        0xE9141340u,
+        0x1B7F9043u,
+        0xCFB5F4A8u,
+        0x3DDE77ABu,
+        0x2E8E845Fu,
+        0xDCE5075Cu,
+        0x92A8FC17u,
+        0x60C37F14u,
+        0x73938CE0u,
+        0x81F80FE3u,
+        0x55326B08u,
+        0xA759E80Bu,
+        0xB4091BFFu,
+        0x466298FCu,
+        0x1871A4D8u,
+        0xEA1A27DBu,
+        0xF94AD42Fu,
+        0x0B21572Cu,
+        0xDFEB33C7u,
+        0x2D80B0C4u,
+        0x3ED04330u,
+        0xCCBBC033u,
+        0xA24BB5A6u,
+        0x502036A5u,
+        0x4370C551u,
+        0xB11B4652u,
+        0x65D122B9u,
+        0x97BAA1BAu,
+        0x84EA524Eu,
+        0x7681D14Du,
+        0x2892ED69u,
+        0xDAF96E6Au,
+        0xC9A99D9Eu,
+        0x3BC21E9Du,
+        0xEF087A76u,
+        0x1D63F975u,
+        0x0E330A81u,
+        0xFC588982u,
+        0xB21572C9u,
+        0x407EF1CAu,
+        0x532E023Eu,
+        0xA145813Du,
+        0x758FE5D6u,
+        0x87E466D5u,
+        0x94B49521u,
+        0x66DF1622u,
+        0x38CC2A06u,
+        0xCAA7A905u,
+        0xD9F75AF1u,
+        0x2B9CD9F2u,
+        0xFF56BD19u,
+        0x0D3D3E1Au,
+        0x1E6DCDEEu,
+        0xEC064EEDu,
+        0xC38D26C4u,
+        0x31E6A5C7u,
+        0x22B65633u,
+        0xD0DDD530u,
+        0x0417B1DBu,
+        0xF67C32D8u,
+        0xE52CC12Cu,
+        0x1747422Fu,
+        0x49547E0Bu,
+        0xBB3FFD08u,
+        0xA86F0EFCu,
+        0x5A048DFFu,
+        0x8ECEE914u,
+        0x7CA56A17u,
+        0x6FF599E3u,
+        0x9D9E1AE0u,
+        0xD3D3E1ABu,
+        0x21B862A8u,
+        0x32E8915Cu,
+        0xC083125Fu,
+        0x144976B4u,
+        0xE622F5B7u,
+        0xF5720643u,
+        0x07198540u,
+        0x590AB964u,
+        0xAB613A67u,
+        0xB831C993u,
+        0x4A5A4A90u,
+        0x9E902E7Bu,
+        0x6CFBAD78u,
+        0x7FAB5E8Cu,
+        0x8DC0DD8Fu,
+        0xE330A81Au,
+        0x115B2B19u,
+        0x020BD8EDu,
+        0xF0605BEEu,
+        0x24AA3F05u,
+        0xD6C1BC06u,
+        0xC5914FF2u,
+        0x37FACCF1u,
+        0x69E9F0D5u,
+        0x9B8273D6u,
+        0x88D28022u,
+        0x7AB90321u,
+        0xAE7367CAu,
+        0x5C18E4C9u,
+        0x4F48173Du,
+        0xBD23943Eu,
+        0xF36E6F75u,
+        0x0105EC76u,
+        0x12551F82u,
+        0xE03E9C81u,
+        0x34F4F86Au,
+        0xC69F7B69u,
+        0xD5CF889Du,
+        0x27A40B9Eu,
+        0x79B737BAu,
+        0x8BDCB4B9u,
+        0x988C474Du,
+        0x6AE7C44Eu,
+        0xBE2DA0A5u,
+        0x4C4623A6u,
+        0x5F16D052u,
+        0xAD7D5351u,
 };
 
 /* Bytes checksummed so far: the reader's cost, counted rather than timed. */
@@ -133,7 +346,7 @@ static uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 
 	atomic_fetch_add_explicit(&checksummed, len, memory_order_relaxed);
 	crc = ~crc;
-	while(len--){
+	while(len--) {
 		crc = crc_table[(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
 	}
 	return ~crc;
@@ -161,12 +374,12 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 	/* Callers that only look at errno (the writer thread) get the same
 	 * error as the text. */
 	errno = errnum;
-	if(!err || errlen == 0){
+	if(!err || errlen == 0) {
 		return;
 	}
 	/* strerror_r, not strerror: the writer thread calls us while the
 	 * broker thread may be formatting its own errors. */
-	if(strerror_r(errnum, msg, sizeof(msg)) != 0){
+	if(strerror_r(errnum, msg, sizeof(msg)) != 0) {
 		snprintf(msg, sizeof(msg), "error %d", errnum);
 	}
 	snprintf(err, errlen, "%s %s: %s", what, path, msg);
@@ -179,15 +392,15 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const unsigned char *p = buf;
 
-	while(len > 0){
+	while(len > 0) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if(n < 0){
-			if(errno == EINTR){
+		if(n < 0) {
+			if(errno == EINTR) {
 				continue;
 			}
 			return -1;
 		}
-		if(n == 0){
+		if(n == 0) {
 			/* POSIX allows 0 only for len 0; do not spin on it. */
 			errno = EIO;
 			return -1;
@@ -206,15 +419,15 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
 	unsigned char *p = buf;
 	size_t got = 0;
 
-	while(got < len){
+	while(got < len) {
 		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-		if(n < 0){
-			if(errno == EINTR){
+		if(n < 0) {
+			if(errno == EINTR) {
 				continue;
 			}
 			return -1;
 		}
-		if(n == 0){
+		if(n == 0) {
 			break;
 		}
 		got += (size_t)n;
@@ -226,9 +439,9 @@ static int ftruncate_retry(int fd, uint64_t len)
 {
 	int rc;
 
-	do{
+	do {
 		rc = ftruncate(fd, (off_t)len);
-	}while(rc != 0 && errno == EINTR);
+	} while(rc != 0 && errno == EINTR);
 	return rc;
 }
 
@@ -236,9 +449,9 @@ static int fsync_retry(int fd, bool data_only)
 {
 	int rc;
 
-	do{
+	do {
 		rc = data_only ? fdatasync(fd) : fsync(fd);
-	}while(rc != 0 && errno == EINTR);
+	} while(rc != 0 && errno == EINTR);
 	return rc;
 }
 
@@ -246,9 +459,9 @@ static int open_retry(const char *path, int flags, mode_t mode)
 {
 	int fd;
 
-	do{
+	do {
 		fd = open(path, flags | O_CLOEXEC, mode);
-	}while(fd < 0 && errno == EINTR);
+	} while(fd < 0 && errno == EINTR);
 	return fd;
 }
 
@@ -273,14 +486,14 @@ uint64_t jw_kvlog_checksummed(void)
  * from one contiguous block of memory.
  */
 struct win {
-	int fd;                     /* -1: reading mem */
-	const unsigned char *mem;   /* the buffer (fd -1) */
-	unsigned char *buf;         /* file bytes [at, at + len) */
+	int fd;                   /* -1: reading mem */
+	const unsigned char *mem; /* the buffer (fd -1) */
+	unsigned char *buf;       /* file bytes [at, at + len) */
 	size_t cap, len;
 	uint64_t at;
-	uint64_t end;               /* reading stops here (a limit or the end) */
-	uint64_t size;              /* the end of the file or buffer */
-	int err;                    /* errno of a failed read or allocation */
+	uint64_t end;  /* reading stops here (a limit or the end) */
+	uint64_t size; /* the end of the file or buffer */
+	int err;       /* errno of a failed read or allocation */
 };
 
 static void win_init_mem(struct win *w, const void *buf, size_t len)
@@ -305,23 +518,23 @@ static const unsigned char *win_at(struct win *w, uint64_t off, size_t n)
 	size_t want, keep = 0;
 	ssize_t got;
 
-	if(off > w->end || n > w->end - off){
+	if(off > w->end || n > w->end - off) {
 		return NULL;
 	}
-	if(w->fd < 0){
+	if(w->fd < 0) {
 		return w->mem + off;
 	}
-	if(off >= w->at && off - w->at <= w->len && n <= w->len - (size_t)(off - w->at)){
+	if(off >= w->at && off - w->at <= w->len && n <= w->len - (size_t)(off - w->at)) {
 		return w->buf + (off - w->at);
 	}
 	want = n > WIN_CHUNK ? n : WIN_CHUNK;
-	if(want > w->end - off){
+	if(want > w->end - off) {
 		want = (size_t)(w->end - off);
 	}
-	if(want > w->cap){
+	if(want > w->cap) {
 		unsigned char *grown = realloc(w->buf, want);
 
-		if(!grown){
+		if(!grown) {
 			w->err = ENOMEM;
 			return NULL;
 		}
@@ -329,19 +542,19 @@ static const unsigned char *win_at(struct win *w, uint64_t off, size_t n)
 		w->cap = want;
 	}
 	/* Sliding forward: keep what the buffer already holds from off on. */
-	if(off >= w->at && off - w->at < w->len){
+	if(off >= w->at && off - w->at < w->len) {
 		keep = w->len - (size_t)(off - w->at);
 		memmove(w->buf, w->buf + (off - w->at), keep);
 	}
 	got = pread_full(w->fd, w->buf + keep, want - keep, off + keep);
-	if(got < 0){
+	if(got < 0) {
 		w->err = errno;
 		w->len = 0;
 		return NULL;
 	}
 	w->at = off;
 	w->len = keep + (size_t)got;
-	if(w->len < want){
+	if(w->len < want) {
 		w->end = w->size = off + w->len;
 	}
 	return w->len >= n ? w->buf : NULL;
@@ -356,26 +569,26 @@ static const unsigned char *win_peek(struct win *w, uint64_t off, size_t min, si
 	const unsigned char *p;
 	size_t n;
 
-	if(off >= w->end){
+	if(off >= w->end) {
 		return NULL;
 	}
-	if(w->fd < 0){
+	if(w->fd < 0) {
 		*avail = (size_t)(w->end - off);
 		return w->mem + off;
 	}
-	if(off >= w->at && off - w->at < w->len){
+	if(off >= w->at && off - w->at < w->len) {
 		n = w->len - (size_t)(off - w->at);
-		if(n > w->end - off){
+		if(n > w->end - off) {
 			n = (size_t)(w->end - off);
 		}
-		if(n >= min || n == w->end - off){
+		if(n >= min || n == w->end - off) {
 			*avail = n;
 			return w->buf + (off - w->at);
 		}
 	}
 	n = w->end - off > WIN_CHUNK ? WIN_CHUNK : (size_t)(w->end - off);
 	p = win_at(w, off, n);
-	if(!p){
+	if(!p) {
 		return NULL;
 	}
 	*avail = n;
@@ -385,9 +598,9 @@ static const unsigned char *win_peek(struct win *w, uint64_t off, size_t min, si
 /* A good record found in the window. */
 struct rec {
 	uint32_t klen;
-	uint32_t vlen;               /* KV_DELETED for a deletion */
-	size_t size;                 /* header, key and value */
-	const unsigned char *p;      /* the record, valid until the window moves */
+	uint32_t vlen;          /* KV_DELETED for a deletion */
+	size_t size;            /* header, key and value */
+	const unsigned char *p; /* the record, valid until the window moves */
 };
 
 /* Whether a good record starts at off: 1 (r filled), 0, or -1 (w->err). */
@@ -396,25 +609,25 @@ static int rec_at(struct win *w, uint64_t off, struct rec *r)
 	const unsigned char *p = win_at(w, off, KV_HDR);
 	uint32_t klen, vlen, body, crc;
 
-	if(!p){
+	if(!p) {
 		return w->err ? -1 : 0;
 	}
 	klen = get_le32(p + 4);
 	vlen = get_le32(p + 8);
 	/* Lengths are checked before anything is read for them, so a damaged
 	 * length field costs nothing but this record. */
-	if(get_le32(p) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
-	   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
+	if(get_le32(p) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX ||
+	        (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)) {
 		return 0;
 	}
 	body = vlen == KV_DELETED ? 0 : vlen;
 	p = win_at(w, off, (size_t)KV_HDR + klen + body);
-	if(!p){
+	if(!p) {
 		return w->err ? -1 : 0;
 	}
 	crc = crc32c(0, p, 12); /* the CRC field itself is not covered */
 	crc = crc32c(crc, p + KV_HDR, (size_t)klen + body);
-	if(crc != get_le32(p + 12) || memchr(p + KV_HDR, '\0', klen)){
+	if(crc != get_le32(p + 12) || memchr(p + KV_HDR, '\0', klen)) {
 		return 0; /* appends never write a NUL in a key: not our record */
 	}
 	r->klen = klen;
@@ -457,12 +670,37 @@ static bool is_magic(const unsigned char *p)
  * x^(2^k) is x2n[k % 31] for every k (zlib's CRC-32 polynomial has period
  * 32 instead; this one does not). */
 static const uint32_t x2n[31] = {
-	0x40000000u, 0x20000000u, 0x08000000u, 0x00800000u, 0x00008000u, 0x82F63B78u,
-	0x6EA2D55Cu, 0x18B8EA18u, 0x510AC59Au, 0xB82BE955u, 0xB8FDB1E7u, 0x88E56F72u,
-	0x74C360A4u, 0xE4172B16u, 0x0D65762Au, 0x35D73A62u, 0x28461564u, 0xBF455269u,
-	0xE2EA32DCu, 0xFE7740E6u, 0xF946610Bu, 0x3C204F8Fu, 0x538586E3u, 0x59726915u,
-	0x734D5309u, 0xBC1AC763u, 0x7D0722CCu, 0xD289CABEu, 0xE94CA9BCu, 0x05B74F3Fu,
-	0xA51E1F42u,
+        0x40000000u,
+        0x20000000u,
+        0x08000000u,
+        0x00800000u,
+        0x00008000u,
+        0x82F63B78u,
+        0x6EA2D55Cu,
+        0x18B8EA18u,
+        0x510AC59Au,
+        0xB82BE955u,
+        0xB8FDB1E7u,
+        0x88E56F72u,
+        0x74C360A4u,
+        0xE4172B16u,
+        0x0D65762Au,
+        0x35D73A62u,
+        0x28461564u,
+        0xBF455269u,
+        0xE2EA32DCu,
+        0xFE7740E6u,
+        0xF946610Bu,
+        0x3C204F8Fu,
+        0x538586E3u,
+        0x59726915u,
+        0x734D5309u,
+        0xBC1AC763u,
+        0x7D0722CCu,
+        0xD289CABEu,
+        0xE94CA9BCu,
+        0x05B74F3Fu,
+        0xA51E1F42u,
 };
 
 /* a * b modulo the polynomial (reflected); a must not be 0. */
@@ -470,10 +708,10 @@ static uint32_t mulmodp(uint32_t a, uint32_t b)
 {
 	uint32_t m = (uint32_t)1 << 31, p = 0;
 
-	for(;;){
-		if(a & m){
+	for(;;) {
+		if(a & m) {
 			p ^= b;
-			if((a & (m - 1)) == 0){
+			if((a & (m - 1)) == 0) {
 				break;
 			}
 		}
@@ -490,8 +728,8 @@ static uint32_t x8n(uint64_t n)
 	uint32_t p = (uint32_t)1 << 31; /* 1 */
 	unsigned k = 3;
 
-	while(n){
-		if(n & 1){
+	while(n) {
+		if(n & 1) {
 			p = mulmodp(x2n[k % 31], p);
 		}
 		n >>= 1;
@@ -503,7 +741,7 @@ static uint32_t x8n(uint64_t n)
 /* The prefixes of one walk. */
 struct crcix {
 	uint64_t base;
-	uint64_t k0;        /* ck[i] is the CRC of [base, base + (k0 + i) * IX_STEP) */
+	uint64_t k0; /* ck[i] is the CRC of [base, base + (k0 + i) * IX_STEP) */
 	uint32_t *ck;
 	size_t n, cap;      /* n == 0: none yet */
 	unsigned char *buf; /* file bytes being checksummed */
@@ -522,22 +760,22 @@ static const unsigned char *ix_bytes(struct crcix *ix, struct win *w, uint64_t o
 {
 	ssize_t got;
 
-	if(off > w->end || n > w->end - off){
+	if(off > w->end || n > w->end - off) {
 		return NULL;
 	}
-	if(w->fd < 0){
+	if(w->fd < 0) {
 		return w->mem + off;
 	}
-	if(!ix->buf && (ix->buf = malloc(IX_CHUNK)) == NULL){
+	if(!ix->buf && (ix->buf = malloc(IX_CHUNK)) == NULL) {
 		w->err = ENOMEM;
 		return NULL;
 	}
 	got = pread_full(w->fd, ix->buf, n, off);
-	if(got < 0){
+	if(got < 0) {
 		w->err = errno;
 		return NULL;
 	}
-	if((size_t)got < n){
+	if((size_t)got < n) {
 		w->end = w->size = off + (uint64_t)got;
 		return NULL;
 	}
@@ -550,12 +788,12 @@ static int ix_room(struct crcix *ix, struct win *w)
 	uint32_t *grown;
 	size_t cap;
 
-	if(ix->n < ix->cap){
+	if(ix->n < ix->cap) {
 		return 0;
 	}
 	cap = ix->cap ? ix->cap * 2 : 1024;
 	grown = realloc(ix->ck, cap * sizeof(*grown));
-	if(!grown){
+	if(!grown) {
 		w->err = ENOMEM;
 		return -1;
 	}
@@ -573,8 +811,8 @@ static int ix_from(struct crcix *ix, struct win *w, uint64_t a)
 {
 	uint64_t k;
 
-	if(ix->n == 0 || ix->base + (ix->k0 + ix->n - 1) * IX_STEP < a){
-		if(ix_room(ix, w) != 0){
+	if(ix->n == 0 || ix->base + (ix->k0 + ix->n - 1) * IX_STEP < a) {
+		if(ix_room(ix, w) != 0) {
 			return -1;
 		}
 		ix->base = a;
@@ -585,7 +823,7 @@ static int ix_from(struct crcix *ix, struct win *w, uint64_t a)
 	}
 	k = (a - ix->base) / IX_STEP;
 	/* Dropped in bulk, so each prefix is moved at most once. */
-	if(k > ix->k0 && k - ix->k0 >= ix->n / 2){
+	if(k > ix->k0 && k - ix->k0 >= ix->n / 2) {
 		size_t drop = (size_t)(k - ix->k0);
 
 		memmove(ix->ck, ix->ck + drop, (ix->n - drop) * sizeof(*ix->ck));
@@ -603,19 +841,19 @@ static int ix_prefix(struct crcix *ix, struct win *w, uint64_t x, uint32_t *crc)
 	size_t tail = (size_t)(x - ix->base - k * IX_STEP);
 	const unsigned char *p;
 
-	while(ix->k0 + ix->n - 1 < k){
+	while(ix->k0 + ix->n - 1 < k) {
 		uint64_t last = ix->k0 + ix->n - 1, steps = k - last;
 		uint32_t c = ix->ck[ix->n - 1];
 
-		if(steps > IX_CHUNK / IX_STEP){
+		if(steps > IX_CHUNK / IX_STEP) {
 			steps = IX_CHUNK / IX_STEP;
 		}
 		p = ix_bytes(ix, w, ix->base + last * IX_STEP, (size_t)(steps * IX_STEP));
-		if(!p){
+		if(!p) {
 			return w->err ? -1 : 0;
 		}
-		for(uint64_t i = 0; i < steps; i++){
-			if(ix_room(ix, w) != 0){
+		for(uint64_t i = 0; i < steps; i++) {
+			if(ix_room(ix, w) != 0) {
 				return -1;
 			}
 			c = crc32c(c, p + i * IX_STEP, IX_STEP);
@@ -623,9 +861,9 @@ static int ix_prefix(struct crcix *ix, struct win *w, uint64_t x, uint32_t *crc)
 		}
 	}
 	*crc = ix->ck[k - ix->k0];
-	if(tail){
+	if(tail) {
 		p = ix_bytes(ix, w, x - tail, tail);
-		if(!p){
+		if(!p) {
 			return w->err ? -1 : 0;
 		}
 		*crc = crc32c(*crc, p, tail);
@@ -645,46 +883,46 @@ static int rec_check(struct win *w, struct crcix *ix, uint64_t off, struct rec *
 	uint64_t a, e;
 	int rc;
 
-	if(!p){
+	if(!p) {
 		return w->err ? -1 : 0;
 	}
 	klen = get_le32(p + 4);
 	vlen = get_le32(p + 8);
-	if(get_le32(p) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX
-	   || (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)){
+	if(get_le32(p) != KV_MAGIC || klen == 0 || klen > JW_KVLOG_KEY_MAX ||
+	        (vlen != KV_DELETED && vlen > JW_KVLOG_VAL_MAX)) {
 		return 0;
 	}
 	body = vlen == KV_DELETED ? 0 : vlen;
-	if((uint64_t)klen + body <= IX_DIRECT){
+	if((uint64_t)klen + body <= IX_DIRECT) {
 		return rec_at(w, off, r);
 	}
 	/* Never past the end: a claim that does not fit is no record. */
 	a = off + KV_HDR;
 	e = a + klen + body;
-	if(e > w->end){
+	if(e > w->end) {
 		return 0;
 	}
 	p = win_at(w, off, (size_t)KV_HDR + klen);
-	if(!p){
+	if(!p) {
 		return w->err ? -1 : 0;
 	}
-	if(memchr(p + KV_HDR, '\0', klen)){
+	if(memchr(p + KV_HDR, '\0', klen)) {
 		return 0;
 	}
 	crc = crc32c(0, p, 12);
-	if(ix_from(ix, w, a) != 0){
+	if(ix_from(ix, w, a) != 0) {
 		return -1;
 	}
-	if((rc = ix_prefix(ix, w, a, &pa)) != 1 || (rc = ix_prefix(ix, w, e, &pe)) != 1){
+	if((rc = ix_prefix(ix, w, a, &pa)) != 1 || (rc = ix_prefix(ix, w, e, &pe)) != 1) {
 		return rc;
 	}
 	/* crc(header key value) from crc(header), crc([base, a)) and
 	 * crc([base, e)): both shifts are past the key and value. */
-	if((mulmodp(x8n(e - a), crc ^ pa) ^ pe) != get_le32(p + 12)){
+	if((mulmodp(x8n(e - a), crc ^ pa) ^ pe) != get_le32(p + 12)) {
 		return 0;
 	}
 	p = win_at(w, off, (size_t)(e - off));
-	if(!p){
+	if(!p) {
 		return w->err ? -1 : 0;
 	}
 	r->klen = klen;
@@ -706,39 +944,39 @@ static int resync(struct win *w, struct crcix *ix, uint64_t off, uint64_t *next,
 	uint64_t pos = off + 1;
 
 	*marks = 0;
-	if(p && is_magic(p)){
+	if(p && is_magic(p)) {
 		(*marks)++;
-	}else if(!p && w->err){
+	} else if(!p && w->err) {
 		return -1;
 	}
 	/* A record needs at least a header; nothing shorter can follow. */
-	while(pos < w->end && w->end - pos >= KV_HDR){
+	while(pos < w->end && w->end - pos >= KV_HDR) {
 		size_t n = 0;
 		const unsigned char *c = win_peek(w, pos, KV_HDR, &n), *hit = NULL;
 		size_t i;
 
-		if(!c){
-			if(w->err){
+		if(!c) {
+			if(w->err) {
 				return -1;
 			}
 			continue; /* the file shrank: w->end moved back */
 		}
-		if(n < 4){
+		if(n < 4) {
 			break;
 		}
-		for(i = 0; i + 4 <= n; i++){
+		for(i = 0; i + 4 <= n; i++) {
 			const unsigned char *q = memchr(c + i, 'J', n - 3 - i);
 
-			if(!q){
+			if(!q) {
 				break;
 			}
 			i = (size_t)(q - c);
-			if(is_magic(q)){
+			if(is_magic(q)) {
 				hit = q;
 				break;
 			}
 		}
-		if(!hit){
+		if(!hit) {
 			/* A marker may straddle the end of what was looked at: look
 			 * again there. */
 			pos += n - 3;
@@ -750,10 +988,10 @@ static int resync(struct win *w, struct crcix *ix, uint64_t off, uint64_t *next,
 			int rc;
 
 			rc = rec_check(w, ix, cand, &r);
-			if(rc < 0){
+			if(rc < 0) {
 				return -1;
 			}
-			if(rc > 0){
+			if(rc > 0) {
 				*next = cand;
 				return 0;
 			}
@@ -775,31 +1013,31 @@ typedef int walk_rec_fn(struct win *w, const struct rec *r, uint64_t off, void *
  * handled. Returns 0, -1 (w->err), or a callback's non-zero value.
  */
 static int walk(struct win *w, uint64_t off, walk_rec_fn *on_rec, jw_kvlog_damage_fn *on_damage,
-                void *arg, uint64_t *pos)
+        void *arg, uint64_t *pos)
 {
 	struct crcix ix;
 	int rc = 0;
 
 	memset(&ix, 0, sizeof(ix));
 	*pos = off;
-	while(off < w->end){
+	while(off < w->end) {
 		struct jw_kvlog_damage d;
 		struct rec r;
 		uint64_t next, marks;
 
 		rc = rec_check(w, &ix, off, &r);
-		if(rc < 0){
+		if(rc < 0) {
 			goto out;
 		}
-		if(rc > 0){
+		if(rc > 0) {
 			off += r.size;
 			*pos = off;
-			if(on_rec && (rc = on_rec(w, &r, off - r.size, arg)) != 0){
+			if(on_rec && (rc = on_rec(w, &r, off - r.size, arg)) != 0) {
 				goto out;
 			}
 			continue;
 		}
-		if(resync(w, &ix, off, &next, &marks) != 0){
+		if(resync(w, &ix, off, &next, &marks) != 0) {
 			rc = -1;
 			goto out;
 		}
@@ -809,7 +1047,7 @@ static int walk(struct win *w, uint64_t off, walk_rec_fn *on_rec, jw_kvlog_damag
 		d.tail = next >= w->size;
 		off = next;
 		*pos = off;
-		if(on_damage && (rc = on_damage(&d, arg)) != 0){
+		if(on_damage && (rc = on_damage(&d, arg)) != 0) {
 			goto out;
 		}
 	}
@@ -831,16 +1069,16 @@ static int win_open(struct win *w, const char *path)
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	fd = open_retry(path, O_RDONLY | O_NONBLOCK, 0);
-	if(fd < 0){
+	if(fd < 0) {
 		return -1;
 	}
-	if(fstat(fd, &st) != 0){
+	if(fstat(fd, &st) != 0) {
 		int saved = errno;
 		close(fd);
 		errno = saved;
 		return -1;
 	}
-	if(!S_ISREG(st.st_mode)){
+	if(!S_ISREG(st.st_mode)) {
 		close(fd);
 		errno = EINVAL;
 		return -1;
@@ -852,7 +1090,7 @@ static int win_open(struct win *w, const char *path)
 
 static void win_close(struct win *w)
 {
-	if(w->fd >= 0){
+	if(w->fd >= 0) {
 		close(w->fd);
 		w->fd = -1;
 	}
@@ -862,8 +1100,8 @@ static void win_close(struct win *w)
 /* Path errors in the words the log shows. */
 static void set_read_err(char *err, size_t errlen, const char *path, int errnum)
 {
-	if(errnum == EINVAL){
-		if(err && errlen){
+	if(errnum == EINVAL) {
+		if(err && errlen) {
 			snprintf(err, errlen, "read %s: not a regular file", path);
 		}
 		errno = EINVAL;
@@ -884,7 +1122,7 @@ struct kv_entry {
 
 struct kv_map {
 	struct kv_entry **b;
-	size_t nb;    /* power of two */
+	size_t nb; /* power of two */
 	size_t count;
 };
 
@@ -896,9 +1134,9 @@ static uint32_t key_hash(const char *key, size_t klen)
 
 static void map_free(struct kv_map *m)
 {
-	for(size_t i = 0; i < m->nb; i++){
+	for(size_t i = 0; i < m->nb; i++) {
 		struct kv_entry *e = m->b[i];
-		while(e){
+		while(e) {
 			struct kv_entry *next = e->next;
 			free(e);
 			e = next;
@@ -914,12 +1152,12 @@ static void map_grow(struct kv_map *m)
 	size_t nb = m->nb ? m->nb * 2 : 256;
 	struct kv_entry **b = calloc(nb, sizeof(*b));
 
-	if(!b){
+	if(!b) {
 		return; /* longer chains, still correct */
 	}
-	for(size_t i = 0; i < m->nb; i++){
+	for(size_t i = 0; i < m->nb; i++) {
 		struct kv_entry *e = m->b[i];
-		while(e){
+		while(e) {
 			struct kv_entry *next = e->next;
 			size_t j = e->hash & (nb - 1);
 			e->next = b[j];
@@ -941,29 +1179,29 @@ static int map_record_cb(struct win *w, const struct rec *r, uint64_t off, void 
 	struct kv_entry **pp, *e;
 
 	(void)w;
-	if(m->nb == 0 || m->count >= m->nb){
+	if(m->nb == 0 || m->count >= m->nb) {
 		map_grow(m);
-		if(m->nb == 0){
+		if(m->nb == 0) {
 			return -1;
 		}
 	}
-	for(pp = &m->b[h & (m->nb - 1)]; (e = *pp) != NULL; pp = &e->next){
-		if(e->hash == h && strncmp(e->key, key, r->klen) == 0 && e->key[r->klen] == '\0'){
+	for(pp = &m->b[h & (m->nb - 1)]; (e = *pp) != NULL; pp = &e->next) {
+		if(e->hash == h && strncmp(e->key, key, r->klen) == 0 && e->key[r->klen] == '\0') {
 			break;
 		}
 	}
-	if(r->vlen == KV_DELETED){
+	if(r->vlen == KV_DELETED) {
 		/* Drop the entry: memory stays proportional to live keys. */
-		if(e){
+		if(e) {
 			*pp = e->next;
 			free(e);
 			m->count--;
 		}
 		return 0;
 	}
-	if(!e){
+	if(!e) {
 		e = malloc(sizeof(*e) + r->klen + 1);
-		if(!e){
+		if(!e) {
 			return -1;
 		}
 		memcpy(e->key, key, r->klen);
@@ -996,16 +1234,16 @@ static struct kv_entry **map_sorted(const struct kv_map *m, bool *oom)
 	size_t n = 0;
 
 	*oom = false;
-	if(m->count == 0){
+	if(m->count == 0) {
 		return NULL;
 	}
 	v = malloc(m->count * sizeof(*v));
-	if(!v){
+	if(!v) {
 		*oom = true;
 		return NULL;
 	}
-	for(size_t i = 0; i < m->nb; i++){
-		for(struct kv_entry *e = m->b[i]; e; e = e->next){
+	for(size_t i = 0; i < m->nb; i++) {
+		for(struct kv_entry *e = m->b[i]; e; e = e->next) {
 			v[n++] = e;
 		}
 	}
@@ -1015,12 +1253,12 @@ static struct kv_entry **map_sorted(const struct kv_map *m, bool *oom)
 
 /* Counts for the replay statistics, kept while walking. */
 struct scan {
-	struct kv_map *map;           /* NULL: records are only counted */
+	struct kv_map *map; /* NULL: records are only counted */
 	jw_kvlog_damage_fn *on_damage;
 	void *arg;
 	uint64_t records, bytes, good_end;
 	uint64_t damaged, damaged_bytes, damaged_records;
-	uint64_t tail_at;             /* UINT64_MAX: no damaged tail */
+	uint64_t tail_at; /* UINT64_MAX: no damaged tail */
 	bool oom;
 };
 
@@ -1031,7 +1269,7 @@ static int scan_record_cb(struct win *w, const struct rec *r, uint64_t off, void
 	s->records++;
 	s->bytes += r->size;
 	s->good_end = off + r->size;
-	if(s->map && map_record_cb(w, r, off, s->map) != 0){
+	if(s->map && map_record_cb(w, r, off, s->map) != 0) {
 		s->oom = true;
 		return -1;
 	}
@@ -1045,7 +1283,7 @@ static int scan_damage_cb(const struct jw_kvlog_damage *d, void *arg)
 	s->damaged++;
 	s->damaged_bytes += d->length;
 	s->damaged_records += d->records;
-	if(d->tail){
+	if(d->tail) {
 		s->tail_at = d->offset;
 	}
 	return s->on_damage ? s->on_damage(d, s->arg) : 0;
@@ -1063,7 +1301,7 @@ static int scan_all(struct win *w, struct scan *s)
 
 static void fill_stats(struct jw_kvlog_replay_stats *st, const struct scan *s, uint64_t live)
 {
-	if(!st){
+	if(!st) {
 		return;
 	}
 	st->records = s->records;
@@ -1077,8 +1315,8 @@ static void fill_stats(struct jw_kvlog_replay_stats *st, const struct scan *s, u
 
 /* ---- public API ---- */
 
-int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *on_damage,
-                  void *arg, char *err, size_t errlen)
+int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *on_damage, void *arg,
+        char *err, size_t errlen)
 {
 	struct jw_kvlog *l = NULL;
 	struct scan s;
@@ -1090,16 +1328,16 @@ int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *o
 	memset(&w, 0, sizeof(w));
 	memset(&s, 0, sizeof(s));
 	fd = open_retry(path, O_RDWR | O_CREAT | O_NONBLOCK, 0600);
-	if(fd < 0){
+	if(fd < 0) {
 		set_err(err, errlen, "open", path, errno);
 		goto out;
 	}
-	if(fstat(fd, &st) != 0){
+	if(fstat(fd, &st) != 0) {
 		set_err(err, errlen, "stat", path, errno);
 		goto out;
 	}
-	if(!S_ISREG(st.st_mode)){
-		if(err && errlen){
+	if(!S_ISREG(st.st_mode)) {
+		if(err && errlen) {
 			snprintf(err, errlen, "open %s: not a regular file", path);
 		}
 		errno = EINVAL;
@@ -1110,22 +1348,22 @@ int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *o
 	s.on_damage = on_damage;
 	s.arg = arg;
 	r = scan_all(&w, &s);
-	if(r != 0){
-		if(r == -1 && w.err){
+	if(r != 0) {
+		if(r == -1 && w.err) {
 			set_err(err, errlen, "read", path, w.err);
-		}else if(err && errlen){
+		} else if(err && errlen) {
 			snprintf(err, errlen, "open %s: stopped at damage", path);
 		}
 		goto out;
 	}
 	/* Cut a damaged tail (what a crash left half-written), so the next
 	 * append starts on a record boundary that readers will reach. */
-	if(s.good_end < w.size && ftruncate_retry(fd, s.good_end) != 0){
+	if(s.good_end < w.size && ftruncate_retry(fd, s.good_end) != 0) {
 		set_err(err, errlen, "truncate", path, errno);
 		goto out;
 	}
 	l = malloc(sizeof(*l));
-	if(!l){
+	if(!l) {
 		set_err(err, errlen, "open", path, ENOMEM);
 		goto out;
 	}
@@ -1137,7 +1375,7 @@ int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *o
 	rc = 0;
 out:
 	win_cleanup(&w);
-	if(fd >= 0){
+	if(fd >= 0) {
 		int saved = errno;
 		close(fd);
 		errno = saved;
@@ -1153,18 +1391,18 @@ int jw_kvlog_append(struct jw_kvlog *l, const char *key, const void *val, size_t
 	size_t klen, body, first;
 	uint32_t crc;
 
-	if(!l || !key){
+	if(!l || !key) {
 		errno = EINVAL;
 		return -1;
 	}
 	klen = strlen(key);
-	if(klen == 0 || klen > JW_KVLOG_KEY_MAX || (val && len > JW_KVLOG_VAL_MAX)){
+	if(klen == 0 || klen > JW_KVLOG_KEY_MAX || (val && len > JW_KVLOG_VAL_MAX)) {
 		errno = EINVAL;
 		return -1;
 	}
 	body = val ? len : 0;
-	if(l->must_truncate){
-		if(ftruncate_retry(l->fd, l->size) != 0){
+	if(l->must_truncate) {
+		if(ftruncate_retry(l->fd, l->size) != 0) {
 			return -1;
 		}
 		l->must_truncate = false;
@@ -1174,24 +1412,24 @@ int jw_kvlog_append(struct jw_kvlog *l, const char *key, const void *val, size_t
 	put_le32(buf + 8, val ? (uint32_t)len : KV_DELETED);
 	crc = crc32c(0, buf, 12);
 	crc = crc32c(crc, key, klen);
-	if(body){
+	if(body) {
 		crc = crc32c(crc, val, body);
 	}
 	put_le32(buf + 12, crc);
 	memcpy(buf + KV_HDR, key, klen);
 	first = KV_HDR + klen;
-	if(body && body <= sizeof(buf) - first){
+	if(body && body <= sizeof(buf) - first) {
 		memcpy(buf + first, val, body);
 		first += body;
 		body = 0;
 	}
-	if(pwrite_all(l->fd, buf, first, l->size) != 0
-	   || (body && pwrite_all(l->fd, val, body, l->size + first) != 0)){
+	if(pwrite_all(l->fd, buf, first, l->size) != 0 ||
+	        (body && pwrite_all(l->fd, val, body, l->size + first) != 0)) {
 		int saved = errno;
 
 		/* Take the partial record back now; if even that fails, retry it
 		 * before the next append writes anything. */
-		if(ftruncate_retry(l->fd, l->size) != 0){
+		if(ftruncate_retry(l->fd, l->size) != 0) {
 			l->must_truncate = true;
 		}
 		errno = saved;
@@ -1203,7 +1441,7 @@ int jw_kvlog_append(struct jw_kvlog *l, const char *key, const void *val, size_t
 
 int jw_kvlog_sync(struct jw_kvlog *l)
 {
-	if(!l){
+	if(!l) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1217,7 +1455,7 @@ uint64_t jw_kvlog_size(const struct jw_kvlog *l)
 
 void jw_kvlog_close(struct jw_kvlog *l)
 {
-	if(!l){
+	if(!l) {
 		return;
 	}
 	close(l->fd);
@@ -1229,9 +1467,8 @@ static const unsigned char empty_value[1];
 /* Replay over an opened window: builds the map, then hands out the newest
  * value of every live key in file order. */
 static int replay_win(struct win *w,
-                      int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                      jw_kvlog_damage_fn *on_damage, void *arg,
-                      struct jw_kvlog_replay_stats *st, bool *oom)
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, struct jw_kvlog_replay_stats *st, bool *oom)
 {
 	struct kv_map m = {0};
 	struct scan s;
@@ -1244,26 +1481,26 @@ static int replay_win(struct win *w,
 	s.on_damage = on_damage;
 	s.arg = arg;
 	rc = scan_all(w, &s);
-	if(rc != 0){
+	if(rc != 0) {
 		*oom = s.oom;
 		goto out;
 	}
 	fill_stats(st, &s, m.count);
 	v = map_sorted(&m, oom);
-	if(*oom){
+	if(*oom) {
 		rc = -1;
 		goto out;
 	}
-	for(size_t i = 0; i < m.count; i++){
+	for(size_t i = 0; i < m.count; i++) {
 		struct kv_entry *e = v[i];
 		const void *val = empty_value;
 
-		if(e->vlen > 0){
+		if(e->vlen > 0) {
 			/* The CRC was checked by the scan; values are read back in
 			 * file order, so the window only slides forward. */
 			val = win_at(w, e->val_off, e->vlen);
-			if(!val){
-				if(!w->err){
+			if(!val) {
+				if(!w->err) {
 					w->err = EIO; /* the file shrank under us */
 				}
 				*oom = w->err == ENOMEM;
@@ -1272,7 +1509,7 @@ static int replay_win(struct win *w,
 			}
 		}
 		rc = fn(e->key, val, e->vlen, arg);
-		if(rc != 0){
+		if(rc != 0) {
 			goto out;
 		}
 	}
@@ -1283,30 +1520,30 @@ out:
 }
 
 int jw_kvlog_replay(const char *path,
-                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    jw_kvlog_damage_fn *on_damage, void *arg,
-                    struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, struct jw_kvlog_replay_stats *st, char *err,
+        size_t errlen)
 {
 	struct win w;
 	bool oom;
 	int rc;
 
-	if(st){
+	if(st) {
 		memset(st, 0, sizeof(*st));
 		st->torn_at = UINT64_MAX;
 	}
-	if(win_open(&w, path) != 0){
-		if(errno == ENOENT){
+	if(win_open(&w, path) != 0) {
+		if(errno == ENOENT) {
 			return 0;
 		}
 		set_read_err(err, errlen, path, errno);
 		return -1;
 	}
 	rc = replay_win(&w, fn, on_damage, arg, st, &oom);
-	if(rc == -1 && (oom || w.err)){
-		if(oom){
+	if(rc == -1 && (oom || w.err)) {
+		if(oom) {
 			set_err(err, errlen, "replay (out of memory)", path, ENOMEM);
-		}else{
+		} else {
 			set_err(err, errlen, "read", path, w.err ? w.err : EIO);
 		}
 	}
@@ -1319,21 +1556,20 @@ int jw_kvlog_replay(const char *path,
 }
 
 int jw_kvlog_replay_buf(const void *buf, size_t len,
-                        int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                        jw_kvlog_damage_fn *on_damage, void *arg,
-                        struct jw_kvlog_replay_stats *st)
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, struct jw_kvlog_replay_stats *st)
 {
 	struct win w;
 	bool oom;
 	int rc;
 
-	if(st){
+	if(st) {
 		memset(st, 0, sizeof(*st));
 		st->torn_at = UINT64_MAX;
 	}
 	win_init_mem(&w, buf, len);
 	rc = replay_win(&w, fn, on_damage, arg, st, &oom);
-	if(rc == -1){
+	if(rc == -1) {
 		errno = ENOMEM;
 	}
 	return rc;
@@ -1346,12 +1582,12 @@ static char *dir_of(const char *path)
 	size_t n;
 	char *d;
 
-	if(!slash){
+	if(!slash) {
 		return strdup(".");
 	}
 	n = slash == path ? 1 : (size_t)(slash - path);
 	d = malloc(n + 1);
-	if(d){
+	if(d) {
 		memcpy(d, path, n);
 		d[n] = '\0';
 	}
@@ -1366,7 +1602,7 @@ static char *dir_of(const char *path)
  * one) and -1 still reports that the switch is not yet durable.
  */
 int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
-                     struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
+        struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
 {
 	struct kv_map m = {0};
 	struct scan s;
@@ -1381,21 +1617,21 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
 	memset(&w, 0, sizeof(w));
 	w.fd = -1;
 	memset(&s, 0, sizeof(s));
-	if(st){
+	if(st) {
 		memset(st, 0, sizeof(*st));
 		st->torn_at = UINT64_MAX;
 	}
 	tmp = malloc(plen + sizeof(".tmp"));
 	dir = dir_of(path);
-	if(!tmp || !dir){
+	if(!tmp || !dir) {
 		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
 		goto out;
 	}
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
 
-	if(win_open(&w, path) != 0){
-		if(errno != ENOENT){
+	if(win_open(&w, path) != 0) {
+		if(errno != ENOENT) {
 			set_read_err(err, errlen, path, errno);
 			goto out;
 		}
@@ -1405,62 +1641,62 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
 	s.on_damage = on_damage;
 	s.arg = arg;
 	r = scan_all(&w, &s);
-	if(r != 0){
-		if(r != -1 || (!s.oom && !w.err)){
+	if(r != 0) {
+		if(r != -1 || (!s.oom && !w.err)) {
 			rc = r;
-			if(err && errlen){
+			if(err && errlen) {
 				snprintf(err, errlen, "compact %s: stopped at damage", path);
 			}
-		}else if(s.oom){
+		} else if(s.oom) {
 			set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
-		}else{
+		} else {
 			set_err(err, errlen, "read", path, w.err ? w.err : EIO);
 		}
 		goto out;
 	}
 	fill_stats(st, &s, m.count);
 	v = map_sorted(&m, &oom);
-	if(oom){
+	if(oom) {
 		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
 		goto out;
 	}
 	/* O_TRUNC: a tmp file left by a crash during an earlier compaction is
 	 * garbage by definition (the rename never happened). */
 	out_log.fd = open_retry(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if(out_log.fd < 0){
+	if(out_log.fd < 0) {
 		set_err(err, errlen, "create", tmp, errno);
 		goto out;
 	}
 	tmp_made = true;
-	for(size_t i = 0; i < m.count; i++){
+	for(size_t i = 0; i < m.count; i++) {
 		struct kv_entry *e = v[i];
 		const void *val = empty_value;
 
-		if(e->vlen > 0){
+		if(e->vlen > 0) {
 			val = win_at(&w, e->val_off, e->vlen);
-			if(!val){
+			if(!val) {
 				set_err(err, errlen, "read", path, w.err ? w.err : EIO);
 				goto out;
 			}
 		}
-		if(jw_kvlog_append(&out_log, e->key, val, e->vlen) != 0){
+		if(jw_kvlog_append(&out_log, e->key, val, e->vlen) != 0) {
 			set_err(err, errlen, "write", tmp, errno);
 			goto out;
 		}
 	}
 	/* The data must be durable before the rename makes it the log, or a
 	 * power cut could leave an empty file under the real name. */
-	if(fsync_retry(out_log.fd, false) != 0){
+	if(fsync_retry(out_log.fd, false) != 0) {
 		set_err(err, errlen, "fsync", tmp, errno);
 		goto out;
 	}
-	if(close(out_log.fd) != 0 && errno != EINTR){
+	if(close(out_log.fd) != 0 && errno != EINTR) {
 		out_log.fd = -1;
 		set_err(err, errlen, "close", tmp, errno);
 		goto out;
 	}
 	out_log.fd = -1;
-	if(rename(tmp, path) != 0){
+	if(rename(tmp, path) != 0) {
 		set_err(err, errlen, "rename", tmp, errno);
 		goto out;
 	}
@@ -1469,20 +1705,20 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
 	 * here on path holds the new file whatever happens, so a failure is
 	 * still reported but nothing is undone. */
 	dfd = open_retry(dir, O_RDONLY | O_DIRECTORY, 0);
-	if(dfd < 0 || fsync_retry(dfd, false) != 0){
+	if(dfd < 0 || fsync_retry(dfd, false) != 0) {
 		set_err(err, errlen, "fsync directory", dir, errno);
 		goto out;
 	}
 	rc = 0;
 out:
 	saved = errno; /* for the caller: cleanup must not change it */
-	if(out_log.fd >= 0){
+	if(out_log.fd >= 0) {
 		close(out_log.fd);
 	}
-	if(tmp_made){
+	if(tmp_made) {
 		unlink(tmp);
 	}
-	if(dfd >= 0){
+	if(dfd >= 0) {
 		close(dfd);
 	}
 	win_close(&w);
@@ -1520,39 +1756,39 @@ static int read_record_cb(struct win *w, const struct rec *r, uint64_t off, void
 	memcpy(key, r->p + KV_HDR, r->klen);
 	key[r->klen] = '\0';
 	return c->fn(key, r->vlen == KV_DELETED ? NULL : val, r->vlen == KV_DELETED ? 0 : r->vlen,
-	             off + r->size, c->arg);
+	        off + r->size, c->arg);
 }
 
 static int read_win(struct win *w, uint64_t from, uint64_t limit,
-                    int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
-                    jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
+        int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
 {
 	struct read_ctx c = {fn, on_damage, arg};
 	int rc;
 
-	if(limit < w->end){
+	if(limit < w->end) {
 		w->end = limit;
 	}
-	if(from >= w->end){
+	if(from >= w->end) {
 		*end = from;
 		return 0;
 	}
 	rc = walk(w, from, read_record_cb, read_damage_cb, &c, end);
-	if(rc == -1 && w->err){
+	if(rc == -1 && w->err) {
 		errno = w->err;
 	}
 	return rc;
 }
 
 int jw_kvlog_read(const char *path, uint64_t from, uint64_t limit,
-                  int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
-                  jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
+        int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
 {
 	struct win w;
 	int rc, saved;
 
 	*end = from;
-	if(win_open(&w, path) != 0){
+	if(win_open(&w, path) != 0) {
 		return -1;
 	}
 	rc = read_win(&w, from, limit, fn, on_damage, arg, end);
@@ -1563,8 +1799,8 @@ int jw_kvlog_read(const char *path, uint64_t from, uint64_t limit,
 }
 
 int jw_kvlog_read_buf(const void *buf, size_t len, uint64_t from, uint64_t limit,
-                      int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
-                      jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
+        int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end)
 {
 	struct win w;
 
@@ -1579,11 +1815,11 @@ int jw_kvlog_record_at(const char *path, uint64_t off)
 	struct rec r;
 	int rc, saved;
 
-	if(win_open(&w, path) != 0){
+	if(win_open(&w, path) != 0) {
 		return -1;
 	}
 	rc = rec_at(&w, off, &r);
-	if(rc < 0){
+	if(rc < 0) {
 		errno = w.err;
 	}
 	saved = errno;

@@ -41,13 +41,13 @@ uint64_t jw_kvlog_checksummed(void);
  * and ends where the next good record begins (or at the end).
  */
 struct jw_kvlog_damage {
-	uint64_t offset;   /* first byte of the stretch */
-	uint64_t length;   /* bytes skipped */
-	uint64_t records;  /* record markers seen in it, at least 1: about
-	                      how many records the stretch held */
-	bool tail;         /* no good record follows up to the end of the
-	                      file: a write cut short by a crash, or damage
-	                      in the last records */
+	uint64_t offset;  /* first byte of the stretch */
+	uint64_t length;  /* bytes skipped */
+	uint64_t records; /* record markers seen in it, at least 1: about
+	                     how many records the stretch held */
+	bool tail;        /* no good record follows up to the end of the
+	                     file: a write cut short by a crash, or damage
+	                     in the last records */
 };
 
 /* Called once per damaged stretch, in file order, before the next good
@@ -62,8 +62,8 @@ typedef int jw_kvlog_damage_fn(const struct jw_kvlog_damage *d, void *arg);
  * a compaction. Returns 0, or -1 with err filled (strerror text and the
  * path); a path that exists but is not a regular file is refused.
  */
-int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *on_damage,
-                  void *arg, char *err, size_t errlen);
+int jw_kvlog_open(const char *path, struct jw_kvlog **out, jw_kvlog_damage_fn *on_damage, void *arg,
+        char *err, size_t errlen);
 
 /* Appends one record: val/len, or a deletion of key when val is NULL.
  * Buffered in the kernel only: call jw_kvlog_sync for durability.
@@ -101,16 +101,15 @@ struct jw_kvlog_replay_stats {
  * path that is not a regular file.
  */
 int jw_kvlog_replay(const char *path,
-                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    jw_kvlog_damage_fn *on_damage, void *arg,
-                    struct jw_kvlog_replay_stats *st, char *err, size_t errlen);
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, struct jw_kvlog_replay_stats *st, char *err,
+        size_t errlen);
 
 /* jw_kvlog_replay over len bytes at buf instead of a file. Returns 0,
  * fn's or on_damage's value, or -1 (out of memory). */
 int jw_kvlog_replay_buf(const void *buf, size_t len,
-                        int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                        jw_kvlog_damage_fn *on_damage, void *arg,
-                        struct jw_kvlog_replay_stats *st);
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, struct jw_kvlog_replay_stats *st);
 
 /*
  * Rewrites path keeping only the newest value of each live key: writes
@@ -123,7 +122,7 @@ int jw_kvlog_replay_buf(const void *buf, size_t len,
  * afterwards.
  */
 int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
-                     struct jw_kvlog_replay_stats *st, char *err, size_t errlen);
+        struct jw_kvlog_replay_stats *st, char *err, size_t errlen);
 
 /*
  * Reads path in file order from offset from (a record boundary: 0, or an
@@ -141,13 +140,13 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
  * set (a missing file is ENOENT, a path that is not a regular file EINVAL).
  */
 int jw_kvlog_read(const char *path, uint64_t from, uint64_t limit,
-                  int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
-                  jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end);
+        int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end);
 
 /* jw_kvlog_read over len bytes at buf instead of a file. */
 int jw_kvlog_read_buf(const void *buf, size_t len, uint64_t from, uint64_t limit,
-                      int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
-                      jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end);
+        int (*fn)(const char *key, const void *val, size_t len, uint64_t end, void *arg),
+        jw_kvlog_damage_fn *on_damage, void *arg, uint64_t *end);
 
 /* Whether a good record starts at off of path: 1 yes, 0 no (off is the
  * end of the file, past it, or not on a good record), -1 with errno. */

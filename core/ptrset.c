@@ -16,10 +16,10 @@
 #define NONE SIZE_MAX
 
 struct entry {
-	const void *p;   /* NULL: on the free list */
+	const void *p; /* NULL: on the free list */
 	uint64_t tag;
-	size_t prev;     /* older neighbour, NONE for the oldest */
-	size_t next;     /* newer neighbour (or next free), NONE at the end */
+	size_t prev; /* older neighbour, NONE for the oldest */
+	size_t next; /* newer neighbour (or next free), NONE at the end */
 };
 
 struct jw_ptrset {
@@ -34,20 +34,20 @@ struct jw_ptrset *jw_ptrset_new(size_t cap)
 {
 	struct jw_ptrset *s;
 
-	if(cap == 0 || cap > SIZE_MAX / 4 / sizeof(struct entry)){
+	if(cap == 0 || cap > SIZE_MAX / 4 / sizeof(struct entry)) {
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
-	if(!s){
+	if(!s) {
 		return NULL;
 	}
 	s->cap = cap;
 	s->entries = calloc(cap, sizeof(*s->entries));
-	if(!s->entries || jw_htab_init(&s->table, cap, NULL) != 0){
+	if(!s->entries || jw_htab_init(&s->table, cap, NULL) != 0) {
 		jw_ptrset_free(s);
 		return NULL;
 	}
-	for(size_t i = 0; i < cap; i++){
+	for(size_t i = 0; i < cap; i++) {
 		s->entries[i].next = i + 1 < cap ? i + 1 : NONE;
 	}
 	s->free = 0;
@@ -57,7 +57,7 @@ struct jw_ptrset *jw_ptrset_new(size_t cap)
 
 void jw_ptrset_free(struct jw_ptrset *s)
 {
-	if(!s){
+	if(!s) {
 		return;
 	}
 	jw_htab_cleanup(&s->table);
@@ -70,8 +70,9 @@ static struct entry *find(const struct jw_ptrset *s, const void *p, size_t *pos)
 {
 	uint64_t h = jw_hash_ptr(p);
 
-	for(struct entry *e = jw_htab_first(&s->table, h, pos); e; e = jw_htab_next(&s->table, h, pos)){
-		if(e->p == p){
+	for(struct entry *e = jw_htab_first(&s->table, h, pos); e;
+	        e = jw_htab_next(&s->table, h, pos)) {
+		if(e->p == p) {
 			return e;
 		}
 	}
@@ -80,14 +81,14 @@ static struct entry *find(const struct jw_ptrset *s, const void *p, size_t *pos)
 
 static void unlink_entry(struct jw_ptrset *s, struct entry *e)
 {
-	if(e->prev != NONE){
+	if(e->prev != NONE) {
 		s->entries[e->prev].next = e->next;
-	}else{
+	} else {
 		s->oldest = e->next;
 	}
-	if(e->next != NONE){
+	if(e->next != NONE) {
 		s->entries[e->next].prev = e->prev;
-	}else{
+	} else {
 		s->newest = e->prev;
 	}
 }
@@ -98,9 +99,9 @@ static void append(struct jw_ptrset *s, struct entry *e)
 
 	e->prev = s->newest;
 	e->next = NONE;
-	if(s->newest != NONE){
+	if(s->newest != NONE) {
 		s->entries[s->newest].next = i;
-	}else{
+	} else {
 		s->oldest = i;
 	}
 	s->newest = i;
@@ -121,14 +122,14 @@ bool jw_ptrset_has(const struct jw_ptrset *s, const void *p, uint64_t *tag)
 	struct entry *e;
 	size_t pos;
 
-	if(!s || !p){
+	if(!s || !p) {
 		return false;
 	}
 	e = find(s, p, &pos);
-	if(!e){
+	if(!e) {
 		return false;
 	}
-	if(tag){
+	if(tag) {
 		*tag = e->tag;
 	}
 	return true;
@@ -139,11 +140,11 @@ void jw_ptrset_remove(struct jw_ptrset *s, const void *p)
 	struct entry *e;
 	size_t pos;
 
-	if(!s || !p){
+	if(!s || !p) {
 		return;
 	}
 	e = find(s, p, &pos);
-	if(e){
+	if(e) {
 		drop(s, e, pos);
 	}
 }
@@ -153,15 +154,15 @@ int jw_ptrset_add(struct jw_ptrset *s, const void *p, uint64_t tag)
 	struct entry *e;
 	size_t pos;
 
-	if(!s || !p){
+	if(!s || !p) {
 		return -1;
 	}
 	e = find(s, p, &pos);
-	if(e){
+	if(e) {
 		/* Refresh: a second departure of the same pointer is newer. */
 		unlink_entry(s, e);
-	}else{
-		if(s->free == NONE){
+	} else {
+		if(s->free == NONE) {
 			struct entry *old = &s->entries[s->oldest];
 
 			(void)find(s, old->p, &pos);

@@ -19,10 +19,10 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 {
 	char msg[128];
 
-	if(!err || errlen == 0){
+	if(!err || errlen == 0) {
 		return;
 	}
-	if(strerror_r(errnum, msg, sizeof(msg)) != 0){
+	if(strerror_r(errnum, msg, sizeof(msg)) != 0) {
 		snprintf(msg, sizeof(msg), "error %d", errnum);
 	}
 	snprintf(err, errlen, "%s %s: %s", what, path, msg);
@@ -40,11 +40,11 @@ static void dir_of(const char *path, char *buf, size_t buflen)
 {
 	const char *slash = strrchr(path, '/');
 
-	if(!slash){
+	if(!slash) {
 		snprintf(buf, buflen, ".");
-	}else if(slash == path){
+	} else if(slash == path) {
 		snprintf(buf, buflen, "/");
-	}else{
+	} else {
 		snprintf(buf, buflen, "%.*s", (int)(slash - path), path);
 	}
 }
@@ -57,11 +57,11 @@ static long count_in(const char *dir)
 	struct dirent *de;
 	long n = 0;
 
-	if(!d){
+	if(!d) {
 		return -1;
 	}
-	while((de = readdir(d)) != NULL){
-		if(jw_quarantine_is_name(de->d_name)){
+	while((de = readdir(d)) != NULL) {
+		if(jw_quarantine_is_name(de->d_name)) {
 			n++;
 		}
 	}
@@ -74,15 +74,15 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
 	unsigned char *p = buf;
 	size_t got = 0;
 
-	while(got < len){
+	while(got < len) {
 		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-		if(n < 0){
-			if(errno == EINTR){
+		if(n < 0) {
+			if(errno == EINTR) {
 				continue;
 			}
 			return -1;
 		}
-		if(n == 0){
+		if(n == 0) {
 			break;
 		}
 		got += (size_t)n;
@@ -100,15 +100,15 @@ static bool same_bytes(const char *path, const void *buf, size_t len)
 	bool same = false;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 
-	if(fd < 0){
+	if(fd < 0) {
 		return false;
 	}
-	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len){
+	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
 		goto out;
 	}
-	while(done < len){
+	while(done < len) {
 		size_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
-		if(pread_full(fd, chunk, n, done) != (ssize_t)n || memcmp(chunk, want + done, n) != 0){
+		if(pread_full(fd, chunk, n, done) != (ssize_t)n || memcmp(chunk, want + done, n) != 0) {
 			goto out;
 		}
 		done += n;
@@ -123,10 +123,10 @@ static int write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
-	while(len > 0){
+	while(len > 0) {
 		ssize_t n = write(fd, p, len);
-		if(n < 0){
-			if(errno == EINTR){
+		if(n < 0) {
+			if(errno == EINTR) {
 				continue;
 			}
 			return -1;
@@ -138,50 +138,52 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 int jw_quarantine_write(const char *path, uint64_t off, const void *buf, size_t len, bool sync,
-                        char *kept, size_t keptlen, char *err, size_t errlen)
+        char *kept, size_t keptlen, char *err, size_t errlen)
 {
 	char name[4096], dir[4096];
 	long have;
 	int fd = -1;
 
-	if(len > JW_QUARANTINE_MAX_BYTES){
+	if(len > JW_QUARANTINE_MAX_BYTES) {
 		len = JW_QUARANTINE_MAX_BYTES;
 	}
-	if(kept && keptlen){
+	if(kept && keptlen) {
 		kept[0] = '\0';
 	}
 	dir_of(path, dir, sizeof(dir));
 	have = count_in(dir);
-	for(unsigned n = 1; n <= JW_QUARANTINE_MAX_FILES; n++){
+	for(unsigned n = 1; n <= JW_QUARANTINE_MAX_FILES; n++) {
 		int w;
 
-		if(n == 1){
-			w = snprintf(name, sizeof(name), "%s.at-%" PRIu64 "%s", path, off, JW_QUARANTINE_SUFFIX);
-		}else{
-			w = snprintf(name, sizeof(name), "%s.at-%" PRIu64 ".%u%s", path, off, n, JW_QUARANTINE_SUFFIX);
+		if(n == 1) {
+			w = snprintf(
+			        name, sizeof(name), "%s.at-%" PRIu64 "%s", path, off, JW_QUARANTINE_SUFFIX);
+		} else {
+			w = snprintf(name, sizeof(name), "%s.at-%" PRIu64 ".%u%s", path, off, n,
+			        JW_QUARANTINE_SUFFIX);
 		}
-		if(w < 0 || (size_t)w >= sizeof(name)){
+		if(w < 0 || (size_t)w >= sizeof(name)) {
 			set_err(err, errlen, "quarantine", path, ENAMETOOLONG);
 			return -1;
 		}
-		if(same_bytes(name, buf, len)){
-			if(kept && keptlen){
+		if(same_bytes(name, buf, len)) {
+			if(kept && keptlen) {
 				snprintf(kept, keptlen, "%s", name);
 			}
 			return JW_QUARANTINE_ALREADY;
 		}
-		if(have >= JW_QUARANTINE_MAX_FILES){
+		if(have >= JW_QUARANTINE_MAX_FILES) {
 			continue; /* full: only an identical copy can still be found */
 		}
 		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if(fd < 0){
-			if(errno == EEXIST){
+		if(fd < 0) {
+			if(errno == EEXIST) {
 				continue; /* taken by other bytes */
 			}
 			set_err(err, errlen, "create", name, errno);
 			return -1;
 		}
-		if(write_all(fd, buf, len) != 0 || (sync && fsync(fd) != 0)){
+		if(write_all(fd, buf, len) != 0 || (sync && fsync(fd) != 0)) {
 			int e = errno;
 			close(fd);
 			unlink(name);
@@ -189,55 +191,57 @@ int jw_quarantine_write(const char *path, uint64_t off, const void *buf, size_t 
 			return -1;
 		}
 		close(fd);
-		if(sync){
+		if(sync) {
 			int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if(dfd >= 0){
+			if(dfd >= 0) {
 				fsync(dfd);
 				close(dfd);
 			}
 		}
-		if(kept && keptlen){
+		if(kept && keptlen) {
 			snprintf(kept, keptlen, "%s", name);
 		}
 		return JW_QUARANTINE_WRITTEN;
 	}
-	if(err && errlen){
-		if(have >= JW_QUARANTINE_MAX_FILES){
-			snprintf(err, errlen, "not kept: %s already holds %ld quarantine files (*%s); move them away",
-			         dir, have, JW_QUARANTINE_SUFFIX);
-		}else{
-			snprintf(err, errlen, "not kept: %d quarantine files for offset %" PRIu64 " of %s already exist",
-			         JW_QUARANTINE_MAX_FILES, off, path);
+	if(err && errlen) {
+		if(have >= JW_QUARANTINE_MAX_FILES) {
+			snprintf(err, errlen,
+			        "not kept: %s already holds %ld quarantine files (*%s); move them away", dir,
+			        have, JW_QUARANTINE_SUFFIX);
+		} else {
+			snprintf(err, errlen,
+			        "not kept: %d quarantine files for offset %" PRIu64 " of %s already exist",
+			        JW_QUARANTINE_MAX_FILES, off, path);
 		}
 	}
 	return -1;
 }
 
-int jw_quarantine_copy(const char *path, uint64_t off, uint64_t len, bool sync,
-                       char *kept, size_t keptlen, char *err, size_t errlen)
+int jw_quarantine_copy(const char *path, uint64_t off, uint64_t len, bool sync, char *kept,
+        size_t keptlen, char *err, size_t errlen)
 {
 	unsigned char *buf;
 	size_t n = len > JW_QUARANTINE_MAX_BYTES ? JW_QUARANTINE_MAX_BYTES : (size_t)len;
 	ssize_t got;
 	int fd, rc;
 
-	if(kept && keptlen){
+	if(kept && keptlen) {
 		kept[0] = '\0';
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if(fd < 0){
+	if(fd < 0) {
 		set_err(err, errlen, "open", path, errno);
 		return -1;
 	}
 	buf = malloc(n ? n : 1);
-	if(!buf){
+	if(!buf) {
 		close(fd);
 		set_err(err, errlen, "quarantine", path, ENOMEM);
 		return -1;
 	}
 	got = pread_full(fd, buf, n, off);
 	close(fd);
-	if(got < 0){
+	if(got < 0) {
 		free(buf);
 		set_err(err, errlen, "read", path, errno);
 		return -1;

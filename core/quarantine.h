@@ -36,12 +36,12 @@ enum jw_quarantine_result {
  * -1 with err filled: read or write errors, or the directory already
  * holding JW_QUARANTINE_MAX_FILES quarantine files.
  */
-int jw_quarantine_copy(const char *path, uint64_t off, uint64_t len, bool sync,
-                       char *kept, size_t keptlen, char *err, size_t errlen);
+int jw_quarantine_copy(const char *path, uint64_t off, uint64_t len, bool sync, char *kept,
+        size_t keptlen, char *err, size_t errlen);
 
 /* The same with the bytes given: len bytes at buf, found at off of path. */
 int jw_quarantine_write(const char *path, uint64_t off, const void *buf, size_t len, bool sync,
-                        char *kept, size_t keptlen, char *err, size_t errlen);
+        char *kept, size_t keptlen, char *err, size_t errlen);
 
 /* Whether a file name is a quarantine file's. */
 bool jw_quarantine_is_name(const char *name);

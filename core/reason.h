@@ -9,9 +9,9 @@
 
 enum jw_reason {
 	JW_REASON_NONE = 0,
-	JW_REASON_INVALID_TOPIC,       /* topic under the prefix but malformed */
-	JW_REASON_PROTECTED_TOPIC,     /* state / rejection topics: broker only */
-	JW_REASON_UNKNOWN_EVENT_TYPE,  /* no schema file for the topic's event */
+	JW_REASON_INVALID_TOPIC,      /* topic under the prefix but malformed */
+	JW_REASON_PROTECTED_TOPIC,    /* state / rejection topics: broker only */
+	JW_REASON_UNKNOWN_EVENT_TYPE, /* no schema file for the topic's event */
 	JW_REASON_EMPTY_PAYLOAD,
 	JW_REASON_PAYLOAD_TOO_LARGE,
 	JW_REASON_INVALID_UTF8,
@@ -20,15 +20,15 @@ enum jw_reason {
 	JW_REASON_TOO_DEEP,
 	JW_REASON_NUMBER_OUT_OF_RANGE,
 	JW_REASON_NOT_AN_OBJECT,
-	JW_REASON_TOPIC_MISMATCH,      /* type / job_id / session_id disagree */
+	JW_REASON_TOPIC_MISMATCH, /* type / job_id / session_id disagree */
 	JW_REASON_SCHEMA_VIOLATION,
-	JW_REASON_INTERNAL,            /* out of memory and the like */
-	JW_REASON_RULE_VIOLATION,      /* a contract rule JSON Schema cannot say */
-	JW_REASON_JOB_FINISHED,        /* event for a complete or failed job */
-	JW_REASON_PROGRESS_BACKWARDS,  /* overall progress would decrease */
-	JW_REASON_UNKNOWN_JOB,         /* control for a job the broker never saw */
-	JW_REASON_TOO_MANY_JOBS,       /* table full of unfinished jobs */
-	JW_REASON_JOURNAL_FULL,        /* journal spool full (or unwritable) */
+	JW_REASON_INTERNAL,           /* out of memory and the like */
+	JW_REASON_RULE_VIOLATION,     /* a contract rule JSON Schema cannot say */
+	JW_REASON_JOB_FINISHED,       /* event for a complete or failed job */
+	JW_REASON_PROGRESS_BACKWARDS, /* overall progress would decrease */
+	JW_REASON_UNKNOWN_JOB,        /* control for a job the broker never saw */
+	JW_REASON_TOO_MANY_JOBS,      /* table full of unfinished jobs */
+	JW_REASON_JOURNAL_FULL,       /* journal spool full (or unwritable) */
 	JW_REASON__COUNT
 };
 

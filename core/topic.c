@@ -119,14 +119,134 @@ static size_t count_char(const char *s, char c)
  * rule.
  */
 static const unsigned char event_byte[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
 };
 
 /*
@@ -257,31 +377,30 @@ int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *se
 	return (int)n;
 }
 
-int jw_topic_client_level(char *buf, size_t buflen, const char *prefix,
-                          const char *client_id)
+int jw_topic_client_level(char *buf, size_t buflen, const char *prefix, const char *client_id)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t used = strlen(prefix);
 
-	if(buflen <= used){
+	if(buflen <= used) {
 		return -1;
 	}
 	memcpy(buf, prefix, used);
 	/* A client id may hold characters that are not allowed (or mean
 	 * something) in a topic level; encode them so every id maps to
 	 * exactly one level. */
-	for(const unsigned char *c = (const unsigned char *)(client_id ? client_id : ""); *c; c++){
+	for(const unsigned char *c = (const unsigned char *)(client_id ? client_id : ""); *c; c++) {
 		bool enc = *c == '/' || *c == '+' || *c == '#' || *c == '%' || *c < 0x20 || *c == 0x7f;
 		size_t need = enc ? 3 : 1;
 
-		if(used + need >= buflen){
+		if(used + need >= buflen) {
 			return -1;
 		}
-		if(enc){
+		if(enc) {
 			buf[used++] = '%';
 			buf[used++] = hex[*c >> 4];
 			buf[used++] = hex[*c & 0xf];
-		}else{
+		} else {
 			buf[used++] = (char)*c;
 		}
 	}

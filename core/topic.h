@@ -28,8 +28,7 @@ struct jw_topic {
  * exactly ("jobs/..." for prefix "jobs"; "jobsX/..." is OTHER). Fills *t for
  * JOB, t->why for INVALID.
  */
-enum jw_topic_kind jw_topic_parse(const char *prefix, const char *topic,
-                                  struct jw_topic *t);
+enum jw_topic_kind jw_topic_parse(const char *prefix, const char *topic, struct jw_topic *t);
 
 /* 1 when s is a valid session or job id, else 0. */
 int jw_topic_id_valid(const char *s);
@@ -38,8 +37,8 @@ int jw_topic_id_valid(const char *s);
  * Writes "{prefix}/{session}/{job}/{event}" into buf. Returns the length,
  * or -1 when it does not fit.
  */
-int jw_topic_format(char *buf, size_t buflen, const char *prefix,
-                    const char *session, const char *job, const char *event);
+int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *session,
+        const char *job, const char *event);
 
 /* Where the broker sends a client's rejection notices. */
 #define JW_REJECTIONS_PREFIX "$jobwire/rejections/"
@@ -52,8 +51,7 @@ int jw_topic_format(char *buf, size_t buflen, const char *prefix,
  * '+', '#', '%' and control bytes encoded as %XX so every id maps to
  * exactly one topic level. Returns the length, or -1 when it does not fit.
  */
-int jw_topic_client_level(char *buf, size_t buflen, const char *prefix,
-                          const char *client_id);
+int jw_topic_client_level(char *buf, size_t buflen, const char *prefix, const char *client_id);
 
 /* jw_topic_client_level with JW_REJECTIONS_PREFIX. */
 int jw_topic_rejection(char *buf, size_t buflen, const char *client_id);

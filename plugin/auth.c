@@ -38,14 +38,14 @@
  * good (kept until the next tick for the will, then freed).
  */
 struct client_claims {
-	const void *client;          /* key; never dereferenced here */
+	const void *client; /* key; never dereferenced here */
 	struct jw_jwt_claims claims;
-	char *id;                    /* client id at CONNECT; NULL when empty */
-	bool in_table;               /* in the clients table (find() sees it) */
-	bool departed;               /* on the departed list, freed at the next tick */
-	bool held;                   /* on the held list: away, session kept */
-	bool owns_id;                /* the id table's entry for id */
-	uint32_t heap_pos;           /* in the expiry heap (util/heap.h) */
+	char *id;          /* client id at CONNECT; NULL when empty */
+	bool in_table;     /* in the clients table (find() sees it) */
+	bool departed;     /* on the departed list, freed at the next tick */
+	bool held;         /* on the held list: away, session kept */
+	bool owns_id;      /* the id table's entry for id */
+	uint32_t heap_pos; /* in the expiry heap (util/heap.h) */
 	int64_t held_until_ms;
 	struct client_claims *next_departed;
 	struct client_claims *held_prev, *held_next;
@@ -56,11 +56,11 @@ struct client_claims {
  * so neither walks every connection. */
 struct jw_auth {
 	struct jw_jwt_keys keys;
-	uint64_t seed;               /* of the id hashes: ids come from clients */
-	struct jw_htab clients;      /* by connection; clients.count: entries */
-	size_t ndeparted;            /* of them, departed */
+	uint64_t seed;          /* of the id hashes: ids come from clients */
+	struct jw_htab clients; /* by connection; clients.count: entries */
+	size_t ndeparted;       /* of them, departed */
 	struct client_claims *departed;
-	struct jw_heap heap;         /* live entries by claims.exp */
+	struct jw_heap heap; /* live entries by claims.exp */
 	/* Client ids in use: id -> the entry using it (live or held). */
 	struct jw_htab ids;
 	/* Held entries, oldest first (all hold for the same time, so this is
@@ -73,9 +73,9 @@ struct jw_auth {
 	uint64_t accepted;
 	uint64_t expired_kicked;
 	uint64_t id_refused;
-	uint64_t held_evicted;       /* released early: MAX_HELD reached */
+	uint64_t held_evicted; /* released early: MAX_HELD reached */
 	uint64_t held_evicted_logged;
-	bool kicking;                /* inside an expiry kick */
+	bool kicking; /* inside an expiry kick */
 };
 
 /* Token times are whole seconds; the coarse clock is enough for them and
@@ -90,8 +90,8 @@ static struct client_claims *find_at(const struct jw_auth *a, const void *client
 	uint64_t h = jw_hash_ptr(client);
 
 	for(struct client_claims *c = jw_htab_first(&a->clients, h, pos); c;
-			c = jw_htab_next(&a->clients, h, pos)){
-		if(c->client == client){
+	        c = jw_htab_next(&a->clients, h, pos)) {
+		if(c->client == client) {
 			return c;
 		}
 	}
@@ -125,8 +125,8 @@ static struct client_claims *id_find(const struct jw_auth *a, const char *id)
 	size_t pos;
 
 	for(struct client_claims *c = jw_htab_first(&a->ids, h, &pos); c;
-			c = jw_htab_next(&a->ids, h, &pos)){
-		if(strcmp(c->id, id) == 0){
+	        c = jw_htab_next(&a->ids, h, &pos)) {
+		if(strcmp(c->id, id) == 0) {
 			return c;
 		}
 	}
@@ -143,7 +143,7 @@ static bool table_room(struct jw_htab *t)
 /* Makes c the user of its id (no other entry may own it; room reserved). */
 static void id_insert(struct jw_auth *a, struct client_claims *c)
 {
-	if(!c->id){
+	if(!c->id) {
 		return;
 	}
 	jw_htab_insert(&a->ids, id_hash(a, c->id), c);
@@ -152,7 +152,7 @@ static void id_insert(struct jw_auth *a, struct client_claims *c)
 
 static void id_remove(struct jw_auth *a, struct client_claims *c)
 {
-	if(!c->owns_id){
+	if(!c->owns_id) {
 		return;
 	}
 	(void)jw_htab_remove(&a->ids, id_hash(a, c->id), c);
@@ -163,17 +163,17 @@ static void id_remove(struct jw_auth *a, struct client_claims *c)
 
 static void held_unlink(struct jw_auth *a, struct client_claims *c)
 {
-	if(!c->held){
+	if(!c->held) {
 		return;
 	}
-	if(c->held_prev){
+	if(c->held_prev) {
 		c->held_prev->held_next = c->held_next;
-	}else{
+	} else {
 		a->held_head = c->held_next;
 	}
-	if(c->held_next){
+	if(c->held_next) {
 		c->held_next->held_prev = c->held_prev;
-	}else{
+	} else {
 		a->held_tail = c->held_prev;
 	}
 	c->held_prev = c->held_next = NULL;
@@ -191,14 +191,14 @@ static void unlink_client(struct jw_auth *a, const void *client)
 	size_t pos;
 	struct client_claims *c = find_at(a, client, &pos);
 
-	if(!c){
+	if(!c) {
 		return;
 	}
 	jw_htab_remove_at(&a->clients, pos);
 	c->in_table = false;
-	if(c->departed){
+	if(c->departed) {
 		a->ndeparted--;
-	}else{
+	} else {
 		jw_heap_remove(&a->heap, c);
 		held_unlink(a, c);
 		id_remove(a, c);
@@ -211,7 +211,7 @@ static void unlink_client(struct jw_auth *a, const void *client)
  * this loop pass). */
 static void depart(struct jw_auth *a, struct client_claims *c)
 {
-	if(c->departed){
+	if(c->departed) {
 		return;
 	}
 	jw_heap_remove(&a->heap, c);
@@ -233,14 +233,14 @@ static void hold(struct jw_auth *a, struct client_claims *c)
 	c->held_until_ms = jw_clock_ms(CLOCK_MONOTONIC_COARSE) + a->hold_ms;
 	c->held_prev = a->held_tail;
 	c->held_next = NULL;
-	if(a->held_tail){
+	if(a->held_tail) {
 		a->held_tail->held_next = c;
-	}else{
+	} else {
 		a->held_head = c;
 	}
 	a->held_tail = c;
 	a->nheld++;
-	if(a->nheld > MAX_HELD){
+	if(a->nheld > MAX_HELD) {
 		a->held_evicted++;
 		depart(a, a->held_head);
 	}
@@ -249,15 +249,15 @@ static void hold(struct jw_auth *a, struct client_claims *c)
 /* Frees every departed entry (those still in the table leave it). */
 static void free_departed(struct jw_auth *a)
 {
-	while(a->departed){
+	while(a->departed) {
 		struct client_claims *c = a->departed;
 
 		a->departed = c->next_departed;
-		if(c->in_table){
+		if(c->in_table) {
 			c->departed = false; /* so unlink_client frees nothing twice */
 			a->ndeparted--;
 			unlink_client(a, c->client); /* frees c */
-		}else{
+		} else {
 			entry_free(c);
 		}
 	}
@@ -273,29 +273,32 @@ int jw_auth__init(struct jw_plugin *p)
 	struct jw_auth *a;
 	char err[512];
 
-	if(!p->opt.jwt_hs256_secret_file && !p->opt.jwt_public_key_file){
-		if(p->opt.jwt_issuer || p->opt.jwt_audience || p->opt.jwt_leeway_set || p->opt.jwt_session_hold_set){
+	if(!p->opt.jwt_hs256_secret_file && !p->opt.jwt_public_key_file) {
+		if(p->opt.jwt_issuer || p->opt.jwt_audience || p->opt.jwt_leeway_set ||
+		        p->opt.jwt_session_hold_set) {
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_auth_jwt_issuer/_audience/_leeway/_session_hold need plugin_opt_auth_jwt_hs256_secret_file or plugin_opt_auth_jwt_public_key_file");
+			        "jobwire: plugin_opt_auth_jwt_issuer/_audience/_leeway/_session_hold need "
+			        "plugin_opt_auth_jwt_hs256_secret_file or plugin_opt_auth_jwt_public_key_file");
 			return -1;
 		}
 		return 0;
 	}
 	a = calloc(1, sizeof(*a));
-	if(!a){
+	if(!a) {
 		return -1;
 	}
 	a->seed = jw_hash_ptr(a);
 	jw_heap_init(&a->heap, offsetof(struct client_claims, heap_pos), NULL);
-	if(jw_htab_init(&a->clients, TABLE_MIN, NULL) != 0 || jw_htab_init(&a->ids, TABLE_MIN, NULL) != 0){
+	if(jw_htab_init(&a->clients, TABLE_MIN, NULL) != 0 ||
+	        jw_htab_init(&a->ids, TABLE_MIN, NULL) != 0) {
 		jw_htab_cleanup(&a->clients);
 		jw_htab_cleanup(&a->ids);
 		free(a);
 		return -1;
 	}
 	a->hold_ms = (int64_t)p->opt.jwt_session_hold * 1000;
-	if(jw_jwt_keys_load(&a->keys, p->opt.jwt_hs256_secret_file, p->opt.jwt_public_key_file,
-				err, sizeof(err))){
+	if(jw_jwt_keys_load(&a->keys, p->opt.jwt_hs256_secret_file, p->opt.jwt_public_key_file, err,
+	           sizeof(err))) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: JWT authentication: %s", err);
 		jw_htab_cleanup(&a->clients);
 		jw_htab_cleanup(&a->ids);
@@ -305,21 +308,22 @@ int jw_auth__init(struct jw_plugin *p)
 	a->keys.leeway_s = p->opt.jwt_leeway;
 	a->keys.issuer = dup_opt(p->opt.jwt_issuer);
 	a->keys.audience = dup_opt(p->opt.jwt_audience);
-	if((p->opt.jwt_issuer && !a->keys.issuer) || (p->opt.jwt_audience && !a->keys.audience)){
+	if((p->opt.jwt_issuer && !a->keys.issuer) || (p->opt.jwt_audience && !a->keys.audience)) {
 		p->auth = a;
 		jw_auth__cleanup(p);
 		return -1;
 	}
 	p->auth = a;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
-			"jobwire: JWT authentication on (%s%s%s), leeway %lld s%s%s%s%s, client ids of away sessions held %lld s; password_file and acl_file are not consulted",
-			a->keys.hs_secret ? "HS256" : "",
-			a->keys.hs_secret && a->keys.pub_alg ? ", " : "",
-			a->keys.pub_alg == JW_PUBKEY_RS256 ? "RS256" : a->keys.pub_alg == JW_PUBKEY_ES256 ? "ES256" : "",
-			(long long)a->keys.leeway_s,
-			a->keys.issuer ? ", issuer " : "", a->keys.issuer ? a->keys.issuer : "",
-			a->keys.audience ? ", audience " : "", a->keys.audience ? a->keys.audience : "",
-			(long long)p->opt.jwt_session_hold);
+	        "jobwire: JWT authentication on (%s%s%s), leeway %lld s%s%s%s%s, client ids of away "
+	        "sessions held %lld s; password_file and acl_file are not consulted",
+	        a->keys.hs_secret ? "HS256" : "", a->keys.hs_secret && a->keys.pub_alg ? ", " : "",
+	        a->keys.pub_alg == JW_PUBKEY_RS256   ? "RS256"
+	        : a->keys.pub_alg == JW_PUBKEY_ES256 ? "ES256"
+	                                             : "",
+	        (long long)a->keys.leeway_s, a->keys.issuer ? ", issuer " : "",
+	        a->keys.issuer ? a->keys.issuer : "", a->keys.audience ? ", audience " : "",
+	        a->keys.audience ? a->keys.audience : "", (long long)p->opt.jwt_session_hold);
 	return 0;
 }
 
@@ -327,7 +331,7 @@ void jw_auth__cleanup(struct jw_plugin *p)
 {
 	struct jw_auth *a = p->auth;
 
-	if(!a){
+	if(!a) {
 		return;
 	}
 	free_departed(a);
@@ -335,7 +339,7 @@ void jw_auth__cleanup(struct jw_plugin *p)
 		size_t pos = 0;
 		struct client_claims *c;
 
-		while((c = jw_htab_each(&a->clients, &pos)) != NULL){
+		while((c = jw_htab_each(&a->clients, &pos)) != NULL) {
 			entry_free(c);
 		}
 	}
@@ -362,16 +366,16 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	 * this loop pass: its claims must never be inherited. */
 	unlink_client(a, ed->client);
 	c = calloc(1, sizeof(*c));
-	if(!c || jw_heap_reserve(&a->heap, jw_heap_size(&a->heap) + 1) != 0
-			|| !table_room(&a->clients) || !table_room(&a->ids)){
+	if(!c || jw_heap_reserve(&a->heap, jw_heap_size(&a->heap) + 1) != 0 ||
+	        !table_room(&a->clients) || !table_room(&a->ids)) {
 		free(c);
 		return MOSQ_ERR_NOMEM;
 	}
-	if(jw_jwt_verify(&a->keys, ed->password, wall_s(), &c->claims, why, sizeof(why))){
+	if(jw_jwt_verify(&a->keys, ed->password, wall_s(), &c->claims, why, sizeof(why))) {
 		a->refused++;
 		/* Never the token, nor the username (some clients put it there). */
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: refused client %s from %s: %s",
-				id ? id : "(no id)", addr ? addr : "?", why);
+		        id ? id : "(no id)", addr ? addr : "?", why);
 		free(c);
 		return MOSQ_ERR_AUTH;
 	}
@@ -381,31 +385,33 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	 * session handed over or wiped. Only the id's owner may do that; for
 	 * anyone else this is the last point to say no.
 	 */
-	if(id && id[0]){
+	if(id && id[0]) {
 		user = id_find(a, id);
-		if(user && !jw_jwt_same_owner(&user->claims, &c->claims)){
+		if(user && !jw_jwt_same_owner(&user->claims, &c->claims)) {
 			a->refused++;
 			a->id_refused++;
 			mosquitto_log_printf(MOSQ_LOG_NOTICE,
-					"jobwire: refused client %s from %s: client id %s is in use by a %s whose token has another subject or other sessions",
-					id, addr ? addr : "?", id, user->held ? "kept session (client away)" : "connection");
+			        "jobwire: refused client %s from %s: client id %s is in use by a %s whose "
+			        "token has another subject or other sessions",
+			        id, addr ? addr : "?", id,
+			        user->held ? "kept session (client away)" : "connection");
 			jw_jwt_claims_cleanup(&c->claims);
 			free(c);
 			return MOSQ_ERR_AUTH;
 		}
 		c->id = strdup(id);
-		if(!c->id){
+		if(!c->id) {
 			jw_jwt_claims_cleanup(&c->claims);
 			free(c);
 			return MOSQ_ERR_NOMEM;
 		}
 	}
-	if(user){
+	if(user) {
 		/* The owner is back (or reconnects before mosquitto noticed the
 		 * old connection drop): the new connection uses the id now. A
 		 * kept session's entry has no connection left to wait for. */
 		id_remove(a, user);
-		if(user->held){
+		if(user->held) {
 			depart(a, user);
 		}
 	}
@@ -416,11 +422,11 @@ int jw_auth__on_basic_auth(int event, void *event_data, void *userdata)
 	id_insert(a, c);
 	a->accepted++;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
-			"jobwire: client %s authenticated as %s for %s%zu session(s), token expires in %lld s",
-			id ? id : "(no id)", jw_jwt_role_name(c->claims.role),
-			c->claims.all_sessions ? "all " : "",
-			c->claims.all_sessions ? (size_t)0 : c->claims.nsessions,
-			(long long)(c->claims.exp - wall_s()));
+	        "jobwire: client %s authenticated as %s for %s%zu session(s), token expires in %lld s",
+	        id ? id : "(no id)", jw_jwt_role_name(c->claims.role),
+	        c->claims.all_sessions ? "all " : "",
+	        c->claims.all_sessions ? (size_t)0 : c->claims.nsessions,
+	        (long long)(c->claims.exp - wall_s()));
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -436,14 +442,14 @@ void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client)
 	struct jw_auth *a = p->auth;
 	struct client_claims *c = find(a, client);
 
-	if(!c || c->departed){
+	if(!c || c->departed) {
 		return;
 	}
 	/* A kept session ends when it is taken over (mosquitto closes the old
 	 * context then) or its address is reused. */
-	if(!c->held && c->owns_id && a->hold_ms > 0 && !mosquitto_client_clean_session(client)){
+	if(!c->held && c->owns_id && a->hold_ms > 0 && !mosquitto_client_clean_session(client)) {
 		hold(a, c);
-	}else{
+	} else {
 		depart(a, c);
 	}
 }
@@ -461,33 +467,34 @@ void jw_auth__tick(struct jw_plugin *p)
 	free_departed(a);
 	now_ms = jw_clock_ms(CLOCK_MONOTONIC_COARSE);
 	/* Kept sessions whose hold ran out give up their id. */
-	while(a->held_head && a->held_head->held_until_ms <= now_ms){
+	while(a->held_head && a->held_head->held_until_ms <= now_ms) {
 		depart(a, a->held_head);
 	}
-	if(now_ms < a->next_scan_ms){
+	if(now_ms < a->next_scan_ms) {
 		return;
 	}
 	a->next_scan_ms = now_ms + EXPIRY_SCAN_MS;
-	if(a->held_evicted != a->held_evicted_logged){
+	if(a->held_evicted != a->held_evicted_logged) {
 		mosquitto_log_printf(MOSQ_LOG_WARNING,
-				"jobwire: %llu kept sessions gave up their client id early: more than %d clients with persistent sessions are away",
-				(unsigned long long)(a->held_evicted - a->held_evicted_logged), MAX_HELD);
+		        "jobwire: %llu kept sessions gave up their client id early: more than %d clients "
+		        "with persistent sessions are away",
+		        (unsigned long long)(a->held_evicted - a->held_evicted_logged), MAX_HELD);
 		a->held_evicted_logged = a->held_evicted;
 	}
 	now = wall_s();
 	/* Collect first: a kick fires DISCONNECT, which changes the heap. */
-	while((c = jw_heap_top(&a->heap, &exp)) != NULL && now >= exp + a->keys.leeway_s){
+	while((c = jw_heap_top(&a->heap, &exp)) != NULL && now >= exp + a->keys.leeway_s) {
 		const char *id;
 
 		jw_heap_remove(&a->heap, c);
 		id = mosquitto_client_id(c->client);
-		if(!id){
+		if(!id) {
 			continue;
 		}
-		if(nkick == capkick){
+		if(nkick == capkick) {
 			size_t cap = capkick ? capkick * 2 : 16;
 			char **grown = realloc(kick, cap * sizeof(*grown));
-			if(!grown){
+			if(!grown) {
 				(void)jw_heap_set(&a->heap, c, exp); /* the next scan tries again */
 				break;
 			}
@@ -495,13 +502,13 @@ void jw_auth__tick(struct jw_plugin *p)
 			capkick = cap;
 		}
 		kick[nkick] = strdup(id);
-		if(kick[nkick]){
+		if(kick[nkick]) {
 			nkick++;
 		}
 	}
-	for(size_t i = 0; i < nkick; i++){
-		mosquitto_log_printf(MOSQ_LOG_NOTICE,
-				"jobwire: disconnecting client %s: its token expired", kick[i]);
+	for(size_t i = 0; i < nkick; i++) {
+		mosquitto_log_printf(
+		        MOSQ_LOG_NOTICE, "jobwire: disconnecting client %s: its token expired", kick[i]);
 		/* mosquitto re-checks a persistent session's subscriptions as it
 		 * kicks (check_subscription_acls): the expired token must not
 		 * strip the session it is about to keep (see jw_auth__acl_check). */
@@ -521,17 +528,17 @@ static int split_levels(const char *topic, const char *lv[5], size_t len[5])
 	int n = 0;
 	const char *s = topic;
 
-	for(;;){
+	for(;;) {
 		const char *slash = strchr(s, '/');
 		size_t l = slash ? (size_t)(slash - s) : strlen(s);
 
-		if(n == 5){
+		if(n == 5) {
 			return 5;
 		}
 		lv[n] = s;
 		len[n] = l;
 		n++;
-		if(!slash){
+		if(!slash) {
 			return n;
 		}
 		s = slash + 1;
@@ -547,14 +554,14 @@ static bool level_is(const char *lv, size_t len, const char *word)
  * or a wildcard only for tokens with "sessions": "*". */
 static bool session_ok(const struct jw_jwt_claims *c, const char *lv, size_t len)
 {
-	if(level_is(lv, len, "+") || level_is(lv, len, "#")){
+	if(level_is(lv, len, "+") || level_is(lv, len, "#")) {
 		return c->all_sessions;
 	}
 	return jw_jwt_has_session(c, lv, len);
 }
 
 static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
-                  const struct mosquitto *client, const char *topic, int access)
+        const struct mosquitto *client, const char *topic, int access)
 {
 	const char *lv[5];
 	size_t len[5];
@@ -562,40 +569,43 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 	bool sub = access == MOSQ_ACL_SUBSCRIBE;
 	bool read = access == MOSQ_ACL_READ || sub;
 
-	if(c->role == JW_ROLE_ADMIN){
+	if(c->role == JW_ROLE_ADMIN) {
 		return MOSQ_ERR_SUCCESS;
 	}
-	if(topic[0] == '$'){
+	if(topic[0] == '$') {
 		char own[512];
 
 		/* Everyone reads their own rejection notices and their own
 		 * replies; nothing else under $jobwire ($jobwire/stats counts
 		 * every session's jobs: admin). The escaped id is one level, so
 		 * no filter can reach another client's topics through it. */
-		if(read && jw_client_topics__rejection(own, sizeof(own), mosquitto_client_id(client)) >= 0
-				&& !strcmp(own, topic)){
+		if(read &&
+		        jw_client_topics__rejection(own, sizeof(own), mosquitto_client_id(client)) >= 0 &&
+		        !strcmp(own, topic)) {
 			return MOSQ_ERR_SUCCESS;
 		}
-		if(read && jw_client_topics__own_replies(client, topic)){
+		if(read && jw_client_topics__own_replies(client, topic)) {
 			return MOSQ_ERR_SUCCESS;
 		}
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	n = split_levels(topic, lv, len);
-	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])){
+	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])) {
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(c->role == JW_ROLE_VIEWER){
-		if(read){
+	if(c->role == JW_ROLE_VIEWER) {
+		if(read) {
 			return MOSQ_ERR_SUCCESS;
 		}
 		/* Publish: control only. */
-		return n == 4 && level_is(lv[3], len[3], "control") ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+		return n == 4 && level_is(lv[3], len[3], "control") ? MOSQ_ERR_SUCCESS
+		                                                    : MOSQ_ERR_ACL_DENIED;
 	}
 	/* Worker: events in, control out. */
-	if(read){
-		return n == 4 && level_is(lv[3], len[3], "control")
-				&& !level_is(lv[2], len[2], "#") ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+	if(read) {
+		return n == 4 && level_is(lv[3], len[3], "control") && !level_is(lv[2], len[2], "#")
+		               ? MOSQ_ERR_SUCCESS
+		               : MOSQ_ERR_ACL_DENIED;
 	}
 	return n == 4 && !level_is(lv[3], len[3], "control") ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 }
@@ -604,11 +614,11 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
 {
 	const struct client_claims *c;
 
-	if(ed->access == MOSQ_ACL_UNSUBSCRIBE){
+	if(ed->access == MOSQ_ACL_UNSUBSCRIBE) {
 		return MOSQ_ERR_SUCCESS;
 	}
 	c = find(p->auth, ed->client);
-	if(!c || !ed->topic){
+	if(!c || !ed->topic) {
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	/*
@@ -622,9 +632,9 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
 	 * exists to keep (a worker's cancel) whenever a token runs out during
 	 * an outage.
 	 */
-	if(!(c->held && ed->access == MOSQ_ACL_READ)
-			&& !(p->auth->kicking && ed->access == MOSQ_ACL_SUBSCRIBE)
-			&& wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+	if(!(c->held && ed->access == MOSQ_ACL_READ) &&
+	        !(p->auth->kicking && ed->access == MOSQ_ACL_SUBSCRIBE) &&
+	        wall_s() >= c->claims.exp + p->auth->keys.leeway_s) {
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	return decide(p, &c->claims, ed->client, ed->topic, ed->access);
@@ -634,18 +644,18 @@ bool jw_auth__may_read(struct jw_plugin *p, const struct mosquitto *client, cons
 {
 	const struct client_claims *c;
 
-	if(!p->auth){
+	if(!p->auth) {
 		return p->acl_allow;
 	}
 	c = find(p->auth, client);
-	if(!c || wall_s() >= c->claims.exp + p->auth->keys.leeway_s){
+	if(!c || wall_s() >= c->claims.exp + p->auth->keys.leeway_s) {
 		return false;
 	}
 	return decide(p, &c->claims, client, topic, MOSQ_ACL_READ) == MOSQ_ERR_SUCCESS;
 }
 
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
-                    uint64_t *expired, size_t *connected)
+        uint64_t *expired, size_t *connected)
 {
 	const struct jw_auth *a = p->auth;
 

@@ -24,7 +24,7 @@ bool jw_client_topics__own_replies(const struct mosquitto *client, const char *t
 	int n = jw_topic_client_level(own, sizeof(own), JW_REPLIES_PREFIX, mosquitto_client_id(client));
 
 	/* An empty id would make every client's replies "its own". */
-	if(n <= (int)strlen(JW_REPLIES_PREFIX) || strncmp(topic, own, (size_t)n) != 0){
+	if(n <= (int)strlen(JW_REPLIES_PREFIX) || strncmp(topic, own, (size_t)n) != 0) {
 		return false;
 	}
 	return topic[n] == '\0' || topic[n] == '/';

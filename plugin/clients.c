@@ -28,10 +28,10 @@ int jw_clients__on_disconnect(int event, void *event_data, void *userdata)
 	jw_will__other_event(p);
 	m->last = LAST_DISCONNECT;
 	m->last_client = ed->client;
-	if(jw_write__buf_set(&m->last_id, id ? id : "", id ? strlen(id) : 0)){
+	if(jw_write__buf_set(&m->last_id, id ? id : "", id ? strlen(id) : 0)) {
 		m->last = LAST_OTHER;
 	}
-	if(p->auth){
+	if(p->auth) {
 		jw_auth__on_disconnect(p, ed->client);
 	}
 	return MOSQ_ERR_SUCCESS;
@@ -48,7 +48,7 @@ int jw_clients__on_basic_auth(int event, void *event_data, void *userdata)
 	rc = jw_auth__on_basic_auth(event, event_data, userdata);
 	/* An accepted connection goes on at once to take over its session
 	 * (its stored messages are checked again then). */
-	if(rc == MOSQ_ERR_SUCCESS){
+	if(rc == MOSQ_ERR_SUCCESS) {
 		m->connecting = ed->client;
 	}
 	return rc;

@@ -30,11 +30,11 @@ void jw_table__persist(struct jw_plugin *p, const struct jw_job *j, const struct
 	size_t len = 0;
 	char *rec;
 
-	if(!p->persist || jw_job_key(j, key, sizeof(key)) < 0){
+	if(!p->persist || jw_job_key(j, key, sizeof(key)) < 0) {
 		return;
 	}
 	rec = jw_job_record(j, now, &len);
-	if(!rec || jw_persist_put(p->persist, key, rec, len)){
+	if(!rec || jw_persist_put(p->persist, key, rec, len)) {
 		p->counters.persist_dropped++;
 	}
 	free(rec);
@@ -45,8 +45,8 @@ void jw_table__persist(struct jw_plugin *p, const struct jw_job *j, const struct
  * the ids' lengths the job keeps: four copies, no measuring. Returns the
  * length, or -1 when it does not fit (as jw_topic_format).
  */
-static inline __attribute__((always_inline)) int state_topic(char *buf, size_t buflen,
-		const char *prefix, const struct jw_job *j)
+static inline __attribute__((always_inline)) int state_topic(
+        char *buf, size_t buflen, const char *prefix, const struct jw_job *j)
 {
 	static const char event[] = "/state";
 	size_t plen = strlen(prefix);
@@ -54,7 +54,7 @@ static inline __attribute__((always_inline)) int state_topic(char *buf, size_t b
 	size_t jlen = jw_job_id_len(j);
 	size_t n = plen + 1 + slen + 1 + jlen + sizeof(event) - 1;
 
-	if(n >= buflen || n > INT_MAX){
+	if(n >= buflen || n > INT_MAX) {
 		return -1;
 	}
 	memcpy(buf, prefix, plen);
@@ -70,27 +70,26 @@ static inline __attribute__((always_inline)) int state_topic(char *buf, size_t b
  * on topic as j's retained state; a finished job's copy expires after
  * plugin_opt_state_ttl so the retained store does not grow forever. */
 static inline __attribute__((always_inline)) void publish_json(struct jw_plugin *p,
-		const char *topic, const struct jw_job *j,
-		const char *json, size_t len)
+        const char *topic, const struct jw_job *j, const char *json, size_t len)
 {
 	mosquitto_property *props = NULL;
 	char *payload;
 
-	if(!json || len > INT32_MAX){
+	if(!json || len > INT32_MAX) {
 		p->counters.state_failures++;
 		return;
 	}
 	/* Copied once into the payload the broker takes over. */
 	payload = mosquitto_malloc(len + 1);
-	if(!payload){
+	if(!payload) {
 		p->counters.state_failures++;
 		return;
 	}
 	memcpy(payload, json, len + 1);
-	if(jw_job_finished(j) && p->opt.state_ttl > 0){
+	if(jw_job_finished(j) && p->opt.state_ttl > 0) {
 		mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, p->opt.state_ttl);
 	}
-	if(mosquitto_broker_publish(NULL, topic, (int)len, payload, 1, true, props)){
+	if(mosquitto_broker_publish(NULL, topic, (int)len, payload, 1, true, props)) {
 		mosquitto_free(payload);
 		mosquitto_property_free_all(&props);
 		p->counters.state_failures++;
@@ -99,27 +98,27 @@ static inline __attribute__((always_inline)) void publish_json(struct jw_plugin 
 	p->counters.state_published++;
 }
 
-void jw_table__publish_rendered(struct jw_plugin *p, const struct jw_job *j,
-		const char *json, size_t len)
+void jw_table__publish_rendered(
+        struct jw_plugin *p, const struct jw_job *j, const char *json, size_t len)
 {
 	char topic[512];
 
-	if(state_topic(topic, sizeof(topic), p->opt.prefix, j) >= 0){
+	if(state_topic(topic, sizeof(topic), p->opt.prefix, j) >= 0) {
 		publish_json(p, topic, j, json, len);
 	}
 }
 
 /* Out of line: its topic buffer would otherwise weigh on every event's
  * frame. */
-__attribute__((noinline)) void jw_table__publish_state(struct jw_plugin *p, struct jw_job *j,
-		const struct jw_clock *now)
+__attribute__((noinline)) void jw_table__publish_state(
+        struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now)
 {
 	char topic[512];
 	const char *json;
 	size_t len = 0;
 
 	jw_jobs_state_published(p->jobs, j, now);
-	if(state_topic(topic, sizeof(topic), p->opt.prefix, j) < 0){
+	if(state_topic(topic, sizeof(topic), p->opt.prefix, j) < 0) {
 		return;
 	}
 	/* Rendered into the table's reusable buffer, then copied once into
@@ -135,55 +134,54 @@ __attribute__((noinline)) void jw_table__hold(struct jw_plugin *p, const struct 
 	char key[2 * JW_ID_MAX + 2];
 	char *copy;
 
-	if(jw_job_key(j, key, sizeof(key)) < 0){
+	if(jw_job_key(j, key, sizeof(key)) < 0) {
 		return;
 	}
-	for(size_t i = 0; i < p->nheld_keys; i++){
-		if(!strcmp(p->held_keys[i], key)){
+	for(size_t i = 0; i < p->nheld_keys; i++) {
+		if(!strcmp(p->held_keys[i], key)) {
 			return;
 		}
 	}
-	if(p->nheld_keys == p->capheld_keys){
+	if(p->nheld_keys == p->capheld_keys) {
 		size_t cap = p->capheld_keys ? p->capheld_keys * 2 : 8;
 		char **grown = realloc(p->held_keys, cap * sizeof(*grown));
-		if(!grown){
+		if(!grown) {
 			goto now;
 		}
 		p->held_keys = grown;
 		p->capheld_keys = cap;
 	}
 	copy = strdup(key);
-	if(!copy){
+	if(!copy) {
 		goto now;
 	}
 	p->held_keys[p->nheld_keys++] = copy;
 	return;
-now:
-	{
-		struct jw_clock now;
-		jw_clock_now(&now);
-		jw_table__persist(p, j, &now);
-	}
+now : {
+	struct jw_clock now;
+	jw_clock_now(&now);
+	jw_table__persist(p, j, &now);
+}
 }
 
 void jw_table__flush_held(struct jw_plugin *p)
 {
 	struct jw_clock now;
 
-	if(p->nheld_keys == 0){
+	if(p->nheld_keys == 0) {
 		return;
 	}
 	jw_clock_now(&now);
-	for(size_t i = 0; i < p->nheld_keys; i++){
+	for(size_t i = 0; i < p->nheld_keys; i++) {
 		char *slash = strchr(p->held_keys[i], '/');
 		struct jw_job *j;
 
 		/* Ids never contain '/': the key splits at its only one. */
-		if(slash){
+		if(slash) {
 			*slash = '\0';
 			j = jw_jobs_find(p->jobs, p->held_keys[i], slash + 1);
 			/* An evicted job's record is already being deleted. */
-			if(j){
+			if(j) {
 				jw_table__persist(p, j, &now);
 			}
 		}
@@ -194,7 +192,7 @@ void jw_table__flush_held(struct jw_plugin *p)
 
 void jw_table__drop_held(struct jw_plugin *p)
 {
-	for(size_t i = 0; i < p->nheld_keys; i++){
+	for(size_t i = 0; i < p->nheld_keys; i++) {
 		free(p->held_keys[i]);
 	}
 	free(p->held_keys);
@@ -229,30 +227,33 @@ void jw_table__health(struct jw_plugin *p)
 	uint64_t dropped;
 	size_t n;
 
-	if(!p->persist){
+	if(!p->persist) {
 		return;
 	}
 	n = jw_persist_notes(p->persist, notes, JW_NOTES_MAX, &dropped);
-	for(size_t i = 0; i < n; i++){
+	for(size_t i = 0; i < n; i++) {
 		jw_log__note((int)notes[i].level, "", notes[i].text);
 	}
-	if(dropped){
+	if(dropped) {
 		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: %llu more damaged stretches of %s/jobs.log not logged one by one: see persistence in $jobwire/stats",
-				(unsigned long long)dropped, p->opt.data_dir);
+		        "jobwire: %llu more damaged stretches of %s/jobs.log not logged one by one: see "
+		        "persistence in $jobwire/stats",
+		        (unsigned long long)dropped, p->opt.data_dir);
 	}
 	jw_persist_stats(p->persist, &st);
 	/* Log transitions only, never once per record. */
-	if(st.write_errors != p->persist_errors_seen){
-		if(!p->persist_failing){
+	if(st.write_errors != p->persist_errors_seen) {
+		if(!p->persist_failing) {
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: cannot write %s/jobs.log: %s; keeping %zu job records pending and retrying",
-					p->opt.data_dir, strerror(st.last_errno), (size_t)st.pending);
+			        "jobwire: cannot write %s/jobs.log: %s; keeping %zu job records pending and "
+			        "retrying",
+			        p->opt.data_dir, strerror(st.last_errno), (size_t)st.pending);
 		}
 		p->persist_failing = true;
 		p->persist_errors_seen = st.write_errors;
-	}else if(p->persist_failing && st.pending == 0){
-		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: writing %s/jobs.log again", p->opt.data_dir);
+	} else if(p->persist_failing && st.pending == 0) {
+		mosquitto_log_printf(
+		        MOSQ_LOG_NOTICE, "jobwire: writing %s/jobs.log again", p->opt.data_dir);
 		p->persist_failing = false;
 	}
 }
@@ -268,32 +269,32 @@ static void on_evict(const struct jw_job *j, void *arg)
 	struct jw_plugin *p = arg;
 	char key[2 * JW_ID_MAX + 2];
 
-	if(!p->opt.data_dir || jw_job_key(j, key, sizeof(key)) < 0){
+	if(!p->opt.data_dir || jw_job_key(j, key, sizeof(key)) < 0) {
 		return;
 	}
-	if(p->persist){
+	if(p->persist) {
 		jw_persist_delete(p->persist, key);
 		return;
 	}
-	if(p->nevicted_at_load == p->capevicted_at_load){
+	if(p->nevicted_at_load == p->capevicted_at_load) {
 		size_t cap = p->capevicted_at_load ? p->capevicted_at_load * 2 : 64;
 		char **grown = realloc(p->evicted_at_load, cap * sizeof(*grown));
-		if(!grown){
+		if(!grown) {
 			return;
 		}
 		p->evicted_at_load = grown;
 		p->capevicted_at_load = cap;
 	}
 	p->evicted_at_load[p->nevicted_at_load] = strdup(key);
-	if(p->evicted_at_load[p->nevicted_at_load]){
+	if(p->evicted_at_load[p->nevicted_at_load]) {
 		p->nevicted_at_load++;
 	}
 }
 
 static void forget_evicted_at_load(struct jw_plugin *p)
 {
-	for(size_t i = 0; i < p->nevicted_at_load; i++){
-		if(p->persist){
+	for(size_t i = 0; i < p->nevicted_at_load; i++) {
+		if(p->persist) {
 			jw_persist_delete(p->persist, p->evicted_at_load[i]);
 		}
 		free(p->evicted_at_load[i]);
@@ -310,8 +311,9 @@ static int restore_cb(const char *key, const void *val, size_t len, void *arg)
 	char err[256];
 
 	jw_clock_now(&now);
-	if(jw_jobs_restore(p->jobs, val, len, &now, err, sizeof(err))){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "jobwire: skipping unreadable job record %s: %s", key, err);
+	if(jw_jobs_restore(p->jobs, val, len, &now, err, sizeof(err))) {
+		mosquitto_log_printf(
+		        MOSQ_LOG_WARNING, "jobwire: skipping unreadable job record %s: %s", key, err);
 		p->counters.restore_failures++;
 	}
 	return 0;
@@ -338,15 +340,15 @@ int jw_table__init(struct jw_plugin *p)
 	cfg.on_evict = on_evict;
 	cfg.on_evict_arg = p;
 	p->jobs = jw_jobs_new(&cfg);
-	if(!p->jobs){
+	if(!p->jobs) {
 		return -1;
 	}
-	if(!p->opt.data_dir){
-		mosquitto_log_printf(MOSQ_LOG_WARNING,
-				"jobwire: plugin_opt_data_dir not set: the job table is not persisted and is lost on restart");
+	if(!p->opt.data_dir) {
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "jobwire: plugin_opt_data_dir not set: the job "
+		                                       "table is not persisted and is lost on restart");
 		return 0;
 	}
-	if(jw_persist_load(p->opt.data_dir, restore_cb, load_note_cb, p, &lst, err, sizeof(err))){
+	if(jw_persist_load(p->opt.data_dir, restore_cb, load_note_cb, p, &lst, err, sizeof(err))) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot load the job table: %s", err);
 		return -1;
 	}
@@ -356,11 +358,12 @@ int jw_table__init(struct jw_plugin *p)
 	p->counters.log_unkept += lst.unkept;
 	jw_jobs_stats(p->jobs, &st);
 	mosquitto_log_printf(MOSQ_LOG_INFO,
-			"jobwire: restored %zu jobs from %s/jobs.log (%zu running, %zu waiting, %zu complete, %zu failed)",
-			st.jobs, p->opt.data_dir, st.by_status[JW_JOB_RUNNING], st.by_status[JW_JOB_WAITING],
-			st.by_status[JW_JOB_COMPLETE], st.by_status[JW_JOB_FAILED]);
-	if(jw_persist_start(p->opt.data_dir, (enum jw_fsync_policy)p->opt.spool_fsync, &p->persist,
-				err, sizeof(err))){
+	        "jobwire: restored %zu jobs from %s/jobs.log (%zu running, %zu waiting, %zu complete, "
+	        "%zu failed)",
+	        st.jobs, p->opt.data_dir, st.by_status[JW_JOB_RUNNING], st.by_status[JW_JOB_WAITING],
+	        st.by_status[JW_JOB_COMPLETE], st.by_status[JW_JOB_FAILED]);
+	if(jw_persist_start(p->opt.data_dir, (enum jw_fsync_policy)p->opt.spool_fsync, &p->persist, err,
+	           sizeof(err))) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot start the job table writer: %s", err);
 		forget_evicted_at_load(p);
 		return -1;
@@ -374,7 +377,7 @@ void jw_table__cleanup(struct jw_plugin *p)
 	/* Held changes came from wills sent at shutdown: the job table on
 	 * disk stays as it was, so the workers carry on after a restart. */
 	jw_table__drop_held(p);
-	if(p->persist){
+	if(p->persist) {
 		/* Everything put so far reaches the disk, or the deadline says
 		 * how long shutdown may wait for it. */
 		jw_persist_stop(p->persist, 2000);

@@ -51,7 +51,7 @@
 
 #define SEGMENT_MAX_DEFAULT (4u * 1024u * 1024u)
 #define BATCH_MAX_DEFAULT 2000u
-#define BATCH_MAX_LIMIT 4000u       /* 16 parameters a row: under libpq's 65535 */
+#define BATCH_MAX_LIMIT 4000u /* 16 parameters a row: under libpq's 65535 */
 #define SYNC_INTERVAL_MS 100
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -63,22 +63,22 @@
 
 /* One record read back from the spool. */
 struct item {
-	char *raw;             /* the record as spooled */
+	char *raw; /* the record as spooled */
 	size_t len;
 	struct jw_journal_row row;
 	bool decoded;
-	char why[200];         /* decode error */
+	char why[200]; /* decode error */
 };
 
 struct batch {
 	struct item *items;
 	size_t n, cap;
-	uint64_t seq, off;     /* cursor after the batch */
-	uint64_t bytes;        /* spool bytes it covers (torn tails included) */
+	uint64_t seq, off; /* cursor after the batch */
+	uint64_t bytes;    /* spool bytes it covers (torn tails included) */
 };
 
 struct jw_journal {
-	char *dir;             /* <data_dir>/journal */
+	char *dir; /* <data_dir>/journal */
 	char *dead_path;
 	char *conninfo;
 	int policy;
@@ -93,29 +93,29 @@ struct jw_journal {
 	pthread_cond_t sync_wake; /* sync thread */
 	pthread_cond_t done;      /* _stop waits for journal_done */
 	/* Under lock. */
-	uint64_t w_seq, w_size;   /* write position */
+	uint64_t w_seq, w_size; /* write position */
 	bool jt_waiting;
 	bool stopping;
 	bool journal_done;
 	bool sync_stop;
-	uint64_t appends;         /* for the sync thread */
+	uint64_t appends; /* for the sync thread */
 
 	pthread_t jthread, sthread;
 	atomic_bool abort;
 
 	/* Journal thread only (set up by _open before it starts). */
 	PGconn *conn;
-	uint64_t c_seq, c_off;    /* cursor: first record not in PostgreSQL */
-	uint64_t replay_end_seq;  /* segments below this are an earlier run's */
-	uint64_t *old_segs;       /* an earlier run's segments, ascending: the
-	                             numbers may have gaps, so the thread steps
-	                             through this list, never through a range */
+	uint64_t c_seq, c_off;   /* cursor: first record not in PostgreSQL */
+	uint64_t replay_end_seq; /* segments below this are an earlier run's */
+	uint64_t *old_segs;      /* an earlier run's segments, ascending: the
+	                            numbers may have gaps, so the thread steps
+	                            through this list, never through a range */
 	size_t n_old;
-	size_t old_next;          /* old_segs[old_next..] are not deleted yet */
-	uint64_t live_low;        /* this run's oldest segment not deleted yet */
+	size_t old_next;           /* old_segs[old_next..] are not deleted yet */
+	uint64_t live_low;         /* this run's oldest segment not deleted yet */
 	uint64_t dmg_seq, dmg_off; /* damage before this point is reported */
 
-	atomic_uint_fast64_t written_bytes;   /* backlog at open + appended */
+	atomic_uint_fast64_t written_bytes; /* backlog at open + appended */
 	atomic_uint_fast64_t committed_bytes;
 	atomic_uint_fast64_t disk_bytes;
 	atomic_uint_fast64_t spooled;
@@ -147,10 +147,10 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 {
 	char msg[128];
 
-	if(!err || errlen == 0){
+	if(!err || errlen == 0) {
 		return;
 	}
-	if(strerror_r(errnum, msg, sizeof(msg)) != 0){
+	if(strerror_r(errnum, msg, sizeof(msg)) != 0) {
 		snprintf(msg, sizeof(msg), "error %d", errnum);
 	}
 	snprintf(err, errlen, "%s %s: %s", what, path, msg);
@@ -161,7 +161,7 @@ static char *path_join(const char *dir, const char *name)
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
 
-	if(p){
+	if(p) {
 		snprintf(p, n, "%s/%s", dir, name);
 	}
 	return p;
@@ -178,14 +178,14 @@ static int ensure_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if(mkdir(dir, 0700) == 0){
+	if(mkdir(dir, 0700) == 0) {
 		return 0;
 	}
-	if(errno != EEXIST){
+	if(errno != EEXIST) {
 		set_err(err, errlen, "create directory", dir, errno);
 		return -1;
 	}
-	if(stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)){
+	if(stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		set_err(err, errlen, "directory", dir, errno ? errno : ENOTDIR);
 		return -1;
 	}
@@ -196,7 +196,7 @@ static void fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
 
-	if(fd >= 0){
+	if(fd >= 0) {
 		fsync(fd);
 		close(fd);
 	}
@@ -204,7 +204,7 @@ static void fsync_dir(const char *dir)
 
 static void set_state(struct jw_journal *j, enum jw_journal_state s)
 {
-	if(atomic_exchange(&j->state, (int)s) != (int)s){
+	if(atomic_exchange(&j->state, (int)s) != (int)s) {
 		atomic_fetch_add(&j->state_changes, 1);
 	}
 }
@@ -217,11 +217,11 @@ static void set_last_error(struct jw_journal *j, const char *msg)
 	snprintf(j->last_err, sizeof(j->last_err), "%s", msg ? msg : "");
 	/* libpq messages end in a newline and may hold several lines. */
 	n = strlen(j->last_err);
-	while(n > 0 && (j->last_err[n - 1] == '\n' || j->last_err[n - 1] == ' ')){
+	while(n > 0 && (j->last_err[n - 1] == '\n' || j->last_err[n - 1] == ' ')) {
 		j->last_err[--n] = '\0';
 	}
-	for(char *c = j->last_err; *c; c++){
-		if(*c == '\n' || *c == '\t'){
+	for(char *c = j->last_err; *c; c++) {
+		if(*c == '\n' || *c == '\t') {
 			*c = ' ';
 		}
 	}
@@ -250,20 +250,20 @@ static int write_checkpoint(struct jw_journal *j, uint64_t seq, uint64_t off)
 	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
 	n = jw_spool_checkpoint_format(line, sizeof(line), seq, off);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if(fd < 0){
+	if(fd < 0) {
 		atomic_fetch_add(&j->checkpoint_errors, 1);
 		return -1;
 	}
-	if(n > 0 && write(fd, line, n) == (ssize_t)n && fsync(fd) == 0){
+	if(n > 0 && write(fd, line, n) == (ssize_t)n && fsync(fd) == 0) {
 		rc = 0;
 	}
 	close(fd);
-	if(rc == 0 && rename(tmp, path) != 0){
+	if(rc == 0 && rename(tmp, path) != 0) {
 		rc = -1;
 	}
-	if(rc == 0){
+	if(rc == 0) {
 		fsync_dir(j->dir);
-	}else{
+	} else {
 		/* Not fatal: the previous checkpoint stays; a restart replays a
 		 * little more, which ON CONFLICT absorbs. */
 		atomic_fetch_add(&j->checkpoint_errors, 1);
@@ -286,11 +286,11 @@ static int rotate(struct jw_journal *j)
 	struct jw_kvlog *next = NULL;
 	uint64_t seq = j->w_seq + 1;
 
-	if(seq > JW_SPOOL_SEQ_MAX){
+	if(seq > JW_SPOOL_SEQ_MAX) {
 		return -1; /* never a name the next start would not read */
 	}
 	seg_path(j, seq, path, sizeof(path));
-	if(jw_kvlog_open(path, &next, NULL, NULL, err, sizeof(err)) != 0){
+	if(jw_kvlog_open(path, &next, NULL, NULL, err, sizeof(err)) != 0) {
 		return -1; /* keep appending to the full one */
 	}
 	jw_kvlog_close(j->seg);
@@ -307,16 +307,16 @@ int jw_journal_append(struct jw_journal *j, const char *key, const void *rec, si
 	uint64_t before, after;
 	bool wake;
 
-	if(!j || !key || !rec){
+	if(!j || !key || !rec) {
 		errno = EINVAL;
 		return -1;
 	}
-	if(jw_journal_full(j, len)){
+	if(jw_journal_full(j, len)) {
 		errno = ENOSPC;
 		return -1;
 	}
 	before = jw_kvlog_size(j->seg);
-	if(jw_kvlog_append(j->seg, key, rec, len) != 0){
+	if(jw_kvlog_append(j->seg, key, rec, len) != 0) {
 		atomic_fetch_add(&j->write_errors, 1);
 		return -1;
 	}
@@ -330,13 +330,13 @@ int jw_journal_append(struct jw_journal *j, const char *key, const void *rec, si
 	wake = j->jt_waiting;
 	j->jt_waiting = false;
 	pthread_mutex_unlock(&j->lock);
-	if(wake){
+	if(wake) {
 		pthread_cond_signal(&j->wake);
 	}
-	if(j->policy == JW_FSYNC_ALWAYS){
+	if(j->policy == JW_FSYNC_ALWAYS) {
 		pthread_cond_signal(&j->sync_wake);
 	}
-	if(after >= j->segment_max){
+	if(after >= j->segment_max) {
 		rotate(j);
 	}
 	return 0;
@@ -347,7 +347,7 @@ void jw_journal_stats(struct jw_journal *j, struct jw_journal_stats *out)
 	uint64_t w, c;
 
 	memset(out, 0, sizeof(*out));
-	if(!j){
+	if(!j) {
 		return;
 	}
 	c = atomic_load(&j->committed_bytes);
@@ -389,20 +389,21 @@ static void *sync_main(void *arg)
 	int fd = -1;
 
 	pthread_mutex_lock(&j->lock);
-	for(;;){
+	for(;;) {
 		uint64_t appends, seq;
 		bool stop = j->sync_stop;
 
-		if(!stop && j->appends == synced_appends){
-			if(j->policy == JW_FSYNC_INTERVAL || j->policy == JW_FSYNC_ALWAYS){
-				struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS);
+		if(!stop && j->appends == synced_appends) {
+			if(j->policy == JW_FSYNC_INTERVAL || j->policy == JW_FSYNC_ALWAYS) {
+				struct timespec ts =
+				        jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS);
 				pthread_cond_timedwait(&j->sync_wake, &j->lock, &ts);
-			}else{
+			} else {
 				pthread_cond_wait(&j->sync_wake, &j->lock);
 			}
 			continue;
 		}
-		if(!stop && j->policy == JW_FSYNC_NEVER){
+		if(!stop && j->policy == JW_FSYNC_NEVER) {
 			pthread_cond_wait(&j->sync_wake, &j->lock);
 			continue;
 		}
@@ -410,42 +411,42 @@ static void *sync_main(void *arg)
 		seq = j->w_seq;
 		pthread_mutex_unlock(&j->lock);
 
-		if(appends != synced_appends){
+		if(appends != synced_appends) {
 			char path[4096];
 
-			if(fd >= 0 && fd_seq != seq){
+			if(fd >= 0 && fd_seq != seq) {
 				/* Rotated: the old segment's last records first. */
-				if(fdatasync(fd) != 0){
+				if(fdatasync(fd) != 0) {
 					atomic_fetch_add(&j->sync_errors, 1);
 				}
 				close(fd);
 				fd = -1;
 				fsync_dir(j->dir);
 			}
-			if(fd < 0){
+			if(fd < 0) {
 				seg_path(j, seq, path, sizeof(path));
 				fd = open(path, O_RDONLY);
 				fd_seq = seq;
 			}
-			if(fd >= 0 && fdatasync(fd) == 0){
+			if(fd >= 0 && fdatasync(fd) == 0) {
 				synced_appends = appends;
-			}else{
+			} else {
 				atomic_fetch_add(&j->sync_errors, 1);
 				synced_appends = appends; /* counted; the next append retries */
 			}
 		}
-		if(j->policy == JW_FSYNC_INTERVAL && !stop){
+		if(j->policy == JW_FSYNC_INTERVAL && !stop) {
 			/* At most one sync per interval. */
 			struct timespec ts = {0, SYNC_INTERVAL_MS * 1000000L};
 			nanosleep(&ts, NULL);
 		}
 		pthread_mutex_lock(&j->lock);
-		if(stop && j->appends == synced_appends){
+		if(stop && j->appends == synced_appends) {
 			break;
 		}
 	}
 	pthread_mutex_unlock(&j->lock);
-	if(fd >= 0){
+	if(fd >= 0) {
 		close(fd);
 	}
 	return NULL;
@@ -460,7 +461,7 @@ static bool aborting(struct jw_journal *j)
 
 static void disconnect(struct jw_journal *j)
 {
-	if(j->conn){
+	if(j->conn) {
 		PQfinish(j->conn);
 		j->conn = NULL;
 	}
@@ -472,7 +473,7 @@ static void wait_socket(PGconn *c, short events)
 {
 	struct pollfd pfd = {PQsocket(c), events, 0};
 
-	if(pfd.fd >= 0){
+	if(pfd.fd >= 0) {
 		poll(&pfd, 1, POLL_SLICE_MS);
 	}
 }
@@ -493,43 +494,43 @@ static PGresult *run(struct jw_journal *j, const char *sql, int n, const char *c
 	int sent, flushed;
 
 	sent = vals ? PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQsendQuery(c, sql);
-	if(!sent){
+	if(!sent) {
 		set_last_error(j, PQerrorMessage(c));
 		disconnect(j);
 		return NULL;
 	}
-	for(;;){
+	for(;;) {
 		/* Push the query out (a big batch may not fit the socket buffer),
 		 * then read until the result is complete. */
-		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))){
-			if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline){
+		while((flushed = PQflush(c)) == 1 || (flushed == 0 && PQisBusy(c))) {
+			if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline) {
 				set_last_error(j, aborting(j) ? "interrupted by shutdown" : "query timed out");
 				PQclear(last);
 				disconnect(j);
 				return NULL;
 			}
 			wait_socket(c, flushed == 1 ? (short)(POLLIN | POLLOUT) : (short)POLLIN);
-			if(!PQconsumeInput(c)){
+			if(!PQconsumeInput(c)) {
 				set_last_error(j, PQerrorMessage(c));
 				PQclear(last);
 				disconnect(j);
 				return NULL;
 			}
 		}
-		if(flushed < 0){
+		if(flushed < 0) {
 			set_last_error(j, PQerrorMessage(c));
 			PQclear(last);
 			disconnect(j);
 			return NULL;
 		}
 		res = PQgetResult(c);
-		if(!res){
+		if(!res) {
 			break;
 		}
 		PQclear(last);
 		last = res;
 	}
-	if(!last || PQstatus(c) != CONNECTION_OK){
+	if(!last || PQstatus(c) != CONNECTION_OK) {
 		set_last_error(j, PQerrorMessage(c));
 		PQclear(last);
 		disconnect(j);
@@ -558,11 +559,11 @@ static bool permanent_error(PGresult *r)
 {
 	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
-	if(!s){
+	if(!s) {
 		return false;
 	}
-	return !strncmp(s, "22", 2) || !strncmp(s, "23", 2) || !strncmp(s, "P0", 2)
-	       || !strcmp(s, "42804") || !strncmp(s, "54", 2);
+	return !strncmp(s, "22", 2) || !strncmp(s, "23", 2) || !strncmp(s, "P0", 2) ||
+	       !strcmp(s, "42804") || !strncmp(s, "54", 2);
 }
 
 static void ignore_notice(void *arg, const char *message)
@@ -578,27 +579,27 @@ static int connect_db(struct jw_journal *j)
 	int64_t deadline = jw_clock_ms(CLOCK_MONOTONIC) + CONNECT_TIMEOUT_MS;
 
 	c = PQconnectStart(j->conninfo);
-	if(!c){
+	if(!c) {
 		set_last_error(j, "out of memory");
 		return -1;
 	}
-	if(PQstatus(c) == CONNECTION_BAD){
+	if(PQstatus(c) == CONNECTION_BAD) {
 		set_last_error(j, PQerrorMessage(c));
 		PQfinish(c);
 		return -1;
 	}
-	for(;;){
+	for(;;) {
 		PostgresPollingStatusType st = PQconnectPoll(c);
 
-		if(st == PGRES_POLLING_OK){
+		if(st == PGRES_POLLING_OK) {
 			break;
 		}
-		if(st == PGRES_POLLING_FAILED){
+		if(st == PGRES_POLLING_FAILED) {
 			set_last_error(j, PQerrorMessage(c));
 			PQfinish(c);
 			return -1;
 		}
-		if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline){
+		if(aborting(j) || jw_clock_ms(CLOCK_MONOTONIC) > deadline) {
 			set_last_error(j, aborting(j) ? "interrupted by shutdown" : "connection timed out");
 			PQfinish(c);
 			return -1;
@@ -608,7 +609,7 @@ static int connect_db(struct jw_journal *j)
 	/* NOTICEs ("already exists, skipping") would go to the broker's
 	 * stderr: the journal reports through its stats and the broker log. */
 	PQsetNoticeProcessor(c, ignore_notice, NULL);
-	if(PQsetnonblocking(c, 1) != 0){
+	if(PQsetnonblocking(c, 1) != 0) {
 		set_last_error(j, PQerrorMessage(c));
 		PQfinish(c);
 		return -1;
@@ -616,10 +617,10 @@ static int connect_db(struct jw_journal *j)
 	j->conn = c;
 	/* The same statements a DBA applies by hand (all IF NOT EXISTS). */
 	r = run(j, JW_JOURNAL_SQL, 0, NULL);
-	if(!r){
+	if(!r) {
 		return -1;
 	}
-	if(!result_ok(r)){
+	if(!result_ok(r)) {
 		set_last_error(j, PQresultErrorMessage(r));
 		PQclear(r);
 		disconnect(j);
@@ -639,7 +640,7 @@ static void item_free(struct item *it)
 
 static void batch_clear(struct batch *b)
 {
-	for(size_t i = 0; i < b->n; i++){
+	for(size_t i = 0; i < b->n; i++) {
 		item_free(&b->items[i]);
 	}
 	b->n = 0;
@@ -650,9 +651,9 @@ struct read_ctx {
 	struct jw_journal *j;
 	struct batch *b;
 	size_t max;
-	uint64_t seq;          /* the segment being read */
+	uint64_t seq; /* the segment being read */
 	const char *path;
-	uint64_t off;          /* past the last record taken or stretch skipped */
+	uint64_t off; /* past the last record taken or stretch skipped */
 	bool oom;
 };
 
@@ -663,10 +664,10 @@ static int read_cb(const char *key, const void *val, size_t len, uint64_t end, v
 	struct item *it;
 
 	(void)key;
-	if(b->n == b->cap){
+	if(b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
 		struct item *grown = realloc(b->items, cap * sizeof(*grown));
-		if(!grown){
+		if(!grown) {
 			rc->oom = true;
 			return 1;
 		}
@@ -676,11 +677,11 @@ static int read_cb(const char *key, const void *val, size_t len, uint64_t end, v
 	it = &b->items[b->n];
 	memset(it, 0, sizeof(*it));
 	it->raw = malloc(len + 1);
-	if(!it->raw){
+	if(!it->raw) {
 		rc->oom = true;
 		return 1;
 	}
-	if(val && len){
+	if(val && len) {
 		memcpy(it->raw, val, len);
 	}
 	it->raw[len] = '\0';
@@ -706,7 +707,7 @@ static int damage_cb(const struct jw_kvlog_damage *d, void *arg)
 	int kept;
 
 	rc->off = d->offset + d->length;
-	if(rc->seq < j->dmg_seq || (rc->seq == j->dmg_seq && d->offset < j->dmg_off)){
+	if(rc->seq < j->dmg_seq || (rc->seq == j->dmg_seq && d->offset < j->dmg_off)) {
 		return 0;
 	}
 	j->dmg_seq = rc->seq;
@@ -730,14 +731,14 @@ static uint64_t next_seq(const struct jw_journal *j, uint64_t seq)
 {
 	size_t lo = 0, hi = j->n_old;
 
-	if(seq + 1 >= j->replay_end_seq){
+	if(seq + 1 >= j->replay_end_seq) {
 		return seq + 1;
 	}
-	while(lo < hi){ /* the first old segment above seq */
+	while(lo < hi) { /* the first old segment above seq */
 		size_t mid = lo + (hi - lo) / 2;
-		if(j->old_segs[mid] <= seq){
+		if(j->old_segs[mid] <= seq) {
 			lo = mid + 1;
-		}else{
+		} else {
 			hi = mid;
 		}
 	}
@@ -758,30 +759,31 @@ static int collect(struct jw_journal *j, struct batch *b, size_t max)
 	pthread_mutex_unlock(&j->lock);
 	b->n = 0;
 	b->bytes = 0;
-	while(b->n < max && seq <= wseq){
+	while(b->n < max && seq <= wseq) {
 		char path[4096];
 		struct read_ctx rc = {j, b, max, seq, path, off, false};
 		uint64_t end = off;
 		int r;
 
 		seg_path(j, seq, path, sizeof(path));
-		r = jw_kvlog_read(path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, damage_cb, &rc, &end);
+		r = jw_kvlog_read(
+		        path, off, seq == wseq ? wsize : UINT64_MAX, read_cb, damage_cb, &rc, &end);
 		b->bytes += rc.off - off;
 		off = rc.off;
-		if(rc.oom){
+		if(rc.oom) {
 			break;
 		}
 		/* A missing segment (or one replaced by something that is not a
 		 * file since the start) holds nothing to send. */
-		if(r == -1 && errno != ENOENT && errno != EINVAL){
+		if(r == -1 && errno != ENOENT && errno != EINVAL) {
 			char msg[128];
-			if(strerror_r(errno, msg, sizeof(msg)) != 0){
+			if(strerror_r(errno, msg, sizeof(msg)) != 0) {
 				snprintf(msg, sizeof(msg), "error %d", errno);
 			}
 			set_last_error(j, msg);
 			break;
 		}
-		if(b->n >= max || seq == wseq){
+		if(b->n >= max || seq == wseq) {
 			break;
 		}
 		/* An older segment read to its end. */
@@ -796,17 +798,39 @@ static int collect(struct jw_journal *j, struct batch *b, size_t max)
 /* ---- writing to PostgreSQL ---- */
 
 static const char *const finished_casts[JW_JOURNAL_FINISHED_COLS] = {
-	"", "", "", "", "", "::boolean", "::jsonb", "::jsonb", "::timestamptz",
-	"::timestamptz", "::float8", "::float8", "", "", "::boolean", "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "::boolean",
+        "::jsonb",
+        "::jsonb",
+        "::timestamptz",
+        "::timestamptz",
+        "::float8",
+        "::float8",
+        "",
+        "",
+        "::boolean",
+        "",
 };
 static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
-	"", "", "", "::jsonb", "::timestamptz", "::bigint", "", "", "",
+        "",
+        "",
+        "",
+        "::jsonb",
+        "::timestamptz",
+        "::bigint",
+        "",
+        "",
+        "",
 };
 
 /* INSERT of the rows idx[0..n) of kind: one statement, parameters in
  * *vals (caller frees). Returns the SQL (caller frees) or NULL. */
 static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
-                          enum jw_journal_kind kind, const char ***vals)
+        enum jw_journal_kind kind, const char ***vals)
 {
 	bool fin = kind == JW_JOURNAL_FINISHED;
 	int ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
@@ -818,22 +842,23 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 	int p = 1;
 
 	v = malloc(n * (size_t)ncols * sizeof(*v));
-	if(!v){
+	if(!v) {
 		return NULL;
 	}
 	/* Built whole and checked once: the buffer keeps a failed append. */
 	jw_buf_init(&s, JW_BUF_UNLIMITED);
 	(void)jw_buf_reserve(&s, 4095);
-	jw_buf_add_str(&s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
-	for(int c = 0; c < ncols; c++){
+	jw_buf_add_str(
+	        &s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
+	for(int c = 0; c < ncols; c++) {
 		jw_buf_add_str(&s, c ? ", " : "");
 		jw_buf_add_str(&s, cols[c]);
 	}
 	jw_buf_add_str(&s, ") VALUES ");
-	for(size_t i = 0; i < n; i++){
+	for(size_t i = 0; i < n; i++) {
 		const struct item *it = &b->items[idx[i]];
 		jw_buf_add_str(&s, i ? ",(" : "(");
-		for(int c = 0; c < ncols; c++){
+		for(int c = 0; c < ncols; c++) {
 			jw_buf_printf(&s, "%s$%d%s", c ? "," : "", p++, casts[c]);
 			v[i * (size_t)ncols + (size_t)c] = it->row.v[c];
 		}
@@ -842,7 +867,7 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
 	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
 	sql = jw_buf_take(&s, NULL);
-	if(!sql){
+	if(!sql) {
 		free(v);
 		return NULL;
 	}
@@ -851,8 +876,8 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 }
 
 /* Appends one line to the dead-letter file and fsyncs it. */
-static void dead_letter(struct jw_journal *j, const struct item *it, const char *sqlstate,
-                        const char *reason)
+static void dead_letter(
+        struct jw_journal *j, const struct item *it, const char *sqlstate, const char *reason)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *rec = json_tokener_parse(it->raw);
@@ -860,30 +885,33 @@ static void dead_letter(struct jw_journal *j, const struct item *it, const char 
 	const char *text;
 	int fd;
 
-	if(!o){
+	if(!o) {
 		json_object_put(rec);
 		return;
 	}
-	json_object_object_add(o, "dead_at", json_object_new_string(jw_journal_format_ms(ts, sizeof(ts), jw_clock_ms(CLOCK_REALTIME))));
+	json_object_object_add(o, "dead_at",
+	        json_object_new_string(
+	                jw_journal_format_ms(ts, sizeof(ts), jw_clock_ms(CLOCK_REALTIME))));
 	json_object_object_add(o, "sqlstate", sqlstate ? json_object_new_string(sqlstate) : NULL);
 	json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
 	json_object_object_add(o, "record", rec ? rec : json_object_new_string(it->raw));
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	fd = open(j->dead_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if(fd >= 0 && text){
+	if(fd >= 0 && text) {
 		size_t n = strlen(text);
 		char *line = malloc(n + 2);
-		if(line){
+		if(line) {
 			memcpy(line, text, n);
 			line[n] = '\n';
-			if(write(fd, line, n + 1) < 0){
+			if(write(fd, line, n + 1) < 0) {
 				atomic_fetch_add(&j->sync_errors, 1);
 			}
 			free(line);
 		}
 		fsync(fd);
 	}
-	if(fd >= 0){
+	if(fd >= 0) {
 		close(fd);
 	}
 	json_object_put(o);
@@ -895,9 +923,8 @@ enum wr { WR_OK = 0, WR_RETRY, WR_ROWWISE };
 
 /* One INSERT of idx[0..n) of kind; WR_ROWWISE when PostgreSQL refused it
  * for the data of some row. */
-static enum wr insert_rows(struct jw_journal *j, const struct batch *b, const size_t *idx,
-                           size_t n, enum jw_journal_kind kind, char *state, size_t statelen,
-                           char *msg, size_t msglen)
+static enum wr insert_rows(struct jw_journal *j, const struct batch *b, const size_t *idx, size_t n,
+        enum jw_journal_kind kind, char *state, size_t statelen, char *msg, size_t msglen)
 {
 	const char **vals = NULL;
 	char *sql;
@@ -905,21 +932,21 @@ static enum wr insert_rows(struct jw_journal *j, const struct batch *b, const si
 	enum wr out = WR_OK;
 	int ncols = kind == JW_JOURNAL_FINISHED ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
 
-	if(n == 0){
+	if(n == 0) {
 		return WR_OK;
 	}
 	sql = build_insert(b, idx, n, kind, &vals);
-	if(!sql){
+	if(!sql) {
 		set_last_error(j, "out of memory");
 		return WR_RETRY;
 	}
 	r = run(j, sql, (int)(n * (size_t)ncols), vals);
 	free(sql);
 	free(vals);
-	if(!r){
+	if(!r) {
 		return WR_RETRY;
 	}
-	if(!result_ok(r)){
+	if(!result_ok(r)) {
 		const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		snprintf(state, statelen, "%s", s ? s : "");
 		snprintf(msg, msglen, "%s", PQresultErrorMessage(r));
@@ -935,10 +962,10 @@ static enum wr exec_simple(struct jw_journal *j, const char *sql)
 	PGresult *r = run(j, sql, 0, NULL);
 	enum wr out = WR_OK;
 
-	if(!r){
+	if(!r) {
 		return WR_RETRY;
 	}
-	if(!result_ok(r)){
+	if(!result_ok(r)) {
 		set_last_error(j, PQresultErrorMessage(r));
 		out = WR_RETRY;
 	}
@@ -962,57 +989,58 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 
 	fin = malloc((b->n + 1) * sizeof(*fin));
 	ev = malloc((b->n + 1) * sizeof(*ev));
-	if(!fin || !ev){
+	if(!fin || !ev) {
 		set_last_error(j, "out of memory");
 		goto out;
 	}
-	for(size_t i = 0; i < b->n; i++){
+	for(size_t i = 0; i < b->n; i++) {
 		struct item *it = &b->items[i];
-		if(!it->decoded){
+		if(!it->decoded) {
 			dead_letter(j, it, NULL, it->why);
-		}else if(it->row.kind == JW_JOURNAL_FINISHED){
+		} else if(it->row.kind == JW_JOURNAL_FINISHED) {
 			fin[nf++] = i;
-		}else{
+		} else {
 			ev[ne++] = i;
 		}
 	}
-	if(nf + ne == 0){
+	if(nf + ne == 0) {
 		rc = 0;
 		goto out;
 	}
-	if(ne == 0){
+	if(ne == 0) {
 		w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
-	}else{
+	} else {
 		w = exec_simple(j, "BEGIN");
-		if(w == WR_OK){
-			w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
+		if(w == WR_OK) {
+			w = insert_rows(
+			        j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
 		}
-		if(w == WR_OK){
+		if(w == WR_OK) {
 			w = insert_rows(j, b, ev, ne, JW_JOURNAL_EVENT, state, sizeof(state), msg, sizeof(msg));
 		}
-		if(w == WR_OK){
+		if(w == WR_OK) {
 			w = exec_simple(j, "COMMIT");
-		}else if(j->conn){
+		} else if(j->conn) {
 			exec_simple(j, "ROLLBACK");
 		}
 	}
-	if(w == WR_RETRY){
+	if(w == WR_RETRY) {
 		goto out;
 	}
-	if(w == WR_ROWWISE){
-		for(size_t i = 0; i < b->n; i++){
+	if(w == WR_ROWWISE) {
+		for(size_t i = 0; i < b->n; i++) {
 			struct item *it = &b->items[i];
 			size_t one = i;
 
-			if(!it->decoded){
+			if(!it->decoded) {
 				continue;
 			}
 			state[0] = '\0';
 			w = insert_rows(j, b, &one, 1, it->row.kind, state, sizeof(state), msg, sizeof(msg));
-			if(w == WR_RETRY){
+			if(w == WR_RETRY) {
 				goto out;
 			}
-			if(w == WR_ROWWISE){
+			if(w == WR_ROWWISE) {
 				dead_letter(j, it, state, msg);
 			}
 		}
@@ -1031,7 +1059,7 @@ static void drop_segment(struct jw_journal *j, uint64_t seq)
 
 	seg_path(j, seq, path, sizeof(path));
 	size = file_size(path);
-	if(unlink(path) == 0){
+	if(unlink(path) == 0) {
 		atomic_fetch_sub(&j->disk_bytes, size);
 	}
 }
@@ -1046,13 +1074,13 @@ static void advance(struct jw_journal *j, const struct batch *b)
 	atomic_fetch_add(&j->committed_bytes, b->bytes);
 	atomic_fetch_add(&j->committed, b->n);
 	atomic_fetch_add(&j->batches, 1);
-	while(j->old_next < j->n_old && j->old_segs[j->old_next] < j->c_seq){
+	while(j->old_next < j->n_old && j->old_segs[j->old_next] < j->c_seq) {
 		drop_segment(j, j->old_segs[j->old_next++]);
 	}
-	while(j->live_low < j->c_seq){
+	while(j->live_low < j->c_seq) {
 		drop_segment(j, j->live_low++);
 	}
-	if(j->c_seq >= j->replay_end_seq){
+	if(j->c_seq >= j->replay_end_seq) {
 		atomic_store(&j->replay_done, true);
 	}
 }
@@ -1065,7 +1093,7 @@ static void back_off(struct jw_journal *j, int64_t *backoff, int64_t *retry_at)
 {
 	set_state(j, JW_JOURNAL_DOWN);
 	*backoff = *backoff ? *backoff * 2 : BACKOFF_FIRST_MS;
-	if(*backoff > BACKOFF_MAX_MS){
+	if(*backoff > BACKOFF_MAX_MS) {
 		*backoff = BACKOFF_MAX_MS;
 	}
 	*retry_at = jw_clock_ms(CLOCK_MONOTONIC) + *backoff;
@@ -1075,7 +1103,7 @@ static void back_off(struct jw_journal *j, int64_t *backoff, int64_t *retry_at)
 static void sleep_until(struct jw_journal *j, int64_t mono_ms)
 {
 	pthread_mutex_lock(&j->lock);
-	if(!j->stopping){
+	if(!j->stopping) {
 		struct timespec ts = jw_worker_mono_abs(mono_ms);
 		pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 	}
@@ -1086,7 +1114,7 @@ static void sleep_until(struct jw_journal *j, int64_t mono_ms)
 static void sleep_caught_up(struct jw_journal *j)
 {
 	pthread_mutex_lock(&j->lock);
-	if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off){
+	if(!j->stopping && j->w_seq == j->c_seq && j->w_size == j->c_off) {
 		struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + 1000);
 		j->jt_waiting = true;
 		pthread_cond_timedwait(&j->wake, &j->lock, &ts);
@@ -1101,26 +1129,26 @@ static void *journal_main(void *arg)
 	struct batch b = {0};
 	int64_t backoff = 0, retry_at = 0;
 
-	for(;;){
+	for(;;) {
 		bool stopping;
 
 		pthread_mutex_lock(&j->lock);
 		stopping = j->stopping;
 		pthread_mutex_unlock(&j->lock);
-		if(aborting(j)){
+		if(aborting(j)) {
 			break;
 		}
-		if(backoff > 0 && jw_clock_ms(CLOCK_MONOTONIC) < retry_at){
-			if(stopping){
+		if(backoff > 0 && jw_clock_ms(CLOCK_MONOTONIC) < retry_at) {
+			if(stopping) {
 				break; /* the rest stays spooled */
 			}
 			sleep_until(j, retry_at);
 			continue;
 		}
-		if(!j->conn){
-			if(connect_db(j) != 0){
+		if(!j->conn) {
+			if(connect_db(j) != 0) {
 				back_off(j, &backoff, &retry_at);
-				if(stopping){
+				if(stopping) {
 					break;
 				}
 				continue;
@@ -1129,19 +1157,20 @@ static void *journal_main(void *arg)
 			set_last_error(j, "");
 		}
 		collect(j, &b, j->batch_max);
-		if(b.n == 0 && b.bytes == 0 && b.seq == j->c_seq && b.off == j->c_off){
+		if(b.n == 0 && b.bytes == 0 && b.seq == j->c_seq && b.off == j->c_off) {
 			atomic_store(&j->oldest_ms, 0);
 			atomic_store(&j->replay_done, true);
-			if(stopping){
+			if(stopping) {
 				break;
 			}
 			sleep_caught_up(j);
 			continue;
 		}
-		if(b.n > 0){
-			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms : jw_clock_ms(CLOCK_REALTIME));
+		if(b.n > 0) {
+			atomic_store(&j->oldest_ms, b.items[0].row.spooled_ms ? b.items[0].row.spooled_ms
+			                                                      : jw_clock_ms(CLOCK_REALTIME));
 		}
-		if(write_batch(j, &b) != 0){
+		if(write_batch(j, &b) != 0) {
 			back_off(j, &backoff, &retry_at);
 			batch_clear(&b);
 			continue;
@@ -1149,7 +1178,7 @@ static void *journal_main(void *arg)
 		backoff = 0;
 		set_state(j, JW_JOURNAL_UP);
 		advance(j, &b);
-		if(b.n < j->batch_max){
+		if(b.n < j->batch_max) {
 			/* A partial batch: the spool is caught up. Waiting a little
 			 * before the next turns a trickle of finishing jobs into
 			 * batches (one commit and one checkpoint fsync per batch)
@@ -1196,7 +1225,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 static void note(struct jw_journal *j, enum jw_note_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void note(struct jw_journal *j, enum jw_note_level level, const char *fmt, ...)
 {
@@ -1221,7 +1250,7 @@ static void note(struct jw_journal *j, enum jw_note_level level, const char *fmt
  * Returns 0, or -1 (out of memory, or the directory cannot be read).
  */
 static int scan_segments(struct jw_journal *j, uint64_t **segs, size_t *nsegs, uint64_t *top,
-                         char *err, size_t errlen)
+        char *err, size_t errlen)
 {
 	DIR *d = opendir(j->dir);
 	struct dirent *de;
@@ -1231,57 +1260,59 @@ static int scan_segments(struct jw_journal *j, uint64_t **segs, size_t *nsegs, u
 	*segs = NULL;
 	*nsegs = 0;
 	*top = UINT64_MAX;
-	if(!d){
+	if(!d) {
 		set_err(err, errlen, "read directory", j->dir, errno);
 		return -1;
 	}
-	for(;;){
+	for(;;) {
 		struct stat st;
 		enum jw_spool_kind kind;
 		uint64_t seq = 0;
 
 		errno = 0;
 		de = readdir(d);
-		if(!de){
-			if(errno != 0){
+		if(!de) {
+			if(errno != 0) {
 				set_err(err, errlen, "read directory", j->dir, errno);
 				goto fail;
 			}
 			break;
 		}
 		kind = jw_spool_classify(de->d_name, &seq);
-		if(kind == JW_SPOOL_DOT || kind == JW_SPOOL_CHECKPOINT || kind == JW_SPOOL_CHECKPOINT_TMP
-		   || kind == JW_SPOOL_QUARANTINE){
+		if(kind == JW_SPOOL_DOT || kind == JW_SPOOL_CHECKPOINT || kind == JW_SPOOL_CHECKPOINT_TMP ||
+		        kind == JW_SPOOL_QUARANTINE) {
 			continue;
 		}
-		if(kind == JW_SPOOL_UNKNOWN){
+		if(kind == JW_SPOOL_UNKNOWN) {
 			atomic_fetch_add(&j->strays, 1);
-			note(j, JW_NOTE_WARNING, "ignoring %s/%.300s: not a journal file (left alone)", j->dir, de->d_name);
+			note(j, JW_NOTE_WARNING, "ignoring %s/%.300s: not a journal file (left alone)", j->dir,
+			        de->d_name);
 			continue;
 		}
-		if(kind == JW_SPOOL_OUT_OF_RANGE){
+		if(kind == JW_SPOOL_OUT_OF_RANGE) {
 			atomic_fetch_add(&j->strays, 1);
 			note(j, JW_NOTE_WARNING,
-			     "ignoring %s/%s: segment number out of range (at most %llu; left alone)",
-			     j->dir, de->d_name, (unsigned long long)JW_SPOOL_SEQ_MAX);
+			        "ignoring %s/%s: segment number out of range (at most %llu; left alone)",
+			        j->dir, de->d_name, (unsigned long long)JW_SPOOL_SEQ_MAX);
 			continue;
 		}
 		/* A segment's name. Even if it is not a file, the next segment
 		 * must be numbered past it, or opening that would fail. */
-		if(*top == UINT64_MAX || seq > *top){
+		if(*top == UINT64_MAX || seq > *top) {
 			*top = seq;
 		}
-		if(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)){
+		if(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
 			atomic_fetch_add(&j->strays, 1);
 			note(j, JW_NOTE_WARNING,
-			     "ignoring %s/%s: named like a spool segment but not a regular file (left alone)",
-			     j->dir, de->d_name);
+			        "ignoring %s/%s: named like a spool segment but not a regular file (left "
+			        "alone)",
+			        j->dir, de->d_name);
 			continue;
 		}
-		if(n == cap){
+		if(n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			uint64_t *grown = realloc(v, ncap * sizeof(*grown));
-			if(!grown){
+			if(!grown) {
 				set_err(err, errlen, "read directory", j->dir, ENOMEM);
 				goto fail;
 			}
@@ -1291,7 +1322,7 @@ static int scan_segments(struct jw_journal *j, uint64_t **segs, size_t *nsegs, u
 		v[n++] = seq;
 	}
 	closedir(d);
-	if(n > 1){
+	if(n > 1) {
 		qsort(v, n, sizeof(*v), cmp_u64);
 	}
 	*segs = v;
@@ -1319,8 +1350,8 @@ static bool has_seg(const uint64_t *segs, size_t n, uint64_t seq)
  * (or there is no segment); *legacy says it was in that format, used or
  * not. Returns whether the values in seq and off are to be used.
  */
-static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t nsegs,
-                            uint64_t *seq, uint64_t *off, bool *legacy)
+static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t nsegs, uint64_t *seq,
+        uint64_t *off, bool *legacy)
 {
 	char path[4096], why[128] = "", kept[4096] = "", qerr[512] = "";
 	unsigned char raw[80];
@@ -1331,43 +1362,48 @@ static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t n
 	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
 	st = jw_spool_checkpoint_read(path, seq, off, raw, sizeof(raw), &rawlen, why, sizeof(why));
 	*legacy = st == JW_SPOOL_CP_LEGACY;
-	if(st == JW_SPOOL_CP_OK){
+	if(st == JW_SPOOL_CP_OK) {
 		return true;
 	}
-	if(st == JW_SPOOL_CP_MISSING){
+	if(st == JW_SPOOL_CP_MISSING) {
 		return false;
 	}
-	if(st == JW_SPOOL_CP_LEGACY){
+	if(st == JW_SPOOL_CP_LEGACY) {
 		char seg[4096];
 		uint64_t size;
 
-		if(nsegs == 0){
+		if(nsegs == 0) {
 			return true; /* it only numbers the next segment */
 		}
-		if(has_seg(segs, nsegs, *seq)){
+		if(has_seg(segs, nsegs, *seq)) {
 			seg_path(j, *seq, seg, sizeof(seg));
 			size = file_size(seg);
-			if(*off == size || (*off < size && jw_kvlog_record_at(seg, *off) == 1)){
+			if(*off == size || (*off < size && jw_kvlog_record_at(seg, *off) == 1)) {
 				return true;
 			}
 		}
-		snprintf(why, sizeof(why), "\"%" PRIu64 " %" PRIu64 "\" is not a record boundary of a segment present",
-		         *seq, *off);
+		snprintf(why, sizeof(why),
+		        "\"%" PRIu64 " %" PRIu64 "\" is not a record boundary of a segment present", *seq,
+		        *off);
 	}
 	atomic_fetch_add(&j->checkpoint_damaged, 1);
-	if(st == JW_SPOOL_CP_ERROR){
+	if(st == JW_SPOOL_CP_ERROR) {
 		note(j, JW_NOTE_ERROR,
-		     "cannot read the checkpoint %s (%s); reading the spool from its oldest segment "
-		     "(what PostgreSQL already has is sent again and ignored)", path, why);
+		        "cannot read the checkpoint %s (%s); reading the spool from its oldest segment "
+		        "(what PostgreSQL already has is sent again and ignored)",
+		        path, why);
 		return false;
 	}
 	/* Broker thread at start: no fsync. */
 	q = jw_quarantine_write(path, 0, raw, rawlen, false, kept, sizeof(kept), qerr, sizeof(qerr));
 	note(j, JW_NOTE_ERROR,
-	     "the checkpoint %s is damaged (%s); reading the spool from its oldest segment "
-	     "(what PostgreSQL already has is sent again and ignored); %s%s",
-	     path, why, q == JW_QUARANTINE_WRITTEN ? "kept in " : q == JW_QUARANTINE_ALREADY ? "already kept in " : "",
-	     q >= 0 ? kept : qerr);
+	        "the checkpoint %s is damaged (%s); reading the spool from its oldest segment "
+	        "(what PostgreSQL already has is sent again and ignored); %s%s",
+	        path, why,
+	        q == JW_QUARANTINE_WRITTEN   ? "kept in "
+	        : q == JW_QUARANTINE_ALREADY ? "already kept in "
+	                                     : "",
+	        q >= 0 ? kept : qerr);
 	return false;
 }
 
@@ -1383,30 +1419,32 @@ static bool load_checkpoint(struct jw_journal *j, const uint64_t *segs, size_t n
  * err filled when neither works.
  */
 static int repair_checkpoint(struct jw_journal *j, uint64_t cp_seq, uint64_t cp_off, uint64_t seq,
-                             uint64_t off, char *err, size_t errlen)
+        uint64_t off, char *err, size_t errlen)
 {
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/checkpoint", j->dir);
-	if(write_checkpoint(j, seq, off) == 0){
-		if(cp_seq == seq && cp_off == off){
-			note(j, JW_NOTE_INFO, "rewrote the checkpoint %s (segment %" PRIu64 " offset %" PRIu64
-			     ") with a checksum", path, seq, off);
-		}else{
+	if(write_checkpoint(j, seq, off) == 0) {
+		if(cp_seq == seq && cp_off == off) {
+			note(j, JW_NOTE_INFO,
+			        "rewrote the checkpoint %s (segment %" PRIu64 " offset %" PRIu64
+			        ") with a checksum",
+			        path, seq, off);
+		} else {
 			note(j, JW_NOTE_WARNING,
-			     "the checkpoint %s said segment %" PRIu64 " offset %" PRIu64
-			     ", which is not where the spool on disk goes on; reading from segment %" PRIu64
-			     " offset %" PRIu64 ", now the checkpoint",
-			     path, cp_seq, cp_off, seq, off);
+			        "the checkpoint %s said segment %" PRIu64 " offset %" PRIu64
+			        ", which is not where the spool on disk goes on; reading from segment %" PRIu64
+			        " offset %" PRIu64 ", now the checkpoint",
+			        path, cp_seq, cp_off, seq, off);
 		}
 		return 0;
 	}
-	if(unlink(path) == 0){
+	if(unlink(path) == 0) {
 		fsync_dir(j->dir);
 		note(j, JW_NOTE_WARNING,
-		     "cannot rewrite the checkpoint %s (segment %" PRIu64 " offset %" PRIu64
-		     "); removed it, so the next start reads the spool from its oldest segment",
-		     path, cp_seq, cp_off);
+		        "cannot rewrite the checkpoint %s (segment %" PRIu64 " offset %" PRIu64
+		        "); removed it, so the next start reads the spool from its oldest segment",
+		        path, cp_seq, cp_off);
 		return 0;
 	}
 	set_err(err, errlen, "rewrite the journal checkpoint", path, errno);
@@ -1420,14 +1458,14 @@ static struct jw_journal *journal_new(const struct jw_journal_config *cfg, char 
 	struct jw_journal *j = calloc(1, sizeof(*j));
 	pthread_condattr_t ca;
 
-	if(!j){
+	if(!j) {
 		set_err(err, errlen, "journal", cfg->data_dir, ENOMEM);
 		return NULL;
 	}
 	j->dir = path_join(cfg->data_dir, "journal");
 	j->dead_path = path_join(cfg->data_dir, DEAD_LETTER_NAME);
 	j->conninfo = strdup(cfg->conninfo);
-	if(!j->dir || !j->dead_path || !j->conninfo){
+	if(!j->dir || !j->dead_path || !j->conninfo) {
 		free(j->dir);
 		free(j->dead_path);
 		free(j->conninfo);
@@ -1439,7 +1477,7 @@ static struct jw_journal *journal_new(const struct jw_journal_config *cfg, char 
 	j->spool_max = cfg->spool_max;
 	j->segment_max = cfg->segment_max ? cfg->segment_max : SEGMENT_MAX_DEFAULT;
 	j->batch_max = cfg->batch_max ? cfg->batch_max : BATCH_MAX_DEFAULT;
-	if(j->batch_max > BATCH_MAX_LIMIT){
+	if(j->batch_max > BATCH_MAX_LIMIT) {
 		j->batch_max = BATCH_MAX_LIMIT;
 	}
 	pthread_mutex_init(&j->lock, NULL);
@@ -1480,9 +1518,10 @@ static int check_conninfo(const char *conninfo, char *err, size_t errlen)
 	char *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
 
-	if(!opts){
+	if(!opts) {
 		PQfreemem(perr);
-		snprintf(err, errlen, "plugin_opt_pg_conninfo is not a valid libpq connection string or URI");
+		snprintf(err, errlen,
+		        "plugin_opt_pg_conninfo is not a valid libpq connection string or URI");
 		return -1;
 	}
 	PQconninfoFree(opts);
@@ -1502,7 +1541,7 @@ static int recover_spool(struct jw_journal *j, char *err, size_t errlen)
 	bool any, have_cp, legacy = false;
 	char path[4096];
 
-	if(scan_segments(j, &segs, &nsegs, &top, err, errlen) != 0){
+	if(scan_segments(j, &segs, &nsegs, &top, err, errlen) != 0) {
 		return -1;
 	}
 	any = nsegs > 0;
@@ -1513,40 +1552,41 @@ static int recover_spool(struct jw_journal *j, char *err, size_t errlen)
 	 * decide, so a checkpoint naming a huge segment cannot push the
 	 * numbers to the limit. */
 	next = top == UINT64_MAX ? 0 : top + 1;
-	if(next > JW_SPOOL_SEQ_MAX){
-		snprintf(err, errlen, "journal segment numbers in %s reach the limit %llu: move the segment files away",
-		         j->dir, (unsigned long long)JW_SPOOL_SEQ_MAX);
+	if(next > JW_SPOOL_SEQ_MAX) {
+		snprintf(err, errlen,
+		        "journal segment numbers in %s reach the limit %llu: move the segment files away",
+		        j->dir, (unsigned long long)JW_SPOOL_SEQ_MAX);
 		goto fail;
 	}
 	have_cp = load_checkpoint(j, segs, nsegs, &cp_seq, &cp_off, &legacy);
 	c_seq = lo;
 	c_off = 0;
-	if(!any || (have_cp && cp_seq > segs[nsegs - 1])){
+	if(!any || (have_cp && cp_seq > segs[nsegs - 1])) {
 		c_seq = next; /* nothing spooled past the checkpoint */
-	}else if(have_cp && cp_seq >= lo){
+	} else if(have_cp && cp_seq >= lo) {
 		c_seq = cp_seq;
 		/* In a gap, reading goes on with the next segment. */
 		c_off = has_seg(segs, nsegs, cp_seq) ? cp_off : 0;
 	}
-	if((have_cp && (c_seq != cp_seq || c_off != cp_off)) || legacy){
+	if((have_cp && (c_seq != cp_seq || c_off != cp_off)) || legacy) {
 		/* The checkpoint names a place that is not on disk, or is in the
 		 * old format, which is judged by the segments present: left as it
 		 * is, the next start could trust it (again, or newly, now that
 		 * this run's segment exists), and it may then fall inside or past
 		 * what this run appends: those records would be skipped. So the
 		 * position used here is made durable first. */
-		if(repair_checkpoint(j, cp_seq, cp_off, c_seq, c_off, err, errlen) != 0){
+		if(repair_checkpoint(j, cp_seq, cp_off, c_seq, c_off, err, errlen) != 0) {
 			goto fail;
 		}
 	}
-	for(size_t i = 0; i < nsegs; i++){
+	for(size_t i = 0; i < nsegs; i++) {
 		uint64_t size;
 		seg_path(j, segs[i], path, sizeof(path));
 		size = file_size(path);
 		disk += size;
-		if(segs[i] > c_seq){
+		if(segs[i] > c_seq) {
 			backlog += size;
-		}else if(segs[i] == c_seq && size > c_off){
+		} else if(segs[i] == c_seq && size > c_off) {
 			backlog += size - c_off;
 		}
 	}
@@ -1561,7 +1601,7 @@ static int recover_spool(struct jw_journal *j, char *err, size_t errlen)
 	atomic_store(&j->written_bytes, backlog);
 	atomic_store(&j->disk_bytes, disk);
 	seg_path(j, j->w_seq, path, sizeof(path));
-	if(jw_kvlog_open(path, &j->seg, NULL, NULL, err, errlen) != 0){
+	if(jw_kvlog_open(path, &j->seg, NULL, NULL, err, errlen) != 0) {
 		return -1;
 	}
 	j->w_size = jw_kvlog_size(j->seg);
@@ -1585,9 +1625,9 @@ static int start_threads(struct jw_journal *j, char *err, size_t errlen)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&j->sthread, NULL, sync_main, j);
-	if(e == 0){
+	if(e == 0) {
 		e = pthread_create(&j->jthread, NULL, journal_main, j);
-		if(e != 0){
+		if(e != 0) {
 			pthread_mutex_lock(&j->lock);
 			j->sync_stop = true;
 			pthread_cond_signal(&j->sync_wake);
@@ -1596,29 +1636,29 @@ static int start_threads(struct jw_journal *j, char *err, size_t errlen)
 		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if(e != 0){
+	if(e != 0) {
 		set_err(err, errlen, "start journal threads for", j->dir, e);
 		return -1;
 	}
 	return 0;
 }
 
-int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
-                    char *err, size_t errlen)
+int jw_journal_open(
+        const struct jw_journal_config *cfg, struct jw_journal **out, char *err, size_t errlen)
 {
 	struct jw_journal *j;
 
 	*out = NULL;
-	if(!cfg || !cfg->data_dir || !cfg->conninfo){
+	if(!cfg || !cfg->data_dir || !cfg->conninfo) {
 		set_err(err, errlen, "journal", "(configuration)", EINVAL);
 		return -1;
 	}
 	j = journal_new(cfg, err, errlen);
-	if(!j){
+	if(!j) {
 		return -1;
 	}
-	if(check_conninfo(j->conninfo, err, errlen) != 0 || ensure_dir(j->dir, err, errlen) != 0
-			|| recover_spool(j, err, errlen) != 0 || start_threads(j, err, errlen) != 0){
+	if(check_conninfo(j->conninfo, err, errlen) != 0 || ensure_dir(j->dir, err, errlen) != 0 ||
+	        recover_spool(j, err, errlen) != 0 || start_threads(j, err, errlen) != 0) {
 		journal_free(j);
 		return -1;
 	}
@@ -1628,11 +1668,11 @@ int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out
 
 void jw_journal_stop(struct jw_journal *j, int deadline_ms)
 {
-	if(!j){
+	if(!j) {
 		return;
 	}
-	jw_worker_stop(&j->lock, &j->wake, &j->done, &j->stopping, &j->journal_done, &j->abort,
-	               deadline_ms);
+	jw_worker_stop(
+	        &j->lock, &j->wake, &j->done, &j->stopping, &j->journal_done, &j->abort, deadline_ms);
 	pthread_join(j->jthread, NULL);
 
 	pthread_mutex_lock(&j->lock);

@@ -24,12 +24,12 @@
 struct jw_journal;
 
 struct jw_journal_config {
-	const char *data_dir;   /* spool in <data_dir>/journal; required */
-	const char *conninfo;   /* libpq conninfo; required (never logged) */
-	int fsync_policy;       /* enum jw_fsync_policy (persist.h) */
-	uint64_t spool_max;     /* bytes not yet in PostgreSQL before refusing */
-	uint64_t segment_max;   /* rotate the spool segment at this size; 0: 4 MiB */
-	unsigned batch_max;     /* rows per INSERT; 0: 1000 */
+	const char *data_dir; /* spool in <data_dir>/journal; required */
+	const char *conninfo; /* libpq conninfo; required (never logged) */
+	int fsync_policy;     /* enum jw_fsync_policy (persist.h) */
+	uint64_t spool_max;   /* bytes not yet in PostgreSQL before refusing */
+	uint64_t segment_max; /* rotate the spool segment at this size; 0: 4 MiB */
+	unsigned batch_max;   /* rows per INSERT; 0: 1000 */
 };
 
 /*
@@ -37,8 +37,8 @@ struct jw_journal_config {
  * earlier run left spooled (replayed first), opens a new segment and
  * starts the threads. Returns 0 with *out set, or -1 with err filled.
  */
-int jw_journal_open(const struct jw_journal_config *cfg, struct jw_journal **out,
-                    char *err, size_t errlen);
+int jw_journal_open(
+        const struct jw_journal_config *cfg, struct jw_journal **out, char *err, size_t errlen);
 
 /*
  * Broker thread. Appends one record (journal_rec.h encoding) under key
@@ -59,26 +59,26 @@ enum jw_journal_state {
 
 struct jw_journal_stats {
 	enum jw_journal_state state;
-	uint64_t state_changes;    /* bumps on every state change */
-	uint64_t spooled;          /* records appended since start */
-	uint64_t committed;        /* records committed to PostgreSQL since start */
-	uint64_t dead_letters;     /* records PostgreSQL refused for good */
-	uint64_t pending_bytes;    /* spooled bytes not yet in PostgreSQL */
-	uint64_t spool_bytes;      /* bytes of spool segment files on disk */
-	int64_t oldest_ms;         /* spool time of the oldest record not in
-	                              PostgreSQL, 0 when caught up */
+	uint64_t state_changes; /* bumps on every state change */
+	uint64_t spooled;       /* records appended since start */
+	uint64_t committed;     /* records committed to PostgreSQL since start */
+	uint64_t dead_letters;  /* records PostgreSQL refused for good */
+	uint64_t pending_bytes; /* spooled bytes not yet in PostgreSQL */
+	uint64_t spool_bytes;   /* bytes of spool segment files on disk */
+	int64_t oldest_ms;      /* spool time of the oldest record not in
+	                           PostgreSQL, 0 when caught up */
 	uint64_t batches;
 	uint64_t sync_errors;
-	uint64_t write_errors;     /* failed appends */
-	bool replay_done;          /* what the last run left is in PostgreSQL */
-	uint64_t damaged;          /* damaged stretches of segments skipped */
-	uint64_t damaged_records;  /* records they held (about) */
+	uint64_t write_errors;    /* failed appends */
+	bool replay_done;         /* what the last run left is in PostgreSQL */
+	uint64_t damaged;         /* damaged stretches of segments skipped */
+	uint64_t damaged_records; /* records they held (about) */
 	uint64_t damaged_bytes;
-	uint64_t quarantined;      /* quarantine files written for them */
-	uint64_t unkept;           /* stretches that could not be kept */
+	uint64_t quarantined;        /* quarantine files written for them */
+	uint64_t unkept;             /* stretches that could not be kept */
 	uint64_t checkpoint_damaged; /* 1 when the checkpoint was ignored at start */
 	uint64_t checkpoint_errors;  /* checkpoint writes that failed */
-	uint64_t strays;           /* files in the spool directory left alone */
+	uint64_t strays;             /* files in the spool directory left alone */
 };
 
 void jw_journal_stats(struct jw_journal *j, struct jw_journal_stats *out);

@@ -37,11 +37,11 @@ static bool wanted_event(const struct jw_plugin *p, const char *type)
 	const char *list = p->opt.journal_events;
 	size_t n = strlen(type);
 
-	while(list && *list){
+	while(list && *list) {
 		const char *comma = strchr(list, ',');
 		size_t len = comma ? (size_t)(comma - list) : strlen(list);
 
-		if(len == n && !strncmp(list, type, n)){
+		if(len == n && !strncmp(list, type, n)) {
 			return true;
 		}
 		list = comma ? comma + 1 : NULL;
@@ -59,9 +59,9 @@ int jw_journal__init(struct jw_plugin *p)
 	struct jw_journal_config cfg;
 	char err[512];
 
-	if(!p->opt.pg_conninfo){
+	if(!p->opt.pg_conninfo) {
 		mosquitto_log_printf(MOSQ_LOG_NOTICE,
-				"jobwire: plugin_opt_pg_conninfo not set: the PostgreSQL journal is off");
+		        "jobwire: plugin_opt_pg_conninfo not set: the PostgreSQL journal is off");
 		return 0;
 	}
 	memset(&cfg, 0, sizeof(cfg));
@@ -69,13 +69,14 @@ int jw_journal__init(struct jw_plugin *p)
 	cfg.conninfo = p->opt.pg_conninfo;
 	cfg.fsync_policy = p->opt.spool_fsync;
 	cfg.spool_max = p->opt.spool_max;
-	if(jw_journal_open(&cfg, &p->journal, err, sizeof(err))){
+	if(jw_journal_open(&cfg, &p->journal, err, sizeof(err))) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot start the journal: %s", err);
 		return -1;
 	}
 	mosquitto_log_printf(MOSQ_LOG_INFO,
-			"jobwire: journal on: spooling to %s/journal (node %s, spool_max %zu bytes), writing to PostgreSQL",
-			p->opt.data_dir, p->opt.node_name, p->opt.spool_max);
+	        "jobwire: journal on: spooling to %s/journal (node %s, spool_max %zu bytes), writing "
+	        "to PostgreSQL",
+	        p->opt.data_dir, p->opt.node_name, p->opt.spool_max);
 	return 0;
 }
 
@@ -83,7 +84,7 @@ void jw_journal__cleanup(struct jw_plugin *p)
 {
 	/* Held records came from wills sent at shutdown: not spooled. */
 	jw_journal__drop_held(p);
-	if(!p->journal){
+	if(!p->journal) {
 		return;
 	}
 	/* What PostgreSQL has not taken by the deadline stays spooled for the
@@ -96,22 +97,23 @@ bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw
 {
 	struct jw_job *j;
 
-	if(!p->journal || !is_terminal(t->event)){
+	if(!p->journal || !is_terminal(t->event)) {
 		return false;
 	}
 	/* A repeat for a finished job is answered by the job table. */
 	j = jw_jobs_find(p->jobs, t->session, t->job);
-	if(j && jw_job_finished(j)){
+	if(j && jw_job_finished(j)) {
 		return false;
 	}
-	if(!jw_journal_full(p->journal, 4096)){
+	if(!jw_journal_full(p->journal, 4096)) {
 		return false;
 	}
 	memset(v, 0, sizeof(*v));
 	v->reason = JW_REASON_JOURNAL_FULL;
 	snprintf(v->message, sizeof(v->message),
-			"journal spool full (plugin_opt_spool_max %zu bytes not yet in PostgreSQL): retry later",
-			p->opt.spool_max);
+	        "journal spool full (plugin_opt_spool_max %zu bytes not yet in PostgreSQL): retry "
+	        "later",
+	        p->opt.spool_max);
 	p->counters.journal_refused++;
 	return true;
 }
@@ -125,13 +127,13 @@ static int spool(struct jw_plugin *p, struct jw_journal_rec *r, struct jw_verdic
 
 	text = jw_journal_rec_encode(r, &len);
 	snprintf(key, sizeof(key), "%s/%s", r->session, r->job);
-	if(!text || jw_journal_append(p->journal, key, text, len) != 0){
+	if(!text || jw_journal_append(p->journal, key, text, len) != 0) {
 		int e = text ? errno : ENOMEM;
-		if(v){
+		if(v) {
 			memset(v, 0, sizeof(*v));
 			v->reason = JW_REASON_JOURNAL_FULL;
 			snprintf(v->message, sizeof(v->message), "%s: retry later",
-					e == ENOSPC ? "journal spool full" : "journal spool not writable");
+			        e == ENOSPC ? "journal spool full" : "journal spool not writable");
 		}
 		rc = -1;
 	}
@@ -139,9 +141,8 @@ static int spool(struct jw_plugin *p, struct jw_journal_rec *r, struct jw_verdic
 	return rc;
 }
 
-int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
-                       const struct jw_who *who, const void *payload,
-                       size_t len, struct jw_verdict *v)
+int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
+        const void *payload, size_t len, struct jw_verdict *v)
 {
 	struct jw_job_summary sum;
 	struct jw_journal_rec r;
@@ -150,12 +151,12 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 	bool terminal, extra;
 	int rc = 0;
 
-	if(!p->journal){
+	if(!p->journal) {
 		return 0;
 	}
 	terminal = is_terminal(t->event);
 	extra = wanted_event(p, t->event);
-	if(!terminal && !extra){
+	if(!terminal && !extra) {
 		return 0;
 	}
 	j = jw_jobs_find(p->jobs, t->session, t->job);
@@ -172,7 +173,7 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 	r.node = p->opt.node_name;
 	r.seq = j ? jw_job_seq(j) : 0;
 	r.spooled_ms = now.real_ms;
-	if(terminal && j && jw_job_summary(j, &sum)){
+	if(terminal && j && jw_job_summary(j, &sum)) {
 		r.kind = JW_JOURNAL_FINISHED;
 		r.error = sum.error;
 		r.code = sum.code;
@@ -187,15 +188,15 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
 		r.progress = sum.progress;
 		r.broker_generated = sum.broker_generated || !who;
 		rc = spool(p, &r, v);
-		if(rc){
-			if(who && !who->late){
+		if(rc) {
+			if(who && !who->late) {
 				p->counters.journal_refused++;
-			}else{
+			} else {
 				p->counters.journal_lost++;
 			}
 		}
 	}
-	if(rc == 0 && extra){
+	if(rc == 0 && extra) {
 		r.kind = JW_JOURNAL_EVENT;
 		/* Extra events are best effort: a full spool refuses terminal
 		 * events, never progress. */
@@ -221,15 +222,15 @@ static void held_free(struct jw_held_rec *h)
 }
 
 void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
-		const void *payload, size_t len)
+        const void *payload, size_t len)
 {
 	struct jw_held_rec *h;
 	struct jw_verdict v;
 
-	if(p->nheld_recs == p->capheld_recs){
+	if(p->nheld_recs == p->capheld_recs) {
 		size_t cap = p->capheld_recs ? p->capheld_recs * 2 : 8;
 		struct jw_held_rec *grown = realloc(p->held_recs, cap * sizeof(*grown));
-		if(!grown){
+		if(!grown) {
 			goto now;
 		}
 		p->held_recs = grown;
@@ -241,35 +242,35 @@ void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struc
 	h->client_id = who->client_id ? strdup(who->client_id) : NULL;
 	h->username = who->username ? strdup(who->username) : NULL;
 	h->payload = malloc(len + 1);
-	if((who->client_id && !h->client_id) || (who->username && !h->username) || !h->payload){
+	if((who->client_id && !h->client_id) || (who->username && !h->username) || !h->payload) {
 		held_free(h);
 		goto now;
 	}
-	if(len){
+	if(len) {
 		memcpy(h->payload, payload, len);
 	}
 	h->len = len;
 	p->nheld_recs++;
 	return;
-now:
-	{
-		struct jw_who late = *who;
+now : {
+	struct jw_who late = *who;
 
-		late.late = true;
-		(void)jw_journal__record(p, t, &late, payload, len, &v);
-	}
+	late.late = true;
+	(void)jw_journal__record(p, t, &late, payload, len, &v);
+}
 }
 
 void jw_journal__flush_held(struct jw_plugin *p)
 {
-	for(size_t i = 0; i < p->nheld_recs; i++){
+	for(size_t i = 0; i < p->nheld_recs; i++) {
 		struct jw_held_rec *h = &p->held_recs[i];
 		struct jw_who who = {h->client_id, h->username, true};
 		struct jw_verdict v;
 
-		if(jw_journal__record(p, &h->t, &who, h->payload, h->len, &v)){
-			mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: journal: could not spool the will of %s/%s: %s",
-					h->t.session, h->t.job, v.message);
+		if(jw_journal__record(p, &h->t, &who, h->payload, h->len, &v)) {
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+			        "jobwire: journal: could not spool the will of %s/%s: %s", h->t.session,
+			        h->t.job, v.message);
 		}
 		held_free(h);
 	}
@@ -278,7 +279,7 @@ void jw_journal__flush_held(struct jw_plugin *p)
 
 void jw_journal__drop_held(struct jw_plugin *p)
 {
-	for(size_t i = 0; i < p->nheld_recs; i++){
+	for(size_t i = 0; i < p->nheld_recs; i++) {
 		held_free(&p->held_recs[i]);
 	}
 	free(p->held_recs);

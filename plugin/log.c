@@ -10,8 +10,9 @@
 
 void jw_log__note(int level, const char *prefix, const char *text)
 {
-	int mosq = level == JW_NOTE_ERROR ? MOSQ_LOG_ERR
-	           : level == JW_NOTE_WARNING ? MOSQ_LOG_WARNING : MOSQ_LOG_INFO;
+	int mosq = level == JW_NOTE_ERROR     ? MOSQ_LOG_ERR
+	           : level == JW_NOTE_WARNING ? MOSQ_LOG_WARNING
+	                                      : MOSQ_LOG_INFO;
 
 	mosquitto_log_printf(mosq, "jobwire: %s%s", prefix, text);
 }

@@ -23,11 +23,15 @@
 
 const char *jw_notice__response_refusal_name(enum jw_response_refusal r)
 {
-	switch(r){
-		case JW_RESPONSE_INVALID: return "invalid";
-		case JW_RESPONSE_BROKER_TOPIC: return "broker_topic";
-		case JW_RESPONSE_NOT_READABLE: return "not_readable";
-		default: return "ok";
+	switch(r) {
+		case JW_RESPONSE_INVALID:
+			return "invalid";
+		case JW_RESPONSE_BROKER_TOPIC:
+			return "broker_topic";
+		case JW_RESPONSE_NOT_READABLE:
+			return "not_readable";
+		default:
+			return "ok";
 	}
 }
 
@@ -40,49 +44,50 @@ static bool first_level_is(const char *topic, const char *level)
 }
 
 enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
-		const struct mosquitto *client, const char *topic, char *why, size_t whylen)
+        const struct mosquitto *client, const char *topic, char *why, size_t whylen)
 {
 	size_t len = topic ? strlen(topic) : 0;
 
 	/* A PUBLISH topic as MQTT defines it (MQTT 5 section 4.7): non-empty,
 	 * UTF-8, at most 65535 bytes, no wildcards. 2.0.11 passes wildcards
 	 * through, and mosquitto_broker_publish checks nothing. */
-	if(len == 0){
+	if(len == 0) {
 		snprintf(why, whylen, "the response topic is empty");
 		return JW_RESPONSE_INVALID;
 	}
-	if(len > 65535 || mosquitto_validate_utf8(topic, (int)len) != MOSQ_ERR_SUCCESS){
+	if(len > 65535 || mosquitto_validate_utf8(topic, (int)len) != MOSQ_ERR_SUCCESS) {
 		snprintf(why, whylen, "the response topic is not UTF-8 of at most 65535 bytes");
 		return JW_RESPONSE_INVALID;
 	}
-	if(strpbrk(topic, "+#")){
+	if(strpbrk(topic, "+#")) {
 		snprintf(why, whylen, "the response topic contains a wildcard (+ or #)");
 		return JW_RESPONSE_INVALID;
 	}
-	if(mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS){
+	if(mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS) {
 		snprintf(why, whylen, "the response topic is not a valid topic to publish to");
 		return JW_RESPONSE_INVALID;
 	}
 	/* The broker's own topics: job events, control and state under the
 	 * prefix, $jobwire/ (stats, every client's notices and replies), $SYS
 	 * and any other $ topic. A client's own replies are the exception. */
-	if(first_level_is(topic, p->opt.prefix)){
+	if(first_level_is(topic, p->opt.prefix)) {
 		snprintf(why, whylen, "%s/ topics are the broker's: answers never go there", p->opt.prefix);
 		return JW_RESPONSE_BROKER_TOPIC;
 	}
-	if(topic[0] == '$'){
-		if(jw_client_topics__own_replies(client, topic)){
+	if(topic[0] == '$') {
+		if(jw_client_topics__own_replies(client, topic)) {
 			return JW_RESPONSE_OK;
 		}
-		snprintf(why, whylen, "$ topics are the broker's; the one a client may use is "
-				JW_REPLIES_PREFIX "{its client id}/...");
+		snprintf(why, whylen,
+		        "$ topics are the broker's; the one a client may use is " JW_REPLIES_PREFIX
+		        "{its client id}/...");
 		return JW_RESPONSE_BROKER_TOPIC;
 	}
-	if(!jw_auth__may_read(p, client, topic)){
-		snprintf(why, whylen, p->auth
-				? "the publisher's token does not allow it to read the response topic"
-				: "an ACL source other than jobwire decides who may read the response topic; use "
-				JW_REPLIES_PREFIX "{client id}/...");
+	if(!jw_auth__may_read(p, client, topic)) {
+		snprintf(why, whylen,
+		        p->auth ? "the publisher's token does not allow it to read the response topic"
+		                : "an ACL source other than jobwire decides who may read the response "
+		                  "topic; use " JW_REPLIES_PREFIX "{client id}/...");
 		return JW_RESPONSE_NOT_READABLE;
 	}
 	return JW_RESPONSE_OK;
@@ -90,15 +95,15 @@ enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
 
 static struct jw_type_count *type_count(struct jw_counters *c, const char *type)
 {
-	for(size_t i = 0; i < c->ntypes; i++){
-		if(!strcmp(c->types[i].type, type)){
+	for(size_t i = 0; i < c->ntypes; i++) {
+		if(!strcmp(c->types[i].type, type)) {
 			return &c->types[i];
 		}
 	}
-	if(c->ntypes == c->captypes){
+	if(c->ntypes == c->captypes) {
 		size_t cap = c->captypes ? c->captypes * 2 : 16;
 		struct jw_type_count *grown = realloc(c->types, cap * sizeof(*grown));
-		if(!grown){
+		if(!grown) {
 			return NULL;
 		}
 		c->types = grown;
@@ -114,7 +119,7 @@ void jw_notice__count_accept(struct jw_plugin *p, const char *type)
 	struct jw_type_count *tc = type_count(&p->counters, type);
 
 	p->counters.accepted++;
-	if(tc){
+	if(tc) {
 		tc->accepted++;
 	}
 }
@@ -127,7 +132,7 @@ void jw_counters__cleanup(struct jw_counters *c)
 
 static void add_str(struct json_object *o, const char *key, const char *value)
 {
-	if(value && value[0]){
+	if(value && value[0]) {
 		json_object_object_add(o, key, json_object_new_string(value));
 	}
 }
@@ -140,17 +145,16 @@ struct refused_response {
 	char message[160];
 };
 
-static char *notice_json(const char *client_id, const char *topic,
-                         const struct jw_topic *t, const struct jw_verdict *v,
-                         enum jw_origin origin, const struct refused_response *rr,
-                         size_t *len)
+static char *notice_json(const char *client_id, const char *topic, const struct jw_topic *t,
+        const struct jw_verdict *v, enum jw_origin origin, const struct refused_response *rr,
+        size_t *len)
 {
 	struct json_object *o = json_object_new_object();
 	char ts[40];
 	const char *text;
 	char *out = NULL;
 
-	if(!o){
+	if(!o) {
 		return NULL;
 	}
 	jw_rfc3339_format_ms(ts, sizeof(ts), jw_clock_ms(CLOCK_REALTIME));
@@ -160,23 +164,23 @@ static char *notice_json(const char *client_id, const char *topic,
 	add_str(o, "field", v->field);
 	add_str(o, "keyword", v->keyword);
 	add_str(o, "topic", topic);
-	if(t){
+	if(t) {
 		add_str(o, "session_id", t->session);
 		add_str(o, "job_id", t->job);
 		add_str(o, "event", t->event);
 	}
 	add_str(o, "client_id", client_id);
-	if(origin == JW_FROM_WILL){
+	if(origin == JW_FROM_WILL) {
 		json_object_object_add(o, "will", json_object_new_boolean(1));
 	}
-	if(rr->topic){
+	if(rr->topic) {
 		struct json_object *r = json_object_new_object();
 
-		if(r){
+		if(r) {
 			size_t tl = strnlen(rr->topic, 65536);
 
 			/* Quoted only when it is text: JSON strings must be UTF-8. */
-			if(tl <= 65535 && mosquitto_validate_utf8(rr->topic, (int)tl) == MOSQ_ERR_SUCCESS){
+			if(tl <= 65535 && mosquitto_validate_utf8(rr->topic, (int)tl) == MOSQ_ERR_SUCCESS) {
 				add_str(r, "topic", rr->topic);
 			}
 			add_str(r, "reason", jw_notice__response_refusal_name(rr->reason));
@@ -185,11 +189,12 @@ static char *notice_json(const char *client_id, const char *topic,
 		}
 	}
 	add_str(o, "ts", ts);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if(text){
+	text = json_object_to_json_string_ext(
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if(text) {
 		*len = strlen(text);
 		out = mosquitto_malloc(*len + 1);
-		if(out){
+		if(out) {
 			memcpy(out, text, *len + 1);
 		}
 	}
@@ -207,9 +212,8 @@ static char *notice_json(const char *client_id, const char *topic,
  * *rr points into.
  */
 static int notice_destination(struct jw_plugin *p, const struct mosquitto *client,
-                              const char *client_id, const mosquitto_property *in,
-                              char **dest, char **response, struct refused_response *rr,
-                              mosquitto_property **props)
+        const char *client_id, const mosquitto_property *in, char **dest, char **response,
+        struct refused_response *rr, mosquitto_property **props)
 {
 	void *corr = NULL;
 	uint16_t corrlen = 0;
@@ -219,25 +223,26 @@ static int notice_destination(struct jw_plugin *p, const struct mosquitto *clien
 	*dest = NULL;
 	*response = NULL;
 	memset(rr, 0, sizeof(*rr));
-	if(!in || !client){
+	if(!in || !client) {
 		goto own_topic;
 	}
-	if(jw_props__read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen)){
+	if(jw_props__read_binary(in, MQTT_PROP_CORRELATION_DATA, &corr, &corrlen)) {
 		mosquitto_property_add_binary(props, MQTT_PROP_CORRELATION_DATA, corr, corrlen);
 		mosquitto_free(corr);
 	}
-	if(!jw_props__read_string(in, MQTT_PROP_RESPONSE_TOPIC, response)){
+	if(!jw_props__read_string(in, MQTT_PROP_RESPONSE_TOPIC, response)) {
 		goto own_topic;
 	}
-	rr->reason = jw_notice__response_topic_check(p, client, *response, rr->message, sizeof(rr->message));
-	if(rr->reason == JW_RESPONSE_OK){
+	rr->reason =
+	        jw_notice__response_topic_check(p, client, *response, rr->message, sizeof(rr->message));
+	if(rr->reason == JW_RESPONSE_OK) {
 		*dest = *response;
 		*response = NULL;
 		return 0;
 	}
 	rr->topic = *response;
 own_topic:
-	if(!client_id || jw_client_topics__rejection(own, sizeof(own), client_id) < 0){
+	if(!client_id || jw_client_topics__rejection(own, sizeof(own), client_id) < 0) {
 		return -1;
 	}
 	*dest = mosquitto_strdup(own);
@@ -249,7 +254,7 @@ static void log_safe(char *dst, size_t dstlen, const char *s)
 {
 	size_t i = 0;
 
-	for(; s && *s && i + 1 < dstlen; s++){
+	for(; s && *s && i + 1 < dstlen; s++) {
 		dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
 	}
 	dst[i] = '\0';
@@ -259,21 +264,22 @@ static bool log_allowed(struct jw_plugin *p)
 {
 	int64_t now_s;
 
-	if(p->opt.log_rate == 0){
+	if(p->opt.log_rate == 0) {
 		return true;
 	}
 	now_s = jw_clock_ms(CLOCK_MONOTONIC) / 1000;
-	if(now_s != p->log_window_s){
-		if(p->log_suppressed){
+	if(now_s != p->log_window_s) {
+		if(p->log_suppressed) {
 			mosquitto_log_printf(MOSQ_LOG_NOTICE,
-					"jobwire: %llu further rejections not logged (plugin_opt_log_rate %u per second)",
-					(unsigned long long)p->log_suppressed, p->opt.log_rate);
+			        "jobwire: %llu further rejections not logged (plugin_opt_log_rate %u per "
+			        "second)",
+			        (unsigned long long)p->log_suppressed, p->opt.log_rate);
 		}
 		p->log_window_s = now_s;
 		p->log_in_window = 0;
 		p->log_suppressed = 0;
 	}
-	if(p->log_in_window >= p->opt.log_rate){
+	if(p->log_in_window >= p->opt.log_rate) {
 		p->log_suppressed++;
 		return false;
 	}
@@ -283,17 +289,19 @@ static bool log_allowed(struct jw_plugin *p)
 
 static const char *origin_name(enum jw_origin origin)
 {
-	switch(origin){
-		case JW_FROM_WILL: return "will";
-		case JW_FROM_WRITE: return "retained PUBLISH or will";
-		default: return "PUBLISH";
+	switch(origin) {
+		case JW_FROM_WILL:
+			return "will";
+		case JW_FROM_WRITE:
+			return "retained PUBLISH or will";
+		default:
+			return "PUBLISH";
 	}
 }
 
 void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, const char *client_id,
-                       const char *topic, const struct jw_topic *t,
-                       const struct jw_verdict *v,
-                       const mosquitto_property *props, enum jw_origin origin)
+        const char *topic, const struct jw_topic *t, const struct jw_verdict *v,
+        const mosquitto_property *props, enum jw_origin origin)
 {
 	char *dest = NULL, *response = NULL;
 	struct refused_response rr;
@@ -302,37 +310,37 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, cons
 	char *payload = NULL;
 
 	p->counters.rejected++;
-	if(v->reason > JW_REASON_NONE && v->reason < JW_REASON__COUNT){
+	if(v->reason > JW_REASON_NONE && v->reason < JW_REASON__COUNT) {
 		p->counters.by_reason[v->reason]++;
 	}
 	/* Per-type counts only for known types: a client inventing event
 	 * names must not grow the table. */
-	if(t && jw_schemaset_find(p->schemas, t->event)){
+	if(t && jw_schemaset_find(p->schemas, t->event)) {
 		struct jw_type_count *tc = type_count(&p->counters, t->event);
-		if(tc){
+		if(tc) {
 			tc->rejected++;
 		}
 	}
 
-	if(log_allowed(p)){
+	if(log_allowed(p)) {
 		char ltopic[256], lclient[128];
 		log_safe(ltopic, sizeof(ltopic), topic);
 		log_safe(lclient, sizeof(lclient), client_id ? client_id : "?");
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "jobwire: rejected %s on \"%s\" from \"%s\": %s: %s",
-				origin_name(origin), ltopic, lclient,
-				jw_reason_name(v->reason), v->message);
+		        origin_name(origin), ltopic, lclient, jw_reason_name(v->reason), v->message);
 	}
 
-	if(notice_destination(p, client, client_id, origin == JW_FROM_PUBLISH ? props : NULL,
-				&dest, &response, &rr, &out_props)){
+	if(notice_destination(p, client, client_id, origin == JW_FROM_PUBLISH ? props : NULL, &dest,
+	           &response, &rr, &out_props)) {
 		goto out;
 	}
 	payload = notice_json(client_id, topic, t, v, origin, &rr, &len);
-	if(!payload || len > INT32_MAX){
+	if(!payload || len > INT32_MAX) {
 		goto out;
 	}
 	/* On success the broker owns payload and props; on failure we do. */
-	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props) == MOSQ_ERR_SUCCESS){
+	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props) ==
+	        MOSQ_ERR_SUCCESS) {
 		payload = NULL;
 		out_props = NULL;
 		p->counters.notices_sent++;

@@ -21,42 +21,41 @@
 
 #define OPT_PREFIX "plugin_opt_"
 
-static int parse_size(const char *key, const char *value, size_t min,
-                      size_t max, size_t *out)
+static int parse_size(const char *key, const char *value, size_t min, size_t max, size_t *out)
 {
 	char *end = NULL;
 	unsigned long long v;
 	unsigned long long mult = 1;
 
 	errno = 0;
-	if(!value || !isdigit((unsigned char)value[0])){
+	if(!value || !isdigit((unsigned char)value[0])) {
 		goto bad;
 	}
 	v = strtoull(value, &end, 10);
-	if(errno){
+	if(errno) {
 		goto bad;
 	}
-	if(!strcmp(end, "k") || !strcmp(end, "K") || !strcmp(end, "KiB")){
+	if(!strcmp(end, "k") || !strcmp(end, "K") || !strcmp(end, "KiB")) {
 		mult = 1024;
-	}else if(!strcmp(end, "M") || !strcmp(end, "MiB")){
+	} else if(!strcmp(end, "M") || !strcmp(end, "MiB")) {
 		mult = 1024 * 1024;
-	}else if(!strcmp(end, "G") || !strcmp(end, "GiB")){
+	} else if(!strcmp(end, "G") || !strcmp(end, "GiB")) {
 		mult = 1024ULL * 1024 * 1024;
-	}else if(*end){
+	} else if(*end) {
 		goto bad;
 	}
-	if(v > max / mult || v * mult < min || v * mult > max){
+	if(v > max / mult || v * mult < min || v * mult > max) {
 		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: plugin_opt_%s must be between %zu and %zu, got \"%s\"",
-				key, min, max, value);
+		        "jobwire: plugin_opt_%s must be between %zu and %zu, got \"%s\"", key, min, max,
+		        value);
 		return -1;
 	}
 	*out = (size_t)(v * mult);
 	return 0;
 bad:
 	mosquitto_log_printf(MOSQ_LOG_ERR,
-			"jobwire: plugin_opt_%s must be a whole number (optionally with k, M or G), got \"%s\"",
-			key, value ? value : "");
+	        "jobwire: plugin_opt_%s must be a whole number (optionally with k, M or G), got \"%s\"",
+	        key, value ? value : "");
 	return -1;
 }
 
@@ -65,18 +64,18 @@ static bool journal_events_valid(const char *list)
 {
 	size_t item = 0;
 
-	for(const char *c = list;; c++){
-		if(*c == ',' || *c == '\0'){
-			if(item == 0 || item > 64){
+	for(const char *c = list;; c++) {
+		if(*c == ',' || *c == '\0') {
+			if(item == 0 || item > 64) {
 				return false;
 			}
-			if(*c == '\0'){
+			if(*c == '\0') {
 				return true;
 			}
 			item = 0;
 			continue;
 		}
-		if(!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '-')){
+		if(!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '-')) {
 			return false;
 		}
 		item++;
@@ -90,36 +89,36 @@ static int parse_double(const char *key, const char *value, double min, double m
 	double v;
 
 	errno = 0;
-	if(!value || !value[0]){
+	if(!value || !value[0]) {
 		goto bad;
 	}
 	v = strtod(value, &end);
-	if(errno || *end || v != v){
+	if(errno || *end || v != v) {
 		goto bad;
 	}
-	if(v < min || v > max){
+	if(v < min || v > max) {
 		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: plugin_opt_%s must be between %g and %g, got \"%s\"",
-				key, min, max, value);
+		        "jobwire: plugin_opt_%s must be between %g and %g, got \"%s\"", key, min, max,
+		        value);
 		return -1;
 	}
 	*out = v;
 	return 0;
 bad:
-	mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_%s must be a number, got \"%s\"",
-			key, value ? value : "");
+	mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_%s must be a number, got \"%s\"", key,
+	        value ? value : "");
 	return -1;
 }
 
 static int set_string(char **dst, const char *key, const char *value)
 {
-	if(!value || !value[0]){
+	if(!value || !value[0]) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_%s must not be empty", key);
 		return -1;
 	}
 	free(*dst);
 	*dst = strdup(value);
-	if(!*dst){
+	if(!*dst) {
 		return -1;
 	}
 	return 0;
@@ -127,11 +126,11 @@ static int set_string(char **dst, const char *key, const char *value)
 
 static int prefix_valid(const char *prefix)
 {
-	if(!prefix[0] || prefix[0] == '$' || strlen(prefix) > 64){
+	if(!prefix[0] || prefix[0] == '$' || strlen(prefix) > 64) {
 		return 0;
 	}
-	for(const char *c = prefix; *c; c++){
-		if(*c == '/' || *c == '+' || *c == '#' || (unsigned char)*c < 0x20){
+	for(const char *c = prefix; *c; c++) {
+		if(*c == '/' || *c == '+' || *c == '#' || (unsigned char)*c < 0x20) {
 			return 0;
 		}
 	}
@@ -140,86 +139,103 @@ static int prefix_valid(const char *prefix)
 
 const char *jw_options__acl_name(enum jw_acl_fallback f)
 {
-	switch(f){
-		case JW_ACL_ALLOW: return "allow";
-		case JW_ACL_DEFER: return "defer";
-		default: return "auto";
+	switch(f) {
+		case JW_ACL_ALLOW:
+			return "allow";
+		case JW_ACL_DEFER:
+			return "defer";
+		default:
+			return "auto";
 	}
 }
 
-/* What is checked and how refusals are logged. 0, -1 (logged) for a bad value, 1 for another group's key. */
+/* What is checked and how refusals are logged. 0, -1 (logged) for a bad value, 1 for another
+ * group's key. */
 static int parse_check_option(struct jw_options *opt, const char *key, const char *value)
 {
 	size_t n = 0;
 
-	if(!strcmp(key, "schemas_dir")){
-		if(set_string(&opt->schemas_dir, key, value)) return -1;
-	}else if(!strcmp(key, "topic_prefix")){
-		if(set_string(&opt->prefix, key, value)) return -1;
-		if(!prefix_valid(opt->prefix)){
+	if(!strcmp(key, "schemas_dir")) {
+		if(set_string(&opt->schemas_dir, key, value))
+			return -1;
+	} else if(!strcmp(key, "topic_prefix")) {
+		if(set_string(&opt->prefix, key, value))
+			return -1;
+		if(!prefix_valid(opt->prefix)) {
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_topic_prefix must be one topic level without / + # or a leading $, got \"%s\"",
-					value);
+			        "jobwire: plugin_opt_topic_prefix must be one topic level without / + # or a "
+			        "leading $, got \"%s\"",
+			        value);
 			return -1;
 		}
-	}else if(!strcmp(key, "max_payload")){
-		if(parse_size(key, value, 64, 256u * 1024u * 1024u, &opt->limits.max_payload)) return -1;
-	}else if(!strcmp(key, "max_depth")){
-		if(parse_size(key, value, 2, 1000, &opt->limits.max_depth)) return -1;
-	}else if(!strcmp(key, "log_rate")){
-		if(parse_size(key, value, 0, 1000000, &n)) return -1;
+	} else if(!strcmp(key, "max_payload")) {
+		if(parse_size(key, value, 64, 256u * 1024u * 1024u, &opt->limits.max_payload))
+			return -1;
+	} else if(!strcmp(key, "max_depth")) {
+		if(parse_size(key, value, 2, 1000, &opt->limits.max_depth))
+			return -1;
+	} else if(!strcmp(key, "log_rate")) {
+		if(parse_size(key, value, 0, 1000000, &n))
+			return -1;
 		opt->log_rate = (unsigned)n;
-	}else if(!strcmp(key, "acl_fallback")){
-		if(value && !strcmp(value, "auto")){
+	} else if(!strcmp(key, "acl_fallback")) {
+		if(value && !strcmp(value, "auto")) {
 			opt->acl_fallback = JW_ACL_AUTO;
-		}else if(value && !strcmp(value, "allow")){
+		} else if(value && !strcmp(value, "allow")) {
 			opt->acl_fallback = JW_ACL_ALLOW;
-		}else if(value && !strcmp(value, "defer")){
+		} else if(value && !strcmp(value, "defer")) {
 			opt->acl_fallback = JW_ACL_DEFER;
-		}else{
+		} else {
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_acl_fallback must be auto, allow or defer, got \"%s\"",
-					value ? value : "");
+			        "jobwire: plugin_opt_acl_fallback must be auto, allow or defer, got \"%s\"",
+			        value ? value : "");
 			return -1;
 		}
-	}else{
+	} else {
 		return 1;
 	}
 	return 0;
 }
 
-/* The job table, its records and the stats. 0, -1 (logged) for a bad value, 1 for another group's key. */
+/* The job table, its records and the stats. 0, -1 (logged) for a bad value, 1 for another group's
+ * key. */
 static int parse_lifecycle_option(struct jw_options *opt, const char *key, const char *value)
 {
 	size_t n = 0;
 
-	if(!strcmp(key, "state_max_rate")){
-		if(parse_double(key, value, 0.1, 1000, &opt->state_max_rate)) return -1;
-	}else if(!strcmp(key, "state_ttl")){
-		if(parse_size(key, value, 0, UINT32_MAX, &n)) return -1;
+	if(!strcmp(key, "state_max_rate")) {
+		if(parse_double(key, value, 0.1, 1000, &opt->state_max_rate))
+			return -1;
+	} else if(!strcmp(key, "state_ttl")) {
+		if(parse_size(key, value, 0, UINT32_MAX, &n))
+			return -1;
 		opt->state_ttl = (uint32_t)n;
-	}else if(!strcmp(key, "heartbeat_interval")){
-		if(parse_double(key, value, 0.1, 86400, &opt->heartbeat_interval)) return -1;
-	}else if(!strcmp(key, "max_jobs")){
-		if(parse_size(key, value, 1, 100000000, &opt->max_jobs)) return -1;
-	}else if(!strcmp(key, "data_dir")){
-		if(set_string(&opt->data_dir, key, value)) return -1;
-	}else if(!strcmp(key, "stats_interval")){
-		if(parse_double(key, value, 0, 86400, &opt->stats_interval)) return -1;
-	}else if(!strcmp(key, "spool_fsync")){
-		if(value && !strcmp(value, "always")){
+	} else if(!strcmp(key, "heartbeat_interval")) {
+		if(parse_double(key, value, 0.1, 86400, &opt->heartbeat_interval))
+			return -1;
+	} else if(!strcmp(key, "max_jobs")) {
+		if(parse_size(key, value, 1, 100000000, &opt->max_jobs))
+			return -1;
+	} else if(!strcmp(key, "data_dir")) {
+		if(set_string(&opt->data_dir, key, value))
+			return -1;
+	} else if(!strcmp(key, "stats_interval")) {
+		if(parse_double(key, value, 0, 86400, &opt->stats_interval))
+			return -1;
+	} else if(!strcmp(key, "spool_fsync")) {
+		if(value && !strcmp(value, "always")) {
 			opt->spool_fsync = JW_FSYNC_ALWAYS;
-		}else if(value && !strcmp(value, "interval")){
+		} else if(value && !strcmp(value, "interval")) {
 			opt->spool_fsync = JW_FSYNC_INTERVAL;
-		}else if(value && !strcmp(value, "never")){
+		} else if(value && !strcmp(value, "never")) {
 			opt->spool_fsync = JW_FSYNC_NEVER;
-		}else{
+		} else {
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_spool_fsync must be always, interval or never, got \"%s\"",
-					value ? value : "");
+			        "jobwire: plugin_opt_spool_fsync must be always, interval or never, got \"%s\"",
+			        value ? value : "");
 			return -1;
 		}
-	}else{
+	} else {
 		return 1;
 	}
 	return 0;
@@ -230,23 +246,29 @@ static int parse_auth_option(struct jw_options *opt, const char *key, const char
 {
 	size_t n = 0;
 
-	if(!strcmp(key, "auth_jwt_hs256_secret_file")){
-		if(set_string(&opt->jwt_hs256_secret_file, key, value)) return -1;
-	}else if(!strcmp(key, "auth_jwt_public_key_file")){
-		if(set_string(&opt->jwt_public_key_file, key, value)) return -1;
-	}else if(!strcmp(key, "auth_jwt_issuer")){
-		if(set_string(&opt->jwt_issuer, key, value)) return -1;
-	}else if(!strcmp(key, "auth_jwt_audience")){
-		if(set_string(&opt->jwt_audience, key, value)) return -1;
-	}else if(!strcmp(key, "auth_jwt_leeway")){
-		if(parse_size(key, value, 0, 3600, &n)) return -1;
+	if(!strcmp(key, "auth_jwt_hs256_secret_file")) {
+		if(set_string(&opt->jwt_hs256_secret_file, key, value))
+			return -1;
+	} else if(!strcmp(key, "auth_jwt_public_key_file")) {
+		if(set_string(&opt->jwt_public_key_file, key, value))
+			return -1;
+	} else if(!strcmp(key, "auth_jwt_issuer")) {
+		if(set_string(&opt->jwt_issuer, key, value))
+			return -1;
+	} else if(!strcmp(key, "auth_jwt_audience")) {
+		if(set_string(&opt->jwt_audience, key, value))
+			return -1;
+	} else if(!strcmp(key, "auth_jwt_leeway")) {
+		if(parse_size(key, value, 0, 3600, &n))
+			return -1;
 		opt->jwt_leeway = (int64_t)n;
 		opt->jwt_leeway_set = true;
-	}else if(!strcmp(key, "auth_jwt_session_hold")){
-		if(parse_size(key, value, 0, 31536000, &n)) return -1;
+	} else if(!strcmp(key, "auth_jwt_session_hold")) {
+		if(parse_size(key, value, 0, 31536000, &n))
+			return -1;
 		opt->jwt_session_hold = (uint64_t)n;
 		opt->jwt_session_hold_set = true;
-	}else{
+	} else {
 		return 1;
 	}
 	return 0;
@@ -255,27 +277,32 @@ static int parse_auth_option(struct jw_options *opt, const char *key, const char
 /* The PostgreSQL journal. 0, -1 (logged) for a bad value, 1 for another group's key. */
 static int parse_journal_option(struct jw_options *opt, const char *key, const char *value)
 {
-	if(!strcmp(key, "pg_conninfo")){
+	if(!strcmp(key, "pg_conninfo")) {
 		/* Never logged: a conninfo may hold password=. */
-		if(set_string(&opt->pg_conninfo, key, value)) return -1;
-	}else if(!strcmp(key, "node_name")){
-		if(set_string(&opt->node_name, key, value)) return -1;
-		if(!*opt->node_name || strlen(opt->node_name) > 255){
-			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_node_name must be 1 to 255 bytes");
+		if(set_string(&opt->pg_conninfo, key, value))
+			return -1;
+	} else if(!strcmp(key, "node_name")) {
+		if(set_string(&opt->node_name, key, value))
+			return -1;
+		if(!*opt->node_name || strlen(opt->node_name) > 255) {
+			mosquitto_log_printf(
+			        MOSQ_LOG_ERR, "jobwire: plugin_opt_node_name must be 1 to 255 bytes");
 			return -1;
 		}
-	}else if(!strcmp(key, "spool_max")){
-		if(parse_size(key, value, 64u * 1024u, SIZE_MAX / 2, &opt->spool_max)) return -1;
-	}else if(!strcmp(key, "journal_events")){
-		if(set_string(&opt->journal_events, key, value)) return -1;
-		if(!journal_events_valid(opt->journal_events)){
+	} else if(!strcmp(key, "spool_max")) {
+		if(parse_size(key, value, 64u * 1024u, SIZE_MAX / 2, &opt->spool_max))
+			return -1;
+	} else if(!strcmp(key, "journal_events")) {
+		if(set_string(&opt->journal_events, key, value))
+			return -1;
+		if(!journal_events_valid(opt->journal_events)) {
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: plugin_opt_journal_events must be a comma-separated list of event types (a-z 0-9 _ -), got \"%s\"",
-					value);
+			        "jobwire: plugin_opt_journal_events must be a comma-separated list of event "
+			        "types (a-z 0-9 _ -), got \"%s\"",
+			        value);
 			return -1;
 		}
-	}else{
+	} else {
 		return 1;
 	}
 	return 0;
@@ -298,33 +325,34 @@ static void set_defaults(struct jw_options *opt)
 	opt->jwt_leeway = 30;
 	opt->jwt_session_hold = 86400;
 	opt->spool_max = JW_DEFAULT_SPOOL_MAX;
-
 }
 
 /* What the options mean together, once all are read. 0, or -1 (logged). */
 static int finish(struct jw_options *opt)
 {
-	if(!opt->schemas_dir){
+	if(!opt->schemas_dir) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_schemas_dir is required");
 		return -1;
 	}
-	if(!opt->prefix){
+	if(!opt->prefix) {
 		opt->prefix = strdup("jobs");
-		if(!opt->prefix) return -1;
+		if(!opt->prefix)
+			return -1;
 	}
-	if(opt->pg_conninfo && !opt->data_dir){
-		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: plugin_opt_pg_conninfo needs plugin_opt_data_dir (the journal spools there)");
+	if(opt->pg_conninfo && !opt->data_dir) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_pg_conninfo needs "
+		                                   "plugin_opt_data_dir (the journal spools there)");
 		return -1;
 	}
-	if(!opt->node_name){
+	if(!opt->node_name) {
 		char host[256];
-		if(gethostname(host, sizeof(host)) != 0 || !host[0]){
+		if(gethostname(host, sizeof(host)) != 0 || !host[0]) {
 			snprintf(host, sizeof(host), "localhost");
 		}
 		host[sizeof(host) - 1] = '\0';
 		opt->node_name = strdup(host);
-		if(!opt->node_name) return -1;
+		if(!opt->node_name)
+			return -1;
 	}
 	return 0;
 }
@@ -332,30 +360,33 @@ static int finish(struct jw_options *opt)
 int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int count)
 {
 	static int (*const groups[])(struct jw_options *, const char *, const char *) = {
-		parse_check_option, parse_lifecycle_option, parse_auth_option, parse_journal_option,
+	        parse_check_option,
+	        parse_lifecycle_option,
+	        parse_auth_option,
+	        parse_journal_option,
 	};
 
 	set_defaults(opt);
-	for(int i = 0; i < count; i++){
+	for(int i = 0; i < count; i++) {
 		const char *key = opts[i].key;
 		int rc = 1;
 
-		if(!key){
+		if(!key) {
 			continue;
 		}
-		for(size_t g = 0; g < sizeof(groups) / sizeof(groups[0]) && rc == 1; g++){
+		for(size_t g = 0; g < sizeof(groups) / sizeof(groups[0]) && rc == 1; g++) {
 			rc = groups[g](opt, key, opts[i].value);
 		}
-		if(rc == 1){
+		if(rc == 1) {
 			/* A typo must not silently leave a default in force. */
 			mosquitto_log_printf(MOSQ_LOG_ERR,
-					"jobwire: unknown option plugin_opt_%s (see docs/configuration.md)", key);
+			        "jobwire: unknown option plugin_opt_%s (see docs/configuration.md)", key);
 		}
-		if(rc != 0){
+		if(rc != 0) {
 			goto fail;
 		}
 	}
-	if(finish(opt) != 0){
+	if(finish(opt) != 0) {
 		goto fail;
 	}
 	return 0;
@@ -396,17 +427,17 @@ static char *config_path(void)
 	FILE *f = fopen("/proc/self/cmdline", "rb");
 	char *path = NULL;
 
-	if(!f){
+	if(!f) {
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	for(size_t i = 0; i < n;){
+	for(size_t i = 0; i < n;) {
 		const char *arg = buf + i;
 		size_t len = strlen(arg);
 
-		if((!strcmp(arg, "-c") || !strcmp(arg, "--config-file")) && i + len + 1 < n){
+		if((!strcmp(arg, "-c") || !strcmp(arg, "--config-file")) && i + len + 1 < n) {
 			path = strdup(arg + len + 1);
 			break;
 		}
@@ -416,7 +447,7 @@ static char *config_path(void)
 }
 
 struct acl_probe {
-	int plugins;      /* plugin / auth_plugin lines, ours included */
+	int plugins; /* plugin / auth_plugin lines, ours included */
 	int acl_files;
 	int depth;
 };
@@ -428,15 +459,15 @@ static void probe_dir(const char *dir, struct acl_probe *pr)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
-	if(!d){
+	if(!d) {
 		return;
 	}
-	while((de = readdir(d)) != NULL){
+	while((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 		char path[4096];
 
-		if(len > 5 && !strcmp(de->d_name + len - 5, ".conf")){
-			if(snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path)){
+		if(len > 5 && !strcmp(de->d_name + len - 5, ".conf")) {
+			if(snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path)) {
 				probe_file(path, pr);
 			}
 		}
@@ -452,10 +483,10 @@ static FILE *open_regular(const char *path)
 	FILE *f;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if(fd < 0){
+	if(fd < 0) {
 		return NULL;
 	}
-	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))){
+	if(fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
 		close(fd);
 		return NULL;
 	}
@@ -468,26 +499,29 @@ static void probe_file(const char *path, struct acl_probe *pr)
 	char *line = NULL;
 	size_t cap = 0;
 
-	if(pr->depth > 8 || !(f = open_regular(path))){
+	if(pr->depth > 8 || !(f = open_regular(path))) {
 		return;
 	}
 	pr->depth++;
-	while(getline(&line, &cap, f) > 0){
+	while(getline(&line, &cap, f) > 0) {
 		char *key = line, *end;
 
-		while(isspace((unsigned char)*key)) key++;
+		while(isspace((unsigned char)*key))
+			key++;
 		end = key;
-		while(*end && !isspace((unsigned char)*end)) end++;
-		if(*end){
+		while(*end && !isspace((unsigned char)*end))
+			end++;
+		if(*end) {
 			*end++ = '\0';
 		}
-		while(isspace((unsigned char)*end)) end++;
+		while(isspace((unsigned char)*end))
+			end++;
 		end[strcspn(end, "\r\n")] = '\0';
-		if(!strcmp(key, "plugin") || !strcmp(key, "auth_plugin")){
+		if(!strcmp(key, "plugin") || !strcmp(key, "auth_plugin")) {
 			pr->plugins++;
-		}else if(!strcmp(key, "acl_file")){
+		} else if(!strcmp(key, "acl_file")) {
 			pr->acl_files++;
-		}else if(!strcmp(key, "include_dir") && *end){
+		} else if(!strcmp(key, "include_dir") && *end) {
 			probe_dir(end, pr);
 		}
 	}
@@ -502,12 +536,12 @@ bool jw_options__detect_acl_source(char *why, size_t whylen)
 	char *path = config_path();
 	FILE *f;
 
-	if(!path){
+	if(!path) {
 		snprintf(why, whylen, "no -c configuration file on the command line");
 		return false;
 	}
 	f = fopen(path, "r");
-	if(!f){
+	if(!f) {
 		/* Unknown: defer, so an acl_file we cannot see is never bypassed. */
 		snprintf(why, whylen, "cannot read %s to look for acl_file", path);
 		free(path);
@@ -515,11 +549,11 @@ bool jw_options__detect_acl_source(char *why, size_t whylen)
 	}
 	fclose(f);
 	probe_file(path, &pr);
-	if(pr.acl_files > 0){
+	if(pr.acl_files > 0) {
 		snprintf(why, whylen, "%s sets acl_file", path);
-	}else if(pr.plugins > 1){
+	} else if(pr.plugins > 1) {
 		snprintf(why, whylen, "%s loads another plugin", path);
-	}else{
+	} else {
 		snprintf(why, whylen, "%s has no acl_file and no other plugin", path);
 	}
 	free(path);

@@ -58,12 +58,12 @@ struct rec_map {
 
 /* State only the writer thread touches (and _stop after the join). */
 struct writer {
-	struct jw_kvlog *log;     /* NULL after a failed (re)open */
-	struct rec_map batch;     /* to append */
-	struct rec_map unsynced;  /* appended, not yet synced (ALWAYS, INTERVAL) */
-	bool dirty;               /* NEVER: appended since the last sync */
-	int64_t sync_due_ms;      /* INTERVAL: when unsynced must be synced */
-	uint64_t compact_base;    /* log size after open or the last compaction */
+	struct jw_kvlog *log;    /* NULL after a failed (re)open */
+	struct rec_map batch;    /* to append */
+	struct rec_map unsynced; /* appended, not yet synced (ALWAYS, INTERVAL) */
+	bool dirty;              /* NEVER: appended since the last sync */
+	int64_t sync_due_ms;     /* INTERVAL: when unsynced must be synced */
+	uint64_t compact_base;   /* log size after open or the last compaction */
 	int64_t compact_not_before_ms;
 };
 
@@ -116,21 +116,21 @@ static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size
 	size_t klen;
 	struct rec *r;
 
-	if(!key || (!val && len > 0 && !del)){
+	if(!key || (!val && len > 0 && !del)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	klen = strlen(key);
-	if(klen == 0 || klen > JW_KVLOG_KEY_MAX || len > JW_KVLOG_VAL_MAX){
+	if(klen == 0 || klen > JW_KVLOG_KEY_MAX || len > JW_KVLOG_VAL_MAX) {
 		/* Refused here: the log would refuse it on every retry. */
 		errno = EINVAL;
 		return NULL;
 	}
-	if(del){
+	if(del) {
 		len = 0;
 	}
 	r = malloc(sizeof(*r) + klen + 1 + len);
-	if(!r){
+	if(!r) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -140,7 +140,7 @@ static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size
 	r->del = del;
 	memcpy(r->key, key, klen + 1);
 	r->val = (unsigned char *)r->key + klen + 1;
-	if(len > 0){
+	if(len > 0) {
 		memcpy(r->val, val, len);
 	}
 	return r;
@@ -148,9 +148,9 @@ static struct rec *rec_new(uint64_t seed, const char *key, const void *val, size
 
 static void map_free(struct rec_map *m)
 {
-	for(size_t i = 0; i < m->nb; i++){
+	for(size_t i = 0; i < m->nb; i++) {
 		struct rec *r = m->b[i];
-		while(r){
+		while(r) {
 			struct rec *next = r->next;
 			free(r);
 			r = next;
@@ -168,17 +168,17 @@ static int map_reserve(struct rec_map *m)
 	size_t nb;
 	struct rec **b;
 
-	if(m->nb > 0 && m->count < m->nb){
+	if(m->nb > 0 && m->count < m->nb) {
 		return 0;
 	}
 	nb = m->nb ? m->nb * 2 : 64;
 	b = calloc(nb, sizeof(*b));
-	if(!b){
+	if(!b) {
 		return m->nb > 0 ? 0 : -1;
 	}
-	for(size_t i = 0; i < m->nb; i++){
+	for(size_t i = 0; i < m->nb; i++) {
 		struct rec *r = m->b[i];
-		while(r){
+		while(r) {
 			struct rec *next = r->next;
 			size_t j = (size_t)r->hash & (nb - 1);
 			r->next = b[j];
@@ -196,7 +196,7 @@ static struct rec **map_slot(struct rec_map *m, const struct rec *r)
 {
 	struct rec **pp = &m->b[(size_t)r->hash & (m->nb - 1)];
 
-	while(*pp && ((*pp)->hash != r->hash || strcmp((*pp)->key, r->key) != 0)){
+	while(*pp && ((*pp)->hash != r->hash || strcmp((*pp)->key, r->key) != 0)) {
 		pp = &(*pp)->next;
 	}
 	return pp;
@@ -209,10 +209,10 @@ static struct rec *map_put(struct rec_map *m, struct rec *r)
 	struct rec **pp = map_slot(m, r);
 	struct rec *old = *pp;
 
-	if(old){
+	if(old) {
 		r->next = old->next;
 		old->next = NULL;
-	}else{
+	} else {
 		r->next = NULL;
 		m->count++;
 	}
@@ -225,12 +225,12 @@ static struct rec *map_remove(struct rec_map *m, const struct rec *r)
 {
 	struct rec **pp, *found;
 
-	if(m->nb == 0){
+	if(m->nb == 0) {
 		return NULL;
 	}
 	pp = map_slot(m, r);
 	found = *pp;
-	if(found){
+	if(found) {
 		*pp = found->next;
 		found->next = NULL;
 		m->count--;
@@ -242,8 +242,8 @@ static struct rec *map_remove(struct rec_map *m, const struct rec *r)
  * scan got to (start at 0). */
 static struct rec *map_first(const struct rec_map *m, size_t *cursor)
 {
-	while(*cursor < m->nb){
-		if(m->b[*cursor]){
+	while(*cursor < m->nb) {
+		if(m->b[*cursor]) {
 			return m->b[*cursor];
 		}
 		(*cursor)++;
@@ -260,7 +260,7 @@ static int enqueue(struct jw_persist *p, struct rec *r)
 	int rc = -1;
 
 	pthread_mutex_lock(&p->lock);
-	if(map_reserve(&p->pending) == 0){
+	if(map_reserve(&p->pending) == 0) {
 		wake = p->pending.count == 0;
 		old = map_put(&p->pending, r);
 		r = NULL;
@@ -270,11 +270,11 @@ static int enqueue(struct jw_persist *p, struct rec *r)
 	/* Only the empty -> non-empty transition needs the writer: otherwise
 	 * it has been woken already and will swap this record out with the
 	 * rest. */
-	if(wake){
+	if(wake) {
 		pthread_cond_signal(&p->wake);
 	}
 	free(old);
-	if(r){
+	if(r) {
 		free(r);
 		errno = ENOMEM;
 	}
@@ -285,7 +285,7 @@ int jw_persist_put(struct jw_persist *p, const char *key, const void *rec, size_
 {
 	struct rec *r;
 
-	if(!p){
+	if(!p) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -297,7 +297,7 @@ int jw_persist_delete(struct jw_persist *p, const char *key)
 {
 	struct rec *r;
 
-	if(!p){
+	if(!p) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -308,7 +308,7 @@ int jw_persist_delete(struct jw_persist *p, const char *key)
 void jw_persist_stats(struct jw_persist *p, struct jw_persist_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if(!p){
+	if(!p) {
 		return;
 	}
 	/* Both halves under the lock: the writer moves records from one to
@@ -354,7 +354,7 @@ static int writer_damage_cb(const struct jw_kvlog_damage *d, void *arg)
 	char line[JW_NOTE_LEN];
 	int kept = jw_worker_keep_damage(p->path, d, true, line, sizeof(line), &level);
 
-	if(kept != JW_QUARANTINE_ALREADY){
+	if(kept != JW_QUARANTINE_ALREADY) {
 		jw_damage_count(&p->damage, d, kept);
 		jw_notes_add(&p->notes, level, line);
 	}
@@ -365,8 +365,8 @@ static bool take_injected(atomic_uint *counter)
 {
 	unsigned n = atomic_load(counter);
 
-	while(n > 0){
-		if(atomic_compare_exchange_weak(counter, &n, n - 1)){
+	while(n > 0) {
+		if(atomic_compare_exchange_weak(counter, &n, n - 1)) {
 			return true;
 		}
 	}
@@ -404,12 +404,12 @@ static int ensure_open(struct jw_persist *p)
 {
 	char err[256];
 
-	if(p->w.log){
+	if(p->w.log) {
 		return 0;
 	}
 	/* The error text is dropped: stats carry the errno, and the broker
 	 * thread names the file when it logs. */
-	if(jw_kvlog_open(p->path, &p->w.log, writer_damage_cb, p, err, sizeof(err)) != 0){
+	if(jw_kvlog_open(p->path, &p->w.log, writer_damage_cb, p, err, sizeof(err)) != 0) {
 		note_error(p, errno);
 		return -1;
 	}
@@ -419,9 +419,9 @@ static int ensure_open(struct jw_persist *p)
 /* Moves everything in src into dst; src's records are newer. */
 static void merge_newer(struct rec_map *dst, struct rec_map *src)
 {
-	for(size_t i = 0; i < src->nb; i++){
+	for(size_t i = 0; i < src->nb; i++) {
 		struct rec *r = src->b[i];
-		while(r){
+		while(r) {
 			struct rec *next = r->next;
 			map_reserve(dst);
 			free(map_put(dst, r));
@@ -437,14 +437,14 @@ static void merge_newer(struct rec_map *dst, struct rec_map *src)
  * batch, unless the batch already holds a newer record of the key. */
 static void requeue_unsynced(struct writer *w)
 {
-	for(size_t i = 0; i < w->unsynced.nb; i++){
+	for(size_t i = 0; i < w->unsynced.nb; i++) {
 		struct rec *r = w->unsynced.b[i];
-		while(r){
+		while(r) {
 			struct rec *next = r->next;
 			struct rec **pp = map_slot(&w->batch, r);
-			if(*pp){
+			if(*pp) {
 				free(r);
-			}else{
+			} else {
 				map_reserve(&w->batch);
 				map_put(&w->batch, r);
 			}
@@ -457,9 +457,9 @@ static void requeue_unsynced(struct writer *w)
 
 static void clear_unsynced(struct writer *w)
 {
-	for(size_t i = 0; i < w->unsynced.nb; i++){
+	for(size_t i = 0; i < w->unsynced.nb; i++) {
 		struct rec *r = w->unsynced.b[i];
-		while(r){
+		while(r) {
 			struct rec *next = r->next;
 			free(r);
 			r = next;
@@ -477,36 +477,36 @@ static int write_batch(struct jw_persist *p)
 	size_t cursor = 0;
 	struct rec *r;
 
-	while((r = map_first(&w->batch, &cursor)) != NULL){
+	while((r = map_first(&w->batch, &cursor)) != NULL) {
 		uint64_t before;
 
-		if(atomic_load_explicit(&p->abort, memory_order_relaxed)){
+		if(atomic_load_explicit(&p->abort, memory_order_relaxed)) {
 			return 1;
 		}
-		if(ensure_open(p) != 0){
+		if(ensure_open(p) != 0) {
 			return -1;
 		}
 		before = jw_kvlog_size(w->log);
-		if(take_injected(&p->fail_writes)){
+		if(take_injected(&p->fail_writes)) {
 			errno = ENOSPC;
 			note_error(p, errno);
 			return -1;
 		}
-		if(jw_kvlog_append(w->log, r->key, r->del ? NULL : r->val, r->len) != 0){
+		if(jw_kvlog_append(w->log, r->key, r->del ? NULL : r->val, r->len) != 0) {
 			note_error(p, errno);
 			return -1;
 		}
 		map_remove(&w->batch, r);
 		atomic_fetch_add_explicit(&p->records_written, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&p->bytes_written, jw_kvlog_size(w->log) - before,
-		                          memory_order_relaxed);
-		if(p->policy == JW_FSYNC_NEVER){
+		atomic_fetch_add_explicit(
+		        &p->bytes_written, jw_kvlog_size(w->log) - before, memory_order_relaxed);
+		if(p->policy == JW_FSYNC_NEVER) {
 			/* Nothing to redo after a sync error: the kernel owns it now. */
 			w->dirty = true;
 			free(r);
 			continue;
 		}
-		if(w->unsynced.count == 0){
+		if(w->unsynced.count == 0) {
 			w->sync_due_ms = jw_clock_ms(CLOCK_MONOTONIC) + SYNC_INTERVAL_MS;
 		}
 		map_reserve(&w->unsynced);
@@ -519,15 +519,15 @@ static int sync_log(struct jw_persist *p)
 {
 	struct writer *w = &p->w;
 
-	if(ensure_open(p) != 0){
+	if(ensure_open(p) != 0) {
 		goto fail;
 	}
-	if(take_injected(&p->fail_syncs)){
+	if(take_injected(&p->fail_syncs)) {
 		errno = EIO;
 		note_error(p, errno);
 		goto fail;
 	}
-	if(jw_kvlog_sync(w->log) != 0){
+	if(jw_kvlog_sync(w->log) != 0) {
 		note_error(p, errno);
 		goto fail;
 	}
@@ -553,11 +553,11 @@ static void compact(struct jw_persist *p)
 	w->log = NULL;
 	rc = jw_kvlog_compact(p->path, writer_damage_cb, p, NULL, err, sizeof(err));
 	saved = errno;
-	if(rc == 0){
+	if(rc == 0) {
 		atomic_fetch_add_explicit(&p->compactions, 1, memory_order_relaxed);
 		clear_unsynced(w);
 		w->dirty = false;
-	}else{
+	} else {
 		/* Typically no room for the copy: keep the threshold, try again
 		 * later rather than after every batch. */
 		atomic_fetch_add_explicit(&p->compact_errors, 1, memory_order_relaxed);
@@ -567,13 +567,13 @@ static void compact(struct jw_persist *p)
 	/* A failed reopen is counted as a write error; the next append or
 	 * sync retries it. Without a size to measure, compaction falls back
 	 * to the 8 MiB threshold. */
-	if(ensure_open(p) != 0){
-		if(rc == 0){
+	if(ensure_open(p) != 0) {
+		if(rc == 0) {
 			w->compact_base = 0;
 		}
 		return;
 	}
-	if(rc == 0){
+	if(rc == 0) {
 		w->compact_base = jw_kvlog_size(w->log);
 	}
 }
@@ -583,10 +583,11 @@ static bool compaction_due(const struct jw_persist *p)
 	const struct writer *w = &p->w;
 	uint64_t limit = w->compact_base * COMPACT_GROWTH;
 
-	if(limit < COMPACT_MIN_BYTES){
+	if(limit < COMPACT_MIN_BYTES) {
 		limit = COMPACT_MIN_BYTES;
 	}
-	return w->log && jw_kvlog_size(w->log) > limit && jw_clock_ms(CLOCK_MONOTONIC) >= w->compact_not_before_ms;
+	return w->log && jw_kvlog_size(w->log) > limit &&
+	       jw_clock_ms(CLOCK_MONOTONIC) >= w->compact_not_before_ms;
 }
 
 /* One pass unlocked: append the batch, sync as the policy (or a stop)
@@ -596,28 +597,29 @@ static int writer_round(struct jw_persist *p, bool stopping)
 	struct writer *w = &p->w;
 	int rc = write_batch(p);
 
-	if(rc != 0){
+	if(rc != 0) {
 		return rc < 0 ? -1 : 0; /* aborting: no sync, no compaction */
 	}
-	switch(p->policy){
+	switch(p->policy) {
 		case JW_FSYNC_ALWAYS:
-			if(w->unsynced.count > 0 && sync_log(p) != 0){
+			if(w->unsynced.count > 0 && sync_log(p) != 0) {
 				return -1;
 			}
 			break;
 		case JW_FSYNC_INTERVAL:
-			if(w->unsynced.count > 0 && (stopping || jw_clock_ms(CLOCK_MONOTONIC) >= w->sync_due_ms)
-			   && sync_log(p) != 0){
+			if(w->unsynced.count > 0 &&
+			        (stopping || jw_clock_ms(CLOCK_MONOTONIC) >= w->sync_due_ms) &&
+			        sync_log(p) != 0) {
 				return -1;
 			}
 			break;
 		case JW_FSYNC_NEVER:
-			if(w->dirty && stopping && sync_log(p) != 0){
+			if(w->dirty && stopping && sync_log(p) != 0) {
 				return -1;
 			}
 			break;
 	}
-	if(!stopping && compaction_due(p)){
+	if(!stopping && compaction_due(p)) {
 		compact(p);
 	}
 	return 0;
@@ -631,69 +633,69 @@ static void *writer_main(void *arg)
 	bool retried_since_stop = false;
 
 	pthread_mutex_lock(&p->lock);
-	for(;;){
+	for(;;) {
 		struct rec_map incoming;
 		bool stopping;
 		int rc;
 
 		/* Sleep until there is work; every timed wait uses the monotonic
 		 * clock the condition variable was set up with. */
-		for(;;){
+		for(;;) {
 			int64_t now = jw_clock_ms(CLOCK_MONOTONIC);
 			int64_t until = -1;
 
-			if(atomic_load(&p->abort)){
+			if(atomic_load(&p->abort)) {
 				goto out;
 			}
 			stopping = p->stopping;
-			if(backoff_ms > 0){
+			if(backoff_ms > 0) {
 				/* A stop request gets one immediate retry; after that
 				 * the backoff holds until the stop deadline aborts. */
-				if(now >= retry_at_ms || (stopping && !retried_since_stop)){
+				if(now >= retry_at_ms || (stopping && !retried_since_stop)) {
 					break;
 				}
 				until = retry_at_ms;
-			}else if(p->pending.count > 0){
+			} else if(p->pending.count > 0) {
 				break;
-			}else if(w->unsynced.count > 0 || w->dirty){
-				if(stopping || p->policy == JW_FSYNC_ALWAYS){
+			} else if(w->unsynced.count > 0 || w->dirty) {
+				if(stopping || p->policy == JW_FSYNC_ALWAYS) {
 					break;
 				}
-				if(p->policy == JW_FSYNC_INTERVAL){
-					if(now >= w->sync_due_ms){
+				if(p->policy == JW_FSYNC_INTERVAL) {
+					if(now >= w->sync_due_ms) {
 						break;
 					}
 					until = w->sync_due_ms;
 				}
 			}
-			if(until < 0 && stopping){
+			if(until < 0 && stopping) {
 				goto out; /* everything written and synced */
 			}
-			if(until >= 0){
+			if(until >= 0) {
 				struct timespec ts = jw_worker_mono_abs(until);
 				pthread_cond_timedwait(&p->wake, &p->lock, &ts);
-			}else{
+			} else {
 				pthread_cond_wait(&p->wake, &p->lock);
 			}
 		}
-		if(stopping){
+		if(stopping) {
 			retried_since_stop = true;
 		}
 		/* Swap the whole pending set out: O(1) under the lock. Count it as
 		 * the writer's before unlocking so stats never see it vanish. */
 		incoming = p->pending;
 		memset(&p->pending, 0, sizeof(p->pending));
-		atomic_store_explicit(&p->batch_count, w->batch.count + incoming.count,
-		                      memory_order_relaxed);
+		atomic_store_explicit(
+		        &p->batch_count, w->batch.count + incoming.count, memory_order_relaxed);
 		pthread_mutex_unlock(&p->lock);
 
-		if(incoming.count == 0){
+		if(incoming.count == 0) {
 			map_free(&incoming);
-		}else if(w->batch.count == 0){
+		} else if(w->batch.count == 0) {
 			/* Adopt its buckets: the batch must keep some (see start). */
 			map_free(&w->batch);
 			w->batch = incoming;
-		}else{
+		} else {
 			merge_newer(&w->batch, &incoming);
 		}
 		rc = writer_round(p, stopping);
@@ -701,11 +703,11 @@ static void *writer_main(void *arg)
 		atomic_store_explicit(&p->failing, rc != 0, memory_order_relaxed);
 
 		pthread_mutex_lock(&p->lock);
-		if(rc == 0){
+		if(rc == 0) {
 			backoff_ms = 0;
-		}else{
+		} else {
 			backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_FIRST_MS;
-			if(backoff_ms > BACKOFF_MAX_MS){
+			if(backoff_ms > BACKOFF_MAX_MS) {
 				backoff_ms = BACKOFF_MAX_MS;
 			}
 			retry_at_ms = jw_clock_ms(CLOCK_MONOTONIC) + backoff_ms;
@@ -724,10 +726,10 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 {
 	char msg[128];
 
-	if(!err || errlen == 0){
+	if(!err || errlen == 0) {
 		return;
 	}
-	if(strerror_r(errnum, msg, sizeof(msg)) != 0){
+	if(strerror_r(errnum, msg, sizeof(msg)) != 0) {
 		snprintf(msg, sizeof(msg), "error %d", errnum);
 	}
 	snprintf(err, errlen, "%s %s: %s", what, path, msg);
@@ -738,22 +740,22 @@ static int ensure_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if(!dir || !*dir){
+	if(!dir || !*dir) {
 		set_err(err, errlen, "data directory", "(empty)", EINVAL);
 		return -1;
 	}
-	if(mkdir(dir, 0700) == 0){
+	if(mkdir(dir, 0700) == 0) {
 		return 0;
 	}
-	if(errno != EEXIST){
+	if(errno != EEXIST) {
 		set_err(err, errlen, "create data directory", dir, errno);
 		return -1;
 	}
-	if(stat(dir, &st) != 0){
+	if(stat(dir, &st) != 0) {
 		set_err(err, errlen, "stat data directory", dir, errno);
 		return -1;
 	}
-	if(!S_ISDIR(st.st_mode)){
+	if(!S_ISDIR(st.st_mode)) {
 		set_err(err, errlen, "data directory", dir, ENOTDIR);
 		return -1;
 	}
@@ -766,7 +768,7 @@ static char *log_path(const char *dir)
 	size_t n = strlen(dir) + 1 + sizeof(LOG_NAME);
 	char *path = malloc(n);
 
-	if(path){
+	if(path) {
 		snprintf(path, n, "%s/%s", dir, LOG_NAME);
 	}
 	return path;
@@ -793,12 +795,12 @@ static int load_damage_cb(const struct jw_kvlog_damage *d, void *arg)
 	c->st->damaged++;
 	c->st->damaged_records += d->records;
 	c->st->damaged_bytes += d->length;
-	if(kept == JW_QUARANTINE_WRITTEN){
+	if(kept == JW_QUARANTINE_WRITTEN) {
 		c->st->quarantined++;
-	}else if(kept < 0){
+	} else if(kept < 0) {
 		c->st->unkept++;
 	}
-	if(c->on_note){
+	if(c->on_note) {
 		c->on_note(level, line, c->arg);
 	}
 	return 0;
@@ -812,9 +814,9 @@ static int load_record_cb(const char *key, const void *val, size_t len, void *ar
 }
 
 int jw_persist_load(const char *data_dir,
-                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    void (*on_note)(enum jw_note_level level, const char *text, void *arg),
-                    void *arg, struct jw_persist_load_stats *st, char *err, size_t errlen)
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        void (*on_note)(enum jw_note_level level, const char *text, void *arg), void *arg,
+        struct jw_persist_load_stats *st, char *err, size_t errlen)
 {
 	struct jw_persist_load_stats local;
 	struct jw_kvlog_replay_stats rst;
@@ -822,15 +824,15 @@ int jw_persist_load(const char *data_dir,
 	char *path = NULL;
 	int rc = -1;
 
-	if(!st){
+	if(!st) {
 		st = &local;
 	}
 	memset(st, 0, sizeof(*st));
-	if(ensure_dir(data_dir, err, errlen) != 0){
+	if(ensure_dir(data_dir, err, errlen) != 0) {
 		goto out;
 	}
 	path = log_path(data_dir);
-	if(!path){
+	if(!path) {
 		set_err(err, errlen, "load", data_dir, ENOMEM);
 		goto out;
 	}
@@ -887,25 +889,25 @@ static int make_locks(struct jw_persist *p, const char *data_dir, char *err, siz
 	pthread_condattr_t ca;
 	int e;
 
-	if((e = pthread_mutex_init(&p->lock, NULL)) != 0){
+	if((e = pthread_mutex_init(&p->lock, NULL)) != 0) {
 		set_err(err, errlen, "start writer for", data_dir, e);
 		return -1;
 	}
 	/* Timed waits measure against CLOCK_MONOTONIC: a wall-clock jump must
 	 * not stretch the stop deadline or the sync interval. */
-	if((e = pthread_condattr_init(&ca)) != 0){
+	if((e = pthread_condattr_init(&ca)) != 0) {
 		pthread_mutex_destroy(&p->lock);
 		set_err(err, errlen, "start writer for", data_dir, e);
 		return -1;
 	}
 	e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if(e == 0 && (e = pthread_cond_init(&p->wake, &ca)) == 0){
-		if((e = pthread_cond_init(&p->done, &ca)) != 0){
+	if(e == 0 && (e = pthread_cond_init(&p->wake, &ca)) == 0) {
+		if((e = pthread_cond_init(&p->done, &ca)) != 0) {
 			pthread_cond_destroy(&p->wake);
 		}
 	}
 	pthread_condattr_destroy(&ca);
-	if(e != 0){
+	if(e != 0) {
 		pthread_mutex_destroy(&p->lock);
 		set_err(err, errlen, "start writer for", data_dir, e);
 		return -1;
@@ -914,7 +916,7 @@ static int make_locks(struct jw_persist *p, const char *data_dir, char *err, siz
 }
 
 int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct jw_persist **out,
-                     char *err, size_t errlen)
+        char *err, size_t errlen)
 {
 	struct jw_persist *p = NULL;
 	sigset_t all, old;
@@ -922,15 +924,15 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 	int rc = -1, e;
 
 	*out = NULL;
-	if(policy != JW_FSYNC_ALWAYS && policy != JW_FSYNC_INTERVAL && policy != JW_FSYNC_NEVER){
+	if(policy != JW_FSYNC_ALWAYS && policy != JW_FSYNC_INTERVAL && policy != JW_FSYNC_NEVER) {
 		set_err(err, errlen, "fsync policy for", data_dir ? data_dir : "(null)", EINVAL);
 		return -1;
 	}
-	if(ensure_dir(data_dir, err, errlen) != 0){
+	if(ensure_dir(data_dir, err, errlen) != 0) {
 		return -1;
 	}
 	p = calloc(1, sizeof(*p));
-	if(!p || !(p->path = log_path(data_dir))){
+	if(!p || !(p->path = log_path(data_dir))) {
 		free(p);
 		set_err(err, errlen, "start writer for", data_dir, ENOMEM);
 		return -1;
@@ -942,19 +944,19 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 
 	/* The writer's maps always have buckets, so moving records between
 	 * them never needs an allocation that could fail. */
-	if(map_reserve(&p->w.batch) != 0 || map_reserve(&p->w.unsynced) != 0){
+	if(map_reserve(&p->w.batch) != 0 || map_reserve(&p->w.unsynced) != 0) {
 		set_err(err, errlen, "start writer for", data_dir, ENOMEM);
 		goto out;
 	}
 	/* jw_persist_load has reported any damage already: this only cuts a
 	 * damaged tail so appends follow the last good record. */
-	if(jw_kvlog_open(p->path, &p->w.log, NULL, NULL, err, errlen) != 0){
+	if(jw_kvlog_open(p->path, &p->w.log, NULL, NULL, err, errlen) != 0) {
 		goto out;
 	}
 	p->w.compact_base = jw_kvlog_size(p->w.log);
 	atomic_store(&p->log_bytes, p->w.compact_base);
 
-	if(make_locks(p, data_dir, err, errlen) != 0){
+	if(make_locks(p, data_dir, err, errlen) != 0) {
 		goto out;
 	}
 	jw_notes_init(&p->notes);
@@ -966,7 +968,7 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&p->thread, NULL, writer_main, p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if(e != 0){
+	if(e != 0) {
 		set_err(err, errlen, "start writer for", data_dir, e);
 		goto out;
 	}
@@ -974,10 +976,10 @@ int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct j
 	p = NULL;
 	rc = 0;
 out:
-	if(p){
-		if(locks_made){
+	if(p) {
+		if(locks_made) {
 			persist_free(p);
-		}else{
+		} else {
 			jw_kvlog_close(p->w.log);
 			map_free(&p->w.batch);
 			map_free(&p->w.unsynced);
@@ -990,11 +992,11 @@ out:
 
 void jw_persist_stop(struct jw_persist *p, int deadline_ms)
 {
-	if(!p){
+	if(!p) {
 		return;
 	}
-	jw_worker_stop(&p->lock, &p->wake, &p->done, &p->stopping, &p->writer_done, &p->abort,
-	               deadline_ms);
+	jw_worker_stop(
+	        &p->lock, &p->wake, &p->done, &p->stopping, &p->writer_done, &p->abort, deadline_ms);
 	pthread_join(p->thread, NULL);
 	persist_free(p);
 }

@@ -38,13 +38,13 @@ enum jw_fsync_policy {
 
 /* What jw_persist_load found. */
 struct jw_persist_load_stats {
-	uint64_t records;          /* good records read */
-	uint64_t live;             /* jobs handed to fn */
-	uint64_t damaged;          /* damaged stretches skipped (a torn tail included) */
-	uint64_t damaged_records;  /* records they held (about) */
+	uint64_t records;         /* good records read */
+	uint64_t live;            /* jobs handed to fn */
+	uint64_t damaged;         /* damaged stretches skipped (a torn tail included) */
+	uint64_t damaged_records; /* records they held (about) */
 	uint64_t damaged_bytes;
-	uint64_t quarantined;      /* quarantine files written */
-	uint64_t unkept;           /* stretches that could not be kept */
+	uint64_t quarantined; /* quarantine files written */
+	uint64_t unkept;      /* stretches that could not be kept */
 };
 
 /*
@@ -63,9 +63,9 @@ struct jw_persist_load_stats {
  * unusable, jobs.log not a regular file, read error, out of memory).
  */
 int jw_persist_load(const char *data_dir,
-                    int (*fn)(const char *key, const void *val, size_t len, void *arg),
-                    void (*on_note)(enum jw_note_level level, const char *text, void *arg),
-                    void *arg, struct jw_persist_load_stats *st, char *err, size_t errlen);
+        int (*fn)(const char *key, const void *val, size_t len, void *arg),
+        void (*on_note)(enum jw_note_level level, const char *text, void *arg), void *arg,
+        struct jw_persist_load_stats *st, char *err, size_t errlen);
 
 /*
  * Broker thread. Opens <data_dir>/jobs.log for appending (creating
@@ -75,7 +75,7 @@ int jw_persist_load(const char *data_dir,
  * filled and *out NULL (nothing left running).
  */
 int jw_persist_start(const char *data_dir, enum jw_fsync_policy policy, struct jw_persist **out,
-                     char *err, size_t errlen);
+        char *err, size_t errlen);
 
 /*
  * Queues rec/len (copied) as the newest record of key (copied; 1 to
@@ -110,25 +110,25 @@ int jw_persist_delete(struct jw_persist *p, const char *key);
 void jw_persist_stop(struct jw_persist *p, int deadline_ms);
 
 struct jw_persist_stats {
-	uint64_t pending;          /* records put and not yet written to the log */
-	uint64_t unsynced;         /* written, awaiting fdatasync (ALWAYS, INTERVAL) */
-	uint64_t records_written;  /* appends since start (a record retried counts again) */
-	uint64_t bytes_written;    /* bytes appended since start (compaction excluded) */
-	uint64_t log_bytes;        /* size of jobs.log now */
-	uint64_t syncs;            /* successful fdatasyncs */
-	uint64_t compactions;      /* successful compactions */
-	uint64_t write_errors;     /* failed opens, appends and syncs */
-	uint64_t compact_errors;   /* failed compactions (the old log is kept) */
-	int last_errno;            /* errno of the latest failure, 0 if none */
-	bool failing;              /* the latest write or sync failed; retrying */
+	uint64_t pending;         /* records put and not yet written to the log */
+	uint64_t unsynced;        /* written, awaiting fdatasync (ALWAYS, INTERVAL) */
+	uint64_t records_written; /* appends since start (a record retried counts again) */
+	uint64_t bytes_written;   /* bytes appended since start (compaction excluded) */
+	uint64_t log_bytes;       /* size of jobs.log now */
+	uint64_t syncs;           /* successful fdatasyncs */
+	uint64_t compactions;     /* successful compactions */
+	uint64_t write_errors;    /* failed opens, appends and syncs */
+	uint64_t compact_errors;  /* failed compactions (the old log is kept) */
+	int last_errno;           /* errno of the latest failure, 0 if none */
+	bool failing;             /* the latest write or sync failed; retrying */
 	/* Damage the writer met in the log after start (reopening it after a
 	 * failure, or compacting it), not counting stretches already kept in
 	 * a quarantine file (reported before). */
-	uint64_t damaged;          /* damaged stretches */
-	uint64_t damaged_records;  /* records they held (about) */
+	uint64_t damaged;         /* damaged stretches */
+	uint64_t damaged_records; /* records they held (about) */
 	uint64_t damaged_bytes;
-	uint64_t quarantined;      /* quarantine files written */
-	uint64_t unkept;           /* stretches that could not be kept */
+	uint64_t quarantined; /* quarantine files written */
+	uint64_t unkept;      /* stretches that could not be kept */
 };
 
 /* Any thread. A consistent-enough snapshot: each field is read atomically,

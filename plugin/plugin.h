@@ -42,27 +42,27 @@ struct jw_options {
 	enum jw_acl_fallback acl_fallback;
 	unsigned log_rate; /* rejection log lines per second, 0 = unlimited */
 	/* Lifecycle (docs/lifecycle.md). */
-	double state_max_rate;       /* state publishes per second per job */
-	uint32_t state_ttl;          /* s; message expiry of a finished job's state */
-	double heartbeat_interval;   /* s; default when started has none */
+	double state_max_rate;     /* state publishes per second per job */
+	uint32_t state_ttl;        /* s; message expiry of a finished job's state */
+	double heartbeat_interval; /* s; default when started has none */
 	size_t max_jobs;
-	char *data_dir;              /* NULL: nothing persisted */
-	int spool_fsync;             /* enum jw_fsync_policy */
-	double stats_interval;       /* s; 0 = no stats message */
+	char *data_dir;        /* NULL: nothing persisted */
+	int spool_fsync;       /* enum jw_fsync_policy */
+	double stats_interval; /* s; 0 = no stats message */
 	/* JWT authentication (docs/configuration.md); off without a key file. */
 	char *jwt_hs256_secret_file;
 	char *jwt_public_key_file;
 	char *jwt_issuer;
 	char *jwt_audience;
-	int64_t jwt_leeway;          /* s */
+	int64_t jwt_leeway; /* s */
 	bool jwt_leeway_set;
-	uint64_t jwt_session_hold;   /* s; an away persistent session keeps its id */
+	uint64_t jwt_session_hold; /* s; an away persistent session keeps its id */
 	bool jwt_session_hold_set;
 	/* Journal (docs/journal.md). */
-	char *pg_conninfo;           /* NULL: journal off; never logged */
-	char *node_name;             /* default: the host name */
-	size_t spool_max;            /* bytes not yet in PostgreSQL */
-	char *journal_events;        /* comma list of extra types, or NULL */
+	char *pg_conninfo;    /* NULL: journal off; never logged */
+	char *node_name;      /* default: the host name */
+	size_t spool_max;     /* bytes not yet in PostgreSQL */
+	char *journal_events; /* comma list of extra types, or NULL */
 };
 
 #define JW_DEFAULT_SPOOL_MAX (256u * 1024u * 1024u)
@@ -84,8 +84,8 @@ struct jw_counters {
 	uint64_t ts_added;
 	uint64_t reloads;
 	uint64_t reload_failures;
-	uint64_t duplicates;      /* terminal repeats acknowledged, not delivered */
-	uint64_t notices_sent;    /* rejection notices the broker queued */
+	uint64_t duplicates;   /* terminal repeats acknowledged, not delivered */
+	uint64_t notices_sent; /* rejection notices the broker queued */
 	uint64_t state_published;
 	uint64_t state_coalesced; /* held updates superseded by a newer one */
 	uint64_t state_failures;
@@ -97,8 +97,8 @@ struct jw_counters {
 	uint64_t log_damaged_bytes;
 	uint64_t log_quarantined;
 	uint64_t log_unkept;
-	uint64_t journal_refused;  /* terminal events refused: spool full or failing */
-	uint64_t journal_lost;     /* broker-generated records that found the spool full */
+	uint64_t journal_refused; /* terminal events refused: spool full or failing */
+	uint64_t journal_lost;    /* broker-generated records that found the spool full */
 	struct jw_type_count *types;
 	size_t ntypes;
 	size_t captypes;
@@ -121,7 +121,7 @@ struct mosquitto_evt_message;
 enum jw_origin {
 	JW_FROM_PUBLISH,
 	JW_FROM_WILL,
-	JW_FROM_WRITE, /* a write check the broker has not yet said is either */
+	JW_FROM_WRITE,  /* a write check the broker has not yet said is either */
 	JW_FROM_BROKER, /* the broker's own event (a stalled job's failure) */
 };
 
@@ -130,7 +130,7 @@ enum jw_origin {
 struct jw_who {
 	const char *client_id;
 	const char *username;
-	bool late;  /* its event was delivered already: nobody to refuse */
+	bool late; /* its event was delivered already: nobody to refuse */
 };
 
 struct jw_plugin {
@@ -138,35 +138,35 @@ struct jw_plugin {
 	struct jw_options opt;
 	struct jw_schemaset *schemas;
 	struct jw_counters counters;
-	struct jw_msgstate *msg;      /* write_check.h: the write the broker has
-	                                 not yet said what it was, and the order
-	                                 of its events */
-	bool acl_allow;                /* resolved acl_fallback */
+	struct jw_msgstate *msg; /* write_check.h: the write the broker has
+	                            not yet said what it was, and the order
+	                            of its events */
+	bool acl_allow;          /* resolved acl_fallback */
 	struct jw_jobs *jobs;
-	struct jw_persist *persist;   /* NULL without plugin_opt_data_dir */
-	bool republished;             /* states put back after a restart */
+	struct jw_persist *persist; /* NULL without plugin_opt_data_dir */
+	bool republished;           /* states put back after a restart */
 	/* Changes made by wills the broker may be sending at shutdown are made
 	 * durable at the next tick, which never comes at shutdown (will.c). */
-	char **held_keys;             /* jobs to persist at the next tick */
+	char **held_keys; /* jobs to persist at the next tick */
 	size_t nheld_keys, capheld_keys;
 	int64_t started_mono_ms;
 	int64_t next_stats_ms;
 	int64_t next_health_ms;
 	uint64_t persist_errors_seen;
 	bool persist_failing;
-	char **evicted_at_load;       /* keys to delete once the writer runs */
+	char **evicted_at_load; /* keys to delete once the writer runs */
 	size_t nevicted_at_load, capevicted_at_load;
 	/* Rejection log rate limiting. */
 	int64_t log_window_s;
 	unsigned log_in_window;
 	uint64_t log_suppressed;
-	struct jw_rfc3339_cache ts_cache;  /* "ts" text of the current second */
-	struct jw_jdoc doc;           /* the event being handled (broker thread
-	                                 only; its block is reused per message) */
-	struct jw_auth *auth;         /* NULL: JWT authentication off */
-	struct jw_journal *journal;   /* NULL: journal off */
-	struct jw_held_rec *held_recs; /* journal records to spool at the next
-	                                  tick (journal_records.c) */
+	struct jw_rfc3339_cache ts_cache; /* "ts" text of the current second */
+	struct jw_jdoc doc;               /* the event being handled (broker thread
+	                                     only; its block is reused per message) */
+	struct jw_auth *auth;             /* NULL: JWT authentication off */
+	struct jw_journal *journal;       /* NULL: journal off */
+	struct jw_held_rec *held_recs;    /* journal records to spool at the next
+	                                     tick (journal_records.c) */
 	size_t nheld_recs, capheld_recs;
 	uint64_t journal_changes_seen;
 	uint64_t journal_dead_seen;
@@ -174,8 +174,7 @@ struct jw_plugin {
 };
 
 /* options.c */
-int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts,
-                      int count);
+int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int count);
 void jw_options__cleanup(struct jw_options *opt);
 const char *jw_options__acl_name(enum jw_acl_fallback f);
 bool jw_options__detect_acl_source(char *why, size_t whylen);
@@ -224,35 +223,35 @@ void jw_reload__log_types(const struct jw_schemaset *set, const char *what);
  */
 struct jw_event_ctx {
 	enum jw_origin origin;
-	const struct jw_topic *t;         /* NULL: not a job topic (refusals only) */
-	const char *topic;                /* as published, for notices */
-	const struct mosquitto *client;   /* its sender (PUBLISH, write check),
-	                                     the will's client, NULL: the broker */
-	const char *client_id;            /* NULL: the client's, when asked */
-	const mosquitto_property *props;  /* PUBLISH: its properties */
+	const struct jw_topic *t;          /* NULL: not a job topic (refusals only) */
+	const char *topic;                 /* as published, for notices */
+	const struct mosquitto *client;    /* its sender (PUBLISH, write check),
+	                                      the will's client, NULL: the broker */
+	const char *client_id;             /* NULL: the client's, when asked */
+	const mosquitto_property *props;   /* PUBLISH: its properties */
 	struct mosquitto_evt_message *msg; /* PUBLISH: "ts" is added to it */
-	const struct jw_jnode *ev;        /* the event (NULL for refusals) */
-	const void *payload;              /* will, broker: the bytes */
+	const struct jw_jnode *ev;         /* the event (NULL for refusals) */
+	const void *payload;               /* will, broker: the bytes */
 	size_t len;
-	bool durable;                     /* false: a will while the broker may
-	                                     be shutting down: the job's record
-	                                     and journal record wait for the
-	                                     next tick */
-	const struct jw_clock *now;       /* the message's one clock reading */
+	bool durable;               /* false: a will while the broker may
+	                               be shutting down: the job's record
+	                               and journal record wait for the
+	                               next tick */
+	const struct jw_clock *now; /* the message's one clock reading */
 };
 
 /* What the broker must do with the event afterwards. */
 enum jw_run {
-	JW_RUN_PASS = 0,  /* deliver it */
-	JW_RUN_SUPPRESS,  /* acknowledge it, deliver it to nobody */
-	JW_RUN_DENY,      /* refused (the publisher was told) */
+	JW_RUN_PASS = 0, /* deliver it */
+	JW_RUN_SUPPRESS, /* acknowledge it, deliver it to nobody */
+	JW_RUN_DENY,     /* refused (the publisher was told) */
 };
 
 /* jw_effects__run (effects.h) carries out what jw_jobs_step returned;
  * jw_effects__refuse refuses e for v (a notice, a count, a log line) and
  * returns JW_RUN_DENY. */
-enum jw_run jw_effects__refuse(struct jw_plugin *p, const struct jw_event_ctx *e,
-                               const struct jw_verdict *v);
+enum jw_run jw_effects__refuse(
+        struct jw_plugin *p, const struct jw_event_ctx *e, const struct jw_verdict *v);
 
 /* log.c: a background thread's note (threads.h: enum jw_note_level) as
  * "jobwire: <prefix><text>". Broker thread. */
@@ -265,8 +264,8 @@ void jw_table__cleanup(struct jw_plugin *p);
 /* Publishes j's retained state now (and marks it published). */
 void jw_table__publish_state(struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now);
 /* Publishes a state rendered before (json NULL: rendering failed). */
-void jw_table__publish_rendered(struct jw_plugin *p, const struct jw_job *j,
-                                const char *json, size_t len);
+void jw_table__publish_rendered(
+        struct jw_plugin *p, const struct jw_job *j, const char *json, size_t len);
 /* Every job's state again (after a restart); sets p->republished. */
 void jw_table__republish(struct jw_plugin *p, const struct jw_clock *now);
 /* Hands j's record to the writer now (a failure is counted). */
@@ -292,7 +291,7 @@ int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check
  * (acl_fallback allow), since the plugin cannot ask acl_file. */
 bool jw_auth__may_read(struct jw_plugin *p, const struct mosquitto *client, const char *topic);
 void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *refused,
-                    uint64_t *expired, size_t *connected);
+        uint64_t *expired, size_t *connected);
 /* CONNECTs refused because their client id belongs to another token's
  * owner, and persistent sessions kept for clients that are away. */
 void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
@@ -308,13 +307,12 @@ bool jw_journal__refuse(struct jw_plugin *p, const struct jw_topic *t, struct jw
 /* After an accepted (or duplicate terminal) event: spools its record when
  * the journal wants it. who NULL: broker-generated. Returns 0, or -1
  * with v filled (the record could not be spooled). */
-int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t,
-                       const struct jw_who *who, const void *payload,
-                       size_t len, struct jw_verdict *v);
+int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
+        const void *payload, size_t len, struct jw_verdict *v);
 /* Keeps a record for jw_journal__flush_held (a will's, spooled at the
  * next tick); out of memory it is spooled now. drop_held forgets them. */
 void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struct jw_who *who,
-                      const void *payload, size_t len);
+        const void *payload, size_t len);
 void jw_journal__flush_held(struct jw_plugin *p);
 void jw_journal__drop_held(struct jw_plugin *p);
 /* Whether jw_journal__record would record an event of this type. */
@@ -334,9 +332,8 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now);
  * publisher's (NULL when the broker no longer knows it: no notice then);
  * props: the PUBLISH's properties (response topic), NULL for the others. */
 void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, const char *client_id,
-                       const char *topic, const struct jw_topic *t,
-                       const struct jw_verdict *v,
-                       const mosquitto_property *props, enum jw_origin origin);
+        const char *topic, const struct jw_topic *t, const struct jw_verdict *v,
+        const mosquitto_property *props, enum jw_origin origin);
 void jw_notice__count_accept(struct jw_plugin *p, const char *type);
 void jw_counters__cleanup(struct jw_counters *c);
 /* client_topics.c: client_id's rejection topic into buf (as
@@ -363,7 +360,7 @@ enum jw_response_refusal {
 	JW_RESPONSE_NOT_READABLE, /* the client may not (or might not) read it */
 };
 enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
-		const struct mosquitto *client, const char *topic, char *why, size_t whylen);
+        const struct mosquitto *client, const char *topic, char *why, size_t whylen);
 /* The refusal's stable name in notices: "invalid", "broker_topic", ... */
 const char *jw_notice__response_refusal_name(enum jw_response_refusal r);
 

@@ -18,8 +18,8 @@
 
 #if JW_MOSQ_21
 
-int jw_props__read_binary(const mosquitto_property *list, int identifier,
-                          void **value, uint16_t *len)
+int jw_props__read_binary(
+        const mosquitto_property *list, int identifier, void **value, uint16_t *len)
 {
 	*value = NULL;
 	*len = 0;
@@ -63,26 +63,26 @@ struct mqtt5__property {
 
 static const struct mqtt5__property *find(const mosquitto_property *list, int identifier)
 {
-	for(const struct mqtt5__property *p = list; p; p = p->next){
-		if(p->identifier == identifier){
+	for(const struct mqtt5__property *p = list; p; p = p->next) {
+		if(p->identifier == identifier) {
 			return p;
 		}
 	}
 	return NULL;
 }
 
-int jw_props__read_binary(const mosquitto_property *list, int identifier,
-                          void **value, uint16_t *len)
+int jw_props__read_binary(
+        const mosquitto_property *list, int identifier, void **value, uint16_t *len)
 {
 	const struct mqtt5__property *p = find(list, identifier);
 
 	*value = NULL;
 	*len = 0;
-	if(!p){
+	if(!p) {
 		return 0;
 	}
-	if(p->value.bin.len > 0){
-		if(!p->value.bin.v || !(*value = mosquitto_malloc(p->value.bin.len))){
+	if(p->value.bin.len > 0) {
+		if(!p->value.bin.v || !(*value = mosquitto_malloc(p->value.bin.len))) {
 			return 0;
 		}
 		memcpy(*value, p->value.bin.v, p->value.bin.len);
@@ -97,14 +97,14 @@ int jw_props__read_string(const mosquitto_property *list, int identifier, char *
 	char *s;
 
 	*value = NULL;
-	if(!p || (p->value.s.len > 0 && !p->value.s.v)){
+	if(!p || (p->value.s.len > 0 && !p->value.s.v)) {
 		return 0;
 	}
 	s = mosquitto_malloc((size_t)p->value.s.len + 1);
-	if(!s){
+	if(!s) {
 		return 0;
 	}
-	if(p->value.s.len > 0){
+	if(p->value.s.len > 0) {
 		memcpy(s, p->value.s.v, p->value.s.len);
 	}
 	s[p->value.s.len] = '\0';

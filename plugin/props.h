@@ -17,8 +17,8 @@ typedef struct mqtt5__property mosquitto_property;
  * mosquitto_free; NULL when *len is 0) and *len, 0 when absent or out of
  * memory (*value NULL).
  */
-int jw_props__read_binary(const mosquitto_property *list, int identifier,
-                          void **value, uint16_t *len);
+int jw_props__read_binary(
+        const mosquitto_property *list, int identifier, void **value, uint16_t *len);
 
 /*
  * The first UTF-8 string property `identifier` (MQTT_PROP_RESPONSE_TOPIC):

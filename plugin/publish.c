@@ -20,8 +20,7 @@
 #include "write_check.h"
 
 /* A PUBLISH, checked at its write check (w): its MESSAGE callback. */
-static int finish_publish(struct jw_plugin *p, struct jw_write *w,
-		struct mosquitto_evt_message *ed)
+static int finish_publish(struct jw_plugin *p, struct jw_write *w, struct mosquitto_evt_message *ed)
 {
 	struct jw_event_ctx e;
 	struct jw_effects fx;
@@ -32,23 +31,23 @@ static int finish_publish(struct jw_plugin *p, struct jw_write *w,
 	e.client = ed->client;
 	e.props = ed->properties;
 	e.msg = ed;
-	if(!w->valid){
+	if(!w->valid) {
 		jw_effects__refuse(p, &e, &w->v);
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(w->kind != JW_TOPIC_JOB){
+	if(w->kind != JW_TOPIC_JOB) {
 		return MOSQ_ERR_SUCCESS;
 	}
 	/* A terminal event the journal cannot take is refused before it
 	 * changes anything, rather than acknowledged and lost. (p->journal
 	 * is tested here too: no call per message with the journal off.) */
-	if(p->journal && jw_journal__refuse(p, &w->t, &v)){
+	if(p->journal && jw_journal__refuse(p, &w->t, &v)) {
 		jw_effects__refuse(p, &e, &v);
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, ed->payload, ed->payloadlen,
-			false, &w->now, &fx, &v);
-	switch(jw_effects__run(p, &fx, &e, &v)){
+	        false, &w->now, &fx, &v);
+	switch(jw_effects__run(p, &fx, &e, &v)) {
 		case JW_RUN_DENY:
 			return MOSQ_ERR_ACL_DENIED;
 		case JW_RUN_SUPPRESS:
@@ -63,7 +62,7 @@ static int finish_publish(struct jw_plugin *p, struct jw_write *w,
 			ed->retain = false;
 			/* At QoS 2 those checks come at PUBREL, later: the repeat
 			 * is held until then (write_check.h). */
-			if(ed->qos == 2){
+			if(ed->qos == 2) {
 				jw_write__hold_repeat(p->msg, ed->topic, ed->payload, ed->payloadlen);
 			}
 			return MOSQ_ERR_SUCCESS;
@@ -82,18 +81,17 @@ int jw_publish__on_message(int event, void *event_data, void *userdata)
 	(void)event;
 	m->last = LAST_OTHER;
 	m->suppress_payload = NULL;
-	if(m->repeat_seen){
+	if(m->repeat_seen) {
 		jw_write__forget_seen(m);
 	}
-	if(w->active && w->client == ed->client && w->payload == ed->payload){
+	if(w->active && w->client == ed->client && w->payload == ed->payload) {
 		return finish_publish(p, w, ed);
 	}
 	/* No write check came first: a bridge (mosquitto skips its access
 	 * checks) or an ACL plugin loaded before jobwire answered it. */
-	if(w->active){
+	if(w->active) {
 		jw_will__settle(p, NULL);
 	}
 	jw_write__check(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
 	return finish_publish(p, w, ed);
 }
-

@@ -15,7 +15,7 @@ int jw_reload__load_schemas(struct jw_plugin *p, struct jw_schemaset **out)
 {
 	char err[512];
 
-	if(jw_schemaset_load_dir(p->opt.schemas_dir, out, err, sizeof(err))){
+	if(jw_schemaset_load_dir(p->opt.schemas_dir, out, err, sizeof(err))) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot load schemas: %s", err);
 		return -1;
 	}
@@ -28,16 +28,16 @@ void jw_reload__log_types(const struct jw_schemaset *set, const char *what)
 	size_t used = 0;
 
 	list[0] = '\0';
-	for(size_t i = 0; i < jw_schemaset_count(set); i++){
-		int n = snprintf(list + used, sizeof(list) - used, "%s%s",
-				i ? ", " : "", jw_schemaset_type(set, i));
-		if(n < 0 || (size_t)n >= sizeof(list) - used){
+	for(size_t i = 0; i < jw_schemaset_count(set); i++) {
+		int n = snprintf(
+		        list + used, sizeof(list) - used, "%s%s", i ? ", " : "", jw_schemaset_type(set, i));
+		if(n < 0 || (size_t)n >= sizeof(list) - used) {
 			break;
 		}
 		used += (size_t)n;
 	}
-	mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: %s %zu event types: %s",
-			what, jw_schemaset_count(set), list);
+	mosquitto_log_printf(
+	        MOSQ_LOG_INFO, "jobwire: %s %zu event types: %s", what, jw_schemaset_count(set), list);
 }
 
 /*
@@ -54,11 +54,11 @@ int jw_reload__on_reload(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)event_data;
 	jw_will__other_event(p);
-	if(jw_reload__load_schemas(p, &fresh)){
+	if(jw_reload__load_schemas(p, &fresh)) {
 		p->counters.reload_failures++;
 		mosquitto_log_printf(MOSQ_LOG_ERR,
-				"jobwire: reload failed; keeping the %zu schemas loaded before",
-				jw_schemaset_count(p->schemas));
+		        "jobwire: reload failed; keeping the %zu schemas loaded before",
+		        jw_schemaset_count(p->schemas));
 		return MOSQ_ERR_PLUGIN_DEFER;
 	}
 	jw_schemaset_free(p->schemas);

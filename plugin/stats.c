@@ -34,12 +34,12 @@ static struct json_object *events_json(const struct jw_counters *c)
 	add_u64(o, "ts_added", c->ts_added);
 	add_u64(o, "wills_checked", c->wills_checked);
 	add_u64(o, "notices", c->notices_sent);
-	for(size_t i = 0; i < c->ntypes; i++){
+	for(size_t i = 0; i < c->ntypes; i++) {
 		add_u64(acc, c->types[i].type, c->types[i].accepted);
 		add_u64(rej, c->types[i].type, c->types[i].rejected);
 	}
-	for(int r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++){
-		if(c->by_reason[r]){
+	for(int r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++) {
+		if(c->by_reason[r]) {
 			add_u64(why, jw_reason_name((enum jw_reason)r), c->by_reason[r]);
 		}
 	}
@@ -56,7 +56,7 @@ static struct json_object *jobs_json(const struct jw_plugin *p)
 
 	jw_jobs_stats(p->jobs, &st);
 	add_u64(o, "total", st.jobs);
-	for(int s = 0; s < JW_JOB__STATUS_COUNT; s++){
+	for(int s = 0; s < JW_JOB__STATUS_COUNT; s++) {
 		add_u64(o, jw_job_status_name((enum jw_job_status)s), st.by_status[s]);
 	}
 	add_u64(o, "stalled", st.stalled);
@@ -73,7 +73,7 @@ static struct json_object *persist_json(const struct jw_plugin *p)
 
 	json_object_object_add(o, "enabled", json_object_new_boolean(p->persist != NULL));
 	memset(&st, 0, sizeof(st));
-	if(p->persist){
+	if(p->persist) {
 		jw_persist_stats(p->persist, &st);
 		add_u64(o, "pending", st.pending);
 		add_u64(o, "bytes_written", st.bytes_written);
@@ -100,7 +100,7 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	size_t len;
 	char *payload;
 
-	if(!o || !state || !schemas){
+	if(!o || !state || !schemas) {
 		json_object_put(o);
 		json_object_put(state);
 		json_object_put(schemas);
@@ -122,12 +122,12 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	add_u64(schemas, "reloads", p->counters.reloads);
 	add_u64(schemas, "reload_failures", p->counters.reload_failures);
 	json_object_object_add(o, "schemas", schemas);
-	if(p->auth){
+	if(p->auth) {
 		struct json_object *auth = json_object_new_object();
 		uint64_t accepted, refused, expired, id_refused;
 		size_t connected, held;
 
-		if(auth){
+		if(auth) {
 			jw_auth__stats(p, &accepted, &refused, &expired, &connected);
 			add_u64(auth, "accepted", accepted);
 			add_u64(auth, "refused", refused);
@@ -140,11 +140,12 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 		}
 	}
 
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = text ? strlen(text) : 0;
-	if(text && len < INT32_MAX && (payload = mosquitto_malloc(len + 1)) != NULL){
+	if(text && len < INT32_MAX && (payload = mosquitto_malloc(len + 1)) != NULL) {
 		memcpy(payload, text, len + 1);
-		if(mosquitto_broker_publish(NULL, JW_STATS_TOPIC, (int)len, payload, 0, true, NULL)){
+		if(mosquitto_broker_publish(NULL, JW_STATS_TOPIC, (int)len, payload, 0, true, NULL)) {
 			mosquitto_free(payload);
 		}
 	}

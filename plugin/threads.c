@@ -20,19 +20,20 @@ struct timespec jw_worker_mono_abs(int64_t ms)
 }
 
 void jw_worker_stop(pthread_mutex_t *lock, pthread_cond_t *wake, pthread_cond_t *done,
-                    bool *stopping, const bool *finished, atomic_bool *abort, int deadline_ms)
+        bool *stopping, const bool *finished, atomic_bool *abort, int deadline_ms)
 {
-	struct timespec ts = jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + (deadline_ms > 0 ? deadline_ms : 0));
+	struct timespec ts =
+	        jw_worker_mono_abs(jw_clock_ms(CLOCK_MONOTONIC) + (deadline_ms > 0 ? deadline_ms : 0));
 
 	pthread_mutex_lock(lock);
 	*stopping = true;
 	pthread_cond_broadcast(wake);
-	while(!*finished){
-		if(pthread_cond_timedwait(done, lock, &ts) == ETIMEDOUT){
+	while(!*finished) {
+		if(pthread_cond_timedwait(done, lock, &ts) == ETIMEDOUT) {
 			break;
 		}
 	}
-	if(!*finished){
+	if(!*finished) {
 		/* Past the deadline: make the thread give up at its next check
 		 * rather than leave it running in code about to be unloaded. */
 		atomic_store(abort, true);
@@ -55,11 +56,11 @@ void jw_notes_cleanup(struct jw_notes *q)
 void jw_notes_add(struct jw_notes *q, enum jw_note_level level, const char *text)
 {
 	pthread_mutex_lock(&q->lock);
-	if(q->n < JW_NOTES_MAX){
+	if(q->n < JW_NOTES_MAX) {
 		q->v[q->n].level = level;
 		snprintf(q->v[q->n].text, sizeof(q->v[q->n].text), "%s", text);
 		q->n++;
-	}else{
+	} else {
 		q->dropped++;
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -94,37 +95,44 @@ void jw_damage_count(struct jw_damage_counts *c, const struct jw_kvlog_damage *d
 	atomic_fetch_add(&c->stretches, 1);
 	atomic_fetch_add(&c->records, d->records);
 	atomic_fetch_add(&c->bytes, d->length);
-	if(kept == JW_QUARANTINE_WRITTEN){
+	if(kept == JW_QUARANTINE_WRITTEN) {
 		atomic_fetch_add(&c->quarantined, 1);
-	}else if(kept < 0){
+	} else if(kept < 0) {
 		atomic_fetch_add(&c->unkept, 1);
 	}
 }
 
-int jw_worker_keep_damage(const char *path, const struct jw_kvlog_damage *d, bool sync,
-                          char *line, size_t linelen, enum jw_note_level *level)
+int jw_worker_keep_damage(const char *path, const struct jw_kvlog_damage *d, bool sync, char *line,
+        size_t linelen, enum jw_note_level *level)
 {
 	char kept[4096], err[512];
-	int rc = jw_quarantine_copy(path, d->offset, d->length, sync, kept, sizeof(kept), err, sizeof(err));
+	int rc = jw_quarantine_copy(
+	        path, d->offset, d->length, sync, kept, sizeof(kept), err, sizeof(err));
 	const char *recs = d->records == 1 ? "record" : "records";
 
-	if(d->tail){
+	if(d->tail) {
 		/* Also what a power cut during an append leaves: a warning. */
 		*level = JW_NOTE_WARNING;
 		snprintf(line, linelen,
-		         "cut %" PRIu64 " bytes at offset %" PRIu64 " of %s that are not a complete record "
-		         "(a write cut short by a crash, or damage to the last %s: about %" PRIu64 " %s); %s%s",
-		         d->length, d->offset, path, recs, d->records, recs,
-		         rc == JW_QUARANTINE_WRITTEN ? "kept in " : rc == JW_QUARANTINE_ALREADY ? "already kept in " : "",
-		         rc >= 0 ? kept : err);
-	}else{
+		        "cut %" PRIu64 " bytes at offset %" PRIu64 " of %s that are not a complete record "
+		        "(a write cut short by a crash, or damage to the last %s: about %" PRIu64
+		        " %s); %s%s",
+		        d->length, d->offset, path, recs, d->records, recs,
+		        rc == JW_QUARANTINE_WRITTEN   ? "kept in "
+		        : rc == JW_QUARANTINE_ALREADY ? "already kept in "
+		                                      : "",
+		        rc >= 0 ? kept : err);
+	} else {
 		*level = JW_NOTE_ERROR;
 		snprintf(line, linelen,
-		         "skipped %" PRIu64 " damaged bytes at offset %" PRIu64 " of %s (about %" PRIu64 " %s lost); "
-		         "reading resumed at offset %" PRIu64 "; %s%s",
-		         d->length, d->offset, path, d->records, recs, d->offset + d->length,
-		         rc == JW_QUARANTINE_WRITTEN ? "kept in " : rc == JW_QUARANTINE_ALREADY ? "already kept in " : "",
-		         rc >= 0 ? kept : err);
+		        "skipped %" PRIu64 " damaged bytes at offset %" PRIu64 " of %s (about %" PRIu64
+		        " %s lost); "
+		        "reading resumed at offset %" PRIu64 "; %s%s",
+		        d->length, d->offset, path, d->records, recs, d->offset + d->length,
+		        rc == JW_QUARANTINE_WRITTEN   ? "kept in "
+		        : rc == JW_QUARANTINE_ALREADY ? "already kept in "
+		                                      : "",
+		        rc >= 0 ? kept : err);
 	}
 	return rc;
 }

@@ -35,7 +35,7 @@ struct timespec jw_worker_mono_abs(int64_t ms);
  * lock released; the caller then joins the thread.
  */
 void jw_worker_stop(pthread_mutex_t *lock, pthread_cond_t *wake, pthread_cond_t *done,
-                    bool *stopping, const bool *finished, atomic_bool *abort, int deadline_ms);
+        bool *stopping, const bool *finished, atomic_bool *abort, int deadline_ms);
 
 enum jw_note_level {
 	JW_NOTE_INFO = 0,
@@ -73,11 +73,11 @@ size_t jw_notes_take(struct jw_notes *q, struct jw_note *out, size_t max, uint64
 
 /* Damage found in on-disk files since start. */
 struct jw_damage_counts {
-	atomic_uint_fast64_t stretches;    /* damaged stretches skipped */
-	atomic_uint_fast64_t records;      /* records they held (about) */
-	atomic_uint_fast64_t bytes;        /* their bytes */
-	atomic_uint_fast64_t quarantined;  /* quarantine files written */
-	atomic_uint_fast64_t unkept;       /* stretches that could not be kept */
+	atomic_uint_fast64_t stretches;   /* damaged stretches skipped */
+	atomic_uint_fast64_t records;     /* records they held (about) */
+	atomic_uint_fast64_t bytes;       /* their bytes */
+	atomic_uint_fast64_t quarantined; /* quarantine files written */
+	atomic_uint_fast64_t unkept;      /* stretches that could not be kept */
 };
 
 void jw_damage_counts_init(struct jw_damage_counts *c);
@@ -94,7 +94,7 @@ void jw_damage_count(struct jw_damage_counts *c, const struct jw_kvlog_damage *d
  * jw_quarantine_copy returned (JW_QUARANTINE_WRITTEN, _ALREADY, or -1:
  * the line says why they are not kept). *level gets the line's level.
  */
-int jw_worker_keep_damage(const char *path, const struct jw_kvlog_damage *d, bool sync,
-                          char *line, size_t linelen, enum jw_note_level *level);
+int jw_worker_keep_damage(const char *path, const struct jw_kvlog_damage *d, bool sync, char *line,
+        size_t linelen, enum jw_note_level *level);
 
 #endif

@@ -32,7 +32,7 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 	struct jw_jdoc d;
 	const char *text;
 
-	if(!ev){
+	if(!ev) {
 		return;
 	}
 	memset(&t, 0, sizeof(t));
@@ -41,8 +41,9 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 	snprintf(t.event, sizeof(t.event), "failed");
 	jw_rfc3339_format_ms(ts, sizeof(ts), now->real_ms);
 	json_object_object_add(ev, "ts", json_object_new_string(ts));
-	text = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if(!text){
+	text = json_object_to_json_string_ext(
+	        ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if(!text) {
 		json_object_put(ev);
 		return;
 	}
@@ -55,15 +56,15 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 	e.now = now;
 	/* Broker-made events reach the table through an arena copy. */
 	jw_jdoc_init(&d);
-	if(jw_jdoc_from_json(&d, ev) < 0){
+	if(jw_jdoc_from_json(&d, ev) < 0) {
 		memset(&v, 0, sizeof(v));
 		v.reason = JW_REASON_INTERNAL;
 		snprintf(v.message, sizeof(v.message), "out of memory");
 		jw_effects__refuse(p, &e, &v);
-	}else{
+	} else {
 		e.ev = d.root;
-		jw_jobs_step(p->jobs, t.session, t.job, t.event, e.ev, e.payload, e.len, true, now,
-				&fx, &v);
+		jw_jobs_step(
+		        p->jobs, t.session, t.job, t.event, e.ev, e.payload, e.len, true, now, &fx, &v);
 		jw_effects__run(p, &fx, &e, &v);
 	}
 	jw_jdoc_free(&d);
@@ -73,8 +74,9 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 /* Whether a tick at monotonic time mono_ms has anything to do. */
 static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
 {
-	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) || mono_ms >= p->next_health_ms
-	        || (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
+	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) ||
+	       mono_ms >= p->next_health_ms ||
+	       (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
 }
 
 /* The job table's timers, the health log lines and the stats. */
@@ -87,27 +89,27 @@ static void timers(struct jw_plugin *p)
 	 * nothing due: one clock read and the timers' earliest deadline
 	 * settle that; the wall clock is read only when there is work. */
 	now.mono_ms = jw_clock_ms(CLOCK_MONOTONIC);
-	if(!tick_due(p, now.mono_ms)){
+	if(!tick_due(p, now.mono_ms)) {
 		return;
 	}
 	now.real_ms = jw_clock_ms(CLOCK_REALTIME);
-	if(!p->republished){
+	if(!p->republished) {
 		/* The broker's retained store may have been lost with the
 		 * restart: put back the state of every job we know. */
 		jw_table__republish(p, &now);
 	}
-	while((j = jw_jobs_pop_state_due(p->jobs, &now)) != NULL){
+	while((j = jw_jobs_pop_state_due(p->jobs, &now)) != NULL) {
 		jw_table__publish_state(p, j, &now);
 	}
-	while((j = jw_jobs_pop_stalled(p->jobs, &now)) != NULL){
+	while((j = jw_jobs_pop_stalled(p->jobs, &now)) != NULL) {
 		fail_stalled(p, j, &now);
 	}
-	if(now.mono_ms >= p->next_health_ms){
+	if(now.mono_ms >= p->next_health_ms) {
 		p->next_health_ms = now.mono_ms + 1000;
 		jw_table__health(p);
 		jw_journal__tick(p);
 	}
-	if(p->opt.stats_interval > 0 && now.mono_ms >= p->next_stats_ms){
+	if(p->opt.stats_interval > 0 && now.mono_ms >= p->next_stats_ms) {
 		p->next_stats_ms = now.mono_ms + (int64_t)(p->opt.stats_interval * 1000);
 		jw_stats__publish(p, &now);
 	}
@@ -120,14 +122,14 @@ int jw_tick__on_tick(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)event_data;
 	jw_will__end_of_pass(p);
-	if(p->nheld_keys){
+	if(p->nheld_keys) {
 		jw_table__flush_held(p);
 	}
-	if(p->nheld_recs){
+	if(p->nheld_recs) {
 		jw_journal__flush_held(p);
 	}
 	timers(p);
-	if(p->auth){
+	if(p->auth) {
 		jw_auth__tick(p);
 	}
 	return MOSQ_ERR_SUCCESS;

@@ -35,27 +35,27 @@ enum jw_pubkey_alg {
 };
 
 struct jw_jwt_keys {
-	unsigned char *hs_secret;   /* NULL: HS256 tokens refused */
+	unsigned char *hs_secret; /* NULL: HS256 tokens refused */
 	size_t hs_len;
-	unsigned char *pub_pem;     /* NUL-terminated PEM; NULL: RS/ES refused */
+	unsigned char *pub_pem; /* NUL-terminated PEM; NULL: RS/ES refused */
 	size_t pub_len;
 	enum jw_pubkey_alg pub_alg;
-	char *issuer;               /* NULL: iss not checked */
-	char *audience;             /* NULL: aud not checked */
-	int64_t leeway_s;           /* clock skew allowed on exp/nbf/iat;
-	                               0..JW_JWT_LEEWAY_MAX (larger counts as
-	                               the maximum) */
+	char *issuer;     /* NULL: iss not checked */
+	char *audience;   /* NULL: aud not checked */
+	int64_t leeway_s; /* clock skew allowed on exp/nbf/iat;
+	                     0..JW_JWT_LEEWAY_MAX (larger counts as
+	                     the maximum) */
 };
 
 struct jw_jwt_claims {
 	enum jw_role role;
-	bool all_sessions;          /* "sessions": "*" */
-	char **sessions;            /* valid topic ids, sorted, no repeats, owned */
+	bool all_sessions; /* "sessions": "*" */
+	char **sessions;   /* valid topic ids, sorted, no repeats, owned */
 	size_t nsessions;
-	char *subject;              /* "sub", owned; NULL when absent */
-	int64_t exp;                /* seconds since the epoch; at most
-	                               INT64_MAX - JW_JWT_LEEWAY_MAX, so that
-	                               exp + leeway cannot overflow */
+	char *subject; /* "sub", owned; NULL when absent */
+	int64_t exp;   /* seconds since the epoch; at most
+	                  INT64_MAX - JW_JWT_LEEWAY_MAX, so that
+	                  exp + leeway cannot overflow */
 };
 
 /*
@@ -65,8 +65,8 @@ struct jw_jwt_claims {
  * On error returns -1 with a sentence in err (never key material) and
  * leaves *k cleaned up. Call jw_jwt_keys_cleanup when done.
  */
-int jw_jwt_keys_load(struct jw_jwt_keys *k, const char *hs_file,
-                     const char *pub_file, char *err, size_t errlen);
+int jw_jwt_keys_load(
+        struct jw_jwt_keys *k, const char *hs_file, const char *pub_file, char *err, size_t errlen);
 
 /* Frees what jw_jwt_keys_load stored; safe twice. issuer and audience
  * are freed too. */
@@ -78,11 +78,11 @@ void jw_jwt_keys_cleanup(struct jw_jwt_keys *k);
  * picks which key is used only among the keys whose type matches it, so a
  * public key is never used as an HMAC secret), signature, exp (required),
  * nbf and iat (not in the future), iss and aud when configured, role,
- * sessions and sub (a string when present). Returns 0 with *out filled (free with jw_jwt_claims_cleanup),
- * or -1 with a reason in why that never quotes the token.
+ * sessions and sub (a string when present). Returns 0 with *out filled (free with
+ * jw_jwt_claims_cleanup), or -1 with a reason in why that never quotes the token.
  */
 int jw_jwt_verify(const struct jw_jwt_keys *k, const char *token, int64_t now,
-                  struct jw_jwt_claims *out, char *why, size_t whylen);
+        struct jw_jwt_claims *out, char *why, size_t whylen);
 
 /* Frees the session list and the subject; safe twice. */
 void jw_jwt_claims_cleanup(struct jw_jwt_claims *c);
@@ -98,8 +98,7 @@ void jw_jwt_claims_cleanup(struct jw_jwt_claims *c);
 bool jw_jwt_same_owner(const struct jw_jwt_claims *a, const struct jw_jwt_claims *b);
 
 /* Whether the claims grant session (exact id, or "*"). */
-bool jw_jwt_has_session(const struct jw_jwt_claims *c, const char *session,
-                        size_t len);
+bool jw_jwt_has_session(const struct jw_jwt_claims *c, const char *session, size_t len);
 
 const char *jw_jwt_role_name(enum jw_role r);
 

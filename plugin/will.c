@@ -27,7 +27,7 @@
  * would otherwise be set up in every access check.
  */
 __attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_write *w,
-		const char *topic, const void *raw, const char *id, bool durable)
+        const char *topic, const void *raw, const char *id, bool durable)
 {
 	struct jw_event_ctx e;
 	struct jw_effects fx;
@@ -38,16 +38,16 @@ __attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_wr
 	e.client_id = id;
 	e.payload = raw;
 	e.durable = durable;
-	if(!w->valid){
+	if(!w->valid) {
 		jw_effects__refuse(p, &e, &w->v);
 		return true;
 	}
-	if(jw_journal__refuse(p, &w->t, &v)){
+	if(jw_journal__refuse(p, &w->t, &v)) {
 		jw_effects__refuse(p, &e, &v);
 		return true;
 	}
-	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, w->len, false,
-			&w->now, &fx, &v);
+	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, w->len, false, &w->now,
+	        &fx, &v);
 	/* A repeat was delivered once already: it reaches nobody. */
 	return jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS;
 }
@@ -78,8 +78,8 @@ __attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_wr
  * workers come back after the restart, and their jobs must still be
  * running then.
  */
-__attribute__((noinline)) void jw_will__settle(struct jw_plugin *p,
-		const struct mosquitto_evt_acl_check *read)
+__attribute__((noinline)) void jw_will__settle(
+        struct jw_plugin *p, const struct mosquitto_evt_acl_check *read)
 {
 	struct jw_msgstate *m = p->msg;
 	struct jw_write *w = &m->w;
@@ -89,24 +89,25 @@ __attribute__((noinline)) void jw_will__settle(struct jw_plugin *p,
 	bool copy;
 
 	w->active = false;
-	if(w->replay || !w->copied || (w->valid && w->kind != JW_TOPIC_JOB)){
+	if(w->replay || !w->copied || (w->valid && w->kind != JW_TOPIC_JOB)) {
 		return;
 	}
-	if(w->kind == JW_TOPIC_JOB){
-		if(jw_topic_format(tbuf, sizeof(tbuf), p->opt.prefix, w->t.session, w->t.job, w->t.event) < 0){
+	if(w->kind == JW_TOPIC_JOB) {
+		if(jw_topic_format(tbuf, sizeof(tbuf), p->opt.prefix, w->t.session, w->t.job, w->t.event) <
+		        0) {
 			return;
 		}
 		topic = tbuf;
 	}
-	copy = read && read->payloadlen == w->len && !strcmp(read->topic, topic)
-			&& (w->len == 0 || !memcmp(read->payload, w->bytes.data, w->len));
-	if(!copy && !m->write_final){
+	copy = read && read->payloadlen == w->len && !strcmp(read->topic, topic) &&
+	       (w->len == 0 || !memcmp(read->payload, w->bytes.data, w->len));
+	if(!copy && !m->write_final) {
 		return;
 	}
 	/* A delayed will's client no longer has its id by now, unless its
 	 * deliveries are being queued (copy); the id was kept when needed. */
 	id = w->has_id ? w->id.data : mosquitto_client_id(w->client);
-	if(jw_will__finish(p, w, topic, w->bytes.data, id, false) && copy){
+	if(jw_will__finish(p, w, topic, w->bytes.data, id, false) && copy) {
 		m->suppress_payload = read->payload;
 	}
 }
@@ -116,11 +117,11 @@ void jw_will__other_event(struct jw_plugin *p)
 {
 	struct jw_msgstate *m = p->msg;
 
-	if(m->w.active){
+	if(m->w.active) {
 		jw_will__settle(p, NULL);
 	}
 	m->suppress_payload = NULL;
-	if(m->repeat_seen){
+	if(m->repeat_seen) {
 		jw_write__forget_seen(m);
 	}
 	m->last = LAST_OTHER;
@@ -133,4 +134,3 @@ void jw_will__end_of_pass(struct jw_plugin *p)
 	 * within one pass of the broker's loop, which a tick ends. */
 	p->msg->connecting = NULL;
 }
-

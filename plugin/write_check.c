@@ -21,7 +21,8 @@
 static bool is_sys_topic(const char *topic)
 {
 	/* The first byte settles it for nearly every topic, without a call. */
-	return topic[0] == JW_SYS_PREFIX[0] && !strncmp(topic, JW_SYS_PREFIX "/", sizeof(JW_SYS_PREFIX));
+	return topic[0] == JW_SYS_PREFIX[0] &&
+	       !strncmp(topic, JW_SYS_PREFIX "/", sizeof(JW_SYS_PREFIX));
 }
 
 static void verdict_set(struct jw_verdict *v, enum jw_reason reason, const char *msg)
@@ -34,22 +35,22 @@ static void verdict_set(struct jw_verdict *v, enum jw_reason reason, const char 
 /* Copies n bytes of s into b (NUL-terminated). -1 when out of memory. */
 int jw_write__buf_set(struct jw_write_buf *b, const void *s, size_t n)
 {
-	if(n + 1 > b->cap){
+	if(n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 64;
 		char *grown;
 
-		while(cap < n + 1){
+		while(cap < n + 1) {
 			cap *= 2;
 		}
 		grown = realloc(b->data, cap);
-		if(!grown){
+		if(!grown) {
 			b->len = 0;
 			return -1;
 		}
 		b->data = grown;
 		b->cap = cap;
 	}
-	if(n){
+	if(n) {
 		memcpy(b->data, s, n);
 	}
 	b->data[n] = '\0';
@@ -69,35 +70,35 @@ void jw_write__buf_free(struct jw_write_buf *b)
  * is not a job topic) and, for a valid job event, the clock reading.
  */
 void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
-		const void *payload, uint32_t len, bool retain)
+        const void *payload, uint32_t len, bool retain)
 {
 	w->ev = NULL;
 	w->valid = false;
-	if(is_sys_topic(topic)){
+	if(is_sys_topic(topic)) {
 		w->kind = JW_TOPIC_OTHER;
 		verdict_set(&w->v, JW_REASON_PROTECTED_TOPIC,
-				JW_SYS_PREFIX "/ topics are published by the broker only");
+		        JW_SYS_PREFIX "/ topics are published by the broker only");
 		return;
 	}
 	w->kind = jw_topic_parse(p->opt.prefix, topic, &w->t);
-	if(w->kind == JW_TOPIC_OTHER){
+	if(w->kind == JW_TOPIC_OTHER) {
 		w->valid = true;
 		return;
 	}
-	if(w->kind == JW_TOPIC_INVALID){
+	if(w->kind == JW_TOPIC_INVALID) {
 		verdict_set(&w->v, JW_REASON_INVALID_TOPIC, w->t.why);
 		return;
 	}
 	/* A retained control message would be replayed to every later
 	 * subscriber: an old cancel would stop the next run of the job.
 	 * Refused rather than stripped, because a will cannot be changed. */
-	if(retain && !strcmp(w->t.event, "control")){
+	if(retain && !strcmp(w->t.event, "control")) {
 		verdict_set(&w->v, JW_REASON_RULE_VIOLATION,
-				"control messages are never retained: publish without the retain flag");
+		        "control messages are never retained: publish without the retain flag");
 		snprintf(w->v.keyword, sizeof(w->v.keyword), "not_retained");
 		return;
 	}
-	if(jw_event_check_doc(p->schemas, &w->t, payload, len, &p->opt.limits, &p->doc, &w->v)){
+	if(jw_event_check_doc(p->schemas, &w->t, payload, len, &p->opt.limits, &p->doc, &w->v)) {
 		return;
 	}
 	w->ev = p->doc.root;
@@ -106,7 +107,6 @@ void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 	jw_clock_now(&w->now);
 }
 
-
 static uint64_t repeat_hash(const char *topic, const void *payload, uint32_t len)
 {
 	uint64_t h = jw_hash_fold(JW_HASH_FNV_OFFSET, topic, strlen(topic) + 1);
@@ -114,18 +114,18 @@ static uint64_t repeat_hash(const char *topic, const void *payload, uint32_t len
 	return jw_hash_mix(jw_hash_fold(h, payload, len));
 }
 
-void jw_write__hold_repeat(struct jw_msgstate *m, const char *topic, const void *payload,
-		uint32_t len)
+void jw_write__hold_repeat(
+        struct jw_msgstate *m, const char *topic, const void *payload, uint32_t len)
 {
 	struct jw_held_repeat *r;
 
-	if(!m->repeats){
+	if(!m->repeats) {
 		m->repeats = calloc(JW_HELD_REPEATS_MAX, sizeof(*m->repeats));
-		if(!m->repeats){
+		if(!m->repeats) {
 			return;
 		}
 	}
-	if(m->nrepeats == JW_HELD_REPEATS_MAX){
+	if(m->nrepeats == JW_HELD_REPEATS_MAX) {
 		memmove(m->repeats, m->repeats + 1, (JW_HELD_REPEATS_MAX - 1) * sizeof(*m->repeats));
 		m->nrepeats--;
 	}
@@ -136,23 +136,23 @@ void jw_write__hold_repeat(struct jw_msgstate *m, const char *topic, const void 
 	r->hash = repeat_hash(topic, payload, len);
 }
 
-bool jw_write__is_repeat(struct jw_msgstate *m, const char *topic, const void *payload,
-		uint32_t len)
+bool jw_write__is_repeat(
+        struct jw_msgstate *m, const char *topic, const void *payload, uint32_t len)
 {
 	uint64_t h = 0;
 	bool hashed = false;
 
-	for(size_t i = 0; i < m->nrepeats; i++){
+	for(size_t i = 0; i < m->nrepeats; i++) {
 		struct jw_held_repeat *r = &m->repeats[i];
 
-		if(r->payload != payload || r->len != len){
+		if(r->payload != payload || r->len != len) {
 			continue;
 		}
-		if(!hashed){
+		if(!hashed) {
 			h = repeat_hash(topic, payload, len);
 			hashed = true;
 		}
-		if(r->hash == h){
+		if(r->hash == h) {
 			r->seen = true;
 			m->repeat_seen = true;
 			return true;
@@ -165,8 +165,8 @@ void jw_write__forget_seen(struct jw_msgstate *m)
 {
 	size_t kept = 0;
 
-	for(size_t i = 0; i < m->nrepeats; i++){
-		if(!m->repeats[i].seen){
+	for(size_t i = 0; i < m->nrepeats; i++) {
+		if(!m->repeats[i].seen) {
 			m->repeats[kept++] = m->repeats[i];
 		}
 	}
@@ -177,7 +177,7 @@ void jw_write__forget_seen(struct jw_msgstate *m)
 int jw_write__init(struct jw_plugin *p)
 {
 	p->msg = calloc(1, sizeof(*p->msg));
-	if(!p->msg){
+	if(!p->msg) {
 		return -1;
 	}
 	p->msg->write_final = p->auth || p->acl_allow;
@@ -188,7 +188,7 @@ void jw_write__cleanup(struct jw_plugin *p)
 {
 	struct jw_msgstate *m = p->msg;
 
-	if(!m){
+	if(!m) {
 		return;
 	}
 	/* Whatever is pending came from wills sent at shutdown. */

@@ -50,10 +50,10 @@ struct jw_write_buf {
  */
 struct jw_write {
 	bool active;
-	bool valid;       /* passed every check (v unused) */
-	bool replay;      /* a session being resumed: see settle() */
-	bool copied;      /* bytes (and topic, id as below) hold this write's */
-	bool has_id;      /* id holds the client's id */
+	bool valid;  /* passed every check (v unused) */
+	bool replay; /* a session being resumed: see settle() */
+	bool copied; /* bytes (and topic, id as below) hold this write's */
+	bool has_id; /* id holds the client's id */
 	enum jw_topic_kind kind;
 	const struct mosquitto *client;
 	const void *payload;
@@ -62,8 +62,8 @@ struct jw_write {
 	struct jw_clock now;       /* the message's one clock reading */
 	struct jw_topic t;
 	struct jw_verdict v;
-	struct jw_write_buf bytes;          /* the payload */
-	struct jw_write_buf topic;          /* the topic, when not a job topic (else t) */
+	struct jw_write_buf bytes; /* the payload */
+	struct jw_write_buf topic; /* the topic, when not a job topic (else t) */
 	struct jw_write_buf id;
 };
 
@@ -79,8 +79,8 @@ struct jw_write {
 struct jw_held_repeat {
 	const void *payload;
 	uint32_t len;
-	bool seen;      /* a read check matched it: gone at the next other event */
-	uint64_t hash;  /* of topic and payload */
+	bool seen;     /* a read check matched it: gone at the next other event */
+	uint64_t hash; /* of topic and payload */
 };
 
 /* How many held repeats are kept; the oldest goes first (its PUBREL may
@@ -94,33 +94,33 @@ struct jw_msgstate {
 	const void *last_read_payload;
 	const void *last_read_topic;
 	struct jw_write_buf last_id;
-	const void *connecting;        /* its write checks are session replays */
-	const void *suppress_payload;  /* deliveries of this message are denied */
+	const void *connecting;         /* its write checks are session replays */
+	const void *suppress_payload;   /* deliveries of this message are denied */
 	struct jw_held_repeat *repeats; /* QoS 2 repeats, oldest first */
 	size_t nrepeats;
-	bool repeat_seen;              /* some repeat has seen == true */
-	bool write_final;              /* the plugin's answer to a write check is
-	                                  the broker's (no acl_file after it) */
+	bool repeat_seen; /* some repeat has seen == true */
+	bool write_final; /* the plugin's answer to a write check is
+	                     the broker's (no acl_file after it) */
 };
 
 /* Holds the QoS 2 repeat (payload, len) on topic (write_check.c). Out of
  * memory, the oldest held repeat makes room. */
-void jw_write__hold_repeat(struct jw_msgstate *m, const char *topic, const void *payload,
-		uint32_t len);
+void jw_write__hold_repeat(
+        struct jw_msgstate *m, const char *topic, const void *payload, uint32_t len);
 /* Whether a read check's message is a held repeat (marked seen if so).
  * Called only when m->nrepeats. */
-bool jw_write__is_repeat(struct jw_msgstate *m, const char *topic, const void *payload,
-		uint32_t len);
+bool jw_write__is_repeat(
+        struct jw_msgstate *m, const char *topic, const void *payload, uint32_t len);
 /* Forgets the repeats a read check has matched (their deliveries are
  * over by the next event of another kind). */
 void jw_write__forget_seen(struct jw_msgstate *m);
 
 /* Runs every check for a PUBLISH or will on topic into w (write_check.c). */
 void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
-		const void *payload, uint32_t len, bool retain);
+        const void *payload, uint32_t len, bool retain);
 /* Fills e with w's event, as origin saw it. Inline: every event. */
-static inline void jw_write__event_ctx(struct jw_event_ctx *e, enum jw_origin origin,
-		struct jw_write *w, const char *topic)
+static inline void jw_write__event_ctx(
+        struct jw_event_ctx *e, enum jw_origin origin, struct jw_write *w, const char *topic)
 {
 	e->origin = origin;
 	e->t = w->kind == JW_TOPIC_JOB ? &w->t : NULL;
@@ -143,7 +143,7 @@ void jw_write__buf_free(struct jw_write_buf *b);
 /* will.c: checks and applies a will (w) like a PUBLISH; true when it must
  * reach nobody. */
 bool jw_will__finish(struct jw_plugin *p, struct jw_write *w, const char *topic, const void *raw,
-		const char *id, bool durable);
+        const char *id, bool durable);
 /* will.c: the pending write was not followed by its MESSAGE. read: the
  * read check that comes first, if any. */
 void jw_will__settle(struct jw_plugin *p, const struct mosquitto_evt_acl_check *read);

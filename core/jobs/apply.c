@@ -309,7 +309,7 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
 	if(c->message.text)
 		jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
 	if(((uintptr_t)c->name | (uintptr_t)c->worker | (uintptr_t)c->steps | (uintptr_t)c->review |
-	            (uintptr_t)c->end) == 0)
+	           (uintptr_t)c->end) == 0)
 		return;
 	jw_jobs__text_free(jobs, c->name);
 	jw_jobs__text_free(jobs, c->worker);
@@ -521,8 +521,8 @@ int64_t jw_jobs__timeout_ms(const struct jw_job *j)
  * when it is an integer that fits int64, however written (9007199254740993,
  * 9007199254740993.0, 9.007199254740993e15), else as d.
  */
-static void set_count(struct jw_job *j, union jw_jobs__count *c, unsigned bit,
-        const struct jw_jnode *m, double d)
+static void set_count(
+        struct jw_job *j, union jw_jobs__count *c, unsigned bit, const struct jw_jnode *m, double d)
 {
 	int64_t i;
 
@@ -716,8 +716,7 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 	action = member(ev, "action", JW_J_STRING);
 	/* A repeated cancel is delivered again (the worker may have missed
 	 * the first) but keeps the time of the first request. */
-	if(action && strcmp(action->u.s, "cancel") == 0 &&
-	        !(j->flags & JW_JF_CANCEL)) {
+	if(action && strcmp(action->u.s, "cancel") == 0 && !(j->flags & JW_JF_CANCEL)) {
 		j->flags |= JW_JF_CANCEL;
 		j->cancel_ms = now->real_ms;
 	}
@@ -771,15 +770,15 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, co
 		verdict(v, JW_REASON_INTERNAL, "", "out of memory");
 		return -1;
 	}
-	rc = jw_jobs_apply_node(jobs, session, job, type, event ? d.root : NULL, raw, rawlen, now,
-	        res, v);
+	rc = jw_jobs_apply_node(
+	        jobs, session, job, type, event ? d.root : NULL, raw, rawlen, now, res, v);
 	jw_jdoc_free(&d);
 	return rc;
 }
 
-int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job,
-        const char *type, const struct jw_jnode *event, const void *raw, size_t rawlen,
-        const struct jw_clock *now, struct jw_apply_result *res, struct jw_verdict *v)
+int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct jw_jnode *event, const void *raw, size_t rawlen, const struct jw_clock *now,
+        struct jw_apply_result *res, struct jw_verdict *v)
 {
 	struct change c;
 	struct jw_job *j, *nj = NULL;
@@ -831,7 +830,8 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
 		backwards(j, &c, v);
 		return 0;
 	}
-	if(!j && jobs->table.count >= jobs->cfg.max_jobs && jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
+	if(!j && jobs->table.count >= jobs->cfg.max_jobs &&
+	        jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
 		verdict(v, JW_REASON_TOO_MANY_JOBS, "", "job table full: %zu unfinished jobs",
 		        jobs->table.count);
 		return 0;
@@ -868,4 +868,3 @@ out:
 	}
 	return rc;
 }
-

@@ -10,8 +10,8 @@
 
 /* A held update goes out before an urgent change, so subscribers see the
  * states in order. The first letter rules out nearly every event. */
-static void held_first(struct jw_jobs *jobs, const char *session, const char *job,
-        const char *type, const struct jw_clock *now, struct jw_effects *fx)
+static void held_first(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct jw_clock *now, struct jw_effects *fx)
 {
 	struct jw_job *j;
 
@@ -27,10 +27,9 @@ static void held_first(struct jw_jobs *jobs, const char *session, const char *jo
 	fx->set |= JW_FX_HELD_STATE;
 }
 
-int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job,
-        const char *type, const struct jw_jnode *event, const void *raw, size_t rawlen,
-        bool broker_made, const struct jw_clock *now, struct jw_effects *fx,
-        struct jw_verdict *v)
+int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct jw_jnode *event, const void *raw, size_t rawlen, bool broker_made,
+        const struct jw_clock *now, struct jw_effects *fx, struct jw_verdict *v)
 {
 	struct jw_apply_result res;
 

@@ -142,9 +142,9 @@ struct jw_job {
 struct jw_jobs {
 	struct jw_jobs_config cfg;
 	int64_t state_interval_ms;
-	uint64_t seed;             /* of the key hashes */
-	struct jw_alloc alloc;     /* jw_jobs__alloc, for the table and heaps */
-	struct jw_htab table;      /* the jobs by key; table.count: how many */
+	uint64_t seed;                        /* of the key hashes */
+	struct jw_alloc alloc;                /* jw_jobs__alloc, for the table and heaps */
+	struct jw_htab table;                 /* the jobs by key; table.count: how many */
 	struct jw_heap heaps[JW_HEAP__COUNT]; /* by enum jw_jobs__heap_id */
 	size_t by_status[JW_JOB__STATUS_COUNT];
 	uint64_t stalled;
@@ -254,8 +254,8 @@ void jw_jobs__buf_ts(struct jw_buf *b, int64_t real_ms);
 void jw_jobs__add_text(struct jw_buf *b, const char *key, const char *text);
 void jw_jobs__add_num(struct jw_buf *b, const char *key, double v);
 /* A count: its int64 when bit is set in exact, else its double. */
-void jw_jobs__add_count(struct jw_buf *b, const char *key, union jw_jobs__count c,
-        unsigned exact, unsigned bit);
+void jw_jobs__add_count(
+        struct jw_buf *b, const char *key, union jw_jobs__count c, unsigned exact, unsigned bit);
 /* The same with jw_jobs__fmt_num_exact: for job records, not the state. */
 void jw_jobs__add_num_exact(struct jw_buf *b, const char *key, double v);
 void jw_jobs__add_bool(struct jw_buf *b, const char *key, bool v);

@@ -36,7 +36,7 @@ struct jw_jobs;
 
 enum jw_job_status {
 	JW_JOB_RUNNING = 0,
-	JW_JOB_WAITING,   /* after validation-required, until progress or an end */
+	JW_JOB_WAITING, /* after validation-required, until progress or an end */
 	JW_JOB_COMPLETE,
 	JW_JOB_FAILED,
 	JW_JOB__STATUS_COUNT
@@ -46,9 +46,9 @@ enum jw_job_status {
 const char *jw_job_status_name(enum jw_job_status s);
 
 struct jw_jobs_config {
-	size_t max_jobs;            /* default 100000 */
+	size_t max_jobs;             /* default 100000 */
 	double heartbeat_interval_s; /* default interval when started has none: 30 */
-	double state_max_rate;      /* state publishes per second per job: 10 */
+	double state_max_rate;       /* state publishes per second per job: 10 */
 	/* Optional (NULL: not told): called with each finished job the table
 	 * evicts to make room (in apply or restore), just before it is freed,
 	 * so the caller can drop its record and retained state. fn must not
@@ -101,18 +101,16 @@ struct jw_apply_result {
  * Returns 0 with *res filled (REJECT included, with *v filled), or -1 when
  * out of memory (nothing changed; *v says internal).
  */
-int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job,
-                  const char *type, const struct json_object *event,
-                  const void *raw, size_t rawlen, const struct jw_clock *now,
-                  struct jw_apply_result *res, struct jw_verdict *v);
+int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
+        struct jw_apply_result *res, struct jw_verdict *v);
 
 /* The same for an arena tree (jdoc.h): the per-message path. jw_jobs_apply
  * converts its json-c event and calls this. */
 struct jw_jnode;
-int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job,
-                       const char *type, const struct jw_jnode *event,
-                       const void *raw, size_t rawlen, const struct jw_clock *now,
-                       struct jw_apply_result *res, struct jw_verdict *v);
+int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct jw_jnode *event, const void *raw, size_t rawlen, const struct jw_clock *now,
+        struct jw_apply_result *res, struct jw_verdict *v);
 
 /*
  * What one event's passage through the table asks of the broker, in the
@@ -121,36 +119,36 @@ int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *jo
  * else with an event.
  */
 enum jw_effect {
-	JW_FX_HELD_STATE = 1u << 0, /* publish held_state, the job's state from
-	                               BEFORE the event (an update held back by
-	                               the rate limit), ahead of all else */
-	JW_FX_REFUSE = 1u << 1,     /* refuse the event: tell the publisher,
-	                               count and log it (the verdict says why);
-	                               nothing below follows */
-	JW_FX_LOG = 1u << 2,        /* log the change (the broker's own events) */
-	JW_FX_DELIVER = 1u << 3,    /* the event goes to its subscribers (a
-	                               broker-made one: publish it) */
-	JW_FX_SUPPRESS = 1u << 4,   /* acknowledge it, deliver it to nobody (an
-	                               exact repeat of a terminal event) */
-	JW_FX_STATE_NOW = 1u << 5,  /* publish the job's state now */
+	JW_FX_HELD_STATE = 1u << 0,  /* publish held_state, the job's state from
+	                                BEFORE the event (an update held back by
+	                                the rate limit), ahead of all else */
+	JW_FX_REFUSE = 1u << 1,      /* refuse the event: tell the publisher,
+	                                count and log it (the verdict says why);
+	                                nothing below follows */
+	JW_FX_LOG = 1u << 2,         /* log the change (the broker's own events) */
+	JW_FX_DELIVER = 1u << 3,     /* the event goes to its subscribers (a
+	                                broker-made one: publish it) */
+	JW_FX_SUPPRESS = 1u << 4,    /* acknowledge it, deliver it to nobody (an
+	                                exact repeat of a terminal event) */
+	JW_FX_STATE_NOW = 1u << 5,   /* publish the job's state now */
 	JW_FX_STATE_LATER = 1u << 6, /* the state is held: it comes back from
 	                                jw_jobs_pop_state_due */
-	JW_FX_COALESCED = 1u << 7,  /* with STATE_LATER: it joined an update
-	                               held before (counted) */
-	JW_FX_PERSIST = 1u << 8,    /* write the job's record (jw_job_record) */
+	JW_FX_COALESCED = 1u << 7,   /* with STATE_LATER: it joined an update
+	                                held before (counted) */
+	JW_FX_PERSIST = 1u << 8,     /* write the job's record (jw_job_record) */
 	JW_FX_COUNT_DUPLICATE = 1u << 9,
-	JW_FX_JOURNAL = 1u << 10,   /* offer the event to the journal */
+	JW_FX_JOURNAL = 1u << 10,      /* offer the event to the journal */
 	JW_FX_COUNT_ACCEPT = 1u << 11, /* count it by type (clients' events) */
 };
 
 struct jw_effects {
-	unsigned set;               /* enum jw_effect bits */
+	unsigned set; /* enum jw_effect bits */
 	enum jw_apply_outcome outcome;
-	struct jw_job *job;         /* ACCEPT, DUPLICATE: as jw_apply_result */
-	struct jw_job *held_job;    /* HELD_STATE: the job it is of */
-	const char *held_state;     /* HELD_STATE: the text (owned by the table,
-	                               valid until its next call of any kind,
-	                               jw_jobs_state_render included) */
+	struct jw_job *job;      /* ACCEPT, DUPLICATE: as jw_apply_result */
+	struct jw_job *held_job; /* HELD_STATE: the job it is of */
+	const char *held_state;  /* HELD_STATE: the text (owned by the table,
+	                            valid until its next call of any kind,
+	                            jw_jobs_state_render included) */
 	size_t held_len;
 };
 
@@ -165,10 +163,9 @@ struct jw_effects {
  * -1 when out of memory (fx: REFUSE; *v says internal; the table is as
  * before, except that a held state may have been rendered).
  */
-int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job,
-                 const char *type, const struct jw_jnode *event, const void *raw,
-                 size_t rawlen, bool broker_made, const struct jw_clock *now,
-                 struct jw_effects *fx, struct jw_verdict *v);
+int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+        const struct jw_jnode *event, const void *raw, size_t rawlen, bool broker_made,
+        const struct jw_clock *now, struct jw_effects *fx, struct jw_verdict *v);
 
 /* The job, or NULL. */
 struct jw_job *jw_jobs_find(struct jw_jobs *jobs, const char *session, const char *job);
@@ -211,10 +208,9 @@ const char *jw_jobs_state_render(struct jw_jobs *jobs, const struct jw_job *j, s
  * held, and the caller must have published it before applying (see
  * jw_jobs_type_is_urgent); urgent states are always "now".
  */
-bool jw_jobs_state_changed(struct jw_jobs *jobs, struct jw_job *j, bool urgent,
-                           const struct jw_clock *now);
-void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j,
-                             const struct jw_clock *now);
+bool jw_jobs_state_changed(
+        struct jw_jobs *jobs, struct jw_job *j, bool urgent, const struct jw_clock *now);
+void jw_jobs_state_published(struct jw_jobs *jobs, struct jw_job *j, const struct jw_clock *now);
 bool jw_jobs_state_held(const struct jw_job *j);
 
 /* What jw_jobs_state_note decided. */
@@ -226,8 +222,8 @@ enum jw_state_note {
 
 /* jw_jobs_state_changed, also telling whether an update was held before
  * (jw_jobs_state_held first): one call per event for the broker. */
-enum jw_state_note jw_jobs_state_note(struct jw_jobs *jobs, struct jw_job *j, bool urgent,
-                                      const struct jw_clock *now);
+enum jw_state_note jw_jobs_state_note(
+        struct jw_jobs *jobs, struct jw_job *j, bool urgent, const struct jw_clock *now);
 
 /* Whether an accepted event of this type would be urgent (terminal or
  * validation-required), so the caller can flush a held update first. */
@@ -262,11 +258,11 @@ int64_t jw_jobs_next_due(const struct jw_jobs *jobs);
 struct json_object *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now);
 
 struct jw_jobs_stats {
-	size_t jobs;                          /* in the table */
+	size_t jobs; /* in the table */
 	size_t by_status[JW_JOB__STATUS_COUNT];
-	uint64_t stalled;                     /* jobs failed for heartbeat_timeout */
-	uint64_t evicted;                     /* finished jobs evicted when full */
-	size_t memory_bytes;                  /* heap used by the table */
+	uint64_t stalled;    /* jobs failed for heartbeat_timeout */
+	uint64_t evicted;    /* finished jobs evicted when full */
+	size_t memory_bytes; /* heap used by the table */
 };
 void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out);
 
@@ -285,8 +281,8 @@ void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out);
  */
 char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *len);
 int jw_job_key(const struct jw_job *j, char *buf, size_t buflen);
-int jw_jobs_restore(struct jw_jobs *jobs, const void *rec, size_t len,
-                    const struct jw_clock *now, char *err, size_t errlen);
+int jw_jobs_restore(struct jw_jobs *jobs, const void *rec, size_t len, const struct jw_clock *now,
+        char *err, size_t errlen);
 
 /* Calls fn for every job (order unspecified); fn must not change the table. */
 void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *arg), void *arg);
@@ -294,21 +290,20 @@ void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *ar
 /* Applying a cancel: a set flag shows in the state as cancel_requested. */
 bool jw_job_cancel_requested(const struct jw_job *j);
 
-
 /* What the journal records of a finished job (see core/journal_rec.h).
  * Strings point into the job and stay valid until the job changes. */
 struct jw_job_summary {
-	bool has_started;     /* started_ms holds the first started event's ts */
+	bool has_started; /* started_ms holds the first started event's ts */
 	int64_t started_ms;
 	bool has_progress;
-	double progress;      /* overall percent last known */
+	double progress; /* overall percent last known */
 	bool has_duration;
 	double duration_s;
-	int64_t finished_ms;  /* the terminal event's ts, else receipt */
-	const char *error;    /* failed only, else NULL */
+	int64_t finished_ms; /* the terminal event's ts, else receipt */
+	const char *error;   /* failed only, else NULL */
 	const char *code;
-	const char *result;   /* complete: the result object's JSON text, or NULL */
-	int retryable;        /* -1 not given, 0, 1 */
+	const char *result; /* complete: the result object's JSON text, or NULL */
+	int retryable;      /* -1 not given, 0, 1 */
 	bool broker_generated;
 };
 

@@ -150,9 +150,7 @@ static int put_decimal(char *buf, size_t buflen, bool neg, uint64_t m, int d)
 static int fmt_num_fast(char *buf, size_t buflen, double v)
 {
 	static const double p10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-		1e13, 1e14, 1e15
-	};
+	        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 	/* 2^52: adding it to 0 <= t < 2^52 leaves no bits below the units,
 	 * so the sum is t rounded as the current mode rounds, exactly what
 	 * nearbyint(t) returns, and taking it away again is exact. */
@@ -245,8 +243,8 @@ void jw_jobs__add_num(struct jw_buf *b, const char *key, double v)
 	jw_jobs__buf_num(b, v);
 }
 
-void jw_jobs__add_count(struct jw_buf *b, const char *key, union jw_jobs__count c,
-        unsigned exact, unsigned bit)
+void jw_jobs__add_count(
+        struct jw_buf *b, const char *key, union jw_jobs__count c, unsigned exact, unsigned bit)
 {
 	if(exact & bit) {
 		jw_jobs__buf_key(b, key);

@@ -180,4 +180,3 @@ void jw_jobs__text_free_cap(struct jw_jobs *jobs, char *s, uint32_t cap)
 	if(s)
 		jw_jobs__release(jobs, s, cap ? cap : strlen(s) + 1);
 }
-

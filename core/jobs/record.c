@@ -29,13 +29,11 @@
 
 /* ---- writing ---- */
 
-
 static void add_i64(struct jw_buf *b, const char *key, int64_t v)
 {
 	jw_jobs__buf_key(b, key);
 	jw_jobs__buf_i64(b, v);
 }
-
 
 /* Monotonic times mean nothing after a restart: records carry them as
  * wall-clock times, read against the same clock pair. */
@@ -671,7 +669,8 @@ int jw_jobs_restore(struct jw_jobs *jobs, const void *rec, size_t len, const str
 		jw_jobs__detach(jobs, old);
 		jw_jobs__job_free(jobs, old);
 	} else {
-		if(jobs->table.count >= jobs->cfg.max_jobs && jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
+		if(jobs->table.count >= jobs->cfg.max_jobs &&
+		        jw_heap_size(&jobs->heaps[JW_HEAP_ENDED]) == 0) {
 			bad(&rd, "job table full: %zu unfinished jobs", jobs->table.count);
 			goto out;
 		}

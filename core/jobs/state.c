@@ -268,8 +268,8 @@ static inline char *put_progress(char *w, const struct jw_job *j, const struct s
 }
 
 /* first_seen_at .. last_heartbeat_at. */
-static inline char *put_times(char *w, const struct jw_job *j, struct jw_rfc3339_cache *tc,
-        bool *okp)
+static inline char *put_times(
+        char *w, const struct jw_job *j, struct jw_rfc3339_cache *tc, bool *okp)
 {
 	bool ok = *okp;
 	char *upd;

@@ -226,8 +226,8 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok)
 			for(uint32_t i = 0; o && i < n->n; i++) {
 				struct json_object *c = jw_jnode_to_json(&n->u.kids[i], ok);
 
-				if(!*ok || json_object_object_add_ex(o, n->u.kids[i].key, c,
-				                   JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
+				if(!*ok || json_object_object_add_ex(
+				                   o, n->u.kids[i].key, c, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
 					json_object_put(c);
 					json_object_put(o);
 					o = NULL;

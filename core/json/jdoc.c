@@ -103,4 +103,3 @@ void *jw_jdoc__begin_cold(struct jw_jdoc *d, size_t n)
 	jw_jdoc_reset(d);
 	return jw_jdoc__alloc(d, n);
 }
-

@@ -43,14 +43,14 @@ enum jw_jtype {
  * never does, the parser refuses it).
  */
 struct jw_jnode {
-	uint8_t type;   /* enum jw_jtype */
-	uint8_t b;      /* JW_J_BOOL: 0 or 1 */
-	uint8_t plain;  /* JW_J_STRING: 1 when every byte is printable ASCII
-	                   (0x20-0x7E) other than '"' and '\\', so the text
-	                   can be written between quotes as it is; 0 when not,
-	                   or not known */
-	uint32_t n;     /* string: bytes; array: items; object: members;
-	                   double: bytes of text */
+	uint8_t type;  /* enum jw_jtype */
+	uint8_t b;     /* JW_J_BOOL: 0 or 1 */
+	uint8_t plain; /* JW_J_STRING: 1 when every byte is printable ASCII
+	                  (0x20-0x7E) other than '"' and '\\', so the text
+	                  can be written between quotes as it is; 0 when not,
+	                  or not known */
+	uint32_t n;    /* string: bytes; array: items; object: members;
+	                  double: bytes of text */
 	uint32_t keylen;
 	const char *key; /* object member: its key, else NULL */
 	union {

@@ -58,15 +58,15 @@ struct jw_json_error {
  * json_object_put). JSON null yields *out == NULL. On failure returns -1,
  * fills *err and leaves *out NULL. Thread-safe; no global state.
  */
-int jw_json_parse(const char *buf, size_t len, size_t max_depth,
-                  struct json_object **out, struct jw_json_error *err);
+int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_object **out,
+        struct jw_json_error *err);
 
 /*
  * Reads and parses a whole file with jw_json_parse. Returns 0 or -1 with
  * *err filled (a read failure is INTERNAL with strerror text).
  */
-int jw_json_parse_file(const char *path, size_t max_depth,
-                       struct json_object **out, struct jw_json_error *err);
+int jw_json_parse_file(
+        const char *path, size_t max_depth, struct json_object **out, struct jw_json_error *err);
 
 /* Checks that buf[0..len) is well-formed UTF-8 (same rules as above).
  * Returns 1 when valid, 0 otherwise; *bad_offset gets the first bad byte. */

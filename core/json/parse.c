@@ -49,14 +49,134 @@
 #define C_NUM 8   /* can start a number: '-' and '0'..'9' */
 
 static const unsigned char cls[256] = {
-	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0,
-	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x20 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 12, 4, 0,
-	/* 0x30 */ 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 0, 0, 0, 0, 0, 0,
-	/* 0x40 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-	/* 0x50 */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 4,
-	/* 0x60 */ 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-	/* 0x70 */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0,
+        /* 0x00 */ 0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        1,
+        0,
+        0,
+        1,
+        0,
+        0,
+        /* 0x10 */ 0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        /* 0x20 */ 1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        4,
+        0,
+        12,
+        4,
+        0,
+        /* 0x30 */ 14,
+        14,
+        14,
+        14,
+        14,
+        14,
+        14,
+        14,
+        14,
+        14,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        /* 0x40 */ 0,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        /* 0x50 */ 4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        0,
+        0,
+        0,
+        0,
+        4,
+        /* 0x60 */ 0,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        /* 0x70 */ 4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        0,
+        0,
+        0,
+        0,
+        0,
 };
 
 #define SKIP_WS(c)                                                                                 \
@@ -68,7 +188,7 @@ static const unsigned char cls[256] = {
 /* One open array or object while building a jw_jdoc. Its own node is the
  * pending value just before its first item. */
 struct aframe {
-	size_t first;        /* index in doc->pending of its first item */
+	size_t first; /* index in doc->pending of its first item */
 	int is_object;
 	uint64_t bloom;      /* key bits of its keys so far (parse_key) */
 	struct jw_htab keys; /* past JW_KEYSET_LINEAR_MAX members (keyset.h) */
@@ -141,8 +261,8 @@ static size_t decode_escape(const unsigned char *c, unsigned char *o, size_t *us
  * NUL-terminated; *nul is set to 1 when it holds U+0000 (only \u0000
  * can put it there), else left alone.
  */
-static unsigned char *scan_string_rest(unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain,
-        uint8_t *nul)
+static unsigned char *scan_string_rest(
+        unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain, uint8_t *nul)
 {
 	unsigned char *o = c, *r;
 	int raw = 0; /* a byte 0x7F or above, as it is */
@@ -215,8 +335,8 @@ static char *dscratch(struct jw_jdoc *d, size_t need)
  * its own short cases, with strtoll and strtod on a NUL-terminated copy.
  * Returns 0, or -1 when out of range or out of memory.
  */
-static int slow_number(struct jw_jdoc *d, const unsigned char *start, size_t tl, int integral,
-        struct jw_jnode *v)
+static int slow_number(
+        struct jw_jdoc *d, const unsigned char *start, size_t tl, int integral, struct jw_jnode *v)
 {
 	char *t = dscratch(d, tl + 1), *end = NULL;
 	double x;
@@ -270,15 +390,16 @@ static inline unsigned char *accumulate(unsigned char *c, uint64_t *m)
  * so the one IEEE operation rounds correctly, which is what strtod returns
  * (Clinger's fast path). Everything else goes to slow_number.
  */
-static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-        1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* Out of line: the parser inlines the usual numbers itself (number_value),
  * and keeping this out leaves it the registers for them. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static unsigned char *scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
+static unsigned char *
+scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
 {
 	const double *pow10 = pow10_exact;
 	unsigned char *start = c, *digits;
@@ -389,14 +510,13 @@ static int frames_grow(struct jw_jdoc *d)
 	return 0;
 }
 
-
 /*
  * jw_jdoc_parse after the fast path refused the input (or ran out of
  * memory): jw_json_parse says why. Out of line, and reached by a
  * tail call, so that the accepting path keeps nothing for it.
  */
-static int refused(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
-        struct jw_json_error *err)
+static int refused(
+        struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth, struct jw_json_error *err)
 {
 	struct jw_json_error local;
 	struct json_object *o = NULL;
@@ -442,12 +562,12 @@ static int refused(struct jw_jdoc *d, const char *buf, size_t len, size_t max_de
  */
 struct fast {
 	struct jw_jdoc *d;
-	struct jw_alloc *arena;       /* for the key sets (keyset.h) */
-	unsigned char *c;             /* the next input byte */
-	struct jw_jnode *v;           /* the value being parsed */
-	struct jw_jnode *p;           /* the next free pending slot */
-	struct jw_jnode *pend;        /* the end of d->pending */
-	struct jw_jnode *first;       /* the innermost container's first item */
+	struct jw_alloc *arena; /* for the key sets (keyset.h) */
+	unsigned char *c;       /* the next input byte */
+	struct jw_jnode *v;     /* the value being parsed */
+	struct jw_jnode *p;     /* the next free pending slot */
+	struct jw_jnode *pend;  /* the end of d->pending */
+	struct jw_jnode *first; /* the innermost container's first item */
 	size_t depth, max_depth;
 	uint64_t bloom; /* the innermost object's key bits (parse_key) */
 	/* What closes the innermost container: '}', ']', or at the top
@@ -529,8 +649,7 @@ STEP_INLINE int number_value(struct fast *st)
 				m = m * 10 + dg;
 				u++;
 			}
-			if(!(cls[*u] & C_WORD) && u - t - 1 <= 19 && m <= (UINT64_C(1) << 53) &&
-			        u - fr <= 22) {
+			if(!(cls[*u] & C_WORD) && u - t - 1 <= 19 && m <= (UINT64_C(1) << 53) && u - fr <= 22) {
 				double x = (double)m / pow10_exact[u - fr];
 
 				v->type = JW_J_DOUBLE;
@@ -811,8 +930,13 @@ static int parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max
 	memcpy(copy, buf, len);
 	memset(copy + len, 0, JW_JSON_PAD);
 	arena.alloc = NULL;
-	st = (struct fast){.d = d, .arena = &arena, .c = copy, .p = d->pending,
-	        .pend = d->pending + d->pending_cap, .first = d->pending, .max_depth = max_depth};
+	st = (struct fast){.d = d,
+	        .arena = &arena,
+	        .c = copy,
+	        .p = d->pending,
+	        .pend = d->pending + d->pending_cap,
+	        .first = d->pending,
+	        .max_depth = max_depth};
 
 item:
 	if(RARE(next_slot(&st) < 0))
@@ -885,8 +1009,8 @@ int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t m
 	return parse_fast(d, buf, len, max_depth, NULL, 0);
 }
 
-int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
-        struct jw_json_error *err)
+int jw_jdoc_parse(
+        struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth, struct jw_json_error *err)
 {
 	if(err) {
 		err->reason = JW_REASON_NONE;

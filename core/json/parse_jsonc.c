@@ -32,7 +32,6 @@
 /* Longest key shown in a duplicate-key message, in input characters. */
 #define KEY_SHOWN_MAX 48
 
-
 /* One open array or object. */
 struct frame {
 	struct json_object *obj;
@@ -378,7 +377,7 @@ struct numval {
 struct numshape {
 	int integral; /* no fraction, no exponent */
 	int has_exp;
-	size_t frac;  /* digits after the '.' */
+	size_t frac; /* digits after the '.' */
 };
 
 /*
@@ -493,8 +492,8 @@ static int parse_number_val(struct parser *p, struct numval *nv)
 	 * strtod returns (Clinger's fast path).
 	 */
 	if(!integral && !has_exp && tl - 1 - (s[start] == '-') <= 15) {
-		static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-		        1e11, 1e12, 1e13, 1e14, 1e15};
+		static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		        1e12, 1e13, 1e14, 1e15};
 		int64_t m = 0;
 		double d;
 

@@ -53,9 +53,9 @@ struct cctx {
 	struct pending_ref *refs;
 	size_t n_refs, cap_refs;
 	const struct jw_schema_options *opts;
-	const char *base; /* base URI in effect where compilation is (c->uris) */
-	uint32_t cur_res; /* the resource being compiled (s->resources) */
-	const char *ref_kw; /* "$ref" or "$dynamicRef", for messages */
+	const char *base;                   /* base URI in effect where compilation is (c->uris) */
+	uint32_t cur_res;                   /* the resource being compiled (s->resources) */
+	const char *ref_kw;                 /* "$ref" or "$dynamicRef", for messages */
 	const struct json_object *doc_root; /* root of the document being compiled */
 	struct named *names;
 	size_t n_names, cap_names;
@@ -67,14 +67,13 @@ struct cctx {
 
 struct keyword {
 	const char *name;
-	int (*compile)(struct cctx *c, struct jw_schema_node *n, const char *kw,
-	               const struct json_object *v);
+	int (*compile)(
+	        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v);
 };
 
 /* Records "<source>: <what> at <location>" (the first error only) and
  * returns -1. */
-__attribute__((format(printf, 2, 3)))
-int jw_schema__cerr(struct cctx *c, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) int jw_schema__cerr(struct cctx *c, const char *fmt, ...);
 /* cerr for out of memory; returns -1. */
 int jw_schema__oom(struct cctx *c);
 /* Sets the schema location messages name; 0 or -1 (no memory). */
@@ -89,10 +88,9 @@ struct jw_schema_node *jw_schema__compile_schema(struct cctx *c, const struct js
 const char *jw_schema__keep_uri(struct cctx *c, char *uri);
 const struct named *jw_schema__find_name(const struct cctx *c, const char *uri);
 int jw_schema__add_name(struct cctx *c, const char *uri, const struct json_object *src,
-                        const char *base, bool anchor);
+        const char *base, bool anchor);
 int jw_schema__new_resource(struct cctx *c);
-int jw_schema__scope_enter(struct cctx *c, const struct json_object *obj,
-                           struct jw_schema_node *n);
+int jw_schema__scope_enter(struct cctx *c, const struct json_object *obj, struct jw_schema_node *n);
 
 /* ref.c */
 int jw_schema__resolve_refs(struct cctx *c);

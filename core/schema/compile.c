@@ -38,25 +38,23 @@
  * a pathological pattern and string cannot stall the broker thread. */
 #define MATCH_LIMIT 1000000u
 
-
 /* Records the first error only: later ones are consequences. */
-__attribute__((format(printf, 2, 3)))
-int jw_schema__cerr(struct cctx *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) int jw_schema__cerr(struct cctx *c, const char *fmt, ...)
 {
 	char detail[400];
 	va_list ap;
 
-	if (c->failed)
+	if(c->failed)
 		return -1;
 	c->failed = true;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
 	jw_schema__utf8_trim(detail);
-	if (c->err != NULL && c->errlen > 0) {
+	if(c->err != NULL && c->errlen > 0) {
 		int k = snprintf(c->err, c->errlen, "%s: %s at %s", c->source, detail,
-		                 c->loc.len > 0 ? c->loc.p : "/");
-		if (k < 0 || (size_t)k >= c->errlen)
+		        c->loc.len > 0 ? c->loc.p : "/");
+		if(k < 0 || (size_t)k >= c->errlen)
 			jw_schema__utf8_trim(c->err);
 	}
 	return -1;
@@ -75,12 +73,12 @@ static int loc_push(struct cctx *c, const char *seg, size_t *saved)
 	char *start, *w;
 
 	*saved = c->loc.len;
-	if (jw_buf_reserve(&c->loc, 1 + 2 * len) != 0)
+	if(jw_buf_reserve(&c->loc, 1 + 2 * len) != 0)
 		return jw_schema__oom(c);
 	start = w = jw_buf_tail(&c->loc);
 	*w++ = '/';
-	for (size_t i = 0; i < len; i++) {
-		if (seg[i] == '~' || seg[i] == '/') {
+	for(size_t i = 0; i < len; i++) {
+		if(seg[i] == '~' || seg[i] == '/') {
 			*w++ = '~';
 			*w++ = seg[i] == '~' ? '0' : '1';
 		} else {
@@ -106,7 +104,7 @@ static void loc_pop(struct cctx *c, size_t saved)
 int jw_schema__loc_set(struct cctx *c, const char *loc)
 {
 	jw_buf_truncate(&c->loc, 0);
-	if (jw_buf_add_str(&c->loc, loc) != 0)
+	if(jw_buf_add_str(&c->loc, loc) != 0)
 		return jw_schema__oom(c);
 	return 0;
 }
@@ -123,10 +121,10 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 	struct jw_schema *s = c->s;
 	struct jw_schema_node *n;
 
-	if (s->n_nodes == s->cap_nodes) {
+	if(s->n_nodes == s->cap_nodes) {
 		size_t cap = s->cap_nodes ? s->cap_nodes * 2 : 16;
 		struct jw_schema_node **p = realloc(s->nodes, cap * sizeof *p);
-		if (p == NULL) {
+		if(p == NULL) {
 			jw_schema__oom(c);
 			return NULL;
 		}
@@ -134,12 +132,12 @@ static struct jw_schema_node *node_new(struct cctx *c, const struct json_object 
 		s->cap_nodes = cap;
 	}
 	n = calloc(1, sizeof *n);
-	if (n == NULL) {
+	if(n == NULL) {
 		jw_schema__oom(c);
 		return NULL;
 	}
 	n->loc = strdup(c->loc.p);
-	if (n->loc == NULL) {
+	if(n->loc == NULL) {
 		free(n);
 		jw_schema__oom(c);
 		return NULL;
@@ -156,57 +154,59 @@ bool jw_schema__is_type(const struct json_object *v, enum json_type t)
 
 /* ---- annotations ---- */
 
-static int kw_string_annotation(struct cctx *c, struct jw_schema_node *n,
-                                const char *kw, const struct json_object *v)
+static int kw_string_annotation(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!jw_schema__is_type(v, json_type_string))
+	if(!jw_schema__is_type(v, json_type_string))
 		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	return 0;
 }
 
-static int kw_bool_annotation(struct cctx *c, struct jw_schema_node *n,
-                              const char *kw, const struct json_object *v)
+static int kw_bool_annotation(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!jw_schema__is_type(v, json_type_boolean))
+	if(!jw_schema__is_type(v, json_type_boolean))
 		return jw_schema__cerr(c, "\"%s\" must be a boolean", kw);
 	return 0;
 }
 
 /* contentSchema: an annotation (content vocabulary), so not compiled or
  * applied, but it must be a schema's shape. */
-static int kw_schema_annotation(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                                const struct json_object *v)
+static int kw_schema_annotation(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!jw_schema__is_type(v, json_type_object) && !jw_schema__is_type(v, json_type_boolean))
+	if(!jw_schema__is_type(v, json_type_object) && !jw_schema__is_type(v, json_type_boolean))
 		return jw_schema__cerr(c, "\"%s\" must be a schema (an object or a boolean)", kw);
 	return 0;
 }
 
 /* $vocabulary: meaningful in a meta-schema only; an object of URIs to
  * booleans, at a resource root. */
-static int kw_vocabulary(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                         const struct json_object *v)
+static int kw_vocabulary(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	struct json_object *id;
 
-	if (n->src != c->doc_root &&
-	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
-		return jw_schema__cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root)", kw);
-	if (!jw_schema__is_type(v, json_type_object))
+	if(n->src != c->doc_root &&
+	        !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
+		return jw_schema__cerr(
+		        c, "unsupported keyword \"%s\" (accepted only at a resource root)", kw);
+	if(!jw_schema__is_type(v, json_type_object))
 		return jw_schema__cerr(c, "\"%s\" must be an object", kw);
-	json_object_object_foreach((struct json_object *)(uintptr_t)v, key, val) {
+	json_object_object_foreach((struct json_object *)(uintptr_t)v, key, val)
+	{
 		(void)key;
-		if (!jw_schema__is_type(val, json_type_boolean))
+		if(!jw_schema__is_type(val, json_type_boolean))
 			return jw_schema__cerr(c, "\"%s\" values must be booleans", kw);
 	}
 	return 0;
 }
 
-static int kw_any_annotation(struct cctx *c, struct jw_schema_node *n,
-                             const char *kw, const struct json_object *v)
+static int kw_any_annotation(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)c;
 	(void)n;
@@ -215,39 +215,40 @@ static int kw_any_annotation(struct cctx *c, struct jw_schema_node *n,
 	return 0;
 }
 
-static int kw_examples(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                       const struct json_object *v)
+static int kw_examples(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)n;
-	if (!jw_schema__is_type(v, json_type_array))
+	if(!jw_schema__is_type(v, json_type_array))
 		return jw_schema__cerr(c, "\"%s\" must be an array", kw);
 	return 0;
 }
 
-static int kw_dollar_schema(struct cctx *c, struct jw_schema_node *n,
-                            const char *kw, const struct json_object *v)
+static int kw_dollar_schema(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	char buf[160];
 	struct json_object *id;
 
-	if (n->src != c->doc_root &&
-	    !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
-		return jw_schema__cerr(c, "unsupported keyword \"%s\" (accepted only at a resource root: the "
-		               "document root or beside \"$id\")",
-		            kw);
-	if (!jw_schema__is_type(v, json_type_string))
+	if(n->src != c->doc_root &&
+	        !json_object_object_get_ex((struct json_object *)(uintptr_t)n->src, "$id", &id))
+		return jw_schema__cerr(c,
+		        "unsupported keyword \"%s\" (accepted only at a resource root: the "
+		        "document root or beside \"$id\")",
+		        kw);
+	if(!jw_schema__is_type(v, json_type_string))
 		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	const char *uri = json_object_get_string((struct json_object *)(uintptr_t)v);
-	if (strcmp(uri, DRAFT_2020_12) != 0 && strcmp(uri, DRAFT_2020_12 "#") != 0)
+	if(strcmp(uri, DRAFT_2020_12) != 0 && strcmp(uri, DRAFT_2020_12 "#") != 0)
 		return jw_schema__cerr(c, "unsupported $schema %s (only \"" DRAFT_2020_12 "\")",
-		            jw_schema__quote(buf, sizeof buf, uri));
+		        jw_schema__quote(buf, sizeof buf, uri));
 	return 0;
 }
 
 /* $id, $anchor and $dynamicAnchor take effect before the other keywords
  * (scope_enter); here they are only accepted. */
-static int kw_scope(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                    const struct json_object *v)
+static int kw_scope(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)c;
 	(void)n;
@@ -261,19 +262,19 @@ static int kw_scope(struct cctx *c, struct jw_schema_node *n, const char *kw,
 /* The number v into *out; its text, when it has one, is copied to *own
  * (the node's), because the schema document does not outlive the
  * compiled schema. */
-static int get_number(struct cctx *c, const char *kw, const struct json_object *v,
-                      struct jw_num *out, char **own)
+static int get_number(
+        struct cctx *c, const char *kw, const struct json_object *v, struct jw_num *out, char **own)
 {
 	struct jw_value val;
 	jw_schema__value_init(&val, v);
-	if (val.type != JW_V_NUMBER)
+	if(val.type != JW_V_NUMBER)
 		return jw_schema__cerr(c, "\"%s\" must be a number", kw);
 	*out = val.num;
 	free(*own);
 	*own = NULL;
-	if (out->text != NULL) {
+	if(out->text != NULL) {
 		*own = malloc(out->tlen + 1);
-		if (*own == NULL)
+		if(*own == NULL)
 			return jw_schema__oom(c);
 		memcpy(*own, out->text, out->tlen);
 		(*own)[out->tlen] = '\0';
@@ -284,18 +285,16 @@ static int get_number(struct cctx *c, const char *kw, const struct json_object *
 
 /* A non-negative integer (2.0 counts, per the meta-schema's "integer");
  * values beyond size_t saturate, which no instance can reach anyway. */
-static int get_count(struct cctx *c, const char *kw, const struct json_object *v,
-                     size_t *out)
+static int get_count(struct cctx *c, const char *kw, const struct json_object *v, size_t *out)
 {
 	struct jw_value val;
 	jw_schema__value_init(&val, v);
-	if (val.type != JW_V_NUMBER || !jw_schema__num_is_integer(&val.num) ||
-	    val.num.d < 0)
+	if(val.type != JW_V_NUMBER || !jw_schema__num_is_integer(&val.num) || val.num.d < 0)
 		return jw_schema__cerr(c, "\"%s\" must be a non-negative integer", kw);
-	if (!val.num.is_int)
+	if(!val.num.is_int)
 		*out = SIZE_MAX;
 #if SIZE_MAX < INT64_MAX
-	else if (val.num.i > (int64_t)SIZE_MAX)
+	else if(val.num.i > (int64_t)SIZE_MAX)
 		*out = SIZE_MAX;
 #endif
 	else
@@ -303,11 +302,11 @@ static int get_count(struct cctx *c, const char *kw, const struct json_object *v
 	return 0;
 }
 
-static int compile_sub(struct cctx *c, const char *kw, const struct json_object *v,
-                       struct jw_schema_node **out)
+static int compile_sub(
+        struct cctx *c, const char *kw, const struct json_object *v, struct jw_schema_node **out)
 {
 	size_t saved;
-	if (loc_push(c, kw, &saved) < 0)
+	if(loc_push(c, kw, &saved) < 0)
 		return -1;
 	*out = jw_schema__compile_schema(c, v);
 	loc_pop(c, saved);
@@ -316,24 +315,24 @@ static int compile_sub(struct cctx *c, const char *kw, const struct json_object 
 
 /* A non-empty array of schemas (allOf, anyOf, oneOf, prefixItems). */
 static int compile_sub_array(struct cctx *c, const char *kw, const struct json_object *v,
-                             struct jw_schema_node ***out, size_t *count)
+        struct jw_schema_node ***out, size_t *count)
 {
 	size_t saved, saved_i, len;
 
-	if (!jw_schema__is_type(v, json_type_array) || json_object_array_length(v) == 0)
+	if(!jw_schema__is_type(v, json_type_array) || json_object_array_length(v) == 0)
 		return jw_schema__cerr(c, "\"%s\" must be a non-empty array of schemas", kw);
 	len = json_object_array_length(v);
 	*out = calloc(len, sizeof **out);
-	if (*out == NULL)
+	if(*out == NULL)
 		return jw_schema__oom(c);
 	*count = len;
-	if (loc_push(c, kw, &saved) < 0)
+	if(loc_push(c, kw, &saved) < 0)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (loc_push_index(c, i, &saved_i) < 0)
+	for(size_t i = 0; i < len; i++) {
+		if(loc_push_index(c, i, &saved_i) < 0)
 			return -1;
 		(*out)[i] = jw_schema__compile_schema(c, json_object_array_get_idx(v, i));
-		if ((*out)[i] == NULL)
+		if((*out)[i] == NULL)
 			return -1;
 		loc_pop(c, saved_i);
 	}
@@ -343,29 +342,29 @@ static int compile_sub_array(struct cctx *c, const char *kw, const struct json_o
 
 /* An object whose members are schemas (properties, dependentSchemas). */
 static int compile_sub_map(struct cctx *c, const char *kw, const struct json_object *v,
-                           struct jw_schema_prop **out, size_t *count)
+        struct jw_schema_prop **out, size_t *count)
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!jw_schema__is_type(v, json_type_object))
+	if(!jw_schema__is_type(v, json_type_object))
 		return jw_schema__cerr(c, "\"%s\" must be an object of schemas", kw);
 	*count = 0;
 	*out = calloc((size_t)json_object_object_length(v) + 1, sizeof **out);
-	if (*out == NULL)
+	if(*out == NULL)
 		return jw_schema__oom(c);
-	if (loc_push(c, kw, &saved) < 0)
+	if(loc_push(c, kw, &saved) < 0)
 		return -1;
-	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
-	     e = lh_entry_next(e), i++) {
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
+	        e = lh_entry_next(e), i++) {
 		const char *name = lh_entry_k(e);
 		(*out)[i].name = strdup(name);
-		if ((*out)[i].name == NULL)
+		if((*out)[i].name == NULL)
 			return jw_schema__oom(c);
 		*count = i + 1;
-		if (loc_push(c, name, &saved_m) < 0)
+		if(loc_push(c, name, &saved_m) < 0)
 			return -1;
 		(*out)[i].node = jw_schema__compile_schema(c, lh_entry_v(e));
-		if ((*out)[i].node == NULL)
+		if((*out)[i].node == NULL)
 			return -1;
 		loc_pop(c, saved_m);
 	}
@@ -374,31 +373,31 @@ static int compile_sub_map(struct cctx *c, const char *kw, const struct json_obj
 }
 
 /* An array of distinct strings (required, dependentRequired values). */
-static int get_string_set(struct cctx *c, const char *kw, const struct json_object *v,
-                          char ***out, size_t *count)
+static int get_string_set(
+        struct cctx *c, const char *kw, const struct json_object *v, char ***out, size_t *count)
 {
 	char buf[96];
 	size_t len;
 
-	if (!jw_schema__is_type(v, json_type_array))
+	if(!jw_schema__is_type(v, json_type_array))
 		return jw_schema__cerr(c, "\"%s\" must be an array of unique strings", kw);
 	len = json_object_array_length(v);
 	*count = 0;
 	*out = calloc(len + 1, sizeof **out);
-	if (*out == NULL)
+	if(*out == NULL)
 		return jw_schema__oom(c);
-	for (size_t i = 0; i < len; i++) {
+	for(size_t i = 0; i < len; i++) {
 		struct json_object *item = json_object_array_get_idx(v, i);
-		if (!jw_schema__is_type(item, json_type_string))
+		if(!jw_schema__is_type(item, json_type_string))
 			return jw_schema__cerr(c, "\"%s\" must be an array of unique strings", kw);
 		const char *str = json_object_get_string(item);
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp((*out)[j], str) == 0)
-				return jw_schema__cerr(c, "\"%s\" lists %s twice", kw,
-				            jw_schema__quote(buf, sizeof buf, str));
+		for(size_t j = 0; j < i; j++) {
+			if(strcmp((*out)[j], str) == 0)
+				return jw_schema__cerr(
+				        c, "\"%s\" lists %s twice", kw, jw_schema__quote(buf, sizeof buf, str));
 		}
 		(*out)[i] = strdup(str);
-		if ((*out)[i] == NULL)
+		if((*out)[i] == NULL)
 			return jw_schema__oom(c);
 		*count = i + 1;
 	}
@@ -411,21 +410,48 @@ static const struct {
 	const char *name;
 	const char *pcre;
 } gc_names[] = {
-	{"Other", "C"}, {"Control", "Cc"}, {"cntrl", "Cc"}, {"Format", "Cf"},
-	{"Unassigned", "Cn"}, {"Private_Use", "Co"}, {"Surrogate", "Cs"},
-	{"Letter", "L"}, {"Cased_Letter", "LC"}, {"Lowercase_Letter", "Ll"},
-	{"Modifier_Letter", "Lm"}, {"Other_Letter", "Lo"}, {"Titlecase_Letter", "Lt"},
-	{"Uppercase_Letter", "Lu"}, {"Mark", "M"}, {"Combining_Mark", "M"},
-	{"Spacing_Mark", "Mc"}, {"Enclosing_Mark", "Me"}, {"Nonspacing_Mark", "Mn"},
-	{"Number", "N"}, {"Decimal_Number", "Nd"}, {"digit", "Nd"}, {"Letter_Number", "Nl"},
-	{"Other_Number", "No"}, {"Punctuation", "P"}, {"punct", "P"},
-	{"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
-	{"Close_Punctuation", "Pe"}, {"Final_Punctuation", "Pf"},
-	{"Initial_Punctuation", "Pi"}, {"Other_Punctuation", "Po"},
-	{"Open_Punctuation", "Ps"}, {"Symbol", "S"}, {"Currency_Symbol", "Sc"},
-	{"Modifier_Symbol", "Sk"}, {"Math_Symbol", "Sm"}, {"Other_Symbol", "So"},
-	{"Separator", "Z"}, {"Line_Separator", "Zl"}, {"Paragraph_Separator", "Zp"},
-	{"Space_Separator", "Zs"},
+        {"Other", "C"},
+        {"Control", "Cc"},
+        {"cntrl", "Cc"},
+        {"Format", "Cf"},
+        {"Unassigned", "Cn"},
+        {"Private_Use", "Co"},
+        {"Surrogate", "Cs"},
+        {"Letter", "L"},
+        {"Cased_Letter", "LC"},
+        {"Lowercase_Letter", "Ll"},
+        {"Modifier_Letter", "Lm"},
+        {"Other_Letter", "Lo"},
+        {"Titlecase_Letter", "Lt"},
+        {"Uppercase_Letter", "Lu"},
+        {"Mark", "M"},
+        {"Combining_Mark", "M"},
+        {"Spacing_Mark", "Mc"},
+        {"Enclosing_Mark", "Me"},
+        {"Nonspacing_Mark", "Mn"},
+        {"Number", "N"},
+        {"Decimal_Number", "Nd"},
+        {"digit", "Nd"},
+        {"Letter_Number", "Nl"},
+        {"Other_Number", "No"},
+        {"Punctuation", "P"},
+        {"punct", "P"},
+        {"Connector_Punctuation", "Pc"},
+        {"Dash_Punctuation", "Pd"},
+        {"Close_Punctuation", "Pe"},
+        {"Final_Punctuation", "Pf"},
+        {"Initial_Punctuation", "Pi"},
+        {"Other_Punctuation", "Po"},
+        {"Open_Punctuation", "Ps"},
+        {"Symbol", "S"},
+        {"Currency_Symbol", "Sc"},
+        {"Modifier_Symbol", "Sk"},
+        {"Math_Symbol", "Sm"},
+        {"Other_Symbol", "So"},
+        {"Separator", "Z"},
+        {"Line_Separator", "Zl"},
+        {"Paragraph_Separator", "Zp"},
+        {"Space_Separator", "Zs"},
 };
 
 /*
@@ -438,13 +464,13 @@ static const struct {
  * ASCII \s without UCP), as a class body, and its complement for \S
  * inside a class. \N{U+...}, as \x{...} means something else with
  * PCRE2_ALT_BSUX. */
-#define ECMA_SPACE                                                                         \
-	"\\N{U+9}-\\N{U+D}\\N{U+20}\\N{U+A0}\\N{U+1680}\\N{U+2000}-\\N{U+200A}"                 \
+#define ECMA_SPACE                                                                                 \
+	"\\N{U+9}-\\N{U+D}\\N{U+20}\\N{U+A0}\\N{U+1680}\\N{U+2000}-\\N{U+200A}"                        \
 	"\\N{U+2028}\\N{U+2029}\\N{U+202F}\\N{U+205F}\\N{U+3000}\\N{U+FEFF}"
-#define ECMA_NOT_SPACE                                                                     \
-	"\\N{U+0}-\\N{U+8}\\N{U+E}-\\N{U+1F}\\N{U+21}-\\N{U+9F}\\N{U+A1}-\\N{U+167F}"           \
-	"\\N{U+1681}-\\N{U+1FFF}\\N{U+200B}-\\N{U+2027}\\N{U+202A}-\\N{U+202E}"               \
-	"\\N{U+2030}-\\N{U+205E}\\N{U+2060}-\\N{U+2FFF}\\N{U+3001}-\\N{U+FEFE}"               \
+#define ECMA_NOT_SPACE                                                                             \
+	"\\N{U+0}-\\N{U+8}\\N{U+E}-\\N{U+1F}\\N{U+21}-\\N{U+9F}\\N{U+A1}-\\N{U+167F}"                  \
+	"\\N{U+1681}-\\N{U+1FFF}\\N{U+200B}-\\N{U+2027}\\N{U+202A}-\\N{U+202E}"                        \
+	"\\N{U+2030}-\\N{U+205E}\\N{U+2060}-\\N{U+2FFF}\\N{U+3001}-\\N{U+FEFE}"                        \
 	"\\N{U+FF00}-\\N{U+10FFFF}"
 
 /* Writes the PCRE2 form of \s or \S (kind), inside a class or not. */
@@ -454,14 +480,14 @@ static size_t ecma_space(char *dst, char kind, bool in_class)
 	const char *body = kind == 'S' && in_class ? ECMA_NOT_SPACE : ECMA_SPACE;
 	size_t o = 0;
 
-	if (!in_class) {
+	if(!in_class) {
 		dst[o++] = '[';
-		if (kind == 'S')
+		if(kind == 'S')
 			dst[o++] = '^';
 	}
 	memcpy(dst + o, body, strlen(body));
 	o += strlen(body);
-	if (!in_class)
+	if(!in_class)
 		dst[o++] = ']';
 	return o;
 }
@@ -473,27 +499,27 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 	size_t o = 0;
 	bool in_class = false;
 
-	if (dst == NULL)
+	if(dst == NULL)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (src[i] != '\\' || i + 1 >= len) {
-			if (src[i] == '[' && !in_class)
+	for(size_t i = 0; i < len; i++) {
+		if(src[i] != '\\' || i + 1 >= len) {
+			if(src[i] == '[' && !in_class)
 				in_class = true;
-			else if (src[i] == ']' && in_class)
+			else if(src[i] == ']' && in_class)
 				in_class = false;
 			dst[o++] = src[i];
 			continue;
 		}
 		char kind = src[i + 1];
-		if (kind == 's' || kind == 'S') {
+		if(kind == 's' || kind == 'S') {
 			o += ecma_space(dst + o, kind, in_class);
 			i++;
 			continue;
 		}
 		const char *close = NULL;
-		if ((kind == 'p' || kind == 'P') && i + 2 < len && src[i + 2] == '{')
+		if((kind == 'p' || kind == 'P') && i + 2 < len && src[i + 2] == '{')
 			close = memchr(src + i + 3, '}', len - (i + 3));
-		if (close == NULL) {
+		if(close == NULL) {
 			/* Copy the escape as a pair so an escaped backslash
 			 * cannot start a new escape. */
 			dst[o++] = src[i++];
@@ -506,7 +532,7 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 		const char *value = name;
 		size_t vlen = nlen;
 		bool gc_prefix = false;
-		if (eq != NULL) {
+		if(eq != NULL) {
 			size_t plen = (size_t)(eq - name);
 			gc_prefix = (plen == 2 && memcmp(name, "gc", 2) == 0) ||
 			            (plen == 16 && memcmp(name, "General_Category", 16) == 0);
@@ -514,19 +540,18 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 			vlen = nlen - plen - 1;
 		}
 		const char *repl = NULL;
-		if (eq == NULL || gc_prefix) {
-			for (size_t k = 0; k < sizeof gc_names / sizeof gc_names[0]; k++) {
-				if (strlen(gc_names[k].name) == vlen &&
-				    memcmp(gc_names[k].name, value, vlen) == 0) {
+		if(eq == NULL || gc_prefix) {
+			for(size_t k = 0; k < sizeof gc_names / sizeof gc_names[0]; k++) {
+				if(strlen(gc_names[k].name) == vlen && memcmp(gc_names[k].name, value, vlen) == 0) {
 					repl = gc_names[k].pcre;
 					break;
 				}
 			}
 			/* "gc=Lu": already short, only the prefix goes. */
-			if (repl == NULL && gc_prefix && vlen <= 2)
+			if(repl == NULL && gc_prefix && vlen <= 2)
 				repl = "";
 		}
-		if (repl == NULL) {
+		if(repl == NULL) {
 			size_t n = (size_t)(close - (src + i)) + 1;
 			memcpy(dst + o, src + i, n);
 			o += n;
@@ -534,7 +559,7 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 			dst[o++] = '\\';
 			dst[o++] = kind;
 			dst[o++] = '{';
-			if (repl[0] != '\0') {
+			if(repl[0] != '\0') {
 				memcpy(dst + o, repl, strlen(repl));
 				o += strlen(repl);
 			} else {
@@ -551,22 +576,20 @@ static int ecma_properties(const char *src, size_t len, char **out, size_t *outl
 	return 0;
 }
 
-pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
-                                  PCRE2_SIZE *erroff)
+pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode, PCRE2_SIZE *erroff)
 {
 	char *pcre;
 	size_t pcre_len;
 
 	*errcode = 0;
 	*erroff = 0;
-	if (ecma_properties(src, len, &pcre, &pcre_len) < 0)
+	if(ecma_properties(src, len, &pcre, &pcre_len) < 0)
 		return NULL;
 	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pcre, pcre_len,
-	                                 PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
-	                                         PCRE2_ALLOW_EMPTY_CLASS,
-	                                 errcode, erroff, NULL);
+	        PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_ALLOW_EMPTY_CLASS, errcode,
+	        erroff, NULL);
 	free(pcre);
-	if (code == NULL && *errcode == 0)
+	if(code == NULL && *errcode == 0)
 		*errcode = PCRE2_ERROR_NOMEMORY;
 	return code;
 }
@@ -579,32 +602,32 @@ pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
  * pattern as PCRE2 saw it, which differs only after a rewritten \p{...},
  * \s or \S.
  */
-static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t len,
-                         struct jw_regex *re)
+static int compile_regex(
+        struct cctx *c, const char *kw, const char *src, size_t len, struct jw_regex *re)
 {
 	char buf[160];
 	int errcode;
 	PCRE2_SIZE erroff;
 
 	re->source = malloc(len + 1);
-	if (re->source == NULL)
+	if(re->source == NULL)
 		return jw_schema__oom(c);
 	memcpy(re->source, src, len);
 	re->source[len] = '\0';
 	re->code = jw_schema__regex_code(src, len, &errcode, &erroff);
-	if (re->code == NULL && errcode == 0)
+	if(re->code == NULL && errcode == 0)
 		return jw_schema__oom(c);
-	if (re->code == NULL) {
+	if(re->code == NULL) {
 		PCRE2_UCHAR msg[128];
-		if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
+		if(pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
 			snprintf((char *)msg, sizeof msg, "error %d", errcode);
 		jw_schema__render_string(buf, sizeof buf, 100, src, len);
 		return jw_schema__cerr(c, "\"%s\" %s does not compile: %s (at offset %zu)", kw, buf,
-		            (const char *)msg, (size_t)erroff);
+		        (const char *)msg, (size_t)erroff);
 	}
 	/* JIT is an optimisation: where it is unavailable (or skipped, see
 	 * UNDER_VALGRIND) the interpreter gives the same answers. */
-	if (!UNDER_VALGRIND())
+	if(!UNDER_VALGRIND())
 		(void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
 	return 0;
 }
@@ -612,19 +635,25 @@ static int compile_regex(struct cctx *c, const char *kw, const char *src, size_t
 /* ---- assertions ---- */
 
 static const char *const type_names[] = {
-	"null", "boolean", "object", "array", "number", "string", "integer",
+        "null",
+        "boolean",
+        "object",
+        "array",
+        "number",
+        "string",
+        "integer",
 };
 
-static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
-                    unsigned char *index)
+static int type_bit(
+        struct cctx *c, const struct json_object *v, unsigned *bit, unsigned char *index)
 {
 	char buf[96];
 
-	if (!jw_schema__is_type(v, json_type_string))
+	if(!jw_schema__is_type(v, json_type_string))
 		return jw_schema__cerr(c, "\"type\" must be a type name or an array of them");
 	const char *name = json_object_get_string((struct json_object *)(uintptr_t)v);
-	for (unsigned i = 0; i < 7; i++) {
-		if (strcmp(name, type_names[i]) == 0) {
+	for(unsigned i = 0; i < 7; i++) {
+		if(strcmp(name, type_names[i]) == 0) {
 			*bit = 1u << i;
 			*index = (unsigned char)i;
 			return 0;
@@ -633,16 +662,16 @@ static int type_bit(struct cctx *c, const struct json_object *v, unsigned *bit,
 	return jw_schema__cerr(c, "unknown type %s", jw_schema__quote(buf, sizeof buf, name));
 }
 
-static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                   const struct json_object *v)
+static int kw_type(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	unsigned bit;
 	unsigned char idx;
 
 	(void)kw;
 	n->has |= JW_HAS_TYPE;
-	if (!jw_schema__is_type(v, json_type_array)) {
-		if (type_bit(c, v, &bit, &idx) < 0)
+	if(!jw_schema__is_type(v, json_type_array)) {
+		if(type_bit(c, v, &bit, &idx) < 0)
 			return -1;
 		n->types = bit;
 		n->type_order[0] = idx;
@@ -650,13 +679,13 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		return 0;
 	}
 	size_t len = json_object_array_length(v);
-	if (len == 0)
+	if(len == 0)
 		return jw_schema__cerr(c, "\"type\" must not be an empty array");
 	n->type_is_array = true;
-	for (size_t i = 0; i < len; i++) {
-		if (type_bit(c, json_object_array_get_idx(v, i), &bit, &idx) < 0)
+	for(size_t i = 0; i < len; i++) {
+		if(type_bit(c, json_object_array_get_idx(v, i), &bit, &idx) < 0)
 			return -1;
-		if (n->types & bit)
+		if(n->types & bit)
 			return jw_schema__cerr(c, "\"type\" lists \"%s\" twice", type_names[idx]);
 		n->types |= bit;
 		n->type_order[n->n_types++] = idx;
@@ -666,7 +695,7 @@ static int kw_type(struct cctx *c, struct jw_schema_node *n, const char *kw,
 
 static void doc_free(struct jw_jdoc *d)
 {
-	if (d != NULL) {
+	if(d != NULL) {
 		jw_jdoc_free(d);
 		free(d);
 	}
@@ -677,10 +706,10 @@ static int to_doc(const struct json_object *v, struct jw_jdoc **out)
 {
 	struct jw_jdoc *d = malloc(sizeof(*d));
 
-	if (d == NULL)
+	if(d == NULL)
 		return -1;
 	jw_jdoc_init(d);
-	if (jw_jdoc_from_json(d, v) < 0) {
+	if(jw_jdoc_from_json(d, v) < 0) {
 		jw_jdoc_free(d);
 		free(d);
 		return -1;
@@ -690,46 +719,44 @@ static int to_doc(const struct json_object *v, struct jw_jdoc **out)
 	return 0;
 }
 
-static int kw_const(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                    const struct json_object *v)
+static int kw_const(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)kw;
 	n->has |= JW_HAS_CONST;
-	if (jw_schema__value_copy(v, &n->const_value) < 0 ||
-	    to_doc(n->const_value, &n->const_doc) < 0)
+	if(jw_schema__value_copy(v, &n->const_value) < 0 || to_doc(n->const_value, &n->const_doc) < 0)
 		return jw_schema__oom(c);
 	return 0;
 }
 
-static int kw_enum(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                   const struct json_object *v)
+static int kw_enum(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	(void)kw;
-	if (!jw_schema__is_type(v, json_type_array))
+	if(!jw_schema__is_type(v, json_type_array))
 		return jw_schema__cerr(c, "\"enum\" must be an array");
 	n->has |= JW_HAS_ENUM;
-	if (jw_schema__value_copy(v, &n->enum_values) < 0 ||
-	    to_doc(n->enum_values, &n->enum_doc) < 0)
+	if(jw_schema__value_copy(v, &n->enum_values) < 0 || to_doc(n->enum_values, &n->enum_doc) < 0)
 		return jw_schema__oom(c);
 	return 0;
 }
 
-static int kw_number(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                     const struct json_object *v)
+static int kw_number(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	struct jw_num *dst;
 	uint32_t bit;
 	size_t t;
 
-	if (strcmp(kw, "minimum") == 0) {
+	if(strcmp(kw, "minimum") == 0) {
 		dst = &n->minimum;
 		bit = JW_HAS_MINIMUM;
 		t = 0;
-	} else if (strcmp(kw, "maximum") == 0) {
+	} else if(strcmp(kw, "maximum") == 0) {
 		dst = &n->maximum;
 		bit = JW_HAS_MAXIMUM;
 		t = 1;
-	} else if (strcmp(kw, "exclusiveMinimum") == 0) {
+	} else if(strcmp(kw, "exclusiveMinimum") == 0) {
 		dst = &n->ex_minimum;
 		bit = JW_HAS_EX_MINIMUM;
 		t = 2;
@@ -738,48 +765,48 @@ static int kw_number(struct cctx *c, struct jw_schema_node *n, const char *kw,
 		bit = JW_HAS_EX_MAXIMUM;
 		t = 3;
 	}
-	if (get_number(c, kw, v, dst, &n->num_text[t]) < 0)
+	if(get_number(c, kw, v, dst, &n->num_text[t]) < 0)
 		return -1;
 	n->has |= bit;
 	return 0;
 }
 
-static int kw_multiple_of(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                          const struct json_object *v)
+static int kw_multiple_of(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	struct jw_num zero;
 
-	if (get_number(c, kw, v, &n->multiple_of, &n->num_text[4]) < 0)
+	if(get_number(c, kw, v, &n->multiple_of, &n->num_text[4]) < 0)
 		return -1;
 	jw_schema__num_from_int(&zero, 0);
-	if (jw_schema__num_cmp(&n->multiple_of, &zero) != 1)
+	if(jw_schema__num_cmp(&n->multiple_of, &zero) != 1)
 		return jw_schema__cerr(c, "\"%s\" must be greater than 0", kw);
 	n->has |= JW_HAS_MULTIPLE_OF;
 	return 0;
 }
 
-static int kw_count(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                    const struct json_object *v)
+static int kw_count(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	static const struct {
 		const char *name;
 		size_t offset;
 		uint32_t bit;
 	} counts[] = {
-		{"minLength", offsetof(struct jw_schema_node, min_length), JW_HAS_MIN_LENGTH},
-		{"maxLength", offsetof(struct jw_schema_node, max_length), JW_HAS_MAX_LENGTH},
-		{"minItems", offsetof(struct jw_schema_node, min_items), JW_HAS_MIN_ITEMS},
-		{"maxItems", offsetof(struct jw_schema_node, max_items), JW_HAS_MAX_ITEMS},
-		{"minContains", offsetof(struct jw_schema_node, min_contains), JW_HAS_MIN_CONTAINS},
-		{"maxContains", offsetof(struct jw_schema_node, max_contains), JW_HAS_MAX_CONTAINS},
-		{"minProperties", offsetof(struct jw_schema_node, min_props), JW_HAS_MIN_PROPS},
-		{"maxProperties", offsetof(struct jw_schema_node, max_props), JW_HAS_MAX_PROPS},
+	        {"minLength", offsetof(struct jw_schema_node, min_length), JW_HAS_MIN_LENGTH},
+	        {"maxLength", offsetof(struct jw_schema_node, max_length), JW_HAS_MAX_LENGTH},
+	        {"minItems", offsetof(struct jw_schema_node, min_items), JW_HAS_MIN_ITEMS},
+	        {"maxItems", offsetof(struct jw_schema_node, max_items), JW_HAS_MAX_ITEMS},
+	        {"minContains", offsetof(struct jw_schema_node, min_contains), JW_HAS_MIN_CONTAINS},
+	        {"maxContains", offsetof(struct jw_schema_node, max_contains), JW_HAS_MAX_CONTAINS},
+	        {"minProperties", offsetof(struct jw_schema_node, min_props), JW_HAS_MIN_PROPS},
+	        {"maxProperties", offsetof(struct jw_schema_node, max_props), JW_HAS_MAX_PROPS},
 	};
-	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-		if (strcmp(kw, counts[i].name) != 0)
+	for(size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		if(strcmp(kw, counts[i].name) != 0)
 			continue;
 		size_t *dst = (size_t *)(void *)((char *)n + counts[i].offset);
-		if (get_count(c, kw, v, dst) < 0)
+		if(get_count(c, kw, v, dst) < 0)
 			return -1;
 		n->has |= counts[i].bit;
 		return 0;
@@ -787,37 +814,37 @@ static int kw_count(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	return jw_schema__cerr(c, "internal error: no slot for \"%s\"", kw);
 }
 
-static int kw_pattern(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                      const struct json_object *v)
+static int kw_pattern(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
-	if (!jw_schema__is_type(v, json_type_string))
+	if(!jw_schema__is_type(v, json_type_string))
 		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	n->has |= JW_HAS_PATTERN;
 	int len = json_object_get_string_len(v);
 	return compile_regex(c, kw, json_object_get_string((struct json_object *)(uintptr_t)v),
-	                     len > 0 ? (size_t)len : 0, &n->pattern);
+	        len > 0 ? (size_t)len : 0, &n->pattern);
 }
 
-static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                     const struct json_object *v)
+static int kw_format(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	char buf[96];
 
-	if (!jw_schema__is_type(v, json_type_string))
+	if(!jw_schema__is_type(v, json_type_string))
 		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
 	const char *f = json_object_get_string((struct json_object *)(uintptr_t)v);
 	/* Formats are asserted here, not mere annotations, so an unknown one
 	 * would silently check nothing: refuse it. */
 	/* The format-annotation vocabulary, on request: no check at all. */
-	if (c->opts->flags & JW_SCHEMA_FORMAT_ANNOTATION)
+	if(c->opts->flags & JW_SCHEMA_FORMAT_ANNOTATION)
 		return 0;
 	const struct jw_format_def *def = jw_schema__format_find(f);
-	if (def == NULL)
-		return jw_schema__cerr(c, "unsupported format %s (supported: %s)", jw_schema__quote(buf, sizeof buf, f),
-		            jw_schema__format_names());
-	if (strcmp(f, "date-time") == 0) {
+	if(def == NULL)
+		return jw_schema__cerr(c, "unsupported format %s (supported: %s)",
+		        jw_schema__quote(buf, sizeof buf, f), jw_schema__format_names());
+	if(strcmp(f, "date-time") == 0) {
 		n->format = JW_FORMAT_DATE_TIME;
-	} else if (strcmp(f, "uuid") == 0) {
+	} else if(strcmp(f, "uuid") == 0) {
 		n->format = JW_FORMAT_UUID;
 	} else {
 		n->format = JW_FORMAT_OTHER;
@@ -827,45 +854,44 @@ static int kw_format(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	return 0;
 }
 
-static int kw_unique_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                           const struct json_object *v)
+static int kw_unique_items(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
-	if (!jw_schema__is_type(v, json_type_boolean))
+	if(!jw_schema__is_type(v, json_type_boolean))
 		return jw_schema__cerr(c, "\"%s\" must be a boolean", kw);
-	if (json_object_get_boolean(v))
+	if(json_object_get_boolean(v))
 		n->has |= JW_HAS_UNIQUE;
 	return 0;
 }
 
-static int kw_required(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                       const struct json_object *v)
+static int kw_required(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	return get_string_set(c, kw, v, &n->required, &n->n_required);
 }
 
-static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
-                                 const char *kw, const struct json_object *v)
+static int kw_dependent_required(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!jw_schema__is_type(v, json_type_object))
+	if(!jw_schema__is_type(v, json_type_object))
 		return jw_schema__cerr(c, "\"%s\" must be an object of string arrays", kw);
-	n->dep_required = calloc((size_t)json_object_object_length(v) + 1,
-	                         sizeof *n->dep_required);
-	if (n->dep_required == NULL)
+	n->dep_required = calloc((size_t)json_object_object_length(v) + 1, sizeof *n->dep_required);
+	if(n->dep_required == NULL)
 		return jw_schema__oom(c);
-	if (loc_push(c, kw, &saved) < 0)
+	if(loc_push(c, kw, &saved) < 0)
 		return -1;
-	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
-	     e = lh_entry_next(e), i++) {
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
+	        e = lh_entry_next(e), i++) {
 		struct jw_schema_dep *d = &n->dep_required[i];
 		d->name = strdup(lh_entry_k(e));
-		if (d->name == NULL)
+		if(d->name == NULL)
 			return jw_schema__oom(c);
 		n->n_dep_required = i + 1;
-		if (loc_push(c, d->name, &saved_m) < 0)
+		if(loc_push(c, d->name, &saved_m) < 0)
 			return -1;
-		if (get_string_set(c, kw, lh_entry_v(e), &d->required, &d->n_required) < 0)
+		if(get_string_set(c, kw, lh_entry_v(e), &d->required, &d->n_required) < 0)
 			return -1;
 		loc_pop(c, saved_m);
 	}
@@ -875,8 +901,8 @@ static int kw_dependent_required(struct cctx *c, struct jw_schema_node *n,
 
 /* ---- applicators ---- */
 
-static int kw_defs(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                   const struct json_object *v)
+static int kw_defs(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	struct jw_schema_prop *defs = NULL;
 	size_t count = 0;
@@ -886,43 +912,42 @@ static int kw_defs(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	/* Definitions are compiled (and so checked) even when unused; they
 	 * are reached only through $ref, which finds them by source object. */
 	rc = compile_sub_map(c, kw, v, &defs, &count);
-	for (size_t i = 0; i < count; i++)
+	for(size_t i = 0; i < count; i++)
 		free(defs[i].name);
 	free(defs);
 	return rc;
 }
 
-static int kw_properties(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                         const struct json_object *v)
+static int kw_properties(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	/* The lookup table is built by jw_schema__finish. */
 	return compile_sub_map(c, kw, v, &n->props, &n->n_props);
 }
 
-static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
-                                 const char *kw, const struct json_object *v)
+static int kw_pattern_properties(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	size_t saved, saved_m, i = 0;
 
-	if (!jw_schema__is_type(v, json_type_object))
+	if(!jw_schema__is_type(v, json_type_object))
 		return jw_schema__cerr(c, "\"%s\" must be an object of schemas", kw);
-	n->pattern_props = calloc((size_t)json_object_object_length(v) + 1,
-	                          sizeof *n->pattern_props);
-	if (n->pattern_props == NULL)
+	n->pattern_props = calloc((size_t)json_object_object_length(v) + 1, sizeof *n->pattern_props);
+	if(n->pattern_props == NULL)
 		return jw_schema__oom(c);
-	if (loc_push(c, kw, &saved) < 0)
+	if(loc_push(c, kw, &saved) < 0)
 		return -1;
-	for (struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
-	     e = lh_entry_next(e), i++) {
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(v)); e;
+	        e = lh_entry_next(e), i++) {
 		struct jw_schema_pprop *pp = &n->pattern_props[i];
 		const char *re = lh_entry_k(e);
 		n->n_pattern_props = i + 1;
-		if (loc_push(c, re, &saved_m) < 0)
+		if(loc_push(c, re, &saved_m) < 0)
 			return -1;
-		if (compile_regex(c, kw, re, strlen(re), &pp->re) < 0)
+		if(compile_regex(c, kw, re, strlen(re), &pp->re) < 0)
 			return -1;
 		pp->node = jw_schema__compile_schema(c, lh_entry_v(e));
-		if (pp->node == NULL)
+		if(pp->node == NULL)
 			return -1;
 		loc_pop(c, saved_m);
 	}
@@ -930,67 +955,68 @@ static int kw_pattern_properties(struct cctx *c, struct jw_schema_node *n,
 	return 0;
 }
 
-static int kw_dependent_schemas(struct cctx *c, struct jw_schema_node *n,
-                                const char *kw, const struct json_object *v)
+static int kw_dependent_schemas(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	return compile_sub_map(c, kw, v, &n->dep_schemas, &n->n_dep_schemas);
 }
 
-static int kw_items(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                    const struct json_object *v)
+static int kw_items(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
-	if (jw_schema__is_type(v, json_type_array))
-		return jw_schema__cerr(c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
+	if(jw_schema__is_type(v, json_type_array))
+		return jw_schema__cerr(
+		        c, "\"items\" must be a schema (draft 2020-12 spells tuples \"prefixItems\")");
 	return compile_sub(c, kw, v, &n->items);
 }
 
-static int kw_single(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                     const struct json_object *v)
+static int kw_single(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	struct jw_schema_node **dst;
 
-	if (strcmp(kw, "additionalProperties") == 0)
+	if(strcmp(kw, "additionalProperties") == 0)
 		dst = &n->additional;
-	else if (strcmp(kw, "propertyNames") == 0)
+	else if(strcmp(kw, "propertyNames") == 0)
 		dst = &n->property_names;
-	else if (strcmp(kw, "contains") == 0)
+	else if(strcmp(kw, "contains") == 0)
 		dst = &n->contains;
-	else if (strcmp(kw, "not") == 0)
+	else if(strcmp(kw, "not") == 0)
 		dst = &n->not_schema;
-	else if (strcmp(kw, "if") == 0)
+	else if(strcmp(kw, "if") == 0)
 		dst = &n->if_schema;
-	else if (strcmp(kw, "then") == 0)
+	else if(strcmp(kw, "then") == 0)
 		dst = &n->then_schema;
-	else if (strcmp(kw, "unevaluatedProperties") == 0)
+	else if(strcmp(kw, "unevaluatedProperties") == 0)
 		dst = &n->unevaluated_props;
-	else if (strcmp(kw, "unevaluatedItems") == 0)
+	else if(strcmp(kw, "unevaluatedItems") == 0)
 		dst = &n->unevaluated_items;
 	else
 		dst = &n->else_schema;
 	return compile_sub(c, kw, v, dst);
 }
 
-static int kw_array_of_schemas(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                               const struct json_object *v)
+static int kw_array_of_schemas(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
-	if (strcmp(kw, "allOf") == 0)
+	if(strcmp(kw, "allOf") == 0)
 		return compile_sub_array(c, kw, v, &n->all_of, &n->n_all_of);
-	if (strcmp(kw, "anyOf") == 0)
+	if(strcmp(kw, "anyOf") == 0)
 		return compile_sub_array(c, kw, v, &n->any_of, &n->n_any_of);
-	if (strcmp(kw, "oneOf") == 0)
+	if(strcmp(kw, "oneOf") == 0)
 		return compile_sub_array(c, kw, v, &n->one_of, &n->n_one_of);
 	return compile_sub_array(c, kw, v, &n->prefix_items, &n->n_prefix_items);
 }
 
 static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                   const struct json_object *v, bool dynamic)
+        const struct json_object *v, bool dynamic)
 {
-	if (!jw_schema__is_type(v, json_type_string))
+	if(!jw_schema__is_type(v, json_type_string))
 		return jw_schema__cerr(c, "\"%s\" must be a string", kw);
-	if (c->n_refs == c->cap_refs) {
+	if(c->n_refs == c->cap_refs) {
 		size_t cap = c->cap_refs ? c->cap_refs * 2 : 8;
 		struct pending_ref *p = realloc(c->refs, cap * sizeof *p);
-		if (p == NULL)
+		if(p == NULL)
 			return jw_schema__oom(c);
 		c->refs = p;
 		c->cap_refs = cap;
@@ -1001,7 +1027,7 @@ static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	r->loc = strdup(c->loc.p);
 	r->base = c->base;
 	r->dynamic = dynamic;
-	if (r->ref == NULL || r->loc == NULL) {
+	if(r->ref == NULL || r->loc == NULL) {
 		free(r->ref);
 		free(r->loc);
 		return jw_schema__oom(c);
@@ -1010,14 +1036,14 @@ static int add_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
 	return 0;
 }
 
-static int kw_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                  const struct json_object *v)
+static int kw_ref(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	return add_ref(c, n, kw, v, false);
 }
 
-static int kw_dynamic_ref(struct cctx *c, struct jw_schema_node *n, const char *kw,
-                          const struct json_object *v)
+static int kw_dynamic_ref(
+        struct cctx *c, struct jw_schema_node *n, const char *kw, const struct json_object *v)
 {
 	return add_ref(c, n, kw, v, true);
 }
@@ -1025,113 +1051,111 @@ static int kw_dynamic_ref(struct cctx *c, struct jw_schema_node *n, const char *
 /* Everything accepted. Anything else, including later-draft or vocabulary
  * keywords this compiler cannot honour, is refused by name. */
 static const struct keyword keywords[] = {
-	{"$schema", kw_dollar_schema},
-	{"$id", kw_scope},
-	{"$anchor", kw_scope},
-	{"$dynamicAnchor", kw_scope},
-	{"$dynamicRef", kw_dynamic_ref},
-	{"$comment", kw_string_annotation},
-	{"title", kw_string_annotation},
-	{"description", kw_string_annotation},
-	{"default", kw_any_annotation},
-	{"examples", kw_examples},
-	{"deprecated", kw_bool_annotation},
-	{"readOnly", kw_bool_annotation},
-	{"writeOnly", kw_bool_annotation},
-	{"contentEncoding", kw_string_annotation},
-	{"contentMediaType", kw_string_annotation},
-	{"contentSchema", kw_schema_annotation},
-	{"$vocabulary", kw_vocabulary},
-	{"$defs", kw_defs},
-	{"$ref", kw_ref},
-	{"type", kw_type},
-	{"const", kw_const},
-	{"enum", kw_enum},
-	{"minimum", kw_number},
-	{"maximum", kw_number},
-	{"exclusiveMinimum", kw_number},
-	{"exclusiveMaximum", kw_number},
-	{"multipleOf", kw_multiple_of},
-	{"minLength", kw_count},
-	{"maxLength", kw_count},
-	{"pattern", kw_pattern},
-	{"format", kw_format},
-	{"items", kw_items},
-	{"prefixItems", kw_array_of_schemas},
-	{"minItems", kw_count},
-	{"maxItems", kw_count},
-	{"uniqueItems", kw_unique_items},
-	{"contains", kw_single},
-	{"minContains", kw_count},
-	{"maxContains", kw_count},
-	{"properties", kw_properties},
-	{"patternProperties", kw_pattern_properties},
-	{"additionalProperties", kw_single},
-	{"propertyNames", kw_single},
-	{"required", kw_required},
-	{"minProperties", kw_count},
-	{"maxProperties", kw_count},
-	{"dependentRequired", kw_dependent_required},
-	{"dependentSchemas", kw_dependent_schemas},
-	{"allOf", kw_array_of_schemas},
-	{"anyOf", kw_array_of_schemas},
-	{"oneOf", kw_array_of_schemas},
-	{"not", kw_single},
-	{"if", kw_single},
-	{"then", kw_single},
-	{"else", kw_single},
-	{"unevaluatedProperties", kw_single},
-	{"unevaluatedItems", kw_single},
+        {"$schema", kw_dollar_schema},
+        {"$id", kw_scope},
+        {"$anchor", kw_scope},
+        {"$dynamicAnchor", kw_scope},
+        {"$dynamicRef", kw_dynamic_ref},
+        {"$comment", kw_string_annotation},
+        {"title", kw_string_annotation},
+        {"description", kw_string_annotation},
+        {"default", kw_any_annotation},
+        {"examples", kw_examples},
+        {"deprecated", kw_bool_annotation},
+        {"readOnly", kw_bool_annotation},
+        {"writeOnly", kw_bool_annotation},
+        {"contentEncoding", kw_string_annotation},
+        {"contentMediaType", kw_string_annotation},
+        {"contentSchema", kw_schema_annotation},
+        {"$vocabulary", kw_vocabulary},
+        {"$defs", kw_defs},
+        {"$ref", kw_ref},
+        {"type", kw_type},
+        {"const", kw_const},
+        {"enum", kw_enum},
+        {"minimum", kw_number},
+        {"maximum", kw_number},
+        {"exclusiveMinimum", kw_number},
+        {"exclusiveMaximum", kw_number},
+        {"multipleOf", kw_multiple_of},
+        {"minLength", kw_count},
+        {"maxLength", kw_count},
+        {"pattern", kw_pattern},
+        {"format", kw_format},
+        {"items", kw_items},
+        {"prefixItems", kw_array_of_schemas},
+        {"minItems", kw_count},
+        {"maxItems", kw_count},
+        {"uniqueItems", kw_unique_items},
+        {"contains", kw_single},
+        {"minContains", kw_count},
+        {"maxContains", kw_count},
+        {"properties", kw_properties},
+        {"patternProperties", kw_pattern_properties},
+        {"additionalProperties", kw_single},
+        {"propertyNames", kw_single},
+        {"required", kw_required},
+        {"minProperties", kw_count},
+        {"maxProperties", kw_count},
+        {"dependentRequired", kw_dependent_required},
+        {"dependentSchemas", kw_dependent_schemas},
+        {"allOf", kw_array_of_schemas},
+        {"anyOf", kw_array_of_schemas},
+        {"oneOf", kw_array_of_schemas},
+        {"not", kw_single},
+        {"if", kw_single},
+        {"then", kw_single},
+        {"else", kw_single},
+        {"unevaluatedProperties", kw_single},
+        {"unevaluatedItems", kw_single},
 };
 
 static const struct keyword *find_keyword(const char *name)
 {
-	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
-		if (strcmp(keywords[i].name, name) == 0)
+	for(size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+		if(strcmp(keywords[i].name, name) == 0)
 			return &keywords[i];
 	}
 	return NULL;
 }
 
-struct jw_schema_node *jw_schema__compile_schema(struct cctx *c,
-                                             const struct json_object *obj)
+struct jw_schema_node *jw_schema__compile_schema(struct cctx *c, const struct json_object *obj)
 {
 	char buf[96];
 	struct jw_schema_node *n;
 
-	if (!jw_schema__is_type(obj, json_type_object) && !jw_schema__is_type(obj, json_type_boolean)) {
+	if(!jw_schema__is_type(obj, json_type_object) && !jw_schema__is_type(obj, json_type_boolean)) {
 		jw_schema__render_json(buf, sizeof buf, 60, obj);
 		jw_schema__cerr(c, "a schema must be an object or a boolean, got %s", buf);
 		return NULL;
 	}
 	n = node_new(c, obj);
-	if (n == NULL)
+	if(n == NULL)
 		return NULL;
-	if (jw_schema__is_type(obj, json_type_boolean)) {
+	if(jw_schema__is_type(obj, json_type_boolean)) {
 		n->is_bool = true;
 		n->bool_value = json_object_get_boolean(obj) != 0;
 		return n;
 	}
 	const char *saved_base = c->base;
 	uint32_t saved_res = c->cur_res;
-	if (jw_schema__scope_enter(c, obj, n) < 0)
+	if(jw_schema__scope_enter(c, obj, n) < 0)
 		return NULL;
 	n->resource = c->cur_res;
-	for (struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e;
-	     e = lh_entry_next(e)) {
+	for(struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e; e = lh_entry_next(e)) {
 		const char *name = lh_entry_k(e);
 		const struct keyword *kw = find_keyword(name);
 		/* "x-" keywords are the user's own annotations; other unknown
 		 * words are refused (a typo must not turn a rule off) unless
 		 * the caller asked for them as annotations. */
-		if (kw == NULL && (strncmp(name, "x-", 2) == 0 ||
-		                   (c->opts->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
+		if(kw == NULL &&
+		        (strncmp(name, "x-", 2) == 0 || (c->opts->flags & JW_SCHEMA_UNKNOWN_AS_ANNOTATION)))
 			continue;
-		if (kw == NULL) {
+		if(kw == NULL) {
 			jw_schema__cerr(c, "unsupported keyword %s", jw_schema__quote(buf, sizeof buf, name));
 			return NULL;
 		}
-		if (kw->compile(c, n, name, lh_entry_v(e)) < 0)
+		if(kw->compile(c, n, name, lh_entry_v(e)) < 0)
 			return NULL;
 	}
 	c->base = saved_base;
@@ -1147,7 +1171,7 @@ static void regex_free(struct jw_regex *re)
 
 static void node_free(struct jw_schema_node *n)
 {
-	for (size_t i = 0; i < sizeof n->num_text / sizeof n->num_text[0]; i++)
+	for(size_t i = 0; i < sizeof n->num_text / sizeof n->num_text[0]; i++)
 		free(n->num_text[i]);
 	free(n->dyn_name);
 	json_object_put(n->const_value);
@@ -1155,30 +1179,30 @@ static void node_free(struct jw_schema_node *n)
 	doc_free(n->const_doc);
 	doc_free(n->enum_doc);
 	regex_free(&n->pattern);
-	for (size_t i = 0; i < n->n_props; i++)
+	for(size_t i = 0; i < n->n_props; i++)
 		free(n->props[i].name);
 	free(n->props);
 	free(n->props_hash);
 	free(n->dep_bit);
 	free(n->dep_mask);
 	free(n->props_order);
-	for (size_t i = 0; i < n->n_pattern_props; i++)
+	for(size_t i = 0; i < n->n_pattern_props; i++)
 		regex_free(&n->pattern_props[i].re);
 	free(n->pattern_props);
-	for (size_t i = 0; i < n->n_required; i++)
+	for(size_t i = 0; i < n->n_required; i++)
 		free(n->required[i]);
 	free(n->required);
 	free(n->required_key);
 	free(n->required_bit);
-	for (size_t i = 0; i < n->n_dep_required; i++) {
+	for(size_t i = 0; i < n->n_dep_required; i++) {
 		free(n->dep_required[i].required_key);
-		for (size_t j = 0; j < n->dep_required[i].n_required; j++)
+		for(size_t j = 0; j < n->dep_required[i].n_required; j++)
 			free(n->dep_required[i].required[j]);
 		free(n->dep_required[i].required);
 		free(n->dep_required[i].name);
 	}
 	free(n->dep_required);
-	for (size_t i = 0; i < n->n_dep_schemas; i++)
+	for(size_t i = 0; i < n->n_dep_schemas; i++)
 		free(n->dep_schemas[i].name);
 	free(n->dep_schemas);
 	free(n->prefix_items);
@@ -1191,13 +1215,13 @@ static void node_free(struct jw_schema_node *n)
 
 void jw_schema_free(struct jw_schema *s)
 {
-	if (s == NULL)
+	if(s == NULL)
 		return;
-	for (size_t i = 0; i < s->n_nodes; i++)
+	for(size_t i = 0; i < s->n_nodes; i++)
 		node_free(s->nodes[i]);
 	free(s->nodes);
-	for (size_t r = 0; r < s->n_resources; r++) {
-		for (size_t k = 0; k < s->resources[r].n_anchors; k++)
+	for(size_t r = 0; r < s->n_resources; r++) {
+		for(size_t k = 0; k < s->resources[r].n_anchors; k++)
 			free(s->resources[r].anchors[k].name);
 		free(s->resources[r].anchors);
 		free(s->resources[r].uri);
@@ -1207,8 +1231,8 @@ void jw_schema_free(struct jw_schema *s)
 	free(s);
 }
 
-int jw_schema_compile(const struct json_object *doc, const char *source,
-                      struct jw_schema **out, char *err, size_t errlen)
+int jw_schema_compile(const struct json_object *doc, const char *source, struct jw_schema **out,
+        char *err, size_t errlen)
 {
 	return jw_schema_compile_opts(doc, source, NULL, out, err, errlen);
 }
@@ -1221,14 +1245,13 @@ static const char *default_base(struct cctx *c, const char *source)
 	size_t n = strlen(source) + 16;
 	char *uri = malloc(n);
 
-	if (uri != NULL)
+	if(uri != NULL)
 		snprintf(uri, n, "file://%s%s", source[0] == '/' ? "" : "/", source);
 	return jw_schema__keep_uri(c, uri);
 }
 
 int jw_schema_compile_opts(const struct json_object *doc, const char *source,
-                           const struct jw_schema_options *opts, struct jw_schema **out,
-                           char *err, size_t errlen)
+        const struct jw_schema_options *opts, struct jw_schema **out, char *err, size_t errlen)
 {
 	static const struct jw_schema_options none;
 	struct cctx c;
@@ -1242,20 +1265,20 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
 	c.err = err;
 	c.errlen = errlen;
 	*out = NULL;
-	if (err != NULL && errlen > 0)
+	if(err != NULL && errlen > 0)
 		err[0] = '\0';
 
 	/* Room for most locations, and "" from the start. */
 	jw_buf_init(&c.loc, JW_BUF_UNLIMITED);
 	s = calloc(1, sizeof *s);
-	if (jw_buf_reserve(&c.loc, 63) != 0 || s == NULL) {
+	if(jw_buf_reserve(&c.loc, 63) != 0 || s == NULL) {
 		jw_schema__oom(&c);
 		goto out;
 	}
 	c.s = s;
 
 	s->match_ctx = pcre2_match_context_create(NULL);
-	if (s->match_ctx == NULL) {
+	if(s->match_ctx == NULL) {
 		jw_schema__oom(&c);
 		goto out;
 	}
@@ -1263,24 +1286,25 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
 
 	c.base = c.opts->base_uri != NULL ? jw_schema__keep_uri(&c, strdup(c.opts->base_uri))
 	                                  : default_base(&c, c.source);
-	if (c.base == NULL || jw_schema__add_name(&c, c.base, doc, c.base, false) < 0 || jw_schema__new_resource(&c) < 0)
+	if(c.base == NULL || jw_schema__add_name(&c, c.base, doc, c.base, false) < 0 ||
+	        jw_schema__new_resource(&c) < 0)
 		goto out;
 	s->root = jw_schema__compile_schema(&c, doc);
-	if (s->root == NULL || jw_schema__resolve_refs(&c) < 0)
+	if(s->root == NULL || jw_schema__resolve_refs(&c) < 0)
 		goto out;
 	s->root->res_root = true;
 	jw_schema__mark_scoped(s);
-	for (size_t i = 0; i < s->n_nodes; i++)
-		if (jw_schema__check_cycles(&c, s->nodes[i]) < 0)
+	for(size_t i = 0; i < s->n_nodes; i++)
+		if(jw_schema__check_cycles(&c, s->nodes[i]) < 0)
 			goto out;
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		if (jw_schema__finish(s->nodes[i]) < 0) {
+	for(size_t i = 0; i < s->n_nodes; i++) {
+		if(jw_schema__finish(s->nodes[i]) < 0) {
 			jw_schema__oom(&c);
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		if (jw_schema__finish_late(s->nodes[i]) < 0) {
+	for(size_t i = 0; i < s->n_nodes; i++) {
+		if(jw_schema__finish_late(s->nodes[i]) < 0) {
 			jw_schema__oom(&c);
 			goto out;
 		}
@@ -1288,7 +1312,7 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
 
 	/* The document may be freed after this: drop every pointer into it
 	 * and the compile-time-only locations. */
-	for (size_t i = 0; i < s->n_nodes; i++) {
+	for(size_t i = 0; i < s->n_nodes; i++) {
 		s->nodes[i]->src = NULL;
 		free(s->nodes[i]->loc);
 		s->nodes[i]->loc = NULL;
@@ -1297,16 +1321,16 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
 	s = NULL;
 	rc = 0;
 out:
-	for (size_t i = 0; i < c.n_refs; i++) {
+	for(size_t i = 0; i < c.n_refs; i++) {
 		free(c.refs[i].ref);
 		free(c.refs[i].loc);
 	}
 	free(c.refs);
 	free(c.names);
-	for (size_t i = 0; i < c.n_uris; i++)
+	for(size_t i = 0; i < c.n_uris; i++)
 		free(c.uris[i]);
 	free(c.uris);
-	for (size_t i = 0; i < c.n_loaded; i++)
+	for(size_t i = 0; i < c.n_loaded; i++)
 		json_object_put(c.loaded[i]);
 	jw_buf_cleanup(&c.loc);
 	jw_schema_free(s);

@@ -26,27 +26,27 @@ static long props_table(struct jw_schema_node *n, bool full)
 
 	/* Slots hold 32-bit lengths and indexes; a longer name could never
 	 * match an instance key anyway (their length is a uint32_t). */
-	for (size_t i = 0; i < n->n_props; i++)
-		if (n->props[i].len >= UINT32_MAX)
+	for(size_t i = 0; i < n->n_props; i++)
+		if(n->props[i].len >= UINT32_MAX)
 			return -1;
-	while (((size_t)1 << bits) < 2 * n->n_props) {
-		if (++bits > 30)
+	while(((size_t)1 << bits) < 2 * n->n_props) {
+		if(++bits > 30)
 			return -1;
 	}
 	struct jw_schema_slot *tab = calloc((size_t)1 << bits, sizeof *tab);
-	if (tab == NULL)
+	if(tab == NULL)
 		return -1;
 	uint32_t shift = 64 - bits;
 	uint64_t mask = UINT64_MAX >> shift;
-	for (size_t i = 0; i < ((size_t)1 << bits); i++)
+	for(size_t i = 0; i < ((size_t)1 << bits); i++)
 		tab[i].len = UINT32_MAX;
-	for (size_t i = 0; i < n->n_props; i++) {
+	for(size_t i = 0; i < n->n_props; i++) {
 		const struct jw_schema_prop *p = &n->props[i];
 		uint64_t w0, w1;
 		jw_schema__name_words(p->name, p->len, &w0, &w1);
 		uint64_t slot = jw_schema__name_hash(p->name, p->len, w0, w1, full) >> shift;
 		long probe = 0;
-		while (tab[slot].name != NULL) {
+		while(tab[slot].name != NULL) {
 			slot = (slot + 1) & mask;
 			probe++;
 		}
@@ -57,7 +57,7 @@ static long props_table(struct jw_schema_node *n, bool full)
 		tab[slot].len = (uint32_t)p->len;
 		tab[slot].idx = (uint32_t)i;
 		tab[slot].bit = i < 64 ? (uint64_t)1 << i : 0;
-		if (probe > longest)
+		if(probe > longest)
 			longest = probe;
 	}
 	free(n->props_hash);
@@ -68,21 +68,21 @@ static long props_table(struct jw_schema_node *n, bool full)
 	return longest;
 }
 
-const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_node *n,
-                                                      const char *s, size_t len)
+const struct jw_schema_slot *jw_schema__prop_slot_any(
+        const struct jw_schema_node *n, const char *s, size_t len)
 {
 	uint64_t w0, w1;
 
-	if (n->n_props == 0)
+	if(n->n_props == 0)
 		return NULL;
 	jw_schema__name_words(s, len, &w0, &w1);
 	uint64_t i = jw_schema__name_hash(s, len, w0, w1, n->props_hash_full) >> n->props_shift;
-	for (;;) {
+	for(;;) {
 		const struct jw_schema_slot *e = &n->props_hash[i];
-		if (e->name == NULL)
+		if(e->name == NULL)
 			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1 &&
-		    (len <= 16 || memcmp(e->name, s, len) == 0))
+		if(e->len == len && e->w0 == w0 && e->w1 == w1 &&
+		        (len <= 16 || memcmp(e->name, s, len) == 0))
 			return e;
 		i = (i + 1) & n->props_mask;
 	}
@@ -92,7 +92,7 @@ const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_nod
  * not declared or n tracks no presence mask. */
 static uint64_t prop_bit(const struct jw_schema_node *n, const char *name, size_t len)
 {
-	if (n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
+	if(n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
 		return 0;
 	long i = jw_schema__prop_find(n, name, len);
 	return i < 0 ? 0 : (uint64_t)1 << i;
@@ -113,19 +113,19 @@ static void leaf_finish(struct jw_schema_node *n)
 	bool has_min = n->has & JW_HAS_MINIMUM, has_max = n->has & JW_HAS_MAXIMUM;
 
 	n->leaf_accept = 0;
-	for (unsigned t = JW_J_NULL; t <= JW_J_OBJECT; t++)
-		if (!(n->has & JW_HAS_TYPE) || (n->types & jw_schema__type_bits(t)))
+	for(unsigned t = JW_J_NULL; t <= JW_J_OBJECT; t++)
+		if(!(n->has & JW_HAS_TYPE) || (n->types & jw_schema__type_bits(t)))
 			n->leaf_accept |= 1u << t;
 	/* A bound the fast form cannot hold exactly leaves it an empty range
 	 * (min above max), which sends every value the long way. */
-	if ((!has_min || n->minimum.is_int) && (!has_max || n->maximum.is_int)) {
+	if((!has_min || n->minimum.is_int) && (!has_max || n->maximum.is_int)) {
 		n->leaf_imin = has_min ? n->minimum.i : INT64_MIN;
 		n->leaf_imax = has_max ? n->maximum.i : INT64_MAX;
 	} else {
 		n->leaf_imin = INT64_MAX;
 		n->leaf_imax = INT64_MIN;
 	}
-	if ((!has_min || exact_double(&n->minimum)) && (!has_max || exact_double(&n->maximum))) {
+	if((!has_min || exact_double(&n->minimum)) && (!has_max || exact_double(&n->maximum))) {
 		n->leaf_dmin = has_min ? n->minimum.d : -HUGE_VAL;
 		n->leaf_dmax = has_max ? n->maximum.d : HUGE_VAL;
 	} else {
@@ -148,86 +148,84 @@ int jw_schema__finish(struct jw_schema_node *n)
 {
 	uint32_t g = 0;
 
-	if (n->is_bool)
+	if(n->is_bool)
 		return 0;
-	if (n->has & (JW_HAS_CONST | JW_HAS_ENUM))
+	if(n->has & (JW_HAS_CONST | JW_HAS_ENUM))
 		g |= JW_G_VALUE;
-	if (n->has & (JW_HAS_MINIMUM | JW_HAS_MAXIMUM | JW_HAS_EX_MINIMUM |
-	              JW_HAS_EX_MAXIMUM | JW_HAS_MULTIPLE_OF))
+	if(n->has & (JW_HAS_MINIMUM | JW_HAS_MAXIMUM | JW_HAS_EX_MINIMUM | JW_HAS_EX_MAXIMUM |
+	                    JW_HAS_MULTIPLE_OF))
 		g |= JW_G_NUMBER;
-	if (n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH | JW_HAS_PATTERN | JW_HAS_FORMAT))
+	if(n->has & (JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH | JW_HAS_PATTERN | JW_HAS_FORMAT))
 		g |= JW_G_STRING;
-	if ((n->has & (JW_HAS_MIN_ITEMS | JW_HAS_MAX_ITEMS | JW_HAS_UNIQUE |
-	               JW_HAS_MIN_CONTAINS | JW_HAS_MAX_CONTAINS)) ||
-	    n->n_prefix_items > 0 || n->items != NULL || n->contains != NULL)
+	if((n->has & (JW_HAS_MIN_ITEMS | JW_HAS_MAX_ITEMS | JW_HAS_UNIQUE | JW_HAS_MIN_CONTAINS |
+	                     JW_HAS_MAX_CONTAINS)) ||
+	        n->n_prefix_items > 0 || n->items != NULL || n->contains != NULL)
 		g |= JW_G_ARRAY;
-	if ((n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) || n->n_required > 0 ||
-	    n->n_props > 0 || n->n_pattern_props > 0 || n->additional != NULL ||
-	    n->property_names != NULL || n->n_dep_required > 0 || n->n_dep_schemas > 0)
+	if((n->has & (JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS)) || n->n_required > 0 || n->n_props > 0 ||
+	        n->n_pattern_props > 0 || n->additional != NULL || n->property_names != NULL ||
+	        n->n_dep_required > 0 || n->n_dep_schemas > 0)
 		g |= JW_G_OBJECT;
-	if (n->ref != NULL || n->dyn_ref != NULL || n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 ||
-	    n->not_schema != NULL || n->if_schema != NULL)
+	if(n->ref != NULL || n->dyn_ref != NULL || n->n_all_of > 0 || n->n_any_of > 0 ||
+	        n->n_one_of > 0 || n->not_schema != NULL || n->if_schema != NULL)
 		g |= JW_G_APPLY;
-	if (n->unevaluated_props != NULL || n->unevaluated_items != NULL)
+	if(n->unevaluated_props != NULL || n->unevaluated_items != NULL)
 		g |= JW_G_UNEVAL;
-	if (n->scoped)
+	if(n->scoped)
 		g |= JW_G_SCOPE;
 	n->groups = g;
 	n->leaf = (g & ~(uint32_t)(JW_G_NUMBER | JW_G_STRING)) == 0 &&
 	          (n->has & ~(uint32_t)(JW_HAS_TYPE | JW_HAS_MINIMUM | JW_HAS_MAXIMUM |
 	                                JW_HAS_MIN_LENGTH | JW_HAS_MAX_LENGTH)) == 0;
-	if (n->leaf)
+	if(n->leaf)
 		leaf_finish(n);
-	n->required_only = g == JW_G_OBJECT && n->has == 0 && n->n_required > 0 &&
-	                   n->n_props == 0 && n->n_pattern_props == 0 && n->additional == NULL &&
-	                   n->property_names == NULL && n->n_dep_required == 0 &&
-	                   n->n_dep_schemas == 0;
+	n->required_only = g == JW_G_OBJECT && n->has == 0 && n->n_required > 0 && n->n_props == 0 &&
+	                   n->n_pattern_props == 0 && n->additional == NULL &&
+	                   n->property_names == NULL && n->n_dep_required == 0 && n->n_dep_schemas == 0;
 	n->apply_only = g == JW_G_APPLY && n->has == 0;
-	n->not_only = n->apply_only && n->not_schema != NULL && n->ref == NULL &&
-	              n->n_all_of == 0 && n->n_any_of == 0 && n->n_one_of == 0 &&
-	              n->if_schema == NULL;
+	n->not_only = n->apply_only && n->not_schema != NULL && n->ref == NULL && n->n_all_of == 0 &&
+	              n->n_any_of == 0 && n->n_one_of == 0 && n->if_schema == NULL;
 
-	for (size_t i = 0; i < n->n_props; i++)
+	for(size_t i = 0; i < n->n_props; i++)
 		n->props[i].len = strlen(n->props[i].name);
-	for (size_t i = 0; i < n->n_dep_schemas; i++)
+	for(size_t i = 0; i < n->n_dep_schemas; i++)
 		n->dep_schemas[i].len = strlen(n->dep_schemas[i].name);
-	if (n->n_props > 0) {
+	if(n->n_props > 0) {
 		long longest = props_table(n, false);
-		if (longest > PROBE_MAX)
+		if(longest > PROBE_MAX)
 			longest = props_table(n, true);
-		if (longest < 0)
+		if(longest < 0)
 			return -1;
 	}
 
-	if (n->n_required > 0) {
+	if(n->n_required > 0) {
 		n->required_key = calloc(n->n_required, sizeof *n->required_key);
 		n->required_bit = calloc(n->n_required, sizeof *n->required_bit);
-		if (n->required_key == NULL || n->required_bit == NULL)
+		if(n->required_key == NULL || n->required_bit == NULL)
 			return -1;
 		n->required_by_mask = true;
 		n->required_mask = 0;
-		for (size_t i = 0; i < n->n_required; i++) {
+		for(size_t i = 0; i < n->n_required; i++) {
 			name_key(&n->required_key[i], n->required[i]);
 			n->required_bit[i] = prop_bit(n, n->required[i], n->required_key[i].len);
-			if (n->required_bit[i] == 0)
+			if(n->required_bit[i] == 0)
 				n->required_by_mask = false;
 			n->required_mask |= n->required_bit[i];
 		}
 	}
 
-	for (size_t i = 0; i < n->n_dep_required; i++) {
+	for(size_t i = 0; i < n->n_dep_required; i++) {
 		struct jw_schema_dep *d = &n->dep_required[i];
 		name_key(&d->name_key, d->name);
 		d->name_bit = prop_bit(n, d->name, d->name_key.len);
 		d->by_mask = d->name_bit != 0;
 		d->required_mask = 0;
 		d->required_key = calloc(d->n_required + 1, sizeof *d->required_key);
-		if (d->required_key == NULL)
+		if(d->required_key == NULL)
 			return -1;
-		for (size_t j = 0; j < d->n_required; j++) {
+		for(size_t j = 0; j < d->n_required; j++) {
 			name_key(&d->required_key[j], d->required[j]);
 			uint64_t bit = prop_bit(n, d->required[j], d->required_key[j].len);
-			if (bit == 0)
+			if(bit == 0)
 				d->by_mask = false;
 			d->required_mask |= bit;
 		}
@@ -237,15 +235,15 @@ int jw_schema__finish(struct jw_schema_node *n)
 
 /* The presence bits in n of the names of r, a required-only node, or
  * false when r is not one or a name is not a declared property of n. */
-static bool required_bits(const struct jw_schema_node *n, const struct jw_schema_node *r,
-                          uint64_t *mask)
+static bool required_bits(
+        const struct jw_schema_node *n, const struct jw_schema_node *r, uint64_t *mask)
 {
-	if (r->is_bool || !r->required_only)
+	if(r->is_bool || !r->required_only)
 		return false;
 	*mask = 0;
-	for (size_t i = 0; i < r->n_required; i++) {
+	for(size_t i = 0; i < r->n_required; i++) {
 		uint64_t bit = prop_bit(n, r->required[i], r->required_key[i].len);
-		if (bit == 0)
+		if(bit == 0)
 			return false;
 		*mask |= bit;
 	}
@@ -263,21 +261,21 @@ static void finish_if(struct jw_schema_node *n)
 	/* The node's scan must leave its mask behind (validate_object does
 	 * so for a word-hashed table of at most JW_PROPS_MASK_MAX), and
 	 * nothing may run between the object keywords and "if". */
-	if (n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
-	    n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
-	    n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL ||
-	    n->dyn_ref != NULL || (n->groups & (JW_G_UNEVAL | JW_G_SCOPE)))
+	if(n->is_bool || n->required_only || n->if_schema == NULL || n->n_props == 0 ||
+	        n->n_props > JW_PROPS_MASK_MAX || n->props_hash_full || n->ref != NULL ||
+	        n->n_all_of > 0 || n->n_any_of > 0 || n->n_one_of > 0 || n->not_schema != NULL ||
+	        n->dyn_ref != NULL || (n->groups & (JW_G_UNEVAL | JW_G_SCOPE)))
 		return;
 	cond = n->if_schema;
-	if (!cond->is_bool && cond->not_only) {
+	if(!cond->is_bool && cond->not_only) {
 		cond = cond->not_schema;
 		neg = true;
 	}
-	if (!required_bits(n, cond, &if_mask))
+	if(!required_bits(n, cond, &if_mask))
 		return;
-	if (n->then_schema != NULL && !required_bits(n, n->then_schema, &then_mask))
+	if(n->then_schema != NULL && !required_bits(n, n->then_schema, &then_mask))
 		return;
-	if (n->else_schema != NULL && !required_bits(n, n->else_schema, &else_mask))
+	if(n->else_schema != NULL && !required_bits(n, n->else_schema, &else_mask))
 		return;
 	n->if_neg = neg;
 	n->if_mask = if_mask;
@@ -289,39 +287,39 @@ static void finish_if(struct jw_schema_node *n)
 /* Whether n qualifies for obj_fast (see struct jw_schema_node). */
 static bool obj_fast(const struct jw_schema_node *n)
 {
-	if (n->is_bool || n->required_only || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX ||
-	    n->props_hash_full)
+	if(n->is_bool || n->required_only || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX ||
+	        n->props_hash_full)
 		return false;
-	if ((n->has & JW_HAS_TYPE) && !(n->types & JW_T_OBJECT))
+	if((n->has & JW_HAS_TYPE) && !(n->types & JW_T_OBJECT))
 		return false;
-	if (n->has & (JW_HAS_CONST | JW_HAS_ENUM | JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS))
+	if(n->has & (JW_HAS_CONST | JW_HAS_ENUM | JW_HAS_MIN_PROPS | JW_HAS_MAX_PROPS))
 		return false;
-	if (n->n_pattern_props > 0 || n->property_names != NULL || n->n_dep_schemas > 0)
+	if(n->n_pattern_props > 0 || n->property_names != NULL || n->n_dep_schemas > 0)
 		return false;
-	if (n->additional != NULL && !(n->additional->is_bool && !n->additional->bool_value))
+	if(n->additional != NULL && !(n->additional->is_bool && !n->additional->bool_value))
 		return false;
-	if (n->n_required > 0 && !n->required_by_mask)
+	if(n->n_required > 0 && !n->required_by_mask)
 		return false;
-	for (size_t i = 0; i < n->n_dep_required; i++)
-		if (!n->dep_required[i].by_mask)
+	for(size_t i = 0; i < n->n_dep_required; i++)
+		if(!n->dep_required[i].by_mask)
 			return false;
-	if ((n->groups & JW_G_APPLY) && !n->if_by_mask)
+	if((n->groups & JW_G_APPLY) && !n->if_by_mask)
 		return false;
-	if (n->groups & (JW_G_UNEVAL | JW_G_SCOPE))
+	if(n->groups & (JW_G_UNEVAL | JW_G_SCOPE))
 		return false;
 	return true;
 }
 
 int jw_schema__finish_late(struct jw_schema_node *n)
 {
-	if (n->is_bool)
+	if(n->is_bool)
 		return 0;
 	finish_if(n);
-	if (n->props_hash != NULL) {
+	if(n->props_hash != NULL) {
 		size_t slots = (size_t)n->props_mask + 1;
-		for (size_t i = 0; i < slots; i++) {
+		for(size_t i = 0; i < slots; i++) {
 			struct jw_schema_slot *e = &n->props_hash[i];
-			if (e->name == NULL || e->node->is_bool || !e->node->leaf)
+			if(e->name == NULL || e->node->is_bool || !e->node->leaf)
 				continue;
 			e->leaf_accept = e->node->leaf_accept;
 			e->leaf_imin = e->node->leaf_imin;
@@ -333,24 +331,24 @@ int jw_schema__finish_late(struct jw_schema_node *n)
 		}
 	}
 	n->obj_fast = obj_fast(n);
-	if (n->obj_fast) {
+	if(n->obj_fast) {
 		/* The last entry: a slot no key of at most 16 bytes matches. */
 		static const struct jw_schema_slot none = {.len = UINT32_MAX};
 		size_t slots = (size_t)n->props_mask + 1;
 		n->props_order = calloc(n->n_props + 1, sizeof *n->props_order);
-		if (n->props_order == NULL)
+		if(n->props_order == NULL)
 			return -1;
-		for (size_t i = 0; i < slots; i++)
-			if (n->props_hash[i].name != NULL)
+		for(size_t i = 0; i < slots; i++)
+			if(n->props_hash[i].name != NULL)
 				n->props_order[n->props_hash[i].idx] = &n->props_hash[i];
 		n->props_order[n->n_props] = &none;
 	}
-	if (n->obj_fast && n->n_dep_required > 0) {
+	if(n->obj_fast && n->n_dep_required > 0) {
 		n->dep_bit = calloc(n->n_dep_required, sizeof *n->dep_bit);
 		n->dep_mask = calloc(n->n_dep_required, sizeof *n->dep_mask);
-		if (n->dep_bit == NULL || n->dep_mask == NULL)
+		if(n->dep_bit == NULL || n->dep_mask == NULL)
 			return -1;
-		for (size_t i = 0; i < n->n_dep_required; i++) {
+		for(size_t i = 0; i < n->n_dep_required; i++) {
 			n->dep_bit[i] = n->dep_required[i].name_bit;
 			n->dep_mask[i] = n->dep_required[i].required_mask;
 		}
@@ -362,7 +360,7 @@ int jw_schema_root_property(const struct jw_schema *s, const char *name)
 {
 	const struct jw_schema_node *n = s != NULL ? s->root : NULL;
 
-	if (n == NULL || n->is_bool || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
+	if(n == NULL || n->is_bool || n->n_props == 0 || n->n_props > JW_PROPS_MASK_MAX)
 		return -1;
 	return (int)jw_schema__prop_find(n, name, strlen(name));
 }

@@ -40,17 +40,17 @@ bool jw_schema__format_ipv4(const char *s, size_t len)
 {
 	size_t i = 0;
 
-	for (int part = 0; part < 4; part++) {
+	for(int part = 0; part < 4; part++) {
 		size_t start = i;
 		int v = 0;
-		if (part > 0) {
-			if (i >= len || s[i] != '.')
+		if(part > 0) {
+			if(i >= len || s[i] != '.')
 				return false;
 			start = ++i;
 		}
-		while (i < len && is_digit(s[i]) && i - start < 3)
+		while(i < len && is_digit(s[i]) && i - start < 3)
 			v = v * 10 + (s[i++] - '0');
-		if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
+		if(i == start || v > 255 || (s[start] == '0' && i - start > 1))
 			return false;
 	}
 	return i == len;
@@ -63,10 +63,10 @@ bool jw_schema__format_ipv6(const char *s, size_t len)
 	char buf[INET6_ADDRSTRLEN + 1];
 	unsigned char addr[16];
 
-	if (len == 0 || len >= sizeof buf)
+	if(len == 0 || len >= sizeof buf)
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_digit(s[i]) && !strchr("abcdefABCDEF:.", s[i]))
+	for(size_t i = 0; i < len; i++)
+		if(!is_digit(s[i]) && !strchr("abcdefABCDEF:.", s[i]))
 			return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -81,11 +81,11 @@ static uint32_t next_cp(const unsigned char **p)
 	uint32_t c = s[0];
 	int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
 
-	if (c == 0)
+	if(c == 0)
 		return 0;
-	if (extra > 0)
+	if(extra > 0)
 		c &= 0x3Fu >> extra;
-	for (int k = 1; k <= extra && s[k] != 0; k++)
+	for(int k = 1; k <= extra && s[k] != 0; k++)
 		c = (c << 6) | (s[k] & 0x3Fu);
 	*p = s + 1 + extra;
 	return c;
@@ -142,14 +142,14 @@ static bool label_context_ok(const char *label, bool *rtl)
 	bool katakana_dot = false, kana = false;
 
 	*rtl = false;
-	while ((c = next_cp(&p)) != 0) {
+	while((c = next_cp(&p)) != 0) {
 		const unsigned char *q = p;
 		uint32_t next = next_cp(&q);
-		if (c == 0x00B7 && (prev != 'l' || next != 'l'))
+		if(c == 0x00B7 && (prev != 'l' || next != 'l'))
 			return false;
-		if (c == 0x0375 && !greek(next))
+		if(c == 0x0375 && !greek(next))
 			return false;
-		if ((c == 0x05F3 || c == 0x05F4) && !hebrew(prev))
+		if((c == 0x05F3 || c == 0x05F4) && !hebrew(prev))
 			return false;
 		katakana_dot |= c == 0x30FB;
 		kana |= kana_or_han(c);
@@ -160,7 +160,7 @@ static bool label_context_ok(const char *label, bool *rtl)
 		*rtl |= right_to_left(c);
 		prev = c;
 	}
-	if ((katakana_dot && !kana) || (arabic_indic && extended))
+	if((katakana_dot && !kana) || (arabic_indic && extended))
 		return false;
 	return !(*rtl && en && an);
 }
@@ -177,20 +177,20 @@ static bool a_label(const char *s, size_t len)
 	uint8_t *a = NULL;
 	bool ok = false;
 
-	for (size_t i = 0; i < len; i++)
+	for(size_t i = 0; i < len; i++)
 		in[i] = lower(s[i]);
 	in[len] = '\0';
-	if (idn2_to_unicode_8z8z(in, &u, 0) != IDN2_OK)
+	if(idn2_to_unicode_8z8z(in, &u, 0) != IDN2_OK)
 		return false;
-	for (const char *p = u; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
+	for(const char *p = u; *p != '\0'; p++)
+		if((unsigned char)*p >= 0x80)
 			ok = true;
-	if (ok && idn2_lookup_u8((const uint8_t *)u, &a, IDN2_NO_TR46) != IDN2_OK)
+	if(ok && idn2_lookup_u8((const uint8_t *)u, &a, IDN2_NO_TR46) != IDN2_OK)
 		ok = false;
-	if (ok && strcmp((const char *)a, in) != 0)
+	if(ok && strcmp((const char *)a, in) != 0)
 		ok = false;
 	bool rtl;
-	if (ok && !label_context_ok(u, &rtl))
+	if(ok && !label_context_ok(u, &rtl))
 		ok = false;
 	idn2_free(a);
 	idn2_free(u);
@@ -201,13 +201,13 @@ static bool a_label(const char *s, size_t len)
  * starting or ending with a hyphen; an A-label must be a valid one. */
 static bool ldh_label(const char *s, size_t len)
 {
-	if (len == 0 || len > LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
+	if(len == 0 || len > LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-')
+	for(size_t i = 0; i < len; i++)
+		if(!is_alnum(s[i]) && s[i] != '-')
 			return false;
-	if (len >= 4 && s[2] == '-' && s[3] == '-') {
-		if (lower(s[0]) != 'x' || lower(s[1]) != 'n')
+	if(len >= 4 && s[2] == '-' && s[3] == '-') {
+		if(lower(s[0]) != 'x' || lower(s[1]) != 'n')
 			return false;
 		return a_label(s, len);
 	}
@@ -218,12 +218,12 @@ bool jw_schema__format_hostname(const char *s, size_t len)
 {
 	size_t start = 0;
 
-	if (len == 0 || len > NAME_MAX_OCTETS)
+	if(len == 0 || len > NAME_MAX_OCTETS)
 		return false;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.')
+	for(size_t i = 0; i <= len; i++) {
+		if(i < len && s[i] != '.')
 			continue;
-		if (!ldh_label(s + start, i - start))
+		if(!ldh_label(s + start, i - start))
 			return false;
 		start = i + 1;
 	}
@@ -236,11 +236,11 @@ static size_t separator(const char *s, size_t left)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
-	if (left >= 1 && u[0] == '.')
+	if(left >= 1 && u[0] == '.')
 		return 1;
-	if (left >= 3 && ((u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||
-	                  (u[0] == 0xEF && u[1] == 0xBC && u[2] == 0x8E) ||
-	                  (u[0] == 0xEF && u[1] == 0xBD && u[2] == 0xA1)))
+	if(left >= 3 && ((u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||
+	                        (u[0] == 0xEF && u[1] == 0xBC && u[2] == 0x8E) ||
+	                        (u[0] == 0xEF && u[1] == 0xBD && u[2] == 0xA1)))
 		return 3;
 	return 0;
 }
@@ -258,47 +258,45 @@ static bool idn_hostname(const char *s, size_t len, int flags)
 	size_t start = 0, total = 0, seps = 0;
 	bool ok = true, rtl = false, digit_first = false;
 
-	if (len == 0 || memchr(s, '\0', len) != NULL)
+	if(len == 0 || memchr(s, '\0', len) != NULL)
 		return false;
 	char *name = malloc(len + 1);
-	if (name == NULL)
+	if(name == NULL)
 		return false;
 	size_t nlen = 0;
-	for (size_t i = 0; ok && i <= len;) {
+	for(size_t i = 0; ok && i <= len;) {
 		size_t sep = i < len ? separator(s + i, len - i) : 0;
-		if (i < len && sep == 0) {
+		if(i < len && sep == 0) {
 			i++;
 			continue;
 		}
 		size_t llen = i - start;
 		bool ascii = true;
-		for (size_t k = start; k < i; k++)
-			if ((unsigned char)s[k] >= 0x80)
+		for(size_t k = start; k < i; k++)
+			if((unsigned char)s[k] >= 0x80)
 				ascii = false;
 		memcpy(name + nlen, s + start, llen);
 		nlen += llen;
-		if (llen > 0 && is_digit(s[start]))
+		if(llen > 0 && is_digit(s[start]))
 			digit_first = true;
-		if (llen == 0) {
+		if(llen == 0) {
 			ok = false;
-		} else if (ascii) {
+		} else if(ascii) {
 			ok = ldh_label(s + start, llen);
 			total += llen;
 		} else {
 			uint8_t *a = NULL;
 			char *label = strndup(s + start, llen);
 			bool label_rtl = false;
-			ok = label != NULL &&
-			     idn2_lookup_u8((const uint8_t *)label, &a, flags) == IDN2_OK &&
-			     strlen((const char *)a) <= LABEL_MAX &&
-			     label_context_ok(label, &label_rtl);
+			ok = label != NULL && idn2_lookup_u8((const uint8_t *)label, &a, flags) == IDN2_OK &&
+			     strlen((const char *)a) <= LABEL_MAX && label_context_ok(label, &label_rtl);
 			rtl |= label_rtl;
-			if (ok)
+			if(ok)
 				total += strlen((const char *)a);
 			idn2_free(a);
 			free(label);
 		}
-		if (i < len) {
+		if(i < len) {
 			name[nlen++] = '.';
 			seps++;
 		}
@@ -306,13 +304,13 @@ static bool idn_hostname(const char *s, size_t len, int flags)
 		start = i;
 	}
 	name[nlen] = '\0';
-	if (ok && total + seps > NAME_MAX_OCTETS)
+	if(ok && total + seps > NAME_MAX_OCTETS)
 		ok = false;
 	/* Bidi rule 1 over a name with right-to-left labels: every label
 	 * starts with a letter, so not with a digit. */
-	if (ok && rtl && digit_first)
+	if(ok && rtl && digit_first)
 		ok = false;
-	if (ok && idn2_lookup_u8((const uint8_t *)name, (uint8_t **)&ascii_name, flags) != IDN2_OK)
+	if(ok && idn2_lookup_u8((const uint8_t *)name, (uint8_t **)&ascii_name, flags) != IDN2_OK)
 		ok = false;
 	idn2_free(ascii_name);
 	free(name);
@@ -337,25 +335,25 @@ static size_t local_part(const char *s, size_t len, bool intl)
 {
 	size_t i = 0;
 
-	if (len > 0 && s[0] == '"') {
-		for (i = 1; i < len && s[i] != '"'; i++) {
+	if(len > 0 && s[0] == '"') {
+		for(i = 1; i < len && s[i] != '"'; i++) {
 			unsigned char c = (unsigned char)s[i];
-			if (c == '\\') {
-				if (++i >= len || (unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
+			if(c == '\\') {
+				if(++i >= len || (unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
 					return 0;
-			} else if (c < 32 || c == 127 || (c >= 0x80 && !intl)) {
+			} else if(c < 32 || c == 127 || (c >= 0x80 && !intl)) {
 				return 0;
 			}
 		}
 		return i < len ? i + 1 : 0;
 	}
-	while (i < len && s[i] != '@') {
+	while(i < len && s[i] != '@') {
 		size_t start = i;
-		while (i < len && s[i] != '\0' && atext(s[i], intl))
+		while(i < len && s[i] != '\0' && atext(s[i], intl))
 			i++;
-		if (i == start)
+		if(i == start)
 			return 0;
-		if (i < len && s[i] == '.')
+		if(i < len && s[i] == '.')
 			i++;
 		else
 			break;
@@ -369,16 +367,16 @@ static bool mailbox(const char *s, size_t len, bool intl)
 {
 	size_t l = local_part(s, len, intl);
 
-	if (l == 0 || l > LOCAL_PART_MAX || l >= len || s[l] != '@')
+	if(l == 0 || l > LOCAL_PART_MAX || l >= len || s[l] != '@')
 		return false;
 	const char *d = s + l + 1;
 	size_t dlen = len - l - 1;
-	if (dlen >= 2 && d[0] == '[' && d[dlen - 1] == ']') {
-		if (dlen > 7 && strncmp(d + 1, "IPv6:", 5) == 0)
+	if(dlen >= 2 && d[0] == '[' && d[dlen - 1] == ']') {
+		if(dlen > 7 && strncmp(d + 1, "IPv6:", 5) == 0)
 			return jw_schema__format_ipv6(d + 6, dlen - 7);
 		return jw_schema__format_ipv4(d + 1, dlen - 2);
 	}
-	if (intl)
+	if(intl)
 		return idn_hostname(d, dlen, IDN2_NO_TR46 | IDN2_NFC_INPUT);
 	return jw_schema__format_hostname(d, dlen);
 }

@@ -131,7 +131,7 @@ struct jw_schema_name {
 /* One slot of a "properties" hash table; name is NULL and len
  * UINT32_MAX (which no key of at most 16 bytes has) when empty. */
 struct jw_schema_slot {
-	uint64_t w0, w1;                   /* jw_schema__name_words of the name */
+	uint64_t w0, w1; /* jw_schema__name_words of the name */
 	uint32_t len;
 	uint32_t idx;
 	uint64_t bit;                      /* 1 << idx; 0 when idx >= 64 */
@@ -317,7 +317,7 @@ struct jw_schema {
 	struct jw_schema_node *root;
 	struct jw_schema_resource *resources;
 	size_t n_resources, cap_resources;
-	bool dynamic; /* some node has $dynamicRef */
+	bool dynamic;                  /* some node has $dynamicRef */
 	struct jw_schema_node **nodes; /* owns every node */
 	size_t n_nodes, cap_nodes;
 	/* Read-only after compilation, so every validating thread may share
@@ -338,8 +338,8 @@ enum jw_vtype {
 
 struct jw_value {
 	enum jw_vtype type;
-	const struct jw_jnode *node;   /* arrays and objects */
-	const char *str;               /* strings: bytes, not NUL-terminated */
+	const struct jw_jnode *node; /* arrays and objects */
+	const char *str;             /* strings: bytes, not NUL-terminated */
 	size_t len;
 	struct jw_num num;
 	bool b;
@@ -372,16 +372,16 @@ int jw_schema__finish_late(struct jw_schema_node *n);
  */
 static inline void jw_schema__name_words(const char *s, size_t len, uint64_t *w0, uint64_t *w1)
 {
-	if (len >= 8) {
+	if(len >= 8) {
 		memcpy(w0, s, 8);
 		memcpy(w1, s + len - 8, 8);
-	} else if (len >= 4) {
+	} else if(len >= 4) {
 		uint32_t a, b;
 		memcpy(&a, s, 4);
 		memcpy(&b, s + len - 4, 4);
 		*w0 = a;
 		*w1 = b;
-	} else if (len > 0) {
+	} else if(len > 0) {
 		*w0 = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
 		      (uint64_t)(unsigned char)s[len - 1] << 16;
 		*w1 = 0;
@@ -397,12 +397,12 @@ static inline void jw_schema__name_words(const char *s, size_t len, uint64_t *w0
  * every byte of a name up to 16 bytes; full reads every byte, for the
  * tables whose longer names the words cluster.
  */
-static inline uint64_t jw_schema__name_hash(const char *s, size_t len, uint64_t w0, uint64_t w1,
-                                            bool full)
+static inline uint64_t jw_schema__name_hash(
+        const char *s, size_t len, uint64_t w0, uint64_t w1, bool full)
 {
 	uint64_t h = (uint64_t)len;
 
-	if (full)
+	if(full)
 		return jw_hash(s, len, 0);
 	/* Rotated, so that equal words do not cancel. */
 	h ^= w0 ^ (w1 << 31 | w1 >> 33);
@@ -410,8 +410,8 @@ static inline uint64_t jw_schema__name_hash(const char *s, size_t len, uint64_t 
 }
 
 /* jw_schema__prop_slot for any name and table (schema.c). */
-const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_node *n,
-                                                      const char *s, size_t len);
+const struct jw_schema_slot *jw_schema__prop_slot_any(
+        const struct jw_schema_node *n, const char *s, size_t len);
 
 /*
  * The slot of the name with words w0, w1 and len (at most 16) bytes in a
@@ -419,19 +419,17 @@ const struct jw_schema_slot *jw_schema__prop_slot_any(const struct jw_schema_nod
  * that a loop keeps them in registers), or NULL. Up to 16 bytes the
  * words are the whole name.
  */
-__attribute__((always_inline))
-static inline const struct jw_schema_slot *jw_schema__slot_words(const struct jw_schema_slot *tab,
-                                                                 uint32_t shift, uint64_t mask,
-                                                                 uint64_t w0, uint64_t w1,
-                                                                 size_t len)
+__attribute__((always_inline)) static inline const struct jw_schema_slot *jw_schema__slot_words(
+        const struct jw_schema_slot *tab, uint32_t shift, uint64_t mask, uint64_t w0, uint64_t w1,
+        size_t len)
 {
 	uint64_t i = jw_schema__name_hash(NULL, len, w0, w1, false) >> shift;
 
-	for (;;) {
+	for(;;) {
 		const struct jw_schema_slot *e = &tab[i];
-		if (e->name == NULL)
+		if(e->name == NULL)
 			return NULL;
-		if (e->len == len && e->w0 == w0 && e->w1 == w1)
+		if(e->len == len && e->w0 == w0 && e->w1 == w1)
 			return e;
 		i = (i + 1) & mask;
 	}
@@ -439,29 +437,24 @@ static inline const struct jw_schema_slot *jw_schema__slot_words(const struct jw
 
 /* jw_schema__slot_words testing for a match before for an empty slot
  * (which the UINT32_MAX length of an empty one allows). */
-__attribute__((always_inline))
-static inline const struct jw_schema_slot *jw_schema__slot_hit(const struct jw_schema_slot *tab,
-                                                               uint32_t shift, uint64_t mask,
-                                                               uint64_t w0, uint64_t w1,
-                                                               size_t len)
+__attribute__((always_inline)) static inline const struct jw_schema_slot *jw_schema__slot_hit(
+        const struct jw_schema_slot *tab, uint32_t shift, uint64_t mask, uint64_t w0, uint64_t w1,
+        size_t len)
 {
 	uint64_t i = jw_schema__name_hash(NULL, len, w0, w1, false) >> shift;
-	for (;;) {
+	for(;;) {
 		const struct jw_schema_slot *e = &tab[i];
-		if (e->len == len && e->w0 == w0 && e->w1 == w1)
+		if(e->len == len && e->w0 == w0 && e->w1 == w1)
 			return e;
-		if (e->name == NULL)
+		if(e->name == NULL)
 			return NULL;
 		i = (i + 1) & mask;
 	}
 }
 
-
 /* The same from the name itself. */
-__attribute__((always_inline))
-static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw_schema_slot *tab,
-                                                                 uint32_t shift, uint64_t mask,
-                                                                 const char *s, size_t len)
+__attribute__((always_inline)) static inline const struct jw_schema_slot *jw_schema__slot_short(
+        const struct jw_schema_slot *tab, uint32_t shift, uint64_t mask, const char *s, size_t len)
 {
 	uint64_t w0, w1;
 
@@ -470,19 +463,18 @@ static inline const struct jw_schema_slot *jw_schema__slot_short(const struct jw
 }
 
 /* The slot of the property of n named s (len bytes), or NULL. */
-static inline const struct jw_schema_slot *jw_schema__prop_slot(const struct jw_schema_node *n,
-                                                                const char *s, size_t len)
+static inline const struct jw_schema_slot *jw_schema__prop_slot(
+        const struct jw_schema_node *n, const char *s, size_t len)
 {
-	if (n->n_props == 0)
+	if(n->n_props == 0)
 		return NULL;
-	if (len > 16 || n->props_hash_full)
+	if(len > 16 || n->props_hash_full)
 		return jw_schema__prop_slot_any(n, s, len);
 	return jw_schema__slot_short(n->props_hash, n->props_shift, n->props_mask, s, len);
 }
 
 /* The index into n->props of the property named s (len bytes), or -1. */
-static inline long jw_schema__prop_find(const struct jw_schema_node *n, const char *s,
-                                        size_t len)
+static inline long jw_schema__prop_find(const struct jw_schema_node *n, const char *s, size_t len)
 {
 	const struct jw_schema_slot *e = jw_schema__prop_slot(n, s, len);
 	return e != NULL ? (long)e->idx : -1;
@@ -509,8 +501,7 @@ bool jw_schema__value_equal(const struct jw_value *a, const struct jw_value *b);
 uint64_t jw_schema__value_hash(const struct jw_value *v);
 /* A private deep copy made of plain json-c values. Returns 0 or -1 (no
  * memory); *out is NULL for JSON null. */
-int jw_schema__value_copy(const struct json_object *src,
-                          struct json_object **out);
+int jw_schema__value_copy(const struct json_object *src, struct json_object **out);
 size_t jw_schema__utf8_length(const char *s, size_t len);
 
 /*
@@ -518,12 +509,9 @@ size_t jw_schema__utf8_length(const char *s, size_t len);
  * cut at about limit bytes with "..." appended. Never allocates and never
  * touches json-c's cached serialisation, so it is safe on shared objects.
  */
-void jw_schema__render_value(char *buf, size_t size, size_t limit,
-                             const struct jw_value *v);
-void jw_schema__render_json(char *buf, size_t size, size_t limit,
-                            const struct json_object *o);
-void jw_schema__render_string(char *buf, size_t size, size_t limit,
-                              const char *s, size_t len);
+void jw_schema__render_value(char *buf, size_t size, size_t limit, const struct jw_value *v);
+void jw_schema__render_json(char *buf, size_t size, size_t limit, const struct json_object *o);
+void jw_schema__render_string(char *buf, size_t size, size_t limit, const char *s, size_t len);
 void jw_schema__render_num(char *buf, size_t size, const struct jw_num *n);
 /* Drops a trailing partial UTF-8 sequence left by truncation. */
 void jw_schema__utf8_trim(char *buf);
@@ -556,8 +544,7 @@ const char *jw_schema__format_names(void);
  * ("Regular expressions"). Returns the code, or NULL with *errcode set
  * (PCRE2_ERROR_NOMEMORY when out of memory) and *erroff the offset.
  */
-pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
-                                  PCRE2_SIZE *erroff);
+pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode, PCRE2_SIZE *erroff);
 
 /*
  * The "type" bits every value of arena node type t (enum jw_jtype)
@@ -568,13 +555,13 @@ pcre2_code *jw_schema__regex_code(const char *src, size_t len, int *errcode,
 static inline unsigned jw_schema__type_bits(unsigned t)
 {
 	static const unsigned bits[] = {
-		[JW_J_NULL] = JW_T_NULL,
-		[JW_J_BOOL] = JW_T_BOOLEAN,
-		[JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
-		[JW_J_DOUBLE] = JW_T_NUMBER,
-		[JW_J_STRING] = JW_T_STRING,
-		[JW_J_ARRAY] = JW_T_ARRAY,
-		[JW_J_OBJECT] = JW_T_OBJECT,
+	        [JW_J_NULL] = JW_T_NULL,
+	        [JW_J_BOOL] = JW_T_BOOLEAN,
+	        [JW_J_INT] = JW_T_NUMBER | JW_T_INTEGER,
+	        [JW_J_DOUBLE] = JW_T_NUMBER,
+	        [JW_J_STRING] = JW_T_STRING,
+	        [JW_J_ARRAY] = JW_T_ARRAY,
+	        [JW_J_OBJECT] = JW_T_OBJECT,
 	};
 
 	return t < sizeof bits / sizeof bits[0] ? bits[t] : 0;

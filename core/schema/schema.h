@@ -18,9 +18,9 @@ struct jw_schema;
 
 /* Where and why an instance failed. */
 struct jw_schema_error {
-	char pointer[256];  /* JSON pointer into the instance, "" for the root */
-	char keyword[32];   /* the failing keyword, e.g. "maximum" */
-	char message[320];  /* "/progress: maximum 100, got 140" */
+	char pointer[256]; /* JSON pointer into the instance, "" for the root */
+	char keyword[32];  /* the failing keyword, e.g. "maximum" */
+	char message[320]; /* "/progress: maximum 100, got 140" */
 };
 
 /*
@@ -33,8 +33,8 @@ struct jw_schema_error {
  * "schemas/progress.json: unsupported keyword \"maxLenght\"
  * at /properties/x".
  */
-int jw_schema_compile(const struct json_object *doc, const char *source,
-                      struct jw_schema **out, char *err, size_t errlen);
+int jw_schema_compile(const struct json_object *doc, const char *source, struct jw_schema **out,
+        char *err, size_t errlen);
 
 /*
  * Keywords jobwire does not know are refused, except those starting with
@@ -66,15 +66,13 @@ struct jw_schema_options {
 	 * uri is untrusted text from the schema: the loader decides what it
 	 * may open. Called on the compiling thread only.
 	 */
-	int (*load)(void *ctx, const char *uri, struct json_object **doc, char *err,
-	            size_t errlen);
+	int (*load)(void *ctx, const char *uri, struct json_object **doc, char *err, size_t errlen);
 	void *load_ctx;
 };
 
 /* jw_schema_compile with options (NULL: the defaults, as jw_schema_compile). */
 int jw_schema_compile_opts(const struct json_object *doc, const char *source,
-                           const struct jw_schema_options *opts, struct jw_schema **out,
-                           char *err, size_t errlen);
+        const struct jw_schema_options *opts, struct jw_schema **out, char *err, size_t errlen);
 
 /*
  * Validates instance (may be NULL for JSON null) against s. Returns 1 when
@@ -83,18 +81,16 @@ int jw_schema_compile_opts(const struct json_object *doc, const char *source,
  * err may be NULL when the caller needs only the verdict. Thread-safe for
  * concurrent readers of one compiled schema.
  */
-int jw_schema_validate(const struct jw_schema *s,
-                       const struct json_object *instance,
-                       struct jw_schema_error *err);
+int jw_schema_validate(
+        const struct jw_schema *s, const struct json_object *instance, struct jw_schema_error *err);
 
 /*
  * The same for an arena tree (jdoc.h): what the per-message path uses.
  * jw_schema_validate converts its json-c instance and calls this.
  */
 struct jw_jnode;
-int jw_schema_validate_node(const struct jw_schema *s,
-                            const struct jw_jnode *instance,
-                            struct jw_schema_error *err);
+int jw_schema_validate_node(
+        const struct jw_schema *s, const struct jw_jnode *instance, struct jw_schema_error *err);
 
 /*
  * What validation learnt of an object instance's own members while
@@ -118,10 +114,8 @@ struct jw_schema_members {
  * jw_schema_validate_node that also fills *m (see above; m must not be
  * NULL). The verdict and *err are those of jw_schema_validate_node.
  */
-int jw_schema_validate_members(const struct jw_schema *s,
-                               const struct jw_jnode *instance,
-                               struct jw_schema_error *err,
-                               struct jw_schema_members *m);
+int jw_schema_validate_members(const struct jw_schema *s, const struct jw_jnode *instance,
+        struct jw_schema_error *err, struct jw_schema_members *m);
 
 /*
  * The index of name among the root's declared "properties", as

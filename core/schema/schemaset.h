@@ -26,8 +26,7 @@ struct jw_schemaset;
  * Returns 0 and *out, or -1 with err filled (file name and cause) and *out
  * NULL. Nothing is kept from a failed load.
  */
-int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out,
-                          char *err, size_t errlen);
+int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out, char *err, size_t errlen);
 
 /*
  * Reads, parses (strict, the schema set's depth limit) and compiles one
@@ -38,8 +37,7 @@ int jw_schemaset_load_dir(const char *dir, struct jw_schemaset **out,
 int jw_schema_load_file(const char *path, struct jw_schema **out, char *err, size_t errlen);
 
 /* The compiled schema for type, or NULL when there is none. */
-const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set,
-                                          const char *type);
+const struct jw_schema *jw_schemaset_find(const struct jw_schemaset *set, const char *type);
 
 /* The top-level members the event checks (event.c) read: the topic
  * binding (type, job_id, session_id) and the progress rule's current and
@@ -72,8 +70,8 @@ struct jw_schemaset_type {
 };
 
 /* The entry for type, or NULL when there is none. */
-const struct jw_schemaset_type *jw_schemaset_lookup(const struct jw_schemaset *set,
-                                                    const char *type);
+const struct jw_schemaset_type *jw_schemaset_lookup(
+        const struct jw_schemaset *set, const char *type);
 
 /* Number of types and the i-th type name (sorted), for logs and docs. */
 size_t jw_schemaset_count(const struct jw_schemaset *set);

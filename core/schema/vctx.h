@@ -65,12 +65,11 @@ struct vctx {
  * name of a missing property, when given) and returns 0. Message format:
  * "<pointer>: <detail>", the root pointer "" shown as "/" (errors.c).
  */
-__attribute__((format(printf, 4, 5)))
-int jw_schema__fail(struct vctx *c, const char *extra, const char *keyword, const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) int jw_schema__fail(
+        struct vctx *c, const char *extra, const char *keyword, const char *fmt, ...);
 /* The common shape "<expectation>, got <value>". */
-__attribute__((format(printf, 4, 5)))
-int jw_schema__fail_got(struct vctx *c, const char *keyword, const struct jw_jnode *x,
-                        const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) int jw_schema__fail_got(
+        struct vctx *c, const char *keyword, const struct jw_jnode *x, const char *fmt, ...);
 /* Appends s[0..n) to buf (size bytes, len used), cutting at the end. */
 void jw_schema__ptr_put(char *buf, size_t size, size_t *len, const char *s, size_t n);
 /* s as a JSON string cut to fit buf. */
@@ -89,21 +88,20 @@ void jw_schema__pop(struct vctx *c);
 int jw_schema__regex_search(struct vctx *c, const struct jw_regex *re, const char *s, size_t len);
 /* Evaluates n (a JW_G_SCOPE node) with its resource entered in the
  * dynamic scope (dynamic.c). */
-int jw_schema__in_scope(struct vctx *c, const struct jw_schema_node *n,
-                        const struct jw_jnode *v);
+int jw_schema__in_scope(struct vctx *c, const struct jw_schema_node *n, const struct jw_jnode *v);
 /* The schema n's $dynamicRef names here: the outermost resource of the
  * dynamic scope with a "$dynamicAnchor" of that name when n's static
  * target has one, else the static target. */
-const struct jw_schema_node *jw_schema__dynamic_target(const struct vctx *c,
-                                                       const struct jw_schema_node *n);
+const struct jw_schema_node *jw_schema__dynamic_target(
+        const struct vctx *c, const struct jw_schema_node *n);
 /* Adds to the recorded failure which schema the dynamic scope chose for
  * n's $dynamicRef: " ($dynamicRef "#name" in the dynamic scope:
  * <resource URI>)". */
-void jw_schema__dynamic_note(struct vctx *c, const struct jw_schema_node *n,
-                             const struct jw_schema_node *target);
+void jw_schema__dynamic_note(
+        struct vctx *c, const struct jw_schema_node *n, const struct jw_schema_node *target);
 /* unevaluatedProperties and unevaluatedItems of n on v, once every other
  * keyword of n passed (unevaluated.c). */
-int jw_schema__unevaluated(struct vctx *c, const struct jw_schema_node *n,
-                           const struct jw_jnode *v);
+int jw_schema__unevaluated(
+        struct vctx *c, const struct jw_schema_node *n, const struct jw_jnode *v);
 
 #endif

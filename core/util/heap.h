@@ -30,8 +30,8 @@ struct jw_heap_entry {
 
 struct jw_heap {
 	struct jw_heap_entry *v;
-	size_t n;   /* entries */
-	size_t cap; /* entries v has room for */
+	size_t n;                     /* entries */
+	size_t cap;                   /* entries v has room for */
 	size_t pos_offset;            /* of the item's uint32_t position */
 	const struct jw_alloc *alloc; /* NULL: calloc/free */
 };

@@ -97,8 +97,8 @@ void jw_rfc3339_cache_init(struct jw_rfc3339_cache *c)
 	c->head[0] = '\0';
 }
 
-int jw_rfc3339_format_cached(struct jw_rfc3339_cache *c, char *buf, size_t buflen, int64_t sec,
-        long nsec)
+int jw_rfc3339_format_cached(
+        struct jw_rfc3339_cache *c, char *buf, size_t buflen, int64_t sec, long nsec)
 {
 	if(buflen < JW_RFC3339_MS_LEN + 1 || sec < JW_RFC3339_MIN_S || sec > JW_RFC3339_MAX_S)
 		return -1;

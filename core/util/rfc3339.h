@@ -51,21 +51,22 @@ void jw_rfc3339_cache_init(struct jw_rfc3339_cache *c);
 
 /* jw_rfc3339_format(buf, buflen, sec, nsec, 3) through the cache: the
  * same results, and only a new second costs the calendar arithmetic. */
-int jw_rfc3339_format_cached(struct jw_rfc3339_cache *c, char *buf, size_t buflen, int64_t sec,
-        long nsec);
+int jw_rfc3339_format_cached(
+        struct jw_rfc3339_cache *c, char *buf, size_t buflen, int64_t sec, long nsec);
 
 /* A parsed date-time, as written (the offset not applied). */
 struct jw_rfc3339 {
-	int year, month, day;      /* 0-9999, 1-12, 1-28..31 */
-	int hour, minute, second;  /* 0-23, 0-59, 0-60 (60: a leap second) */
-	long nsec;                 /* the fraction's first nine digits */
-	int offset_min;            /* local time minus UTC: -1439 to 1439 */
+	int year, month, day;     /* 0-9999, 1-12, 1-28..31 */
+	int hour, minute, second; /* 0-23, 0-59, 0-60 (60: a leap second) */
+	long nsec;                /* the fraction's first nine digits */
+	int offset_min;           /* local time minus UTC: -1439 to 1439 */
 };
 
 enum {
 	JW_RFC3339_ESYNTAX = -1, /* not date-time's grammar (RFC 3339 5.6) */
-	JW_RFC3339_ERANGE = -2,  /* a field out of range: month 13, Feb 30, 24:00, second 61, offset +24:00 */
-	JW_RFC3339_ELEAP = -3,   /* second 60 at a time that is not 23:59 UTC (appendix D) */
+	JW_RFC3339_ERANGE =
+	        -2, /* a field out of range: month 13, Feb 30, 24:00, second 61, offset +24:00 */
+	JW_RFC3339_ELEAP = -3, /* second 60 at a time that is not 23:59 UTC (appendix D) */
 };
 
 /*

@@ -27,7 +27,7 @@
 struct pending {
 	char *topic;
 	char *payload;
-	int mid;     /* 0: not sent since the last (re)connect */
+	int mid; /* 0: not sent since the last (re)connect */
 	int acked;
 };
 
@@ -38,7 +38,7 @@ struct station {
 	int ever_connected;
 	unsigned long reconnects;
 	struct pending q[MAX_BUFFER];
-	size_t head, count;   /* FIFO of events not yet acknowledged */
+	size_t head, count; /* FIFO of events not yet acknowledged */
 	unsigned long dropped, sent, acked;
 	char station[64];
 	char status_topic[128];
@@ -67,25 +67,26 @@ static double mono(void)
 static void flush_locked(struct station *s)
 {
 	size_t inflight = 0;
-	for(size_t i = 0; i < s->count && s->connected; i++){
+	for(size_t i = 0; i < s->count && s->connected; i++) {
 		struct pending *p = &s->q[(s->head + i) % MAX_BUFFER];
-		if(p->acked){
+		if(p->acked) {
 			continue;
 		}
-		if(p->mid){
-			if(++inflight >= 20){
+		if(p->mid) {
+			if(++inflight >= 20) {
 				break;
 			}
 			continue;
 		}
 		int mid = 0;
-		int rc = mosquitto_publish(s->mosq, &mid, p->topic, (int)strlen(p->payload), p->payload, 1, false);
-		if(rc != MOSQ_ERR_SUCCESS){
+		int rc = mosquitto_publish(
+		        s->mosq, &mid, p->topic, (int)strlen(p->payload), p->payload, 1, false);
+		if(rc != MOSQ_ERR_SUCCESS) {
 			break; /* not connected after all: stays buffered */
 		}
 		p->mid = mid;
 		s->sent++;
-		if(++inflight >= 20){
+		if(++inflight >= 20) {
 			break;
 		}
 	}
@@ -94,7 +95,7 @@ static void flush_locked(struct station *s)
 static void enqueue(struct station *s, const char *topic, const char *payload)
 {
 	pthread_mutex_lock(&s->lock);
-	if(s->count == MAX_BUFFER){
+	if(s->count == MAX_BUFFER) {
 		/* Full: the oldest event is lost; counted and reported. */
 		struct pending *old = &s->q[s->head];
 		free(old->topic);
@@ -109,7 +110,7 @@ static void enqueue(struct station *s, const char *topic, const char *payload)
 	p->mid = 0;
 	p->acked = 0;
 	s->count++;
-	if(!s->connected){
+	if(!s->connected) {
 		printf("offline: buffered %s (%zu waiting)\n", topic, s->count);
 	}
 	flush_locked(s);
@@ -119,23 +120,24 @@ static void enqueue(struct station *s, const char *topic, const char *payload)
 static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 {
 	struct station *s = ud;
-	if(rc != 0){
+	if(rc != 0) {
 		printf("broker refused the connection: %s\n", mosquitto_connack_string(rc));
 		return;
 	}
 	char payload[200], ts[40];
 	now_ts(ts, sizeof(ts));
-	snprintf(payload, sizeof(payload), "{\"state\":\"online\",\"station\":\"%s\",\"ts\":\"%s\"}", s->station, ts);
+	snprintf(payload, sizeof(payload), "{\"state\":\"online\",\"station\":\"%s\",\"ts\":\"%s\"}",
+	        s->station, ts);
 	mosquitto_publish(mosq, NULL, s->status_topic, (int)strlen(payload), payload, 1, true);
 	pthread_mutex_lock(&s->lock);
 	s->connected = 1;
-	if(s->ever_connected){
+	if(s->ever_connected) {
 		s->reconnects++;
 		printf("online again: sending %zu buffered events\n", s->count);
 	}
 	s->ever_connected = 1;
 	/* Anything sent but not acknowledged before the cut is sent again. */
-	for(size_t i = 0; i < s->count; i++){
+	for(size_t i = 0; i < s->count; i++) {
 		s->q[(s->head + i) % MAX_BUFFER].mid = 0;
 	}
 	flush_locked(s);
@@ -148,7 +150,7 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 	(void)mosq;
 	struct station *s = ud;
 	pthread_mutex_lock(&s->lock);
-	if(s->connected && rc != 0){
+	if(s->connected && rc != 0) {
 		printf("connection lost: buffering events until the broker is back\n");
 		fflush(stdout);
 	}
@@ -161,15 +163,15 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid)
 	(void)mosq;
 	struct station *s = ud;
 	pthread_mutex_lock(&s->lock);
-	for(size_t i = 0; i < s->count; i++){
+	for(size_t i = 0; i < s->count; i++) {
 		struct pending *p = &s->q[(s->head + i) % MAX_BUFFER];
-		if(p->mid == mid && !p->acked){
+		if(p->mid == mid && !p->acked) {
 			p->acked = 1;
 			s->acked++;
 			break;
 		}
 	}
-	while(s->count > 0 && s->q[s->head].acked){
+	while(s->count > 0 && s->q[s->head].acked) {
 		free(s->q[s->head].topic);
 		free(s->q[s->head].payload);
 		s->head = (s->head + 1) % MAX_BUFFER;
@@ -185,20 +187,21 @@ static double cpu_percent(void)
 	static unsigned long long last_total, last_idle;
 	unsigned long long v[8] = {0};
 	FILE *f = fopen("/proc/stat", "r");
-	if(!f){
+	if(!f) {
 		return -1;
 	}
-	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+	        &v[4], &v[5], &v[6], &v[7]);
 	fclose(f);
-	if(n < 4){
+	if(n < 4) {
 		return -1;
 	}
 	unsigned long long total = 0, idle = v[3] + v[4];
-	for(int i = 0; i < 8; i++){
+	for(int i = 0; i < 8; i++) {
 		total += v[i];
 	}
 	double pct = -1;
-	if(last_total && total > last_total){
+	if(last_total && total > last_total) {
 		pct = 100.0 * (1.0 - (double)(idle - last_idle) / (double)(total - last_total));
 	}
 	last_total = total;
@@ -209,12 +212,12 @@ static double cpu_percent(void)
 static double memory_percent(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
-	if(!f){
+	if(!f) {
 		return -1;
 	}
 	char line[128];
 	double total = 0, avail = -1;
-	while(fgets(line, sizeof(line), f)){
+	while(fgets(line, sizeof(line), f)) {
 		sscanf(line, "MemTotal: %lf", &total);
 		sscanf(line, "MemAvailable: %lf", &avail);
 	}
@@ -227,13 +230,13 @@ static void heartbeat(struct station *s, const char *base)
 	char topic[400], payload[300], ts[40], sys[200] = "";
 	double cpu = cpu_percent(), mem = memory_percent(), load[1] = {0};
 	int k = 0;
-	if(cpu >= 0){
+	if(cpu >= 0) {
 		k += snprintf(sys + k, sizeof(sys) - (size_t)k, "\"cpu_percent\":%.1f,", cpu);
 	}
-	if(mem >= 0){
+	if(mem >= 0) {
 		k += snprintf(sys + k, sizeof(sys) - (size_t)k, "\"memory_percent\":%.1f,", mem);
 	}
-	if(getloadavg(load, 1) == 1){
+	if(getloadavg(load, 1) == 1) {
 		k += snprintf(sys + k, sizeof(sys) - (size_t)k, "\"load_1m\":%.2f,", load[0]);
 	}
 	k += snprintf(sys + k, sizeof(sys) - (size_t)k, "\"queue_length\":0");
@@ -245,9 +248,10 @@ static void heartbeat(struct station *s, const char *base)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: jobwire-station [--host H] [--port P] [--station ID] [--session S] [--job J]\n"
-	                "                       [--planes N] [--plane-ms MS] [--focus-threshold F] [--seed S]\n"
-	                "                       [--heartbeat SECS] [--prefix P]\n");
+	fprintf(stderr,
+	        "usage: jobwire-station [--host H] [--port P] [--station ID] [--session S] [--job J]\n"
+	        "                       [--planes N] [--plane-ms MS] [--focus-threshold F] [--seed S]\n"
+	        "                       [--heartbeat SECS] [--prefix P]\n");
 }
 
 static int arg_long(const char *s, long min, long max, long *out)
@@ -255,7 +259,7 @@ static int arg_long(const char *s, long min, long max, long *out)
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if(!*s || *end || errno || v < min || v > max){
+	if(!*s || *end || errno || v < min || v > max) {
 		return -1;
 	}
 	*out = v;
@@ -269,43 +273,53 @@ int main(int argc, char **argv)
 	long port = 1883, planes = 20, plane_ms = 200, seed = 7, hb = 2;
 	double threshold = 0.6;
 	snprintf(s.station, sizeof(s.station), "scope-1");
-	for(int i = 1; i < argc; i++){
+	for(int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad = 0;
-		if(!v){
+		if(!v) {
 			usage();
 			return 64;
 		}
-		if(!strcmp(o, "--host")) host = v;
-		else if(!strcmp(o, "--port")) bad = arg_long(v, 1, 65535, &port);
-		else if(!strcmp(o, "--station")) snprintf(s.station, sizeof(s.station), "%s", v);
-		else if(!strcmp(o, "--session")) session = v;
-		else if(!strcmp(o, "--job")) job = v;
-		else if(!strcmp(o, "--prefix")) prefix = v;
-		else if(!strcmp(o, "--planes")) bad = arg_long(v, 1, 10000, &planes);
-		else if(!strcmp(o, "--plane-ms")) bad = arg_long(v, 1, 600000, &plane_ms);
-		else if(!strcmp(o, "--seed")) bad = arg_long(v, 0, 1L << 30, &seed);
-		else if(!strcmp(o, "--heartbeat")) bad = arg_long(v, 1, 3600, &hb);
-		else if(!strcmp(o, "--focus-threshold")){
+		if(!strcmp(o, "--host"))
+			host = v;
+		else if(!strcmp(o, "--port"))
+			bad = arg_long(v, 1, 65535, &port);
+		else if(!strcmp(o, "--station"))
+			snprintf(s.station, sizeof(s.station), "%s", v);
+		else if(!strcmp(o, "--session"))
+			session = v;
+		else if(!strcmp(o, "--job"))
+			job = v;
+		else if(!strcmp(o, "--prefix"))
+			prefix = v;
+		else if(!strcmp(o, "--planes"))
+			bad = arg_long(v, 1, 10000, &planes);
+		else if(!strcmp(o, "--plane-ms"))
+			bad = arg_long(v, 1, 600000, &plane_ms);
+		else if(!strcmp(o, "--seed"))
+			bad = arg_long(v, 0, 1L << 30, &seed);
+		else if(!strcmp(o, "--heartbeat"))
+			bad = arg_long(v, 1, 3600, &hb);
+		else if(!strcmp(o, "--focus-threshold")) {
 			char *end;
 			threshold = strtod(v, &end);
 			bad = *end || threshold < 0 || threshold > 1;
-		}else{
+		} else {
 			usage();
 			return 64;
 		}
-		if(bad){
+		if(bad) {
 			fprintf(stderr, "jobwire-station: bad value for %s: %s\n", o, v);
 			return 64;
 		}
 		i++;
 	}
 	char jobbuf[64];
-	if(!job){
+	if(!job) {
 		snprintf(jobbuf, sizeof(jobbuf), "zstack-%ld", (long)time(NULL));
 		job = jobbuf;
 	}
-	if(!session){
+	if(!session) {
 		session = s.station;
 	}
 	char base[300];
@@ -318,7 +332,7 @@ int main(int argc, char **argv)
 	char client_id[100];
 	snprintf(client_id, sizeof(client_id), "station-%s", s.station);
 	s.mosq = mosquitto_new(client_id, true, &s);
-	if(!s.mosq){
+	if(!s.mosq) {
 		perror("mosquitto_new");
 		return 70;
 	}
@@ -328,7 +342,7 @@ int main(int argc, char **argv)
 	mosquitto_will_set(s.mosq, s.status_topic, (int)strlen(will), will, 1, true);
 	/* The broker's JWT mode: the token is the password (any user name). */
 	const char *token = getenv("JOBWIRE_TOKEN");
-	if(token && *token){
+	if(token && *token) {
 		mosquitto_username_pw_set(s.mosq, "jobwire", token);
 	}
 	mosquitto_connect_callback_set(s.mosq, on_connect);
@@ -352,41 +366,47 @@ int main(int argc, char **argv)
 	now_ts(ts, sizeof(ts));
 	snprintf(topic, sizeof(topic), "%s/started", base);
 	snprintf(payload, sizeof(payload),
-	         "{\"ts\":\"%s\",\"name\":\"Z-stack, %ld planes\",\"total\":%ld,"
-	         "\"steps\":[\"move_stage\",\"autofocus\",\"acquire\",\"save\"],"
-	         "\"heartbeat_interval_s\":%ld,\"worker\":\"%s\",\"metadata\":{\"z_step_um\":0.5,\"objective\":\"63x/1.4 oil\"}}",
-	         ts, planes, planes, hb, s.station);
+	        "{\"ts\":\"%s\",\"name\":\"Z-stack, %ld planes\",\"total\":%ld,"
+	        "\"steps\":[\"move_stage\",\"autofocus\",\"acquire\",\"save\"],"
+	        "\"heartbeat_interval_s\":%ld,\"worker\":\"%s\",\"metadata\":{\"z_step_um\":0.5,"
+	        "\"objective\":\"63x/1.4 oil\"}}",
+	        ts, planes, planes, hb, s.station);
 	enqueue(&s, topic, payload);
-	for(long p = 1; p <= planes; p++){
-		for(int k = 0; k < 4; k++){
+	for(long p = 1; p <= planes; p++) {
+		for(int k = 0; k < 4; k++) {
 			usleep((useconds_t)(plane_ms * 1000 / 4));
-			if(mono() - last_hb >= (double)hb){
+			if(mono() - last_hb >= (double)hb) {
 				heartbeat(&s, base);
 				last_hb = mono();
 			}
 			now_ts(ts, sizeof(ts));
 			snprintf(topic, sizeof(topic), "%s/progress", base);
 			snprintf(payload, sizeof(payload),
-			         "{\"ts\":\"%s\",\"current\":%.2f,\"total\":%ld,\"step\":\"%s\",\"message\":\"plane %ld/%ld: %s\",\"eta_s\":%.1f}",
-			         ts, (double)(p - 1) + (k + 1) / 4.0, planes, steps[k], p, planes, steps[k],
-			         (double)(planes - p) * (double)plane_ms / 1000.0 + (3 - k) * (double)plane_ms / 4000.0);
+			        "{\"ts\":\"%s\",\"current\":%.2f,\"total\":%ld,\"step\":\"%s\",\"message\":"
+			        "\"plane %ld/%ld: %s\",\"eta_s\":%.1f}",
+			        ts, (double)(p - 1) + (k + 1) / 4.0, planes, steps[k], p, planes, steps[k],
+			        (double)(planes - p) * (double)plane_ms / 1000.0 +
+			                (3 - k) * (double)plane_ms / 4000.0);
 			enqueue(&s, topic, payload);
-			if(k == 1){
+			if(k == 1) {
 				/* Autofocus: a pseudo-random focus confidence per plane. */
 				rnd = rnd * 6364136223846793005UL + 1442695040888963407UL;
 				double conf = (double)((rnd >> 33) % 1000) / 1000.0;
-				if(conf < threshold){
+				if(conf < threshold) {
 					now_ts(ts, sizeof(ts));
 					snprintf(topic, sizeof(topic), "%s/validation-required", base);
 					snprintf(payload, sizeof(payload),
-					         "{\"ts\":\"%s\",\"reason\":\"Low focus confidence on plane %ld\",\"confidence\":%.3f,"
-					         "\"threshold\":%.3f,\"item\":{\"plane\":%ld,\"z_um\":%.1f},"
-					         "\"actions\":[\"accept\",\"refocus\",\"skip\"]}",
-					         ts, p, conf, threshold, p, (double)(p - 1) * 0.5);
+					        "{\"ts\":\"%s\",\"reason\":\"Low focus confidence on plane "
+					        "%ld\",\"confidence\":%.3f,"
+					        "\"threshold\":%.3f,\"item\":{\"plane\":%ld,\"z_um\":%.1f},"
+					        "\"actions\":[\"accept\",\"refocus\",\"skip\"]}",
+					        ts, p, conf, threshold, p, (double)(p - 1) * 0.5);
 					enqueue(&s, topic, payload);
-					printf("plane %ld: focus confidence %.3f below %.3f: validation requested\n", p, conf, threshold);
-					if(lowlen + 16 < sizeof(low)){
-						lowlen += (size_t)snprintf(low + lowlen, sizeof(low) - lowlen, "%s%ld", nlow ? "," : "", p);
+					printf("plane %ld: focus confidence %.3f below %.3f: validation requested\n", p,
+					        conf, threshold);
+					if(lowlen + 16 < sizeof(low)) {
+						lowlen += (size_t)snprintf(
+						        low + lowlen, sizeof(low) - lowlen, "%s%ld", nlow ? "," : "", p);
 					}
 					nlow++;
 				}
@@ -396,32 +416,35 @@ int main(int argc, char **argv)
 	now_ts(ts, sizeof(ts));
 	snprintf(topic, sizeof(topic), "%s/complete", base);
 	snprintf(payload, sizeof(payload),
-	         "{\"ts\":\"%s\",\"result\":{\"planes\":%ld,\"low_focus_planes\":[%s]},\"message\":\"Z-stack acquired\",\"duration_s\":%.2f}",
-	         ts, planes, low, mono() - t0);
+	        "{\"ts\":\"%s\",\"result\":{\"planes\":%ld,\"low_focus_planes\":[%s]},\"message\":\"Z-"
+	        "stack acquired\",\"duration_s\":%.2f}",
+	        ts, planes, low, mono() - t0);
 	enqueue(&s, topic, payload);
 
 	/* Wait until every event is acknowledged (the broker may be away). */
 	printf("acquisition done: waiting for the broker to acknowledge every event\n");
-	for(;;){
+	for(;;) {
 		pthread_mutex_lock(&s.lock);
 		size_t left = s.count;
-		if(s.connected){
+		if(s.connected) {
 			flush_locked(&s);
 		}
 		pthread_mutex_unlock(&s.lock);
-		if(left == 0){
+		if(left == 0) {
 			break;
 		}
 		usleep(50000);
 	}
 	char off[200];
 	now_ts(ts, sizeof(ts));
-	snprintf(off, sizeof(off), "{\"state\":\"offline\",\"station\":\"%s\",\"ts\":\"%s\"}", s.station, ts);
+	snprintf(off, sizeof(off), "{\"state\":\"offline\",\"station\":\"%s\",\"ts\":\"%s\"}",
+	        s.station, ts);
 	int mid;
 	mosquitto_publish(s.mosq, &mid, s.status_topic, (int)strlen(off), off, 1, true);
 	usleep(200000);
-	printf("done: %lu events acknowledged, %lu sends, %lu reconnects, %lu dropped, %d low-focus planes\n",
-	       s.acked, s.sent, s.reconnects, s.dropped, nlow);
+	printf("done: %lu events acknowledged, %lu sends, %lu reconnects, %lu dropped, %d low-focus "
+	       "planes\n",
+	        s.acked, s.sent, s.reconnects, s.dropped, nlow);
 	mosquitto_disconnect(s.mosq);
 	mosquitto_loop_stop(s.mosq, false);
 	mosquitto_destroy(s.mosq);

@@ -222,7 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	        pending);
 	/* Only a file the journal cannot have replaced is damaged again: one
 	 * in the old format is rewritten at the first start. */
-	damaged = damaged && jw_spool_checkpoint_parse(data, cplen, &seq, &off, NULL, 0) != JW_SPOOL_CP_LEGACY;
+	damaged = damaged &&
+	          jw_spool_checkpoint_parse(data, cplen, &seq, &off, NULL, 0) != JW_SPOOL_CP_LEGACY;
 	FUZZ_CHECK(st.checkpoint_damaged == (damaged ? 1u : 0u),
 	        "after a restart checkpoint_damaged is %" PRIu64, st.checkpoint_damaged);
 	jw_journal_stop(j, 0);

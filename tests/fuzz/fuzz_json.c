@@ -152,8 +152,8 @@ static void compare(const uint8_t *data, size_t size, size_t depth)
 		/* The writer: json-c's bytes (no slash escapes), without json-c. */
 		{
 			struct jw_buf b;
-			const char *jc = o ? json_object_to_json_string_ext(o,
-			                             JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			const char *jc = o ? json_object_to_json_string_ext(
+			                             o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 			                   : "null";
 
 			jw_buf_init(&b, 0);

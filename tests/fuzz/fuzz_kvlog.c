@@ -57,15 +57,15 @@ struct ev {
 	char *key;          /* records */
 	unsigned char *val; /* NULL: a deletion */
 	size_t len;
-	uint64_t records;   /* stretches */
+	uint64_t records; /* stretches */
 	bool tail;
 };
 
 struct evs {
 	struct ev *v;
 	size_t n, cap;
-	size_t stop_after;  /* a callback stops the read after this many events (0: never) */
-	size_t taken;       /* events taken since the read started */
+	size_t stop_after; /* a callback stops the read after this many events (0: never) */
+	size_t taken;      /* events taken since the read started */
 };
 
 static void *xmalloc(size_t n)
@@ -145,7 +145,8 @@ static int damage_cb(const struct jw_kvlog_damage *d, void *arg)
 	struct ev *e = push(s);
 
 	FUZZ_CHECK(d->length > 0, "an empty damaged stretch at %llu", (unsigned long long)d->offset);
-	FUZZ_CHECK(d->records >= 1, "a damaged stretch with %llu records", (unsigned long long)d->records);
+	FUZZ_CHECK(
+	        d->records >= 1, "a damaged stretch with %llu records", (unsigned long long)d->records);
 	e->damage = true;
 	e->off = d->offset;
 	e->end = d->offset + d->length;
@@ -181,10 +182,11 @@ static bool same_ev(const struct ev *a, const struct ev *b)
 }
 
 /* b holds exactly the events a[from..from+count). */
-static void check_same(const struct evs *a, size_t from, size_t count, const struct evs *b,
-                       const char *what)
+static void check_same(
+        const struct evs *a, size_t from, size_t count, const struct evs *b, const char *what)
 {
-	FUZZ_CHECK(b->n == count && from + count <= a->n, "%s: %zu events, want %zu", what, b->n, count);
+	FUZZ_CHECK(
+	        b->n == count && from + count <= a->n, "%s: %zu events, want %zu", what, b->n, count);
 	for(size_t i = 0; i < b->n; i++)
 		FUZZ_CHECK(same_ev(&a->v[from + i], &b->v[i]), "%s: event %zu differs (at %llu)", what, i,
 		        (unsigned long long)b->v[i].off);
@@ -247,7 +249,7 @@ static uint64_t ref_record(const unsigned char *buf, uint64_t lim, uint64_t off)
  * checksumming).
  */
 static void check_events(const struct evs *s, const unsigned char *buf, uint64_t from, uint64_t lim,
-                         uint64_t size, uint64_t *budget)
+        uint64_t size, uint64_t *budget)
 {
 	uint64_t pos = from;
 
@@ -393,8 +395,8 @@ static void check_replay(const struct evs *E, const unsigned char *buf, size_t l
 		FUZZ_CHECK(st.records == records && st.bytes == bytes && st.live == want.n,
 		        "%s stats: %llu records, %llu bytes, %llu live; want %llu, %llu, %zu", what,
 		        (unsigned long long)st.records, (unsigned long long)st.bytes,
-		        (unsigned long long)st.live, (unsigned long long)records,
-		        (unsigned long long)bytes, want.n);
+		        (unsigned long long)st.live, (unsigned long long)records, (unsigned long long)bytes,
+		        want.n);
 		FUZZ_CHECK(st.damaged == wdmg.n && st.damaged_bytes == dbytes &&
 		                   st.damaged_records == drecords && st.torn_at == torn,
 		        "%s damage stats differ", what);
@@ -412,8 +414,8 @@ static void check_replay(const struct evs *E, const unsigned char *buf, size_t l
  * `batch` events, each read resumed from the end the last reported (as
  * the journal reads a segment from its checkpoint), the whole.
  */
-static void check_cursors(const struct evs *E, const unsigned char *buf, size_t len, unsigned pick,
-                          unsigned batch)
+static void check_cursors(
+        const struct evs *E, const unsigned char *buf, size_t len, unsigned pick, unsigned batch)
 {
 	struct evs s = {0}, all = {0};
 	uint64_t end, pos = 0;
@@ -438,8 +440,8 @@ static void check_cursors(const struct evs *E, const unsigned char *buf, size_t 
 		all.taken = 0;
 		rc = jw_kvlog_read_buf(buf, len, pos, UINT64_MAX, read_cb, damage_cb, &all, &end);
 		FUZZ_CHECK(rc == 0 || rc == 1, "read_buf failed: %d", rc);
-		FUZZ_CHECK(end >= pos && end <= len, "a resumed read ended at %llu",
-		        (unsigned long long)end);
+		FUZZ_CHECK(
+		        end >= pos && end <= len, "a resumed read ended at %llu", (unsigned long long)end);
 		if(all.n == before)
 			break;
 		pos = end;
@@ -524,8 +526,8 @@ static void raw(const uint8_t *data, size_t size)
 	 * append changed (its CRC may match now: the input chose it), the
 	 * file reads as before, then the new record. */
 	if(!claims_past(&E, keep, data, good_end)) {
-		FUZZ_CHECK(E2.n == keep + 1, "after open and an append: %zu events, want %zu", E2.n,
-		        keep + 1);
+		FUZZ_CHECK(
+		        E2.n == keep + 1, "after open and an append: %zu events, want %zu", E2.n, keep + 1);
 		check_same(&E, 0, keep, &(struct evs){.v = E2.v, .n = keep}, "events after open");
 		FUZZ_CHECK(!E2.v[keep].damage && !strcmp(E2.v[keep].key, "fuzz-appended") &&
 		                   E2.v[keep].off == good_end,
@@ -608,7 +610,7 @@ static void mrec_free(struct mrec *r)
 }
 
 static void model_add(struct model *m, const char *key, const void *val, size_t len, uint64_t off,
-                      uint64_t end, bool bad)
+        uint64_t end, bool bad)
 {
 	struct mrec *r = &m->r[m->n++];
 

@@ -392,7 +392,6 @@ out:
 		free(s[i]);
 }
 
-
 /* ---- mode 2 ---- */
 
 /* A record or damaged stretch a read met. */
@@ -405,7 +404,7 @@ struct ev {
 struct evs {
 	struct ev *v;
 	size_t n, cap;
-	size_t max;   /* records per batch (0: no limit) */
+	size_t max; /* records per batch (0: no limit) */
 	size_t taken;
 };
 
@@ -467,8 +466,8 @@ static void check_same(const struct evs *a, size_t count, const struct evs *b, c
 
 /* Reads data[0..size) like collect: batches of max records from the
  * cursor, up to limit. */
-static void read_batches(const uint8_t *data, size_t size, uint64_t limit, size_t max,
-                         struct evs *out)
+static void read_batches(
+        const uint8_t *data, size_t size, uint64_t limit, size_t max, struct evs *out)
 {
 	uint64_t pos = 0, end;
 
@@ -481,7 +480,8 @@ static void read_batches(const uint8_t *data, size_t size, uint64_t limit, size_
 		rc = jw_kvlog_read_buf(data, size, pos, limit, read_cb, damage_cb, out, &end);
 		FUZZ_CHECK(rc == 0 || rc == 1, "read_buf failed: %d", rc);
 		FUZZ_CHECK(end >= pos && end <= (limit < size ? limit : size),
-		        "a batch from %llu ended at %llu", (unsigned long long)pos, (unsigned long long)end);
+		        "a batch from %llu ended at %llu", (unsigned long long)pos,
+		        (unsigned long long)end);
 		pos = end;
 		if(out->n == before)
 			break;

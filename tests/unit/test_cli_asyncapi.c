@@ -32,10 +32,11 @@ static void load(struct input *in)
 	struct jw_json_error je;
 
 	memset(in, 0, sizeof(*in));
-	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &in->set, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(
+	        jw_schemaset_load_dir(JW_SCHEMAS_DIR, &in->set, err, sizeof(err)) == 0, "%s", err);
 	in->n = jw_schemaset_count(in->set);
 	ck_assert_uint_le(in->n, 64);
-	for(size_t i = 0; i < in->n; i++){
+	for(size_t i = 0; i < in->n; i++) {
 		in->types[i] = jw_schemaset_type(in->set, i);
 		snprintf(path, sizeof(path), "%s/%s.json", JW_SCHEMAS_DIR, in->types[i]);
 		ck_assert_msg(jw_json_parse_file(path, 64, &in->schemas[i], &je) == 0, "%s", je.message);
@@ -46,7 +47,7 @@ static void load(struct input *in)
 
 static void unload(struct input *in)
 {
-	for(size_t i = 0; i < in->n; i++){
+	for(size_t i = 0; i < in->n; i++) {
 		json_object_put(in->schemas[i]);
 	}
 	json_object_put(in->rejection);
@@ -55,7 +56,8 @@ static void unload(struct input *in)
 
 static struct json_object *build(struct input *in, const char *prefix)
 {
-	const struct jw_asyncapi_opts o = {"9.9.9", prefix, "broker.example:1883", "broker.example:9001"};
+	const struct jw_asyncapi_opts o = {
+	        "9.9.9", prefix, "broker.example:1883", "broker.example:9001"};
 	const struct jw_asyncapi_input ai = {in->types, in->schemas, in->n, in->rejection};
 	struct json_object *doc = NULL;
 	char err[300];
@@ -71,12 +73,12 @@ static struct json_object *at(struct json_object *o, const char *path)
 	char buf[512];
 
 	snprintf(buf, sizeof(buf), "%s", path);
-	for(char *p = buf, *slash; o && p; p = slash ? slash + 1 : NULL){
+	for(char *p = buf, *slash; o && p; p = slash ? slash + 1 : NULL) {
 		slash = strchr(p, '/');
-		if(slash){
+		if(slash) {
 			*slash = '\0';
 		}
-		if(*p && !json_object_object_get_ex(o, p, &o)){
+		if(*p && !json_object_object_get_ex(o, p, &o)) {
 			return NULL;
 		}
 	}
@@ -95,24 +97,24 @@ static struct json_object *resolve(struct json_object *doc, const char *ref)
 	struct json_object *o = doc;
 	char tok[256];
 
-	if(ref[0] != '#' || ref[1] != '/'){
+	if(ref[0] != '#' || ref[1] != '/') {
 		return NULL;
 	}
-	for(const char *p = ref + 2; o; ){
+	for(const char *p = ref + 2; o;) {
 		size_t n = 0;
-		for(; *p && *p != '/' && n + 1 < sizeof(tok); p++){
-			if(p[0] == '~' && (p[1] == '0' || p[1] == '1')){
+		for(; *p && *p != '/' && n + 1 < sizeof(tok); p++) {
+			if(p[0] == '~' && (p[1] == '0' || p[1] == '1')) {
 				tok[n++] = p[1] == '0' ? '~' : '/';
 				p++;
-			}else{
+			} else {
 				tok[n++] = *p;
 			}
 		}
 		tok[n] = '\0';
-		if(!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, tok, &o)){
+		if(!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, tok, &o)) {
 			return NULL;
 		}
-		if(!*p){
+		if(!*p) {
 			return o;
 		}
 		p++;
@@ -125,17 +127,18 @@ static int check_refs(struct json_object *doc, struct json_object *v)
 {
 	int n = 0;
 
-	if(json_object_is_type(v, json_type_array)){
-		for(size_t i = 0; i < json_object_array_length(v); i++){
+	if(json_object_is_type(v, json_type_array)) {
+		for(size_t i = 0; i < json_object_array_length(v); i++) {
 			n += check_refs(doc, json_object_array_get_idx(v, i));
 		}
-	}else if(json_object_is_type(v, json_type_object)){
-		json_object_object_foreach(v, k, child){
-			if(!strcmp(k, "$ref")){
+	} else if(json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, child)
+		{
+			if(!strcmp(k, "$ref")) {
 				const char *r = json_object_get_string(child);
 				ck_assert_msg(resolve(doc, r) != NULL, "unresolved $ref %s", r);
 				n++;
-			}else{
+			} else {
 				n += check_refs(doc, child);
 			}
 		}
@@ -151,11 +154,12 @@ START_TEST(channels_and_payloads)
 
 	ck_assert_str_eq(str_at(doc, "asyncapi"), "3.0.0");
 	ck_assert_str_eq(str_at(doc, "info/version"), "9.9.9");
-	for(size_t i = 0; i < in.n; i++){
+	for(size_t i = 0; i < in.n; i++) {
 		char path[256], want[256];
 		snprintf(path, sizeof(path), "channels/%s/address", in.types[i]);
 		snprintf(want, sizeof(want), "jobs/{session}/{job}/%s", in.types[i]);
-		ck_assert_msg(str_at(doc, path) && !strcmp(str_at(doc, path), want), "channel of %s", in.types[i]);
+		ck_assert_msg(str_at(doc, path) && !strcmp(str_at(doc, path), want), "channel of %s",
+		        in.types[i]);
 		snprintf(path, sizeof(path), "components/messages/%s/payload/$ref", in.types[i]);
 		snprintf(want, sizeof(want), "#/components/schemas/%s", in.types[i]);
 		ck_assert_str_eq(str_at(doc, path), want);
@@ -165,19 +169,20 @@ START_TEST(channels_and_payloads)
 		ck_assert_ptr_nonnull(at(in.schemas[i], "$id"));
 	}
 	ck_assert_str_eq(str_at(doc, "channels/progress/parameters/session/description"),
-	                 "The session the job belongs to (1-128 characters of A-Z a-z 0-9 . _ -).");
+	        "The session the job belongs to (1-128 characters of A-Z a-z 0-9 . _ -).");
 	/* A schema's own reference now points into its copy, and the input
 	 * still has the original. */
 	ck_assert_str_eq(str_at(doc, "components/schemas/progress/properties/job_id/$ref"),
-	                 "#/components/schemas/progress/$defs/id");
-	for(size_t i = 0; i < in.n; i++){
-		if(!strcmp(in.types[i], "progress")){
+	        "#/components/schemas/progress/$defs/id");
+	for(size_t i = 0; i < in.n; i++) {
+		if(!strcmp(in.types[i], "progress")) {
 			ck_assert_str_eq(str_at(in.schemas[i], "properties/job_id/$ref"), "#/$defs/id");
 		}
 	}
 	ck_assert_int_gt(check_refs(doc, doc), 50);
 
-	ck_assert_str_eq(str_at(doc, "channels/jobwire.rejections/address"), "$jobwire/rejections/{clientId}");
+	ck_assert_str_eq(
+	        str_at(doc, "channels/jobwire.rejections/address"), "$jobwire/rejections/{clientId}");
 	ck_assert_str_eq(str_at(doc, "channels/jobwire.stats/address"), "$jobwire/stats");
 	ck_assert_ptr_nonnull(at(doc, "components/schemas/jobwire.rejection/properties/reason"));
 	ck_assert_str_eq(str_at(doc, "servers/mqtt/host"), "broker.example:1883");
@@ -199,16 +204,21 @@ START_TEST(bindings)
 		const char *op, *action;
 		int qos, retain;
 	} want[] = {
-		{"send_progress", "send", 1, 0}, {"receive_progress", "receive", 1, 0},
-		{"send_complete", "send", 1, 0}, {"receive_state", "receive", 1, 1},
-		{"send_control", "send", 1, 0}, {"receive_control", "receive", 1, 0},
-		{"receive_rejections", "receive", 1, 0}, {"receive_stats", "receive", 0, 1},
+	        {"send_progress", "send", 1, 0},
+	        {"receive_progress", "receive", 1, 0},
+	        {"send_complete", "send", 1, 0},
+	        {"receive_state", "receive", 1, 1},
+	        {"send_control", "send", 1, 0},
+	        {"receive_control", "receive", 1, 0},
+	        {"receive_rejections", "receive", 1, 0},
+	        {"receive_stats", "receive", 0, 1},
 	};
 	char path[256];
 
-	for(size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++){
+	for(size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		snprintf(path, sizeof(path), "operations/%s/action", want[i].op);
-		ck_assert_msg(str_at(doc, path) && !strcmp(str_at(doc, path), want[i].action), "%s", want[i].op);
+		ck_assert_msg(
+		        str_at(doc, path) && !strcmp(str_at(doc, path), want[i].action), "%s", want[i].op);
 		snprintf(path, sizeof(path), "operations/%s/bindings/mqtt/qos", want[i].op);
 		ck_assert_int_eq(json_object_get_int(at(doc, path)), want[i].qos);
 		snprintf(path, sizeof(path), "operations/%s/bindings/mqtt/retain", want[i].op);

@@ -14,21 +14,24 @@
 #include "metrics_text.h"
 
 static const char stats_text[] =
-	"{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00.000Z\",\"uptime_s\":3600,"
-	"\"events\":{\"accepted\":120345,\"rejected\":17,\"duplicates\":2,\"ts_added\":120001,\"wills_checked\":4,"
-	"\"notices\":17,"
-	"\"accepted_by_type\":{\"progress\":118000,\"started\":1200},"
-	"\"rejected_by_type\":{\"progress\":12},"
-	"\"rejected_by_reason\":{\"schema_violation\":9,\"we\\\"ird\\\\\":1}},"
-	"\"jobs\":{\"total\":1245,\"running\":98,\"waiting\":2,\"complete\":1100,\"failed\":45,"
-	"\"stalled\":7,\"evicted\":0,\"max\":100000,\"memory_bytes\":412000},"
-	"\"state\":{\"published\":15320,\"coalesced\":101200,\"failures\":0},"
-	"\"persistence\":{\"enabled\":true,\"pending\":3,\"bytes_written\":9120000,\"log_bytes\":1820000,"
-	"\"write_errors\":0,\"damaged_records\":0},"
-	"\"journal\":{\"enabled\":true,\"state\":\"down\",\"spooled\":1145,\"committed\":1100,\"dead_letters\":5,"
-	"\"pending_bytes\":4096,\"spool_bytes\":310000,\"spool_max\":268435456,\"lag_ms\":2500,"
-	"\"refused\":0,\"lost\":0},"
-	"\"schemas\":{\"types\":8,\"reloads\":1,\"reload_failures\":0}}";
+        "{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00.000Z\",\"uptime_s\":3600,"
+        "\"events\":{\"accepted\":120345,\"rejected\":17,\"duplicates\":2,\"ts_added\":120001,"
+        "\"wills_checked\":4,"
+        "\"notices\":17,"
+        "\"accepted_by_type\":{\"progress\":118000,\"started\":1200},"
+        "\"rejected_by_type\":{\"progress\":12},"
+        "\"rejected_by_reason\":{\"schema_violation\":9,\"we\\\"ird\\\\\":1}},"
+        "\"jobs\":{\"total\":1245,\"running\":98,\"waiting\":2,\"complete\":1100,\"failed\":45,"
+        "\"stalled\":7,\"evicted\":0,\"max\":100000,\"memory_bytes\":412000},"
+        "\"state\":{\"published\":15320,\"coalesced\":101200,\"failures\":0},"
+        "\"persistence\":{\"enabled\":true,\"pending\":3,\"bytes_written\":9120000,\"log_bytes\":"
+        "1820000,"
+        "\"write_errors\":0,\"damaged_records\":0},"
+        "\"journal\":{\"enabled\":true,\"state\":\"down\",\"spooled\":1145,\"committed\":1100,"
+        "\"dead_letters\":5,"
+        "\"pending_bytes\":4096,\"spool_bytes\":310000,\"spool_max\":268435456,\"lag_ms\":2500,"
+        "\"refused\":0,\"lost\":0},"
+        "\"schemas\":{\"types\":8,\"reloads\":1,\"reload_failures\":0}}";
 
 static char *render(int connected, const char *stats, int64_t clients, double now)
 {
@@ -51,7 +54,7 @@ static void has_line(const char *text, const char *line)
 
 	ck_assert_ptr_nonnull(want);
 	snprintf(want, n, "\n%s\n", line);
-	if(!strstr(text, want) && strncmp(text, want + 1, n - 2)){
+	if(!strstr(text, want) && strncmp(text, want + 1, n - 2)) {
 		ck_abort_msg("missing line \"%s\" in:\n%s", line, text);
 	}
 	free(want);
@@ -90,12 +93,12 @@ START_TEST(up_with_stats)
 	ck_assert_ptr_null(strstr(t, "jobwire_auth_"));
 	/* Every counter family ends in _total; every sample line belongs to a
 	 * family declared before it. */
-	for(char *line = t; *line; ){
+	for(char *line = t; *line;) {
 		char *end = strchr(line, '\n');
 		ck_assert_ptr_nonnull(end);
-		if(!strncmp(line, "# TYPE ", 7) && strstr(line, " counter") == end - 8){
+		if(!strncmp(line, "# TYPE ", 7) && strstr(line, " counter") == end - 8) {
 			ck_assert_msg(!strncmp(end - 14, "_total counter", 14), "counter without _total: %.*s",
-			              (int)(end - line), line);
+			        (int)(end - line), line);
 		}
 		line = end + 1;
 	}
@@ -121,9 +124,11 @@ END_TEST
 
 START_TEST(journal_off_and_auth)
 {
-	char *t = render(1, "{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00Z\",\"journal\":{\"enabled\":false,"
-	                 "\"refused\":0,\"lost\":0},\"auth\":{\"accepted\":5,\"refused\":1,\"connected\":4,"
-	                 "\"expired_disconnects\":0,\"client_id_refused\":1,\"kept_sessions\":2}}", -1, 0);
+	char *t = render(1,
+	        "{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00Z\",\"journal\":{\"enabled\":false,"
+	        "\"refused\":0,\"lost\":0},\"auth\":{\"accepted\":5,\"refused\":1,\"connected\":4,"
+	        "\"expired_disconnects\":0,\"client_id_refused\":1,\"kept_sessions\":2}}",
+	        -1, 0);
 
 	has_line(t, "jobwire_up 1");
 	ck_assert_ptr_null(strstr(t, "jobwire_journal_up"));
@@ -143,7 +148,7 @@ START_TEST(stats_age)
 	/* A ts with an offset is the same instant; a ts that is not RFC 3339
 	 * leaves the age out rather than inventing one. */
 	char *t = render(1, "{\"type\":\"stats\",\"ts\":\"2026-11-22T05:40:00.500+02:00\"}", -1,
-	                 1795318800.0 + 10);
+	        1795318800.0 + 10);
 	has_line(t, "jobwire_stats_age_seconds 9.5");
 	free(t);
 	t = render(1, "{\"type\":\"stats\",\"ts\":\"2026-11-22 03:40:00\"}", -1, 1795318800.0);

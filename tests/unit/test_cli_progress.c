@@ -18,36 +18,38 @@ struct pcase {
 };
 
 static const struct pcase cases[] = {
-	{"PROGRESS 45/100 Processing variant 45", 1, -1, 45, 100, "", "Processing variant 45"},
-	{"PROGRESS 45/100", 1, -1, 45, 100, "", ""},
-	{"  PROGRESS 3/4 three\r", 1, -1, 3, 4, "", "three"},
-	{"PROGRESS 45% loading", 1, 45, 0, 0, "", "loading"},
-	{"PROGRESS 45", 1, 45, 0, 0, "", ""},
-	{"PROGRESS 12.5% - denoise", 1, 12.5, 0, 0, "", "denoise"},
-	{"PROGRESS 0/0", 0, -1, 0, 0, "", ""},
-	{"PROGRESS 7/5 too many", 0, -1, 0, 0, "", ""},
-	{"PROGRESS 120%", 0, -1, 0, 0, "", ""},
-	{"PROGRESS abc", 0, -1, 0, 0, "", ""},
-	{"PROGRESS 45x", 0, -1, 0, 0, "", ""},
-	{"PROGRESSIVE 45%", 1, 45, 0, 0, "", "PROGRESSIVE 45%"},
-	{"STEP segment_3d", 1, -1, 0, 0, "segment_3d", ""},
-	{"STEP denoise - plane 4", 1, -1, 0, 0, "denoise", "plane 4"},
-	{"STEP", 0, -1, 0, 0, "", ""},
-	{"45%", 1, 45, 0, 0, "", "45%"},
-	{"Downloading... 45%", 1, 45, 0, 0, "", "Downloading... 45%"},
-	{" 45%|####5     | 45/100 [00:10<00:12, 4.50it/s]", 1, 45, 0, 0, "", "45%|####5     | 45/100 [00:10<00:12, 4.50it/s]"},
-	{"[ 99%] Building C object", 1, 99, 0, 0, "", "[ 99%] Building C object"},
-	{"     1,234,567  45%  1.2MB/s    0:00:10", 1, 45, 0, 0, "", "1,234,567  45%  1.2MB/s    0:00:10"},
-	{"(100%) done", 1, 100, 0, 0, "", "(100%) done"},
-	{"10% then 20%", 1, 20, 0, 0, "", "10% then 20%"},
-	{"coverage 250%", 0, -1, 0, 0, "", ""},
-	{"v2.45%", 0, -1, 0, 0, "", ""},
-	{"abc45%", 0, -1, 0, 0, "", ""},
-	{"45%abc", 0, -1, 0, 0, "", ""},
-	{"100 percent", 0, -1, 0, 0, "", ""},
-	{"", 0, -1, 0, 0, "", ""},
-	{"%%%%", 0, -1, 0, 0, "", ""},
-	{"99999999999999999999999999999999999999%", 0, -1, 0, 0, "", ""},
+        {"PROGRESS 45/100 Processing variant 45", 1, -1, 45, 100, "", "Processing variant 45"},
+        {"PROGRESS 45/100", 1, -1, 45, 100, "", ""},
+        {"  PROGRESS 3/4 three\r", 1, -1, 3, 4, "", "three"},
+        {"PROGRESS 45% loading", 1, 45, 0, 0, "", "loading"},
+        {"PROGRESS 45", 1, 45, 0, 0, "", ""},
+        {"PROGRESS 12.5% - denoise", 1, 12.5, 0, 0, "", "denoise"},
+        {"PROGRESS 0/0", 0, -1, 0, 0, "", ""},
+        {"PROGRESS 7/5 too many", 0, -1, 0, 0, "", ""},
+        {"PROGRESS 120%", 0, -1, 0, 0, "", ""},
+        {"PROGRESS abc", 0, -1, 0, 0, "", ""},
+        {"PROGRESS 45x", 0, -1, 0, 0, "", ""},
+        {"PROGRESSIVE 45%", 1, 45, 0, 0, "", "PROGRESSIVE 45%"},
+        {"STEP segment_3d", 1, -1, 0, 0, "segment_3d", ""},
+        {"STEP denoise - plane 4", 1, -1, 0, 0, "denoise", "plane 4"},
+        {"STEP", 0, -1, 0, 0, "", ""},
+        {"45%", 1, 45, 0, 0, "", "45%"},
+        {"Downloading... 45%", 1, 45, 0, 0, "", "Downloading... 45%"},
+        {" 45%|####5     | 45/100 [00:10<00:12, 4.50it/s]", 1, 45, 0, 0, "",
+                "45%|####5     | 45/100 [00:10<00:12, 4.50it/s]"},
+        {"[ 99%] Building C object", 1, 99, 0, 0, "", "[ 99%] Building C object"},
+        {"     1,234,567  45%  1.2MB/s    0:00:10", 1, 45, 0, 0, "",
+                "1,234,567  45%  1.2MB/s    0:00:10"},
+        {"(100%) done", 1, 100, 0, 0, "", "(100%) done"},
+        {"10% then 20%", 1, 20, 0, 0, "", "10% then 20%"},
+        {"coverage 250%", 0, -1, 0, 0, "", ""},
+        {"v2.45%", 0, -1, 0, 0, "", ""},
+        {"abc45%", 0, -1, 0, 0, "", ""},
+        {"45%abc", 0, -1, 0, 0, "", ""},
+        {"100 percent", 0, -1, 0, 0, "", ""},
+        {"", 0, -1, 0, 0, "", ""},
+        {"%%%%", 0, -1, 0, 0, "", ""},
+        {"99999999999999999999999999999999999999%", 0, -1, 0, 0, "", ""},
 };
 
 START_TEST(line)
@@ -56,15 +58,15 @@ START_TEST(line)
 	struct jw_progress_line p;
 	int ok = jw_progress_line_parse(c->line, strlen(c->line), &p);
 	ck_assert_msg(ok == c->ok, "\"%s\": got %d", c->line, ok);
-	if(!ok){
+	if(!ok) {
 		return;
 	}
 	ck_assert_int_eq(p.has_percent, c->pct >= 0);
-	if(c->pct >= 0){
+	if(c->pct >= 0) {
 		ck_assert_msg(p.percent == c->pct, "\"%s\": percent %g", c->line, p.percent);
 	}
 	ck_assert_int_eq(p.has_count, c->tot > 0);
-	if(c->tot > 0){
+	if(c->tot > 0) {
 		ck_assert(p.current == c->cur && p.total == c->tot);
 	}
 	ck_assert_str_eq(p.step, c->step);
@@ -86,7 +88,7 @@ START_TEST(long_and_control)
 	ck_assert_str_eq(p.message, "a [31mred");
 	char u[1100] = "PROGRESS 1% ";
 	size_t n = strlen(u);
-	while(n + 2 < sizeof(u)){
+	while(n + 2 < sizeof(u)) {
 		u[n++] = '\xc3';
 		u[n++] = '\xa9';
 	}

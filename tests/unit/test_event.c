@@ -371,22 +371,22 @@ START_TEST(current_total_exact)
 		const char *lo, *hi; /* lo < hi, or equal when eq */
 		int eq;
 	} pairs[] = {
-		{"9007199254740992", "9007199254740993", 0},
-		{"9007199254740992.0", "9007199254740993", 0},
-		{"9007199254740992", "9007199254740992.5", 0},
-		{"9007199254740993", "9007199254740993.0", 1},
-		{"9007199254740993", "9.007199254740993e15", 1},
-		{"9223372036854775806", "9223372036854775807", 0},
-		{"9223372036854775807", "9223372036854775808", 0},
-		{"18446744073709551616", "18446744073709551617", 0},
-		{"123456789012345678901234567890", "123456789012345678901234567891", 0},
-		{"1e30", "1000000000000000000000000000001", 0},
-		{"1e30", "1000000000000000000000000000000", 1},
-		{"0.1", "0.10000000000000000001", 0},
-		{"0.30000000000000004", "0.3000000000000000444089209850062616169452667236328125", 0},
-		{"1", "1.0000000000000000001", 0},
-		{"0", "0.0", 1},
-		{"100", "1e2", 1},
+	        {"9007199254740992", "9007199254740993", 0},
+	        {"9007199254740992.0", "9007199254740993", 0},
+	        {"9007199254740992", "9007199254740992.5", 0},
+	        {"9007199254740993", "9007199254740993.0", 1},
+	        {"9007199254740993", "9.007199254740993e15", 1},
+	        {"9223372036854775806", "9223372036854775807", 0},
+	        {"9223372036854775807", "9223372036854775808", 0},
+	        {"18446744073709551616", "18446744073709551617", 0},
+	        {"123456789012345678901234567890", "123456789012345678901234567891", 0},
+	        {"1e30", "1000000000000000000000000000001", 0},
+	        {"1e30", "1000000000000000000000000000000", 1},
+	        {"0.1", "0.10000000000000000001", 0},
+	        {"0.30000000000000004", "0.3000000000000000444089209850062616169452667236328125", 0},
+	        {"1", "1.0000000000000000001", 0},
+	        {"0", "0.0", 1},
+	        {"100", "1e2", 1},
 	};
 	struct jw_schemaset *shipped = NULL;
 	struct jw_verdict v;
@@ -396,20 +396,20 @@ START_TEST(current_total_exact)
 	ck_assert_msg(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &shipped, err, sizeof(err)) == 0,
 	        "load: %s", err);
 	for(size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		int n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].lo,
-		        pairs[i].hi);
+		int n = snprintf(
+		        buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].lo, pairs[i].hi);
 
-		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == 0,
-		        "%s refused: %s", buf, v.message);
-		n = snprintf(buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].hi,
-		        pairs[i].lo);
+		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == 0, "%s refused: %s",
+		        buf, v.message);
+		n = snprintf(
+		        buf, sizeof(buf), "{\"current\": %s, \"total\": %s}", pairs[i].hi, pairs[i].lo);
 		if(pairs[i].eq) {
 			ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == 0,
 			        "%s refused: %s", buf, v.message);
 			continue;
 		}
-		ck_assert_msg(jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == -1,
-		        "%s accepted", buf);
+		ck_assert_msg(
+		        jw_event_check(shipped, &t, buf, (size_t)n, NULL, &v) == -1, "%s accepted", buf);
 		ck_assert_int_eq(v.reason, JW_REASON_RULE_VIOLATION);
 		ck_assert_str_eq(v.keyword, "current_le_total");
 	}
@@ -435,18 +435,18 @@ START_TEST(nul_in_strings)
 	static const struct {
 		const char *type, *payload, *field;
 	} bad[] = {
-		{"failed", "{\"error\":\"boom\\u0000\"}", "/error"},
-		{"failed", "{\"error\":\"x\",\"code\":\"c\",\"details\":{\"a/b~c\":[1,\"\\u0000\"]}}",
-		 "/details/a~1b~0c/1"},
-		{"failed", "{\"error\":\"x\",\"details\":{\"\xc3\xa9\":{\"k\":\"\xc3\xa9\\u0000\"}}}",
-		 "/details/\xc3\xa9/k"},
-		{"complete", "{\"result\":{\"rows\":[\"a\",\"b\\u0000c\"]}}", "/result/rows/1"},
-		{"progress", "{\"progress\":5,\"message\":\"\\u0000\"}", "/message"},
-		{"started", "{\"name\":\"n\\u0000\"}", "/name"},
+	        {"failed", "{\"error\":\"boom\\u0000\"}", "/error"},
+	        {"failed", "{\"error\":\"x\",\"code\":\"c\",\"details\":{\"a/b~c\":[1,\"\\u0000\"]}}",
+	                "/details/a~1b~0c/1"},
+	        {"failed", "{\"error\":\"x\",\"details\":{\"\xc3\xa9\":{\"k\":\"\xc3\xa9\\u0000\"}}}",
+	                "/details/\xc3\xa9/k"},
+	        {"complete", "{\"result\":{\"rows\":[\"a\",\"b\\u0000c\"]}}", "/result/rows/1"},
+	        {"progress", "{\"progress\":5,\"message\":\"\\u0000\"}", "/message"},
+	        {"started", "{\"name\":\"n\\u0000\"}", "/name"},
 	};
 	static const char *const good[] = {
-		"{\"error\":\"a backslash then u0000: \\\\u0000\"}",
-		"{\"error\":\"\\u0001 and \\u00e9 are fine\"}",
+	        "{\"error\":\"a backslash then u0000: \\\\u0000\"}",
+	        "{\"error\":\"\\u0001 and \\u00e9 are fine\"}",
 	};
 	struct jw_schemaset *shipped = NULL;
 	struct jw_verdict v;
@@ -457,7 +457,8 @@ START_TEST(nul_in_strings)
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct jw_topic t = topic("s1", "j1", bad[i].type);
 
-		ck_assert_msg(jw_event_check(shipped, &t, bad[i].payload, strlen(bad[i].payload), NULL, &v) == -1,
+		ck_assert_msg(
+		        jw_event_check(shipped, &t, bad[i].payload, strlen(bad[i].payload), NULL, &v) == -1,
 		        "%s accepted", bad[i].payload);
 		ck_assert_msg(v.reason == JW_REASON_RULE_VIOLATION, "%s: %s", bad[i].payload, v.message);
 		ck_assert_str_eq(v.keyword, "no_nul");
@@ -467,8 +468,8 @@ START_TEST(nul_in_strings)
 	{
 		struct jw_topic t = topic("s1", "j1", "failed");
 
-		ck_assert_int_eq(jw_event_check(shipped, &t, bad[0].payload, strlen(bad[0].payload), NULL, &v),
-		        -1);
+		ck_assert_int_eq(
+		        jw_event_check(shipped, &t, bad[0].payload, strlen(bad[0].payload), NULL, &v), -1);
 		ck_assert_str_eq(v.message, "/error: U+0000 (\\u0000) is not allowed in strings (the "
 		                            "journal cannot store it), got \"boom\\u0000\"");
 		for(size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -530,8 +531,8 @@ static size_t rnd_below(size_t n)
 /* Checks payload on t both ways: the members taken from the validator's
  * scan (by_scan, as the type is loaded) and found by the separate walk
  * (by_scan cleared). Everything in the verdicts must agree. */
-static void expect_same_verdict(const struct jw_schemaset *s, const struct jw_topic *t,
-        const char *payload)
+static void expect_same_verdict(
+        const struct jw_schemaset *s, const struct jw_topic *t, const char *payload)
 {
 	struct jw_schemaset_type *ty = (struct jw_schemaset_type *)jw_schemaset_lookup(s, t->event);
 	struct jw_verdict a, b;
@@ -560,18 +561,59 @@ static void expect_same_verdict(const struct jw_schemaset *s, const struct jw_to
 START_TEST(members_by_scan)
 {
 	static const char *const keys[] = {
-	    "type", "job_id", "session_id", "current", "total", "progress", "message", "step",
-	    "eta_s", "items_added", "ts", "seq", "error", "reason", "typ", "types", "job_iD",
-	    "session_idd", "Current", "a_name_longer_than_sixteen",
+	        "type",
+	        "job_id",
+	        "session_id",
+	        "current",
+	        "total",
+	        "progress",
+	        "message",
+	        "step",
+	        "eta_s",
+	        "items_added",
+	        "ts",
+	        "seq",
+	        "error",
+	        "reason",
+	        "typ",
+	        "types",
+	        "job_iD",
+	        "session_idd",
+	        "Current",
+	        "a_name_longer_than_sixteen",
 	};
 	static const char *const values[] = {
-	    "\"progress\"", "\"started\"", "\"j1\"", "\"s1\"", "\"j2\"", "1", "10", "10.5", "0",
-	    "-1", "150", "2.5", "\"x\"", "\"\"", "null", "true", "[]", "{}", "\"\\u00e9\"",
-	    "\"2026-11-22T02:40:00.123Z\"", "1e400", "9223372036854775807",
+	        "\"progress\"",
+	        "\"started\"",
+	        "\"j1\"",
+	        "\"s1\"",
+	        "\"j2\"",
+	        "1",
+	        "10",
+	        "10.5",
+	        "0",
+	        "-1",
+	        "150",
+	        "2.5",
+	        "\"x\"",
+	        "\"\"",
+	        "null",
+	        "true",
+	        "[]",
+	        "{}",
+	        "\"\\u00e9\"",
+	        "\"2026-11-22T02:40:00.123Z\"",
+	        "1e400",
+	        "9223372036854775807",
 	};
 	static const char *const types[] = {
-	    "progress", "started", "complete", "failed", "heartbeat", "control",
-	    "validation-required",
+	        "progress",
+	        "started",
+	        "complete",
+	        "failed",
+	        "heartbeat",
+	        "control",
+	        "validation-required",
 	};
 	struct jw_schemaset *shipped = NULL;
 	char err[256] = "", buf[1024];

@@ -145,8 +145,8 @@ static void show(char *out, size_t outsz, const char *buf, size_t len)
 static void check_write(const struct jw_jnode *n, struct json_object *o)
 {
 	struct jw_buf b;
-	const char *want = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                                                 JSON_C_TO_STRING_NOSLASHESCAPE)
+	const char *want = o ? json_object_to_json_string_ext(
+	                               o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 	                     : "null";
 
 	jw_buf_init(&b, 0);
@@ -175,17 +175,16 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 	 * jw_json_parse accepts, and build the same tree.
 	 */
 	r3 = jw_jdoc__parse_fast(&fast, buf, len, max_depth);
-	ck_assert_msg(r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3,
-	        e1.message);
+	ck_assert_msg(
+	        r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3, e1.message);
 	if(r3 == 0) {
-		ck_assert_msg(same_tree(o, fast.root) && !fast.root->key, "fast path tree differs on %s",
-		        shown);
+		ck_assert_msg(
+		        same_tree(o, fast.root) && !fast.root->key, "fast path tree differs on %s", shown);
 		ck_assert_msg(fast.has_nul == tree_has_nul(fast.root), "has_nul wrong on %s", shown);
-	}
-	else
+	} else
 		ck_assert_ptr_null(fast.root);
-	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2,
-	        e1.message, e2.message);
+	ck_assert_msg(r1 == r2, "verdicts differ on %s: %d vs %d (%s / %s)", shown, r1, r2, e1.message,
+	        e2.message);
 	ck_assert_msg(e1.reason == e2.reason, "reasons differ on %s", shown);
 	ck_assert_msg(e1.offset == e2.offset, "offsets differ on %s", shown);
 	ck_assert_msg(strcmp(e1.message, e2.message) == 0, "messages differ on %s: %s / %s", shown,
@@ -225,31 +224,153 @@ static void compare_s(const char *s)
 START_TEST(hostile_cases)
 {
 	static const char *const cases[] = {
-		"", " ", " \t\r\n", "{", "}", "[", "]", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,",
-		"[1,", "[1", "\"abc", "\"ab\\", "\"\\u12", "\"\\u12G4\"", "tru", "nul", "fals",
-		"true", "false", "null", "truex", "nulll", "True", "NaN", "-NaN", "Infinity",
-		"-Infinity", "[NaN]", "{\"a\":Infinity}", "inf", "0", "-0", "-0.0", "0.0", "00", "01",
-		"-01", "1.", ".5", "-.5", "+1", "1e", "1e+", "1E-", "1e5", "1E+5", "1e-5", "-1.5e-7",
-		"1.5E308", "1e309", "-1e309", "1e-400", "4.9e-324", "2.2250738585072011e-308",
-		"9223372036854775807", "9223372036854775808", "-9223372036854775808",
-		"-9223372036854775809", "123456789012345678", "1234567890123456789",
-		"99999999999999999999999999999", "0.1", "42.5", "3.14159265358979",
-		"3.141592653589793238", "123456789012345.6", "1234567890123456.7", "0x1F", "1.2.3",
-		"12abc", "1_0", "[1,]", "{\"a\":1,}", "[,1]", "{,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}",
-		"{'a':1}", "['a']", "{a:1}", "/* c */1", "1 // c", "[1 /* c */]", "{\"a\":1}x",
-		"{\"a\":1} {}", "1 2", "\"a\" \"b\"", "\xef\xbb\xbf{}", "\xef\xbb\xbf", " \xef\xbb\xbf{}",
-		"{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":{\"a\":1},\"a\":3}", "{\"\":1,\"\":2}",
-		"{\"a\\u0062\":1,\"ab\":2}", "{\"a\\u0000\":1}", "{\"\\u0000\":1}", "\"\\u0000\"",
-		"\"a\\u0000b\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\ud800x\"",
-		"\"\\ud83d\\ude00\"", "\"\\uD83D\\uDE00\"", "\"\\ud83d\\ud83d\"", "\"\\ud83d\\u\"",
-		"\"\\x41\"", "\"\\a\"", "\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", "\"\\", "\"\\\"",
-		"\"a\x01b\"", "\"\x1f\"", "\"\x7f\"", "\"tab\there\"", "\"\xc3\xa9\"", "\"\xc0\xaf\"",
-		"\"\xc1\xbf\"", "\"\xe0\x80\xaf\"", "\"\xe0\x9f\xbf\"", "\"\xf0\x80\x80\xaf\"",
-		"\"\xf0\x8f\xbf\xbf\"", "\"\xed\xa0\x80\"", "\"\xed\xbf\xbf\"", "\"\xf4\x90\x80\x80\"",
-		"\"\xf5\x80\x80\x80\"", "\"\xff\"", "\"\xfe\"", "\"\x80\"", "\"\xbf\"", "\"\xe2\x82\"",
-		"\"\xe2\"", "\"\xf0\x9f\x98\"", "\"\xf0\x9f\x98\x80\"", "{\"\xfe\":1}", "\xc3",
-		"{\"a\":[1,2,{\"b\":null,\"c\":[true,false]}],\"d\":\"x\"}", "[[[[]]]]", "[{}]",
-		"{\"a\":{}}", "[[],[[]],{}]", "  [ 1 , 2 ]  ", "{ \"a\" : 1 }", "[\"\\/\"]",
+	        "",
+	        " ",
+	        " \t\r\n",
+	        "{",
+	        "}",
+	        "[",
+	        "]",
+	        "{\"a\"",
+	        "{\"a\":",
+	        "{\"a\":1",
+	        "{\"a\":1,",
+	        "[1,",
+	        "[1",
+	        "\"abc",
+	        "\"ab\\",
+	        "\"\\u12",
+	        "\"\\u12G4\"",
+	        "tru",
+	        "nul",
+	        "fals",
+	        "true",
+	        "false",
+	        "null",
+	        "truex",
+	        "nulll",
+	        "True",
+	        "NaN",
+	        "-NaN",
+	        "Infinity",
+	        "-Infinity",
+	        "[NaN]",
+	        "{\"a\":Infinity}",
+	        "inf",
+	        "0",
+	        "-0",
+	        "-0.0",
+	        "0.0",
+	        "00",
+	        "01",
+	        "-01",
+	        "1.",
+	        ".5",
+	        "-.5",
+	        "+1",
+	        "1e",
+	        "1e+",
+	        "1E-",
+	        "1e5",
+	        "1E+5",
+	        "1e-5",
+	        "-1.5e-7",
+	        "1.5E308",
+	        "1e309",
+	        "-1e309",
+	        "1e-400",
+	        "4.9e-324",
+	        "2.2250738585072011e-308",
+	        "9223372036854775807",
+	        "9223372036854775808",
+	        "-9223372036854775808",
+	        "-9223372036854775809",
+	        "123456789012345678",
+	        "1234567890123456789",
+	        "99999999999999999999999999999",
+	        "0.1",
+	        "42.5",
+	        "3.14159265358979",
+	        "3.141592653589793238",
+	        "123456789012345.6",
+	        "1234567890123456.7",
+	        "0x1F",
+	        "1.2.3",
+	        "12abc",
+	        "1_0",
+	        "[1,]",
+	        "{\"a\":1,}",
+	        "[,1]",
+	        "{,}",
+	        "{\"a\" 1}",
+	        "{\"a\":1 \"b\":2}",
+	        "{'a':1}",
+	        "['a']",
+	        "{a:1}",
+	        "/* c */1",
+	        "1 // c",
+	        "[1 /* c */]",
+	        "{\"a\":1}x",
+	        "{\"a\":1} {}",
+	        "1 2",
+	        "\"a\" \"b\"",
+	        "\xef\xbb\xbf{}",
+	        "\xef\xbb\xbf",
+	        " \xef\xbb\xbf{}",
+	        "{\"a\":1,\"a\":2}",
+	        "{\"a\":1,\"b\":{\"a\":1},\"a\":3}",
+	        "{\"\":1,\"\":2}",
+	        "{\"a\\u0062\":1,\"ab\":2}",
+	        "{\"a\\u0000\":1}",
+	        "{\"\\u0000\":1}",
+	        "\"\\u0000\"",
+	        "\"a\\u0000b\"",
+	        "\"\\ud800\"",
+	        "\"\\udc00\"",
+	        "\"\\ud800\\u0041\"",
+	        "\"\\ud800x\"",
+	        "\"\\ud83d\\ude00\"",
+	        "\"\\uD83D\\uDE00\"",
+	        "\"\\ud83d\\ud83d\"",
+	        "\"\\ud83d\\u\"",
+	        "\"\\x41\"",
+	        "\"\\a\"",
+	        "\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"",
+	        "\"\\",
+	        "\"\\\"",
+	        "\"a\x01b\"",
+	        "\"\x1f\"",
+	        "\"\x7f\"",
+	        "\"tab\there\"",
+	        "\"\xc3\xa9\"",
+	        "\"\xc0\xaf\"",
+	        "\"\xc1\xbf\"",
+	        "\"\xe0\x80\xaf\"",
+	        "\"\xe0\x9f\xbf\"",
+	        "\"\xf0\x80\x80\xaf\"",
+	        "\"\xf0\x8f\xbf\xbf\"",
+	        "\"\xed\xa0\x80\"",
+	        "\"\xed\xbf\xbf\"",
+	        "\"\xf4\x90\x80\x80\"",
+	        "\"\xf5\x80\x80\x80\"",
+	        "\"\xff\"",
+	        "\"\xfe\"",
+	        "\"\x80\"",
+	        "\"\xbf\"",
+	        "\"\xe2\x82\"",
+	        "\"\xe2\"",
+	        "\"\xf0\x9f\x98\"",
+	        "\"\xf0\x9f\x98\x80\"",
+	        "{\"\xfe\":1}",
+	        "\xc3",
+	        "{\"a\":[1,2,{\"b\":null,\"c\":[true,false]}],\"d\":\"x\"}",
+	        "[[[[]]]]",
+	        "[{}]",
+	        "{\"a\":{}}",
+	        "[[],[[]],{}]",
+	        "  [ 1 , 2 ]  ",
+	        "{ \"a\" : 1 }",
+	        "[\"\\/\"]",
 	};
 
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -464,9 +585,9 @@ END_TEST
 /* Every example file: as is, every prefix, and single-byte corruptions. */
 static void mutate(const char *buf, size_t len)
 {
-	static const unsigned char bytes[] = {0x00, 0x01, 0x1f, ' ', '"', '\\', '{', '}', '[', ']',
-		',', ':', '-', '0', '9', '.', 'e', 'E', '+', 'n', 't', 'u', '/', 0x7f, 0x80, 0xbf, 0xc0,
-		0xc3, 0xe0, 0xed, 0xf0, 0xf4, 0xf5, 0xff};
+	static const unsigned char bytes[] = {0x00, 0x01, 0x1f, ' ', '"', '\\', '{', '}', '[', ']', ',',
+	        ':', '-', '0', '9', '.', 'e', 'E', '+', 'n', 't', 'u', '/', 0x7f, 0x80, 0xbf, 0xc0,
+	        0xc3, 0xe0, 0xed, 0xf0, 0xf4, 0xf5, 0xff};
 	char *m = malloc(len + 2);
 
 	ck_assert_ptr_nonnull(m);
@@ -586,15 +707,15 @@ static uint64_t next(void)
 /* Object keys for gen: ASCII, 2-, 3- and 4-byte UTF-8 first bytes, and
  * escapes that decode to the same names. */
 static const char *const gen_keys[] = {"k0", "k1", "k2", "\\u006b0", "\xc3\xa9", "\\u00e9",
-	"\xc3\xa9x", "\xe2\x82\xac", "\\u20ac", "\xf0\x9f\x98\x80", "\\ud83d\\ude00",
-	"\\ud83d\\ude00x", "\x7f", "\\u007f", ""};
+        "\xc3\xa9x", "\xe2\x82\xac", "\\u20ac", "\xf0\x9f\x98\x80", "\\ud83d\\ude00",
+        "\\ud83d\\ude00x", "\x7f", "\\u007f", ""};
 
 static void gen(char *buf, size_t cap, size_t *o, int depth)
 {
 	static const char *const atoms[] = {"0", "-0", "1", "-1", "42.5", "1e3", "-2.5E-3", "1e999",
-		"9223372036854775808", "true", "false", "null", "\"\"", "\"x\"", "\"\\u00e9\\n\"",
-		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\"",
-		"\"a\\u0000\""};
+	        "9223372036854775808", "true", "false", "null", "\"\"", "\"x\"", "\"\\u00e9\\n\"",
+	        "\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "NaN", "\"\\ud800\"", "01", "\"\x01\"",
+	        "\"a\\u0000\""};
 	uint64_t r = next();
 
 	if(*o + 64 > cap)
@@ -604,8 +725,8 @@ static void gen(char *buf, size_t cap, size_t *o, int depth)
 
 		/* Bad atoms rarely, so most documents are valid. */
 		if((r >> 16) % 16 != 0 && (strcmp(a, "1e999") == 0 || strcmp(a, "NaN") == 0 ||
-		                          strcmp(a, "\"\\ud800\"") == 0 || strcmp(a, "01") == 0 ||
-		                          strcmp(a, "\"\x01\"") == 0))
+		                                  strcmp(a, "\"\\ud800\"") == 0 || strcmp(a, "01") == 0 ||
+		                                  strcmp(a, "\"\x01\"") == 0))
 			a = "7";
 		*o += (size_t)snprintf(buf + *o, cap - *o, "%s", a);
 		return;
@@ -630,8 +751,8 @@ static void gen(char *buf, size_t cap, size_t *o, int depth)
 			/* Keys from a small set, so duplicates happen: names
 			 * starting with each UTF-8 byte class, some written both
 			 * raw and escaped (the same name). */
-			*o += (size_t)snprintf(buf + *o, cap - *o, "\"%s\" : ",
-			        gen_keys[next() % (sizeof(gen_keys) / sizeof(gen_keys[0]))]);
+			*o += (size_t)snprintf(buf + *o, cap - *o,
+			        "\"%s\" : ", gen_keys[next() % (sizeof(gen_keys) / sizeof(gen_keys[0]))]);
 			gen(buf, cap, o, depth + 1);
 		}
 		buf[(*o)++] = '}';
@@ -659,24 +780,90 @@ END_TEST
  */
 START_TEST(numbers)
 {
-	static const char *const cases[] = {"9007199254740992", "9007199254740993",
-		"9007199254740992.0", "9007199254740993.0", "9007199254740992e0", "9007199254740993e0",
-		"900719925474099.3", "900719925474099.31", "9007199254740991e22", "9007199254740992e22",
-		"9007199254740993e22", "9007199254740992e-22", "9007199254740993e-22", "1e22", "1e23",
-		"1e-22", "1e-23", "1.0e22", "10e21", "0.1e23", "123e-25", "5e-324", "2e-324", "1e308",
-		"1.7976931348623157e308", "1.7976931348623159e308", "2.2250738585072014e-308",
-		"-0", "-0.0", "-0e0", "-0e-400", "0e400", "0.0e999999999999999999999", "-0.000",
-		"0.30000000000000004", "0.1", "0.2", "0.3", "1.1", "2.675", "1.005", "123456789012345678",
-		"-123456789012345678", "1234567890123456789", "-1234567890123456789",
-		"9223372036854775807", "-9223372036854775808", "9223372036854775808",
-		"18446744073709551615", "18446744073709551616", "12345678901234567890.5",
-		"1234567890123456789.5", "123456789012345678.5", "0.1234567890123456789",
-		"0.12345678901234567890", "1.2345678901234567e-3", "4503599627370497.5",
-		"1e00000000000000000000000000000000000000022", "1e-0000000000000000000000000000000023",
-		"1e100000", "1e-100000", "1E+2", "1e+22", "1E-22", "100000000000000000000000e-1",
-		"0.000000000000000000000000000001", "7.0e-10", "[1.5,-2.25e3,3e-7,-0.0]",
-		"{\"a\":1e22,\"b\":-1e-22}", "1.5 ", "1.5e", "1.5e+", "1.e5", "-", "--1", "-e5", "1e5.5",
-		"1.5.5", "2e2e2", "0.5x", "1_000", "3.14_", "1e5_",
+	static const char *const cases[] = {
+	        "9007199254740992",
+	        "9007199254740993",
+	        "9007199254740992.0",
+	        "9007199254740993.0",
+	        "9007199254740992e0",
+	        "9007199254740993e0",
+	        "900719925474099.3",
+	        "900719925474099.31",
+	        "9007199254740991e22",
+	        "9007199254740992e22",
+	        "9007199254740993e22",
+	        "9007199254740992e-22",
+	        "9007199254740993e-22",
+	        "1e22",
+	        "1e23",
+	        "1e-22",
+	        "1e-23",
+	        "1.0e22",
+	        "10e21",
+	        "0.1e23",
+	        "123e-25",
+	        "5e-324",
+	        "2e-324",
+	        "1e308",
+	        "1.7976931348623157e308",
+	        "1.7976931348623159e308",
+	        "2.2250738585072014e-308",
+	        "-0",
+	        "-0.0",
+	        "-0e0",
+	        "-0e-400",
+	        "0e400",
+	        "0.0e999999999999999999999",
+	        "-0.000",
+	        "0.30000000000000004",
+	        "0.1",
+	        "0.2",
+	        "0.3",
+	        "1.1",
+	        "2.675",
+	        "1.005",
+	        "123456789012345678",
+	        "-123456789012345678",
+	        "1234567890123456789",
+	        "-1234567890123456789",
+	        "9223372036854775807",
+	        "-9223372036854775808",
+	        "9223372036854775808",
+	        "18446744073709551615",
+	        "18446744073709551616",
+	        "12345678901234567890.5",
+	        "1234567890123456789.5",
+	        "123456789012345678.5",
+	        "0.1234567890123456789",
+	        "0.12345678901234567890",
+	        "1.2345678901234567e-3",
+	        "4503599627370497.5",
+	        "1e00000000000000000000000000000000000000022",
+	        "1e-0000000000000000000000000000000023",
+	        "1e100000",
+	        "1e-100000",
+	        "1E+2",
+	        "1e+22",
+	        "1E-22",
+	        "100000000000000000000000e-1",
+	        "0.000000000000000000000000000001",
+	        "7.0e-10",
+	        "[1.5,-2.25e3,3e-7,-0.0]",
+	        "{\"a\":1e22,\"b\":-1e-22}",
+	        "1.5 ",
+	        "1.5e",
+	        "1.5e+",
+	        "1.e5",
+	        "-",
+	        "--1",
+	        "-e5",
+	        "1e5.5",
+	        "1.5.5",
+	        "2e2e2",
+	        "0.5x",
+	        "1_000",
+	        "3.14_",
+	        "1e5_",
 	};
 	char buf[96];
 
@@ -768,9 +955,9 @@ END_TEST
 START_TEST(strings)
 {
 	static const char *const odd[] = {"\"", "\\", "\\n", "\\\"", "\\u0041", "\\u00e9", "\\/",
-		"\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
-		"\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00", "\\u0000",
-		"\\\\u0000"};
+	        "\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
+	        "\xed\xa0\x80", "\xff", " ", "~", "\\ud83d\\ude00", "\\ud83d", "\\x", "\\u00",
+	        "\\u0000", "\\\\u0000"};
 	char buf[128];
 
 	for(size_t len = 0; len <= 40; len++) {
@@ -803,9 +990,9 @@ START_TEST(strings)
 	}
 	/* Random bytes from a hostile palette. */
 	for(unsigned i = 0; i < 40000 / STRIDE; i++) {
-		static const unsigned char pal[] = {'a', 'Z', ' ', '~', '"', '\\', 'u', 'n', '0', 'D',
-			'8', 'c', 0x00, 0x1f, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
-			0xf5, 0xa0, 0x9f, 0x90, 0x8f};
+		static const unsigned char pal[] = {'a', 'Z', ' ', '~', '"', '\\', 'u', 'n', '0', 'D', '8',
+		        'c', 0x00, 0x1f, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5,
+		        0xa0, 0x9f, 0x90, 0x8f};
 		size_t n = next() % 24, o = 0;
 
 		buf[o++] = '"';
@@ -820,7 +1007,7 @@ END_TEST
 START_TEST(from_json_round_trip)
 {
 	static const char *const docs[] = {"{\"a\":[1,2.50,{\"b\":null}],\"c\":\"\\u00e9\",\"d\":true}",
-		"[]", "{}", "null", "-0", "1e-7", "123456789012345678901234567890", "\"a\\u0000b\""};
+	        "[]", "{}", "null", "-0", "1e-7", "123456789012345678901234567890", "\"a\\u0000b\""};
 
 	for(size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		struct json_object *o = NULL, *back;
@@ -855,8 +1042,8 @@ START_TEST(from_json_round_trip)
 		ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
 		{
 			/* The writer formats text-less doubles as json-c does. */
-			static const double more[] = {1.0, -2.0, 0.0, 1e300, 1e-7, 123456789.0, 1e17,
-				-1.5e-300, 2.5};
+			static const double more[] = {
+			        1.0, -2.0, 0.0, 1e300, 1e-7, 123456789.0, 1e17, -1.5e-300, 2.5};
 			struct json_object *w = json_object_new_array();
 			struct jw_jdoc wd;
 

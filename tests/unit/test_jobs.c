@@ -397,7 +397,8 @@ static void fmt_num_same(double v)
 	ck_assert_msg(!strcmp(got, want), "%.17g: got %s, want %s", v, got, want);
 	/* The records' variant may be longer, but restores every bit. */
 	jw_jobs__fmt_num_exact(got, sizeof(got), v);
-	ck_assert_msg(strtod(got, NULL) == v || (v == 0 && !strcmp(got, "0")), "%.17g: exact %s", v, got);
+	ck_assert_msg(
+	        strtod(got, NULL) == v || (v == 0 && !strcmp(got, "0")), "%.17g: exact %s", v, got);
 }
 
 /* Numbers print the same text as with printf's shortest round trip, for
@@ -405,10 +406,39 @@ static void fmt_num_same(double v)
 START_TEST(numbers_match_printf)
 {
 	static const double fixed[] = {
-		42.5, 0.1, 0.2, 0.3, 1.1, 2.675, 1e-4, 1.5e-4, 9.9999e-5, 0.000123, 123456.789,
-		999999999999999.0, 999999999999999.5, 1e15, 1e15 + 2, 99999999999999.9,
-		0.1 + 0.2, 1.0 / 3, 2.0 / 3, 1e-300, 5e-324, 1.7976931348623157e308, 4503599627370495.5,
-		-42.5, -0.001, -123456789012.345, 0.5, 0.25, 0.125, 100.0 / 3, 12.34, 99.99, 1e-5,
+	        42.5,
+	        0.1,
+	        0.2,
+	        0.3,
+	        1.1,
+	        2.675,
+	        1e-4,
+	        1.5e-4,
+	        9.9999e-5,
+	        0.000123,
+	        123456.789,
+	        999999999999999.0,
+	        999999999999999.5,
+	        1e15,
+	        1e15 + 2,
+	        99999999999999.9,
+	        0.1 + 0.2,
+	        1.0 / 3,
+	        2.0 / 3,
+	        1e-300,
+	        5e-324,
+	        1.7976931348623157e308,
+	        4503599627370495.5,
+	        -42.5,
+	        -0.001,
+	        -123456789012.345,
+	        0.5,
+	        0.25,
+	        0.125,
+	        100.0 / 3,
+	        12.34,
+	        99.99,
+	        1e-5,
 	};
 	uint64_t x = 0x9E3779B97F4A7C15ULL;
 
@@ -439,20 +469,20 @@ START_TEST(numbers_match_printf)
 		x ^= x >> 7;
 		x ^= x << 17;
 		switch(i % 4) {
-		case 0: /* short decimals, as progress and rates carry them */
-			v = (double)(int64_t)(x % 20000001) / (double)(1 + (int)(x >> 40) % 1000);
-			break;
-		case 1: /* up to six decimals */
-			v = (double)(int64_t)(x % 2000000001) / 1e6 - 1000;
-			break;
-		case 2: /* arbitrary finite doubles */
-			memcpy(&v, &x, sizeof(v));
-			if(!isfinite(v))
-				v = 1;
-			break;
-		default: /* products, as the estimator computes them */
-			v = (double)(x % 100000) * 0.1 * (double)((x >> 32) % 1000) / 7.0;
-			break;
+			case 0: /* short decimals, as progress and rates carry them */
+				v = (double)(int64_t)(x % 20000001) / (double)(1 + (int)(x >> 40) % 1000);
+				break;
+			case 1: /* up to six decimals */
+				v = (double)(int64_t)(x % 2000000001) / 1e6 - 1000;
+				break;
+			case 2: /* arbitrary finite doubles */
+				memcpy(&v, &x, sizeof(v));
+				if(!isfinite(v))
+					v = 1;
+				break;
+			default: /* products, as the estimator computes them */
+				v = (double)(x % 100000) * 0.1 * (double)((x >> 32) % 1000) / 7.0;
+				break;
 		}
 		fmt_num_same(v);
 	}
@@ -1529,10 +1559,11 @@ START_TEST(counts_exact)
 
 	ck_assert_int_eq(ev(a, "big", "started", "{\"total\":9007199254740993}", 0), JW_APPLY_ACCEPT);
 	state_has(find(a, "big"), "\"total\":9007199254740993");
-	ck_assert_int_eq(ev(a, "big", "progress",
-	                         "{\"current\":9007199254740993.0,\"total\":9223372036854775807,"
-	                         "\"items_added\":9007199254740995,\"items_failed\":9007199254740997e0}",
-	                         100),
+	ck_assert_int_eq(
+	        ev(a, "big", "progress",
+	                "{\"current\":9007199254740993.0,\"total\":9223372036854775807,"
+	                "\"items_added\":9007199254740995,\"items_failed\":9007199254740997e0}",
+	                100),
 	        JW_APPLY_ACCEPT);
 	state_has(find(a, "big"), "\"current\":9007199254740993");
 	state_has(find(a, "big"), "\"total\":9223372036854775807");
@@ -1544,20 +1575,21 @@ START_TEST(counts_exact)
 	state_has(find(b, "big"), "\"current\":9007199254740993");
 	state_has(find(b, "big"), "\"total\":9223372036854775807");
 	/* Fractions, and integers that no longer fit int64, are doubles. */
-	ck_assert_int_eq(ev(a, "frac", "progress",
-	                         "{\"current\":1.5,\"total\":3,\"items_added\":18446744073709551617}", 0),
+	ck_assert_int_eq(
+	        ev(a, "frac", "progress",
+	                "{\"current\":1.5,\"total\":3,\"items_added\":18446744073709551617}", 0),
 	        JW_APPLY_ACCEPT);
 	state_has(find(a, "frac"), "\"current\":1.5");
 	state_has(find(a, "frac"), "\"total\":3");
 	state_has(find(a, "frac"), "\"progress\":50");
 	state_has(find(a, "frac"), "\"items_added\":1.8446744073709552e+19");
 	/* An exact value replaced by a fraction, and back. */
-	ck_assert_int_eq(ev(a, "big", "progress", "{\"current\":9007199254740993.5,\"total\":9223372036854775807}",
-	                         200),
+	ck_assert_int_eq(ev(a, "big", "progress",
+	                         "{\"current\":9007199254740993.5,\"total\":9223372036854775807}", 200),
 	        JW_APPLY_ACCEPT);
 	state_has(find(a, "big"), "\"current\":9007199254740994");
-	ck_assert_int_eq(ev(a, "big", "progress", "{\"current\":9007199254740995,\"total\":9223372036854775807}",
-	                         300),
+	ck_assert_int_eq(ev(a, "big", "progress",
+	                         "{\"current\":9007199254740995,\"total\":9223372036854775807}", 300),
 	        JW_APPLY_ACCEPT);
 	state_has(find(a, "big"), "\"current\":9007199254740995");
 	jw_jobs_free(a);
@@ -2112,8 +2144,8 @@ START_TEST(text_of_matches_json_c)
 		char *got = jw_jobs__text_of(jobs, o);
 
 		ck_assert_ptr_nonnull(got);
-		ck_assert_str_eq(got, json_object_to_json_string_ext(o,
-		        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		ck_assert_str_eq(got, json_object_to_json_string_ext(
+		                              o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		jw_jobs__text_free(jobs, got);
 		json_object_put(o);
 	}
@@ -2134,7 +2166,7 @@ START_TEST(text_of_matches_json_c)
 			got = jw_jobs__text_of(jobs, o);
 			ck_assert_ptr_nonnull(got);
 			ck_assert_str_eq(got, json_object_to_json_string_ext(o,
-			        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 			jw_jobs__text_free(jobs, got);
 			json_object_put(o);
 		}
@@ -2166,8 +2198,7 @@ START_TEST(step_effects)
 {
 	struct jw_jobs_config cfg = {.state_max_rate = 10};
 	struct jw_jobs *jobs = jw_jobs_new(&cfg);
-	const unsigned accepted =
-	        JW_FX_DELIVER | JW_FX_PERSIST | JW_FX_JOURNAL | JW_FX_COUNT_ACCEPT;
+	const unsigned accepted = JW_FX_DELIVER | JW_FX_PERSIST | JW_FX_JOURNAL | JW_FX_COUNT_ACCEPT;
 	const char *done = "{\"result\":{\"n\":1}}";
 	struct jw_effects fx;
 	struct json_object *held;
@@ -2202,13 +2233,14 @@ START_TEST(step_effects)
 	ck_assert_uint_eq(step(jobs, "a", "complete", done, 40, false, &fx),
 	        JW_FX_COUNT_DUPLICATE | JW_FX_JOURNAL | JW_FX_SUPPRESS);
 	ck_assert_int_eq(fx.outcome, JW_APPLY_DUPLICATE);
-	ck_assert_uint_eq(step(jobs, "a", "progress", "{\"progress\":4}", 50, false, &fx),
-	        JW_FX_REFUSE);
+	ck_assert_uint_eq(
+	        step(jobs, "a", "progress", "{\"progress\":4}", 50, false, &fx), JW_FX_REFUSE);
 	ck_assert_int_eq(fx.outcome, JW_APPLY_REJECT);
 	ck_assert_int_eq(V.reason, JW_REASON_JOB_FINISHED);
 	/* The broker's own events are logged, not counted. */
-	ck_assert_uint_eq(step(jobs, "b", "failed",
-	                          "{\"error\":\"silent\",\"code\":\"heartbeat_timeout\"}", 60, true, &fx),
+	ck_assert_uint_eq(
+	        step(jobs, "b", "failed", "{\"error\":\"silent\",\"code\":\"heartbeat_timeout\"}", 60,
+	                true, &fx),
 	        JW_FX_LOG | JW_FX_DELIVER | JW_FX_PERSIST | JW_FX_JOURNAL | JW_FX_STATE_NOW);
 	jw_jobs_free(jobs);
 }

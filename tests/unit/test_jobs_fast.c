@@ -606,8 +606,8 @@ START_TEST(next_due_matches_pops)
 			if(a)
 				jw_jobs_state_published(t, a, &d);
 			if(b) {
-				ck_assert_int_eq(apply_node(t, jw_job_id(b), "failed", "{\"error\":\"stalled\"}",
-				                         1, d, &r, &v),
+				ck_assert_int_eq(apply_node(t, jw_job_id(b), "failed", "{\"error\":\"stalled\"}", 1,
+				                         d, &r, &v),
 				        0);
 			}
 		}
@@ -711,9 +711,8 @@ START_TEST(progress_type_exact)
 	ck_assert_int_eq(apply_node(t, "a", "progress", "{\"progress\":10}", 1, at(0), &r, &v), 0);
 	j = r.job;
 	for(size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
-		ck_assert_int_eq(apply_node(t, "a", near[i], "{\"progress\":90}", 1, at(1 + (int64_t)i), &r,
-		                         &v),
-		        0);
+		ck_assert_int_eq(
+		        apply_node(t, "a", near[i], "{\"progress\":90}", 1, at(1 + (int64_t)i), &r, &v), 0);
 		ck_assert_int_eq(r.outcome, JW_APPLY_ACCEPT);
 		ck_assert(j->progress == 10);
 	}

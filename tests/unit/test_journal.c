@@ -114,7 +114,8 @@ START_TEST(test_spools_while_database_down)
 	int64_t t0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x connect_timeout=1", closed_port());
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x connect_timeout=1",
+	        closed_port());
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = dir;
 	cfg.conninfo = conninfo;
@@ -123,14 +124,14 @@ START_TEST(test_spools_while_database_down)
 	cfg.segment_max = 8192; /* several segments */
 	ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
 	t0 = now_ms();
-	for(int i = 0; i < 500; i++){
+	for(int i = 0; i < 500; i++) {
 		ck_assert_int_eq(append_job(j, "down", i), 0);
 	}
 	/* 500 appends: writes only, whatever the database does. */
 	ck_assert_int_lt(now_ms() - t0, 2000);
-	for(int i = 0; i < 100; i++){
+	for(int i = 0; i < 100; i++) {
 		jw_journal_stats(j, &st);
-		if(st.state == JW_JOURNAL_DOWN){
+		if(st.state == JW_JOURNAL_DOWN) {
 			break;
 		}
 		sleep_ms(20);
@@ -172,7 +173,7 @@ START_TEST(test_cap_refuses)
 	cfg.fsync_policy = JW_FSYNC_ALWAYS;
 	cfg.spool_max = 64 * 1024;
 	ck_assert_int_eq(jw_journal_open(&cfg, &j, err, sizeof(err)), 0);
-	for(int i = 0; i < 10000 && (rc = append_job(j, "cap", i)) == 0; i++){
+	for(int i = 0; i < 10000 && (rc = append_job(j, "cap", i)) == 0; i++) {
 		ok++;
 	}
 	ck_assert_int_eq(rc, -1);
@@ -194,10 +195,10 @@ static long count_rows(const char *conninfo, const char *session)
 	PGresult *r;
 	long n = -1;
 
-	if(PQstatus(c) == CONNECTION_OK){
-		r = PQexecParams(c, "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id = $1",
-		                 1, NULL, params, NULL, NULL, 0);
-		if(PQresultStatus(r) == PGRES_TUPLES_OK){
+	if(PQstatus(c) == CONNECTION_OK) {
+		r = PQexecParams(c, "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id = $1", 1,
+		        NULL, params, NULL, NULL, 0);
+		if(PQresultStatus(r) == PGRES_TUPLES_OK) {
 			n = atol(PQgetvalue(r, 0, 0));
 		}
 		PQclear(r);
@@ -215,7 +216,7 @@ START_TEST(test_reaches_postgresql)
 	struct jw_journal_stats st;
 	long n = -1;
 
-	if(!conninfo || !*conninfo){
+	if(!conninfo || !*conninfo) {
 		fprintf(stderr, "test_reaches_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
 		return;
 	}
@@ -229,15 +230,15 @@ START_TEST(test_reaches_postgresql)
 	cfg.segment_max = 64 * 1024;
 	ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
 	/* Appends race the journal thread's reads, commits and deletes. */
-	for(int i = 0; i < 3000; i++){
+	for(int i = 0; i < 3000; i++) {
 		ck_assert_int_eq(append_job(j, session, i), 0);
-		if(i % 500 == 0){
+		if(i % 500 == 0) {
 			sleep_ms(5);
 		}
 	}
-	for(int i = 0; i < 300; i++){
+	for(int i = 0; i < 300; i++) {
 		jw_journal_stats(j, &st);
-		if(st.committed >= 3000){
+		if(st.committed >= 3000) {
 			break;
 		}
 		sleep_ms(50);
@@ -246,7 +247,7 @@ START_TEST(test_reaches_postgresql)
 	ck_assert_uint_eq(st.pending_bytes, 0);
 	ck_assert_int_eq(st.state, JW_JOURNAL_UP);
 	/* Repeats of the same jobs add nothing. */
-	for(int i = 0; i < 100; i++){
+	for(int i = 0; i < 100; i++) {
 		ck_assert_int_eq(append_job(j, session, i), 0);
 	}
 	jw_journal_stop(j, 5000);
@@ -261,7 +262,6 @@ START_TEST(test_reaches_postgresql)
 	rm_rf(dir);
 }
 END_TEST
-
 
 /* ---- stray files and damage ---- */
 
@@ -300,7 +300,7 @@ static void write_segment(const char *path, const char *session, int from, int t
 	char err[256];
 
 	ck_assert_msg(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
-	for(int i = from; i < to; i++){
+	for(int i = from; i < to; i++) {
 		char job[32], key[80], ev[64];
 		struct jw_journal_rec r;
 		size_t len;
@@ -343,7 +343,7 @@ static void notes_text(struct jw_journal *j, char *buf, size_t buflen, size_t *c
 	size_t n = jw_journal_notes(j, notes, JW_NOTES_MAX, &dropped), used = 0;
 
 	buf[0] = '\0';
-	for(size_t i = 0; i < n && used < buflen; i++){
+	for(size_t i = 0; i < n && used < buflen; i++) {
 		int w = snprintf(buf + used, buflen - used, "%s\n", notes[i].text);
 		used += w > 0 ? (size_t)w : 0;
 	}
@@ -356,11 +356,11 @@ static void make_strays(const char *jdir, const char *session)
 {
 	char path[512];
 	int fd;
-	const char *files[] = {"9999999999999999.spool", "-000000000000001.spool", "abcdefghijklmnop.spool",
-	                       "00000000000000001.spool", "README"};
+	const char *files[] = {"9999999999999999.spool", "-000000000000001.spool",
+	        "abcdefghijklmnop.spool", "00000000000000001.spool", "README"};
 
 	ck_assert_int_eq(mkdir(jdir, 0700), 0);
-	for(size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++){
+	for(size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", jdir, files[i]);
 		spill(path, "JWK1 not a segment", 18);
 	}
@@ -416,9 +416,12 @@ START_TEST(test_stray_files)
 	ck_assert_ptr_nonnull(strstr(text, "abcdefghijklmnop.spool: not a journal file"));
 	ck_assert_ptr_nonnull(strstr(text, "00000000000000001.spool: not a journal file"));
 	ck_assert_ptr_nonnull(strstr(text, "README: not a journal file"));
-	ck_assert_ptr_nonnull(strstr(text, "0000000000000005.spool: named like a spool segment but not a regular file"));
-	ck_assert_ptr_nonnull(strstr(text, "0000000000000006.spool: named like a spool segment but not a regular file"));
-	ck_assert_ptr_nonnull(strstr(text, "0000000000000007.spool: named like a spool segment but not a regular file"));
+	ck_assert_ptr_nonnull(strstr(
+	        text, "0000000000000005.spool: named like a spool segment but not a regular file"));
+	ck_assert_ptr_nonnull(strstr(
+	        text, "0000000000000006.spool: named like a spool segment but not a regular file"));
+	ck_assert_ptr_nonnull(strstr(
+	        text, "0000000000000007.spool: named like a spool segment but not a regular file"));
 	/* New records go to a segment numbered past every name. */
 	ck_assert_int_eq(append_job(j, "stray", 5), 0);
 	snprintf(path, sizeof(path), "%s/0000000900000001.spool", jdir);
@@ -455,14 +458,15 @@ static void exec_ok(PGconn *c, const char *sql, const char *p1)
 	const char *params[1] = {p1};
 	PGresult *r = PQexecParams(c, sql, p1 ? 1 : 0, NULL, params, NULL, NULL, 0);
 
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s",
-	              PQresultErrorMessage(r));
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+	        "%s", PQresultErrorMessage(r));
 	PQclear(r);
 }
 
 /* Opens the journal on dir and waits until everything spooled is in
  * PostgreSQL. */
-static struct jw_journal *open_caught_up(const char *dir, const char *conninfo, struct jw_journal_stats *st)
+static struct jw_journal *open_caught_up(
+        const char *dir, const char *conninfo, struct jw_journal_stats *st)
 {
 	struct jw_journal_config cfg;
 	struct jw_journal *j = NULL;
@@ -474,9 +478,9 @@ static struct jw_journal *open_caught_up(const char *dir, const char *conninfo, 
 	cfg.fsync_policy = JW_FSYNC_INTERVAL;
 	cfg.spool_max = 64u << 20;
 	ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
-	for(int i = 0; i < 600; i++){
+	for(int i = 0; i < 600; i++) {
 		jw_journal_stats(j, st);
-		if(st->replay_done && st->pending_bytes == 0 && st->state == JW_JOURNAL_UP){
+		if(st->replay_done && st->pending_bytes == 0 && st->state == JW_JOURNAL_UP) {
 			return j;
 		}
 		sleep_ms(20);
@@ -504,7 +508,7 @@ START_TEST(test_damaged_spool_byte)
 	int k = 0;
 	char err[256];
 
-	if(!conninfo || !*conninfo){
+	if(!conninfo || !*conninfo) {
 		fprintf(stderr, "test_damaged_spool_byte: JW_TEST_PG_CONNINFO not set, skipped\n");
 		return;
 	}
@@ -520,9 +524,10 @@ START_TEST(test_damaged_spool_byte)
 	bytes = slurp(seg, &len);
 	{
 		uint64_t at = 0;
-		for(int i = 0; i < NDMG; i++){
+		for(int i = 0; i < NDMG; i++) {
 			uint32_t klen = (uint32_t)bytes[at + 4] | (uint32_t)bytes[at + 5] << 8;
-			uint32_t vlen = (uint32_t)bytes[at + 8] | (uint32_t)bytes[at + 9] << 8 | (uint32_t)bytes[at + 10] << 16;
+			uint32_t vlen = (uint32_t)bytes[at + 8] | (uint32_t)bytes[at + 9] << 8 |
+			                (uint32_t)bytes[at + 10] << 16;
 			off[i] = at;
 			at += 16 + klen + vlen;
 		}
@@ -530,7 +535,7 @@ START_TEST(test_damaged_spool_byte)
 		ck_assert_uint_eq(at, len);
 	}
 	mid = len / 2;
-	while(mid >= off[k + 1]){
+	while(mid >= off[k + 1]) {
 		k++;
 	}
 	bytes[mid] ^= 0x5A;
@@ -544,7 +549,7 @@ START_TEST(test_damaged_spool_byte)
 	notes_text(j, text, sizeof(text), &count);
 	ck_assert_uint_eq(count, 1);
 	snprintf(want, sizeof(want), "skipped %llu damaged bytes at offset %llu of %s",
-	         (unsigned long long)(off[k + 1] - off[k]), (unsigned long long)off[k], seg);
+	        (unsigned long long)(off[k + 1] - off[k]), (unsigned long long)off[k], seg);
 	ck_assert_msg(strstr(text, want) != NULL, "[%s] lacks [%s]", text, want);
 	jw_journal_stop(j, 2000);
 	ck_assert_int_eq(count_rows(conninfo, session), NDMG - 1);
@@ -576,7 +581,7 @@ START_TEST(test_damaged_checkpoint)
 	PGconn *c;
 	char err[256];
 
-	if(!conninfo || !*conninfo){
+	if(!conninfo || !*conninfo) {
 		fprintf(stderr, "test_damaged_checkpoint: JW_TEST_PG_CONNINFO not set, skipped\n");
 		return;
 	}
@@ -587,12 +592,12 @@ START_TEST(test_damaged_checkpoint)
 	/* 20 jobs in PostgreSQL (the checkpoint behind them), then 10 more
 	 * spooled while it is unreachable. */
 	j = open_caught_up(work, conninfo, &st);
-	for(int i = 0; i < 20; i++){
+	for(int i = 0; i < 20; i++) {
 		ck_assert_int_eq(append_job(j, session, i), 0);
 	}
-	for(int i = 0; i < 300; i++){
+	for(int i = 0; i < 300; i++) {
 		jw_journal_stats(j, &st);
-		if(st.committed >= 20){
+		if(st.committed >= 20) {
 			break;
 		}
 		sleep_ms(20);
@@ -608,7 +613,7 @@ START_TEST(test_damaged_checkpoint)
 		cfg.fsync_policy = JW_FSYNC_INTERVAL;
 		cfg.spool_max = 64u << 20;
 		ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
-		for(int i = 20; i < 30; i++){
+		for(int i = 20; i < 30; i++) {
 			ck_assert_int_eq(append_job(j, session, i), 0);
 		}
 		jw_journal_stop(j, 200);
@@ -619,24 +624,24 @@ START_TEST(test_damaged_checkpoint)
 	good = slurp(cp, &cplen);
 	c = db(conninfo);
 
-	for(size_t b = 0; b <= cplen + 2; b++){
+	for(size_t b = 0; b <= cplen + 2; b++) {
 		unsigned char bad[80];
 		size_t badlen = cplen;
 		bool damaged = true;
 
 		memcpy(bad, good, cplen);
-		if(b < cplen){
+		if(b < cplen) {
 			bad[b] ^= 0x01;
-		}else if(b == cplen){
+		} else if(b == cplen) {
 			/* The format before checksums, pointing at a boundary: used. */
 			badlen = (size_t)(strchr((char *)bad, ' ') - (char *)bad);
 			badlen += strcspn((char *)bad + badlen + 1, " ") + 1;
 			bad[badlen++] = '\n';
 			damaged = false;
-		}else if(b == cplen + 1){
+		} else if(b == cplen + 1) {
 			/* The old format, not at a boundary: not trusted. */
 			badlen = (size_t)snprintf((char *)bad, sizeof(bad), "0 7\n");
-		}else{
+		} else {
 			/* Garbage. */
 			badlen = 40;
 			memset(bad, 0xA5, badlen);
@@ -644,20 +649,25 @@ START_TEST(test_damaged_checkpoint)
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s/saved' '%s'", work, dir, work);
 		ck_assert_int_eq(system(cmd), 0);
 		spill(cp, bad, badlen);
-		exec_ok(c, "DELETE FROM jobwire_finished_jobs WHERE session_id = $1 AND substr(job_id, 5)::int >= 20", session);
+		exec_ok(c,
+		        "DELETE FROM jobwire_finished_jobs WHERE session_id = $1 AND substr(job_id, "
+		        "5)::int >= 20",
+		        session);
 		ck_assert_int_eq(count_rows(conninfo, session), 20);
 
 		j = open_caught_up(work, conninfo, &st);
-		ck_assert_msg(st.checkpoint_damaged == (damaged ? 1u : 0u), "case %zu: checkpoint_damaged %llu", b,
-		              (unsigned long long)st.checkpoint_damaged);
+		ck_assert_msg(st.checkpoint_damaged == (damaged ? 1u : 0u),
+		        "case %zu: checkpoint_damaged %llu", b, (unsigned long long)st.checkpoint_damaged);
 		ck_assert_uint_eq(st.committed, damaged ? 30 : 10);
 		notes_text(j, text, sizeof(text), &count);
-		if(damaged){
-			ck_assert_msg(strstr(text, "checkpoint") && strstr(text, "reading the spool from its oldest segment"),
-			              "case %zu: %s", b, text);
+		if(damaged) {
+			ck_assert_msg(strstr(text, "checkpoint") &&
+			                      strstr(text, "reading the spool from its oldest segment"),
+			        "case %zu: %s", b, text);
 		}
 		jw_journal_stop(j, 2000);
-		ck_assert_msg(count_rows(conninfo, session) == 30, "case %zu: %ld rows", b, count_rows(conninfo, session));
+		ck_assert_msg(count_rows(conninfo, session) == 30, "case %zu: %ld rows", b,
+		        count_rows(conninfo, session));
 	}
 	PQfinish(c);
 	free(good);
@@ -675,8 +685,9 @@ START_TEST(test_gaps_and_strays_reach_postgresql)
 	struct jw_journal *j;
 	int64_t t0;
 
-	if(!conninfo || !*conninfo){
-		fprintf(stderr, "test_gaps_and_strays_reach_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo || !*conninfo) {
+		fprintf(stderr,
+		        "test_gaps_and_strays_reach_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
 		return;
 	}
 	snprintf(session, sizeof(session), "gap-%ld", (long)getpid());
@@ -703,15 +714,16 @@ END_TEST
  * finds pending bytes pending (unless UINT64_MAX), appends jobs
  * from..to-1 of session, stops it. Returns the bytes pending at the
  * stop. */
-static uint64_t run_down(const char *dir, const char *what, uint64_t pending, const char *session, int from,
-                         int to)
+static uint64_t run_down(
+        const char *dir, const char *what, uint64_t pending, const char *session, int from, int to)
 {
 	char conninfo[128], err[256];
 	struct jw_journal_config cfg;
 	struct jw_journal_stats st;
 	struct jw_journal *j = NULL;
 
-	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x connect_timeout=1", closed_port());
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x connect_timeout=1",
+	        closed_port());
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = dir;
 	cfg.conninfo = conninfo;
@@ -720,9 +732,9 @@ static uint64_t run_down(const char *dir, const char *what, uint64_t pending, co
 	ck_assert_msg(jw_journal_open(&cfg, &j, err, sizeof(err)) == 0, "%s", err);
 	jw_journal_stats(j, &st);
 	ck_assert_msg(pending == UINT64_MAX || st.pending_bytes == pending,
-	              "%s: %llu bytes pending after a restart, %llu before it", what,
-	              (unsigned long long)st.pending_bytes, (unsigned long long)pending);
-	for(int i = from; i < to; i++){
+	        "%s: %llu bytes pending after a restart, %llu before it", what,
+	        (unsigned long long)st.pending_bytes, (unsigned long long)pending);
+	for(int i = from; i < to; i++) {
 		ck_assert_int_eq(append_job(j, session, i), 0);
 	}
 	jw_journal_stats(j, &st);
@@ -747,15 +759,15 @@ START_TEST(test_restarts_while_database_down)
 		bool old_segments;       /* segments 2 and 11, of another session */
 		long old_rows;           /* of those, rows expected */
 	} cases[] = {
-		{"no checkpoint", UINT64_MAX, 0, false, false, 0},
-		{"checkpoint ahead, no segment", 7, 500, false, false, 0},
-		/* Behind the checkpoint: in PostgreSQL as far as it says. */
-		{"checkpoint ahead of the segments", 80, 2, false, true, 0},
-		/* Rejected (no segment 12), until this run writes segment 12. */
-		{"old format naming the next segment", 12, 0, true, true, 4},
+	        {"no checkpoint", UINT64_MAX, 0, false, false, 0},
+	        {"checkpoint ahead, no segment", 7, 500, false, false, 0},
+	        /* Behind the checkpoint: in PostgreSQL as far as it says. */
+	        {"checkpoint ahead of the segments", 80, 2, false, true, 0},
+	        /* Rejected (no segment 12), until this run writes segment 12. */
+	        {"old format naming the next segment", 12, 0, true, true, 4},
 	};
 
-	for(size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++){
+	for(size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		char dir[] = "/tmp/jw-journal-XXXXXX", jdir[64], path[128], session[48], old[48];
 		uint64_t pending;
 
@@ -764,20 +776,19 @@ START_TEST(test_restarts_while_database_down)
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		snprintf(jdir, sizeof(jdir), "%s/journal", dir);
 		ck_assert_int_eq(mkdir(jdir, 0700), 0);
-		if(cases[c].cp_seq != UINT64_MAX){
+		if(cases[c].cp_seq != UINT64_MAX) {
 			char text[64];
-			size_t n = cases[c].old_format
-			                   ? (size_t)snprintf(text, sizeof(text), "%llu %llu\n",
-			                                      (unsigned long long)cases[c].cp_seq,
-			                                      (unsigned long long)cases[c].cp_off)
-			                   : jw_spool_checkpoint_format(text, sizeof(text), cases[c].cp_seq,
-			                                                cases[c].cp_off);
+			size_t n = cases[c].old_format ? (size_t)snprintf(text, sizeof(text), "%llu %llu\n",
+			                                         (unsigned long long)cases[c].cp_seq,
+			                                         (unsigned long long)cases[c].cp_off)
+			                               : jw_spool_checkpoint_format(text, sizeof(text),
+			                                         cases[c].cp_seq, cases[c].cp_off);
 
 			ck_assert_uint_gt(n, 0);
 			snprintf(path, sizeof(path), "%s/checkpoint", jdir);
 			spill(path, text, n);
 		}
-		if(cases[c].old_segments){
+		if(cases[c].old_segments) {
 			snprintf(path, sizeof(path), "%s/0000000000000002.spool", jdir);
 			write_segment(path, old, 0, 2);
 			snprintf(path, sizeof(path), "%s/0000000000000011.spool", jdir);
@@ -786,19 +797,20 @@ START_TEST(test_restarts_while_database_down)
 		pending = run_down(dir, cases[c].name, UINT64_MAX, session, 0, 10);
 		pending = run_down(dir, cases[c].name, pending, session, 10, 20);
 		pending = run_down(dir, cases[c].name, pending, session, 20, 30);
-		if(conninfo && *conninfo){
+		if(conninfo && *conninfo) {
 			struct jw_journal_stats st;
 			struct jw_journal *j = open_caught_up(dir, conninfo, &st);
 
 			ck_assert_uint_eq(st.committed, 30 + (uint64_t)cases[c].old_rows);
 			jw_journal_stop(j, 2000);
 			ck_assert_msg(count_rows(conninfo, session) == 30, "%s: %ld rows of 30", cases[c].name,
-			              count_rows(conninfo, session));
-			ck_assert_msg(count_rows(conninfo, old) == cases[c].old_rows, "%s: %ld earlier rows of %ld",
-			              cases[c].name, count_rows(conninfo, old), cases[c].old_rows);
-		}else{
+			        count_rows(conninfo, session));
+			ck_assert_msg(count_rows(conninfo, old) == cases[c].old_rows,
+			        "%s: %ld earlier rows of %ld", cases[c].name, count_rows(conninfo, old),
+			        cases[c].old_rows);
+		} else {
 			ck_assert_uint_eq(run_down(dir, cases[c].name, pending, session, 30, 30), pending);
-			if(c == 0){
+			if(c == 0) {
 				fprintf(stderr, "test_restarts_while_database_down: JW_TEST_PG_CONNINFO not set, "
 				                "checking pending bytes only\n");
 			}

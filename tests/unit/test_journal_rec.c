@@ -96,10 +96,10 @@ START_TEST(test_failed_strings_unquoted)
 
 	r.type = "failed";
 	r.result = NULL;
-	r.error = "\"disk \\\"full\\\"\"";   /* JSON text, as the job table keeps it */
+	r.error = "\"disk \\\"full\\\"\""; /* JSON text, as the job table keeps it */
 	r.code = "\"heartbeat_timeout\"";
 	r.retryable = 1;
-	r.has_duration = false;            /* derived from started and finished */
+	r.has_duration = false; /* derived from started and finished */
 	r.has_progress = false;
 	r.broker_generated = true;
 	r.client_id = NULL;
@@ -152,24 +152,28 @@ END_TEST
 START_TEST(test_decode_hostile)
 {
 	static const char *const bad[] = {
-		"",
-		"not json",
-		"[1,2]",
-		"{\"k\":\"f\"}",
-		"{\"k\":\"x\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\"}",
-		"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\"}", /* no fin */
-		"{\"k\":\"f\",\"s\":1,\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1}",
-		"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":\"str\",\"node\":\"n\",\"fin\":1}",
-		"{\"k\":\"f\",\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1}",
-		"{\"k\":\"f\",\"s\":\"a\xff\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1}",
+	        "",
+	        "not json",
+	        "[1,2]",
+	        "{\"k\":\"f\"}",
+	        "{\"k\":\"x\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\"}",
+	        "{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\"}", /* no fin
+	                                                                                       */
+	        "{\"k\":\"f\",\"s\":1,\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1}",
+	        "{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":\"str\",\"node\":\"n\","
+	        "\"fin\":1}",
+	        "{\"k\":\"f\",\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
+	        "\"fin\":1}",
+	        "{\"k\":\"f\",\"s\":\"a\xff\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":"
+	        "1}",
 	};
 
-	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct jw_journal_row row;
 		char err[200] = "";
 
 		ck_assert_msg(jw_journal_rec_decode(bad[i], strlen(bad[i]), &row, err, sizeof(err)) == -1,
-		              "accepted: %s", bad[i]);
+		        "accepted: %s", bad[i]);
 		ck_assert_msg(err[0] != '\0', "no reason for: %s", bad[i]);
 		jw_journal_row_cleanup(&row);
 	}
@@ -181,12 +185,15 @@ START_TEST(test_format_ms)
 	char buf[40];
 
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), 0), "1970-01-01T00:00:00.000Z");
-	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), 1767323055500LL), "2026-01-02T03:04:15.500Z");
+	ck_assert_str_eq(
+	        jw_journal_format_ms(buf, sizeof(buf), 1767323055500LL), "2026-01-02T03:04:15.500Z");
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), -1), "1969-12-31T23:59:59.999Z");
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), -1000), "1969-12-31T23:59:59.000Z");
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), -1001), "1969-12-31T23:59:58.999Z");
-	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), JW_JOURNAL_TIME_MIN_MS), "0001-01-01T00:00:00.000Z");
-	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), JW_JOURNAL_TIME_MAX_MS), "9999-12-31T23:59:59.999Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), JW_JOURNAL_TIME_MIN_MS),
+	        "0001-01-01T00:00:00.000Z");
+	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), JW_JOURNAL_TIME_MAX_MS),
+	        "9999-12-31T23:59:59.999Z");
 	/* Beyond what a record may hold: clamped, never a wrong fraction. */
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), INT64_MIN), "0001-01-01T00:00:00.000Z");
 	ck_assert_str_eq(jw_journal_format_ms(buf, sizeof(buf), INT64_MAX), "9999-12-31T23:59:59.999Z");
@@ -200,24 +207,30 @@ START_TEST(test_decode_times_out_of_range)
 	static const struct {
 		const char *rec, *member;
 	} bad[] = {
-		{"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"failed\",\"ev\":{},\"node\":\"n\","
-		 "\"fin\":-9223372036854775808}", "fin"},
-		{"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"failed\",\"ev\":{},\"node\":\"n\","
-		 "\"st\":-9000000000000000000,\"fin\":9000000000000000000}", "st"},
-		{"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1,"
-		 "\"at\":253402300800000}", "at"},
-		{"{\"k\":\"e\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
-		 "\"at\":-62135596800001}", "at"},
+	        {"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"failed\",\"ev\":{},\"node\":\"n\","
+	         "\"fin\":-9223372036854775808}",
+	                "fin"},
+	        {"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"failed\",\"ev\":{},\"node\":\"n\","
+	         "\"st\":-9000000000000000000,\"fin\":9000000000000000000}",
+	                "st"},
+	        {"{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\",\"fin\":1,"
+	         "\"at\":253402300800000}",
+	                "at"},
+	        {"{\"k\":\"e\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
+	         "\"at\":-62135596800001}",
+	                "at"},
 	};
-	static const char ok[] = "{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
-	                         "\"st\":-62135596800000,\"fin\":253402300799999}";
+	static const char ok[] =
+	        "{\"k\":\"f\",\"s\":\"a\",\"j\":\"b\",\"t\":\"c\",\"ev\":{},\"node\":\"n\","
+	        "\"st\":-62135596800000,\"fin\":253402300799999}";
 	struct jw_journal_row row;
 	char err[200];
 
-	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		ck_assert_msg(jw_journal_rec_decode(bad[i].rec, strlen(bad[i].rec), &row, err, sizeof(err)) == -1,
-		              "accepted: %s", bad[i].rec);
+		ck_assert_msg(
+		        jw_journal_rec_decode(bad[i].rec, strlen(bad[i].rec), &row, err, sizeof(err)) == -1,
+		        "accepted: %s", bad[i].rec);
 		ck_assert_msg(strstr(err, "out of range") && strstr(err, bad[i].member), "reason: %s", err);
 		jw_journal_row_cleanup(&row);
 	}
@@ -261,7 +274,7 @@ START_TEST(test_kvlog_read_in_order)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/0.spool", dir);
 	ck_assert_int_eq(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)), 0);
-	for(int i = 0; i < 10; i++){
+	for(int i = 0; i < 10; i++) {
 		char key[16];
 		snprintf(key, sizeof(key), "k%d", i % 3); /* the same key again: a queue keeps all */
 		memset(val, 'v', sizeof(val));

@@ -95,12 +95,14 @@ START_TEST(test_classify_names)
 	ck_assert_int_eq(jw_spool_classify("checkpoint", &seq), JW_SPOOL_CHECKPOINT);
 	ck_assert_int_eq(jw_spool_classify("checkpoint.tmp", &seq), JW_SPOOL_CHECKPOINT_TMP);
 	ck_assert_int_eq(jw_spool_classify("checkpoint.at-0.damaged", &seq), JW_SPOOL_QUARANTINE);
-	ck_assert_int_eq(jw_spool_classify("0000000000000001.spool.at-12.damaged", &seq), JW_SPOOL_QUARANTINE);
+	ck_assert_int_eq(
+	        jw_spool_classify("0000000000000001.spool.at-12.damaged", &seq), JW_SPOOL_QUARANTINE);
 	ck_assert_int_eq(jw_spool_classify(".damaged", &seq), JW_SPOOL_UNKNOWN);
 	ck_assert_int_eq(jw_spool_classify(".", &seq), JW_SPOOL_DOT);
 	ck_assert_int_eq(jw_spool_classify("..", &seq), JW_SPOOL_DOT);
 	ck_assert_str_eq(jw_spool_segment_name(name, sizeof(name), 42), "0000000000000042.spool");
-	ck_assert_str_eq(jw_spool_segment_name(name, sizeof(name), JW_SPOOL_SEQ_MAX + 1), "1000000000000000.spool");
+	ck_assert_str_eq(jw_spool_segment_name(name, sizeof(name), JW_SPOOL_SEQ_MAX + 1),
+	        "1000000000000000.spool");
 }
 END_TEST
 
@@ -120,7 +122,8 @@ START_TEST(test_checkpoint_roundtrip)
 	ck_assert_uint_eq(seq, 12);
 	ck_assert_uint_eq(off, 345678);
 	/* The format before checksums: read, flagged as such. */
-	ck_assert_int_eq(jw_spool_checkpoint_parse("7 4096\n", 7, &seq, &off, NULL, 0), JW_SPOOL_CP_LEGACY);
+	ck_assert_int_eq(
+	        jw_spool_checkpoint_parse("7 4096\n", 7, &seq, &off, NULL, 0), JW_SPOOL_CP_LEGACY);
 	ck_assert_uint_eq(seq, 7);
 	ck_assert_uint_eq(off, 4096);
 	n = jw_spool_checkpoint_format(text, sizeof(text), JW_SPOOL_SEQ_MAX, JW_SPOOL_OFF_MAX);
@@ -131,18 +134,35 @@ END_TEST
 START_TEST(test_checkpoint_hostile)
 {
 	const char *bad[] = {
-		"", "\n", "7\n", "7 \n", " 7 8\n", "7  8\n", "7 8", "7 8\n\n", "7 8 \n", "-7 8\n", "7 -8\n",
-		"7 8 0000000\n", "7 8 000000000\n", "7 8 0000000g\n", "7 8 0000000A\n",
-		"1000000000000000 0\n", "0 281474976710656\n", "99999999999999999999 0\n",
-		"184467440737095516160 0\n", "7 8 00000000 \n",
+	        "",
+	        "\n",
+	        "7\n",
+	        "7 \n",
+	        " 7 8\n",
+	        "7  8\n",
+	        "7 8",
+	        "7 8\n\n",
+	        "7 8 \n",
+	        "-7 8\n",
+	        "7 -8\n",
+	        "7 8 0000000\n",
+	        "7 8 000000000\n",
+	        "7 8 0000000g\n",
+	        "7 8 0000000A\n",
+	        "1000000000000000 0\n",
+	        "0 281474976710656\n",
+	        "99999999999999999999 0\n",
+	        "184467440737095516160 0\n",
+	        "7 8 00000000 \n",
 	};
 	char why[64];
 	uint64_t seq = 0, off = 0;
 
-	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
-		ck_assert_msg(jw_spool_checkpoint_parse(bad[i], strlen(bad[i]), &seq, &off, why, sizeof(why))
-		              == JW_SPOOL_CP_DAMAGED, "accepted [%s]", bad[i]);
+		ck_assert_msg(jw_spool_checkpoint_parse(bad[i], strlen(bad[i]), &seq, &off, why,
+		                      sizeof(why)) == JW_SPOOL_CP_DAMAGED,
+		        "accepted [%s]", bad[i]);
 		ck_assert_msg(why[0] != '\0', "no reason for [%s]", bad[i]);
 	}
 }
@@ -156,20 +176,22 @@ START_TEST(test_checkpoint_every_flip)
 	uint64_t seq, off;
 	size_t n = jw_spool_checkpoint_format(text, sizeof(text), 3, 123456);
 
-	for(size_t b = 0; b < n; b++){
-		for(int mode = 0; mode < 9; mode++){
+	for(size_t b = 0; b < n; b++) {
+		for(int mode = 0; mode < 9; mode++) {
 			enum jw_spool_cp st;
 
 			memcpy(copy, text, n);
 			copy[b] = (char)(copy[b] ^ (mode == 8 ? 0xFF : 1 << mode));
 			st = jw_spool_checkpoint_parse(copy, n, &seq, &off, NULL, 0);
-			ck_assert_msg(st == JW_SPOOL_CP_DAMAGED, "byte %zu mode %d: [%.*s] read as %d (%llu %llu)", b, mode,
-			              (int)n - 1, copy, (int)st, (unsigned long long)seq, (unsigned long long)off);
+			ck_assert_msg(st == JW_SPOOL_CP_DAMAGED,
+			        "byte %zu mode %d: [%.*s] read as %d (%llu %llu)", b, mode, (int)n - 1, copy,
+			        (int)st, (unsigned long long)seq, (unsigned long long)off);
 		}
 	}
 	/* Cut short anywhere: damaged too. */
-	for(size_t cut = 0; cut < n; cut++){
-		ck_assert_int_eq(jw_spool_checkpoint_parse(text, cut, &seq, &off, NULL, 0), JW_SPOOL_CP_DAMAGED);
+	for(size_t cut = 0; cut < n; cut++) {
+		ck_assert_int_eq(
+		        jw_spool_checkpoint_parse(text, cut, &seq, &off, NULL, 0), JW_SPOOL_CP_DAMAGED);
 	}
 }
 END_TEST
@@ -184,12 +206,14 @@ START_TEST(test_checkpoint_file)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/checkpoint", dir);
-	ck_assert_int_eq(jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
-	                 JW_SPOOL_CP_MISSING);
+	ck_assert_int_eq(
+	        jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
+	        JW_SPOOL_CP_MISSING);
 	n = jw_spool_checkpoint_format(text, sizeof(text), 5, 99);
 	spill(path, text, n);
-	ck_assert_int_eq(jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
-	                 JW_SPOOL_CP_OK);
+	ck_assert_int_eq(
+	        jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
+	        JW_SPOOL_CP_OK);
 	ck_assert_uint_eq(seq, 5);
 	ck_assert_uint_eq(rawlen, n);
 	/* Too long (a block of garbage): damaged, and the bytes are handed
@@ -198,20 +222,23 @@ START_TEST(test_checkpoint_file)
 		char junk[200];
 		memset(junk, '1', sizeof(junk));
 		spill(path, junk, sizeof(junk));
-		ck_assert_int_eq(jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
-		                 JW_SPOOL_CP_DAMAGED);
+		ck_assert_int_eq(jw_spool_checkpoint_read(
+		                         path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
+		        JW_SPOOL_CP_DAMAGED);
 		ck_assert_uint_eq(rawlen, 65);
 	}
 	/* A directory or a FIFO named checkpoint: damaged, never blocks. */
 	unlink(path);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
-	ck_assert_int_eq(jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
-	                 JW_SPOOL_CP_DAMAGED);
+	ck_assert_int_eq(
+	        jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
+	        JW_SPOOL_CP_DAMAGED);
 	ck_assert_str_eq(why, "not a regular file");
 	unlink(path);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_int_eq(jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
-	                 JW_SPOOL_CP_DAMAGED);
+	ck_assert_int_eq(
+	        jw_spool_checkpoint_read(path, &seq, &off, raw, sizeof(raw), &rawlen, why, sizeof(why)),
+	        JW_SPOOL_CP_DAMAGED);
 	rm_rf(dir);
 }
 END_TEST
@@ -228,7 +255,7 @@ static unsigned char *write_spool(const char *path, uint64_t off[NSPOOL + 1], si
 	char err[256];
 
 	ck_assert_int_eq(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)), 0);
-	for(int i = 0; i < NSPOOL; i++){
+	for(int i = 0; i < NSPOOL; i++) {
 		struct jw_journal_rec r;
 		char job[16], key[32], ev[80];
 		size_t n;
@@ -262,10 +289,10 @@ static unsigned char *write_spool(const char *path, uint64_t off[NSPOOL + 1], si
  * from a cursor; damage is kept in a quarantine file when first met. */
 struct cursor {
 	const char *path;
-	int got[NSPOOL * 2];       /* job numbers, in arrival order */
+	int got[NSPOOL * 2]; /* job numbers, in arrival order */
 	int n;
 	int in_batch;
-	uint64_t off;              /* past the last record taken or stretch skipped */
+	uint64_t off; /* past the last record taken or stretch skipped */
 	struct jw_kvlog_damage d[4];
 	int nd;
 	char kept[4][512];
@@ -297,8 +324,8 @@ static int keep_cb(const struct jw_kvlog_damage *d, void *arg)
 	c->d[c->nd] = *d;
 	err[0] = '\0';
 	ck_assert_msg(jw_quarantine_copy(c->path, d->offset, d->length, true, c->kept[c->nd],
-	                                 sizeof(c->kept[0]), err, sizeof(err)) == JW_QUARANTINE_WRITTEN,
-	              "%s", err);
+	                      sizeof(c->kept[0]), err, sizeof(err)) == JW_QUARANTINE_WRITTEN,
+	        "%s", err);
 	c->nd++;
 	return 0;
 }
@@ -307,19 +334,19 @@ static void read_in_batches(struct cursor *c)
 {
 	uint64_t end;
 
-	for(int rounds = 0; rounds < 20; rounds++){
+	for(int rounds = 0; rounds < 20; rounds++) {
 		uint64_t before = c->off;
 		c->in_batch = 0;
 		ck_assert_int_ge(jw_kvlog_read(c->path, c->off, UINT64_MAX, take_cb, keep_cb, c, &end), 0);
-		if(c->off == before){
+		if(c->off == before) {
 			return;
 		}
 	}
 	ck_abort_msg("reading did not finish");
 }
 
-static void check_spool_copy(const char *dir, const char *path, const unsigned char *copy, size_t len,
-                             const uint64_t off[NSPOOL + 1], int k, const char *what)
+static void check_spool_copy(const char *dir, const char *path, const unsigned char *copy,
+        size_t len, const uint64_t off[NSPOOL + 1], int k, const char *what)
 {
 	struct cursor c;
 	int want = 0;
@@ -332,8 +359,8 @@ static void check_spool_copy(const char *dir, const char *path, const unsigned c
 	read_in_batches(&c);
 	/* Every record but the damaged one, once each, in order. */
 	ck_assert_msg(c.n == NSPOOL - 1, "%s: %d records read", what, c.n);
-	for(int i = 0; i < c.n; i++, want++){
-		if(want == k){
+	for(int i = 0; i < c.n; i++, want++) {
+		if(want == k) {
 			want++;
 		}
 		ck_assert_int_eq(c.got[i], want);
@@ -356,9 +383,10 @@ static void check_spool_copy(const char *dir, const char *path, const unsigned c
 	{
 		uint64_t from = 0, end = 0;
 
-		for(int rounds = 0; rounds < 20 && from < len; rounds++){
+		for(int rounds = 0; rounds < 20 && from < len; rounds++) {
 			c.in_batch = 0;
-			ck_assert_int_ge(jw_kvlog_read_buf(copy, len, from, UINT64_MAX, take_cb, NULL, &c, &end), 0);
+			ck_assert_int_ge(
+			        jw_kvlog_read_buf(copy, len, from, UINT64_MAX, take_cb, NULL, &c, &end), 0);
 			ck_assert_uint_gt(end, from);
 			from = end;
 		}
@@ -379,9 +407,9 @@ START_TEST(test_spool_flip_every_byte)
 	full = write_spool(path, off, &len);
 	copy = malloc(len);
 	ck_assert_ptr_nonnull(copy);
-	for(uint64_t b = 0; b < len; b++){
+	for(uint64_t b = 0; b < len; b++) {
 		int k = 0;
-		while(b >= off[k + 1]){
+		while(b >= off[k + 1]) {
 			k++;
 		}
 		memcpy(copy, full, len);
@@ -391,11 +419,14 @@ START_TEST(test_spool_flip_every_byte)
 	}
 	/* Every bit of the header, of the key and of a few value bytes of a
 	 * middle record, and of the last record's last byte. */
-	for(uint64_t at = 0; at < 40; at++){
-		uint64_t b = at < 36 ? off[2] + at : at == 36 ? off[2] + 60 : at == 37 ? off[3] - 1 : len - 1 - (at - 38);
+	for(uint64_t at = 0; at < 40; at++) {
+		uint64_t b = at < 36    ? off[2] + at
+		             : at == 36 ? off[2] + 60
+		             : at == 37 ? off[3] - 1
+		                        : len - 1 - (at - 38);
 		int k = b >= off[NSPOOL - 1] ? NSPOOL - 1 : 2;
 
-		for(int bit = 0; bit < 8; bit++){
+		for(int bit = 0; bit < 8; bit++) {
 			memcpy(copy, full, len);
 			copy[b] ^= (unsigned char)(1u << bit);
 			snprintf(what, sizeof(what), "bit %d of byte %llu", bit, (unsigned long long)b);
@@ -423,16 +454,16 @@ START_TEST(test_quarantine_never_overwrites)
 	snprintf(path, sizeof(path), "%s/jobs.log", dir);
 	spill(path, "0123456789abcdef", 16);
 	ck_assert_int_eq(jw_quarantine_copy(path, 4, 4, false, kept, sizeof(kept), err, sizeof(err)),
-	                 JW_QUARANTINE_WRITTEN);
+	        JW_QUARANTINE_WRITTEN);
 	ck_assert_str_eq(strrchr(kept, '/'), "/jobs.log.at-4.damaged");
 	ck_assert_int_eq(jw_quarantine_copy(path, 4, 4, false, kept2, sizeof(kept2), err, sizeof(err)),
-	                 JW_QUARANTINE_ALREADY);
+	        JW_QUARANTINE_ALREADY);
 	ck_assert_str_eq(kept, kept2);
 	/* Other bytes at the same offset later: a second file, the first
 	 * untouched. */
 	spill(path, "0123WXYZ89abcdef", 16);
 	ck_assert_int_eq(jw_quarantine_copy(path, 4, 4, false, kept2, sizeof(kept2), err, sizeof(err)),
-	                 JW_QUARANTINE_WRITTEN);
+	        JW_QUARANTINE_WRITTEN);
 	ck_assert_str_eq(strrchr(kept2, '/'), "/jobs.log.at-4.2.damaged");
 	q = slurp(kept, &len);
 	ck_assert(len == 4 && memcmp(q, "4567", 4) == 0);
@@ -441,18 +472,18 @@ START_TEST(test_quarantine_never_overwrites)
 	ck_assert(len == 4 && memcmp(q, "WXYZ", 4) == 0);
 	free(q);
 	/* Bounded: at most JW_QUARANTINE_MAX_FILES in a directory. */
-	for(unsigned i = 0; i < JW_QUARANTINE_MAX_FILES + 5; i++){
+	for(unsigned i = 0; i < JW_QUARANTINE_MAX_FILES + 5; i++) {
 		int rc = jw_quarantine_copy(path, 100 + i, 1, false, kept, sizeof(kept), err, sizeof(err));
-		if(i + 2 < JW_QUARANTINE_MAX_FILES){
+		if(i + 2 < JW_QUARANTINE_MAX_FILES) {
 			ck_assert_int_eq(rc, JW_QUARANTINE_WRITTEN);
-		}else{
+		} else {
 			ck_assert_int_eq(rc, -1);
 			ck_assert_ptr_nonnull(strstr(err, "move them away"));
 		}
 	}
 	d = opendir(dir);
 	ck_assert_ptr_nonnull(d);
-	while((de = readdir(d)) != NULL){
+	while((de = readdir(d)) != NULL) {
 		count += jw_quarantine_is_name(de->d_name);
 	}
 	closedir(d);

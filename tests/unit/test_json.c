@@ -135,7 +135,7 @@ static const struct hostile hostile[] = {
         /* Past the linear check (17+ members): the hash lookup. */
         H("{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,\"h\":0,\"i\":0,\"j\":0,"
           "\"k\":0,\"l\":0,\"m\":0,\"n\":0,\"o\":0,\"p\":0,\"q\":0,\"\xc3\xa9\":1,\"\\u00e9\":2}",
-          JW_REASON_DUPLICATE_KEY),
+                JW_REASON_DUPLICATE_KEY),
 };
 
 #define NHOSTILE (sizeof(hostile) / sizeof(hostile[0]))
@@ -308,8 +308,8 @@ START_TEST(number_fast_paths)
 		} else {
 			double want = strtod(in[i], &end), got = json_object_get_double(o);
 
-			ck_assert_msg(memcmp(&want, &got, sizeof(got)) == 0, "%s: %.17g != %.17g", in[i],
-			        got, want);
+			ck_assert_msg(
+			        memcmp(&want, &got, sizeof(got)) == 0, "%s: %.17g != %.17g", in[i], got, want);
 			ck_assert_str_eq(json_object_to_json_string(o), in[i]);
 		}
 		json_object_put(o);

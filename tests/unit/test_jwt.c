@@ -43,7 +43,7 @@ static void keypair(const char *pub, const char *priv, EVP_PKEY *k)
 	ck_assert_ptr_nonnull(f);
 	ck_assert(PEM_write_PUBKEY(f, k));
 	fclose(f);
-	if(priv){
+	if(priv) {
 		f = fopen(priv, "w");
 		ck_assert_ptr_nonnull(f);
 		ck_assert(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL));
@@ -57,7 +57,7 @@ static void setup_files(void)
 	static int done;
 	char extra[512];
 
-	if(done){
+	if(done) {
 		return;
 	}
 	done = 1;
@@ -98,13 +98,14 @@ static char *sign(jwt_alg_t alg, const char *key_path, const char *claims_json)
 	unsigned char *key = slurp(key_path, &len);
 	char *out;
 
-	if(alg == JWT_ALG_HS256 && len && key[len - 1] == '\n'){
+	if(alg == JWT_ALG_HS256 && len && key[len - 1] == '\n') {
 		len--;
 	}
 	ck_assert_int_eq(jwt_new(&j), 0);
 	ck_assert_int_eq(jwt_add_grants_json(j, claims_json), 0);
 	ck_assert_int_eq(jwt_set_alg(j, alg, alg == JWT_ALG_NONE ? NULL : key,
-			alg == JWT_ALG_NONE ? 0 : (int)len), 0);
+	                         alg == JWT_ALG_NONE ? 0 : (int)len),
+	        0);
 	out = jwt_encode_str(j);
 	ck_assert_ptr_nonnull(out);
 	jwt_free(j);
@@ -117,13 +118,15 @@ static void b64url(const unsigned char *in, size_t len, char *out)
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t o = 0;
 
-	for(size_t i = 0; i < len; i += 3){
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0)
-				| (i + 2 < len ? in[i + 2] : 0);
+	for(size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) |
+		             (i + 2 < len ? in[i + 2] : 0);
 		out[o++] = tab[v >> 18 & 63];
 		out[o++] = tab[v >> 12 & 63];
-		if(i + 1 < len) out[o++] = tab[v >> 6 & 63];
-		if(i + 2 < len) out[o++] = tab[v & 63];
+		if(i + 1 < len)
+			out[o++] = tab[v >> 6 & 63];
+		if(i + 2 < len)
+			out[o++] = tab[v & 63];
 	}
 	out[o] = '\0';
 }
@@ -144,7 +147,7 @@ static char *hs(const char *claims)
 	b64url((const unsigned char *)claims, strlen(claims), tok + n);
 	n = strlen(tok);
 	ck_assert_ptr_nonnull(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, SECRET, strlen(SECRET),
-			(const unsigned char *)tok, n, mac, sizeof(mac), &maclen));
+	        (const unsigned char *)tok, n, mac, sizeof(mac), &maclen));
 	tok[n++] = '.';
 	b64url(mac, maclen, tok + n);
 	return tok;
@@ -217,7 +220,8 @@ START_TEST(test_valid_star_admin_es256_rs256)
 	memset(&r, 0, sizeof(r));
 	ck_assert_int_eq(jw_jwt_keys_load(&r, NULL, rsa_pub, err, sizeof(err)), 0);
 	ck_assert_int_eq(r.pub_alg, JW_PUBKEY_RS256);
-	t = sign(JWT_ALG_RS256, rsa_priv, "{\"role\":\"viewer\",\"sessions\":[\"a\"],\"exp\":1800000100}");
+	t = sign(JWT_ALG_RS256, rsa_priv,
+	        "{\"role\":\"viewer\",\"sessions\":[\"a\"],\"exp\":1800000100}");
 	ck_assert_msg(jw_jwt_verify(&r, t, NOW, &c, why, sizeof(why)) == 0, "%s", why);
 	jw_jwt_claims_cleanup(&c);
 	/* An RS256 token against the EC key, an ES256 one against RSA. */
@@ -253,7 +257,8 @@ START_TEST(test_times)
 	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iat\":1800000060}");
 	refused(&k, t, "in the future");
 	free(t);
-	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"nbf\":1800000003,\"iat\":1799999000.5}");
+	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"nbf\":1800000003,"
+	       "\"iat\":1799999000.5}");
 	ck_assert_int_eq(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)), 0);
 	jw_jwt_claims_cleanup(&c);
 	free(t);
@@ -265,12 +270,13 @@ END_TEST
 static char *timed(const char *exp, const char *nbf, const char *iat)
 {
 	char claims[512];
-	int n = snprintf(claims, sizeof(claims), "{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":%s", exp);
+	int n = snprintf(
+	        claims, sizeof(claims), "{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":%s", exp);
 
-	if(nbf){
+	if(nbf) {
 		n += snprintf(claims + n, sizeof(claims) - (size_t)n, ",\"nbf\":%s", nbf);
 	}
-	if(iat){
+	if(iat) {
 		n += snprintf(claims + n, sizeof(claims) - (size_t)n, ",\"iat\":%s", iat);
 	}
 	snprintf(claims + n, sizeof(claims) - (size_t)n, "}");
@@ -287,21 +293,21 @@ static char *timed(const char *exp, const char *nbf, const char *iat)
 START_TEST(test_time_extremes)
 {
 	static const char *const far_future[] = {"9223372036854775807", "9223372036854775806",
-		"9223372036854770000", "9000000000000000"};
-	static const char *const far_past[] = {"-9223372036854775808", "-9223372036854775807",
-		"-9000000000000000", "0"};
+	        "9223372036854770000", "9000000000000000"};
+	static const char *const far_past[] = {
+	        "-9223372036854775808", "-9223372036854775807", "-9000000000000000", "0"};
 	static const int64_t leeways[] = {5, 0, 3600, INT64_MAX};
 	struct jw_jwt_keys k = keys_both();
 	struct jw_jwt_claims c;
 	char why[256];
 	char *t;
 
-	for(size_t l = 0; l < sizeof(leeways) / sizeof(leeways[0]); l++){
+	for(size_t l = 0; l < sizeof(leeways) / sizeof(leeways[0]); l++) {
 		k.leeway_s = leeways[l];
-		for(size_t i = 0; i < sizeof(far_future) / sizeof(far_future[0]); i++){
+		for(size_t i = 0; i < sizeof(far_future) / sizeof(far_future[0]); i++) {
 			t = timed(far_future[i], NULL, NULL);
 			ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "exp %s: %s",
-					far_future[i], why);
+			        far_future[i], why);
 			ck_assert_int_gt(c.exp, NOW);
 			/* What the broker adds to it later must not overflow. */
 			ck_assert_int_le(c.exp, INT64_MAX - JW_JWT_LEEWAY_MAX);
@@ -314,13 +320,13 @@ START_TEST(test_time_extremes)
 			refused(&k, t, "in the future");
 			free(t);
 		}
-		for(size_t i = 0; i < sizeof(far_past) / sizeof(far_past[0]); i++){
+		for(size_t i = 0; i < sizeof(far_past) / sizeof(far_past[0]); i++) {
 			t = timed(far_past[i], NULL, NULL);
 			refused(&k, t, "expired");
 			free(t);
 			t = timed("1800000100", far_past[i], far_past[i]);
 			ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "nbf/iat %s: %s",
-					far_past[i], why);
+			        far_past[i], why);
 			jw_jwt_claims_cleanup(&c);
 			free(t);
 		}
@@ -372,10 +378,12 @@ START_TEST(test_alg_none_and_confusion)
 	refused(&k, t, "unsigned token");
 	free(t);
 	refused(&k, "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9.c2ln",
-			"algorithm none is not accepted");
+	        "algorithm none is not accepted");
 	/* {"alg":"none","alg":"HS256"}: a header naming alg twice. */
-	refused(&k, "eyJhbGciOiJub25lIiwiYWxnIjoiSFMyNTYifQ.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9.c2ln",
-			"token header: a member is named twice");
+	refused(&k,
+	        "eyJhbGciOiJub25lIiwiYWxnIjoiSFMyNTYifQ.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjE4MDAwMDAxMDB9."
+	        "c2ln",
+	        "token header: a member is named twice");
 	/* The classic confusion: HS256 with the public key's PEM as secret. */
 	memset(&only_pub, 0, sizeof(only_pub));
 	ck_assert_int_eq(jw_jwt_keys_load(&only_pub, NULL, ec_pub, err, sizeof(err)), 0);
@@ -394,39 +402,60 @@ END_TEST
 
 START_TEST(test_claim_types)
 {
-	static const struct { const char *claims; const char *why; } cases[] = {
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"]}", "exp is missing"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":\"1800000100\"}", "exp is not a number"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":true}", "exp is not a number"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1e300}", "exp is not a number"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":null}", "exp is not a number"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"nbf\":\"x\"}", "nbf is not a number"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iat\":[1]}", "iat is not a number"},
-		{"{\"sessions\":[\"s\"],\"exp\":1800000100}", "role is missing"},
-		{"{\"role\":5,\"sessions\":[\"s\"],\"exp\":1800000100}", "role is missing or not a string"},
-		{"{\"role\":\"Admin\",\"sessions\":[\"s\"],\"exp\":1800000100}", "role must be viewer"},
-		{"{\"role\":\"viewer\",\"exp\":1800000100}", "sessions is missing"},
-		{"{\"role\":\"worker\",\"sessions\":{},\"exp\":1800000100}", "sessions must be a list"},
-		{"{\"role\":\"worker\",\"sessions\":\"all\",\"exp\":1800000100}", "sessions must be a list"},
-		{"{\"role\":\"worker\",\"sessions\":[],\"exp\":1800000100}", "1 to 256"},
-		{"{\"role\":\"worker\",\"sessions\":[3],\"exp\":1800000100}", "sessions[0] is not a string"},
-		{"{\"role\":\"worker\",\"sessions\":[\"+\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
-		{"{\"role\":\"worker\",\"sessions\":[\"ok\",\"#\"],\"exp\":1800000100}", "sessions[1] is not a valid"},
-		{"{\"role\":\"worker\",\"sessions\":[\"a/b\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
-		{"{\"role\":\"worker\",\"sessions\":[\"*\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
-		{"{\"role\":\"worker\",\"sessions\":[\"\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
-		{"{\"role\":\"worker\",\"sessions\":[\"a\\u0000b\"],\"exp\":1800000100}", "malformed"},
-		{"{\"role\":\"worker\",\"sessions\":[\"$SYS\"],\"exp\":1800000100}", "sessions[0] is not a valid"},
-		/* A claim named twice: which one counts is up to the parser, so
-		 * neither does (RFC 7519 section 4). */
-		{"{\"role\":\"viewer\",\"role\":\"admin\",\"sessions\":[\"s\"],\"exp\":1800000100}", "a member is named twice"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"exp\":1900000000}", "a member is named twice"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"\\u0065xp\":1900000000}", "a member is named twice"},
-		{"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"x\":{\"\xc3\xa9\":1,\"\xc3\xa9\":2}}", "a member is named twice"},
+	static const struct {
+		const char *claims;
+		const char *why;
+	} cases[] = {
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"]}", "exp is missing"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":\"1800000100\"}",
+	                "exp is not a number"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":true}", "exp is not a number"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1e300}", "exp is not a number"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":null}", "exp is not a number"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"nbf\":\"x\"}",
+	                "nbf is not a number"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iat\":[1]}",
+	                "iat is not a number"},
+	        {"{\"sessions\":[\"s\"],\"exp\":1800000100}", "role is missing"},
+	        {"{\"role\":5,\"sessions\":[\"s\"],\"exp\":1800000100}",
+	                "role is missing or not a string"},
+	        {"{\"role\":\"Admin\",\"sessions\":[\"s\"],\"exp\":1800000100}", "role must be viewer"},
+	        {"{\"role\":\"viewer\",\"exp\":1800000100}", "sessions is missing"},
+	        {"{\"role\":\"worker\",\"sessions\":{},\"exp\":1800000100}", "sessions must be a list"},
+	        {"{\"role\":\"worker\",\"sessions\":\"all\",\"exp\":1800000100}",
+	                "sessions must be a list"},
+	        {"{\"role\":\"worker\",\"sessions\":[],\"exp\":1800000100}", "1 to 256"},
+	        {"{\"role\":\"worker\",\"sessions\":[3],\"exp\":1800000100}",
+	                "sessions[0] is not a string"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"+\"],\"exp\":1800000100}",
+	                "sessions[0] is not a valid"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"ok\",\"#\"],\"exp\":1800000100}",
+	                "sessions[1] is not a valid"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"a/b\"],\"exp\":1800000100}",
+	                "sessions[0] is not a valid"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"*\"],\"exp\":1800000100}",
+	                "sessions[0] is not a valid"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"\"],\"exp\":1800000100}",
+	                "sessions[0] is not a valid"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"a\\u0000b\"],\"exp\":1800000100}", "malformed"},
+	        {"{\"role\":\"worker\",\"sessions\":[\"$SYS\"],\"exp\":1800000100}",
+	                "sessions[0] is not a valid"},
+	        /* A claim named twice: which one counts is up to the parser, so
+	         * neither does (RFC 7519 section 4). */
+	        {"{\"role\":\"viewer\",\"role\":\"admin\",\"sessions\":[\"s\"],\"exp\":1800000100}",
+	                "a member is named twice"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"exp\":1900000000}",
+	                "a member is named twice"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"\\u0065xp\":"
+	         "1900000000}",
+	                "a member is named twice"},
+	        {"{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"x\":{\"\xc3\xa9\":1,"
+	         "\"\xc3\xa9\":2}}",
+	                "a member is named twice"},
 	};
 	struct jw_jwt_keys k = keys_both();
 
-	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++){
+	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *t = hs(cases[i].claims);
 		refused(&k, t, cases[i].why);
 		free(t);
@@ -434,8 +463,9 @@ START_TEST(test_claim_types)
 	/* 257 sessions, and a 129-character id. */
 	{
 		char claims[8192];
-		size_t n = (size_t)snprintf(claims, sizeof(claims), "{\"role\":\"viewer\",\"exp\":1800000100,\"sessions\":[");
-		for(int i = 0; i < 257; i++){
+		size_t n = (size_t)snprintf(
+		        claims, sizeof(claims), "{\"role\":\"viewer\",\"exp\":1800000100,\"sessions\":[");
+		for(int i = 0; i < 257; i++) {
 			n += (size_t)snprintf(claims + n, sizeof(claims) - n, "%s\"s%d\"", i ? "," : "", i);
 		}
 		snprintf(claims + n, sizeof(claims) - n, "]}");
@@ -443,7 +473,8 @@ START_TEST(test_claim_types)
 		refused(&k, t, "1 to 256");
 		free(t);
 		memset(claims, 0, sizeof(claims));
-		n = (size_t)snprintf(claims, sizeof(claims), "{\"role\":\"viewer\",\"exp\":1800000100,\"sessions\":[\"");
+		n = (size_t)snprintf(
+		        claims, sizeof(claims), "{\"role\":\"viewer\",\"exp\":1800000100,\"sessions\":[\"");
 		memset(claims + n, 'a', 129);
 		snprintf(claims + n + 129, sizeof(claims) - n - 129, "\"]}");
 		t = hs(claims);
@@ -463,14 +494,17 @@ START_TEST(test_issuer_audience)
 
 	k.issuer = strdup("https://id.example");
 	k.audience = strdup("jobwire");
-	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iss\":\"https://id.example\",\"aud\":[\"x\",\"jobwire\"]}");
+	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iss\":\"https://"
+	       "id.example\",\"aud\":[\"x\",\"jobwire\"]}");
 	ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "%s", why);
 	jw_jwt_claims_cleanup(&c);
 	free(t);
-	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iss\":\"https://id.example\",\"aud\":\"other\"}");
+	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iss\":\"https://"
+	       "id.example\",\"aud\":\"other\"}");
 	refused(&k, t, "aud");
 	free(t);
-	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iss\":7,\"aud\":\"jobwire\"}");
+	t = hs("{\"role\":\"viewer\",\"sessions\":[\"s\"],\"exp\":1800000100,\"iss\":7,\"aud\":"
+	       "\"jobwire\"}");
 	refused(&k, t, "iss");
 	free(t);
 	jw_jwt_keys_cleanup(&k);
@@ -480,19 +514,34 @@ END_TEST
 START_TEST(test_garbage)
 {
 	static const char *bad[] = {
-		"", ".", "..", "...", "a.b.c", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9", "eyJhbGciOiJIUzI1NiJ9..",
-		"e30.e30.e30", "W10.e30.e30", "eyJhbGciOjF9.e30.e30", "!!!.e30.e30", "eyJhbGciOiJIUzI1NiJ9.!!!.e30",
-		"eyJhbGciOiJIUzI1NiJ9.e30.!!!", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.AAAA", "eyJhbGciOiJIUzI1NiJ9.W10.AAAA",
-		"eyJhbGci.e30.AAAA", "A.e30.AAAA",
+	        "",
+	        ".",
+	        "..",
+	        "...",
+	        "a.b.c",
+	        "a.b.c.d",
+	        "eyJhbGciOiJIUzI1NiJ9",
+	        "eyJhbGciOiJIUzI1NiJ9..",
+	        "e30.e30.e30",
+	        "W10.e30.e30",
+	        "eyJhbGciOjF9.e30.e30",
+	        "!!!.e30.e30",
+	        "eyJhbGciOiJIUzI1NiJ9.!!!.e30",
+	        "eyJhbGciOiJIUzI1NiJ9.e30.!!!",
+	        "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.AAAA",
+	        "eyJhbGciOiJIUzI1NiJ9.W10.AAAA",
+	        "eyJhbGci.e30.AAAA",
+	        "A.e30.AAAA",
 	};
 	struct jw_jwt_keys k = keys_both();
 	struct jw_jwt_claims c;
 	char why[256];
 	char *huge = malloc(JW_JWT_MAX_TOKEN + 100);
 
-	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
-		ck_assert_msg(jw_jwt_verify(&k, bad[i], NOW, &c, why, sizeof(why)) == -1, "accepted %s", bad[i]);
-		if(strlen(bad[i]) > 4){
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(
+		        jw_jwt_verify(&k, bad[i], NOW, &c, why, sizeof(why)) == -1, "accepted %s", bad[i]);
+		if(strlen(bad[i]) > 4) {
 			ck_assert_ptr_null(strstr(why, bad[i]));
 		}
 	}
@@ -506,11 +555,13 @@ START_TEST(test_garbage)
 	refused(&k, huge, "header");
 	/* Random bytes with dots in them never pass and never crash. */
 	srand(7);
-	for(int i = 0; i < 3000; i++){
+	for(int i = 0; i < 3000; i++) {
 		size_t n = (size_t)(rand() % 400);
-		for(size_t j = 0; j < n; j++){
+		for(size_t j = 0; j < n; j++) {
 			int r = rand() % 70;
-			huge[j] = r < 4 ? '.' : (char)("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/\x01\xff"[r % 70]);
+			huge[j] = r < 4 ? '.'
+			                : (char)("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678"
+			                         "9-_=+/\x01\xff"[r % 70]);
 		}
 		huge[n] = '\0';
 		ck_assert_int_eq(jw_jwt_verify(&k, huge, NOW, &c, why, sizeof(why)), -1);
@@ -562,18 +613,27 @@ START_TEST(test_owner)
 	struct jw_jwt_keys k = keys_both();
 	struct jw_jwt_claims a, b, c, d, e, f, g, h;
 
-	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":[\"s2\",\"s1\",\"s2\"],\"exp\":1800000100}", &a);
+	claims_of(&k,
+	        "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":[\"s2\",\"s1\",\"s2\"],\"exp\":"
+	        "1800000100}",
+	        &a);
 	ck_assert_str_eq(a.subject, "alice");
 	ck_assert_uint_eq(a.nsessions, 2);
 	ck_assert_str_eq(a.sessions[0], "s1");
 	ck_assert_str_eq(a.sessions[1], "s2");
 	/* Another role, another expiry, another order: the same owner. */
-	claims_of(&k, "{\"role\":\"viewer\",\"sub\":\"alice\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000200}", &b);
+	claims_of(&k,
+	        "{\"role\":\"viewer\",\"sub\":\"alice\",\"sessions\":[\"s1\",\"s2\"],\"exp\":"
+	        "1800000200}",
+	        &b);
 	ck_assert(jw_jwt_same_owner(&a, &b));
 	ck_assert(jw_jwt_same_owner(&b, &a));
-	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"bob\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000100}", &c);
+	claims_of(&k,
+	        "{\"role\":\"worker\",\"sub\":\"bob\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000100}",
+	        &c);
 	ck_assert(!jw_jwt_same_owner(&a, &c));
-	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":[\"s1\"],\"exp\":1800000100}", &d);
+	claims_of(&k,
+	        "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":[\"s1\"],\"exp\":1800000100}", &d);
 	ck_assert(!jw_jwt_same_owner(&a, &d));
 	ck_assert(!jw_jwt_same_owner(&d, &a));
 	claims_of(&k, "{\"role\":\"worker\",\"sessions\":[\"s1\",\"s2\"],\"exp\":1800000100}", &e);
@@ -582,7 +642,8 @@ START_TEST(test_owner)
 	ck_assert(!jw_jwt_same_owner(&e, &a));
 	claims_of(&k, "{\"role\":\"worker\",\"sessions\":[\"s2\",\"s1\"],\"exp\":1800000300}", &f);
 	ck_assert(jw_jwt_same_owner(&e, &f));
-	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":\"*\",\"exp\":1800000100}", &g);
+	claims_of(&k, "{\"role\":\"worker\",\"sub\":\"alice\",\"sessions\":\"*\",\"exp\":1800000100}",
+	        &g);
 	ck_assert(!jw_jwt_same_owner(&a, &g));
 	claims_of(&k, "{\"role\":\"admin\",\"sub\":\"alice\",\"exp\":1800000100}", &h);
 	ck_assert(!jw_jwt_same_owner(&g, &h));
@@ -641,7 +702,7 @@ int main(void)
 	{
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if(system(cmd) != 0){
+		if(system(cmd) != 0) {
 			fprintf(stderr, "could not remove %s\n", tmpdir);
 		}
 	}

@@ -107,9 +107,9 @@ static void put_s(struct jw_kvlog *l, const char *key, const char *val)
 static uint32_t crc32c_bitwise(uint32_t crc, const unsigned char *p, size_t n)
 {
 	crc = ~crc;
-	while(n--){
+	while(n--) {
 		crc ^= *p++;
-		for(int k = 0; k < 8; k++){
+		for(int k = 0; k < 8; k++) {
 			crc = (crc & 1u) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
 		}
 	}
@@ -183,7 +183,7 @@ START_TEST(test_append_replay)
 	put_s(l, "e", "");
 	big = malloc(biglen);
 	ck_assert_ptr_nonnull(big);
-	for(size_t i = 0; i < biglen; i++){
+	for(size_t i = 0; i < biglen; i++) {
 		big[i] = (unsigned char)(i * 7);
 	}
 	ck_assert_int_eq(jw_kvlog_append(l, "big", big, biglen), 0);
@@ -246,7 +246,8 @@ START_TEST(test_replay_callback_stops)
 	put_s(l, "a", "1");
 	put_s(l, "b", "2");
 	jw_kvlog_close(l);
-	ck_assert_int_eq(jw_kvlog_replay(t.path, stop_after_one, NULL, &calls, NULL, err, sizeof(err)), 7);
+	ck_assert_int_eq(
+	        jw_kvlog_replay(t.path, stop_after_one, NULL, &calls, NULL, err, sizeof(err)), 7);
 	ck_assert_int_eq(calls, 1);
 	tdir_cleanup(&t);
 }
@@ -303,7 +304,7 @@ static void torn_tail_every_offset(int last_is_delete)
 
 	tdir_init(&t);
 	l = open_ok(t.path);
-	for(int i = 0; i < 20; i++){
+	for(int i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "k%d", i % 12);
 		snprintf(expect, sizeof(expect), "v%d", i);
 		put_s(l, key, expect);
@@ -312,16 +313,16 @@ static void torn_tail_every_offset(int last_is_delete)
 	val = malloc(vlen);
 	ck_assert_ptr_nonnull(val);
 	memset(val, 'x', vlen);
-	if(last_is_delete){
+	if(last_is_delete) {
 		ck_assert_int_eq(jw_kvlog_append(l, "k3", NULL, 0), 0);
-	}else{
+	} else {
 		ck_assert_int_eq(jw_kvlog_append(l, "last", val, vlen), 0);
 	}
 	jw_kvlog_close(l);
 	full = slurp(t.path, &full_len);
 	ck_assert_uint_eq(full_len, base + 16 + (last_is_delete ? 2 : 4 + vlen));
 
-	for(size_t cut = 0; cut < full_len - base; cut++){
+	for(size_t cut = 0; cut < full_len - base; cut++) {
 		struct seen s;
 		struct jw_kvlog_replay_stats st;
 
@@ -413,7 +414,7 @@ END_TEST
 
 /* A replay that also collects the damaged stretches it was told of. */
 struct dmg_seen {
-	struct seen s;              /* first: seen_cb gets this struct */
+	struct seen s; /* first: seen_cb gets this struct */
 	struct jw_kvlog_damage d[16];
 	size_t nd;
 };
@@ -439,15 +440,15 @@ static void replay_dmg(const char *path, struct dmg_seen *c, struct jw_kvlog_rep
  * empty value. Record i is key[i] = val[i] (NULL: a deletion). */
 #define NREC 8
 static const char *const dk[NREC] = {"s/a", "s/b", "s/a", "s/c", "s/b", "s/d", "s/e", "s/c"};
-static const char *const dv[NREC] = {"alpha-1", "bravo-1", "alpha-2", "charlie-1", NULL, "", "echo-1",
-                                     "charlie-2"};
+static const char *const dv[NREC] = {
+        "alpha-1", "bravo-1", "alpha-2", "charlie-1", NULL, "", "echo-1", "charlie-2"};
 
 /* Writes the log; off[i] is where record i starts, off[NREC] the end. */
 static unsigned char *write_model_log(const char *path, uint64_t off[NREC + 1], size_t *len)
 {
 	struct jw_kvlog *l = open_ok(path);
 
-	for(int i = 0; i < NREC; i++){
+	for(int i = 0; i < NREC; i++) {
 		off[i] = jw_kvlog_size(l);
 		ck_assert_int_eq(jw_kvlog_append(l, dk[i], dv[i], dv[i] ? strlen(dv[i]) : 0), 0);
 	}
@@ -463,21 +464,22 @@ static void assert_model_without(const struct seen *s, int lost, size_t extra)
 	const char *keys[] = {"s/a", "s/b", "s/c", "s/d", "s/e"};
 	size_t live = 0;
 
-	for(size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++){
+	for(size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		const char *want = NULL;
 		bool present = false;
 
-		for(int i = 0; i < NREC; i++){
-			if(i != lost && !strcmp(dk[i], keys[k])){
+		for(int i = 0; i < NREC; i++) {
+			if(i != lost && !strcmp(dk[i], keys[k])) {
 				present = dv[i] != NULL;
 				want = dv[i];
 			}
 		}
-		if(present){
+		if(present) {
 			seen_assert_value(s, keys[k], want);
 			live++;
-		}else{
-			ck_assert_msg(seen_get(s, keys[k]) == NULL, "%s should be absent (record %d lost)", keys[k], lost);
+		} else {
+			ck_assert_msg(seen_get(s, keys[k]) == NULL, "%s should be absent (record %d lost)",
+			        keys[k], lost);
 		}
 	}
 	ck_assert_uint_eq(s->n, live + extra);
@@ -486,8 +488,8 @@ static void assert_model_without(const struct seen *s, int lost, size_t extra)
 /* Which record byte b belongs to. */
 static int record_of(const uint64_t off[NREC + 1], uint64_t b)
 {
-	for(int i = 0; i < NREC; i++){
-		if(b >= off[i] && b < off[i + 1]){
+	for(int i = 0; i < NREC; i++) {
+		if(b >= off[i] && b < off[i + 1]) {
 			return i;
 		}
 	}
@@ -500,7 +502,7 @@ static int record_of(const uint64_t off[NREC + 1], uint64_t b)
  * buffer agrees, its bytes can be quarantined, and open keeps the middle
  * (cutting only a damaged tail) so appends go on. */
 static void check_damaged_copy(struct tdir *t, const unsigned char *copy, size_t len,
-                               const uint64_t off[NREC + 1], int k, const char *what)
+        const uint64_t off[NREC + 1], int k, const char *what)
 {
 	struct dmg_seen c, cb;
 	struct jw_kvlog_replay_stats st, stb;
@@ -513,9 +515,9 @@ static void check_damaged_copy(struct tdir *t, const unsigned char *copy, size_t
 	replay_dmg(t->path, &c, &st);
 	ck_assert_msg(c.nd == 1, "%s: %zu damaged stretches", what, c.nd);
 	ck_assert_msg(c.d[0].offset == off[k] && c.d[0].length == klen,
-	              "%s: stretch %llu+%llu, record %d is %llu+%llu", what,
-	              (unsigned long long)c.d[0].offset, (unsigned long long)c.d[0].length, k,
-	              (unsigned long long)off[k], (unsigned long long)klen);
+	        "%s: stretch %llu+%llu, record %d is %llu+%llu", what,
+	        (unsigned long long)c.d[0].offset, (unsigned long long)c.d[0].length, k,
+	        (unsigned long long)off[k], (unsigned long long)klen);
 	ck_assert_uint_eq(c.d[0].records, 1);
 	ck_assert_int_eq(c.d[0].tail, tail);
 	ck_assert_uint_eq(st.records, NREC - 1);
@@ -537,8 +539,9 @@ static void check_damaged_copy(struct tdir *t, const unsigned char *copy, size_t
 	seen_free(&c.s);
 
 	/* The quarantine file holds exactly the damaged bytes. */
-	ck_assert_int_eq(jw_quarantine_copy(t->path, off[k], klen, false, kept, sizeof(kept), err, sizeof(err)),
-	                 JW_QUARANTINE_WRITTEN);
+	ck_assert_int_eq(
+	        jw_quarantine_copy(t->path, off[k], klen, false, kept, sizeof(kept), err, sizeof(err)),
+	        JW_QUARANTINE_WRITTEN);
 	{
 		size_t qlen;
 		unsigned char *q = slurp(kept, &qlen);
@@ -547,8 +550,9 @@ static void check_damaged_copy(struct tdir *t, const unsigned char *copy, size_t
 		free(q);
 	}
 	/* Found again: not copied twice. */
-	ck_assert_int_eq(jw_quarantine_copy(t->path, off[k], klen, false, kept, sizeof(kept), err, sizeof(err)),
-	                 JW_QUARANTINE_ALREADY);
+	ck_assert_int_eq(
+	        jw_quarantine_copy(t->path, off[k], klen, false, kept, sizeof(kept), err, sizeof(err)),
+	        JW_QUARANTINE_ALREADY);
 	ck_assert_int_eq(unlink(kept), 0);
 
 	/* Open cuts only a damaged tail; appends follow the last good record. */
@@ -578,7 +582,7 @@ START_TEST(test_flip_every_byte)
 	full = write_model_log(t.path, off, &len);
 	copy = malloc(len);
 	ck_assert_ptr_nonnull(copy);
-	for(uint64_t b = 0; b < len; b++){
+	for(uint64_t b = 0; b < len; b++) {
 		memcpy(copy, full, len);
 		copy[b] ^= 0xFF;
 		snprintf(what, sizeof(what), "byte %llu flipped", (unsigned long long)b);
@@ -605,11 +609,11 @@ START_TEST(test_flip_every_bit)
 	/* In record 3 (a middle one) and the last: magic, key length, value
 	 * length (low and high bytes: too long, or past the end), CRC, key,
 	 * value. */
-	for(int r = 3; r < NREC; r += NREC - 1 - 3){
+	for(int r = 3; r < NREC; r += NREC - 1 - 3) {
 		const uint64_t at[] = {0, 3, 4, 7, 8, 10, 11, 12, 15, 16, 20};
-		for(size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++){
+		for(size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 			uint64_t b = off[r] + at[i];
-			for(int bit = 0; bit < 8; bit++){
+			for(int bit = 0; bit < 8; bit++) {
 				memcpy(copy, full, len);
 				copy[b] ^= (unsigned char)(1u << bit);
 				snprintf(what, sizeof(what), "bit %d of byte %llu", bit, (unsigned long long)b);
@@ -639,7 +643,7 @@ START_TEST(test_zeroed_block_and_torn_tail)
 
 	tdir_init(&t);
 	l = open_ok(t.path);
-	for(int i = 0; i < 40; i++){
+	for(int i = 0; i < 40; i++) {
 		off[i] = jw_kvlog_size(l);
 		snprintf(key, sizeof(key), "k%02d", i);
 		snprintf(val, sizeof(val), "value of record %02d", i);
@@ -649,9 +653,9 @@ START_TEST(test_zeroed_block_and_torn_tail)
 	jw_kvlog_close(l);
 	full = slurp(t.path, &len);
 	memset(full + off[10] + 5, 0, 300);
-	for(int i = 0; i < 40; i++){
-		if(off[i + 1] > off[10] + 5 && off[i] < off[10] + 305){
-			if(first_lost < 0){
+	for(int i = 0; i < 40; i++) {
+		if(off[i + 1] > off[10] + 5 && off[i] < off[10] + 305) {
+			if(first_lost < 0) {
 				first_lost = i;
 			}
 			last_lost = i;
@@ -668,12 +672,12 @@ START_TEST(test_zeroed_block_and_torn_tail)
 	ck_assert_uint_eq(c.d[1].length, 20);
 	ck_assert(c.d[1].tail);
 	ck_assert_uint_eq(st.records, (uint64_t)(39 - (last_lost - first_lost + 1)));
-	for(int i = 0; i < 40; i++){
+	for(int i = 0; i < 40; i++) {
 		snprintf(key, sizeof(key), "k%02d", i);
 		snprintf(val, sizeof(val), "value of record %02d", i);
-		if((i >= first_lost && i <= last_lost) || i == 39){
+		if((i >= first_lost && i <= last_lost) || i == 39) {
 			ck_assert_ptr_null(seen_get(&c.s, key));
-		}else{
+		} else {
 			seen_assert_value(&c.s, key, val);
 		}
 	}
@@ -785,13 +789,13 @@ START_TEST(test_resync_cost_is_linear)
 	total = junk + tail_len;
 	buf = malloc(total);
 	ck_assert_ptr_nonnull(buf);
-	for(size_t off = 0; off < junk; off += 16){
+	for(size_t off = 0; off < junk; off += 16) {
 		uint32_t vlen = (uint32_t)(total - off - 17);
 
 		memcpy(buf + off, "JWK1", 4);
 		buf[off + 4] = 1;
 		buf[off + 5] = buf[off + 6] = buf[off + 7] = 0;
-		for(int k = 0; k < 4; k++){
+		for(int k = 0; k < 4; k++) {
 			buf[off + 8 + (size_t)k] = (unsigned char)(vlen >> (8 * k));
 			buf[off + 12 + (size_t)k] = (unsigned char)(0x5A + k);
 		}
@@ -799,16 +803,16 @@ START_TEST(test_resync_cost_is_linear)
 	memcpy(buf + junk, tail, tail_len);
 	spill(t.path, buf, total);
 
-	for(int file = 0; file < 2; file++){
+	for(int file = 0; file < 2; file++) {
 		struct ends e;
 		uint64_t end = 0;
 		int rc;
 
 		memset(&e, 0, sizeof(e));
 		before = jw_kvlog_checksummed();
-		if(file){
+		if(file) {
 			rc = jw_kvlog_read(t.path, 0, UINT64_MAX, ends_cb, ends_dmg_cb, &e, &end);
-		}else{
+		} else {
 			rc = jw_kvlog_read_buf(buf, total, 0, UINT64_MAX, ends_cb, ends_dmg_cb, &e, &end);
 		}
 		cost = jw_kvlog_checksummed() - before;
@@ -820,8 +824,9 @@ START_TEST(test_resync_cost_is_linear)
 		ck_assert_uint_eq(e.d.offset, 0);
 		ck_assert_uint_eq(e.d.length, junk);
 		ck_assert_uint_eq(e.d.records, junk / 16);
-		ck_assert_msg(cost <= 8 * (uint64_t)total, "%s: reading checksummed %llu bytes of a %zu-byte file",
-		              file ? "file" : "buffer", (unsigned long long)cost, total);
+		ck_assert_msg(cost <= 8 * (uint64_t)total,
+		        "%s: reading checksummed %llu bytes of a %zu-byte file", file ? "file" : "buffer",
+		        (unsigned long long)cost, total);
 	}
 	free(big);
 	free(buf);
@@ -872,13 +877,13 @@ START_TEST(test_compact)
 	tdir_init(&t);
 	memset(model, 0, sizeof(model));
 	l = open_ok(t.path);
-	for(int round = 0; round < 10; round++){
-		for(int k = 0; k < 100; k++){
+	for(int round = 0; round < 10; round++) {
+		for(int k = 0; k < 100; k++) {
 			snprintf(key, sizeof(key), "session-%d/job-%d", k % 7, k);
-			if((k + round) % 9 == 0){
+			if((k + round) % 9 == 0) {
 				ck_assert_int_eq(jw_kvlog_append(l, key, NULL, 0), 0);
 				model[k][0] = '\0';
-			}else{
+			} else {
 				snprintf(val, sizeof(val), "round %d of key %d", round, k);
 				put_s(l, key, val);
 				memcpy(model[k], val, sizeof(val));
@@ -902,12 +907,12 @@ START_TEST(test_compact)
 	ck_assert_uint_eq(st.bytes, (uint64_t)after);
 	{
 		size_t live = 0;
-		for(int k = 0; k < 100; k++){
+		for(int k = 0; k < 100; k++) {
 			snprintf(key, sizeof(key), "session-%d/job-%d", k % 7, k);
-			if(model[k][0]){
+			if(model[k][0]) {
 				seen_assert_value(&s, key, model[k]);
 				live++;
-			}else{
+			} else {
 				ck_assert_ptr_null(seen_get(&s, key));
 			}
 		}
@@ -1016,7 +1021,7 @@ START_TEST(test_oversize_rejected)
 	ck_assert_int_eq(jw_kvlog_append(l, key, "v", 1), 0);
 	val = malloc(JW_KVLOG_VAL_MAX);
 	ck_assert_ptr_nonnull(val);
-	for(size_t i = 0; i < JW_KVLOG_VAL_MAX; i++){
+	for(size_t i = 0; i < JW_KVLOG_VAL_MAX; i++) {
 		val[i] = (unsigned char)(i >> 5);
 	}
 	ck_assert_int_eq(jw_kvlog_append(l, "max", val, JW_KVLOG_VAL_MAX), 0);

@@ -30,10 +30,10 @@
 /* ---- helpers ---- */
 
 struct tdir {
-	char root[64];  /* mkdtemp */
-	char data[96];  /* root/data: created by the code under test */
-	char log[128];  /* data/jobs.log */
-	char tmp[136];  /* data/jobs.log.tmp */
+	char root[64]; /* mkdtemp */
+	char data[96]; /* root/data: created by the code under test */
+	char log[128]; /* data/jobs.log */
+	char tmp[136]; /* data/jobs.log.tmp */
 };
 
 static void tdir_init(struct tdir *t)
@@ -53,11 +53,11 @@ static int remove_quarantine(const struct tdir *t)
 	char path[512];
 	int n = 0;
 
-	if(!d){
+	if(!d) {
 		return 0;
 	}
-	while((de = readdir(d)) != NULL){
-		if(jw_quarantine_is_name(de->d_name)){
+	while((de = readdir(d)) != NULL) {
+		if(jw_quarantine_is_name(de->d_name)) {
 			snprintf(path, sizeof(path), "%s/%s", t->data, de->d_name);
 			ck_assert_int_eq(unlink(path), 0);
 			n++;
@@ -98,7 +98,7 @@ static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
-	while(nanosleep(&ts, &ts) != 0 && errno == EINTR){
+	while(nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 	}
 }
 
@@ -112,18 +112,18 @@ static struct jw_persist_stats stats_of(struct jw_persist *p)
 
 /* Polls stats until cond holds; fails the test after timeout_ms (generous:
  * the suite also runs under valgrind and ThreadSanitizer). */
-#define WAIT_FOR(p, st, cond, timeout_ms)                                            \
-	do{                                                                              \
-		int64_t wait_end_ = now_ms() + (timeout_ms);                                 \
-		for(;;){                                                                     \
-			(st) = stats_of(p);                                                      \
-			if(cond){                                                                \
-				break;                                                               \
-			}                                                                        \
-			ck_assert_msg(now_ms() < wait_end_, "timed out waiting for %s", #cond); \
-			sleep_ms(1);                                                             \
-		}                                                                            \
-	}while(0)
+#define WAIT_FOR(p, st, cond, timeout_ms)                                                          \
+	do {                                                                                           \
+		int64_t wait_end_ = now_ms() + (timeout_ms);                                               \
+		for(;;) {                                                                                  \
+			(st) = stats_of(p);                                                                    \
+			if(cond) {                                                                             \
+				break;                                                                             \
+			}                                                                                      \
+			ck_assert_msg(now_ms() < wait_end_, "timed out waiting for %s", #cond);                \
+			sleep_ms(1);                                                                           \
+		}                                                                                          \
+	} while(0)
 
 static struct jw_persist *start_ok(const char *dir, enum jw_fsync_policy policy)
 {
@@ -282,7 +282,7 @@ START_TEST(test_put_coalesce_stop)
 	WAIT_FOR(p, st, st.write_errors >= 1 && st.failing, 10000);
 	ck_assert_int_eq(st.last_errno, ENOSPC);
 	ck_assert_uint_ge(st.pending, 1); /* kept, not dropped */
-	for(int i = 1; i <= 1000; i++){
+	for(int i = 1; i <= 1000; i++) {
 		snprintf(val, sizeof(val), "v%d", i);
 		put_s(p, "job", val);
 	}
@@ -354,7 +354,7 @@ static void *poll_stats(void *arg)
 {
 	struct poller *pl = arg;
 
-	while(!atomic_load(&pl->stop)){
+	while(!atomic_load(&pl->stop)) {
 		struct jw_persist_stats st;
 		jw_persist_stats(pl->p, &st);
 		pl->polls++;
@@ -383,7 +383,7 @@ START_TEST(test_many_puts_latency)
 	pl.polls = 0;
 	ck_assert_int_eq(pthread_create(&th, NULL, poll_stats, &pl), 0);
 	memset(val, '.', sizeof(val));
-	for(int i = 0; i < PUTS; i++){
+	for(int i = 0; i < PUTS; i++) {
 		int64_t t0, dt;
 		int n;
 
@@ -393,10 +393,10 @@ START_TEST(test_many_puts_latency)
 		t0 = now_ns();
 		ck_assert_int_eq(jw_persist_put(p, key, val, (size_t)(100 + i % 150)), 0);
 		dt = now_ns() - t0;
-		if(dt > worst_ns){
+		if(dt > worst_ns) {
 			worst_ns = dt;
 		}
-		if(i % 5000 == 0){
+		if(i % 5000 == 0) {
 			ck_assert_uint_eq(stats_of(p).write_errors, 0);
 		}
 	}
@@ -408,14 +408,15 @@ START_TEST(test_many_puts_latency)
 	/* A sanity bound, not a benchmark: the lock only guards a map update,
 	 * so a put never waits for the disk. Loose enough for valgrind, which
 	 * runs this test too and slows everything tens of times. */
-	ck_assert_msg(worst_ns < 500 * 1000000LL, "worst put took %lld us", (long long)(worst_ns / 1000));
+	ck_assert_msg(
+	        worst_ns < 500 * 1000000LL, "worst put took %lld us", (long long)(worst_ns / 1000));
 	st = stats_of(p);
 	ck_assert_uint_le(st.pending, 2 * KEYS);
 	jw_persist_stop(p, 30000);
 
 	load_into(t.data, &s);
 	ck_assert_uint_eq(s.n, KEYS);
-	for(int k = 0; k < KEYS; k++){
+	for(int k = 0; k < KEYS; k++) {
 		int last = PUTS - KEYS + k; /* the last i with i % KEYS == k */
 		int n;
 
@@ -470,7 +471,7 @@ START_TEST(test_stop_is_prompt_when_healthy)
 
 	tdir_init(&t);
 	p = start_ok(t.data, JW_FSYNC_INTERVAL);
-	for(int i = 0; i < 1000; i++){
+	for(int i = 0; i < 1000; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		put_s(p, key, "v");
 	}
@@ -540,7 +541,7 @@ START_TEST(test_policy_interval)
 	/* 40 puts over ~400 ms: written as they come, synced at most every
 	 * 100 ms. */
 	t0 = now_ms();
-	for(int i = 0; i < 40; i++){
+	for(int i = 0; i < 40; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		put_s(p, key, "v");
 		sleep_ms(10);
@@ -564,7 +565,7 @@ START_TEST(test_policy_never)
 
 	tdir_init(&t);
 	p = start_ok(t.data, JW_FSYNC_NEVER);
-	for(int i = 0; i < 30; i++){
+	for(int i = 0; i < 30; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		put_s(p, key, "v");
 	}
@@ -595,7 +596,7 @@ START_TEST(test_write_failures_keep_records)
 	tdir_init(&t);
 	p = start_ok(t.data, JW_FSYNC_ALWAYS);
 	jw_persist__fail_next_writes(p, 4);
-	for(int i = 0; i < 10; i++){
+	for(int i = 0; i < 10; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		put_s(p, key, "old");
 	}
@@ -679,7 +680,7 @@ static void fill_big(struct jw_persist *p, char *big, size_t len, int from, int 
 {
 	struct jw_persist_stats st;
 
-	for(int i = from; i < to; i++){
+	for(int i = from; i < to; i++) {
 		int n = snprintf(big, len, "version %d ", i);
 		big[n] = '#';
 		ck_assert_int_eq(jw_persist_put(p, "big", big, len), 0);
@@ -767,7 +768,7 @@ END_TEST
 
 /* Log lines handed to on_note. */
 struct notes_seen {
-	struct seen s;          /* first: seen_cb gets this struct */
+	struct seen s; /* first: seen_cb gets this struct */
 	char lines[8][1024];
 	int levels[8];
 	int n;
@@ -822,9 +823,12 @@ static void spill(const char *path, const unsigned char *buf, size_t len)
 /* Record i: key jk[i], value jv[i] (job 2 is written twice). */
 static const char *const jk[NJOB] = {"s/j0", "s/j1", "s/j2", "s/j3", "s/j2", "s/j4"};
 static const char *const jv[NJOB] = {
-	"{\"status\":\"running\",\"progress\":10}", "{\"status\":\"complete\"}",
-	"{\"status\":\"running\",\"progress\":1}", "{\"status\":\"failed\",\"code\":\"x\"}",
-	"{\"status\":\"running\",\"progress\":99}", "{\"status\":\"waiting\"}",
+        "{\"status\":\"running\",\"progress\":10}",
+        "{\"status\":\"complete\"}",
+        "{\"status\":\"running\",\"progress\":1}",
+        "{\"status\":\"failed\",\"code\":\"x\"}",
+        "{\"status\":\"running\",\"progress\":99}",
+        "{\"status\":\"waiting\"}",
 };
 
 /* Every job's newest undamaged record is loaded; lost is the damaged one. */
@@ -833,18 +837,18 @@ static void assert_jobs_without(const struct seen *s, int lost, size_t extra)
 	const char *keys[] = {"s/j0", "s/j1", "s/j2", "s/j3", "s/j4"};
 	size_t live = 0;
 
-	for(size_t k = 0; k < 5; k++){
+	for(size_t k = 0; k < 5; k++) {
 		const char *want = NULL;
 
-		for(int i = 0; i < NJOB; i++){
-			if(i != lost && !strcmp(jk[i], keys[k])){
+		for(int i = 0; i < NJOB; i++) {
+			if(i != lost && !strcmp(jk[i], keys[k])) {
 				want = jv[i];
 			}
 		}
-		if(want){
+		if(want) {
 			seen_assert_value(s, keys[k], want);
 			live++;
-		}else{
+		} else {
 			ck_assert_ptr_null(seen_get(s, keys[k]));
 		}
 	}
@@ -865,7 +869,7 @@ START_TEST(test_load_damage_every_byte)
 	tdir_init(&t);
 	ck_assert_int_eq(mkdir(t.data, 0700), 0);
 	ck_assert_int_eq(jw_kvlog_open(t.log, &l, NULL, NULL, err, sizeof(err)), 0);
-	for(int i = 0; i < NJOB; i++){
+	for(int i = 0; i < NJOB; i++) {
 		off[i] = jw_kvlog_size(l);
 		ck_assert_int_eq(jw_kvlog_append(l, jk[i], jv[i], strlen(jv[i])), 0);
 	}
@@ -875,13 +879,13 @@ START_TEST(test_load_damage_every_byte)
 	copy = malloc(len);
 	ck_assert_ptr_nonnull(copy);
 
-	for(uint64_t b = 0; b < len; b++){
+	for(uint64_t b = 0; b < len; b++) {
 		int k = 0;
 		uint64_t rlen;
 		unsigned char *q;
 		size_t qlen;
 
-		while(b >= off[k + 1]){
+		while(b >= off[k + 1]) {
 			k++;
 		}
 		rlen = off[k + 1] - off[k];
@@ -900,7 +904,7 @@ START_TEST(test_load_damage_every_byte)
 		ck_assert_int_eq(c.n, 1);
 		snprintf(qpath, sizeof(qpath), "%s.at-%llu.damaged", t.log, (unsigned long long)off[k]);
 		snprintf(want, sizeof(want), "%llu %sbytes at offset %llu of %s", (unsigned long long)rlen,
-		         k == NJOB - 1 ? "" : "damaged ", (unsigned long long)off[k], t.log);
+		        k == NJOB - 1 ? "" : "damaged ", (unsigned long long)off[k], t.log);
 		ck_assert_msg(strstr(c.lines[0], want) != NULL, "[%s] lacks [%s]", c.lines[0], want);
 		ck_assert_msg(strstr(c.lines[0], qpath) != NULL, "[%s] lacks [%s]", c.lines[0], qpath);
 		ck_assert_int_eq(c.levels[0], k == NJOB - 1 ? JW_NOTE_WARNING : JW_NOTE_ERROR);
@@ -943,11 +947,11 @@ START_TEST(test_start_after_damage)
 
 	tdir_init(&t);
 	ck_assert_int_eq(mkdir(t.data, 0700), 0);
-	for(int where = 0; where < 2; where++){
+	for(int where = 0; where < 2; where++) {
 		int k = where == 0 ? 2 : NJOB - 1;
 
 		ck_assert_int_eq(jw_kvlog_open(t.log, &l, NULL, NULL, err, sizeof(err)), 0);
-		for(int i = 0; i < NJOB; i++){
+		for(int i = 0; i < NJOB; i++) {
 			off[i] = jw_kvlog_size(l);
 			ck_assert_int_eq(jw_kvlog_append(l, jk[i], jv[i], strlen(jv[i])), 0);
 		}
@@ -1027,7 +1031,7 @@ START_TEST(test_damage_met_by_compaction)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(dropped, 0);
 	snprintf(want, sizeof(want), "skipped %llu damaged bytes at offset %llu of %s",
-	         (unsigned long long)b_len, (unsigned long long)b_off, t.log);
+	        (unsigned long long)b_len, (unsigned long long)b_off, t.log);
 	ck_assert_msg(strstr(notes[0].text, want) != NULL, "[%s] lacks [%s]", notes[0].text, want);
 	jw_persist_stop(p, 5000);
 	load_damaged(t.data, &c, &lst);

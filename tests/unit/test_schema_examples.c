@@ -39,8 +39,14 @@
 
 /* The event types the contract defines; more may exist, none may be missing. */
 static const char *const contract_types[] = {
-	"started", "progress", "complete", "failed", "validation-required",
-	"heartbeat", "control", "state",
+        "started",
+        "progress",
+        "complete",
+        "failed",
+        "validation-required",
+        "heartbeat",
+        "control",
+        "state",
 };
 
 /* One example file: its type ("progress", "notices/rejection") and its path
@@ -101,8 +107,7 @@ static int has_json_suffix(const char *name)
 
 static int cmp_example(const void *a, const void *b)
 {
-	return strcmp(((const struct example *)a)->rel,
-	              ((const struct example *)b)->rel);
+	return strcmp(((const struct example *)a)->rel, ((const struct example *)b)->rel);
 }
 
 /*
@@ -121,42 +126,41 @@ static int collect(const char *rel)
 	int rc = 0;
 
 	base = base ? base + 1 : rel;
-	if (strcmp(base, "valid") == 0)
+	if(strcmp(base, "valid") == 0)
 		kind = 1;
-	else if (strcmp(base, "invalid") == 0)
+	else if(strcmp(base, "invalid") == 0)
 		kind = 2;
 
-	snprintf(dirpath, sizeof dirpath, "%s%s%s", EXAMPLES_DIR,
-	         *rel ? "/" : "", rel);
+	snprintf(dirpath, sizeof dirpath, "%s%s%s", EXAMPLES_DIR, *rel ? "/" : "", rel);
 	d = opendir(dirpath);
-	if (!d)
+	if(!d)
 		return -1;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while(rc == 0 && (de = readdir(d)) != NULL) {
 		char child[REL_LEN];
 		char full[PATH_LEN];
 
-		if (de->d_name[0] == '.')
+		if(de->d_name[0] == '.')
 			continue;
-		if (snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "",
-		             de->d_name) >= (int)sizeof child ||
-		    snprintf(full, sizeof full, "%s/%s", EXAMPLES_DIR, child) >= (int)sizeof full) {
+		if(snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
+		                (int)sizeof child ||
+		        snprintf(full, sizeof full, "%s/%s", EXAMPLES_DIR, child) >= (int)sizeof full) {
 			rc = -1;
 			break;
 		}
-		if (is_dir(full)) {
+		if(is_dir(full)) {
 			rc = collect(child);
-		} else if (kind && has_json_suffix(de->d_name)) {
+		} else if(kind && has_json_suffix(de->d_name)) {
 			struct example *e;
 			size_t typelen = (size_t)(base - rel);
 
-			if (kind == 1) {
-				if (n_valid == MAX_EXAMPLES) {
+			if(kind == 1) {
+				if(n_valid == MAX_EXAMPLES) {
 					rc = -1;
 					break;
 				}
 				e = &valid_examples[n_valid++];
 			} else {
-				if (n_invalid == MAX_EXAMPLES) {
+				if(n_invalid == MAX_EXAMPLES) {
 					rc = -1;
 					break;
 				}
@@ -164,7 +168,7 @@ static int collect(const char *rel)
 			}
 			/* rel is "<type>/valid": the type is what precedes "/valid". */
 			typelen = typelen > 0 ? typelen - 1 : 0;
-			if (typelen >= sizeof e->type)
+			if(typelen >= sizeof e->type)
 				typelen = sizeof e->type - 1;
 			memcpy(e->type, rel, typelen);
 			e->type[typelen] = '\0';
@@ -179,8 +183,7 @@ static const char *member_str(const struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if(!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -192,49 +195,46 @@ static void load_manifest(void)
 	struct jw_json_error jerr;
 	size_t i, n;
 
-	if (jw_json_parse_file(MANIFEST_PATH, 8, &doc, &jerr) != 0) {
-		snprintf(manifest_error, sizeof manifest_error, "%s: %s",
-		         MANIFEST_PATH, jerr.message);
+	if(jw_json_parse_file(MANIFEST_PATH, 8, &doc, &jerr) != 0) {
+		snprintf(manifest_error, sizeof manifest_error, "%s: %s", MANIFEST_PATH, jerr.message);
 		return;
 	}
-	if (!json_object_is_type(doc, json_type_array)) {
-		snprintf(manifest_error, sizeof manifest_error,
-		         "%s: not an array", MANIFEST_PATH);
+	if(!json_object_is_type(doc, json_type_array)) {
+		snprintf(manifest_error, sizeof manifest_error, "%s: not an array", MANIFEST_PATH);
 		goto out;
 	}
 	n = json_object_array_length(doc);
-	for (i = 0; i < n; i++) {
+	for(i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(doc, i);
 		struct expectation *x;
 		const char *type, *file, *reason;
 
-		if (!json_object_is_type(e, json_type_object)) {
-			snprintf(manifest_error, sizeof manifest_error,
-			         "manifest entry %zu is not an object", i);
+		if(!json_object_is_type(e, json_type_object)) {
+			snprintf(manifest_error, sizeof manifest_error, "manifest entry %zu is not an object",
+			        i);
 			goto out;
 		}
-		json_object_object_foreach(e, key, val) {
+		json_object_object_foreach(e, key, val)
+		{
 			(void)val;
-			if (strcmp(key, "type") && strcmp(key, "file") &&
-			    strcmp(key, "reason") && strcmp(key, "field") &&
-			    strcmp(key, "keyword")) {
+			if(strcmp(key, "type") && strcmp(key, "file") && strcmp(key, "reason") &&
+			        strcmp(key, "field") && strcmp(key, "keyword")) {
 				snprintf(manifest_error, sizeof manifest_error,
-				         "manifest entry %zu: unknown member \"%s\"", i,
-				         key);
+				        "manifest entry %zu: unknown member \"%s\"", i, key);
 				goto out;
 			}
 		}
 		type = member_str(e, "type");
 		file = member_str(e, "file");
 		reason = member_str(e, "reason");
-		if (!type || !file || !reason) {
+		if(!type || !file || !reason) {
 			snprintf(manifest_error, sizeof manifest_error,
-			         "manifest entry %zu lacks type, file or reason", i);
+			        "manifest entry %zu lacks type, file or reason", i);
 			goto out;
 		}
-		if (n_manifest == MAX_EXAMPLES) {
-			snprintf(manifest_error, sizeof manifest_error,
-			         "more than %d manifest entries", MAX_EXAMPLES);
+		if(n_manifest == MAX_EXAMPLES) {
+			snprintf(manifest_error, sizeof manifest_error, "more than %d manifest entries",
+			        MAX_EXAMPLES);
 			goto out;
 		}
 		x = &manifest[n_manifest++];
@@ -252,8 +252,8 @@ static const struct expectation *find_expectation(const char *rel)
 {
 	size_t i;
 
-	for (i = 0; i < n_manifest; i++)
-		if (strcmp(manifest[i].rel, rel) == 0)
+	for(i = 0; i < n_manifest; i++)
+		if(strcmp(manifest[i].rel, rel) == 0)
 			return &manifest[i];
 	return NULL;
 }
@@ -267,17 +267,17 @@ static int read_file(const char *path, char **buf, size_t *len)
 
 	*buf = NULL;
 	*len = 0;
-	if (!f)
+	if(!f)
 		return -1;
-	for (;;) {
+	for(;;) {
 		size_t got;
 
-		if (n == cap) {
+		if(n == cap) {
 			char *nb;
 
 			cap = cap ? cap * 2 : 4096;
 			nb = realloc(b, cap);
-			if (!nb) {
+			if(!nb) {
 				free(b);
 				fclose(f);
 				return -1;
@@ -286,10 +286,10 @@ static int read_file(const char *path, char **buf, size_t *len)
 		}
 		got = fread(b + n, 1, cap - n, f);
 		n += got;
-		if (got == 0)
+		if(got == 0)
 			break;
 	}
-	if (ferror(f)) {
+	if(ferror(f)) {
 		free(b);
 		fclose(f);
 		return -1;
@@ -309,8 +309,7 @@ static int is_event_type(const char *type)
 static void load_set(void)
 {
 	set_error[0] = '\0';
-	if (jw_schemaset_load_dir(JW_SCHEMAS_DIR, &set, set_error,
-	                          sizeof set_error) != 0)
+	if(jw_schemaset_load_dir(JW_SCHEMAS_DIR, &set, set_error, sizeof set_error) != 0)
 		set = NULL;
 }
 
@@ -321,11 +320,9 @@ static void free_set(void)
 }
 
 /* Runs payload through jw_event_check as published on the test topic. */
-static void check_event(const char *type, const char *payload, size_t len,
-                        struct outcome *o)
+static void check_event(const char *type, const char *payload, size_t len, struct outcome *o)
 {
-	struct jw_event_limits limits = {JW_DEFAULT_MAX_PAYLOAD,
-	                                 JW_DEFAULT_MAX_DEPTH};
+	struct jw_event_limits limits = {JW_DEFAULT_MAX_PAYLOAD, JW_DEFAULT_MAX_DEPTH};
 	char topic[256];
 	struct jw_topic t;
 	struct jw_verdict v;
@@ -334,21 +331,18 @@ static void check_event(const char *type, const char *payload, size_t len,
 	memset(o, 0, sizeof *o);
 	memset(&v, 0, sizeof v);
 	memset(&t, 0, sizeof t);
-	snprintf(topic, sizeof topic, "%s/%s/%s/%s", TEST_PREFIX, TEST_SESSION,
-	         TEST_JOB, type);
-	ck_assert_msg(jw_topic_parse(TEST_PREFIX, topic, &t) == JW_TOPIC_JOB,
-	              "%s: not a job topic: %s", topic, t.why);
+	snprintf(topic, sizeof topic, "%s/%s/%s/%s", TEST_PREFIX, TEST_SESSION, TEST_JOB, type);
+	ck_assert_msg(jw_topic_parse(TEST_PREFIX, topic, &t) == JW_TOPIC_JOB, "%s: not a job topic: %s",
+	        topic, t.why);
 	jw_jdoc_init(&doc);
-	if (jw_event_check_doc(set, &t, payload, len, &limits, &doc, &v) == 0) {
+	if(jw_event_check_doc(set, &t, payload, len, &limits, &doc, &v) == 0) {
 		ck_assert_msg(doc.root != NULL, "%s: accepted without an object", topic);
 		jw_jdoc_free(&doc);
 		return;
 	}
-	ck_assert_msg(doc.root == NULL, "%s: rejected but an object was returned",
-	              topic);
+	ck_assert_msg(doc.root == NULL, "%s: rejected but an object was returned", topic);
 	jw_jdoc_free(&doc);
-	ck_assert_msg(v.reason != JW_REASON_NONE, "%s: rejected with reason none",
-	              topic);
+	ck_assert_msg(v.reason != JW_REASON_NONE, "%s: rejected with reason none", topic);
 	copy_str(o->reason, sizeof o->reason, jw_reason_name(v.reason));
 	copy_str(o->field, sizeof o->field, v.field);
 	copy_str(o->keyword, sizeof o->keyword, v.keyword);
@@ -356,8 +350,7 @@ static void check_event(const char *type, const char *payload, size_t len,
 }
 
 /* Validates payload against JW_SCHEMAS_DIR/<type>.json directly. */
-static void check_document(const char *type, const char *payload, size_t len,
-                           struct outcome *o)
+static void check_document(const char *type, const char *payload, size_t len, struct outcome *o)
 {
 	char path[PATH_LEN];
 	char err[512];
@@ -369,15 +362,14 @@ static void check_document(const char *type, const char *payload, size_t len,
 
 	memset(o, 0, sizeof *o);
 	snprintf(path, sizeof path, "%s/%s.json", JW_SCHEMAS_DIR, type);
-	ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc,
-	                                 &jerr) == 0,
-	              "%s: %s", path, jerr.message);
+	ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc, &jerr) == 0, "%s: %s", path,
+	        jerr.message);
 	err[0] = '\0';
 	rc = jw_schema_compile(doc, path, &s, err, sizeof err);
 	json_object_put(doc);
 	ck_assert_msg(rc == 0, "%s does not compile: %s", path, err);
 
-	if (jw_json_parse(payload, len, JW_DEFAULT_MAX_DEPTH, &inst, &jerr) != 0) {
+	if(jw_json_parse(payload, len, JW_DEFAULT_MAX_DEPTH, &inst, &jerr) != 0) {
 		copy_str(o->reason, sizeof o->reason, jw_reason_name(jerr.reason));
 		copy_str(o->message, sizeof o->message, jerr.message);
 		jw_schema_free(s);
@@ -388,10 +380,9 @@ static void check_document(const char *type, const char *payload, size_t len,
 	json_object_put(inst);
 	jw_schema_free(s);
 	ck_assert_msg(rc >= 0, "%s: validator out of memory", path);
-	if (rc == 1)
+	if(rc == 1)
 		return;
-	copy_str(o->reason, sizeof o->reason,
-	         jw_reason_name(JW_REASON_SCHEMA_VIOLATION));
+	copy_str(o->reason, sizeof o->reason, jw_reason_name(JW_REASON_SCHEMA_VIOLATION));
 	copy_str(o->field, sizeof o->field, serr.pointer);
 	copy_str(o->keyword, sizeof o->keyword, serr.keyword);
 	copy_str(o->message, sizeof o->message, serr.message);
@@ -404,9 +395,8 @@ static void run_example(const char *type, const char *rel, struct outcome *o)
 	size_t len;
 
 	snprintf(path, sizeof path, "%s/%s", EXAMPLES_DIR, rel);
-	ck_assert_msg(read_file(path, &buf, &len) == 0, "%s: %s", path,
-	              strerror(errno));
-	if (is_event_type(type))
+	ck_assert_msg(read_file(path, &buf, &len) == 0, "%s: %s", path, strerror(errno));
+	if(is_event_type(type))
 		check_event(type, buf, len, o);
 	else
 		check_document(type, buf, len, o);
@@ -419,11 +409,10 @@ START_TEST(test_schemas_load)
 {
 	size_t i;
 
-	ck_assert_msg(set != NULL, "jw_schemaset_load_dir(%s): %s",
-	              JW_SCHEMAS_DIR, set_error);
-	for (i = 0; i < sizeof contract_types / sizeof contract_types[0]; i++)
+	ck_assert_msg(set != NULL, "jw_schemaset_load_dir(%s): %s", JW_SCHEMAS_DIR, set_error);
+	for(i = 0; i < sizeof contract_types / sizeof contract_types[0]; i++)
 		ck_assert_msg(jw_schemaset_find(set, contract_types[i]) != NULL,
-		              "no schema for event type %s", contract_types[i]);
+		        "no schema for event type %s", contract_types[i]);
 	/* Subdirectories are not event types. */
 	ck_assert_ptr_null(jw_schemaset_find(set, "rejection"));
 	ck_assert_ptr_null(jw_schemaset_find(set, "notices"));
@@ -435,27 +424,33 @@ END_TEST
 START_TEST(test_schemas_annotated)
 {
 	static const char *const docs[] = {
-		"started", "progress", "complete", "failed", "validation-required",
-		"heartbeat", "control", "state", "notices/rejection",
+	        "started",
+	        "progress",
+	        "complete",
+	        "failed",
+	        "validation-required",
+	        "heartbeat",
+	        "control",
+	        "state",
+	        "notices/rejection",
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+	for(i = 0; i < sizeof docs / sizeof docs[0]; i++) {
 		char path[PATH_LEN];
 		struct json_object *doc = NULL;
 		struct jw_json_error jerr;
 		const char *dialect, *title, *desc;
 
 		snprintf(path, sizeof path, "%s/%s.json", JW_SCHEMAS_DIR, docs[i]);
-		ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc,
-		                                 &jerr) == 0,
-		              "%s: %s", path, jerr.message);
+		ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc, &jerr) == 0, "%s: %s",
+		        path, jerr.message);
 		dialect = member_str(doc, "$schema");
 		title = member_str(doc, "title");
 		desc = member_str(doc, "description");
-		ck_assert_msg(dialect && strcmp(dialect,
-		              "https://json-schema.org/draft/2020-12/schema") == 0,
-		              "%s: $schema is not draft 2020-12", path);
+		ck_assert_msg(
+		        dialect && strcmp(dialect, "https://json-schema.org/draft/2020-12/schema") == 0,
+		        "%s: $schema is not draft 2020-12", path);
 		ck_assert_msg(title && *title, "%s: no title", path);
 		ck_assert_msg(desc && *desc, "%s: no description", path);
 		json_object_put(doc);
@@ -474,22 +469,22 @@ START_TEST(test_rejection_reasons_match_enum)
 	size_t i, n;
 
 	snprintf(path, sizeof path, "%s/notices/rejection.json", JW_SCHEMAS_DIR);
-	ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc, &jerr) == 0,
-	              "%s: %s", path, jerr.message);
+	ck_assert_msg(jw_json_parse_file(path, JW_DEFAULT_MAX_DEPTH, &doc, &jerr) == 0, "%s: %s", path,
+	        jerr.message);
 	ck_assert(json_object_object_get_ex(doc, "properties", &props));
 	ck_assert(json_object_object_get_ex(props, "reason", &reason));
 	ck_assert(json_object_object_get_ex(reason, "enum", &en));
 	n = json_object_array_length(en);
-	for (r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++) {
+	for(r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++) {
 		const char *name = jw_reason_name((enum jw_reason)r);
 		bool found = false;
 
-		for (i = 0; i < n && !found; i++)
+		for(i = 0; i < n && !found; i++)
 			found = strcmp(json_object_get_string(json_object_array_get_idx(en, i)), name) == 0;
 		ck_assert_msg(found, "reason %s is missing from %s", name, path);
 	}
-	ck_assert_msg(n == (size_t)(JW_REASON__COUNT - 1),
-	              "%s lists %zu reasons, the broker has %d", path, n, JW_REASON__COUNT - 1);
+	ck_assert_msg(n == (size_t)(JW_REASON__COUNT - 1), "%s lists %zu reasons, the broker has %d",
+	        path, n, JW_REASON__COUNT - 1);
 	json_object_put(doc);
 }
 END_TEST
@@ -508,7 +503,7 @@ START_TEST(test_manifest_entries_well_formed)
 	size_t i, j;
 
 	ck_assert_msg(manifest_error[0] == '\0', "%s", manifest_error);
-	for (i = 0; i < n_manifest; i++) {
+	for(i = 0; i < n_manifest; i++) {
 		const struct expectation *x = &manifest[i];
 		char prefix[160];
 		char path[PATH_LEN];
@@ -516,30 +511,24 @@ START_TEST(test_manifest_entries_well_formed)
 		int r;
 
 		snprintf(prefix, sizeof prefix, "%s/invalid/", x->type);
-		ck_assert_msg(strncmp(x->rel, prefix, strlen(prefix)) == 0,
-		              "manifest: %s is not under %s", x->rel, prefix);
+		ck_assert_msg(strncmp(x->rel, prefix, strlen(prefix)) == 0, "manifest: %s is not under %s",
+		        x->rel, prefix);
 		snprintf(path, sizeof path, "%s/%s", EXAMPLES_DIR, x->rel);
-		ck_assert_msg(access(path, R_OK) == 0,
-		              "manifest names %s, which does not exist", x->rel);
-		for (r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++)
-			if (strcmp(x->reason, jw_reason_name((enum jw_reason)r)) == 0)
+		ck_assert_msg(access(path, R_OK) == 0, "manifest names %s, which does not exist", x->rel);
+		for(r = JW_REASON_NONE + 1; r < JW_REASON__COUNT; r++)
+			if(strcmp(x->reason, jw_reason_name((enum jw_reason)r)) == 0)
 				known_reason = 1;
-		ck_assert_msg(known_reason, "manifest: %s: unknown reason \"%s\"",
-		              x->rel, x->reason);
+		ck_assert_msg(known_reason, "manifest: %s: unknown reason \"%s\"", x->rel, x->reason);
 		/* Schema and rule violations name the keyword (or rule). */
 		ck_assert_msg((strcmp(x->reason, "schema_violation") != 0 &&
-		               strcmp(x->reason, "rule_violation") != 0) ||
-		              x->keyword[0] != '\0',
-		              "manifest: %s: %s without keyword",
-		              x->rel, x->reason);
+		                      strcmp(x->reason, "rule_violation") != 0) ||
+		                      x->keyword[0] != '\0',
+		        "manifest: %s: %s without keyword", x->rel, x->reason);
 		ck_assert_msg(strcmp(x->reason, "schema_violation") == 0 ||
-		              strcmp(x->reason, "rule_violation") == 0 ||
-		              x->keyword[0] == '\0',
-		              "manifest: %s: keyword given for %s", x->rel,
-		              x->reason);
-		for (j = i + 1; j < n_manifest; j++)
-			ck_assert_msg(strcmp(x->rel, manifest[j].rel) != 0,
-			              "manifest lists %s twice", x->rel);
+		                      strcmp(x->reason, "rule_violation") == 0 || x->keyword[0] == '\0',
+		        "manifest: %s: keyword given for %s", x->rel, x->reason);
+		for(j = i + 1; j < n_manifest; j++)
+			ck_assert_msg(strcmp(x->rel, manifest[j].rel) != 0, "manifest lists %s twice", x->rel);
 	}
 }
 END_TEST
@@ -550,9 +539,9 @@ START_TEST(test_every_invalid_example_in_manifest)
 
 	ck_assert_msg(manifest_error[0] == '\0', "%s", manifest_error);
 	ck_assert_msg(n_invalid > 0, "no invalid examples found");
-	for (i = 0; i < n_invalid; i++)
+	for(i = 0; i < n_invalid; i++)
 		ck_assert_msg(find_expectation(invalid_examples[i].rel) != NULL,
-		              "%s is not in manifest.json", invalid_examples[i].rel);
+		        "%s is not in manifest.json", invalid_examples[i].rel);
 }
 END_TEST
 
@@ -561,15 +550,14 @@ START_TEST(test_every_type_has_examples)
 {
 	size_t i, j;
 
-	for (i = 0; i < sizeof contract_types / sizeof contract_types[0]; i++) {
+	for(i = 0; i < sizeof contract_types / sizeof contract_types[0]; i++) {
 		size_t nv = 0, ni = 0;
 
-		for (j = 0; j < n_valid; j++)
+		for(j = 0; j < n_valid; j++)
 			nv += strcmp(valid_examples[j].type, contract_types[i]) == 0;
-		for (j = 0; j < n_invalid; j++)
+		for(j = 0; j < n_invalid; j++)
 			ni += strcmp(invalid_examples[j].type, contract_types[i]) == 0;
-		ck_assert_msg(nv >= 2, "%s: %zu valid examples", contract_types[i],
-		              nv);
+		ck_assert_msg(nv >= 2, "%s: %zu valid examples", contract_types[i], nv);
 		ck_assert_msg(ni >= 1, "%s: no invalid example", contract_types[i]);
 	}
 }
@@ -584,8 +572,8 @@ START_TEST(test_valid_example)
 
 	ck_assert_msg(set != NULL, "schemas do not load: %s", set_error);
 	run_example(e->type, e->rel, &o);
-	ck_assert_msg(o.reason[0] == '\0', "%s rejected: %s (%s %s): %s",
-	              e->rel, o.reason, o.field, o.keyword, o.message);
+	ck_assert_msg(o.reason[0] == '\0', "%s rejected: %s (%s %s): %s", e->rel, o.reason, o.field,
+	        o.keyword, o.message);
 }
 END_TEST
 
@@ -604,17 +592,14 @@ START_TEST(test_valid_example_with_broker_fields)
 	struct jw_json_error jerr;
 	struct outcome o;
 
-	if (!is_event_type(e->type))
+	if(!is_event_type(e->type))
 		return;
 	ck_assert_msg(set != NULL, "schemas do not load: %s", set_error);
 	snprintf(path, sizeof path, "%s/%s", EXAMPLES_DIR, e->rel);
-	ck_assert_msg(read_file(path, &buf, &len) == 0, "%s: %s", path,
-	              strerror(errno));
-	ck_assert_msg(jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &obj,
-	                            &jerr) == 0,
-	              "%s: %s", e->rel, jerr.message);
-	if (json_object_object_get_ex(obj, "ts", &v) ||
-	    json_object_object_get_ex(obj, "seq", &v)) {
+	ck_assert_msg(read_file(path, &buf, &len) == 0, "%s: %s", path, strerror(errno));
+	ck_assert_msg(jw_json_parse(buf, len, JW_DEFAULT_MAX_DEPTH, &obj, &jerr) == 0, "%s: %s", e->rel,
+	        jerr.message);
+	if(json_object_object_get_ex(obj, "ts", &v) || json_object_object_get_ex(obj, "seq", &v)) {
 		json_object_put(obj);
 		free(buf);
 		return;
@@ -624,16 +609,14 @@ START_TEST(test_valid_example_with_broker_fields)
 	with_ts = jw_event_splice_member(buf, len, "ts", ts, malloc, &len_ts);
 	ck_assert_msg(with_ts != NULL, "%s: splicing ts failed", e->rel);
 	check_event(e->type, with_ts, len_ts, &o);
-	ck_assert_msg(o.reason[0] == '\0', "%s with ts rejected: %s (%s %s): %s",
-	              e->rel, o.reason, o.field, o.keyword, o.message);
+	ck_assert_msg(o.reason[0] == '\0', "%s with ts rejected: %s (%s %s): %s", e->rel, o.reason,
+	        o.field, o.keyword, o.message);
 
-	with_seq = jw_event_splice_member(with_ts, len_ts, "seq", "17", malloc,
-	                                  &len_seq);
+	with_seq = jw_event_splice_member(with_ts, len_ts, "seq", "17", malloc, &len_seq);
 	ck_assert_msg(with_seq != NULL, "%s: splicing seq failed", e->rel);
 	check_event(e->type, with_seq, len_seq, &o);
-	ck_assert_msg(o.reason[0] == '\0',
-	              "%s with ts and seq rejected: %s (%s %s): %s", e->rel,
-	              o.reason, o.field, o.keyword, o.message);
+	ck_assert_msg(o.reason[0] == '\0', "%s with ts and seq rejected: %s (%s %s): %s", e->rel,
+	        o.reason, o.field, o.keyword, o.message);
 
 	free(with_seq);
 	free(with_ts);
@@ -648,19 +631,14 @@ START_TEST(test_invalid_example)
 
 	ck_assert_msg(set != NULL, "schemas do not load: %s", set_error);
 	run_example(x->type, x->rel, &o);
-	ck_assert_msg(o.reason[0] != '\0', "%s accepted, expected %s", x->rel,
-	              x->reason);
-	ck_assert_msg(strcmp(o.reason, x->reason) == 0,
-	              "%s: reason %s, expected %s (%s)", x->rel, o.reason,
-	              x->reason, o.message);
-	ck_assert_msg(strcmp(o.field, x->field) == 0,
-	              "%s: field \"%s\", expected \"%s\" (%s)", x->rel, o.field,
-	              x->field, o.message);
-	ck_assert_msg(strcmp(o.keyword, x->keyword) == 0,
-	              "%s: keyword \"%s\", expected \"%s\" (%s)", x->rel,
-	              o.keyword, x->keyword, o.message);
-	ck_assert_msg(o.message[0] != '\0', "%s: rejected without a message",
-	              x->rel);
+	ck_assert_msg(o.reason[0] != '\0', "%s accepted, expected %s", x->rel, x->reason);
+	ck_assert_msg(strcmp(o.reason, x->reason) == 0, "%s: reason %s, expected %s (%s)", x->rel,
+	        o.reason, x->reason, o.message);
+	ck_assert_msg(strcmp(o.field, x->field) == 0, "%s: field \"%s\", expected \"%s\" (%s)", x->rel,
+	        o.field, x->field, o.message);
+	ck_assert_msg(strcmp(o.keyword, x->keyword) == 0, "%s: keyword \"%s\", expected \"%s\" (%s)",
+	        x->rel, o.keyword, x->keyword, o.message);
+	ck_assert_msg(o.message[0] != '\0', "%s: rejected without a message", x->rel);
 }
 END_TEST
 
@@ -686,8 +664,7 @@ static Suite *schema_examples_suite(void)
 	tc = tcase_create("valid");
 	tcase_add_unchecked_fixture(tc, load_set, free_set);
 	tcase_add_loop_test(tc, test_valid_example, 0, (int)n_valid);
-	tcase_add_loop_test(tc, test_valid_example_with_broker_fields, 0,
-	                    (int)n_valid);
+	tcase_add_loop_test(tc, test_valid_example_with_broker_fields, 0, (int)n_valid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
@@ -702,13 +679,12 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	if (collect("") != 0) {
+	if(collect("") != 0) {
 		fprintf(stderr, "cannot list %s\n", EXAMPLES_DIR);
 		return EXIT_FAILURE;
 	}
 	qsort(valid_examples, n_valid, sizeof valid_examples[0], cmp_example);
-	qsort(invalid_examples, n_invalid, sizeof invalid_examples[0],
-	      cmp_example);
+	qsort(invalid_examples, n_invalid, sizeof invalid_examples[0], cmp_example);
 	load_manifest();
 
 	sr = srunner_create(schema_examples_suite());

@@ -40,15 +40,15 @@ static void remove_tree(const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
-	if (d == NULL)
+	if(d == NULL)
 		return;
-	while ((de = readdir(d)) != NULL) {
+	while((de = readdir(d)) != NULL) {
 		char path[512];
 		struct stat st;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if(strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		if(lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			remove_tree(path);
 		else
 			unlink(path);
@@ -78,7 +78,8 @@ START_TEST(loads_directory)
 	char err[512];
 
 	make_dir();
-	write_file("progress.json", "{\"type\":\"object\",\"properties\":{\"progress\":{\"maximum\":100}}}");
+	write_file("progress.json",
+	        "{\"type\":\"object\",\"properties\":{\"progress\":{\"maximum\":100}}}");
 	write_file("started.json", "{\"type\":\"object\"}");
 	write_file("validation-required.json", "true");
 	write_file("README.md", "not a schema");
@@ -115,13 +116,19 @@ END_TEST
 START_TEST(refuses_bad_names)
 {
 	static const char *const bad[] = {
-		"Progress.json", "_x.json", "-x.json", "a.b.json", "a b.json", ".json", ".hidden.json",
-		/* 65 characters, one too many */
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json",
+	        "Progress.json",
+	        "_x.json",
+	        "-x.json",
+	        "a.b.json",
+	        "a b.json",
+	        ".json",
+	        ".hidden.json",
+	        /* 65 characters, one too many */
+	        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json",
 	};
 	char err[512], want[256];
 
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+	for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		make_dir();
 		write_file("ok.json", "{}");
 		write_file(bad[i], "{}");
@@ -173,7 +180,7 @@ START_TEST(refs_between_files)
 
 	make_dir();
 	write_file("common.json",
-	           "{\"$defs\":{\"pct\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100}}}");
+	        "{\"$defs\":{\"pct\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100}}}");
 	write_file("load.json", "{\"properties\":{\"cpu\":{\"$ref\":\"common.json#/$defs/pct\"}},"
 	                        "\"unevaluatedProperties\":false}");
 	ck_assert_int_eq(jw_schemaset_load_dir(tmpdir, &set, err, sizeof err), 0);
@@ -192,17 +199,16 @@ START_TEST(refs_between_files)
 	/* The file names come from the schema: nothing outside the folder,
 	 * no paths, no other schemes. */
 	static const char *const refs[] = {"../x.json", "/etc/passwd", "sub/x.json",
-	                                   "http://example.com/x.json", "x.txt", ".hidden.json",
-	                                   "a%2Fb.json"};
-	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+	        "http://example.com/x.json", "x.txt", ".hidden.json", "a%2Fb.json"};
+	for(size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
 		char doc[128];
 		snprintf(doc, sizeof doc, "{\"$ref\":\"%s\"}", refs[i]);
 		write_file("evil.json", doc);
 		snprintf(path, sizeof path, "%s/evil.json", tmpdir);
 		struct jw_schema *x = NULL;
 		ck_assert_int_eq(jw_schema_load_file(path, &x, err, sizeof err), -1);
-		ck_assert_msg(strstr(err, "only files of the schema folder") != NULL, "%s: %s", refs[i],
-		              err);
+		ck_assert_msg(
+		        strstr(err, "only files of the schema folder") != NULL, "%s: %s", refs[i], err);
 	}
 	write_file("evil.json", "{\"$ref\":\"gone.json\"}");
 	struct jw_schema *x = NULL;
@@ -220,8 +226,8 @@ START_TEST(refuses_bad_schema)
 	write_file("b.json", "{\"properties\":{\"x\":{\"dependencies\":{}}}}");
 	write_file("c.json", "{}");
 	load_fails(err, sizeof err);
-	snprintf(want, sizeof want,
-	         "%s/b.json: unsupported keyword \"dependencies\" at /properties/x", tmpdir);
+	snprintf(want, sizeof want, "%s/b.json: unsupported keyword \"dependencies\" at /properties/x",
+	        tmpdir);
 	ck_assert_str_eq(err, want);
 }
 END_TEST
@@ -252,15 +258,15 @@ START_TEST(failure_keeps_nothing)
 	/* Many good files before and after the bad one: all of them must be
 	 * released (leak checkers run this suite), none handed out. */
 	make_dir();
-	for (int i = 0; i < 20; i++) {
+	for(int i = 0; i < 20; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "t%02d.json", i);
 		write_file(name, "{\"properties\":{\"a\":{\"pattern\":\"^x\"}},\"enum\":[{\"a\":\"x\"}]}");
 	}
 	write_file("t10.json", "{\"$ref\":\"#/nowhere\"}");
 	load_fails(err, sizeof err);
-	ck_assert_msg(strstr(err, "/t10.json: $ref \"#/nowhere\" does not resolve at /") != NULL, "%s",
-	              err);
+	ck_assert_msg(
+	        strstr(err, "/t10.json: $ref \"#/nowhere\" does not resolve at /") != NULL, "%s", err);
 
 	/* A NULL error buffer is allowed. */
 	struct jw_schemaset *set = (struct jw_schemaset *)1;
@@ -280,7 +286,7 @@ static bool finds_type(const struct jw_schemaset *set, const char *type)
 	const struct jw_schema *s = jw_schemaset_find(set, type);
 	struct json_object *inst;
 
-	if (s == NULL)
+	if(s == NULL)
 		return false;
 	inst = json_object_new_string(type);
 	ck_assert_ptr_nonnull(inst);
@@ -297,42 +303,54 @@ START_TEST(finds_many_types)
 	char names[48][JW_TYPE_MAX + 1];
 	size_t n = 0;
 	static const char *const fixed[] = {
-		"a", "b", "ab", "abc", "abcd", "state", "started", "progress", "progres", "progresss",
-		"validation-required", "validation-requires", "sixteen-bytes-16", "seventeen-bytes17",
-		"x123456789012345678901234567890123456789012345678901234567890123",
+	        "a",
+	        "b",
+	        "ab",
+	        "abc",
+	        "abcd",
+	        "state",
+	        "started",
+	        "progress",
+	        "progres",
+	        "progresss",
+	        "validation-required",
+	        "validation-requires",
+	        "sixteen-bytes-16",
+	        "seventeen-bytes17",
+	        "x123456789012345678901234567890123456789012345678901234567890123",
 	};
 	struct jw_schemaset *set = NULL;
 	char err[512], file[128], schema[128];
 
-	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+	for(size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		snprintf(names[n++], sizeof names[0], "%s", fixed[i]);
-	for (size_t i = 0; i < 30; i++)
+	for(size_t i = 0; i < 30; i++)
 		snprintf(names[n++], sizeof names[0], "long-type-%02zu-same-tail", i * 3);
 	make_dir();
-	for (size_t i = 0; i < n; i++) {
+	for(size_t i = 0; i < n; i++) {
 		snprintf(file, sizeof file, "%.64s.json", names[i]);
 		snprintf(schema, sizeof schema, "{\"const\":\"%.64s\"}", names[i]);
 		write_file(file, schema);
 	}
 	ck_assert_msg(jw_schemaset_load_dir(tmpdir, &set, err, sizeof err) == 0, "%s", err);
 	ck_assert_uint_eq(jw_schemaset_count(set), n);
-	for (size_t i = 0; i < n; i++) {
+	for(size_t i = 0; i < n; i++) {
 		char key[JW_TYPE_MAX + 2];
 		size_t len = strlen(names[i]);
 
 		ck_assert_msg(finds_type(set, names[i]), "%s not found", names[i]);
 		/* Near misses: each byte changed, one shorter, one longer; a
 		 * miss must be a miss unless it spells another type. */
-		for (size_t j = 0; j <= len + 1; j++) {
+		for(size_t j = 0; j <= len + 1; j++) {
 			snprintf(key, sizeof key, "%.64s", names[i]);
-			if (j < len)
+			if(j < len)
 				key[j] = (char)(key[j] == 'z' ? 'y' : key[j] + 1);
-			else if (j == len)
+			else if(j == len)
 				key[len - 1] = '\0';
 			else
 				snprintf(key, sizeof key, "%.64sq", names[i]);
 			bool declared = false;
-			for (size_t k = 0; k < n; k++)
+			for(size_t k = 0; k < n; k++)
 				declared |= strcmp(names[k], key) == 0;
 			ck_assert_msg(finds_type(set, key) == declared, "%s", key);
 		}
@@ -351,17 +369,17 @@ static Suite *schemaset_suite(void)
 		const char *name;
 		const TTest *test;
 	} cases[] = {
-		{"loads_directory", loads_directory},
-		{"refuses_bad_names", refuses_bad_names},
-		{"refuses_broken_file", refuses_broken_file},
-		{"refuses_bad_schema", refuses_bad_schema},
-		{"refs_between_files", refs_between_files},
-		{"refuses_empty_dir", refuses_empty_dir},
-		{"failure_keeps_nothing", failure_keeps_nothing},
-		{"finds_many_types", finds_many_types},
+	        {"loads_directory", loads_directory},
+	        {"refuses_bad_names", refuses_bad_names},
+	        {"refuses_broken_file", refuses_broken_file},
+	        {"refuses_bad_schema", refuses_bad_schema},
+	        {"refs_between_files", refs_between_files},
+	        {"refuses_empty_dir", refuses_empty_dir},
+	        {"failure_keeps_nothing", failure_keeps_nothing},
+	        {"finds_many_types", finds_many_types},
 	};
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);
 		tcase_add_checked_fixture(tc, NULL, teardown);
 		tcase_add_test(tc, cases[i].test);

@@ -260,8 +260,8 @@ END_TEST
 /* The contract's byte rules, written out independently of topic.c. */
 static int spec_id_byte(int c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+	       c == '_' || c == '-';
 }
 
 static int spec_event_byte(int c, int first)

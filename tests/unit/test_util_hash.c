@@ -93,7 +93,8 @@ START_TEST(seed_and_parts)
 	a = jw_hash_mix(jw_hash_fold(jw_hash_fold(JW_HASH_FNV_OFFSET, "ab", 2), "c", 1));
 	b = jw_hash_mix(jw_hash_fold(jw_hash_fold(JW_HASH_FNV_OFFSET, "a", 1), "bc", 2));
 	ck_assert_uint_ne(a, b);
-	ck_assert_uint_eq(jw_hash("abc", 3, 0), jw_hash_mix(jw_hash_fold(JW_HASH_FNV_OFFSET, "abc", 3)));
+	ck_assert_uint_eq(
+	        jw_hash("abc", 3, 0), jw_hash_mix(jw_hash_fold(JW_HASH_FNV_OFFSET, "abc", 3)));
 	/* Equal bytes, equal hash, whatever their address. */
 	{
 		char x[] = "session-42", y[] = "session-42";

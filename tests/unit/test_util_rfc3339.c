@@ -93,9 +93,8 @@ START_TEST(format_matches_gmtime)
 			      (int64_t)(x % (uint64_t)(JW_RFC3339_MAX_S - JW_RFC3339_MIN_S + 1));
 		tt = (time_t)sec;
 		ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
-		n = snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		        nsec / 1000000L);
+		n = snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec / 1000000L);
 		ck_assert_int_eq(jw_rfc3339_format(got, sizeof(got), sec, nsec, 3), n);
 		ck_assert_str_eq(got, want);
 	}
@@ -205,7 +204,9 @@ START_TEST(parse_verdicts)
 	        {" 2026-11-22T02:40:00Z", JW_RFC3339_ESYNTAX},
 	        {"2026-11-22T02:40:00Z ", JW_RFC3339_ESYNTAX},
 	        {"2026-11-22T02:40:00\xd9\xa0Z", JW_RFC3339_ESYNTAX},
-	        {"\xd9\xa2\xd9\xa0" "26-11-22T02:40:00Z", JW_RFC3339_ESYNTAX},
+	        {"\xd9\xa2\xd9\xa0"
+	         "26-11-22T02:40:00Z",
+	                JW_RFC3339_ESYNTAX},
 	        {"2026-1a-22T02:40:00Z", JW_RFC3339_ESYNTAX},
 	        /* A malformed text is ESYNTAX whatever its numbers. */
 	        {"2026-13-22T02:40:00", JW_RFC3339_ESYNTAX},
@@ -213,8 +214,8 @@ START_TEST(parse_verdicts)
 	struct jw_rfc3339 t;
 
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_msg(parse(cases[i].s, &t) == cases[i].rc, "%s: %d", cases[i].s,
-		        parse(cases[i].s, &t));
+		ck_assert_msg(
+		        parse(cases[i].s, &t) == cases[i].rc, "%s: %d", cases[i].s, parse(cases[i].s, &t));
 	/* What ELEAP leaves filled in. */
 	ck_assert_int_eq(parse("2026-11-22T12:00:60.25+02:00", &t), JW_RFC3339_ELEAP);
 	ck_assert_int_eq(t.year, 2026);
