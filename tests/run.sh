@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
-# Runs every jobwire test: installs dependencies, builds with warnings as
-# errors, runs unit, conformance and integration tests (with the Debian
+# Runs every jobwire test: installs dependencies, checks the layout of the
+# C files and their SPDX lines (tests/check_style.sh), builds with
+# warnings as errors, runs unit, conformance and integration tests (with the Debian
 # package test, and the integration tests again against Mosquitto 2.0.20
 # and the 2.1 line, built from ../shared/vendor once and cached in
 # build/brokers: docs/compatibility.md), runs the unit and
@@ -26,6 +27,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # run is meant to stay under 45 minutes on two cores).
 step() { printf '\n==== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 trap 'step "done (exit $?)"' EXIT
+
+step "style: clang-format and SPDX lines"
+bash tests/check_style.sh
 
 step "build (warnings are errors)"
 cmake -S . -B build -DJW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
