@@ -10,56 +10,50 @@
 #include "plugin.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
 #include "broker_api.h"
 
 #include "effects.h"
+#include "jdoc.h"
 #include "jobs/jobs.h"
 #include "topic.h"
 
 /* Fails one stalled job the way a worker's failed event would. */
 static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_clock *now)
 {
-	char ts[40];
-	struct json_object *ev = jw_job_stall_event(j, now);
 	struct jw_event_ctx e;
 	struct jw_effects fx;
 	struct jw_verdict v;
+	struct jw_json_error err;
 	struct jw_topic t;
 	struct jw_jdoc d;
-	const char *text;
+	size_t len;
+	char *text = jw_job_stall_event(j, now, &len);
 
-	if(!ev) {
+	if(!text) {
 		return;
 	}
 	memset(&t, 0, sizeof(t));
 	snprintf(t.session, sizeof(t.session), "%s", jw_job_session(j));
 	snprintf(t.job, sizeof(t.job), "%s", jw_job_id(j));
 	snprintf(t.event, sizeof(t.event), "failed");
-	jw_rfc3339_format_ms(ts, sizeof(ts), now->real_ms);
-	json_object_object_add(ev, "ts", json_object_new_string(ts));
-	text = json_object_to_json_string_ext(
-	        ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if(!text) {
-		json_object_put(ev);
-		return;
-	}
 	memset(&e, 0, sizeof(e));
 	e.origin = JW_FROM_BROKER;
 	e.t = &t;
 	e.payload = text;
-	e.len = strlen(text);
+	e.len = len;
 	e.durable = true;
 	e.now = now;
-	/* Broker-made events reach the table through an arena copy. */
+	/* The broker's own event takes the path every event takes: parsed
+	 * into an arena tree, then through the table. */
 	jw_jdoc_init(&d);
-	if(jw_jdoc_from_json(&d, ev) < 0) {
+	if(jw_jdoc_parse(&d, text, len, p->opt.limits.max_depth, &err) != 0) {
 		memset(&v, 0, sizeof(v));
 		v.reason = JW_REASON_INTERNAL;
-		snprintf(v.message, sizeof(v.message), "out of memory");
+		snprintf(v.message, sizeof(v.message), "%s", err.message);
 		jw_effects__refuse(p, &e, &v);
 	} else {
 		e.ev = d.root;
@@ -68,7 +62,7 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 		jw_effects__run(p, &fx, &e, &v);
 	}
 	jw_jdoc_free(&d);
-	json_object_put(ev);
+	free(text);
 }
 
 /* Whether a tick at monotonic time mono_ms has anything to do. */

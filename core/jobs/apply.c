@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 /* Overall progress derived as 100 * current / total can differ from the
  * same figure sent as progress in the last bits; such a difference is not
  * "backwards" (the job keeps the larger value). */
@@ -755,28 +753,6 @@ static __attribute__((noinline)) void backwards(
 }
 
 int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
-        const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
-        struct jw_apply_result *res, struct jw_verdict *v)
-{
-	struct jw_jdoc d;
-	int rc;
-
-	/* Broker-made events and tests: through an arena copy. */
-	jw_jdoc_init(&d);
-	if(event && jw_jdoc_from_json(&d, event) < 0) {
-		jw_jdoc_free(&d);
-		memset(res, 0, sizeof(*res));
-		res->outcome = JW_APPLY_REJECT;
-		verdict(v, JW_REASON_INTERNAL, "", "out of memory");
-		return -1;
-	}
-	rc = jw_jobs_apply_node(
-	        jobs, session, job, type, event ? d.root : NULL, raw, rawlen, now, res, v);
-	jw_jdoc_free(&d);
-	return rc;
-}
-
-int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
         const struct jw_jnode *event, const void *raw, size_t rawlen, const struct jw_clock *now,
         struct jw_apply_result *res, struct jw_verdict *v)
 {

@@ -41,7 +41,7 @@ int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job, con
 		held_first(jobs, session, job, type, now, fx);
 	if(broker_made)
 		fx->set |= JW_FX_LOG;
-	if(jw_jobs_apply_node(jobs, session, job, type, event, raw, rawlen, now, &res, v)) {
+	if(jw_jobs_apply(jobs, session, job, type, event, raw, rawlen, now, &res, v)) {
 		fx->outcome = JW_APPLY_REJECT;
 		fx->set |= JW_FX_REFUSE;
 		return -1;

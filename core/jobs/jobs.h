@@ -80,7 +80,8 @@ struct jw_apply_result {
 
 /*
  * Folds one event that already passed jw_event_check into the job table.
- * type is the topic's event; event the parsed payload; raw/rawlen the bytes
+ * type is the topic's event; event the parsed payload (an arena tree,
+ * jdoc.h, owned by the caller; NULL for an empty payload); raw/rawlen the bytes
  * as published (before any broker insertion), used to recognise an exact
  * repeat of the terminal event.
  *
@@ -101,14 +102,8 @@ struct jw_apply_result {
  * Returns 0 with *res filled (REJECT included, with *v filled), or -1 when
  * out of memory (nothing changed; *v says internal).
  */
-int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
-        const struct json_object *event, const void *raw, size_t rawlen, const struct jw_clock *now,
-        struct jw_apply_result *res, struct jw_verdict *v);
-
-/* The same for an arena tree (jdoc.h): the per-message path. jw_jobs_apply
- * converts its json-c event and calls this. */
 struct jw_jnode;
-int jw_jobs_apply_node(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
+int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
         const struct jw_jnode *event, const void *raw, size_t rawlen, const struct jw_clock *now,
         struct jw_apply_result *res, struct jw_verdict *v);
 
@@ -153,12 +148,12 @@ struct jw_effects {
 };
 
 /*
- * One event through the table: the urgent flush, jw_jobs_apply_node and
+ * One event through the table: the urgent flush, jw_jobs_apply and
  * the state publishing policy, with what must follow in *fx. broker_made:
  * the broker made the event itself (a stalled job's failure), which is
  * then logged. The held state is marked published here (as
  * jw_jobs_state_published). Same threading and ownership as
- * jw_jobs_apply_node: the caller's thread, one at a time per table.
+ * jw_jobs_apply: the caller's thread, one at a time per table.
  * Returns 0 with *fx filled (a refusal included: REFUSE, *v filled), or
  * -1 when out of memory (fx: REFUSE; *v says internal; the table is as
  * before, except that a held state may have been rendered).
@@ -251,11 +246,13 @@ struct jw_job *jw_jobs_pop_stalled(struct jw_jobs *jobs, const struct jw_clock *
  */
 int64_t jw_jobs_next_due(const struct jw_jobs *jobs);
 
-/* The failed event the broker publishes for a stalled job: a new json-c
- * object (caller puts it) valid against schemas/failed.json with code
- * "heartbeat_timeout", retryable true, broker_generated true, and an error
- * naming the silence ("no event for 90 s (3 x heartbeat interval 30 s)"). */
-struct json_object *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now);
+/* The failed event the broker publishes for a stalled job, as JSON text
+ * (malloc'd, NUL-terminated, *len bytes; the caller frees it), valid
+ * against schemas/failed.json with code "heartbeat_timeout", retryable
+ * true, broker_generated true, an error naming the silence ("no event for
+ * 90 s (3 x heartbeat interval 30 s)") and "ts" (now). NULL when out of
+ * memory. */
+char *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now, size_t *len);
 
 struct jw_jobs_stats {
 	size_t jobs; /* in the table */

@@ -11,8 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include <json-c/json.h>
-
 bool jw_jobs_state_changed(
         struct jw_jobs *jobs, struct jw_job *j, bool urgent, const struct jw_clock *now)
 {
@@ -99,36 +97,23 @@ int64_t jw_jobs_next_due(const struct jw_jobs *jobs)
 	return t;
 }
 
-/* json_object_object_add takes v only on success; this always does. */
-static int put(struct json_object *o, const char *key, struct json_object *v)
+/* Appends "key":"text" (text needs no escaping: ids, timestamps and
+ * the broker's own words). */
+static void add_plain_str(struct jw_buf *b, const char *key, const char *text, size_t n)
 {
-	if(!v)
-		return -1;
-	if(json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
+	jw_jobs__buf_key(b, key);
+	jw_buf_add(b, "\"", 1);
+	jw_buf_add(b, text, n);
+	jw_buf_add(b, "\"", 1);
 }
 
-/* A number as json-c should print it: integers without ".0". */
-static struct json_object *new_num(double v)
+char *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now, size_t *len)
 {
-	char t[40];
-
-	if(fabs(v) < 1e15 && v == floor(v))
-		return json_object_new_int64((int64_t)v);
-	jw_jobs__fmt_num(t, sizeof(t), v);
-	return json_object_new_double_s(v, t);
-}
-
-struct json_object *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now)
-{
-	struct json_object *ev = NULL, *details = NULL, *res = NULL;
-	char error[160], hb[40], silent[40], ts[40];
+	char error[160], hb[40], silent[40];
 	int64_t timeout = jw_jobs__timeout_ms(j);
 	int64_t silent_ms = now->mono_ms - (j->deadline_mono - timeout);
-	int n, rc;
+	struct jw_buf b;
+	int n;
 
 	/* The silence actually measured (at least the timeout once due; more
 	 * when the broker was down), in tenths of a second so a fractional
@@ -140,33 +125,29 @@ struct json_object *jw_job_stall_event(const struct jw_job *j, const struct jw_c
 	n = snprintf(
 	        error, sizeof(error), "no event for %s s (3 x heartbeat interval %s s)", silent, hb);
 	if(n < 0 || (size_t)n >= sizeof(error))
-		goto out;
-	if(jw_jobs__format_ts(ts, sizeof(ts), j->heartbeat_ms) < 0)
-		goto out;
-	ev = json_object_new_object();
-	details = json_object_new_object();
-	if(!ev || !details)
-		goto out;
-	if(put(details, "last_event_at", json_object_new_string(ts)) ||
-	        put(details, "heartbeat_interval_s", new_num(j->heartbeat_interval_s)))
-		goto out;
-	if(put(ev, "type", json_object_new_string("failed")) ||
-	        put(ev, "session_id", json_object_new_string(jw_job_session(j))) ||
-	        put(ev, "job_id", json_object_new_string(jw_job_id(j))) ||
-	        put(ev, "error", json_object_new_string_len(error, n)) ||
-	        put(ev, "code", json_object_new_string("heartbeat_timeout")) ||
-	        put(ev, "retryable", json_object_new_boolean(1)) ||
-	        put(ev, "broker_generated", json_object_new_boolean(1)))
-		goto out;
-	/* ev owns details from here, or put() released it. */
-	rc = put(ev, "details", details);
-	details = NULL;
-	if(rc != 0)
-		goto out;
-	res = ev;
-	ev = NULL;
-out:
-	json_object_put(details);
-	json_object_put(ev);
-	return res;
+		return NULL;
+	/* The members in the order json-c wrote them when it built this
+	 * event, so subscribers see the same bytes. */
+	jw_buf_init(&b, JW_BUF_UNLIMITED);
+	jw_buf_add(&b, "{", 1);
+	add_plain_str(&b, "type", "failed", 6);
+	add_plain_str(&b, "session_id", jw_job_session(j), strlen(jw_job_session(j)));
+	add_plain_str(&b, "job_id", jw_job_id(j), strlen(jw_job_id(j)));
+	add_plain_str(&b, "error", error, (size_t)n);
+	add_plain_str(&b, "code", "heartbeat_timeout", 17);
+	jw_jobs__buf_key(&b, "retryable");
+	jw_buf_add_str(&b, "true");
+	jw_jobs__buf_key(&b, "broker_generated");
+	jw_buf_add_str(&b, "true");
+	jw_jobs__buf_key(&b, "details");
+	jw_buf_add(&b, "{", 1);
+	jw_jobs__buf_key(&b, "last_event_at");
+	jw_jobs__buf_ts(&b, j->heartbeat_ms);
+	jw_jobs__buf_key(&b, "heartbeat_interval_s");
+	jw_jobs__buf_num(&b, j->heartbeat_interval_s);
+	jw_buf_add(&b, "}", 1);
+	jw_jobs__buf_key(&b, "ts");
+	jw_jobs__buf_ts(&b, now->real_ms);
+	jw_buf_add(&b, "}", 1);
+	return jw_buf_take(&b, len);
 }

@@ -41,14 +41,15 @@ static struct jw_verdict V;
 static int apply_at(struct jw_jobs *jobs, const char *session, const char *job, const char *type,
         const char *payload, struct jw_clock now)
 {
-	struct json_object *o = NULL;
+	struct jw_jdoc d;
 	struct jw_json_error err;
 	int rc;
 
-	ck_assert_msg(jw_json_parse(payload, strlen(payload), 32, &o, &err) == 0,
+	jw_jdoc_init(&d);
+	ck_assert_msg(jw_jdoc_parse(&d, payload, strlen(payload), 32, &err) == 0,
 	        "bad test payload %s: %s", payload, err.message);
-	rc = jw_jobs_apply(jobs, session, job, type, o, payload, strlen(payload), &now, &R, &V);
-	json_object_put(o);
+	rc = jw_jobs_apply(jobs, session, job, type, d.root, payload, strlen(payload), &now, &R, &V);
+	jw_jdoc_free(&d);
 	return rc;
 }
 
@@ -1246,6 +1247,18 @@ END_TEST
 
 /* ---- stall detection ---- */
 
+/* text as json-c, for looking at its members. */
+static struct json_object *parse_or_fail(const char *text)
+{
+	struct json_object *o = NULL;
+	struct jw_json_error err;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(
+	        jw_json_parse(text, strlen(text), 32, &o, &err) == 0, "%s: %s", text, err.message);
+	return o;
+}
+
 START_TEST(stall_detection)
 {
 	struct jw_jobs *jobs = jw_jobs_new(NULL);
@@ -1254,7 +1267,8 @@ START_TEST(stall_detection)
 	struct jw_jobs_stats st;
 	struct json_object *fev, *o, *d;
 	struct jw_schema_error serr;
-	const char *text;
+	char *text;
+	size_t tlen;
 
 	ck_assert_int_eq(ev(jobs, "j1", "progress", "{\"progress\":1}", 0), JW_APPLY_ACCEPT);
 	j1 = R.job;
@@ -1290,8 +1304,11 @@ START_TEST(stall_detection)
 
 	/* The broker's failed event, valid against schemas/failed.json. */
 	now = at(110000);
-	fev = jw_job_stall_event(j1, &now);
-	ck_assert_ptr_nonnull(fev);
+	text = jw_job_stall_event(j1, &now, &tlen);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(tlen, strlen(text));
+	fev = parse_or_fail(text);
+	ck_assert_str_eq(sget(fev, "ts"), "2026-11-22T02:41:50.000Z");
 	ck_assert_msg(jw_schema_validate(failed_schema, fev, &serr) == 1, "%s", serr.message);
 	ck_assert_str_eq(sget(fev, "error"), "no event for 90 s (3 x heartbeat interval 30 s)");
 	ck_assert_str_eq(sget(fev, "code"), "heartbeat_timeout");
@@ -1301,9 +1318,11 @@ START_TEST(stall_detection)
 	ck_assert_str_eq(sget(d, "last_event_at"), "2026-11-22T02:40:20.000Z");
 	ck_assert(json_object_is_type(oget(d, "heartbeat_interval_s"), json_type_int));
 	ck_assert_double_eq(nget(d, "heartbeat_interval_s"), 30);
-	text = json_object_to_json_string_ext(fev, JSON_C_TO_STRING_PLAIN);
-	ck_assert_int_eq(
-	        jw_jobs_apply(jobs, "s1", "j1", "failed", fev, text, strlen(text), &now, &R, &V), 0);
+	/* Written as json-c wrote it when the event was built with json-c. */
+	ck_assert_str_eq(text, json_object_to_json_string_ext(
+	                               fev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	ck_assert_int_eq(apply_at(jobs, "s1", "j1", "failed", text, now), 0);
+	free(text);
 	ck_assert_int_eq(R.outcome, JW_APPLY_ACCEPT);
 	ck_assert(R.urgent);
 	json_object_put(fev);
@@ -1327,7 +1346,9 @@ START_TEST(stall_detection)
 	ck_assert_ptr_null(jw_jobs_pop_stalled(jobs, &now));
 	now = at(2750);
 	ck_assert_ptr_eq(jw_jobs_pop_stalled(jobs, &now), R.job);
-	fev = jw_job_stall_event(R.job, &now);
+	text = jw_job_stall_event(R.job, &now, &tlen);
+	fev = parse_or_fail(text);
+	free(text);
 	ck_assert_str_eq(sget(fev, "error"), "no event for 2.7 s (3 x heartbeat interval 0.5 s)");
 	ck_assert_double_eq(nget(oget(fev, "details"), "heartbeat_interval_s"), 0.5);
 	ck_assert_msg(jw_schema_validate(failed_schema, fev, &serr) == 1, "%s", serr.message);
@@ -2039,7 +2060,7 @@ START_TEST(hundred_thousand_jobs)
 	static const char progress[] = "{\"progress\":45,\"current\":45,\"total\":100,\"step\":"
 	                               "\"annotation\",\"message\":\"Processing variant 45/100\"}";
 	struct jw_jobs *jobs = jw_jobs_new(NULL);
-	struct json_object *os = NULL, *op = NULL;
+	struct jw_jdoc ds, dp;
 	struct jw_json_error err;
 	struct jw_jobs_stats st0, st;
 	struct timespec t0;
@@ -2054,8 +2075,10 @@ START_TEST(hundred_thousand_jobs)
 	struct mallinfo2 m0 = mallinfo2(), m1;
 #endif
 
-	ck_assert_int_eq(jw_json_parse(started, strlen(started), 32, &os, &err), 0);
-	ck_assert_int_eq(jw_json_parse(progress, strlen(progress), 32, &op, &err), 0);
+	jw_jdoc_init(&ds);
+	jw_jdoc_init(&dp);
+	ck_assert_int_eq(jw_jdoc_parse(&ds, started, strlen(started), 32, &err), 0);
+	ck_assert_int_eq(jw_jdoc_parse(&dp, progress, strlen(progress), 32, &err), 0);
 	jw_jobs_stats(jobs, &st0);
 	/* No assertion inside the timed loops: Check's bookkeeping would
 	 * dominate the figures. */
@@ -2063,12 +2086,12 @@ START_TEST(hundred_thousand_jobs)
 	for(int i = 0; i < N; i++) {
 		(void)snprintf(id, sizeof(id), "job-%06d", i);
 		now = at(i / 10);
-		bad += jw_jobs_apply(jobs, "demo-session", id, "started", os, started, strlen(started),
+		bad += jw_jobs_apply(jobs, "demo-session", id, "started", ds.root, started, strlen(started),
 		               &now, &R, &V) != 0 ||
 		       R.outcome != JW_APPLY_ACCEPT;
 		now = at(20000 + (N - i) / 10);
-		bad += jw_jobs_apply(jobs, "demo-session", id, "progress", op, progress, strlen(progress),
-		               &now, &R, &V) != 0 ||
+		bad += jw_jobs_apply(jobs, "demo-session", id, "progress", dp.root, progress,
+		               strlen(progress), &now, &R, &V) != 0 ||
 		       R.outcome != JW_APPLY_ACCEPT;
 	}
 	secs = seconds_since(&t0);
@@ -2095,7 +2118,7 @@ START_TEST(hundred_thousand_jobs)
 		for(int i = 0; i < N; i++) {
 			(void)snprintf(id, sizeof(id), "job-%06d", i);
 			now = at(20000 + (N - i) / 10);
-			bad += jw_jobs_apply(jobs, "demo-session", id, "progress", op, progress,
+			bad += jw_jobs_apply(jobs, "demo-session", id, "progress", dp.root, progress,
 			               strlen(progress), &now, &R, &V) != 0 ||
 			       R.outcome != JW_APPLY_ACCEPT;
 		}
@@ -2124,8 +2147,8 @@ START_TEST(hundred_thousand_jobs)
 	secs = seconds_since(&t0);
 	printf("jobs: popped %d stalled jobs in %.1f ms\n", popped, secs * 1e3);
 	ck_assert_int_eq(popped, N);
-	json_object_put(os);
-	json_object_put(op);
+	jw_jdoc_free(&ds);
+	jw_jdoc_free(&dp);
 	jw_jobs_free(jobs);
 }
 END_TEST

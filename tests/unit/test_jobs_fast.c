@@ -70,7 +70,7 @@ static int apply_node(struct jw_jobs *jobs, const char *job, const char *type, c
 	ck_assert_msg(jw_jdoc_parse(&d, payload, strlen(payload), 32, &err) == 0, "%s: %s", payload,
 	        err.message);
 	set_plain((struct jw_jnode *)d.root, mode);
-	rc = jw_jobs_apply_node(jobs, "s1", job, type, d.root, payload, strlen(payload), &now, res, v);
+	rc = jw_jobs_apply(jobs, "s1", job, type, d.root, payload, strlen(payload), &now, res, v);
 	jw_jdoc_free(&d);
 	return rc;
 }
@@ -80,11 +80,17 @@ static int apply_json(struct jw_jobs *jobs, const char *job, const char *type, c
 {
 	struct json_object *o = NULL;
 	struct jw_json_error err;
+	struct jw_jdoc d;
 	int rc;
 
+	/* The tree built from json-c's (jw_jdoc_from_json, what the schema
+	 * code uses) must fold in exactly as the parser's. */
 	ck_assert_int_eq(jw_json_parse(payload, strlen(payload), 32, &o, &err), 0);
-	rc = jw_jobs_apply(jobs, "s1", job, type, o, payload, strlen(payload), &now, res, v);
+	jw_jdoc_init(&d);
+	ck_assert_int_eq(jw_jdoc_from_json(&d, o), 0);
 	json_object_put(o);
+	rc = jw_jobs_apply(jobs, "s1", job, type, d.root, payload, strlen(payload), &now, res, v);
+	jw_jdoc_free(&d);
 	return rc;
 }
 
@@ -665,7 +671,7 @@ START_TEST(id_walk_every_byte)
 				valid = len > 0 && strlen(id) == (size_t)len && jw_id_valid(id, (size_t)len);
 				jw_jdoc_init(&d);
 				ck_assert_int_eq(jw_jdoc_parse(&d, "{}", 2, 8, &err), 0);
-				ck_assert_int_eq(jw_jobs_apply_node(t, "s", id, "heartbeat", d.root, "{}", 2,
+				ck_assert_int_eq(jw_jobs_apply(t, "s", id, "heartbeat", d.root, "{}", 2,
 				                         &(struct jw_clock){BASE_REAL, BASE_MONO + n}, &r, &v),
 				        0);
 				jw_jdoc_free(&d);
@@ -683,7 +689,7 @@ START_TEST(id_walk_every_byte)
 				/* The same id as the session. */
 				jw_jdoc_init(&d);
 				ck_assert_int_eq(jw_jdoc_parse(&d, "{}", 2, 8, &err), 0);
-				ck_assert_int_eq(jw_jobs_apply_node(t, id, "j", "heartbeat", d.root, "{}", 2,
+				ck_assert_int_eq(jw_jobs_apply(t, id, "j", "heartbeat", d.root, "{}", 2,
 				                         &(struct jw_clock){BASE_REAL, BASE_MONO + n}, &r, &v),
 				        0);
 				jw_jdoc_free(&d);
