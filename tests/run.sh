@@ -45,14 +45,14 @@ step "valgrind: unit, conformance and fuzz replay tests"
 # suite kept in tests/conformance/json-schema-test-suite; the fuzz replay
 # programs their corpus and regression folders).
 vg_one() {
-	local t=$1
+	local t=$1 start=$SECONDS
 	if ! CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		"$t" >"build/$(basename "$t").valgrind.log" 2>&1; then
 		echo "valgrind: $(basename "$t") FAILED"
 		tail -n 40 "build/$(basename "$t").valgrind.log"
 		return 1
 	fi
-	echo "valgrind: $(basename "$t") clean"
+	echo "valgrind: $(basename "$t") clean ($((SECONDS - start)) s)"
 }
 vg_failed=0
 running=0

@@ -8,4 +8,5 @@
 #define JW_JSON_NO_SIMD 1
 #include "../../core/json/parse.c"
 
+#define JW_VALGRIND_STRIDE 101u
 #include "test_jdoc.c"
