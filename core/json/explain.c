@@ -79,11 +79,6 @@ static int oom(struct parser *p)
 }
 
 /*
- * Classifies the UTF-8 sequence starting at s[i] (Unicode 15, table 3-7).
- * Returns UTF8_OK and its length in *n, or the fault.
- */
-
-/*
  * Writes s[0..n) into out as an ASCII, JSON-style quoted excerpt of at most
  * max input characters: printable ASCII as is, the rest as \uXXXX. s must
  * be valid UTF-8 (decoded keys always are).
@@ -363,21 +358,15 @@ static int malformed_number(struct parser *p, size_t start)
 	return fail(p, JW_REASON_INVALID_JSON, start, "malformed number at byte %zu", start);
 }
 
-/* The shape of a number the grammar accepted. */
-struct numshape {
-	int integral; /* no fraction, no exponent */
-	int has_exp;
-	size_t frac; /* digits after the '.' */
-};
-
 /*
- * Moves p->pos over the number that starts there (RFC 8259 section 6),
- * filling *sh. Returns 0, or -1 with the error set.
+ * Moves p->pos over the number that starts there (RFC 8259 section 6);
+ * *integral is set to 1 when it has neither fraction nor exponent.
+ * Returns 0, or -1 with the error set.
  */
-static int number_grammar(struct parser *p, struct numshape *sh)
+static int number_grammar(struct parser *p, int *integral_out)
 {
-	size_t start = p->pos, frac = 0;
-	int integral = 1, has_exp = 0;
+	size_t start = p->pos;
+	int integral = 1;
 	const unsigned char *s = p->s;
 
 	if(s[p->pos] == '-')
@@ -404,14 +393,11 @@ static int number_grammar(struct parser *p, struct numshape *sh)
 		if(p->pos >= p->len || !is_digit(s[p->pos]))
 			return fail(p, JW_REASON_INVALID_JSON, p->pos, "expected a digit after '.' at byte %zu",
 			        p->pos);
-		while(p->pos < p->len && is_digit(s[p->pos])) {
+		while(p->pos < p->len && is_digit(s[p->pos]))
 			p->pos++;
-			frac++;
-		}
 	}
 	if(p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
 		integral = 0;
-		has_exp = 1;
 		p->pos++;
 		if(p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-'))
 			p->pos++;
@@ -424,9 +410,7 @@ static int number_grammar(struct parser *p, struct numshape *sh)
 	/* "0x1F", "1.2.3", "12abc": the grammar stopped early. */
 	if(p->pos < p->len && is_word_byte(s[p->pos]))
 		return malformed_number(p, start);
-	sh->integral = integral;
-	sh->has_exp = has_exp;
-	sh->frac = frac;
+	*integral_out = integral;
 	return 0;
 }
 
@@ -442,20 +426,20 @@ static int parse_number(struct parser *p)
 {
 	size_t start = p->pos, tl;
 	const unsigned char *s = p->s;
-	struct numshape sh = {0, 0, 0};
+	int integral = 0;
 	char *end = NULL;
 	double d;
 
-	if(number_grammar(p, &sh) < 0)
+	if(number_grammar(p, &integral) < 0)
 		return -1;
 	tl = p->pos - start;
-	if(sh.integral && tl - (s[start] == '-') <= 18)
+	if(integral && tl - (s[start] == '-') <= 18)
 		return 0;
 	/* strtod and strtoll need a NUL-terminated copy. */
 	jw_buf_truncate(&p->scratch, 0);
 	if(jw_buf_add(&p->scratch, s + start, tl) != 0)
 		return oom(p);
-	if(sh.integral) {
+	if(integral) {
 		errno = 0;
 		(void)strtoll(p->scratch.p, &end, 10);
 		if(errno == 0 && end == p->scratch.p + tl)
