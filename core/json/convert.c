@@ -2,10 +2,14 @@
 /*
  * Conversions between arena trees (jdoc.h) and json-c values, for what is
  * off the per-message path: schema constants and defaults, broker-made
- * events, the reason texts that print numbers as json-c does, tests.
+ * events, the reason texts that print numbers as json-c does, tests; and
+ * json.h's jw_json_parse and jw_json_parse_file, which are the arena
+ * parser (parse.c) followed by jw_jnode_to_json.
  */
 #include "jdoc.h"
+#include "util/buf.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +181,9 @@ int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o)
 	return 0;
 }
 
-struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok)
+/* A new json-c value for n when it is not an array or an object; NULL
+ * for JSON null (*ok 1) or when out of memory (*ok 0). */
+static struct json_object *scalar_to_json(const struct jw_jnode *n, int *ok)
 {
 	struct json_object *o = NULL;
 
@@ -209,33 +215,198 @@ struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok)
 		case JW_J_STRING:
 			o = json_object_new_string_len(n->u.s, (int)n->n);
 			break;
-		case JW_J_ARRAY:
-			o = json_object_new_array_ext(n->n == 0 ? 1 : n->n > 1024 ? 1024 : (int)n->n);
-			for(uint32_t i = 0; o && i < n->n; i++) {
-				struct json_object *c = jw_jnode_to_json(&n->u.kids[i], ok);
-
-				if(!*ok || json_object_array_add(o, c) != 0) {
-					json_object_put(c);
-					json_object_put(o);
-					o = NULL;
-				}
-			}
-			break;
-		case JW_J_OBJECT:
-			o = json_object_new_object();
-			for(uint32_t i = 0; o && i < n->n; i++) {
-				struct json_object *c = jw_jnode_to_json(&n->u.kids[i], ok);
-
-				if(!*ok || json_object_object_add_ex(
-				                   o, n->u.kids[i].key, c, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
-					json_object_put(c);
-					json_object_put(o);
-					o = NULL;
-				}
-			}
+		default:
 			break;
 	}
 	if(!o)
 		*ok = 0;
 	return o;
+}
+
+static struct json_object *new_container(const struct jw_jnode *n)
+{
+	if(n->type == JW_J_OBJECT)
+		return json_object_new_object();
+	return json_object_new_array_ext(n->n == 0 ? 1 : n->n > 1024 ? 1024 : (int)n->n);
+}
+
+/* Adds c (ownership passes, also on failure) to parent as member or item
+ * n. Returns 0 or -1. */
+static int add_to(struct json_object *parent, const struct jw_jnode *n, struct json_object *c)
+{
+	int rc;
+
+	if(json_object_get_type(parent) == json_type_object)
+		rc = json_object_object_add_ex(parent, n->key, c, JSON_C_OBJECT_ADD_KEY_IS_NEW);
+	else
+		rc = json_object_array_add(parent, c);
+	if(rc != 0)
+		json_object_put(c);
+	return rc != 0 ? -1 : 0;
+}
+
+/* One open array or object of jw_jnode_to_json: the node, its json-c
+ * value (owned by its parent's value, or the result) and the next kid. */
+struct conv_frame {
+	const struct jw_jnode *n;
+	struct json_object *o;
+	uint32_t next;
+};
+
+/*
+ * Without recursion: the parser allows any depth the caller asks for
+ * (SIZE_MAX included), so the open containers are a stack on the heap.
+ * Each container is added to its parent as soon as it is made, so on
+ * failure putting the result frees everything.
+ */
+struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok)
+{
+	struct conv_frame *stack, *grown;
+	size_t depth = 0, cap = 16;
+	struct json_object *root;
+
+	if(n->type != JW_J_ARRAY && n->type != JW_J_OBJECT)
+		return scalar_to_json(n, ok);
+	*ok = 0;
+	root = new_container(n);
+	stack = malloc(cap * sizeof(*stack));
+	if(!root || !stack)
+		goto fail;
+	stack[depth++] = (struct conv_frame){n, root, 0};
+	while(depth) {
+		struct conv_frame *f = &stack[depth - 1];
+		const struct jw_jnode *kid;
+		struct json_object *c;
+		int kid_ok;
+
+		if(f->next == f->n->n) {
+			depth--;
+			continue;
+		}
+		kid = &f->n->u.kids[f->next++];
+		if(kid->type != JW_J_ARRAY && kid->type != JW_J_OBJECT) {
+			c = scalar_to_json(kid, &kid_ok);
+			if(!kid_ok || add_to(f->o, kid, c) < 0)
+				goto fail;
+			continue;
+		}
+		c = new_container(kid);
+		if(!c || add_to(f->o, kid, c) < 0)
+			goto fail;
+		if(depth == cap) {
+			grown = realloc(stack, cap * 2 * sizeof(*stack));
+			if(!grown)
+				goto fail;
+			stack = grown;
+			cap *= 2;
+		}
+		stack[depth++] = (struct conv_frame){kid, c, 0};
+	}
+	free(stack);
+	*ok = 1;
+	return root;
+fail:
+	free(stack);
+	json_object_put(root);
+	return NULL;
+}
+
+int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_object **out,
+        struct jw_json_error *err)
+{
+	struct jw_jdoc d;
+	struct jw_json_error local;
+	int ok = 0;
+
+	if(!err)
+		err = &local;
+	*out = NULL;
+	jw_jdoc_init(&d);
+	if(jw_jdoc_parse(&d, buf, len, max_depth, err) < 0) {
+		jw_jdoc_free(&d);
+		return -1;
+	}
+	*out = jw_jnode_to_json(d.root, &ok);
+	jw_jdoc_free(&d);
+	if(!ok) {
+		err->reason = JW_REASON_INTERNAL;
+		err->offset = 0;
+		(void)snprintf(err->message, sizeof(err->message), "out of memory at byte 0");
+		return -1;
+	}
+	return 0;
+}
+
+/* Schema files are small; this only stops a stray multi-GiB file. */
+#define JW_JSON_FILE_MAX ((size_t)16 * 1024 * 1024)
+
+int jw_json_parse_file(
+        const char *path, size_t max_depth, struct json_object **out, struct jw_json_error *err)
+{
+	FILE *fp = NULL;
+	struct jw_buf buf;
+	char inner[sizeof(err->message)];
+	int rc = -1;
+
+	/* One byte past the limit tells "too big" from "exactly max". */
+	jw_buf_init(&buf, JW_JSON_FILE_MAX + 1);
+	*out = NULL;
+	err->reason = JW_REASON_INTERNAL;
+	err->offset = 0;
+	err->message[0] = '\0';
+	fp = fopen(path, "rb");
+	if(!fp) {
+		(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for(;;) {
+		size_t got, want = buf.max - buf.len;
+
+		if(want == 0)
+			break;
+		if(want > 65536)
+			want = 65536;
+		if(jw_buf_reserve(&buf, want) != 0) {
+			(void)snprintf(err->message, sizeof(err->message), "%s: out of memory", path);
+			goto out;
+		}
+		got = fread(jw_buf_tail(&buf), 1, want, fp);
+		jw_buf_commit(&buf, got);
+		if(got == 0) {
+			if(ferror(fp)) {
+				(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+	}
+	if(buf.len > JW_JSON_FILE_MAX) {
+		(void)snprintf(err->message, sizeof(err->message), "%s: larger than %zu bytes", path,
+		        JW_JSON_FILE_MAX);
+		goto out;
+	}
+	if(jw_json_parse(buf.p ? buf.p : "", buf.len, max_depth, out, err) < 0) {
+		/* "path: cause", cut to fit; a long path may shorten the cause,
+		 * the offset survives in err->offset. Built by hand because
+		 * snprintf into the buffer we copy from cannot be proven safe. */
+		const char *parts[3] = {path, ": ", inner};
+		size_t used = 0;
+
+		memcpy(inner, err->message, sizeof(inner));
+		for(size_t k = 0; k < 3; k++) {
+			size_t n = strlen(parts[k]);
+			if(n > sizeof(err->message) - 1 - used)
+				n = sizeof(err->message) - 1 - used;
+			memcpy(err->message + used, parts[k], n);
+			used += n;
+		}
+		err->message[used] = '\0';
+		goto out;
+	}
+	rc = 0;
+out:
+	if(fp)
+		fclose(fp);
+	jw_buf_cleanup(&buf);
+	return rc;
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * Internal to core/json/: the pieces both parsers share (UTF-8 rules,
- * \u escapes). Not for use outside this folder. Everything here is pure
- * and thread-safe.
+ * Internal to core/json/: the pieces the arena parser (parse.c) and its
+ * explaining pass (explain.c) share (UTF-8 rules, \u escapes). Not for
+ * use outside this folder. Everything here is pure and thread-safe.
  */
 #ifndef JW_JSON_INTERNAL_H
 #define JW_JSON_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct jw_json_error;
 
 /* Eight-bytes-at-a-time (SWAR) masks: a byte of ones, each byte's top bit. */
 #define ONES UINT64_C(0x0101010101010101)
@@ -135,5 +137,14 @@ static inline size_t jw_json__utf8_encode(unsigned long cp, char *o)
 	o[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
 }
+
+/*
+ * Why buf[0..len) is not acceptable JSON under jw_json_parse's rules
+ * (json.h) at max_depth (explain.c): -1 with *err filled (reason, byte
+ * offset, message) at the first fault, or 0 when the text is acceptable
+ * (*err untouched). Slower than the arena parser and builds nothing: it
+ * runs only after that parser refused. Thread-safe.
+ */
+int jw_json__explain(const char *buf, size_t len, size_t max_depth, struct jw_json_error *err);
 
 #endif

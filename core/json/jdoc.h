@@ -97,9 +97,10 @@ void jw_jdoc_free(struct jw_jdoc *d);
  * and d->root is the value (JSON null is a node of type JW_J_NULL). On
  * failure returns -1, fills *err and d->root is NULL. The tree is valid
  * until the next parse, reset or free of d; it does not refer to buf.
- * Accepting is the fast case; a refused input is parsed once more by
- * jw_json_parse, which supplies *err, so a refusal costs about as much
- * as a jw_json_parse of the input up to the fault.
+ * Accepting is the fast case; a refused input is walked once more by a
+ * slower pass that builds nothing (explain.c) and supplies *err, so a
+ * refusal costs about one more walk of the input up to the fault. An
+ * input longer than INT_MAX bytes is refused as INTERNAL.
  */
 int jw_jdoc_parse(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err);
@@ -115,7 +116,8 @@ int jw_jdoc_from_json(struct jw_jdoc *d, const struct json_object *o);
 /*
  * A new json-c value equal to n (NULL for JSON null; *ok is set to 0 when
  * out of memory, else 1). Numbers keep their text, so json-c serialises
- * the result exactly as it would the value jw_json_parse made.
+ * them as they were written. Iterative: any depth converts without
+ * using more C stack (json-c's own free and serialiser still recurse).
  */
 struct json_object *jw_jnode_to_json(const struct jw_jnode *n, int *ok);
 
@@ -133,10 +135,9 @@ int jw_jnode_write(struct jw_buf *b, const struct jw_jnode *n);
 
 /*
  * Internal, for tests: jw_jdoc_parse's fast path alone. Returns 0 with
- * d->root set when jw_json_parse would accept the input (the same tree),
- * else -1 with d->root NULL and no reason given (also when out of memory,
- * and for an input longer than INT_MAX bytes, which jw_jdoc_parse then
- * hands to jw_json_parse whole).
+ * d->root set when the input is acceptable, else -1 with d->root NULL
+ * and no reason given (also when out of memory, and for an input longer
+ * than INT_MAX bytes).
  */
 int jw_jdoc__parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth);
 

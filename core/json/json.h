@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * Strict JSON parser producing json-c objects, for what is off the
+ * Strict JSON parsing into json-c objects, for what is off the
  * per-message path (schema files, journal records, tokens, the CLI); the
- * per-message path parses into an arena document instead (jdoc.h), with
- * the same verdicts. json-c's own tokener accepts things an event
- * contract must refuse (duplicate keys, NaN, Infinity, comments, invalid
- * UTF-8 in some modes), so untrusted text goes through this parser.
- * RFC 8259 exactly, plus limits.
+ * per-message path keeps the arena document instead (jdoc.h). Both are
+ * the one parser of jobwire, the arena parser, so their verdicts are the
+ * same: jw_json_parse is jw_jdoc_parse followed by jw_jnode_to_json.
+ * json-c's own tokener accepts things an event contract must refuse
+ * (duplicate keys, NaN, Infinity, comments, invalid UTF-8 in some modes),
+ * so untrusted text goes through this parser. RFC 8259 exactly, plus
+ * limits.
  *
- * core/json/ holds: parse_jsonc.c (this parser, which also explains every
- * refusal of the arena parser), parse.c (the arena parser), jdoc.c (the
- * arena), write.c (arena tree to text), convert.c (arena <-> json-c),
+ * core/json/ holds: parse.c (the arena parser), explain.c (why it
+ * refused: reason, offset, message), jdoc.c (the arena), write.c (arena
+ * tree to text), convert.c (arena <-> json-c, and jw_json_parse),
  * utf8.c (UTF-8 validation), scan*.h (the string scanner: SSE2, AVX2 or
  * words), keyset.c (duplicate keys of wide objects).
  *

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * The arena parser: jw_jdoc_parse (jdoc.h), the one parser of the
- * per-message path. It only decides whether the input is acceptable and
- * builds the tree; it says nothing about why it refuses. Refusals are rare
- * on the per-message path, so they are handed to jw_json_parse
- * (parse_jsonc.c), which gives the reason, offset and message (the
- * contract is that both agree on every verdict). This keeps the fast path
- * free of error bookkeeping, and of the up-front UTF-8 pass: it validates
- * UTF-8 inside strings and refuses any byte >= 0x80 elsewhere, so
- * whenever it accepts, the whole input was valid UTF-8, and whenever the
- * input is not, jw_json_parse reports that first.
+ * The arena parser: jw_jdoc_parse (jdoc.h), the one JSON parser of
+ * jobwire (jw_json_parse builds on it too, convert.c). Its fast path only
+ * decides whether the input is acceptable and builds the tree; it says
+ * nothing about why it refuses. Refusals are rare on the per-message
+ * path, so only then does a second, slower walk (explain.c) find the
+ * reason, offset and message (the contract is that both walks agree on
+ * every verdict). This keeps the fast path free of error bookkeeping, and
+ * of the up-front UTF-8 pass: it validates UTF-8 inside strings and
+ * refuses any byte >= 0x80 elsewhere, so whenever it accepts, the whole
+ * input was valid UTF-8, and whenever the input is not, the explaining
+ * walk reports that first.
  *
  * The input is copied into the arena with JW_JSON_PAD zero bytes after it.
  * The zero after the last byte is the end marker: no byte that could
@@ -30,8 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <json-c/json.h>
 
 /* Branch hints for the fast path: the refusals and growth steps are
  * rare, and saying so lets the compiler keep the parser's state in
@@ -512,35 +511,32 @@ static int frames_grow(struct jw_jdoc *d)
 
 /*
  * jw_jdoc_parse after the fast path refused the input (or ran out of
- * memory): jw_json_parse says why. Out of line, and reached by a
- * tail call, so that the accepting path keeps nothing for it.
+ * memory): the explaining pass (explain.c) says why. Out of line, and
+ * reached by a tail call, so that the accepting path keeps nothing for
+ * it. When that pass finds no fault, the fast path gave up for want of
+ * memory, or because the input is longer than it takes.
  */
 static int refused(
         struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth, struct jw_json_error *err)
 {
 	struct jw_json_error local;
-	struct json_object *o = NULL;
-	int rc;
 
+	d->root = NULL;
 	if(!err)
 		err = &local;
 	err->reason = JW_REASON_NONE;
 	err->offset = 0;
 	err->message[0] = '\0';
-	if(jw_json_parse(buf, len, max_depth, &o, err) < 0)
+	if(jw_json__explain(buf, len, max_depth, err) < 0)
 		return -1;
-	/* It accepts what the fast path refused: that can only be for want
-	 * of memory, so a tree built from its result is the answer. */
-	rc = jw_jdoc_from_json(d, o);
-	json_object_put(o);
-	if(rc < 0) {
-		d->root = NULL;
-		err->reason = JW_REASON_INTERNAL;
-		err->offset = 0;
+	err->reason = JW_REASON_INTERNAL;
+	err->offset = 0;
+	if(len > INT_MAX)
+		(void)snprintf(err->message, sizeof(err->message),
+		        "input of %zu bytes is longer than %d at byte 0", len, INT_MAX);
+	else
 		(void)snprintf(err->message, sizeof(err->message), "out of memory at byte 0");
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* ---- the fast path ---- */
@@ -908,7 +904,7 @@ STEP_INLINE int parse_key(struct fast *st)
 /*
  * The fast path: 0 with d->root set, or -1 with d->root NULL when the
  * input must be refused, memory ran out or the input is longer than
- * INT_MAX bytes; then, when report is set, jw_json_parse says why.
+ * INT_MAX bytes; then, when report is set, refused() says why.
  */
 static int parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth,
         struct jw_json_error *err, int report)
@@ -918,7 +914,7 @@ static int parse_fast(struct jw_jdoc *d, const char *buf, size_t len, size_t max
 	unsigned char *copy;
 
 	/* Within this bound every string fits a node's n and every key its
-	 * keylen without a check; a longer input is left to jw_json_parse. */
+	 * keylen without a check; a longer input is refused. */
 	if(len == 0 || len > INT_MAX) {
 		jw_jdoc_reset(d);
 		goto refused;

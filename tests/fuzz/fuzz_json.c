@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * The two JSON parsers against each other: core/json/parse_jsonc.c's
- * strict parser (jw_json_parse, json-c trees: schemas, journal records,
- * the CLI) and core/json/parse.c's arena parser (jw_jdoc_parse, every published event).
- * Their contract is one verdict: for every input they must accept exactly
- * the same documents, build the same tree, and refuse with the same
- * reason, offset and message; the arena parser's fast path alone must
- * agree too. Each input is parsed at the broker's default depth limit and
- * at a small one derived from its length, so the limit's edges are hit.
+ * The one JSON parser against independent judges. core/json/parse.c's
+ * arena parser decides with its fast path alone; core/json/explain.c's
+ * walk, which shares none of its grammar code, must give the same verdict
+ * on every input. jw_jdoc_parse and jw_json_parse (the arena tree
+ * converted to json-c: schemas, journal records, the CLI) must then agree
+ * on the verdict, reason, offset, message and tree. And every text the
+ * parser accepts, json-c's own tokener (strict, UTF-8 checked) must
+ * accept too, with the same value; only where json-c clamps an integer
+ * beyond 64 bits does jobwire keep it exactly, as a double with its text.
+ * Each input is parsed at the broker's default depth limit and at a small
+ * one derived from its length, so the limit's edges are hit.
  */
 #include "fuzz.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "jdoc.h"
 #include "json.h"
 
@@ -40,8 +45,41 @@ static int plain_bytes(const char *s, size_t n)
 	return 1;
 }
 
-/* Whether the json-c value o and the arena node n hold the same JSON. */
+/*
+ * Whether the integer o of json-c's tokener is what json-c makes of the
+ * integral text of n, a double because it does not fit int64: json-c
+ * clamps it (to INT64_MIN, or to UINT64_MAX above it).
+ */
+static int clamped_int(const struct json_object *o, const struct jw_jnode *n)
+{
+	char text[512];
+	unsigned long long u;
+
+	if(n->type != JW_J_DOUBLE || !n->text || n->n >= sizeof(text))
+		return 0;
+	memcpy(text, n->text, n->n);
+	text[n->n] = '\0';
+	if(strpbrk(text, ".eE"))
+		return 0;
+	if(text[0] == '-')
+		return json_object_get_int64(o) == INT64_MIN;
+	errno = 0;
+	u = strtoull(text, NULL, 10);
+	return json_object_get_uint64(o) == (errno == ERANGE ? UINT64_MAX : (uint64_t)u);
+}
+
+/*
+ * Whether the json-c value o and the arena node n hold the same JSON;
+ * tok: o comes from json-c's tokener (clamped_int).
+ */
+static int same_tree_as(const struct json_object *o, const struct jw_jnode *n, int tok);
+
 static int same_tree(const struct json_object *o, const struct jw_jnode *n)
+{
+	return same_tree_as(o, n, 0);
+}
+
+static int same_tree_as(const struct json_object *o, const struct jw_jnode *n, int tok)
 {
 	struct json_object *m = (struct json_object *)(uintptr_t)o;
 
@@ -53,6 +91,8 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 		case json_type_boolean:
 			return n->type == JW_J_BOOL && n->b == (json_object_get_boolean(o) ? 1 : 0);
 		case json_type_int:
+			if(tok && n->type == JW_J_DOUBLE)
+				return clamped_int(o, n);
 			return n->type == JW_J_INT && n->u.i == json_object_get_int64(o);
 		case json_type_double: {
 			const char *t = json_object_get_userdata(m);
@@ -73,7 +113,7 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 				return 0;
 			for(size_t i = 0; i < n->n; i++) {
 				if(n->u.kids[i].key || n->u.kids[i].keylen ||
-				        !same_tree(json_object_array_get_idx(o, i), &n->u.kids[i]))
+				        !same_tree_as(json_object_array_get_idx(o, i), &n->u.kids[i], tok))
 					return 0;
 			}
 			return 1;
@@ -87,7 +127,7 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 				const struct jw_jnode *k = &n->u.kids[i];
 
 				if(!k->key || strcmp(lh_entry_k(e), k->key) != 0 || strlen(k->key) != k->keylen ||
-				        !same_tree(lh_entry_v(e), k))
+				        !same_tree_as(lh_entry_v(e), k, tok))
 					return 0;
 				/* Keys are unique, so lookup finds this very member. */
 				if(jw_jnode_get(n, k->key) != k)
@@ -99,23 +139,55 @@ static int same_tree(const struct json_object *o, const struct jw_jnode *n)
 	return 0;
 }
 
+/*
+ * json-c's own tokener on text[0..size), which holds no NUL byte: strict,
+ * UTF-8 checked, nesting up to depth. The value (NULL for null), *ok 1;
+ * or *ok 0 when it refuses.
+ */
+static struct json_object *tokener_parse(const uint8_t *data, size_t size, size_t depth, int *ok)
+{
+	struct json_tokener *t = json_tokener_new_ex(depth < 1000 ? (int)depth + 1 : 1000);
+	char *text = malloc(size + 1);
+	struct json_object *o = NULL;
+
+	*ok = 0;
+	if(!t || !text) {
+		json_tokener_free(t);
+		free(text);
+		return NULL;
+	}
+	memcpy(text, data, size);
+	text[size] = '\0';
+	json_tokener_set_flags(t, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* Through the NUL, which ends a number or literal at the top level. */
+	o = json_tokener_parse_ex(t, text, (int)size + 1);
+	*ok = json_tokener_get_error(t) == json_tokener_success;
+	json_tokener_free(t);
+	free(text);
+	return o;
+}
+
 static void compare(const uint8_t *data, size_t size, size_t depth)
 {
 	struct json_object *o = NULL;
-	struct jw_json_error e1, e2;
-	int r1, r2, r3;
+	struct jw_json_error e1, e2, e4;
+	int r1, r2, r3, r4;
 
 	memset(&e1, 0x5a, sizeof(e1));
 	memset(&e2, 0x5a, sizeof(e2));
+	memset(&e4, 0x5a, sizeof(e4));
 	r1 = jw_json_parse((const char *)data, size, depth, &o, &e1);
 	r2 = jw_jdoc_parse(&doc, (const char *)data, size, depth, &e2);
 	r3 = jw_jdoc__parse_fast(&fast, (const char *)data, size, depth);
+	r4 = jw_json__explain((const char *)data, size, depth, &e4);
 
 	FUZZ_CHECK(r1 == 0 || r1 == -1, "jw_json_parse returned %d", r1);
+	FUZZ_CHECK(r3 == r4, "the fast path and the explaining walk differ at depth %zu: %d / %d (%s)",
+	        depth, r3, r4, r4 ? e4.message : "");
 	FUZZ_CHECK(r1 == r2, "verdicts differ at depth %zu: json %d, jdoc %d (%s / %s)", depth, r1, r2,
 	        r1 ? e1.message : "", r2 ? e2.message : "");
-	FUZZ_CHECK(r1 == r3, "fast path verdict differs at depth %zu: json %d, fast %d (%s)", depth, r1,
-	        r3, r1 ? e1.message : "");
+	FUZZ_CHECK(r2 == r3, "fast path verdict differs at depth %zu: jdoc %d, fast %d (%s)", depth, r2,
+	        r3, r2 ? e2.message : "");
 	if(r1 != 0) {
 		FUZZ_CHECK(o == NULL, "a refused parse left an object");
 		FUZZ_CHECK(doc.root == NULL && fast.root == NULL, "a refused parse left a root");
@@ -127,8 +199,21 @@ static void compare(const uint8_t *data, size_t size, size_t depth)
 		        memchr(e1.message, '\0', sizeof(e1.message)) != NULL, "message not NUL-terminated");
 		FUZZ_CHECK(strcmp(e1.message, e2.message) == 0, "messages differ: %s / %s", e1.message,
 		        e2.message);
+		FUZZ_CHECK(e2.reason == e4.reason && e2.offset == e4.offset &&
+		                   strcmp(e2.message, e4.message) == 0,
+		        "jw_jdoc_parse reports otherwise than its explaining walk: %s / %s", e2.message,
+		        e4.message);
 		FUZZ_CHECK(e1.message[0] != '\0', "refused without a message");
 		return;
+	}
+	/* What the parser accepts, json-c's tokener takes as the same value. */
+	{
+		int tok_ok = 0;
+		struct json_object *t = tokener_parse(data, size, depth, &tok_ok);
+
+		FUZZ_CHECK(tok_ok, "json-c's tokener refuses an accepted document");
+		FUZZ_CHECK(same_tree_as(t, doc.root, 1), "json-c's tokener builds another value");
+		json_object_put(t);
 	}
 	FUZZ_CHECK(doc.root && fast.root, "accepted without a root");
 	FUZZ_CHECK(!doc.root->key && !fast.root->key, "the root carries a key");

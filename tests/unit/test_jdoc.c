@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * The arena parser (jw_jdoc_parse) against the json-c-producing one
- * (jw_json_parse): for every input both must give the same verdict, the
+ * The arena parser's fast path (jw_jdoc__parse_fast) against its
+ * explaining walk (explain.c, which shares none of its grammar code): for
+ * every input both must give the same verdict. And jw_jdoc_parse against
+ * jw_json_parse (its tree converted to json-c): the same verdict, the
  * same reason, offset and message, and on success the same tree (types,
  * values, number texts, member order). Inputs: hand-made hostile cases,
  * every truncation and many single-byte corruptions of the schema
@@ -21,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "internal.h"
 #include "jdoc.h"
 #include "json.h"
 
@@ -175,11 +178,23 @@ static void compare_depth(const char *buf, size_t len, size_t max_depth)
 	r2 = jw_jdoc_parse(&doc, buf, len, max_depth, &e2);
 	show(shown, sizeof(shown), buf, len);
 	/*
-	 * jw_jdoc_parse takes its error reports from jw_json_parse, so what
-	 * proves it is the fast path alone: it must accept exactly what
-	 * jw_json_parse accepts, and build the same tree.
+	 * Both take their verdict from the fast path and their error reports
+	 * from the explaining walk, so what proves them is that the two walks
+	 * agree: the fast path must accept exactly what the explaining walk
+	 * finds no fault in, and build the same tree.
 	 */
 	r3 = jw_jdoc__parse_fast(&fast, buf, len, max_depth);
+	{
+		struct jw_json_error e4;
+		int r4 = jw_json__explain(buf, len, max_depth, &e4);
+
+		ck_assert_msg(r3 == r4, "fast path and explaining walk differ on %s: %d vs %d (%s)", shown,
+		        r3, r4, r4 ? e4.message : "");
+		if(r4 != 0)
+			ck_assert_msg(e4.reason == e1.reason && e4.offset == e1.offset &&
+			                      strcmp(e4.message, e1.message) == 0,
+			        "jw_json_parse reports otherwise than the explaining walk on %s", shown);
+	}
 	ck_assert_msg(
 	        r1 == r3, "fast path verdict differs on %s: %d vs %d (%s)", shown, r1, r3, e1.message);
 	if(r3 == 0) {

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * The strict RFC 8259 parser that builds json-c objects: for what is off
- * the per-message path (schema files, journal records, tokens, the CLI),
- * and the one that explains every refusal of the arena parser (parse.c)
- * with a reason, an offset and a message. It exists because json-c's
- * tokener is lenient in ways an event contract cannot be (duplicate keys
- * silently overwrite, NaN and comments are accepted), and because every
- * refusal here must say exactly what and where.
+ * Why the arena parser (parse.c) refused a text: a second, plain walk of
+ * the RFC 8259 grammar that builds nothing and stops at the first fault
+ * with its reason, byte offset and message (json.h). parse.c runs it only
+ * after its fast path has refused, so none of this costs anything on the
+ * accepting path; both walks accept exactly the same texts (tests/fuzz/
+ * fuzz_json.c checks it).
  *
- * The parser keeps its container stack on the heap, so nesting depth is
- * bounded by max_depth and by memory, never by the C stack.
+ * The order of the checks is part of the contract: an empty input first,
+ * then the whole text's UTF-8, then the grammar from the start, so the
+ * fault reported is the first one in that order.
+ *
+ * The container stack is on the heap, so nesting depth is bounded by
+ * max_depth and by memory, never by the C stack.
  */
 #include "json.h"
 #include "internal.h"
 #include "util/buf.h"
+#include "util/hash.h"
+#include "util/htab.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,20 +29,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
-/* Schema files are small; this only stops a stray multi-GiB file. */
-#define JW_JSON_FILE_MAX ((size_t)16 * 1024 * 1024)
-
 /* Longest key shown in a duplicate-key message, in input characters. */
 #define KEY_SHOWN_MAX 48
 
-/* One open array or object. */
+/*
+ * One open array or object. An object's keys so far are in p->keys from
+ * keys_start on (each NUL-terminated, none holds U+0000): the keys of
+ * the open objects form a stack there, as an inner object closes before
+ * its parent's next key. Past LINEAR_KEYS_MAX keys, set indexes them.
+ */
 struct frame {
-	struct json_object *obj;
-	char *key;     /* object: NUL-terminated key awaiting its value */
-	size_t keycap; /* bytes allocated at key, kept while the frame is reused */
 	int is_object;
+	size_t keys_start; /* offset in p->keys of its first key */
+	size_t nkeys;
+	struct jw_htab set; /* items: key offset + 1; empty until needed */
 };
 
 struct parser {
@@ -49,6 +54,7 @@ struct parser {
 	size_t depth; /* frames in use */
 	size_t cap;
 	struct jw_buf scratch; /* decoded string or number text, reused */
+	struct jw_buf keys;    /* the keys of the open objects (struct frame) */
 	struct jw_json_error *err;
 };
 
@@ -71,11 +77,6 @@ static int oom(struct parser *p)
 {
 	return fail(p, JW_REASON_INTERNAL, p->pos, "out of memory at byte %zu", p->pos);
 }
-
-/*
- * Classifies the UTF-8 sequence starting at s[i] (Unicode 15, table 3-7).
- * Returns UTF8_OK and its length in *n, or the fault.
- */
 
 /*
  * Writes s[0..n) into out as an ASCII, JSON-style quoted excerpt of at most
@@ -358,36 +359,14 @@ static int malformed_number(struct parser *p, size_t start)
 }
 
 /*
- * Parses a number per the RFC 8259 section 6 grammar:
- *   [ "-" ] ( "0" / [1-9] *DIGIT ) [ "." 1*DIGIT ] [ ("e"/"E") [+-] 1*DIGIT ]
- * Integers that fit int64 become int objects. Everything else is converted
- * with strtod, which reads '.' as the decimal point only in the "C" locale;
- * mosquitto never calls setlocale, so that holds in the broker and tools.
+ * Moves p->pos over the number that starts there (RFC 8259 section 6);
+ * *integral is set to 1 when it has neither fraction nor exponent.
+ * Returns 0, or -1 with the error set.
  */
-/* A parsed number: is_int with i, or d; a double's text is p->scratch.p
- * (NUL-terminated) and, in the input, s[start..start + tl). */
-struct numval {
-	int is_int;
-	int64_t i;
-	double d;
-	size_t start, tl;
-};
-
-/* The shape of a number the grammar accepted. */
-struct numshape {
-	int integral; /* no fraction, no exponent */
-	int has_exp;
-	size_t frac; /* digits after the '.' */
-};
-
-/*
- * Moves p->pos over the number that starts there (RFC 8259 section 6),
- * filling *sh. Returns 0, or -1 with the error set.
- */
-static int number_grammar(struct parser *p, struct numshape *sh)
+static int number_grammar(struct parser *p, int *integral_out)
 {
-	size_t start = p->pos, frac = 0;
-	int integral = 1, has_exp = 0;
+	size_t start = p->pos;
+	int integral = 1;
 	const unsigned char *s = p->s;
 
 	if(s[p->pos] == '-')
@@ -414,14 +393,11 @@ static int number_grammar(struct parser *p, struct numshape *sh)
 		if(p->pos >= p->len || !is_digit(s[p->pos]))
 			return fail(p, JW_REASON_INVALID_JSON, p->pos, "expected a digit after '.' at byte %zu",
 			        p->pos);
-		while(p->pos < p->len && is_digit(s[p->pos])) {
+		while(p->pos < p->len && is_digit(s[p->pos]))
 			p->pos++;
-			frac++;
-		}
 	}
 	if(p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
 		integral = 0;
-		has_exp = 1;
 		p->pos++;
 		if(p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-'))
 			p->pos++;
@@ -434,105 +410,49 @@ static int number_grammar(struct parser *p, struct numshape *sh)
 	/* "0x1F", "1.2.3", "12abc": the grammar stopped early. */
 	if(p->pos < p->len && is_word_byte(s[p->pos]))
 		return malformed_number(p, start);
-	sh->integral = integral;
-	sh->has_exp = has_exp;
-	sh->frac = frac;
+	*integral_out = integral;
 	return 0;
 }
 
-/* The number at p->pos into *nv: its grammar, then its value. */
-static int parse_number_val(struct parser *p, struct numval *nv)
+/*
+ * The number at p->pos (RFC 8259 section 6): its grammar, then whether
+ * its value fits. Integers of up to 18 digits always do; others are read
+ * with strtoll or strtod, which read '.' as the decimal point only in the
+ * "C" locale: mosquitto never calls setlocale, so that holds in the
+ * broker and tools. A number that fits neither int64 nor a finite double
+ * is NUMBER_OUT_OF_RANGE; underflow (1e-400) rounds toward zero.
+ */
+static int parse_number(struct parser *p)
 {
-	size_t start = p->pos, tl, frac;
-	int integral, has_exp;
+	size_t start = p->pos, tl;
 	const unsigned char *s = p->s;
-	struct numshape sh = {0, 0, 0};
+	int integral = 0;
+	char *end = NULL;
+	double d;
 
-	if(number_grammar(p, &sh) < 0)
+	if(number_grammar(p, &integral) < 0)
 		return -1;
-	integral = sh.integral;
-	has_exp = sh.has_exp;
-	frac = sh.frac;
 	tl = p->pos - start;
-	nv->start = start;
-	nv->tl = tl;
-	nv->is_int = 0;
-	/* Up to 18 digits cannot overflow int64: no strtoll needed. */
-	if(integral && tl - (s[start] == '-') <= 18) {
-		int64_t v = 0;
-
-		for(size_t k = start + (s[start] == '-'); k < p->pos; k++)
-			v = v * 10 + (s[k] - '0');
-		nv->is_int = 1;
-		nv->i = s[start] == '-' ? -v : v;
+	if(integral && tl - (s[start] == '-') <= 18)
 		return 0;
-	}
 	/* strtod and strtoll need a NUL-terminated copy. */
 	jw_buf_truncate(&p->scratch, 0);
 	if(jw_buf_add(&p->scratch, s + start, tl) != 0)
 		return oom(p);
-
 	if(integral) {
-		char *end = NULL;
-		long long v;
-
 		errno = 0;
-		v = strtoll(p->scratch.p, &end, 10);
-		if(errno == 0 && end == p->scratch.p + tl) {
-			nv->is_int = 1;
-			nv->i = (int64_t)v;
+		(void)strtoll(p->scratch.p, &end, 10);
+		if(errno == 0 && end == p->scratch.p + tl)
 			return 0;
-		}
-		/* Beyond int64: fall through to a double that keeps its text. */
+		/* Beyond int64: a double, if it fits one. */
 	}
-	/*
-	 * Short decimals without an exponent ("42.5"): at most 15 digits make
-	 * an exactly representable integer m, 10^frac is exact up to 10^22,
-	 * and one IEEE division rounds m / 10^frac correctly, which is what
-	 * strtod returns (Clinger's fast path).
-	 */
-	if(!integral && !has_exp && tl - 1 - (s[start] == '-') <= 15) {
-		static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		        1e12, 1e13, 1e14, 1e15};
-		int64_t m = 0;
-		double d;
-
-		for(size_t k = start + (s[start] == '-'); k < p->pos; k++) {
-			if(s[k] != '.')
-				m = m * 10 + (s[k] - '0');
-		}
-		d = (double)m / pow10[frac];
-		nv->d = s[start] == '-' ? -d : d;
-		return 0;
-	}
-	{
-		char *end = NULL;
-		double d;
-
-		errno = 0;
-		d = strtod(p->scratch.p, &end);
-		if(end != p->scratch.p + tl)
-			return malformed_number(p, start);
-		/* Underflow (1e-400) rounds toward zero and is accepted. */
-		if(!isfinite(d))
-			return fail(p, JW_REASON_NUMBER_OUT_OF_RANGE, start,
-			        "number at byte %zu is out of range for a double", start);
-		nv->d = d;
-		return 0;
-	}
-}
-
-static int parse_number(struct parser *p, struct json_object **out)
-{
-	struct numval nv = {0};
-
-	if(parse_number_val(p, &nv) < 0)
-		return -1;
-	if(nv.is_int)
-		*out = json_object_new_int64(nv.i);
-	else
-		*out = json_object_new_double_s(nv.d, p->scratch.p);
-	return *out ? 0 : oom(p);
+	d = strtod(p->scratch.p, &end);
+	if(end != p->scratch.p + tl)
+		return malformed_number(p, start);
+	if(!isfinite(d))
+		return fail(p, JW_REASON_NUMBER_OUT_OF_RANGE, start,
+		        "number at byte %zu is out of range for a double", start);
+	return 0;
 }
 
 /* Matches the word at p->pos against a literal; reports the usual slips. */
@@ -592,72 +512,89 @@ static int bad_value_start(struct parser *p)
 	return unexpected(p, NULL);
 }
 
-/* Parses one scalar (string, number, literal) at p->pos into *out. */
-static int parse_scalar(struct parser *p, struct json_object **out)
+/* One scalar (string, number, literal) at p->pos. */
+static int parse_scalar(struct parser *p)
 {
 	unsigned char c = p->s[p->pos];
 	int matched = 0, value = 0;
 
-	*out = NULL;
 	if(c == '"') {
 		const char *str = NULL;
 		size_t n = 0;
 
-		if(parse_string(p, &str, &n) < 0)
-			return -1;
-		if(n > INT_MAX)
-			return fail(p, JW_REASON_INTERNAL, p->pos, "string too long at byte %zu", p->pos);
-		*out = json_object_new_string_len(str, (int)n);
-		return *out ? 0 : oom(p);
+		return parse_string(p, &str, &n);
 	}
 	if(c == '-' || is_digit(c))
-		return parse_number(p, out);
+		return parse_number(p);
 	if(parse_literal(p, &matched, &value) < 0)
 		return -1;
-	if(!matched)
-		return bad_value_start(p);
-	if(value < 0)
-		return 0; /* null is represented by NULL, as in json-c */
-	*out = json_object_new_boolean(value);
-	if(!*out)
-		return oom(p);
 	/* A literal glued to more letters was reported by parse_literal. */
-	return 0;
+	return matched ? 0 : bad_value_start(p);
 }
 
-/* Objects up to this many members are searched for a duplicate key by
- * comparing with each earlier key; larger ones use json-c's hash table. */
+/* Objects up to this many keys are searched for a duplicate by comparing
+ * with each earlier key; larger ones get a hash set, which keeps the
+ * whole walk linear, even with 10^5 keys. */
 #define LINEAR_KEYS_MAX 16
 
 /*
- * Whether obj already has key. Hashing a key costs json-c a few hundred
- * instructions, more than comparing it with a dozen short keys, and most
- * event objects are that small; past LINEAR_KEYS_MAX members the hash
- * lookup keeps the whole parse linear, even with 10^5 keys.
+ * Whether the innermost object f already has the key k[0..n) (which is
+ * free of U+0000); when it has not, the key is added. 1 yes, 0 no, -1
+ * out of memory.
  */
-static int key_seen(struct json_object *obj, const char *key)
+static int key_seen(struct parser *p, struct frame *f, const char *k, size_t n)
 {
-	if(json_object_object_length(obj) > LINEAR_KEYS_MAX)
-		return json_object_object_get_ex(obj, key, NULL);
-	for(struct lh_entry *e = lh_table_head(json_object_get_object(obj)); e; e = lh_entry_next(e)) {
-		const char *k = lh_entry_k(e);
+	uint64_t h = jw_hash(k, n, 0);
+	size_t at = p->keys.len, pos;
 
-		if(k[0] == key[0] && strcmp(k, key) == 0)
-			return 1;
+	if(f->nkeys < LINEAR_KEYS_MAX) {
+		for(size_t o = f->keys_start; o < at;) {
+			const char *e = p->keys.p + o;
+			size_t el = strlen(e);
+
+			if(el == n && memcmp(e, k, n) == 0)
+				return 1;
+			o += el + 1;
+		}
+	} else {
+		if(!f->set.slots) {
+			/* First use: the keys so far, which are known to differ. */
+			if(jw_htab_init(&f->set, f->nkeys * 2 + 1, NULL) < 0)
+				return -1;
+			for(size_t o = f->keys_start; o < at;) {
+				const char *e = p->keys.p + o;
+				size_t el = strlen(e);
+
+				jw_htab_insert(&f->set, jw_hash(e, el, 0), (void *)(uintptr_t)(o + 1));
+				o += el + 1;
+			}
+		}
+		for(void *it = jw_htab_first(&f->set, h, &pos); it; it = jw_htab_next(&f->set, h, &pos)) {
+			const char *e = p->keys.p + ((uintptr_t)it - 1);
+
+			if(memcmp(e, k, n) == 0 && e[n] == '\0')
+				return 1;
+		}
+		if(jw_htab_reserve(&f->set, f->set.count + 1) < 0)
+			return -1;
+		jw_htab_insert(&f->set, h, (void *)(uintptr_t)(at + 1));
 	}
+	if(jw_buf_add(&p->keys, k, n) != 0 || jw_buf_add(&p->keys, "", 1) != 0)
+		return -1;
+	f->nkeys++;
 	return 0;
 }
 
 /*
- * Parses an object key at p->pos (after white space) into f->key (the
- * frame's buffer, reused from key to key: json-c copies the key when the
- * member is added), refusing duplicates of keys already in f->obj.
+ * An object key at p->pos (after white space) and the ':' after it,
+ * refusing a key that f already has.
  */
 static int parse_key(struct parser *p, struct frame *f)
 {
 	size_t at = p->pos, n = 0;
 	const char *str = NULL;
 	char shown[96];
+	int seen;
 
 	if(p->pos >= p->len || p->s[p->pos] != '"') {
 		if(p->pos < p->len && p->s[p->pos] == '\'')
@@ -667,30 +604,16 @@ static int parse_key(struct parser *p, struct frame *f)
 	if(parse_string(p, &str, &n) < 0)
 		return -1;
 	/*
-	 * json-c keys are C strings, so a key holding U+0000 would be silently
-	 * cut short (and could collide with another key). Refuse it instead.
+	 * json-c keys are C strings, so a key holding U+0000 would be cut
+	 * short (and could collide with another key). Refuse it instead.
 	 */
 	if(memchr(str, '\0', n))
 		return fail(p, JW_REASON_INVALID_JSON, at, "object key at byte %zu contains \\u0000", at);
-	if(n >= f->keycap) {
-		size_t cap = f->keycap ? f->keycap : 32;
-		char *k;
-
-		while(cap <= n) {
-			if(cap > SIZE_MAX / 2)
-				return oom(p);
-			cap *= 2;
-		}
-		k = realloc(f->key, cap);
-		if(!k)
-			return oom(p);
-		f->key = k;
-		f->keycap = cap;
-	}
-	memcpy(f->key, str, n);
-	f->key[n] = '\0';
-	if(key_seen(f->obj, f->key)) {
-		quote_excerpt(shown, sizeof(shown), f->key, n, KEY_SHOWN_MAX);
+	seen = key_seen(p, f, str, n);
+	if(seen < 0)
+		return oom(p);
+	if(seen) {
+		quote_excerpt(shown, sizeof(shown), str, n, KEY_SHOWN_MAX);
 		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
 	}
 	skip_ws(p);
@@ -718,62 +641,44 @@ static int push(struct parser *p, int is_object)
 
 		if(!n)
 			return oom(p);
-		/* New frames start without a key buffer. */
-		memset(n + p->cap, 0, (cap - p->cap) * sizeof(*n));
 		p->stack = n;
 		p->cap = cap;
 	}
 	f = &p->stack[p->depth];
-	f->obj = is_object ? json_object_new_object() : json_object_new_array();
+	memset(f, 0, sizeof(*f));
 	f->is_object = is_object;
-	if(!f->obj)
-		return oom(p);
+	f->keys_start = p->keys.len;
 	p->depth++;
 	p->pos++;
 	return 0;
 }
 
-/* Adds v (ownership passes) to the innermost open container. */
-static int attach(struct parser *p, struct json_object *v)
+/* The innermost container closed: its keys go. */
+static void pop(struct parser *p)
 {
-	struct frame *f = &p->stack[p->depth - 1];
-	int rc;
+	struct frame *f = &p->stack[--p->depth];
 
-	if(f->is_object) {
-		/* parse_key proved the key new, so skip json-c's own lookup. */
-		rc = json_object_object_add_ex(f->obj, f->key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW);
-	} else {
-		rc = json_object_array_add(f->obj, v);
-	}
-	if(rc != 0) {
-		json_object_put(v);
-		return oom(p);
-	}
-	return 0;
+	jw_htab_cleanup(&f->set);
+	jw_buf_truncate(&p->keys, f->keys_start);
 }
 
 static void parser_cleanup(struct parser *p)
 {
-	while(p->depth > 0) {
-		p->depth--;
-		json_object_put(p->stack[p->depth].obj);
-	}
-	for(size_t i = 0; i < p->cap; i++)
-		free(p->stack[i].key);
+	while(p->depth > 0)
+		pop(p);
 	free(p->stack);
 	p->stack = NULL;
 	jw_buf_cleanup(&p->scratch);
+	jw_buf_cleanup(&p->keys);
 }
 
 /*
  * The value loop. Instead of recursing, an open array or object is a frame
- * on p->stack; a finished value is attached to the innermost frame, and a
- * finished container becomes the value for the frame below it.
+ * on p->stack; after a value, what follows decides between the next item,
+ * the close of the innermost container and the end.
  */
-static int parse_document(struct parser *p, struct json_object **out)
+static int parse_document(struct parser *p)
 {
-	struct json_object *v = NULL;
-
 	for(;;) {
 		/* Expect a value. */
 		skip_ws(p);
@@ -788,8 +693,7 @@ static int parse_document(struct parser *p, struct json_object **out)
 			skip_ws(p);
 			if(p->pos < p->len && p->s[p->pos] == close) {
 				p->pos++;
-				p->depth--;
-				v = p->stack[p->depth].obj;
+				pop(p);
 			} else if(is_object) {
 				if(parse_key(p, &p->stack[p->depth - 1]) < 0)
 					return -1;
@@ -797,22 +701,17 @@ static int parse_document(struct parser *p, struct json_object **out)
 			} else {
 				continue;
 			}
-		} else if(parse_scalar(p, &v) < 0) {
+		} else if(parse_scalar(p) < 0) {
 			return -1;
 		}
 
-		/* Have a value v: attach it and see what follows. */
+		/* A value is complete: see what follows. */
 		for(;;) {
 			struct frame *f;
 			unsigned char close;
 
-			if(p->depth == 0) {
-				*out = v;
+			if(p->depth == 0)
 				return 0;
-			}
-			if(attach(p, v) < 0)
-				return -1;
-			v = NULL;
 			f = &p->stack[p->depth - 1];
 			close = f->is_object ? '}' : ']';
 			skip_ws(p);
@@ -830,8 +729,7 @@ static int parse_document(struct parser *p, struct json_object **out)
 			}
 			if(p->pos < p->len && p->s[p->pos] == close) {
 				p->pos++;
-				p->depth--;
-				v = p->stack[p->depth].obj;
+				pop(p);
 				continue;
 			}
 			if(p->pos < p->len && p->s[p->pos] == '/')
@@ -841,27 +739,18 @@ static int parse_document(struct parser *p, struct json_object **out)
 	}
 }
 
-int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_object **out,
-        struct jw_json_error *err)
+int jw_json__explain(const char *buf, size_t len, size_t max_depth, struct jw_json_error *err)
 {
 	struct parser p;
-	struct jw_json_error local;
-	struct json_object *v = NULL;
 	enum utf8_fault f;
 	size_t bad = 0;
 	int rc = -1;
 
-	if(!err)
-		err = &local;
-	*out = NULL;
 	memset(&p, 0, sizeof(p));
 	p.s = (const unsigned char *)buf;
 	p.len = len;
 	p.max_depth = max_depth;
 	p.err = err;
-	err->reason = JW_REASON_NONE;
-	err->offset = 0;
-	err->message[0] = '\0';
 
 	if(len == 0) {
 		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input");
@@ -879,7 +768,7 @@ int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_obj
 		fail(&p, JW_REASON_INVALID_JSON, 0, "empty input (only white space)");
 		goto out;
 	}
-	if(parse_document(&p, &v) < 0)
+	if(parse_document(&p) < 0)
 		goto out;
 	skip_ws(&p);
 	if(p.pos < len) {
@@ -890,82 +779,8 @@ int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_obj
 		        p.pos);
 		goto out;
 	}
-	*out = v;
-	v = NULL;
 	rc = 0;
 out:
-	json_object_put(v);
 	parser_cleanup(&p);
-	return rc;
-}
-
-int jw_json_parse_file(
-        const char *path, size_t max_depth, struct json_object **out, struct jw_json_error *err)
-{
-	FILE *fp = NULL;
-	struct jw_buf buf;
-	char inner[sizeof(err->message)];
-	int rc = -1;
-
-	/* One byte past the limit tells "too big" from "exactly max". */
-	jw_buf_init(&buf, JW_JSON_FILE_MAX + 1);
-	*out = NULL;
-	err->reason = JW_REASON_INTERNAL;
-	err->offset = 0;
-	err->message[0] = '\0';
-	fp = fopen(path, "rb");
-	if(!fp) {
-		(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	for(;;) {
-		size_t got, want = buf.max - buf.len;
-
-		if(want == 0)
-			break;
-		if(want > 65536)
-			want = 65536;
-		if(jw_buf_reserve(&buf, want) != 0) {
-			(void)snprintf(err->message, sizeof(err->message), "%s: out of memory", path);
-			goto out;
-		}
-		got = fread(jw_buf_tail(&buf), 1, want, fp);
-		jw_buf_commit(&buf, got);
-		if(got == 0) {
-			if(ferror(fp)) {
-				(void)snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(errno));
-				goto out;
-			}
-			break;
-		}
-	}
-	if(buf.len > JW_JSON_FILE_MAX) {
-		(void)snprintf(err->message, sizeof(err->message), "%s: larger than %zu bytes", path,
-		        JW_JSON_FILE_MAX);
-		goto out;
-	}
-	if(jw_json_parse(buf.p ? buf.p : "", buf.len, max_depth, out, err) < 0) {
-		/* "path: cause", cut to fit; a long path may shorten the cause,
-		 * the offset survives in err->offset. Built by hand because
-		 * snprintf into the buffer we copy from cannot be proven safe. */
-		const char *parts[3] = {path, ": ", inner};
-		size_t used = 0;
-
-		memcpy(inner, err->message, sizeof(inner));
-		for(size_t k = 0; k < 3; k++) {
-			size_t n = strlen(parts[k]);
-			if(n > sizeof(err->message) - 1 - used)
-				n = sizeof(err->message) - 1 - used;
-			memcpy(err->message + used, parts[k], n);
-			used += n;
-		}
-		err->message[used] = '\0';
-		goto out;
-	}
-	rc = 0;
-out:
-	if(fp)
-		fclose(fp);
-	jw_buf_cleanup(&buf);
 	return rc;
 }
