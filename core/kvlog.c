@@ -1601,6 +1601,96 @@ static char *dir_of(const char *path)
  * be synced, path already holds the new file (same live data as the old
  * one) and -1 still reports that the switch is not yet durable.
  */
+/*
+ * Writes the n live records v (their values read through w) to tmp, made
+ * durable. Returns 0, or -1 with err set and tmp removed.
+ */
+static int write_compacted(struct win *w, struct kv_entry **v, size_t n, const char *path,
+        const char *tmp, char *err, size_t errlen)
+{
+	struct jw_kvlog out_log = {.fd = -1, .size = 0, .must_truncate = false};
+	int saved;
+
+	/* O_TRUNC: a tmp file left by a crash during an earlier compaction is
+	 * garbage by definition (the rename never happened). */
+	out_log.fd = open_retry(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if(out_log.fd < 0) {
+		set_err(err, errlen, "create", tmp, errno);
+		return -1;
+	}
+	for(size_t i = 0; i < n; i++) {
+		struct kv_entry *e = v[i];
+		const void *val = empty_value;
+
+		if(e->vlen > 0) {
+			val = win_at(w, e->val_off, e->vlen);
+			if(!val) {
+				set_err(err, errlen, "read", path, w->err ? w->err : EIO);
+				goto fail;
+			}
+		}
+		if(jw_kvlog_append(&out_log, e->key, val, e->vlen) != 0) {
+			set_err(err, errlen, "write", tmp, errno);
+			goto fail;
+		}
+	}
+	/* The data must be durable before the rename makes it the log, or a
+	 * power cut could leave an empty file under the real name. */
+	if(fsync_retry(out_log.fd, false) != 0) {
+		set_err(err, errlen, "fsync", tmp, errno);
+		goto fail;
+	}
+	if(close(out_log.fd) != 0 && errno != EINTR) {
+		out_log.fd = -1;
+		set_err(err, errlen, "close", tmp, errno);
+		goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	if(out_log.fd >= 0) {
+		close(out_log.fd);
+	}
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Reads the whole log at path (a missing one as empty) into m through w,
+ * reporting damage to on_damage. Returns 0, a callback's nonzero, or -1
+ * with err set.
+ */
+static int scan_for_compact(
+        const char *path, struct win *w, struct scan *s, char *err, size_t errlen)
+{
+	int r;
+
+	if(win_open(w, path) != 0) {
+		if(errno != ENOENT) {
+			set_read_err(err, errlen, path, errno);
+			return -1;
+		}
+		win_init_mem(w, empty_value, 0); /* a missing log compacts to an empty one */
+	}
+	r = scan_all(w, s);
+	if(r == 0) {
+		return 0;
+	}
+	if(r != -1 || (!s->oom && !w->err)) {
+		if(err && errlen) {
+			snprintf(err, errlen, "compact %s: stopped at damage", path);
+		}
+		return r;
+	}
+	if(s->oom) {
+		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
+	} else {
+		set_err(err, errlen, "read", path, w->err ? w->err : EIO);
+	}
+	return -1;
+}
+
 int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
         struct jw_kvlog_replay_stats *st, char *err, size_t errlen)
 {
@@ -1608,11 +1698,10 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
 	struct scan s;
 	struct win w;
 	struct kv_entry **v = NULL;
-	struct jw_kvlog out_log = {.fd = -1, .size = 0, .must_truncate = false};
 	size_t plen = strlen(path);
 	char *tmp = NULL, *dir = NULL;
-	bool oom, tmp_made = false;
-	int dfd = -1, rc = -1, r, saved;
+	bool oom;
+	int dfd = -1, rc = -1, saved;
 
 	memset(&w, 0, sizeof(w));
 	w.fd = -1;
@@ -1629,78 +1718,27 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
 	}
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
-
-	if(win_open(&w, path) != 0) {
-		if(errno != ENOENT) {
-			set_read_err(err, errlen, path, errno);
-			goto out;
-		}
-		win_init_mem(&w, empty_value, 0); /* a missing log compacts to an empty one */
-	}
 	s.map = &m;
 	s.on_damage = on_damage;
 	s.arg = arg;
-	r = scan_all(&w, &s);
-	if(r != 0) {
-		if(r != -1 || (!s.oom && !w.err)) {
-			rc = r;
-			if(err && errlen) {
-				snprintf(err, errlen, "compact %s: stopped at damage", path);
-			}
-		} else if(s.oom) {
-			set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
-		} else {
-			set_err(err, errlen, "read", path, w.err ? w.err : EIO);
-		}
+	if((rc = scan_for_compact(path, &w, &s, err, errlen)) != 0) {
 		goto out;
 	}
+	rc = -1;
 	fill_stats(st, &s, m.count);
 	v = map_sorted(&m, &oom);
 	if(oom) {
 		set_err(err, errlen, "compact (out of memory)", path, ENOMEM);
 		goto out;
 	}
-	/* O_TRUNC: a tmp file left by a crash during an earlier compaction is
-	 * garbage by definition (the rename never happened). */
-	out_log.fd = open_retry(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if(out_log.fd < 0) {
-		set_err(err, errlen, "create", tmp, errno);
+	if(write_compacted(&w, v, m.count, path, tmp, err, errlen) != 0) {
 		goto out;
 	}
-	tmp_made = true;
-	for(size_t i = 0; i < m.count; i++) {
-		struct kv_entry *e = v[i];
-		const void *val = empty_value;
-
-		if(e->vlen > 0) {
-			val = win_at(&w, e->val_off, e->vlen);
-			if(!val) {
-				set_err(err, errlen, "read", path, w.err ? w.err : EIO);
-				goto out;
-			}
-		}
-		if(jw_kvlog_append(&out_log, e->key, val, e->vlen) != 0) {
-			set_err(err, errlen, "write", tmp, errno);
-			goto out;
-		}
-	}
-	/* The data must be durable before the rename makes it the log, or a
-	 * power cut could leave an empty file under the real name. */
-	if(fsync_retry(out_log.fd, false) != 0) {
-		set_err(err, errlen, "fsync", tmp, errno);
-		goto out;
-	}
-	if(close(out_log.fd) != 0 && errno != EINTR) {
-		out_log.fd = -1;
-		set_err(err, errlen, "close", tmp, errno);
-		goto out;
-	}
-	out_log.fd = -1;
 	if(rename(tmp, path) != 0) {
 		set_err(err, errlen, "rename", tmp, errno);
+		unlink(tmp);
 		goto out;
 	}
-	tmp_made = false;
 	/* The rename itself is durable only once the directory is synced. From
 	 * here on path holds the new file whatever happens, so a failure is
 	 * still reported but nothing is undone. */
@@ -1712,12 +1750,6 @@ int jw_kvlog_compact(const char *path, jw_kvlog_damage_fn *on_damage, void *arg,
 	rc = 0;
 out:
 	saved = errno; /* for the caller: cleanup must not change it */
-	if(out_log.fd >= 0) {
-		close(out_log.fd);
-	}
-	if(tmp_made) {
-		unlink(tmp);
-	}
 	if(dfd >= 0) {
 		close(dfd);
 	}
