@@ -304,13 +304,104 @@ static int dup_bool(char **dst, struct json_object *o, const char *key)
 	return m ? dup_to(dst, json_object_get_boolean(m) ? "true" : "false") : 0;
 }
 
+/* The columns of a finished-job record ("k":"f"). Returns -1 (err set)
+ * or the out-of-memory flag. */
+static int decode_finished(
+        struct json_object *o, struct jw_journal_row *row, char *err, size_t errlen)
+{
+	int64_t st = 0, fin = 0;
+	double dur = 0, prog = 0;
+	bool has_st = get_i64(o, "st", &st);
+	int oom = 0;
+
+	if(!get_i64(o, "fin", &fin)) {
+		set_err(err, errlen, "finished record lacks fin", NULL);
+		return -1;
+	}
+	row->kind = JW_JOURNAL_FINISHED;
+	row->ncols = JW_JOURNAL_FINISHED_COLS;
+	oom |= dup_str_member(&row->v[0], o, "s");
+	oom |= dup_str_member(&row->v[1], o, "j");
+	oom |= dup_str_member(&row->v[2], o, "t");
+	oom |= dup_json_member(&row->v[3], o, "err", true);
+	oom |= dup_json_member(&row->v[4], o, "code", true);
+	oom |= dup_bool(&row->v[5], o, "rt");
+	oom |= dup_json_member(&row->v[6], o, "res", false);
+	oom |= dup_json_member(&row->v[7], o, "ev", false);
+	oom |= dup_ts(&row->v[8], o, "st");
+	oom |= dup_ts(&row->v[9], o, "fin");
+	if(get_num(o, "dur", &dur)) {
+		oom |= dup_num(&row->v[10], dur);
+	} else if(has_st && fin >= st) {
+		oom |= dup_num(&row->v[10], (double)(fin - st) / 1000.0);
+	}
+	if(get_num(o, "prog", &prog)) {
+		oom |= dup_num(&row->v[11], prog);
+	}
+	oom |= dup_str_member(&row->v[12], o, "cid");
+	oom |= dup_str_member(&row->v[13], o, "user");
+	oom |= dup_bool(&row->v[14], o, "bg");
+	if(!row->v[14]) {
+		oom |= dup_to(&row->v[14], "false");
+	}
+	oom |= dup_str_member(&row->v[15], o, "node");
+	return oom;
+}
+
+/* The columns of an event record ("k":"e"), ev its event. Returns the
+ * out-of-memory flag. */
+static int decode_event(struct json_object *o, struct json_object *ev, struct jw_journal_row *row)
+{
+	struct json_object *ts = get(ev, "ts", json_type_string);
+	int64_t seq = 0;
+	char num[32];
+	int oom = 0;
+
+	row->kind = JW_JOURNAL_EVENT;
+	row->ncols = JW_JOURNAL_EVENT_COLS;
+	oom |= dup_str_member(&row->v[0], o, "s");
+	oom |= dup_str_member(&row->v[1], o, "j");
+	oom |= dup_str_member(&row->v[2], o, "t");
+	oom |= dup_json_member(&row->v[3], o, "ev", false);
+	if(ts) {
+		oom |= dup_to(&row->v[4], json_object_get_string(ts));
+	} else {
+		oom |= dup_ts(&row->v[4], o, "at");
+	}
+	get_i64(o, "seq", &seq);
+	snprintf(num, sizeof(num), "%lld", (long long)seq);
+	oom |= dup_to(&row->v[5], num);
+	oom |= dup_str_member(&row->v[6], o, "cid");
+	oom |= dup_str_member(&row->v[7], o, "user");
+	oom |= dup_str_member(&row->v[8], o, "node");
+	return oom;
+}
+
+/* Whether every time member is one a clock gives. A time no clock gives
+ * (the difference of two such overflows) is damage the CRC did not
+ * catch, or a forgery: the record is refused, like any other that cannot
+ * be decoded. */
+static bool times_ok(struct json_object *o, char *err, size_t errlen)
+{
+	static const char *const times[] = {"st", "fin", "at"};
+
+	for(size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		if(!time_ok(o, times[i])) {
+			set_err(err, errlen, "record time out of range (years 1 to 9999):", times[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 int jw_journal_rec_decode(
         const void *buf, size_t len, struct jw_journal_row *row, char *err, size_t errlen)
 {
 	struct json_object *o = NULL, *k, *ev;
 	struct jw_json_error jerr = {0};
 	const char *kind;
-	int rc = -1, oom = 0;
+	int64_t at = 0;
+	int rc = -1, oom;
 
 	memset(row, 0, sizeof(*row));
 	if(jw_json_parse(buf, len, DECODE_MAX_DEPTH, &o, &jerr) != 0 || !o ||
@@ -326,83 +417,17 @@ int jw_journal_rec_decode(
 		set_err(err, errlen, "record lacks s, j, t, ev or node", NULL);
 		goto out;
 	}
-	/* A time no clock gives (the difference of two such overflows) is
-	 * damage the CRC did not catch, or a forgery: the record is refused,
-	 * like any other that cannot be decoded. */
-	{
-		static const char *const times[] = {"st", "fin", "at"};
-
-		for(size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
-			if(!time_ok(o, times[i])) {
-				set_err(err, errlen, "record time out of range (years 1 to 9999):", times[i]);
-				goto out;
-			}
-		}
+	if(!times_ok(o, err, errlen)) {
+		goto out;
 	}
-	{
-		int64_t at = 0;
-		row->spooled_ms = get_i64(o, "at", &at) ? at : 0;
-	}
+	row->spooled_ms = get_i64(o, "at", &at) ? at : 0;
 	if(!strcmp(kind, "f")) {
-		int64_t st = 0, fin = 0;
-		double dur = 0, prog = 0;
-		bool has_st = get_i64(o, "st", &st);
-
-		if(!get_i64(o, "fin", &fin)) {
-			set_err(err, errlen, "finished record lacks fin", NULL);
+		oom = decode_finished(o, row, err, errlen);
+		if(oom < 0) {
 			goto out;
 		}
-		row->kind = JW_JOURNAL_FINISHED;
-		row->ncols = JW_JOURNAL_FINISHED_COLS;
-		oom |= dup_str_member(&row->v[0], o, "s");
-		oom |= dup_str_member(&row->v[1], o, "j");
-		oom |= dup_str_member(&row->v[2], o, "t");
-		oom |= dup_json_member(&row->v[3], o, "err", true);
-		oom |= dup_json_member(&row->v[4], o, "code", true);
-		oom |= dup_bool(&row->v[5], o, "rt");
-		oom |= dup_json_member(&row->v[6], o, "res", false);
-		oom |= dup_json_member(&row->v[7], o, "ev", false);
-		oom |= dup_ts(&row->v[8], o, "st");
-		oom |= dup_ts(&row->v[9], o, "fin");
-		if(get_num(o, "dur", &dur)) {
-			oom |= dup_num(&row->v[10], dur);
-		} else if(has_st && fin >= st) {
-			oom |= dup_num(&row->v[10], (double)(fin - st) / 1000.0);
-		}
-		if(get_num(o, "prog", &prog)) {
-			oom |= dup_num(&row->v[11], prog);
-		}
-		oom |= dup_str_member(&row->v[12], o, "cid");
-		oom |= dup_str_member(&row->v[13], o, "user");
-		oom |= dup_bool(&row->v[14], o, "bg");
-		if(!row->v[14]) {
-			oom |= dup_to(&row->v[14], "false");
-		}
-		oom |= dup_str_member(&row->v[15], o, "node");
 	} else if(!strcmp(kind, "e")) {
-		struct json_object *ts = get(ev, "ts", json_type_string);
-		int64_t seq = 0;
-
-		row->kind = JW_JOURNAL_EVENT;
-		row->ncols = JW_JOURNAL_EVENT_COLS;
-		oom |= dup_str_member(&row->v[0], o, "s");
-		oom |= dup_str_member(&row->v[1], o, "j");
-		oom |= dup_str_member(&row->v[2], o, "t");
-		oom |= dup_json_member(&row->v[3], o, "ev", false);
-		if(ts) {
-			oom |= dup_to(&row->v[4], json_object_get_string(ts));
-		} else {
-			oom |= dup_ts(&row->v[4], o, "at");
-		}
-		get_i64(o, "seq", &seq);
-		{
-			char num[32];
-			snprintf(num, sizeof(num), "%lld", (long long)seq);
-			oom |= dup_to(&row->v[5], num);
-		}
-		oom |= dup_str_member(&row->v[6], o, "cid");
-		oom |= dup_str_member(&row->v[7], o, "user");
-		oom |= dup_str_member(&row->v[8], o, "node");
+		oom = decode_event(o, ev, row);
 	} else {
 		set_err(err, errlen, "record kind must be f or e", NULL);
 		goto out;
