@@ -397,15 +397,63 @@ int jw_event_check(const struct jw_schemaset *set, const struct jw_topic *t, con
 	return rc;
 }
 
-int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
-        const void *payload, size_t len, const struct jw_event_limits *limits, struct jw_jdoc *doc,
-        struct jw_verdict *v)
+/*
+ * The checks before the schema's: the topic's type, the size, the syntax
+ * (into doc) and the root's kind. Returns the type's entry, or NULL with
+ * *v filled.
+ */
+static inline const struct jw_schemaset_type *admit(const struct jw_schemaset *set,
+        const struct jw_topic *t, const void *payload, size_t len,
+        const struct jw_event_limits *limits, struct jw_jdoc *doc, struct jw_verdict *v)
 {
 	size_t max_payload = (size_t)JW_DEFAULT_MAX_PAYLOAD;
 	size_t max_depth = (size_t)JW_DEFAULT_MAX_DEPTH;
 	const struct jw_schemaset_type *ty;
-	const struct jw_jnode *root;
 	struct jw_json_error jerr;
+
+	/* A zero limit means "use the default", like a missing option. */
+	if(limits && limits->max_payload)
+		max_payload = limits->max_payload;
+	if(limits && limits->max_depth)
+		max_depth = limits->max_depth;
+
+	if(t->event[0] == 's' && strcmp(t->event, "state") == 0) {
+		reject(v, JW_REASON_PROTECTED_TOPIC, "", "state is published by the broker only");
+		return NULL;
+	}
+	/* The type comes from the topic, already limited to [a-z0-9_-]. */
+	ty = set ? jw_schemaset_lookup(set, t->event) : NULL;
+	if(!ty) {
+		reject(v, JW_REASON_UNKNOWN_EVENT_TYPE, "", "no schema for event type \"%s\"", t->event);
+		return NULL;
+	}
+	if(len == 0) {
+		reject(v, JW_REASON_EMPTY_PAYLOAD, "", "payload is empty");
+		return NULL;
+	}
+	if(len > max_payload) {
+		reject(v, JW_REASON_PAYLOAD_TOO_LARGE, "", "payload is %zu bytes, limit %zu", len,
+		        max_payload);
+		return NULL;
+	}
+	if(jw_jdoc_parse(doc, payload, len, max_depth, &jerr) < 0) {
+		reject(v, jerr.reason, "", "%s", jerr.message);
+		return NULL;
+	}
+	if(doc->root->type != JW_J_OBJECT) {
+		reject(v, JW_REASON_NOT_AN_OBJECT, "", "payload must be a JSON object, got %s",
+		        type_name(doc->root));
+		return NULL;
+	}
+	return ty;
+}
+
+int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
+        const void *payload, size_t len, const struct jw_event_limits *limits, struct jw_jdoc *doc,
+        struct jw_verdict *v)
+{
+	const struct jw_schemaset_type *ty;
+	const struct jw_jnode *root;
 	struct jw_schema_error serr; /* written by the validator */
 	struct jw_schema_members sm;
 	struct members members;
@@ -417,41 +465,10 @@ int jw_event_check_doc(const struct jw_schemaset *set, const struct jw_topic *t,
 	v->field[0] = '\0';
 	v->keyword[0] = '\0';
 	v->message[0] = '\0';
-	/* A zero limit means "use the default", like a missing option. */
-	if(limits && limits->max_payload)
-		max_payload = limits->max_payload;
-	if(limits && limits->max_depth)
-		max_depth = limits->max_depth;
-
-	if(t->event[0] == 's' && strcmp(t->event, "state") == 0) {
-		reject(v, JW_REASON_PROTECTED_TOPIC, "", "state is published by the broker only");
+	ty = admit(set, t, payload, len, limits, doc, v);
+	if(!ty)
 		goto out;
-	}
-	/* The type comes from the topic, already limited to [a-z0-9_-]. */
-	ty = set ? jw_schemaset_lookup(set, t->event) : NULL;
-	if(!ty) {
-		reject(v, JW_REASON_UNKNOWN_EVENT_TYPE, "", "no schema for event type \"%s\"", t->event);
-		goto out;
-	}
-	if(len == 0) {
-		reject(v, JW_REASON_EMPTY_PAYLOAD, "", "payload is empty");
-		goto out;
-	}
-	if(len > max_payload) {
-		reject(v, JW_REASON_PAYLOAD_TOO_LARGE, "", "payload is %zu bytes, limit %zu", len,
-		        max_payload);
-		goto out;
-	}
-	if(jw_jdoc_parse(doc, payload, len, max_depth, &jerr) < 0) {
-		reject(v, jerr.reason, "", "%s", jerr.message);
-		goto out;
-	}
 	root = doc->root;
-	if(root->type != JW_J_OBJECT) {
-		reject(v, JW_REASON_NOT_AN_OBJECT, "", "payload must be a JSON object, got %s",
-		        type_name(root));
-		goto out;
-	}
 
 	/*
 	 * The checks run in the order binding, schema, rules, and the first
