@@ -46,6 +46,7 @@
  * process appending to it.
  */
 #include "kvlog.h"
+#include "util/htab.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -1113,61 +1114,28 @@ static void set_read_err(char *err, size_t errlen, const char *path, int errnum)
 /* ---- key -> newest record map used by replay and compaction ---- */
 
 struct kv_entry {
-	struct kv_entry *next;
 	uint64_t val_off;
 	uint32_t vlen;
-	uint32_t hash;
 	char key[];
 };
 
+/* Lives only during start-up and compaction (in memory): the newest
+ * record of each live key, in util/htab.h's table (entries owned here). */
 struct kv_map {
-	struct kv_entry **b;
-	size_t nb; /* power of two */
+	struct jw_htab t; /* unset (no slots) until the first record */
 	size_t count;
 };
 
-static uint32_t key_hash(const char *key, size_t klen)
-{
-	/* This map lives only during start-up and compaction (in memory). */
-	return (uint32_t)jw_hash(key, klen, 0);
-}
-
 static void map_free(struct kv_map *m)
 {
-	for(size_t i = 0; i < m->nb; i++) {
-		struct kv_entry *e = m->b[i];
-		while(e) {
-			struct kv_entry *next = e->next;
-			free(e);
-			e = next;
-		}
-	}
-	free(m->b);
-	m->b = NULL;
-	m->nb = m->count = 0;
-}
+	size_t pos = 0;
+	struct kv_entry *e;
 
-static void map_grow(struct kv_map *m)
-{
-	size_t nb = m->nb ? m->nb * 2 : 256;
-	struct kv_entry **b = calloc(nb, sizeof(*b));
-
-	if(!b) {
-		return; /* longer chains, still correct */
+	while((e = jw_htab_each(&m->t, &pos)) != NULL) {
+		free(e);
 	}
-	for(size_t i = 0; i < m->nb; i++) {
-		struct kv_entry *e = m->b[i];
-		while(e) {
-			struct kv_entry *next = e->next;
-			size_t j = e->hash & (nb - 1);
-			e->next = b[j];
-			b[j] = e;
-			e = next;
-		}
-	}
-	free(m->b);
-	m->b = b;
-	m->nb = nb;
+	jw_htab_cleanup(&m->t);
+	m->count = 0;
 }
 
 /* walk() callback building the map: 0, or -1 when out of memory. */
@@ -1175,40 +1143,40 @@ static int map_record_cb(struct win *w, const struct rec *r, uint64_t off, void 
 {
 	struct kv_map *m = arg;
 	const char *key = (const char *)r->p + KV_HDR;
-	uint32_t h = key_hash(key, r->klen);
-	struct kv_entry **pp, *e;
+	uint64_t h = jw_hash(key, r->klen, 0);
+	struct kv_entry *e;
+	size_t pos;
 
 	(void)w;
-	if(m->nb == 0 || m->count >= m->nb) {
-		map_grow(m);
-		if(m->nb == 0) {
-			return -1;
-		}
+	if(!m->t.slots && jw_htab_init(&m->t, 256, NULL) != 0) {
+		return -1;
 	}
-	for(pp = &m->b[h & (m->nb - 1)]; (e = *pp) != NULL; pp = &e->next) {
-		if(e->hash == h && strncmp(e->key, key, r->klen) == 0 && e->key[r->klen] == '\0') {
+	for(e = jw_htab_first(&m->t, h, &pos); e; e = jw_htab_next(&m->t, h, &pos)) {
+		if(strncmp(e->key, key, r->klen) == 0 && e->key[r->klen] == '\0') {
 			break;
 		}
 	}
 	if(r->vlen == KV_DELETED) {
 		/* Drop the entry: memory stays proportional to live keys. */
 		if(e) {
-			*pp = e->next;
+			jw_htab_remove_at(&m->t, pos);
 			free(e);
 			m->count--;
 		}
 		return 0;
 	}
 	if(!e) {
+		/* Out of memory to grow, a table with room takes longer probes. */
+		if(jw_htab_reserve(&m->t, m->t.count + 1) != 0 && !jw_htab_has_room(&m->t)) {
+			return -1;
+		}
 		e = malloc(sizeof(*e) + r->klen + 1);
 		if(!e) {
 			return -1;
 		}
 		memcpy(e->key, key, r->klen);
 		e->key[r->klen] = '\0';
-		e->hash = h;
-		e->next = m->b[h & (m->nb - 1)];
-		m->b[h & (m->nb - 1)] = e;
+		jw_htab_insert(&m->t, h, e);
 		m->count++;
 	}
 	e->val_off = off + KV_HDR + r->klen;
@@ -1242,8 +1210,11 @@ static struct kv_entry **map_sorted(const struct kv_map *m, bool *oom)
 		*oom = true;
 		return NULL;
 	}
-	for(size_t i = 0; i < m->nb; i++) {
-		for(struct kv_entry *e = m->b[i]; e; e = e->next) {
+	{
+		size_t pos = 0;
+		struct kv_entry *e;
+
+		while((e = jw_htab_each(&m->t, &pos)) != NULL) {
 			v[n++] = e;
 		}
 	}
