@@ -4,12 +4,12 @@
  *
  * - the broker thread appends records to the current spool segment
  *   (<data_dir>/journal/<seq>.spool, the job log's CRC framing from
- *   core/kvlog.h) with one pwrite, rotates segments by size, and publishes
+ *   core/disk/kvlog.h) with one pwrite, rotates segments by size, and publishes
  *   the write position (segment, size) under the lock;
  * - the journal thread owns the PGconn: it reads records from its cursor up
  *   to the published position, inserts them in batches, and after each
  *   commit moves the cursor, writes <data_dir>/journal/checkpoint (write,
- *   fsync, rename; core/journal_spool.h) and deletes segments wholly
+ *   fsync, rename; core/disk/journal_spool.h) and deletes segments wholly
  *   behind it. A damaged stretch of a segment is skipped (reading resumes
  *   at the next good record), kept in a quarantine file, counted and
  *   described in a note the broker thread logs;
@@ -237,7 +237,7 @@ void jw_journal_last_error(struct jw_journal *j, char *buf, size_t buflen)
 
 /* ---- checkpoint ---- */
 
-/* Writes seq/off (core/journal_spool.h: with its CRC) to checkpoint.tmp,
+/* Writes seq/off (core/disk/journal_spool.h: with its CRC) to checkpoint.tmp,
  * fsyncs it and renames it over checkpoint: a crash leaves the old or the
  * new one, never a mix; damage to it is detected at the next start. */
 static int write_checkpoint(struct jw_journal *j, uint64_t seq, uint64_t off)
@@ -1243,7 +1243,7 @@ static void note(struct jw_journal *j, enum jw_note_level level, const char *fmt
  * (ascending, in *segs), and the highest segment number any name in it
  * carries (*top, for numbering the next segment past all of them; -1 as
  * UINT64_MAX when none). Names are untrusted input: each is parsed with
- * bounds (core/journal_spool.h), and anything that is not a regular file
+ * bounds (core/disk/journal_spool.h), and anything that is not a regular file
  * named like a segment in range, the checkpoint or a quarantine file is
  * noted for the log and left alone. Only names and file types are looked
  * at (lstat), so a FIFO or device named like a segment blocks nothing.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * The job table's writer: keeps <data_dir>/jobs.log (core/kvlog.h) up to
+ * The job table's writer: keeps <data_dir>/jobs.log (core/disk/kvlog.h) up to
  * date from a thread of its own, so the broker thread never waits for the
  * disk. The broker thread hands over job records with jw_persist_put, which
  * only copies the record into an in-memory pending map; the writer thread
@@ -56,7 +56,7 @@ struct jw_persist_load_stats {
  * crash, or bytes a failing disk changed) is skipped, and reading goes on
  * with the next good one: the job keeps its previous record, if any. Each
  * damaged stretch is kept in a quarantine file next to the log
- * (core/quarantine.h), counted in st (may be NULL), and described in one
+ * (core/disk/quarantine.h), counted in st (may be NULL), and described in one
  * line to on_note (may be NULL; the line names the file, the offset and
  * the bytes skipped). fn returning non-zero stops the replay; that value
  * is returned. Returns 0, fn's value, or -1 with err filled (data_dir

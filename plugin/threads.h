@@ -87,7 +87,7 @@ void jw_damage_count(struct jw_damage_counts *c, const struct jw_kvlog_damage *d
 
 /*
  * Keeps the bytes of the damaged stretch d of path in a quarantine file
- * (core/quarantine.h; fsync'd when sync, so never on the broker thread
+ * (core/disk/quarantine.h; fsync'd when sync, so never on the broker thread
  * with sync) and writes the log line saying so into line (without the
  * "jobwire: " prefix): the file, the offset, the byte count, about how
  * many records, and where the bytes are kept. Returns what

@@ -287,7 +287,7 @@ void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *ar
 /* Applying a cancel: a set flag shows in the state as cancel_requested. */
 bool jw_job_cancel_requested(const struct jw_job *j);
 
-/* What the journal records of a finished job (see core/journal_rec.h).
+/* What the journal records of a finished job (see core/disk/journal_rec.h).
  * Strings point into the job and stay valid until the job changes. */
 struct jw_job_summary {
 	bool has_started; /* started_ms holds the first started event's ts */

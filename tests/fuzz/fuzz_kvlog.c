@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * The job log's on-disk readers (core/kvlog.c): what jw_kvlog_read,
+ * The job log's on-disk readers (core/disk/kvlog.c): what jw_kvlog_read,
  * jw_kvlog_read_buf, jw_kvlog_replay, jw_kvlog_replay_buf, jw_kvlog_open
  * and jw_kvlog_compact make of a file. The first input byte picks the
  * mode:

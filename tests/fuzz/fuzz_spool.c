@@ -3,10 +3,10 @@
  * The journal spool's readers. The journal thread reads spool segments
  * only once it is connected to PostgreSQL (plugin/journal.c, collect and
  * read_cb), so this target drives the pure steps it is made of directly:
- * the record decoding (jw_journal_rec_decode, core/journal_rec.c), the
+ * the record decoding (jw_journal_rec_decode, core/disk/journal_rec.c), the
  * segment framing (jw_kvlog_read and jw_kvlog_read_buf, as collect calls
  * them), the names in the spool directory (jw_spool_classify) and the
- * checkpoint text (jw_spool_checkpoint_parse, core/journal_spool.c). The
+ * checkpoint text (jw_spool_checkpoint_parse, core/disk/journal_spool.c). The
  * first input byte picks the mode (its value modulo 5):
  *
  * 0: the rest is one spooled record (JSON text), decoded. Checked: a
@@ -581,7 +581,7 @@ static void names(const uint8_t *data, size_t size)
 
 /* ---- mode 4 ---- */
 
-/* A plain reference of the checkpoint format (core/journal_spool.h). */
+/* A plain reference of the checkpoint format (core/disk/journal_spool.h). */
 static enum jw_spool_cp ref_checkpoint(const char *s, size_t len, uint64_t *seq, uint64_t *off)
 {
 	const char *f[3];

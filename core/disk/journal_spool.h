@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * The journal spool's files other than the records themselves (those are
- * core/kvlog.h's framing): what a name in <data_dir>/journal means, and
+ * core/disk/kvlog.h's framing): what a name in <data_dir>/journal means, and
  * the checkpoint, the durable cursor "<segment> <offset>" of the first
  * record not yet in PostgreSQL. Everything read from disk is treated as
  * untrusted input: names are parsed with bounds, the checkpoint carries a
@@ -31,7 +31,7 @@ enum jw_spool_kind {
 	JW_SPOOL_SEGMENT = 0,    /* a segment; *seq set */
 	JW_SPOOL_CHECKPOINT,     /* "checkpoint" */
 	JW_SPOOL_CHECKPOINT_TMP, /* "checkpoint.tmp", left by a crash mid-write */
-	JW_SPOOL_QUARANTINE,     /* "*.damaged" (core/quarantine.h) */
+	JW_SPOOL_QUARANTINE,     /* "*.damaged" (core/disk/quarantine.h) */
 	JW_SPOOL_DOT,            /* "." or ".." */
 	JW_SPOOL_OUT_OF_RANGE,   /* "<16 digits>.spool" above JW_SPOOL_SEQ_MAX */
 	JW_SPOOL_UNKNOWN,        /* anything else */
