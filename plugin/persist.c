@@ -49,7 +49,14 @@ struct rec {
 	char key[];
 };
 
-/* Chained hash map of records by key. nb is 0 or a power of two. */
+/*
+ * Chained hash map of records by key. nb is 0 or a power of two. The one
+ * place that does not use util/htab.h, on purpose: once a chained map has
+ * buckets it takes every further record (a failed growth only lengthens
+ * chains), so the writer thread, which moves records between maps after
+ * a sync error or a swap, never holds a record it cannot put back; an
+ * open-addressing table that cannot grow has no such room.
+ */
 struct rec_map {
 	struct rec **b;
 	size_t nb;
