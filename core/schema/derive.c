@@ -14,8 +14,16 @@
 
 #include "node.h"
 
-/* Longest probe (slots past the home slot) accepted from the word hash
- * before the table is rebuilt hashing every byte of the names. */
+/*
+ * The property tables are not util/htab.h tables, on purpose: they are
+ * built once per schema and never change, and a lookup for every member
+ * of every event hashes one or two machine words of the name (the whole
+ * name only when those collide), with lengths and indexes packed in the
+ * slot; a general table would hash every byte and chase an item pointer.
+ *
+ * Longest probe (slots past the home slot) accepted from the word hash
+ * before the table is rebuilt hashing every byte of the names.
+ */
 #define PROBE_MAX 3
 
 /* Fills n->props_hash; returns the longest probe, or -1 (no memory). */
