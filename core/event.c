@@ -47,71 +47,6 @@ static void reject(
 	va_end(ap);
 }
 
-/*
- * Renders s[0..n) (valid UTF-8, possibly with NUL or control characters,
- * since it came through the strict parser) as a quoted ASCII excerpt of at
- * most max characters: printable ASCII as is, everything else as \uXXXX.
- * Keeping messages ASCII means cutting one short never splits a sequence.
- */
-static void quote_value(char *out, size_t outsz, const char *s, size_t n, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, o = 0, shown = 0;
-	char unit[16];
-	int ulen;
-
-	if(outsz < 8) {
-		if(outsz)
-			out[0] = '\0';
-		return;
-	}
-	out[o++] = '"';
-	while(i < n && shown < max) {
-		unsigned long cp;
-		size_t step;
-
-		if(u[i] < 0x80) {
-			cp = u[i];
-			step = 1;
-		} else if(u[i] < 0xE0) {
-			cp = u[i] & 0x1Fu;
-			step = 2;
-		} else if(u[i] < 0xF0) {
-			cp = u[i] & 0x0Fu;
-			step = 3;
-		} else {
-			cp = u[i] & 0x07u;
-			step = 4;
-		}
-		if(i + step > n)
-			break;
-		for(size_t k = 1; k < step; k++)
-			cp = (cp << 6) | (u[i + k] & 0x3Fu);
-		if(cp == '"' || cp == '\\')
-			ulen = snprintf(unit, sizeof(unit), "\\%c", (int)cp);
-		else if(cp >= 0x20 && cp < 0x7F)
-			ulen = snprintf(unit, sizeof(unit), "%c", (int)cp);
-		else if(cp < 0x10000)
-			ulen = snprintf(unit, sizeof(unit), "\\u%04lx", cp);
-		else
-			ulen = snprintf(unit, sizeof(unit), "\\u%04lx\\u%04lx", 0xD800 + ((cp - 0x10000) >> 10),
-			        0xDC00 + ((cp - 0x10000) & 0x3FF));
-		/* Room for the closing quote, "..." and the NUL. */
-		if(ulen < 0 || o + (size_t)ulen + 5 > outsz)
-			break;
-		memcpy(out + o, unit, (size_t)ulen);
-		o += (size_t)ulen;
-		i += step;
-		shown++;
-	}
-	out[o++] = '"';
-	if(i < n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
 static const char *type_name(const struct jw_jnode *o)
 {
 	switch(o->type) {
@@ -200,7 +135,7 @@ static int check_binding(const struct members *ms, int i, const char *name, cons
 	if(!(ms->present & (1u << i)))
 		return 0;
 	(void)snprintf(field, sizeof(field), "/%s", name);
-	quote_value(topic, sizeof(topic), want, strlen(want), JW_ID_MAX);
+	jw_json_quote_excerpt(topic, sizeof(topic), want, strlen(want), JW_ID_MAX);
 	if(m->type != JW_J_STRING) {
 		reject(v, JW_REASON_TOPIC_MISMATCH, field,
 		        "%s: must be the string %s (the topic's %s), got %s", field, topic, what,
@@ -210,7 +145,7 @@ static int check_binding(const struct members *ms, int i, const char *name, cons
 	n = m->n;
 	if(n == strlen(want) && memcmp(m->u.s, want, n) == 0)
 		return 0;
-	quote_value(got, sizeof(got), m->u.s, n, VALUE_SHOWN_MAX);
+	jw_json_quote_excerpt(got, sizeof(got), m->u.s, n, VALUE_SHOWN_MAX);
 	reject(v, JW_REASON_TOPIC_MISMATCH, field, "%s: %s does not match the topic's %s %s", field,
 	        got, what, topic);
 	return -1;
@@ -377,7 +312,7 @@ __attribute__((noinline)) static int reject_nul(const struct jw_jnode *root, str
 	hit = find_nul(root, ptr, sizeof(ptr), 0);
 	if(!hit)
 		return 0;
-	quote_value(got, sizeof(got), hit->u.s, hit->n, VALUE_SHOWN_MAX);
+	jw_json_quote_excerpt(got, sizeof(got), hit->u.s, hit->n, VALUE_SHOWN_MAX);
 	reject(v, JW_REASON_RULE_VIOLATION, ptr,
 	        "%s: U+0000 (\\u0000) is not allowed in strings (the journal cannot store it), got %s",
 	        ptr[0] ? ptr : "/", got);

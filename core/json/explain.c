@@ -78,12 +78,8 @@ static int oom(struct parser *p)
 	return fail(p, JW_REASON_INTERNAL, p->pos, "out of memory at byte %zu", p->pos);
 }
 
-/*
- * Writes s[0..n) into out as an ASCII, JSON-style quoted excerpt of at most
- * max input characters: printable ASCII as is, the rest as \uXXXX. s must
- * be valid UTF-8 (decoded keys always are).
- */
-static void quote_excerpt(char *out, size_t outsz, const char *s, size_t n, size_t max)
+/* See json.h. */
+void jw_json_quote_excerpt(char *out, size_t outsz, const char *s, size_t n, size_t max)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, o = 0, shown = 0, k;
@@ -613,7 +609,7 @@ static int parse_key(struct parser *p, struct frame *f)
 	if(seen < 0)
 		return oom(p);
 	if(seen) {
-		quote_excerpt(shown, sizeof(shown), str, n, KEY_SHOWN_MAX);
+		jw_json_quote_excerpt(shown, sizeof(shown), str, n, KEY_SHOWN_MAX);
 		return fail(p, JW_REASON_DUPLICATE_KEY, at, "duplicate key %s at byte %zu", shown, at);
 	}
 	skip_ws(p);

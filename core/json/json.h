@@ -70,6 +70,17 @@ int jw_json_parse(const char *buf, size_t len, size_t max_depth, struct json_obj
 int jw_json_parse_file(
         const char *path, size_t max_depth, struct json_object **out, struct jw_json_error *err);
 
+/*
+ * Writes s[0..n) into out (outsz bytes, NUL-terminated) as a quoted ASCII
+ * excerpt of at most max characters, for error messages: printable ASCII
+ * as is, everything else as \uXXXX (a character past the BMP as its
+ * surrogate pair), "..." after the closing quote when cut short. Keeping
+ * messages ASCII means cutting one short never splits a sequence. s must
+ * be valid UTF-8 (what the parser accepted; NUL and controls allowed).
+ * With outsz < 8, out is left empty. Any thread.
+ */
+void jw_json_quote_excerpt(char *out, size_t outsz, const char *s, size_t n, size_t max);
+
 /* Checks that buf[0..len) is well-formed UTF-8 (same rules as above).
  * Returns 1 when valid, 0 otherwise; *bad_offset gets the first bad byte. */
 int jw_utf8_valid(const char *buf, size_t len, size_t *bad_offset);
