@@ -46,6 +46,7 @@
  * process appending to it.
  */
 #include "kvlog.h"
+#include "fileio.h"
 #include "util/htab.h"
 
 #include <errno.h>
@@ -413,29 +414,6 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Reads up to len bytes at off; returns the count (less than len only at
- * end of file) or -1. */
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	unsigned char *p = buf;
-	size_t got = 0;
-
-	while(got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-		if(n < 0) {
-			if(errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		if(n == 0) {
-			break;
-		}
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static int ftruncate_retry(int fd, uint64_t len)
 {
 	int rc;
@@ -547,7 +525,7 @@ static const unsigned char *win_at(struct win *w, uint64_t off, size_t n)
 		keep = w->len - (size_t)(off - w->at);
 		memmove(w->buf, w->buf + (off - w->at), keep);
 	}
-	got = pread_full(w->fd, w->buf + keep, want - keep, off + keep);
+	got = jw_pread_full(w->fd, w->buf + keep, want - keep, off + keep);
 	if(got < 0) {
 		w->err = errno;
 		w->len = 0;
@@ -771,7 +749,7 @@ static const unsigned char *ix_bytes(struct crcix *ix, struct win *w, uint64_t o
 		w->err = ENOMEM;
 		return NULL;
 	}
-	got = pread_full(w->fd, ix->buf, n, off);
+	got = jw_pread_full(w->fd, ix->buf, n, off);
 	if(got < 0) {
 		w->err = errno;
 		return NULL;

@@ -4,6 +4,7 @@
  * the operator next to the file they came from.
  */
 #include "quarantine.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -69,27 +70,6 @@ static long count_in(const char *dir)
 	return n;
 }
 
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	unsigned char *p = buf;
-	size_t got = 0;
-
-	while(got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-		if(n < 0) {
-			if(errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		if(n == 0) {
-			break;
-		}
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* Whether the regular file at path holds exactly buf/len. */
 static bool same_bytes(const char *path, const void *buf, size_t len)
 {
@@ -108,7 +88,7 @@ static bool same_bytes(const char *path, const void *buf, size_t len)
 	}
 	while(done < len) {
 		size_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
-		if(pread_full(fd, chunk, n, done) != (ssize_t)n || memcmp(chunk, want + done, n) != 0) {
+		if(jw_pread_full(fd, chunk, n, done) != (ssize_t)n || memcmp(chunk, want + done, n) != 0) {
 			goto out;
 		}
 		done += n;
@@ -239,7 +219,7 @@ int jw_quarantine_copy(const char *path, uint64_t off, uint64_t len, bool sync, 
 		set_err(err, errlen, "quarantine", path, ENOMEM);
 		return -1;
 	}
-	got = pread_full(fd, buf, n, off);
+	got = jw_pread_full(fd, buf, n, off);
 	close(fd);
 	if(got < 0) {
 		free(buf);
