@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "jdoc.h"
 #include "json.h"
+#include "testutil.h"
 
 /* Under valgrind (CI runs every unit test there too) the mutation and
  * generation loops take every STRIDE-th case only: memcheck looks for
@@ -634,25 +635,6 @@ static void mutate(const char *buf, size_t len)
 		compare(m, len - 1);
 	}
 	free(m);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 static size_t walk(const char *dir, void (*fn)(const char *, size_t), const char *suffix)

@@ -20,6 +20,7 @@
 #include "kvlog.h"
 #include "quarantine.h"
 #include "seen.h"
+#include "testutil.h"
 
 /* ---- helpers ---- */
 
@@ -50,34 +51,6 @@ static off_t file_size(const char *path)
 
 	ck_assert_int_eq(stat(path, &st), 0);
 	return st.st_size;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const unsigned char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
 }
 
 static void replay_into(const char *path, struct seen *s, struct jw_kvlog_replay_stats *st)

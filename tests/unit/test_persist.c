@@ -26,6 +26,7 @@
 #include "persist.h"
 #include "quarantine.h"
 #include "seen.h"
+#include "testutil.h"
 
 /* ---- helpers ---- */
 
@@ -78,28 +79,12 @@ static void tdir_cleanup(struct tdir *t)
 	ck_assert_int_eq(rmdir(t->root), 0);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while(nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
 }
 
 static struct jw_persist_stats stats_of(struct jw_persist *p)
@@ -789,34 +774,6 @@ static void load_damaged(const char *dir, struct notes_seen *c, struct jw_persis
 
 	memset(c, 0, sizeof(*c));
 	ck_assert_msg(jw_persist_load(dir, seen_cb, note_cb, c, st, err, sizeof(err)) == 0, "%s", err);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const unsigned char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
 }
 
 #define NJOB 6

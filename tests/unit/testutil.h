@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
+/* Small file and clock helpers the unit tests share (test_kvlog,
+ * test_persist, test_journal, test_journal_spool, test_jdoc). Each one
+ * fails the running Check test when the system call under it fails. */
+#ifndef JW_TEST_TESTUTIL_H
+#define JW_TEST_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The whole file at path, malloc'd with one spare byte (not set) after
+ * its *len bytes; the caller frees it. */
+void *slurp(const char *path, size_t *len);
+
+/* Writes len bytes of buf to path, replacing what was there. */
+void spill(const char *path, const void *buf, size_t len);
+
+/* Removes dir and everything under it (rm -rf). */
+void rm_rf(const char *dir);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t now_ms(void);
+
+/* Sleeps ms milliseconds, resuming after a signal. */
+void sleep_ms(long ms);
+
+#endif
