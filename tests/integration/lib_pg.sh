@@ -64,3 +64,16 @@ jw_pg_stop() {
 jw_psql() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$JW_PG_PORT" -U postgres -d jobwire "$@"
 }
+
+# Waits until SQL returns EXPECTED (default 10 s); prints the last answer
+# to stderr when it never did.
+jw_wait_sql() { # expected sql [timeout]
+	local deadline=$((SECONDS + ${3:-10})) got
+	while [ $SECONDS -lt $deadline ]; do
+		got=$(jw_psql -c "$2" 2>/dev/null)
+		[ "$got" == "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "last: [$got]" >&2
+	return 1
+}
