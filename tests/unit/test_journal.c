@@ -56,26 +56,13 @@ static int closed_port(void)
 static int append_job(struct jw_journal *j, const char *session, int i)
 {
 	char job[32], key[80], ev[64];
-	struct jw_journal_rec r;
 	size_t len;
 	char *text;
 	int rc;
 
 	snprintf(job, sizeof(job), "job-%d", i);
 	snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"n\":%d}", i);
-	memset(&r, 0, sizeof(r));
-	r.kind = JW_JOURNAL_FINISHED;
-	r.session = session;
-	r.job = job;
-	r.type = "complete";
-	r.event = ev;
-	r.event_len = strlen(ev);
-	r.retryable = -1;
-	r.finished_ms = 1767323045000LL;
-	r.node = "unit";
-	r.spooled_ms = 1767323045000LL;
-	text = jw_journal_rec_encode(&r, &len);
-	ck_assert_ptr_nonnull(text);
+	text = finished_rec(session, job, ev, "unit", 1767323045000LL, &len);
 	snprintf(key, sizeof(key), "%s/%s", session, job);
 	rc = jw_journal_append(j, key, text, len);
 	free(text);
@@ -252,24 +239,12 @@ static void write_segment(const char *path, const char *session, int from, int t
 	ck_assert_msg(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
 	for(int i = from; i < to; i++) {
 		char job[32], key[80], ev[64];
-		struct jw_journal_rec r;
 		size_t len;
 		char *text;
 
 		snprintf(job, sizeof(job), "job-%d", i);
 		snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"n\":%d}", i);
-		memset(&r, 0, sizeof(r));
-		r.kind = JW_JOURNAL_FINISHED;
-		r.session = session;
-		r.job = job;
-		r.type = "complete";
-		r.event = ev;
-		r.event_len = strlen(ev);
-		r.retryable = -1;
-		r.finished_ms = 1767323045000LL;
-		r.node = "unit";
-		text = jw_journal_rec_encode(&r, &len);
-		ck_assert_ptr_nonnull(text);
+		text = finished_rec(session, job, ev, "unit", 0, &len);
 		snprintf(key, sizeof(key), "%s/%s", session, job);
 		ck_assert_int_eq(jw_kvlog_append(l, key, text, len), 0);
 		free(text);

@@ -221,7 +221,6 @@ static unsigned char *write_spool(const char *path, uint64_t off[NSPOOL + 1], si
 
 	ck_assert_int_eq(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)), 0);
 	for(int i = 0; i < NSPOOL; i++) {
-		struct jw_journal_rec r;
 		char job[16], key[32], ev[80];
 		size_t n;
 		char *text;
@@ -229,18 +228,7 @@ static unsigned char *write_spool(const char *path, uint64_t off[NSPOOL + 1], si
 		snprintf(job, sizeof(job), "job-%d", i);
 		snprintf(key, sizeof(key), "sess/%s", job);
 		snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"result\":{\"n\":%d}}", i);
-		memset(&r, 0, sizeof(r));
-		r.kind = JW_JOURNAL_FINISHED;
-		r.session = "sess";
-		r.job = job;
-		r.type = "complete";
-		r.event = ev;
-		r.event_len = strlen(ev);
-		r.retryable = -1;
-		r.finished_ms = 1767323045000LL;
-		r.node = "n";
-		text = jw_journal_rec_encode(&r, &n);
-		ck_assert_ptr_nonnull(text);
+		text = finished_rec("sess", job, ev, "n", 0, &n);
 		off[i] = jw_kvlog_size(l);
 		ck_assert_int_eq(jw_kvlog_append(l, key, text, n), 0);
 		free(text);

@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "journal_rec.h"
 
 void *slurp(const char *path, size_t *len)
 {
@@ -42,6 +45,28 @@ void rm_rf(const char *dir)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+char *finished_rec(const char *session, const char *job, const char *ev, const char *node,
+        int64_t spooled_ms, size_t *len)
+{
+	struct jw_journal_rec r;
+	char *text;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = JW_JOURNAL_FINISHED;
+	r.session = session;
+	r.job = job;
+	r.type = "complete";
+	r.event = ev;
+	r.event_len = strlen(ev);
+	r.retryable = -1;
+	r.finished_ms = 1767323045000LL;
+	r.node = node;
+	r.spooled_ms = spooled_ms;
+	text = jw_journal_rec_encode(&r, len);
+	ck_assert_ptr_nonnull(text);
+	return text;
 }
 
 int64_t now_ms(void)

@@ -18,6 +18,13 @@ void spill(const char *path, const void *buf, size_t len);
 /* Removes dir and everything under it (rm -rf). */
 void rm_rf(const char *dir);
 
+/* The encoded journal record (jw_journal_rec_encode) of job of session
+ * finished as "complete" with event ev (a JSON object), written by node at
+ * 2026-01-02T03:04:05Z; spooled_ms 0 leaves the spool time out. Sets *len;
+ * the caller frees the text. */
+char *finished_rec(const char *session, const char *job, const char *ev, const char *node,
+        int64_t spooled_ms, size_t *len);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t now_ms(void);
 
