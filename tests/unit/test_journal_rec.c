@@ -17,6 +17,7 @@
 
 #include "journal_rec.h"
 #include "kvlog.h"
+#include "testutil.h"
 
 static struct jw_journal_rec finished(void)
 {
@@ -303,9 +304,7 @@ START_TEST(test_kvlog_read_in_order)
 	ck_assert_uint_eq(end, s.ends[9] + 11); /* past the skipped tail */
 	/* A missing file is ENOENT. */
 	unlink(path);
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_read(path, 0, UINT64_MAX, collect_cb, NULL, &s2, &end), -1);
-	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_fails(jw_kvlog_read(path, 0, UINT64_MAX, collect_cb, NULL, &s2, &end), ENOENT);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST

@@ -5,8 +5,19 @@
 #ifndef JW_TEST_TESTUTIL_H
 #define JW_TEST_TESTUTIL_H
 
+#include <check.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Asserts that call returns -1 with errno set to err (errno is cleared
+ * first, so a stale value cannot pass). */
+#define ck_assert_fails(call, err)                                                                 \
+	do {                                                                                           \
+		errno = 0;                                                                                 \
+		ck_assert_int_eq((call), -1);                                                              \
+		ck_assert_int_eq(errno, (err));                                                            \
+	} while(0)
 
 /* The whole file at path, malloc'd with one spare byte (not set) after
  * its *len bytes; the caller frees it. */
