@@ -77,3 +77,15 @@ jw_wait_sql() { # expected sql [timeout]
 	echo "last: [$got]" >&2
 	return 1
 }
+
+# The start of a journal test: skips it under a preloaded sanitizer
+# runtime, starts the cluster (exit 1 when it cannot), makes the data
+# directory $data and sets JW_PLUGIN_OPTS to journal there and into the
+# cluster; a test adds its own lines to JW_PLUGIN_OPTS.
+jw_pg_journal_setup() {
+	jw_pg_skip_under_preload
+	jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+	data=$(jw_data_dir)
+	JW_PLUGIN_OPTS="plugin_opt_data_dir $data
+plugin_opt_pg_conninfo $JW_PG_CONNINFO"
+}

@@ -9,12 +9,8 @@
 # checkpoint is damaged the same way: no job is lost and none doubled.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
-jw_pg_skip_under_preload
-
-jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-data=$(jw_data_dir)
-JW_PLUGIN_OPTS="plugin_opt_data_dir $data
-plugin_opt_pg_conninfo $JW_PG_CONNINFO
+jw_pg_journal_setup
+JW_PLUGIN_OPTS+="
 plugin_opt_stats_interval 0.5"
 
 rows() { jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='$1'" 2>/dev/null; }
