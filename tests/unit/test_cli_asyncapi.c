@@ -17,6 +17,7 @@
 #include "asyncapi.h"
 #include "json.h"
 #include "schemaset.h"
+#include "testutil.h"
 
 struct input {
 	struct jw_schemaset *set;
@@ -263,9 +264,5 @@ int main(void)
 	tcase_add_test(tc, bindings);
 	tcase_add_test(tc, prefix_and_bad_schema);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

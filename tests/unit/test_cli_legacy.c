@@ -11,6 +11,7 @@
 #include "event.h"
 #include "legacy.h"
 #include "schemaset.h"
+#include "testutil.h"
 #include "topic.h"
 
 struct lcase {
@@ -237,9 +238,5 @@ int main(void)
 	tc = tcase_create("long_strings_are_cut");
 	tcase_add_test(tc, long_strings_are_cut);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

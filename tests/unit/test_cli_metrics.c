@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "metrics_text.h"
+#include "testutil.h"
 
 static const char stats_text[] =
         "{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00.000Z\",\"uptime_s\":3600,"
@@ -167,9 +168,5 @@ int main(void)
 	tcase_add_test(tc, journal_off_and_auth);
 	tcase_add_test(tc, stats_age);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "progress_line.h"
+#include "testutil.h"
 
 struct pcase {
 	const char *line;
@@ -107,9 +108,5 @@ int main(void)
 	tc = tcase_create("long_and_control");
 	tcase_add_test(tc, long_and_control);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

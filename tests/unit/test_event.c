@@ -14,6 +14,7 @@
 #include "jdoc.h"
 #include "reason.h"
 #include "schemaset.h"
+#include "testutil.h"
 #include "topic.h"
 
 static char schema_dir[64];
@@ -773,11 +774,5 @@ static Suite *event_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(event_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(event_suite());
 }

@@ -16,6 +16,7 @@
 #include "jdoc.h"
 #include "jobs/jobs.h"
 #include "jobs/internal.h"
+#include "testutil.h"
 #include "util/id.h"
 #include "json.h"
 
@@ -1174,8 +1175,6 @@ int main(void)
 {
 	Suite *s = suite_create("jobs_fast");
 	TCase *tc = tcase_create("texts_match_every_path");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, texts_match_every_path, 0, 4);
 	tcase_set_timeout(tc, 300);
@@ -1198,9 +1197,5 @@ int main(void)
 	ADD(s, id_walk_every_byte);
 	ADD(s, progress_type_exact);
 	ADD(s, state_note_matches);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

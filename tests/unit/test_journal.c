@@ -749,8 +749,6 @@ int main(void)
 {
 	Suite *suite = suite_create("journal");
 	TCase *tc = tcase_create("threads");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_spools_while_database_down);
@@ -765,9 +763,5 @@ int main(void)
 	tcase_add_test(tc, test_gaps_and_strays_reach_postgresql);
 	tcase_add_test(tc, test_restarts_while_database_down);
 	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite);
 }

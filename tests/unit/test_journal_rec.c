@@ -313,8 +313,6 @@ int main(void)
 {
 	Suite *suite = suite_create("journal_rec");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_finished_roundtrip);
 	tcase_add_test(tc, test_failed_strings_unquoted);
@@ -325,9 +323,5 @@ int main(void)
 	tcase_add_test(tc, test_decode_times_out_of_range);
 	tcase_add_test(tc, test_kvlog_read_in_order);
 	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite);
 }

@@ -449,8 +449,6 @@ int main(void)
 {
 	Suite *suite = suite_create("journal_spool");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	tc = tcase_create("names");
 	tcase_add_test(tc, test_classify_names);
@@ -468,9 +466,5 @@ int main(void)
 	tc = tcase_create("quarantine");
 	tcase_add_test(tc, test_quarantine_never_overwrites);
 	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite);
 }

@@ -1052,8 +1052,6 @@ int main(void)
 {
 	Suite *suite = suite_create("kvlog");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	tc = tcase_create("format");
 	tcase_add_test(tc, test_record_layout);
@@ -1087,9 +1085,5 @@ int main(void)
 	tcase_add_test(tc, test_failed_append_rolls_back);
 	suite_add_tcase(suite, tc);
 
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite);
 }

@@ -1027,8 +1027,6 @@ int main(void)
 {
 	Suite *suite = suite_create("persist");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	tc = tcase_create("load_start");
 	tcase_add_test(tc, test_load_creates_dir);
@@ -1067,9 +1065,5 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
 
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite);
 }

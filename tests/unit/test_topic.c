@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "topic.h"
 
 struct topic_case {
@@ -366,11 +367,5 @@ static Suite *topic_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(topic_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(topic_suite());
 }
