@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "args.h"
-#include "testutil.h"
+#include "util_check.h"
 
 enum { A_HOST = 1, A_VERBOSE, A_PORT };
 static const struct jw_opt opts[] = {
@@ -277,5 +277,5 @@ static Suite *args_suite(void)
 
 int main(void)
 {
-	return run_suite(args_suite());
+	return jw_test_run(args_suite());
 }

@@ -17,7 +17,7 @@
 #include "asyncapi.h"
 #include "json.h"
 #include "schemaset.h"
-#include "testutil.h"
+#include "util_check.h"
 
 struct input {
 	struct jw_schemaset *set;
@@ -264,5 +264,5 @@ int main(void)
 	tcase_add_test(tc, bindings);
 	tcase_add_test(tc, prefix_and_bad_schema);
 	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return jw_test_run(s);
 }

@@ -11,8 +11,8 @@
 #include "event.h"
 #include "legacy.h"
 #include "schemaset.h"
-#include "testutil.h"
 #include "topic.h"
+#include "util_check.h"
 
 struct lcase {
 	const char *msg;
@@ -238,5 +238,5 @@ int main(void)
 	tc = tcase_create("long_strings_are_cut");
 	tcase_add_test(tc, long_strings_are_cut);
 	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return jw_test_run(s);
 }

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "metrics_text.h"
-#include "testutil.h"
+#include "util_check.h"
 
 static const char stats_text[] =
         "{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00.000Z\",\"uptime_s\":3600,"
@@ -168,5 +168,5 @@ int main(void)
 	tcase_add_test(tc, journal_off_and_auth);
 	tcase_add_test(tc, stats_age);
 	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return jw_test_run(s);
 }

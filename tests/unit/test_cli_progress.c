@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "progress_line.h"
-#include "testutil.h"
+#include "util_check.h"
 
 struct pcase {
 	const char *line;
@@ -108,5 +108,5 @@ int main(void)
 	tc = tcase_create("long_and_control");
 	tcase_add_test(tc, long_and_control);
 	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return jw_test_run(s);
 }

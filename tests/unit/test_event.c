@@ -14,8 +14,8 @@
 #include "jdoc.h"
 #include "reason.h"
 #include "schemaset.h"
-#include "testutil.h"
 #include "topic.h"
+#include "util_check.h"
 
 static char schema_dir[64];
 static struct jw_schemaset *set;
@@ -774,5 +774,5 @@ static Suite *event_suite(void)
 
 int main(void)
 {
-	return run_suite(event_suite());
+	return jw_test_run(event_suite());
 }

@@ -27,6 +27,7 @@
 #include "jdoc.h"
 #include "json.h"
 #include "testutil.h"
+#include "util_check.h"
 
 /* Under valgrind (CI runs every unit test there too) the mutation and
  * generation loops take every STRIDE-th case only: memcheck looks for
@@ -1141,5 +1142,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	return run_suite(suite());
+	return jw_test_run(suite());
 }

@@ -16,9 +16,9 @@
 #include "jdoc.h"
 #include "jobs/jobs.h"
 #include "jobs/internal.h"
-#include "testutil.h"
 #include "util/id.h"
 #include "json.h"
+#include "util_check.h"
 
 /* Under valgrind (CI runs every unit test there too) the long random and
  * mutation loops run a tenth of their rounds (SPREAD: a tenth of the
@@ -1197,5 +1197,5 @@ int main(void)
 	ADD(s, id_walk_every_byte);
 	ADD(s, progress_type_exact);
 	ADD(s, state_note_matches);
-	return run_suite(s);
+	return jw_test_run(s);
 }

@@ -35,6 +35,7 @@
 #include "persist.h"
 #include "quarantine.h"
 #include "testutil.h"
+#include "util_check.h"
 
 /* A loopback port with nothing listening. */
 static int closed_port(void)
@@ -763,5 +764,5 @@ int main(void)
 	tcase_add_test(tc, test_gaps_and_strays_reach_postgresql);
 	tcase_add_test(tc, test_restarts_while_database_down);
 	suite_add_tcase(suite, tc);
-	return run_suite(suite);
+	return jw_test_run(suite);
 }

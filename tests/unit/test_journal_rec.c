@@ -18,6 +18,7 @@
 #include "journal_rec.h"
 #include "kvlog.h"
 #include "testutil.h"
+#include "util_check.h"
 
 static struct jw_journal_rec finished(void)
 {
@@ -323,5 +324,5 @@ int main(void)
 	tcase_add_test(tc, test_decode_times_out_of_range);
 	tcase_add_test(tc, test_kvlog_read_in_order);
 	suite_add_tcase(suite, tc);
-	return run_suite(suite);
+	return jw_test_run(suite);
 }

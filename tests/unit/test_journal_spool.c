@@ -24,6 +24,7 @@
 #include "kvlog.h"
 #include "quarantine.h"
 #include "testutil.h"
+#include "util_check.h"
 
 /* ---- helpers ---- */
 
@@ -466,5 +467,5 @@ int main(void)
 	tc = tcase_create("quarantine");
 	tcase_add_test(tc, test_quarantine_never_overwrites);
 	suite_add_tcase(suite, tc);
-	return run_suite(suite);
+	return jw_test_run(suite);
 }

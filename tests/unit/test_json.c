@@ -13,7 +13,7 @@
 
 #include "json.h"
 #include "reason.h"
-#include "testutil.h"
+#include "util_check.h"
 
 #define DEPTH 32
 
@@ -774,5 +774,5 @@ static Suite *json_suite(void)
 
 int main(void)
 {
-	return run_suite(json_suite());
+	return jw_test_run(json_suite());
 }

@@ -21,6 +21,7 @@
 #include "quarantine.h"
 #include "seen.h"
 #include "testutil.h"
+#include "util_check.h"
 
 /* ---- helpers ---- */
 
@@ -1085,5 +1086,5 @@ int main(void)
 	tcase_add_test(tc, test_failed_append_rolls_back);
 	suite_add_tcase(suite, tc);
 
-	return run_suite(suite);
+	return jw_test_run(suite);
 }

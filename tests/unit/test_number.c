@@ -17,7 +17,7 @@
 
 #include "jdoc.h"
 #include "number.h"
-#include "testutil.h"
+#include "util_check.h"
 
 static int cmp_s(const char *a, const char *b)
 {
@@ -336,5 +336,5 @@ static Suite *number_suite(void)
 
 int main(void)
 {
-	return run_suite(number_suite());
+	return jw_test_run(number_suite());
 }

@@ -27,6 +27,7 @@
 #include "quarantine.h"
 #include "seen.h"
 #include "testutil.h"
+#include "util_check.h"
 
 /* ---- helpers ---- */
 
@@ -1065,5 +1066,5 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
 
-	return run_suite(suite);
+	return jw_test_run(suite);
 }

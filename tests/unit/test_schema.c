@@ -17,7 +17,7 @@
 /* The fast-path tests look at the compiled form (which lookup table was
  * built) and compare against the exact number comparison. */
 #include "schema/node.h"
-#include "testutil.h"
+#include "util_check.h"
 
 #define SOURCE "schemas/x.json"
 
@@ -1813,5 +1813,5 @@ static Suite *schema_suite(void)
 
 int main(void)
 {
-	return run_suite(schema_suite());
+	return jw_test_run(schema_suite());
 }

@@ -14,7 +14,7 @@
 
 #include "schema.h"
 #include "schemaset.h"
-#include "testutil.h"
+#include "util_check.h"
 
 static char tmpdir[64];
 
@@ -391,5 +391,5 @@ static Suite *schemaset_suite(void)
 
 int main(void)
 {
-	return run_suite(schemaset_suite());
+	return jw_test_run(schemaset_suite());
 }

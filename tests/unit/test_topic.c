@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
 #include "topic.h"
+#include "util_check.h"
 
 struct topic_case {
 	const char *topic;
@@ -367,5 +367,5 @@ static Suite *topic_suite(void)
 
 int main(void)
 {
-	return run_suite(topic_suite());
+	return jw_test_run(topic_suite());
 }

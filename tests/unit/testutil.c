@@ -11,17 +11,6 @@
 
 #include "journal_rec.h"
 
-int run_suite(Suite *suite)
-{
-	SRunner *sr = srunner_create(suite);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
 void *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

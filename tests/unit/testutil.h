@@ -19,10 +19,6 @@
 		ck_assert_int_eq(errno, (err));                                                            \
 	} while(0)
 
-/* Runs every test of suite (CK_NORMAL output) and frees the runner;
- * returns EXIT_SUCCESS when none failed, else EXIT_FAILURE, for main. */
-int run_suite(Suite *suite);
-
 /* The whole file at path, malloc'd with one spare byte (not set) after
  * its *len bytes; the caller frees it. */
 void *slurp(const char *path, size_t *len);
