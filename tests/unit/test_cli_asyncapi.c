@@ -259,10 +259,6 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_asyncapi");
-	TCase *tc = tcase_create("document");
-	tcase_add_test(tc, channels_and_payloads);
-	tcase_add_test(tc, bindings);
-	tcase_add_test(tc, prefix_and_bad_schema);
-	suite_add_tcase(s, tc);
+	jw_test_case(s, "document", channels_and_payloads, bindings, prefix_and_bad_schema, NULL);
 	return jw_test_run(s);
 }

@@ -162,11 +162,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_metrics");
-	TCase *tc = tcase_create("render");
-	tcase_add_test(tc, up_with_stats);
-	tcase_add_test(tc, down_shows_up_zero_only);
-	tcase_add_test(tc, journal_off_and_auth);
-	tcase_add_test(tc, stats_age);
-	suite_add_tcase(s, tc);
+	jw_test_case(s, "render", up_with_stats, down_shows_up_zero_only, journal_off_and_auth,
+	        stats_age, NULL);
 	return jw_test_run(s);
 }

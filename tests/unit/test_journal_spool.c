@@ -451,21 +451,13 @@ int main(void)
 	Suite *suite = suite_create("journal_spool");
 	TCase *tc;
 
-	tc = tcase_create("names");
-	tcase_add_test(tc, test_classify_names);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("checkpoint");
-	tcase_add_test(tc, test_checkpoint_roundtrip);
-	tcase_add_test(tc, test_checkpoint_hostile);
-	tcase_add_test(tc, test_checkpoint_every_flip);
-	tcase_add_test(tc, test_checkpoint_file);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "names", test_classify_names, NULL);
+	jw_test_case(suite, "checkpoint", test_checkpoint_roundtrip, test_checkpoint_hostile,
+	        test_checkpoint_every_flip, test_checkpoint_file, NULL);
 	tc = tcase_create("segments");
 	tcase_add_test(tc, test_spool_flip_every_byte);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
-	tc = tcase_create("quarantine");
-	tcase_add_test(tc, test_quarantine_never_overwrites);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "quarantine", test_quarantine_never_overwrites, NULL);
 	return jw_test_run(suite);
 }

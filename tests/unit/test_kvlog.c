@@ -1054,14 +1054,9 @@ int main(void)
 	Suite *suite = suite_create("kvlog");
 	TCase *tc;
 
-	tc = tcase_create("format");
-	tcase_add_test(tc, test_record_layout);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("append_replay");
-	tcase_add_test(tc, test_append_replay);
-	tcase_add_test(tc, test_replay_callback_stops);
-	tcase_add_test(tc, test_missing_file);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "format", test_record_layout, NULL);
+	jw_test_case(suite, "append_replay", test_append_replay, test_replay_callback_stops,
+	        test_missing_file, NULL);
 	tc = tcase_create("torn_tail");
 	tcase_add_test(tc, test_torn_value_record);
 	tcase_add_test(tc, test_torn_deletion_record);
@@ -1077,14 +1072,8 @@ int main(void)
 	tcase_add_test(tc, test_not_a_regular_file);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
-	tc = tcase_create("compaction");
-	tcase_add_test(tc, test_compact);
-	tcase_add_test(tc, test_compact_torn_and_missing);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("limits");
-	tcase_add_test(tc, test_oversize_rejected);
-	tcase_add_test(tc, test_failed_append_rolls_back);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "compaction", test_compact, test_compact_torn_and_missing, NULL);
+	jw_test_case(suite, "limits", test_oversize_rejected, test_failed_append_rolls_back, NULL);
 
 	return jw_test_run(suite);
 }

@@ -1029,36 +1029,17 @@ int main(void)
 	Suite *suite = suite_create("persist");
 	TCase *tc;
 
-	tc = tcase_create("load_start");
-	tcase_add_test(tc, test_load_creates_dir);
-	tcase_add_test(tc, test_start_errors);
-	tcase_add_test(tc, test_put_rejects_bad_arguments);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("put_replay");
-	tcase_add_test(tc, test_put_coalesce_stop);
-	tcase_add_test(tc, test_restart_cycle);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("broker_never_waits");
-	tcase_add_test(tc, test_many_puts_latency);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("stop");
-	tcase_add_test(tc, test_stop_deadline_with_failing_disk);
-	tcase_add_test(tc, test_stop_is_prompt_when_healthy);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("fsync_policy");
-	tcase_add_test(tc, test_policy_always);
-	tcase_add_test(tc, test_policy_interval);
-	tcase_add_test(tc, test_policy_never);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("failures");
-	tcase_add_test(tc, test_write_failures_keep_records);
-	tcase_add_test(tc, test_backoff_doubles);
-	tcase_add_test(tc, test_sync_failure_rewrites);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("compaction");
-	tcase_add_test(tc, test_compaction);
-	tcase_add_test(tc, test_compaction_failure_keeps_log);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "load_start", test_load_creates_dir, test_start_errors,
+	        test_put_rejects_bad_arguments, NULL);
+	jw_test_case(suite, "put_replay", test_put_coalesce_stop, test_restart_cycle, NULL);
+	jw_test_case(suite, "broker_never_waits", test_many_puts_latency, NULL);
+	jw_test_case(suite, "stop", test_stop_deadline_with_failing_disk,
+	        test_stop_is_prompt_when_healthy, NULL);
+	jw_test_case(suite, "fsync_policy", test_policy_always, test_policy_interval, test_policy_never,
+	        NULL);
+	jw_test_case(suite, "failures", test_write_failures_keep_records, test_backoff_doubles,
+	        test_sync_failure_rewrites, NULL);
+	jw_test_case(suite, "compaction", test_compaction, test_compaction_failure_keeps_log, NULL);
 	tc = tcase_create("damage");
 	tcase_add_test(tc, test_load_damage_every_byte);
 	tcase_add_test(tc, test_start_after_damage);
