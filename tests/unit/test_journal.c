@@ -37,6 +37,19 @@
 #include "testutil.h"
 #include "util_check.h"
 
+/* JW_TEST_PG_CONNINFO, or NULL (noting that test is skipped) when it is
+ * not set. */
+static const char *pg_conninfo(const char *test)
+{
+	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+
+	if(conninfo && *conninfo) {
+		return conninfo;
+	}
+	fprintf(stderr, "%s: JW_TEST_PG_CONNINFO not set, skipped\n", test);
+	return NULL;
+}
+
 /* A loopback port with nothing listening. */
 static int closed_port(void)
 {
@@ -175,15 +188,14 @@ static long count_rows(const char *conninfo, const char *session)
 
 START_TEST(test_reaches_postgresql)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_reaches_postgresql");
 	char dir[] = "/tmp/jw-journal-XXXXXX", err[256], session[32];
 	struct jw_journal_config cfg;
 	struct jw_journal *j = NULL;
 	struct jw_journal_stats st;
 	long n = -1;
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr, "test_reaches_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "unit-%ld", (long)getpid());
@@ -422,7 +434,7 @@ static struct jw_journal *open_caught_up(
  * named in a note (file and offset) and kept in a quarantine file. */
 START_TEST(test_damaged_spool_byte)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_damaged_spool_byte");
 	char dir[] = "/tmp/jw-journal-XXXXXX", seg[128], session[32], want[256], text[8192], qpath[256];
 	uint64_t off[NDMG + 1];
 	struct jw_journal_stats st;
@@ -434,8 +446,7 @@ START_TEST(test_damaged_spool_byte)
 	int k = 0;
 	char err[256];
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr, "test_damaged_spool_byte: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "dmg-%ld", (long)getpid());
@@ -497,7 +508,7 @@ END_TEST
  * leave gaps are all sent. */
 START_TEST(test_damaged_checkpoint)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_damaged_checkpoint");
 	char dir[] = "/tmp/jw-journal-XXXXXX", work[64], cp[128], session[32], cmd[512], text[8192];
 	struct jw_journal_config cfg;
 	struct jw_journal_stats st;
@@ -507,8 +518,7 @@ START_TEST(test_damaged_checkpoint)
 	PGconn *c;
 	char err[256];
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr, "test_damaged_checkpoint: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "cp-%ld", (long)getpid());
@@ -605,15 +615,13 @@ END_TEST
  * then deleted; the strays stay. */
 START_TEST(test_gaps_and_strays_reach_postgresql)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_gaps_and_strays_reach_postgresql");
 	char dir[] = "/tmp/jw-journal-XXXXXX", jdir[64], session[32], path[256];
 	struct jw_journal_stats st;
 	struct jw_journal *j;
 	int64_t t0;
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr,
-		        "test_gaps_and_strays_reach_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "gap-%ld", (long)getpid());

@@ -134,6 +134,18 @@ static void load_into(const char *dir, struct seen *s)
 	ck_assert_msg(jw_persist_load(dir, seen_cb, NULL, s, NULL, err, sizeof(err)) == 0, "%s", err);
 }
 
+/* How many live keys a load of dir delivers. */
+static size_t live_keys(const char *dir)
+{
+	struct seen s;
+	size_t n;
+
+	load_into(dir, &s);
+	n = s.n;
+	seen_free(&s);
+	return n;
+}
+
 /* Records in the log file (every version, not just live keys). */
 static uint64_t log_records(const char *log)
 {
@@ -159,9 +171,7 @@ START_TEST(test_load_creates_dir)
 	FILE *f;
 
 	tdir_init(&t);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 0);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 0);
 	ck_assert_int_eq(stat(t.data, &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
 	ck_assert_uint_eq(sb.st_mode & 0777u, 0700u);
@@ -294,9 +304,7 @@ START_TEST(test_restart_cycle)
 	put_s(p, "a", "1");
 	put_s(p, "b", "2");
 	jw_persist_stop(p, 5000);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 2);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 2);
 
 	/* A crash left half a record: start cuts it, appends carry on. */
 	f = fopen(t.log, "ab");
@@ -413,7 +421,6 @@ START_TEST(test_stop_deadline_with_failing_disk)
 	struct tdir t;
 	struct jw_persist *p;
 	struct jw_persist_stats st;
-	struct seen s;
 	int64_t t0, elapsed;
 
 	tdir_init(&t);
@@ -430,9 +437,7 @@ START_TEST(test_stop_deadline_with_failing_disk)
 	ck_assert_int_ge(elapsed, 290);
 	ck_assert_int_lt(elapsed, 3000);
 	/* Nothing was written; the log is still a valid (empty) log. */
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 0);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 0);
 	tdir_cleanup(&t);
 }
 END_TEST
@@ -441,7 +446,6 @@ START_TEST(test_stop_is_prompt_when_healthy)
 {
 	struct tdir t;
 	struct jw_persist *p;
-	struct seen s;
 	char key[32];
 	int64_t t0;
 
@@ -455,9 +459,7 @@ START_TEST(test_stop_is_prompt_when_healthy)
 	jw_persist_stop(p, 60000);
 	/* Returns when the work is done, not at the deadline. */
 	ck_assert_int_lt(now_ms() - t0, 20000);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 1000);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 1000);
 
 	/* A zero deadline gives up at once; it must still join and free. */
 	p = start_ok(t.data, JW_FSYNC_ALWAYS);
@@ -536,7 +538,6 @@ START_TEST(test_policy_never)
 	struct tdir t;
 	struct jw_persist *p;
 	struct jw_persist_stats st;
-	struct seen s;
 	char key[32];
 
 	tdir_init(&t);
@@ -552,9 +553,7 @@ START_TEST(test_policy_never)
 	ck_assert_uint_eq(st.unsynced, 0);
 	ck_assert_uint_eq(st.pending, 0);
 	jw_persist_stop(p, 5000);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 30);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 30);
 	tdir_cleanup(&t);
 }
 END_TEST
