@@ -29,3 +29,13 @@ wait_notice() {
 	done
 	return 1
 }
+
+# Starts broker NAME (rate limit on the broker log off) with subscribers
+# writing the events on TOPIC to $JW_TMP/events.out (MQTT 5, QoS 1) and
+# the rejection notices to $JW_TMP/rej.out.
+jw_start_with_notices() { # name topic
+	JW_PLUGIN_OPTS="plugin_opt_log_rate 0"
+	jw_start_broker "$1"
+	jw_sub "$JW_TMP/events.out" -V 5 -q 1 -t "$2"
+	jw_sub "$JW_TMP/rej.out" -V 5 -t '$jobwire/rejections/#'
+}

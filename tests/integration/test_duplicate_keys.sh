@@ -8,10 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_notices.sh"
 
-JW_PLUGIN_OPTS="plugin_opt_log_rate 0"
-jw_start_broker duplicate_keys
-jw_sub "$JW_TMP/events.out" -V 5 -q 1 -t 'jobs/exact/+/+'
-jw_sub "$JW_TMP/rej.out" -V 5 -t '$jobwire/rejections/#'
+jw_start_with_notices duplicate_keys 'jobs/exact/+/+'
 
 # --- Repeated member names, by the first byte's class.
 jw_pub -q 1 -t jobs/exact/dup/started -m '{"name":"dup"}'
