@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
-/* Small file and clock helpers the unit tests share (test_kvlog,
- * test_persist, test_journal, test_journal_spool, test_jdoc). Each one
- * fails the running Check test when the system call under it fails. */
+/* Small helpers the unit tests share (linked as jw_test_util): files,
+ * clocks, a journal record, an errno check. Each one fails the running
+ * Check test when the call under it fails. The Check suite helpers
+ * (jw_test_case, jw_test_run) are in util_check.h. */
 #ifndef JW_TEST_TESTUTIL_H
 #define JW_TEST_TESTUTIL_H
 
