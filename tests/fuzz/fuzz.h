@@ -49,4 +49,9 @@ void jw_fuzz_empty_dir(const char *dir);
  * memory). */
 char *jw_fuzz_strndup(const uint8_t *data, size_t size);
 
+/* Room for element n of an array of size-byte elements with *cap of them
+ * at v: v itself when n < *cap, else v grown (64 first, then doubled) and
+ * *cap updated. Aborts when out of memory; the caller stores the result. */
+void *jw_fuzz_grow(void *v, size_t n, size_t *cap, size_t size);
+
 #endif

@@ -410,15 +410,7 @@ struct evs {
 
 static struct ev *push(struct evs *s)
 {
-	if(s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct ev *grown = realloc(s->v, cap * sizeof(*grown));
-
-		if(!grown)
-			abort();
-		s->v = grown;
-		s->cap = cap;
-	}
+	s->v = jw_fuzz_grow(s->v, s->n, &s->cap, sizeof(*s->v));
 	memset(&s->v[s->n], 0, sizeof(s->v[0]));
 	return &s->v[s->n++];
 }

@@ -108,3 +108,17 @@ char *jw_fuzz_strndup(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	return s;
 }
+
+void *jw_fuzz_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t grown;
+
+	if(n < *cap)
+		return v;
+	grown = *cap ? *cap * 2 : 64;
+	v = realloc(v, grown * size);
+	if(!v)
+		abort();
+	*cap = grown;
+	return v;
+}

@@ -260,3 +260,16 @@ jw_data_dir() { # [name]
 	chown mosquitto: "$d" 2>/dev/null || chmod 777 "$d"
 	echo "$d"
 }
+
+# Changes one byte of FILE at OFFSET (xor 0x5a), as damage on disk would.
+jw_flip_byte() { # file offset
+	python3 - "$1" "$2" <<'PY'
+import sys
+path, off = sys.argv[1], int(sys.argv[2])
+with open(path, "r+b") as f:
+    f.seek(off)
+    b = f.read(1)
+    f.seek(off)
+    f.write(bytes([b[0] ^ 0x5A]))
+PY
+}

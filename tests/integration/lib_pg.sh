@@ -64,3 +64,28 @@ jw_pg_stop() {
 jw_psql() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$JW_PG_PORT" -U postgres -d jobwire "$@"
 }
+
+# Waits until SQL returns EXPECTED (default 10 s); prints the last answer
+# to stderr when it never did.
+jw_wait_sql() { # expected sql [timeout]
+	local deadline=$((SECONDS + ${3:-10})) got
+	while [ $SECONDS -lt $deadline ]; do
+		got=$(jw_psql -c "$2" 2>/dev/null)
+		[ "$got" == "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "last: [$got]" >&2
+	return 1
+}
+
+# The start of a journal test: skips it under a preloaded sanitizer
+# runtime, starts the cluster (exit 1 when it cannot), makes the data
+# directory $data and sets JW_PLUGIN_OPTS to journal there and into the
+# cluster; a test adds its own lines to JW_PLUGIN_OPTS.
+jw_pg_journal_setup() {
+	jw_pg_skip_under_preload
+	jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+	data=$(jw_data_dir)
+	JW_PLUGIN_OPTS="plugin_opt_data_dir $data
+plugin_opt_pg_conninfo $JW_PG_CONNINFO"
+}

@@ -10,11 +10,9 @@
 # plugin_opt_auth_jwt_session_hold runs out; an id whose session ended
 # is free.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_jwt.sh"
 here=$(dirname "$0")
-mint=$JW_SOURCE_DIR/examples/jwt-dev-token.py
-head -c 48 /dev/urandom | base64 >"$JW_TMP/secret"
-chmod 644 "$JW_TMP/secret"
-tok() { python3 "$mint" --secret-file "$JW_TMP/secret" "$@"; }
+jw_jwt_secret
 client5() { python3 "$here/mqtt5client.py" "$JW_PORT" "$@"; }
 
 JW_PLUGIN_OPTS="plugin_opt_auth_jwt_hs256_secret_file $JW_TMP/secret

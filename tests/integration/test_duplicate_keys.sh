@@ -6,32 +6,9 @@
 # duplicate_key notice, the job stays running; different names with the
 # same first byte pass.
 . "$(dirname "$0")/lib.sh"
-here=$(dirname "$0")
-msgs() { python3 "$here/msgs.py" "$@"; }
-# Prints the raw JSON text of member KEY of the object in $1 (numbers as
-# written, without going through a float).
-raw_member() { python3 -c 'import json,sys
-d=json.loads(sys.argv[1], parse_int=str, parse_float=str) if sys.argv[1] else {}
-v=d.get(sys.argv[2])
-print("" if v is None else v)' "$1" "$2"; }
+. "$(dirname "$0")/lib_notices.sh"
 
-JW_PLUGIN_OPTS="plugin_opt_log_rate 0"
-jw_start_broker duplicate_keys
-jw_sub "$JW_TMP/events.out" -V 5 -q 1 -t 'jobs/exact/+/+'
-jw_sub "$JW_TMP/rej.out" -V 5 -t '$jobwire/rejections/#'
-
-# Publishes PAYLOAD on TOPIC as MQTT 5 QoS 1 client ID; prints the
-# client's complaint ("" when acknowledged).
-pub() { jw_pub -V 5 -q 1 -i "$1" -t "$2" -m "$3" 2>&1; }
-notice_of() { msgs "$JW_TMP/rej.out" | awk -F'\t' -v t="\$jobwire/rejections/$1" '$1==t{p=$2} END{print p}'; }
-wait_notice() {
-	local deadline=$((SECONDS + 5))
-	while [ $SECONDS -lt $deadline ]; do
-		[ -n "$(notice_of "$1")" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+jw_start_with_notices duplicate_keys 'jobs/exact/+/+'
 
 # --- Repeated member names, by the first byte's class.
 jw_pub -q 1 -t jobs/exact/dup/started -m '{"name":"dup"}'

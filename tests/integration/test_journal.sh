@@ -21,23 +21,11 @@ plugin_opt_journal_events started
 plugin_opt_stats_interval 0.5"
 jw_start_broker a
 
-# Waits until SQL returns EXPECTED (default 10 s).
-wait_sql() { # expected sql [timeout]
-	local deadline=$((SECONDS + ${3:-10})) got
-	while [ $SECONDS -lt $deadline ]; do
-		got=$(jw_psql -c "$2" 2>/dev/null)
-		[ "$got" == "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "last: [$got]" >&2
-	return 1
-}
-
 # --- row content
 jw_pub -i worker-1 -u alice -q 1 -t jobs/s1/j1/started -m '{"name":"Import","total":100,"ts":"2026-01-02T03:04:05.000Z"}'
 jw_pub -i worker-1 -u alice -q 1 -t jobs/s1/j1/progress -m '{"progress":42}'
 jw_pub -i worker-1 -u alice -q 1 -t jobs/s1/j1/complete -m '{"result":{"rows":100},"ts":"2026-01-02T03:04:15.500Z"}'
-jw_check "complete job has its row" wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s1' AND job_id='j1'"
+jw_check "complete job has its row" jw_wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s1' AND job_id='j1'"
 row=$(jw_psql -F '|' -c "SELECT status, result::text, final_event->>'ts', started_at AT TIME ZONE 'UTC', finished_at AT TIME ZONE 'UTC', duration_s, final_progress, client_id, username, broker_generated, node, error IS NULL FROM jobwire_finished_jobs WHERE job_id='j1'")
 jw_assert_eq "row content of a complete job" \
 	'complete|{"rows": 100}|2026-01-02T03:04:15.500Z|2026-01-02 03:04:05|2026-01-02 03:04:15.5|10.5|100|worker-1|alice|f|node-a|t' "$row"
@@ -45,7 +33,7 @@ jw_assert_eq "row content of a complete job" \
 jw_pub -i worker-2 -q 1 -t jobs/s1/j2/started -m '{"name":"Export"}'
 jw_pub -i worker-2 -q 1 -t jobs/s1/j2/progress -m '{"progress":30}'
 jw_pub -i worker-2 -q 1 -t jobs/s1/j2/failed -m '{"error":"disk full","code":"enospc","retryable":true}'
-jw_check "failed job has its row" wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j2'"
+jw_check "failed job has its row" jw_wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j2'"
 row=$(jw_psql -F '|' -c "SELECT status, error, code, retryable, final_progress, client_id, coalesce(username,'-'), final_event ? 'ts', result IS NULL FROM jobwire_finished_jobs WHERE job_id='j2'")
 jw_assert_eq "row content of a failed job (ts added by the broker kept)" 'failed|disk full|enospc|t|30|worker-2|-|t|t' "$row"
 
@@ -64,7 +52,7 @@ jw_assert_eq "progress events are not journaled" 0 \
 
 # --- broker-generated heartbeat_timeout
 jw_pub -i worker-3 -q 1 -t jobs/s1/j3/started -m '{"name":"Stalls","heartbeat_interval_s":0.2}'
-jw_check "stalled job journaled as broker-generated" wait_sql \
+jw_check "stalled job journaled as broker-generated" jw_wait_sql \
 	'failed|heartbeat_timeout|true|' \
 	"SELECT status || '|' || code || '|' || broker_generated || '|' || coalesce(client_id,'') FROM jobwire_finished_jobs WHERE job_id='j3'"
 
@@ -77,7 +65,7 @@ jw_pub -q 1 -t jobs/s2/poison/complete -m '{"result":{"bad":true}}'
 for i in 4 5 6; do
 	jw_pub -q 1 -t jobs/s2/ok-$i/complete -m '{}'
 done
-jw_check "the rest of the stream goes through" wait_sql 6 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s2'"
+jw_check "the rest of the stream goes through" jw_wait_sql 6 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='s2'"
 dl=$data/journal-dead-letter.jsonl
 for _ in $(seq 50); do [ -s "$dl" ] && break; sleep 0.1; done
 jw_assert_eq "dead letter names the job, the SQLSTATE and the constraint" "poison 23514 True" \
@@ -113,9 +101,9 @@ held will-1 w1
 { kill -9 "$HELD_PID"; wait "$HELD_PID"; } 2>/dev/null
 held will-2 w2
 willconn will-2 disconnect >/dev/null
-jw_check "immediate will journaled with its client" wait_sql 'failed|worker_lost|will-1|false' \
+jw_check "immediate will journaled with its client" jw_wait_sql 'failed|worker_lost|will-1|false' \
 	"SELECT status || '|' || code || '|' || client_id || '|' || broker_generated FROM jobwire_finished_jobs WHERE job_id='w1'"
-jw_check "takeover will journaled with its client" wait_sql 'failed|worker_lost|will-2|false' \
+jw_check "takeover will journaled with its client" jw_wait_sql 'failed|worker_lost|will-2|false' \
 	"SELECT status || '|' || code || '|' || client_id || '|' || broker_generated FROM jobwire_finished_jobs WHERE job_id='w2'"
 # Two of them: the plugin learns that the first was a will from the second.
 held will-3 w3

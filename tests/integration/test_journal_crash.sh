@@ -6,12 +6,7 @@
 # terminal event was acknowledged (QoS 1 PUBACK) has its row.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
-jw_pg_skip_under_preload
-
-jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-data=$(jw_data_dir)
-JW_PLUGIN_OPTS="plugin_opt_data_dir $data
-plugin_opt_pg_conninfo $JW_PG_CONNINFO"
+jw_pg_journal_setup
 jw_start_broker a
 : >"$JW_TMP/acked"
 

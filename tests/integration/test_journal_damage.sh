@@ -9,26 +9,10 @@
 # checkpoint is damaged the same way: no job is lost and none doubled.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
-jw_pg_skip_under_preload
-
-jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-data=$(jw_data_dir)
-JW_PLUGIN_OPTS="plugin_opt_data_dir $data
-plugin_opt_pg_conninfo $JW_PG_CONNINFO
+jw_pg_journal_setup
+JW_PLUGIN_OPTS+="
 plugin_opt_stats_interval 0.5"
 
-# Changes one byte of FILE at OFFSET (xor 0x5a).
-flip_byte() { # file offset
-	python3 - "$1" "$2" <<'PY'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0x5A]))
-PY
-}
 rows() { jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='$1'" 2>/dev/null; }
 wait_rows() { # session expected [timeout]
 	local deadline=$((SECONDS + ${3:-20}))
@@ -55,7 +39,7 @@ wait "$JW_PID" 2>/dev/null
 seg=$(ls -S "$data"/journal/*.spool | head -1)
 size=$(stat -c %s "$seg")
 jw_check "the 20 records are spooled ($size bytes in $(basename "$seg"))" test "$size" -gt 2000
-flip_byte "$seg" $((size / 2))
+jw_flip_byte "$seg" $((size / 2))
 
 jw_pg_resume || jw_fail "PostgreSQL did not restart"
 jw_start_broker b
@@ -83,7 +67,7 @@ kill "$JW_PID"
 wait "$JW_PID" 2>/dev/null
 cp=$data/journal/checkpoint
 jw_check "a checkpoint was written" test -s "$cp"
-flip_byte "$cp" $(($(stat -c %s "$cp") / 2))
+jw_flip_byte "$cp" $(($(stat -c %s "$cp") / 2))
 jw_pg_resume || jw_fail "PostgreSQL did not restart"
 jw_start_broker c
 jw_check "all 40 jobs have their row after the checkpoint was damaged" wait_rows cp 40

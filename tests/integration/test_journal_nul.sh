@@ -10,9 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
 . "$(dirname "$0")/lib_cli.sh"
+. "$(dirname "$0")/lib_notices.sh"
 jw_pg_skip_under_preload
-here=$(dirname "$0")
-msgs() { python3 "$here/msgs.py" "$@"; }
 field() { python3 -c 'import json,sys
 d=json.loads(sys.argv[1]) if sys.argv[1] else {}
 v=d.get(sys.argv[2])
@@ -27,18 +26,6 @@ jw_start_broker journal_nul
 jw_sub "$JW_TMP/events.out" -V 5 -q 1 -t 'jobs/nul/+/failed' -t 'jobs/nul/+/complete'
 jw_sub "$JW_TMP/rej.out" -V 5 -t '$jobwire/rejections/#'
 
-# Waits until SQL returns EXPECTED (default 10 s).
-wait_sql() { # expected sql [timeout]
-	local deadline=$((SECONDS + ${3:-10})) got
-	while [ $SECONDS -lt $deadline ]; do
-		got=$(jw_psql -c "$2" 2>/dev/null)
-		[ "$got" == "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "last: [$got]" >&2
-	return 1
-}
-notice_of() { msgs "$JW_TMP/rej.out" | awk -F'\t' -v t="\$jobwire/rejections/$1" '$1==t{p=$2} END{print p}'; }
 
 jw_pub -q 1 -t jobs/nul/j1/started -m '{"name":"Reads a binary file"}'
 # The worker's stderr held a NUL byte, escaped by its JSON encoder.
@@ -66,7 +53,7 @@ jw_assert_eq "the job is still running" running "$(field "$state" status)"
 out=$(jw_pub -V 5 -q 1 -i worker-ok -t jobs/nul/j1/failed \
 	-m '{"error":"parse failed at byte 0x00","code":"EBADMSG","details":{"stderr":["ok","bad\\u0000byte"]}}' 2>&1)
 jw_assert_eq "failed without U+0000 (a backslash-u text is fine): acknowledged" "" "$out"
-jw_check "its row is in the journal" wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='nul' AND job_id='j1'"
+jw_check "its row is in the journal" jw_wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE session_id='nul' AND job_id='j1'"
 jw_assert_eq "row: error and code as sent" 'parse failed at byte 0x00|EBADMSG' \
 	"$(jw_psql -F '|' -c "SELECT error, code FROM jobwire_finished_jobs WHERE job_id='j1'")"
 jw_assert_eq "row: the details text kept" 'bad\u0000byte' \
@@ -80,7 +67,7 @@ jw_assert_eq "only the accepted failed event was delivered" 1 "$(msgs "$JW_TMP/e
 out=$(jw_pub -V 5 -q 1 -t jobs/nul/j2/complete -m '{"result":{"name":"a\u0000b"}}' 2>&1)
 jw_check "complete with U+0000: refused" grep -q "Not authorized" <<<"$out"
 jw_pub -q 1 -t jobs/nul/j3/complete -m '{"result":{"rows":1}}'
-jw_check "a later clean terminal event is journaled" wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j3'"
+jw_check "a later clean terminal event is journaled" jw_wait_sql 1 "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j3'"
 jw_assert_eq "no row for the refused complete" 0 "$(jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs WHERE job_id='j2'")"
 jw_check "nothing dead-lettered" test ! -s "$data/journal-dead-letter.jsonl"
 

@@ -8,12 +8,7 @@
 # server answers again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
-jw_pg_skip_under_preload
-
-jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-data=$(jw_data_dir)
-JW_PLUGIN_OPTS="plugin_opt_data_dir $data
-plugin_opt_pg_conninfo $JW_PG_CONNINFO"
+jw_pg_journal_setup
 jw_start_broker a
 pub() { python3 "$(dirname "$0")/qos1pub.py" "$JW_PORT" st "$1" "$2" "$JW_TMP/acked" "$JW_TMP/refused"; }
 : >"$JW_TMP/acked"

@@ -7,10 +7,8 @@
 # it returns with a new one. What was queued is judged by the new token:
 # messages it may not read are dropped at reconnect, the others delivered.
 . "$(dirname "$0")/lib.sh"
-mint=$JW_SOURCE_DIR/examples/jwt-dev-token.py
-head -c 48 /dev/urandom | base64 >"$JW_TMP/secret"
-chmod 644 "$JW_TMP/secret"
-tok() { python3 "$mint" --secret-file "$JW_TMP/secret" "$@"; }
+. "$(dirname "$0")/lib_jwt.sh"
+jw_jwt_secret
 
 JW_PLUGIN_OPTS="plugin_opt_auth_jwt_hs256_secret_file $JW_TMP/secret
 plugin_opt_auth_jwt_leeway 0"

@@ -11,11 +11,9 @@
 # own are accepted when no ACL source follows jobwire, and only the
 # publisher's own replies when acl_file decides who reads what.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_jwt.sh"
 here=$(dirname "$0")
-mint=$JW_SOURCE_DIR/examples/jwt-dev-token.py
-head -c 48 /dev/urandom | base64 >"$JW_TMP/secret"
-chmod 644 "$JW_TMP/secret"
-tok() { python3 "$mint" --secret-file "$JW_TMP/secret" "$@"; }
+jw_jwt_secret
 client5() { python3 "$here/mqtt5client.py" "$JW_PORT" "$@"; }
 bad='{"progress":140}'
 

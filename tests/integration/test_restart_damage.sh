@@ -11,18 +11,6 @@
 data=$(jw_data_dir)
 JW_PLUGIN_OPTS="plugin_opt_data_dir $data
 plugin_opt_stats_interval 0.5"
-
-flip_byte() { # file offset
-	python3 - "$1" "$2" <<'PY'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0x5A]))
-PY
-}
 restored() { sed -n 's/.*jobwire: restored \([0-9]*\) jobs from.*/\1/p' "$JW_LOG" | tail -1; }
 persistence_field() {
 	mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t '$jobwire/stats' -C 1 -W 5 |
@@ -42,7 +30,7 @@ wait "$JW_PID" 2>/dev/null
 log=$data/jobs.log
 size=$(stat -c %s "$log")
 jw_check "jobs.log holds the 20 jobs ($size bytes)" test "$size" -gt 2000
-flip_byte "$log" $((size / 2))
+jw_flip_byte "$log" $((size / 2))
 
 jw_start_broker second
 n=$(restored)

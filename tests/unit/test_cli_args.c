@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "args.h"
+#include "util_check.h"
 
 enum { A_HOST = 1, A_VERBOSE, A_PORT };
 static const struct jw_opt opts[] = {
@@ -276,9 +277,5 @@ static Suite *args_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(args_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(args_suite());
 }

@@ -17,6 +17,7 @@
 #include "asyncapi.h"
 #include "json.h"
 #include "schemaset.h"
+#include "util_check.h"
 
 struct input {
 	struct jw_schemaset *set;
@@ -258,14 +259,6 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_asyncapi");
-	TCase *tc = tcase_create("document");
-	tcase_add_test(tc, channels_and_payloads);
-	tcase_add_test(tc, bindings);
-	tcase_add_test(tc, prefix_and_bad_schema);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "document", channels_and_payloads, bindings, prefix_and_bad_schema, NULL);
+	return jw_test_run(s);
 }

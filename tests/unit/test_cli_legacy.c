@@ -12,6 +12,7 @@
 #include "legacy.h"
 #include "schemaset.h"
 #include "topic.h"
+#include "util_check.h"
 
 struct lcase {
 	const char *msg;
@@ -231,15 +232,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_legacy");
-	TCase *tc = tcase_create("sequence");
-	tcase_add_test(tc, sequence);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("long_strings_are_cut");
-	tcase_add_test(tc, long_strings_are_cut);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "sequence", sequence, NULL);
+	jw_test_case(s, "long_strings_are_cut", long_strings_are_cut, NULL);
+	return jw_test_run(s);
 }

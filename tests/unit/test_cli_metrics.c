@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "metrics_text.h"
+#include "util_check.h"
 
 static const char stats_text[] =
         "{\"type\":\"stats\",\"ts\":\"2026-11-22T03:40:00.000Z\",\"uptime_s\":3600,"
@@ -161,15 +162,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_metrics");
-	TCase *tc = tcase_create("render");
-	tcase_add_test(tc, up_with_stats);
-	tcase_add_test(tc, down_shows_up_zero_only);
-	tcase_add_test(tc, journal_off_and_auth);
-	tcase_add_test(tc, stats_age);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "render", up_with_stats, down_shows_up_zero_only, journal_off_and_auth,
+	        stats_age, NULL);
+	return jw_test_run(s);
 }

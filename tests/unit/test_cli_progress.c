@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "progress_line.h"
+#include "util_check.h"
 
 struct pcase {
 	const char *line;
@@ -104,12 +105,6 @@ int main(void)
 	TCase *tc = tcase_create("line");
 	tcase_add_loop_test(tc, line, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("long_and_control");
-	tcase_add_test(tc, long_and_control);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(s, "long_and_control", long_and_control, NULL);
+	return jw_test_run(s);
 }

@@ -15,6 +15,7 @@
 #include "reason.h"
 #include "schemaset.h"
 #include "topic.h"
+#include "util_check.h"
 
 static char schema_dir[64];
 static struct jw_schemaset *set;
@@ -773,11 +774,5 @@ static Suite *event_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(event_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(event_suite());
 }

@@ -26,6 +26,8 @@
 #include "internal.h"
 #include "jdoc.h"
 #include "json.h"
+#include "testutil.h"
+#include "util_check.h"
 
 /* Under valgrind (CI runs every unit test there too) the mutation and
  * generation loops take every STRIDE-th case only: memcheck looks for
@@ -636,25 +638,6 @@ static void mutate(const char *buf, size_t len)
 	free(m);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static size_t walk(const char *dir, void (*fn)(const char *, size_t), const char *suffix)
 {
 	DIR *d = opendir(dir);
@@ -1159,11 +1142,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return jw_test_run(suite());
 }

@@ -21,6 +21,7 @@
 #include "jobs/internal.h"
 #include "json.h"
 #include "schema.h"
+#include "util_check.h"
 
 #define BASE_REAL INT64_C(1795315200000) /* 2026-11-22T02:40:00.000Z */
 #define BASE_MONO INT64_C(5000000)
@@ -2271,50 +2272,42 @@ END_TEST
 
 /* ---- suite ---- */
 
-#define ADD(s, test)                                                                               \
-	do {                                                                                           \
-		TCase *tc_ = tcase_create(#test);                                                          \
-		tcase_add_test(tc_, test);                                                                 \
-		tcase_set_timeout(tc_, 300);                                                               \
-		suite_add_tcase(s, tc_);                                                                   \
-	} while(0)
-
 static Suite *jobs_suite(void)
 {
 	Suite *s = suite_create("jobs");
 
-	ADD(s, config);
-	ADD(s, text_of_matches_json_c);
-	ADD(s, first_event_creates);
-	ADD(s, started_fields);
-	ADD(s, timestamps);
-	ADD(s, numbers_match_printf);
-	ADD(s, progress_rules);
-	ADD(s, complete_is_terminal);
-	ADD(s, failed_is_terminal);
-	ADD(s, waiting_for_review);
-	ADD(s, activity_only_events);
-	ADD(s, control_rules);
-	ADD(s, full_table);
-	ADD(s, eta_reported);
-	ADD(s, eta_needs_a_rate);
-	ADD(s, eta_steady_rate_converges);
-	ADD(s, eta_slow_step_is_damped);
-	ADD(s, eta_burst_accumulates);
-	ADD(s, eta_pause_for_review);
-	ADD(s, state_valid_in_every_status);
-	ADD(s, state_rate_limit);
-	ADD(s, step_effects);
-	ADD(s, stall_detection);
-	ADD(s, stall_heap_order);
-	ADD(s, record_round_trip);
-	ADD(s, counts_exact);
-	ADD(s, record_after_downtime);
-	ADD(s, restore_replaces_and_respects_max_jobs);
-	ADD(s, restore_refuses_corrupt_records);
-	ADD(s, out_of_memory_changes_nothing);
-	ADD(s, out_of_memory_while_growing);
-	ADD(s, hundred_thousand_jobs);
+	JW_TEST_ALONE(s, config);
+	JW_TEST_ALONE(s, text_of_matches_json_c);
+	JW_TEST_ALONE(s, first_event_creates);
+	JW_TEST_ALONE(s, started_fields);
+	JW_TEST_ALONE(s, timestamps);
+	JW_TEST_ALONE(s, numbers_match_printf);
+	JW_TEST_ALONE(s, progress_rules);
+	JW_TEST_ALONE(s, complete_is_terminal);
+	JW_TEST_ALONE(s, failed_is_terminal);
+	JW_TEST_ALONE(s, waiting_for_review);
+	JW_TEST_ALONE(s, activity_only_events);
+	JW_TEST_ALONE(s, control_rules);
+	JW_TEST_ALONE(s, full_table);
+	JW_TEST_ALONE(s, eta_reported);
+	JW_TEST_ALONE(s, eta_needs_a_rate);
+	JW_TEST_ALONE(s, eta_steady_rate_converges);
+	JW_TEST_ALONE(s, eta_slow_step_is_damped);
+	JW_TEST_ALONE(s, eta_burst_accumulates);
+	JW_TEST_ALONE(s, eta_pause_for_review);
+	JW_TEST_ALONE(s, state_valid_in_every_status);
+	JW_TEST_ALONE(s, state_rate_limit);
+	JW_TEST_ALONE(s, step_effects);
+	JW_TEST_ALONE(s, stall_detection);
+	JW_TEST_ALONE(s, stall_heap_order);
+	JW_TEST_ALONE(s, record_round_trip);
+	JW_TEST_ALONE(s, counts_exact);
+	JW_TEST_ALONE(s, record_after_downtime);
+	JW_TEST_ALONE(s, restore_replaces_and_respects_max_jobs);
+	JW_TEST_ALONE(s, restore_refuses_corrupt_records);
+	JW_TEST_ALONE(s, out_of_memory_changes_nothing);
+	JW_TEST_ALONE(s, out_of_memory_while_growing);
+	JW_TEST_ALONE(s, hundred_thousand_jobs);
 	return s;
 }
 

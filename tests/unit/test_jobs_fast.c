@@ -18,6 +18,7 @@
 #include "jobs/internal.h"
 #include "util/id.h"
 #include "json.h"
+#include "util_check.h"
 
 /* Under valgrind (CI runs every unit test there too) the long random and
  * mutation loops run a tenth of their rounds (SPREAD: a tenth of the
@@ -1162,20 +1163,10 @@ START_TEST(state_matches_reference)
 }
 END_TEST
 
-#define ADD(s, test)                                                                               \
-	do {                                                                                           \
-		TCase *tc_ = tcase_create(#test);                                                          \
-		tcase_add_test(tc_, test);                                                                 \
-		tcase_set_timeout(tc_, 300);                                                               \
-		suite_add_tcase(s, tc_);                                                                   \
-	} while(0)
-
 int main(void)
 {
 	Suite *s = suite_create("jobs_fast");
 	TCase *tc = tcase_create("texts_match_every_path");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, texts_match_every_path, 0, 4);
 	tcase_set_timeout(tc, 300);
@@ -1184,23 +1175,19 @@ int main(void)
 	tcase_add_loop_test(tc, state_matches_reference, 0, 3);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
-	ADD(s, texts_grow_shrink_escape);
-	ADD(s, text_memory_exact);
-	ADD(s, text_grow_out_of_memory);
-	ADD(s, progress_members_by_name);
-	ADD(s, lazy_stall_heap);
-	ADD(s, timeout_rounds_as_llround);
-	ADD(s, ids_every_length);
+	JW_TEST_ALONE(s, texts_grow_shrink_escape);
+	JW_TEST_ALONE(s, text_memory_exact);
+	JW_TEST_ALONE(s, text_grow_out_of_memory);
+	JW_TEST_ALONE(s, progress_members_by_name);
+	JW_TEST_ALONE(s, lazy_stall_heap);
+	JW_TEST_ALONE(s, timeout_rounds_as_llround);
+	JW_TEST_ALONE(s, ids_every_length);
 	tc = tcase_create("next_due_matches_pops");
 	tcase_add_loop_test(tc, next_due_matches_pops, 0, 3);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
-	ADD(s, id_walk_every_byte);
-	ADD(s, progress_type_exact);
-	ADD(s, state_note_matches);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	JW_TEST_ALONE(s, id_walk_every_byte);
+	JW_TEST_ALONE(s, progress_type_exact);
+	JW_TEST_ALONE(s, state_note_matches);
+	return jw_test_run(s);
 }

@@ -34,20 +34,20 @@
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
+#include "testutil.h"
+#include "util_check.h"
 
-static int64_t now_ms(void)
+/* JW_TEST_PG_CONNINFO, or NULL (noting that test is skipped) when it is
+ * not set. */
+static const char *pg_conninfo(const char *test)
 {
-	struct timespec ts;
+	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
+	if(conninfo && *conninfo) {
+		return conninfo;
+	}
+	fprintf(stderr, "%s: JW_TEST_PG_CONNINFO not set, skipped\n", test);
+	return NULL;
 }
 
 /* A loopback port with nothing listening. */
@@ -67,37 +67,16 @@ static int closed_port(void)
 	return port;
 }
 
-static void rm_rf(const char *dir)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 static int append_job(struct jw_journal *j, const char *session, int i)
 {
 	char job[32], key[80], ev[64];
-	struct jw_journal_rec r;
 	size_t len;
 	char *text;
 	int rc;
 
 	snprintf(job, sizeof(job), "job-%d", i);
 	snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"n\":%d}", i);
-	memset(&r, 0, sizeof(r));
-	r.kind = JW_JOURNAL_FINISHED;
-	r.session = session;
-	r.job = job;
-	r.type = "complete";
-	r.event = ev;
-	r.event_len = strlen(ev);
-	r.retryable = -1;
-	r.finished_ms = 1767323045000LL;
-	r.node = "unit";
-	r.spooled_ms = 1767323045000LL;
-	text = jw_journal_rec_encode(&r, &len);
-	ck_assert_ptr_nonnull(text);
+	text = finished_rec(session, job, ev, "unit", 1767323045000LL, &len);
 	snprintf(key, sizeof(key), "%s/%s", session, job);
 	rc = jw_journal_append(j, key, text, len);
 	free(text);
@@ -209,15 +188,14 @@ static long count_rows(const char *conninfo, const char *session)
 
 START_TEST(test_reaches_postgresql)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_reaches_postgresql");
 	char dir[] = "/tmp/jw-journal-XXXXXX", err[256], session[32];
 	struct jw_journal_config cfg;
 	struct jw_journal *j = NULL;
 	struct jw_journal_stats st;
 	long n = -1;
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr, "test_reaches_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "unit-%ld", (long)getpid());
@@ -265,34 +243,6 @@ END_TEST
 
 /* ---- stray files and damage ---- */
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
 /* A segment file written directly: jobs from..to-1 of session. */
 static void write_segment(const char *path, const char *session, int from, int to)
 {
@@ -302,24 +252,12 @@ static void write_segment(const char *path, const char *session, int from, int t
 	ck_assert_msg(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
 	for(int i = from; i < to; i++) {
 		char job[32], key[80], ev[64];
-		struct jw_journal_rec r;
 		size_t len;
 		char *text;
 
 		snprintf(job, sizeof(job), "job-%d", i);
 		snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"n\":%d}", i);
-		memset(&r, 0, sizeof(r));
-		r.kind = JW_JOURNAL_FINISHED;
-		r.session = session;
-		r.job = job;
-		r.type = "complete";
-		r.event = ev;
-		r.event_len = strlen(ev);
-		r.retryable = -1;
-		r.finished_ms = 1767323045000LL;
-		r.node = "unit";
-		text = jw_journal_rec_encode(&r, &len);
-		ck_assert_ptr_nonnull(text);
+		text = finished_rec(session, job, ev, "unit", 0, &len);
 		snprintf(key, sizeof(key), "%s/%s", session, job);
 		ck_assert_int_eq(jw_kvlog_append(l, key, text, len), 0);
 		free(text);
@@ -496,7 +434,7 @@ static struct jw_journal *open_caught_up(
  * named in a note (file and offset) and kept in a quarantine file. */
 START_TEST(test_damaged_spool_byte)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_damaged_spool_byte");
 	char dir[] = "/tmp/jw-journal-XXXXXX", seg[128], session[32], want[256], text[8192], qpath[256];
 	uint64_t off[NDMG + 1];
 	struct jw_journal_stats st;
@@ -508,8 +446,7 @@ START_TEST(test_damaged_spool_byte)
 	int k = 0;
 	char err[256];
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr, "test_damaged_spool_byte: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "dmg-%ld", (long)getpid());
@@ -571,7 +508,7 @@ END_TEST
  * leave gaps are all sent. */
 START_TEST(test_damaged_checkpoint)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_damaged_checkpoint");
 	char dir[] = "/tmp/jw-journal-XXXXXX", work[64], cp[128], session[32], cmd[512], text[8192];
 	struct jw_journal_config cfg;
 	struct jw_journal_stats st;
@@ -581,8 +518,7 @@ START_TEST(test_damaged_checkpoint)
 	PGconn *c;
 	char err[256];
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr, "test_damaged_checkpoint: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "cp-%ld", (long)getpid());
@@ -679,15 +615,13 @@ END_TEST
  * then deleted; the strays stay. */
 START_TEST(test_gaps_and_strays_reach_postgresql)
 {
-	const char *conninfo = getenv("JW_TEST_PG_CONNINFO");
+	const char *conninfo = pg_conninfo("test_gaps_and_strays_reach_postgresql");
 	char dir[] = "/tmp/jw-journal-XXXXXX", jdir[64], session[32], path[256];
 	struct jw_journal_stats st;
 	struct jw_journal *j;
 	int64_t t0;
 
-	if(!conninfo || !*conninfo) {
-		fprintf(stderr,
-		        "test_gaps_and_strays_reach_postgresql: JW_TEST_PG_CONNINFO not set, skipped\n");
+	if(!conninfo) {
 		return;
 	}
 	snprintf(session, sizeof(session), "gap-%ld", (long)getpid());
@@ -824,8 +758,6 @@ int main(void)
 {
 	Suite *suite = suite_create("journal");
 	TCase *tc = tcase_create("threads");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_spools_while_database_down);
@@ -840,9 +772,5 @@ int main(void)
 	tcase_add_test(tc, test_gaps_and_strays_reach_postgresql);
 	tcase_add_test(tc, test_restarts_while_database_down);
 	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(suite);
 }

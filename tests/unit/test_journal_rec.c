@@ -17,6 +17,8 @@
 
 #include "journal_rec.h"
 #include "kvlog.h"
+#include "testutil.h"
+#include "util_check.h"
 
 static struct jw_journal_rec finished(void)
 {
@@ -303,9 +305,7 @@ START_TEST(test_kvlog_read_in_order)
 	ck_assert_uint_eq(end, s.ends[9] + 11); /* past the skipped tail */
 	/* A missing file is ENOENT. */
 	unlink(path);
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_read(path, 0, UINT64_MAX, collect_cb, NULL, &s2, &end), -1);
-	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_fails(jw_kvlog_read(path, 0, UINT64_MAX, collect_cb, NULL, &s2, &end), ENOENT);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
@@ -314,8 +314,6 @@ int main(void)
 {
 	Suite *suite = suite_create("journal_rec");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_finished_roundtrip);
 	tcase_add_test(tc, test_failed_strings_unquoted);
@@ -326,9 +324,5 @@ int main(void)
 	tcase_add_test(tc, test_decode_times_out_of_range);
 	tcase_add_test(tc, test_kvlog_read_in_order);
 	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(suite);
 }

@@ -23,44 +23,10 @@
 #include "journal_spool.h"
 #include "kvlog.h"
 #include "quarantine.h"
+#include "testutil.h"
+#include "util_check.h"
 
 /* ---- helpers ---- */
-
-static void rm_rf(const char *dir)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
 
 /* ---- names ---- */
 
@@ -256,7 +222,6 @@ static unsigned char *write_spool(const char *path, uint64_t off[NSPOOL + 1], si
 
 	ck_assert_int_eq(jw_kvlog_open(path, &l, NULL, NULL, err, sizeof(err)), 0);
 	for(int i = 0; i < NSPOOL; i++) {
-		struct jw_journal_rec r;
 		char job[16], key[32], ev[80];
 		size_t n;
 		char *text;
@@ -264,18 +229,7 @@ static unsigned char *write_spool(const char *path, uint64_t off[NSPOOL + 1], si
 		snprintf(job, sizeof(job), "job-%d", i);
 		snprintf(key, sizeof(key), "sess/%s", job);
 		snprintf(ev, sizeof(ev), "{\"ts\":\"2026-01-02T03:04:05.000Z\",\"result\":{\"n\":%d}}", i);
-		memset(&r, 0, sizeof(r));
-		r.kind = JW_JOURNAL_FINISHED;
-		r.session = "sess";
-		r.job = job;
-		r.type = "complete";
-		r.event = ev;
-		r.event_len = strlen(ev);
-		r.retryable = -1;
-		r.finished_ms = 1767323045000LL;
-		r.node = "n";
-		text = jw_journal_rec_encode(&r, &n);
-		ck_assert_ptr_nonnull(text);
+		text = finished_rec("sess", job, ev, "n", 0, &n);
 		off[i] = jw_kvlog_size(l);
 		ck_assert_int_eq(jw_kvlog_append(l, key, text, n), 0);
 		free(text);
@@ -496,28 +450,14 @@ int main(void)
 {
 	Suite *suite = suite_create("journal_spool");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("names");
-	tcase_add_test(tc, test_classify_names);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("checkpoint");
-	tcase_add_test(tc, test_checkpoint_roundtrip);
-	tcase_add_test(tc, test_checkpoint_hostile);
-	tcase_add_test(tc, test_checkpoint_every_flip);
-	tcase_add_test(tc, test_checkpoint_file);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "names", test_classify_names, NULL);
+	jw_test_case(suite, "checkpoint", test_checkpoint_roundtrip, test_checkpoint_hostile,
+	        test_checkpoint_every_flip, test_checkpoint_file, NULL);
 	tc = tcase_create("segments");
 	tcase_add_test(tc, test_spool_flip_every_byte);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
-	tc = tcase_create("quarantine");
-	tcase_add_test(tc, test_quarantine_never_overwrites);
-	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	jw_test_case(suite, "quarantine", test_quarantine_never_overwrites, NULL);
+	return jw_test_run(suite);
 }

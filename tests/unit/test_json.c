@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "reason.h"
+#include "util_check.h"
 
 #define DEPTH 32
 
@@ -773,11 +774,5 @@ static Suite *json_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(json_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(json_suite());
 }

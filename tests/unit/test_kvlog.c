@@ -20,6 +20,8 @@
 #include "kvlog.h"
 #include "quarantine.h"
 #include "seen.h"
+#include "testutil.h"
+#include "util_check.h"
 
 /* ---- helpers ---- */
 
@@ -50,34 +52,6 @@ static off_t file_size(const char *path)
 
 	ck_assert_int_eq(stat(path, &st), 0);
 	return st.st_size;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const unsigned char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
 }
 
 static void replay_into(const char *path, struct seen *s, struct jw_kvlog_replay_stats *st)
@@ -850,9 +824,7 @@ START_TEST(test_not_a_regular_file)
 	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
 	ck_assert_int_eq(jw_kvlog_open(t.path, &l, NULL, NULL, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_read(t.path, 0, UINT64_MAX, NULL, NULL, NULL, &end), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_fails(jw_kvlog_read(t.path, 0, UINT64_MAX, NULL, NULL, NULL, &end), EINVAL);
 	unlink(t.path);
 	ck_assert_int_eq(mkdir(t.path, 0700), 0);
 	ck_assert_int_eq(jw_kvlog_replay(t.path, seen_cb, NULL, &s, NULL, err, sizeof(err)), -1);
@@ -1002,19 +974,11 @@ START_TEST(test_oversize_rejected)
 	l = open_ok(t.path);
 	memset(key, 'k', sizeof(key));
 	key[JW_KVLOG_KEY_MAX + 1] = '\0'; /* 513 bytes */
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_append(l, key, "v", 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_append(l, "", "v", 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_append(l, NULL, "v", 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_fails(jw_kvlog_append(l, key, "v", 1), EINVAL);
+	ck_assert_fails(jw_kvlog_append(l, "", "v", 1), EINVAL);
+	ck_assert_fails(jw_kvlog_append(l, NULL, "v", 1), EINVAL);
 	/* Rejected before the value is read, so a short buffer is safe here. */
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_append(l, "k", "v", (size_t)JW_KVLOG_VAL_MAX + 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_fails(jw_kvlog_append(l, "k", "v", (size_t)JW_KVLOG_VAL_MAX + 1), EINVAL);
 	ck_assert_uint_eq(jw_kvlog_size(l), 0);
 
 	key[JW_KVLOG_KEY_MAX] = '\0'; /* 512 bytes: allowed */
@@ -1066,9 +1030,7 @@ START_TEST(test_failed_append_rolls_back)
 	lim = old;
 	lim.rlim_cur = (rlim_t)size + 1000; /* the record gets 1000 bytes in */
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	errno = 0;
-	ck_assert_int_eq(jw_kvlog_append(l, "big", val, sizeof(val)), -1);
-	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_fails(jw_kvlog_append(l, "big", val, sizeof(val)), EFBIG);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
 	ck_assert_int_eq(sigaction(SIGXFSZ, &prev, NULL), 0);
 
@@ -1091,17 +1053,10 @@ int main(void)
 {
 	Suite *suite = suite_create("kvlog");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("format");
-	tcase_add_test(tc, test_record_layout);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("append_replay");
-	tcase_add_test(tc, test_append_replay);
-	tcase_add_test(tc, test_replay_callback_stops);
-	tcase_add_test(tc, test_missing_file);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "format", test_record_layout, NULL);
+	jw_test_case(suite, "append_replay", test_append_replay, test_replay_callback_stops,
+	        test_missing_file, NULL);
 	tc = tcase_create("torn_tail");
 	tcase_add_test(tc, test_torn_value_record);
 	tcase_add_test(tc, test_torn_deletion_record);
@@ -1117,18 +1072,8 @@ int main(void)
 	tcase_add_test(tc, test_not_a_regular_file);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
-	tc = tcase_create("compaction");
-	tcase_add_test(tc, test_compact);
-	tcase_add_test(tc, test_compact_torn_and_missing);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("limits");
-	tcase_add_test(tc, test_oversize_rejected);
-	tcase_add_test(tc, test_failed_append_rolls_back);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "compaction", test_compact, test_compact_torn_and_missing, NULL);
+	jw_test_case(suite, "limits", test_oversize_rejected, test_failed_append_rolls_back, NULL);
 
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(suite);
 }

@@ -17,6 +17,7 @@
 
 #include "jdoc.h"
 #include "number.h"
+#include "util_check.h"
 
 static int cmp_s(const char *a, const char *b)
 {
@@ -335,11 +336,5 @@ static Suite *number_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(number_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(number_suite());
 }

@@ -26,6 +26,8 @@
 #include "persist.h"
 #include "quarantine.h"
 #include "seen.h"
+#include "testutil.h"
+#include "util_check.h"
 
 /* ---- helpers ---- */
 
@@ -78,28 +80,12 @@ static void tdir_cleanup(struct tdir *t)
 	ck_assert_int_eq(rmdir(t->root), 0);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while(nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
 }
 
 static struct jw_persist_stats stats_of(struct jw_persist *p)
@@ -148,6 +134,18 @@ static void load_into(const char *dir, struct seen *s)
 	ck_assert_msg(jw_persist_load(dir, seen_cb, NULL, s, NULL, err, sizeof(err)) == 0, "%s", err);
 }
 
+/* How many live keys a load of dir delivers. */
+static size_t live_keys(const char *dir)
+{
+	struct seen s;
+	size_t n;
+
+	load_into(dir, &s);
+	n = s.n;
+	seen_free(&s);
+	return n;
+}
+
 /* Records in the log file (every version, not just live keys). */
 static uint64_t log_records(const char *log)
 {
@@ -173,9 +171,7 @@ START_TEST(test_load_creates_dir)
 	FILE *f;
 
 	tdir_init(&t);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 0);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 0);
 	ck_assert_int_eq(stat(t.data, &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
 	ck_assert_uint_eq(sb.st_mode & 0777u, 0700u);
@@ -232,21 +228,11 @@ START_TEST(test_put_rejects_bad_arguments)
 	p = start_ok(t.data, JW_FSYNC_ALWAYS);
 	memset(key, 'k', sizeof(key));
 	key[sizeof(key) - 1] = '\0';
-	errno = 0;
-	ck_assert_int_eq(jw_persist_put(p, key, "v", 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(jw_persist_put(p, "", "v", 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(jw_persist_put(p, NULL, "v", 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(jw_persist_put(p, "k", NULL, 3), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(jw_persist_put(p, "k", "v", (size_t)JW_KVLOG_VAL_MAX + 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_fails(jw_persist_put(p, key, "v", 1), EINVAL);
+	ck_assert_fails(jw_persist_put(p, "", "v", 1), EINVAL);
+	ck_assert_fails(jw_persist_put(p, NULL, "v", 1), EINVAL);
+	ck_assert_fails(jw_persist_put(p, "k", NULL, 3), EINVAL);
+	ck_assert_fails(jw_persist_put(p, "k", "v", (size_t)JW_KVLOG_VAL_MAX + 1), EINVAL);
 	ck_assert_int_eq(jw_persist_delete(p, ""), -1);
 	ck_assert_int_eq(jw_persist_put(NULL, "k", "v", 1), -1);
 	/* Empty values are values. */
@@ -318,9 +304,7 @@ START_TEST(test_restart_cycle)
 	put_s(p, "a", "1");
 	put_s(p, "b", "2");
 	jw_persist_stop(p, 5000);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 2);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 2);
 
 	/* A crash left half a record: start cuts it, appends carry on. */
 	f = fopen(t.log, "ab");
@@ -437,7 +421,6 @@ START_TEST(test_stop_deadline_with_failing_disk)
 	struct tdir t;
 	struct jw_persist *p;
 	struct jw_persist_stats st;
-	struct seen s;
 	int64_t t0, elapsed;
 
 	tdir_init(&t);
@@ -454,9 +437,7 @@ START_TEST(test_stop_deadline_with_failing_disk)
 	ck_assert_int_ge(elapsed, 290);
 	ck_assert_int_lt(elapsed, 3000);
 	/* Nothing was written; the log is still a valid (empty) log. */
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 0);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 0);
 	tdir_cleanup(&t);
 }
 END_TEST
@@ -465,7 +446,6 @@ START_TEST(test_stop_is_prompt_when_healthy)
 {
 	struct tdir t;
 	struct jw_persist *p;
-	struct seen s;
 	char key[32];
 	int64_t t0;
 
@@ -479,9 +459,7 @@ START_TEST(test_stop_is_prompt_when_healthy)
 	jw_persist_stop(p, 60000);
 	/* Returns when the work is done, not at the deadline. */
 	ck_assert_int_lt(now_ms() - t0, 20000);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 1000);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 1000);
 
 	/* A zero deadline gives up at once; it must still join and free. */
 	p = start_ok(t.data, JW_FSYNC_ALWAYS);
@@ -560,7 +538,6 @@ START_TEST(test_policy_never)
 	struct tdir t;
 	struct jw_persist *p;
 	struct jw_persist_stats st;
-	struct seen s;
 	char key[32];
 
 	tdir_init(&t);
@@ -576,9 +553,7 @@ START_TEST(test_policy_never)
 	ck_assert_uint_eq(st.unsynced, 0);
 	ck_assert_uint_eq(st.pending, 0);
 	jw_persist_stop(p, 5000);
-	load_into(t.data, &s);
-	ck_assert_uint_eq(s.n, 30);
-	seen_free(&s);
+	ck_assert_uint_eq(live_keys(t.data), 30);
 	tdir_cleanup(&t);
 }
 END_TEST
@@ -789,34 +764,6 @@ static void load_damaged(const char *dir, struct notes_seen *c, struct jw_persis
 
 	memset(c, 0, sizeof(*c));
 	ck_assert_msg(jw_persist_load(dir, seen_cb, note_cb, c, st, err, sizeof(err)) == 0, "%s", err);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const unsigned char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
 }
 
 #define NJOB 6
@@ -1080,39 +1027,18 @@ int main(void)
 {
 	Suite *suite = suite_create("persist");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
-	tc = tcase_create("load_start");
-	tcase_add_test(tc, test_load_creates_dir);
-	tcase_add_test(tc, test_start_errors);
-	tcase_add_test(tc, test_put_rejects_bad_arguments);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("put_replay");
-	tcase_add_test(tc, test_put_coalesce_stop);
-	tcase_add_test(tc, test_restart_cycle);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("broker_never_waits");
-	tcase_add_test(tc, test_many_puts_latency);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("stop");
-	tcase_add_test(tc, test_stop_deadline_with_failing_disk);
-	tcase_add_test(tc, test_stop_is_prompt_when_healthy);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("fsync_policy");
-	tcase_add_test(tc, test_policy_always);
-	tcase_add_test(tc, test_policy_interval);
-	tcase_add_test(tc, test_policy_never);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("failures");
-	tcase_add_test(tc, test_write_failures_keep_records);
-	tcase_add_test(tc, test_backoff_doubles);
-	tcase_add_test(tc, test_sync_failure_rewrites);
-	suite_add_tcase(suite, tc);
-	tc = tcase_create("compaction");
-	tcase_add_test(tc, test_compaction);
-	tcase_add_test(tc, test_compaction_failure_keeps_log);
-	suite_add_tcase(suite, tc);
+	jw_test_case(suite, "load_start", test_load_creates_dir, test_start_errors,
+	        test_put_rejects_bad_arguments, NULL);
+	jw_test_case(suite, "put_replay", test_put_coalesce_stop, test_restart_cycle, NULL);
+	jw_test_case(suite, "broker_never_waits", test_many_puts_latency, NULL);
+	jw_test_case(suite, "stop", test_stop_deadline_with_failing_disk,
+	        test_stop_is_prompt_when_healthy, NULL);
+	jw_test_case(suite, "fsync_policy", test_policy_always, test_policy_interval, test_policy_never,
+	        NULL);
+	jw_test_case(suite, "failures", test_write_failures_keep_records, test_backoff_doubles,
+	        test_sync_failure_rewrites, NULL);
+	jw_test_case(suite, "compaction", test_compaction, test_compaction_failure_keeps_log, NULL);
 	tc = tcase_create("damage");
 	tcase_add_test(tc, test_load_damage_every_byte);
 	tcase_add_test(tc, test_start_after_damage);
@@ -1120,9 +1046,5 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(suite, tc);
 
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(suite);
 }

@@ -17,6 +17,7 @@
 /* The fast-path tests look at the compiled form (which lookup table was
  * built) and compare against the exact number comparison. */
 #include "schema/node.h"
+#include "util_check.h"
 
 #define SOURCE "schemas/x.json"
 
@@ -1812,11 +1813,5 @@ static Suite *schema_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(schema_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(schema_suite());
 }

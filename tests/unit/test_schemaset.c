@@ -14,6 +14,7 @@
 
 #include "schema.h"
 #include "schemaset.h"
+#include "util_check.h"
 
 static char tmpdir[64];
 
@@ -390,11 +391,5 @@ static Suite *schemaset_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(schemaset_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(schemaset_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "topic.h"
+#include "util_check.h"
 
 struct topic_case {
 	const char *topic;
@@ -366,11 +367,5 @@ static Suite *topic_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(topic_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return jw_test_run(topic_suite());
 }

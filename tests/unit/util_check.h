@@ -36,6 +36,16 @@ static inline void jw_test_case(Suite *s, const char *name, ...)
 	suite_add_tcase(s, tc);
 }
 
+/* Adds test to s in a case of its own, named after it, with a 300 s
+ * timeout (for the long ones). */
+#define JW_TEST_ALONE(s, test)                                                                     \
+	do {                                                                                           \
+		TCase *tc_ = tcase_create(#test);                                                          \
+		tcase_add_test(tc_, test);                                                                 \
+		tcase_set_timeout(tc_, 300);                                                               \
+		suite_add_tcase(s, tc_);                                                                   \
+	} while(0)
+
 /* Runs s: the process's exit status. */
 static inline int jw_test_run(Suite *s)
 {
