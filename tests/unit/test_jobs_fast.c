@@ -1017,7 +1017,7 @@ START_TEST(state_matches_reference)
 		struct json_object *o = json_object_new_object();
 		struct jw_apply_result r;
 		struct jw_verdict v;
-		char job[8];
+		char job[16];
 		size_t n;
 
 		snprintf(job, sizeof(job), "j%u", next(&seed) % 6 + 6 * (unsigned)(e / 500));
@@ -1104,7 +1104,7 @@ START_TEST(state_matches_reference)
 		jw_jobs_stats(t, &st);
 		ck_assert_uint_gt(st.by_status[JW_JOB_COMPLETE], 0);
 		ck_assert_uint_gt(st.by_status[JW_JOB_FAILED], 0);
-		ck_assert_uint_gt(st.jobs, ROUNDS(200) / 10);
+		ck_assert_uint_gt(st.jobs, (size_t)(ROUNDS(200) / 10));
 	}
 	/* A timestamp past 9999: no state from any renderer. */
 	{
