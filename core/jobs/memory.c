@@ -84,7 +84,7 @@ bool jw_jobs__plain_ascii(const char *s, size_t n)
 	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
 	size_t i = 0;
 
-	/* Eight bytes at a time, as in json.c's skip_plain, plus 0x7F. */
+	/* Eight bytes at a time, as json/explain.c's skip_plain, plus 0x7F. */
 	for(; n - i >= 8; i += 8) {
 		uint64_t w, q, b, d;
 
