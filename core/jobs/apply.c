@@ -604,6 +604,8 @@ static void fold_progress(
 	if(j->status == JW_JOB_WAITING) {
 		jw_jobs__review_free(jobs, j->review);
 		j->review = NULL;
+		if(j->decision)
+			j->decision->pending = false;
 		set_status(jobs, j, JW_JOB_RUNNING);
 	}
 }
@@ -647,6 +649,8 @@ static void fold_end(struct jw_job *j, struct change *c, struct jw_jobs *jobs, e
 	j->flags = (uint16_t)(j->flags & ~(JW_JF_ETA | JW_JF_ETA_EST));
 	jw_jobs__review_free(jobs, j->review);
 	j->review = NULL;
+	if(j->decision)
+		j->decision->pending = false;
 	set_status(jobs, j, k == K_COMPLETE ? JW_JOB_COMPLETE : JW_JOB_FAILED);
 }
 
@@ -670,6 +674,10 @@ static void fold(struct jw_jobs *jobs, struct jw_job *j, enum kind k, const char
 			jw_jobs__review_free(jobs, j->review);
 			j->review = c->review;
 			c->review = NULL;
+			j->review->asked_ms = event_ts(ev, now);
+			/* A new question: the answer to the last one goes. */
+			jw_jobs__decision_free(jobs, j->decision);
+			j->decision = NULL;
 			/* The worker is paused for a person: the time until the next
 			 * progress says nothing about its speed. */
 			j->flags |= JW_JF_REANCHOR;
@@ -700,7 +708,6 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 {
 	const struct jw_jnode *action;
 
-	(void)jobs;
 	res->outcome = JW_APPLY_REJECT;
 	if(!j) {
 		verdict(v, JW_REASON_UNKNOWN_JOB, "", "no such job: %s", job);
@@ -712,6 +719,16 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 		return 0;
 	}
 	action = member(ev, "action", JW_J_STRING);
+	if(action && strcmp(action->u.s, "review") == 0) {
+		if(jw_jobs__apply_review(jobs, j, job, ev, now, v) != 0) {
+			verdict(v, JW_REASON_INTERNAL, "", "out of memory");
+			return -1;
+		}
+		if(v->reason != JW_REASON_NONE)
+			return 0;
+		res->review = true;
+		res->urgent = true;
+	}
 	/* A repeated cancel is delivered again (the worker may have missed
 	 * the first) but keeps the time of the first request. */
 	if(action && strcmp(action->u.s, "cancel") == 0 && !(j->flags & JW_JF_CANCEL)) {

@@ -54,6 +54,8 @@ int jw_jobs_step(struct jw_jobs *jobs, const char *session, const char *job, con
 			/* The counters count what clients sent. */
 			if(!broker_made)
 				fx->set |= JW_FX_COUNT_ACCEPT;
+			if(res.review)
+				fx->set |= JW_FX_REVIEW;
 			switch(jw_jobs_state_note(jobs, res.job, res.urgent, now)) {
 				case JW_STATE_PUBLISH:
 					fx->set |= JW_FX_STATE_NOW;

@@ -76,6 +76,18 @@ struct jw_job_review {
 	double confidence;
 	double threshold;
 	bool has_threshold;
+	int64_t asked_ms; /* the validation-required event's ts, else receipt */
+};
+
+/* The answer to the job's latest review (review.c): kept after the job
+ * goes on, until the next validation-required asks again. */
+struct jw_job_decision {
+	char *choice;  /* string text */
+	char *comment; /* string text or NULL */
+	char *by;      /* string text or NULL: who answered, as the broker knows
+	                  them (jw_job_review_set_by) */
+	int64_t at_ms; /* receipt of the answer */
+	bool pending;  /* answers the review still pending (job waiting) */
 };
 
 /* What a terminal event left: allocated only once a job is finished. */
@@ -112,6 +124,8 @@ struct jw_job {
 	char *name, *worker, *steps, *step, *message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
+	/* Reviews (review.c): the answer to the latest one, or NULL. */
+	struct jw_job_decision *decision;
 	double progress, eta_s, heartbeat_interval_s;
 	union jw_jobs__count current, total, items_added, items_failed;
 	int64_t first_seen_ms, started_ms, updated_ms, heartbeat_ms, cancel_ms;
@@ -209,6 +223,14 @@ struct jw_job *jw_jobs__job_new(
 void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j);
 void jw_jobs__review_free(struct jw_jobs *jobs, struct jw_job_review *r);
 void jw_jobs__end_free(struct jw_jobs *jobs, struct jw_job_end *e);
+
+/* Reviews (review.c). */
+void jw_jobs__decision_free(struct jw_jobs *jobs, struct jw_job_decision *d);
+/* A review control ({"action":"review"}) for j (NULL: unknown): 0 when
+ * accepted (the decision recorded, v->reason JW_REASON_NONE) or refused
+ * (v filled); -1 out of memory (nothing changed). */
+int jw_jobs__apply_review(struct jw_jobs *jobs, struct jw_job *j, const char *job,
+        const struct jw_jnode *ev, const struct jw_clock *now, struct jw_verdict *v);
 
 /* Room for one more job in the hash table and every heap, so inserting
  * and every later heap push cannot fail. 0 or -1 (nothing changed). */

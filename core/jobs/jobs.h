@@ -76,6 +76,8 @@ struct jw_apply_result {
 	bool created;       /* ACCEPT: this event created the job */
 	bool urgent;        /* ACCEPT: the new state must go out at once
 	                       (terminal, waiting), after any held update */
+	bool review;        /* ACCEPT: a review control, now the job's
+	                       decision (jw_job_review_info) */
 };
 
 /*
@@ -134,6 +136,10 @@ enum jw_effect {
 	JW_FX_COUNT_DUPLICATE = 1u << 9,
 	JW_FX_JOURNAL = 1u << 10,      /* offer the event to the journal */
 	JW_FX_COUNT_ACCEPT = 1u << 11, /* count it by type (clients' events) */
+	JW_FX_REVIEW = 1u << 12,       /* a review was answered: name who answered
+	                                  (jw_job_review_set_by) and journal it;
+	                                  carried out with HELD_STATE, REFUSE and
+	                                  LOG, before the state goes out */
 };
 
 struct jw_effects {
@@ -286,6 +292,36 @@ void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *ar
 
 /* Applying a cancel: a set flag shows in the state as cancel_requested. */
 bool jw_job_cancel_requested(const struct jw_job *j);
+
+/*
+ * Reviews. A control {"action":"review","choice":C,"comment":T} is
+ * accepted only while the job is waiting on a validation-required event
+ * not yet answered, and only with a choice among that event's actions
+ * (any non-empty choice when it offered none); otherwise it is refused
+ * (JW_REASON_NO_PENDING_REVIEW, JW_REASON_CHOICE_NOT_OFFERED, or
+ * UNKNOWN_JOB / JOB_FINISHED as for any control). The decision shows in
+ * the state as "review" until the next validation-required; the job stays
+ * waiting until progress or an end.
+ */
+struct jw_review_info {
+	/* JSON texts (strings with their quotes) or NULL; they point into the
+	 * job and stay valid until it changes. */
+	const char *reason, *item, *actions;
+	double confidence;
+	bool has_threshold;
+	double threshold;
+	int64_t asked_ms; /* the validation-required event's ts */
+	const char *choice, *comment, *by;
+	int64_t answered_ms;
+};
+
+/* Fills out with j's latest review and its answer: false (out zeroed)
+ * when the job holds no answered review still pending. */
+bool jw_job_review_info(const struct jw_job *j, struct jw_review_info *out);
+
+/* Names who answered j's review (the token's subject, else the client
+ * id; copied). 0, or -1 when out of memory or there is no answer. */
+int jw_job_review_set_by(struct jw_jobs *jobs, struct jw_job *j, const char *who);
 
 /* What the journal records of a finished job (see core/disk/journal_rec.h).
  * Strings point into the job and stay valid until the job changes. */

@@ -63,7 +63,7 @@ void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j)
  * The state is written straight into a buffer sized beforehand: keys are
  * literals of known length and nothing checks for room per member. The
  * bound is STATE_FIXED_MAX for everything but the stored texts (keys,
- * ids of at most 128 bytes, at most 11 numbers of at most 40 bytes and 6
+ * ids of at most 128 bytes, at most 11 numbers of at most 40 bytes and 7
  * timestamps of 26) plus the texts' lengths.
  */
 #define STATE_FIXED_MAX 2048
@@ -179,6 +179,7 @@ struct state_lens {
 	size_t name, worker, steps, step, message;
 	size_t result, error, code, details;
 	size_t reason, item, actions;
+	size_t choice, comment, by;
 };
 
 static size_t tlen(const char *t)
@@ -208,8 +209,15 @@ static size_t state_bound(const struct jw_job *j, struct state_lens *l)
 		l->item = tlen(r->item);
 		l->actions = tlen(r->actions);
 	}
+	if(j->decision) {
+		l->choice = tlen(j->decision->choice);
+		l->comment = tlen(j->decision->comment);
+		l->by = tlen(j->decision->by);
+	}
+	/* The review's keys and time fit in the fixed part's slack. */
 	return STATE_FIXED_MAX + l->name + l->worker + l->steps + l->step + l->message + l->result +
-	       l->error + l->code + l->details + l->reason + l->item + l->actions;
+	       l->error + l->code + l->details + l->reason + l->item + l->actions + l->choice +
+	       l->comment + l->by;
 }
 
 #define PUT_TEXT(w, k, text, len)                                                                  \
@@ -351,6 +359,22 @@ static inline char *put_review(char *w, const struct jw_job_review *r, const str
 	return w;
 }
 
+/* "review":{"choice":..,"comment":..,"by":..,"at":..}: the answer to the
+ * latest review (review.c). */
+static char *put_decision(char *w, const struct jw_job_decision *d, const struct state_lens *l,
+        struct jw_rfc3339_cache *tc, bool *ok)
+{
+	PUT_KEY(w, "review");
+	*w++ = '{';
+	PUT_TEXT(w, "choice", d->choice, l->choice);
+	PUT_TEXT(w, "comment", d->comment, l->comment);
+	PUT_TEXT(w, "by", d->by, l->by);
+	PUT_KEY(w, "at");
+	w = put_ts(w, d->at_ms, tc, ok);
+	*w++ = '}';
+	return w;
+}
+
 static ptrdiff_t render_state(
         char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
 {
@@ -375,6 +399,8 @@ static ptrdiff_t render_state(
 		w = put_end(w, e, l, tc, &ok);
 	if(r)
 		w = put_review(w, r, l);
+	if(j->decision)
+		w = put_decision(w, j->decision, l, tc, &ok);
 	if(f & JW_JF_CANCEL) {
 		PUT_KEY(w, "cancel_requested");
 		PUT_LIT(w, "true");

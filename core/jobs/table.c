@@ -100,6 +100,7 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 	jw_jobs__text_free_cap(jobs, j->message, j->message_cap);
 	jw_jobs__review_free(jobs, j->review);
 	jw_jobs__end_free(jobs, j->end);
+	jw_jobs__decision_free(jobs, j->decision);
 	jw_jobs__release(jobs, j, job_size(j));
 }
 

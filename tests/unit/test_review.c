@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
+/* Proves the review rule of docs/lifecycle.md ("Reviews"): a control with action review is
+ * accepted only while the job waits on an unanswered validation-required event and only with a
+ * choice it offered (any non-empty one when it offered none); the decision shows in the state
+ * (valid against schemas/state.json) with who and when, the job stays waiting until progress,
+ * and every refusal names its reason. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "jdoc.h"
+#include "jobs/jobs.h"
+#include "json.h"
+#include "schema.h"
+#include "util_check.h"
+
+#define BASE_REAL INT64_C(1795315200000) /* 2026-11-22T02:40:00.000Z */
+#define BASE_MONO INT64_C(5000000)
+
+static struct jw_schema *state_schema;
+static struct jw_apply_result R;
+static struct jw_verdict V;
+
+static int ev(struct jw_jobs *jobs, const char *type, const char *payload, int64_t t)
+{
+	struct jw_clock now = {BASE_REAL + t, BASE_MONO + t};
+	struct jw_jdoc d;
+	struct jw_json_error err;
+	int rc;
+
+	jw_jdoc_init(&d);
+	ck_assert_msg(
+	        jw_jdoc_parse(&d, payload, strlen(payload), 32, &err) == 0, "bad payload %s", payload);
+	rc = jw_jobs_apply(jobs, "s1", "j1", type, d.root, payload, strlen(payload), &now, &R, &V);
+	jw_jdoc_free(&d);
+	ck_assert_int_eq(rc, 0);
+	return (int)R.outcome;
+}
+
+/* The job's state, checked against schemas/state.json. */
+static struct json_object *state(struct jw_jobs *jobs)
+{
+	struct jw_job *j = jw_jobs_find(jobs, "s1", "j1");
+	struct json_object *o = NULL;
+	struct jw_json_error err;
+	struct jw_schema_error serr;
+	size_t len = 0;
+	char *s;
+
+	ck_assert_ptr_nonnull(j);
+	s = jw_job_state_json(j, &len);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(jw_json_parse(s, len, 64, &o, &err), 0);
+	ck_assert_msg(jw_schema_validate(state_schema, o, &serr) == 1, "state invalid: %s\n%s",
+	        serr.message, s);
+	free(s);
+	return o;
+}
+
+static const char *str_at(struct json_object *o, const char *a, const char *b)
+{
+	struct json_object *m = NULL, *n = NULL;
+
+	if(!json_object_object_get_ex(o, a, &m))
+		return NULL;
+	if(!b)
+		return json_object_get_string(m);
+	if(!json_object_object_get_ex(m, b, &n))
+		return NULL;
+	return json_object_get_string(n);
+}
+
+static const char *ASK = "{\"reason\":\"low confidence\",\"confidence\":0.41,\"threshold\":0.8,"
+                         "\"item\":{\"z\":12},\"actions\":[\"approve\",\"reject\"]}";
+
+START_TEST(review_accepted_while_waiting)
+{
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+	struct jw_review_info ri;
+	struct json_object *o;
+
+	ck_assert_int_eq(ev(jobs, "started", "{}", 0), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "validation-required", ASK, 1000), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(
+	        ev(jobs, "control",
+	                "{\"action\":\"review\",\"choice\":\"reject\",\"comment\":\"blurred\"}", 2500),
+	        JW_APPLY_ACCEPT);
+	ck_assert(R.review);
+	ck_assert(R.urgent);
+	ck_assert(jw_job_review_info(R.job, &ri));
+	ck_assert_str_eq(ri.choice, "\"reject\"");
+	ck_assert_str_eq(ri.comment, "\"blurred\"");
+	ck_assert_str_eq(ri.reason, "\"low confidence\"");
+	ck_assert_double_eq_tol(ri.confidence, 0.41, 1e-12);
+	ck_assert(ri.has_threshold);
+	ck_assert_int_eq(ri.asked_ms, BASE_REAL + 1000);
+	ck_assert_int_eq(ri.answered_ms, BASE_REAL + 2500);
+	ck_assert_ptr_null(ri.by);
+	ck_assert_int_eq(jw_job_review_set_by(jobs, R.job, "alice \"A\""), 0);
+
+	o = state(jobs);
+	ck_assert_str_eq(str_at(o, "status", NULL), "waiting");
+	ck_assert_str_eq(str_at(o, "review", "choice"), "reject");
+	ck_assert_str_eq(str_at(o, "review", "comment"), "blurred");
+	ck_assert_str_eq(str_at(o, "review", "by"), "alice \"A\"");
+	ck_assert_str_eq(str_at(o, "review", "at"), "2026-11-22T02:40:02.500Z");
+	ck_assert_ptr_nonnull(str_at(o, "validation", "reason"));
+	json_object_put(o);
+
+	/* Answered once: a second answer is refused. */
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 3000),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_NO_PENDING_REVIEW);
+	ck_assert_msg(strstr(V.message, "already answered") != NULL, "%s", V.message);
+
+	/* Progress: running again, the decision still shown, no review pending. */
+	ck_assert_int_eq(ev(jobs, "progress", "{\"progress\":50}", 4000), JW_APPLY_ACCEPT);
+	o = state(jobs);
+	ck_assert_str_eq(str_at(o, "status", NULL), "running");
+	ck_assert_str_eq(str_at(o, "review", "choice"), "reject");
+	ck_assert_ptr_null(str_at(o, "validation", NULL));
+	json_object_put(o);
+	ck_assert(!jw_job_review_info(jw_jobs_find(jobs, "s1", "j1"), &ri));
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 5000),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_NO_PENDING_REVIEW);
+	ck_assert_msg(strstr(V.message, "running") != NULL, "%s", V.message);
+
+	/* A new question drops the old answer until it is answered. */
+	ck_assert_int_eq(ev(jobs, "validation-required", ASK, 6000), JW_APPLY_ACCEPT);
+	o = state(jobs);
+	ck_assert_ptr_null(str_at(o, "review", NULL));
+	json_object_put(o);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 7000),
+	        JW_APPLY_ACCEPT);
+	o = state(jobs);
+	ck_assert_str_eq(str_at(o, "review", "choice"), "approve");
+	ck_assert_ptr_null(str_at(o, "review", "comment"));
+	ck_assert_ptr_null(str_at(o, "review", "by"));
+	json_object_put(o);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
+START_TEST(review_refusals)
+{
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+
+	/* Unknown job. */
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 0),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_UNKNOWN_JOB);
+	/* Running, never asked. */
+	ck_assert_int_eq(ev(jobs, "started", "{}", 0), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 10),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_NO_PENDING_REVIEW);
+	ck_assert_str_eq(V.field, "/action");
+	/* Waiting: a choice not offered, then none at all. */
+	ck_assert_int_eq(ev(jobs, "validation-required", ASK, 20), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"rerun\"}", 30),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_CHOICE_NOT_OFFERED);
+	ck_assert_str_eq(V.field, "/choice");
+	ck_assert_msg(
+	        strstr(V.message, "rerun is not offered (approve, reject)") != NULL, "%s", V.message);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approv\"}", 30),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_CHOICE_NOT_OFFERED);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\"}", 30), JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_CHOICE_NOT_OFFERED);
+	/* Nothing changed: still waiting, unanswered. */
+	ck_assert_int_eq(jw_job_status(jw_jobs_find(jobs, "s1", "j1")), JW_JOB_WAITING);
+	/* A cancel is still taken while waiting. */
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"cancel\"}", 40), JW_APPLY_ACCEPT);
+	ck_assert(!R.review);
+	/* Finished. */
+	ck_assert_int_eq(ev(jobs, "failed", "{\"error\":\"x\"}", 50), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 60),
+	        JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_JOB_FINISHED);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
+START_TEST(review_any_choice_when_none_offered)
+{
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+
+	ck_assert_int_eq(ev(jobs, "validation-required", "{\"reason\":\"r\",\"confidence\":0.5}", 0),
+	        JW_APPLY_ACCEPT);
+	ck_assert_int_eq(
+	        ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"\"}", 10), JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_CHOICE_NOT_OFFERED);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"whatever\"}", 20),
+	        JW_APPLY_ACCEPT);
+	ck_assert(R.review);
+	/* An empty list offers nothing either. */
+	ck_assert_int_eq(ev(jobs, "validation-required",
+	                         "{\"reason\":\"r\",\"confidence\":0.5,\"actions\":[]}", 30),
+	        JW_APPLY_ACCEPT);
+	ck_assert_int_eq(
+	        ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"ok\"}", 40), JW_APPLY_ACCEPT);
+	/* The end keeps the answer in the state. */
+	ck_assert_int_eq(ev(jobs, "complete", "{}", 50), JW_APPLY_ACCEPT);
+	{
+		struct json_object *o = state(jobs);
+		ck_assert_str_eq(str_at(o, "review", "choice"), "ok");
+		json_object_put(o);
+	}
+	jw_jobs_free(jobs);
+}
+END_TEST
+
+static struct jw_schema *load_schema(const char *name)
+{
+	char path[512], err[512];
+	struct json_object *doc = NULL;
+	struct jw_json_error jerr;
+	struct jw_schema *s = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", JW_SCHEMAS_DIR, name);
+	if(jw_json_parse_file(path, 64, &doc, &jerr) != 0)
+		return NULL;
+	if(jw_schema_compile(doc, path, &s, err, sizeof(err)) != 0)
+		fprintf(stderr, "%s\n", err);
+	json_object_put(doc);
+	return s;
+}
+
+int main(void)
+{
+	Suite *s = suite_create("review");
+	int rc;
+
+	state_schema = load_schema("state.json");
+	if(!state_schema)
+		return EXIT_FAILURE;
+	jw_test_case(s, "rules", review_accepted_while_waiting, review_refusals,
+	        review_any_choice_when_none_offered, NULL);
+	rc = jw_test_run(s);
+	jw_schema_free(state_schema);
+	return rc;
+}
