@@ -23,7 +23,7 @@ static const char help[] =
         "Prints an HS256-signed JWT for the broker's JWT mode. Pass it as the MQTT\n"
         "password (any user name), e.g. jobwire watch --token \"$(jobwire token ...)\".\n"
         "\n"
-        "      --role ROLE        viewer, worker or admin\n"
+        "      --role ROLE        viewer, observer, worker or admin\n"
         "      --sessions LIST    comma-separated session ids, or * for all\n"
         "      --ttl T            lifetime, e.g. 90s, 30m, 1h, 7d [1h]\n"
         "      --secret-file F    the shared HS256 secret [JOBWIRE_JWT_SECRET_FILE];\n"
@@ -103,8 +103,9 @@ static int parse_options(int argc, char **argv, struct token_opts *o)
 		}
 	}
 	const char *role = o->role;
-	if(!role || (strcmp(role, "viewer") && strcmp(role, "worker") && strcmp(role, "admin"))) {
-		jw_errorf(cmd, "--role must be viewer, worker or admin");
+	if(!role || (strcmp(role, "viewer") && strcmp(role, "observer") && strcmp(role, "worker") &&
+	                    strcmp(role, "admin"))) {
+		jw_errorf(cmd, "--role must be viewer, observer, worker or admin");
 		return JW_EXIT_USAGE;
 	}
 	if(!o->sessions) {

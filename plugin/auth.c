@@ -593,11 +593,15 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])) {
 		return MOSQ_ERR_ACL_DENIED;
 	}
+	if(c->role == JW_ROLE_OBSERVER) {
+		/* A wall display: reads as a viewer does, publishes nothing. */
+		return read ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+	}
 	if(c->role == JW_ROLE_VIEWER) {
 		if(read) {
 			return MOSQ_ERR_SUCCESS;
 		}
-		/* Publish: control only. */
+		/* Publish: control only (cancel, review). */
 		return n == 4 && level_is(lv[3], len[3], "control") ? MOSQ_ERR_SUCCESS
 		                                                    : MOSQ_ERR_ACL_DENIED;
 	}
@@ -671,4 +675,15 @@ void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *
 
 	*id_refused = a ? a->id_refused : 0;
 	*held = a ? a->nheld : 0;
+}
+
+const char *jw_auth__subject(const struct jw_plugin *p, const struct mosquitto *client)
+{
+	const struct client_claims *c;
+
+	if(!p->auth || !client) {
+		return NULL;
+	}
+	c = find(p->auth, client);
+	return c ? c->claims.subject : NULL;
 }

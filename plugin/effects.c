@@ -182,5 +182,8 @@ enum jw_run jw_effects__rare(struct jw_plugin *p, const struct jw_effects *fx,
 	if(fx->set & JW_FX_LOG) {
 		log_change(e);
 	}
+	if(fx->set & JW_FX_REVIEW) {
+		jw_review__answered(p, fx->job, e);
+	}
 	return JW_RUN_PASS;
 }

@@ -26,7 +26,7 @@ void jw_effects__publish_event(struct jw_plugin *p, const struct jw_event_ctx *e
  * the publisher must be refused: its record could not be spooled. */
 int jw_effects__journal(struct jw_plugin *p, const struct jw_effects *fx,
         const struct jw_event_ctx *e, struct jw_verdict *v);
-/* HELD_STATE, REFUSE and LOG: JW_RUN_DENY when refused. */
+/* HELD_STATE, REFUSE, LOG and REVIEW: JW_RUN_DENY when refused. */
 enum jw_run jw_effects__rare(struct jw_plugin *p, const struct jw_effects *fx,
         const struct jw_event_ctx *e, const struct jw_verdict *v);
 
@@ -39,8 +39,9 @@ static inline enum jw_run jw_effects__run(struct jw_plugin *p, const struct jw_e
 	unsigned set = fx->set;
 	enum jw_run run = JW_RUN_PASS;
 
-	/* One test for the three that nearly every event skips. */
-	if(__builtin_expect((set & (JW_FX_HELD_STATE | JW_FX_REFUSE | JW_FX_LOG)) != 0, 0) &&
+	/* One test for the four that nearly every event skips. */
+	if(__builtin_expect(
+	           (set & (JW_FX_HELD_STATE | JW_FX_REFUSE | JW_FX_LOG | JW_FX_REVIEW)) != 0, 0) &&
 	        jw_effects__rare(p, fx, e, v) == JW_RUN_DENY) {
 		return JW_RUN_DENY;
 	}

@@ -43,6 +43,7 @@
 
 #include "journal_rec.h"
 #include "journal_spool.h"
+#include "journal_reviews_sql.h"
 #include "journal_sql.h"
 #include "kvlog.h"
 #include "persist.h"
@@ -572,6 +573,25 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/* The reviews' table (sql/reviews.sql, IF NOT EXISTS), on a fresh
+ * connection. 0, or -1 disconnected with the error kept. */
+static int create_reviews_table(struct jw_journal *j)
+{
+	PGresult *r = run(j, JW_JOURNAL_REVIEWS_SQL, 0, NULL);
+
+	if(!r) {
+		return -1;
+	}
+	if(!result_ok(r)) {
+		set_last_error(j, PQresultErrorMessage(r));
+		PQclear(r);
+		disconnect(j);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
 static int connect_db(struct jw_journal *j)
 {
 	PGconn *c;
@@ -627,7 +647,7 @@ static int connect_db(struct jw_journal *j)
 		return -1;
 	}
 	PQclear(r);
-	return 0;
+	return create_reviews_table(j);
 }
 
 /* ---- reading the spool ---- */
@@ -827,15 +847,66 @@ static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
         "",
 };
 
+static const char *const review_casts[JW_JOURNAL_REVIEW_COLS] = {
+        "",
+        "",
+        "",
+        "::float8",
+        "::float8",
+        "::jsonb",
+        "",
+        "",
+        "",
+        "::timestamptz",
+        "::timestamptz",
+        "",
+        "",
+        "",
+        "::jsonb",
+};
+
+/* The table a kind of row goes to. */
+struct kind_sql {
+	const char *insert;   /* "INSERT INTO t (" */
+	const char *conflict; /* " ON CONFLICT ..." */
+	const char *const *cols, *const *casts;
+	int ncols;
+};
+
+static struct kind_sql kind_sql(enum jw_journal_kind kind)
+{
+	static const char *const review_insert = "INSERT INTO jobwire_reviews (";
+	static const char *const review_conflict =
+	        " ON CONFLICT (session_id, job_id, answered_at, node) DO NOTHING";
+	struct kind_sql k;
+	bool fin = kind == JW_JOURNAL_FINISHED;
+
+	if(kind == JW_JOURNAL_REVIEW) {
+		k.insert = review_insert;
+		k.conflict = review_conflict;
+		k.cols = jw_journal_review_columns;
+		k.casts = review_casts;
+		k.ncols = JW_JOURNAL_REVIEW_COLS;
+		return k;
+	}
+	k.insert = fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (";
+	k.conflict = fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
+	                 : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING";
+	k.cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
+	k.casts = fin ? finished_casts : event_casts;
+	k.ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
+	return k;
+}
+
 /* INSERT of the rows idx[0..n) of kind: one statement, parameters in
  * *vals (caller frees). Returns the SQL (caller frees) or NULL. */
 static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
         enum jw_journal_kind kind, const char ***vals)
 {
-	bool fin = kind == JW_JOURNAL_FINISHED;
-	int ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
-	const char *const *cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
-	const char *const *casts = fin ? finished_casts : event_casts;
+	struct kind_sql k = kind_sql(kind);
+	int ncols = k.ncols;
+	const char *const *cols = k.cols;
+	const char *const *casts = k.casts;
 	struct jw_buf s;
 	const char **v;
 	char *sql;
@@ -848,8 +919,7 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 	/* Built whole and checked once: the buffer keeps a failed append. */
 	jw_buf_init(&s, JW_BUF_UNLIMITED);
 	(void)jw_buf_reserve(&s, 4095);
-	jw_buf_add_str(
-	        &s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
+	jw_buf_add_str(&s, k.insert);
 	for(int c = 0; c < ncols; c++) {
 		jw_buf_add_str(&s, c ? ", " : "");
 		jw_buf_add_str(&s, cols[c]);
@@ -864,8 +934,7 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 		}
 		jw_buf_add_str(&s, ")");
 	}
-	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
-	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
+	jw_buf_add_str(&s, k.conflict);
 	sql = jw_buf_take(&s, NULL);
 	if(!sql) {
 		free(v);
@@ -930,7 +999,7 @@ static enum wr insert_rows(struct jw_journal *j, const struct batch *b, const si
 	char *sql;
 	PGresult *r;
 	enum wr out = WR_OK;
-	int ncols = kind == JW_JOURNAL_FINISHED ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
+	int ncols = kind_sql(kind).ncols;
 
 	if(n == 0) {
 		return WR_OK;
@@ -982,14 +1051,15 @@ static enum wr exec_simple(struct jw_journal *j, const char *sql)
  */
 static int write_batch(struct jw_journal *j, struct batch *b)
 {
-	size_t *fin = NULL, *ev = NULL, nf = 0, ne = 0;
+	size_t *fin = NULL, *ev = NULL, *rv = NULL, nf = 0, ne = 0, nr = 0;
 	char state[8] = "", msg[512] = "";
 	enum wr w;
 	int rc = -1;
 
 	fin = malloc((b->n + 1) * sizeof(*fin));
 	ev = malloc((b->n + 1) * sizeof(*ev));
-	if(!fin || !ev) {
+	rv = malloc((b->n + 1) * sizeof(*rv));
+	if(!fin || !ev || !rv) {
 		set_last_error(j, "out of memory");
 		goto out;
 	}
@@ -999,15 +1069,17 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 			dead_letter(j, it, NULL, it->why);
 		} else if(it->row.kind == JW_JOURNAL_FINISHED) {
 			fin[nf++] = i;
+		} else if(it->row.kind == JW_JOURNAL_REVIEW) {
+			rv[nr++] = i;
 		} else {
 			ev[ne++] = i;
 		}
 	}
-	if(nf + ne == 0) {
+	if(nf + ne + nr == 0) {
 		rc = 0;
 		goto out;
 	}
-	if(ne == 0) {
+	if(ne + nr == 0) {
 		w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
 	} else {
 		w = exec_simple(j, "BEGIN");
@@ -1017,6 +1089,10 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 		}
 		if(w == WR_OK) {
 			w = insert_rows(j, b, ev, ne, JW_JOURNAL_EVENT, state, sizeof(state), msg, sizeof(msg));
+		}
+		if(w == WR_OK) {
+			w = insert_rows(
+			        j, b, rv, nr, JW_JOURNAL_REVIEW, state, sizeof(state), msg, sizeof(msg));
 		}
 		if(w == WR_OK) {
 			w = exec_simple(j, "COMMIT");
@@ -1049,6 +1125,7 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 out:
 	free(fin);
 	free(ev);
+	free(rv);
 	return rc;
 }
 

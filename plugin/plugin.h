@@ -295,6 +295,14 @@ void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *ref
 /* CONNECTs refused because their client id belongs to another token's
  * owner, and persistent sessions kept for clients that are away. */
 void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
+/* The subject ("sub") of client's token; NULL with JWT off or none. */
+const char *jw_auth__subject(const struct jw_plugin *p, const struct mosquitto *client);
+
+/* review.c: a review was answered (JW_FX_REVIEW): names who answered on
+ * the job (the token's subject, else the client id) and journals the
+ * review. Before the state goes out. */
+struct jw_job;
+void jw_review__answered(struct jw_plugin *p, struct jw_job *j, const struct jw_event_ctx *e);
 /* journal_records.c: the broker side of the PostgreSQL journal (the
  * journal's own threads are behind journal.h). init: 0 (also when the
  * journal is off), -1 when it cannot start (logged). cleanup: what

@@ -213,6 +213,8 @@ const char *jw_jwt_role_name(enum jw_role r)
 			return "worker";
 		case JW_ROLE_ADMIN:
 			return "admin";
+		case JW_ROLE_OBSERVER:
+			return "observer";
 		default:
 			return "none";
 	}
@@ -492,8 +494,10 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 		c->role = JW_ROLE_WORKER;
 	} else if(!strcmp(role, "admin")) {
 		c->role = JW_ROLE_ADMIN;
+	} else if(!strcmp(role, "observer")) {
+		c->role = JW_ROLE_OBSERVER;
 	} else {
-		snprintf(why, whylen, "claim role must be viewer, worker or admin");
+		snprintf(why, whylen, "claim role must be viewer, observer, worker or admin");
 		return -1;
 	}
 	if(json_object_object_get_ex(body, "sessions", &v)) {

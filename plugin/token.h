@@ -26,6 +26,7 @@ enum jw_role {
 	JW_ROLE_VIEWER,
 	JW_ROLE_WORKER,
 	JW_ROLE_ADMIN,
+	JW_ROLE_OBSERVER, /* reads as a viewer does, publishes nothing */
 };
 
 enum jw_pubkey_alg {

@@ -8,6 +8,10 @@
  *    "st":ms, "fin":ms, "dur":s, "prog":pct, "cid":str, "user":str,
  *    "bg":bool, "node":str, "seq":n, "at":ms}
  *
+ * A review ("k":"r", "t":"control", "ev": the review control) adds
+ * "rsn":<json>, "conf":n, "thr":n, "item":<json>, "ch":<json>,
+ * "cm":<json>, "by":str, "ask":ms, "ans":ms.
+ *
  * Absent members are SQL NULL. Member names are short because the spool
  * holds one record per finished job until PostgreSQL has it.
  */
@@ -56,6 +60,24 @@ const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS] = {
         "client_id",
         "username",
         "node",
+};
+
+const char *const jw_journal_review_columns[JW_JOURNAL_REVIEW_COLS] = {
+        "session_id",
+        "job_id",
+        "reason",
+        "confidence",
+        "threshold",
+        "item",
+        "choice",
+        "comment",
+        "answered_by",
+        "asked_at",
+        "answered_at",
+        "client_id",
+        "username",
+        "node",
+        "control",
 };
 
 /* ---- encoding ---- */
@@ -137,12 +159,15 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 {
 	struct jw_buf b;
 
-	if(!r || !r->session || !r->job || !r->type || !r->event || !r->node) {
+	if(!r || !r->session || !r->job || !r->type || !r->event || !r->node ||
+	        (r->kind == JW_JOURNAL_REVIEW && (!r->reason || !r->choice))) {
 		return NULL;
 	}
 	jw_buf_init(&b, JW_BUF_UNLIMITED);
 	(void)jw_buf_reserve(&b, 255);
-	jw_buf_add_str(&b, r->kind == JW_JOURNAL_FINISHED ? "{\"k\":\"f\"" : "{\"k\":\"e\"");
+	jw_buf_add_str(&b, r->kind == JW_JOURNAL_FINISHED ? "{\"k\":\"f\""
+	                   : r->kind == JW_JOURNAL_REVIEW ? "{\"k\":\"r\""
+	                                                  : "{\"k\":\"e\"");
 	member_str(&b, "s", r->session);
 	member_str(&b, "j", r->job);
 	member_str(&b, "t", r->type);
@@ -167,6 +192,19 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 		}
 		member(&b, "bg");
 		jw_buf_add_str(&b, r->broker_generated ? "true" : "false");
+	}
+	if(r->kind == JW_JOURNAL_REVIEW) {
+		member_raw(&b, "rsn", r->reason, strlen(r->reason));
+		member_num(&b, "conf", r->confidence);
+		if(r->has_threshold) {
+			member_num(&b, "thr", r->threshold);
+		}
+		member_raw(&b, "item", r->item, r->item ? strlen(r->item) : 0);
+		member_raw(&b, "ch", r->choice, strlen(r->choice));
+		member_raw(&b, "cm", r->comment, r->comment ? strlen(r->comment) : 0);
+		member_str(&b, "by", r->by);
+		member_i64(&b, "ask", r->asked_ms);
+		member_i64(&b, "ans", r->answered_ms);
 	}
 	member_str(&b, "cid", r->client_id);
 	member_str(&b, "user", r->username);
@@ -377,13 +415,49 @@ static int decode_event(struct json_object *o, struct json_object *ev, struct jw
 	return oom;
 }
 
+/* The columns of a review record ("k":"r"). Returns -1 (err set) or the
+ * out-of-memory flag. */
+static int decode_review(
+        struct json_object *o, struct jw_journal_row *row, char *err, size_t errlen)
+{
+	double conf = 0, thr = 0;
+	int64_t ms;
+	int oom = 0;
+
+	if(!get(o, "rsn", json_type_string) || !get(o, "ch", json_type_string) ||
+	        !get_num(o, "conf", &conf) || !get_i64(o, "ask", &ms) || !get_i64(o, "ans", &ms)) {
+		set_err(err, errlen, "review record lacks rsn, conf, ch, ask or ans", NULL);
+		return -1;
+	}
+	row->kind = JW_JOURNAL_REVIEW;
+	row->ncols = JW_JOURNAL_REVIEW_COLS;
+	oom |= dup_str_member(&row->v[0], o, "s");
+	oom |= dup_str_member(&row->v[1], o, "j");
+	oom |= dup_json_member(&row->v[2], o, "rsn", true);
+	oom |= dup_num(&row->v[3], conf);
+	if(get_num(o, "thr", &thr)) {
+		oom |= dup_num(&row->v[4], thr);
+	}
+	oom |= dup_json_member(&row->v[5], o, "item", false);
+	oom |= dup_json_member(&row->v[6], o, "ch", true);
+	oom |= dup_json_member(&row->v[7], o, "cm", true);
+	oom |= dup_str_member(&row->v[8], o, "by");
+	oom |= dup_ts(&row->v[9], o, "ask");
+	oom |= dup_ts(&row->v[10], o, "ans");
+	oom |= dup_str_member(&row->v[11], o, "cid");
+	oom |= dup_str_member(&row->v[12], o, "user");
+	oom |= dup_str_member(&row->v[13], o, "node");
+	oom |= dup_json_member(&row->v[14], o, "ev", false);
+	return oom;
+}
+
 /* Whether every time member is one a clock gives. A time no clock gives
  * (the difference of two such overflows) is damage the CRC did not
  * catch, or a forgery: the record is refused, like any other that cannot
  * be decoded. */
 static bool times_ok(struct json_object *o, char *err, size_t errlen)
 {
-	static const char *const times[] = {"st", "fin", "at"};
+	static const char *const times[] = {"st", "fin", "at", "ask", "ans"};
 
 	for(size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		if(!time_ok(o, times[i])) {
@@ -428,8 +502,13 @@ int jw_journal_rec_decode(
 		}
 	} else if(!strcmp(kind, "e")) {
 		oom = decode_event(o, ev, row);
+	} else if(!strcmp(kind, "r")) {
+		oom = decode_review(o, row, err, errlen);
+		if(oom < 0) {
+			goto out;
+		}
 	} else {
-		set_err(err, errlen, "record kind must be f or e", NULL);
+		set_err(err, errlen, "record kind must be f, e or r", NULL);
 		goto out;
 	}
 	if(oom) {

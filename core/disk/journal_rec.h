@@ -19,6 +19,7 @@
 enum jw_journal_kind {
 	JW_JOURNAL_FINISHED = 0, /* a row of jobwire_finished_jobs */
 	JW_JOURNAL_EVENT,        /* a row of jobwire_events */
+	JW_JOURNAL_REVIEW,       /* a row of jobwire_reviews (sql/reviews.sql) */
 };
 
 /* The broker thread's view. JSON members (event, result, error, code) are
@@ -37,6 +38,13 @@ struct jw_journal_rec {
 	bool broker_generated;
 	uint64_t seq;       /* the job's per-job sequence at this event */
 	int64_t spooled_ms; /* wall clock when spooled: journal lag */
+	/* JW_JOURNAL_REVIEW (event: the review control; type "control"):
+	 * the question and its answer. reason, item, choice and comment are
+	 * JSON text (NULL: SQL NULL); by a plain string. */
+	const char *reason, *item, *choice, *comment, *by;
+	double confidence, threshold;
+	bool has_threshold;
+	int64_t asked_ms, answered_ms;
 };
 
 /*
@@ -49,11 +57,13 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len);
 
 #define JW_JOURNAL_FINISHED_COLS 16
 #define JW_JOURNAL_EVENT_COLS 9
+#define JW_JOURNAL_REVIEW_COLS 15
 #define JW_JOURNAL_MAX_COLS 16
 
 /* Column names in parameter order; the SQL file defines them. */
 extern const char *const jw_journal_finished_columns[JW_JOURNAL_FINISHED_COLS];
 extern const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS];
+extern const char *const jw_journal_review_columns[JW_JOURNAL_REVIEW_COLS];
 
 /* A decoded record: text parameters for one row, NULL for SQL NULL. */
 struct jw_journal_row {
@@ -75,7 +85,7 @@ struct jw_journal_row {
  * 3339 UTC text with milliseconds; booleans "true"/"false"; JSON members
  * their JSON text; error and code their string value. Returns 0, or -1
  * with err filled (not JSON, wrong kind, a required member missing or of
- * the wrong type, a time (st, fin, at) outside JW_JOURNAL_TIME_MIN_MS to
+ * the wrong type, a time (st, fin, at, ask, ans) outside JW_JOURNAL_TIME_MIN_MS to
  * JW_JOURNAL_TIME_MAX_MS: only a damaged or forged record holds one).
  */
 int jw_journal_rec_decode(
