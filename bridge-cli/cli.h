@@ -199,6 +199,11 @@ int jw_cmd_run(int argc, char **argv);
 int jw_cmd_watch(int argc, char **argv);
 int jw_cmd_wait(int argc, char **argv);
 int jw_cmd_history(int argc, char **argv);
+/* history_reviews.c: jobwire history --reviews on an open connection; the
+ * filters as text (NULL: none). Returns the exit status. */
+struct pg_conn; /* libpq's PGconn */
+int jw_history_reviews(struct pg_conn *pg, const char *session, const char *job, const char *since,
+        const char *limit, int json);
 int jw_cmd_validate(int argc, char **argv);
 int jw_cmd_token(int argc, char **argv);
 int jw_cmd_bridge(int argc, char **argv);

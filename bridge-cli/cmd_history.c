@@ -15,23 +15,27 @@
 static const char help[] =
         "usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
         "                       [--since 1h] [--limit N] [--json] [--db CONNINFO]\n"
+        "       jobwire history --reviews [--session S] [--job J] [--since 1h] ...\n"
         "\n"
         "Lists finished jobs from the journal, newest first: finish time, session/job,\n"
         "status, duration, code and error. --json prints one JSON object per row with\n"
-        "every column of jobwire_finished_jobs.\n"
+        "every column of jobwire_finished_jobs. --reviews lists answered reviews\n"
+        "instead (jobwire_reviews): answer time, session/job, choice, who answered,\n"
+        "confidence, threshold, how long the job waited, reason and comment.\n"
         "\n"
         "  -s, --session S   one session\n"
         "  -j, --job J       one job\n"
         "      --status ST   complete or failed\n"
         "      --since T     finished within T, e.g. 30m, 1h, 7d\n"
         "      --limit N     at most N rows [50; 0 = all]\n"
+        "      --reviews     answered reviews, not finished jobs\n"
         "      --json        JSON lines\n"
         "      --db CONNINFO libpq conninfo or URI [JOBWIRE_PG, else the PG* variables]\n"
         "\n"
         "Exit status: 0 (also when no row matches), 3 cannot connect or no journal\n"
         "table, 64 bad arguments.\n";
 
-enum { O_SESSION = 1, O_JOB, O_STATUS, O_SINCE, O_LIMIT, O_JSON, O_DB, O_HELP };
+enum { O_SESSION = 1, O_JOB, O_STATUS, O_SINCE, O_LIMIT, O_JSON, O_DB, O_HELP, O_REVIEWS };
 
 static const struct jw_opt opts[] = {
         {"session", 's', 1, O_SESSION},
@@ -42,6 +46,7 @@ static const struct jw_opt opts[] = {
         {"json", 0, 0, O_JSON},
         {"db", 0, 1, O_DB},
         {"help", 0, 0, O_HELP},
+        {"reviews", 0, 0, O_REVIEWS},
         {NULL, 0, 0, 0},
 };
 
@@ -64,6 +69,7 @@ struct history_opts {
 	char since[64]; /* seconds, "" for all */
 	char limit[32];
 	int json;
+	int reviews; /* --reviews: jobwire_reviews (history_reviews.c) */
 };
 
 /* Returns -1 to go on, else the exit status (after --help or a bad
@@ -113,6 +119,9 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 			case O_HELP:
 				fputs(help, stdout);
 				return 0;
+			case O_REVIEWS:
+				o->reviews = 1;
+				break;
 			default:
 				break;
 		}
@@ -173,7 +182,7 @@ static void print_rows(const PGresult *res, int json)
 
 int jw_cmd_history(int argc, char **argv)
 {
-	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0};
+	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0, 0};
 	int rc = parse_options(argc, argv, &o);
 	if(rc >= 0) {
 		return rc;
@@ -188,6 +197,11 @@ int jw_cmd_history(int argc, char **argv)
 		jw_errorf("history", "cannot connect to the journal database: %s", m);
 		PQfinish(pg);
 		return JW_EXIT_CONNECT;
+	}
+	if(o.reviews) {
+		rc = jw_history_reviews(pg, o.session, o.job, o.since[0] ? o.since : NULL, o.limit, o.json);
+		PQfinish(pg);
+		return rc;
 	}
 	const char *params[5] = {o.session, o.job, o.status, o.since[0] ? o.since : NULL, o.limit};
 	PGresult *res = PQexecParams(pg, query, 5, NULL, params, NULL, NULL, 0);
