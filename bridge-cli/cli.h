@@ -199,6 +199,10 @@ int jw_cmd_run(int argc, char **argv);
 int jw_cmd_watch(int argc, char **argv);
 int jw_cmd_wait(int argc, char **argv);
 int jw_cmd_history(int argc, char **argv);
+int jw_cmd_review(int argc, char **argv);
+/* cmd_review.c: for `jobwire run`: the job and the connection in the
+ * environment its command inherits (JOBWIRE_SESSION, JOBWIRE_JOB, ...). */
+void jw_review_export_env(const struct jw_conn *c, const char *session, const char *job);
 /* history_reviews.c: jobwire history --reviews on an open connection; the
  * filters as text (NULL: none). Returns the exit status. */
 struct pg_conn; /* libpq's PGconn */

@@ -35,6 +35,8 @@ static const char help[] =
         "curl, wget, rsync, tqdm), then complete on exit 0 or failed with the exit\n"
         "status and the tail of stderr. CMD's output still reaches the terminal.\n"
         "A cancel on jobs/S/J/control sends SIGTERM to CMD, then SIGKILL after --grace.\n"
+        "CMD finds its job and broker in JOBWIRE_SESSION, JOBWIRE_JOB, JOBWIRE_HOST,\n"
+        "JOBWIRE_PORT and JOBWIRE_PREFIX (so `jobwire review` inside it just works).\n"
         "\n"
         "  -s, --session S     [JOBWIRE_SESSION]\n"
         "  -j, --job J         [JOBWIRE_JOB]\n"
@@ -767,6 +769,8 @@ int jw_cmd_run(int argc, char **argv)
 	r.hb = o.hb;
 	r.grace = o.grace;
 	snprintf(r.base, sizeof(r.base), "%s/%s/%s", conn.prefix, o.session, o.job);
+	/* The command learns its job and broker (jobwire review uses them). */
+	jw_review_export_env(&conn, o.session, o.job);
 
 	if((rc = connect_broker(&r, &conn, o.use_will)) == 0 && (rc = publish_started(&r, &o)) == 0 &&
 	        (rc = spawn_command(&r, argv + o.cmd_at)) == 0) {
