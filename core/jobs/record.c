@@ -102,6 +102,18 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 			jw_jobs__add_num(&b, "threshold", r->threshold);
 		jw_jobs__add_text(&b, "item", r->item);
 		jw_jobs__add_text(&b, "actions", r->actions);
+		add_i64(&b, "asked_ms", r->asked_ms);
+		jw_buf_add_str(&b, "}");
+	}
+	if(j->decision) {
+		/* The answer to the latest review (review.c). */
+		jw_jobs__buf_key(&b, "review");
+		jw_buf_add_str(&b, "{");
+		jw_jobs__add_text(&b, "choice", j->decision->choice);
+		jw_jobs__add_text(&b, "comment", j->decision->comment);
+		jw_jobs__add_text(&b, "by", j->decision->by);
+		add_i64(&b, "at_ms", j->decision->at_ms);
+		jw_jobs__add_bool(&b, "pending", j->decision->pending);
 		jw_buf_add_str(&b, "}");
 	}
 	if(e) {
@@ -321,12 +333,14 @@ static const char *const known_keys[] = {"v", "session_id", "job_id", "status", 
         "worker", "steps", "heartbeat_interval_s", "progress", "current", "total", "step",
         "message", "eta_s", "eta_estimated", "items_added", "items_failed", "first_seen_ms",
         "started_ms", "updated_ms", "heartbeat_ms", "cancel_ms", "deadline_ms", "est_progress",
-        "est_ms", "est_rate", "est_weight", "est_reanchor", "validation", "finished_ms", "ended_ms",
-        "fingerprint", "fingerprint_len", "duration_s", "result", "error", "code", "retryable",
-        "details", "broker_generated"};
+        "est_ms", "est_rate", "est_weight", "est_reanchor", "validation", "review", "finished_ms",
+        "ended_ms", "fingerprint", "fingerprint_len", "duration_s", "result", "error", "code",
+        "retryable", "details", "broker_generated"};
 
 static const char *const validation_keys[] = {
-        "reason", "confidence", "threshold", "item", "actions"};
+        "reason", "confidence", "threshold", "item", "actions", "asked_ms"};
+
+static const char *const decision_keys[] = {"choice", "comment", "by", "at_ms", "pending"};
 
 /* Refuses members a writer of this version never produces: a record that
  * has them is not one of ours (or is damaged). */
@@ -436,8 +450,47 @@ static int read_review(struct reader *rd, struct json_object *o, struct jw_job *
 		return bad(rd, "validation: reason and confidence are required");
 	if(r_num(rd, m, "threshold", 0, 1, &r->has_threshold, &r->threshold) != 0 ||
 	        r_text(rd, m, "item", json_type_object, false, &r->item) != 0 ||
-	        r_text(rd, m, "actions", json_type_array, false, &r->actions) != 0)
+	        r_text(rd, m, "actions", json_type_array, false, &r->actions) != 0 ||
+	        r_ts(rd, m, "asked_ms", false, &present, &r->asked_ms) != 0)
 		return -1;
+	return 0;
+}
+
+/* "review": the answer to the latest review (absent in records of
+ * versions before reviews). A pending answer needs a waiting job. */
+static int read_decision(struct reader *rd, struct json_object *o, struct jw_job *j)
+{
+	struct json_object *m;
+	struct jw_job_decision *d;
+	bool present;
+	int pending = -1;
+
+	if(get(rd, o, "review", &m) != 0)
+		return -1;
+	if(!m)
+		return 0;
+	if(!json_object_is_type(m, json_type_object))
+		return bad(rd, "review: not an object");
+	if(only_known(rd, m, decision_keys, sizeof(decision_keys) / sizeof(decision_keys[0]),
+	           "review: ") != 0)
+		return -1;
+	d = jw_jobs__alloc(rd->jobs, sizeof(*d));
+	if(!d) {
+		rd->oom = true;
+		return bad(rd, "out of memory");
+	}
+	j->decision = d;
+	if(r_text(rd, m, "choice", json_type_string, true, &d->choice) != 0 ||
+	        r_text(rd, m, "comment", json_type_string, false, &d->comment) != 0 ||
+	        r_text(rd, m, "by", json_type_string, true, &d->by) != 0 ||
+	        r_ts(rd, m, "at_ms", true, &present, &d->at_ms) != 0 ||
+	        r_bool(rd, m, "pending", &pending) != 0)
+		return -1;
+	if(!d->choice)
+		return bad(rd, "review: choice is required");
+	d->pending = pending == 1;
+	if(d->pending && j->status != JW_JOB_WAITING)
+		return bad(rd, "review: pending only on a waiting job");
 	return 0;
 }
 
@@ -616,7 +669,8 @@ static struct jw_job *read_job(struct reader *rd, struct json_object *o, const s
 		return NULL;
 	}
 	j->status = (uint8_t)status;
-	if(read_common(rd, o, j, now) != 0 || read_review(rd, o, j) != 0)
+	if(read_common(rd, o, j, now) != 0 || read_review(rd, o, j) != 0 ||
+	        read_decision(rd, o, j) != 0)
 		goto out;
 	if((status == JW_JOB_WAITING) != (j->review != NULL)) {
 		bad(rd, "validation: %s", j->review ? "only on a waiting job" : "missing on a waiting job");

@@ -135,6 +135,7 @@
     var el_ = elapsed(st);
     if (el_ !== null) fact(p.facts, TERMINAL[st.status] ? 'Took' : 'Elapsed', fmtDuration(el_), 'elapsed');
     if (st.worker) fact(p.facts, 'Worker', st.worker, 'worker');
+    if (st.review) fact(p.facts, 'Review', st.review.choice + (st.review.by ? ' by ' + st.review.by : ''), 'review');
     p.msg.textContent = st.message || '';
     p.msg.hidden = !st.message;
     p.err.textContent = st.status === 'failed' ? (st.error || 'failed') + (st.code ? ' (' + st.code + ')' : '') : '';
@@ -173,25 +174,152 @@
     $('done-empty').hidden = nDone > 0;
   }
 
+  /* The review box of a waiting job: the question (announced once, as
+   * role="alert"), the offered actions as buttons with a comment field
+   * beside them (a field for the answer when none are offered), and the
+   * decision once the broker has it (st.review). Built once per question
+   * and then only updated, so focus and a half-typed comment survive the
+   * state updates that keep coming. */
   function renderAlert(job) {
     var st = job.state, id = 'alert-' + st.job_id, box = $(id);
     if (st.status !== 'waiting' || !st.validation) {
       if (box) box.remove();
+      job.reviewSending = false;
       return;
     }
-    if (!box) {
-      box = el('div', 'alert');
-      box.id = id;
-      box.setAttribute('role', 'alert');
+    var question = JSON.stringify(st.validation);
+    if (!box || box._question !== question) {
+      var focused = box && box.contains(document.activeElement);
+      if (box) box.remove();
+      box = buildReview(job, st);
+      box._question = question;
       $('alerts').appendChild(box);
+      job.reviewSending = false;
+      if (focused) box.querySelector('button, input').focus();
     }
-    box.textContent = '';
-    box.appendChild(el('h3', null, 'Review needed: ' + (st.name || st.job_id)));
-    box.appendChild(el('p', 'reason', st.validation.reason));
-    var conf = typeof st.validation.confidence === 'number' ? Math.round(st.validation.confidence * 100) + '%' : '?';
+    var r = box._parts, answered = !!st.review;
+    r.heading.textContent = 'Review needed: ' + (st.name || st.job_id);
+    r.controls.forEach(function (c) { c.disabled = answered || !!job.reviewSending; });
+    r.form.hidden = answered;
+    r.decision.textContent = answered ? decisionText(st.review) : (job.reviewSending ? 'Sending your answer…' : '');
+    r.decision.hidden = !answered && !job.reviewSending;
+  }
+
+  function decisionText(rv) {
+    var t = 'Answered: ' + rv.choice;
+    if (rv.by) t += ' by ' + rv.by;
+    var at = Date.parse(rv.at || '');
+    if (isFinite(at)) t += ' at ' + new Date(at).toLocaleTimeString();
+    if (rv.comment) t += ' — “' + rv.comment + '”';
+    return t + '. Waiting for the worker to go on.';
+  }
+
+  function buildReview(job, st) {
+    var jobId = st.job_id, v = st.validation, label = st.name || jobId;
+    var box = el('div', 'alert review');
+    box.id = 'alert-' + jobId;
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-labelledby', 'alert-h-' + jobId);
+    var ask = el('div', 'question');
+    ask.setAttribute('role', 'alert');
+    var heading = el('h3');
+    heading.id = 'alert-h-' + jobId;
+    ask.appendChild(heading);
+    ask.appendChild(el('p', 'reason', v.reason));
+    var conf = typeof v.confidence === 'number' ? Math.round(v.confidence * 100) + '%' : '?';
     var line = 'Confidence ' + conf;
-    if (typeof st.validation.threshold === 'number') line += ' (threshold ' + Math.round(st.validation.threshold * 100) + '%)';
-    box.appendChild(el('p', 'confidence', line));
+    if (typeof v.threshold === 'number') line += ' (threshold ' + Math.round(v.threshold * 100) + '%)';
+    ask.appendChild(el('p', 'confidence', line));
+    box.appendChild(ask);
+
+    var form = el('form', 'review-form');
+    form.setAttribute('aria-label', 'Answer the review of ' + label);
+    var controls = [];
+    var cLabel = el('label', null, 'Comment (optional)');
+    cLabel.htmlFor = 'comment-' + jobId;
+    var comment = el('input', 'comment');
+    comment.id = 'comment-' + jobId;
+    comment.maxLength = 2000;
+    comment.autocomplete = 'off';
+    form.appendChild(cLabel);
+    form.appendChild(comment);
+    controls.push(comment);
+    var choices = el('div', 'choices');
+    choices.setAttribute('role', 'group');
+    choices.setAttribute('aria-label', 'Choices');
+    var offered = Array.isArray(v.actions) ? v.actions.filter(function (a) { return typeof a === 'string' && a; }) : [];
+    var answer = null;
+    if (offered.length) {
+      offered.forEach(function (a) {
+        var b = el('button', 'choice', a);
+        b.type = 'button';
+        b.setAttribute('data-choice', a);
+        b.setAttribute('aria-label', a + ': answer the review of ' + label);
+        b.addEventListener('click', function () { sendReview(job, a, comment.value); });
+        choices.appendChild(b);
+        controls.push(b);
+      });
+    } else {
+      /* Nothing offered: any non-empty answer is taken. */
+      var aLabel = el('label', null, 'Your answer');
+      aLabel.htmlFor = 'answer-' + jobId;
+      answer = el('input', 'answer');
+      answer.id = 'answer-' + jobId;
+      answer.maxLength = 200;
+      answer.autocomplete = 'off';
+      answer.required = true;
+      var send = el('button', 'choice', 'Send answer');
+      send.type = 'submit';
+      choices.appendChild(aLabel);
+      choices.appendChild(answer);
+      choices.appendChild(send);
+      controls.push(answer, send);
+    }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (answer && answer.value.trim()) sendReview(job, answer.value.trim(), comment.value);
+    });
+    form.appendChild(choices);
+    box.appendChild(form);
+    var decision = el('p', 'decision');
+    decision.setAttribute('role', 'status');
+    decision.setAttribute('aria-live', 'polite');
+    decision.tabIndex = -1;
+    box.appendChild(decision);
+    box._parts = { heading: heading, form: form, controls: controls, decision: decision };
+    return box;
+  }
+
+  function sendReview(job, choice, comment) {
+    var jobId = job.state.job_id;
+    if (!client || !client.connected) {
+      toast('failed', 'Not connected: review not sent');
+      return;
+    }
+    var msg = { action: 'review', choice: choice };
+    if (comment && comment.trim()) msg.comment = comment.trim().slice(0, 2000);
+    job.reviewSending = true;
+    renderAlert(job);
+    /* The pressed button is disabled now: keep the keyboard in the box. */
+    var box = $('alert-' + jobId);
+    if (box) box._parts.decision.focus();
+    client.publish(prefix + '/' + session + '/' + jobId + '/control', JSON.stringify(msg), { qos: 1 }, function (err) {
+      if (err) {
+        job.reviewSending = false;
+        renderAlert(job);
+        toast('failed', 'Review not accepted: ' + err.message);
+      }
+    });
+  }
+
+  /* A refused control: the review it carried may be answered again. */
+  function reviewRefused(notice) {
+    var t = typeof notice.topic === 'string' ? notice.topic.split('/') : [];
+    var job = t.length === 4 && t[3] === 'control' ? jobs.get(t[2]) : null;
+    if (job && job.reviewSending) {
+      job.reviewSending = false;
+      renderAlert(job);
+    }
   }
 
   function toast(kind, text) {
@@ -280,7 +408,11 @@
     });
     client.on('message', function (topic, payload) {
       if (topic.indexOf('$jobwire/rejections/') === 0) {
-        try { toast('failed', 'Refused: ' + JSON.parse(payload.toString()).message); } catch (e) { /* ignore */ }
+        try {
+          var notice = JSON.parse(payload.toString());
+          toast('failed', 'Refused: ' + notice.message);
+          reviewRefused(notice);
+        } catch (e) { /* ignore */ }
         return;
       }
       try { onState(JSON.parse(payload.toString())); } catch (e) { /* not JSON: ignore */ }

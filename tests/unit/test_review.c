@@ -215,6 +215,70 @@ START_TEST(review_any_choice_when_none_offered)
 }
 END_TEST
 
+/* A record of the job restores to the same job: the same record and state,
+ * the answer (and whether it is pending) included. */
+static void assert_record_roundtrip(struct jw_jobs *jobs)
+{
+	struct jw_clock now = {BASE_REAL + 90000, BASE_MONO + 90000};
+	struct jw_job *j = jw_jobs_find(jobs, "s1", "j1");
+	struct jw_jobs *other = jw_jobs_new(NULL);
+	char err[200], *rec, *rec2, *st, *st2;
+	size_t len = 0, len2 = 0;
+
+	rec = jw_job_record(j, &now, &len);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_msg(
+	        jw_jobs_restore(other, rec, len, &now, err, sizeof(err)) == 0, "%s: %s", err, rec);
+	rec2 = jw_job_record(jw_jobs_find(other, "s1", "j1"), &now, &len2);
+	ck_assert_str_eq(rec2, rec);
+	st = jw_job_state_json(j, NULL);
+	st2 = jw_job_state_json(jw_jobs_find(other, "s1", "j1"), NULL);
+	ck_assert_str_eq(st2, st);
+	free(rec);
+	free(rec2);
+	free(st);
+	free(st2);
+	jw_jobs_free(other);
+}
+
+START_TEST(review_survives_restart)
+{
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+	struct jw_clock now = {BASE_REAL, BASE_MONO};
+	char err[200];
+	static const char bad[] =
+	        "{\"v\":1,\"session_id\":\"s1\",\"job_id\":\"j9\",\"status\":\"running\",\"seq\":2,"
+	        "\"heartbeat_interval_s\":30,\"first_seen_ms\":1,\"updated_ms\":1,\"heartbeat_ms\":1,"
+	        "\"deadline_ms\":1,\"review\":{\"choice\":\"\\\"x\\\"\",\"at_ms\":1,\"pending\":true}}";
+
+	ck_assert_int_eq(ev(jobs, "validation-required", ASK, 1000), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"approve\"}", 2000),
+	        JW_APPLY_ACCEPT);
+	ck_assert_int_eq(jw_job_review_set_by(jobs, R.job, "alice"), 0);
+	assert_record_roundtrip(jobs);
+	{
+		/* Still pending after the restart: a second answer is refused. */
+		struct jw_jobs *other = jw_jobs_new(NULL);
+		size_t len = 0;
+		char *rec = jw_job_record(jw_jobs_find(jobs, "s1", "j1"), &now, &len);
+		struct jw_review_info ri;
+
+		ck_assert_int_eq(jw_jobs_restore(other, rec, len, &now, err, sizeof(err)), 0);
+		ck_assert(jw_job_review_info(jw_jobs_find(other, "s1", "j1"), &ri));
+		ck_assert_int_eq(ri.asked_ms, BASE_REAL + 1000);
+		ck_assert_str_eq(ri.by, "\"alice\"");
+		free(rec);
+		jw_jobs_free(other);
+	}
+	ck_assert_int_eq(ev(jobs, "progress", "{\"progress\":10}", 3000), JW_APPLY_ACCEPT);
+	assert_record_roundtrip(jobs);
+	/* A pending answer on a job that is not waiting is damage. */
+	ck_assert_int_ne(jw_jobs_restore(jobs, bad, strlen(bad), &now, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "pending only on a waiting job") != NULL, "%s", err);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
 static struct jw_schema *load_schema(const char *name)
 {
 	char path[512], err[512];
@@ -240,7 +304,7 @@ int main(void)
 	if(!state_schema)
 		return EXIT_FAILURE;
 	jw_test_case(s, "rules", review_accepted_while_waiting, review_refusals,
-	        review_any_choice_when_none_offered, NULL);
+	        review_any_choice_when_none_offered, review_survives_restart, NULL);
 	rc = jw_test_run(s);
 	jw_schema_free(state_schema);
 	return rc;
