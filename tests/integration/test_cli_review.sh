@@ -6,7 +6,9 @@
 # actions offered), prints the choice of the review control a person
 # publishes with plain mosquitto_pub, and exits 0, so the script goes on
 # with it; without an answer it gives up after --timeout with exit 2 and a
-# clear message; a cancel meanwhile ends it with exit 1; bad arguments are
+# clear message; a cancel meanwhile ends it with exit 1; the plain
+# mosquitto_sub / mosquitto_pub pattern of docs/topics.md works as written;
+# bad arguments are
 # refused with 64.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_cli.sh"
@@ -75,7 +77,30 @@ wait "$rv_pid"
 jw_assert_eq "cancel: exit 1" 1 "$?"
 jw_assert_contains "cancel: says so" "cancelled while waiting" "$(cat "$JW_TMP/c.err")"
 
-# 4. Bad arguments and a refused question.
+# 4. The plain mosquitto_sub / mosquitto_pub pattern of docs/topics.md
+# ("Asking for a review from a worker"), as written there.
+jw_pub -q 1 -t jobs/lab/seg-7/started -m '{}'
+(
+	cd "$JW_TMP" || exit 1
+	mosquitto_sub -p "$JW_PORT" -V 5 -q 1 -t jobs/lab/seg-7/control -C 1 \
+		-F '%p' >answer.json &
+	sleep 0.5
+	mosquitto_pub -p "$JW_PORT" -V 5 -q 1 -t jobs/lab/seg-7/validation-required \
+		-m '{"reason":"Segmentation confidence below threshold","confidence":0.41,"threshold":0.8,"actions":["approve","reject"]}'
+	wait
+	python3 -c 'import json; print(json.load(open("answer.json"))["choice"])' >choice.txt
+) &
+plain_pid=$!
+JW_BG_PIDS+=("$plain_pid")
+state_lab() { timeout 3 mosquitto_sub -p "$JW_PORT" -t jobs/lab/seg-7/state -C 1 -W 2 2>/dev/null | python3 -c "import json,sys; print(json.loads(sys.stdin.read() or '{}').get('status'))"; }
+deadline=$((SECONDS + 10))
+while [ $SECONDS -lt $deadline ] && [ "$(state_lab)" != waiting ]; do sleep 0.1; done
+jw_assert_eq "plain worker: the job waits" waiting "$(state_lab)"
+jw_pub -V 5 -q 1 -t jobs/lab/seg-7/control -m '{"action":"review","choice":"approve","comment":"fine"}'
+wait "$plain_pid"
+jw_assert_eq "plain worker: mosquitto_sub got the answer" approve "$(cat "$JW_TMP/choice.txt")"
+
+# 5. Bad arguments and a refused question.
 jw_capture "$JW_CLI" review --reason x --confidence 0.5
 jw_assert_eq "no job: exit 64" 64 "$JW_RC"
 jw_assert_contains "no job: explained" "JOBWIRE_SESSION and JOBWIRE_JOB" "$JW_ERR"
