@@ -8,8 +8,7 @@
 # with it; without an answer it gives up after --timeout with exit 2 and a
 # clear message; a cancel meanwhile ends it with exit 1; the plain
 # mosquitto_sub / mosquitto_pub pattern of docs/topics.md works as written;
-# bad arguments are
-# refused with 64.
+# bad arguments are refused with 64.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_cli.sh"
 
