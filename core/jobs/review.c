@@ -73,7 +73,19 @@ static int offered(const char *actions, const struct jw_jnode *choice)
 	return found;
 }
 
-/* The offered actions for a message: "approve, reject" (truncated). */
+/* How many of s's n bytes to quote in a message: at most max, never
+ * ending inside a UTF-8 sequence (the notice must stay valid UTF-8). */
+static int quote_len(const char *s, size_t n, size_t max)
+{
+	if(n <= max)
+		return (int)n;
+	while(max > 0 && ((unsigned char)s[max] & 0xC0u) == 0x80u)
+		max--;
+	return (int)max;
+}
+
+/* The offered actions for a message: "approve, reject", whole items
+ * only ("..." for the rest when they do not fit). */
 static void actions_list(const char *actions, char *buf, size_t buflen)
 {
 	struct json_object *a = actions ? json_tokener_parse(actions) : NULL;
@@ -81,14 +93,17 @@ static void actions_list(const char *actions, char *buf, size_t buflen)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for(size_t i = 0; i < n && used < buflen; i++) {
+	for(size_t i = 0; i < n; i++) {
 		struct json_object *s = json_object_array_get_idx(a, i);
-		int w = snprintf(buf + used, buflen - used, "%s%s", i ? ", " : "",
-		        json_object_is_type(s, json_type_string) ? json_object_get_string(s) : "?");
+		const char *t = json_object_is_type(s, json_type_string) ? json_object_get_string(s) : "?";
+		size_t need = strlen(t) + (i ? 2 : 0);
 
-		if(w < 0)
+		/* Room for this item, and for ", ..." after it. */
+		if(used + need + 6 > buflen) {
+			snprintf(buf + used, buflen - used, "%s...", i ? ", " : "");
 			break;
-		used += (size_t)w;
+		}
+		used += (size_t)snprintf(buf + used, buflen - used, "%s%s", i ? ", " : "", t);
 	}
 	json_object_put(a);
 }
@@ -110,7 +125,9 @@ int jw_jobs__apply_review(struct jw_jobs *jobs, struct jw_job *j, const char *jo
 	}
 	if(j->decision && j->decision->pending) {
 		refuse(v, JW_REASON_NO_PENDING_REVIEW, "/action",
-		        "the review of job %s was already answered: %s", job, j->decision->choice);
+		        "the review of job %s was already answered: %.*s", job,
+		        quote_len(j->decision->choice, strlen(j->decision->choice), 120),
+		        j->decision->choice);
 		return 0;
 	}
 	if(!choice || choice->type != JW_J_STRING || choice->n == 0) {
@@ -123,7 +140,7 @@ int jw_jobs__apply_review(struct jw_jobs *jobs, struct jw_job *j, const char *jo
 	if(!ok) {
 		actions_list(j->review->actions, list, sizeof(list));
 		refuse(v, JW_REASON_CHOICE_NOT_OFFERED, "/choice", "/choice: %.*s is not offered (%s)",
-		        choice->n > 100 ? 100 : (int)choice->n, choice->u.s, list);
+		        quote_len(choice->u.s, choice->n, 100), choice->u.s, list);
 		return 0;
 	}
 	d = jw_jobs__alloc(jobs, sizeof(*d));

@@ -279,6 +279,52 @@ START_TEST(review_survives_restart)
 }
 END_TEST
 
+/* Whether s is valid UTF-8 (no sequence cut short). */
+static bool utf8_ok(const char *s)
+{
+	for(const unsigned char *p = (const unsigned char *)s; *p;) {
+		int k = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : 3;
+
+		p++;
+		for(int i = 0; i < k; i++, p++) {
+			if((*p & 0xC0) != 0x80)
+				return false;
+		}
+	}
+	return true;
+}
+
+START_TEST(review_messages_stay_valid_utf8)
+{
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+	char ask[8192], ctl[1024], word[400];
+	size_t n = 0;
+
+	/* 20 long actions of two-byte characters, and a long unknown choice. */
+	for(int i = 0; i < 150; i++)
+		memcpy(word + 2 * i, "\xc3\xa9", 2);
+	word[300] = '\0';
+	n += (size_t)snprintf(
+	        ask + n, sizeof(ask) - n, "{\"reason\":\"r\",\"confidence\":0.1,\"actions\":[");
+	for(int i = 0; i < 20; i++)
+		n += (size_t)snprintf(ask + n, sizeof(ask) - n, "%s\"%d%s\"", i ? "," : "", i, word);
+	snprintf(ask + n, sizeof(ask) - n, "]}");
+	snprintf(ctl, sizeof(ctl), "{\"action\":\"review\",\"choice\":\"x%s\"}", word);
+	ck_assert_int_eq(ev(jobs, "validation-required", ask, 0), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", ctl, 10), JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_CHOICE_NOT_OFFERED);
+	ck_assert_msg(utf8_ok(V.message), "message cut inside a character: %s", V.message);
+	ck_assert_msg(strstr(V.message, "...)") != NULL, "%s", V.message);
+	/* Answered with a long choice: the refusal of a second answer too. */
+	snprintf(ctl, sizeof(ctl), "{\"action\":\"review\",\"choice\":\"0%s\"}", word);
+	ck_assert_int_eq(ev(jobs, "control", ctl, 20), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", ctl, 30), JW_APPLY_REJECT);
+	ck_assert_int_eq(V.reason, JW_REASON_NO_PENDING_REVIEW);
+	ck_assert_msg(utf8_ok(V.message), "message cut inside a character: %s", V.message);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
 static struct jw_schema *load_schema(const char *name)
 {
 	char path[512], err[512];
@@ -304,7 +350,8 @@ int main(void)
 	if(!state_schema)
 		return EXIT_FAILURE;
 	jw_test_case(s, "rules", review_accepted_while_waiting, review_refusals,
-	        review_any_choice_when_none_offered, review_survives_restart, NULL);
+	        review_any_choice_when_none_offered, review_survives_restart,
+	        review_messages_stay_valid_utf8, NULL);
 	rc = jw_test_run(s);
 	jw_schema_free(state_schema);
 	return rc;
