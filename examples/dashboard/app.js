@@ -40,6 +40,20 @@
   var everConnected = false;
   var stopped = false;
   var clientId = 'dash-' + Math.random().toString(16).slice(2, 10);
+  /* An observer token (a wall display) may publish nothing: the page
+   * offers no Cancel and no answers. Only a hint for the page; the broker
+   * enforces the role whatever the page does. */
+  var readOnly = tokenRole(token) === 'observer';
+
+  function tokenRole(t) {
+    try {
+      var part = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      var claims = JSON.parse(atob(part + '==='.slice((part.length + 3) % 4)));
+      return typeof claims.role === 'string' ? claims.role : '';
+    } catch (e) {
+      return '';
+    }
+  }
 
   function $(id) { return document.getElementById(id); }
 
@@ -140,7 +154,7 @@
     p.msg.hidden = !st.message;
     p.err.textContent = st.status === 'failed' ? (st.error || 'failed') + (st.code ? ' (' + st.code + ')' : '') : '';
     p.err.hidden = st.status !== 'failed';
-    p.actions.hidden = !!TERMINAL[st.status];
+    p.actions.hidden = !!TERMINAL[st.status] || readOnly;
     p.cancel.disabled = !!st.cancel_requested || !!TERMINAL[st.status];
     p.cancel.textContent = st.cancel_requested ? 'Cancel requested' : 'Cancel';
     p.cancel.setAttribute('aria-label', (st.cancel_requested ? 'Cancel requested for ' : 'Cancel ') + (st.name || st.job_id));
@@ -200,7 +214,8 @@
     var r = box._parts, answered = !!st.review;
     r.heading.textContent = 'Review needed: ' + (st.name || st.job_id);
     r.controls.forEach(function (c) { c.disabled = answered || !!job.reviewSending; });
-    r.form.hidden = answered;
+    r.form.hidden = answered || readOnly;
+    r.readOnly.hidden = answered || !readOnly;
     r.decision.textContent = answered ? decisionText(st.review) : (job.reviewSending ? 'Sending your answer…' : '');
     r.decision.hidden = !answered && !job.reviewSending;
   }
@@ -277,16 +292,18 @@
     }
     form.addEventListener('submit', function (e) {
       e.preventDefault();
-      if (answer && answer.value.trim()) sendReview(job, answer.value.trim(), comment.value);
+      if (answer && answer.value.trim() && !readOnly) sendReview(job, answer.value.trim(), comment.value);
     });
     form.appendChild(choices);
     box.appendChild(form);
+    var ro = el('p', 'muted', 'Read-only display: answer from a viewer\'s page.');
+    box.appendChild(ro);
     var decision = el('p', 'decision');
     decision.setAttribute('role', 'status');
     decision.setAttribute('aria-live', 'polite');
     decision.tabIndex = -1;
     box.appendChild(decision);
-    box._parts = { heading: heading, form: form, controls: controls, decision: decision };
+    box._parts = { heading: heading, form: form, controls: controls, decision: decision, readOnly: ro };
     return box;
   }
 

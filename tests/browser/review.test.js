@@ -6,8 +6,8 @@
  * mosquitto_pub and mosquitto_sub. A viewer answers a review with a button
  * (keyboard only), the answer reaches the worker with the comment, the box
  * shows the decision with the token's subject; a review without offered
- * actions takes a typed answer; an observer's page shows the question but
- * its answer is refused. Prints "ok - " / "FAIL - " lines; exits non-zero
+ * actions takes a typed answer; an observer's page shows the question and
+ * the decision but offers no answer and no Cancel. Prints "ok - " / "FAIL - " lines; exits non-zero
  * on any failure.
  *
  * Env: JW_PORT, JW_WS_PORT, VIEWER (sub alice), OBSERVER, WORKER, ADMIN,
@@ -127,17 +127,24 @@ async function main() {
   await waitFor(page, () => /Answered: looks fine by alice/.test(document.getElementById('alert-r2')?.innerText || ''), null,
     'a typed answer is sent and shown');
 
-  // --- An observer sees the question but may not answer it.
+  // --- An observer (a wall display) sees the question, offers no answer
+  // and no Cancel; the broker would refuse them anyway (test_review.sh).
   const obs = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await obs.goto(`${base}#session=s1&token=${env.OBSERVER}`);
   await waitFor(obs, live, null, 'observer page is live');
   pub(env.WORKER, 'jobs/s1/r3/validation-required', { reason: 'Check me', confidence: 0.3, actions: ['approve'] });
-  await waitFor(obs, () => !!document.querySelector('#alert-r3 button[data-choice="approve"]'), null, 'observer: sees the question');
-  await obs.click('#alert-r3 button[data-choice="approve"]');
-  await obs.waitForTimeout(1500);
+  await waitFor(obs, () => /Check me/.test(document.getElementById('alert-r3')?.innerText || ''), null, 'observer: sees the question');
+  ok(await obs.$eval('#alert-r3', (b) => b.querySelector('form').hidden && /Read-only display/.test(b.innerText)),
+    'observer: no answer controls, a read-only note instead');
+  ok(await obs.$eval('[data-job="r3"] .actions', (a) => a.hidden), 'observer: no Cancel button');
+  // The viewer's page still answers it.
+  await waitFor(page, () => !!document.querySelector('#alert-r3 button[data-choice="approve"]'), null, 'viewer: sees the same question with its button');
+  await page.click('#alert-r3 button[data-choice="approve"]');
+  await waitFor(obs, () => /Answered: approve by alice/.test(document.getElementById('alert-r3')?.innerText || ''), null,
+    "observer: shows the viewer's decision");
   const st = execFileSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-u', 'a', '-P', env.ADMIN,
     '-t', 'jobs/s1/r3/state', '-C', '1', '-W', '3']).toString();
-  ok(!JSON.parse(st).review, "observer: its answer did not reach the job's state");
+  ok(JSON.parse(st).review?.by === 'alice', 'the state names the viewer, not the observer');
   await obs.close();
 
   ok(errors.length === 0, `no page errors (${errors.join('; ')})`);

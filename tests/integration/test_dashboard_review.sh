@@ -3,7 +3,7 @@
 # Proves reviews from the dashboard in a real Chromium against a real
 # broker with JWT on (tests/browser/review.test.js): a viewer answers a
 # review with a button, from the keyboard, with a comment; the worker gets
-# it; the page shows the decision; an observer's answer is refused. Keeps
+# it; the page shows the decision; an observer's page offers no answer. Keeps
 # a screenshot of the review box in the build dir.
 # labels: heavy
 . "$(dirname "$0")/lib.sh"
