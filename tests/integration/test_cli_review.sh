@@ -8,7 +8,8 @@
 # with it; without an answer it gives up after --timeout with exit 2 and a
 # clear message; a cancel meanwhile ends it with exit 1; the plain
 # mosquitto_sub / mosquitto_pub pattern of docs/topics.md works as written;
-# bad arguments are refused with 64.
+# bad arguments are refused with 64; with JWT on, `run --token` hands the
+# worker token to its command and the state names the answering viewer.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_cli.sh"
 
@@ -110,4 +111,32 @@ jw_assert_eq "no reason: exit 64" 64 "$JW_RC"
 jw_capture jw_cli review -s r -j seg --reason x --confidence 0.5 --timeout 2s
 jw_assert_eq "a finished job: refused, exit 1" 1 "$JW_RC"
 jw_assert_contains "a finished job: the notice says why" "job_finished" "$JW_ERR"
+jw_stop_all
+
+# 6. JWT on: `run --token` hands its worker token to the command, whose
+# review reaches a viewer's answer; the state names the viewer's subject.
+. "$(dirname "$0")/lib_jwt.sh"
+jw_jwt_secret
+admin=$(tok --role admin --ttl 600)
+worker=$(tok --role worker --sessions r)
+viewer=$(tok --role viewer --sessions r --sub alice)
+JW_PLUGIN_OPTS="plugin_opt_auth_jwt_hs256_secret_file $JW_TMP/secret"
+jw_start_broker cli_review_jwt "allow_anonymous false"
+jw_cli run -s r -j jwt --token "$worker" -- sh -c \
+	'"$JW_CLI" review --reason "check" --confidence 0.3 --actions approve,reject --timeout 20s' \
+	>"$JW_TMP/jwt.out" 2>"$JW_TMP/jwt.err" &
+jwt_pid=$!
+JW_BG_PIDS+=("$jwt_pid")
+state_jwt() { timeout 3 mosquitto_sub -p "$JW_PORT" -u a -P "$admin" -t jobs/r/jwt/state -C 1 -W 2 2>/dev/null |
+	python3 -c "import json,sys; d=json.loads(sys.stdin.read() or '{}'); print($1)"; }
+deadline=$((SECONDS + 10))
+while [ $SECONDS -lt $deadline ] && [ "$(state_jwt 'd.get("status")')" != waiting ]; do sleep 0.1; done
+jw_assert_eq "JWT: the wrapped command's question reached the broker with the worker token" waiting \
+	"$(state_jwt 'd.get("status")')"
+jw_pub -V 5 -q 1 -u v -P "$viewer" -t jobs/r/jwt/control -m '{"action":"review","choice":"reject"}'
+wait "$jwt_pid"
+jw_assert_eq "JWT: the run ended well" 0 "$?"
+jw_assert_eq "JWT: the command printed the viewer's choice" reject "$(cat "$JW_TMP/jwt.out")"
+jw_assert_eq "JWT: the state names the viewer's subject" "complete alice" \
+	"$(state_jwt 'd["status"], d["review"]["by"]')"
 jw_done
