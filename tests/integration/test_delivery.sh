@@ -35,6 +35,13 @@ for dir in "$JW_SCHEMAS"/examples/*/valid; do
 			jw_pub -q 1 -t "jobs/$session/job-1/started" -m '{}'
 			printf '%s\t%s\n' "jobs/$session/job-1/started" "-" >>"$manifest"
 			n=$((n + 1))
+			if grep -q '"review"' "$file"; then
+				# A review needs a question to answer.
+				jw_pub -q 1 -t "jobs/$session/job-1/validation-required" \
+					-m '{"reason":"r","confidence":0.5,"actions":["approve","reject"]}'
+				printf '%s\t%s\n' "jobs/$session/job-1/validation-required" "-" >>"$manifest"
+				n=$((n + 1))
+			fi
 		fi
 		if [ $((n % 2)) -eq 0 ]; then
 			jw_pub -V 311 -q 0 -t "$topic" -f "$file"
