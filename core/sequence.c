@@ -23,20 +23,6 @@ void jw_seq_cleanup(struct jw_seq *s)
 	memset(s, 0, sizeof(*s));
 }
 
-bool jw_seq_must_settle(struct jw_seq *s)
-{
-	const struct jw_seq_write *w = &s->w;
-
-	if(!w->active) {
-		return false;
-	}
-	s->w.active = false;
-	/* A replay went through MESSAGE when it first came; a valid write
-	 * on a topic jobwire does not check changes nothing; without its
-	 * bytes (out of memory) nothing can be applied. */
-	return !(w->replay || !w->copied || (w->valid && !w->job));
-}
-
 enum jw_seq_settled jw_seq_settle(
         struct jw_seq *s, const struct jw_seq_check *read, const char *topic, const void *bytes)
 {
@@ -50,7 +36,7 @@ enum jw_seq_settled jw_seq_settle(
 	return s->write_final ? JW_SEQ_WILL : JW_SEQ_DROP;
 }
 
-static void forget_seen(struct jw_seq *s)
+void jw_seq__forget_seen(struct jw_seq *s)
 {
 	size_t kept = 0;
 
@@ -70,7 +56,7 @@ static uint64_t repeat_hash(const char *topic, const void *payload, uint32_t len
 	return jw_hash_mix(jw_hash_fold(h, payload, len));
 }
 
-static bool is_repeat(struct jw_seq *s, const struct jw_seq_check *c)
+bool jw_seq__is_repeat(struct jw_seq *s, const struct jw_seq_check *c)
 {
 	uint64_t h = 0;
 	bool hashed = false;
@@ -94,94 +80,11 @@ static bool is_repeat(struct jw_seq *s, const struct jw_seq_check *c)
 	return false;
 }
 
-bool jw_seq_read(struct jw_seq *s, const struct jw_seq_check *c)
-{
-	/* One message's read checks come one after the other. */
-	if(s->repeat_seen && c->payload != s->last_read_payload) {
-		forget_seen(s);
-	}
-	s->last = JW_SEQ_LAST_READ;
-	s->last_read_payload = c->payload;
-	s->last_read_topic = c->topic;
-	if(s->suppress_payload && c->payload == s->suppress_payload) {
-		return true;
-	}
-	return s->nrepeats && is_repeat(s, c);
-}
-
-struct jw_seq_prev jw_seq_other(struct jw_seq *s)
-{
-	struct jw_seq_prev prev = {s->last, s->last_client};
-
-	s->suppress_payload = NULL;
-	if(s->repeat_seen) {
-		forget_seen(s);
-	}
-	s->last = JW_SEQ_LAST_OTHER;
-	return prev;
-}
-
-bool jw_seq_write_replayed(
-        const struct jw_seq *s, const struct jw_seq_prev *prev, const struct jw_seq_check *c)
-{
-	/* Right after the read check of a retained message's replay, a write
-	 * check of the same message for its original publisher. */
-	return prev->last == JW_SEQ_LAST_READ && c->payload && c->payload == s->last_read_payload &&
-	       (const void *)c->topic == s->last_read_topic;
-}
-
-/* Whether client took over the session of the client of the DISCONNECT
- * just before (the same client id, another connection). */
-static bool resumes_last(
+bool jw_seq__resumes_last(
         const struct jw_seq *s, const struct jw_seq_prev *prev, const struct jw_seq_check *c)
 {
 	return prev->client != c->client && c->client_id && s->last_id &&
 	       !strcmp(s->last_id, c->client_id);
-}
-
-enum jw_seq_write_kind jw_seq_write_checked(struct jw_seq *s, const struct jw_seq_prev *prev,
-        const struct jw_seq_check *c, bool valid, bool job)
-{
-	struct jw_seq_write *w = &s->w;
-
-	w->client = c->client;
-	w->payload = c->payload;
-	w->len = c->len;
-	w->valid = valid;
-	w->job = job;
-	w->copied = false;
-	w->replay = false;
-	if(valid && !job) {
-		w->active = true;
-		return JW_SEQ_PLAIN;
-	}
-	/* The broker sends a will right after the DISCONNECT event of its
-	 * client; nothing else of that client can come then. */
-	if(prev->last == JW_SEQ_LAST_DISCONNECT && prev->client == c->client) {
-		return JW_SEQ_WILL_NOW;
-	}
-	/* A retained message is stored before anyone could stop its
-	 * deliveries, so a bad one is refused now, will or not. */
-	if(!valid && c->retain) {
-		return JW_SEQ_REFUSE_NOW;
-	}
-	/* A connection resuming a session has its stored messages checked
-	 * again, right after the broker ended the session's old connection. */
-	if(prev->last == JW_SEQ_LAST_DISCONNECT && resumes_last(s, prev, c)) {
-		s->connecting = c->client;
-	}
-	w->replay = c->client == s->connecting;
-	w->active = true;
-	return w->replay ? JW_SEQ_REPLAY : JW_SEQ_PENDING;
-}
-
-bool jw_seq_message(struct jw_seq *s, const void *client, const void *payload)
-{
-	if(s->w.active && s->w.client == client && s->w.payload == payload) {
-		s->w.active = false;
-		return true;
-	}
-	return false;
 }
 
 void jw_seq_hold_repeat(struct jw_seq *s, const char *topic, const void *payload, uint32_t len)

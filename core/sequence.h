@@ -120,10 +120,27 @@ enum jw_seq_settled {
 void jw_seq_init(struct jw_seq *s, bool write_final);
 void jw_seq_cleanup(struct jw_seq *s);
 
+/* The parts below that are out of line (sequence.c). */
+void jw_seq__forget_seen(struct jw_seq *s);
+bool jw_seq__is_repeat(struct jw_seq *s, const struct jw_seq_check *c);
+
 /* Whether the pending write must be settled by the caller before the
  * current event: it may have been a will (jw_seq_settle). Clears it
- * otherwise. Call at every event while s->w.active. */
-bool jw_seq_must_settle(struct jw_seq *s);
+ * otherwise. Call at every event while s->w.active. The functions of
+ * the per-message path are inline: a PUBLISH passes four of them. */
+static inline bool jw_seq_must_settle(struct jw_seq *s)
+{
+	const struct jw_seq_write *w = &s->w;
+
+	if(!w->active) {
+		return false;
+	}
+	s->w.active = false;
+	/* A replay went through MESSAGE when it first came; a valid write
+	 * on a topic jobwire does not check changes nothing; without its
+	 * bytes (out of memory) nothing can be applied. */
+	return !(w->replay || !w->copied || (w->valid && !w->job));
+}
 
 /*
  * Settles the pending write (jw_seq_must_settle said so). read: the read
@@ -139,22 +156,100 @@ enum jw_seq_settled jw_seq_settle(
 
 /* A read check, after settling: true when its delivery must be denied (a
  * refused will's copy, an acknowledged duplicate, a held repeat). */
-bool jw_seq_read(struct jw_seq *s, const struct jw_seq_check *c);
+static inline bool jw_seq_read(struct jw_seq *s, const struct jw_seq_check *c)
+{
+	/* One message's read checks come one after the other. */
+	if(s->repeat_seen && c->payload != s->last_read_payload) {
+		jw_seq__forget_seen(s);
+	}
+	s->last = JW_SEQ_LAST_READ;
+	s->last_read_payload = c->payload;
+	s->last_read_topic = c->topic;
+	if(s->suppress_payload && c->payload == s->suppress_payload) {
+		return true;
+	}
+	return s->nrepeats && jw_seq__is_repeat(s, c);
+}
 
 /* Any event but a read check, after settling: returns the previous
  * event for a write check. */
-struct jw_seq_prev jw_seq_other(struct jw_seq *s);
+static inline struct jw_seq_prev jw_seq_other(struct jw_seq *s)
+{
+	struct jw_seq_prev prev = {s->last, s->last_client};
+
+	s->suppress_payload = NULL;
+	if(s->repeat_seen) {
+		jw_seq__forget_seen(s);
+	}
+	s->last = JW_SEQ_LAST_OTHER;
+	return prev;
+}
 
 /* A write check (after jw_seq_other): true when it is the check of a
  * retained message's replay for its original publisher (mosquitto's
- * check_retain_source), already checked when it was published. */
-bool jw_seq_write_replayed(
+ * check_retain_source), already checked when it was published: right
+ * after the read check of the replay, a write check of the same
+ * buffers. */
+static inline bool jw_seq_write_replayed(
+        const struct jw_seq *s, const struct jw_seq_prev *prev, const struct jw_seq_check *c)
+{
+	return prev->last == JW_SEQ_LAST_READ && c->payload && c->payload == s->last_read_payload &&
+	       (const void *)c->topic == s->last_read_topic;
+}
+
+/* Whether a write check after prev needs c->client_id (only right after
+ * a DISCONNECT: a will, or a session taken over); otherwise it may be
+ * NULL, which spares the broker a call per PUBLISH. */
+static inline bool jw_seq_wants_id(const struct jw_seq_prev *prev)
+{
+	return prev->last == JW_SEQ_LAST_DISCONNECT;
+}
+
+/* Whether c's client took over the session of the client of the
+ * DISCONNECT just before (the same client id, another connection). */
+bool jw_seq__resumes_last(
         const struct jw_seq *s, const struct jw_seq_prev *prev, const struct jw_seq_check *c);
 
 /* A write check, checked by the caller (valid, job): what it is. Every
  * kind but WILL_NOW and REFUSE_NOW leaves it pending. */
-enum jw_seq_write_kind jw_seq_write_checked(struct jw_seq *s, const struct jw_seq_prev *prev,
-        const struct jw_seq_check *c, bool valid, bool job);
+static inline enum jw_seq_write_kind jw_seq_write_checked(struct jw_seq *s,
+        const struct jw_seq_prev *prev, const struct jw_seq_check *c, bool valid, bool job)
+{
+	struct jw_seq_write *w = &s->w;
+
+	w->client = c->client;
+	w->payload = c->payload;
+	w->len = c->len;
+	w->valid = valid;
+	w->job = job;
+	w->copied = false;
+	w->replay = false;
+	if(valid && !job) {
+		w->active = true;
+		return JW_SEQ_PLAIN;
+	}
+	if(prev->last == JW_SEQ_LAST_DISCONNECT) {
+		/* The broker sends a will right after the DISCONNECT event of
+		 * its client; nothing else of that client can come then. */
+		if(prev->client == c->client) {
+			return JW_SEQ_WILL_NOW;
+		}
+		/* A connection resuming a session has its stored messages
+		 * checked again, right after the broker ended the session's old
+		 * connection (a bad retained one is still refused below). */
+		if(!(!valid && c->retain) && jw_seq__resumes_last(s, prev, c)) {
+			s->connecting = c->client;
+		}
+	}
+	/* A retained message is stored before anyone could stop its
+	 * deliveries, so a bad one is refused now, will or not. */
+	if(!valid && c->retain) {
+		return JW_SEQ_REFUSE_NOW;
+	}
+	w->replay = c->client == s->connecting;
+	w->active = true;
+	return w->replay ? JW_SEQ_REPLAY : JW_SEQ_PENDING;
+}
 
 /* The caller kept the pending write's bytes (and whatever else settling
  * needs): it may be applied as a will. */
@@ -167,7 +262,14 @@ static inline void jw_seq_kept(struct jw_seq *s)
  * PUBLISH checked at its write check; no longer pending). Otherwise no
  * write check came first (a bridge, or an earlier plugin answered it):
  * the caller settles anything pending and checks the message itself. */
-bool jw_seq_message(struct jw_seq *s, const void *client, const void *payload);
+static inline bool jw_seq_message(struct jw_seq *s, const void *client, const void *payload)
+{
+	if(s->w.active && s->w.client == client && s->w.payload == payload) {
+		s->w.active = false;
+		return true;
+	}
+	return false;
+}
 
 /* Deliveries of payload are denied until an event other than a read
  * check (an acknowledged duplicate, a refused will's copy). */

@@ -60,13 +60,15 @@ static int on_write(struct jw_plugin *p, struct mosquitto_evt_acl_check *ed, int
 {
 	struct jw_msgstate *m = p->msg;
 	struct jw_write *w = &m->w;
-	struct jw_seq_check c = {ed->client, mosquitto_client_id(ed->client), ed->topic, ed->payload,
-	        ed->payloadlen, ed->retain};
+	struct jw_seq_check c = {ed->client, NULL, ed->topic, ed->payload, ed->payloadlen, ed->retain};
 	struct jw_event_ctx e;
 
 	/* mosquitto's check_retain_source: checked when it was published. */
 	if(jw_seq_write_replayed(&m->seq, prev, &c)) {
 		return fallback;
+	}
+	if(jw_seq_wants_id(prev)) {
+		c.client_id = mosquitto_client_id(ed->client);
 	}
 	jw_write__check(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
 	switch(jw_seq_write_checked(&m->seq, prev, &c, w->valid, w->kind == JW_TOPIC_JOB)) {
