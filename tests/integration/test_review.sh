@@ -8,7 +8,8 @@
 # worker on the control topic and the state shows choice, comment, who
 # (the client id, or the token's subject with JWT on) and when; the job
 # stays waiting until progress. With JWT on, a viewer may review in its
-# sessions and an observer reads the state but publishes nothing.
+# sessions and an observer reads the state but publishes nothing. A
+# restart keeps the answer.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_notices.sh"
 . "$(dirname "$0")/lib_jwt.sh"
@@ -135,4 +136,29 @@ out=$(jw_pub -V 5 -q 1 -i alice-dash -u v -P "$viewer" -t jobs/s1/j3/control -m 
 jw_assert_eq "viewer: its review is acknowledged" "" "$out"
 jw_check "viewer: the answer reaches the worker" jw_wait_lines "$JW_TMP/ctl.out" 1
 jw_check "viewer: the state names the token's subject" wait_state j3 review.by alice
+jw_stop_all
+
+# --- A restart keeps the answer: the state comes back with it, and the
+# question stays answered (a second answer is still refused).
+unset JW_STATE_AUTH JW_PROBE_AUTH
+data=$(jw_data_dir)
+JW_PLUGIN_OPTS="plugin_opt_data_dir $data
+plugin_opt_log_rate 0"
+jw_start_broker persist1
+jw_pub -V 5 -q 1 -t jobs/s1/j4/validation-required -m "$ASK"
+jw_check "j4 waits" wait_state j4 status waiting
+jw_pub -V 5 -q 1 -i dash-r -t jobs/s1/j4/control -m '{"action":"review","choice":"approve","comment":"ok"}'
+jw_check "j4 answered" wait_state j4 review.choice approve
+kill "$JW_PID"
+wait "$JW_PID" 2>/dev/null
+jw_start_broker persist2
+jw_sub "$JW_TMP/rej2.out" -V 5 -t '$jobwire/rejections/#'
+jw_check "after a restart: the answer is in the state" wait_state j4 review.by dash-r
+jw_assert_eq "after a restart: still waiting, comment kept" "waiting ok" \
+	"$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["status"], d["review"]["comment"])' "$(state_of j4)")"
+jw_pub -V 5 -q 1 -i dash-r2 -t jobs/s1/j4/control -m '{"action":"review","choice":"reject"}' 2>/dev/null
+deadline=$((SECONDS + 5))
+while [ $SECONDS -lt $deadline ] && ! grep -q . <(msgs "$JW_TMP/rej2.out"); do sleep 0.05; done
+jw_assert_eq "after a restart: a second answer is refused" no_pending_review \
+	"$(field "$(msgs "$JW_TMP/rej2.out" | awk -F'\t' '{p=$2} END{print p}')" reason)"
 jw_done
