@@ -49,6 +49,8 @@ struct jw_jobs_config {
 	size_t max_jobs;             /* default 100000 */
 	double heartbeat_interval_s; /* default interval when started has none: 30 */
 	double state_max_rate;       /* state publishes per second per job: 10 */
+	unsigned max_attempts;       /* attempts a job may have, retries included:
+	                                5 (0: the default; at most 1000) */
 	/* Optional (NULL: not told): called with each finished job the table
 	 * evicts to make room (in apply or restore), just before it is freed,
 	 * so the caller can drop its record and retained state. fn must not
@@ -287,6 +289,12 @@ void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *ar
 /* Applying a cancel: a set flag shows in the state as cancel_requested. */
 bool jw_job_cancel_requested(const struct jw_job *j);
 
+/* The job's attempt: 1, then 2, 3, ... as retries open new ones. */
+unsigned jw_job_attempt(const struct jw_job *j);
+/* Whether a retry was requested for the failed job j and no started
+ * has opened the next attempt yet. */
+bool jw_job_retry_requested(const struct jw_job *j);
+
 /* What the journal records of a finished job (see core/disk/journal_rec.h).
  * Strings point into the job and stay valid until the job changes. */
 struct jw_job_summary {
@@ -302,6 +310,7 @@ struct jw_job_summary {
 	const char *result; /* complete: the result object's JSON text, or NULL */
 	int retryable;      /* -1 not given, 0, 1 */
 	bool broker_generated;
+	unsigned attempt; /* 1, 2, ...: jw_job_attempt */
 };
 
 /* Fills out for j; returns false (out zeroed) when j is not finished. */

@@ -963,6 +963,12 @@ static char *reference_state(const struct jw_job *j, size_t *len)
 		jw_jobs__add_bool(&b, "cancel_requested", true);
 		add_ts(&b, "cancel_requested_at", j->cancel_ms);
 	}
+	jw_jobs__buf_key(&b, "attempt");
+	jw_jobs__buf_u64(&b, (uint64_t)j->retries + 1);
+	if(e && (e->flags & JW_EF_RETRY)) {
+		jw_jobs__add_bool(&b, "retry_requested", true);
+		add_ts(&b, "retry_requested_at", e->retry_ms);
+	}
 	jw_buf_add(&b, "}", 1);
 	return jw_buf_take(&b, len);
 }
