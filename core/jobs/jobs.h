@@ -96,7 +96,12 @@ struct jw_apply_result {
  * JW_REASON_JOB_FINISHED); when the table is full the oldest finished job
  * is evicted, and when only unfinished jobs remain a new job is refused
  * (JW_REASON_TOO_MANY_JOBS). Types without special meaning (heartbeat,
- * custom types) only refresh activity and seq.
+ * custom types) only refresh activity and seq. Retry (retry.c): a control
+ * {"action":"retry"} is accepted only for a job that failed with
+ * retryable true and fewer than cfg.max_attempts attempts
+ * (JW_REASON_NOT_RETRYABLE, JW_REASON_ATTEMPTS_EXHAUSTED), and the next
+ * started then opens the job's next attempt (res->job the same job,
+ * running again, jw_job_attempt one more; seq goes on).
  *
  * Every accepted worker event (not control) pushes the job's stall
  * deadline to now + 3 x its heartbeat interval.
