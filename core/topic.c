@@ -412,3 +412,65 @@ int jw_topic_rejection(char *buf, size_t buflen, const char *client_id)
 {
 	return jw_topic_client_level(buf, buflen, JW_REJECTIONS_PREFIX, client_id);
 }
+
+bool jw_topic_own_replies(const char *topic, const char *client_id)
+{
+	char own[1024];
+	int n = jw_topic_client_level(own, sizeof(own), JW_REPLIES_PREFIX, client_id);
+
+	/* An empty id would make every client's replies "its own". */
+	if(n <= (int)strlen(JW_REPLIES_PREFIX) || strncmp(topic, own, (size_t)n) != 0) {
+		return false;
+	}
+	return topic[n] == '\0' || topic[n] == '/';
+}
+
+/* Whether topic's first level is exactly level. */
+static bool first_level_is(const char *topic, const char *level)
+{
+	size_t n = strlen(level);
+
+	return !strncmp(topic, level, n) && (topic[n] == '\0' || topic[n] == '/');
+}
+
+enum jw_response_refusal jw_topic_response_check(const char *prefix, const char *topic,
+        const char *client_id, bool utf8_ok, bool publishable, bool *ask_read, char *why,
+        size_t whylen)
+{
+	*ask_read = false;
+	if(!topic || !*topic) {
+		snprintf(why, whylen, "the response topic is empty");
+		return JW_RESPONSE_INVALID;
+	}
+	if(!utf8_ok) {
+		snprintf(why, whylen, "the response topic is not UTF-8 of at most 65535 bytes");
+		return JW_RESPONSE_INVALID;
+	}
+	/* 2.0.11 passes wildcards through to the plugin. */
+	if(strpbrk(topic, "+#")) {
+		snprintf(why, whylen, "the response topic contains a wildcard (+ or #)");
+		return JW_RESPONSE_INVALID;
+	}
+	if(!publishable) {
+		snprintf(why, whylen, "the response topic is not a valid topic to publish to");
+		return JW_RESPONSE_INVALID;
+	}
+	/* The broker's own topics: job events, control and state under the
+	 * prefix, $jobwire/ (stats, every client's notices and replies), $SYS
+	 * and any other $ topic. A client's own replies are the exception. */
+	if(first_level_is(topic, prefix)) {
+		snprintf(why, whylen, "%s/ topics are the broker's: answers never go there", prefix);
+		return JW_RESPONSE_BROKER_TOPIC;
+	}
+	if(topic[0] == '$') {
+		if(jw_topic_own_replies(topic, client_id)) {
+			return JW_RESPONSE_OK;
+		}
+		snprintf(why, whylen,
+		        "$ topics are the broker's; the one a client may use is " JW_REPLIES_PREFIX
+		        "{its client id}/...");
+		return JW_RESPONSE_BROKER_TOPIC;
+	}
+	*ask_read = true;
+	return JW_RESPONSE_OK;
+}

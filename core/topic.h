@@ -6,6 +6,7 @@
 #ifndef JW_TOPIC_H
 #define JW_TOPIC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/id.h" /* JW_ID_MAX and the id rule */
@@ -55,5 +56,32 @@ int jw_topic_client_level(char *buf, size_t buflen, const char *prefix, const ch
 
 /* jw_topic_client_level with JW_REJECTIONS_PREFIX. */
 int jw_topic_rejection(char *buf, size_t buflen, const char *client_id);
+
+/* Whether topic is one of client_id's own replies topics
+ * (JW_REPLIES_PREFIX{escaped id} or below it). */
+bool jw_topic_own_replies(const char *topic, const char *client_id);
+
+/* Why the broker will not answer on a client-named response topic. */
+enum jw_response_refusal {
+	JW_RESPONSE_OK = 0,
+	JW_RESPONSE_INVALID,      /* not a valid PUBLISH topic */
+	JW_RESPONSE_BROKER_TOPIC, /* a topic the broker owns */
+	JW_RESPONSE_NOT_READABLE, /* the client may not (or might not) read it */
+};
+
+/*
+ * The response-topic rule, for every answer the broker sends on a
+ * client's behalf (mosquitto_broker_publish skips the write check): a
+ * valid PUBLISH topic (MQTT 5 section 4.7), not the broker's own (the
+ * tree under prefix, any $ topic but the client's own replies), and one
+ * the client may read. What only the broker can say comes in: utf8_ok
+ * (its UTF-8 rule, at most 65535 bytes), publishable (its topic check).
+ * JW_RESPONSE_OK with *ask_read set: allowed if the client may read
+ * topic, which the caller asks its ACL source. Otherwise why holds a
+ * sentence for the client.
+ */
+enum jw_response_refusal jw_topic_response_check(const char *prefix, const char *topic,
+        const char *client_id, bool utf8_ok, bool publishable, bool *ask_read, char *why,
+        size_t whylen);
 
 #endif

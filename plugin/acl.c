@@ -17,15 +17,6 @@
 #include "topic.h"
 #include "write_check.h"
 
-/* Whether client took over the session of the client of the DISCONNECT
- * event just before (the same client id, another connection). */
-static bool resumes_last(const struct jw_msgstate *m, const struct mosquitto *client)
-{
-	const char *id = mosquitto_client_id(client);
-
-	return m->last_client != client && id && m->last_id.data && !strcmp(m->last_id.data, id);
-}
-
 /*
  * Copies what settle() needs of a write check, which the broker may free
  * before the next event: the payload (always: a read check is matched
@@ -35,8 +26,9 @@ static bool resumes_last(const struct jw_msgstate *m, const struct mosquitto *cl
  * nothing.
  */
 static void keep_copies(
-        struct jw_plugin *p, struct jw_write *w, const struct mosquitto_evt_acl_check *ed)
+        struct jw_plugin *p, struct jw_msgstate *m, const struct mosquitto_evt_acl_check *ed)
 {
+	struct jw_write *w = &m->w;
 	const char *id;
 
 	/* Inline for the usual size: this runs for every PUBLISH. */
@@ -59,64 +51,38 @@ static void keep_copies(
 			return;
 		}
 	}
-	w->copied = true;
+	jw_seq_kept(&m->seq);
 }
 
-/* A write check (see the top of this file). last, last_client: the
- * previous event. */
+/* A write check (see the top of this file). prev: the event before. */
 static int on_write(struct jw_plugin *p, struct mosquitto_evt_acl_check *ed, int fallback,
-        enum last_event last, const void *last_client)
+        const struct jw_seq_prev *prev)
 {
 	struct jw_msgstate *m = p->msg;
 	struct jw_write *w = &m->w;
-	bool known_will;
+	struct jw_seq_check c = {ed->client, mosquitto_client_id(ed->client), ed->topic, ed->payload,
+	        ed->payloadlen, ed->retain};
+	struct jw_event_ctx e;
 
-	/* mosquitto's check_retain_source: right after the read check of a
-	 * retained message's replay, a write check of the same message for
-	 * its original publisher. It was checked when it was published. */
-	if(last == LAST_READ && ed->payload && ed->payload == m->last_read_payload &&
-	        (const void *)ed->topic == m->last_read_topic) {
+	/* mosquitto's check_retain_source: checked when it was published. */
+	if(jw_seq_write_replayed(&m->seq, prev, &c)) {
 		return fallback;
 	}
-	w->client = ed->client;
-	w->payload = ed->payload;
-	w->len = ed->payloadlen;
 	jw_write__check(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
-	if(w->valid && w->kind != JW_TOPIC_JOB) {
-		/* Not a topic jobwire checks: only MESSAGE needs to match it. */
-		w->replay = false;
-		w->copied = false;
-		w->active = true;
-		return fallback;
+	switch(jw_seq_write_checked(&m->seq, prev, &c, w->valid, w->kind == JW_TOPIC_JOB)) {
+		case JW_SEQ_WILL_NOW:
+			return jw_will__finish(p, ed->topic, ed->payload, c.client_id, true)
+			               ? MOSQ_ERR_ACL_DENIED
+			               : fallback;
+		case JW_SEQ_REFUSE_NOW:
+			jw_write__event_ctx(&e, JW_FROM_WRITE, m, ed->topic);
+			return jw_effects__refuse(p, &e, &w->v) == JW_RUN_DENY ? MOSQ_ERR_ACL_DENIED : fallback;
+		case JW_SEQ_PENDING:
+			keep_copies(p, m, ed);
+			return fallback;
+		default: /* PLAIN, REPLAY: nothing to keep */
+			return fallback;
 	}
-	/* The broker sends a will right after the DISCONNECT event of its
-	 * client; nothing else of that client can come then. */
-	known_will = last == LAST_DISCONNECT && last_client == ed->client;
-	if(known_will) {
-		return jw_will__finish(p, w, ed->topic, ed->payload, mosquitto_client_id(ed->client), true)
-		               ? MOSQ_ERR_ACL_DENIED
-		               : fallback;
-	}
-	/* A retained message is stored before anyone could stop its
-	 * deliveries, so a bad one is refused now, will or not. */
-	if(!w->valid && ed->retain) {
-		struct jw_event_ctx e;
-
-		jw_write__event_ctx(&e, JW_FROM_WRITE, w, ed->topic);
-		return jw_effects__refuse(p, &e, &w->v) == JW_RUN_DENY ? MOSQ_ERR_ACL_DENIED : fallback;
-	}
-	/* A connection resuming a session has its stored messages checked
-	 * again, right after the broker ended the session's old connection. */
-	if(last == LAST_DISCONNECT && resumes_last(m, ed->client)) {
-		m->connecting = ed->client;
-	}
-	w->replay = ed->client == m->connecting;
-	w->active = true;
-	w->copied = false;
-	if(!w->replay) {
-		keep_copies(p, w, ed);
-	}
-	return fallback;
 }
 
 int jw_acl__on_acl_check(int event, void *event_data, void *userdata)
@@ -125,39 +91,27 @@ int jw_acl__on_acl_check(int event, void *event_data, void *userdata)
 	struct jw_msgstate *m = p->msg;
 	struct mosquitto_evt_acl_check *ed = event_data;
 	int fallback = p->acl_allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
-	enum last_event last = m->last;
-	const void *last_client = m->last_client;
+	struct jw_seq_prev prev;
 
 	(void)event;
 	if(ed->access == MOSQ_ACL_READ) {
-		if(m->w.active) {
-			jw_will__settle(p, ed);
+		struct jw_seq_check c = {
+		        ed->client, NULL, ed->topic, ed->payload, ed->payloadlen, ed->retain};
+
+		if(m->seq.w.active) {
+			jw_will__settle(p, &c);
 		}
-		/* One message's read checks come one after the other. */
-		if(m->repeat_seen && ed->payload != m->last_read_payload) {
-			jw_write__forget_seen(m);
-		}
-		m->last = LAST_READ;
-		m->last_read_payload = ed->payload;
-		m->last_read_topic = ed->topic;
-		/* Deliveries of an acknowledged duplicate or a refused will go
-		 * nowhere. */
-		if(m->suppress_payload && ed->payload == m->suppress_payload) {
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		if(m->nrepeats && jw_write__is_repeat(m, ed->topic, ed->payload, ed->payloadlen)) {
+		/* Deliveries of an acknowledged duplicate, a refused will or a
+		 * held QoS 2 repeat go nowhere. */
+		if(jw_seq_read(&m->seq, &c)) {
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
 	}
-	if(m->w.active) {
+	if(m->seq.w.active) {
 		jw_will__settle(p, NULL);
 	}
-	m->suppress_payload = NULL;
-	if(m->repeat_seen) {
-		jw_write__forget_seen(m);
-	}
-	m->last = LAST_OTHER;
+	prev = jw_seq_other(&m->seq);
 	/* With JWT on, the token's claims come first for every check, wills
 	 * included; what they allow is then checked like any publish. */
 	if(p->auth && jw_auth__acl_check(p, ed) != MOSQ_ERR_SUCCESS) {
@@ -166,5 +120,5 @@ int jw_acl__on_acl_check(int event, void *event_data, void *userdata)
 	if(ed->access != MOSQ_ACL_WRITE) {
 		return fallback;
 	}
-	return on_write(p, ed, fallback, last, last_client);
+	return on_write(p, ed, fallback, &prev);
 }

@@ -7,8 +7,6 @@
  */
 #include "plugin.h"
 
-#include <string.h>
-
 #include "broker_api.h"
 
 #include "topic.h"
@@ -20,12 +18,5 @@ int jw_client_topics__rejection(char *buf, size_t buflen, const char *client_id)
 
 bool jw_client_topics__own_replies(const struct mosquitto *client, const char *topic)
 {
-	char own[1024];
-	int n = jw_topic_client_level(own, sizeof(own), JW_REPLIES_PREFIX, mosquitto_client_id(client));
-
-	/* An empty id would make every client's replies "its own". */
-	if(n <= (int)strlen(JW_REPLIES_PREFIX) || strncmp(topic, own, (size_t)n) != 0) {
-		return false;
-	}
-	return topic[n] == '\0' || topic[n] == '/';
+	return jw_topic_own_replies(topic, mosquitto_client_id(client));
 }

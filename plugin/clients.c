@@ -26,11 +26,7 @@ int jw_clients__on_disconnect(int event, void *event_data, void *userdata)
 
 	(void)event;
 	jw_will__other_event(p);
-	m->last = LAST_DISCONNECT;
-	m->last_client = ed->client;
-	if(jw_write__buf_set(&m->last_id, id ? id : "", id ? strlen(id) : 0)) {
-		m->last = LAST_OTHER;
-	}
+	jw_seq_disconnect(&m->seq, ed->client, id);
 	if(p->auth) {
 		jw_auth__on_disconnect(p, ed->client);
 	}
@@ -49,7 +45,7 @@ int jw_clients__on_basic_auth(int event, void *event_data, void *userdata)
 	/* An accepted connection goes on at once to take over its session
 	 * (its stored messages are checked again then). */
 	if(rc == MOSQ_ERR_SUCCESS) {
-		m->connecting = ed->client;
+		jw_seq_connecting(&m->seq, ed->client);
 	}
 	return rc;
 }

@@ -35,53 +35,19 @@ const char *jw_notice__response_refusal_name(enum jw_response_refusal r)
 	}
 }
 
-/* Whether topic's first level is exactly level. */
-static bool first_level_is(const char *topic, const char *level)
-{
-	size_t n = strlen(level);
-
-	return !strncmp(topic, level, n) && (topic[n] == '\0' || topic[n] == '/');
-}
-
 enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
         const struct mosquitto *client, const char *topic, char *why, size_t whylen)
 {
 	size_t len = topic ? strlen(topic) : 0;
+	bool utf8_ok =
+	        len > 0 && len <= 65535 && mosquitto_validate_utf8(topic, (int)len) == MOSQ_ERR_SUCCESS;
+	bool publishable = utf8_ok && mosquitto_pub_topic_check(topic) == MOSQ_ERR_SUCCESS;
+	bool ask_read;
+	enum jw_response_refusal r = jw_topic_response_check(p->opt.prefix, topic,
+	        mosquitto_client_id(client), utf8_ok, publishable, &ask_read, why, whylen);
 
-	/* A PUBLISH topic as MQTT defines it (MQTT 5 section 4.7): non-empty,
-	 * UTF-8, at most 65535 bytes, no wildcards. 2.0.11 passes wildcards
-	 * through, and mosquitto_broker_publish checks nothing. */
-	if(len == 0) {
-		snprintf(why, whylen, "the response topic is empty");
-		return JW_RESPONSE_INVALID;
-	}
-	if(len > 65535 || mosquitto_validate_utf8(topic, (int)len) != MOSQ_ERR_SUCCESS) {
-		snprintf(why, whylen, "the response topic is not UTF-8 of at most 65535 bytes");
-		return JW_RESPONSE_INVALID;
-	}
-	if(strpbrk(topic, "+#")) {
-		snprintf(why, whylen, "the response topic contains a wildcard (+ or #)");
-		return JW_RESPONSE_INVALID;
-	}
-	if(mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS) {
-		snprintf(why, whylen, "the response topic is not a valid topic to publish to");
-		return JW_RESPONSE_INVALID;
-	}
-	/* The broker's own topics: job events, control and state under the
-	 * prefix, $jobwire/ (stats, every client's notices and replies), $SYS
-	 * and any other $ topic. A client's own replies are the exception. */
-	if(first_level_is(topic, p->opt.prefix)) {
-		snprintf(why, whylen, "%s/ topics are the broker's: answers never go there", p->opt.prefix);
-		return JW_RESPONSE_BROKER_TOPIC;
-	}
-	if(topic[0] == '$') {
-		if(jw_client_topics__own_replies(client, topic)) {
-			return JW_RESPONSE_OK;
-		}
-		snprintf(why, whylen,
-		        "$ topics are the broker's; the one a client may use is " JW_REPLIES_PREFIX
-		        "{its client id}/...");
-		return JW_RESPONSE_BROKER_TOPIC;
+	if(r != JW_RESPONSE_OK || !ask_read) {
+		return r;
 	}
 	if(!jw_auth__may_read(p, client, topic)) {
 		snprintf(why, whylen,

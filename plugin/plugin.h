@@ -352,14 +352,10 @@ bool jw_client_topics__own_replies(const struct mosquitto *client, const char *t
  * under the prefix, any $ topic except the client's own
  * $jobwire/replies/{id}[/...]), and the client may read it
  * (jw_auth__may_read; its own replies always). Otherwise a refusal with a
- * sentence for the client in why. Broker thread only.
+ * sentence for the client in why. The rule is core's
+ * jw_topic_response_check; this asks the broker and the ACL source what
+ * only they know. Broker thread only.
  */
-enum jw_response_refusal {
-	JW_RESPONSE_OK = 0,
-	JW_RESPONSE_INVALID,      /* not a valid PUBLISH topic */
-	JW_RESPONSE_BROKER_TOPIC, /* a topic the broker owns */
-	JW_RESPONSE_NOT_READABLE, /* the client may not (or might not) read it */
-};
 enum jw_response_refusal jw_notice__response_topic_check(struct jw_plugin *p,
         const struct mosquitto *client, const char *topic, char *why, size_t whylen);
 /* The refusal's stable name in notices: "invalid", "broker_topic", ... */

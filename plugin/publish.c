@@ -20,14 +20,14 @@
 #include "write_check.h"
 
 /* A PUBLISH, checked at its write check (w): its MESSAGE callback. */
-static int finish_publish(struct jw_plugin *p, struct jw_write *w, struct mosquitto_evt_message *ed)
+static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 {
+	struct jw_write *w = &p->msg->w;
 	struct jw_event_ctx e;
 	struct jw_effects fx;
 	struct jw_verdict v;
 
-	w->active = false;
-	jw_write__event_ctx(&e, JW_FROM_PUBLISH, w, ed->topic);
+	jw_write__event_ctx(&e, JW_FROM_PUBLISH, p->msg, ed->topic);
 	e.client = ed->client;
 	e.props = ed->properties;
 	e.msg = ed;
@@ -58,12 +58,12 @@ static int finish_publish(struct jw_plugin *p, struct jw_write *w, struct mosqui
 			 * the broker runs for each subscriber right after this
 			 * callback returns (see jw_acl__on_acl_check).
 			 */
-			p->msg->suppress_payload = ed->payload;
+			jw_seq_suppress(&p->msg->seq, ed->payload);
 			ed->retain = false;
 			/* At QoS 2 those checks come at PUBREL, later: the repeat
 			 * is held until then (write_check.h). */
 			if(ed->qos == 2) {
-				jw_write__hold_repeat(p->msg, ed->topic, ed->payload, ed->payloadlen);
+				jw_seq_hold_repeat(&p->msg->seq, ed->topic, ed->payload, ed->payloadlen);
 			}
 			return MOSQ_ERR_SUCCESS;
 		default:
@@ -76,22 +76,17 @@ int jw_publish__on_message(int event, void *event_data, void *userdata)
 	struct jw_plugin *p = userdata;
 	struct jw_msgstate *m = p->msg;
 	struct mosquitto_evt_message *ed = event_data;
-	struct jw_write *w = &m->w;
 
 	(void)event;
-	m->last = LAST_OTHER;
-	m->suppress_payload = NULL;
-	if(m->repeat_seen) {
-		jw_write__forget_seen(m);
-	}
-	if(w->active && w->client == ed->client && w->payload == ed->payload) {
-		return finish_publish(p, w, ed);
+	(void)jw_seq_other(&m->seq);
+	if(jw_seq_message(&m->seq, ed->client, ed->payload)) {
+		return finish_publish(p, ed);
 	}
 	/* No write check came first: a bridge (mosquitto skips its access
 	 * checks) or an ACL plugin loaded before jobwire answered it. */
-	if(w->active) {
+	if(m->seq.w.active) {
 		jw_will__settle(p, NULL);
 	}
-	jw_write__check(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
-	return finish_publish(p, w, ed);
+	jw_write__check(p, &m->w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
+	return finish_publish(p, ed);
 }

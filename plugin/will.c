@@ -26,15 +26,16 @@
  * Returns true when the will must reach nobody. Out of line: its buffers
  * would otherwise be set up in every access check.
  */
-__attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_write *w,
-        const char *topic, const void *raw, const char *id, bool durable)
+__attribute__((noinline)) bool jw_will__finish(
+        struct jw_plugin *p, const char *topic, const void *raw, const char *id, bool durable)
 {
+	struct jw_write *w = &p->msg->w;
 	struct jw_event_ctx e;
 	struct jw_effects fx;
 	struct jw_verdict v;
 
 	p->counters.wills_checked++;
-	jw_write__event_ctx(&e, JW_FROM_WILL, w, topic);
+	jw_write__event_ctx(&e, JW_FROM_WILL, p->msg, topic);
 	e.client_id = id;
 	e.payload = raw;
 	e.durable = durable;
@@ -46,31 +47,16 @@ __attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_wr
 		jw_effects__refuse(p, &e, &v);
 		return true;
 	}
-	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, w->len, false, &w->now,
-	        &fx, &v);
+	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, p->msg->seq.w.len, false,
+	        &w->now, &fx, &v);
 	/* A repeat was delivered once already: it reaches nobody. */
 	return jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS;
 }
 
 /*
  * The pending write was not followed by its MESSAGE, so it was not a
- * PUBLISH. read: the read check that comes first, if any.
- *
- * A will's deliveries are queued right after its write check: each is a
- * read check for one subscriber, on a copy of the payload (same topic and
- * bytes, another buffer, the one all its deliveries share). So a first
- * read check that matches shows the broker sent the will, and a will the
- * job table refuses is stopped there, by that buffer.
- *
- * Without that evidence, a write the plugin answered for the whole ACL
- * chain can only have been a will too (or a PUBLISH refused by a message
- * callback of a plugin loaded before jobwire); with an acl_file after it,
- * it may also have been a PUBLISH the acl_file refused, which must change
- * nothing, so it is dropped.
- *
- * A session replay (write checks of a resumed session's unacknowledged
- * QoS 2 messages, which went through MESSAGE when they arrived) is never
- * applied again.
+ * PUBLISH (core/sequence.h says what it was). read: the read check that
+ * comes first, if any.
  *
  * Applied wills reach the job table at once, so that what is delivered
  * and the table agree; they reach the disk at the next tick. At shutdown
@@ -78,18 +64,16 @@ __attribute__((noinline)) bool jw_will__finish(struct jw_plugin *p, struct jw_wr
  * workers come back after the restart, and their jobs must still be
  * running then.
  */
-__attribute__((noinline)) void jw_will__settle(
-        struct jw_plugin *p, const struct mosquitto_evt_acl_check *read)
+__attribute__((noinline)) void jw_will__settle(struct jw_plugin *p, const struct jw_seq_check *read)
 {
 	struct jw_msgstate *m = p->msg;
 	struct jw_write *w = &m->w;
 	char tbuf[512];
 	const char *topic = w->topic.data;
 	const char *id;
-	bool copy;
+	enum jw_seq_settled was;
 
-	w->active = false;
-	if(w->replay || !w->copied || (w->valid && w->kind != JW_TOPIC_JOB)) {
+	if(!jw_seq_must_settle(&m->seq)) {
 		return;
 	}
 	if(w->kind == JW_TOPIC_JOB) {
@@ -99,16 +83,16 @@ __attribute__((noinline)) void jw_will__settle(
 		}
 		topic = tbuf;
 	}
-	copy = read && read->payloadlen == w->len && !strcmp(read->topic, topic) &&
-	       (w->len == 0 || !memcmp(read->payload, w->bytes.data, w->len));
-	if(!copy && !m->write_final) {
+	was = jw_seq_settle(&m->seq, read, topic, w->bytes.data);
+	if(was == JW_SEQ_DROP) {
 		return;
 	}
 	/* A delayed will's client no longer has its id by now, unless its
-	 * deliveries are being queued (copy); the id was kept when needed. */
-	id = w->has_id ? w->id.data : mosquitto_client_id(w->client);
-	if(jw_will__finish(p, w, topic, w->bytes.data, id, false) && copy) {
-		m->suppress_payload = read->payload;
+	 * deliveries are being queued; the id was kept when needed. */
+	id = w->has_id ? w->id.data : mosquitto_client_id(m->seq.w.client);
+	if(jw_will__finish(p, topic, w->bytes.data, id, false) && was == JW_SEQ_WILL_QUEUED) {
+		/* Its copy's deliveries are the read checks that follow. */
+		jw_seq_suppress(&m->seq, read->payload);
 	}
 }
 
@@ -117,14 +101,10 @@ void jw_will__other_event(struct jw_plugin *p)
 {
 	struct jw_msgstate *m = p->msg;
 
-	if(m->w.active) {
+	if(m->seq.w.active) {
 		jw_will__settle(p, NULL);
 	}
-	m->suppress_payload = NULL;
-	if(m->repeat_seen) {
-		jw_write__forget_seen(m);
-	}
-	m->last = LAST_OTHER;
+	(void)jw_seq_other(&m->seq);
 }
 
 void jw_will__end_of_pass(struct jw_plugin *p)
@@ -132,5 +112,5 @@ void jw_will__end_of_pass(struct jw_plugin *p)
 	jw_will__other_event(p);
 	/* A connection's set-up, a will's deliveries and a duplicate's happen
 	 * within one pass of the broker's loop, which a tick ends. */
-	p->msg->connecting = NULL;
+	jw_seq_end_of_pass(&p->msg->seq);
 }

@@ -15,7 +15,6 @@
 #include "jobs/jobs.h"
 #include "schemaset.h"
 #include "topic.h"
-#include "util/hash.h"
 #include "write_check.h"
 
 static bool is_sys_topic(const char *topic)
@@ -107,80 +106,13 @@ void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 	jw_clock_now(&w->now);
 }
 
-static uint64_t repeat_hash(const char *topic, const void *payload, uint32_t len)
-{
-	uint64_t h = jw_hash_fold(JW_HASH_FNV_OFFSET, topic, strlen(topic) + 1);
-
-	return jw_hash_mix(jw_hash_fold(h, payload, len));
-}
-
-void jw_write__hold_repeat(
-        struct jw_msgstate *m, const char *topic, const void *payload, uint32_t len)
-{
-	struct jw_held_repeat *r;
-
-	if(!m->repeats) {
-		m->repeats = calloc(JW_HELD_REPEATS_MAX, sizeof(*m->repeats));
-		if(!m->repeats) {
-			return;
-		}
-	}
-	if(m->nrepeats == JW_HELD_REPEATS_MAX) {
-		memmove(m->repeats, m->repeats + 1, (JW_HELD_REPEATS_MAX - 1) * sizeof(*m->repeats));
-		m->nrepeats--;
-	}
-	r = &m->repeats[m->nrepeats++];
-	r->payload = payload;
-	r->len = len;
-	r->seen = false;
-	r->hash = repeat_hash(topic, payload, len);
-}
-
-bool jw_write__is_repeat(
-        struct jw_msgstate *m, const char *topic, const void *payload, uint32_t len)
-{
-	uint64_t h = 0;
-	bool hashed = false;
-
-	for(size_t i = 0; i < m->nrepeats; i++) {
-		struct jw_held_repeat *r = &m->repeats[i];
-
-		if(r->payload != payload || r->len != len) {
-			continue;
-		}
-		if(!hashed) {
-			h = repeat_hash(topic, payload, len);
-			hashed = true;
-		}
-		if(r->hash == h) {
-			r->seen = true;
-			m->repeat_seen = true;
-			return true;
-		}
-	}
-	return false;
-}
-
-void jw_write__forget_seen(struct jw_msgstate *m)
-{
-	size_t kept = 0;
-
-	for(size_t i = 0; i < m->nrepeats; i++) {
-		if(!m->repeats[i].seen) {
-			m->repeats[kept++] = m->repeats[i];
-		}
-	}
-	m->nrepeats = kept;
-	m->repeat_seen = false;
-}
-
 int jw_write__init(struct jw_plugin *p)
 {
 	p->msg = calloc(1, sizeof(*p->msg));
 	if(!p->msg) {
 		return -1;
 	}
-	p->msg->write_final = p->auth || p->acl_allow;
+	jw_seq_init(&p->msg->seq, p->auth || p->acl_allow);
 	return 0;
 }
 
@@ -195,8 +127,7 @@ void jw_write__cleanup(struct jw_plugin *p)
 	jw_write__buf_free(&m->w.topic);
 	jw_write__buf_free(&m->w.bytes);
 	jw_write__buf_free(&m->w.id);
-	jw_write__buf_free(&m->last_id);
-	free(m->repeats);
+	jw_seq_cleanup(&m->seq);
 	free(m);
 	p->msg = NULL;
 }

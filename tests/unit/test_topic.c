@@ -333,6 +333,52 @@ START_TEST(every_byte)
 }
 END_TEST
 
+/* The response-topic rule: the reason for each kind of refusal, a
+ * client's own replies allowed outright, the rest left to the ACL. */
+START_TEST(response_topics)
+{
+	static const struct {
+		const char *topic;
+		const char *id;
+		bool utf8_ok, publishable;
+		enum jw_response_refusal want;
+		bool ask;
+		const char *why;
+	} rt[] = {
+	        {"", "w1", true, true, JW_RESPONSE_INVALID, false, "empty"},
+	        {"answers/w1", "w1", false, true, JW_RESPONSE_INVALID, false, "UTF-8"},
+	        {"answers/+", "w1", true, false, JW_RESPONSE_INVALID, false, "wildcard"},
+	        {"answers/#", "w1", true, false, JW_RESPONSE_INVALID, false, "wildcard"},
+	        {"answers/w1", "w1", true, false, JW_RESPONSE_INVALID, false, "valid topic"},
+	        {"jobs", "w1", true, true, JW_RESPONSE_BROKER_TOPIC, false, "jobs/"},
+	        {"jobs/s1/j1/control", "w1", true, true, JW_RESPONSE_BROKER_TOPIC, false, "jobs/"},
+	        {"$SYS/broker/uptime", "w1", true, true, JW_RESPONSE_BROKER_TOPIC, false, "$ topics"},
+	        {"$jobwire/replies/w2/x", "w1", true, true, JW_RESPONSE_BROKER_TOPIC, false,
+	                "$ topics"},
+	        {"$jobwire/replies/w10", "w1", true, true, JW_RESPONSE_BROKER_TOPIC, false, "$ topics"},
+	        {"$jobwire/replies/w1", "w1", true, true, JW_RESPONSE_OK, false, NULL},
+	        {"$jobwire/replies/w1/a/b", "w1", true, true, JW_RESPONSE_OK, false, NULL},
+	        {"$jobwire/replies/a%2Fb/r", "a/b", true, true, JW_RESPONSE_OK, false, NULL},
+	        {"$jobwire/replies//r", "", true, true, JW_RESPONSE_BROKER_TOPIC, false, "$ topics"},
+	        {"jobsX/a", "w1", true, true, JW_RESPONSE_OK, true, NULL},
+	        {"answers/w1", "w1", true, true, JW_RESPONSE_OK, true, NULL},
+	};
+
+	for(size_t i = 0; i < sizeof(rt) / sizeof(rt[0]); i++) {
+		char why[256] = "";
+		bool ask = !rt[i].ask;
+		enum jw_response_refusal r = jw_topic_response_check("jobs", rt[i].topic, rt[i].id,
+		        rt[i].utf8_ok, rt[i].publishable, &ask, why, sizeof(why));
+
+		ck_assert_msg(r == rt[i].want, "%s: %d", rt[i].topic, (int)r);
+		ck_assert_msg(ask == rt[i].ask, "%s: ask %d", rt[i].topic, (int)ask);
+		if(rt[i].why) {
+			ck_assert_msg(strstr(why, rt[i].why), "%s: %s", rt[i].topic, why);
+		}
+	}
+}
+END_TEST
+
 static Suite *topic_suite(void)
 {
 	Suite *s = suite_create("topic");
@@ -361,6 +407,9 @@ static Suite *topic_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rejection");
 	tcase_add_test(tc, rejection);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("response_topics");
+	tcase_add_test(tc, response_topics);
 	suite_add_tcase(s, tc);
 	return s;
 }
