@@ -56,6 +56,8 @@ jw_assert_eq "retried: the second run succeeded, exit 0" 0 "$RC"
 jw_assert_eq "the command ran twice" 2 "$(cat "$count")"
 jw_assert_contains "the wrapper says who asked" "retry requested by alice" "$(cat "$JW_TMP/once.err")"
 jw_check "state: complete, attempt 2" wait_state once attempt 2
+jw_capture jw_cli wait -s r -j once --timeout 5
+jw_assert_contains "wait names the attempt" "r/once #2 complete" "$JW_OUT"
 jw_assert_eq "attempt 2 complete" complete "$(field "$(state_now once)" status)"
 sleep 0.3
 jw_assert_eq "started published for each attempt" 2 "$(jw_payloads "$JW_TMP/all.out" jobs/r/once/started | wc -l)"
