@@ -17,8 +17,8 @@
  * Files (core/jobs/): apply.c the lifecycle rules, effects.c
  * jw_jobs_step, table.c jobs by key and eviction, timers.c the state
  * rate limit and stall heaps, state.c the state JSON, record.c restart
- * records; memory.c, json_write.c, timestamps.c, eta.c and lookup.h
- * what they share; internal.h is theirs alone.
+ * records, retry.c the control retry and the attempt it opens; memory.c, json_write.c,
+ * timestamps.c, eta.c and lookup.h what they share; internal.h is theirs alone.
  */
 #ifndef JW_JOBS_H
 #define JW_JOBS_H
