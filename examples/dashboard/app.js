@@ -24,6 +24,7 @@
   var TOAST_MS = 8000;
 
   var CONFIG_TIMEOUT_MS = 3000;
+  var RETRY_SETTLE_MS = 5000;
 
   var params = new URLSearchParams(location.hash.replace(/^#/, ''));
   var session = params.get('session') || '';
@@ -279,6 +280,12 @@
       return;
     }
     button.disabled = true;
+    /* A refused request (its notice shows as a toast) changes no state:
+     * the button comes back after a while instead of staying stuck. */
+    setTimeout(function () {
+      var job = jobs.get(jobId);
+      if (job) renderCard(job);
+    }, RETRY_SETTLE_MS);
     var body = JSON.stringify({ action: 'retry', requested_by: 'dashboard' });
     client.publish(prefix + '/' + session + '/' + jobId + '/control', body, { qos: 1 }, function (err) {
       if (err) {

@@ -119,6 +119,24 @@ async function main() {
   await waitFor(page, `${card('stack')}?.dataset.status === 'complete' && ${cardText('stack')}.includes('Attempt 2')`, null,
     'attempt 2 complete, still marked attempt 2');
 
+  // --- The broker's limit (plugin_opt_max_attempts 2): a refused retry
+  // is explained and the button comes back.
+  await send('lim', 'started', { name: 'Limited' });
+  await send('lim', 'failed', { error: 'first', retryable: true });
+  await waitFor(page, `!!${card('lim')}?.querySelector('button.retry:not([hidden])')`, null, 'limit: Retry offered on attempt 1');
+  await page.click('[data-job="lim"] button.retry');
+  await waitFor(page, `${card('lim')}?.querySelector('button.retry').textContent === 'Retry requested'`, null,
+    'limit: attempt 1 retry requested');
+  await send('lim', 'started', { name: 'Limited' });
+  await send('lim', 'failed', { error: 'second', retryable: true });
+  await waitFor(page, `${cardText('lim')}.includes('second') && ${cardText('lim')}.includes('Attempt 2')`, null,
+    'limit: attempt 2 failed');
+  await page.click('[data-job="lim"] button.retry');
+  await waitFor(page, () => /Refused: .*2 of 2 attempts/.test(document.getElementById('toasts').innerText), null,
+    'limit: the refusal (attempts_exhausted) is shown as a toast');
+  await waitFor(page, `!${card('lim')}.querySelector('button.retry').disabled`, null,
+    'limit: the button is enabled again after the refusal', 10000);
+
   // --- A reloaded page shows the attempt from the retained state.
   await page.reload();
   await waitFor(page, `${cardText('stack')}.includes('Attempt 2')`, null, 'after a reload the card still shows attempt 2');
