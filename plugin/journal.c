@@ -44,6 +44,7 @@
 #include "journal_rec.h"
 #include "journal_spool.h"
 #include "journal_sql.h"
+#include "journal_sql_002.h"
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
@@ -615,8 +616,14 @@ static int connect_db(struct jw_journal *j)
 		return -1;
 	}
 	j->conn = c;
-	/* The same statements a DBA applies by hand (all IF NOT EXISTS). */
+	/* The same statements a DBA applies by hand (all IF NOT EXISTS),
+	 * each version's file after the one before: 002 migrates a database
+	 * made by 001 in place. */
 	r = run(j, JW_JOURNAL_SQL, 0, NULL);
+	if(r && result_ok(r)) {
+		PQclear(r);
+		r = run(j, JW_JOURNAL_SQL_002, 0, NULL);
+	}
 	if(!r) {
 		return -1;
 	}
@@ -814,6 +821,7 @@ static const char *const finished_casts[JW_JOURNAL_FINISHED_COLS] = {
         "",
         "::boolean",
         "",
+        "::integer",
 };
 static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
         "",
@@ -864,7 +872,7 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 		}
 		jw_buf_add_str(&s, ")");
 	}
-	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
+	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id, attempt) DO NOTHING"
 	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
 	sql = jw_buf_take(&s, NULL);
 	if(!sql) {

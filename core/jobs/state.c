@@ -351,6 +351,21 @@ static inline char *put_review(char *w, const struct jw_job_review *r, const str
 	return w;
 }
 
+/* The retry members: attempt, and a pending request of a failed job. */
+static inline char *put_retry(
+        char *w, const struct jw_job *j, struct jw_rfc3339_cache *tc, bool *okp)
+{
+	PUT_KEY(w, "attempt");
+	w = put_u64(w, (uint64_t)j->retries + 1);
+	if(j->end && (j->end->flags & JW_EF_RETRY)) {
+		PUT_KEY(w, "retry_requested");
+		PUT_LIT(w, "true");
+		PUT_KEY(w, "retry_requested_at");
+		w = put_ts(w, j->end->retry_ms, tc, okp);
+	}
+	return w;
+}
+
 static ptrdiff_t render_state(
         char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
 {
@@ -381,6 +396,7 @@ static ptrdiff_t render_state(
 		PUT_KEY(w, "cancel_requested_at");
 		w = put_ts(w, j->cancel_ms, tc, &ok);
 	}
+	w = put_retry(w, j, tc, &ok);
 	*w++ = '}';
 	*w = '\0';
 	if(!ok)
