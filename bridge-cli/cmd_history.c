@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * jobwire history: finished jobs from the PostgreSQL journal
- * (jobwire_finished_jobs, plugin/sql/001_finished_jobs.sql). Read-only,
+ * (jobwire_finished_jobs, plugin/sql/001_finished_jobs.sql and
+ * 002_attempts.sql: one row per attempt). Read-only,
  * one parameterised query.
  */
 #include <stdio.h>
@@ -18,10 +19,12 @@ static const char help[] =
         "       jobwire history --reviews [--session S] [--job J] [--since 1h] ...\n"
         "\n"
         "Lists finished jobs from the journal, newest first: finish time, session/job,\n"
-        "status, duration, code and error. --json prints one JSON object per row with\n"
-        "every column of jobwire_finished_jobs. --reviews lists answered reviews\n"
-        "instead (jobwire_reviews): answer time, session/job, choice, who answered,\n"
-        "confidence, threshold, how long the job waited, reason and comment.\n"
+        "status, duration, code and error. Each attempt of a retried job is a row of its\n"
+        "own; attempts after the first show as session/job #N. --json prints one JSON\n"
+        "object per row with every column of jobwire_finished_jobs (attempt included).\n"
+        "--reviews lists answered reviews instead (jobwire_reviews): answer time,\n"
+        "session/job, choice, who answered, confidence, threshold, how long the job\n"
+        "waited, reason and comment.\n"
         "\n"
         "  -s, --session S   one session\n"
         "  -j, --job J       one job\n"
@@ -54,13 +57,17 @@ static const char query[] =
         "SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
         " session_id, job_id, status, coalesce(round(duration_s::numeric, 1)::text, '-'),"
         " coalesce(code, ''), coalesce(error, ''),"
-        " row_to_json(f)::text"
+        " row_to_json(f)::text,"
+        /* Retries (002_attempts.sql); a journal not yet migrated has no
+         * attempt column and only first attempts. */
+        " coalesce(to_jsonb(f)->>'attempt', '1')"
         " FROM jobwire_finished_jobs f"
         " WHERE ($1::text IS NULL OR session_id = $1)"
         "   AND ($2::text IS NULL OR job_id = $2)"
         "   AND ($3::text IS NULL OR status = $3)"
         "   AND ($4::float8 IS NULL OR finished_at >= now() - make_interval(secs => $4::float8))"
-        " ORDER BY finished_at DESC, session_id, job_id"
+        " ORDER BY finished_at DESC, session_id, job_id, coalesce(to_jsonb(f)->>'attempt', "
+        "'1')::int DESC"
         " LIMIT CASE WHEN $5::bigint = 0 THEN NULL ELSE $5::bigint END";
 
 /* The query's parameters as text, and how to print the rows. */
@@ -165,7 +172,13 @@ static void print_rows(const PGresult *res, int json)
 			continue;
 		}
 		char idbuf[300], errbuf[81];
-		snprintf(idbuf, sizeof(idbuf), "%s/%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		/* A retried job's later attempts: "s/j #2". */
+		if(strcmp(PQgetvalue(res, i, 8), "1") != 0) {
+			snprintf(idbuf, sizeof(idbuf), "%s/%s #%s", PQgetvalue(res, i, 1),
+			        PQgetvalue(res, i, 2), PQgetvalue(res, i, 8));
+		} else {
+			snprintf(idbuf, sizeof(idbuf), "%s/%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		}
 		snprintf(errbuf, sizeof(errbuf), "%s", PQgetvalue(res, i, 6));
 		for(char *p = errbuf; *p; p++) {
 			if((unsigned char)*p < 0x20) {

@@ -5,7 +5,9 @@
  * then complete on exit 0 or failed with the exit status and the tail of
  * stderr. A cancel on the job's control topic sends SIGTERM to the
  * command's process group, then SIGKILL after a grace period. A will on
- * the failed topic tells the broker when the wrapper itself dies.
+ * the failed topic tells the broker when the wrapper itself dies. With
+ * --retries N a failure is retryable: a retry on the control topic runs
+ * the command again as the job's next attempt, up to N times.
  */
 #define _GNU_SOURCE /* for prctl's PR_SET_PDEATHSIG via sys/prctl.h, strsignal */
 #include <errno.h>
@@ -37,6 +39,10 @@ static const char help[] =
         "A cancel on jobs/S/J/control sends SIGTERM to CMD, then SIGKILL after --grace.\n"
         "CMD finds its job and broker in JOBWIRE_SESSION, JOBWIRE_JOB, JOBWIRE_HOST,\n"
         "JOBWIRE_PORT and JOBWIRE_PREFIX (so `jobwire review` inside it just works).\n"
+        "With --retries N a failure says retryable: true and the wrapper waits for a\n"
+        "retry on jobs/S/J/control (a dashboard's Retry button); each one runs CMD again\n"
+        "as the job's next attempt (started again), up to N times. Only a requested\n"
+        "retry re-runs CMD.\n"
         "\n"
         "  -s, --session S     [JOBWIRE_SESSION]\n"
         "  -j, --job J         [JOBWIRE_JOB]\n"
@@ -46,11 +52,15 @@ static const char help[] =
         "      --grace T       SIGTERM to SIGKILL on cancel [10s]\n"
         "      --no-progress   do not parse output for progress\n"
         "      --no-will       no will: a killed wrapper is noticed by heartbeat timeout only\n"
+        "      --retries N     after a failure, run CMD again when a retry is requested,\n"
+        "                      at most N times [0]\n"
+        "      --retry-wait T  how long to wait for a retry request after a failure [10m]\n"
         "\n"
-        "Exit status: CMD's own (128+N when killed by signal N); 3 cannot connect;\n"
+        "Exit status: CMD's own, of its last run (128+N when killed by signal N);\n"
+        "3 cannot connect;\n"
         "64 bad arguments; 1 when the broker refused started (CMD is not run).\n\n";
 
-enum { O_SESSION = 1, O_JOB, O_NAME, O_HB, O_GRACE, O_NOPROG, O_NOWILL };
+enum { O_SESSION = 1, O_JOB, O_NAME, O_HB, O_GRACE, O_NOPROG, O_NOWILL, O_RETRIES, O_RETRY_WAIT };
 
 static const struct jw_opt opts[] = {
         {"session", 's', 1, O_SESSION},
@@ -60,6 +70,8 @@ static const struct jw_opt opts[] = {
         {"grace", 0, 1, O_GRACE},
         {"no-progress", 0, 0, O_NOPROG},
         {"no-will", 0, 0, O_NOWILL},
+        {"retries", 0, 1, O_RETRIES},
+        {"retry-wait", 0, 1, O_RETRY_WAIT},
         JW_COMMON_OPTS,
         {NULL, 0, 0, 0},
 };
@@ -79,7 +91,9 @@ struct run_opts {
 	const char *session, *job, *name;
 	double hb, grace;
 	int use_will, parse;
-	int cmd_at; /* argv index of the command, -1 none */
+	int cmd_at;        /* argv index of the command, -1 none */
+	long retries;      /* --retries: runs after the first, on request */
+	double retry_wait; /* --retry-wait, s */
 };
 
 struct run {
@@ -111,6 +125,9 @@ struct run {
 	char tail[TAIL_MAX];
 	size_t tail_len;
 	int parse;
+	/* retries: -1 without --retries (failed says nothing of retryable),
+	 * else how many runs may still follow this one */
+	long retries_left;
 };
 
 /* Publishes o as the event type of the job (QoS 1). 0 with *mid, or -1
@@ -331,6 +348,20 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct run
 				break;
 			case O_NOWILL:
 				o->use_will = 0;
+				break;
+			case O_RETRIES:
+				if(jw_parse_long(a.value, 0, 1000, &o->retries, "--retries", err, sizeof(err))) {
+					jw_errorf(cmd, "%s", err);
+					return JW_EXIT_USAGE;
+				}
+				break;
+			case O_RETRY_WAIT:
+				if(jw_parse_duration(a.value, &o->retry_wait, err, sizeof(err)) ||
+				        o->retry_wait <= 0) {
+					jw_errorf(
+					        cmd, "--retry-wait: %s", o->retry_wait <= 0 ? "must be positive" : err);
+					return JW_EXIT_USAGE;
+				}
 				break;
 			default:
 				break;
@@ -704,6 +735,11 @@ static void publish_failed(
 	json_object_object_add(o, "error", json_object_new_string(e));
 	json_object_object_add(
 	        o, "code", json_object_new_string(WIFEXITED(status) ? "exit_status" : "signal"));
+	/* With --retries: retryable while a retry would still be honoured,
+	 * so a dashboard offers one only then. */
+	if(r->retries_left >= 0) {
+		json_object_object_add(o, "retryable", json_object_new_boolean(r->retries_left > 0));
+	}
 	if(tail[0]) {
 		json_object_object_add(details, "stderr_tail", json_object_new_string(tail));
 	}
@@ -737,11 +773,72 @@ static int publish_outcome(struct run *r)
 	return code;
 }
 
+/* After a failure with retries left: waits for a control retry (the
+ * broker accepted it, so the job's next started opens a new attempt).
+ * 0 when one came; -1 at the deadline or on a signal. Nothing is
+ * published meanwhile: the job is failed, the broker would refuse a
+ * heartbeat. */
+static int wait_retry(struct run *r, double wait_s)
+{
+	double deadline = jw_now() + wait_s;
+	fprintf(stderr, "jobwire run: failed; waiting up to %gs for a retry request on %s\n", wait_s,
+	        r->ctl);
+	while(!got_signal && jw_now() < deadline) {
+		struct jw_msg *m;
+		if(!jw_client_next(r->cl, 0.2, &m)) {
+			continue;
+		}
+		struct json_object *o = NULL, *v;
+		struct jw_json_error je;
+		int retry = 0;
+		if(!strcmp(m->topic, r->ctl) && !jw_json_parse(m->payload, m->len, 32, &o, &je) && o &&
+		        json_object_is_type(o, json_type_object) &&
+		        json_object_object_get_ex(o, "action", &v) &&
+		        !strcmp(json_object_get_string(v), "retry")) {
+			retry = 1;
+			if(json_object_object_get_ex(o, "requested_by", &v) &&
+			        json_object_is_type(v, json_type_string)) {
+				fprintf(stderr, "jobwire run: retry requested by %s\n", json_object_get_string(v));
+			} else {
+				fprintf(stderr, "jobwire run: retry requested\n");
+			}
+		}
+		json_object_put(o);
+		jw_msg_free(m);
+		if(retry) {
+			return 0;
+		}
+	}
+	if(!got_signal) {
+		fprintf(stderr, "jobwire run: no retry requested within %gs\n", wait_s);
+	}
+	return -1;
+}
+
+/* Clears what one run of the command left, for the next attempt. */
+static void next_attempt(struct run *r)
+{
+	r->pid = 0;
+	r->fds[0] = r->fds[1] = -1;
+	r->status = r->exited = 0;
+	r->kill_at = -1;
+	r->drain_until = -1;
+	r->cancelled = 0;
+	r->cancel_reason[0] = r->requested_by[0] = '\0';
+	r->last_pct = -1;
+	r->pending = 0;
+	r->step[0] = '\0';
+	r->linelen[0] = r->linelen[1] = 0;
+	r->tail_len = 0;
+	r->retries_left--;
+}
+
 int jw_cmd_run(int argc, char **argv)
 {
 	struct jw_conn conn;
 	char err[600];
-	struct run_opts o = {getenv("JOBWIRE_SESSION"), getenv("JOBWIRE_JOB"), NULL, 10, 10, 1, 1, -1};
+	struct run_opts o = {
+	        getenv("JOBWIRE_SESSION"), getenv("JOBWIRE_JOB"), NULL, 10, 10, 1, 1, -1, 0, 600};
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.last_pct = -1;
@@ -768,6 +865,7 @@ int jw_cmd_run(int argc, char **argv)
 	r.parse = o.parse;
 	r.hb = o.hb;
 	r.grace = o.grace;
+	r.retries_left = o.retries > 0 ? o.retries : -1;
 	snprintf(r.base, sizeof(r.base), "%s/%s/%s", conn.prefix, o.session, o.job);
 	/* The command learns its job and broker (jobwire review uses them). */
 	jw_review_export_env(&conn, o.session, o.job);
@@ -777,6 +875,17 @@ int jw_cmd_run(int argc, char **argv)
 		catch_signals();
 		supervise(&r);
 		rc = publish_outcome(&r);
+		/* Runs again only when a retry is requested (and accepted). */
+		while(rc != 0 && !r.cancelled && r.retries_left > 0 && wait_retry(&r, o.retry_wait) == 0) {
+			int rc2;
+			next_attempt(&r);
+			if((rc2 = publish_started(&r, &o)) != 0 || (rc2 = spawn_command(&r, argv + o.cmd_at))) {
+				rc = rc2;
+				break;
+			}
+			supervise(&r);
+			rc = publish_outcome(&r);
+		}
 	}
 	jw_client_close(r.cl);
 	return rc;

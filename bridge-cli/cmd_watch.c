@@ -37,6 +37,7 @@ struct job_view {
 	char step[64];
 	char message[160];
 	char error[160];
+	long attempt; /* 1, 2, ... after retries (docs/lifecycle.md) */
 };
 
 /* Reads a state payload into v. Returns 0 or -1 when it is not one. */
@@ -78,6 +79,10 @@ static int parse_state(const char *payload, size_t len, struct job_view *v)
 	        (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))) {
 		v->progress = json_object_get_double(x);
 	}
+	v->attempt = 1;
+	if(json_object_object_get_ex(o, "attempt", &x) && json_object_is_type(x, json_type_int)) {
+		v->attempt = (long)json_object_get_int64(x);
+	}
 	if(json_object_object_get_ex(o, "eta_s", &x) &&
 	        (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int))) {
 		v->eta = json_object_get_double(x);
@@ -112,7 +117,12 @@ static void print_line(FILE *f, const struct job_view *v, int bar)
 {
 	char eta[32], id[300];
 	fmt_eta(v->eta, eta, sizeof(eta));
-	snprintf(id, sizeof(id), "%s/%s", v->session, v->job);
+	/* A retried job's later attempts read "s/j #2", as in history. */
+	if(v->attempt > 1) {
+		snprintf(id, sizeof(id), "%s/%s #%ld", v->session, v->job, v->attempt);
+	} else {
+		snprintf(id, sizeof(id), "%s/%s", v->session, v->job);
+	}
 	const char *text = !strcmp(v->status, "failed") && v->error[0] ? v->error : v->message;
 	if(bar) {
 		char b[21];

@@ -28,6 +28,8 @@ static const char *const names[JW_REASON__COUNT] = {
         [JW_REASON_UNKNOWN_JOB] = "unknown_job",
         [JW_REASON_TOO_MANY_JOBS] = "too_many_jobs",
         [JW_REASON_JOURNAL_FULL] = "journal_full",
+        [JW_REASON_NOT_RETRYABLE] = "not_retryable",
+        [JW_REASON_ATTEMPTS_EXHAUSTED] = "attempts_exhausted",
         [JW_REASON_NO_PENDING_REVIEW] = "no_pending_review",
         [JW_REASON_CHOICE_NOT_OFFERED] = "choice_not_offered",
 };

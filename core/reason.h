@@ -29,6 +29,8 @@ enum jw_reason {
 	JW_REASON_UNKNOWN_JOB,        /* control for a job the broker never saw */
 	JW_REASON_TOO_MANY_JOBS,      /* table full of unfinished jobs */
 	JW_REASON_JOURNAL_FULL,       /* journal spool full (or unwritable) */
+	JW_REASON_NOT_RETRYABLE,      /* retry for a job not failed retryable */
+	JW_REASON_ATTEMPTS_EXHAUSTED, /* retry past plugin_opt_max_attempts */
 	JW_REASON_NO_PENDING_REVIEW,  /* review: the job waits on no review */
 	JW_REASON_CHOICE_NOT_OFFERED, /* review: choice not among the actions */
 	JW_REASON__COUNT

@@ -337,6 +337,7 @@ int jw_table__init(struct jw_plugin *p)
 	cfg.max_jobs = p->opt.max_jobs;
 	cfg.heartbeat_interval_s = p->opt.heartbeat_interval;
 	cfg.state_max_rate = p->opt.state_max_rate;
+	cfg.max_attempts = p->opt.max_attempts;
 	cfg.on_evict = on_evict;
 	cfg.on_evict_arg = p;
 	p->jobs = jw_jobs_new(&cfg);

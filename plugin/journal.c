@@ -45,6 +45,7 @@
 #include "journal_spool.h"
 #include "journal_reviews_sql.h"
 #include "journal_sql.h"
+#include "journal_sql_002.h"
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
@@ -635,8 +636,14 @@ static int connect_db(struct jw_journal *j)
 		return -1;
 	}
 	j->conn = c;
-	/* The same statements a DBA applies by hand (all IF NOT EXISTS). */
+	/* The same statements a DBA applies by hand (all IF NOT EXISTS),
+	 * each version's file after the one before: 002 migrates a database
+	 * made by 001 in place. */
 	r = run(j, JW_JOURNAL_SQL, 0, NULL);
+	if(r && result_ok(r)) {
+		PQclear(r);
+		r = run(j, JW_JOURNAL_SQL_002, 0, NULL);
+	}
 	if(!r) {
 		return -1;
 	}
@@ -834,6 +841,7 @@ static const char *const finished_casts[JW_JOURNAL_FINISHED_COLS] = {
         "",
         "::boolean",
         "",
+        "::integer",
 };
 static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
         "",
@@ -890,7 +898,7 @@ static struct kind_sql kind_sql(enum jw_journal_kind kind)
 		return k;
 	}
 	k.insert = fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (";
-	k.conflict = fin ? " ON CONFLICT (session_id, job_id) DO NOTHING"
+	k.conflict = fin ? " ON CONFLICT (session_id, job_id, attempt) DO NOTHING"
 	                 : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING";
 	k.cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
 	k.casts = fin ? finished_casts : event_casts;

@@ -187,6 +187,7 @@ int jw_journal__record(struct jw_plugin *p, const struct jw_topic *t, const stru
 		r.has_progress = sum.has_progress;
 		r.progress = sum.progress;
 		r.broker_generated = sum.broker_generated || !who;
+		r.attempt = sum.attempt;
 		rc = spool(p, &r, v);
 		if(rc) {
 			if(who && !who->late) {

@@ -216,6 +216,11 @@ static int parse_lifecycle_option(struct jw_options *opt, const char *key, const
 	} else if(!strcmp(key, "max_jobs")) {
 		if(parse_size(key, value, 1, 100000000, &opt->max_jobs))
 			return -1;
+	} else if(!strcmp(key, "max_attempts")) {
+		/* Retries (docs/lifecycle.md): attempts a job may have. */
+		if(parse_size(key, value, 1, 1000, &n))
+			return -1;
+		opt->max_attempts = (unsigned)n;
 	} else if(!strcmp(key, "data_dir")) {
 		if(set_string(&opt->data_dir, key, value))
 			return -1;
@@ -320,6 +325,7 @@ static void set_defaults(struct jw_options *opt)
 	opt->state_ttl = 3600;
 	opt->heartbeat_interval = 30;
 	opt->max_jobs = 100000;
+	opt->max_attempts = 5;
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
 	opt->jwt_leeway = 30;

@@ -46,6 +46,7 @@ struct jw_options {
 	uint32_t state_ttl;        /* s; message expiry of a finished job's state */
 	double heartbeat_interval; /* s; default when started has none */
 	size_t max_jobs;
+	unsigned max_attempts; /* attempts a job may have, retries included */
 	char *data_dir;        /* NULL: nothing persisted */
 	int spool_fsync;       /* enum jw_fsync_policy */
 	double stats_interval; /* s; 0 = no stats message */

@@ -6,14 +6,16 @@
  *   {"k":"f"|"e", "s":session, "j":job, "t":type, "ev":<event>,
  *    "err":<json>, "code":<json>, "res":<json>, "rt":bool,
  *    "st":ms, "fin":ms, "dur":s, "prog":pct, "cid":str, "user":str,
- *    "bg":bool, "node":str, "seq":n, "at":ms}
+ *    "bg":bool, "node":str, "seq":n, "at":ms, "att":n}
  *
  * A review ("k":"r", "t":"control", "ev": the review control) adds
  * "rsn":<json>, "conf":n, "thr":n, "item":<json>, "ch":<json>,
  * "cm":<json>, "by":str, "ask":ms, "ans":ms.
  *
- * Absent members are SQL NULL. Member names are short because the spool
- * holds one record per finished job until PostgreSQL has it.
+ * Absent members are SQL NULL, but for "att" (the attempt of a finished
+ * job, written from 2 on): absent means 1, so the records spooled before
+ * retries existed, and every first attempt's, read as they always did. Member names are short
+ * because the spool holds one record per finished job until PostgreSQL has it.
  */
 #include "journal_rec.h"
 
@@ -48,6 +50,7 @@ const char *const jw_journal_finished_columns[JW_JOURNAL_FINISHED_COLS] = {
         "username",
         "broker_generated",
         "node",
+        "attempt",
 };
 
 const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS] = {
@@ -211,6 +214,9 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 	member_str(&b, "node", r->node);
 	member_i64(&b, "seq", (int64_t)(r->seq > INT64_MAX ? INT64_MAX : r->seq));
 	member_i64(&b, "at", r->spooled_ms);
+	if(r->kind == JW_JOURNAL_FINISHED && r->attempt > 1) {
+		member_i64(&b, "att", (int64_t)r->attempt);
+	}
 	jw_buf_add(&b, "}", 1);
 	/* Built whole and checked once: the buffer keeps a failed append. */
 	return jw_buf_take(&b, len);
@@ -347,7 +353,7 @@ static int dup_bool(char **dst, struct json_object *o, const char *key)
 static int decode_finished(
         struct json_object *o, struct jw_journal_row *row, char *err, size_t errlen)
 {
-	int64_t st = 0, fin = 0;
+	int64_t st = 0, fin = 0, att = 1;
 	double dur = 0, prog = 0;
 	bool has_st = get_i64(o, "st", &st);
 	int oom = 0;
@@ -383,6 +389,10 @@ static int decode_finished(
 		oom |= dup_to(&row->v[14], "false");
 	}
 	oom |= dup_str_member(&row->v[15], o, "node");
+	if(!get_i64(o, "att", &att) || att < 1 || att > 65535) {
+		att = 1;
+	}
+	oom |= dup_num(&row->v[16], (double)att);
 	return oom;
 }
 

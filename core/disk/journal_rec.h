@@ -4,7 +4,7 @@
  * each finished job (and each extra event type plugin_opt_journal_events
  * asks for), and how the journal thread turns one back into the parameters
  * of a row of jobwire_finished_jobs or jobwire_events
- * (plugin/sql/001_finished_jobs.sql). The spool form is one JSON object;
+ * (plugin/sql/001_finished_jobs.sql, 002_attempts.sql). The spool form is one JSON object;
  * JSON values of the event (the event itself, its result, error and code)
  * are embedded as the exact text the broker holds. Pure: no I/O, no
  * threads, no global state, so both threads may call it.
@@ -38,6 +38,7 @@ struct jw_journal_rec {
 	bool broker_generated;
 	uint64_t seq;       /* the job's per-job sequence at this event */
 	int64_t spooled_ms; /* wall clock when spooled: journal lag */
+	unsigned attempt;   /* finished: which attempt ended (0 taken as 1) */
 	/* JW_JOURNAL_REVIEW (event: the review control; type "control"):
 	 * the question and its answer. reason, item, choice and comment are
 	 * JSON text (NULL: SQL NULL); by a plain string. */
@@ -55,10 +56,10 @@ struct jw_journal_rec {
  */
 char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len);
 
-#define JW_JOURNAL_FINISHED_COLS 16
+#define JW_JOURNAL_FINISHED_COLS 17
 #define JW_JOURNAL_EVENT_COLS 9
 #define JW_JOURNAL_REVIEW_COLS 15
-#define JW_JOURNAL_MAX_COLS 16
+#define JW_JOURNAL_MAX_COLS 17
 
 /* Column names in parameter order; the SQL file defines them. */
 extern const char *const jw_journal_finished_columns[JW_JOURNAL_FINISHED_COLS];

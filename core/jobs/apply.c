@@ -713,12 +713,18 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 		verdict(v, JW_REASON_UNKNOWN_JOB, "", "no such job: %s", job);
 		return 0;
 	}
+	action = member(ev, "action", JW_J_STRING);
+	/* A retry is the one request a finished job takes (retry.c). */
+	if(action && strcmp(action->u.s, "retry") == 0) {
+		if(!jw_jobs__retry_request(jobs, j, job, now, v))
+			return 0;
+		goto accept;
+	}
 	if(j->end) {
 		verdict(v, JW_REASON_JOB_FINISHED, "", "job %s is already %s", job,
 		        jw_job_status_name((enum jw_job_status)j->status));
 		return 0;
 	}
-	action = member(ev, "action", JW_J_STRING);
 	if(action && strcmp(action->u.s, "review") == 0) {
 		if(jw_jobs__apply_review(jobs, j, job, ev, now, v) != 0) {
 			verdict(v, JW_REASON_INTERNAL, "", "out of memory");
@@ -735,6 +741,7 @@ static int apply_control(struct jw_jobs *jobs, struct jw_job *j, const char *job
 		j->flags |= JW_JF_CANCEL;
 		j->cancel_ms = now->real_ms;
 	}
+accept:
 	/* Not worker activity: the stall deadline and last_heartbeat_at stay. */
 	j->seq++;
 	j->updated_ms = now->real_ms;
@@ -778,6 +785,7 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, co
 	enum kind k;
 	size_t slen, jlen;
 	uint64_t h;
+	bool reopen = false;
 	int rc = -1;
 
 	memset(&c, 0, offsetof(struct change, pf));
@@ -810,9 +818,13 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, co
 			res->seq = j->seq;
 			return 0;
 		}
-		verdict(v, JW_REASON_JOB_FINISHED, "", "job %s is already %s", job,
-		        jw_job_status_name((enum jw_job_status)j->status));
-		return 0;
+		/* After an accepted retry, started opens the next attempt. */
+		if(k != K_STARTED || !jw_jobs__retry_opens(j)) {
+			verdict(v, JW_REASON_JOB_FINISHED, "", "job %s is already %s", job,
+			        jw_job_status_name((enum jw_job_status)j->status));
+			return 0;
+		}
+		reopen = true;
 	}
 	if(k == K_PROGRESS) {
 		pfields_scan(event, &c.pf);
@@ -845,6 +857,8 @@ int jw_jobs_apply(struct jw_jobs *jobs, const char *session, const char *job, co
 		nj = NULL;
 		res->created = true;
 	}
+	if(reopen)
+		jw_jobs__retry_open(jobs, j);
 	fold(jobs, j, k, type, event, raw, rawlen, &c, now);
 	res->outcome = JW_APPLY_ACCEPT;
 	res->job = j;

@@ -60,6 +60,7 @@ enum jw_jobs__heap_id {
 #define JW_EF_RETRYABLE 0x04u
 #define JW_EF_HAS_BROKER_GEN 0x08u
 #define JW_EF_BROKER_GEN 0x10u
+#define JW_EF_RETRY 0x20u /* a retry was requested: retry_ms holds when */
 
 /*
  * Stored texts (char *) are compact JSON: a string is kept with its quotes
@@ -101,7 +102,8 @@ struct jw_job_end {
 	int64_t ended_ms;    /* receipt time: the eviction order */
 	uint64_t fp_hash;    /* fingerprint of type and raw bytes */
 	uint64_t fp_len;
-	uint8_t flags; /* JW_EF_* */
+	int64_t retry_ms; /* JW_EF_RETRY: receipt time of the first request */
+	uint8_t flags;    /* JW_EF_* */
 };
 
 /*
@@ -150,6 +152,9 @@ struct jw_job {
 	uint8_t status; /* enum jw_job_status */
 	uint8_t session_len;
 	uint8_t job_len;
+	/* Retry (retry.c): attempts opened by a retry, so the attempt is
+	 * retries + 1. In what was padding: the struct does not grow. */
+	uint16_t retries;
 	char ids[]; /* session '\0' job '\0' */
 };
 
@@ -251,6 +256,18 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
  * end->ended_ms), or moves it to that key. Room was reserved when j
  * entered the table (jw_jobs__reserve), so it cannot fail. */
 void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j);
+
+/* Retry (retry.c, docs/lifecycle.md "Retry"). */
+/* Applies a control {"action":"retry"} to j (NULL: unknown job): true
+ * when accepted (the request is recorded), false with *v filled. */
+bool jw_jobs__retry_request(struct jw_jobs *jobs, struct jw_job *j, const char *job,
+        const struct jw_clock *now, struct jw_verdict *v);
+/* Whether a started event for finished job j opens its next attempt. */
+bool jw_jobs__retry_opens(const struct jw_job *j);
+/* Opens j's next attempt: the end is dropped and j is running again,
+ * as a job no event has touched but for its ids, first_seen_at, seq,
+ * name, worker, steps and heartbeat interval. Cannot fail. */
+void jw_jobs__retry_open(struct jw_jobs *jobs, struct jw_job *j);
 
 /* ETA estimator (eta.c). */
 #define JW_ETA_TAU_S 30.0   /* smoothing time constant */

@@ -17,8 +17,9 @@
  * Files (core/jobs/): apply.c the lifecycle rules, effects.c
  * jw_jobs_step, table.c jobs by key and eviction, timers.c the state
  * rate limit and stall heaps, state.c the state JSON, record.c restart
- * records, review.c reviews; memory.c, json_write.c, timestamps.c, eta.c
- * and lookup.h what they share; internal.h is theirs alone.
+ * records, retry.c the control retry and the attempt it opens, review.c
+ * reviews; memory.c, json_write.c, timestamps.c, eta.c and lookup.h what
+ * they share; internal.h is theirs alone.
  */
 #ifndef JW_JOBS_H
 #define JW_JOBS_H
@@ -49,6 +50,8 @@ struct jw_jobs_config {
 	size_t max_jobs;             /* default 100000 */
 	double heartbeat_interval_s; /* default interval when started has none: 30 */
 	double state_max_rate;       /* state publishes per second per job: 10 */
+	unsigned max_attempts;       /* attempts a job may have, retries included:
+	                                5 (0: the default; at most 1000) */
 	/* Optional (NULL: not told): called with each finished job the table
 	 * evicts to make room (in apply or restore), just before it is freed,
 	 * so the caller can drop its record and retained state. fn must not
@@ -96,7 +99,12 @@ struct jw_apply_result {
  * JW_REASON_JOB_FINISHED); when the table is full the oldest finished job
  * is evicted, and when only unfinished jobs remain a new job is refused
  * (JW_REASON_TOO_MANY_JOBS). Types without special meaning (heartbeat,
- * custom types) only refresh activity and seq.
+ * custom types) only refresh activity and seq. Retry (retry.c): a control
+ * {"action":"retry"} is accepted only for a job that failed with
+ * retryable true and fewer than cfg.max_attempts attempts
+ * (JW_REASON_NOT_RETRYABLE, JW_REASON_ATTEMPTS_EXHAUSTED), and the next
+ * started then opens the job's next attempt (res->job the same job,
+ * running again, jw_job_attempt one more; seq goes on).
  *
  * Every accepted worker event (not control) pushes the job's stall
  * deadline to now + 3 x its heartbeat interval.
@@ -322,6 +330,11 @@ bool jw_job_review_info(const struct jw_job *j, struct jw_review_info *out);
 /* Names who answered j's review (the token's subject, else the client
  * id; copied). 0, or -1 when out of memory or there is no answer. */
 int jw_job_review_set_by(struct jw_jobs *jobs, struct jw_job *j, const char *who);
+/* The job's attempt: 1, then 2, 3, ... as retries open new ones. */
+unsigned jw_job_attempt(const struct jw_job *j);
+/* Whether a retry was requested for the failed job j and no started
+ * has opened the next attempt yet. */
+bool jw_job_retry_requested(const struct jw_job *j);
 
 /* What the journal records of a finished job (see core/disk/journal_rec.h).
  * Strings point into the job and stay valid until the job changes. */
@@ -338,6 +351,7 @@ struct jw_job_summary {
 	const char *result; /* complete: the result object's JSON text, or NULL */
 	int retryable;      /* -1 not given, 0, 1 */
 	bool broker_generated;
+	unsigned attempt; /* 1, 2, ...: jw_job_attempt */
 };
 
 /* Fills out for j; returns false (out zeroed) when j is not finished. */

@@ -138,6 +138,12 @@ char *jw_job_record(const struct jw_job *j, const struct jw_clock *now, size_t *
 		if(e->flags & JW_EF_HAS_BROKER_GEN)
 			jw_jobs__add_bool(&b, "broker_generated", (e->flags & JW_EF_BROKER_GEN) != 0);
 	}
+	/* Retry (retry.c): absent in the records of a first attempt, so they
+	 * read the same as before retries existed. */
+	if(j->retries)
+		add_i64(&b, "attempt", (int64_t)j->retries + 1);
+	if(e && (e->flags & JW_EF_RETRY))
+		add_i64(&b, "retry_ms", e->retry_ms);
 	jw_buf_add_str(&b, "}");
 	return jw_buf_take(&b, len);
 }
@@ -335,7 +341,7 @@ static const char *const known_keys[] = {"v", "session_id", "job_id", "status", 
         "started_ms", "updated_ms", "heartbeat_ms", "cancel_ms", "deadline_ms", "est_progress",
         "est_ms", "est_rate", "est_weight", "est_reanchor", "validation", "review", "finished_ms",
         "ended_ms", "fingerprint", "fingerprint_len", "duration_s", "result", "error", "code",
-        "retryable", "details", "broker_generated"};
+        "retryable", "details", "broker_generated", "attempt", "retry_ms"};
 
 static const char *const validation_keys[] = {
         "reason", "confidence", "threshold", "item", "actions", "asked_ms"};
@@ -533,6 +539,12 @@ static int read_end(
 		e->flags |= (uint8_t)(JW_EF_HAS_BROKER_GEN | (b ? JW_EF_BROKER_GEN : 0));
 	if(status == JW_JOB_FAILED && !e->error)
 		return bad(rd, "error: missing on a failed job");
+	if(r_ts(rd, o, "retry_ms", false, &present, &e->retry_ms) != 0)
+		return -1;
+	if(present && status != JW_JOB_FAILED)
+		return bad(rd, "retry_ms: only on a failed job");
+	if(present)
+		e->flags |= JW_EF_RETRY;
 	return 0;
 }
 
@@ -541,7 +553,7 @@ static int no_end_members(struct reader *rd, struct json_object *o)
 {
 	static const char *const end_keys[] = {"finished_ms", "ended_ms", "fingerprint",
 	        "fingerprint_len", "duration_s", "result", "error", "code", "retryable", "details",
-	        "broker_generated"};
+	        "broker_generated", "retry_ms"};
 
 	for(size_t i = 0; i < sizeof(end_keys) / sizeof(end_keys[0]); i++) {
 		if(json_object_object_get_ex(o, end_keys[i], NULL))
@@ -631,6 +643,9 @@ static int read_common(
 	if(r_bool(rd, o, "est_reanchor", &b) != 0)
 		return -1;
 	set_flag(j, b == 1, JW_JF_REANCHOR);
+	if(r_int(rd, o, "attempt", 1, UINT16_MAX, &present, &v) != 0)
+		return -1;
+	j->retries = present ? (uint16_t)(v - 1) : 0;
 	return 0;
 }
 

@@ -63,7 +63,7 @@ void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j)
  * The state is written straight into a buffer sized beforehand: keys are
  * literals of known length and nothing checks for room per member. The
  * bound is STATE_FIXED_MAX for everything but the stored texts (keys,
- * ids of at most 128 bytes, at most 11 numbers of at most 40 bytes and 7
+ * ids of at most 128 bytes, at most 12 numbers of at most 40 bytes and 8
  * timestamps of 26) plus the texts' lengths.
  */
 #define STATE_FIXED_MAX 2048
@@ -375,6 +375,21 @@ static char *put_decision(char *w, const struct jw_job_decision *d, const struct
 	return w;
 }
 
+/* The retry members: attempt, and a pending request of a failed job. */
+static inline char *put_retry(
+        char *w, const struct jw_job *j, struct jw_rfc3339_cache *tc, bool *okp)
+{
+	PUT_KEY(w, "attempt");
+	w = put_u64(w, (uint64_t)j->retries + 1);
+	if(j->end && (j->end->flags & JW_EF_RETRY)) {
+		PUT_KEY(w, "retry_requested");
+		PUT_LIT(w, "true");
+		PUT_KEY(w, "retry_requested_at");
+		w = put_ts(w, j->end->retry_ms, tc, okp);
+	}
+	return w;
+}
+
 static ptrdiff_t render_state(
         char *out, const struct jw_job *j, const struct state_lens *l, struct jw_rfc3339_cache *tc)
 {
@@ -407,6 +422,7 @@ static ptrdiff_t render_state(
 		PUT_KEY(w, "cancel_requested_at");
 		w = put_ts(w, j->cancel_ms, tc, &ok);
 	}
+	w = put_retry(w, j, tc, &ok);
 	*w++ = '}';
 	*w = '\0';
 	if(!ok)

@@ -200,7 +200,7 @@ struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
 	 * publishing interval between 1 ms and about 17 minutes. */
 	if(c.max_jobs > MAX_JOBS_LIMIT || !(c.heartbeat_interval_s > 0) ||
 	        !(c.heartbeat_interval_s <= 86400) || !(c.state_max_rate >= 0.001) ||
-	        !(c.state_max_rate <= 1000))
+	        !(c.state_max_rate <= 1000) || c.max_attempts > 1000)
 		return NULL;
 	jobs = calloc(1, sizeof(*jobs));
 	if(!jobs)
@@ -361,5 +361,6 @@ bool jw_job_summary(const struct jw_job *j, struct jw_job_summary *out)
 	if(e->flags & JW_EF_HAS_RETRYABLE)
 		out->retryable = (e->flags & JW_EF_RETRYABLE) ? 1 : 0;
 	out->broker_generated = (e->flags & JW_EF_BROKER_GEN) != 0;
+	out->attempt = jw_job_attempt(j);
 	return true;
 }

@@ -195,12 +195,18 @@ struct aframe {
 
 /* ---- strings ---- */
 
+/* The rare paths below are kept out of line (noinline): with link-time
+ * optimisation the compiler would otherwise fold them into parse_fast,
+ * whose registers the common path needs (validate_bench: 2,769 against
+ * 2,710 instructions per event; docs/performance.md). */
+
 /*
  * The escape at c (a backslash) decoded to o. Returns the bytes written,
  * or 0 when the escape must be refused; *used gets the input bytes it
  * took. *nul is set to 1 for \u0000.
  */
-static size_t decode_escape(const unsigned char *c, unsigned char *o, size_t *used, uint8_t *nul)
+__attribute__((noinline)) static size_t decode_escape(
+        const unsigned char *c, unsigned char *o, size_t *used, uint8_t *nul)
 {
 	unsigned hi, lo;
 	unsigned long cp;
@@ -260,7 +266,7 @@ static size_t decode_escape(const unsigned char *c, unsigned char *o, size_t *us
  * NUL-terminated; *nul is set to 1 when it holds U+0000 (only \u0000
  * can put it there), else left alone.
  */
-static unsigned char *scan_string_rest(
+__attribute__((noinline)) static unsigned char *scan_string_rest(
         unsigned char *s, unsigned char *c, size_t *n, uint8_t *plain, uint8_t *nul)
 {
 	unsigned char *o = c, *r;
@@ -334,7 +340,7 @@ static char *dscratch(struct jw_jdoc *d, size_t need)
  * its own short cases, with strtoll and strtod on a NUL-terminated copy.
  * Returns 0, or -1 when out of range or out of memory.
  */
-static int slow_number(
+__attribute__((noinline)) static int slow_number(
         struct jw_jdoc *d, const unsigned char *start, size_t tl, int integral, struct jw_jnode *v)
 {
 	char *t = dscratch(d, tl + 1), *end = NULL;
@@ -482,7 +488,7 @@ scan_number(struct jw_jdoc *d, unsigned char *c, struct jw_jnode *v)
 }
 
 /* Grows d->pending to hold one more value. */
-static int pending_grow(struct jw_jdoc *d)
+__attribute__((noinline)) static int pending_grow(struct jw_jdoc *d)
 {
 	size_t cap = d->pending_cap ? d->pending_cap * 2 : 64;
 	struct jw_jnode *n;
@@ -497,7 +503,7 @@ static int pending_grow(struct jw_jdoc *d)
 	return 0;
 }
 
-static int frames_grow(struct jw_jdoc *d)
+__attribute__((noinline)) static int frames_grow(struct jw_jdoc *d)
 {
 	size_t cap = d->frames_cap ? d->frames_cap * 2 : 16;
 	struct aframe *n = realloc(d->frames, cap * sizeof(*n));
@@ -516,7 +522,7 @@ static int frames_grow(struct jw_jdoc *d)
  * it. When that pass finds no fault, the fast path gave up for want of
  * memory, or because the input is longer than it takes.
  */
-static int refused(
+__attribute__((noinline)) static int refused(
         struct jw_jdoc *d, const char *buf, size_t len, size_t max_depth, struct jw_json_error *err)
 {
 	struct jw_json_error local;

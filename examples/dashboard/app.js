@@ -24,6 +24,7 @@
   var TOAST_MS = 8000;
 
   var CONFIG_TIMEOUT_MS = 3000;
+  var RETRY_SETTLE_MS = 5000;
 
   var params = new URLSearchParams(location.hash.replace(/^#/, ''));
   var session = params.get('session') || '';
@@ -110,6 +111,12 @@
     cancel.type = 'button';
     cancel.addEventListener('click', function () { requestCancel(jobId, cancel); });
     actions.appendChild(cancel);
+    /* Retry: only on a failure the worker called retryable (renderRetry). */
+    var retry = el('button', 'retry', 'Retry');
+    retry.type = 'button';
+    retry.hidden = true;
+    retry.addEventListener('click', function () { requestRetry(jobId, retry); });
+    actions.appendChild(retry);
     li.appendChild(head);
     li.appendChild(meter);
     li.appendChild(facts);
@@ -117,7 +124,7 @@
     li.appendChild(err);
     li.appendChild(actions);
     li._parts = { name: name, status: status, meter: meter, bar: meter.firstChild, facts: facts,
-      msg: msg, err: err, actions: actions, cancel: cancel };
+      msg: msg, err: err, actions: actions, cancel: cancel, retry: retry };
     return li;
   }
 
@@ -158,6 +165,26 @@
     p.cancel.disabled = !!st.cancel_requested || !!TERMINAL[st.status];
     p.cancel.textContent = st.cancel_requested ? 'Cancel requested' : 'Cancel';
     p.cancel.setAttribute('aria-label', (st.cancel_requested ? 'Cancel requested for ' : 'Cancel ') + (st.name || st.job_id));
+    renderRetry(job);
+  }
+
+  /* Attempt and Retry (docs/dashboard.md, "Retry"): the attempt once a
+   * job has been retried; the button on a failure said to be retryable,
+   * until the worker starts the next attempt. */
+  function renderRetry(job) {
+    var st = job.state, p = job.el._parts, name = st.name || st.job_id;
+    var attemptNo = typeof st.attempt === 'number' ? st.attempt : 1;
+    if (attemptNo > 1) fact(p.facts, 'Attempt', attemptNo, 'attempt');
+    var offer = st.status === 'failed' && st.retryable === true;
+    if (offer && st.retry_requested) p.status.textContent = 'failed · retry requested';
+    p.retry.hidden = !offer;
+    p.cancel.hidden = !!TERMINAL[st.status];
+    if (offer && !readOnly) p.actions.hidden = false;
+    p.retry.disabled = !offer || !!st.retry_requested;
+    p.retry.textContent = st.retry_requested ? 'Retry requested' : 'Retry';
+    p.retry.setAttribute('aria-label', st.retry_requested
+      ? 'Retry requested for ' + name + ' (attempt ' + (attemptNo + 1) + ')'
+      : 'Retry ' + name + ' (attempt ' + (attemptNo + 1) + ')');
   }
 
   function etaLeft(job) {
@@ -388,6 +415,29 @@
       if (err) {
         button.disabled = false;
         toast('failed', 'Cancel not accepted: ' + err.message);
+      }
+    });
+  }
+
+  function requestRetry(jobId, button) {
+    if (!client || !client.connected) {
+      toast('failed', 'Not connected: retry not sent');
+      return;
+    }
+    button.disabled = true;
+    /* A refused request (its notice shows as a toast) changes no state:
+     * the button comes back after a while instead of staying stuck. */
+    setTimeout(function () {
+      var job = jobs.get(jobId);
+      if (job) renderCard(job);
+    }, RETRY_SETTLE_MS);
+    var body = JSON.stringify({ action: 'retry', requested_by: 'dashboard' });
+    client.publish(prefix + '/' + session + '/' + jobId + '/control', body, { qos: 1 }, function (err) {
+      if (err) {
+        button.disabled = false;
+        toast('failed', 'Retry not accepted: ' + err.message);
+      } else {
+        toast('info', 'Retry requested for ' + jobId + ': the worker starts the next attempt');
       }
     });
   }

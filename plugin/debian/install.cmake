@@ -12,7 +12,9 @@ include(GNUInstallDirs)
 # The plugin is a module, not a library to link: its own folder keeps it
 # out of the linker's search path (docs/operations.md, "Installing").
 install(TARGETS jobwire_plugin LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/jobwire)
-install(FILES ${PROJECT_SOURCE_DIR}/plugin/sql/001_finished_jobs.sql ${PROJECT_SOURCE_DIR}/plugin/sql/reviews.sql
+install(FILES ${PROJECT_SOURCE_DIR}/plugin/sql/001_finished_jobs.sql
+              ${PROJECT_SOURCE_DIR}/plugin/sql/002_attempts.sql
+              ${PROJECT_SOURCE_DIR}/plugin/sql/reviews.sql
         DESTINATION ${CMAKE_INSTALL_DATADIR}/jobwire/sql)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/LICENSE-EPL-2.0
               ${CMAKE_CURRENT_LIST_DIR}/copyright

@@ -31,9 +31,13 @@ for dir in "$JW_SCHEMAS"/examples/*/valid; do
 		sed "s/\"demo-session\"/\"$session\"/" "$example" >"$file"
 		topic="jobs/$session/job-1/$type"
 		if [ "$type" = control ]; then
-			# control needs a job to act on.
-			jw_pub -q 1 -t "jobs/$session/job-1/started" -m '{}'
-			printf '%s\t%s\n' "jobs/$session/job-1/started" "-" >>"$manifest"
+			# control needs a job to act on; a retry, a failed retryable one.
+			first=started body='{}'
+			if grep -q '"retry"' "$file"; then
+				first=failed body='{"error":"x","retryable":true}'
+			fi
+			jw_pub -q 1 -t "jobs/$session/job-1/$first" -m "$body"
+			printf '%s\t%s\n' "jobs/$session/job-1/$first" "-" >>"$manifest"
 			n=$((n + 1))
 			if grep -q '"review"' "$file"; then
 				# A review needs a question to answer.

@@ -131,6 +131,8 @@ START_TEST(reason_names)
 	        "unknown_job",
 	        "too_many_jobs",
 	        "journal_full",
+	        "not_retryable",
+	        "attempts_exhausted",
 	        "no_pending_review",
 	        "choice_not_offered",
 	};

@@ -1097,7 +1097,8 @@ START_TEST(state_valid_in_every_status)
 	/* Fewest members: each status reached with bare events. */
 	ck_assert_int_eq(ev(jobs, "r0", "heartbeat", "{}", 0), JW_APPLY_ACCEPT);
 	o = state(R.job);
-	ck_assert_int_eq(json_object_object_length(o), 9);
+	/* type, ids, status, seq, heartbeat interval, three times, attempt. */
+	ck_assert_int_eq(json_object_object_length(o), 10);
 	json_object_put(o);
 	ck_assert_int_eq(
 	        ev(jobs, "w0", "validation-required", "{\"reason\":\"r\",\"confidence\":1}", 0),

@@ -963,6 +963,12 @@ static char *reference_state(const struct jw_job *j, size_t *len)
 		jw_jobs__add_bool(&b, "cancel_requested", true);
 		add_ts(&b, "cancel_requested_at", j->cancel_ms);
 	}
+	jw_jobs__buf_key(&b, "attempt");
+	jw_jobs__buf_u64(&b, (uint64_t)j->retries + 1);
+	if(e && (e->flags & JW_EF_RETRY)) {
+		jw_jobs__add_bool(&b, "retry_requested", true);
+		add_ts(&b, "retry_requested_at", e->retry_ms);
+	}
 	jw_buf_add(&b, "}", 1);
 	return jw_buf_take(&b, len);
 }
@@ -1011,6 +1017,7 @@ START_TEST(state_matches_reference)
 	unsigned seed = 77 + (unsigned)_i;
 	char text[400], text2[100];
 	int64_t ms = 0;
+	unsigned retried = 0; /* events accepted in a second or later attempt */
 
 	for(int e = 0; e < ROUNDS(4000); e++) {
 		const char *type = types[next(&seed) % (sizeof(types) / sizeof(types[0]))];
@@ -1091,13 +1098,21 @@ START_TEST(state_matches_reference)
 				json_object_object_add(
 				        o, "broker_generated", json_object_new_boolean(next(&seed) % 2));
 		} else if(strcmp(type, "control") == 0) {
-			json_object_object_add(o, "action", json_object_new_string("cancel"));
+			/* A retry on a failed retryable job lets a later started
+			 * open the next attempt. */
+			json_object_object_add(
+			        o, "action", json_object_new_string(next(&seed) % 2 ? "cancel" : "retry"));
 		}
 		(void)apply_node(t, job, type, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 		        (int)(next(&seed) % 2), at(ms), &r, &v);
 		json_object_put(o);
 		jw_jobs_foreach(t, check_all_cb, t);
+		if(r.outcome == JW_APPLY_ACCEPT && jw_job_attempt(r.job) > 1)
+			retried++;
 	}
+	/* Full length only: a short run under valgrind may see none. */
+	if(ROUNDS(4000) == 4000)
+		ck_assert_uint_gt(retried, 0);
 	{
 		struct jw_jobs_stats st;
 

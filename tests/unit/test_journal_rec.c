@@ -310,6 +310,48 @@ START_TEST(test_kvlog_read_in_order)
 }
 END_TEST
 
+/* Retries: a finished record carries its attempt from 2 on ("att"); a
+ * record without it, as every record spooled before retries existed,
+ * is attempt 1. */
+START_TEST(test_attempt_column)
+{
+	/* A record exactly as the broker spooled it before retries existed. */
+	static const char old[] =
+	        "{\"k\":\"f\",\"s\":\"s1\",\"j\":\"j1\",\"t\":\"failed\","
+	        "\"ev\":{\"error\":\"x\",\"ts\":\"2026-01-02T03:04:15.500Z\"},\"err\":\"x\","
+	        "\"fin\":1767323055500,\"bg\":false,\"cid\":\"w\",\"node\":\"n\",\"seq\":2,"
+	        "\"at\":1767323055600}";
+	struct jw_journal_rec r = finished();
+	struct jw_journal_row row;
+	char err[200] = "";
+	size_t len = 0;
+	char *text;
+
+	ck_assert_str_eq(jw_journal_finished_columns[16], "attempt");
+	/* Attempt 1 (or unset) writes nothing new. */
+	r.attempt = 1;
+	text = jw_journal_rec_encode(&r, &len);
+	ck_assert_ptr_null(strstr(text, "\"att\""));
+	free(text);
+	roundtrip(&r, &row);
+	ck_assert_str_eq(row.v[16], "1");
+	jw_journal_row_cleanup(&row);
+	r.attempt = 3;
+	text = jw_journal_rec_encode(&r, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\"att\":3"));
+	free(text);
+	roundtrip(&r, &row);
+	ck_assert_str_eq(row.v[16], "3");
+	jw_journal_row_cleanup(&row);
+	ck_assert_msg(
+	        jw_journal_rec_decode(old, sizeof(old) - 1, &row, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(row.ncols, JW_JOURNAL_FINISHED_COLS);
+	ck_assert_str_eq(row.v[2], "failed");
+	ck_assert_str_eq(row.v[16], "1");
+	jw_journal_row_cleanup(&row);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("journal_rec");
@@ -323,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, test_format_ms);
 	tcase_add_test(tc, test_decode_times_out_of_range);
 	tcase_add_test(tc, test_kvlog_read_in_order);
+	tcase_add_test(tc, test_attempt_column);
 	suite_add_tcase(suite, tc);
 	return jw_test_run(suite);
 }

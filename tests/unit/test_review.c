@@ -325,6 +325,28 @@ START_TEST(review_messages_stay_valid_utf8)
 }
 END_TEST
 
+START_TEST(review_answer_stays_with_its_attempt)
+{
+	struct jw_jobs *jobs = jw_jobs_new(NULL);
+	struct json_object *o;
+
+	ck_assert_int_eq(ev(jobs, "validation-required", ASK, 0), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"review\",\"choice\":\"reject\"}", 10),
+	        JW_APPLY_ACCEPT);
+	ck_assert_int_eq(
+	        ev(jobs, "failed", "{\"error\":\"rejected\",\"retryable\":true}", 20), JW_APPLY_ACCEPT);
+	o = state(jobs);
+	ck_assert_str_eq(str_at(o, "review", "choice"), "reject");
+	json_object_put(o);
+	ck_assert_int_eq(ev(jobs, "control", "{\"action\":\"retry\"}", 30), JW_APPLY_ACCEPT);
+	ck_assert_int_eq(ev(jobs, "started", "{}", 40), JW_APPLY_ACCEPT);
+	o = state(jobs);
+	ck_assert_ptr_null(str_at(o, "review", NULL));
+	json_object_put(o);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
 static struct jw_schema *load_schema(const char *name)
 {
 	char path[512], err[512];
@@ -351,7 +373,7 @@ int main(void)
 		return EXIT_FAILURE;
 	jw_test_case(s, "rules", review_accepted_while_waiting, review_refusals,
 	        review_any_choice_when_none_offered, review_survives_restart,
-	        review_messages_stay_valid_utf8, NULL);
+	        review_messages_stay_valid_utf8, review_answer_stays_with_its_attempt, NULL);
 	rc = jw_test_run(s);
 	jw_schema_free(state_schema);
 	return rc;
