@@ -19,7 +19,6 @@
 #include "props.h"
 #include "topic.h"
 #include "util/buf.h"
-#include "write_check.h"
 
 /* Most bytes of events one answer carries: beyond it the oldest are left
  * out (truncated), so a job of large events cannot make a reply the
@@ -232,13 +231,9 @@ int jw_history__on_message(struct jw_plugin *p, struct mosquitto_evt_message *ed
 {
 	p->counters.history_requests++;
 	answer(p, ed);
-	/* The request reaches nobody: accepted (a normal PUBACK), its
-	 * deliveries denied in the read checks that follow, as for an
-	 * acknowledged duplicate (publish.c). */
-	jw_seq_suppress(&p->msg->seq, ed->payload);
+	/* The request reaches nobody: every delivery of it is denied in its
+	 * read check (acl.c), so it is acknowledged as usual (a PUBACK
+	 * without error) and goes no further. */
 	ed->retain = false;
-	if(ed->qos == 2) {
-		jw_seq_hold_repeat(&p->msg->seq, ed->topic, ed->payload, ed->payloadlen);
-	}
 	return MOSQ_ERR_SUCCESS;
 }
