@@ -11,6 +11,7 @@
 # histories' memory.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_jwt.sh"
+. "$(dirname "$0")/lib_cli.sh"
 here=$(dirname "$0")
 client5() { python3 "$here/mqtt5client.py" "$JW_PORT" "$@"; }
 
@@ -124,6 +125,19 @@ mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t '$jobwire/history/#' -W 1 >"$JW_TMP/
 jw_assert_eq "a retained request is refused: nothing retained" "" "$(cat "$JW_TMP/retained.out")"
 jw_pub -t '$jobwire/other' -m x
 jw_check "other \$jobwire/ topics stay refused" grep -q 'rejected PUBLISH on "\$jobwire/other".*protected_topic' "$JW_LOG"
+
+# Every kind of answer is valid against schemas/replies/history.json.
+for id in a1 a2 a3 a4 m1 a5 a6; do
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line).get("message")
+    if m:
+        print(m["payload"])
+        break' "$JW_TMP/$id.out" >"$JW_TMP/$id.reply.json"
+done
+jw_capture "$JW_CLI" validate --schema "$JW_SCHEMAS/replies/history.json" "$JW_TMP"/*.reply.json
+jw_assert_eq "answers (events, unknown job, invalid request, refused response topic) match the schema" 0 "$JW_RC"
 
 # Stats: the histories' memory, part of the table's.
 sleep 1.5
