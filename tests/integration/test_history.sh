@@ -184,6 +184,23 @@ reply_is "JWT admin: any session, any topic it may read" ad1 \
 jw_check "broker still up" kill -0 "$JW_PID"
 jw_stop_all
 
+# ------------------------------------------------------ across a restart
+# Histories are not persisted: a restored job answers with no events,
+# its seq, and truncated; events after the restart are kept again.
+JW_PLUGIN_OPTS="plugin_opt_data_dir $(jw_data_dir)"
+jw_start_broker restart1
+jw_pub -q 1 -t jobs/S/p1/started -m '{}'
+jw_pub -q 1 -t jobs/S/p1/progress -m '{"progress":10}'
+ask p0 '$jobwire/history/S/p1' '$jobwire/replies/p0/h'
+reply_is "before a restart: both events" p0 'len(r["events"]) == 2 and r["truncated"] is False'
+jw_stop_all
+jw_start_broker restart2
+jw_pub -q 1 -t jobs/S/p1/progress -m '{"progress":20}'
+ask p1 '$jobwire/history/S/p1' '$jobwire/replies/p1/h'
+reply_is "after a restart: the restored job's seq goes on, the history starts again, truncated" p1 \
+	'[(e["seq"], e["type"]) for e in r["events"]] == [(3, "progress")] and r["seq"] == 3 and r["truncated"] is True'
+jw_stop_all
+
 # ----------------------------------------------------------- history off
 unset JW_PLUGIN_OPTS
 JW_PLUGIN_OPTS="plugin_opt_history_events 0"
