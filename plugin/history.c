@@ -23,7 +23,7 @@
 /* Most bytes of events one answer carries: beyond it the oldest are left
  * out (truncated), so a job of large events cannot make a reply the
  * broker and the client choke on. */
-#define REPLY_EVENTS_MAX (4u * 1024u * 1024u)
+#define REPLY_EVENTS_MAX (1024u * 1024u)
 
 bool jw_history__is_request(const char *topic)
 {

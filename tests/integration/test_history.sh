@@ -199,6 +199,15 @@ jw_pub -q 1 -t jobs/S/p1/progress -m '{"progress":20}'
 ask p1 '$jobwire/history/S/p1' '$jobwire/replies/p1/h'
 reply_is "after a restart: the restored job's seq goes on, the history starts again, truncated" p1 \
 	'[(e["seq"], e["type"]) for e in r["events"]] == [(3, "progress")] and r["seq"] == 3 and r["truncated"] is True'
+# An answer carries at most 1 MiB of events: the newest that fit.
+big=$(python3 -c 'print("x" * 60000)')
+jw_pub -q 1 -t jobs/S/big/started -m '{}'
+for i in $(seq 1 20); do
+	jw_pub -q 1 -t jobs/S/big/validation-required -m "{\"reason\":\"r$i\",\"confidence\":0.5,\"item\":{\"blob\":\"$big\"}}"
+done
+ask p2 '$jobwire/history/S/big' '$jobwire/replies/p2/h' --wait 10
+reply_is "an answer over 1 MiB: the newest events that fit, truncated" p2 \
+	'r["truncated"] is True and 10 <= len(r["events"]) < 21 and r["events"][-1]["seq"] == 21 and r["events"][-1]["event"]["reason"] == "r20"'
 jw_stop_all
 
 # ----------------------------------------------------------- history off
