@@ -23,7 +23,9 @@
 # usage: bench/broker_callgrind.sh [BUILD_DIR] (default build-bench)
 # Environment: BCG_N1 [2000]  BCG_N2 [12000]
 #   BCG_CONFIGS [plain plugin persist]: persist = plugin with
-#               plugin_opt_data_dir (the job table written to jobs.log)
+#               plugin_opt_data_dir (the job table written to jobs.log);
+#               history = plugin with plugin_opt_history_events 0 and 10
+#               (plugin.nostate has the default, 200)
 #   BCG_KEEP [0]: keep the work directory and the callgrind files
 # Run as root: the broker runs as user mosquitto (runuser), so that the
 # callgrind file is written by the same user the broker runs as.
@@ -94,6 +96,16 @@ for c in $CONFIGS; do
 	plugin)
 		per_message plugin.nostate "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate 0.1"
 		per_message plugin.state "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate 1000"
+		;;
+	history)
+		# The jobs' histories (plugin_opt_history_events): off, and a
+		# ring of 10 that is full after the first 10 events of each of
+		# the 100 jobs, so the measured messages reuse its entries (the
+		# default 200 allocates one entry per event for the first 200).
+		per_message history0.nostate "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate 0.1" \
+			"plugin_opt_history_events 0"
+		per_message history10.nostate "${PLUGIN_CONF[@]}" "plugin_opt_state_max_rate 0.1" \
+			"plugin_opt_history_events 10"
 		;;
 	persist)
 		for s in nostate state; do

@@ -4,6 +4,9 @@
  * topics ({prefix}/S/J/state). watch shows every matching job (redrawn in
  * place on a terminal, one line per change or JSON lines when piped); wait
  * blocks until one job ends and turns its outcome into the exit status.
+ * watch --session S --job J follows that job's events instead: its
+ * history first (the broker's answer to an MQTT 5 history request,
+ * docs/topics.md "History"), then the live events, each once (by seq).
  */
 #include <math.h>
 #include <stddef.h>
@@ -150,6 +153,13 @@ static const char watch_help[] =
         "terminal it redraws a table in place: progress bar, percent, status, ETA,\n"
         "step and message. Piped, it prints one line per state change, or with\n"
         "--json the state object itself (one JSON object per line).\n"
+        "\n"
+        "With --session and --job, it follows that job's events instead: the ones\n"
+        "the broker kept (its history, all attempts) first, then the live ones,\n"
+        "each once, as \"S/J seq=N type {event}\" lines (\"S/J #2 ...\" for a\n"
+        "second attempt), or with --json {\"session\",\"job\",\"seq\",\"attempt\",\n"
+        "\"type\",\"event\"} objects. --exit-when-done stops after complete or\n"
+        "failed.\n"
         "\n"
         "  -s, --session S      one session [all: +]\n"
         "  -j, --job J          one job [all]\n"
@@ -372,6 +382,239 @@ static int follow_loop(struct follow *f)
 	return rc;
 }
 
+/* ---- one job's events: its history, then the live ones ---- */
+
+/* Where watch --session --job is in the job's events. */
+struct job_events {
+	const char *session, *job;
+	unsigned long long seq; /* of the last event printed */
+	long attempt;
+	int ended, retry; /* the last end was failed / a retry was asked since */
+	int done;         /* complete or failed printed (--exit-when-done) */
+};
+
+/* Prints one event: a line, or with --json an object. */
+static void print_event(const struct follow *f, const struct job_events *je, unsigned long long seq,
+        long attempt, const char *type, struct json_object *ev)
+{
+	const char *text = ev ? json_object_to_json_string_ext(
+	                                ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+	                      : "null";
+
+	if(f->json) {
+		printf("{\"session\":\"%s\",\"job\":\"%s\",\"seq\":%llu,\"attempt\":%ld,\"type\":\"%s\","
+		       "\"event\":%s}\n",
+		        je->session, je->job, seq, attempt, type, text);
+	} else if(attempt > 1) {
+		printf("%s/%s #%ld seq=%llu %s %s\n", je->session, je->job, attempt, seq, type, text);
+	} else {
+		printf("%s/%s seq=%llu %s %s\n", je->session, je->job, seq, type, text);
+	}
+	fflush(stdout);
+}
+
+/* What an event does to the attempt count, as the broker counts it
+ * (docs/lifecycle.md, "Retry"): a started after a failure and a retry
+ * request opens the next attempt. */
+static void track(struct job_events *je, const char *type, struct json_object *ev)
+{
+	struct json_object *x;
+
+	if(!strcmp(type, "failed")) {
+		je->ended = 1;
+		je->retry = 0;
+	} else if(!strcmp(type, "complete")) {
+		je->ended = 0;
+		je->retry = 0;
+	} else if(!strcmp(type, "control") && je->ended && ev &&
+	          json_object_object_get_ex(ev, "action", &x) &&
+	          !strcmp(json_object_get_string(x), "retry")) {
+		je->retry = 1;
+	} else if(!strcmp(type, "started") && je->retry) {
+		je->attempt++;
+		je->ended = je->retry = 0;
+	}
+	je->done = terminal(type);
+}
+
+/* A live event on {prefix}/S/J/{type} (state skipped): the next seq. */
+static void on_live_event(const struct follow *f, struct job_events *je, const struct jw_msg *m)
+{
+	const char *type = strrchr(m->topic, '/');
+	struct json_object *ev = NULL;
+	struct jw_json_error jerr;
+
+	if(!type || !strcmp(++type, "state")) {
+		return;
+	}
+	if(m->len && jw_json_parse(m->payload, m->len, 64, &ev, &jerr)) {
+		ev = NULL;
+	}
+	track(je, type, ev);
+	print_event(f, je, ++je->seq, je->attempt, type, ev);
+	json_object_put(ev);
+}
+
+/* The broker's answer to the history request: prints its events.
+ * Returns 0, or -1 when it is an error (said on stderr). */
+static int on_history(const struct follow *f, struct job_events *je, const struct jw_msg *m)
+{
+	struct json_object *o = NULL, *x, *events;
+	struct jw_json_error jerr;
+	int rc = -1;
+
+	if(jw_json_parse(m->payload, m->len, 128, &o, &jerr) ||
+	        !json_object_is_type(o, json_type_object)) {
+		fprintf(stderr, "jobwire watch: the history answer is not JSON\n");
+		goto out;
+	}
+	if(json_object_object_get_ex(o, "error", &x)) {
+		struct json_object *msg = NULL;
+
+		json_object_object_get_ex(o, "message", &msg);
+		if(strcmp(json_object_get_string(x), "unknown_job") != 0) {
+			fprintf(stderr, "jobwire watch: no history: %s: %s\n", json_object_get_string(x),
+			        msg ? json_object_get_string(msg) : "");
+		}
+		goto out;
+	}
+	if(json_object_object_get_ex(o, "truncated", &x) && json_object_get_boolean(x) && !f->json) {
+		fprintf(stderr, "jobwire watch: the broker no longer keeps the job's first events\n");
+	}
+	if(json_object_object_get_ex(o, "events", &events) &&
+	        json_object_is_type(events, json_type_array)) {
+		for(size_t i = 0; i < json_object_array_length(events); i++) {
+			struct json_object *e = json_object_array_get_idx(events, i), *seq, *att, *type, *ev;
+
+			if(!json_object_object_get_ex(e, "seq", &seq) ||
+			        !json_object_object_get_ex(e, "attempt", &att) ||
+			        !json_object_object_get_ex(e, "type", &type) ||
+			        !json_object_object_get_ex(e, "event", &ev)) {
+				continue;
+			}
+			je->seq = (unsigned long long)json_object_get_int64(seq);
+			/* The broker's attempt is the one shown; tracking only
+			 * keeps what the live events need. */
+			track(je, json_object_get_string(type), ev);
+			je->attempt = (long)json_object_get_int64(att);
+			print_event(f, je, je->seq, je->attempt, json_object_get_string(type), ev);
+		}
+	}
+	/* The job's seq and attempt now: the next live event follows them. */
+	if(json_object_object_get_ex(o, "seq", &x)) {
+		je->seq = (unsigned long long)json_object_get_int64(x);
+	}
+	if(json_object_object_get_ex(o, "attempt", &x)) {
+		je->attempt = (long)json_object_get_int64(x);
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+/* The queued live events, printed (the history could not be had). */
+struct pending {
+	struct jw_msg **m;
+	size_t n, cap;
+};
+
+static void pending_flush(
+        const struct follow *f, struct job_events *je, struct pending *q, int print)
+{
+	for(size_t i = 0; i < q->n; i++) {
+		if(print) {
+			on_live_event(f, je, q->m[i]);
+		}
+		jw_msg_free(q->m[i]);
+	}
+	q->n = 0;
+}
+
+/*
+ * watch --session S --job J. Subscribed to the job's topics first, then
+ * the history is asked for: the broker answers after queueing every event
+ * accepted before the request for this client, so the live events that
+ * come before the answer are the history's last ones (dropped), and those
+ * after it are new (seq goes on from the answer's). Returns the exit
+ * status.
+ */
+static int follow_events(struct follow *f, const struct jw_conn *conn)
+{
+	char topic[512], replies[700], err[600];
+	struct job_events je = {f->session, f->job, 0, 1, 0, 0, 0};
+	struct pending q = {NULL, 0, 0};
+	double deadline = f->timeout >= 0 ? jw_now() + f->timeout : -1;
+	double answer_by = jw_now() + 10;
+	int have_answer = 0, rc = JW_EXIT_OK, n;
+
+	n = jw_topic_client_level(
+	        replies, sizeof(replies) - 16, JW_REPLIES_PREFIX, jw_client_id(f->cl));
+	if(n < 0) {
+		jw_errorf(f->cmd, "client id too long");
+		return JW_EXIT_USAGE;
+	}
+	memcpy(replies + n, "/history", sizeof("/history"));
+	snprintf(topic, sizeof(topic), "%s/%s/%s/+", conn->prefix, f->session, f->job);
+	if(jw_client_subscribe(f->cl, topic, err, sizeof(err)) ||
+	        jw_client_subscribe(f->cl, replies, err, sizeof(err))) {
+		jw_errorf(f->cmd, "%s", err);
+		return JW_EXIT_CONNECT;
+	}
+	snprintf(topic, sizeof(topic), "$jobwire/history/%s/%s", f->session, f->job);
+	if(jw_client_publish(f->cl, topic, "", 0, 1, 0, replies, "watch", 5, NULL, err, sizeof(err))) {
+		jw_errorf(f->cmd, "%s", err);
+		return JW_EXIT_CONNECT;
+	}
+	while(!stop_flag && !(f->until_done && je.done)) {
+		struct jw_msg *m = NULL;
+		double wait = 0.2;
+
+		if(deadline >= 0 && jw_now() >= deadline) {
+			rc = JW_EXIT_TIMEOUT;
+			break;
+		}
+		if(!have_answer && jw_now() >= answer_by) {
+			fprintf(stderr, "jobwire watch: no answer to the history request\n");
+			pending_flush(f, &je, &q, 1);
+			have_answer = 1;
+		}
+		if(!jw_client_next(f->cl, wait, &m)) {
+			continue;
+		}
+		if(!strcmp(m->topic, replies)) {
+			if(!have_answer) {
+				have_answer = 1;
+				/* An error: the events queued so far are all there is. */
+				pending_flush(f, &je, &q, on_history(f, &je, m) != 0);
+			}
+			jw_msg_free(m);
+			continue;
+		}
+		if(have_answer) {
+			on_live_event(f, &je, m);
+			jw_msg_free(m);
+			continue;
+		}
+		if(q.n == q.cap) {
+			size_t cap = q.cap ? q.cap * 2 : 16;
+			struct jw_msg **grown = realloc(q.m, cap * sizeof(*grown));
+
+			if(!grown) {
+				jw_msg_free(m);
+				rc = JW_EXIT_SOFTWARE;
+				break;
+			}
+			q.m = grown;
+			q.cap = cap;
+		}
+		q.m[q.n++] = m;
+	}
+	pending_flush(f, &je, &q, 0);
+	free(q.m);
+	return rc;
+}
+
 static int follow(int argc, char **argv, int is_wait)
 {
 	struct jw_conn conn;
@@ -398,6 +641,16 @@ static int follow(int argc, char **argv, int is_wait)
 	if(jw_client_open(&conn, NULL, &f.cl, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);
 		return JW_EXIT_CONNECT;
+	}
+	if(!is_wait && f.session && f.job) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		rc = follow_events(&f, &conn);
+		goto out;
 	}
 	if(jw_client_subscribe(f.cl, topic, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);

@@ -160,6 +160,18 @@ int jw_effects__journal(struct jw_plugin *p, const struct jw_effects *fx,
 	return jw_journal__record(p, e->t, &who, payload, len, v);
 }
 
+void jw_effects__history(
+        struct jw_plugin *p, const struct jw_effects *fx, const struct jw_event_ctx *e)
+{
+	const void *payload;
+	size_t len;
+
+	payload = payload_of(e, &len);
+	/* Out of memory the event is not kept and the history says it is
+	 * incomplete (truncated in the answer). */
+	(void)jw_jobs_history_add(p->jobs, fx->job, e->t->event, payload, len);
+}
+
 static void log_change(const struct jw_event_ctx *e)
 {
 	const struct jw_jnode *code = e->ev ? jw_jnode_get(e->ev, "code") : NULL;

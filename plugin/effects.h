@@ -26,6 +26,9 @@ void jw_effects__publish_event(struct jw_plugin *p, const struct jw_event_ctx *e
  * the publisher must be refused: its record could not be spooled. */
 int jw_effects__journal(struct jw_plugin *p, const struct jw_effects *fx,
         const struct jw_event_ctx *e, struct jw_verdict *v);
+/* Keeps the delivered event in its job's history (history.c). */
+void jw_effects__history(
+        struct jw_plugin *p, const struct jw_effects *fx, const struct jw_event_ctx *e);
 /* HELD_STATE, REFUSE, LOG and REVIEW: JW_RUN_DENY when refused. */
 enum jw_run jw_effects__rare(struct jw_plugin *p, const struct jw_effects *fx,
         const struct jw_event_ctx *e, const struct jw_verdict *v);
@@ -83,6 +86,10 @@ static inline enum jw_run jw_effects__run(struct jw_plugin *p, const struct jw_e
 	 * journal off there is nothing to offer (no call per message). */
 	if((set & JW_FX_JOURNAL) && p->journal && jw_effects__journal(p, fx, e, v)) {
 		return jw_effects__refuse(p, e, v);
+	}
+	/* Delivered: kept in its job's history, as it went out. */
+	if((set & JW_FX_DELIVER) && p->opt.history_events) {
+		jw_effects__history(p, fx, e);
 	}
 	if(set & JW_FX_COUNT_ACCEPT) {
 		jw_notice__count_accept(p, e->t->event);

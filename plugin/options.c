@@ -6,6 +6,7 @@
  */
 #include "plugin.h"
 #include "persist.h"
+#include "jobs/jobs.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -221,6 +222,10 @@ static int parse_lifecycle_option(struct jw_options *opt, const char *key, const
 		if(parse_size(key, value, 1, 1000, &n))
 			return -1;
 		opt->max_attempts = (unsigned)n;
+	} else if(!strcmp(key, "history_events")) {
+		/* Each job's history (docs/lifecycle.md): 0 keeps none. */
+		if(parse_size(key, value, 0, JW_HISTORY_MAX, &opt->history_events))
+			return -1;
 	} else if(!strcmp(key, "data_dir")) {
 		if(set_string(&opt->data_dir, key, value))
 			return -1;
@@ -326,6 +331,7 @@ static void set_defaults(struct jw_options *opt)
 	opt->heartbeat_interval = 30;
 	opt->max_jobs = 100000;
 	opt->max_attempts = 5;
+	opt->history_events = 200;
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
 	opt->jwt_leeway = 30;

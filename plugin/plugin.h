@@ -27,6 +27,8 @@ typedef struct mqtt5__property mosquitto_property;
  * tree. A '$' topic, so '#' subscriptions never see it. */
 #define JW_SYS_PREFIX "$jobwire"
 #define JW_STATS_TOPIC JW_SYS_PREFIX "/stats"
+/* History requests (history.c): the one $jobwire/ topic clients publish. */
+#define JW_HISTORY_PREFIX JW_SYS_PREFIX "/history/"
 
 /* What the plugin answers for access checks it has no objection to. */
 enum jw_acl_fallback {
@@ -47,6 +49,7 @@ struct jw_options {
 	double heartbeat_interval; /* s; default when started has none */
 	size_t max_jobs;
 	unsigned max_attempts; /* attempts a job may have, retries included */
+	size_t history_events; /* accepted events kept per job, 0: none */
 	char *data_dir;        /* NULL: nothing persisted */
 	int spool_fsync;       /* enum jw_fsync_policy */
 	double stats_interval; /* s; 0 = no stats message */
@@ -98,8 +101,11 @@ struct jw_counters {
 	uint64_t log_damaged_bytes;
 	uint64_t log_quarantined;
 	uint64_t log_unkept;
-	uint64_t journal_refused; /* terminal events refused: spool full or failing */
-	uint64_t journal_lost;    /* broker-generated records that found the spool full */
+	uint64_t journal_refused;  /* terminal events refused: spool full or failing */
+	uint64_t journal_lost;     /* broker-generated records that found the spool full */
+	uint64_t history_requests; /* history.c: requests, answers published, */
+	uint64_t history_answers;  /* answers that could not be made or published */
+	uint64_t history_failures;
 	struct jw_type_count *types;
 	size_t ntypes;
 	size_t captypes;
@@ -204,6 +210,11 @@ void jw_will__other_event(struct jw_plugin *p);
 /* will.c: the end of a pass of the broker's loop (tick): as other_event,
  * and a connection's set-up is over. */
 void jw_will__end_of_pass(struct jw_plugin *p);
+
+/* history.c: whether topic is a history request ($jobwire/history/...),
+ * and its MESSAGE: answered, delivered to nobody. MOSQ_ERR_SUCCESS. */
+bool jw_history__is_request(const char *topic);
+int jw_history__on_message(struct jw_plugin *p, struct mosquitto_evt_message *ed);
 
 /* tick.c: the TICK callback (timers, health, stats). */
 int jw_tick__on_tick(int event, void *event_data, void *userdata);

@@ -36,6 +36,10 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	if(w->kind != JW_TOPIC_JOB) {
+		/* Valid and under $jobwire/: only a history request. */
+		if(ed->topic[0] == '$' && jw_history__is_request(ed->topic)) {
+			return jw_history__on_message(p, ed);
+		}
 		return MOSQ_ERR_SUCCESS;
 	}
 	/* A terminal event the journal cannot take is refused before it

@@ -63,6 +63,12 @@ static struct json_object *jobs_json(const struct jw_plugin *p)
 	add_u64(o, "evicted", st.evicted);
 	add_u64(o, "max", p->opt.max_jobs);
 	add_u64(o, "memory_bytes", st.memory_bytes);
+	/* Each job's history (history.c): part of memory_bytes. */
+	add_u64(o, "history_events", st.history_events);
+	add_u64(o, "history_bytes", st.history_bytes);
+	add_u64(o, "history_requests", p->counters.history_requests);
+	add_u64(o, "history_answers", p->counters.history_answers);
+	add_u64(o, "history_failures", p->counters.history_failures);
 	return o;
 }
 

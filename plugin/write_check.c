@@ -75,6 +75,14 @@ void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 	w->valid = false;
 	if(is_sys_topic(topic)) {
 		w->kind = JW_TOPIC_OTHER;
+		/* The one exception: a history request, answered at its MESSAGE
+		 * (history.c). Retained it would be stored for nobody. */
+		if(jw_history__is_request(topic)) {
+			w->valid = !retain;
+			verdict_set(&w->v, JW_REASON_PROTECTED_TOPIC,
+			        "history requests are never retained: publish without the retain flag");
+			return;
+		}
 		verdict_set(&w->v, JW_REASON_PROTECTED_TOPIC,
 		        JW_SYS_PREFIX "/ topics are published by the broker only");
 		return;

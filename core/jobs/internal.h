@@ -155,7 +155,8 @@ struct jw_job {
 	/* Retry (retry.c): attempts opened by a retry, so the attempt is
 	 * retries + 1. In what was padding: the struct does not grow. */
 	uint16_t retries;
-	char ids[]; /* session '\0' job '\0' */
+	struct jw_job_history *history; /* history.c; NULL until an event is kept */
+	char ids[];                     /* session '\0' job '\0' */
 };
 
 struct jw_jobs {
@@ -168,7 +169,9 @@ struct jw_jobs {
 	size_t by_status[JW_JOB__STATUS_COUNT];
 	uint64_t stalled;
 	uint64_t evicted;
-	size_t mem; /* bytes allocated through jw_jobs__alloc */
+	size_t mem;            /* bytes allocated through jw_jobs__alloc */
+	size_t history_events; /* kept in all the histories (history.c) */
+	size_t history_bytes;  /* of mem, what the histories use */
 	/* jw_jobs_state_render's output, reused from state to state, and
 	 * the formatted seconds its timestamps mostly share: [0] recent
 	 * times, [1] the jobs' first times. */
@@ -256,6 +259,9 @@ uint64_t jw_jobs__fingerprint(const char *type, const void *raw, size_t rawlen);
  * end->ended_ms), or moves it to that key. Room was reserved when j
  * entered the table (jw_jobs__reserve), so it cannot fail. */
 void jw_jobs__heap_set(struct jw_jobs *jobs, enum jw_jobs__heap_id id, struct jw_job *j);
+
+/* Frees j's history (history.c); j->history is NULL afterwards. */
+void jw_jobs__history_free(struct jw_jobs *jobs, struct jw_job *j);
 
 /* Retry (retry.c, docs/lifecycle.md "Retry"). */
 /* Applies a control {"action":"retry"} to j (NULL: unknown job): true

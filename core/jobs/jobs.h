@@ -18,8 +18,8 @@
  * jw_jobs_step, table.c jobs by key and eviction, timers.c the state
  * rate limit and stall heaps, state.c the state JSON, record.c restart
  * records, retry.c the control retry and the attempt it opens, review.c
- * reviews; memory.c, json_write.c, timestamps.c, eta.c and lookup.h what
- * they share; internal.h is theirs alone.
+ * reviews, history.c each job's ring of accepted events; memory.c, json_write.c, timestamps.c,
+ * eta.c and lookup.h what they share; internal.h is theirs alone.
  */
 #ifndef JW_JOBS_H
 #define JW_JOBS_H
@@ -46,12 +46,17 @@ enum jw_job_status {
 /* "running", "waiting", "complete", "failed". */
 const char *jw_job_status_name(enum jw_job_status s);
 
+/* Most events a job's history may keep (plugin_opt_history_events). */
+#define JW_HISTORY_MAX 100000
+
 struct jw_jobs_config {
 	size_t max_jobs;             /* default 100000 */
 	double heartbeat_interval_s; /* default interval when started has none: 30 */
 	double state_max_rate;       /* state publishes per second per job: 10 */
 	unsigned max_attempts;       /* attempts a job may have, retries included:
 	                                5 (0: the default; at most 1000) */
+	size_t history_events;       /* accepted events kept per job (history.c):
+	                                0 keeps none; at most JW_HISTORY_MAX */
 	/* Optional (NULL: not told): called with each finished job the table
 	 * evicts to make room (in apply or restore), just before it is freed,
 	 * so the caller can drop its record and retained state. fn must not
@@ -271,9 +276,11 @@ char *jw_job_stall_event(const struct jw_job *j, const struct jw_clock *now, siz
 struct jw_jobs_stats {
 	size_t jobs; /* in the table */
 	size_t by_status[JW_JOB__STATUS_COUNT];
-	uint64_t stalled;    /* jobs failed for heartbeat_timeout */
-	uint64_t evicted;    /* finished jobs evicted when full */
-	size_t memory_bytes; /* heap used by the table */
+	uint64_t stalled;      /* jobs failed for heartbeat_timeout */
+	uint64_t evicted;      /* finished jobs evicted when full */
+	size_t memory_bytes;   /* heap used by the table (histories included) */
+	size_t history_events; /* events kept in the jobs' histories */
+	size_t history_bytes;  /* of memory_bytes, what the histories use */
 };
 void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out);
 
@@ -335,6 +342,40 @@ unsigned jw_job_attempt(const struct jw_job *j);
 /* Whether a retry was requested for the failed job j and no started
  * has opened the next attempt yet. */
 bool jw_job_retry_requested(const struct jw_job *j);
+
+/*
+ * History (history.c, docs/lifecycle.md "History"): the last
+ * cfg.history_events accepted events of each job, all attempts, oldest
+ * first, kept as long as the job. Not in the job's record: a restored
+ * job starts with an empty history.
+ *
+ * jw_jobs_history_add: keeps event[0..len) (the bytes as delivered,
+ * "ts" included) of type for j, with j's current seq and attempt: call
+ * it right after the event's ACCEPT, before the next call that may
+ * evict. A full ring drops its oldest. Returns 0 (also when histories are
+ * off), or -1 when out of memory: the event is not kept and counts as
+ * dropped. The bytes are copied.
+ */
+struct jw_history_event {
+	uint64_t seq;
+	unsigned attempt;
+	const char *type;  /* NUL-terminated */
+	const void *event; /* len bytes, NUL after them */
+	size_t len;
+};
+int jw_jobs_history_add(
+        struct jw_jobs *jobs, struct jw_job *j, const char *type, const void *event, size_t len);
+/* Events kept for j. */
+size_t jw_job_history_count(const struct jw_job *j);
+/* The i-th kept event, 0 the oldest: false when i >= count. Pointers
+ * into the job, valid until its next change. */
+bool jw_job_history_get(const struct jw_job *j, size_t i, struct jw_history_event *out);
+/* Accepted events of j that its ring let go (its bound) or could not
+ * keep (memory). */
+uint64_t jw_job_history_dropped(const struct jw_job *j);
+/* Whether the kept events are all j's accepted events, from its first:
+ * as many as its seq (false after a restart, which keeps no history). */
+bool jw_job_history_complete(const struct jw_job *j);
 
 /* What the journal records of a finished job (see core/disk/journal_rec.h).
  * Strings point into the job and stay valid until the job changes. */

@@ -101,6 +101,7 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 	jw_jobs__review_free(jobs, j->review);
 	jw_jobs__end_free(jobs, j->end);
 	jw_jobs__decision_free(jobs, j->decision);
+	jw_jobs__history_free(jobs, j);
 	jw_jobs__release(jobs, j, job_size(j));
 }
 
@@ -200,7 +201,8 @@ struct jw_jobs *jw_jobs_new(const struct jw_jobs_config *cfg)
 	 * publishing interval between 1 ms and about 17 minutes. */
 	if(c.max_jobs > MAX_JOBS_LIMIT || !(c.heartbeat_interval_s > 0) ||
 	        !(c.heartbeat_interval_s <= 86400) || !(c.state_max_rate >= 0.001) ||
-	        !(c.state_max_rate <= 1000) || c.max_attempts > 1000)
+	        !(c.state_max_rate <= 1000) || c.max_attempts > 1000 ||
+	        c.history_events > JW_HISTORY_MAX)
 		return NULL;
 	jobs = calloc(1, sizeof(*jobs));
 	if(!jobs)
@@ -327,6 +329,8 @@ void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out)
 	out->stalled = jobs->stalled;
 	out->evicted = jobs->evicted;
 	out->memory_bytes = jobs->mem;
+	out->history_events = jobs->history_events;
+	out->history_bytes = jobs->history_bytes;
 }
 
 void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *arg), void *arg)

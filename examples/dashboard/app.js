@@ -14,6 +14,15 @@
  * and "allowed_brokers"): a link's ws= naming anything else is refused
  * before any connection is made, so a crafted link cannot send a
  * viewer's token to another server. See docs/dashboard.md.
+ *
+ * History (docs/dashboard.md, "Timeline"): the first time a job is seen,
+ * and when its state moves on, the page asks the broker for the job's
+ * events (an MQTT 5 request on $jobwire/history/{session}/{job}, answered
+ * on $jobwire/replies/{client id}/history) and shows them as a timeline
+ * on the card. The connection is a persistent MQTT 5 session with a
+ * client id kept for the tab (sessionStorage) and QoS 1 subscriptions, so
+ * what is published while it is down comes when it is back; the timeline
+ * is then asked for again, which fills any gap.
  */
 (function () {
   'use strict';
@@ -25,6 +34,8 @@
 
   var CONFIG_TIMEOUT_MS = 3000;
   var RETRY_SETTLE_MS = 5000;
+  var HISTORY_DEBOUNCE_MS = 250;
+  var SESSION_EXPIRY_S = 3600;  /* how long the broker keeps the session while the page is away */
 
   var params = new URLSearchParams(location.hash.replace(/^#/, ''));
   var session = params.get('session') || '';
@@ -39,8 +50,8 @@
   var attempt = 0;
   var retryTimer = null;
   var everConnected = false;
+  var reconnected = false;  /* a connect after the first asks every timeline again */
   var stopped = false;
-  var clientId = 'dash-' + Math.random().toString(16).slice(2, 10);
   /* An observer token (a wall display) may publish nothing: the page
    * offers no Cancel and no answers. Only a hint for the page; the broker
    * enforces the role whatever the page does. */
@@ -54,6 +65,20 @@
     } catch (e) {
       return '';
     }
+  }
+
+  var clientId = tabClientId();
+
+  /* One client id per tab, kept across reloads (sessionStorage is the
+   * tab's): the broker's persistent session is found again by it. */
+  function tabClientId() {
+    var id = null;
+    try { id = sessionStorage.getItem('jobwire-client-id'); } catch (e) { /* storage off */ }
+    if (!id || !/^dash-[0-9a-f]{8,16}$/.test(id)) {
+      id = 'dash-' + Math.random().toString(16).slice(2, 10) + Math.random().toString(16).slice(2, 6);
+      try { sessionStorage.setItem('jobwire-client-id', id); } catch (e) { /* this load only */ }
+    }
+    return id;
   }
 
   function $(id) { return document.getElementById(id); }
@@ -397,6 +422,9 @@
     renderCard(job);
     place(job);
     renderAlert(job);
+    /* The timeline: asked for when the job is first seen, and again when
+     * its state says something happened that the timeline shows. */
+    if (!before || timelineChanged(before, st)) askHistory(st.job_id);
     /* Toast only for a finish seen happening, not for history. */
     if (before && !TERMINAL[before.status] && TERMINAL[st.status]) {
       if (st.status === 'complete') toast('complete', (st.name || st.job_id) + ' complete');
@@ -442,6 +470,109 @@
     });
   }
 
+
+  /* ---- timeline (history) ---- */
+
+  /* Where the broker answers this page's history requests: its own
+   * replies topic, which every client may read. Ids made by
+   * tabClientId() need no escaping. */
+  function repliesTopic() { return '$jobwire/replies/' + clientId + '/history'; }
+
+  /* Whether the state moved in a way the timeline shows. */
+  function timelineChanged(a, b) {
+    return a.status !== b.status || a.step !== b.step || a.attempt !== b.attempt ||
+      !!a.cancel_requested !== !!b.cancel_requested || !!a.retry_requested !== !!b.retry_requested ||
+      JSON.stringify(a.validation || null) !== JSON.stringify(b.validation || null) ||
+      JSON.stringify(a.review || a.decision || null) !== JSON.stringify(b.review || b.decision || null);
+  }
+
+  /* Asks for a job's history (debounced: a burst of changes, one request). */
+  function askHistory(jobId) {
+    var job = jobs.get(jobId);
+    if (!job || !client || !client.connected) return;
+    clearTimeout(job.historyTimer);
+    job.historyTimer = setTimeout(function () {
+      if (!client || !client.connected) return;
+      client.publish('$jobwire/history/' + session + '/' + jobId, '', {
+        qos: 1,
+        properties: { responseTopic: repliesTopic(), correlationData: 'history:' + jobId }
+      });
+    }, HISTORY_DEBOUNCE_MS);
+  }
+
+  function onHistory(h) {
+    if (!h || h.type !== 'history' || h.session !== session || typeof h.job !== 'string') return;
+    var job = jobs.get(h.job);
+    if (!job || !Array.isArray(h.events)) return;
+    /* An older answer (requests crossing) never replaces a newer one. */
+    if (job.history && typeof job.history.seq === 'number' && h.seq < job.history.seq) return;
+    job.history = h;
+    renderTimeline(job);
+  }
+
+  function clock(ts) {
+    var d = new Date(ts);
+    return isFinite(d.getTime()) ? d.toLocaleTimeString([], { hour12: false }) : '';
+  }
+
+  /* The events worth a line, as { kind, text, ts, attempt }. */
+  function timelineEntries(h) {
+    var out = [], step = null, att = 0;
+    h.events.forEach(function (e) {
+      var ev = e.event && typeof e.event === 'object' ? e.event : {}, text = null, kind = e.type;
+      if (e.attempt !== att) {
+        if (att) out.push({ kind: 'attempt', text: 'Attempt ' + e.attempt, ts: ev.ts, attempt: e.attempt });
+        att = e.attempt;
+      }
+      switch (e.type) {
+        case 'started': text = 'Started' + (ev.worker ? ' on ' + ev.worker : ''); step = null; break;
+        case 'progress':
+          if (typeof ev.step === 'string' && ev.step !== step) { step = ev.step; kind = 'step'; text = 'Step: ' + ev.step; }
+          break;
+        case 'validation-required':
+          text = 'Review needed: ' + (ev.reason || '') +
+            (typeof ev.confidence === 'number' ? ' (confidence ' + Math.round(ev.confidence * 100) + '%)' : '');
+          break;
+        case 'control':
+          if (ev.action === 'cancel') text = 'Cancel requested';
+          else if (ev.action === 'retry') text = 'Retry requested';
+          else if (ev.action === 'review') {
+            kind = 'decision';
+            text = 'Decision: ' + (ev.choice || '') + (ev.comment ? ' (' + ev.comment + ')' : '');
+          }
+          break;
+        case 'complete': text = 'Complete'; break;
+        case 'failed': text = 'Failed: ' + (ev.error || ev.code || 'no reason given'); break;
+        default: break;
+      }
+      if (text) out.push({ kind: kind, text: text, ts: ev.ts, attempt: e.attempt, seq: e.seq });
+    });
+    return out;
+  }
+
+  function renderTimeline(job) {
+    var li = job.el, box = li._parts.timeline;
+    if (!box) {
+      box = el('details', 'timeline');
+      box.appendChild(el('summary', null, 'Timeline'));
+      box.appendChild(el('ol'));
+      li.insertBefore(box, li._parts.actions);
+      li._parts.timeline = box;
+    }
+    var entries = timelineEntries(job.history), list = box.querySelector('ol');
+    box.querySelector('summary').textContent = 'Timeline (' + entries.length + ')' +
+      (job.history.truncated ? ', latest events only' : '');
+    list.textContent = '';
+    entries.forEach(function (t) {
+      var item = el('li', 'tl-' + t.kind);
+      item.setAttribute('data-kind', t.kind);
+      if (t.seq) item.setAttribute('data-seq', String(t.seq));
+      item.appendChild(el('time', null, clock(t.ts)));
+      item.appendChild(document.createTextNode(' ' + t.text));
+      list.appendChild(item);
+    });
+  }
+
   /* ---- connection ---- */
   function scheduleReconnect() {
     if (stopped || retryTimer) return;
@@ -461,8 +592,9 @@
       clientId: clientId,
       username: 'dashboard',
       password: token,
-      protocolVersion: 4,
-      clean: true,
+      protocolVersion: 5,
+      clean: false,            /* a persistent session: QoS 1 messages wait while away */
+      properties: { sessionExpiryInterval: SESSION_EXPIRY_S },
       reconnectPeriod: 0,      /* our own capped backoff below */
       connectTimeout: 10000,
       keepalive: 30
@@ -471,9 +603,17 @@
       attempt = 0;
       everConnected = true;
       setConn('live', 'live');
-      client.subscribe([prefix + '/' + session + '/+/state', '$jobwire/rejections/' + clientId], { qos: 1 });
+      client.subscribe([prefix + '/' + session + '/+/state', '$jobwire/rejections/' + clientId,
+        repliesTopic()], { qos: 1 });
+      /* Back after a drop: the timelines may have missed something. */
+      if (reconnected) jobs.forEach(function (job, id) { askHistory(id); });
+      reconnected = true;
     });
     client.on('message', function (topic, payload) {
+      if (topic === repliesTopic()) {
+        try { onHistory(JSON.parse(payload.toString())); } catch (e) { /* not JSON: ignore */ }
+        return;
+      }
       if (topic.indexOf('$jobwire/rejections/') === 0) {
         try {
           var notice = JSON.parse(payload.toString());
@@ -588,7 +728,8 @@
   }
   $('session-label').textContent = 'session ' + session;
   document.title = 'jobwire · ' + session;
-  window.jobwireDashboard = { jobs: jobs, clientId: clientId };
+  /* For tests and the console: the jobs, the client id, the live connection. */
+  window.jobwireDashboard = { jobs: jobs, clientId: clientId, connection: function () { return client; } };
   loadConfig().then(function (config) {
     var why = chooseBroker(config);
     if (why) {
