@@ -339,6 +339,7 @@ int jw_table__init(struct jw_plugin *p)
 	cfg.state_max_rate = p->opt.state_max_rate;
 	cfg.max_attempts = p->opt.max_attempts;
 	cfg.history_events = p->opt.history_events;
+	cfg.history_max_bytes = p->opt.history_max_bytes;
 	cfg.on_evict = on_evict;
 	cfg.on_evict_arg = p;
 	p->jobs = jw_jobs_new(&cfg);

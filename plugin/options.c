@@ -226,6 +226,11 @@ static int parse_lifecycle_option(struct jw_options *opt, const char *key, const
 		/* Each job's history (docs/lifecycle.md): 0 keeps none. */
 		if(parse_size(key, value, 0, JW_HISTORY_MAX, &opt->history_events))
 			return -1;
+	} else if(!strcmp(key, "history_max")) {
+		/* All the histories together (docs/lifecycle.md): 0, no bound. */
+		if(parse_size(key, value, 0, SIZE_MAX / 2, &opt->history_max_bytes)) {
+			return -1;
+		}
 	} else if(!strcmp(key, "data_dir")) {
 		if(set_string(&opt->data_dir, key, value))
 			return -1;
@@ -332,6 +337,7 @@ static void set_defaults(struct jw_options *opt)
 	opt->max_jobs = 100000;
 	opt->max_attempts = 5;
 	opt->history_events = 200;
+	opt->history_max_bytes = 256u * 1024u * 1024u;
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
 	opt->jwt_leeway = 30;

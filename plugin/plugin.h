@@ -48,11 +48,12 @@ struct jw_options {
 	uint32_t state_ttl;        /* s; message expiry of a finished job's state */
 	double heartbeat_interval; /* s; default when started has none */
 	size_t max_jobs;
-	unsigned max_attempts; /* attempts a job may have, retries included */
-	size_t history_events; /* accepted events kept per job, 0: none */
-	char *data_dir;        /* NULL: nothing persisted */
-	int spool_fsync;       /* enum jw_fsync_policy */
-	double stats_interval; /* s; 0 = no stats message */
+	unsigned max_attempts;    /* attempts a job may have, retries included */
+	size_t history_events;    /* accepted events kept per job, 0: none */
+	size_t history_max_bytes; /* all the histories together, 0: no bound */
+	char *data_dir;           /* NULL: nothing persisted */
+	int spool_fsync;          /* enum jw_fsync_policy */
+	double stats_interval;    /* s; 0 = no stats message */
 	/* JWT authentication (docs/configuration.md); off without a key file. */
 	char *jwt_hs256_secret_file;
 	char *jwt_public_key_file;

@@ -66,6 +66,7 @@ static struct json_object *jobs_json(const struct jw_plugin *p)
 	/* Each job's history (history.c): part of memory_bytes. */
 	add_u64(o, "history_events", st.history_events);
 	add_u64(o, "history_bytes", st.history_bytes);
+	add_u64(o, "history_shed", st.history_shed);
 	add_u64(o, "history_requests", p->counters.history_requests);
 	add_u64(o, "history_answers", p->counters.history_answers);
 	add_u64(o, "history_failures", p->counters.history_failures);

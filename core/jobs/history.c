@@ -4,7 +4,10 @@
  * it, as they were delivered (the broker's "ts" included), with their seq
  * and attempt, for the MQTT 5 history request (plugin/history.c). It lives
  * and dies with its job, across attempts; memory is counted with the
- * table's. docs/lifecycle.md, "History".
+ * table's. All the histories together stay within history_max_bytes: the
+ * history added to least recently (a finished job's, mostly) goes first,
+ * and when only the newest one is left, its oldest events. docs/lifecycle.md,
+ * "History".
  */
 #include "internal.h"
 
@@ -24,10 +27,12 @@ struct jw_history_entry {
 };
 
 struct jw_job_history {
-	uint32_t cap;     /* slots at e */
-	uint32_t head;    /* the oldest */
-	uint32_t count;   /* kept */
-	uint64_t dropped; /* accepted but no longer (or never) kept */
+	struct jw_job *job;
+	struct jw_job_history *older, *newer; /* the table's LRU list */
+	uint32_t cap;                         /* slots at e */
+	uint32_t head;                        /* the oldest */
+	uint32_t count;                       /* kept */
+	uint64_t dropped;                     /* accepted but no longer (or never) kept */
 	struct jw_history_entry **e;
 };
 
@@ -46,12 +51,41 @@ static void entry_release(struct jw_jobs *jobs, struct jw_history_entry *en)
 	jw_jobs__release(jobs, en, en->size);
 }
 
+static void lru_unlink(struct jw_jobs *jobs, struct jw_job_history *h)
+{
+	if(h->older)
+		h->older->newer = h->newer;
+	else
+		jobs->history_lru = h->newer;
+	if(h->newer)
+		h->newer->older = h->older;
+	else
+		jobs->history_mru = h->older;
+	h->older = h->newer = NULL;
+}
+
+/* h is now the history added to most recently. */
+static void lru_touch(struct jw_jobs *jobs, struct jw_job_history *h)
+{
+	if(jobs->history_mru == h)
+		return;
+	if(h->older || h->newer || jobs->history_lru == h)
+		lru_unlink(jobs, h);
+	h->older = jobs->history_mru;
+	if(jobs->history_mru)
+		jobs->history_mru->newer = h;
+	else
+		jobs->history_lru = h;
+	jobs->history_mru = h;
+}
+
 void jw_jobs__history_free(struct jw_jobs *jobs, struct jw_job *j)
 {
 	struct jw_job_history *h = j->history;
 
 	if(!h)
 		return;
+	lru_unlink(jobs, h);
 	for(uint32_t i = 0; i < h->count; i++)
 		entry_release(jobs, h->e[(h->head + i) % h->cap]);
 	jobs->history_events -= h->count;
@@ -86,6 +120,35 @@ static bool grow(struct jw_jobs *jobs, struct jw_job_history *h, size_t limit)
 	return true;
 }
 
+/* Its oldest event goes (h->count > 0). */
+static void drop_oldest(struct jw_jobs *jobs, struct jw_job_history *h)
+{
+	entry_release(jobs, h->e[h->head]);
+	h->e[h->head] = NULL;
+	h->head = (h->head + 1) % h->cap;
+	h->count--;
+	h->dropped++;
+	jobs->history_events--;
+	jobs->history_shed++;
+}
+
+/* Back within history_max_bytes: whole histories, least recently added
+ * to first, then the oldest events of newest, the one just added to
+ * (which keeps its newest event at least). */
+static void shed(struct jw_jobs *jobs, struct jw_job_history *newest)
+{
+	size_t max = jobs->cfg.history_max_bytes;
+
+	while(jobs->history_bytes > max && jobs->history_lru != newest) {
+		struct jw_job_history *old = jobs->history_lru;
+
+		jobs->history_shed += old->count;
+		jw_jobs__history_free(jobs, old->job);
+	}
+	while(jobs->history_bytes > max && newest->count > 1)
+		drop_oldest(jobs, newest);
+}
+
 int jw_jobs_history_add(
         struct jw_jobs *jobs, struct jw_job *j, const char *type, const void *event, size_t len)
 {
@@ -103,6 +166,8 @@ int jw_jobs_history_add(
 		h = jw_jobs__alloc(jobs, sizeof(*h));
 		if(!h)
 			goto lost;
+		memset(h, 0, sizeof(*h));
+		h->job = j;
 		jobs->history_bytes += sizeof(*h);
 		j->history = h;
 	}
@@ -142,6 +207,9 @@ int jw_jobs_history_add(
 	h->e[slot] = en;
 	h->count++;
 	jobs->history_events++;
+	lru_touch(jobs, h);
+	if(jobs->cfg.history_max_bytes && jobs->history_bytes > jobs->cfg.history_max_bytes)
+		shed(jobs, h);
 	return 0;
 lost:
 	/* The event is not kept: the history says it is incomplete. */

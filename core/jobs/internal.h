@@ -172,6 +172,10 @@ struct jw_jobs {
 	size_t mem;            /* bytes allocated through jw_jobs__alloc */
 	size_t history_events; /* kept in all the histories (history.c) */
 	size_t history_bytes;  /* of mem, what the histories use */
+	/* Histories by their last addition, least recent first (history.c):
+	 * what goes when history_max_bytes is passed. */
+	struct jw_job_history *history_lru, *history_mru;
+	uint64_t history_shed; /* events dropped to stay within the bound */
 	/* jw_jobs_state_render's output, reused from state to state, and
 	 * the formatted seconds its timestamps mostly share: [0] recent
 	 * times, [1] the jobs' first times. */

@@ -57,6 +57,9 @@ struct jw_jobs_config {
 	                                5 (0: the default; at most 1000) */
 	size_t history_events;       /* accepted events kept per job (history.c):
 	                                0 keeps none; at most JW_HISTORY_MAX */
+	size_t history_max_bytes;    /* memory all the histories may use together
+	                                (0: no bound but history_events); over it,
+	                                the history added to least recently goes */
 	/* Optional (NULL: not told): called with each finished job the table
 	 * evicts to make room (in apply or restore), just before it is freed,
 	 * so the caller can drop its record and retained state. fn must not
@@ -281,6 +284,7 @@ struct jw_jobs_stats {
 	size_t memory_bytes;   /* heap used by the table (histories included) */
 	size_t history_events; /* events kept in the jobs' histories */
 	size_t history_bytes;  /* of memory_bytes, what the histories use */
+	uint64_t history_shed; /* events dropped to keep history_max_bytes */
 };
 void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out);
 

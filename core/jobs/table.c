@@ -331,6 +331,7 @@ void jw_jobs_stats(const struct jw_jobs *jobs, struct jw_jobs_stats *out)
 	out->memory_bytes = jobs->mem;
 	out->history_events = jobs->history_events;
 	out->history_bytes = jobs->history_bytes;
+	out->history_shed = jobs->history_shed;
 }
 
 void jw_jobs_foreach(struct jw_jobs *jobs, void (*fn)(struct jw_job *j, void *arg), void *arg)

@@ -274,12 +274,75 @@ START_TEST(out_of_memory)
 }
 END_TEST
 
+/* All the histories within history_max_bytes: the history added to least
+ * recently goes first (whole), then the newest one's oldest events; the
+ * bytes never pass the bound after an addition, and what went is counted. */
+START_TEST(table_wide_bound)
+{
+	struct jw_jobs_config cfg = {0};
+	struct jw_jobs *jobs;
+	struct jw_jobs_stats st;
+	struct jw_job *j1, *j2, *j3;
+	char p[64], name[16];
+
+	cfg.history_events = 100;
+	cfg.history_max_bytes = 4096;
+	jobs = jw_jobs_new(&cfg);
+	ck_assert_ptr_nonnull(jobs);
+	for(int k = 1; k <= 3; k++) {
+		snprintf(name, sizeof(name), "j%d", k);
+		ck_assert_int_eq(ev(jobs, name, "started", "{}", k), JW_APPLY_ACCEPT);
+	}
+	j1 = jw_jobs_find(jobs, "s1", "j1");
+	j2 = jw_jobs_find(jobs, "s1", "j2");
+	j3 = jw_jobs_find(jobs, "s1", "j3");
+	/* j1 and j3 go on; j2 (a quiet job) is the least recently added to. */
+	for(int i = 1; i <= 30; i++) {
+		snprintf(p, sizeof(p), "{\"progress\":%d}", i);
+		ck_assert_int_eq(ev(jobs, "j1", "progress", p, 100 + i), JW_APPLY_ACCEPT);
+		ck_assert_int_eq(ev(jobs, "j3", "progress", p, 100 + i), JW_APPLY_ACCEPT);
+		jw_jobs_stats(jobs, &st);
+		ck_assert_uint_le(st.history_bytes, cfg.history_max_bytes);
+	}
+	ck_assert_uint_eq(jw_job_history_count(j2), 0);
+	ck_assert(!jw_job_history_complete(j2));
+	ck_assert_uint_gt(jw_job_history_count(j1), 0);
+	ck_assert_uint_gt(jw_job_history_count(j3), 0);
+	/* The newest event of each is there. */
+	{
+		struct jw_history_event e;
+
+		ck_assert(jw_job_history_get(j3, jw_job_history_count(j3) - 1, &e));
+		ck_assert_uint_eq(e.seq, 31);
+	}
+	jw_jobs_stats(jobs, &st);
+	ck_assert_uint_gt(st.history_shed, 0);
+	ck_assert_uint_eq(st.history_events, jw_job_history_count(j1) + jw_job_history_count(j3));
+	/* Freeing a job in the middle of the list keeps the list whole. */
+	jw_jobs_free(jobs);
+	/* One job alone over the bound keeps its newest events. */
+	cfg.history_max_bytes = 1024;
+	jobs = jw_jobs_new(&cfg);
+	ck_assert_int_eq(ev(jobs, "j1", "started", "{}", 0), JW_APPLY_ACCEPT);
+	for(int i = 1; i <= 60; i++) {
+		snprintf(p, sizeof(p), "{\"progress\":%d}", i);
+		ck_assert_int_eq(ev(jobs, "j1", "progress", p, i), JW_APPLY_ACCEPT);
+	}
+	j1 = jw_jobs_find(jobs, "s1", "j1");
+	jw_jobs_stats(jobs, &st);
+	ck_assert_uint_le(st.history_bytes, 1024);
+	ck_assert_uint_gt(jw_job_history_count(j1), 0);
+	expect(j1, jw_job_history_count(j1) - 1, 61, 1, "progress", "{\"progress\":60}");
+	jw_jobs_free(jobs);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jobs_history");
 
 	jw_test_case(s, "rules", off_by_default, events_in_order, all_attempts, NULL);
-	jw_test_case(s, "bound", bounded_ring, NULL);
+	jw_test_case(s, "bound", bounded_ring, table_wide_bound, NULL);
 	jw_test_case(s, "memory", memory_given_back, out_of_memory, NULL);
 	return jw_test_run(s);
 }
