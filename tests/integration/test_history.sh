@@ -174,6 +174,7 @@ jw_start_broker jwt "allow_anonymous false"
 admin=$(tok --role admin --ttl 600)
 viewer_a=$(tok --role viewer --sessions A)
 worker_a=$(tok --role worker --sessions A)
+observer_a=$(tok --role observer --sessions A)
 jw_pub -q 1 -u a -P "$admin" -t jobs/A/j1/started -m '{"name":"A job"}'
 jw_pub -q 1 -u a -P "$admin" -t jobs/B/j1/started -m '{"name":"B job"}'
 ask v1 '$jobwire/history/A/j1' '$jobwire/replies/v1/h' --password "$viewer_a"
@@ -185,6 +186,11 @@ reply_is "JWT viewer of session A asks about B: not_allowed, nothing of B" v2 \
 ask v3 '$jobwire/history/B/none' '$jobwire/replies/v3/h' --password "$viewer_a"
 reply_is "JWT: not_allowed comes before unknown_job (no probing other sessions)" v3 \
 	'r["error"] == "not_allowed"'
+ask o1 '$jobwire/history/A/j1' '$jobwire/replies/o1/h' --password "$observer_a"
+reply_is "JWT observer (publishes nothing else): may ask for its session's history" o1 \
+	'[e["type"] for e in r["events"]] == ["started"]'
+ask o2 '$jobwire/history/B/j1' '$jobwire/replies/o2/h' --password "$observer_a"
+reply_is "JWT observer of session A asks about B: not_allowed" o2 'r["error"] == "not_allowed"'
 ask w1 '$jobwire/history/A/j1' '$jobwire/replies/w1/h' --password "$worker_a"
 reply_is "JWT worker (reads only control): not_allowed" w1 'r["error"] == "not_allowed"'
 ask v4 '$jobwire/history/A/j1' 'other/topic' --password "$viewer_a"
