@@ -18,7 +18,7 @@ static const char query[] =
         " coalesce(round(threshold::numeric, 2)::text, '-'),"
         " round(extract(epoch FROM answered_at - asked_at)::numeric, 1)::text,"
         " reason, coalesce(comment, ''),"
-        " row_to_json(r)::text"
+        " row_to_json(r)::text, attempt::text"
         " FROM jobwire_reviews r"
         " WHERE ($1::text IS NULL OR session_id = $1)"
         "   AND ($2::text IS NULL OR job_id = $2)"
@@ -53,7 +53,13 @@ static void print_rows(const PGresult *res, int json)
 			printf("%s\n", PQgetvalue(res, i, 10));
 			continue;
 		}
-		snprintf(id, sizeof(id), "%s/%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		/* A retried job's later attempts: "s/j #2", as for finished jobs. */
+		if(strcmp(PQgetvalue(res, i, 11), "1") != 0) {
+			snprintf(id, sizeof(id), "%s/%s #%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			        PQgetvalue(res, i, 11));
+		} else {
+			snprintf(id, sizeof(id), "%s/%s", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		}
 		clean(choice, sizeof(choice), PQgetvalue(res, i, 3));
 		clean(by, sizeof(by), PQgetvalue(res, i, 4));
 		clean(reason, sizeof(reason), PQgetvalue(res, i, 8));

@@ -871,6 +871,7 @@ static const char *const review_casts[JW_JOURNAL_REVIEW_COLS] = {
         "",
         "",
         "::jsonb",
+        "::integer",
 };
 
 /* The table a kind of row goes to. */

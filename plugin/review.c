@@ -46,6 +46,7 @@ static void journal_review(
 	r.username = e->client ? mosquitto_client_username(e->client) : NULL;
 	r.node = p->opt.node_name;
 	r.seq = jw_job_seq(j);
+	r.attempt = jw_job_attempt(j);
 	r.spooled_ms = now.real_ms;
 	r.reason = ri.reason;
 	r.item = ri.item;

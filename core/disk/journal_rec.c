@@ -13,9 +13,9 @@
  * "cm":<json>, "by":str, "ask":ms, "ans":ms.
  *
  * Absent members are SQL NULL, but for "att" (the attempt of a finished
- * job, written from 2 on): absent means 1, so the records spooled before
- * retries existed, and every first attempt's, read as they always did. Member names are short
- * because the spool holds one record per finished job until PostgreSQL has it.
+ * job or of the job a review answered, written from 2 on): absent means 1, so the records spooled
+ * before retries existed, and every first attempt's, read as they always did. Member names are
+ * short because the spool holds one record per finished job until PostgreSQL has it.
  */
 #include "journal_rec.h"
 
@@ -81,6 +81,7 @@ const char *const jw_journal_review_columns[JW_JOURNAL_REVIEW_COLS] = {
         "username",
         "node",
         "control",
+        "attempt",
 };
 
 /* ---- encoding ---- */
@@ -214,7 +215,7 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 	member_str(&b, "node", r->node);
 	member_i64(&b, "seq", (int64_t)(r->seq > INT64_MAX ? INT64_MAX : r->seq));
 	member_i64(&b, "at", r->spooled_ms);
-	if(r->kind == JW_JOURNAL_FINISHED && r->attempt > 1) {
+	if((r->kind == JW_JOURNAL_FINISHED || r->kind == JW_JOURNAL_REVIEW) && r->attempt > 1) {
 		member_i64(&b, "att", (int64_t)r->attempt);
 	}
 	jw_buf_add(&b, "}", 1);
@@ -431,7 +432,7 @@ static int decode_review(
         struct json_object *o, struct jw_journal_row *row, char *err, size_t errlen)
 {
 	double conf = 0, thr = 0;
-	int64_t ms;
+	int64_t ms, att;
 	int oom = 0;
 
 	if(!get(o, "rsn", json_type_string) || !get(o, "ch", json_type_string) ||
@@ -458,6 +459,10 @@ static int decode_review(
 	oom |= dup_str_member(&row->v[12], o, "user");
 	oom |= dup_str_member(&row->v[13], o, "node");
 	oom |= dup_json_member(&row->v[14], o, "ev", false);
+	if(!get_i64(o, "att", &att) || att < 1 || att > 65535) {
+		att = 1;
+	}
+	oom |= dup_num(&row->v[15], (double)att);
 	return oom;
 }
 

@@ -38,7 +38,8 @@ struct jw_journal_rec {
 	bool broker_generated;
 	uint64_t seq;       /* the job's per-job sequence at this event */
 	int64_t spooled_ms; /* wall clock when spooled: journal lag */
-	unsigned attempt;   /* finished: which attempt ended (0 taken as 1) */
+	unsigned attempt;   /* finished: which attempt ended; review: the
+	                       attempt it answered (0 taken as 1) */
 	/* JW_JOURNAL_REVIEW (event: the review control; type "control"):
 	 * the question and its answer. reason, item, choice and comment are
 	 * JSON text (NULL: SQL NULL); by a plain string. */
@@ -58,7 +59,7 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len);
 
 #define JW_JOURNAL_FINISHED_COLS 17
 #define JW_JOURNAL_EVENT_COLS 9
-#define JW_JOURNAL_REVIEW_COLS 15
+#define JW_JOURNAL_REVIEW_COLS 16
 #define JW_JOURNAL_MAX_COLS 17
 
 /* Column names in parameter order; the SQL file defines them. */

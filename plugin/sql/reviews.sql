@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS jobwire_reviews (
     username     text,                       -- its username, if any
     node         text             NOT NULL,  -- broker node name (plugin_opt_node_name)
     control      jsonb            NOT NULL,  -- the review control as published
+    attempt      integer          NOT NULL DEFAULT 1 CHECK (attempt >= 1),  -- of the job (retries)
     journaled_at timestamptz      NOT NULL DEFAULT now(),
     UNIQUE (session_id, job_id, answered_at, node)
 );

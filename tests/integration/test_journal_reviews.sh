@@ -34,12 +34,23 @@ jw_check "three rows in all" jw_wait_sql 3 "SELECT count(*) FROM jobwire_reviews
 jw_assert_eq "no threshold or comment: NULL" "t|t|dash-2" \
 	"$(jw_psql -F '|' -c "SELECT threshold IS NULL, comment IS NULL, answered_by FROM jobwire_reviews WHERE reason='Second look'")"
 jw_assert_eq "the refused review left no row" 0 "$(jw_psql -c "SELECT count(*) FROM jobwire_reviews WHERE choice='rerun'")"
+jw_assert_eq "first attempts: attempt 1" 3 "$(jw_psql -c "SELECT count(*) FROM jobwire_reviews WHERE attempt = 1")"
+
+# A retried job's second attempt asks again: its row says attempt 2.
+jw_pub -V 5 -q 1 -i worker-3 -t jobs/lab/seg-2/started -m '{}'
+jw_pub -V 5 -q 1 -i worker-3 -t jobs/lab/seg-2/failed -m '{"error":"GPU lost","retryable":true}'
+jw_pub -V 5 -q 1 -i dash-4 -t jobs/lab/seg-2/control -m '{"action":"retry"}'
+jw_pub -V 5 -q 1 -i worker-3 -t jobs/lab/seg-2/started -m '{}'
+jw_pub -V 5 -q 1 -i worker-3 -t jobs/lab/seg-2/validation-required -m '{"reason":"Retry check","confidence":0.5}'
+jw_pub -V 5 -q 1 -i dash-4 -t jobs/lab/seg-2/control -m '{"action":"review","choice":"fine"}'
+jw_check "the second attempt's review has its row" jw_wait_sql 1 "SELECT count(*) FROM jobwire_reviews WHERE job_id='seg-2'"
+jw_assert_eq "its row says attempt 2" 2 "$(jw_psql -c "SELECT attempt FROM jobwire_reviews WHERE job_id='seg-2'")"
 
 export JOBWIRE_PG="$JW_PG_CONNINFO"
 jw_capture "$JW_CLI" history --reviews
 jw_assert_eq "history --reviews: exit 0" 0 "$JW_RC"
-jw_assert_eq "history --reviews: newest first" "other/imp-1 lab/seg-1 lab/seg-1 " \
-	"$(echo "$JW_OUT" | awk 'NR > 1 { print $2 }' | tr '\n' ' ')"
+jw_assert_eq "history --reviews: newest first, a later attempt as #N" "lab/seg-2 #2 other/imp-1 lab/seg-1 lab/seg-1 " \
+	"$(echo "$JW_OUT" | awk 'NR > 1 { print ($3 ~ /^#/) ? $2 " " $3 : $2 }' | tr '\n' ' ')"
 jw_assert_contains "history --reviews: choice, who, confidence, threshold, reason and comment" \
 	"reject       dash-1            0.41  0.80" "$JW_OUT"
 jw_assert_contains "history --reviews: reason and comment" \

@@ -52,7 +52,7 @@ START_TEST(test_review_row)
 	static const char *const want[JW_JOURNAL_REVIEW_COLS] = {"lab", "seg-1", "Low \"confidence\"",
 	        "0.40999999999999998", "0.80000000000000004", "{\"slice\":97}", "reject",
 	        "out of focus", "alice@lab", "2026-01-02T03:04:05.000Z", "2026-01-02T03:04:10.500Z",
-	        "dash-1", "alice", "n1", "{\"action\":\"review\",\"choice\":\"reject\"}"};
+	        "dash-1", "alice", "n1", "{\"action\":\"review\",\"choice\":\"reject\"}", "1"};
 
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_eq(jw_journal_rec_decode(text, len, &row, err, sizeof(err)), 0);
@@ -75,6 +75,15 @@ START_TEST(test_review_row)
 	ck_assert_ptr_null(row.v[5]);
 	ck_assert_ptr_null(row.v[7]);
 	ck_assert_ptr_null(row.v[8]);
+	jw_journal_row_cleanup(&row);
+	free(text);
+
+	/* A review of a retried job's third attempt says so. */
+	r.attempt = 3;
+	text = jw_journal_rec_encode(&r, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(jw_journal_rec_decode(text, len, &row, err, sizeof(err)), 0);
+	ck_assert_str_eq(row.v[15], "3");
 	jw_journal_row_cleanup(&row);
 	free(text);
 }
