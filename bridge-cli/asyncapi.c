@@ -358,6 +358,27 @@ static void add_event_type(struct builder *b, const struct jw_asyncapi_opts *o, 
 		        "Follow jobs: the retained state arrives at once on subscribe.", 1, 1);
 		return;
 	}
+	if(!strcmp(type, "station")) {
+		struct json_object *ch = obj(b), *params = obj(b), *msgs = obj(b);
+
+		put_str(b, ch, "address", "stations/{station}/status");
+		put_str(b, ch, "description",
+		        "A station's status (retained), checked against the station schema like every "
+		        "event. The station's will says offline; the broker publishes an offline "
+		        "status itself (broker_generated) when a station is not refreshed within "
+		        "plugin_opt_station_timeout, and keeps stations/{station}/state (retained).");
+		snprintf(text, sizeof(text), "The station (%s).", id_rule);
+		put(b, params, "station", param(b, text, "scope-3"));
+		put(b, ch, "parameters", params);
+		put(b, msgs, type, ref(b, "#/components/messages/%s", type));
+		put(b, ch, "messages", msgs);
+		put(b, d->channels, type, ch);
+		operation(b, d->ops, "send_station", "send", type, type,
+		        "Publish a station's status (retained; with a will that says offline).", 1, 1);
+		operation(b, d->ops, "receive_station", "receive", type, type,
+		        "Follow stations: the retained status arrives at once on subscribe.", 1, 1);
+		return;
+	}
 	if(!strcmp(type, "control")) {
 		put(b, d->channels, type,
 		        job_channel(b, o, type, type, desc ? desc : "Requests to the job's worker."));

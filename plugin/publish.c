@@ -36,6 +36,9 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	if(w->kind != JW_TOPIC_JOB) {
+		if(w->kind == JW_TOPIC_STATION) {
+			jw_stations__apply(p, w, ed->payload, ed->payloadlen, ed);
+		}
 		return MOSQ_ERR_SUCCESS;
 	}
 	/* A terminal event the journal cannot take is refused before it

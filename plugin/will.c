@@ -15,6 +15,7 @@
 
 #include "effects.h"
 #include "jobs/jobs.h"
+#include "stations.h"
 #include "topic.h"
 #include "write_check.h"
 
@@ -42,6 +43,10 @@ __attribute__((noinline)) bool jw_will__finish(
 	if(!w->valid) {
 		jw_effects__refuse(p, &e, &w->v);
 		return true;
+	}
+	if(w->kind == JW_TOPIC_STATION) {
+		jw_stations__apply(p, w, raw, p->msg->seq.w.len, NULL);
+		return false;
 	}
 	if(jw_journal__refuse(p, &w->t, &v)) {
 		jw_effects__refuse(p, &e, &v);
@@ -79,6 +84,11 @@ __attribute__((noinline)) void jw_will__settle(struct jw_plugin *p, const struct
 	if(w->kind == JW_TOPIC_JOB) {
 		if(jw_topic_format(tbuf, sizeof(tbuf), p->opt.prefix, w->t.session, w->t.job, w->t.event) <
 		        0) {
+			return;
+		}
+		topic = tbuf;
+	} else if(w->kind == JW_TOPIC_STATION) {
+		if(jw_station_topic_format(tbuf, sizeof(tbuf), w->t.session, JW_STATION_STATUS) < 0) {
 			return;
 		}
 		topic = tbuf;
