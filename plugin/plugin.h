@@ -295,6 +295,8 @@ void jw_auth__tick(struct jw_plugin *p);
  * into the table and the station's state. tick: the stations whose status
  * was not refreshed in time are marked offline. */
 struct jw_write;
+struct jw_topic;
+struct jw_jnode;
 int jw_stations__init(struct jw_plugin *p);
 void jw_stations__cleanup(struct jw_plugin *p);
 bool jw_stations__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
@@ -302,6 +304,10 @@ bool jw_stations__check(struct jw_plugin *p, struct jw_write *w, const char *top
 void jw_stations__apply(struct jw_plugin *p, struct jw_write *w, const void *payload, size_t len,
         struct mosquitto_evt_message *msg);
 int64_t jw_stations__next_due(const struct jw_plugin *p);
+/* An accepted job event: started naming a station, or the job's end,
+ * changes the job the station's state shows. */
+void jw_stations__job_event(
+        struct jw_plugin *p, const struct jw_topic *t, const struct jw_jnode *ev);
 void jw_stations__tick(struct jw_plugin *p, const struct jw_clock *now);
 /* MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED from the client's claims. */
 int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check *ed);

@@ -53,6 +53,10 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 	switch(jw_effects__run(p, &fx, &e, &v)) {
 		case JW_RUN_DENY:
 			return MOSQ_ERR_ACL_DENIED;
+		case JW_RUN_PASS:
+			/* started naming a station, or the end of its job. */
+			jw_stations__job_event(p, &w->t, w->ev);
+			return MOSQ_ERR_SUCCESS;
 		case JW_RUN_SUPPRESS:
 			/*
 			 * A QoS 1 retransmission of the terminal event: the publisher

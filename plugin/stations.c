@@ -191,3 +191,30 @@ void jw_stations__tick(struct jw_plugin *p, const struct jw_clock *now)
 		mark_offline(p, st, now);
 	}
 }
+
+void jw_stations__job_event(
+        struct jw_plugin *p, const struct jw_topic *t, const struct jw_jnode *ev)
+{
+	struct jw_station *st = NULL;
+	const struct jw_jnode *m;
+	char id[JW_ID_MAX + 1];
+
+	if(!jw_stations_count(p->stations) || !ev) {
+		return;
+	}
+	if(!strcmp(t->event, "started")) {
+		m = jw_jnode_get(ev, "station");
+		if(!m || m->type != JW_J_STRING || !jw_id_valid(m->u.s, m->n)) {
+			return;
+		}
+		memcpy(id, m->u.s, m->n);
+		id[m->n] = '\0';
+		/* A job it ran before is over for the station's card. */
+		st = jw_stations_set_job(p->stations, id, t->session, t->job);
+	} else if(!strcmp(t->event, "complete") || !strcmp(t->event, "failed")) {
+		st = jw_stations_end_job(p->stations, t->session, t->job);
+	}
+	if(st) {
+		publish_state(p, st);
+	}
+}

@@ -59,7 +59,9 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 		e.ev = d.root;
 		jw_jobs_step(
 		        p->jobs, t.session, t.job, t.event, e.ev, e.payload, e.len, true, now, &fx, &v);
-		jw_effects__run(p, &fx, &e, &v);
+		if(jw_effects__run(p, &fx, &e, &v) == JW_RUN_PASS) {
+			jw_stations__job_event(p, &t, e.ev);
+		}
 	}
 	jw_jdoc_free(&d);
 	free(text);

@@ -55,7 +55,11 @@ __attribute__((noinline)) bool jw_will__finish(
 	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, p->msg->seq.w.len, false,
 	        &w->now, &fx, &v);
 	/* A repeat was delivered once already: it reaches nobody. */
-	return jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS;
+	if(jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS) {
+		return true;
+	}
+	jw_stations__job_event(p, &w->t, w->ev);
+	return false;
 }
 
 /*

@@ -112,6 +112,7 @@ union jw_jobs__count {
 
 struct jw_job {
 	char *name, *worker, *steps, *step, *message;
+	char *station; /* the station started named (core/stations.h), or NULL */
 	struct jw_job_review *review;
 	struct jw_job_end *end;
 	double progress, eta_s, heartbeat_interval_s;

@@ -44,6 +44,16 @@ jw_assert_eq "state: online" online "$(jf state "$state")"
 jw_check "state: online_since set" test -n "$(jf online_since "$state")"
 jw_assert_eq "state: sessions" '["lab-a"]' "$(jf sessions "$state")"
 
+# --- A job names its station: both states show it, until the job ends.
+jw_pub -q 1 -t jobs/lab-a/j1/started -m '{"name":"stack","station":"scope-1"}'
+jw_check "station state shows the job" wait_count stations/scope-1/state 2
+jw_assert_eq "station's job" '{"session_id": "lab-a", "job_id": "j1"}' \
+	"$(jf job "$(retained stations/scope-1/state)")"
+jw_assert_eq "job's state names the station" scope-1 "$(jf station "$(retained jobs/lab-a/j1/state)")"
+jw_pub -q 1 -t jobs/lab-a/j1/complete -m '{}'
+jw_check "the job's end clears it" wait_count stations/scope-1/state 3
+jw_assert_eq "station runs no job" "" "$(jf job "$(retained stations/scope-1/state)")"
+
 # --- Refused statuses: a notice each, nothing retained.
 pub bad-schema stations/scope-2/status '{"state":"sleeping"}' >/dev/null
 jw_check "bad state: notice" wait_count '$jobwire/rejections/bad-schema' 1
