@@ -198,6 +198,10 @@ int jw_cmd_publish(int argc, char **argv);
 int jw_cmd_run(int argc, char **argv);
 int jw_cmd_watch(int argc, char **argv);
 int jw_cmd_wait(int argc, char **argv);
+int jw_cmd_station(int argc, char **argv);
+/* cmd_station.c: prints a station's state (stations/ID/state) as one line,
+ * or as it came with json. */
+void jw_station_print_state(FILE *out, const char *payload, size_t len, int json);
 int jw_cmd_history(int argc, char **argv);
 int jw_cmd_validate(int argc, char **argv);
 int jw_cmd_token(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct {
         {"run", jw_cmd_run, "run a command as a job: started, progress, complete or failed"},
         {"watch", jw_cmd_watch, "live view of jobs: progress bars, ETA, status"},
         {"wait", jw_cmd_wait, "block until a job ends (exit 0 complete, 1 failed, 2 timeout)"},
+        {"station", jw_cmd_station, "publish this machine's status as a station, with its will"},
         {"history", jw_cmd_history, "finished jobs from the PostgreSQL journal"},
         {"validate", jw_cmd_validate, "check event payloads against the schemas, offline"},
         {"token", jw_cmd_token, "mint a development JWT for the broker's JWT mode"},
