@@ -236,7 +236,9 @@ int jw_stations_status(struct jw_stations *s, const char *id, const struct jw_jn
 	st->known_since = true;
 	st->online = online;
 	st->broker_generated = broker;
-	if(!broker) {
+	/* Seen: the station itself said it is up (a will or a goodbye is
+	 * about the station, not from it at work). */
+	if(!broker && online) {
 		st->last_seen_ms = now->real_ms;
 	}
 	take_sessions(st, ev);

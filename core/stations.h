@@ -52,7 +52,7 @@ struct jw_station {
 	bool known_since;         /* online_since / offline_since seen */
 	int64_t online_since_ms;  /* wall clock, 0: never online */
 	int64_t offline_since_ms; /* wall clock, 0: never offline */
-	int64_t last_seen_ms;     /* wall clock of the last status */
+	int64_t last_seen_ms;     /* wall clock of the last online status */
 	int64_t deadline_mono_ms; /* offline when not refreshed by then; 0: none */
 	char *status;             /* the last status as published (NUL-terminated) */
 	size_t status_len;

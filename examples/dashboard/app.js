@@ -142,6 +142,7 @@
     var el_ = elapsed(st);
     if (el_ !== null) fact(p.facts, TERMINAL[st.status] ? 'Took' : 'Elapsed', fmtDuration(el_), 'elapsed');
     if (st.worker) fact(p.facts, 'Worker', st.worker, 'worker');
+    if (st.station) fact(p.facts, 'Station', st.station, 'station-of');
     p.msg.textContent = st.message || '';
     p.msg.hidden = !st.message;
     p.err.textContent = st.status === 'failed' ? (st.error || 'failed') + (st.code ? ' (' + st.code + ')' : '') : '';
@@ -327,8 +328,11 @@
       everConnected = true;
       setConn('live', 'live');
       client.subscribe([prefix + '/' + session + '/+/state', '$jobwire/rejections/' + clientId], { qos: 1 });
+      /* The Stations panel (stations.js) follows stations/+/state. */
+      if (window.jobwireStations) window.jobwireStations.attach(client, toast);
     });
     client.on('message', function (topic, payload) {
+      if (window.jobwireStations && window.jobwireStations.onMessage(topic, payload)) return;
       if (topic.indexOf('$jobwire/rejections/') === 0) {
         try { toast('failed', 'Refused: ' + JSON.parse(payload.toString()).message); } catch (e) { /* ignore */ }
         return;

@@ -90,6 +90,7 @@ START_TEST(presence_times)
 	ck_assert_int_eq(status(s, "a", "{\"state\":\"offline\"}", false, 3000, 30, &st), 1);
 	ck_assert(!st->online);
 	ck_assert_int_eq(st->offline_since_ms, 3000);
+	ck_assert_int_eq(st->last_seen_ms, 2000); /* a will is not the station at work */
 	ck_assert_int_eq(st->online_since_ms, 1000);
 	ck_assert_int_eq(jw_stations_next_due(s), INT64_MAX);
 	ck_assert_uint_eq(jw_stations_count(s), 1);
