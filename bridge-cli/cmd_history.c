@@ -12,16 +12,21 @@
 #include <libpq-fe.h>
 
 #include "cli.h"
+#include "topic.h"
 
 static const char help[] =
         "usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
         "                       [--since 1h] [--limit N] [--json] [--db CONNINFO]\n"
+        "       jobwire history --stations [--station ID] [--since 7d] [--json]\n"
         "\n"
         "Lists finished jobs from the journal, newest first: finish time, session/job,\n"
         "status, duration, code and error. Each attempt of a retried job is a row of its\n"
         "own; attempts after the first show as session/job #N. --json prints one JSON\n"
         "object per row with every column of jobwire_finished_jobs (attempt included).\n"
         "\n"
+        "      --stations    the stations' online/offline transitions instead\n"
+        "                    (jobwire_station_transitions), newest first\n"
+        "      --station ID  with --stations: one station\n"
         "  -s, --session S   one session\n"
         "  -j, --job J       one job\n"
         "      --status ST   complete or failed\n"
@@ -33,7 +38,18 @@ static const char help[] =
         "Exit status: 0 (also when no row matches), 3 cannot connect or no journal\n"
         "table, 64 bad arguments.\n";
 
-enum { O_SESSION = 1, O_JOB, O_STATUS, O_SINCE, O_LIMIT, O_JSON, O_DB, O_HELP };
+enum {
+	O_SESSION = 1,
+	O_JOB,
+	O_STATUS,
+	O_SINCE,
+	O_LIMIT,
+	O_JSON,
+	O_DB,
+	O_HELP,
+	O_STATIONS,
+	O_STATION
+};
 
 static const struct jw_opt opts[] = {
         {"session", 's', 1, O_SESSION},
@@ -44,6 +60,8 @@ static const struct jw_opt opts[] = {
         {"json", 0, 0, O_JSON},
         {"db", 0, 1, O_DB},
         {"help", 0, 0, O_HELP},
+        {"stations", 0, 0, O_STATIONS},
+        {"station", 0, 1, O_STATION},
         {NULL, 0, 0, 0},
 };
 
@@ -70,6 +88,8 @@ struct history_opts {
 	char since[64]; /* seconds, "" for all */
 	char limit[32];
 	int json;
+	int stations;        /* --stations */
+	const char *station; /* --station ID */
 };
 
 /* Returns -1 to go on, else the exit status (after --help or a bad
@@ -119,6 +139,12 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 			case O_HELP:
 				fputs(help, stdout);
 				return 0;
+			case O_STATIONS:
+				o->stations = 1;
+				break;
+			case O_STATION:
+				o->station = a.value;
+				break;
 			default:
 				break;
 		}
@@ -128,6 +154,14 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 		return JW_EXIT_USAGE;
 	}
 	if(jw_cli_check_ids(cmd, o->session, o->job)) {
+		return JW_EXIT_USAGE;
+	}
+	if(o->station && (!o->stations || !jw_topic_id_valid(o->station))) {
+		jw_errorf(cmd, "--station ID goes with --stations and is a station id");
+		return JW_EXIT_USAGE;
+	}
+	if(o->stations && (o->session || o->job || o->status)) {
+		jw_errorf(cmd, "--stations lists stations: --session, --job and --status do not apply");
 		return JW_EXIT_USAGE;
 	}
 	return -1;
@@ -185,7 +219,7 @@ static void print_rows(const PGresult *res, int json)
 
 int jw_cmd_history(int argc, char **argv)
 {
-	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0};
+	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0, 0, NULL};
 	int rc = parse_options(argc, argv, &o);
 	if(rc >= 0) {
 		return rc;
@@ -200,6 +234,11 @@ int jw_cmd_history(int argc, char **argv)
 		jw_errorf("history", "cannot connect to the journal database: %s", m);
 		PQfinish(pg);
 		return JW_EXIT_CONNECT;
+	}
+	if(o.stations) {
+		rc = jw_history_stations(pg, o.station, o.since[0] ? o.since : NULL, o.limit, o.json);
+		PQfinish(pg);
+		return rc;
 	}
 	const char *params[5] = {o.session, o.job, o.status, o.since[0] ? o.since : NULL, o.limit};
 	PGresult *res = PQexecParams(pg, query, 5, NULL, params, NULL, NULL, 0);

@@ -45,6 +45,7 @@
 #include "journal_spool.h"
 #include "journal_sql.h"
 #include "journal_sql_002.h"
+#include "journal_sql_003.h"
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
@@ -624,6 +625,10 @@ static int connect_db(struct jw_journal *j)
 		PQclear(r);
 		r = run(j, JW_JOURNAL_SQL_002, 0, NULL);
 	}
+	if(r && result_ok(r)) {
+		PQclear(r);
+		r = run(j, JW_JOURNAL_SQL_003, 0, NULL);
+	}
 	if(!r) {
 		return -1;
 	}
@@ -835,15 +840,40 @@ static const char *const event_casts[JW_JOURNAL_EVENT_COLS] = {
         "",
 };
 
+static const char *const station_casts[JW_JOURNAL_STATION_COLS] = {
+        "",
+        "",
+        "::jsonb",
+        "::timestamptz",
+        "::boolean",
+        "",
+        "",
+};
+
+/* The columns of a row of kind. */
+static int kind_cols(enum jw_journal_kind kind)
+{
+	switch(kind) {
+		case JW_JOURNAL_FINISHED:
+			return JW_JOURNAL_FINISHED_COLS;
+		case JW_JOURNAL_STATION:
+			return JW_JOURNAL_STATION_COLS;
+		default:
+			return JW_JOURNAL_EVENT_COLS;
+	}
+}
+
 /* INSERT of the rows idx[0..n) of kind: one statement, parameters in
  * *vals (caller frees). Returns the SQL (caller frees) or NULL. */
 static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
         enum jw_journal_kind kind, const char ***vals)
 {
-	bool fin = kind == JW_JOURNAL_FINISHED;
-	int ncols = fin ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
-	const char *const *cols = fin ? jw_journal_finished_columns : jw_journal_event_columns;
-	const char *const *casts = fin ? finished_casts : event_casts;
+	bool fin = kind == JW_JOURNAL_FINISHED, sta = kind == JW_JOURNAL_STATION;
+	int ncols = kind_cols(kind);
+	const char *const *cols = fin   ? jw_journal_finished_columns
+	                          : sta ? jw_journal_station_columns
+	                                : jw_journal_event_columns;
+	const char *const *casts = fin ? finished_casts : sta ? station_casts : event_casts;
 	struct jw_buf s;
 	const char **v;
 	char *sql;
@@ -856,8 +886,9 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 	/* Built whole and checked once: the buffer keeps a failed append. */
 	jw_buf_init(&s, JW_BUF_UNLIMITED);
 	(void)jw_buf_reserve(&s, 4095);
-	jw_buf_add_str(
-	        &s, fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (");
+	jw_buf_add_str(&s, fin   ? "INSERT INTO jobwire_finished_jobs ("
+	                   : sta ? "INSERT INTO jobwire_station_transitions ("
+	                         : "INSERT INTO jobwire_events (");
 	for(int c = 0; c < ncols; c++) {
 		jw_buf_add_str(&s, c ? ", " : "");
 		jw_buf_add_str(&s, cols[c]);
@@ -872,8 +903,9 @@ static char *build_insert(const struct batch *b, const size_t *idx, size_t n,
 		}
 		jw_buf_add_str(&s, ")");
 	}
-	jw_buf_add_str(&s, fin ? " ON CONFLICT (session_id, job_id, attempt) DO NOTHING"
-	                       : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
+	jw_buf_add_str(&s, fin   ? " ON CONFLICT (session_id, job_id, attempt) DO NOTHING"
+	                   : sta ? " ON CONFLICT (station, at, state, node) DO NOTHING"
+	                         : " ON CONFLICT (session_id, job_id, seq, node) DO NOTHING");
 	sql = jw_buf_take(&s, NULL);
 	if(!sql) {
 		free(v);
@@ -938,7 +970,7 @@ static enum wr insert_rows(struct jw_journal *j, const struct batch *b, const si
 	char *sql;
 	PGresult *r;
 	enum wr out = WR_OK;
-	int ncols = kind == JW_JOURNAL_FINISHED ? JW_JOURNAL_FINISHED_COLS : JW_JOURNAL_EVENT_COLS;
+	int ncols = kind_cols(kind);
 
 	if(n == 0) {
 		return WR_OK;
@@ -990,14 +1022,15 @@ static enum wr exec_simple(struct jw_journal *j, const char *sql)
  */
 static int write_batch(struct jw_journal *j, struct batch *b)
 {
-	size_t *fin = NULL, *ev = NULL, nf = 0, ne = 0;
+	size_t *fin = NULL, *ev = NULL, *sta = NULL, nf = 0, ne = 0, ns = 0;
 	char state[8] = "", msg[512] = "";
 	enum wr w;
 	int rc = -1;
 
 	fin = malloc((b->n + 1) * sizeof(*fin));
 	ev = malloc((b->n + 1) * sizeof(*ev));
-	if(!fin || !ev) {
+	sta = malloc((b->n + 1) * sizeof(*sta));
+	if(!fin || !ev || !sta) {
 		set_last_error(j, "out of memory");
 		goto out;
 	}
@@ -1007,15 +1040,17 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 			dead_letter(j, it, NULL, it->why);
 		} else if(it->row.kind == JW_JOURNAL_FINISHED) {
 			fin[nf++] = i;
+		} else if(it->row.kind == JW_JOURNAL_STATION) {
+			sta[ns++] = i;
 		} else {
 			ev[ne++] = i;
 		}
 	}
-	if(nf + ne == 0) {
+	if(nf + ne + ns == 0) {
 		rc = 0;
 		goto out;
 	}
-	if(ne == 0) {
+	if(ne + ns == 0) {
 		w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
 	} else {
 		w = exec_simple(j, "BEGIN");
@@ -1025,6 +1060,10 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 		}
 		if(w == WR_OK) {
 			w = insert_rows(j, b, ev, ne, JW_JOURNAL_EVENT, state, sizeof(state), msg, sizeof(msg));
+		}
+		if(w == WR_OK) {
+			w = insert_rows(
+			        j, b, sta, ns, JW_JOURNAL_STATION, state, sizeof(state), msg, sizeof(msg));
 		}
 		if(w == WR_OK) {
 			w = exec_simple(j, "COMMIT");
@@ -1057,6 +1096,7 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 out:
 	free(fin);
 	free(ev);
+	free(sta);
 	return rc;
 }
 

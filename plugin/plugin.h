@@ -302,7 +302,7 @@ void jw_stations__cleanup(struct jw_plugin *p);
 bool jw_stations__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
         const void *payload, uint32_t len);
 void jw_stations__apply(struct jw_plugin *p, struct jw_write *w, const void *payload, size_t len,
-        struct mosquitto_evt_message *msg);
+        struct mosquitto_evt_message *msg, const char *client_id);
 int64_t jw_stations__next_due(const struct jw_plugin *p);
 /* An accepted job event: started naming a station, or the job's end,
  * changes the job the station's state shows. */
@@ -340,6 +340,11 @@ void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struc
         const void *payload, size_t len);
 void jw_journal__flush_held(struct jw_plugin *p);
 void jw_journal__drop_held(struct jw_plugin *p);
+/* A station's transition (online or offline) at at_ms into the journal
+ * (on): its status (checked JSON), broker: the broker's own offline
+ * status, client_id: the publisher (NULL: the broker). Best effort. */
+void jw_journal__station(struct jw_plugin *p, const char *station, bool online, const void *status,
+        size_t len, bool broker, const char *client_id, int64_t at_ms);
 /* Whether jw_journal__record would record an event of this type. */
 bool jw_journal__wants(const struct jw_plugin *p, const char *type);
 /* journal_health.c: the journal thread's state in the log (once per

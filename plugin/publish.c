@@ -37,7 +37,8 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 	}
 	if(w->kind != JW_TOPIC_JOB) {
 		if(w->kind == JW_TOPIC_STATION) {
-			jw_stations__apply(p, w, ed->payload, ed->payloadlen, ed);
+			jw_stations__apply(
+			        p, w, ed->payload, ed->payloadlen, ed, mosquitto_client_id(ed->client));
 		}
 		return MOSQ_ERR_SUCCESS;
 	}

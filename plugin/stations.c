@@ -119,7 +119,8 @@ static void publish_state(struct jw_plugin *p, const struct jw_station *st)
 
 /* Applies a checked status (ev) of station id into the table. */
 static void apply(struct jw_plugin *p, const char *id, const struct jw_jnode *ev,
-        const void *payload, size_t len, bool broker, const struct jw_clock *now)
+        const void *payload, size_t len, bool broker, const char *client_id,
+        const struct jw_clock *now)
 {
 	struct jw_station *st;
 	int rc = jw_stations_status(p->stations, id, ev, payload, len, broker, now, &st);
@@ -132,17 +133,24 @@ static void apply(struct jw_plugin *p, const char *id, const struct jw_jnode *ev
 	if(rc == 1) {
 		mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: station %s is %s%s", id,
 		        st->online ? "online" : "offline", broker ? " (no status in time)" : "");
+		/* The journal keeps the transitions (003_stations.sql). */
+		jw_journal__station(p, id, st->online, payload, len, broker, client_id, now->real_ms);
 	}
 	publish_state(p, st);
 }
 
 void jw_stations__apply(struct jw_plugin *p, struct jw_write *w, const void *payload, size_t len,
-        struct mosquitto_evt_message *msg)
+        struct mosquitto_evt_message *msg, const char *client_id)
 {
 	if(msg && jw_effects__add_ts(p, msg, w->ev, &w->now) == 0) {
 		p->counters.ts_added++;
 	}
-	apply(p, w->t.session, w->ev, payload, len, false, &w->now);
+	/* The status as delivered, with its ts. */
+	if(msg) {
+		payload = msg->payload;
+		len = msg->payloadlen;
+	}
+	apply(p, w->t.session, w->ev, payload, len, false, client_id, &w->now);
 }
 
 int64_t jw_stations__next_due(const struct jw_plugin *p)
@@ -177,7 +185,7 @@ static void mark_offline(struct jw_plugin *p, struct jw_station *st, const struc
 	snprintf(id, sizeof(id), "%s", st->id);
 	jw_jdoc_init(&d);
 	if(jw_jdoc_parse(&d, text, len, p->opt.limits.max_depth, &err) == 0) {
-		apply(p, id, d.root, text, len, true, now);
+		apply(p, id, d.root, text, len, true, NULL, now);
 	}
 	jw_jdoc_free(&d);
 	free(text);

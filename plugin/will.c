@@ -45,7 +45,7 @@ __attribute__((noinline)) bool jw_will__finish(
 		return true;
 	}
 	if(w->kind == JW_TOPIC_STATION) {
-		jw_stations__apply(p, w, raw, p->msg->seq.w.len, NULL);
+		jw_stations__apply(p, w, raw, p->msg->seq.w.len, NULL, id);
 		return false;
 	}
 	if(jw_journal__refuse(p, &w->t, &v)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "journal_rec.h"
 #include "jdoc.h"
 #include "schemaset.h"
 #include "stations.h"
@@ -199,6 +200,47 @@ START_TEST(schema_and_rules)
 }
 END_TEST
 
+START_TEST(journal_record)
+{
+	struct jw_journal_rec r;
+	struct jw_journal_row row;
+	const char *status = "{\"state\":\"offline\",\"reason\":\"gone\"}";
+	char err[200], *text;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = JW_JOURNAL_STATION;
+	r.session = "scope-1";
+	r.job = "offline";
+	r.type = "station";
+	r.event = status;
+	r.event_len = strlen(status);
+	r.retryable = -1;
+	r.node = "n1";
+	r.broker_generated = true;
+	r.spooled_ms = 1000;
+	text = jw_journal_rec_encode(&r, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(jw_journal_rec_decode(text, len, &row, err, sizeof(err)), 0);
+	ck_assert_int_eq(row.kind, JW_JOURNAL_STATION);
+	ck_assert_int_eq(row.ncols, JW_JOURNAL_STATION_COLS);
+	ck_assert_str_eq(row.v[0], "scope-1");
+	ck_assert_str_eq(row.v[1], "offline");
+	ck_assert_str_eq(row.v[3], "1970-01-01T00:00:01.000Z");
+	ck_assert_str_eq(row.v[4], "true");
+	ck_assert_ptr_null(row.v[5]);
+	ck_assert_str_eq(row.v[6], "n1");
+	jw_journal_row_cleanup(&row);
+	free(text);
+	/* A state that is neither is damage. */
+	r.job = "asleep";
+	text = jw_journal_rec_encode(&r, &len);
+	ck_assert_int_eq(jw_journal_rec_decode(text, len, &row, err, sizeof(err)), -1);
+	jw_journal_row_cleanup(&row);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stations");
@@ -208,5 +250,6 @@ int main(void)
 	jw_test_case(s, "expiry", expiry, NULL);
 	jw_test_case(s, "jobs and state", jobs_and_state, NULL);
 	jw_test_case(s, "schema and rules", schema_and_rules, NULL);
+	jw_test_case(s, "journal record", journal_record, NULL);
 	return jw_test_run(s);
 }
