@@ -174,6 +174,8 @@ struct jw_plugin {
 	uint64_t journal_dead_seen;
 	bool journal_replay_logged;
 	struct jw_stations *stations; /* stations.c: presence of the stations */
+	bool stations_any;            /* a station has been seen: job events
+	                                 may change the job one runs */
 };
 
 /* options.c */

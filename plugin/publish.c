@@ -55,8 +55,11 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 		case JW_RUN_DENY:
 			return MOSQ_ERR_ACL_DENIED;
 		case JW_RUN_PASS:
-			/* started naming a station, or the end of its job. */
-			jw_stations__job_event(p, &w->t, w->ev);
+			/* started naming a station, or the end of its job: one
+			 * test per event until a station has been seen. */
+			if(__builtin_expect(p->stations_any, 0)) {
+				jw_stations__job_event(p, &w->t, w->ev);
+			}
 			return MOSQ_ERR_SUCCESS;
 		case JW_RUN_SUPPRESS:
 			/*

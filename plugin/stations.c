@@ -130,6 +130,7 @@ static void apply(struct jw_plugin *p, const char *id, const struct jw_jnode *ev
 		        MOSQ_LOG_WARNING, "jobwire: out of memory recording station %s's status", id);
 		return;
 	}
+	p->stations_any = true;
 	if(rc == 1) {
 		mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: station %s is %s%s", id,
 		        st->online ? "online" : "offline", broker ? " (no status in time)" : "");
