@@ -421,6 +421,10 @@ static int decode_station(
 	oom |= dup_to(&row->v[1], state);
 	oom |= dup_json_member(&row->v[2], o, "ev", false);
 	oom |= dup_ts(&row->v[3], o, "at");
+	if(!oom && !row->v[3]) {
+		set_err(err, errlen, "station record lacks at", NULL);
+		return -1;
+	}
 	oom |= dup_bool(&row->v[4], o, "bg");
 	if(!row->v[4]) {
 		oom |= dup_to(&row->v[4], "false");
