@@ -71,7 +71,8 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
 {
 	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) ||
-	       mono_ms >= p->next_health_ms || mono_ms >= jw_stations__next_due(p) ||
+	       mono_ms >= p->next_health_ms ||
+	       (p->stations_any && mono_ms >= jw_stations__next_due(p)) ||
 	       (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
 }
 
@@ -100,7 +101,9 @@ static void timers(struct jw_plugin *p)
 	while((j = jw_jobs_pop_stalled(p->jobs, &now)) != NULL) {
 		fail_stalled(p, j, &now);
 	}
-	jw_stations__tick(p, &now);
+	if(p->stations_any) {
+		jw_stations__tick(p, &now);
+	}
 	if(now.mono_ms >= p->next_health_ms) {
 		p->next_health_ms = now.mono_ms + 1000;
 		jw_table__health(p);
