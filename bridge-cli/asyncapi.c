@@ -304,8 +304,8 @@ static struct json_object *security_schemes(struct builder *b)
 	put_str(b, jwt, "description",
 	        "With plugin_opt_auth_jwt_* set, every client sends a JWT (HS256, RS256 or ES256) "
 	        "as its MQTT password, with any username. Claims: exp (required), role (viewer, "
-	        "observer, worker or admin), sessions (a list of session ids, or \"*\"), sub; iss and "
-	        "aud "
+	        "observer, worker, station or admin), sessions (a list of session ids, or \"*\"), "
+	        "station (role station: the station it speaks for), sub; iss and aud "
 	        "when the broker checks them. The role and sessions decide every subscribe, "
 	        "delivery and publish (docs/topics.md, \"Who may do what with JWT on\"). Without "
 	        "a key the broker's own password_file and acl_file apply.");
@@ -357,6 +357,27 @@ static void add_event_type(struct builder *b, const struct jw_asyncapi_opts *o, 
 		                "validation-required changes at once). Clients may not publish here."));
 		operation(b, d->ops, "receive_state", "receive", type, type,
 		        "Follow jobs: the retained state arrives at once on subscribe.", 1, 1);
+		return;
+	}
+	if(!strcmp(type, "station")) {
+		struct json_object *ch = obj(b), *params = obj(b), *msgs = obj(b);
+
+		put_str(b, ch, "address", "stations/{station}/status");
+		put_str(b, ch, "description",
+		        "A station's status (retained), checked against the station schema like every "
+		        "event. The station's will says offline; the broker publishes an offline "
+		        "status itself (broker_generated) when a station is not refreshed within "
+		        "plugin_opt_station_timeout, and keeps stations/{station}/state (retained).");
+		snprintf(text, sizeof(text), "The station (%s).", id_rule);
+		put(b, params, "station", param(b, text, "scope-3"));
+		put(b, ch, "parameters", params);
+		put(b, msgs, type, ref(b, "#/components/messages/%s", type));
+		put(b, ch, "messages", msgs);
+		put(b, d->channels, type, ch);
+		operation(b, d->ops, "send_station", "send", type, type,
+		        "Publish a station's status (retained; with a will that says offline).", 1, 1);
+		operation(b, d->ops, "receive_station", "receive", type, type,
+		        "Follow stations: the retained status arrives at once on subscribe.", 1, 1);
 		return;
 	}
 	if(!strcmp(type, "control")) {

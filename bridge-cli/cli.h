@@ -198,6 +198,16 @@ int jw_cmd_publish(int argc, char **argv);
 int jw_cmd_run(int argc, char **argv);
 int jw_cmd_watch(int argc, char **argv);
 int jw_cmd_wait(int argc, char **argv);
+int jw_cmd_station(int argc, char **argv);
+/* history_stations.c: jobwire history --stations on an open connection
+ * (libpq's PGconn); since (seconds) and station NULL for all, limit "0"
+ * for all. Returns the exit status. */
+struct pg_conn;
+int jw_history_stations(
+        struct pg_conn *pg, const char *station, const char *since, const char *limit, int json);
+/* cmd_station.c: prints a station's state (stations/ID/state) as one line,
+ * or as it came with json. */
+void jw_station_print_state(FILE *out, const char *payload, size_t len, int json);
 int jw_cmd_history(int argc, char **argv);
 int jw_cmd_review(int argc, char **argv);
 /* cmd_review.c: for `jobwire run`: the job and the connection in the

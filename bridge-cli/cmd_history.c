@@ -12,11 +12,13 @@
 #include <libpq-fe.h>
 
 #include "cli.h"
+#include "topic.h"
 
 static const char help[] =
         "usage: jobwire history [--session S] [--job J] [--status complete|failed]\n"
         "                       [--since 1h] [--limit N] [--json] [--db CONNINFO]\n"
         "       jobwire history --reviews [--session S] [--job J] [--since 1h] ...\n"
+        "       jobwire history --stations [--station ID] [--since 7d] [--json]\n"
         "\n"
         "Lists finished jobs from the journal, newest first: finish time, session/job,\n"
         "status, duration, code and error. Each attempt of a retried job is a row of its\n"
@@ -26,6 +28,9 @@ static const char help[] =
         "session/job, choice, who answered, confidence, threshold, how long the job\n"
         "waited, reason and comment.\n"
         "\n"
+        "      --stations    the stations' online/offline transitions instead\n"
+        "                    (jobwire_station_transitions), newest first\n"
+        "      --station ID  with --stations: one station\n"
         "  -s, --session S   one session\n"
         "  -j, --job J       one job\n"
         "      --status ST   complete or failed\n"
@@ -38,7 +43,19 @@ static const char help[] =
         "Exit status: 0 (also when no row matches), 3 cannot connect or no journal\n"
         "table, 64 bad arguments.\n";
 
-enum { O_SESSION = 1, O_JOB, O_STATUS, O_SINCE, O_LIMIT, O_JSON, O_DB, O_HELP, O_REVIEWS };
+enum {
+	O_SESSION = 1,
+	O_JOB,
+	O_STATUS,
+	O_SINCE,
+	O_LIMIT,
+	O_JSON,
+	O_DB,
+	O_HELP,
+	O_STATIONS,
+	O_STATION,
+	O_REVIEWS
+};
 
 static const struct jw_opt opts[] = {
         {"session", 's', 1, O_SESSION},
@@ -50,6 +67,8 @@ static const struct jw_opt opts[] = {
         {"db", 0, 1, O_DB},
         {"help", 0, 0, O_HELP},
         {"reviews", 0, 0, O_REVIEWS},
+        {"stations", 0, 0, O_STATIONS},
+        {"station", 0, 1, O_STATION},
         {NULL, 0, 0, 0},
 };
 
@@ -76,7 +95,9 @@ struct history_opts {
 	char since[64]; /* seconds, "" for all */
 	char limit[32];
 	int json;
-	int reviews; /* --reviews: jobwire_reviews (history_reviews.c) */
+	int reviews;         /* --reviews: jobwire_reviews (history_reviews.c) */
+	int stations;        /* --stations */
+	const char *station; /* --station ID */
 };
 
 /* Returns -1 to go on, else the exit status (after --help or a bad
@@ -129,6 +150,12 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 			case O_REVIEWS:
 				o->reviews = 1;
 				break;
+			case O_STATIONS:
+				o->stations = 1;
+				break;
+			case O_STATION:
+				o->station = a.value;
+				break;
 			default:
 				break;
 		}
@@ -138,6 +165,14 @@ static int parse_options(int argc, char **argv, struct history_opts *o)
 		return JW_EXIT_USAGE;
 	}
 	if(jw_cli_check_ids(cmd, o->session, o->job)) {
+		return JW_EXIT_USAGE;
+	}
+	if(o->station && (!o->stations || !jw_topic_id_valid(o->station))) {
+		jw_errorf(cmd, "--station ID goes with --stations and is a station id");
+		return JW_EXIT_USAGE;
+	}
+	if(o->stations && (o->session || o->job || o->status)) {
+		jw_errorf(cmd, "--stations lists stations: --session, --job and --status do not apply");
 		return JW_EXIT_USAGE;
 	}
 	return -1;
@@ -195,7 +230,7 @@ static void print_rows(const PGresult *res, int json)
 
 int jw_cmd_history(int argc, char **argv)
 {
-	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0, 0};
+	struct history_opts o = {NULL, NULL, NULL, getenv("JOBWIRE_PG"), "", "50", 0, 0, 0, NULL};
 	int rc = parse_options(argc, argv, &o);
 	if(rc >= 0) {
 		return rc;
@@ -213,6 +248,11 @@ int jw_cmd_history(int argc, char **argv)
 	}
 	if(o.reviews) {
 		rc = jw_history_reviews(pg, o.session, o.job, o.since[0] ? o.since : NULL, o.limit, o.json);
+		PQfinish(pg);
+		return rc;
+	}
+	if(o.stations) {
+		rc = jw_history_stations(pg, o.station, o.since[0] ? o.since : NULL, o.limit, o.json);
 		PQfinish(pg);
 		return rc;
 	}

@@ -23,7 +23,8 @@ static const char help[] =
         "Prints an HS256-signed JWT for the broker's JWT mode. Pass it as the MQTT\n"
         "password (any user name), e.g. jobwire watch --token \"$(jobwire token ...)\".\n"
         "\n"
-        "      --role ROLE        viewer, observer, worker or admin\n"
+        "      --role ROLE        viewer, observer, worker, station or admin\n"
+        "      --station ID       the station a station token speaks for (role station)\n"
         "      --sessions LIST    comma-separated session ids, or * for all\n"
         "      --ttl T            lifetime, e.g. 90s, 30m, 1h, 7d [1h]\n"
         "      --secret-file F    the shared HS256 secret [JOBWIRE_JWT_SECRET_FILE];\n"
@@ -32,7 +33,7 @@ static const char help[] =
         "\n"
         "Exit status: 0 printed, 64 bad arguments or unreadable secret.\n";
 
-enum { O_ROLE = 1, O_SESSIONS, O_TTL, O_SECRET, O_ISS, O_AUD, O_SUB, O_HELP };
+enum { O_ROLE = 1, O_SESSIONS, O_TTL, O_SECRET, O_ISS, O_AUD, O_SUB, O_STATION, O_HELP };
 
 static const struct jw_opt opts[] = {
         {"role", 0, 1, O_ROLE},
@@ -42,6 +43,7 @@ static const struct jw_opt opts[] = {
         {"issuer", 0, 1, O_ISS},
         {"audience", 0, 1, O_AUD},
         {"subject", 0, 1, O_SUB},
+        {"station", 0, 1, O_STATION},
         {"help", 0, 0, O_HELP},
         {NULL, 0, 0, 0},
 };
@@ -50,7 +52,7 @@ static const struct jw_opt opts[] = {
 
 struct token_opts {
 	const char *role, *sessions, *secret_file;
-	const char *iss, *aud, *sub;
+	const char *iss, *aud, *sub, *station;
 	double ttl;
 };
 
@@ -95,6 +97,9 @@ static int parse_options(int argc, char **argv, struct token_opts *o)
 			case O_SUB:
 				o->sub = a.value;
 				break;
+			case O_STATION:
+				o->station = a.value;
+				break;
 			case O_HELP:
 				fputs(help, stdout);
 				return 0;
@@ -104,8 +109,16 @@ static int parse_options(int argc, char **argv, struct token_opts *o)
 	}
 	const char *role = o->role;
 	if(!role || (strcmp(role, "viewer") && strcmp(role, "observer") && strcmp(role, "worker") &&
-	                    strcmp(role, "admin"))) {
-		jw_errorf(cmd, "--role must be viewer, observer, worker or admin");
+	                    strcmp(role, "admin") && strcmp(role, "station"))) {
+		jw_errorf(cmd, "--role must be viewer, observer, worker, station or admin");
+		return JW_EXIT_USAGE;
+	}
+	if(!strcmp(role, "station") != (o->station != NULL)) {
+		jw_errorf(cmd, "--station ID goes with --role station, and only with it");
+		return JW_EXIT_USAGE;
+	}
+	if(o->station && !jw_topic_id_valid(o->station)) {
+		jw_errorf(cmd, "--station: not a station id (1-128 characters of A-Z a-z 0-9 . _ -)");
 		return JW_EXIT_USAGE;
 	}
 	if(!o->sessions) {
@@ -193,6 +206,7 @@ static int mint(
 	        (o->iss && jwt_add_grant(jwt, "iss", o->iss)) ||
 	        (o->aud && jwt_add_grant(jwt, "aud", o->aud)) ||
 	        (o->sub && jwt_add_grant(jwt, "sub", o->sub)) ||
+	        (o->station && jwt_add_grant(jwt, "station", o->station)) ||
 	        jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)slen)) {
 		jw_errorf(cmd, "cannot build the token");
 		goto out;
@@ -212,7 +226,8 @@ out:
 
 int jw_cmd_token(int argc, char **argv)
 {
-	struct token_opts o = {NULL, NULL, getenv("JOBWIRE_JWT_SECRET_FILE"), NULL, NULL, NULL, 3600};
+	struct token_opts o = {
+	        NULL, NULL, getenv("JOBWIRE_JWT_SECRET_FILE"), NULL, NULL, NULL, NULL, 3600};
 	int rc = parse_options(argc, argv, &o);
 	char *secret = NULL;
 	size_t slen = 0;

@@ -166,6 +166,8 @@ static const char watch_help[] =
         "      --json           JSON lines\n"
         "      --plain          lines even on a terminal\n"
         "      --exit-when-done stop once every job seen is complete or failed\n"
+        "      --stations       the stations instead (stations/+/state): one line per\n"
+        "                       change, or with --json the station's state\n"
         "      --timeout T      stop after T (exit 2)\n"
         "\n"
         "Exit status: 0 (Ctrl-C or all done), 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
@@ -184,7 +186,7 @@ static const char wait_help[] =
         "\n"
         "Exit status: 0 complete, 1 failed, 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
 
-enum { O_SESSION = 1, O_JOB, O_JSON, O_PLAIN, O_DONE, O_TIMEOUT, O_QUIET };
+enum { O_SESSION = 1, O_JOB, O_JSON, O_PLAIN, O_DONE, O_TIMEOUT, O_QUIET, O_STATIONS };
 
 static const struct jw_opt opts[] = {
         {"session", 's', 1, O_SESSION},
@@ -194,6 +196,7 @@ static const struct jw_opt opts[] = {
         {"exit-when-done", 0, 0, O_DONE},
         {"timeout", 0, 1, O_TIMEOUT},
         {"quiet", 'q', 0, O_QUIET},
+        {"stations", 0, 0, O_STATIONS},
         JW_COMMON_OPTS,
         {NULL, 0, 0, 0},
 };
@@ -206,6 +209,7 @@ struct follow {
 	int is_wait;
 	const char *session, *job; /* NULL: all */
 	int json, plain, until_done, quiet;
+	int stations;   /* watch --stations: stations/+/state */
 	double timeout; /* -1: none */
 	struct jw_client *cl;
 	struct job_view *views; /* MAX_VIEW, the first nviews used */
@@ -244,6 +248,9 @@ static int parse_options(int argc, char **argv, struct jw_conn *conn, struct fol
 				break;
 			case O_QUIET:
 				f->quiet = 1;
+				break;
+			case O_STATIONS:
+				f->stations = !f->is_wait;
 				break;
 			case O_TIMEOUT:
 				if(jw_parse_duration(a.value, &f->timeout, err, sizeof(err))) {
@@ -292,6 +299,11 @@ static void remember(struct follow *f, const struct job_view *v)
 static int on_state(struct follow *f, const struct jw_msg *m, int *rc)
 {
 	struct job_view v;
+	if(f->stations) {
+		jw_station_print_state(stdout, m->payload, m->len, f->json);
+		fflush(stdout);
+		return 0;
+	}
 	if(m->len == 0 || parse_state(m->payload, m->len, &v) != 0) {
 		return 0;
 	}
@@ -638,6 +650,9 @@ static int follow(int argc, char **argv, int is_wait)
 	}
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", conn.prefix, f.session ? f.session : "+",
 	        f.job ? f.job : "+");
+	if(f.stations) {
+		snprintf(topic, sizeof(topic), "stations/+/state");
+	}
 	if(jw_client_open(&conn, NULL, &f.cl, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);
 		return JW_EXIT_CONNECT;
@@ -668,7 +683,7 @@ static int follow(int argc, char **argv, int is_wait)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	f.tty = !is_wait && !f.json && !f.plain && isatty(STDOUT_FILENO);
+	f.tty = !is_wait && !f.json && !f.plain && !f.stations && isatty(STDOUT_FILENO);
 	if(f.tty) {
 		printf("watching %s (Ctrl-C to stop)\n", topic);
 	}

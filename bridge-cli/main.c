@@ -20,6 +20,7 @@ static const struct {
         {"watch", jw_cmd_watch, "live view of jobs: progress bars, ETA, status"},
         {"wait", jw_cmd_wait, "block until a job ends (exit 0 complete, 1 failed, 2 timeout)"},
         {"review", jw_cmd_review, "ask a person about the job's result and wait for the answer"},
+        {"station", jw_cmd_station, "publish this machine's status as a station, with its will"},
         {"history", jw_cmd_history, "finished jobs from the PostgreSQL journal"},
         {"validate", jw_cmd_validate, "check event payloads against the schemas, offline"},
         {"token", jw_cmd_token, "mint a development JWT for the broker's JWT mode"},

@@ -356,6 +356,14 @@ static inline const struct jw_schemaset_type *admit(const struct jw_schemaset *s
 		reject(v, JW_REASON_PROTECTED_TOPIC, "", "state is published by the broker only");
 		return NULL;
 	}
+	/* A station's status has a topic of its own (core/stations.h), which
+	 * is checked with an empty job; never a job's event. */
+	if(t->event[0] == 's' && t->job[0] != '\0' && strcmp(t->event, "station") == 0) {
+		reject(v, JW_REASON_UNKNOWN_EVENT_TYPE, "",
+		        "station is not a job event: a station publishes its status on "
+		        "stations/{station}/status");
+		return NULL;
+	}
 	/* The type comes from the topic, already limited to [a-z0-9_-]. */
 	ty = set ? jw_schemaset_lookup(set, t->event) : NULL;
 	if(!ty) {

@@ -15,6 +15,8 @@ enum jw_topic_kind {
 	JW_TOPIC_OTHER = 0, /* not under the prefix: none of our business */
 	JW_TOPIC_JOB,       /* a well-formed job topic (see t->event) */
 	JW_TOPIC_INVALID,   /* under the prefix but malformed */
+	JW_TOPIC_STATION,   /* stations/{station}/status (core/stations.h; t->session
+	                       holds the station, t->event "station") */
 };
 
 struct jw_topic {

@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--ttl", type=int, default=3600, help="seconds until exp (negative: already expired)")
     ap.add_argument("--nbf", type=int, default=None, help="nbf as an offset from now, in seconds")
     ap.add_argument("--iat", type=int, default=None, help="iat as an offset from now, in seconds")
+    ap.add_argument("--station", help="the station claim (role station: the station it speaks for)")
     ap.add_argument("--sub", help="subject: who holds the token (a client id in use belongs to one subject)")
     ap.add_argument("--iss")
     ap.add_argument("--aud")
@@ -76,6 +77,8 @@ def main():
             claims["iat"] = now + a.iat
         if a.sub:
             claims["sub"] = a.sub
+        if a.station:
+            claims["station"] = a.station
         if a.iss:
             claims["iss"] = a.iss
         if a.aud:

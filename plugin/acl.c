@@ -71,7 +71,8 @@ static int on_write(struct jw_plugin *p, struct mosquitto_evt_acl_check *ed, int
 		c.client_id = mosquitto_client_id(ed->client);
 	}
 	jw_write__check(p, w, ed->topic, ed->payload, ed->payloadlen, ed->retain);
-	switch(jw_seq_write_checked(&m->seq, prev, &c, w->valid, w->kind == JW_TOPIC_JOB)) {
+	switch(jw_seq_write_checked(
+	        &m->seq, prev, &c, w->valid, w->kind == JW_TOPIC_JOB || w->kind == JW_TOPIC_STATION)) {
 		case JW_SEQ_WILL_NOW:
 			return jw_will__finish(p, ed->topic, ed->payload, c.client_id, true)
 			               ? MOSQ_ERR_ACL_DENIED

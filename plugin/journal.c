@@ -46,6 +46,7 @@
 #include "journal_reviews_sql.h"
 #include "journal_sql.h"
 #include "journal_sql_002.h"
+#include "journal_sql_003.h"
 #include "kvlog.h"
 #include "persist.h"
 #include "quarantine.h"
@@ -644,6 +645,10 @@ static int connect_db(struct jw_journal *j)
 		PQclear(r);
 		r = run(j, JW_JOURNAL_SQL_002, 0, NULL);
 	}
+	if(r && result_ok(r)) {
+		PQclear(r);
+		r = run(j, JW_JOURNAL_SQL_003, 0, NULL);
+	}
 	if(!r) {
 		return -1;
 	}
@@ -874,6 +879,16 @@ static const char *const review_casts[JW_JOURNAL_REVIEW_COLS] = {
         "::integer",
 };
 
+static const char *const station_casts[JW_JOURNAL_STATION_COLS] = {
+        "",
+        "",
+        "::jsonb",
+        "::timestamptz",
+        "::boolean",
+        "",
+        "",
+};
+
 /* The table a kind of row goes to. */
 struct kind_sql {
 	const char *insert;   /* "INSERT INTO t (" */
@@ -896,6 +911,14 @@ static struct kind_sql kind_sql(enum jw_journal_kind kind)
 		k.cols = jw_journal_review_columns;
 		k.casts = review_casts;
 		k.ncols = JW_JOURNAL_REVIEW_COLS;
+		return k;
+	}
+	if(kind == JW_JOURNAL_STATION) {
+		k.insert = "INSERT INTO jobwire_station_transitions (";
+		k.conflict = " ON CONFLICT (station, at, state, node) DO NOTHING";
+		k.cols = jw_journal_station_columns;
+		k.casts = station_casts;
+		k.ncols = JW_JOURNAL_STATION_COLS;
 		return k;
 	}
 	k.insert = fin ? "INSERT INTO jobwire_finished_jobs (" : "INSERT INTO jobwire_events (";
@@ -1060,7 +1083,7 @@ static enum wr exec_simple(struct jw_journal *j, const char *sql)
  */
 static int write_batch(struct jw_journal *j, struct batch *b)
 {
-	size_t *fin = NULL, *ev = NULL, *rv = NULL, nf = 0, ne = 0, nr = 0;
+	size_t *fin = NULL, *ev = NULL, *rv = NULL, *sta = NULL, nf = 0, ne = 0, nr = 0, ns = 0;
 	char state[8] = "", msg[512] = "";
 	enum wr w;
 	int rc = -1;
@@ -1068,7 +1091,8 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 	fin = malloc((b->n + 1) * sizeof(*fin));
 	ev = malloc((b->n + 1) * sizeof(*ev));
 	rv = malloc((b->n + 1) * sizeof(*rv));
-	if(!fin || !ev || !rv) {
+	sta = malloc((b->n + 1) * sizeof(*sta));
+	if(!fin || !ev || !rv || !sta) {
 		set_last_error(j, "out of memory");
 		goto out;
 	}
@@ -1080,15 +1104,17 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 			fin[nf++] = i;
 		} else if(it->row.kind == JW_JOURNAL_REVIEW) {
 			rv[nr++] = i;
+		} else if(it->row.kind == JW_JOURNAL_STATION) {
+			sta[ns++] = i;
 		} else {
 			ev[ne++] = i;
 		}
 	}
-	if(nf + ne + nr == 0) {
+	if(nf + ne + nr + ns == 0) {
 		rc = 0;
 		goto out;
 	}
-	if(ne + nr == 0) {
+	if(ne + nr + ns == 0) {
 		w = insert_rows(j, b, fin, nf, JW_JOURNAL_FINISHED, state, sizeof(state), msg, sizeof(msg));
 	} else {
 		w = exec_simple(j, "BEGIN");
@@ -1102,6 +1128,10 @@ static int write_batch(struct jw_journal *j, struct batch *b)
 		if(w == WR_OK) {
 			w = insert_rows(
 			        j, b, rv, nr, JW_JOURNAL_REVIEW, state, sizeof(state), msg, sizeof(msg));
+		}
+		if(w == WR_OK) {
+			w = insert_rows(
+			        j, b, sta, ns, JW_JOURNAL_STATION, state, sizeof(state), msg, sizeof(msg));
 		}
 		if(w == WR_OK) {
 			w = exec_simple(j, "COMMIT");
@@ -1135,6 +1165,7 @@ out:
 	free(fin);
 	free(ev);
 	free(rv);
+	free(sta);
 	return rc;
 }
 

@@ -287,3 +287,30 @@ void jw_journal__drop_held(struct jw_plugin *p)
 	p->held_recs = NULL;
 	p->nheld_recs = p->capheld_recs = 0;
 }
+
+void jw_journal__station(struct jw_plugin *p, const char *station, bool online, const void *status,
+        size_t len, bool broker, const char *client_id, int64_t at_ms)
+{
+	struct jw_journal_rec r;
+
+	if(!p->journal) {
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.kind = JW_JOURNAL_STATION;
+	r.session = station;
+	r.job = online ? "online" : "offline";
+	r.type = "station";
+	r.event = status;
+	r.event_len = len;
+	r.retryable = -1;
+	r.client_id = client_id;
+	r.node = p->opt.node_name;
+	r.broker_generated = broker;
+	r.spooled_ms = at_ms;
+	/* Best effort, like the extra events: a station's status is never
+	 * refused for a full spool. */
+	if(spool(p, &r, NULL)) {
+		p->counters.journal_lost++;
+	}
+}

@@ -234,6 +234,9 @@ static int parse_lifecycle_option(struct jw_options *opt, const char *key, const
 	} else if(!strcmp(key, "data_dir")) {
 		if(set_string(&opt->data_dir, key, value))
 			return -1;
+	} else if(!strcmp(key, "station_timeout")) {
+		if(parse_double(key, value, 0, 86400, &opt->station_timeout))
+			return -1;
 	} else if(!strcmp(key, "stats_interval")) {
 		if(parse_double(key, value, 0, 86400, &opt->stats_interval))
 			return -1;
@@ -340,6 +343,7 @@ static void set_defaults(struct jw_options *opt)
 	opt->history_max_bytes = 256u * 1024u * 1024u;
 	opt->spool_fsync = JW_FSYNC_INTERVAL;
 	opt->stats_interval = 10;
+	opt->station_timeout = 60;
 	opt->jwt_leeway = 30;
 	opt->jwt_session_hold = 86400;
 	opt->spool_max = JW_DEFAULT_SPOOL_MAX;

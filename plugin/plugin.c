@@ -33,6 +33,7 @@ static void context_free(struct jw_plugin *p)
 	jw_write__cleanup(p);
 	jw_journal__cleanup(p);
 	jw_table__cleanup(p);
+	jw_stations__cleanup(p);
 	jw_auth__cleanup(p);
 	jw_schemaset_free(p->schemas);
 	jw_counters__cleanup(&p->counters);
@@ -171,7 +172,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		jw_clock_now(&now);
 		p->started_mono_ms = now.mono_ms;
 	}
-	if(jw_table__init(p) || jw_journal__init(p)) {
+	if(jw_table__init(p) || jw_journal__init(p) || jw_stations__init(p)) {
 		context_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}

@@ -54,6 +54,7 @@ struct jw_options {
 	char *data_dir;           /* NULL: nothing persisted */
 	int spool_fsync;          /* enum jw_fsync_policy */
 	double stats_interval;    /* s; 0 = no stats message */
+	double station_timeout;   /* s; a station not refreshed is offline; 0 = off */
 	/* JWT authentication (docs/configuration.md); off without a key file. */
 	char *jwt_hs256_secret_file;
 	char *jwt_public_key_file;
@@ -179,6 +180,9 @@ struct jw_plugin {
 	uint64_t journal_changes_seen;
 	uint64_t journal_dead_seen;
 	bool journal_replay_logged;
+	struct jw_stations *stations; /* stations.c: presence of the stations */
+	bool stations_any;            /* a station has been seen: job events
+	                                 may change the job one runs */
 };
 
 /* options.c */
@@ -297,6 +301,28 @@ void jw_auth__cleanup(struct jw_plugin *p);
 int jw_auth__on_basic_auth(int event, void *event_data, void *userdata);
 void jw_auth__on_disconnect(struct jw_plugin *p, const struct mosquitto *client);
 void jw_auth__tick(struct jw_plugin *p);
+
+/* stations.c: stations/{station}/status (core/stations.h). init: 0, or
+ * -1 when out of memory. check: the write check of topic, a station
+ * topic when it returns true (w filled as jw_write__check fills it).
+ * apply: a checked status (a PUBLISH's when msg is given: its ts is added)
+ * into the table and the station's state. tick: the stations whose status
+ * was not refreshed in time are marked offline. */
+struct jw_write;
+struct jw_topic;
+struct jw_jnode;
+int jw_stations__init(struct jw_plugin *p);
+void jw_stations__cleanup(struct jw_plugin *p);
+bool jw_stations__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
+        const void *payload, uint32_t len);
+void jw_stations__apply(struct jw_plugin *p, struct jw_write *w, const void *payload, size_t len,
+        struct mosquitto_evt_message *msg, const char *client_id);
+int64_t jw_stations__next_due(const struct jw_plugin *p);
+/* An accepted job event: started naming a station, or the job's end,
+ * changes the job the station's state shows. */
+void jw_stations__job_event(
+        struct jw_plugin *p, const struct jw_topic *t, const struct jw_jnode *ev);
+void jw_stations__tick(struct jw_plugin *p, const struct jw_clock *now);
 /* MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED from the client's claims. */
 int jw_auth__acl_check(struct jw_plugin *p, const struct mosquitto_evt_acl_check *ed);
 /* Whether client may read topic: from its token's claims with JWT on;
@@ -336,6 +362,11 @@ void jw_journal__hold(struct jw_plugin *p, const struct jw_topic *t, const struc
         const void *payload, size_t len);
 void jw_journal__flush_held(struct jw_plugin *p);
 void jw_journal__drop_held(struct jw_plugin *p);
+/* A station's transition (online or offline) at at_ms into the journal
+ * (on): its status (checked JSON), broker: the broker's own offline
+ * status, client_id: the publisher (NULL: the broker). Best effort. */
+void jw_journal__station(struct jw_plugin *p, const char *station, bool online, const void *status,
+        size_t len, bool broker, const char *client_id, int64_t at_ms);
 /* Whether jw_journal__record would record an event of this type. */
 bool jw_journal__wants(const struct jw_plugin *p, const char *type);
 /* journal_health.c: the journal thread's state in the log (once per

@@ -40,6 +40,10 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 		if(ed->topic[0] == '$' && jw_history__is_request(ed->topic)) {
 			return jw_history__on_message(p, ed);
 		}
+		if(w->kind == JW_TOPIC_STATION) {
+			jw_stations__apply(
+			        p, w, ed->payload, ed->payloadlen, ed, mosquitto_client_id(ed->client));
+		}
 		return MOSQ_ERR_SUCCESS;
 	}
 	/* A terminal event the journal cannot take is refused before it
@@ -54,6 +58,13 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 	switch(jw_effects__run(p, &fx, &e, &v)) {
 		case JW_RUN_DENY:
 			return MOSQ_ERR_ACL_DENIED;
+		case JW_RUN_PASS:
+			/* started naming a station, or the end of its job: one
+			 * test per event until a station has been seen. */
+			if(__builtin_expect(p->stations_any, 0)) {
+				jw_stations__job_event(p, &w->t, w->ev);
+			}
+			return MOSQ_ERR_SUCCESS;
 		case JW_RUN_SUPPRESS:
 			/*
 			 * A QoS 1 retransmission of the terminal event: the publisher

@@ -59,7 +59,9 @@ static void fail_stalled(struct jw_plugin *p, struct jw_job *j, const struct jw_
 		e.ev = d.root;
 		jw_jobs_step(
 		        p->jobs, t.session, t.job, t.event, e.ev, e.payload, e.len, true, now, &fx, &v);
-		jw_effects__run(p, &fx, &e, &v);
+		if(jw_effects__run(p, &fx, &e, &v) == JW_RUN_PASS) {
+			jw_stations__job_event(p, &t, e.ev);
+		}
 	}
 	jw_jdoc_free(&d);
 	free(text);
@@ -70,6 +72,7 @@ static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
 {
 	return !p->republished || mono_ms >= jw_jobs_next_due(p->jobs) ||
 	       mono_ms >= p->next_health_ms ||
+	       (p->stations_any && mono_ms >= jw_stations__next_due(p)) ||
 	       (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
 }
 
@@ -97,6 +100,9 @@ static void timers(struct jw_plugin *p)
 	}
 	while((j = jw_jobs_pop_stalled(p->jobs, &now)) != NULL) {
 		fail_stalled(p, j, &now);
+	}
+	if(p->stations_any) {
+		jw_stations__tick(p, &now);
 	}
 	if(now.mono_ms >= p->next_health_ms) {
 		p->next_health_ms = now.mono_ms + 1000;

@@ -181,6 +181,8 @@ void jw_jwt_claims_cleanup(struct jw_jwt_claims *c)
 	}
 	free(c->sessions);
 	free(c->subject);
+	free(c->station);
+	c->station = NULL;
 	c->sessions = NULL;
 	c->nsessions = 0;
 	c->subject = NULL;
@@ -215,6 +217,8 @@ const char *jw_jwt_role_name(enum jw_role r)
 			return "admin";
 		case JW_ROLE_OBSERVER:
 			return "observer";
+		case JW_ROLE_STATION:
+			return "station";
 		default:
 			return "none";
 	}
@@ -496,9 +500,26 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 		c->role = JW_ROLE_ADMIN;
 	} else if(!strcmp(role, "observer")) {
 		c->role = JW_ROLE_OBSERVER;
+	} else if(!strcmp(role, "station")) {
+		c->role = JW_ROLE_STATION;
 	} else {
-		snprintf(why, whylen, "claim role must be viewer, observer, worker or admin");
+		snprintf(why, whylen, "claim role must be viewer, observer, worker, station or admin");
 		return -1;
+	}
+	/* A station's token names the one station whose status it publishes. */
+	if(c->role == JW_ROLE_STATION) {
+		if(!json_object_object_get_ex(body, "station", &v) ||
+		        !json_object_is_type(v, json_type_string) ||
+		        !jw_topic_id_valid(json_object_get_string(v)) ||
+		        strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+			snprintf(why, whylen, "claim station is missing or not a station id");
+			return -1;
+		}
+		c->station = strdup(json_object_get_string(v));
+		if(!c->station) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
 	}
 	if(json_object_object_get_ex(body, "sessions", &v)) {
 		if(parse_sessions(v, c, why, whylen)) {

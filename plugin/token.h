@@ -27,6 +27,7 @@ enum jw_role {
 	JW_ROLE_WORKER,
 	JW_ROLE_ADMIN,
 	JW_ROLE_OBSERVER, /* reads as a viewer does, publishes nothing */
+	JW_ROLE_STATION,  /* a station (claim "station"): its own status, and a worker's rights */
 };
 
 enum jw_pubkey_alg {
@@ -54,6 +55,7 @@ struct jw_jwt_claims {
 	char **sessions;   /* valid topic ids, sorted, no repeats, owned */
 	size_t nsessions;
 	char *subject; /* "sub", owned; NULL when absent */
+	char *station; /* "station" (role station: required, an id), owned */
 	int64_t exp;   /* seconds since the epoch; at most
 	                  INT64_MAX - JW_JWT_LEEWAY_MAX, so that
 	                  exp + leeway cannot overflow */

@@ -15,6 +15,7 @@
 
 #include "effects.h"
 #include "jobs/jobs.h"
+#include "stations.h"
 #include "topic.h"
 #include "write_check.h"
 
@@ -43,6 +44,10 @@ __attribute__((noinline)) bool jw_will__finish(
 		jw_effects__refuse(p, &e, &w->v);
 		return true;
 	}
+	if(w->kind == JW_TOPIC_STATION) {
+		jw_stations__apply(p, w, raw, p->msg->seq.w.len, NULL, id);
+		return false;
+	}
 	if(jw_journal__refuse(p, &w->t, &v)) {
 		jw_effects__refuse(p, &e, &v);
 		return true;
@@ -50,7 +55,11 @@ __attribute__((noinline)) bool jw_will__finish(
 	jw_jobs_step(p->jobs, w->t.session, w->t.job, w->t.event, w->ev, raw, p->msg->seq.w.len, false,
 	        &w->now, &fx, &v);
 	/* A repeat was delivered once already: it reaches nobody. */
-	return jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS;
+	if(jw_effects__run(p, &fx, &e, &v) != JW_RUN_PASS) {
+		return true;
+	}
+	jw_stations__job_event(p, &w->t, w->ev);
+	return false;
 }
 
 /*
@@ -79,6 +88,11 @@ __attribute__((noinline)) void jw_will__settle(struct jw_plugin *p, const struct
 	if(w->kind == JW_TOPIC_JOB) {
 		if(jw_topic_format(tbuf, sizeof(tbuf), p->opt.prefix, w->t.session, w->t.job, w->t.event) <
 		        0) {
+			return;
+		}
+		topic = tbuf;
+	} else if(w->kind == JW_TOPIC_STATION) {
+		if(jw_station_topic_format(tbuf, sizeof(tbuf), w->t.session, JW_STATION_STATUS) < 0) {
 			return;
 		}
 		topic = tbuf;

@@ -14,6 +14,7 @@
 
 #include "jobs/jobs.h"
 #include "schemaset.h"
+#include "stations.h"
 #include "topic.h"
 #include "write_check.h"
 
@@ -90,6 +91,10 @@ void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 	w->kind = jw_topic_parse(p->opt.prefix, topic, &w->t);
 	if(w->kind == JW_TOPIC_OTHER) {
 		w->valid = true;
+		/* stations/{station}/status is checked too (stations.c). */
+		if(topic[0] == JW_STATIONS_PREFIX[0]) {
+			(void)jw_stations__check(p, w, topic, payload, len);
+		}
 		return;
 	}
 	if(w->kind == JW_TOPIC_INVALID) {

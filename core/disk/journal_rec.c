@@ -10,7 +10,9 @@
  *
  * A review ("k":"r", "t":"control", "ev": the review control) adds
  * "rsn":<json>, "conf":n, "thr":n, "item":<json>, "ch":<json>,
- * "cm":<json>, "by":str, "ask":ms, "ans":ms.
+ * "cm":<json>, "by":str, "ask":ms, "ans":ms. A station's change ("k":"st",
+ * "s": the station, "j": "online" or "offline", "ev": its status, "at":
+ * the time of the change) adds "bg":bool.
  *
  * Absent members are SQL NULL, but for "att" (the attempt of a finished
  * job or of the job a review answered, written from 2 on): absent means 1, so the records spooled
@@ -82,6 +84,16 @@ const char *const jw_journal_review_columns[JW_JOURNAL_REVIEW_COLS] = {
         "node",
         "control",
         "attempt",
+};
+
+const char *const jw_journal_station_columns[JW_JOURNAL_STATION_COLS] = {
+        "station",
+        "state",
+        "status",
+        "at",
+        "broker_generated",
+        "client_id",
+        "node",
 };
 
 /* ---- encoding ---- */
@@ -169,9 +181,10 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 	}
 	jw_buf_init(&b, JW_BUF_UNLIMITED);
 	(void)jw_buf_reserve(&b, 255);
-	jw_buf_add_str(&b, r->kind == JW_JOURNAL_FINISHED ? "{\"k\":\"f\""
-	                   : r->kind == JW_JOURNAL_REVIEW ? "{\"k\":\"r\""
-	                                                  : "{\"k\":\"e\"");
+	jw_buf_add_str(&b, r->kind == JW_JOURNAL_FINISHED  ? "{\"k\":\"f\""
+	                   : r->kind == JW_JOURNAL_REVIEW  ? "{\"k\":\"r\""
+	                   : r->kind == JW_JOURNAL_STATION ? "{\"k\":\"st\""
+	                                                   : "{\"k\":\"e\"");
 	member_str(&b, "s", r->session);
 	member_str(&b, "j", r->job);
 	member_str(&b, "t", r->type);
@@ -209,6 +222,10 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len)
 		member_str(&b, "by", r->by);
 		member_i64(&b, "ask", r->asked_ms);
 		member_i64(&b, "ans", r->answered_ms);
+	}
+	if(r->kind == JW_JOURNAL_STATION) {
+		member(&b, "bg");
+		jw_buf_add_str(&b, r->broker_generated ? "true" : "false");
 	}
 	member_str(&b, "cid", r->client_id);
 	member_str(&b, "user", r->username);
@@ -466,6 +483,37 @@ static int decode_review(
 	return oom;
 }
 
+/* The columns of a station record ("k":"st"). Returns the out-of-memory
+ * flag, or -1 (err filled) when its state is neither online nor offline. */
+static int decode_station(
+        struct json_object *o, struct jw_journal_row *row, char *err, size_t errlen)
+{
+	const char *state = json_object_get_string(get(o, "j", json_type_string));
+	int oom = 0;
+
+	if(strcmp(state, "online") != 0 && strcmp(state, "offline") != 0) {
+		set_err(err, errlen, "station record state must be online or offline", NULL);
+		return -1;
+	}
+	row->kind = JW_JOURNAL_STATION;
+	row->ncols = JW_JOURNAL_STATION_COLS;
+	oom |= dup_str_member(&row->v[0], o, "s");
+	oom |= dup_to(&row->v[1], state);
+	oom |= dup_json_member(&row->v[2], o, "ev", false);
+	oom |= dup_ts(&row->v[3], o, "at");
+	if(!oom && !row->v[3]) {
+		set_err(err, errlen, "station record lacks at", NULL);
+		return -1;
+	}
+	oom |= dup_bool(&row->v[4], o, "bg");
+	if(!row->v[4]) {
+		oom |= dup_to(&row->v[4], "false");
+	}
+	oom |= dup_str_member(&row->v[5], o, "cid");
+	oom |= dup_str_member(&row->v[6], o, "node");
+	return oom;
+}
+
 /* Whether every time member is one a clock gives. A time no clock gives
  * (the difference of two such overflows) is damage the CRC did not
  * catch, or a forgery: the record is refused, like any other that cannot
@@ -522,8 +570,13 @@ int jw_journal_rec_decode(
 		if(oom < 0) {
 			goto out;
 		}
+	} else if(!strcmp(kind, "st")) {
+		oom = decode_station(o, row, err, errlen);
+		if(oom < 0) {
+			goto out;
+		}
 	} else {
-		set_err(err, errlen, "record kind must be f, e or r", NULL);
+		set_err(err, errlen, "record kind must be f, e, r or st", NULL);
 		goto out;
 	}
 	if(oom) {

@@ -20,6 +20,10 @@ enum jw_journal_kind {
 	JW_JOURNAL_FINISHED = 0, /* a row of jobwire_finished_jobs */
 	JW_JOURNAL_EVENT,        /* a row of jobwire_events */
 	JW_JOURNAL_REVIEW,       /* a row of jobwire_reviews (sql/reviews.sql) */
+	JW_JOURNAL_STATION,      /* a row of jobwire_station_transitions (003_stations.sql):
+	                            session is the station, job its new state
+	                            ("online"/"offline"), event the status, spooled_ms
+	                            the time of the change */
 };
 
 /* The broker thread's view. JSON members (event, result, error, code) are
@@ -60,12 +64,14 @@ char *jw_journal_rec_encode(const struct jw_journal_rec *r, size_t *len);
 #define JW_JOURNAL_FINISHED_COLS 17
 #define JW_JOURNAL_EVENT_COLS 9
 #define JW_JOURNAL_REVIEW_COLS 16
+#define JW_JOURNAL_STATION_COLS 7
 #define JW_JOURNAL_MAX_COLS 17
 
 /* Column names in parameter order; the SQL file defines them. */
 extern const char *const jw_journal_finished_columns[JW_JOURNAL_FINISHED_COLS];
 extern const char *const jw_journal_event_columns[JW_JOURNAL_EVENT_COLS];
 extern const char *const jw_journal_review_columns[JW_JOURNAL_REVIEW_COLS];
+extern const char *const jw_journal_station_columns[JW_JOURNAL_STATION_COLS];
 
 /* A decoded record: text parameters for one row, NULL for SQL NULL. */
 struct jw_journal_row {

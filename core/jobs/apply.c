@@ -288,7 +288,7 @@ struct slot_change {
 
 /* Everything an event needs allocated, made before the job changes. */
 struct change {
-	char *name, *worker, *steps;
+	char *name, *worker, *steps, *station;
 	struct slot_change step, message;
 	struct jw_job_review *review;
 	struct jw_job_end *end;
@@ -306,11 +306,12 @@ static void change_free(struct jw_jobs *jobs, struct change *c)
 		jw_jobs__text_free_cap(jobs, c->step.text, c->step.cap);
 	if(c->message.text)
 		jw_jobs__text_free_cap(jobs, c->message.text, c->message.cap);
-	if(((uintptr_t)c->name | (uintptr_t)c->worker | (uintptr_t)c->steps | (uintptr_t)c->review |
-	           (uintptr_t)c->end) == 0)
+	if(((uintptr_t)c->name | (uintptr_t)c->worker | (uintptr_t)c->steps | (uintptr_t)c->station |
+	           (uintptr_t)c->review | (uintptr_t)c->end) == 0)
 		return;
 	jw_jobs__text_free(jobs, c->name);
 	jw_jobs__text_free(jobs, c->worker);
+	jw_jobs__text_free(jobs, c->station);
 	jw_jobs__text_free(jobs, c->steps);
 	jw_jobs__review_free(jobs, c->review);
 	jw_jobs__end_free(jobs, c->end);
@@ -433,6 +434,7 @@ static int prepare(struct jw_jobs *jobs, const struct jw_job *j, struct change *
 		case K_STARTED:
 			if(text_member(jobs, ev, "name", JW_J_STRING, &c->name) ||
 			        text_member(jobs, ev, "worker", JW_J_STRING, &c->worker) ||
+			        text_member(jobs, ev, "station", JW_J_STRING, &c->station) ||
 			        text_member(jobs, ev, "steps", JW_J_ARRAY, &c->steps))
 				return -1;
 			return 0;
@@ -543,6 +545,7 @@ static void fold_started(struct jw_job *j, struct change *c, struct jw_jobs *job
 
 	replace_text(jobs, &j->name, &c->name);
 	replace_text(jobs, &j->worker, &c->worker);
+	replace_text(jobs, &j->station, &c->station);
 	replace_text(jobs, &j->steps, &c->steps);
 	if(num_member(ev, "total", &d) && d >= 0) {
 		set_count(j, &j->total, JW_JX_TOTAL, jw_jnode_get(ev, "total"), d);

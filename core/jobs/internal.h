@@ -124,6 +124,7 @@ union jw_jobs__count {
 
 struct jw_job {
 	char *name, *worker, *steps, *step, *message;
+	char *station; /* the station started named (core/stations.h), or NULL */
 	struct jw_job_review *review;
 	struct jw_job_end *end;
 	/* Reviews (review.c): the answer to the latest one, or NULL. */

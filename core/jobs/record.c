@@ -336,8 +336,8 @@ static int r_text(struct reader *rd, struct json_object *o, const char *key, enu
 }
 
 static const char *const known_keys[] = {"v", "session_id", "job_id", "status", "seq", "name",
-        "worker", "steps", "heartbeat_interval_s", "progress", "current", "total", "step",
-        "message", "eta_s", "eta_estimated", "items_added", "items_failed", "first_seen_ms",
+        "worker", "station", "steps", "heartbeat_interval_s", "progress", "current", "total",
+        "step", "message", "eta_s", "eta_estimated", "items_added", "items_failed", "first_seen_ms",
         "started_ms", "updated_ms", "heartbeat_ms", "cancel_ms", "deadline_ms", "est_progress",
         "est_ms", "est_rate", "est_weight", "est_reanchor", "validation", "review", "finished_ms",
         "ended_ms", "fingerprint", "fingerprint_len", "duration_s", "result", "error", "code",
@@ -581,6 +581,7 @@ static int read_common(
 	j->seq = (uint64_t)v;
 	if(r_text(rd, o, "name", json_type_string, true, &j->name) != 0 ||
 	        r_text(rd, o, "worker", json_type_string, true, &j->worker) != 0 ||
+	        r_text(rd, o, "station", json_type_string, true, &j->station) != 0 ||
 	        r_text(rd, o, "steps", json_type_array, false, &j->steps) != 0 ||
 	        r_text(rd, o, "step", json_type_string, true, &j->step) != 0 ||
 	        r_text(rd, o, "message", json_type_string, false, &j->message) != 0)

@@ -39,6 +39,7 @@ void jw_jobs__add_progress(struct jw_buf *b, const struct jw_job *j)
 
 	jw_jobs__add_text(b, "name", j->name);
 	jw_jobs__add_text(b, "worker", j->worker);
+	jw_jobs__add_text(b, "station", j->station);
 	jw_jobs__add_text(b, "steps", j->steps);
 	jw_jobs__add_num(b, "heartbeat_interval_s", j->heartbeat_interval_s);
 	if(f & JW_JF_PROGRESS)
@@ -176,7 +177,7 @@ static char *put_text(char *w, const char *text, size_t len)
 
 /* Lengths of the stored texts the state shows (0: absent). */
 struct state_lens {
-	size_t name, worker, steps, step, message;
+	size_t name, worker, station, steps, step, message;
 	size_t result, error, code, details;
 	size_t reason, item, actions;
 	size_t choice, comment, by;
@@ -195,6 +196,7 @@ static size_t state_bound(const struct jw_job *j, struct state_lens *l)
 	memset(l, 0, sizeof(*l));
 	l->name = tlen(j->name);
 	l->worker = tlen(j->worker);
+	l->station = tlen(j->station);
 	l->steps = tlen(j->steps);
 	l->step = tlen(j->step);
 	l->message = tlen(j->message);
@@ -215,9 +217,9 @@ static size_t state_bound(const struct jw_job *j, struct state_lens *l)
 		l->by = tlen(j->decision->by);
 	}
 	/* The review's keys and time fit in the fixed part's slack. */
-	return STATE_FIXED_MAX + l->name + l->worker + l->steps + l->step + l->message + l->result +
-	       l->error + l->code + l->details + l->reason + l->item + l->actions + l->choice +
-	       l->comment + l->by;
+	return STATE_FIXED_MAX + l->name + l->worker + l->station + l->steps + l->step + l->message +
+	       l->result + l->error + l->code + l->details + l->reason + l->item + l->actions +
+	       l->choice + l->comment + l->by;
 }
 
 #define PUT_TEXT(w, k, text, len)                                                                  \
@@ -238,6 +240,7 @@ static inline char *put_progress(char *w, const struct jw_job *j, const struct s
 
 	PUT_TEXT(w, "name", j->name, l->name);
 	PUT_TEXT(w, "worker", j->worker, l->worker);
+	PUT_TEXT(w, "station", j->station, l->station);
 	PUT_TEXT(w, "steps", j->steps, l->steps);
 	PUT_KEY(w, "heartbeat_interval_s");
 	w = put_num(w, j->heartbeat_interval_s);

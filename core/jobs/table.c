@@ -95,6 +95,7 @@ void jw_jobs__job_free(struct jw_jobs *jobs, struct jw_job *j)
 		return;
 	jw_jobs__text_free(jobs, j->name);
 	jw_jobs__text_free(jobs, j->worker);
+	jw_jobs__text_free(jobs, j->station);
 	jw_jobs__text_free(jobs, j->steps);
 	jw_jobs__text_free_cap(jobs, j->step, j->step_cap);
 	jw_jobs__text_free_cap(jobs, j->message, j->message_cap);

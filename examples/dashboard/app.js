@@ -182,6 +182,7 @@
     if (el_ !== null) fact(p.facts, TERMINAL[st.status] ? 'Took' : 'Elapsed', fmtDuration(el_), 'elapsed');
     if (st.worker) fact(p.facts, 'Worker', st.worker, 'worker');
     if (st.review) fact(p.facts, 'Review', st.review.choice + (st.review.by ? ' by ' + st.review.by : ''), 'review');
+    if (st.station) fact(p.facts, 'Station', st.station, 'station-of');
     p.msg.textContent = st.message || '';
     p.msg.hidden = !st.message;
     p.err.textContent = st.status === 'failed' ? (st.error || 'failed') + (st.code ? ' (' + st.code + ')' : '') : '';
@@ -608,8 +609,11 @@
       /* Back after a drop: the timelines may have missed something. */
       if (reconnected) jobs.forEach(function (job, id) { askHistory(id); });
       reconnected = true;
+      /* The Stations panel (stations.js) follows stations/+/state. */
+      if (window.jobwireStations) window.jobwireStations.attach(client, toast);
     });
     client.on('message', function (topic, payload) {
+      if (window.jobwireStations && window.jobwireStations.onMessage(topic, payload)) return;
       if (topic === repliesTopic()) {
         try { onHistory(JSON.parse(payload.toString())); } catch (e) { /* not JSON: ignore */ }
         return;

@@ -16,7 +16,7 @@ if [ ! -f "$here/node_modules/mqtt/dist/mqtt.min.js" ] \
 	cp "$here/package-lock.json" "$here/node_modules/.package-lock.json.staged"
 fi
 mkdir -p "$dest"
-cp "$here/index.html" "$here/app.js" "$here/style.css" "$dest/"
+cp "$here/index.html" "$here/app.js" "$here/stations.js" "$here/style.css" "$dest/"
 cp "$here/node_modules/mqtt/dist/mqtt.min.js" "$dest/mqtt.min.js"
 cp "$here/node_modules/mqtt/LICENSE.md" "$dest/mqtt.min.js.LICENSE.md"
 chmod -R a+rX "$dest"

@@ -4,8 +4,10 @@
  * jobwire job over MQTT (libmosquitto), the way a station on a flaky lab
  * network should. It publishes started, per-plane progress with step names,
  * validation-required when the focus confidence of a plane is low, and
- * complete; heartbeats with the machine's load; a retained online/offline
- * status with a will; and it reconnects with backoff and buffers events
+ * complete; heartbeats with the machine's load; its station status
+ * (stations/{id}/status, retained, schemas/station.json: CPU and memory
+ * of this machine, a simulated GPU) refreshed with every heartbeat, with a
+ * will that says offline; and it reconnects with backoff and buffers events
  * while offline, sending them in order once the broker is back.
  *
  *   jobwire-station [--host H] [--port P] [--station ID] [--planes N]
@@ -42,6 +44,7 @@ struct station {
 	unsigned long dropped, sent, acked;
 	char station[64];
 	char status_topic[128];
+	char session[129];
 };
 
 static void now_ts(char *buf, size_t cap)
@@ -117,6 +120,43 @@ static void enqueue(struct station *s, const char *topic, const char *payload)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static double cpu_percent(void);
+static double memory_percent(void);
+
+/*
+ * Publishes the station's status now (retained, not buffered: only the
+ * latest matters). The GPU is simulated: a deconvolution load that swings
+ * between 60 and 99 percent, so that a dashboard's high-load warning can
+ * be seen.
+ */
+static void publish_status(struct station *s, struct mosquitto *mosq, const char *state)
+{
+	char payload[600], ts[40], sys[300] = "";
+	double cpu = cpu_percent(), mem = memory_percent();
+	int k = 0, phase = (int)(mono() * 4.0) % 80;
+	int gpu = 60 + (phase < 40 ? phase : 80 - phase);
+
+	if(!strcmp(state, "online")) {
+		if(cpu >= 0) {
+			k += snprintf(sys + k, sizeof(sys) - (size_t)k, "\"cpu_percent\":%.1f,", cpu);
+		}
+		if(mem >= 0) {
+			k += snprintf(sys + k, sizeof(sys) - (size_t)k, "\"memory_percent\":%.1f,", mem);
+		}
+		snprintf(sys + k, sizeof(sys) - (size_t)k,
+		        "\"gpu_percent\":%d,\"gpu_memory_percent\":%d,\"temperature_c\":%.1f,"
+		        "\"queue_length\":0",
+		        gpu, 30 + gpu / 3, 45.0 + gpu / 4.0);
+	}
+	now_ts(ts, sizeof(ts));
+	snprintf(payload, sizeof(payload),
+	        "{\"ts\":\"%s\",\"state\":\"%s\",\"name\":\"Microscope %s\","
+	        "\"model\":\"jobwire simulated Z-stack scope\",\"sessions\":[\"%s\"]%s%s%s}",
+	        ts, state, s->station, s->session, sys[0] ? ",\"system\":{" : "", sys,
+	        sys[0] ? "}" : "");
+	mosquitto_publish(mosq, NULL, s->status_topic, (int)strlen(payload), payload, 1, true);
+}
+
 static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 {
 	struct station *s = ud;
@@ -124,11 +164,7 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 		printf("broker refused the connection: %s\n", mosquitto_connack_string(rc));
 		return;
 	}
-	char payload[200], ts[40];
-	now_ts(ts, sizeof(ts));
-	snprintf(payload, sizeof(payload), "{\"state\":\"online\",\"station\":\"%s\",\"ts\":\"%s\"}",
-	        s->station, ts);
-	mosquitto_publish(mosq, NULL, s->status_topic, (int)strlen(payload), payload, 1, true);
+	publish_status(s, mosq, "online");
 	pthread_mutex_lock(&s->lock);
 	s->connected = 1;
 	if(s->ever_connected) {
@@ -244,6 +280,14 @@ static void heartbeat(struct station *s, const char *base)
 	snprintf(topic, sizeof(topic), "%s/heartbeat", base);
 	snprintf(payload, sizeof(payload), "{\"ts\":\"%s\",\"system\":{%s}}", ts, sys);
 	enqueue(s, topic, payload);
+	/* The station's status is refreshed with every heartbeat, well within
+	 * the broker's plugin_opt_station_timeout. */
+	pthread_mutex_lock(&s->lock);
+	int connected = s->connected;
+	pthread_mutex_unlock(&s->lock);
+	if(connected) {
+		publish_status(s, s->mosq, "online");
+	}
 }
 
 static void usage(void)
@@ -325,6 +369,7 @@ int main(int argc, char **argv)
 	char base[300];
 	snprintf(base, sizeof(base), "%s/%s/%s", prefix, session, job);
 	snprintf(s.status_topic, sizeof(s.status_topic), "stations/%s/status", s.station);
+	snprintf(s.session, sizeof(s.session), "%s", session);
 	pthread_mutex_init(&s.lock, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -337,7 +382,7 @@ int main(int argc, char **argv)
 		return 70;
 	}
 	char will[200];
-	snprintf(will, sizeof(will), "{\"state\":\"offline\",\"station\":\"%s\"}", s.station);
+	snprintf(will, sizeof(will), "{\"state\":\"offline\",\"reason\":\"connection lost\"}");
 	/* Retained: anyone subscribing later sees that the station is gone. */
 	mosquitto_will_set(s.mosq, s.status_topic, (int)strlen(will), will, 1, true);
 	/* The broker's JWT mode: the token is the password (any user name). */
@@ -368,9 +413,9 @@ int main(int argc, char **argv)
 	snprintf(payload, sizeof(payload),
 	        "{\"ts\":\"%s\",\"name\":\"Z-stack, %ld planes\",\"total\":%ld,"
 	        "\"steps\":[\"move_stage\",\"autofocus\",\"acquire\",\"save\"],"
-	        "\"heartbeat_interval_s\":%ld,\"worker\":\"%s\",\"metadata\":{\"z_step_um\":0.5,"
-	        "\"objective\":\"63x/1.4 oil\"}}",
-	        ts, planes, planes, hb, s.station);
+	        "\"heartbeat_interval_s\":%ld,\"worker\":\"%s\",\"station\":\"%s\","
+	        "\"metadata\":{\"z_step_um\":0.5,\"objective\":\"63x/1.4 oil\"}}",
+	        ts, planes, planes, hb, s.station, s.station);
 	enqueue(&s, topic, payload);
 	for(long p = 1; p <= planes; p++) {
 		for(int k = 0; k < 4; k++) {
@@ -435,12 +480,7 @@ int main(int argc, char **argv)
 		}
 		usleep(50000);
 	}
-	char off[200];
-	now_ts(ts, sizeof(ts));
-	snprintf(off, sizeof(off), "{\"state\":\"offline\",\"station\":\"%s\",\"ts\":\"%s\"}",
-	        s.station, ts);
-	int mid;
-	mosquitto_publish(s.mosq, &mid, s.status_topic, (int)strlen(off), off, 1, true);
+	publish_status(&s, s.mosq, "offline");
 	usleep(200000);
 	printf("done: %lu events acknowledged, %lu sends, %lu reconnects, %lu dropped, %d low-focus "
 	       "planes\n",

@@ -45,7 +45,7 @@ if(JW_DASHBOARD)
   add_custom_command(
     OUTPUT ${PROJECT_BINARY_DIR}/dashboard/mqtt.min.js
     COMMAND bash ${jw_dash}/stage.sh ${PROJECT_BINARY_DIR}/dashboard
-    DEPENDS ${jw_dash}/stage.sh ${jw_dash}/index.html ${jw_dash}/app.js ${jw_dash}/style.css
+    DEPENDS ${jw_dash}/stage.sh ${jw_dash}/index.html ${jw_dash}/app.js ${jw_dash}/stations.js ${jw_dash}/style.css
             ${jw_dash}/package-lock.json
     COMMENT "Staging the dashboard")
   add_custom_target(jw_dashboard ALL DEPENDS ${PROJECT_BINARY_DIR}/dashboard/mqtt.min.js)

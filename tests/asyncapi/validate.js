@@ -37,9 +37,19 @@ async function main() {
       fail(`no channel for event type ${type}`);
       continue;
     }
-    if (!/\{session\}\/\{job\}\//.test(ch.address())) fail(`channel ${type} address ${ch.address()}`);
     const msg = ch.messages().all()[0];
     const payload = msg && msg.payload();
+    if (type === "station") {
+      // A station's status has its own topic; its sessions are ids.
+      if (ch.address() !== "stations/{station}/status") fail(`channel station address ${ch.address()}`);
+      const sessions = payload && payload.properties() && payload.properties().sessions;
+      const item = sessions && sessions.items();
+      if (!item || item.type() !== "string" || !item.pattern()) {
+        fail("payload of station: sessions not resolved to the id schema");
+      }
+      continue;
+    }
+    if (!/\{session\}\/\{job\}\//.test(ch.address())) fail(`channel ${type} address ${ch.address()}`);
     // The schemas' "#/$defs/..." references resolved: job_id is a string
     // with the id pattern, not an unresolved $ref.
     const jobId = payload && payload.properties() && payload.properties().job_id;

@@ -78,6 +78,9 @@ static enum jw_reason reference(const struct jw_topic *t, const uint8_t *p, size
 	*field = "";
 	if(!strcmp(t->event, "state"))
 		return JW_REASON_PROTECTED_TOPIC;
+	/* A station's status has its own topic, never a job's. */
+	if(!strcmp(t->event, "station"))
+		return JW_REASON_UNKNOWN_EVENT_TYPE;
 	ty = jw_schemaset_lookup(set, t->event);
 	if(!ty)
 		return JW_REASON_UNKNOWN_EVENT_TYPE;

@@ -107,6 +107,16 @@ static void check_row(const struct jw_journal_row *row)
 		        "retryable is %s", row->v[5]);
 		FUZZ_CHECK(!strcmp(row->v[14], "true") || !strcmp(row->v[14], "false"),
 		        "broker_generated is %s", row->v[14]);
+	} else if(row->kind == JW_JOURNAL_STATION) {
+		FUZZ_CHECK(row->ncols == JW_JOURNAL_STATION_COLS, "%d columns", row->ncols);
+		FUZZ_CHECK(row->v[0] && row->v[1] && row->v[2] && row->v[3] && row->v[4] && row->v[6],
+		        "a station row lacks a required column");
+		FUZZ_CHECK(!strcmp(row->v[1], "online") || !strcmp(row->v[1], "offline"), "state is %s",
+		        row->v[1]);
+		check_json_col("status", row->v[2]);
+		check_ts_col("at", row->v[3]);
+		FUZZ_CHECK(!strcmp(row->v[4], "true") || !strcmp(row->v[4], "false"),
+		        "broker_generated is %s", row->v[4]);
 	} else {
 		FUZZ_CHECK(row->kind == JW_JOURNAL_EVENT, "kind %d", (int)row->kind);
 		FUZZ_CHECK(row->ncols == JW_JOURNAL_EVENT_COLS, "%d columns", row->ncols);
@@ -248,6 +258,8 @@ static void expect_col(const struct jw_journal_row *row, int i, const char *want
 		name = jw_journal_finished_columns[i];
 	else if(row->kind == JW_JOURNAL_EVENT && i < JW_JOURNAL_EVENT_COLS)
 		name = jw_journal_event_columns[i];
+	else if(row->kind == JW_JOURNAL_STATION && i < JW_JOURNAL_STATION_COLS)
+		name = jw_journal_station_columns[i];
 
 	if(!want)
 		FUZZ_CHECK(row->v[i] == NULL, "column %s is %s, want NULL", name, row->v[i]);

@@ -73,6 +73,12 @@ jw_assert_contains "station: nothing dropped" "0 dropped" "$out"
 jw_assert_contains "station: low focus asked for validation" "validation requested" "$out"
 jw_capture jw_cli wait -s scope-t -j zs1 --timeout 5 --json
 jw_assert_eq "station: the restarted broker has the job complete" 0 "$JW_RC"
+jw_assert_eq "station: started names its station" scope-t \
+	"$(jw_payloads "$JW_TMP/all.out" jobs/scope-t/zs1/started | head -n 1 | jw_json_field station)"
+st_state=$(mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t stations/scope-t/state -C 1 -W 2 2>/dev/null)
+jw_assert_eq "station: its status was accepted, and its goodbye says offline" offline \
+	"$(jw_json_field state <<<"$st_state")"
+jw_check "station: its status has its name" grep -q '"name":"Microscope scope-t"' <<<"$st_state"
 jw_assert_eq "station: buffered events arrived after the restart, in order, up to complete" "complete" \
 	"$(python3 "$JW_SOURCE_DIR/tests/integration/msgs.py" "$JW_TMP/after.out" | grep -v '/state	' | tail -n 1 | cut -f1 | sed 's|.*/||')"
 before=$(jw_payloads "$JW_TMP/all.out" jobs/scope-t/zs1/progress | python3 -c '

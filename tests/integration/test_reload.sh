@@ -25,7 +25,7 @@ cat >"$schemas/annotation.json" <<'JSON'
 JSON
 chmod a+r "$schemas/annotation.json"
 kill -HUP "$JW_PID"
-jw_check "reload logged" bash -c "for i in \$(seq 50); do grep -q 'jobwire: reloaded 9 event types' '$JW_LOG' && exit 0; sleep 0.1; done; exit 1"
+jw_check "reload logged" bash -c "for i in \$(seq 50); do grep -q 'jobwire: reloaded 10 event types' '$JW_LOG' && exit 0; sleep 0.1; done; exit 1"
 jw_pub -q 1 -i r2 -t jobs/s/j/annotation -m '{"label":"cell"}'
 jw_pub -q 1 -i r3 -t jobs/s/j/annotation -m '{"label":""}'
 sleep 0.3
@@ -38,7 +38,7 @@ echo '{"type": "object", "dependencies": {}}' >"$schemas/broken.json"
 chmod a+r "$schemas/broken.json"
 kill -HUP "$JW_PID"
 jw_check "broken reload logged with file and keyword" bash -c "for i in \$(seq 50); do grep -q 'broken.json.*dependencies' '$JW_LOG' && exit 0; sleep 0.1; done; exit 1"
-jw_check "log says the old set is kept" grep -q 'reload failed; keeping the 9 schemas' "$JW_LOG"
+jw_check "log says the old set is kept" grep -q 'reload failed; keeping the 10 schemas' "$JW_LOG"
 jw_pub -q 1 -i r4 -t jobs/s/j/annotation -m '{"label":"still works"}'
 jw_pub -q 1 -i r5 -t jobs/s/j/broken -m '{}'
 sleep 0.3
