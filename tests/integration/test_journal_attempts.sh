@@ -38,7 +38,7 @@ plugin_opt_log_rate 0"
 jw_start_broker a
 
 # --- Migrated in place, nothing lost.
-jw_check "schema version 2 recorded" jw_wait_sql 2 "SELECT max(version) FROM jobwire_schema_version"
+jw_check "schema version 2 recorded" jw_wait_sql 1 "SELECT count(*) FROM jobwire_schema_version WHERE version = 2"
 jw_assert_eq "the primary key is (session_id, job_id, attempt)" "session_id,job_id,attempt" \
 	"$(jw_psql -c "SELECT string_agg(a.attname, ',' ORDER BY array_position(i.indkey, a.attnum)) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = 'jobwire_finished_jobs'::regclass AND i.indisprimary")"
 after=$(jw_psql -F '|' -c "SELECT session_id, job_id, status, coalesce(error,''), coalesce(code,''), coalesce(retryable::text,''), coalesce(result::text,''), final_event::text, coalesce(started_at::text,''), finished_at, coalesce(duration_s::text,''), final_progress, client_id, broker_generated, node, journaled_at FROM jobwire_finished_jobs ORDER BY job_id")
@@ -77,7 +77,7 @@ jw_assert_eq "a repeat of the last end leaves three rows" 3 \
 kill "$JW_PID"
 wait "$JW_PID" 2>/dev/null
 jw_start_broker b
-jw_check "second broker connected to the journal" jw_wait_sql 2 "SELECT max(version) FROM jobwire_schema_version"
+jw_check "second broker connected to the journal" jw_wait_sql 1 "SELECT count(*) FROM jobwire_schema_version WHERE version = 3"
 sleep 0.5
 jw_assert_eq "after a second start: all rows still there" 5 "$(jw_psql -c "SELECT count(*) FROM jobwire_finished_jobs")"
 jw_check "the broker logged no journal error" bash -c "! grep -qi 'journal.*error' '$JW_LOG'"
