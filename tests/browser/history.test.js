@@ -13,28 +13,8 @@
  * Env: JW_PORT, JW_WS_PORT, VIEWER, WORKER, ADMIN, SCREENSHOT.
  */
 'use strict';
-const { chromium } = require('playwright-core');
 const mqtt = require('mqtt');
-
-const env = process.env;
-const base = `http://127.0.0.1:${env.JW_WS_PORT}/`;
-let fails = 0;
-
-function ok(cond, what) {
-  if (!cond) fails++;
-  console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-}
-
-async function waitFor(page, fn, arg, what, timeout = 8000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout });
-    ok(true, what);
-    return true;
-  } catch (e) {
-    ok(false, `${what} (timed out)`);
-    return false;
-  }
-}
+const { env, base, ok, waitFor, launch, run } = require('./lib');
 
 /* The timeline lines of a job's card, as "kind: text" (time left out). */
 const timelineOf = (job) => `Array.from(document.querySelectorAll('[data-job="${job}"] .timeline li'))` +
@@ -67,11 +47,7 @@ async function main() {
     'control: Retry requested', 'attempt: Attempt 2', 'started: Started on scope-3', 'step: Step: segment',
     'complete: Complete'];
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -115,4 +91,4 @@ async function main() {
   admin.end(true);
 }
 
-main().then(() => process.exit(fails ? 1 : 0), (e) => { console.log(`FAIL - ${e.stack || e}`); process.exit(1); });
+run(main);

@@ -12,28 +12,8 @@
  * Env: JW_PORT, JW_WS_PORT, VIEWER, WORKER, SCREENSHOT.
  */
 'use strict';
-const { chromium } = require('playwright-core');
 const mqtt = require('mqtt');
-
-const env = process.env;
-const base = `http://127.0.0.1:${env.JW_WS_PORT}/`;
-let fails = 0;
-
-function ok(cond, what) {
-  if (!cond) fails++;
-  console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-}
-
-async function waitFor(page, fn, arg, what, timeout = 8000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout });
-    ok(true, what);
-    return true;
-  } catch (e) {
-    ok(false, `${what} (timed out)`);
-    return false;
-  }
-}
+const { env, base, ok, waitFor, launch, run } = require('./lib');
 
 const card = (job) => `document.querySelector('[data-job="${job}"]')`;
 const cardText = (job) => `(${card(job)}?.innerText || '')`;
@@ -49,11 +29,7 @@ async function main() {
   await worker.subscribeAsync('jobs/s1/+/control', { qos: 1 });
   const send = (job, type, body) => worker.publishAsync(`jobs/s1/${job}/${type}`, JSON.stringify(body), { qos: 1 });
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -147,7 +123,4 @@ async function main() {
   await worker.endAsync();
 }
 
-main().then(() => process.exit(fails ? 1 : 0), (e) => {
-  console.log(`FAIL - ${e && e.stack}`);
-  process.exit(1);
-});
+run(main);

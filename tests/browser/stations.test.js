@@ -13,28 +13,8 @@
  * Env: JW_PORT, JW_WS_PORT, VIEWER, STATION, OTHER_STATION, WORKER, SCREENSHOT.
  */
 'use strict';
-const { chromium } = require('playwright-core');
 const mqtt = require('mqtt');
-
-const env = process.env;
-const base = `http://127.0.0.1:${env.JW_WS_PORT}/`;
-let fails = 0;
-
-function ok(cond, what) {
-  if (!cond) fails++;
-  console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-}
-
-async function waitFor(page, fn, arg, what, timeout = 8000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout });
-    ok(true, what);
-    return true;
-  } catch (e) {
-    ok(false, `${what} (timed out)`);
-    return false;
-  }
-}
+const { env, base, ok, waitFor, launch, run } = require('./lib');
 
 async function connect(id, token, will) {
   const c = mqtt.connect(`mqtt://127.0.0.1:${env.JW_PORT}`, {
@@ -48,11 +28,7 @@ const card = (id) => `document.querySelector('[data-station="${id}"]')`;
 const cardText = (id) => `(${card(id)}?.innerText || '')`;
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 390, height: 1100 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -127,7 +103,4 @@ async function main() {
   await other.endAsync();
 }
 
-main().then(() => process.exit(fails ? 1 : 0), (e) => {
-  console.log(`FAIL - ${e && e.stack}`);
-  process.exit(1);
-});
+run(main);
