@@ -434,6 +434,62 @@ static void add_rejections(struct builder *b, struct parts *d, struct json_objec
 	        "Learn why an event was refused (subscribe before publishing).", 1, 0);
 }
 
+/* History requests ($jobwire/history/{session}/{job}, MQTT 5
+ * request/response) and their answers. */
+static void add_history(struct builder *b, struct parts *d, struct json_object *history)
+{
+	struct json_object *any = obj(b), *ch = obj(b), *params = obj(b), *msgs = obj(b);
+	struct json_object *rch = obj(b), *rparams = obj(b), *rmsgs = obj(b);
+
+	if(history) {
+		put(b, d->schemas, "jobwire.history", embed(b, history, "jobwire.history"));
+	} else {
+		struct json_object *s = obj(b);
+		put_str(b, s, "type", "object");
+		put(b, d->schemas, "jobwire.history", s);
+	}
+	put_str(b, any, "description", "Ignored: send it empty.");
+	put(b, d->schemas, "jobwire.history_request", any);
+	put(b, d->messages, "jobwire.history_request",
+	        message(b, "history_request", "jobwire.history_request", NULL,
+	                "Ask for a job's events. MQTT 5 only: set a response topic and "
+	                "correlation data."));
+	put(b, d->messages, "jobwire.history",
+	        message(b, "history", "jobwire.history", history,
+	                "A job's events in order, all attempts, or why not."));
+	put_str(b, ch, "address", "$jobwire/history/{session}/{job}");
+	put_str(b, ch, "description",
+	        "The one $jobwire topic a client publishes to (QoS 0 or 1, never retained): "
+	        "the broker answers on the request's response topic, with its correlation data, "
+	        "and delivers the request to nobody. With JWT on, the token must be allowed to "
+	        "read the job's state (docs/topics.md, \"History\").");
+	put(b, params, "session", param(b, "Session id (the id rule).", "demo-session"));
+	put(b, params, "job", param(b, "Job id (the id rule).", "job-1"));
+	put(b, ch, "parameters", params);
+	put(b, msgs, "history_request", ref(b, "#/components/messages/%s", "jobwire.history_request"));
+	put(b, ch, "messages", msgs);
+	put(b, d->channels, "jobwire.history", ch);
+	operation(b, d->ops, "send_history_request", "send", "jobwire.history", "history_request",
+	        "Ask for a job's history (MQTT 5, with a response topic).", 1, 0);
+	put_str(b, rch, "address", "$jobwire/replies/{clientId}/history");
+	put_str(b, rch, "description",
+	        "Where answers go: the request's response topic, which must be one the asker may "
+	        "read and not the broker's own; a client's own $jobwire/replies/{clientId}/... "
+	        "always qualifies. Requests without a usable response topic are answered here. "
+	        "Not retained.");
+	put(b, rparams, "clientId",
+	        param(b,
+	                "The asker's client id, with / + # % and control characters "
+	                "percent-encoded (%XX).",
+	                "dash-1"));
+	put(b, rch, "parameters", rparams);
+	put(b, rmsgs, "history", ref(b, "#/components/messages/%s", "jobwire.history"));
+	put(b, rch, "messages", rmsgs);
+	put(b, d->channels, "jobwire.history_replies", rch);
+	operation(b, d->ops, "receive_history", "receive", "jobwire.history_replies", "history",
+	        "Receive the answer to a history request.", 1, 0);
+}
+
 /* Stats: $jobwire/stats, retained. */
 static void add_stats(struct builder *b, struct parts *d)
 {
@@ -468,6 +524,7 @@ int jw_asyncapi_build(const struct jw_asyncapi_opts *o, const struct jw_asyncapi
 		add_event_type(b, o, &d, in->types[i], in->schemas[i]);
 	}
 	add_rejections(b, &d, in->rejection);
+	add_history(b, &d, in->history);
 	add_stats(b, &d);
 
 	put(b, doc, "channels", d.channels);

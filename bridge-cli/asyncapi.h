@@ -2,7 +2,7 @@
 /*
  * The AsyncAPI 3.0 document of a jobwire broker, built from its schema
  * set: one channel per event type, the state and control channels, the
- * rejection and stats topics, MQTT bindings, the TCP and WebSocket
+ * rejection, history request and answer, and stats topics, MQTT bindings, the TCP and WebSocket
  * servers and the JWT security scheme. Pure (json-c only), so the unit
  * tests drive it without files; `jobwire asyncapi` does the I/O.
  */
@@ -22,12 +22,14 @@ struct jw_asyncapi_opts {
 
 /* The schema files: types[i] (sorted, as jw_schemaset_type gives them)
  * with its parsed file schemas[i]; rejection is notices/rejection.json
- * (NULL: a generic object). Borrowed: nothing is changed or kept. */
+ * and history replies/history.json (NULL: a generic object). Borrowed: nothing is changed or kept.
+ */
 struct jw_asyncapi_input {
 	const char *const *types;
 	struct json_object *const *schemas;
 	size_t ntypes;
 	struct json_object *rejection;
+	struct json_object *history; /* replies/history.json, or NULL */
 };
 
 /*

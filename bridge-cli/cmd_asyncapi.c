@@ -25,7 +25,7 @@ static const char help[] =
         "\n"
         "Writes the AsyncAPI 3.0 document (JSON) of the broker's topics: one channel\n"
         "per event type of the schema directory with its payload schema, the state\n"
-        "and control channels, the rejection and stats topics, MQTT bindings (QoS,\n"
+        "and control channels, the rejection, history and stats topics, MQTT bindings (QoS,\n"
         "retain), the TCP and WebSocket servers and the JWT security scheme.\n"
         "\n"
         "      --schemas DIR   the broker's plugin_opt_schemas_dir [JOBWIRE_SCHEMAS,\n"
@@ -163,11 +163,13 @@ struct sources {
 	struct json_object **schemas; /* n */
 	size_t n;
 	struct json_object *rejection; /* notices/rejection.json, or NULL */
+	struct json_object *history;   /* replies/history.json, or NULL */
 };
 
 static void sources_cleanup(struct sources *src)
 {
 	json_object_put(src->rejection);
+	json_object_put(src->history);
 	for(size_t i = 0; src->schemas && i < src->n; i++) {
 		json_object_put(src->schemas[i]);
 	}
@@ -205,6 +207,11 @@ static int read_sources(const char *dir, struct sources *src)
 	}
 	snprintf(path, sizeof(path), "%s/notices/rejection.json", dir);
 	if(access(path, F_OK) == 0 && parse_file(path, &src->rejection, err, sizeof(err))) {
+		jw_errorf(cmd, "%s", err);
+		return JW_EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "%s/replies/history.json", dir);
+	if(access(path, F_OK) == 0 && parse_file(path, &src->history, err, sizeof(err))) {
 		jw_errorf(cmd, "%s", err);
 		return JW_EXIT_USAGE;
 	}
@@ -250,7 +257,8 @@ int jw_cmd_asyncapi(int argc, char **argv)
 	}
 	if((rc = read_sources(jw_cli_schemas_dir(o.schemas), &src)) == 0) {
 		const struct jw_asyncapi_opts ao = {JW_CLI_VERSION, o.prefix, o.tcp, o.ws};
-		const struct jw_asyncapi_input in = {src.types, src.schemas, src.n, src.rejection};
+		const struct jw_asyncapi_input in = {
+		        src.types, src.schemas, src.n, src.rejection, src.history};
 		if(jw_asyncapi_build(&ao, &in, &doc, err, sizeof(err))) {
 			jw_errorf("asyncapi", "%s", err);
 			rc = JW_EXIT_SOFTWARE;

@@ -25,6 +25,7 @@ struct input {
 	struct json_object *schemas[64];
 	size_t n;
 	struct json_object *rejection;
+	struct json_object *history;
 };
 
 static void load(struct input *in)
@@ -44,6 +45,8 @@ static void load(struct input *in)
 	}
 	snprintf(path, sizeof(path), "%s/notices/rejection.json", JW_SCHEMAS_DIR);
 	ck_assert_int_eq(jw_json_parse_file(path, 64, &in->rejection, &je), 0);
+	snprintf(path, sizeof(path), "%s/replies/history.json", JW_SCHEMAS_DIR);
+	ck_assert_int_eq(jw_json_parse_file(path, 64, &in->history, &je), 0);
 }
 
 static void unload(struct input *in)
@@ -52,6 +55,7 @@ static void unload(struct input *in)
 		json_object_put(in->schemas[i]);
 	}
 	json_object_put(in->rejection);
+	json_object_put(in->history);
 	jw_schemaset_free(in->set);
 }
 
@@ -59,7 +63,7 @@ static struct json_object *build(struct input *in, const char *prefix)
 {
 	const struct jw_asyncapi_opts o = {
 	        "9.9.9", prefix, "broker.example:1883", "broker.example:9001"};
-	const struct jw_asyncapi_input ai = {in->types, in->schemas, in->n, in->rejection};
+	const struct jw_asyncapi_input ai = {in->types, in->schemas, in->n, in->rejection, in->history};
 	struct json_object *doc = NULL;
 	char err[300];
 
@@ -191,6 +195,11 @@ START_TEST(channels_and_payloads)
 	        str_at(doc, "channels/jobwire.rejections/address"), "$jobwire/rejections/{clientId}");
 	ck_assert_str_eq(str_at(doc, "channels/jobwire.stats/address"), "$jobwire/stats");
 	ck_assert_ptr_nonnull(at(doc, "components/schemas/jobwire.rejection/properties/reason"));
+	ck_assert_str_eq(
+	        str_at(doc, "channels/jobwire.history/address"), "$jobwire/history/{session}/{job}");
+	ck_assert_str_eq(str_at(doc, "channels/jobwire.history_replies/address"),
+	        "$jobwire/replies/{clientId}/history");
+	ck_assert_ptr_nonnull(at(doc, "components/schemas/jobwire.history/properties/events"));
 	ck_assert_str_eq(str_at(doc, "servers/mqtt/host"), "broker.example:1883");
 	ck_assert_str_eq(str_at(doc, "servers/mqtt/protocol"), "mqtt");
 	ck_assert_str_eq(str_at(doc, "servers/websocket/host"), "broker.example:9001");
@@ -217,6 +226,8 @@ START_TEST(bindings)
 	        {"send_control", "send", 1, 0},
 	        {"receive_control", "receive", 1, 0},
 	        {"receive_rejections", "receive", 1, 0},
+	        {"send_history_request", "send", 1, 0},
+	        {"receive_history", "receive", 1, 0},
 	        {"receive_stats", "receive", 0, 1},
 	};
 	char path[256];
@@ -249,7 +260,7 @@ START_TEST(prefix_and_bad_schema)
 	struct json_object *keep = in.schemas[1];
 	in.schemas[1] = json_object_new_array();
 	const struct jw_asyncapi_opts o = {"1", "jobs", "h:1", "h:2"};
-	const struct jw_asyncapi_input ai = {in.types, in.schemas, in.n, in.rejection};
+	const struct jw_asyncapi_input ai = {in.types, in.schemas, in.n, in.rejection, NULL};
 	char err[300] = "";
 	doc = (struct json_object *)1;
 	ck_assert_int_eq(jw_asyncapi_build(&o, &ai, &doc, err, sizeof(err)), -1);
