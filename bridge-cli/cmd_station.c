@@ -467,7 +467,10 @@ void jw_station_print_state(FILE *out, const char *payload, size_t len, int json
 	const char *id, *state, *since, *name, *js, *jj;
 
 	if(json) {
-		fprintf(out, "%.*s\n", (int)len, payload);
+		/* An empty message clears a retained view: nothing to print. */
+		if(len) {
+			fprintf(out, "%.*s\n", (int)len, payload);
+		}
 		return;
 	}
 	if(!len || jw_json_parse(payload, len, 64, &o, &je) || !o ||

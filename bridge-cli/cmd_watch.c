@@ -166,8 +166,10 @@ static const char watch_help[] =
         "      --json           JSON lines\n"
         "      --plain          lines even on a terminal\n"
         "      --exit-when-done stop once every job seen is complete or failed\n"
-        "      --stations       the stations instead (stations/+/state): one line per\n"
-        "                       change, or with --json the station's state\n"
+        "      --stations       the stations instead (stations/+/state; with -s S the\n"
+        "                       session's views, stations/+/sessions/S, all a viewer\n"
+        "                       token may read): one line per change, or with --json\n"
+        "                       the station's state\n"
         "      --timeout T      stop after T (exit 2)\n"
         "\n"
         "Exit status: 0 (Ctrl-C or all done), 2 timeout, 3 cannot connect, 64 bad arguments.\n\n";
@@ -651,7 +653,13 @@ static int follow(int argc, char **argv, int is_wait)
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", conn.prefix, f.session ? f.session : "+",
 	        f.job ? f.job : "+");
 	if(f.stations) {
-		snprintf(topic, sizeof(topic), "stations/+/state");
+		/* With -s S, that session's views: what a viewer's token may
+		 * read (docs/topics.md, "Stations"). */
+		if(f.session) {
+			snprintf(topic, sizeof(topic), "stations/+/sessions/%s", f.session);
+		} else {
+			snprintf(topic, sizeof(topic), "stations/+/state");
+		}
 	}
 	if(jw_client_open(&conn, NULL, &f.cl, err, sizeof(err))) {
 		jw_errorf(f.cmd, "%s", err);

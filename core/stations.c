@@ -41,7 +41,10 @@ enum jw_station_topic jw_station_topic_parse(const char *topic, char *id, char *
 	}
 	if(!strcmp(slash + 1, JW_STATION_STATUS)) {
 		kind = JW_STATION_TOPIC_STATUS;
-	} else if(!strcmp(slash + 1, JW_STATION_STATE)) {
+	} else if(!strcmp(slash + 1, JW_STATION_STATE) ||
+	          !strncmp(slash + 1, JW_STATION_SESSIONS "/", sizeof(JW_STATION_SESSIONS)) ||
+	          !strcmp(slash + 1, JW_STATION_SESSIONS)) {
+		/* The broker's own: its state and the sessions' views. */
 		kind = JW_STATION_TOPIC_STATE;
 	} else {
 		return JW_STATION_TOPIC_NONE;
@@ -341,9 +344,53 @@ bool jw_station_serves(const struct jw_station *st, const char *session)
 	return false;
 }
 
-char *jw_station_state_json(const struct jw_station *st, size_t *len)
+/* The status without its "sessions" member, into b. Falls back to null
+ * when it cannot be read (it was checked when it came, so never). */
+static void add_status_without_sessions(struct jw_buf *b, const struct jw_station *st)
+{
+	struct jw_jdoc d;
+	struct jw_json_error err;
+	const struct jw_jnode *root;
+	bool first = true;
+
+	jw_jdoc_init(&d);
+	if(!st->status || jw_jdoc_parse(&d, st->status, st->status_len, 64, &err) != 0 ||
+	        (root = d.root)->type != JW_J_OBJECT) {
+		(void)jw_buf_add_str(b, "null");
+		jw_jdoc_free(&d);
+		return;
+	}
+	(void)jw_buf_add_str(b, "{");
+	for(uint32_t i = 0; i < root->n; i++) {
+		const struct jw_jnode *m = &root->u.kids[i];
+
+		if(m->keylen == sizeof(JW_STATION_SESSIONS) - 1 &&
+		        !memcmp(m->key, JW_STATION_SESSIONS, m->keylen)) {
+			continue;
+		}
+		(void)jw_buf_add_str(b, first ? "" : ",");
+		first = false;
+		/* A key is a JSON string node of its own for the writer. */
+		{
+			struct jw_jnode k = {0};
+
+			k.type = JW_J_STRING;
+			k.n = m->keylen;
+			k.u.s = m->key;
+			(void)jw_jnode_write(b, &k);
+		}
+		(void)jw_buf_add_str(b, ":");
+		(void)jw_jnode_write(b, m);
+	}
+	(void)jw_buf_add_str(b, "}");
+	jw_jdoc_free(&d);
+}
+
+/* The state document (session NULL) or one session's view of it. */
+static char *state_json(const struct jw_station *st, const char *session, size_t *len)
 {
 	struct jw_buf b;
+	bool job = st->job_id[0] && (!session || !strcmp(st->job_session, session));
 
 	jw_buf_init(&b, 0);
 	/* Ids are [A-Za-z0-9._-]: written between quotes as they are. */
@@ -354,19 +401,37 @@ char *jw_station_state_json(const struct jw_station *st, size_t *len)
 	add_time(&b, "last_seen", st->last_seen_ms);
 	(void)jw_buf_printf(&b, ",\"broker_generated\":%s", st->broker_generated ? "true" : "false");
 	(void)jw_buf_add_str(&b, ",\"sessions\":[");
-	for(size_t i = 0; i < st->nsessions; i++) {
-		(void)jw_buf_printf(&b, "%s\"%s\"", i ? "," : "", st->sessions[i]);
+	if(session) {
+		(void)jw_buf_printf(&b, "\"%s\"", session);
+	} else {
+		for(size_t i = 0; i < st->nsessions; i++) {
+			(void)jw_buf_printf(&b, "%s\"%s\"", i ? "," : "", st->sessions[i]);
+		}
 	}
 	(void)jw_buf_add_str(&b, "]");
-	if(st->job_id[0]) {
+	if(job) {
 		(void)jw_buf_printf(&b, ",\"job\":{\"session_id\":\"%s\",\"job_id\":\"%s\"}",
 		        st->job_session, st->job_id);
 	} else {
 		(void)jw_buf_add_str(&b, ",\"job\":null");
 	}
-	/* A checked JSON object: embedded as published. */
 	(void)jw_buf_add_str(&b, ",\"status\":");
-	(void)jw_buf_add(&b, st->status ? st->status : "null", st->status ? st->status_len : 4);
+	if(session) {
+		add_status_without_sessions(&b, st);
+	} else {
+		/* A checked JSON object: embedded as published. */
+		(void)jw_buf_add(&b, st->status ? st->status : "null", st->status ? st->status_len : 4);
+	}
 	(void)jw_buf_add_str(&b, "}");
 	return jw_buf_take(&b, len);
+}
+
+char *jw_station_state_json(const struct jw_station *st, size_t *len)
+{
+	return state_json(st, NULL, len);
+}
+
+char *jw_station_view_json(const struct jw_station *st, const char *session, size_t *len)
+{
+	return state_json(st, session, len);
 }

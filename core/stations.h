@@ -23,6 +23,9 @@
 #define JW_STATION_STATUS "status"
 /* The retained document the broker keeps per station (state.c's kind). */
 #define JW_STATION_STATE "state"
+/* The broker's view of a station for one session it serves:
+ * stations/{station}/sessions/{session} (retained). */
+#define JW_STATION_SESSIONS "sessions"
 /* The schema type a station status is checked against. */
 #define JW_STATION_TYPE "station"
 /* Most sessions a station may serve (the schema's maxItems). */
@@ -31,7 +34,8 @@
 enum jw_station_topic {
 	JW_STATION_TOPIC_NONE = 0, /* not a station topic jobwire checks */
 	JW_STATION_TOPIC_STATUS,   /* stations/{station}/status, id valid */
-	JW_STATION_TOPIC_STATE,    /* stations/{station}/state: the broker's */
+	JW_STATION_TOPIC_STATE,    /* stations/{station}/state and
+	                              stations/{station}/sessions/...: the broker's */
 	JW_STATION_TOPIC_INVALID,  /* stations/{bad id}/status or /state */
 };
 
@@ -135,5 +139,14 @@ bool jw_station_serves(const struct jw_station *st, const char *session);
  * memory.
  */
 char *jw_station_state_json(const struct jw_station *st, size_t *len);
+
+/*
+ * st as one session it serves sees it, for stations/{id}/sessions/{session}
+ * (retained): the state document with "sessions":[session], "job" only
+ * when the station runs one of that session's jobs, and "status" without
+ * its "sessions" member. So a viewer of one session learns nothing of the
+ * others a station serves. NULL when out of memory.
+ */
+char *jw_station_view_json(const struct jw_station *st, const char *session, size_t *len);
 
 #endif

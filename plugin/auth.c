@@ -562,55 +562,36 @@ static bool session_ok(const struct jw_jwt_claims *c, const char *lv, size_t len
 }
 
 /*
- * The station topics (core/stations.h) for a token that is not admin's:
- * a station publishes only its own status (its will included) and reads
- * its own status and state; the others may subscribe to
- * stations/+/status and stations/+/state (or one station's), and are
- * delivered the messages of the stations that serve one of their
- * sessions (the sessions of the station's last status). Nothing else
- * under stations/ is theirs.
+ * The station topics (core/stations.h) for a token that is not admin's.
+ * A station publishes only its own status (its will included) and reads
+ * its own status and state. The whole status and state name every
+ * session a station serves and the job it runs, so nobody else reads
+ * them: a token reads stations/{station}/sessions/{session}, the view the
+ * broker keeps for each session a station serves, for its own sessions
+ * (any station: "+" is allowed there). Nothing else under stations/ is
+ * theirs.
  */
-static int station_decide(struct jw_plugin *p, const struct jw_jwt_claims *c, const char *lv[5],
-        const size_t len[5], int n, int access)
+static int station_decide(
+        const struct jw_jwt_claims *c, const char *lv[5], const size_t len[5], int n, int access)
 {
-	bool sub = access == MOSQ_ACL_SUBSCRIBE;
-	bool read = access == MOSQ_ACL_READ || sub;
+	bool read = access == MOSQ_ACL_READ || access == MOSQ_ACL_SUBSCRIBE;
 	bool wild = level_is(lv[1], len[1], "+");
-	const struct jw_station *st;
-	char id[JW_ID_MAX + 1];
 
-	if(n != 3 || (!level_is(lv[2], len[2], JW_STATION_STATUS) &&
-	                     !level_is(lv[2], len[2], JW_STATION_STATE))) {
-		return MOSQ_ERR_ACL_DENIED;
-	}
-	if(c->role == JW_ROLE_STATION) {
-		if(wild || !c->station || !level_is(lv[1], len[1], c->station)) {
+	if(n == 4 && level_is(lv[2], len[2], JW_STATION_SESSIONS)) {
+		if(!read || !(wild || jw_id_valid(lv[1], len[1]))) {
 			return MOSQ_ERR_ACL_DENIED;
 		}
-		return read || level_is(lv[2], len[2], JW_STATION_STATUS) ? MOSQ_ERR_SUCCESS
-		                                                          : MOSQ_ERR_ACL_DENIED;
+		return session_ok(c, lv[3], len[3]) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	}
-	if(!read) {
+	if(n != 3 || c->role != JW_ROLE_STATION || wild || !c->station ||
+	        !level_is(lv[1], len[1], c->station)) {
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(sub && (wild || jw_id_valid(lv[1], len[1]))) {
+	if(level_is(lv[2], len[2], JW_STATION_STATUS)) {
 		return MOSQ_ERR_SUCCESS;
 	}
-	if(sub || !jw_id_valid(lv[1], len[1])) {
-		return MOSQ_ERR_ACL_DENIED;
-	}
-	memcpy(id, lv[1], len[1]);
-	id[len[1]] = '\0';
-	st = p->stations ? jw_stations_find(p->stations, id) : NULL;
-	if(!st) {
-		return MOSQ_ERR_ACL_DENIED;
-	}
-	for(size_t i = 0; i < st->nsessions; i++) {
-		if(jw_jwt_has_session(c, st->sessions[i], strlen(st->sessions[i]))) {
-			return MOSQ_ERR_SUCCESS;
-		}
-	}
-	return MOSQ_ERR_ACL_DENIED;
+	return read && level_is(lv[2], len[2], JW_STATION_STATE) ? MOSQ_ERR_SUCCESS
+	                                                         : MOSQ_ERR_ACL_DENIED;
 }
 
 static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
@@ -650,7 +631,7 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 	n = split_levels(topic, lv, len);
 	if(n >= 2 && level_is(lv[0], len[0], JW_STATIONS_PREFIX) &&
 	        !level_is(lv[0], len[0], p->opt.prefix)) {
-		return station_decide(p, c, lv, len, n, access);
+		return station_decide(c, lv, len, n, access);
 	}
 	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])) {
 		return MOSQ_ERR_ACL_DENIED;

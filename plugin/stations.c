@@ -87,27 +87,20 @@ bool jw_stations__check(struct jw_plugin *p, struct jw_write *w, const char *top
 	return true;
 }
 
-/* Publishes st's retained state document on stations/{id}/state. */
-static void publish_state(struct jw_plugin *p, const struct jw_station *st)
+/* Publishes json (len bytes; freed here; NULL: out of memory) retained on
+ * topic; an empty json clears the retained message. */
+static void publish_retained(struct jw_plugin *p, const char *topic, char *json, size_t len)
 {
-	char topic[sizeof(JW_STATIONS_PREFIX) + JW_ID_MAX + 16];
-	size_t len;
-	char *json = jw_station_state_json(st, &len);
-	char *payload;
+	char *payload = NULL;
 
-	if(!json || len > INT32_MAX ||
-	        jw_station_topic_format(topic, sizeof(topic), st->id, JW_STATION_STATE) < 0) {
+	if(!json || len > INT32_MAX || (len && !(payload = mosquitto_malloc(len + 1)))) {
 		free(json);
 		p->counters.state_failures++;
 		return;
 	}
-	payload = mosquitto_malloc(len + 1);
-	if(!payload) {
-		free(json);
-		p->counters.state_failures++;
-		return;
+	if(len) {
+		memcpy(payload, json, len + 1);
 	}
-	memcpy(payload, json, len + 1);
 	free(json);
 	if(mosquitto_broker_publish(NULL, topic, (int)len, payload, 1, true, NULL)) {
 		mosquitto_free(payload);
@@ -117,17 +110,72 @@ static void publish_state(struct jw_plugin *p, const struct jw_station *st)
 	p->counters.state_published++;
 }
 
+/* Publishes st's retained state document on stations/{id}/state, and
+ * each session's view of it on stations/{id}/sessions/{session}: what a
+ * viewer of that session may read (docs/topics.md, "Stations"). */
+static void publish_state(struct jw_plugin *p, const struct jw_station *st)
+{
+	char topic[sizeof(JW_STATIONS_PREFIX) + sizeof(JW_STATION_SESSIONS) + 2 * JW_ID_MAX + 16];
+	char leaf[sizeof(JW_STATION_SESSIONS) + JW_ID_MAX + 2];
+	size_t len = 0;
+
+	if(jw_station_topic_format(topic, sizeof(topic), st->id, JW_STATION_STATE) >= 0) {
+		char *json = jw_station_state_json(st, &len);
+		publish_retained(p, topic, json, len);
+	}
+	for(size_t i = 0; i < st->nsessions; i++) {
+		snprintf(leaf, sizeof(leaf), JW_STATION_SESSIONS "/%s", st->sessions[i]);
+		if(jw_station_topic_format(topic, sizeof(topic), st->id, leaf) >= 0) {
+			char *json = jw_station_view_json(st, st->sessions[i], &len);
+			publish_retained(p, topic, json, len);
+		}
+	}
+}
+
+/* Clears the views of the sessions in old[0..n) that st no longer
+ * serves. */
+static void clear_views(
+        struct jw_plugin *p, const struct jw_station *st, char (*old)[JW_ID_MAX + 1], size_t n)
+{
+	char topic[sizeof(JW_STATIONS_PREFIX) + sizeof(JW_STATION_SESSIONS) + 2 * JW_ID_MAX + 16];
+	char leaf[sizeof(JW_STATION_SESSIONS) + JW_ID_MAX + 2];
+
+	for(size_t i = 0; i < n; i++) {
+		if(jw_station_serves(st, old[i])) {
+			continue;
+		}
+		snprintf(leaf, sizeof(leaf), JW_STATION_SESSIONS "/%s", old[i]);
+		if(jw_station_topic_format(topic, sizeof(topic), st->id, leaf) >= 0) {
+			publish_retained(p, topic, strdup(""), 0);
+		}
+	}
+}
+
 /* Applies a checked status (ev) of station id into the table. */
 static void apply(struct jw_plugin *p, const char *id, const struct jw_jnode *ev,
         const void *payload, size_t len, bool broker, const char *client_id,
         const struct jw_clock *now)
 {
-	struct jw_station *st;
-	int rc = jw_stations_status(p->stations, id, ev, payload, len, broker, now, &st);
+	struct jw_station *st = jw_stations_find(p->stations, id);
+	char(*old)[JW_ID_MAX + 1] = NULL;
+	size_t nold = st ? st->nsessions : 0;
+	int rc;
+
+	/* The sessions it served, whose views go when it no longer does. */
+	if(nold) {
+		old = malloc(nold * sizeof(*old));
+		if(old) {
+			memcpy(old, st->sessions, nold * sizeof(*old));
+		} else {
+			nold = 0;
+		}
+	}
+	rc = jw_stations_status(p->stations, id, ev, payload, len, broker, now, &st);
 
 	if(rc < 0) {
 		mosquitto_log_printf(
 		        MOSQ_LOG_WARNING, "jobwire: out of memory recording station %s's status", id);
+		free(old);
 		return;
 	}
 	p->stations_any = true;
@@ -138,6 +186,8 @@ static void apply(struct jw_plugin *p, const char *id, const struct jw_jnode *ev
 		jw_journal__station(p, id, st->online, payload, len, broker, client_id, now->real_ms);
 	}
 	publish_state(p, st);
+	clear_views(p, st, old, nold);
+	free(old);
 }
 
 void jw_stations__apply(struct jw_plugin *p, struct jw_write *w, const void *payload, size_t len,

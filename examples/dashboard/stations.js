@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
- * jobwire dashboard, Stations panel: one card per station from the
- * broker's retained stations/{station}/state (docs/topics.md, "Stations"):
+ * jobwire dashboard, Stations panel: one card per station that serves the
+ * page's session, from the broker's retained view of it for that session,
+ * stations/{station}/sessions/{session} (docs/topics.md, "Stations"; with
+ * JWT on the only station topic a viewer may read), and, where the token
+ * allows it (no JWT, admin), stations/{station}/state of the stations that
+ * name no sessions:
  * online/offline and since when, last seen, CPU/GPU/memory/queue bars,
  * temperature and the job it runs; greyed when offline. A warning toast
  * when a station's GPU load reaches the threshold (default 90 %, from the
@@ -153,14 +157,23 @@
     $('stations-empty').hidden = stations.size > 0;
   }
 
-  /* Whether this page's session sees the station: it serves the session,
-   * or names none (with JWT on, the broker filters anyway). */
-  function visible(s) {
-    return !Array.isArray(s.sessions) || s.sessions.length === 0 || s.sessions.indexOf(session) >= 0;
+  /* A station's whole state is shown only when it names no sessions (one
+   * that serves sessions comes through the session's view). */
+  function visible(s, view) {
+    return view || !Array.isArray(s.sessions) || s.sessions.length === 0;
   }
 
-  function onState(s) {
-    if (!s || typeof s.station !== 'string' || !visible(s)) return;
+  /* A view cleared by the broker: the station no longer serves the session. */
+  function drop(id) {
+    var st = stations.get(id);
+    if (!st) return;
+    if (st.el.parentNode) st.el.parentNode.removeChild(st.el);
+    stations.delete(id);
+    place();
+  }
+
+  function onState(s, view) {
+    if (!s || typeof s.station !== 'string' || !visible(s, view)) return;
     var st = stations.get(s.station);
     var before = st ? st.state : null;
     if (!st) {
@@ -210,12 +223,18 @@
     /* app.js: its client connected (subscribe) and its toasts. */
     attach: function (client, toastFn) {
       toast = toastFn;
+      /* A viewer's token may read only the views of its sessions: the
+       * second subscription is then refused, which changes nothing. */
+      client.subscribe('stations/+/sessions/' + session, { qos: 1 });
       client.subscribe('stations/+/state', { qos: 1 });
     },
     /* app.js: a message on stations/...; true when it was ours. */
     onMessage: function (topic, payload) {
       if (topic.indexOf('stations/') !== 0) return false;
-      try { onState(JSON.parse(payload.toString())); } catch (e) { /* not JSON: ignore */ }
+      var lv = topic.split('/');
+      var view = lv.length === 4 && lv[2] === 'sessions' && lv[3] === session;
+      if (view && payload.length === 0) { drop(lv[1]); return true; }
+      try { onState(JSON.parse(payload.toString()), view); } catch (e) { /* not JSON: ignore */ }
       return true;
     }
   };

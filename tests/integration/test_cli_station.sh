@@ -27,6 +27,8 @@ jf() { [ -n "$2" ] && jw_json_field "$1" <<<"$2"; }
 JW_BG_PIDS+=($!)
 "$JW_CLI" watch -p "$JW_PORT" --stations --json >"$JW_TMP/watch.json" 2>&1 &
 JW_BG_PIDS+=($!)
+"$JW_CLI" watch -p "$JW_PORT" --stations -s lab-b --json >"$JW_TMP/watch_b.json" 2>&1 &
+JW_BG_PIDS+=($!)
 sleep 0.5
 
 jw_capture jw_cli station --id scope-7 --every 0.2s --count 2 --name "Scope 7" --sessions lab-a,lab-b --queue 3
@@ -57,6 +59,8 @@ jw_assert_contains "watch --stations: a line for scope-7" "scope-7 offline since
 jw_assert_contains "watch --stations: the online line" "scope-7 online" "$(cat "$JW_TMP/watch.out")"
 jw_assert_contains "watch --stations: queue and name" 'queue=3 temp=- job=- name="Scope 7"' "$(cat "$JW_TMP/watch.out")"
 jw_assert_eq "watch --stations --json: states" scope-8 "$(tail -1 "$JW_TMP/watch.json" | jw_json_field station)"
+jw_assert_eq "watch --stations -s lab-b: lab-b's view of scope-7 (sessions, station)" '["lab-b"] scope-7' \
+	"$(tail -1 "$JW_TMP/watch_b.json" | jw_json_field sessions) $(tail -1 "$JW_TMP/watch_b.json" | jw_json_field station)"
 
 jw_capture jw_cli station --every 1s
 jw_assert_eq "no --id: usage" 64 "$JW_RC"

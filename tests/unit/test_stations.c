@@ -48,6 +48,12 @@ START_TEST(topic_kinds)
 	ck_assert_str_eq(id, "scope-1");
 	ck_assert_int_eq(jw_station_topic_parse("stations/scope-1/state", id, why, sizeof(why)),
 	        JW_STATION_TOPIC_STATE);
+	/* The sessions' views are the broker's too. */
+	ck_assert_int_eq(
+	        jw_station_topic_parse("stations/scope-1/sessions/lab-a", id, why, sizeof(why)),
+	        JW_STATION_TOPIC_STATE);
+	ck_assert_int_eq(jw_station_topic_parse("stations/scope-1/sessions", id, why, sizeof(why)),
+	        JW_STATION_TOPIC_STATE);
 	ck_assert_int_eq(jw_station_topic_parse("stations/a b/status", id, why, sizeof(why)),
 	        JW_STATION_TOPIC_INVALID);
 	ck_assert_ptr_nonnull(strstr(why, "station id"));
@@ -165,6 +171,46 @@ START_TEST(jobs_and_state)
 }
 END_TEST
 
+/* One session's view of a station shared by two: its own session only,
+ * the job only when it is that session's, the status without sessions
+ * (every other member as published, escapes kept). */
+START_TEST(session_views)
+{
+	struct jw_stations *s = jw_stations_new(0);
+	struct jw_station *st;
+	size_t len;
+	char *text;
+	struct jw_jdoc d;
+	const struct jw_jnode *sj;
+
+	status(s, "a",
+	        "{\"state\":\"online\",\"name\":\"Scope \\\"A\\\"\",\"sessions\":[\"lab-a\",\"lab-b\"],"
+	        "\"system\":{\"gpu_percent\":97.5}}",
+	        false, 1000, 1, &st);
+	ck_assert_ptr_eq(jw_stations_set_job(s, "a", "lab-b", "secret"), st);
+	text = jw_station_view_json(st, "lab-a", &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_null(strstr(text, "lab-b"));
+	ck_assert_ptr_null(strstr(text, "secret"));
+	jw_jdoc_init(&d);
+	parse(&d, text);
+	ck_assert_int_eq(jw_jnode_get(d.root, "job")->type, JW_J_NULL);
+	ck_assert_uint_eq(jw_jnode_get(d.root, "sessions")->n, 1);
+	sj = jw_jnode_get(d.root, "status");
+	ck_assert_ptr_null(jw_jnode_get(sj, "sessions"));
+	ck_assert_str_eq(jw_jnode_get(sj, "name")->u.s, "Scope \"A\"");
+	ck_assert(jw_jnode_get(jw_jnode_get(sj, "system"), "gpu_percent")->u.d == 97.5);
+	jw_jdoc_free(&d);
+	free(text);
+	/* The session whose job it runs sees the job. */
+	text = jw_station_view_json(st, "lab-b", &len);
+	ck_assert_ptr_nonnull(strstr(text, "\"job\":{\"session_id\":\"lab-b\",\"job_id\":\"secret\"}"));
+	ck_assert_ptr_null(strstr(text, "lab-a"));
+	free(text);
+	jw_stations_free(s);
+}
+END_TEST
+
 START_TEST(schema_and_rules)
 {
 	struct jw_schemaset *set = NULL;
@@ -248,7 +294,7 @@ int main(void)
 	jw_test_case(s, "topic", topic_kinds, NULL);
 	jw_test_case(s, "presence", presence_times, NULL);
 	jw_test_case(s, "expiry", expiry, NULL);
-	jw_test_case(s, "jobs and state", jobs_and_state, NULL);
+	jw_test_case(s, "jobs and state", jobs_and_state, session_views, NULL);
 	jw_test_case(s, "schema and rules", schema_and_rules, NULL);
 	jw_test_case(s, "journal record", journal_record, NULL);
 	return jw_test_run(s);
