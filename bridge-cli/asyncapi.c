@@ -367,7 +367,10 @@ static void add_event_type(struct builder *b, const struct jw_asyncapi_opts *o, 
 		        "A station's status (retained), checked against the station schema like every "
 		        "event. The station's will says offline; the broker publishes an offline "
 		        "status itself (broker_generated) when a station is not refreshed within "
-		        "plugin_opt_station_timeout, and keeps stations/{station}/state (retained).");
+		        "plugin_opt_station_timeout, and keeps stations/{station}/state (retained, "
+		        "admin's and the station's) and each session's view of it, "
+		        "stations/{station}/sessions/{session} (retained: that session only, the only "
+		        "station topic other tokens read with JWT on; docs/topics.md, \"Stations\").");
 		snprintf(text, sizeof(text), "The station (%s).", id_rule);
 		put(b, params, "station", param(b, text, "scope-3"));
 		put(b, ch, "parameters", params);
@@ -377,7 +380,9 @@ static void add_event_type(struct builder *b, const struct jw_asyncapi_opts *o, 
 		operation(b, d->ops, "send_station", "send", type, type,
 		        "Publish a station's status (retained; with a will that says offline).", 1, 1);
 		operation(b, d->ops, "receive_station", "receive", type, type,
-		        "Follow stations: the retained status arrives at once on subscribe.", 1, 1);
+		        "Follow stations (admin, or JWT off): the retained status arrives at once on "
+		        "subscribe.",
+		        1, 1);
 		return;
 	}
 	if(!strcmp(type, "control")) {
