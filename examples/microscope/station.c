@@ -131,7 +131,7 @@ static double memory_percent(void);
  */
 static void publish_status(struct station *s, struct mosquitto *mosq, const char *state)
 {
-	char payload[600], ts[40], sys[300] = "";
+	char payload[1024], ts[40], sys[300] = "";
 	double cpu = cpu_percent(), mem = memory_percent();
 	int k = 0, phase = (int)(mono() * 4.0) % 80;
 	int gpu = 60 + (phase < 40 ? phase : 80 - phase);
