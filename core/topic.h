@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "util/id.h" /* JW_ID_MAX and the id rule */
 
@@ -48,6 +49,17 @@ int jw_topic_format(char *buf, size_t buflen, const char *prefix, const char *se
 /* A client's own answer topics: JW_REPLIES_PREFIX{escaped id}[/...]. The
  * only part of $jobwire/ a client may name as an MQTT 5 response topic. */
 #define JW_REPLIES_PREFIX "$jobwire/replies/"
+
+/* History requests (plugin/history.c): the one $jobwire/ topic clients
+ * publish to, JW_HISTORY_PREFIX{session}/{job}. */
+#define JW_HISTORY_PREFIX "$jobwire/history/"
+
+/* Whether topic is under JW_HISTORY_PREFIX (a history request, well
+ * formed or not). Inline: asked of every $ topic a client publishes. */
+static inline bool jw_topic_is_history_request(const char *topic)
+{
+	return topic[0] == '$' && !strncmp(topic, JW_HISTORY_PREFIX, sizeof(JW_HISTORY_PREFIX) - 1);
+}
 
 /*
  * Writes prefix followed by client_id (NULL as "") into buf, with '/',

@@ -110,7 +110,7 @@ int jw_acl__on_acl_check(int event, void *event_data, void *userdata)
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		/* A history request is answered, never delivered (history.c). */
-		if(ed->topic[0] == '$' && jw_history__is_request(ed->topic)) {
+		if(ed->topic[0] == '$' && jw_topic_is_history_request(ed->topic)) {
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		return p->auth ? jw_auth__acl_check(p, ed) : fallback;

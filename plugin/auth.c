@@ -12,6 +12,7 @@
  */
 #include "plugin.h"
 #include "stations.h"
+#include "topic.h"
 #include "token.h"
 #include "util/hash.h"
 #include "util/heap.h"
@@ -623,7 +624,7 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 		}
 		/* A history request is a read: the token's right to the session
 		 * asked about is checked when it is answered (history.c). */
-		if(access == MOSQ_ACL_WRITE && jw_history__is_request(topic)) {
+		if(access == MOSQ_ACL_WRITE && jw_topic_is_history_request(topic)) {
 			return MOSQ_ERR_SUCCESS;
 		}
 		return MOSQ_ERR_ACL_DENIED;

@@ -25,11 +25,6 @@
  * broker and the client choke on. */
 #define REPLY_EVENTS_MAX (1024u * 1024u)
 
-bool jw_history__is_request(const char *topic)
-{
-	return topic[0] == '$' && !strncmp(topic, JW_HISTORY_PREFIX, sizeof(JW_HISTORY_PREFIX) - 1);
-}
-
 /* The request topic's session and job: false when it is not exactly
  * $jobwire/history/{session}/{job} with valid ids. */
 static bool parse_request(const char *topic, char *session, char *job)

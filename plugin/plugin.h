@@ -27,8 +27,6 @@ typedef struct mqtt5__property mosquitto_property;
  * tree. A '$' topic, so '#' subscriptions never see it. */
 #define JW_SYS_PREFIX "$jobwire"
 #define JW_STATS_TOPIC JW_SYS_PREFIX "/stats"
-/* History requests (history.c): the one $jobwire/ topic clients publish. */
-#define JW_HISTORY_PREFIX JW_SYS_PREFIX "/history/"
 
 /* What the plugin answers for access checks it has no objection to. */
 enum jw_acl_fallback {
@@ -216,9 +214,8 @@ void jw_will__other_event(struct jw_plugin *p);
  * and a connection's set-up is over. */
 void jw_will__end_of_pass(struct jw_plugin *p);
 
-/* history.c: whether topic is a history request ($jobwire/history/...),
- * and its MESSAGE: answered, delivered to nobody. MOSQ_ERR_SUCCESS. */
-bool jw_history__is_request(const char *topic);
+/* history.c: a history request's MESSAGE (jw_topic_is_history_request):
+ * answered, delivered to nobody. MOSQ_ERR_SUCCESS. */
 int jw_history__on_message(struct jw_plugin *p, struct mosquitto_evt_message *ed);
 
 /* tick.c: the TICK callback (timers, health, stats). */

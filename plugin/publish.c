@@ -37,7 +37,7 @@ static int finish_publish(struct jw_plugin *p, struct mosquitto_evt_message *ed)
 	}
 	if(w->kind != JW_TOPIC_JOB) {
 		/* Valid and under $jobwire/: only a history request. */
-		if(ed->topic[0] == '$' && jw_history__is_request(ed->topic)) {
+		if(ed->topic[0] == '$' && jw_topic_is_history_request(ed->topic)) {
 			return jw_history__on_message(p, ed);
 		}
 		if(w->kind == JW_TOPIC_STATION) {

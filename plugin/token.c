@@ -428,6 +428,50 @@ static int64_t sat_sub(int64_t a, int64_t b)
 	return r;
 }
 
+/* The role claim, and for a station its station claim, into c. 0, or -1
+ * with why filled. */
+static int check_role(struct json_object *body, struct jw_jwt_claims *c, char *why, size_t whylen)
+{
+	struct json_object *v;
+	const char *role;
+
+	if(!json_object_object_get_ex(body, "role", &v) || !json_object_is_type(v, json_type_string)) {
+		snprintf(why, whylen, "claim role is missing or not a string");
+		return -1;
+	}
+	role = json_object_get_string(v);
+	if(!strcmp(role, "viewer")) {
+		c->role = JW_ROLE_VIEWER;
+	} else if(!strcmp(role, "worker")) {
+		c->role = JW_ROLE_WORKER;
+	} else if(!strcmp(role, "admin")) {
+		c->role = JW_ROLE_ADMIN;
+	} else if(!strcmp(role, "observer")) {
+		c->role = JW_ROLE_OBSERVER;
+	} else if(!strcmp(role, "station")) {
+		c->role = JW_ROLE_STATION;
+	} else {
+		snprintf(why, whylen, "claim role must be viewer, observer, worker, station or admin");
+		return -1;
+	}
+	/* A station's token names the one station whose status it publishes. */
+	if(c->role == JW_ROLE_STATION) {
+		if(!json_object_object_get_ex(body, "station", &v) ||
+		        !json_object_is_type(v, json_type_string) ||
+		        !jw_topic_id_valid(json_object_get_string(v)) ||
+		        strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+			snprintf(why, whylen, "claim station is missing or not a station id");
+			return -1;
+		}
+		c->station = strdup(json_object_get_string(v));
+		if(!c->station) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, int64_t now,
         struct jw_jwt_claims *c, char *why, size_t whylen)
 {
@@ -438,7 +482,6 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 	                 : k->leeway_s > JW_JWT_LEEWAY_MAX ? JW_JWT_LEEWAY_MAX
 	                                                   : k->leeway_s;
 	bool present;
-	const char *role;
 
 	if(!json_object_is_type(body, json_type_object)) {
 		snprintf(why, whylen, "claims are not a JSON object");
@@ -487,39 +530,8 @@ static int check_claims(const struct jw_jwt_keys *k, struct json_object *body, i
 		snprintf(why, whylen, "claim aud is missing or does not name the configured audience");
 		return -1;
 	}
-	if(!json_object_object_get_ex(body, "role", &v) || !json_object_is_type(v, json_type_string)) {
-		snprintf(why, whylen, "claim role is missing or not a string");
+	if(check_role(body, c, why, whylen)) {
 		return -1;
-	}
-	role = json_object_get_string(v);
-	if(!strcmp(role, "viewer")) {
-		c->role = JW_ROLE_VIEWER;
-	} else if(!strcmp(role, "worker")) {
-		c->role = JW_ROLE_WORKER;
-	} else if(!strcmp(role, "admin")) {
-		c->role = JW_ROLE_ADMIN;
-	} else if(!strcmp(role, "observer")) {
-		c->role = JW_ROLE_OBSERVER;
-	} else if(!strcmp(role, "station")) {
-		c->role = JW_ROLE_STATION;
-	} else {
-		snprintf(why, whylen, "claim role must be viewer, observer, worker, station or admin");
-		return -1;
-	}
-	/* A station's token names the one station whose status it publishes. */
-	if(c->role == JW_ROLE_STATION) {
-		if(!json_object_object_get_ex(body, "station", &v) ||
-		        !json_object_is_type(v, json_type_string) ||
-		        !jw_topic_id_valid(json_object_get_string(v)) ||
-		        strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
-			snprintf(why, whylen, "claim station is missing or not a station id");
-			return -1;
-		}
-		c->station = strdup(json_object_get_string(v));
-		if(!c->station) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
 	}
 	if(json_object_object_get_ex(body, "sessions", &v)) {
 		if(parse_sessions(v, c, why, whylen)) {

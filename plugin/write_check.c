@@ -78,7 +78,7 @@ void jw_write__check(struct jw_plugin *p, struct jw_write *w, const char *topic,
 		w->kind = JW_TOPIC_OTHER;
 		/* The one exception: a history request, answered at its MESSAGE
 		 * (history.c). Retained it would be stored for nobody. */
-		if(jw_history__is_request(topic)) {
+		if(jw_topic_is_history_request(topic)) {
 			w->valid = !retain;
 			verdict_set(&w->v, JW_REASON_PROTECTED_TOPIC,
 			        "history requests are never retained: publish without the retain flag");

@@ -197,7 +197,7 @@ int jw_jobs_history_add(
 		jobs->history_bytes += need;
 	}
 	en->seq = j->seq;
-	en->attempt = (uint16_t)jw_job_attempt(j);
+	en->attempt = (uint16_t)(j->retries + 1); /* the job's attempt */
 	en->type_len = (uint8_t)tlen;
 	en->len = (uint32_t)len;
 	memcpy(en->data, type, tlen + 1);

@@ -102,11 +102,6 @@ void jw_jobs__retry_open(struct jw_jobs *jobs, struct jw_job *j)
 	j->flags &= (uint16_t)(JW_JF_HELD | JW_JF_PUBLISHED);
 }
 
-unsigned jw_job_attempt(const struct jw_job *j)
-{
-	return (unsigned)j->retries + 1;
-}
-
 bool jw_job_retry_requested(const struct jw_job *j)
 {
 	return jw_jobs__retry_opens(j);

@@ -370,3 +370,8 @@ bool jw_job_summary(const struct jw_job *j, struct jw_job_summary *out)
 	out->attempt = jw_job_attempt(j);
 	return true;
 }
+
+unsigned jw_job_attempt(const struct jw_job *j)
+{
+	return (unsigned)j->retries + 1;
+}
