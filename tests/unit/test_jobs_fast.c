@@ -1118,7 +1118,10 @@ START_TEST(state_matches_reference)
 
 		jw_jobs_stats(t, &st);
 		ck_assert_uint_gt(st.by_status[JW_JOB_COMPLETE], 0);
-		ck_assert_uint_gt(st.by_status[JW_JOB_FAILED], 0);
+		/* Retries reopen failed jobs: a short run (valgrind) may end with
+		 * every failed one retried. */
+		if(ROUNDS(4000) == 4000)
+			ck_assert_uint_gt(st.by_status[JW_JOB_FAILED], 0);
 		ck_assert_uint_gt(st.jobs, (size_t)(ROUNDS(200) / 10));
 	}
 	/* A timestamp past 9999: no state from any renderer. */
