@@ -124,7 +124,10 @@ jw_check "the request is never delivered to subscribers of \$jobwire/history/#" 
 mosquitto_sub -h 127.0.0.1 -p "$JW_PORT" -t '$jobwire/history/#' -W 1 >"$JW_TMP/retained.out" 2>/dev/null
 jw_assert_eq "a retained request is refused: nothing retained" "" "$(cat "$JW_TMP/retained.out")"
 jw_pub -t '$jobwire/other' -m x
-jw_check "other \$jobwire/ topics stay refused" grep -q 'rejected PUBLISH on "\$jobwire/other".*protected_topic' "$JW_LOG"
+# The broker logs it when it has handled it (later under valgrind).
+jw_check "other \$jobwire/ topics stay refused" bash -c \
+	'for _ in $(seq 100); do grep -q "rejected PUBLISH on \"\\\$jobwire/other\".*protected_topic" "$1" && exit 0; sleep 0.1; done; exit 1' \
+	_ "$JW_LOG"
 
 # Every kind of answer is valid against schemas/replies/history.json.
 for id in a1 a2 a3 a4 m1 a5 a6; do
