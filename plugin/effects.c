@@ -107,7 +107,7 @@ void jw_effects__publish_event(struct jw_plugin *p, const struct jw_event_ctx *e
 	}
 	memcpy(payload, e->payload, e->len);
 	payload[e->len] = '\0';
-	if(mosquitto_broker_publish(NULL, topic, (int)e->len, payload, 1, false, NULL)) {
+	if(jw_wake__publish(p, topic, (int)e->len, payload, 1, false, NULL)) {
 		mosquitto_free(payload);
 	}
 }

@@ -143,8 +143,7 @@ static void send_reply(
 		mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, corr, corrlen);
 		mosquitto_free(corr);
 	}
-	if(mosquitto_broker_publish(NULL, dest, (int)b->len, payload, 1, false, props) ==
-	        MOSQ_ERR_SUCCESS) {
+	if(jw_wake__publish(p, dest, (int)b->len, payload, 1, false, props) == MOSQ_ERR_SUCCESS) {
 		p->counters.history_answers++;
 		return;
 	}

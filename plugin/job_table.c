@@ -89,7 +89,7 @@ static inline __attribute__((always_inline)) void publish_json(struct jw_plugin 
 	if(jw_job_finished(j) && p->opt.state_ttl > 0) {
 		mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, p->opt.state_ttl);
 	}
-	if(mosquitto_broker_publish(NULL, topic, (int)len, payload, 1, true, props)) {
+	if(jw_wake__publish(p, topic, (int)len, payload, 1, true, props)) {
 		mosquitto_free(payload);
 		mosquitto_property_free_all(&props);
 		p->counters.state_failures++;

@@ -305,8 +305,7 @@ void jw_notice__reject(struct jw_plugin *p, const struct mosquitto *client, cons
 		goto out;
 	}
 	/* On success the broker owns payload and props; on failure we do. */
-	if(mosquitto_broker_publish(NULL, dest, (int)len, payload, 1, false, out_props) ==
-	        MOSQ_ERR_SUCCESS) {
+	if(jw_wake__publish(p, dest, (int)len, payload, 1, false, out_props) == MOSQ_ERR_SUCCESS) {
 		payload = NULL;
 		out_props = NULL;
 		p->counters.notices_sent++;

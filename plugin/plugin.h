@@ -149,6 +149,9 @@ struct jw_wake {
 	timer_t timer;    /* one-shot, CLOCK_MONOTONIC, to the broker thread */
 	int64_t armed_ms; /* its expiry (monotonic ms) when armed */
 	uint64_t wakes;   /* times armed */
+	bool queued;      /* the plugin queued a message in this pass */
+	bool nudging;     /* the timer repeats every millisecond until the
+	                     next TICK (wake.c) */
 };
 
 struct jw_plugin {
@@ -235,11 +238,18 @@ int jw_tick__on_tick(int event, void *event_data, void *userdata);
 
 /* wake.c: init sets up the timer and its signal (on failure the loop is
  * simply not woken, and the log says why); cleanup undoes it. after_tick,
- * at the end of each TICK with its event data: tells a 2.1 broker to wait
- * at most until next_ms (the plugin's earliest deadline, monotonic ms;
- * capped at 100 ms), and arms the timer for due_ms (the earliest held
- * state update) when a 2.0 broker's wait would end after it. */
+ * at the end of each TICK with its event data: after a pass that queued a
+ * message, makes sure the next pass does not sleep before sending it;
+ * otherwise tells a 2.1 broker to wait at most until next_ms (the plugin's
+ * earliest deadline, monotonic ms; capped at 100 ms) and arms the timer
+ * for due_ms (the earliest held state update) when a 2.0 broker's wait
+ * would end after it. */
 void jw_wake__init(struct jw_wake *w);
+/* mosquitto_broker_publish (same arguments, same ownership), for every
+ * message the plugin sends: the broker sends it at its next pass, and the
+ * TICK makes sure that pass does not first sleep (wake.c). */
+int jw_wake__publish(struct jw_plugin *p, const char *topic, int payloadlen, void *payload, int qos,
+        bool retain, mosquitto_property *properties);
 void jw_wake__cleanup(struct jw_wake *w);
 void jw_wake__after_tick(
         struct jw_wake *w, void *event_data, int64_t now_ms, int64_t next_ms, int64_t due_ms);

@@ -102,7 +102,7 @@ static void publish_retained(struct jw_plugin *p, const char *topic, char *json,
 		memcpy(payload, json, len + 1);
 	}
 	free(json);
-	if(mosquitto_broker_publish(NULL, topic, (int)len, payload, 1, true, NULL)) {
+	if(jw_wake__publish(p, topic, (int)len, payload, 1, true, NULL)) {
 		mosquitto_free(payload);
 		p->counters.state_failures++;
 		return;
@@ -227,7 +227,7 @@ static void mark_offline(struct jw_plugin *p, struct jw_station *st, const struc
 	payload = mosquitto_malloc(len + 1);
 	if(payload) {
 		memcpy(payload, text, len + 1);
-		if(mosquitto_broker_publish(NULL, topic, (int)len, payload, 1, true, NULL)) {
+		if(jw_wake__publish(p, topic, (int)len, payload, 1, true, NULL)) {
 			mosquitto_free(payload);
 		}
 	}

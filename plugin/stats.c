@@ -153,7 +153,7 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	len = text ? strlen(text) : 0;
 	if(text && len < INT32_MAX && (payload = mosquitto_malloc(len + 1)) != NULL) {
 		memcpy(payload, text, len + 1);
-		if(mosquitto_broker_publish(NULL, JW_STATS_TOPIC, (int)len, payload, 0, true, NULL)) {
+		if(jw_wake__publish(p, JW_STATS_TOPIC, (int)len, payload, 0, true, NULL)) {
 			mosquitto_free(payload);
 		}
 	}
