@@ -145,6 +145,11 @@ for who in "$viewer_a" "$admin"; do
 done
 jw_check "edge1: the injections were denied" wait_log "$JW_TMP/edge1.log" "Denied PUBLISH from .*'stations/s1/status'"
 
+# --- on the core, an edge's token publishes control and history requests only
+mosquitto_pub -h 127.0.0.1 -p "$core_tcp" -u u -P "$edge1_tok" -i edge-tok-probe -q 1 -t jobs/A/j1/progress -m '{"progress":95,"message":"injected-by-edge-token"}'
+jw_check "core: an edge token may not publish events" wait_log "$JW_TMP/core.log" "Denied PUBLISH from edge-tok-probe .*'jobs/A/j1/progress'"
+jw_assert_eq "core: an edge token does not read the stats" "" "$(first "$core_tcp" "$edge1_tok" '$jobwire/stats' 2)"
+
 # --- a cancel from an edge reaches the worker -------------------------------
 mosquitto_pub -h 127.0.0.1 -p "$e1_tcp" -u u -P "$viewer_a" -q 1 -t jobs/A/j1/control -m '{"action":"cancel","reason":"cancel-from-edge1"}'
 jw_check "core: the worker gets the cancel sent on edge1" wait_log "$JW_TMP/ctl.out" '^jobs/A/j1/control .*cancel-from-edge1'
