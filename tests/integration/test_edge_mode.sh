@@ -17,7 +17,8 @@ refused_start() { # name opts
 	printf '%s\n' "per_listener_settings false" "allow_anonymous true" "log_dest stderr" \
 		"listener $port 127.0.0.1" "plugin $JW_PLUGIN" "$2" >"$conf"
 	chmod 644 "$conf"
-	jw_spawn_mosquitto "$conf" "$JW_TMP/$1.log"
+	# mosquitto leaks on its own failed-start path: no valgrind here.
+	JW_BROKER_VALGRIND= jw_spawn_mosquitto "$conf" "$JW_TMP/$1.log"
 	wait "$JW_LAST_PID" 2>/dev/null
 	cat "$JW_TMP/$1.log"
 }
