@@ -11,13 +11,19 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_jwt.sh"
 source "$(dirname "$0")/lib_pg.sh"
-jw_pg_skip_under_preload
 here=$(dirname "$0")
+# Under a preloaded sanitizer runtime libpq cannot run in the broker
+# (lib_pg.sh): the core runs without its journal then, and the journal's
+# check is left out; the edges are what that run is for.
+pg=1
+[ -n "${JW_BROKER_PRELOAD:-}" ] && pg=
 examples=$JW_SOURCE_DIR/examples/scaling
 # Every wait scales with the start timeout (long under valgrind).
 T=$((${JW_START_TIMEOUT:-10} * 3))
 
-jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+if [ -n "$pg" ]; then
+	jw_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+fi
 jw_jwt_secret
 data=$(jw_data_dir data-core)
 
@@ -34,10 +40,13 @@ e2_tcp=$(jw_free_port) e2_ws=$(jw_free_port)
 
 # The example file NAME with this test's ports, paths, key and tokens.
 conf_from() { # name
+	local nopg=()
+	[ -n "$pg" ] || nopg=(-e '/^plugin_opt_pg_conninfo/d')
 	sed -e "s#/usr/lib/jobwire/jobwire.so#$JW_PLUGIN#" \
 		-e "s#/usr/share/jobwire/schemas#$JW_SCHEMAS#" \
 		-e "s#plugin_opt_auth_jwt_public_key_file /etc/jobwire/jwt.pub#plugin_opt_auth_jwt_hs256_secret_file $JW_TMP/secret#" \
 		-e "s#host=/var/run/postgresql dbname=jobwire#$JW_PG_CONNINFO#" \
+		"${nopg[@]}" \
 		-e "s#^plugin_opt_data_dir /var/lib/jobwire#plugin_opt_data_dir $data#" \
 		-e "s#^persistence true#persistence false#" -e "/^persistence_location/d" \
 		-e "s#^listener 1883 #listener $core_tcp #" -e "s#^listener 9001 #listener $core_ws #" \
@@ -201,8 +210,10 @@ for i in $(seq 1 20); do
 done
 # A QoS 1 repeat of a terminal event writes nothing twice.
 core_pub -t jobs/A/k1/complete -m '{}'
-jw_check "journal: 22 rows, one per job" jw_wait_sql "22 22" \
-	"SELECT count(*) || ' ' || count(DISTINCT (session_id, job_id)) FROM jobwire_finished_jobs" "$T"
+if [ -n "$pg" ]; then
+	jw_check "journal: 22 rows, one per job" jw_wait_sql "22 22" \
+		"SELECT count(*) || ' ' || count(DISTINCT (session_id, job_id)) FROM jobwire_finished_jobs" "$T"
+fi
 jw_check "edge2: the last job's state arrives" wait_log "$JW_TMP/e2.out" '^jobs/A/k20/state .*"complete"'
 
 # --- an edge restart loses nothing a browser needs --------------------------
