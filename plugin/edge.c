@@ -106,11 +106,11 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	enum edge_topic kind;
 
 	(void)event;
-	if(!ed->topic) {
-		return MOSQ_ERR_ACL_DENIED;
-	}
 	if(ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE) {
 		return p->auth ? jw_auth__acl_check(p, ed) : fallback;
+	}
+	if(!ed->topic) {
+		return MOSQ_ERR_ACL_DENIED;
 	}
 	kind = classify(p, ed->topic);
 	if(ed->access == MOSQ_ACL_READ) {
