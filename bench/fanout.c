@@ -45,6 +45,9 @@ struct options {
 	uint64_t window;   /* publisher in-flight window */
 	uint64_t size;     /* event payload bytes */
 	long broker_pid;   /* read this process's CPU time, 0 = not */
+	uint64_t jitter;   /* % of the interval each event's time may move by */
+	uint64_t hold_ms;  /* the state's coalescing interval, for late_*; 0 = not */
+	const char *dump;  /* file for every vis and late sample, NULL = none */
 };
 
 /* What one subscriber saw: the arg of its connection. */
@@ -52,6 +55,7 @@ struct sub {
 	struct run *r;
 	uint64_t count; /* deliveries in the measured window */
 	uint64_t last_seq;
+	int64_t last_recv; /* arrival of its last delivery, 0 = none yet */
 	bool any;
 };
 
@@ -70,10 +74,13 @@ struct run {
 	int64_t t_start, t_window, t_window_end, t_last_delivery;
 	uint32_t *hist; /* delivery latency: newest event carried -> arrival */
 	uint32_t *vis;  /* visibility latency: every event covered -> arrival */
-	uint64_t nvis;
-	uint64_t max_ns, vis_max_ns;
+	uint32_t *late; /* lateness: the earliest time the coalescing rule
+	                   allowed the delivery -> arrival */
+	uint64_t nvis, nlate;
+	uint64_t max_ns, vis_max_ns, late_max_ns;
 	int64_t *sent_ns; /* publish time of every event */
 	int last_len;
+	FILE *dump;
 	char pub_topic[256];
 	char filter[256];
 	char payload[BENCH_PAYLOAD_MAX];
@@ -96,6 +103,13 @@ static void usage(FILE *f)
 	        "  --window N      publisher in-flight window (default 20)\n"
 	        "  --size N        event payload bytes (default %u)\n"
 	        "  --broker-pid P  report that process's CPU use over the measured window\n"
+	        "  --jitter PCT    move each event's send time later by up to PCT%% of the\n"
+	        "                  interval, at random (default 0: evenly paced)\n"
+	        "  --hold-ms MS    the state's coalescing interval (1000 / state_max_rate):\n"
+	        "                  late_* then measure each delivery from the earliest time\n"
+	        "                  the rule allowed it (default 0: not measured)\n"
+	        "  --dump FILE     write every vis and late sample there (\"vis NS\", \"late NS\"),\n"
+	        "                  to pool several runs' percentiles\n"
 	        "  --label L       first field of the output line (default run)\n",
 	        BENCH_PAYLOAD_SIZE);
 }
@@ -148,6 +162,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->broker_pid = (long)pid;
 		} else if(!strcmp(a, "--label"))
 			o->label = val;
+		else if(!strcmp(a, "--jitter"))
+			bad = bench_parse_u64(val, &o->jitter) || o->jitter > 90;
+		else if(!strcmp(a, "--dump"))
+			o->dump = val;
+		else if(!strcmp(a, "--hold-ms"))
+			bad = bench_parse_u64(val, &o->hold_ms) || o->hold_ms > 60000;
 		else
 			bad = 1;
 		if(bad) {
@@ -187,7 +207,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 {
 	struct sub *s = ((struct bench_client *)obj)->arg;
 	struct run *r = s->r;
-	int64_t now = bench_now_ns(), sent;
+	int64_t now = bench_now_ns(), sent, prev;
 	uint64_t seq, lat, bucket;
 
 	(void)mosq;
@@ -215,11 +235,31 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		bucket = lat / (HIST_US * 1000u);
 		r->vis[bucket < HIST_N ? bucket : HIST_N]++;
 		r->nvis++;
+		if(r->dump)
+			fprintf(r->dump, "vis %" PRIu64 "\n", lat);
 	}
 	s->any = true;
 	s->last_seq = seq;
+	prev = s->last_recv;
+	s->last_recv = now;
 	if(seq < r->first_measured || seq >= r->end_measured)
 		return;
+	if(r->o.hold_ms) {
+		/* The rule allows a state no sooner than its newest event, nor
+		 * sooner than one interval after the one before it. */
+		int64_t allowed = sent;
+
+		if(prev && prev + (int64_t)r->o.hold_ms * 1000000 > allowed)
+			allowed = prev + (int64_t)r->o.hold_ms * 1000000;
+		lat = now > allowed ? (uint64_t)(now - allowed) : 0;
+		if(lat > r->late_max_ns)
+			r->late_max_ns = lat;
+		bucket = lat / (HIST_US * 1000u);
+		r->late[bucket < HIST_N ? bucket : HIST_N]++;
+		r->nlate++;
+		if(r->dump)
+			fprintf(r->dump, "late %" PRIu64 "\n", lat);
+	}
 	s->count++;
 	r->measured++;
 	lat = now > sent ? (uint64_t)(now - sent) : 0;
@@ -227,6 +267,24 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		r->max_ns = lat;
 	bucket = lat / (HIST_US * 1000u);
 	r->hist[bucket < HIST_N ? bucket : HIST_N]++;
+}
+
+/* When event k is due: evenly paced at the rate, each moved later by a
+ * fixed pseudo-random part of --jitter (the same in every run). Event k
+ * stays before event k + 1 while the jitter is below 100%. */
+static int64_t send_time(const struct run *r, uint64_t k)
+{
+	double at = (double)k;
+
+	if(r->o.jitter) {
+		uint64_t x = (k + 1) * 0x9E3779B97F4A7C15ULL;
+
+		x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+		x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+		x ^= x >> 31;
+		at += (double)r->o.jitter / 100.0 * (double)(x >> 11) / 9007199254740992.0;
+	}
+	return r->t_start + (int64_t)(at / (double)r->o.rate * 1e9);
 }
 
 /* Creates the publisher and every subscriber and connects them all. */
@@ -332,9 +390,8 @@ static int run(struct run *r)
 			r->total = r->sent;
 		}
 		if(r->sent < r->total) {
-			uint64_t due = (uint64_t)((double)(now - r->t_start) / 1e9 * (double)r->o.rate) + 1;
-
-			while(r->sent < r->total && r->sent < due && r->sent - r->conn.acked < r->conn.window) {
+			while(r->sent < r->total && send_time(r, r->sent) <= now &&
+			        r->sent - r->conn.acked < r->conn.window) {
 				if(r->sent == r->first_measured && r->o.broker_pid)
 					c0 = proc_ticks(r->o.broker_pid);
 				if(publish_one(r) < 0)
@@ -389,7 +446,8 @@ static int run(struct run *r)
 	       " all_deliveries=%" PRIu64 " all_deliveries_per_s=%.0f"
 	       " behind=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f vis_events=%" PRIu64 " vis_p50_ms=%.2f"
 	       " vis_p99_ms=%.2f vis_max_ms=%.2f reordered=%" PRIu64 " foreign=%" PRIu64
-	       " event_bytes=%d broker_cpu_pct=%.1f client_cpu_s=%.1f\n",
+	       " event_bytes=%d broker_cpu_pct=%.1f client_cpu_s=%.1f jitter_pct=%" PRIu64
+	       " late_deliveries=%" PRIu64 " late_p50_ms=%.2f late_p99_ms=%.2f late_max_ms=%.2f\n",
 	        r->o.label, r->o.topic, r->o.subs, r->o.rate, isinf(secs) ? 0.0 : secs,
 	        r->end_measured - r->first_measured,
 	        (double)(r->end_measured - r->first_measured) / secs, r->conn.acked, r->conn.rejected,
@@ -400,7 +458,9 @@ static int run(struct run *r)
 	        pct_ms(r->hist, r->measured, r->max_ns, 99), (double)r->max_ns / 1e6, r->nvis,
 	        pct_ms(r->vis, r->nvis, r->vis_max_ns, 50), pct_ms(r->vis, r->nvis, r->vis_max_ns, 99),
 	        (double)r->vis_max_ns / 1e6, r->reordered, r->foreign, r->last_len, broker_pct,
-	        bench_cpu_seconds());
+	        bench_cpu_seconds(), r->o.jitter, r->nlate,
+	        pct_ms(r->late, r->nlate, r->late_max_ns, 50),
+	        pct_ms(r->late, r->nlate, r->late_max_ns, 99), (double)r->late_max_ns / 1e6);
 	fflush(stdout);
 	return r->conn.failed ? -1 : 0;
 }
@@ -448,20 +508,28 @@ int main(int argc, char **argv)
 	r.subs = calloc((size_t)r.o.subs, sizeof(*r.subs));
 	r.hist = calloc(HIST_N + 1, sizeof(*r.hist));
 	r.vis = calloc(HIST_N + 1, sizeof(*r.vis));
+	r.late = calloc(HIST_N + 1, sizeof(*r.late));
 	r.sent_ns = calloc((size_t)r.total, sizeof(*r.sent_ns));
-	if(!r.subs || !r.hist || !r.vis || !r.sent_ns) {
+	if(!r.subs || !r.hist || !r.vis || !r.late || !r.sent_ns) {
 		fprintf(stderr, "fanout_bench: out of memory\n");
+		goto out;
+	}
+	if(r.o.dump && !(r.dump = fopen(r.o.dump, "w"))) {
+		fprintf(stderr, "fanout_bench: cannot write %s\n", r.o.dump);
 		goto out;
 	}
 	mosquitto_lib_init();
 	if(run(&r) == 0)
 		rc = 0;
+	if(r.dump && fclose(r.dump) != 0)
+		rc = 1;
 	bench_conn_cleanup(&r.conn);
 	mosquitto_lib_cleanup();
 out:
 	free(r.subs);
 	free(r.hist);
 	free(r.vis);
+	free(r.late);
 	free(r.sent_ns);
 	return rc;
 }

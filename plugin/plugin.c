@@ -29,6 +29,7 @@ static void context_free(struct jw_plugin *p)
 	if(!p) {
 		return;
 	}
+	jw_wake__cleanup(&p->wake);
 	/* Wills held for the next tick were sent at shutdown: dropped. */
 	jw_write__cleanup(p);
 	jw_journal__cleanup(p);
@@ -181,6 +182,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		context_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}
+	jw_wake__init(&p->wake);
 	if(register_callbacks(p)) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: cannot register callbacks");
 		unregister_callbacks(p);

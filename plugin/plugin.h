@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "event.h"
 #include "jdoc.h"
@@ -158,6 +159,16 @@ struct jw_who {
 	bool late; /* its event was delivered already: nobody to refuse */
 };
 
+/* wake.c: the timer that ends the broker's wait when a held state update
+ * falls due. */
+struct jw_wake {
+	bool on;          /* the timer and its signal handler exist */
+	int signo;        /* the real-time signal it sends */
+	timer_t timer;    /* one-shot, CLOCK_MONOTONIC, to the broker thread */
+	int64_t armed_ms; /* its expiry (monotonic ms) when armed */
+	uint64_t wakes;   /* times armed */
+};
+
 struct jw_plugin {
 	void *identifier;
 	struct jw_options opt;
@@ -199,6 +210,7 @@ struct jw_plugin {
 	struct jw_stations *stations; /* stations.c: presence of the stations */
 	bool stations_any;            /* a station has been seen: job events
 	                                 may change the job one runs */
+	struct jw_wake wake;          /* wake.c */
 };
 
 /* edge.c: plugin_opt_mode edge. init: JWT (when configured), the access
@@ -246,6 +258,17 @@ int jw_history__on_message(struct jw_plugin *p, struct mosquitto_evt_message *ed
 
 /* tick.c: the TICK callback (timers, health, stats). */
 int jw_tick__on_tick(int event, void *event_data, void *userdata);
+
+/* wake.c: init sets up the timer and its signal (on failure the loop is
+ * simply not woken, and the log says why); cleanup undoes it. after_tick,
+ * at the end of each TICK with its event data: tells a 2.1 broker to wait
+ * at most until next_ms (the plugin's earliest deadline, monotonic ms;
+ * capped at 100 ms), and arms the timer for due_ms (the earliest held
+ * state update) when a 2.0 broker's wait would end after it. */
+void jw_wake__init(struct jw_wake *w);
+void jw_wake__cleanup(struct jw_wake *w);
+void jw_wake__after_tick(
+        struct jw_wake *w, void *event_data, int64_t now_ms, int64_t next_ms, int64_t due_ms);
 
 /* reload.c: the RELOAD callback (SIGHUP: the schemas again, swapped in
  * only when every file compiled; a failure keeps the old set and is

@@ -122,6 +122,7 @@ void jw_stats__publish(struct jw_plugin *p, const struct jw_clock *now)
 	add_u64(state, "published", p->counters.state_published);
 	add_u64(state, "coalesced", p->counters.state_coalesced);
 	add_u64(state, "failures", p->counters.state_failures);
+	add_u64(state, "loop_wakes", p->wake.wakes);
 	json_object_object_add(o, "state", state);
 	json_object_object_add(o, "persistence", persist_json(p));
 	json_object_object_add(o, "journal", jw_journal__stats_json(p, now));

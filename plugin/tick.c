@@ -76,8 +76,27 @@ static bool tick_due(const struct jw_plugin *p, int64_t mono_ms)
 	       (p->opt.stats_interval > 0 && mono_ms >= p->next_stats_ms);
 }
 
-/* The job table's timers, the health log lines and the stats. */
-static void timers(struct jw_plugin *p)
+/* The plugin's earliest deadline (monotonic ms): the job table's timers,
+ * the stations', the health lines and the stats. */
+static int64_t next_deadline(const struct jw_plugin *p)
+{
+	int64_t t = jw_jobs_next_due(p->jobs);
+
+	if(p->next_health_ms < t) {
+		t = p->next_health_ms;
+	}
+	if(p->stations_any && jw_stations__next_due(p) < t) {
+		t = jw_stations__next_due(p);
+	}
+	if(p->opt.stats_interval > 0 && p->next_stats_ms < t) {
+		t = p->next_stats_ms;
+	}
+	return t;
+}
+
+/* The job table's timers, the health log lines and the stats, at
+ * monotonic time mono_ms. */
+static void timers(struct jw_plugin *p, int64_t mono_ms)
 {
 	struct jw_clock now;
 	struct jw_job *j;
@@ -85,7 +104,7 @@ static void timers(struct jw_plugin *p)
 	/* Runs on every pass of the broker's loop, nearly always with
 	 * nothing due: one clock read and the timers' earliest deadline
 	 * settle that; the wall clock is read only when there is work. */
-	now.mono_ms = jw_clock_ms(CLOCK_MONOTONIC);
+	now.mono_ms = mono_ms;
 	if(!tick_due(p, now.mono_ms)) {
 		return;
 	}
@@ -118,9 +137,9 @@ static void timers(struct jw_plugin *p)
 int jw_tick__on_tick(int event, void *event_data, void *userdata)
 {
 	struct jw_plugin *p = userdata;
+	int64_t mono_ms = jw_clock_ms(CLOCK_MONOTONIC);
 
 	(void)event;
-	(void)event_data;
 	jw_will__end_of_pass(p);
 	if(p->nheld_keys) {
 		jw_table__flush_held(p);
@@ -128,9 +147,12 @@ int jw_tick__on_tick(int event, void *event_data, void *userdata)
 	if(p->nheld_recs) {
 		jw_journal__flush_held(p);
 	}
-	timers(p);
+	timers(p, mono_ms);
 	if(p->auth) {
 		jw_auth__tick(p);
 	}
+	/* A held state update is due at a set time: the broker's loop must
+	 * not sleep past it (wake.c). */
+	jw_wake__after_tick(&p->wake, event_data, mono_ms, next_deadline(p), jw_jobs_next_due(p->jobs));
 	return MOSQ_ERR_SUCCESS;
 }

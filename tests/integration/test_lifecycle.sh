@@ -136,6 +136,11 @@ jw_check "stats counts the notices sent, one per rejection" \
 	python3 -c "import json,sys; d=json.loads(sys.argv[1])['events']; sys.exit(0 if d['notices'] == d['rejected'] >= 5 else 1)" "$stats"
 jw_check "stats shows jobs by status, stalled, coalesced states, memory" \
 	python3 -c "import json,sys; d=json.loads(sys.argv[1]); j=d['jobs']; sys.exit(0 if j['stalled'] >= 1 and j['failed'] >= 1 and j['memory_bytes'] > 0 and d['state']['coalesced'] > 0 and d['events']['duplicates'] == 1 else 1)" "$stats"
+# Held updates fall due between packets: the broker's loop is woken for
+# them (plugin/wake.c), and the log names the signal it uses.
+jw_check "held state updates woke the broker's loop" \
+	python3 -c "import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d['state']['loop_wakes'] >= 1 else 1)" "$stats"
+jw_check "the log names the wake-up signal" grep -q "held state updates wake the broker's loop at their due time (signal [0-9]*, SIGRTMIN+[0-9]*)" "$JW_LOG"
 # --- Bounds: at most 3 jobs; finished ones make room, unfinished do not.
 JW_PLUGIN_OPTS="plugin_opt_max_jobs 3"
 jw_start_broker bounded

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
+/*
+ * Waking the broker's loop when held work falls due. A state update held
+ * by the coalescing rule is due at the end of its job's interval, and the
+ * plugin can only publish it in a TICK, at the end of a pass of the
+ * broker's loop. An idle 2.0 broker starts a pass when a packet arrives
+ * or after at most 100 ms in epoll_wait, so a held update could wait up
+ * to 100 ms past its due time.
+ *
+ * What the broker offers to end that wait early:
+ * - 2.1 reads the TICK's next_s / next_ms back after each callback and
+ *   waits no longer than that in epoll_wait (src/plugin_tick.c,
+ *   loop__update_next_event). 2.0 has the same fields (next_s, next_ns)
+ *   and ignores them; they are set on every line.
+ * - 2.0 tolerates EINTR from epoll_wait: an interrupted wait is a pass
+ *   with no packets (src/mux_epoll.c), and it unblocks every signal but
+ *   its own five while it waits. A one-shot POSIX timer delivers a
+ *   real-time signal with an empty handler to the broker thread alone
+ *   (SIGEV_THREAD_ID) at the due time: the wait ends, the loop passes,
+ *   the TICK publishes the update and the next pass sends it.
+ *
+ * The handler is installed with SA_RESTART, so no other call of the broker
+ * thread sees EINTR (epoll_wait always does, whatever SA_RESTART says).
+ * The signal is the first of SIGRTMIN+6 .. SIGRTMAX-2 with no handler yet;
+ * when none is free, or the timer cannot be made, the loop is not woken
+ * (held updates then go out within 100 ms of their due time) and the log
+ * says so. Broker thread only.
+ */
+#define _GNU_SOURCE /* SIGEV_THREAD_ID, gettid */
+#include "plugin.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker_api.h"
+
+/* The longest a 2.0 broker waits in epoll_wait: nothing sooner than this
+ * from now needs the timer. Also the most a TICK asks 2.1 to wait, so
+ * the tick's other work (the writers' answers, health, stats) runs as
+ * often as on 2.0. */
+#define LOOP_WAIT_MS 100
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+static void on_wake_signal(int sig)
+{
+	(void)sig;
+}
+
+/* The first real-time signal at or after SIGRTMIN+6 nobody handles, or 0. */
+static int free_signal(void)
+{
+	for(int sig = SIGRTMIN + 6; sig <= SIGRTMAX - 2; sig++) {
+		struct sigaction old;
+
+		if(sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+		        !(old.sa_flags & SA_SIGINFO)) {
+			return sig;
+		}
+	}
+	return 0;
+}
+
+void jw_wake__init(struct jw_wake *w)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+	int sig = free_signal();
+
+	memset(w, 0, sizeof(*w));
+	if(!sig) {
+		mosquitto_log_printf(MOSQ_LOG_WARNING,
+		        "jobwire: no free real-time signal: held state updates go out at the broker's "
+		        "next loop pass (within 100 ms of their due time)");
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if(sigaction(sig, &sa, NULL) != 0) {
+		return;
+	}
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = sig;
+	sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	if(timer_create(CLOCK_MONOTONIC, &sev, &w->timer) != 0) {
+		mosquitto_log_printf(MOSQ_LOG_WARNING,
+		        "jobwire: cannot create the loop's wake-up timer (%s): held state updates go out at "
+		        "the broker's next loop pass (within 100 ms of their due time)",
+		        strerror(errno));
+		sa.sa_handler = SIG_DFL;
+		sigaction(sig, &sa, NULL);
+		return;
+	}
+	w->signo = sig;
+	w->on = true;
+	mosquitto_log_printf(MOSQ_LOG_INFO,
+	        "jobwire: held state updates wake the broker's loop at their due time (signal %d, "
+	        "SIGRTMIN+%d)",
+	        sig, sig - SIGRTMIN);
+}
+
+void jw_wake__cleanup(struct jw_wake *w)
+{
+	struct sigaction sa;
+
+	if(!w->on) {
+		return;
+	}
+	/* After timer_delete no new signal comes; one already sent to this
+	 * thread was delivered before the call returned. Ignoring the signal
+	 * (rather than its default, which ends the process) keeps a late one
+	 * harmless once the plugin is unloaded. */
+	timer_delete(w->timer);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(w->signo, &sa, NULL);
+	w->on = false;
+}
+
+void jw_wake__after_tick(
+        struct jw_wake *w, void *event_data, int64_t now_ms, int64_t next_ms, int64_t due_ms)
+{
+	struct mosquitto_evt_tick *ed = event_data;
+	int64_t wait = next_ms - now_ms;
+	struct itimerspec its;
+
+	if(wait > LOOP_WAIT_MS) {
+		wait = LOOP_WAIT_MS;
+	}
+	if(wait < 1) {
+		wait = 1;
+	}
+	/* 2.1: the longest the next epoll_wait may last (next_ms there; the
+	 * same slot is 2.0's next_ns, which 2.0 ignores). */
+	if(ed) {
+		ed->next_s = 0;
+#if JW_MOSQ_21
+		ed->next_ms = (long)wait;
+#else
+		ed->next_ns = (long)wait;
+#endif
+	}
+	/* 2.0: the timer, for a held update due before the wait would end.
+	 * An armed expiry at or before due_ms still to come serves as well;
+	 * what is due already was done by this tick. */
+	if(!w->on || due_ms <= now_ms || due_ms - now_ms >= LOOP_WAIT_MS ||
+	        (w->armed_ms > now_ms && w->armed_ms <= due_ms)) {
+		return;
+	}
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(due_ms / 1000);
+	its.it_value.tv_nsec = (long)(due_ms % 1000) * 1000000L;
+	if(timer_settime(w->timer, TIMER_ABSTIME, &its, NULL) == 0) {
+		w->armed_ms = due_ms;
+		w->wakes++;
+	}
+}
