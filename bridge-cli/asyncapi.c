@@ -304,8 +304,8 @@ static struct json_object *security_schemes(struct builder *b)
 	put_str(b, jwt, "description",
 	        "With plugin_opt_auth_jwt_* set, every client sends a JWT (HS256, RS256 or ES256) "
 	        "as its MQTT password, with any username. Claims: exp (required), role (viewer, "
-	        "observer, worker, station or admin), sessions (a list of session ids, or \"*\"), "
-	        "station (role station: the station it speaks for), sub; iss and aud "
+	        "observer, worker, station, edge or admin), sessions (a list of session ids, or "
+	        "\"*\"), station (role station: the station it speaks for), sub; iss and aud "
 	        "when the broker checks them. The role and sessions decide every subscribe, "
 	        "delivery and publish (docs/topics.md, \"Who may do what with JWT on\"). Without "
 	        "a key the broker's own password_file and acl_file apply.");

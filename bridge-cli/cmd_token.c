@@ -23,7 +23,7 @@ static const char help[] =
         "Prints an HS256-signed JWT for the broker's JWT mode. Pass it as the MQTT\n"
         "password (any user name), e.g. jobwire watch --token \"$(jobwire token ...)\".\n"
         "\n"
-        "      --role ROLE        viewer, observer, worker, station or admin\n"
+        "      --role ROLE        viewer, observer, worker, station, edge or admin\n"
         "      --station ID       the station a station token speaks for (role station)\n"
         "      --sessions LIST    comma-separated session ids, or * for all\n"
         "      --ttl T            lifetime, e.g. 90s, 30m, 1h, 7d [1h]\n"
@@ -109,8 +109,8 @@ static int parse_options(int argc, char **argv, struct token_opts *o)
 	}
 	const char *role = o->role;
 	if(!role || (strcmp(role, "viewer") && strcmp(role, "observer") && strcmp(role, "worker") &&
-	                    strcmp(role, "admin") && strcmp(role, "station"))) {
-		jw_errorf(cmd, "--role must be viewer, observer, worker, station or admin");
+	                    strcmp(role, "admin") && strcmp(role, "station") && strcmp(role, "edge"))) {
+		jw_errorf(cmd, "--role must be viewer, observer, worker, station, edge or admin");
 		return JW_EXIT_USAGE;
 	}
 	if(!strcmp(role, "station") != (o->station != NULL)) {

@@ -622,6 +622,12 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 		if(read && jw_client_topics__own_replies(client, topic)) {
 			return MOSQ_ERR_SUCCESS;
 		}
+		/* An edge's bridge carries the answers to its own clients'
+		 * requests back (edge.c checked who may ask for what). */
+		if(read && c->role == JW_ROLE_EDGE &&
+		        !strncmp(topic, JW_REPLIES_PREFIX, sizeof(JW_REPLIES_PREFIX) - 1)) {
+			return MOSQ_ERR_SUCCESS;
+		}
 		/* A history request is a read: the token's right to the session
 		 * asked about is checked when it is answered (history.c). */
 		if(access == MOSQ_ACL_WRITE && jw_topic_is_history_request(topic)) {
@@ -632,6 +638,11 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 	n = split_levels(topic, lv, len);
 	if(n >= 2 && level_is(lv[0], len[0], JW_STATIONS_PREFIX) &&
 	        !level_is(lv[0], len[0], p->opt.prefix)) {
+		/* An edge for every session serves admins the whole station
+		 * tree too; the edge's own ACL gives each client its part. */
+		if(c->role == JW_ROLE_EDGE && c->all_sessions) {
+			return read ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+		}
 		return station_decide(c, lv, len, n, access);
 	}
 	if(n < 2 || !level_is(lv[0], len[0], p->opt.prefix) || !session_ok(c, lv[1], len[1])) {
@@ -641,7 +652,7 @@ static int decide(struct jw_plugin *p, const struct jw_jwt_claims *c,
 		/* A wall display: reads as a viewer does, publishes nothing. */
 		return read ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	}
-	if(c->role == JW_ROLE_VIEWER) {
+	if(c->role == JW_ROLE_VIEWER || c->role == JW_ROLE_EDGE) {
 		if(read) {
 			return MOSQ_ERR_SUCCESS;
 		}
@@ -719,6 +730,17 @@ void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *
 
 	*id_refused = a ? a->id_refused : 0;
 	*held = a ? a->nheld : 0;
+}
+
+bool jw_auth__is_edge(const struct jw_plugin *p, const struct mosquitto *client)
+{
+	const struct client_claims *c;
+
+	if(!p->auth || !client) {
+		return false;
+	}
+	c = find(p->auth, client);
+	return c && c->claims.role == JW_ROLE_EDGE;
 }
 
 const char *jw_auth__subject(const struct jw_plugin *p, const struct mosquitto *client)

@@ -156,7 +156,18 @@ static int parse_check_option(struct jw_options *opt, const char *key, const cha
 {
 	size_t n = 0;
 
-	if(!strcmp(key, "schemas_dir")) {
+	if(!strcmp(key, "mode")) {
+		if(value && !strcmp(value, "core")) {
+			opt->mode = JW_MODE_CORE;
+		} else if(value && !strcmp(value, "edge")) {
+			opt->mode = JW_MODE_EDGE;
+		} else {
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+			        "jobwire: plugin_opt_mode must be core or edge, got \"%s\"",
+			        value ? value : "");
+			return -1;
+		}
+	} else if(!strcmp(key, "schemas_dir")) {
 		if(set_string(&opt->schemas_dir, key, value))
 			return -1;
 	} else if(!strcmp(key, "topic_prefix")) {
@@ -349,10 +360,31 @@ static void set_defaults(struct jw_options *opt)
 	opt->spool_max = JW_DEFAULT_SPOOL_MAX;
 }
 
+/* An edge keeps no job table and no journal: the core does (edge.c). */
+static int finish_edge(const struct jw_options *opt)
+{
+	if(opt->pg_conninfo || opt->data_dir) {
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+		        "jobwire: plugin_opt_mode edge keeps no job log and no journal: remove "
+		        "plugin_opt_%s (the core broker journals every job)",
+		        opt->pg_conninfo ? "pg_conninfo" : "data_dir");
+		return -1;
+	}
+	return 0;
+}
+
+const char *jw_options__mode_name(enum jw_mode m)
+{
+	return m == JW_MODE_EDGE ? "edge" : "core";
+}
+
 /* What the options mean together, once all are read. 0, or -1 (logged). */
 static int finish(struct jw_options *opt)
 {
-	if(!opt->schemas_dir) {
+	if(opt->mode == JW_MODE_EDGE && finish_edge(opt)) {
+		return -1;
+	}
+	if(!opt->schemas_dir && opt->mode == JW_MODE_CORE) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "jobwire: plugin_opt_schemas_dir is required");
 		return -1;
 	}

@@ -43,15 +43,7 @@ static void context_free(struct jw_plugin *p)
 	free(p);
 }
 
-/*
- * The 2.1 line fires MOSQ_EVT_CLIENT_OFFLINE instead of MOSQ_EVT_DISCONNECT
- * when a client with a persistent session goes away (its session lives
- * on); to jobwire it means what DISCONNECT means in 2.0, which fires for
- * every client. A 2.0 build registers it by its number (event numbers are
- * part of the plugin ABI), so the same .so behaves alike in a 2.1 broker;
- * a 2.0 broker answers MOSQ_ERR_NOT_SUPPORTED (docs/compatibility.md).
- */
-#define JW_EVT_CLIENT_OFFLINE 28
+/* JW_EVT_CLIENT_OFFLINE: plugin.h. */
 #if JW_MOSQ_21
 _Static_assert(MOSQ_EVT_CLIENT_OFFLINE == JW_EVT_CLIENT_OFFLINE, "MOSQ_EVT_CLIENT_OFFLINE moved");
 #endif
@@ -150,7 +142,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		free(p);
 		return MOSQ_ERR_INVAL;
 	}
-	if(jw_reload__load_schemas(p, &p->schemas)) {
+	/* An edge checks no event: no schemas (edge.c). */
+	if(p->opt.mode == JW_MODE_CORE && jw_reload__load_schemas(p, &p->schemas)) {
 		context_free(p);
 		return MOSQ_ERR_INVAL;
 	}
@@ -163,6 +156,18 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		p->acl_allow = true;
 	} else {
 		resolve_acl_fallback(p);
+	}
+	/* An edge runs none of what follows: no job table, no journal, no
+	 * stations (edge.c). */
+	if(p->opt.mode == JW_MODE_EDGE) {
+		int rc = jw_edge__init(p);
+
+		if(rc != MOSQ_ERR_SUCCESS) {
+			context_free(p);
+			return rc;
+		}
+		*userdata = p;
+		return MOSQ_ERR_SUCCESS;
 	}
 	if(jw_write__init(p)) {
 		context_free(p);
@@ -200,6 +205,11 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 	(void)options;
 	(void)option_count;
 	if(!p) {
+		return MOSQ_ERR_SUCCESS;
+	}
+	if(p->opt.mode == JW_MODE_EDGE) {
+		jw_edge__cleanup(p);
+		context_free(p);
 		return MOSQ_ERR_SUCCESS;
 	}
 	mosquitto_log_printf(MOSQ_LOG_INFO, "jobwire: stopping; %llu events accepted, %llu rejected",

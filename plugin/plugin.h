@@ -29,6 +29,16 @@ typedef struct mqtt5__property mosquitto_property;
 #define JW_SYS_PREFIX "$jobwire"
 #define JW_STATS_TOPIC JW_SYS_PREFIX "/stats"
 
+/*
+ * The 2.1 line fires MOSQ_EVT_CLIENT_OFFLINE instead of MOSQ_EVT_DISCONNECT
+ * when a client with a persistent session goes away (its session lives
+ * on); to jobwire it means what DISCONNECT means in 2.0, which fires for
+ * every client. A 2.0 build registers it by its number (event numbers are
+ * part of the plugin ABI), so the same .so behaves alike in a 2.1 broker;
+ * a 2.0 broker answers MOSQ_ERR_NOT_SUPPORTED (docs/compatibility.md).
+ */
+#define JW_EVT_CLIENT_OFFLINE 28
+
 /* What the plugin answers for access checks it has no objection to. */
 enum jw_acl_fallback {
 	JW_ACL_AUTO = 0, /* decided at start from the broker's configuration */
@@ -36,7 +46,15 @@ enum jw_acl_fallback {
 	JW_ACL_DEFER,    /* acl_file or an ACL plugin decides */
 };
 
+/* What the plugin does in this broker (docs/operations.md, "Scaling"). */
+enum jw_mode {
+	JW_MODE_CORE = 0, /* everything: checks, lifecycle, state, journal */
+	JW_MODE_EDGE,     /* JWT and the session ACL only: the core's events
+	                     come in over a bridge (edge.c) */
+};
+
 struct jw_options {
+	enum jw_mode mode;
 	char *schemas_dir;
 	char *prefix;
 	struct jw_event_limits limits;
@@ -198,9 +216,17 @@ struct jw_plugin {
 	struct jw_wake wake;          /* wake.c */
 };
 
+/* edge.c: plugin_opt_mode edge. init: JWT (when configured), the access
+ * fallback and the edge's callbacks; MOSQ_ERR_SUCCESS, or an error code
+ * (logged; nothing left registered, the caller frees p). cleanup
+ * unregisters them (safe twice). */
+int jw_edge__init(struct jw_plugin *p);
+void jw_edge__cleanup(struct jw_plugin *p);
+
 /* options.c */
 int jw_options__parse(struct jw_options *opt, struct mosquitto_opt *opts, int count);
 void jw_options__cleanup(struct jw_options *opt);
+const char *jw_options__mode_name(enum jw_mode m);
 const char *jw_options__acl_name(enum jw_acl_fallback f);
 bool jw_options__detect_acl_source(char *why, size_t whylen);
 
@@ -364,6 +390,9 @@ void jw_auth__stats(const struct jw_plugin *p, uint64_t *accepted, uint64_t *ref
 /* CONNECTs refused because their client id belongs to another token's
  * owner, and persistent sessions kept for clients that are away. */
 void jw_auth__id_stats(const struct jw_plugin *p, uint64_t *id_refused, size_t *held);
+/* Whether client's token has the role edge (an edge broker's bridge):
+ * false with JWT off. */
+bool jw_auth__is_edge(const struct jw_plugin *p, const struct mosquitto *client);
 /* The subject ("sub") of client's token; NULL with JWT off or none. */
 const char *jw_auth__subject(const struct jw_plugin *p, const struct mosquitto *client);
 

@@ -219,6 +219,8 @@ const char *jw_jwt_role_name(enum jw_role r)
 			return "observer";
 		case JW_ROLE_STATION:
 			return "station";
+		case JW_ROLE_EDGE:
+			return "edge";
 		default:
 			return "none";
 	}
@@ -450,8 +452,11 @@ static int check_role(struct json_object *body, struct jw_jwt_claims *c, char *w
 		c->role = JW_ROLE_OBSERVER;
 	} else if(!strcmp(role, "station")) {
 		c->role = JW_ROLE_STATION;
+	} else if(!strcmp(role, "edge")) {
+		c->role = JW_ROLE_EDGE;
 	} else {
-		snprintf(why, whylen, "claim role must be viewer, observer, worker, station or admin");
+		snprintf(
+		        why, whylen, "claim role must be viewer, observer, worker, station, edge or admin");
 		return -1;
 	}
 	/* A station's token names the one station whose status it publishes. */

@@ -28,6 +28,9 @@ enum jw_role {
 	JW_ROLE_ADMIN,
 	JW_ROLE_OBSERVER, /* reads as a viewer does, publishes nothing */
 	JW_ROLE_STATION,  /* a station (claim "station"): its own status, and a worker's rights */
+	JW_ROLE_EDGE,     /* an edge broker's bridge: reads its sessions' events, state,
+	                     station views and every client's replies; publishes
+	                     control and history requests (docs/operations.md, "Scaling") */
 };
 
 enum jw_pubkey_alg {

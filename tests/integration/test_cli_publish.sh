@@ -103,7 +103,7 @@ check_usage "bad duration" "duration \"soon\" is not like" wait -s a -j b --time
 check_usage "run without command" "need --session, --job and a command" run -s a -j b
 check_usage "run bad heartbeat" "--heartbeat: must be 1s to 1d" run -s a -j b --heartbeat 0 -- true
 check_usage "history bad status" "--status must be complete or failed" history --status running
-check_usage "token bad role" "--role must be viewer, observer, worker, station or admin" token --role root --sessions a
+check_usage "token bad role" "--role must be viewer, observer, worker, station, edge or admin" token --role root --sessions a
 check_usage "bridge bad url" "--from: scheme must be ws or wss" bridge --from nonsense
 check_usage "bridge bad session" "is not a session id" bridge --from ws://127.0.0.1:1/x -s 'a b'
 check_usage "validate nothing" "no FILE given" validate

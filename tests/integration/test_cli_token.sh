@@ -43,7 +43,7 @@ tok=$("$JW_CLI" token --role viewer --sessions lab --secret-file "$JW_TMP/other"
 jw_assert_eq "token: a different secret does not verify" "BAD-SIGNATURE" "$(verify "$tok" | cut -d' ' -f1)"
 
 printf 'short\n' >"$JW_TMP/short"
-for args in "--role boss --sessions a --secret-file $secret|--role must be viewer, observer, worker, station or admin" \
+for args in "--role boss --sessions a --secret-file $secret|--role must be viewer, observer, worker, station, edge or admin" \
 	"--role worker --secret-file $secret|--sessions is required" \
 	"--role worker --sessions a,,b --secret-file $secret|has an empty item" \
 	"--role worker --sessions a/b --secret-file $secret|is not a session id" \

@@ -236,6 +236,39 @@ START_TEST(test_valid_star_admin_es256_rs256)
 }
 END_TEST
 
+/* The role of an edge broker's bridge: named like the others, and bound
+ * by the sessions claim like every role but admin. */
+START_TEST(test_role_edge)
+{
+	struct jw_jwt_keys k = keys_both();
+	struct jw_jwt_claims c;
+	char why[256];
+	char *t = hs("{\"role\":\"edge\",\"sessions\":\"*\",\"sub\":\"edge1\",\"exp\":1800000100}");
+
+	ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_int_eq(c.role, JW_ROLE_EDGE);
+	ck_assert_str_eq(jw_jwt_role_name(c.role), "edge");
+	ck_assert(c.all_sessions);
+	ck_assert_str_eq(c.subject, "edge1");
+	jw_jwt_claims_cleanup(&c);
+	free(t);
+	t = hs("{\"role\":\"edge\",\"sessions\":[\"lab-a\"],\"exp\":1800000100}");
+	ck_assert_msg(jw_jwt_verify(&k, t, NOW, &c, why, sizeof(why)) == 0, "%s", why);
+	ck_assert(!c.all_sessions);
+	ck_assert(jw_jwt_has_session(&c, "lab-a", 5));
+	ck_assert(!jw_jwt_has_session(&c, "lab-b", 5));
+	jw_jwt_claims_cleanup(&c);
+	free(t);
+	t = hs("{\"role\":\"edge\",\"exp\":1800000100}");
+	refused(&k, t, "sessions is missing");
+	free(t);
+	t = hs("{\"role\":\"Edge\",\"sessions\":\"*\",\"exp\":1800000100}");
+	refused(&k, t, "role must be viewer, observer, worker, station, edge or admin");
+	free(t);
+	jw_jwt_keys_cleanup(&k);
+}
+END_TEST
+
 START_TEST(test_times)
 {
 	struct jw_jwt_keys k = keys_both();
@@ -677,6 +710,7 @@ static Suite *jwt_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_valid_hs256_viewer);
 	tcase_add_test(tc, test_valid_star_admin_es256_rs256);
+	tcase_add_test(tc, test_role_edge);
 	tcase_add_test(tc, test_times);
 	tcase_add_test(tc, test_time_extremes);
 	tcase_add_test(tc, test_alg_none_and_confusion);
