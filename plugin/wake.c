@@ -105,7 +105,8 @@ void jw_wake__init(struct jw_wake *w)
 	sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
 	if(timer_create(CLOCK_MONOTONIC, &sev, &w->timer) != 0) {
 		mosquitto_log_printf(MOSQ_LOG_WARNING,
-		        "jobwire: cannot create the loop's wake-up timer (%s): held state updates go out at "
+		        "jobwire: cannot create the loop's wake-up timer (%s): held state updates go out "
+		        "at "
 		        "the broker's next loop pass (within 100 ms of their due time)",
 		        strerror(errno));
 		sa.sa_handler = SIG_DFL;
@@ -202,8 +203,8 @@ void jw_wake__after_tick(
 	}
 }
 
-int jw_wake__publish(struct jw_plugin *p, const char *topic, int payloadlen, void *payload,
-        int qos, bool retain, mosquitto_property *properties)
+int jw_wake__publish(struct jw_plugin *p, const char *topic, int payloadlen, void *payload, int qos,
+        bool retain, mosquitto_property *properties)
 {
 	int rc = mosquitto_broker_publish(NULL, topic, payloadlen, payload, qos, retain, properties);
 
