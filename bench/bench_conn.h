@@ -24,14 +24,14 @@ struct bench_client {
 	struct bench_conn *conn;
 	void *arg;    /* the caller's: what its message callback works on */
 	bool started; /* connect issued: from now on it must have a socket */
-	bool ready;   /* publisher: CONNACK accepted; subscriber: SUBACK at QoS 1 */
+	bool ready;   /* publisher: CONNACK accepted; subscriber: SUBACK at the qos */
 };
 
 /* A run's connections: clients[0] publishes, clients[1..n) subscribe. */
 struct bench_conn {
 	/* From bench_conn_init. */
 	const char *prog;   /* first word of every message on stderr */
-	const char *filter; /* what every subscriber subscribes to, at QoS 1 */
+	const char *filter; /* what every subscriber subscribes to, at qos */
 	/* What a subscriber's deliveries go to; obj is its bench_client. */
 	void (*on_message)(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
 	        const mosquitto_property *props);
@@ -39,6 +39,9 @@ struct bench_conn {
 	bool nodelay;    /* TCP_NODELAY on every connection */
 	uint64_t window; /* publisher in-flight window (MQTT 5 send maximum),
 	                  * lowered to the broker's receive maximum on CONNACK */
+	int qos;         /* of the subscriptions (and the publisher's messages):
+	                  * 1 unless set; at 0 nothing is acknowledged, so the
+	                  * publisher counts a message acked once it is sent */
 
 	size_t n;
 	struct bench_client *clients;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * MQTT load generator: one publisher and one subscriber connection (MQTT 5,
- * QoS 1 both ways) in one thread, a stream of ~300-byte progress events with
+ * QoS 1 both ways, or QoS 0 with --qos 0) in one thread, a stream of ~300-byte progress events with
  * the publisher's in-flight window kept full, and publish-to-delivery
  * latency per message. Prints one key=value line.
  */
@@ -31,6 +31,7 @@ struct options {
 	uint64_t rate;      /* messages per second, 0 = as fast as the window allows */
 	uint64_t size;      /* payload bytes */
 	uint64_t timeout_s; /* give up after this long without progress */
+	uint64_t qos;       /* 0 or 1, both ways */
 	bool nodelay;
 };
 
@@ -76,6 +77,7 @@ static void usage(FILE *f)
 	        "                  as the window allows)\n"
 	        "  --size N        payload bytes (default %u)\n"
 	        "  --timeout S     give up after S seconds without progress (default 10)\n"
+	        "  --qos N         0 or 1: of the messages and the subscription (default 1)\n"
 	        "  --nodelay       set TCP_NODELAY on both connections\n"
 	        "  --label L       first field of the output line (default run)\n",
 	        BENCH_PAYLOAD_SIZE);
@@ -127,6 +129,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			bad = bench_parse_u64(val, &o->size) || o->size >= BENCH_PAYLOAD_MAX;
 		else if(!strcmp(a, "--timeout"))
 			bad = bench_parse_u64(val, &o->timeout_s) || o->timeout_s == 0;
+		else if(!strcmp(a, "--qos"))
+			bad = bench_parse_u64(val, &o->qos) || o->qos > 1;
 		else if(!strcmp(a, "--label"))
 			o->label = val;
 		else
@@ -184,11 +188,13 @@ static int publish_one(struct bench *b)
 		return -1;
 	}
 	rc = mosquitto_publish_v5(b->conn.clients[0].m, NULL, b->topics[seq % b->o.jobs], len,
-	        b->payload, 1, false, NULL);
+	        b->payload, (int)b->o.qos, false, NULL);
 	if(rc) {
 		bench_conn_fail(&b->conn, "publish", rc);
 		return -1;
 	}
+	if(b->o.qos == 0)
+		b->conn.acked++; /* nothing comes back: --ahead is the only bound */
 	if(seq == b->o.warmup)
 		b->t_first = t;
 	b->last_len = len;
@@ -229,6 +235,7 @@ static int connect_both(struct bench *b)
 		return -1;
 	b->conn.nodelay = b->o.nodelay;
 	b->conn.window = b->o.window;
+	b->conn.qos = (int)b->o.qos;
 	if(bench_conn_client(&b->conn, 0, b, "jwbench-pub-%ld", (long)getpid()) < 0 ||
 	        bench_conn_client(&b->conn, 1, b, "jwbench-sub-%ld", (long)getpid()) < 0)
 		return -1;
@@ -290,12 +297,12 @@ static void report(struct bench *b)
 	printf("label=%s messages=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f p50_ms=%.3f "
 	       "p99_ms=%.3f max_ms=%.3f lost=%" PRIu64 " rejected=%" PRIu64 " dups=%" PRIu64
 	       " foreign=%" PRIu64 " ts_added=%" PRIu64 " window=%" PRIu64 " rate=%" PRIu64
-	       " bytes=%d client_cpu_us=%.1f\n",
+	       " bytes=%d client_cpu_us=%.1f qos=%d\n",
 	        b->o.label, b->nlat, secs, secs > 0 ? (double)b->nlat / secs : 0.0,
 	        pct_ms(b->lat_ns, b->nlat, 50), pct_ms(b->lat_ns, b->nlat, 99),
 	        b->nlat ? (double)b->lat_ns[b->nlat - 1] / 1e6 : 0.0, lost, b->conn.rejected, b->dups,
 	        b->foreign, b->with_ts, b->conn.window, b->o.rate, b->last_len,
-	        b->total ? cpu * 1e6 / (double)b->total : 0.0);
+	        b->total ? cpu * 1e6 / (double)b->total : 0.0, (int)b->o.qos);
 	fflush(stdout);
 }
 
@@ -316,7 +323,8 @@ int main(int argc, char **argv)
 	        .window = 20,
 	        .ahead = 500,
 	        .size = BENCH_PAYLOAD_SIZE,
-	        .timeout_s = 10};
+	        .timeout_s = 10,
+	        .qos = 1};
 	if(parse_args(argc, argv, &b.o) < 0) {
 		usage(stderr);
 		return 2;

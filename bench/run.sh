@@ -11,6 +11,9 @@
 #                                     build it first, RelWithDebInfo)
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [9]  BENCH_COUNT [100000]  BENCH_WARMUP [10000]
+#   BENCH_QOS [1 0]: the QoS levels of the throughput rounds, in this order
+#                  (both ways: publisher and subscription; the fixed-rate
+#                  runs are QoS 1)
 #   BENCH_JOBS [100]  BENCH_WINDOW [20]  BENCH_AHEAD [500]
 #   BENCH_RATE [10000]: msgs/s of the fixed-rate latency runs, 0 = skip them
 #   BENCH_RATE_COUNT [50000]: measured messages per fixed-rate run
@@ -54,6 +57,7 @@ VALIDATE_N=${BENCH_VALIDATE_N:-300000}
 CG_N1=${BENCH_CG_N1:-2000}
 CG_N2=${BENCH_CG_N2:-12000}
 CALLGRIND=${BENCH_CALLGRIND:-1}
+QOS_LIST=${BENCH_QOS:-1 0}
 
 MQTT_BENCH=$BUILD/bench/mqtt_bench
 VALIDATE_BENCH=$BUILD/bench/validate_bench
@@ -125,7 +129,7 @@ if [ "$IDLE" -lt 95 ]; then
 	echo "# WARNING: something else is using the CPUs; the figures will be skewed" >&2
 fi
 echo "# stream: $COUNT measured + $WARMUP warm-up messages per run, ~300-byte progress" \
-	"events over $JOBS jobs, MQTT 5 QoS 1, window $WINDOW, ahead $AHEAD"
+	"events over $JOBS jobs, MQTT 5 QoS $QOS_LIST (throughput), window $WINDOW, ahead $AHEAD"
 if [ ${#BROKER_PIN[@]} -gt 0 ]; then
 	echo "# pinning: brokers on CPU 0, mqtt_bench on CPU 1"
 else
@@ -188,33 +192,14 @@ field() {
 	}' "$RESULTS"
 }
 
-echo
-echo "throughput: as fast as the window allows; order ${LABELS[*]}, reversed every other round"
-for ((r = 1; r <= ROUNDS; r++)); do
-	for label in $(in_order "$r"); do
-		run_one "r$r" "$label" "$COUNT" "$WARMUP"
-	done
-done
-
-PLAIN_TPUT=$(field r plain msgs_per_s | bench_median)
-PLAIN_CPU=$(field r plain broker_cpu_us | bench_median)
-echo
-echo "throughput summary (median of $ROUNDS runs each)"
-printf '  %-7s %9s %8s %8s %8s %18s %18s\n' broker msgs/s p50_ms p99_ms max_ms \
-	broker_cpu_us/msg client_cpu_us/msg
-for b in "${LABELS[@]}"; do
-	printf '  %-7s %9s %8s %8s %8s %18s %18s\n' "$b" "$(field r "$b" msgs_per_s | bench_median)" \
-		"$(field r "$b" p50_ms | bench_median)" "$(field r "$b" p99_ms | bench_median)" \
-		"$(field r "$b" max_ms | bench_median)" "$(field r "$b" broker_cpu_us | bench_median)" \
-		"$(field r "$b" client_cpu_us | bench_median)"
-done
-# ratios LABEL: label/plain throughput of each round, in percent, one per
-# line. The two runs of a round are adjacent in time, so a ratio within a
-# round is not moved by the host's speed drifting between rounds.
+# ratios QOS LABEL: label/plain throughput of each round at QOS, in
+# percent, one per line. The two runs of a round are adjacent in time, so a
+# ratio within a round is not moved by the host's speed drifting between
+# rounds.
 ratios() {
 	local r
 	for ((r = 1; r <= ROUNDS; r++)); do
-		awk -v a="$(value "r$r" "$1" msgs_per_s)" -v p="$(value "r$r" plain msgs_per_s)" \
+		awk -v a="$(value "q$1r$r" "$2" msgs_per_s)" -v p="$(value "q$1r$r" plain msgs_per_s)" \
 			'BEGIN {printf "%.2f\n", 100 * a / p}'
 	done
 }
@@ -226,25 +211,55 @@ quartiles() {
 		END {v[NR + 1] = v[NR]; printf "%.1f %.1f %.1f\n", q(0.25), q(0.5), q(0.75)}'
 }
 
-for b in "${LABELS[@]:1}"; do
-	awk -v a="$(field r "$b" msgs_per_s | bench_median)" -v p="$PLAIN_TPUT" -v l="$b" 'BEGIN {
-		printf "  %s/plain throughput, medians of all runs: %.1f%%\n", l, 100 * a / p
-	}'
-	printf '  per round:'
-	ratios "$b" | awk '{printf " %.1f%%", $1} END {print ""}'
-	# The verdict: the median of the per-round ratios, with the middle
-	# half of them, so a reader sees how far the host's noise reaches.
-	read -r q1 med q3 < <(ratios "$b" | quartiles)
-	awk -v q1="$q1" -v m="$med" -v q3="$q3" -v l="$b" 'BEGIN {
-		printf "  %s/plain throughput, median of the per-round ratios: %.1f%% (middle half %.1f-%.1f%%)", l, m, q1, q3
-		if (l == "plugin")
-			printf " (target >= 95%%: %s)", (m >= 95 ? "met" : "MISSED")
-		printf "\n"
-	}'
-	awk -v a="$(field r "$b" broker_cpu_us | bench_median)" -v p="$PLAIN_CPU" -v l="$b" 'BEGIN {
-		printf "  broker CPU per message, %s - plain: %+.1f us (%+.1f%%)\n", l, a - p,
-			100 * (a - p) / p
-	}'
+# throughput QOS: ROUNDS rounds of every broker flat out at QOS, then the
+# summary and the verdict.
+throughput() {
+	local q=$1 r label b q1 med q3 plain_tput plain_cpu
+	echo
+	echo "throughput at QoS $q: as fast as the window allows; order ${LABELS[*]}, reversed every other round"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for label in $(in_order "$r"); do
+			run_one "q${q}r$r" "$label" "$COUNT" "$WARMUP" --qos "$q"
+		done
+	done
+	plain_tput=$(field "q${q}r" plain msgs_per_s | bench_median)
+	plain_cpu=$(field "q${q}r" plain broker_cpu_us | bench_median)
+	echo
+	echo "throughput summary at QoS $q (median of $ROUNDS runs each)"
+	printf '  %-7s %9s %8s %8s %8s %18s %18s\n' broker msgs/s p50_ms p99_ms max_ms \
+		broker_cpu_us/msg client_cpu_us/msg
+	for b in "${LABELS[@]}"; do
+		printf '  %-7s %9s %8s %8s %8s %18s %18s\n' "$b" \
+			"$(field "q${q}r" "$b" msgs_per_s | bench_median)" \
+			"$(field "q${q}r" "$b" p50_ms | bench_median)" "$(field "q${q}r" "$b" p99_ms | bench_median)" \
+			"$(field "q${q}r" "$b" max_ms | bench_median)" \
+			"$(field "q${q}r" "$b" broker_cpu_us | bench_median)" \
+			"$(field "q${q}r" "$b" client_cpu_us | bench_median)"
+	done
+	for b in "${LABELS[@]:1}"; do
+		awk -v a="$(field "q${q}r" "$b" msgs_per_s | bench_median)" -v p="$plain_tput" -v l="$b" 'BEGIN {
+			printf "  %s/plain throughput, medians of all runs: %.1f%%\n", l, 100 * a / p
+		}'
+		printf '  per round:'
+		ratios "$q" "$b" | awk '{printf " %.1f%%", $1} END {print ""}'
+		# The verdict: the median of the per-round ratios, with the middle
+		# half of them, so a reader sees how far the host's noise reaches.
+		read -r q1 med q3 < <(ratios "$q" "$b" | quartiles)
+		awk -v q1="$q1" -v m="$med" -v q3="$q3" -v l="$b" -v qos="$q" 'BEGIN {
+			printf "  QoS %s: %s/plain throughput, median of the per-round ratios: %.1f%% (middle half %.1f-%.1f%%)", qos, l, m, q1, q3
+			if (l == "plugin")
+				printf " (target >= 95%%: %s)", (m >= 95 ? "met" : "MISSED")
+			printf "\n"
+		}'
+		awk -v a="$(field "q${q}r" "$b" broker_cpu_us | bench_median)" -v p="$plain_cpu" -v l="$b" 'BEGIN {
+			printf "  broker CPU per message, %s - plain: %+.1f us (%+.1f%%)\n", l, a - p,
+				100 * (a - p) / p
+		}'
+	done
+}
+
+for q in $QOS_LIST; do
+	throughput "$q"
 done
 
 if [ "$RATE" != 0 ]; then
