@@ -12,13 +12,13 @@
  * node ws_fanout.js --ws-port P --tcp-port P --clients N [--publish]
  *   [--seconds S] [--token T | --token-file F] [--worker-token T] [--mqtt 4|5]
  *   [--concurrency C] [--ready-file F] [--jobs J] [--sessions S] [--first I]
- *   [--suffix state|progress] [--rate R] [--bare] [--broker-pid P]
+ *   [--suffix state|progress] [--rate R] [--bare] [--broker-pid P,P,...]
  *   [--client-pids P,P,...] [--client raw|mqttjs]
  * --token-file: line s is the token for session s (the subscriber sends
  * its own session's token). --bare (with --publish): no plugin, so the
  * worker publishes retained state-like messages on the state topics itself.
- * --broker-pid / --client-pids (with --publish): CPU ticks of those
- * processes over the measured publishing time go into the output.
+ * --broker-pid P,P,... / --client-pids (with --publish): CPU ticks of
+ * those processes over the measured publishing time go into the output.
  * Prints one JSON line: connect times, latency percentiles, counts.
  */
 'use strict';
@@ -247,8 +247,8 @@ async function publish() {
     if (jobs > 1) await new Promise((r) => setTimeout(r, 1000)); // their states out of the way
   }
   const pids = (arg('client-pids', '') || '').split(',').filter(Boolean);
-  const brokerPid = arg('broker-pid', '');
-  const b0 = brokerPid ? ticks(brokerPid) : 0;
+  const brokerPids = (arg('broker-pid', '') || '').split(',').filter(Boolean);
+  const b0 = brokerPids.map(ticks);
   const c0 = pids.map(ticks);
   const u0 = process.cpuUsage();
   let i = 0;
@@ -272,11 +272,11 @@ async function publish() {
   });
   const secs = (Date.now() - t0) / 1000;
   const u = process.cpuUsage(u0);
-  const b1 = brokerPid ? ticks(brokerPid) : 0;
+  const b1 = brokerPids.map((pid, j) => ticks(pid) - b0[j]);
   const c1 = pids.map(ticks);
   await w.endAsync();
   return {
-    sent: i, seconds: secs, broker_ticks: b1 - b0, client_ticks: c1.reduce((a, x, j) => a + x - c0[j], 0),
+    sent: i, seconds: secs, broker_ticks: b1.reduce((a, x) => a + x, 0), broker_ticks_each: b1, client_ticks: c1.reduce((a, x, j) => a + x - c0[j], 0),
     publisher_cpu_s: (u.user + u.system) / 1e6,
   };
 }

@@ -23,11 +23,18 @@
 #     same state topics itself (as many deliveries); v4/v5: subscriber
 #     protocol; -dup: allow_duplicate_messages true; -raw: subscribe to the
 #     raw progress events instead of state (to separate the state hold
-#     from the fan-out)
+#     from the fan-out); edge: the worker on a core broker (as jwt), the
+#     subscribers spread over WSB_EDGES edge brokers (plugin_opt_mode edge,
+#     JWT on), each bridged to the core as examples/scaling/edge1.conf
+#     says
+#   WSB_EDGES [2]: edge brokers in the edge modes (Node process p uses edge
+#     (p - 1) % WSB_EDGES)
 #   WSB_KEEP: set to keep the work directory
 # 10,000 browsers on one broker (docs/performance.md):
 #   WSB_CLIENTS=10000 WSB_PROCS=4 WSB_JOBS=1000 WSB_SESSIONS=100 WSB_RATE=2 \
 #     WSB_MODES="bare-v5 jwt-v5 bare-v5 jwt-v5" bash bench/ws_fanout.sh build-bench
+# Browsers on two edges against the same browsers on the core alone:
+#   ... WSB_MODES="jwt-v5 edge-v5 jwt-v5 edge-v5" bash bench/ws_fanout.sh build-bench
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -40,6 +47,7 @@ CONC=${WSB_CONCURRENCY:-100}
 JOBS=${WSB_JOBS:-1}
 SESSIONS=${WSB_SESSIONS:-1}
 RATE=${WSB_RATE:-10}
+EDGES=${WSB_EDGES:-2}
 MODES=${WSB_MODES:-plain-v4 plain-v4-dup plain-v5 jwt-v4-dup jwt-v5}
 export NODE_PATH=$SRC/examples/dashboard/node_modules
 [ -f "$NODE_PATH/mqtt/package.json" ] || (cd "$SRC/examples/dashboard" && npm ci --no-audit --no-fund --loglevel=error)
@@ -52,6 +60,10 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((CLIENTS + 64)) ]; 
 	exit 1
 fi
 bench_pin "${WSB_PIN:-1}"
+if [[ " $MODES" == *" edge"* ]] && [ ! -f "$SRC/examples/scaling/edge1.conf" ]; then
+	echo "the edge modes need examples/scaling/edge1.conf (plugin_opt_mode edge)" >&2
+	exit 1
+fi
 
 WORK=$(mktemp -d /tmp/jobwire-wsbench.XXXXXX)
 chmod 755 "$WORK"
@@ -59,6 +71,28 @@ trap 'bench_cleanup "${WSB_KEEP:+1}"' EXIT
 head -c 48 /dev/urandom | base64 >"$WORK/secret"
 chmod 644 "$WORK/secret"
 mint() { python3 "$SRC/examples/jwt-dev-token.py" --secret-file "$WORK/secret" "$@"; }
+
+# rss_sum PID...: their VmRSS together, kB.
+rss_sum() { local t=0 b; for b in "$@"; do t=$((t + $(bench_rss_kb "$b"))); done; echo "$t"; }
+
+# edge_conf N TCP WS CORE_TCP: examples/scaling/edge1.conf with this run's
+# ports, plugin, HS256 secret and an edge token, logging errors only.
+edge_conf() {
+	local n=$1 etcp=$2 ews=$3 core=$4 token
+	token=$(mint --role edge --sessions '*' --ttl 86400)
+	awk -v n="$n" -v tcp="$etcp" -v ws="$ews" -v core="$core" -v so="$BUILD/plugin/jobwire.so" \
+		-v secret="$WORK/secret" -v token="$token" '
+		/^listener / { print "listener " (++l == 1 ? tcp : ws) " 127.0.0.1"; next }
+		/^plugin / { print "plugin " so; next }
+		/^plugin_opt_auth_jwt_/ { print "plugin_opt_auth_jwt_hs256_secret_file " secret; next }
+		/^address / { print "address 127.0.0.1:" core; next }
+		/^remote_clientid / { print "remote_clientid jobwire-edge" n; next }
+		/^remote_username / { print "remote_username edge" n; next }
+		/^remote_password / { print "remote_password " token; next }
+		/^log_type / && $2 != "error" { next }
+		/^#?http_dir / { next }
+		{ print }' "$SRC/examples/scaling/edge1.conf"
+}
 
 bench_machine
 echo "# $CLIENTS subscribers in $PROCS processes, $JOBS jobs in $SESSIONS sessions, $RATE events/s per job," \
@@ -86,7 +120,7 @@ for mode in $MODES; do
 			echo "plugin_opt_schemas_dir $SRC/schemas"
 			echo "plugin_opt_state_max_rate 20"
 		fi
-		if [[ $mode == jwt* ]]; then
+		if [[ $mode == jwt* || $mode == edge* ]]; then
 			echo "allow_anonymous false"
 			echo "plugin_opt_auth_jwt_hs256_secret_file $WORK/secret"
 		else
@@ -96,11 +130,27 @@ for mode in $MODES; do
 	chmod 644 "$WORK/$mode.conf"
 	bench_run_broker "$mode" "$WORK/$mode.conf" "$ws"
 	broker=$BENCH_PID
+	brokers=("$broker")
+	wsports=("$ws")
+	if [[ $mode == edge* ]]; then
+		wsports=()
+		for e in $(seq "$EDGES"); do
+			etcp=$(bench_free_port); ews=$(bench_free_port)
+			edge_conf "$e" "$etcp" "$ews" "$tcp" >"$WORK/$mode.edge$e.conf"
+			chmod 644 "$WORK/$mode.edge$e.conf"
+			bench_run_broker "$mode.edge$e" "$WORK/$mode.edge$e.conf" "$ews"
+			brokers+=("$BENCH_PID")
+			wsports+=("$ews")
+		done
+		sleep 2 # the bridges connect and subscribe
+	fi
 	sleep 0.5
-	rss0=$(bench_rss_kb "$broker")
+	# RSS per connection: of the brokers the subscribers use (the edges in edge modes)
+	served=("${brokers[@]}"); [[ $mode == edge* ]] && served=("${brokers[@]:1}")
+	rss0=$(rss_sum "${served[@]}")
 	: >"$WORK/tokens"
 	worker=""
-	if [[ $mode == jwt* ]]; then
+	if [[ $mode == jwt* || $mode == edge* ]]; then
 		if [ "$SESSIONS" = 1 ]; then
 			mint --role viewer --sessions bench >"$WORK/tokens"
 		else
@@ -111,7 +161,7 @@ for mode in $MODES; do
 	pids=()
 	per=$((CLIENTS / PROCS))
 	for p in $(seq "$PROCS"); do
-		"${CLIENT_PIN[@]}" node "$SRC/bench/ws_fanout.js" --ws-port "$ws" --tcp-port "$tcp" --clients "$per" --seconds "$SECS" \
+		"${CLIENT_PIN[@]}" node "$SRC/bench/ws_fanout.js" --ws-port "${wsports[$(((p - 1) % ${#wsports[@]}))]}" --tcp-port "$tcp" --clients "$per" --seconds "$SECS" \
 			--mqtt "$ver" --suffix "$suffix" --jobs "$JOBS" --sessions "$SESSIONS" --first $(((p - 1) * per)) \
 			--concurrency "$CONC" ${worker:+--token-file "$WORK/tokens"} --ready-file "$WORK/ready.$p" >"$WORK/out.$p" 2>"$WORK/err.$p" &
 		pids+=($!)
@@ -122,15 +172,15 @@ for mode in $MODES; do
 		sleep 0.1
 	done
 	sleep 1
-	rss1=$(bench_rss_kb "$broker")
+	rss1=$(rss_sum "${served[@]}")
 	bare=(); [[ $mode == bare* ]] && bare=(--bare)
 	"${CLIENT_PIN[@]}" node "$SRC/bench/ws_fanout.js" --publish "${bare[@]}" --tcp-port "$tcp" --seconds "$SECS" \
 		--jobs "$JOBS" --sessions "$SESSIONS" --rate "$RATE" --worker-token "$worker" \
-		--broker-pid "$broker" --client-pids "$(IFS=,; echo "${pids[*]}")" >"$WORK/pub.out"
+		--broker-pid "$(IFS=,; echo "${brokers[*]}")" --client-pids "$(IFS=,; echo "${pids[*]}")" >"$WORK/pub.out"
 	sleep 1
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" || true; done
-	bench_stop_broker "$broker"
+	for b in "${brokers[@]}"; do bench_stop_broker "$b"; done
 	rm -f "$WORK"/ready.*
 	python3 - "$mode" "$rss0" "$rss1" "$(getconf CLK_TCK)" "$WORK/pub.out" "$WORK"/out.* <<'PY'
 import json, sys
@@ -151,6 +201,8 @@ cli = 100.0 * pub["client_ticks"] / hz / secs
 print("%-14s %7d %6d %7.1f %9s %9s %8.0f %8s %8s %8s %7.1fkB %5.0f%% %8.1f %5.0f%%" % (mode, clients, failed,
       max(o["open_s"] for o in outs), mid("connect_p50_ms"), worst("connect_p99_ms"), deliveries / secs,
       mid("lat_p50_ms"), worst("lat_p99_ms"), worst("lat_max_ms"), rss, cpu, us, cli))
+if len(pub["broker_ticks_each"]) > 1:
+    print("#   CPU of each broker (core, edges): " + ", ".join("%.0f%%" % (100.0 * t / hz / secs) for t in pub["broker_ticks_each"]))
 print("#   worker: %d events in %.1f s (%.0f/s), its CPU %.0f%% of a core" % (pub["sent"], secs, pub["sent"] / secs,
       100.0 * pub["publisher_cpu_s"] / secs))
 PY
