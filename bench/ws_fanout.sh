@@ -26,7 +26,8 @@
 #     from the fan-out); edge: the worker on a core broker (as jwt), the
 #     subscribers spread over WSB_EDGES edge brokers (plugin_opt_mode edge,
 #     JWT on), each bridged to the core as examples/scaling/edge1.conf
-#     says
+#     says; -stateonly: the edges bridge in jobs/+/+/state instead of
+#     jobs/# (what a subscriber of state needs, not the raw events)
 #   WSB_EDGES [2]: edge brokers in the edge modes (Node process p uses edge
 #     (p - 1) % WSB_EDGES)
 #   WSB_KEEP: set to keep the work directory
@@ -75,13 +76,14 @@ mint() { python3 "$SRC/examples/jwt-dev-token.py" --secret-file "$WORK/secret" "
 # rss_sum PID...: their VmRSS together, kB.
 rss_sum() { local t=0 b; for b in "$@"; do t=$((t + $(bench_rss_kb "$b"))); done; echo "$t"; }
 
-# edge_conf N TCP WS CORE_TCP: examples/scaling/edge1.conf with this run's
-# ports, plugin, HS256 secret and an edge token, logging errors only.
+# edge_conf N TCP WS CORE_TCP IN: examples/scaling/edge1.conf with this
+# run's ports, plugin, HS256 secret and an edge token, logging errors
+# only; IN replaces the bridge's jobs/# in pattern.
 edge_conf() {
-	local n=$1 etcp=$2 ews=$3 core=$4 token
+	local n=$1 etcp=$2 ews=$3 core=$4 in=$5 token
 	token=$(mint --role edge --sessions '*' --ttl 86400)
 	awk -v n="$n" -v tcp="$etcp" -v ws="$ews" -v core="$core" -v so="$BUILD/plugin/jobwire.so" \
-		-v secret="$WORK/secret" -v token="$token" '
+		-v secret="$WORK/secret" -v token="$token" -v in_="$in" '
 		/^listener / { print "listener " (++l == 1 ? tcp : ws) " 127.0.0.1"; next }
 		/^plugin / { print "plugin " so; next }
 		/^plugin_opt_auth_jwt_/ { print "plugin_opt_auth_jwt_hs256_secret_file " secret; next }
@@ -89,6 +91,7 @@ edge_conf() {
 		/^remote_clientid / { print "remote_clientid jobwire-edge" n; next }
 		/^remote_username / { print "remote_username edge" n; next }
 		/^remote_password / { print "remote_password " token; next }
+		/^topic jobs\/# in / { $2 = in_; print; next }
 		/^log_type / && $2 != "error" { next }
 		/^#?http_dir / { next }
 		{ print }' "$SRC/examples/scaling/edge1.conf"
@@ -97,7 +100,7 @@ edge_conf() {
 bench_machine
 echo "# $CLIENTS subscribers in $PROCS processes, $JOBS jobs in $SESSIONS sessions, $RATE events/s per job," \
 	"$SECS s; descriptor limit $(ulimit -n); pinned: ${WSB_PIN:-1}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-14s %7s %6s %7s %9s %9s %8s %8s %8s %8s %9s %6s %8s %6s\n' mode clients failed open_s \
+printf '%-18s %7s %6s %7s %9s %9s %8s %8s %8s %8s %9s %6s %8s %6s\n' mode clients failed open_s \
 	conn_p50 conn_p99 deliv/s lat_p50 lat_p99 lat_max rss/conn cpu% us/deliv cli%
 for mode in $MODES; do
 	tcp=$(bench_free_port); ws=$(bench_free_port)
@@ -136,7 +139,8 @@ for mode in $MODES; do
 		wsports=()
 		for e in $(seq "$EDGES"); do
 			etcp=$(bench_free_port); ews=$(bench_free_port)
-			edge_conf "$e" "$etcp" "$ews" "$tcp" >"$WORK/$mode.edge$e.conf"
+			in='jobs/#'; [[ $mode == *-stateonly* ]] && in='jobs/+/+/state'
+			edge_conf "$e" "$etcp" "$ews" "$tcp" "$in" >"$WORK/$mode.edge$e.conf"
 			chmod 644 "$WORK/$mode.edge$e.conf"
 			bench_run_broker "$mode.edge$e" "$WORK/$mode.edge$e.conf" "$ews"
 			brokers+=("$BENCH_PID")
@@ -198,7 +202,7 @@ secs, hz = pub["seconds"], int(hz)
 cpu = 100.0 * pub["broker_ticks"] / hz / secs
 us = 1e6 * pub["broker_ticks"] / hz / max(1, deliveries)
 cli = 100.0 * pub["client_ticks"] / hz / secs
-print("%-14s %7d %6d %7.1f %9s %9s %8.0f %8s %8s %8s %7.1fkB %5.0f%% %8.1f %5.0f%%" % (mode, clients, failed,
+print("%-18s %7d %6d %7.1f %9s %9s %8.0f %8s %8s %8s %7.1fkB %5.0f%% %8.1f %5.0f%%" % (mode, clients, failed,
       max(o["open_s"] for o in outs), mid("connect_p50_ms"), worst("connect_p99_ms"), deliveries / secs,
       mid("lat_p50_ms"), worst("lat_p99_ms"), worst("lat_max_ms"), rss, cpu, us, cli))
 if len(pub["broker_ticks_each"]) > 1:
