@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause */
 /*
  * WebSocket fan-out client for bench/ws_fanout.sh: opens N MQTT-over-
- * WebSocket subscribers (MQTT.js, the library the dashboard uses) on one
- * job's retained state topic, and (with --publish) a TCP worker that sends
- * progress 10 times a second with its send time in "message". Each
- * subscriber records now - send time for every state it receives.
+ * WebSocket subscribers on the retained state topics of --jobs jobs
+ * (subscriber i follows job (first + i) % jobs), and (with --publish) a
+ * TCP worker that sends progress --rate times a second to every job, spread
+ * evenly over the second, with its send time in "message". Each subscriber
+ * records now - send time for every message it receives. Job k (0-based)
+ * is jobs/bench/j<k + 1>/... with one session, otherwise
+ * jobs/bench<k % sessions>/j<k + 1>/...
  *
  * node ws_fanout.js --ws-port P --tcp-port P --clients N [--publish]
- *   [--seconds S] [--token T] [--worker-token T] [--mqtt 4|5]
- *   [--concurrency C] [--ready-file F]
- * [--client raw|mqttjs]
+ *   [--seconds S] [--token T | --token-file F] [--worker-token T] [--mqtt 4|5]
+ *   [--concurrency C] [--ready-file F] [--jobs J] [--sessions S] [--first I]
+ *   [--suffix state|progress] [--rate R] [--bare] [--broker-pid P,P,...]
+ *   [--client-pids P,P,...] [--client raw|mqttjs]
+ * --token-file: line s is the token for session s (the subscriber sends
+ * its own session's token). --bare (with --publish): no plugin, so the
+ * worker publishes retained state-like messages on the state topics itself.
+ * --broker-pid P,P,... / --client-pids (with --publish): CPU ticks of
+ * those processes over the measured publishing time go into the output.
  * Prints one JSON line: connect times, latency percentiles, counts.
  */
 'use strict';
@@ -29,7 +38,18 @@ const token = arg('token', '');
 const workerToken = arg('worker-token', '');
 const version = Number(arg('mqtt', '4'));
 const concurrency = Number(arg('concurrency', '100'));
-const topic = arg('topic', 'jobs/bench/j1/state');
+const jobs = Number(arg('jobs', '1'));
+const sessions = Number(arg('sessions', '1'));
+const first = Number(arg('first', '0'));
+const suffix = arg('suffix', 'state');
+const rate = Number(arg('rate', '10'));
+const tokenFile = arg('token-file', '');
+const sessionTokens = tokenFile ? fs.readFileSync(tokenFile, 'latin1').split('\n') : [];
+
+function sessionOf(k) { return sessions === 1 ? 'bench' : `bench${k % sessions}`; }
+function jobTopic(k, what) { return `jobs/${sessionOf(k)}/j${k + 1}/${what}`; }
+function jobOfClient(i) { return (first + i) % jobs; }
+function tokenOfClient(i) { return tokenFile ? sessionTokens[jobOfClient(i) % sessions] : token; }
 
 function pct(sorted, p) {
   if (!sorted.length) return null;
@@ -70,6 +90,8 @@ function wsFrame(payload) {
 const T_EQ = Buffer.from('"message":"t=');
 
 function rawClient(id, onConnected, onFail, onLatency) {
+  const topic = jobTopic(jobOfClient(id), suffix);
+  const pass = tokenOfClient(id);
   const sock = net.connect(Number(wsPort), '127.0.0.1');
   let buf = Buffer.alloc(0);
   let upgraded = false;
@@ -119,10 +141,10 @@ function rawClient(id, onConnected, onFail, onLatency) {
       if (!/^HTTP\/1\.1 101/.test(buf.toString('latin1', 0, 12))) { onFail(); sock.destroy(); return; }
       upgraded = true;
       buf = buf.subarray(e + 4);
-      const flags = token ? 0xc2 : 0x02; // username+password, clean session
+      const flags = pass ? 0xc2 : 0x02; // username+password, clean session
       const props = version === 5 ? Buffer.from([0]) : Buffer.alloc(0);
       const parts = [mqttString('MQTT'), Buffer.from([version, flags, 0, 120]), props, mqttString(`bench-${process.pid}-${id}`)];
-      if (token) parts.push(mqttString('bench'), mqttString(token));
+      if (pass) parts.push(mqttString('bench'), mqttString(pass));
       sock.write(wsFrame(packet(0x10, Buffer.concat(parts))));
     }
     for (;;) { // server frames are unmasked
@@ -173,12 +195,12 @@ async function openAll() {
       const start = Date.now();
       await new Promise((resolve) => {
         const c = mqtt.connect(`ws://127.0.0.1:${wsPort}/`, {
-          clientId: `bench-${process.pid}-${i}`, username: 'bench', password: token || undefined,
+          clientId: `bench-${process.pid}-${i}`, username: 'bench', password: tokenOfClient(i) || undefined,
           protocolVersion: version, reconnectPeriod: 0, connectTimeout: 60000, keepalive: 120,
         });
         c.once('connect', () => {
           connectMs.push(Date.now() - start);
-          c.subscribe(topic, { qos: 0 }, () => resolve());
+          c.subscribe(jobTopic(jobOfClient(i), suffix), { qos: 0 }, () => resolve());
         });
         c.once('error', () => { failed++; resolve(); });
         c.on('message', (t, payload) => {
@@ -194,30 +216,74 @@ async function openAll() {
   return { clients, connectMs, latencies, failed, openSeconds: (Date.now() - t0) / 1000 };
 }
 
+function ticks(pid) { // user + system CPU time, clock ticks
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return Number(v[11]) + Number(v[12]);
+  } catch (e) { return 0; }
+}
+
+// A retained state as the plugin renders it for a running job (about the
+// same size), for the bare broker.
+function bareState(k, seq, now) {
+  const at = new Date(now).toISOString();
+  return JSON.stringify({
+    session_id: sessionOf(k), job_id: `j${k + 1}`, status: 'running', seq, type: 'state', name: 'bench',
+    heartbeat_interval_s: 30, progress: 0, current: seq, total: 1000000, message: `t=${now}`,
+    first_seen_at: at, started_at: at, updated_at: at, last_heartbeat_at: at, attempt: 1,
+  });
+}
+
 async function publish() {
   const w = mqtt.connect(`mqtt://127.0.0.1:${tcpPort}`, {
     clientId: `bench-worker-${process.pid}`, username: 'w', password: workerToken || undefined, reconnectPeriod: 0,
   });
   await new Promise((r) => w.once('connect', r));
-  w.publish('jobs/bench/j1/started', JSON.stringify({ name: 'bench', total: 1000000 }), { qos: 1 });
+  const bare = flag('bare');
+  if (!bare) {
+    await Promise.all(Array.from({ length: jobs }, (_, k) => w.publishAsync(jobTopic(k, 'started'),
+      JSON.stringify({ name: 'bench', total: 1000000 }), { qos: 1 })));
+    if (jobs > 1) await new Promise((r) => setTimeout(r, 1000)); // their states out of the way
+  }
+  const pids = (arg('client-pids', '') || '').split(',').filter(Boolean);
+  const brokerPids = (arg('broker-pid', '') || '').split(',').filter(Boolean);
+  const b0 = brokerPids.map(ticks);
+  const c0 = pids.map(ticks);
+  const u0 = process.cpuUsage();
   let i = 0;
-  const end = Date.now() + seconds * 1000;
+  const perSecond = jobs * rate;
+  const t0 = Date.now();
+  const end = t0 + seconds * 1000;
   await new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (Date.now() >= end) { clearInterval(timer); resolve(); return; }
-      i++;
-      w.publish('jobs/bench/j1/progress',
-        JSON.stringify({ current: i, total: 1000000, message: `t=${Date.now()}` }), { qos: 0 });
-    }, 100);
+    const tick = () => {
+      const now = Date.now();
+      if (now >= end) { clearInterval(timer); resolve(); return; }
+      const due = Math.floor(((now - t0) * perSecond) / 1000) + 1;
+      for (; i < due; i++) {
+        const k = i % jobs;
+        const seq = Math.floor(i / jobs) + 1;
+        if (bare) w.publish(jobTopic(k, 'state'), bareState(k, seq, now), { qos: 0, retain: true });
+        else w.publish(jobTopic(k, 'progress'), JSON.stringify({ current: seq, total: 1000000, message: `t=${now}` }), { qos: 0 });
+      }
+    };
+    const timer = setInterval(tick, Math.max(1, Math.min(100, Math.floor(1000 / perSecond))));
+    tick();
   });
+  const secs = (Date.now() - t0) / 1000;
+  const u = process.cpuUsage(u0);
+  const b1 = brokerPids.map((pid, j) => ticks(pid) - b0[j]);
+  const c1 = pids.map(ticks);
   await w.endAsync();
-  return i;
+  return {
+    sent: i, seconds: secs, broker_ticks: b1.reduce((a, x) => a + x, 0), broker_ticks_each: b1, client_ticks: c1.reduce((a, x, j) => a + x - c0[j], 0),
+    publisher_cpu_s: (u.user + u.system) / 1e6,
+  };
 }
 
 async function main() {
   if (flag('publish')) {
-    const sent = await publish();
-    console.log(JSON.stringify({ sent }));
+    console.log(JSON.stringify(await publish()));
     return;
   }
   const r = arg('client', 'raw') === 'mqttjs' ? await openAll() : await openAllRaw();
