@@ -26,6 +26,8 @@
 #define MIN_BYTES 256u
 /* Offsets are 32-bit: a job's buffer stays below 4 GiB. */
 #define MAX_BYTES (UINT32_MAX & ~(uint32_t)7)
+/* Not an offset: no room for an entry. */
+#define NO_ROOM UINT32_MAX
 
 /* One kept event: this header, type '\0' event bytes '\0', padded to 8. */
 struct jw_history_entry {
@@ -55,6 +57,7 @@ struct jw_job_history {
 	uint32_t small;                       /* used below it: size is halved */
 	uint32_t cap;                         /* slots at off */
 	uint32_t head;                        /* slot of the oldest */
+	uint32_t tail;                        /* slot of the next */
 	uint32_t count;                       /* kept */
 };
 
@@ -136,24 +139,20 @@ static void shed_oldest(struct jw_jobs *jobs, struct jw_job_history *h)
 	jobs->history_shed++;
 }
 
-/* Where an entry of need bytes fits without moving anything: false when
- * it does not. */
-static bool room_at(const struct jw_job_history *h, uint32_t need, uint32_t *at)
+/* Where an entry of need bytes fits without moving anything, or
+ * NO_ROOM. */
+static uint32_t room_at(const struct jw_job_history *h, uint32_t need)
 {
 	uint32_t start;
 
-	if(h->count == 0) {
-		*at = 0;
-		return need <= h->size;
-	}
+	if(h->count == 0)
+		return need <= h->size ? 0 : NO_ROOM;
 	start = h->off[h->head];
-	*at = h->end;
 	if(h->end <= start)
-		return start - h->end >= need;
+		return start - h->end >= need ? h->end : NO_ROOM;
 	if(h->size - h->end >= need)
-		return true;
-	*at = 0;
-	return start >= need;
+		return h->end;
+	return start >= need ? 0 : NO_ROOM;
 }
 
 /* The entries, oldest first, moved to the start of a new buffer of nb
@@ -205,6 +204,7 @@ static bool grow_slots(struct jw_jobs *jobs, struct jw_job_history *h, size_t li
 	h->off = off;
 	h->cap = cap;
 	h->head = 0;
+	h->tail = h->count == cap ? 0 : h->count;
 	return true;
 }
 
@@ -253,14 +253,16 @@ static uint64_t room_for(const struct jw_jobs *jobs, const struct jw_job_history
 }
 
 /*
- * Room in h's buffer for an entry of need bytes, at *at: its oldest
+ * Room in h's buffer for an entry of need bytes, its offset: its oldest
  * entries go when the table's bound leaves no room to grow (the other
- * histories going first, whole), or past 4 GiB. -1 when out of memory.
+ * histories going first, whole), or past 4 GiB. NO_ROOM when out of
+ * memory.
  */
-static int make_room(
-        struct jw_jobs *jobs, struct jw_job_history *h, uint32_t need, size_t limit, uint32_t *at)
+static uint32_t make_room(struct jw_jobs *jobs, struct jw_job_history *h, uint32_t need, size_t limit)
 {
-	while(!room_at(h, need, at)) {
+	uint32_t at;
+
+	while((at = room_at(h, need)) == NO_ROOM) {
 		uint64_t nb = next_size(h, need, limit), want = (uint64_t)h->used + need;
 		/* Less is not worth moving every entry for. */
 		uint64_t least = (uint64_t)h->size + h->size / 8u;
@@ -292,9 +294,9 @@ static int make_room(
 			nb = MAX_BYTES;
 		}
 		if(!relocate(jobs, h, (uint32_t)nb))
-			return -1;
+			return NO_ROOM;
 	}
-	return 0;
+	return at;
 }
 
 /* Back within history_max_bytes after h grew its slots or was made:
@@ -332,14 +334,14 @@ __attribute__((noinline)) static struct jw_job_history *history_new(
 	return h;
 }
 
-/* Room for one more entry of need bytes at *at when h has no free slot
- * or its buffer no room: -1 when out of memory. */
-__attribute__((noinline)) static int make_space(
-        struct jw_jobs *jobs, struct jw_job_history *h, uint32_t need, size_t limit, uint32_t *at)
+/* Room for one more entry of need bytes when h has no free slot or its
+ * buffer no room: its offset, or NO_ROOM when out of memory. */
+__attribute__((noinline)) static uint32_t make_space(
+        struct jw_jobs *jobs, struct jw_job_history *h, uint32_t need, size_t limit)
 {
 	if(!grow_slots(jobs, h, limit))
-		return -1;
-	return make_room(jobs, h, need, limit, at);
+		return NO_ROOM;
+	return make_room(jobs, h, need, limit);
 }
 
 int jw_jobs_history_add(
@@ -348,7 +350,7 @@ int jw_jobs_history_add(
 	size_t limit = jobs->cfg.history_events, tlen;
 	struct jw_job_history *h = j->history;
 	struct jw_history_entry *en;
-	uint32_t need, at, slot;
+	uint32_t need, at;
 
 	if(limit == 0)
 		return 0;
@@ -364,9 +366,12 @@ int jw_jobs_history_add(
 		drop_oldest(jobs, h);
 		if(h->used < h->small)
 			(void)relocate(jobs, h, (h->size / 2u) & ~(uint32_t)7);
+		at = room_at(h, need);
+	} else {
+		at = h->count < h->cap ? room_at(h, need) : NO_ROOM;
 	}
 	/* Mostly there is room: nothing moves, nothing is allocated. */
-	if(!(h->count < h->cap && room_at(h, need, &at)) && make_space(jobs, h, need, limit, &at) < 0)
+	if(at == NO_ROOM && (at = make_space(jobs, h, need, limit)) == NO_ROOM)
 		goto lost;
 	en = entry_at(h, at);
 	en->seq = j->seq;
@@ -378,8 +383,8 @@ int jw_jobs_history_add(
 	if(len)
 		memcpy(en->data + tlen + 1, event, len);
 	en->data[tlen + 1 + len] = '\0';
-	slot = h->head + h->count;
-	h->off[slot >= h->cap ? slot - h->cap : slot] = at;
+	h->off[h->tail] = at;
+	h->tail = next_slot(h, h->tail);
 	h->count++;
 	h->used += need;
 	jobs->history_events++;
