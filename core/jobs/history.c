@@ -42,7 +42,7 @@ struct jw_history_entry {
 /*
  * With start = off[head], the oldest: the entries are at [start, end),
  * the free bytes at [end, size) and [0, start); or, once the newest
- * started again at 0 (end <= start), at [start, ...) then [0, end), the
+ * started again at 0 (end <= start), at [start, wrap) then [0, end), the
  * free bytes at [end, start).
  */
 struct jw_job_history {
@@ -52,9 +52,9 @@ struct jw_job_history {
 	uint32_t *off;                        /* cap slots: the entries' offsets */
 	uint64_t dropped;                     /* accepted but no longer (or never) kept */
 	uint32_t size;                        /* bytes at buf */
-	uint32_t used;                        /* bytes of the kept entries */
 	uint32_t end;                         /* past the newest entry */
-	uint32_t small;                       /* used below it: size is halved */
+	uint32_t wrap;                        /* past the last entry before 0 */
+	uint32_t small;                       /* entries' bytes below it: size is halved */
 	uint32_t cap;                         /* slots at off */
 	uint32_t head;                        /* slot of the oldest */
 	uint32_t tail;                        /* slot of the next */
@@ -123,13 +123,21 @@ void jw_jobs__history_free(struct jw_jobs *jobs, struct jw_job *j)
  * a full ring does this for every event. */
 __attribute__((always_inline)) static inline void drop_oldest(struct jw_jobs *jobs, struct jw_job_history *h)
 {
-	const struct jw_history_entry *en = entry_at(h, h->off[h->head]);
-
-	h->used -= entry_size(en->type_len, en->len);
 	h->head = next_slot(h, h->head);
 	h->count--;
 	h->dropped++;
 	jobs->history_events--;
+}
+
+/* Bytes of the kept entries: they lie end to end. */
+static uint32_t used_of(const struct jw_job_history *h)
+{
+	uint32_t start;
+
+	if(h->count == 0)
+		return 0;
+	start = h->off[h->head];
+	return h->end > start ? h->end - start : h->wrap - start + h->end;
 }
 
 /* Dropped to stay within history_max_bytes. */
@@ -156,7 +164,7 @@ __attribute__((always_inline)) static inline uint32_t room_at(const struct jw_jo
 }
 
 /* The entries, oldest first, moved to the start of a new buffer of nb
- * bytes (>= h->used): false when out of memory (h unchanged). */
+ * bytes (>= used_of(h)): false when out of memory (h unchanged). */
 __attribute__((noinline)) static bool relocate(
         struct jw_jobs *jobs, struct jw_job_history *h, uint32_t nb)
 {
@@ -214,7 +222,7 @@ static bool grow_slots(struct jw_jobs *jobs, struct jw_job_history *h, size_t li
  * at least a quarter more, and at least the entries plus this one. */
 static uint64_t next_size(const struct jw_job_history *h, uint32_t need, size_t limit)
 {
-	uint64_t want = (uint64_t)h->used + need, n = h->count + 1u;
+	uint64_t want = (uint64_t)used_of(h) + need, n = h->count + 1u;
 	uint64_t full = (want + n - 1) / n * limit + need;
 	uint64_t nb = h->size ? 2 * (uint64_t)h->size : 2 * (uint64_t)need;
 
@@ -263,7 +271,7 @@ static uint32_t make_room(struct jw_jobs *jobs, struct jw_job_history *h, uint32
 	uint32_t at;
 
 	while((at = room_at(h, need)) == NO_ROOM) {
-		uint64_t nb = next_size(h, need, limit), want = (uint64_t)h->used + need;
+		uint64_t nb = next_size(h, need, limit), want = (uint64_t)used_of(h) + need;
 		/* Less is not worth moving every entry for. */
 		uint64_t least = (uint64_t)h->size + h->size / 8u;
 
@@ -312,9 +320,9 @@ __attribute__((noinline)) static void shed(struct jw_jobs *jobs, struct jw_job_h
 	if(jobs->history_bytes <= jobs->cfg.history_max_bytes)
 		return;
 	room = room_for(jobs, h);
-	while(h->count > 1 && h->used > room)
+	while(h->count > 1 && used_of(h) > room)
 		shed_oldest(jobs, h);
-	nb = room > h->used ? (uint32_t)room : h->used;
+	nb = room > used_of(h) ? (uint32_t)room : used_of(h);
 	/* Out of memory it stays over the bound until its next event. */
 	if(nb < h->size)
 		(void)relocate(jobs, h, nb);
@@ -361,10 +369,11 @@ int jw_jobs_history_add(
 	if(!h && !(h = history_new(jobs, j)))
 		return -1;
 	if(h->count == limit) {
-		/* Full: the oldest goes. A buffer four times larger than its
-		 * entries (its events got smaller) is halved. */
+		/* Full: the oldest goes. Once a turn of the ring, a buffer
+		 * four times larger than its entries (its events got smaller)
+		 * is halved. */
 		drop_oldest(jobs, h);
-		if(h->used < h->small)
+		if(h->head == 0 && used_of(h) < h->small)
 			(void)relocate(jobs, h, (h->size / 2u) & ~(uint32_t)7);
 		at = room_at(h, need);
 	} else {
@@ -383,12 +392,13 @@ int jw_jobs_history_add(
 	if(len)
 		memcpy(en->data + tlen + 1, event, len);
 	en->data[tlen + 1 + len] = '\0';
+	if(at != h->end && h->count)
+		h->wrap = h->end; /* the newest start again at 0 */
+	h->end = at + need;
 	h->off[h->tail] = at;
 	h->tail = next_slot(h, h->tail);
 	h->count++;
-	h->used += need;
 	jobs->history_events++;
-	h->end = at + need;
 	lru_touch(jobs, h);
 	if(jobs->history_bytes > jobs->cfg.history_max_bytes && jobs->cfg.history_max_bytes)
 		shed(jobs, h);
