@@ -121,7 +121,8 @@ void jw_jobs__history_free(struct jw_jobs *jobs, struct jw_job *j)
 
 /* Its oldest event goes (h->count > 0); the caller counts it. Inlined:
  * a full ring does this for every event. */
-__attribute__((always_inline)) static inline void drop_oldest(struct jw_jobs *jobs, struct jw_job_history *h)
+__attribute__((always_inline)) static inline void drop_oldest(
+        struct jw_jobs *jobs, struct jw_job_history *h)
 {
 	h->head = next_slot(h, h->head);
 	h->count--;
@@ -149,7 +150,8 @@ static void shed_oldest(struct jw_jobs *jobs, struct jw_job_history *h)
 
 /* Where an entry of need bytes fits without moving anything, or
  * NO_ROOM. Inlined: every event asks. */
-__attribute__((always_inline)) static inline uint32_t room_at(const struct jw_job_history *h, uint32_t need)
+__attribute__((always_inline)) static inline uint32_t room_at(
+        const struct jw_job_history *h, uint32_t need)
 {
 	uint32_t start;
 
@@ -266,7 +268,8 @@ static uint64_t room_for(const struct jw_jobs *jobs, const struct jw_job_history
  * histories going first, whole), or past 4 GiB. NO_ROOM when out of
  * memory.
  */
-static uint32_t make_room(struct jw_jobs *jobs, struct jw_job_history *h, uint32_t need, size_t limit)
+static uint32_t make_room(
+        struct jw_jobs *jobs, struct jw_job_history *h, uint32_t need, size_t limit)
 {
 	uint32_t at;
 

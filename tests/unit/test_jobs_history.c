@@ -288,7 +288,8 @@ START_TEST(out_of_memory)
 	apply_only(jobs, "started", 0);
 	j = R.job;
 	apply_only(jobs, "heartbeat", 50);
-	ck_assert_int_eq(jw_jobs_history_add(jobs, j, "heartbeat", p, payload(p, sizeof(p), 2, 300)), 0);
+	ck_assert_int_eq(
+	        jw_jobs_history_add(jobs, j, "heartbeat", p, payload(p, sizeof(p), 2, 300)), 0);
 	/* Every allocation of an add fails in turn, as the ring fills, grows
 	 * (its offsets and its bytes) and turns over: the event is dropped,
 	 * nothing leaks, the counts agree, what is kept is intact. */
@@ -310,8 +311,8 @@ START_TEST(out_of_memory)
 		} else {
 			failed++;
 			ck_assert_uint_le(jw_job_history_count(j), before);
-			ck_assert_uint_eq(jw_job_history_dropped(j) - dropped,
-			        before - jw_job_history_count(j) + 1);
+			ck_assert_uint_eq(
+			        jw_job_history_dropped(j) - dropped, before - jw_job_history_count(j) + 1);
 			ck_assert(!jw_job_history_complete(j));
 		}
 		/* All but the started (not kept here) are kept or dropped. */
@@ -390,8 +391,7 @@ START_TEST(wraps_in_order)
 
 				apply_only(jobs, "heartbeat", i);
 				len = payload(p, sizeof(p), R.job->seq, longest);
-				ck_assert_int_eq(
-				        jw_jobs_history_add(jobs, R.job, "heartbeat", p, len), 0);
+				ck_assert_int_eq(jw_jobs_history_add(jobs, R.job, "heartbeat", p, len), 0);
 				ck_assert_uint_ge(jw_job_history_count(R.job), 1);
 				ck_assert_uint_le(jw_job_history_count(R.job), bounds[b]);
 				if(!with_max)
