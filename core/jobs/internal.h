@@ -187,6 +187,9 @@ struct jw_jobs {
 
 /* Counted allocation (zeroed). NULL on failure or injected failure. */
 void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n);
+/* The same, not zeroed: for a buffer written before it is read (a
+ * history's, where zeroing would double the cost of growing it). */
+void *jw_jobs__alloc_raw(struct jw_jobs *jobs, size_t n);
 /* Releases n bytes from jw_jobs__alloc. NULL is a no-op. */
 void jw_jobs__release(struct jw_jobs *jobs, void *p, size_t n);
 /* The same as a struct jw_alloc, for the hash table and the heaps. */

@@ -16,17 +16,31 @@
 
 /* ---- counted allocation ---- */
 
-void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
+/* Whether the test hook lets this allocation be tried. */
+static bool may_alloc(struct jw_jobs *jobs)
 {
-	void *p;
-
 	if(jobs->fail_after == 0) {
 		jobs->fail_after = -1;
-		return NULL;
+		return false;
 	}
 	if(jobs->fail_after > 0)
 		jobs->fail_after--;
-	p = calloc(1, n);
+	return true;
+}
+
+void *jw_jobs__alloc(struct jw_jobs *jobs, size_t n)
+{
+	void *p = may_alloc(jobs) ? calloc(1, n) : NULL;
+
+	if(p)
+		jobs->mem += n;
+	return p;
+}
+
+void *jw_jobs__alloc_raw(struct jw_jobs *jobs, size_t n)
+{
+	void *p = may_alloc(jobs) ? malloc(n) : NULL;
+
 	if(p)
 		jobs->mem += n;
 	return p;

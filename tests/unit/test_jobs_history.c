@@ -232,34 +232,93 @@ START_TEST(memory_given_back)
 }
 END_TEST
 
+/* The bytes kept for the k-th event of the tests below: a length (at
+ * most longest, 40 from seq short_from on) and a letter that depend on
+ * k, NUL-terminated in buf. */
+static uint64_t short_from = UINT64_MAX;
+
+static size_t payload(char *buf, size_t size, uint64_t k, size_t longest)
+{
+	size_t n;
+
+	if(k >= short_from)
+		longest = 40;
+	n = (size_t)((k * 2654435761u) % (longest + 1));
+
+	ck_assert_uint_lt(n, size);
+	memset(buf, 'a' + (int)(k % 26), n);
+	buf[n] = '\0';
+	return n;
+}
+
+/* The kept events of j, in order, each with its bytes, the last being
+ * seq last; gapless: the newest ones, none missing between them. */
+static void expect_newest(const struct jw_job *j, uint64_t last, size_t longest, bool gapless)
+{
+	size_t n = jw_job_history_count(j);
+	uint64_t prev = 0;
+	char p[1024];
+
+	for(size_t i = 0; i < n; i++) {
+		struct jw_history_event e;
+		size_t len;
+
+		ck_assert(jw_job_history_get(j, i, &e));
+		ck_assert_uint_gt(e.seq, prev);
+		if(gapless)
+			ck_assert_uint_eq(e.seq, last - (n - 1 - i));
+		len = payload(p, sizeof(p), e.seq, longest);
+		ck_assert_str_eq(e.type, "heartbeat");
+		ck_assert_uint_eq(e.len, len);
+		ck_assert_mem_eq(e.event, p, len);
+		ck_assert_int_eq(((const char *)e.event)[len], '\0');
+		prev = e.seq;
+	}
+	ck_assert_uint_eq(prev, last);
+}
+
 START_TEST(out_of_memory)
 {
-	struct jw_jobs *jobs = table(4);
+	struct jw_jobs *jobs = table(64);
 	struct jw_jobs_stats st;
 	struct jw_job *j;
+	char p[1024];
+	int failed = 0;
 
-	ck_assert_int_eq(ev(jobs, "j1", "started", "{}", 0), JW_APPLY_ACCEPT);
+	apply_only(jobs, "started", 0);
 	j = R.job;
-	/* Every allocation of an add fails in turn: the event is dropped,
-	 * nothing leaks, the counts agree. */
-	for(long n = 0; n < 4; n++) {
-		size_t before = jw_job_history_count(j);
+	apply_only(jobs, "heartbeat", 50);
+	ck_assert_int_eq(
+	        jw_jobs_history_add(jobs, j, "heartbeat", p, payload(p, sizeof(p), 2, 300)), 0);
+	/* Every allocation of an add fails in turn, as the ring fills, grows
+	 * (its offsets and its bytes) and turns over: the event is dropped,
+	 * nothing leaks, the counts agree, what is kept is intact. */
+	for(long n = 0; n < 200; n++) {
+		size_t before = jw_job_history_count(j), len;
 		uint64_t dropped = jw_job_history_dropped(j);
 		int rc;
 
 		apply_only(jobs, "heartbeat", 100 + n);
 		ck_assert_ptr_eq(R.job, j);
-		jw_jobs__fail_alloc(jobs, n);
-		rc = jw_jobs_history_add(jobs, j, "heartbeat", "{}", 2);
+		len = payload(p, sizeof(p), j->seq, 300);
+		jw_jobs__fail_alloc(jobs, n % 3);
+		rc = jw_jobs_history_add(jobs, j, "heartbeat", p, len);
 		jw_jobs__fail_alloc(jobs, -1);
 		if(rc == 0) {
-			ck_assert_uint_eq(jw_job_history_count(j), before + 1);
+			ck_assert_uint_eq(jw_job_history_count(j), before < 64 ? before + 1 : before);
+			ck_assert_uint_eq(jw_job_history_dropped(j), before < 64 ? dropped : dropped + 1);
+			expect_newest(j, j->seq, 300, false);
 		} else {
-			ck_assert_uint_eq(jw_job_history_count(j), before);
-			ck_assert_uint_eq(jw_job_history_dropped(j), dropped + 1);
+			failed++;
+			ck_assert_uint_le(jw_job_history_count(j), before);
+			ck_assert_uint_eq(
+			        jw_job_history_dropped(j) - dropped, before - jw_job_history_count(j) + 1);
 			ck_assert(!jw_job_history_complete(j));
 		}
+		/* All but the started (not kept here) are kept or dropped. */
+		ck_assert_uint_eq(jw_job_history_count(j) + jw_job_history_dropped(j), j->seq - 1);
 	}
+	ck_assert_int_gt(failed, 0);
 	jw_jobs_stats(jobs, &st);
 	ck_assert_uint_eq(st.history_events, jw_job_history_count(j));
 	jw_jobs_free(jobs);
@@ -271,6 +330,87 @@ START_TEST(out_of_memory)
 	ck_assert_uint_eq(jw_job_history_count(R.job), 0);
 	ck_assert(!jw_job_history_complete(R.job));
 	jw_jobs_free(jobs);
+}
+END_TEST
+
+/* Filling a ring allocates only when it grows (by doubling), not per
+ * event; a full ring allocates nothing. */
+START_TEST(few_allocations)
+{
+	struct jw_jobs *jobs = table(200);
+	struct jw_jobs_stats st;
+	size_t last = 0, changes = 0;
+	char p[400];
+
+	memset(p, 'x', 300);
+	p[300] = '\0';
+	apply_only(jobs, "started", 0);
+	for(int i = 1; i <= 400; i++) {
+		apply_only(jobs, "heartbeat", i);
+		ck_assert_int_eq(jw_jobs_history_add(jobs, R.job, "heartbeat", p, 300), 0);
+		jw_jobs_stats(jobs, &st);
+		if(st.history_bytes != last)
+			changes++;
+		last = st.history_bytes;
+		if(i == 200)
+			ck_assert_uint_le(changes, 16);
+		if(i > 200)
+			ck_assert_uint_le(changes, 16);
+	}
+	ck_assert_uint_eq(jw_job_history_count(R.job), 200);
+	/* About the events' bytes, not twice them. */
+	ck_assert_uint_lt(st.history_bytes, 200 * (300 + 64) * 5 / 4);
+	jw_jobs_free(jobs);
+}
+END_TEST
+
+/* Events of every length through rings of several bounds, with and
+ * without the table's bound: always the newest, in order, intact;
+ * a ring whose events got much smaller gives memory back. */
+START_TEST(wraps_in_order)
+{
+	static const size_t bounds[] = {1, 2, 3, 5, 17, 64};
+
+	for(size_t b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++) {
+		for(int with_max = 0; with_max < 2; with_max++) {
+			struct jw_jobs_config cfg = {0};
+			struct jw_jobs *jobs;
+			struct jw_jobs_stats st;
+			size_t peak = 0;
+			char p[1024];
+
+			cfg.history_events = bounds[b];
+			cfg.history_max_bytes = with_max ? 6000 : 0;
+			jobs = jw_jobs_new(&cfg);
+			ck_assert_ptr_nonnull(jobs);
+			apply_only(jobs, "started", 0);
+			/* Long events, then short ones (seq 1 is the started). */
+			short_from = 302;
+			for(int i = 1; i <= 600; i++) {
+				size_t longest = 900, len;
+
+				apply_only(jobs, "heartbeat", i);
+				len = payload(p, sizeof(p), R.job->seq, longest);
+				ck_assert_int_eq(jw_jobs_history_add(jobs, R.job, "heartbeat", p, len), 0);
+				ck_assert_uint_ge(jw_job_history_count(R.job), 1);
+				ck_assert_uint_le(jw_job_history_count(R.job), bounds[b]);
+				if(!with_max)
+					ck_assert_uint_eq(jw_job_history_count(R.job),
+					        (R.job->seq - 1 < bounds[b] ? R.job->seq - 1 : bounds[b]));
+				expect_newest(R.job, R.job->seq, longest, true);
+				jw_jobs_stats(jobs, &st);
+				if(with_max)
+					ck_assert_uint_le(st.history_bytes, cfg.history_max_bytes);
+				ck_assert_uint_eq(st.history_events, jw_job_history_count(R.job));
+				if(i == 300)
+					peak = st.history_bytes;
+			}
+			if(bounds[b] >= 17 && !with_max)
+				ck_assert_uint_lt(st.history_bytes, peak / 2);
+			short_from = UINT64_MAX;
+			jw_jobs_free(jobs);
+		}
+	}
 }
 END_TEST
 
@@ -342,7 +482,7 @@ int main(void)
 	Suite *s = suite_create("jobs_history");
 
 	jw_test_case(s, "rules", off_by_default, events_in_order, all_attempts, NULL);
-	jw_test_case(s, "bound", bounded_ring, table_wide_bound, NULL);
-	jw_test_case(s, "memory", memory_given_back, out_of_memory, NULL);
+	jw_test_case(s, "bound", bounded_ring, table_wide_bound, wraps_in_order, NULL);
+	jw_test_case(s, "memory", memory_given_back, out_of_memory, few_allocations, NULL);
 	return jw_test_run(s);
 }
