@@ -11,6 +11,8 @@
 # Environment (defaults in brackets):
 #   WSB_CLIENTS [5000]  WSB_PROCS [2]: Node processes sharing the clients
 #   WSB_SECONDS [20]: publishing time   WSB_CONCURRENCY [100] connects in flight per process
+#   WSB_STATE_MAX_RATE [20]: plugin_opt_state_max_rate of the jobwire brokers (1000: no
+#     update is ever held, so the state's latency is the broker's path alone)
 #   WSB_JOBS [1]: jobs; subscriber i follows job i % WSB_JOBS
 #   WSB_SESSIONS [1]: sessions the jobs are spread over (job k in session
 #     k % WSB_SESSIONS); with JWT on, each subscriber's viewer token names
@@ -121,7 +123,7 @@ for mode in $MODES; do
 		if [[ $mode != bare* ]]; then
 			echo "plugin $BUILD/plugin/jobwire.so"
 			echo "plugin_opt_schemas_dir $SRC/schemas"
-			echo "plugin_opt_state_max_rate 20"
+			echo "plugin_opt_state_max_rate ${WSB_STATE_MAX_RATE:-20}"
 		fi
 		if [[ $mode == jwt* || $mode == edge* ]]; then
 			echo "allow_anonymous false"

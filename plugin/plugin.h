@@ -168,8 +168,6 @@ struct jw_wake {
 	int64_t armed_ms; /* its expiry (monotonic ms) when armed */
 	uint64_t wakes;   /* times armed */
 	bool queued;      /* the plugin queued a message in this pass */
-	bool nudging;     /* the timer repeats every millisecond until the
-	                     next TICK (wake.c) */
 };
 
 struct jw_plugin {

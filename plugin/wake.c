@@ -19,6 +19,15 @@
  *   (SIGEV_THREAD_ID) at the due time: the wait ends, the loop passes,
  *   the TICK publishes the update and the next pass sends it.
  *
+ * A signal that comes while the broker is busy ends no wait, and one that
+ * comes just before it enters epoll_wait is lost to it; nor does one pass
+ * always finish the writes to thousands of WebSocket subscribers. So each
+ * wake is a chain: the handler sends the next shot 2, 4, 8 ... 64 ms after
+ * the last (1, 3, 7, 15, 31, 63 ms after the first), and a new wake starts
+ * a new chain. A chain is at most seven signals, however slow the passes
+ * (valgrind runs a broker 20 to 50 times slower: a timer repeating every
+ * millisecond there kept the broker busy with its signals).
+ *
  * A message the plugin publishes has the same problem on the way out: the
  * broker only queues it, and takes it from the queue at the top of its next
  * pass. A TCP subscriber is written to there and then, but a WebSocket one
@@ -26,10 +35,8 @@
  * 100 ms later on an idle broker (bench/ws_fanout.sh: state p50 104 ms
  * against 3 ms for the raw events, 200 subscribers). So after a pass in
  * which the plugin queued anything, the TICK asks 2.1 for a 1 ms wait and
- * on 2.0 sets the timer to fire every millisecond until the next TICK: a
- * signal that comes before the broker reaches epoll_wait (queueing to
- * thousands of subscribers takes a while) is followed by another one
- * inside it.
+ * on 2.0 starts a chain 1 ms ahead (queueing to thousands of subscribers
+ * takes a while, so its first shot may come too early).
  *
  * The handler is installed with SA_RESTART, so no other call of the broker
  * thread sees EINTR (epoll_wait always does, whatever SA_RESTART says).
@@ -60,9 +67,30 @@
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
+/* The timer and the gap to its next shot, for the handler (which cannot
+ * reach the plugin): 0 when no chain runs. Broker thread only, the
+ * handler included. */
+static timer_t chain_timer;
+static volatile sig_atomic_t chain_gap_ms;
+
+/* A shot of the chain: the next one comes twice as long after, until the
+ * gap reaches the broker's own 100 ms. timer_settime is async-signal-safe. */
 static void on_wake_signal(int sig)
 {
+	int saved = errno;
+	sig_atomic_t gap = chain_gap_ms;
+
 	(void)sig;
+	if(gap > 0 && gap < LOOP_WAIT_MS) {
+		struct itimerspec its;
+
+		memset(&its, 0, sizeof(its));
+		gap *= 2;
+		its.it_value.tv_nsec = (long)gap * 1000000L;
+		chain_gap_ms = gap;
+		timer_settime(chain_timer, 0, &its, NULL);
+	}
+	errno = saved;
 }
 
 /* The first real-time signal at or after SIGRTMIN+6 nobody handles, or 0. */
@@ -115,6 +143,7 @@ void jw_wake__init(struct jw_wake *w)
 	}
 	w->signo = sig;
 	w->on = true;
+	chain_timer = w->timer;
 	mosquitto_log_printf(MOSQ_LOG_INFO,
 	        "jobwire: held state updates wake the broker's loop at their due time (signal %d, "
 	        "SIGRTMIN+%d)",
@@ -132,6 +161,7 @@ void jw_wake__cleanup(struct jw_wake *w)
 	 * thread was delivered before the call returned. Ignoring the signal
 	 * (rather than its default, which ends the process) keeps a late one
 	 * harmless once the plugin is unloaded. */
+	chain_gap_ms = 0;
 	timer_delete(w->timer);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -140,13 +170,28 @@ void jw_wake__cleanup(struct jw_wake *w)
 	w->on = false;
 }
 
+/* Stops a chain (the pass it was for has come) and, with its first shot
+ * at its (relative or TIMER_ABSTIME) time, starts a new one. */
+static void start_chain(struct jw_wake *w, int flags, int64_t at_ms, int64_t armed_ms)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(at_ms / 1000);
+	its.it_value.tv_nsec = (long)(at_ms % 1000) * 1000000L;
+	chain_gap_ms = 1;
+	if(timer_settime(w->timer, flags, &its, NULL) == 0) {
+		w->armed_ms = armed_ms;
+		w->wakes++;
+	}
+}
+
 void jw_wake__after_tick(
         struct jw_wake *w, void *event_data, int64_t now_ms, int64_t next_ms, int64_t due_ms)
 {
 	struct mosquitto_evt_tick *ed = event_data;
 	bool queued = w->queued;
 	int64_t wait = queued ? 1 : next_ms - now_ms;
-	struct itimerspec its;
 
 	w->queued = false;
 	if(wait > LOOP_WAIT_MS) {
@@ -168,38 +213,21 @@ void jw_wake__after_tick(
 	if(!w->on) {
 		return;
 	}
-	memset(&its, 0, sizeof(its));
 	if(queued) {
 		/* What this pass queued goes out at the next one, which must
-		 * not start with a sleep: a signal every millisecond until the
-		 * next TICK (already running when the last pass queued too). */
-		if(!w->nudging) {
-			its.it_value.tv_nsec = 1000000L;
-			its.it_interval.tv_nsec = 1000000L;
-			if(timer_settime(w->timer, 0, &its, NULL) == 0) {
-				w->nudging = true;
-				w->armed_ms = 0;
-				w->wakes++;
-			}
+		 * not start with a sleep. */
+		start_chain(w, 0, 1, now_ms + 1);
+		return;
+	}
+	if(due_ms > now_ms && due_ms - now_ms < LOOP_WAIT_MS) {
+		/* A held update falls due before the wait would end. A first
+		 * shot at or before it still to come serves as well. */
+		if(w->armed_ms > now_ms && w->armed_ms <= due_ms) {
+			chain_gap_ms = 1;
+			return;
 		}
+		start_chain(w, TIMER_ABSTIME, due_ms, due_ms);
 		return;
-	}
-	if(w->nudging) {
-		timer_settime(w->timer, 0, &its, NULL);
-		w->nudging = false;
-	}
-	/* 2.0: the timer, for a held update due before the wait would end.
-	 * An armed expiry at or before due_ms still to come serves as well;
-	 * what is due already was done by this tick. */
-	if(due_ms <= now_ms || due_ms - now_ms >= LOOP_WAIT_MS ||
-	        (w->armed_ms > now_ms && w->armed_ms <= due_ms)) {
-		return;
-	}
-	its.it_value.tv_sec = (time_t)(due_ms / 1000);
-	its.it_value.tv_nsec = (long)(due_ms % 1000) * 1000000L;
-	if(timer_settime(w->timer, TIMER_ABSTIME, &its, NULL) == 0) {
-		w->armed_ms = due_ms;
-		w->wakes++;
 	}
 }
 
