@@ -170,6 +170,11 @@ struct jw_wake {
 	bool queued;      /* the plugin queued a message in this pass */
 	bool running;     /* a chain may still be running */
 	bool nudge;       /* it is for the pass after one that queued */
+	/* How often passes queue messages, counted over windows (wake.c);
+	 * busy: more often than the busy nudge's wait. */
+	int64_t win_start_ms;
+	uint32_t win_queued;
+	bool busy;
 };
 
 struct jw_plugin {
