@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 """Reads a jw_sub output file (topic, qos, retain, correlation data, hex
-payload per line) and prints the messages, probe messages left out.
+payload per line) and prints the messages, probe messages left out. A last
+line the subscriber has not finished writing is left out too.
 
   msgs.py FILE                 one line per message: topic<TAB>payload
   msgs.py FILE --json          a JSON list of {topic,qos,retain,corr,payload}
@@ -15,7 +16,12 @@ def read(path):
     out = []
     with open(path, "rb") as f:
         for raw in f:
-            parts = raw.rstrip(b"\n").split(b"\t")
+            # A last line without its newline is still being written (the
+            # subscriber writes a long line in more than one piece): it is
+            # read next time, whole.
+            if not raw.endswith(b"\n"):
+                break
+            parts = raw[:-1].split(b"\t")
             if len(parts) < 5 or parts[0].startswith(b"jwprobe/"):
                 continue
             out.append({
