@@ -168,7 +168,6 @@ struct jw_wake {
 	int64_t armed_ms; /* its expiry (monotonic ms) when armed */
 	uint64_t wakes;   /* times armed */
 	bool queued;      /* the plugin queued a message in this pass */
-	bool running;     /* a chain may still be running */
 	bool nudge;       /* it is for the pass after one that queued */
 	/* How often passes queue messages, counted over windows (wake.c);
 	 * busy: more often than the busy nudge's wait. */

@@ -206,7 +206,6 @@ static void start_chain(struct jw_wake *w, int flags, int64_t at_ms, int64_t arm
 	chain_shots = 1;
 	if(timer_settime(w->timer, flags, &its, NULL) == 0) {
 		w->armed_ms = armed_ms;
-		w->running = true;
 		w->wakes++;
 	}
 }
@@ -221,7 +220,6 @@ static void stop_chain(struct jw_wake *w)
 	memset(&its, 0, sizeof(its));
 	chain_shots = 0;
 	(void)timer_settime(w->timer, 0, &its, NULL);
-	w->running = false;
 	w->armed_ms = 0;
 }
 
@@ -254,7 +252,10 @@ void jw_wake__after_tick(
 
 	count_pass(w, now_ms, queued);
 	nudge_ms = w->busy ? NUDGE_BUSY_MS : NUDGE_IDLE_MS;
-	wait = queued ? nudge_ms : next_ms - now_ms;
+	wait = next_ms - now_ms;
+	if(queued && nudge_ms < wait) {
+		wait = nudge_ms;
+	}
 	w->queued = false;
 	if(wait > LOOP_WAIT_MS) {
 		wait = LOOP_WAIT_MS;
@@ -277,21 +278,27 @@ void jw_wake__after_tick(
 	}
 	if(queued) {
 		/* What this pass queued goes out at the next one, which must
-		 * not start with a sleep. */
-		start_chain(w, 0, nudge_ms, now_ms + nudge_ms);
+		 * not start with a sleep; nor sleep past a held update due
+		 * sooner than the nudge. */
+		int64_t at = nudge_ms;
+
+		if(due_ms > now_ms && due_ms - now_ms < at) {
+			at = due_ms - now_ms;
+		}
+		start_chain(w, 0, at, now_ms + at);
 		w->nudge = true;
 		return;
 	}
 	/* This TICK ends a pass: the one a nudge was for (its messages went
 	 * out at its top), or one after a held update's due time (the update
 	 * was published in it, and so queued: a nudge follows). */
-	if(w->running && (w->nudge || now_ms >= w->armed_ms)) {
+	if(chain_shots != 0 && (w->nudge || now_ms >= w->armed_ms)) {
 		stop_chain(w);
 	}
 	if(due_ms > now_ms && due_ms - now_ms < LOOP_WAIT_MS) {
 		/* A held update falls due before the wait would end. A first
 		 * shot at or before it still to come serves as well. */
-		if(w->running && w->armed_ms > now_ms && w->armed_ms <= due_ms) {
+		if(chain_shots != 0 && w->armed_ms > now_ms && w->armed_ms <= due_ms) {
 			chain_shots = 1;
 			return;
 		}
